@@ -1,0 +1,173 @@
+package decoders
+
+import (
+	"time"
+
+	"github.com/apisensor/sensor/sensor"
+)
+
+// Counter names kept by the dispatcher.
+const (
+	CountUnknownProto   = "decode.unknown_protocol"
+	CountUpgradeUnknown = "decode.upgrade_unsupported"
+	CountPanic          = "decode.panic"
+	CountReversed       = "decode.direction_reversed"
+)
+
+// NewConn returns the handler that recognises the protocol of one connection
+// and feeds its decoder. It is the decoders' side of sensor.HandlerFactory.
+func NewConn(meta *sensor.ConnMeta, limits *Limits, counts sensor.Counts, emit func(*Exchange)) sensor.ConnHandler {
+	return &conn{env: Env{Conn: meta, Limits: limits, Counts: counts, Emit: emit}}
+}
+
+type connState uint8
+
+const (
+	sniffing connState = iota
+	decoding
+	ignoring // unknown protocol, switch to an unregistered one, or a recovered panic
+)
+
+// conn dispatches one connection's chunks. It buffers at most SniffBytes per
+// direction while sniffing; afterwards chunks go straight to the decoder.
+type conn struct {
+	env     Env
+	state   connState
+	swap    bool // directions were guessed wrong: flip every chunk
+	sniff   [2][]byte
+	sniffAt [2]time.Time
+	frames  [2][]uint64
+	dec     Decoder
+}
+
+func (c *conn) Data(ch *sensor.Chunk) {
+	defer c.recover()
+	if c.swap {
+		ch.Dir = ch.Dir.Reverse()
+	}
+	switch c.state {
+	case decoding:
+		c.feed(ch)
+	case sniffing:
+		c.sniffChunk(ch)
+	}
+}
+
+func (c *conn) Close(reason sensor.EndReason, at time.Time) {
+	defer c.recover()
+	if c.state == sniffing && (len(c.sniff[0]) > 0 || len(c.sniff[1]) > 0) {
+		// Too few bytes to decide by sniffing: let a decoder that accepts
+		// a partial start have them.
+		c.decide(true)
+	}
+	if c.state == decoding {
+		c.dec.Close(reason, at)
+	}
+	c.state = ignoring
+}
+
+// recover turns a decoder panic into a counted, dropped flow.
+func (c *conn) recover() {
+	if r := recover(); r != nil {
+		c.env.Counts.Inc(CountPanic)
+		c.state = ignoring
+		c.dec = nil
+	}
+}
+
+func (c *conn) sniffChunk(ch *sensor.Chunk) {
+	d := ch.Dir
+	if len(c.sniff[d]) == 0 {
+		c.sniffAt[d] = ch.Time
+	}
+	room := c.env.Limits.SniffBytes - len(c.sniff[d])
+	data := ch.Data
+	if len(data) > room {
+		data = data[:room]
+	}
+	c.sniff[d] = append(c.sniff[d], data...)
+	c.frames[d] = append(c.frames[d], ch.Frames...)
+	full := len(c.sniff[0]) >= c.env.Limits.SniffBytes || len(c.sniff[1]) >= c.env.Limits.SniffBytes
+	if !c.decide(full) {
+		return
+	}
+	if c.state == decoding && len(ch.Data) > room {
+		rest := *ch
+		rest.Data = ch.Data[room:]
+		rest.Frames = ch.Frames[len(ch.Frames)-1:]
+		c.feed(&rest)
+	}
+}
+
+// decide runs the sniffers over the buffered bytes. With final set, NeedMore
+// counts as No. It reports whether the sniffing phase is over.
+func (c *conn) decide(final bool) bool {
+	var undecided bool
+	for _, p := range sniffers() {
+		switch p.Sniff(c.sniff[0], c.sniff[1], c.env.Conn.MidStream) {
+		case Yes:
+			c.start(p, false)
+			return true
+		case Reversed:
+			c.start(p, true)
+			return true
+		case NeedMore:
+			undecided = true
+		}
+	}
+	if undecided && !final {
+		return false
+	}
+	c.env.Counts.Inc(CountUnknownProto)
+	c.state = ignoring
+	c.sniff = [2][]byte{}
+	return true
+}
+
+func (c *conn) start(p Protocol, reversed bool) {
+	if reversed {
+		c.env.Counts.Inc(CountReversed)
+		c.swap = true
+		m := *c.env.Conn
+		m.Key = m.Key.Reverse()
+		c.env.Conn = &m
+		c.sniff[0], c.sniff[1] = c.sniff[1], c.sniff[0]
+		c.sniffAt[0], c.sniffAt[1] = c.sniffAt[1], c.sniffAt[0]
+		c.frames[0], c.frames[1] = c.frames[1], c.frames[0]
+	}
+	c.dec = p.New(&c.env)
+	c.state = decoding
+	buf, at, frames := c.sniff, c.sniffAt, c.frames
+	c.sniff, c.frames = [2][]byte{}, [2][]uint64{}
+	// Replay the buffered bytes, older direction first, so that a request
+	// precedes its response.
+	order := [2]sensor.Direction{sensor.ClientToServer, sensor.ServerToClient}
+	if len(buf[0]) > 0 && len(buf[1]) > 0 && at[1].Before(at[0]) {
+		order[0], order[1] = order[1], order[0]
+	}
+	for _, d := range order {
+		if len(buf[d]) > 0 && c.state == decoding {
+			c.feed(&sensor.Chunk{Dir: d, Data: buf[d], Time: at[d], Frames: frames[d]})
+		}
+	}
+}
+
+func (c *conn) feed(ch *sensor.Chunk) {
+	sw := c.dec.Feed(ch)
+	if sw == nil {
+		return
+	}
+	p, ok := Lookup(sw.Proto)
+	if !ok || p.New == nil {
+		c.env.Counts.Inc(CountUpgradeUnknown)
+		c.state = ignoring
+		c.dec = nil
+		return
+	}
+	c.dec = p.New(&c.env)
+	for d := range sw.Pending {
+		if len(sw.Pending[d]) > 0 && c.state == decoding {
+			c.feed(&sensor.Chunk{Dir: sensor.Direction(d), Data: sw.Pending[d], Time: sw.At})
+		}
+	}
+}

@@ -1,0 +1,166 @@
+// Package decoders turns a connection's reassembled byte streams into
+// exchanges: one request and its response, with every parameter flattened to
+// (location, name, value).
+//
+// Input comes from sensor as sensor.Chunk values (either direction, capture
+// order) through the sensor.ConnHandler that NewConn returns; output goes to the
+// Sink given to NewConn, on the same worker goroutine. Protocol decoders live in
+// sub-packages (http1, …) and register themselves by name from init.
+package decoders
+
+import (
+	"time"
+
+	"github.com/apisensor/sensor/sensor"
+)
+
+// Exchange is one request and its response as rebuilt from the wire.
+//
+// An Exchange handed to a Sink is owned by the receiver: the decoder keeps no
+// reference to it.
+type Exchange struct {
+	Conn *sensor.ConnMeta
+	// Seq numbers exchanges within the connection, from 0.
+	Seq int
+	// Proto is the application protocol: "http/1.0", "http/1.1", …
+	Proto    string
+	Request  *Message
+	Response *Message // nil when no response was seen
+	// Params holds every request parameter, flattened.
+	Params []Param
+	// Anomalies the decoder noticed on this exchange, in order; each is also
+	// counted on the connection's counters.
+	Anomalies []Anomaly
+}
+
+// Message is one HTTP request or response.
+type Message struct {
+	// Start is the capture time of the first byte; End of the last.
+	Start, End time.Time
+	// Frames are the capture frame numbers of the packets that carried the
+	// message, capped at MaxFrames (FramesTotal counts them all).
+	Frames      []uint64
+	FramesTotal int
+
+	// Request line.
+	Method string
+	URI    string // request-target as sent
+	Path   string // URI path, not decoded
+	Query  string // raw query, without '?'
+	// Status line.
+	Status int
+	Reason string
+
+	Version string // "HTTP/1.1"
+	Headers []Header
+	// Trailers of a chunked body.
+	Trailers []Header
+
+	// Body holds the decoded (de-chunked, decompressed) body, at most the
+	// configured number of bytes; BodyTruncated is set when more was seen.
+	Body          []byte
+	BodyTruncated bool
+	// WireBodyLen counts body bytes on the wire (after de-chunking, before
+	// decompression).
+	WireBodyLen int64
+	// ContentEncoding lists the codings that were undone, outermost first.
+	ContentEncoding []string
+	// Incomplete is set when the message ended before its declared end (a gap,
+	// a reset or the end of capture).
+	Incomplete bool
+}
+
+// MaxFrames bounds Message.Frames.
+const MaxFrames = 64
+
+// AddFrames records frame numbers that carried part of the message.
+func (m *Message) AddFrames(frames []uint64) {
+	for _, f := range frames {
+		if n := len(m.Frames); n > 0 && m.Frames[n-1] == f {
+			continue
+		}
+		m.FramesTotal++
+		if len(m.Frames) < MaxFrames {
+			m.Frames = append(m.Frames, f)
+		}
+	}
+}
+
+// Header is one header field as sent: the name keeps its case.
+type Header struct {
+	Name, Value string
+}
+
+// Get returns the first value of the header named name (case-insensitive).
+func Get(hs []Header, name string) (string, bool) {
+	for _, h := range hs {
+		if equalFold(h.Name, name) {
+			return h.Value, true
+		}
+	}
+	return "", false
+}
+
+func equalFold(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		ca, cb := a[i], b[i]
+		if 'A' <= ca && ca <= 'Z' {
+			ca += 'a' - 'A'
+		}
+		if 'A' <= cb && cb <= 'Z' {
+			cb += 'a' - 'A'
+		}
+		if ca != cb {
+			return false
+		}
+	}
+	return true
+}
+
+// Location says where in a request a parameter was found.
+type Location string
+
+const (
+	LocPath      Location = "path"      // one path segment; Name is its index
+	LocQuery     Location = "query"     // query-string argument
+	LocHeader    Location = "header"    // request header; Name is lower-cased
+	LocCookie    Location = "cookie"    // one cookie
+	LocForm      Location = "form"      // application/x-www-form-urlencoded body
+	LocJSON      Location = "json"      // JSON body leaf; Name is a dotted path with [i]
+	LocMultipart Location = "multipart" // multipart/form-data part
+	LocXML       Location = "xml"       // XML element text or attribute; Name is its path
+	LocBody      Location = "body"      // a body that is none of the above
+)
+
+// Param is one request parameter.
+type Param struct {
+	Loc  Location
+	Name string
+	// Value is the value as it appeared (for JSON: the unescaped string).
+	Value string
+	// Decoded is Value after repeated URL-decoding, when that changed it;
+	// Decodes counts how many rounds changed it (2 or more means double
+	// encoding).
+	Decoded string
+	Decodes int
+}
+
+// Best returns the most decoded form of the value.
+func (p *Param) Best() string {
+	if p.Decodes > 0 {
+		return p.Decoded
+	}
+	return p.Value
+}
+
+// Anomaly is one protocol irregularity noticed by a decoder. Kind is a stable
+// identifier ("http1.duplicate_content_length") used as a counter name and a
+// rule id; Detail is a short human-readable note.
+type Anomaly struct {
+	Kind   string
+	Detail string
+	Dir    sensor.Direction
+}
