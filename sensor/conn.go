@@ -69,6 +69,10 @@ type Chunk struct {
 	// memory bound). A decoder must not treat Data as following the previous
 	// chunk when Gap > 0; it resynchronises at the next message start.
 	Gap int
+	// OverlapConflict is set on an empty chunk when a retransmission of bytes
+	// already delivered in this direction carried different data. The first
+	// copy was kept, as the receiver had already taken it.
+	OverlapConflict bool
 	// Frames lists the capture frame numbers (1-based, per source) of the
 	// packets that carried Data, in stream order.
 	Frames []uint64

@@ -1,0 +1,54 @@
+# The README's two commands: `make demo` and `make test`.
+GO        ?= go
+BIN       := bin/sensor
+PKGS      := ./...
+# Packages with goroutines shared between stages: run under the race detector.
+RACE_PKGS := ./pipeline/... ./cmd/...
+FUZZTIME  ?= 20s
+
+.PHONY: all build demo test race lint generate check-generate fuzz bench clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN) ./cmd/sensor
+
+# Replays the bundled real-client capture and prints alerts as JSON lines.
+demo: build
+	./$(BIN) replay testdata/http-curl.pcap
+
+test: lint check-generate
+	$(GO) test -count=1 $(PKGS)
+	$(GO) test -count=1 -race $(RACE_PKGS)
+
+lint:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt: files above need formatting"; exit 1; }
+	$(GO) vet $(PKGS)
+	$(GO) tool staticcheck $(PKGS)
+
+# Regenerates committed generated code: protoc (Debian's protobuf-compiler)
+# with the protoc-gen-go pinned in go.mod's tool block.
+generate:
+	$(GO) generate ./pipeline/alert/...
+
+# CI: the committed generated code must be what `make generate` writes.
+check-generate: generate
+	@git diff --exit-code -- pipeline/alert || { echo "generated code is stale: run make generate and commit"; exit 1; }
+
+# Runs every fuzz target for FUZZTIME each.
+fuzz:
+	@for pkg in $$($(GO) list ./...); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz'); do \
+	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	  done; \
+	done
+
+# Makes (never commits) a large HTTP/1.1 capture with a real load generator,
+# replays it with detection on, and runs Suricata 7 on the same file.
+bench: build
+	bash testdata/bench-gen.sh
+	SENSOR=$(BIN) bash testdata/bench-run.sh testdata/bench/http-bench.pcap
+	$(GO) test -run '^$$' -bench . -benchmem ./sensor/... ./decoders/... ./pipeline/...
+
+clean:
+	rm -rf bin

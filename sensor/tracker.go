@@ -1,0 +1,559 @@
+package sensor
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"time"
+
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
+	"github.com/gopacket/gopacket/reassembly"
+)
+
+// Counter names of TCP tracking and reassembly.
+const (
+	CountTCPMalformed     = "tcp.malformed"
+	CountConns            = "tcp.connections"
+	CountConnsMidStream   = "tcp.connections_midstream"
+	CountEvicted          = "drop.conn_evicted"
+	CountIdleClosed       = "tcp.idle_timeout"
+	CountGaps             = "tcp.gap"
+	CountGapBytes         = "tcp.gap_bytes"
+	CountOverlapDiff      = "tcp.overlap_different_data"
+	CountRetransmit       = "tcp.retransmission"
+	CountStreamBytes      = "tcp.stream_bytes"
+	CountOverlapUnchecked = "tcp.overlap_unchecked"
+)
+
+// pageBytes is gopacket reassembly's page size, used to turn byte bounds into
+// page bounds.
+const pageBytes = 1900
+
+// TrackerConfig bounds one sensor's TCP state. The pipeline divides the
+// per-sensor figures between workers.
+type TrackerConfig struct {
+	// MaxConns bounds tracked connections; past it the least recently
+	// active one is evicted (counted as drop.conn_evicted).
+	MaxConns int `yaml:"max_connections" env:"SENSOR_TCP_MAX_CONNECTIONS"`
+	// MaxBufferedPerConn bounds out-of-order bytes held for one connection;
+	// past it the oldest hole is skipped (a gap).
+	MaxBufferedPerConn int `yaml:"max_buffered_per_connection" env:"SENSOR_TCP_MAX_BUFFERED_PER_CONNECTION"`
+	// MaxBufferedTotal bounds out-of-order bytes held in all.
+	MaxBufferedTotal int `yaml:"max_buffered_total" env:"SENSOR_TCP_MAX_BUFFERED_TOTAL"`
+	// IdleTimeout closes a connection with no packet for this long, in
+	// packet time.
+	IdleTimeout time.Duration `yaml:"idle_timeout" env:"SENSOR_TCP_IDLE_TIMEOUT"`
+	// HoleTimeout is how long out-of-order data waits for a missing segment
+	// before the hole is skipped as a gap, in packet time.
+	HoleTimeout time.Duration `yaml:"hole_timeout" env:"SENSOR_TCP_HOLE_TIMEOUT"`
+	// OverlapCheckBytes is how many delivered but not yet acknowledged bytes
+	// per direction are kept to compare retransmissions against; a
+	// retransmission that differs raises tcp.overlap_different_data. The
+	// first copy wins, as at the receiver, which had already taken it.
+	OverlapCheckBytes int `yaml:"overlap_check_bytes" env:"SENSOR_TCP_OVERLAP_CHECK_BYTES"`
+	// CommunityIDSeed seeds Community ID hashes.
+	CommunityIDSeed uint16 `yaml:"community_id_seed" env:"SENSOR_COMMUNITY_ID_SEED"`
+}
+
+// DefaultTrackerConfig returns the defaults: Suricata-like memory caps scaled
+// for a small sensor.
+func DefaultTrackerConfig() TrackerConfig {
+	return TrackerConfig{
+		MaxConns:           200_000,
+		MaxBufferedPerConn: 1 << 20,
+		MaxBufferedTotal:   256 << 20,
+		IdleTimeout:        5 * time.Minute,
+		HoleTimeout:        10 * time.Second,
+		OverlapCheckBytes:  4096,
+	}
+}
+
+// ErrBound is returned by Validate for a bound that is not positive.
+var ErrBound = errors.New("bound must be positive")
+
+// Validate checks that every bound is set.
+func (c *TrackerConfig) Validate() error {
+	for _, f := range []struct {
+		name string
+		v    int64
+	}{
+		{"max_connections", int64(c.MaxConns)},
+		{"max_buffered_per_connection", int64(c.MaxBufferedPerConn)},
+		{"max_buffered_total", int64(c.MaxBufferedTotal)},
+		{"idle_timeout", int64(c.IdleTimeout)},
+		{"hole_timeout", int64(c.HoleTimeout)},
+		{"overlap_check_bytes", int64(c.OverlapCheckBytes)},
+	} {
+		if f.v <= 0 {
+			return fmt.Errorf("tcp.%s = %d: %w", f.name, f.v, ErrBound)
+		}
+	}
+	return nil
+}
+
+// Split returns the share of c that one of n workers gets.
+func (c TrackerConfig) Split(n int) TrackerConfig {
+	if n <= 1 {
+		return c
+	}
+	c.MaxConns = max(1, c.MaxConns/n)
+	c.MaxBufferedTotal = max(pageBytes, c.MaxBufferedTotal/n)
+	return c
+}
+
+// Tracker follows the TCP connections of one worker's shard: it reassembles
+// both directions with gopacket's reassembly, feeds each connection's
+// ConnHandler, and enforces the bounds of TrackerConfig. Time is packet time:
+// timeouts advance only with the packets (and ticks) it is given, so a replay
+// gives the same result at any speed.
+//
+// A Tracker is owned by one goroutine.
+type Tracker struct {
+	cfg     TrackerConfig
+	factory HandlerFactory
+	counts  Counts
+	asm     *reassembly.Assembler
+	now     time.Time
+	// nextSweep is the packet time of the next idle/hole sweep.
+	nextSweep time.Time
+
+	// lru lists live streams, most recently active first.
+	lru   streamList
+	nconn int
+	// closing is the reason handed to streams closed by a flush.
+	closing EndReason
+	// ids: worker index, worker count, and a local sequence.
+	idBase, idStep, idNext uint64
+
+	tcp   layers.TCP
+	slab  []pktCtx
+	spare [][]byte // free overlap-check buffers
+	chunk Chunk
+}
+
+// NewTracker returns a tracker for worker index worker of workers.
+func NewTracker(cfg TrackerConfig, worker, workers int, factory HandlerFactory, counts Counts) *Tracker {
+	t := &Tracker{cfg: cfg, factory: factory, counts: counts, idBase: uint64(worker) + 1, idStep: uint64(max(workers, 1))}
+	t.lru.init()
+	pool := reassembly.NewStreamPool(&streamFactory{t: t})
+	t.asm = reassembly.NewAssembler(pool)
+	t.asm.MaxBufferedPagesPerConnection = max(1, cfg.MaxBufferedPerConn/pageBytes)
+	t.asm.MaxBufferedPagesTotal = max(1, cfg.MaxBufferedTotal/pageBytes)
+	return t
+}
+
+// Conns returns the number of tracked connections.
+func (t *Tracker) Conns() int { return t.nconn }
+
+// Now returns the tracker's packet clock.
+func (t *Tracker) Now() time.Time { return t.now }
+
+// pktCtx carries a packet's capture info and frame through the assembler,
+// which keeps it with out-of-order pages.
+type pktCtx struct {
+	ci     gopacket.CaptureInfo
+	frame  uint64
+	source string
+	vlan   [2]uint16
+	nvlan  uint8
+	length int // TCP payload length
+	self   [1]any
+}
+
+func (c *pktCtx) GetCaptureInfo() gopacket.CaptureInfo { return c.ci }
+
+// Packet processes one TCP packet; p.L4 holds the TCP header and payload.
+func (t *Tracker) Packet(p *Packet) {
+	t.Advance(p.Time)
+	if err := t.tcp.DecodeFromBytes(p.L4, gopacket.NilDecodeFeedback); err != nil {
+		t.counts.Inc(CountTCPMalformed)
+		return
+	}
+	if len(t.slab) == 0 {
+		// One allocation per 256 packets: out-of-order pages keep a
+		// pointer to their packet's context.
+		t.slab = make([]pktCtx, 256)
+	}
+	ctx := &t.slab[0]
+	t.slab = t.slab[1:]
+	*ctx = pktCtx{
+		ci:     gopacket.CaptureInfo{Timestamp: p.Time, CaptureLength: len(p.L4), Length: len(p.L4)},
+		frame:  p.Frame,
+		source: p.Source,
+		vlan:   p.VLAN,
+		nvlan:  p.NVLAN,
+		length: len(t.tcp.Payload),
+	}
+	ctx.self[0] = ctx
+	ctx.ci.AncillaryData = ctx.self[:]
+	var flow gopacket.Flow
+	if p.Src.Is4() {
+		s, d := p.Src.As4(), p.Dst.As4()
+		flow = gopacket.NewFlow(layers.EndpointIPv4, s[:], d[:])
+	} else {
+		s, d := p.Src.As16(), p.Dst.As16()
+		flow = gopacket.NewFlow(layers.EndpointIPv6, s[:], d[:])
+	}
+	t.closing = EndFIN
+	if t.tcp.RST {
+		t.closing = EndRST
+	}
+	t.asm.AssembleWithContext(flow, &t.tcp, ctx)
+	if t.nconn > t.cfg.MaxConns {
+		t.evict()
+	}
+}
+
+// Advance moves the packet clock to now (never backwards) and, once per
+// second of packet time, skips holes older than HoleTimeout and closes
+// connections idle for IdleTimeout. Workers with no packets are ticked by the
+// pipeline so that their clocks follow the capture.
+func (t *Tracker) Advance(now time.Time) {
+	if !now.After(t.now) {
+		return
+	}
+	t.now = now
+	if t.nextSweep.IsZero() {
+		t.nextSweep = now.Add(time.Second)
+		return
+	}
+	if now.Before(t.nextSweep) {
+		return
+	}
+	t.nextSweep = now.Add(time.Second)
+	if oldest := t.lru.back(); oldest != nil && oldest.lastSeen.Before(now.Add(-t.cfg.IdleTimeout)) {
+		t.closing = EndIdle
+		n := t.nconn
+		t.asm.FlushWithOptions(reassembly.FlushOptions{T: now.Add(-t.cfg.HoleTimeout), TC: now.Add(-t.cfg.IdleTimeout)})
+		t.counts.Add(CountIdleClosed, uint64(n-t.nconn))
+		return
+	}
+	t.closing = EndIdle
+	t.asm.FlushWithOptions(reassembly.FlushOptions{T: now.Add(-t.cfg.HoleTimeout)})
+}
+
+// evict closes the least recently active connections until a sixteenth of
+// the bound is free. gopacket can close only by age, at the cost of a scan of
+// all connections, so eviction works in batches.
+func (t *Tracker) evict() {
+	target := t.cfg.MaxConns - t.cfg.MaxConns/16
+	if target < 0 {
+		target = 0
+	}
+	// Find the cut-off: the last-seen time of the (nconn-target)-th oldest.
+	s := t.lru.back()
+	for i := 1; i < t.nconn-target && s != nil; i++ {
+		s = s.prev
+	}
+	if s == nil || s == &t.lru.root {
+		return
+	}
+	cutoff := s.lastSeen.Add(1)
+	before := t.nconn
+	t.closing = EndEvicted
+	t.asm.FlushCloseOlderThan(cutoff)
+	t.counts.Add(CountEvicted, uint64(before-t.nconn))
+	t.closing = EndFIN
+}
+
+// CloseAll flushes and closes every connection, as at the end of a capture.
+func (t *Tracker) CloseAll(reason EndReason) {
+	t.closing = reason
+	t.asm.FlushAll()
+}
+
+// streamFactory creates one stream per new TCP connection.
+type streamFactory struct{ t *Tracker }
+
+func (f *streamFactory) New(netFlow, tcpFlow gopacket.Flow, tcp *layers.TCP, ac reassembly.AssemblerContext) reassembly.Stream {
+	t := f.t
+	ctx := ac.(*pktCtx)
+	s := &stream{t: t, first: ctx.ci.Timestamp, lastSeen: ctx.ci.Timestamp, source: ctx.source, vlan: ctx.vlan, nvlan: ctx.nvlan}
+	src, _ := netip.AddrFromSlice(netFlow.Src().Raw())
+	dst, _ := netip.AddrFromSlice(netFlow.Dst().Raw())
+	sport, dport := uint16(tcp.SrcPort), uint16(tcp.DstPort)
+	s.key = FlowKey{SrcIP: src, DstIP: dst, SrcPort: sport, DstPort: dport, Proto: uint8(layers.IPProtocolTCP)}
+	// gopacket calls the direction of this first packet client-to-server.
+	// Turn that around when the first packet is a SYN-ACK, or when no
+	// handshake is seen and the sender looks like the server.
+	switch {
+	case tcp.SYN && !tcp.ACK:
+	case tcp.SYN && tcp.ACK:
+		s.flip = true
+	default:
+		s.midStream = true
+		s.flip = looksLikeServer(sport, dport)
+	}
+	if s.flip {
+		s.key = s.key.Reverse()
+	}
+	t.nconn++
+	t.counts.Inc(CountConns)
+	if s.midStream {
+		t.counts.Inc(CountConnsMidStream)
+	}
+	t.lru.pushFront(s)
+	return s
+}
+
+// looksLikeServer guesses, for a connection picked up mid-stream, whether the
+// sender of the first packet seen is the server: the side with the lower
+// port, as servers listen on well-known or registered ports and clients use
+// ephemeral ones. The HTTP decoder corrects the guess from the content.
+func looksLikeServer(sport, dport uint16) bool { return sport < dport }
+
+// stream is one tracked TCP connection: both directions.
+type stream struct {
+	t          *Tracker
+	prev, next *stream // LRU links
+	key        FlowKey // oriented client → server
+	flip       bool    // gopacket's client-to-server is our server side
+	midStream  bool
+	first      time.Time
+	lastSeen   time.Time
+	source     string
+	vlan       [2]uint16
+	nvlan      uint8
+	handler    ConnHandler
+	meta       *ConnMeta
+	done       bool
+	rst        bool // a reset was seen: the close reason is EndRST
+	// sent holds, per direction, delivered bytes not yet acknowledged by
+	// the peer (at most OverlapCheckBytes), ending at sentEnd.
+	sent    [2][]byte
+	sentEnd [2]reassembly.Sequence
+	// end is, per direction, the sequence number after the last byte
+	// delivered (or the first one expected).
+	end     [2]reassembly.Sequence
+	acked   [2]bool // ackSeq[d] valid
+	ackSeq  [2]reassembly.Sequence
+}
+
+func (s *stream) dir(d reassembly.TCPFlowDirection) Direction {
+	if (d == reassembly.TCPDirClientToServer) != s.flip {
+		return ClientToServer
+	}
+	return ServerToClient
+}
+
+func (s *stream) Accept(tcp *layers.TCP, ci gopacket.CaptureInfo, d reassembly.TCPFlowDirection, nextSeq reassembly.Sequence, start *bool, ac reassembly.AssemblerContext) bool {
+	t := s.t
+	if ci.Timestamp.After(s.lastSeen) {
+		s.lastSeen = ci.Timestamp
+	}
+	t.lru.moveToFront(s)
+	dir := s.dir(d)
+	if tcp.RST {
+		s.rst = true
+	}
+	if tcp.ACK {
+		// The peer acknowledged up to tcp.Ack: what it acknowledged can
+		// no longer be replaced, so stop keeping it.
+		s.ackSeq[dir.Reverse()], s.acked[dir.Reverse()] = reassembly.Sequence(tcp.Ack), true
+		s.trimSent(dir.Reverse())
+	}
+	switch {
+	case nextSeq != -1:
+		s.end[dir] = nextSeq
+	case tcp.SYN:
+		s.end[dir] = reassembly.Sequence(tcp.Seq).Add(1)
+	default:
+		// No SYN for this half: start at the first byte seen
+		// (mid-stream pickup, or a lost SYN).
+		*start = true
+		s.end[dir] = reassembly.Sequence(tcp.Seq)
+	}
+	if len(tcp.Payload) > 0 && nextSeq != -1 {
+		s.checkOverlap(dir, reassembly.Sequence(tcp.Seq), tcp.Payload, nextSeq)
+	}
+	return true
+}
+
+// checkOverlap compares the part of a segment that lies before nextSeq
+// (bytes already delivered) with the copy kept in sent.
+func (s *stream) checkOverlap(dir Direction, seq reassembly.Sequence, payload []byte, nextSeq reassembly.Sequence) {
+	before := seq.Difference(nextSeq) // bytes of payload before nextSeq
+	if before <= 0 {
+		return
+	}
+	t := s.t
+	t.counts.Inc(CountRetransmit)
+	if before > len(payload) {
+		before = len(payload)
+	}
+	sent, end := s.sent[dir], s.sentEnd[dir]
+	if len(sent) == 0 || end != nextSeq {
+		t.counts.Inc(CountOverlapUnchecked)
+		return
+	}
+	keptStart := end.Add(-len(sent))
+	// Compare payload[i:before] against sent where both exist.
+	i := 0
+	if d := seq.Difference(keptStart); d > 0 { // segment starts before what we kept
+		i = d
+	}
+	if i >= before {
+		t.counts.Inc(CountOverlapUnchecked)
+		return
+	}
+	off := keptStart.Difference(seq.Add(i))
+	if string(payload[i:before]) != string(sent[off:off+before-i]) {
+		t.counts.Inc(CountOverlapDiff)
+		s.handlerFor().Data(&Chunk{Dir: dir, Time: s.lastSeen, OverlapConflict: true})
+	}
+}
+
+// trimSent drops kept bytes of direction dir that the peer acknowledged.
+func (s *stream) trimSent(dir Direction) {
+	sent := s.sent[dir]
+	if len(sent) == 0 || !s.acked[dir] {
+		return
+	}
+	keptStart := s.sentEnd[dir].Add(-len(sent))
+	n := keptStart.Difference(s.ackSeq[dir])
+	switch {
+	case n <= 0:
+		return
+	case n >= len(sent):
+		s.dropSent(dir)
+	default:
+		s.sent[dir] = sent[:copy(sent, sent[n:])]
+	}
+}
+
+// keepSent appends delivered bytes to the overlap-check copy.
+func (s *stream) keepSent(dir Direction, data []byte, end reassembly.Sequence) {
+	t := s.t
+	limit := t.cfg.OverlapCheckBytes
+	sent := s.sent[dir]
+	if sent == nil {
+		if n := len(t.spare); n > 0 {
+			sent, t.spare = t.spare[n-1], t.spare[:n-1]
+		} else {
+			sent = make([]byte, 0, limit)
+		}
+	}
+	if len(data) >= limit {
+		sent = append(sent[:0], data[len(data)-limit:]...)
+	} else {
+		if over := len(sent) + len(data) - limit; over > 0 {
+			sent = sent[:copy(sent, sent[over:])]
+		}
+		sent = append(sent, data...)
+	}
+	s.sent[dir], s.sentEnd[dir] = sent, end
+	s.trimSent(dir)
+}
+
+func (s *stream) handlerFor() ConnHandler {
+	if s.handler == nil {
+		t := s.t
+		s.meta = &ConnMeta{
+			ID:        t.idBase + t.idNext*t.idStep,
+			Key:       s.key,
+			Source:    s.source,
+			Start:     s.first,
+			MidStream: s.midStream,
+		}
+		t.idNext++
+		s.meta.CommunityID = CommunityID(s.key, t.cfg.CommunityIDSeed)
+		if s.nvlan > 0 {
+			s.meta.VLAN = append([]uint16(nil), s.vlan[:s.nvlan]...)
+		}
+		s.handler = t.factory(s.meta)
+	}
+	return s.handler
+}
+
+func (s *stream) ReassembledSG(sg reassembly.ScatterGather, ac reassembly.AssemblerContext) {
+	t := s.t
+	d, _, _, skip := sg.Info()
+	dir := s.dir(d)
+	length, _ := sg.Lengths()
+	c := &t.chunk
+	*c = Chunk{Dir: dir, Frames: c.Frames[:0]}
+	if skip > 0 {
+		c.Gap = skip
+		t.counts.Inc(CountGaps)
+		t.counts.Add(CountGapBytes, uint64(skip))
+	}
+	if length == 0 && c.Gap == 0 {
+		return
+	}
+	c.Data = sg.Fetch(length)
+	t.counts.Add(CountStreamBytes, uint64(length))
+	// Collect the frames of the packets in this run. A run usually holds
+	// one packet; after a hole is filled it holds the queued ones too.
+	for off := 0; off < length; {
+		ctx := ctxAt(sg, off)
+		if ctx == nil {
+			break
+		}
+		if c.Time.IsZero() {
+			c.Time = ctx.ci.Timestamp
+		}
+		if n := len(c.Frames); n == 0 || c.Frames[n-1] != ctx.frame {
+			c.Frames = append(c.Frames, ctx.frame)
+		}
+		off += max(1, ctx.length)
+	}
+	if c.Time.IsZero() {
+		c.Time = t.now
+	}
+	if skip < 0 {
+		// Start unknown: what we kept cannot be lined up any more.
+		s.dropSent(dir)
+	} else if length > 0 {
+		start := s.end[dir].Add(skip)
+		s.end[dir] = start.Add(length)
+		s.keepSent(dir, c.Data, s.end[dir])
+	}
+	s.handlerFor().Data(c)
+}
+
+func (s *stream) ReassemblyComplete(ac reassembly.AssemblerContext) bool {
+	t := s.t
+	if !s.done {
+		s.done = true
+		if s.handler != nil {
+			reason := t.closing
+			if s.rst {
+				reason = EndRST
+			}
+			s.handler.Close(reason, t.now)
+		}
+		s.dropSent(ClientToServer)
+		s.dropSent(ServerToClient)
+		t.lru.remove(s)
+		t.nconn--
+	}
+	return true
+}
+
+// dropSent returns direction dir's overlap-check buffer to the spare list.
+func (s *stream) dropSent(dir Direction) {
+	if s.sent[dir] == nil {
+		return
+	}
+	if t := s.t; len(t.spare) < maxSpare {
+		t.spare = append(t.spare, s.sent[dir][:0])
+	}
+	s.sent[dir] = nil
+}
+
+// maxSpare bounds the free list of overlap-check buffers.
+const maxSpare = 1024
+
+// ctxAt returns the packet context of the container holding offset off of
+// sg. gopacket exposes a container's CaptureInfo but not its context, so the
+// context travels inside CaptureInfo.AncillaryData.
+func ctxAt(sg reassembly.ScatterGather, off int) *pktCtx {
+	ci := sg.CaptureInfo(off)
+	if len(ci.AncillaryData) > 0 {
+		if c, ok := ci.AncillaryData[0].(*pktCtx); ok {
+			return c
+		}
+	}
+	return nil
+}
