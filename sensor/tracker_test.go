@@ -1,0 +1,356 @@
+package sensor
+
+import (
+	"fmt"
+	"net/netip"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
+)
+
+// recorder is a ConnHandler that keeps what it is given.
+type recorder struct {
+	meta    *ConnMeta
+	data    [2]strings.Builder
+	gaps    [2]int
+	overlap int
+	closed  int
+	reason  EndReason
+	frames  []uint64
+}
+
+func (r *recorder) Data(c *Chunk) {
+	if c.OverlapConflict {
+		r.overlap++
+	}
+	if c.Gap > 0 {
+		r.gaps[c.Dir] += c.Gap
+		fmt.Fprintf(&r.data[c.Dir], "[gap %d]", c.Gap)
+	}
+	r.data[c.Dir].Write(c.Data)
+	r.frames = append(r.frames, c.Frames...)
+}
+
+func (r *recorder) Close(reason EndReason, _ time.Time) { r.closed++; r.reason = reason }
+
+// seg is one TCP segment of a test conversation.
+type seg struct {
+	fromClient bool
+	flags      string // any of "S", "A", "F", "R"
+	seq        uint32 // relative to the sender's ISN
+	data       string
+	ack        uint32 // relative to the receiver's ISN; 0 = no ACK flag unless "A"
+}
+
+const (
+	cliISN = 1000
+	srvISN = 5000
+)
+
+var (
+	cliIP = netip.MustParseAddr("10.0.0.1")
+	srvIP = netip.MustParseAddr("10.0.0.2")
+)
+
+// packets serialises segs into Packets with gopacket.
+func packets(t testing.TB, segs []seg) []Packet {
+	t.Helper()
+	base := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	var out []Packet
+	for i, s := range segs {
+		tcp := &layers.TCP{Window: 65535}
+		src, dst := cliIP, srvIP
+		tcp.SrcPort, tcp.DstPort = 40000, 80
+		isn, peer := uint32(cliISN), uint32(srvISN)
+		if !s.fromClient {
+			src, dst = srvIP, cliIP
+			tcp.SrcPort, tcp.DstPort = 80, 40000
+			isn, peer = srvISN, cliISN
+		}
+		tcp.Seq = isn + s.seq
+		for _, f := range s.flags {
+			switch f {
+			case 'S':
+				tcp.SYN = true
+			case 'A':
+				tcp.ACK = true
+				tcp.Ack = peer + s.ack
+			case 'F':
+				tcp.FIN = true
+			case 'R':
+				tcp.RST = true
+			}
+		}
+		ip := &layers.IPv4{Version: 4, TTL: 64, Protocol: layers.IPProtocolTCP, SrcIP: src.AsSlice(), DstIP: dst.AsSlice()}
+		if err := tcp.SetNetworkLayerForChecksum(ip); err != nil {
+			t.Fatal(err)
+		}
+		buf := gopacket.NewSerializeBuffer()
+		if err := gopacket.SerializeLayers(buf, gopacket.SerializeOptions{FixLengths: true, ComputeChecksums: true}, tcp, gopacket.Payload(s.data)); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, Packet{
+			Frame: uint64(i + 1), Time: base.Add(time.Duration(i) * time.Millisecond), Source: "test",
+			Src: src, Dst: dst, Proto: 6, L4: append([]byte(nil), buf.Bytes()...),
+		})
+	}
+	return out
+}
+
+func handshake() []seg {
+	return []seg{
+		{fromClient: true, flags: "S"},
+		{fromClient: false, flags: "SA", ack: 1},
+		{fromClient: true, flags: "A", seq: 1, ack: 1},
+	}
+}
+
+func runTracker(t testing.TB, cfg TrackerConfig, pkts []Packet) ([]*recorder, Counts) {
+	t.Helper()
+	var recs []*recorder
+	counts := Counts{}
+	tr := NewTracker(cfg, 0, 1, func(m *ConnMeta) ConnHandler {
+		r := &recorder{meta: m}
+		recs = append(recs, r)
+		return r
+	}, counts)
+	for i := range pkts {
+		tr.Packet(&pkts[i])
+	}
+	tr.CloseAll(EndCapture)
+	return recs, counts
+}
+
+func TestTrackerReassembly(t *testing.T) {
+	req := "GET / HTTP/1.1\r\n\r\n" // 18 bytes
+	tests := []struct {
+		name       string
+		segs       []seg
+		client     string
+		server     string
+		gaps       int
+		overlap    int
+		reason     EndReason
+		midStream  bool
+		wantCounts map[string]uint64
+	}{
+		{
+			name:   "in order",
+			segs:   append(handshake(), seg{fromClient: true, flags: "A", seq: 1, ack: 1, data: req}, seg{flags: "A", seq: 1, ack: 19, data: "HTTP/1.1 200 OK\r\n\r\n"}),
+			client: req, server: "HTTP/1.1 200 OK\r\n\r\n", reason: EndCapture,
+		},
+		{
+			name: "reordered",
+			segs: append(handshake(),
+				seg{fromClient: true, flags: "A", seq: 8, ack: 1, data: req[7:]},
+				seg{fromClient: true, flags: "A", seq: 1, ack: 1, data: req[:7]}),
+			client: req, reason: EndCapture,
+		},
+		{
+			name: "identical retransmission",
+			segs: append(handshake(),
+				seg{fromClient: true, flags: "A", seq: 1, ack: 1, data: req[:10]},
+				seg{fromClient: true, flags: "A", seq: 1, ack: 1, data: req[:10]},
+				seg{fromClient: true, flags: "A", seq: 11, ack: 1, data: req[10:]}),
+			client: req, reason: EndCapture,
+			wantCounts: map[string]uint64{CountRetransmit: 1, CountOverlapDiff: 0},
+		},
+		{
+			name: "overlap with different data: first copy wins, conflict flagged",
+			segs: append(handshake(),
+				seg{fromClient: true, flags: "A", seq: 1, ack: 1, data: "GET /a HTTP/1.1\r\n"},
+				seg{fromClient: true, flags: "A", seq: 5, ack: 1, data: "/b HTTP/1.1\r\n\r\n"}),
+			client: "GET /a HTTP/1.1\r\n\r\n", overlap: 1, reason: EndCapture,
+			wantCounts: map[string]uint64{CountOverlapDiff: 1},
+		},
+		{
+			name: "acknowledged bytes are not kept: overlap unchecked",
+			segs: append(handshake(),
+				seg{fromClient: true, flags: "A", seq: 1, ack: 1, data: "GET /a HTTP/1.1\r\n"},
+				seg{fromClient: false, flags: "A", seq: 1, ack: 18},
+				seg{fromClient: true, flags: "A", seq: 5, ack: 1, data: "/b HTTP/1.1\r\n\r\n"}),
+			client: "GET /a HTTP/1.1\r\n\r\n", reason: EndCapture,
+			wantCounts: map[string]uint64{CountOverlapDiff: 0, CountOverlapUnchecked: 1},
+		},
+		{
+			name: "lost segment becomes a gap at the end",
+			segs: append(handshake(),
+				seg{fromClient: true, flags: "A", seq: 1, ack: 1, data: "aaaa"},
+				seg{fromClient: true, flags: "A", seq: 9, ack: 1, data: "cccc"}),
+			client: "aaaa[gap 4]cccc", gaps: 4, reason: EndCapture,
+			wantCounts: map[string]uint64{CountGaps: 1, CountGapBytes: 4},
+		},
+		{
+			name: "mid-stream pickup, server speaks first",
+			segs: []seg{
+				{fromClient: false, flags: "A", seq: 100, ack: 50, data: "tail of a response"},
+				{fromClient: true, flags: "A", seq: 50, ack: 118, data: req},
+			},
+			client: req, server: "tail of a response", reason: EndCapture, midStream: true,
+		},
+		{
+			name: "reset",
+			segs: append(handshake(),
+				seg{fromClient: true, flags: "A", seq: 1, ack: 1, data: req},
+				seg{fromClient: false, flags: "R", seq: 1}),
+			client: req, reason: EndRST,
+		},
+		{
+			name: "fin both ways",
+			segs: append(handshake(),
+				seg{fromClient: true, flags: "AF", seq: 1, ack: 1, data: req},
+				seg{fromClient: false, flags: "AF", seq: 1, ack: 20, data: "bye"},
+				seg{fromClient: true, flags: "A", seq: 20, ack: 5}),
+			client: req, server: "bye", reason: EndFIN,
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			recs, counts := runTracker(t, DefaultTrackerConfig(), packets(t, tc.segs))
+			if len(recs) != 1 {
+				t.Fatalf("got %d connections, want 1", len(recs))
+			}
+			r := recs[0]
+			if got := r.data[ClientToServer].String(); got != tc.client {
+				t.Errorf("client stream = %q, want %q", got, tc.client)
+			}
+			if got := r.data[ServerToClient].String(); got != tc.server {
+				t.Errorf("server stream = %q, want %q", got, tc.server)
+			}
+			if r.overlap != tc.overlap {
+				t.Errorf("overlap conflicts = %d, want %d", r.overlap, tc.overlap)
+			}
+			if r.closed != 1 || r.reason != tc.reason {
+				t.Errorf("closed %d times with %v, want once with %v", r.closed, r.reason, tc.reason)
+			}
+			if r.meta.MidStream != tc.midStream {
+				t.Errorf("mid-stream = %v, want %v", r.meta.MidStream, tc.midStream)
+			}
+			if k := r.meta.Key; k.SrcIP != cliIP || k.DstPort != 80 {
+				t.Errorf("key = %+v, want client %v → server port 80", k, cliIP)
+			}
+			for k, v := range tc.wantCounts {
+				if counts[k] != v {
+					t.Errorf("count %s = %d, want %d", k, counts[k], v)
+				}
+			}
+		})
+	}
+}
+
+func TestTrackerIdleTimeoutByPacketTime(t *testing.T) {
+	cfg := DefaultTrackerConfig()
+	cfg.IdleTimeout = 30 * time.Second
+	pkts := packets(t, append(handshake(), seg{fromClient: true, flags: "A", seq: 1, ack: 1, data: "x"}))
+	var recs []*recorder
+	counts := Counts{}
+	tr := NewTracker(cfg, 0, 1, func(m *ConnMeta) ConnHandler { r := &recorder{meta: m}; recs = append(recs, r); return r }, counts)
+	for i := range pkts {
+		tr.Packet(&pkts[i])
+	}
+	last := pkts[len(pkts)-1].Time
+	tr.Advance(last.Add(10 * time.Second))
+	if tr.Conns() != 1 {
+		t.Fatalf("closed before the idle timeout: %d connections", tr.Conns())
+	}
+	tr.Advance(last.Add(31 * time.Second))
+	if tr.Conns() != 0 || recs[0].reason != EndIdle {
+		t.Fatalf("after the idle timeout: %d connections, reason %v", tr.Conns(), recs[0].reason)
+	}
+	if counts[CountIdleClosed] != 1 {
+		t.Errorf("idle closes counted %d, want 1", counts[CountIdleClosed])
+	}
+}
+
+// TestTrackerHalfOpenBound sends 200,000 SYNs from distinct ports and checks
+// that the tracked connections and the heap stay within the configured bound,
+// with every eviction counted.
+func TestTrackerHalfOpenBound(t *testing.T) {
+	const (
+		syns     = 200_000
+		maxConns = 20_000
+	)
+	cfg := DefaultTrackerConfig()
+	cfg.MaxConns = maxConns
+	counts := Counts{}
+	tr := NewTracker(cfg, 0, 1, func(m *ConnMeta) ConnHandler { return &recorder{meta: m} }, counts)
+
+	base := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	tcp := &layers.TCP{DstPort: 80, SYN: true, Window: 1024}
+	buf := gopacket.NewSerializeBuffer()
+	runtime.GC()
+	var before runtime.MemStats
+	runtime.ReadMemStats(&before)
+	peak := 0
+	for i := range syns {
+		src := netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)})
+		tcp.SrcPort = layers.TCPPort(1024 + i%60000)
+		tcp.Seq = uint32(i)
+		if err := gopacket.SerializeLayers(buf, gopacket.SerializeOptions{FixLengths: true}, tcp); err != nil {
+			t.Fatal(err)
+		}
+		p := Packet{Frame: uint64(i + 1), Time: base.Add(time.Duration(i) * time.Microsecond), Src: src, Dst: srvIP, Proto: 6, L4: buf.Bytes()}
+		tr.Packet(&p)
+		peak = max(peak, tr.Conns())
+	}
+	if peak > maxConns {
+		t.Errorf("tracked connections peaked at %d, bound %d", peak, maxConns)
+	}
+	evicted := counts[CountEvicted]
+	if got := uint64(tr.Conns()) + evicted; got != syns {
+		t.Errorf("tracked %d + evicted %d = %d, want %d", tr.Conns(), evicted, got, syns)
+	}
+	runtime.GC()
+	var after runtime.MemStats
+	runtime.ReadMemStats(&after)
+	// A half-open connection costs gopacket's connection (~0.5 KiB with
+	// its two halves and key) plus our stream; 2 KiB each is a generous
+	// bound that 200,000 unbounded connections would break fivefold.
+	const perConn = 2048
+	grown := int64(after.HeapAlloc) - int64(before.HeapAlloc)
+	if grown > maxConns*perConn {
+		t.Errorf("heap grew %d bytes for %d tracked connections, bound %d", grown, tr.Conns(), maxConns*perConn)
+	}
+	t.Logf("peak %d connections, %d evicted, heap grew %d KiB (%d B/conn)", peak, evicted, grown>>10, grown/int64(max(tr.Conns(), 1)))
+	tr.CloseAll(EndCapture)
+	if tr.Conns() != 0 {
+		t.Errorf("%d connections left after CloseAll", tr.Conns())
+	}
+}
+
+func BenchmarkTrackerInOrder(b *testing.B) {
+	req := "GET /api/users/1 HTTP/1.1\r\nHost: x\r\n\r\n"
+	resp := "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}"
+	segs := handshake()
+	cs, ss := uint32(1), uint32(1)
+	for range 100 {
+		segs = append(segs, seg{fromClient: true, flags: "A", seq: cs, ack: ss, data: req})
+		cs += uint32(len(req))
+		segs = append(segs, seg{flags: "A", seq: ss, ack: cs, data: resp})
+		ss += uint32(len(resp))
+	}
+	pkts := packets(b, segs)
+	var bytes int
+	for _, p := range pkts {
+		bytes += len(p.L4)
+	}
+	b.SetBytes(int64(bytes))
+	b.ReportAllocs()
+	for b.Loop() {
+		tr := NewTracker(DefaultTrackerConfig(), 0, 1, func(m *ConnMeta) ConnHandler { return nopHandler{} }, Counts{})
+		for i := range pkts {
+			tr.Packet(&pkts[i])
+		}
+		tr.CloseAll(EndCapture)
+	}
+	b.ReportMetric(float64(len(pkts))*float64(b.N)/b.Elapsed().Seconds(), "packets/s")
+}
+
+type nopHandler struct{}
+
+func (nopHandler) Data(*Chunk)                {}
+func (nopHandler) Close(EndReason, time.Time) {}
