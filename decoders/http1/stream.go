@@ -1,0 +1,944 @@
+package http1
+
+import (
+	"bytes"
+	"slices"
+	"time"
+
+	"github.com/apisensor/sensor/decoders"
+	"github.com/apisensor/sensor/sensor"
+)
+
+// state is where a direction's parser stands.
+type state uint8
+
+const (
+	stStart     state = iota // expecting a message start line, in sync
+	stResync                 // skipping bytes up to the next message start
+	stHeaders                // header block
+	stBody                   // Content-Length body
+	stChunkSize              // chunk-size line
+	stChunkData              // chunk data
+	stChunkEnd               // CRLF closing chunk data
+	stTrailers               // trailer block of a chunked body
+	stBodyClose              // response body delimited by the end of the connection
+	stHold                   // client bytes after Upgrade/CONNECT, awaiting the answer
+)
+
+// Header kinds that decide framing or the next protocol.
+const (
+	fkNone uint8 = iota
+	fkContentLength
+	fkTransferEncoding
+	fkContentEncoding
+	fkUpgrade
+)
+
+type field struct {
+	kind  uint8
+	value string
+}
+
+// Once-per-message anomaly flags.
+const (
+	onceBareLF uint8 = 1 << iota
+	onceObsFold
+	onceTooMany
+	onceTooLarge
+)
+
+// maxLayers bounds nested content codings ("gzip, gzip"), as Suricata does.
+const maxLayers = 2
+
+// maxMethodLen bounds a method token: a longer run of token characters at a
+// message start is not HTTP.
+const maxMethodLen = 32
+
+// stream is one direction's parser.
+type stream struct {
+	d     *decoder
+	dir   sensor.Direction
+	state state
+	// discard skips bytes up to and including the next '\n' (the rest of a
+	// line that was rejected or too long).
+	discard  bool
+	skipKind string
+
+	// Current chunk context.
+	at      time.Time
+	frames  []uint64
+	touched *decoders.Message
+
+	// buf holds a partial line; lineAt and lineFrames tell where a partial
+	// start line began, for the message it may become.
+	buf        []byte
+	lineAt     time.Time
+	lineFrames []uint64
+
+	// Message being parsed. t is nil for a response without request; msg is
+	// then scratch, as it is for an interim (1xx) response.
+	t       *txn
+	msg     *decoders.Message
+	scratch *decoders.Message
+	keep    bool // keep body bytes
+	interim bool
+	tent101 bool // msg is a tentative 101 answer to t, not yet popped
+
+	fields      []field
+	lastKind    uint8
+	lastStored  bool
+	nHeaders    int
+	headerBytes int
+	once        uint8
+	remaining   int64
+	body        []byte
+	capped      bool // bytes of the body were lost: keep no more
+	layers      []string
+	unsupported bool
+	teCodings   []string
+
+	// Client side: bytes after an Upgrade/CONNECT request, held until its
+	// answer says whether they are HTTP.
+	hold   *txn
+	held   []byte
+	heldAt time.Time
+}
+
+func (s *stream) lim() *decoders.Limits { return &s.d.lim }
+
+func (s *stream) anomaly(kind, detail string) {
+	s.d.anomaly(s.t, s.dir, kind, detail)
+}
+
+func (s *stream) anomalyOnce(flag uint8, kind, detail string) {
+	if s.once&flag == 0 {
+		s.once |= flag
+		s.anomaly(kind, detail)
+	}
+}
+
+// touch records that the current chunk carried bytes of the message.
+func (s *stream) touch() {
+	m := s.msg
+	if s.touched != m {
+		m.AddFrames(s.frames)
+		s.touched = m
+	}
+	m.End = s.at
+}
+
+// feed parses data and returns what is left when the decoder switched
+// protocols.
+func (s *stream) feed(data []byte) []byte {
+	for len(data) > 0 && !s.d.done {
+		switch s.state {
+		case stBody, stChunkData:
+			n := len(data)
+			if int64(n) > s.remaining {
+				n = int(s.remaining)
+			}
+			s.bodyBytes(data[:n])
+			data = data[n:]
+			s.remaining -= int64(n)
+			if s.remaining == 0 {
+				if s.state == stBody {
+					s.endMessage(false)
+				} else {
+					s.state = stChunkEnd
+				}
+			}
+		case stBodyClose:
+			s.bodyBytes(data)
+			data = nil
+		case stHold:
+			data = s.holdBytes(data)
+		default:
+			if s.discard {
+				i := bytes.IndexByte(data, '\n')
+				n := len(data)
+				if i >= 0 {
+					n = i + 1
+					s.discard = false
+				}
+				if s.state == stResync {
+					s.skipped(n)
+				}
+				data = data[n:]
+				continue
+			}
+			if s.state == stStart || s.state == stResync {
+				data = s.seekStart(data)
+				continue
+			}
+			limit := s.lim().MaxLineBytes
+			if s.state == stHeaders || s.state == stTrailers {
+				limit = s.lim().MaxHeaderBytes
+			}
+			line, rest, r := s.nextLine(data, limit)
+			data = rest
+			switch r {
+			case lineDone:
+				s.touch()
+				s.onLine(line)
+			case lineLong:
+				s.longLine()
+			}
+		}
+	}
+	return data
+}
+
+type lineResult uint8
+
+const (
+	lineMore lineResult = iota // partial line buffered, data consumed
+	lineDone                   // whole line returned, without its '\n'
+	lineLong                   // over the limit: rest follows the line, or discard is set
+)
+
+// nextLine returns the next whole line, from data in place when the line
+// starts there, else from buf. A returned line aliases data or buf and is
+// valid until the next call.
+func (s *stream) nextLine(data []byte, limit int) (line, rest []byte, r lineResult) {
+	i := bytes.IndexByte(data, '\n')
+	if i < 0 {
+		if len(s.buf)+len(data) > limit {
+			s.resetBuf()
+			s.discard = true
+			return nil, nil, lineLong
+		}
+		s.keepPartial(data)
+		return nil, nil, lineMore
+	}
+	if len(s.buf)+i > limit {
+		s.resetBuf()
+		return nil, data[i+1:], lineLong
+	}
+	if len(s.buf) == 0 {
+		s.lineAt = s.at
+		s.lineFrames = s.lineFrames[:0]
+		return data[:i], data[i+1:], lineDone
+	}
+	s.buf = append(s.buf, data[:i]...)
+	line = s.buf
+	s.buf = s.buf[:0]
+	return line, data[i+1:], lineDone
+}
+
+func (s *stream) keepPartial(data []byte) {
+	if len(s.buf) == 0 {
+		s.lineAt = s.at
+		s.lineFrames = s.lineFrames[:0]
+	}
+	s.buf = append(s.buf, data...)
+	if s.msg != nil {
+		s.touch()
+	} else if len(s.lineFrames) < decoders.MaxFrames {
+		s.lineFrames = append(s.lineFrames, s.frames...)
+	}
+}
+
+// resetBuf empties buf, letting go of a large one so that an idle
+// connection stays small.
+func (s *stream) resetBuf() {
+	if cap(s.buf) > 4096 {
+		s.buf = nil
+	} else {
+		s.buf = s.buf[:0]
+	}
+}
+
+// trimCR strips the '\r' of a CRLF line end and reports a bare LF.
+func trimCR(line []byte) ([]byte, bool) {
+	if n := len(line); n > 0 && line[n-1] == '\r' {
+		return line[:n-1], false
+	}
+	return line, true
+}
+
+func (s *stream) skipped(n int) {
+	if n > 0 {
+		s.d.env.Counts.Add(s.skipKind, uint64(n))
+	}
+}
+
+// garbage handles bytes that are not a message start: the first ones of a
+// run raise http1.non_http, the rest are skipped quietly.
+func (s *stream) garbage(n int) {
+	if s.state == stStart {
+		s.d.anomaly(nil, s.dir, KindNonHTTP, "bytes where a message start was expected")
+		s.state = stResync
+	}
+	s.skipped(n)
+}
+
+// seekStart looks for a message start line at the start of data (with what
+// buf holds before it). In stStart any token is a method and anything else is
+// non-HTTP; in stResync only known methods count and the rest is skipped.
+func (s *stream) seekStart(data []byte) []byte {
+	strict := s.state == stResync
+	// Empty lines between messages are tolerated (RFC 9112 §2.2).
+	switch {
+	case len(s.buf) == 0 && data[0] == '\n':
+		return data[1:]
+	case len(s.buf) == 0 && len(data) > 1 && data[0] == '\r' && data[1] == '\n':
+		return data[2:]
+	case len(s.buf) == 1 && s.buf[0] == '\r' && data[0] == '\n':
+		s.buf = s.buf[:0]
+		return data[1:]
+	}
+	var pre [maxMethodLen + 2]byte
+	p := append(pre[:0], s.buf...)
+	p = append(p, data[:min(len(data), cap(p)-len(p))]...)
+	if !couldStart(s.dir, p, strict) {
+		s.garbage(len(s.buf))
+		s.resetBuf()
+		s.discard = true
+		return data
+	}
+	line, rest, r := s.nextLine(data, s.lim().MaxLineBytes)
+	switch r {
+	case lineMore:
+		return nil
+	case lineLong:
+		if !strict {
+			s.d.anomaly(nil, s.dir, KindLineTooLong, "start line over limit")
+			s.state = stResync
+		}
+		// What was buffered is dropped; count it with the rest of the line.
+		return rest
+	}
+	if s.startLine(line, strict) {
+		return rest
+	}
+	s.garbage(len(line) + 1)
+	return rest
+}
+
+// couldStart tells whether p, the first bytes of a line, may begin a start
+// line of the direction: a status line from the server, a request line from
+// the client. It errs on "maybe" while p is too short to tell.
+func couldStart(dir sensor.Direction, p []byte, strict bool) bool {
+	if len(p) == 1 && p[0] == '\r' {
+		return true
+	}
+	if dir == sensor.ServerToClient {
+		n := min(len(p), len(statusPrefix))
+		return string(p[:n]) == statusPrefix[:n]
+	}
+	for i, c := range p {
+		if c == ' ' {
+			if i == 0 {
+				return false
+			}
+			return !strict || knownMethod(p[:i]) != ""
+		}
+		if i >= maxMethodLen || !isTchar(c) || (strict && !isMethodChar(c)) {
+			return false
+		}
+	}
+	return true
+}
+
+const statusPrefix = "HTTP/1."
+
+// startLine parses a start line; it reports false when line is not one.
+func (s *stream) startLine(line []byte, strict bool) bool {
+	content, bare := trimCR(line)
+	if s.dir == sensor.ClientToServer {
+		rl, ok := parseRequestLine(content, strict)
+		if !ok {
+			return false
+		}
+		t := s.d.newTxn()
+		m := &t.req
+		m.Method = internMethod(rl.method)
+		m.URI = string(rl.target)
+		m.Version = internVersion(rl.version)
+		if m.Method == "CONNECT" {
+			t.connect = true
+		} else {
+			m.Path, m.Query = splitTarget(m.URI)
+		}
+		t.head = m.Method == "HEAD"
+		t.x.Proto = "http/1.1"
+		if m.Version == "HTTP/1.0" {
+			t.x.Proto = "http/1.0"
+		}
+		s.begin(t, m, true)
+		if rl.spaces {
+			s.anomaly(KindSpaceInTarget, "whitespace inside the request-target")
+		}
+	} else {
+		sl, ok := parseStatusLine(content)
+		if !ok {
+			return false
+		}
+		var t *txn
+		var m *decoders.Message
+		interim, tent := false, false
+		switch {
+		case sl.status == 101 && s.d.peek() != nil:
+			// Tentative until the headers tell whether it switches.
+			t = s.d.peek()
+			m, tent = &t.resp, true
+		case sl.status >= 100 && sl.status < 200:
+			// Interim (100 Continue, 103 Early Hints, …): the final
+			// response to the same request is still to come.
+			t, interim = s.d.peek(), true
+		default:
+			t = s.d.pop()
+			if t == nil {
+				s.d.anomaly(nil, s.dir, KindResponseWithoutRequest, "")
+				break
+			}
+			t.answered = true
+			t.x.Response = &t.resp
+			m = &t.resp
+			if c := &s.d.dirs[sensor.ClientToServer]; c.hold == t && !(t.connect && sl.status/100 == 2) {
+				c.release()
+			}
+		}
+		if m == nil {
+			if s.scratch == nil {
+				s.scratch = &decoders.Message{}
+			}
+			*s.scratch = decoders.Message{}
+			m = s.scratch
+		}
+		m.Version = internVersion(sl.version)
+		m.Status = sl.status
+		m.Reason = internReason(sl.reason)
+		s.begin(t, m, m != s.scratch)
+		s.interim, s.tent101 = interim, tent
+	}
+	if bare {
+		s.anomalyOnce(onceBareLF, KindBareLF, "line ended by LF without CR")
+	}
+	return true
+}
+
+// begin starts parsing message m of t.
+func (s *stream) begin(t *txn, m *decoders.Message, keep bool) {
+	s.t, s.msg, s.keep = t, m, keep
+	s.interim, s.tent101 = false, false
+	m.Start = s.lineAt
+	m.AddFrames(s.lineFrames)
+	s.lineFrames = s.lineFrames[:0]
+	s.touched = nil
+	s.touch()
+	s.state = stHeaders
+	s.skipKind = CountSkipped
+	s.fields = s.fields[:0]
+	s.lastKind, s.lastStored = fkNone, false
+	s.nHeaders, s.headerBytes, s.once = 0, 0, 0
+	s.remaining = 0
+	s.body, s.capped = nil, false
+	s.layers, s.unsupported = s.layers[:0], false
+	s.teCodings = s.teCodings[:0]
+}
+
+// onLine handles one whole line of a header block or chunked framing.
+func (s *stream) onLine(line []byte) {
+	content, bare := trimCR(line)
+	if bare {
+		s.anomalyOnce(onceBareLF, KindBareLF, "line ended by LF without CR")
+	}
+	switch s.state {
+	case stHeaders, stTrailers:
+		if len(content) == 0 {
+			if s.state == stTrailers {
+				s.endMessage(false)
+			} else if s.dir == sensor.ClientToServer {
+				s.requestHeadersDone()
+			} else {
+				s.responseHeadersDone()
+			}
+			return
+		}
+		s.headerLine(content)
+	case stChunkSize:
+		n, ok := parseChunkSize(content)
+		if !ok {
+			s.anomaly(KindInvalidChunkSize, clip(content))
+			s.endMessage(true)
+			return
+		}
+		if n == 0 {
+			s.state = stTrailers
+			return
+		}
+		if s.keep && !s.capped {
+			if room := s.lim().MaxBodyBytes - len(s.body); room > 0 {
+				s.body = slices.Grow(s.body, int(min(n, int64(room))))
+			}
+		}
+		s.remaining = n
+		s.state = stChunkData
+	case stChunkEnd:
+		if len(content) != 0 {
+			s.anomaly(KindInvalidChunkFraming, "chunk data not followed by CRLF")
+			s.endMessage(true)
+			return
+		}
+		s.state = stChunkSize
+	}
+}
+
+// longLine handles a line over its limit in a message.
+func (s *stream) longLine() {
+	switch s.state {
+	case stHeaders, stTrailers:
+		s.anomalyOnce(onceTooLarge, KindHeadersTooLarge, "header line over limit")
+	default:
+		s.anomaly(KindLineTooLong, "chunk-size line over limit")
+		s.endMessage(true)
+	}
+}
+
+// headerLine parses one header (or trailer) field line.
+func (s *stream) headerLine(line []byte) {
+	trailer := s.state == stTrailers
+	s.headerBytes += len(line) + 2
+	m := s.msg
+	if line[0] == ' ' || line[0] == '\t' {
+		s.anomalyOnce(onceObsFold, KindObsFold, "header continuation line")
+		if s.lastKind == fkContentLength {
+			s.anomaly(KindFoldedContentLength, "")
+		}
+		v := string(trimOWS(line))
+		hs := &m.Headers
+		if trailer {
+			hs = &m.Trailers
+		}
+		if s.lastStored && len(*hs) > 0 {
+			h := &(*hs)[len(*hs)-1]
+			h.Value = joinFold(h.Value, v)
+		}
+		if s.lastKind != fkNone {
+			f := &s.fields[len(s.fields)-1]
+			f.value = joinFold(f.value, v)
+		}
+		return
+	}
+	colon := bytes.IndexByte(line, ':')
+	if colon <= 0 {
+		s.lastKind, s.lastStored = fkNone, false
+		s.anomaly(KindInvalidHeaderName, "header line without a name and colon")
+		return
+	}
+	name := line[:colon]
+	if c := name[len(name)-1]; c == ' ' || c == '\t' {
+		s.anomaly(KindInvalidHeaderName, "whitespace before colon")
+		name = bytes.TrimRight(name, " \t")
+		if len(name) == 0 {
+			s.lastKind, s.lastStored = fkNone, false
+			return
+		}
+	} else if !isToken(name) {
+		s.anomaly(KindInvalidHeaderName, clip(name))
+	}
+	value := trimOWS(line[colon+1:])
+	kind := fkNone
+	if !trailer {
+		kind = fieldKind(name)
+	}
+	s.nHeaders++
+	store := true
+	if s.nHeaders > s.lim().MaxHeaders {
+		store = false
+		s.anomalyOnce(onceTooMany, KindTooManyHeaders, "")
+	}
+	if s.headerBytes > s.lim().MaxHeaderBytes {
+		store = false
+		s.anomalyOnce(onceTooLarge, KindHeadersTooLarge, "")
+	}
+	var v string
+	if store || kind != fkNone {
+		v = internValue(value)
+	}
+	if store {
+		h := decoders.Header{Name: internName(name), Value: v}
+		if trailer {
+			m.Trailers = append(m.Trailers, h)
+		} else {
+			if m.Headers == nil {
+				m.Headers = make([]decoders.Header, 0, 12)
+			}
+			m.Headers = append(m.Headers, h)
+		}
+	}
+	if kind != fkNone {
+		s.fields = append(s.fields, field{kind, v})
+	}
+	s.lastKind, s.lastStored = kind, store
+}
+
+func joinFold(a, b string) string {
+	switch {
+	case a == "":
+		return b
+	case b == "":
+		return a
+	}
+	return a + " " + b
+}
+
+type bodyMode uint8
+
+const (
+	bodyNone bodyMode = iota
+	bodyLength
+	bodyChunked
+	bodyClose
+)
+
+// framing applies RFC 9112 §6.3 to the framing headers of the message.
+func (s *stream) framing(isReq bool) (bodyMode, int64) {
+	var cl int64 = -1
+	clBad, teSeen, lastChunked, teBad := false, false, false, false
+	for _, f := range s.fields {
+		switch f.kind {
+		case fkContentLength:
+			for el := range splitList(f.value) {
+				v, ok := parseDecimal(el)
+				switch {
+				case !ok:
+					if !clBad {
+						s.anomaly(KindInvalidContentLength, clip([]byte(el)))
+					}
+					clBad = true
+				case cl < 0:
+					cl = v
+				case v == cl:
+					s.anomaly(KindDuplicateContentLength, "")
+				default:
+					s.anomaly(KindConflictingCL, "")
+				}
+			}
+		case fkTransferEncoding:
+			teSeen = true
+			for el := range splitList(f.value) {
+				lastChunked = false
+				switch c := lowerCoding(el); c {
+				case "chunked":
+					lastChunked = true
+				case "gzip", "x-gzip", "deflate":
+					s.teCodings = append(s.teCodings, c)
+				default:
+					teBad = true
+					s.anomaly(KindUnknownTE, clip([]byte(el)))
+				}
+			}
+		}
+	}
+	if teSeen {
+		if cl >= 0 || clBad {
+			s.anomaly(KindCLWithTE, "")
+		}
+		if lastChunked {
+			if s.msg.Version == "HTTP/1.0" {
+				s.anomaly(KindChunkedBelowHTTP11, "")
+			}
+			return bodyChunked, 0
+		}
+		if !teBad {
+			s.anomaly(KindUnknownTE, "chunked is not the final coding")
+		}
+		if isReq {
+			return bodyNone, 0
+		}
+		return bodyClose, 0
+	}
+	switch {
+	case clBad && isReq:
+		return bodyNone, 0
+	case clBad:
+		return bodyClose, 0
+	case cl > 0:
+		return bodyLength, cl
+	case cl == 0 || isReq:
+		return bodyNone, 0
+	}
+	return bodyClose, 0
+}
+
+// codings collects the codings to undo, outermost first: transfer codings
+// other than chunked, then content codings, each in reverse order of
+// application.
+func (s *stream) codings() {
+	for i := len(s.teCodings) - 1; i >= 0; i-- {
+		s.layers = append(s.layers, s.teCodings[i])
+	}
+	var ce []string
+	for _, f := range s.fields {
+		if f.kind != fkContentEncoding {
+			continue
+		}
+		for el := range splitList(f.value) {
+			switch c := lowerCoding(el); c {
+			case "gzip", "x-gzip", "deflate":
+				ce = append(ce, c)
+			case "identity":
+			default:
+				s.unsupported = true
+			}
+		}
+	}
+	for i := len(ce) - 1; i >= 0; i-- {
+		s.layers = append(s.layers, ce[i])
+	}
+}
+
+func (s *stream) startBody(mode bodyMode, n int64) {
+	s.codings()
+	switch mode {
+	case bodyNone:
+		s.endMessage(false)
+	case bodyLength:
+		if s.keep {
+			s.body = make([]byte, 0, int(min(n, int64(s.lim().MaxBodyBytes))))
+		}
+		s.remaining = n
+		s.state = stBody
+	case bodyChunked:
+		s.state = stChunkSize
+	case bodyClose:
+		s.state = stBodyClose
+	}
+}
+
+func (s *stream) requestHeadersDone() {
+	t := s.t
+	for _, f := range s.fields {
+		if f.kind == fkUpgrade && t.upgrade == "" {
+			t.upgrade = f.value
+		}
+	}
+	s.startBody(s.framing(true))
+}
+
+func (s *stream) responseHeadersDone() {
+	t, st := s.t, s.msg.Status
+	if s.tent101 {
+		var up string
+		for _, f := range s.fields {
+			if f.kind == fkUpgrade {
+				up = f.value
+				break
+			}
+		}
+		if up == "" {
+			up = t.upgrade
+		}
+		if up != "" && t.upgrade != "" {
+			s.switchTo(upgradeName(up))
+			return
+		}
+		s.anomaly(KindUnexpected101, "101 without an Upgrade request")
+		t.resp = decoders.Message{}
+		s.t, s.msg, s.tent101 = nil, nil, false
+		s.state = stStart
+		return
+	}
+	if t != nil && !s.interim && t.connect && st/100 == 2 {
+		s.switchTo("tunnel")
+		return
+	}
+	if st/100 == 1 || st == 204 || st == 304 || (t != nil && t.head) {
+		s.endMessage(false)
+		return
+	}
+	s.startBody(s.framing(false))
+}
+
+// switchTo ends the decoder: the exchange of the switch is emitted and the
+// bytes past the switch point go to the next protocol.
+func (s *stream) switchTo(proto string) {
+	d := s.d
+	t := s.t
+	if s.tent101 {
+		d.pop()
+		t.answered = true
+		t.x.Response = &t.resp
+	}
+	s.t, s.msg = nil, nil
+	sw := &decoders.Switch{Proto: proto, At: s.at}
+	c := &d.dirs[sensor.ClientToServer]
+	if c.state == stHold && c.hold == t {
+		sw.Pending[sensor.ClientToServer] = c.held
+		c.held, c.hold = nil, nil
+		c.state = stStart
+	}
+	if !t.reqDone {
+		t.req.Incomplete = true
+		t.reqDone = true
+	}
+	t.respDone = true
+	d.emit(t)
+	d.flush()
+	d.sw = sw
+	d.done = true
+}
+
+// endMessage finishes the current message; an incomplete one leaves the
+// direction out of sync.
+func (s *stream) endMessage(incomplete bool) {
+	m, t := s.msg, s.t
+	if incomplete {
+		m.Incomplete = true
+	}
+	s.finishBody()
+	s.msg, s.t = nil, nil
+	s.state = stStart
+	if incomplete {
+		s.state = stResync
+	}
+	if s.dir == sensor.ClientToServer {
+		t.reqDone = true
+		switch {
+		case t.respDone:
+			s.d.emit(t)
+		case !incomplete && !t.answered && (t.upgrade != "" || t.connect):
+			s.state = stHold
+			s.hold = t
+		}
+		return
+	}
+	if s.interim || t == nil || m == s.scratch {
+		s.interim = false
+		return
+	}
+	if s.tent101 {
+		// A 101 cut short: whether the protocol switched is unknown, so
+		// the answer stands as a (broken) final response.
+		s.tent101 = false
+		s.d.pop()
+		t.answered = true
+		t.x.Response = &t.resp
+		if c := &s.d.dirs[sensor.ClientToServer]; c.hold == t {
+			c.release()
+		}
+	}
+	t.respDone = true
+	if t.reqDone {
+		s.d.emit(t)
+	}
+}
+
+func (s *stream) bodyBytes(p []byte) {
+	s.touch()
+	m := s.msg
+	m.WireBodyLen += int64(len(p))
+	if !s.keep {
+		return
+	}
+	if s.capped {
+		m.BodyTruncated = true
+		return
+	}
+	if room := s.lim().MaxBodyBytes - len(s.body); len(p) > room {
+		p = p[:room]
+		m.BodyTruncated = true
+	}
+	s.body = append(s.body, p...)
+}
+
+func (s *stream) finishBody() {
+	m := s.msg
+	body := s.body
+	s.body = nil
+	if !s.keep {
+		return
+	}
+	if m.WireBodyLen > 0 && (len(s.layers) > 0 || s.unsupported) {
+		s.decodeBody(m, body)
+		return
+	}
+	m.Body = body
+}
+
+// holdBytes keeps client bytes that follow an Upgrade or CONNECT request
+// until the server answers; past the bound they are parsed as HTTP.
+func (s *stream) holdBytes(data []byte) []byte {
+	if len(s.held)+len(data) <= s.lim().MaxBodyBytes {
+		if len(s.held) == 0 {
+			s.heldAt = s.at
+		}
+		s.held = append(s.held, data...)
+		return nil
+	}
+	s.d.env.Counts.Inc(CountHoldOverflow)
+	s.release()
+	return data
+}
+
+// release parses the held client bytes as HTTP.
+func (s *stream) release() {
+	if s.state != stHold {
+		return
+	}
+	held := s.held
+	s.held, s.hold = nil, nil
+	s.state = stStart
+	if len(held) == 0 {
+		return
+	}
+	at, frames, touched := s.at, s.frames, s.touched
+	s.at, s.frames, s.touched = s.heldAt, nil, nil
+	s.feed(held)
+	s.at, s.frames, s.touched = at, frames, touched
+}
+
+// gap handles n bytes lost before the next chunk.
+func (s *stream) gap(n int) {
+	s.d.env.Counts.Add(CountGapBytes, uint64(n))
+	s.release()
+	s.discard = false
+	switch s.state {
+	case stStart, stResync:
+		if len(s.buf) > 0 && s.state == stStart {
+			s.d.anomaly(nil, s.dir, KindGap, "bytes lost inside a start line")
+		}
+		s.resetBuf()
+		s.state = stResync
+		return
+	case stBody, stChunkData, stBodyClose:
+		if s.state == stBodyClose || int64(n) < s.remaining {
+			// The framing survives: skip the lost bytes and stay in sync.
+			s.anomaly(KindGap, "bytes lost inside a body")
+			m := s.msg
+			m.Incomplete, m.BodyTruncated = true, true
+			m.WireBodyLen += int64(n)
+			s.capped = true
+			if s.state != stBodyClose {
+				s.remaining -= int64(n)
+			}
+			return
+		}
+	}
+	s.anomaly(KindGap, "bytes lost inside a message")
+	s.resetBuf()
+	s.endMessage(true)
+}
+
+// close ends the direction when the connection ends.
+func (s *stream) close(reason sensor.EndReason) {
+	switch s.state {
+	case stStart, stResync, stHold:
+		return
+	case stBodyClose:
+		s.endMessage(reason != sensor.EndFIN)
+	default:
+		s.endMessage(true)
+	}
+}
+
+// clip bounds text copied from the wire into an anomaly detail.
+func clip(b []byte) string {
+	const n = 64
+	if len(b) > n {
+		b = b[:n]
+	}
+	return string(b)
+}
