@@ -1,0 +1,172 @@
+package detect
+
+import (
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/apisensor/sensor/decoders"
+	"github.com/apisensor/sensor/pipeline/alert"
+)
+
+// Rule describes what one detector rule reports. Detectors declare their
+// rules as package variables and never modify them.
+type Rule struct {
+	ID         string
+	Category   string
+	OWASP      []string
+	Severity   alert.Severity
+	Confidence alert.Confidence
+}
+
+// Field bounds for values copied from traffic that are not evidence.
+const (
+	maxHeaderValue = 512
+	maxSourceName  = 1024
+)
+
+// NewAlert starts an alert of rule r, raised by detector on exchange x: id,
+// time, rule facts, flow, HTTP facts, client, source and anomalies are
+// filled; the caller adds the summary and evidence (AddEvidence).
+//
+// key tells apart several alerts of the same rule on the same exchange (a
+// parameter name, say); it is "" when a rule raises at most one. The id is
+// derived from the capture source, connection id, exchange sequence number,
+// detector, rule and key, so replaying a capture gives the same ids.
+//
+// Everything copied from traffic is made valid UTF-8 and bounded; the URL is
+// redacted.
+func (c *Config) NewAlert(x *decoders.Exchange, detector string, r *Rule, key string) *alert.Alert {
+	a := &alert.Alert{
+		Detector:   detector,
+		RuleId:     r.ID,
+		Category:   r.Category,
+		Owasp:      slices.Clone(r.OWASP),
+		Severity:   r.Severity,
+		Confidence: r.Confidence,
+	}
+	var source, connID string
+	if m := x.Conn; m != nil {
+		source, connID = m.Source, strconv.FormatUint(m.ID, 10)
+		a.Timestamp = timestamppb.New(m.Start)
+		a.Flow = &alert.Flow{
+			SrcIp:       ipString(m.Key.SrcIP),
+			SrcPort:     uint32(m.Key.SrcPort),
+			DestIp:      ipString(m.Key.DstIP),
+			DestPort:    uint32(m.Key.DstPort),
+			Proto:       protoName(m.Key.Proto),
+			AppProto:    appProto(x.Proto),
+			CommunityId: m.CommunityID,
+			FlowId:      m.ID,
+			MidStream:   m.MidStream,
+		}
+		if len(m.VLAN) > 0 {
+			a.Flow.Vlan = make([]uint32, len(m.VLAN))
+			for i, v := range m.VLAN {
+				a.Flow.Vlan[i] = uint32(v)
+			}
+		}
+		if ip := ipString(m.Key.SrcIP); ip != "" {
+			a.Client = &alert.Client{Ip: ip}
+		}
+		a.Source = &alert.Source{File: alert.Snippet(m.Source, maxSourceName)}
+	}
+	a.Id = alert.ID(source, connID, strconv.Itoa(x.Seq), detector, r.ID, key)
+
+	if req := x.Request; req != nil {
+		if !req.Start.IsZero() {
+			a.Timestamp = timestamppb.New(req.Start)
+		}
+		a.Http = c.httpFacts(x)
+		if a.Source == nil {
+			a.Source = &alert.Source{}
+		}
+		a.Source.Frames = slices.Clone(req.Frames)
+		a.Source.FramesTotal = uint32(req.FramesTotal)
+	}
+	for _, an := range x.Anomalies {
+		kind := alert.Snippet(an.Kind, maxHeaderValue)
+		if !slices.Contains(a.Anomalies, kind) {
+			a.Anomalies = append(a.Anomalies, kind)
+		}
+	}
+	return a
+}
+
+func (c *Config) httpFacts(x *decoders.Exchange) *alert.Http {
+	req := x.Request
+	h := &alert.Http{
+		Method:            alert.Snippet(req.Method, maxHeaderValue),
+		Url:               alert.Snippet(alert.Redact(req.URI), c.SnippetBytes),
+		Version:           alert.Snippet(req.Version, maxHeaderValue),
+		RequestBodyLength: req.WireBodyLen,
+		UserAgent:         header(req.Headers, "user-agent"),
+		ContentType:       header(req.Headers, "content-type"),
+		Host:              header(req.Headers, "host"),
+	}
+	if h.Host == "" {
+		h.Host = header(req.Headers, ":authority")
+	}
+	if resp := x.Response; resp != nil {
+		if resp.Status > 0 {
+			h.Status = uint32(resp.Status)
+		}
+		h.ResponseBodyLength = resp.WireBodyLen
+	}
+	return h
+}
+
+func header(hs []decoders.Header, name string) string {
+	v, _ := decoders.Get(hs, name)
+	return alert.Snippet(v, maxHeaderValue)
+}
+
+// AddEvidence appends one evidence entry to a: value is redacted (wholly,
+// when name marks a secret) and bounded to c.SnippetBytes. It reports false,
+// adding nothing, when a already holds c.MaxEvidence entries.
+func (c *Config) AddEvidence(a *alert.Alert, loc decoders.Location, name, value, matched string) bool {
+	if len(a.Evidence) >= c.MaxEvidence {
+		return false
+	}
+	a.Evidence = append(a.Evidence, &alert.Evidence{
+		Location: string(loc),
+		Name:     alert.Snippet(name, maxHeaderValue),
+		Value:    alert.Snippet(alert.RedactValue(name, value), c.SnippetBytes),
+		Matched:  alert.Snippet(matched, maxHeaderValue),
+	})
+	return true
+}
+
+func ipString(a netip.Addr) string {
+	if !a.IsValid() {
+		return ""
+	}
+	return a.String()
+}
+
+func protoName(p uint8) string {
+	switch p {
+	case 6:
+		return "TCP"
+	case 17:
+		return "UDP"
+	case 132:
+		return "SCTP"
+	}
+	return strconv.Itoa(int(p))
+}
+
+// appProto maps an exchange's protocol ("http/1.1") to the EVE-style
+// app_proto value ("http").
+func appProto(p string) string {
+	switch {
+	case strings.HasPrefix(p, "http/1"):
+		return "http"
+	case p == "http/2", p == "h2", p == "h2c":
+		return "http2"
+	}
+	return alert.Snippet(p, maxHeaderValue)
+}

@@ -1,0 +1,263 @@
+// Package injection is the "injection" detector: it runs libinjection's SQL
+// injection and XSS classifiers over every request parameter of an exchange
+// (query, path, form, JSON, XML, multipart, cookies and the headers an
+// attacker controls), and over the decoded path and query as wholes.
+//
+// It raises at most one alert per rule ("sqli", "xss") per exchange, listing
+// every matching parameter as evidence (bounded). Input comes from the
+// pipeline through detect.Detector; it keeps no state between calls.
+package injection
+
+import (
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/corazawaf/libinjection-go"
+
+	"github.com/apisensor/sensor/decoders"
+	"github.com/apisensor/sensor/pipeline/alert"
+	"github.com/apisensor/sensor/pipeline/detect"
+)
+
+// Name is the detector's registered name.
+const Name = "injection"
+
+func init() { detect.Register(Name, New) }
+
+var owasp = []string{"A03:2021", "API8:2023"}
+
+var (
+	ruleSQLi = detect.Rule{
+		ID: "sqli", Category: "sql-injection", OWASP: owasp,
+		Severity: alert.Severity_SEVERITY_HIGH, Confidence: alert.Confidence_CONFIDENCE_MEDIUM,
+	}
+	ruleXSS = detect.Rule{
+		ID: "xss", Category: "xss", OWASP: owasp,
+		Severity: alert.Severity_SEVERITY_MEDIUM, Confidence: alert.Confidence_CONFIDENCE_MEDIUM,
+	}
+)
+
+// maxURLDecodes bounds the rounds of URL-decoding applied to the whole path
+// and query; a payload encoded more often than this is itself suspicious
+// and reported by the decoders as an anomaly.
+const maxURLDecodes = 3
+
+// Detector is the injection detector. It is stateless apart from its
+// settings, so one value serves every worker.
+type Detector struct {
+	cfg detect.Config
+}
+
+// New returns the detector.
+func New(cfg detect.Config) (detect.Detector, error) {
+	return &Detector{cfg: cfg}, nil
+}
+
+// Name implements detect.Detector.
+func (d *Detector) Name() string { return Name }
+
+// finding accumulates one rule's alert on one exchange.
+type finding struct {
+	rule  *detect.Rule
+	a     *alert.Alert
+	count int // matches, including those past the evidence bound
+	// first match, for the summary
+	loc  decoders.Location
+	name string
+	// locations that matched, so the whole-path/query pass does not repeat
+	// what a parameter already showed
+	path, query bool
+	// last is the index of the parameter last added as evidence, so the
+	// raw form of a parameter whose decoded form matched is not added too.
+	last int
+}
+
+// Pseudo parameter indexes for the whole path and the whole query.
+const (
+	wholePath  = -2
+	wholeQuery = -3
+)
+
+// Inspect implements detect.Detector.
+func (d *Detector) Inspect(x *decoders.Exchange, out []*alert.Alert) []*alert.Alert {
+	if x.Request == nil {
+		return out
+	}
+	sqli := finding{rule: &ruleSQLi, last: -1}
+	xss := finding{rule: &ruleXSS, last: -1}
+
+	for i := range x.Params {
+		p := &x.Params[i]
+		if !scanned(p) {
+			continue
+		}
+		best := p.Best()
+		d.check(x, &sqli, &xss, i, p.Loc, p.Name, best, p.Decodes)
+		if p.Decodes > 0 && p.Value != best {
+			// The back end may decode fewer times than the decoder
+			// did, so the raw form is checked too.
+			d.check(x, &sqli, &xss, i, p.Loc, p.Name, p.Value, 0)
+		}
+	}
+
+	// The whole path and query catch payloads split across parameters or
+	// in a request the decoder could not split; each rule is skipped where
+	// a parameter of that location already matched.
+	req := x.Request
+	if req.Path != "" {
+		sqli.skipIf(sqli.path, wholePath)
+		xss.skipIf(xss.path, wholePath)
+		if sqli.last != wholePath || xss.last != wholePath {
+			v, n := decodeAll(req.Path, url.PathUnescape)
+			d.check(x, &sqli, &xss, wholePath, decoders.LocPath, "", v, n)
+		}
+	}
+	if req.Query != "" {
+		sqli.skipIf(sqli.query, wholeQuery)
+		xss.skipIf(xss.query, wholeQuery)
+		if sqli.last != wholeQuery || xss.last != wholeQuery {
+			v, n := decodeAll(req.Query, url.QueryUnescape)
+			d.check(x, &sqli, &xss, wholeQuery, decoders.LocQuery, "", v, n)
+		}
+	}
+
+	for _, f := range []*finding{&sqli, &xss} {
+		if f.a == nil {
+			continue
+		}
+		f.a.Summary = summary(f)
+		if x.Response != nil && x.Response.Status >= 500 {
+			// A server error right after the payload suggests it reached
+			// the back end's parser.
+			f.a.Confidence = alert.Confidence_CONFIDENCE_HIGH
+		}
+		out = append(out, f.a)
+	}
+	return out
+}
+
+// check runs the classifiers over value v of parameter idx, each unless
+// its finding already holds that parameter.
+func (d *Detector) check(x *decoders.Exchange, sqli, xss *finding, idx int, loc decoders.Location, name, v string, decodes int) {
+	if plain(v) {
+		return
+	}
+	if len(v) > d.cfg.ScanBytes {
+		v = v[:d.cfg.ScanBytes]
+	}
+	if sqli.last != idx {
+		if ok, fp := libinjection.IsSQLi(v); ok {
+			d.add(x, sqli, idx, loc, name, v, "libinjection fingerprint "+fp+encodedNote(decodes))
+		}
+	}
+	if xss.last != idx && libinjection.IsXSS(v) {
+		d.add(x, xss, idx, loc, name, v, "libinjection xss"+encodedNote(decodes))
+	}
+}
+
+func (d *Detector) add(x *decoders.Exchange, f *finding, idx int, loc decoders.Location, name, value, matched string) {
+	f.last = idx
+	if f.a == nil {
+		f.a = d.cfg.NewAlert(x, Name, f.rule, "")
+		f.loc, f.name = loc, name
+	}
+	f.count++
+	switch loc {
+	case decoders.LocPath:
+		f.path = true
+	case decoders.LocQuery:
+		f.query = true
+	}
+	d.cfg.AddEvidence(f.a, loc, name, value, matched)
+}
+
+// skipIf makes check skip pseudo parameter idx for this finding when done
+// is set.
+func (f *finding) skipIf(done bool, idx int) {
+	if done {
+		f.last = idx
+	}
+}
+
+func encodedNote(decodes int) string {
+	if decodes < 2 {
+		return ""
+	}
+	return " (URL-encoded " + strconv.Itoa(decodes) + " times)"
+}
+
+var ruleTitle = map[string]string{"sqli": "SQL injection", "xss": "Cross-site scripting"}
+
+var locTitle = map[decoders.Location]string{
+	decoders.LocPath:      "path segment",
+	decoders.LocQuery:     "query parameter",
+	decoders.LocHeader:    "header",
+	decoders.LocCookie:    "cookie",
+	decoders.LocForm:      "form field",
+	decoders.LocJSON:      "JSON field",
+	decoders.LocMultipart: "multipart field",
+	decoders.LocXML:       "XML field",
+	decoders.LocBody:      "body",
+}
+
+// wholeTitle names a location checked as a whole (evidence without a name).
+var wholeTitle = map[decoders.Location]string{
+	decoders.LocPath:  "path",
+	decoders.LocQuery: "query string",
+}
+
+// summary renders "SQL injection in query parameter id (and 2 more)".
+func summary(f *finding) string {
+	var b strings.Builder
+	b.WriteString(ruleTitle[f.rule.ID])
+	b.WriteString(" in ")
+	if f.name == "" && wholeTitle[f.loc] != "" {
+		b.WriteString(wholeTitle[f.loc])
+	} else {
+		if t, ok := locTitle[f.loc]; ok {
+			b.WriteString(t)
+		} else {
+			b.WriteString(string(f.loc))
+		}
+		if f.name != "" {
+			b.WriteByte(' ')
+			b.WriteString(alert.Snippet(f.name, 64))
+		}
+	}
+	if f.count > 1 {
+		b.WriteString(" (and ")
+		b.WriteString(strconv.Itoa(f.count - 1))
+		b.WriteString(" more)")
+	}
+	return b.String()
+}
+
+// decodeAll URL-decodes s until it stops changing (at most maxURLDecodes
+// rounds) and returns the result and the number of rounds that changed it.
+func decodeAll(s string, unescape func(string) (string, error)) (string, int) {
+	n := 0
+	for n < maxURLDecodes && strings.ContainsAny(s, "%+") {
+		d, err := unescape(s)
+		if err != nil || d == s {
+			break
+		}
+		s = d
+		n++
+	}
+	return s, n
+}
+
+// plain reports whether v holds only ASCII letters and digits. Neither
+// classifier can match such a value (a single word or number is never an
+// injection; FuzzPlainNeverMatches checks it), and most API values are like
+// this, so skipping them saves most of the detector's time.
+func plain(v string) bool {
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9') {
+			return false
+		}
+	}
+	return true
+}

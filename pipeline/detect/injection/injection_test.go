@@ -1,0 +1,356 @@
+package injection
+
+import (
+	"net/netip"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/corazawaf/libinjection-go"
+
+	"github.com/apisensor/sensor/decoders"
+	"github.com/apisensor/sensor/pipeline/alert"
+	"github.com/apisensor/sensor/pipeline/detect"
+	"github.com/apisensor/sensor/sensor"
+)
+
+// param builds a parameter the way the decoders do: Decoded is the value
+// after repeated URL-decoding, Decodes the rounds that changed it.
+func param(loc decoders.Location, name, raw string) decoders.Param {
+	p := decoders.Param{Loc: loc, Name: name, Value: raw}
+	v := raw
+	for range 4 {
+		d, err := url.QueryUnescape(v)
+		if err != nil || d == v {
+			break
+		}
+		v = d
+		p.Decodes++
+	}
+	if p.Decodes > 0 {
+		p.Decoded = v
+	}
+	return p
+}
+
+// request builds an exchange for target (path?query) with its path and
+// query parameters, plus extra parameters.
+func request(target string, extra ...decoders.Param) *decoders.Exchange {
+	path, query, _ := strings.Cut(target, "?")
+	x := &decoders.Exchange{
+		Conn: &sensor.ConnMeta{
+			ID: 1, Source: "test.pcap",
+			Key: sensor.FlowKey{
+				SrcIP: netip.MustParseAddr("192.0.2.1"), DstIP: netip.MustParseAddr("192.0.2.2"),
+				SrcPort: 40000, DstPort: 8080, Proto: 6,
+			},
+		},
+		Proto: "http/1.1",
+		Request: &decoders.Message{
+			Start: time.Unix(1700000000, 0), Method: "GET", URI: target, Path: path, Query: query,
+			Version: "HTTP/1.1", Headers: []decoders.Header{{Name: "Host", Value: "api.example"}},
+		},
+	}
+	for i, seg := range strings.Split(strings.TrimPrefix(path, "/"), "/") {
+		if seg != "" {
+			x.Params = append(x.Params, param(decoders.LocPath, strconv.Itoa(i), seg))
+		}
+	}
+	if query != "" {
+		for kv := range strings.SplitSeq(query, "&") {
+			k, v, _ := strings.Cut(kv, "=")
+			x.Params = append(x.Params, param(decoders.LocQuery, k, v))
+		}
+	}
+	x.Params = append(x.Params, extra...)
+	return x
+}
+
+func inspect(t *testing.T, x *decoders.Exchange) []*alert.Alert {
+	t.Helper()
+	ds, err := detect.New([]string{Name}, detect.DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := ds[0].Inspect(x, nil)
+	for _, a := range out {
+		if _, err := alert.MarshalJSON(a); err != nil {
+			t.Errorf("alert does not encode: %v", err)
+		}
+	}
+	return out
+}
+
+type wantEvidence struct {
+	loc, name, value, matched string
+}
+
+func TestInjectionDetects(t *testing.T) {
+	hdr := func(name, v string) decoders.Param {
+		return decoders.Param{Loc: decoders.LocHeader, Name: name, Value: v}
+	}
+	tests := []struct {
+		name     string
+		x        *decoders.Exchange
+		rule     string
+		summary  string
+		evidence []wantEvidence
+	}{
+		{
+			name: "query tautology", rule: "sqli",
+			x:        request("/items?id=1'%20OR%20'1'='1"),
+			summary:  "SQL injection in query parameter id",
+			evidence: []wantEvidence{{"query", "id", "1' OR '1'='1", "libinjection fingerprint s&sos"}},
+		},
+		{
+			name: "double encoded", rule: "sqli",
+			x:        request("/items?id=1%2527%2520OR%2520%25271%2527%253D%25271"),
+			summary:  "SQL injection in query parameter id",
+			evidence: []wantEvidence{{"query", "id", "1' OR '1'='1", "libinjection fingerprint s&sos (URL-encoded 2 times)"}},
+		},
+		{
+			name: "path segment union", rule: "sqli",
+			x:        request("/items/1%20union%20select%201,2"),
+			summary:  "SQL injection in path segment 1",
+			evidence: []wantEvidence{{"path", "1", "1 union select 1,2", "libinjection fingerprint 1UE1"}},
+		},
+		{
+			name: "json field comment", rule: "sqli",
+			x:        request("/login", decoders.Param{Loc: decoders.LocJSON, Name: "user.name", Value: "admin'--"}),
+			summary:  "SQL injection in JSON field user.name",
+			evidence: []wantEvidence{{"json", "user.name", "admin'--", "libinjection fingerprint sc"}},
+		},
+		{
+			name: "secret field redacted", rule: "sqli",
+			x:        request("/login", decoders.Param{Loc: decoders.LocForm, Name: "password", Value: "x' or 'a'='a"}),
+			summary:  "SQL injection in form field password",
+			evidence: []wantEvidence{{"form", "password", alert.Redacted, "libinjection fingerprint s&sos"}},
+		},
+		{
+			name: "user agent", rule: "sqli",
+			x:        request("/", hdr("user-agent", "1' AND SLEEP(5)--")),
+			summary:  "SQL injection in header user-agent",
+			evidence: []wantEvidence{{"header", "user-agent", "1' AND SLEEP(5)--", "libinjection fingerprint s&f(1"}},
+		},
+		{
+			name: "custom header", rule: "sqli",
+			x:        request("/", hdr("x-tenant", "1 OR 1=1")),
+			summary:  "SQL injection in header x-tenant",
+			evidence: []wantEvidence{{"header", "x-tenant", "1 OR 1=1", "libinjection fingerprint 1&1"}},
+		},
+		{
+			name: "cookie", rule: "sqli",
+			x:        request("/", decoders.Param{Loc: decoders.LocCookie, Name: "pref", Value: "1' OR '1'='1"}),
+			summary:  "SQL injection in cookie pref",
+			evidence: []wantEvidence{{"cookie", "pref", "1' OR '1'='1", "libinjection fingerprint s&sos"}},
+		},
+		{
+			name: "two parameters", rule: "sqli",
+			x:       request("/items?a=1'%20OR%20'1'='1&b=ok&c=1%20union%20select%201,2"),
+			summary: "SQL injection in query parameter a (and 1 more)",
+			evidence: []wantEvidence{
+				{"query", "a", "1' OR '1'='1", "libinjection fingerprint s&sos"},
+				{"query", "c", "1 union select 1,2", "libinjection fingerprint 1UE1"},
+			},
+		},
+		{
+			name: "whole query when unsplit", rule: "sqli",
+			x: func() *decoders.Exchange {
+				x := request("/items?1'%20OR%20'1'='1")
+				x.Params = nil // as if the decoder could not split the query
+				return x
+			}(),
+			summary:  "SQL injection in query string",
+			evidence: []wantEvidence{{"query", "", "1' OR '1'='1", "libinjection fingerprint s&sos"}},
+		},
+		{
+			name: "script tag", rule: "xss",
+			x:        request("/search?q=%3Cscript%3Ealert(1)%3C/script%3E"),
+			summary:  "Cross-site scripting in query parameter q",
+			evidence: []wantEvidence{{"query", "q", "<script>alert(1)</script>", "libinjection xss"}},
+		},
+		{
+			name: "img onerror in json", rule: "xss",
+			x:        request("/profile", decoders.Param{Loc: decoders.LocJSON, Name: "bio", Value: `"><img src=x onerror=alert(1)>`}),
+			summary:  "Cross-site scripting in JSON field bio",
+			evidence: []wantEvidence{{"json", "bio", `"><img src=x onerror=alert(1)>`, "libinjection xss"}},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out := inspect(t, tt.x)
+			if len(out) != 1 {
+				t.Fatalf("got %d alerts, want 1: %v", len(out), out)
+			}
+			a := out[0]
+			if a.RuleId != tt.rule || a.Detector != Name || a.Summary != tt.summary {
+				t.Errorf("rule %q detector %q summary %q; want %q, %q", a.RuleId, a.Detector, a.Summary, tt.rule, tt.summary)
+			}
+			if len(a.Evidence) != len(tt.evidence) {
+				t.Fatalf("evidence %v, want %v", a.Evidence, tt.evidence)
+			}
+			for i, w := range tt.evidence {
+				e := a.Evidence[i]
+				got := wantEvidence{e.Location, e.Name, e.Value, e.Matched}
+				if got != w {
+					t.Errorf("evidence %d = %+v, want %+v", i, got, w)
+				}
+			}
+		})
+	}
+}
+
+func TestInjectionAlertFacts(t *testing.T) {
+	x := request("/items?id=1'%20OR%20'1'='1&q=%3Cscript%3Ealert(1)%3C/script%3E")
+	out := inspect(t, x)
+	if len(out) != 2 || out[0].RuleId != "sqli" || out[1].RuleId != "xss" {
+		t.Fatalf("want sqli and xss alerts, got %v", out)
+	}
+	a := out[0]
+	if a.Category != "sql-injection" || a.Severity != alert.Severity_SEVERITY_HIGH ||
+		a.Confidence != alert.Confidence_CONFIDENCE_MEDIUM || strings.Join(a.Owasp, ",") != "A03:2021,API8:2023" {
+		t.Errorf("rule facts: %v", a)
+	}
+	if out[1].Category != "xss" || out[0].Id == out[1].Id {
+		t.Errorf("xss alert: %v", out[1])
+	}
+	if again := inspect(t, request(x.Request.URI)); again[0].Id != a.Id {
+		t.Error("alert id not deterministic")
+	}
+
+	// A server error after the payload raises confidence.
+	x.Response = &decoders.Message{Status: 500}
+	if out := inspect(t, x); out[0].Confidence != alert.Confidence_CONFIDENCE_HIGH {
+		t.Errorf("confidence %v after a 500", out[0].Confidence)
+	}
+}
+
+func TestInjectionEvidenceBound(t *testing.T) {
+	var qs []string
+	for i := range 12 {
+		qs = append(qs, "p"+strconv.Itoa(i)+"=1'%20OR%20'1'='1")
+	}
+	out := inspect(t, request("/?"+strings.Join(qs, "&")))
+	if len(out) != 1 {
+		t.Fatalf("got %d alerts", len(out))
+	}
+	if n := len(out[0].Evidence); n != detect.DefaultConfig().MaxEvidence {
+		t.Errorf("%d evidence entries", n)
+	}
+	if want := "SQL injection in query parameter p0 (and 11 more)"; out[0].Summary != want {
+		t.Errorf("summary %q, want %q", out[0].Summary, want)
+	}
+}
+
+func TestInjectionBenign(t *testing.T) {
+	values := []string{
+		"123e4567-e89b-12d3-a456-426614174000", "bob@example.com", "3.14", "-1e10", "42",
+		"2024-01-02T03:04:05Z", "2024-01-02T03:04:05.123+02:00", "O'Brien", "D'Angelo", "1-2", "2-1", "1+1", "10/2",
+		"don't stop", "it's", "rock & roll", "https://example.com/a?b=c", "Hello, world!", "dGVzdA==",
+		"select", "union", "true", "null", `{"a":1}`, "[1,2,3]", "+33 6 12 34 56 78", "50% off", "C++",
+		"10.0.0.1, 10.0.0.2", "en-US,en;q=0.9", "a < b", "x > 3", "name=value", "/api/v1/users/42",
+	}
+	for _, v := range values {
+		t.Run(v, func(t *testing.T) {
+			x := request("/api/v1/users/42?q="+url.QueryEscape(v),
+				decoders.Param{Loc: decoders.LocJSON, Name: "field", Value: v},
+				decoders.Param{Loc: decoders.LocHeader, Name: "x-forwarded-for", Value: v},
+			)
+			if out := inspect(t, x); len(out) != 0 {
+				t.Errorf("alert on benign %q: %v", v, out)
+			}
+		})
+	}
+}
+
+func TestInjectionSkippedHeaders(t *testing.T) {
+	for _, name := range []string{"accept", "accept-language", "content-type", "cache-control", "host", "x-request-id", "x-b3-traceid"} {
+		x := request("/", decoders.Param{Loc: decoders.LocHeader, Name: name, Value: "1' OR '1'='1"})
+		if out := inspect(t, x); len(out) != 0 {
+			t.Errorf("header %s scanned: %v", name, out)
+		}
+	}
+}
+
+func TestInjectionBrowserRequest(t *testing.T) {
+	hdr := func(name, v string) decoders.Param {
+		return decoders.Param{Loc: decoders.LocHeader, Name: name, Value: v}
+	}
+	x := request("/api/orders?status=open&since=2024-01-01&limit=50",
+		hdr("user-agent", "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36"),
+		hdr("accept", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"),
+		hdr("referer", "https://shop.example/cart?item=3"),
+		decoders.Param{Loc: decoders.LocCookie, Name: "session", Value: "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln"},
+	)
+	if out := inspect(t, x); len(out) != 0 {
+		t.Errorf("alert on a browser request: %v", out)
+	}
+}
+
+func TestInjectionNoRequest(t *testing.T) {
+	if out := inspect(t, &decoders.Exchange{}); len(out) != 0 {
+		t.Errorf("alerts without a request: %v", out)
+	}
+}
+
+// FuzzPlainNeverMatches backs the shortcut in plain: values of only ASCII
+// letters and digits never match either classifier.
+func FuzzPlainNeverMatches(f *testing.F) {
+	for _, s := range []string{"1", "select", "union", "javascript", "onerror", "0x41", "1e1", "OR1", "SLEEP5"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if !plain(s) {
+			return
+		}
+		if ok, fp := libinjection.IsSQLi(s); ok {
+			t.Fatalf("IsSQLi(%q) = true (%s)", s, fp)
+		}
+		if libinjection.IsXSS(s) {
+			t.Fatalf("IsXSS(%q) = true", s)
+		}
+	})
+}
+
+func BenchmarkInspect(b *testing.B) {
+	hdr := func(name, v string) decoders.Param {
+		return decoders.Param{Loc: decoders.LocHeader, Name: name, Value: v}
+	}
+	json := func(name, v string) decoders.Param {
+		return decoders.Param{Loc: decoders.LocJSON, Name: name, Value: v}
+	}
+	x := request("/api/v1/users/8d3f2a1c-77e4-4d0b-9a51-2c9a6f0e4b11/orders?status=open&since=2024-01-01T00:00:00Z&limit=50&sort=-created",
+		hdr("user-agent", "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36"),
+		hdr("accept", "application/json"),
+		hdr("accept-encoding", "gzip, deflate, br"),
+		hdr("referer", "https://shop.example/cart?item=3"),
+		hdr("x-request-id", "4b1f0e2a"),
+		decoders.Param{Loc: decoders.LocCookie, Name: "session", Value: "s%3AabcDEF123.xyz"},
+		json("customer.email", "bob@example.com"),
+		json("customer.name", "Bob O'Brien"),
+		json("items[0].sku", "SKU-12345"),
+		json("items[0].qty", "2"),
+		json("items[0].price", "19.99"),
+		json("note", "Please leave at the door, thanks!"),
+	)
+	d, err := New(detect.DefaultConfig())
+	if err != nil {
+		b.Fatal(err)
+	}
+	var size int64
+	for _, p := range x.Params {
+		size += int64(len(p.Value))
+	}
+	b.ReportAllocs()
+	b.SetBytes(size)
+	var out []*alert.Alert
+	for b.Loop() {
+		out = d.Inspect(x, out[:0])
+	}
+	if len(out) != 0 {
+		b.Fatalf("benign exchange raised %v", out)
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "exchanges/s")
+}
