@@ -40,6 +40,7 @@ const (
 // Everything copied from traffic is made valid UTF-8 and bounded; the URL is
 // redacted.
 func (c *Config) NewAlert(x *decoders.Exchange, detector string, r *Rule, key string) *alert.Alert {
+	cfg := c.WithDefaults()
 	a := &alert.Alert{
 		Detector:   detector,
 		RuleId:     r.ID,
@@ -80,7 +81,7 @@ func (c *Config) NewAlert(x *decoders.Exchange, detector string, r *Rule, key st
 		if !req.Start.IsZero() {
 			a.Timestamp = timestamppb.New(req.Start)
 		}
-		a.Http = c.httpFacts(x)
+		a.Http = cfg.httpFacts(x)
 		if a.Source == nil {
 			a.Source = &alert.Source{}
 		}
@@ -128,6 +129,8 @@ func header(hs []decoders.Header, name string) string {
 // when name marks a secret) and bounded to c.SnippetBytes. It reports false,
 // adding nothing, when a already holds c.MaxEvidence entries.
 func (c *Config) AddEvidence(a *alert.Alert, loc decoders.Location, name, value, matched string) bool {
+	cfg := c.WithDefaults()
+	c = &cfg
 	if len(a.Evidence) >= c.MaxEvidence {
 		return false
 	}

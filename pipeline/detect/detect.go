@@ -65,9 +65,11 @@ func Names() []string {
 }
 
 // New builds the named detectors, in the order given; a name listed twice
-// is built once. It fails if cfg is invalid, a name is unknown, or any
+// is built once. Zero settings in cfg take their defaults before the
+// constructors see it. New fails if cfg is invalid, a name is unknown, or any
 // constructor fails: either every detector is built or none is.
 func New(names []string, cfg Config) ([]Detector, error) {
+	cfg = cfg.WithDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}

@@ -82,10 +82,11 @@ func TestConfigValidate(t *testing.T) {
 		ok     bool
 	}{
 		{"default", func(*detect.Config) {}, true},
-		{"zero evidence", func(c *detect.Config) { c.MaxEvidence = 0 }, false},
+		{"too much evidence", func(c *detect.Config) { c.MaxEvidence = 2000 }, false},
 		{"tiny snippet", func(c *detect.Config) { c.SnippetBytes = 1 }, false},
 		{"huge scan", func(c *detect.Config) { c.ScanBytes = 1 << 30 }, false},
-		{"zero value", func(c *detect.Config) { *c = detect.Config{} }, false},
+		{"zero value takes defaults", func(c *detect.Config) { *c = detect.Config{} }, true},
+		{"negative", func(c *detect.Config) { c.MaxEvidence = -1 }, false},
 	}
 	for _, tt := range tests {
 		c := detect.DefaultConfig()
