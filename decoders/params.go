@@ -1,0 +1,498 @@
+package decoders
+
+import (
+	"bytes"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// ExtractParams flattens every parameter of x.Request into x.Params as
+// (Location, Name, Value), the same way for every protocol, so that detectors
+// never re-parse requests. It appends to x.Params (parameters a protocol
+// decoder already put there, such as protobuf fields, are kept and count
+// towards the limit) and is meant to be called once per exchange, after the
+// request is complete and before the exchange is emitted.
+//
+// Naming scheme, per location (these names appear in alerts):
+//
+//	path       one per non-empty segment of the raw path; Name is its index
+//	           among non-empty segments, from "0". Matrix parameters (";k=v")
+//	           stay in the value.
+//	query      one per "&"-separated pair ("a=1&b" gives a=1 and b=""); Name is
+//	           URL-decoded once ('+' is a space), Value is raw. ';' is not a
+//	           separator, as in Go since 1.17.
+//	header     every request header and trailer except Cookie; Name is the
+//	           lower-cased field name, Value as sent.
+//	cookie     one per ';'-separated pair of every Cookie header, trimmed.
+//	form       application/x-www-form-urlencoded body, named like query.
+//	json       every leaf (string, number, true, false, null) of a JSON body
+//	           (any */*json* type, or a missing or text/plain type whose body
+//	           starts with '{' or '['): Name is the path with '.' between keys
+//	           and "[i]" for array elements ("user.name", "items[0].id",
+//	           "[0].x" under a top-level array, "" for a top-level scalar).
+//	           Keys are unescaped but otherwise kept as they are, so a key
+//	           holding '.' or '[' makes an ambiguous path, and NoSQL operators
+//	           show up in it ("user.$ne"). Value is the unescaped string, or
+//	           the literal text of a number, "true", "false" or "null".
+//	           Consecutive top-level values (NDJSON) restart the path.
+//	multipart  multipart/* body: a part without a filename gives Name = its
+//	           form field name and Value = its content when that is text; a
+//	           file part gives "<field>.filename" (the filename as sent,
+//	           path included) and "<field>.content_type".
+//	xml        XML body (any */*xml* type, or a missing or text/plain type whose
+//	           body starts with "<?xml" or "<!DOCTYPE"): element text, trimmed,
+//	           named by its slash path with prefixes as written
+//	           ("/soap:Envelope/soap:Body/a"); attributes as "/root/a/@attr";
+//	           a DOCTYPE as "!DOCTYPE" with the directive text as Value
+//	           (entities are never resolved).
+//	body       any other non-empty body that looks like text, with Name "";
+//	           also added when a JSON or XML body has a syntax error before its
+//	           end, so that a payload hidden behind the error is still seen.
+//
+// Every string-valued parameter also gets Decoded/Decodes: Value URL-decoded
+// until stable (at most 4 rounds; '+' is a space only in query and form).
+// Names and values are cut to l.MaxParamBytes on a UTF-8 boundary; Decoded is
+// decoded from the cut value. At most l.MaxParams parameters are kept; dropped
+// counts those that were not: past MaxParams, plus one per JSON or XML subtree
+// deeper than l.MaxNesting (skipped whole).
+//
+// Bodies are read as the decoder kept them (already de-chunked and
+// decompressed); a truncated body yields what parsed before its end.
+func ExtractParams(x *Exchange, l *Limits) (dropped int) {
+	m := x.Request
+	if m == nil {
+		return 0
+	}
+	if l == nil {
+		d := DefaultLimits()
+		l = &d
+	}
+	e := extractor{
+		max:      l.MaxParams,
+		maxBytes: l.MaxParamBytes,
+		maxNest:  l.MaxNesting,
+		out:      x.Params,
+	}
+	ct, _ := Get(m.Headers, "Content-Type")
+	kind := classifyBody(ct, m.Body)
+	e.reserve(m, kind)
+
+	e.path(m.Path)
+	e.pairs(LocQuery, m.Query)
+	e.headers(m.Headers)
+	e.headers(m.Trailers)
+	e.cookies(m.Headers)
+	e.body(m, kind, ct)
+
+	x.Params = e.out
+	return e.dropped
+}
+
+// extractor accumulates the parameters of one request.
+//
+// Names and values that are not substrings of the request (lower-cased header
+// names, JSON paths, unescaped or decoded values) are appended to one arena
+// and sliced from it, so a request costs a few allocations, not one per
+// parameter. The arena is only ever appended to: strings already sliced from
+// it stay valid when it grows.
+type extractor struct {
+	max, maxBytes, maxNest int
+	out                    []Param
+	dropped                int
+	arena                  strings.Builder
+	scratch                []byte
+}
+
+// decodeMode says whether and how a value is URL-decoded into Decoded.
+type decodeMode uint8
+
+const (
+	noDecode    decodeMode = iota
+	decodePlain            // %XX only
+	decodePlus             // %XX and '+' as space: query and form
+)
+
+// reserve sizes the output and the arena once, from cheap counts.
+func (e *extractor) reserve(m *Message, kind bodyKind) {
+	n := strings.Count(m.Path, "/") + 1 + len(m.Headers) + len(m.Trailers) + 4
+	if m.Query != "" {
+		n += strings.Count(m.Query, "&") + 1
+	}
+	arena := len(m.Query)
+	for _, h := range m.Headers {
+		arena += len(h.Name)
+	}
+	switch kind {
+	case bodyJSON:
+		n += bytes.Count(m.Body, []byte{','}) + 1
+		arena += 2 * len(m.Body)
+	case bodyForm:
+		n += bytes.Count(m.Body, []byte{'&'}) + 1
+		arena += len(m.Body)
+	case bodyMultipart, bodyXML:
+		n += 8
+		arena += len(m.Body)
+	}
+	if room := e.max - len(e.out); n > room {
+		n = max(room, 0)
+	}
+	if cap(e.out)-len(e.out) < n {
+		out := make([]Param, len(e.out), len(e.out)+n)
+		copy(out, e.out)
+		e.out = out
+	}
+	e.arena.Grow(arena)
+}
+
+// full reports whether the parameter about to be added does not fit, and
+// counts it as dropped if so. Callers check it before building a name.
+func (e *extractor) full() bool {
+	if len(e.out) < e.max {
+		return false
+	}
+	e.dropped++
+	return true
+}
+
+// add appends one parameter; the caller has checked full.
+func (e *extractor) add(loc Location, name, value string, mode decodeMode) {
+	p := Param{Loc: loc, Name: cut(name, e.maxBytes), Value: cut(value, e.maxBytes)}
+	if mode != noDecode {
+		if d, n := e.decode(p.Value, mode == decodePlus, maxDecodeRounds); n > 0 {
+			p.Decoded, p.Decodes = d, n
+		}
+	}
+	e.out = append(e.out, p)
+}
+
+// decode is DecodeRepeated writing into the arena.
+func (e *extractor) decode(s string, plusSpace bool, rounds int) (string, int) {
+	n := 0
+	for n < rounds && needsDecode(s, plusSpace) {
+		start := e.arena.Len()
+		decodeTo(&e.arena, s, plusSpace)
+		s = e.arena.String()[start:]
+		n++
+	}
+	return s, n
+}
+
+// keep copies b, cut to the value bound, into the arena.
+func (e *extractor) keep(b []byte) string {
+	b = cut(b, e.maxBytes)
+	start := e.arena.Len()
+	e.arena.Write(b)
+	return e.arena.String()[start:]
+}
+
+// concat returns a+b from the arena.
+func (e *extractor) concat(a, b string) string {
+	start := e.arena.Len()
+	e.arena.WriteString(a)
+	e.arena.WriteString(b)
+	return e.arena.String()[start:]
+}
+
+func (e *extractor) path(p string) {
+	idx := 0
+	for p != "" {
+		var seg string
+		seg, p, _ = strings.Cut(p, "/")
+		if seg == "" {
+			continue
+		}
+		if !e.full() {
+			e.add(LocPath, strconv.Itoa(idx), seg, decodePlain)
+		}
+		idx++
+	}
+}
+
+// pairs extracts "k=v&k=v" pairs (query string, form body).
+func (e *extractor) pairs(loc Location, q string) {
+	for q != "" {
+		var kv string
+		kv, q, _ = strings.Cut(q, "&")
+		if kv == "" || e.full() {
+			continue
+		}
+		k, v, _ := strings.Cut(kv, "=")
+		k, _ = e.decode(cut(k, e.maxBytes), true, 1)
+		e.add(loc, k, v, decodePlus)
+	}
+}
+
+func (e *extractor) headers(hs []Header) {
+	for _, h := range hs {
+		if equalFold(h.Name, "cookie") || e.full() {
+			continue
+		}
+		e.add(LocHeader, e.lower(h.Name), h.Value, decodePlain)
+	}
+}
+
+// lower returns s lower-cased (ASCII), from the arena when it has upper case.
+func (e *extractor) lower(s string) string {
+	i := 0
+	for i < len(s) && !('A' <= s[i] && s[i] <= 'Z') {
+		i++
+	}
+	if i == len(s) {
+		return s
+	}
+	start := e.arena.Len()
+	e.arena.WriteString(s[:i])
+	for ; i < len(s); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		e.arena.WriteByte(c)
+	}
+	return e.arena.String()[start:]
+}
+
+func (e *extractor) cookies(hs []Header) {
+	for _, h := range hs {
+		if !equalFold(h.Name, "cookie") {
+			continue
+		}
+		for v := h.Value; v != ""; {
+			var pair string
+			pair, v, _ = strings.Cut(v, ";")
+			pair = strings.Trim(pair, " \t")
+			if pair == "" || e.full() {
+				continue
+			}
+			k, val, _ := strings.Cut(pair, "=")
+			e.add(LocCookie, strings.TrimRight(k, " \t"), strings.TrimLeft(val, " \t"), decodePlain)
+		}
+	}
+}
+
+// bodyKind is how a request body is parsed.
+type bodyKind uint8
+
+const (
+	bodyNone bodyKind = iota
+	bodyText
+	bodyForm
+	bodyJSON
+	bodyXML
+	bodyMultipart
+)
+
+// classifyBody picks the body parser from the Content-Type's media type,
+// compared case-insensitively and without allocating; parameters and garbage
+// after the media type are ignored. Without a type, or with text/plain, the
+// body is sniffed for JSON and XML.
+func classifyBody(ct string, body []byte) bodyKind {
+	if len(body) == 0 {
+		return bodyNone
+	}
+	mt, _, _ := strings.Cut(ct, ";")
+	mt = strings.TrimSpace(mt)
+	typ, sub, _ := strings.Cut(mt, "/")
+	switch {
+	case equalFold(mt, "application/x-www-form-urlencoded"):
+		return bodyForm
+	case equalFold(typ, "multipart"):
+		return bodyMultipart
+	case containsFold(sub, "json"):
+		return bodyJSON
+	case containsFold(sub, "xml"):
+		return bodyXML
+	case mt == "" || equalFold(mt, "text/plain"):
+		return sniffBody(body)
+	}
+	return bodyText
+}
+
+func sniffBody(body []byte) bodyKind {
+	b := bytes.TrimLeft(body, " \t\r\n\ufeff")
+	switch {
+	case len(b) == 0:
+		return bodyText
+	case b[0] == '{' || b[0] == '[':
+		return bodyJSON
+	case hasPrefixFold(b, "<?xml") || hasPrefixFold(b, "<!doctype"):
+		return bodyXML
+	}
+	return bodyText
+}
+
+func (e *extractor) body(m *Message, kind bodyKind, ct string) {
+	var syntaxErr bool
+	switch kind {
+	case bodyNone:
+		return
+	case bodyForm:
+		e.pairs(LocForm, string(m.Body))
+	case bodyJSON:
+		syntaxErr = e.json(string(m.Body))
+	case bodyXML:
+		syntaxErr = e.xml(m.Body)
+	case bodyMultipart:
+		if b, ok := mediaParam(ct, "boundary"); ok && b != "" {
+			e.multipart(m.Body, b)
+			return
+		}
+		e.text(m.Body)
+	case bodyText:
+		e.text(m.Body)
+	}
+	if syntaxErr {
+		e.text(m.Body)
+	}
+}
+
+// text adds the whole body as one LocBody parameter if it looks like text.
+func (e *extractor) text(body []byte) {
+	b := cut(body, e.maxBytes+utf8.UTFMax)
+	if !textLike(b) || e.full() {
+		return
+	}
+	e.add(LocBody, "", e.keep(b), decodePlain)
+}
+
+// textLike reports whether b is UTF-8 (an incomplete rune at the end is
+// allowed: bodies are cut) without NUL and with few control characters.
+func textLike(b []byte) bool {
+	n, ctrl := len(b), 0
+	for len(b) > 0 {
+		c := b[0]
+		if c < utf8.RuneSelf {
+			switch {
+			case c == 0:
+				return false
+			case c < 0x20 && c != '\t' && c != '\n' && c != '\r' && c != '\f', c == 0x7f:
+				ctrl++
+			}
+			b = b[1:]
+			continue
+		}
+		r, size := utf8.DecodeRune(b)
+		if r == utf8.RuneError && size == 1 {
+			return !utf8.FullRune(b) && len(b) < utf8.UTFMax
+		}
+		b = b[size:]
+	}
+	return ctrl*10 <= n
+}
+
+// cut shortens s to at most max bytes without splitting a UTF-8 sequence
+// (when s is UTF-8 there).
+func cut[T string | []byte](s T, max int) T {
+	if len(s) <= max {
+		return s
+	}
+	i := max
+	for j := 0; j < utf8.UTFMax-1 && i > 0 && !utf8.RuneStart(s[i]); j++ {
+		i--
+	}
+	return s[:i]
+}
+
+// mediaParam returns the value of parameter key of a header value like
+// `form-data; name="a"; filename="b"`. It is lenient where
+// mime.ParseMediaType is strict, because servers are too and evasions use the
+// difference: duplicates (the first wins), unterminated quotes, missing
+// values. An RFC 2231 "key*" form is used when "key" is absent.
+func mediaParam(v, key string) (string, bool) {
+	var ext string
+	var hasExt bool
+	_, v, _ = strings.Cut(v, ";")
+	for v != "" {
+		var k, val string
+		k, v = cutParamToken(v, '=')
+		k = strings.TrimSpace(k)
+		if len(v) > 0 && v[0] == '=' {
+			val, v = cutParamValue(v[1:])
+		} else if len(v) > 0 {
+			v = v[1:] // ';'
+		}
+		switch {
+		case equalFold(k, key):
+			return val, true
+		case !hasExt && len(k) == len(key)+1 && k[len(k)-1] == '*' && equalFold(k[:len(key)], key):
+			ext, hasExt = val, true
+		}
+	}
+	if hasExt {
+		// charset'lang'percent-encoded
+		if i := strings.LastIndexByte(ext, '\''); i >= 0 {
+			ext = ext[i+1:]
+		}
+		d, _ := URLDecode(ext, false)
+		return d, true
+	}
+	return "", false
+}
+
+// cutParamToken splits v at the first stop byte or ';'.
+func cutParamToken(v string, stop byte) (string, string) {
+	for i := 0; i < len(v); i++ {
+		if v[i] == stop || v[i] == ';' {
+			return v[:i], v[i:]
+		}
+	}
+	return v, ""
+}
+
+// cutParamValue reads a token or quoted string and skips to after the next
+// ';'. An unterminated quote runs to the end.
+func cutParamValue(v string) (string, string) {
+	v = strings.TrimLeft(v, " \t")
+	if len(v) == 0 || v[0] != '"' {
+		val, rest := cutParamToken(v, ';')
+		if rest != "" {
+			rest = rest[1:]
+		}
+		return strings.TrimSpace(val), rest
+	}
+	var b []byte
+	for i := 1; i < len(v); i++ {
+		switch v[i] {
+		case '\\':
+			if b == nil {
+				b = append(make([]byte, 0, len(v)), v[1:i]...)
+			}
+			if i+1 < len(v) {
+				i++
+				b = append(b, v[i])
+			}
+			continue
+		case '"':
+			val := v[1:i]
+			if b != nil {
+				val = string(b)
+			}
+			_, rest := cutParamToken(v[i+1:], ';')
+			if rest != "" {
+				rest = rest[1:]
+			}
+			return val, rest
+		}
+		if b != nil {
+			b = append(b, v[i])
+		}
+	}
+	if b != nil {
+		return string(b), ""
+	}
+	return v[1:], ""
+}
+
+func containsFold(s, sub string) bool {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if equalFold(s[i:i+len(sub)], sub) {
+			return true
+		}
+	}
+	return false
+}
+
+func hasPrefixFold(b []byte, prefix string) bool {
+	return len(b) >= len(prefix) && equalFold(string(b[:len(prefix)]), prefix)
+}

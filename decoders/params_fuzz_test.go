@@ -1,0 +1,58 @@
+package decoders
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
+
+func FuzzExtractParams(f *testing.F) {
+	f.Add("application/json", "a=1&b=%2527", []byte(`{"user":{"name":"x","ids":[1,2,{"$ne":null}]},"s":"\u00e9\ud83d\ude00"}`))
+	f.Add("application/json", "", []byte(`[[[[[[[[[[[[{"a":"b"}]]]]]]]]]]]] {"x":tru`))
+	f.Add("text/plain", "q", []byte(` {"a":"\u12`))
+	f.Add("application/x-www-form-urlencoded", "x=%zz", []byte("a=1&b=%2B+&&=c&d"))
+	f.Add("text/xml", "", []byte(`<?xml version="1.0" encoding="latin1"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///">]><a k="v"><b>&e;</b><c><![CDATA[z]]></a>`))
+	f.Add("application/soap+xml", "", []byte(`<a><b><c><d><e><f><g><h><i><j>deep</j></i></h></g></f></e></d></c></b></a>`))
+	f.Add(`multipart/form-data; boundary="b"`, "", []byte("--b\r\nContent-Disposition: form-data; name=\"f\"; filename=\"../x\"\r\nContent-Type: text/plain\r\n\r\ndata\r\n--b\r\nContent-Disposition: form-data; name=t\r\n\r\nv\r\n--b--\r\n"))
+	f.Add("multipart/form-data; boundary=b", "", []byte("--b\r\nContent-Disposition: form-data; name=\"q\"\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\na=3Db\r\n--b"))
+	f.Add("image/png", "", []byte("\x89PNG\r\n\x1a\n\x00"))
+	f.Add("", "", []byte("<!doctype html><p>hi"))
+	f.Add(";;;/json", "=&=", []byte("\"\\"))
+	f.Fuzz(func(t *testing.T, ct, query string, body []byte) {
+		l := DefaultLimits()
+		l.MaxParams, l.MaxParamBytes, l.MaxNesting = 24, 32, 6
+		x := &Exchange{Request: &Message{
+			Path:  "/a/" + query,
+			Query: query,
+			Headers: []Header{
+				{"Content-Type", ct},
+				{"Cookie", query},
+				{"X-Q", query},
+			},
+			Body: body,
+		}}
+		dropped := ExtractParams(x, &l)
+		if dropped < 0 || len(x.Params) > l.MaxParams {
+			t.Fatalf("%d params, %d dropped", len(x.Params), dropped)
+		}
+		for _, p := range x.Params {
+			if err := checkParam(&p, &l); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+}
+
+func checkParam(p *Param, l *Limits) error {
+	switch {
+	case len(p.Name) > l.MaxParamBytes, len(p.Value) > l.MaxParamBytes, len(p.Decoded) > l.MaxParamBytes:
+		return fmt.Errorf("param %s %q longer than %d bytes", p.Loc, p.Name, l.MaxParamBytes)
+	case p.Decodes < 0 || p.Decodes > maxDecodeRounds:
+		return fmt.Errorf("param %s %q: %d decodes", p.Loc, p.Name, p.Decodes)
+	case p.Decodes == 0 && p.Decoded != "":
+		return fmt.Errorf("param %s %q: Decoded set without decodes", p.Loc, p.Name)
+	case p.Loc == LocPath && (p.Value == "" || strings.Contains(p.Value, "/")):
+		return fmt.Errorf("path segment %q", p.Value)
+	}
+	return nil
+}

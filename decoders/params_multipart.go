@@ -1,0 +1,40 @@
+package decoders
+
+import (
+	"bytes"
+	"io"
+	"mime/multipart"
+	"unicode/utf8"
+)
+
+// multipart extracts the fields of a multipart body. A truncated body yields
+// the parts (and the part content) read before its end.
+func (e *extractor) multipart(body []byte, boundary string) {
+	r := multipart.NewReader(bytes.NewReader(body), boundary)
+	buf := make([]byte, min(e.maxBytes+utf8.UTFMax, len(body)))
+	for {
+		// NextPart undoes quoted-printable transfer encoding, as servers do.
+		p, err := r.NextPart()
+		if err != nil {
+			return
+		}
+		// Part.FileName would strip the directories of the filename, and
+		// "../../x" is exactly what a path traversal detector must see:
+		// parse the disposition here.
+		cd := p.Header.Get("Content-Disposition")
+		name, _ := mediaParam(cd, "name")
+		if filename, ok := mediaParam(cd, "filename"); ok {
+			if !e.full() {
+				e.add(LocMultipart, e.concat(name, ".filename"), filename, decodePlain)
+			}
+			if ct := p.Header.Get("Content-Type"); ct != "" && !e.full() {
+				e.add(LocMultipart, e.concat(name, ".content_type"), ct, noDecode)
+			}
+			continue // NextPart skips the rest of the content
+		}
+		n, _ := io.ReadFull(p, buf)
+		if content := buf[:n]; textLike(content) && !e.full() {
+			e.add(LocMultipart, name, e.keep(content), decodePlain)
+		}
+	}
+}

@@ -1,0 +1,400 @@
+package decoders
+
+import (
+	"fmt"
+	"reflect"
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+// p builds an expected Param without decoding.
+func p(loc Location, name, value string) Param {
+	return Param{Loc: loc, Name: name, Value: value}
+}
+
+// pd builds an expected Param with its decoded form.
+func pd(loc Location, name, value, decoded string, n int) Param {
+	return Param{Loc: loc, Name: name, Value: value, Decoded: decoded, Decodes: n}
+}
+
+func req(path, query string, body string, hs ...string) *Exchange {
+	m := &Message{Method: "POST", Path: path, Query: query, Body: []byte(body)}
+	for i := 0; i+1 < len(hs); i += 2 {
+		m.Headers = append(m.Headers, Header{Name: hs[i], Value: hs[i+1]})
+	}
+	return &Exchange{Request: m}
+}
+
+func only(ps []Param, loc Location) []Param {
+	var out []Param
+	for _, x := range ps {
+		if x.Loc == loc {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+type paramCase struct {
+	name string
+	x    *Exchange
+	want []Param
+}
+
+func runParamCases(t *testing.T, loc Location, cases []paramCase) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			l := DefaultLimits()
+			if dropped := ExtractParams(tc.x, &l); dropped != 0 {
+				t.Errorf("dropped = %d, want 0", dropped)
+			}
+			got := only(tc.x.Params, loc)
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("got\n%s\nwant\n%s", fmtParams(got), fmtParams(tc.want))
+			}
+		})
+	}
+}
+
+func fmtParams(ps []Param) string {
+	var b strings.Builder
+	for _, x := range ps {
+		fmt.Fprintf(&b, "  %s %q = %q (%q ×%d)\n", x.Loc, x.Name, x.Value, x.Decoded, x.Decodes)
+	}
+	return b.String()
+}
+
+func TestExtractPath(t *testing.T) {
+	runParamCases(t, LocPath, []paramCase{
+		{"segments", req("/api/v1/users/42", "", ""), []Param{
+			p(LocPath, "0", "api"), p(LocPath, "1", "v1"), p(LocPath, "2", "users"), p(LocPath, "3", "42"),
+		}},
+		{"empty segments skipped", req("//a///b/", "", ""), []Param{p(LocPath, "0", "a"), p(LocPath, "1", "b")}},
+		{"matrix kept", req("/a;jsessionid=1/b;x=y", "", ""), []Param{p(LocPath, "0", "a;jsessionid=1"), p(LocPath, "1", "b;x=y")}},
+		{"encoded traversal", req("/files/%2e%2e%252f", "", ""), []Param{
+			p(LocPath, "0", "files"), pd(LocPath, "1", "%2e%2e%252f", "../", 2),
+		}},
+		{"plus is not space", req("/a+b", "", ""), []Param{p(LocPath, "0", "a+b")}},
+		{"root", req("/", "", ""), nil},
+		{"asterisk", req("*", "", ""), []Param{p(LocPath, "0", "*")}},
+	})
+}
+
+func TestExtractQuery(t *testing.T) {
+	runParamCases(t, LocQuery, []paramCase{
+		{"pairs", req("/", "a=1&b=two", ""), []Param{p(LocQuery, "a", "1"), p(LocQuery, "b", "two")}},
+		{"no value and empty pairs", req("/", "flag&&x=&=v", ""), []Param{
+			p(LocQuery, "flag", ""), p(LocQuery, "x", ""), p(LocQuery, "", "v"),
+		}},
+		{"semicolon is not a separator", req("/", "a=1;b=2", ""), []Param{p(LocQuery, "a", "1;b=2")}},
+		{"name decoded once", req("/", "us%2545r+x%5B%5D=1", ""), []Param{p(LocQuery, "us%45r x[]", "1")}},
+		{"plus and percent", req("/", "q=a+b%20c", ""), []Param{pd(LocQuery, "q", "a+b%20c", "a b c", 1)}},
+		{"double encoding", req("/", "id=1%2527", ""), []Param{pd(LocQuery, "id", "1%2527", "1'", 2)}},
+		{"triple encoding", req("/", "x=%25252e", ""), []Param{pd(LocQuery, "x", "%25252e", ".", 3)}},
+		{"invalid escapes kept", req("/", "x=%zz%4&y=100%", ""), []Param{p(LocQuery, "x", "%zz%4"), p(LocQuery, "y", "100%")}},
+		{"equals in value", req("/", "t=a=b", ""), []Param{p(LocQuery, "t", "a=b")}},
+		{"encoded plus", req("/", "x=%2B", ""), []Param{pd(LocQuery, "x", "%2B", " ", 2)}},
+	})
+}
+
+func TestExtractHeadersCookies(t *testing.T) {
+	x := req("/", "", "",
+		"Host", "example.com",
+		"User-Agent", "sqlmap%2F1.7",
+		"Cookie", "sid=abc; theme = dark ;;flag",
+		"X-Api-Key", "k",
+		"cookie", "b=%27",
+	)
+	x.Request.Trailers = []Header{{"X-Trailer", "t"}}
+	runParamCases(t, LocHeader, []paramCase{{"headers", x, []Param{
+		p(LocHeader, "host", "example.com"),
+		pd(LocHeader, "user-agent", "sqlmap%2F1.7", "sqlmap/1.7", 1),
+		p(LocHeader, "x-api-key", "k"),
+		p(LocHeader, "x-trailer", "t"),
+	}}})
+	x.Params = nil
+	runParamCases(t, LocCookie, []paramCase{{"cookies", x, []Param{
+		p(LocCookie, "sid", "abc"),
+		p(LocCookie, "theme", "dark"),
+		p(LocCookie, "flag", ""),
+		pd(LocCookie, "b", "%27", "'", 1),
+	}}})
+}
+
+func TestExtractForm(t *testing.T) {
+	const ct = "Content-Type"
+	runParamCases(t, LocForm, []paramCase{
+		{"form", req("/", "", "user=bob&pass=a+b%26c", ct, "application/x-www-form-urlencoded; charset=UTF-8"), []Param{
+			p(LocForm, "user", "bob"), pd(LocForm, "pass", "a+b%26c", "a b&c", 1),
+		}},
+		{"case-insensitive type", req("/", "", "a=1", ct, "Application/X-WWW-Form-URLEncoded"), []Param{p(LocForm, "a", "1")}},
+		{"truncated", req("/", "", "a=1&b=%2", ct, "application/x-www-form-urlencoded"), []Param{p(LocForm, "a", "1"), p(LocForm, "b", "%2")}},
+	})
+}
+
+func TestExtractJSON(t *testing.T) {
+	const ct = "Content-Type"
+	j := func(body string) *Exchange { return req("/", "", body, ct, "application/json") }
+	runParamCases(t, LocJSON, []paramCase{
+		{"nested", j(`{"user":{"name":"bob","age":42,"admin":false,"x":null},"items":[{"id":1},{"id":2.5e3}],"ok":true}`), []Param{
+			p(LocJSON, "user.name", "bob"), p(LocJSON, "user.age", "42"), p(LocJSON, "user.admin", "false"),
+			p(LocJSON, "user.x", "null"), p(LocJSON, "items[0].id", "1"), p(LocJSON, "items[1].id", "2.5e3"),
+			p(LocJSON, "ok", "true"),
+		}},
+		{"top-level array", j(` [ {"x":"a"}, [1, [2]], "s" ] `), []Param{
+			p(LocJSON, "[0].x", "a"), p(LocJSON, "[1][0]", "1"), p(LocJSON, "[1][1][0]", "2"), p(LocJSON, "[2]", "s"),
+		}},
+		{"top-level scalar", j(`"x"`), []Param{p(LocJSON, "", "x")}},
+		{"escapes", j(`{"a\"b":"l\u00e9\n\ud83d\ude00\"\\\/","\u0024ne":"%27"}`), []Param{
+			p(LocJSON, `a"b`, "lé\n😀\"\\/"), pd(LocJSON, "$ne", "%27", "'", 1),
+		}},
+		{"bad escapes kept", j(`{"a":"\x\u12\ud800z"}`), []Param{p(LocJSON, "a", `\x\u12`+"\uFFFDz")}},
+		{"nosql operator", j(`{"user":{"$ne":null},"pw":{"$gt":""}}`), []Param{
+			p(LocJSON, "user.$ne", "null"), p(LocJSON, "pw.$gt", ""),
+		}},
+		{"keys with dots kept", j(`{"a.b":{"c[0]":1}}`), []Param{p(LocJSON, "a.b.c[0]", "1")}},
+		{"empty containers", j(`{"a":{},"b":[],"c":[{}],"d":1}`), []Param{p(LocJSON, "d", "1")}},
+		{"graphql", j(`{"query":"query { user(id: 1) { name } }","variables":{"id":"1 OR 1=1"}}`), []Param{
+			p(LocJSON, "query", "query { user(id: 1) { name } }"), p(LocJSON, "variables.id", "1 OR 1=1"),
+		}},
+		{"ndjson", j("{\"a\":1}\n{\"a\":2}\n"), []Param{p(LocJSON, "a", "1"), p(LocJSON, "a", "2")}},
+		{"truncated string", j(`{"a":1,"b":"hel`), []Param{p(LocJSON, "a", "1"), p(LocJSON, "b", "hel")}},
+		{"truncated literal", j(`{"a":[1,tr`), []Param{p(LocJSON, "a[0]", "1")}},
+		{"truncated key", j(`{"a":1,"bb`), []Param{p(LocJSON, "a", "1")}},
+		{"syntax error", j(`{"a":1,"b" 2}`), []Param{p(LocJSON, "a", "1")}},
+		{"vendor type", req("/", "", `{"a":1}`, ct, "application/vnd.api+json; charset=utf-8"), []Param{p(LocJSON, "a", "1")}},
+		{"text/json", req("/", "", `{"a":1}`, ct, "TEXT/JSON"), []Param{p(LocJSON, "a", "1")}},
+		{"sniffed without type", req("/", "", "\n [1]"), []Param{p(LocJSON, "[0]", "1")}},
+		{"sniffed text/plain", req("/", "", `{"a":"b"}`, ct, "text/plain;charset=utf-8"), []Param{p(LocJSON, "a", "b")}},
+		{"not sniffed for other types", req("/", "", `{"a":1}`, ct, "application/octet-stream"), nil},
+	})
+}
+
+// TestExtractFallbackBody checks that a body that fails to parse as what it
+// claims to be is still handed to detectors whole.
+func TestExtractFallbackBody(t *testing.T) {
+	const ct = "Content-Type"
+	runParamCases(t, LocBody, []paramCase{
+		{"json trailing garbage", req("/", "", `{"a":1} ' OR 1=1`, ct, "application/json"), []Param{p(LocBody, "", `{"a":1} ' OR 1=1`)}},
+		{"jsonp", req("/", "", `cb({"a":1})`, ct, "application/json"), []Param{p(LocBody, "", `cb({"a":1})`)}},
+		{"json truncated is not an error", req("/", "", `{"a":"x`, ct, "application/json"), nil},
+		{"xml unsupported version", req("/", "", `<?xml version="1.1"?><a>x</a>`, ct, "text/xml"), []Param{
+			p(LocBody, "", `<?xml version="1.1"?><a>x</a>`),
+		}},
+	})
+}
+
+func TestExtractXML(t *testing.T) {
+	const ct = "Content-Type"
+	x := func(body string) *Exchange { return req("/", "", body, ct, "application/xml") }
+	const xxe = `DOCTYPE foo [ <!ENTITY xxe SYSTEM "file:///etc/passwd"> ]`
+	runParamCases(t, LocXML, []paramCase{
+		{"elements and attributes", x(`<?xml version="1.0"?><root id="7"><a>  hello  </a><b><c k="v">x%27</c></b></root>`), []Param{
+			p(LocXML, "/root/@id", "7"), p(LocXML, "/root/a", "hello"), p(LocXML, "/root/b/c/@k", "v"),
+			pd(LocXML, "/root/b/c", "x%27", "x'", 1),
+		}},
+		{"mixed content", x(`<a>x<b>y</b>z</a>`), []Param{p(LocXML, "/a/b", "y"), p(LocXML, "/a", "xz")}},
+		{"xxe", x(`<?xml version="1.0"?><!` + xxe + `><foo>&xxe;</foo>`), []Param{
+			p(LocXML, "!DOCTYPE", xxe), p(LocXML, "/foo", "&xxe;"),
+		}},
+		{"soap", req("/", "", `<soap:Envelope xmlns:soap="http://www.w3.org/2003/05/soap-envelope"><soap:Body><m:Get xmlns:m="urn:x"><m:Id>1</m:Id></m:Get></soap:Body></soap:Envelope>`,
+			ct, "application/soap+xml; charset=utf-8"), []Param{
+			p(LocXML, "/soap:Envelope/@xmlns:soap", "http://www.w3.org/2003/05/soap-envelope"),
+			p(LocXML, "/soap:Envelope/soap:Body/m:Get/@xmlns:m", "urn:x"),
+			p(LocXML, "/soap:Envelope/soap:Body/m:Get/m:Id", "1"),
+		}},
+		{"cdata and entities", x(`<a><![CDATA[<script>]]>&lt;b&gt;</a>`), []Param{p(LocXML, "/a", "<script><b>")}},
+		{"self-closing", x(`<a><b x="1"/><c/></a>`), []Param{p(LocXML, "/a/b/@x", "1")}},
+		{"truncated", x(`<a><b>one</b><c>tw`), []Param{p(LocXML, "/a/b", "one"), p(LocXML, "/a/c", "tw")}},
+		{"declared charset read as is", x(`<?xml version="1.0" encoding="ISO-8859-1"?><a>b</a>`), []Param{p(LocXML, "/a", "b")}},
+		{"sniffed", req("/", "", "<!DOCTYPE a><a>1</a>"), []Param{p(LocXML, "!DOCTYPE", "DOCTYPE a"), p(LocXML, "/a", "1")}},
+	})
+}
+
+func TestExtractMultipart(t *testing.T) {
+	body := strings.Join([]string{
+		"--XyZ",
+		`Content-Disposition: form-data; name="title"`,
+		"",
+		"hello%2527",
+		"--XyZ",
+		`Content-Disposition: form-data; name="upload"; filename="../../shell.php"`,
+		"Content-Type: application/x-php",
+		"",
+		"<?php system($_GET['c']); ?>",
+		"--XyZ",
+		`Content-Disposition: form-data; name="bin"`,
+		"",
+		"\x00\x01\x02",
+		"--XyZ",
+		`Content-Disposition: form-data; name="f2"; filename*=UTF-8''%E2%82%AC.txt`,
+		"",
+		"x",
+		"--XyZ",
+		`Content-Disposition: form-data; name="empty"`,
+		"",
+		"",
+		"--XyZ--",
+		"",
+	}, "\r\n")
+	const ct = "Content-Type"
+	runParamCases(t, LocMultipart, []paramCase{
+		{"fields and files", req("/", "", body, ct, `multipart/form-data; boundary="XyZ"`), []Param{
+			pd(LocMultipart, "title", "hello%2527", "hello'", 2),
+			p(LocMultipart, "upload.filename", "../../shell.php"),
+			p(LocMultipart, "upload.content_type", "application/x-php"),
+			p(LocMultipart, "f2.filename", "€.txt"),
+			p(LocMultipart, "empty", ""),
+		}},
+		{"truncated", req("/", "", body[:60], ct, "multipart/form-data; boundary=XyZ"), []Param{p(LocMultipart, "title", "hello")}},
+		{"no boundary", req("/", "", body, ct, "multipart/form-data"), nil},
+		{"garbage type params", req("/", "", body[:60], ct, `multipart/form-data; ;;boundary=XyZ; boundary=other; x="`), []Param{p(LocMultipart, "title", "hello")}},
+	})
+}
+
+func TestExtractTextBody(t *testing.T) {
+	const ct = "Content-Type"
+	runParamCases(t, LocBody, []paramCase{
+		{"text", req("/", "", "query { a }", ct, "application/graphql"), []Param{p(LocBody, "", "query { a }")}},
+		{"plain", req("/", "", "hi%20there", ct, "text/plain"), []Param{pd(LocBody, "", "hi%20there", "hi there", 1)}},
+		{"binary skipped", req("/", "", "\x89PNG\r\n\x1a\n\x00\x00", ct, "image/png"), nil},
+		{"invalid utf-8 skipped", req("/", "", "a\xffb", ct, "application/octet-stream"), nil},
+		{"cut rune at end allowed", req("/", "", "caf\xc3", ct, "text/csv"), []Param{p(LocBody, "", "caf\xc3")}},
+		{"no body", req("/", "", "", ct, "text/plain"), nil},
+	})
+}
+
+func TestExtractLimits(t *testing.T) {
+	t.Run("max params", func(t *testing.T) {
+		x := req("/a/b", "x=1&y=2&z=3", `{"a":[1,2,3,4]}`, "Content-Type", "application/json", "Host", "h")
+		l := DefaultLimits()
+		l.MaxParams = 5
+		dropped := ExtractParams(x, &l)
+		if len(x.Params) != 5 || dropped != 6 {
+			t.Fatalf("got %d params, %d dropped; want 5 and 6:\n%s", len(x.Params), dropped, fmtParams(x.Params))
+		}
+	})
+	t.Run("existing params count", func(t *testing.T) {
+		x := req("/a/b", "", "")
+		x.Params = []Param{{Loc: "protobuf", Name: "1", Value: "v"}}
+		l := DefaultLimits()
+		l.MaxParams = 2
+		if dropped := ExtractParams(x, &l); dropped != 1 || len(x.Params) != 2 || x.Params[0].Loc != "protobuf" {
+			t.Fatalf("dropped %d:\n%s", dropped, fmtParams(x.Params))
+		}
+	})
+	t.Run("value bytes on rune boundary", func(t *testing.T) {
+		x := req("/", "k="+strings.Repeat("é", 10)+"&"+strings.Repeat("n", 20)+"=%41%41%41%41%41%41%41%41%41%41",
+			`{"s":"\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9"}`, "Content-Type", "application/json")
+		l := DefaultLimits()
+		l.MaxParamBytes = 9
+		ExtractParams(x, &l)
+		want := []Param{
+			p(LocQuery, "k", "éééé"),
+			pd(LocQuery, "nnnnnnnnn", "%41%41%41", "AAA", 1),
+			p(LocJSON, "s", "éééé"),
+		}
+		if got := append(only(x.Params, LocQuery), only(x.Params, LocJSON)...); !reflect.DeepEqual(got, want) {
+			t.Fatalf("got\n%s", fmtParams(got))
+		}
+	})
+	t.Run("json nesting", func(t *testing.T) {
+		body := `{"a":` + strings.Repeat(`{"b":`, 10) + `1` + strings.Repeat(`}`, 10) + `,"c":"after"}`
+		x := req("/", "", body, "Content-Type", "application/json")
+		l := DefaultLimits()
+		l.MaxNesting = 3
+		dropped := ExtractParams(x, &l)
+		if got, want := only(x.Params, LocJSON), []Param{p(LocJSON, "c", "after")}; dropped != 1 || !reflect.DeepEqual(got, want) {
+			t.Fatalf("dropped %d, got\n%s", dropped, fmtParams(got))
+		}
+	})
+	t.Run("xml nesting", func(t *testing.T) {
+		body := `<a>` + strings.Repeat(`<b>`, 10) + `deep` + strings.Repeat(`</b>`, 10) + `<c>after</c></a>`
+		x := req("/", "", body, "Content-Type", "text/xml")
+		l := DefaultLimits()
+		l.MaxNesting = 3
+		dropped := ExtractParams(x, &l)
+		if got, want := only(x.Params, LocXML), []Param{p(LocXML, "/a/c", "after")}; dropped != 1 || !reflect.DeepEqual(got, want) {
+			t.Fatalf("dropped %d, got\n%s", dropped, fmtParams(got))
+		}
+	})
+	t.Run("xml padding does not hide text", func(t *testing.T) {
+		x := req("/", "", "<a>"+strings.Repeat(" ", 100)+"payload</a>", "Content-Type", "text/xml")
+		l := DefaultLimits()
+		l.MaxParamBytes = 16
+		ExtractParams(x, &l)
+		if got, want := only(x.Params, LocXML), []Param{p(LocXML, "/a", "payload")}; !reflect.DeepEqual(got, want) {
+			t.Fatalf("got\n%s", fmtParams(got))
+		}
+	})
+	t.Run("no request", func(t *testing.T) {
+		if d := ExtractParams(&Exchange{}, nil); d != 0 {
+			t.Fatal(d)
+		}
+	})
+}
+
+func TestURLDecode(t *testing.T) {
+	for _, tc := range []struct {
+		in        string
+		plus      bool
+		want      string
+		changed   bool
+		rounds    int
+		repeated  string
+		maxRounds int
+	}{
+		{"abc", true, "abc", false, 0, "abc", 4},
+		{"a+b", false, "a+b", false, 0, "a+b", 4},
+		{"a+b", true, "a b", true, 1, "a b", 4},
+		{"%2527", false, "%27", true, 2, "'", 4},
+		{"%25252527", false, "%252527", true, 2, "%2527", 2},
+		{"%zz%", false, "%zz%", false, 0, "%zz%", 4},
+		{"%e2%82%AC", false, "€", true, 1, "€", 4},
+		{"%%41", false, "%A", true, 1, "%A", 4},
+	} {
+		got, changed := URLDecode(tc.in, tc.plus)
+		if got != tc.want || changed != tc.changed {
+			t.Errorf("URLDecode(%q, %v) = %q, %v; want %q, %v", tc.in, tc.plus, got, changed, tc.want, tc.changed)
+		}
+		rep, n := DecodeRepeated(tc.in, tc.plus, tc.maxRounds)
+		if rep != tc.repeated || n != tc.rounds {
+			t.Errorf("DecodeRepeated(%q, %v, %d) = %q, %d; want %q, %d", tc.in, tc.plus, tc.maxRounds, rep, n, tc.repeated, tc.rounds)
+		}
+	}
+}
+
+func TestMediaParam(t *testing.T) {
+	for _, tc := range []struct {
+		v, key, want string
+		ok           bool
+	}{
+		{`form-data; name="a"; filename="b"`, "name", "a", true},
+		{`form-data; name="a"; filename="b"`, "filename", "b", true},
+		{`form-data; name=a`, "filename", "", false},
+		{`form-data; name="a\"b"`, "name", `a"b`, true},
+		{`form-data; name="unterminated`, "name", "unterminated", true},
+		{`form-data; NAME=x; name=y`, "name", "x", true},
+		{`form-data; filename*=utf-8'en'a%20b`, "filename", "a b", true},
+		{`form-data; filename=""`, "filename", "", true},
+		{`form-data; novalue; name = "a" `, "name", "a", true},
+		{`multipart/form-data;boundary=----x`, "boundary", "----x", true},
+	} {
+		got, ok := mediaParam(tc.v, tc.key)
+		if got != tc.want || ok != tc.ok {
+			t.Errorf("mediaParam(%q, %q) = %q, %v; want %q, %v", tc.v, tc.key, got, ok, tc.want, tc.ok)
+		}
+	}
+}
+
+func TestCut(t *testing.T) {
+	s := "aé€😀"
+	for max := 0; max <= len(s)+1; max++ {
+		c := cut(s, max)
+		if len(c) > max || !utf8.ValidString(c) || !strings.HasPrefix(s, c) || len(s)-len(c) > 0 && max-len(c) >= 4 {
+			t.Errorf("cut(%q, %d) = %q", s, max, c)
+		}
+	}
+}
