@@ -1,0 +1,179 @@
+#!/usr/bin/env bash
+# bench-run.sh replays one pcap through the sensor and through Suricata 7 and prints their
+# throughput, HTTP exchange counts and peak memory side by side.
+#
+#   SENSOR=bin/sensor bash testdata/bench-run.sh testdata/bench/http-bench.pcap
+#
+# Sensor:   $SENSOR replay --stats-json FILE PCAP; exchanges = the stats JSON's "exchanges".
+#           Skipped with a message when $SENSOR is unset or not built.
+# Suricata: single thread (--runmode single), detection disabled, EVE http logging only;
+#           exchanges = http events in eve.json. Installed from bookworm-backports if missing.
+# Both run under /usr/bin/time -v for wall time, CPU time and peak RSS, after the pcap has
+# been read once so neither pays for cold disk reads. MB = 10^6 bytes.
+# KEEP=1 keeps the work directory (eve.json, logs, stats) and prints its path.
+set -euo pipefail
+
+PCAP=${1:?usage: bench-run.sh FILE.pcap (env SENSOR=path/to/sensor)}
+SENSOR=${SENSOR:-}
+[[ -r $PCAP ]] || { echo "bench-run: cannot read $PCAP" >&2; exit 1; }
+
+log() { printf 'bench-run: %s\n' "$*" >&2; }
+
+apt_install() {
+	(( EUID == 0 )) || { log "need root to install $*"; exit 1; }
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" >/dev/null
+}
+
+# ensure_suricata installs Suricata 7 from bookworm-backports (bookworm itself ships 6).
+ensure_suricata() {
+	if command -v suricata >/dev/null && suricata -V 2>/dev/null | grep -q 'version 7\.'; then
+		return 0
+	fi
+	(( EUID == 0 )) || { log "need root to install suricata 7"; exit 1; }
+	if ! grep -rqs 'bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/; then
+		local uri
+		# The mirror the machine already uses for bookworm: deb822 .sources, then one-line lists.
+		uri=$(awk '/^URIs:/ {u=$2} /^Suites:/ && / bookworm( |$)/ {print u; exit}' \
+			/etc/apt/sources.list.d/*.sources 2>/dev/null || true)
+		[[ -n $uri ]] || uri=$(awk '$1=="deb" && $3=="bookworm" {print $2; exit}' \
+			/etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null || true)
+		[[ -n $uri ]] || uri=http://deb.debian.org/debian
+		log "adding bookworm-backports from $uri"
+		echo "deb $uri bookworm-backports main" >/etc/apt/sources.list.d/backports.list
+	fi
+	log "installing suricata 7 from bookworm-backports"
+	apt-get update -q >/dev/null
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q -t bookworm-backports suricata >/dev/null
+	# The package enables a live-capture daemon; it would compete for the CPU being measured.
+	if command -v systemctl >/dev/null; then
+		systemctl disable --now suricata >/dev/null 2>&1 || true
+	fi
+	suricata -V | grep -q 'version 7\.' || { log "suricata 7 not installed"; exit 1; }
+}
+
+ensure_suricata
+command -v jq >/dev/null || { log "installing jq"; apt_install jq; }
+command -v capinfos >/dev/null || { log "installing tshark tools"; apt_install wireshark-common; }
+
+tmp=$(mktemp -d)
+if [[ ${KEEP:-} == 1 ]]; then
+	trap 'log "kept $tmp"' EXIT
+else
+	trap 'rm -rf "$tmp"' EXIT
+fi
+
+bytes=$(stat -L -c %s "$PCAP")
+packets=$(capinfos -M -c "$PCAP" 2>/dev/null | awk -F': *' '/Number of packets/ {print $2}' || true)
+[[ -n $packets ]] || { log "capinfos cannot read $PCAP"; exit 1; }
+cat "$PCAP" >/dev/null # warm the page cache for both runs
+
+# timed NAME CMD...: runs CMD under /usr/bin/time -v, stdout discarded, stderr to $tmp/NAME.err.
+timed() {
+	local name=$1
+	shift
+	/usr/bin/time -v -o "$tmp/$name.time" "$@" >/dev/null 2>"$tmp/$name.err"
+}
+
+# metrics NAME: prints "elapsed_s cpu_s max_rss_kb" from NAME's /usr/bin/time -v report.
+metrics() {
+	awk -F': ' '
+		/Elapsed \(wall clock\)/ { n = split($2, t, ":"); e = 0; for (i = 1; i <= n; i++) e = e * 60 + t[i] }
+		/User time/ { cpu += $2 }
+		/System time/ { cpu += $2 }
+		/Maximum resident set size/ { rss = $2 }
+		END { printf "%.3f %.2f %d\n", e, cpu, rss }' "$tmp/$1.time"
+}
+
+rows=()
+sensor_mbs=
+suricata_mbs=
+
+# row TOOL EXCHANGES: adds a table row from TOOL's timing and returns its MB/s in $row_mbs.
+row() {
+	local tool=$1 exchanges=$2 elapsed cpu rss
+	read -r elapsed cpu rss < <(metrics "$tool")
+	row_mbs=$(awk -v b="$bytes" -v e="$elapsed" 'BEGIN {printf "%.1f", (e > 0 ? b / 1e6 / e : 0)}')
+	rows+=("$(awk -v t="$tool" -v e="$elapsed" -v c="$cpu" -v m="$row_mbs" -v p="$packets" -v x="$exchanges" -v r="$rss" \
+		'BEGIN {printf "%-9s %9.2f %7.2f %8s %11.0f %10s %8.1f", t, e, c, m, (e > 0 ? p / e : 0), x, r / 1024}')")
+}
+
+if [[ -z $SENSOR ]]; then
+	log "SENSOR not set: skipping the sensor"
+elif [[ ! -x $SENSOR ]]; then
+	log "$SENSOR not built yet: skipping the sensor"
+else
+	log "sensor: $SENSOR replay $PCAP"
+	if timed sensor "$SENSOR" replay --stats-json "$tmp/sensor-stats.json" "$PCAP"; then
+		row sensor "$(jq -r '.exchanges // "?"' "$tmp/sensor-stats.json")"
+		sensor_mbs=$row_mbs
+	else
+		log "sensor failed; its stderr:"
+		tail -20 "$tmp/sensor.err" >&2
+	fi
+fi
+
+# Detection off, no rules: what is measured is decode + reassembly + HTTP parsing + EVE http.
+cat >"$tmp/suricata.yaml" <<'EOF'
+%YAML 1.1
+---
+vars:
+  address-groups:
+    HOME_NET: "[10.0.0.0/8,172.16.0.0/12,192.168.0.0/16]"
+    EXTERNAL_NET: "!$HOME_NET"
+  port-groups:
+    HTTP_PORTS: "80,8080"
+outputs:
+  - eve-log:
+      enabled: yes
+      filetype: regular
+      filename: eve.json
+      types:
+        - http:
+            extended: yes
+  - stats:
+      enabled: yes
+      filename: stats.log
+      totals: yes
+      threads: no
+logging:
+  default-log-level: notice
+  outputs:
+    - console:
+        enabled: yes
+    - file:
+        enabled: yes
+        level: info
+        filename: suricata.log
+app-layer:
+  protocols:
+    http:
+      enabled: yes
+      libhtp:
+        default-config:
+          personality: IDS
+          request-body-limit: 100kb
+          response-body-limit: 100kb
+pcap-file:
+  checksum-checks: auto
+unix-command:
+  enabled: no
+EOF
+mkdir -p "$tmp/suri"
+log "suricata: $(suricata -V | sed 's/This is //') --runmode single --disable-detection"
+if timed suricata suricata --runmode single --disable-detection -c "$tmp/suricata.yaml" -l "$tmp/suri" -r "$PCAP"; then
+	row suricata "$(grep -c '"event_type":"http"' "$tmp/suri/eve.json" || true)"
+	suricata_mbs=$row_mbs
+else
+	log "suricata failed; its stderr:"
+	tail -20 "$tmp/suricata.err" >&2
+fi
+
+printf '\n%s: %.1f MB, %d packets\n\n' "$PCAP" "$(awk -v b="$bytes" 'BEGIN {print b / 1e6}')" "$packets"
+printf '%-9s %9s %7s %8s %11s %10s %8s\n' tool elapsed_s cpu_s MB/s packets/s exchanges rss_MB
+for r in "${rows[@]}"; do
+	printf '%s\n' "$r"
+done
+if [[ -n $sensor_mbs && -n $suricata_mbs ]]; then
+	awk -v s="$sensor_mbs" -v r="$suricata_mbs" 'BEGIN {printf "\nsensor/suricata MB/s: %.2fx\n", (r > 0 ? s / r : 0)}'
+fi
+[[ -n $suricata_mbs ]]
