@@ -125,8 +125,11 @@ func (e *extractor) reserve(m *Message, kind bodyKind) {
 	}
 	switch kind {
 	case bodyJSON:
-		n += bytes.Count(m.Body, []byte{','}) + 1
-		arena += 2 * len(m.Body)
+		leaves := bytes.Count(m.Body, []byte{','}) + 1
+		n += leaves
+		// Paths and unescaped strings; a body of few long strings needs
+		// little.
+		arena += min(2*len(m.Body), 64*min(leaves, e.max))
 	case bodyForm:
 		n += bytes.Count(m.Body, []byte{'&'}) + 1
 		arena += len(m.Body)
@@ -157,13 +160,24 @@ func (e *extractor) full() bool {
 
 // add appends one parameter; the caller has checked full.
 func (e *extractor) add(loc Location, name, value string, mode decodeMode) {
-	p := Param{Loc: loc, Name: cut(name, e.maxBytes), Value: cut(value, e.maxBytes)}
+	value = cut(value, e.maxBytes)
+	var decoded string
+	var n int
 	if mode != noDecode {
-		if d, n := e.decode(p.Value, mode == decodePlus, maxDecodeRounds); n > 0 {
-			p.Decoded, p.Decodes = d, n
+		if decoded, n = e.decode(value, mode == decodePlus, maxDecodeRounds); n == 0 {
+			decoded = ""
 		}
 	}
-	e.out = append(e.out, p)
+	// Filling a reserved slot field by field avoids the bulk write barriers
+	// of zeroing and copying a whole Param while the GC runs; every field is
+	// written, so whatever the slot held is overwritten.
+	if len(e.out) == cap(e.out) {
+		e.out = append(e.out, Param{})
+	} else {
+		e.out = e.out[:len(e.out)+1]
+	}
+	q := &e.out[len(e.out)-1]
+	q.Loc, q.Name, q.Value, q.Decoded, q.Decodes = loc, cut(name, e.maxBytes), value, decoded, n
 }
 
 // decode is DecodeRepeated writing into the arena.
