@@ -82,6 +82,8 @@ func init() {
 type txn struct {
 	x         decoders.Exchange
 	req, resp decoders.Message
+	// frames back Message.Frames for the usual few packets per message.
+	frames [2][4]uint64
 	// upgrade is the request's Upgrade header; connect is a CONNECT request.
 	upgrade  string
 	connect  bool

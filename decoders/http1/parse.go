@@ -120,7 +120,7 @@ func parseChunkSize(b []byte) (int64, bool) {
 		case c >= '0' && c <= '9':
 			h = c - '0'
 		case c|0x20 >= 'a' && c|0x20 <= 'f':
-			h = c|0x20 - 'a' + 10
+			h = c | 0x20 - 'a' + 10
 		default:
 			goto done
 		}
@@ -316,15 +316,8 @@ func knownMethod(b []byte) string {
 	return ""
 }
 
-// The intern functions return constants for common wire strings so that
-// steady traffic allocates only for the values that vary.
-
-func internMethod(b []byte) string {
-	if m := knownMethod(b); m != "" {
-		return m
-	}
-	return string(b)
-}
+// The intern functions return constants for common wire strings, or ""
+// (false) when b must be copied.
 
 func internVersion(b []byte) string {
 	switch string(b) {
@@ -333,153 +326,123 @@ func internVersion(b []byte) string {
 	case "HTTP/1.0":
 		return "HTTP/1.0"
 	}
-	return string(b)
+	return ""
 }
 
-func internReason(b []byte) string {
+func internReason(b []byte) (string, bool) {
 	switch string(b) {
 	case "":
-		return ""
+		return "", true
 	case "OK":
-		return "OK"
+		return "OK", true
 	case "Created":
-		return "Created"
+		return "Created", true
 	case "No Content":
-		return "No Content"
+		return "No Content", true
 	case "Continue":
-		return "Continue"
+		return "Continue", true
 	case "Switching Protocols":
-		return "Switching Protocols"
+		return "Switching Protocols", true
 	case "Moved Permanently":
-		return "Moved Permanently"
+		return "Moved Permanently", true
 	case "Found":
-		return "Found"
+		return "Found", true
 	case "Not Modified":
-		return "Not Modified"
+		return "Not Modified", true
 	case "Bad Request":
-		return "Bad Request"
+		return "Bad Request", true
 	case "Unauthorized":
-		return "Unauthorized"
+		return "Unauthorized", true
 	case "Forbidden":
-		return "Forbidden"
+		return "Forbidden", true
 	case "Not Found":
-		return "Not Found"
+		return "Not Found", true
 	case "Internal Server Error":
-		return "Internal Server Error"
+		return "Internal Server Error", true
 	}
-	return string(b)
+	return "", false
 }
 
-func internName(b []byte) string {
+// commonNames are header names kept as constants; index 0 means none.
+var commonNames = [...]string{"", "Host", "User-Agent", "Accept", "Accept-Encoding", "Accept-Language", "Authorization", "Cache-Control", "Connection", "Content-Encoding", "Content-Length", "Content-Type", "Cookie", "Date", "ETag", "Expires", "Keep-Alive", "Last-Modified", "Location", "Origin", "Pragma", "Referer", "Server", "Set-Cookie", "Transfer-Encoding", "Upgrade", "Vary", "X-Forwarded-For", "X-Request-Id", "host", "user-agent", "accept", "content-type", "content-length", "connection", "date", "server"}
+
+// nameIndex returns the index of b in commonNames, or 0.
+func nameIndex(b []byte) uint8 {
 	switch string(b) {
 	case "Host":
-		return "Host"
+		return 1
 	case "User-Agent":
-		return "User-Agent"
+		return 2
 	case "Accept":
-		return "Accept"
+		return 3
 	case "Accept-Encoding":
-		return "Accept-Encoding"
+		return 4
 	case "Accept-Language":
-		return "Accept-Language"
+		return 5
 	case "Authorization":
-		return "Authorization"
+		return 6
 	case "Cache-Control":
-		return "Cache-Control"
+		return 7
 	case "Connection":
-		return "Connection"
+		return 8
 	case "Content-Encoding":
-		return "Content-Encoding"
+		return 9
 	case "Content-Length":
-		return "Content-Length"
+		return 10
 	case "Content-Type":
-		return "Content-Type"
+		return 11
 	case "Cookie":
-		return "Cookie"
+		return 12
 	case "Date":
-		return "Date"
+		return 13
 	case "ETag":
-		return "ETag"
+		return 14
 	case "Expires":
-		return "Expires"
+		return 15
 	case "Keep-Alive":
-		return "Keep-Alive"
+		return 16
 	case "Last-Modified":
-		return "Last-Modified"
+		return 17
 	case "Location":
-		return "Location"
+		return 18
 	case "Origin":
-		return "Origin"
+		return 19
 	case "Pragma":
-		return "Pragma"
+		return 20
 	case "Referer":
-		return "Referer"
+		return 21
 	case "Server":
-		return "Server"
+		return 22
 	case "Set-Cookie":
-		return "Set-Cookie"
+		return 23
 	case "Transfer-Encoding":
-		return "Transfer-Encoding"
+		return 24
 	case "Upgrade":
-		return "Upgrade"
+		return 25
 	case "Vary":
-		return "Vary"
+		return 26
 	case "X-Forwarded-For":
-		return "X-Forwarded-For"
+		return 27
 	case "X-Request-Id":
-		return "X-Request-Id"
+		return 28
 	case "host":
-		return "host"
+		return 29
 	case "user-agent":
-		return "user-agent"
+		return 30
 	case "accept":
-		return "accept"
+		return 31
 	case "content-type":
-		return "content-type"
+		return 32
 	case "content-length":
-		return "content-length"
+		return 33
 	case "connection":
-		return "connection"
+		return 34
 	case "date":
-		return "date"
+		return 35
 	case "server":
-		return "server"
+		return 36
 	}
-	return string(b)
-}
-
-func internValue(b []byte) string {
-	switch string(b) {
-	case "":
-		return ""
-	case "keep-alive":
-		return "keep-alive"
-	case "close":
-		return "close"
-	case "*/*":
-		return "*/*"
-	case "application/json":
-		return "application/json"
-	case "application/json; charset=utf-8":
-		return "application/json; charset=utf-8"
-	case "text/html; charset=utf-8":
-		return "text/html; charset=utf-8"
-	case "text/plain; charset=utf-8":
-		return "text/plain; charset=utf-8"
-	case "gzip":
-		return "gzip"
-	case "gzip, deflate":
-		return "gzip, deflate"
-	case "gzip, deflate, br":
-		return "gzip, deflate, br"
-	case "chunked":
-		return "chunked"
-	case "no-cache":
-		return "no-cache"
-	case "0":
-		return "0"
-	}
-	return string(b)
+	return 0
 }
 
 // fieldKind tells whether a header name is one that decides framing.

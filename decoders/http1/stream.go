@@ -34,9 +34,10 @@ const (
 	fkUpgrade
 )
 
+// field is a framing header; its value is str[v0:v1].
 type field struct {
-	kind  uint8
-	value string
+	kind   uint8
+	v0, v1 int32
 }
 
 // Once-per-message anomaly flags.
@@ -46,6 +47,25 @@ const (
 	onceTooMany
 	onceTooLarge
 )
+
+// span locates one header field in sb.
+// It holds no pointer, so that appending to spans needs no write barrier.
+type span struct {
+	n0, n1 int32
+	v0, v1 int32
+	name   uint8 // index in commonNames; 0 when the name is in sb
+	kind   uint8
+	store  bool
+}
+
+// pendStr is a start-line string waiting for flush.
+type pendStr struct {
+	dst    *string
+	p0, p1 int32
+}
+
+// maxFramingOnly bounds framing headers kept past the header limits.
+const maxFramingOnly = 32
 
 // maxLayers bounds nested content codings ("gzip, gzip"), as Suricata does.
 const maxLayers = 2
@@ -84,9 +104,15 @@ type stream struct {
 	interim bool
 	tent101 bool // msg is a tentative 101 answer to t, not yet popped
 
+	// Strings of the start line and of the header (or trailer) block are
+	// gathered in sb and become one string when the block ends (flush).
+	sb          []byte
+	spans       []span
+	strs        [3]pendStr
+	nstrs       int
 	fields      []field
-	lastKind    uint8
-	lastStored  bool
+	str         string // sb as flushed
+	lastSpan    bool   // the previous header line's value ends sb
 	nHeaders    int
 	headerBytes int
 	once        uint8
@@ -352,20 +378,21 @@ func (s *stream) startLine(line []byte, strict bool) bool {
 		}
 		t := s.d.newTxn()
 		m := &t.req
-		m.Method = internMethod(rl.method)
-		m.URI = string(rl.target)
-		m.Version = internVersion(rl.version)
-		if m.Method == "CONNECT" {
-			t.connect = true
-		} else {
-			m.Path, m.Query = splitTarget(m.URI)
+		m.Frames = t.frames[0][:0]
+		s.begin(t, m, true)
+		if m.Method = knownMethod(rl.method); m.Method == "" {
+			s.stash(&m.Method, rl.method)
 		}
+		if m.Version = internVersion(rl.version); m.Version == "" {
+			s.stash(&m.Version, rl.version)
+		}
+		s.stash(&m.URI, rl.target)
+		t.connect = m.Method == "CONNECT"
 		t.head = m.Method == "HEAD"
 		t.x.Proto = "http/1.1"
 		if m.Version == "HTTP/1.0" {
 			t.x.Proto = "http/1.0"
 		}
-		s.begin(t, m, true)
 		if rl.spaces {
 			s.anomaly(KindSpaceInTarget, "whitespace inside the request-target")
 		}
@@ -399,18 +426,26 @@ func (s *stream) startLine(line []byte, strict bool) bool {
 				c.release()
 			}
 		}
+		keep := m != nil
 		if m == nil {
 			if s.scratch == nil {
 				s.scratch = &decoders.Message{}
 			}
 			*s.scratch = decoders.Message{}
 			m = s.scratch
+		} else {
+			m.Frames = t.frames[1][:0]
 		}
-		m.Version = internVersion(sl.version)
-		m.Status = sl.status
-		m.Reason = internReason(sl.reason)
-		s.begin(t, m, m != s.scratch)
+		s.begin(t, m, keep)
 		s.interim, s.tent101 = interim, tent
+		m.Status = sl.status
+		if m.Version = internVersion(sl.version); m.Version == "" {
+			s.stash(&m.Version, sl.version)
+		}
+		var known bool
+		if m.Reason, known = internReason(sl.reason); !known {
+			s.stash(&m.Reason, sl.reason)
+		}
 	}
 	if bare {
 		s.anomalyOnce(onceBareLF, KindBareLF, "line ended by LF without CR")
@@ -429,8 +464,10 @@ func (s *stream) begin(t *txn, m *decoders.Message, keep bool) {
 	s.touch()
 	s.state = stHeaders
 	s.skipKind = CountSkipped
-	s.fields = s.fields[:0]
-	s.lastKind, s.lastStored = fkNone, false
+	s.fields, s.str = s.fields[:0], ""
+	s.spans = s.spans[:0]
+	s.lastSpan = false
+	s.sb, s.nstrs = s.sb[:0], 0
 	s.nHeaders, s.headerBytes, s.once = 0, 0, 0
 	s.remaining = 0
 	s.body, s.capped = nil, false
@@ -447,6 +484,7 @@ func (s *stream) onLine(line []byte) {
 	switch s.state {
 	case stHeaders, stTrailers:
 		if len(content) == 0 {
+			s.flush()
 			if s.state == stTrailers {
 				s.endMessage(false)
 			} else if s.dir == sensor.ClientToServer {
@@ -496,34 +534,32 @@ func (s *stream) longLine() {
 	}
 }
 
-// headerLine parses one header (or trailer) field line.
+// headerLine parses one header (or trailer) field line. Names and values
+// are copied to sb; flush makes them strings.
 func (s *stream) headerLine(line []byte) {
 	trailer := s.state == stTrailers
 	s.headerBytes += len(line) + 2
-	m := s.msg
 	if line[0] == ' ' || line[0] == '\t' {
 		s.anomalyOnce(onceObsFold, KindObsFold, "header continuation line")
-		if s.lastKind == fkContentLength {
+		if !s.lastSpan {
+			return
+		}
+		sp := &s.spans[len(s.spans)-1]
+		if sp.kind == fkContentLength {
 			s.anomaly(KindFoldedContentLength, "")
 		}
-		v := string(trimOWS(line))
-		hs := &m.Headers
-		if trailer {
-			hs = &m.Trailers
-		}
-		if s.lastStored && len(*hs) > 0 {
-			h := &(*hs)[len(*hs)-1]
-			h.Value = joinFold(h.Value, v)
-		}
-		if s.lastKind != fkNone {
-			f := &s.fields[len(s.fields)-1]
-			f.value = joinFold(f.value, v)
+		if v := trimOWS(line); len(v) > 0 && len(s.sb) < s.lim().MaxHeaderBytes {
+			if sp.v1 > sp.v0 {
+				s.sb = append(s.sb, ' ')
+			}
+			s.sb = append(s.sb, v...)
+			sp.v1 = int32(len(s.sb))
 		}
 		return
 	}
+	s.lastSpan = false
 	colon := bytes.IndexByte(line, ':')
 	if colon <= 0 {
-		s.lastKind, s.lastStored = fkNone, false
 		s.anomaly(KindInvalidHeaderName, "header line without a name and colon")
 		return
 	}
@@ -532,13 +568,13 @@ func (s *stream) headerLine(line []byte) {
 		s.anomaly(KindInvalidHeaderName, "whitespace before colon")
 		name = bytes.TrimRight(name, " \t")
 		if len(name) == 0 {
-			s.lastKind, s.lastStored = fkNone, false
 			return
 		}
-	} else if !isToken(name) {
+	}
+	known := nameIndex(name)
+	if known == 0 && !isToken(name) {
 		s.anomaly(KindInvalidHeaderName, clip(name))
 	}
-	value := trimOWS(line[colon+1:])
 	kind := fkNone
 	if !trailer {
 		kind = fieldKind(name)
@@ -553,35 +589,85 @@ func (s *stream) headerLine(line []byte) {
 		store = false
 		s.anomalyOnce(onceTooLarge, KindHeadersTooLarge, "")
 	}
-	var v string
-	if store || kind != fkNone {
-		v = internValue(value)
+	if !store && (kind == fkNone || len(s.spans) >= s.lim().MaxHeaders+maxFramingOnly) {
+		return
 	}
+	sp := span{kind: kind, store: store, name: known}
 	if store {
-		h := decoders.Header{Name: internName(name), Value: v}
-		if trailer {
-			m.Trailers = append(m.Trailers, h)
-		} else {
-			if m.Headers == nil {
-				m.Headers = make([]decoders.Header, 0, 12)
-			}
-			m.Headers = append(m.Headers, h)
+		if known == 0 {
+			sp.n0 = int32(len(s.sb))
+			s.sb = append(s.sb, name...)
+			sp.n1 = int32(len(s.sb))
 		}
 	}
-	if kind != fkNone {
-		s.fields = append(s.fields, field{kind, v})
-	}
-	s.lastKind, s.lastStored = kind, store
+	sp.v0 = int32(len(s.sb))
+	s.sb = append(s.sb, trimOWS(line[colon+1:])...)
+	sp.v1 = int32(len(s.sb))
+	s.spans = append(s.spans, sp)
+	s.lastSpan = true
 }
 
-func joinFold(a, b string) string {
-	switch {
-	case a == "":
-		return b
-	case b == "":
-		return a
+// stash copies b to sb; flush sets *dst to it.
+func (s *stream) stash(dst *string, b []byte) {
+	p := &s.strs[s.nstrs]
+	s.nstrs++
+	p.dst, p.p0 = dst, int32(len(s.sb))
+	s.sb = append(s.sb, b...)
+	p.p1 = int32(len(s.sb))
+}
+
+// flush turns what sb holds into strings of the message: one allocation
+// for the start line and the whole header block.
+func (s *stream) flush() {
+	m := s.msg
+	if s.nstrs == 0 && len(s.spans) == 0 {
+		return
 	}
-	return a + " " + b
+	str := string(s.sb)
+	for _, p := range s.strs[:s.nstrs] {
+		*p.dst = str[p.p0:p.p1]
+	}
+	if s.nstrs > 0 && s.dir == sensor.ClientToServer && !s.t.connect {
+		m.Path, m.Query = splitTarget(m.URI)
+	}
+	s.nstrs = 0
+	n := 0
+	for _, sp := range s.spans {
+		if sp.store {
+			n++
+		}
+	}
+	var hs []decoders.Header
+	if n > 0 {
+		hs = make([]decoders.Header, 0, n)
+	}
+	s.fields = s.fields[:0]
+	s.str = str
+	for _, sp := range s.spans {
+		v := str[sp.v0:sp.v1]
+		if sp.store {
+			name := commonNames[sp.name]
+			if sp.name == 0 {
+				name = str[sp.n0:sp.n1]
+			}
+			hs = append(hs, decoders.Header{Name: name, Value: v})
+		}
+		if sp.kind != fkNone {
+			s.fields = append(s.fields, field{sp.kind, sp.v0, sp.v1})
+		}
+	}
+	if s.state == stTrailers {
+		m.Trailers = hs
+	} else {
+		m.Headers = hs
+	}
+	s.spans = s.spans[:0]
+	s.lastSpan = false
+	if cap(s.sb) > 4096 {
+		s.sb = nil
+	} else {
+		s.sb = s.sb[:0]
+	}
 }
 
 type bodyMode uint8
@@ -600,7 +686,7 @@ func (s *stream) framing(isReq bool) (bodyMode, int64) {
 	for _, f := range s.fields {
 		switch f.kind {
 		case fkContentLength:
-			for el := range splitList(f.value) {
+			for el := range splitList(s.val(f)) {
 				v, ok := parseDecimal(el)
 				switch {
 				case !ok:
@@ -618,7 +704,7 @@ func (s *stream) framing(isReq bool) (bodyMode, int64) {
 			}
 		case fkTransferEncoding:
 			teSeen = true
-			for el := range splitList(f.value) {
+			for el := range splitList(s.val(f)) {
 				lastChunked = false
 				switch c := lowerCoding(el); c {
 				case "chunked":
@@ -675,7 +761,7 @@ func (s *stream) codings() {
 		if f.kind != fkContentEncoding {
 			continue
 		}
-		for el := range splitList(f.value) {
+		for el := range splitList(s.val(f)) {
 			switch c := lowerCoding(el); c {
 			case "gzip", "x-gzip", "deflate":
 				ce = append(ce, c)
@@ -689,6 +775,8 @@ func (s *stream) codings() {
 		s.layers = append(s.layers, ce[i])
 	}
 }
+
+func (s *stream) val(f field) string { return s.str[f.v0:f.v1] }
 
 func (s *stream) startBody(mode bodyMode, n int64) {
 	s.codings()
@@ -712,7 +800,7 @@ func (s *stream) requestHeadersDone() {
 	t := s.t
 	for _, f := range s.fields {
 		if f.kind == fkUpgrade && t.upgrade == "" {
-			t.upgrade = f.value
+			t.upgrade = s.val(f)
 		}
 	}
 	s.startBody(s.framing(true))
@@ -724,7 +812,7 @@ func (s *stream) responseHeadersDone() {
 		var up string
 		for _, f := range s.fields {
 			if f.kind == fkUpgrade {
-				up = f.value
+				up = s.val(f)
 				break
 			}
 		}
@@ -788,6 +876,7 @@ func (s *stream) endMessage(incomplete bool) {
 	if incomplete {
 		m.Incomplete = true
 	}
+	s.flush()
 	s.finishBody()
 	s.msg, s.t = nil, nil
 	s.state = stStart
