@@ -48,28 +48,29 @@ var conversations = []struct {
 	name string
 	mid  bool
 	segs []seg
+	lim  *decoders.Limits
 }{
 	{"keepalive", false, []seg{
 		{cs, "GET /api/users?id=7&x=1 HTTP/1.1\r\nHost: example.com\r\nUser-Agent: t\r\n\r\n", 0},
 		{sc, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 14\r\n\r\n{\"id\":7,\"a\":1}", 0},
 		{cs, "POST /api/users HTTP/1.1\r\nHost: example.com\r\nContent-Type: application/json\r\nContent-Length: 16\r\n\r\n{\"name\":\"alice\"}", 0},
 		{sc, "HTTP/1.1 201 Created\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nX-Checksum: abc\r\n\r\n", 0},
-	}},
+	}, nil},
 	{"pipelined", false, []seg{
 		{cs, "GET /a HTTP/1.1\r\nHost: h\r\n\r\nHEAD /b HTTP/1.1\r\nHost: h\r\n\r\nGET /c HTTP/1.1\r\nHost: h\r\n\r\n", 0},
 		{sc, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nAHTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nHTTP/1.1 304 Not Modified\r\nContent-Length: 5\r\n\r\n", 0},
-	}},
+	}, nil},
 	{"continue", false, []seg{
 		{cs, "PUT /up HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n", 0},
 		{sc, "HTTP/1.1 100 Continue\r\n\r\n", 0},
 		{cs, "data", 0},
 		{sc, "HTTP/1.1 204 No Content\r\n\r\n", 0},
-	}},
+	}, nil},
 	{"until_close", false, []seg{
 		{cs, "GET / HTTP/1.0\r\n\r\n", 0},
 		{sc, "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nall the rest", 0},
 		{sc, " until close", 0},
-	}},
+	}, nil},
 	{"gzip", false, []seg{
 		{cs, "GET /g HTTP/1.1\r\nAccept-Encoding: gzip\r\n\r\n", 0},
 		{sc, resp("200 OK", "Content-Encoding: gzip\r\n"+withCL(gz(`{"hello":"world"}`)), gz(`{"hello":"world"}`)), 0},
@@ -78,30 +79,47 @@ var conversations = []struct {
 		{cs, "GET /r HTTP/1.1\r\n\r\n", 0},
 		{sc, resp("200 OK", "Content-Encoding: deflate\r\nTransfer-Encoding: chunked\r\n", "") +
 			fmt.Sprintf("%x\r\n%s\r\n0\r\n\r\n", len(rawDeflate("raw body")), rawDeflate("raw body")), 0},
-	}},
+	}, nil},
 	{"upgrade", false, []seg{
 		{cs, "GET / HTTP/1.1\r\nHost: h\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAoAAAAAIAAAAA\r\n\r\nPRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 0},
 		{sc, "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00", 0},
 		{cs, "more", 0},
-	}},
+	}, nil},
 	{"garbage_resync", false, []seg{
 		{cs, "GET /1 HTTP/1.1\r\n\r\n", 0},
 		{sc, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", 0},
 		{cs, "\x16\x03\x01 binary junk\r\nmore junk\nGET /2 HTTP/1.1\r\n\r\n", 0},
 		{sc, "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n", 0},
-	}},
+	}, nil},
 	{"midstream", true, []seg{
 		{cs, "ody-of-an-earlier-request\r\nmore\r\nPOST /m HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc", 0},
 		{sc, "tail of a response\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", 0},
-	}},
+	}, nil},
 	{"gap", false, []seg{
 		{cs, "POST /a HTTP/1.1\r\nContent-Length: 10\r\n\r\n01234", 0},
 		{cs, "GET /b HTTP/1.1\r\n\r\n", 20},
 		{sc, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nabc", 0},
 		{sc, "xyz", 50},
 		{sc, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nB", 80},
-	}},
+	}, nil},
+	{"limits", false, []seg{
+		{cs, "GET /" + strings.Repeat("l", 80) + " HTTP/1.1\r\n\r\n\r\nGET /ok HTTP/1.1\nA: 1\r\nB : 2\r\nC: 3\r\n\t3b\r\nD: 4\r\nContent-Length: 3\r\n\r\nabc", 0},
+		{sc, "HTTP/1.1 200 OK\r\nX: " + strings.Repeat("v", 150) + "\r\nTransfer-Encoding: chunked\r\n\r\n14\r\n" + strings.Repeat("b", 20) + "\r\n0\r\n\r\n", 0},
+		{cs, "junk\r\nPOST /c HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nabcd\r\nzz\r\nGET /after HTTP/1.1\r\n\r\n", 0},
+		{sc, resp("200 OK", "Content-Encoding: gzip\r\n"+withCL(gz(strings.Repeat("q", 3000))), gz(strings.Repeat("q", 3000))), 0},
+		{sc, "HTTP/1.1 204 No Content\r\n\r\n", 0},
+	}, &smallLimits},
 }
+
+var smallLimits = func() decoders.Limits {
+	l := decoders.DefaultLimits()
+	l.MaxLineBytes = 64
+	l.MaxHeaders = 3
+	l.MaxHeaderBytes = 128
+	l.MaxBodyBytes = 16
+	l.MaxDecompressedBytes = 1000
+	return l
+}()
 
 func conversation(name string) []seg {
 	for _, c := range conversations {
@@ -244,10 +262,10 @@ func TestSplitTargets(t *testing.T) {
 func TestSplitAnywhere(t *testing.T) {
 	for _, c := range conversations {
 		t.Run(c.name, func(t *testing.T) {
-			want := run(nil, c.mid, c.segs).render()
+			want := run(c.lim, c.mid, c.segs).render()
 			for si, s := range c.segs {
 				for k := 1; k < len(s.data); k++ {
-					h := newHarness(nil, c.mid)
+					h := newHarness(c.lim, c.mid)
 					for sj, o := range c.segs {
 						if sj != si {
 							h.feed(o.dir, []byte(o.data), o.gap)
@@ -263,7 +281,7 @@ func TestSplitAnywhere(t *testing.T) {
 				}
 			}
 			for size := 1; size <= 64; size++ {
-				h := newHarness(nil, c.mid)
+				h := newHarness(c.lim, c.mid)
 				for _, o := range c.segs {
 					gap := o.gap
 					for i := 0; i < len(o.data); i += size {

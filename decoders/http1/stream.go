@@ -314,14 +314,15 @@ func (s *stream) seekStart(data []byte) []byte {
 		return data[1:]
 	}
 	var pre [maxMethodLen + 2]byte
-	p := append(pre[:0], s.buf...)
-	p = append(p, data[:min(len(data), cap(p)-len(p))]...)
+	p := append(pre[:0], s.buf[:min(len(s.buf), len(pre))]...)
+	p = append(p, data[:min(len(data), len(pre)-len(p))]...)
 	if !couldStart(s.dir, p, strict) {
 		s.garbage(len(s.buf))
 		s.resetBuf()
 		s.discard = true
 		return data
 	}
+	buffered := len(s.buf)
 	line, rest, r := s.nextLine(data, s.lim().MaxLineBytes)
 	switch r {
 	case lineMore:
@@ -331,7 +332,9 @@ func (s *stream) seekStart(data []byte) []byte {
 			s.d.anomaly(nil, s.dir, KindLineTooLong, "start line over limit")
 			s.state = stResync
 		}
-		// What was buffered is dropped; count it with the rest of the line.
+		// Skipped: what was buffered and what the line took of data; a
+		// rest of the line still to come is counted as it is discarded.
+		s.skipped(buffered + len(data) - len(rest))
 		return rest
 	}
 	if s.startLine(line, strict) {
@@ -589,7 +592,8 @@ func (s *stream) headerLine(line []byte) {
 		store = false
 		s.anomalyOnce(onceTooLarge, KindHeadersTooLarge, "")
 	}
-	if !store && (kind == fkNone || len(s.spans) >= s.lim().MaxHeaders+maxFramingOnly) {
+	if !store && (kind == fkNone || len(s.spans) >= s.lim().MaxHeaders+maxFramingOnly ||
+		len(s.sb)+len(line) > 2*s.lim().MaxHeaderBytes) {
 		return
 	}
 	sp := span{kind: kind, store: store, name: known}
