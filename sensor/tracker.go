@@ -24,6 +24,7 @@ const (
 	CountRetransmit       = "tcp.retransmission"
 	CountStreamBytes      = "tcp.stream_bytes"
 	CountOverlapUnchecked = "tcp.overlap_unchecked"
+	CountSYNReuse         = "tcp.syn_on_open_connection"
 )
 
 // pageBytes is gopacket reassembly's page size, used to turn byte bounds into
@@ -269,32 +270,52 @@ type streamFactory struct{ t *Tracker }
 func (f *streamFactory) New(netFlow, tcpFlow gopacket.Flow, tcp *layers.TCP, ac reassembly.AssemblerContext) reassembly.Stream {
 	t := f.t
 	ctx := ac.(*pktCtx)
-	s := &stream{t: t, first: ctx.ci.Timestamp, lastSeen: ctx.ci.Timestamp, source: ctx.source, vlan: ctx.vlan, nvlan: ctx.nvlan}
+	s := &stream{t: t, lastSeen: ctx.ci.Timestamp, source: ctx.source, vlan: ctx.vlan, nvlan: ctx.nvlan}
 	src, _ := netip.AddrFromSlice(netFlow.Src().Raw())
 	dst, _ := netip.AddrFromSlice(netFlow.Dst().Raw())
-	sport, dport := uint16(tcp.SrcPort), uint16(tcp.DstPort)
-	s.key = FlowKey{SrcIP: src, DstIP: dst, SrcPort: sport, DstPort: dport, Proto: uint8(layers.IPProtocolTCP)}
-	// gopacket calls the direction of this first packet client-to-server.
-	// Turn that around when the first packet is a SYN-ACK, or when no
-	// handshake is seen and the sender looks like the server.
+	s.gkey = FlowKey{SrcIP: src, DstIP: dst, SrcPort: uint16(tcp.SrcPort), DstPort: uint16(tcp.DstPort), Proto: uint8(layers.IPProtocolTCP)}
+	// A bare ACK, FIN or RST does not open a connection: it is most often
+	// the last packet of one that just closed (gopacket has forgotten it),
+	// and starting a stream at its sequence number would make the
+	// assembler drop the SYN of the next connection on the same ports.
+	// Such a stream stays latent, still bounded by MaxConns, until data or
+	// a SYN arrives.
+	s.latent = !tcp.SYN && len(tcp.Payload) == 0
+	if !s.latent {
+		s.open(tcp, reassembly.TCPDirClientToServer, ctx.ci.Timestamp)
+	}
+	t.nconn++
+	t.lru.pushFront(s)
+	return s
+}
+
+// open makes s a tracked connection, given a packet that travels in
+// gopacket's direction d. gopacket calls the direction of the first packet of
+// a connection client-to-server; that is turned around when the packet is a
+// SYN-ACK going that way, or when no handshake is seen and its sender looks
+// like the server.
+func (s *stream) open(tcp *layers.TCP, d reassembly.TCPFlowDirection, at time.Time) {
+	t := s.t
+	s.latent = false
+	s.first = at
+	var senderIsClient bool
 	switch {
 	case tcp.SYN && !tcp.ACK:
+		senderIsClient = true
 	case tcp.SYN && tcp.ACK:
-		s.flip = true
 	default:
 		s.midStream = true
-		s.flip = looksLikeServer(sport, dport)
+		senderIsClient = !looksLikeServer(uint16(tcp.SrcPort), uint16(tcp.DstPort))
 	}
+	s.flip = senderIsClient != (d == reassembly.TCPDirClientToServer)
+	s.key = s.gkey
 	if s.flip {
 		s.key = s.key.Reverse()
 	}
-	t.nconn++
 	t.counts.Inc(CountConns)
 	if s.midStream {
 		t.counts.Inc(CountConnsMidStream)
 	}
-	t.lru.pushFront(s)
-	return s
 }
 
 // looksLikeServer guesses, for a connection picked up mid-stream, whether the
@@ -308,6 +329,8 @@ type stream struct {
 	t          *Tracker
 	prev, next *stream // LRU links
 	key        FlowKey // oriented client → server
+	gkey       FlowKey // oriented as gopacket's client-to-server
+	latent     bool    // only bare ACK/FIN/RST seen so far: see New
 	flip       bool    // gopacket's client-to-server is our server side
 	midStream  bool
 	first      time.Time
@@ -325,9 +348,9 @@ type stream struct {
 	sentEnd [2]reassembly.Sequence
 	// end is, per direction, the sequence number after the last byte
 	// delivered (or the first one expected).
-	end     [2]reassembly.Sequence
-	acked   [2]bool // ackSeq[d] valid
-	ackSeq  [2]reassembly.Sequence
+	end    [2]reassembly.Sequence
+	acked  [2]bool // ackSeq[d] valid
+	ackSeq [2]reassembly.Sequence
 }
 
 func (s *stream) dir(d reassembly.TCPFlowDirection) Direction {
@@ -343,7 +366,19 @@ func (s *stream) Accept(tcp *layers.TCP, ci gopacket.CaptureInfo, d reassembly.T
 		s.lastSeen = ci.Timestamp
 	}
 	t.lru.moveToFront(s)
+	if s.latent {
+		if !tcp.SYN && len(tcp.Payload) == 0 {
+			return false
+		}
+		s.open(tcp, d, ci.Timestamp)
+	}
 	dir := s.dir(d)
+	if tcp.SYN && nextSeq != -1 && nextSeq != reassembly.Sequence(tcp.Seq).Add(1) {
+		// A new connection reusing the ports of one still tracked:
+		// gopacket drops the SYN, and the old stream goes on until it
+		// closes or idles out.
+		t.counts.Inc(CountSYNReuse)
+	}
 	if tcp.RST {
 		s.rst = true
 	}
