@@ -12,12 +12,23 @@ const (
 	CountUpgradeUnknown = "decode.upgrade_unsupported"
 	CountPanic          = "decode.panic"
 	CountReversed       = "decode.direction_reversed"
+	CountParamsDropped  = "decode.params_dropped"
 )
+
+// AnomalyOverlap is the kind of the anomaly raised when TCP retransmissions
+// carried different data (sensor.Chunk.OverlapConflict).
+const AnomalyOverlap = "tcp.overlap_different_data"
 
 // NewConn returns the handler that recognises the protocol of one connection
 // and feeds its decoder. It is the decoders' side of sensor.HandlerFactory.
+//
+// Every exchange a decoder emits gets its parameters extracted
+// (ExtractParams) and the connection-level anomalies noticed since the
+// previous one, then goes to emit.
 func NewConn(meta *sensor.ConnMeta, limits *Limits, counts sensor.Counts, emit func(*Exchange)) sensor.ConnHandler {
-	return &conn{env: Env{Conn: meta, Limits: limits, Counts: counts, Emit: emit}}
+	c := &conn{sink: emit}
+	c.env = Env{Conn: meta, Limits: limits, Counts: counts, Emit: c.emit}
+	return c
 }
 
 type connState uint8
@@ -38,12 +49,37 @@ type conn struct {
 	sniffAt [2]time.Time
 	frames  [2][]uint64
 	dec     Decoder
+	sink    func(*Exchange)
+	// pending holds connection-level anomalies for the next exchange.
+	pending []Anomaly
+}
+
+func (c *conn) emit(x *Exchange) {
+	if x.Request != nil {
+		if n := ExtractParams(x, c.env.Limits); n > 0 {
+			c.env.Counts.Add(CountParamsDropped, uint64(n))
+		}
+	}
+	if len(c.pending) > 0 {
+		x.Anomalies = append(x.Anomalies, c.pending...)
+		c.pending = c.pending[:0]
+	}
+	c.sink(x)
 }
 
 func (c *conn) Data(ch *sensor.Chunk) {
 	defer c.recover()
 	if c.swap {
 		ch.Dir = ch.Dir.Reverse()
+	}
+	if ch.OverlapConflict {
+		// Counted by the tracker; shown on the next exchange.
+		if len(c.pending) < maxAnomalies {
+			c.pending = append(c.pending, Anomaly{Kind: AnomalyOverlap, Detail: "retransmission with different data; first copy kept", Dir: ch.Dir})
+		}
+		if len(ch.Data) == 0 {
+			return
+		}
 	}
 	switch c.state {
 	case decoding:

@@ -51,7 +51,10 @@ func (c *Config) NewAlert(x *decoders.Exchange, detector string, r *Rule, key st
 	}
 	var source, connID string
 	if m := x.Conn; m != nil {
-		source, connID = m.Source, strconv.FormatUint(m.ID, 10)
+		// The flow's Community ID and start time name it independently
+		// of how many workers numbered the flows, so a replay gives the
+		// same ids whatever --workers is.
+		source, connID = m.Source, m.CommunityID+"@"+strconv.FormatInt(m.Start.UnixNano(), 10)
 		a.Timestamp = timestamppb.New(m.Start)
 		a.Flow = &alert.Flow{
 			SrcIp:       ipString(m.Key.SrcIP),

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -143,7 +144,7 @@ func TestNewAlert(t *testing.T) {
 	x := exchange()
 	a := cfg.NewAlert(x, "det", &testRule, "k")
 	want := &alert.Alert{
-		Id:         alert.ID("trace.pcap", "42", "3", "det", "r1", "k"),
+		Id:         alert.ID("trace.pcap", "1:abc=@"+strconv.FormatInt(start.Add(-time.Second).UnixNano(), 10), "3", "det", "r1", "k"),
 		Timestamp:  a.Timestamp,
 		Detector:   "det",
 		RuleId:     "r1",

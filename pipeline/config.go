@@ -1,0 +1,75 @@
+package pipeline
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+
+	"github.com/apisensor/sensor/decoders"
+	"github.com/apisensor/sensor/sensor"
+)
+
+// Config is the whole sensor configuration: defaults (DefaultConfig), then
+// flags, then Validate. Every bound is a field with a safe non-zero default.
+type Config struct {
+	// Workers is the number of flow-sharded workers; 0 means GOMAXPROCS.
+	Workers int `yaml:"workers" env:"SENSOR_WORKERS"`
+	// QueueBatches bounds the batches waiting for each worker.
+	QueueBatches int `yaml:"queue_batches" env:"SENSOR_QUEUE_BATCHES"`
+	// BatchPackets is the number of packets handed to a worker at once.
+	BatchPackets int `yaml:"batch_packets" env:"SENSOR_BATCH_PACKETS"`
+	// OutputQueue bounds the result batches waiting for the publisher.
+	OutputQueue int `yaml:"output_queue" env:"SENSOR_OUTPUT_QUEUE"`
+
+	TCP    sensor.TrackerConfig `yaml:"tcp"`
+	Decode decoders.Limits      `yaml:"decode"`
+
+	// Detectors lists the enabled detectors by name.
+	Detectors []string `yaml:"detectors" env:"SENSOR_DETECTORS"`
+}
+
+// DefaultConfig returns the defaults.
+func DefaultConfig() Config {
+	return Config{
+		Workers:      runtime.GOMAXPROCS(0),
+		QueueBatches: 8,
+		BatchPackets: 256,
+		OutputQueue:  64,
+		TCP:          sensor.DefaultTrackerConfig(),
+		Decode:       decoders.DefaultLimits(),
+		Detectors:    []string{"injection"},
+	}
+}
+
+// ErrConfig wraps every configuration error.
+var ErrConfig = errors.New("invalid configuration")
+
+// Validate checks the configuration; it fills Workers when 0.
+func (c *Config) Validate() error {
+	if c.Workers == 0 {
+		c.Workers = runtime.GOMAXPROCS(0)
+	}
+	for _, f := range []struct {
+		name string
+		v    int
+	}{
+		{"workers", c.Workers},
+		{"queue_batches", c.QueueBatches},
+		{"batch_packets", c.BatchPackets},
+		{"output_queue", c.OutputQueue},
+	} {
+		if f.v <= 0 {
+			return fmt.Errorf("%w: %s = %d: must be positive", ErrConfig, f.name, f.v)
+		}
+	}
+	if c.Workers > 1024 {
+		return fmt.Errorf("%w: workers = %d: at most 1024", ErrConfig, c.Workers)
+	}
+	if err := c.TCP.Validate(); err != nil {
+		return fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	if err := c.Decode.Validate(); err != nil {
+		return fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	return nil
+}

@@ -1,0 +1,314 @@
+// Package pipeline joins the stages of the sensor: a packet source, the
+// flow-sharded workers (TCP reassembly, decoders, per-exchange detectors) and
+// the output stage (publishers, exchange log). Stages are joined by bounded
+// channels carrying batches; the owner of a channel closes it.
+//
+//	reader ──batches──▶ worker 0..N-1 ──results──▶ output
+//	(FileReader,         (sensor.Tracker,            (publish.Publisher,
+//	 shardOf)             decoders, detect)            exchange writer)
+package pipeline
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/apisensor/sensor/decoders"
+	"github.com/apisensor/sensor/pipeline/alert"
+	"github.com/apisensor/sensor/pipeline/detect"
+	"github.com/apisensor/sensor/pipeline/publish"
+	"github.com/apisensor/sensor/sensor"
+
+	// Protocol decoders register themselves.
+	_ "github.com/apisensor/sensor/decoders/http1"
+	// Detectors register themselves.
+	_ "github.com/apisensor/sensor/pipeline/detect/injection"
+)
+
+// Outputs are where results go. Either may be nil.
+type Outputs struct {
+	// Alerts receives every alert.
+	Alerts publish.Publisher
+	// Exchanges receives every exchange as a JSON line (--exchanges).
+	Exchanges io.Writer
+}
+
+// Progress is read by a progress display while a replay runs.
+type Progress struct {
+	done, total atomic.Int64
+	packets     atomic.Uint64
+}
+
+// Bytes returns the raw input bytes read so far and the total (0 if unknown).
+func (p *Progress) Bytes() (done, total int64) { return p.done.Load(), p.total.Load() }
+
+// Packets returns the packets read so far.
+func (p *Progress) Packets() uint64 { return p.packets.Load() }
+
+// Replay runs the pipeline over capture files ("-" for stdin) and returns
+// the run report. Problems with single files are reported in Report.Errors
+// and Report.Warnings; everything read before a problem is processed. The
+// error is non-nil only when the pipeline itself cannot run or publishing
+// failed.
+func Replay(ctx context.Context, cfg Config, files []string, stdin io.Reader, out Outputs, log *slog.Logger, prog *Progress) (*Report, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if prog == nil {
+		prog = &Progress{}
+	}
+	start := time.Now()
+	// Build every node before any runs: a failed build stops all.
+	dets, err := detect.New(cfg.Detectors, detect.Config{})
+	if err != nil {
+		return nil, fmt.Errorf("detectors: %w", err)
+	}
+	n := cfg.Workers
+	workers := make([]*worker, n)
+	for i := range workers {
+		workers[i] = newWorker(i, n, &cfg, dets, out.Exchanges != nil)
+	}
+	readerCounts := sensor.Counts{}
+	reader := sensor.NewFileReader(files, stdin, readerCounts)
+	results := make(chan *results, cfg.OutputQueue)
+
+	report := &Report{}
+	var wg sync.WaitGroup
+	for _, w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w.run(results)
+		}()
+	}
+	go func() {
+		wg.Wait()
+		close(results)
+	}()
+
+	outErr := make(chan error, 1)
+	go func() { outErr <- output(ctx, results, out, report) }()
+
+	readErr := readLoop(ctx, &cfg, reader, workers, prog, report, log)
+	for _, w := range workers {
+		close(w.in)
+	}
+	err = <-outErr
+
+	report.finish(reader.Stats(), readerCounts, workers, time.Since(start))
+	if readErr != nil {
+		return report, readErr
+	}
+	return report, err
+}
+
+// readLoop reads packets and hands them to the workers in batches. It blocks
+// when a worker's queue is full: a replay never drops for speed.
+func readLoop(ctx context.Context, cfg *Config, r *sensor.FileReader, workers []*worker, prog *Progress, report *Report, log *slog.Logger) error {
+	n := len(workers)
+	cur := make([]*batch, n)
+	for i, w := range workers {
+		cur[i] = <-w.free
+	}
+	send := func(i int, now time.Time) {
+		cur[i].now = now
+		workers[i].in <- cur[i]
+		cur[i] = <-workers[i].free
+	}
+	var (
+		p        sensor.Packet
+		now      time.Time
+		lastTick time.Time
+		count    uint64
+	)
+	_, total := r.Progress()
+	prog.total.Store(total)
+	for {
+		err := r.Next(&p)
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			var fe *sensor.FileError
+			if errors.As(err, &fe) {
+				if fe.Warning {
+					report.Warnings = append(report.Warnings, fe.Error())
+					log.Warn("capture file", "err", fe)
+				} else {
+					report.Errors = append(report.Errors, fe.Error())
+					log.Error("capture file", "err", fe)
+				}
+				continue
+			}
+			return err
+		}
+		count++
+		if count&1023 == 0 {
+			done, _ := r.Progress()
+			prog.done.Store(done)
+			prog.packets.Store(r.Stats().Packets)
+			if ctx.Err() != nil {
+				break
+			}
+		}
+		if p.Time.After(now) {
+			now = p.Time
+		}
+		i := shardOf(&p, n)
+		if !cur[i].add(&p) {
+			send(i, now)
+			cur[i].add(&p)
+		}
+		// Tick every worker once per second of packet time, so idle
+		// timeouts fire on workers that see no packets.
+		if now.Sub(lastTick) >= time.Second {
+			lastTick = now
+			for j := range cur {
+				send(j, now)
+			}
+		}
+	}
+	for i := range cur {
+		send(i, now)
+	}
+	done, _ := r.Progress()
+	prog.done.Store(done)
+	prog.packets.Store(r.Stats().Packets)
+	return nil
+}
+
+// results is what a worker produced from one batch.
+type results struct {
+	alerts    []*alert.Alert
+	exchanges []byte // JSON lines
+}
+
+// worker owns one shard of the flows: its tracker, decoders and detector
+// calls all run on its goroutine.
+type worker struct {
+	in        chan *batch
+	free      chan *batch
+	tracker   *sensor.Tracker
+	counts    sensor.Counts
+	limits    decoders.Limits
+	detectors []detect.Detector
+	withExch  bool
+	res       *results
+
+	exchanges uint64
+	alerts    map[string]uint64
+}
+
+// Counter names of the worker.
+const (
+	CountDetectorPanic = "detect.panic"
+	CountExchanges     = "exchanges"
+)
+
+func newWorker(i, n int, cfg *Config, dets []detect.Detector, withExch bool) *worker {
+	w := &worker{
+		in:        make(chan *batch, cfg.QueueBatches),
+		free:      make(chan *batch, cfg.QueueBatches+1),
+		counts:    sensor.Counts{},
+		limits:    cfg.Decode,
+		detectors: dets,
+		withExch:  withExch,
+		res:       &results{},
+		alerts:    map[string]uint64{},
+	}
+	for range cfg.QueueBatches + 1 {
+		w.free <- newBatch(cfg.BatchPackets)
+	}
+	w.tracker = sensor.NewTracker(cfg.TCP.Split(n), i, n, w.newConn, w.counts)
+	return w
+}
+
+func (w *worker) newConn(meta *sensor.ConnMeta) sensor.ConnHandler {
+	return decoders.NewConn(meta, &w.limits, w.counts, w.emit)
+}
+
+func (w *worker) run(out chan<- *results) {
+	for b := range w.in {
+		for i := range b.pkts {
+			w.tracker.Packet(&b.pkts[i])
+		}
+		w.tracker.Advance(b.now)
+		b.reset()
+		w.free <- b
+		w.flush(out)
+	}
+	w.tracker.CloseAll(sensor.EndCapture)
+	w.flush(out)
+}
+
+func (w *worker) flush(out chan<- *results) {
+	if len(w.res.alerts) == 0 && len(w.res.exchanges) == 0 {
+		return
+	}
+	out <- w.res
+	w.res = &results{}
+}
+
+// emit receives each exchange from the decoders and runs the detectors.
+func (w *worker) emit(x *decoders.Exchange) {
+	w.exchanges++
+	first := len(w.res.alerts)
+	for _, d := range w.detectors {
+		w.res.alerts = w.inspect(d, x, w.res.alerts)
+	}
+	fresh := w.res.alerts[first:]
+	for _, a := range fresh {
+		w.alerts[a.GetDetector()]++
+	}
+	if w.withExch {
+		w.res.exchanges = appendExchangeJSON(w.res.exchanges, x, fresh)
+		w.res.exchanges = append(w.res.exchanges, '\n')
+	}
+}
+
+// inspect runs one detector, turning a panic into a counted miss.
+func (w *worker) inspect(d detect.Detector, x *decoders.Exchange, out []*alert.Alert) (res []*alert.Alert) {
+	defer func() {
+		if r := recover(); r != nil {
+			w.counts.Inc(CountDetectorPanic + "." + d.Name())
+			res = out
+		}
+	}()
+	return d.Inspect(x, out)
+}
+
+// output is the last stage: it publishes alerts and writes exchanges.
+func output(ctx context.Context, in <-chan *results, out Outputs, report *Report) error {
+	var exw *bufio.Writer
+	if out.Exchanges != nil {
+		exw = bufio.NewWriterSize(out.Exchanges, 1<<16)
+	}
+	var firstErr error
+	for r := range in {
+		if exw != nil && len(r.exchanges) > 0 {
+			if _, err := exw.Write(r.exchanges); err != nil && firstErr == nil {
+				firstErr = fmt.Errorf("write exchanges: %w", err)
+			}
+		}
+		if out.Alerts != nil && len(r.alerts) > 0 {
+			if err := out.Alerts.Publish(ctx, r.alerts); err != nil {
+				report.PublishErrors++
+				if firstErr == nil {
+					firstErr = fmt.Errorf("publish: %w", err)
+				}
+			}
+		}
+	}
+	if exw != nil {
+		if err := exw.Flush(); err != nil && firstErr == nil {
+			firstErr = fmt.Errorf("write exchanges: %w", err)
+		}
+	}
+	return firstErr
+}

@@ -1,0 +1,123 @@
+package pipeline
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/apisensor/sensor/sensor"
+)
+
+// Report is the run report of a replay: what was read, rebuilt, noticed and
+// dropped. It is printed on stderr at the end and written with --stats-json.
+type Report struct {
+	Files       int     `json:"files"`
+	Packets     uint64  `json:"packets"`
+	Bytes       uint64  `json:"bytes"`
+	Connections uint64  `json:"connections"`
+	Exchanges   uint64  `json:"exchanges"`
+	Alerts      uint64  `json:"alerts"`
+	ElapsedSec  float64 `json:"elapsed_seconds"`
+	MBps        float64 `json:"mb_per_second"`
+	PacketsPS   float64 `json:"packets_per_second"`
+	// AlertsByDetector counts alerts per detector.
+	AlertsByDetector map[string]uint64 `json:"alerts_by_detector"`
+	// Anomalies counts protocol and stream irregularities by kind.
+	Anomalies map[string]uint64 `json:"anomalies"`
+	// Drops counts what a bound made the sensor shed, by reason.
+	Drops map[string]uint64 `json:"drops"`
+	// Counters holds every other counter by name.
+	Counters      map[string]uint64 `json:"counters"`
+	PublishErrors uint64            `json:"publish_errors"`
+	Errors        []string          `json:"errors,omitempty"`
+	Warnings      []string          `json:"warnings,omitempty"`
+}
+
+// informational counters are totals, not anomalies.
+var informational = map[string]bool{
+	sensor.CountConns:            true,
+	sensor.CountConnsMidStream:   true,
+	sensor.CountStreamBytes:      true,
+	sensor.CountPacketsNonTCP:    true,
+	sensor.CountPacketsNonIP:     true,
+	sensor.CountFragments:        true,
+	sensor.CountIPv6ExtHeaders:   true,
+	sensor.CountIdleClosed:       true,
+	sensor.CountRetransmit:       true,
+	sensor.CountOverlapUnchecked: true,
+}
+
+func (r *Report) finish(fs sensor.FileStats, readerCounts sensor.Counts, workers []*worker, elapsed time.Duration) {
+	all := sensor.Counts{}
+	all.Merge(readerCounts)
+	r.AlertsByDetector = map[string]uint64{}
+	for _, w := range workers {
+		all.Merge(w.counts)
+		r.Exchanges += w.exchanges
+		for d, n := range w.alerts {
+			r.AlertsByDetector[d] += n
+			r.Alerts += n
+		}
+	}
+	r.Files = fs.Files
+	r.Packets = fs.Packets
+	r.Bytes = fs.Bytes
+	r.Connections = all[sensor.CountConns]
+	r.ElapsedSec = elapsed.Seconds()
+	if s := elapsed.Seconds(); s > 0 {
+		r.MBps = float64(fs.Bytes) / 1e6 / s
+		r.PacketsPS = float64(fs.Packets) / s
+	}
+	r.Anomalies, r.Drops, r.Counters = map[string]uint64{}, map[string]uint64{}, map[string]uint64{}
+	for k, v := range all {
+		switch {
+		case strings.HasPrefix(k, "drop."):
+			r.Drops[strings.TrimPrefix(k, "drop.")] = v
+		case informational[k]:
+			r.Counters[k] = v
+		default:
+			r.Anomalies[k] = v
+		}
+	}
+}
+
+// WriteText prints the report for a person.
+func (r *Report) WriteText(w io.Writer) {
+	fmt.Fprintf(w, "sensor: %d file(s), %d packets, %.1f MB in %.2fs (%.1f MB/s, %.0f packets/s)\n",
+		r.Files, r.Packets, float64(r.Bytes)/1e6, r.ElapsedSec, r.MBps, r.PacketsPS)
+	fmt.Fprintf(w, "sensor: %d connections, %d exchanges, %d alerts\n", r.Connections, r.Exchanges, r.Alerts)
+	section := func(title string, m map[string]uint64) {
+		if len(m) == 0 {
+			return
+		}
+		fmt.Fprintf(w, "sensor: %s:", title)
+		for _, k := range sensor.Counts(m).Keys() {
+			fmt.Fprintf(w, " %s=%d", k, m[k])
+		}
+		fmt.Fprintln(w)
+	}
+	section("alerts by detector", r.AlertsByDetector)
+	section("anomalies", r.Anomalies)
+	section("drops", r.Drops)
+	for _, e := range r.Warnings {
+		fmt.Fprintf(w, "sensor: warning: %s\n", e)
+	}
+	for _, e := range r.Errors {
+		fmt.Fprintf(w, "sensor: error: %s\n", e)
+	}
+}
+
+// WriteJSONFile writes the report as JSON to path.
+func (r *Report) WriteJSONFile(path string) error {
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode report: %w", err)
+	}
+	if err := os.WriteFile(path, append(b, '\n'), 0o644); err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
+	return nil
+}
