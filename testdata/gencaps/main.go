@@ -1,0 +1,667 @@
+// Command gencaps writes the generated edge-case captures in testdata/: TCP
+// reassembly cases (reordering, retransmission, conflicting overlap, loss, mid-stream
+// start, reset, half-open flood, close-delimited body), link-layer and IP variants
+// (Linux cooked v1/v2, raw IPv4/IPv6, BSD loopback, 802.1Q and QinQ, IPv6 extension
+// headers, IPv4 fragments) and damaged files (truncated, corrupt pcap and pcapng).
+//
+// Input: none. Output: the files named in testdata/README.md, written into -out.
+// Timestamps start at 2024-01-01T00:00:00Z, ISNs and IP IDs are fixed, so every run
+// writes byte-identical files and regenerating them gives no diff.
+//
+// Usage: go run ./testdata/gencaps -out testdata
+package main
+
+import (
+	"bytes"
+	"encoding/binary"
+	"flag"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
+	"github.com/gopacket/gopacket/pcapgo"
+)
+
+const snaplen = 65535
+
+var (
+	start = time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+
+	cliMAC = net.HardwareAddr{0x02, 0, 0, 0, 0, 0x0a}
+	srvMAC = net.HardwareAddr{0x02, 0, 0, 0, 0, 0x14}
+	cli4   = net.IPv4(192, 0, 2, 10).To4()
+	srv4   = net.IPv4(198, 51, 100, 20).To4()
+	cli6   = net.ParseIP("2001:db8::10")
+	srv6   = net.ParseIP("2001:db8::20")
+)
+
+// The conversation every capture carries, in whole or in part.
+var (
+	req1 = "GET /search?q=1%27%20OR%20%271%27%3D%271 HTTP/1.1\r\n" +
+		"Host: api.example.com\r\nUser-Agent: gencaps/1.0\r\nAccept: application/json\r\n\r\n"
+	resp1 = jsonResponse(resultsBody())
+	req2  = "GET /api/users/42 HTTP/1.1\r\n" +
+		"Host: api.example.com\r\nUser-Agent: gencaps/1.0\r\nAccept: application/json\r\n\r\n"
+	resp2 = jsonResponse(`{"id":42,"name":"alice","email":"alice@example.com"}`)
+)
+
+// Where the SQL injection sits in req1: the value of q.
+const (
+	req1QueryStart = len("GET /search?q=")
+	req1QueryEnd   = req1QueryStart + len("1%27%20OR%20%271%27%3D%271")
+)
+
+func resultsBody() string {
+	var b strings.Builder
+	b.WriteString(`{"q":"1' OR '1'='1","results":[`)
+	for i := 1; i <= 8; i++ {
+		if i > 1 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `{"id":%d,"name":"item-%02d","price":"%d.00","tags":["a","b"]}`, i, i, 10*i)
+	}
+	b.WriteString(`]}`)
+	return b.String()
+}
+
+func jsonResponse(body string) string {
+	return fmt.Sprintf("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", len(body), body)
+}
+
+// TCP flag bits, as in the header.
+const (
+	fFIN = 1 << iota
+	fSYN
+	fRST
+	fPSH
+	fACK
+)
+
+// packet is one IP packet (IPv4 or IPv6, from the IP header on) and its capture time.
+type packet struct {
+	ts  time.Time
+	c2s bool
+	ip  []byte
+}
+
+// seg is a run of stream bytes starting at sequence number seq.
+type seg struct {
+	seq  uint32
+	data []byte
+}
+
+// conv builds one TCP connection packet by packet, keeping both sides' next sequence
+// numbers so that ACKs are consistent.
+type conv struct {
+	cliIP, srvIP     net.IP
+	cliPort, srvPort uint16
+	cliNext, srvNext uint32
+	ipID             uint16
+	clock            time.Time
+	// c2sExt, when set, is placed between the IPv6 header and TCP in client packets;
+	// it must start with a hop-by-hop header.
+	c2sExt []byte
+	pkts   []packet
+}
+
+func newConv(v6 bool, cliPort uint16, clock time.Time) *conv {
+	c := &conv{cliIP: cli4, srvIP: srv4, cliPort: cliPort, srvPort: 80,
+		cliNext: 0x1a2b3c4d, srvNext: 0x5e6f7081, ipID: 0x1000, clock: clock}
+	if v6 {
+		c.cliIP, c.srvIP = cli6, srv6
+	}
+	return c
+}
+
+func (c *conv) v6() bool { return c.cliIP.To4() == nil }
+
+// tcp returns the TCP layer of a segment sent by the client (c2s) or the server.
+func (c *conv) tcp(c2s bool, flags uint8, seq, ack uint32) *layers.TCP {
+	t := &layers.TCP{SrcPort: layers.TCPPort(c.cliPort), DstPort: layers.TCPPort(c.srvPort),
+		Seq: seq, Window: 64240,
+		FIN: flags&fFIN != 0, SYN: flags&fSYN != 0, RST: flags&fRST != 0, PSH: flags&fPSH != 0, ACK: flags&fACK != 0}
+	if !c2s {
+		t.SrcPort, t.DstPort = t.DstPort, t.SrcPort
+	}
+	if t.ACK {
+		t.Ack = ack
+	}
+	if t.SYN {
+		t.Options = []layers.TCPOption{{OptionType: layers.TCPOptionKindMSS, OptionLength: 4, OptionData: []byte{0x05, 0xb4}}}
+	}
+	return t
+}
+
+func (c *conv) addrs(c2s bool) (src, dst net.IP) {
+	if c2s {
+		return c.cliIP, c.srvIP
+	}
+	return c.srvIP, c.cliIP
+}
+
+// build serializes one segment with lengths and checksums filled in.
+func (c *conv) build(c2s bool, flags uint8, seq, ack uint32, data []byte) []byte {
+	src, dst := c.addrs(c2s)
+	t := c.tcp(c2s, flags, seq, ack)
+	var ls []gopacket.SerializableLayer
+	if c.v6() {
+		ip := &layers.IPv6{Version: 6, HopLimit: 64, NextHeader: layers.IPProtocolTCP, SrcIP: src, DstIP: dst}
+		must(t.SetNetworkLayerForChecksum(ip))
+		ls = append(ls, ip)
+		if c2s && c.c2sExt != nil {
+			ip.NextHeader = layers.IPProtocolIPv6HopByHop
+			ls = append(ls, gopacket.Payload(c.c2sExt))
+		}
+	} else {
+		c.ipID++
+		ip := &layers.IPv4{Version: 4, TTL: 64, Id: c.ipID, Flags: layers.IPv4DontFragment,
+			Protocol: layers.IPProtocolTCP, SrcIP: src, DstIP: dst}
+		must(t.SetNetworkLayerForChecksum(ip))
+		ls = append(ls, ip)
+	}
+	ls = append(ls, t, gopacket.Payload(data))
+	return serialize(ls...)
+}
+
+func serialize(ls ...gopacket.SerializableLayer) []byte {
+	buf := gopacket.NewSerializeBuffer()
+	must(gopacket.SerializeLayers(buf, gopacket.SerializeOptions{FixLengths: true, ComputeChecksums: true}, ls...))
+	return bytes.Clone(buf.Bytes())
+}
+
+// emit appends a segment, acknowledging everything the other side has sent so far.
+func (c *conv) emit(c2s bool, flags uint8, s seg) {
+	ack := c.cliNext
+	if c2s {
+		ack = c.srvNext
+	}
+	c.emitRaw(c2s, c.build(c2s, flags, s.seq, ack, s.data))
+}
+
+func (c *conv) emitRaw(c2s bool, ip []byte) {
+	c.clock = c.clock.Add(time.Millisecond)
+	c.pkts = append(c.pkts, packet{ts: c.clock, c2s: c2s, ip: ip})
+}
+
+// split cuts payload into segments of at most mss bytes and advances the sender's
+// sequence number past them; nothing is emitted.
+func (c *conv) split(c2s bool, payload string, mss int) []seg {
+	next := &c.srvNext
+	if c2s {
+		next = &c.cliNext
+	}
+	var segs []seg
+	for p := []byte(payload); len(p) > 0; {
+		n := min(mss, len(p))
+		segs = append(segs, seg{seq: *next, data: p[:n]})
+		*next += uint32(n)
+		p = p[n:]
+	}
+	return segs
+}
+
+// emitAll sends segs in order, PSH on the last.
+func (c *conv) emitAll(c2s bool, segs []seg) {
+	for i, s := range segs {
+		flags := uint8(fACK)
+		if i == len(segs)-1 {
+			flags |= fPSH
+		}
+		c.emit(c2s, flags, s)
+	}
+}
+
+// ack sends a bare ACK from one side.
+func (c *conv) ack(c2s bool) {
+	s := seg{seq: c.cliNext}
+	if !c2s {
+		s.seq = c.srvNext
+	}
+	c.emit(c2s, fACK, s)
+}
+
+func (c *conv) handshake() {
+	c.emit(true, fSYN, seg{seq: c.cliNext})
+	c.cliNext++
+	c.emit(false, fSYN|fACK, seg{seq: c.srvNext})
+	c.srvNext++
+	c.ack(true)
+}
+
+// exchange sends a request and its response in order, each side ACKing the other.
+func (c *conv) exchange(req, resp string) {
+	c.emitAll(true, c.split(true, req, 1400))
+	c.ack(false)
+	c.emitAll(false, c.split(false, resp, 200))
+	c.ack(true)
+}
+
+// closeBy ends the connection with FIN from one side, FIN+ACK back, final ACK.
+func (c *conv) closeBy(c2s bool) {
+	for _, side := range []bool{c2s, !c2s} {
+		s := seg{seq: c.cliNext}
+		if !side {
+			s.seq = c.srvNext
+		}
+		c.emit(side, fFIN|fACK, s)
+		if side {
+			c.cliNext++
+		} else {
+			c.srvNext++
+		}
+	}
+	c.ack(c2s)
+}
+
+// standard is the whole conversation: handshake, two keep-alive exchanges, close.
+func standard(v6 bool) *conv {
+	c := newConv(v6, 51000, start)
+	c.handshake()
+	c.exchange(req1, resp1)
+	c.exchange(req2, resp2)
+	c.closeBy(true)
+	return c
+}
+
+// --- TCP reassembly cases -------------------------------------------------------
+
+// reorder delivers req1's three segments as 3, 1, 2 and req2's two in reverse.
+func reorder() []packet {
+	c := newConv(false, 51001, start)
+	c.handshake()
+	s := c.split(true, req1, (len(req1)+2)/3) // three segments, sent 3, 1, 2
+	for _, i := range []int{2, 0, 1} {
+		c.emit(true, fACK|fPSH, s[i])
+	}
+	c.ack(false)
+	c.emitAll(false, c.split(false, resp1, 200))
+	c.ack(true)
+	s = c.split(true, req2, 60)
+	for i := len(s) - 1; i >= 0; i-- {
+		c.emit(true, fACK|fPSH, s[i])
+	}
+	c.ack(false)
+	c.emitAll(false, c.split(false, resp2, 200))
+	c.ack(true)
+	c.closeBy(true)
+	return c.pkts
+}
+
+// retransmit repeats req1's first segment and resp1's second segment at once, and
+// resp1's first segment again after the client has ACKed it.
+func retransmit() []packet {
+	c := newConv(false, 51002, start)
+	c.handshake()
+	s := c.split(true, req1, 60)
+	c.emit(true, fACK, s[0])
+	c.emit(true, fACK, s[0])
+	c.emitAll(true, s[1:])
+	c.ack(false)
+	r := c.split(false, resp1, 200)
+	c.emit(false, fACK, r[0])
+	c.emit(false, fACK, r[1])
+	c.emit(false, fACK, r[1])
+	c.emitAll(false, r[2:])
+	c.ack(true)
+	// A spurious retransmission of data the client has already acknowledged.
+	c.emit(false, fACK, r[0])
+	c.exchange(req2, resp2)
+	c.closeBy(true)
+	return c.pkts
+}
+
+// overlapDiff sends req1 in two segments, then a segment covering bytes 10..50 in
+// which the query value (the SQL injection) is replaced by other bytes of the same
+// length.
+func overlapDiff() []packet {
+	c := newConv(false, 51003, start)
+	c.handshake()
+	s := c.split(true, req1, 40)
+	c.emit(true, fACK, s[0])
+	c.emit(true, fACK, s[1])
+	forged := []byte(req1[10:50])
+	copy(forged[req1QueryStart-10:req1QueryEnd-10], strings.Repeat("x", req1QueryEnd-req1QueryStart))
+	c.emit(true, fACK|fPSH, seg{seq: s[0].seq + 10, data: forged})
+	c.emitAll(true, s[2:])
+	c.ack(false)
+	c.emitAll(false, c.split(false, resp1, 200))
+	c.ack(true)
+	c.exchange(req2, resp2)
+	c.closeBy(true)
+	return c.pkts
+}
+
+// gap loses the second of resp1's segments (200 bytes of body) from the capture; the
+// endpoints saw it, so the client ACKs everything and the second exchange follows.
+func gap() []packet {
+	c := newConv(false, 51004, start)
+	c.handshake()
+	c.emitAll(true, c.split(true, req1, 1400))
+	c.ack(false)
+	r := c.split(false, resp1, 200)
+	c.emit(false, fACK, r[0])
+	c.emitAll(false, r[2:])
+	c.ack(true)
+	c.exchange(req2, resp2)
+	c.closeBy(true)
+	return c.pkts
+}
+
+// midstream starts capturing at resp1's second segment: no handshake, no request.
+func midstream() []packet {
+	c := newConv(false, 51005, start)
+	c.handshake()
+	c.emitAll(true, c.split(true, req1, 1400))
+	c.ack(false)
+	first := len(c.pkts) + 1
+	c.emitAll(false, c.split(false, resp1, 200))
+	c.ack(true)
+	c.exchange(req2, resp2)
+	c.closeBy(true)
+	return c.pkts[first:]
+}
+
+// rst: the server resets the connection after two of resp1's segments.
+func rst() []packet {
+	c := newConv(false, 51006, start)
+	c.handshake()
+	c.emitAll(true, c.split(true, req1, 1400))
+	c.ack(false)
+	r := c.split(false, resp1, 200)
+	c.emit(false, fACK, r[0])
+	c.emit(false, fACK, r[1])
+	c.ack(true)
+	c.emit(false, fRST|fACK, seg{seq: r[2].seq})
+	return c.pkts
+}
+
+// synOnly is a SYN flood: 300 connections from distinct ports that never complete.
+func synOnly() []packet {
+	var pkts []packet
+	clock := start
+	for i := range 300 {
+		c := newConv(false, uint16(40000+i), clock)
+		c.cliNext += uint32(i) * 7919
+		c.emit(true, fSYN, seg{seq: c.cliNext})
+		c.cliNext++
+		c.emit(false, fSYN|fACK, seg{seq: c.srvNext})
+		pkts = append(pkts, c.pkts...)
+		clock = c.clock
+	}
+	return pkts
+}
+
+// finClose: an HTTP/1.0-style response with no Content-Length, ended by the server's FIN.
+func finClose() []packet {
+	c := newConv(false, 51007, start)
+	c.handshake()
+	req := strings.Replace(req1, "\r\n\r\n", "\r\nConnection: close\r\n\r\n", 1)
+	c.emitAll(true, c.split(true, req, 1400))
+	c.ack(false)
+	resp := "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n" + resultsBody()
+	c.emitAll(false, c.split(false, resp, 200))
+	c.ack(true)
+	c.closeBy(false)
+	return c.pkts
+}
+
+// --- IP variants ----------------------------------------------------------------
+
+// ipv6ExtHdr puts a hop-by-hop header (router alert) and a destination-options header
+// (padding) between IPv6 and TCP in every client packet.
+func ipv6ExtHdr() []packet {
+	c := newConv(true, 51008, start)
+	c.c2sExt = []byte{
+		byte(layers.IPProtocolIPv6Destination), 0, 5, 2, 0, 0, 1, 0, // HBH: router alert, PadN
+		byte(layers.IPProtocolTCP), 0, 1, 4, 0, 0, 0, 0, // destination options: PadN
+	}
+	c.handshake()
+	c.exchange(req1, resp1)
+	c.exchange(req2, resp2)
+	c.closeBy(true)
+	return c.pkts
+}
+
+// ipv4Frag sends req1's packet as three IPv4 fragments, in the order 3, 1, 2.
+func ipv4Frag() []packet {
+	c := newConv(false, 51009, start)
+	c.handshake()
+	s := c.split(true, req1, 1400)[0]
+	t := c.tcp(true, fACK|fPSH, s.seq, c.srvNext)
+	full := &layers.IPv4{Version: 4, TTL: 64, Protocol: layers.IPProtocolTCP, SrcIP: c.cliIP, DstIP: c.srvIP}
+	must(t.SetNetworkLayerForChecksum(full))
+	l4 := serialize(t, gopacket.Payload(s.data))
+	cuts := []int{0, 48, 96, len(l4)}
+	c.ipID++
+	frags := make([][]byte, 3)
+	for i := range frags {
+		ip := &layers.IPv4{Version: 4, TTL: 64, Id: c.ipID, Protocol: layers.IPProtocolTCP,
+			SrcIP: c.cliIP, DstIP: c.srvIP, FragOffset: uint16(cuts[i] / 8)}
+		if i < len(frags)-1 {
+			ip.Flags = layers.IPv4MoreFragments
+		}
+		frags[i] = serialize(ip, gopacket.Payload(l4[cuts[i]:cuts[i+1]]))
+	}
+	for _, i := range []int{2, 0, 1} {
+		c.emitRaw(true, frags[i])
+	}
+	c.ack(false)
+	c.emitAll(false, c.split(false, resp1, 200))
+	c.ack(true)
+	c.exchange(req2, resp2)
+	c.closeBy(true)
+	return c.pkts
+}
+
+// --- link layers ----------------------------------------------------------------
+
+// framer wraps an IP packet in a link-layer header.
+type framer func(p packet) []byte
+
+func ethType(ip []byte) layers.EthernetType {
+	if ip[0]>>4 == 6 {
+		return layers.EthernetTypeIPv6
+	}
+	return layers.EthernetTypeIPv4
+}
+
+func macs(c2s bool) (src, dst net.HardwareAddr) {
+	if c2s {
+		return cliMAC, srvMAC
+	}
+	return srvMAC, cliMAC
+}
+
+// ethernet frames with the given VLAN tags, outermost first; an outer tag of a
+// double-tagged frame uses the 802.1ad TPID.
+func ethernet(vlans ...uint16) framer {
+	return func(p packet) []byte {
+		src, dst := macs(p.c2s)
+		eth := &layers.Ethernet{SrcMAC: src, DstMAC: dst, EthernetType: ethType(p.ip)}
+		ls := []gopacket.SerializableLayer{eth}
+		for i, id := range vlans {
+			tag := &layers.Dot1Q{VLANIdentifier: id, Type: ethType(p.ip)}
+			if i+1 < len(vlans) {
+				tag.Type = layers.EthernetTypeDot1Q
+			}
+			if i == 0 {
+				eth.EthernetType = layers.EthernetTypeDot1Q
+				if len(vlans) > 1 {
+					eth.EthernetType = layers.EthernetTypeQinQ
+				}
+			}
+			ls = append(ls, tag)
+		}
+		return serialize(append(ls, gopacket.Payload(p.ip))...)
+	}
+}
+
+// Linux packet types as seen on the server's interface.
+const (
+	pktHost     = 0
+	pktOutgoing = 4
+)
+
+func sllPktType(c2s bool) byte {
+	if c2s {
+		return pktHost
+	}
+	return pktOutgoing
+}
+
+// sll is the 16-byte Linux cooked v1 header.
+func sll(p packet) []byte {
+	src, _ := macs(p.c2s)
+	h := make([]byte, 16, 16+len(p.ip))
+	binary.BigEndian.PutUint16(h[0:], uint16(sllPktType(p.c2s)))
+	binary.BigEndian.PutUint16(h[2:], 1) // ARPHRD_ETHER
+	binary.BigEndian.PutUint16(h[4:], uint16(len(src)))
+	copy(h[6:14], src)
+	binary.BigEndian.PutUint16(h[14:], uint16(ethType(p.ip)))
+	return append(h, p.ip...)
+}
+
+// sll2 is the 20-byte Linux cooked v2 header (gopacket cannot serialize it).
+func sll2(p packet) []byte {
+	src, _ := macs(p.c2s)
+	h := make([]byte, 20, 20+len(p.ip))
+	binary.BigEndian.PutUint16(h[0:], uint16(ethType(p.ip)))
+	binary.BigEndian.PutUint32(h[4:], 2) // interface index
+	binary.BigEndian.PutUint16(h[8:], 1) // ARPHRD_ETHER
+	h[10] = sllPktType(p.c2s)
+	h[11] = byte(len(src))
+	copy(h[12:20], src)
+	return append(h, p.ip...)
+}
+
+func raw(p packet) []byte { return p.ip }
+
+// null is the BSD loopback header: the address family in the capturing host's byte
+// order, which is the file's byte order; pcapgo writes little-endian files.
+func null(p packet) []byte {
+	h := binary.LittleEndian.AppendUint32(nil, 2) // AF_INET
+	return append(h, p.ip...)
+}
+
+// --- files ----------------------------------------------------------------------
+
+type capture struct {
+	name  string
+	link  layers.LinkType
+	frame framer
+	pkts  []packet
+}
+
+func pcapBytes(c capture) []byte {
+	var b bytes.Buffer
+	w := pcapgo.NewWriter(&b)
+	must(w.WriteFileHeader(snaplen, c.link))
+	for _, p := range c.pkts {
+		data := c.frame(p)
+		must(w.WritePacket(gopacket.CaptureInfo{Timestamp: p.ts, CaptureLength: len(data), Length: len(data)}, data))
+	}
+	return b.Bytes()
+}
+
+func pcapngBytes(c capture) []byte {
+	var b bytes.Buffer
+	intf := pcapgo.NgInterface{Name: "eth0", OS: "linux", LinkType: c.link, SnapLength: snaplen, TimestampResolution: 9}
+	w, err := pcapgo.NewNgWriterInterface(&b, intf, pcapgo.NgWriterOptions{SectionInfo: pcapgo.NgSectionInfo{Application: "gencaps"}})
+	must(err)
+	for _, p := range c.pkts {
+		data := c.frame(p)
+		must(w.WritePacket(gopacket.CaptureInfo{Timestamp: p.ts, CaptureLength: len(data), Length: len(data), InterfaceIndex: 0}, data))
+	}
+	must(w.Flush())
+	return b.Bytes()
+}
+
+// truncated cuts the file in the middle of the last packet record's data.
+func truncated(c capture) []byte {
+	b := pcapBytes(c)
+	last := c.frame(c.pkts[len(c.pkts)-1])
+	return b[:len(b)-len(last)/2]
+}
+
+// corruptPcap appends, after the first eight packets, a record header whose
+// capture length is absurd, followed by a few bytes.
+func corruptPcap(c capture) []byte {
+	c.pkts = c.pkts[:8]
+	b := pcapBytes(c)
+	ts := c.pkts[len(c.pkts)-1].ts.Add(time.Millisecond)
+	h := binary.LittleEndian.AppendUint32(nil, uint32(ts.Unix()))
+	h = binary.LittleEndian.AppendUint32(h, uint32(ts.Nanosecond()/1000))
+	h = binary.LittleEndian.AppendUint32(h, 0x7ffffff0) // caplen
+	h = binary.LittleEndian.AppendUint32(h, 0x7ffffff0) // orig len
+	return append(append(b, h...), bytes.Repeat([]byte{0xde, 0xad, 0xbe, 0xef}, 8)...)
+}
+
+// corruptPcapng appends, after the first eight packets, an enhanced packet block whose
+// total length is absurd, followed by a few bytes.
+func corruptPcapng(c capture) []byte {
+	c.pkts = c.pkts[:8]
+	b := pcapngBytes(c)
+	h := binary.LittleEndian.AppendUint32(nil, 6)       // enhanced packet block
+	h = binary.LittleEndian.AppendUint32(h, 0xfffffff0) // block total length
+	return append(append(b, h...), bytes.Repeat([]byte{0xde, 0xad, 0xbe, 0xef}, 8)...)
+}
+
+func main() {
+	out := flag.String("out", "testdata", "directory to write the captures into")
+	flag.Parse()
+	if err := run(*out); err != nil {
+		fmt.Fprintln(os.Stderr, "gencaps:", err)
+		os.Exit(1)
+	}
+}
+
+func run(out string) error {
+	eth := layers.LinkTypeEthernet
+	std4, std6 := standard(false).pkts, standard(true).pkts
+	files := map[string][]byte{}
+	for _, c := range []capture{
+		{"reorder.pcap", eth, ethernet(), reorder()},
+		{"retransmit.pcap", eth, ethernet(), retransmit()},
+		{"overlap-diff.pcap", eth, ethernet(), overlapDiff()},
+		{"gap.pcap", eth, ethernet(), gap()},
+		{"midstream.pcap", eth, ethernet(), midstream()},
+		{"rst.pcap", eth, ethernet(), rst()},
+		{"syn-only.pcap", eth, ethernet(), synOnly()},
+		{"fin-close.pcap", eth, ethernet(), finClose()},
+		{"linktype-sll.pcap", layers.LinkTypeLinuxSLL, sll, std4},
+		{"linktype-sll2.pcap", layers.LinkTypeLinuxSLL2, sll2, std4},
+		{"linktype-raw.pcap", layers.LinkTypeRaw, raw, std4},
+		{"linktype-raw6.pcap", layers.LinkTypeRaw, raw, std6},
+		{"linktype-null.pcap", layers.LinkTypeNull, null, std4},
+		{"vlan-8021q.pcap", eth, ethernet(100), std4},
+		{"vlan-qinq.pcap", eth, ethernet(200, 100), std4},
+		{"ipv6-exthdr.pcap", eth, ethernet(), ipv6ExtHdr()},
+		{"ipv4-frag.pcap", eth, ethernet(), ipv4Frag()},
+	} {
+		files[c.name] = pcapBytes(c)
+	}
+	std := capture{link: eth, frame: ethernet(), pkts: std4}
+	files["truncated.pcap"] = truncated(std)
+	files["corrupt.pcap"] = corruptPcap(std)
+	files["corrupt.pcapng"] = corruptPcapng(std)
+
+	for name, data := range files {
+		if err := os.WriteFile(filepath.Join(out, name), data, 0o644); err != nil {
+			return fmt.Errorf("write capture: %w", err)
+		}
+	}
+	return nil
+}
+
+// must panics on errors that can only come from a bug in this program (serializing
+// well-formed layers into memory).
+func must(err error) {
+	if err != nil {
+		panic(err)
+	}
+}
