@@ -137,13 +137,13 @@ func readLoop(ctx context.Context, cfg *Config, r *sensor.FileReader, workers []
 			}
 			var fe *sensor.FileError
 			if errors.As(err, &fe) {
+				// Reported once, in the run report.
 				if fe.Warning {
 					report.Warnings = append(report.Warnings, fe.Error())
-					log.Warn("capture file", "err", fe)
 				} else {
 					report.Errors = append(report.Errors, fe.Error())
-					log.Error("capture file", "err", fe)
 				}
+				log.Debug("capture file", "err", fe)
 				continue
 			}
 			return err
@@ -225,7 +225,7 @@ func newWorker(i, n int, cfg *Config, dets []detect.Detector, withExch bool) *wo
 	for range cfg.QueueBatches + 1 {
 		w.free <- newBatch(cfg.BatchPackets)
 	}
-	w.tracker = sensor.NewTracker(cfg.TCP.Split(n), i, n, w.newConn, w.counts)
+	w.tracker = sensor.NewTracker(cfg.TCP.Split(n), w.newConn, w.counts)
 	return w
 }
 

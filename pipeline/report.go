@@ -38,16 +38,17 @@ type Report struct {
 
 // informational counters are totals, not anomalies.
 var informational = map[string]bool{
-	sensor.CountConns:            true,
-	sensor.CountConnsMidStream:   true,
-	sensor.CountStreamBytes:      true,
-	sensor.CountPacketsNonTCP:    true,
-	sensor.CountPacketsNonIP:     true,
-	sensor.CountFragments:        true,
-	sensor.CountIPv6ExtHeaders:   true,
-	sensor.CountIdleClosed:       true,
-	sensor.CountRetransmit:       true,
-	sensor.CountOverlapUnchecked: true,
+	sensor.CountConns:               true,
+	sensor.CountConnsMidStream:      true,
+	sensor.CountStreamBytes:         true,
+	sensor.CountPacketsNonTCP:       true,
+	sensor.CountPacketsNonIP:        true,
+	sensor.CountFragments:           true,
+	sensor.CountIPv6ExtHeaders:      true,
+	sensor.CountIdleClosed:          true,
+	sensor.CountRetransmit:          true,
+	sensor.CountOverlapUnchecked:    true,
+	"http1.midstream_skipped_bytes": true,
 }
 
 func (r *Report) finish(fs sensor.FileStats, readerCounts sensor.Counts, workers []*worker, elapsed time.Duration) {
@@ -84,6 +85,16 @@ func (r *Report) finish(fs sensor.FileStats, readerCounts sensor.Counts, workers
 	}
 }
 
+// WriteProblems prints only the file errors and warnings.
+func (r *Report) WriteProblems(w io.Writer) {
+	for _, e := range r.Warnings {
+		fmt.Fprintf(w, "sensor: warning: %s\n", e)
+	}
+	for _, e := range r.Errors {
+		fmt.Fprintf(w, "sensor: error: %s\n", e)
+	}
+}
+
 // WriteText prints the report for a person.
 func (r *Report) WriteText(w io.Writer) {
 	fmt.Fprintf(w, "sensor: %d file(s), %d packets, %.1f MB in %.2fs (%.1f MB/s, %.0f packets/s)\n",
@@ -102,12 +113,7 @@ func (r *Report) WriteText(w io.Writer) {
 	section("alerts by detector", r.AlertsByDetector)
 	section("anomalies", r.Anomalies)
 	section("drops", r.Drops)
-	for _, e := range r.Warnings {
-		fmt.Fprintf(w, "sensor: warning: %s\n", e)
-	}
-	for _, e := range r.Errors {
-		fmt.Fprintf(w, "sensor: error: %s\n", e)
-	}
+	r.WriteProblems(w)
 }
 
 // WriteJSONFile writes the report as JSON to path.

@@ -69,7 +69,6 @@ type FileReader struct {
 	parser  frameParser
 	defrag  *ip4defrag.IPv4Defragmenter
 	lastGC  time.Time
-	ip4     layers.IPv4
 	total   int64 // sum of the sizes of regular files
 	doneRaw int64 // raw bytes of files already finished
 }
@@ -174,11 +173,15 @@ func (r *FileReader) reassemble(p *Packet) bool {
 		r.defrag.DiscardOlderThan(p.Time.Add(-30 * time.Second))
 		r.lastGC = p.Time
 	}
-	if err := r.ip4.DecodeFromBytes(r.parser.fragIP, gopacket.NilDecodeFeedback); err != nil {
+	// The defragmenter keeps the layer and its payload until the datagram
+	// is whole, so each fragment gets its own copy: the reader's buffer is
+	// reused for the next record.
+	ip4 := new(layers.IPv4)
+	if err := ip4.DecodeFromBytes(append([]byte(nil), r.parser.fragIP...), gopacket.NilDecodeFeedback); err != nil {
 		r.counts.Inc(CountFragmentErrors)
 		return false
 	}
-	out, err := r.defrag.DefragIPv4WithTimestamp(&r.ip4, p.Time)
+	out, err := r.defrag.DefragIPv4WithTimestamp(ip4, p.Time)
 	if err != nil {
 		r.counts.Inc(CountFragmentErrors)
 		return false

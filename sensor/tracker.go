@@ -1,8 +1,10 @@
 package sensor
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"net/netip"
 	"time"
 
@@ -124,8 +126,6 @@ type Tracker struct {
 	nconn int
 	// closing is the reason handed to streams closed by a flush.
 	closing EndReason
-	// ids: worker index, worker count, and a local sequence.
-	idBase, idStep, idNext uint64
 
 	tcp   layers.TCP
 	slab  []pktCtx
@@ -133,9 +133,9 @@ type Tracker struct {
 	chunk Chunk
 }
 
-// NewTracker returns a tracker for worker index worker of workers.
-func NewTracker(cfg TrackerConfig, worker, workers int, factory HandlerFactory, counts Counts) *Tracker {
-	t := &Tracker{cfg: cfg, factory: factory, counts: counts, idBase: uint64(worker) + 1, idStep: uint64(max(workers, 1))}
+// NewTracker returns a tracker that hands each new connection to a handler from factory.
+func NewTracker(cfg TrackerConfig, factory HandlerFactory, counts Counts) *Tracker {
+	t := &Tracker{cfg: cfg, factory: factory, counts: counts}
 	t.lru.init()
 	pool := reassembly.NewStreamPool(&streamFactory{t: t})
 	t.asm = reassembly.NewAssembler(pool)
@@ -485,13 +485,12 @@ func (s *stream) handlerFor() ConnHandler {
 	if s.handler == nil {
 		t := s.t
 		s.meta = &ConnMeta{
-			ID:        t.idBase + t.idNext*t.idStep,
+			ID:        flowID(s.key, s.first),
 			Key:       s.key,
 			Source:    s.source,
 			Start:     s.first,
 			MidStream: s.midStream,
 		}
-		t.idNext++
 		s.meta.CommunityID = CommunityID(s.key, t.cfg.CommunityIDSeed)
 		if s.nvlan > 0 {
 			s.meta.VLAN = append([]uint16(nil), s.vlan[:s.nvlan]...)
@@ -591,4 +590,22 @@ func ctxAt(sg reassembly.ScatterGather, off int) *pktCtx {
 		}
 	}
 	return nil
+}
+
+// flowID names a connection by its 5-tuple and start time (FNV-1a, 64 bits),
+// so the same capture gives the same ids whatever the number of workers.
+func flowID(k FlowKey, start time.Time) uint64 {
+	h := fnv.New64a()
+	a, b := k.SrcIP.As16(), k.DstIP.As16()
+	h.Write(a[:])
+	h.Write(b[:])
+	var buf [13]byte
+	binary.BigEndian.PutUint16(buf[0:], k.SrcPort)
+	binary.BigEndian.PutUint16(buf[2:], k.DstPort)
+	buf[4] = k.Proto
+	binary.BigEndian.PutUint64(buf[5:], uint64(start.UnixNano()))
+	h.Write(buf[:])
+	// Zero means "no flow" in the alert schema; JSON readers that parse
+	// numbers as doubles lose bits above 2^53, so stay below it.
+	return h.Sum64()&(1<<53-1) | 1
 }

@@ -113,7 +113,7 @@ func runTracker(t testing.TB, cfg TrackerConfig, pkts []Packet) ([]*recorder, Co
 	t.Helper()
 	var recs []*recorder
 	counts := Counts{}
-	tr := NewTracker(cfg, 0, 1, func(m *ConnMeta) ConnHandler {
+	tr := NewTracker(cfg, func(m *ConnMeta) ConnHandler {
 		r := &recorder{meta: m}
 		recs = append(recs, r)
 		return r
@@ -248,7 +248,7 @@ func TestTrackerIdleTimeoutByPacketTime(t *testing.T) {
 	pkts := packets(t, append(handshake(), seg{fromClient: true, flags: "A", seq: 1, ack: 1, data: "x"}))
 	var recs []*recorder
 	counts := Counts{}
-	tr := NewTracker(cfg, 0, 1, func(m *ConnMeta) ConnHandler { r := &recorder{meta: m}; recs = append(recs, r); return r }, counts)
+	tr := NewTracker(cfg, func(m *ConnMeta) ConnHandler { r := &recorder{meta: m}; recs = append(recs, r); return r }, counts)
 	for i := range pkts {
 		tr.Packet(&pkts[i])
 	}
@@ -277,7 +277,7 @@ func TestTrackerHalfOpenBound(t *testing.T) {
 	cfg := DefaultTrackerConfig()
 	cfg.MaxConns = maxConns
 	counts := Counts{}
-	tr := NewTracker(cfg, 0, 1, func(m *ConnMeta) ConnHandler { return &recorder{meta: m} }, counts)
+	tr := NewTracker(cfg, func(m *ConnMeta) ConnHandler { return &recorder{meta: m} }, counts)
 
 	base := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 	tcp := &layers.TCP{DstPort: 80, SYN: true, Window: 1024}
@@ -341,7 +341,7 @@ func BenchmarkTrackerInOrder(b *testing.B) {
 	b.SetBytes(int64(bytes))
 	b.ReportAllocs()
 	for b.Loop() {
-		tr := NewTracker(DefaultTrackerConfig(), 0, 1, func(m *ConnMeta) ConnHandler { return nopHandler{} }, Counts{})
+		tr := NewTracker(DefaultTrackerConfig(), func(m *ConnMeta) ConnHandler { return nopHandler{} }, Counts{})
 		for i := range pkts {
 			tr.Packet(&pkts[i])
 		}

@@ -33,7 +33,7 @@ func replayCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		exchanges = fs.Bool("exchanges", false, "write every rebuilt exchange as a JSON line on stdout instead of alerts")
 		alertsOut = fs.String("alerts", "-", "where alerts go: a file, or - for stdout")
 		statsJSON = fs.String("stats-json", "", "also write the run report as JSON to this file")
-		quiet     = fs.Bool("quiet", false, "no run report and no progress line on stderr")
+		quiet     = fs.Bool("quiet", false, "no run report and no progress line on stderr (file errors are still shown)")
 		detectors = fs.String("detectors", strings.Join(cfg.Detectors, ","), "comma-separated detectors to run (empty: none)")
 	)
 	level, format := commonFlags(fs)
@@ -86,7 +86,9 @@ func replayCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	report, err := pipeline.Replay(ctx, cfg, files, stdin, out, log.With("component", "replay"), prog)
 	stopProgress()
 	if report != nil {
-		if !*quiet {
+		if *quiet {
+			report.WriteProblems(stderr)
+		} else {
 			report.WriteText(stderr)
 		}
 		if *statsJSON != "" {
