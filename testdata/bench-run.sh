@@ -86,6 +86,7 @@ metrics() {
 
 rows=()
 sensor_mbs=
+sensor1_mbs=
 suricata_mbs=
 
 # row TOOL EXCHANGES: adds a table row from TOOL's timing and returns its MB/s in $row_mbs.
@@ -94,7 +95,7 @@ row() {
 	read -r elapsed cpu rss < <(metrics "$tool")
 	row_mbs=$(awk -v b="$bytes" -v e="$elapsed" 'BEGIN {printf "%.1f", (e > 0 ? b / 1e6 / e : 0)}')
 	rows+=("$(awk -v t="$tool" -v e="$elapsed" -v c="$cpu" -v m="$row_mbs" -v p="$packets" -v x="$exchanges" -v r="$rss" \
-		'BEGIN {printf "%-9s %9.2f %7.2f %8s %11.0f %10s %8.1f", t, e, c, m, (e > 0 ? p / e : 0), x, r / 1024}')")
+		'BEGIN {printf "%-12s %9.2f %7.2f %8s %11.0f %10s %8.1f", t, e, c, m, (e > 0 ? p / e : 0), x, r / 1024}')")
 }
 
 if [[ -z $SENSOR ]]; then
@@ -109,6 +110,16 @@ else
 	else
 		log "sensor failed; its stderr:"
 		tail -20 "$tmp/sensor.err" >&2
+	fi
+	# The same on one core (GOMAXPROCS=1: reader and worker share it), the
+	# like-for-like comparison with Suricata's --runmode single.
+	log "sensor-1cpu: GOMAXPROCS=1 $SENSOR replay --workers 1 $PCAP"
+	if GOMAXPROCS=1 timed sensor-1cpu "$SENSOR" replay --workers 1 --stats-json "$tmp/sensor-1cpu-stats.json" "$PCAP"; then
+		row sensor-1cpu "$(jq -r '.exchanges // "?"' "$tmp/sensor-1cpu-stats.json")"
+		sensor1_mbs=$row_mbs
+	else
+		log "sensor-1cpu failed; its stderr:"
+		tail -20 "$tmp/sensor-1cpu.err" >&2
 	fi
 fi
 
@@ -169,11 +180,14 @@ else
 fi
 
 printf '\n%s: %.1f MB, %d packets\n\n' "$PCAP" "$(awk -v b="$bytes" 'BEGIN {print b / 1e6}')" "$packets"
-printf '%-9s %9s %7s %8s %11s %10s %8s\n' tool elapsed_s cpu_s MB/s packets/s exchanges rss_MB
+printf '%-12s %9s %7s %8s %11s %10s %8s\n' tool elapsed_s cpu_s MB/s packets/s exchanges rss_MB
 for r in "${rows[@]}"; do
 	printf '%s\n' "$r"
 done
 if [[ -n $sensor_mbs && -n $suricata_mbs ]]; then
 	awk -v s="$sensor_mbs" -v r="$suricata_mbs" 'BEGIN {printf "\nsensor/suricata MB/s: %.2fx\n", (r > 0 ? s / r : 0)}'
+fi
+if [[ -n $sensor1_mbs && -n $suricata_mbs ]]; then
+	awk -v s="$sensor1_mbs" -v r="$suricata_mbs" 'BEGIN {printf "sensor on one core/suricata single MB/s: %.2fx\n", (r > 0 ? s / r : 0)}'
 fi
 [[ -n $suricata_mbs ]]
