@@ -5,6 +5,8 @@ PKGS      := ./...
 # Packages with goroutines shared between stages: run under the race detector.
 RACE_PKGS := ./pipeline/... ./cmd/...
 FUZZTIME  ?= 20s
+# Programs that made the test captures (go ignores testdata/ in ./...).
+TOOLS     := ./testdata/apiserver ./testdata/apiclient ./testdata/gencaps ./testdata/benchserver
 
 .PHONY: all build demo test race lint generate check-generate fuzz bench clean
 
@@ -23,7 +25,8 @@ test: lint check-generate
 
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt: files above need formatting"; exit 1; }
-	$(GO) vet $(PKGS)
+	$(GO) vet $(PKGS) $(TOOLS)
+	$(GO) tool staticcheck $(TOOLS)
 	$(GO) tool staticcheck $(PKGS)
 
 # Regenerates committed generated code: protoc (Debian's protobuf-compiler)
