@@ -8,7 +8,7 @@ FUZZTIME  ?= 20s
 # Programs that made the test captures (go ignores testdata/ in ./...).
 TOOLS     := ./testdata/apiserver ./testdata/apiclient ./testdata/gencaps ./testdata/benchserver
 
-.PHONY: all build demo test race lint generate check-generate fuzz bench clean
+.PHONY: all build demo test lint generate check-generate fuzz bench clean
 
 all: build
 
@@ -26,8 +26,7 @@ test: lint check-generate
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt: files above need formatting"; exit 1; }
 	$(GO) vet $(PKGS) $(TOOLS)
-	$(GO) tool staticcheck $(TOOLS)
-	$(GO) tool staticcheck $(PKGS)
+	$(GO) tool staticcheck $(PKGS) $(TOOLS)
 
 # Regenerates committed generated code: protoc (Debian's protobuf-compiler)
 # with the protoc-gen-go pinned in go.mod's tool block.
