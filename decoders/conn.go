@@ -13,6 +13,9 @@ const (
 	CountPanic          = "decode.panic"
 	CountReversed       = "decode.direction_reversed"
 	CountParamsDropped  = "decode.params_dropped"
+	// CountMidStreamSkipped counts bytes of connections picked up
+	// mid-stream that were passed over while looking for a message start.
+	CountMidStreamSkipped = "decode.midstream_skipped_bytes"
 )
 
 // AnomalyOverlap is the kind of the anomaly raised when TCP retransmissions
@@ -48,6 +51,7 @@ type conn struct {
 	sniff   [2][]byte
 	sniffAt [2]time.Time
 	frames  [2][]uint64
+	skipped [2]int // bytes slid past while sniffing a mid-stream connection
 	dec     Decoder
 	sink    func(*Exchange)
 	// pending holds connection-level anomalies for the next exchange.
@@ -122,17 +126,74 @@ func (c *conn) sniffChunk(ch *sensor.Chunk) {
 		data = data[:room]
 	}
 	c.sniff[d] = append(c.sniff[d], data...)
-	c.frames[d] = append(c.frames[d], ch.Frames...)
+	c.frames[d] = appendFrames(c.frames[d], ch.Frames)
 	full := len(c.sniff[0]) >= c.env.Limits.SniffBytes || len(c.sniff[1]) >= c.env.Limits.SniffBytes
+	if full && c.env.Conn.MidStream && c.skipped[d] < maxMidStreamSniff*c.env.Limits.SniffBytes {
+		// Picked up inside a message (a large body, say): slide the
+		// window instead of giving up, so the next message start is
+		// still found. Bounded, so a non-HTTP stream is dropped in the end.
+		if !c.decide(false) {
+			c.slide(d, ch.Data[len(data):])
+		}
+		return
+	}
 	if !c.decide(full) {
 		return
 	}
-	if c.state == decoding && len(ch.Data) > room {
+	if c.state == decoding && len(ch.Data) > len(data) {
 		rest := *ch
-		rest.Data = ch.Data[room:]
-		rest.Frames = ch.Frames[len(ch.Frames)-1:]
+		rest.Data = ch.Data[len(data):]
+		if n := len(ch.Frames); n > 0 {
+			rest.Frames = ch.Frames[n-1:]
+		}
 		c.feed(&rest)
 	}
+}
+
+// maxMidStreamSniff bounds, in units of SniffBytes, how far into a
+// mid-stream connection the dispatcher looks for a message start.
+const maxMidStreamSniff = 16
+
+// slide keeps the second half of direction d's sniff buffer, then adds more
+// of the chunk's remaining bytes and sniffs again, until the chunk is used up
+// or a protocol is found.
+func (c *conn) slide(d sensor.Direction, rest []byte) {
+	half := c.env.Limits.SniffBytes / 2
+	for {
+		drop := len(c.sniff[d]) - half
+		if drop <= 0 {
+			return
+		}
+		c.skipped[d] += drop
+		c.env.Counts.Add(CountMidStreamSkipped, uint64(drop))
+		c.sniff[d] = c.sniff[d][:copy(c.sniff[d], c.sniff[d][drop:])]
+		n := min(len(rest), c.env.Limits.SniffBytes-len(c.sniff[d]))
+		c.sniff[d] = append(c.sniff[d], rest[:n]...)
+		rest = rest[n:]
+		if c.decide(false) {
+			if c.state == decoding && len(rest) > 0 {
+				c.feed(&sensor.Chunk{Dir: d, Data: rest})
+			}
+			return
+		}
+		if len(rest) == 0 {
+			return
+		}
+	}
+}
+
+// appendFrames adds frame numbers, bounded: they only serve to point at the
+// packets of the first message.
+func appendFrames(dst, frames []uint64) []uint64 {
+	for _, f := range frames {
+		if len(dst) >= MaxFrames {
+			break
+		}
+		if n := len(dst); n == 0 || dst[n-1] != f {
+			dst = append(dst, f)
+		}
+	}
+	return dst
 }
 
 // decide runs the sniffers over the buffered bytes. With final set, NeedMore
