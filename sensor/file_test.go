@@ -286,9 +286,9 @@ func TestFileReaderCorrupt(t *testing.T) {
 		if !errors.As(errs[0], &fe) {
 			t.Fatalf("error %v (%T), want *FileError", errs[0], errs[0])
 		}
-		if !fe.Approx || fe.File != path || fe.Frame != 8 || fe.Offset <= 0 || fe.Offset > fi.Size() {
-			t.Errorf("error %v: approx %v frame %d offset %d, want approximate, frame 8, offset within %d bytes",
-				fe, fe.Approx, fe.Frame, fe.Offset, fi.Size())
+		if !fe.Approx || fe.Warning || fe.File != path || fe.Frame != 8 || fe.Offset <= 0 || fe.Offset > fi.Size() {
+			t.Errorf("error %v: approx %v warning %v frame %d offset %d, want a hard error near an offset within %d bytes, frame 8",
+				fe, fe.Approx, fe.Warning, fe.Frame, fe.Offset, fi.Size())
 		}
 		if !strings.Contains(fe.Error(), "near byte offset") {
 			t.Errorf("message %q does not say the offset is approximate", fe.Error())
