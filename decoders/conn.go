@@ -52,8 +52,12 @@ type conn struct {
 	sniffAt [2]time.Time
 	frames  [2][]uint64
 	skipped [2]int // bytes slid past while sniffing a mid-stream connection
-	dec     Decoder
-	sink    func(*Exchange)
+	resync  bool   // a gap was seen while sniffing
+	// sniffGap counts, per direction, bytes lost before the buffered ones:
+	// the decoder is told when they are replayed.
+	sniffGap [2]int
+	dec      Decoder
+	sink     func(*Exchange)
 	// pending holds connection-level anomalies for the next exchange.
 	pending []Anomaly
 }
@@ -117,6 +121,14 @@ func (c *conn) recover() {
 
 func (c *conn) sniffChunk(ch *sensor.Chunk) {
 	d := ch.Dir
+	if ch.Gap > 0 {
+		// Bytes were lost: what was buffered cannot be stitched to what
+		// follows, and the chunk may start inside a message. Sniff on as
+		// for a connection picked up mid-stream.
+		c.sniff[d], c.frames[d] = c.sniff[d][:0], c.frames[d][:0]
+		c.sniffGap[d] += ch.Gap
+		c.resync = true
+	}
 	if len(c.sniff[d]) == 0 {
 		c.sniffAt[d] = ch.Time
 	}
@@ -128,7 +140,7 @@ func (c *conn) sniffChunk(ch *sensor.Chunk) {
 	c.sniff[d] = append(c.sniff[d], data...)
 	c.frames[d] = appendFrames(c.frames[d], ch.Frames)
 	full := len(c.sniff[0]) >= c.env.Limits.SniffBytes || len(c.sniff[1]) >= c.env.Limits.SniffBytes
-	if full && c.env.Conn.MidStream && c.skipped[d] < maxMidStreamSniff*c.env.Limits.SniffBytes {
+	if full && c.midStream() && c.skipped[d] < maxMidStreamSniff*c.env.Limits.SniffBytes {
 		// Picked up inside a message (a large body, say): slide the
 		// window instead of giving up, so the next message start is
 		// still found. Bounded, so a non-HTTP stream is dropped in the end.
@@ -150,6 +162,9 @@ func (c *conn) sniffChunk(ch *sensor.Chunk) {
 	}
 }
 
+// midStream tells whether the sniffed bytes may start inside a message.
+func (c *conn) midStream() bool { return c.env.Conn.MidStream || c.resync }
+
 // maxMidStreamSniff bounds, in units of SniffBytes, how far into a
 // mid-stream connection the dispatcher looks for a message start.
 const maxMidStreamSniff = 16
@@ -165,6 +180,7 @@ func (c *conn) slide(d sensor.Direction, rest []byte) {
 			return
 		}
 		c.skipped[d] += drop
+		c.sniffGap[d] += drop // the decoder must resynchronise after them
 		c.env.Counts.Add(CountMidStreamSkipped, uint64(drop))
 		c.sniff[d] = c.sniff[d][:copy(c.sniff[d], c.sniff[d][drop:])]
 		n := min(len(rest), c.env.Limits.SniffBytes-len(c.sniff[d]))
@@ -201,7 +217,7 @@ func appendFrames(dst, frames []uint64) []uint64 {
 func (c *conn) decide(final bool) bool {
 	var undecided bool
 	for _, p := range sniffers() {
-		switch p.Sniff(c.sniff[0], c.sniff[1], c.env.Conn.MidStream) {
+		switch p.Sniff(c.sniff[0], c.sniff[1], c.midStream()) {
 		case Yes:
 			c.start(p, false)
 			return true
@@ -230,6 +246,7 @@ func (c *conn) start(p Protocol, reversed bool) {
 		c.env.Conn = &m
 		c.sniff[0], c.sniff[1] = c.sniff[1], c.sniff[0]
 		c.sniffAt[0], c.sniffAt[1] = c.sniffAt[1], c.sniffAt[0]
+		c.sniffGap[0], c.sniffGap[1] = c.sniffGap[1], c.sniffGap[0]
 		c.frames[0], c.frames[1] = c.frames[1], c.frames[0]
 	}
 	c.dec = p.New(&c.env)
@@ -244,7 +261,7 @@ func (c *conn) start(p Protocol, reversed bool) {
 	}
 	for _, d := range order {
 		if len(buf[d]) > 0 && c.state == decoding {
-			c.feed(&sensor.Chunk{Dir: d, Data: buf[d], Time: at[d], Frames: frames[d]})
+			c.feed(&sensor.Chunk{Dir: d, Data: buf[d], Time: at[d], Frames: frames[d], Gap: c.sniffGap[d]})
 		}
 	}
 }

@@ -43,7 +43,7 @@ type chunk struct {
 	overlap bool
 }
 
-func run(t *testing.T, midStream bool, chunks []chunk) ([]*decoders.Exchange, sensor.Counts) {
+func run(t *testing.T, midStream bool, gapAt int, chunks []chunk) ([]*decoders.Exchange, sensor.Counts) {
 	t.Helper()
 	var got []*decoders.Exchange
 	counts := sensor.Counts{}
@@ -52,7 +52,11 @@ func run(t *testing.T, midStream bool, chunks []chunk) ([]*decoders.Exchange, se
 	h := decoders.NewConn(meta, &lim, counts, func(x *decoders.Exchange) { got = append(got, x) })
 	for i, c := range chunks {
 		buf := []byte(c.data)
-		h.Data(&sensor.Chunk{Dir: c.dir, Data: buf, Time: t0.Add(time.Duration(i) * time.Millisecond), Frames: []uint64{uint64(i + 1)}, OverlapConflict: c.overlap})
+		ch := &sensor.Chunk{Dir: c.dir, Data: buf, Time: t0.Add(time.Duration(i) * time.Millisecond), Frames: []uint64{uint64(i + 1)}, OverlapConflict: c.overlap}
+		if i+1 == gapAt {
+			ch.Gap = 100
+		}
+		h.Data(ch)
 		for j := range buf { // the handler must have copied what it keeps
 			buf[j] = '#'
 		}
@@ -71,8 +75,15 @@ func TestConnDispatch(t *testing.T) {
 		uris      []string
 		counts    map[string]uint64
 		anomaly   string
+		gapAt     int // 1 + index of a chunk that follows lost bytes; 0 for none
 	}{
 		{name: "http", chunks: []chunk{{cs, req, false}, {sc, resp, false}}, uris: []string{"/a?id=1"}},
+		{name: "empty lines before the request", chunks: []chunk{{cs, "\r\n\r\n" + req, false}, {sc, resp, false}}, uris: []string{"/a?id=1"}},
+		{
+			name:   "first segment lost",
+			chunks: []chunk{{cs, "\nAccept: */*\r\n\r\n" + req, false}, {sc, resp, false}},
+			gapAt:  1, uris: []string{"/a?id=1"},
+		},
 		{name: "request split before sniffing", chunks: []chunk{{cs, "GE", false}, {cs, req[2:], false}, {sc, resp, false}}, uris: []string{"/a?id=1"}},
 		{
 			name:   "directions guessed wrong",
@@ -112,7 +123,7 @@ func TestConnDispatch(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got, counts := run(t, tc.midStream, tc.chunks)
+			got, counts := run(t, tc.midStream, tc.gapAt, tc.chunks)
 			var uris []string
 			for _, x := range got {
 				uris = append(uris, x.Request.URI)

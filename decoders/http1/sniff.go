@@ -48,8 +48,10 @@ const (
 	sniffResponse
 )
 
-// classify tells what the bytes at the start of a stream begin.
+// classify tells what the bytes at the start of a stream begin. Empty lines
+// before a request line are skipped, as servers do (RFC 9112 section 2.2).
 func classify(b []byte) sniffClass {
+	b = bytes.TrimLeft(b, "\r\n")
 	if len(b) == 0 {
 		return sniffMaybe
 	}
