@@ -27,6 +27,8 @@ const (
 	CountStreamBytes      = "tcp.stream_bytes"
 	CountOverlapUnchecked = "tcp.overlap_unchecked"
 	CountSYNReuse         = "tcp.syn_on_open_connection"
+	CountTimeBackwards    = "packet.time_backwards"
+	CountAfterClose       = "tcp.packet_after_close"
 )
 
 // pageBytes is gopacket reassembly's page size, used to turn byte bounds into
@@ -131,11 +133,21 @@ type Tracker struct {
 	slab  []pktCtx
 	spare [][]byte // free overlap-check buffers
 	chunk Chunk
+	// last is the timestamp given to gopacket for the last packet.
+	last time.Time
+	// closed remembers recently closed connections, whose last ACKs open
+	// no new stream.
+	closed closedSet
+	// reset is a stream whose one half a reset just closed; synthetic
+	// is set while the tracker closes its other half.
+	reset     *stream
+	synthetic bool
+	rst       layers.TCP
 }
 
 // NewTracker returns a tracker that hands each new connection to a handler from factory.
 func NewTracker(cfg TrackerConfig, factory HandlerFactory, counts Counts) *Tracker {
-	t := &Tracker{cfg: cfg, factory: factory, counts: counts}
+	t := &Tracker{cfg: cfg, factory: factory, counts: counts, closed: newClosedSet(closedSetSize)}
 	t.lru.init()
 	pool := reassembly.NewStreamPool(&streamFactory{t: t})
 	t.asm = reassembly.NewAssembler(pool)
@@ -158,7 +170,9 @@ type pktCtx struct {
 	source string
 	vlan   [2]uint16
 	nvlan  uint8
-	length int // TCP payload length
+	length int                 // TCP payload length
+	seq    reassembly.Sequence // TCP sequence number
+	real   time.Time           // capture time; ci.Timestamp is made monotonic
 	self   [1]any
 }
 
@@ -166,44 +180,98 @@ func (c *pktCtx) GetCaptureInfo() gopacket.CaptureInfo { return c.ci }
 
 // Packet processes one TCP packet; p.L4 holds the TCP header and payload.
 func (t *Tracker) Packet(p *Packet) {
-	t.Advance(p.Time)
+	// gopacket ages connections by the timestamps it is given and the
+	// tracker evicts by arrival order: a strictly increasing clock keeps
+	// the two orders the same when capture timestamps tie or step back.
+	ts := p.Time
+	if !ts.After(t.last) {
+		if ts.Before(t.last.Add(-time.Second)) {
+			t.counts.Inc(CountTimeBackwards)
+		}
+		ts = t.last.Add(time.Nanosecond)
+	}
+	t.last = ts
+	t.Advance(ts)
 	if err := t.tcp.DecodeFromBytes(p.L4, gopacket.NilDecodeFeedback); err != nil {
 		t.counts.Inc(CountTCPMalformed)
 		return
 	}
+	bare := !t.tcp.SYN && len(t.tcp.Payload) == 0
+	if bare && t.closed.len() > 0 && t.closed.has(p.Src, p.Dst, uint16(t.tcp.SrcPort), uint16(t.tcp.DstPort)) {
+		// The last ACK (or a stray RST) of a connection that has just
+		// closed: gopacket has forgotten the connection and would open a
+		// new one for it.
+		t.counts.Inc(CountAfterClose)
+		return
+	}
 	if len(t.slab) == 0 {
-		// One allocation per 256 packets: out-of-order pages keep a
-		// pointer to their packet's context.
-		t.slab = make([]pktCtx, 256)
+		// One allocation per 16 packets: out-of-order pages keep a
+		// pointer to their packet's context, which keeps its slab alive.
+		t.slab = make([]pktCtx, 16)
 	}
 	ctx := &t.slab[0]
 	t.slab = t.slab[1:]
 	*ctx = pktCtx{
-		ci:     gopacket.CaptureInfo{Timestamp: p.Time, CaptureLength: len(p.L4), Length: len(p.L4)},
+		ci:     gopacket.CaptureInfo{Timestamp: ts, CaptureLength: len(p.L4), Length: len(p.L4)},
 		frame:  p.Frame,
 		source: p.Source,
 		vlan:   p.VLAN,
 		nvlan:  p.NVLAN,
 		length: len(t.tcp.Payload),
+		seq:    reassembly.Sequence(t.tcp.Seq),
+		real:   p.Time,
 	}
 	ctx.self[0] = ctx
 	ctx.ci.AncillaryData = ctx.self[:]
-	var flow gopacket.Flow
-	if p.Src.Is4() {
-		s, d := p.Src.As4(), p.Dst.As4()
-		flow = gopacket.NewFlow(layers.EndpointIPv4, s[:], d[:])
-	} else {
-		s, d := p.Src.As16(), p.Dst.As16()
-		flow = gopacket.NewFlow(layers.EndpointIPv6, s[:], d[:])
-	}
+	flow := netFlow(p.Src, p.Dst)
 	t.closing = EndFIN
 	if t.tcp.RST {
 		t.closing = EndRST
 	}
 	t.asm.AssembleWithContext(flow, &t.tcp, ctx)
+	if s := t.reset; s != nil {
+		t.reset = nil
+		t.closeOtherHalf(s, flow, ctx)
+	}
 	if t.nconn > t.cfg.MaxConns {
 		t.evict()
 	}
+}
+
+func netFlow(src, dst netip.Addr) gopacket.Flow {
+	if src.Is4() {
+		s, d := src.As4(), dst.As4()
+		return gopacket.NewFlow(layers.EndpointIPv4, s[:], d[:])
+	}
+	s, d := src.As16(), dst.As16()
+	return gopacket.NewFlow(layers.EndpointIPv6, s[:], d[:])
+}
+
+// closeOtherHalf ends the direction of s opposite to the reset just taken.
+// A reset aborts the whole connection at both ends, but gopacket closes only
+// the half that carried it; the other would live on until it idles out, and
+// a new connection on the same ports would be taken for more of it.
+func (t *Tracker) closeOtherHalf(s *stream, flow gopacket.Flow, ctx *pktCtx) {
+	if s.done {
+		return
+	}
+	// A bare RST header from the other side, at that half's next sequence
+	// number so that it is in order; an unknown one (no byte or SYN seen
+	// that way) lets Accept start there. gopacket's flow keys come from a
+	// decoded header, so the header is built as bytes and decoded.
+	other := s.dir(s.lastDir).Reverse()
+	var hdr [20]byte
+	binary.BigEndian.PutUint16(hdr[0:], uint16(t.tcp.DstPort))
+	binary.BigEndian.PutUint16(hdr[2:], uint16(t.tcp.SrcPort))
+	binary.BigEndian.PutUint32(hdr[4:], uint32(s.end[other]))
+	hdr[12] = 5 << 4 // data offset: 20 bytes
+	hdr[13] = 0x04   // RST
+	if err := t.rst.DecodeFromBytes(hdr[:], gopacket.NilDecodeFeedback); err != nil {
+		return
+	}
+	t.synthetic = true
+	t.asm.AssembleWithContext(flow.Reverse(), &t.rst, ctx)
+	t.synthetic = false
 }
 
 // Advance moves the packet clock to now (never backwards) and, once per
@@ -282,7 +350,7 @@ func (f *streamFactory) New(netFlow, tcpFlow gopacket.Flow, tcp *layers.TCP, ac 
 	// a SYN arrives.
 	s.latent = !tcp.SYN && len(tcp.Payload) == 0
 	if !s.latent {
-		s.open(tcp, reassembly.TCPDirClientToServer, ctx.ci.Timestamp)
+		s.open(tcp, reassembly.TCPDirClientToServer, ctx.real)
 	}
 	t.nconn++
 	t.lru.pushFront(s)
@@ -316,6 +384,7 @@ func (s *stream) open(tcp *layers.TCP, d reassembly.TCPFlowDirection, at time.Ti
 	if s.midStream {
 		t.counts.Inc(CountConnsMidStream)
 	}
+	t.closed.remove(s.gkey)
 }
 
 // looksLikeServer guesses, for a connection picked up mid-stream, whether the
@@ -351,6 +420,10 @@ type stream struct {
 	end    [2]reassembly.Sequence
 	acked  [2]bool // ackSeq[d] valid
 	ackSeq [2]reassembly.Sequence
+	// ooo holds, per direction, copies of queued out-of-order segments.
+	ooo [2][]oooSeg
+	// lastDir is gopacket's direction of the last accepted packet.
+	lastDir reassembly.TCPFlowDirection
 }
 
 func (s *stream) dir(d reassembly.TCPFlowDirection) Direction {
@@ -370,8 +443,9 @@ func (s *stream) Accept(tcp *layers.TCP, ci gopacket.CaptureInfo, d reassembly.T
 		if !tcp.SYN && len(tcp.Payload) == 0 {
 			return false
 		}
-		s.open(tcp, d, ci.Timestamp)
+		s.open(tcp, d, ac.(*pktCtx).real)
 	}
+	s.lastDir = d
 	dir := s.dir(d)
 	if tcp.SYN && nextSeq != -1 && nextSeq != reassembly.Sequence(tcp.Seq).Add(1) {
 		// A new connection reusing the ports of one still tracked:
@@ -379,8 +453,12 @@ func (s *stream) Accept(tcp *layers.TCP, ci gopacket.CaptureInfo, d reassembly.T
 		// closes or idles out.
 		t.counts.Inc(CountSYNReuse)
 	}
-	if tcp.RST {
+	if tcp.RST && (nextSeq == -1 || reassembly.Sequence(tcp.Seq) == nextSeq) {
+		// A reset in order; gopacket drops the others, as receivers do.
 		s.rst = true
+		if !t.synthetic {
+			t.reset = s
+		}
 	}
 	if tcp.ACK {
 		// The peer acknowledged up to tcp.Ack: what it acknowledged can
@@ -400,8 +478,68 @@ func (s *stream) Accept(tcp *layers.TCP, ci gopacket.CaptureInfo, d reassembly.T
 		s.end[dir] = reassembly.Sequence(tcp.Seq)
 	}
 	if len(tcp.Payload) > 0 && nextSeq != -1 {
-		s.checkOverlap(dir, reassembly.Sequence(tcp.Seq), tcp.Payload, nextSeq)
+		seq := reassembly.Sequence(tcp.Seq)
+		s.checkOverlap(dir, seq, tcp.Payload, nextSeq)
+		if nextSeq.Difference(seq) > 0 && !s.queueCheck(dir, seq, tcp.Payload, nextSeq) {
+			return false
+		}
 	}
+	return true
+}
+
+// oooSeg is a copy of an out-of-order segment the assembler queued.
+type oooSeg struct {
+	seq  reassembly.Sequence
+	data []byte
+}
+
+// queueCheck compares a segment that will wait in the assembler's queue
+// (it lies after nextSeq) with the segments already queued. gopacket lets a
+// later copy overwrite queued bytes, but the receiver keeps the first one
+// (Linux's tcp_data_queue_ofo), so a conflicting segment is dropped here and
+// raises tcp.overlap_different_data. It reports whether the segment may go on.
+// Copies are kept up to OverlapCheckBytes per direction; past that, queued
+// overlaps go unchecked.
+func (s *stream) queueCheck(dir Direction, seq reassembly.Sequence, payload []byte, nextSeq reassembly.Sequence) bool {
+	t := s.t
+	q := s.ooo[dir]
+	// Forget what the stream has moved past.
+	keep := q[:0]
+	held := 0
+	for _, g := range q {
+		if nextSeq.Difference(g.seq.Add(len(g.data))) > 0 {
+			keep = append(keep, g)
+			held += len(g.data)
+		}
+	}
+	clear(q[len(keep):])
+	q = keep
+	end := seq.Add(len(payload))
+	for _, g := range q {
+		gend := g.seq.Add(len(g.data))
+		lo, hi := seq, end
+		if g.seq.Difference(lo) < 0 {
+			lo = g.seq
+		}
+		if gend.Difference(hi) > 0 {
+			hi = gend
+		}
+		if lo.Difference(hi) <= 0 {
+			continue // no overlap
+		}
+		a := payload[seq.Difference(lo):seq.Difference(hi)]
+		b := g.data[g.seq.Difference(lo):g.seq.Difference(hi)]
+		if string(a) != string(b) {
+			s.ooo[dir] = q
+			t.counts.Inc(CountOverlapDiff)
+			s.handlerFor().Data(&Chunk{Dir: dir, Time: s.lastSeen, OverlapConflict: true})
+			return false
+		}
+	}
+	if held+len(payload) <= t.cfg.OverlapCheckBytes {
+		q = append(q, oooSeg{seq: seq, data: append([]byte(nil), payload...)})
+	}
+	s.ooo[dir] = q
 	return true
 }
 
@@ -519,18 +657,25 @@ func (s *stream) ReassembledSG(sg reassembly.ScatterGather, ac reassembly.Assemb
 	t.counts.Add(CountStreamBytes, uint64(length))
 	// Collect the frames of the packets in this run. A run usually holds
 	// one packet; after a hole is filled it holds the queued ones too.
+	runStart := s.end[dir].Add(max(skip, 0))
 	for off := 0; off < length; {
 		ctx := ctxAt(sg, off)
 		if ctx == nil {
 			break
 		}
 		if c.Time.IsZero() {
-			c.Time = ctx.ci.Timestamp
+			c.Time = ctx.real
 		}
 		if n := len(c.Frames); n == 0 || c.Frames[n-1] != ctx.frame {
 			c.Frames = append(c.Frames, ctx.frame)
 		}
-		off += max(1, ctx.length)
+		// Step to the end of this packet in stream terms: its first
+		// bytes may have been trimmed as a retransmission.
+		next := runStart.Difference(ctx.seq.Add(ctx.length))
+		if skip < 0 || next <= off {
+			next = off + max(1, ctx.length)
+		}
+		off = next
 	}
 	if c.Time.IsZero() {
 		c.Time = t.now
@@ -539,8 +684,7 @@ func (s *stream) ReassembledSG(sg reassembly.ScatterGather, ac reassembly.Assemb
 		// Start unknown: what we kept cannot be lined up any more.
 		s.dropSent(dir)
 	} else if length > 0 {
-		start := s.end[dir].Add(skip)
-		s.end[dir] = start.Add(length)
+		s.end[dir] = runStart.Add(length)
 		s.keepSent(dir, c.Data, s.end[dir])
 	}
 	s.handlerFor().Data(c)
@@ -551,12 +695,12 @@ func (s *stream) ReassemblyComplete(ac reassembly.AssemblerContext) bool {
 	if !s.done {
 		s.done = true
 		if s.handler != nil {
-			reason := t.closing
-			if s.rst {
-				reason = EndRST
-			}
-			s.handler.Close(reason, t.now)
+			s.handler.Close(s.endReason(), t.now)
 		}
+		if r := s.endReason(); r == EndFIN || r == EndRST {
+			t.closed.add(s.gkey)
+		}
+		s.ooo = [2][]oooSeg{}
 		s.dropSent(ClientToServer)
 		s.dropSent(ServerToClient)
 		t.lru.remove(s)
@@ -608,4 +752,11 @@ func flowID(k FlowKey, start time.Time) uint64 {
 	// Zero means "no flow" in the alert schema; JSON readers that parse
 	// numbers as doubles lose bits above 2^53, so stay below it.
 	return h.Sum64()&(1<<53-1) | 1
+}
+
+func (s *stream) endReason() EndReason {
+	if s.rst {
+		return EndRST
+	}
+	return s.t.closing
 }

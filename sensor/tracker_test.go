@@ -354,3 +354,95 @@ type nopHandler struct{}
 
 func (nopHandler) Data(*Chunk)                {}
 func (nopHandler) Close(EndReason, time.Time) {}
+
+func TestTrackerQueuedOverlapFirstCopyWins(t *testing.T) {
+	segs := append(handshake(),
+		seg{fromClient: true, flags: "A", seq: 5, ack: 1, data: "/safe HTTP/1.1\r\n\r\n"},
+		seg{fromClient: true, flags: "A", seq: 5, ack: 1, data: "/evil HTTP/1.1\r\n\r\n"},
+		seg{fromClient: true, flags: "A", seq: 1, ack: 1, data: "GET "},
+	)
+	recs, counts := runTracker(t, DefaultTrackerConfig(), packets(t, segs))
+	if got := recs[0].data[ClientToServer].String(); got != "GET /safe HTTP/1.1\r\n\r\n" {
+		t.Errorf("client stream = %q, want the first copy", got)
+	}
+	if recs[0].overlap != 1 || counts[CountOverlapDiff] != 1 {
+		t.Errorf("conflict flagged %d times, counted %d; want 1, 1", recs[0].overlap, counts[CountOverlapDiff])
+	}
+}
+
+func TestTrackerResetThenReuse(t *testing.T) {
+	segs := append(handshake(),
+		seg{fromClient: true, flags: "A", seq: 1, ack: 1, data: "GET /1 HTTP/1.1\r\n\r\n"},
+		seg{fromClient: true, flags: "R", seq: 20},
+	)
+	// A new connection on the same ports, with other sequence numbers.
+	segs = append(segs,
+		seg{fromClient: true, flags: "S", seq: 50000},
+		seg{fromClient: false, flags: "SA", seq: 90000, ack: 50001},
+		seg{fromClient: true, flags: "A", seq: 50001, ack: 90001, data: "GET /2 HTTP/1.1\r\n\r\n"},
+	)
+	recs, counts := runTracker(t, DefaultTrackerConfig(), packets(t, segs))
+	if len(recs) != 2 {
+		t.Fatalf("got %d connections, want 2 (counts %v)", len(recs), counts)
+	}
+	if recs[0].reason != EndRST || recs[0].data[ClientToServer].String() != "GET /1 HTTP/1.1\r\n\r\n" {
+		t.Errorf("first connection: %v %q", recs[0].reason, recs[0].data[ClientToServer].String())
+	}
+	if got := recs[1].data[ClientToServer].String(); got != "GET /2 HTTP/1.1\r\n\r\n" {
+		t.Errorf("second connection: %q", got)
+	}
+}
+
+func TestTrackerLastACKOpensNothing(t *testing.T) {
+	segs := append(handshake(),
+		seg{fromClient: true, flags: "AF", seq: 1, ack: 1, data: "x"},
+		seg{fromClient: false, flags: "AF", seq: 1, ack: 3},
+		seg{fromClient: true, flags: "A", seq: 3, ack: 2},
+	)
+	counts := Counts{}
+	tr := NewTracker(DefaultTrackerConfig(), func(m *ConnMeta) ConnHandler { return &recorder{meta: m} }, counts)
+	pkts := packets(t, segs)
+	for i := range pkts {
+		tr.Packet(&pkts[i])
+	}
+	if tr.Conns() != 0 || counts[CountConns] != 1 || counts[CountAfterClose] != 1 {
+		t.Errorf("after a clean close: %d tracked, counts %v", tr.Conns(), counts)
+	}
+}
+
+func TestTrackerEvictsOldestWhenTimestampsTie(t *testing.T) {
+	cfg := DefaultTrackerConfig()
+	cfg.MaxConns = 1000
+	counts := Counts{}
+	tr := NewTracker(cfg, func(m *ConnMeta) ConnHandler { return &recorder{meta: m} }, counts)
+	tcp := &layers.TCP{DstPort: 80, SYN: true}
+	buf := gopacket.NewSerializeBuffer()
+	at := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := range 1001 {
+		tcp.SrcPort = layers.TCPPort(10000 + i)
+		if err := gopacket.SerializeLayers(buf, gopacket.SerializeOptions{FixLengths: true}, tcp); err != nil {
+			t.Fatal(err)
+		}
+		p := Packet{Frame: uint64(i + 1), Time: at, Src: cliIP, Dst: srvIP, Proto: 6, L4: buf.Bytes()}
+		tr.Packet(&p)
+	}
+	want := 1000 - 1000/16
+	if tr.Conns() != want || counts[CountEvicted] != uint64(1001-want) {
+		t.Errorf("tracked %d, evicted %d; want %d and %d", tr.Conns(), counts[CountEvicted], want, 1001-want)
+	}
+}
+
+func TestTrackerFramesAfterTrimmedRetransmission(t *testing.T) {
+	segs := append(handshake(), // frames 1-3
+		seg{fromClient: true, flags: "A", seq: 1, ack: 1, data: "aaaa"},     // 4
+		seg{fromClient: true, flags: "A", seq: 9, ack: 1, data: "cccc"},     // 5, queued
+		seg{fromClient: true, flags: "A", seq: 3, ack: 1, data: "aabbbbcc"}, // 6: overlaps both sides
+	)
+	recs, _ := runTracker(t, DefaultTrackerConfig(), packets(t, segs))
+	if got := recs[0].data[ClientToServer].String(); got != "aaaabbbbcccc" {
+		t.Fatalf("client stream = %q", got)
+	}
+	if got := fmt.Sprint(recs[0].frames); got != "[4 6 5]" {
+		t.Errorf("frames = %s, want [4 6 5]", got)
+	}
+}
