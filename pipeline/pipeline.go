@@ -101,6 +101,9 @@ func Replay(ctx context.Context, cfg Config, files []string, stdin io.Reader, ou
 	}
 	err = <-outErr
 
+	if report.oversize > 0 {
+		readerCounts.Add("drop.packet_oversize", report.oversize)
+	}
 	report.finish(reader.Stats(), readerCounts, workers, time.Since(start))
 	if readErr != nil {
 		return report, readErr
@@ -154,6 +157,7 @@ func readLoop(ctx context.Context, cfg *Config, r *sensor.FileReader, workers []
 			prog.done.Store(done)
 			prog.packets.Store(r.Stats().Packets)
 			if ctx.Err() != nil {
+				report.Interrupted = true
 				break
 			}
 		}
@@ -163,7 +167,10 @@ func readLoop(ctx context.Context, cfg *Config, r *sensor.FileReader, workers []
 		i := shardOf(&p, n)
 		if !cur[i].add(&p) {
 			send(i, now)
-			cur[i].add(&p)
+			if !cur[i].add(&p) {
+				// Larger than a batch: only a bogus length gets here.
+				report.oversize++
+			}
 		}
 		// Tick every worker once per second of packet time, so idle
 		// timeouts fire on workers that see no packets.

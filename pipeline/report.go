@@ -32,8 +32,13 @@ type Report struct {
 	// Counters holds every other counter by name.
 	Counters      map[string]uint64 `json:"counters"`
 	PublishErrors uint64            `json:"publish_errors"`
-	Errors        []string          `json:"errors,omitempty"`
-	Warnings      []string          `json:"warnings,omitempty"`
+	// Interrupted is set when the replay was stopped (SIGINT, SIGTERM)
+	// before the end of its input.
+	Interrupted bool     `json:"interrupted,omitempty"`
+	Errors      []string `json:"errors,omitempty"`
+	Warnings    []string `json:"warnings,omitempty"`
+
+	oversize uint64 // packets too large for a batch
 }
 
 // informational counters are totals, not anomalies.
@@ -87,6 +92,9 @@ func (r *Report) finish(fs sensor.FileStats, readerCounts sensor.Counts, workers
 
 // WriteProblems prints only the file errors and warnings.
 func (r *Report) WriteProblems(w io.Writer) {
+	if r.Interrupted {
+		fmt.Fprintln(w, "sensor: interrupted before the end of the input")
+	}
 	for _, e := range r.Warnings {
 		fmt.Fprintf(w, "sensor: warning: %s\n", e)
 	}

@@ -156,6 +156,11 @@ func (fp *frameParser) parseIPv4(data []byte, p *Packet) parseResult {
 	}
 	ihl := int(data[0]&0x0f) * 4
 	total := int(binary.BigEndian.Uint16(data[2:4]))
+	if total == 0 && len(data) > 0xffff {
+		// Captured on the sending host with segmentation offload (TSO,
+		// BIG TCP): the length field is 0 and the capture is the length.
+		total = len(data)
+	}
 	if data[0]>>4 != 4 || ihl < 20 || total < ihl {
 		fp.counts.Inc(CountPacketsMalformed)
 		return parsedSkip

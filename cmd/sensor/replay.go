@@ -108,6 +108,9 @@ func replayCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		fmt.Fprintln(stderr, "sensor replay:", err)
 		return 1
 	}
+	if report.Interrupted {
+		return 130 // as a shell reports a command ended by SIGINT
+	}
 	if len(report.Errors) > 0 {
 		return 1
 	}
