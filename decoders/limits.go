@@ -1,9 +1,6 @@
 package decoders
 
-import (
-	"errors"
-	"fmt"
-)
+import "github.com/apisensor/sensor/sensor"
 
 // Limits bounds what decoders keep. Every field has a safe non-zero default
 // (DefaultLimits); Validate rejects zero and negative values, so there is no
@@ -51,29 +48,18 @@ func DefaultLimits() Limits {
 	}
 }
 
-// ErrLimit is returned by Validate for a bound that is not positive.
-var ErrLimit = errors.New("limit must be positive")
-
 // Validate checks that every bound is set.
 func (l *Limits) Validate() error {
-	for _, f := range []struct {
-		name string
-		v    int
-	}{
-		{"sniff_bytes", l.SniffBytes},
-		{"max_line_bytes", l.MaxLineBytes},
-		{"max_header_bytes", l.MaxHeaderBytes},
-		{"max_headers", l.MaxHeaders},
-		{"max_body_bytes", l.MaxBodyBytes},
-		{"max_decompressed_bytes", l.MaxDecompressedBytes},
-		{"max_pending", l.MaxPending},
-		{"max_params", l.MaxParams},
-		{"max_param_bytes", l.MaxParamBytes},
-		{"max_nesting", l.MaxNesting},
-	} {
-		if f.v <= 0 {
-			return fmt.Errorf("decode.%s = %d: %w", f.name, f.v, ErrLimit)
-		}
-	}
-	return nil
+	return sensor.CheckBounds("decode",
+		sensor.Bound{Name: "sniff_bytes", Value: int64(l.SniffBytes)},
+		sensor.Bound{Name: "max_line_bytes", Value: int64(l.MaxLineBytes)},
+		sensor.Bound{Name: "max_header_bytes", Value: int64(l.MaxHeaderBytes)},
+		sensor.Bound{Name: "max_headers", Value: int64(l.MaxHeaders)},
+		sensor.Bound{Name: "max_body_bytes", Value: int64(l.MaxBodyBytes)},
+		sensor.Bound{Name: "max_decompressed_bytes", Value: int64(l.MaxDecompressedBytes)},
+		sensor.Bound{Name: "max_pending", Value: int64(l.MaxPending)},
+		sensor.Bound{Name: "max_params", Value: int64(l.MaxParams)},
+		sensor.Bound{Name: "max_param_bytes", Value: int64(l.MaxParamBytes)},
+		sensor.Bound{Name: "max_nesting", Value: int64(l.MaxNesting)},
+	)
 }

@@ -49,18 +49,13 @@ func (c *Config) Validate() error {
 	if c.Workers == 0 {
 		c.Workers = runtime.GOMAXPROCS(0)
 	}
-	for _, f := range []struct {
-		name string
-		v    int
-	}{
-		{"workers", c.Workers},
-		{"queue_batches", c.QueueBatches},
-		{"batch_packets", c.BatchPackets},
-		{"output_queue", c.OutputQueue},
-	} {
-		if f.v <= 0 {
-			return fmt.Errorf("%w: %s = %d: must be positive", ErrConfig, f.name, f.v)
-		}
+	if err := sensor.CheckBounds("sensor",
+		sensor.Bound{Name: "workers", Value: int64(c.Workers)},
+		sensor.Bound{Name: "queue_batches", Value: int64(c.QueueBatches)},
+		sensor.Bound{Name: "batch_packets", Value: int64(c.BatchPackets)},
+		sensor.Bound{Name: "output_queue", Value: int64(c.OutputQueue)},
+	); err != nil {
+		return fmt.Errorf("%w: %w", ErrConfig, err)
 	}
 	if c.Workers > 1024 {
 		return fmt.Errorf("%w: workers = %d: at most 1024", ErrConfig, c.Workers)

@@ -2,8 +2,6 @@ package sensor
 
 import (
 	"encoding/binary"
-	"errors"
-	"fmt"
 	"hash/fnv"
 	"net/netip"
 	"time"
@@ -74,27 +72,16 @@ func DefaultTrackerConfig() TrackerConfig {
 	}
 }
 
-// ErrBound is returned by Validate for a bound that is not positive.
-var ErrBound = errors.New("bound must be positive")
-
 // Validate checks that every bound is set.
 func (c *TrackerConfig) Validate() error {
-	for _, f := range []struct {
-		name string
-		v    int64
-	}{
-		{"max_connections", int64(c.MaxConns)},
-		{"max_buffered_per_connection", int64(c.MaxBufferedPerConn)},
-		{"max_buffered_total", int64(c.MaxBufferedTotal)},
-		{"idle_timeout", int64(c.IdleTimeout)},
-		{"hole_timeout", int64(c.HoleTimeout)},
-		{"overlap_check_bytes", int64(c.OverlapCheckBytes)},
-	} {
-		if f.v <= 0 {
-			return fmt.Errorf("tcp.%s = %d: %w", f.name, f.v, ErrBound)
-		}
-	}
-	return nil
+	return CheckBounds("tcp",
+		Bound{"max_connections", int64(c.MaxConns)},
+		Bound{"max_buffered_per_connection", int64(c.MaxBufferedPerConn)},
+		Bound{"max_buffered_total", int64(c.MaxBufferedTotal)},
+		Bound{"idle_timeout", int64(c.IdleTimeout)},
+		Bound{"hole_timeout", int64(c.HoleTimeout)},
+		Bound{"overlap_check_bytes", int64(c.OverlapCheckBytes)},
+	)
 }
 
 // Split returns the share of c that one of n workers gets.
