@@ -3,7 +3,6 @@ package pipeline
 import (
 	"encoding/base64"
 	"encoding/json"
-	"strconv"
 	"time"
 	"unicode/utf8"
 
@@ -127,7 +126,7 @@ func appendExchangeJSON(dst []byte, x *decoders.Exchange, alerts []*alert.Alert)
 		Seq:    x.Seq,
 		Flow: flowRecord{
 			SrcIP: k.SrcIP.String(), SrcPort: k.SrcPort, DestIP: k.DstIP.String(), DestPort: k.DstPort,
-			Proto: protoName(k.Proto), CommunityID: x.Conn.CommunityID, VLAN: x.Conn.VLAN, MidStream: x.Conn.MidStream,
+			Proto: k.ProtoName(), CommunityID: x.Conn.CommunityID, VLAN: x.Conn.VLAN, MidStream: x.Conn.MidStream,
 		},
 		Proto:    x.Proto,
 		Request:  messageOf(x.Request),
@@ -156,14 +155,4 @@ func appendExchangeJSON(dst []byte, x *decoders.Exchange, alerts []*alert.Alert)
 		return dst
 	}
 	return append(dst, b...)
-}
-
-func protoName(p uint8) string {
-	switch p {
-	case 6:
-		return "TCP"
-	case 17:
-		return "UDP"
-	}
-	return strconv.Itoa(int(p))
 }

@@ -2,6 +2,7 @@ package sensor
 
 import (
 	"net/netip"
+	"strconv"
 	"time"
 )
 
@@ -35,6 +36,20 @@ type FlowKey struct {
 // Reverse swaps the two endpoints.
 func (k FlowKey) Reverse() FlowKey {
 	return FlowKey{SrcIP: k.DstIP, DstIP: k.SrcIP, SrcPort: k.DstPort, DstPort: k.SrcPort, Proto: k.Proto}
+}
+
+// ProtoName returns the transport protocol's name as EVE writes it ("TCP"),
+// or its number.
+func (k FlowKey) ProtoName() string {
+	switch k.Proto {
+	case 6:
+		return "TCP"
+	case 17:
+		return "UDP"
+	case 132:
+		return "SCTP"
+	}
+	return strconv.Itoa(int(k.Proto))
 }
 
 // ConnMeta describes one tracked connection. It is created by the reassembler

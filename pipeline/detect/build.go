@@ -61,7 +61,7 @@ func (c *Config) NewAlert(x *decoders.Exchange, detector string, r *Rule, key st
 			SrcPort:     uint32(m.Key.SrcPort),
 			DestIp:      ipString(m.Key.DstIP),
 			DestPort:    uint32(m.Key.DstPort),
-			Proto:       protoName(m.Key.Proto),
+			Proto:       m.Key.ProtoName(),
 			AppProto:    appProto(x.Proto),
 			CommunityId: m.CommunityID,
 			FlowId:      m.ID,
@@ -151,18 +151,6 @@ func ipString(a netip.Addr) string {
 		return ""
 	}
 	return a.String()
-}
-
-func protoName(p uint8) string {
-	switch p {
-	case 6:
-		return "TCP"
-	case 17:
-		return "UDP"
-	case 132:
-		return "SCTP"
-	}
-	return strconv.Itoa(int(p))
 }
 
 // appProto maps an exchange's protocol ("http/1.1") to the EVE-style
