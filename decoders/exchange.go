@@ -22,10 +22,14 @@ type Exchange struct {
 	Conn *sensor.ConnMeta
 	// Seq numbers exchanges within the connection, from 0.
 	Seq int
-	// Proto is the application protocol: "http/1.0", "http/1.1", …
-	Proto    string
+	// Proto is the application protocol: "http/1.0", "http/1.1", "http/2", …
+	Proto string
+	// StreamID is the HTTP/2 stream of the exchange; 0 for HTTP/1.
+	StreamID uint32
 	Request  *Message
 	Response *Message // nil when no response was seen
+	// GRPC holds the gRPC view of the exchange when it is a gRPC call.
+	GRPC *GRPCCall
 	// Params holds every request parameter, flattened.
 	Params []Param
 	// Anomalies the decoder noticed on this exchange, in order; each is also
@@ -45,6 +49,8 @@ type Message struct {
 	// Request line.
 	Method string
 	URI    string // request-target as sent
+	// Authority is HTTP/2's :authority; HTTP/1 carries it in Host.
+	Authority string
 	Path   string // URI path, not decoded
 	Query  string // raw query, without '?'
 	// Status line.
@@ -133,6 +139,7 @@ const (
 	LocMultipart Location = "multipart" // multipart/form-data part
 	LocXML       Location = "xml"       // XML element text or attribute; Name is its path
 	LocBody      Location = "body"      // a body that is none of the above
+	LocProtobuf  Location = "protobuf"  // protobuf field; Name is a field-number path ("1.3[2].1") or, with a schema, a field-name path
 )
 
 // Param is one request parameter.
@@ -163,4 +170,40 @@ type Anomaly struct {
 	Kind   string
 	Detail string
 	Dir    sensor.Direction
+}
+
+// GRPCCall is the gRPC view of an exchange: the call and its messages.
+type GRPCCall struct {
+	Service, Method string
+	// ContentType is the request's content type: application/grpc,
+	// application/grpc+proto, application/grpc+json, application/grpc-web…
+	ContentType string
+	// Encoding is the grpc-encoding of compressed messages ("gzip").
+	Encoding string
+	// Web is set for grpc-web (over HTTP/1.1 or HTTP/2); Text for its
+	// base64 form.
+	Web, Text bool
+	// Status is grpc-status, -1 when none was seen; StatusMessage is
+	// grpc-message, percent-decoded.
+	Status        int
+	StatusMessage string
+	// Requests and Responses hold the messages of each direction, at most
+	// the configured number; the totals count them all.
+	Requests, Responses           []GRPCMessage
+	RequestsTotal, ResponsesTotal int
+}
+
+// GRPCMessage is one length-prefixed gRPC message.
+type GRPCMessage struct {
+	// Index numbers the messages of one direction from 0.
+	Index      int
+	Compressed bool
+	// Length is the length on the wire; Data the (decompressed) payload,
+	// at most the configured bytes (Truncated set when cut).
+	Length    int
+	Data      []byte
+	Truncated bool
+	// JSON is the decoded message as JSON (schema-less: field numbers as
+	// keys), for the exchange log; empty when it did not decode.
+	JSON string
 }
