@@ -51,8 +51,8 @@ type Message struct {
 	URI    string // request-target as sent
 	// Authority is HTTP/2's :authority; HTTP/1 carries it in Host.
 	Authority string
-	Path   string // URI path, not decoded
-	Query  string // raw query, without '?'
+	Path      string // URI path, not decoded
+	Query     string // raw query, without '?'
 	// Status line.
 	Status int
 	Reason string
