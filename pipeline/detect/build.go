@@ -49,55 +49,102 @@ func (c *Config) NewAlert(x *decoders.Exchange, detector string, r *Rule, key st
 		Severity:   r.Severity,
 		Confidence: r.Confidence,
 	}
-	var source, connID string
+	source, connID, seq := exchangeKey(x)
+	a.Id = alert.ID(source, connID, seq, detector, r.ID, key)
+	a.Timestamp = exchangeTime(x)
+	a.Flow = flowFacts(x)
+	a.Client = clientFacts(x)
+	a.Source = sourceFacts(x)
+	if x.Request != nil {
+		a.Http = cfg.httpFacts(x)
+	}
+	a.Anomalies = anomalyKinds(x)
+	return a
+}
+
+// exchangeKey returns the parts that name exchange x independently of the
+// run: the capture source, the connection and the exchange's sequence number.
+func exchangeKey(x *decoders.Exchange) (source, connID, seq string) {
 	if m := x.Conn; m != nil {
 		// The flow's Community ID and start time name it independently
 		// of how many workers numbered the flows, so a replay gives the
 		// same ids whatever --workers is.
 		source, connID = m.Source, m.CommunityID+"@"+strconv.FormatInt(m.Start.UnixNano(), 10)
-		a.Timestamp = timestamppb.New(m.Start)
-		a.Flow = &alert.Flow{
-			SrcIp:       ipString(m.Key.SrcIP),
-			SrcPort:     uint32(m.Key.SrcPort),
-			DestIp:      ipString(m.Key.DstIP),
-			DestPort:    uint32(m.Key.DstPort),
-			Proto:       m.Key.ProtoName(),
-			AppProto:    appProto(x.Proto),
-			CommunityId: m.CommunityID,
-			FlowId:      m.ID,
-			MidStream:   m.MidStream,
-		}
-		if len(m.VLAN) > 0 {
-			a.Flow.Vlan = make([]uint32, len(m.VLAN))
-			for i, v := range m.VLAN {
-				a.Flow.Vlan[i] = uint32(v)
-			}
-		}
-		if ip := ipString(m.Key.SrcIP); ip != "" {
-			a.Client = &alert.Client{Ip: ip}
-		}
-		a.Source = &alert.Source{File: alert.Snippet(m.Source, maxSourceName)}
 	}
-	a.Id = alert.ID(source, connID, strconv.Itoa(x.Seq), detector, r.ID, key)
+	return source, connID, strconv.Itoa(x.Seq)
+}
 
-	if req := x.Request; req != nil {
-		if !req.Start.IsZero() {
-			a.Timestamp = timestamppb.New(req.Start)
-		}
-		a.Http = cfg.httpFacts(x)
-		if a.Source == nil {
-			a.Source = &alert.Source{}
-		}
-		a.Source.Frames = slices.Clone(req.Frames)
-		a.Source.FramesTotal = uint32(req.FramesTotal)
+// exchangeTime is the capture time of the request's first byte, else the
+// connection's start.
+func exchangeTime(x *decoders.Exchange) *timestamppb.Timestamp {
+	if req := x.Request; req != nil && !req.Start.IsZero() {
+		return timestamppb.New(req.Start)
 	}
+	if m := x.Conn; m != nil {
+		return timestamppb.New(m.Start)
+	}
+	return nil
+}
+
+func flowFacts(x *decoders.Exchange) *alert.Flow {
+	m := x.Conn
+	if m == nil {
+		return nil
+	}
+	f := &alert.Flow{
+		SrcIp:       ipString(m.Key.SrcIP),
+		SrcPort:     uint32(m.Key.SrcPort),
+		DestIp:      ipString(m.Key.DstIP),
+		DestPort:    uint32(m.Key.DstPort),
+		Proto:       m.Key.ProtoName(),
+		AppProto:    appProto(x.Proto),
+		CommunityId: m.CommunityID,
+		FlowId:      m.ID,
+		MidStream:   m.MidStream,
+	}
+	if len(m.VLAN) > 0 {
+		f.Vlan = make([]uint32, len(m.VLAN))
+		for i, v := range m.VLAN {
+			f.Vlan[i] = uint32(v)
+		}
+	}
+	return f
+}
+
+func clientFacts(x *decoders.Exchange) *alert.Client {
+	if m := x.Conn; m != nil {
+		if ip := ipString(m.Key.SrcIP); ip != "" {
+			return &alert.Client{Ip: ip}
+		}
+	}
+	return nil
+}
+
+func sourceFacts(x *decoders.Exchange) *alert.Source {
+	var s *alert.Source
+	if m := x.Conn; m != nil {
+		s = &alert.Source{File: alert.Snippet(m.Source, maxSourceName)}
+	}
+	if req := x.Request; req != nil {
+		if s == nil {
+			s = &alert.Source{}
+		}
+		s.Frames = slices.Clone(req.Frames)
+		s.FramesTotal = uint32(req.FramesTotal)
+	}
+	return s
+}
+
+// anomalyKinds lists the exchange's anomaly kinds, each once, in order.
+func anomalyKinds(x *decoders.Exchange) []string {
+	var kinds []string
 	for _, an := range x.Anomalies {
 		kind := alert.Snippet(an.Kind, maxHeaderValue)
-		if !slices.Contains(a.Anomalies, kind) {
-			a.Anomalies = append(a.Anomalies, kind)
+		if !slices.Contains(kinds, kind) {
+			kinds = append(kinds, kind)
 		}
 	}
-	return a
+	return kinds
 }
 
 func (c *Config) httpFacts(x *decoders.Exchange) *alert.Http {
@@ -109,10 +156,7 @@ func (c *Config) httpFacts(x *decoders.Exchange) *alert.Http {
 		RequestBodyLength: req.WireBodyLen,
 		UserAgent:         header(req.Headers, "user-agent"),
 		ContentType:       header(req.Headers, "content-type"),
-		Host:              header(req.Headers, "host"),
-	}
-	if h.Host == "" {
-		h.Host = header(req.Headers, ":authority")
+		Host:              requestHost(req),
 	}
 	if resp := x.Response; resp != nil {
 		if resp.Status > 0 {
@@ -121,6 +165,14 @@ func (c *Config) httpFacts(x *decoders.Exchange) *alert.Http {
 		h.ResponseBodyLength = resp.WireBodyLen
 	}
 	return h
+}
+
+// requestHost is the Host header, or :authority for HTTP/2.
+func requestHost(req *decoders.Message) string {
+	if h := header(req.Headers, "host"); h != "" {
+		return h
+	}
+	return header(req.Headers, ":authority")
 }
 
 func header(hs []decoders.Header, name string) string {
