@@ -29,22 +29,34 @@ type Limits struct {
 	MaxParamBytes int `yaml:"max_param_bytes" env:"SENSOR_DECODE_MAX_PARAM_BYTES"`
 	// MaxNesting bounds JSON/XML nesting depth walked for parameters.
 	MaxNesting int `yaml:"max_nesting" env:"SENSOR_DECODE_MAX_NESTING"`
+	// MaxStreams bounds the HTTP/2 streams tracked at once on one
+	// connection; past it the oldest is handed on incomplete.
+	MaxStreams int `yaml:"max_streams" env:"SENSOR_DECODE_MAX_STREAMS"`
+	// MaxHeaderTableBytes bounds each HPACK dynamic table, whatever size
+	// the peers negotiate.
+	MaxHeaderTableBytes int `yaml:"max_header_table_bytes" env:"SENSOR_DECODE_MAX_HEADER_TABLE_BYTES"`
+	// MaxContinuationFrames bounds the CONTINUATION frames of one HTTP/2
+	// header block (CONTINUATION flood).
+	MaxContinuationFrames int `yaml:"max_continuation_frames" env:"SENSOR_DECODE_MAX_CONTINUATION_FRAMES"`
 }
 
 // DefaultLimits returns the defaults, close to Suricata's shipped ones where
 // they overlap (FIELD-NOTES.md).
 func DefaultLimits() Limits {
 	return Limits{
-		SniffBytes:           4096,
-		MaxLineBytes:         8192,
-		MaxHeaderBytes:       64 << 10,
-		MaxHeaders:           256,
-		MaxBodyBytes:         64 << 10,
-		MaxDecompressedBytes: 1 << 20,
-		MaxPending:           512,
-		MaxParams:            1024,
-		MaxParamBytes:        8192,
-		MaxNesting:           64,
+		SniffBytes:            4096,
+		MaxLineBytes:          8192,
+		MaxHeaderBytes:        64 << 10,
+		MaxHeaders:            256,
+		MaxBodyBytes:          64 << 10,
+		MaxDecompressedBytes:  1 << 20,
+		MaxPending:            512,
+		MaxParams:             1024,
+		MaxParamBytes:         8192,
+		MaxNesting:            64,
+		MaxStreams:            4096,
+		MaxHeaderTableBytes:   64 << 10,
+		MaxContinuationFrames: 64,
 	}
 }
 
@@ -61,5 +73,8 @@ func (l *Limits) Validate() error {
 		sensor.Bound{Name: "max_params", Value: int64(l.MaxParams)},
 		sensor.Bound{Name: "max_param_bytes", Value: int64(l.MaxParamBytes)},
 		sensor.Bound{Name: "max_nesting", Value: int64(l.MaxNesting)},
+		sensor.Bound{Name: "max_streams", Value: int64(l.MaxStreams)},
+		sensor.Bound{Name: "max_header_table_bytes", Value: int64(l.MaxHeaderTableBytes)},
+		sensor.Bound{Name: "max_continuation_frames", Value: int64(l.MaxContinuationFrames)},
 	)
 }
