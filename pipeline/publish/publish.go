@@ -34,6 +34,13 @@ type Publisher interface {
 // Config holds every publisher's settings, one section per publisher.
 type Config struct {
 	JSONL JSONL `yaml:"jsonl"`
+	// Kafka configures the "kafka" publisher: a kafka.Config (or a pointer
+	// to one) from package pipeline/publish/kafka, which owns the type
+	// because it imports this package to register and so cannot be
+	// imported by it. Whoever loads the configuration decodes the kafka
+	// section into a kafka.Config (start from kafka.DefaultConfig) and
+	// sets it here.
+	Kafka any `yaml:"-"`
 }
 
 // JSONL configures the "jsonl" publisher: one JSON alert per line.
