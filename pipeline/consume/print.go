@@ -108,14 +108,13 @@ func (p *TablePrinter) Print(r *Record) error {
 	default:
 		return nil
 	}
-	args := make([]any, len(cols))
 	for i, c := range cols {
 		if c == "" {
 			c = "-"
 		}
-		args[i] = printable(c)
+		cols[i] = printable(c)
 	}
-	fmt.Fprintf(p.w, tableFormat, args...)
+	fmt.Fprintf(p.w, tableFormat, cols[0], cols[1], cols[2], cols[3], cols[4], cols[5])
 	return p.w.Flush()
 }
 
