@@ -63,13 +63,42 @@ type decoder struct {
 	lim     Limits
 	fields  int  // fields kept so far, against MaxFields
 	tooDeep bool // a nested message was kept as bytes because of MaxDepth
+	// Slabs that the tree's field slices and messages are carved from:
+	// a few allocations per decode instead of two per message.
+	fieldSlab []Field
+	msgSlab   []Message
+}
+
+// newFields returns an empty slice with room for n fields.
+func (d *decoder) newFields(n int) []Field {
+	if n > cap(d.fieldSlab)-len(d.fieldSlab) {
+		// Start small and double, so that a small message costs little
+		// and a large one few allocations.
+		size := min(max(32, 2*cap(d.fieldSlab)), 1024)
+		if n > size/2 {
+			return make([]Field, 0, n)
+		}
+		d.fieldSlab = make([]Field, 0, size)
+	}
+	i := len(d.fieldSlab)
+	d.fieldSlab = d.fieldSlab[:i+n]
+	// The cap stops an append past n from writing into the slab.
+	return d.fieldSlab[i : i : i+n]
+}
+
+func (d *decoder) newMessage() *Message {
+	if len(d.msgSlab) == cap(d.msgSlab) {
+		d.msgSlab = make([]Message, 0, min(max(8, 2*cap(d.msgSlab)), 256))
+	}
+	d.msgSlab = d.msgSlab[:len(d.msgSlab)+1]
+	return &d.msgSlab[len(d.msgSlab)-1]
 }
 
 // message decodes the fields of b at nesting depth depth, to the end of b or,
 // inside a group, to the end-group tag of number group, returning what
 // follows it. hint sizes the field slice.
 func (d *decoder) message(b []byte, md protoreflect.MessageDescriptor, depth int, group protowire.Number, hint int) ([]Field, []byte, error) {
-	fs := make([]Field, 0, min(hint, d.lim.MaxFields-d.fields))
+	fs := d.newFields(min(hint, d.lim.MaxFields-d.fields))
 	start := len(b)
 	for len(b) > 0 {
 		off := start - len(b)
@@ -139,7 +168,7 @@ func (d *decoder) message(b []byte, md protoreflect.MessageDescriptor, depth int
 			}
 			hint, _ := scan(b, num, d.lim.MaxDepth-depth)
 			f.Kind = KindGroup
-			f.Message = &Message{}
+			f.Message = d.newMessage()
 			if sub != nil {
 				f.Message.Type = string(sub.FullName())
 			}
@@ -209,7 +238,10 @@ func (d *decoder) bytes(f *Field, v []byte, fd protoreflect.FieldDescriptor, dep
 			return mismatch(fd, protowire.BytesType)
 		}
 	}
-	if n, ok := scan(v, 0, d.lim.MaxDepth-depth); ok {
+	// A guess that would not fit the field budget is not taken: text such
+	// as "xxxx…" parses as thousands of fields, and taking it would end the
+	// walk with ErrTooManyFields, hiding every field after it.
+	if n, ok := scan(v, 0, d.lim.MaxDepth-depth); ok && n <= d.lim.MaxFields-d.fields {
 		if depth < d.lim.MaxDepth {
 			err := d.nested(f, v, nil, depth, n)
 			// Text read as a message hides nothing when all its bytes
@@ -253,7 +285,7 @@ func numeric(m *Message) bool {
 
 func (d *decoder) nested(f *Field, v []byte, md protoreflect.MessageDescriptor, depth, hint int) error {
 	f.Kind = KindMessage
-	f.Message = &Message{}
+	f.Message = d.newMessage()
 	if md != nil {
 		f.Message.Type = string(md.FullName())
 	}
@@ -295,13 +327,17 @@ func (d *decoder) packed(f *Field, v []byte, elem Kind, strict bool) bool {
 			b = b[n:]
 		}
 	}
-	f.Kind, f.Elem = KindPacked, elem
-	// Past the field budget keep nothing: packedLimit reports it.
 	if count > d.lim.MaxFields-d.fields {
+		if strict {
+			return false // a guess past the budget is not taken
+		}
+		// Past the field budget keep nothing: packedLimit reports it.
+		f.Kind, f.Elem = KindPacked, elem
 		f.Packed = nil
 		f.Len = len(v)
 		return true
 	}
+	f.Kind, f.Elem = KindPacked, elem
 	f.Packed = make([]uint64, 0, count)
 	for b := v; len(b) > 0; {
 		var x uint64

@@ -189,7 +189,9 @@ func TestDecodeErrors(t *testing.T) {
 		{name: "too deep groups", in: deepGroups(40), err: ErrTooDeep, nfields: 1},
 		{name: "too deep, small limit", in: nest(3, varint(1, 1)), lim: Limits{MaxDepth: 2}, err: ErrTooDeep, want: "{1:{1:{1:[8 1]}}}"},
 		{name: "too many fields", in: many, err: ErrTooManyFields, kind: "protobuf.too_many_fields", nfields: 10000},
-		{name: "too many packed", in: lenf(1, manyPacked), lim: Limits{MaxFields: 100}, err: ErrTooManyFields, want: "{1:[]}"},
+		{name: "too many packed is bytes", in: lenf(1, manyPacked), lim: Limits{MaxFields: 100}, want: "{1:0x" + strings.Repeat("01", 5000) + "}"},
+		{name: "text that would be too many fields is text", in: cat(str(1, strings.Repeat("x", 300)), str(2, inj)), lim: Limits{MaxFields: 100},
+			want: `{1:"` + strings.Repeat("x", 300) + `" 2:"' OR 1=1--"}`},
 		{name: "too large", in: cat(varint(1, 5), str(2, "abcdefghijkl")), lim: Limits{MaxBytes: 6}, err: ErrTooLarge, kind: "protobuf.too_large", want: "{1:5}"},
 		{name: "string cut", in: str(1, strings.Repeat("é", 10)), lim: Limits{MaxStringBytes: 5}, want: `{1:"éé"…}`},
 	}

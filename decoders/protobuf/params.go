@@ -2,6 +2,7 @@ package protobuf
 
 import (
 	"strconv"
+	"strings"
 
 	"google.golang.org/protobuf/encoding/protowire"
 
@@ -52,6 +53,25 @@ type paramWalker struct {
 	max      int
 	maxBytes int
 	dropped  int
+	// arena holds names and values: one allocation per few parameters.
+	arena strings.Builder
+}
+
+// str copies b into the arena and returns it as a string. A full arena is
+// replaced, never grown in place, so nothing is copied twice; strings handed
+// out earlier keep the old one alive.
+func (w *paramWalker) str(b []byte) string {
+	if len(b) > w.arena.Cap()-w.arena.Len() {
+		if len(b) > 1024 {
+			return string(b)
+		}
+		size := min(max(512, 2*w.arena.Cap()), 8192)
+		w.arena = strings.Builder{}
+		w.arena.Grow(size)
+	}
+	i := w.arena.Len()
+	w.arena.Write(b)
+	return w.arena.String()[i:]
 }
 
 func (w *paramWalker) walk(m *Message, path []byte) {
@@ -119,14 +139,17 @@ func (w *paramWalker) add(name, value []byte) {
 		return
 	}
 	v, _ := cut(value, w.maxBytes)
-	s := string(v)
+	var s string
+	if len(v) > 0 {
+		s = w.str(v)
+	}
 	d, n := decoders.DecodeRepeated(s, false, maxDecodeRounds)
 	if n == 0 {
 		d = ""
 	}
 	w.out = append(w.out, decoders.Param{
 		Loc:     decoders.LocProtobuf,
-		Name:    string(name),
+		Name:    w.str(name),
 		Value:   s,
 		Decoded: d,
 		Decodes: n,

@@ -178,28 +178,30 @@ type Field struct {
 	// Elem is the element kind of a packed field: KindVarint, KindFixed32
 	// or KindFixed64.
 	Elem Kind
+	// Truncated is set when Bytes was cut.
+	Truncated bool
+	// AlsoText marks a guessed nested message whose bytes are also
+	// printable UTF-8 text and whose leaves are not all strings: the guess
+	// could be wrong (text can parse as a message: "hi" is field 13 = 105),
+	// so Params emits the text too and no payload hides behind the guess.
+	AlsoText bool
+	// Len is the length on the wire of a length-delimited field.
+	Len int
+	// Uint is a varint, fixed32 or fixed64 value as on the wire: no
+	// zigzag, no sign (Desc says how to read it).
+	Uint uint64
+
 	// Name is the field name from the schema; "" schema-less, and for
 	// fields the schema does not know.
 	Name string
 	// Desc is the field's descriptor when the schema knows it.
 	Desc protoreflect.FieldDescriptor
 
-	// Uint is a varint, fixed32 or fixed64 value as on the wire: no
-	// zigzag, no sign (Desc says how to read it).
-	Uint uint64
 	// Packed holds the raw elements of a packed field.
 	Packed []uint64
 	// Bytes is a string or bytes value, or the raw text of an AlsoText
 	// message, cut to Limits.MaxStringBytes (Truncated set when cut).
-	Bytes     []byte
-	Truncated bool
-	// Len is the length on the wire of a length-delimited field.
-	Len int
-	// AlsoText marks a guessed nested message whose bytes are also
-	// printable UTF-8 text and whose leaves are not all strings: the guess
-	// could be wrong (text can parse as a message: "hi" is field 13 = 105),
-	// so Params emits the text too and no payload hides behind the guess.
-	AlsoText bool
+	Bytes []byte
 	// Message holds a nested message or a group.
 	Message *Message
 }
