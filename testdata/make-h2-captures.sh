@@ -101,8 +101,9 @@ start_capture() {
 	# -U: write each packet at once, so SIGINT loses nothing; -Z root: tcpdump must be able
 	# to write into $TMP after dropping privileges; --immediate-mode: packets still in an
 	# unfinished TPACKET_V3 block would be lost at SIGINT. ip netns exec replaces itself
-	# with tcpdump, so $! is tcpdump's pid.
-	ip netns exec "$SRV_NS" tcpdump --immediate-mode -Z root -U -s 0 -i "$SRV_IF" -w "$file" "tcp port $port" >"$TMP/tcpdump.log" 2>&1 &
+	# with tcpdump, so $! is tcpdump's pid. -B 16384 (KiB): with the default buffer the
+	# kernel dropped packets of h2load's bursts.
+	ip netns exec "$SRV_NS" tcpdump --immediate-mode -B 16384 -Z root -U -s 0 -i "$SRV_IF" -w "$file" "tcp port $port" >"$TMP/tcpdump.log" 2>&1 &
 	TCPDUMP_PID=$!
 	for _ in $(seq 50); do
 		if grep -q 'listening on' "$TMP/tcpdump.log"; then
@@ -122,6 +123,12 @@ stop_capture() {
 	wait "$TCPDUMP_PID" || true
 	TCPDUMP_PID=
 	grep -h 'packets captured' "$TMP/tcpdump.log" >&2 || true
+	# A capture with holes would test the sensor's gap handling, not HTTP/2: refuse it.
+	if ! grep -q '^0 packets dropped by kernel' "$TMP/tcpdump.log"; then
+		echo "tcpdump dropped packets:" >&2
+		cat "$TMP/tcpdump.log" >&2
+		exit 1
+	fi
 }
 
 # scenario_grpc NAME: one client scenario, one connection, into grpc-NAME.pcap.
