@@ -104,7 +104,7 @@ func removeLine(t *testing.T, lines []string, line, who string) []string {
 // tshark links only the first of pipelined responses to its request, so
 // requests and final responses are paired here by their order in each TCP
 // stream, the HTTP/1.1 rule. Interim 1xx responses are left out, as the
-// sensor folds them into the exchange of the final response.
+// sensor folds them into the exchange of the final response; 101 is final.
 func tsharkExchanges(t *testing.T, tshark, file string, outOfOrder bool) []string {
 	t.Helper()
 	// Fields that occur several times in a frame (pipelined requests) are
@@ -140,7 +140,7 @@ func tsharkExchanges(t *testing.T, tshark, file string, outOfOrder bool) []strin
 		}
 		if r[3] != "" {
 			for _, c := range strings.Split(r[3], "\x1f") {
-				if c >= "200" {
+				if c >= "200" || c == "101" { // 101 ends HTTP/1 on the connection
 					st.codes = append(st.codes, c)
 				}
 			}
