@@ -2,6 +2,7 @@
 // configuration here, the work in package pipeline.
 //
 //	sensor replay [flags] FILE...   pcap/pcapng files (plain or gzip, "-" for stdin)
+//	sensor alerts --brokers H:P     read alerts back from Kafka
 package main
 
 import (
@@ -23,9 +24,10 @@ const usage = `sensor: passive API-security sensor
 
 Usage:
   sensor replay [flags] FILE...   replay pcap/pcapng captures (plain or gzip, - for stdin)
+  sensor alerts --brokers H:P     read and filter alerts from Kafka topics
   sensor version                  print the version
 
-Run "sensor replay -h" for the flags.
+Run "sensor replay -h" or "sensor alerts -h" for the flags.
 `
 
 func main() {
@@ -43,6 +45,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "replay":
 		return replayCmd(ctx, args[1:], stdin, stdout, stderr)
+	case "alerts":
+		return alertsCmd(ctx, args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "sensor", version)
 		return 0

@@ -302,7 +302,7 @@ func (s *session) runPartitions(ctx context.Context) error {
 			Partition:   tp.partition,
 			Dialer:      s.dialer,
 			MaxBytes:    s.cfg.MaxFetchBytes,
-			MaxWait:     time.Second,
+			MaxWait:     s.maxWait(),
 			ErrorLogger: s.errorLogger(),
 		})
 		if err := r.SetOffset(start); err != nil {
@@ -388,7 +388,7 @@ func (s *session) runGroup(ctx context.Context) error {
 		StartOffset:    start,
 		CommitInterval: time.Second,
 		MaxBytes:       s.cfg.MaxFetchBytes,
-		MaxWait:        time.Second,
+		MaxWait:        s.maxWait(),
 		ErrorLogger:    s.errorLogger(),
 	})
 	// Close commits what CommitMessages queued since the last interval.
@@ -559,4 +559,14 @@ func sortedPartitions(m map[topicPartition]int64) []topicPartition {
 	return slices.SortedFunc(maps.Keys(m), func(a, b topicPartition) int {
 		return cmp.Or(cmp.Compare(a.topic, b.topic), cmp.Compare(a.partition, b.partition))
 	})
+}
+
+// maxWait is how long the broker may hold a fetch that has no data. Readers
+// close only once their fetch returns, so a run that stops at the end of the
+// partitions keeps it short.
+func (s *session) maxWait() time.Duration {
+	if s.cfg.Follow {
+		return time.Second
+	}
+	return 100 * time.Millisecond
 }
