@@ -251,7 +251,12 @@ type Producer struct {
 	spilledLost     []bool
 	sp              *spool
 	spooling        bool // the backlog lives in the spool; new records go behind it
-	closing         bool
+	// healthy says the last produce call succeeded (or, before the first,
+	// that the brokers answered at startup). The spool is left for the
+	// memory queue only when healthy, so that with the brokers away new
+	// records go straight to disk.
+	healthy bool
+	closing bool
 
 	st       Stats
 	logDrops map[string]uint64 // drops not yet logged
@@ -311,6 +316,7 @@ func NewProducer(ctx context.Context, client ClientConfig, cfg ProducerConfig, t
 		p.closeSpool()
 		return nil, err
 	}
+	p.healthy = reachable
 	if !reachable {
 		log.Warn("kafka brokers unreachable at startup: spooling until they answer", "brokers", client.Brokers)
 		if p.sp != nil {
@@ -706,11 +712,14 @@ func (p *Producer) takeLocked(b *batch) (time.Duration, bool) {
 		}
 	}
 	if len(b.recs) == 0 {
-		if errors.Is(err, io.EOF) {
+		switch {
+		case errors.Is(err, io.EOF) && p.healthy:
 			// Drained: back to the memory queue.
 			p.spooling = false
 			p.sp.records = 0
-		} else {
+		case errors.Is(err, io.EOF):
+			// Brokers away: stay on the spool until a write succeeds.
+		default:
 			p.logErrLocked("spool read", err)
 		}
 		p.sp.rewind()
@@ -758,6 +767,7 @@ func (p *Producer) settleLocked(b *batch, err error) []Record {
 			}
 		}
 	}
+	p.healthy = err == nil
 	if err != nil {
 		p.st.Errors++
 		p.logErrLocked("produce", err)
