@@ -27,6 +27,7 @@ import (
 
 	// Protocol decoders register themselves.
 	_ "github.com/apisensor/sensor/decoders/http1"
+	_ "github.com/apisensor/sensor/decoders/http2"
 	// Detectors register themselves.
 	_ "github.com/apisensor/sensor/pipeline/detect/injection"
 )
