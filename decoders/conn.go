@@ -279,6 +279,9 @@ func (c *conn) feed(ch *sensor.Chunk) {
 		return
 	}
 	c.dec = p.New(&c.env)
+	if u, ok := c.dec.(Upgrader); ok {
+		u.Upgraded(sw)
+	}
 	for d := range sw.Pending {
 		if len(sw.Pending[d]) > 0 && c.state == decoding {
 			c.feed(&sensor.Chunk{Dir: sensor.Direction(d), Data: sw.Pending[d], Time: sw.At})

@@ -34,6 +34,17 @@ type Switch struct {
 	Pending [2][]byte
 	// At is the capture time of the switch.
 	At time.Time
+	// Request is the request that asked for the switch, when the new
+	// protocol answers it: HTTP/2 answers an h2c Upgrade request on stream 1
+	// (RFC 9113 section 3.2). It is a copy the new decoder may keep.
+	Request *Message
+}
+
+// Upgrader is implemented by decoders that take over a connection from
+// another protocol. Upgraded is called once, after New and before the
+// Switch's pending bytes are fed.
+type Upgrader interface {
+	Upgraded(sw *Switch)
 }
 
 // Verdict is a Sniff result.

@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -21,7 +22,10 @@ func TestTsharkCrossCheck(t *testing.T) {
 	}
 	for _, file := range captures(t) {
 		t.Run(filepath.Base(file), func(t *testing.T) {
-			want := tsharkExchanges(t, tshark, file, outOfOrder[filepath.Base(file)])
+			name := filepath.Base(file)
+			want := tsharkExchanges(t, tshark, file, outOfOrder[name])
+			want = append(want, tsharkH2Exchanges(t, tshark, file, decodeAs[name])...)
+			slices.Sort(want)
 			_, lines, _ := replay(t, testConfig(2), file)
 			var got []string
 			for _, l := range lines {
@@ -63,6 +67,13 @@ var knownDivergence = map[string][]struct{ sensor, tshark, why string }{
 			"sensor, like the server that answered 405, follows Transfer-Encoding (RFC 9112 " +
 			"section 6.3); tshark follows Content-Length and misses the smuggled request",
 	}},
+	"h2c-upgrade.pcap": {{
+		sensor: "GET /api/users/3 200",
+		why:    upgradeWhy,
+	}, {
+		sensor: "POST /api/orders 201",
+		why:    upgradeWhy,
+	}},
 	"rst.pcap": {{
 		sensor: "GET /search?q=1%27%20OR%20%271%27%3D%271 200",
 		tshark: "GET /search?q=1%27%20OR%20%271%27%3D%271 ",
@@ -76,6 +87,18 @@ var knownDivergence = map[string][]struct{ sensor, tshark, why string }{
 			"as incomplete and resynchronises on the next status line; tshark takes the next " +
 			"response as more body of the first",
 	}},
+}
+
+const upgradeWhy = "after an h2c Upgrade the server answers the HTTP/1.1 request on HTTP/2 " +
+	"stream 1 (RFC 9113 section 3.2): the sensor pairs the two; tshark shows the response alone"
+
+// decodeAs gives tshark the port of captures whose HTTP/2 runs on a port it
+// does not try by itself (gRPC's 50051).
+var decodeAs = map[string]string{
+	"grpc-unary.pcap":     "tcp.port==50051,http2",
+	"grpc-streams.pcap":   "tcp.port==50051,http2",
+	"grpc-injection.pcap": "tcp.port==50051,http2",
+	"grpc-midstream.pcap": "tcp.port==50051,http2",
 }
 
 // outOfOrder lists the captures that tshark must read with its out-of-order
@@ -159,4 +182,91 @@ func tsharkExchanges(t *testing.T, tshark, file string, outOfOrder bool) []strin
 	}
 	slices.Sort(lines)
 	return lines
+}
+
+// tsharkH2Exchanges returns tshark's "method path status" lines for the
+// HTTP/2 streams of a capture, from its JSON dissection: the request HEADERS
+// give :method and :path, the first final response HEADERS :status.
+func tsharkH2Exchanges(t *testing.T, tshark, file, decodeAs string) []string {
+	t.Helper()
+	args := []string{"-n", "-r", file, "-Y", "http2.type == 1 || http2.type == 5", "-T", "json", "--no-duplicate-keys", "-J", "tcp http2"}
+	if decodeAs != "" {
+		args = append(args, "-d", decodeAs)
+	}
+	out, err := exec.Command(tshark, args...).Output()
+	var exit *exec.ExitError
+	if err != nil && !(errors.As(err, &exit) && len(out) > 0) {
+		// tshark exits 2 on a damaged file after printing what it read.
+		t.Fatalf("tshark %v: %v", args, err)
+	}
+	if len(bytes.TrimSpace(out)) == 0 {
+		return nil
+	}
+	var pkts []struct {
+		Source struct {
+			Layers struct {
+				TCP   map[string]any `json:"tcp"`
+				HTTP2 any            `json:"http2"`
+			} `json:"layers"`
+		} `json:"_source"`
+	}
+	if err := json.Unmarshal(out, &pkts); err != nil {
+		t.Fatalf("tshark JSON: %v", err)
+	}
+	type stream struct{ method, path, status string }
+	streams := map[string]*stream{}
+	var order []string
+	for _, p := range pkts {
+		conn, _ := p.Source.Layers.TCP["tcp.stream"].(string)
+		for _, layer := range asList(p.Source.Layers.HTTP2) {
+			l, _ := layer.(map[string]any)
+			for _, fr := range asList(l["http2.stream"]) {
+				f, _ := fr.(map[string]any)
+				id, _ := f["http2.streamid"].(string)
+				if typ, _ := f["http2.type"].(string); typ == "5" {
+					id, _ = f["http2.push_promise.promised_stream_id"].(string)
+				}
+				key := conn + "/" + id
+				st := streams[key]
+				for _, h := range asList(f["http2.header"]) {
+					hm, _ := h.(map[string]any)
+					name, _ := hm["http2.header.name"].(string)
+					value, _ := hm["http2.header.value"].(string)
+					if st == nil && strings.HasPrefix(name, ":") {
+						st = &stream{}
+						streams[key] = st
+						order = append(order, key)
+					}
+					switch {
+					case st == nil:
+					case name == ":method":
+						st.method = value
+					case name == ":path":
+						st.path = value
+					case name == ":status" && st.status == "" && value >= "200":
+						st.status = value
+					}
+				}
+			}
+		}
+	}
+	var lines []string
+	for _, k := range order {
+		if st := streams[k]; st.method != "" {
+			lines = append(lines, st.method+" "+st.path+" "+st.status)
+		}
+	}
+	return lines
+}
+
+// asList returns v as a list: tshark's JSON has an object where a field
+// occurs once and an array where it repeats.
+func asList(v any) []any {
+	switch x := v.(type) {
+	case nil:
+		return nil
+	case []any:
+		return x
+	}
+	return []any{v}
 }

@@ -856,6 +856,10 @@ func (s *stream) switchTo(proto string) {
 	}
 	s.t, s.msg = nil, nil
 	sw := &decoders.Switch{Proto: proto, At: s.at}
+	if t != nil {
+		req := t.req // a copy: the upgrade exchange keeps its own
+		sw.Request = &req
+	}
 	c := &d.dirs[sensor.ClientToServer]
 	if c.state == stHold && c.hold == t {
 		sw.Pending[sensor.ClientToServer] = c.held

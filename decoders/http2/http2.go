@@ -104,13 +104,20 @@ type decoder struct {
 	holeOpen       bool
 	// had1 is set once stream 1 was opened.
 	had1 bool
-	seq  int
+	// upgradeReq is the HTTP/1.1 request of an h2c Upgrade, answered on
+	// stream 1.
+	upgradeReq *decoders.Message
+	seq        int
 	// preface is set when the client preface was seen.
 	preface bool
 	done    bool
 	// scratch for decoded header fields, reused for every block.
 	fields []hfield
 }
+
+// Upgraded takes the HTTP/1.1 request of an h2c Upgrade, which the server
+// answers on stream 1.
+func (d *decoder) Upgraded(sw *decoders.Switch) { d.upgradeReq = sw.Request }
 
 // New returns a decoder for one connection.
 func New(env *decoders.Env) decoders.Decoder {

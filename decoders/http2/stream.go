@@ -111,8 +111,15 @@ func (d *decoder) open(s *side, id uint32) *stream {
 	st.req.Incomplete = true
 	st.head[0], st.ended[0] = true, true
 	if upgrade {
-		// The request was the HTTP/1.1 one, handed on with its 101.
-		st.req.Version = "HTTP/1.1"
+		// The request was the HTTP/1.1 one, handed on with its 101: the
+		// response on stream 1 answers it.
+		if d.upgradeReq != nil {
+			st.req = *d.upgradeReq
+			st.req.Incomplete = false
+			st.req.Frames = append([]uint64(nil), d.upgradeReq.Frames...)
+		} else {
+			st.req.Version = "HTTP/1.1"
+		}
 		d.env.Counts.Inc(CountUpgradeStream)
 	} else {
 		d.env.Counts.Inc(CountResponseOnly)

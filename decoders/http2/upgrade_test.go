@@ -63,7 +63,7 @@ func TestUpgrade(t *testing.T) {
 		body       string
 	}{
 		{"http/1.1", "/up", 0, 101, ""},
-		{"http/2", "", 1, 200, "upgraded"},
+		{"http/2", "/up", 1, 200, "upgraded"}, // the upgraded request, answered on stream 1
 		{"http/2", "/next", 3, 204, ""},
 	}
 	for i, w := range want {
