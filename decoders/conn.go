@@ -25,11 +25,11 @@ const AnomalyOverlap = "tcp.overlap_different_data"
 // NewConn returns the handler that recognises the protocol of one connection
 // and feeds its decoder. It is the decoders' side of sensor.HandlerFactory.
 //
-// Every exchange a decoder emits gets its parameters extracted
-// (ExtractParams) and the connection-level anomalies noticed since the
-// previous one, then goes to emit.
-func NewConn(meta *sensor.ConnMeta, limits *Limits, counts sensor.Counts, emit func(*Exchange)) sensor.ConnHandler {
-	c := &conn{sink: emit}
+// Every exchange a decoder emits goes through the enrichers in order, gets
+// its parameters extracted (ExtractParams) and the connection-level anomalies
+// noticed since the previous one, then goes to emit.
+func NewConn(meta *sensor.ConnMeta, limits *Limits, counts sensor.Counts, emit func(*Exchange), enrichers ...Enricher) sensor.ConnHandler {
+	c := &conn{sink: emit, enrichers: enrichers}
 	c.env = Env{Conn: meta, Limits: limits, Counts: counts, Emit: c.emit}
 	return c
 }
@@ -58,11 +58,16 @@ type conn struct {
 	sniffGap [2]int
 	dec      Decoder
 	sink     func(*Exchange)
+	// enrichers run on every exchange before its parameters are extracted.
+	enrichers []Enricher
 	// pending holds connection-level anomalies for the next exchange.
 	pending []Anomaly
 }
 
 func (c *conn) emit(x *Exchange) {
+	for _, e := range c.enrichers {
+		e.Enrich(x, &c.env)
+	}
 	if x.Request != nil {
 		if n := ExtractParams(x, c.env.Limits); n > 0 {
 			c.env.Counts.Add(CountParamsDropped, uint64(n))

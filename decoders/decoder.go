@@ -40,6 +40,16 @@ type Switch struct {
 	Request *Message
 }
 
+// Enricher adds a protocol's view to a finished exchange before its
+// parameters are extracted: the gRPC layer splits the bodies into messages
+// and adds their protobuf fields as parameters. It runs on the worker
+// goroutine that owns the connection, for every exchange, so it returns
+// quickly when the exchange is not its own; it keeps to env.Limits and counts
+// problems in env.Counts.
+type Enricher interface {
+	Enrich(x *Exchange, env *Env)
+}
+
 // Upgrader is implemented by decoders that take over a connection from
 // another protocol. Upgraded is called once, after New and before the
 // Switch's pending bytes are fed.
