@@ -38,6 +38,9 @@ type Limits struct {
 	// MaxContinuationFrames bounds the CONTINUATION frames of one HTTP/2
 	// header block (CONTINUATION flood).
 	MaxContinuationFrames int `yaml:"max_continuation_frames" env:"SENSOR_DECODE_MAX_CONTINUATION_FRAMES"`
+	// MaxGRPCMessages bounds the gRPC messages kept per direction of one
+	// call; the rest are counted (GRPCCall.RequestsTotal, ResponsesTotal).
+	MaxGRPCMessages int `yaml:"max_grpc_messages" env:"SENSOR_DECODE_MAX_GRPC_MESSAGES"`
 }
 
 // DefaultLimits returns the defaults, close to Suricata's shipped ones where
@@ -57,6 +60,7 @@ func DefaultLimits() Limits {
 		MaxStreams:            4096,
 		MaxHeaderTableBytes:   64 << 10,
 		MaxContinuationFrames: 64,
+		MaxGRPCMessages:       128,
 	}
 }
 
@@ -76,5 +80,6 @@ func (l *Limits) Validate() error {
 		sensor.Bound{Name: "max_streams", Value: int64(l.MaxStreams)},
 		sensor.Bound{Name: "max_header_table_bytes", Value: int64(l.MaxHeaderTableBytes)},
 		sensor.Bound{Name: "max_continuation_frames", Value: int64(l.MaxContinuationFrames)},
+		sensor.Bound{Name: "max_grpc_messages", Value: int64(l.MaxGRPCMessages)},
 	)
 }

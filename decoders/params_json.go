@@ -7,6 +7,24 @@ import (
 	"unicode/utf8"
 )
 
+// AppendJSONParams appends the leaves of one JSON text to dst, named and
+// bounded as ExtractParams names and bounds a JSON body (location json; at most
+// l.MaxParams parameters in dst in all), and returns dst with the number of
+// leaves dropped. A syntax error before the end adds the whole text as a body
+// parameter, as ExtractParams does. The gRPC layer uses it for the messages of
+// application/grpc+json calls, which are not one HTTP body.
+func AppendJSONParams(dst []Param, body []byte, l *Limits) ([]Param, int) {
+	if l == nil {
+		d := DefaultLimits()
+		l = &d
+	}
+	e := extractor{max: l.MaxParams, maxBytes: l.MaxParamBytes, maxNest: l.MaxNesting, out: dst}
+	if e.json(string(body)) {
+		e.text(body)
+	}
+	return e.out, e.dropped
+}
+
 // jsonFrame is one open object or array.
 type jsonFrame struct {
 	arr     bool
