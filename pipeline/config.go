@@ -1,8 +1,12 @@
 package pipeline
 
 import (
+	"os"
+	"time"
+
 	"errors"
 	"fmt"
+	"github.com/apisensor/sensor/pipeline/detect"
 	"runtime"
 
 	"github.com/apisensor/sensor/decoders"
@@ -25,20 +29,38 @@ type Config struct {
 	Decode decoders.Limits      `yaml:"decode"`
 
 	// Detectors lists the enabled detectors by name.
-	Detectors []string `yaml:"detectors" env:"SENSOR_DETECTORS"`
+	Detectors []string      `yaml:"detectors" env:"SENSOR_DETECTORS"`
+	Detect    detect.Config `yaml:"detect"`
+
+	// SensorID names this sensor in alerts and on Kafka records.
+	SensorID string `yaml:"sensor_id" env:"SENSOR_ID"`
+	// StatsInterval is how often, in wall time, a run report goes to the
+	// stats output while a replay runs (one more goes at the end).
+	StatsInterval time.Duration `yaml:"stats_interval" env:"SENSOR_STATS_INTERVAL"`
 }
 
 // DefaultConfig returns the defaults.
 func DefaultConfig() Config {
 	return Config{
-		Workers:      runtime.GOMAXPROCS(0),
-		QueueBatches: 8,
-		BatchPackets: 256,
-		OutputQueue:  64,
-		TCP:          sensor.DefaultTrackerConfig(),
-		Decode:       decoders.DefaultLimits(),
-		Detectors:    []string{"injection"},
+		Workers:       runtime.GOMAXPROCS(0),
+		QueueBatches:  8,
+		BatchPackets:  256,
+		OutputQueue:   64,
+		TCP:           sensor.DefaultTrackerConfig(),
+		Decode:        decoders.DefaultLimits(),
+		Detectors:     []string{"injection"},
+		Detect:        detect.DefaultConfig(),
+		SensorID:      hostname(),
+		StatsInterval: 30 * time.Second,
 	}
+}
+
+func hostname() string {
+	h, err := os.Hostname()
+	if err != nil {
+		return "sensor"
+	}
+	return h
 }
 
 // ErrConfig wraps every configuration error.
@@ -54,11 +76,15 @@ func (c *Config) Validate() error {
 		sensor.Bound{Name: "queue_batches", Value: int64(c.QueueBatches)},
 		sensor.Bound{Name: "batch_packets", Value: int64(c.BatchPackets)},
 		sensor.Bound{Name: "output_queue", Value: int64(c.OutputQueue)},
+		sensor.Bound{Name: "stats_interval", Value: int64(c.StatsInterval)},
 	); err != nil {
 		return fmt.Errorf("%w: %w", ErrConfig, err)
 	}
 	if c.Workers > 1024 {
 		return fmt.Errorf("%w: workers = %d: at most 1024", ErrConfig, c.Workers)
+	}
+	if err := c.Detect.Validate(); err != nil {
+		return fmt.Errorf("%w: %w", ErrConfig, err)
 	}
 	if err := c.TCP.Validate(); err != nil {
 		return fmt.Errorf("%w: %w", ErrConfig, err)

@@ -11,10 +11,12 @@ package pipeline
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -38,6 +40,11 @@ type Outputs struct {
 	Alerts publish.Publisher
 	// Exchanges receives every exchange as a JSON line (--exchanges).
 	Exchanges io.Writer
+	// Events receives one compact record per exchange (sensor.events).
+	Events publish.EventPublisher
+	// Stats receives the run report every Config.StatsInterval and at the
+	// end (sensor.stats).
+	Stats publish.StatsPublisher
 }
 
 // Progress is read by a progress display while a replay runs.
@@ -66,14 +73,14 @@ func Replay(ctx context.Context, cfg Config, files []string, stdin io.Reader, ou
 	}
 	start := time.Now()
 	// Build every node before any runs: a failed build stops all.
-	dets, err := detect.New(cfg.Detectors, detect.Config{})
+	dets, err := detect.New(cfg.Detectors, cfg.Detect)
 	if err != nil {
 		return nil, fmt.Errorf("detectors: %w", err)
 	}
 	n := cfg.Workers
 	workers := make([]*worker, n)
 	for i := range workers {
-		workers[i] = newWorker(i, n, &cfg, dets, out.Exchanges != nil)
+		workers[i] = newWorker(i, n, &cfg, dets, out)
 	}
 	readerCounts := sensor.Counts{}
 	reader := sensor.NewFileReader(files, stdin, readerCounts)
@@ -94,7 +101,7 @@ func Replay(ctx context.Context, cfg Config, files []string, stdin io.Reader, ou
 	}()
 
 	outErr := make(chan error, 1)
-	go func() { outErr <- output(ctx, results, out, report) }()
+	go func() { outErr <- output(ctx, results, out, report, prog, start, n) }()
 
 	readErr := readLoop(ctx, &cfg, reader, workers, prog, report, log)
 	for _, w := range workers {
@@ -105,11 +112,32 @@ func Replay(ctx context.Context, cfg Config, files []string, stdin io.Reader, ou
 	if report.oversize > 0 {
 		readerCounts.Add("drop.packet_oversize", report.oversize)
 	}
-	report.finish(reader.Stats(), readerCounts, workers, time.Since(start))
+	tallies := make([]tally, n)
+	for i, w := range workers {
+		tallies[i] = w.tally()
+	}
+	report.finish(reader.Stats(), readerCounts, tallies, time.Since(start))
+	report.SensorID = cfg.SensorID
+	if out.Stats != nil {
+		if perr := publishStats(ctx, out.Stats, report); perr != nil && err == nil {
+			err = perr
+		}
+	}
 	if readErr != nil {
 		return report, readErr
 	}
 	return report, err
+}
+
+func publishStats(ctx context.Context, p publish.StatsPublisher, r *Report) error {
+	b, err := json.Marshal(r)
+	if err != nil {
+		return fmt.Errorf("encode report: %w", err)
+	}
+	if err := p.PublishStats(ctx, b); err != nil {
+		return fmt.Errorf("publish stats: %w", err)
+	}
+	return nil
 }
 
 // readLoop reads packets and hands them to the workers in batches. It blocks
@@ -194,20 +222,39 @@ func readLoop(ctx context.Context, cfg *Config, r *sensor.FileReader, workers []
 // results is what a worker produced from one batch.
 type results struct {
 	alerts    []*alert.Alert
+	events    []*alert.Event
 	exchanges []byte // JSON lines
+	// worker and tally, when tally is set: the worker's counters as they
+	// were, sent every StatsInterval for the periodic run report.
+	worker int
+	tally  *tally
+}
+
+// tally is a copy of one worker's counters.
+type tally struct {
+	counts    sensor.Counts
+	exchanges uint64
+	alerts    map[string]uint64
 }
 
 // worker owns one shard of the flows: its tracker, decoders and detector
 // calls all run on its goroutine.
 type worker struct {
+	id        int
 	in        chan *batch
 	free      chan *batch
 	tracker   *sensor.Tracker
 	counts    sensor.Counts
 	limits    decoders.Limits
 	detectors []detect.Detector
+	detect    *detect.Config
 	withExch  bool
+	withEv    bool
 	res       *results
+	// statsEvery and nextStats pace the tallies sent for periodic reports
+	// (wall time: they report on the run, not on the traffic).
+	statsEvery time.Duration
+	nextStats  time.Time
 
 	exchanges uint64
 	alerts    map[string]uint64
@@ -219,16 +266,23 @@ const (
 	CountExchanges     = "exchanges"
 )
 
-func newWorker(i, n int, cfg *Config, dets []detect.Detector, withExch bool) *worker {
+func newWorker(i, n int, cfg *Config, dets []detect.Detector, out Outputs) *worker {
 	w := &worker{
+		id:        i,
 		in:        make(chan *batch, cfg.QueueBatches),
 		free:      make(chan *batch, cfg.QueueBatches+1),
 		counts:    sensor.Counts{},
 		limits:    cfg.Decode,
 		detectors: dets,
-		withExch:  withExch,
+		detect:    &cfg.Detect,
+		withExch:  out.Exchanges != nil,
+		withEv:    out.Events != nil,
 		res:       &results{},
 		alerts:    map[string]uint64{},
+	}
+	if out.Stats != nil {
+		w.statsEvery = cfg.StatsInterval
+		w.nextStats = time.Now().Add(cfg.StatsInterval)
 	}
 	for range cfg.QueueBatches + 1 {
 		w.free <- newBatch(cfg.BatchPackets)
@@ -256,11 +310,23 @@ func (w *worker) run(out chan<- *results) {
 }
 
 func (w *worker) flush(out chan<- *results) {
-	if len(w.res.alerts) == 0 && len(w.res.exchanges) == 0 {
+	if w.statsEvery > 0 && time.Now().After(w.nextStats) {
+		w.nextStats = time.Now().Add(w.statsEvery)
+		t := w.tally()
+		w.res.worker, w.res.tally = w.id, &t
+	}
+	if len(w.res.alerts) == 0 && len(w.res.exchanges) == 0 && len(w.res.events) == 0 && w.res.tally == nil {
 		return
 	}
 	out <- w.res
 	w.res = &results{}
+}
+
+// tally copies the worker's counters.
+func (w *worker) tally() tally {
+	t := tally{counts: sensor.Counts{}, exchanges: w.exchanges, alerts: maps.Clone(w.alerts)}
+	t.counts.Merge(w.counts)
+	return t
 }
 
 // emit receives each exchange from the decoders and runs the detectors.
@@ -278,6 +344,9 @@ func (w *worker) emit(x *decoders.Exchange) {
 		w.res.exchanges = appendExchangeJSON(w.res.exchanges, x, fresh)
 		w.res.exchanges = append(w.res.exchanges, '\n')
 	}
+	if w.withEv {
+		w.res.events = append(w.res.events, w.detect.NewEvent(x, fresh))
+	}
 }
 
 // inspect runs one detector, turning a panic into a counted miss.
@@ -291,31 +360,54 @@ func (w *worker) inspect(d detect.Detector, x *decoders.Exchange, out []*alert.A
 	return d.Inspect(x, out)
 }
 
-// output is the last stage: it publishes alerts and writes exchanges.
-func output(ctx context.Context, in <-chan *results, out Outputs, report *Report) error {
+// output is the last stage: it publishes alerts and events, writes
+// exchanges, and sends periodic run reports from the workers' tallies.
+func output(ctx context.Context, in <-chan *results, out Outputs, report *Report, prog *Progress, start time.Time, workers int) error {
 	var exw *bufio.Writer
 	if out.Exchanges != nil {
 		exw = bufio.NewWriterSize(out.Exchanges, 1<<16)
 	}
 	var firstErr error
+	keep := func(err error) {
+		if err != nil && firstErr == nil {
+			firstErr = err
+		}
+	}
+	tallies := make([]tally, workers)
 	for r := range in {
 		if exw != nil && len(r.exchanges) > 0 {
-			if _, err := exw.Write(r.exchanges); err != nil && firstErr == nil {
-				firstErr = fmt.Errorf("write exchanges: %w", err)
+			if _, err := exw.Write(r.exchanges); err != nil {
+				keep(fmt.Errorf("write exchanges: %w", err))
 			}
 		}
 		if out.Alerts != nil && len(r.alerts) > 0 {
 			if err := out.Alerts.Publish(ctx, r.alerts); err != nil {
 				report.PublishErrors++
-				if firstErr == nil {
-					firstErr = fmt.Errorf("publish: %w", err)
-				}
+				keep(fmt.Errorf("publish: %w", err))
+			}
+		}
+		if out.Events != nil && len(r.events) > 0 {
+			if err := out.Events.PublishEvents(ctx, r.events); err != nil {
+				report.PublishErrors++
+				keep(fmt.Errorf("publish events: %w", err))
+			}
+		}
+		if r.tally != nil && out.Stats != nil {
+			tallies[r.worker] = *r.tally
+			// A report of the run so far: reader-side totals from the
+			// progress counters, the rest from the latest tallies.
+			partial := &Report{SensorID: report.SensorID, Partial: true}
+			done, _ := prog.Bytes()
+			partial.finish(sensor.FileStats{Packets: prog.Packets(), Bytes: uint64(done)}, nil, tallies, time.Since(start))
+			if err := publishStats(ctx, out.Stats, partial); err != nil {
+				report.PublishErrors++
+				keep(err)
 			}
 		}
 	}
 	if exw != nil {
-		if err := exw.Flush(); err != nil && firstErr == nil {
-			firstErr = fmt.Errorf("write exchanges: %w", err)
+		if err := exw.Flush(); err != nil {
+			keep(fmt.Errorf("write exchanges: %w", err))
 		}
 	}
 	return firstErr

@@ -14,6 +14,9 @@ import (
 // Report is the run report of a replay: what was read, rebuilt, noticed and
 // dropped. It is printed on stderr at the end and written with --stats-json.
 type Report struct {
+	SensorID string `json:"sensor_id,omitempty"`
+	// Partial marks a report sent while the run goes on.
+	Partial     bool    `json:"partial,omitempty"`
 	Files       int     `json:"files"`
 	Packets     uint64  `json:"packets"`
 	Bytes       uint64  `json:"bytes"`
@@ -32,6 +35,9 @@ type Report struct {
 	// Counters holds every other counter by name.
 	Counters      map[string]uint64 `json:"counters"`
 	PublishErrors uint64            `json:"publish_errors"`
+	// Publisher holds the publisher's counters after its final flush
+	// (delivered, spooled, dropped by reason).
+	Publisher map[string]uint64 `json:"publisher,omitempty"`
 	// Interrupted is set when the replay was stopped (SIGINT, SIGTERM)
 	// before the end of its input.
 	Interrupted bool     `json:"interrupted,omitempty"`
@@ -56,14 +62,14 @@ var informational = map[string]bool{
 	"http1.midstream_skipped_bytes": true,
 }
 
-func (r *Report) finish(fs sensor.FileStats, readerCounts sensor.Counts, workers []*worker, elapsed time.Duration) {
+func (r *Report) finish(fs sensor.FileStats, readerCounts sensor.Counts, tallies []tally, elapsed time.Duration) {
 	all := sensor.Counts{}
 	all.Merge(readerCounts)
 	r.AlertsByDetector = map[string]uint64{}
-	for _, w := range workers {
-		all.Merge(w.counts)
-		r.Exchanges += w.exchanges
-		for d, n := range w.alerts {
+	for _, t := range tallies {
+		all.Merge(t.counts)
+		r.Exchanges += t.exchanges
+		for d, n := range t.alerts {
 			r.AlertsByDetector[d] += n
 			r.Alerts += n
 		}
@@ -86,6 +92,17 @@ func (r *Report) finish(fs sensor.FileStats, readerCounts sensor.Counts, workers
 			r.Counters[k] = v
 		default:
 			r.Anomalies[k] = v
+		}
+	}
+}
+
+// SetPublisher records the publisher's final counters; its drops also count
+// among the report's drops.
+func (r *Report) SetPublisher(counters map[string]uint64) {
+	r.Publisher = counters
+	for k, v := range counters {
+		if reason, ok := strings.CutPrefix(k, "kafka.dropped."); ok && v > 0 {
+			r.Drops["kafka_"+reason] += v
 		}
 	}
 }
@@ -121,6 +138,7 @@ func (r *Report) WriteText(w io.Writer) {
 	section("alerts by detector", r.AlertsByDetector)
 	section("anomalies", r.Anomalies)
 	section("drops", r.Drops)
+	section("publisher", r.Publisher)
 	r.WriteProblems(w)
 }
 

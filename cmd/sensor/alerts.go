@@ -35,7 +35,6 @@ func alertsCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, alertsUsage); fs.PrintDefaults() }
 	var (
-		brokers     = fs.String("brokers", "", "comma-separated Kafka bootstrap brokers, host:port (required)")
 		topics      = fs.String("topic", "sensor.alerts", "comma-separated topics to read (sensor.alerts, sensor.events, sensor.stats)")
 		group       = fs.String("group", "", "consumer group: share partitions with its members and commit progress")
 		from        = fs.String("from", "beginning", "where to start in each partition: beginning, end, an offset, -N (the last N), or an RFC 3339 publish time; with --group only beginning or end, for partitions the group never read")
@@ -48,15 +47,7 @@ func alertsCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		asJSON      = fs.Bool("json", false, "print JSON lines even on a terminal")
 		asTable     = fs.Bool("table", false, "print a table even when piped")
 	)
-	fs.StringVar(&client.ClientID, "client-id", client.ClientID, "client id sent to the brokers")
-	fs.BoolVar(&client.TLS.Enable, "tls", false, "connect to the brokers with TLS")
-	fs.StringVar(&client.TLS.CAFile, "tls-ca", "", "PEM file of the CAs that sign the brokers' certificates (default: system roots)")
-	fs.StringVar(&client.TLS.CertFile, "tls-cert", "", "PEM client certificate, for brokers that require one")
-	fs.StringVar(&client.TLS.KeyFile, "tls-key", "", "PEM key of --tls-cert")
-	fs.StringVar(&client.TLS.ServerName, "tls-server-name", "", "name to verify in the brokers' certificates")
-	fs.StringVar(&client.SASL.Mechanism, "sasl-mechanism", "", "SASL mechanism: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512")
-	fs.StringVar(&client.SASL.Username, "sasl-user", "", "SASL user name")
-	fs.StringVar(&client.SASL.PasswordFile, "sasl-password-file", "", "file holding the SASL password")
+	_, finishClient := kafkaClientFlags(fs, "", &client)
 	level, format := commonFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -71,10 +62,7 @@ func alertsCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	if *asJSON && *asTable {
 		return usageErr(errors.New("--json and --table exclude each other"))
 	}
-	if (client.TLS.CAFile != "" || client.TLS.CertFile != "" || client.TLS.ServerName != "") && !client.TLS.Enable {
-		client.TLS.Enable = true // a TLS setting implies TLS
-	}
-	client.Brokers = splitList(*brokers)
+	finishClient()
 	cfg := consume.Config{Client: client, Topics: splitList(*topics), Group: *group, Follow: *follow}
 	var err error
 	if cfg.From, err = consume.ParsePosition(*from); err != nil {

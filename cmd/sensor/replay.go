@@ -10,6 +10,7 @@ import (
 
 	"github.com/apisensor/sensor/pipeline"
 	"github.com/apisensor/sensor/pipeline/publish"
+	"github.com/apisensor/sensor/pipeline/publish/kafka"
 	// The jsonl publisher registers itself.
 	_ "github.com/apisensor/sensor/pipeline/publish/jsonl"
 )
@@ -37,6 +38,19 @@ func replayCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		detectors = fs.String("detectors", strings.Join(cfg.Detectors, ","), "comma-separated detectors to run (empty: none)")
 	)
 	level, format := commonFlags(fs)
+	kcfg := kafka.DefaultConfig()
+	brokers, finishKafka := kafkaClientFlags(fs, "kafka-", &kcfg.Client)
+	fs.StringVar(&kcfg.Topic, "kafka-topic", kcfg.Topic, "topic for alerts (with --kafka-brokers)")
+	fs.StringVar(&kcfg.EventsTopic, "kafka-events-topic", "", "topic for one record per exchange, e.g. sensor.events (default: off)")
+	fs.StringVar(&kcfg.StatsTopic, "kafka-stats-topic", "", "topic for the run report, e.g. sensor.stats (default: off)")
+	fs.StringVar(&kcfg.Encoding, "kafka-encoding", kcfg.Encoding, "record encoding: protobuf or json")
+	fs.StringVar(&kcfg.Producer.Acks, "kafka-acks", kcfg.Producer.Acks, "acknowledgements: all, one or none")
+	fs.StringVar(&kcfg.Producer.Compression, "kafka-compression", kcfg.Producer.Compression, "compression: none, gzip, snappy, lz4 or zstd")
+	fs.StringVar(&kcfg.Producer.SpoolDir, "kafka-spool-dir", "", "directory where alerts wait while the brokers are away (default: none: they are dropped and counted when the memory queue is full)")
+	fs.Int64Var(&kcfg.Producer.SpoolMaxBytes, "kafka-spool-max-bytes", kcfg.Producer.SpoolMaxBytes, "bound of the spool directory")
+	fs.BoolVar(&kcfg.Producer.CreateTopics, "kafka-create-topics", false, "create missing topics instead of failing at start")
+	fs.DurationVar(&kcfg.CloseTimeout, "kafka-close-timeout", kcfg.CloseTimeout, "how long the end of the run waits for the brokers; what is left stays in the spool")
+	fs.StringVar(&cfg.SensorID, "sensor-id", cfg.SensorID, "this sensor's name in alerts and Kafka records")
 	fs.IntVar(&cfg.Workers, "workers", cfg.Workers, "flow-sharded workers")
 	fs.IntVar(&cfg.TCP.MaxConns, "max-connections", cfg.TCP.MaxConns, "tracked TCP connections; past it the least recently active are evicted")
 	fs.IntVar(&cfg.TCP.MaxBufferedPerConn, "max-buffered-per-connection", cfg.TCP.MaxBufferedPerConn, "out-of-order bytes held per connection")
@@ -69,7 +83,27 @@ func replayCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	if *exchanges {
 		out.Exchanges = stdout
 	}
-	if !*exchanges || *alertsOut != "-" {
+	finishKafka()
+	var kpub *kafka.Publisher
+	switch {
+	case *brokers != "":
+		// Alerts go to Kafka; events and run reports too when their topics
+		// are set.
+		kcfg.SensorID = cfg.SensorID
+		kcfg.Logger = log.With("component", "kafka")
+		var err error
+		if kpub, err = kafka.New(kcfg); err != nil {
+			fmt.Fprintln(stderr, "sensor replay:", err)
+			return 1
+		}
+		out.Alerts = kpub
+		if kcfg.EventsTopic != "" {
+			out.Events = kpub
+		}
+		if kcfg.StatsTopic != "" {
+			out.Stats = kpub
+		}
+	case !*exchanges || *alertsOut != "-":
 		pub, err := publish.New("jsonl", publish.Config{JSONL: publish.JSONL{Path: *alertsOut, Writer: alertWriter(*alertsOut, stdout)}})
 		if err != nil {
 			fmt.Fprintln(stderr, "sensor replay:", err)
@@ -85,6 +119,17 @@ func replayCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	}
 	report, err := pipeline.Replay(ctx, cfg, files, stdin, out, log.With("component", "replay"), prog)
 	stopProgress()
+	// Flush the publisher before the report, so that it tells what was
+	// delivered, spooled or dropped.
+	if out.Alerts != nil {
+		if cerr := out.Alerts.Close(); cerr != nil && err == nil {
+			err = cerr
+		}
+		out.Alerts = nil
+	}
+	if kpub != nil && report != nil {
+		report.SetPublisher(kpub.Stats().Counters())
+	}
 	if report != nil {
 		if *quiet {
 			report.WriteProblems(stderr)
@@ -97,12 +142,6 @@ func replayCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 				return 1
 			}
 		}
-	}
-	if out.Alerts != nil {
-		if cerr := out.Alerts.Close(); cerr != nil && err == nil {
-			err = cerr
-		}
-		out.Alerts = nil
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, "sensor replay:", err)

@@ -31,6 +31,18 @@ type Publisher interface {
 	Close() error
 }
 
+// EventPublisher delivers exchange events (the sensor.events topic). It has
+// the call rules of Publisher.Publish.
+type EventPublisher interface {
+	PublishEvents(ctx context.Context, batch []*alert.Event) error
+}
+
+// StatsPublisher delivers run reports (the sensor.stats topic), already
+// encoded as JSON.
+type StatsPublisher interface {
+	PublishStats(ctx context.Context, report []byte) error
+}
+
 // Config holds every publisher's settings, one section per publisher.
 type Config struct {
 	JSONL JSONL `yaml:"jsonl"`

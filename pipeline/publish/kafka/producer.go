@@ -219,6 +219,26 @@ func (s Stats) DroppedTotal() uint64 {
 	return n
 }
 
+// Counters returns the snapshot as named counters for a run report:
+// kafka.delivered, kafka.spooled, kafka.spool_bytes, kafka.dropped.REASON, …
+func (s Stats) Counters() map[string]uint64 {
+	m := map[string]uint64{
+		"kafka.enqueued":      s.Enqueued,
+		"kafka.delivered":     s.Delivered,
+		"kafka.spooled":       s.Spooled,
+		"kafka.queued":        uint64(s.Queued),
+		"kafka.spool_records": uint64(s.SpoolRecords),
+		"kafka.spool_bytes":   uint64(s.SpoolBytes),
+		"kafka.spool_corrupt": s.SpoolCorrupt,
+		"kafka.retries":       s.Retries,
+		"kafka.errors":        s.Errors,
+	}
+	for reason, n := range s.Dropped {
+		m["kafka.dropped."+reason] = n
+	}
+	return m
+}
+
 // Producer delivers records to Kafka at least once, in order per key,
 // without ever blocking the caller.
 //

@@ -35,6 +35,8 @@ func init() {
 // the major version of its package.
 const (
 	SchemaName    = "sensor.alert.v1.Alert"
+	SchemaEvent   = "sensor.alert.v1.Event"
+	SchemaStats   = "sensor.stats.v1"
 	SchemaVersion = "1"
 
 	ContentTypeProtobuf = "application/x-protobuf"
@@ -56,6 +58,11 @@ type Config struct {
 	Producer ProducerConfig `yaml:"producer"`
 	// Topic receives the alerts.
 	Topic string `yaml:"topic" env:"SENSOR_KAFKA_TOPIC"`
+	// EventsTopic receives one record per exchange (alert.Event, same
+	// encoding as alerts); empty turns events off, the default.
+	EventsTopic string `yaml:"events_topic" env:"SENSOR_KAFKA_EVENTS_TOPIC"`
+	// StatsTopic receives the run report as JSON; empty turns it off.
+	StatsTopic string `yaml:"stats_topic" env:"SENSOR_KAFKA_STATS_TOPIC"`
 	// Encoding of the record value: "protobuf" (proto.Marshal of
 	// alert.Alert) or "json" (alert.MarshalJSON, as on stdout).
 	Encoding string `yaml:"encoding" env:"SENSOR_KAFKA_ENCODING"`
@@ -128,7 +135,13 @@ func New(cfg Config) (*Publisher, error) {
 	ctype, _ := contentType(cfg.Encoding)
 	ctx, cancel := context.WithTimeout(context.Background(), cfg.Client.DialTimeout)
 	defer cancel()
-	p, err := NewProducer(ctx, cfg.Client, cfg.Producer, []string{cfg.Topic}, cfg.Logger)
+	topics := []string{cfg.Topic}
+	for _, t := range []string{cfg.EventsTopic, cfg.StatsTopic} {
+		if t != "" {
+			topics = append(topics, t)
+		}
+	}
+	p, err := NewProducer(ctx, cfg.Client, cfg.Producer, topics, cfg.Logger)
 	if err != nil {
 		return nil, err
 	}
@@ -170,22 +183,80 @@ func (p *Publisher) Publish(_ context.Context, batch []*alert.Alert) error {
 			}
 			continue
 		}
-		hs := make([]Header, 0, 5)
-		hs = append(hs,
-			Header{Key: HeaderContentType, Value: p.ctype},
-			Header{Key: HeaderSchema, Value: []byte(SchemaName)},
-			Header{Key: HeaderSchemaVersion, Value: []byte(SchemaVersion)},
-			Header{Key: HeaderDetector, Value: []byte(a.GetDetector())},
-		)
-		if p.cfg.SensorID != "" {
-			hs = append(hs, Header{Key: HeaderSensorID, Value: []byte(p.cfg.SensorID)})
-		}
+		hs := p.headers(p.ctype, SchemaName, Header{Key: HeaderDetector, Value: []byte(a.GetDetector())})
 		recs = append(recs, Record{Topic: p.cfg.Topic, Key: keyOf(a), Value: v, Headers: hs})
 	}
 	if err := p.p.Enqueue(recs...); errors.Is(err, ErrClosed) {
 		return errors.Join(encErr, fmt.Errorf("kafka: %w", publish.ErrClosed))
 	}
 	return encErr
+}
+
+// headers returns the headers of one record: content type, schema and its
+// version, the sensor id when set, then extra.
+func (p *Publisher) headers(ctype []byte, schema string, extra ...Header) []Header {
+	hs := make([]Header, 0, 4+len(extra))
+	hs = append(hs,
+		Header{Key: HeaderContentType, Value: ctype},
+		Header{Key: HeaderSchema, Value: []byte(schema)},
+		Header{Key: HeaderSchemaVersion, Value: []byte(SchemaVersion)},
+	)
+	hs = append(hs, extra...)
+	if p.cfg.SensorID != "" {
+		hs = append(hs, Header{Key: HeaderSensorID, Value: []byte(p.cfg.SensorID)})
+	}
+	return hs
+}
+
+// PublishEvents encodes exchange events like alerts and enqueues them on the
+// events topic, keyed by client. It does nothing when the topic is off.
+func (p *Publisher) PublishEvents(_ context.Context, batch []*alert.Event) error {
+	if p.cfg.EventsTopic == "" {
+		return nil
+	}
+	recs := make([]Record, 0, len(batch))
+	var encErr error
+	for _, e := range batch {
+		var (
+			v   []byte
+			err error
+		)
+		if p.json {
+			v, err = alert.MarshalEventJSON(e)
+		} else {
+			v, err = proto.Marshal(e)
+		}
+		if err != nil {
+			p.p.countDrop(DropEncode, 1)
+			if encErr == nil {
+				encErr = fmt.Errorf("kafka: %w: %w", publish.ErrEncode, err)
+			}
+			continue
+		}
+		var key []byte
+		if ip := e.GetClient().GetIp(); ip != "" {
+			key = []byte(ip)
+		}
+		recs = append(recs, Record{Topic: p.cfg.EventsTopic, Key: key, Value: v, Headers: p.headers(p.ctype, SchemaEvent)})
+	}
+	if err := p.p.Enqueue(recs...); errors.Is(err, ErrClosed) {
+		return errors.Join(encErr, fmt.Errorf("kafka: %w", publish.ErrClosed))
+	}
+	return encErr
+}
+
+// PublishStats enqueues a JSON run report on the stats topic, keyed by the
+// sensor id. It does nothing when the topic is off.
+func (p *Publisher) PublishStats(_ context.Context, report []byte) error {
+	if p.cfg.StatsTopic == "" {
+		return nil
+	}
+	rec := Record{Topic: p.cfg.StatsTopic, Key: []byte(p.cfg.SensorID), Value: report,
+		Headers: p.headers([]byte(ContentTypeJSON), SchemaStats)}
+	if err := p.p.Enqueue(rec); errors.Is(err, ErrClosed) {
+		return fmt.Errorf("kafka: %w", publish.ErrClosed)
+	}
+	return nil
 }
 
 // Close flushes the queue and the spool within cfg.CloseTimeout.
