@@ -1,0 +1,288 @@
+// Package grpc adds the gRPC view to finished HTTP exchanges: it splits the
+// request and response bodies into length-prefixed gRPC messages, decodes
+// them as protobuf (or JSON), reads grpc-status, and turns the string fields of
+// the request messages into parameters, so that a payload hidden in a protobuf
+// field reaches the detectors exactly like one in a query string.
+//
+// Input is an exchange emitted by a protocol decoder (decoders/http2 for gRPC;
+// decoders/http1 or decoders/http2 for grpc-web), handed to Enricher.Enrich by
+// the connection dispatcher (decoders.NewConn) before decoders.ExtractParams.
+// Output is written back onto that exchange: x.GRPC, x.Params, x.Anomalies.
+// Exchanges whose request (or, without one, response) content type is not
+// application/grpc* are left alone.
+//
+// Parameters (location protobuf, or json for application/grpc+json) come from
+// request messages only; response messages are kept, with their JSON, for the
+// exchange log. A parameter is named by its field path as
+// protobuf.AppendParams (or decoders.ExtractParams for JSON) names it:
+// "1.3[2].1" schema-less, "address.street" with a schema. When the request
+// carried more than one message (client or bidi streaming), every name gets
+// the 0-based message index in front, "[2].1.3" or "[2].address.street", so
+// that messages of one stream stay apart; a call with a single request
+// message, streaming or not, has plain names. Every complete message in the
+// captured body is walked for parameters, even past Limits.MaxGRPCMessages
+// (which bounds only the messages kept in x.GRPC): the body is already
+// bounded by Limits.MaxBodyBytes, and a payload must not hide in message 200.
+//
+// Anomalies (constants Kind*, attached to the exchange and counted) are the
+// gRPC ones below plus the protobuf decoder's ("protobuf.malformed", …, see
+// protobuf.AnomalyKind). Truncation by the capture (Limits.MaxBodyBytes, a gap,
+// the end of capture) is not an anomaly: the cut message is kept with
+// Truncated set and decoded as far as it goes.
+package grpc
+
+import (
+	"strconv"
+	"strings"
+
+	"google.golang.org/protobuf/reflect/protoreflect"
+
+	"github.com/apisensor/sensor/decoders"
+	"github.com/apisensor/sensor/decoders/protobuf"
+	"github.com/apisensor/sensor/sensor"
+)
+
+// Anomaly kinds.
+const (
+	// KindBadPath: the request path is not "/service/method".
+	KindBadPath = "grpc.bad_path"
+	// KindBadFrame: a message prefix with an undefined flag, a length past
+	// the end of a body that was not cut, stray bytes after the last
+	// message, or a grpc-web trailer frame where none belongs.
+	KindBadFrame = "grpc.bad_frame"
+	// KindMessageTooLarge: a declared message length above MaxMessageBytes.
+	KindMessageTooLarge = "grpc.message_too_large"
+	// KindBadCompression: a compressed message without a usable
+	// grpc-encoding, or one that does not decompress.
+	KindBadCompression = "grpc.bad_compression"
+	// KindDecompressionBomb: a message inflates past
+	// Limits.MaxDecompressedBytes.
+	KindDecompressionBomb = "grpc.decompression_bomb"
+	// KindBadStatus: grpc-status is not a non-negative integer.
+	KindBadStatus = "grpc.bad_status"
+	// KindWebBadBase64: a grpc-web-text body is not base64.
+	KindWebBadBase64 = "grpc.web_bad_base64"
+	// KindWebBadTrailer: a grpc-web trailer frame holds a line that is not
+	// "name:value".
+	KindWebBadTrailer = "grpc.web_bad_trailer"
+)
+
+// Counter kinds for what is not an anomaly but worth seeing in metrics.
+const (
+	// CountCalls counts exchanges recognised as gRPC calls.
+	CountCalls = "grpc.calls"
+	// CountUnknownEncoding counts compressed messages in a grpc-encoding
+	// other than gzip and deflate (snappy, zstd, …): kept raw, not decoded.
+	CountUnknownEncoding = "grpc.unknown_encoding"
+	// CountUnknownCodec counts calls in a codec other than proto and json
+	// (application/grpc+thrift): messages are split but not decoded.
+	CountUnknownCodec = "grpc.unknown_codec"
+	// CountMessagesDropped counts messages past Limits.MaxGRPCMessages.
+	CountMessagesDropped = "grpc.messages_dropped"
+)
+
+// MaxMessageBytes is grpc-go's default maximum received message size: a
+// declared length above it is flagged (KindMessageTooLarge). It bounds no
+// memory; bodies are already cut at Limits.MaxBodyBytes.
+const MaxMessageBytes = 4 << 20
+
+// Enricher is the gRPC layer, a decoders.Enricher. Schemas, when not nil,
+// names the fields of the methods it knows; other calls are decoded without
+// a schema. An Enricher holds no per-call state and may be shared by workers.
+type Enricher struct {
+	Schemas *protobuf.Schemas
+}
+
+var _ decoders.Enricher = (*Enricher)(nil)
+
+// codec is the message format after "application/grpc[-web[-text]]+".
+type codec uint8
+
+const (
+	codecProto codec = iota
+	codecJSON
+	codecOther
+)
+
+// contentType is a parsed gRPC content type.
+type contentType struct {
+	web, text bool
+	codec     codec
+}
+
+// Enrich sets x.GRPC when x is a gRPC or grpc-web call, appends the request
+// messages' parameters to x.Params and records anomalies. Bodies are read, not
+// changed: GRPCMessage.Data may alias Request.Body and Response.Body.
+func (e *Enricher) Enrich(x *decoders.Exchange, env *decoders.Env) {
+	req, resp := x.Request, x.Response
+	var ct string
+	if req != nil {
+		ct, _ = decoders.Get(req.Headers, "content-type")
+	}
+	if ct == "" && resp != nil {
+		// The request's content type may be behind an HPACK entry never
+		// seen (connection joined mid-stream): the response tells too.
+		ct, _ = decoders.Get(resp.Headers, "content-type")
+	}
+	kind, ok := parseContentType(ct)
+	if !ok {
+		return
+	}
+	env.Counts.Inc(CountCalls)
+	lim := env.Limits
+	if lim == nil {
+		d := decoders.DefaultLimits()
+		lim = &d
+	}
+	call := &decoders.GRPCCall{ContentType: ct, Web: kind.web, Text: kind.text, Status: -1}
+	x.GRPC = call
+	if kind.codec == codecOther {
+		env.Counts.Inc(CountUnknownCodec)
+	}
+
+	var reqEnc, respEnc string
+	if req != nil {
+		reqEnc, _ = decoders.Get(req.Headers, "grpc-encoding")
+		if svc, m, ok := splitPath(req.Path); ok {
+			call.Service, call.Method = svc, m
+		} else if req.Path != "" || req.Method != "" {
+			env.Anomaly(x, decoders.Anomaly{Kind: KindBadPath, Detail: "path " + strconv.Quote(cutString(req.Path, 64)) + " is not /service/method", Dir: sensor.ClientToServer})
+		}
+	}
+	if resp != nil {
+		respEnc, _ = decoders.Get(resp.Headers, "grpc-encoding")
+	}
+	call.Encoding = reqEnc
+	if call.Encoding == "" {
+		call.Encoding = respEnc
+	}
+
+	var in, out protoreflect.MessageDescriptor
+	if kind.codec == codecProto && call.Service != "" {
+		in, out, _ = e.Schemas.Method(call.Service, call.Method)
+	}
+	w := walker{env: env, x: x, lim: lim, plim: protobuf.LimitsFrom(*lim), codec: kind.codec}
+	if req != nil {
+		w.paramMax = paramMax(x, req, lim)
+		call.Requests, call.RequestsTotal, _ = w.messages(req, sensor.ClientToServer, kind.text, reqEnc, in)
+	}
+	if resp != nil {
+		text := kind.text
+		if rct, ok := decoders.Get(resp.Headers, "content-type"); ok {
+			if rk, ok := parseContentType(rct); ok {
+				text = rk.text
+			}
+		}
+		var trailers []decoders.Header
+		call.Responses, call.ResponsesTotal, trailers = w.messages(resp, sensor.ServerToClient, text, respEnc, out)
+		// A grpc-web trailer frame is the real trailer block; then
+		// HTTP/2 trailers; then the headers of a Trailers-Only response.
+		for _, hs := range [...][]decoders.Header{trailers, resp.Trailers, resp.Headers} {
+			if e.status(call, hs, x, env) {
+				break
+			}
+		}
+	}
+}
+
+// paramMax is the bound on len(x.Params) for gRPC parameters: MaxParams less
+// room for what ExtractParams adds afterwards (path segments, headers and
+// trailers), so that a large message does not crowd out the headers.
+func paramMax(x *decoders.Exchange, req *decoders.Message, lim *decoders.Limits) int {
+	reserve := len(req.Headers) + len(req.Trailers) + strings.Count(req.Path, "/") + 1
+	return max(lim.MaxParams-reserve, len(x.Params))
+}
+
+// status sets the call's status from the grpc-status and grpc-message of hs
+// and reports whether hs had a grpc-status.
+func (e *Enricher) status(call *decoders.GRPCCall, hs []decoders.Header, x *decoders.Exchange, env *decoders.Env) bool {
+	v, ok := decoders.Get(hs, "grpc-status")
+	if !ok {
+		return false
+	}
+	if n, ok := parseStatus(v); ok {
+		call.Status = n
+	} else {
+		env.Anomaly(x, decoders.Anomaly{Kind: KindBadStatus, Detail: "grpc-status " + strconv.Quote(cutString(v, 32)), Dir: sensor.ServerToClient})
+	}
+	if m, ok := decoders.Get(hs, "grpc-message"); ok {
+		// gRPC percent-encodes grpc-message and tells decoders to keep
+		// invalid escapes as they are: URLDecode's lenient mode.
+		call.StatusMessage, _ = decoders.URLDecode(m, false)
+	}
+	return true
+}
+
+// parseStatus reads a grpc-status: decimal digits, at most 9 of them so that
+// it fits an int anywhere.
+func parseStatus(v string) (int, bool) {
+	v = strings.TrimSpace(v)
+	if v == "" || len(v) > 9 {
+		return 0, false
+	}
+	n := 0
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, true
+}
+
+// parseContentType recognises application/grpc, application/grpc+proto,
+// application/grpc+json, application/grpc-web(+proto|+json) and
+// application/grpc-web-text(+proto), case-insensitively and ignoring
+// parameters. Another "+codec" is gRPC in an unknown codec.
+func parseContentType(ct string) (contentType, bool) {
+	const base = "application/grpc"
+	var k contentType
+	mt, _, _ := strings.Cut(ct, ";")
+	mt = strings.TrimSpace(mt)
+	if len(mt) < len(base) || !strings.EqualFold(mt[:len(base)], base) {
+		return k, false
+	}
+	rest := mt[len(base):]
+	if hasPrefixFold(rest, "-web") {
+		k.web, rest = true, rest[len("-web"):]
+		if hasPrefixFold(rest, "-text") {
+			k.text, rest = true, rest[len("-text"):]
+		}
+	}
+	switch {
+	case rest == "" || strings.EqualFold(rest, "+proto"):
+		k.codec = codecProto
+	case strings.EqualFold(rest, "+json"):
+		k.codec = codecJSON
+	case rest[0] == '+':
+		k.codec = codecOther
+	default:
+		return k, false // application/grpcfoo
+	}
+	return k, true
+}
+
+func hasPrefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
+}
+
+// splitPath splits "/pkg.Service/Method" into "pkg.Service" and "Method".
+func splitPath(p string) (service, method string, ok bool) {
+	if len(p) < 4 || p[0] != '/' {
+		return "", "", false
+	}
+	service, method, ok = strings.Cut(p[1:], "/")
+	if !ok || service == "" || method == "" || strings.IndexByte(method, '/') >= 0 || strings.IndexByte(method, '?') >= 0 {
+		return "", "", false
+	}
+	return service, method, true
+}
+
+// cutString bounds a string quoted into an anomaly detail.
+func cutString(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "…"
+	}
+	return s
+}
