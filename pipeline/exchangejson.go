@@ -22,6 +22,8 @@ type exchangeRecord struct {
 	Seq       int             `json:"exchange_seq"`
 	Flow      flowRecord      `json:"flow"`
 	Proto     string          `json:"app_proto"`
+	StreamID  uint32          `json:"stream_id,omitempty"`
+	GRPC      *grpcRecord     `json:"grpc,omitempty"`
 	Request   *messageRecord  `json:"request,omitempty"`
 	Response  *messageRecord  `json:"response,omitempty"`
 	Params    []paramRecord   `json:"params,omitempty"`
@@ -46,6 +48,7 @@ type messageRecord struct {
 	End           string      `json:"end"`
 	Method        string      `json:"method,omitempty"`
 	URI           string      `json:"uri,omitempty"`
+	Authority     string      `json:"authority,omitempty"`
 	Status        int         `json:"status,omitempty"`
 	Reason        string      `json:"reason,omitempty"`
 	Version       string      `json:"version,omitempty"`
@@ -58,6 +61,57 @@ type messageRecord struct {
 	Encoding      []string    `json:"content_encoding,omitempty"`
 	Incomplete    bool        `json:"incomplete,omitempty"`
 	Frames        []uint64    `json:"frames,omitempty"`
+}
+
+// grpcRecord shows a gRPC call: its messages decoded as JSON (field numbers
+// as keys without a schema, field names with one).
+type grpcRecord struct {
+	Service        string          `json:"service"`
+	Method         string          `json:"method"`
+	ContentType    string          `json:"content_type,omitempty"`
+	Encoding       string          `json:"encoding,omitempty"`
+	Web            bool            `json:"web,omitempty"`
+	Status         *int            `json:"status,omitempty"`
+	StatusMessage  string          `json:"status_message,omitempty"`
+	Requests       []grpcMsgRecord `json:"requests,omitempty"`
+	Responses      []grpcMsgRecord `json:"responses,omitempty"`
+	RequestsTotal  int             `json:"requests_total"`
+	ResponsesTotal int             `json:"responses_total"`
+}
+
+type grpcMsgRecord struct {
+	Index      int             `json:"index"`
+	Length     int             `json:"length"`
+	Compressed bool            `json:"compressed,omitempty"`
+	Truncated  bool            `json:"truncated,omitempty"`
+	Message    json.RawMessage `json:"message,omitempty"`
+}
+
+func grpcOf(g *decoders.GRPCCall) *grpcRecord {
+	if g == nil {
+		return nil
+	}
+	r := &grpcRecord{
+		Service: g.Service, Method: g.Method, ContentType: g.ContentType, Encoding: g.Encoding, Web: g.Web,
+		StatusMessage: g.StatusMessage, RequestsTotal: g.RequestsTotal, ResponsesTotal: g.ResponsesTotal,
+	}
+	if g.Status >= 0 {
+		st := g.Status
+		r.Status = &st
+	}
+	msgs := func(ms []decoders.GRPCMessage) []grpcMsgRecord {
+		var out []grpcMsgRecord
+		for _, m := range ms {
+			rec := grpcMsgRecord{Index: m.Index, Length: m.Length, Compressed: m.Compressed, Truncated: m.Truncated}
+			if m.JSON != "" && json.Valid([]byte(m.JSON)) {
+				rec.Message = json.RawMessage(m.JSON)
+			}
+			out = append(out, rec)
+		}
+		return out
+	}
+	r.Requests, r.Responses = msgs(g.Requests), msgs(g.Responses)
+	return r
 }
 
 type paramRecord struct {
@@ -97,7 +151,7 @@ func messageOf(m *decoders.Message) *messageRecord {
 	}
 	r := &messageRecord{
 		Start: formatTime(m.Start), End: formatTime(m.End),
-		Method: m.Method, URI: m.URI, Status: m.Status, Reason: m.Reason, Version: m.Version,
+		Method: m.Method, URI: m.URI, Authority: m.Authority, Status: m.Status, Reason: m.Reason, Version: m.Version,
 		BodyLength: m.WireBodyLen, BodyTruncated: m.BodyTruncated, Encoding: m.ContentEncoding,
 		Incomplete: m.Incomplete, Frames: m.Frames,
 	}
@@ -129,6 +183,8 @@ func appendExchangeJSON(dst []byte, x *decoders.Exchange, alerts []*alert.Alert)
 			Proto: k.ProtoName(), CommunityID: x.Conn.CommunityID, VLAN: x.Conn.VLAN, MidStream: x.Conn.MidStream,
 		},
 		Proto:    x.Proto,
+		StreamID: x.StreamID,
+		GRPC:     grpcOf(x.GRPC),
 		Request:  messageOf(x.Request),
 		Response: messageOf(x.Response),
 	}

@@ -184,7 +184,11 @@ type Alert struct {
 	// The sensor that raised the alert.
 	Sensor *Sensor `protobuf:"bytes,15,opt,name=sensor,proto3" json:"sensor,omitempty"`
 	// Decoder anomaly kinds seen on the exchange ("http1.duplicate_content_length").
-	Anomalies     []string `protobuf:"bytes,16,rep,name=anomalies,proto3" json:"anomalies,omitempty"`
+	Anomalies []string `protobuf:"bytes,16,rep,name=anomalies,proto3" json:"anomalies,omitempty"`
+	// gRPC facts, when the exchange is a gRPC call.
+	Grpc *Grpc `protobuf:"bytes,17,opt,name=grpc,proto3" json:"grpc,omitempty"`
+	// HTTP/2 stream of the exchange; 0 for HTTP/1.
+	StreamId      uint32 `protobuf:"varint,18,opt,name=stream_id,json=streamId,proto3" json:"stream_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -331,6 +335,20 @@ func (x *Alert) GetAnomalies() []string {
 	return nil
 }
 
+func (x *Alert) GetGrpc() *Grpc {
+	if x != nil {
+		return x.Grpc
+	}
+	return nil
+}
+
+func (x *Alert) GetStreamId() uint32 {
+	if x != nil {
+		return x.StreamId
+	}
+	return 0
+}
+
 // Flow names a connection as Suricata's EVE output does, so alerts join with
 // flow logs from other tools.
 type Flow struct {
@@ -457,6 +475,104 @@ func (x *Flow) GetMidStream() bool {
 	return false
 }
 
+// Grpc holds the gRPC facts of a call.
+type Grpc struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Fully qualified service ("demo.v1.Users") and method ("GetUser"), from :path.
+	Service string `protobuf:"bytes,1,opt,name=service,proto3" json:"service,omitempty"`
+	Method  string `protobuf:"bytes,2,opt,name=method,proto3" json:"method,omitempty"`
+	// grpc-status of the call; absent when none was seen.
+	Status *int32 `protobuf:"varint,3,opt,name=status,proto3,oneof" json:"status,omitempty"`
+	// grpc-message, percent-decoded, bounded and redacted.
+	StatusMessage string `protobuf:"bytes,4,opt,name=status_message,json=statusMessage,proto3" json:"status_message,omitempty"`
+	// Request content type: application/grpc, application/grpc+json, application/grpc-web…
+	ContentType string `protobuf:"bytes,5,opt,name=content_type,json=contentType,proto3" json:"content_type,omitempty"`
+	// Messages sent each way (all of them, also those not kept).
+	RequestMessages  uint32 `protobuf:"varint,6,opt,name=request_messages,json=requestMessages,proto3" json:"request_messages,omitempty"`
+	ResponseMessages uint32 `protobuf:"varint,7,opt,name=response_messages,json=responseMessages,proto3" json:"response_messages,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *Grpc) Reset() {
+	*x = Grpc{}
+	mi := &file_pipeline_alert_alert_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Grpc) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Grpc) ProtoMessage() {}
+
+func (x *Grpc) ProtoReflect() protoreflect.Message {
+	mi := &file_pipeline_alert_alert_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Grpc.ProtoReflect.Descriptor instead.
+func (*Grpc) Descriptor() ([]byte, []int) {
+	return file_pipeline_alert_alert_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *Grpc) GetService() string {
+	if x != nil {
+		return x.Service
+	}
+	return ""
+}
+
+func (x *Grpc) GetMethod() string {
+	if x != nil {
+		return x.Method
+	}
+	return ""
+}
+
+func (x *Grpc) GetStatus() int32 {
+	if x != nil && x.Status != nil {
+		return *x.Status
+	}
+	return 0
+}
+
+func (x *Grpc) GetStatusMessage() string {
+	if x != nil {
+		return x.StatusMessage
+	}
+	return ""
+}
+
+func (x *Grpc) GetContentType() string {
+	if x != nil {
+		return x.ContentType
+	}
+	return ""
+}
+
+func (x *Grpc) GetRequestMessages() uint32 {
+	if x != nil {
+		return x.RequestMessages
+	}
+	return 0
+}
+
+func (x *Grpc) GetResponseMessages() uint32 {
+	if x != nil {
+		return x.ResponseMessages
+	}
+	return 0
+}
+
 // Http holds the HTTP facts of an exchange.
 type Http struct {
 	state  protoimpl.MessageState `protogen:"open.v1"`
@@ -481,7 +597,7 @@ type Http struct {
 
 func (x *Http) Reset() {
 	*x = Http{}
-	mi := &file_pipeline_alert_alert_proto_msgTypes[2]
+	mi := &file_pipeline_alert_alert_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -493,7 +609,7 @@ func (x *Http) String() string {
 func (*Http) ProtoMessage() {}
 
 func (x *Http) ProtoReflect() protoreflect.Message {
-	mi := &file_pipeline_alert_alert_proto_msgTypes[2]
+	mi := &file_pipeline_alert_alert_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -506,7 +622,7 @@ func (x *Http) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Http.ProtoReflect.Descriptor instead.
 func (*Http) Descriptor() ([]byte, []int) {
-	return file_pipeline_alert_alert_proto_rawDescGZIP(), []int{2}
+	return file_pipeline_alert_alert_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *Http) GetMethod() string {
@@ -589,7 +705,7 @@ type Evidence struct {
 
 func (x *Evidence) Reset() {
 	*x = Evidence{}
-	mi := &file_pipeline_alert_alert_proto_msgTypes[3]
+	mi := &file_pipeline_alert_alert_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -601,7 +717,7 @@ func (x *Evidence) String() string {
 func (*Evidence) ProtoMessage() {}
 
 func (x *Evidence) ProtoReflect() protoreflect.Message {
-	mi := &file_pipeline_alert_alert_proto_msgTypes[3]
+	mi := &file_pipeline_alert_alert_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -614,7 +730,7 @@ func (x *Evidence) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Evidence.ProtoReflect.Descriptor instead.
 func (*Evidence) Descriptor() ([]byte, []int) {
-	return file_pipeline_alert_alert_proto_rawDescGZIP(), []int{3}
+	return file_pipeline_alert_alert_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *Evidence) GetLocation() string {
@@ -656,7 +772,7 @@ type Client struct {
 
 func (x *Client) Reset() {
 	*x = Client{}
-	mi := &file_pipeline_alert_alert_proto_msgTypes[4]
+	mi := &file_pipeline_alert_alert_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -668,7 +784,7 @@ func (x *Client) String() string {
 func (*Client) ProtoMessage() {}
 
 func (x *Client) ProtoReflect() protoreflect.Message {
-	mi := &file_pipeline_alert_alert_proto_msgTypes[4]
+	mi := &file_pipeline_alert_alert_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -681,7 +797,7 @@ func (x *Client) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Client.ProtoReflect.Descriptor instead.
 func (*Client) Descriptor() ([]byte, []int) {
-	return file_pipeline_alert_alert_proto_rawDescGZIP(), []int{4}
+	return file_pipeline_alert_alert_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *Client) GetIp() string {
@@ -707,7 +823,7 @@ type Source struct {
 
 func (x *Source) Reset() {
 	*x = Source{}
-	mi := &file_pipeline_alert_alert_proto_msgTypes[5]
+	mi := &file_pipeline_alert_alert_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -719,7 +835,7 @@ func (x *Source) String() string {
 func (*Source) ProtoMessage() {}
 
 func (x *Source) ProtoReflect() protoreflect.Message {
-	mi := &file_pipeline_alert_alert_proto_msgTypes[5]
+	mi := &file_pipeline_alert_alert_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -732,7 +848,7 @@ func (x *Source) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Source.ProtoReflect.Descriptor instead.
 func (*Source) Descriptor() ([]byte, []int) {
-	return file_pipeline_alert_alert_proto_rawDescGZIP(), []int{5}
+	return file_pipeline_alert_alert_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *Source) GetFile() string {
@@ -769,7 +885,7 @@ type Sensor struct {
 
 func (x *Sensor) Reset() {
 	*x = Sensor{}
-	mi := &file_pipeline_alert_alert_proto_msgTypes[6]
+	mi := &file_pipeline_alert_alert_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -781,7 +897,7 @@ func (x *Sensor) String() string {
 func (*Sensor) ProtoMessage() {}
 
 func (x *Sensor) ProtoReflect() protoreflect.Message {
-	mi := &file_pipeline_alert_alert_proto_msgTypes[6]
+	mi := &file_pipeline_alert_alert_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -794,7 +910,7 @@ func (x *Sensor) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Sensor.ProtoReflect.Descriptor instead.
 func (*Sensor) Descriptor() ([]byte, []int) {
-	return file_pipeline_alert_alert_proto_rawDescGZIP(), []int{6}
+	return file_pipeline_alert_alert_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *Sensor) GetId() string {
@@ -815,7 +931,7 @@ var File_pipeline_alert_alert_proto protoreflect.FileDescriptor
 
 const file_pipeline_alert_alert_proto_rawDesc = "" +
 	"\n" +
-	"\x1apipeline/alert/alert.proto\x12\x0fsensor.alert.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x84\x05\n" +
+	"\x1apipeline/alert/alert.proto\x12\x0fsensor.alert.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xcc\x05\n" +
 	"\x05Alert\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x128\n" +
 	"\ttimestamp\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\ttimestamp\x12\x1a\n" +
@@ -835,7 +951,9 @@ const file_pipeline_alert_alert_proto_rawDesc = "" +
 	"\x06client\x18\r \x01(\v2\x17.sensor.alert.v1.ClientR\x06client\x12/\n" +
 	"\x06source\x18\x0e \x01(\v2\x17.sensor.alert.v1.SourceR\x06source\x12/\n" +
 	"\x06sensor\x18\x0f \x01(\v2\x17.sensor.alert.v1.SensorR\x06sensor\x12\x1c\n" +
-	"\tanomalies\x18\x10 \x03(\tR\tanomalies\"\x90\x02\n" +
+	"\tanomalies\x18\x10 \x03(\tR\tanomalies\x12)\n" +
+	"\x04grpc\x18\x11 \x01(\v2\x15.sensor.alert.v1.GrpcR\x04grpc\x12\x1b\n" +
+	"\tstream_id\x18\x12 \x01(\rR\bstreamId\"\x90\x02\n" +
 	"\x04Flow\x12\x15\n" +
 	"\x06src_ip\x18\x01 \x01(\tR\x05srcIp\x12\x19\n" +
 	"\bsrc_port\x18\x02 \x01(\rR\asrcPort\x12\x17\n" +
@@ -848,7 +966,16 @@ const file_pipeline_alert_alert_proto_rawDesc = "" +
 	"\aflow_id\x18\t \x01(\x04R\x06flowId\x12\x1d\n" +
 	"\n" +
 	"mid_stream\x18\n" +
-	" \x01(\bR\tmidStream\"\x9a\x02\n" +
+	" \x01(\bR\tmidStream\"\x82\x02\n" +
+	"\x04Grpc\x12\x18\n" +
+	"\aservice\x18\x01 \x01(\tR\aservice\x12\x16\n" +
+	"\x06method\x18\x02 \x01(\tR\x06method\x12\x1b\n" +
+	"\x06status\x18\x03 \x01(\x05H\x00R\x06status\x88\x01\x01\x12%\n" +
+	"\x0estatus_message\x18\x04 \x01(\tR\rstatusMessage\x12!\n" +
+	"\fcontent_type\x18\x05 \x01(\tR\vcontentType\x12)\n" +
+	"\x10request_messages\x18\x06 \x01(\rR\x0frequestMessages\x12+\n" +
+	"\x11response_messages\x18\a \x01(\rR\x10responseMessagesB\t\n" +
+	"\a_status\"\x9a\x02\n" +
 	"\x04Http\x12\x16\n" +
 	"\x06method\x18\x01 \x01(\tR\x06method\x12\x12\n" +
 	"\x04host\x18\x02 \x01(\tR\x04host\x12\x10\n" +
@@ -901,34 +1028,36 @@ func file_pipeline_alert_alert_proto_rawDescGZIP() []byte {
 }
 
 var file_pipeline_alert_alert_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_pipeline_alert_alert_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
+var file_pipeline_alert_alert_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
 var file_pipeline_alert_alert_proto_goTypes = []any{
 	(Severity)(0),                 // 0: sensor.alert.v1.Severity
 	(Confidence)(0),               // 1: sensor.alert.v1.Confidence
 	(*Alert)(nil),                 // 2: sensor.alert.v1.Alert
 	(*Flow)(nil),                  // 3: sensor.alert.v1.Flow
-	(*Http)(nil),                  // 4: sensor.alert.v1.Http
-	(*Evidence)(nil),              // 5: sensor.alert.v1.Evidence
-	(*Client)(nil),                // 6: sensor.alert.v1.Client
-	(*Source)(nil),                // 7: sensor.alert.v1.Source
-	(*Sensor)(nil),                // 8: sensor.alert.v1.Sensor
-	(*timestamppb.Timestamp)(nil), // 9: google.protobuf.Timestamp
+	(*Grpc)(nil),                  // 4: sensor.alert.v1.Grpc
+	(*Http)(nil),                  // 5: sensor.alert.v1.Http
+	(*Evidence)(nil),              // 6: sensor.alert.v1.Evidence
+	(*Client)(nil),                // 7: sensor.alert.v1.Client
+	(*Source)(nil),                // 8: sensor.alert.v1.Source
+	(*Sensor)(nil),                // 9: sensor.alert.v1.Sensor
+	(*timestamppb.Timestamp)(nil), // 10: google.protobuf.Timestamp
 }
 var file_pipeline_alert_alert_proto_depIdxs = []int32{
-	9, // 0: sensor.alert.v1.Alert.timestamp:type_name -> google.protobuf.Timestamp
-	0, // 1: sensor.alert.v1.Alert.severity:type_name -> sensor.alert.v1.Severity
-	1, // 2: sensor.alert.v1.Alert.confidence:type_name -> sensor.alert.v1.Confidence
-	3, // 3: sensor.alert.v1.Alert.flow:type_name -> sensor.alert.v1.Flow
-	4, // 4: sensor.alert.v1.Alert.http:type_name -> sensor.alert.v1.Http
-	5, // 5: sensor.alert.v1.Alert.evidence:type_name -> sensor.alert.v1.Evidence
-	6, // 6: sensor.alert.v1.Alert.client:type_name -> sensor.alert.v1.Client
-	7, // 7: sensor.alert.v1.Alert.source:type_name -> sensor.alert.v1.Source
-	8, // 8: sensor.alert.v1.Alert.sensor:type_name -> sensor.alert.v1.Sensor
-	9, // [9:9] is the sub-list for method output_type
-	9, // [9:9] is the sub-list for method input_type
-	9, // [9:9] is the sub-list for extension type_name
-	9, // [9:9] is the sub-list for extension extendee
-	0, // [0:9] is the sub-list for field type_name
+	10, // 0: sensor.alert.v1.Alert.timestamp:type_name -> google.protobuf.Timestamp
+	0,  // 1: sensor.alert.v1.Alert.severity:type_name -> sensor.alert.v1.Severity
+	1,  // 2: sensor.alert.v1.Alert.confidence:type_name -> sensor.alert.v1.Confidence
+	3,  // 3: sensor.alert.v1.Alert.flow:type_name -> sensor.alert.v1.Flow
+	5,  // 4: sensor.alert.v1.Alert.http:type_name -> sensor.alert.v1.Http
+	6,  // 5: sensor.alert.v1.Alert.evidence:type_name -> sensor.alert.v1.Evidence
+	7,  // 6: sensor.alert.v1.Alert.client:type_name -> sensor.alert.v1.Client
+	8,  // 7: sensor.alert.v1.Alert.source:type_name -> sensor.alert.v1.Source
+	9,  // 8: sensor.alert.v1.Alert.sensor:type_name -> sensor.alert.v1.Sensor
+	4,  // 9: sensor.alert.v1.Alert.grpc:type_name -> sensor.alert.v1.Grpc
+	10, // [10:10] is the sub-list for method output_type
+	10, // [10:10] is the sub-list for method input_type
+	10, // [10:10] is the sub-list for extension type_name
+	10, // [10:10] is the sub-list for extension extendee
+	0,  // [0:10] is the sub-list for field type_name
 }
 
 func init() { file_pipeline_alert_alert_proto_init() }
@@ -936,13 +1065,14 @@ func file_pipeline_alert_alert_proto_init() {
 	if File_pipeline_alert_alert_proto != nil {
 		return
 	}
+	file_pipeline_alert_alert_proto_msgTypes[2].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_pipeline_alert_alert_proto_rawDesc), len(file_pipeline_alert_alert_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   7,
+			NumMessages:   8,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -55,7 +55,9 @@ type Event struct {
 	// Where the packets can be found again.
 	Source *Source `protobuf:"bytes,9,opt,name=source,proto3" json:"source,omitempty"`
 	// The sensor that saw the exchange.
-	Sensor        *Sensor `protobuf:"bytes,10,opt,name=sensor,proto3" json:"sensor,omitempty"`
+	Sensor *Sensor `protobuf:"bytes,10,opt,name=sensor,proto3" json:"sensor,omitempty"`
+	// gRPC facts, when the exchange is a gRPC call.
+	Grpc          *Grpc `protobuf:"bytes,11,opt,name=grpc,proto3" json:"grpc,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -156,6 +158,13 @@ func (x *Event) GetSource() *Source {
 func (x *Event) GetSensor() *Sensor {
 	if x != nil {
 		return x.Sensor
+	}
+	return nil
+}
+
+func (x *Event) GetGrpc() *Grpc {
+	if x != nil {
+		return x.Grpc
 	}
 	return nil
 }
@@ -334,7 +343,7 @@ var File_pipeline_alert_event_proto protoreflect.FileDescriptor
 
 const file_pipeline_alert_event_proto_rawDesc = "" +
 	"\n" +
-	"\x1apipeline/alert/event.proto\x12\x0fsensor.alert.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1apipeline/alert/alert.proto\"\xb4\x03\n" +
+	"\x1apipeline/alert/event.proto\x12\x0fsensor.alert.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1apipeline/alert/alert.proto\"\xdf\x03\n" +
 	"\x05Event\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x128\n" +
 	"\ttimestamp\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\ttimestamp\x12)\n" +
@@ -347,7 +356,8 @@ const file_pipeline_alert_event_proto_rawDesc = "" +
 	"\bverdicts\x18\b \x03(\v2\x18.sensor.alert.v1.VerdictR\bverdicts\x12/\n" +
 	"\x06source\x18\t \x01(\v2\x17.sensor.alert.v1.SourceR\x06source\x12/\n" +
 	"\x06sensor\x18\n" +
-	" \x01(\v2\x17.sensor.alert.v1.SensorR\x06sensor\"\xda\x01\n" +
+	" \x01(\v2\x17.sensor.alert.v1.SensorR\x06sensor\x12)\n" +
+	"\x04grpc\x18\v \x01(\v2\x15.sensor.alert.v1.GrpcR\x04grpc\"\xda\x01\n" +
 	"\tEventHttp\x12\x16\n" +
 	"\x06method\x18\x01 \x01(\tR\x06method\x12\x12\n" +
 	"\x04host\x18\x02 \x01(\tR\x04host\x12#\n" +
@@ -384,7 +394,8 @@ var file_pipeline_alert_event_proto_goTypes = []any{
 	(*Client)(nil),                // 5: sensor.alert.v1.Client
 	(*Source)(nil),                // 6: sensor.alert.v1.Source
 	(*Sensor)(nil),                // 7: sensor.alert.v1.Sensor
-	(Severity)(0),                 // 8: sensor.alert.v1.Severity
+	(*Grpc)(nil),                  // 8: sensor.alert.v1.Grpc
+	(Severity)(0),                 // 9: sensor.alert.v1.Severity
 }
 var file_pipeline_alert_event_proto_depIdxs = []int32{
 	3, // 0: sensor.alert.v1.Event.timestamp:type_name -> google.protobuf.Timestamp
@@ -394,12 +405,13 @@ var file_pipeline_alert_event_proto_depIdxs = []int32{
 	2, // 4: sensor.alert.v1.Event.verdicts:type_name -> sensor.alert.v1.Verdict
 	6, // 5: sensor.alert.v1.Event.source:type_name -> sensor.alert.v1.Source
 	7, // 6: sensor.alert.v1.Event.sensor:type_name -> sensor.alert.v1.Sensor
-	8, // 7: sensor.alert.v1.Verdict.severity:type_name -> sensor.alert.v1.Severity
-	8, // [8:8] is the sub-list for method output_type
-	8, // [8:8] is the sub-list for method input_type
-	8, // [8:8] is the sub-list for extension type_name
-	8, // [8:8] is the sub-list for extension extendee
-	0, // [0:8] is the sub-list for field type_name
+	8, // 7: sensor.alert.v1.Event.grpc:type_name -> sensor.alert.v1.Grpc
+	9, // 8: sensor.alert.v1.Verdict.severity:type_name -> sensor.alert.v1.Severity
+	9, // [9:9] is the sub-list for method output_type
+	9, // [9:9] is the sub-list for method input_type
+	9, // [9:9] is the sub-list for extension type_name
+	9, // [9:9] is the sub-list for extension extendee
+	0, // [0:9] is the sub-list for field type_name
 }
 
 func init() { file_pipeline_alert_event_proto_init() }

@@ -59,7 +59,30 @@ func (c *Config) NewAlert(x *decoders.Exchange, detector string, r *Rule, key st
 		a.Http = cfg.httpFacts(x)
 	}
 	a.Anomalies = anomalyKinds(x)
+	a.Grpc = grpcFacts(x)
+	a.StreamId = x.StreamID
 	return a
+}
+
+// grpcFacts returns the gRPC facts of x, or nil when x is not a gRPC call.
+func grpcFacts(x *decoders.Exchange) *alert.Grpc {
+	g := x.GRPC
+	if g == nil {
+		return nil
+	}
+	f := &alert.Grpc{
+		Service:          alert.Snippet(g.Service, maxHeaderValue),
+		Method:           alert.Snippet(g.Method, maxHeaderValue),
+		StatusMessage:    alert.Redact(alert.Snippet(g.StatusMessage, maxHeaderValue)),
+		ContentType:      alert.Snippet(g.ContentType, maxHeaderValue),
+		RequestMessages:  uint32(g.RequestsTotal),
+		ResponseMessages: uint32(g.ResponsesTotal),
+	}
+	if g.Status >= 0 {
+		st := int32(g.Status)
+		f.Status = &st
+	}
+	return f
 }
 
 // exchangeKey returns the parts that name exchange x independently of the
@@ -172,7 +195,7 @@ func requestHost(req *decoders.Message) string {
 	if h := header(req.Headers, "host"); h != "" {
 		return h
 	}
-	return header(req.Headers, ":authority")
+	return alert.Snippet(req.Authority, maxHeaderValue)
 }
 
 func header(hs []decoders.Header, name string) string {

@@ -46,6 +46,7 @@ func (c *Config) NewEvent(x *decoders.Exchange, alerts []*alert.Alert) *alert.Ev
 			}
 		}
 		e.Http = h
+		e.Grpc = grpcFacts(x)
 	}
 	if len(alerts) > 0 {
 		e.Verdicts = make([]*alert.Verdict, len(alerts))
