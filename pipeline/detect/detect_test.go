@@ -195,7 +195,7 @@ func TestNewAlertSparse(t *testing.T) {
 	cfg := detect.DefaultConfig()
 	// No connection, no response: nothing may panic, and absent facts stay unset.
 	x := &decoders.Exchange{Proto: "h2", Request: &decoders.Message{
-		Method: "GET", URI: "/", Headers: []decoders.Header{{Name: ":authority", Value: "h.example"}},
+		Method: "GET", URI: "/", Authority: "h.example",
 	}}
 	a := cfg.NewAlert(x, "det", &testRule, "")
 	if a.Flow != nil || a.Client != nil || a.Http.GetStatus() != 0 || a.Http.GetHost() != "h.example" {

@@ -72,7 +72,7 @@ func TestNewEventSparse(t *testing.T) {
 		{
 			name: "http2 request without response",
 			x: &decoders.Exchange{Seq: 1, Proto: "h2", Request: &decoders.Message{
-				Method: "GET", URI: "/a/7?x=1", Headers: []decoders.Header{{Name: ":authority", Value: "h.example"}},
+				Method: "GET", URI: "/a/7?x=1", Authority: "h.example",
 			}},
 			want: &alert.Event{
 				Id:     alert.ID("", "", "1", "event"),
