@@ -12,20 +12,19 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/apisensor/sensor/pipeline/alert"
+	"github.com/apisensor/sensor/pipeline/publish/kafka"
 )
 
 // Schema names carried in the "schema" header (or a content-type
-// parameter) of the sensor's Kafka messages.
+// parameter) of the sensor's Kafka messages, and their content types: the
+// publisher's, so that the two sides cannot drift apart.
 const (
-	SchemaAlert = "sensor.alert.v1.Alert"
-	SchemaEvent = "sensor.alert.v1.Event"
-	SchemaStats = "sensor.stats.v1"
-)
+	SchemaAlert = kafka.SchemaName
+	SchemaEvent = kafka.SchemaEvent
+	SchemaStats = kafka.SchemaStats
 
-// Content types of the sensor's Kafka messages.
-const (
-	ContentTypeProtobuf = "application/x-protobuf"
-	ContentTypeJSON     = "application/json"
+	ContentTypeProtobuf = kafka.ContentTypeProtobuf
+	ContentTypeJSON     = kafka.ContentTypeJSON
 )
 
 // Errors of decoding one message. The message is counted and skipped.
