@@ -9,7 +9,9 @@
 // the connection dispatcher (decoders.NewConn) before decoders.ExtractParams.
 // Output is written back onto that exchange: x.GRPC, x.Params, x.Anomalies.
 // Exchanges whose request (or, without one, response) content type is not
-// application/grpc* are left alone.
+// application/grpc* are left alone, except HTTP/2 exchanges where neither
+// content type could be read (a connection joined mid-stream): those whose
+// bodies are exact gRPC frames are taken for gRPC in protobuf (CountSniffed).
 //
 // Parameters (location protobuf, or json for application/grpc+json) come from
 // request messages only; response messages are kept, with their JSON, for the
@@ -71,6 +73,9 @@ const (
 const (
 	// CountCalls counts exchanges recognised as gRPC calls.
 	CountCalls = "grpc.calls"
+	// CountSniffed counts calls recognised by their framing alone, their
+	// content type being unreadable (HTTP/2 joined mid-stream).
+	CountSniffed = "grpc.sniffed"
 	// CountUnknownEncoding counts compressed messages in a grpc-encoding
 	// other than gzip and deflate (snappy, zstd, …): kept raw, not decoded.
 	CountUnknownEncoding = "grpc.unknown_encoding"
@@ -126,7 +131,13 @@ func (e *Enricher) Enrich(x *decoders.Exchange, env *decoders.Env) {
 	}
 	kind, ok := parseContentType(ct)
 	if !ok {
-		return
+		if ct != "" || !looksFramed(x) {
+			return
+		}
+		// Neither side's content type could be read: a connection joined
+		// mid-stream whose HPACK entries were never seen. Bodies made of
+		// exact gRPC frames are taken for gRPC in protobuf.
+		env.Counts.Inc(CountSniffed)
 	}
 	env.Counts.Inc(CountCalls)
 	lim := env.Limits
@@ -145,7 +156,9 @@ func (e *Enricher) Enrich(x *decoders.Exchange, env *decoders.Env) {
 		reqEnc, _ = decoders.Get(req.Headers, "grpc-encoding")
 		if svc, m, ok := splitPath(req.Path); ok {
 			call.Service, call.Method = svc, m
-		} else if req.Path != "" || req.Method != "" {
+		} else if req.Path != "" {
+			// An empty path is unknown (behind an HPACK entry never
+			// seen), not malformed.
 			env.Anomaly(x, decoders.Anomaly{Kind: KindBadPath, Detail: "path " + strconv.Quote(cutString(req.Path, 64)) + " is not /service/method", Dir: sensor.ClientToServer})
 		}
 	}
@@ -183,6 +196,32 @@ func (e *Enricher) Enrich(x *decoders.Exchange, env *decoders.Env) {
 			}
 		}
 	}
+}
+
+// looksFramed reports whether an HTTP/2 exchange without a readable content
+// type carries gRPC: a body (request first) that is one or more messages with
+// flags 0 or 1 whose lengths add up to its exact end, or to a cut end.
+func looksFramed(x *decoders.Exchange) bool {
+	if x.Proto != "http/2" {
+		return false
+	}
+	for _, m := range [...]*decoders.Message{x.Request, x.Response} {
+		if m == nil || len(m.Body) < prefixLen {
+			continue
+		}
+		cut := m.BodyTruncated || m.Incomplete
+		for off := 0; ; {
+			f, next, ok, err := nextFrame(m.Body, off, false)
+			if err != frameOK || f.cut && !cut {
+				return false
+			}
+			if !ok {
+				return true
+			}
+			off = next
+		}
+	}
+	return false
 }
 
 // paramMax is the bound on len(x.Params) for gRPC parameters: MaxParams less

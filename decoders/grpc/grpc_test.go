@@ -598,3 +598,32 @@ func TestParseTrailerBlock(t *testing.T) {
 		t.Errorf("got %v, %d bad", hs, bad)
 	}
 }
+
+func TestEnrichSniffed(t *testing.T) {
+	cases := []struct {
+		name  string
+		proto string
+		body  []byte
+		cut   bool
+		grpc  bool
+	}{
+		{"exact frames", "http/2", frames(getUser(1, "a"), getUser(2, "b")), false, true},
+		{"cut frames", "http/2", frames(getUser(1, "a"))[:6], true, true},
+		{"short by one", "http/2", frames(getUser(1, "a"))[:6], false, false},
+		{"bad flag", "http/2", wire(2, getUser(1, "a")), false, false},
+		{"text", "http/2", []byte("hello world"), false, false},
+		{"http/1.1", "http/1.1", frames(getUser(1, "a")), false, false},
+	}
+	for _, c := range cases {
+		x := call("", "", c.body, nil, nil, nil)
+		x.Proto, x.Request.Headers, x.Request.BodyTruncated = c.proto, hdrs("<unknown-index:70>", ""), c.cut
+		env := newEnv(nil)
+		(&Enricher{}).Enrich(x, env)
+		if got := x.GRPC != nil; got != c.grpc || env.Counts[CountSniffed] != env.Counts[CountCalls] {
+			t.Errorf("%s: recognised %v, counts %v", c.name, got, env.Counts)
+		}
+		if c.grpc && len(x.Anomalies) != 0 {
+			t.Errorf("%s: anomalies %v", c.name, x.Anomalies)
+		}
+	}
+}
