@@ -1,21 +1,33 @@
 #!/usr/bin/env bash
-# bench-run.sh replays one pcap through the sensor and through Suricata 7 and prints their
-# throughput, HTTP exchange counts and peak memory side by side.
+# bench-run.sh replays pcaps through the sensor and through Suricata 7 and prints, per pcap,
+# their throughput, exchange counts and peak memory side by side, then a summary of MB/s and
+# exchanges/s with the sensor/Suricata ratios for all pcaps.
 #
-#   SENSOR=bin/sensor bash testdata/bench-run.sh testdata/bench/http-bench.pcap
+#   SENSOR=bin/sensor bash testdata/bench-run.sh testdata/bench/http-bench.pcap \
+#       testdata/bench/h2c-bench.pcap testdata/bench/grpc-bench.pcap
 #
 # Sensor:   $SENSOR replay --stats-json FILE PCAP; exchanges = the stats JSON's "exchanges".
-#           Skipped with a message when $SENSOR is unset or not built.
-# Suricata: single thread (--runmode single), detection disabled, EVE http logging only;
-#           exchanges = http events in eve.json. Installed from bookworm-backports if missing.
+#           Also on one core (GOMAXPROCS=1, --workers 1). Skipped with a message when
+#           $SENSOR is unset or not built.
+# Suricata: single thread (--runmode single), detection disabled, EVE http logging only,
+#           with HTTP/2 parsed and logged (eve types http + http2). Suricata 7 logs an HTTP/2
+#           stream as event_type "http" with http.version "2"; stream 0 (SETTINGS, GOAWAY)
+#           gets its own transaction, which is not an exchange and is not counted. HTTP/2 is
+#           found by its client preface on any port, so h2c on 8080 and gRPC on 50051 need
+#           no port configuration. Stream reassembly depth is unlimited, like the sensor's,
+#           so both parse every byte of long-lived connections. Installed from
+#           bookworm-backports if missing.
 # Both run under /usr/bin/time -v for wall time, CPU time and peak RSS, after the pcap has
 # been read once so neither pays for cold disk reads. MB = 10^6 bytes.
 # KEEP=1 keeps the work directory (eve.json, logs, stats) and prints its path.
+# Exit status 1 when a Suricata run fails or logs no exchanges.
 set -euo pipefail
 
-PCAP=${1:?usage: bench-run.sh FILE.pcap (env SENSOR=path/to/sensor)}
+(( $# )) || { echo "usage: bench-run.sh FILE.pcap... (env SENSOR=path/to/sensor)" >&2; exit 2; }
+for pcap in "$@"; do
+	[[ -r $pcap ]] || { echo "bench-run: cannot read $pcap" >&2; exit 1; }
+done
 SENSOR=${SENSOR:-}
-[[ -r $PCAP ]] || { echo "bench-run: cannot read $PCAP" >&2; exit 1; }
 
 log() { printf 'bench-run: %s\n' "$*" >&2; }
 
@@ -62,10 +74,59 @@ else
 	trap 'rm -rf "$tmp"' EXIT
 fi
 
-bytes=$(stat -L -c %s "$PCAP")
-packets=$(capinfos -M -c "$PCAP" 2>/dev/null | awk -F': *' '/Number of packets/ {print $2}' || true)
-[[ -n $packets ]] || { log "capinfos cannot read $PCAP"; exit 1; }
-cat "$PCAP" >/dev/null # warm the page cache for both runs
+# Detection off, no rules: what is measured is decode + reassembly + HTTP/1 and HTTP/2
+# parsing + EVE http.
+cat >"$tmp/suricata.yaml" <<'EOF'
+%YAML 1.1
+---
+vars:
+  address-groups:
+    HOME_NET: "[10.0.0.0/8,172.16.0.0/12,192.168.0.0/16]"
+    EXTERNAL_NET: "!$HOME_NET"
+  port-groups:
+    HTTP_PORTS: "80,8080"
+outputs:
+  - eve-log:
+      enabled: yes
+      filetype: regular
+      filename: eve.json
+      types:
+        - http:
+            extended: yes
+        - http2
+  - stats:
+      enabled: yes
+      filename: stats.log
+      totals: yes
+      threads: no
+logging:
+  default-log-level: notice
+  outputs:
+    - console:
+        enabled: yes
+    - file:
+        enabled: yes
+        level: info
+        filename: suricata.log
+stream:
+  reassembly:
+    depth: 0
+app-layer:
+  protocols:
+    http:
+      enabled: yes
+      libhtp:
+        default-config:
+          personality: IDS
+          request-body-limit: 100kb
+          response-body-limit: 100kb
+    http2:
+      enabled: yes
+pcap-file:
+  checksum-checks: auto
+unix-command:
+  enabled: no
+EOF
 
 # timed NAME CMD...: runs CMD under /usr/bin/time -v, stdout discarded, stderr to $tmp/NAME.err.
 timed() {
@@ -84,110 +145,109 @@ metrics() {
 		END { printf "%.3f %.2f %d\n", e, cpu, rss }' "$tmp/$1.time"
 }
 
-rows=()
-sensor_mbs=
-sensor1_mbs=
-suricata_mbs=
+# suricata_exchanges EVE: HTTP/1 transactions and HTTP/2 streams other than stream 0.
+suricata_exchanges() {
+	local all stream0
+	all=$(grep -c '"event_type":"http"' "$1" || true)
+	stream0=$(grep -c '"http2":{"stream_id":0,' "$1" || true)
+	echo $(( all - stream0 ))
+}
 
-# row TOOL EXCHANGES: adds a table row from TOOL's timing and returns its MB/s in $row_mbs.
+# ratio A B: A/B with two decimals, or "-" when either is missing.
+ratio() {
+	awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b + 0 == 0) print "-"; else printf "%.2fx", a / b }'
+}
+
+# row TOOL EXCHANGES: adds a row from TOOL's timing to bench's rows (dynamic scope: it
+# also reads bench's bytes and packets) and sets row_mbs and row_xps.
 row() {
 	local tool=$1 exchanges=$2 elapsed cpu rss
 	read -r elapsed cpu rss < <(metrics "$tool")
 	row_mbs=$(awk -v b="$bytes" -v e="$elapsed" 'BEGIN {printf "%.1f", (e > 0 ? b / 1e6 / e : 0)}')
-	rows+=("$(awk -v t="$tool" -v e="$elapsed" -v c="$cpu" -v m="$row_mbs" -v p="$packets" -v x="$exchanges" -v r="$rss" \
-		'BEGIN {printf "%-12s %9.2f %7.2f %8s %11.0f %10s %8.1f", t, e, c, m, (e > 0 ? p / e : 0), x, r / 1024}')")
+	row_xps=$(awk -v x="$exchanges" -v e="$elapsed" 'BEGIN {printf "%.0f", (e > 0 ? x / e : 0)}')
+	rows+=("$(awk -v t="$tool" -v e="$elapsed" -v c="$cpu" -v m="$row_mbs" -v p="$packets" -v x="$exchanges" -v xs="$row_xps" -v r="$rss" \
+		'BEGIN {printf "%-12s %9.2f %7.2f %8s %11.0f %10s %11s %8.1f", t, e, c, m, (e > 0 ? p / e : 0), x, xs, r / 1024}')")
 }
 
-if [[ -z $SENSOR ]]; then
-	log "SENSOR not set: skipping the sensor"
-elif [[ ! -x $SENSOR ]]; then
-	log "$SENSOR not built yet: skipping the sensor"
-else
-	log "sensor: $SENSOR replay $PCAP"
-	if timed sensor "$SENSOR" replay --stats-json "$tmp/sensor-stats.json" "$PCAP"; then
-		row sensor "$(jq -r '.exchanges // "?"' "$tmp/sensor-stats.json")"
-		sensor_mbs=$row_mbs
-	else
-		log "sensor failed; its stderr:"
-		tail -20 "$tmp/sensor.err" >&2
-	fi
-	# The same on one core (GOMAXPROCS=1: reader and worker share it), the
-	# like-for-like comparison with Suricata's --runmode single.
-	log "sensor-1cpu: GOMAXPROCS=1 $SENSOR replay --workers 1 $PCAP"
-	if GOMAXPROCS=1 timed sensor-1cpu "$SENSOR" replay --workers 1 --stats-json "$tmp/sensor-1cpu-stats.json" "$PCAP"; then
-		row sensor-1cpu "$(jq -r '.exchanges // "?"' "$tmp/sensor-1cpu-stats.json")"
-		sensor1_mbs=$row_mbs
-	else
-		log "sensor-1cpu failed; its stderr:"
-		tail -20 "$tmp/sensor-1cpu.err" >&2
-	fi
-fi
+summary=()
+status=0
 
-# Detection off, no rules: what is measured is decode + reassembly + HTTP parsing + EVE http.
-cat >"$tmp/suricata.yaml" <<'EOF'
-%YAML 1.1
----
-vars:
-  address-groups:
-    HOME_NET: "[10.0.0.0/8,172.16.0.0/12,192.168.0.0/16]"
-    EXTERNAL_NET: "!$HOME_NET"
-  port-groups:
-    HTTP_PORTS: "80,8080"
-outputs:
-  - eve-log:
-      enabled: yes
-      filetype: regular
-      filename: eve.json
-      types:
-        - http:
-            extended: yes
-  - stats:
-      enabled: yes
-      filename: stats.log
-      totals: yes
-      threads: no
-logging:
-  default-log-level: notice
-  outputs:
-    - console:
-        enabled: yes
-    - file:
-        enabled: yes
-        level: info
-        filename: suricata.log
-app-layer:
-  protocols:
-    http:
-      enabled: yes
-      libhtp:
-        default-config:
-          personality: IDS
-          request-body-limit: 100kb
-          response-body-limit: 100kb
-pcap-file:
-  checksum-checks: auto
-unix-command:
-  enabled: no
-EOF
-mkdir -p "$tmp/suri"
-log "suricata: $(suricata -V | sed 's/This is //') --runmode single --disable-detection"
-if timed suricata suricata --runmode single --disable-detection -c "$tmp/suricata.yaml" -l "$tmp/suri" -r "$PCAP"; then
-	row suricata "$(grep -c '"event_type":"http"' "$tmp/suri/eve.json" || true)"
-	suricata_mbs=$row_mbs
-else
-	log "suricata failed; its stderr:"
-	tail -20 "$tmp/suricata.err" >&2
-fi
+# bench PCAP: one pcap through every tool; prints its table and adds a line to $summary.
+bench() {
+	local pcap=$1 bytes packets rows=() name
+	local sensor_mbs='' sensor_xps='' sensor1_mbs='' sensor1_xps='' suricata_mbs='' suricata_xps=''
+	name=$(basename "$pcap" .pcap)
+	bytes=$(stat -L -c %s "$pcap")
+	packets=$(capinfos -M -c "$pcap" 2>/dev/null | awk -F': *' '/Number of packets/ {print $2}' || true)
+	[[ -n $packets ]] || { log "capinfos cannot read $pcap"; status=1; return; }
+	cat "$pcap" >/dev/null # warm the page cache for all runs
 
-printf '\n%s: %.1f MB, %d packets\n\n' "$PCAP" "$(awk -v b="$bytes" 'BEGIN {print b / 1e6}')" "$packets"
-printf '%-12s %9s %7s %8s %11s %10s %8s\n' tool elapsed_s cpu_s MB/s packets/s exchanges rss_MB
-for r in "${rows[@]}"; do
-	printf '%s\n' "$r"
+	if [[ -z $SENSOR ]]; then
+		log "SENSOR not set: skipping the sensor"
+	elif [[ ! -x $SENSOR ]]; then
+		log "$SENSOR not built yet: skipping the sensor"
+	else
+		log "sensor: $SENSOR replay $pcap"
+		if timed sensor "$SENSOR" replay --stats-json "$tmp/sensor-stats.json" "$pcap"; then
+			row sensor "$(jq -r '.exchanges // "?"' "$tmp/sensor-stats.json")"
+			sensor_mbs=$row_mbs sensor_xps=$row_xps
+		else
+			log "sensor failed; its stderr:"
+			tail -20 "$tmp/sensor.err" >&2
+		fi
+		# The same on one core (GOMAXPROCS=1: reader and worker share it), the
+		# like-for-like comparison with Suricata's --runmode single.
+		log "sensor-1cpu: GOMAXPROCS=1 $SENSOR replay --workers 1 $pcap"
+		if GOMAXPROCS=1 timed sensor-1cpu "$SENSOR" replay --workers 1 --stats-json "$tmp/sensor-1cpu-stats.json" "$pcap"; then
+			row sensor-1cpu "$(jq -r '.exchanges // "?"' "$tmp/sensor-1cpu-stats.json")"
+			sensor1_mbs=$row_mbs sensor1_xps=$row_xps
+		else
+			log "sensor-1cpu failed; its stderr:"
+			tail -20 "$tmp/sensor-1cpu.err" >&2
+		fi
+	fi
+
+	rm -rf "$tmp/suri-$name"
+	mkdir -p "$tmp/suri-$name"
+	log "suricata: $(suricata -V | sed 's/This is //') --runmode single --disable-detection $pcap"
+	if timed suricata suricata --runmode single --disable-detection -c "$tmp/suricata.yaml" -l "$tmp/suri-$name" -r "$pcap"; then
+		local x
+		x=$(suricata_exchanges "$tmp/suri-$name/eve.json")
+		row suricata "$x"
+		suricata_mbs=$row_mbs suricata_xps=$row_xps
+		if (( x == 0 )); then
+			log "suricata logged no exchanges for $pcap"
+			status=1
+		fi
+	else
+		log "suricata failed; its stderr:"
+		tail -20 "$tmp/suricata.err" >&2
+		status=1
+	fi
+
+	printf '\n%s: %.1f MB, %d packets\n\n' "$pcap" "$(awk -v b="$bytes" 'BEGIN {print b / 1e6}')" "$packets"
+	printf '%-12s %9s %7s %8s %11s %10s %11s %8s\n' tool elapsed_s cpu_s MB/s packets/s exchanges exchanges/s rss_MB
+	printf '%s\n' "${rows[@]}"
+	if [[ -n $sensor_mbs && -n $suricata_mbs ]]; then
+		printf '\nsensor/suricata MB/s: %s\n' "$(ratio "$sensor_mbs" "$suricata_mbs")"
+	fi
+	if [[ -n $sensor1_mbs && -n $suricata_mbs ]]; then
+		printf 'sensor on one core/suricata single MB/s: %s\n' "$(ratio "$sensor1_mbs" "$suricata_mbs")"
+	fi
+	printf '\n'
+	summary+=("$(printf '%-14s %8.1f %8s %8s %8s %7s %7s %10s %10s %10s' "$name" "$(awk -v b="$bytes" 'BEGIN {print b / 1e6}')" \
+		"${sensor_mbs:--}" "${sensor1_mbs:--}" "${suricata_mbs:--}" \
+		"$(ratio "$sensor_mbs" "$suricata_mbs")" "$(ratio "$sensor1_mbs" "$suricata_mbs")" \
+		"${sensor_xps:--}" "${sensor1_xps:--}" "${suricata_xps:--}")")
+}
+
+for pcap in "$@"; do
+	bench "$pcap"
 done
-if [[ -n $sensor_mbs && -n $suricata_mbs ]]; then
-	awk -v s="$sensor_mbs" -v r="$suricata_mbs" 'BEGIN {printf "\nsensor/suricata MB/s: %.2fx\n", (r > 0 ? s / r : 0)}'
+
+if (( $# > 1 )); then
+	printf 'summary (MB/s and exchanges/s; ratio = sensor / suricata single thread)\n\n'
+	printf '%-14s %8s %8s %8s %8s %7s %7s %10s %10s %10s\n' pcap MB sensor 1cpu suricata ratio 1cpu_r sensor_x/s 1cpu_x/s suri_x/s
+	printf '%s\n' "${summary[@]}"
 fi
-if [[ -n $sensor1_mbs && -n $suricata_mbs ]]; then
-	awk -v s="$sensor1_mbs" -v r="$suricata_mbs" 'BEGIN {printf "sensor on one core/suricata single MB/s: %.2fx\n", (r > 0 ? s / r : 0)}'
-fi
-[[ -n $suricata_mbs ]]
+exit "$status"
