@@ -6,7 +6,8 @@ PKGS      := ./...
 RACE_PKGS := ./pipeline/... ./cmd/...
 FUZZTIME  ?= 20s
 # Programs that made the test captures (go ignores testdata/ in ./...).
-TOOLS     := ./testdata/apiserver ./testdata/apiclient ./testdata/gencaps ./testdata/benchserver
+TOOLS     := ./testdata/apiserver ./testdata/apiclient ./testdata/gencaps ./testdata/benchserver \
+             ./testdata/grpcdemo/... 
 
 .PHONY: all build demo test lint generate check-generate fuzz bench clean
 
@@ -45,11 +46,13 @@ fuzz:
 	  done; \
 	done
 
-# Makes (never commits) a large HTTP/1.1 capture with a real load generator,
-# replays it with detection on, and runs Suricata 7 on the same file.
+# Makes (never commits) large HTTP/1.1, h2c and gRPC captures with real load
+# generators (hey, h2load, a grpc-go client), replays each with detection on,
+# and runs Suricata 7 on the same files.
 bench: build
 	bash testdata/bench-gen.sh
-	SENSOR=$(BIN) bash testdata/bench-run.sh testdata/bench/http-bench.pcap
+	bash testdata/bench-gen-h2.sh
+	SENSOR=$(BIN) bash testdata/bench-run.sh testdata/bench/http-bench.pcap testdata/bench/h2c-bench.pcap testdata/bench/grpc-bench.pcap
 	$(GO) test -run '^$$' -bench . -benchmem ./sensor/... ./decoders/... ./pipeline/...
 
 clean:
