@@ -32,6 +32,11 @@ type Config struct {
 	Detectors []string      `yaml:"detectors" env:"SENSOR_DETECTORS"`
 	Detect    detect.Config `yaml:"detect"`
 
+	// ProtoDescriptors are FileDescriptorSet files (protoc
+	// --descriptor_set_out --include_imports): gRPC messages of the services
+	// they describe are decoded with field names; others schema-less.
+	ProtoDescriptors []string `yaml:"proto_descriptors" env:"SENSOR_PROTO_DESCRIPTORS"`
+
 	// SensorID names this sensor in alerts and on Kafka records.
 	SensorID string `yaml:"sensor_id" env:"SENSOR_ID"`
 	// StatsInterval is how often, in wall time, a run report goes to the

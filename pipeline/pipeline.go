@@ -27,6 +27,9 @@ import (
 	"github.com/apisensor/sensor/pipeline/publish"
 	"github.com/apisensor/sensor/sensor"
 
+	"github.com/apisensor/sensor/decoders/grpc"
+	"github.com/apisensor/sensor/decoders/protobuf"
+
 	// Protocol decoders register themselves.
 	_ "github.com/apisensor/sensor/decoders/http1"
 	_ "github.com/apisensor/sensor/decoders/http2"
@@ -77,10 +80,18 @@ func Replay(ctx context.Context, cfg Config, files []string, stdin io.Reader, ou
 	if err != nil {
 		return nil, fmt.Errorf("detectors: %w", err)
 	}
+	var schemas *protobuf.Schemas
+	if len(cfg.ProtoDescriptors) > 0 {
+		if schemas, err = protobuf.LoadSchemas(cfg.ProtoDescriptors...); err != nil {
+			return nil, fmt.Errorf("proto descriptors: %w", err)
+		}
+	}
+	// The enrichers are stateless: one serves every worker.
+	enrichers := []decoders.Enricher{&grpc.Enricher{Schemas: schemas}}
 	n := cfg.Workers
 	workers := make([]*worker, n)
 	for i := range workers {
-		workers[i] = newWorker(i, n, &cfg, dets, out)
+		workers[i] = newWorker(i, n, &cfg, dets, out, enrichers)
 	}
 	readerCounts := sensor.Counts{}
 	reader := sensor.NewFileReader(files, stdin, readerCounts)
@@ -247,6 +258,7 @@ type worker struct {
 	counts    sensor.Counts
 	limits    decoders.Limits
 	detectors []detect.Detector
+	enrichers []decoders.Enricher
 	detect    *detect.Config
 	withExch  bool
 	withEv    bool
@@ -266,7 +278,7 @@ const (
 	CountExchanges     = "exchanges"
 )
 
-func newWorker(i, n int, cfg *Config, dets []detect.Detector, out Outputs) *worker {
+func newWorker(i, n int, cfg *Config, dets []detect.Detector, out Outputs, enrichers []decoders.Enricher) *worker {
 	w := &worker{
 		id:        i,
 		in:        make(chan *batch, cfg.QueueBatches),
@@ -274,6 +286,7 @@ func newWorker(i, n int, cfg *Config, dets []detect.Detector, out Outputs) *work
 		counts:    sensor.Counts{},
 		limits:    cfg.Decode,
 		detectors: dets,
+		enrichers: enrichers,
 		detect:    &cfg.Detect,
 		withExch:  out.Exchanges != nil,
 		withEv:    out.Events != nil,
@@ -292,7 +305,7 @@ func newWorker(i, n int, cfg *Config, dets []detect.Detector, out Outputs) *work
 }
 
 func (w *worker) newConn(meta *sensor.ConnMeta) sensor.ConnHandler {
-	return decoders.NewConn(meta, &w.limits, w.counts, w.emit)
+	return decoders.NewConn(meta, &w.limits, w.counts, w.emit, w.enrichers...)
 }
 
 func (w *worker) run(out chan<- *results) {

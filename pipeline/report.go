@@ -49,17 +49,23 @@ type Report struct {
 
 // informational counters are totals, not anomalies.
 var informational = map[string]bool{
-	sensor.CountConns:               true,
-	sensor.CountConnsMidStream:      true,
-	sensor.CountStreamBytes:         true,
-	sensor.CountPacketsNonTCP:       true,
-	sensor.CountPacketsNonIP:        true,
-	sensor.CountFragments:           true,
-	sensor.CountIPv6ExtHeaders:      true,
-	sensor.CountIdleClosed:          true,
-	sensor.CountRetransmit:          true,
-	sensor.CountOverlapUnchecked:    true,
-	"http1.midstream_skipped_bytes": true,
+	sensor.CountConns:                true,
+	sensor.CountConnsMidStream:       true,
+	sensor.CountStreamBytes:          true,
+	sensor.CountPacketsNonTCP:        true,
+	sensor.CountPacketsNonIP:         true,
+	sensor.CountFragments:            true,
+	sensor.CountIPv6ExtHeaders:       true,
+	sensor.CountIdleClosed:           true,
+	sensor.CountRetransmit:           true,
+	sensor.CountOverlapUnchecked:     true,
+	"http1.midstream_skipped_bytes":  true,
+	"decode.midstream_skipped_bytes": true,
+	sensor.CountAfterClose:           true,
+	"grpc.calls":                     true,
+	"grpc.sniffed":                   true,
+	"http2.goaway":                   true,
+	"http2.upgrade_stream":           true,
 }
 
 func (r *Report) finish(fs sensor.FileStats, readerCounts sensor.Counts, tallies []tally, elapsed time.Duration) {

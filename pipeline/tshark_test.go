@@ -270,3 +270,86 @@ func asList(v any) []any {
 	}
 	return []any{v}
 }
+
+// TestTsharkProtobuf checks, on the gRPC captures, that every protobuf
+// string field tshark dissects (with the demo service's .proto) is decoded
+// to the same value by the sensor (with the same service's descriptor set).
+// The sensor shows more strings than tshark: protojson writes 64-bit
+// integers and enum names as strings.
+func TestTsharkProtobuf(t *testing.T) {
+	tshark, err := exec.LookPath("tshark")
+	if err != nil {
+		t.Fatal("tshark not found: install Debian's tshark package (.ci/run does)")
+	}
+	protoDir, err := filepath.Abs(filepath.Join("..", "testdata", "grpcdemo"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := testConfig(2)
+	cfg.ProtoDescriptors = []string{filepath.Join(protoDir, "demo.pb")}
+	for _, name := range []string{"grpc-unary.pcap", "grpc-streams.pcap", "grpc-injection.pcap", "grpc-web.pcap"} {
+		t.Run(name, func(t *testing.T) {
+			file := filepath.Join("..", "testdata", name)
+			args := []string{"-n", "-r", file, "-o", fmt.Sprintf("uat:protobuf_search_paths:%q,\"TRUE\"", protoDir),
+				"-o", "protobuf.pbf_as_hf:TRUE", "-Y", "grpc", "-T", "fields", "-E", "occurrence=a", "-E", "aggregator=\x1f",
+				"-e", "protobuf.field.value.string"}
+			if d := decodeAs[name]; d != "" {
+				args = append(args, "-d", d)
+			}
+			out, err := exec.Command(tshark, args...).Output()
+			if err != nil {
+				t.Fatalf("tshark %v: %v", args, err)
+			}
+			var want []string
+			for _, l := range strings.Split(strings.TrimRight(string(out), "\n"), "\n") {
+				if l != "" {
+					want = append(want, strings.Split(l, "\x1f")...)
+				}
+			}
+			if len(want) == 0 {
+				t.Fatal("tshark dissected no protobuf string: check the search path option")
+			}
+			_, lines, _ := replay(t, cfg, file)
+			got := map[string]int{}
+			for _, l := range lines {
+				var x struct {
+					GRPC *struct {
+						Requests, Responses []struct{ Message any }
+					}
+				}
+				if err := json.Unmarshal([]byte(l), &x); err != nil {
+					t.Fatal(err)
+				}
+				if x.GRPC == nil {
+					continue
+				}
+				for _, m := range append(x.GRPC.Requests, x.GRPC.Responses...) {
+					jsonStrings(m.Message, got)
+				}
+			}
+			for _, w := range want {
+				if got[w] == 0 {
+					t.Errorf("tshark decoded %q; the sensor did not (or fewer times)", w)
+					continue
+				}
+				got[w]--
+			}
+		})
+	}
+}
+
+// jsonStrings counts the string values in a decoded JSON value.
+func jsonStrings(v any, into map[string]int) {
+	switch x := v.(type) {
+	case string:
+		into[x]++
+	case []any:
+		for _, e := range x {
+			jsonStrings(e, into)
+		}
+	case map[string]any:
+		for _, e := range x {
+			jsonStrings(e, into)
+		}
+	}
+}

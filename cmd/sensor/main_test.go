@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -113,6 +114,47 @@ func TestUsageErrors(t *testing.T) {
 	for _, args := range [][]string{{}, {"nope"}, {"replay"}, {"replay", "--workers", "-1", "x.pcap"}} {
 		if code, _, _ := runSensor(t, nil, args...); code == 0 {
 			t.Errorf("%v: exit 0", args)
+		}
+	}
+}
+
+// TestReplayGRPCInjection: an injection inside a protobuf string field of a
+// gRPC call is caught like one in a query string, with the field path as the
+// evidence name, or the field names when a descriptor set is given.
+func TestReplayGRPCInjection(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want []string
+	}{
+		{nil, []string{"sqli GetUser 2", "sqli UploadUsers [1].2", "xss UploadUsers [1].4.1", "sqli Chat [1].3", "xss Chat [1].4.1"}},
+		{[]string{"--proto-descriptors", "../../testdata/grpcdemo/demo.pb"},
+			[]string{"sqli GetUser fields", "sqli UploadUsers [1].name", "xss UploadUsers [1].address.street", "sqli Chat [1].text", "xss Chat [1].location.street"}},
+	} {
+		args := append(append([]string{"replay", "--quiet"}, tc.args...), "../../testdata/grpc-injection.pcap")
+		code, out, errs := runSensor(t, nil, args...)
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, errs)
+		}
+		var got []string
+		for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+			var a struct {
+				RuleID   string `json:"rule_id"`
+				Grpc     struct{ Method string }
+				Evidence []struct{ Location, Name string }
+			}
+			if err := json.Unmarshal([]byte(l), &a); err != nil {
+				t.Fatal(err)
+			}
+			if len(a.Evidence) == 0 || a.Evidence[0].Location != "protobuf" {
+				t.Errorf("evidence not in a protobuf field: %s", l)
+				continue
+			}
+			got = append(got, a.RuleID+" "+a.Grpc.Method+" "+a.Evidence[0].Name)
+		}
+		slices.Sort(got)
+		slices.Sort(tc.want)
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("%v: alerts %q, want %q", tc.args, got, tc.want)
 		}
 	}
 }

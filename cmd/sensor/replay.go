@@ -51,6 +51,7 @@ func replayCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	fs.BoolVar(&kcfg.Producer.CreateTopics, "kafka-create-topics", false, "create missing topics instead of failing at start")
 	fs.DurationVar(&kcfg.CloseTimeout, "kafka-close-timeout", kcfg.CloseTimeout, "how long the end of the run waits for the brokers; what is left stays in the spool")
 	fs.StringVar(&cfg.SensorID, "sensor-id", cfg.SensorID, "this sensor's name in alerts and Kafka records")
+	protoDescriptors := fs.String("proto-descriptors", "", "comma-separated FileDescriptorSet files (protoc --descriptor_set_out --include_imports) to decode gRPC messages with field names")
 	fs.IntVar(&cfg.Workers, "workers", cfg.Workers, "flow-sharded workers")
 	fs.IntVar(&cfg.TCP.MaxConns, "max-connections", cfg.TCP.MaxConns, "tracked TCP connections; past it the least recently active are evicted")
 	fs.IntVar(&cfg.TCP.MaxBufferedPerConn, "max-buffered-per-connection", cfg.TCP.MaxBufferedPerConn, "out-of-order bytes held per connection")
@@ -84,6 +85,7 @@ func replayCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		out.Exchanges = stdout
 	}
 	finishKafka()
+	cfg.ProtoDescriptors = splitList(*protoDescriptors)
 	var kpub *kafka.Publisher
 	switch {
 	case *brokers != "":
