@@ -13,7 +13,8 @@ import (
 )
 
 // TestTsharkCrossCheck compares, for every testdata capture, the multiset of
-// (method, URI, status) the sensor rebuilds with what tshark dissects.
+// (method, URI, status, and grpc-status on HTTP/2) the sensor rebuilds with
+// what tshark dissects.
 // tshark is the reference dissector; CI installs it.
 func TestTsharkCrossCheck(t *testing.T) {
 	tshark, err := exec.LookPath("tshark")
@@ -30,8 +31,13 @@ func TestTsharkCrossCheck(t *testing.T) {
 			var got []string
 			for _, l := range lines {
 				var x struct {
+					Proto    string `json:"app_proto"`
 					Request  *struct{ Method, URI string }
 					Response *struct{ Status int }
+					GRPC     *struct {
+						Status *int
+						Web    bool
+					}
 				}
 				if err := json.Unmarshal([]byte(l), &x); err != nil {
 					t.Fatal(err)
@@ -43,7 +49,13 @@ func TestTsharkCrossCheck(t *testing.T) {
 				if x.Response != nil {
 					status = fmt.Sprint(x.Response.Status)
 				}
-				got = append(got, x.Request.Method+" "+x.Request.URI+" "+status)
+				line := x.Request.Method + " " + x.Request.URI + " " + status
+				// grpc-web carries grpc-status in the body, where tshark's
+				// HTTP/2 headers do not show it.
+				if x.Proto == "http/2" && x.GRPC != nil && !x.GRPC.Web && x.GRPC.Status != nil {
+					line += fmt.Sprintf(" grpc-status=%d", *x.GRPC.Status)
+				}
+				got = append(got, line)
 			}
 			for _, d := range knownDivergence[filepath.Base(file)] {
 				got = removeLine(t, got, d.sensor, "sensor")
@@ -213,7 +225,7 @@ func tsharkH2Exchanges(t *testing.T, tshark, file, decodeAs string) []string {
 	if err := json.Unmarshal(out, &pkts); err != nil {
 		t.Fatalf("tshark JSON: %v", err)
 	}
-	type stream struct{ method, path, status string }
+	type stream struct{ method, path, status, grpcStatus string }
 	streams := map[string]*stream{}
 	var order []string
 	for _, p := range pkts {
@@ -245,6 +257,8 @@ func tsharkH2Exchanges(t *testing.T, tshark, file, decodeAs string) []string {
 						st.path = value
 					case name == ":status" && st.status == "" && value >= "200":
 						st.status = value
+					case name == "grpc-status" && st.grpcStatus == "":
+						st.grpcStatus = value
 					}
 				}
 			}
@@ -253,7 +267,11 @@ func tsharkH2Exchanges(t *testing.T, tshark, file, decodeAs string) []string {
 	var lines []string
 	for _, k := range order {
 		if st := streams[k]; st.method != "" {
-			lines = append(lines, st.method+" "+st.path+" "+st.status)
+			line := st.method + " " + st.path + " " + st.status
+			if st.grpcStatus != "" {
+				line += " grpc-status=" + st.grpcStatus
+			}
+			lines = append(lines, line)
 		}
 	}
 	return lines
