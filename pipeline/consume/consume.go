@@ -304,6 +304,9 @@ func (s *session) runPartitions(ctx context.Context) error {
 			MaxBytes:    s.cfg.MaxFetchBytes,
 			MaxWait:     s.maxWait(),
 			ErrorLogger: s.errorLogger(),
+			// Off: lag reporting runs a goroutine that Close does not
+			// wait for, which would log after Run returned.
+			ReadLagInterval: -1,
 		})
 		if err := r.SetOffset(start); err != nil {
 			r.Close()
@@ -390,6 +393,8 @@ func (s *session) runGroup(ctx context.Context) error {
 		MaxBytes:       s.cfg.MaxFetchBytes,
 		MaxWait:        s.maxWait(),
 		ErrorLogger:    s.errorLogger(),
+		// Off: see the partition readers.
+		ReadLagInterval: -1,
 	})
 	// Close commits what CommitMessages queued since the last interval.
 	defer r.Close()
