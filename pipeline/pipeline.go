@@ -87,7 +87,7 @@ func Replay(ctx context.Context, cfg Config, files []string, stdin io.Reader, ou
 		}
 	}
 	// The enrichers are stateless: one serves every worker.
-	enrichers := []decoders.Enricher{&grpc.Enricher{Schemas: schemas}}
+	enrichers := []decoders.Enricher{&grpc.Enricher{Schemas: schemas, JSON: out.Exchanges != nil}}
 	n := cfg.Workers
 	workers := make([]*worker, n)
 	for i := range workers {

@@ -74,6 +74,8 @@ type walker struct {
 	lim   *decoders.Limits
 	plim  protobuf.Limits
 	codec codec
+	// json renders messages as JSON (Enricher.JSON).
+	json bool
 	// paramMax bounds len(x.Params) for the parameters added here.
 	paramMax int
 }
@@ -221,6 +223,10 @@ func (w *walker) inflate(msg *decoders.GRPCMessage, encoding string, budget *int
 // parameters.
 func (w *walker) decode(msg *decoders.GRPCMessage, md protoreflect.MessageDescriptor, dir sensor.Direction, indexed, keep bool) {
 	req := dir == sensor.ClientToServer
+	if !req && !w.json {
+		return // responses are decoded only to be shown
+	}
+	keep = keep && w.json
 	start := len(w.x.Params)
 	switch w.codec {
 	case codecJSON:

@@ -96,6 +96,10 @@ const MaxMessageBytes = 4 << 20
 // a schema. An Enricher holds no per-call state and may be shared by workers.
 type Enricher struct {
 	Schemas *protobuf.Schemas
+	// JSON renders every kept message as JSON (GRPCMessage.JSON) for the
+	// exchange log. Off, response messages are not decoded at all: only
+	// request messages yield parameters, and decoding is most of the cost.
+	JSON bool
 }
 
 var _ decoders.Enricher = (*Enricher)(nil)
@@ -174,7 +178,7 @@ func (e *Enricher) Enrich(x *decoders.Exchange, env *decoders.Env) {
 	if kind.codec == codecProto && call.Service != "" {
 		in, out, _ = e.Schemas.Method(call.Service, call.Method)
 	}
-	w := walker{env: env, x: x, lim: lim, plim: protobuf.LimitsFrom(*lim), codec: kind.codec}
+	w := walker{env: env, x: x, lim: lim, plim: protobuf.LimitsFrom(*lim), codec: kind.codec, json: e.JSON}
 	if req != nil {
 		w.paramMax = paramMax(x, req, lim)
 		call.Requests, call.RequestsTotal, _ = w.messages(req, sensor.ClientToServer, kind.text, reqEnc, in)

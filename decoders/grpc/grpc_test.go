@@ -302,7 +302,7 @@ func TestEnrich(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			env := newEnv(nil)
-			(&Enricher{}).Enrich(c.x, env)
+			(&Enricher{JSON: true}).Enrich(c.x, env)
 			checkCall(t, c.x, env, c.want)
 		})
 	}
@@ -379,13 +379,13 @@ func TestEnrichNotGRPC(t *testing.T) {
 	for _, ct := range []string{"", "application/json", "application/grpcx", "text/plain", "application/grp"} {
 		x := call(ct, getPath, frames(getUser(1, "a")), respHdrs("application/json"), nil, nil)
 		env := newEnv(nil)
-		(&Enricher{}).Enrich(x, env)
+		(&Enricher{JSON: true}).Enrich(x, env)
 		if x.GRPC != nil || len(x.Params) != 0 || len(x.Anomalies) != 0 || len(env.Counts) != 0 {
 			t.Errorf("content type %q: enriched: %+v %v %v", ct, x.GRPC, x.Params, env.Counts)
 		}
 	}
 	// Neither message.
-	(&Enricher{}).Enrich(&decoders.Exchange{}, newEnv(nil))
+	(&Enricher{JSON: true}).Enrich(&decoders.Exchange{}, newEnv(nil))
 }
 
 func TestEnrichResponseOnly(t *testing.T) {
@@ -394,7 +394,7 @@ func TestEnrichResponseOnly(t *testing.T) {
 	x := call("", getPath, frames(getUser(1, "a")), respHdrs(ctGRPC), okTrailers, frames(pbStr(2, "b")))
 	x.Request.Headers = hdrs("<unknown-index:70>", "")
 	env := newEnv(nil)
-	(&Enricher{}).Enrich(x, env)
+	(&Enricher{JSON: true}).Enrich(x, env)
 	if x.GRPC == nil || x.GRPC.Status != 0 || x.GRPC.RequestsTotal != 1 || x.GRPC.ResponsesTotal != 1 {
 		t.Fatalf("call = %+v", x.GRPC)
 	}
@@ -406,7 +406,7 @@ func TestEnrichDecompressionBomb(t *testing.T) {
 	bomb := gzipped(t, bytes.Repeat([]byte{0}, 1<<20))
 	x := call(ctGRPC, getPath, wire(1, bomb), respHdrs(ctGRPC), okTrailers, nil, "grpc-encoding", "gzip")
 	env := newEnv(&l)
-	(&Enricher{}).Enrich(x, env)
+	(&Enricher{JSON: true}).Enrich(x, env)
 	if got := anomalyKinds(x); !slices.Contains(got, KindDecompressionBomb) {
 		t.Fatalf("anomalies = %v", got)
 	}
@@ -429,7 +429,7 @@ func TestEnrichBounds(t *testing.T) {
 	reqs[9] = chat(9, "cli", "' OR '1'='1")
 	x := call(ctGRPC, chatPath, frames(reqs...), respHdrs(ctGRPC), okTrailers, frames(resps...))
 	env := newEnv(&l)
-	(&Enricher{}).Enrich(x, env)
+	(&Enricher{JSON: true}).Enrich(x, env)
 	g := x.GRPC
 	if len(g.Requests) != 3 || g.RequestsTotal != 10 || len(g.Responses) != 3 || g.ResponsesTotal != 10 {
 		t.Fatalf("kept %d/%d requests, %d/%d responses", len(g.Requests), g.RequestsTotal, len(g.Responses), g.ResponsesTotal)
@@ -449,14 +449,14 @@ func TestEnrichBounds(t *testing.T) {
 	// With room, the payload past the kept messages is a parameter.
 	l.MaxParams = 100
 	x = call(ctGRPC, chatPath, frames(reqs...), nil, nil, nil)
-	(&Enricher{}).Enrich(x, newEnv(&l))
+	(&Enricher{JSON: true}).Enrich(x, newEnv(&l))
 	if p := x.Params[len(x.Params)-1]; p.Name != "[9].3" || p.Value != "' OR '1'='1" {
 		t.Errorf("last param = %+v", p)
 	}
 }
 
 func TestEnrichSchema(t *testing.T) {
-	e := &Enricher{Schemas: demoSchemas(t)}
+	e := &Enricher{Schemas: demoSchemas(t), JSON: true}
 	cases := []struct {
 		name              string
 		x                 *decoders.Exchange
@@ -618,12 +618,27 @@ func TestEnrichSniffed(t *testing.T) {
 		x := call("", "", c.body, nil, nil, nil)
 		x.Proto, x.Request.Headers, x.Request.BodyTruncated = c.proto, hdrs("<unknown-index:70>", ""), c.cut
 		env := newEnv(nil)
-		(&Enricher{}).Enrich(x, env)
+		(&Enricher{JSON: true}).Enrich(x, env)
 		if got := x.GRPC != nil; got != c.grpc || env.Counts[CountSniffed] != env.Counts[CountCalls] {
 			t.Errorf("%s: recognised %v, counts %v", c.name, got, env.Counts)
 		}
 		if c.grpc && len(x.Anomalies) != 0 {
 			t.Errorf("%s: anomalies %v", c.name, x.Anomalies)
 		}
+	}
+}
+
+// TestEnrichWithoutJSON: with the exchange log off, request messages still
+// give their parameters, and nothing is decoded only to be shown.
+func TestEnrichWithoutJSON(t *testing.T) {
+	e := &Enricher{Schemas: demoSchemas(t)}
+	x := call(ctGRPC, "/demo.v1.Users/GetUser", frames(getUser(1, "x")), respHdrs(ctGRPC), okTrailers, nil)
+	e.Enrich(x, newEnv(nil))
+	g := x.GRPC
+	if g == nil || len(g.Requests) != 1 || g.Requests[0].JSON != "" {
+		t.Fatalf("call %+v: want one request message without JSON", g)
+	}
+	if len(grpcParams(x.Params)) == 0 {
+		t.Errorf("no parameters from the request message")
 	}
 }
