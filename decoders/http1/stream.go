@@ -67,9 +67,6 @@ type pendStr struct {
 // maxFramingOnly bounds framing headers kept past the header limits.
 const maxFramingOnly = 32
 
-// maxLayers bounds nested content codings ("gzip, gzip"), as Suricata does.
-const maxLayers = 2
-
 // maxMethodLen bounds a method token: a longer run of token characters at a
 // message start is not HTTP.
 const maxMethodLen = 32
