@@ -152,6 +152,13 @@ func (d *decoder) message(b []byte, md protoreflect.MessageDescriptor, depth int
 			var v []byte
 			if v, n = protowire.ConsumeBytes(b); n >= 0 {
 				err = d.bytes(&f, v, fd, depth)
+			} else if l, ln := protowire.ConsumeVarint(b); ln > 0 && l > uint64(len(b)-ln) {
+				// The value runs past the end: most often a message cut
+				// by the capture's body bound. Keep the part that is
+				// there, so that a payload in it is still seen.
+				d.partial(&f, b[ln:], fd, depth)
+				fs = append(fs, f)
+				return fs, nil, fmt.Errorf("field %d at offset %d: length %d past the end: %w", num, off, l, ErrMalformed)
 			}
 		case protowire.StartGroupType:
 			var sub protoreflect.MessageDescriptor
@@ -292,6 +299,50 @@ func (d *decoder) nested(f *Field, v []byte, md protoreflect.MessageDescriptor, 
 	var err error
 	f.Message.Fields, _, err = d.message(v, md, depth+1, 0, hint)
 	return err
+}
+
+// partial decodes v, the captured start of a length-delimited value whose
+// end is missing, into a leaf or message marked Truncated: text as a string,
+// else as much of a nested message as parses.
+func (d *decoder) partial(f *Field, v []byte, fd protoreflect.FieldDescriptor, depth int) {
+	f.Len = len(v)
+	defer func() { f.Truncated = true }()
+	var md protoreflect.MessageDescriptor
+	if fd != nil {
+		switch fd.Kind() {
+		case protoreflect.StringKind:
+			d.leaf(f, KindString, v)
+			return
+		case protoreflect.MessageKind, protoreflect.GroupKind:
+			md = fd.Message()
+		default:
+			d.leaf(f, KindBytes, v)
+			return
+		}
+	}
+	// Without the end, "a message that consumes every byte" cannot be
+	// checked: take what parses as a message and, when the bytes are text
+	// too, keep the text as well (as for AlsoText above).
+	if depth < d.lim.MaxDepth && d.fields < d.lim.MaxFields {
+		m := d.newMessage()
+		if md != nil {
+			m.Type = string(md.FullName())
+		}
+		m.Fields, _, _ = d.message(v, md, depth+1, 0, 0)
+		if len(m.Fields) > 0 {
+			f.Kind, f.Message = KindMessage, m
+			if md == nil && printable(v, false) {
+				f.AlsoText = true
+				f.Bytes, _ = cut(v, d.lim.MaxStringBytes)
+			}
+			return
+		}
+	}
+	if md == nil && printable(v, false) {
+		d.leaf(f, KindString, v)
+		return
+	}
+	d.leaf(f, KindBytes, v)
 }
 
 func (d *decoder) leaf(f *Field, k Kind, v []byte) {

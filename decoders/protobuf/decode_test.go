@@ -152,6 +152,24 @@ func TestDecode(t *testing.T) {
 	}
 }
 
+// TestDecodeCutNested: a message cut inside a nested string keeps the
+// captured part of that string, so an injection in it is still a parameter.
+func TestDecodeCutNested(t *testing.T) {
+	full := cat(varint(1, 7), lenf(4, cat(str(1, "<script>alert(1)</script>"), str(2, "Springfield"))))
+	cut := full[:len(full)-20]
+	m, err := Decode(cut, Limits{})
+	if !errors.Is(err, ErrMalformed) {
+		t.Fatalf("err = %v, want ErrMalformed", err)
+	}
+	var found bool
+	for _, p := range Params(m, Limits{}) {
+		found = found || p.Name == "4.1" && strings.HasPrefix(p.Value, "<script>al")
+	}
+	if !found {
+		t.Errorf("params %+v, want the cut 4.1 string", Params(m, Limits{}))
+	}
+}
+
 func TestDecodeErrors(t *testing.T) {
 	deepGroups := func(n int) []byte {
 		b := varint(1, 1)
@@ -176,7 +194,7 @@ func TestDecodeErrors(t *testing.T) {
 	}{
 		{name: "truncated varint", in: cat(varint(1, 5), []byte{0x10, 0xff}), err: ErrMalformed, kind: "protobuf.malformed", want: "{1:5}"},
 		{name: "truncated tag", in: cat(varint(1, 5), []byte{0xff}), err: ErrMalformed, want: "{1:5}"},
-		{name: "length past end", in: cat(varint(1, 5), tag(2, protowire.BytesType), []byte{10}, []byte("abc")), err: ErrMalformed, want: "{1:5}"},
+		{name: "length past end", in: cat(varint(1, 5), tag(2, protowire.BytesType), []byte{10}, []byte("abc")), err: ErrMalformed, want: `{1:5 2:"abc"…}`}, // the captured part is kept, truncated
 		{name: "truncated fixed64", in: cat(varint(1, 5), tag(2, protowire.Fixed64Type), []byte{1, 2}), err: ErrMalformed, want: "{1:5}"},
 		{name: "wire type 6", in: cat(varint(1, 5), []byte{0x0e, 0x00}), err: ErrMalformed, want: "{1:5}"},
 		{name: "wire type 7", in: []byte{0x0f}, err: ErrMalformed, want: "{}"},
@@ -192,7 +210,7 @@ func TestDecodeErrors(t *testing.T) {
 		{name: "too many packed is bytes", in: lenf(1, manyPacked), lim: Limits{MaxFields: 100}, want: "{1:0x" + strings.Repeat("01", 5000) + "}"},
 		{name: "text that would be too many fields is text", in: cat(str(1, strings.Repeat("x", 300)), str(2, inj)), lim: Limits{MaxFields: 100},
 			want: `{1:"` + strings.Repeat("x", 300) + `" 2:"' OR 1=1--"}`},
-		{name: "too large", in: cat(varint(1, 5), str(2, "abcdefghijkl")), lim: Limits{MaxBytes: 6}, err: ErrTooLarge, kind: "protobuf.too_large", want: "{1:5}"},
+		{name: "too large", in: cat(varint(1, 5), str(2, "abcdefghijkl")), lim: Limits{MaxBytes: 6}, err: ErrTooLarge, kind: "protobuf.too_large", want: `{1:5 2:"ab"…}`},
 		{name: "string cut", in: str(1, strings.Repeat("é", 10)), lim: Limits{MaxStringBytes: 5}, want: `{1:"éé"…}`},
 	}
 	for _, tt := range tests {
