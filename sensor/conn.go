@@ -63,6 +63,11 @@ type ConnMeta struct {
 	CommunityID string
 	// VLAN holds the 802.1Q tags outermost first; nil when untagged.
 	VLAN []uint16
+	// Tunnels lists the encapsulations the connection's first packet came
+	// through, outermost first (VXLAN VNI, GRE key, ERSPAN session…); nil
+	// when it came bare. They are not part of Key: see the README's known
+	// limits.
+	Tunnels []Tunnel
 	// Source names where the packets came from: the pcap file or the interface.
 	Source string
 	// Start is the capture time of the first packet.

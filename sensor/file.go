@@ -189,12 +189,17 @@ func (r *FileReader) reassemble(p *Packet) bool {
 	if out == nil {
 		return false // more fragments to come
 	}
-	if out.Protocol != layers.IPProtocolTCP {
-		r.counts.Inc(CountPacketsNonTCP)
-		return false
+	// The whole datagram may be TCP or a tunnel whose outer packets were
+	// fragmented (VXLAN with a full-size inner frame): the parser goes on
+	// from its payload, with the tunnels already entered still counted
+	// against the depth bound.
+	switch r.parser.ipPayload(uint8(out.Protocol), out.Payload, p) {
+	case parsedTCP:
+		return true
+	case parsedFragment:
+		return r.reassemble(p)
 	}
-	p.L4 = out.Payload
-	return true
+	return false
 }
 
 func (r *FileReader) read() ([]byte, gopacket.CaptureInfo, layers.LinkType, error) {

@@ -23,6 +23,14 @@ var fuzzLinkTypes = []layers.LinkType{
 	layers.LinkTypeIPv4, layers.LinkTypeIPv6, 12, 14, layers.LinkTypeIEEE802_11,
 }
 
+// ethType is the EtherType of an IP packet, by its version.
+func ethType(ip []byte) layers.EthernetType {
+	if ip[0]>>4 == 6 {
+		return layers.EthernetTypeIPv6
+	}
+	return layers.EthernetTypeIPv4
+}
+
 // firstFrames returns up to n frames of a shared pcap capture and its link type.
 func firstFrames(f *testing.F, name string, n int) ([][]byte, layers.LinkType) {
 	f.Helper()
@@ -86,6 +94,29 @@ func FuzzFrameParser(f *testing.F) {
 	f.Add(ipv6Packet(0, cat(extHdr(60, 0), extHdr(43, 1), extHdr(44, 0), seg)), uint8(5))
 	f.Add(ipv6Packet(51, cat([]byte{6, 4, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, seg)), uint8(7))
 	f.Add(ethFrame(0x88a8, cat(vlanTag(1, 0x8100), vlanTag(2, 0x9100), vlanTag(3, 0x0800), ipv4Packet(6, []byte{1, 1, 1, 0}, seg))), uint8(0))
+	// Tunnels, one of each kind, nested, and nested past the depth bound.
+	in4, in6 := innerIPv4(6, seg), innerIPv6(6, seg)
+	for _, fr := range [][]byte{
+		ipv4Packet(17, nil, udpDatagram(portVXLAN, cat(vxlanHeader(42), ethFrame(0x8100, cat(vlanTag(5, 0x0800), in4))))),
+		ipv6Packet(17, udpDatagram(portGENEVE, cat(geneveHeader(etherTransparentBridging, 7, 2), ethFrame(0x86dd, in6)))),
+		ipv4Packet(17, nil, udpDatagram(portGENEVE, cat(geneveHeader(0x0800, 7, 0), in4))),
+		ipv4Packet(47, nil, cat(greHeader(greChecksum|greKey|greSeq, etherTransparentBridging, 9), ethFrame(0x0800, in4))),
+		ipv4Packet(47, nil, cat(greHeader(0, etherERSPAN12, 0), ethFrame(0x0800, in4))),
+		ipv4Packet(47, nil, cat(greHeader(greSeq, etherERSPAN12, 0), erspan2Header(100), ethFrame(0x0800, in4))),
+		ipv4Packet(47, nil, cat(greHeader(greSeq, etherERSPAN3, 0), erspan3Header(100, 0, true), ethFrame(0x0800, in4))),
+		ipv4Packet(47, nil, cat(greHeader(0, 0x8847, 0), mplsStack(16, 17), []byte{0, 0, 0, 0}, ethFrame(0x0800, in4))),
+		ipv4Packet(41, nil, in6),
+		ipv6Packet(4, in4),
+		ipv4Packet(47, nil, cat(greHeader(greKey, 0x0800, 1), ipv4Packet(17, nil, udpDatagram(portVXLAN, cat(vxlanHeader(2), ethFrame(0x8847, cat(mplsStack(3), in4))))))),
+	} {
+		f.Add(ethFrame(uint16(ethType(fr)), fr), uint8(0))
+		f.Add(fr, uint8(5))
+	}
+	deep := in4
+	for range maxDecapDepth + 1 {
+		deep = ipv4Packet(4, nil, deep)
+	}
+	f.Add(deep, uint8(5))
 
 	f.Fuzz(func(t *testing.T, data []byte, sel uint8) {
 		lt := fuzzLinkTypes[int(sel)%len(fuzzLinkTypes)]
@@ -94,6 +125,14 @@ func FuzzFrameParser(f *testing.F) {
 		res := fp.parse(lt, data, &p)
 		if p.NVLAN > 2 {
 			t.Fatalf("NVLAN %d", p.NVLAN)
+		}
+		if int(p.NTunnel) > len(p.Tunnels) || fp.depth > maxDecapDepth+1 {
+			t.Fatalf("NTunnel %d, depth %d", p.NTunnel, fp.depth)
+		}
+		for _, tu := range p.Tunnels[:p.NTunnel] {
+			if tu.Kind == 0 || tu.Kind.String() == "unknown" {
+				t.Fatalf("tunnel %+v", tu)
+			}
 		}
 		switch res {
 		case parsedTCP:

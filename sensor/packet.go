@@ -19,8 +19,13 @@ type Packet struct {
 	Dst    netip.Addr
 	VLAN   [2]uint16 // outermost first
 	NVLAN  uint8     // tags present (at most 2 kept; deeper ones are counted)
-	Proto  uint8     // IP protocol of L4
-	L4     []byte
+	// Tunnels lists the encapsulations the packet came through, outermost
+	// first (at most maxTunnelsKept kept; deeper ones are counted). Src,
+	// Dst and L4 are those of the innermost packet.
+	Tunnels [maxTunnelsKept]Tunnel
+	NTunnel uint8
+	Proto   uint8 // IP protocol of L4
+	L4      []byte
 }
 
 // Counter names for the packet path.
@@ -49,16 +54,20 @@ const (
 // frameParser walks link, VLAN and IP headers by hand. The walk runs for every
 // packet on the capture path, so it avoids gopacket's generic decoding; it
 // also keeps each 802.1Q/802.1ad tag (gopacket's DecodingLayerParser keeps one
-// Dot1Q layer, losing the outer tag of QinQ) and, in the next step, descends
-// into tunnels at any depth.
+// Dot1Q layer, losing the outer tag of QinQ) and descends into tunnels at any
+// depth (decap.go).
 type frameParser struct {
 	counts Counts
-	// ipv4 holds the header of the last IPv4 fragment seen, for defrag.
+	// fragIP holds the last IPv4 fragment seen, for defrag.
 	fragIP []byte
+	// depth counts the tunnels entered for the current packet.
+	depth int
 }
 
-// parse fills p.Src, p.Dst, p.VLAN, p.Proto and p.L4 from data of link type lt.
+// parse fills p.Src, p.Dst, p.VLAN, p.Tunnels, p.Proto and p.L4 from data of
+// link type lt. VLAN tags of tunnelled frames follow the outer ones in p.VLAN.
 func (fp *frameParser) parse(lt layers.LinkType, data []byte, p *Packet) parseResult {
+	fp.depth = 0
 	var etherType uint16
 	switch lt {
 	case layers.LinkTypeEthernet:
@@ -145,6 +154,8 @@ func (fp *frameParser) parseEther(etherType uint16, data []byte, p *Packet) pars
 		return fp.parseIPv4(data, p)
 	case layers.EthernetTypeIPv6:
 		return fp.parseIPv6(data, p)
+	case etherMPLSUnicast, etherMPLSMulticast:
+		return fp.parseMPLS(data, p)
 	}
 	fp.counts.Inc(CountPacketsNonIP)
 	return parsedSkip
@@ -178,12 +189,7 @@ func (fp *frameParser) parseIPv4(data []byte, p *Packet) parseResult {
 		fp.fragIP = data
 		return parsedFragment
 	}
-	if p.Proto != uint8(layers.IPProtocolTCP) {
-		fp.counts.Inc(CountPacketsNonTCP)
-		return parsedSkip
-	}
-	p.L4 = data[ihl:]
-	return parsedTCP
+	return fp.ipPayload(p.Proto, data[ihl:], p)
 }
 
 func (fp *frameParser) parseIPv6(data []byte, p *Packet) parseResult {
@@ -235,11 +241,5 @@ func (fp *frameParser) parseIPv6(data []byte, p *Packet) parseResult {
 		}
 		break
 	}
-	p.Proto = next
-	if next != uint8(layers.IPProtocolTCP) {
-		fp.counts.Inc(CountPacketsNonTCP)
-		return parsedSkip
-	}
-	p.L4 = data
-	return parsedTCP
+	return fp.ipPayload(next, data, p)
 }

@@ -152,15 +152,17 @@ func (t *Tracker) Now() time.Time { return t.now }
 // pktCtx carries a packet's capture info and frame through the assembler,
 // which keeps it with out-of-order pages.
 type pktCtx struct {
-	ci     gopacket.CaptureInfo
-	frame  uint64
-	source string
-	vlan   [2]uint16
-	nvlan  uint8
-	length int                 // TCP payload length
-	seq    reassembly.Sequence // TCP sequence number
-	real   time.Time           // capture time; ci.Timestamp is made monotonic
-	self   [1]any
+	ci      gopacket.CaptureInfo
+	frame   uint64
+	source  string
+	vlan    [2]uint16
+	nvlan   uint8
+	tunnels [maxTunnelsKept]Tunnel
+	ntunnel uint8
+	length  int                 // TCP payload length
+	seq     reassembly.Sequence // TCP sequence number
+	real    time.Time           // capture time; ci.Timestamp is made monotonic
+	self    [1]any
 }
 
 func (c *pktCtx) GetCaptureInfo() gopacket.CaptureInfo { return c.ci }
@@ -199,14 +201,16 @@ func (t *Tracker) Packet(p *Packet) {
 	ctx := &t.slab[0]
 	t.slab = t.slab[1:]
 	*ctx = pktCtx{
-		ci:     gopacket.CaptureInfo{Timestamp: ts, CaptureLength: len(p.L4), Length: len(p.L4)},
-		frame:  p.Frame,
-		source: p.Source,
-		vlan:   p.VLAN,
-		nvlan:  p.NVLAN,
-		length: len(t.tcp.Payload),
-		seq:    reassembly.Sequence(t.tcp.Seq),
-		real:   p.Time,
+		ci:      gopacket.CaptureInfo{Timestamp: ts, CaptureLength: len(p.L4), Length: len(p.L4)},
+		frame:   p.Frame,
+		source:  p.Source,
+		vlan:    p.VLAN,
+		nvlan:   p.NVLAN,
+		tunnels: p.Tunnels,
+		ntunnel: p.NTunnel,
+		length:  len(t.tcp.Payload),
+		seq:     reassembly.Sequence(t.tcp.Seq),
+		real:    p.Time,
 	}
 	ctx.self[0] = ctx
 	ctx.ci.AncillaryData = ctx.self[:]
@@ -325,7 +329,8 @@ type streamFactory struct{ t *Tracker }
 func (f *streamFactory) New(netFlow, tcpFlow gopacket.Flow, tcp *layers.TCP, ac reassembly.AssemblerContext) reassembly.Stream {
 	t := f.t
 	ctx := ac.(*pktCtx)
-	s := &stream{t: t, lastSeen: ctx.ci.Timestamp, source: ctx.source, vlan: ctx.vlan, nvlan: ctx.nvlan}
+	s := &stream{t: t, lastSeen: ctx.ci.Timestamp, source: ctx.source, vlan: ctx.vlan, nvlan: ctx.nvlan,
+		tunnels: ctx.tunnels, ntunnel: ctx.ntunnel}
 	src, _ := netip.AddrFromSlice(netFlow.Src().Raw())
 	dst, _ := netip.AddrFromSlice(netFlow.Dst().Raw())
 	s.gkey = FlowKey{SrcIP: src, DstIP: dst, SrcPort: uint16(tcp.SrcPort), DstPort: uint16(tcp.DstPort), Proto: uint8(layers.IPProtocolTCP)}
@@ -394,6 +399,8 @@ type stream struct {
 	source     string
 	vlan       [2]uint16
 	nvlan      uint8
+	tunnels    [maxTunnelsKept]Tunnel
+	ntunnel    uint8
 	handler    ConnHandler
 	meta       *ConnMeta
 	done       bool
@@ -619,6 +626,9 @@ func (s *stream) handlerFor() ConnHandler {
 		s.meta.CommunityID = CommunityID(s.key, t.cfg.CommunityIDSeed)
 		if s.nvlan > 0 {
 			s.meta.VLAN = append([]uint16(nil), s.vlan[:s.nvlan]...)
+		}
+		if s.ntunnel > 0 {
+			s.meta.Tunnels = append([]Tunnel(nil), s.tunnels[:s.ntunnel]...)
 		}
 		s.handler = t.factory(s.meta)
 	}
