@@ -8,6 +8,7 @@ import (
 
 	"github.com/apisensor/sensor/decoders"
 	"github.com/apisensor/sensor/pipeline/alert"
+	"github.com/apisensor/sensor/sensor"
 )
 
 // TimeFormat is RFC 3339 with microseconds, as Suricata's EVE writes it.
@@ -40,7 +41,25 @@ type flowRecord struct {
 	Proto       string   `json:"proto"`
 	CommunityID string   `json:"community_id"`
 	VLAN        []uint16 `json:"vlan,omitempty"`
-	MidStream   bool     `json:"mid_stream,omitempty"`
+	// Tunnels are the encapsulations around the flow, outermost first.
+	Tunnels   []tunnelRecord `json:"tunnels,omitempty"`
+	MidStream bool           `json:"mid_stream,omitempty"`
+}
+
+type tunnelRecord struct {
+	Kind string `json:"kind"`
+	ID   uint32 `json:"id"`
+}
+
+func tunnelsOf(ts []sensor.Tunnel) []tunnelRecord {
+	if len(ts) == 0 {
+		return nil
+	}
+	out := make([]tunnelRecord, len(ts))
+	for i, t := range ts {
+		out[i] = tunnelRecord{Kind: t.Kind.String(), ID: t.ID}
+	}
+	return out
 }
 
 type messageRecord struct {
@@ -180,7 +199,8 @@ func appendExchangeJSON(dst []byte, x *decoders.Exchange, alerts []*alert.Alert)
 		Seq:    x.Seq,
 		Flow: flowRecord{
 			SrcIP: k.SrcIP.String(), SrcPort: k.SrcPort, DestIP: k.DstIP.String(), DestPort: k.DstPort,
-			Proto: k.ProtoName(), CommunityID: x.Conn.CommunityID, VLAN: x.Conn.VLAN, MidStream: x.Conn.MidStream,
+			Proto: k.ProtoName(), CommunityID: x.Conn.CommunityID, VLAN: x.Conn.VLAN,
+			Tunnels: tunnelsOf(x.Conn.Tunnels), MidStream: x.Conn.MidStream,
 		},
 		Proto:    x.Proto,
 		StreamID: x.StreamID,

@@ -2,7 +2,8 @@
 // reassembly cases (reordering, retransmission, conflicting overlap, loss, mid-stream
 // start, reset, half-open flood, close-delimited body), link-layer and IP variants
 // (Linux cooked v1/v2, raw IPv4/IPv6, BSD loopback, 802.1Q and QinQ, IPv6 extension
-// headers, IPv4 fragments) and damaged files (truncated, corrupt pcap and pcapng).
+// headers, IPv4 fragments), tunnels (VXLAN, GENEVE, gretap, ERSPAN II and III, MPLS,
+// IP-in-IP) and damaged files (truncated, corrupt pcap and pcapng).
 //
 // Input: none. Output: the files named in testdata/README.md, written into -out.
 // Timestamps start at 2024-01-01T00:00:00Z, ISNs and IP IDs are fixed, so every run
@@ -548,6 +549,119 @@ func null(p packet) []byte {
 	return append(h, p.ip...)
 }
 
+// --- tunnels --------------------------------------------------------------------
+
+// Tunnel endpoints: the mirror source (or tunnel head) and the sensor's side.
+var (
+	tepMAC1 = net.HardwareAddr{0x02, 0, 0, 0, 0, 0x01}
+	tepMAC2 = net.HardwareAddr{0x02, 0, 0, 0, 0, 0x02}
+	tep1    = net.IPv4(203, 0, 113, 1).To4()
+	tep2    = net.IPv4(203, 0, 113, 2).To4()
+)
+
+// tunnelled frames each packet with inner (the packet as the tunnel carries
+// it) inside an outer Ethernet and IPv4 header of protocol proto, from tep1 to
+// tep2 for client packets and back for server ones. The outer IP ID counts
+// the packets of the file.
+func tunnelled(proto layers.IPProtocol, inner func(p packet, n int) []byte) framer {
+	n := 0
+	return func(p packet) []byte {
+		n++
+		src, dst := tep1, tep2
+		smac, dmac := tepMAC1, tepMAC2
+		if !p.c2s {
+			src, dst, smac, dmac = dst, src, dmac, smac
+		}
+		eth := &layers.Ethernet{SrcMAC: smac, DstMAC: dmac, EthernetType: layers.EthernetTypeIPv4}
+		ip := &layers.IPv4{Version: 4, TTL: 64, Id: uint16(n), Flags: layers.IPv4DontFragment,
+			Protocol: proto, SrcIP: src, DstIP: dst}
+		return serialize(eth, ip, gopacket.Payload(inner(p, n)))
+	}
+}
+
+// udpTunnel is a UDP datagram to port dport carrying hdr and the packet's
+// Ethernet frame (UDP checksum 0, as VXLAN and GENEVE senders do over IPv4).
+func udpTunnel(dport uint16, hdr []byte) func(p packet, n int) []byte {
+	return func(p packet, n int) []byte {
+		frame := ethernet()(p)
+		h := make([]byte, 8, 8+len(hdr)+len(frame))
+		binary.BigEndian.PutUint16(h[0:], 49152+uint16(p.ip[len(p.ip)-1])) // source port: an entropy hash, as RFC 7348 suggests
+		binary.BigEndian.PutUint16(h[2:], dport)
+		binary.BigEndian.PutUint16(h[4:], uint16(8+len(hdr)+len(frame)))
+		return append(append(h, hdr...), frame...)
+	}
+}
+
+// vxlanHdr is the RFC 7348 header: I flag, 24-bit VNI.
+func vxlanHdr(vni uint32) []byte {
+	return []byte{0x08, 0, 0, 0, byte(vni >> 16), byte(vni >> 8), byte(vni), 0}
+}
+
+// geneveHdr is the RFC 8926 header for an Ethernet payload with one 8-byte
+// option (class 0x0108, AWS Gateway Load Balancer's, type 1, 4 bytes of data).
+func geneveHdr(vni uint32) []byte {
+	return []byte{2, 0, 0x65, 0x58, byte(vni >> 16), byte(vni >> 8), byte(vni), 0,
+		0x01, 0x08, 0x01, 1, 0xde, 0xad, 0xbe, 0xef}
+}
+
+// gre is a GRE header with the key (when key is non-zero) and the sequence
+// number n (when seq), then what protocol carries.
+func gre(protocol uint16, key uint32, seq bool, payload func(p packet) []byte) func(p packet, n int) []byte {
+	return func(p packet, n int) []byte {
+		var flags uint16
+		if key != 0 {
+			flags |= 0x2000
+		}
+		if seq {
+			flags |= 0x1000
+		}
+		h := binary.BigEndian.AppendUint16(nil, flags)
+		h = binary.BigEndian.AppendUint16(h, protocol)
+		if key != 0 {
+			h = binary.BigEndian.AppendUint32(h, key)
+		}
+		if seq {
+			h = binary.BigEndian.AppendUint32(h, uint32(n))
+		}
+		return append(h, payload(p)...)
+	}
+}
+
+// erspan2 is an ERSPAN type II header (version 1, session id, index 0), then
+// the mirrored Ethernet frame.
+func erspan2(session uint16) func(p packet) []byte {
+	return func(p packet) []byte {
+		h := []byte{0x10, 0, byte(session>>8) & 0x03, byte(session), 0, 0, 0, 0}
+		return append(h, ethernet()(p)...)
+	}
+}
+
+// erspan3 is an ERSPAN type III header (version 2, session id, timestamp in
+// 100 µs units since the capture's start, frame type Ethernet, hardware id 1,
+// O bit) and its 8-byte platform subheader (platform id 3: port 0 and the
+// timestamp's upper 32 bits, 0), then the mirrored Ethernet frame.
+func erspan3(session uint16) func(p packet) []byte {
+	return func(p packet) []byte {
+		h := []byte{0x20, 0, byte(session>>8) & 0x03, byte(session)}
+		h = binary.BigEndian.AppendUint32(h, uint32(p.ts.Sub(start)/(100*time.Microsecond)))
+		h = append(h, 0, 0, 0, 0x11)             // SGT 0, P 0, FT 0 (Ethernet), hardware id 1, D 0, Gra 0 (100 µs), O 1
+		h = append(h, 3<<2, 0, 0, 0, 0, 0, 0, 0) // platform id 3, port id 0, upper timestamp 0
+		return append(h, ethernet()(p)...)
+	}
+}
+
+// mpls frames each packet behind a two-label stack: a transport label and
+// the VPN (service) label at the bottom.
+func mpls(transport, service uint32) framer {
+	return func(p packet) []byte {
+		src, dst := macs(p.c2s)
+		eth := &layers.Ethernet{SrcMAC: src, DstMAC: dst, EthernetType: layers.EthernetTypeMPLSUnicast}
+		stack := binary.BigEndian.AppendUint32(nil, transport<<12|64)
+		stack = binary.BigEndian.AppendUint32(stack, service<<12|0x100|64)
+		return serialize(eth, gopacket.Payload(stack), gopacket.Payload(p.ip))
+	}
+}
+
 // --- files ----------------------------------------------------------------------
 
 type capture struct {
@@ -642,6 +756,13 @@ func run(out string) error {
 		{"vlan-qinq.pcap", eth, ethernet(200, 100), std4},
 		{"ipv6-exthdr.pcap", eth, ethernet(), ipv6ExtHdr()},
 		{"ipv4-frag.pcap", eth, ethernet(), ipv4Frag()},
+		{"vxlan.pcap", eth, tunnelled(layers.IPProtocolUDP, udpTunnel(4789, vxlanHdr(1000))), std4},
+		{"geneve.pcap", eth, tunnelled(layers.IPProtocolUDP, udpTunnel(6081, geneveHdr(2000))), std4},
+		{"gretap.pcap", eth, tunnelled(layers.IPProtocolGRE, gre(0x6558, 3000, false, ethernet())), std4},
+		{"erspan2.pcap", eth, tunnelled(layers.IPProtocolGRE, gre(0x88be, 0, true, erspan2(100))), std4},
+		{"erspan3.pcap", eth, tunnelled(layers.IPProtocolGRE, gre(0x22eb, 0, true, erspan3(200))), std4},
+		{"mpls.pcap", eth, mpls(16, 1001), std4},
+		{"ipip.pcap", eth, tunnelled(layers.IPProtocolIPv4, func(p packet, _ int) []byte { return p.ip }), std4},
 	} {
 		files[c.name] = pcapBytes(c)
 	}
