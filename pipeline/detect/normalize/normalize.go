@@ -119,7 +119,29 @@ func MayChange(s string) bool {
 			return true
 		}
 	}
-	return looksBase64(s)
+	return looksBase64(s) && base64Text(s)
+}
+
+// base64Text reports whether the start of s, a value that looks like
+// base64, decodes to printable text; it does not allocate.
+func base64Text(s string) bool {
+	s = strings.TrimRight(s, "=")
+	n := min(len(s), 64) &^ 3
+	var buf [48]byte
+	enc := base64.RawStdEncoding
+	if strings.ContainsAny(s, "-_") {
+		enc = base64.RawURLEncoding
+	}
+	m, err := enc.Decode(buf[:], []byte(s[:n]))
+	if err != nil {
+		return false
+	}
+	// A cut may split a UTF-8 sequence at the end: leave room for it.
+	b := buf[:m]
+	for i := 0; i < 3 && len(b) > 0 && !utf8.Valid(b); i++ {
+		b = b[:len(b)-1]
+	}
+	return printable(b)
 }
 
 // decode applies HTML, escape, overlong and URL decoding until the value

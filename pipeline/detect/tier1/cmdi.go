@@ -1,0 +1,207 @@
+package tier1
+
+import (
+	"regexp"
+	"strings"
+
+	"github.com/apisensor/sensor/decoders"
+	"github.com/apisensor/sensor/pipeline/alert"
+	"github.com/apisensor/sensor/pipeline/detect/normalize"
+)
+
+var ruleCmdi = rule{
+	Rule:  detectRule("cmdi", "os-command-injection", owaspInjection, alert.Severity_SEVERITY_HIGH, alert.Confidence_CONFIDENCE_MEDIUM),
+	title: "OS command injection",
+}
+
+var cmdiFamily = family{
+	name:    "cmdi",
+	scope:   scopeValues,
+	trigger: ";|&\n\r`$",
+	match:   matchCmdi,
+}
+
+// cmdSep finds a command after a shell separator or inside a substitution:
+// group 1 is the separator, group 2 the command (path prefix stripped),
+// group 3 the rest of the line.
+var cmdSep = regexp.MustCompile("(;|&&?|\\|\\|?|[\\r\\n]+|\\$\\(|`)[ \\r\\n]*(?:[a-z]:)?(?:/usr)?(?:/s?bin/)?([a-z][a-z0-9]*(?:\\.exe)?)([^;&|\\r\\n`]*)")
+
+// Commands that are a finding on their own: recon commands that take no
+// argument and are not English words.
+var cmdAlone = map[string]bool{
+	"id": true, "whoami": true, "uname": true, "ifconfig": true, "ipconfig": true, "hostname": true,
+	"systeminfo": true, "netstat": true, "pwd": true, "ls": true, "dir": true, "tasklist": true, "env": true,
+	"printenv": true, "ps": true,
+}
+
+// Commands that read a file: a finding with a path argument.
+var cmdFile = map[string]bool{
+	"cat": true, "head": true, "tail": true, "more": true, "less": true, "type": true, "nl": true,
+	"tac": true, "od": true, "xxd": true, "base64": true, "strings": true, "ls": true, "dir": true,
+	"rm": true, "chmod": true, "chown": true, "cp": true, "mv": true, "touch": true, "grep": true,
+}
+
+// Commands that fetch, run or wait: a finding with any argument.
+var cmdExec = map[string]bool{
+	"wget": true, "curl": true, "nc": true, "ncat": true, "netcat": true, "bash": true, "sh": true,
+	"zsh": true, "ksh": true, "dash": true, "python": true, "python3": true, "python2": true,
+	"perl": true, "ruby": true, "php": true, "powershell": true, "pwsh": true, "cmd": true,
+	"cmd.exe": true, "powershell.exe": true, "nslookup": true, "ping": true, "telnet": true,
+	"busybox": true, "certutil": true, "bitsadmin": true, "sleep": true, "mkfifo": true, "echo": true,
+	"sudo": true, "crontab": true, "useradd": true, "net": true, "dig": true, "host": true,
+	"timeout": true, "expr": true, "eval": true, "exec": true, "xterm": true, "socat": true,
+}
+
+// Arguments that make a command unmistakable wherever it appears.
+var cmdStrongArg = regexp.MustCompile(`^\s*(?:-[a-z]+\s+)*(?:/etc/|/proc/|/dev/tcp/|/bin/|/tmp/|c:\\|%[a-z]+%|\$[a-z({])|^\s+-(?:i|e|c|enc|encodedcommand|nop)\b|^\s+\d+\s*$|^\s+(?:-[a-z]\s+\d+\s+)?\d{1,3}(?:\.\d{1,3}){3}|^\s+https?://|^\s+/c\b`)
+
+// cmdReverseShell matches arguments no script in a text field has: reverse
+// shells and password file reads.
+var cmdReverseShell = regexp.MustCompile(`/dev/tcp/|/etc/(?:passwd|shadow)\b|\s-e\s+/bin/|^\s+-i\s+>&`)
+
+func matchCmdi(p *decoders.Param, v *normalize.Value, report reportFunc) {
+	forms(v, func(s string) bool {
+		if cmdiScan(p, s, report) {
+			return true
+		}
+		if d := deshell(s); d != s {
+			return cmdiScan(p, d, report)
+		}
+		return false
+	})
+}
+
+// shellNoise holds the characters a shell drops inside a word, which
+// payloads use to break up command names: w'h'o"am"i, wh\oami, who$@ami.
+var shellNoise = strings.NewReplacer("'", "", "\"", "", "\\", "", "$@", "")
+
+func deshell(s string) string {
+	if !strings.ContainsAny(s, "'\"\\@") {
+		return s
+	}
+	return shellNoise.Replace(s)
+}
+
+// knownAfterSep is cmdSep's cheap prefilter: whether a known command
+// follows a separator anywhere in s.
+func knownAfterSep(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case ';', '&', '|', '\n', '\r', '`':
+		case '$':
+			if i+1 >= len(s) || s[i+1] != '(' {
+				continue
+			}
+			i++
+		default:
+			continue
+		}
+		j := i + 1
+		for j < len(s) && strings.IndexByte(" \r\n;&|", s[j]) >= 0 {
+			j++
+		}
+		w := s[j:]
+		for _, pre := range []string{"/usr", "/bin/", "/sbin/"} {
+			w = strings.TrimPrefix(w, pre)
+		}
+		if len(w) > 2 && w[1] == ':' {
+			w = w[2:]
+		}
+		k := 0
+		for k < len(w) && ('a' <= w[k] && w[k] <= 'z' || '0' <= w[k] && w[k] <= '9' || w[k] == '.') {
+			k++
+		}
+		if cmd := w[:k]; cmdAlone[cmd] || cmdFile[cmd] || cmdExec[cmd] {
+			return true
+		}
+	}
+	return false
+}
+
+func cmdiScan(p *decoders.Param, s string, report reportFunc) bool {
+	if !knownAfterSep(s) {
+		return false
+	}
+	{
+		for _, m := range cmdSep.FindAllStringSubmatchIndex(s, 8) {
+			sep, cmd, rest := s[m[2]:m[3]], s[m[4]:m[5]], s[m[6]:m[7]]
+			if !cmdiHit(s, m[2], sep, cmd, rest, p) {
+				continue
+			}
+			report(&ruleCmdi, "shell command "+strings.TrimSpace(snippet(s[m[2]:m[7]])))
+			return true
+		}
+		return false
+	}
+}
+
+// cmdiHit decides one separator-command candidate found at offset at of s.
+func cmdiHit(s string, at int, sep, cmd, rest string, p *decoders.Param) bool {
+	known := cmdAlone[cmd] || cmdFile[cmd] || cmdExec[cmd]
+	if !known {
+		return false
+	}
+	switch sep {
+	case "$(", "`":
+		closer := ")"
+		if sep == "`" {
+			closer = "`"
+		}
+		if !strings.Contains(s[at+len(sep):], closer) {
+			return false
+		}
+		// Inline code in prose ("run `ls -la`", "use $(pwd)") and
+		// Markdown fences sit among words; an injection sticks to the
+		// value or starts it.
+		if at > 0 && (s[at-1] == '`' || sep == "`" && s[at-1] == ' ') {
+			return false
+		}
+		return !inBody(p) || !strings.ContainsAny(strings.TrimSpace(s[:at]), " \n")
+	}
+	rest = strings.TrimRight(rest, " #")
+	argless := rest == "" || strings.TrimLeft(rest, " ") == "" || isFlags(rest)
+	strong := cmd == "whoami" || cmdStrongArg.MatchString(rest) && (cmdFile[cmd] || cmdExec[cmd])
+	if cmdAlone[cmd] && argless {
+		strong = true
+	}
+	if strong {
+		// A line break is how multi-line text continues; only the
+		// strongest forms count after one in a body field.
+		if sep[0] == '\r' || sep[0] == '\n' {
+			return !inBody(p) || cmd == "whoami" || cmdReverseShell.MatchString(rest)
+		}
+		return true
+	}
+	if sep[0] == '\r' || sep[0] == '\n' || argless {
+		return false
+	}
+	if !(cmdFile[cmd] && fileArg(rest) || cmdExec[cmd]) {
+		return false
+	}
+	// A weaker form counts when what precedes the separator is one token
+	// (a host, a file name): "127.0.0.1; ping x". A shell line in a text
+	// field ("npm ci && curl …") has words before it.
+	prefix := strings.TrimSpace(s[:at])
+	return !strings.ContainsAny(prefix, " \n")
+}
+
+func isFlags(rest string) bool {
+	f := strings.Fields(rest)
+	for _, w := range f {
+		if !strings.HasPrefix(w, "-") {
+			return false
+		}
+	}
+	return len(f) > 0
+}
+
+// fileArg reports an argument that names a file: a path or a dotted name.
+func fileArg(rest string) bool {
+	for _, w := range strings.Fields(rest) {
+		if strings.HasPrefix(w, "-") {
+			continue
+		}
+		return strings.ContainsAny(w[:1], "/.~\\$") || strings.Contains(w, "/")
+	}
+	return false
+}

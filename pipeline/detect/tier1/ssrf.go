@@ -1,0 +1,292 @@
+package tier1
+
+import (
+	"net/netip"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/apisensor/sensor/decoders"
+	"github.com/apisensor/sensor/pipeline/alert"
+	"github.com/apisensor/sensor/pipeline/detect/normalize"
+)
+
+var (
+	ruleSSRFMetadata = rule{
+		Rule:  detectRule("ssrf-metadata", "ssrf", owaspSSRF, alert.Severity_SEVERITY_CRITICAL, alert.Confidence_CONFIDENCE_HIGH),
+		title: "SSRF to a cloud metadata service",
+	}
+	ruleSSRFLoopback = rule{
+		Rule:  detectRule("ssrf-loopback", "ssrf", owaspSSRF, alert.Severity_SEVERITY_MEDIUM, alert.Confidence_CONFIDENCE_LOW),
+		title: "SSRF to a loopback address",
+	}
+	ruleSSRFLinkLocal = rule{
+		Rule:  detectRule("ssrf-link-local", "ssrf", owaspSSRF, alert.Severity_SEVERITY_MEDIUM, alert.Confidence_CONFIDENCE_MEDIUM),
+		title: "SSRF to a link-local address",
+	}
+	ruleSSRFEncoded = rule{
+		Rule:  detectRule("ssrf-encoded-ip", "ssrf", owaspSSRF, alert.Severity_SEVERITY_HIGH, alert.Confidence_CONFIDENCE_HIGH),
+		title: "SSRF with an obfuscated IP address",
+	}
+	ruleSSRFScheme = rule{
+		Rule:  detectRule("ssrf-scheme", "ssrf", owaspSSRF, alert.Severity_SEVERITY_HIGH, alert.Confidence_CONFIDENCE_MEDIUM),
+		title: "SSRF with a dangerous URL scheme",
+	}
+)
+
+// SSRF is about values the server fetches: data parameters, not headers
+// (Referer and Origin name localhost all day in development) or cookies.
+var ssrfFamily = family{
+	name:  "ssrf",
+	scope: scopeData,
+	match: matchSSRF,
+	pre: func(p *decoders.Param, best string) bool {
+		return strings.IndexByte(best, ':') >= 0 || urlNames[lastToken(p.Name)] || normalize.MayChange(best)
+	},
+}
+
+// authority returns the host[:port] that starts s (what follows "://"),
+// without user info; extra slashes and a backslash are skipped, as lenient
+// URL parsers do.
+func authority(s string) string {
+	s = strings.TrimLeft(s, "/\\")
+	end := strings.IndexAny(s, "/?#\\ \t\r\n\"'<>")
+	if end >= 0 {
+		s = s[:end]
+	}
+	if i := strings.LastIndexByte(s, '@'); i >= 0 {
+		s = s[i+1:]
+	}
+	return s
+}
+
+// badScheme finds the schemes that reach non-HTTP services or local files.
+var badScheme = regexp.MustCompile(`(?:^|[^a-z0-9+.-])(gopher|dict|file|ldap|ldaps|tftp|netdoc|jar|sftp):(?://|[a-z])`)
+
+// Parameter name words that say the value is a URL or host to contact.
+var urlNames = map[string]bool{
+	"url": true, "uri": true, "host": true, "hostname": true, "domain": true, "server": true,
+	"endpoint": true, "webhook": true, "callback": true, "redirect": true, "dest": true,
+	"destination": true, "target": true, "proxy": true, "feed": true, "link": true, "src": true,
+	"ip": true, "addr": true, "next": true, "return": true, "site": true, "fetch": true,
+	"image": true, "img": true, "avatar": true, "load": true, "page": true, "continue": true,
+}
+
+func matchSSRF(p *decoders.Param, v *normalize.Value, report reportFunc) {
+	forms(v, func(s string) bool {
+		hit := false
+		if hasBadScheme(s) {
+			if m := badScheme.FindStringSubmatch(s); m != nil {
+				report(&ruleSSRFScheme, "scheme "+m[1]+":")
+				hit = true
+			}
+		}
+		for rest := s; ; {
+			i := strings.Index(rest, "://")
+			if i < 0 {
+				break
+			}
+			host := authority(rest[i+3:])
+			rest = rest[i+3:]
+			if r, why := classifyHost(stripPort(host), true); r != nil {
+				report(r, why)
+				return true
+			}
+		}
+		if !hit && !strings.Contains(s, "://") && urlNames[lastToken(p.Name)] {
+			// A bare host or address in a parameter named for one.
+			h := strings.TrimSpace(s)
+			if i := strings.IndexAny(h, "/?#"); i >= 0 {
+				h = h[:i]
+			}
+			if r, why := classifyHost(stripPort(h), false); r != nil {
+				report(r, why)
+				return true
+			}
+		}
+		return hit
+	})
+}
+
+var badSchemes = []string{"gopher:", "dict:", "file:", "ldap:", "ldaps:", "tftp:", "netdoc:", "jar:", "sftp:"}
+
+// hasBadScheme is badScheme's cheap prefilter.
+func hasBadScheme(s string) bool {
+	for _, b := range badSchemes {
+		if strings.Contains(s, b) {
+			return true
+		}
+	}
+	return false
+}
+
+// addressChars reports whether h could be an IP address in some notation
+// (digits, hex, dots, colons); anything else is a host name.
+func addressChars(h string) bool {
+	for i := 0; i < len(h); i++ {
+		c := h[i]
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F' || c == '.' || c == ':' || c == 'x' || c == 'X' || c == '%') {
+			return false
+		}
+	}
+	return true
+}
+
+// stripPort removes a :port and IPv6 brackets.
+func stripPort(h string) string {
+	if strings.HasPrefix(h, "[") {
+		if i := strings.IndexByte(h, ']'); i > 0 {
+			return h[1:i]
+		}
+		return h[1:]
+	}
+	if i := strings.LastIndexByte(h, ':'); i >= 0 && strings.Count(h, ":") == 1 {
+		return h[:i]
+	}
+	return h
+}
+
+// Host names that mean this machine or a metadata service.
+var (
+	loopbackNames = map[string]bool{
+		"localhost": true, "localhost.localdomain": true, "ip6-localhost": true, "ip6-loopback": true,
+		"localtest.me": true, "lvh.me": true, "vcap.me": true,
+	}
+	metadataNames = map[string]bool{
+		"metadata.google.internal": true, "metadata": true, "metadata.goog": true,
+		"instance-data": true, "instance-data.ec2.internal": true, "metadata.azure.com": true,
+	}
+)
+
+// Metadata service addresses: AWS, GCP, Azure, OpenStack (IPv4 and AWS
+// IPv6), Alibaba, Oracle.
+var metadataAddrs = []netip.Addr{
+	netip.MustParseAddr("169.254.169.254"), netip.MustParseAddr("fd00:ec2::254"),
+	netip.MustParseAddr("100.100.100.200"), netip.MustParseAddr("192.0.0.192"),
+	netip.MustParseAddr("169.254.170.2"),
+}
+
+// classifyHost returns the rule a host or address falls under, or nil. In a
+// URL any address form counts; a bare value (inURL false) must be an address
+// in a form that cannot be a plain number ("0" is not 0.0.0.0 there).
+func classifyHost(h string, inURL bool) (*rule, string) {
+	h = strings.TrimSuffix(strings.TrimSpace(h), ".")
+	if h == "" {
+		return nil, ""
+	}
+	switch {
+	case metadataNames[h]:
+		return &ruleSSRFMetadata, "metadata host " + h
+	case loopbackNames[h], strings.HasSuffix(h, ".localhost"), strings.HasSuffix(h, ".localtest.me"):
+		return &ruleSSRFLoopback, "loopback host " + snippet(h)
+	}
+	for _, suffix := range []string{".nip.io", ".sslip.io", ".xip.io"} {
+		if strings.HasSuffix(h, suffix) {
+			// 127.0.0.1.nip.io resolves to the address it embeds.
+			parts := strings.Split(strings.TrimSuffix(h, suffix), ".")
+			if len(parts) >= 4 {
+				if a, err := netip.ParseAddr(strings.Join(parts[len(parts)-4:], ".")); err == nil {
+					if r, why := classifyAddr(a); r != nil {
+						return r, why + " via " + snippet(h)
+					}
+				}
+			}
+		}
+	}
+	if !addressChars(h) {
+		return nil, ""
+	}
+	if a, err := netip.ParseAddr(h); err == nil {
+		if !inURL && a.Is4() && !strings.Contains(h, ".") {
+			return nil, ""
+		}
+		return classifyAddr(a)
+	}
+	a, form, ok := parseLooseIPv4(h)
+	if !ok || !inURL && form == "decimal" && len(h) < 8 {
+		return nil, ""
+	}
+	r, why := classifyAddr(a)
+	if r == nil {
+		return nil, ""
+	}
+	// An address written in an unusual form is there to slip past a
+	// filter: that is a finding of its own, whatever the target.
+	return &ruleSSRFEncoded, form + " form " + snippet(h) + " = " + a.String() + " (" + why + ")"
+}
+
+func classifyAddr(a netip.Addr) (*rule, string) {
+	a = a.Unmap().WithZone("")
+	for _, m := range metadataAddrs {
+		if a == m {
+			return &ruleSSRFMetadata, "metadata address " + a.String()
+		}
+	}
+	switch {
+	case a.IsLoopback():
+		return &ruleSSRFLoopback, "loopback address " + a.String()
+	case a.IsUnspecified():
+		return &ruleSSRFLoopback, "unspecified address " + a.String()
+	case a.IsLinkLocalUnicast():
+		return &ruleSSRFLinkLocal, "link-local address " + a.String()
+	}
+	return nil, ""
+}
+
+// parseLooseIPv4 parses the inet_aton forms a URL library may accept: one
+// to four parts, each decimal, 0x-hex or 0-octal, the last filling the
+// remaining bytes ("2130706433", "0x7f000001", "0177.0.0.1", "127.1"). It
+// fails on a plain dotted quad, which netip parses.
+func parseLooseIPv4(s string) (netip.Addr, string, bool) {
+	parts := strings.Split(s, ".")
+	if len(parts) > 4 || len(parts) == 0 {
+		return netip.Addr{}, "", false
+	}
+	form := "short"
+	var vals [4]uint64
+	for i, p := range parts {
+		base := 10
+		switch {
+		case strings.HasPrefix(p, "0x") || strings.HasPrefix(p, "0X"):
+			base, p, form = 16, p[2:], "hex"
+		case len(p) > 1 && p[0] == '0':
+			base, p = 8, p[1:]
+			if form != "hex" {
+				form = "octal"
+			}
+		}
+		if p == "" && base != 8 {
+			return netip.Addr{}, "", false
+		}
+		if p == "" {
+			p = "0"
+		}
+		n, err := strconv.ParseUint(p, base, 32)
+		if err != nil {
+			return netip.Addr{}, "", false
+		}
+		vals[i] = n
+	}
+	if len(parts) == 1 && form == "short" {
+		form = "decimal"
+	}
+	last := len(parts) - 1
+	for i := 0; i < last; i++ {
+		if vals[i] > 255 {
+			return netip.Addr{}, "", false
+		}
+	}
+	if vals[last] >= 1<<(8*(4-last)) {
+		return netip.Addr{}, "", false
+	}
+	var b [4]byte
+	for i := 0; i < last; i++ {
+		b[i] = byte(vals[i])
+	}
+	rest := vals[last]
+	for i := 3; i >= last; i-- {
+		b[i] = byte(rest)
+		rest >>= 8
+	}
+	return netip.AddrFrom4(b), form, true
+}

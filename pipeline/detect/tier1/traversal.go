@@ -1,0 +1,102 @@
+package tier1
+
+import (
+	"regexp"
+	"strings"
+
+	"github.com/apisensor/sensor/decoders"
+	"github.com/apisensor/sensor/pipeline/alert"
+	"github.com/apisensor/sensor/pipeline/detect/normalize"
+)
+
+var (
+	ruleTraversal = rule{
+		Rule:  detectRule("path-traversal", "path-traversal", owaspInjection, alert.Severity_SEVERITY_HIGH, alert.Confidence_CONFIDENCE_MEDIUM),
+		title: "Path traversal",
+	}
+	ruleSensitiveFile = rule{
+		Rule:  detectRule("lfi-sensitive-file", "local-file-inclusion", owaspInjection, alert.Severity_SEVERITY_HIGH, alert.Confidence_CONFIDENCE_MEDIUM),
+		title: "Sensitive file path",
+	}
+	ruleWrapper = rule{
+		Rule:  detectRule("lfi-wrapper", "local-file-inclusion", owaspInjection, alert.Severity_SEVERITY_HIGH, alert.Confidence_CONFIDENCE_HIGH),
+		title: "File inclusion wrapper",
+	}
+)
+
+var traversalFamily = family{
+	name:    "traversal",
+	scope:   scopeValues,
+	trigger: "/\\:",
+	match:   matchTraversal,
+}
+
+// dotdot is one traversal step: "../", "..\", "..;/" (Tomcat), "....//"
+// (a filter that strips "../" once).
+var dotdot = regexp.MustCompile(`(?:\.{2,}(?:;[^/\\]*)?[/\\]+)+`)
+
+// sensitiveFile matches paths of files an attacker reads through an LFI.
+// /etc/hosts is left out: it is named in too much documentation.
+var sensitiveFile = regexp.MustCompile(`(?:^|[^a-z0-9_.-])(?:` +
+	`/etc/(?:passwd|shadow|group|gshadow|sudoers|issue|crontab|master\.passwd|security/passwd)\b` +
+	`|/proc/(?:self|\d+)/(?:environ|cmdline|maps|mem|fd/|status|root/)` +
+	`|\.ssh/(?:id_[a-z0-9]+|authorized_keys)\b|\.aws/credentials\b|\.docker/config\.json` +
+	`|/var/run/secrets/kubernetes\.io|/root/\.(?:bash_history|ssh)` +
+	`|win\.ini\b|boot\.ini\b|system32[/\\]+(?:config[/\\]+sam|drivers[/\\]+etc)` +
+	`|web-inf[/\\]+web\.xml|\.htpasswd\b|/var/log/(?:apache2?|nginx|httpd)/(?:access|error)` +
+	`)`)
+
+// wrapper matches PHP and Java stream wrappers that include or run files.
+var wrapper = regexp.MustCompile(`(?:^|[^a-z0-9])(php://(?:filter|input|fd|memory)|expect://|phar://|zip://|glob://|data://text/)`)
+
+// sensitiveHints are substrings every sensitiveFile match holds one of.
+var sensitiveHints = []string{"/etc/", "/proc/", ".ssh/", ".aws/", ".docker/", "/var/", "/root/", ".ini", "system32", "web-inf", ".htpasswd"}
+
+func sensitiveHint(s string) bool {
+	for _, h := range sensitiveHints {
+		if strings.Contains(s, h) {
+			return true
+		}
+	}
+	return false
+}
+
+func matchTraversal(p *decoders.Param, v *normalize.Value, report reportFunc) {
+	forms(v, func(s string) bool {
+		hit := false
+		if !strings.Contains(s, "..") && !strings.Contains(s, "://") && !sensitiveHint(s) {
+			return false
+		}
+		if strings.Contains(s, "://") {
+			if m := wrapper.FindStringSubmatch(s); m != nil {
+				report(&ruleWrapper, "stream wrapper "+m[1])
+				hit = true
+			}
+		}
+		var file string
+		if sensitiveHint(s) {
+			file = sensitiveFile.FindString(s)
+		}
+		if file != "" {
+			report(&ruleSensitiveFile, "sensitive path "+snippet(strings.TrimLeft(file, " =:'\"(")))
+			hit = true
+		}
+		if !strings.Contains(s, "..") {
+			return hit
+		}
+		for _, m := range dotdot.FindAllStringIndex(s, 4) {
+			steps := strings.Count(s[m[0]:m[1]], "..")
+			// A single ../ is how relative links and imports are
+			// written; it counts in a URL-ish place with a sensitive
+			// target, or as a run of two or more outside free text.
+			switch {
+			case steps >= 3, file != "",
+				steps >= 2 && !inBody(p),
+				steps >= 2 && strings.TrimSpace(s[:m[0]]) == "":
+				report(&ruleTraversal, "traversal "+snippet(s[m[0]:min(len(s), m[1]+24)]))
+				return true
+			}
+		}
+		return hit
+	})
+}
