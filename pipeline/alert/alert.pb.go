@@ -370,7 +370,10 @@ type Flow struct {
 	// Connection id, unique within one sensor run (rendered as a string in JSON).
 	FlowId uint64 `protobuf:"varint,9,opt,name=flow_id,json=flowId,proto3" json:"flow_id,omitempty"`
 	// The connection's handshake was not seen: client and server were guessed.
-	MidStream     bool `protobuf:"varint,10,opt,name=mid_stream,json=midStream,proto3" json:"mid_stream,omitempty"` // Numbers 11-19 are kept for tunnel and interface facts (vni, in_iface).
+	MidStream bool `protobuf:"varint,10,opt,name=mid_stream,json=midStream,proto3" json:"mid_stream,omitempty"`
+	// Encapsulations the connection came through, outermost first: the
+	// addresses and ports above are those of the innermost packet.
+	Tunnels       []*Tunnel `protobuf:"bytes,11,rep,name=tunnels,proto3" json:"tunnels,omitempty"` // Numbers 12-19 are kept for interface facts (in_iface).
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -475,6 +478,69 @@ func (x *Flow) GetMidStream() bool {
 	return false
 }
 
+func (x *Flow) GetTunnels() []*Tunnel {
+	if x != nil {
+		return x.Tunnels
+	}
+	return nil
+}
+
+// Tunnel is one encapsulation around a flow.
+type Tunnel struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// "vxlan", "geneve", "gre", "erspan", "ipip" or "mpls".
+	Kind string `protobuf:"bytes,1,opt,name=kind,proto3" json:"kind,omitempty"`
+	// VXLAN/GENEVE VNI, GRE key, ERSPAN session id or the bottom MPLS label;
+	// 0 when the encapsulation has none.
+	Id            uint32 `protobuf:"varint,2,opt,name=id,proto3" json:"id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Tunnel) Reset() {
+	*x = Tunnel{}
+	mi := &file_pipeline_alert_alert_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Tunnel) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Tunnel) ProtoMessage() {}
+
+func (x *Tunnel) ProtoReflect() protoreflect.Message {
+	mi := &file_pipeline_alert_alert_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Tunnel.ProtoReflect.Descriptor instead.
+func (*Tunnel) Descriptor() ([]byte, []int) {
+	return file_pipeline_alert_alert_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *Tunnel) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *Tunnel) GetId() uint32 {
+	if x != nil {
+		return x.Id
+	}
+	return 0
+}
+
 // Grpc holds the gRPC facts of a call.
 type Grpc struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -496,7 +562,7 @@ type Grpc struct {
 
 func (x *Grpc) Reset() {
 	*x = Grpc{}
-	mi := &file_pipeline_alert_alert_proto_msgTypes[2]
+	mi := &file_pipeline_alert_alert_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -508,7 +574,7 @@ func (x *Grpc) String() string {
 func (*Grpc) ProtoMessage() {}
 
 func (x *Grpc) ProtoReflect() protoreflect.Message {
-	mi := &file_pipeline_alert_alert_proto_msgTypes[2]
+	mi := &file_pipeline_alert_alert_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -521,7 +587,7 @@ func (x *Grpc) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Grpc.ProtoReflect.Descriptor instead.
 func (*Grpc) Descriptor() ([]byte, []int) {
-	return file_pipeline_alert_alert_proto_rawDescGZIP(), []int{2}
+	return file_pipeline_alert_alert_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *Grpc) GetService() string {
@@ -597,7 +663,7 @@ type Http struct {
 
 func (x *Http) Reset() {
 	*x = Http{}
-	mi := &file_pipeline_alert_alert_proto_msgTypes[3]
+	mi := &file_pipeline_alert_alert_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -609,7 +675,7 @@ func (x *Http) String() string {
 func (*Http) ProtoMessage() {}
 
 func (x *Http) ProtoReflect() protoreflect.Message {
-	mi := &file_pipeline_alert_alert_proto_msgTypes[3]
+	mi := &file_pipeline_alert_alert_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -622,7 +688,7 @@ func (x *Http) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Http.ProtoReflect.Descriptor instead.
 func (*Http) Descriptor() ([]byte, []int) {
-	return file_pipeline_alert_alert_proto_rawDescGZIP(), []int{3}
+	return file_pipeline_alert_alert_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *Http) GetMethod() string {
@@ -705,7 +771,7 @@ type Evidence struct {
 
 func (x *Evidence) Reset() {
 	*x = Evidence{}
-	mi := &file_pipeline_alert_alert_proto_msgTypes[4]
+	mi := &file_pipeline_alert_alert_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -717,7 +783,7 @@ func (x *Evidence) String() string {
 func (*Evidence) ProtoMessage() {}
 
 func (x *Evidence) ProtoReflect() protoreflect.Message {
-	mi := &file_pipeline_alert_alert_proto_msgTypes[4]
+	mi := &file_pipeline_alert_alert_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -730,7 +796,7 @@ func (x *Evidence) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Evidence.ProtoReflect.Descriptor instead.
 func (*Evidence) Descriptor() ([]byte, []int) {
-	return file_pipeline_alert_alert_proto_rawDescGZIP(), []int{4}
+	return file_pipeline_alert_alert_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *Evidence) GetLocation() string {
@@ -772,7 +838,7 @@ type Client struct {
 
 func (x *Client) Reset() {
 	*x = Client{}
-	mi := &file_pipeline_alert_alert_proto_msgTypes[5]
+	mi := &file_pipeline_alert_alert_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -784,7 +850,7 @@ func (x *Client) String() string {
 func (*Client) ProtoMessage() {}
 
 func (x *Client) ProtoReflect() protoreflect.Message {
-	mi := &file_pipeline_alert_alert_proto_msgTypes[5]
+	mi := &file_pipeline_alert_alert_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -797,7 +863,7 @@ func (x *Client) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Client.ProtoReflect.Descriptor instead.
 func (*Client) Descriptor() ([]byte, []int) {
-	return file_pipeline_alert_alert_proto_rawDescGZIP(), []int{5}
+	return file_pipeline_alert_alert_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *Client) GetIp() string {
@@ -823,7 +889,7 @@ type Source struct {
 
 func (x *Source) Reset() {
 	*x = Source{}
-	mi := &file_pipeline_alert_alert_proto_msgTypes[6]
+	mi := &file_pipeline_alert_alert_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -835,7 +901,7 @@ func (x *Source) String() string {
 func (*Source) ProtoMessage() {}
 
 func (x *Source) ProtoReflect() protoreflect.Message {
-	mi := &file_pipeline_alert_alert_proto_msgTypes[6]
+	mi := &file_pipeline_alert_alert_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -848,7 +914,7 @@ func (x *Source) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Source.ProtoReflect.Descriptor instead.
 func (*Source) Descriptor() ([]byte, []int) {
-	return file_pipeline_alert_alert_proto_rawDescGZIP(), []int{6}
+	return file_pipeline_alert_alert_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *Source) GetFile() string {
@@ -885,7 +951,7 @@ type Sensor struct {
 
 func (x *Sensor) Reset() {
 	*x = Sensor{}
-	mi := &file_pipeline_alert_alert_proto_msgTypes[7]
+	mi := &file_pipeline_alert_alert_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -897,7 +963,7 @@ func (x *Sensor) String() string {
 func (*Sensor) ProtoMessage() {}
 
 func (x *Sensor) ProtoReflect() protoreflect.Message {
-	mi := &file_pipeline_alert_alert_proto_msgTypes[7]
+	mi := &file_pipeline_alert_alert_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -910,7 +976,7 @@ func (x *Sensor) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Sensor.ProtoReflect.Descriptor instead.
 func (*Sensor) Descriptor() ([]byte, []int) {
-	return file_pipeline_alert_alert_proto_rawDescGZIP(), []int{7}
+	return file_pipeline_alert_alert_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *Sensor) GetId() string {
@@ -953,7 +1019,7 @@ const file_pipeline_alert_alert_proto_rawDesc = "" +
 	"\x06sensor\x18\x0f \x01(\v2\x17.sensor.alert.v1.SensorR\x06sensor\x12\x1c\n" +
 	"\tanomalies\x18\x10 \x03(\tR\tanomalies\x12)\n" +
 	"\x04grpc\x18\x11 \x01(\v2\x15.sensor.alert.v1.GrpcR\x04grpc\x12\x1b\n" +
-	"\tstream_id\x18\x12 \x01(\rR\bstreamId\"\x90\x02\n" +
+	"\tstream_id\x18\x12 \x01(\rR\bstreamId\"\xc3\x02\n" +
 	"\x04Flow\x12\x15\n" +
 	"\x06src_ip\x18\x01 \x01(\tR\x05srcIp\x12\x19\n" +
 	"\bsrc_port\x18\x02 \x01(\rR\asrcPort\x12\x17\n" +
@@ -966,7 +1032,11 @@ const file_pipeline_alert_alert_proto_rawDesc = "" +
 	"\aflow_id\x18\t \x01(\x04R\x06flowId\x12\x1d\n" +
 	"\n" +
 	"mid_stream\x18\n" +
-	" \x01(\bR\tmidStream\"\x82\x02\n" +
+	" \x01(\bR\tmidStream\x121\n" +
+	"\atunnels\x18\v \x03(\v2\x17.sensor.alert.v1.TunnelR\atunnels\",\n" +
+	"\x06Tunnel\x12\x12\n" +
+	"\x04kind\x18\x01 \x01(\tR\x04kind\x12\x0e\n" +
+	"\x02id\x18\x02 \x01(\rR\x02id\"\x82\x02\n" +
 	"\x04Grpc\x12\x18\n" +
 	"\aservice\x18\x01 \x01(\tR\aservice\x12\x16\n" +
 	"\x06method\x18\x02 \x01(\tR\x06method\x12\x1b\n" +
@@ -1028,36 +1098,38 @@ func file_pipeline_alert_alert_proto_rawDescGZIP() []byte {
 }
 
 var file_pipeline_alert_alert_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_pipeline_alert_alert_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
+var file_pipeline_alert_alert_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
 var file_pipeline_alert_alert_proto_goTypes = []any{
 	(Severity)(0),                 // 0: sensor.alert.v1.Severity
 	(Confidence)(0),               // 1: sensor.alert.v1.Confidence
 	(*Alert)(nil),                 // 2: sensor.alert.v1.Alert
 	(*Flow)(nil),                  // 3: sensor.alert.v1.Flow
-	(*Grpc)(nil),                  // 4: sensor.alert.v1.Grpc
-	(*Http)(nil),                  // 5: sensor.alert.v1.Http
-	(*Evidence)(nil),              // 6: sensor.alert.v1.Evidence
-	(*Client)(nil),                // 7: sensor.alert.v1.Client
-	(*Source)(nil),                // 8: sensor.alert.v1.Source
-	(*Sensor)(nil),                // 9: sensor.alert.v1.Sensor
-	(*timestamppb.Timestamp)(nil), // 10: google.protobuf.Timestamp
+	(*Tunnel)(nil),                // 4: sensor.alert.v1.Tunnel
+	(*Grpc)(nil),                  // 5: sensor.alert.v1.Grpc
+	(*Http)(nil),                  // 6: sensor.alert.v1.Http
+	(*Evidence)(nil),              // 7: sensor.alert.v1.Evidence
+	(*Client)(nil),                // 8: sensor.alert.v1.Client
+	(*Source)(nil),                // 9: sensor.alert.v1.Source
+	(*Sensor)(nil),                // 10: sensor.alert.v1.Sensor
+	(*timestamppb.Timestamp)(nil), // 11: google.protobuf.Timestamp
 }
 var file_pipeline_alert_alert_proto_depIdxs = []int32{
-	10, // 0: sensor.alert.v1.Alert.timestamp:type_name -> google.protobuf.Timestamp
+	11, // 0: sensor.alert.v1.Alert.timestamp:type_name -> google.protobuf.Timestamp
 	0,  // 1: sensor.alert.v1.Alert.severity:type_name -> sensor.alert.v1.Severity
 	1,  // 2: sensor.alert.v1.Alert.confidence:type_name -> sensor.alert.v1.Confidence
 	3,  // 3: sensor.alert.v1.Alert.flow:type_name -> sensor.alert.v1.Flow
-	5,  // 4: sensor.alert.v1.Alert.http:type_name -> sensor.alert.v1.Http
-	6,  // 5: sensor.alert.v1.Alert.evidence:type_name -> sensor.alert.v1.Evidence
-	7,  // 6: sensor.alert.v1.Alert.client:type_name -> sensor.alert.v1.Client
-	8,  // 7: sensor.alert.v1.Alert.source:type_name -> sensor.alert.v1.Source
-	9,  // 8: sensor.alert.v1.Alert.sensor:type_name -> sensor.alert.v1.Sensor
-	4,  // 9: sensor.alert.v1.Alert.grpc:type_name -> sensor.alert.v1.Grpc
-	10, // [10:10] is the sub-list for method output_type
-	10, // [10:10] is the sub-list for method input_type
-	10, // [10:10] is the sub-list for extension type_name
-	10, // [10:10] is the sub-list for extension extendee
-	0,  // [0:10] is the sub-list for field type_name
+	6,  // 4: sensor.alert.v1.Alert.http:type_name -> sensor.alert.v1.Http
+	7,  // 5: sensor.alert.v1.Alert.evidence:type_name -> sensor.alert.v1.Evidence
+	8,  // 6: sensor.alert.v1.Alert.client:type_name -> sensor.alert.v1.Client
+	9,  // 7: sensor.alert.v1.Alert.source:type_name -> sensor.alert.v1.Source
+	10, // 8: sensor.alert.v1.Alert.sensor:type_name -> sensor.alert.v1.Sensor
+	5,  // 9: sensor.alert.v1.Alert.grpc:type_name -> sensor.alert.v1.Grpc
+	4,  // 10: sensor.alert.v1.Flow.tunnels:type_name -> sensor.alert.v1.Tunnel
+	11, // [11:11] is the sub-list for method output_type
+	11, // [11:11] is the sub-list for method input_type
+	11, // [11:11] is the sub-list for extension type_name
+	11, // [11:11] is the sub-list for extension extendee
+	0,  // [0:11] is the sub-list for field type_name
 }
 
 func init() { file_pipeline_alert_alert_proto_init() }
@@ -1065,14 +1137,14 @@ func file_pipeline_alert_alert_proto_init() {
 	if File_pipeline_alert_alert_proto != nil {
 		return
 	}
-	file_pipeline_alert_alert_proto_msgTypes[2].OneofWrappers = []any{}
+	file_pipeline_alert_alert_proto_msgTypes[3].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_pipeline_alert_alert_proto_rawDesc), len(file_pipeline_alert_alert_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   8,
+			NumMessages:   9,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

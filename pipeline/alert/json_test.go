@@ -26,7 +26,7 @@ func sample() *Alert {
 		Flow: &Flow{
 			SrcIp: "10.0.0.1", SrcPort: 51000, DestIp: "10.0.0.2", DestPort: 80,
 			Proto: "TCP", AppProto: "http", CommunityId: "1:LQU9qZlK+B5F3KDmev6m5PMibrg=",
-			Vlan: []uint32{100}, FlowId: 7,
+			Vlan: []uint32{100}, FlowId: 7, Tunnels: []*Tunnel{{Kind: "geneve", Id: 2000}},
 		},
 		Http: &Http{Method: "GET", Host: "api.example", Url: "/items?id=1'", Status: 500,
 			UserAgent: "curl/8.0", Version: "HTTP/1.1"},
@@ -56,6 +56,7 @@ func TestMarshalJSON(t *testing.T) {
 		`"community_id":"1:LQU9qZlK+B5F3KDmev6m5PMibrg="`,
 		`"flow_id":"7"`,
 		`"src_port":51000`,
+		`"tunnels":[{"kind":"geneve","id":2000}]`,
 		`"owasp":["A03:2021","API8:2023"]`,
 		`"frames":["4","5"]`,
 	} {

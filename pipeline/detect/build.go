@@ -131,6 +131,9 @@ func flowFacts(x *decoders.Exchange) *alert.Flow {
 			f.Vlan[i] = uint32(v)
 		}
 	}
+	for _, t := range m.Tunnels {
+		f.Tunnels = append(f.Tunnels, &alert.Tunnel{Kind: t.Kind.String(), Id: t.ID})
+	}
 	return f
 }
 

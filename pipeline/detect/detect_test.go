@@ -113,6 +113,7 @@ func exchange() *decoders.Exchange {
 			},
 			CommunityID: "1:abc=",
 			VLAN:        []uint16{100, 200},
+			Tunnels:     []sensor.Tunnel{{Kind: sensor.TunnelVXLAN, ID: 1000}, {Kind: sensor.TunnelMPLS, ID: 17}},
 			Source:      "trace.pcap",
 			Start:       start.Add(-time.Second),
 			MidStream:   true,
@@ -155,6 +156,7 @@ func TestNewAlert(t *testing.T) {
 		Flow: &alert.Flow{
 			SrcIp: "10.0.0.1", SrcPort: 51000, DestIp: "10.0.0.2", DestPort: 80, Proto: "TCP",
 			AppProto: "http", CommunityId: "1:abc=", Vlan: []uint32{100, 200}, FlowId: 42, MidStream: true,
+			Tunnels: []*alert.Tunnel{{Kind: "vxlan", Id: 1000}, {Kind: "mpls", Id: 17}},
 		},
 		Http: &alert.Http{
 			Method: "POST", Host: "api.example", Url: "/login?next=/home&access_token=[REDACTED]",

@@ -26,6 +26,7 @@ func TestNewEvent(t *testing.T) {
 		Flow: &alert.Flow{
 			SrcIp: "10.0.0.1", SrcPort: 51000, DestIp: "10.0.0.2", DestPort: 80, Proto: "TCP",
 			AppProto: "http", CommunityId: "1:abc=", Vlan: []uint32{100, 200}, FlowId: 42, MidStream: true,
+			Tunnels: []*alert.Tunnel{{Kind: "vxlan", Id: 1000}, {Kind: "mpls", Id: 17}},
 		},
 		Client: &alert.Client{Ip: "10.0.0.1"},
 		Http: &alert.EventHttp{
