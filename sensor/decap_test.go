@@ -339,3 +339,26 @@ func BenchmarkFrameParserVXLAN(b *testing.B) {
 		}
 	}
 }
+
+// TestTrackerKeepsTunnels: the connection's metadata takes the VLAN tags and
+// tunnels of its first packet.
+func TestTrackerKeepsTunnels(t *testing.T) {
+	pkts := packets(t, append(handshake(), seg{fromClient: true, flags: "PA", seq: 1, ack: 1, data: "GET / HTTP/1.1\r\n\r\n"}))
+	for i := range pkts {
+		pkts[i].VLAN, pkts[i].NVLAN = [2]uint16{10}, 1
+		pkts[i].Tunnels[0] = Tunnel{Kind: TunnelGRE, ID: 9}
+		pkts[i].Tunnels[1] = Tunnel{Kind: TunnelVXLAN, ID: 42}
+		pkts[i].NTunnel = 2
+	}
+	recs, _ := runTracker(t, DefaultTrackerConfig(), pkts)
+	if len(recs) != 1 {
+		t.Fatalf("%d connections", len(recs))
+	}
+	m := recs[0].meta
+	if want := []Tunnel{{TunnelGRE, 9}, {TunnelVXLAN, 42}}; !slices.Equal(m.Tunnels, want) {
+		t.Errorf("tunnels %v, want %v", m.Tunnels, want)
+	}
+	if !slices.Equal(m.VLAN, []uint16{10}) {
+		t.Errorf("vlan %v", m.VLAN)
+	}
+}

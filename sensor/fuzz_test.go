@@ -187,6 +187,11 @@ func FuzzFileReader(f *testing.F) {
 	raw := cat(pcapHeader(layers.LinkTypeRaw), pcapRecord(ipv4Frag(0x2000, tcpSegment(nil)[:16])), pcapRecord(ipv4Frag(2, tcpSegment(nil)[16:])))
 	f.Add(raw)
 	f.Add(gzipped(f, raw))
+	// A VXLAN datagram whose outer IPv4 packet was fragmented.
+	dgram := udpDatagram(portVXLAN, cat(vxlanHeader(7), ethFrame(0x0800, innerIPv4(6, tcpSegment([]byte("x"))))))
+	frag1, frag2 := ipv4Frag(0x2000, dgram[:48]), ipv4Frag(6, dgram[48:])
+	frag1[9], frag2[9] = 17, 17
+	f.Add(cat(pcapHeader(layers.LinkTypeRaw), pcapRecord(frag1), pcapRecord(frag2)))
 	f.Add([]byte{})
 	f.Add([]byte("\x0a\x0d\x0d\x0a"))
 
