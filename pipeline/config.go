@@ -53,7 +53,7 @@ func DefaultConfig() Config {
 		OutputQueue:   64,
 		TCP:           sensor.DefaultTrackerConfig(),
 		Decode:        decoders.DefaultLimits(),
-		Detectors:     []string{"injection"},
+		Detectors:     []string{"injection", "cmdi", "traversal", "ssrf", "nosqli", "ssti", "jndi", "xxe", "crlf", "mailinj", "ldapi", "graphql"},
 		Detect:        detect.DefaultConfig(),
 		SensorID:      hostname(),
 		StatsInterval: 30 * time.Second,

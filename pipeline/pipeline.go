@@ -35,6 +35,7 @@ import (
 	_ "github.com/apisensor/sensor/decoders/http2"
 	// Detectors register themselves.
 	_ "github.com/apisensor/sensor/pipeline/detect/injection"
+	_ "github.com/apisensor/sensor/pipeline/detect/tier1"
 )
 
 // Outputs are where results go. Either may be nil.
