@@ -158,6 +158,10 @@ func cmdiHit(s string, at int, sep, cmd, rest string, p *decoders.Param) bool {
 		}
 		return !inBody(p) || !strings.ContainsAny(strings.TrimSpace(s[:at]), " \n")
 	}
+	if sep == "&" && strings.ContainsAny(s[:at], "=?") {
+		// A URL's query string ("/p?debug&env") inside a value.
+		return false
+	}
 	rest = strings.TrimRight(rest, " #")
 	argless := rest == "" || strings.TrimLeft(rest, " ") == "" || isFlags(rest)
 	strong := cmd == "whoami" || cmdStrongArg.MatchString(rest) && (cmdFile[cmd] || cmdExec[cmd])

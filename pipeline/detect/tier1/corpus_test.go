@@ -222,6 +222,14 @@ var benign = []corpusEntry{
 	{lJ, "encoded", "cGxlYXNlIHNlbmQgdGhlIHJlcG9ydCB0b2RheQ=="},
 	{lH, "x-custom-trace", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"},
 	{lQ, "ua", "Mozilla/5.0 (X11; Linux x86_64)"},
+	{lX, "!DOCTYPE", `DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Strict//EN" "http://www.w3.org/TR/xhtml1/DTD/xhtml1-strict.dtd"`},
+	{lJ, "note", "(*important*) (see the notes)"},
+	{lQ, "next", "/settings?debug&env"},
+	{lQ, "return", "/search?q=shoes&id=42"},
+	{lJ, "schema.$ref", "#/components/schemas/User"},
+	{lJ, "$schema", "https://json-schema.org/draft/2020-12/schema"},
+	{lJ, "url", "https://example.com/files/../index.html"},
+	{lQ, "file", "../README.md"},
 }
 
 func TestBenignCorpus(t *testing.T) {

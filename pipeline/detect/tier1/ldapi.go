@@ -23,7 +23,7 @@ var ldapFamily = family{
 
 // ldapBreakout finds a value that closes the filter it is put in and opens
 // another: "*)(uid=*", ")(|(", "*)(&", "admin)(!(…".
-var ldapBreakout = regexp.MustCompile(`\*\s*\)+\s*\(|\)\s*\(\s*[|&!]\s*(?:\(|\)|[a-z][\w-]*\s*[~<>]?=)|\)\s*\(\s*[a-z][\w.-]*\s*[~<>]?=\s*\*|^[^()]*\)+\s*\(\s*[|&]\s*$`)
+var ldapBreakout = regexp.MustCompile(`\*\s*\)+\s*\(\s*(?:[|&!]|[a-z][\w.-]*\s*[~<>]?=)|\)\s*\(\s*[|&!]\s*(?:\(|\)|[a-z][\w-]*\s*[~<>]?=)|\)\s*\(\s*[a-z][\w.-]*\s*[~<>]?=\s*\*|^[^()]*\)+\s*\(\s*[|&]\s*$`)
 
 func matchLDAP(_ *decoders.Param, v *normalize.Value, report reportFunc) {
 	forms(v, func(s string) bool {

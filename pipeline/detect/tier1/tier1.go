@@ -231,7 +231,7 @@ func summary(f *finding) string {
 	if t, ok := locTitle[f.loc]; ok {
 		b.WriteString(t)
 	} else {
-		b.WriteString(string(f.loc))
+		b.WriteString(alert.Snippet(string(f.loc), 32))
 	}
 	if f.name != "" {
 		b.WriteByte(' ')
