@@ -30,6 +30,15 @@ type Detector interface {
 	Inspect(x *decoders.Exchange, out []*alert.Alert) []*alert.Alert
 }
 
+// Merger is implemented by a detector that can take over the work of the
+// detector built right after it, so that related detectors share
+// per-exchange work. New offers each detector to the one before it; Merge
+// returns false to refuse. A merged detector must raise the alerts the two
+// would have, in the same order.
+type Merger interface {
+	Merge(next Detector) bool
+}
+
 // NewFunc builds a detector from its settings.
 type NewFunc func(cfg Config) (Detector, error)
 
@@ -65,7 +74,8 @@ func Names() []string {
 }
 
 // New builds the named detectors, in the order given; a name listed twice
-// is built once. Zero settings in cfg take their defaults before the
+// is built once, and a detector that implements Merger may absorb the one
+// after it. Zero settings in cfg take their defaults before the
 // constructors see it. New fails if cfg is invalid, a name is unknown, or any
 // constructor fails: either every detector is built or none is.
 func New(names []string, cfg Config) ([]Detector, error) {
@@ -89,6 +99,11 @@ func New(names []string, cfg Config) ([]Detector, error) {
 		d, err := newFn(cfg)
 		if err != nil {
 			return nil, fmt.Errorf("detector %q: %w", n, err)
+		}
+		if len(ds) > 0 {
+			if m, ok := ds[len(ds)-1].(Merger); ok && m.Merge(d) {
+				continue
+			}
 		}
 		ds = append(ds, d)
 	}

@@ -119,6 +119,17 @@ func MayChange(s string) bool {
 			return true
 		}
 	}
+	return Base64Text(s)
+}
+
+// ChangeBytes are the bytes that make MayChange true by themselves; a
+// caller that already knows s has none of them calls Base64Text instead.
+const ChangeBytes = "&\\%\xc0\xc1\xe0"
+
+// Base64Text reports whether s looks like base64 (see Value.Base64) and its
+// start decodes to printable text: MayChange for a value without
+// ChangeBytes.
+func Base64Text(s string) bool {
 	return looksBase64(s) && base64Text(s)
 }
 

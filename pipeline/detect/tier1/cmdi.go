@@ -16,7 +16,7 @@ var ruleCmdi = rule{
 
 var cmdiFamily = family{
 	name:    "cmdi",
-	scope:   scopeValues,
+	values:  true,
 	trigger: ";|&\n\r`$",
 	match:   matchCmdi,
 }

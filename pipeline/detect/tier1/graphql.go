@@ -44,7 +44,7 @@ var graphqlFamily = family{
 	name:  "graphql",
 	scope: isGraphQLQuery,
 	match: matchGraphQL,
-	pre:   func(*decoders.Param, string) bool { return true },
+	pre:   func(*decoders.Param, *input) bool { return true },
 	whole: graphqlBatch,
 }
 

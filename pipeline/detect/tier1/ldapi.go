@@ -16,7 +16,7 @@ var ruleLDAP = rule{
 
 var ldapFamily = family{
 	name:    "ldapi",
-	scope:   scopeValues,
+	values:  true,
 	trigger: ")",
 	match:   matchLDAP,
 }

@@ -31,9 +31,9 @@ var nosqliFamily = family{
 		return false
 	},
 	match: matchNoSQL,
-	pre: func(p *decoders.Param, best string) bool {
+	pre: func(p *decoders.Param, in *input) bool {
 		return strings.IndexByte(p.Name, '$') >= 0 || strings.Contains(p.Name, "%24") ||
-			strings.IndexByte(best, '$') >= 0 || normalize.MayChange(best)
+			in.has('$') || in.mayChange()
 	},
 }
 

@@ -40,8 +40,8 @@ var ssrfFamily = family{
 	name:  "ssrf",
 	scope: scopeData,
 	match: matchSSRF,
-	pre: func(p *decoders.Param, best string) bool {
-		return strings.IndexByte(best, ':') >= 0 || urlNames[lastToken(p.Name)] || normalize.MayChange(best)
+	pre: func(p *decoders.Param, in *input) bool {
+		return in.has(':') || urlNames[lastToken(p.Name)] || in.mayChange()
 	},
 }
 

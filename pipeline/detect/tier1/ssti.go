@@ -16,7 +16,7 @@ var ruleSSTI = rule{
 
 var sstiFamily = family{
 	name:    "ssti",
-	scope:   scopeValues,
+	values:  true,
 	trigger: "{%<$#*[",
 	match:   matchSSTI,
 }

@@ -52,16 +52,19 @@ type family struct {
 	name string
 	// scope reports whether the family looks at parameter p.
 	scope func(p *decoders.Param) bool
+	// values, set instead of scope, means scopeValues, which several
+	// families share and Inspect evaluates once per parameter.
+	values bool
 	// trigger lists the bytes without which no payload of the family can
 	// be in a value; a value with none of them (and that normalisation
 	// cannot change) is skipped. Empty means every value in scope is
 	// checked.
 	trigger  string
-	triggers *byteSet
+	triggers uint32 // classMask(trigger)
 	// pre, when set, replaces the trigger check: it reports whether
 	// parameter p, whose most decoded value is best, is worth
 	// normalising.
-	pre func(p *decoders.Param, best string) bool
+	pre func(p *decoders.Param, in *input) bool
 	// match checks parameter p, whose value normalised is v.
 	match func(p *decoders.Param, v *normalize.Value, report reportFunc)
 	// whole, when set, checks the exchange as a whole after the
@@ -76,10 +79,12 @@ var families = []*family{
 }
 
 func init() {
+	changeMask = classMask(normalize.ChangeBytes)
+	classMask(classBytes)
 	for _, f := range families {
-		f.triggers = newByteSet(f.trigger)
+		f.triggers = classMask(f.trigger)
 		detect.Register(f.name, func(cfg detect.Config) (detect.Detector, error) {
-			return &Detector{fam: f, cfg: cfg.WithDefaults()}, nil
+			return &Detector{fams: []*family{f}, name: f.name, cfg: cfg.WithDefaults()}, nil
 		})
 	}
 }
@@ -93,15 +98,32 @@ func Names() []string {
 	return names
 }
 
-// Detector is one family's detector. It is stateless apart from its
-// settings, so one value serves every worker.
+// Detector runs one or more families. Each family registers on its own,
+// but detect.New merges families listed next to each other into one
+// Detector (see Merge), so they share the per-parameter prefilter and
+// normalisation. It is stateless apart from its settings, so one value
+// serves every worker.
 type Detector struct {
-	fam *family
-	cfg detect.Config
+	fams []*family
+	name string
+	cfg  detect.Config
 }
 
-// Name implements detect.Detector.
-func (d *Detector) Name() string { return d.fam.name }
+// Name implements detect.Detector: the family names joined with "+".
+func (d *Detector) Name() string { return d.name }
+
+// Merge implements detect.Merger: next joins d when it is a tier-1
+// detector with the same settings. Families run in the order merged and
+// report in that order, so the alerts are those of the separate detectors.
+func (d *Detector) Merge(next detect.Detector) bool {
+	n, ok := next.(*Detector)
+	if !ok || n.cfg != d.cfg {
+		return false
+	}
+	d.fams = append(d.fams, n.fams...)
+	d.name += "+" + n.name
+	return true
+}
 
 // finding accumulates one rule's alert on one exchange.
 type finding struct {
@@ -112,10 +134,12 @@ type finding struct {
 	name  string
 }
 
-// scan is one Inspect call's state. It is allocated only when a parameter
-// gets past its family's prefilter, so benign exchanges cost none.
+// scan is one family's state in one Inspect call. It is allocated only
+// when a parameter gets past the family's prefilter, so benign exchanges
+// cost none.
 type scan struct {
 	d     *Detector
+	fam   *family
 	x     *decoders.Exchange
 	found []finding
 	// the parameter being matched, its normalised value, and the findings
@@ -126,45 +150,149 @@ type scan struct {
 	report reportFunc
 }
 
+// input is one parameter's value with what the families' prefilters share,
+// computed at most once per parameter.
+type input struct {
+	best string
+	// classes has the bit of every byte class (see classBit) in best.
+	classes uint32
+	// may caches normalize.MayChange(best) and values caches
+	// scopeValues(p): 0 unknown, 1 false, 2 true.
+	may, values int8
+}
+
+// Prefilter byte classes: every byte a family's trigger or pre looks for,
+// and normalize.ChangeBytes, has a bit of its own, so one pass over a value
+// answers every family's trigger check.
+var (
+	classBit   [256]uint32
+	changeMask uint32
+)
+
+// classBytes are the bytes prefilters look for besides the families'
+// triggers: pre's, and normalize.ChangeBytes.
+const classBytes = "$:" + normalize.ChangeBytes
+
+// classMask returns the classes of the bytes of s, giving a class to each
+// new byte.
+func classMask(s string) uint32 {
+	var m uint32
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if classBit[c] == 0 {
+			n := 0
+			for _, b := range classBit {
+				if b != 0 {
+					n++
+				}
+			}
+			if n == 32 {
+				panic("tier1: more than 32 prefilter byte classes")
+			}
+			classBit[c] = 1 << n
+		}
+		m |= classBit[c]
+	}
+	return m
+}
+
+func (in *input) reset(best string) {
+	in.best, in.may = best, 0
+	// Four accumulators keep the loop from waiting on one register.
+	var m0, m1, m2, m3 uint32
+	i := 0
+	for ; i+4 <= len(best); i += 4 {
+		m0 |= classBit[best[i]]
+		m1 |= classBit[best[i+1]]
+		m2 |= classBit[best[i+2]]
+		m3 |= classBit[best[i+3]]
+	}
+	for ; i < len(best); i++ {
+		m0 |= classBit[best[i]]
+	}
+	in.classes = m0 | m1 | m2 | m3
+}
+
+// has reports whether the value holds byte c, which must be in classBytes
+// or a trigger.
+func (in *input) has(c byte) bool { return in.classes&classBit[c] != 0 }
+
+// mayChange reports normalize.MayChange(in.best).
+func (in *input) mayChange() bool {
+	if in.may == 0 {
+		in.may = 1
+		if in.classes&changeMask != 0 || normalize.Base64Text(in.best) {
+			in.may = 2
+		}
+	}
+	return in.may == 2
+}
+
+// maxFamilies bounds the families one Detector runs: the package's own.
+const maxFamilies = 16
+
 // Inspect implements detect.Detector.
 func (d *Detector) Inspect(x *decoders.Exchange, out []*alert.Alert) []*alert.Alert {
 	if x.Request == nil {
 		return out
 	}
-	var sc *scan
+	var scans [maxFamilies]*scan
+	fams := d.fams[:min(len(d.fams), maxFamilies)]
+	var in input
 	for i := range x.Params {
 		p := &x.Params[i]
-		if !d.fam.scope(p) {
+		normalized := false
+		var v normalize.Value
+		first := true
+		in.values = 0
+		for k, f := range fams {
+			if !f.inScope(p, &in) {
+				continue
+			}
+			if first {
+				in.reset(p.Best())
+				first = false
+			}
+			if !f.worth(p, &in) {
+				continue
+			}
+			sc := scans[k]
+			if sc == nil {
+				sc = &scan{d: d, fam: f, x: x}
+				sc.report = sc.reportParam
+				scans[k] = sc
+			}
+			if !normalized {
+				v = normalize.Normalize(in.best, p.Decodes, d.cfg.ScanBytes)
+				normalized = true
+			}
+			sc.p, sc.seen, sc.v = p, 0, v
+			f.match(p, &sc.v, sc.report)
+		}
+	}
+	for k, f := range fams {
+		if f.whole == nil {
 			continue
 		}
-		best := p.Best()
-		if !d.fam.worth(p, best) {
+		sc := scans[k]
+		if sc == nil {
+			sc = &scan{d: d, fam: f, x: x}
+			scans[k] = sc
+		}
+		f.whole(x, func(r *rule, p *decoders.Param, matched string) { sc.add(r, p, p.Best(), matched) })
+	}
+	for _, sc := range scans[:len(fams)] {
+		if sc == nil {
 			continue
 		}
-		if sc == nil {
-			sc = &scan{d: d, x: x}
-			sc.report = sc.reportParam
+		for i := range sc.found {
+			f := &sc.found[i]
+			f.a.Summary = summary(f)
+			if f.rule.confirm != nil {
+				f.rule.confirm(x, f.a)
+			}
+			out = append(out, f.a)
 		}
-		sc.p, sc.seen = p, 0
-		sc.v = normalize.Normalize(best, p.Decodes, d.cfg.ScanBytes)
-		d.fam.match(p, &sc.v, sc.report)
-	}
-	if d.fam.whole != nil {
-		if sc == nil {
-			sc = &scan{d: d, x: x}
-		}
-		d.fam.whole(x, func(r *rule, p *decoders.Param, matched string) { sc.add(r, p, p.Best(), matched) })
-	}
-	if sc == nil {
-		return out
-	}
-	for i := range sc.found {
-		f := &sc.found[i]
-		f.a.Summary = summary(f)
-		if f.rule.confirm != nil {
-			f.rule.confirm(x, f.a)
-		}
-		out = append(out, f.a)
 	}
 	return out
 }
@@ -193,7 +321,7 @@ func (sc *scan) add(r *rule, p *decoders.Param, value, matched string) int {
 		i++
 	}
 	if i == len(sc.found) {
-		sc.found = append(sc.found, finding{rule: r, a: sc.d.cfg.NewAlert(sc.x, sc.d.fam.name, &r.Rule, ""), loc: p.Loc, name: p.Name})
+		sc.found = append(sc.found, finding{rule: r, a: sc.d.cfg.NewAlert(sc.x, sc.fam.name, &r.Rule, ""), loc: p.Loc, name: p.Name})
 	}
 	f := &sc.found[i]
 	f.count++
@@ -201,12 +329,27 @@ func (sc *scan) add(r *rule, p *decoders.Param, value, matched string) int {
 	return i
 }
 
-// worth reports whether parameter p may hold a payload of the family.
-func (f *family) worth(p *decoders.Param, best string) bool {
-	if f.pre != nil {
-		return f.pre(p, best)
+// inScope reports whether the family looks at parameter p; in caches
+// what families share.
+func (f *family) inScope(p *decoders.Param, in *input) bool {
+	if !f.values {
+		return f.scope(p)
 	}
-	return f.triggers.empty() || f.triggers.any(best) || normalize.MayChange(best)
+	if in.values == 0 {
+		in.values = 1
+		if scopeValues(p) {
+			in.values = 2
+		}
+	}
+	return in.values == 2
+}
+
+// worth reports whether parameter p may hold a payload of the family.
+func (f *family) worth(p *decoders.Param, in *input) bool {
+	if f.pre != nil {
+		return f.pre(p, in)
+	}
+	return f.triggers == 0 || f.triggers&in.classes != 0 || in.mayChange()
 }
 
 var locTitle = map[decoders.Location]string{
@@ -243,31 +386,6 @@ func summary(f *finding) string {
 		b.WriteString(" more)")
 	}
 	return b.String()
-}
-
-// byteSet is a set of bytes for prefilters.
-type byteSet [4]uint64
-
-func newByteSet(s string) *byteSet {
-	var b byteSet
-	for i := 0; i < len(s); i++ {
-		b[s[i]>>6] |= 1 << (s[i] & 63)
-	}
-	return &b
-}
-
-func (b *byteSet) empty() bool { return *b == byteSet{} }
-
-func (b *byteSet) has(c byte) bool { return b[c>>6]&(1<<(c&63)) != 0 }
-
-// any reports whether s holds a byte of the set.
-func (b *byteSet) any(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if b.has(s[i]) {
-			return true
-		}
-	}
-	return false
 }
 
 // snippet bounds the text quoted in a matched string.

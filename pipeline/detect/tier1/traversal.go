@@ -26,7 +26,7 @@ var (
 
 var traversalFamily = family{
 	name:    "traversal",
-	scope:   scopeValues,
+	values:  true,
 	trigger: "/\\:",
 	match:   matchTraversal,
 }
@@ -49,6 +49,22 @@ var sensitiveFile = regexp.MustCompile(`(?:^|[^a-z0-9_.-])(?:` +
 // wrapper matches PHP and Java stream wrappers that include or run files.
 var wrapper = regexp.MustCompile(`(?:^|[^a-z0-9])(php://(?:filter|input|fd|memory)|expect://|phar://|zip://|glob://|data://text/)`)
 
+// wrapperSchemes are substrings every wrapper match holds one of; checking
+// them first keeps the regexp off ordinary URLs.
+var wrapperSchemes = []string{"php://", "expect://", "phar://", "zip://", "glob://", "data://"}
+
+func wrapperHint(s string) bool {
+	if !strings.Contains(s, "://") {
+		return false
+	}
+	for _, w := range wrapperSchemes {
+		if strings.Contains(s, w) {
+			return true
+		}
+	}
+	return false
+}
+
 // sensitiveHints are substrings every sensitiveFile match holds one of.
 var sensitiveHints = []string{"/etc/", "/proc/", ".ssh/", ".aws/", ".docker/", "/var/", "/root/", ".ini", "system32", "web-inf", ".htpasswd"}
 
@@ -67,7 +83,7 @@ func matchTraversal(p *decoders.Param, v *normalize.Value, report reportFunc) {
 		if !strings.Contains(s, "..") && !strings.Contains(s, "://") && !sensitiveHint(s) {
 			return false
 		}
-		if strings.Contains(s, "://") {
+		if wrapperHint(s) {
 			if m := wrapper.FindStringSubmatch(s); m != nil {
 				report(&ruleWrapper, "stream wrapper "+m[1])
 				hit = true

@@ -29,8 +29,8 @@ var xxeFamily = family{
 		return p.Loc == decoders.LocXML && p.Name == "!DOCTYPE" || p.Loc == decoders.LocBody || p.Loc == decoders.LocMultipart
 	},
 	match: matchXXE,
-	pre: func(_ *decoders.Param, best string) bool {
-		return strings.Contains(best, "ENTITY") || strings.Contains(best, "entity") || normalize.MayChange(best)
+	pre: func(_ *decoders.Param, in *input) bool {
+		return strings.Contains(in.best, "ENTITY") || strings.Contains(in.best, "entity") || in.mayChange()
 	},
 }
 
