@@ -32,6 +32,7 @@ var crlfFamily = family{
 		}
 		return false
 	},
+	locs:    locPath | locQuery | locCookie | locHeader,
 	trigger: "\r\n\xe5",
 	match:   matchCRLF,
 }
@@ -66,6 +67,7 @@ var mailFamily = family{
 	scope: func(p *decoders.Param) bool {
 		return p.Loc != decoders.LocHeader && p.Loc != decoders.LocPath && p.Loc != decoders.LocCookie
 	},
+	locs:    ^(locHeader | locPath | locCookie),
 	trigger: "\r\n",
 	match:   matchMail,
 }

@@ -43,6 +43,7 @@ const (
 var graphqlFamily = family{
 	name:  "graphql",
 	scope: isGraphQLQuery,
+	locs:  locJSON | locBody,
 	match: matchGraphQL,
 	pre:   func(*decoders.Param, *input) bool { return true },
 	whole: graphqlBatch,

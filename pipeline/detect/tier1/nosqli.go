@@ -30,6 +30,7 @@ var nosqliFamily = family{
 		}
 		return false
 	},
+	locs:  locQuery | locForm | locJSON | locCookie | locMultipart,
 	match: matchNoSQL,
 	pre: func(p *decoders.Param, in *input) bool {
 		return strings.IndexByte(p.Name, '$') >= 0 || strings.Contains(p.Name, "%24") ||

@@ -39,6 +39,7 @@ var (
 var ssrfFamily = family{
 	name:  "ssrf",
 	scope: scopeData,
+	locs:  locQuery | locForm | locJSON | locXML | locMultipart | locProtobuf | locBody,
 	match: matchSSRF,
 	pre: func(p *decoders.Param, in *input) bool {
 		return in.has(':') || urlNames[lastToken(p.Name)] || in.mayChange()

@@ -18,6 +18,7 @@ package tier1
 import (
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/apisensor/sensor/decoders"
 	"github.com/apisensor/sensor/pipeline/alert"
@@ -52,6 +53,9 @@ type family struct {
 	name string
 	// scope reports whether the family looks at parameter p.
 	scope func(p *decoders.Param) bool
+	// locs, when not zero, holds every location scope can accept, so
+	// parameters elsewhere are skipped without calling it.
+	locs locSet
 	// values, set instead of scope, means scopeValues, which several
 	// families share and Inspect evaluates once per parameter.
 	values bool
@@ -134,9 +138,7 @@ type finding struct {
 	name  string
 }
 
-// scan is one family's state in one Inspect call. It is allocated only
-// when a parameter gets past the family's prefilter, so benign exchanges
-// cost none.
+// scan is one family's state in one Inspect call, kept in a pooled state.
 type scan struct {
 	d     *Detector
 	fam   *family
@@ -148,6 +150,8 @@ type scan struct {
 	v      normalize.Value
 	seen   uint64
 	report reportFunc
+	// reportWhole is addWhole, made once for the family's whole check.
+	reportWhole func(r *rule, p *decoders.Param, matched string)
 }
 
 // input is one parameter's value with what the families' prefilters share,
@@ -231,37 +235,82 @@ func (in *input) mayChange() bool {
 // maxFamilies bounds the families one Detector runs: the package's own.
 const maxFamilies = 16
 
+// state is one Inspect call's scratch: the parameter being checked and a
+// scan per family. States are pooled so that an exchange costs no
+// allocation unless it raises an alert; each is used by one goroutine at a
+// time.
+type state struct {
+	in    input
+	scans [maxFamilies]scan
+	// used has bit k set when scans[k] took part in this call.
+	used uint32
+}
+
+var states = sync.Pool{New: func() any {
+	st := new(state)
+	for k := range st.scans {
+		sc := &st.scans[k]
+		sc.report = sc.reportParam
+		sc.reportWhole = sc.addWhole
+	}
+	return st
+}}
+
+// scanFor returns family k's scan, starting it on this call if needed.
+func (st *state) scanFor(k int, d *Detector, f *family, x *decoders.Exchange) *scan {
+	sc := &st.scans[k]
+	if st.used&(1<<k) == 0 {
+		st.used |= 1 << k
+		sc.d, sc.fam, sc.x = d, f, x
+	}
+	return sc
+}
+
+// release clears what the call left in st, so that the pool holds no
+// exchange or alert, and puts it back.
+func (st *state) release() {
+	st.in = input{}
+	for k := range st.scans {
+		if st.used&(1<<k) == 0 {
+			continue
+		}
+		sc := &st.scans[k]
+		clear(sc.found)
+		sc.found = sc.found[:0]
+		sc.d, sc.fam, sc.x, sc.p, sc.v, sc.seen = nil, nil, nil, nil, normalize.Value{}, 0
+	}
+	st.used = 0
+	states.Put(st)
+}
+
 // Inspect implements detect.Detector.
 func (d *Detector) Inspect(x *decoders.Exchange, out []*alert.Alert) []*alert.Alert {
 	if x.Request == nil {
 		return out
 	}
-	var scans [maxFamilies]*scan
 	fams := d.fams[:min(len(d.fams), maxFamilies)]
-	var in input
+	st := states.Get().(*state)
+	defer st.release()
+	in := &st.in
 	for i := range x.Params {
 		p := &x.Params[i]
 		normalized := false
 		var v normalize.Value
 		first := true
 		in.values = 0
+		loc := locBit(p.Loc)
 		for k, f := range fams {
-			if !f.inScope(p, &in) {
+			if !f.inScope(p, loc, in) {
 				continue
 			}
 			if first {
 				in.reset(p.Best())
 				first = false
 			}
-			if !f.worth(p, &in) {
+			if !f.worth(p, in) {
 				continue
 			}
-			sc := scans[k]
-			if sc == nil {
-				sc = &scan{d: d, fam: f, x: x}
-				sc.report = sc.reportParam
-				scans[k] = sc
-			}
+			sc := st.scanFor(k, d, f, x)
 			if !normalized {
 				v = normalize.Normalize(in.best, p.Decodes, d.cfg.ScanBytes)
 				normalized = true
@@ -271,20 +320,15 @@ func (d *Detector) Inspect(x *decoders.Exchange, out []*alert.Alert) []*alert.Al
 		}
 	}
 	for k, f := range fams {
-		if f.whole == nil {
-			continue
+		if f.whole != nil {
+			f.whole(x, st.scanFor(k, d, f, x).reportWhole)
 		}
-		sc := scans[k]
-		if sc == nil {
-			sc = &scan{d: d, fam: f, x: x}
-			scans[k] = sc
-		}
-		f.whole(x, func(r *rule, p *decoders.Param, matched string) { sc.add(r, p, p.Best(), matched) })
 	}
-	for _, sc := range scans[:len(fams)] {
-		if sc == nil {
+	for k := range fams {
+		if st.used&(1<<k) == 0 {
 			continue
 		}
+		sc := &st.scans[k]
 		for i := range sc.found {
 			f := &sc.found[i]
 			f.a.Summary = summary(f)
@@ -295,6 +339,11 @@ func (d *Detector) Inspect(x *decoders.Exchange, out []*alert.Alert) []*alert.Al
 		}
 	}
 	return out
+}
+
+// addWhole records a match of a check on the whole exchange.
+func (sc *scan) addWhole(r *rule, p *decoders.Param, matched string) {
+	sc.add(r, p, p.Best(), matched)
 }
 
 // reportParam records a match on the current parameter, once per rule.
@@ -329,9 +378,57 @@ func (sc *scan) add(r *rule, p *decoders.Param, value, matched string) int {
 	return i
 }
 
-// inScope reports whether the family looks at parameter p; in caches
-// what families share.
-func (f *family) inScope(p *decoders.Param, in *input) bool {
+// locSet is a set of parameter locations, a bit each; locOther stands for
+// any location not listed.
+type locSet uint16
+
+const (
+	locPath locSet = 1 << iota
+	locQuery
+	locHeader
+	locCookie
+	locForm
+	locJSON
+	locMultipart
+	locXML
+	locBody
+	locProtobuf
+	locOther
+)
+
+// locBit returns l's bit.
+func locBit(l decoders.Location) locSet {
+	switch l {
+	case decoders.LocPath:
+		return locPath
+	case decoders.LocQuery:
+		return locQuery
+	case decoders.LocHeader:
+		return locHeader
+	case decoders.LocCookie:
+		return locCookie
+	case decoders.LocForm:
+		return locForm
+	case decoders.LocJSON:
+		return locJSON
+	case decoders.LocMultipart:
+		return locMultipart
+	case decoders.LocXML:
+		return locXML
+	case decoders.LocBody:
+		return locBody
+	case decoders.LocProtobuf:
+		return locProtobuf
+	}
+	return locOther
+}
+
+// inScope reports whether the family looks at parameter p, whose location
+// has bit loc; in caches what families share.
+func (f *family) inScope(p *decoders.Param, loc locSet, in *input) bool {
+	if f.locs != 0 && f.locs&loc == 0 {
+		return false
+	}
 	if !f.values {
 		return f.scope(p)
 	}

@@ -228,3 +228,32 @@ func BenchmarkTier1(b *testing.B) {
 		b.Fatalf("benign exchange raised:%s", describe(out))
 	}
 }
+
+// TestFamilyLocs checks that every family's locs holds each location its
+// scope accepts, so the location prefilter never drops a parameter.
+func TestFamilyLocs(t *testing.T) {
+	locs := []decoders.Location{
+		decoders.LocPath, decoders.LocQuery, decoders.LocHeader, decoders.LocCookie, decoders.LocForm,
+		decoders.LocJSON, decoders.LocMultipart, decoders.LocXML, decoders.LocBody, decoders.LocProtobuf,
+		"websocket",
+	}
+	names := []string{"", "0", "q", "query", "[0].query", "!DOCTYPE", "user-agent", "x-custom", "$where", "url"}
+	values := []string{"", "x", "query { a }", "{", "mutation m", "<!ENTITY x>"}
+	for _, f := range families {
+		if f.locs == 0 || f.values {
+			continue
+		}
+		for _, l := range locs {
+			if f.locs&locBit(l) != 0 {
+				continue
+			}
+			for _, n := range names {
+				for _, v := range values {
+					if f.scope != nil && f.scope(&decoders.Param{Loc: l, Name: n, Value: v}) {
+						t.Errorf("%s: scope accepts %s %q but locs leaves it out", f.name, l, n)
+					}
+				}
+			}
+		}
+	}
+}

@@ -28,6 +28,7 @@ var xxeFamily = family{
 	scope: func(p *decoders.Param) bool {
 		return p.Loc == decoders.LocXML && p.Name == "!DOCTYPE" || p.Loc == decoders.LocBody || p.Loc == decoders.LocMultipart
 	},
+	locs:  locXML | locBody | locMultipart,
 	match: matchXXE,
 	pre: func(_ *decoders.Param, in *input) bool {
 		return strings.Contains(in.best, "ENTITY") || strings.Contains(in.best, "entity") || in.mayChange()
