@@ -300,7 +300,7 @@ func (d *Detector) Inspect(x *decoders.Exchange, out []*alert.Alert) []*alert.Al
 		in.values = 0
 		loc := locBit(p.Loc)
 		for k, f := range fams {
-			if !f.inScope(p, loc, in) {
+			if f.locs != 0 && f.locs&loc == 0 || !f.inScope(p, loc, in) {
 				continue
 			}
 			if first {
