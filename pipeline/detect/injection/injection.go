@@ -189,18 +189,6 @@ func encodedNote(decodes int) string {
 
 var ruleTitle = map[string]string{"sqli": "SQL injection", "xss": "Cross-site scripting"}
 
-var locTitle = map[decoders.Location]string{
-	decoders.LocPath:      "path segment",
-	decoders.LocQuery:     "query parameter",
-	decoders.LocHeader:    "header",
-	decoders.LocCookie:    "cookie",
-	decoders.LocForm:      "form field",
-	decoders.LocJSON:      "JSON field",
-	decoders.LocMultipart: "multipart field",
-	decoders.LocXML:       "XML field",
-	decoders.LocBody:      "body",
-}
-
 // wholeTitle names a location checked as a whole (evidence without a name).
 var wholeTitle = map[decoders.Location]string{
 	decoders.LocPath:  "path",
@@ -215,11 +203,7 @@ func summary(f *finding) string {
 	if f.name == "" && wholeTitle[f.loc] != "" {
 		b.WriteString(wholeTitle[f.loc])
 	} else {
-		if t, ok := locTitle[f.loc]; ok {
-			b.WriteString(t)
-		} else {
-			b.WriteString(string(f.loc))
-		}
+		b.WriteString(detect.LocationTitle(f.loc))
 		if f.name != "" {
 			b.WriteByte(' ')
 			b.WriteString(alert.Snippet(f.name, 64))

@@ -4,48 +4,13 @@ import (
 	"strings"
 
 	"github.com/apisensor/sensor/decoders"
+	"github.com/apisensor/sensor/pipeline/detect"
 )
-
-// Request headers whose values a client sets freely and back ends often log,
-// store or pass on; other standard headers have grammars that look like
-// payloads and rarely reach an interpreter.
-var scannedHeaders = map[string]bool{
-	"user-agent": true, "referer": true, "x-forwarded-for": true, "x-forwarded-host": true,
-	"x-real-ip": true, "x-client-ip": true, "x-originating-ip": true, "true-client-ip": true,
-	"forwarded": true, "from": true,
-}
-
-// Custom headers (x-…) are scanned except these, which proxies and tracers
-// set.
-var skippedXHeaders = map[string]bool{
-	"x-request-id": true, "x-correlation-id": true, "x-amzn-trace-id": true,
-	"x-cloud-trace-context": true, "x-forwarded-proto": true, "x-forwarded-port": true,
-	"x-requested-with": true, "x-content-type-options": true,
-}
-
-var skippedXPrefixes = []string{"x-b3-", "x-datadog-", "x-envoy-", "x-ot-span-"}
-
-// scannedHeader reports whether header parameter name (lower-cased) is one a
-// client controls and a back end is likely to pass on.
-func scannedHeader(name string) bool {
-	if scannedHeaders[name] {
-		return true
-	}
-	if !strings.HasPrefix(name, "x-") || skippedXHeaders[name] {
-		return false
-	}
-	for _, pre := range skippedXPrefixes {
-		if strings.HasPrefix(name, pre) {
-			return false
-		}
-	}
-	return true
-}
 
 // scopeValues is every parameter but the headers a client does not
 // control.
 func scopeValues(p *decoders.Param) bool {
-	return p.Loc != decoders.LocHeader || scannedHeader(p.Name)
+	return p.Loc != decoders.LocHeader || detect.ScannedHeader(p.Name)
 }
 
 // scopeData is the parameters an application reads as data: query, form,

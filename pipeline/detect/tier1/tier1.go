@@ -449,30 +449,13 @@ func (f *family) worth(p *decoders.Param, in *input) bool {
 	return f.triggers == 0 || f.triggers&in.classes != 0 || in.mayChange()
 }
 
-var locTitle = map[decoders.Location]string{
-	decoders.LocPath:      "path segment",
-	decoders.LocQuery:     "query parameter",
-	decoders.LocHeader:    "header",
-	decoders.LocCookie:    "cookie",
-	decoders.LocForm:      "form field",
-	decoders.LocJSON:      "JSON field",
-	decoders.LocMultipart: "multipart field",
-	decoders.LocXML:       "XML field",
-	decoders.LocBody:      "body",
-	decoders.LocProtobuf:  "protobuf field",
-}
-
 // summary renders "OS command injection in query parameter host (and 2
 // more)".
 func summary(f *finding) string {
 	var b strings.Builder
 	b.WriteString(f.rule.title)
 	b.WriteString(" in ")
-	if t, ok := locTitle[f.loc]; ok {
-		b.WriteString(t)
-	} else {
-		b.WriteString(alert.Snippet(string(f.loc), 32))
-	}
+	b.WriteString(detect.LocationTitle(f.loc))
 	if f.name != "" {
 		b.WriteByte(' ')
 		b.WriteString(alert.Snippet(f.name, 64))
