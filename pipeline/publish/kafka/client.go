@@ -151,13 +151,23 @@ func (c *ClientConfig) Mechanism() (sasl.Mechanism, error) {
 	return nil, fmt.Errorf("%q: %w", s.Mechanism, ErrSASLMechanism)
 }
 
-// Transport returns a kafka-go transport for writers and admin calls.
-func (c *ClientConfig) Transport() (*kafkago.Transport, error) {
+// security builds the TLS configuration and the SASL mechanism, either nil
+// when off.
+func (c *ClientConfig) security() (*tls.Config, sasl.Mechanism, error) {
 	tlsCfg, err := c.TLSClientConfig()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	mech, err := c.Mechanism()
+	if err != nil {
+		return nil, nil, err
+	}
+	return tlsCfg, mech, nil
+}
+
+// Transport returns a kafka-go transport for writers and admin calls.
+func (c *ClientConfig) Transport() (*kafkago.Transport, error) {
+	tlsCfg, mech, err := c.security()
 	if err != nil {
 		return nil, err
 	}
@@ -172,11 +182,7 @@ func (c *ClientConfig) Transport() (*kafkago.Transport, error) {
 
 // Dialer returns a kafka-go dialer for readers (consumers).
 func (c *ClientConfig) Dialer() (*kafkago.Dialer, error) {
-	tlsCfg, err := c.TLSClientConfig()
-	if err != nil {
-		return nil, err
-	}
-	mech, err := c.Mechanism()
+	tlsCfg, mech, err := c.security()
 	if err != nil {
 		return nil, err
 	}
