@@ -31,6 +31,62 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// Outcome of an attempted attack as the response shows it.
+type Outcome int32
+
+const (
+	Outcome_OUTCOME_UNSPECIFIED Outcome = 0
+	// The request carried the attack; nothing in the response says it worked.
+	Outcome_OUTCOME_ATTEMPTED Outcome = 1
+	// The response carries evidence that the attack worked.
+	Outcome_OUTCOME_LIKELY_SUCCESSFUL Outcome = 2
+	// The response shows the attack was refused (4xx from a filter).
+	Outcome_OUTCOME_BLOCKED Outcome = 3
+)
+
+// Enum value maps for Outcome.
+var (
+	Outcome_name = map[int32]string{
+		0: "OUTCOME_UNSPECIFIED",
+		1: "OUTCOME_ATTEMPTED",
+		2: "OUTCOME_LIKELY_SUCCESSFUL",
+		3: "OUTCOME_BLOCKED",
+	}
+	Outcome_value = map[string]int32{
+		"OUTCOME_UNSPECIFIED":       0,
+		"OUTCOME_ATTEMPTED":         1,
+		"OUTCOME_LIKELY_SUCCESSFUL": 2,
+		"OUTCOME_BLOCKED":           3,
+	}
+)
+
+func (x Outcome) Enum() *Outcome {
+	p := new(Outcome)
+	*p = x
+	return p
+}
+
+func (x Outcome) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (Outcome) Descriptor() protoreflect.EnumDescriptor {
+	return file_pipeline_alert_alert_proto_enumTypes[0].Descriptor()
+}
+
+func (Outcome) Type() protoreflect.EnumType {
+	return &file_pipeline_alert_alert_proto_enumTypes[0]
+}
+
+func (x Outcome) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use Outcome.Descriptor instead.
+func (Outcome) EnumDescriptor() ([]byte, []int) {
+	return file_pipeline_alert_alert_proto_rawDescGZIP(), []int{0}
+}
+
 // Severity of what the alert reports, as an analyst should triage it.
 type Severity int32
 
@@ -74,11 +130,11 @@ func (x Severity) String() string {
 }
 
 func (Severity) Descriptor() protoreflect.EnumDescriptor {
-	return file_pipeline_alert_alert_proto_enumTypes[0].Descriptor()
+	return file_pipeline_alert_alert_proto_enumTypes[1].Descriptor()
 }
 
 func (Severity) Type() protoreflect.EnumType {
-	return &file_pipeline_alert_alert_proto_enumTypes[0]
+	return &file_pipeline_alert_alert_proto_enumTypes[1]
 }
 
 func (x Severity) Number() protoreflect.EnumNumber {
@@ -87,7 +143,7 @@ func (x Severity) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use Severity.Descriptor instead.
 func (Severity) EnumDescriptor() ([]byte, []int) {
-	return file_pipeline_alert_alert_proto_rawDescGZIP(), []int{0}
+	return file_pipeline_alert_alert_proto_rawDescGZIP(), []int{1}
 }
 
 // Confidence of the detector that the alert is not a false positive.
@@ -127,11 +183,11 @@ func (x Confidence) String() string {
 }
 
 func (Confidence) Descriptor() protoreflect.EnumDescriptor {
-	return file_pipeline_alert_alert_proto_enumTypes[1].Descriptor()
+	return file_pipeline_alert_alert_proto_enumTypes[2].Descriptor()
 }
 
 func (Confidence) Type() protoreflect.EnumType {
-	return &file_pipeline_alert_alert_proto_enumTypes[1]
+	return &file_pipeline_alert_alert_proto_enumTypes[2]
 }
 
 func (x Confidence) Number() protoreflect.EnumNumber {
@@ -140,7 +196,7 @@ func (x Confidence) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use Confidence.Descriptor instead.
 func (Confidence) EnumDescriptor() ([]byte, []int) {
-	return file_pipeline_alert_alert_proto_rawDescGZIP(), []int{1}
+	return file_pipeline_alert_alert_proto_rawDescGZIP(), []int{2}
 }
 
 // Alert is one detection on one exchange (or, for behavioural detectors, on a
@@ -188,7 +244,15 @@ type Alert struct {
 	// gRPC facts, when the exchange is a gRPC call.
 	Grpc *Grpc `protobuf:"bytes,17,opt,name=grpc,proto3" json:"grpc,omitempty"`
 	// HTTP/2 stream of the exchange; 0 for HTTP/1.
-	StreamId      uint32 `protobuf:"varint,18,opt,name=stream_id,json=streamId,proto3" json:"stream_id,omitempty"`
+	StreamId uint32 `protobuf:"varint,18,opt,name=stream_id,json=streamId,proto3" json:"stream_id,omitempty"`
+	// Whether the response shows the attack worked; unspecified for alerts
+	// that are not about an attempt (behaviour, weaknesses).
+	Outcome Outcome `protobuf:"varint,19,opt,name=outcome,proto3,enum=sensor.alert.v1.Outcome" json:"outcome,omitempty"`
+	// What in the response supports the outcome: database error, stack
+	// trace, file content, reflected payload, 5xx after the payload.
+	ResponseEvidence []*Evidence `protobuf:"bytes,20,rep,name=response_evidence,json=responseEvidence,proto3" json:"response_evidence,omitempty"`
+	// Behavioural alerts: the window, counts and examples behind the alert.
+	Behavior      *Behavior `protobuf:"bytes,21,opt,name=behavior,proto3" json:"behavior,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -349,6 +413,170 @@ func (x *Alert) GetStreamId() uint32 {
 	return 0
 }
 
+func (x *Alert) GetOutcome() Outcome {
+	if x != nil {
+		return x.Outcome
+	}
+	return Outcome_OUTCOME_UNSPECIFIED
+}
+
+func (x *Alert) GetResponseEvidence() []*Evidence {
+	if x != nil {
+		return x.ResponseEvidence
+	}
+	return nil
+}
+
+func (x *Alert) GetBehavior() *Behavior {
+	if x != nil {
+		return x.Behavior
+	}
+	return nil
+}
+
+// Behavior explains a behavioural alert. One alert stands for one client,
+// behaviour and window; an update of it keeps the id and raises revision.
+type Behavior struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The identity the state is kept for: "ip:203.0.113.9", "key:…", "sub:…",
+	// or "endpoint:POST /login" for distributed behaviours.
+	Key         string                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	WindowStart *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=window_start,json=windowStart,proto3" json:"window_start,omitempty"`
+	WindowEnd   *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=window_end,json=windowEnd,proto3" json:"window_end,omitempty"`
+	FirstSeen   *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=first_seen,json=firstSeen,proto3" json:"first_seen,omitempty"`
+	LastSeen    *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=last_seen,json=lastSeen,proto3" json:"last_seen,omitempty"`
+	// Events counted in the window, and the threshold they crossed.
+	Count     uint64 `protobuf:"varint,6,opt,name=count,proto3" json:"count,omitempty"`
+	Threshold uint64 `protobuf:"varint,7,opt,name=threshold,proto3" json:"threshold,omitempty"`
+	// Distinct values counted (usernames, object ids, paths), when relevant.
+	Distinct uint64 `protobuf:"varint,8,opt,name=distinct,proto3" json:"distinct,omitempty"`
+	// A ratio when the rule uses one (failure ratio, 2xx ratio), else 0.
+	Ratio float64 `protobuf:"fixed64,9,opt,name=ratio,proto3" json:"ratio,omitempty"`
+	// A few example values (redacted/hashed as the rule requires).
+	Examples []string `protobuf:"bytes,10,rep,name=examples,proto3" json:"examples,omitempty"`
+	// 1 for the first alert of this client, behaviour and window; +1 for
+	// each update.
+	Revision uint32 `protobuf:"varint,11,opt,name=revision,proto3" json:"revision,omitempty"`
+	// The endpoint template concerned, when one is.
+	Endpoint      string `protobuf:"bytes,12,opt,name=endpoint,proto3" json:"endpoint,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Behavior) Reset() {
+	*x = Behavior{}
+	mi := &file_pipeline_alert_alert_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Behavior) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Behavior) ProtoMessage() {}
+
+func (x *Behavior) ProtoReflect() protoreflect.Message {
+	mi := &file_pipeline_alert_alert_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Behavior.ProtoReflect.Descriptor instead.
+func (*Behavior) Descriptor() ([]byte, []int) {
+	return file_pipeline_alert_alert_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *Behavior) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+func (x *Behavior) GetWindowStart() *timestamppb.Timestamp {
+	if x != nil {
+		return x.WindowStart
+	}
+	return nil
+}
+
+func (x *Behavior) GetWindowEnd() *timestamppb.Timestamp {
+	if x != nil {
+		return x.WindowEnd
+	}
+	return nil
+}
+
+func (x *Behavior) GetFirstSeen() *timestamppb.Timestamp {
+	if x != nil {
+		return x.FirstSeen
+	}
+	return nil
+}
+
+func (x *Behavior) GetLastSeen() *timestamppb.Timestamp {
+	if x != nil {
+		return x.LastSeen
+	}
+	return nil
+}
+
+func (x *Behavior) GetCount() uint64 {
+	if x != nil {
+		return x.Count
+	}
+	return 0
+}
+
+func (x *Behavior) GetThreshold() uint64 {
+	if x != nil {
+		return x.Threshold
+	}
+	return 0
+}
+
+func (x *Behavior) GetDistinct() uint64 {
+	if x != nil {
+		return x.Distinct
+	}
+	return 0
+}
+
+func (x *Behavior) GetRatio() float64 {
+	if x != nil {
+		return x.Ratio
+	}
+	return 0
+}
+
+func (x *Behavior) GetExamples() []string {
+	if x != nil {
+		return x.Examples
+	}
+	return nil
+}
+
+func (x *Behavior) GetRevision() uint32 {
+	if x != nil {
+		return x.Revision
+	}
+	return 0
+}
+
+func (x *Behavior) GetEndpoint() string {
+	if x != nil {
+		return x.Endpoint
+	}
+	return ""
+}
+
 // Flow names a connection as Suricata's EVE output does, so alerts join with
 // flow logs from other tools.
 type Flow struct {
@@ -380,7 +608,7 @@ type Flow struct {
 
 func (x *Flow) Reset() {
 	*x = Flow{}
-	mi := &file_pipeline_alert_alert_proto_msgTypes[1]
+	mi := &file_pipeline_alert_alert_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -392,7 +620,7 @@ func (x *Flow) String() string {
 func (*Flow) ProtoMessage() {}
 
 func (x *Flow) ProtoReflect() protoreflect.Message {
-	mi := &file_pipeline_alert_alert_proto_msgTypes[1]
+	mi := &file_pipeline_alert_alert_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -405,7 +633,7 @@ func (x *Flow) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Flow.ProtoReflect.Descriptor instead.
 func (*Flow) Descriptor() ([]byte, []int) {
-	return file_pipeline_alert_alert_proto_rawDescGZIP(), []int{1}
+	return file_pipeline_alert_alert_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *Flow) GetSrcIp() string {
@@ -499,7 +727,7 @@ type Tunnel struct {
 
 func (x *Tunnel) Reset() {
 	*x = Tunnel{}
-	mi := &file_pipeline_alert_alert_proto_msgTypes[2]
+	mi := &file_pipeline_alert_alert_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -511,7 +739,7 @@ func (x *Tunnel) String() string {
 func (*Tunnel) ProtoMessage() {}
 
 func (x *Tunnel) ProtoReflect() protoreflect.Message {
-	mi := &file_pipeline_alert_alert_proto_msgTypes[2]
+	mi := &file_pipeline_alert_alert_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -524,7 +752,7 @@ func (x *Tunnel) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Tunnel.ProtoReflect.Descriptor instead.
 func (*Tunnel) Descriptor() ([]byte, []int) {
-	return file_pipeline_alert_alert_proto_rawDescGZIP(), []int{2}
+	return file_pipeline_alert_alert_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *Tunnel) GetKind() string {
@@ -562,7 +790,7 @@ type Grpc struct {
 
 func (x *Grpc) Reset() {
 	*x = Grpc{}
-	mi := &file_pipeline_alert_alert_proto_msgTypes[3]
+	mi := &file_pipeline_alert_alert_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -574,7 +802,7 @@ func (x *Grpc) String() string {
 func (*Grpc) ProtoMessage() {}
 
 func (x *Grpc) ProtoReflect() protoreflect.Message {
-	mi := &file_pipeline_alert_alert_proto_msgTypes[3]
+	mi := &file_pipeline_alert_alert_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -587,7 +815,7 @@ func (x *Grpc) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Grpc.ProtoReflect.Descriptor instead.
 func (*Grpc) Descriptor() ([]byte, []int) {
-	return file_pipeline_alert_alert_proto_rawDescGZIP(), []int{3}
+	return file_pipeline_alert_alert_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *Grpc) GetService() string {
@@ -663,7 +891,7 @@ type Http struct {
 
 func (x *Http) Reset() {
 	*x = Http{}
-	mi := &file_pipeline_alert_alert_proto_msgTypes[4]
+	mi := &file_pipeline_alert_alert_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -675,7 +903,7 @@ func (x *Http) String() string {
 func (*Http) ProtoMessage() {}
 
 func (x *Http) ProtoReflect() protoreflect.Message {
-	mi := &file_pipeline_alert_alert_proto_msgTypes[4]
+	mi := &file_pipeline_alert_alert_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -688,7 +916,7 @@ func (x *Http) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Http.ProtoReflect.Descriptor instead.
 func (*Http) Descriptor() ([]byte, []int) {
-	return file_pipeline_alert_alert_proto_rawDescGZIP(), []int{4}
+	return file_pipeline_alert_alert_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *Http) GetMethod() string {
@@ -764,14 +992,18 @@ type Evidence struct {
 	// The offending value, redacted and bounded.
 	Value string `protobuf:"bytes,3,opt,name=value,proto3" json:"value,omitempty"`
 	// What matched it: "libinjection fingerprint s&sos", a pattern name, …
-	Matched       string `protobuf:"bytes,4,opt,name=matched,proto3" json:"matched,omitempty"`
+	Matched string `protobuf:"bytes,4,opt,name=matched,proto3" json:"matched,omitempty"`
+	// Rule id of what matched, when the matcher has its own ids (CRS "942100").
+	Rule string `protobuf:"bytes,5,opt,name=rule,proto3" json:"rule,omitempty"`
+	// The matcher's message for it (CRS rule msg).
+	Message       string `protobuf:"bytes,6,opt,name=message,proto3" json:"message,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Evidence) Reset() {
 	*x = Evidence{}
-	mi := &file_pipeline_alert_alert_proto_msgTypes[5]
+	mi := &file_pipeline_alert_alert_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -783,7 +1015,7 @@ func (x *Evidence) String() string {
 func (*Evidence) ProtoMessage() {}
 
 func (x *Evidence) ProtoReflect() protoreflect.Message {
-	mi := &file_pipeline_alert_alert_proto_msgTypes[5]
+	mi := &file_pipeline_alert_alert_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -796,7 +1028,7 @@ func (x *Evidence) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Evidence.ProtoReflect.Descriptor instead.
 func (*Evidence) Descriptor() ([]byte, []int) {
-	return file_pipeline_alert_alert_proto_rawDescGZIP(), []int{5}
+	return file_pipeline_alert_alert_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *Evidence) GetLocation() string {
@@ -827,18 +1059,53 @@ func (x *Evidence) GetMatched() string {
 	return ""
 }
 
-// Client identifies who sent the request. Planned: hashed API key, token
-// subject, TLS fingerprint.
+func (x *Evidence) GetRule() string {
+	if x != nil {
+		return x.Rule
+	}
+	return ""
+}
+
+func (x *Evidence) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
+// Client identifies who sent the request. Secrets are never kept: keys,
+// tokens and session cookies appear as keyed hashes ("h:" + 16 hex digits),
+// equal across sensors that share the identity hash key.
 type Client struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Ip            string                 `protobuf:"bytes,1,opt,name=ip,proto3" json:"ip,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The client address: X-Forwarded-For / Forwarded when the peer is a
+	// configured trusted proxy, else the TCP peer.
+	Ip string `protobuf:"bytes,1,opt,name=ip,proto3" json:"ip,omitempty"`
+	// Hash of the API key (configured header and query names).
+	ApiKey string `protobuf:"bytes,2,opt,name=api_key,json=apiKey,proto3" json:"api_key,omitempty"`
+	// Bearer token subject: JWT "sub", else "client_id"/"azp".
+	Subject string `protobuf:"bytes,3,opt,name=subject,proto3" json:"subject,omitempty"`
+	// Hash of the session cookie value (configured cookie names).
+	Session   string `protobuf:"bytes,4,opt,name=session,proto3" json:"session,omitempty"`
+	UserAgent string `protobuf:"bytes,5,opt,name=user_agent,json=userAgent,proto3" json:"user_agent,omitempty"`
+	// JA4 of the TLS ClientHello last seen from this client address.
+	Ja4 string `protobuf:"bytes,6,opt,name=ja4,proto3" json:"ja4,omitempty"`
+	// HTTP/2 client fingerprint: SETTINGS|WINDOW_UPDATE|PRIORITY|pseudo-header
+	// order, Akamai style.
+	H2Fingerprint string `protobuf:"bytes,7,opt,name=h2_fingerprint,json=h2Fingerprint,proto3" json:"h2_fingerprint,omitempty"`
+	// Hash of the bearer token or Basic credentials as presented.
+	Token string `protobuf:"bytes,8,opt,name=token,proto3" json:"token,omitempty"`
+	// Authentication presented: "bearer", "basic", "api-key", "cookie", "" (none).
+	Auth string `protobuf:"bytes,9,opt,name=auth,proto3" json:"auth,omitempty"`
+	// The TCP peer when ip came from a forwarding header.
+	PeerIp        string `protobuf:"bytes,10,opt,name=peer_ip,json=peerIp,proto3" json:"peer_ip,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Client) Reset() {
 	*x = Client{}
-	mi := &file_pipeline_alert_alert_proto_msgTypes[6]
+	mi := &file_pipeline_alert_alert_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -850,7 +1117,7 @@ func (x *Client) String() string {
 func (*Client) ProtoMessage() {}
 
 func (x *Client) ProtoReflect() protoreflect.Message {
-	mi := &file_pipeline_alert_alert_proto_msgTypes[6]
+	mi := &file_pipeline_alert_alert_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -863,12 +1130,75 @@ func (x *Client) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Client.ProtoReflect.Descriptor instead.
 func (*Client) Descriptor() ([]byte, []int) {
-	return file_pipeline_alert_alert_proto_rawDescGZIP(), []int{6}
+	return file_pipeline_alert_alert_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *Client) GetIp() string {
 	if x != nil {
 		return x.Ip
+	}
+	return ""
+}
+
+func (x *Client) GetApiKey() string {
+	if x != nil {
+		return x.ApiKey
+	}
+	return ""
+}
+
+func (x *Client) GetSubject() string {
+	if x != nil {
+		return x.Subject
+	}
+	return ""
+}
+
+func (x *Client) GetSession() string {
+	if x != nil {
+		return x.Session
+	}
+	return ""
+}
+
+func (x *Client) GetUserAgent() string {
+	if x != nil {
+		return x.UserAgent
+	}
+	return ""
+}
+
+func (x *Client) GetJa4() string {
+	if x != nil {
+		return x.Ja4
+	}
+	return ""
+}
+
+func (x *Client) GetH2Fingerprint() string {
+	if x != nil {
+		return x.H2Fingerprint
+	}
+	return ""
+}
+
+func (x *Client) GetToken() string {
+	if x != nil {
+		return x.Token
+	}
+	return ""
+}
+
+func (x *Client) GetAuth() string {
+	if x != nil {
+		return x.Auth
+	}
+	return ""
+}
+
+func (x *Client) GetPeerIp() string {
+	if x != nil {
+		return x.PeerIp
 	}
 	return ""
 }
@@ -889,7 +1219,7 @@ type Source struct {
 
 func (x *Source) Reset() {
 	*x = Source{}
-	mi := &file_pipeline_alert_alert_proto_msgTypes[7]
+	mi := &file_pipeline_alert_alert_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -901,7 +1231,7 @@ func (x *Source) String() string {
 func (*Source) ProtoMessage() {}
 
 func (x *Source) ProtoReflect() protoreflect.Message {
-	mi := &file_pipeline_alert_alert_proto_msgTypes[7]
+	mi := &file_pipeline_alert_alert_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -914,7 +1244,7 @@ func (x *Source) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Source.ProtoReflect.Descriptor instead.
 func (*Source) Descriptor() ([]byte, []int) {
-	return file_pipeline_alert_alert_proto_rawDescGZIP(), []int{7}
+	return file_pipeline_alert_alert_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *Source) GetFile() string {
@@ -951,7 +1281,7 @@ type Sensor struct {
 
 func (x *Sensor) Reset() {
 	*x = Sensor{}
-	mi := &file_pipeline_alert_alert_proto_msgTypes[8]
+	mi := &file_pipeline_alert_alert_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -963,7 +1293,7 @@ func (x *Sensor) String() string {
 func (*Sensor) ProtoMessage() {}
 
 func (x *Sensor) ProtoReflect() protoreflect.Message {
-	mi := &file_pipeline_alert_alert_proto_msgTypes[8]
+	mi := &file_pipeline_alert_alert_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -976,7 +1306,7 @@ func (x *Sensor) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Sensor.ProtoReflect.Descriptor instead.
 func (*Sensor) Descriptor() ([]byte, []int) {
-	return file_pipeline_alert_alert_proto_rawDescGZIP(), []int{8}
+	return file_pipeline_alert_alert_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *Sensor) GetId() string {
@@ -997,7 +1327,7 @@ var File_pipeline_alert_alert_proto protoreflect.FileDescriptor
 
 const file_pipeline_alert_alert_proto_rawDesc = "" +
 	"\n" +
-	"\x1apipeline/alert/alert.proto\x12\x0fsensor.alert.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xcc\x05\n" +
+	"\x1apipeline/alert/alert.proto\x12\x0fsensor.alert.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xff\x06\n" +
 	"\x05Alert\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x128\n" +
 	"\ttimestamp\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\ttimestamp\x12\x1a\n" +
@@ -1019,7 +1349,26 @@ const file_pipeline_alert_alert_proto_rawDesc = "" +
 	"\x06sensor\x18\x0f \x01(\v2\x17.sensor.alert.v1.SensorR\x06sensor\x12\x1c\n" +
 	"\tanomalies\x18\x10 \x03(\tR\tanomalies\x12)\n" +
 	"\x04grpc\x18\x11 \x01(\v2\x15.sensor.alert.v1.GrpcR\x04grpc\x12\x1b\n" +
-	"\tstream_id\x18\x12 \x01(\rR\bstreamId\"\xc3\x02\n" +
+	"\tstream_id\x18\x12 \x01(\rR\bstreamId\x122\n" +
+	"\aoutcome\x18\x13 \x01(\x0e2\x18.sensor.alert.v1.OutcomeR\aoutcome\x12F\n" +
+	"\x11response_evidence\x18\x14 \x03(\v2\x19.sensor.alert.v1.EvidenceR\x10responseEvidence\x125\n" +
+	"\bbehavior\x18\x15 \x01(\v2\x19.sensor.alert.v1.BehaviorR\bbehavior\"\xc4\x03\n" +
+	"\bBehavior\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12=\n" +
+	"\fwindow_start\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\vwindowStart\x129\n" +
+	"\n" +
+	"window_end\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\twindowEnd\x129\n" +
+	"\n" +
+	"first_seen\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\tfirstSeen\x127\n" +
+	"\tlast_seen\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\blastSeen\x12\x14\n" +
+	"\x05count\x18\x06 \x01(\x04R\x05count\x12\x1c\n" +
+	"\tthreshold\x18\a \x01(\x04R\tthreshold\x12\x1a\n" +
+	"\bdistinct\x18\b \x01(\x04R\bdistinct\x12\x14\n" +
+	"\x05ratio\x18\t \x01(\x01R\x05ratio\x12\x1a\n" +
+	"\bexamples\x18\n" +
+	" \x03(\tR\bexamples\x12\x1a\n" +
+	"\brevision\x18\v \x01(\rR\brevision\x12\x1a\n" +
+	"\bendpoint\x18\f \x01(\tR\bendpoint\"\xc3\x02\n" +
 	"\x04Flow\x12\x15\n" +
 	"\x06src_ip\x18\x01 \x01(\tR\x05srcIp\x12\x19\n" +
 	"\bsrc_port\x18\x02 \x01(\rR\asrcPort\x12\x17\n" +
@@ -1056,21 +1405,39 @@ const file_pipeline_alert_alert_proto_rawDesc = "" +
 	"\fcontent_type\x18\x06 \x01(\tR\vcontentType\x12.\n" +
 	"\x13request_body_length\x18\a \x01(\x03R\x11requestBodyLength\x120\n" +
 	"\x14response_body_length\x18\b \x01(\x03R\x12responseBodyLength\x12\x18\n" +
-	"\aversion\x18\t \x01(\tR\aversion\"j\n" +
+	"\aversion\x18\t \x01(\tR\aversion\"\x98\x01\n" +
 	"\bEvidence\x12\x1a\n" +
 	"\blocation\x18\x01 \x01(\tR\blocation\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x14\n" +
 	"\x05value\x18\x03 \x01(\tR\x05value\x12\x18\n" +
-	"\amatched\x18\x04 \x01(\tR\amatched\"\x18\n" +
+	"\amatched\x18\x04 \x01(\tR\amatched\x12\x12\n" +
+	"\x04rule\x18\x05 \x01(\tR\x04rule\x12\x18\n" +
+	"\amessage\x18\x06 \x01(\tR\amessage\"\x80\x02\n" +
 	"\x06Client\x12\x0e\n" +
-	"\x02ip\x18\x01 \x01(\tR\x02ip\"W\n" +
+	"\x02ip\x18\x01 \x01(\tR\x02ip\x12\x17\n" +
+	"\aapi_key\x18\x02 \x01(\tR\x06apiKey\x12\x18\n" +
+	"\asubject\x18\x03 \x01(\tR\asubject\x12\x18\n" +
+	"\asession\x18\x04 \x01(\tR\asession\x12\x1d\n" +
+	"\n" +
+	"user_agent\x18\x05 \x01(\tR\tuserAgent\x12\x10\n" +
+	"\x03ja4\x18\x06 \x01(\tR\x03ja4\x12%\n" +
+	"\x0eh2_fingerprint\x18\a \x01(\tR\rh2Fingerprint\x12\x14\n" +
+	"\x05token\x18\b \x01(\tR\x05token\x12\x12\n" +
+	"\x04auth\x18\t \x01(\tR\x04auth\x12\x17\n" +
+	"\apeer_ip\x18\n" +
+	" \x01(\tR\x06peerIp\"W\n" +
 	"\x06Source\x12\x12\n" +
 	"\x04file\x18\x01 \x01(\tR\x04file\x12\x16\n" +
 	"\x06frames\x18\x02 \x03(\x04R\x06frames\x12!\n" +
 	"\fframes_total\x18\x03 \x01(\rR\vframesTotal\"2\n" +
 	"\x06Sensor\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x18\n" +
-	"\aversion\x18\x02 \x01(\tR\aversion*\x88\x01\n" +
+	"\aversion\x18\x02 \x01(\tR\aversion*m\n" +
+	"\aOutcome\x12\x17\n" +
+	"\x13OUTCOME_UNSPECIFIED\x10\x00\x12\x15\n" +
+	"\x11OUTCOME_ATTEMPTED\x10\x01\x12\x1d\n" +
+	"\x19OUTCOME_LIKELY_SUCCESSFUL\x10\x02\x12\x13\n" +
+	"\x0fOUTCOME_BLOCKED\x10\x03*\x88\x01\n" +
 	"\bSeverity\x12\x18\n" +
 	"\x14SEVERITY_UNSPECIFIED\x10\x00\x12\x11\n" +
 	"\rSEVERITY_INFO\x10\x01\x12\x10\n" +
@@ -1097,39 +1464,48 @@ func file_pipeline_alert_alert_proto_rawDescGZIP() []byte {
 	return file_pipeline_alert_alert_proto_rawDescData
 }
 
-var file_pipeline_alert_alert_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_pipeline_alert_alert_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
+var file_pipeline_alert_alert_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
+var file_pipeline_alert_alert_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
 var file_pipeline_alert_alert_proto_goTypes = []any{
-	(Severity)(0),                 // 0: sensor.alert.v1.Severity
-	(Confidence)(0),               // 1: sensor.alert.v1.Confidence
-	(*Alert)(nil),                 // 2: sensor.alert.v1.Alert
-	(*Flow)(nil),                  // 3: sensor.alert.v1.Flow
-	(*Tunnel)(nil),                // 4: sensor.alert.v1.Tunnel
-	(*Grpc)(nil),                  // 5: sensor.alert.v1.Grpc
-	(*Http)(nil),                  // 6: sensor.alert.v1.Http
-	(*Evidence)(nil),              // 7: sensor.alert.v1.Evidence
-	(*Client)(nil),                // 8: sensor.alert.v1.Client
-	(*Source)(nil),                // 9: sensor.alert.v1.Source
-	(*Sensor)(nil),                // 10: sensor.alert.v1.Sensor
-	(*timestamppb.Timestamp)(nil), // 11: google.protobuf.Timestamp
+	(Outcome)(0),                  // 0: sensor.alert.v1.Outcome
+	(Severity)(0),                 // 1: sensor.alert.v1.Severity
+	(Confidence)(0),               // 2: sensor.alert.v1.Confidence
+	(*Alert)(nil),                 // 3: sensor.alert.v1.Alert
+	(*Behavior)(nil),              // 4: sensor.alert.v1.Behavior
+	(*Flow)(nil),                  // 5: sensor.alert.v1.Flow
+	(*Tunnel)(nil),                // 6: sensor.alert.v1.Tunnel
+	(*Grpc)(nil),                  // 7: sensor.alert.v1.Grpc
+	(*Http)(nil),                  // 8: sensor.alert.v1.Http
+	(*Evidence)(nil),              // 9: sensor.alert.v1.Evidence
+	(*Client)(nil),                // 10: sensor.alert.v1.Client
+	(*Source)(nil),                // 11: sensor.alert.v1.Source
+	(*Sensor)(nil),                // 12: sensor.alert.v1.Sensor
+	(*timestamppb.Timestamp)(nil), // 13: google.protobuf.Timestamp
 }
 var file_pipeline_alert_alert_proto_depIdxs = []int32{
-	11, // 0: sensor.alert.v1.Alert.timestamp:type_name -> google.protobuf.Timestamp
-	0,  // 1: sensor.alert.v1.Alert.severity:type_name -> sensor.alert.v1.Severity
-	1,  // 2: sensor.alert.v1.Alert.confidence:type_name -> sensor.alert.v1.Confidence
-	3,  // 3: sensor.alert.v1.Alert.flow:type_name -> sensor.alert.v1.Flow
-	6,  // 4: sensor.alert.v1.Alert.http:type_name -> sensor.alert.v1.Http
-	7,  // 5: sensor.alert.v1.Alert.evidence:type_name -> sensor.alert.v1.Evidence
-	8,  // 6: sensor.alert.v1.Alert.client:type_name -> sensor.alert.v1.Client
-	9,  // 7: sensor.alert.v1.Alert.source:type_name -> sensor.alert.v1.Source
-	10, // 8: sensor.alert.v1.Alert.sensor:type_name -> sensor.alert.v1.Sensor
-	5,  // 9: sensor.alert.v1.Alert.grpc:type_name -> sensor.alert.v1.Grpc
-	4,  // 10: sensor.alert.v1.Flow.tunnels:type_name -> sensor.alert.v1.Tunnel
-	11, // [11:11] is the sub-list for method output_type
-	11, // [11:11] is the sub-list for method input_type
-	11, // [11:11] is the sub-list for extension type_name
-	11, // [11:11] is the sub-list for extension extendee
-	0,  // [0:11] is the sub-list for field type_name
+	13, // 0: sensor.alert.v1.Alert.timestamp:type_name -> google.protobuf.Timestamp
+	1,  // 1: sensor.alert.v1.Alert.severity:type_name -> sensor.alert.v1.Severity
+	2,  // 2: sensor.alert.v1.Alert.confidence:type_name -> sensor.alert.v1.Confidence
+	5,  // 3: sensor.alert.v1.Alert.flow:type_name -> sensor.alert.v1.Flow
+	8,  // 4: sensor.alert.v1.Alert.http:type_name -> sensor.alert.v1.Http
+	9,  // 5: sensor.alert.v1.Alert.evidence:type_name -> sensor.alert.v1.Evidence
+	10, // 6: sensor.alert.v1.Alert.client:type_name -> sensor.alert.v1.Client
+	11, // 7: sensor.alert.v1.Alert.source:type_name -> sensor.alert.v1.Source
+	12, // 8: sensor.alert.v1.Alert.sensor:type_name -> sensor.alert.v1.Sensor
+	7,  // 9: sensor.alert.v1.Alert.grpc:type_name -> sensor.alert.v1.Grpc
+	0,  // 10: sensor.alert.v1.Alert.outcome:type_name -> sensor.alert.v1.Outcome
+	9,  // 11: sensor.alert.v1.Alert.response_evidence:type_name -> sensor.alert.v1.Evidence
+	4,  // 12: sensor.alert.v1.Alert.behavior:type_name -> sensor.alert.v1.Behavior
+	13, // 13: sensor.alert.v1.Behavior.window_start:type_name -> google.protobuf.Timestamp
+	13, // 14: sensor.alert.v1.Behavior.window_end:type_name -> google.protobuf.Timestamp
+	13, // 15: sensor.alert.v1.Behavior.first_seen:type_name -> google.protobuf.Timestamp
+	13, // 16: sensor.alert.v1.Behavior.last_seen:type_name -> google.protobuf.Timestamp
+	6,  // 17: sensor.alert.v1.Flow.tunnels:type_name -> sensor.alert.v1.Tunnel
+	18, // [18:18] is the sub-list for method output_type
+	18, // [18:18] is the sub-list for method input_type
+	18, // [18:18] is the sub-list for extension type_name
+	18, // [18:18] is the sub-list for extension extendee
+	0,  // [0:18] is the sub-list for field type_name
 }
 
 func init() { file_pipeline_alert_alert_proto_init() }
@@ -1137,14 +1513,14 @@ func file_pipeline_alert_alert_proto_init() {
 	if File_pipeline_alert_alert_proto != nil {
 		return
 	}
-	file_pipeline_alert_alert_proto_msgTypes[3].OneofWrappers = []any{}
+	file_pipeline_alert_alert_proto_msgTypes[4].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_pipeline_alert_alert_proto_rawDesc), len(file_pipeline_alert_alert_proto_rawDesc)),
-			NumEnums:      2,
-			NumMessages:   9,
+			NumEnums:      3,
+			NumMessages:   10,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -28,6 +28,55 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+type LoginOutcome int32
+
+const (
+	LoginOutcome_LOGIN_OUTCOME_UNSPECIFIED LoginOutcome = 0
+	LoginOutcome_LOGIN_OUTCOME_SUCCESS     LoginOutcome = 1
+	LoginOutcome_LOGIN_OUTCOME_FAILURE     LoginOutcome = 2
+)
+
+// Enum value maps for LoginOutcome.
+var (
+	LoginOutcome_name = map[int32]string{
+		0: "LOGIN_OUTCOME_UNSPECIFIED",
+		1: "LOGIN_OUTCOME_SUCCESS",
+		2: "LOGIN_OUTCOME_FAILURE",
+	}
+	LoginOutcome_value = map[string]int32{
+		"LOGIN_OUTCOME_UNSPECIFIED": 0,
+		"LOGIN_OUTCOME_SUCCESS":     1,
+		"LOGIN_OUTCOME_FAILURE":     2,
+	}
+)
+
+func (x LoginOutcome) Enum() *LoginOutcome {
+	p := new(LoginOutcome)
+	*p = x
+	return p
+}
+
+func (x LoginOutcome) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (LoginOutcome) Descriptor() protoreflect.EnumDescriptor {
+	return file_pipeline_alert_event_proto_enumTypes[0].Descriptor()
+}
+
+func (LoginOutcome) Type() protoreflect.EnumType {
+	return &file_pipeline_alert_event_proto_enumTypes[0]
+}
+
+func (x LoginOutcome) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use LoginOutcome.Descriptor instead.
+func (LoginOutcome) EnumDescriptor() ([]byte, []int) {
+	return file_pipeline_alert_event_proto_rawDescGZIP(), []int{0}
+}
+
 // Event is one exchange, whether or not it raised an alert. It carries no
 // parameter values and no URL, only the path template, so it is safe to
 // keep and share more widely than alerts.
@@ -57,7 +106,16 @@ type Event struct {
 	// The sensor that saw the exchange.
 	Sensor *Sensor `protobuf:"bytes,10,opt,name=sensor,proto3" json:"sensor,omitempty"`
 	// gRPC facts, when the exchange is a gRPC call.
-	Grpc          *Grpc `protobuf:"bytes,11,opt,name=grpc,proto3" json:"grpc,omitempty"`
+	Grpc *Grpc `protobuf:"bytes,11,opt,name=grpc,proto3" json:"grpc,omitempty"`
+	// Login facts, when the request is a login attempt (configured endpoints
+	// and field names).
+	Login *Login `protobuf:"bytes,12,opt,name=login,proto3" json:"login,omitempty"`
+	// The identifiers the path template replaced, in order: numbers as they
+	// are (so sequential walks show), other identifiers hashed.
+	ObjectIds []string `protobuf:"bytes,13,rep,name=object_ids,json=objectIds,proto3" json:"object_ids,omitempty"`
+	// TLS facts of a TLS connection's ClientHello; the event of a TLS flow
+	// carries no http.
+	Tls           *Tls `protobuf:"bytes,14,opt,name=tls,proto3" json:"tls,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -169,6 +227,161 @@ func (x *Event) GetGrpc() *Grpc {
 	return nil
 }
 
+func (x *Event) GetLogin() *Login {
+	if x != nil {
+		return x.Login
+	}
+	return nil
+}
+
+func (x *Event) GetObjectIds() []string {
+	if x != nil {
+		return x.ObjectIds
+	}
+	return nil
+}
+
+func (x *Event) GetTls() *Tls {
+	if x != nil {
+		return x.Tls
+	}
+	return nil
+}
+
+// Login is one login attempt: who tried, and whether it worked.
+type Login struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Hash of the username (or email) submitted.
+	Username string `protobuf:"bytes,1,opt,name=username,proto3" json:"username,omitempty"`
+	// Short hash of the password submitted, to count distinct passwords;
+	// never reversible with the hash key alone.
+	Password      string       `protobuf:"bytes,2,opt,name=password,proto3" json:"password,omitempty"`
+	Outcome       LoginOutcome `protobuf:"varint,3,opt,name=outcome,proto3,enum=sensor.alert.v1.LoginOutcome" json:"outcome,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Login) Reset() {
+	*x = Login{}
+	mi := &file_pipeline_alert_event_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Login) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Login) ProtoMessage() {}
+
+func (x *Login) ProtoReflect() protoreflect.Message {
+	mi := &file_pipeline_alert_event_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Login.ProtoReflect.Descriptor instead.
+func (*Login) Descriptor() ([]byte, []int) {
+	return file_pipeline_alert_event_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *Login) GetUsername() string {
+	if x != nil {
+		return x.Username
+	}
+	return ""
+}
+
+func (x *Login) GetPassword() string {
+	if x != nil {
+		return x.Password
+	}
+	return ""
+}
+
+func (x *Login) GetOutcome() LoginOutcome {
+	if x != nil {
+		return x.Outcome
+	}
+	return LoginOutcome_LOGIN_OUTCOME_UNSPECIFIED
+}
+
+// Tls holds what a passive observer sees of a TLS handshake.
+type Tls struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Sni   string                 `protobuf:"bytes,1,opt,name=sni,proto3" json:"sni,omitempty"`
+	Alpn  []string               `protobuf:"bytes,2,rep,name=alpn,proto3" json:"alpn,omitempty"`
+	Ja4   string                 `protobuf:"bytes,3,opt,name=ja4,proto3" json:"ja4,omitempty"`
+	// Highest version the client offered ("1.3").
+	Version       string `protobuf:"bytes,4,opt,name=version,proto3" json:"version,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Tls) Reset() {
+	*x = Tls{}
+	mi := &file_pipeline_alert_event_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Tls) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Tls) ProtoMessage() {}
+
+func (x *Tls) ProtoReflect() protoreflect.Message {
+	mi := &file_pipeline_alert_event_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Tls.ProtoReflect.Descriptor instead.
+func (*Tls) Descriptor() ([]byte, []int) {
+	return file_pipeline_alert_event_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *Tls) GetSni() string {
+	if x != nil {
+		return x.Sni
+	}
+	return ""
+}
+
+func (x *Tls) GetAlpn() []string {
+	if x != nil {
+		return x.Alpn
+	}
+	return nil
+}
+
+func (x *Tls) GetJa4() string {
+	if x != nil {
+		return x.Ja4
+	}
+	return ""
+}
+
+func (x *Tls) GetVersion() string {
+	if x != nil {
+		return x.Version
+	}
+	return ""
+}
+
 // EventHttp holds the HTTP facts of an event: Http without the values that
 // may carry secrets (URL, user agent), plus the path template.
 type EventHttp struct {
@@ -192,7 +405,7 @@ type EventHttp struct {
 
 func (x *EventHttp) Reset() {
 	*x = EventHttp{}
-	mi := &file_pipeline_alert_event_proto_msgTypes[1]
+	mi := &file_pipeline_alert_event_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -204,7 +417,7 @@ func (x *EventHttp) String() string {
 func (*EventHttp) ProtoMessage() {}
 
 func (x *EventHttp) ProtoReflect() protoreflect.Message {
-	mi := &file_pipeline_alert_event_proto_msgTypes[1]
+	mi := &file_pipeline_alert_event_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -217,7 +430,7 @@ func (x *EventHttp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EventHttp.ProtoReflect.Descriptor instead.
 func (*EventHttp) Descriptor() ([]byte, []int) {
-	return file_pipeline_alert_event_proto_rawDescGZIP(), []int{1}
+	return file_pipeline_alert_event_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *EventHttp) GetMethod() string {
@@ -283,7 +496,7 @@ type Verdict struct {
 
 func (x *Verdict) Reset() {
 	*x = Verdict{}
-	mi := &file_pipeline_alert_event_proto_msgTypes[2]
+	mi := &file_pipeline_alert_event_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -295,7 +508,7 @@ func (x *Verdict) String() string {
 func (*Verdict) ProtoMessage() {}
 
 func (x *Verdict) ProtoReflect() protoreflect.Message {
-	mi := &file_pipeline_alert_event_proto_msgTypes[2]
+	mi := &file_pipeline_alert_event_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -308,7 +521,7 @@ func (x *Verdict) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Verdict.ProtoReflect.Descriptor instead.
 func (*Verdict) Descriptor() ([]byte, []int) {
-	return file_pipeline_alert_event_proto_rawDescGZIP(), []int{2}
+	return file_pipeline_alert_event_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *Verdict) GetDetector() string {
@@ -343,7 +556,7 @@ var File_pipeline_alert_event_proto protoreflect.FileDescriptor
 
 const file_pipeline_alert_event_proto_rawDesc = "" +
 	"\n" +
-	"\x1apipeline/alert/event.proto\x12\x0fsensor.alert.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1apipeline/alert/alert.proto\"\xdf\x03\n" +
+	"\x1apipeline/alert/event.proto\x12\x0fsensor.alert.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1apipeline/alert/alert.proto\"\xd4\x04\n" +
 	"\x05Event\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x128\n" +
 	"\ttimestamp\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\ttimestamp\x12)\n" +
@@ -357,7 +570,20 @@ const file_pipeline_alert_event_proto_rawDesc = "" +
 	"\x06source\x18\t \x01(\v2\x17.sensor.alert.v1.SourceR\x06source\x12/\n" +
 	"\x06sensor\x18\n" +
 	" \x01(\v2\x17.sensor.alert.v1.SensorR\x06sensor\x12)\n" +
-	"\x04grpc\x18\v \x01(\v2\x15.sensor.alert.v1.GrpcR\x04grpc\"\xda\x01\n" +
+	"\x04grpc\x18\v \x01(\v2\x15.sensor.alert.v1.GrpcR\x04grpc\x12,\n" +
+	"\x05login\x18\f \x01(\v2\x16.sensor.alert.v1.LoginR\x05login\x12\x1d\n" +
+	"\n" +
+	"object_ids\x18\r \x03(\tR\tobjectIds\x12&\n" +
+	"\x03tls\x18\x0e \x01(\v2\x14.sensor.alert.v1.TlsR\x03tls\"x\n" +
+	"\x05Login\x12\x1a\n" +
+	"\busername\x18\x01 \x01(\tR\busername\x12\x1a\n" +
+	"\bpassword\x18\x02 \x01(\tR\bpassword\x127\n" +
+	"\aoutcome\x18\x03 \x01(\x0e2\x1d.sensor.alert.v1.LoginOutcomeR\aoutcome\"W\n" +
+	"\x03Tls\x12\x10\n" +
+	"\x03sni\x18\x01 \x01(\tR\x03sni\x12\x12\n" +
+	"\x04alpn\x18\x02 \x03(\tR\x04alpn\x12\x10\n" +
+	"\x03ja4\x18\x03 \x01(\tR\x03ja4\x12\x18\n" +
+	"\aversion\x18\x04 \x01(\tR\aversion\"\xda\x01\n" +
 	"\tEventHttp\x12\x16\n" +
 	"\x06method\x18\x01 \x01(\tR\x06method\x12\x12\n" +
 	"\x04host\x18\x02 \x01(\tR\x04host\x12#\n" +
@@ -370,7 +596,11 @@ const file_pipeline_alert_event_proto_rawDesc = "" +
 	"\bdetector\x18\x01 \x01(\tR\bdetector\x12\x17\n" +
 	"\arule_id\x18\x02 \x01(\tR\x06ruleId\x125\n" +
 	"\bseverity\x18\x03 \x01(\x0e2\x19.sensor.alert.v1.SeverityR\bseverity\x12\x19\n" +
-	"\balert_id\x18\x04 \x01(\tR\aalertIdB2Z0github.com/apisensor/sensor/pipeline/alert;alertb\x06proto3"
+	"\balert_id\x18\x04 \x01(\tR\aalertId*c\n" +
+	"\fLoginOutcome\x12\x1d\n" +
+	"\x19LOGIN_OUTCOME_UNSPECIFIED\x10\x00\x12\x19\n" +
+	"\x15LOGIN_OUTCOME_SUCCESS\x10\x01\x12\x19\n" +
+	"\x15LOGIN_OUTCOME_FAILURE\x10\x02B2Z0github.com/apisensor/sensor/pipeline/alert;alertb\x06proto3"
 
 var (
 	file_pipeline_alert_event_proto_rawDescOnce sync.Once
@@ -384,34 +614,41 @@ func file_pipeline_alert_event_proto_rawDescGZIP() []byte {
 	return file_pipeline_alert_event_proto_rawDescData
 }
 
-var file_pipeline_alert_event_proto_msgTypes = make([]protoimpl.MessageInfo, 3)
+var file_pipeline_alert_event_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
+var file_pipeline_alert_event_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
 var file_pipeline_alert_event_proto_goTypes = []any{
-	(*Event)(nil),                 // 0: sensor.alert.v1.Event
-	(*EventHttp)(nil),             // 1: sensor.alert.v1.EventHttp
-	(*Verdict)(nil),               // 2: sensor.alert.v1.Verdict
-	(*timestamppb.Timestamp)(nil), // 3: google.protobuf.Timestamp
-	(*Flow)(nil),                  // 4: sensor.alert.v1.Flow
-	(*Client)(nil),                // 5: sensor.alert.v1.Client
-	(*Source)(nil),                // 6: sensor.alert.v1.Source
-	(*Sensor)(nil),                // 7: sensor.alert.v1.Sensor
-	(*Grpc)(nil),                  // 8: sensor.alert.v1.Grpc
-	(Severity)(0),                 // 9: sensor.alert.v1.Severity
+	(LoginOutcome)(0),             // 0: sensor.alert.v1.LoginOutcome
+	(*Event)(nil),                 // 1: sensor.alert.v1.Event
+	(*Login)(nil),                 // 2: sensor.alert.v1.Login
+	(*Tls)(nil),                   // 3: sensor.alert.v1.Tls
+	(*EventHttp)(nil),             // 4: sensor.alert.v1.EventHttp
+	(*Verdict)(nil),               // 5: sensor.alert.v1.Verdict
+	(*timestamppb.Timestamp)(nil), // 6: google.protobuf.Timestamp
+	(*Flow)(nil),                  // 7: sensor.alert.v1.Flow
+	(*Client)(nil),                // 8: sensor.alert.v1.Client
+	(*Source)(nil),                // 9: sensor.alert.v1.Source
+	(*Sensor)(nil),                // 10: sensor.alert.v1.Sensor
+	(*Grpc)(nil),                  // 11: sensor.alert.v1.Grpc
+	(Severity)(0),                 // 12: sensor.alert.v1.Severity
 }
 var file_pipeline_alert_event_proto_depIdxs = []int32{
-	3, // 0: sensor.alert.v1.Event.timestamp:type_name -> google.protobuf.Timestamp
-	4, // 1: sensor.alert.v1.Event.flow:type_name -> sensor.alert.v1.Flow
-	5, // 2: sensor.alert.v1.Event.client:type_name -> sensor.alert.v1.Client
-	1, // 3: sensor.alert.v1.Event.http:type_name -> sensor.alert.v1.EventHttp
-	2, // 4: sensor.alert.v1.Event.verdicts:type_name -> sensor.alert.v1.Verdict
-	6, // 5: sensor.alert.v1.Event.source:type_name -> sensor.alert.v1.Source
-	7, // 6: sensor.alert.v1.Event.sensor:type_name -> sensor.alert.v1.Sensor
-	8, // 7: sensor.alert.v1.Event.grpc:type_name -> sensor.alert.v1.Grpc
-	9, // 8: sensor.alert.v1.Verdict.severity:type_name -> sensor.alert.v1.Severity
-	9, // [9:9] is the sub-list for method output_type
-	9, // [9:9] is the sub-list for method input_type
-	9, // [9:9] is the sub-list for extension type_name
-	9, // [9:9] is the sub-list for extension extendee
-	0, // [0:9] is the sub-list for field type_name
+	6,  // 0: sensor.alert.v1.Event.timestamp:type_name -> google.protobuf.Timestamp
+	7,  // 1: sensor.alert.v1.Event.flow:type_name -> sensor.alert.v1.Flow
+	8,  // 2: sensor.alert.v1.Event.client:type_name -> sensor.alert.v1.Client
+	4,  // 3: sensor.alert.v1.Event.http:type_name -> sensor.alert.v1.EventHttp
+	5,  // 4: sensor.alert.v1.Event.verdicts:type_name -> sensor.alert.v1.Verdict
+	9,  // 5: sensor.alert.v1.Event.source:type_name -> sensor.alert.v1.Source
+	10, // 6: sensor.alert.v1.Event.sensor:type_name -> sensor.alert.v1.Sensor
+	11, // 7: sensor.alert.v1.Event.grpc:type_name -> sensor.alert.v1.Grpc
+	2,  // 8: sensor.alert.v1.Event.login:type_name -> sensor.alert.v1.Login
+	3,  // 9: sensor.alert.v1.Event.tls:type_name -> sensor.alert.v1.Tls
+	0,  // 10: sensor.alert.v1.Login.outcome:type_name -> sensor.alert.v1.LoginOutcome
+	12, // 11: sensor.alert.v1.Verdict.severity:type_name -> sensor.alert.v1.Severity
+	12, // [12:12] is the sub-list for method output_type
+	12, // [12:12] is the sub-list for method input_type
+	12, // [12:12] is the sub-list for extension type_name
+	12, // [12:12] is the sub-list for extension extendee
+	0,  // [0:12] is the sub-list for field type_name
 }
 
 func init() { file_pipeline_alert_event_proto_init() }
@@ -425,13 +662,14 @@ func file_pipeline_alert_event_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_pipeline_alert_event_proto_rawDesc), len(file_pipeline_alert_event_proto_rawDesc)),
-			NumEnums:      0,
-			NumMessages:   3,
+			NumEnums:      1,
+			NumMessages:   5,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
 		GoTypes:           file_pipeline_alert_event_proto_goTypes,
 		DependencyIndexes: file_pipeline_alert_event_proto_depIdxs,
+		EnumInfos:         file_pipeline_alert_event_proto_enumTypes,
 		MessageInfos:      file_pipeline_alert_event_proto_msgTypes,
 	}.Build()
 	File_pipeline_alert_event_proto = out.File
