@@ -35,6 +35,15 @@ type Exchange struct {
 	// Anomalies the decoder noticed on this exchange, in order; each is also
 	// counted on the connection's counters.
 	Anomalies []Anomaly
+	// ClientFingerprint is the HTTP/2 client fingerprint of the connection
+	// (Akamai format: SETTINGS|WINDOW_UPDATE|PRIORITY|pseudo-header order),
+	// the same on every exchange of the connection; empty for HTTP/1 and
+	// when the connection's start was not seen.
+	ClientFingerprint string
+	// TLS is the ClientHello of a TLS connection. Such an exchange (Proto
+	// "tls") has no Request or Response: the rest of the connection is
+	// encrypted.
+	TLS *TLSInfo
 }
 
 // Message is one HTTP request or response.
