@@ -1,0 +1,93 @@
+package sensor
+
+import (
+	"time"
+
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/ip4defrag"
+	"github.com/gopacket/gopacket/layers"
+)
+
+// FrameDecoder turns captured frames into TCP packets for a live source:
+// link, VLAN, IP and tunnel headers (the same walk as FileReader), with
+// IPv4 fragments reassembled. Non-TCP and malformed frames are counted in
+// the Counts it was made with. A FrameDecoder is used by one goroutine.
+type FrameDecoder struct {
+	parser frameParser
+	defrag *ip4defrag.IPv4Defragmenter
+	counts Counts
+	lastGC time.Time
+}
+
+// NewFrameDecoder returns a decoder that counts into counts.
+func NewFrameDecoder(counts Counts) *FrameDecoder {
+	d := &FrameDecoder{defrag: ip4defrag.NewIPv4Defragmenter(), counts: counts}
+	d.parser.counts = counts
+	return d
+}
+
+// Decode fills p from a frame of link type lt. The caller sets p's Frame,
+// Time and Source (and VLAN tags the capture took out of the frame) first.
+// It reports whether p now holds a TCP packet; p.L4 then points into data,
+// or into the defragmenter's buffer for a reassembled datagram.
+func (d *FrameDecoder) Decode(lt layers.LinkType, data []byte, p *Packet) bool {
+	switch d.parser.parse(lt, data, p) {
+	case parsedTCP:
+		return true
+	case parsedFragment:
+		return d.reassemble(p)
+	}
+	return false
+}
+
+// DecodeTunnel fills p from the payload of a UDP datagram that arrived on a
+// tunnel's port (a cloud mirror's VXLAN or GENEVE target): payload starts
+// with the tunnel header. kind is TunnelVXLAN or TunnelGENEVE.
+func (d *FrameDecoder) DecodeTunnel(kind TunnelKind, payload []byte, p *Packet) bool {
+	d.parser.depth = 0
+	var r parseResult
+	switch kind {
+	case TunnelVXLAN:
+		r = d.parser.parseVXLAN(payload, p)
+	case TunnelGENEVE:
+		r = d.parser.parseGENEVE(payload, p)
+	default:
+		d.counts.Inc(CountDecapUnsupported)
+		return false
+	}
+	switch r {
+	case parsedTCP:
+		return true
+	case parsedFragment:
+		return d.reassemble(p)
+	}
+	return false
+}
+
+// reassemble is FileReader.reassemble for live sources: see there.
+func (d *FrameDecoder) reassemble(p *Packet) bool {
+	if p.Time.Sub(d.lastGC) > time.Second {
+		d.defrag.DiscardOlderThan(p.Time.Add(-30 * time.Second))
+		d.lastGC = p.Time
+	}
+	ip4 := new(layers.IPv4)
+	if err := ip4.DecodeFromBytes(append([]byte(nil), d.parser.fragIP...), gopacket.NilDecodeFeedback); err != nil {
+		d.counts.Inc(CountFragmentErrors)
+		return false
+	}
+	out, err := d.defrag.DefragIPv4WithTimestamp(ip4, p.Time)
+	if err != nil {
+		d.counts.Inc(CountFragmentErrors)
+		return false
+	}
+	if out == nil {
+		return false
+	}
+	switch d.parser.ipPayload(uint8(out.Protocol), out.Payload, p) {
+	case parsedTCP:
+		return true
+	case parsedFragment:
+		return d.reassemble(p)
+	}
+	return false
+}

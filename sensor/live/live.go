@@ -1,0 +1,127 @@
+package live
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/apisensor/sensor/sensor"
+)
+
+// Errors of the capture sources.
+var (
+	// ErrTimeout is returned by Source.Next when no packet arrived within
+	// the poll timeout: the caller may tick its clocks and check for
+	// shutdown, then call Next again.
+	ErrTimeout = errors.New("capture: poll timeout")
+	// ErrInterface is returned for an interface that cannot be captured on.
+	ErrInterface = errors.New("capture interface")
+)
+
+// Source is one capture socket: an AF_PACKET socket of a fanout group, or a
+// UDP socket of a mirror target. A Source is used by one goroutine, which
+// calls Next until it stops and then Close; nothing may be called after
+// Close. Counters may be called between Next calls and after Close.
+type Source interface {
+	// Name names the source in counters and alerts ("eth0", "udp:0.0.0.0:4789").
+	Name() string
+	// Next fills p with the next TCP packet (after decapsulation). p.L4 is
+	// valid until the next call. It returns ErrTimeout when no packet came
+	// within the poll timeout; any other error is final.
+	Next(p *sensor.Packet) error
+	// Counters adds the source's counters to c: the frame decoder's counts
+	// and the kernel's (packets, drops) under capture.* names.
+	Counters(c sensor.Counts)
+	// Stats returns the frames and bytes received so far.
+	Stats() sensor.FileStats
+	// Close releases the socket (and promiscuous mode with it).
+	Close() error
+}
+
+// Counter names of capture. Per-socket variants append ".<source>".
+const (
+	CountKernelPackets = "capture.kernel_packets" // packets the kernel handed to the socket (incl. dropped)
+	CountKernelDrops   = "capture.kernel_drops"   // packets lost because the ring was full
+	CountKernelFreezes = "capture.kernel_freezes" // TPACKET_V3 queue freezes (ring full events)
+	CountBeforeStart   = "capture.before_filter"  // packets that reached the ring before the filter was attached: discarded
+	CountUDPDatagrams  = "capture.udp_datagrams"
+	CountUDPTruncated  = "capture.udp_truncated" // datagrams larger than the read buffer
+	CountUDPDrops      = "capture.udp_drops"     // datagrams the kernel dropped: socket buffer full (SO_RXQ_OVFL)
+	CountUDPRcvBuf     = "capture.udp_rcvbuf_bytes"
+)
+
+// Open opens every source of cfg: Sockets AF_PACKET sockets per interface
+// (workers when Sockets is 0), one UDP socket per ListenUDP entry. On error
+// the sources opened so far are closed.
+func Open(cfg *Config, workers int) ([]Source, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if !cfg.Enabled() {
+		return nil, fmt.Errorf("%w: no interface and no UDP address to capture on", ErrConfig)
+	}
+	n := cfg.Sockets
+	if n == 0 {
+		n = max(workers, 1)
+	}
+	var srcs []Source
+	fail := func(err error) ([]Source, error) {
+		for _, s := range srcs {
+			s.Close()
+		}
+		return nil, err
+	}
+	base := cfg.FanoutGroup
+	if base == 0 {
+		// Distinct per process, so two sensors never share a group.
+		base = uint16(os.Getpid())
+	}
+	for i, iface := range cfg.Interfaces {
+		for j := range n {
+			s, err := openPacket(cfg, iface, j, base+uint16(i))
+			if err != nil {
+				return fail(err)
+			}
+			srcs = append(srcs, s)
+		}
+	}
+	for _, a := range cfg.ListenUDP {
+		l, err := ParseListenUDP(a)
+		if err != nil {
+			return fail(err)
+		}
+		s, err := openUDP(cfg, l)
+		if err != nil {
+			return fail(err)
+		}
+		srcs = append(srcs, s)
+	}
+	return srcs, nil
+}
+
+// ARPHRD_* hardware types (linux/if_arp.h) of interfaces captured on.
+const (
+	arphrdEther    = 1
+	arphrdLoopback = 772
+	arphrdNone     = 0xfffe // tun, wireguard: raw IP
+	arphrdTunnel   = 768    // ipip
+	arphrdTunnel6  = 769
+	arphrdSit      = 776
+	arphrdIPGRE    = 778
+	arphrdIP6GRE   = 823
+)
+
+// hwType reads an interface's hardware type from sysfs.
+func hwType(iface string) (int, error) {
+	b, err := os.ReadFile("/sys/class/net/" + iface + "/type")
+	if err != nil {
+		return 0, fmt.Errorf("%w %s: %w", ErrInterface, iface, err)
+	}
+	t, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil {
+		return 0, fmt.Errorf("%w %s: type: %w", ErrInterface, iface, err)
+	}
+	return t, nil
+}
