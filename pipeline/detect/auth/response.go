@@ -1,0 +1,573 @@
+package auth
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/apisensor/sensor/decoders"
+	"github.com/apisensor/sensor/pipeline/alert"
+	"github.com/apisensor/sensor/pipeline/detect"
+	"github.com/apisensor/sensor/pipeline/detect/jwt"
+)
+
+// Rules of the "secrets-in-response" detector: credentials a response
+// hands to whoever asked (OWASP API3:2023, excessive data exposure).
+var (
+	rulePrivateKey = detect.Rule{ID: "private-key-in-response", Category: catExposure, OWASP: owaspExposure,
+		Severity: alert.Severity_SEVERITY_CRITICAL, Confidence: alert.Confidence_CONFIDENCE_HIGH}
+	ruleCloudKey = detect.Rule{ID: "cloud-credentials-in-response", Category: catExposure, OWASP: owaspExposure,
+		Severity: alert.Severity_SEVERITY_HIGH, Confidence: alert.Confidence_CONFIDENCE_HIGH}
+	ruleAPIToken = detect.Rule{ID: "api-token-in-response", Category: catExposure, OWASP: owaspExposure,
+		Severity: alert.Severity_SEVERITY_HIGH, Confidence: alert.Confidence_CONFIDENCE_HIGH}
+	rulePasswordField = detect.Rule{ID: "password-in-response", Category: catExposure, OWASP: owaspExposure,
+		Severity: alert.Severity_SEVERITY_MEDIUM, Confidence: alert.Confidence_CONFIDENCE_MEDIUM}
+	ruleRespJWT = detect.Rule{ID: "jwt-in-response", Category: catExposure, OWASP: owaspExposure,
+		Severity: alert.Severity_SEVERITY_LOW, Confidence: alert.Confidence_CONFIDENCE_MEDIUM}
+)
+
+// Evidence locations of response matches, as pipeline/detect/confirm
+// names them.
+const (
+	locRespBody   = "response_body"
+	locRespHeader = "response_header"
+)
+
+// hit is one secret found in response text.
+type hit struct {
+	rule *detect.Rule
+	kind string // "AWS access key id", "JSON field", …
+	name string // the field name for field matches
+	// value is the masked secret, safe for an alert.
+	value string
+	off   int
+}
+
+// Which hits a scan may report: scanning HTML or JavaScript, or an
+// authentication endpoint's answer, drops the classes that those carry by
+// design.
+type scanMode uint8
+
+const (
+	scanKeysOnly scanMode = 1 << iota // private keys, cloud keys, API tokens
+	scanJWT
+	scanFields   // password and secret fields
+	scanWebKeys  // Google API keys, which web pages embed by design
+	scanAll      = scanKeysOnly | scanJWT | scanFields | scanWebKeys
+	scanHeaders  = scanKeysOnly | scanWebKeys
+	scanWebPages = scanKeysOnly
+)
+
+// maxHits bounds the matches one text yields.
+const maxHits = 32
+
+// Pairs of bytes that can start a match: one bit per pair.
+var anchors [1 << 16 / 64]uint64
+
+func setAnchor(a, b byte) {
+	i := uint16(a)<<8 | uint16(b)
+	anchors[i>>6] |= 1 << (i & 63)
+}
+
+func init() {
+	for _, p := range []string{"--", "AK", "AS", "AI", "Ac", "gh", "gi", "xo", "sk", "rk", "ey", "aw", "AW", "Aw"} {
+		setAnchor(p[0], p[1])
+	}
+	for c := 'A'; c <= 'Z'; c++ {
+		setAnchor('"', byte(c))
+		setAnchor('"', byte(c)+'a'-'A')
+		setAnchor('\n', byte(c))
+	}
+}
+
+// scanText reports the secrets in s to fn, in order, at most maxHits; fn
+// returns false to stop.
+func scanText(s string, mode scanMode, fn func(h hit) bool) {
+	n := 0
+	emit := func(h hit) bool {
+		n++
+		return fn(h) && n < maxHits
+	}
+	if mode&scanFields != 0 && len(s) > 0 && 'A' <= s[0] && s[0] <= 'Z' {
+		// An env file's first line has no newline before it.
+		if h, end := envLine(s, 0); end > 0 {
+			if !emit(h) {
+				return
+			}
+		}
+	}
+	serviceAccount := -1 // whether s mentions a GCP service account, when asked
+	for i := 0; i+1 < len(s); i++ {
+		p := uint16(s[i])<<8 | uint16(s[i+1])
+		if anchors[p>>6]&(1<<(p&63)) == 0 {
+			continue
+		}
+		var h hit
+		end := 0
+		switch s[i] {
+		case '"':
+			if mode&scanFields == 0 {
+				continue
+			}
+			h, end = jsonField(s, i)
+			if end > 0 && h.rule == &ruleCloudKey {
+				if serviceAccount < 0 {
+					serviceAccount = 0
+					if strings.Contains(s, "service_account") {
+						serviceAccount = 1
+					}
+				}
+				if serviceAccount == 0 {
+					end = 0
+				}
+			}
+		case '\n':
+			if mode&scanFields == 0 {
+				continue
+			}
+			h, end = envLine(s, i+1)
+		case 'e':
+			if mode&scanJWT == 0 || !boundary(s, i) {
+				continue
+			}
+			if k := jwtAt(s, i); k > 0 {
+				h, end = hit{rule: &ruleRespJWT, kind: "JWT", value: jwt.Redact(s[i:k])}, k
+			}
+		default:
+			if mode&scanKeysOnly == 0 || !boundary(s, i) {
+				continue
+			}
+			var kind string
+			var r *detect.Rule
+			kind, r, end = matchKey(s, i)
+			if end > 0 && kind == kindGoogleKey && mode&scanWebKeys == 0 {
+				end = 0
+			}
+			if end > 0 {
+				h = hit{rule: r, kind: kind, value: keyMask(kind, s[i:end])}
+			}
+		}
+		if end <= 0 {
+			continue
+		}
+		h.off = i
+		if !emit(h) {
+			return
+		}
+		i = end - 1
+	}
+}
+
+// jwtAt returns the end of the JWT starting at s[i], or 0.
+func jwtAt(s string, i int) int {
+	e := run(s, i, func(c byte) bool { return isKeyChar(c) || c == '.' || c == '=' })
+	for e > i && s[e-1] == '.' {
+		e--
+	}
+	if !jwt.Looks(s[i:e]) {
+		return 0
+	}
+	return e
+}
+
+// boundary reports whether a match may start at s[i]: not inside a longer
+// word or base64 run.
+func boundary(s string, i int) bool {
+	return i == 0 || !isWord(s[i-1])
+}
+
+func isWord(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '-' || c == '+' || c == '/'
+}
+
+// run returns the end of the run of bytes from s[i] that ok accepts.
+func run(s string, i int, ok func(byte) bool) int {
+	for i < len(s) && ok(s[i]) {
+		i++
+	}
+	return i
+}
+
+func isUpperDigit(c byte) bool { return 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' }
+func isAlnum(c byte) bool      { return isUpperDigit(c) || 'a' <= c && c <= 'z' }
+func isKeyChar(c byte) bool    { return isAlnum(c) || c == '_' || c == '-' }
+func isB64(c byte) bool        { return isAlnum(c) || c == '+' || c == '/' || c == '=' }
+
+const kindGoogleKey = "Google API key"
+
+// Private key PEM labels.
+var pemLabels = []string{
+	"PRIVATE KEY-----", "RSA PRIVATE KEY-----", "EC PRIVATE KEY-----", "OPENSSH PRIVATE KEY-----",
+	"DSA PRIVATE KEY-----", "ENCRYPTED PRIVATE KEY-----", "PGP PRIVATE KEY BLOCK-----",
+}
+
+// matchKey matches a key format at s[i]: it returns the kind, the rule and
+// the end of the key, or end 0.
+func matchKey(s string, i int) (kind string, r *detect.Rule, end int) {
+	t := s[i:]
+	exact := func(prefix string, n int, ok func(byte) bool) int {
+		if !strings.HasPrefix(t, prefix) {
+			return 0
+		}
+		e := run(s, i+len(prefix), ok)
+		if e-i-len(prefix) != n {
+			return 0
+		}
+		return e
+	}
+	atLeast := func(prefix string, n int, ok func(byte) bool) int {
+		if !strings.HasPrefix(t, prefix) {
+			return 0
+		}
+		e := run(s, i+len(prefix), ok)
+		if e-i-len(prefix) < n {
+			return 0
+		}
+		return e
+	}
+	switch t[0] {
+	case '-':
+		if strings.HasPrefix(t, "-----BEGIN ") {
+			rest := t[len("-----BEGIN "):]
+			for _, l := range pemLabels {
+				if strings.HasPrefix(rest, l) {
+					return "PEM private key", &rulePrivateKey, i + len("-----BEGIN ") + len(l)
+				}
+			}
+		}
+	case 'A':
+		if e := exact("AKIA", 16, isUpperDigit); e > 0 {
+			return "AWS access key id", &ruleCloudKey, e
+		}
+		if e := exact("ASIA", 16, isUpperDigit); e > 0 {
+			return "AWS temporary access key id", &ruleCloudKey, e
+		}
+		if e := exact("AIza", 35, isKeyChar); e > 0 {
+			return kindGoogleKey, &ruleAPIToken, e
+		}
+		if e := atLeast("AccountKey=", 40, isB64); e > 0 {
+			return "Azure storage account key", &ruleCloudKey, e
+		}
+		if e := awsSecret(s, i); e > 0 {
+			return "AWS secret access key", &ruleCloudKey, e
+		}
+	case 'a':
+		if e := awsSecret(s, i); e > 0 {
+			return "AWS secret access key", &ruleCloudKey, e
+		}
+	case 'g':
+		for _, p := range [...]string{"ghp_", "gho_", "ghu_", "ghs_", "ghr_"} {
+			if e := exact(p, 36, isAlnum); e > 0 {
+				return "GitHub token", &ruleAPIToken, e
+			}
+		}
+		if e := atLeast("github_pat_", 22, func(c byte) bool { return isAlnum(c) || c == '_' }); e > 0 {
+			return "GitHub fine-grained token", &ruleAPIToken, e
+		}
+	case 'x':
+		if len(t) > 5 && strings.HasPrefix(t, "xox") && strings.IndexByte("baprs", t[3]) >= 0 && t[4] == '-' {
+			if e := run(s, i+5, func(c byte) bool { return isAlnum(c) || c == '-' }); e-i-5 >= 10 {
+				return "Slack token", &ruleAPIToken, e
+			}
+		}
+	case 's', 'r':
+		if e := atLeast(t[:1]+"k_live_", 16, isAlnum); e > 0 {
+			return "Stripe live secret key", &ruleAPIToken, e
+		}
+	}
+	return "", nil, 0
+}
+
+// awsSecret matches aws_secret_access_key (any case) followed by a
+// separator and a 40-character secret: in env files, INI files, JSON.
+func awsSecret(s string, i int) int {
+	const name = "aws_secret_access_key"
+	if len(s)-i < len(name)+41 || !strings.EqualFold(s[i:i+len(name)], name) {
+		return 0
+	}
+	j := i + len(name)
+	j = run(s, j, func(c byte) bool { return c == '"' || c == '\'' || c == ' ' || c == '\t' })
+	if j >= len(s) || (s[j] != '=' && s[j] != ':') {
+		return 0
+	}
+	j = run(s, j+1, func(c byte) bool { return c == '"' || c == '\'' || c == ' ' || c == '\t' })
+	e := run(s, j, func(c byte) bool { return isAlnum(c) || c == '+' || c == '/' })
+	if e-j != 40 {
+		return 0
+	}
+	return e
+}
+
+// keyMask shows a key's well-known prefix and nothing of its secret part.
+func keyMask(kind, key string) string {
+	switch kind {
+	case "PEM private key":
+		return key
+	case "AWS secret access key":
+		return "aws_secret_access_key=" + alert.Redacted
+	case "Azure storage account key":
+		return "AccountKey=" + alert.Redacted
+	case "GitHub fine-grained token":
+		return "github_pat_…"
+	case "Stripe live secret key":
+		return key[:8] + "…"
+	}
+	return key[:4] + "…"
+}
+
+// keyPattern returns the kind of key v is, when the whole of v is one.
+func keyPattern(v string) string {
+	if v == "" {
+		return ""
+	}
+	kind, _, end := matchKey(v, 0)
+	if end != len(v) {
+		return ""
+	}
+	return kind
+}
+
+// jsonField matches `"name": "value"` at s[i] when name is a password or
+// secret field and value is not empty or masked.
+func jsonField(s string, i int) (hit, int) {
+	const maxKey, maxValue = 48, 1024
+	k := strings.IndexByte(s[i+1:min(len(s), i+1+maxKey)], '"')
+	if k < 0 {
+		return hit{}, 0
+	}
+	key := s[i+1 : i+1+k]
+	j := run(s, i+k+2, isSpace)
+	if j >= len(s) || s[j] != ':' {
+		return hit{}, 0
+	}
+	r, what := fieldRule(key)
+	if r == nil {
+		return hit{}, 0
+	}
+	j = run(s, j+1, isSpace)
+	if j >= len(s) || s[j] != '"' {
+		return hit{}, 0
+	}
+	e := j + 1
+	for e < len(s) && e-j < maxValue && s[e] != '"' {
+		if s[e] == '\\' {
+			e++
+		}
+		e++
+	}
+	if e >= len(s) || s[e] != '"' {
+		return hit{}, 0
+	}
+	v := s[j+1 : e]
+	if trivial(v) {
+		return hit{}, 0
+	}
+	if r == &ruleCloudKey && !isHex40(v) {
+		return hit{}, 0
+	}
+	return hit{rule: r, kind: what, name: key, value: alert.Redacted + " (" + strconv.Itoa(len(v)) + " bytes)"}, e + 1
+}
+
+// envLine matches NAME=value at the start of a line (an env or properties
+// file served by mistake) when NAME is an upper-case secret name.
+func envLine(s string, i int) (hit, int) {
+	e := run(s, i, func(c byte) bool { return isUpperDigit(c) || c == '_' })
+	if e == i || e-i > 64 || e >= len(s) || s[e] != '=' {
+		return hit{}, 0
+	}
+	key := s[i:e]
+	r, what := fieldRule(key)
+	if r != &rulePasswordField {
+		return hit{}, 0
+	}
+	v := s[e+1:]
+	if nl := strings.IndexByte(v, '\n'); nl >= 0 {
+		v = v[:nl]
+	}
+	v = strings.Trim(strings.TrimSpace(v), `"'`)
+	if trivial(v) {
+		return hit{}, 0
+	}
+	return hit{rule: r, kind: what + " (env line)", name: key, value: alert.Redacted + " (" + strconv.Itoa(len(v)) + " bytes)"}, e + 1
+}
+
+// containsFold reports whether s contains the lower-case ASCII word w,
+// ignoring case, without allocating.
+func containsFold(s, w string) bool {
+	for i := 0; i+len(w) <= len(s); i++ {
+		j := 0
+		for j < len(w) {
+			c := s[i+j]
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			if c != w[j] {
+				break
+			}
+			j++
+		}
+		if j == len(w) {
+			return true
+		}
+	}
+	return false
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+func isHex40(v string) bool {
+	if len(v) != 40 {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		if !('0' <= v[i] && v[i] <= '9' || 'a' <= v[i] && v[i] <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// Field-name words that make a password-looking name about something else
+// (password_reset_required, passwordPolicy, secretName).
+var fieldSkip = []string{"hint", "policy", "reset", "expir", "required", "changed", "updated", "created",
+	"length", "strength", "rule", "enabled", "label", "placeholder", "type", "url", "uri", "name", "field",
+	"forgot", "confirm", "min", "max", "count", "version", "ref", "arn", "id"}
+
+// fieldRule says whether a field named key holds a secret: the rule and
+// what to call it, or nil.
+func fieldRule(key string) (*detect.Rule, string) {
+	if !containsFold(key, "pass") && !containsFold(key, "pwd") && !containsFold(key, "secret") && !containsFold(key, "private_key_id") {
+		return nil, ""
+	}
+	n := normName(key)
+	if n == "" {
+		return nil, ""
+	}
+	if n == "privatekeyid" {
+		return &ruleCloudKey, "GCP service account key"
+	}
+	isSecret := strings.Contains(n, "password") || strings.Contains(n, "passwd") || strings.Contains(n, "passphrase") ||
+		n == "pwd" || strings.HasSuffix(n, "secret") || n == "secretkey" || n == "secretaccesskey"
+	if !isSecret {
+		return nil, ""
+	}
+	for _, w := range fieldSkip {
+		if strings.Contains(n, w) {
+			return nil, ""
+		}
+	}
+	if strings.HasSuffix(n, "at") || strings.HasSuffix(n, "date") || strings.HasSuffix(n, "time") {
+		return nil, ""
+	}
+	if strings.Contains(n, "hash") || strings.Contains(n, "digest") {
+		return &rulePasswordField, "password hash field"
+	}
+	return &rulePasswordField, "password or secret field"
+}
+
+type responseCheck struct {
+	cfg detect.Config
+}
+
+func (c *responseCheck) inspect(x *decoders.Exchange, out []*alert.Alert) []*alert.Alert {
+	resp := x.Response
+	if resp == nil {
+		return out
+	}
+	f := findings{cfg: &c.cfg, detector: "secrets-in-response", x: x}
+	authPath := authEndpoint(x.Request.Path)
+	for _, h := range resp.Headers {
+		name := lowerASCII(h.Name)
+		if name == "set-cookie" || len(h.Value) < 12 {
+			continue
+		}
+		v := h.Value[:min(len(h.Value), c.cfg.ScanBytes)]
+		scanText(v, scanHeaders, func(ht hit) bool {
+			f.add(ht.rule, summary(ht, "response header "+name), locRespHeader, name, ht.value, ht.kind)
+			return true
+		})
+	}
+	mode := bodyMode(resp)
+	if authPath {
+		mode &^= scanJWT | scanFields
+	}
+	if mode == 0 || len(resp.Body) == 0 {
+		return append(out, f.alerts...)
+	}
+	body := resp.Body[:min(len(resp.Body), c.cfg.ScanBytes)]
+	scanText(string(body), mode, func(ht hit) bool {
+		if ht.rule == &ruleRespJWT && presented(x, ht.off, body) {
+			return true
+		}
+		name := ht.name
+		if name == "" {
+			name = ht.kind
+		}
+		f.add(ht.rule, summary(ht, "response body"), locRespBody, name, ht.value, ht.kind+" at byte "+strconv.Itoa(ht.off))
+		return true
+	})
+	return append(out, f.alerts...)
+}
+
+func summary(h hit, where string) string {
+	what := h.kind
+	if h.name != "" {
+		what += " " + strconv.Quote(h.name)
+	}
+	return what + " in " + where
+}
+
+// presented reports whether the JWT at body[off:] is one the request
+// carried: an endpoint echoing the caller's own token exposes nothing new.
+func presented(x *decoders.Exchange, off int, body []byte) bool {
+	s := string(body[off:min(len(body), off+jwt.MaxTokenLen)])
+	_, end := jwt.Find(s, 0)
+	if end <= 0 {
+		return false
+	}
+	tok := s[:end]
+	for i := range x.Params {
+		if t := tokenOf(&x.Params[i]); t == tok {
+			return true
+		}
+	}
+	return false
+}
+
+// authWords mark paths whose responses carry tokens and client secrets
+// by design: login, token, OAuth and session endpoints.
+var authWords = []string{"login", "logon", "signin", "sign-in", "sign_in", "signup", "auth", "token",
+	"session", "sso", "saml", "oidc", "openid", "refresh", "jwt", "callback", ".well-known", "register"}
+
+// authEndpoint reports whether path belongs to an authentication endpoint.
+func authEndpoint(path string) bool {
+	p := lowerASCII(path)
+	for _, w := range authWords {
+		if strings.Contains(p, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// bodyMode picks what to look for in a response body from its media
+// type: nothing in binary media; in HTML, JavaScript and CSS only keys,
+// since web pages carry browser API keys, tokens and password fields
+// (forms, scripts) by design.
+func bodyMode(resp *decoders.Message) scanMode {
+	ct, _ := decoders.Get(resp.Headers, "content-type")
+	ct = lowerASCII(ct)
+	if i := strings.IndexByte(ct, ';'); i >= 0 {
+		ct = ct[:i]
+	}
+	ct = strings.TrimSpace(ct)
+	switch {
+	case strings.HasPrefix(ct, "image/"), strings.HasPrefix(ct, "audio/"), strings.HasPrefix(ct, "video/"),
+		strings.HasPrefix(ct, "font/"), strings.HasPrefix(ct, "application/grpc"),
+		strings.Contains(ct, "zip"), strings.Contains(ct, "pdf"), strings.Contains(ct, "protobuf"):
+		return 0
+	case strings.Contains(ct, "html"), strings.Contains(ct, "javascript"), strings.Contains(ct, "ecmascript"),
+		ct == "text/css":
+		return scanWebPages
+	}
+	return scanAll
+}
