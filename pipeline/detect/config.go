@@ -14,11 +14,51 @@ type Config struct {
 	// ScanBytes bounds how much of one parameter value a detector scans;
 	// the rest of a long value is not inspected.
 	ScanBytes int `yaml:"scan_bytes" env:"SENSOR_DETECT_SCAN_BYTES"`
+
+	// CRS holds the settings of the "crs" detector (OWASP Core Rule Set
+	// through Coraza).
+	CRS CRS `yaml:"crs"`
+}
+
+// CRS modes: which exchanges the "crs" detector inspects.
+const (
+	// CRSOff builds nothing and inspects nothing, so a configuration can
+	// keep the detector's name while it is disabled.
+	CRSOff = "off"
+	// CRSSuspicious inspects the exchanges another detector alerted on, or
+	// that a cheap prefilter finds characters or keywords of an injection
+	// in.
+	CRSSuspicious = "suspicious"
+	// CRSAll inspects every exchange.
+	CRSAll = "all"
+)
+
+// CRS holds the settings of the "crs" detector. A zero field takes its
+// default (DefaultConfig).
+type CRS struct {
+	// Mode is off, suspicious or all.
+	Mode string `yaml:"mode" env:"SENSOR_DETECT_CRS_MODE"`
+	// ParanoiaLevel is CRS's paranoia level, 1 to 4: higher levels enable
+	// more rules, and more false positives.
+	ParanoiaLevel int `yaml:"paranoia_level" env:"SENSOR_DETECT_CRS_PARANOIA_LEVEL"`
+	// AnomalyThreshold is CRS's inbound anomaly score threshold: an
+	// exchange whose score reaches it raises an alert (a critical rule
+	// scores 5, an error 4, a warning 3, a notice 2).
+	AnomalyThreshold int `yaml:"anomaly_threshold" env:"SENSOR_DETECT_CRS_ANOMALY_THRESHOLD"`
+	// BodyBytes bounds the request body bytes handed to Coraza's own
+	// form and multipart parsers.
+	BodyBytes int `yaml:"body_bytes" env:"SENSOR_DETECT_CRS_BODY_BYTES"`
+	// MaxArgs bounds the decoded parameters (JSON, XML, protobuf, …)
+	// handed to CRS as arguments; each value is cut at ScanBytes.
+	MaxArgs int `yaml:"max_args" env:"SENSOR_DETECT_CRS_MAX_ARGS"`
 }
 
 // DefaultConfig returns the default settings.
 func DefaultConfig() Config {
-	return Config{MaxEvidence: 8, SnippetBytes: 256, ScanBytes: 8 << 10}
+	return Config{
+		MaxEvidence: 8, SnippetBytes: 256, ScanBytes: 8 << 10,
+		CRS: CRS{Mode: CRSSuspicious, ParanoiaLevel: 1, AnomalyThreshold: 5, BodyBytes: 64 << 10, MaxArgs: 512},
+	}
 }
 
 // WithDefaults returns c with every zero field set to its default.
@@ -32,6 +72,21 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.ScanBytes == 0 {
 		c.ScanBytes = d.ScanBytes
+	}
+	if c.CRS.Mode == "" {
+		c.CRS.Mode = d.CRS.Mode
+	}
+	if c.CRS.ParanoiaLevel == 0 {
+		c.CRS.ParanoiaLevel = d.CRS.ParanoiaLevel
+	}
+	if c.CRS.AnomalyThreshold == 0 {
+		c.CRS.AnomalyThreshold = d.CRS.AnomalyThreshold
+	}
+	if c.CRS.BodyBytes == 0 {
+		c.CRS.BodyBytes = d.CRS.BodyBytes
+	}
+	if c.CRS.MaxArgs == 0 {
+		c.CRS.MaxArgs = d.CRS.MaxArgs
 	}
 	return c
 }
@@ -48,6 +103,23 @@ func (c *Config) Validate() error {
 	}
 	if v.ScanBytes < 64 || v.ScanBytes > 1<<20 {
 		errs = append(errs, errors.New("detect: scan_bytes must be in 64..1048576"))
+	}
+	switch v.CRS.Mode {
+	case CRSOff, CRSSuspicious, CRSAll:
+	default:
+		errs = append(errs, errors.New("detect: crs.mode must be off, suspicious or all"))
+	}
+	if v.CRS.ParanoiaLevel < 1 || v.CRS.ParanoiaLevel > 4 {
+		errs = append(errs, errors.New("detect: crs.paranoia_level must be in 1..4"))
+	}
+	if v.CRS.AnomalyThreshold < 1 || v.CRS.AnomalyThreshold > 10000 {
+		errs = append(errs, errors.New("detect: crs.anomaly_threshold must be in 1..10000"))
+	}
+	if v.CRS.BodyBytes < 1<<10 || v.CRS.BodyBytes > 16<<20 {
+		errs = append(errs, errors.New("detect: crs.body_bytes must be in 1024..16777216"))
+	}
+	if v.CRS.MaxArgs < 1 || v.CRS.MaxArgs > 10000 {
+		errs = append(errs, errors.New("detect: crs.max_args must be in 1..10000"))
 	}
 	return errors.Join(errs...)
 }

@@ -1,0 +1,310 @@
+// Package crs is the "crs" detector: the OWASP Core Rule Set (v4, embedded)
+// run through the Coraza WAF engine in detection-only mode, as a second
+// tier behind the fast per-parameter detectors (injection, tier1).
+//
+// Input: exchanges from the pipeline through detect.Detector, or
+// detect.FollowUp when the pipeline hands over the alerts the detectors
+// listed before it raised on the same exchange. Each inspected exchange
+// becomes one Coraza transaction: connection, request line, headers, the
+// body when Coraza parses it itself (URL-encoded form, multipart), and the
+// parameters the sensor decoded from bodies Coraza cannot read (JSON,
+// GraphQL variables, XML, protobuf and gRPC messages) as arguments.
+// Output: at most one alert per exchange, when CRS's inbound anomaly score
+// reaches the configured threshold (rule 949110's test), with one evidence
+// entry per matched CRS rule.
+//
+// The WAF (the parsed rules, about 30 MB) is built once per detector and
+// shared by every worker; transactions are pooled by Coraza. Mode decides
+// what is inspected: nothing (off), the exchanges another detector alerted
+// on or that Suspicious flags (suspicious), or everything (all).
+package crs
+
+import (
+	"fmt"
+	"strings"
+	"sync/atomic"
+
+	coreruleset "github.com/corazawaf/coraza-coreruleset/v4"
+	"github.com/corazawaf/coraza/v3"
+	"github.com/corazawaf/coraza/v3/experimental"
+	"github.com/corazawaf/coraza/v3/types"
+
+	"github.com/apisensor/sensor/decoders"
+	"github.com/apisensor/sensor/pipeline/alert"
+	"github.com/apisensor/sensor/pipeline/detect"
+)
+
+// Name is the detector's registered name.
+const Name = "crs"
+
+func init() { detect.Register(Name, New) }
+
+// Detector is the crs detector. It holds one WAF, safe for concurrent
+// transactions, so one value serves every worker.
+type Detector struct {
+	cfg  detect.Config
+	mode string
+	waf  coraza.WAF // nil when the mode is off
+	// newTx creates transactions with a fixed id, sparing Coraza a random
+	// id per transaction; nil when the WAF does not offer it.
+	newTx func() types.Transaction
+
+	inspected, skipped, alerts, errors atomic.Uint64
+}
+
+// Stats counts what the detector did since it was built.
+type Stats struct {
+	// Inspected counts exchanges run through CRS; Skipped those the mode
+	// left out.
+	Inspected, Skipped uint64
+	// Alerts counts alerts raised.
+	Alerts uint64
+	// Errors counts transactions on which Coraza reported an error (a
+	// body it could not read, a transaction it could not close).
+	Errors uint64
+}
+
+// New returns the detector. With mode off it builds no WAF.
+func New(cfg detect.Config) (detect.Detector, error) {
+	cfg = cfg.WithDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	d := &Detector{cfg: cfg, mode: cfg.CRS.Mode}
+	if d.mode == detect.CRSOff {
+		return d, nil
+	}
+	waf, err := coraza.NewWAF(coraza.NewWAFConfig().
+		WithRootFS(coreruleset.FS).
+		WithDirectives(Directives(cfg.CRS)))
+	if err != nil {
+		return nil, fmt.Errorf("crs: build waf: %w", err)
+	}
+	d.waf = waf
+	d.newTx = waf.NewTransaction
+	if wo, ok := waf.(experimental.WAFWithOptions); ok {
+		d.newTx = func() types.Transaction {
+			return wo.NewTransactionWithOptions(experimental.Options{ID: "sensor"})
+		}
+	}
+	return d, nil
+}
+
+// allowedContentTypes extends CRS's list (form, multipart, XML, SOAP,
+// JSON) with the API content types the sensor decodes, so that rule 920420
+// does not flag every gRPC, protobuf or GraphQL call.
+var allowedContentTypes = []string{
+	"application/x-www-form-urlencoded", "multipart/form-data", "multipart/related",
+	"text/xml", "application/xml", "application/soap+xml",
+	"application/json", "application/problem+json", "application/vnd.api+json",
+	"application/ld+json", "application/hal+json", "application/merge-patch+json",
+	"application/json-patch+json", "application/x-ndjson", "application/cloudevents+json",
+	"application/graphql", "application/graphql-response+json", "text/plain",
+	"application/grpc", "application/grpc+proto", "application/grpc+json",
+	"application/grpc-web", "application/grpc-web+proto", "application/grpc-web+json",
+	"application/grpc-web-text", "application/grpc-web-text+proto",
+	"application/x-protobuf", "application/protobuf", "application/x-google-protobuf",
+	"application/vnd.google.protobuf",
+}
+
+// Directives returns the Coraza configuration the detector loads: the
+// engine in detection-only mode with no audit or debug log, bounded body
+// and argument handling, CRS's example setup, the sensor's settings
+// (paranoia level, inbound threshold, the REST methods and the API
+// content types an API legitimately uses) and CRS's
+// request rules. Response rules are left out: the sensor does not feed
+// response bodies, and inbound scoring does not use them.
+func Directives(c detect.CRS) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, `SecRuleEngine DetectionOnly
+SecRequestBodyAccess On
+SecRequestBodyLimit %[1]d
+SecRequestBodyInMemoryLimit %[1]d
+SecRequestBodyLimitAction ProcessPartial
+SecResponseBodyAccess Off
+SecArgumentsLimit %[2]d
+SecAuditEngine Off
+Include @crs-setup.conf.example
+`, c.BodyBytes, c.MaxArgs+1000) // room for the form and query arguments Coraza parses itself
+	ct := make([]string, len(allowedContentTypes))
+	for i, t := range allowedContentTypes {
+		ct[i] = "|" + t + "|"
+	}
+	// CRS initialisation (rule 901…) sets each of these only when unset, so
+	// they go between the setup file and the rules.
+	fmt.Fprintf(&b, `SecAction "id:900000,phase:1,pass,t:none,nolog,setvar:tx.blocking_paranoia_level=%[1]d,setvar:tx.detection_paranoia_level=%[1]d"
+SecAction "id:900110,phase:1,pass,t:none,nolog,setvar:tx.inbound_anomaly_score_threshold=%[2]d,setvar:tx.outbound_anomaly_score_threshold=4"
+SecAction "id:900200,phase:1,pass,t:none,nolog,setvar:'tx.allowed_methods=GET HEAD POST OPTIONS PUT PATCH DELETE'"
+SecAction "id:900220,phase:1,pass,t:none,nolog,setvar:'tx.allowed_request_content_type=%[3]s'"
+Include @owasp_crs/REQUEST-*.conf
+`, c.ParanoiaLevel, c.AnomalyThreshold, strings.Join(ct, " "))
+	return b.String()
+}
+
+// Name implements detect.Detector.
+func (d *Detector) Name() string { return Name }
+
+// Stats returns the detector's counters.
+func (d *Detector) Stats() Stats {
+	return Stats{
+		Inspected: d.inspected.Load(), Skipped: d.skipped.Load(),
+		Alerts: d.alerts.Load(), Errors: d.errors.Load(),
+	}
+}
+
+// Inspect implements detect.Detector, as InspectAfter with no prior alerts.
+func (d *Detector) Inspect(x *decoders.Exchange, out []*alert.Alert) []*alert.Alert {
+	return d.InspectAfter(x, nil, out)
+}
+
+// InspectAfter implements detect.FollowUp. In suspicious mode any prior
+// alert makes the exchange worth a CRS run: alerts are rare, and a second
+// opinion on each is cheap in aggregate.
+func (d *Detector) InspectAfter(x *decoders.Exchange, prior []*alert.Alert, out []*alert.Alert) []*alert.Alert {
+	if d.waf == nil || x.Request == nil {
+		return out
+	}
+	if d.mode == detect.CRSSuspicious && len(prior) == 0 && !Suspicious(x, d.cfg.ScanBytes) {
+		d.skipped.Add(1)
+		return out
+	}
+	d.inspected.Add(1)
+	return d.run(x, out)
+}
+
+// run feeds x to a fresh transaction and turns its matches into an alert.
+func (d *Detector) run(x *decoders.Exchange, out []*alert.Alert) []*alert.Alert {
+	tx := d.newTx()
+	failed := false
+	defer func() {
+		if err := tx.Close(); err != nil || failed {
+			d.errors.Add(1)
+		}
+	}()
+	req := x.Request
+	if m := x.Conn; m != nil {
+		tx.ProcessConnection(ipString(m.Key.SrcIP), int(m.Key.SrcPort), ipString(m.Key.DstIP), int(m.Key.DstPort))
+	}
+	uri := req.URI
+	if uri == "" {
+		uri = "/"
+	}
+	tx.ProcessURI(uri, req.Method, req.Version)
+	host := ""
+	for _, h := range req.Headers {
+		tx.AddRequestHeader(h.Name, h.Value)
+		if host == "" && strings.EqualFold(h.Name, "host") {
+			host = h.Value
+		}
+	}
+	if host == "" && req.Authority != "" {
+		// HTTP/2 carries the host in :authority; CRS expects a Host
+		// header (rule 920280) as an HTTP/2 server would present it.
+		host = req.Authority
+		tx.AddRequestHeader("Host", host)
+	}
+	if host != "" {
+		tx.SetServerName(host)
+	}
+	tx.ProcessRequestHeaders()
+
+	ctype, _ := decoders.Get(req.Headers, "content-type")
+	parsed := coraParses(ctype) && len(req.Body) > 0
+	if parsed {
+		body := req.Body
+		if len(body) > d.cfg.CRS.BodyBytes {
+			body = body[:d.cfg.CRS.BodyBytes]
+		}
+		if _, _, err := tx.WriteRequestBody(body); err != nil {
+			failed = true
+		}
+	}
+	fed := 0
+	for i := range x.Params {
+		p := &x.Params[i]
+		if !fedAsArgument(p.Loc, parsed) || graphQLDocument(p) {
+			continue
+		}
+		if fed == d.cfg.CRS.MaxArgs {
+			break
+		}
+		fed++
+		tx.AddPostRequestArgument(p.Name, bounded(p.Value, d.cfg.ScanBytes))
+	}
+	if _, err := tx.ProcessRequestBody(); err != nil {
+		failed = true
+	}
+	// Response phases are not run: CRS's inbound score is complete after
+	// phase 2, and the outbound rules need response bodies the sensor
+	// does not keep for every exchange.
+	score, ok := inboundScore(tx)
+	if !ok || score < d.cfg.CRS.AnomalyThreshold {
+		return out
+	}
+	a := d.newAlert(x, tx.MatchedRules(), score, parsed)
+	if a == nil {
+		return out
+	}
+	d.alerts.Add(1)
+	return append(out, a)
+}
+
+// coraParses reports whether Coraza parses a request body of content type
+// ct into arguments itself (its URLENCODED and MULTIPART processors are
+// chosen from the Content-Type header). Other bodies are not written:
+// JSON, XML and protobuf reach CRS as the parameters the sensor decoded,
+// so the names match the sensor's and nothing is parsed twice.
+func coraParses(ct string) bool {
+	ct = strings.ToLower(strings.TrimSpace(ct))
+	return strings.HasPrefix(ct, "application/x-www-form-urlencoded") || strings.HasPrefix(ct, "multipart/form-data")
+}
+
+// fedAsArgument reports whether a parameter found at loc is handed to CRS
+// as an argument. What Coraza extracts itself is not fed again, or it
+// would be matched and scored twice: the query (ProcessURI), headers and
+// cookies (AddRequestHeader), and form and multipart fields when the body
+// was written (parsed). Path segments are left to CRS's REQUEST_FILENAME
+// and REQUEST_URI rules. Everything the sensor decoded from bodies Coraza
+// does not parse — JSON and GraphQL variables, XML, protobuf and gRPC
+// messages, other text bodies — is fed.
+func fedAsArgument(loc decoders.Location, parsed bool) bool {
+	switch loc {
+	case decoders.LocJSON, decoders.LocXML, decoders.LocProtobuf:
+		return true
+	case decoders.LocForm, decoders.LocMultipart, decoders.LocBody:
+		return !parsed
+	}
+	return false
+}
+
+// graphQLDocument reports whether p is a GraphQL query document (the
+// "query" member of a GraphQL request, or an application/graphql body).
+// It is code, not data: CRS's SQL rules match its syntax ("query
+// User($id: ID!) { … }" scores as MSSQL code execution), so it is not fed.
+// Its variables are, and the graphql detector reads the document.
+func graphQLDocument(p *decoders.Param) bool {
+	switch {
+	case p.Loc == decoders.LocJSON && (p.Name == "query" || strings.HasSuffix(p.Name, "].query")):
+	case p.Loc == decoders.LocBody:
+	default:
+		return false
+	}
+	v := strings.TrimLeft(p.Value, " \t\r\n")
+	if strings.HasPrefix(v, "{") {
+		return true
+	}
+	for _, op := range []string{"query", "mutation", "subscription", "fragment"} {
+		if len(v) > len(op) && strings.HasPrefix(v, op) && !isWordByte(v[len(op)]) {
+			return true
+		}
+	}
+	return false
+}
+
+// bounded cuts s to at most n bytes.
+func bounded(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
