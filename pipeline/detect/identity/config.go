@@ -1,0 +1,176 @@
+package identity
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"strings"
+)
+
+// DefaultHashKey is the identity hash key used when none is configured. It
+// is public: hashes made with it can be confirmed by anyone who guesses the
+// value. Operators set their own (the same on every sensor whose events
+// are aggregated together).
+const DefaultHashKey = "apisensor-identity-v1-default-key-change-me"
+
+// Config holds the identity settings. A nil or empty list takes its default
+// (DefaultConfig); names are matched without regard to case.
+type Config struct {
+	// TrustedProxies are the addresses (CIDR or single address) of the load
+	// balancers and reverse proxies whose forwarding headers (Forwarded,
+	// X-Forwarded-For, X-Real-IP) are believed. Empty: none is, and the
+	// client is always the TCP peer.
+	TrustedProxies []string `yaml:"trusted_proxies" env:"SENSOR_IDENTITY_TRUSTED_PROXIES"`
+	// APIKeyHeaders and APIKeyQuery name the request headers and query
+	// parameters that carry an API key.
+	APIKeyHeaders []string `yaml:"api_key_headers" env:"SENSOR_IDENTITY_API_KEY_HEADERS"`
+	APIKeyQuery   []string `yaml:"api_key_query" env:"SENSOR_IDENTITY_API_KEY_QUERY"`
+	// SessionCookies name the cookies that carry a session id.
+	SessionCookies []string `yaml:"session_cookies" env:"SENSOR_IDENTITY_SESSION_COOKIES"`
+	// HashKey keys the HMAC-SHA256 that hashes keys, tokens, sessions,
+	// usernames, passwords and object ids. Sensors that share it give
+	// equal hashes for equal values, so events can be aggregated across
+	// sensors. Default DefaultHashKey: set your own.
+	HashKey string `yaml:"hash_key" env:"SENSOR_IDENTITY_HASH_KEY"`
+	// LoginPaths are the endpoints that take credentials: a POST whose
+	// path ends with one of these (segment by segment, "*" standing for
+	// any one segment, case ignored) is a login attempt.
+	LoginPaths []string `yaml:"login_paths" env:"SENSOR_IDENTITY_LOGIN_PATHS"`
+	// UsernameFields and PasswordFields name the request fields (JSON,
+	// form, multipart, protobuf with a schema; the last part of a dotted
+	// path) that carry the credentials of a login attempt.
+	UsernameFields []string `yaml:"username_fields" env:"SENSOR_IDENTITY_USERNAME_FIELDS"`
+	PasswordFields []string `yaml:"password_fields" env:"SENSOR_IDENTITY_PASSWORD_FIELDS"`
+	// JA4Cache bounds the client addresses whose last TLS fingerprint is
+	// remembered; TokenCache the bearer tokens whose subject is.
+	JA4Cache   int `yaml:"ja4_cache" env:"SENSOR_IDENTITY_JA4_CACHE"`
+	TokenCache int `yaml:"token_cache" env:"SENSOR_IDENTITY_TOKEN_CACHE"`
+
+	// compiled is set by Prepare and shared by every copy of the Config.
+	compiled *Identifier
+}
+
+// DefaultConfig returns the defaults.
+func DefaultConfig() Config {
+	return Config{
+		APIKeyHeaders:  []string{"x-api-key", "api-key", "apikey", "x-auth-token", "x-apikey", "x-api-token"},
+		APIKeyQuery:    []string{"api_key", "apikey", "api-key", "key"},
+		SessionCookies: []string{"session", "sessionid", "session_id", "_session_id", "sid", "jsessionid", "phpsessid", "connect.sid", "asp.net_sessionid", "laravel_session", "_csrf_session"},
+		HashKey:        DefaultHashKey,
+		LoginPaths: []string{
+			"/login", "/log-in", "/signin", "/sign-in", "/sign_in", "/logon",
+			"/authenticate", "/auth", "/auth/login", "/auth/token",
+			"/oauth/token", "/oauth2/token", "/token", "/session", "/sessions",
+			"/users/sign_in", "/user/login", "/account/login", "/j_security_check",
+		},
+		UsernameFields: []string{"username", "user", "user_name", "userName", "login", "email", "mail", "e-mail", "account", "userid", "user_id", "principal"},
+		PasswordFields: []string{"password", "pass", "passwd", "pwd", "passphrase", "secret", "pin"},
+		JA4Cache:       65536,
+		TokenCache:     16384,
+	}
+}
+
+// WithDefaults returns c with every empty field set to its default.
+func (c Config) WithDefaults() Config {
+	d := DefaultConfig()
+	def := func(v *[]string, d []string) {
+		if len(*v) == 0 {
+			*v = d
+		}
+	}
+	def(&c.APIKeyHeaders, d.APIKeyHeaders)
+	def(&c.APIKeyQuery, d.APIKeyQuery)
+	def(&c.SessionCookies, d.SessionCookies)
+	def(&c.LoginPaths, d.LoginPaths)
+	def(&c.UsernameFields, d.UsernameFields)
+	def(&c.PasswordFields, d.PasswordFields)
+	if c.HashKey == "" {
+		c.HashKey = d.HashKey
+	}
+	if c.JA4Cache == 0 {
+		c.JA4Cache = d.JA4Cache
+	}
+	if c.TokenCache == 0 {
+		c.TokenCache = d.TokenCache
+	}
+	return c
+}
+
+// Validate reports settings that cannot work, after defaults are applied.
+func (c *Config) Validate() error {
+	v := c.WithDefaults()
+	var errs []error
+	for _, p := range v.TrustedProxies {
+		if _, err := parsePrefix(p); err != nil {
+			errs = append(errs, fmt.Errorf("identity: trusted_proxies: %w", err))
+		}
+	}
+	if v.JA4Cache < 16 || v.JA4Cache > 1<<24 {
+		errs = append(errs, errors.New("identity: ja4_cache must be in 16..16777216"))
+	}
+	if v.TokenCache < 16 || v.TokenCache > 1<<24 {
+		errs = append(errs, errors.New("identity: token_cache must be in 16..16777216"))
+	}
+	for _, p := range v.LoginPaths {
+		if !strings.HasPrefix(p, "/") {
+			errs = append(errs, fmt.Errorf("identity: login path %q must start with /", p))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Prepare validates c and builds its Identifier once; the Config and every
+// copy made afterwards share it (and its caches). It is meant to be called
+// once, before the workers start; a Config changed after Prepare keeps the
+// Identifier of its earlier settings.
+func (c *Config) Prepare() error {
+	if c.compiled != nil {
+		return nil
+	}
+	id, err := New(*c)
+	if err != nil {
+		return err
+	}
+	c.compiled = id
+	return nil
+}
+
+// Identifier returns the Identifier Prepare built; for a Config never
+// prepared, one built from it on the spot (a shared default one when c
+// holds no setting), without the caches that span exchanges being shared.
+func (c *Config) Identifier() *Identifier {
+	if c.compiled != nil {
+		return c.compiled
+	}
+	if c.isZero() {
+		return defaultIdentifier()
+	}
+	id, err := New(*c)
+	if err != nil {
+		return defaultIdentifier()
+	}
+	return id
+}
+
+func (c *Config) isZero() bool {
+	return len(c.TrustedProxies) == 0 && len(c.APIKeyHeaders) == 0 && len(c.APIKeyQuery) == 0 &&
+		len(c.SessionCookies) == 0 && c.HashKey == "" && len(c.LoginPaths) == 0 &&
+		len(c.UsernameFields) == 0 && len(c.PasswordFields) == 0 && c.JA4Cache == 0 && c.TokenCache == 0
+}
+
+// parsePrefix accepts a CIDR or a single address.
+func parsePrefix(s string) (netip.Prefix, error) {
+	s = strings.TrimSpace(s)
+	if strings.Contains(s, "/") {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return netip.Prefix{}, err
+		}
+		return p.Masked(), nil
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, err
+	}
+	return netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()), nil
+}

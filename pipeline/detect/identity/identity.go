@@ -1,0 +1,129 @@
+// Package identity says who sent a request: the client address (behind
+// trusted proxies), its API key, bearer token subject, session, user agent
+// and TLS and HTTP/2 fingerprints, and whether the request is a login
+// attempt and how it ended.
+//
+// Input is a decoders.Exchange, on the worker goroutine that owns its flow;
+// output is alert.Client and alert.Login values, for alerts and events
+// (pipeline/detect builds them), and for the behavioural detectors that key
+// their state on a client. Secrets never leave: keys, tokens, sessions,
+// usernames and passwords come out as keyed hashes (Identifier.Hash), equal
+// across sensors that share Config.HashKey.
+//
+// An Identifier is safe for concurrent use by every worker. The only state
+// it keeps across exchanges is two bounded caches: the last JA4 seen per
+// client address, and the subject of recently seen bearer tokens.
+package identity
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"hash"
+	"net/netip"
+	"strings"
+	"sync"
+)
+
+// Identifier is a prepared Config: parsed proxies, lower-cased name sets,
+// the hash key and the caches.
+type Identifier struct {
+	proxies        []netip.Prefix
+	apiKeyHeaders  []string
+	apiKeyQuery    []string
+	sessionCookies []string
+	usernames      []string
+	passwords      []string
+	login          [][]string // login path patterns, split into segments
+	key            []byte
+	hmacs          sync.Pool
+	ja4            *shardedLRU[netip.Addr, string]
+	subjects       *shardedLRU[string, string]
+}
+
+// New validates cfg (after defaults) and prepares it.
+func New(cfg Config) (*Identifier, error) {
+	cfg = cfg.WithDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	id := &Identifier{
+		apiKeyHeaders:  lower(cfg.APIKeyHeaders),
+		apiKeyQuery:    lower(cfg.APIKeyQuery),
+		sessionCookies: lower(cfg.SessionCookies),
+		usernames:      lower(cfg.UsernameFields),
+		passwords:      lower(cfg.PasswordFields),
+		key:            []byte(cfg.HashKey),
+		ja4:            newShardedLRU[netip.Addr, string](cfg.JA4Cache, hashAddr),
+		subjects:       newShardedLRU[string, string](cfg.TokenCache, hashString),
+	}
+	for _, p := range cfg.TrustedProxies {
+		pfx, _ := parsePrefix(p) // checked by Validate
+		id.proxies = append(id.proxies, pfx)
+	}
+	for _, p := range cfg.LoginPaths {
+		id.login = append(id.login, segments(strings.ToLower(p)))
+	}
+	id.hmacs.New = func() any { return hmac.New(sha256.New, id.key) }
+	return id, nil
+}
+
+var defaultIdentifier = sync.OnceValue(func() *Identifier {
+	id, err := New(DefaultConfig())
+	if err != nil {
+		panic("identity: default config invalid: " + err.Error())
+	}
+	return id
+})
+
+func lower(ss []string) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = strings.ToLower(strings.TrimSpace(s))
+	}
+	return out
+}
+
+// Hash kinds separate the domains of the keyed hash, so that the same
+// string hashes differently as a username and as an API key.
+const (
+	KindAPIKey   = "apikey"
+	KindToken    = "token"
+	KindSession  = "session"
+	KindUsername = "username"
+	KindPassword = "password"
+	KindObject   = "object"
+)
+
+// Hash returns "h:" and the first 16 hex digits of HMAC-SHA256(HashKey,
+// kind NUL value).
+func (id *Identifier) Hash(kind, value string) string { return id.hash(kind, value, 8) }
+
+// ShortHash is Hash with 8 hex digits: enough to count distinct values in a
+// window, too few to confirm a guess.
+func (id *Identifier) ShortHash(kind, value string) string { return id.hash(kind, value, 4) }
+
+func (id *Identifier) hash(kind, value string, n int) string {
+	h := id.hmacs.Get().(hash.Hash)
+	h.Reset()
+	h.Write([]byte(kind))
+	h.Write([]byte{0})
+	h.Write([]byte(value))
+	var sum [sha256.Size]byte
+	h.Sum(sum[:0])
+	id.hmacs.Put(h)
+	var out [2 + 16]byte
+	out[0], out[1] = 'h', ':'
+	hex.Encode(out[2:], sum[:n])
+	return string(out[:2+2*n])
+}
+
+// nameIn tells whether name is one of set (lower-cased), ignoring case.
+func nameIn(name string, set []string) bool {
+	for _, s := range set {
+		if len(s) == len(name) && strings.EqualFold(s, name) {
+			return true
+		}
+	}
+	return false
+}
