@@ -34,7 +34,6 @@ import (
 	_ "github.com/apisensor/sensor/decoders/http1"
 	_ "github.com/apisensor/sensor/decoders/http2"
 	// Detectors register themselves.
-	_ "github.com/apisensor/sensor/pipeline/detect/crs"
 	_ "github.com/apisensor/sensor/pipeline/detect/injection"
 	_ "github.com/apisensor/sensor/pipeline/detect/tier1"
 )
@@ -76,8 +75,42 @@ func Replay(ctx context.Context, cfg Config, files []string, stdin io.Reader, ou
 	if prog == nil {
 		prog = &Progress{}
 	}
+	g, err := startGraph(ctx, &cfg, out, prog, 1)
+	if err != nil {
+		return nil, err
+	}
+	readerCounts := sensor.Counts{}
+	reader := sensor.NewFileReader(files, stdin, readerCounts)
+	readErr := readLoop(ctx, reader, g.workers, prog, g.report, log)
+	tallies, err := g.stop()
+	report := g.report
+	if report.oversize > 0 {
+		readerCounts.Add("drop.packet_oversize", report.oversize)
+	}
+	report.finish(reader.Stats(), readerCounts, tallies, time.Since(g.start))
+	err = g.publishReport(ctx, err)
+	if readErr != nil {
+		return report, readErr
+	}
+	return report, err
+}
+
+// graph is the part of the pipeline every source shares: the flow-sharded
+// workers and the output stage, built and running.
+type graph struct {
+	cfg     *Config
+	out     Outputs
+	workers []*worker
+	report  *Report
+	start   time.Time
+	outErr  chan error
+}
+
+// startGraph builds every node, then starts the workers and the output
+// stage; producers is the number of goroutines that will feed the workers
+// (each holds one batch per worker). A failed build stops all.
+func startGraph(ctx context.Context, cfg *Config, out Outputs, prog *Progress, producers int) (*graph, error) {
 	start := time.Now()
-	// Build every node before any runs: a failed build stops all.
 	dets, err := detect.New(cfg.Detectors, cfg.Detect)
 	if err != nil {
 		return nil, fmt.Errorf("detectors: %w", err)
@@ -91,17 +124,13 @@ func Replay(ctx context.Context, cfg Config, files []string, stdin io.Reader, ou
 	// The enrichers are stateless: one serves every worker.
 	enrichers := []decoders.Enricher{&grpc.Enricher{Schemas: schemas, JSON: out.Exchanges != nil}}
 	n := cfg.Workers
-	workers := make([]*worker, n)
-	for i := range workers {
-		workers[i] = newWorker(i, n, &cfg, dets, out, enrichers)
+	g := &graph{cfg: cfg, out: out, workers: make([]*worker, n), report: &Report{SensorID: cfg.SensorID}, start: start, outErr: make(chan error, 1)}
+	for i := range g.workers {
+		g.workers[i] = newWorker(i, n, cfg, dets, out, enrichers, producers)
 	}
-	readerCounts := sensor.Counts{}
-	reader := sensor.NewFileReader(files, stdin, readerCounts)
 	results := make(chan *results, cfg.OutputQueue)
-
-	report := &Report{}
 	var wg sync.WaitGroup
-	for _, w := range workers {
+	for _, w := range g.workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -112,34 +141,35 @@ func Replay(ctx context.Context, cfg Config, files []string, stdin io.Reader, ou
 		wg.Wait()
 		close(results)
 	}()
+	go func() { g.outErr <- output(ctx, results, out, g.report, prog, start, n) }()
+	return g, nil
+}
 
-	outErr := make(chan error, 1)
-	go func() { outErr <- output(ctx, results, out, report, prog, start, n) }()
-
-	readErr := readLoop(ctx, &cfg, reader, workers, prog, report, log)
-	for _, w := range workers {
+// stop closes the workers' inputs once every producer is done, waits for the
+// output stage to drain and returns the workers' final tallies and the
+// output stage's error.
+func (g *graph) stop() ([]tally, error) {
+	for _, w := range g.workers {
 		close(w.in)
 	}
-	err = <-outErr
-
-	if report.oversize > 0 {
-		readerCounts.Add("drop.packet_oversize", report.oversize)
-	}
-	tallies := make([]tally, n)
-	for i, w := range workers {
+	err := <-g.outErr
+	tallies := make([]tally, len(g.workers))
+	for i, w := range g.workers {
 		tallies[i] = w.tally()
 	}
-	report.finish(reader.Stats(), readerCounts, tallies, time.Since(start))
-	report.SensorID = cfg.SensorID
-	if out.Stats != nil {
-		if perr := publishStats(ctx, out.Stats, report); perr != nil && err == nil {
+	return tallies, err
+}
+
+// publishReport sends the final run report to the stats output; it returns
+// err, or the publishing error when err is nil.
+func (g *graph) publishReport(ctx context.Context, err error) error {
+	g.report.SensorID = g.cfg.SensorID
+	if g.out.Stats != nil {
+		if perr := publishStats(ctx, g.out.Stats, g.report); perr != nil && err == nil {
 			err = perr
 		}
 	}
-	if readErr != nil {
-		return report, readErr
-	}
-	return report, err
+	return err
 }
 
 func publishStats(ctx context.Context, p publish.StatsPublisher, r *Report) error {
@@ -155,22 +185,12 @@ func publishStats(ctx context.Context, p publish.StatsPublisher, r *Report) erro
 
 // readLoop reads packets and hands them to the workers in batches. It blocks
 // when a worker's queue is full: a replay never drops for speed.
-func readLoop(ctx context.Context, cfg *Config, r *sensor.FileReader, workers []*worker, prog *Progress, report *Report, log *slog.Logger) error {
-	n := len(workers)
-	cur := make([]*batch, n)
-	for i, w := range workers {
-		cur[i] = <-w.free
-	}
-	send := func(i int, now time.Time) {
-		cur[i].now = now
-		workers[i].in <- cur[i]
-		cur[i] = <-workers[i].free
-	}
+func readLoop(ctx context.Context, r *sensor.FileReader, workers []*worker, prog *Progress, report *Report, log *slog.Logger) error {
+	f := newFeeder(workers)
+	defer func() { report.oversize += f.oversize }()
 	var (
-		p        sensor.Packet
-		now      time.Time
-		lastTick time.Time
-		count    uint64
+		p     sensor.Packet
+		count uint64
 	)
 	_, total := r.Progress()
 	prog.total.Store(total)
@@ -203,29 +223,9 @@ func readLoop(ctx context.Context, cfg *Config, r *sensor.FileReader, workers []
 				break
 			}
 		}
-		if p.Time.After(now) {
-			now = p.Time
-		}
-		i := shardOf(&p, n)
-		if !cur[i].add(&p) {
-			send(i, now)
-			if !cur[i].add(&p) {
-				// Larger than a batch: only a bogus length gets here.
-				report.oversize++
-			}
-		}
-		// Tick every worker once per second of packet time, so idle
-		// timeouts fire on workers that see no packets.
-		if now.Sub(lastTick) >= time.Second {
-			lastTick = now
-			for j := range cur {
-				send(j, now)
-			}
-		}
+		f.packet(&p)
 	}
-	for i := range cur {
-		send(i, now)
-	}
+	f.tick(f.now)
 	done, _ := r.Progress()
 	prog.done.Store(done)
 	prog.packets.Store(r.Stats().Packets)
@@ -280,11 +280,13 @@ const (
 	CountExchanges     = "exchanges"
 )
 
-func newWorker(i, n int, cfg *Config, dets []detect.Detector, out Outputs, enrichers []decoders.Enricher) *worker {
+// newWorker makes worker i of n; producers is the number of goroutines that
+// feed it, each holding one of its batches at all times.
+func newWorker(i, n int, cfg *Config, dets []detect.Detector, out Outputs, enrichers []decoders.Enricher, producers int) *worker {
 	w := &worker{
 		id:        i,
 		in:        make(chan *batch, cfg.QueueBatches),
-		free:      make(chan *batch, cfg.QueueBatches+1),
+		free:      make(chan *batch, cfg.QueueBatches+producers),
 		counts:    sensor.Counts{},
 		limits:    cfg.Decode,
 		detectors: dets,
@@ -299,7 +301,7 @@ func newWorker(i, n int, cfg *Config, dets []detect.Detector, out Outputs, enric
 		w.statsEvery = cfg.StatsInterval
 		w.nextStats = time.Now().Add(cfg.StatsInterval)
 	}
-	for range cfg.QueueBatches + 1 {
+	for range cfg.QueueBatches + producers {
 		w.free <- newBatch(cfg.BatchPackets)
 	}
 	w.tracker = sensor.NewTracker(cfg.TCP.Split(n), w.newConn, w.counts)
@@ -349,10 +351,6 @@ func (w *worker) emit(x *decoders.Exchange) {
 	w.exchanges++
 	first := len(w.res.alerts)
 	for _, d := range w.detectors {
-		if f, ok := d.(detect.FollowUp); ok {
-			// A follow-up sees what the detectors before it raised on x.
-			d = detect.Bind(f, w.res.alerts[first:])
-		}
 		w.res.alerts = w.inspect(d, x, w.res.alerts)
 	}
 	fresh := w.res.alerts[first:]

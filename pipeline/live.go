@@ -1,0 +1,153 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/apisensor/sensor/sensor"
+	"github.com/apisensor/sensor/sensor/live"
+)
+
+// Run captures live traffic (AF_PACKET interfaces, UDP mirror targets) until
+// ctx is done, then closes every connection, drains the workers and the
+// output stage and returns the run report.
+//
+// Each capture socket has its own goroutine that decodes its packets down
+// to the inner flow and hands them to the flow-sharded workers, as the file
+// reader does. The kernel's fanout hash only sees the outer headers: for a
+// tunnelled mirror (VXLAN, GENEVE, ERSPAN) the two directions of one inner
+// connection may come in different tunnel flows, hence on different sockets;
+// sharding again in user space by the inner flow brings them together, and
+// the kernel still spreads the capture work over the sockets.
+//
+// A worker that falls behind blocks the sockets feeding it; the kernel ring
+// then fills and the kernel drops and counts (capture.kernel_drops): a
+// live sensor sheds load at the ring, where it is counted, never silently.
+func Run(ctx context.Context, cfg Config, capture live.Config, out Outputs, log *slog.Logger, prog *Progress) (*Report, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if prog == nil {
+		prog = &Progress{}
+	}
+	srcs, err := live.Open(&capture, cfg.Workers)
+	if err != nil {
+		return nil, err
+	}
+	g, err := startGraph(ctx, &cfg, out, prog, len(srcs))
+	if err != nil {
+		for _, s := range srcs {
+			s.Close()
+		}
+		return nil, err
+	}
+	names := make([]string, len(srcs))
+	for i, s := range srcs {
+		names[i] = s.Name()
+	}
+	log.Info("capturing", "sources", strings.Join(names, ","), "workers", cfg.Workers, "filter", capture.Filter)
+
+	errs := make([]error, len(srcs))
+	oversize := make([]uint64, len(srcs))
+	var wg sync.WaitGroup
+	for i, s := range srcs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			oversize[i], errs[i] = captureLoop(ctx, s, g.workers, prog)
+			s.Close()
+		}()
+	}
+	wg.Wait()
+	// Every producer is done: the workers close all connections
+	// (CloseAll) once their inputs close, and the output stage drains.
+	tallies, err := g.stop()
+
+	report := g.report
+	counts := sensor.Counts{}
+	var stats sensor.FileStats
+	for i, s := range srcs {
+		s.Counters(counts)
+		st := s.Stats()
+		stats.Packets += st.Packets
+		stats.Bytes += st.Bytes
+		if oversize[i] > 0 {
+			counts.Add("drop.packet_oversize", oversize[i])
+		}
+		if errs[i] != nil {
+			report.Errors = append(report.Errors, errs[i].Error())
+		}
+	}
+	report.finish(stats, counts, tallies, time.Since(g.start))
+	placeCaptureCounters(report)
+	return report, g.publishReport(ctx, err)
+}
+
+// placeCaptureCounters moves the capture.* counters, which finish files as
+// anomalies, among the counters, and adds the kernel's drops to the drops.
+func placeCaptureCounters(r *Report) {
+	for k, v := range r.Anomalies {
+		if !strings.HasPrefix(k, "capture.") {
+			continue
+		}
+		delete(r.Anomalies, k)
+		r.Counters[k] = v
+		switch k {
+		case live.CountKernelDrops, live.CountUDPDrops, live.CountUDPTruncated:
+			if v > 0 {
+				r.Drops[strings.TrimPrefix(k, "capture.")] = v
+			}
+		}
+	}
+}
+
+// captureLoop reads one source until ctx is done or the source fails. On a
+// poll timeout the workers' clocks advance on the wall clock, so idle
+// connections time out on a quiet link.
+func captureLoop(ctx context.Context, s live.Source, workers []*worker, prog *Progress) (uint64, error) {
+	f := newFeeder(workers)
+	var (
+		p         sensor.Packet
+		count     uint64
+		lastStats sensor.FileStats
+	)
+	progress := func() {
+		st := s.Stats()
+		prog.packets.Add(st.Packets - lastStats.Packets)
+		prog.done.Add(int64(st.Bytes - lastStats.Bytes))
+		lastStats = st
+	}
+	var err error
+	for {
+		err = s.Next(&p)
+		if err != nil {
+			if errors.Is(err, live.ErrTimeout) {
+				progress()
+				if ctx.Err() != nil {
+					err = nil
+					break
+				}
+				f.tick(time.Now())
+				continue
+			}
+			err = fmt.Errorf("capture %s: %w", s.Name(), err)
+			break
+		}
+		f.packet(&p)
+		count++
+		if count&255 == 0 {
+			progress()
+			if ctx.Err() != nil {
+				break
+			}
+		}
+	}
+	progress()
+	f.tick(f.now)
+	return f.oversize, err
+}
