@@ -210,6 +210,12 @@ func header(hs []decoders.Header, name string) string {
 // when name marks a secret) and bounded to c.SnippetBytes. It reports false,
 // adding nothing, when a already holds c.MaxEvidence entries.
 func (c *Config) AddEvidence(a *alert.Alert, loc decoders.Location, name, value, matched string) bool {
+	return c.AddRuleEvidence(a, loc, name, value, matched, "")
+}
+
+// AddRuleEvidence is AddEvidence that also names the rule (or pattern) id
+// of what matched in the evidence's rule field.
+func (c *Config) AddRuleEvidence(a *alert.Alert, loc decoders.Location, name, value, matched, rule string) bool {
 	cfg := c.WithDefaults()
 	c = &cfg
 	if len(a.Evidence) >= c.MaxEvidence {
@@ -220,8 +226,67 @@ func (c *Config) AddEvidence(a *alert.Alert, loc decoders.Location, name, value,
 		Name:     alert.Snippet(name, maxHeaderValue),
 		Value:    alert.Snippet(alert.RedactValue(name, value), c.SnippetBytes),
 		Matched:  alert.Snippet(matched, maxHeaderValue),
+		Rule:     alert.Snippet(rule, maxHeaderValue),
 	})
 	return true
+}
+
+// MaxResponseEvidence bounds the response_evidence entries of one alert.
+const MaxResponseEvidence = 8
+
+// AddResponseEvidence appends e to a's response evidence, with every field
+// made valid UTF-8 and bounded, the value redacted. It reports false, adding
+// nothing, when a already holds MaxResponseEvidence entries.
+func AddResponseEvidence(a *alert.Alert, e *alert.Evidence) bool {
+	if len(a.ResponseEvidence) >= MaxResponseEvidence {
+		return false
+	}
+	a.ResponseEvidence = append(a.ResponseEvidence, &alert.Evidence{
+		Location: alert.Snippet(e.Location, maxHeaderValue),
+		Name:     alert.Snippet(e.Name, maxHeaderValue),
+		Value:    alert.Snippet(alert.RedactValue(e.Name, e.Value), maxHeaderValue),
+		Matched:  alert.Snippet(e.Matched, maxHeaderValue),
+		Rule:     alert.Snippet(e.Rule, maxHeaderValue),
+		Message:  alert.Snippet(e.Message, maxHeaderValue),
+	})
+	return true
+}
+
+// SetOutcome records what the response shows about the attack a reports:
+// the outcome, and for a likely success the severity one step higher (at
+// most critical) and the confidence high. An outcome never goes down: a
+// likely success stays one when a later check finds less.
+func SetOutcome(a *alert.Alert, o alert.Outcome) {
+	if a.Outcome == alert.Outcome_OUTCOME_LIKELY_SUCCESSFUL || o == alert.Outcome_OUTCOME_UNSPECIFIED {
+		return
+	}
+	if o == alert.Outcome_OUTCOME_LIKELY_SUCCESSFUL {
+		a.Severity = RaiseSeverity(a.Severity)
+		RaiseConfidence(a, alert.Confidence_CONFIDENCE_HIGH)
+	}
+	a.Outcome = o
+}
+
+// RaiseSeverity returns s one step higher, at most critical.
+func RaiseSeverity(s alert.Severity) alert.Severity {
+	if s >= alert.Severity_SEVERITY_INFO && s < alert.Severity_SEVERITY_CRITICAL {
+		return s + 1
+	}
+	return s
+}
+
+// RaiseConfidence sets a's confidence to c when that is higher.
+func RaiseConfidence(a *alert.Alert, c alert.Confidence) {
+	if c > a.Confidence {
+		a.Confidence = c
+	}
+}
+
+// AddOWASP appends the OWASP identifier id to a unless it is there.
+func AddOWASP(a *alert.Alert, id string) {
+	if !slices.Contains(a.Owasp, id) {
+		a.Owasp = append(a.Owasp, id)
+	}
 }
 
 func ipString(a netip.Addr) string {
