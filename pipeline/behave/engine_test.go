@@ -82,8 +82,8 @@ func TestExplains(t *testing.T) {
 	}
 	tests := []struct {
 		scenario, rule, summary, key string
-		count, distinct, rev     uint64
-		owasp                    string
+		count, distinct, rev         uint64
+		owasp                        string
 	}{
 		{"stuffing", "credential-stuffing", "60 distinct usernames failed login at POST /api/login from 10.98.1.5 in 5m (threshold 20)", "ip:10.98.1.5", 60, 60, 2, "API2:2023"},
 		{"distributed", "distributed-credential-stuffing", "80 distinct usernames failed login at POST /api/login from 10 clients in 5m", "endpoint:POST /api/login", 80, 80, 1, "API2:2023"},
@@ -372,7 +372,7 @@ func TestHelpers(t *testing.T) {
 		t.Errorf("intervals %v %v", mean, cv)
 	}
 	for ua, want := range map[string]string{
-		"Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0":                                     "firefox",
+		"Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0":                                   "firefox",
 		"Mozilla/5.0 (Macintosh; Intel Mac OS X 14_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Safari/605.1.15": "safari",
 		"python-requests/2.32.3": "",
 		"curl/8.5.0":             "",
