@@ -4,8 +4,10 @@
 // attacker controls), and over the decoded path and query as wholes.
 //
 // It raises at most one alert per rule ("sqli", "xss") per exchange, listing
-// every matching parameter as evidence (bounded). Input comes from the
-// pipeline through detect.Detector; it keeps no state between calls.
+// every matching parameter as evidence (bounded), and reads the response for
+// signs that the attack worked (pipeline/detect/confirm): a DBMS error, a
+// reflected payload. Input comes from the pipeline through detect.Detector;
+// it keeps no state between calls.
 package injection
 
 import (
@@ -18,6 +20,7 @@ import (
 	"github.com/apisensor/sensor/decoders"
 	"github.com/apisensor/sensor/pipeline/alert"
 	"github.com/apisensor/sensor/pipeline/detect"
+	"github.com/apisensor/sensor/pipeline/detect/confirm"
 )
 
 // Name is the detector's registered name.
@@ -25,7 +28,11 @@ const Name = "injection"
 
 func init() { detect.Register(Name, New) }
 
-var owasp = []string{"A03:2021", "API8:2023"}
+// owasp is A03:2021 (Injection). The API Security Top 10 2023 has no
+// injection entry (API8:2019 "Injection" became API8:2023 "Security
+// Misconfiguration"); confirm adds API8:2023 when the response discloses a
+// database error or a stack trace.
+var owasp = []string{"A03:2021"}
 
 var (
 	ruleSQLi = detect.Rule{
@@ -46,12 +53,13 @@ const maxURLDecodes = 3
 // Detector is the injection detector. It is stateless apart from its
 // settings, so one value serves every worker.
 type Detector struct {
-	cfg detect.Config
+	cfg     detect.Config
+	confirm confirm.Config
 }
 
 // New returns the detector.
 func New(cfg detect.Config) (detect.Detector, error) {
-	return &Detector{cfg: cfg}, nil
+	return &Detector{cfg: cfg, confirm: confirm.DefaultConfig()}, nil
 }
 
 // Name implements detect.Detector.
@@ -71,7 +79,14 @@ type finding struct {
 	// last is the index of the parameter last added as evidence, so the
 	// raw form of a parameter whose decoded form matched is not added too.
 	last int
+	// payloads holds the matching values, at most maxPayloads, for the
+	// response check.
+	payloads []string
 }
+
+// maxPayloads bounds the matching values whose echo or effect the response
+// check looks for.
+const maxPayloads = 8
 
 // Pseudo parameter indexes for the whole path and the whole query.
 const (
@@ -127,11 +142,7 @@ func (d *Detector) Inspect(x *decoders.Exchange, out []*alert.Alert) []*alert.Al
 			continue
 		}
 		f.a.Summary = summary(f)
-		if x.Response != nil && x.Response.Status >= 500 {
-			// A server error right after the payload suggests it reached
-			// the back end's parser.
-			f.a.Confidence = alert.Confidence_CONFIDENCE_HIGH
-		}
+		confirm.Apply(f.a, x, f.payloads, d.confirm)
 		out = append(out, f.a)
 	}
 	return out
@@ -163,13 +174,16 @@ func (d *Detector) add(x *decoders.Exchange, f *finding, idx int, loc decoders.L
 		f.loc, f.name = loc, name
 	}
 	f.count++
+	if len(f.payloads) < maxPayloads {
+		f.payloads = append(f.payloads, value)
+	}
 	switch loc {
 	case decoders.LocPath:
 		f.path = true
 	case decoders.LocQuery:
 		f.query = true
 	}
-	d.cfg.AddEvidence(f.a, loc, name, value, matched)
+	d.cfg.AddRuleEvidence(f.a, loc, name, value, matched, f.rule.ID)
 }
 
 // skipIf makes check skip pseudo parameter idx for this finding when done

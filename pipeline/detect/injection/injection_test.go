@@ -210,7 +210,8 @@ func TestInjectionAlertFacts(t *testing.T) {
 	}
 	a := out[0]
 	if a.Category != "sql-injection" || a.Severity != alert.Severity_SEVERITY_HIGH ||
-		a.Confidence != alert.Confidence_CONFIDENCE_MEDIUM || strings.Join(a.Owasp, ",") != "A03:2021,API8:2023" {
+		a.Confidence != alert.Confidence_CONFIDENCE_MEDIUM || strings.Join(a.Owasp, ",") != "A03:2021" ||
+		a.Outcome != alert.Outcome_OUTCOME_ATTEMPTED || a.Evidence[0].Rule != "sqli" {
 		t.Errorf("rule facts: %v", a)
 	}
 	if out[1].Category != "xss" || out[0].Id == out[1].Id {
@@ -220,10 +221,67 @@ func TestInjectionAlertFacts(t *testing.T) {
 		t.Error("alert id not deterministic")
 	}
 
-	// A server error after the payload raises confidence.
+	// A server error after the payload is response evidence, not success.
 	x.Response = &decoders.Message{Status: 500}
-	if out := inspect(t, x); out[0].Confidence != alert.Confidence_CONFIDENCE_HIGH {
-		t.Errorf("confidence %v after a 500", out[0].Confidence)
+	out = inspect(t, x)
+	if a := out[0]; a.Outcome != alert.Outcome_OUTCOME_ATTEMPTED || len(a.ResponseEvidence) != 1 ||
+		a.ResponseEvidence[0].Matched != "status 500 after payload" || a.Confidence != alert.Confidence_CONFIDENCE_MEDIUM {
+		t.Errorf("after a 500: %v", a)
+	}
+}
+
+// TestInjectionConfirm runs the detector over exchanges with responses:
+// the response decides the outcome.
+func TestInjectionConfirm(t *testing.T) {
+	respond := func(x *decoders.Exchange, status int, ct, body string) *decoders.Exchange {
+		x.Response = &decoders.Message{Status: status, Body: []byte(body)}
+		if ct != "" {
+			x.Response.Headers = []decoders.Header{{Name: "Content-Type", Value: ct}}
+		}
+		return x
+	}
+	tests := []struct {
+		name    string
+		x       *decoders.Exchange
+		rule    string
+		outcome alert.Outcome
+		sev     alert.Severity
+		owasp   string
+		summary string
+	}{
+		{"mysql error", respond(request("/api/search?q=1%27%20OR%20%271%27%3D%271"), 500, "text/html",
+			"You have an error in your SQL syntax; check the manual that corresponds to your MySQL server version for the right syntax to use near ''1'' OR '1'='1' at line 1"),
+			"sqli", alert.Outcome_OUTCOME_LIKELY_SUCCESSFUL, alert.Severity_SEVERITY_CRITICAL, "A03:2021,API8:2023",
+			"SQL injection in query parameter q: likely successful (MySQL syntax error in response)"},
+		{"sqli, benign JSON", respond(request("/api/search?q=1%27%20OR%20%271%27%3D%271"), 200, "application/json", `{"results":[]}`),
+			"sqli", alert.Outcome_OUTCOME_ATTEMPTED, alert.Severity_SEVERITY_HIGH, "A03:2021", "SQL injection in query parameter q"},
+		{"reflected xss", respond(request("/search?q=%3Cscript%3Ealert(1)%3C/script%3E"), 200, "text/html", "<p>No results for <script>alert(1)</script></p>"),
+			"xss", alert.Outcome_OUTCOME_LIKELY_SUCCESSFUL, alert.Severity_SEVERITY_HIGH, "A03:2021",
+			"Cross-site scripting in query parameter q: likely successful (payload reflected unescaped in an HTML response)"},
+		{"xss echoed in JSON", respond(request("/search?q=%3Cscript%3Ealert(1)%3C/script%3E"), 200, "application/json", `{"q":"<script>alert(1)</script>"}`),
+			"xss", alert.Outcome_OUTCOME_ATTEMPTED, alert.Severity_SEVERITY_MEDIUM, "A03:2021", "Cross-site scripting in query parameter q"},
+		{"blocked", respond(request("/search?q=%3Cscript%3Ealert(1)%3C/script%3E"), 403, "text/html", "<title>Attention Required! | Cloudflare</title>"),
+			"xss", alert.Outcome_OUTCOME_BLOCKED, alert.Severity_SEVERITY_MEDIUM, "A03:2021",
+			"Cross-site scripting in query parameter q: blocked (status 403 with a Cloudflare block page)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var a *alert.Alert
+			for _, got := range inspect(t, tt.x) {
+				if got.RuleId == tt.rule {
+					a = got
+				}
+			}
+			if a == nil {
+				t.Fatalf("no %s alert", tt.rule)
+			}
+			if a.Outcome != tt.outcome || a.Severity != tt.sev || strings.Join(a.Owasp, ",") != tt.owasp || a.Summary != tt.summary {
+				t.Errorf("got outcome %v severity %v owasp %v summary %q", a.Outcome, a.Severity, a.Owasp, a.Summary)
+			}
+			if tt.outcome == alert.Outcome_OUTCOME_LIKELY_SUCCESSFUL && a.Confidence != alert.Confidence_CONFIDENCE_HIGH {
+				t.Errorf("confidence %v", a.Confidence)
+			}
+		})
 	}
 }
 
