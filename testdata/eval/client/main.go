@@ -1,0 +1,199 @@
+// Command client sends the detection-evaluation traffic (testdata/eval/run.sh):
+// every sampled corpus entry in every placement, over HTTP/1.1 and h2c to the
+// evaluation server and as a gRPC call for the protobuf placement. Each request
+// carries its tag (evalkit.Tag) in x-request-id. It writes a manifest, one
+// JSON line per request sent or skipped, that the scoring joins with the
+// sensor's exchanges. Loopback targets only; the run is bounded by -timeout.
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"sync"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
+
+	"github.com/apisensor/sensor/testdata/eval/evalkit"
+	"github.com/apisensor/sensor/testdata/eval/evalpb"
+)
+
+func main() {
+	corpusPath := flag.String("corpus", "testdata/eval/corpus.jsonl", "labelled corpus (JSON lines)")
+	httpAddr := flag.String("http", "127.0.0.1:18080", "evaluation server, HTTP/1.1 and h2c (loopback)")
+	grpcAddr := flag.String("grpc", "127.0.0.1:18081", "evaluation server, gRPC (loopback)")
+	perClass := flag.Int("max-per-class", 0, "entries kept per class, chosen by payload hash (0: all)")
+	placements := flag.String("placements", "all", "comma-separated placements (query,path,json,form,multipart,xml,header,cookie,graphql,protobuf)")
+	h2c := flag.Bool("h2c", true, "also send every HTTP placement over prior-knowledge h2c")
+	workers := flag.Int("workers", 4, "concurrent requests")
+	manifest := flag.String("manifest", "manifest.jsonl", "where the manifest of sent requests goes")
+	timeout := flag.Duration("timeout", 6*time.Minute, "bound of the whole run")
+	flag.Parse()
+	if err := run(*corpusPath, *httpAddr, *grpcAddr, *perClass, *placements, *h2c, *workers, *manifest, *timeout); err != nil {
+		fmt.Fprintln(os.Stderr, "client:", err)
+		os.Exit(1)
+	}
+}
+
+// job is one request to send.
+type job struct {
+	e     *evalkit.Entry
+	p     evalkit.Placement
+	proto string
+}
+
+func checkLoopback(addr string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("address %s: %w", addr, err)
+	}
+	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+		return fmt.Errorf("address %s: not a loopback address", addr)
+	}
+	return nil
+}
+
+func run(corpusPath, httpAddr, grpcAddr string, perClass int, placementList string, h2c bool, workers int, manifestPath string, timeout time.Duration) error {
+	for _, a := range []string{httpAddr, grpcAddr} {
+		if err := checkLoopback(a); err != nil {
+			return err
+		}
+	}
+	corpus, err := evalkit.ReadCorpusFile(corpusPath)
+	if err != nil {
+		return err
+	}
+	pls, err := evalkit.ParsePlacements(placementList)
+	if err != nil {
+		return err
+	}
+	entries := evalkit.Sample(corpus, perClass)
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+
+	var p1, p2 http.Protocols
+	p1.SetHTTP1(true)
+	p2.SetUnencryptedHTTP2(true)
+	clients := map[string]*http.Client{
+		evalkit.ProtoH1:  {Transport: &http.Transport{Protocols: &p1, MaxIdleConnsPerHost: workers, DisableCompression: true}},
+		evalkit.ProtoH2C: {Transport: &http.Transport{Protocols: &p2, DisableCompression: true}},
+	}
+	gc, err := grpc.NewClient(grpcAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		return fmt.Errorf("grpc client: %w", err)
+	}
+	defer gc.Close()
+	search := evalpb.NewSearchClient(gc)
+
+	mf, err := os.Create(manifestPath)
+	if err != nil {
+		return err
+	}
+	defer mf.Close()
+	mw := bufio.NewWriter(mf)
+	var mu sync.Mutex
+	enc := json.NewEncoder(mw)
+	record := func(s evalkit.Sent) {
+		mu.Lock()
+		defer mu.Unlock()
+		_ = enc.Encode(&s) // buffered; the flush below reports write errors
+	}
+
+	jobs := make(chan job)
+	var wg sync.WaitGroup
+	var failures sync.Map
+	for range max(workers, 1) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range jobs {
+				s := evalkit.Sent{ID: j.e.ID, Placement: j.p, Proto: j.proto}
+				if !evalkit.Applicable(j.p, j.e.Payload) {
+					s.Skipped = true
+					record(s)
+					continue
+				}
+				var err error
+				if j.proto == evalkit.ProtoGRPC {
+					err = callGRPC(ctx, search, j.e, j.p)
+					s.Status = 200
+				} else {
+					s.Status, err = sendHTTP(ctx, clients[j.proto], httpAddr, j.e, j.p)
+				}
+				if err != nil {
+					s.Err = err.Error()
+					failures.Store(j.p, err.Error())
+				}
+				record(s)
+			}
+		}()
+	}
+	n := 0
+feed:
+	for i := range entries {
+		for _, p := range pls {
+			protos := []string{evalkit.ProtoH1}
+			if h2c {
+				protos = append(protos, evalkit.ProtoH2C)
+			}
+			if p == evalkit.Protobuf {
+				protos = []string{evalkit.ProtoGRPC}
+			}
+			for _, pr := range protos {
+				select {
+				case jobs <- job{&entries[i], p, pr}:
+					n++
+				case <-ctx.Done():
+					break feed
+				}
+			}
+		}
+	}
+	close(jobs)
+	wg.Wait()
+	if err := mw.Flush(); err != nil {
+		return fmt.Errorf("write manifest: %w", err)
+	}
+	failures.Range(func(k, v any) bool {
+		fmt.Fprintf(os.Stderr, "client: %s: e.g. %s\n", k, v)
+		return true
+	})
+	fmt.Fprintf(os.Stderr, "client: %d requests for %d entries × %d placements\n", n, len(entries), len(pls))
+	if ctx.Err() != nil {
+		return fmt.Errorf("run stopped after %s: raise -timeout or lower -max-per-class", timeout)
+	}
+	return nil
+}
+
+func sendHTTP(ctx context.Context, c *http.Client, addr string, e *evalkit.Entry, p evalkit.Placement) (int, error) {
+	req, err := evalkit.NewRequest(ctx, p, "http://"+addr, e.ID, e.Payload)
+	if err != nil {
+		return 0, err
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	_, err = io.Copy(io.Discard, resp.Body)
+	return resp.StatusCode, err
+}
+
+func callGRPC(ctx context.Context, c evalpb.SearchClient, e *evalkit.Entry, p evalkit.Placement) error {
+	ctx = metadata.AppendToOutgoingContext(ctx, evalkit.TagHeader, evalkit.Tag(e.ID, p))
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if _, err := c.Query(ctx, &evalpb.QueryRequest{Query: e.Payload, Page: 1}); err != nil {
+		return fmt.Errorf("grpc query: %w", err)
+	}
+	return nil
+}

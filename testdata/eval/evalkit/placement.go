@@ -1,0 +1,221 @@
+package evalkit
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"encoding/xml"
+	"fmt"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// Placement is where in a request a payload is sent.
+type Placement string
+
+// The placements of the evaluation. Every one but Protobuf is an HTTP
+// request; Protobuf is the string field of a gRPC call.
+const (
+	Query     Placement = "query"
+	Path      Placement = "path"
+	JSON      Placement = "json"
+	Form      Placement = "form"
+	Multipart Placement = "multipart"
+	XML       Placement = "xml"
+	Header    Placement = "header"
+	Cookie    Placement = "cookie"
+	GraphQL   Placement = "graphql"
+	Protobuf  Placement = "protobuf"
+)
+
+// Placements lists every placement in report order.
+var Placements = []Placement{Query, Path, JSON, Form, Multipart, XML, Header, Cookie, GraphQL, Protobuf}
+
+// Protocols of the evaluation traffic.
+const (
+	ProtoH1   = "h1"
+	ProtoH2C  = "h2c"
+	ProtoGRPC = "grpc"
+)
+
+// ParsePlacements parses a comma-separated list ("all" for every one).
+func ParsePlacements(s string) ([]Placement, error) {
+	if s == "all" || s == "" {
+		return Placements, nil
+	}
+	var out []Placement
+	for _, f := range strings.Split(s, ",") {
+		p := Placement(strings.TrimSpace(f))
+		if !p.valid() {
+			return nil, fmt.Errorf("unknown placement %q", p)
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+func (p Placement) valid() bool {
+	for _, q := range Placements {
+		if p == q {
+			return true
+		}
+	}
+	return false
+}
+
+// Applicable reports whether payload can be sent in placement p as it is: a
+// header value cannot hold control characters (HTTP forbids them and
+// clients refuse them), and a protobuf string must be valid UTF-8.
+func Applicable(p Placement, payload string) bool {
+	switch p {
+	case Header:
+		for _, c := range []byte(payload) {
+			if c < 0x20 && c != '\t' || c == 0x7f {
+				return false
+			}
+		}
+		return strings.TrimSpace(payload) != ""
+	case Protobuf:
+		return utf8.ValidString(payload)
+	}
+	return true
+}
+
+// TagHeader is the request header (gRPC metadata key) that carries a
+// request's tag. The detectors skip x-request-id (tracers set it), so the tag
+// cannot raise an alert of its own.
+const TagHeader = "x-request-id"
+
+// Tag names one request of the evaluation: corpus id and placement.
+func Tag(id int, p Placement) string { return "eval-" + strconv.Itoa(id) + "-" + string(p) }
+
+// ParseTag is the inverse of Tag.
+func ParseTag(s string) (id int, p Placement, ok bool) {
+	rest, found := strings.CutPrefix(s, "eval-")
+	if !found {
+		return 0, "", false
+	}
+	num, pl, found := strings.Cut(rest, "-")
+	if !found {
+		return 0, "", false
+	}
+	id, err := strconv.Atoi(num)
+	if err != nil || id <= 0 || !Placement(pl).valid() {
+		return 0, "", false
+	}
+	return id, Placement(pl), true
+}
+
+// GraphQLQuery is the operation of the GraphQL placement; the payload is its
+// variable $q.
+const GraphQLQuery = "query Search($q: String!, $first: Int) { search(q: $q, first: $first) { id title price } }"
+
+// ClientUserAgent is the User-Agent of every request whose placement is not
+// Header.
+const ClientUserAgent = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36"
+
+// NewRequest builds the HTTP request that carries payload in placement p
+// (any but Protobuf) to the evaluation server at base ("http://host:port"),
+// encoded as a browser or API client would: URL-encoded in the query, path,
+// form and cookie, escaped in JSON and XML, raw in the header.
+func NewRequest(ctx context.Context, p Placement, base string, id int, payload string) (*http.Request, error) {
+	method, target, ctype := http.MethodGet, "", ""
+	var body []byte
+	switch p {
+	case Query:
+		target = "/api/v1/search?q=" + url.QueryEscape(payload) + "&page=1&sort=relevance"
+	case Path:
+		target = "/api/v1/items/" + escapeComponent(payload) + "/reviews"
+	case JSON:
+		method, ctype = http.MethodPost, "application/json"
+		body = jsonBody(map[string]any{"post_id": 4242, "author": "sam", "body": payload, "tags": []string{"help", "api"}})
+	case Form:
+		method, ctype = http.MethodPost, "application/x-www-form-urlencoded"
+		body = []byte(url.Values{"name": {"Alex Martin"}, "email": {"alex@example.com"}, "message": {payload}}.Encode())
+	case Multipart:
+		method = http.MethodPost
+		var b bytes.Buffer
+		w := multipart.NewWriter(&b)
+		if err := w.SetBoundary("----evalboundary7MA4YWxkTrZu0gW"); err != nil {
+			return nil, err
+		}
+		_ = w.WriteField("title", "Quarterly report")
+		_ = w.WriteField("description", payload)
+		fw, _ := w.CreateFormFile("file", "report.csv")
+		_, _ = io.WriteString(fw, "month,revenue\njan,1200\nfeb,1350\n")
+		if err := w.Close(); err != nil {
+			return nil, err
+		}
+		body, ctype = b.Bytes(), w.FormDataContentType()
+	case XML:
+		method, ctype = http.MethodPost, "application/xml"
+		var b bytes.Buffer
+		b.WriteString(`<?xml version="1.0" encoding="UTF-8"?>` + "\n<order><id>1001</id><customer>sam</customer><note>")
+		if err := xml.EscapeText(&b, []byte(payload)); err != nil {
+			return nil, err
+		}
+		b.WriteString("</note></order>\n")
+		body = b.Bytes()
+	case Header, Cookie:
+		target = "/api/v1/profile"
+	case GraphQL:
+		method, ctype, target = http.MethodPost, "application/json", "/graphql"
+		body = jsonBody(map[string]any{"operationName": "Search", "query": GraphQLQuery, "variables": map[string]any{"q": payload, "first": 10}})
+	default:
+		return nil, fmt.Errorf("placement %q is not an HTTP placement", p)
+	}
+	if target == "" {
+		target = map[Placement]string{JSON: "/api/v1/comments", Form: "/api/v1/contact", Multipart: "/api/v1/upload", XML: "/api/v1/orders"}[p]
+	}
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, base+target, rd)
+	if err != nil {
+		return nil, fmt.Errorf("build %s request: %w", p, err)
+	}
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", ClientUserAgent)
+	req.Header.Set(TagHeader, Tag(id, p))
+	if ctype != "" {
+		req.Header.Set("Content-Type", ctype)
+	}
+	switch p {
+	case Header:
+		req.Header.Set("User-Agent", payload)
+	case Cookie:
+		req.Header.Set("Cookie", "session=8c1f0e2ab7d94e55; lang=en; last_search="+escapeComponent(payload))
+	}
+	return req, nil
+}
+
+// jsonBody is json.Marshal without Go's \u003c escaping of <, > and &, as
+// browsers and most API clients send JSON.
+func jsonBody(v any) []byte {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v) // maps of strings and ints always encode
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n"))
+}
+
+// escapeComponent percent-encodes every byte but the unreserved ones, as
+// JavaScript's encodeURIComponent does: safe in a path segment and in a
+// cookie value, and decoded by a plain %XX decoder (no + for space).
+func escapeComponent(s string) string {
+	var b strings.Builder
+	for _, c := range []byte(s) {
+		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("-_.~", c) >= 0 {
+			b.WriteByte(c)
+			continue
+		}
+		fmt.Fprintf(&b, "%%%02X", c)
+	}
+	return b.String()
+}

@@ -1,0 +1,160 @@
+package evalkit
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+)
+
+// WriteMarkdown writes the evaluation tables: detection per class ×
+// placement, the placement verdicts against the targets, placement ×
+// protocol, detection per CRS paranoia level and the rules that fired.
+func (r *Result) WriteMarkdown(w io.Writer) {
+	var placements []Placement
+	seenP := map[Placement]bool{}
+	classes := map[string]bool{}
+	for _, c := range r.Cells {
+		seenP[c.Placement] = true
+		classes[c.Class] = true
+	}
+	for _, p := range Placements {
+		if seenP[p] {
+			placements = append(placements, p)
+		}
+	}
+	var cls []string
+	for c := range classes {
+		if c != ClassBenign {
+			cls = append(cls, c)
+		}
+	}
+	sort.Strings(cls)
+	if classes[ClassBenign] {
+		cls = append(cls, ClassBenign)
+	}
+
+	fmt.Fprintf(w, "### Alerted requests per class × placement (all protocols)\n\n")
+	fmt.Fprintf(w, "Attack rows: detection rate (target ≥ %.0f%%). Benign row: false-positive rate (target ≤ %.1f%%).\n\n", MinDetection*100, MaxFalsePositive*100)
+	fmt.Fprintf(w, "| class |")
+	for _, p := range placements {
+		fmt.Fprintf(w, " %s |", p)
+	}
+	fmt.Fprintf(w, " all |\n|---|")
+	for range placements {
+		fmt.Fprintf(w, "---:|")
+	}
+	fmt.Fprintf(w, "---:|\n")
+	for _, cl := range cls {
+		fmt.Fprintf(w, "| %s |", cl)
+		for _, p := range placements {
+			s := r.Sum(func(c *Cell) bool { return c.Class == cl && c.Placement == p })
+			fmt.Fprintf(w, " %s |", pct(s))
+		}
+		fmt.Fprintf(w, " %s |\n", pct(r.Sum(func(c *Cell) bool { return c.Class == cl })))
+	}
+
+	fmt.Fprintf(w, "\n### Targets per placement\n\n| placement | attacks | detected | detection | benign | FP | FP rate | lost | skipped | verdict |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---|\n")
+	for _, v := range r.Verdicts() {
+		verdict := "FAIL"
+		if v.Pass {
+			verdict = "PASS"
+		}
+		fmt.Fprintf(w, "| %s | %d | %d | %.1f%% | %d | %d | %.2f%% | %d | %d | %s |\n", v.Placement,
+			v.Attacks.Total, v.Attacks.Flagged, 100*v.Detection, v.Benign.Total, v.Benign.Flagged, 100*v.FP,
+			v.Attacks.Lost+v.Benign.Lost, v.Attacks.Skipped+v.Benign.Skipped, verdict)
+	}
+
+	fmt.Fprintf(w, "\n### Placement × protocol (detection / FP)\n\n| placement | proto | detection | FP rate |\n|---|---|---:|---:|\n")
+	protos := []string{ProtoH1, ProtoH2C, ProtoGRPC}
+	for _, p := range placements {
+		for _, pr := range protos {
+			a := r.Sum(func(c *Cell) bool { return c.Attack && c.Placement == p && c.Proto == pr })
+			b := r.Sum(func(c *Cell) bool { return !c.Attack && c.Placement == p && c.Proto == pr })
+			if a.Total+b.Total == 0 {
+				continue
+			}
+			fmt.Fprintf(w, "| %s | %s | %s | %s |\n", p, pr, pct(a), pct(b))
+		}
+	}
+
+	fmt.Fprintf(w, "\n### Attacks by source (CRS rule paranoia level)\n\n| source | requests | detection |\n|---|---:|---:|\n")
+	for pl := 1; pl < len(r.ByPL); pl++ {
+		if c := r.ByPL[pl]; c.Total > 0 {
+			fmt.Fprintf(w, "| CRS PL%d | %d | %s |\n", pl, c.Total, pct(c))
+		}
+	}
+	if c := r.ByPL[0]; c.Total > 0 {
+		fmt.Fprintf(w, "| libinjection | %d | %s |\n", c.Total, pct(c))
+	}
+
+	fmt.Fprintf(w, "\n### Rules that fired (requests flagged)\n\n| detector/rule | attacks | benign |\n|---|---:|---:|\n")
+	names := make([]string, 0, len(r.Detectors))
+	for n := range r.Detectors {
+		names = append(names, n)
+	}
+	sort.Slice(names, func(i, j int) bool {
+		a, b := r.Detectors[names[i]], r.Detectors[names[j]]
+		if a[0]+a[1] != b[0]+b[1] {
+			return a[0]+a[1] > b[0]+b[1]
+		}
+		return names[i] < names[j]
+	})
+	for _, n := range names {
+		d := r.Detectors[n]
+		fmt.Fprintf(w, "| %s | %d | %d |\n", n, d[0], d[1])
+	}
+}
+
+func pct(c Cell) string {
+	if c.Total == 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%.1f%% (%d/%d)", 100*c.Rate(), c.Flagged, c.Total)
+}
+
+// WriteCases writes, per placement, the first n misses and the first n false
+// positives: id, class, source, protocol, the rules that fired and a snippet
+// of the payload.
+func (r *Result) WriteCases(w io.Writer, n int) {
+	section := func(title string, cs []Case) {
+		for _, p := range Placements {
+			var sel []Case
+			total := 0
+			for _, c := range cs {
+				if c.Placement == p {
+					total++
+					if len(sel) < n {
+						sel = append(sel, c)
+					}
+				}
+			}
+			if total == 0 {
+				continue
+			}
+			fmt.Fprintf(w, "## %s in %s (%d, first %d)\n\n", title, p, total, len(sel))
+			for _, c := range sel {
+				var rules []string
+				for _, a := range c.Alerts {
+					rules = append(rules, a.Name())
+				}
+				fmt.Fprintf(w, "- %d %s %s %s %s %q\n", c.ID, c.Class, c.Source, c.Proto, strings.Join(rules, ","), Snippet(c.Payload, 160))
+			}
+			fmt.Fprintln(w)
+		}
+	}
+	section("Misses", r.Misses)
+	section("False positives", r.FalsePositives)
+}
+
+// Snippet cuts s to at most n bytes, on a rune boundary, marking the cut.
+func Snippet(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	i := n
+	for i > 0 && s[i]&0xc0 == 0x80 {
+		i--
+	}
+	return s[:i] + "…"
+}
