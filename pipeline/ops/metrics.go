@@ -14,14 +14,18 @@ import (
 // "drop.conn_evicted", "kafka.delivered", …) with these conventions made by
 // the snapshot source:
 //
-//	alerts.DETECTOR               alerts raised by one detector
-//	anomaly.PROTOCOL.KIND         a counter the run report files under anomalies
-//	drop.REASON                   what a bound made the sensor shed
-//	capture.kernel_packets.IFACE  packets the kernel saw on a capture socket
-//	capture.kernel_drops.IFACE    packets the kernel dropped (ring full)
-//	kafka.*                       the Kafka publisher's counters
+//	alerts.DETECTOR                     alerts raised by one detector
+//	anomaly.PROTOCOL.KIND               a counter the run report files under anomalies
+//	drop.REASON                         what a bound made the sensor shed
+//	capture.kernel_packets.IFACE.SOCK   packets the kernel handed to one AF_PACKET socket
+//	capture.kernel_drops.IFACE.SOCK     packets the kernel dropped (ring full)
+//	capture.udp_drops.udp:ADDR          datagrams dropped on a UDP mirror listener
+//	kafka.*                             the Kafka publisher's counters
 //
-// Counters only grow while the process lives; gauges are current values.
+// Counters only grow while the process lives, except the few current values
+// a source reports among its counters (kafka.queued, kafka.spool_bytes,
+// kafka.spool_records, capture.udp_rcvbuf_bytes.*), which become gauges.
+// Gauges holds other current values.
 type Snapshot struct {
 	Counters map[string]uint64
 	Gauges   map[string]float64
@@ -42,8 +46,9 @@ func newFamily(name, help string, kind prometheus.ValueType, labels ...string) *
 var (
 	famPackets      = newFamily("sensor_packets_total", "Packets read from the capture sources.", prometheus.CounterValue)
 	famBytes        = newFamily("sensor_bytes_total", "Bytes of the packets read from the capture sources.", prometheus.CounterValue)
-	famKernelPkts   = newFamily("sensor_kernel_packets_total", "Packets the kernel counted on a capture socket.", prometheus.CounterValue, "interface")
-	famKernelDrops  = newFamily("sensor_kernel_drops_total", "Packets the kernel dropped on a capture socket (ring full: the sensor was too slow).", prometheus.CounterValue, "interface")
+	famKernelPkts   = newFamily("sensor_kernel_packets_total", "Packets the kernel handed to the capture sockets of an interface (dropped ones included).", prometheus.CounterValue, "source")
+	famKernelDrops  = newFamily("sensor_kernel_drops_total", "Packets the kernel dropped before the sensor read them (ring or socket buffer full: the sensor was too slow), by capture source.", prometheus.CounterValue, "source")
+	famKernelFreeze = newFamily("sensor_kernel_ring_freezes_total", "Times a capture ring filled up (TPACKET_V3 queue freezes).", prometheus.CounterValue, "source")
 	famConnsOpened  = newFamily("sensor_connections_opened_total", "TCP connections tracked, including those picked up mid-stream.", prometheus.CounterValue)
 	famStreamBytes  = newFamily("sensor_stream_bytes_total", "Reassembled TCP payload bytes handed to the decoders.", prometheus.CounterValue)
 	famExchanges    = newFamily("sensor_exchanges_total", "Request/response exchanges rebuilt by the decoders.", prometheus.CounterValue)
@@ -64,12 +69,13 @@ var (
 	famQueue       = newFamily("sensor_publish_queue_records", "Records waiting in the publisher's memory queue.", prometheus.GaugeValue, "publisher")
 	famSpoolBytes  = newFamily("sensor_spool_bytes", "Bytes in the publisher's disk spool.", prometheus.GaugeValue, "publisher")
 	famSpoolRecs   = newFamily("sensor_spool_records", "Records in the publisher's disk spool.", prometheus.GaugeValue, "publisher")
+	famUDPRcvBuf   = newFamily("sensor_udp_receive_buffer_bytes", "Socket receive buffer the kernel granted to a UDP mirror listener.", prometheus.GaugeValue, "source")
 	famStatsTime   = newFamily("sensor_stats_timestamp_seconds", "Unix time of the totals served (they are refreshed every stats_interval).", prometheus.GaugeValue)
 	famGauge       = newFamily("sensor_gauge", "Every other sensor gauge, by name.", prometheus.GaugeValue, "name")
 )
 
 var allFamilies = []*family{
-	famPackets, famBytes, famKernelPkts, famKernelDrops, famConnsOpened, famStreamBytes,
+	famPackets, famBytes, famKernelPkts, famKernelDrops, famKernelFreeze, famUDPRcvBuf, famConnsOpened, famStreamBytes,
 	famExchanges, famAlerts, famAnomalies, famDrops, famTunnels, famDetPanics,
 	famPubDelivered, famPubSpooled, famPubRetries, famPubDropped, famPubErrors, famCounter,
 	famConnections, famBuffered, famQueue, famSpoolBytes, famSpoolRecs, famStatsTime, famGauge,
@@ -93,6 +99,19 @@ var exactCounters = map[string]series{
 	"kafka.retries":    {famPubRetries, []string{"kafka"}},
 	"kafka.errors":     {famPubErrors, []string{"kafka", "produce"}},
 	"publish.errors":   {famPubErrors, []string{"pipeline", "publish"}},
+	// The publisher reports these current values among its counters.
+	"kafka.queued":        {famQueue, []string{"kafka"}},
+	"kafka.spool_bytes":   {famSpoolBytes, []string{"kafka"}},
+	"kafka.spool_records": {famSpoolRecs, []string{"kafka"}},
+}
+
+// skipped are totals also counted per capture source: the labelled
+// families carry them, and sum() gives the total back.
+var skipped = map[string]bool{
+	"capture.kernel_packets": true,
+	"capture.kernel_drops":   true,
+	"capture.kernel_freezes": true,
+	"capture.udp_drops":      true,
 }
 
 // counterPrefixes map a name prefix to a family whose last label is the
@@ -105,6 +124,9 @@ var counterPrefixes = []struct {
 	{"drop.", series{famDrops, nil}},
 	{"capture.kernel_packets.", series{famKernelPkts, nil}},
 	{"capture.kernel_drops.", series{famKernelDrops, nil}},
+	{"capture.kernel_freezes.", series{famKernelFreeze, nil}},
+	{"capture.udp_drops.", series{famKernelDrops, nil}},
+	{"capture.udp_rcvbuf_bytes.", series{famUDPRcvBuf, nil}},
 	{"packet.decap.", series{famTunnels, nil}},
 	{"detect.panic.", series{famDetPanics, nil}},
 	{"kafka.dropped.", series{famPubDropped, []string{"kafka"}}},
@@ -114,9 +136,6 @@ var counterPrefixes = []struct {
 var exactGauges = map[string]series{
 	"connections":               {famConnections, nil},
 	"reassembly.buffered_bytes": {famBuffered, nil},
-	"kafka.queued":              {famQueue, []string{"kafka"}},
-	"kafka.spool_bytes":         {famSpoolBytes, []string{"kafka"}},
-	"kafka.spool_records":       {famSpoolRecs, []string{"kafka"}},
 	"stats.timestamp_seconds":   {famStatsTime, nil},
 }
 
@@ -140,10 +159,35 @@ func mapCounter(name string) (*family, []string) {
 	}
 	for _, p := range counterPrefixes {
 		if rest, ok := strings.CutPrefix(name, p.prefix); ok && rest != "" {
+			if p.f == famKernelPkts || p.f == famKernelDrops || p.f == famKernelFreeze {
+				rest = sourceOf(rest)
+			}
 			return p.f, append(slices.Clip(p.labels), rest)
 		}
 	}
 	return famCounter, []string{name}
+}
+
+// sourceOf names the capture source of a per-socket counter suffix: the
+// AF_PACKET sockets of one interface ("eth0.100.3": interface eth0.100,
+// socket 3) add up to their interface; UDP listeners stay as they are.
+func sourceOf(suffix string) string {
+	if strings.HasPrefix(suffix, "udp:") {
+		return suffix
+	}
+	i := strings.LastIndexByte(suffix, '.')
+	if i <= 0 {
+		return suffix
+	}
+	for _, c := range suffix[i+1:] {
+		if c < '0' || c > '9' {
+			return suffix
+		}
+	}
+	if i == len(suffix)-1 {
+		return suffix
+	}
+	return suffix[:i]
 }
 
 // mapGauge returns the family and label values of gauge name.
@@ -184,6 +228,9 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		labels[k] = lv
 	}
 	for name, v := range s.Counters {
+		if skipped[name] {
+			continue
+		}
 		f, lv := mapCounter(name)
 		add(f, lv, float64(v))
 	}

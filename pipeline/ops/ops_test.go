@@ -34,8 +34,14 @@ func TestMapCounter(t *testing.T) {
 		{"anomaly.packet.decap_malformed.vxlan", "sensor_anomalies_total", []string{"packet", "decap_malformed.vxlan"}},
 		{"anomaly.weird", "sensor_anomalies_total", []string{"other", "weird"}},
 		{"drop.conn_evicted", "sensor_drops_total", []string{"conn_evicted"}},
-		{"capture.kernel_drops.eth0", "sensor_kernel_drops_total", []string{"eth0"}},
-		{"capture.kernel_packets.eth1", "sensor_kernel_packets_total", []string{"eth1"}},
+		{"capture.kernel_drops.eth0.0", "sensor_kernel_drops_total", []string{"eth0"}},
+		{"capture.kernel_drops.eth0.100.12", "sensor_kernel_drops_total", []string{"eth0.100"}},
+		{"capture.kernel_packets.eth1.3", "sensor_kernel_packets_total", []string{"eth1"}},
+		{"capture.kernel_freezes.ens5.0", "sensor_kernel_ring_freezes_total", []string{"ens5"}},
+		{"capture.kernel_drops.lo", "sensor_kernel_drops_total", []string{"lo"}},
+		{"capture.udp_drops.udp:0.0.0.0:4789", "sensor_kernel_drops_total", []string{"udp:0.0.0.0:4789"}},
+		{"capture.udp_rcvbuf_bytes.udp:[::]:6081", "sensor_udp_receive_buffer_bytes", []string{"udp:[::]:6081"}},
+		{"kafka.spool_bytes", "sensor_spool_bytes", []string{"kafka"}},
 		{"packet.decap.vxlan", "sensor_tunnel_headers_total", []string{"vxlan"}},
 		{"detect.panic.ssrf", "sensor_detector_panics_total", []string{"ssrf"}},
 		{"kafka.delivered", "sensor_publish_delivered_total", []string{"kafka"}},
@@ -153,8 +159,9 @@ func TestServeMetrics(t *testing.T) {
 	src := &source{}
 	src.set(map[string]uint64{
 		"packets": 10, "bytes": 1500, "alerts.injection": 2, "anomaly.http1.bare_lf": 1,
-		"kafka.dropped.spool_full": 3, "tcp.retransmission": 4,
-	}, map[string]float64{"kafka.spool_bytes": 4096, "connections": 7})
+		"kafka.dropped.spool_full": 3, "tcp.retransmission": 4, "kafka.spool_bytes": 4096,
+		"capture.kernel_drops": 5, "capture.kernel_drops.eth0.0": 2, "capture.kernel_drops.eth0.1": 3,
+	}, map[string]float64{"connections": 7})
 	url := start(t, DefaultConfig(), src, nil)
 
 	first := scrape(t, url)
@@ -171,12 +178,16 @@ func TestServeMetrics(t *testing.T) {
 		{"sensor_counter_total", []string{"name", "tcp.retransmission"}, 4},
 		{"sensor_spool_bytes", []string{"publisher", "kafka"}, 4096},
 		{"sensor_connections", nil, 7},
+		{"sensor_kernel_drops_total", []string{"source", "eth0"}, 5},
 		{"sensor_build_info", []string{"version", "test"}, 1},
 	}
 	for _, c := range checks {
 		if got := value(t, first, c.name, c.labels...); got != c.want {
 			t.Errorf("%s%v = %v, want %v", c.name, c.labels, got, c.want)
 		}
+	}
+	if got := first["sensor_counter_total"].GetMetric(); len(got) != 1 {
+		t.Errorf("catch-all holds %d series, want 1 (the bare capture total is skipped): %v", len(got), got)
 	}
 	for _, name := range []string{"go_goroutines", "process_cpu_seconds_total"} {
 		if first[name] == nil {
