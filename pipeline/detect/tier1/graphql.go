@@ -15,20 +15,24 @@ var (
 	owaspGraphQLConfig = []string{"API8:2023"}
 
 	ruleGQLIntrospection = rule{
-		Rule:  detectRule("graphql-introspection", "graphql-abuse", owaspGraphQLConfig, alert.Severity_SEVERITY_LOW, alert.Confidence_CONFIDENCE_HIGH),
-		title: "GraphQL introspection",
+		Rule:      detectRule("graphql-introspection", "graphql-abuse", owaspGraphQLConfig, alert.Severity_SEVERITY_LOW, alert.Confidence_CONFIDENCE_HIGH),
+		title:     "GraphQL introspection",
+		noConfirm: true,
 	}
 	ruleGQLDepth = rule{
-		Rule:  detectRule("graphql-depth", "graphql-abuse", owaspGraphQLLimits, alert.Severity_SEVERITY_MEDIUM, alert.Confidence_CONFIDENCE_HIGH),
-		title: "Deeply nested GraphQL query",
+		Rule:      detectRule("graphql-depth", "graphql-abuse", owaspGraphQLLimits, alert.Severity_SEVERITY_MEDIUM, alert.Confidence_CONFIDENCE_HIGH),
+		title:     "Deeply nested GraphQL query",
+		noConfirm: true,
 	}
 	ruleGQLAliases = rule{
-		Rule:  detectRule("graphql-aliases", "graphql-abuse", owaspGraphQLLimits, alert.Severity_SEVERITY_MEDIUM, alert.Confidence_CONFIDENCE_HIGH),
-		title: "GraphQL alias flooding",
+		Rule:      detectRule("graphql-aliases", "graphql-abuse", owaspGraphQLLimits, alert.Severity_SEVERITY_MEDIUM, alert.Confidence_CONFIDENCE_HIGH),
+		title:     "GraphQL alias flooding",
+		noConfirm: true,
 	}
 	ruleGQLBatch = rule{
-		Rule:  detectRule("graphql-batch", "graphql-abuse", owaspGraphQLLimits, alert.Severity_SEVERITY_MEDIUM, alert.Confidence_CONFIDENCE_HIGH),
-		title: "GraphQL batching",
+		Rule:      detectRule("graphql-batch", "graphql-abuse", owaspGraphQLLimits, alert.Severity_SEVERITY_MEDIUM, alert.Confidence_CONFIDENCE_HIGH),
+		title:     "GraphQL batching",
+		noConfirm: true,
 	}
 )
 

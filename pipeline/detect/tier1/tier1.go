@@ -10,7 +10,9 @@
 // reads the flattened request parameters, normalised by
 // pipeline/detect/normalize, and keeps no state between calls. Output: at
 // most one alert per rule per exchange, every matching parameter listed as
-// evidence (bounded, redacted). Each family first checks a parameter for the
+// evidence (bounded, redacted), with the outcome the response shows
+// (pipeline/detect/confirm: file content after a traversal, command output,
+// cloud metadata after SSRF, an evaluated template, …). Each family first checks a parameter for the
 // characters its payloads cannot do without, so benign values cost a byte
 // scan and no allocation.
 package tier1
@@ -23,12 +25,16 @@ import (
 	"github.com/apisensor/sensor/decoders"
 	"github.com/apisensor/sensor/pipeline/alert"
 	"github.com/apisensor/sensor/pipeline/detect"
+	"github.com/apisensor/sensor/pipeline/detect/confirm"
 	"github.com/apisensor/sensor/pipeline/detect/normalize"
 )
 
-// OWASP mappings shared by the families.
+// OWASP mappings shared by the families. Injection is A03:2021 alone: the
+// API Security Top 10 2023 has no injection entry (API8:2019 "Injection"
+// became API8:2023 "Security Misconfiguration"); confirm adds API8:2023 when
+// the response discloses a stack trace or an interpreter error.
 var (
-	owaspInjection = []string{"A03:2021", "API8:2023"}
+	owaspInjection = []string{"A03:2021"}
 	owaspSSRF      = []string{"A10:2021", "API7:2023"}
 	owaspXXE       = []string{"A05:2021", "API8:2023"}
 )
@@ -38,10 +44,10 @@ type rule struct {
 	detect.Rule
 	// title starts the alert's summary ("OS command injection").
 	title string
-	// confirm, when set, looks at the exchange's response for signs that
-	// the attack worked and raises the alert's confidence and severity.
-	// It is the place for response evidence (issue 5, part 3).
-	confirm func(x *decoders.Exchange, a *alert.Alert)
+	// noConfirm marks a rule that reports no attack attempt whose success
+	// the response could show (GraphQL abuse); every other rule's alert
+	// gets an outcome and response evidence from confirm.Apply.
+	noConfirm bool
 }
 
 // reportFunc records one match of rule r on the parameter being checked;
@@ -88,7 +94,7 @@ func init() {
 	for _, f := range families {
 		f.triggers = classMask(f.trigger)
 		detect.Register(f.name, func(cfg detect.Config) (detect.Detector, error) {
-			return &Detector{fams: []*family{f}, name: f.name, cfg: cfg.WithDefaults()}, nil
+			return &Detector{fams: []*family{f}, name: f.name, cfg: cfg.WithDefaults(), confirm: confirm.DefaultConfig()}, nil
 		})
 	}
 }
@@ -108,9 +114,10 @@ func Names() []string {
 // normalisation. It is stateless apart from its settings, so one value
 // serves every worker.
 type Detector struct {
-	fams []*family
-	name string
-	cfg  detect.Config
+	fams    []*family
+	name    string
+	cfg     detect.Config
+	confirm confirm.Config
 }
 
 // Name implements detect.Detector: the family names joined with "+".
@@ -121,7 +128,7 @@ func (d *Detector) Name() string { return d.name }
 // report in that order, so the alerts are those of the separate detectors.
 func (d *Detector) Merge(next detect.Detector) bool {
 	n, ok := next.(*Detector)
-	if !ok || n.cfg != d.cfg {
+	if !ok || n.cfg != d.cfg || n.confirm != d.confirm {
 		return false
 	}
 	d.fams = append(d.fams, n.fams...)
@@ -136,7 +143,15 @@ type finding struct {
 	count int
 	loc   decoders.Location
 	name  string
+	// payloads holds the matching values (as sent, decoded, and
+	// normalised when that differs), at most maxPayloads, for the
+	// response check.
+	payloads []string
 }
+
+// maxPayloads bounds the matching values whose echo or effect the response
+// check looks for.
+const maxPayloads = 8
 
 // scan is one family's state in one Inspect call, kept in a pooled state.
 type scan struct {
@@ -332,8 +347,8 @@ func (d *Detector) Inspect(x *decoders.Exchange, out []*alert.Alert) []*alert.Al
 		for i := range sc.found {
 			f := &sc.found[i]
 			f.a.Summary = summary(f)
-			if f.rule.confirm != nil {
-				f.rule.confirm(x, f.a)
+			if !f.rule.noConfirm {
+				confirm.Apply(f.a, x, f.payloads, d.confirm)
 			}
 			out = append(out, f.a)
 		}
@@ -374,8 +389,19 @@ func (sc *scan) add(r *rule, p *decoders.Param, value, matched string) int {
 	}
 	f := &sc.found[i]
 	f.count++
-	sc.d.cfg.AddEvidence(f.a, p.Loc, p.Name, value, matched)
+	f.addPayload(p.Best())
+	if value != p.Best() {
+		f.addPayload(value)
+	}
+	sc.d.cfg.AddRuleEvidence(f.a, p.Loc, p.Name, value, matched, r.ID)
 	return i
+}
+
+// addPayload records value for the response check.
+func (f *finding) addPayload(value string) {
+	if len(f.payloads) < maxPayloads {
+		f.payloads = append(f.payloads, value)
+	}
 }
 
 // locSet is a set of parameter locations, a bit each; locOther stands for
