@@ -53,7 +53,7 @@ func (c *Config) NewAlert(x *decoders.Exchange, detector string, r *Rule, key st
 	a.Id = alert.ID(source, connID, seq, detector, r.ID, key)
 	a.Timestamp = exchangeTime(x)
 	a.Flow = flowFacts(x)
-	a.Client = clientFacts(x)
+	a.Client = cfg.Identity.Identifier().Identify(x)
 	a.Source = sourceFacts(x)
 	if x.Request != nil {
 		a.Http = cfg.httpFacts(x)
@@ -97,11 +97,14 @@ func exchangeKey(x *decoders.Exchange) (source, connID, seq string) {
 	return source, connID, strconv.Itoa(x.Seq)
 }
 
-// exchangeTime is the capture time of the request's first byte, else the
-// connection's start.
+// exchangeTime is the capture time of the request's first byte (of the
+// ClientHello's last record for TLS), else the connection's start.
 func exchangeTime(x *decoders.Exchange) *timestamppb.Timestamp {
 	if req := x.Request; req != nil && !req.Start.IsZero() {
 		return timestamppb.New(req.Start)
+	}
+	if t := x.TLS; t != nil && !t.Time.IsZero() {
+		return timestamppb.New(t.Time)
 	}
 	if m := x.Conn; m != nil {
 		return timestamppb.New(m.Start)
@@ -137,15 +140,6 @@ func flowFacts(x *decoders.Exchange) *alert.Flow {
 	return f
 }
 
-func clientFacts(x *decoders.Exchange) *alert.Client {
-	if m := x.Conn; m != nil {
-		if ip := ipString(m.Key.SrcIP); ip != "" {
-			return &alert.Client{Ip: ip}
-		}
-	}
-	return nil
-}
-
 func sourceFacts(x *decoders.Exchange) *alert.Source {
 	var s *alert.Source
 	if m := x.Conn; m != nil {
@@ -157,6 +151,12 @@ func sourceFacts(x *decoders.Exchange) *alert.Source {
 		}
 		s.Frames = slices.Clone(req.Frames)
 		s.FramesTotal = uint32(req.FramesTotal)
+	} else if t := x.TLS; t != nil && len(t.Frames) > 0 {
+		if s == nil {
+			s = &alert.Source{}
+		}
+		s.Frames = slices.Clone(t.Frames)
+		s.FramesTotal = uint32(len(t.Frames))
 	}
 	return s
 }

@@ -1,6 +1,10 @@
 package detect
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/apisensor/sensor/pipeline/detect/identity"
+)
 
 // Config holds the settings every detector shares. Detector-specific
 // settings join as fields named after the detector when one needs them.
@@ -14,6 +18,11 @@ type Config struct {
 	// ScanBytes bounds how much of one parameter value a detector scans;
 	// the rest of a long value is not inspected.
 	ScanBytes int `yaml:"scan_bytes" env:"SENSOR_DETECT_SCAN_BYTES"`
+
+	// Identity holds how clients are identified in alerts and events
+	// (trusted proxies, API key and session names, the hash key, login
+	// endpoints); empty fields take identity.DefaultConfig's values.
+	Identity identity.Config `yaml:"identity"`
 
 	// CRS holds the settings of the "crs" detector (OWASP Core Rule Set
 	// through Coraza).
@@ -91,7 +100,9 @@ func (c Config) WithDefaults() Config {
 	return c
 }
 
-// Validate reports settings that cannot work, after defaults are applied.
+// Validate reports settings that cannot work, after defaults are applied,
+// and prepares the identity settings (identity.Config.Prepare): call it once
+// before the Config is shared by workers.
 func (c *Config) Validate() error {
 	v := c.WithDefaults()
 	var errs []error
@@ -120,6 +131,11 @@ func (c *Config) Validate() error {
 	}
 	if v.CRS.MaxArgs < 1 || v.CRS.MaxArgs > 10000 {
 		errs = append(errs, errors.New("detect: crs.max_args must be in 1..10000"))
+	}
+	// Prepare builds the identity settings once, so that every copy of c
+	// shares them and their caches.
+	if err := c.Identity.Prepare(); err != nil {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }

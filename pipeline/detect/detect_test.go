@@ -163,7 +163,7 @@ func TestNewAlert(t *testing.T) {
 			Status: 500, UserAgent: "curl/8.0 \uFFFD", ContentType: "application/json",
 			RequestBodyLength: 27, ResponseBodyLength: 10, Version: "HTTP/1.1",
 		},
-		Client:    &alert.Client{Ip: "10.0.0.1"},
+		Client:    &alert.Client{Ip: "10.0.0.1", UserAgent: "curl/8.0 \uFFFD"},
 		Source:    &alert.Source{File: "trace.pcap", Frames: []uint64{4, 5}, FramesTotal: 2},
 		Anomalies: []string{"http1.bare_lf", "http1.obs_fold"},
 	}

@@ -1,26 +1,31 @@
 package detect
 
 import (
+	"strconv"
+
 	"github.com/apisensor/sensor/decoders"
 	"github.com/apisensor/sensor/pipeline/alert"
+	"github.com/apisensor/sensor/pipeline/detect/identity"
 )
 
 // NewEvent builds the compact record of exchange x for the events topic:
-// id, time, flow, client, HTTP facts with the path template, duration,
-// anomalies and a verdict for each of alerts, the alerts detectors raised on
-// x. The caller (the pipeline) sets the sensor identity, as for alerts.
+// id, time, flow, client identity, HTTP facts with the path template and
+// the object ids it replaced, login facts for a login attempt, TLS facts for
+// a TLS connection's ClientHello, duration, anomalies and a verdict for
+// each of alerts, the alerts detectors raised on x. The caller (the pipeline) sets the sensor identity, as for alerts.
 //
 // The id is derived like an alert id (capture source, connection, exchange
 // sequence number), so replaying a capture gives the same event ids. Nothing
 // from x is kept: the event holds copies, bounded and valid UTF-8; the path
 // template is redacted like an alert URL.
 func (c *Config) NewEvent(x *decoders.Exchange, alerts []*alert.Alert) *alert.Event {
+	id := c.Identity.Identifier()
 	source, connID, seq := exchangeKey(x)
 	e := &alert.Event{
 		Id:        alert.ID(source, connID, seq, "event"),
 		Timestamp: exchangeTime(x),
 		Flow:      flowFacts(x),
-		Client:    clientFacts(x),
+		Client:    id.Identify(x),
 		Source:    sourceFacts(x),
 		Anomalies: anomalyKinds(x),
 	}
@@ -29,10 +34,12 @@ func (c *Config) NewEvent(x *decoders.Exchange, alerts []*alert.Alert) *alert.Ev
 		if path == "" {
 			path = req.URI
 		}
+		tmpl, ids := TemplateIDs(path, nil)
+		e.ObjectIds = objectIDs(id, ids)
 		h := &alert.EventHttp{
 			Method:       alert.Snippet(req.Method, maxHeaderValue),
 			Host:         requestHost(req),
-			PathTemplate: alert.Snippet(alert.Redact(Template(path)), maxHeaderValue),
+			PathTemplate: alert.Snippet(alert.Redact(tmpl), maxHeaderValue),
 			RequestBytes: req.WireBodyLen,
 			Version:      alert.Snippet(req.Version, maxHeaderValue),
 		}
@@ -47,6 +54,10 @@ func (c *Config) NewEvent(x *decoders.Exchange, alerts []*alert.Alert) *alert.Ev
 		}
 		e.Http = h
 		e.Grpc = grpcFacts(x)
+		e.Login = id.Login(x)
+	}
+	if t := x.TLS; t != nil {
+		e.Tls = tlsFacts(t)
 	}
 	if len(alerts) > 0 {
 		e.Verdicts = make([]*alert.Verdict, len(alerts))
@@ -60,4 +71,60 @@ func (c *Config) NewEvent(x *decoders.Exchange, alerts []*alert.Alert) *alert.Ev
 		}
 	}
 	return e
+}
+
+// objectIDs renders the identifiers a path template replaced: decimal
+// numbers as they are (a sequential walk shows), others hashed with the
+// identity key (equal values stay equal, across sensors sharing the key).
+func objectIDs(id *identity.Identifier, ids []string) []string {
+	if len(ids) == 0 {
+		return nil
+	}
+	out := make([]string, len(ids))
+	for i, v := range ids {
+		if len(v) <= maxObjectNumber && allDigits(v) {
+			out[i] = v
+		} else {
+			out[i] = id.Hash(identity.KindObject, v)
+		}
+	}
+	return out
+}
+
+// maxObjectNumber bounds a number kept as it is: longer digit strings
+// (card or account numbers) are hashed like other identifiers.
+const maxObjectNumber = 12
+
+// maxALPN bounds the ALPN protocols copied into an event.
+const maxALPN = 8
+
+func tlsFacts(t *decoders.TLSInfo) *alert.Tls {
+	f := &alert.Tls{
+		Sni:     alert.Snippet(t.SNI, maxHeaderValue),
+		Ja4:     alert.Snippet(t.JA4, maxHeaderValue),
+		Version: tlsVersion(t.Version),
+	}
+	for _, p := range t.ALPN[:min(len(t.ALPN), maxALPN)] {
+		f.Alpn = append(f.Alpn, alert.Snippet(p, maxHeaderValue))
+	}
+	return f
+}
+
+// tlsVersion names a protocol version as Tls.version does ("1.3").
+func tlsVersion(v uint16) string {
+	switch v {
+	case 0x0304:
+		return "1.3"
+	case 0x0303:
+		return "1.2"
+	case 0x0302:
+		return "1.1"
+	case 0x0301:
+		return "1.0"
+	case 0x0300:
+		return "ssl3"
+	case 0:
+		return ""
+	}
+	return "0x" + strconv.FormatUint(uint64(v), 16)
 }

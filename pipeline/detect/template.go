@@ -13,37 +13,69 @@ import (
 // A segment becomes {id} when it is all decimal digits, {uuid} when it is a
 // UUID, {date} when it starts with an ISO 8601 date (2024-05-06, with or
 // without a time), {email} when it is an e-mail address (@ raw or as %40),
-// and {hex} when it is 16 or more hexadecimal digits. Other segments are
-// kept as sent (not decoded). A query or fragment is dropped.
+// {hex} when it is 8 or more hexadecimal digits with at least one decimal
+// digit among them, and {opaque} when it looks like a generated id (ULID,
+// base64url): 20 or more letters, digits, '-' and '_', with at least two
+// digits and no run of six lower-case letters (which words have). Other
+// segments are kept as sent (not decoded). A query or fragment is dropped.
 func Template(path string) string {
+	t, _ := TemplateIDs(path, nil)
+	return t
+}
+
+// MaxObjectIDs bounds the identifiers TemplateIDs returns for one path.
+const MaxObjectIDs = 16
+
+// TemplateIDs is Template that also appends to ids the segments it
+// replaced, in order, at most MaxObjectIDs of them: the object ids a
+// request names, for enumeration detection.
+func TemplateIDs(path string, ids []string) (string, []string) {
 	if i := strings.IndexAny(path, "?#"); i >= 0 {
 		path = path[:i]
 	}
 	var b strings.Builder
 	b.Grow(len(path))
-	for i, seg := range strings.Split(path, "/") {
-		if i > 0 {
+	first := true
+	for seg := range strings.SplitSeq(path, "/") {
+		if !first {
 			b.WriteByte('/')
 		}
-		b.WriteString(templateSegment(seg))
+		first = false
+		t := templateSegment(seg)
+		b.WriteString(t)
+		if t != seg && len(ids) < MaxObjectIDs {
+			ids = append(ids, seg)
+		}
 	}
-	return b.String()
+	return b.String(), ids
 }
+
+// Placeholders Template writes.
+const (
+	PlaceholderID     = "{id}"
+	PlaceholderUUID   = "{uuid}"
+	PlaceholderDate   = "{date}"
+	PlaceholderEmail  = "{email}"
+	PlaceholderHex    = "{hex}"
+	PlaceholderOpaque = "{opaque}"
+)
 
 func templateSegment(s string) string {
 	switch {
 	case s == "":
 		return s
 	case allDigits(s):
-		return "{id}"
+		return PlaceholderID
 	case isUUID(s):
-		return "{uuid}"
+		return PlaceholderUUID
 	case isDate(s):
-		return "{date}"
+		return PlaceholderDate
 	case isEmail(s):
-		return "{email}"
-	case len(s) >= 16 && allHex(s):
-		return "{hex}"
+		return PlaceholderEmail
+	case isHexID(s):
+		return PlaceholderHex
+	case isOpaque(s):
+		return PlaceholderOpaque
 	}
 	return s
 }
@@ -61,13 +93,48 @@ func isHex(c byte) bool {
 	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
 }
 
-func allHex(s string) bool {
+// isHexID accepts 8 or more hex digits of which one at least is a decimal
+// digit: "deadbeef" and "facade00"-like words aside, hashes and object ids
+// have digits.
+func isHexID(s string) bool {
+	if len(s) < 8 {
+		return false
+	}
+	digit := false
 	for i := 0; i < len(s); i++ {
 		if !isHex(s[i]) {
 			return false
 		}
+		digit = digit || s[i] <= '9'
 	}
-	return true
+	return digit
+}
+
+// isOpaque accepts generated identifiers: ULIDs, base64url ids, nanoids of
+// 20 characters or more.
+func isOpaque(s string) bool {
+	if len(s) < 20 {
+		return false
+	}
+	digits, lowerRun := 0, 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case '0' <= c && c <= '9':
+			digits++
+			lowerRun = 0
+		case 'a' <= c && c <= 'z':
+			lowerRun++
+			if lowerRun >= 6 {
+				return false
+			}
+		case 'A' <= c && c <= 'Z', c == '-', c == '_':
+			lowerRun = 0
+		default:
+			return false
+		}
+	}
+	return digits >= 2
 }
 
 // isUUID accepts the 8-4-4-4-12 form in either case.

@@ -9,7 +9,7 @@ import (
 // BenchmarkIdentify measures one typical API request: a bearer JWT, a user
 // agent, a session cookie and an API key header behind a trusted proxy.
 func BenchmarkIdentify(b *testing.B) {
-	id, err := New(Config{TrustedProxies: []string{"10.1.0.0/16"}})
+	id, err := New(Config{TrustedProxies: NewList("10.1.0.0/16")})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -135,6 +135,9 @@ func (id *Identifier) Identify(x *decoders.Exchange) *alert.Client {
 	if client.IsValid() {
 		c.Ja4, _ = id.ja4.Get(client)
 	}
+	if c.Ip == "" && c.UserAgent == "" && c.Auth == "" && c.H2Fingerprint == "" {
+		return nil
+	}
 	return c
 }
 

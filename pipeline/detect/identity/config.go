@@ -13,20 +13,21 @@ import (
 // are aggregated together).
 const DefaultHashKey = "apisensor-identity-v1-default-key-change-me"
 
-// Config holds the identity settings. A nil or empty list takes its default
-// (DefaultConfig); names are matched without regard to case.
+// Config holds the identity settings. An empty field takes its default
+// (DefaultConfig); names are matched without regard to case. A Config is
+// comparable (lists are List values), so the detect.Config holding it is.
 type Config struct {
 	// TrustedProxies are the addresses (CIDR or single address) of the load
 	// balancers and reverse proxies whose forwarding headers (Forwarded,
 	// X-Forwarded-For, X-Real-IP) are believed. Empty: none is, and the
 	// client is always the TCP peer.
-	TrustedProxies []string `yaml:"trusted_proxies" env:"SENSOR_IDENTITY_TRUSTED_PROXIES"`
+	TrustedProxies List `yaml:"trusted_proxies" env:"SENSOR_IDENTITY_TRUSTED_PROXIES"`
 	// APIKeyHeaders and APIKeyQuery name the request headers and query
 	// parameters that carry an API key.
-	APIKeyHeaders []string `yaml:"api_key_headers" env:"SENSOR_IDENTITY_API_KEY_HEADERS"`
-	APIKeyQuery   []string `yaml:"api_key_query" env:"SENSOR_IDENTITY_API_KEY_QUERY"`
+	APIKeyHeaders List `yaml:"api_key_headers" env:"SENSOR_IDENTITY_API_KEY_HEADERS"`
+	APIKeyQuery   List `yaml:"api_key_query" env:"SENSOR_IDENTITY_API_KEY_QUERY"`
 	// SessionCookies name the cookies that carry a session id.
-	SessionCookies []string `yaml:"session_cookies" env:"SENSOR_IDENTITY_SESSION_COOKIES"`
+	SessionCookies List `yaml:"session_cookies" env:"SENSOR_IDENTITY_SESSION_COOKIES"`
 	// HashKey keys the HMAC-SHA256 that hashes keys, tokens, sessions,
 	// usernames, passwords and object ids. Sensors that share it give
 	// equal hashes for equal values, so events can be aggregated across
@@ -35,12 +36,12 @@ type Config struct {
 	// LoginPaths are the endpoints that take credentials: a POST whose
 	// path ends with one of these (segment by segment, "*" standing for
 	// any one segment, case ignored) is a login attempt.
-	LoginPaths []string `yaml:"login_paths" env:"SENSOR_IDENTITY_LOGIN_PATHS"`
+	LoginPaths List `yaml:"login_paths" env:"SENSOR_IDENTITY_LOGIN_PATHS"`
 	// UsernameFields and PasswordFields name the request fields (JSON,
 	// form, multipart, protobuf with a schema; the last part of a dotted
 	// path) that carry the credentials of a login attempt.
-	UsernameFields []string `yaml:"username_fields" env:"SENSOR_IDENTITY_USERNAME_FIELDS"`
-	PasswordFields []string `yaml:"password_fields" env:"SENSOR_IDENTITY_PASSWORD_FIELDS"`
+	UsernameFields List `yaml:"username_fields" env:"SENSOR_IDENTITY_USERNAME_FIELDS"`
+	PasswordFields List `yaml:"password_fields" env:"SENSOR_IDENTITY_PASSWORD_FIELDS"`
 	// JA4Cache bounds the client addresses whose last TLS fingerprint is
 	// remembered; TokenCache the bearer tokens whose subject is.
 	JA4Cache   int `yaml:"ja4_cache" env:"SENSOR_IDENTITY_JA4_CACHE"`
@@ -53,18 +54,18 @@ type Config struct {
 // DefaultConfig returns the defaults.
 func DefaultConfig() Config {
 	return Config{
-		APIKeyHeaders:  []string{"x-api-key", "api-key", "apikey", "x-auth-token", "x-apikey", "x-api-token"},
-		APIKeyQuery:    []string{"api_key", "apikey", "api-key", "key"},
-		SessionCookies: []string{"session", "sessionid", "session_id", "_session_id", "sid", "jsessionid", "phpsessid", "connect.sid", "asp.net_sessionid", "laravel_session", "_csrf_session"},
+		APIKeyHeaders:  NewList("x-api-key", "api-key", "apikey", "x-auth-token", "x-apikey", "x-api-token"),
+		APIKeyQuery:    NewList("api_key", "apikey", "api-key", "key"),
+		SessionCookies: NewList("session", "sessionid", "session_id", "_session_id", "sid", "jsessionid", "phpsessid", "connect.sid", "asp.net_sessionid", "laravel_session"),
 		HashKey:        DefaultHashKey,
-		LoginPaths: []string{
+		LoginPaths: NewList(
 			"/login", "/log-in", "/signin", "/sign-in", "/sign_in", "/logon",
 			"/authenticate", "/auth", "/auth/login", "/auth/token",
 			"/oauth/token", "/oauth2/token", "/token", "/session", "/sessions",
 			"/users/sign_in", "/user/login", "/account/login", "/j_security_check",
-		},
-		UsernameFields: []string{"username", "user", "user_name", "userName", "login", "email", "mail", "e-mail", "account", "userid", "user_id", "principal"},
-		PasswordFields: []string{"password", "pass", "passwd", "pwd", "passphrase", "secret", "pin"},
+		),
+		UsernameFields: NewList("username", "user", "user_name", "userName", "login", "email", "mail", "e-mail", "account", "userid", "user_id", "principal"),
+		PasswordFields: NewList("password", "pass", "passwd", "pwd", "passphrase", "secret", "pin"),
 		JA4Cache:       65536,
 		TokenCache:     16384,
 	}
@@ -73,8 +74,8 @@ func DefaultConfig() Config {
 // WithDefaults returns c with every empty field set to its default.
 func (c Config) WithDefaults() Config {
 	d := DefaultConfig()
-	def := func(v *[]string, d []string) {
-		if len(*v) == 0 {
+	def := func(v *List, d List) {
+		if len(v.Items()) == 0 {
 			*v = d
 		}
 	}
@@ -100,7 +101,7 @@ func (c Config) WithDefaults() Config {
 func (c *Config) Validate() error {
 	v := c.WithDefaults()
 	var errs []error
-	for _, p := range v.TrustedProxies {
+	for _, p := range v.TrustedProxies.Items() {
 		if _, err := parsePrefix(p); err != nil {
 			errs = append(errs, fmt.Errorf("identity: trusted_proxies: %w", err))
 		}
@@ -111,7 +112,7 @@ func (c *Config) Validate() error {
 	if v.TokenCache < 16 || v.TokenCache > 1<<24 {
 		errs = append(errs, errors.New("identity: token_cache must be in 16..16777216"))
 	}
-	for _, p := range v.LoginPaths {
+	for _, p := range v.LoginPaths.Items() {
 		if !strings.HasPrefix(p, "/") {
 			errs = append(errs, fmt.Errorf("identity: login path %q must start with /", p))
 		}
@@ -153,9 +154,7 @@ func (c *Config) Identifier() *Identifier {
 }
 
 func (c *Config) isZero() bool {
-	return len(c.TrustedProxies) == 0 && len(c.APIKeyHeaders) == 0 && len(c.APIKeyQuery) == 0 &&
-		len(c.SessionCookies) == 0 && c.HashKey == "" && len(c.LoginPaths) == 0 &&
-		len(c.UsernameFields) == 0 && len(c.PasswordFields) == 0 && c.JA4Cache == 0 && c.TokenCache == 0
+	return *c == Config{}
 }
 
 // parsePrefix accepts a CIDR or a single address.

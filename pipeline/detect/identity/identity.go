@@ -48,20 +48,20 @@ func New(cfg Config) (*Identifier, error) {
 		return nil, err
 	}
 	id := &Identifier{
-		apiKeyHeaders:  lower(cfg.APIKeyHeaders),
-		apiKeyQuery:    lower(cfg.APIKeyQuery),
-		sessionCookies: lower(cfg.SessionCookies),
-		usernames:      lower(cfg.UsernameFields),
-		passwords:      lower(cfg.PasswordFields),
+		apiKeyHeaders:  lower(cfg.APIKeyHeaders.Items()),
+		apiKeyQuery:    lower(cfg.APIKeyQuery.Items()),
+		sessionCookies: lower(cfg.SessionCookies.Items()),
+		usernames:      lower(cfg.UsernameFields.Items()),
+		passwords:      lower(cfg.PasswordFields.Items()),
 		key:            []byte(cfg.HashKey),
 		ja4:            newShardedLRU[netip.Addr, string](cfg.JA4Cache, hashAddr),
 		subjects:       newShardedLRU[string, string](cfg.TokenCache, hashString),
 	}
-	for _, p := range cfg.TrustedProxies {
+	for _, p := range cfg.TrustedProxies.Items() {
 		pfx, _ := parsePrefix(p) // checked by Validate
 		id.proxies = append(id.proxies, pfx)
 	}
-	for _, p := range cfg.LoginPaths {
+	for _, p := range cfg.LoginPaths.Items() {
 		id.login = append(id.login, segments(strings.ToLower(p)))
 	}
 	id.hmacs.New = func() any { return hmac.New(sha256.New, id.key) }

@@ -3,9 +3,11 @@ package identity
 import (
 	"encoding/base64"
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 
+	"go.yaml.in/yaml/v3"
 	"google.golang.org/protobuf/encoding/prototext"
 	"google.golang.org/protobuf/proto"
 
@@ -44,7 +46,7 @@ func jwtOf(payload string) string {
 }
 
 func TestIdentify(t *testing.T) {
-	id, err := New(Config{TrustedProxies: []string{"10.1.0.0/16", "192.0.2.7", "2001:db8::/32"}, HashKey: "k"})
+	id, err := New(Config{TrustedProxies: NewList("10.1.0.0/16", "192.0.2.7", "2001:db8::/32"), HashKey: "k"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,7 +105,7 @@ func TestIdentify(t *testing.T) {
 }
 
 func TestJA4Correlation(t *testing.T) {
-	id, err := New(Config{TrustedProxies: []string{"10.1.0.0/16"}})
+	id, err := New(Config{TrustedProxies: NewList("10.1.0.0/16")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,9 +145,9 @@ func TestHash(t *testing.T) {
 
 func TestConfig(t *testing.T) {
 	bad := []Config{
-		{TrustedProxies: []string{"10.0.0.0/33"}},
-		{TrustedProxies: []string{"proxy.local"}},
-		{LoginPaths: []string{"login"}},
+		{TrustedProxies: "10.0.0.0/33"},
+		{TrustedProxies: "proxy.local"},
+		{LoginPaths: "login"},
 		{JA4Cache: 3},
 	}
 	for _, c := range bad {
@@ -167,5 +169,23 @@ func TestConfig(t *testing.T) {
 	cp := c
 	if cp.Identifier() != c.Identifier() {
 		t.Error("copy of a prepared Config has another Identifier")
+	}
+}
+
+func TestListYAML(t *testing.T) {
+	var c Config
+	doc := "trusted_proxies: [10.0.0.0/8, \"192.0.2.7\"]\napi_key_headers: x-key, x-other\n"
+	if err := yaml.Unmarshal([]byte(doc), &c); err != nil {
+		t.Fatal(err)
+	}
+	if got := c.TrustedProxies.Items(); !slices.Equal(got, []string{"10.0.0.0/8", "192.0.2.7"}) {
+		t.Errorf("trusted_proxies = %q", got)
+	}
+	if got := c.APIKeyHeaders.Items(); !slices.Equal(got, []string{"x-key", "x-other"}) {
+		t.Errorf("api_key_headers = %q", got)
+	}
+	out, err := yaml.Marshal(&c)
+	if err != nil || !strings.Contains(string(out), "trusted_proxies:\n    - 10.0.0.0/8\n") {
+		t.Errorf("marshal: %v\n%s", err, out)
 	}
 }
