@@ -2,6 +2,7 @@
 // configuration here, the work in package pipeline.
 //
 //	sensor replay [flags] FILE...   pcap/pcapng files (plain or gzip, "-" for stdin)
+//	sensor run -i IFACE ...         live capture (AF_PACKET, UDP mirror targets)
 //	sensor alerts --brokers H:P     read alerts back from Kafka
 package main
 
@@ -24,6 +25,7 @@ const usage = `sensor: passive API-security sensor
 
 Usage:
   sensor replay [flags] FILE...   replay pcap/pcapng captures (plain or gzip, - for stdin)
+  sensor run -i IFACE | --listen-udp :4789   capture live (SPAN/TAP port, cloud mirror target)
   sensor alerts --brokers H:P     read and filter alerts from Kafka topics
   sensor version                  print the version
 
@@ -47,6 +49,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return replayCmd(ctx, args[1:], stdin, stdout, stderr)
 	case "alerts":
 		return alertsCmd(ctx, args[1:], stdout, stderr)
+	case "run":
+		return runCmd(ctx, args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "sensor", version)
 		return 0
