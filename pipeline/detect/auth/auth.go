@@ -135,6 +135,28 @@ type findings struct {
 	x        *decoders.Exchange
 	alerts   []*alert.Alert
 	rules    []*detect.Rule
+	// hide lists raw URL substrings (credentials) to blank in the alerts'
+	// URL, which detect.Config.NewAlert redacts for common forms only.
+	hide []string
+}
+
+// done returns the alerts, their URL cleaned of the substrings in hide.
+func (f *findings) done(out []*alert.Alert) []*alert.Alert {
+	if len(f.alerts) > 0 && len(f.hide) > 0 {
+		u := f.x.Request.URI
+		for _, h := range f.hide {
+			if len(h) >= 3 {
+				u = strings.ReplaceAll(u, h, alert.Redacted)
+			}
+		}
+		u = alert.Snippet(alert.Redact(u), f.cfg.SnippetBytes)
+		for _, a := range f.alerts {
+			if a.Http != nil {
+				a.Http.Url = u
+			}
+		}
+	}
+	return append(out, f.alerts...)
 }
 
 // add records one match of rule r; summary is used when it starts the

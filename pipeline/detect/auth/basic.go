@@ -54,7 +54,7 @@ func (c *basicCheck) inspect(x *decoders.Exchange, out []*alert.Alert) []*alert.
 			a.Severity = alert.Severity_SEVERITY_LOW
 		}
 	}
-	return append(out, f.alerts...)
+	return f.done(out)
 }
 
 // basicUser decodes Basic credentials (base64 of user:password, padding

@@ -68,6 +68,9 @@ type verdict struct {
 	jwk          bool
 	issHost      string
 	kid, kidWhy  string
+	// clean is set when nothing but the time checks can raise an alert:
+	// the common case, which then costs no string building.
+	clean bool
 }
 
 // JWTStats counts the "jwt" detector's work since it was built.
@@ -112,8 +115,8 @@ func tokenOf(p *decoders.Param) string {
 	v := p.Value
 	if p.Loc == decoders.LocHeader {
 		if sp := strings.IndexByte(v, ' '); sp > 0 && sp < 10 {
-			switch lowerASCII(v[:sp]) {
-			case "bearer", "jwt", "token", "dpop":
+			if s := v[:sp]; strings.EqualFold(s, "bearer") || strings.EqualFold(s, "jwt") ||
+				strings.EqualFold(s, "token") || strings.EqualFold(s, "dpop") {
 				v = strings.TrimLeft(v[sp+1:], " ")
 			}
 		}
@@ -147,7 +150,7 @@ func (c *jwtCheck) inspect(x *decoders.Exchange, out []*alert.Alert) []*alert.Al
 		}
 		c.check(&f, p, tok, c.verdict(tok))
 	}
-	return append(out, f.alerts...)
+	return f.done(out)
 }
 
 // verdict returns tok's cached verdict, computing it on a miss.
@@ -200,6 +203,7 @@ func (c *jwtCheck) analyse(tok string) *verdict {
 		}
 		c.tried.Add(uint64(len(c.secrets.secrets)))
 	}
+	v.clean = !v.none && !v.stripped && v.weakLine == 0 && v.jku == "" && v.x5u == "" && !v.jwk && v.kidWhy == "" && v.hasExp
 	return v
 }
 
@@ -208,6 +212,15 @@ func (c *jwtCheck) check(f *findings, p *decoders.Param, tok string, v *verdict)
 		return
 	}
 	x := f.x
+	at := x.Request.Start
+	expired := v.hasExp && !at.IsZero() && v.exp.Before(at)
+	early := v.hasNbf && !at.IsZero() && v.nbf.After(at.Add(ClockSkew))
+	if v.clean && !expired && !early {
+		return
+	}
+	if p.Loc == decoders.LocQuery || p.Loc == decoders.LocPath {
+		f.hide = append(f.hide, p.Value)
+	}
 	where := detect.LocationTitle(p.Loc) + " " + p.Name
 	loc, name, val := string(p.Loc), p.Name, jwt.Redact(tok)
 	attempt := func(r *detect.Rule, summary, matched string) {
@@ -231,9 +244,8 @@ func (c *jwtCheck) check(f *findings, p *decoders.Param, tok string, v *verdict)
 		f.add(&ruleJWTWeak, "JWT signed with a known weak secret in "+where, loc, name, val,
 			v.alg+" key is weak-secrets.txt line "+strconv.Itoa(v.weakLine))
 	}
-	reqHost := requestHost(x.Request)
 	for _, k := range [...]struct{ field, u, host string }{{"jku", v.jku, v.jkuHost}, {"x5u", v.x5u, v.x5uHost}} {
-		if k.u != "" && k.host != reqHost && k.host != v.issHost {
+		if k.u != "" && k.host != v.issHost && k.host != requestHost(x.Request) {
 			attempt(&ruleJWTKeyInjection, "JWT header points to a foreign key ("+k.field+") in "+where,
 				k.field+" "+strconv.Quote(k.u)+" (host is neither the request's nor the issuer's)")
 		}
@@ -244,14 +256,13 @@ func (c *jwtCheck) check(f *findings, p *decoders.Param, tok string, v *verdict)
 	if v.kidWhy != "" {
 		attempt(&ruleJWTKid, "JWT kid with "+v.kidWhy+" in "+where, "kid "+strconv.Quote(v.kid)+" ("+v.kidWhy+")")
 	}
-	at := x.Request.Start
 	switch {
 	case !v.hasExp:
 		f.add(&ruleJWTNoExp, "JWT without expiry (no exp claim) in "+where, loc, name, val, "no exp claim, alg "+strconv.Quote(v.alg))
-	case !at.IsZero() && v.exp.Before(at):
+	case expired:
 		attempt(&ruleJWTExpired, "expired JWT in "+where, "exp "+v.exp.Format(time.RFC3339)+", "+at.Sub(v.exp).Round(time.Second).String()+" before the request")
 	}
-	if v.hasNbf && !at.IsZero() && v.nbf.After(at.Add(ClockSkew)) {
+	if early {
 		attempt(&ruleJWTNotYetValid, "JWT not yet valid (nbf in the future) in "+where, "nbf "+v.nbf.Format(time.RFC3339)+", "+v.nbf.Sub(at).Round(time.Second).String()+" after the request")
 	}
 }

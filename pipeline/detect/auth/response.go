@@ -491,7 +491,7 @@ func (c *responseCheck) inspect(x *decoders.Exchange, out []*alert.Alert) []*ale
 		mode &^= scanJWT | scanFields
 	}
 	if mode == 0 || len(resp.Body) == 0 {
-		return append(out, f.alerts...)
+		return f.done(out)
 	}
 	body := resp.Body[:min(len(resp.Body), c.cfg.ScanBytes)]
 	scanText(string(body), mode, func(ht hit) bool {
@@ -505,7 +505,7 @@ func (c *responseCheck) inspect(x *decoders.Exchange, out []*alert.Alert) []*ale
 		f.add(ht.rule, summary(ht, "response body"), locRespBody, name, ht.value, ht.kind+" at byte "+strconv.Itoa(ht.off))
 		return true
 	})
-	return append(out, f.alerts...)
+	return f.done(out)
 }
 
 func summary(h hit, where string) string {

@@ -73,6 +73,13 @@ func normName(s string) string {
 	return string(b[:n])
 }
 
+// report records a credential found in p's value, which the alert's URL
+// then hides.
+func (f *findings) report(p *decoders.Param, r *detect.Rule, summary, loc, name, value, matched string) {
+	f.hide = append(f.hide, p.Value)
+	f.add(r, summary, loc, name, value, matched)
+}
+
 type urlCheck struct {
 	cfg detect.Config
 }
@@ -80,7 +87,8 @@ type urlCheck struct {
 func (c *urlCheck) inspect(x *decoders.Exchange, out []*alert.Alert) []*alert.Alert {
 	f := findings{cfg: &c.cfg, detector: "credentials-in-url", x: x}
 	req := x.Request
-	if user, pass, ok := userinfo(req.URI); ok {
+	if user, pass, raw, ok := userinfo(req.URI); ok {
+		f.hide = append(f.hide, raw)
 		matched := "user " + mask(user, 0) + " without a password"
 		if pass {
 			matched = "user and password in the authority"
@@ -99,7 +107,7 @@ func (c *urlCheck) inspect(x *decoders.Exchange, out []*alert.Alert) []*alert.Al
 			c.path(&f, p)
 		}
 	}
-	return append(out, f.alerts...)
+	return f.done(out)
 }
 
 func (c *urlCheck) query(f *findings, p *decoders.Param) {
@@ -118,11 +126,11 @@ func (c *urlCheck) query(f *findings, p *decoders.Param) {
 	}
 	loc, title := string(p.Loc), "query parameter "+p.Name
 	if jwt.Looks(v) {
-		f.add(&ruleURLJWT, "JWT in the URL ("+title+")", loc, p.Name, jwt.Redact(v), "JWT in the query string")
+		f.report(p, &ruleURLJWT, "JWT in the URL ("+title+")", loc, p.Name, jwt.Redact(v), "JWT in the query string")
 		return
 	}
 	if kind := keyPattern(v); kind != "" {
-		f.add(&ruleQueryCreds, "credential in the URL ("+title+")", loc, p.Name, mask(v, 4), kind)
+		f.report(p, &ruleQueryCreds, "credential in the URL ("+title+")", loc, p.Name, mask(v, 4), kind)
 		return
 	}
 	if secretNames[n] || strings.HasSuffix(n, "password") || strings.HasSuffix(n, "passwd") {
@@ -130,12 +138,12 @@ func (c *urlCheck) query(f *findings, p *decoders.Param) {
 		if strings.Contains(n, "pass") || n == "pwd" || strings.Contains(n, "secret") {
 			keep = 0 // never a prefix of a password
 		}
-		f.add(&ruleQueryCreds, "credential in the URL ("+title+")", loc, p.Name, mask(v, keep), "parameter named for a credential")
+		f.report(p, &ruleQueryCreds, "credential in the URL ("+title+")", loc, p.Name, mask(v, keep), "parameter named for a credential")
 		return
 	}
 	if maybeSecretNames[n] || strings.HasSuffix(n, "token") || strings.HasSuffix(n, "apikey") {
 		if credentialLike(v) {
-			f.add(&ruleQueryCredsGuess, "likely credential in the URL ("+title+")", loc, p.Name, mask(v, 4), "long random value in a parameter named for a credential")
+			f.report(p, &ruleQueryCredsGuess, "likely credential in the URL ("+title+")", loc, p.Name, mask(v, 4), "long random value in a parameter named for a credential")
 		}
 	}
 }
@@ -153,26 +161,26 @@ func (c *urlCheck) path(f *findings, p *decoders.Param) {
 		for _, mp := range strings.Split(v[i+1:], ";") {
 			k, val, _ := strings.Cut(mp, "=")
 			if n := normName(k); secretNames[n] && !trivial(val) {
-				f.add(&rulePathCreds, "credential in the URL path (matrix parameter "+k+")", string(p.Loc), p.Name, mask(val, 4), "path parameter named for a credential")
+				f.report(p, &rulePathCreds, "credential in the URL path (matrix parameter "+k+")", string(p.Loc), p.Name, mask(val, 4), "path parameter named for a credential")
 			}
 		}
 		v = v[:i]
 	}
 	if jwt.Looks(v) {
-		f.add(&ruleURLJWT, "JWT in the URL (path segment "+p.Name+")", string(p.Loc), p.Name, jwt.Redact(v), "JWT as a path segment")
+		f.report(p, &ruleURLJWT, "JWT in the URL (path segment "+p.Name+")", string(p.Loc), p.Name, jwt.Redact(v), "JWT as a path segment")
 		return
 	}
 	if kind := keyPattern(v); kind != "" {
-		f.add(&rulePathCreds, "credential in the URL path (segment "+p.Name+")", string(p.Loc), p.Name, mask(v, 4), kind)
+		f.report(p, &rulePathCreds, "credential in the URL path (segment "+p.Name+")", string(p.Loc), p.Name, mask(v, 4), kind)
 	}
 }
 
 // userinfo reports whether an absolute-form request target carries
 // user[:password]@ before its host.
-func userinfo(uri string) (user string, pass, ok bool) {
+func userinfo(uri string) (user string, pass bool, raw string, ok bool) {
 	i := strings.Index(uri, "://")
 	if i <= 0 || i > 16 {
-		return "", false, false
+		return "", false, "", false
 	}
 	auth := uri[i+3:]
 	if j := strings.IndexAny(auth, "/?#"); j >= 0 {
@@ -180,10 +188,11 @@ func userinfo(uri string) (user string, pass, ok bool) {
 	}
 	at := strings.LastIndexByte(auth, '@')
 	if at < 0 {
-		return "", false, false
+		return "", false, "", false
 	}
-	user, pw, hasPass := strings.Cut(auth[:at], ":")
-	return user, hasPass && pw != "", user != "" || hasPass
+	raw = auth[:at]
+	user, pw, hasPass := strings.Cut(raw, ":")
+	return user, hasPass && pw != "", raw, user != "" || hasPass
 }
 
 // trivial reports values that hold no credential: empty, placeholders,
