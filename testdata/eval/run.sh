@@ -7,10 +7,11 @@
 #
 # Environment:
 #   EVAL_OUT        output folder (default /tmp/sensor-eval)
-#   MAX_PER_CLASS   entries per class, chosen by payload hash (default 250; 0 = all)
+#   MAX_PER_CLASS   entries per class, chosen by payload hash (default 0: all; benign entries are always all sent)
 #   PLACEMENTS      comma-separated placements (default all)
 #   H2C             1 to also send every HTTP placement over h2c (default 1)
 #   DETECTORS       detectors for the replay (default: the sensor's defaults)
+#   SENSOR          a sensor binary to use instead of building ./cmd/sensor
 #   HTTP_PORT, GRPC_PORT  loopback ports (default 18080, 18081)
 #   REGEN           1 to rebuild corpus.jsonl from the Go module cache first
 # Output in EVAL_OUT: eval.pcap, manifest.jsonl, exchanges.jsonl, alerts.jsonl,
@@ -20,7 +21,7 @@ set -euo pipefail
 
 cd "$(dirname "$0")/../.."
 OUT=${EVAL_OUT:-/tmp/sensor-eval}
-MAX_PER_CLASS=${MAX_PER_CLASS:-250}
+MAX_PER_CLASS=${MAX_PER_CLASS:-0}
 PLACEMENTS=${PLACEMENTS:-all}
 H2C=${H2C:-1}
 HTTP_PORT=${HTTP_PORT:-18080}
@@ -41,7 +42,11 @@ start=$(date +%s)
 step() { echo "== $(( $(date +%s) - start ))s: $*" >&2; }
 
 step "build"
-go build -o "$OUT/bin/sensor" ./cmd/sensor
+if [ -n "${SENSOR:-}" ]; then
+	cp "$SENSOR" "$OUT/bin/sensor"
+else
+	go build -o "$OUT/bin/sensor" ./cmd/sensor
+fi
 for p in server client score; do go build -o "$OUT/bin/eval-$p" "./testdata/eval/$p"; done
 if [ "${REGEN:-0}" = 1 ]; then
 	step "corpus"

@@ -61,6 +61,13 @@ func TestParseCRSTests(t *testing.T) {
 		{"data as lines", crsYAML("932100", "          data:\n            - \"a=1\"\n            - \"b=;id\"\n", "/post", "            Content-Type: text/plain\n", "expect_ids: [932100]"),
 			[]CRSTest{{Rule: 932100, Test: 1, Class: "rce", Payload: "a=1\r\nb=;id"}}},
 	}
+	fp := strings.Replace(crsYAML("942440", `          data: "t=0.mhOs6JFXLHyE21dFS41Px17BxIjQ-2ql"`+"\n", "/get", "", "expect_ids: [942440]"),
+		"  - test_id: 1\n", "  - test_id: 1\n    desc: \"FYI : Turnstile token are still matched\"\n", 1)
+	tests = append(tests, struct {
+		name string
+		yaml string
+		want []CRSTest
+	}{"known false positive left out", fp, nil})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := ParseCRSTests([]byte(tt.yaml))
@@ -425,7 +432,7 @@ func TestScore(t *testing.T) {
 			t.Errorf("markdown lacks %q:\n%s", want, md.String())
 		}
 	}
-	if !strings.Contains(cases.String(), `2 sqli crs:942200/1 h1  "x' --"`) || !strings.Contains(cases.String(), "injection/sqli \"O'Brien\"") {
+	if !strings.Contains(cases.String(), "| crs:942200 | 1 | 1 |") || !strings.Contains(cases.String(), `2 sqli crs:942200/1 h1  "x' --"`) || !strings.Contains(cases.String(), "injection/sqli \"O'Brien\"") {
 		t.Errorf("cases:\n%s", cases.String())
 	}
 	if _, err := Score(corpus, []Sent{{ID: 99, Placement: Query, Proto: ProtoH1}}, seen); err == nil {

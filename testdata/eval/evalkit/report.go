@@ -119,20 +119,29 @@ func pct(c Cell) string {
 func (r *Result) WriteCases(w io.Writer, n int) {
 	section := func(title string, cs []Case) {
 		for _, p := range Placements {
+			// One line per entry: the protocols it was missed (or
+			// flagged) on are listed together.
 			var sel []Case
+			line := map[int]int{}
 			total := 0
 			for _, c := range cs {
-				if c.Placement == p {
-					total++
-					if len(sel) < n {
-						sel = append(sel, c)
-					}
+				if c.Placement != p {
+					continue
+				}
+				total++
+				if i, ok := line[c.ID]; ok {
+					sel[i].Proto += "," + c.Proto
+					continue
+				}
+				if len(sel) < n {
+					line[c.ID] = len(sel)
+					sel = append(sel, c)
 				}
 			}
 			if total == 0 {
 				continue
 			}
-			fmt.Fprintf(w, "## %s in %s (%d, first %d)\n\n", title, p, total, len(sel))
+			fmt.Fprintf(w, "## %s in %s (%d requests, first %d entries)\n\n", title, p, total, len(sel))
 			for _, c := range sel {
 				var rules []string
 				for _, a := range c.Alerts {
@@ -143,6 +152,35 @@ func (r *Result) WriteCases(w io.Writer, n int) {
 			fmt.Fprintln(w)
 		}
 	}
+	bySource := map[string][2]int{} // rule → misses, requests
+	for _, c := range r.Misses {
+		d := bySource[sourceRule(c.Source)]
+		d[0]++
+		bySource[sourceRule(c.Source)] = d
+	}
+	for k, n := range r.attacksBySource {
+		d := bySource[k]
+		d[1] = n
+		bySource[k] = d
+	}
+	rules := make([]string, 0, len(bySource))
+	for k, d := range bySource {
+		if d[0] > 0 {
+			rules = append(rules, k)
+		}
+	}
+	sort.Slice(rules, func(i, j int) bool {
+		a, b := bySource[rules[i]], bySource[rules[j]]
+		if a[0] != b[0] {
+			return a[0] > b[0]
+		}
+		return rules[i] < rules[j]
+	})
+	fmt.Fprintf(w, "## Misses by source rule (all placements)\n\n| source | missed | requests |\n|---|---:|---:|\n")
+	for _, k := range rules {
+		fmt.Fprintf(w, "| %s | %d | %d |\n", k, bySource[k][0], bySource[k][1])
+	}
+	fmt.Fprintln(w)
 	section("Misses", r.Misses)
 	section("False positives", r.FalsePositives)
 }
@@ -157,4 +195,14 @@ func Snippet(s string, n int) string {
 		i--
 	}
 	return s[:i] + "…"
+}
+
+// sourceRule is an entry's source without the test number: "crs:942100",
+// "libinjection:test-sqli-004".
+func sourceRule(source string) string {
+	if rest, ok := strings.CutPrefix(source, "crs:"); ok {
+		rule, _, _ := strings.Cut(rest, "/")
+		return "crs:" + rule
+	}
+	return source
 }

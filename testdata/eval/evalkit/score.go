@@ -196,6 +196,8 @@ type Result struct {
 	// ByPL is the detection rate of CRS attacks per paranoia level of the
 	// rule their test is for (index 1..4), and libinjection's at index 0.
 	ByPL [5]Cell `json:"by_pl"`
+	// attacksBySource counts the scored attack requests per source rule.
+	attacksBySource map[string]int
 }
 
 // Score joins what was sent with what the sensor rebuilt and alerted on.
@@ -205,7 +207,7 @@ func Score(corpus []Entry, sent []Sent, seen map[Key][]AlertRef) (*Result, error
 		byID[corpus[i].ID] = &corpus[i]
 	}
 	cells := map[[3]string]*Cell{}
-	res := &Result{Detectors: map[string][2]int{}}
+	res := &Result{Detectors: map[string][2]int{}, attacksBySource: map[string]int{}}
 	for _, s := range sent {
 		e, ok := byID[s.ID]
 		if !ok {
@@ -248,6 +250,7 @@ func Score(corpus []Entry, sent []Sent, seen map[Key][]AlertRef) (*Result, error
 			}
 		}
 		if e.Attack() {
+			res.attacksBySource[sourceRule(e.Source)]++
 			pl := e.PL
 			if !strings.HasPrefix(e.Source, "crs:") {
 				pl = 0
