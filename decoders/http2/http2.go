@@ -113,6 +113,8 @@ type decoder struct {
 	done    bool
 	// scratch for decoded header fields, reused for every block.
 	fields []hfield
+	// fp is the client's fingerprint, complete with its first HEADERS.
+	fp fingerprint
 }
 
 // Upgraded takes the HTTP/1.1 request of an h2c Upgrade, which the server

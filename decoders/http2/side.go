@@ -309,6 +309,9 @@ func (s *side) endFrame() {
 	if s.corrupt && h.typ != frameHeaders && h.typ != framePushPromise && h.typ != frameContinuation && h.typ != frameData {
 		return
 	}
+	if s.dir == sensor.ClientToServer && s.d.preface && !s.d.fp.done {
+		s.d.fp.clientFrame(h, p)
+	}
 	switch h.typ {
 	case frameData:
 		if s.dst != nil {

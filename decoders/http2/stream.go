@@ -190,6 +190,7 @@ func (d *decoder) finish(st *stream) {
 	if st.head[1] {
 		st.x.Response = &st.resp
 	}
+	st.x.ClientFingerprint = d.fp.value
 	delete(d.streams, st.id)
 	if st.prev != nil {
 		st.prev.next = st.next
@@ -213,6 +214,14 @@ func (d *decoder) headerBlock(s *side, h frameHeader, promised uint32, block []b
 	if !bad {
 		fields, stats, err = s.hp.decode(block, d.fields[:0], d.lim.MaxHeaders, d.lim.MaxHeaderBytes)
 		d.fields = fields[:0]
+	}
+	if s.dir == sensor.ClientToServer && h.typ == frameHeaders && d.preface && !d.fp.done {
+		if bad || err != nil {
+			// The first request's order is lost: no fingerprint.
+			d.fp.done = true
+		} else {
+			d.fp.firstHeaders(fields)
+		}
 	}
 	var st *stream
 	switch {
