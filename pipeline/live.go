@@ -106,8 +106,13 @@ func placeCaptureCounters(r *Report) {
 	}
 }
 
-// captureLoop reads one source until ctx is done or the source fails. On a
-// poll timeout the workers' clocks advance on the wall clock, so idle
+// drainBound bounds how long a source goes on reading what is already in its
+// ring after shutdown was asked for, under traffic that does not stop.
+const drainBound = time.Second
+
+// captureLoop reads one source until ctx is done (then until the source has
+// nothing more within a poll timeout, or drainBound passes) or the source
+// fails. On a poll timeout the workers' clocks advance on the wall clock, so idle
 // connections time out on a quiet link.
 func captureLoop(ctx context.Context, s live.Source, workers []*worker, prog *Progress) (uint64, error) {
 	f := newFeeder(workers)
@@ -122,14 +127,19 @@ func captureLoop(ctx context.Context, s live.Source, workers []*worker, prog *Pr
 		prog.done.Add(int64(st.Bytes - lastStats.Bytes))
 		lastStats = st
 	}
-	var err error
+	var (
+		err error
+		// drainUntil is set at shutdown: the packets already in the ring
+		// are still read, until the ring is empty or the bound passes.
+		drainUntil time.Time
+	)
 	for {
 		err = s.Next(&p)
 		if err != nil {
 			if errors.Is(err, live.ErrTimeout) {
+				err = nil
 				progress()
 				if ctx.Err() != nil {
-					err = nil
 					break
 				}
 				f.tick(time.Now())
@@ -143,7 +153,11 @@ func captureLoop(ctx context.Context, s live.Source, workers []*worker, prog *Pr
 		if count&255 == 0 {
 			progress()
 			if ctx.Err() != nil {
-				break
+				if drainUntil.IsZero() {
+					drainUntil = time.Now().Add(drainBound)
+				} else if time.Now().After(drainUntil) {
+					break
+				}
 			}
 		}
 	}

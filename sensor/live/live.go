@@ -1,11 +1,12 @@
 package live
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"net"
 	"os"
-	"strconv"
-	"strings"
+	"syscall"
 
 	"github.com/apisensor/sensor/sensor"
 )
@@ -113,15 +114,31 @@ const (
 	arphrdIP6GRE   = 823
 )
 
-// hwType reads an interface's hardware type from sysfs.
+// hwType returns an interface's hardware type (ARPHRD_*) from a netlink
+// dump of the links. Netlink answers for the network namespace of the
+// calling thread, where sysfs would answer for the namespace it was
+// mounted in.
 func hwType(iface string) (int, error) {
-	b, err := os.ReadFile("/sys/class/net/" + iface + "/type")
+	ifi, err := net.InterfaceByName(iface)
 	if err != nil {
 		return 0, fmt.Errorf("%w %s: %w", ErrInterface, iface, err)
 	}
-	t, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	rib, err := syscall.NetlinkRIB(syscall.RTM_GETLINK, syscall.AF_UNSPEC)
 	if err != nil {
-		return 0, fmt.Errorf("%w %s: type: %w", ErrInterface, iface, err)
+		return 0, fmt.Errorf("%w %s: netlink: %w", ErrInterface, iface, err)
 	}
-	return t, nil
+	msgs, err := syscall.ParseNetlinkMessage(rib)
+	if err != nil {
+		return 0, fmt.Errorf("%w %s: netlink: %w", ErrInterface, iface, err)
+	}
+	for _, m := range msgs {
+		if m.Header.Type != syscall.RTM_NEWLINK || len(m.Data) < syscall.SizeofIfInfomsg {
+			continue
+		}
+		// struct ifinfomsg: family, pad, type (u16), index (s32), …
+		if int(int32(binary.NativeEndian.Uint32(m.Data[4:8]))) == ifi.Index {
+			return int(binary.NativeEndian.Uint16(m.Data[2:4])), nil
+		}
+	}
+	return 0, fmt.Errorf("%w %s: not in the netlink link dump", ErrInterface, iface)
 }
