@@ -1,0 +1,75 @@
+package smuggling_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"slices"
+	"strconv"
+	"sync"
+	"testing"
+
+	"github.com/apisensor/sensor/pipeline"
+	"github.com/apisensor/sensor/pipeline/alert"
+	"github.com/apisensor/sensor/pipeline/detect/smuggling"
+)
+
+// collector is a publisher that keeps the alerts.
+type collector struct {
+	mu     sync.Mutex
+	alerts []*alert.Alert
+}
+
+func (c *collector) Publish(_ context.Context, batch []*alert.Alert) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.alerts = append(c.alerts, batch...)
+	return nil
+}
+
+func (c *collector) Close() error { return nil }
+
+// TestReplayGoNet replays the generated capture with a CL.TE request, its
+// smuggled "GGET", a request with two Content-Length values and one with
+// bare LF line endings (testdata/README.md, http-gonet.pcap.gz), with only
+// this detector on.
+func TestReplayGoNet(t *testing.T) {
+	cfg := pipeline.DefaultConfig()
+	cfg.Workers = 1
+	cfg.Detectors = []string{smuggling.Name}
+	var c collector
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if _, err := pipeline.Replay(context.Background(), cfg, []string{"../../../testdata/http-gonet.pcap.gz"}, nil, pipeline.Outputs{Alerts: &c}, log, nil); err != nil {
+		t.Fatal(err)
+	}
+	type want struct {
+		method, first string
+		sev           alert.Severity
+		outcome       alert.Outcome
+	}
+	wants := map[string]want{
+		"POST /api/echo 200":    {"POST", "http1.content_length_with_transfer_encoding", alert.Severity_SEVERITY_HIGH, alert.Outcome_OUTCOME_ATTEMPTED},
+		"GGET /api/users/1 405": {"GGET", smuggling.KindPrefixedMethod, alert.Severity_SEVERITY_MEDIUM, alert.Outcome_OUTCOME_ATTEMPTED},
+		"POST /api/echo 400":    {"POST", "http1.conflicting_content_length", alert.Severity_SEVERITY_HIGH, alert.Outcome_OUTCOME_BLOCKED},
+		"GET /api/users/4 200":  {"GET", "http1.bare_lf", alert.Severity_SEVERITY_LOW, alert.Outcome_OUTCOME_ATTEMPTED},
+		"GET /api/users/3 200":  {"GET", "http1.obs_fold", alert.Severity_SEVERITY_LOW, alert.Outcome_OUTCOME_ATTEMPTED},
+	}
+	var got []string
+	for _, a := range c.alerts {
+		key := a.Http.Method + " " + a.Http.Url + " " + strconv.FormatUint(uint64(a.Http.Status), 10)
+		got = append(got, key)
+		w, ok := wants[key]
+		if !ok {
+			t.Errorf("unexpected alert on %s: %s", key, a.Summary)
+			continue
+		}
+		if a.Evidence[0].Rule != w.first || a.Severity != w.sev || a.Outcome != w.outcome || a.Category != "http-request-smuggling" {
+			t.Errorf("%s: evidence %v severity %v outcome %v", key, a.Evidence, a.Severity, a.Outcome)
+		}
+	}
+	for k := range wants {
+		if !slices.Contains(got, k) {
+			t.Errorf("no alert on %s (got %v)", k, got)
+		}
+	}
+}

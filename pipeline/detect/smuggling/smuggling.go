@@ -1,0 +1,435 @@
+// Package smuggling is the "smuggling" detector: it turns what the HTTP
+// decoders noticed about a request's framing into HTTP request smuggling
+// (desync) alerts, and adds the HTTP/2 → HTTP/1 downgrade hazards it reads
+// from the request itself.
+//
+// A request smuggles when two HTTP processors in a chain (a CDN or proxy and
+// the back end) disagree on where it ends: Content-Length together with
+// Transfer-Encoding, repeated or conflicting Content-Length, an obfuscated
+// Transfer-Encoding, line endings or whitespace one parser tolerates and the
+// other does not, and in HTTP/2 the headers and lengths a proxy copies into
+// an HTTP/1 request (Transfer-Encoding, a Content-Length that is not the
+// body's, CR/LF in a header).
+//
+// Input: exchanges from the pipeline through detect.Detector, with the
+// anomalies the decoders attached (decoders/http1, decoders/http2). Output:
+// at most one alert per exchange listing every smuggling indication as
+// evidence, severity and confidence of the worst. It keeps no state.
+package smuggling
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/apisensor/sensor/decoders"
+	"github.com/apisensor/sensor/decoders/http1"
+	"github.com/apisensor/sensor/decoders/http2"
+	"github.com/apisensor/sensor/pipeline/alert"
+	"github.com/apisensor/sensor/pipeline/detect"
+	"github.com/apisensor/sensor/sensor"
+)
+
+// Name is the detector's registered name.
+const Name = "smuggling"
+
+func init() { detect.Register(Name, New) }
+
+// rule is the detector's one rule. OWASP: the Top 10 2021 maps CWE-444
+// (HTTP request smuggling) to A04:2021 Insecure Design; API8:2023 Security
+// Misconfiguration covers a proxy and a back end left parsing HTTP
+// differently. Severity and confidence are set per alert from the kinds
+// found.
+var rule = detect.Rule{
+	ID: "http-request-smuggling", Category: "http-request-smuggling", OWASP: []string{"A04:2021", "API8:2023"},
+	Severity: alert.Severity_SEVERITY_LOW, Confidence: alert.Confidence_CONFIDENCE_LOW,
+}
+
+// Kinds this detector finds itself, besides the decoders' anomalies.
+const (
+	KindFramingLookalike = "smuggling.framing_header_lookalike"
+	KindMultipleTE       = "smuggling.multiple_transfer_encoding"
+	KindPrefixedMethod   = "smuggling.prefixed_method"
+	KindH2TE             = "smuggling.h2_transfer_encoding"
+	KindH2ConnHeader     = "smuggling.h2_connection_header"
+	KindH2TENotTrailers  = "smuggling.h2_te_not_trailers"
+	KindH2CLMismatch     = "smuggling.h2_content_length_mismatch"
+	KindH2MultipleCL     = "smuggling.h2_multiple_content_length"
+	KindH2CRLF           = "smuggling.h2_crlf_in_header"
+	KindH2HeaderName     = "smuggling.h2_invalid_header_name"
+	KindH2RequestLine    = "smuggling.h2_invalid_request_line"
+)
+
+// kind describes one smuggling indication.
+type kind struct {
+	sev  alert.Severity
+	conf alert.Confidence
+	// title names it in summaries; why says, for the analyst, how it
+	// desynchronises a chain (evidence message).
+	title, why string
+	// headers are the request headers whose values are evidence.
+	headers []string
+}
+
+const (
+	low  = alert.Severity_SEVERITY_LOW
+	med  = alert.Severity_SEVERITY_MEDIUM
+	high = alert.Severity_SEVERITY_HIGH
+	cLow = alert.Confidence_CONFIDENCE_LOW
+	cMed = alert.Confidence_CONFIDENCE_MEDIUM
+	cHi  = alert.Confidence_CONFIDENCE_HIGH
+)
+
+var (
+	framing = []string{"content-length", "transfer-encoding"}
+	clOnly  = []string{"content-length"}
+	teOnly  = []string{"transfer-encoding"}
+)
+
+// kinds maps every indication, decoder anomaly kinds included, to how it
+// is reported. Decoder anomalies not listed (gaps, limits, encodings) are
+// not smuggling.
+var kinds = map[string]kind{
+	http1.KindCLWithTE: {high, cHi, "Content-Length with Transfer-Encoding",
+		"a front end that honours Content-Length and a back end that honours chunked (CL.TE) or the reverse (TE.CL) split the stream differently", framing},
+	http1.KindConflictingCL: {high, cHi, "conflicting Content-Length values",
+		"processors that take the first and the last Content-Length disagree on the body length", clOnly},
+	http1.KindFoldedContentLength: {high, cHi, "folded Content-Length",
+		"a Content-Length continued on the next line is read differently by parsers that unfold and parsers that do not", clOnly},
+	http1.KindUnknownTE: {high, cMed, "obfuscated Transfer-Encoding",
+		"a Transfer-Encoding one processor does not recognise as chunked (TE.TE) makes it fall back to Content-Length", teOnly},
+	http1.KindDuplicateContentLength: {med, cMed, "repeated Content-Length",
+		"processors that reject repeated Content-Length and those that merge them treat the request differently", clOnly},
+	http1.KindInvalidContentLength: {med, cMed, "invalid Content-Length",
+		"a Content-Length that is not a plain decimal is parsed, rejected or ignored depending on the processor", clOnly},
+	http1.KindChunkedBelowHTTP11: {med, cMed, "chunked in HTTP/1.0",
+		"HTTP/1.0 processors do not know chunked and read the body by Content-Length or to the end", framing},
+	http1.KindInvalidChunkSize: {med, cMed, "invalid chunk size",
+		"a chunk size with extra characters is read as a different length by lenient parsers", teOnly},
+	http1.KindInvalidChunkFraming: {med, cLow, "malformed chunk",
+		"chunk data not ended by CRLF lets processors resynchronise at different bytes", teOnly},
+	http1.KindObsFold: {low, cLow, "obsolete line folding",
+		"a folded header line is joined by some processors and taken as a new header by others", nil},
+	http1.KindBareLF: {low, cLow, "bare LF line ending",
+		"lines ended by LF alone are accepted by some processors and not others, which then see different headers", nil},
+	http1.KindInvalidHeaderName: {low, cLow, "invalid header name",
+		"a header name that is not a token is dropped by some processors and kept by others", nil},
+	http1.KindSpaceInTarget: {low, cLow, "whitespace in the request target",
+		"a request line with extra spaces is split into method, target and version differently", nil},
+	kindWSColon: {med, cMed, "whitespace before a header colon",
+		"\"Transfer-Encoding : chunked\" is ignored by strict processors and honoured by lenient ones", framing},
+
+	KindFramingLookalike: {med, cMed, "framing header lookalike",
+		"a processor that maps '_' to '-' or trims the name sees a framing header the others do not (Transfer_Encoding)", nil},
+	KindMultipleTE: {med, cMed, "repeated Transfer-Encoding",
+		"processors that take the first and the last Transfer-Encoding line disagree on the framing", teOnly},
+	KindPrefixedMethod: {med, cMed, "method with a smuggled prefix",
+		"a method like GGET is the leftover of a previous request's body prepended to this one: the previous request desynchronised the connection", nil},
+
+	KindH2TE: {high, cHi, "Transfer-Encoding in HTTP/2",
+		"HTTP/2 forbids Transfer-Encoding; a proxy that downgrades to HTTP/1 and copies it makes the back end read chunked framing (H2.TE)", teOnly},
+	KindH2CLMismatch: {high, cHi, "HTTP/2 Content-Length not the body length",
+		"a proxy that downgrades to HTTP/1 and copies Content-Length makes the back end read a different body (H2.CL)", clOnly},
+	KindH2MultipleCL: {high, cHi, "repeated HTTP/2 Content-Length",
+		"a downgrading proxy may copy both Content-Length values into the HTTP/1 request", clOnly},
+	KindH2CRLF: {high, cHi, "CR or LF in an HTTP/2 header",
+		"HTTP/2 carries header bytes verbatim; a downgrading proxy that copies CR/LF writes extra headers or a second request", nil},
+	KindH2RequestLine: {high, cHi, "malformed HTTP/2 request line",
+		"whitespace or line breaks in :method or :path become an injected HTTP/1 request line after a downgrade", nil},
+	KindH2ConnHeader: {med, cMed, "connection-specific header in HTTP/2",
+		"HTTP/2 forbids Connection, Keep-Alive, Proxy-Connection and Upgrade; copied into HTTP/1 they change how the back end treats the connection", nil},
+	KindH2TENotTrailers: {med, cMed, "HTTP/2 TE other than trailers",
+		"HTTP/2 allows TE only as \"trailers\"; other values copied into HTTP/1 are hop-by-hop framing hints", nil},
+	KindH2HeaderName: {med, cMed, "invalid HTTP/2 header name",
+		"upper case, spaces or colons in an HTTP/2 header name produce a different header after a downgrade", nil},
+}
+
+// kindWSColon is the decoder's invalid header name anomaly when its detail
+// says whitespace before the colon, reported on its own.
+const kindWSColon = http1.KindInvalidHeaderName + ":whitespace_before_colon"
+
+// Detector is the smuggling detector. It is stateless apart from its
+// settings, so one value serves every worker.
+type Detector struct {
+	cfg detect.Config
+}
+
+// New returns the detector.
+func New(cfg detect.Config) (detect.Detector, error) {
+	return &Detector{cfg: cfg.WithDefaults()}, nil
+}
+
+// Name implements detect.Detector.
+func (d *Detector) Name() string { return Name }
+
+// maxFindings bounds the indications collected on one exchange.
+const maxFindings = 16
+
+// finding is one indication on an exchange.
+type finding struct {
+	kind   string
+	detail string // the decoder's detail, or what the detector saw
+	name   string // the header concerned, when one is
+}
+
+// findings collects indications, each kind once.
+type findings struct {
+	list [maxFindings]finding
+	n    int
+}
+
+func (f *findings) add(kind, detail, name string) {
+	for i := range f.n {
+		if f.list[i].kind == kind {
+			return
+		}
+	}
+	if f.n < maxFindings {
+		f.list[f.n] = finding{kind, detail, name}
+		f.n++
+	}
+}
+
+// Inspect implements detect.Detector.
+func (d *Detector) Inspect(x *decoders.Exchange, out []*alert.Alert) []*alert.Alert {
+	req := x.Request
+	if req == nil {
+		return out
+	}
+	var fs findings
+	for _, an := range x.Anomalies {
+		if an.Dir != sensor.ClientToServer {
+			continue
+		}
+		k := an.Kind
+		if k == http1.KindInvalidHeaderName && an.Detail == "whitespace before colon" {
+			k = kindWSColon
+		}
+		if _, ok := kinds[k]; ok {
+			fs.add(k, an.Detail, "")
+		}
+	}
+	switch {
+	case x.Proto != http2.Proto:
+		checkH1(x, &fs)
+	case !strings.HasPrefix(req.Version, "HTTP/1"):
+		// Not the HTTP/1 request of an h2c upgrade, which its HTTP/1
+		// exchange already showed.
+		checkH2(x, &fs)
+	}
+	if fs.n == 0 {
+		return out
+	}
+	return append(out, d.alert(x, fs.list[:fs.n]))
+}
+
+// alert builds the exchange's alert from its findings, worst first.
+func (d *Detector) alert(x *decoders.Exchange, fs []finding) *alert.Alert {
+	slices.SortStableFunc(fs, func(a, b finding) int {
+		ka, kb := kinds[a.kind], kinds[b.kind]
+		if ka.sev != kb.sev {
+			return int(kb.sev) - int(ka.sev)
+		}
+		return int(kb.conf) - int(ka.conf)
+	})
+	a := d.cfg.NewAlert(x, Name, &rule, "")
+	a.Severity, a.Confidence = kinds[fs[0].kind].sev, kinds[fs[0].kind].conf
+	for _, f := range fs {
+		k := kinds[f.kind]
+		loc, name, value := evidenceOf(x.Request, f, k)
+		e := len(a.Evidence)
+		if !d.cfg.AddRuleEvidence(a, loc, name, value, k.title, strings.SplitN(f.kind, ":", 2)[0]) {
+			break
+		}
+		a.Evidence[e].Message = alert.Snippet(k.why+" (CWE-444)", 512)
+	}
+	var b strings.Builder
+	b.WriteString("HTTP request smuggling: ")
+	b.WriteString(kinds[fs[0].kind].title)
+	if len(fs) > 1 {
+		b.WriteString(" (and ")
+		b.WriteString(strconv.Itoa(len(fs) - 1))
+		b.WriteString(" more)")
+	}
+	a.Summary = b.String()
+	setOutcome(a, x)
+	return a
+}
+
+// evidenceOf returns where finding f is and the text that shows it: the
+// framing header values as sent, else the detail.
+func evidenceOf(req *decoders.Message, f finding, k kind) (decoders.Location, string, string) {
+	var vals []string
+	for _, h := range req.Headers {
+		for _, want := range k.headers {
+			if strings.EqualFold(h.Name, want) {
+				vals = append(vals, h.Name+": "+h.Value)
+			}
+		}
+	}
+	switch {
+	case len(vals) > 0:
+		name := k.headers[0]
+		if len(k.headers) > 1 {
+			name = ""
+		}
+		if f.detail != "" {
+			vals = append(vals, "("+f.detail+")")
+		}
+		return decoders.LocHeader, name, strings.Join(vals, "; ")
+	case f.name != "":
+		return decoders.LocHeader, strings.ToLower(f.name), f.detail
+	case f.kind == KindPrefixedMethod || f.kind == KindH2RequestLine || f.kind == http1.KindSpaceInTarget:
+		return "request_line", "", f.detail
+	}
+	return "request", "", f.detail
+}
+
+// setOutcome records what the response says: a 400, 501 or 505 is the
+// observed server refusing the ambiguous request.
+func setOutcome(a *alert.Alert, x *decoders.Exchange) {
+	resp := x.Response
+	if resp == nil || resp.Status == 0 {
+		detect.SetOutcome(a, alert.Outcome_OUTCOME_ATTEMPTED)
+		return
+	}
+	switch resp.Status {
+	case 400, 501, 505:
+		detect.SetOutcome(a, alert.Outcome_OUTCOME_BLOCKED)
+		detect.AddResponseEvidence(a, &alert.Evidence{
+			Location: "response_status", Name: "status", Value: strconv.Itoa(resp.Status),
+			Matched: "status " + strconv.Itoa(resp.Status) + ": the server refused the request", Rule: "refused",
+		})
+	default:
+		detect.SetOutcome(a, alert.Outcome_OUTCOME_ATTEMPTED)
+	}
+}
+
+// knownMethods are the methods a smuggled prefix is found in front of.
+var knownMethods = []string{"GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "PATCH", "CONNECT", "TRACE"}
+
+// checkH1 adds what the HTTP/1 decoder does not flag: framing header
+// lookalikes, repeated Transfer-Encoding, and a method carrying a previous
+// request's leftover.
+func checkH1(x *decoders.Exchange, fs *findings) {
+	req := x.Request
+	te := 0
+	for _, h := range req.Headers {
+		if strings.EqualFold(h.Name, "transfer-encoding") {
+			te++
+			continue
+		}
+		if strings.EqualFold(h.Name, "content-length") {
+			continue
+		}
+		if framingName(h.Name) != "" {
+			fs.add(KindFramingLookalike, alert.Snippet(h.Name+": "+h.Value, 128), h.Name)
+		}
+	}
+	if te > 1 {
+		fs.add(KindMultipleTE, strconv.Itoa(te)+" Transfer-Encoding lines", "")
+	}
+	if x.Seq > 0 && !slices.Contains(knownMethods, req.Method) {
+		for _, m := range knownMethods {
+			if p := len(req.Method) - len(m); p > 0 && p <= 8 && strings.HasSuffix(req.Method, m) {
+				fs.add(KindPrefixedMethod, alert.Snippet(req.Method+" "+req.URI, 128)+" ("+strconv.Quote(req.Method[:p])+" before "+m+")", "")
+				break
+			}
+		}
+	}
+}
+
+// framingName returns the framing header name that header name n stands
+// for after the normalisations lenient processors apply ('_' for '-',
+// surrounding whitespace), or "" when it stands for none.
+func framingName(n string) string {
+	if len(n) < len("content-length") || len(n) > len("transfer-encoding")+4 {
+		return ""
+	}
+	norm := strings.ToLower(strings.TrimSpace(strings.ReplaceAll(n, "_", "-")))
+	if norm == "content-length" || norm == "transfer-encoding" {
+		return norm
+	}
+	return ""
+}
+
+// h2Connection are the connection-specific headers HTTP/2 forbids (RFC
+// 9113 §8.2.2), transfer-encoding reported on its own.
+var h2Connection = map[string]bool{"connection": true, "keep-alive": true, "proxy-connection": true, "upgrade": true}
+
+// checkH2 reads an HTTP/2 request for what a downgrade to HTTP/1 turns
+// into smuggling.
+func checkH2(x *decoders.Exchange, fs *findings) {
+	req := x.Request
+	var cl []string
+	for _, h := range req.Headers {
+		if strings.ContainsAny(h.Name, "\r\n\x00") || strings.ContainsAny(h.Value, "\r\n\x00") {
+			fs.add(KindH2CRLF, strconv.Quote(alert.Snippet(h.Name+": "+h.Value, 120)), h.Name)
+			continue
+		}
+		if !h2Name(h.Name) {
+			fs.add(KindH2HeaderName, strconv.Quote(alert.Snippet(h.Name, 64)), h.Name)
+		}
+		name := strings.ToLower(h.Name)
+		switch {
+		case name == "transfer-encoding":
+			fs.add(KindH2TE, "", "")
+		case h2Connection[name]:
+			fs.add(KindH2ConnHeader, alert.Snippet(h.Name+": "+h.Value, 128), h.Name)
+		case name == "te" && !strings.EqualFold(strings.TrimSpace(h.Value), "trailers"):
+			fs.add(KindH2TENotTrailers, alert.Snippet(h.Name+": "+h.Value, 128), h.Name)
+		case name == "content-length":
+			cl = append(cl, strings.TrimSpace(h.Value))
+		}
+	}
+	if strings.ContainsAny(req.Authority, "\r\n\x00 ") {
+		fs.add(KindH2CRLF, strconv.Quote(alert.Snippet(":authority: "+req.Authority, 120)), ":authority")
+	}
+	if !token(req.Method) || strings.ContainsAny(req.URI, " \t\r\n\x00") {
+		fs.add(KindH2RequestLine, strconv.Quote(alert.Snippet(req.Method+" "+req.URI, 120)), "")
+	}
+	switch {
+	case len(cl) > 1:
+		fs.add(KindH2MultipleCL, "", "")
+	case len(cl) == 1 && !req.Incomplete:
+		if n, err := strconv.ParseInt(cl[0], 10, 64); err != nil || n != req.WireBodyLen {
+			fs.add(KindH2CLMismatch, "Content-Length "+alert.Snippet(cl[0], 24)+", DATA "+strconv.FormatInt(req.WireBodyLen, 10)+" bytes", "")
+		}
+	}
+}
+
+// h2Name reports whether n is a valid HTTP/2 field name: a lower-case
+// token.
+func h2Name(n string) bool {
+	if n == "" {
+		return false
+	}
+	for i := 0; i < len(n); i++ {
+		c := n[i]
+		if 'A' <= c && c <= 'Z' || !tchar(c) {
+			return false
+		}
+	}
+	return true
+}
+
+// token reports whether s is a non-empty HTTP token.
+func token(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if !tchar(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func tchar(c byte) bool {
+	switch {
+	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		return true
+	}
+	return strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0
+}
