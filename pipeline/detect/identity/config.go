@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
+	"sync"
+	"sync/atomic"
 )
 
 // DefaultHashKey is the identity hash key used when none is configured. It
@@ -128,17 +130,17 @@ func (c *Config) Prepare() error {
 	if c.compiled != nil {
 		return nil
 	}
-	id, err := New(*c)
-	if err != nil {
+	if err := c.Validate(); err != nil {
 		return err
 	}
-	c.compiled = id
+	c.compiled = c.Identifier()
 	return nil
 }
 
-// Identifier returns the Identifier Prepare built; for a Config never
-// prepared, one built from it on the spot (a shared default one when c
-// holds no setting), without the caches that span exchanges being shared.
+// Identifier returns the Identifier Prepare built. For a Config never
+// prepared it returns the one built for equal settings before (built now
+// on first use), so that copies still share one Identifier and its caches;
+// settings that do not validate get the default Identifier.
 func (c *Config) Identifier() *Identifier {
 	if c.compiled != nil {
 		return c.compiled
@@ -146,12 +148,27 @@ func (c *Config) Identifier() *Identifier {
 	if c.isZero() {
 		return defaultIdentifier()
 	}
+	if v, ok := unprepared.Load(*c); ok {
+		return v.(*Identifier)
+	}
 	id, err := New(*c)
 	if err != nil {
 		return defaultIdentifier()
 	}
-	return id
+	if unpreparedN.Add(1) > maxUnprepared {
+		return id
+	}
+	v, _ := unprepared.LoadOrStore(*c, id)
+	return v.(*Identifier)
 }
+
+// unprepared holds the Identifiers of Configs never prepared, by settings;
+// at most maxUnprepared of them (a program has a handful of configs).
+var (
+	unprepared    sync.Map
+	unpreparedN   atomic.Int32
+	maxUnprepared = int32(64)
+)
 
 func (c *Config) isZero() bool {
 	return *c == Config{}

@@ -163,6 +163,9 @@ func TestConfig(t *testing.T) {
 		t.Error("zero Config does not use the shared default")
 	}
 	c.HashKey = "x"
+	if first := c.Identifier(); c.Identifier() != first {
+		t.Error("unprepared Config: a new Identifier each call")
+	}
 	if err := c.Prepare(); err != nil {
 		t.Fatal(err)
 	}
