@@ -69,6 +69,12 @@ const maxEvidence = 4
 // snippetBytes bounds the response text quoted in one evidence entry.
 const snippetBytes = 160
 
+// gRPC status codes that, like a 5xx, say the server failed on the request.
+const (
+	grpcUnknown  = 2
+	grpcInternal = 13
+)
+
 // Evidence locations.
 const (
 	LocBody   = "response_body"
@@ -104,20 +110,35 @@ func Check(x *decoders.Exchange, category string, payloads []string, scanBytes i
 	}
 	prof := profileOf(category)
 	c := checker{x: x, resp: resp, body: body, payloads: payloads, res: &res, prof: prof, generic: -1}
-	if len(body) > 0 {
-		if prof.classes != 0 {
-			c.signatures()
+	if g := x.GRPC; g != nil && prof.classes != 0 {
+		// A gRPC body is framed, maybe compressed, messages: the decoded
+		// messages are read instead, and a non-OK grpc-status tells an
+		// error from data as a 5xx does.
+		failed := g.Status > 0
+		budget := scanBytes
+		for i := range g.Responses {
+			m := g.Responses[i].Data
+			if budget <= 0 {
+				break
+			}
+			m = m[:min(len(m), budget)]
+			budget -= len(m)
+			c.scan(m, LocBody, "body", failed)
 		}
+		if g.StatusMessage != "" {
+			// gRPC services report errors in grpc-message.
+			c.scan([]byte(g.StatusMessage), LocHeader, "grpc-message", true)
+		}
+	} else if len(body) > 0 && prof.classes != 0 {
+		c.signatures()
+	}
+	if len(body) > 0 {
 		if prof.reflect {
 			c.reflected()
 		}
 		if prof.sstiEval {
 			c.evaluated()
 		}
-	}
-	if prof.classes != 0 && x.GRPC != nil && x.GRPC.StatusMessage != "" {
-		// gRPC services report errors in grpc-message, not in the body.
-		c.scan([]byte(x.GRPC.StatusMessage), LocHeader, "grpc-message", true)
 	}
 	if prof.crlf {
 		c.injectedHeaders()
@@ -127,6 +148,13 @@ func Check(x *decoders.Exchange, category string, payloads []string, scanBytes i
 		res.add(&alert.Evidence{
 			Location: LocStatus, Name: "status", Value: strconv.Itoa(resp.Status),
 			Matched: "status " + strconv.Itoa(resp.Status) + " after payload", Rule: "server-error",
+		})
+	}
+	if g := x.GRPC; g != nil && (g.Status == grpcUnknown || g.Status == grpcInternal) {
+		res.weak()
+		res.add(&alert.Evidence{
+			Location: LocStatus, Name: "grpc-status", Value: strconv.Itoa(g.Status),
+			Matched: "grpc-status " + strconv.Itoa(g.Status) + " after payload", Rule: "grpc-server-error",
 		})
 	}
 	return res

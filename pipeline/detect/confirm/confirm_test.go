@@ -163,8 +163,21 @@ func TestCheckGRPCMessage(t *testing.T) {
 	x := exchange("/demo.v1.Users/Get", 200, "application/grpc", "")
 	x.GRPC = &decoders.GRPCCall{Status: 2, StatusMessage: `pq: syntax error at or near "OR"`}
 	r := Check(x, "sql-injection", []string{"' OR 1=1--"}, 0)
-	if r.Outcome != alert.Outcome_OUTCOME_LIKELY_SUCCESSFUL || r.Evidence[0].Location != LocHeader {
+	if r.Outcome != alert.Outcome_OUTCOME_LIKELY_SUCCESSFUL || r.Evidence[0].Location != LocHeader || r.Evidence[1].Rule != "grpc-server-error" {
 		t.Errorf("grpc-message: %v %v", r.Outcome, r.Evidence)
+	}
+
+	// File content in a (decompressed) response message.
+	y := exchange("/demo.v1.Files/Read", 200, "application/grpc", "\x01\x00\x00\x00\x10compressed")
+	y.GRPC = &decoders.GRPCCall{Status: 0, Responses: []decoders.GRPCMessage{{Data: []byte("\x0a\x20root:x:0:0:root:/root:/bin/bash\n")}}}
+	r = Check(y, "path-traversal", []string{"../../etc/passwd"}, 0)
+	if r.Outcome != alert.Outcome_OUTCOME_LIKELY_SUCCESSFUL || r.Evidence[0].Rule != "passwd" {
+		t.Errorf("grpc message: %v %v", r.Outcome, r.Evidence)
+	}
+	// Data echoing the payload is not an error.
+	y.GRPC.Responses[0].Data = []byte("\x0a\x10fields:' OR '1'='1' --")
+	if r = Check(y, "sql-injection", []string{"' OR '1'='1' --"}, 0); r.Outcome != alert.Outcome_OUTCOME_ATTEMPTED || len(r.Evidence) != 0 {
+		t.Errorf("grpc echo: %v %v", r.Outcome, r.Evidence)
 	}
 }
 

@@ -1,6 +1,7 @@
 package confirm
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/apisensor/sensor/decoders"
@@ -44,7 +45,7 @@ func FuzzCheck(f *testing.F) {
 		if len(r.Evidence) > maxEvidence {
 			t.Fatalf("%d evidence entries", len(r.Evidence))
 		}
-		a := &alert.Alert{Category: category, Severity: alert.Severity_SEVERITY_HIGH}
+		a := &alert.Alert{Category: strings.ToValidUTF8(category, ""), Severity: alert.Severity_SEVERITY_HIGH, Summary: "s"}
 		Apply(a, x, []string{payload}, Config{ScanBytes: 1024})
 		if _, err := alert.MarshalJSON(a); err != nil {
 			t.Fatalf("alert does not encode: %v", err)
