@@ -113,7 +113,12 @@ var allowedContentTypes = []string{
 // (paranoia level, inbound threshold, the REST methods and the API
 // content types an API legitimately uses) and CRS's
 // request rules. Response rules are left out: the sensor does not feed
-// response bodies, and inbound scoring does not use them.
+// response bodies, and inbound scoring does not use them. Rule 920350
+// (Host is a numeric IP address) is removed: services address each other
+// by IP in the east-west traffic the sensor watches. Expect is taken off
+// CRS's restricted headers: "Expect: 100-continue" is what curl and .NET
+// clients send before large bodies, and the desync it guards an inline
+// proxy against does not apply to a passive sensor.
 func Directives(c detect.CRS) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, `SecRuleEngine DetectionOnly
@@ -135,8 +140,10 @@ Include @crs-setup.conf.example
 	fmt.Fprintf(&b, `SecAction "id:900000,phase:1,pass,t:none,nolog,setvar:tx.blocking_paranoia_level=%[1]d,setvar:tx.detection_paranoia_level=%[1]d"
 SecAction "id:900110,phase:1,pass,t:none,nolog,setvar:tx.inbound_anomaly_score_threshold=%[2]d,setvar:tx.outbound_anomaly_score_threshold=4"
 SecAction "id:900200,phase:1,pass,t:none,nolog,setvar:'tx.allowed_methods=GET HEAD POST OPTIONS PUT PATCH DELETE'"
+SecAction "id:900250,phase:1,pass,t:none,nolog,setvar:'tx.restricted_headers_basic=/content-encoding/ /proxy/ /lock-token/ /content-range/ /if/ /x-http-method-override/ /x-http-method/ /x-method-override/ /x-middleware-subrequest/'"
 SecAction "id:900220,phase:1,pass,t:none,nolog,setvar:'tx.allowed_request_content_type=%[3]s'"
 Include @owasp_crs/REQUEST-*.conf
+SecRuleRemoveById 920350
 `, c.ParanoiaLevel, c.AnomalyThreshold, strings.Join(ct, " "))
 	return b.String()
 }
@@ -206,6 +213,18 @@ func (d *Detector) run(x *decoders.Exchange, out []*alert.Alert) []*alert.Alert 
 	if host != "" {
 		tx.SetServerName(host)
 	}
+	if rm, ok := tx.(ruleRemover); ok {
+		if host == "" && strings.HasPrefix(req.Version, "HTTP/2") {
+			// A stream picked up mid-connection: HPACK state that
+			// carried :authority was not seen, so absence is not a fact.
+			rm.RemoveRuleByID(ruleMissingHost)
+		}
+		if len(req.Body) == 0 && req.WireBodyLen == 0 {
+			// The content-type policy is about bodies; API clients
+			// (hey, some SDKs) send a Content-Type on every GET.
+			rm.RemoveRuleByID(ruleContentType)
+		}
+	}
 	tx.ProcessRequestHeaders()
 
 	ctype, _ := decoders.Get(req.Headers, "content-type")
@@ -247,6 +266,19 @@ func (d *Detector) run(x *decoders.Exchange, out []*alert.Alert) []*alert.Alert 
 	}
 	d.alerts.Add(1)
 	return append(out, a)
+}
+
+// CRS rules the detector turns off per transaction, when the sensor knows
+// they would judge what it did not see.
+const (
+	ruleMissingHost = 920280 // Request Missing a Host Header
+	ruleContentType = 920420 // Request content type is not allowed by policy
+)
+
+// ruleRemover is implemented by Coraza's transactions (not part of its
+// types.Transaction interface): it turns a rule off for one transaction.
+type ruleRemover interface {
+	RemoveRuleByID(id int)
 }
 
 // coraParses reports whether Coraza parses a request body of content type

@@ -186,7 +186,17 @@ func TestAttacks(t *testing.T) {
 
 // benign is traffic CRS must not alert on at paranoia level 1.
 func benign() []*decoders.Exchange {
+	ipHost := httpExchange("GET", "/api/users/7", "", "")
+	ipHost.Request.Headers[0].Value = "10.1.0.9:8080"
+	midstream := grpcExchange("application/grpc", "1", "coffee mug")
+	midstream.Request.Authority, midstream.Request.URI, midstream.Request.Path = "", "", ""
 	return []*decoders.Exchange{
+		// hey and some SDKs send a Content-Type on every GET
+		httpExchange("GET", "/api/users/1", "text/html", ""),
+		ipHost,
+		httpExchange("POST", "/api/echo", "application/json", `{"a":"b"}`, decoders.Header{Name: "Expect", Value: "100-continue"}),
+		// an HTTP/2 stream whose HPACK context was missed
+		midstream,
 		httpExchange("GET", "/api/users/42", "", ""),
 		httpExchange("GET", "/api/search?q=coffee+beans&page=2&sort=-price", "", ""),
 		httpExchange("POST", "/api/orders", "application/json",
