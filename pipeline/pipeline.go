@@ -104,6 +104,7 @@ type graph struct {
 	report  *Report
 	start   time.Time
 	outErr  chan error
+	behave  *behaveStage
 }
 
 // startGraph builds every node, then starts the workers and the output
@@ -123,8 +124,12 @@ func startGraph(ctx context.Context, cfg *Config, out Outputs, prog *Progress, p
 	}
 	// The enrichers are stateless: one serves every worker.
 	enrichers := []decoders.Enricher{&grpc.Enricher{Schemas: schemas, JSON: out.Exchanges != nil}}
+	bs, err := newBehaveStage(cfg)
+	if err != nil {
+		return nil, err
+	}
 	n := cfg.Workers
-	g := &graph{cfg: cfg, out: out, workers: make([]*worker, n), report: &Report{SensorID: cfg.SensorID}, start: start, outErr: make(chan error, 1)}
+	g := &graph{cfg: cfg, out: out, workers: make([]*worker, n), report: &Report{SensorID: cfg.SensorID}, start: start, outErr: make(chan error, 1), behave: bs}
 	for i := range g.workers {
 		g.workers[i] = newWorker(i, n, cfg, dets, out, enrichers, producers)
 	}
@@ -141,7 +146,7 @@ func startGraph(ctx context.Context, cfg *Config, out Outputs, prog *Progress, p
 		wg.Wait()
 		close(results)
 	}()
-	go func() { g.outErr <- output(ctx, results, out, g.report, prog, start, n) }()
+	go func() { g.outErr <- output(ctx, results, out, g.report, prog, start, n, bs) }()
 	return g, nil
 }
 
@@ -157,6 +162,7 @@ func (g *graph) stop() ([]tally, error) {
 	for i, w := range g.workers {
 		tallies[i] = w.tally()
 	}
+	tallies = append(tallies, g.behave.tally())
 	return tallies, err
 }
 
@@ -293,7 +299,7 @@ func newWorker(i, n int, cfg *Config, dets []detect.Detector, out Outputs, enric
 		enrichers: enrichers,
 		detect:    &cfg.Detect,
 		withExch:  out.Exchanges != nil,
-		withEv:    out.Events != nil,
+		withEv:    out.Events != nil || cfg.Behave.Enabled,
 		res:       &results{},
 		alerts:    map[string]uint64{},
 	}
@@ -379,7 +385,7 @@ func (w *worker) inspect(d detect.Detector, x *decoders.Exchange, out []*alert.A
 
 // output is the last stage: it publishes alerts and events, writes
 // exchanges, and sends periodic run reports from the workers' tallies.
-func output(ctx context.Context, in <-chan *results, out Outputs, report *Report, prog *Progress, start time.Time, workers int) error {
+func output(ctx context.Context, in <-chan *results, out Outputs, report *Report, prog *Progress, start time.Time, workers int, bs *behaveStage) error {
 	var exw *bufio.Writer
 	if out.Exchanges != nil {
 		exw = bufio.NewWriterSize(out.Exchanges, 1<<16)
@@ -409,6 +415,7 @@ func output(ctx context.Context, in <-chan *results, out Outputs, report *Report
 				keep(fmt.Errorf("publish events: %w", err))
 			}
 		}
+		keep(bs.observe(ctx, r.events, out, report))
 		if r.tally != nil && out.Stats != nil {
 			tallies[r.worker] = *r.tally
 			// A report of the run so far: reader-side totals from the
@@ -422,6 +429,8 @@ func output(ctx context.Context, in <-chan *results, out Outputs, report *Report
 			}
 		}
 	}
+	// End of input: the behavioural windows still open close now.
+	keep(bs.flush(ctx, out, report))
 	if exw != nil {
 		if err := exw.Flush(); err != nil {
 			keep(fmt.Errorf("write exchanges: %w", err))
