@@ -109,7 +109,7 @@ func Check(x *decoders.Exchange, category string, payloads []string, scanBytes i
 		return res
 	}
 	prof := profileOf(category)
-	c := checker{x: x, resp: resp, body: body, payloads: payloads, res: &res, prof: prof, generic: -1}
+	c := checker{x: x, resp: resp, body: body, payloads: payloads, res: res, prof: prof, generic: -1}
 	if g := x.GRPC; g != nil && prof.classes != 0 {
 		// A gRPC body is framed, maybe compressed, messages: the decoded
 		// messages are read instead, and a non-OK grpc-status tells an
@@ -144,20 +144,20 @@ func Check(x *decoders.Exchange, category string, payloads []string, scanBytes i
 		c.injectedHeaders()
 	}
 	if resp.Status >= 500 && resp.Status <= 599 {
-		res.weak()
-		res.add(&alert.Evidence{
+		c.res.weak()
+		c.res.add(&alert.Evidence{
 			Location: LocStatus, Name: "status", Value: strconv.Itoa(resp.Status),
 			Matched: "status " + strconv.Itoa(resp.Status) + " after payload", Rule: "server-error",
 		})
 	}
 	if g := x.GRPC; g != nil && (g.Status == grpcUnknown || g.Status == grpcInternal) {
-		res.weak()
-		res.add(&alert.Evidence{
+		c.res.weak()
+		c.res.add(&alert.Evidence{
 			Location: LocStatus, Name: "grpc-status", Value: strconv.Itoa(g.Status),
 			Matched: "grpc-status " + strconv.Itoa(g.Status) + " after payload", Rule: "grpc-server-error",
 		})
 	}
-	return res
+	return c.res
 }
 
 // Apply runs Check for alert a (its category) and writes the result onto

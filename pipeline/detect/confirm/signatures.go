@@ -248,7 +248,7 @@ type checker struct {
 	resp     *decoders.Message
 	body     []byte
 	payloads []string
-	res      *Result
+	res      Result
 	prof     profile
 	// found has the bit of every class already reported, so each class
 	// costs one verification once found.
