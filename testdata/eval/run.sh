@@ -14,6 +14,8 @@
 #   SENSOR          a sensor binary to use instead of building ./cmd/sensor
 #   HTTP_PORT, GRPC_PORT  loopback ports (default 18080, 18081)
 #   REGEN           1 to rebuild corpus.jsonl from the Go module cache first
+#   REPLAY_ONLY     1 to reuse EVAL_OUT's eval.pcap and manifest.jsonl: replay and score
+#                   only (no root needed), e.g. after changing a detector
 # Output in EVAL_OUT: eval.pcap, manifest.jsonl, exchanges.jsonl, alerts.jsonl,
 # results.md (the tables, also on stdout), results.json, cases.md (first misses and
 # false positives per placement).
@@ -29,12 +31,19 @@ GRPC_PORT=${GRPC_PORT:-18081}
 CORPUS=testdata/eval/corpus.jsonl
 
 need() { command -v "$1" >/dev/null || { echo "eval: $1 not found: $2" >&2; exit 2; }; }
+REPLAY_ONLY=${REPLAY_ONLY:-0}
 need go "install Go (see go.mod)"
-need tcpdump "apt-get install tcpdump"
-need timeout "apt-get install coreutils"
-if [ "$(id -u)" != 0 ]; then
-	echo "eval: tcpdump on lo needs root (or CAP_NET_RAW): run as root" >&2
-	exit 2
+if [ "$REPLAY_ONLY" = 1 ]; then
+	for f in eval.pcap manifest.jsonl; do
+		[ -s "$OUT/$f" ] || { echo "eval: REPLAY_ONLY=1 but $OUT/$f is missing: run once without it" >&2; exit 2; }
+	done
+else
+	need tcpdump "apt-get install tcpdump"
+	need timeout "apt-get install coreutils"
+	if [ "$(id -u)" != 0 ]; then
+		echo "eval: tcpdump on lo needs root (or CAP_NET_RAW): run as root" >&2
+		exit 2
+	fi
 fi
 
 mkdir -p "$OUT/bin"
@@ -53,47 +62,50 @@ if [ "${REGEN:-0}" = 1 ]; then
 	go run ./testdata/eval/corpus -out "$CORPUS"
 fi
 
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-}
-trap cleanup EXIT
+if [ "$REPLAY_ONLY" != 1 ]; then
+	pids=()
+	cleanup() {
+		for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	}
+	trap cleanup EXIT
 
-step "server on 127.0.0.1:$HTTP_PORT (HTTP/1.1, h2c) and 127.0.0.1:$GRPC_PORT (gRPC)"
-"$OUT/bin/eval-server" -http "127.0.0.1:$HTTP_PORT" -grpc "127.0.0.1:$GRPC_PORT" -lifetime 12m 2>"$OUT/server.log" &
-server=$!
-pids+=("$server")
+	step "server on 127.0.0.1:$HTTP_PORT (HTTP/1.1, h2c) and 127.0.0.1:$GRPC_PORT (gRPC)"
+	"$OUT/bin/eval-server" -http "127.0.0.1:$HTTP_PORT" -grpc "127.0.0.1:$GRPC_PORT" -lifetime 12m 2>"$OUT/server.log" &
+	server=$!
+	pids+=("$server")
 
-step "capture"
-rm -f "$OUT/eval.pcap"
-# -B: a large kernel buffer, so that the burst of loopback traffic is not dropped.
-timeout 11m tcpdump -i lo -n -B 65536 -s 0 -w "$OUT/eval.pcap" \
-	"tcp and host 127.0.0.1 and (port $HTTP_PORT or port $GRPC_PORT)" 2>"$OUT/tcpdump.log" &
-tcpd=$!
-pids+=("$tcpd")
-for _ in $(seq 100); do
-	grep -q "listening on" "$OUT/tcpdump.log" 2>/dev/null && grep -q "listening" "$OUT/server.log" && break
-	sleep 0.1
-done
-grep -q "listening on" "$OUT/tcpdump.log" || { echo "eval: tcpdump did not start:" >&2; cat "$OUT/tcpdump.log" >&2; exit 1; }
-grep -q "listening" "$OUT/server.log" || { echo "eval: server did not start:" >&2; cat "$OUT/server.log" >&2; exit 1; }
+	step "capture"
+	rm -f "$OUT/eval.pcap"
+	# -B: a large kernel buffer, so that the burst of loopback traffic is not dropped.
+	timeout 11m tcpdump -i lo -n -B 65536 -s 0 -w "$OUT/eval.pcap" \
+		"tcp and host 127.0.0.1 and (port $HTTP_PORT or port $GRPC_PORT)" 2>"$OUT/tcpdump.log" &
+	tcpd=$!
+	pids+=("$tcpd")
+	for _ in $(seq 100); do
+		grep -q "listening on" "$OUT/tcpdump.log" 2>/dev/null && grep -q "listening" "$OUT/server.log" && break
+		sleep 0.1
+	done
+	grep -q "listening on" "$OUT/tcpdump.log" || { echo "eval: tcpdump did not start:" >&2; cat "$OUT/tcpdump.log" >&2; exit 1; }
+	grep -q "listening" "$OUT/server.log" || { echo "eval: server did not start:" >&2; cat "$OUT/server.log" >&2; exit 1; }
 
-step "traffic (max $MAX_PER_CLASS per class, placements $PLACEMENTS, h2c=$H2C)"
-h2c_flag=-h2c=false
-[ "$H2C" = 1 ] && h2c_flag=-h2c=true
-"$OUT/bin/eval-client" -corpus "$CORPUS" -http "127.0.0.1:$HTTP_PORT" -grpc "127.0.0.1:$GRPC_PORT" \
-	-max-per-class "$MAX_PER_CLASS" -placements "$PLACEMENTS" "$h2c_flag" -manifest "$OUT/manifest.jsonl" -timeout 6m
+	step "traffic (max $MAX_PER_CLASS per class, placements $PLACEMENTS, h2c=$H2C)"
+	h2c_flag=-h2c=false
+	[ "$H2C" = 1 ] && h2c_flag=-h2c=true
+	"$OUT/bin/eval-client" -corpus "$CORPUS" -http "127.0.0.1:$HTTP_PORT" -grpc "127.0.0.1:$GRPC_PORT" \
+		-max-per-class "$MAX_PER_CLASS" -placements "$PLACEMENTS" "$h2c_flag" -manifest "$OUT/manifest.jsonl" -timeout 6m
 
-# Let the last ACKs and FINs reach the capture, then stop tcpdump (it flushes on SIGINT).
-kill -INT "$server"
-wait "$server" || true
-sleep 1
-kill -INT "$tcpd"
-wait "$tcpd" || true
-cat "$OUT/tcpdump.log" >&2
-dropped=$(sed -n 's/^\([0-9]*\) packets dropped by kernel.*/\1/p' "$OUT/tcpdump.log")
-if [ "${dropped:-0}" != 0 ]; then
-	echo "eval: tcpdump dropped $dropped packets: the scores below undercount; lower MAX_PER_CLASS" >&2
+	# Let the last ACKs and FINs reach the capture, then stop tcpdump (it flushes on SIGINT).
+	kill -INT "$server"
+	wait "$server" || true
+	sleep 1
+	kill -INT "$tcpd"
+	wait "$tcpd" || true
+	cat "$OUT/tcpdump.log" >&2
+	dropped=$(sed -n 's/^\([0-9]*\) packets dropped by kernel.*/\1/p' "$OUT/tcpdump.log")
+	if [ "${dropped:-0}" != 0 ]; then
+		echo "eval: tcpdump dropped $dropped packets: the scores below undercount; lower MAX_PER_CLASS" >&2
+	fi
+
 fi
 
 step "replay"
@@ -104,7 +116,11 @@ detectors=()
 
 step "score"
 status=0
-"$OUT/bin/eval-score" -corpus "$CORPUS" -manifest "$OUT/manifest.jsonl" -exchanges "$OUT/exchanges.jsonl" \
-	-alerts "$OUT/alerts.jsonl" -json "$OUT/results.json" -cases "$OUT/cases.md" | tee "$OUT/results.md" || status=$?
+{
+	echo "Detectors: ${DETECTORS:-defaults}. Corpus: $CORPUS, at most ${MAX_PER_CLASS} per attack class (0: all)."
+	echo
+	"$OUT/bin/eval-score" -corpus "$CORPUS" -manifest "$OUT/manifest.jsonl" -exchanges "$OUT/exchanges.jsonl" \
+		-alerts "$OUT/alerts.jsonl" -json "$OUT/results.json" -cases "$OUT/cases.md"
+} | tee "$OUT/results.md" || status=$?
 step "done: $OUT/results.md, $OUT/results.json, $OUT/cases.md"
 exit "$status"
