@@ -3,6 +3,7 @@ package auth
 import (
 	"strconv"
 	"strings"
+	"unsafe"
 
 	"github.com/apisensor/sensor/decoders"
 	"github.com/apisensor/sensor/pipeline/alert"
@@ -60,101 +61,208 @@ const (
 // maxHits bounds the matches one text yields.
 const maxHits = 32
 
-// Pairs of bytes that can start a match: one bit per pair.
-var anchors [1 << 16 / 64]uint64
-
-func setAnchor(a, b byte) {
-	i := uint16(a)<<8 | uint16(b)
-	anchors[i>>6] |= 1 << (i & 63)
+// Where matches are looked for. Each pass finds its byte or literal with
+// strings.IndexByte or strings.Index, which skip text holding none many
+// bytes at a time, so a benign response costs a few vectorised passes,
+// not a loop over its bytes. Literals start with bytes that are rare in
+// API text ('y' of "eyJ", not 'e'); back is how far before the found byte
+// a match starts.
+type pass struct {
+	lit  string
+	back int
+	mode scanMode
 }
 
-func init() {
-	for _, p := range []string{"--", "AK", "AS", "AI", "Ac", "gh", "gi", "xo", "sk", "rk", "ey", "aw", "AW", "Aw"} {
-		setAnchor(p[0], p[1])
-	}
-	for c := 'A'; c <= 'Z'; c++ {
-		setAnchor('"', byte(c))
-		setAnchor('"', byte(c)+'a'-'A')
-		setAnchor('\n', byte(c))
-	}
+var passes = []pass{
+	{"-----BEGIN ", 0, scanKeysOnly},
+	{"A", 0, scanKeysOnly}, // AKIA, ASIA, AIza, AccountKey=, AWS_SECRET_ACCESS_KEY
+	{"_", 0, scanKeysOnly}, // ghp_ and kin, github_pat_, sk_live_, aws_secret_access_key
+	{"xox", 0, scanKeysOnly},
+	{"yJ", 1, scanJWT},
 }
 
-// scanText reports the secrets in s to fn, in order, at most maxHits; fn
-// returns false to stop.
+// hits collects one scan's matches.
+type hits struct {
+	s    string
+	list [maxHits]hit
+	n    int
+	// serviceAccount caches whether s mentions a GCP service account: 0
+	// unknown, 1 no, 2 yes.
+	serviceAccount int8
+}
+
+func (hs *hits) add(h hit) bool {
+	if hs.n == maxHits {
+		return false
+	}
+	hs.list[hs.n] = h
+	hs.n++
+	return true
+}
+
+// scanText reports the secrets in s to fn in the order they appear, at
+// most maxHits; fn returns false to stop.
 func scanText(s string, mode scanMode, fn func(h hit) bool) {
-	n := 0
-	emit := func(h hit) bool {
-		n++
-		return fn(h) && n < maxHits
-	}
-	if mode&scanFields != 0 && len(s) > 0 && 'A' <= s[0] && s[0] <= 'Z' {
-		// An env file's first line has no newline before it.
-		if h, end := envLine(s, 0); end > 0 {
-			if !emit(h) {
-				return
-			}
+	var hs hits
+	hs.s = s
+	for _, p := range passes {
+		if p.mode&mode != 0 && !hs.pass(p, mode) {
+			break
 		}
 	}
-	serviceAccount := -1 // whether s mentions a GCP service account, when asked
-	for i := 0; i+1 < len(s); i++ {
-		p := uint16(s[i])<<8 | uint16(s[i+1])
-		if anchors[p>>6]&(1<<(p&63)) == 0 {
+	if mode&scanFields != 0 {
+		hs.fields()
+	}
+	// Insertion sort: few hits, and stable for equal offsets.
+	l := hs.list[:hs.n]
+	for a := 1; a < len(l); a++ {
+		for b := a; b > 0 && l[b].off < l[b-1].off; b-- {
+			l[b], l[b-1] = l[b-1], l[b]
+		}
+	}
+	for k, h := range l {
+		// Two passes can find one match (AWS_SECRET_ACCESS_KEY from its
+		// 'A' and its '_').
+		if k > 0 && h.off == l[k-1].off && h.rule == l[k-1].rule {
 			continue
 		}
-		var h hit
-		end := 0
-		switch s[i] {
-		case '"':
-			if mode&scanFields == 0 {
-				continue
-			}
-			h, end = jsonField(s, i)
-			if end > 0 && h.rule == &ruleCloudKey {
-				if serviceAccount < 0 {
-					serviceAccount = 0
-					if strings.Contains(s, "service_account") {
-						serviceAccount = 1
-					}
-				}
-				if serviceAccount == 0 {
-					end = 0
-				}
-			}
-		case '\n':
-			if mode&scanFields == 0 {
-				continue
-			}
-			h, end = envLine(s, i+1)
-		case 'e':
-			if mode&scanJWT == 0 || !boundary(s, i) {
-				continue
-			}
-			if k := jwtAt(s, i); k > 0 {
-				h, end = hit{rule: &ruleRespJWT, kind: "JWT", value: jwt.Redact(s[i:k])}, k
-			}
-		default:
-			if mode&scanKeysOnly == 0 || !boundary(s, i) {
-				continue
-			}
-			var kind string
-			var r *detect.Rule
-			kind, r, end = matchKey(s, i)
-			if end > 0 && kind == kindGoogleKey && mode&scanWebKeys == 0 {
-				end = 0
-			}
-			if end > 0 {
-				h = hit{rule: r, kind: kind, value: keyMask(kind, s[i:end])}
-			}
-		}
-		if end <= 0 {
-			continue
-		}
-		h.off = i
-		if !emit(h) {
+		if !fn(h) {
 			return
 		}
-		i = end - 1
 	}
+}
+
+// pass runs one pass; it reports false when the hit list is full.
+func (hs *hits) pass(p pass, mode scanMode) bool {
+	s := hs.s
+	for from := 0; from < len(s); {
+		var k int
+		if len(p.lit) == 1 {
+			k = strings.IndexByte(s[from:], p.lit[0])
+		} else {
+			k = strings.Index(s[from:], p.lit)
+		}
+		if k < 0 {
+			return true
+		}
+		at := from + k
+		from = at + 1
+		var h hit
+		end := 0
+		switch p.lit {
+		case "_":
+			// The underscore is the 4th byte of ghp_, the 3rd of sk_live_,
+			// the 4th of aws_secret_access_key and the 7th of github_pat_.
+			for _, c := range [...]struct {
+				back  int
+				first string
+			}{{3, "gaA"}, {2, "sr"}, {6, "g"}} {
+				if i := at - c.back; i >= 0 && strings.IndexByte(c.first, s[i]) >= 0 && boundary(s, i) {
+					if h, end = keyAt(s, i, false); end > 0 {
+						break
+					}
+				}
+			}
+		default:
+			i := at - p.back
+			if i < 0 || !boundary(s, i) {
+				continue
+			}
+			h, end = keyAt(s, i, p.lit == "yJ")
+		}
+		if end == 0 || h.kind == kindGoogleKey && mode&scanWebKeys == 0 {
+			continue
+		}
+		if !hs.add(h) {
+			return false
+		}
+		from = end
+	}
+	return true
+}
+
+// fieldWords are fragments every field name fieldRule accepts holds, in
+// the case forms names take ("password", "Password", "PASSWORD", "pwd"),
+// chosen to start with bytes rare in API text so strings.Index skips fast.
+var fieldWords = []string{"word", "WORD", "wd", "WD", "cret", "CRET", "phrase", "PHRASE", "_key_id"}
+
+// keyAt matches a key format or, when jwtOnly, a JWT at s[i].
+func keyAt(s string, i int, jwtOnly bool) (hit, int) {
+	if jwtOnly {
+		if e := jwtAt(s, i); e > 0 {
+			return hit{rule: &ruleRespJWT, kind: "JWT", value: jwt.Redact(s[i:e]), off: i}, e
+		}
+		return hit{}, 0
+	}
+	kind, r, end := matchKey(s, i)
+	if end == 0 {
+		return hit{}, 0
+	}
+	return hit{rule: r, kind: kind, value: keyMask(kind, s[i:end]), off: i}, end
+}
+
+// fields finds password and secret fields, JSON members and env-file
+// lines, from the fragments of their names (fieldWords): those are rare in
+// API text, where colons and quotes are everywhere.
+func (hs *hits) fields() {
+	s := hs.s
+	for _, w := range fieldWords {
+		for from := 0; from < len(s); {
+			k := strings.Index(s[from:], w)
+			if k < 0 {
+				break
+			}
+			at := from + k
+			from = at + len(w)
+			if h, end := hs.jsonFieldAround(at); end > 0 {
+				if !hs.add(h) {
+					return
+				}
+				from = max(from, end)
+				continue
+			}
+			line := strings.LastIndexByte(s[max(0, at-64):at], '\n') + 1
+			if line == 0 && at > 64 {
+				continue
+			}
+			line += max(0, at-64)
+			if h, end := envLine(s, line); end > 0 {
+				if !hs.add(h) {
+					return
+				}
+			}
+		}
+	}
+}
+
+// jsonFieldAround matches a secret JSON member whose name holds s[at].
+func (hs *hits) jsonFieldAround(at int) (hit, int) {
+	const maxKey = 48
+	s := hs.s
+	if strings.LastIndexByte(s[max(0, at-maxKey):at], '"') < 0 {
+		return hit{}, 0
+	}
+	q := strings.IndexByte(s[at:min(len(s), at+maxKey)], '"')
+	if q < 0 {
+		return hit{}, 0
+	}
+	colon := run(s, at+q+1, isSpace)
+	if colon >= len(s) || s[colon] != ':' {
+		return hit{}, 0
+	}
+	h, end := jsonField(s, colon)
+	if end > 0 && h.rule == &ruleCloudKey {
+		if hs.serviceAccount == 0 {
+			hs.serviceAccount = 1
+			if strings.Contains(s, "service_account") {
+				hs.serviceAccount = 2
+			}
+		}
+		if hs.serviceAccount == 1 {
+			return hit{}, 0
+		}
+	}
+	return h, end
 }
 
 // jwtAt returns the end of the JWT starting at s[i], or 0.
@@ -326,24 +434,28 @@ func keyPattern(v string) string {
 	return kind
 }
 
-// jsonField matches `"name": "value"` at s[i] when name is a password or
-// secret field and value is not empty or masked.
-func jsonField(s string, i int) (hit, int) {
+// jsonField matches `"name": "value"` around the ':' at s[colon] when
+// name is a password or secret field and value is not empty or masked.
+func jsonField(s string, colon int) (hit, int) {
 	const maxKey, maxValue = 48, 1024
-	k := strings.IndexByte(s[i+1:min(len(s), i+1+maxKey)], '"')
-	if k < 0 {
+	q := colon - 1
+	for q >= 0 && isSpace(s[q]) {
+		q--
+	}
+	if q < 1 || s[q] != '"' {
 		return hit{}, 0
 	}
-	key := s[i+1 : i+1+k]
-	j := run(s, i+k+2, isSpace)
-	if j >= len(s) || s[j] != ':' {
+	open := strings.LastIndexByte(s[max(0, q-maxKey):q], '"')
+	if open < 0 {
 		return hit{}, 0
 	}
+	open += max(0, q-maxKey)
+	key := s[open+1 : q]
 	r, what := fieldRule(key)
 	if r == nil {
 		return hit{}, 0
 	}
-	j = run(s, j+1, isSpace)
+	j := run(s, colon+1, isSpace)
 	if j >= len(s) || s[j] != '"' {
 		return hit{}, 0
 	}
@@ -364,7 +476,7 @@ func jsonField(s string, i int) (hit, int) {
 	if r == &ruleCloudKey && !isHex40(v) {
 		return hit{}, 0
 	}
-	return hit{rule: r, kind: what, name: key, value: alert.Redacted + " (" + strconv.Itoa(len(v)) + " bytes)"}, e + 1
+	return hit{rule: r, kind: what, name: key, value: alert.Redacted + " (" + strconv.Itoa(len(v)) + " bytes)", off: open}, e + 1
 }
 
 // envLine matches NAME=value at the start of a line (an env or properties
@@ -387,29 +499,41 @@ func envLine(s string, i int) (hit, int) {
 	if trivial(v) {
 		return hit{}, 0
 	}
-	return hit{rule: r, kind: what + " (env line)", name: key, value: alert.Redacted + " (" + strconv.Itoa(len(v)) + " bytes)"}, e + 1
+	return hit{rule: r, kind: what + " (env line)", name: key, value: alert.Redacted + " (" + strconv.Itoa(len(v)) + " bytes)", off: i}, e + 1
 }
 
-// containsFold reports whether s contains the lower-case ASCII word w,
-// ignoring case, without allocating.
-func containsFold(s, w string) bool {
-	for i := 0; i+len(w) <= len(s); i++ {
-		j := 0
-		for j < len(w) {
-			c := s[i+j]
-			if 'A' <= c && c <= 'Z' {
-				c += 'a' - 'A'
+// secretWord reports whether key holds, in any case, one of the words
+// fieldRule looks for: pass, pwd, secret, private_key_id. It is the one-pass
+// prefilter run on every JSON key.
+func secretWord(key string) bool {
+	for i := 0; i < len(key); i++ {
+		switch key[i] | 0x20 {
+		case 'p':
+			r := key[i:]
+			if hasPrefixFold(r, "pass") || hasPrefixFold(r, "pwd") || hasPrefixFold(r, "private_key_id") {
+				return true
 			}
-			if c != w[j] {
-				break
+		case 's':
+			if hasPrefixFold(key[i:], "secret") {
+				return true
 			}
-			j++
-		}
-		if j == len(w) {
-			return true
 		}
 	}
 	return false
+}
+
+// hasPrefixFold is strings.HasPrefix ignoring ASCII case; prefix is lower
+// case.
+func hasPrefixFold(s, prefix string) bool {
+	if len(s) < len(prefix) {
+		return false
+	}
+	for i := 0; i < len(prefix); i++ {
+		if s[i]|0x20 != prefix[i] && !(prefix[i] == '_' && s[i] == '_') {
+			return false
+		}
+	}
+	return true
 }
 
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
@@ -435,7 +559,7 @@ var fieldSkip = []string{"hint", "policy", "reset", "expir", "required", "change
 // fieldRule says whether a field named key holds a secret: the rule and
 // what to call it, or nil.
 func fieldRule(key string) (*detect.Rule, string) {
-	if !containsFold(key, "pass") && !containsFold(key, "pwd") && !containsFold(key, "secret") && !containsFold(key, "private_key_id") {
+	if !secretWord(key) {
 		return nil, ""
 	}
 	n := normName(key)
@@ -494,15 +618,17 @@ func (c *responseCheck) inspect(x *decoders.Exchange, out []*alert.Alert) []*ale
 		return f.done(out)
 	}
 	body := resp.Body[:min(len(resp.Body), c.cfg.ScanBytes)]
-	scanText(string(body), mode, func(ht hit) bool {
+	// The body is only read during the scan, and what the alerts keep is
+	// cloned, so it is viewed as a string rather than copied.
+	scanText(unsafe.String(unsafe.SliceData(body), len(body)), mode, func(ht hit) bool {
 		if ht.rule == &ruleRespJWT && presented(x, ht.off, body) {
 			return true
 		}
-		name := ht.name
+		name := strings.Clone(ht.name)
 		if name == "" {
 			name = ht.kind
 		}
-		f.add(ht.rule, summary(ht, "response body"), locRespBody, name, ht.value, ht.kind+" at byte "+strconv.Itoa(ht.off))
+		f.add(ht.rule, summary(ht, "response body"), locRespBody, name, strings.Clone(ht.value), ht.kind+" at byte "+strconv.Itoa(ht.off))
 		return true
 	})
 	return f.done(out)
