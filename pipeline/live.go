@@ -129,17 +129,30 @@ func captureLoop(ctx context.Context, s live.Source, workers []*worker, prog *Pr
 	}
 	var (
 		err error
-		// drainUntil is set at shutdown: the packets already in the ring
-		// are still read, until the ring is empty or the bound passes.
+		// drainUntil is set once shutdown is seen: the packets already in
+		// the ring are still read, until a whole poll timeout that began
+		// after shutdown passes without one (a ring block being filled
+		// is handed over within the block timeout, which is the poll
+		// timeout), or the bound passes under traffic that goes on.
 		drainUntil time.Time
 	)
+	stopping := func() bool {
+		if drainUntil.IsZero() && ctx.Err() != nil {
+			drainUntil = time.Now().Add(drainBound)
+		}
+		return !drainUntil.IsZero()
+	}
 	for {
+		draining := stopping()
+		if draining && time.Now().After(drainUntil) {
+			break
+		}
 		err = s.Next(&p)
 		if err != nil {
 			if errors.Is(err, live.ErrTimeout) {
 				err = nil
 				progress()
-				if ctx.Err() != nil {
+				if draining {
 					break
 				}
 				f.tick(time.Now())
@@ -152,13 +165,6 @@ func captureLoop(ctx context.Context, s live.Source, workers []*worker, prog *Pr
 		count++
 		if count&255 == 0 {
 			progress()
-			if ctx.Err() != nil {
-				if drainUntil.IsZero() {
-					drainUntil = time.Now().Add(drainBound)
-				} else if time.Now().After(drainUntil) {
-					break
-				}
-			}
 		}
 	}
 	progress()
