@@ -97,6 +97,7 @@ func TestCheck(t *testing.T) {
 		{"reflected xss, no content type", exchange("/search", 200, "", `Results for "><img src=x onerror=alert(1)>`), "xss", []string{`"><img src=x onerror=alert(1)>`},
 			alert.Outcome_OUTCOME_LIKELY_SUCCESSFUL, "xss-reflected", alert.Confidence_CONFIDENCE_HIGH, false},
 		{"escaped xss", exchange("/search", 200, "text/html", page(`Results for &lt;script&gt;alert(1)&lt;/script&gt;`)), "xss", []string{"<script>alert(1)</script>"}, alert.Outcome_OUTCOME_ATTEMPTED, "", 0, false},
+		{"bare tag is in any page", exchange("/search", 200, "text/html", page(`<script>var x=1</script>`)), "xss", []string{"q=<script>"}, alert.Outcome_OUTCOME_ATTEMPTED, "", 0, false},
 		{"xss echoed in JSON", exchange("/search", 200, "application/json", `{"q":"<script>alert(1)</script>"}`), "xss", []string{"<script>alert(1)</script>"}, alert.Outcome_OUTCOME_ATTEMPTED, "", 0, false},
 		{"ssti evaluated in JSON string", exchange("/?name={{7*7}}", 200, "application/json", `{"greeting":"49"}`), "template-injection", []string{"{{7*7}}"},
 			alert.Outcome_OUTCOME_LIKELY_SUCCESSFUL, "ssti-evaluated", alert.Confidence_CONFIDENCE_HIGH, false},

@@ -117,15 +117,23 @@ func rendersHTML(resp *decoders.Message) bool {
 // maxNeedle bounds the part of a payload searched for in the body.
 const maxNeedle = 128
 
+// minNeedle is the shortest markup searched for: a bare "<script>" or
+// "<div>" is in many pages without any reflection.
+const minNeedle = 10
+
 // markup returns the part of XSS payload p whose unescaped echo makes the
 // response dangerous: from its first tag on, or the whole payload when it
-// is an attribute break-out or a javascript: URL; "" when p has neither.
+// is an attribute break-out or a javascript: URL; "" when p has neither or
+// that part is shorter than minNeedle.
 func markup(p string) string {
-	if len(p) < 6 {
+	if len(p) < minNeedle {
 		return ""
 	}
 	for i := 0; i+1 < len(p); i++ {
 		if p[i] == '<' && (isLetter(p[i+1]) || p[i+1] == '/' || p[i+1] == '!') {
+			if len(p)-i < minNeedle {
+				return ""
+			}
 			return p[i:min(len(p), i+maxNeedle)]
 		}
 	}
