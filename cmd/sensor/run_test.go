@@ -678,7 +678,9 @@ func TestRunListenUDPStops(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var out, errb bytes.Buffer
 	done := make(chan int)
-	go func() { done <- runCmd(ctx, []string{"--listen-udp", "vxlan=127.0.0.1:0", "--poll-timeout", "20ms"}, &out, &errb) }()
+	go func() {
+		done <- runCmd(ctx, []string{"--listen-udp", "vxlan=127.0.0.1:0", "--poll-timeout", "20ms"}, &out, &errb)
+	}()
 	cancel()
 	select {
 	case code := <-done:
