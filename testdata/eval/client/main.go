@@ -27,18 +27,27 @@ import (
 	"github.com/apisensor/sensor/testdata/eval/evalpb"
 )
 
+// options are the command's flags.
+type options struct {
+	corpus, httpAddr, grpcAddr, placements, manifest string
+	perClass, workers                                int
+	h2c                                              bool
+	timeout                                          time.Duration
+}
+
 func main() {
-	corpusPath := flag.String("corpus", "testdata/eval/corpus.jsonl", "labelled corpus (JSON lines)")
-	httpAddr := flag.String("http", "127.0.0.1:18080", "evaluation server, HTTP/1.1 and h2c (loopback)")
-	grpcAddr := flag.String("grpc", "127.0.0.1:18081", "evaluation server, gRPC (loopback)")
-	perClass := flag.Int("max-per-class", 0, "entries kept per class, chosen by payload hash (0: all)")
-	placements := flag.String("placements", "all", "comma-separated placements (query,path,json,form,multipart,xml,header,cookie,graphql,protobuf)")
-	h2c := flag.Bool("h2c", true, "also send every HTTP placement over prior-knowledge h2c")
-	workers := flag.Int("workers", 4, "concurrent requests")
-	manifest := flag.String("manifest", "manifest.jsonl", "where the manifest of sent requests goes")
-	timeout := flag.Duration("timeout", 6*time.Minute, "bound of the whole run")
+	var o options
+	flag.StringVar(&o.corpus, "corpus", "testdata/eval/corpus.jsonl", "labelled corpus (JSON lines)")
+	flag.StringVar(&o.httpAddr, "http", "127.0.0.1:18080", "evaluation server, HTTP/1.1 and h2c (loopback)")
+	flag.StringVar(&o.grpcAddr, "grpc", "127.0.0.1:18081", "evaluation server, gRPC (loopback)")
+	flag.IntVar(&o.perClass, "max-per-class", 0, "entries kept per attack class, chosen by payload hash (0: all); benign entries are all sent")
+	flag.StringVar(&o.placements, "placements", "all", "comma-separated placements (query,path,json,form,multipart,xml,header,cookie,graphql,protobuf)")
+	flag.BoolVar(&o.h2c, "h2c", true, "also send every HTTP placement over prior-knowledge h2c")
+	flag.IntVar(&o.workers, "workers", 4, "concurrent requests")
+	flag.StringVar(&o.manifest, "manifest", "manifest.jsonl", "where the manifest of sent requests goes")
+	flag.DurationVar(&o.timeout, "timeout", 6*time.Minute, "bound of the whole run")
 	flag.Parse()
-	if err := run(*corpusPath, *httpAddr, *grpcAddr, *perClass, *placements, *h2c, *workers, *manifest, *timeout); err != nil {
+	if err := run(o); err != nil {
 		fmt.Fprintln(os.Stderr, "client:", err)
 		os.Exit(1)
 	}
@@ -62,22 +71,23 @@ func checkLoopback(addr string) error {
 	return nil
 }
 
-func run(corpusPath, httpAddr, grpcAddr string, perClass int, placementList string, h2c bool, workers int, manifestPath string, timeout time.Duration) error {
-	for _, a := range []string{httpAddr, grpcAddr} {
+func run(o options) error {
+	httpAddr, workers := o.httpAddr, max(o.workers, 1)
+	for _, a := range []string{o.httpAddr, o.grpcAddr} {
 		if err := checkLoopback(a); err != nil {
 			return err
 		}
 	}
-	corpus, err := evalkit.ReadCorpusFile(corpusPath)
+	corpus, err := evalkit.ReadCorpusFile(o.corpus)
 	if err != nil {
 		return err
 	}
-	pls, err := evalkit.ParsePlacements(placementList)
+	pls, err := evalkit.ParsePlacements(o.placements)
 	if err != nil {
 		return err
 	}
-	entries := evalkit.Sample(corpus, perClass)
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	entries := evalkit.Sample(corpus, o.perClass)
+	ctx, cancel := context.WithTimeout(context.Background(), o.timeout)
 	defer cancel()
 
 	var p1, p2 http.Protocols
@@ -87,14 +97,14 @@ func run(corpusPath, httpAddr, grpcAddr string, perClass int, placementList stri
 		evalkit.ProtoH1:  {Transport: &http.Transport{Protocols: &p1, MaxIdleConnsPerHost: workers, DisableCompression: true}},
 		evalkit.ProtoH2C: {Transport: &http.Transport{Protocols: &p2, DisableCompression: true}},
 	}
-	gc, err := grpc.NewClient(grpcAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	gc, err := grpc.NewClient(o.grpcAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		return fmt.Errorf("grpc client: %w", err)
 	}
 	defer gc.Close()
 	search := evalpb.NewSearchClient(gc)
 
-	mf, err := os.Create(manifestPath)
+	mf, err := os.Create(o.manifest)
 	if err != nil {
 		return err
 	}
@@ -111,7 +121,7 @@ func run(corpusPath, httpAddr, grpcAddr string, perClass int, placementList stri
 	jobs := make(chan job)
 	var wg sync.WaitGroup
 	var failures sync.Map
-	for range max(workers, 1) {
+	for range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -142,7 +152,7 @@ feed:
 	for i := range entries {
 		for _, p := range pls {
 			protos := []string{evalkit.ProtoH1}
-			if h2c {
+			if o.h2c {
 				protos = append(protos, evalkit.ProtoH2C)
 			}
 			if p == evalkit.Protobuf {
@@ -169,7 +179,7 @@ feed:
 	})
 	fmt.Fprintf(os.Stderr, "client: %d requests for %d entries × %d placements\n", n, len(entries), len(pls))
 	if ctx.Err() != nil {
-		return fmt.Errorf("run stopped after %s: raise -timeout or lower -max-per-class", timeout)
+		return fmt.Errorf("run stopped after %s: raise -timeout or lower -max-per-class", o.timeout)
 	}
 	return nil
 }

@@ -19,32 +19,40 @@ import (
 	"github.com/apisensor/sensor/testdata/eval/evalkit"
 )
 
+// options are the command's flags.
+type options struct {
+	corpus, manifest, exchanges, alerts, resultsJSON, cases string
+	n                                                       int
+	maxLost                                                 float64
+}
+
 func main() {
-	corpusPath := flag.String("corpus", "testdata/eval/corpus.jsonl", "labelled corpus")
-	manifest := flag.String("manifest", "manifest.jsonl", "client manifest")
-	exchanges := flag.String("exchanges", "exchanges.jsonl", "sensor replay --exchanges output")
-	alerts := flag.String("alerts", "", "sensor alerts file, for evidence locations (optional)")
-	resultsJSON := flag.String("json", "results.json", "where the figures go as JSON")
-	cases := flag.String("cases", "cases.md", "where the first misses and false positives per placement go")
-	n := flag.Int("n", 25, "misses and false positives listed per placement")
-	maxLost := flag.Float64("max-lost", 0.01, "fraction of sent requests allowed missing from the capture before the run counts as broken")
+	var o options
+	flag.StringVar(&o.corpus, "corpus", "testdata/eval/corpus.jsonl", "labelled corpus")
+	flag.StringVar(&o.manifest, "manifest", "manifest.jsonl", "client manifest")
+	flag.StringVar(&o.exchanges, "exchanges", "exchanges.jsonl", "sensor replay --exchanges output")
+	flag.StringVar(&o.alerts, "alerts", "", "sensor alerts file, for evidence locations (optional)")
+	flag.StringVar(&o.resultsJSON, "json", "results.json", "where the figures go as JSON")
+	flag.StringVar(&o.cases, "cases", "cases.md", "where the first misses and false positives per placement go")
+	flag.IntVar(&o.n, "n", 25, "misses and false positives listed per placement")
+	flag.Float64Var(&o.maxLost, "max-lost", 0.01, "fraction of sent requests allowed missing from the capture before the run counts as broken")
 	flag.Parse()
-	if err := run(*corpusPath, *manifest, *exchanges, *alerts, *resultsJSON, *cases, *n, *maxLost); err != nil {
+	if err := run(o); err != nil {
 		fmt.Fprintln(os.Stderr, "score:", err)
 		os.Exit(1)
 	}
 }
 
-func run(corpusPath, manifestPath, exchangesPath, alertsPath, resultsPath, casesPath string, n int, maxLost float64) error {
-	corpus, err := evalkit.ReadCorpusFile(corpusPath)
+func run(o options) error {
+	corpus, err := evalkit.ReadCorpusFile(o.corpus)
 	if err != nil {
 		return err
 	}
-	sent, err := readManifest(manifestPath)
+	sent, err := readManifest(o.manifest)
 	if err != nil {
 		return err
 	}
-	f, err := os.Open(exchangesPath)
+	f, err := os.Open(o.exchanges)
 	if err != nil {
 		return err
 	}
@@ -53,8 +61,8 @@ func run(corpusPath, manifestPath, exchangesPath, alertsPath, resultsPath, cases
 	if err != nil {
 		return err
 	}
-	if alertsPath != "" {
-		af, err := os.Open(alertsPath)
+	if o.alerts != "" {
+		af, err := os.Open(o.alerts)
 		if err != nil {
 			return err
 		}
@@ -79,7 +87,7 @@ func run(corpusPath, manifestPath, exchangesPath, alertsPath, resultsPath, cases
 	fmt.Printf("\nRequests: %d in the manifest, %d exchanges rebuilt (%d untagged, %d tags seen twice); scored %d, lost %d, skipped %d, failed %d.\n",
 		len(sent), st.Exchanges, st.Untagged, st.Repeated, all.Total, all.Lost, all.Skipped, all.Failed)
 
-	if resultsPath != "" {
+	if o.resultsJSON != "" {
 		out := struct {
 			Targets  map[string]float64         `json:"targets"`
 			Verdicts []evalkit.PlacementVerdict `json:"verdicts"`
@@ -90,20 +98,20 @@ func run(corpusPath, manifestPath, exchangesPath, alertsPath, resultsPath, cases
 		if err != nil {
 			return err
 		}
-		if err := os.WriteFile(resultsPath, append(b, '\n'), 0o644); err != nil {
+		if err := os.WriteFile(o.resultsJSON, append(b, '\n'), 0o644); err != nil {
 			return err
 		}
 	}
-	if casesPath != "" {
-		cf, err := os.Create(casesPath)
+	if o.cases != "" {
+		cf, err := os.Create(o.cases)
 		if err != nil {
 			return err
 		}
 		w := bufio.NewWriter(cf)
-		res.WriteCases(w, n)
+		res.WriteCases(w, o.n)
 		if err := w.Flush(); err != nil {
 			cf.Close()
-			return fmt.Errorf("write %s: %w", casesPath, err)
+			return fmt.Errorf("write %s: %w", o.cases, err)
 		}
 		if err := cf.Close(); err != nil {
 			return err
@@ -113,7 +121,7 @@ func run(corpusPath, manifestPath, exchangesPath, alertsPath, resultsPath, cases
 	if attempted == 0 {
 		return fmt.Errorf("nothing scored: no request of the manifest was found among %d exchanges", st.Exchanges)
 	}
-	if frac := float64(all.Lost) / float64(attempted); frac > maxLost {
+	if frac := float64(all.Lost) / float64(attempted); frac > o.maxLost {
 		return fmt.Errorf("%d of %d requests (%.1f%%) are missing from the capture: dropped packets or a stopped capture", all.Lost, attempted, 100*frac)
 	}
 	if all.Failed > 0 {
