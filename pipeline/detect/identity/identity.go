@@ -64,7 +64,7 @@ func New(cfg Config) (*Identifier, error) {
 	for _, p := range cfg.LoginPaths.Items() {
 		id.login = append(id.login, segments(strings.ToLower(p)))
 	}
-	id.hmacs.New = func() any { return hmac.New(sha256.New, id.key) }
+	id.hmacs.New = func() any { return &hasher{h: hmac.New(sha256.New, id.key)} }
 	return id, nil
 }
 
@@ -103,18 +103,30 @@ func (id *Identifier) Hash(kind, value string) string { return id.hash(kind, val
 // window, too few to confirm a guess.
 func (id *Identifier) ShortHash(kind, value string) string { return id.hash(kind, value, 4) }
 
+// hasher is a pooled HMAC and its input buffer: writing through the
+// hash.Hash interface would copy every value to the heap.
+type hasher struct {
+	h   hash.Hash
+	buf []byte
+	sum [sha256.Size]byte
+}
+
+// maxPooledInput bounds the input buffer a pooled hasher keeps.
+const maxPooledInput = 4 << 10
+
 func (id *Identifier) hash(kind, value string, n int) string {
-	h := id.hmacs.Get().(hash.Hash)
-	h.Reset()
-	h.Write([]byte(kind))
-	h.Write([]byte{0})
-	h.Write([]byte(value))
-	var sum [sha256.Size]byte
-	h.Sum(sum[:0])
-	id.hmacs.Put(h)
+	hs := id.hmacs.Get().(*hasher)
+	hs.h.Reset()
+	hs.buf = append(append(append(hs.buf[:0], kind...), 0), value...)
+	hs.h.Write(hs.buf)
+	hs.h.Sum(hs.sum[:0])
 	var out [2 + 16]byte
 	out[0], out[1] = 'h', ':'
-	hex.Encode(out[2:], sum[:n])
+	hex.Encode(out[2:], hs.sum[:n])
+	if cap(hs.buf) > maxPooledInput {
+		hs.buf = nil
+	}
+	id.hmacs.Put(hs)
 	return string(out[:2+2*n])
 }
 
