@@ -253,6 +253,8 @@ var profiles = map[string]profile{
 	"crlf-injection":          {crlf: true},
 	"http-response-splitting": {crlf: true},
 	"mail-header-injection":   {classes: clsStack},
+	"generic-injection":       {classes: clsCmdOutput | clsCmdError | clsFile | clsMetadata | clsStack},
+	"protocol-attack":         {classes: clsStack, crlf: true},
 }
 
 // defaultProfile serves categories without a profile: stack traces say
