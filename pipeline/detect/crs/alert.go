@@ -2,6 +2,7 @@ package crs
 
 import (
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/apisensor/sensor/decoders"
 	"github.com/apisensor/sensor/pipeline/alert"
 	"github.com/apisensor/sensor/pipeline/detect"
+	"github.com/apisensor/sensor/pipeline/detect/confirm"
 )
 
 // family is one CRS rule file: the thousands of its rule ids.
@@ -150,6 +152,7 @@ func (d *Detector) newAlert(x *decoders.Exchange, mrs []types.MatchedRule, score
 
 	var firstLoc decoders.Location
 	var firstName string
+	var payloads []string
 	first := true
 	// The top family's rules first, then the others, in match order.
 	for pass := 0; pass < 2; pass++ {
@@ -161,6 +164,9 @@ func (d *Detector) newAlert(x *decoders.Exchange, mrs []types.MatchedRule, score
 			if !d.cfg.AddEvidence(a, loc, name, value, matched) {
 				break
 			}
+			if value != "" && !slices.Contains(payloads, value) {
+				payloads = append(payloads, value)
+			}
 			ev := a.Evidence[len(a.Evidence)-1]
 			ev.Rule = strconv.Itoa(m.mr.Rule().ID())
 			ev.Message = alert.Snippet(m.mr.Message(), maxMessage)
@@ -170,6 +176,9 @@ func (d *Detector) newAlert(x *decoders.Exchange, mrs []types.MatchedRule, score
 		}
 	}
 	a.Summary = summary(f.title, score, len(matches), d.cfg.CRS.ParanoiaLevel, firstLoc, firstName)
+	// The response tells whether the attack worked (outcome, response
+	// evidence), as for the tier-1 detectors' alerts.
+	confirm.Apply(a, x, payloads, d.confirm)
 	return a
 }
 

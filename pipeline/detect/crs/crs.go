@@ -32,6 +32,7 @@ import (
 	"github.com/apisensor/sensor/decoders"
 	"github.com/apisensor/sensor/pipeline/alert"
 	"github.com/apisensor/sensor/pipeline/detect"
+	"github.com/apisensor/sensor/pipeline/detect/confirm"
 )
 
 // Name is the detector's registered name.
@@ -42,9 +43,10 @@ func init() { detect.Register(Name, New) }
 // Detector is the crs detector. It holds one WAF, safe for concurrent
 // transactions, so one value serves every worker.
 type Detector struct {
-	cfg  detect.Config
-	mode string
-	waf  coraza.WAF // nil when the mode is off
+	cfg     detect.Config
+	confirm confirm.Config
+	mode    string
+	waf     coraza.WAF // nil when the mode is off
 	// newTx creates transactions with a fixed id, sparing Coraza a random
 	// id per transaction; nil when the WAF does not offer it.
 	newTx func() types.Transaction
@@ -70,7 +72,7 @@ func New(cfg detect.Config) (detect.Detector, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	d := &Detector{cfg: cfg, mode: cfg.CRS.Mode}
+	d := &Detector{cfg: cfg, confirm: confirm.DefaultConfig(), mode: cfg.CRS.Mode}
 	if d.mode == detect.CRSOff {
 		return d, nil
 	}

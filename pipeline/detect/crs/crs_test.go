@@ -417,3 +417,23 @@ func TestWAFMemoryChild(t *testing.T) {
 		float64(int64(after.HeapAlloc)-int64(before.HeapAlloc))/1e6, float64(after.TotalAlloc-before.TotalAlloc)/1e6)
 	runtime.KeepAlive(d)
 }
+
+// TestOutcome checks that the response decides the outcome, as for the
+// tier-1 detectors: a DBMS error after an SQL injection is a likely success.
+func TestOutcome(t *testing.T) {
+	d := detector(t, detect.CRS{Mode: detect.CRSAll})
+	x := httpExchange("GET", "/api/search?q=1%27%20UNION%20SELECT%20username,password%20FROM%20users--", "", "")
+	x.Response = &decoders.Message{Status: 500, Version: "HTTP/1.1",
+		Headers: []decoders.Header{{Name: "Content-Type", Value: "text/html"}},
+		Body:    []byte("<b>Warning</b>: You have an error in your SQL syntax; check the manual that corresponds to your MySQL server version for the right syntax to use near ''' at line 1")}
+	out := d.Inspect(x, nil)
+	if len(out) != 1 {
+		t.Fatalf("%d alerts", len(out))
+	}
+	if got := out[0].Outcome; got != alert.Outcome_OUTCOME_LIKELY_SUCCESSFUL {
+		t.Errorf("outcome %s, want likely successful (%s)", got, out[0].Summary)
+	}
+	if out := d.Inspect(httpExchange("GET", "/api/search?q=1%27%20UNION%20SELECT%20username,password%20FROM%20users--", "", ""), nil); len(out) != 1 || out[0].Outcome != alert.Outcome_OUTCOME_ATTEMPTED {
+		t.Errorf("without an error page: %v", out)
+	}
+}
