@@ -135,10 +135,16 @@ func ParseClientHello(msg []byte) (*decoders.TLSInfo, error) {
 			return nil, err
 		}
 	}
+	// With supported_versions, the highest version it lists is the one
+	// offered (the legacy field stays 0x0303 for TLS 1.3).
+	var best uint16
 	for _, v := range info.SupportedVersions {
-		if !isGREASE(v) && versionRank(v) > versionRank(info.Version) {
-			info.Version = v
+		if !isGREASE(v) && (best == 0 || versionRank(v) > versionRank(best)) {
+			best = v
 		}
+	}
+	if best != 0 {
+		info.Version = best
 	}
 	info.JA4 = JA4(info, 't')
 	return info, nil

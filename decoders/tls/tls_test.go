@@ -40,6 +40,8 @@ func TestJA4Vectors(t *testing.T) {
 		exts:    hexes("000a,000d"),
 		sigs:    hexes("0401"),
 	}
+	// supported_versions decides even when lower than the legacy field.
+	lowSV := &hello{version: 0x0303, ciphers: hexes("1301"), exts: hexes("002b"), versions: []uint16{0x2a2a, 0x0302}}
 	noSigs := &hello{ciphers: hexes("1301"), exts: hexes("0000,002b,0010"), sni: "a", alpn: []string{"http/1.1"}, versions: []uint16{0x0304}}
 	tests := []struct {
 		name string
@@ -50,6 +52,7 @@ func TestJA4Vectors(t *testing.T) {
 		{"foxio readme", readme, "t13d1516h2_8daaf6152771_e5627efa2ab1"},
 		{"no extensions", noExt, "t10i020000_" + sha12("002f,0035") + "_000000000000"},
 		{"tls 1.2 no sni no alpn", tls12, "t12i020200_" + sha12("c02f,c030") + "_" + sha12("000a,000d_0401")},
+		{"supported_versions below legacy", lowSV, "t11i010100_" + sha12("1301") + "_" + sha12("002b")},
 		{"no signature algorithms", noSigs, "t13d0103h1_" + sha12("1301") + "_" + sha12("002b")},
 	}
 	for _, tt := range tests {
