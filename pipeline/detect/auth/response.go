@@ -553,8 +553,12 @@ func isHex40(v string) bool {
 // Field-name words that make a password-looking name about something else
 // (password_reset_required, passwordPolicy, secretName).
 var fieldSkip = []string{"hint", "policy", "reset", "expir", "required", "changed", "updated", "created",
-	"length", "strength", "rule", "enabled", "label", "placeholder", "type", "url", "uri", "name", "field",
-	"forgot", "confirm", "min", "max", "count", "version", "ref", "arn", "id"}
+	"length", "strength", "rule", "enabled", "label", "placeholder", "type", "url", "uri", "field",
+	"forgot", "attempt", "failed", "version", "ref", "arn"}
+
+// Suffixes that make a secret-looking name a reference to the secret, not
+// the secret (secretName, secret_id, passwordIds).
+var fieldSkipSuffixes = []string{"name", "id", "ids", "at", "date", "time"}
 
 // fieldRule says whether a field named key holds a secret: the rule and
 // what to call it, or nil.
@@ -570,7 +574,7 @@ func fieldRule(key string) (*detect.Rule, string) {
 		return &ruleCloudKey, "GCP service account key"
 	}
 	isSecret := strings.Contains(n, "password") || strings.Contains(n, "passwd") || strings.Contains(n, "passphrase") ||
-		n == "pwd" || strings.HasSuffix(n, "secret") || n == "secretkey" || n == "secretaccesskey"
+		n == "pwd" || strings.HasSuffix(n, "secret") || strings.HasSuffix(n, "secretkey") || n == "secretaccesskey"
 	if !isSecret {
 		return nil, ""
 	}
@@ -579,8 +583,10 @@ func fieldRule(key string) (*detect.Rule, string) {
 			return nil, ""
 		}
 	}
-	if strings.HasSuffix(n, "at") || strings.HasSuffix(n, "date") || strings.HasSuffix(n, "time") {
-		return nil, ""
+	for _, w := range fieldSkipSuffixes {
+		if strings.HasSuffix(n, w) {
+			return nil, ""
+		}
 	}
 	if strings.Contains(n, "hash") || strings.Contains(n, "digest") {
 		return &rulePasswordField, "password hash field"

@@ -205,3 +205,24 @@ func BenchmarkSecretsInResponse(b *testing.B) {
 		b.Fatalf("raised:%s", describe(out))
 	}
 }
+
+func TestFieldRule(t *testing.T) {
+	for key, want := range map[string]string{
+		"password": "password-in-response", "Password": "password-in-response", "DB_PASSWORD": "password-in-response",
+		"admin_password": "password-in-response", "accountPassword": "password-in-response", "pwd": "password-in-response",
+		"client_secret": "password-in-response", "apiSecretKey": "password-in-response", "passwd": "password-in-response",
+		"password_confirmation": "password-in-response", "passwordHash": "password-in-response", "passphrase": "password-in-response",
+		"private_key_id": "cloud-credentials-in-response",
+		"secretName":     "", "secret_id": "", "password_updated_at": "", "passwordPolicy": "", "password_reset_required": "",
+		"passwordMinLength": "", "secretRef": "", "secret_santa": "", "compass": "", "username": "", "": "",
+	} {
+		r, _ := fieldRule(key)
+		got := ""
+		if r != nil {
+			got = r.ID
+		}
+		if got != want {
+			t.Errorf("fieldRule(%q) = %q, want %q", key, got, want)
+		}
+	}
+}

@@ -195,22 +195,24 @@ func userinfo(uri string) (user string, pass bool, raw string, ok bool) {
 	return user, hasPass && pw != "", raw, user != "" || hasPass
 }
 
+var placeholders = []string{"null", "none", "undefined", "true", "false", "redacted", "[redacted]", "hidden", "masked"}
+
 // trivial reports values that hold no credential: empty, placeholders,
 // booleans, short numbers.
 func trivial(v string) bool {
 	if len(v) < 4 {
 		return true
 	}
-	switch lowerASCII(v) {
-	case "null", "none", "undefined", "true", "false", "****", "xxxx", "redacted", "[redacted]", "changeme", "<token>", "{token}", "${token}":
-		return true
-	}
-	for i := 0; i < len(v); i++ {
-		if v[i] != '*' && v[i] != 'x' && v[i] != 'X' && v[i] != '.' {
-			return false
+	for _, p := range placeholders {
+		if strings.EqualFold(v, p) {
+			return true
 		}
 	}
-	return true
+	if strings.HasPrefix(v, "${") || strings.HasPrefix(v, "{{") || strings.HasPrefix(v, "<") {
+		return true // a template placeholder
+	}
+	// A mask: asterisks, bullets, x's.
+	return strings.Trim(v, "*•xX.") == ""
 }
 
 // credentialLike reports whether v looks like a generated secret: at least
