@@ -27,6 +27,7 @@ Usage:
   sensor replay [flags] FILE...   replay pcap/pcapng captures (plain or gzip, - for stdin)
   sensor run -i IFACE | --listen-udp :4789   capture live (SPAN/TAP port, cloud mirror target)
   sensor alerts --brokers H:P     read and filter alerts from Kafka topics
+  sensor aggregate --brokers H:P  behavioural detection over every sensor's events (Kafka)
   sensor version                  print the version
 
 Run "sensor replay -h" or "sensor alerts -h" for the flags.
@@ -49,6 +50,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return replayCmd(ctx, args[1:], stdin, stdout, stderr)
 	case "alerts":
 		return alertsCmd(ctx, args[1:], stdout, stderr)
+	case "aggregate":
+		return aggregateCmd(ctx, args[1:], stdout, stderr)
 	case "run":
 		return runCmd(ctx, args[1:], stdout, stderr)
 	case "version":

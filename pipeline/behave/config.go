@@ -32,6 +32,10 @@ type Config struct {
 	// exchanges emitted when their connection closed). Events later than
 	// that are counted (behave.late) and dropped.
 	Grace time.Duration `yaml:"grace" env:"SENSOR_BEHAVE_GRACE"`
+	// ExternalClock: event times do not move the engine's clock; the
+	// caller does, with Engine.Advance (the aggregator, which holds the
+	// clock at the slowest Kafka partition's time).
+	ExternalClock bool `yaml:"-"`
 
 	Allow Allow `yaml:"allow"`
 

@@ -176,7 +176,10 @@ func (e *Engine) Observe(ev *alert.Event, dst []*alert.Alert) []*alert.Alert {
 		return dst
 	}
 	e.events.Add(1)
-	wm := e.advance(ts)
+	wm := e.watermark.Load()
+	if !e.cfg.ExternalClock {
+		wm = e.advance(ts)
+	}
 	c := ev.GetClient()
 	f := facts{
 		e: ev, ts: ts, ip: c.GetIp(), ck: clientKey(c),
@@ -221,6 +224,15 @@ func (e *Engine) Observe(ev *alert.Event, dst []*alert.Alert) []*alert.Alert {
 func (e *Engine) Flush(dst []*alert.Alert) []*alert.Alert {
 	dst = e.drainEvicted(dst)
 	return e.sweep(math.MaxInt64, dst)
+}
+
+// Advance raises the watermark to ts, for an engine with ExternalClock,
+// and appends the alerts of the windows that closed to dst.
+func (e *Engine) Advance(ts int64, dst []*alert.Alert) []*alert.Alert {
+	if wm := e.advance(ts); wm >= e.nextDue.Load() {
+		dst = e.sweep(wm, dst)
+	}
+	return dst
 }
 
 // advance raises the watermark (the latest event time seen) to ts and
