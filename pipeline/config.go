@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"github.com/apisensor/sensor/pipeline/behave"
-	"github.com/apisensor/sensor/pipeline/behave"
 	"github.com/apisensor/sensor/pipeline/detect"
 	"runtime"
 
@@ -38,10 +37,6 @@ type Config struct {
 	// the output stage over every exchange's event.
 	Behave behave.Config `yaml:"behave"`
 
-	// Behave configures the behavioural engine (pipeline/behave), run in
-	// the output stage over every exchange's event.
-	Behave behave.Config `yaml:"behave"`
-
 	// ProtoDescriptors are FileDescriptorSet files (protoc
 	// --descriptor_set_out --include_imports): gRPC messages of the services
 	// they describe are decoded with field names; others schema-less.
@@ -65,7 +60,6 @@ func DefaultConfig() Config {
 		Decode:        decoders.DefaultLimits(),
 		Detectors:     []string{"injection", "cmdi", "traversal", "ssrf", "nosqli", "ssti", "jndi", "xxe", "crlf", "mailinj", "ldapi", "graphql"},
 		Detect:        detect.DefaultConfig(),
-		Behave:        behave.DefaultConfig(),
 		Behave:        behave.DefaultConfig(),
 		SensorID:      hostname(),
 		StatsInterval: 30 * time.Second,
@@ -99,9 +93,6 @@ func (c *Config) Validate() error {
 	}
 	if c.Workers > 1024 {
 		return fmt.Errorf("%w: workers = %d: at most 1024", ErrConfig, c.Workers)
-	}
-	if err := c.Behave.Validate(); err != nil {
-		return fmt.Errorf("%w: %w", ErrConfig, err)
 	}
 	if err := c.Behave.Validate(); err != nil {
 		return fmt.Errorf("%w: %w", ErrConfig, err)
