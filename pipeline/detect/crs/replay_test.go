@@ -1,0 +1,57 @@
+package crs_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"sync"
+	"testing"
+
+	"github.com/apisensor/sensor/pipeline"
+	"github.com/apisensor/sensor/pipeline/alert"
+	"github.com/apisensor/sensor/pipeline/detect"
+)
+
+type collect struct {
+	mu     sync.Mutex
+	alerts []*alert.Alert
+}
+
+func (c *collect) Publish(_ context.Context, batch []*alert.Alert) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.alerts = append(c.alerts, batch...)
+	return nil
+}
+
+func (c *collect) Close() error { return nil }
+
+// TestReplay runs a capture through the pipeline with crs after the
+// default detectors, as the README says to enable it: in suspicious mode
+// it alerts on the capture's attacks and on nothing else.
+func TestReplay(t *testing.T) {
+	for _, mode := range []string{detect.CRSSuspicious, detect.CRSAll} {
+		t.Run(mode, func(t *testing.T) {
+			cfg := pipeline.DefaultConfig()
+			cfg.Workers = 2
+			cfg.Detectors = append(cfg.Detectors, "crs")
+			cfg.Detect.CRS.Mode = mode
+			var c collect
+			log := slog.New(slog.NewTextHandler(io.Discard, nil))
+			if _, err := pipeline.Replay(context.Background(), cfg, []string{"../../../testdata/http-curl.pcap"}, nil,
+				pipeline.Outputs{Alerts: &c}, log, nil); err != nil {
+				t.Fatal(err)
+			}
+			cats := map[string]int{}
+			for _, a := range c.alerts {
+				if a.Detector == "crs" {
+					cats[a.Category]++
+				}
+			}
+			if cats["sql-injection"] < 3 || cats["xss"] < 2 {
+				t.Errorf("crs alerts by category: %v", cats)
+			}
+			t.Logf("crs alerts by category: %v", cats)
+		})
+	}
+}
