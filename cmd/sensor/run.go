@@ -53,7 +53,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.Var(listFlag{&capture.Interfaces}, "interface", "same as -i")
 	fs.Var(listFlag{&capture.ListenUDP}, "listen-udp", "[vxlan=|geneve=]host:port receiving mirrored VXLAN or GENEVE datagrams (repeatable; port 6081 means GENEVE)")
 	fs.StringVar(&capture.Filter, "filter", "", "capture filter in tcpdump syntax, applied in the kernel (e.g. 'tcp and not port 22')")
-	fs.IntVar(&capture.Sockets, "sockets", 0, "AF_PACKET sockets per interface in the fanout group (0: one per worker)")
+	fs.IntVar(&capture.Sockets, "sockets", capture.Sockets, "AF_PACKET sockets per interface in the fanout group (0: one per worker; more than 1 may reorder the directions of VXLAN/GENEVE-mirrored flows)")
 	fs.StringVar(&capture.FanoutMode, "fanout", capture.FanoutMode, "how the kernel spreads packets over the sockets: hash, lb or cpu")
 	fanoutGroup := fs.Uint("fanout-group", 0, "PACKET_FANOUT group id (0: derived from the process id)")
 	fs.IntVar(&capture.BlockBytes, "ring-block-bytes", capture.BlockBytes, "TPACKET_V3 block size")

@@ -20,7 +20,10 @@ type Config struct {
 	// Interfaces to capture on with AF_PACKET (TPACKET_V3).
 	Interfaces []string `yaml:"interfaces" env:"SENSOR_CAPTURE_INTERFACES"`
 	// Sockets is the number of AF_PACKET sockets per interface, joined in one
-	// PACKET_FANOUT group; 0 means one per pipeline worker.
+	// PACKET_FANOUT group; 0 means one per pipeline worker. The default, 1,
+	// keeps the capture order across the two directions of every flow
+	// (see the package README: the kernel hashes VXLAN and GENEVE on the
+	// outer headers); the workers still share the work by inner flow.
 	Sockets int `yaml:"sockets" env:"SENSOR_CAPTURE_SOCKETS"`
 	// FanoutGroup is the PACKET_FANOUT group id (per interface: the id is
 	// offset by the interface index so two interfaces never share a group);
@@ -71,6 +74,7 @@ type Config struct {
 // blocks, full packets, promiscuous, 100 ms poll.
 func DefaultConfig() Config {
 	return Config{
+		Sockets:       1,
 		FanoutMode:    "hash",
 		BlockBytes:    1 << 20,
 		Blocks:        32,
