@@ -4,8 +4,10 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 
@@ -70,6 +72,39 @@ func TestReplayGoNet(t *testing.T) {
 	for k := range wants {
 		if !slices.Contains(got, k) {
 			t.Errorf("no alert on %s (got %v)", k, got)
+		}
+	}
+}
+
+// TestReplayOtherCaptures replays every other shared capture (ordinary
+// HTTP/1, HTTP/2, h2c upgrades, gRPC, tunnels, damaged files): none holds
+// a smuggling attempt, so none raises an alert.
+func TestReplayOtherCaptures(t *testing.T) {
+	var files []string
+	for _, pat := range []string{"*.pcap", "*.pcapng", "*.pcap.gz"} {
+		m, err := filepath.Glob(filepath.Join("..", "..", "..", "testdata", pat))
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, m...)
+	}
+	if len(files) < 10 {
+		t.Fatalf("only %d captures in testdata", len(files))
+	}
+	cfg := pipeline.DefaultConfig()
+	cfg.Workers = 1
+	cfg.Detectors = []string{smuggling.Name}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	for _, f := range files {
+		if strings.HasSuffix(f, "http-gonet.pcap.gz") {
+			continue
+		}
+		var c collector
+		if _, err := pipeline.Replay(context.Background(), cfg, []string{f}, nil, pipeline.Outputs{Alerts: &c}, log, nil); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		for _, a := range c.alerts {
+			t.Errorf("%s: %s %v", filepath.Base(f), a.Summary, a.Evidence)
 		}
 	}
 }

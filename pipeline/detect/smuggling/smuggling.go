@@ -357,6 +357,10 @@ func framingName(n string) string {
 // 9113 §8.2.2), transfer-encoding reported on its own.
 var h2Connection = map[string]bool{"connection": true, "keep-alive": true, "proxy-connection": true, "upgrade": true}
 
+// unknownIndex starts the placeholder name decoders/http2 gives a header
+// field whose HPACK table entry it never saw.
+const unknownIndex = "<unknown-index:"
+
 // checkH2 reads an HTTP/2 request for what a downgrade to HTTP/1 turns
 // into smuggling.
 func checkH2(x *decoders.Exchange, fs *findings) {
@@ -365,6 +369,12 @@ func checkH2(x *decoders.Exchange, fs *findings) {
 	for _, h := range req.Headers {
 		if strings.ContainsAny(h.Name, "\r\n\x00") || strings.ContainsAny(h.Value, "\r\n\x00") {
 			fs.add(KindH2CRLF, strconv.Quote(alert.Snippet(h.Name+": "+h.Value, 120)), h.Name)
+			continue
+		}
+		if strings.HasPrefix(h.Name, unknownIndex) {
+			// A field behind a table entry the decoder never saw (a
+			// connection picked up mid-stream): its name is not what
+			// was sent.
 			continue
 		}
 		if !h2Name(h.Name) {

@@ -108,6 +108,7 @@ func TestSmuggling(t *testing.T) {
 			"HTTP request smuggling: malformed HTTP/2 request line", ""},
 		{"h2 connection headers", h2("GET", "/", hdrs{{Name: "connection", Value: "keep-alive"}, {Name: "te", Value: "gzip"}, {Name: "Host", Value: "a"}}, 0),
 			[]string{KindH2ConnHeader, KindH2TENotTrailers, KindH2HeaderName}, alert.Severity_SEVERITY_MEDIUM, "HTTP request smuggling: connection-specific header in HTTP/2 (and 2 more)", "connection: keep-alive"},
+		{"h2 field behind an unseen table entry", h2("POST", "/", hdrs{{Name: "<unknown-index:79>", Value: "<unknown-index:79>"}}, 0), nil, 0, "", ""},
 		{"h2c upgrade request", func() *decoders.Exchange {
 			x := h2("GET", "/", hdrs{{Name: "Connection", Value: "Upgrade, HTTP2-Settings"}, {Name: "Upgrade", Value: "h2c"}}, 0)
 			x.Request.Version = "HTTP/1.1"
