@@ -68,6 +68,8 @@ type verdict struct {
 	jwk          bool
 	issHost      string
 	kid, kidWhy  string
+	// dpop is set for a DPoP proof (typ dpop+jwt), which has no exp.
+	dpop bool
 	// clean is set when nothing but the time checks can raise an alert:
 	// the common case, which then costs no string building.
 	clean bool
@@ -191,8 +193,10 @@ func (c *jwtCheck) analyse(tok string) *verdict {
 		kidWhy:   kidProblem(h.Kid),
 		stripped: len(t.Signature) == 0 && !t.IsNone(),
 	}
-	// A DPoP proof carries its public key in the header by design (RFC 9449).
-	v.jwk = len(h.JWK) > 0 && !strings.EqualFold(h.Typ, "dpop+jwt")
+	// A DPoP proof carries its public key in the header and lives by its
+	// iat and jti, not exp, by design (RFC 9449).
+	v.dpop = strings.EqualFold(h.Typ, "dpop+jwt")
+	v.jwk = len(h.JWK) > 0 && !v.dpop
 	if hv := t.NewHMACVerifier(); hv != nil {
 		for i, s := range c.secrets.secrets {
 			if hv.Verify(s) {
@@ -203,7 +207,7 @@ func (c *jwtCheck) analyse(tok string) *verdict {
 		}
 		c.tried.Add(uint64(len(c.secrets.secrets)))
 	}
-	v.clean = !v.none && !v.stripped && v.weakLine == 0 && v.jku == "" && v.x5u == "" && !v.jwk && v.kidWhy == "" && v.hasExp
+	v.clean = !v.none && !v.stripped && v.weakLine == 0 && v.jku == "" && v.x5u == "" && !v.jwk && v.kidWhy == "" && (v.hasExp || v.dpop)
 	return v
 }
 
@@ -257,14 +261,23 @@ func (c *jwtCheck) check(f *findings, p *decoders.Param, tok string, v *verdict)
 		attempt(&ruleJWTKid, "JWT kid with "+v.kidWhy+" in "+where, "kid "+strconv.Quote(v.kid)+" ("+v.kidWhy+")")
 	}
 	switch {
-	case !v.hasExp:
+	case !v.hasExp && !v.dpop:
 		f.add(&ruleJWTNoExp, "JWT without expiry (no exp claim) in "+where, loc, name, val, "no exp claim, alg "+strconv.Quote(v.alg))
 	case expired:
-		attempt(&ruleJWTExpired, "expired JWT in "+where, "exp "+v.exp.Format(time.RFC3339)+", "+at.Sub(v.exp).Round(time.Second).String()+" before the request")
+		attempt(&ruleJWTExpired, "expired JWT in "+where, "exp "+v.exp.Format(time.RFC3339)+", "+span(at.Sub(v.exp))+" before the request")
 	}
 	if early {
-		attempt(&ruleJWTNotYetValid, "JWT not yet valid (nbf in the future) in "+where, "nbf "+v.nbf.Format(time.RFC3339)+", "+v.nbf.Sub(at).Round(time.Second).String()+" after the request")
+		attempt(&ruleJWTNotYetValid, "JWT not yet valid (nbf in the future) in "+where, "nbf "+v.nbf.Format(time.RFC3339)+", "+span(v.nbf.Sub(at))+" after the request")
 	}
+}
+
+// span formats a duration for evidence: to the second up to two days, in
+// days beyond.
+func span(d time.Duration) string {
+	if d > 48*time.Hour {
+		return strconv.FormatInt(int64(d/(24*time.Hour)), 10) + " days"
+	}
+	return d.Round(time.Second).String()
 }
 
 // requestHost returns the request's host without port, lower-cased.
