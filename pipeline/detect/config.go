@@ -55,7 +55,7 @@ type CRS struct {
 	// scores 5, an error 4, a warning 3, a notice 2).
 	AnomalyThreshold int `yaml:"anomaly_threshold" env:"SENSOR_DETECT_CRS_ANOMALY_THRESHOLD"`
 	// BodyBytes bounds the request body bytes handed to Coraza's own
-	// form and multipart parsers.
+	// form parser.
 	BodyBytes int `yaml:"body_bytes" env:"SENSOR_DETECT_CRS_BODY_BYTES"`
 	// MaxArgs bounds the decoded parameters (JSON, XML, protobuf, …)
 	// handed to CRS as arguments; each value is cut at ScanBytes.

@@ -6,9 +6,9 @@
 // detect.FollowUp when the pipeline hands over the alerts the detectors
 // listed before it raised on the same exchange. Each inspected exchange
 // becomes one Coraza transaction: connection, request line, headers, the
-// body when Coraza parses it itself (URL-encoded form, multipart), and the
-// parameters the sensor decoded from bodies Coraza cannot read (JSON,
-// GraphQL variables, XML, protobuf and gRPC messages) as arguments.
+// body when Coraza parses it itself (URL-encoded form), and the parameters
+// the sensor decoded from the other bodies (JSON, GraphQL variables, XML,
+// multipart, protobuf and gRPC messages) as arguments.
 // Output: at most one alert per exchange, when CRS's inbound anomaly score
 // reaches the configured threshold (rule 949110's test), with one evidence
 // entry per matched CRS rule.
@@ -282,24 +282,26 @@ type ruleRemover interface {
 	RemoveRuleByID(id int)
 }
 
-// coraParses reports whether Coraza parses a request body of content type
-// ct into arguments itself (its URLENCODED and MULTIPART processors are
-// chosen from the Content-Type header). Other bodies are not written:
-// JSON, XML and protobuf reach CRS as the parameters the sensor decoded,
-// so the names match the sensor's and nothing is parsed twice.
+// coraParses reports whether the request body of content type ct is
+// handed to Coraza to parse itself: only URL-encoded forms. Multipart
+// bodies are not, because Coraza writes every file part to a temporary
+// file, disk I/O a sensor must not do per exchange; their fields, file
+// names and part types reach CRS as the sensor's multipart parameters.
+// JSON, XML and protobuf bodies reach it as the sensor's parameters too,
+// so that names match the sensor's and nothing is parsed twice.
 func coraParses(ct string) bool {
 	ct = strings.ToLower(strings.TrimSpace(ct))
-	return strings.HasPrefix(ct, "application/x-www-form-urlencoded") || strings.HasPrefix(ct, "multipart/form-data")
+	return strings.HasPrefix(ct, "application/x-www-form-urlencoded")
 }
 
 // fedAsArgument reports whether a parameter found at loc is handed to CRS
 // as an argument. What Coraza extracts itself is not fed again, or it
 // would be matched and scored twice: the query (ProcessURI), headers and
-// cookies (AddRequestHeader), and form and multipart fields when the body
-// was written (parsed). Path segments are left to CRS's REQUEST_FILENAME
-// and REQUEST_URI rules. Everything the sensor decoded from bodies Coraza
-// does not parse — JSON and GraphQL variables, XML, protobuf and gRPC
-// messages, other text bodies — is fed.
+// cookies (AddRequestHeader), and form fields when the body was written
+// (parsed). Path segments are left to CRS's REQUEST_FILENAME and
+// REQUEST_URI rules. Everything the sensor decoded from bodies Coraza
+// does not parse — JSON and GraphQL variables, XML, multipart, protobuf
+// and gRPC messages, other text bodies — is fed.
 func fedAsArgument(loc decoders.Location, parsed bool) bool {
 	switch loc {
 	case decoders.LocJSON, decoders.LocXML, decoders.LocProtobuf:

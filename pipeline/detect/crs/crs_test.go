@@ -138,6 +138,10 @@ func TestAttacks(t *testing.T) {
 		{"sqli in form", httpExchange("POST", "/login", "application/x-www-form-urlencoded",
 			"user=admin%27%20OR%201%3D1--%20&pass=x"),
 			"sql-injection", decoders.LocForm, "user"},
+		{"lfi in multipart file name", httpExchange("POST", "/api/upload", "multipart/form-data; boundary=XyZ",
+			"--XyZ\r\nContent-Disposition: form-data; name=\"title\"\r\n\r\nholiday\r\n"+
+				"--XyZ\r\nContent-Disposition: form-data; name=\"avatar\"; filename=\"../../../../etc/passwd\"\r\nContent-Type: image/png\r\n\r\n\x89PNG\r\n--XyZ--\r\n"),
+			"path-traversal", decoders.LocMultipart, "avatar.filename"},
 		{"xss in xml", httpExchange("POST", "/api/notes", "application/xml",
 			`<note><title>hi</title><body>&lt;img src=x onerror=alert(1)&gt;</body></note>`),
 			"xss", decoders.LocXML, ""},
