@@ -19,7 +19,8 @@
 #   KEEP=1    keep the work directory (trimmed captures, stats, alerts) and print its path
 #
 # Each replay runs under /usr/bin/time -v (wall time, CPU time, peak RSS) after the capture has
-# been read once, so no row pays for cold disk reads. Exchanges and alerts come from the run
+# been read once, so no row pays for cold disk reads. MB/cpu_s (bytes over user+system time)
+# is the figure to compare on a shared or loaded machine, where wall time measures the load. Exchanges and alerts come from the run
 # report (--stats-json); alerts go to a file, not to the terminal. MB = 10^6 bytes.
 # The captures are made by testdata/bench-gen.sh and bench-gen-h2.sh (`make bench`); with none
 # of the default capture, the script replays the small captures of testdata/ concatenated 50
@@ -96,7 +97,7 @@ run() {
 	alerts=$(jq -r '.alerts // 0' "$tmp/$name.json")
 	crs=$(jq -r '.alerts_by_detector.crs // 0' "$tmp/$name.json")
 	rows+=("$(awk -v n="$name" -v e="$elapsed" -v c="$cpu" -v b="$bytes" -v x="$exchanges" -v a="$alerts" -v k="$crs" -v r="$rss" \
-		'BEGIN { printf "%-15s %9.2f %7.2f %8.1f %10d %11.0f %8d %6d %8.1f", n, e, c, (e > 0 ? b / 1e6 / e : 0), x, (e > 0 ? x / e : 0), a, k, r / 1024 }')")
+		'BEGIN { printf "%-15s %9.2f %7.2f %8.1f %10.1f %10d %11.0f %8d %6d %8.1f", n, e, c, (e > 0 ? b / 1e6 / e : 0), (c > 0 ? b / 1e6 / c : 0), x, (e > 0 ? x / e : 0), a, k, r / 1024 }')")
 }
 
 status=0
@@ -120,7 +121,7 @@ for pcap in "${pcaps[@]}"; do
 		printf ', first %d packets' "$PACKETS"
 	fi
 	printf ': %.1f MB; CRS paranoia level %d; %s\n\n' "$(awk -v b="$(stat -L -c %s "$input")" 'BEGIN {print b / 1e6}')" "$PARANOIA" "$(nproc) CPUs"
-	printf '%-15s %9s %7s %8s %10s %11s %8s %6s %8s\n' detectors elapsed_s cpu_s MB/s exchanges exchanges/s alerts crs rss_MB
+	printf '%-15s %9s %7s %8s %10s %10s %11s %8s %6s %8s\n' detectors elapsed_s cpu_s MB/s MB/cpu_s exchanges exchanges/s alerts crs rss_MB
 	printf '%s\n' "${rows[@]}"
 	printf '\n'
 done
