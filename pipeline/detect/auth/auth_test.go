@@ -108,3 +108,33 @@ func FuzzAuth(f *testing.F) {
 		}
 	})
 }
+
+// TestConcurrent runs one detector set from several goroutines, as the
+// pipeline's workers do, over tokens that share the cache (run with -race).
+func TestConcurrent(t *testing.T) {
+	ds := detectors(t, Names()...)
+	var reqs []req
+	for i := range 4 {
+		tok := sign(t, gojwt.SigningMethodHS256, []byte("secret"), with(valid(), "sub", string(rune('a'+i))), nil)
+		reqs = append(reqs, req{uri: "/api/me", headers: []string{"Authorization: Bearer " + tok}, status: 200})
+	}
+	done := make(chan []string)
+	for g := range 4 {
+		go func() {
+			var got []string
+			for i := range 40 {
+				got = append(got, rules(inspect(ds, exchange(reqs[(g+i)%len(reqs)])))...)
+			}
+			done <- got
+		}()
+	}
+	for range 4 {
+		got := <-done
+		if len(got) != 40 || slices.ContainsFunc(got, func(r string) bool { return r != "jwt-weak-secret" }) {
+			t.Errorf("rules %q", got)
+		}
+	}
+	if st := ds[0].(*Detector).Stats(); st.Tokens != 160 || st.Analysed < 4 {
+		t.Errorf("stats %+v", st)
+	}
+}
