@@ -16,16 +16,22 @@ import (
 	"github.com/apisensor/sensor/pipeline/detect/smuggling"
 )
 
-// collector is a publisher that keeps the alerts.
+// collector is a publisher that keeps the smuggling alerts.
 type collector struct {
 	mu     sync.Mutex
 	alerts []*alert.Alert
 }
 
+// Publish keeps this detector's alerts: other stages (behaviour) raise
+// their own whatever the detector list.
 func (c *collector) Publish(_ context.Context, batch []*alert.Alert) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.alerts = append(c.alerts, batch...)
+	for _, a := range batch {
+		if a.Detector == smuggling.Name {
+			c.alerts = append(c.alerts, a)
+		}
+	}
 	return nil
 }
 

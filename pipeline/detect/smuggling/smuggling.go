@@ -341,14 +341,31 @@ func checkH1(x *decoders.Exchange, fs *findings) {
 
 // framingName returns the framing header name that header name n stands
 // for after the normalisations lenient processors apply ('_' for '-',
-// surrounding whitespace), or "" when it stands for none.
+// dropping whitespace and control bytes), or "" when it stands for none.
 func framingName(n string) string {
-	if len(n) < len("content-length") || len(n) > len("transfer-encoding")+4 {
+	if len(n) < len("content-length") || len(n) > len("transfer-encoding")+8 {
 		return ""
 	}
-	norm := strings.ToLower(strings.TrimSpace(strings.ReplaceAll(n, "_", "-")))
-	if norm == "content-length" || norm == "transfer-encoding" {
-		return norm
+	var b [len("transfer-encoding") + 8]byte
+	k := 0
+	for i := 0; i < len(n); i++ {
+		c := n[i]
+		switch {
+		case 'A' <= c && c <= 'Z':
+			c += 'a' - 'A'
+		case c == '_':
+			c = '-'
+		case c <= ' ' || c == 0x7f:
+			continue
+		}
+		b[k] = c
+		k++
+	}
+	switch string(b[:k]) {
+	case "content-length":
+		return "content-length"
+	case "transfer-encoding":
+		return "transfer-encoding"
 	}
 	return ""
 }
