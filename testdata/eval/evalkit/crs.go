@@ -123,6 +123,9 @@ var crsStockHeaders = map[string]bool{
 	"x-ftw": true,
 }
 
+// Values the CRS tests fill arguments with when the attack is elsewhere.
+var crsFillers = map[string]bool{"test": true, "value": true, "foo": true, "bar": true, "baz": true}
+
 // Paths of CRS tests that say nothing: the payload is elsewhere.
 var crsStockPaths = map[string]bool{"": true, "/": true, "/post": true, "/get": true, "/anything": true, "/index.html": true, "/index.php": true}
 
@@ -174,10 +177,17 @@ func (in *crsInput) payload() string {
 			best = c
 		}
 	}
-	if best == "" || len(strings.TrimSpace(best)) < 2 {
+	// A plain word ("import" in "/@id/__x00__?import") is a flag, not the
+	// payload: the path is, when it says anything.
+	if len(strings.TrimSpace(best)) < 2 || flagWord(best) && len(best) <= 8 {
 		if p := lenientUnescape(pathPart, false); !crsStockPaths[p] {
 			return p
 		}
+	}
+	if crsFillers[strings.ToLower(best)] {
+		// The attack is in an argument or cookie name and the value is
+		// filler: no payload to take.
+		return ""
 	}
 	return best
 }
@@ -197,14 +207,26 @@ func (in *crsInput) body() string {
 }
 
 // plainWord reports whether s is an identifier-like argument name ("var",
-// "foo_1"), which is never the payload.
+// "foo_1", "941180-2"), which is never the payload; a dotted name
+// ("document.cookie") can be.
 func plainWord(s string) bool {
 	for _, c := range []byte(s) {
-		if !(c == '_' || c == '-' || c == '.' || '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z') {
+		if !(c == '_' || c == '-' || '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z') {
 			return false
 		}
 	}
 	return true
+}
+
+// flagWord reports whether s is a bare word ("import"), which says nothing
+// when it is the only argument.
+func flagWord(s string) bool {
+	for _, c := range []byte(s) {
+		if !(c == '_' || '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z') {
+			return false
+		}
+	}
+	return s != ""
 }
 
 func appendPairs(cands []string, q string) []string {
@@ -308,14 +330,21 @@ func multipartValues(body, boundary string) (vals []string, ok bool) {
 		if err != nil {
 			return vals, len(vals) > 0
 		}
+		// A file part's content is the upload (often "BINARYDATA" in the
+		// tests); its file name is what the rules inspect. Part.FileName
+		// would strip the "../" the traversal tests send, so the header is
+		// parsed here.
+		if _, params, err := mime.ParseMediaType(p.Header.Get("Content-Disposition")); err == nil {
+			if fn, ok := params["filename"]; ok {
+				vals = append(vals, fn)
+				continue
+			}
+		}
 		b, err := io.ReadAll(io.LimitReader(p, MaxPayload+1))
 		if err != nil {
 			return vals, len(vals) > 0
 		}
 		vals = append(vals, string(b))
-		if fn := p.FileName(); fn != "" {
-			vals = append(vals, fn)
-		}
 	}
 }
 

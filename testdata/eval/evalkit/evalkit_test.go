@@ -58,6 +58,10 @@ func TestParseCRSTests(t *testing.T) {
 			[]CRSTest{{Rule: 931100, Test: 1, Class: "rfi", Payload: "ftp%3A%2F%2F1.1.1.1"}}},
 		{"body without = is a decoded name", crsYAML("933180", `          data: "%24%7Bx%7D"`+"\n", "/", "", "expect_ids: [933180]"),
 			[]CRSTest{{Rule: 933180, Test: 1, Class: "php", Payload: "${x}"}}},
+		{"multipart file name, not content", crsYAML("930110", "          data: \"--b\\r\\nContent-Disposition: form-data; name=\\\"file\\\"; filename=\\\"../1.7z\\\"\\r\\n\\r\\nBINARYDATA-LONGER-THAN-NAME\\r\\n--b--\\r\\n\"\n", "/post", "            Content-Type: \"multipart/form-data; boundary=b\"\n", "expect_ids: [930110]"),
+			[]CRSTest{{Rule: 930110, Test: 1, Class: "lfi", Payload: "../1.7z"}}},
+		{"path when the query is a flag", crsYAML("930130", "", "/@id/__x00__?import", "", "expect_ids: [930130]"),
+			[]CRSTest{{Rule: 930130, Test: 1, Class: "lfi", Payload: "/@id/__x00__"}}},
 		{"data as lines", crsYAML("932100", "          data:\n            - \"a=1\"\n            - \"b=;id\"\n", "/post", "            Content-Type: text/plain\n", "expect_ids: [932100]"),
 			[]CRSTest{{Rule: 932100, Test: 1, Class: "rce", Payload: "a=1\r\nb=;id"}}},
 	}
