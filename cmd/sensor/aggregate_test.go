@@ -2,14 +2,22 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
+	"github.com/gopacket/gopacket/pcapgo"
 	"github.com/twmb/franz-go/pkg/kfake"
+	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/apisensor/sensor/pipeline/alert"
@@ -188,5 +196,134 @@ func TestAggregate(t *testing.T) {
 		if f.rule == "credential-stuffing" && f.distinct != 60 {
 			t.Errorf("stuffing counted %d usernames, want 60", f.distinct)
 		}
+	}
+}
+
+// splitCapture writes the packets of in whose client address (either end
+// but the server's) is in a to dir/a.pcap and the others to dir/b.pcap:
+// two sensors, each on the link of half of the clients.
+func splitCapture(t *testing.T, in, dir string, a map[string]bool) (string, string) {
+	t.Helper()
+	f, err := os.Open(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	r, err := pcapgo.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	paths := [2]string{filepath.Join(dir, "a.pcap"), filepath.Join(dir, "b.pcap")}
+	var ws [2]*pcapgo.Writer
+	for i, p := range paths {
+		o, err := os.Create(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { o.Close() })
+		ws[i] = pcapgo.NewWriterNanos(o)
+		if err := ws[i].WriteFileHeader(r.Snaplen(), r.LinkType()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for {
+		data, ci, err := r.ReadPacketData()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := gopacket.NewPacket(data, r.LinkType(), gopacket.Default)
+		ip, _ := p.Layer(layers.LayerTypeIPv4).(*layers.IPv4)
+		if ip == nil {
+			t.Fatal("not IPv4")
+		}
+		i := 1
+		if a[ip.SrcIP.String()] || a[ip.DstIP.String()] {
+			i = 0
+		}
+		if err := ws[i].WritePacket(ci, data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return paths[0], paths[1]
+}
+
+// TestAggregateReplays: two sensors each replay the half of the
+// distributed-stuffing capture their link carries (five of the ten
+// attacking addresses) into sensor.events; the aggregator raises the alert
+// that one sensor replaying the whole capture raises: 80 usernames from 10
+// clients, not 40 from 5.
+func TestAggregateReplays(t *testing.T) {
+	const capture = "../../testdata/bots-distributed.pcap"
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(4, "sensor.events"), kfake.SeedTopics(1, "sensor.alerts", "agg.alerts"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	broker := c.ListenAddrs()[0]
+
+	half := map[string]bool{}
+	for h := 21; h <= 25; h++ {
+		half["10.98.0."+strconv.Itoa(h)] = true
+	}
+	a, b := splitCapture(t, capture, t.TempDir(), half)
+	for i, f := range []string{a, b} {
+		code, _, errs := runSensor(t, nil, "replay", "--quiet", "--detectors", "", "--kafka-brokers", broker,
+			"--kafka-events-topic", "sensor.events", "--sensor-id", "s"+strconv.Itoa(i), f)
+		if code != 0 {
+			t.Fatalf("sensor %d: exit %d: %s", i, code, errs)
+		}
+	}
+	// The sensors' own alerts go to sensor.alerts, the aggregator's apart.
+	code, _, errs := runSensor(t, nil, "aggregate", "--brokers", broker, "--group", "agg-replays", "--topic", "agg.alerts")
+	if code != 0 {
+		t.Fatalf("aggregate: exit %d: %s", code, errs)
+	}
+
+	cl := kafka.DefaultClientConfig()
+	cl.Brokers = []string{broker}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var got []*alert.Alert
+	if _, err := consume.Run(ctx, consume.Config{Client: cl, Topics: []string{"agg.alerts"}}, func(r *consume.Record) error {
+		if r.Alert != nil {
+			got = append(got, r.Alert)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+
+	code, out, errs := runSensor(t, nil, "replay", "--quiet", "--detectors", "", capture)
+	if code != 0 {
+		t.Fatalf("whole replay: exit %d: %s", code, errs)
+	}
+	var want []*alert.Alert
+	for _, l := range sortedLines(out) {
+		a := new(alert.Alert)
+		if err := protojson.Unmarshal([]byte(l), a); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, a)
+	}
+	gf, wf := factsOf(got), factsOf(want)
+	if len(wf) == 0 {
+		t.Fatal("the whole capture raised nothing")
+	}
+	for _, f := range wf {
+		t.Logf("%s %s: %s", f.rule, f.key, f.from)
+	}
+	for id, w := range wf {
+		if g := gf[id]; g != w {
+			t.Errorf("alert %s: aggregator %+v, want %+v", id, g, w)
+		}
+		if w.rule == "distributed-credential-stuffing" && w.distinct != 80 {
+			t.Errorf("whole capture: %d usernames, want 80", w.distinct)
+		}
+	}
+	if len(gf) != len(wf) {
+		t.Errorf("aggregator: %v\nwhole capture: %v", gf, wf)
 	}
 }
