@@ -49,6 +49,8 @@ type Outputs struct {
 	// Stats receives the run report every Config.StatsInterval and at the
 	// end (sensor.stats).
 	Stats publish.StatsPublisher
+	// Live receives the same reports, for the metrics endpoint.
+	Live *Live
 }
 
 // Progress is read by a progress display while a replay runs.
@@ -170,6 +172,9 @@ func (g *graph) stop() ([]tally, error) {
 // err, or the publishing error when err is nil.
 func (g *graph) publishReport(ctx context.Context, err error) error {
 	g.report.SensorID = g.cfg.SensorID
+	if g.out.Live != nil {
+		g.out.Live.Set(g.report)
+	}
 	if g.out.Stats != nil {
 		if perr := publishStats(ctx, g.out.Stats, g.report); perr != nil && err == nil {
 			err = perr
@@ -303,7 +308,7 @@ func newWorker(i, n int, cfg *Config, dets []detect.Detector, out Outputs, enric
 		res:       &results{},
 		alerts:    map[string]uint64{},
 	}
-	if out.Stats != nil {
+	if out.Stats != nil || out.Live != nil {
 		w.statsEvery = cfg.StatsInterval
 		w.nextStats = time.Now().Add(cfg.StatsInterval)
 	}
@@ -416,16 +421,21 @@ func output(ctx context.Context, in <-chan *results, out Outputs, report *Report
 			}
 		}
 		keep(bs.observe(ctx, r.events, out, report))
-		if r.tally != nil && out.Stats != nil {
+		if r.tally != nil && (out.Stats != nil || out.Live != nil) {
 			tallies[r.worker] = *r.tally
 			// A report of the run so far: reader-side totals from the
 			// progress counters, the rest from the latest tallies.
 			partial := &Report{SensorID: report.SensorID, Partial: true}
 			done, _ := prog.Bytes()
 			partial.finish(sensor.FileStats{Packets: prog.Packets(), Bytes: uint64(done)}, nil, tallies, time.Since(start))
-			if err := publishStats(ctx, out.Stats, partial); err != nil {
-				report.PublishErrors++
-				keep(err)
+			if out.Live != nil {
+				out.Live.Set(partial)
+			}
+			if out.Stats != nil {
+				if err := publishStats(ctx, out.Stats, partial); err != nil {
+					report.PublishErrors++
+					keep(err)
+				}
 			}
 		}
 	}

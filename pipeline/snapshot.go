@@ -98,9 +98,13 @@ func reportCounters(r *Report) map[string]uint64 {
 		c["anomaly."+k] = n
 	}
 	for reason, n := range r.Drops {
-		// SetPublisher copies kafka.dropped.* here as kafka_*: counted once,
-		// from Publisher.
+		// SetPublisher copies kafka.dropped.* here as kafka_*, and live
+		// capture copies capture.kernel_drops and the like: counted once,
+		// under their own names.
 		if strings.HasPrefix(reason, "kafka_") {
+			continue
+		}
+		if _, dup := r.Counters["capture."+reason]; dup {
 			continue
 		}
 		c["drop."+reason] = n

@@ -1,6 +1,9 @@
 package pipeline
 
 import (
+	"context"
+	"io"
+	"log/slog"
 	"sync"
 	"testing"
 
@@ -20,8 +23,8 @@ func TestLiveSnapshot(t *testing.T) {
 		Anomalies: map[string]uint64{
 			"http1.bare_lf": 3, "packet.decap.vxlan": 50, "capture.kernel_drops.eth0.0": 4,
 		},
-		Drops:     map[string]uint64{"conn_evicted": 5, "kafka_spool_full": 6},
-		Counters:  map[string]uint64{"tcp.connections": 9},
+		Drops:     map[string]uint64{"conn_evicted": 5, "kafka_spool_full": 6, "kernel_drops": 4},
+		Counters:  map[string]uint64{"tcp.connections": 9, "capture.kernel_drops": 4},
 		Publisher: map[string]uint64{"kafka.dropped.spool_full": 6, "kafka.spool_bytes": 100},
 	}
 	l.Set(r)
@@ -38,8 +41,10 @@ func TestLiveSnapshot(t *testing.T) {
 			t.Errorf("%s = %d, want %d", k, s.Counters[k], v)
 		}
 	}
-	if _, ok := s.Counters["drop.kafka_spool_full"]; ok {
-		t.Error("kafka drops counted twice")
+	for _, dup := range []string{"drop.kafka_spool_full", "drop.kernel_drops"} {
+		if _, ok := s.Counters[dup]; ok {
+			t.Errorf("%s: counted twice", dup)
+		}
 	}
 	if s.Gauges["stats.timestamp_seconds"] <= 0 {
 		t.Error("no stats timestamp")
@@ -101,4 +106,22 @@ func TestLiveRace(t *testing.T) {
 		}
 	}()
 	wg.Wait()
+}
+
+// TestReplayLive checks the wiring: a replay with Outputs.Live leaves the
+// final report there.
+func TestReplayLive(t *testing.T) {
+	var l Live
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	rep, err := Replay(context.Background(), testConfig(2), []string{"../testdata/http-curl.pcap"}, nil, Outputs{Live: &l}, log, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := l.Snapshot()
+	if s.Counters["packets"] != rep.Packets || rep.Packets == 0 || s.Counters["exchanges"] != rep.Exchanges {
+		t.Errorf("snapshot %v, report packets %d exchanges %d", s.Counters, rep.Packets, rep.Exchanges)
+	}
+	if s.Counters["alerts.injection"] != rep.AlertsByDetector["injection"] || rep.AlertsByDetector["injection"] == 0 {
+		t.Errorf("injection alerts: snapshot %d, report %d", s.Counters["alerts.injection"], rep.AlertsByDetector["injection"])
+	}
 }
