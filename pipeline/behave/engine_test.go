@@ -1,14 +1,17 @@
 package behave
 
 import (
+	"bytes"
 	"errors"
 	"maps"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"go.yaml.in/yaml/v3"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -412,4 +415,28 @@ func BenchmarkObserve(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N), "ns/event")
+}
+
+// TestExampleYAML keeps example.yaml (the section for the sensor's
+// configuration file) equal to the defaults.
+func TestExampleYAML(t *testing.T) {
+	raw, err := os.ReadFile("example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Behave Config `yaml:"behave"`
+	}
+	doc.Behave = DefaultConfig()
+	dec := yaml.NewDecoder(bytes.NewReader(raw))
+	dec.KnownFields(true)
+	if err := dec.Decode(&doc); err != nil {
+		t.Fatal(err)
+	}
+	// Compared as YAML, where an empty list and no list are alike.
+	got, _ := yaml.Marshal(doc.Behave)
+	want, _ := yaml.Marshal(DefaultConfig())
+	if !bytes.Equal(got, want) {
+		t.Errorf("example.yaml differs from the defaults:\n%s\nwant\n%s", got, want)
+	}
 }
