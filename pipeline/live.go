@@ -50,6 +50,13 @@ func Run(ctx context.Context, cfg Config, capture live.Config, out Outputs, log 
 	for i, s := range srcs {
 		names[i] = s.Name()
 	}
+	for _, s := range srcs {
+		if b, ok := s.(interface{ RcvBuf() (granted, asked int) }); ok {
+			if granted, asked := b.RcvBuf(); granted < asked {
+				log.Warn("udp receive buffer capped by net.core.rmem_max (CAP_NET_ADMIN lifts the cap)", "source", s.Name(), "granted", granted, "asked", asked)
+			}
+		}
+	}
 	log.Info("capturing", "sources", strings.Join(names, ","), "workers", cfg.Workers, "filter", capture.Filter)
 
 	errs := make([]error, len(srcs))

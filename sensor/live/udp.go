@@ -29,6 +29,7 @@ type udpSource struct {
 	oob     []byte
 	drops   uint64 // kernel's running count (SO_RXQ_OVFL)
 	granted int
+	asked   int
 }
 
 func openUDP(cfg *Config, l UDPListen) (*udpSource, error) {
@@ -60,6 +61,7 @@ func openUDP(cfg *Config, l UDPListen) (*udpSource, error) {
 // net.core.rmem_max only with CAP_NET_ADMIN, through SO_RCVBUFFORCE) and
 // for the kernel's drop count on every datagram (SO_RXQ_OVFL).
 func (s *udpSource) setOptions(want int) error {
+	s.asked = want
 	rc, err := s.conn.SyscallConn()
 	if err != nil {
 		return fmt.Errorf("udp %s: %w", s.name, err)
@@ -85,8 +87,9 @@ func (s *udpSource) setOptions(want int) error {
 	return nil
 }
 
-// Granted returns the receive buffer the kernel granted, in bytes.
-func (s *udpSource) Granted() int { return s.granted }
+// RcvBuf returns the receive buffer the kernel granted and the one asked
+// for, in bytes: a mirror target whose buffer was capped drops bursts.
+func (s *udpSource) RcvBuf() (granted, asked int) { return s.granted, s.asked }
 
 func (s *udpSource) Name() string { return s.name }
 

@@ -1,0 +1,123 @@
+package pipeline
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"net"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gopacket/gopacket/pcapgo"
+
+	"github.com/apisensor/sensor/sensor/live"
+)
+
+// sourcesHandler hands the "capturing" log record's sources to a channel.
+type sourcesHandler struct {
+	slog.Handler
+	sources chan string
+}
+
+func (sourcesHandler) Enabled(context.Context, slog.Level) bool { return true }
+
+func (h sourcesHandler) Handle(_ context.Context, r slog.Record) error {
+	if r.Message == "capturing" {
+		r.Attrs(func(a slog.Attr) bool {
+			if a.Key == "sources" {
+				h.sources <- a.Value.String()
+			}
+			return true
+		})
+	}
+	return nil
+}
+
+// TestRunUDPMirror sends every frame of a capture, wrapped in VXLAN, to a
+// UDP mirror target: Run rebuilds the exchanges Replay finds in the file,
+// with the VNI on each flow, and stops on its context with a report.
+func TestRunUDPMirror(t *testing.T) {
+	const file = "../testdata/http-curl.pcap"
+	cfg := DefaultConfig()
+	cfg.Workers = 2
+	_, want, _ := replay(t, cfg, file)
+
+	capCfg := live.DefaultConfig()
+	capCfg.ListenUDP = []string{"vxlan=127.0.0.1:0"}
+	capCfg.PollTimeout = 20 * time.Millisecond
+	h := sourcesHandler{Handler: slog.DiscardHandler, sources: make(chan string, 1)}
+	var ex bytes.Buffer
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	type result struct {
+		rep *Report
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		rep, err := Run(ctx, cfg, capCfg, Outputs{Exchanges: &ex}, slog.New(h), nil)
+		done <- result{rep, err}
+	}()
+	var addr string
+	select {
+	case s := <-h.sources:
+		addr = strings.TrimPrefix(s, "udp:")
+	case r := <-done:
+		t.Fatalf("Run returned before capturing: %v", r.err)
+	case <-time.After(20 * time.Second):
+		t.Fatal("Run did not start")
+	}
+	conn, err := net.Dial("udp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	f, err := os.Open(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	r, err := pcapgo.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vxlan := []byte{0x08, 0, 0, 0, 0, 0x10, 0x92, 0} // VNI 4242
+	frames := 0
+	for {
+		data, _, err := r.ReadPacketData()
+		if err != nil {
+			break
+		}
+		if _, err := conn.Write(append(vxlan[:8:8], data...)); err != nil {
+			t.Fatal(err)
+		}
+		frames++
+	}
+	cancel()
+	var res result
+	select {
+	case res = <-done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("Run did not stop")
+	}
+	if res.err != nil {
+		t.Fatal(res.err)
+	}
+	got := sortedLines(ex.String())
+	if len(got) != len(want) {
+		t.Fatalf("%d exchanges live, %d in the replay (report %+v)", len(got), len(want), res.rep)
+	}
+	for _, l := range got {
+		if !strings.Contains(l, `"tunnels":[{"kind":"vxlan","id":4242}]`) {
+			t.Fatalf("exchange without the VNI: %s", l)
+		}
+	}
+	if res.rep.Packets != uint64(frames) || res.rep.Counters[live.CountUDPDatagrams] != uint64(frames) {
+		t.Fatalf("report: %d packets, %d datagrams; sent %d", res.rep.Packets, res.rep.Counters[live.CountUDPDatagrams], frames)
+	}
+	if _, ok := res.rep.Anomalies[live.CountUDPDatagrams]; ok {
+		t.Fatal("capture counters among the anomalies")
+	}
+}
