@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -283,8 +284,8 @@ func TestPartnerOwnBaseline(t *testing.T) {
 // TestBound feeds a million events from distinct addresses: the state
 // stays within its bound, and evictions are counted.
 func TestBound(t *testing.T) {
-	if testing.Short() {
-		t.Skip("a million events")
+	if testing.Short() || raceEnabled {
+		t.Skip("a million events: run without -short and -race")
 	}
 	cfg := DefaultConfig()
 	cfg.MaxKeys = 20_000
@@ -438,5 +439,46 @@ func TestExampleYAML(t *testing.T) {
 	want, _ := yaml.Marshal(DefaultConfig())
 	if !bytes.Equal(got, want) {
 		t.Errorf("example.yaml differs from the defaults:\n%s\nwant\n%s", got, want)
+	}
+}
+
+// TestConcurrent feeds the scenarios from several goroutines at once, as
+// an aggregator with parallel consumers would, in chunks of a few events
+// (so that none is later than the grace period): no race, and the final
+// alerts are those of one goroutine.
+func TestConcurrent(t *testing.T) {
+	var evs []*alert.Event
+	for _, sc := range append(scenarios(), extraScenarios()...) {
+		evs = append(evs, sc.events...)
+	}
+	evs = byTime(evs)
+	want := finals(run(t, DefaultConfig(), evs))
+	e := newEngine(t, DefaultConfig())
+	const n = 4
+	outs := make([][]*alert.Alert, n)
+	for lo := 0; lo < len(evs); lo += 2 * n {
+		chunk := evs[lo:min(lo+2*n, len(evs))]
+		var wg sync.WaitGroup
+		for g := range n {
+			wg.Go(func() {
+				for i := g; i < len(chunk); i += n {
+					outs[g] = e.Observe(chunk[i], outs[g])
+				}
+			})
+		}
+		wg.Wait()
+	}
+	all := e.Flush(nil)
+	for _, o := range outs {
+		all = append(all, o...)
+	}
+	got := finals(all)
+	if len(got) != len(want) {
+		t.Errorf("%d alerts, want %d", len(got), len(want))
+	}
+	for id, w := range want {
+		if !proto.Equal(got[id], w) {
+			t.Errorf("%s differs:\n got %v\nwant %v", w.RuleId, got[id], w)
+		}
 	}
 }

@@ -1,0 +1,5 @@
+//go:build !race
+
+package behave
+
+const raceEnabled = false
