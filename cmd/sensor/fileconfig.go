@@ -1,10 +1,14 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
+	"os"
+	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/apisensor/sensor/pipeline"
@@ -136,4 +140,93 @@ func overlayFlags(parsed, target *flag.FlagSet) error {
 		}
 	})
 	return errors.Join(errs...)
+}
+
+// configArg returns the value of --config in args. It is read before the
+// flags are parsed, so that the file's values (and the environment's)
+// become the flags' defaults and a flag given on the command line wins.
+func configArg(args []string) string {
+	for i, a := range args {
+		if a == "--" {
+			break
+		}
+		name, value, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if !strings.HasPrefix(a, "-") || name != "config" {
+			continue
+		}
+		if hasValue {
+			return value
+		}
+		if i+1 < len(args) {
+			return args[i+1]
+		}
+	}
+	return ""
+}
+
+// useFile makes the file's Kafka and log settings the defaults of the
+// shared flags; call it after bindPipelineFlags and before parsing. The
+// flags were bound to fields of f.kcfg, which is overwritten in place.
+func (f *pipelineFlags) useFile(fc *fileConfig) {
+	f.kcfg = fc.Kafka.config("", nil)
+	*f.brokers = strings.Join(fc.Kafka.Brokers, ",")
+	*f.level, *f.format = fc.Log.Level, fc.Log.Format
+}
+
+// startOps serves metrics, health and pprof (fc.Metrics) while the pipeline
+// runs, and makes out.Live feed the metrics. The returned stop ends the
+// server and returns its error. It also warns about SENSOR_* variables that
+// no setting reads.
+func startOps(ctx context.Context, fc *fileConfig, out *pipeline.Outputs, kpub *kafka.Publisher, log *slog.Logger) (stop func() error, err error) {
+	for _, name := range unknownEnv(os.Environ()) {
+		log.Warn("environment variable not used by any setting", "name", name)
+	}
+	if err := fc.Metrics.Validate(); err != nil {
+		return nil, err
+	}
+	live := &pipeline.Live{}
+	out.Live = live
+	var ready func() error
+	if kpub != nil {
+		live.AddCounters(func() map[string]uint64 { return kpub.Stats().Counters() })
+		ready = kafkaReady(kpub, fc.Kafka.SpoolMaxBytes, fc.Kafka.SpoolDir != "")
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	if fc.Metrics.Listen == "" {
+		return func() error { cancel(); return nil }, nil
+	}
+	// Listen now, so that a port in use is a startup error.
+	ln, err := ops.Listen(ctx, fc.Metrics)
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	reg := ops.NewRegistry(live.Snapshot, version)
+	done := make(chan error, 1)
+	go func() {
+		done <- ops.ServeListener(ctx, ln, fc.Metrics, reg, ready, log.With("component", "metrics"))
+	}()
+	return func() error { cancel(); return <-done }, nil
+}
+
+// kafkaReady reports the sensor not ready while its alerts cannot reach
+// Kafka for long: the spool is more than 90% full, or, without a spool,
+// records were dropped since the last check.
+func kafkaReady(kpub *kafka.Publisher, spoolMax int64, spooling bool) func() error {
+	var lastDropped atomic.Uint64
+	return func() error {
+		st := kpub.Stats()
+		var dropped uint64
+		for _, n := range st.Dropped {
+			dropped += n
+		}
+		prev := lastDropped.Swap(dropped)
+		switch {
+		case spooling && spoolMax > 0 && st.SpoolBytes > spoolMax/10*9:
+			return fmt.Errorf("kafka unreachable or slow: spool %d of %d bytes", st.SpoolBytes, spoolMax)
+		case dropped > prev:
+			return fmt.Errorf("kafka unreachable or slow: %d records dropped since the last check", dropped-prev)
+		}
+		return nil
+	}
 }

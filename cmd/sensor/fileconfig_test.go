@@ -1,13 +1,19 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"errors"
 	"flag"
+	"io"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"reflect"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -262,4 +268,115 @@ func TestLoadConfigMissingFile(t *testing.T) {
 	if !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("err = %v", err)
 	}
+}
+
+func TestConfigArg(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{nil, ""},
+		{[]string{"--config", "a.yaml"}, "a.yaml"},
+		{[]string{"-i", "eth0", "-config=b.yaml"}, "b.yaml"},
+		{[]string{"--config=c.yaml", "--workers", "2"}, "c.yaml"},
+		{[]string{"--", "--config", "d.yaml"}, ""},
+		{[]string{"--config"}, ""},
+		{[]string{"--configx", "e.yaml"}, ""},
+	}
+	for _, tt := range tests {
+		if got := configArg(tt.args); got != tt.want {
+			t.Errorf("configArg(%q) = %q, want %q", tt.args, got, tt.want)
+		}
+	}
+}
+
+// TestRunOps runs `sensor run` on a UDP mirror listener (no privilege
+// needed) with a config file, and reads its health and metrics endpoints.
+func TestRunOps(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "sensor.yaml")
+	body := "stats_interval: 50ms\ncapture:\n  listen_udp: [127.0.0.1:0]\nmetrics:\n  listen: 127.0.0.1:1\nlog: {format: json}\n"
+	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stdout, stderr syncBuffer
+	code := make(chan int, 1)
+	// The flag wins over the file's metrics.listen.
+	go func() {
+		code <- runCmd(ctx, []string{"--config", path, "--metrics-listen", addr, "--quiet"}, &stdout, &stderr)
+	}()
+
+	get := func(p string) (int, string, error) {
+		resp, err := http.Get("http://" + addr + p)
+		if err != nil {
+			return 0, "", err
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b), err
+	}
+	// Wait for the listener and the first periodic report, within a bound.
+	deadline := time.Now().Add(20 * time.Second)
+	var metrics string
+	for {
+		select {
+		case c := <-code:
+			t.Fatalf("run ended early with %d: %s", c, stderr.String())
+		default:
+		}
+		if c, body, err := get("/metrics"); err == nil && c == 200 && strings.Contains(body, "sensor_stats_timestamp_seconds") {
+			metrics = body
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no metrics with a run report within the bound; stderr: %s", stderr.String())
+		}
+		time.Sleep(20 * time.Millisecond) // polling an external process-like server
+	}
+	for _, want := range []string{"sensor_build_info", "sensor_packets_total", "go_goroutines"} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+	for _, p := range []string{"/healthz", "/readyz"} {
+		if c, body, err := get(p); err != nil || c != 200 {
+			t.Errorf("%s: %d %q %v", p, c, body, err)
+		}
+	}
+	if c, _, _ := get("/debug/pprof/"); c != 404 {
+		t.Errorf("pprof on without asking: %d", c)
+	}
+	cancel()
+	if c := <-code; c != 0 {
+		t.Errorf("exit %d: %s", c, stderr.String())
+	}
+	if !strings.Contains(stderr.String(), `"msg":"metrics listening"`) {
+		t.Errorf("no JSON log line from the metrics server: %s", stderr.String())
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for the writer goroutine and the test.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

@@ -5,10 +5,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"github.com/apisensor/sensor/pipeline"
-	"github.com/apisensor/sensor/sensor/live"
 )
 
 const runUsage = `Usage: sensor run [flags] (-i IFACE ... | --listen-udp ADDR ...)
@@ -43,19 +43,29 @@ func (l listFlag) Set(s string) error {
 }
 
 func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	cfg := pipeline.DefaultConfig()
-	capture := live.DefaultConfig()
+	// The file and the SENSOR_* variables are read first: their values are
+	// the flags' defaults, so a flag given on the command line wins.
+	fc, err := loadConfig(configArg(args), os.Environ())
+	if err != nil {
+		fmt.Fprintln(stderr, "sensor run:", err)
+		return 2
+	}
+	cfg, capture := fc.Pipeline, fc.Capture
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, runUsage); fs.PrintDefaults() }
 	pf := bindPipelineFlags(fs, &cfg)
+	pf.useFile(fc)
+	fs.String("config", "", "YAML configuration file (cmd/sensor/deploy/sensor.example.yaml); SENSOR_* variables override it, flags override both")
+	fs.StringVar(&fc.Metrics.Listen, "metrics-listen", fc.Metrics.Listen, "host:port serving /metrics, /healthz and /readyz (empty: off)")
+	fs.BoolVar(&fc.Metrics.Pprof, "pprof", fc.Metrics.Pprof, "also serve /debug/pprof/ on the metrics listener")
 	fs.Var(listFlag{&capture.Interfaces}, "i", "interface to capture on (repeatable)")
 	fs.Var(listFlag{&capture.Interfaces}, "interface", "same as -i")
 	fs.Var(listFlag{&capture.ListenUDP}, "listen-udp", "[vxlan=|geneve=]host:port receiving mirrored VXLAN or GENEVE datagrams (repeatable; port 6081 means GENEVE)")
-	fs.StringVar(&capture.Filter, "filter", "", "capture filter in tcpdump syntax, applied in the kernel (e.g. 'tcp and not port 22')")
+	fs.StringVar(&capture.Filter, "filter", capture.Filter, "capture filter in tcpdump syntax, applied in the kernel (e.g. 'tcp and not port 22')")
 	fs.IntVar(&capture.Sockets, "sockets", capture.Sockets, "AF_PACKET sockets per interface in the fanout group (0: one per worker; more than 1 may reorder the directions of VXLAN/GENEVE-mirrored flows)")
 	fs.StringVar(&capture.FanoutMode, "fanout", capture.FanoutMode, "how the kernel spreads packets over the sockets: hash, lb or cpu")
-	fanoutGroup := fs.Uint("fanout-group", 0, "PACKET_FANOUT group id (0: derived from the process id)")
+	fanoutGroup := fs.Uint("fanout-group", uint(capture.FanoutGroup), "PACKET_FANOUT group id (0: derived from the process id)")
 	fs.IntVar(&capture.BlockBytes, "ring-block-bytes", capture.BlockBytes, "TPACKET_V3 block size")
 	fs.IntVar(&capture.Blocks, "ring-blocks", capture.Blocks, "blocks in each socket's ring")
 	fs.IntVar(&capture.FrameBytes, "ring-frame-bytes", capture.FrameBytes, "TPACKET_V3 frame size")
@@ -90,8 +100,16 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if code != 0 {
 		return code
 	}
+	stopOps, err := startOps(ctx, fc, &out, kpub, log)
+	if err != nil {
+		fmt.Fprintln(stderr, "sensor run:", err)
+		return 1
+	}
 	report, err := pipeline.Run(ctx, cfg, capture, out, log.With("component", "capture"), nil)
 	err = pf.finish("run", report, &out, kpub, err, stderr)
+	if oerr := stopOps(); oerr != nil && err == nil {
+		err = oerr
+	}
 	if err != nil {
 		fmt.Fprintln(stderr, "sensor run:", err)
 		return 1
