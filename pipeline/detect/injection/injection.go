@@ -158,11 +158,11 @@ func (d *Detector) check(x *decoders.Exchange, sqli, xss *finding, idx int, loc 
 		v = v[:d.cfg.ScanBytes]
 	}
 	if sqli.last != idx {
-		if ok, fp := libinjection.IsSQLi(v); ok {
+		if ok, fp := libinjection.IsSQLi(v); ok && (!functionShape(fp) || sqlContext(v)) {
 			d.add(x, sqli, idx, loc, name, v, "libinjection fingerprint "+fp+encodedNote(decodes))
 		}
 	}
-	if xss.last != idx && libinjection.IsXSS(v) {
+	if xss.last != idx && libinjection.IsXSS(v) && !doctypeOnly(v) {
 		d.add(x, xss, idx, loc, name, v, "libinjection xss"+encodedNote(decodes))
 	}
 }
@@ -258,4 +258,86 @@ func plain(v string) bool {
 		}
 	}
 	return true
+}
+
+// functionShape reports a libinjection fingerprint made only of function
+// calls, bare words, numbers and operators ("f(1)o", "nof(1"): the shape of
+// arithmetic and spreadsheet formulas ("sqrt(16) = 4", "sum(1..n)") as much
+// as of SQL, so such a match needs sqlContext to count.
+func functionShape(fp string) bool {
+	return strings.IndexByte(fp, 'f') >= 0 && strings.Trim(fp, "fn1o(),") == ""
+}
+
+// sqlKeywords are the words that put a function-shaped value in SQL: query
+// clauses, boolean logic, and the functions injections use to delay, read
+// files or leak data.
+var sqlKeywords = map[string]bool{
+	"select": true, "union": true, "from": true, "where": true, "and": true, "or": true, "xor": true,
+	"not": true, "null": true, "sleep": true, "benchmark": true, "waitfor": true, "delay": true,
+	"insert": true, "update": true, "delete": true, "drop": true, "exec": true, "having": true,
+	"order": true, "group": true, "case": true, "when": true, "like": true, "char": true, "chr": true,
+	"concat": true, "version": true, "database": true, "user": true, "load_file": true,
+	"extractvalue": true, "updatexml": true, "pg_sleep": true, "if": true, "ascii": true,
+	"substring": true, "substr": true, "mid": true, "cast": true, "convert": true, "hex": true,
+	"unhex": true, "md5": true, "count": true, "information_schema": true, "schema": true,
+}
+
+// sqlContext reports whether v holds a quote, a comment, a statement
+// separator or a SQL keyword: what a function call needs to be SQL.
+func sqlContext(v string) bool {
+	if strings.ContainsAny(v, "'\"`;#") || strings.Contains(v, "--") || strings.Contains(v, "/*") {
+		return true
+	}
+	for i := 0; i < len(v); {
+		for i < len(v) && !wordByte(v[i]) {
+			i++
+		}
+		j := i
+		for j < len(v) && wordByte(v[j]) {
+			j++
+		}
+		if j > i && j-i <= 18 && sqlKeywords[strings.ToLower(v[i:j])] {
+			return true
+		}
+		i = j
+	}
+	return false
+}
+
+func wordByte(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_'
+}
+
+// doctypeOnly reports whether libinjection's XSS match on v comes from a
+// document type declaration alone (<!DOCTYPE html>, quoted in developer
+// text), which runs no script: v with its declarations removed is not XSS.
+func doctypeOnly(v string) bool {
+	i := indexFold(v, "<!doctype")
+	if i < 0 {
+		return false
+	}
+	var b strings.Builder
+	for i >= 0 {
+		b.WriteString(v[:i])
+		end := strings.IndexByte(v[i:], '>')
+		if end < 0 {
+			v = ""
+			break
+		}
+		v = v[i+end+1:]
+		i = indexFold(v, "<!doctype")
+	}
+	b.WriteString(v)
+	return !libinjection.IsXSS(b.String())
+}
+
+// indexFold is strings.Index with ASCII case folding of s; sub is lower
+// case.
+func indexFold(s, sub string) int {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if strings.EqualFold(s[i:i+len(sub)], sub) {
+			return i
+		}
+	}
+	return -1
 }

@@ -50,10 +50,97 @@ var cmdExec = map[string]bool{
 	"busybox": true, "certutil": true, "bitsadmin": true, "sleep": true, "mkfifo": true, "echo": true,
 	"sudo": true, "crontab": true, "useradd": true, "net": true, "dig": true, "host": true,
 	"timeout": true, "expr": true, "eval": true, "exec": true, "xterm": true, "socat": true,
+	// Windows binaries that run code or change the system (LOLBins).
+	"regedit": true, "mshta": true, "rundll32": true, "regsvr32": true, "wmic": true, "schtasks": true,
+	"cscript": true, "wscript": true, "msiexec": true, "reg": true,
+	// Unix programs that run a command given as an argument, fetch, or
+	// read and decode files.
+	"find": true, "xargs": true, "nohup": true, "flock": true, "cpulimit": true, "awk": true, "gawk": true,
+	"gunzip": true, "zcat": true, "zstdcat": true, "unxz": true, "xz": true, "base32": true, "openssl": true,
+	"node": true, "nodejs": true, "lua": true, "irb": true, "vim": true, "vi": true, "ssh": true, "scp": true,
+	"ftp": true, "tftp": true, "tcpdump": true, "nmap": true, "chattr": true, "passwd": true,
 }
 
 // Arguments that make a command unmistakable wherever it appears.
 var cmdStrongArg = regexp.MustCompile(`^\s*(?:-[a-z]+\s+)*(?:/etc/|/proc/|/dev/tcp/|/bin/|/tmp/|c:\\|%[a-z]+%|\$[a-z({])|^\s+-(?:i|e|c|enc|encodedcommand|nop)\b|^\s+\d+\s*$|^\s+(?:-[a-z]\s+\d+\s+)?\d{1,3}(?:\.\d{1,3}){3}|^\s+https?://|^\s+/c\b`)
+
+// winShell finds cmd.exe and PowerShell forms no text but a Windows
+// command has: a FOR loop over a %variable (FOR /F … %i IN (…) DO), IF
+// EXIST/DEFINED/ERRORLEVEL tests, cmd /c, and PowerShell run with an encoded
+// or inline command or downloading code (-enc, iex, DownloadString).
+var winShell = regexp.MustCompile(`(?:^|[\s;&|('"@])for\s+(?:/[dlrf]\s*(?:"[^"]*"\s*|[a-z]:\\\S*\s+|/[dlrf]\s*)*)?%%?\S\s+in\s*\(` +
+	`|(?:^|[\s;&|('"@])if\s+(?:/i\s+)?(?:not\s+)?(?:exist|defined|errorlevel)\s+\S` +
+	`|(?:^|[\s;&|('"@])cmd(?:\.exe)?\s+/[ckr]\b` +
+	`|powershell(?:\.exe)?\s+(?:.{0,40}\s)?-(?:e|enc|encodedcommand|c|command|nop|noprofile|w|windowstyle|ep|executionpolicy|inputformat)\b` +
+	`|\biex\s*\(|invoke-expression|\.downloadstring\s*\(|new-object\s+(?:system\.)?net\.webclient`)
+
+// shellConstruct finds shell code that is not a plain command: a fork bomb
+// (a function that pipes into itself in the background), piping or
+// here-stringing text into a shell (…| sh, base64 -d|bash), a brace
+// expansion that spells a command and its argument ({cat,/etc/passwd}), and
+// path globs that hide a binary's or a system file's name (/???/??t,
+// /et*/*wd).
+var shellConstruct = regexp.MustCompile(`\(\)\s*\{[^}]{0,20}\|[^}]{0,20}&\s*\}` +
+	`|\|\s*(?:/bin/)?(?:ba|z|k|da)?sh\s*(?:$|[;&|#\n\x60])` +
+	`|<<<\s*['"]?[a-z]` +
+	`|\{(?:cat|ls|id|nc|wget|curl|ping|whoami|uname|ifconfig|echo|sh|bash|rm|cp|mv),[^{}\s]*\}` +
+	`|(?:^|[\s;|&<>=])/(?:\?{2,4}|[a-z]{1,3}[?*][a-z?*]{0,3})/[a-z?*\[\]]*[?*\[]`)
+
+// cmdAtStart reports a value that is a command line by itself: a known
+// command at the start of the value (after an optional /bin/ path) with an
+// argument that makes it unmistakable (a system path, a flag before a
+// target, a URL). "cat toys" and "curl hair products" are words; "cat
+// /etc/passwd" and "wget -q http://…" are not.
+func cmdAtStart(p *decoders.Param, s string, report reportFunc) bool {
+	t := strings.TrimLeft(s, " \t'\"")
+	line, _, _ := strings.Cut(t, "\n")
+	w := line
+	for _, pre := range []string{"/usr/local/bin/", "/usr/bin/", "/usr/sbin/", "/bin/", "/sbin/"} {
+		w = strings.TrimPrefix(w, pre)
+	}
+	k := 0
+	for k < len(w) && ('a' <= w[k] && w[k] <= 'z' || '0' <= w[k] && w[k] <= '9' || w[k] == '.' && k > 0) {
+		k++
+	}
+	cmd, rest := w[:k], w[k:]
+	if cmd == "time" || cmd == "sudo" || cmd == "nohup" {
+		// A prefix command: look at the one it runs.
+		r := strings.TrimLeft(rest, " ")
+		j := 0
+		for j < len(r) && 'a' <= r[j] && r[j] <= 'z' {
+			j++
+		}
+		cmd, rest = r[:j], r[j:]
+	}
+	if cmd == "" || !(cmdFile[cmd] || cmdExec[cmd]) || rest == "" || rest[0] != ' ' {
+		return false
+	}
+	if inBody(p) && strings.Count(line, " ") > 12 {
+		return false // a sentence, not a command line
+	}
+	strong := cmdStrongArg.MatchString(rest) || cmdReverseShell.MatchString(rest)
+	if !strong && cmdExec[cmd] {
+		// A flag followed by a target: "nc -lvp 4444", "curl -o x http://".
+		f := strings.Fields(rest)
+		strong = len(f) >= 2 && strings.HasPrefix(f[0], "-") && len(f[0]) > 1 && !inBody(p)
+	}
+	if !strong && cmdFile[cmd] && !inBody(p) {
+		// A file command on an absolute path: "cat /path/file.gz".
+		f := strings.Fields(rest)
+		for _, a := range f {
+			if strings.HasPrefix(a, "-") {
+				continue
+			}
+			strong = strings.HasPrefix(a, "/") && len(a) > 1 || strings.HasPrefix(a, "~/")
+			break
+		}
+	}
+	if !strong {
+		return false
+	}
+	report(&ruleCmdi, "command line "+snippet(strings.TrimSpace(line)))
+	return true
+}
 
 // cmdReverseShell matches arguments no script in a text field has: reverse
 // shells and password file reads.
@@ -61,6 +148,17 @@ var cmdReverseShell = regexp.MustCompile(`/dev/tcp/|/etc/(?:passwd|shadow)\b|\s-
 
 func matchCmdi(p *decoders.Param, v *normalize.Value, report reportFunc) {
 	forms(v, func(s string) bool {
+		if m := winShell.FindString(s); m != "" {
+			report(&ruleCmdi, "windows command "+snippet(strings.TrimSpace(m)))
+			return true
+		}
+		if m := shellConstruct.FindString(s); m != "" {
+			report(&ruleCmdi, "shell construct "+snippet(strings.TrimSpace(m)))
+			return true
+		}
+		if cmdAtStart(p, s, report) {
+			return true
+		}
 		if cmdiScan(p, s, report) {
 			return true
 		}
@@ -141,6 +239,11 @@ func cmdiHit(s string, at int, sep, cmd, rest string, p *decoders.Param) bool {
 	if !known {
 		return false
 	}
+	// The command name must end the shell word: ";base64,iVBOR" (a data:
+	// URL's media type parameter) or "&echo=1" run nothing.
+	if rest != "" && strings.IndexByte(" \t<>)$'\"\\{`", rest[0]) < 0 {
+		return false
+	}
 	switch sep {
 	case "$(", "`":
 		closer := ")"
@@ -154,6 +257,11 @@ func cmdiHit(s string, at int, sep, cmd, rest string, p *decoders.Param) bool {
 		// Markdown fences sit among words; an injection sticks to the
 		// value or starts it.
 		if at > 0 && (s[at-1] == '`' || sep == "`" && s[at-1] == ' ') {
+			return false
+		}
+		// "$(cmd)" and "`cmd`" name a placeholder in prose: a
+		// substitution counts with a recon command or with arguments.
+		if inner, _, _ := strings.Cut(rest, closer); !cmdAlone[cmd] && strings.TrimSpace(inner) == "" {
 			return false
 		}
 		return !inBody(p) || !strings.ContainsAny(strings.TrimSpace(s[:at]), " \n")
