@@ -55,6 +55,11 @@ func FuzzDecoder(f *testing.F) {
 		{{cs, "GET / HTTP/1.1\r\n\r\n", 0}, {sc, resp("200 OK", "Content-Encoding: gzip, deflate\r\n"+withCL(body), body), 0}},
 		{{cs, "GET / HTTP/1.1\r\nX: a\r\n b\r\n\r\nGET / HTTP/1.0\n\n", 0}, {sc, "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\n\r\nrest", 0}},
 		{{cs, "CONNECT h:443 HTTP/1.1\r\n\r\nxx", 0}, {sc, "HTTP/1.1 407 Proxy\r\nContent-Length: 0\r\n\r\n", 0}},
+		// Lines over the limits (fuzzLimits): cut and kept, or dropped.
+		{{cs, "GET /?a=" + strings.Repeat("a", 300) + " HTTP/1.1\r\nX: " + strings.Repeat("x", 600) + "\r\nContent-Length: 1\r\n\r\nzGET / HTTP/1.1\r\n\r\n", 0},
+			{sc, "HTTP/1.1 200 " + strings.Repeat("r", 200) + "\nY: " + strings.Repeat("y", 600) + "\n\nHTTP/1.1 204 No Content\r\n\r\n", 0}},
+		{{cs, "GET /" + strings.Repeat("a", 200) + "\r\nPOST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nz\r\n0\r\nT: " + strings.Repeat("t", 600) + "\r\n\r\n", 0}},
+		{{cs, "GET /" + strings.Repeat("a", 200), 0}, {cs, " HTTP/1.1\r\n\r\n", 5}},
 	} {
 		f.Add(encodeFuzz(false, s))
 	}
@@ -76,6 +81,14 @@ func FuzzDecoder(f *testing.F) {
 			}
 			h.feed(sensor.Direction(ctrl&1), data[:n], gap)
 			data = data[n:]
+			if h.sw != nil {
+				continue
+			}
+			for i := range h.dec.(*decoder).dirs {
+				if s := &h.dec.(*decoder).dirs[i]; len(s.buf) > max(lim.MaxLineBytes, lim.MaxHeaderBytes) {
+					t.Fatalf("%d bytes buffered", len(s.buf))
+				}
+			}
 		}
 		h.close(sensor.EndReason(flags>>1) % 5)
 
@@ -104,6 +117,9 @@ func FuzzDecoder(f *testing.F) {
 				}
 				if len(m.Headers) > lim.MaxHeaders || len(m.Trailers) > lim.MaxHeaders {
 					t.Fatalf("%d headers, %d trailers", len(m.Headers), len(m.Trailers))
+				}
+				if len(m.URI) > lim.MaxLineBytes || len(m.Reason) > lim.MaxLineBytes {
+					t.Fatalf("start line of %d+%d bytes", len(m.URI), len(m.Reason))
 				}
 				if len(m.Frames) > decoders.MaxFrames {
 					t.Fatalf("%d frames", len(m.Frames))

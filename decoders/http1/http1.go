@@ -37,6 +37,12 @@ const (
 	KindObsFold                = "http1.obs_fold"
 	KindBareLF                 = "http1.bare_lf"
 	KindLineTooLong            = "http1.line_too_long"
+	// The three below mark a line over its limit whose kept prefix was
+	// still parsed: the message is decoded with a cut request-target,
+	// reason phrase or header value.
+	KindRequestLineTooLong     = "http1.request_line_too_long"
+	KindStatusLineTooLong      = "http1.status_line_too_long"
+	KindHeaderLineTooLong      = "http1.header_line_too_long"
 	KindTooManyHeaders         = "http1.too_many_headers"
 	KindHeadersTooLarge        = "http1.headers_too_large"
 	KindNonHTTP                = "http1.non_http"

@@ -109,6 +109,11 @@ var conversations = []struct {
 		{sc, resp("200 OK", "Content-Encoding: gzip\r\n"+withCL(gz(strings.Repeat("q", 3000))), gz(strings.Repeat("q", 3000))), 0},
 		{sc, "HTTP/1.1 204 No Content\r\n\r\n", 0},
 	}, &smallLimits},
+	{"long_lines", false, []seg{
+		{cs, "GET /s?q=1'+or+1=1&pad=" + strings.Repeat("p", 120) + " HTTP/1.1\r\nX-Long: " + strings.Repeat("h", 150) + "\r\nB: 2\r\n\r\n" +
+			"POST /c HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n", 0},
+		{sc, "HTTP/1.1 500 " + strings.Repeat("e", 100) + "\r\nX-R: " + strings.Repeat("r", 140) + "\r\nContent-Length: 2\r\n\r\nerHTTP/1.1 200 OK\r\n\r\n", 0},
+	}, &smallLimits},
 }
 
 var smallLimits = func() decoders.Limits {
@@ -360,8 +365,10 @@ func TestAnomalies(t *testing.T) {
 					t.Errorf("bare LF once per message:\n%s", h.render())
 				}
 			}},
-		{"line_too_long", &small, []seg{{cs, "GET /" + strings.Repeat("a", 100) + " HTTP/1.1\r\n\r\n" + get, 0}},
+		{"line_too_long", &small, []seg{{cs, "GET /" + strings.Repeat("a", 100) + " HTTP/9\r\n\r\n" + get, 0}},
 			[]string{KindLineTooLong}, exchanges(1)},
+		{"request_line_too_long", &small, []seg{{cs, "GET /" + strings.Repeat("a", 100) + " HTTP/1.1\r\n\r\n" + get, 0}},
+			[]string{KindRequestLineTooLong}, exchanges(2)},
 		{"too_many_headers", &small, []seg{{cs, "GET / HTTP/1.1\r\nA: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\nContent-Length: 1\r\n\r\nx", 0}},
 			[]string{KindTooManyHeaders}, func(t *testing.T, h *harness) {
 				r := h.got[0].Request
@@ -369,8 +376,10 @@ func TestAnomalies(t *testing.T) {
 					t.Errorf("framing must survive the header cap:\n%s", h.render())
 				}
 			}},
-		{"headers_too_large", &small, []seg{{cs, "GET / HTTP/1.1\r\nA: " + strings.Repeat("v", 200) + "\r\nB: 2\r\n\r\n", 0}},
+		{"headers_too_large", &small, []seg{{cs, "GET / HTTP/1.1\r\nA: " + strings.Repeat("v", 60) + "\r\nB: " + strings.Repeat("v", 60) + "\r\nC: 2\r\n\r\n", 0}},
 			[]string{KindHeadersTooLarge}, exchanges(1)},
+		{"header_line_too_long", &small, []seg{{cs, "GET / HTTP/1.1\r\nA: " + strings.Repeat("v", 200) + "\r\nB: 2\r\n\r\n", 0}},
+			[]string{KindHeaderLineTooLong}, exchanges(1)},
 		{"non_http", nil, []seg{{cs, "\x00\x01\x02junk\r\nmore junk\r\n" + get, 0}},
 			[]string{KindNonHTTP}, func(t *testing.T, h *harness) {
 				if h.counts[KindNonHTTP] != 1 || len(h.got) != 1 {

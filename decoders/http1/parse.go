@@ -37,6 +37,41 @@ func parseRequestLine(line []byte, strict bool) (requestLine, bool) {
 	return rl, true
 }
 
+// parseCutRequestLine parses a request line that was cut: prefix is its
+// start, tail its last bytes (without CR) and n its length. The version is
+// read from tail; the target is what prefix holds of it.
+func parseCutRequestLine(prefix, tail []byte, n int64, strict bool) (requestLine, bool) {
+	var rl requestLine
+	sp1 := bytes.IndexByte(prefix, ' ')
+	sp2 := bytes.LastIndexByte(tail, ' ')
+	if sp1 <= 0 || sp1 > maxMethodLen || sp2 < 0 {
+		return rl, false
+	}
+	rl.method = prefix[:sp1]
+	if !isToken(rl.method) || (strict && knownMethod(rl.method) == "") {
+		return rl, false
+	}
+	rl.version = tail[sp2+1:]
+	if !isVersion(rl.version) {
+		return rl, false
+	}
+	// The tail may overlap the prefix: the target ends at the cut or at
+	// the space before the version, whichever comes first.
+	end := int64(len(prefix))
+	if at := n - int64(len(tail)) + int64(sp2); at < end {
+		end = at
+	}
+	if end <= int64(sp1) {
+		return rl, false
+	}
+	rl.target = trimOWS(prefix[sp1+1 : end])
+	if len(rl.target) == 0 {
+		return rl, false
+	}
+	rl.spaces = bytes.IndexByte(rl.target, ' ') >= 0 || bytes.IndexByte(rl.target, '\t') >= 0
+	return rl, true
+}
+
 type statusLine struct {
 	version []byte
 	status  int

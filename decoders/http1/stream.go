@@ -3,6 +3,7 @@ package http1
 import (
 	"bytes"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/apisensor/sensor/decoders"
@@ -46,6 +47,7 @@ const (
 	onceObsFold
 	onceTooMany
 	onceTooLarge
+	onceLongLine
 )
 
 // span locates one header field in sb.
@@ -67,6 +69,10 @@ type pendStr struct {
 // maxFramingOnly bounds framing headers kept past the header limits.
 const maxFramingOnly = 32
 
+// tailLen is how many last bytes of an over-long line are kept: enough for
+// " HTTP/1.1\r", the version that ends a request line.
+const tailLen = 16
+
 // maxMethodLen bounds a method token: a longer run of token characters at a
 // message start is not HTTP.
 const maxMethodLen = 32
@@ -80,6 +86,14 @@ type stream struct {
 	// line that was rejected or too long).
 	discard  bool
 	skipKind string
+	// long is set inside a line over its limit that is still parsed: buf
+	// holds its first bytes (at most the kept prefix), tail its last ones,
+	// and the bytes between are dropped up to the '\n' without being
+	// buffered. longLen counts the line's bytes so far.
+	long    bool
+	longLen int64
+	tail    [tailLen]byte
+	ntail   int
 
 	// Current chunk context.
 	at      time.Time
@@ -176,6 +190,14 @@ func (s *stream) feed(data []byte) []byte {
 		case stHold:
 			data = s.holdBytes(data)
 		default:
+			if s.long {
+				line, rest, done := s.longMore(data)
+				data = rest
+				if done {
+					s.cutLine(line)
+				}
+				continue
+			}
 			if s.discard {
 				i := bytes.IndexByte(data, '\n')
 				n := len(data)
@@ -193,16 +215,19 @@ func (s *stream) feed(data []byte) []byte {
 				data = s.seekStart(data)
 				continue
 			}
-			limit := s.lim().MaxLineBytes
+			limit, keep := s.lim().MaxLineBytes, 0
 			if s.state == stHeaders || s.state == stTrailers {
-				limit = s.lim().MaxHeaderBytes
+				limit, keep = s.lim().MaxHeaderBytes, s.headerKeep()
 			}
-			line, rest, r := s.nextLine(data, limit)
+			line, rest, r := s.nextLine(data, limit, keep)
 			data = rest
 			switch r {
 			case lineDone:
 				s.touch()
 				s.onLine(line)
+			case lineCut:
+				s.touch()
+				s.cutLine(line)
 			case lineLong:
 				s.longLine()
 			}
@@ -217,15 +242,25 @@ const (
 	lineMore lineResult = iota // partial line buffered, data consumed
 	lineDone                   // whole line returned, without its '\n'
 	lineLong                   // over the limit: rest follows the line, or discard is set
+	lineCut                    // over the limit: the kept prefix is returned, tail set
 )
 
 // nextLine returns the next whole line, from data in place when the line
 // starts there, else from buf. A returned line aliases data or buf and is
 // valid until the next call.
-func (s *stream) nextLine(data []byte, limit int) (line, rest []byte, r lineResult) {
+//
+// A line over limit is dropped when keep is 0. Otherwise its first keep
+// bytes (keep <= limit) and its last tailLen bytes are kept and the rest is
+// skipped without being buffered: lineCut returns the prefix once the line
+// has ended, and until then the line continues in long mode (lineMore).
+func (s *stream) nextLine(data []byte, limit, keep int) (line, rest []byte, r lineResult) {
 	i := bytes.IndexByte(data, '\n')
 	if i < 0 {
 		if len(s.buf)+len(data) > limit {
+			if keep > 0 {
+				s.startLong(data, keep)
+				return nil, nil, lineMore
+			}
 			s.resetBuf()
 			s.discard = true
 			return nil, nil, lineLong
@@ -234,6 +269,13 @@ func (s *stream) nextLine(data []byte, limit int) (line, rest []byte, r lineResu
 		return nil, nil, lineMore
 	}
 	if len(s.buf)+i > limit {
+		if keep > 0 {
+			s.startLong(data[:i], keep)
+			s.long = false
+			line = s.buf
+			s.resetBuf()
+			return line, data[i+1:], lineCut
+		}
 		s.resetBuf()
 		return nil, data[i+1:], lineLong
 	}
@@ -254,11 +296,75 @@ func (s *stream) keepPartial(data []byte) {
 		s.lineFrames = s.lineFrames[:0]
 	}
 	s.buf = append(s.buf, data...)
+	s.lineTouch()
+}
+
+// lineTouch records that the current chunk carried bytes of a line: of the
+// message being parsed, or of the start line of one to come.
+func (s *stream) lineTouch() {
 	if s.msg != nil {
 		s.touch()
 	} else if len(s.lineFrames) < decoders.MaxFrames {
 		s.lineFrames = append(s.lineFrames, s.frames...)
 	}
+}
+
+// startLong enters long mode for a line found over its limit: buf holds
+// its start, p the line's bytes in the current chunk.
+func (s *stream) startLong(p []byte, keep int) {
+	if len(s.buf) == 0 {
+		s.lineAt = s.at
+		s.lineFrames = s.lineFrames[:0]
+	}
+	s.lineTouch()
+	s.ntail = 0
+	s.addTail(s.buf)
+	s.addTail(p)
+	s.longLen = int64(len(s.buf) + len(p))
+	if len(s.buf) >= keep {
+		s.buf = s.buf[:keep]
+	} else {
+		s.buf = append(s.buf, p[:min(len(p), keep-len(s.buf))]...)
+	}
+	s.long = true
+}
+
+// longMore skips bytes of a long line; at its end it returns the kept
+// prefix, valid until the next call.
+func (s *stream) longMore(data []byte) (line, rest []byte, done bool) {
+	s.lineTouch()
+	i := bytes.IndexByte(data, '\n')
+	if i < 0 {
+		s.addTail(data)
+		s.longLen += int64(len(data))
+		return nil, nil, false
+	}
+	s.addTail(data[:i])
+	s.longLen += int64(i)
+	s.long = false
+	line = s.buf
+	s.resetBuf()
+	return line, data[i+1:], true
+}
+
+// addTail keeps the last tailLen bytes seen of a long line.
+func (s *stream) addTail(p []byte) {
+	if len(p) >= tailLen {
+		s.ntail = copy(s.tail[:], p[len(p)-tailLen:])
+		return
+	}
+	if drop := s.ntail + len(p) - tailLen; drop > 0 {
+		copy(s.tail[:], s.tail[drop:s.ntail])
+		s.ntail -= drop
+	}
+	s.ntail += copy(s.tail[s.ntail:], p)
+}
+
+// headerKeep is how much of an over-long header line is kept: a start-line
+// bound, so that one huge field leaves room in the header block for the
+// fields after it.
+func (s *stream) headerKeep() int {
+	return min(s.lim().MaxLineBytes, s.lim().MaxHeaderBytes)
 }
 
 // resetBuf empties buf, letting go of a large one so that an idle
@@ -320,10 +426,13 @@ func (s *stream) seekStart(data []byte) []byte {
 		return data
 	}
 	buffered := len(s.buf)
-	line, rest, r := s.nextLine(data, s.lim().MaxLineBytes)
+	line, rest, r := s.nextLine(data, s.lim().MaxLineBytes, s.lim().MaxLineBytes)
 	switch r {
 	case lineMore:
 		return nil
+	case lineCut:
+		s.cutLine(line)
+		return rest
 	case lineLong:
 		if !strict {
 			s.d.anomaly(nil, s.dir, KindLineTooLong, "start line over limit")
@@ -376,80 +485,145 @@ func (s *stream) startLine(line []byte, strict bool) bool {
 		if !ok {
 			return false
 		}
-		t := s.d.newTxn()
-		m := &t.req
-		m.Frames = t.frames[0][:0]
-		s.begin(t, m, true)
-		if m.Method = knownMethod(rl.method); m.Method == "" {
-			s.stash(&m.Method, rl.method)
-		}
-		if m.Version = internVersion(rl.version); m.Version == "" {
-			s.stash(&m.Version, rl.version)
-		}
-		s.stash(&m.URI, rl.target)
-		t.connect = m.Method == "CONNECT"
-		t.head = m.Method == "HEAD"
-		t.x.Proto = "http/1.1"
-		if m.Version == "HTTP/1.0" {
-			t.x.Proto = "http/1.0"
-		}
-		if rl.spaces {
-			s.anomaly(KindSpaceInTarget, "whitespace inside the request-target")
-		}
+		s.beginRequest(rl)
 	} else {
 		sl, ok := parseStatusLine(content)
 		if !ok {
 			return false
 		}
-		var t *txn
-		var m *decoders.Message
-		interim, tent := false, false
-		switch {
-		case sl.status == 101 && s.d.peek() != nil:
-			// Tentative until the headers tell whether it switches.
-			t = s.d.peek()
-			m, tent = &t.resp, true
-		case sl.status >= 100 && sl.status < 200:
-			// Interim (100 Continue, 103 Early Hints, …): the final
-			// response to the same request is still to come.
-			t, interim = s.d.peek(), true
-		default:
-			t = s.d.pop()
-			if t == nil {
-				s.d.anomaly(nil, s.dir, KindResponseWithoutRequest, "")
-				break
-			}
-			t.answered = true
-			t.x.Response = &t.resp
-			m = &t.resp
-			if c := &s.d.dirs[sensor.ClientToServer]; c.hold == t && !(t.connect && sl.status/100 == 2) {
-				c.release()
-			}
+		s.beginResponse(sl)
+	}
+	if bare {
+		s.anomalyOnce(onceBareLF, KindBareLF, "line ended by LF without CR")
+	}
+	return true
+}
+
+// beginRequest starts a request from its parsed request line.
+func (s *stream) beginRequest(rl requestLine) {
+	t := s.d.newTxn()
+	m := &t.req
+	m.Frames = t.frames[0][:0]
+	s.begin(t, m, true)
+	if m.Method = knownMethod(rl.method); m.Method == "" {
+		s.stash(&m.Method, rl.method)
+	}
+	if m.Version = internVersion(rl.version); m.Version == "" {
+		s.stash(&m.Version, rl.version)
+	}
+	s.stash(&m.URI, rl.target)
+	t.connect = m.Method == "CONNECT"
+	t.head = m.Method == "HEAD"
+	t.x.Proto = "http/1.1"
+	if m.Version == "HTTP/1.0" {
+		t.x.Proto = "http/1.0"
+	}
+	if rl.spaces {
+		s.anomaly(KindSpaceInTarget, "whitespace inside the request-target")
+	}
+}
+
+// beginResponse starts a response (or an interim one) from its parsed
+// status line.
+func (s *stream) beginResponse(sl statusLine) {
+	var t *txn
+	var m *decoders.Message
+	interim, tent := false, false
+	switch {
+	case sl.status == 101 && s.d.peek() != nil:
+		// Tentative until the headers tell whether it switches.
+		t = s.d.peek()
+		m, tent = &t.resp, true
+	case sl.status >= 100 && sl.status < 200:
+		// Interim (100 Continue, 103 Early Hints, …): the final
+		// response to the same request is still to come.
+		t, interim = s.d.peek(), true
+	default:
+		t = s.d.pop()
+		if t == nil {
+			s.d.anomaly(nil, s.dir, KindResponseWithoutRequest, "")
+			break
 		}
-		keep := m != nil
-		if m == nil {
-			if s.scratch == nil {
-				s.scratch = &decoders.Message{}
+		t.answered = true
+		t.x.Response = &t.resp
+		m = &t.resp
+		if c := &s.d.dirs[sensor.ClientToServer]; c.hold == t && !(t.connect && sl.status/100 == 2) {
+			c.release()
+		}
+	}
+	keep := m != nil
+	if m == nil {
+		if s.scratch == nil {
+			s.scratch = &decoders.Message{}
+		}
+		*s.scratch = decoders.Message{}
+		m = s.scratch
+	} else {
+		m.Frames = t.frames[1][:0]
+	}
+	s.begin(t, m, keep)
+	s.interim, s.tent101 = interim, tent
+	m.Status = sl.status
+	if m.Version = internVersion(sl.version); m.Version == "" {
+		s.stash(&m.Version, sl.version)
+	}
+	var known bool
+	if m.Reason, known = internReason(sl.reason); !known {
+		s.stash(&m.Reason, sl.reason)
+	}
+}
+
+// cutLine handles the kept prefix of a line that went over its limit; tail
+// and longLen describe the whole line.
+func (s *stream) cutLine(prefix []byte) {
+	tail := s.tail[:s.ntail]
+	bare := len(tail) == 0 || tail[len(tail)-1] != '\r'
+	n := s.longLen // the line's length, without its '\n'
+	if !bare {
+		tail, n = tail[:len(tail)-1], n-1
+	}
+	detail := "line of " + strconv.FormatInt(n, 10) + " bytes cut to " + strconv.Itoa(len(prefix))
+	switch s.state {
+	case stStart, stResync:
+		if !s.cutStartLine(prefix, tail, n, detail) {
+			if s.state == stStart {
+				s.d.anomaly(nil, s.dir, KindLineTooLong, "start line over limit")
+				s.state = stResync
 			}
-			*s.scratch = decoders.Message{}
-			m = s.scratch
-		} else {
-			m.Frames = t.frames[1][:0]
+			s.skipped(int(min(s.longLen+1, 1<<40)))
+			return
 		}
-		s.begin(t, m, keep)
-		s.interim, s.tent101 = interim, tent
-		m.Status = sl.status
-		if m.Version = internVersion(sl.version); m.Version == "" {
-			s.stash(&m.Version, sl.version)
-		}
-		var known bool
-		if m.Reason, known = internReason(sl.reason); !known {
-			s.stash(&m.Reason, sl.reason)
+	case stHeaders, stTrailers:
+		s.anomalyOnce(onceLongLine, KindHeaderLineTooLong, detail)
+		if len(prefix) > 0 {
+			s.headerLine(prefix)
 		}
 	}
 	if bare {
 		s.anomalyOnce(onceBareLF, KindBareLF, "line ended by LF without CR")
 	}
+}
+
+// cutStartLine starts a message from the kept prefix of an over-long start
+// line: a request keeps its target up to the cut, its version read from the
+// tail; a response its status, with the reason cut. It reports false when
+// the line is not a start line.
+func (s *stream) cutStartLine(prefix, tail []byte, n int64, detail string) bool {
+	if s.dir == sensor.ServerToClient {
+		sl, ok := parseStatusLine(prefix)
+		if !ok {
+			return false
+		}
+		s.beginResponse(sl)
+		s.anomaly(KindStatusLineTooLong, detail)
+		return true
+	}
+	rl, ok := parseCutRequestLine(prefix, tail, n, s.state == stResync)
+	if !ok {
+		return false
+	}
+	s.beginRequest(rl)
+	s.anomaly(KindRequestLineTooLong, detail)
 	return true
 }
 
@@ -523,15 +697,12 @@ func (s *stream) onLine(line []byte) {
 	}
 }
 
-// longLine handles a line over its limit in a message.
+// longLine handles a chunk-size line over its limit: the chunk size is
+// lost, and the framing with it. (Header lines over their limit are cut
+// and kept instead: cutLine.)
 func (s *stream) longLine() {
-	switch s.state {
-	case stHeaders, stTrailers:
-		s.anomalyOnce(onceTooLarge, KindHeadersTooLarge, "header line over limit")
-	default:
-		s.anomaly(KindLineTooLong, "chunk-size line over limit")
-		s.endMessage(true)
-	}
+	s.anomaly(KindLineTooLong, "chunk-size line over limit")
+	s.endMessage(true)
 }
 
 // headerLine parses one header (or trailer) field line. Names and values
@@ -988,7 +1159,7 @@ func (s *stream) release() {
 func (s *stream) gap(n int) {
 	s.d.env.Counts.Add(CountGapBytes, uint64(n))
 	s.release()
-	s.discard = false
+	s.discard, s.long = false, false
 	switch s.state {
 	case stStart, stResync:
 		if len(s.buf) > 0 && s.state == stStart {
