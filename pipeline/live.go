@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/apisensor/sensor/sensor"
@@ -39,6 +40,16 @@ func Run(ctx context.Context, cfg Config, capture live.Config, out Outputs, log 
 	if err != nil {
 		return nil, err
 	}
+	snaps := make([]atomic.Pointer[sensor.Counts], len(srcs))
+	prog.capture = func() sensor.Counts {
+		all := sensor.Counts{}
+		for i := range snaps {
+			if c := snaps[i].Load(); c != nil {
+				all.Merge(*c)
+			}
+		}
+		return all
+	}
 	g, err := startGraph(ctx, &cfg, out, prog, len(srcs))
 	if err != nil {
 		for _, s := range srcs {
@@ -66,7 +77,7 @@ func Run(ctx context.Context, cfg Config, capture live.Config, out Outputs, log 
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			oversize[i], errs[i] = captureLoop(ctx, s, g.workers, prog)
+			oversize[i], errs[i] = captureLoop(ctx, s, g.workers, prog, &snaps[i])
 			s.Close()
 		}()
 	}
@@ -121,19 +132,29 @@ const drainBound = time.Second
 // nothing more within a poll timeout, or drainBound passes) or the source
 // fails. On a poll timeout the workers' clocks advance on the wall clock, so idle
 // connections time out on a quiet link.
-func captureLoop(ctx context.Context, s live.Source, workers []*worker, prog *Progress) (uint64, error) {
+func captureLoop(ctx context.Context, s live.Source, workers []*worker, prog *Progress, snap *atomic.Pointer[sensor.Counts]) (uint64, error) {
 	f := newFeeder(workers)
 	var (
 		p         sensor.Packet
 		count     uint64
 		lastStats sensor.FileStats
+		lastSnap  time.Time
 	)
 	progress := func() {
 		st := s.Stats()
 		prog.packets.Add(st.Packets - lastStats.Packets)
 		prog.done.Add(int64(st.Bytes - lastStats.Bytes))
 		lastStats = st
+		// The source's counters belong to this goroutine: a copy, once a
+		// second, is what periodic reports and metrics read.
+		if now := time.Now(); lastSnap.IsZero() || now.Sub(lastSnap) >= time.Second {
+			lastSnap = now
+			c := sensor.Counts{}
+			s.Counters(c)
+			snap.Store(&c)
+		}
 	}
+	progress()
 	var (
 		err error
 		// drainUntil is set once shutdown is seen: the packets already in
@@ -177,4 +198,14 @@ func captureLoop(ctx context.Context, s live.Source, workers []*worker, prog *Pr
 	progress()
 	f.tick(f.now)
 	return f.oversize, err
+}
+
+// Capture returns the live capture's counters as of the last second
+// (capture.kernel_drops and the others of package live, and the frame
+// decoders'); nil for a replay.
+func (p *Progress) Capture() sensor.Counts {
+	if p == nil || p.capture == nil {
+		return nil
+	}
+	return p.capture()
 }

@@ -3,10 +3,12 @@ package pipeline
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"log/slog"
 	"net"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -35,6 +37,19 @@ func (h sourcesHandler) Handle(_ context.Context, r slog.Record) error {
 	return nil
 }
 
+// statsSink keeps the run reports published.
+type statsSink struct {
+	mu      sync.Mutex
+	reports [][]byte
+}
+
+func (s *statsSink) PublishStats(_ context.Context, b []byte) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.reports = append(s.reports, b)
+	return nil
+}
+
 // TestRunUDPMirror sends every frame of a capture, wrapped in VXLAN, to a
 // UDP mirror target: Run rebuilds the exchanges Replay finds in the file,
 // with the VNI on each flow, and stops on its context with a report.
@@ -43,6 +58,8 @@ func TestRunUDPMirror(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.Workers = 2
 	_, want, _ := replay(t, cfg, file)
+	cfg.StatsInterval = time.Millisecond
+	stats := &statsSink{}
 
 	capCfg := live.DefaultConfig()
 	capCfg.ListenUDP = []string{"vxlan=127.0.0.1:0"}
@@ -57,7 +74,7 @@ func TestRunUDPMirror(t *testing.T) {
 	}
 	done := make(chan result, 1)
 	go func() {
-		rep, err := Run(ctx, cfg, capCfg, Outputs{Exchanges: &ex}, slog.New(h), nil)
+		rep, err := Run(ctx, cfg, capCfg, Outputs{Exchanges: &ex, Stats: stats}, slog.New(h), nil)
 		done <- result{rep, err}
 	}()
 	var addr string
@@ -119,5 +136,20 @@ func TestRunUDPMirror(t *testing.T) {
 	}
 	if _, ok := res.rep.Anomalies[live.CountUDPDatagrams]; ok {
 		t.Fatal("capture counters among the anomalies")
+	}
+	// The periodic reports carry the capture counters too (the final one
+	// is the last published).
+	withCapture := 0
+	for _, b := range stats.reports {
+		var r Report
+		if err := json.Unmarshal(b, &r); err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := r.Counters[live.CountUDPDrops]; ok && r.Partial {
+			withCapture++
+		}
+	}
+	if withCapture == 0 {
+		t.Fatalf("no partial report with the capture counters among %d", len(stats.reports))
 	}
 }

@@ -57,6 +57,9 @@ type Outputs struct {
 type Progress struct {
 	done, total atomic.Int64
 	packets     atomic.Uint64
+	// capture, set by Run, returns the capture sources' counters so far
+	// (kernel drops and the like) for periodic reports.
+	capture func() sensor.Counts
 }
 
 // Bytes returns the raw input bytes read so far and the total (0 if unknown).
@@ -427,7 +430,8 @@ func output(ctx context.Context, in <-chan *results, out Outputs, report *Report
 			// progress counters, the rest from the latest tallies.
 			partial := &Report{SensorID: report.SensorID, Partial: true}
 			done, _ := prog.Bytes()
-			partial.finish(sensor.FileStats{Packets: prog.Packets(), Bytes: uint64(done)}, nil, tallies, time.Since(start))
+			partial.finish(sensor.FileStats{Packets: prog.Packets(), Bytes: uint64(done)}, prog.Capture(), tallies, time.Since(start))
+			placeCaptureCounters(partial)
 			if out.Live != nil {
 				out.Live.Set(partial)
 			}
