@@ -114,6 +114,10 @@ type BruteForce struct {
 type Enumeration struct {
 	Window time.Duration `yaml:"window"`
 	MinIDs int           `yaml:"min_ids"`
+	// MinUniqueRatio: the distinct ids must also be at least this share
+	// of the 2xx requests, so that a client (a load test, a cache warmer)
+	// hammering a few dozen objects is not a scraper.
+	MinUniqueRatio float64 `yaml:"min_unique_ratio"`
 	// SequentialDensity: numeric ids whose range (max-min+1) is at most
 	// this many times their count are a sequential walk.
 	SequentialDensity float64 `yaml:"sequential_density"`
@@ -214,7 +218,7 @@ func DefaultConfig() Config {
 		},
 		BruteForce: BruteForce{Window: 10 * time.Minute, MinFailures: 20, MinPasswords: 10},
 		Enumeration: Enumeration{
-			Window: 10 * time.Minute, MinIDs: 50, SequentialDensity: 1.5,
+			Window: 10 * time.Minute, MinIDs: 50, MinUniqueRatio: 0.2, SequentialDensity: 1.5,
 		},
 		Scanner: Scanner{
 			Window: 5 * time.Minute, MinNotFound: 20, MinPaths: 15, MinProbes: 2,
@@ -267,6 +271,7 @@ func (c Config) WithDefaults() Config {
 	en, den := &c.Enumeration, d.Enumeration
 	setDur(&en.Window, den.Window)
 	setInt(&en.MinIDs, den.MinIDs)
+	setFloat(&en.MinUniqueRatio, den.MinUniqueRatio)
 	setFloat(&en.SequentialDensity, den.SequentialDensity)
 
 	sc, dsc := &c.Scanner, d.Scanner
@@ -392,6 +397,7 @@ func (c *Config) Validate() error {
 		{"distributed_stuffing.min_failure_ratio", w.DistributedStuffing.MinFailureRatio, 1},
 		{"distributed_stuffing.factor", w.DistributedStuffing.Factor, 1e9},
 		{"enumeration.sequential_density", w.Enumeration.SequentialDensity, 1e9},
+		{"enumeration.min_unique_ratio", w.Enumeration.MinUniqueRatio, 1},
 		{"rate_abuse.factor", w.RateAbuse.Factor, 1e9},
 		{"rate_abuse.alpha", w.RateAbuse.Alpha, 1},
 		{"regular_intervals.max_cv", w.RegularIntervals.MaxCV, 10},

@@ -455,6 +455,14 @@ func (e *Engine) close(it *qitem, dst []*alert.Alert) []*alert.Alert {
 		dst = e.closeRate(w, own, dst)
 	case r == ruleRegular:
 		dst = e.closeRegular(w, dst)
+	case r == ruleEnum:
+		en := &e.cfg.Enumeration
+		if w.a.len() >= en.MinIDs && float64(w.a.len()) >= en.MinUniqueRatio*float64(w.hits) {
+			e.alerts[ruleEnum].Add(1)
+			a := e.newAlert(w, 1, w.last)
+			e.explain(w, a)
+			dst = append(dst, a)
+		}
 	case r == ruleEndpointRate:
 		// Windows close in time order: the baseline a client window is
 		// judged against holds the endpoint's earlier windows only.
@@ -558,8 +566,10 @@ func (e *Engine) client(en *entry, f *facts, wm int64, dst []*alert.Alert) []*al
 					}
 				}
 			}
-			if w.a.len() >= cfg.Enumeration.MinIDs {
-				dst = e.cross(w, f.ts, dst)
+			// Judged at close: the share of distinct ids is not
+			// monotone in the events.
+			if w.a.len() == cfg.Enumeration.MinIDs {
+				e.enqueue(w, 0)
 			}
 		}
 	}
@@ -873,7 +883,7 @@ func (e *Engine) explain(w *win, a *alert.Alert) {
 		b.Ratio = float64(w.hits) / float64(max(w.n, 1))
 		a.Summary = strconv.Itoa(w.a.len()) + " distinct object ids answered 2xx at " + w.k.sub + " for " + who(w) +
 			" in " + dur(w) + " (" + pct(b.Ratio) + " of " + strconv.FormatUint(w.n, 10) + " requests 2xx; threshold " +
-			strconv.Itoa(en.MinIDs) + ")"
+			strconv.Itoa(en.MinIDs) + " ids, " + pct(en.MinUniqueRatio) + " of them distinct)"
 		if w.nums >= uint64(en.MinIDs) && float64(w.hi-w.lo+1) <= en.SequentialDensity*float64(w.nums) {
 			a.Summary += ", sequential walk of ids " + strconv.FormatInt(w.lo, 10) + ".." + strconv.FormatInt(w.hi, 10)
 			a.Confidence = alert.Confidence_CONFIDENCE_HIGH

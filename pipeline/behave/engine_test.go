@@ -92,7 +92,7 @@ func TestExplains(t *testing.T) {
 		{"stuffing", "credential-stuffing", "60 distinct usernames failed login at POST /api/login from 10.98.1.5 in 5m (threshold 20)", "ip:10.98.1.5", 60, 60, 2, "API2:2023"},
 		{"distributed", "distributed-credential-stuffing", "80 distinct usernames failed login at POST /api/login from 10 clients in 5m", "endpoint:POST /api/login", 80, 80, 1, "API2:2023"},
 		{"brute", "brute-force", "50 failed logins for one username (h:u-alice) with 50 distinct passwords from 2 clients in 10m", "user:h:u-alice", 50, 50, 2, "API2:2023"},
-		{"enumeration", "enumeration", "600 distinct object ids answered 2xx at GET /api/users/{id} for subject mallory in 10m (100% of 600 requests 2xx; threshold 50), sequential walk of ids 1..600", "sub:mallory", 600, 600, 2, "API1:2023"},
+		{"enumeration", "enumeration", "600 distinct object ids answered 2xx at GET /api/users/{id} for subject mallory in 10m (100% of 600 requests 2xx; threshold 50 ids, 20% of them distinct), sequential walk of ids 1..600", "sub:mallory", 600, 600, 1, "API1:2023"},
 		{"scanner", "scanner", "scanner at 10.98.5.5 in 5m: scanner User-Agent", "ip:10.98.5.5", 10, 10, 2, "API6:2023"},
 		{"rate", "rate-abuse", "1000 requests to GET /api/search from 10.97.1.99 in 1m", "ip:10.97.1.99", 1000, 0, 1, "API4:2023"},
 		{"token-sharing", "token-sharing", "one bearer token used from 6 addresses", "token:h:tok-bob", 12, 6, 2, "API2:2023"},

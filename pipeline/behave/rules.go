@@ -50,7 +50,7 @@ var rules = [numRules]ruleInfo{
 	ruleStuffing:     {id: "credential-stuffing", category: "credential-stuffing", owasp: []string{api2}, severity: alert.Severity_SEVERITY_HIGH, confidence: alert.Confidence_CONFIDENCE_HIGH, early: true},
 	ruleDistributed:  {id: "distributed-credential-stuffing", category: "credential-stuffing", owasp: []string{api2}, severity: alert.Severity_SEVERITY_HIGH, confidence: alert.Confidence_CONFIDENCE_MEDIUM},
 	ruleBrute:        {id: "brute-force", category: "brute-force", owasp: []string{api2}, severity: alert.Severity_SEVERITY_HIGH, confidence: alert.Confidence_CONFIDENCE_HIGH, early: true},
-	ruleEnum:         {id: "enumeration", category: "object-enumeration", owasp: []string{api1, api6}, severity: alert.Severity_SEVERITY_HIGH, confidence: alert.Confidence_CONFIDENCE_MEDIUM, early: true},
+	ruleEnum:         {id: "enumeration", category: "object-enumeration", owasp: []string{api1, api6}, severity: alert.Severity_SEVERITY_HIGH, confidence: alert.Confidence_CONFIDENCE_MEDIUM},
 	ruleScanner:      {id: "scanner", category: "scanner", owasp: []string{api6}, severity: alert.Severity_SEVERITY_MEDIUM, confidence: alert.Confidence_CONFIDENCE_HIGH, early: true},
 	ruleRate:         {id: "rate-abuse", category: "rate-abuse", owasp: []string{api4}, severity: alert.Severity_SEVERITY_MEDIUM, confidence: alert.Confidence_CONFIDENCE_MEDIUM},
 	ruleFingerprint:  {id: "fingerprint-mismatch", category: "bot", owasp: []string{api6}, severity: alert.Severity_SEVERITY_MEDIUM, confidence: alert.Confidence_CONFIDENCE_MEDIUM, early: true},

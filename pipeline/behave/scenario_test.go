@@ -244,6 +244,15 @@ func extraScenarios() []scenario {
 	}
 	evs = append(evs, ev(t0.Add(12*time.Minute), "10.97.5.66", "GET", "/api/orders/{id}", 200, ids("7")))
 	add("unauth", []string{"unauthenticated-access"}, evs)
+
+	// Benign: a load test hammering 60 objects 3000 times is not a
+	// scraper (distinct ids are 2% of the calls).
+	evs = nil
+	for i := range 3000 {
+		at := t0.Add(jitter(r, i, 3000, 5*time.Minute, 0.8))
+		evs = append(evs, ev(at, "10.97.6.5", "GET", "/api/users/{id}", 200, ids(strconv.Itoa(1+i%60)), apiKey("loadtest")))
+	}
+	add("load-test", nil, evs)
 	return out
 }
 
