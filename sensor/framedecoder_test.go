@@ -80,3 +80,17 @@ func FuzzFrameDecoderTunnel(f *testing.F) {
 		}
 	})
 }
+
+func BenchmarkFrameDecoderVXLAN(b *testing.B) {
+	payload := cat(vxlanHeader(42), ethFrame(0x0800, innerIPv4(6, tcpSegment(make([]byte, 1400)))))
+	d := NewFrameDecoder(Counts{})
+	var p Packet
+	b.ReportAllocs()
+	b.SetBytes(int64(len(payload)))
+	for b.Loop() {
+		p = Packet{}
+		if !d.DecodeTunnel(TunnelVXLAN, payload, &p) {
+			b.Fatal("not decoded")
+		}
+	}
+}
