@@ -83,7 +83,9 @@ func reportCounters(r *Report) map[string]uint64 {
 	c["packets"] = r.Packets
 	c["bytes"] = r.Bytes
 	c["exchanges"] = r.Exchanges
-	c["files"] = uint64(r.Files)
+	if r.Files > 0 { // replay only
+		c["files"] = uint64(r.Files)
+	}
 	c["publish.errors"] = r.PublishErrors
 	for d, n := range r.AlertsByDetector {
 		c["alerts."+d] = n
