@@ -15,9 +15,12 @@ var ruleCmdi = rule{
 }
 
 var cmdiFamily = family{
-	name:    "cmdi",
-	values:  true,
-	trigger: ";|&\n\r`$",
+	name:   "cmdi",
+	values: true,
+	// A space lets in command lines that need no separator (cat
+	// /etc/passwd, IF EXIST, cmd /c); matchCmdi looks for their words
+	// before running a regexp.
+	trigger: ";|&\n\r`$ ",
 	match:   matchCmdi,
 }
 
@@ -66,13 +69,26 @@ var cmdStrongArg = regexp.MustCompile(`^\s*(?:-[a-z]+\s+)*(?:/etc/|/proc/|/dev/t
 
 // winShell finds cmd.exe and PowerShell forms no text but a Windows
 // command has: a FOR loop over a %variable (FOR /F … %i IN (…) DO), IF
-// EXIST/DEFINED/ERRORLEVEL tests, cmd /c, and PowerShell run with an encoded
+// EXIST/DEFINED/ERRORLEVEL tests and comparisons (==, EQU, GTR: a space
+// around == or a %variable% is Windows, not prose), cmd /c, and PowerShell run with an encoded
 // or inline command or downloading code (-enc, iex, DownloadString).
-var winShell = regexp.MustCompile(`(?:^|[\s;&|('"@])for\s+(?:/[dlrf]\s*(?:"[^"]*"\s*|[a-z]:\\\S*\s+|/[dlrf]\s*)*)?%%?\S\s+in\s*\(` +
-	`|(?:^|[\s;&|('"@])if\s+(?:/i\s+)?(?:not\s+)?(?:exist|defined|errorlevel)\s+\S` +
+var winShell = regexp.MustCompile(`(?:^|[\s;&|('"@])for\s+(?:/[dlrf]\s*(?:"[^"]*"\s*|[a-z]:\\\S*\s+|/[dlrf]\s*)*)?%%?[^\s%]{1,24}\s+in\s*\(` +
+	`|(?:^|[\s;&|('"@])if\s+(?:/i\s+)?(?:not\s+)?(?:(?:exist|defined|errorlevel|cmdextversion)\s+\S|\S+==\S|\S*%\S*\s*==|\(?\s*\S+\s+(?:equ|neq|lss|leq|gtr|geq)\s+\S)` +
 	`|(?:^|[\s;&|('"@])cmd(?:\.exe)?\s+/[ckr]\b` +
 	`|powershell(?:\.exe)?\s+(?:.{0,40}\s)?-(?:e|enc|encodedcommand|c|command|nop|noprofile|w|windowstyle|ep|executionpolicy|inputformat)\b` +
 	`|\biex\s*\(|invoke-expression|\.downloadstring\s*\(|new-object\s+(?:system\.)?net\.webclient`)
+
+// winHints are substrings every winShell match holds one of.
+var winHints = []string{"for", "if", "cmd", "powershell", "iex", "invoke-expression", "downloadstring", "webclient"}
+
+func winHint(s string) bool {
+	for _, h := range winHints {
+		if strings.Contains(s, h) {
+			return true
+		}
+	}
+	return false
+}
 
 // shellConstruct finds shell code that is not a plain command: a fork bomb
 // (a function that pipes into itself in the background), piping or
@@ -148,13 +164,17 @@ var cmdReverseShell = regexp.MustCompile(`/dev/tcp/|/etc/(?:passwd|shadow)\b|\s-
 
 func matchCmdi(p *decoders.Param, v *normalize.Value, report reportFunc) {
 	forms(v, func(s string) bool {
-		if m := winShell.FindString(s); m != "" {
-			report(&ruleCmdi, "windows command "+snippet(strings.TrimSpace(m)))
-			return true
+		if winHint(s) {
+			if m := winShell.FindString(s); m != "" {
+				report(&ruleCmdi, "windows command "+snippet(strings.TrimSpace(m)))
+				return true
+			}
 		}
-		if m := shellConstruct.FindString(s); m != "" {
-			report(&ruleCmdi, "shell construct "+snippet(strings.TrimSpace(m)))
-			return true
+		if strings.ContainsAny(s, "|{<?*") {
+			if m := shellConstruct.FindString(s); m != "" {
+				report(&ruleCmdi, "shell construct "+snippet(strings.TrimSpace(m)))
+				return true
+			}
 		}
 		if cmdAtStart(p, s, report) {
 			return true

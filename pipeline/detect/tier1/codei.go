@@ -42,11 +42,12 @@ var codeiFamily = family{
 	name:   "codei",
 	values: true,
 	match:  matchCodei,
+	// Every code pattern needs one of these bytes (registered as
+	// prefilter classes; pre does the check).
+	trigger: "(<.$_{[:@",
 	pre: func(p *decoders.Param, in *input) bool {
-		// Every code pattern needs one of these bytes; a base64 gadget
-		// name needs a value long enough to hold one.
-		return in.has('(') || in.has('<') || in.has('.') || in.has('$') || in.has('_') ||
-			in.has('{') || in.has('[') || in.has(':') || in.mayChange() || len(in.best) >= 8 ||
+		// A base64 gadget name travels as a value of its own.
+		return in.classes&codeiMask != 0 || in.mayChange() || base64Token(in.best) ||
 			strings.Contains(p.Name, "__proto__") || strings.Contains(p.Name, "prototype")
 	},
 }
@@ -140,22 +141,48 @@ var gadgetNeedles = func() []string {
 	return out
 }()
 
-// base64Run reports whether s holds a run of 6 or more base64 characters
-// (the shortest needle fits in one).
-func base64Run(s string) bool {
-	n := 0
+// codeiMask is codeiFamily's trigger classes, set by init (a family's pre
+// cannot name the family).
+var codeiMask uint32
+
+func init() { codeiMask = classMask(codeiFamily.trigger) }
+
+// gadgetIndex maps the first five characters of every gadget needle to
+// the needles, so a value is searched in one pass.
+var gadgetIndex = func() map[string][]string {
+	m := map[string][]string{}
+	for _, n := range gadgetNeedles {
+		m[n[:5]] = append(m[n[:5]], n)
+	}
+	return m
+}()
+
+// base64Token reports whether s is one base64 token of 6 or more
+// characters (serialized objects travel as a value of their own; the
+// shortest needle is 5 characters).
+func base64Token(s string) bool {
+	if len(s) < 6 {
+		return false
+	}
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '+' || c == '/' {
-			n++
-			if n >= 6 {
-				return true
-			}
-		} else {
-			n = 0
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '+' || c == '/' || c == '=') {
+			return false
 		}
 	}
-	return false
+	return true
+}
+
+// findGadget returns the gadget needle s holds, or "".
+func findGadget(s string) string {
+	for i := 0; i+5 <= len(s); i++ {
+		for _, n := range gadgetIndex[s[i:i+5]] {
+			if strings.HasPrefix(s[i:], n) {
+				return n
+			}
+		}
+	}
+	return ""
 }
 
 func matchCodei(p *decoders.Param, v *normalize.Value, report reportFunc) {
@@ -200,12 +227,9 @@ func matchCodei(p *decoders.Param, v *normalize.Value, report reportFunc) {
 	})
 	// Base64 is case-sensitive: the needles are looked for in the value as
 	// sent (decoded), not in the folded form.
-	if t := v.Text; len(t) >= 6 && base64Run(t) {
-		for _, n := range gadgetNeedles {
-			if strings.Contains(t, n) {
-				report(&ruleJava, "base64 Java serialization or gadget class "+snippet(n))
-				return
-			}
+	if t := strings.TrimSpace(v.Text); base64Token(t) {
+		if n := findGadget(t); n != "" {
+			report(&ruleJava, "base64 Java serialization or gadget class "+snippet(n))
 		}
 	}
 }

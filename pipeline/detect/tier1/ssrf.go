@@ -8,6 +8,7 @@ import (
 
 	"github.com/apisensor/sensor/decoders"
 	"github.com/apisensor/sensor/pipeline/alert"
+	"github.com/apisensor/sensor/pipeline/detect"
 	"github.com/apisensor/sensor/pipeline/detect/normalize"
 )
 
@@ -32,14 +33,21 @@ var (
 		Rule:  detectRule("ssrf-scheme", "ssrf", owaspSSRF, alert.Severity_SEVERITY_HIGH, alert.Confidence_CONFIDENCE_MEDIUM),
 		title: "SSRF with a dangerous URL scheme",
 	}
+
+	ruleRFI = rule{
+		Rule:  detectRule("rfi", "remote-file-inclusion", owaspInjection, alert.Severity_SEVERITY_HIGH, alert.Confidence_CONFIDENCE_LOW),
+		title: "Remote file inclusion",
+	}
 )
 
-// SSRF is about values the server fetches: data parameters, not headers
-// (Referer and Origin name localhost all day in development) or cookies.
+// SSRF is about values the server fetches: data parameters, path segments
+// and cookies (routed or stored, then fetched), and the client-controlled
+// headers but Referer and Origin, which name localhost all day in
+// development.
 var ssrfFamily = family{
 	name:  "ssrf",
-	scope: scopeData,
-	locs:  locQuery | locForm | locJSON | locXML | locMultipart | locProtobuf | locBody,
+	scope: scopeSSRF,
+	locs:  locQuery | locForm | locJSON | locXML | locMultipart | locProtobuf | locBody | locPath | locCookie | locHeader,
 	match: matchSSRF,
 	pre: func(p *decoders.Param, in *input) bool {
 		return in.has(':') || urlNames[lastToken(p.Name)] || in.mayChange()
@@ -94,7 +102,13 @@ func matchSSRF(p *decoders.Param, v *normalize.Value, report reportFunc) {
 				return true
 			}
 		}
-		if !hit && !strings.Contains(s, "://") && urlNames[lastToken(p.Name)] {
+		if !hit && strings.Contains(s, "://") {
+			if why := rfiURL(s); why != "" {
+				report(&ruleRFI, why)
+				return true
+			}
+		}
+		if !hit && p.Loc != decoders.LocHeader && !strings.Contains(s, "://") && urlNames[lastToken(p.Name)] {
 			// A bare host or address in a parameter named for one.
 			h := strings.TrimSpace(s)
 			if i := strings.IndexAny(h, "/?#"); i >= 0 {
@@ -290,4 +304,74 @@ func parseLooseIPv4(s string) (netip.Addr, string, bool) {
 		rest >>= 8
 	}
 	return netip.AddrFrom4(b), form, true
+}
+
+// scopeSSRF is scopeData, path segments, cookies, and the scanned headers
+// but Referer and Origin.
+func scopeSSRF(p *decoders.Param) bool {
+	switch p.Loc {
+	case decoders.LocPath, decoders.LocCookie:
+		return true
+	case decoders.LocHeader:
+		return p.Name != "referer" && p.Name != "origin" && detect.ScannedHeader(p.Name)
+	}
+	return scopeData(p)
+}
+
+// rfiURL reports the URL forms of remote file inclusion: a URL the value
+// starts with (include($_GET['page'])) whose host is an IP address (a
+// throwaway server, no DNS name), or one that ends in "?" or a NUL, which
+// turns the suffix the application appends (".php") into a query string
+// or cuts it off.
+func rfiURL(s string) string {
+	t := strings.TrimSpace(s)
+	i := strings.Index(t, "://")
+	if i <= 0 {
+		return ""
+	}
+	switch t[:i] {
+	case "http", "https", "ftp", "ftps":
+	default:
+		return ""
+	}
+	if strings.HasSuffix(t, "?") || strings.HasSuffix(t, "\x00") {
+		return "URL ending in a query or NUL " + snippet(t)
+	}
+	host := authority(t[i+3:])
+	h := host
+	if strings.HasPrefix(h, "[") {
+		h = stripPort(h)
+	} else if strings.Count(h, ":") == 1 {
+		h = stripPort(h)
+	}
+	a, err := netip.ParseAddr(h)
+	if err != nil || !(a.Is6() || strings.Count(h, ".") == 3) || a.IsPrivate() || !a.IsGlobalUnicast() {
+		// Private and loopback targets are SSRF's; a service on a
+		// private address (http://10.0.0.5:8080/health) is configuration.
+		return ""
+	}
+	// Code fetched from a bare public address: a script or text file, or
+	// any FTP URL.
+	path := t[i+3+len(host):]
+	if end := strings.IndexAny(path, "?#"); end >= 0 {
+		path = path[:end]
+	}
+	if t[:i] == "ftp" || t[:i] == "ftps" || includeExt(path) {
+		return "code URL on an IP address " + snippet(t)
+	}
+	return ""
+}
+
+// includeExt reports a path naming a file an include or an interpreter
+// runs, or a text file an attacker serves code in.
+func includeExt(path string) bool {
+	dot := strings.LastIndexByte(path, '.')
+	if dot < 0 || strings.IndexByte(path[dot:], '/') >= 0 {
+		return false
+	}
+	switch path[dot+1:] {
+	case "php", "phtml", "php5", "inc", "txt", "jsp", "asp", "aspx", "sh", "pl", "py", "cgi", "gif", "jpg":
+		return true
+	}
+	return false
 }

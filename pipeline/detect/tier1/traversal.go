@@ -44,6 +44,15 @@ var sensitiveFile = regexp.MustCompile(`(?:^|[^a-z0-9_.-])(?:` +
 	`|/var/run/secrets/kubernetes\.io|/root/\.(?:bash_history|ssh)` +
 	`|win\.ini\b|boot\.ini\b|system32[/\\]+(?:config[/\\]+sam|drivers[/\\]+etc)` +
 	`|web-inf[/\\]+web\.xml|\.htpasswd\b|/var/log/(?:apache2?|nginx|httpd)/(?:access|error)` +
+	// Restricted files a web server must not serve: environment and
+	// credential files, version-control metadata, server configuration,
+	// kernel and process state under /proc and /sys, debug logs, and the
+	// configuration of AI coding assistants (API keys, tool permissions).
+	`|/\.env\b|/\.(?:git|svn|hg|bzr)(?:/|$)|/\.git-credentials|/\.htaccess\b|(?:^|[/\\])web\.config\b|/wp-config\.php` +
+	`|/\.(?:npmrc|pypirc|netrc|bash_history|zsh_history|ds_store|kube/config)\b|/\.(?:ssh|aws|docker|gnupg)/` +
+	`|/proc/(?:sys|net)/|/sys/(?:class|kernel|devices|firmware)\b|/etc/(?:subuid|subgid|apache2|nginx|httpd|mysql|ssh/|ssl/private|environment|fstab|login\.defs)\b` +
+	`|/wp-content/(?:debug|errors?)\.log|/@fs/` +
+	`|/\.(?:claude|cursor|continue|aider|roo|zed|cline|kiro|windsurf|codex|opencode|rovodev|a0proj|plandex|fabric|n8n|junie)/` +
 	`)`)
 
 // wrapper matches PHP and Java stream wrappers that include or run files.
@@ -66,7 +75,8 @@ func wrapperHint(s string) bool {
 }
 
 // sensitiveHints are substrings every sensitiveFile match holds one of.
-var sensitiveHints = []string{"/etc/", "/proc/", ".ssh/", ".aws/", ".docker/", "/var/", "/root/", ".ini", "system32", "web-inf", ".htpasswd"}
+var sensitiveHints = []string{"/etc/", "/proc/", ".ssh/", ".aws/", ".docker/", "/var/", "/root/", ".ini", "system32", "web-inf", ".htpasswd",
+	"/.", "web.config", "/wp-", "/sys/", "/@fs/"}
 
 func sensitiveHint(s string) bool {
 	for _, h := range sensitiveHints {
