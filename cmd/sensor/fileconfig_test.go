@@ -6,12 +6,14 @@ import (
 	"errors"
 	"flag"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -19,7 +21,9 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/apisensor/sensor/pipeline/alert"
 	"github.com/apisensor/sensor/pipeline/cfgload"
+	"github.com/apisensor/sensor/pipeline/publish/kafka"
 )
 
 const examplePath = "deploy/sensor.example.yaml"
@@ -379,4 +383,42 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// TestKafkaReady: with brokers away and no spool, records are dropped and
+// /readyz says so once; with nothing new dropped it is ready again.
+func TestKafkaReady(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := ln.Addr().String() // refused once closed: nothing is sent anywhere else
+	ln.Close()
+	fc := defaultFileConfig()
+	fc.Kafka.Brokers = []string{closed}
+	fc.Kafka.DialTimeout = 200 * time.Millisecond
+	fc.Kafka.QueueRecords = 1
+	fc.Kafka.CloseTimeout = 100 * time.Millisecond
+	kpub, err := kafka.New(fc.Kafka.config("test", slog.New(slog.DiscardHandler)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer kpub.Close()
+	ready := kafkaReady(kpub, fc.Kafka.SpoolMaxBytes, false)
+	if err := ready(); err != nil {
+		t.Fatalf("ready before any record: %v", err)
+	}
+	batch := make([]*alert.Alert, 50)
+	for i := range batch {
+		batch[i] = &alert.Alert{Id: strconv.Itoa(i), Detector: "test"}
+	}
+	if err := kpub.Publish(context.Background(), batch); err != nil {
+		t.Fatal(err)
+	}
+	if err := ready(); err == nil || !strings.Contains(err.Error(), "dropped") {
+		t.Errorf("after drops: %v", err)
+	}
+	if err := ready(); err != nil {
+		t.Errorf("nothing new dropped: %v", err)
+	}
 }
