@@ -181,9 +181,10 @@ func (e *Engine) Observe(ev *alert.Event, dst []*alert.Alert) []*alert.Alert {
 		wm = e.advance(ts)
 	}
 	c := ev.GetClient()
+	epk := "endpoint:" + h.GetMethod() + " " + h.GetPathTemplate()
 	f := facts{
 		e: ev, ts: ts, ip: c.GetIp(), ck: clientKey(c),
-		ep: h.GetMethod() + " " + h.GetPathTemplate(), path: h.GetPathTemplate(),
+		ep: epk[len("endpoint:"):], path: h.GetPathTemplate(),
 		status: h.GetStatus(), ua: c.GetUserAgent(),
 	}
 	f.ok = f.status >= 200 && f.status < 300
@@ -192,21 +193,32 @@ func (e *Engine) Observe(ev *alert.Event, dst []*alert.Alert) []*alert.Alert {
 		e.allowed.Add(1)
 	}
 
-	e.with("endpoint:"+f.ep, func(en *entry) { dst = e.endpoint(en, &f, wm, dst) })
+	// One shard lock at a time: never two held together.
+	en, s := e.lock(epk)
+	dst = e.endpoint(en, &f, wm, dst)
+	s.mu.Unlock()
 	if !f.allowed {
-		e.with(f.ck, func(en *entry) { dst = e.client(en, &f, wm, dst) })
+		en, s = e.lock(f.ck)
+		dst = e.client(en, &f, wm, dst)
+		s.mu.Unlock()
 		if l := ev.GetLogin(); l != nil {
 			ipk := f.ck
-			if f.ip != "" {
+			if f.ip != "" && !strings.HasPrefix(ipk, "ip:") {
 				ipk = "ip:" + f.ip
 			}
-			e.with(ipk, func(en *entry) { dst = e.stuffing(en, &f, l, wm, dst) })
+			en, s = e.lock(ipk)
+			dst = e.stuffing(en, &f, l, wm, dst)
+			s.mu.Unlock()
 			if l.GetUsername() != "" {
-				e.with("user:"+l.GetUsername(), func(en *entry) { dst = e.brute(en, &f, l, wm, dst) })
+				en, s = e.lock("user:" + l.GetUsername())
+				dst = e.brute(en, &f, l, wm, dst)
+				s.mu.Unlock()
 			}
 		}
 		if tok := c.GetToken(); tok != "" {
-			e.with("token:"+tok, func(en *entry) { dst = e.sharing(en, &f, wm, dst) })
+			en, s = e.lock("token:" + tok)
+			dst = e.sharing(en, &f, wm, dst)
+			s.mu.Unlock()
 		}
 	}
 	if e.hasEvicted.Load() {
@@ -289,8 +301,9 @@ func (e *Engine) isAllowed(c *alert.Client) bool {
 	return false
 }
 
-// with runs fn on key's entry under its shard's lock, creating the entry.
-func (e *Engine) with(key string, fn func(*entry)) {
+// lock returns key's entry, created if need be, with its shard locked:
+// the caller unlocks s.mu.
+func (e *Engine) lock(key string) (*entry, *shard) {
 	s := e.shards[hashOf(key)%uint64(len(e.shards))]
 	s.mu.Lock()
 	en, ok := s.lru.Get(key)
@@ -298,8 +311,7 @@ func (e *Engine) with(key string, fn func(*entry)) {
 		en = &entry{key: key, wins: make(map[winKey]*win, 4)}
 		s.lru.Add(key, en)
 	}
-	fn(en)
-	s.mu.Unlock()
+	return en, s
 }
 
 // peek runs fn on key's entry if it exists, without refreshing it.
