@@ -17,12 +17,48 @@ var ruleCmdi = rule{
 var cmdiFamily = family{
 	name:   "cmdi",
 	values: true,
-	// A space lets in command lines that need no separator (cat
-	// /etc/passwd, IF EXIST, cmd /c); matchCmdi looks for their words
-	// before running a regexp.
+	// The space is registered for pre: it lets in command lines that need
+	// no separator (cat /etc/passwd, IF EXIST, cmd /c) when the value
+	// starts with a command word.
 	trigger: ";|&\n\r`$ ",
 	match:   matchCmdi,
+	pre: func(_ *decoders.Param, in *input) bool {
+		return in.classes&cmdiMask != 0 || in.mayChange() || in.has(' ') && cmdWordStart(in.best)
+	},
 }
+
+// cmdiMask is the classes of the separators and substitution bytes.
+var cmdiMask uint32
+
+func init() { cmdiMask = classMask(";|&\n\r`$") }
+
+// cmdWordStart reports whether s starts (after spaces, quotes and a /bin/
+// path) with a known command or a cmd.exe keyword, in any case.
+func cmdWordStart(s string) bool {
+	s = strings.TrimLeft(s, " \t'\"")
+	for _, pre := range []string{"/usr/local/bin/", "/usr/bin/", "/usr/sbin/", "/bin/", "/sbin/"} {
+		s = strings.TrimPrefix(s, pre)
+	}
+	var b [16]byte
+	n := 0
+	for n < len(s) && n < len(b) {
+		c := s[n]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '.') {
+			break
+		}
+		b[n] = c
+		n++
+	}
+	w := b[:n]
+	return cmdFile[string(w)] || cmdExec[string(w)] || cmdPrefix[string(w)]
+}
+
+// cmdPrefix holds the words that start a command line without being a
+// command of the lists: cmd.exe's FOR and IF, and the prefix commands.
+var cmdPrefix = map[string]bool{"for": true, "if": true, "time": true, "sudo": true, "nohup": true}
 
 // cmdSep finds a command after a shell separator or inside a substitution:
 // group 1 is the separator, group 2 the command (path prefix stripped),
@@ -78,17 +114,21 @@ var winShell = regexp.MustCompile(`(?:^|[\s;&|('"@])for\s+(?:/[dlrf]\s*(?:"[^"]*
 	`|powershell(?:\.exe)?\s+(?:.{0,40}\s)?-(?:e|enc|encodedcommand|c|command|nop|noprofile|w|windowstyle|ep|executionpolicy|inputformat)\b` +
 	`|\biex\s*\(|invoke-expression|\.downloadstring\s*\(|new-object\s+(?:system\.)?net\.webclient`)
 
-// winHints are substrings every winShell match holds one of.
-var winHints = []string{"for", "if", "cmd", "powershell", "iex", "invoke-expression", "downloadstring", "webclient"}
-
+// winHint is winShell's prefilter: the words of its forms, with what each
+// needs around it (a FOR loop's %variable, an IF test's keyword or
+// comparison), so that prose with "for" and "if" skips the regexp.
 func winHint(s string) bool {
-	for _, h := range winHints {
-		if strings.Contains(s, h) {
-			return true
-		}
+	if strings.Contains(s, "for") && strings.IndexByte(s, '%') >= 0 {
+		return true
 	}
-	return false
+	if strings.Contains(s, "if ") && anyOf(s, ifHints) {
+		return true
+	}
+	return strings.Contains(s, "cmd") || strings.Contains(s, "powershell") || strings.Contains(s, "iex") ||
+		strings.Contains(s, "invoke-expression") || strings.Contains(s, "downloadstring") || strings.Contains(s, "webclient")
 }
+
+var ifHints = []string{"exist", "defined", "errorlevel", "cmdextversion", "==", " equ ", " neq ", " lss ", " leq ", " gtr ", " geq "}
 
 // shellConstruct finds shell code that is not a plain command: a fork bomb
 // (a function that pipes into itself in the background), piping or
@@ -101,6 +141,13 @@ var shellConstruct = regexp.MustCompile(`\(\)\s*\{[^}]{0,20}\|[^}]{0,20}&\s*\}` 
 	`|<<<\s*['"]?[a-z]` +
 	`|\{(?:cat|ls|id|nc|wget|curl|ping|whoami|uname|ifconfig|echo|sh|bash|rm|cp|mv),[^{}\s]*\}` +
 	`|(?:^|[\s;|&<>=])/(?:\?{2,4}|[a-z]{1,3}[?*][a-z?*]{0,3})/[a-z?*\[\]]*[?*\[]`)
+
+// shellHint is shellConstruct's prefilter.
+func shellHint(s string) bool {
+	return strings.Contains(s, "()") || strings.IndexByte(s, '|') >= 0 || strings.Contains(s, "<<<") ||
+		strings.IndexByte(s, '{') >= 0 && strings.IndexByte(s, ',') >= 0 ||
+		strings.IndexByte(s, '/') >= 0 && strings.ContainsAny(s, "?*[")
+}
 
 // cmdAtStart reports a value that is a command line by itself: a known
 // command at the start of the value (after an optional /bin/ path) with an
@@ -170,7 +217,7 @@ func matchCmdi(p *decoders.Param, v *normalize.Value, report reportFunc) {
 				return true
 			}
 		}
-		if strings.ContainsAny(s, "|{<?*") {
+		if shellHint(s) {
 			if m := shellConstruct.FindString(s); m != "" {
 				report(&ruleCmdi, "shell construct "+snippet(strings.TrimSpace(m)))
 				return true
@@ -194,7 +241,9 @@ func matchCmdi(p *decoders.Param, v *normalize.Value, report reportFunc) {
 var shellNoise = strings.NewReplacer("'", "", "\"", "", "\\", "", "$@", "")
 
 func deshell(s string) string {
-	if !strings.ContainsAny(s, "'\"\\@") {
+	// Quotes and backslashes in a value without a separator or a
+	// substitution run no command.
+	if !strings.ContainsAny(s, "'\"\\@") || !strings.ContainsAny(s, ";|&\n\r`$") {
 		return s
 	}
 	return shellNoise.Replace(s)

@@ -53,21 +53,16 @@ var codeiFamily = family{
 }
 
 var (
-	// phpCode finds PHP source: an open tag (<?php, <?=, "<? " — not
-	// <?xml), BBCode/Smarty php blocks, a call of a function that runs
-	// code, commands or reads files with a code-like argument (a quote, a
-	// variable, a nested call), a variable function call ($a(1),
-	// $_GET['f']()), the request superglobals, variable variables
-	// (${'name'}) and serialized objects (object injection through
-	// unserialize).
-	phpCode = regexp.MustCompile(`<\?(?:php\b|=|\s)` +
-		`|[\[{][\\/]?php[\]}]` +
-		`|(?:^|[^a-z0-9_$>.\-])@?(?:eval|assert|system|exec|shell_exec|passthru|popen|proc_open|pcntl_exec|file_put_contents|file_get_contents|fopen|fwrite|readfile|highlight_file|show_source|include|include_once|require_once|base64_decode|gzinflate|gzuncompress|gzdecode|str_rot13|create_function|call_user_func|call_user_func_array|preg_replace|phpinfo|move_uploaded_file|unserialize|fsockopen|symlink|chmod|putenv|ini_set|bzdecompress|array_map|usort)\s*\(\s*(?:['"$@(]|[a-z_][a-z0-9_]*\s*\(|\))` +
-		`|\$+[a-z_][a-z0-9_]*(?:\s*\[[^\]\n]{0,40}\])*\s*\(` +
-		`|\$_(?:get|post|request|cookie|server|files|env|session)\b` +
-		`|\$\s*\{\s*['"$]` +
-		`|(?:^|[^a-z0-9])[oc]:\d+:"[a-z_\\][a-z0-9_\\]*":\d+:\{` +
-		`|\(\s*(?:system|exec|shell_exec|passthru|assert|eval|popen)\s*\)\s*\(`)
+	// phpTag finds PHP open tags (<?php, <?=, "<? " — not <?xml) and
+	// BBCode/Smarty php blocks.
+	phpTag = regexp.MustCompile(`<\?(?:php\b|=|\s)|[\[{][\\/]?php[\]}]`)
+	// phpVar finds the request superglobals and variable variables
+	// (${'name'}) in injected code.
+	phpVar = regexp.MustCompile(`\$_(?:get|post|request|cookie|server|files|env|session)\b|\$\s*\{\s*['"$]`)
+	// phpSerial finds serialized PHP objects (object injection through
+	// unserialize) and a function name called through a cast or a
+	// parenthesis: (system)('id').
+	phpSerial = regexp.MustCompile(`(?:^|[^a-z0-9])[oc]:\d+:"[a-z_\\][a-z0-9_\\]*":\d+:\{|\(\s*(?:system|exec|shell_exec|passthru|assert|eval|popen)\s*\)\s*\(`)
 
 	// javaCode finds Java payloads: the classes that run commands, load
 	// code or reach files and the network (java.lang.Runtime,
@@ -101,6 +96,96 @@ var (
 	// and Perl's ways to run commands (qx, open with a pipe, system).
 	perlCode = regexp.MustCompile(`@\{\s*\[|\bqx\s*[{(/|]|\bopen\s*\(?\s*\w+\s*,\s*['"]\s*\|` + "|\\bexec\\s*\\{")
 )
+
+// phpFuncs are the PHP functions that run code or commands, write or read
+// files, or decode hidden payloads: a call of one with a code-like argument
+// is PHP injection.
+var phpFuncs = map[string]bool{
+	"eval": true, "assert": true, "system": true, "exec": true, "shell_exec": true, "passthru": true,
+	"popen": true, "proc_open": true, "pcntl_exec": true, "file_put_contents": true, "file_get_contents": true,
+	"fopen": true, "fwrite": true, "readfile": true, "highlight_file": true, "show_source": true,
+	"include": true, "include_once": true, "require_once": true, "base64_decode": true, "gzinflate": true,
+	"gzuncompress": true, "gzdecode": true, "str_rot13": true, "create_function": true, "call_user_func": true,
+	"call_user_func_array": true, "preg_replace": true, "phpinfo": true, "move_uploaded_file": true,
+	"unserialize": true, "fsockopen": true, "symlink": true, "putenv": true, "ini_set": true,
+	"bzdecompress": true, "array_map": true, "usort": true,
+}
+
+// phpCall finds, at each "(" of s, a variable function call ($a(1),
+// $_GET['f'](), $$b(2)) or a call of a phpFuncs function whose argument
+// starts like code (a quote, a variable, @, a nested call, or nothing), and
+// returns the call's text.
+func phpCall(s string) string {
+	for i := strings.IndexByte(s, '('); i >= 0; {
+		j := i
+		for j > 0 && (s[j-1] == ' ' || s[j-1] == '\t' || s[j-1] == '\n' || s[j-1] == '\r') {
+			j--
+		}
+		// Array subscripts between a variable and its call: $f['x'](.
+		for k := 0; k < 4 && j > 0 && s[j-1] == ']'; k++ {
+			o := strings.LastIndexByte(s[:j-1], '[')
+			if o < 0 || j-o > 42 {
+				break
+			}
+			j = o
+			for j > 0 && s[j-1] == ' ' {
+				j--
+			}
+		}
+		e := j
+		for j > 0 && (wordChar(s[j-1])) {
+			j--
+		}
+		name := s[j:e]
+		switch {
+		case name != "" && j > 0 && s[j-1] == '$' && !('0' <= name[0] && name[0] <= '9'):
+			return s[j-1 : i+1]
+		case phpFuncs[name] && (j == 0 || !wordChar(s[j-1]) && s[j-1] != '$' && s[j-1] != '>' && s[j-1] != '.' && s[j-1] != '-'):
+			a := strings.TrimLeft(s[i+1:], " \t\r\n")
+			if a == "" || strings.IndexByte("'\"$@()", a[0]) >= 0 || callStart(a) {
+				return s[j:min(len(s), i+1+16)]
+			}
+		}
+		n := strings.IndexByte(s[i+1:], '(')
+		if n < 0 {
+			break
+		}
+		i += 1 + n
+	}
+	return ""
+}
+
+// callStart reports whether a starts with a function call: name(.
+func callStart(a string) bool {
+	k := 0
+	for k < len(a) && wordChar(a[k]) {
+		k++
+	}
+	a = strings.TrimLeft(a[k:], " ")
+	return k > 0 && a != "" && a[0] == '('
+}
+
+func wordChar(c byte) bool {
+	return 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '_' || 'A' <= c && c <= 'Z'
+}
+
+// javaHints are substrings every javaCode match holds one of.
+var javaHints = []string{"java", "runtime", "processbuilder", "com.opensymphony", "com.sun.", "org.apache.",
+	"org.springframework.", "org.omg.", "sun.misc.", "sun.reflect.", "#_memberaccess", "#context", "%{",
+	"forname", "scriptenginemanager", "getdeclaredmethod", "aced0005"}
+
+// nodeHints are substrings every nodeCode match holds one of.
+var nodeHints = []string{"child_process", "process", "require", "_$$nd_func$$_", "__js_function", "constructor",
+	"function", "fromcharcode", "while", "for", "module.exports", "import"}
+
+func anyOf(s string, hints []string) bool {
+	for _, h := range hints {
+		if strings.Contains(s, h) {
+			return true
+		}
+	}
+	return false
+}
 
 // javaGadgets are the class names of Java deserialization gadget chains,
 // which payloads carry base64-encoded inside a serialized object: matched
@@ -193,31 +278,29 @@ func matchCodei(p *decoders.Param, v *normalize.Value, report reportFunc) {
 	}
 	forms(v, func(s string) bool {
 		hit := false
-		if strings.ContainsAny(s, "<[{(@$\"") {
-			if m := phpCode.FindString(s); m != "" {
-				report(&rulePHP, "php "+snippet(strings.TrimSpace(m)))
-				hit = true
-			}
+		if m := phpMatch(s); m != "" {
+			report(&rulePHP, "php "+snippet(strings.TrimSpace(m)))
+			hit = true
 		}
-		if strings.Contains(s, ".") || strings.Contains(s, "#") || strings.Contains(s, "aced") {
+		if anyOf(s, javaHints) {
 			if m := javaCode.FindString(s); m != "" {
 				report(&ruleJava, "java "+snippet(strings.TrimLeft(m, " =:'\"(")))
 				hit = true
 			}
 		}
-		if strings.ContainsAny(s, "_.(") {
+		if anyOf(s, nodeHints) {
 			if m := nodeCode.FindString(s); m != "" {
 				report(&ruleNode, "javascript "+snippet(m))
 				hit = true
 			}
-			if strings.Contains(s, "proto") {
-				if m := protoPollution.FindString(s); m != "" {
-					report(&ruleProto, "prototype access "+snippet(m))
-					hit = true
-				}
+		}
+		if strings.Contains(s, "proto") {
+			if m := protoPollution.FindString(s); m != "" {
+				report(&ruleProto, "prototype access "+snippet(m))
+				hit = true
 			}
 		}
-		if strings.ContainsAny(s, "@{(") {
+		if strings.Contains(s, "@{") || strings.Contains(s, "qx") || strings.Contains(s, "open") || strings.Contains(s, "exec") {
 			if m := perlCode.FindString(s); m != "" {
 				report(&rulePerl, "perl "+snippet(m))
 				hit = true
@@ -232,4 +315,29 @@ func matchCodei(p *decoders.Param, v *normalize.Value, report reportFunc) {
 			report(&ruleJava, "base64 Java serialization or gadget class "+snippet(n))
 		}
 	}
+}
+
+// phpMatch returns the PHP code in s, or "".
+func phpMatch(s string) string {
+	if strings.Contains(s, "<?") || strings.Contains(s, "php") {
+		if m := phpTag.FindString(s); m != "" {
+			return m
+		}
+	}
+	if strings.IndexByte(s, '(') >= 0 {
+		if m := phpCall(s); m != "" {
+			return m
+		}
+	}
+	if strings.IndexByte(s, '$') >= 0 {
+		if m := phpVar.FindString(s); m != "" {
+			return m
+		}
+	}
+	if strings.Contains(s, "\":") || strings.Contains(s, ")(") || strings.Contains(s, ") (") {
+		if m := phpSerial.FindString(s); m != "" {
+			return m
+		}
+	}
+	return ""
 }
