@@ -205,6 +205,6 @@ func wholeBlock(b []byte) bool {
 	}
 	var d hpackDecoder
 	d.limit, d.max, d.allowed, d.stale = 1<<16, 1<<16, 1<<16, true
-	_, _, err := d.decode(p, nil, 0, 0)
+	_, _, err := d.decode(p, nil, 0, 0, 0, false)
 	return err == nil
 }

@@ -1,7 +1,10 @@
 package http2
 
 import (
+	"strings"
 	"testing"
+
+	"golang.org/x/net/http2"
 
 	"github.com/apisensor/sensor/decoders"
 	"github.com/apisensor/sensor/sensor"
@@ -50,6 +53,31 @@ func FuzzFrames(f *testing.F) {
 		f.Add(encodeFuzz(c.mid, c.segs))
 		f.Add(encodeFuzz(true, c.segs[min(3, len(c.segs)-1):]))
 	}
+	// Header blocks over fuzzLimits' bound (cut and decoded as far as they
+	// go), a field over it, and a CONTINUATION flood.
+	for _, huff := range []bool{false, true} {
+		c := newConvo(true)
+		blk := []byte{0x82, 0x86, 0x04}
+		if path := "/s?q=1&pad=" + strings.Repeat("a", 3000); huff {
+			blk = appendHuffStr(blk, path)
+		} else {
+			blk = appendStr(blk, path)
+		}
+		blk = append(blk, 0x40)
+		blk = appendStr(blk, "x-k")
+		blk = appendHuffStr(blk, strings.Repeat("b", 1500))
+		c.bigBlock(1, true, blk).get(3, "/n").ok(1, "x").ok(3, "")
+		f.Add(encodeFuzz(false, c.segs))
+	}
+	flood := newConvo(true)
+	flood.frames(cs, func(f *http2.Framer) {
+		f.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, BlockFragment: []byte{0x82, 0x86, 0x84}, EndStream: true})
+		for range 6 {
+			f.WriteContinuation(1, false, []byte{0x40, 1, 'a', 1, 'b'})
+		}
+		f.WriteContinuation(1, true, []byte{0x04, 3, '/', 'z', 'z'})
+	})
+	f.Add(encodeFuzz(false, flood.segs))
 	lim := fuzzLimits()
 	f.Fuzz(func(t *testing.T, in []byte) {
 		if len(in) == 0 {
@@ -82,6 +110,9 @@ func FuzzFrames(f *testing.F) {
 				if m != nil && (len(m.Body) > lim.MaxBodyBytes || len(m.Headers) > lim.MaxHeaders) {
 					t.Fatalf("message over bounds: body %d headers %d", len(m.Body), len(m.Headers))
 				}
+				if m != nil && len(m.URI) > lim.MaxHeaderBytes {
+					t.Fatalf(":path of %d bytes", len(m.URI))
+				}
 			}
 		}
 	})
@@ -95,12 +126,21 @@ func FuzzHPACK(f *testing.F) {
 	f.Add([]byte{0x3f, 0xe1, 0x1f, 0x82, 0xbe, 0x40, 0x01, 'a', 0x01, 'b'}, true)
 	f.Add([]byte{0x80, 0xff, 0xff, 0xff, 0xff, 0x0f}, false)
 	f.Add([]byte{0x40, 0x81, 0xff, 0x00}, true)
+	f.Add(appendHuffStr([]byte{0x04}, "/cut?q=1")[:5], true)
 	f.Fuzz(func(t *testing.T, block []byte, stale bool) {
 		d := newHPACK(4096, stale)
-		for range 2 {
-			out, _, _ := d.decode(block, nil, 8, 1024)
+		for i := range 3 {
+			// The third round decodes the block as one cut at a bound.
+			out, _, _ := d.decode(block, nil, 8, 1024, 256, i == 2)
 			if len(out) > 8 {
 				t.Fatalf("%d fields", len(out))
+			}
+			var kept int
+			for _, f := range out {
+				kept += f.size()
+			}
+			if kept > 1024 {
+				t.Fatalf("%d bytes of fields kept", kept)
 			}
 			var size int
 			for _, e := range d.ents {
@@ -109,6 +149,9 @@ func FuzzHPACK(f *testing.F) {
 			if size != d.size || d.size > d.limit {
 				t.Fatalf("table size %d, counted %d, limit %d", d.size, size, d.limit)
 			}
+		}
+		if s := huffmanPrefix(block); len(s) > len(block)*8/5 {
+			t.Fatalf("%d bytes decoded from %d", len(s), len(block))
 		}
 		wholeBlock(append([]byte{0, 0, byte(len(block)), frameHeaders, flagEndHeaders, 0, 0, 0, 1}, block...))
 	})

@@ -3,6 +3,7 @@ package http2
 import (
 	"errors"
 	"strconv"
+	"strings"
 
 	"golang.org/x/net/http2/hpack"
 )
@@ -19,6 +20,9 @@ var (
 	errTruncated   = errors.New("hpack: truncated header block")
 	errIntOverflow = errors.New("hpack: integer overflow")
 	errHuffman     = errors.New("hpack: invalid huffman string")
+	// errCut ends a string literal that runs past the end of a block that
+	// was cut at a bound: what arrived of it was returned.
+	errCut = errors.New("hpack: string cut with its block")
 )
 
 // unknownPrefix starts the name of a header field whose name refers to a
@@ -43,6 +47,7 @@ type blockStats struct {
 	badIndex   int  // indexes past a table known to be complete, or 0
 	sizeUpdate bool // a table size update above the receiver's setting, or after a field
 	dropped    int  // fields decoded but not kept (list bounds)
+	cut        int  // fields kept with their value cut (list bounds, or a cut block)
 }
 
 // hpackDecoder holds the dynamic table of one direction.
@@ -131,11 +136,18 @@ func (d *hpackDecoder) lookup(i uint64, st *blockStats) hfield {
 }
 
 // decode decodes one whole header block, appending at most maxFields fields
-// totalling at most maxBytes (by RFC 7541 size) to out. Fields past the
-// bounds are decoded for the table's sake and counted in st.dropped. On a
-// fatal error the table is marked stale: the rest of the block, and the
-// entries it added, are lost.
-func (d *hpackDecoder) decode(block []byte, out []hfield, maxFields, maxBytes int) ([]hfield, blockStats, error) {
+// totalling at most maxBytes (by RFC 7541 size) to out. A field that does
+// not fit in what is left of maxBytes is kept with its value cut to fit,
+// and to cutTo bytes when the field alone is over maxBytes, so that one huge
+// field leaves room for the ones after it; fields past the bounds are
+// decoded for the table's sake and counted in st.dropped. On a fatal error
+// the table is marked stale: the rest of the block, and the entries it
+// added, are lost.
+//
+// With partial set the block was cut at a bound: a string literal running
+// past its end is kept as far as it goes (counted in st.cut), and the block
+// ends there without error.
+func (d *hpackDecoder) decode(block []byte, out []hfield, maxFields, maxBytes, cutTo int, partial bool) ([]hfield, blockStats, error) {
 	var st blockStats
 	var used int
 	first := true
@@ -143,6 +155,7 @@ func (d *hpackDecoder) decode(block []byte, out []hfield, maxFields, maxBytes in
 		b := block[0]
 		var f hfield
 		var err error
+		cut := false
 		switch {
 		case b&0x80 != 0: // indexed field
 			var i uint64
@@ -165,22 +178,50 @@ func (d *hpackDecoder) decode(block []byte, out []hfield, maxFields, maxBytes in
 			if b&0xc0 == 0x40 {
 				prefix = 6
 			}
-			if f, block, err = d.literal(block, prefix, &st); err != nil {
+			f, block, err = d.literal(block, prefix, &st, partial)
+			switch {
+			case errors.Is(err, errCut):
+				// Whatever else the block held is lost, table
+				// entries included.
+				d.stale, cut = true, true
+				st.cut++
+			case err != nil:
 				return out, st, d.fail(err)
-			}
-			if prefix == 6 {
+			case prefix == 6:
 				d.add(f)
 			}
 		}
 		first = false
-		if len(out) >= maxFields || used+f.size() > maxBytes {
-			st.dropped++
-			continue
-		}
-		used += f.size()
-		out = append(out, f)
+		out = st.keep(out, f, &used, maxFields, maxBytes, cutTo, cut)
 	}
 	return out, st, nil
+}
+
+// keep appends f to out within the list bounds, cutting its value when it
+// does not fit; cut tells that it was cut already.
+func (st *blockStats) keep(out []hfield, f hfield, used *int, maxFields, maxBytes, cutTo int, cut bool) []hfield {
+	if len(out) >= maxFields {
+		st.dropped++
+		return out
+	}
+	if *used+f.size() > maxBytes {
+		room := maxBytes - *used
+		if f.size() > maxBytes {
+			room = min(room, cutTo)
+		}
+		n := room - 32 - len(f.name)
+		if n <= 0 || f.unknown {
+			st.dropped++
+			return out
+		}
+		// A copy: the cut value must not pin the whole one.
+		f.value = strings.Clone(f.value[:n])
+		if !cut {
+			st.cut++
+		}
+	}
+	*used += f.size()
+	return append(out, f)
 }
 
 func (d *hpackDecoder) fail(err error) error {
@@ -188,7 +229,7 @@ func (d *hpackDecoder) fail(err error) error {
 	return err
 }
 
-func (d *hpackDecoder) literal(p []byte, prefix uint8, st *blockStats) (hfield, []byte, error) {
+func (d *hpackDecoder) literal(p []byte, prefix uint8, st *blockStats, partial bool) (hfield, []byte, error) {
 	i, p, err := readInt(p, prefix)
 	if err != nil {
 		return hfield{}, p, err
@@ -196,10 +237,10 @@ func (d *hpackDecoder) literal(p []byte, prefix uint8, st *blockStats) (hfield, 
 	var f hfield
 	if i > 0 {
 		f = d.lookup(i, st)
-	} else if f.name, p, err = readString(p); err != nil {
+	} else if f.name, p, err = readString(p, false); err != nil {
 		return hfield{}, p, err
 	}
-	f.value, p, err = readString(p)
+	f.value, p, err = readString(p, partial)
 	return f, p, err
 }
 
@@ -233,8 +274,9 @@ func readInt(p []byte, n uint8) (uint64, []byte, error) {
 
 // readString decodes an RFC 7541 §5.2 string literal. Its length cannot
 // pass the block, and Huffman decoding makes it at most 8/5 as long, so the block
-// bound also bounds the output.
-func readString(p []byte) (string, []byte, error) {
+// bound also bounds the output. With partial set a literal longer than p is
+// returned as far as p goes, with errCut.
+func readString(p []byte, partial bool) (string, []byte, error) {
 	if len(p) == 0 {
 		return "", p, errTruncated
 	}
@@ -244,7 +286,13 @@ func readString(p []byte) (string, []byte, error) {
 		return "", p, err
 	}
 	if n > uint64(len(p)) {
-		return "", p, errTruncated
+		if !partial || len(p) == 0 {
+			return "", p, errTruncated
+		}
+		if !huff {
+			return string(p), p[len(p):], errCut
+		}
+		return huffmanPrefix(p), p[len(p):], errCut
 	}
 	raw := p[:n]
 	p = p[n:]
@@ -321,4 +369,54 @@ var staticTable = [...]hfield{
 	{name: "vary"},
 	{name: "via"},
 	{name: "www-authenticate"},
+}
+
+// huffNode is a node of the RFC 7541 Appendix B code tree: a leaf when sym
+// is not negative.
+type huffNode struct {
+	next [2]int16
+	sym  int16
+}
+
+// huffTree decodes Huffman strings cut short, which hpack.HuffmanDecode
+// rejects. It is built from the hpack encoder so as not to copy the table.
+var huffTree = func() []huffNode {
+	tree := []huffNode{{sym: -1}}
+	for c := range 256 {
+		one := []byte{byte(c)}
+		// Eight symbols take exactly as many bytes as one takes bits.
+		bits := int(hpack.HuffmanEncodeLength(strings.Repeat(string(one), 8)))
+		code := hpack.AppendHuffmanString(nil, string(one))
+		n := 0
+		for i := range bits {
+			b := code[i/8] >> (7 - i%8) & 1
+			if tree[n].next[b] == 0 {
+				tree = append(tree, huffNode{sym: -1})
+				tree[n].next[b] = int16(len(tree) - 1)
+			}
+			n = int(tree[n].next[b])
+		}
+		tree[n].sym = int16(c)
+	}
+	return tree
+}()
+
+// huffmanPrefix decodes the Huffman string p leniently: the symbols whose
+// code is whole in p, up to the end or to an invalid code.
+func huffmanPrefix(p []byte) string {
+	out := make([]byte, 0, len(p)*8/5+1)
+	n := 0
+	for _, c := range p {
+		for i := 7; i >= 0; i-- {
+			n = int(huffTree[n].next[c>>i&1])
+			if n == 0 {
+				return string(out)
+			}
+			if sym := huffTree[n].sym; sym >= 0 {
+				out = append(out, byte(sym))
+				n = 0
+			}
+		}
+	}
+	return string(out)
 }

@@ -28,13 +28,16 @@ import (
 // Anomaly kinds raised by this decoder. They are stable identifiers: counter
 // names and rule ids.
 const (
-	KindBadPreface          = "http2.bad_preface"
-	KindFrameTooLarge       = "http2.frame_too_large"
-	KindInvalidFrame        = "http2.invalid_frame"
-	KindHPACKError          = "http2.hpack_error"
-	KindHPACKUnknownIndex   = "http2.hpack_unknown_index"
-	KindContinuationFlood   = "http2.continuation_flood"
-	KindHeaderListTooLarge  = "http2.header_list_too_large"
+	KindBadPreface         = "http2.bad_preface"
+	KindFrameTooLarge      = "http2.frame_too_large"
+	KindInvalidFrame       = "http2.invalid_frame"
+	KindHPACKError         = "http2.hpack_error"
+	KindHPACKUnknownIndex  = "http2.hpack_unknown_index"
+	KindContinuationFlood  = "http2.continuation_flood"
+	KindHeaderListTooLarge = "http2.header_list_too_large"
+	// KindHeaderFieldTooLong marks header values kept cut: over the
+	// header list bound, or running past the end of a cut block.
+	KindHeaderFieldTooLong  = "http2.header_field_too_long"
 	KindInvalidPseudoHeader = "http2.invalid_pseudo_header"
 	KindTooManyStreams      = "http2.too_many_streams"
 	KindStreamReset         = "http2.stream_reset"

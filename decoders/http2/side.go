@@ -49,6 +49,9 @@ type side struct {
 	buf        []byte
 	// corrupt is set when part of the payload was lost or not kept.
 	corrupt bool
+	// cut is set when a header frame's payload is kept only up to the
+	// header block bound: what was kept is sound, the rest is skipped.
+	cut bool
 
 	// DATA frames stream to dst: pos counts payload bytes read, dataEnd is
 	// where padding starts.
@@ -59,7 +62,12 @@ type side struct {
 	// CONTINUATION frames.
 	block     []byte
 	blockOpen bool
-	blockBad  bool // lost (over a bound, a gap, bad framing): not decodable
+	blockBad  bool // lost (a gap, bad framing, a flood): not decodable
+	// blockCut is set when the block is kept only in part and decoded as
+	// far as it goes: over max_header_bytes (blockOver), or a
+	// CONTINUATION flood.
+	blockCut  bool
+	blockOver bool
 	blockHdr  frameHeader
 	promised  uint32
 	conts     int
@@ -211,7 +219,7 @@ func (s *side) gap(n int) {
 
 // startFrame sets up reading the payload of the frame h heads.
 func (s *side) startFrame(h frameHeader) {
-	s.h, s.pos, s.corrupt, s.dst = h, 0, false, nil
+	s.h, s.pos, s.corrupt, s.cut, s.dst = h, 0, false, false, nil
 	s.buf = s.buf[:0]
 	s.need = int(h.length)
 	if h.length > s.maxFrame {
@@ -229,9 +237,12 @@ func (s *side) startFrame(h frameHeader) {
 		s.keep = int(h.length)
 		if h.typ == frameContinuation && s.blockBad {
 			s.keep = 0
-		} else if int(h.length) > s.d.lim.MaxHeaderBytes-len(s.block) {
-			s.anomaly(nil, KindHeaderListTooLarge, "header block over "+strconv.Itoa(s.d.lim.MaxHeaderBytes)+" bytes")
-			s.keep, s.corrupt = 0, true
+		} else if room := s.d.lim.MaxHeaderBytes - len(s.block); int(h.length) > room {
+			// The block is kept up to the bound and decoded as far as it
+			// goes rather than lost: its first fields are the
+			// pseudo-headers, :path with the query among them. The
+			// anomaly goes on the stream when the block ends.
+			s.keep, s.cut = max(room, 0), true
 		}
 	case frameSettings:
 		s.keep = min(int(h.length), maxSettingsKeep)
@@ -383,12 +394,31 @@ func (s *side) unpad(h frameHeader, p []byte, extra int) ([]byte, bool) {
 	return p[:len(p)-pad], true
 }
 
+// unpadCut is unpad for a payload kept only in part (cut): the padding at
+// its end may be partly kept or not at all.
+func (s *side) unpadCut(h frameHeader, p []byte, extra int) ([]byte, bool) {
+	start, end := 0, int(h.length)
+	if h.has(flagPadded) {
+		if len(p) < 1 {
+			return nil, false
+		}
+		start, end = 1, end-int(p[0])
+	}
+	if end < start+extra || len(p) < start+extra {
+		return nil, false
+	}
+	return p[start:min(end, len(p))], true
+}
+
 func (s *side) headersFrame(h frameHeader, p []byte) {
 	extra := 0
 	if h.has(flagPriority) {
 		extra = 5
 	}
 	frag, ok := s.unpad(h, p, extra)
+	if s.cut {
+		frag, ok = s.unpadCut(h, p, extra)
+	}
 	if !ok && !s.corrupt {
 		s.invalid(nil, "HEADERS padding longer than the frame")
 	}
@@ -397,6 +427,9 @@ func (s *side) headersFrame(h frameHeader, p []byte) {
 
 func (s *side) pushFrame(h frameHeader, p []byte) {
 	frag, ok := s.unpad(h, p, 4)
+	if s.cut {
+		frag, ok = s.unpadCut(h, p, 4)
+	}
 	if !ok && !s.corrupt {
 		s.invalid(nil, "PUSH_PROMISE padding longer than the frame")
 	}
@@ -410,6 +443,7 @@ func (s *side) pushFrame(h frameHeader, p []byte) {
 
 func (s *side) openBlock(h frameHeader, frag []byte, promised uint32, bad bool) {
 	s.blockOpen, s.blockHdr, s.promised, s.conts, s.blockBad = true, h, promised, 0, bad
+	s.blockCut, s.blockOver = s.cut, s.cut
 	s.block = append(s.block[:0], frag...)
 	if h.has(flagEndHeaders) {
 		s.closeBlock()
@@ -425,14 +459,20 @@ func (s *side) continuation(h frameHeader, p []byte) {
 		return
 	}
 	s.conts++
-	if s.conts > s.d.lim.MaxContinuationFrames && !s.blockBad {
+	flood := s.conts > s.d.lim.MaxContinuationFrames
+	if s.conts == s.d.lim.MaxContinuationFrames+1 && !s.blockBad {
 		s.anomaly(nil, KindContinuationFlood, "over "+strconv.Itoa(s.d.lim.MaxContinuationFrames)+" CONTINUATION frames")
-		s.blockBad = true
 	}
 	if s.corrupt {
 		s.blockBad = true
 	}
-	if !s.blockBad {
+	if s.cut {
+		s.blockCut, s.blockOver = true, true
+	}
+	if flood {
+		// What came before the flood is decoded; the rest is skipped.
+		s.blockCut = true
+	} else if !s.blockBad {
 		s.block = append(s.block, p...)
 	}
 	if h.has(flagEndHeaders) {
@@ -454,7 +494,12 @@ func (s *side) closeBlock() {
 		s.block = s.block[:0]
 		s.hp.stale = true
 	}
-	s.d.headerBlock(s, s.blockHdr, s.promised, s.block, s.blockBad)
+	s.d.headerBlock(s, s.blockHdr, s.promised, s.block, s.blockBad, s.blockCut && !s.blockBad)
+	if s.blockCut {
+		// The entries the lost part of the block added are unknown.
+		s.hp.stale = true
+	}
+	s.blockCut, s.blockOver = false, false
 	s.block = s.block[:0]
 	if cap(s.block) > 4<<10 {
 		// Large blocks are rare: do not keep their buffer per connection.

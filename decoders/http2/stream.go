@@ -206,14 +206,28 @@ func (d *decoder) finish(st *stream) {
 	d.env.Emit(&st.x)
 }
 
-// headerBlock acts on a complete header block of side s (lost when bad).
-func (d *decoder) headerBlock(s *side, h frameHeader, promised uint32, block []byte, bad bool) {
+// headerBlock acts on a complete header block of side s (lost when bad;
+// cut at max_header_bytes when cut).
+func (d *decoder) headerBlock(s *side, h frameHeader, promised uint32, block []byte, bad, cut bool) {
 	var fields []hfield
 	var stats blockStats
 	var err error
 	if !bad {
-		fields, stats, err = s.hp.decode(block, d.fields[:0], d.lim.MaxHeaders, d.lim.MaxHeaderBytes)
+		fields, stats, err = s.hp.decode(block, d.fields[:0], d.lim.MaxHeaders, d.lim.MaxHeaderBytes, min(d.lim.MaxLineBytes, d.lim.MaxHeaderBytes), cut)
 		d.fields = fields[:0]
+		if cut && errors.Is(err, errTruncated) {
+			// The cut fell inside a field's representation.
+			err = nil
+		}
+	}
+	// Cuts are noted before the stream may be handed on with its head.
+	notes := func(st *stream) {
+		if cut && s.blockOver {
+			s.anomaly(st, KindHeaderListTooLarge, "header block over "+strconv.Itoa(d.lim.MaxHeaderBytes)+" bytes cut")
+		}
+		if stats.cut > 0 {
+			s.anomaly(st, KindHeaderFieldTooLong, strconv.Itoa(stats.cut)+" field values cut")
+		}
 	}
 	if s.dir == sensor.ClientToServer && h.typ == frameHeaders && d.preface && !d.fp.done {
 		if bad || err != nil {
@@ -227,13 +241,16 @@ func (d *decoder) headerBlock(s *side, h frameHeader, promised uint32, block []b
 	switch {
 	case h.typ == framePushPromise:
 		st = d.promise(s, h, promised, fields, bad)
+		notes(st)
 	case h.stream == 0:
 		s.invalid(nil, "HEADERS on stream 0")
+		notes(nil)
 	default:
 		st = d.streams[h.stream]
 		if st == nil {
 			st = d.open(s, h.stream)
 		}
+		notes(st)
 		if st != nil {
 			d.headers(s, st, h, fields, bad, stats.unknown > 0)
 		}
