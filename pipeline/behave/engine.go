@@ -331,7 +331,7 @@ func (e *Engine) peek(key string, fn func(*entry)) {
 func (e *Engine) window(en *entry, r rule, sub string, ts, wm int64, length time.Duration, queued bool, prio int8) *win {
 	size := int64(length)
 	start := ts - ts%size
-	if ts < 0 {
+	if ts%size < 0 { // times before 1970: floor, not truncation
 		start -= size
 	}
 	grace := int64(e.cfg.Grace)
