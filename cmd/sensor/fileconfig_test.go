@@ -305,7 +305,9 @@ func TestRunOps(t *testing.T) {
 	ln.Close()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "sensor.yaml")
-	body := "stats_interval: 50ms\ncapture:\n  listen_udp: [127.0.0.1:0]\nmetrics:\n  listen: 127.0.0.1:1\nlog: {format: json}\n"
+	// The flags replace the file's listener list and metrics address: with
+	// the file's, the run would not start.
+	body := "stats_interval: 50ms\ncapture:\n  listen_udp: [not-an-address]\nmetrics:\n  listen: 127.0.0.1:1\nlog: {format: json}\n"
 	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -313,10 +315,8 @@ func TestRunOps(t *testing.T) {
 	defer cancel()
 	var stdout, stderr syncBuffer
 	code := make(chan int, 1)
-	// The flag wins over the file's metrics.listen.
-	go func() {
-		code <- runCmd(ctx, []string{"--config", path, "--metrics-listen", addr, "--quiet"}, &stdout, &stderr)
-	}()
+	args := []string{"--config", path, "--metrics-listen", addr, "--listen-udp", "127.0.0.1:0", "--quiet"}
+	go func() { code <- runCmd(ctx, args, &stdout, &stderr) }()
 
 	get := func(p string) (int, string, error) {
 		resp, err := http.Get("http://" + addr + p)

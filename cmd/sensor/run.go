@@ -74,8 +74,17 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&capture.UDPReadBuffer, "udp-read-buffer", capture.UDPReadBuffer, "SO_RCVBUF asked for on --listen-udp sockets")
 	fs.DurationVar(&capture.PollTimeout, "poll-timeout", capture.PollTimeout, "wait for packets at most this long before idle connections are aged on the wall clock")
 	fs.DurationVar(&cfg.StatsInterval, "stats-interval", cfg.StatsInterval, "how often a run report goes to the Kafka stats topic")
+	// -i and --listen-udp add to each other's list but replace the file's.
+	fileIfaces, fileUDP := capture.Interfaces, capture.ListenUDP
+	capture.Interfaces, capture.ListenUDP = nil, nil
 	if err := fs.Parse(args); err != nil {
 		return 2
+	}
+	if capture.Interfaces == nil {
+		capture.Interfaces = fileIfaces
+	}
+	if capture.ListenUDP == nil {
+		capture.ListenUDP = fileUDP
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "sensor run: unexpected argument %q\n", fs.Arg(0))
