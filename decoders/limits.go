@@ -9,9 +9,20 @@ type Limits struct {
 	// SniffBytes is how many bytes per direction are buffered while the
 	// protocol is being recognised.
 	SniffBytes int `yaml:"sniff_bytes" env:"SENSOR_DECODE_SNIFF_BYTES"`
-	// MaxLineBytes bounds a request or status line.
+	// MaxLineBytes bounds a request or status line. A longer one is not
+	// lost: its first MaxLineBytes are kept and parsed (the request-target
+	// or reason cut there, the version read from the line's end), the rest
+	// is skipped unbuffered, and the message is flagged
+	// (http1.request_line_too_long, http1.status_line_too_long). It is also
+	// what is kept of a header line over MaxHeaderBytes, and of an HTTP/2
+	// header field alone over MaxHeaderBytes. The 8 KiB default is what
+	// nginx and Apache accept (414 past it); servers that accept more (IIS
+	// and Node 16 KiB, Go 1 MiB) call for 16384 or more, at the cost of
+	// that much buffer per connection while such a line is read.
 	MaxLineBytes int `yaml:"max_line_bytes" env:"SENSOR_DECODE_MAX_LINE_BYTES"`
-	// MaxHeaderBytes bounds the whole header block of one message.
+	// MaxHeaderBytes bounds the whole header block of one message (and one
+	// HTTP/1 header line: past it the line is cut to MaxLineBytes; an
+	// HTTP/2 block past it is decoded as far as it goes).
 	MaxHeaderBytes int `yaml:"max_header_bytes" env:"SENSOR_DECODE_MAX_HEADER_BYTES"`
 	// MaxHeaders bounds the number of header fields of one message.
 	MaxHeaders int `yaml:"max_headers" env:"SENSOR_DECODE_MAX_HEADERS"`

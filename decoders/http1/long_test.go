@@ -283,3 +283,33 @@ func TestLongLineGap(t *testing.T) {
 		t.Errorf("after a gap:\n%s", h.render())
 	}
 }
+
+// TestLongRequestLineDispatch goes through decoders.NewConn, as the
+// pipeline does: sniffing a connection that opens with a 100 KiB request
+// line, and the parameters of its kept prefix reaching x.Params.
+func TestLongRequestLineDispatch(t *testing.T) {
+	lim := decoders.DefaultLimits()
+	counts := sensor.Counts{}
+	var got []*decoders.Exchange
+	c := decoders.NewConn(&sensor.ConnMeta{ID: 1}, &lim, counts, func(x *decoders.Exchange) { got = append(got, x) })
+	feed := func(dir sensor.Direction, s string) {
+		for len(s) > 0 {
+			n := min(len(s), 1460)
+			c.Data(&sensor.Chunk{Dir: dir, Data: []byte(s[:n]), Time: t0, Frames: []uint64{1}})
+			s = s[n:]
+		}
+	}
+	feed(cs, "GET /api?id=1%20union%20select%20password&pad="+strings.Repeat("a", 100<<10)+" HTTP/1.1\r\nHost: h\r\n\r\nGET /2 HTTP/1.1\r\nHost: h\r\n\r\n")
+	feed(sc, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+	c.Close(sensor.EndFIN, t0)
+	if len(got) != 2 || got[0].Proto != "http/1.1" {
+		t.Fatalf("got %d exchanges: %v", len(got), counts)
+	}
+	v, ok := param(got[0], decoders.LocQuery, "id")
+	if !ok || v != "1%20union%20select%20password" {
+		t.Errorf("id = %q %v", v, ok)
+	}
+	if !hasAnomaly(got[0], KindRequestLineTooLong) {
+		t.Errorf("anomalies %v", got[0].Anomalies)
+	}
+}
