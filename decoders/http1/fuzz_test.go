@@ -60,6 +60,7 @@ func FuzzDecoder(f *testing.F) {
 			{sc, "HTTP/1.1 200 " + strings.Repeat("r", 200) + "\nY: " + strings.Repeat("y", 600) + "\n\nHTTP/1.1 204 No Content\r\n\r\n", 0}},
 		{{cs, "GET /" + strings.Repeat("a", 200) + "\r\nPOST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nz\r\n0\r\nT: " + strings.Repeat("t", 600) + "\r\n\r\n", 0}},
 		{{cs, "GET /" + strings.Repeat("a", 200), 0}, {cs, " HTTP/1.1\r\n\r\n", 5}},
+		{{cs, "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n2;" + strings.Repeat("e", 200) + "\r\nab\r\n0\r\n\r\n", 0}},
 	} {
 		f.Add(encodeFuzz(false, s))
 	}

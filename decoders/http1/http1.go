@@ -37,12 +37,15 @@ const (
 	KindObsFold                = "http1.obs_fold"
 	KindBareLF                 = "http1.bare_lf"
 	KindLineTooLong            = "http1.line_too_long"
-	// The three below mark a line over its limit whose kept prefix was
+	// The four below mark a line over its limit whose kept prefix was
 	// still parsed: the message is decoded with a cut request-target,
-	// reason phrase or header value.
-	KindRequestLineTooLong     = "http1.request_line_too_long"
-	KindStatusLineTooLong      = "http1.status_line_too_long"
-	KindHeaderLineTooLong      = "http1.header_line_too_long"
+	// reason phrase or header value, or past a cut chunk-size line.
+	KindRequestLineTooLong = "http1.request_line_too_long"
+	KindStatusLineTooLong  = "http1.status_line_too_long"
+	KindHeaderLineTooLong  = "http1.header_line_too_long"
+	// KindChunkLineTooLong marks a chunk-size line over max_line_bytes
+	// (padded chunk extensions) whose size was still read.
+	KindChunkLineTooLong       = "http1.chunk_line_too_long"
 	KindTooManyHeaders         = "http1.too_many_headers"
 	KindHeadersTooLarge        = "http1.headers_too_large"
 	KindNonHTTP                = "http1.non_http"

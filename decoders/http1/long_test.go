@@ -234,6 +234,7 @@ func TestLongLineCases(t *testing.T) {
 		kinds []string
 		n     int    // exchanges
 		uri   string // of the first
+		body  string // of the first
 	}{
 		// The version overlaps the kept prefix: it is not part of the URI.
 		{name: "overlap", in: "GET /" + strings.Repeat("a", 25) + " HTTP/1.1\r\n\r\n", kinds: []string{KindRequestLineTooLong}, n: 1,
@@ -250,7 +251,13 @@ func TestLongLineCases(t *testing.T) {
 		{name: "resync_unknown_method", mid: true, in: "tail\r\nFOO /" + pad + " HTTP/1.1\r\n\r\nGET /ok HTTP/1.1\r\n\r\n", n: 1, uri: "/ok"},
 		{name: "header_obs_fold", in: "GET / HTTP/1.1\r\nA: 1\r\n " + pad + pad + "\r\n\r\n", kinds: []string{KindHeaderLineTooLong, KindObsFold}, n: 1, uri: "/"},
 		{name: "trailer", in: "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n0\r\nT: " + pad + pad + "\r\n\r\nGET /ok HTTP/1.1\r\n\r\n",
-			kinds: []string{KindHeaderLineTooLong}, n: 2, uri: "/"},
+			kinds: []string{KindHeaderLineTooLong}, n: 2, uri: "/", body: "a"},
+		// Chunk extensions padding a chunk-size line: the size is read,
+		// the body kept.
+		{name: "chunk_ext", in: "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3;" + pad + "\r\nabc\r\n0;" + pad + "\r\n\r\nGET /ok HTTP/1.1\r\n\r\n",
+			kinds: []string{KindChunkLineTooLong}, n: 2, uri: "/", body: "abc"},
+		{name: "chunk_size_digits", in: "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n" + strings.Repeat("f", 40) + "\r\nabc\r\n0\r\n\r\nGET /ok HTTP/1.1\r\n\r\n",
+			kinds: []string{KindChunkLineTooLong, KindInvalidChunkSize}, n: 2, uri: "/"},
 		{name: "unterminated", in: "GET /" + pad + pad, n: 0},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -263,8 +270,8 @@ func TestLongLineCases(t *testing.T) {
 			if len(h.got) != tt.n {
 				t.Fatalf("got %d exchanges, want %d:\n%s", len(h.got), tt.n, h.render())
 			}
-			if tt.n > 0 && h.got[0].Request.URI != tt.uri {
-				t.Errorf("URI %q, want %q", h.got[0].Request.URI, tt.uri)
+			if tt.n > 0 && (h.got[0].Request.URI != tt.uri || string(h.got[0].Request.Body) != tt.body) {
+				t.Errorf("URI %q body %q, want %q %q", h.got[0].Request.URI, h.got[0].Request.Body, tt.uri, tt.body)
 			}
 		})
 	}

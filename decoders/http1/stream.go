@@ -216,8 +216,13 @@ func (s *stream) feed(data []byte) []byte {
 				continue
 			}
 			limit, keep := s.lim().MaxLineBytes, 0
-			if s.state == stHeaders || s.state == stTrailers {
+			switch s.state {
+			case stHeaders, stTrailers:
 				limit, keep = s.lim().MaxHeaderBytes, s.headerKeep()
+			case stChunkSize:
+				// The size leads the line: extensions padding it
+				// must not cost the body.
+				keep = limit
 			}
 			line, rest, r := s.nextLine(data, limit, keep)
 			data = rest
@@ -598,6 +603,10 @@ func (s *stream) cutLine(prefix []byte) {
 		if len(prefix) > 0 {
 			s.headerLine(prefix)
 		}
+	case stChunkSize:
+		// Flagged before the size ends the message, so that it is on it.
+		s.anomaly(KindChunkLineTooLong, detail)
+		s.chunkSize(prefix)
 	}
 	if bare {
 		s.anomalyOnce(onceBareLF, KindBareLF, "line ended by LF without CR")
@@ -670,23 +679,7 @@ func (s *stream) onLine(line []byte) {
 		}
 		s.headerLine(content)
 	case stChunkSize:
-		n, ok := parseChunkSize(content)
-		if !ok {
-			s.anomaly(KindInvalidChunkSize, clip(content))
-			s.endMessage(true)
-			return
-		}
-		if n == 0 {
-			s.state = stTrailers
-			return
-		}
-		if s.keep && !s.capped {
-			if room := s.lim().MaxBodyBytes - len(s.body); room > 0 {
-				s.body = slices.Grow(s.body, int(min(n, int64(room))))
-			}
-		}
-		s.remaining = n
-		s.state = stChunkData
+		s.chunkSize(content)
 	case stChunkEnd:
 		if len(content) != 0 {
 			s.anomaly(KindInvalidChunkFraming, "chunk data not followed by CRLF")
@@ -697,11 +690,32 @@ func (s *stream) onLine(line []byte) {
 	}
 }
 
-// longLine handles a chunk-size line over its limit: the chunk size is
-// lost, and the framing with it. (Header lines over their limit are cut
-// and kept instead: cutLine.)
+// chunkSize handles a chunk-size line.
+func (s *stream) chunkSize(content []byte) {
+	n, ok := parseChunkSize(content)
+	if !ok {
+		s.anomaly(KindInvalidChunkSize, clip(content))
+		s.endMessage(true)
+		return
+	}
+	if n == 0 {
+		s.state = stTrailers
+		return
+	}
+	if s.keep && !s.capped {
+		if room := s.lim().MaxBodyBytes - len(s.body); room > 0 {
+			s.body = slices.Grow(s.body, int(min(n, int64(room))))
+		}
+	}
+	s.remaining = n
+	s.state = stChunkData
+}
+
+// longLine handles a line over its limit that cannot be cut (the CRLF after
+// chunk data): the framing is lost. (Start, header and chunk-size lines
+// are cut and kept instead: cutLine.)
 func (s *stream) longLine() {
-	s.anomaly(KindLineTooLong, "chunk-size line over limit")
+	s.anomaly(KindLineTooLong, "chunk framing line over limit")
 	s.endMessage(true)
 }
 
