@@ -601,7 +601,9 @@ func TestRunVXLAN(t *testing.T) {
 	server.waitFor(t, "ready")
 	raw := filepath.Join(dir, "raw.json")
 	udp := filepath.Join(dir, "udp.json")
-	rawSensor := startHelper(t, b, raw, "sensor", "run", "-i", ifBA, "--exchanges")
+	// Two sockets: the fanout program hashes the inner flow, so both
+	// directions of each connection, in two VXLAN flows, reach one socket.
+	rawSensor := startHelper(t, b, raw, "sensor", "run", "-i", ifBA, "--exchanges", "--sockets", "2", "--workers", "2")
 	udpSensor := startHelper(t, c, udp, "sensor", "run", "--listen-udp", ":4789", "--exchanges")
 	rawSensor.waitFor(t, "msg=capturing")
 	udpSensor.waitFor(t, "msg=capturing")
@@ -633,6 +635,9 @@ func TestRunVXLAN(t *testing.T) {
 		sets = append(sets, lines)
 	}
 	diffLines(t, "raw underlay vs UDP mirror target", sets[1], sets[0])
+	if strings.Contains(rawSensor.stderr(), "response_without_request") {
+		t.Errorf("a response reached its worker before its request: %s", rawSensor.stderr())
+	}
 }
 
 // TestRunTunnelKinds records which of the kernel's other tunnel devices

@@ -29,25 +29,30 @@ type packetSource struct {
 	start time.Time
 }
 
-func openPacket(cfg *Config, iface string, sock int, group uint16) (*packetSource, error) {
-	hw, err := hwType(iface)
+// linkTypeOf returns what an interface's frames start with, whether it is
+// a loopback, and its index.
+func linkTypeOf(iface string) (lt layers.LinkType, loopback bool, index int, err error) {
+	hw, index, err := hwType(iface)
 	if err != nil {
-		return nil, err
+		return 0, false, 0, err
 	}
-	var lt layers.LinkType
 	switch hw {
 	case arphrdEther, arphrdLoopback:
-		lt = layers.LinkTypeEthernet
+		return layers.LinkTypeEthernet, hw == arphrdLoopback, index, nil
 	case arphrdNone, arphrdTunnel, arphrdTunnel6, arphrdSit, arphrdIPGRE, arphrdIP6GRE:
-		lt = layers.LinkTypeRaw
-	default:
-		return nil, fmt.Errorf("%w %s: hardware type %d is not supported (Ethernet or raw IP)", ErrInterface, iface, hw)
+		return layers.LinkTypeRaw, false, index, nil
 	}
+	return 0, false, 0, fmt.Errorf("%w %s: hardware type %d is not supported (Ethernet or raw IP)", ErrInterface, iface, hw)
+}
+
+// openPacket opens socket number sock of iface and joins it to the fanout
+// group with type fanout (mode and flags), or to no group when fanout < 0.
+func openPacket(cfg *Config, iface string, sock int, lt layers.LinkType, loopback bool, group uint16, fanout int) (*packetSource, error) {
 	prog, err := CompileFilter(cfg.Filter, lt, cfg.SnapLen)
 	if err != nil {
 		return nil, err
 	}
-	if hw == arphrdLoopback {
+	if loopback {
 		// On loopback every packet passes twice, sent and received:
 		// keep the received copy only, as libpcap does.
 		prog, err = prependNotOutgoing(prog)
@@ -55,7 +60,6 @@ func openPacket(cfg *Config, iface string, sock int, group uint16) (*packetSourc
 			return nil, err
 		}
 	}
-	fanout, _ := fanoutType(cfg.FanoutMode)
 	tp, err := afpacket.NewTPacket(
 		afpacket.OptInterface(iface),
 		afpacket.TPacketVersion3,
@@ -75,15 +79,11 @@ func openPacket(cfg *Config, iface string, sock int, group uint16) (*packetSourc
 		return nil, fmt.Errorf("attach filter on %s: %w", iface, err)
 	}
 	s.start = time.Now()
-	// The defrag flag makes the kernel reassemble IPv4 fragments before
-	// hashing, so all fragments of a datagram reach one socket.
-	t := afpacket.FanoutType(fanout)
-	if fanout == fanoutHash {
-		t |= afpacket.FanoutHashWithDefrag
-	}
-	if err := tp.SetFanout(t, group); err != nil {
-		tp.Close()
-		return nil, fmt.Errorf("join fanout group %d on %s: %w", group, iface, err)
+	if fanout >= 0 {
+		if err := tp.SetFanout(afpacket.FanoutType(fanout), group); err != nil {
+			tp.Close()
+			return nil, fmt.Errorf("join fanout group %d on %s: %w", group, iface, err)
+		}
 	}
 	if cfg.Promiscuous {
 		if err := tp.SetPromiscuous(true); err != nil {

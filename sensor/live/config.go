@@ -20,19 +20,20 @@ type Config struct {
 	// Interfaces to capture on with AF_PACKET (TPACKET_V3).
 	Interfaces []string `yaml:"interfaces" env:"SENSOR_CAPTURE_INTERFACES"`
 	// Sockets is the number of AF_PACKET sockets per interface, joined in one
-	// PACKET_FANOUT group; 0 means one per pipeline worker. The default, 1,
-	// keeps the capture order across the two directions of every flow
-	// (see the package README: the kernel hashes VXLAN and GENEVE on the
-	// outer headers); the workers still share the work by inner flow.
+	// PACKET_FANOUT group; 0 (the default) means one per pipeline worker.
+	// With FanoutMode inner or hash both directions of a connection reach
+	// one socket, which keeps their order; the others do not.
 	Sockets int `yaml:"sockets" env:"SENSOR_CAPTURE_SOCKETS"`
 	// FanoutGroup is the PACKET_FANOUT group id (per interface: the id is
 	// offset by the interface index so two interfaces never share a group);
 	// 0 derives one from the process id, so two sensors do not join the
 	// same group by accident.
 	FanoutGroup uint16 `yaml:"fanout_group" env:"SENSOR_CAPTURE_FANOUT_GROUP"`
-	// FanoutMode is how the kernel spreads packets over the sockets: hash
-	// (by the outer 5-tuple, both directions alike; the default), lb (round
-	// robin) or cpu (by receiving CPU).
+	// FanoutMode is how the kernel spreads packets over the sockets: inner
+	// (the default: a BPF program hashes the flow, inside VXLAN and GENEVE
+	// for the inner one, both directions alike), hash (the kernel's
+	// symmetric hash of the outer headers), lb (round robin) or cpu (by
+	// receiving CPU). Only inner and hash keep a connection on one socket.
 	FanoutMode string `yaml:"fanout_mode" env:"SENSOR_CAPTURE_FANOUT_MODE"`
 	// BlockBytes is the size of one ring block; a multiple of the page size
 	// and of FrameBytes. The largest packet kept is about one block.
@@ -74,8 +75,7 @@ type Config struct {
 // blocks, full packets, promiscuous, 100 ms poll.
 func DefaultConfig() Config {
 	return Config{
-		Sockets:       1,
-		FanoutMode:    "hash",
+		FanoutMode:    "inner",
 		BlockBytes:    1 << 20,
 		Blocks:        32,
 		FrameBytes:    1 << 16,
@@ -180,16 +180,21 @@ const (
 	fanoutHash = 0
 	fanoutLB   = 1
 	fanoutCPU  = 2
+	fanoutCBPF = 6
+
+	fanoutFlagDefrag = 0x8000
 )
 
 func fanoutType(mode string) (int, error) {
 	switch mode {
-	case "", "hash":
+	case "", "inner":
+		return fanoutCBPF, nil
+	case "hash":
 		return fanoutHash, nil
 	case "lb":
 		return fanoutLB, nil
 	case "cpu":
 		return fanoutCPU, nil
 	}
-	return 0, fmt.Errorf("capture.fanout_mode = %q: want hash, lb or cpu", mode)
+	return 0, fmt.Errorf("capture.fanout_mode = %q: want inner, hash, lb or cpu", mode)
 }

@@ -7,6 +7,9 @@ import (
 	"net"
 	"os"
 	"syscall"
+	"time"
+
+	"github.com/gopacket/gopacket/layers"
 
 	"github.com/apisensor/sensor/sensor"
 )
@@ -79,13 +82,53 @@ func Open(cfg *Config, workers int) ([]Source, error) {
 		// Distinct per process, so two sensors never share a group.
 		base = uint16(os.Getpid())
 	}
+	mode, _ := fanoutType(cfg.FanoutMode)
 	for i, iface := range cfg.Interfaces {
+		group := base + uint16(i)
+		lt, loopback, index, err := linkTypeOf(iface)
+		if err != nil {
+			return fail(err)
+		}
+		// One socket needs no group. The defrag flag makes the kernel
+		// reassemble IPv4 fragments before the fanout decision, so all
+		// fragments of a datagram reach one socket.
+		fanout := -1
+		var closeHelper func()
+		if n > 1 {
+			m := mode
+			if m == fanoutCBPF && lt != layers.LinkTypeEthernet {
+				m = fanoutHash // the program reads Ethernet frames
+			}
+			if m == fanoutCBPF {
+				prog, err := innerFlowFanout(true)
+				if err != nil {
+					return fail(err)
+				}
+				if closeHelper, err = setFanoutProgram(index, group, prog); err != nil {
+					return fail(err)
+				}
+			}
+			fanout = m | fanoutFlagDefrag
+		}
+		first := len(srcs)
 		for j := range n {
-			s, err := openPacket(cfg, iface, j, base+uint16(i))
+			s, err := openPacket(cfg, iface, j, lt, loopback, group, fanout)
 			if err != nil {
+				if closeHelper != nil {
+					closeHelper()
+				}
 				return fail(err)
 			}
 			srcs = append(srcs, s)
+		}
+		if closeHelper != nil {
+			// The helper took a share of the packets while the sockets
+			// joined, and dropped them: the capture starts now.
+			closeHelper()
+			now := time.Now()
+			for _, s := range srcs[first:] {
+				s.(*packetSource).start = now
+			}
 		}
 	}
 	for _, a := range cfg.ListenUDP {
@@ -118,18 +161,18 @@ const (
 // dump of the links. Netlink answers for the network namespace of the
 // calling thread, where sysfs would answer for the namespace it was
 // mounted in.
-func hwType(iface string) (int, error) {
+func hwType(iface string) (hw, index int, err error) {
 	ifi, err := net.InterfaceByName(iface)
 	if err != nil {
-		return 0, fmt.Errorf("%w %s: %w", ErrInterface, iface, err)
+		return 0, 0, fmt.Errorf("%w %s: %w", ErrInterface, iface, err)
 	}
 	rib, err := syscall.NetlinkRIB(syscall.RTM_GETLINK, syscall.AF_UNSPEC)
 	if err != nil {
-		return 0, fmt.Errorf("%w %s: netlink: %w", ErrInterface, iface, err)
+		return 0, 0, fmt.Errorf("%w %s: netlink: %w", ErrInterface, iface, err)
 	}
 	msgs, err := syscall.ParseNetlinkMessage(rib)
 	if err != nil {
-		return 0, fmt.Errorf("%w %s: netlink: %w", ErrInterface, iface, err)
+		return 0, 0, fmt.Errorf("%w %s: netlink: %w", ErrInterface, iface, err)
 	}
 	for _, m := range msgs {
 		if m.Header.Type != syscall.RTM_NEWLINK || len(m.Data) < syscall.SizeofIfInfomsg {
@@ -137,8 +180,8 @@ func hwType(iface string) (int, error) {
 		}
 		// struct ifinfomsg: family, pad, type (u16), index (s32), …
 		if int(int32(binary.NativeEndian.Uint32(m.Data[4:8]))) == ifi.Index {
-			return int(binary.NativeEndian.Uint16(m.Data[2:4])), nil
+			return int(binary.NativeEndian.Uint16(m.Data[2:4])), ifi.Index, nil
 		}
 	}
-	return 0, fmt.Errorf("%w %s: not in the netlink link dump", ErrInterface, iface)
+	return 0, 0, fmt.Errorf("%w %s: not in the netlink link dump", ErrInterface, iface)
 }
