@@ -85,7 +85,7 @@ type family struct {
 // families lists every detector of the package.
 var families = []*family{
 	&cmdiFamily, &traversalFamily, &ssrfFamily, &nosqliFamily, &sstiFamily, &jndiFamily,
-	&xxeFamily, &crlfFamily, &mailFamily, &ldapFamily, &graphqlFamily, &codeiFamily,
+	&xxeFamily, &crlfFamily, &mailFamily, &ldapFamily, &graphqlFamily, &codeiFamily, &sqlsigFamily,
 }
 
 func init() {

@@ -1,0 +1,117 @@
+package tier1
+
+import (
+	"regexp"
+	"strings"
+
+	"github.com/apisensor/sensor/decoders"
+	"github.com/apisensor/sensor/pipeline/alert"
+	"github.com/apisensor/sensor/pipeline/detect/normalize"
+)
+
+// SQL injection techniques libinjection's tokenizer does not see as such:
+// fragments injected into the middle of a query (no opening quote to
+// balance), database-specific syntax (PostgreSQL casts and JSON operators,
+// MSSQL procedures) and the functions used for blind and error-based
+// extraction. The injection detector's libinjection check stays the main
+// SQL injection detector; this family adds what it misses.
+var ruleSQLSig = rule{
+	Rule:  detectRule("sql-signature", "sql-injection", owaspInjection, alert.Severity_SEVERITY_HIGH, alert.Confidence_CONFIDENCE_MEDIUM),
+	title: "SQL injection",
+}
+
+var sqlsigFamily = family{
+	name:    "sqlsig",
+	values:  true,
+	trigger: "'\"();@:=`#-",
+	match:   matchSQLSig,
+	pre: func(_ *decoders.Param, in *input) bool {
+		// Keywords alone ("union select", "information_schema") travel
+		// with spaces or underscores.
+		return in.classes&sqlsigMask != 0 || in.mayChange() || in.has(' ') || in.has('_')
+	},
+}
+
+var sqlsigMask uint32
+
+func init() { sqlsigMask = classMask(sqlsigFamily.trigger) }
+
+// sqlSig lists the techniques, each with the literal its matches need (so
+// that the regexp runs only on values holding it).
+var sqlSig = []struct {
+	hint []string // the regexp runs when s holds one of these
+	re   *regexp.Regexp
+}{
+	// UNION-based extraction.
+	{[]string{"union"}, regexp.MustCompile(`\bunion(?:\s+all|\s+distinct)?\s*\(?\s*select\b`)},
+	// Schema enumeration through the system catalogs.
+	{[]string{"information_schema", "pg_", "sqlite_", "mysql.user", "sysobjects", "syscolumns", "all_tables", "user_tables", "sys."}, regexp.MustCompile(`\b(?:information_schema|pg_catalog|pg_shadow|sqlite_master|sqlite_schema|mysql\.user|sysobjects|syscolumns|all_tables|user_tables|sys\.(?:objects|tables|columns|databases|sql_logins))\b`)},
+	// MSSQL procedures that run commands, read the registry or files, or
+	// connect out.
+	{[]string{"xp_", "sp_", "openrowset", "opendatasource", "openquery"}, regexp.MustCompile(`\b(?:xp_cmdshell|xp_dirtree|xp_regread|xp_fileexist|sp_oacreate|sp_oamethod|sp_executesql|sp_makewebtask|sp_addextendedproc|openrowset|opendatasource|openquery)\b`)},
+	// Time-based blind injection.
+	{[]string{"sleep", "benchmark", "waitfor", "dbms_"}, regexp.MustCompile(`\b(?:sleep|pg_sleep|benchmark)\s*\(\s*\(?\s*\d|\bwaitfor\s+(?:delay|time)\s+['"]|\bdbms_pipe\.receive_message|\bdbms_lock\.sleep`)},
+	// File read and write from the database.
+	{[]string{"load_file", "outfile", "dumpfile", "pg_read_file", "program", "utl_"}, regexp.MustCompile(`\bload_file\s*\(|\binto\s+(?:out|dump)file\b|\bpg_read_file\s*\(|\bcopy\s+\w+\s+(?:from|to)\s+program\b|\butl_(?:file|http|inaddr)\b`)},
+	// Error-based extraction.
+	{[]string{"extractvalue", "updatexml", "exp(", "exp (", "geometrycollection", "multipoint", "polygon", "json_keys", "gtid_subset"}, regexp.MustCompile(`\b(?:extractvalue|updatexml|exp|geometrycollection|multipoint|polygon|json_keys|gtid_subset)\s*\(\s*(?:\d|0x|concat|\(\s*select|@@)`)},
+	// PostgreSQL casts and JSON operators on injected values
+	// ('x'::jsonb <@ '…', (…)::int): error-based extraction and filter
+	// bypass.
+	{[]string{"::"}, regexp.MustCompile(`(?:'|\))\s*::\s*(?:jsonb?|text|int\w*|bigint|regclass|bytea|numeric|varchar)\b|\w::(?:jsonb?|regclass)\b`)},
+	{[]string{"<@", "@>"}, regexp.MustCompile(`'\s*(?:::\s*jsonb?\s*)?(?:<@|@>)\s*'`)},
+	// Subqueries and the values they select to leak data ("select *
+	// from" alone is how developers quote SQL).
+	{[]string{"select"}, regexp.MustCompile(`\bfrom\s*\(\s*select\b|\(\s*select\s+(?:\*|count\s*\(|concat|group_concat|@@|char\s*\(|0x|if\s*\(|case\b|sleep|\w+\s+from\b)|\bselect\s+(?:count\s*\(\s*\*\s*\)\s*,|concat(?:_ws)?\s*\(|group_concat\s*\(|char\s*\(\s*\d|0x[0-9a-f]{4}|@@\w|null\s*,|\d+\s*,\s*\d+\s*,)`)},
+	// Server variables and identity functions that fingerprint the DBMS.
+	{[]string{"@@", "()", "( )"}, regexp.MustCompile(`@@(?:version|datadir|hostname|basedir|servername|tmpdir)\b|\b(?:current_user|session_user|system_user|database|schema|version|db_name|user_name|suser_sname|sqlite_version|pg_backend_pid)\s*\(\s*\)`)},
+	// Strings built from character codes or hex to dodge quote filters.
+	{[]string{"char(", "char (", "concat", "chr("}, regexp.MustCompile(`\bchar\s*\(\s*\d+\s*(?:,\s*\d+\s*){2,}\)|\b(?:concat(?:_ws)?|group_concat)\s*\([^)]{0,40}0x[0-9a-f]{2}|(?:\bchr\s*\(\s*\d+\s*\)\s*(?:\|\||\+|\.)\s*){2}`)},
+	// Boolean tautologies and comparisons injected after a value
+	// (1 AND 2771=1709, ' or 1='1, OR (7319=8742)).
+	{[]string{" or", "'or", ")or", "\"or", " and", "'and", ")and", "\"and", "&&", "||", "xor"}, regexp.MustCompile(`(?:^|[\s'")])(?:and|or|xor|&&|\|\|)\s*\(?\s*(?:\d+|'[^']{0,20}'|"[^"]{0,20}")\s*(?:=|<>|!=|<=>|\blike\b)\s*\(?\s*(?:\d+|'|")`)},
+	// Conditional expressions of blind injection.
+	{[]string{"if(", "if (", "when", "iif"}, regexp.MustCompile(`\bif\s*\(\s*(?:\d+\s*[=<>]|now\s*\(\s*\)\s*=|ascii\s*\(|substr|length\s*\(|\(\s*select)|\bcase\s+when\b[^;]{0,80}\bthen\b|\biif\s*\(`)},
+	// Stacked queries: a statement after a semicolon.
+	{[]string{";"}, regexp.MustCompile(`;\s*(?:insert\s+into|drop\s+(?:table|database)|delete\s+from|truncate\b|update\s+\w+\s+set|shutdown\b|exec(?:ute)?\s+(?:master|xp_|sp_|\()|declare\s+@|create\s+(?:table|function|user)|alter\s+(?:table|user)|grant\s+|select\b)`)},
+	// A quote that closes the application's string, then SQL and a
+	// comment that cuts off the rest of the query (id' or x--).
+	{[]string{"--", "#"}, regexp.MustCompile(`'\s*(?:or|and|xor|not|is|like|glob|rlike|regexp|union|having|order|group|\|\|?|&&)\b?[^'\n]{0,40}(?:--|#)\s*$`)},
+	// ORDER BY / GROUP BY column counting and HAVING tests.
+	{[]string{"order by", "group by"}, regexp.MustCompile(`\border\s+by\s+\d+\s*(?:--|#|;|$)|\bgroup\s+by\s+[\w\x60,. ]{1,60}\s+having\s+\w+`)},
+	// Procedure calls and declarations used for injection on MSSQL and
+	// MySQL.
+	{[]string{"procedure", "declare", "set @", "set/**/@"}, regexp.MustCompile(`\bprocedure\s+analyse\s*\(|\bdeclare\s+@\w+|\bset\s+@\w+\s*=\s*(?:0x|x'|b'|char|concat|\()`)},
+}
+
+// sqlVersioned finds MySQL versioned comments (/*!50000select*/), which
+// hide keywords from filters; normalisation removes comments, so it looks
+// at the decoded text.
+var sqlVersioned = regexp.MustCompile(`/\*!\d*\s*(?:select|union|from|where|and|or)\b`)
+
+func matchSQLSig(_ *decoders.Param, v *normalize.Value, report reportFunc) {
+	forms(v, func(s string) bool {
+		sigs := sqlSig
+		if !strings.ContainsAny(s, " '\"();@:=#\n\t|&<") {
+			// A single token (an id, a SKU, a slug) can only name a
+			// catalog table or a procedure.
+			sigs = sqlSig[1:3]
+		}
+		for _, sig := range sigs {
+			if !anyOf(s, sig.hint) {
+				continue
+			}
+			if m := sig.re.FindString(s); m != "" {
+				report(&ruleSQLSig, "sql "+snippet(strings.TrimSpace(m)))
+				return true
+			}
+		}
+		return false
+	})
+	// Versioned comments are gone from the folded form.
+	if t := v.Text; strings.Contains(t, "/*!") {
+		if m := sqlVersioned.FindString(strings.ToLower(t)); m != "" {
+			report(&ruleSQLSig, "sql "+snippet(m))
+		}
+	}
+}
