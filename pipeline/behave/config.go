@@ -204,7 +204,7 @@ type UnauthAccess struct {
 func DefaultConfig() Config {
 	return Config{
 		Enabled:          true,
-		MaxKeys:          200_000,
+		MaxKeys:          50_000,
 		Shards:           16,
 		MaxWindowsPerKey: 64,
 		MaxDistinct:      4096,

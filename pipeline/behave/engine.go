@@ -63,6 +63,9 @@ type Engine struct {
 	q       queue
 	closeMu sync.Mutex
 
+	agentCache  sync.Map // User-Agent → bool
+	agentCached atomic.Int64
+
 	events, skipped, allowed, late, evictedN, winDropped atomic.Uint64
 	alerts                                               [numRules]atomic.Uint64
 	hasEvicted                                           atomic.Bool
@@ -526,34 +529,41 @@ func (e *Engine) endpoint(en *entry, f *facts, wm int64, dst []*alert.Alert) []*
 // client updates the rules kept for the client's identity.
 func (e *Engine) client(en *entry, f *facts, wm int64, dst []*alert.Alert) []*alert.Alert {
 	cfg := &e.cfg
-	// Scanner.
-	if w := e.window(en, ruleScanner, "", f.ts, wm, cfg.Scanner.Window, false, 0); w != nil {
-		w.see(f.ts, f.e)
-		lp := strings.ToLower(f.path)
-		if f.status == 404 || f.status == 405 {
-			w.hits++
-			w.a.add(hashOf(f.path), cfg.MaxDistinct)
-			w.ex2.add(f.path, cfg.Examples)
+	// Scanner: only suspicious requests open and feed its window, so that
+	// ordinary clients cost nothing here.
+	notFound := f.status == 404 || f.status == 405
+	probe := false
+	lp := f.path
+	if hasUpper(lp) {
+		lp = strings.ToLower(lp)
+	}
+	for _, p := range e.probes {
+		if strings.HasPrefix(lp, p) {
+			probe = true
+			break
 		}
-		for _, p := range e.probes {
-			if strings.HasPrefix(lp, p) {
+	}
+	agent := e.scannerAgent(f.ua)
+	if notFound || probe || agent {
+		if w := e.window(en, ruleScanner, "", f.ts, wm, cfg.Scanner.Window, false, 0); w != nil {
+			w.see(f.ts, f.e)
+			if notFound {
+				w.hits++
+				w.a.add(hashOf(f.path), cfg.MaxDistinct)
+				w.ex2.add(f.path, cfg.Examples)
+			}
+			if probe {
 				w.bad++
 				w.b.add(hashOf(f.path), cfg.MaxDistinct)
 				w.ex.add(f.path, cfg.Examples)
-				break
 			}
-		}
-		if ua := strings.ToLower(f.ua); ua != "" {
-			for _, a := range e.agents {
-				if strings.Contains(ua, a) {
-					w.agentMin(f.ua)
-					break
-				}
+			if agent {
+				w.agentMin(f.ua)
 			}
-		}
-		sc := &cfg.Scanner
-		if w.hits >= uint64(sc.MinNotFound) && w.a.len() >= sc.MinPaths || w.b.len() >= sc.MinProbes || w.agent != "" {
-			dst = e.cross(w, f.ts, dst)
+			sc := &cfg.Scanner
+			if w.hits >= uint64(sc.MinNotFound) && w.a.len() >= sc.MinPaths || w.b.len() >= sc.MinProbes || w.agent != "" {
+				dst = e.cross(w, f.ts, dst)
+			}
 		}
 	}
 	// Enumeration, per endpoint template.
@@ -905,7 +915,6 @@ func (e *Engine) explain(w *win, a *alert.Alert) {
 		b.Threshold = uint64(sc.MinNotFound)
 		b.Count = w.n
 		b.Distinct = uint64(w.a.len())
-		b.Ratio = float64(w.hits) / float64(max(w.n, 1))
 		var why []string
 		if w.agent != "" {
 			why = append(why, "scanner User-Agent "+strconv.Quote(alert.Snippet(w.agent, 64)))
@@ -913,7 +922,7 @@ func (e *Engine) explain(w *win, a *alert.Alert) {
 		if w.b.len() > 0 {
 			why = append(why, strconv.Itoa(w.b.len())+" probe paths ("+strings.Join(w.ex, ", ")+")")
 		}
-		why = append(why, strconv.FormatUint(w.hits, 10)+" of "+strconv.FormatUint(w.n, 10)+" requests answered 404/405 over "+
+		why = append(why, strconv.FormatUint(w.hits, 10)+" requests answered 404/405 over "+
 			strconv.Itoa(w.a.len())+" paths")
 		a.Summary = "scanner at " + who(w) + " in " + dur(w) + ": " + strings.Join(why, "; ")
 		if len(w.ex) == 0 {
@@ -1007,6 +1016,66 @@ func dur(w *win) string {
 		return strconv.FormatInt(int64(d/time.Minute), 10) + "m"
 	}
 	return d.String()
+}
+
+// maxAgentCache bounds the User-Agents whose scanner verdict is cached:
+// clients send few distinct ones, and the search costs more than a lookup.
+const maxAgentCache = 4096
+
+// scannerAgent reports whether ua names a scanner.
+func (e *Engine) scannerAgent(ua string) bool {
+	if ua == "" {
+		return false
+	}
+	if v, ok := e.agentCache.Load(ua); ok {
+		return v.(bool)
+	}
+	hit := false
+	for _, a := range e.agents {
+		if containsFold(ua, a) {
+			hit = true
+			break
+		}
+	}
+	if e.agentCached.Add(1) <= maxAgentCache {
+		e.agentCache.Store(ua, hit)
+	}
+	return hit
+}
+
+// hasUpper reports whether s has an ASCII upper-case letter.
+func hasUpper(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if 'A' <= s[i] && s[i] <= 'Z' {
+			return true
+		}
+	}
+	return false
+}
+
+// containsFold reports whether s contains sub, ASCII case-insensitively;
+// sub is lower case. It does not allocate.
+func containsFold(s, sub string) bool {
+	n := len(sub)
+	if n == 0 {
+		return true
+	}
+	for i := 0; i+n <= len(s); i++ {
+		j := 0
+		for ; j < n; j++ {
+			c := s[i+j]
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			if c != sub[j] {
+				break
+			}
+		}
+		if j == n {
+			return true
+		}
+	}
+	return false
 }
 
 func pct(r float64) string { return strconv.FormatFloat(100*r, 'f', 0, 64) + "%" }
