@@ -12,6 +12,7 @@ package injection
 
 import (
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -21,6 +22,7 @@ import (
 	"github.com/apisensor/sensor/pipeline/alert"
 	"github.com/apisensor/sensor/pipeline/detect"
 	"github.com/apisensor/sensor/pipeline/detect/confirm"
+	"github.com/apisensor/sensor/pipeline/detect/normalize"
 )
 
 // Name is the detector's registered name.
@@ -162,8 +164,12 @@ func (d *Detector) check(x *decoders.Exchange, sqli, xss *finding, idx int, loc 
 			d.add(x, sqli, idx, loc, name, v, "libinjection fingerprint "+fp+encodedNote(decodes))
 		}
 	}
-	if xss.last != idx && libinjection.IsXSS(v) && !doctypeOnly(v) {
-		d.add(x, xss, idx, loc, name, v, "libinjection xss"+encodedNote(decodes))
+	if xss.last != idx {
+		if libinjection.IsXSS(v) && !doctypeOnly(v) {
+			d.add(x, xss, idx, loc, name, v, "libinjection xss"+encodedNote(decodes))
+		} else if m := xssExtra(v, d.cfg.ScanBytes); m != "" {
+			d.add(x, xss, idx, loc, name, v, m+encodedNote(decodes))
+		}
 	}
 }
 
@@ -341,3 +347,68 @@ func indexFold(s, sub string) int {
 	}
 	return -1
 }
+
+// xssExtra catches what libinjection's HTML tokenizer misses: markup
+// hidden behind encodings it does not undo (HTML entities, \uXXXX, %uXXXX,
+// fullwidth forms, UTF-7), and script that needs no tag: DOM sinks and
+// globals reached by name, JSFuck, javascript: URLs, and event handler
+// attributes injected into an existing tag. It returns what matched, or "".
+func xssExtra(v string, maxBytes int) string {
+	if !xssHint(v) {
+		return ""
+	}
+	n := normalize.Normalize(v, 0, maxBytes)
+	t := n.Text
+	if w := widen(t); w != t || t != v {
+		if libinjection.IsXSS(w) && !doctypeOnly(w) {
+			return "libinjection xss (after decoding)"
+		}
+		t = w
+	}
+	if m := xssScript.FindString(strings.ToLower(t)); m != "" {
+		return "script " + alert.Snippet(strings.TrimSpace(m), 60)
+	}
+	return ""
+}
+
+// xssHint reports whether v may hold what xssExtra looks for: an encoding
+// to undo, or the characters its patterns need.
+func xssHint(v string) bool {
+	for i := 0; i < len(v); i++ {
+		switch c := v[i]; {
+		case c >= 0x80, c == '&', c == '%', c == '\\', c == '+', c == '[', c == '=', c == '.', c == ':':
+			return true
+		}
+	}
+	return false
+}
+
+// widen turns fullwidth ASCII forms (U+FF01 to U+FF5E, "＜script＞") and the
+// UTF-7 encodings of < and > (+ADw-, +AD4-) into ASCII, as lenient
+// decoders and old browsers do.
+func widen(s string) string {
+	if strings.Contains(s, "+AD") {
+		s = strings.NewReplacer("+ADw-", "<", "+AD4-", ">", "+ACI-", "\"", "+ACc-", "'").Replace(s)
+	}
+	if !strings.Contains(s, "\xef\xbc") && !strings.Contains(s, "\xef\xbd") {
+		return s
+	}
+	return strings.Map(func(r rune) rune {
+		if r >= 0xff01 && r <= 0xff5e {
+			return r - 0xff01 + '!'
+		}
+		return r
+	}, s)
+}
+
+// xssScript finds script that runs without a new tag: the DOM objects an
+// injection reads or writes (document.cookie, document.domain,
+// window.location, document.write), globals called by name to dodge
+// keyword filters (window["alert"], self['eval']), JSFuck ((![]+[])), and
+// javascript:/vbscript: URLs and event handlers set in an attribute an
+// injection breaks into (" onload=, ' onerror=).
+var xssScript = regexp.MustCompile(`\bdocument\s*\.\s*(?:cookie|domain|write(?:ln)?\s*\(|location\b|body\.appendchild|createelement\s*\()` +
+	`|\bwindow\s*\.\s*location\s*(?:=|\.\s*(?:href|replace|assign))|\b(?:window|self|top|parent|globalthis|frames)\s*\[\s*['"\x60]` +
+	`|\(\s*!\s*\[\s*\]\s*\+?\s*\[\s*\]\s*\)|!!\s*\[\s*\]|\[\s*\]\s*\[\s*['"]constructor` +
+	`|(?:^|[\s"'=(])(?:javascript|vbscript|livescript)\s*:|\bdata\s*:\s*text/html` +
+	`|(?:^|["'\s/])on(?:load|error|mouseover|mouseenter|mousemove|focus|focusin|blur|click|dblclick|animationstart|animationend|transitionend|toggle|pageshow|begin|end|input|change|keydown|keyup|submit|resize|scroll|wheel|pointerover|pointerdown|auxclick|beforeprint|afterprint|hashchange|message|popstate|unload|beforeunload)\s*=`)
