@@ -70,6 +70,11 @@ func Run(ctx context.Context, cfg Config, capture live.Config, out Outputs, log 
 	}
 	log.Info("capturing", "sources", strings.Join(names, ","), "workers", cfg.Workers, "filter", capture.Filter)
 
+	// A source that fails (its interface went away) stops the whole run,
+	// with the error in the report: a sensor that silently captures less
+	// is worse than one that exits and is restarted.
+	capCtx, stopCapture := context.WithCancel(ctx)
+	defer stopCapture()
 	errs := make([]error, len(srcs))
 	oversize := make([]uint64, len(srcs))
 	var wg sync.WaitGroup
@@ -77,7 +82,10 @@ func Run(ctx context.Context, cfg Config, capture live.Config, out Outputs, log 
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			oversize[i], errs[i] = captureLoop(ctx, s, g.workers, prog, &snaps[i])
+			oversize[i], errs[i] = captureLoop(capCtx, s, g.workers, prog, &snaps[i])
+			if errs[i] != nil {
+				stopCapture()
+			}
 			s.Close()
 		}()
 	}

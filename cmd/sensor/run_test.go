@@ -697,3 +697,20 @@ func TestRunListenUDPStops(t *testing.T) {
 		t.Fatal("sensor run did not stop")
 	}
 }
+
+// TestRunInterfaceGone: when the captured interface disappears the run
+// stops with exit status 1 and says why, instead of capturing nothing.
+func TestRunInterfaceGone(t *testing.T) {
+	needNetns(t)
+	ns := addNetns(t)
+	ifA, ifB := addVeth(t, ns, ns, "", "")
+	sensor := startHelper(t, ns, "", "sensor", "run", "-i", ifB, "--poll-timeout", "20ms")
+	sensor.waitFor(t, "msg=capturing")
+	sh(t, "ip", "-n", ns, "link", "del", ifA) // takes its peer with it
+	if code := sensor.wait(t); code != 1 {
+		t.Fatalf("exit %d, want 1: %s", code, sensor.stderr())
+	}
+	if !strings.Contains(sensor.stderr(), "error: capture "+ifB) {
+		t.Fatalf("no capture error in the report: %s", sensor.stderr())
+	}
+}
