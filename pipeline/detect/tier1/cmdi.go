@@ -58,7 +58,39 @@ func cmdWordStart(s string) bool {
 
 // cmdPrefix holds the words that start a command line without being a
 // command of the lists: cmd.exe's FOR and IF, and the prefix commands.
-var cmdPrefix = map[string]bool{"for": true, "if": true, "time": true, "sudo": true, "nohup": true}
+var cmdPrefix = map[string]bool{"for": true, "if": true, "time": true, "sudo": true, "nohup": true,
+	"strace": true, "ltrace": true, "nice": true, "watch": true, "stdbuf": true, "doas": true}
+
+// cmdNet holds the commands that contact a host named by their argument.
+var cmdNet = map[string]bool{"curl": true, "wget": true, "nc": true, "ncat": true, "netcat": true, "ping": true,
+	"nslookup": true, "dig": true, "host": true, "telnet": true, "ssh": true, "ftp": true, "tftp": true, "socat": true, "nmap": true}
+
+// hostArg reports an argument that is a host name or an address
+// (letters, digits, dots and dashes, with a dot and a final label of
+// letters, or a dotted quad).
+func hostArg(a string) bool {
+	a = strings.TrimSuffix(a, "/")
+	dot := strings.LastIndexByte(a, '.')
+	if dot <= 0 || dot == len(a)-1 {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		if c := a[i]; !(isAlnum(c) || c == '.' || c == '-' || c == ':') {
+			return false
+		}
+	}
+	return true
+}
+
+// systemDir reports an argument naming a system directory or a file in one.
+func systemDir(a string) bool {
+	for _, d := range []string{"/etc", "/bin", "/sbin", "/usr/bin", "/proc", "/dev", "/root", "/var/log", "/boot"} {
+		if a == d || strings.HasPrefix(a, d+"/") {
+			return true
+		}
+	}
+	return a == "/"
+}
 
 // cmdSep finds a command after a shell separator or inside a substitution:
 // group 1 is the separator, group 2 the command (path prefix stripped),
@@ -135,16 +167,19 @@ var ifHints = []string{"exist", "defined", "errorlevel", "cmdextversion", "==", 
 // here-stringing text into a shell (…| sh, base64 -d|bash), a brace
 // expansion that spells a command and its argument ({cat,/etc/passwd}), and
 // path globs that hide a binary's or a system file's name (/???/??t,
-// /et*/*wd).
+// /et*/*wd, /etc/[p]asswd, /bi[n]/bash), process substitution (<(cmd)) and
+// arithmetic expansion ($((…))).
 var shellConstruct = regexp.MustCompile(`\(\)\s*\{[^}]{0,20}\|[^}]{0,20}&\s*\}` +
 	`|\|\s*(?:/bin/)?(?:ba|z|k|da)?sh\s*(?:$|[;&|#\n\x60])` +
 	`|<<<\s*['"]?[a-z]` +
 	`|\{(?:cat|ls|id|nc|wget|curl|ping|whoami|uname|ifconfig|echo|sh|bash|rm|cp|mv),[^{}\s]*\}` +
-	`|(?:^|[\s;|&<>=])/(?:\?{2,4}|[a-z]{1,3}[?*][a-z?*]{0,3})/[a-z?*\[\]]*[?*\[]`)
+	`|(?:^|[\s;|&<>=])/(?:\?{2,4}|[a-z]{1,3}[?*][a-z?*]{0,3})/[a-z?*\[\]]*[?*\[]` +
+	`|(?:^|[\s;|&<>=])/(?:[a-z]*\[[!^]?[a-z](?:-[a-z])?[a-z]*\][a-z]*(?:/|$)|(?:etc|bin|usr|sbin|dev|proc|tmp|var)/(?:[a-z]*/)?[a-z]*\[[!^]?[a-z](?:-[a-z])?[a-z]*\])` +
+	`|(?:^|[\s;|&])[<>]\(\s*[a-z]{2,}[^)]*\)|\$\(\(`)
 
 // shellHint is shellConstruct's prefilter.
 func shellHint(s string) bool {
-	return strings.Contains(s, "()") || strings.IndexByte(s, '|') >= 0 || strings.Contains(s, "<<<") ||
+	return strings.Contains(s, "(") || strings.IndexByte(s, '|') >= 0 || strings.Contains(s, "<<<") ||
 		strings.IndexByte(s, '{') >= 0 && strings.IndexByte(s, ',') >= 0 ||
 		strings.IndexByte(s, '/') >= 0 && strings.ContainsAny(s, "?*[")
 }
@@ -166,14 +201,21 @@ func cmdAtStart(p *decoders.Param, s string, report reportFunc) bool {
 		k++
 	}
 	cmd, rest := w[:k], w[k:]
-	if cmd == "time" || cmd == "sudo" || cmd == "nohup" {
+	prefixed := false
+	if cmdPrefix[cmd] && cmd != "for" && cmd != "if" {
 		// A prefix command: look at the one it runs.
 		r := strings.TrimLeft(rest, " ")
 		j := 0
 		for j < len(r) && 'a' <= r[j] && r[j] <= 'z' {
 			j++
 		}
-		cmd, rest = r[:j], r[j:]
+		cmd, rest, prefixed = r[:j], r[j:], true
+	}
+	if prefixed && cmdAlone[cmd] && strings.TrimSpace(rest) == "" {
+		// "time ifconfig", "strace id": a recon command run through a
+		// prefix is no sentence.
+		report(&ruleCmdi, "command line "+snippet(strings.TrimSpace(line)))
+		return true
 	}
 	if cmd == "" || !(cmdFile[cmd] || cmdExec[cmd]) || rest == "" || rest[0] != ' ' {
 		return false
@@ -187,14 +229,22 @@ func cmdAtStart(p *decoders.Param, s string, report reportFunc) bool {
 		f := strings.Fields(rest)
 		strong = len(f) >= 2 && strings.HasPrefix(f[0], "-") && len(f[0]) > 1 && !inBody(p)
 	}
-	if !strong && cmdFile[cmd] && !inBody(p) {
-		// A file command on an absolute path: "cat /path/file.gz".
+	if !strong && !inBody(p) {
+		// A file command on an absolute path ("cat /path/file.gz"), any
+		// command on a system directory ("find /etc -name …"), a network
+		// command on a host name ("curl evil.example").
 		f := strings.Fields(rest)
 		for _, a := range f {
 			if strings.HasPrefix(a, "-") {
 				continue
 			}
-			strong = strings.HasPrefix(a, "/") && len(a) > 1 || strings.HasPrefix(a, "~/")
+			switch {
+			case cmdFile[cmd]:
+				strong = strings.HasPrefix(a, "/") && len(a) > 1 || strings.HasPrefix(a, "~/")
+			case cmdNet[cmd]:
+				strong = hostArg(a)
+			}
+			strong = strong || systemDir(a)
 			break
 		}
 	}

@@ -59,6 +59,11 @@ var (
 	// phpVar finds the request superglobals and variable variables
 	// (${'name'}) in injected code.
 	phpVar = regexp.MustCompile(`\$_(?:get|post|request|cookie|server|files|env|session)\b|\$\s*\{\s*['"$]`)
+	// phpFile finds a file name that makes a PHP script out of an upload:
+	// the extensions PHP handlers run besides .php (.phtml, .phar, .php5,
+	// …), and .php followed by the dots or spaces Windows drops from a
+	// name.
+	phpFile = regexp.MustCompile(`^[^\s/?#:]*(?:/[^\s/?#:]+)*\.(?:phtml|phar|pht|phps|phpt|php[3-8]|php\d*(?:\s*\.|\s+$|\.\s|\.+$))[\s.]*$|^[^\s/?#:]+\.\s+ph(?:p\d*|tml|ar)\s*$`)
 	// phpSerial finds serialized PHP objects (object injection through
 	// unserialize) and a function name called through a cast or a
 	// parenthesis: (system)('id').
@@ -145,6 +150,11 @@ func phpCall(s string) string {
 			if a == "" || strings.IndexByte("'\"$@()", a[0]) >= 0 || callStart(a) {
 				return s[j:min(len(s), i+1+16)]
 			}
+			// A bare word argument ("system(whoami)") counts when the
+			// call is the whole value: prose has words around it.
+			if strings.TrimSpace(s[:j]) == "" && phpBareCall(a) {
+				return s[j:min(len(s), i+1+16)]
+			}
 		}
 		n := strings.IndexByte(s[i+1:], '(')
 		if n < 0 {
@@ -153,6 +163,17 @@ func phpCall(s string) string {
 		i += 1 + n
 	}
 	return ""
+}
+
+// phpBareCall reports whether a, what follows a call's "(", is one bare
+// word, the closing parenthesis and at most a semicolon.
+func phpBareCall(a string) bool {
+	k := 0
+	for k < len(a) && wordChar(a[k]) {
+		k++
+	}
+	r := strings.TrimSpace(a[k:])
+	return r == ")" || r == ");"
 }
 
 // callStart reports whether a starts with a function call: name(.
@@ -326,6 +347,11 @@ func phpMatch(s string) string {
 	}
 	if strings.IndexByte(s, '(') >= 0 {
 		if m := phpCall(s); m != "" {
+			return m
+		}
+	}
+	if strings.Contains(s, ".ph") {
+		if m := phpFile.FindString(s); m != "" {
 			return m
 		}
 	}

@@ -83,6 +83,7 @@ var urlNames = map[string]bool{
 
 func matchSSRF(p *decoders.Param, v *normalize.Value, report reportFunc) {
 	forms(v, func(s string) bool {
+		s = ssrfCanon(s)
 		hit := false
 		if hasBadScheme(s) {
 			if m := badScheme.FindStringSubmatch(s); m != nil {
@@ -232,6 +233,11 @@ func classifyHost(h string, inURL bool) (*rule, string) {
 
 func classifyAddr(a netip.Addr) (*rule, string) {
 	a = a.Unmap().WithZone("")
+	if b := a.As16(); a.Is6() && [12]byte(b[:12]) == [12]byte{} && !a.IsLoopback() && !a.IsUnspecified() {
+		// An IPv4-compatible IPv6 address (::169.254.169.254): the
+		// IPv4 address it embeds.
+		a = netip.AddrFrom4([4]byte(b[12:]))
+	}
 	for _, m := range metadataAddrs {
 		if a == m {
 			return &ruleSSRFMetadata, "metadata address " + a.String()
@@ -374,4 +380,56 @@ func includeExt(path string) bool {
 		return true
 	}
 	return false
+}
+
+// ssrfCanon undoes what URL parsers forgive and filters do not: the
+// characters IDNA maps to ASCII digits, letters and dots (①②⑦, ⓛⓞⓒⓐⓛ,
+// "169。254。169。254"), backslash escapes inside a host, and a scheme
+// without its slashes ("http:2852039166", "http:/x"). It returns s when
+// none applies.
+func ssrfCanon(s string) string {
+	if hasIDNA(s) {
+		s = strings.Map(func(r rune) rune {
+			switch {
+			case r >= 0x2460 && r <= 0x2468: // ① to ⑨
+				return '1' + (r - 0x2460)
+			case r == 0x24ea || r == 0x24ff: // ⓪ ⓿
+				return '0'
+			case r >= 0x24d0 && r <= 0x24e9: // ⓐ to ⓩ
+				return 'a' + (r - 0x24d0)
+			case r >= 0x24b6 && r <= 0x24cf: // Ⓐ to Ⓩ
+				return 'a' + (r - 0x24b6)
+			case r == 0x3002 || r == 0xff0e || r == 0xff61: // ideographic, fullwidth, halfwidth full stops
+				return '.'
+			}
+			return r
+		}, s)
+	}
+	for _, scheme := range []string{"http:", "https:"} {
+		i := strings.Index(s, scheme)
+		if i < 0 || i > 0 && isAlnum(s[i-1]) {
+			continue
+		}
+		rest := s[i+len(scheme):]
+		if !strings.HasPrefix(rest, "//") && rest != "" {
+			s = s[:i] + scheme + "//" + strings.TrimLeft(rest, "/")
+		}
+	}
+	if i := strings.Index(s, "://"); i >= 0 && strings.Contains(s[i:], "\\") {
+		host := s[i+3:]
+		end := strings.IndexAny(host, "/?#")
+		if end < 0 {
+			end = len(host)
+		}
+		s = s[:i+3] + strings.ReplaceAll(host[:end], "\\", "") + host[end:]
+	}
+	return s
+}
+
+// hasIDNA reports whether s holds a character ssrfCanon maps: the
+// enclosed alphanumerics (UTF-8 e2 91 xx, e2 93 xx) and the full stops
+// (e3 80 82, ef bc 8e, ef bd a1).
+func hasIDNA(s string) bool {
+	return strings.Contains(s, "\xe2\x91") || strings.Contains(s, "\xe2\x93") || strings.Contains(s, "\xe2\x92") ||
+		strings.Contains(s, "\xe3\x80\x82") || strings.Contains(s, "\xef\xbc\x8e") || strings.Contains(s, "\xef\xbd\xa1")
 }
