@@ -77,11 +77,16 @@ var (
 	// chains (commons-collections transformers), and Java serialization
 	// magic as hex or base64 (aced0005, rO0AB).
 	javaCode = regexp.MustCompile(`(?:^|[^a-z0-9_])(?:java\.(?:lang\.(?:runtime|process|processbuilder|processimpl|system|class|classloader|reflect|object|string|stringbuilder|thread|integer|number)|io\.[a-z]*(?:file|stream|reader|writer)[a-z]*|net\.(?:url|socket|serversocket|urlclassloader)|nio\.file|beans\.)` +
-		`|java\.(?:runtime|processbuilder|process)\b` +
+		`|java\.(?:[a-z_$][\w$]*\.){0,3}(?:runtime|processbuilder|process)\b` +
 		`|javax\.(?:script|naming|management)\.|com\.opensymphony\.xwork2|com\.sun\.(?:org\.apache|jndi|rowset)|org\.apache\.(?:commons\.(?:collections|beanutils)|xalan|struts2|catalina)|org\.springframework\.(?:context|beans|expression)|org\.omg\.corba|sun\.misc\.|sun\.reflect\.)` +
 		`|runtime\s*\.\s*getruntime\s*\(|new\s+processbuilder\s*\(|processbuilder\s*\.|runtime\s*\.\s*(?:exec|clonetransformer|forclosure|instantiatefactory|instantiatetransformer|invokertransformer|prototypeclonefactory|prototypeserializationfactory|whileclosure)\b` +
 		`|#_memberaccess|@java\.lang|#context\s*\[|%\{\s*\(?#|\bt\s*\(\s*java\.|class\.forname\s*\(|\.getclass\s*\(\s*\)\s*\.\s*forname|scriptenginemanager|\.getdeclaredmethod\s*\(` +
 		`|(?:^|[^a-z0-9])aced0005`)
+
+	// jspFile finds a file name that makes a JSP out of an upload with the
+	// dots or spaces Windows drops from a name ("shell.jsp.", "a.jspx ",
+	// "shell. jsp").
+	jspFile = regexp.MustCompile(`^[^\s/?#:]*(?:/[^\s/?#:]+)*\.\s*jspx?(?:\s+|\.+)[\s.]*$|^[^\s/?#:]+\.\s+jspx?$`)
 
 	// nodeCode finds server-side JavaScript: child_process and the
 	// process object that reaches it, node-serialize's function marker
@@ -239,6 +244,9 @@ var gadgetNeedles = func() []string {
 		}
 	}
 	add([]byte{0xac, 0xed, 0x00, 0x05})
+	// The magic and a new object's class descriptor (TC_OBJECT,
+	// TC_CLASSDESC), long enough to be found at every alignment.
+	add([]byte{0xac, 0xed, 0x00, 0x05, 0x73, 0x72})
 	for _, g := range javaGadgets {
 		add([]byte(g))
 		// Class names start with a capital; so do their encodings.
@@ -302,6 +310,12 @@ func matchCodei(p *decoders.Param, v *normalize.Value, report reportFunc) {
 		if m := phpMatch(s); m != "" {
 			report(&rulePHP, "php "+snippet(strings.TrimSpace(m)))
 			hit = true
+		}
+		if strings.Contains(s, ".jsp") || strings.Contains(s, ". jsp") {
+			if m := jspFile.FindString(s); m != "" {
+				report(&ruleJava, "jsp file name "+snippet(m))
+				hit = true
+			}
 		}
 		if anyOf(s, javaHints) {
 			if m := javaCode.FindString(s); m != "" {

@@ -44,16 +44,20 @@ var sensitiveFile = regexp.MustCompile(`(?:^|[^a-z0-9_.-])(?:` +
 	`|/var/run/secrets/kubernetes\.io|/root/\.(?:bash_history|ssh)` +
 	`|win\.ini\b|boot\.ini\b|system32[/\\]+(?:config[/\\]+sam|drivers[/\\]+etc)` +
 	`|web-inf[/\\]+web\.xml|\.htpasswd\b|/var/log/(?:apache2?|nginx|httpd)/(?:access|error)` +
-	// Restricted files a web server must not serve: environment and
-	// credential files, version-control metadata, server configuration,
-	// kernel and process state under /proc and /sys, debug logs, and the
-	// configuration of AI coding assistants (API keys, tool permissions).
-	`|/\.env\b|/\.(?:git|svn|hg|bzr)(?:/|$)|/\.git-credentials|/\.htaccess\b|(?:^|[/\\])web\.config\b|/wp-config\.php` +
-	`|/\.(?:npmrc|pypirc|netrc|bash_history|zsh_history|ds_store|kube/config)\b|/\.(?:ssh|aws|docker|gnupg)/` +
-	`|/proc/(?:sys|net)/|/sys/(?:class|kernel|devices|firmware)\b|/etc/(?:subuid|subgid|apache2|nginx|httpd|mysql|ssh/|ssl/private|environment|fstab|login\.defs)\b` +
-	`|/wp-content/(?:debug|errors?)\.log|/@fs/` +
-	`|/\.(?:claude|cursor|continue|aider|roo|zed|cline|kiro|windsurf|codex|opencode|rovodev|a0proj|plandex|fabric|n8n|junie)/` +
 	`)`)
+
+// restrictedFile matches files a web server must not serve, wherever the
+// path starts (an application prefix, "/get/…", is common): environment
+// and credential files, version-control metadata, server configuration,
+// kernel and process state under /proc and /sys, debug logs, the Vite dev
+// server's /@fs/ file access, and the configuration and ignore files of AI
+// coding assistants (API keys, tool permissions).
+var restrictedFile = regexp.MustCompile(`/\.env\b|/\.(?:git|svn|hg|bzr)(?:/|$)|/\.git-credentials|/\.htaccess\b|(?:^|[/\\])web\.config\b|/wp-config\.php` +
+	`|/\.(?:npmrc|pypirc|netrc|bash_history|zsh_history|ds_store|kube/config)\b|/\.(?:ssh|aws|docker|gnupg)/` +
+	`|/proc/(?:sys|net)/|/proc/(?:interrupts|cpuinfo|meminfo|version|mounts|kallsyms|modules)\b|/sys/(?:class|kernel|devices|firmware|module)\b` +
+	`|/etc/(?:subuid|subgid|apache2|nginx|httpd|mysql|ssh/|ssl/private|environment|fstab|login\.defs)\b` +
+	`|/wp-content/(?:debug|errors?)\.log|/@fs/` +
+	`|/\.(?:claude|cursor|continue|aider|roo|zed|cline|kiro|windsurf|codex|opencode|rovodev|a0proj|plandex|fabric|n8n|junie)/|/\.(?:aiignore|cursorignore|cursorrules|aiderignore)\b`)
 
 // wrapper matches PHP and Java stream wrappers that include or run files.
 var wrapper = regexp.MustCompile(`(?:^|[^a-z0-9])(php://(?:filter|input|fd|memory)|expect://|phar://|zip://|glob://|data://text/)`)
@@ -102,6 +106,9 @@ func matchTraversal(p *decoders.Param, v *normalize.Value, report reportFunc) {
 		var file string
 		if sensitiveHint(s) {
 			file = sensitiveFile.FindString(s)
+			if file == "" {
+				file = restrictedFile.FindString(s)
+			}
 		}
 		if file != "" {
 			report(&ruleSensitiveFile, "sensitive path "+snippet(strings.TrimLeft(file, " =:'\"(")))
