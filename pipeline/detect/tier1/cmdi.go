@@ -14,6 +14,25 @@ var ruleCmdi = rule{
 	title: "OS command injection",
 }
 
+// ruleMailCmd is SMTP, POP3 or IMAP command injection: a line break
+// followed by a mail protocol command, in a value a back end writes into
+// its session with a mail server.
+var ruleMailCmd = rule{
+	Rule:  detectRule("mail-command-injection", "mail-command-injection", owaspInjection, alert.Severity_SEVERITY_HIGH, alert.Confidence_CONFIDENCE_MEDIUM),
+	title: "Mail protocol command injection",
+}
+
+// mailCmd finds a mail protocol command at the start of a line: SMTP's
+// envelope and greeting commands, POP3's AUTH/APOP/RETR, and IMAP's tagged
+// commands ("a001 EXAMINE INBOX": the tag needs a digit, or "I list …"
+// in a message would match). mailCmdWeak holds the bare commands
+// (DATA, QUIT, LIST 3), which count outside body fields only.
+var (
+	mailCmd = regexp.MustCompile(`[\r\n]\s*(?:mail\s+from\s*:\s*<|rcpt\s+to\s*:\s*<|(?:ehlo|helo)\s+[a-z0-9.-]+\s*(?:$|[\r\n])|auth\s+\S+\s+[a-z0-9+/]{8,}=*|apop\s+\S+\s+[0-9a-f]{32}|retr\s+\d+\s*(?:$|[\r\n])` +
+		`|[a-z]{1,4}\d{1,4}\s+(?:uid\s+)?(?:select|examine|list|lsub|store|search|fetch|login|authenticate|status|create|delete|rename|copy|append|capability|logout)\s+(?:\S+\s*)*(?:$|[\r\n]))`)
+	mailCmdWeak = regexp.MustCompile(`[\r\n]\s*(?:data|quit|rset|noop|help\s+\S+|list\s+\d+|top\s+\d+\s+\d+|stat|uidl)\s*(?:$|[\r\n])`)
+)
+
 var cmdiFamily = family{
 	name:   "cmdi",
 	values: true,
@@ -260,6 +279,13 @@ func cmdAtStart(p *decoders.Param, s string, report reportFunc) bool {
 var cmdReverseShell = regexp.MustCompile(`/dev/tcp/|/etc/(?:passwd|shadow)\b|\s-e\s+/bin/|^\s+-i\s+>&`)
 
 func matchCmdi(p *decoders.Param, v *normalize.Value, report reportFunc) {
+	if f := v.Fold; strings.ContainsAny(f, "\r\n") {
+		if m := mailCmd.FindString(f); m != "" {
+			report(&ruleMailCmd, "mail command "+snippet(strings.TrimSpace(m)))
+		} else if m := mailCmdWeak.FindString(f); m != "" && !inBody(p) {
+			report(&ruleMailCmd, "mail command "+snippet(strings.TrimSpace(m)))
+		}
+	}
 	forms(v, func(s string) bool {
 		if winHint(s) {
 			if m := winShell.FindString(s); m != "" {
