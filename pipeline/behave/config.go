@@ -121,6 +121,10 @@ type Enumeration struct {
 	// SequentialDensity: numeric ids whose range (max-min+1) is at most
 	// this many times their count are a sequential walk.
 	SequentialDensity float64 `yaml:"sequential_density"`
+	// SlowWindow and SlowMinIDs catch low-and-slow scraping (the T-Mobile
+	// pattern): few ids per short window, many over a day.
+	SlowWindow time.Duration `yaml:"slow_window"`
+	SlowMinIDs int           `yaml:"slow_min_ids"`
 }
 
 // Scanner: many 404/405 over many paths, well-known probe paths, or a
@@ -219,6 +223,7 @@ func DefaultConfig() Config {
 		BruteForce: BruteForce{Window: 10 * time.Minute, MinFailures: 20, MinPasswords: 10},
 		Enumeration: Enumeration{
 			Window: 10 * time.Minute, MinIDs: 50, MinUniqueRatio: 0.2, SequentialDensity: 1.5,
+			SlowWindow: 24 * time.Hour, SlowMinIDs: 500,
 		},
 		Scanner: Scanner{
 			Window: 5 * time.Minute, MinNotFound: 20, MinPaths: 15, MinProbes: 2,
@@ -273,6 +278,8 @@ func (c Config) WithDefaults() Config {
 	setInt(&en.MinIDs, den.MinIDs)
 	setFloat(&en.MinUniqueRatio, den.MinUniqueRatio)
 	setFloat(&en.SequentialDensity, den.SequentialDensity)
+	setDur(&en.SlowWindow, den.SlowWindow)
+	setInt(&en.SlowMinIDs, den.SlowMinIDs)
 
 	sc, dsc := &c.Scanner, d.Scanner
 	setDur(&sc.Window, dsc.Window)
@@ -355,6 +362,7 @@ func (c *Config) Validate() error {
 		{"brute_force.min_failures", w.BruteForce.MinFailures},
 		{"brute_force.min_passwords", w.BruteForce.MinPasswords},
 		{"enumeration.min_ids", w.Enumeration.MinIDs},
+		{"enumeration.slow_min_ids", w.Enumeration.SlowMinIDs},
 		{"scanner.min_not_found", w.Scanner.MinNotFound},
 		{"scanner.min_paths", w.Scanner.MinPaths},
 		{"scanner.min_probes", w.Scanner.MinProbes},
@@ -379,6 +387,7 @@ func (c *Config) Validate() error {
 		{"distributed_stuffing.window", w.DistributedStuffing.Window},
 		{"brute_force.window", w.BruteForce.Window},
 		{"enumeration.window", w.Enumeration.Window},
+		{"enumeration.slow_window", w.Enumeration.SlowWindow},
 		{"scanner.window", w.Scanner.Window},
 		{"rate_abuse.window", w.RateAbuse.Window},
 		{"fingerprint_mismatch.window", w.FingerprintMismatch.Window},

@@ -137,6 +137,7 @@ func (e *Engine) Stats() map[string]uint64 {
 	for r := range ruleEndpointRate {
 		m[CountAlertPrefix+rules[r].id] = e.alerts[r].Load()
 	}
+	m[CountAlertPrefix+rules[ruleEnumSlow].id] += e.alerts[ruleEnumSlow].Load()
 	return m
 }
 
@@ -470,10 +471,25 @@ func (e *Engine) close(it *qitem, dst []*alert.Alert) []*alert.Alert {
 		dst = e.closeRate(w, own, dst)
 	case r == ruleRegular:
 		dst = e.closeRegular(w, dst)
-	case r == ruleEnum:
+	case r == ruleEnum || r == ruleEnumSlow:
 		en := &e.cfg.Enumeration
-		if w.a.len() >= en.MinIDs && float64(w.a.len()) >= en.MinUniqueRatio*float64(w.hits) {
-			e.alerts[ruleEnum].Add(1)
+		minIDs := en.MinIDs
+		if r == ruleEnumSlow {
+			minIDs = en.SlowMinIDs
+		}
+		if w.a.len() >= minIDs && float64(w.a.len()) >= en.MinUniqueRatio*float64(w.hits) && !w.covered {
+			if r == ruleEnum {
+				// The long window holding this one closes later:
+				// the walk is reported once.
+				size := int64(en.SlowWindow)
+				k := winKey{rule: ruleEnumSlow, sub: w.k.sub, start: w.k.start - ((w.k.start%size)+size)%size}
+				e.peek(w.key, func(en *entry) {
+					if sw := en.wins[k]; sw != nil {
+						sw.covered = true
+					}
+				})
+			}
+			e.alerts[r].Add(1)
 			a := e.newAlert(w, 1, w.last)
 			e.explain(w, a)
 			dst = append(dst, a)
@@ -566,33 +582,16 @@ func (e *Engine) client(en *entry, f *facts, wm int64, dst []*alert.Alert) []*al
 			}
 		}
 	}
-	// Enumeration, per endpoint template.
+	// Enumeration, per endpoint template, over a short and a long window.
+	// Judged at close: the share of distinct ids is not monotone in the
+	// events.
 	if ids := f.e.GetObjectIds(); len(ids) > 0 {
-		if w := e.window(en, ruleEnum, f.ep, f.ts, wm, cfg.Enumeration.Window, false, 0); w != nil {
-			w.see(f.ts, f.e)
-			if f.ok {
-				w.hits++
-				for _, id := range ids {
-					if !w.a.add(hashOf(id), cfg.MaxDistinct) {
-						continue
-					}
-					w.ex.add(id, cfg.Examples)
-					if n, err := strconv.ParseInt(id, 10, 64); err == nil {
-						if w.nums == 0 || n < w.lo {
-							w.lo = n
-						}
-						if w.nums == 0 || n > w.hi {
-							w.hi = n
-						}
-						w.nums++
-					}
-				}
-			}
-			// Judged at close: the share of distinct ids is not
-			// monotone in the events.
-			if w.a.len() == cfg.Enumeration.MinIDs {
-				e.enqueue(w, 0)
-			}
+		en2 := &cfg.Enumeration
+		if w := e.window(en, ruleEnum, f.ep, f.ts, wm, en2.Window, false, 0); w != nil {
+			e.enumerate(w, f, ids, en2.MinIDs)
+		}
+		if w := e.window(en, ruleEnumSlow, f.ep, f.ts, wm, en2.SlowWindow, false, 0); w != nil {
+			e.enumerate(w, f, ids, en2.SlowMinIDs)
 		}
 	}
 	// Rate, per endpoint: judged at close against the baselines.
@@ -630,6 +629,33 @@ func (e *Engine) client(en *entry, f *facts, wm int64, dst []*alert.Alert) []*al
 		}
 	}
 	return dst
+}
+
+// enumerate counts the distinct object ids a client got 2xx for, and
+// queues the window for judgement once they reach minIDs.
+func (e *Engine) enumerate(w *win, f *facts, ids []string, minIDs int) {
+	w.see(f.ts, f.e)
+	if f.ok {
+		w.hits++
+		for _, id := range ids {
+			if !w.a.add(hashOf(id), e.cfg.MaxDistinct) {
+				continue
+			}
+			w.ex.add(id, e.cfg.Examples)
+			if n, err := strconv.ParseInt(id, 10, 64); err == nil {
+				if w.nums == 0 || n < w.lo {
+					w.lo = n
+				}
+				if w.nums == 0 || n > w.hi {
+					w.hi = n
+				}
+				w.nums++
+			}
+		}
+	}
+	if w.a.len() == minIDs {
+		e.enqueue(w, 0)
+	}
 }
 
 // stuffing counts a client address's login failures by username.
@@ -898,15 +924,19 @@ func (e *Engine) explain(w *win, a *alert.Alert) {
 			") with " + strconv.Itoa(w.a.len()) + " distinct passwords from " + strconv.Itoa(w.b.len()) + " clients in " +
 			dur(w) + " (threshold " + strconv.Itoa(cfg.BruteForce.MinFailures) + " failures, " +
 			strconv.Itoa(cfg.BruteForce.MinPasswords) + " passwords)"
-	case ruleEnum:
+	case ruleEnum, ruleEnumSlow:
 		en := &cfg.Enumeration
-		b.Threshold = uint64(en.MinIDs)
+		minIDs := en.MinIDs
+		if w.k.rule == ruleEnumSlow {
+			minIDs = en.SlowMinIDs
+		}
+		b.Threshold = uint64(minIDs)
 		b.Distinct = uint64(w.a.len())
 		b.Ratio = float64(w.hits) / float64(max(w.n, 1))
 		a.Summary = strconv.Itoa(w.a.len()) + " distinct object ids answered 2xx at " + w.k.sub + " for " + who(w) +
 			" in " + dur(w) + " (" + pct(b.Ratio) + " of " + strconv.FormatUint(w.n, 10) + " requests 2xx; threshold " +
-			strconv.Itoa(en.MinIDs) + " ids, " + pct(en.MinUniqueRatio) + " of them distinct)"
-		if w.nums >= uint64(en.MinIDs) && float64(w.hi-w.lo+1) <= en.SequentialDensity*float64(w.nums) {
+			strconv.Itoa(minIDs) + " ids, " + pct(en.MinUniqueRatio) + " of them distinct)"
+		if w.nums >= uint64(minIDs) && float64(w.hi-w.lo+1) <= en.SequentialDensity*float64(w.nums) {
 			a.Summary += ", sequential walk of ids " + strconv.FormatInt(w.lo, 10) + ".." + strconv.FormatInt(w.hi, 10)
 			a.Confidence = alert.Confidence_CONFIDENCE_HIGH
 		}
@@ -951,7 +981,7 @@ func (e *Engine) newAlert(w *win, rev uint32, at int64) *alert.Alert {
 	info := &rules[w.k.rule]
 	an := w.anchor
 	a := &alert.Alert{
-		Id:         alert.ID(Detector, info.id, w.key, w.k.sub, strconv.FormatInt(w.k.start, 10)),
+		Id:         alert.ID(Detector, info.id, w.key, w.k.sub, strconv.FormatInt(w.k.start, 10), dur(w)),
 		Timestamp:  ts(at),
 		Detector:   Detector,
 		RuleId:     info.id,

@@ -97,6 +97,7 @@ func TestExplains(t *testing.T) {
 		{"rate", "rate-abuse", "1000 requests to GET /api/search from 10.97.1.99 in 1m", "ip:10.97.1.99", 1000, 0, 1, "API4:2023"},
 		{"token-sharing", "token-sharing", "one bearer token used from 6 addresses", "token:h:tok-bob", 12, 6, 2, "API2:2023"},
 		{"unauth", "unauthenticated-access", "1 requests without credentials answered 2xx at GET /api/orders/{id} from 1 clients in 10m", "endpoint:GET /api/orders/{id}", 1, 1, 1, "API1:2023"},
+		{"low-and-slow", "enumeration", "800 distinct object ids answered 2xx at GET /api/accounts/{id} for subject slowpoke in 24h (100% of 800 requests 2xx; threshold 500 ids, 20% of them distinct), sequential walk of ids 1..800", "sub:slowpoke", 800, 800, 1, "API1:2023"},
 		{"regular", "regular-intervals", "120 requests from 10.97.3.5 at regular intervals (every 2s", "ip:10.97.3.5", 120, 6, 1, "API6:2023"},
 	}
 	for _, tt := range tests {

@@ -21,6 +21,7 @@ const (
 	ruleSharing
 	ruleUnauth
 	ruleEndpointRate // endpoint baseline of per-client rates: no alert
+	ruleEnumSlow     // enumeration over the long window: rule id "enumeration"
 	numRules
 )
 
@@ -58,6 +59,7 @@ var rules = [numRules]ruleInfo{
 	ruleSharing:      {id: "token-sharing", category: "token-sharing", owasp: []string{api2}, severity: alert.Severity_SEVERITY_MEDIUM, confidence: alert.Confidence_CONFIDENCE_MEDIUM, early: true},
 	ruleUnauth:       {id: "unauthenticated-access", category: "broken-authentication", owasp: []string{api1}, severity: alert.Severity_SEVERITY_HIGH, confidence: alert.Confidence_CONFIDENCE_MEDIUM},
 	ruleEndpointRate: {id: "endpoint-rate"},
+	ruleEnumSlow:     {id: "enumeration", category: "object-enumeration", owasp: []string{api1, api6}, severity: alert.Severity_SEVERITY_HIGH, confidence: alert.Confidence_CONFIDENCE_MEDIUM},
 }
 
 // RuleIDs lists the rule ids the engine can raise, in a fixed order.

@@ -253,6 +253,15 @@ func extraScenarios() []scenario {
 		evs = append(evs, ev(at, "10.97.6.5", "GET", "/api/users/{id}", 200, ids(strconv.Itoa(1+i%60)), apiKey("loadtest")))
 	}
 	add("load-test", nil, evs)
+
+	// Low and slow: a token walks ids 1..800 over five hours, about 27
+	// per 10-minute window: only the day window sees it.
+	evs = nil
+	for i := range 800 {
+		at := t0.Add(jitter(r, i, 800, 5*time.Hour, 0.5))
+		evs = append(evs, ev(at, "10.97.7.5", "GET", "/api/accounts/{id}", 200, ids(strconv.Itoa(1+i)), bearer("slowpoke", "tok-slow")))
+	}
+	add("low-and-slow", []string{"enumeration"}, evs)
 	return out
 }
 

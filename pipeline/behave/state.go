@@ -100,6 +100,7 @@ type win struct {
 	rev       uint32
 	crossedAt int64
 	item      *qitem
+	covered   bool // a short window already reported this long one's activity
 }
 
 func (w *win) see(ts int64, e *alert.Event) {
