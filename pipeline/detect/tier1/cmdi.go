@@ -36,13 +36,16 @@ var (
 var cmdiFamily = family{
 	name:   "cmdi",
 	values: true,
-	// The space is registered for pre: it lets in command lines that need
-	// no separator (cat /etc/passwd, IF EXIST, cmd /c) when the value
-	// starts with a command word.
-	trigger: ";|&\n\r`$ ",
+	// The bytes after $ are registered for pre: a space lets in command
+	// lines that need no separator (cat /etc/passwd, IF EXIST, cmd /c)
+	// when the value starts with a command word; the others, globs and
+	// brace expansion.
+	trigger: ";|&\n\r`$ ?*{[/",
 	match:   matchCmdi,
 	pre: func(_ *decoders.Param, in *input) bool {
-		return in.classes&cmdiMask != 0 || in.mayChange() || in.has(' ') && cmdWordStart(in.best)
+		return in.classes&cmdiMask != 0 || in.mayChange() || in.has(' ') && cmdWordStart(in.best) ||
+			// Globs in a path and brace expansion need no separator.
+			in.has('/') && (in.has('?') || in.has('*') || in.has('[')) || in.has('{') && strings.IndexByte(in.best, ',') >= 0
 	},
 }
 

@@ -68,8 +68,10 @@ var sqlSig = []struct {
 	// Strings built from character codes or hex to dodge quote filters.
 	{[]string{"char(", "char (", "concat", "chr("}, regexp.MustCompile(`\bchar\s*\(\s*\d+\s*(?:,\s*\d+\s*){2,}\)|\b(?:concat(?:_ws)?|group_concat)\s*\([^)]{0,40}0x[0-9a-f]{2}|(?:\bchr\s*\(\s*\d+\s*\)\s*(?:\|\||\+|\.)\s*){2}`)},
 	// Boolean tautologies and comparisons injected after a value
-	// (1 AND 2771=1709, ' or 1='1, OR (7319=8742)).
-	{[]string{" or", "'or", ")or", "\"or", " and", "'and", ")and", "\"and", "&&", "||", "xor"}, regexp.MustCompile(`(?:^|[\s'")])(?:and|or|xor|&&|\|\|)\s*\(?\s*(?:\d+|'[^']{0,20}'|"[^"]{0,20}")\s*(?:=|<>|!=|<=>|\blike\b)\s*\(?\s*(?:\d+|'|")`)},
+	// (1 AND 2771=1709, ' or 1='1, OR (7319=8742)): at the start of the
+	// value, after its first word, or after a quote or parenthesis, not
+	// in the middle of a sentence.
+	{[]string{" or", "'or", ")or", "\"or", " and", "'and", ")and", "\"and", "&&", "||", "xor"}, regexp.MustCompile(`(?:^\s*|['")]\s*|^\s*[\w.-]{1,40}\s+)(?:and|or|xor|&&|\|\|)\s*\(?\s*(?:\d+|'[^']{0,20}'|"[^"]{0,20}")\s*(?:=|<>|!=|<=>|\blike\b)\s*\(?\s*(?:\d+|'|")`)},
 	// Conditional expressions of blind injection.
 	{[]string{"if(", "if (", "when", "iif"}, regexp.MustCompile(`\bif\s*\(\s*(?:\d+\s*[=<>]|now\s*\(\s*\)\s*=|ascii\s*\(|substr|length\s*\(|\(\s*select)|\bcase\s+when\b[^;]{0,80}\bthen\b|\biif\s*\(`)},
 	// Stacked queries: a statement after a semicolon.
