@@ -34,6 +34,7 @@ import (
 	_ "github.com/apisensor/sensor/decoders/http1"
 	_ "github.com/apisensor/sensor/decoders/http2"
 	// Detectors register themselves.
+	_ "github.com/apisensor/sensor/pipeline/detect/crs"
 	_ "github.com/apisensor/sensor/pipeline/detect/injection"
 	_ "github.com/apisensor/sensor/pipeline/detect/tier1"
 )
@@ -365,6 +366,10 @@ func (w *worker) emit(x *decoders.Exchange) {
 	w.exchanges++
 	first := len(w.res.alerts)
 	for _, d := range w.detectors {
+		if f, ok := d.(detect.FollowUp); ok {
+			// A follow-up sees what the detectors before it raised on x.
+			d = detect.Bind(f, w.res.alerts[first:])
+		}
 		w.res.alerts = w.inspect(d, x, w.res.alerts)
 	}
 	fresh := w.res.alerts[first:]
