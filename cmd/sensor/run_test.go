@@ -687,7 +687,8 @@ func TestRunListenUDPStops(t *testing.T) {
 	var out, errb bytes.Buffer
 	done := make(chan int)
 	go func() {
-		done <- runCmd(ctx, []string{"--listen-udp", "vxlan=127.0.0.1:0", "--poll-timeout", "20ms"}, &out, &errb)
+		// No metrics listener: this runs in the host's namespace.
+		done <- runCmd(ctx, []string{"--listen-udp", "vxlan=127.0.0.1:0", "--poll-timeout", "20ms", "--metrics-listen", ""}, &out, &errb)
 	}()
 	cancel()
 	select {
