@@ -354,33 +354,102 @@ func indexFold(s, sub string) int {
 // globals reached by name, JSFuck, javascript: URLs, and event handler
 // attributes injected into an existing tag. It returns what matched, or "".
 func xssExtra(v string, maxBytes int) string {
-	if !xssHint(v) {
-		return ""
-	}
-	n := normalize.Normalize(v, 0, maxBytes)
-	t := n.Text
-	if w := widen(t); w != t || t != v {
-		if libinjection.IsXSS(w) && !doctypeOnly(w) {
+	t := v
+	if encoded(v) {
+		t = widen(normalize.Normalize(v, 0, maxBytes).Text)
+		if t != v && libinjection.IsXSS(t) && !doctypeOnly(t) {
 			return "libinjection xss (after decoding)"
 		}
-		t = w
 	}
-	if m := xssScript.FindString(strings.ToLower(t)); m != "" {
+	var buf [512]byte
+	l := lowerASCII(t, buf[:0])
+	if !xssScriptHint(l) {
+		return ""
+	}
+	if m := xssScript.FindString(l); m != "" {
 		return "script " + alert.Snippet(strings.TrimSpace(m), 60)
+	}
+	if h := eventHandler(l); h != "" {
+		return "event handler " + h
 	}
 	return ""
 }
 
-// xssHint reports whether v may hold what xssExtra looks for: an encoding
-// to undo, or the characters its patterns need.
-func xssHint(v string) bool {
+// encoded reports whether v holds an encoding normalize undoes or widen
+// maps: an entity, a percent or backslash escape, UTF-7, non-ASCII.
+func encoded(v string) bool {
 	for i := 0; i < len(v); i++ {
 		switch c := v[i]; {
-		case c >= 0x80, c == '&', c == '%', c == '\\', c == '+', c == '[', c == '=', c == '.', c == ':':
+		case c >= 0x80, c == '&', c == '%', c == '\\', c == '+':
 			return true
 		}
 	}
 	return false
+}
+
+// lowerASCII returns s lower-cased (ASCII), built in buf when it fits.
+func lowerASCII(s string, buf []byte) string {
+	if len(s) > cap(buf) {
+		return strings.ToLower(s)
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		buf = append(buf, c)
+	}
+	return string(buf)
+}
+
+// xssScriptHints are substrings every xssScript match or event handler
+// holds one of.
+var xssScriptHints = []string{"document", "window", "self", "top", "parent", "globalthis", "frames", "[]", "script", "data", "on"}
+
+func xssScriptHint(l string) bool {
+	for _, h := range xssScriptHints {
+		if strings.Contains(l, h) {
+			return true
+		}
+	}
+	return false
+}
+
+// eventHandlers are the HTML event handler attributes injections set when
+// they break into an existing tag (" onload=", "' onerror=").
+var eventHandlers = map[string]bool{
+	"load": true, "error": true, "mouseover": true, "mouseenter": true, "mousemove": true, "focus": true,
+	"focusin": true, "blur": true, "click": true, "dblclick": true, "animationstart": true, "animationend": true,
+	"transitionend": true, "toggle": true, "pageshow": true, "begin": true, "end": true, "input": true,
+	"change": true, "keydown": true, "keyup": true, "submit": true, "resize": true, "scroll": true, "wheel": true,
+	"pointerover": true, "pointerdown": true, "auxclick": true, "beforeprint": true, "afterprint": true,
+	"hashchange": true, "message": true, "popstate": true, "unload": true, "beforeunload": true,
+}
+
+// eventHandler returns the first "on<event>=" of l that starts the value
+// or follows a quote, a space or a slash, or "".
+func eventHandler(l string) string {
+	for i := strings.Index(l, "on"); i >= 0; {
+		if i == 0 || strings.IndexByte("\"' /\t\n", l[i-1]) >= 0 {
+			j := i + 2
+			for j < len(l) && 'a' <= l[j] && l[j] <= 'z' {
+				j++
+			}
+			k := j
+			for k < len(l) && (l[k] == ' ' || l[k] == '\t') {
+				k++
+			}
+			if k < len(l) && l[k] == '=' && eventHandlers[l[i+2:j]] {
+				return l[i : k+1]
+			}
+		}
+		n := strings.Index(l[i+2:], "on")
+		if n < 0 {
+			break
+		}
+		i += 2 + n
+	}
+	return ""
 }
 
 // widen turns fullwidth ASCII forms (U+FF01 to U+FF5E, "＜script＞") and the
@@ -405,10 +474,8 @@ func widen(s string) string {
 // injection reads or writes (document.cookie, document.domain,
 // window.location, document.write), globals called by name to dodge
 // keyword filters (window["alert"], self['eval']), JSFuck ((![]+[])), and
-// javascript:/vbscript: URLs and event handlers set in an attribute an
-// injection breaks into (" onload=, ' onerror=).
+// javascript:/vbscript: URLs.
 var xssScript = regexp.MustCompile(`\bdocument\s*\.\s*(?:cookie|domain|write(?:ln)?\s*\(|location\b|body\.appendchild|createelement\s*\()` +
 	`|\bwindow\s*\.\s*location\s*(?:=|\.\s*(?:href|replace|assign))|\b(?:window|self|top|parent|globalthis|frames)\s*\[\s*['"\x60]` +
 	`|\(\s*!\s*\[\s*\]\s*\+?\s*\[\s*\]\s*\)|!!\s*\[\s*\]|\[\s*\]\s*\[\s*['"]constructor` +
-	`|(?:^|[\s"'=(])(?:javascript|vbscript|livescript)\s*:|\bdata\s*:\s*text/html` +
-	`|(?:^|["'\s/])on(?:load|error|mouseover|mouseenter|mousemove|focus|focusin|blur|click|dblclick|animationstart|animationend|transitionend|toggle|pageshow|begin|end|input|change|keydown|keyup|submit|resize|scroll|wheel|pointerover|pointerdown|auxclick|beforeprint|afterprint|hashchange|message|popstate|unload|beforeunload)\s*=`)
+	`|(?:^|[\s"'=(])(?:javascript|vbscript|livescript)\s*:|\bdata\s*:\s*text/html`)
