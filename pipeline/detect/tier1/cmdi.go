@@ -191,19 +191,40 @@ var ifHints = []string{"exist", "defined", "errorlevel", "cmdextversion", "==", 
 // path globs that hide a binary's or a system file's name (/???/??t,
 // /et*/*wd, /etc/[p]asswd, /bi[n]/bash), process substitution (<(cmd)) and
 // arithmetic expansion ($((…))).
-var shellConstruct = regexp.MustCompile(`\(\)\s*\{[^}]{0,20}\|[^}]{0,20}&\s*\}` +
-	`|\|\s*(?:/bin/)?(?:ba|z|k|da)?sh\s*(?:$|[;&|#\n\x60])` +
-	`|<<<\s*['"]?[a-z]` +
-	`|\{(?:cat|ls|id|nc|wget|curl|ping|whoami|uname|ifconfig|echo|sh|bash|rm|cp|mv),[^{}\s]*\}` +
-	`|(?:^|[\s;|&<>=])/(?:\?{2,4}|[a-z]{1,3}[?*][a-z?*]{0,3})/[a-z?*\[\]]*[?*\[]` +
-	`|(?:^|[\s;|&<>=])/(?:[a-z]*\[[!^]?[a-z](?:-[a-z])?[a-z]*\][a-z]*(?:/|$)|(?:etc|bin|usr|sbin|dev|proc|tmp|var)/(?:[a-z]*/)?[a-z]*\[[!^]?[a-z](?:-[a-z])?[a-z]*\])` +
-	`|(?:^|[\s;|&])[<>]\(\s*[a-z]{2,}[^)]*\)|\$\(\(`)
+var shellConstruct = []struct {
+	hint func(s string) bool
+	re   *regexp.Regexp
+}{
+	{func(s string) bool { return strings.Contains(s, "()") }, regexp.MustCompile(`\(\)\s*\{[^}]{0,20}\|[^}]{0,20}&\s*\}`)},
+	{func(s string) bool { return strings.IndexByte(s, '|') >= 0 }, regexp.MustCompile(`\|\s*(?:/bin/)?(?:ba|z|k|da)?sh\s*(?:$|[;&|#\n\x60])`)},
+	{func(s string) bool { return strings.Contains(s, "<<<") }, regexp.MustCompile(`<<<\s*['"]?[a-z]`)},
+	{func(s string) bool { return strings.IndexByte(s, '{') >= 0 && strings.IndexByte(s, ',') >= 0 },
+		regexp.MustCompile(`\{(?:cat|ls|id|nc|wget|curl|ping|whoami|uname|ifconfig|echo|sh|bash|rm|cp|mv),[^{}\s]*\}`)},
+	{globHint, regexp.MustCompile(`(?:^|[\s;|&<>=])/(?:\?{2,4}|[a-z]{1,3}[?*][a-z?*]{0,3})/[a-z?*\[\]]*[?*\[]` +
+		`|(?:^|[\s;|&<>=])/(?:[a-z]*\[[!^]?[a-z](?:-[a-z])?[a-z]*\][a-z]*(?:/|$)|(?:etc|bin|usr|sbin|dev|proc|tmp|var)/(?:[a-z]*/)?[a-z]*\[[!^]?[a-z](?:-[a-z])?[a-z]*\])`)},
+	{func(s string) bool {
+		return strings.Contains(s, "<(") || strings.Contains(s, ">(") || strings.Contains(s, "$((")
+	},
+		regexp.MustCompile(`(?:^|[\s;|&])[<>]\(\s*[a-z]{2,}[^)]*\)|\$\(\(`)},
+}
 
-// shellHint is shellConstruct's prefilter.
-func shellHint(s string) bool {
-	return strings.Contains(s, "(") || strings.IndexByte(s, '|') >= 0 || strings.Contains(s, "<<<") ||
-		strings.IndexByte(s, '{') >= 0 && strings.IndexByte(s, ',') >= 0 ||
-		strings.IndexByte(s, '/') >= 0 && strings.ContainsAny(s, "?*[")
+// globHint is the glob pattern's prefilter: a wildcard or a bracket next
+// to a slash or inside a path segment.
+func globHint(s string) bool {
+	return strings.Contains(s, "/?") || strings.Contains(s, "?/") || strings.Contains(s, "/*") ||
+		strings.Contains(s, "*/") || strings.IndexByte(s, '[') >= 0 && strings.IndexByte(s, '/') >= 0
+}
+
+// matchShellConstruct returns the first shellConstruct match in s, or "".
+func matchShellConstruct(s string) string {
+	for _, c := range shellConstruct {
+		if c.hint(s) {
+			if m := c.re.FindString(s); m != "" {
+				return m
+			}
+		}
+	}
+	return ""
 }
 
 // cmdAtStart reports a value that is a command line by itself: a known
@@ -296,11 +317,9 @@ func matchCmdi(p *decoders.Param, v *normalize.Value, report reportFunc) {
 				return true
 			}
 		}
-		if shellHint(s) {
-			if m := shellConstruct.FindString(s); m != "" {
-				report(&ruleCmdi, "shell construct "+snippet(strings.TrimSpace(m)))
-				return true
-			}
+		if m := matchShellConstruct(s); m != "" {
+			report(&ruleCmdi, "shell construct "+snippet(strings.TrimSpace(m)))
+			return true
 		}
 		if cmdAtStart(p, s, report) {
 			return true

@@ -317,13 +317,13 @@ func matchCodei(p *decoders.Param, v *normalize.Value, report reportFunc) {
 				hit = true
 			}
 		}
-		if anyOf(s, javaHints) {
+		if (strings.ContainsAny(s, ".#%(") || strings.Contains(s, "aced")) && anyOf(s, javaHints) {
 			if m := javaCode.FindString(s); m != "" {
 				report(&ruleJava, "java "+snippet(strings.TrimLeft(m, " =:'\"(")))
 				hit = true
 			}
 		}
-		if anyOf(s, nodeHints) {
+		if strings.ContainsAny(s, "(._") && anyOf(s, nodeHints) {
 			if m := nodeCode.FindString(s); m != "" {
 				report(&ruleNode, "javascript "+snippet(m))
 				hit = true

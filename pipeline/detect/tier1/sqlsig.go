@@ -28,7 +28,7 @@ var sqlsigFamily = family{
 	pre: func(_ *decoders.Param, in *input) bool {
 		// Keywords alone ("union select", "information_schema") travel
 		// with spaces or underscores.
-		return in.classes&sqlsigMask != 0 || in.mayChange() || in.has(' ') || in.has('_')
+		return in.classes&sqlsigMask != 0 || in.mayChange() || in.has('_') || in.has(' ')
 	},
 }
 
@@ -93,6 +93,9 @@ var sqlVersioned = regexp.MustCompile(`/\*!\d*\s*(?:select|union|from|where|and|
 
 func matchSQLSig(_ *decoders.Param, v *normalize.Value, report reportFunc) {
 	forms(v, func(s string) bool {
+		if !sqlWordGate(s) {
+			return false
+		}
 		sigs := sqlSig
 		if !strings.ContainsAny(s, " '\"();@:=#\n\t|&<") {
 			// A single token (an id, a SKU, a slug) can only name a
@@ -117,3 +120,51 @@ func matchSQLSig(_ *decoders.Param, v *normalize.Value, report reportFunc) {
 		}
 	}
 }
+
+// sqlWords holds the words at least one of which every sqlSig pattern but
+// the JSON containment operators needs; sqlWordGate checks them first, so
+// that prose and identifiers cost a word scan.
+var sqlWords = map[string]bool{
+	"union": true, "select": true, "from": true, "where": true, "and": true, "or": true, "xor": true, "not": true,
+	"is": true, "like": true, "glob": true, "rlike": true, "regexp": true, "having": true, "order": true, "group": true,
+	"by": true, "information_schema": true, "pg_catalog": true, "pg_shadow": true, "sqlite_master": true,
+	"sqlite_schema": true, "mysql": true, "sysobjects": true, "syscolumns": true, "all_tables": true, "user_tables": true,
+	"sys": true, "sleep": true, "pg_sleep": true, "benchmark": true, "waitfor": true, "delay": true, "time": true,
+	"load_file": true, "into": true, "outfile": true, "dumpfile": true, "pg_read_file": true, "copy": true,
+	"extractvalue": true, "updatexml": true, "exp": true, "geometrycollection": true, "multipoint": true,
+	"polygon": true, "json_keys": true, "gtid_subset": true, "concat": true, "concat_ws": true, "group_concat": true,
+	"char": true, "chr": true, "if": true, "iif": true, "case": true, "when": true, "insert": true, "drop": true,
+	"delete": true, "truncate": true, "update": true, "shutdown": true, "exec": true, "execute": true, "declare": true,
+	"create": true, "alter": true, "grant": true, "procedure": true, "set": true, "jsonb": true, "json": true,
+	"text": true, "int": true, "integer": true, "bigint": true, "regclass": true, "bytea": true, "numeric": true,
+	"varchar": true, "version": true, "datadir": true, "hostname": true, "basedir": true, "servername": true,
+	"tmpdir": true, "current_user": true, "session_user": true, "system_user": true, "database": true, "schema": true,
+	"db_name": true, "user_name": true, "suser_sname": true, "sqlite_version": true, "pg_backend_pid": true,
+	"dbms_pipe": true, "dbms_lock": true, "utl_file": true, "utl_http": true, "utl_inaddr": true,
+	"openrowset": true, "opendatasource": true, "openquery": true,
+}
+
+// sqlWordGate reports whether s holds a word of sqlWords, an MSSQL
+// procedure prefix (xp_, sp_) or a JSON containment operator.
+func sqlWordGate(s string) bool {
+	if strings.Contains(s, "<@") || strings.Contains(s, "@>") || strings.Contains(s, "xp_") || strings.Contains(s, "sp_") ||
+		strings.Contains(s, "&&") || strings.Contains(s, "||") {
+		return true
+	}
+	for i := 0; i < len(s); {
+		for i < len(s) && !sqlWordByte(s[i]) {
+			i++
+		}
+		j := i
+		for j < len(s) && sqlWordByte(s[j]) {
+			j++
+		}
+		if j > i && j-i <= 20 && sqlWords[s[i:j]] {
+			return true
+		}
+		i = j
+	}
+	return false
+}
+
+func sqlWordByte(c byte) bool { return 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '_' }
