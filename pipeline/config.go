@@ -58,11 +58,26 @@ func DefaultConfig() Config {
 		OutputQueue:   64,
 		TCP:           sensor.DefaultTrackerConfig(),
 		Decode:        decoders.DefaultLimits(),
-		Detectors:     []string{"injection", "cmdi", "traversal", "ssrf", "nosqli", "ssti", "jndi", "xxe", "crlf", "mailinj", "ldapi", "graphql"},
+		Detectors:     DefaultDetectors(),
 		Detect:        detect.DefaultConfig(),
 		Behave:        behave.DefaultConfig(),
 		SensorID:      hostname(),
 		StatsInterval: 30 * time.Second,
+	}
+}
+
+// DefaultDetectors lists the detectors that run unless configured
+// otherwise, in the order they run: libinjection, the tier-1 families (one
+// shared pass), request smuggling, the authentication checks (one shared
+// pass), then CRS, which as a follow-up sees what the others raised and, in
+// its default suspicious mode, runs only where they or its prefilter point.
+func DefaultDetectors() []string {
+	return []string{
+		"injection",
+		"cmdi", "traversal", "ssrf", "nosqli", "ssti", "jndi", "xxe", "crlf", "mailinj", "ldapi", "graphql", "codei", "sqlsig",
+		"smuggling",
+		"jwt", "credentials-in-url", "basic-cleartext", "secrets-in-response",
+		"crs",
 	}
 }
 

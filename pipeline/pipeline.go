@@ -33,9 +33,12 @@ import (
 	// Protocol decoders register themselves.
 	_ "github.com/apisensor/sensor/decoders/http1"
 	_ "github.com/apisensor/sensor/decoders/http2"
+	_ "github.com/apisensor/sensor/decoders/tls"
 	// Detectors register themselves.
+	_ "github.com/apisensor/sensor/pipeline/detect/auth"
 	_ "github.com/apisensor/sensor/pipeline/detect/crs"
 	_ "github.com/apisensor/sensor/pipeline/detect/injection"
+	_ "github.com/apisensor/sensor/pipeline/detect/smuggling"
 	_ "github.com/apisensor/sensor/pipeline/detect/tier1"
 )
 
@@ -277,9 +280,11 @@ type worker struct {
 	detectors []detect.Detector
 	enrichers []decoders.Enricher
 	detect    *detect.Config
-	withExch  bool
-	withEv    bool
-	res       *results
+	// maxEvidence bounds the evidence of an alert that others were folded into.
+	maxEvidence int
+	withExch    bool
+	withEv      bool
+	res         *results
 	// statsEvery and nextStats pace the tallies sent for periodic reports
 	// (wall time: they report on the run, not on the traffic).
 	statsEvery time.Duration
@@ -292,25 +297,29 @@ type worker struct {
 // Counter names of the worker.
 const (
 	CountDetectorPanic = "detect.panic"
-	CountExchanges     = "exchanges"
+	// CountCorroborated counts, by detector, alerts folded into another
+	// detector's alert on the same attack (detect.Combine).
+	CountCorroborated = "detect.corroborated"
+	CountExchanges    = "exchanges"
 )
 
 // newWorker makes worker i of n; producers is the number of goroutines that
 // feed it, each holding one of its batches at all times.
 func newWorker(i, n int, cfg *Config, dets []detect.Detector, out Outputs, enrichers []decoders.Enricher, producers int) *worker {
 	w := &worker{
-		id:        i,
-		in:        make(chan *batch, cfg.QueueBatches),
-		free:      make(chan *batch, cfg.QueueBatches+producers),
-		counts:    sensor.Counts{},
-		limits:    cfg.Decode,
-		detectors: dets,
-		enrichers: enrichers,
-		detect:    &cfg.Detect,
-		withExch:  out.Exchanges != nil,
-		withEv:    out.Events != nil || cfg.Behave.Enabled,
-		res:       &results{},
-		alerts:    map[string]uint64{},
+		id:          i,
+		in:          make(chan *batch, cfg.QueueBatches),
+		free:        make(chan *batch, cfg.QueueBatches+producers),
+		counts:      sensor.Counts{},
+		limits:      cfg.Decode,
+		detectors:   dets,
+		enrichers:   enrichers,
+		detect:      &cfg.Detect,
+		maxEvidence: cfg.Detect.WithDefaults().MaxEvidence,
+		withExch:    out.Exchanges != nil,
+		withEv:      out.Events != nil || cfg.Behave.Enabled,
+		res:         &results{},
+		alerts:      map[string]uint64{},
 	}
 	if out.Stats != nil || out.Live != nil {
 		w.statsEvery = cfg.StatsInterval
@@ -373,6 +382,12 @@ func (w *worker) emit(x *decoders.Exchange) {
 		w.res.alerts = w.inspect(d, x, w.res.alerts)
 	}
 	fresh := w.res.alerts[first:]
+	if len(fresh) > 1 {
+		// One alert per attack and exchange, carrying every matcher's
+		// evidence; what was folded in is counted per detector.
+		fresh = detect.Combine(fresh, w.maxEvidence, w.countFolded)
+		w.res.alerts = w.res.alerts[:first+len(fresh)]
+	}
 	for _, a := range fresh {
 		w.alerts[a.GetDetector()]++
 	}
@@ -383,6 +398,11 @@ func (w *worker) emit(x *decoders.Exchange) {
 	if w.withEv {
 		w.res.events = append(w.res.events, w.detect.NewEvent(x, fresh))
 	}
+}
+
+// countFolded counts an alert folded into another of the same exchange.
+func (w *worker) countFolded(a *alert.Alert) {
+	w.counts.Inc(CountCorroborated + "." + a.GetDetector())
 }
 
 // inspect runs one detector, turning a panic into a counted miss.
