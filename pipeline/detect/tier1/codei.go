@@ -47,8 +47,7 @@ var codeiFamily = family{
 	trigger: "(<.$_{[:@",
 	pre: func(p *decoders.Param, in *input) bool {
 		// A base64 gadget name travels as a value of its own.
-		return in.classes&codeiMask != 0 || in.mayChange() || base64Token(in.best) ||
-			strings.Contains(p.Name, "__proto__") || strings.Contains(p.Name, "prototype")
+		return in.classes&codeiMask != 0 || strings.Contains(p.Name, "proto") || in.mayChange() || base64Token(in.best)
 	},
 }
 
@@ -195,14 +194,54 @@ func wordChar(c byte) bool {
 	return 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '_' || 'A' <= c && c <= 'Z'
 }
 
-// javaHints are substrings every javaCode match holds one of.
-var javaHints = []string{"java", "runtime", "processbuilder", "com.opensymphony", "com.sun.", "org.apache.",
-	"org.springframework.", "org.omg.", "sun.misc.", "sun.reflect.", "#_memberaccess", "#context", "%{",
-	"forname", "scriptenginemanager", "getdeclaredmethod", "aced0005"}
+// Words that javaCode and nodeCode matches hold (bit wordJava, wordNode),
+// looked up per word so that most values cost one scan.
+const (
+	wordJava = 1 << iota
+	wordNode
+)
 
-// nodeHints are substrings every nodeCode match holds one of.
-var nodeHints = []string{"child_process", "process", "require", "_$$nd_func$$_", "__js_function", "constructor",
-	"function", "fromcharcode", "while", "for", "module.exports", "import"}
+var codeWordBits = map[string]uint8{
+	"java": wordJava, "javax": wordJava, "runtime": wordJava, "processbuilder": wordJava, "getruntime": wordJava,
+	"forname": wordJava, "scriptenginemanager": wordJava, "getdeclaredmethod": wordJava, "aced0005": wordJava,
+	"child_process": wordNode, "process": wordNode, "require": wordNode, "_$$nd_func$$_": wordNode,
+	"__js_function": wordNode, "constructor": wordNode, "function": wordNode, "fromcharcode": wordNode,
+	"while": wordNode, "exports": wordNode, "import": wordNode,
+}
+
+// javaPackages are the package prefixes javaCode names besides java.*.
+var javaPackages = []string{"com.opensymphony", "com.sun.", "org.apache.", "org.springframework.", "org.omg.", "sun.misc.", "sun.reflect.", "ognl."}
+
+func javaPackage(s string) bool {
+	if strings.IndexByte(s, '.') < 0 {
+		return false
+	}
+	return anyOf(s, javaPackages)
+}
+
+// codeWords returns the bits of the words of s (runs of letters, digits,
+// _ and $) found in codeWordBits.
+func codeWords(s string) uint8 {
+	var bits uint8
+	for i := 0; i < len(s); {
+		for i < len(s) && !codeWordByte(s[i]) {
+			i++
+		}
+		j := i
+		for j < len(s) && codeWordByte(s[j]) {
+			j++
+		}
+		if j-i <= 24 {
+			bits |= codeWordBits[s[i:j]]
+		}
+		i = j
+	}
+	return bits
+}
+
+func codeWordByte(c byte) bool {
+	return 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '_' || c == '$'
+}
 
 func anyOf(s string, hints []string) bool {
 	for _, h := range hints {
@@ -317,13 +356,15 @@ func matchCodei(p *decoders.Param, v *normalize.Value, report reportFunc) {
 				hit = true
 			}
 		}
-		if (strings.ContainsAny(s, ".#%(") || strings.Contains(s, "aced")) && anyOf(s, javaHints) {
+		words := codeWords(s)
+		if words&wordJava != 0 || strings.Contains(s, "%{") || strings.Contains(s, "#_") || strings.Contains(s, "#context") ||
+			strings.Contains(s, "t(") || strings.Contains(s, "t (") || javaPackage(s) {
 			if m := javaCode.FindString(s); m != "" {
 				report(&ruleJava, "java "+snippet(strings.TrimLeft(m, " =:'\"(")))
 				hit = true
 			}
 		}
-		if strings.ContainsAny(s, "(._") && anyOf(s, nodeHints) {
+		if words&wordNode != 0 || strings.Contains(s, "for(") || strings.Contains(s, "for (") || strings.Contains(s, "_$$nd_func$$_") || strings.Contains(s, "__js_function") {
 			if m := nodeCode.FindString(s); m != "" {
 				report(&ruleNode, "javascript "+snippet(m))
 				hit = true

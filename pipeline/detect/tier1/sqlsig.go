@@ -147,19 +147,25 @@ var sqlWords = map[string]bool{
 // sqlWordGate reports whether s holds a word of sqlWords, an MSSQL
 // procedure prefix (xp_, sp_) or a JSON containment operator.
 func sqlWordGate(s string) bool {
-	if strings.Contains(s, "<@") || strings.Contains(s, "@>") || strings.Contains(s, "xp_") || strings.Contains(s, "sp_") ||
-		strings.Contains(s, "&&") || strings.Contains(s, "||") {
-		return true
-	}
 	for i := 0; i < len(s); {
 		for i < len(s) && !sqlWordByte(s[i]) {
+			switch s[i] {
+			case '<', '&', '|':
+				if i+1 < len(s) && (s[i+1] == '@' || s[i+1] == s[i]) {
+					return true // <@, &&, ||
+				}
+			case '@':
+				if i+1 < len(s) && s[i+1] == '>' {
+					return true
+				}
+			}
 			i++
 		}
 		j := i
 		for j < len(s) && sqlWordByte(s[j]) {
 			j++
 		}
-		if j > i && j-i <= 20 && sqlWords[s[i:j]] {
+		if w := s[i:j]; len(w) >= 2 && len(w) <= 20 && (sqlWords[w] || len(w) > 3 && (w[:3] == "xp_" || w[:3] == "sp_")) {
 			return true
 		}
 		i = j

@@ -50,7 +50,9 @@ var ssrfFamily = family{
 	locs:  locQuery | locForm | locJSON | locXML | locMultipart | locProtobuf | locBody | locPath | locCookie | locHeader,
 	match: matchSSRF,
 	pre: func(p *decoders.Param, in *input) bool {
-		return in.has(':') || urlNames[lastToken(p.Name)] || in.mayChange()
+		// A bare host counts only in a data parameter named for one.
+		return in.has(':') || in.mayChange() || p.Loc != decoders.LocPath && p.Loc != decoders.LocHeader &&
+			p.Loc != decoders.LocCookie && urlNames[lastToken(p.Name)]
 	},
 }
 
@@ -109,7 +111,7 @@ func matchSSRF(p *decoders.Param, v *normalize.Value, report reportFunc) {
 				return true
 			}
 		}
-		if !hit && p.Loc != decoders.LocHeader && !strings.Contains(s, "://") && urlNames[lastToken(p.Name)] {
+		if !hit && scopeData(p) && !strings.Contains(s, "://") && urlNames[lastToken(p.Name)] {
 			// A bare host or address in a parameter named for one.
 			h := strings.TrimSpace(s)
 			if i := strings.IndexAny(h, "/?#"); i >= 0 {
