@@ -144,7 +144,7 @@ func TestAlertsFromKafka(t *testing.T) {
 		want int
 	}{
 		{[]string{"--min-severity", "high"}, count(func(a *alert.Alert) bool { return a.Severity >= alert.Severity_SEVERITY_HIGH })},
-		{[]string{"--min-severity", "critical"}, 0},
+		{[]string{"--min-severity", "critical"}, count(func(a *alert.Alert) bool { return a.Severity >= alert.Severity_SEVERITY_CRITICAL })},
 		{[]string{"--detector", "injection/xss"}, count(func(a *alert.Alert) bool { return a.RuleId == "xss" })},
 		{[]string{"--detector", "injection"}, 6},
 		{[]string{"--detector", "bola"}, 0},

@@ -13,8 +13,9 @@ import (
 // place on alerts, which must all come from the same exchange, and returns
 // the shortened slice; onFold, when not nil, sees each alert folded away.
 //
-// The alert kept is the most severe of its group (the first on a tie), so
-// its id, detector and rule stay what they would be alone. It takes the
+// The alert kept is the first of its group: detectors run tier 1 first, so
+// an alert's id, detector and rule do not change when a second-tier detector
+// (CRS) is switched on or off. It takes the
 // group's highest severity, confidence and outcome, the union of OWASP ids,
 // and the others' evidence and response evidence, each tagged with the
 // detector and rule that found it. Detectors that agree corroborate each
@@ -36,10 +37,6 @@ func Combine(alerts []*alert.Alert, maxEvidence int, onFold func(folded *alert.A
 				j++
 				continue
 			}
-			if b.GetSeverity() > a.GetSeverity() {
-				a, b = b, a
-				alerts[i] = a
-			}
 			fold(a, b, maxEvidence)
 			alerts = slices.Delete(alerts, j, j+1)
 			agreed = true
@@ -56,9 +53,13 @@ func Combine(alerts []*alert.Alert, maxEvidence int, onFold func(folded *alert.A
 
 // fold adds what alert b found to alert a.
 func fold(a, b *alert.Alert, maxEvidence int) {
+	a.Severity = max(a.Severity, b.Severity)
 	a.Confidence = max(a.Confidence, b.Confidence)
 	if rank(b.Outcome) > rank(a.Outcome) {
 		a.Outcome = b.Outcome
+		if b.Outcome == alert.Outcome_OUTCOME_LIKELY_SUCCESSFUL {
+			a.Summary = b.Summary
+		}
 	}
 	for _, o := range b.Owasp {
 		AddOWASP(a, o)

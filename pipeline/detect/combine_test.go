@@ -51,16 +51,16 @@ func TestCombine(t *testing.T) {
 			folded:   []string{"crs"},
 		},
 		{
-			name: "most severe alert is kept",
+			name: "first alert is kept, with the group's severity",
 			in: []*alert.Alert{
 				mk("injection", "xss", high, low, att, ev("query", "q", "libinjection xss", "xss")),
 				mk("crs", "xss", crit, med, att, ev("query", "q", "ARGS:q", "941100")),
 			},
-			wantIDs:  []string{"crs"},
+			wantIDs:  []string{"injection"},
 			wantEv:   []int{2},
 			wantConf: []alert.Confidence{alert.Confidence_CONFIDENCE_HIGH},
 			wantOut:  []alert.Outcome{att},
-			folded:   []string{"injection"},
+			folded:   []string{"crs"},
 		},
 		{
 			name: "different categories stay apart, duplicate evidence kept once",
