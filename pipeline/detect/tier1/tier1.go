@@ -3,8 +3,10 @@
 // inclusion ("traversal"), server-side request forgery ("ssrf"), NoSQL
 // operator injection ("nosqli"), server-side template injection ("ssti"),
 // JNDI lookups ("jndi"), XML external entities ("xxe"), CRLF and mail header
-// injection ("crlf", "mailinj"), LDAP injection ("ldapi") and GraphQL abuse
-// ("graphql"). SQL injection and XSS are the "injection" detector's.
+// injection ("crlf", "mailinj"), LDAP injection ("ldapi"), GraphQL abuse
+// ("graphql"), code injection in PHP, Java, Node.js and Perl ("codei") and
+// the SQL injection techniques libinjection misses ("sqlsig"). SQL
+// injection and XSS are otherwise the "injection" detector's.
 //
 // Input: exchanges from the pipeline through detect.Detector; each detector
 // reads the flattened request parameters, normalised by
