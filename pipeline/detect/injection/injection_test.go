@@ -412,3 +412,44 @@ func BenchmarkInspect(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "exchanges/s")
 }
+
+// TestInjectionConfirmation covers the checks around libinjection: low-signal
+// SQL fingerprints need SQL context, a doctype alone is not XSS, and XSS
+// libinjection misses (encoded markup, tagless script) is caught.
+func TestInjectionConfirmation(t *testing.T) {
+	tests := []struct {
+		value string
+		rule  string // "" for no alert
+	}{
+		{"sqrt(16) = 4", ""},
+		{"sum(1..n) = n(n+1)/2", ""},
+		{"What is `<!DOCTYPE html>` for?", ""},
+		{"online=yes, onboarding=done", ""},
+		{"see the document outline", ""},
+		{"sleep(5) and 1=1", "sqli"},
+		{"＜script＞alert(1)＜/script＞", "xss"},
+		{"+ADw-script+AD4-alert(1)+ADw-/script+AD4-", "xss"},
+		{"\" onload=alert(1) x=\"", "xss"},
+		{"document.cookie", "xss"},
+		{"window[\"alert\"](1)", "xss"},
+		{"(![]+[])[+[]]", "xss"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.value, func(t *testing.T) {
+			x := request("/api/v1/items", decoders.Param{Loc: decoders.LocJSON, Name: "field", Value: tt.value})
+			out := inspect(t, x)
+			if tt.rule == "" {
+				if len(out) != 0 {
+					t.Errorf("alert on %q: %v", tt.value, out)
+				}
+				return
+			}
+			for _, a := range out {
+				if a.RuleId == tt.rule {
+					return
+				}
+			}
+			t.Errorf("%q: no %s alert: %v", tt.value, tt.rule, out)
+		})
+	}
+}
