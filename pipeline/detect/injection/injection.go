@@ -366,6 +366,10 @@ func xssExtra(v string, maxBytes int) string {
 	if !xssScriptHint(l) {
 		return ""
 	}
+	if strings.Contains(l, "/*") {
+		// Comments between a name and its member (document/**/.cookie).
+		l = stripComments(l)
+	}
 	if m := xssScript.FindString(l); m != "" {
 		return "script " + alert.Snippet(strings.TrimSpace(m), 60)
 	}
@@ -404,7 +408,7 @@ func lowerASCII(s string, buf []byte) string {
 
 // xssScriptHints are substrings every xssScript match or event handler
 // holds one of.
-var xssScriptHints = []string{"document", "window", "self", "top", "parent", "globalthis", "frames", "[]", "script", "data", "on"}
+var xssScriptHints = []string{"document", "window", "self", "top", "parent", "globalthis", "frames", "[]", "script", "data", "on", "alert", "prompt", "confirm"}
 
 func xssScriptHint(l string) bool {
 	for _, h := range xssScriptHints {
@@ -473,9 +477,31 @@ func widen(s string) string {
 // xssScript finds script that runs without a new tag: the DOM objects an
 // injection reads or writes (document.cookie, document.domain,
 // window.location, document.write), globals called by name to dodge
-// keyword filters (window["alert"], self['eval']), JSFuck ((![]+[])), and
-// javascript:/vbscript: URLs.
-var xssScript = regexp.MustCompile(`\bdocument\s*\.\s*(?:cookie|domain|write(?:ln)?\s*\(|location\b|body\.appendchild|createelement\s*\()` +
+// keyword filters (window["alert"], self['eval']), JSFuck ((![]+[])),
+// javascript:/vbscript: URLs, and the alert(1)/prompt(document.domain)
+// probes.
+var xssScript = regexp.MustCompile(`\bdocument\s*\)?\s*(?:\.\s*|\[\s*['"\x60])(?:cookie|domain|write(?:ln)?\s*\(|location\b|body\.appendchild|createelement\s*\()` +
+	`|\b(?:alert|prompt|confirm)\s*\(\s*(?:\d|document\b|window\b|\/)` +
 	`|\bwindow\s*\.\s*location\s*(?:=|\.\s*(?:href|replace|assign))|\b(?:window|self|top|parent|globalthis|frames)\s*\[\s*['"\x60]` +
 	`|\(\s*!\s*\[\s*\]\s*\+?\s*\[\s*\]\s*\)|!!\s*\[\s*\]|\[\s*\]\s*\[\s*['"]constructor` +
 	`|(?:^|[\s"'=(])(?:javascript|vbscript|livescript)\s*:|\bdata\s*:\s*text/html`)
+
+// stripComments replaces each /*…*/ of s with a space.
+func stripComments(s string) string {
+	var b strings.Builder
+	for {
+		i := strings.Index(s, "/*")
+		if i < 0 {
+			break
+		}
+		j := strings.Index(s[i+2:], "*/")
+		if j < 0 {
+			break
+		}
+		b.WriteString(s[:i])
+		b.WriteByte(' ')
+		s = s[i+2+j+2:]
+	}
+	b.WriteString(s)
+	return b.String()
+}
