@@ -90,16 +90,21 @@ var (
 	// nodeCode finds server-side JavaScript: child_process and the
 	// process object that reaches it, node-serialize's function marker
 	// (_$$ND_FUNC$$_, funcster's __js_function), the Function constructor
-	// reached through constructor chains, code built from char codes, and
-	// injected infinite loops (denial of service in $where or vm code).
+	// reached through constructor chains, code built from char codes,
+	// injected infinite loops (a while with a constant condition and no
+	// body: denial of service in $where or vm code), dynamic access to
+	// process and require (process[…], require.main, Module._load), and
+	// React Server Components' reference chains ($1:constructor:constructor).
 	nodeCode = regexp.MustCompile(`child_process|process\s*\.\s*(?:mainmodule|binding|dlopen|kill|exit)\b|require\s*\(\s*['"\x60](?:child_process|fs|net|vm|os)['"\x60]` +
 		`|_\$\$nd_func\$\$_|__js_function|constructor\s*\.\s*constructor\s*\(|this\.constructor\.constructor|new\s+function\s*\(|eval\s*\(\s*string\.fromcharcode|string\.fromcharcode\s*\(\s*\d+\s*,` +
-		`|\bwhile\s*\(\s*(?:true|1|!\s*(?:false|[-+]?0|''|""|\x60\x60))\s*\)|\bfor\s*\(\s*;\s*;\s*\)|module\.exports\s*=|global\s*\.\s*process|import\s*\(\s*['"](?:child_process|fs)`)
+		`|\bwhile\s*\(\s*(?:true|1|!\s*(?:false|[-+]?0|''|""|\x60\x60))\s*\)|\bwhile\s*\(\s*\(?[^()]{0,20}\)?\s*\)\s*(?:;|$|\{\s*\})|\bfor\s*\(\s*;\s*;\s*\)` +
+		`|module\.exports\s*=|global\s*\.\s*process|import\s*\(\s*['"](?:child_process|fs)` +
+		`|\bprocess\s*\[|\brequire\s*(?:\[|\.\s*main\b)|\._load\s*\(|\$\d+:constructor:constructor|\$\d+:\w+:prototype`)
 
 	// protoPollution finds writes to a JavaScript object's prototype
 	// through merge or path-setting code: __proto__, constructor.prototype
 	// (dotted or bracketed).
-	protoPollution = regexp.MustCompile(`__proto__|constructor\s*(?:\.\s*|\[\s*['"]?)prototype\b`)
+	protoPollution = regexp.MustCompile(`__proto__|constructor\s*\]?\s*(?:\.\s*|\[\s*['"]?)prototype\b`)
 
 	// perlCode finds Perl interpolation of code in a string (@{[ … ]})
 	// and Perl's ways to run commands (qx, open with a pipe, system).
@@ -206,7 +211,7 @@ var codeWordBits = map[string]uint8{
 	"forname": wordJava, "scriptenginemanager": wordJava, "getdeclaredmethod": wordJava, "aced0005": wordJava,
 	"child_process": wordNode, "process": wordNode, "require": wordNode, "_$$nd_func$$_": wordNode,
 	"__js_function": wordNode, "constructor": wordNode, "function": wordNode, "fromcharcode": wordNode,
-	"while": wordNode, "exports": wordNode, "import": wordNode,
+	"while": wordNode, "exports": wordNode, "import": wordNode, "_load": wordNode,
 }
 
 // javaPackages are the package prefixes javaCode names besides java.*.

@@ -104,6 +104,20 @@ func matchSSRF(p *decoders.Param, v *normalize.Value, report reportFunc) {
 				report(r, why)
 				return true
 			}
+			// Parsers disagree on where the authority ends: a user
+			// info "@" after a space or a fragment sign
+			// ("http://good:80 &@127.0.0.1/") reaches the last host
+			// for some of them.
+			auth := rest
+			if end := strings.IndexByte(auth, '/'); end >= 0 {
+				auth = auth[:end]
+			}
+			if at := strings.LastIndexByte(auth, '@'); at >= 0 && strings.ContainsAny(auth[:at], " #") {
+				if r, why := classifyHost(stripPort(authority(auth[at+1:])), true); r != nil {
+					report(r, why+" (after a confusing user info)")
+					return true
+				}
+			}
 		}
 		if !hit && strings.Contains(s, "://") {
 			if why := rfiURL(s); why != "" {
@@ -168,7 +182,13 @@ func stripPort(h string) string {
 var (
 	loopbackNames = map[string]bool{
 		"localhost": true, "localhost.localdomain": true, "ip6-localhost": true, "ip6-loopback": true,
-		"localtest.me": true, "lvh.me": true, "vcap.me": true,
+		"localtest.me": true, "lvh.me": true, "vcap.me": true, "localhost4": true, "localhost6": true,
+		"localhost4.localdomain4": true, "localhost6.localdomain6": true, "ipv6-localhost": true, "ipv6-loopback": true,
+		// Names container runtimes and Kubernetes resolve to the host
+		// or the cluster's API server.
+		"host.docker.internal": true, "gateway.docker.internal": true, "kubernetes.docker.internal": true,
+		"host.containers.internal": true, "kubernetes.default": true, "kubernetes.default.svc": true,
+		"kubernetes.default.svc.cluster.local": true,
 	}
 	metadataNames = map[string]bool{
 		"metadata.google.internal": true, "metadata": true, "metadata.goog": true,
@@ -221,6 +241,9 @@ func classifyHost(h string, inURL bool) (*rule, string) {
 		return classifyAddr(a)
 	}
 	a, form, ok := parseLooseIPv4(h)
+	if !ok && inURL {
+		a, form, ok = overflowIPv4(h)
+	}
 	if !ok || !inURL && form == "decimal" && len(h) < 8 {
 		return nil, ""
 	}
@@ -434,4 +457,29 @@ func ssrfCanon(s string) string {
 func hasIDNA(s string) bool {
 	return strings.Contains(s, "\xe2\x91") || strings.Contains(s, "\xe2\x93") || strings.Contains(s, "\xe2\x92") ||
 		strings.Contains(s, "\xe3\x80\x82") || strings.Contains(s, "\xef\xbc\x8e") || strings.Contains(s, "\xef\xbd\xa1")
+}
+
+// overflowIPv4 parses a single decimal or 0x-hex number wider than 32 bits
+// as the address of its low 32 bits, as URL parsers that wrap do
+// (http://7147006462/ is 169.254.169.254).
+func overflowIPv4(h string) (netip.Addr, string, bool) {
+	base, digits := 10, h
+	if strings.HasPrefix(h, "0x") || strings.HasPrefix(h, "0X") {
+		base, digits = 16, h[2:]
+	}
+	if digits == "" || len(digits) > 20 {
+		return netip.Addr{}, "", false
+	}
+	var n uint64
+	for i := 0; i < len(digits); i++ {
+		d := strings.IndexByte("0123456789abcdef", digits[i]|0x20)
+		if d < 0 || d >= base {
+			return netip.Addr{}, "", false
+		}
+		n = n*uint64(base) + uint64(d)
+	}
+	if n <= 0xffffffff {
+		return netip.Addr{}, "", false
+	}
+	return netip.AddrFrom4([4]byte{byte(n >> 24), byte(n >> 16), byte(n >> 8), byte(n)}), "overflowing", true
 }

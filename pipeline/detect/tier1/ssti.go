@@ -29,9 +29,10 @@ var sstiBlock = regexp.MustCompile(`\{\{(.{1,200}?)\}\}|\{%(.{1,200}?)%\}|\$\{(.
 
 // sstiExpr is what makes an expression an attack rather than a template
 // variable ("{{name}}", "${HOME}", "#{id}" are not): arithmetic on numbers
-// (the 7*7 probe), Python object walking, the engines' objects that reach
+// (the 7*7 probe), a conditional on a constant ({% if True %}, the probe for
+// engines that print no arithmetic), Python object walking, the engines' objects that reach
 // configuration or code, and the Java and Ruby ways to run a command.
-var sstiExpr = regexp.MustCompile(`\d+\s*\*\s*['"]?\d+` +
+var sstiExpr = regexp.MustCompile(`\d+\s*\*\s*['"]?\d+|^\s*if\s+(?:true|1|1\s*==\s*1)\s*$` +
 	`|__(?:class|mro|subclasses|globals|builtins|init|import|base|bases|dict|getattribute)__` +
 	`|^\s*(?:config|self|settings)(?:\.items\(\)|\.__\w+|\s*$)` +
 	`|request\.(?:application|environ)|\b(?:lipsum|cycler|joiner|namespace)\.__` +
