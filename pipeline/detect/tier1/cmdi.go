@@ -266,13 +266,16 @@ func cmdAtStart(p *decoders.Param, s string, report reportFunc) bool {
 	if inBody(p) && strings.Count(line, " ") > 12 {
 		return false // a sentence, not a command line
 	}
+	// In a body field, where scripts and notes are common, only a value
+	// that is one command line counts.
+	oneLine := !inBody(p) || !strings.ContainsAny(strings.TrimRight(t, " \r\n"), "\r\n")
 	strong := cmdStrongArg.MatchString(rest) || cmdReverseShell.MatchString(rest)
 	if !strong && cmdExec[cmd] {
 		// A flag followed by a target: "nc -lvp 4444", "curl -o x http://".
 		f := strings.Fields(rest)
-		strong = len(f) >= 2 && strings.HasPrefix(f[0], "-") && len(f[0]) > 1 && !inBody(p)
+		strong = len(f) >= 2 && strings.HasPrefix(f[0], "-") && len(f[0]) > 1 && oneLine
 	}
-	if !strong && !inBody(p) {
+	if !strong && oneLine {
 		// A file command on an absolute path ("cat /path/file.gz"), any
 		// command on a system directory ("find /etc -name …"), a network
 		// command on a host name ("curl evil.example").
