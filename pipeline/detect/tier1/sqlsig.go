@@ -71,11 +71,21 @@ var sqlSig = []struct {
 	// (1 AND 2771=1709, ' or 1='1, OR (7319=8742)): at the start of the
 	// value, after its first word, or after a quote or parenthesis, not
 	// in the middle of a sentence.
-	{[]string{" or", "'or", ")or", "\"or", " and", "'and", ")and", "\"and", "&&", "||", "xor"}, regexp.MustCompile(`(?:^\s*|['")]\s*|^\s*[\w.-]{1,40}\s+)(?:and|or|xor|&&|\|\|)\s*\(?\s*(?:\d+|'[^']{0,20}'|"[^"]{0,20}")\s*(?:=|<>|!=|<=>|\blike\b)\s*\(?\s*(?:\d+|'|")`)},
+	{[]string{"=", "<>", "like"}, regexp.MustCompile(`(?:^\s*|['")]\s*|^\s*[\w.-]{1,40}(?:\s+|=\s*))(?:and|or|xor|&&|\|\|)\s*\(?\s*(?:\d+|'[^']{0,20}'|"[^"]{0,20}")\s*(?:=|<>|!=|<=>|\blike\b)\s*\(?\s*(?:\d+|'|")`)},
+	// A condition appended to a JavaScript or NoSQL query (|| x == ',
+	// && a != …) at the start of the value.
+	{[]string{"||", "&&"}, regexp.MustCompile(`(?:^|=)\s*(?:\|\||&&)\s*\(?\s*[\w.]+\s*(?:===?|!==?)`)},
+	// Closing an expression and aliasing it before FROM: the injection
+	// continues the application's SELECT (…) AS x FROM; the value starts
+	// with the closing parenthesis ("he said (…) as usual from" is prose).
+	{[]string{"from"}, regexp.MustCompile(`^\s*['"\x60]?\s*\)\s*as\s+[\w\x60"]+\s+from\b`)},
+	// Padding a UNION's value list to the column count with empty
+	// strings or NULLs.
+	{[]string{","}, regexp.MustCompile(`(?:^|[\s(])(?:''|""|null)\s*(?:,\s*(?:''|""|null)\s*){2,}`)},
 	// Conditional expressions of blind injection.
 	{[]string{"if(", "if (", "when", "iif"}, regexp.MustCompile(`\bif\s*\(\s*(?:\d+\s*[=<>]|now\s*\(\s*\)\s*=|ascii\s*\(|substr|length\s*\(|\(\s*select)|\bcase\s+when\b[^;]{0,80}\bthen\b|\biif\s*\(`)},
 	// Stacked queries: a statement after a semicolon.
-	{[]string{";"}, regexp.MustCompile(`;\s*(?:insert\s+into|drop\s+(?:table|database)|delete\s+from|truncate\b|update\s+\w+\s+set|shutdown\b|exec(?:ute)?\s+(?:master|xp_|sp_|\()|declare\s+@|create\s+(?:table|function|user)|alter\s+(?:table|user)|grant\s+|select\b)`)},
+	{[]string{";"}, regexp.MustCompile(`;\s*(?:insert\s+into|drop\s+(?:table|database)|delete\s+from|truncate\b|update\s+\w+\s+set|shutdown\b|exec(?:ute)?\s+(?:master|xp_|sp_|\()|declare\s+@|set\s+@|create\s+(?:table|function|user)|alter\s+(?:table|user)|grant\s+|select\b)`)},
 	// A quote that closes the application's string, then SQL and a
 	// comment that cuts off the rest of the query (id' or x--).
 	{[]string{"--", "#"}, regexp.MustCompile(`'\s*(?:or|and|xor|not|is|like|glob|rlike|regexp|union|having|order|group|\|\|?|&&)\b?[^'\n]{0,40}(?:--|#)\s*$`)},
