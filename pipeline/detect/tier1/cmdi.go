@@ -202,6 +202,10 @@ var shellConstruct = []struct {
 		regexp.MustCompile(`\{(?:cat|ls|id|nc|wget|curl|ping|whoami|uname|ifconfig|echo|sh|bash|rm|cp|mv),[^{}\s]*\}`)},
 	{globHint, regexp.MustCompile(`(?:^|[\s;|&<>=])/(?:\?{2,4}|[a-z]{1,3}[?*][a-z?*]{0,3})/[a-z?*\[\]]*[?*\[]` +
 		`|(?:^|[\s;|&<>=])/(?:[a-z]*\[[!^]?[a-z](?:-[a-z])?[a-z]*\][a-z]*(?:/|$)|(?:etc|bin|usr|sbin|dev|proc|tmp|var)/(?:[a-z]*/)?[a-z]*\[[!^]?[a-z](?:-[a-z])?[a-z]*\])`)},
+	// A command kept in a variable and run through it
+	// (a=nc&&$a -nlvp 555, c=cat;$c /etc/passwd).
+	{func(s string) bool { return strings.IndexByte(s, '=') >= 0 && strings.IndexByte(s, '$') >= 0 },
+		regexp.MustCompile(`(?:^|[;&|]\s*)[a-z_]\w*=\S*\s*(?:&&|;|\|\|)\s*(?:[a-z_]\w*=\S*\s*(?:&&|;)\s*)*\$\{?[a-z_]\w*\}?(?:\s|$)`)},
 	{func(s string) bool {
 		return strings.Contains(s, "<(") || strings.Contains(s, ">(") || strings.Contains(s, "$((")
 	},
@@ -331,15 +335,18 @@ func matchCmdi(p *decoders.Param, v *normalize.Value, report reportFunc) {
 			return true
 		}
 		if d := deshell(s); d != s {
-			return cmdiScan(p, d, report)
+			return cmdAtStart(p, d, report) || cmdiScan(p, d, report)
 		}
 		return false
 	})
 }
 
 // shellNoise holds the characters a shell drops inside a word, which
-// payloads use to break up command names: w'h'o"am"i, wh\oami, who$@ami.
-var shellNoise = strings.NewReplacer("'", "", "\"", "", "\\", "", "$@", "")
+// payloads use to break up command names: w'h'o"am"i, wh\oami, who$@ami,
+// and the special parameters and empty substitutions that expand to
+// nothing or are there to split a word (c$*at, c$!at, ping$() host).
+var shellNoise = strings.NewReplacer("'", "", "\"", "", "\\", "", "$@", "", "$*", "", "$!", "", "$?", "",
+	"$-", "", "$_", "", "$()", "", "${}", "", "``", "")
 
 func deshell(s string) string {
 	// Quotes and backslashes in a value without a separator or a

@@ -63,6 +63,10 @@ var (
 	// …), and .php followed by the dots or spaces Windows drops from a
 	// name.
 	phpFile = regexp.MustCompile(`^[^\s/?#:]*(?:/[^\s/?#:]+)*\.(?:phtml|phar|pht|phps|phpt|php[3-8]|php\d*(?:\s*\.|\s+$|\.\s|\.+$))[\s.]*$|^[^\s/?#:]+\.\s+ph(?:p\d*|tml|ar)\s*$`)
+	// phpIni finds php.ini directives that turn on remote includes, run
+	// a file before every script or lift restrictions, as set through an
+	// uploaded .user.ini or PHP-CGI's -d arguments (CVE-2024-4577).
+	phpIni = regexp.MustCompile(`(?:^|[\s;&-])(?:auto_prepend_file|auto_append_file|allow_url_include|allow_url_fopen|disable_functions|open_basedir|extension_dir|include_path|cgi\.force_redirect|unserialize_max_depth|sendmail_path|error_log|memory_limit|opcache\.[a-z_]+|mbstring\.[a-z_]+)\s*=`)
 	// phpSerial finds serialized PHP objects (object injection through
 	// unserialize) and a function name called through a cast or a
 	// parenthesis: (system)('id').
@@ -407,6 +411,11 @@ func phpMatch(s string) string {
 	}
 	if strings.IndexByte(s, '(') >= 0 {
 		if m := phpCall(s); m != "" {
+			return m
+		}
+	}
+	if strings.IndexByte(s, '=') >= 0 && strings.IndexByte(s, '_') >= 0 || strings.Contains(s, "opcache.") || strings.Contains(s, "mbstring.") {
+		if m := phpIni.FindString(s); m != "" {
 			return m
 		}
 	}

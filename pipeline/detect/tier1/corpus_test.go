@@ -202,6 +202,8 @@ var benign = []corpusEntry{
 	{lJ, "message", "if a || b == c then go on"},
 	{lJ, "csv", "name,age\nnull,3"},
 	{lJ, "message", "He said (quietly) as usual from home"},
+	{lQ, "sort", "created_at=desc"},
+	{lJ, "config", "max_retries=3; timeout_ms=500"},
 	{lJ, "formula", "=SUM(A1:A10)"},
 	{lJ, "regex", "^[a-z0-9._%+-]+@[a-z0-9.-]+\\.[a-z]{2,}$"},
 	{lJ, "email", "alice@example.com"},
@@ -438,6 +440,8 @@ var attacks = []attackEntry{
 	{lQ, "q", "/???/??t /???/p??s??", "cmdi", encAll},
 	{lQ, "q", "cat /etc/pa[s]swd", "cmdi", encAll},
 	{lQ, "q", "{cat,/etc/passwd}", "cmdi", encAll},
+	{lQ, "q", "a=nc&&$a -nlvp 555", "cmdi", encAll},
+	{lQ, "host", "x.example;c$*at /et$*c/pas$*swd", "cmdi", encURL},
 	// Mail protocol commands.
 	{lQ, "to", "a@example.com%0d%0aRCPT TO:<victim@example.com>", "mail-command-injection", 0},
 	{lQ, "box", "INBOX%0d%0aa001 EXAMINE INBOX", "mail-command-injection", 0},
@@ -462,6 +466,7 @@ var attacks = []attackEntry{
 	{lJ, "__proto__.isAdmin", "true", "prototype-pollution", 0},
 	{lQ, "q", "constructor[prototype][isAdmin]=1", "prototype-pollution", encAll},
 	{lQ, "q", "@{[system 'whoami']}", "perl-injection", encAll},
+	{lQ, "d", "-d allow_url_include=1 -d auto_prepend_file=php://input", "php-injection", encAll},
 	// Restricted files and remote inclusion.
 	{lP, "1", "%2F.env", "lfi-sensitive-file", 0},
 	{lQ, "f", "/app/.git/config", "lfi-sensitive-file", encAll},
