@@ -351,7 +351,7 @@ var shellNoise = strings.NewReplacer("'", "", "\"", "", "\\", "", "$@", "", "$*"
 func deshell(s string) string {
 	// Quotes and backslashes in a value without a separator or a
 	// substitution run no command.
-	if !strings.ContainsAny(s, "'\"\\@") || !strings.ContainsAny(s, ";|&\n\r`$") {
+	if !strings.ContainsAny(s, "'\"\\$`") || !strings.ContainsAny(s, ";|&\n\r`$") {
 		return s
 	}
 	return shellNoise.Replace(s)
