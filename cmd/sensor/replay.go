@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"time"
 
 	"github.com/apisensor/sensor/pipeline"
@@ -23,11 +24,20 @@ Flags:
 `
 
 func replayCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	cfg := pipeline.DefaultConfig()
+	// As for run: the file and the SENSOR_* variables give the flags their
+	// defaults, so a flag on the command line wins.
+	fc, err := loadConfig(configArg(args), os.Environ())
+	if err != nil {
+		fmt.Fprintln(stderr, "sensor replay:", err)
+		return 2
+	}
+	cfg := fc.Pipeline
 	fs := flag.NewFlagSet("replay", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, replayUsage); fs.PrintDefaults() }
 	pf := bindPipelineFlags(fs, &cfg)
+	pf.useFile(fc)
+	fs.String("config", "", "YAML configuration file (cmd/sensor/deploy/sensor.example.yaml); SENSOR_* variables override it, flags override both")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
