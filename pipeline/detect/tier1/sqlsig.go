@@ -48,7 +48,7 @@ var sqlSig = []struct {
 	{[]string{"information_schema", "pg_", "sqlite_", "mysql.user", "sysobjects", "syscolumns", "all_tables", "user_tables", "sys."}, regexp.MustCompile(`\b(?:information_schema|pg_catalog|pg_shadow|sqlite_master|sqlite_schema|mysql\.user|sysobjects|syscolumns|all_tables|user_tables|sys\.(?:objects|tables|columns|databases|sql_logins))\b`)},
 	// MSSQL procedures that run commands, read the registry or files, or
 	// connect out.
-	{[]string{"xp_", "sp_", "openrowset", "opendatasource", "openquery"}, regexp.MustCompile(`\b(?:xp_cmdshell|xp_dirtree|xp_regread|xp_fileexist|sp_oacreate|sp_oamethod|sp_executesql|sp_makewebtask|sp_addextendedproc|openrowset|opendatasource|openquery)\b`)},
+	{[]string{"xp_", "sp_", "master.", "openrowset", "opendatasource", "openquery"}, regexp.MustCompile(`\bexec(?:ute)?\s+master\.|\b(?:xp_cmdshell|xp_dirtree|xp_regread|xp_fileexist|sp_oacreate|sp_oamethod|sp_executesql|sp_makewebtask|sp_addextendedproc|openrowset|opendatasource|openquery)\b`)},
 	// Time-based blind injection.
 	{[]string{"sleep", "benchmark", "waitfor", "dbms_"}, regexp.MustCompile(`\b(?:sleep|pg_sleep|benchmark)\s*\(\s*\(?\s*\d|\bwaitfor\s+(?:delay|time)\s+['"]|\bdbms_pipe\.receive_message|\bdbms_lock\.sleep`)},
 	// File read and write from the database.
@@ -59,7 +59,9 @@ var sqlSig = []struct {
 	// ('x'::jsonb <@ '…', (…)::int): error-based extraction and filter
 	// bypass.
 	{[]string{"::"}, regexp.MustCompile(`(?:'|\))\s*::\s*(?:jsonb?|text|int\w*|bigint|regclass|bytea|numeric|varchar)\b|\w::(?:jsonb?|regclass)\b`)},
-	{[]string{"<@", "@>"}, regexp.MustCompile(`'\s*(?:::\s*jsonb?\s*)?(?:<@|@>)\s*'`)},
+	// JSON operators and functions applied to an injected JSON literal
+	// ('{"b":2}' <@ '…', '…' -> '$.c', '…' ? 'a', json_extract(…)).
+	{[]string{"<@", "@>", "->", "#>", "?", "json_"}, regexp.MustCompile(`'\s*(?:::\s*jsonb?\s*)?(?:<@|@>)\s*'|'[\[{][^']*'\s*(?:::\s*jsonb?\s*)?(?:->>?|#>>?|\?[|&]?)\s*'|\bjson_(?:extract|value|query|contains|keys|search)\s*\(\s*'`)},
 	// Subqueries and the values they select to leak data ("select *
 	// from" alone is how developers quote SQL).
 	{[]string{"select"}, regexp.MustCompile(`\bfrom\s*\(\s*select\b|\(\s*select\s+(?:\*|count\s*\(|concat|group_concat|@@|char\s*\(|0x|if\s*\(|case\b|sleep|\w+\s+from\b)|\bselect\s+(?:count\s*\(\s*\*\s*\)\s*,|concat(?:_ws)?\s*\(|group_concat\s*\(|char\s*\(\s*\d|0x[0-9a-f]{4}|@@\w|null\s*,|\d+\s*,\s*\d+\s*,)`)},
@@ -78,7 +80,7 @@ var sqlSig = []struct {
 	// Closing an expression and aliasing it before FROM: the injection
 	// continues the application's SELECT (…) AS x FROM; the value starts
 	// with the closing parenthesis ("he said (…) as usual from" is prose).
-	{[]string{"from"}, regexp.MustCompile(`^\s*['"\x60]?\s*\)\s*as\s+[\w\x60"]+\s+from\b`)},
+	{[]string{"from"}, regexp.MustCompile(`^\s*['"\x60]?\s*\)?\s*as\s*['"\x60]?\w+['"\x60]?\s+from\b`)},
 	// Padding a UNION's value list to the column count with empty
 	// strings or NULLs.
 	{[]string{","}, regexp.MustCompile(`(?:^|[\s(])(?:''|""|null)\s*(?:,\s*(?:''|""|null)\s*){2,}`)},
@@ -86,9 +88,10 @@ var sqlSig = []struct {
 	{[]string{"if(", "if (", "when", "iif"}, regexp.MustCompile(`\bif\s*\(\s*(?:\d+\s*[=<>]|now\s*\(\s*\)\s*=|ascii\s*\(|substr|length\s*\(|\(\s*select)|\bcase\s+when\b[^;]{0,80}\bthen\b|\biif\s*\(`)},
 	// Stacked queries: a statement after a semicolon.
 	{[]string{";"}, regexp.MustCompile(`;\s*(?:insert\s+into|drop\s+(?:table|database)|delete\s+from|truncate\b|update\s+\w+\s+set|shutdown\b|exec(?:ute)?\s+(?:master|xp_|sp_|\()|declare\s+@|set\s+@|create\s+(?:table|function|user)|alter\s+(?:table|user)|grant\s+|select\b)`)},
-	// A quote that closes the application's string, then SQL and a
-	// comment that cuts off the rest of the query (id' or x--).
-	{[]string{"--", "#"}, regexp.MustCompile(`'\s*(?:or|and|xor|not|is|like|glob|rlike|regexp|union|having|order|group|\|\|?|&&)\b?[^'\n]{0,40}(?:--|#)\s*$`)},
+	// A quote that closes the application's string, then SQL (a keyword
+	// or an operator) and a comment that cuts off the rest of the query
+	// (id' or x--, x'|email--).
+	{[]string{"--", "#"}, regexp.MustCompile(`'\s*(?:or|and|xor|not|is|like|glob|rlike|regexp|union|having|order|group|\|\|?|&&|[-+^&<>=*/%|])\b?[^'\n]{0,40}(?:--|#)\s*$`)},
 	// ORDER BY / GROUP BY column counting and HAVING tests.
 	{[]string{"order by", "group by"}, regexp.MustCompile(`\border\s+by\s+\d+\s*(?:--|#|;|$)|\bgroup\s+by\s+[\w\x60,. ]{1,60}\s+having\s+\w+`)},
 	// Procedure calls and declarations used for injection on MSSQL and
