@@ -202,6 +202,9 @@ var shellConstruct = []struct {
 		regexp.MustCompile(`\{(?:cat|ls|id|nc|wget|curl|ping|whoami|uname|ifconfig|echo|sh|bash|rm|cp|mv),[^{}\s]*\}`)},
 	{globHint, regexp.MustCompile(`(?:^|[\s;|&<>=])/(?:\?{2,4}|[a-z]{1,3}[?*][a-z?*]{0,3})/[a-z?*\[\]]*[?*\[]` +
 		`|(?:^|[\s;|&<>=])/(?:[a-z]*\[[!^]?[a-z](?:-[a-z])?[a-z]*\][a-z]*(?:/|$)|(?:etc|bin|usr|sbin|dev|proc|tmp|var)/(?:[a-z]*/)?[a-z]*\[[!^]?[a-z](?:-[a-z])?[a-z]*\])`)},
+	// An alias that renames a command to hide it from filters
+	// (alias a=c${x}url, alias ls='rm -rf').
+	{func(s string) bool { return strings.Contains(s, "alias") }, regexp.MustCompile(`(?:^|[;&|\n]\s*)alias\s+(?:-\w+\s+)*['"]?[\w.-]+['"]?=`)},
 	// A command kept in a variable and run through it
 	// (a=nc&&$a -nlvp 555, c=cat;$c /etc/passwd).
 	{func(s string) bool { return strings.IndexByte(s, '=') >= 0 && strings.IndexByte(s, '$') >= 0 },
