@@ -138,6 +138,36 @@ type findings struct {
 	// hide lists raw URL substrings (credentials) to blank in the alerts'
 	// URL, which detect.Config.NewAlert redacts for common forms only.
 	hide []string
+	// claimed lists the once-per-token weaknesses this exchange reports,
+	// so a token seen in two places of it is reported at both.
+	claimed []claim
+}
+
+type claim struct {
+	v    *verdict
+	bits uint32
+}
+
+// once reports whether weakness bit of token verdict v is reported on this
+// exchange: it is when no exchange reported it before, or this one did.
+func (f *findings) once(v *verdict, bit uint32) bool {
+	for i := range f.claimed {
+		if f.claimed[i].v == v {
+			if f.claimed[i].bits&bit != 0 {
+				return true
+			}
+			if v.once(bit) {
+				f.claimed[i].bits |= bit
+				return true
+			}
+			return false
+		}
+	}
+	if v.once(bit) {
+		f.claimed = append(f.claimed, claim{v, bit})
+		return true
+	}
+	return false
 }
 
 // done returns the alerts, their URL cleaned of the substrings in hide.

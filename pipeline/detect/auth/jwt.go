@@ -73,6 +73,34 @@ type verdict struct {
 	// clean is set when nothing but the time checks can raise an alert:
 	// the common case, which then costs no string building.
 	clean bool
+	// reported holds a bit per weakness rule already reported for this
+	// token (see once).
+	reported atomic.Uint32
+}
+
+// Weakness rules: facts about how a token was issued, not about one use of
+// it. A client sends its token on every call, so they are reported once
+// per token while the verdict is cached, not once per request (a bench
+// client with a no-exp token would otherwise raise an alert per call).
+// With several workers, which exchange carries that one alert depends on
+// which worker sees the token first.
+const (
+	onceWeak uint32 = 1 << iota
+	onceNoExp
+)
+
+// once reports whether the weakness bit has not been reported yet for the
+// token, and marks it reported.
+func (v *verdict) once(bit uint32) bool {
+	for {
+		old := v.reported.Load()
+		if old&bit != 0 {
+			return false
+		}
+		if v.reported.CompareAndSwap(old, old|bit) {
+			return true
+		}
+	}
 }
 
 // JWTStats counts the "jwt" detector's work since it was built.
@@ -164,7 +192,11 @@ func (c *jwtCheck) verdict(tok string) *verdict {
 	}
 	v := c.analyse(tok)
 	c.analysed.Add(1)
-	c.cache.Add(h, v)
+	// Two workers may analyse a new token at once: the first verdict
+	// cached wins, so its once-per-token bits are shared.
+	if prev, ok, _ := c.cache.PeekOrAdd(h, v); ok {
+		return prev
+	}
 	return v
 }
 
@@ -244,7 +276,7 @@ func (c *jwtCheck) check(f *findings, p *decoders.Param, tok string, v *verdict)
 	case v.stripped:
 		attempt(&ruleJWTStripped, "JWT with its signature stripped in "+where, "alg "+strconv.Quote(v.alg)+", empty signature")
 	}
-	if v.weakLine > 0 {
+	if v.weakLine > 0 && f.once(v, onceWeak) {
 		f.add(&ruleJWTWeak, "JWT signed with a known weak secret in "+where, loc, name, val,
 			v.alg+" key is weak-secrets.txt line "+strconv.Itoa(v.weakLine))
 	}
@@ -262,6 +294,9 @@ func (c *jwtCheck) check(f *findings, p *decoders.Param, tok string, v *verdict)
 	}
 	switch {
 	case !v.hasExp && !v.dpop:
+		if !f.once(v, onceNoExp) {
+			break
+		}
 		f.add(&ruleJWTNoExp, "JWT without expiry (no exp claim) in "+where, loc, name, val, "no exp claim, alg "+strconv.Quote(v.alg))
 	case expired:
 		attempt(&ruleJWTExpired, "expired JWT in "+where, "exp "+v.exp.Format(time.RFC3339)+", "+span(at.Sub(v.exp))+" before the request")

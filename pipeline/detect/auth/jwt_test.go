@@ -123,9 +123,11 @@ func TestJWT(t *testing.T) {
 		{"not a JWT", req{uri: "/api/me", headers: []string{"Authorization: Bearer eyJub3QiOiJqd3QifQ.bm90IGpzb24.xx"}}, "", nil, 0, 0, ""},
 		{"basic auth", req{uri: "/api/me", headers: []string{"Authorization: Basic YWxpY2U6cHc="}}, "", nil, 0, 0, ""},
 	}
-	ds := detectors(t, "jwt")
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			// A detector per case: weaknesses of a token are reported
+			// once per token (TestJWTOncePerToken), and cases share tokens.
+			ds := detectors(t, "jwt")
 			as := inspect(ds, exchange(tt.r))
 			if got := rules(as); !slices.Equal(got, tt.want) {
 				t.Fatalf("rules %q, want %q:%s", got, tt.want, describe(as))
@@ -172,6 +174,31 @@ func TestJWTEvidence(t *testing.T) {
 	}
 	if as[0].Summary != "JWT signed with a known weak secret in header authorization" {
 		t.Errorf("summary %q", as[0].Summary)
+	}
+}
+
+// TestJWTOncePerToken checks that a weakness of the token itself (no exp,
+// weak secret) is reported on the first request that carries it, not on
+// every request, while a use of an expired token is reported each time.
+func TestJWTOncePerToken(t *testing.T) {
+	ds := detectors(t, "jwt")
+	noExp := sign(t, gojwt.SigningMethodHS256, strongSecret(t), gojwt.MapClaims{"sub": "svc"}, nil)
+	weak := sign(t, gojwt.SigningMethodHS256, []byte("secret"), valid(), nil)
+	expired := sign(t, gojwt.SigningMethodHS256, strongSecret(t), gojwt.MapClaims{"sub": "u", "exp": 1000}, nil)
+	for _, tc := range []struct {
+		tok  string
+		want []string // rules on the first, second and third request
+	}{
+		{noExp, []string{"jwt-no-exp", "", ""}},
+		{weak, []string{"jwt-weak-secret", "", ""}},
+		{expired, []string{"jwt-expired", "jwt-expired", "jwt-expired"}},
+	} {
+		for i, want := range tc.want {
+			got := rules(inspect(ds, exchange(req{uri: "/api/me", headers: []string{"Authorization: Bearer " + tc.tok}, status: 200})))
+			if strings.Join(got, ",") != want {
+				t.Errorf("request %d: rules %q, want %q", i+1, got, want)
+			}
+		}
 	}
 }
 

@@ -21,6 +21,7 @@ package crs
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"sync/atomic"
 
@@ -166,14 +167,16 @@ func (d *Detector) Inspect(x *decoders.Exchange, out []*alert.Alert) []*alert.Al
 	return d.InspectAfter(x, nil, out)
 }
 
-// InspectAfter implements detect.FollowUp. In suspicious mode any prior
-// alert makes the exchange worth a CRS run: alerts are rare, and a second
-// opinion on each is cheap in aggregate.
+// InspectAfter implements detect.FollowUp. In suspicious mode a prior
+// injection alert makes the exchange worth a CRS run: such alerts are rare,
+// and a second opinion on each is cheap in aggregate. Other alerts do not:
+// a weakness raised on every request (a JWT without exp on each call of a
+// client) would otherwise put CRS, at a millisecond a run, on all traffic.
 func (d *Detector) InspectAfter(x *decoders.Exchange, prior []*alert.Alert, out []*alert.Alert) []*alert.Alert {
 	if d.waf == nil || x.Request == nil {
 		return out
 	}
-	if d.mode == detect.CRSSuspicious && len(prior) == 0 && !Suspicious(x, d.cfg.ScanBytes) {
+	if d.mode == detect.CRSSuspicious && !anyInjection(prior) && !Suspicious(x, d.cfg.ScanBytes) {
 		return out
 	}
 	d.inspected.Add(1)
@@ -316,6 +319,17 @@ func fedAsArgument(loc decoders.Location, parsed bool) bool {
 		return true
 	case decoders.LocForm, decoders.LocMultipart, decoders.LocBody:
 		return !parsed
+	}
+	return false
+}
+
+// anyInjection reports whether one of the alerts is about injection (OWASP
+// A03:2021), the family CRS can give a second opinion on.
+func anyInjection(alerts []*alert.Alert) bool {
+	for _, a := range alerts {
+		if slices.Contains(a.GetOwasp(), "A03:2021") {
+			return true
+		}
 	}
 	return false
 }
