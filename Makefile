@@ -3,13 +3,13 @@ GO        ?= go
 BIN       := bin/sensor
 PKGS      := ./...
 # Packages with goroutines shared between stages: run under the race detector.
-RACE_PKGS := ./pipeline/... ./cmd/...
+RACE_PKGS := ./pipeline/... ./cmd/... ./sensor/live/...
 FUZZTIME  ?= 20s
 # Programs that made the test captures (go ignores testdata/ in ./...).
 TOOLS     := ./testdata/apiserver ./testdata/apiclient ./testdata/gencaps ./testdata/benchserver \
-             ./testdata/grpcdemo/... 
+             ./testdata/grpcdemo/... ./testdata/eval/... ./testdata/authapp/...
 
-.PHONY: all build demo test lint generate check-generate fuzz bench clean
+.PHONY: all build demo test lint generate check-generate fuzz bench bench-detect bench-live eval docker clean
 
 all: build
 
@@ -22,6 +22,7 @@ demo: build
 
 test: lint check-generate
 	$(GO) test -count=1 $(PKGS)
+	$(GO) test -count=1 ./testdata/eval/...
 	$(GO) test -count=1 -race $(RACE_PKGS)
 
 lint:
@@ -54,6 +55,26 @@ bench: build
 	bash testdata/bench-gen-h2.sh
 	SENSOR=$(BIN) bash testdata/bench-run.sh testdata/bench/http-bench.pcap testdata/bench/h2c-bench.pcap testdata/bench/grpc-bench.pcap
 	$(GO) test -run '^$$' -bench . -benchmem ./sensor/... ./decoders/... ./pipeline/...
+
+# Replay throughput with no detector, tier 1, and tier 1 + CRS in each mode,
+# on the same capture in one run (needs `make bench` captures).
+bench-detect: build
+	SENSOR=$(BIN) bash testdata/bench-detect.sh testdata/bench/http-bench.pcap
+
+# Live capture at rising tcpreplay rates onto a veth, sensor and Suricata 7
+# af-packet side by side (root; makes the capture if missing).
+bench-live: build
+	SENSOR=$(BIN) bash testdata/bench-live.sh
+
+# Detection evaluation (issue 5): the labelled corpus as real loopback
+# traffic (HTTP/1.1, h2c, gRPC), tcpdump capture, replay, scores per class,
+# placement and protocol (root, tcpdump).
+eval:
+	bash testdata/eval/run.sh
+
+# Container image (needs a Docker engine; none runs on the dev machine).
+docker:
+	docker build -f cmd/sensor/deploy/Dockerfile --build-arg VERSION=$$(git describe --always) -t sensor:dev .
 
 clean:
 	rm -rf bin
