@@ -35,9 +35,16 @@ func defaultScannerAgents() []string {
 // current browser, whatever the table says (see browserALPN).
 func defaultScripts() []Fingerprint {
 	return []Fingerprint{
-		{Name: "go-net/http", H2: "2:0,4:4194304,6:10485760|1073741824|*"},
-		{Name: "curl", H2: "3:100,4:10485760,2:0|*"},
-		{Name: "curl", H2: "3:100,4:33554432,2:0|*"},
+		// Separators as decoders/http2 writes them (";" between
+		// settings). curl, nghttp2 and grpc-go are measured on this
+		// repository's captures (decoders/http2 TestFingerprintCaptures);
+		// Go and okhttp from their sources' defaults.
+		{Name: "go-net/http", H2: "2:0;4:4194304;6:10485760|1073741824|*"},
+		{Name: "curl", H2: "3:100;4:10485760;2:0|*"},
+		{Name: "curl", H2: "3:100;4:33554432;2:0|*"},
+		{Name: "nghttp2", H2: "3:100;4:65535|00|*"},
+		{Name: "h2load", H2: "2:0;4:1073741823|*"},
+		{Name: "grpc-go", H2: "|00|0|m,s,p,a"},
 		{Name: "okhttp", H2: "4:16777216|16711681|*"},
 	}
 }
