@@ -176,11 +176,18 @@ func (d *Detector) InspectAfter(x *decoders.Exchange, prior []*alert.Alert, out 
 	if d.waf == nil || x.Request == nil {
 		return out
 	}
-	if d.mode == detect.CRSSuspicious && !anyInjection(prior) && !Suspicious(x, d.cfg.ScanBytes) {
-		return out
+	switch d.mode {
+	case detect.CRSAlerted:
+		if !anyInjection(prior) {
+			return out
+		}
+	case detect.CRSSuspicious:
+		if !anyInjection(prior) && !Suspicious(x, d.cfg.ScanBytes) {
+			return out
+		}
 	}
 	d.inspected.Add(1)
-	return d.run(x, prior, d.mode == detect.CRSSuspicious, out)
+	return d.run(x, prior, d.mode != detect.CRSAll, out)
 }
 
 // run feeds x to a fresh transaction and turns its matches into an alert.

@@ -267,7 +267,8 @@ func TestModes(t *testing.T) {
 	// An attack the prefilter does not see (no quote, no keyword it
 	// knows) but CRS does: only all, or a prior alert, runs CRS on it.
 	quiet := httpExchange("GET", "/api/items?sort=1+and+1%3D1", "", "")
-	prior := []*alert.Alert{{Detector: "injection", RuleId: "sqli"}}
+	prior := []*alert.Alert{{Detector: "injection", RuleId: "sqli", Owasp: []string{"A03:2021"}}}
+	weakness := []*alert.Alert{{Detector: "jwt", RuleId: "jwt-no-exp", Owasp: []string{"API2:2023", "A07:2021"}}}
 	benignX := benign()[0]
 	tests := []struct {
 		mode  string
@@ -281,6 +282,12 @@ func TestModes(t *testing.T) {
 		{detect.CRSSuspicious, benignX, nil, 0, 0},
 		{detect.CRSSuspicious, quiet, nil, 0, 0},
 		{detect.CRSSuspicious, quiet, prior, 1, 1},
+		// A weakness alert (not injection) does not make an exchange
+		// suspicious: it may be raised on every request of a client.
+		{detect.CRSSuspicious, quiet, weakness, 0, 0},
+		{detect.CRSAlerted, attack, nil, 0, 0},
+		{detect.CRSAlerted, quiet, weakness, 0, 0},
+		{detect.CRSAlerted, quiet, prior, 1, 1},
 		{detect.CRSAll, quiet, nil, 1, 1},
 		{detect.CRSAll, benignX, nil, 0, 1},
 	}
@@ -319,7 +326,7 @@ func TestFollowUp(t *testing.T) {
 		t.Fatal("not a detect.FollowUp")
 	}
 	quiet := httpExchange("GET", "/api/items?sort=1+and+1%3D1", "", "")
-	if out := detect.Bind(f, []*alert.Alert{{Detector: "injection"}}).Inspect(quiet, nil); len(out) != 1 {
+	if out := detect.Bind(f, []*alert.Alert{{Detector: "injection", Owasp: []string{"A03:2021"}}}).Inspect(quiet, nil); len(out) != 1 {
 		t.Errorf("bound with a prior alert: %d alerts, want 1", len(out))
 	}
 	if out := detect.Bind(f, nil).Inspect(quiet, nil); len(out) != 0 {
@@ -372,7 +379,7 @@ func TestConfigValidate(t *testing.T) {
 		}
 	}
 	c := detect.Config{}.WithDefaults().CRS
-	if c.Mode != detect.CRSSuspicious || c.ParanoiaLevel != 1 || c.AnomalyThreshold != 5 {
+	if c.Mode != detect.CRSAlerted || c.ParanoiaLevel != 1 || c.AnomalyThreshold != 5 {
 		t.Errorf("defaults %+v", c)
 	}
 }
@@ -458,7 +465,7 @@ func TestSelective(t *testing.T) {
 	// "1 and 1=1" passes the prefilter; an earlier alert naming the field
 	// gets it to CRS.
 	x = grpcExchange("application/grpc", append(fields, "[300].2", "1 and 1=1")...)
-	prior := []*alert.Alert{{Detector: "injection", Evidence: []*alert.Evidence{{Location: "protobuf", Name: "[300].2"}}}}
+	prior := []*alert.Alert{{Detector: "injection", Owasp: []string{"A03:2021"}, Evidence: []*alert.Evidence{{Location: "protobuf", Name: "[300].2"}}}}
 	if out := d.InspectAfter(x, prior, nil); len(out) != 1 || out[0].Category != "sql-injection" {
 		t.Errorf("field named by a prior alert: %v", out)
 	}
