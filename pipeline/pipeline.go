@@ -263,6 +263,8 @@ type results struct {
 
 // tally is a copy of one worker's counters.
 type tally struct {
+	// open is the number of connections the worker tracks now.
+	open      int
 	counts    sensor.Counts
 	exchanges uint64
 	alerts    map[string]uint64
@@ -365,7 +367,7 @@ func (w *worker) flush(out chan<- *results) {
 
 // tally copies the worker's counters.
 func (w *worker) tally() tally {
-	t := tally{counts: sensor.Counts{}, exchanges: w.exchanges, alerts: maps.Clone(w.alerts)}
+	t := tally{counts: sensor.Counts{}, exchanges: w.exchanges, alerts: maps.Clone(w.alerts), open: w.tracker.Conns()}
 	t.counts.Merge(w.counts)
 	return t
 }

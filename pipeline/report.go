@@ -16,16 +16,19 @@ import (
 type Report struct {
 	SensorID string `json:"sensor_id,omitempty"`
 	// Partial marks a report sent while the run goes on.
-	Partial     bool    `json:"partial,omitempty"`
-	Files       int     `json:"files"`
-	Packets     uint64  `json:"packets"`
-	Bytes       uint64  `json:"bytes"`
-	Connections uint64  `json:"connections"`
-	Exchanges   uint64  `json:"exchanges"`
-	Alerts      uint64  `json:"alerts"`
-	ElapsedSec  float64 `json:"elapsed_seconds"`
-	MBps        float64 `json:"mb_per_second"`
-	PacketsPS   float64 `json:"packets_per_second"`
+	Partial     bool   `json:"partial,omitempty"`
+	Files       int    `json:"files"`
+	Packets     uint64 `json:"packets"`
+	Bytes       uint64 `json:"bytes"`
+	Connections uint64 `json:"connections"`
+	// OpenConnections is the number tracked when the report was made: 0 at
+	// the end of a run, the live gauge in periodic reports.
+	OpenConnections uint64  `json:"open_connections,omitempty"`
+	Exchanges       uint64  `json:"exchanges"`
+	Alerts          uint64  `json:"alerts"`
+	ElapsedSec      float64 `json:"elapsed_seconds"`
+	MBps            float64 `json:"mb_per_second"`
+	PacketsPS       float64 `json:"packets_per_second"`
 	// AlertsByDetector counts alerts per detector.
 	AlertsByDetector map[string]uint64 `json:"alerts_by_detector"`
 	// Anomalies counts protocol and stream irregularities by kind.
@@ -73,6 +76,7 @@ func (r *Report) finish(fs sensor.FileStats, readerCounts sensor.Counts, tallies
 	all.Merge(readerCounts)
 	r.AlertsByDetector = map[string]uint64{}
 	for _, t := range tallies {
+		r.OpenConnections += uint64(t.open)
 		all.Merge(t.counts)
 		r.Exchanges += t.exchanges
 		for d, n := range t.alerts {

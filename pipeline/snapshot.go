@@ -17,6 +17,7 @@ import (
 type Live struct {
 	mu       sync.Mutex
 	counters map[string]uint64
+	open     uint64 // connections tracked at the last report
 	at       time.Time
 	sources  []func() map[string]uint64
 }
@@ -34,7 +35,7 @@ func (l *Live) Set(r *Report) {
 			c[k] = v
 		}
 	}
-	l.counters, l.at = c, time.Now()
+	l.counters, l.at, l.open = c, time.Now(), r.OpenConnections
 }
 
 // AddCounters adds a source read at every Snapshot, for counters fresher
@@ -51,7 +52,7 @@ func (l *Live) AddCounters(fn func() map[string]uint64) {
 func (l *Live) Snapshot() ops.Snapshot {
 	l.mu.Lock()
 	c := maps.Clone(l.counters)
-	at := l.at
+	at, open := l.at, l.open
 	sources := l.sources
 	l.mu.Unlock()
 	if c == nil {
@@ -63,6 +64,7 @@ func (l *Live) Snapshot() ops.Snapshot {
 	s := ops.Snapshot{Counters: c, Gauges: map[string]float64{}}
 	if !at.IsZero() {
 		s.Gauges["stats.timestamp_seconds"] = float64(at.UnixNano()) / 1e9
+		s.Gauges["connections"] = float64(open)
 	}
 	return s
 }
