@@ -15,6 +15,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/corazawaf/libinjection-go"
 
@@ -53,15 +54,22 @@ var (
 const maxURLDecodes = 3
 
 // Detector is the injection detector. It is stateless apart from its
-// settings, so one value serves every worker.
+// settings and a memo of values found clean (which changes no verdict), so
+// one value serves every worker.
 type Detector struct {
 	cfg     detect.Config
 	confirm confirm.Config
+	// memos holds *normalize.Memo of values (as passed to the
+	// classifiers) neither classifier matched, one per goroutine at a
+	// time.
+	memos sync.Pool
 }
 
 // New returns the detector.
 func New(cfg detect.Config) (detect.Detector, error) {
-	return &Detector{cfg: cfg, confirm: confirm.DefaultConfig()}, nil
+	d := &Detector{cfg: cfg, confirm: confirm.DefaultConfig()}
+	d.memos.New = func() any { return normalize.NewMemo() }
+	return d, nil
 }
 
 // Name implements detect.Detector.
@@ -103,6 +111,8 @@ func (d *Detector) Inspect(x *decoders.Exchange, out []*alert.Alert) []*alert.Al
 	}
 	sqli := finding{rule: &ruleSQLi, last: -1}
 	xss := finding{rule: &ruleXSS, last: -1}
+	memo := d.memos.Get().(*normalize.Memo)
+	defer d.memos.Put(memo)
 
 	for i := range x.Params {
 		p := &x.Params[i]
@@ -110,11 +120,11 @@ func (d *Detector) Inspect(x *decoders.Exchange, out []*alert.Alert) []*alert.Al
 			continue
 		}
 		best := p.Best()
-		d.check(x, &sqli, &xss, i, p.Loc, p.Name, best, p.Decodes)
+		d.check(x, memo, &sqli, &xss, i, p.Loc, p.Name, best, p.Decodes)
 		if p.Decodes > 0 && p.Value != best {
 			// The back end may decode fewer times than the decoder
 			// did, so the raw form is checked too.
-			d.check(x, &sqli, &xss, i, p.Loc, p.Name, p.Value, 0)
+			d.check(x, memo, &sqli, &xss, i, p.Loc, p.Name, p.Value, 0)
 		}
 	}
 
@@ -127,7 +137,7 @@ func (d *Detector) Inspect(x *decoders.Exchange, out []*alert.Alert) []*alert.Al
 		xss.skipIf(xss.path, wholePath)
 		if sqli.last != wholePath || xss.last != wholePath {
 			v, n := decodeAll(req.Path, url.PathUnescape)
-			d.check(x, &sqli, &xss, wholePath, decoders.LocPath, "", v, n)
+			d.check(x, memo, &sqli, &xss, wholePath, decoders.LocPath, "", v, n)
 		}
 	}
 	if req.Query != "" {
@@ -135,7 +145,7 @@ func (d *Detector) Inspect(x *decoders.Exchange, out []*alert.Alert) []*alert.Al
 		xss.skipIf(xss.query, wholeQuery)
 		if sqli.last != wholeQuery || xss.last != wholeQuery {
 			v, n := decodeAll(req.Query, url.QueryUnescape)
-			d.check(x, &sqli, &xss, wholeQuery, decoders.LocQuery, "", v, n)
+			d.check(x, memo, &sqli, &xss, wholeQuery, decoders.LocQuery, "", v, n)
 		}
 	}
 
@@ -151,25 +161,37 @@ func (d *Detector) Inspect(x *decoders.Exchange, out []*alert.Alert) []*alert.Al
 }
 
 // check runs the classifiers over value v of parameter idx, each unless
-// its finding already holds that parameter.
-func (d *Detector) check(x *decoders.Exchange, sqli, xss *finding, idx int, loc decoders.Location, name, v string, decodes int) {
+// its finding already holds that parameter. A value both classifiers
+// passed goes into memo, and a value in memo is skipped: the verdicts
+// depend on v alone.
+func (d *Detector) check(x *decoders.Exchange, memo *normalize.Memo, sqli, xss *finding, idx int, loc decoders.Location, name, v string, decodes int) {
 	if plain(v) {
 		return
 	}
 	if len(v) > d.cfg.ScanBytes {
 		v = v[:d.cfg.ScanBytes]
 	}
+	if memo.Has(v) {
+		return
+	}
+	both, hit := sqli.last != idx && xss.last != idx, false
 	if sqli.last != idx {
 		if ok, fp := libinjection.IsSQLi(v); ok && (!functionShape(fp) || sqlContext(v)) {
 			d.add(x, sqli, idx, loc, name, v, "libinjection fingerprint "+fp+encodedNote(decodes))
+			hit = true
 		}
 	}
 	if xss.last != idx {
 		if libinjection.IsXSS(v) && !doctypeOnly(v) {
 			d.add(x, xss, idx, loc, name, v, "libinjection xss"+encodedNote(decodes))
+			hit = true
 		} else if m := xssExtra(v, d.cfg.ScanBytes); m != "" {
 			d.add(x, xss, idx, loc, name, v, m+encodedNote(decodes))
+			hit = true
 		}
+	}
+	if both && !hit {
+		memo.Add(v)
 	}
 }
 

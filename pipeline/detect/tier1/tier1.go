@@ -96,7 +96,7 @@ func init() {
 	for _, f := range families {
 		f.triggers = classMask(f.trigger)
 		detect.Register(f.name, func(cfg detect.Config) (detect.Detector, error) {
-			return &Detector{fams: []*family{f}, name: f.name, cfg: cfg.WithDefaults(), confirm: confirm.DefaultConfig()}, nil
+			return &Detector{fams: []*family{f}, name: f.name, cfg: cfg.WithDefaults(), confirm: confirm.DefaultConfig(), memos: newMemos()}, nil
 		})
 	}
 }
@@ -120,6 +120,15 @@ type Detector struct {
 	name    string
 	cfg     detect.Config
 	confirm confirm.Config
+	// memos holds *normalize.Memo of the parameters (see memoKey) in
+	// which no family of fams found anything, one per goroutine at a
+	// time. A memo changes no verdict: the families read nothing of a
+	// parameter but what the key holds.
+	memos *sync.Pool
+}
+
+func newMemos() *sync.Pool {
+	return &sync.Pool{New: func() any { return normalize.NewMemo() }}
 }
 
 // Name implements detect.Detector: the family names joined with "+".
@@ -135,6 +144,8 @@ func (d *Detector) Merge(next detect.Detector) bool {
 	}
 	d.fams = append(d.fams, n.fams...)
 	d.name += "+" + n.name
+	// What d found clean may not be clean for the merged families.
+	d.memos = newMemos()
 	return true
 }
 
@@ -167,6 +178,9 @@ type scan struct {
 	v      normalize.Value
 	seen   uint64
 	report reportFunc
+	// hits points to state.hits, counted up by each report on a
+	// parameter.
+	hits *int
 	// reportWhole is addWhole, made once for the family's whole check.
 	reportWhole func(r *rule, p *decoders.Param, matched string)
 }
@@ -261,6 +275,10 @@ type state struct {
 	scans [maxFamilies]scan
 	// used has bit k set when scans[k] took part in this call.
 	used uint32
+	// hits counts the reports on parameters; key is the memo key of the
+	// parameter being checked.
+	hits int
+	key  []byte
 }
 
 var states = sync.Pool{New: func() any {
@@ -269,6 +287,7 @@ var states = sync.Pool{New: func() any {
 		sc := &st.scans[k]
 		sc.report = sc.reportParam
 		sc.reportWhole = sc.addWhole
+		sc.hits = &st.hits
 	}
 	return st
 }}
@@ -296,7 +315,8 @@ func (st *state) release() {
 		sc.found = sc.found[:0]
 		sc.d, sc.fam, sc.x, sc.p, sc.v, sc.seen = nil, nil, nil, nil, normalize.Value{}, 0
 	}
-	st.used = 0
+	st.used, st.hits = 0, 0
+	st.key = st.key[:0]
 	states.Put(st)
 }
 
@@ -309,6 +329,8 @@ func (d *Detector) Inspect(x *decoders.Exchange, out []*alert.Alert) []*alert.Al
 	st := states.Get().(*state)
 	defer st.release()
 	in := &st.in
+	memo := d.memos.Get().(*normalize.Memo)
+	defer d.memos.Put(memo)
 	for i := range x.Params {
 		p := &x.Params[i]
 		normalized := false
@@ -316,6 +338,13 @@ func (d *Detector) Inspect(x *decoders.Exchange, out []*alert.Alert) []*alert.Al
 		first := true
 		in.values = 0
 		loc := locBit(p.Loc)
+		// Headers, path segments and tokens repeat from one request to
+		// the next: a parameter found clean before costs a lookup.
+		st.key = memoKey(st.key[:0], p)
+		if memo.HasBytes(st.key) {
+			continue
+		}
+		hits := st.hits
 		for k, f := range fams {
 			if f.locs != 0 && f.locs&loc == 0 || !f.inScope(p, loc, in) {
 				continue
@@ -327,13 +356,16 @@ func (d *Detector) Inspect(x *decoders.Exchange, out []*alert.Alert) []*alert.Al
 			if !f.worth(p, in) {
 				continue
 			}
-			sc := st.scanFor(k, d, f, x)
 			if !normalized {
 				v = normalize.Normalize(in.best, p.Decodes, d.cfg.ScanBytes)
 				normalized = true
 			}
+			sc := st.scanFor(k, d, f, x)
 			sc.p, sc.seen, sc.v = p, 0, v
 			f.match(p, &sc.v, sc.report)
+		}
+		if st.hits == hits {
+			memo.AddBytes(st.key)
 		}
 	}
 	for k, f := range fams {
@@ -358,6 +390,27 @@ func (d *Detector) Inspect(x *decoders.Exchange, out []*alert.Alert) []*alert.Al
 	return out
 }
 
+// memoKey appends to b what the families read of parameter p: its
+// location, name and value in both forms. The lengths keep different
+// splits of the same bytes apart.
+func memoKey(b []byte, p *decoders.Param) []byte {
+	if len(p.Loc)+len(p.Name)+len(p.Value)+len(p.Decoded)+32 > normalize.MemoMaxKey {
+		return b // too long to remember: an empty key
+	}
+	b = append(b, p.Loc...)
+	b = append(b, ':')
+	b = strconv.AppendInt(b, int64(p.Decodes), 10)
+	b = append(b, ':')
+	b = strconv.AppendInt(b, int64(len(p.Name)), 10)
+	b = append(b, ':')
+	b = append(b, p.Name...)
+	b = strconv.AppendInt(b, int64(len(p.Value)), 10)
+	b = append(b, ':')
+	b = append(b, p.Value...)
+	b = append(b, p.Decoded...)
+	return b
+}
+
 // addWhole records a match of a check on the whole exchange.
 func (sc *scan) addWhole(r *rule, p *decoders.Param, matched string) {
 	sc.add(r, p, p.Best(), matched)
@@ -370,6 +423,7 @@ func (sc *scan) reportParam(r *rule, matched string) {
 			return
 		}
 	}
+	*sc.hits++
 	if note := sc.v.Steps.String(); note != "" {
 		matched += " (" + note + ")"
 	}

@@ -1,0 +1,68 @@
+package normalize
+
+import (
+	"hash/maphash"
+	"strings"
+)
+
+// Memo remembers keys a detector checked and found nothing in, so that a
+// value seen again costs a hash and a compare instead of the checks. API
+// traffic repeats itself: the same headers, path segments, tokens and
+// enum values come back on every request of a client, and these are most
+// of what a detector sees.
+//
+// Only "nothing found" is remembered, and only for the exact key (the
+// whole key is kept and compared, not its hash), so a Memo changes no
+// verdict: the caller puts in the key everything its checks read. It is
+// bounded (MemoSlots keys of at most MemoMaxKey bytes, a new key replacing
+// whatever shared its slot) and not safe for concurrent use: keep one per
+// goroutine, e.g. in a sync.Pool.
+type Memo struct {
+	seed maphash.Seed
+	keys [MemoSlots]string
+}
+
+const (
+	// MemoSlots is the number of keys a Memo holds (a power of two).
+	MemoSlots = 2048
+	// MemoMaxKey bounds the length of a remembered key; longer keys are
+	// neither remembered nor looked up, which bounds a Memo's memory to
+	// about MemoSlots*MemoMaxKey bytes.
+	MemoMaxKey = 256
+)
+
+// NewMemo returns an empty Memo.
+func NewMemo() *Memo { return &Memo{seed: maphash.MakeSeed()} }
+
+// Has reports whether key was added and not replaced since.
+func (m *Memo) Has(key string) bool {
+	if key == "" || len(key) > MemoMaxKey {
+		return false
+	}
+	return m.keys[maphash.String(m.seed, key)&(MemoSlots-1)] == key
+}
+
+// HasBytes is Has for a key in a byte slice; it does not allocate.
+func (m *Memo) HasBytes(key []byte) bool {
+	if len(key) == 0 || len(key) > MemoMaxKey {
+		return false
+	}
+	return m.keys[maphash.Bytes(m.seed, key)&(MemoSlots-1)] == string(key)
+}
+
+// Add remembers key (a copy: the memo keeps no reference to the caller's
+// buffers).
+func (m *Memo) Add(key string) {
+	if key == "" || len(key) > MemoMaxKey {
+		return
+	}
+	m.keys[maphash.String(m.seed, key)&(MemoSlots-1)] = strings.Clone(key)
+}
+
+// AddBytes is Add for a key in a byte slice.
+func (m *Memo) AddBytes(key []byte) {
+	if len(key) == 0 || len(key) > MemoMaxKey {
+		return
+	}
+	m.keys[maphash.Bytes(m.seed, key)&(MemoSlots-1)] = string(key)
+}
