@@ -62,14 +62,13 @@ type Detector struct {
 	// memos holds *normalize.Memo of values (as passed to the
 	// classifiers) neither classifier matched, one per goroutine at a
 	// time.
-	memos sync.Pool
+	memos *sync.Pool
 }
 
 // New returns the detector.
 func New(cfg detect.Config) (detect.Detector, error) {
-	d := &Detector{cfg: cfg, confirm: confirm.DefaultConfig()}
-	d.memos.New = func() any { return normalize.NewMemo() }
-	return d, nil
+	memos := &sync.Pool{New: func() any { return normalize.NewMemo() }}
+	return &Detector{cfg: cfg, confirm: confirm.DefaultConfig(), memos: memos}, nil
 }
 
 // Name implements detect.Detector.

@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/apisensor/sensor/decoders"
 	"github.com/apisensor/sensor/pipeline/alert"
 	"github.com/apisensor/sensor/pipeline/detect"
+	"github.com/apisensor/sensor/pipeline/detect/normalize"
 	"github.com/apisensor/sensor/sensor"
 )
 
@@ -372,7 +374,13 @@ func FuzzPlainNeverMatches(f *testing.F) {
 	})
 }
 
-func BenchmarkInspect(b *testing.B) {
+func BenchmarkInspect(b *testing.B) { benchInspect(b, false) }
+
+// BenchmarkInspectCold is BenchmarkInspect without the memo: the cost of
+// values the detector has not seen before.
+func BenchmarkInspectCold(b *testing.B) { benchInspect(b, true) }
+
+func benchInspect(b *testing.B, cold bool) {
 	hdr := func(name, v string) decoders.Param {
 		return decoders.Param{Loc: decoders.LocHeader, Name: name, Value: v}
 	}
@@ -393,9 +401,13 @@ func BenchmarkInspect(b *testing.B) {
 		json("items[0].price", "19.99"),
 		json("note", "Please leave at the door, thanks!"),
 	)
-	d, err := New(detect.DefaultConfig())
+	dd, err := New(detect.DefaultConfig())
 	if err != nil {
 		b.Fatal(err)
+	}
+	d := dd.(*Detector)
+	if cold {
+		d.memos = &sync.Pool{New: func() any { return (*normalize.Memo)(nil) }}
 	}
 	var size int64
 	for _, p := range x.Params {

@@ -34,9 +34,10 @@ const (
 // NewMemo returns an empty Memo.
 func NewMemo() *Memo { return &Memo{seed: maphash.MakeSeed()} }
 
-// Has reports whether key was added and not replaced since.
+// Has reports whether key was added and not replaced since. A nil Memo
+// remembers nothing.
 func (m *Memo) Has(key string) bool {
-	if key == "" || len(key) > MemoMaxKey {
+	if m == nil || key == "" || len(key) > MemoMaxKey {
 		return false
 	}
 	return m.keys[maphash.String(m.seed, key)&(MemoSlots-1)] == key
@@ -44,7 +45,7 @@ func (m *Memo) Has(key string) bool {
 
 // HasBytes is Has for a key in a byte slice; it does not allocate.
 func (m *Memo) HasBytes(key []byte) bool {
-	if len(key) == 0 || len(key) > MemoMaxKey {
+	if m == nil || len(key) == 0 || len(key) > MemoMaxKey {
 		return false
 	}
 	return m.keys[maphash.Bytes(m.seed, key)&(MemoSlots-1)] == string(key)
@@ -53,7 +54,7 @@ func (m *Memo) HasBytes(key []byte) bool {
 // Add remembers key (a copy: the memo keeps no reference to the caller's
 // buffers).
 func (m *Memo) Add(key string) {
-	if key == "" || len(key) > MemoMaxKey {
+	if m == nil || key == "" || len(key) > MemoMaxKey {
 		return
 	}
 	m.keys[maphash.String(m.seed, key)&(MemoSlots-1)] = strings.Clone(key)
@@ -61,7 +62,7 @@ func (m *Memo) Add(key string) {
 
 // AddBytes is Add for a key in a byte slice.
 func (m *Memo) AddBytes(key []byte) {
-	if len(key) == 0 || len(key) > MemoMaxKey {
+	if m == nil || len(key) == 0 || len(key) > MemoMaxKey {
 		return
 	}
 	m.keys[maphash.Bytes(m.seed, key)&(MemoSlots-1)] = string(key)

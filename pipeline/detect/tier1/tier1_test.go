@@ -4,11 +4,13 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/apisensor/sensor/decoders"
 	"github.com/apisensor/sensor/pipeline/alert"
 	"github.com/apisensor/sensor/pipeline/detect"
+	"github.com/apisensor/sensor/pipeline/detect/normalize"
 )
 
 func TestRegistered(t *testing.T) {
@@ -208,8 +210,19 @@ func benchExchange() *decoders.Exchange {
 	)
 }
 
-func BenchmarkTier1(b *testing.B) {
+func BenchmarkTier1(b *testing.B) { benchTier1(b, false) }
+
+// BenchmarkTier1Cold is BenchmarkTier1 without the memo: the cost of
+// parameters the detectors have not seen before.
+func BenchmarkTier1Cold(b *testing.B) { benchTier1(b, true) }
+
+func benchTier1(b *testing.B, cold bool) {
 	ds := allDetectors(b)
+	if cold {
+		for _, d := range ds {
+			d.(*Detector).memos = &sync.Pool{New: func() any { return (*normalize.Memo)(nil) }}
+		}
+	}
 	x := benchExchange()
 	size := 0
 	for _, p := range x.Params {

@@ -1,0 +1,70 @@
+package normalize
+
+import (
+	"strconv"
+	"strings"
+	"testing"
+)
+
+func TestMemo(t *testing.T) {
+	m := NewMemo()
+	long := strings.Repeat("a", MemoMaxKey+1)
+	for _, k := range []string{"application/json", "x", long, ""} {
+		if m.Has(k) || m.HasBytes([]byte(k)) {
+			t.Errorf("empty memo has %q", k)
+		}
+	}
+	m.Add("application/json")
+	m.AddBytes([]byte("hey/0.0.1"))
+	m.Add(long)
+	m.Add("")
+	tests := []struct {
+		key  string
+		want bool
+	}{
+		{"application/json", true}, {"hey/0.0.1", true},
+		{"application/jso", false}, {"Application/json", false}, {long, false}, {"", false},
+	}
+	for _, tt := range tests {
+		if got := m.Has(tt.key); got != tt.want {
+			t.Errorf("Has(%q) = %v, want %v", tt.key, got, tt.want)
+		}
+		if got := m.HasBytes([]byte(tt.key)); got != tt.want {
+			t.Errorf("HasBytes(%q) = %v, want %v", tt.key, got, tt.want)
+		}
+	}
+	// Filling every slot many times over keeps only exact keys.
+	for i := range 4 * MemoSlots {
+		m.Add(strconv.Itoa(i))
+	}
+	n := 0
+	for i := range 4 * MemoSlots {
+		if m.Has(strconv.Itoa(i)) {
+			n++
+		}
+	}
+	if n == 0 || n > MemoSlots {
+		t.Errorf("%d keys remembered, want 1..%d", n, MemoSlots)
+	}
+	if m.Has(strconv.Itoa(4*MemoSlots)) {
+		t.Error("memo has a key never added")
+	}
+	var nilMemo *Memo
+	nilMemo.Add("a")
+	if nilMemo.Has("a") {
+		t.Error("nil memo remembers")
+	}
+}
+
+func BenchmarkMemoHit(b *testing.B) {
+	m := NewMemo()
+	key := []byte("header:0:13:authorization:95:Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJiZW5jaCJ9.c2lnbmF0dXJl")
+	m.AddBytes(key)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(key)))
+	for b.Loop() {
+		if !m.HasBytes(key) {
+			b.Fatal("miss")
+		}
+	}
+}
