@@ -1,0 +1,52 @@
+package tier1
+
+import (
+	"slices"
+	"sync"
+	"testing"
+
+	"github.com/apisensor/sensor/decoders"
+	"github.com/apisensor/sensor/pipeline/alert"
+	"github.com/apisensor/sensor/pipeline/detect/normalize"
+)
+
+// TestMemoKeepsVerdicts runs the benign and attack corpora twice through
+// detectors with their memo and once through detectors without it: every
+// exchange must raise the same alerts (rule and evidence) each time, so a
+// parameter remembered clean never hides a payload.
+func TestMemoKeepsVerdicts(t *testing.T) {
+	warm, cold := allDetectors(t), allDetectors(t)
+	for _, d := range cold {
+		d.(*Detector).memos = &sync.Pool{New: func() any { return (*normalize.Memo)(nil) }}
+	}
+	var xs []*decoders.Exchange
+	for _, e := range benign {
+		xs = append(xs, exchange(param(e.loc, e.name, e.value), param(e.loc, e.name, encodeURL(e.value))))
+	}
+	for _, e := range attacks {
+		for _, ev := range encodings(e.loc, e.value, e.enc) {
+			// The attack shares its parameter name with a benign value
+			// remembered just before.
+			xs = append(xs, exchange(param(e.loc, e.name, "hello"), param(e.loc, e.name, ev[1])))
+		}
+	}
+	for pass := range 2 {
+		for i, x := range xs {
+			want, got := verdicts(inspectAll(cold, x)), verdicts(inspectAll(warm, x))
+			if !slices.Equal(got, want) {
+				t.Fatalf("pass %d, exchange %d: with memo %q, without %q", pass, i, got, want)
+			}
+		}
+	}
+}
+
+// verdicts lists each alert's rule and evidence.
+func verdicts(as []*alert.Alert) []string {
+	var out []string
+	for _, a := range as {
+		for _, e := range a.Evidence {
+			out = append(out, a.RuleId+" "+e.Rule+" "+e.Name+" "+e.Value+" "+e.Matched)
+		}
+	}
+	return out
+}
