@@ -46,7 +46,7 @@ func TestMemo(t *testing.T) {
 	if n == 0 || n > MemoSlots {
 		t.Errorf("%d keys remembered, want 1..%d", n, MemoSlots)
 	}
-	if m.Has(strconv.Itoa(4*MemoSlots)) {
+	if m.Has(strconv.Itoa(4 * MemoSlots)) {
 		t.Error("memo has a key never added")
 	}
 	var nilMemo *Memo
