@@ -151,6 +151,7 @@ type alertRef struct {
 	ID       string `json:"id"`
 	Detector string `json:"detector"`
 	RuleID   string `json:"rule_id"`
+	Category string `json:"category,omitempty"`
 }
 
 type sourceRecord struct {
@@ -223,7 +224,7 @@ func appendExchangeJSON(dst []byte, x *decoders.Exchange, alerts []*alert.Alert)
 		rec.Anomalies = append(rec.Anomalies, anomalyRecord{Kind: a.Kind, Detail: a.Detail, Dir: a.Dir.String()})
 	}
 	for _, a := range alerts {
-		rec.Alerts = append(rec.Alerts, alertRef{ID: a.GetId(), Detector: a.GetDetector(), RuleID: a.GetRuleId()})
+		rec.Alerts = append(rec.Alerts, alertRef{ID: a.GetId(), Detector: a.GetDetector(), RuleID: a.GetRuleId(), Category: a.GetCategory()})
 	}
 	b, err := json.Marshal(&rec)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -39,9 +40,23 @@ type AlertRef struct {
 	ID       string `json:"id"`
 	Detector string `json:"detector"`
 	RuleID   string `json:"rule_id"`
+	Category string `json:"category"`
 	// Locations are the parameter locations of the alert's evidence, when
 	// the alerts file was read.
 	Locations []string `json:"locations,omitempty"`
+}
+
+// Claim reports whether the alert says the request was an attack, which is
+// what the evaluation scores. Weakness findings about the values themselves
+// (a JWT without exp, a credential in a URL, a secret in a response) are
+// true statements about a benign request, not detections of an attack:
+// they are listed but neither detect nor count as false positives.
+func (a AlertRef) Claim() bool {
+	switch a.Category {
+	case "broken-authentication", "sensitive-data-exposure":
+		return false
+	}
+	return true
 }
 
 // Name is "detector/rule".
@@ -220,6 +235,7 @@ func Score(corpus []Entry, sent []Sent, seen map[Key][]AlertRef) (*Result, error
 			cells[ck] = c
 		}
 		alerts, found := seen[Key{s.ID, s.Placement, s.Proto}]
+		alerts = slices.DeleteFunc(slices.Clone(alerts), func(a AlertRef) bool { return !a.Claim() })
 		switch {
 		case s.Skipped:
 			c.Skipped++
