@@ -69,6 +69,8 @@ var informational = map[string]bool{
 	"grpc.sniffed":                   true,
 	"http2.goaway":                   true,
 	"http2.upgrade_stream":           true,
+	"tls.client_hellos":              true,
+	"tls.encrypted_bytes":            true,
 }
 
 func (r *Report) finish(fs sensor.FileStats, readerCounts sensor.Counts, tallies []tally, elapsed time.Duration) {
@@ -98,7 +100,7 @@ func (r *Report) finish(fs sensor.FileStats, readerCounts sensor.Counts, tallies
 		switch {
 		case strings.HasPrefix(k, "drop."):
 			r.Drops[strings.TrimPrefix(k, "drop.")] = v
-		case informational[k]:
+		case informational[k], strings.HasPrefix(k, CountCorroborated+"."):
 			r.Counters[k] = v
 		default:
 			r.Anomalies[k] = v
