@@ -62,11 +62,14 @@ func cmdWordStart(s string) bool {
 		s = strings.TrimPrefix(s, pre)
 	}
 	var b [16]byte
-	n := 0
-	for n < len(s) && n < len(b) {
-		c := s[n]
+	n, i := 0, 0
+	for ; i < len(s) && n < len(b); i++ {
+		c := s[i]
 		if 'A' <= c && c <= 'Z' {
 			c += 'a' - 'A'
+		}
+		if (c == '\'' || c == '"') && n > 0 {
+			continue // quote splitting: ti''me, c'a't
 		}
 		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '.') {
 			break
@@ -75,6 +78,9 @@ func cmdWordStart(s string) bool {
 		n++
 	}
 	w := b[:n]
+	if string(w) == "invoke" && i < len(s) && s[i] == '-' {
+		return true // PowerShell Invoke-Expression, Invoke-WebRequest
+	}
 	return cmdFile[string(w)] || cmdExec[string(w)] || cmdPrefix[string(w)]
 }
 
