@@ -50,7 +50,7 @@ var sqlSig = []struct {
 	// connect out.
 	{[]string{"xp_", "sp_", "master.", "openrowset", "opendatasource", "openquery"}, regexp.MustCompile(`\bexec(?:ute)?\s+master\.|\b(?:xp_cmdshell|xp_dirtree|xp_regread|xp_fileexist|sp_oacreate|sp_oamethod|sp_executesql|sp_makewebtask|sp_addextendedproc|openrowset|opendatasource|openquery)\b`)},
 	// Time-based blind injection.
-	{[]string{"sleep", "benchmark", "waitfor", "dbms_"}, regexp.MustCompile(`\b(?:sleep|pg_sleep|benchmark)\s*\(\s*\(?\s*\d|\bwaitfor\s+(?:delay|time)\s+['"]|\bdbms_pipe\.receive_message|\bdbms_lock\.sleep`)},
+	{[]string{"sleep", "benchmark", "waitfor", "dbms_"}, regexp.MustCompile(`\b(?:sleep|pg_sleep|benchmark)\s*\(\s*\(?\s*(?:\d|mod\s*\(|select\b)|\bselect\s+pg_sleep\b|\bwaitfor\s+(?:delay|time)\s+['"]|\bdbms_pipe\.receive_message|\bdbms_lock\.sleep`)},
 	// File read and write from the database.
 	{[]string{"load_file", "outfile", "dumpfile", "pg_read_file", "program", "utl_"}, regexp.MustCompile(`\bload_file\s*\(|\binto\s+(?:out|dump)file\b|\bpg_read_file\s*\(|\bcopy\s+\w+\s+(?:from|to)\s+program\b|\butl_(?:file|http|inaddr)\b`)},
 	// Error-based extraction.
@@ -61,7 +61,7 @@ var sqlSig = []struct {
 	{[]string{"::"}, regexp.MustCompile(`(?:'|\))\s*::\s*(?:jsonb?|text|int\w*|bigint|regclass|bytea|numeric|varchar)\b|\w::(?:jsonb?|regclass)\b`)},
 	// JSON operators and functions applied to an injected JSON literal
 	// ('{"b":2}' <@ '…', '…' -> '$.c', '…' ? 'a', json_extract(…)).
-	{[]string{"<@", "@>", "->", "#>", "?", "json_"}, regexp.MustCompile(`'\s*(?:::\s*jsonb?\s*)?(?:<@|@>)\s*'|'[\[{][^']*'\s*(?:::\s*jsonb?\s*)?(?:->>?|#>>?|\?[|&]?)\s*'|\bjson_(?:extract|value|query|contains|keys|search)\s*\(\s*'`)},
+	{[]string{"<@", "@>", "->", "#>", "?", "json_"}, regexp.MustCompile(`'\s*(?:::\s*jsonb?\s*)?(?:<@|@>)\s*'|'[\[{][^']*'\s*(?:::\s*jsonb?\s*)?(?:->>?|#>>?|\?[|&]?)\s*(?:'|array\s*\[)|\bjson_(?:extract|value|query|contains|keys|search)\s*\(\s*'`)},
 	// Subqueries and the values they select to leak data ("select *
 	// from" alone is how developers quote SQL).
 	{[]string{"select"}, regexp.MustCompile(`\bfrom\s*\(\s*select\b|\(\s*select\s+(?:\*|count\s*\(|concat|group_concat|@@|char\s*\(|0x|if\s*\(|case\b|sleep|\w+\s+from\b)|\bselect\s+(?:count\s*\(\s*\*\s*\)\s*,|concat(?:_ws)?\s*\(|group_concat\s*\(|char\s*\(\s*\d|0x[0-9a-f]{4}|@@\w|null\s*,|\d+\s*,\s*\d+\s*,)`)},
@@ -73,7 +73,16 @@ var sqlSig = []struct {
 	// (1 AND 2771=1709, ' or 1='1, OR (7319=8742)): at the start of the
 	// value, after its first word, or after a quote or parenthesis, not
 	// in the middle of a sentence.
-	{[]string{"=", "<>", "like"}, regexp.MustCompile(`(?:^\s*|['")]\s*|^\s*[\w.-]{1,40}(?:\s+|=\s*))(?:and|or|xor|&&|\|\|)\s*\(?\s*(?:\d+|'[^']{0,20}'|"[^"]{0,20}")\s*(?:=|<>|!=|<=>|\blike\b)\s*\(?\s*(?:\d+|'|")`)},
+	{[]string{"=", "<>", "like"}, regexp.MustCompile(`(?:^\s*|['")]\s*|^\s*[\w./-]{1,40}(?:\s+|=\s*))(?:and|or|xor|&&|\|\|)\s*\(?\s*(?:\d+|'[^']{0,20}'|"[^"]{0,20}")\s*(?:=|<>|!=|<=>|\blike\b)\s*(?:\(?\s*(?:\d+|'|")|\(\s*(?:select\b|$))`)},
+	// A quote that closes the application's string, then a boolean
+	// operator and an SQL expression (admin' and password glob password;,
+	// x' or username like y escape 'x', \' or json(id), 1' and
+	// starts_with(…), ' or true;), or a backslash-escaped quote that
+	// slips past the application's escaping (\'or'1).
+	{[]string{"and", "or"}, regexp.MustCompile(`(?:^|\w|\\)['"]\s*(?:and|or)\b\s*\(?\s*(?:(?:true|false|null)\s*(?:;|--|#|$)|not\b|[a-z_]\w*\s*\(|[a-z_]\w*\s+(?:glob|like|rlike|regexp|is|sounds)\b)|\\['"\x60](?:or|and)['"\x60]`)},
+	// The same with typographic quotes, which some drivers and collations
+	// fold to an ASCII quote (’ OR ’1’=’x’).
+	{[]string{"’", "‘", "´"}, regexp.MustCompile(`(?:’|‘|´)\s*(?:or|and)\s+(?:’|‘|´)?\w+(?:’|‘|´)?\s*=`)},
 	// A condition appended to a JavaScript or NoSQL query (|| x == ',
 	// && a != …) at the start of the value.
 	{[]string{"||", "&&"}, regexp.MustCompile(`(?:^|=)\s*(?:\|\||&&)\s*\(?\s*[\w.]+\s*(?:===?|!==?)`)},
@@ -87,17 +96,46 @@ var sqlSig = []struct {
 	// Conditional expressions of blind injection.
 	{[]string{"if(", "if (", "when", "iif"}, regexp.MustCompile(`\bif\s*\(\s*(?:\d+\s*[=<>]|now\s*\(\s*\)\s*=|ascii\s*\(|substr|length\s*\(|\(\s*select)|\bcase\s+when\b[^;]{0,80}\bthen\b|\biif\s*\(`)},
 	// Stacked queries: a statement after a semicolon.
-	{[]string{";"}, regexp.MustCompile(`;\s*(?:insert\s+into|drop\s+(?:table|database)|delete\s+from|truncate\b|update\s+\w+\s+set|shutdown\b|exec(?:ute)?\s+(?:master|xp_|sp_|\()|declare\s+@|set\s+@|create\s+(?:table|function|user)|alter\s+(?:table|user)|grant\s+|select\b)`)},
+	{[]string{";"}, regexp.MustCompile(`;\s*(?:insert\s+into|drop\s+(?:table|database)|delete\s+from|truncate\b|update\s+\w+\s+set|shutdown\b|exec(?:ute)?\s+(?:master|xp_|sp_|\()|declare\s+@|set\s+@|create\s+(?:table|function|user)|replace\s+(?:into\s+)?\w+\s*\([^)]*\)\s*values\b|alter\s+(?:table|user)|grant\s+|select\b)`)},
 	// A quote that closes the application's string, then SQL (a keyword
 	// or an operator) and a comment that cuts off the rest of the query
 	// (id' or x--, x'|email--).
-	{[]string{"--", "#"}, regexp.MustCompile(`'\s*(?:or|and|xor|not|is|like|glob|rlike|regexp|union|having|order|group|\|\|?|&&|[-+^&<>=*/%|])\b?[^'\n]{0,40}(?:--|#)\s*$`)},
+	{[]string{"--", "#"}, regexp.MustCompile(`'\s*(?:or|and|xor|not|is|like|glob|rlike|regexp|union|having|order|group|collate|notnull|isnull|mod|div|sounds|escape|\|\|?|&&|[-+^&<>=*/%|])\b?[^'\n]{0,40}(?:--|#)\s*$`)},
+	// A quote immediately followed by UNION (' union all, "union/**/).
+	{[]string{"union"}, regexp.MustCompile(`['"\x60]\s*union(?:\s+all\b|\s*/)`)},
+	// PostgreSQL large-object functions that read and write server files
+	// (lo_import('/etc/passwd'), lo_get(16400)).
+	{[]string{"lo_"}, regexp.MustCompile(`\blo_(?:import|export|get|put|from_bytea)\s*\(`)},
+	// Error-based extraction by casting an identity value to a number
+	// (current_user::int, password::int).
+	{[]string{"::"}, regexp.MustCompile(`\b(?:current_user|session_user|user|password|passwd|version\s*\(\s*\)|database\s*\(\s*\))::(?:int|integer|numeric|bigint)\b`)},
+	// Dynamic SQL on Oracle and user-defined functions on MySQL/PostgreSQL
+	// (EXECUTE IMMEDIATE '…', CREATE FUNCTION f(…) RETURNS …).
+	{[]string{"immediate", "function"}, regexp.MustCompile(`\bexecute\s+immediate\s+['"]|\bcreate\s+(?:or\s+replace\s+)?function\s+[\w.]+\s*\([^)]{0,80}\)\s*returns\b`)},
+	// A value that is a destructive statement ended by a comment
+	// (DROP sampletable;--, DELETE FROM users;--); an UPDATE … SET … WHERE with a
+	// comment is how developers write SQL.
+	{[]string{"--", "#"}, regexp.MustCompile(`^\s*(?:drop\s+(?:table\s+)?\w+|delete\s+from\s+\w+|truncate\s+(?:table\s+)?\w+)\s*;\s*(?:--|#)`)},
+	// SELECT with a time-delay or fingerprint function as its value
+	// (select if(…), select char(…), select(user(…))).
+	{[]string{"select"}, regexp.MustCompile(`\bselect\s*\(?\s*(?:if|char|user|current_user|database|version|ascii|sleep)\s*\(`)},
 	// ORDER BY / GROUP BY column counting and HAVING tests.
-	{[]string{"order by", "group by"}, regexp.MustCompile(`\border\s+by\s+\d+\s*(?:--|#|;|$)|\bgroup\s+by\s+[\w\x60,. ]{1,60}\s+having\s+\w+`)},
+	{[]string{"order by", "group by"}, regexp.MustCompile(`\border\s+by\s+\d+\s*(?:--|#|;|$)|\bgroup\s+by\s+[\w\x60,. ]{1,60}\s+having\s+[\w\x60(]|\bhaving\s+(?:\d+\s*=\s*\d+|count\s*\()`)},
 	// Procedure calls and declarations used for injection on MSSQL and
 	// MySQL.
 	{[]string{"procedure", "declare", "set @", "set/**/@"}, regexp.MustCompile(`\bprocedure\s+analyse\s*\(|\bdeclare\s+@\w+|\bset\s+@\w+\s*=\s*(?:0x|x'|b'|char|concat|\()`)},
 }
+
+// sqlConstCmp matches a whole value that is a constant comparison
+// (11!=1, 42<=>42, '1' not regexp '2', 42 like 42): a boolean probe put
+// where a number goes. It has no SQL word for sqlWordGate.
+var sqlConstCmp = regexp.MustCompile(`^\s*['"]?\d+['"]?\s*(?:<=>|!=|==|<>|\bis\s+not\b|\bnot\s+regexp\b|\blike\b)\s*['"]?\d+['"]?\s*$`)
+
+// sqlCommentSpace finds an inline comment used as the space after an SQL
+// keyword (SELECT/*x*/password/**/FROM, DROP/*c*/t), which dodges filters
+// that look for "select " with a space; normalisation removes comments,
+// so it looks at the decoded text.
+var sqlCommentSpace = regexp.MustCompile(`(?:^|[\s'"();])(?:select|union|drop|delete|insert|from|where|and|or|order|group)/\*[^*]{0,40}\*/\s*[\w@('"*]`)
 
 // sqlVersioned finds MySQL versioned comments (/*!50000select*/), which
 // hide keywords from filters; normalisation removes comments, so it looks
@@ -106,7 +144,12 @@ var sqlVersioned = regexp.MustCompile(`/\*!\d*\s*(?:select|union|from|where|and|
 
 func matchSQLSig(_ *decoders.Param, v *normalize.Value, report reportFunc) {
 	forms(v, func(s string) bool {
-		if !sqlWordGate(s) {
+		if len(s) <= 40 && strings.ContainsAny(s, "=<>ln") && sqlConstCmp.MatchString(s) {
+			report(&ruleSQLSig, "sql "+snippet(strings.TrimSpace(s)))
+			return true
+		}
+		// A quote then a comment (x'|email--) needs no SQL word.
+		if !sqlWordGate(s) && !(strings.IndexByte(s, '\'') >= 0 && strings.Contains(s, "--")) {
 			return false
 		}
 		sigs := sqlSig
@@ -126,10 +169,14 @@ func matchSQLSig(_ *decoders.Param, v *normalize.Value, report reportFunc) {
 		}
 		return false
 	})
-	// Versioned comments are gone from the folded form.
-	if t := v.Text; strings.Contains(t, "/*!") {
-		if m := sqlVersioned.FindString(strings.ToLower(t)); m != "" {
+	// Versioned comments and comments as spaces are gone from the folded
+	// form.
+	if t := v.Text; strings.Contains(t, "/*") {
+		lt := strings.ToLower(t)
+		if m := sqlVersioned.FindString(lt); m != "" {
 			report(&ruleSQLSig, "sql "+snippet(m))
+		} else if m := sqlCommentSpace.FindString(lt); m != "" {
+			report(&ruleSQLSig, "sql "+snippet(strings.TrimSpace(m)))
 		}
 	}
 }
@@ -155,6 +202,9 @@ var sqlWords = map[string]bool{
 	"db_name": true, "user_name": true, "suser_sname": true, "sqlite_version": true, "pg_backend_pid": true,
 	"dbms_pipe": true, "dbms_lock": true, "utl_file": true, "utl_http": true, "utl_inaddr": true,
 	"openrowset": true, "opendatasource": true, "openquery": true,
+	"collate": true, "notnull": true, "isnull": true, "mod": true, "div": true, "sounds": true, "escape": true,
+	"lo_import": true, "lo_export": true, "lo_get": true, "lo_put": true, "lo_from_bytea": true, "user": true,
+	"password": true, "passwd": true, "immediate": true, "function": true, "replace": true, "true": true, "false": true,
 }
 
 // sqlWordGate reports whether s holds a word of sqlWords, an MSSQL
