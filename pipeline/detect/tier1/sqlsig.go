@@ -28,7 +28,8 @@ var sqlsigFamily = family{
 	pre: func(_ *decoders.Param, in *input) bool {
 		// Keywords alone ("union select", "information_schema") travel
 		// with spaces or underscores.
-		return in.classes&sqlsigMask != 0 || in.mayChange() || in.has('_') || in.has(' ')
+		// "/*" is a comment standing for a space (DROP/*x*/t).
+		return in.classes&sqlsigMask != 0 || in.mayChange() || in.has('_') || in.has(' ') || in.has('*') && in.has('/')
 	},
 }
 
