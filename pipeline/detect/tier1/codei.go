@@ -51,6 +51,29 @@ var codeiFamily = family{
 	},
 }
 
+// phpDyn finds PHP calls whose function name is built or hidden so that
+// filters on "system(" miss it: a quoted name called directly
+// ("system"(ls), "\x73y\x73tem"(ls)), array and constant tricks
+// ([system][0](ls), (['system'])[0](…), (z)[0][0]('uname')), a (string)
+// cast, bareword concatenation ((sy.(st).em)(…)), a name concatenated into
+// a variable or constant and called through it ($y='sys'.'tem';($y)(…)),
+// obfuscated variable functions (${@a}(1), $OOO0{0}(1), $__[_]{_}(1)) and
+// comments between a dangerous function and its parenthesis (exec#\n(…)).
+var phpDyn = regexp.MustCompile(`['"](?:system|exec|passthru|shell_exec|assert|eval|popen|proc_open|phpinfo|create_function|call_user_func)['"]\s*\(` +
+	`|\[\s*['"]?[a-z_]\w*['"]?\s*\]\s*\)?\s*\[\s*0\s*\]\s*\)?\s*(?:\{[^}]{0,30}\}\s*)?\(` +
+	`|\)\s*(?:\[\s*0\s*\]\s*)+\(\s*['"]` +
+	`|\(\s*string\s*\)\s*(?:["'{]|\[)` +
+	`|\(\s*[a-z]{1,8}\s*\.\s*\(?\s*[a-z]{1,8}\s*\)?\s*\.\s*[a-z]{1,8}\s*\)\s*\(` +
+	`|['"][a-z]{1,8}['"]\s*\.\s*['"][a-z]{1,8}['"][^;]{0,30};\s*\(\s*\$?\w+\s*\)\s*(?:/\*[^*]*\*/\s*)?\(` +
+	`|\$\s*\{\s*[@_][^}]{0,20}\}\s*\(` +
+	`|\$[a-z_]\w*(?:\{\w*\}|\[[^\]]{0,10}\]){1,4}\s*\(` +
+	`|\b(?:exec|system|passthru|shell_exec|assert|eval|popen|proc_open)\s*(?:(?://|#)[^\n]*\n\s*|/\*[^*]*\*/\s*)+\(`)
+
+// phpDoubleExt finds an upload name with a PHP extension before an image
+// or text one (shell.php.jpg, x.phar.png): servers that map handlers by
+// any extension run it as PHP.
+var phpDoubleExt = regexp.MustCompile(`^[\w./-]*\.\s*(?:php\d?|phtml|phar|pht)\s*\.\s*(?:jpe?g|png|gif|bmp|ico|txt|pdf|zip)\s*$`)
+
 var (
 	// phpTag finds PHP open tags (<?php, <?=, "<? " — not <?xml) and
 	// BBCode/Smarty php blocks.
@@ -413,6 +436,9 @@ func phpMatch(s string) string {
 		if m := phpCall(s); m != "" {
 			return m
 		}
+		if m := phpDyn.FindString(s); m != "" {
+			return m
+		}
 	}
 	if strings.IndexByte(s, '=') >= 0 && strings.IndexByte(s, '_') >= 0 || strings.Contains(s, "opcache.") || strings.Contains(s, "mbstring.") {
 		if m := phpIni.FindString(s); m != "" {
@@ -421,6 +447,9 @@ func phpMatch(s string) string {
 	}
 	if strings.Contains(s, ".ph") {
 		if m := phpFile.FindString(s); m != "" {
+			return m
+		}
+		if m := phpDoubleExt.FindString(s); m != "" {
 			return m
 		}
 	}
