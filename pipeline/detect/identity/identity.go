@@ -11,8 +11,9 @@
 // across sensors that share Config.HashKey.
 //
 // An Identifier is safe for concurrent use by every worker. The only state
-// it keeps across exchanges is two bounded caches: the last JA4 seen per
-// client address, and the subject of recently seen bearer tokens.
+// it keeps across exchanges is three bounded caches: the last JA4 seen per
+// client address, the subject of recently seen bearer tokens, and the
+// hashes of recently seen credentials.
 package identity
 
 import (
@@ -39,6 +40,7 @@ type Identifier struct {
 	hmacs          sync.Pool
 	ja4            *shardedLRU[netip.Addr, string]
 	subjects       *shardedLRU[string, string]
+	hashes         *shardedLRU[hashKey, string]
 }
 
 // New validates cfg (after defaults) and prepares it.
@@ -56,6 +58,7 @@ func New(cfg Config) (*Identifier, error) {
 		key:            []byte(cfg.HashKey),
 		ja4:            newShardedLRU[netip.Addr, string](cfg.JA4Cache, hashAddr),
 		subjects:       newShardedLRU[string, string](cfg.TokenCache, hashString),
+		hashes:         newShardedLRU[hashKey, string](hashCacheSize, hashHashKey),
 	}
 	for _, p := range cfg.TrustedProxies.Items() {
 		pfx, _ := parsePrefix(p) // checked by Validate
@@ -114,7 +117,44 @@ type hasher struct {
 // maxPooledInput bounds the input buffer a pooled hasher keeps.
 const maxPooledInput = 4 << 10
 
+// hashKey is a credential hashes caches: its kind and its exact value.
+type hashKey struct{ kind, value string }
+
+func hashHashKey(k hashKey) uint64 { return hashString(k.value) }
+
+// Bounds of the credential hash cache: a client sends the same token, API
+// key or session with every request, and an HMAC costs more than a cache
+// look-up. Longer values are hashed every time, so the cache holds at most
+// hashCacheSize*maxCachedValue bytes of them.
+const (
+	hashCacheSize  = 8192
+	maxCachedValue = 1024
+)
+
+// cachedKind tells whether values of kind repeat enough to cache their
+// hashes: credentials do; object ids, usernames and passwords (kept out of
+// memory as plain text longer than the exchange) do not.
+func cachedKind(kind string) bool {
+	return kind == KindToken || kind == KindAPIKey || kind == KindSession
+}
+
 func (id *Identifier) hash(kind, value string, n int) string {
+	if len(value) > maxCachedValue || !cachedKind(kind) {
+		return id.hmac(kind, value, n)
+	}
+	k := hashKey{kind, value}
+	h, ok := id.hashes.Get(k)
+	if !ok {
+		h = id.hmac(kind, value, 8)
+		// The value may share memory with the decoder's buffers.
+		k.value = strings.Clone(value)
+		id.hashes.Add(k, h)
+	}
+	// A shorter hash is a prefix of the longer one (same HMAC).
+	return h[:2+2*n]
+}
+
+func (id *Identifier) hmac(kind, value string, n int) string {
 	hs := id.hmacs.Get().(*hasher)
 	hs.h.Reset()
 	hs.buf = append(append(append(hs.buf[:0], kind...), 0), value...)
