@@ -384,6 +384,11 @@ func xssExtra(v string, maxBytes int) string {
 	}
 	var buf [512]byte
 	l := lowerASCII(t, buf[:0])
+	if strings.IndexByte(l, '<') >= 0 {
+		if m := xssSpacedTag.FindString(l); m != "" {
+			return "tag " + alert.Snippet(m, 60)
+		}
+	}
 	if !xssScriptHint(l) {
 		return ""
 	}
@@ -429,7 +434,7 @@ func lowerASCII(s string, buf []byte) string {
 
 // xssScriptHints are substrings every xssScript match or event handler
 // holds one of.
-var xssScriptHints = []string{"document", "window", "self", "top", "parent", "globalthis", "frames", "[]", "script", "data", "on", "alert", "prompt", "confirm"}
+var xssScriptHints = []string{"document", "window", "self", "top", "parent", "globalthis", "frames", "[]", "script", "data", "on", "alert", "prompt", "confirm", "set", "eval", "call", "srcdoc"}
 
 func xssScriptHint(l string) bool {
 	for _, h := range xssScriptHints {
@@ -505,7 +510,39 @@ var xssScript = regexp.MustCompile(`\bdocument\s*\)?\s*(?:\.\s*|\[\s*['"\x60])(?
 	`|\b(?:alert|prompt|confirm)\s*\(\s*(?:\d|document\b|window\b|\/)` +
 	`|\bwindow\s*\.\s*location\s*(?:=|\.\s*(?:href|replace|assign))|\b(?:window|self|top|parent|globalthis|frames)\s*\[\s*['"\x60]` +
 	`|\(\s*!\s*\[\s*\]\s*\+?\s*\[\s*\]\s*\)|!!\s*\[\s*\]|\[\s*\]\s*\[\s*['"]constructor` +
-	`|(?:^|[\s"'=(])(?:javascript|vbscript|livescript)\s*:|\bdata\s*:\s*text/html`)
+	`|(?:^|[\s"'=(])(?:javascript|vbscript|livescript)\s*:|\bdata\s*:\s*text/html` +
+	// Breaking out of a JavaScript string into a timer or eval
+	// (x";setTimeout(name,1)//).
+	`|['"]\s*[;,]\s*(?:settimeout|setinterval|eval|function)\s*\(` +
+	// Calls through tagged templates, which need no parentheses
+	// ([].sort.call`${alert}1`, alert`1`).
+	`|\.\s*(?:call|apply)\s*\x60|\b(?:alert|prompt|confirm|eval)\s*\x60` +
+	// Attributes injected into an existing tag that load a document or
+	// redirect a form (' formaction=, " srcdoc=).
+	`|(?:^|['"\s/])(?:formaction|srcdoc)\s*=`)
+
+// xssSpacedTag finds the names of dangerous tags spelled with spaces or a
+// namespace prefix (<f o r m, <d i a l o g, < x: script), which some
+// filters and parsers fold back together.
+var xssSpacedTag = regexp.MustCompile(`<\s*(?:` + spaced("script", "form", "dialog", "iframe", "svg", "img", "object", "embed", "body", "details", "input", "video", "audio", "style", "base", "meta", "math") + `)\b|<\s*(?:[a-z]+\s*:\s*(?:script|svg|iframe)\b)`)
+
+// spaced returns an alternation of names with at least one space between
+// each of their letters.
+func spaced(names ...string) string {
+	var b strings.Builder
+	for i, n := range names {
+		if i > 0 {
+			b.WriteByte('|')
+		}
+		for j := 0; j < len(n); j++ {
+			if j > 0 {
+				b.WriteString(`\s+`)
+			}
+			b.WriteByte(n[j])
+		}
+	}
+	return b.String()
+}
 
 // stripComments replaces each /*…*/ of s with a space.
 func stripComments(s string) string {
