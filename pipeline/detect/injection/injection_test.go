@@ -465,3 +465,29 @@ func TestInjectionConfirmation(t *testing.T) {
 		})
 	}
 }
+
+// TestXSSExtraForms covers the script and markup forms xssExtra adds to
+// libinjection's tokenizer, and prose that looks close to them.
+func TestXSSExtraForms(t *testing.T) {
+	tests := []struct {
+		v    string
+		want bool
+	}{
+		{"foo<f o r m", true},
+		{"$<d i a l o g", true},
+		{"< x: script", true},
+		{"x\";setTimeout(name, 1)//", true},
+		{"[].sort.call`${alert}1337`", true},
+		{"'formaction=", true},
+		{"\" srcdoc=", true},
+		{"<i m gonna be late", false},
+		{"set the timeout (in seconds)", false},
+		{"call `make` first", false},
+		{"the form action is POST", false},
+	}
+	for _, tt := range tests {
+		if got := xssExtra(tt.v, 4096) != ""; got != tt.want {
+			t.Errorf("xssExtra(%q) = %v, want %v", tt.v, got, tt.want)
+		}
+	}
+}
