@@ -434,7 +434,7 @@ func lowerASCII(s string, buf []byte) string {
 
 // xssScriptHints are substrings every xssScript match or event handler
 // holds one of.
-var xssScriptHints = []string{"document", "window", "self", "top", "parent", "globalthis", "frames", "[]", "script", "data", "on", "alert", "prompt", "confirm", "set", "eval", "call", "srcdoc"}
+var xssScriptHints = []string{"document", "window", "self", "top", "parent", "globalthis", "frames", "[]", "script", "data", "on", "alert", "prompt", "confirm", "settimeout", "setinterval", "eval", "call", "apply", "srcdoc"}
 
 func xssScriptHint(l string) bool {
 	for _, h := range xssScriptHints {

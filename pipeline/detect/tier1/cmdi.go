@@ -234,7 +234,7 @@ var shellConstruct = []struct {
 	{func(s string) bool { return strings.Contains(s, "invoke-") || strings.Contains(s, "iw") },
 		regexp.MustCompile(`\binvoke-(?:webrequest|expression|restmethod|wmimethod)\b|(?:^|[;&|]\s*)(?:iwr|iwmi)\s+(?:https?://|-\w)`)},
 	// SQLite shell dot-commands that run a program (;.shell nc …).
-	{func(s string) bool { return strings.Contains(s, ".s") },
+	{func(s string) bool { return strings.IndexByte(s, ';') >= 0 && strings.Contains(s, ".s") },
 		regexp.MustCompile(`;\s*(?:\\n)?\s*\.\s*(?:\\?['"])?(?:shell|system|sh)\s+\w`)},
 	// GTFOBins escapes that run a shell through a compiler or debugger
 	// (c89 -wrapper sh,-c,id; gdb -ex '!id').
@@ -245,7 +245,7 @@ var shellConstruct = []struct {
 		regexp.MustCompile(`(?:^|[;&|]\s*)chmod\s+(?:[+][rwxs]+|[0-7]{3,4})\s+\S`)},
 	// Walking to a system directory in steps to avoid its path
 	// (cd /;cd etc;…).
-	{func(s string) bool { return strings.Contains(s, "cd") },
+	{func(s string) bool { return strings.Contains(s, "cd /") },
 		regexp.MustCompile(`\bcd\s+/\s*;\s*cd\s+(?:etc|bin|tmp|var|root)\b`)},
 }
 

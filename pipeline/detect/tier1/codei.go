@@ -69,6 +69,17 @@ var phpDyn = regexp.MustCompile(`['"](?:system|exec|passthru|shell_exec|assert|e
 	`|\$[a-z_]\w*(?:\{\w*\}|\[[^\]]{0,10}\]){1,4}\s*\(` +
 	`|\b(?:exec|system|passthru|shell_exec|assert|eval|popen|proc_open)\s*(?:(?://|#)[^\n]*\n\s*|/\*[^*]*\*/\s*)+\(`)
 
+// phpDynHint is phpDyn's prefilter: the bytes one of its forms needs
+// next to the call's parenthesis, a cast, a variable or a comment.
+func phpDynHint(s string) bool {
+	for _, h := range []string{"'(", "\"(", "' (", "\" (", "[0", "[ 0", "][", "] [", "string", ")(", ") (", "](", "] (", "}(", "} (", "$", "#", "//", "/*"} {
+		if strings.Contains(s, h) {
+			return true
+		}
+	}
+	return false
+}
+
 // phpDoubleExt finds an upload name with a PHP extension before an image
 // or text one (shell.php.jpg, x.phar.png): servers that map handlers by
 // any extension run it as PHP.
@@ -436,8 +447,10 @@ func phpMatch(s string) string {
 		if m := phpCall(s); m != "" {
 			return m
 		}
-		if m := phpDyn.FindString(s); m != "" {
-			return m
+		if phpDynHint(s) {
+			if m := phpDyn.FindString(s); m != "" {
+				return m
+			}
 		}
 	}
 	if strings.IndexByte(s, '=') >= 0 && strings.IndexByte(s, '_') >= 0 || strings.Contains(s, "opcache.") || strings.Contains(s, "mbstring.") {
