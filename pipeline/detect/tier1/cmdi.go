@@ -234,12 +234,21 @@ var shellConstruct = []struct {
 	{func(s string) bool { return strings.Contains(s, "invoke-") || strings.Contains(s, "iw") },
 		regexp.MustCompile(`\binvoke-(?:webrequest|expression|restmethod|wmimethod)\b|(?:^|[;&|]\s*)(?:iwr|iwmi)\s+(?:https?://|-\w)`)},
 	// SQLite shell dot-commands that run a program (;.shell nc …).
-	{func(s string) bool { return strings.IndexByte(s, ';') >= 0 && strings.Contains(s, ".s") },
+	{func(s string) bool {
+		return strings.IndexByte(s, ';') >= 0 && strings.IndexByte(s, '.') >= 0 && strings.Contains(s, "s")
+	},
 		regexp.MustCompile(`;\s*(?:\\n)?\s*\.\s*(?:\\?['"])?(?:shell|system|sh)\s+\w`)},
 	// GTFOBins escapes that run a shell through a compiler or debugger
 	// (c89 -wrapper sh,-c,id; gdb -ex '!id').
 	{func(s string) bool { return strings.Contains(s, "-wrapper") || strings.Contains(s, "-ex") },
 		regexp.MustCompile(`-wrapper\s+(?:/bin/)?(?:ba)?sh,-c,|\bgdb\s+(?:-\w+\s+)*-ex\s+['"]?\\?!`)},
+	// A binary's name or a system file's name hidden by a glob in its
+	// last segment (;/bin/ca? /et*/passwd).
+	{globHint, regexp.MustCompile(`(?:^|[\s;|&<>=])/(?:usr/)?s?bin/[a-z]{1,6}[?*]|/[a-z]{1,3}[?*]+[a-z]{0,3}/(?:passwd|shadow|hosts|group|issue)\b`)},
+	// A command spelled by concatenating one-letter variables
+	// (c1=c;c2=a;c3=t;$c1$c2$c3).
+	{func(s string) bool { return strings.Count(s, "$") >= 3 },
+		regexp.MustCompile(`(?:^|[\s;|&])(?:\$\{?[a-z_]\w{0,4}\}?){3,}`)},
 	// Making a dropped file executable (;chmod +x evil.php).
 	{func(s string) bool { return strings.Contains(s, "chmod") },
 		regexp.MustCompile(`(?:^|[;&|]\s*)chmod\s+(?:[+][rwxs]+|[0-7]{3,4})\s+\S`)},

@@ -132,6 +132,11 @@ var sqlSig = []struct {
 // where a number goes. It has no SQL word for sqlWordGate.
 var sqlConstCmp = regexp.MustCompile(`^\s*['"]?\d+['"]?\s*(?:<=>|!=|==|<>|\bis\s+not\b|\bnot\s+regexp\b|\blike\b)\s*['"]?\d+['"]?\s*$`)
 
+// sqlTerminated matches a single token closed by a quote and a
+// semicolon (admin@example.com';): the value ends the application's
+// string and statement, to test for stacked queries.
+var sqlTerminated = regexp.MustCompile(`^\s*[\w.@+-]+['"\x60]\s*;$`)
+
 // sqlCommentSpace finds an inline comment used as the space after an SQL
 // keyword (SELECT/*x*/password/**/FROM, DROP/*c*/t), which dodges filters
 // that look for "select " with a space; normalisation removes comments,
@@ -146,6 +151,10 @@ var sqlVersioned = regexp.MustCompile(`/\*!\d*\s*(?:select|union|from|where|and|
 func matchSQLSig(_ *decoders.Param, v *normalize.Value, report reportFunc) {
 	forms(v, func(s string) bool {
 		if len(s) <= 40 && (strings.ContainsAny(s, "=<>") || strings.Contains(s, " like ") || strings.Contains(s, " not ")) && sqlConstCmp.MatchString(s) {
+			report(&ruleSQLSig, "sql "+snippet(strings.TrimSpace(s)))
+			return true
+		}
+		if len(s) <= 80 && strings.HasSuffix(s, ";") && sqlTerminated.MatchString(s) {
 			report(&ruleSQLSig, "sql "+snippet(strings.TrimSpace(s)))
 			return true
 		}
