@@ -133,6 +133,12 @@ var cmdAlone = map[string]bool{
 	"printenv": true, "ps": true,
 }
 
+// cmdReconSep holds the recon commands of cmdAlone that are no field
+// name or word, so that one directly followed by a separator at the start
+// of a value is a command line (whoami;…), where "id;name" is a list.
+var cmdReconSep = map[string]bool{"whoami": true, "uname": true, "ifconfig": true, "ipconfig": true,
+	"systeminfo": true, "netstat": true, "tasklist": true, "printenv": true}
+
 // Commands that read a file: a finding with a path argument.
 var cmdFile = map[string]bool{
 	"cat": true, "head": true, "tail": true, "more": true, "less": true, "type": true, "nl": true,
@@ -170,6 +176,7 @@ var cmdStrongArg = regexp.MustCompile(`^\s*(?:-[a-z]+\s+)*(?:/etc/|/proc/|/dev/t
 // or inline command or downloading code (-enc, iex, DownloadString).
 var winShell = regexp.MustCompile(`(?:^|[\s;&|('"@])for\s+(?:/[dlrf]\s*(?:"[^"]*"\s*|[a-z]:\\\S*\s+|/[dlrf]\s*)*)?%%?[^\s%]{1,24}\s+in\s*\(` +
 	`|(?:^|[\s;&|('"@])if\s+(?:/i\s+)?(?:not\s+)?(?:(?:exist|defined|errorlevel|cmdextversion)\s+\S|\S+==\S|\S*%\S*\s*==|\(?\s*\S+\s+(?:equ|neq|lss|leq|gtr|geq)\s+\S)` +
+	`|^\s*if\s*(?:/i\s*)?(?:"[^"]{0,30}"|\[[^\]]{0,30}\])\s*==\s*(?:"[^"]{0,30}"|\[[^\]]{0,30}\])\s+@?[a-z]` +
 	`|(?:^|[\s;&|('"@])cmd(?:\.exe)?\s+/[ckr]\b` +
 	`|powershell(?:\.exe)?\s+(?:.{0,40}\s)?-(?:e|enc|encodedcommand|c|command|nop|noprofile|w|windowstyle|ep|executionpolicy|inputformat)\b` +
 	`|\biex\s*\(|invoke-expression|\.downloadstring\s*\(|new-object\s+(?:system\.)?net\.webclient`)
@@ -206,7 +213,7 @@ var shellConstruct = []struct {
 	{func(s string) bool { return strings.Contains(s, "<<<") }, regexp.MustCompile(`<<<\s*['"]?[a-z]`)},
 	{func(s string) bool { return strings.IndexByte(s, '{') >= 0 && strings.IndexByte(s, ',') >= 0 },
 		regexp.MustCompile(`\{(?:cat|ls|id|nc|wget|curl|ping|whoami|uname|ifconfig|echo|sh|bash|rm|cp|mv),[^{}\s]*\}`)},
-	{globHint, regexp.MustCompile(`(?:^|[\s;|&<>=])/(?:\?{2,4}|[a-z]{1,3}[?*][a-z?*]{0,3})/[a-z?*\[\]]*[?*\[]` +
+	{globHint, regexp.MustCompile(`(?:^|[\s;|&<>={,])/(?:\?{2,4}|[a-z]{1,3}[?*][a-z?*]{0,3})/[a-z?*\[\]]*[?*\[]` +
 		`|(?:^|[\s;|&<>=])/(?:[a-z]*\[[!^]?[a-z](?:-[a-z])?[a-z]*\][a-z]*(?:/|$)|(?:etc|bin|usr|sbin|dev|proc|tmp|var)/(?:[a-z]*/)?[a-z]*\[[!^]?[a-z](?:-[a-z])?[a-z]*\])`)},
 	// An alias that renames a command to hide it from filters
 	// (alias a=c${x}url, alias ls='rm -rf').
@@ -244,7 +251,8 @@ var shellConstruct = []struct {
 		regexp.MustCompile(`-wrapper\s+(?:/bin/)?(?:ba)?sh,-c,|\bgdb\s+(?:-\w+\s+)*-ex\s+['"]?\\?!`)},
 	// A binary's name or a system file's name hidden by a glob in its
 	// last segment (;/bin/ca? /et*/passwd).
-	{globHint, regexp.MustCompile(`(?:^|[\s;|&<>=])/(?:usr/)?s?bin/[a-z]{1,6}[?*]|/[a-z]{1,3}[?*]+[a-z]{0,3}/(?:passwd|shadow|hosts|group|issue)\b`)},
+	{globHint, regexp.MustCompile(`(?:^|[\s;|&<>=])/(?:usr/)?s?bin/[a-z]{1,6}[?*]|/[a-z]{1,3}[?*]+[a-z]{0,3}/(?:passwd|shadow|hosts|group|issue)\b` +
+		`|(?:^|[\s;|&<>=])/(?:etc|bin|sbin|dev|proc)/[a-z]*[?*][a-z?*]*(?:\s|$|/)`)},
 	// A command spelled by concatenating one-letter variables
 	// (c1=c;c2=a;c3=t;$c1$c2$c3).
 	{func(s string) bool { return strings.Count(s, "$") >= 3 },
@@ -304,7 +312,13 @@ func cmdAtStart(p *decoders.Param, s string, report reportFunc) bool {
 		}
 		cmd, rest, prefixed = r[:j], r[j:], true
 	}
-	if prefixed && cmdAlone[cmd] && strings.TrimSpace(rest) == "" {
+	if !prefixed && cmdReconSep[cmd] && rest != "" && strings.IndexByte(";|&`", rest[0]) >= 0 {
+		// "whoami;…": a recon command that ends where a separator
+		// starts the next one.
+		report(&ruleCmdi, "command line "+snippet(strings.TrimSpace(line)))
+		return true
+	}
+	if prefixed && (cmdAlone[cmd] || cmd == "who") && strings.TrimSpace(rest) == "" {
 		// "time ifconfig", "strace id": a recon command run through a
 		// prefix is no sentence.
 		report(&ruleCmdi, "command line "+snippet(strings.TrimSpace(line)))
