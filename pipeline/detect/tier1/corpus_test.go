@@ -511,6 +511,13 @@ var attacks = []attackEntry{
 	{lQ, "q", "1;.sh whoami", "cmdi", encAll},
 	{lQ, "q", "ti''me curl example.com", "cmdi", encAll},
 	{lQ, "q", ";c89 -wrapper sh,-c,id .", "cmdi", encAll},
+	{lQ, "q", "www.example.com;/bin/ca? /et*/passwd", "cmdi", encAll},
+	{lQ, "q", "c1=c;c2=a;c3=t;$c1$c2$c3 /etc/hosts", "cmdi", encAll},
+	{lQ, "q", "whoami;0'0'", "cmdi", encAll},
+	{lQ, "q", "strace who", "cmdi", encAll},
+	{lQ, "q", "if \"A A\" == \"A A\" echo same", "cmdi", encAll},
+	{lQ, "f", "/var/lib/php/sessions/sess_d8ew88tqmabdcokhumchy8htqm", "lfi-sensitive-file", encAll},
+	{lQ, "q", "admin@example.com';", "sql-signature", encAll},
 	// PHP calls with hidden function names.
 	{lQ, "q", "\"system\"(ls);", "php-injection", encAll},
 	{lQ, "q", "[system][0](ls);", "php-injection", encAll},

@@ -51,12 +51,15 @@ var sensitiveFile = regexp.MustCompile(`(?:^|[^a-z0-9_.-])(?:` +
 // and credential files, version-control metadata, server configuration,
 // kernel and process state under /proc and /sys, debug logs, the Vite dev
 // server's /@fs/ file access, and the configuration and ignore files of AI
-// coding assistants (API keys, tool permissions).
+// coding assistants (API keys, tool permissions), PHP session files.
 var restrictedFile = regexp.MustCompile(`/\.env\b|/\.(?:git|svn|hg|bzr)(?:/|$)|/\.git-credentials|/\.htaccess\b|(?:^|[/\\])web\.config\b|/wp-config\.php` +
 	`|/\.(?:npmrc|pypirc|netrc|bash_history|zsh_history|ds_store|kube/config)\b|/\.(?:ssh|aws|docker|gnupg)/` +
 	`|/proc/(?:sys|net)/|/proc/(?:interrupts|cpuinfo|meminfo|version|mounts|kallsyms|modules)\b|/sys/(?:class|kernel|devices|firmware|module)\b` +
 	`|/etc/(?:subuid|subgid|apache2|nginx|httpd|mysql|ssh/|ssl/private|environment|fstab|login\.defs)\b` +
 	`|/wp-content/(?:debug|errors?)\.log|/@fs/` +
+	// PHP session files, included to run code planted in a session
+	// variable (/tmp/sess_<id>, /var/lib/php/sessions/sess_<id>).
+	`|(?:[/\\](?:tmp|temp|sessions?))[/\\]sess_[a-z0-9,-]{8,}` +
 	`|/\.(?:claude|cursor|continue|aider|roo|zed|cline|kiro|windsurf|codex|opencode|rovodev|a0proj|plandex|fabric|n8n|junie)/|/\.(?:aiignore|cursorignore|cursorrules|aiderignore)\b`)
 
 // wrapper matches PHP and Java stream wrappers that include or run files.
@@ -80,7 +83,7 @@ func wrapperHint(s string) bool {
 
 // sensitiveHints are substrings every sensitiveFile match holds one of.
 var sensitiveHints = []string{"/etc/", "/proc/", ".ssh/", ".aws/", ".docker/", "/var/", "/root/", ".ini", "system32", "web-inf", ".htpasswd",
-	"/.", "web.config", "/wp-", "/sys/", "/@fs/"}
+	"/.", "web.config", "/wp-", "/sys/", "/@fs/", "sess_"}
 
 func sensitiveHint(s string) bool {
 	for _, h := range sensitiveHints {
