@@ -3,6 +3,7 @@ package auth
 import (
 	"strconv"
 	"strings"
+	"unicode/utf8"
 	"unsafe"
 
 	"github.com/apisensor/sensor/decoders"
@@ -604,23 +605,27 @@ func (c *responseCheck) inspect(x *decoders.Exchange, out []*alert.Alert) []*ale
 		return out
 	}
 	f := findings{cfg: &c.cfg, detector: "secrets-in-response", x: x}
-	authPath := authEndpoint(x.Request.Path)
 	for _, h := range resp.Headers {
-		name := lowerASCII(h.Name)
-		if name == "set-cookie" || len(h.Value) < 12 {
+		if len(h.Value) < 12 || equalLowerASCII(h.Name, "set-cookie") {
 			continue
 		}
 		v := h.Value[:min(len(h.Value), c.cfg.ScanBytes)]
 		scanText(v, scanHeaders, func(ht hit) bool {
+			// Lower-cased only here: most headers hold nothing, and
+			// their names are mostly capitalised.
+			name := lowerASCII(h.Name)
 			f.add(ht.rule, summary(ht, "response header "+name), locRespHeader, name, ht.value, ht.kind)
 			return true
 		})
 	}
+	if len(resp.Body) == 0 {
+		return f.done(out)
+	}
 	mode := bodyMode(resp)
-	if authPath {
+	if mode&(scanJWT|scanFields) != 0 && authEndpoint(x.Request.Path) {
 		mode &^= scanJWT | scanFields
 	}
-	if mode == 0 || len(resp.Body) == 0 {
+	if mode == 0 {
 		return f.done(out)
 	}
 	body := resp.Body[:min(len(resp.Body), c.cfg.ScanBytes)]
@@ -638,6 +643,31 @@ func (c *responseCheck) inspect(x *decoders.Exchange, out []*alert.Alert) []*ale
 		return true
 	})
 	return f.done(out)
+}
+
+// equalLowerASCII reports whether lowerASCII(s) == lower, for a
+// lower-case ASCII lower, without allocating.
+func equalLowerASCII(s, lower string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			// strings.ToLower folds some non-ASCII letters to ASCII
+			// (the Kelvin sign to 'k').
+			return lowerASCII(s) == lower
+		}
+	}
+	if len(s) != len(lower) {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != lower[i] {
+			return false
+		}
+	}
+	return true
 }
 
 func summary(h hit, where string) string {
