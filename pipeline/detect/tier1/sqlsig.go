@@ -80,7 +80,10 @@ var sqlSig = []struct {
 	// x' or username like y escape 'x', \' or json(id), 1' and
 	// starts_with(…), ' or true;), or a backslash-escaped quote that
 	// slips past the application's escaping (\'or'1).
-	{[]string{"' ", "'a", "'o", "\" ", "\"a", "\"o", "\\'", "\\\"", "\\\x60"}, regexp.MustCompile(`(?:^|\w|\\)['"]\s*(?:and|or)\b\s*\(?\s*(?:(?:true|false|null)\s*(?:;|--|#|$)|not\b|[a-z_]\w*\s*\(|[a-z_]\w*\s+(?:glob|like|rlike|regexp|is|sounds)\b)|\\['"\x60](?:or|and)['"\x60]`)},
+	{[]string{"' ", "'a", "'o", "\" ", "\"a", "\"o", "\\'", "\\\"", "\\\x60"}, regexp.MustCompile(`(?:^|\w|\\)['"]\s*(?:and|or)\b\s*\(?\s*(?:(?:true|false|null)\s*(?:;|--|#|$)|not\b|[a-z_]\w*\s*\(|[a-z_]\w*\s+(?:glob|like|rlike|regexp|is|sounds)\b)|\\['"\x60](?:or|and)['"\x60]|\\['"\x60]\s*(?:or|and)\s*(?:$|\d)`)},
+	// A tautology or a bare OR/AND cut off by a comment (OR 1#,
+	// 1='1' or-- -): the rest of the application's WHERE is discarded.
+	{[]string{"--", "#"}, regexp.MustCompile(`(?:^|['")]\s*)(?:or|and)\s+\d+\s*(?:#|--)|['"]\s*(?:or|and)\s*(?:--|#)`)},
 	// The same with typographic quotes, which some drivers and collations
 	// fold to an ASCII quote (’ OR ’1’=’x’).
 	{[]string{"’", "‘", "´"}, regexp.MustCompile(`(?:’|‘|´)\s*(?:or|and)\s+(?:’|‘|´)?\w+(?:’|‘|´)?\s*=`)},
@@ -112,7 +115,7 @@ var sqlSig = []struct {
 	{[]string{"::"}, regexp.MustCompile(`\b(?:current_user|session_user|user|password|passwd|version\s*\(\s*\)|database\s*\(\s*\))::(?:int|integer|numeric|bigint)\b`)},
 	// Dynamic SQL on Oracle and user-defined functions on MySQL/PostgreSQL
 	// (EXECUTE IMMEDIATE '…', CREATE FUNCTION f(…) RETURNS …).
-	{[]string{"immediate", "function"}, regexp.MustCompile(`\bexecute\s+immediate\s+['"]|\bcreate\s+(?:or\s+replace\s+)?function\s+[\w.]+\s*\([^)]{0,80}\)\s*returns\b`)},
+	{[]string{"immediate", "function"}, regexp.MustCompile(`\bexecute\s+immediate\s+['"]|\bcreate\s+(?:or\s+replace\s+)?function\s+[\w.]+\s*\(.{0,80}?\)\s*returns\b`)},
 	// A value that is a destructive statement ended by a comment
 	// (DROP sampletable;--, DELETE FROM users;--); an UPDATE … SET … WHERE with a
 	// comment is how developers write SQL.
