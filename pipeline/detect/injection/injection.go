@@ -482,12 +482,24 @@ func eventHandler(l string) string {
 	return ""
 }
 
+// entityBreaks removes (or turns to a colon) the named entities that
+// split URL schemes, in their usual spellings.
+var entityBreaks = strings.NewReplacer("&tab;", "", "&Tab;", "", "&TAB;", "", "&newline;", "", "&NewLine;", "",
+	"&Newline;", "", "&NEWLINE;", "", "&colon;", ":", "&Colon;", ":", "&COLON;", ":")
+
 // widen turns fullwidth ASCII forms (U+FF01 to U+FF5E, "＜script＞") and the
 // UTF-7 encodings of < and > (+ADw-, +AD4-) into ASCII, as lenient
-// decoders and old browsers do.
+// decoders and old browsers do, and drops the named entities that split a
+// URL scheme.
 func widen(s string) string {
 	if strings.Contains(s, "+AD") {
 		s = strings.NewReplacer("+ADw-", "<", "+AD4-", ">", "+ACI-", "\"", "+ACc-", "'").Replace(s)
+	}
+	if strings.Contains(s, "&") {
+		// HTML5 named entities for the tab, the line feed and the colon,
+		// which split a URL scheme (ja&Tab;vascript&colon;): browsers
+		// drop tabs and line feeds inside a scheme.
+		s = entityBreaks.Replace(s)
 	}
 	if !strings.Contains(s, "\xef\xbc") && !strings.Contains(s, "\xef\xbd") {
 		return s
