@@ -389,6 +389,13 @@ func xssExtra(v string, maxBytes int) string {
 			return "tag " + alert.Snippet(m, 60)
 		}
 	}
+	if strings.ContainsAny(l, "\t\n\r") && strings.Contains(l, "script") {
+		// Browsers drop tabs and line feeds inside a URL scheme
+		// (java\tscript:, ja&NewLine;vascript: once decoded).
+		if m := xssScheme.FindString(controlBreaks.Replace(l)); m != "" {
+			return "script " + alert.Snippet(strings.TrimSpace(m), 60)
+		}
+	}
 	if !xssScriptHint(l) {
 		return ""
 	}
@@ -481,6 +488,13 @@ func eventHandler(l string) string {
 	}
 	return ""
 }
+
+// xssScheme finds script URL schemes; controlBreaks removes what browsers
+// ignore inside one.
+var (
+	xssScheme     = regexp.MustCompile(`(?:^|[\s"'=(])(?:javascript|vbscript|livescript)\s*:`)
+	controlBreaks = strings.NewReplacer("\t", "", "\n", "", "\r", "")
+)
 
 // entityBreaks removes (or turns to a colon) the named entities that
 // split URL schemes, in their usual spellings.
