@@ -33,19 +33,40 @@ func TemplateIDs(path string, ids []string) (string, []string) {
 	if i := strings.IndexAny(path, "?#"); i >= 0 {
 		path = path[:i]
 	}
+	// Most paths have no identifier: the builder starts at the first
+	// replaced segment, and a path without one is copied once.
 	var b strings.Builder
-	b.Grow(len(path))
-	first := true
-	for seg := range strings.SplitSeq(path, "/") {
-		if !first {
+	replaced := false
+	for start := 0; ; {
+		end := strings.IndexByte(path[start:], '/')
+		seg := path[start:]
+		if end >= 0 {
+			seg = path[start : start+end]
+		}
+		if t := templateSegment(seg); t != seg {
+			if !replaced {
+				replaced = true
+				b.Grow(len(path) + len(PlaceholderOpaque))
+				b.WriteString(path[:start])
+			}
+			b.WriteString(t)
+			if len(ids) < MaxObjectIDs {
+				ids = append(ids, seg)
+			}
+		} else if replaced {
+			b.WriteString(seg)
+		}
+		if end < 0 {
+			break
+		}
+		if replaced {
 			b.WriteByte('/')
 		}
-		first = false
-		t := templateSegment(seg)
-		b.WriteString(t)
-		if t != seg && len(ids) < MaxObjectIDs {
-			ids = append(ids, seg)
-		}
+		start += end + 1
+	}
+	if !replaced {
+		// A copy: the path may share memory with the decoder's buffers.
+		return strings.Clone(path), ids
 	}
 	return b.String(), ids
 }
@@ -162,7 +183,9 @@ func isUUID(s string) bool {
 // other character after the date makes the segment a word
 // ("2024-05-06abc").
 func isDate(s string) bool {
-	if len(s) < 10 {
+	// The separators first: time.Parse costs more than the whole rest of
+	// a template.
+	if len(s) < 10 || s[4] != '-' || s[7] != '-' {
 		return false
 	}
 	if _, err := time.Parse(time.DateOnly, s[:10]); err != nil {

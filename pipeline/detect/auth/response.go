@@ -700,8 +700,60 @@ func presented(x *decoders.Exchange, off int, body []byte) bool {
 var authWords = []string{"login", "logon", "signin", "sign-in", "sign_in", "signup", "auth", "token",
 	"session", "sso", "saml", "oidc", "openid", "refresh", "jwt", "callback", ".well-known", "register"}
 
+// authFirst marks the first bytes of authWords, upper case included.
+var authFirst = func() (t [256]bool) {
+	for _, w := range authWords {
+		t[w[0]] = true
+		if 'a' <= w[0] && w[0] <= 'z' {
+			t[w[0]-'a'+'A'] = true
+		}
+	}
+	return t
+}()
+
 // authEndpoint reports whether path belongs to an authentication endpoint.
+// It runs on every response with a body: words are tried only where their
+// first byte is, and the path is not lower-cased into a copy.
 func authEndpoint(path string) bool {
+	for i := 0; i < len(path); i++ {
+		if path[i] >= utf8.RuneSelf {
+			return authEndpointFold(path)
+		}
+	}
+	for i := 0; i < len(path); i++ {
+		if !authFirst[path[i]] {
+			continue
+		}
+		for _, w := range authWords {
+			if hasPrefixLowerASCII(path[i:], w) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// hasPrefixLowerASCII reports whether the ASCII s lower-cased starts with
+// the lower-case prefix.
+func hasPrefixLowerASCII(s, prefix string) bool {
+	if len(s) < len(prefix) {
+		return false
+	}
+	for j := 0; j < len(prefix); j++ {
+		c := s[j]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != prefix[j] {
+			return false
+		}
+	}
+	return true
+}
+
+// authEndpointFold is authEndpoint for a path with non-ASCII bytes, which
+// strings.ToLower may fold to ASCII letters.
+func authEndpointFold(path string) bool {
 	p := lowerASCII(path)
 	for _, w := range authWords {
 		if strings.Contains(p, w) {
