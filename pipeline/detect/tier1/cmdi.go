@@ -241,9 +241,7 @@ var shellConstruct = []struct {
 	{func(s string) bool { return strings.Contains(s, "invoke-") || strings.Contains(s, "iw") },
 		regexp.MustCompile(`\binvoke-(?:webrequest|expression|restmethod|wmimethod)\b|(?:^|[;&|]\s*)(?:iwr|iwmi)\s+(?:https?://|-\w)`)},
 	// SQLite shell dot-commands that run a program (;.shell nc …).
-	{func(s string) bool {
-		return strings.IndexByte(s, ';') >= 0 && strings.IndexByte(s, '.') >= 0 && strings.Contains(s, "s")
-	},
+	{dotAfterSemicolon,
 		regexp.MustCompile(`;\s*(?:\\n)?\s*\.\s*(?:\\?['"])?(?:shell|system|sh)\s+\w`)},
 	// GTFOBins escapes that run a shell through a compiler or debugger
 	// (c89 -wrapper sh,-c,id; gdb -ex '!id').
@@ -415,6 +413,33 @@ func deshell(s string) string {
 		return s
 	}
 	return shellNoise.Replace(s)
+}
+
+// dotAfterSemicolon is the SQLite dot-command pattern's prefilter: a dot
+// after a semicolon, spaces and line feeds, literal or escaped ("1;.sh",
+// ";\\n. shell").
+func dotAfterSemicolon(s string) bool {
+	for i := strings.IndexByte(s, ';'); i >= 0; {
+		j := i + 1
+		for j < len(s) {
+			if s[j] == ' ' || s[j] == '\n' {
+				j++
+			} else if s[j] == '\\' && j+1 < len(s) && s[j+1] == 'n' {
+				j += 2
+			} else {
+				break
+			}
+		}
+		if j < len(s) && s[j] == '.' {
+			return true
+		}
+		k := strings.IndexByte(s[j:], ';')
+		if k < 0 {
+			return false
+		}
+		i = j + k
+	}
+	return false
 }
 
 // quoteInWord reports whether a quote sits between two letters or after
