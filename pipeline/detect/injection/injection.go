@@ -548,9 +548,9 @@ var xssScript = regexp.MustCompile(`\bdocument\s*\)?\s*(?:\.\s*|\[\s*['"\x60])(?
 	`|(?:^|['"\s/])(?:formaction|srcdoc)\s*=`)
 
 // xssSpacedTag finds the names of dangerous tags spelled with spaces or a
-// namespace prefix (<f o r m, <d i a l o g, < x: script), which some
-// filters and parsers fold back together.
-var xssSpacedTag = regexp.MustCompile(`<\s*(?:` + spaced("script", "form", "dialog", "iframe", "svg", "img", "object", "embed", "body", "details", "input", "video", "audio", "style", "base", "meta", "math") + `)\b|<\s*(?:[a-z]+\s*:\s*(?:script|svg|iframe)\b)`)
+// namespace prefix (<f o r m, <d i a l o g, < x: script, <v:vmlframe),
+// which some filters and parsers fold back together.
+var xssSpacedTag = regexp.MustCompile(`<\s*(?:` + spaced("script", "form", "dialog", "iframe", "svg", "img", "object", "embed", "body", "details", "input", "video", "audio", "style", "base", "meta", "math") + `)\b|<\s*(?:[a-z]*\s*:\s*(?:script|svg|iframe|vmlframe)\b)`)
 
 // spaced returns an alternation of names with at least one space between
 // each of their letters.

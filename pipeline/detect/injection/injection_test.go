@@ -481,6 +481,7 @@ func TestXSSExtraForms(t *testing.T) {
 		{"'formaction=", true},
 		{"\" srcdoc=", true},
 		{"ja&Tab;vascript&colon;alert(1)", true},
+		{"<v:vmlframe src=\"foo.com/sup.fml\"/>", true},
 		{"ja&NewLine;vascript: ", true},
 		{"Tom &amp; Jerry: tab and colon", false},
 		{"<i m gonna be late", false},

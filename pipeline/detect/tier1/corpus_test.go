@@ -518,6 +518,8 @@ var attacks = []attackEntry{
 	{lQ, "q", "if \"A A\" == \"A A\" echo same", "cmdi", encAll},
 	{lQ, "f", "/var/lib/php/sessions/sess_d8ew88tqmabdcokhumchy8htqm", "lfi-sensitive-file", encAll},
 	{lQ, "q", "admin@example.com';", "sql-signature", encAll},
+	{lQ, "q", "<!--#exec cmd=\"id\"-->", "ssti", encAll},
+	{lQ, "q", "<!--#include virtual=\"/etc/hosts\"-->", "ssti", encAll},
 	// PHP calls with hidden function names.
 	{lQ, "q", "\"system\"(ls);", "php-injection", encAll},
 	{lQ, "q", "[system][0](ls);", "php-injection", encAll},

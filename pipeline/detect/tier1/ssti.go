@@ -40,8 +40,19 @@ var sstiExpr = regexp.MustCompile(`\d+\s*\*\s*['"]?\d+|^\s*if\s+(?:true|1|1\s*==
 	`|freemarker\.template\.utility|\.exec\s*\(|\bpopen\b|os\.system|subprocess|\bsystem\s*\(` +
 	`|\beval\s*\(|\bimport\s+os|\bfile\.(?:open|read)|\bio\.popen|\bspawn\s*\(|\brequire\s*\(\s*['"]child_process`)
 
+// sstiSSI finds server-side include directives (<!--#exec cmd=…-->,
+// <!--#include virtual=…-->), which servers with SSI enabled run when the
+// value is written into a page.
+var sstiSSI = regexp.MustCompile(`<!--#\s*(?:exec|include|echo|set|config|printenv|fsize|flastmod)\s+[a-z]+\s*=`)
+
 func matchSSTI(_ *decoders.Param, v *normalize.Value, report reportFunc) {
 	forms(v, func(s string) bool {
+		if strings.Contains(s, "<!--#") {
+			if m := sstiSSI.FindString(s); m != "" {
+				report(&ruleSSTI, "server-side include "+snippet(m))
+				return true
+			}
+		}
 		if !strings.Contains(s, "{") && !strings.Contains(s, "<%") && !strings.Contains(s, "[[") && !strings.Contains(s, "<#") {
 			return false
 		}
