@@ -69,13 +69,27 @@ var phpDyn = regexp.MustCompile(`['"](?:system|exec|passthru|shell_exec|assert|e
 	`|\$[a-z_]\w*(?:\{\w*\}|\[[^\]]{0,10}\]){1,4}\s*\(` +
 	`|\b(?:exec|system|passthru|shell_exec|assert|eval|popen|proc_open)\s*(?:(?://|#)[^\n]*\n\s*|/\*[^*]*\*/\s*)+\(`)
 
-// phpDynHint is phpDyn's prefilter: the bytes one of its forms needs
-// next to the call's parenthesis, a cast, a variable or a comment.
+// phpDynHint is phpDyn's prefilter: a variable, a comment or a cast, or
+// a call parenthesis after a quote or a closing bracket.
 func phpDynHint(s string) bool {
-	for _, h := range []string{"'(", "\"(", "' (", "\" (", "[0", "[ 0", "][", "] [", "string", ")(", ") (", "](", "] (", "}(", "} (", "$", "#", "//", "/*"} {
-		if strings.Contains(s, h) {
+	if strings.ContainsAny(s, "$#") || strings.Contains(s, "/*") || strings.Contains(s, "//") || strings.Contains(s, "string") {
+		return true
+	}
+	// Otherwise a call parenthesis right after a quote or a closing
+	// bracket ("system"(, [0](, )(, }().
+	for i := strings.IndexByte(s, '('); i >= 0; {
+		j := i - 1
+		for j >= 0 && s[j] == ' ' {
+			j--
+		}
+		if j >= 0 && strings.IndexByte("'\"])}", s[j]) >= 0 {
 			return true
 		}
+		k := strings.IndexByte(s[i+1:], '(')
+		if k < 0 {
+			return false
+		}
+		i += 1 + k
 	}
 	return false
 }
