@@ -222,14 +222,6 @@ func outcome(x *decoders.Exchange) alert.Outcome {
 	return alert.Outcome_OUTCOME_ATTEMPTED
 }
 
-// raise returns s one step higher, at most critical.
-func raise(s alert.Severity) alert.Severity {
-	if s >= alert.Severity_SEVERITY_INFO && s < alert.Severity_SEVERITY_CRITICAL {
-		return s + 1
-	}
-	return s
-}
-
 // mask shows the first keep bytes of a secret and an ellipsis; a secret
 // not much longer than keep shows nothing but its length.
 func mask(s string, keep int) string {

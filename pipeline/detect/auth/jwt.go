@@ -262,10 +262,8 @@ func (c *jwtCheck) check(f *findings, p *decoders.Param, tok string, v *verdict)
 	attempt := func(r *detect.Rule, summary, matched string) {
 		a := f.add(r, summary, loc, name, val, matched)
 		if a.Outcome == alert.Outcome_OUTCOME_UNSPECIFIED {
-			a.Outcome = outcome(x)
+			detect.SetOutcome(a, outcome(x))
 			if a.Outcome == alert.Outcome_OUTCOME_LIKELY_SUCCESSFUL {
-				a.Severity = raise(a.Severity)
-				a.Confidence = alert.Confidence_CONFIDENCE_HIGH
 				a.Summary += " (answered 2xx)"
 			}
 		}
