@@ -249,43 +249,43 @@ var ErrConfig = errors.New("invalid behave configuration")
 // WithDefaults returns c with every zero field set to its default.
 func (c Config) WithDefaults() Config {
 	d := DefaultConfig()
-	setInt(&c.MaxKeys, d.MaxKeys)
-	setInt(&c.Shards, d.Shards)
-	setInt(&c.MaxWindowsPerKey, d.MaxWindowsPerKey)
-	setInt(&c.MaxDistinct, d.MaxDistinct)
-	setInt(&c.Examples, d.Examples)
-	setDur(&c.Grace, d.Grace)
+	setDefault(&c.MaxKeys, d.MaxKeys)
+	setDefault(&c.Shards, d.Shards)
+	setDefault(&c.MaxWindowsPerKey, d.MaxWindowsPerKey)
+	setDefault(&c.MaxDistinct, d.MaxDistinct)
+	setDefault(&c.Examples, d.Examples)
+	setDefault(&c.Grace, d.Grace)
 
 	cs, dcs := &c.CredentialStuffing, d.CredentialStuffing
-	setDur(&cs.Window, dcs.Window)
-	setInt(&cs.MinUsernames, dcs.MinUsernames)
+	setDefault(&cs.Window, dcs.Window)
+	setDefault(&cs.MinUsernames, dcs.MinUsernames)
 
 	ds, dds := &c.DistributedStuffing, d.DistributedStuffing
-	setDur(&ds.Window, dds.Window)
-	setInt(&ds.MinClients, dds.MinClients)
-	setInt(&ds.MinUsernames, dds.MinUsernames)
-	setFloat(&ds.MinFailureRatio, dds.MinFailureRatio)
-	setFloat(&ds.Factor, dds.Factor)
-	setInt(&ds.LearnWindows, dds.LearnWindows)
+	setDefault(&ds.Window, dds.Window)
+	setDefault(&ds.MinClients, dds.MinClients)
+	setDefault(&ds.MinUsernames, dds.MinUsernames)
+	setDefault(&ds.MinFailureRatio, dds.MinFailureRatio)
+	setDefault(&ds.Factor, dds.Factor)
+	setDefault(&ds.LearnWindows, dds.LearnWindows)
 
 	bf, dbf := &c.BruteForce, d.BruteForce
-	setDur(&bf.Window, dbf.Window)
-	setInt(&bf.MinFailures, dbf.MinFailures)
-	setInt(&bf.MinPasswords, dbf.MinPasswords)
+	setDefault(&bf.Window, dbf.Window)
+	setDefault(&bf.MinFailures, dbf.MinFailures)
+	setDefault(&bf.MinPasswords, dbf.MinPasswords)
 
 	en, den := &c.Enumeration, d.Enumeration
-	setDur(&en.Window, den.Window)
-	setInt(&en.MinIDs, den.MinIDs)
-	setFloat(&en.MinUniqueRatio, den.MinUniqueRatio)
-	setFloat(&en.SequentialDensity, den.SequentialDensity)
-	setDur(&en.SlowWindow, den.SlowWindow)
-	setInt(&en.SlowMinIDs, den.SlowMinIDs)
+	setDefault(&en.Window, den.Window)
+	setDefault(&en.MinIDs, den.MinIDs)
+	setDefault(&en.MinUniqueRatio, den.MinUniqueRatio)
+	setDefault(&en.SequentialDensity, den.SequentialDensity)
+	setDefault(&en.SlowWindow, den.SlowWindow)
+	setDefault(&en.SlowMinIDs, den.SlowMinIDs)
 
 	sc, dsc := &c.Scanner, d.Scanner
-	setDur(&sc.Window, dsc.Window)
-	setInt(&sc.MinNotFound, dsc.MinNotFound)
-	setInt(&sc.MinPaths, dsc.MinPaths)
-	setInt(&sc.MinProbes, dsc.MinProbes)
+	setDefault(&sc.Window, dsc.Window)
+	setDefault(&sc.MinNotFound, dsc.MinNotFound)
+	setDefault(&sc.MinPaths, dsc.MinPaths)
+	setDefault(&sc.MinProbes, dsc.MinProbes)
 	if sc.ProbePaths == nil {
 		sc.ProbePaths = dsc.ProbePaths
 	}
@@ -294,53 +294,43 @@ func (c Config) WithDefaults() Config {
 	}
 
 	ra, dra := &c.RateAbuse, d.RateAbuse
-	setDur(&ra.Window, dra.Window)
-	setInt(&ra.Floor, dra.Floor)
-	setFloat(&ra.Factor, dra.Factor)
-	setInt(&ra.LearnWindows, dra.LearnWindows)
-	setFloat(&ra.Alpha, dra.Alpha)
+	setDefault(&ra.Window, dra.Window)
+	setDefault(&ra.Floor, dra.Floor)
+	setDefault(&ra.Factor, dra.Factor)
+	setDefault(&ra.LearnWindows, dra.LearnWindows)
+	setDefault(&ra.Alpha, dra.Alpha)
 
 	fm, dfm := &c.FingerprintMismatch, d.FingerprintMismatch
-	setDur(&fm.Window, dfm.Window)
+	setDefault(&fm.Window, dfm.Window)
 	if fm.Scripts == nil {
 		fm.Scripts = dfm.Scripts
 	}
 
 	ri, dri := &c.RegularIntervals, d.RegularIntervals
-	setDur(&ri.Window, dri.Window)
-	setInt(&ri.MinRequests, dri.MinRequests)
-	setFloat(&ri.MaxCV, dri.MaxCV)
-	setInt(&ri.SteadyTemplates, dri.SteadyTemplates)
+	setDefault(&ri.Window, dri.Window)
+	setDefault(&ri.MinRequests, dri.MinRequests)
+	setDefault(&ri.MaxCV, dri.MaxCV)
+	setDefault(&ri.SteadyTemplates, dri.SteadyTemplates)
 	if ri.HealthPaths == nil {
 		ri.HealthPaths = dri.HealthPaths
 	}
 
 	ts, dts := &c.TokenSharing, d.TokenSharing
-	setDur(&ts.Window, dts.Window)
-	setInt(&ts.MinIPs, dts.MinIPs)
-	setInt(&ts.MinFingerprints, dts.MinFingerprints)
+	setDefault(&ts.Window, dts.Window)
+	setDefault(&ts.MinIPs, dts.MinIPs)
+	setDefault(&ts.MinFingerprints, dts.MinFingerprints)
 
 	ua, dua := &c.UnauthAccess, d.UnauthAccess
-	setDur(&ua.Window, dua.Window)
-	setInt(&ua.MinAuthenticated, dua.MinAuthenticated)
-	setFloat(&ua.MaxPublicShare, dua.MaxPublicShare)
+	setDefault(&ua.Window, dua.Window)
+	setDefault(&ua.MinAuthenticated, dua.MinAuthenticated)
+	setDefault(&ua.MaxPublicShare, dua.MaxPublicShare)
 	return c
 }
 
-func setInt(p *int, d int) {
-	if *p == 0 {
-		*p = d
-	}
-}
-
-func setDur(p *time.Duration, d time.Duration) {
-	if *p == 0 {
-		*p = d
-	}
-}
-
-func setFloat(p *float64, d float64) {
-	if *p == 0 {
+// setDefault sets *p to d when it is zero.
+func setDefault[T comparable](p *T, d T) {
+	var zero T
+	if *p == zero {
 		*p = d
 	}
 }
