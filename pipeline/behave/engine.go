@@ -473,10 +473,7 @@ func (e *Engine) close(it *qitem, dst []*alert.Alert) []*alert.Alert {
 		dst = e.closeRegular(w, dst)
 	case r == ruleEnum || r == ruleEnumSlow:
 		en := &e.cfg.Enumeration
-		minIDs := en.MinIDs
-		if r == ruleEnumSlow {
-			minIDs = en.SlowMinIDs
-		}
+		minIDs := e.enumMinIDs(r)
 		if w.a.len() >= minIDs && float64(w.a.len()) >= en.MinUniqueRatio*float64(w.hits) && !w.covered {
 			if r == ruleEnum {
 				// The long window holding this one closes later:
@@ -588,10 +585,10 @@ func (e *Engine) client(en *entry, f *facts, wm int64, dst []*alert.Alert) []*al
 	if ids := f.e.GetObjectIds(); len(ids) > 0 {
 		en2 := &cfg.Enumeration
 		if w := e.window(en, ruleEnum, f.ep, f.ts, wm, en2.Window, false, 0); w != nil {
-			e.enumerate(w, f, ids, en2.MinIDs)
+			e.enumerate(w, f, ids)
 		}
 		if w := e.window(en, ruleEnumSlow, f.ep, f.ts, wm, en2.SlowWindow, false, 0); w != nil {
-			e.enumerate(w, f, ids, en2.SlowMinIDs)
+			e.enumerate(w, f, ids)
 		}
 	}
 	// Rate, per endpoint: judged at close against the baselines.
@@ -631,9 +628,18 @@ func (e *Engine) client(en *entry, f *facts, wm int64, dst []*alert.Alert) []*al
 	return dst
 }
 
+// enumMinIDs is the distinct ids that make an enumeration window of rule
+// r (ruleEnum or ruleEnumSlow).
+func (e *Engine) enumMinIDs(r rule) int {
+	if r == ruleEnumSlow {
+		return e.cfg.Enumeration.SlowMinIDs
+	}
+	return e.cfg.Enumeration.MinIDs
+}
+
 // enumerate counts the distinct object ids a client got 2xx for, and
-// queues the window for judgement once they reach minIDs.
-func (e *Engine) enumerate(w *win, f *facts, ids []string, minIDs int) {
+// queues the window for judgement once they reach its rule's minimum.
+func (e *Engine) enumerate(w *win, f *facts, ids []string) {
 	w.see(f.ts, f.e)
 	if f.ok {
 		w.hits++
@@ -653,7 +659,7 @@ func (e *Engine) enumerate(w *win, f *facts, ids []string, minIDs int) {
 			}
 		}
 	}
-	if w.a.len() == minIDs {
+	if w.a.len() == e.enumMinIDs(w.k.rule) {
 		e.enqueue(w, 0)
 	}
 }
@@ -926,10 +932,7 @@ func (e *Engine) explain(w *win, a *alert.Alert) {
 			strconv.Itoa(cfg.BruteForce.MinPasswords) + " passwords)"
 	case ruleEnum, ruleEnumSlow:
 		en := &cfg.Enumeration
-		minIDs := en.MinIDs
-		if w.k.rule == ruleEnumSlow {
-			minIDs = en.SlowMinIDs
-		}
+		minIDs := e.enumMinIDs(w.k.rule)
 		b.Threshold = uint64(minIDs)
 		b.Distinct = uint64(w.a.len())
 		b.Ratio = float64(w.hits) / float64(max(w.n, 1))
@@ -989,10 +992,10 @@ func (e *Engine) newAlert(w *win, rev uint32, at int64) *alert.Alert {
 		Owasp:      append([]string(nil), info.owasp...),
 		Severity:   info.severity,
 		Confidence: info.confidence,
-		Flow:       cloneFlow(an.GetFlow()),
-		Client:     cloneClient(an.GetClient()),
-		Source:     cloneSource(an.GetSource()),
-		Sensor:     cloneSensor(an.GetSensor()),
+		Flow:       cloneOf(an.GetFlow()),
+		Client:     cloneOf(an.GetClient()),
+		Source:     cloneOf(an.GetSource()),
+		Sensor:     cloneOf(an.GetSensor()),
 		Behavior: &alert.Behavior{
 			Key:         w.key,
 			WindowStart: ts(w.k.start),
