@@ -511,30 +511,16 @@ func secretWord(key string) bool {
 		switch key[i] | 0x20 {
 		case 'p':
 			r := key[i:]
-			if hasPrefixFold(r, "pass") || hasPrefixFold(r, "pwd") || hasPrefixFold(r, "private_key_id") {
+			if hasPrefixLowerASCII(r, "pass") || hasPrefixLowerASCII(r, "pwd") || hasPrefixLowerASCII(r, "private_key_id") {
 				return true
 			}
 		case 's':
-			if hasPrefixFold(key[i:], "secret") {
+			if hasPrefixLowerASCII(key[i:], "secret") {
 				return true
 			}
 		}
 	}
 	return false
-}
-
-// hasPrefixFold is strings.HasPrefix ignoring ASCII case; prefix is lower
-// case.
-func hasPrefixFold(s, prefix string) bool {
-	if len(s) < len(prefix) {
-		return false
-	}
-	for i := 0; i < len(prefix); i++ {
-		if s[i]|0x20 != prefix[i] && !(prefix[i] == '_' && s[i] == '_') {
-			return false
-		}
-	}
-	return true
 }
 
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
