@@ -17,6 +17,7 @@ import (
 	"github.com/apisensor/sensor/pipeline/behave"
 	"github.com/apisensor/sensor/pipeline/consume"
 	"github.com/apisensor/sensor/pipeline/publish/kafka"
+	"github.com/apisensor/sensor/sensor"
 )
 
 const aggregateUsage = `Usage: sensor aggregate --brokers HOST:PORT[,...] [flags]
@@ -253,15 +254,9 @@ func topicPartitions(ctx context.Context, c kafka.ClientConfig, topic string) ([
 }
 
 func kafkaCounters(p *kafka.Publisher) []string {
+	c := sensor.Counts(p.Stats().Counters())
 	var out []string
-	c := p.Stats().Counters()
-	for _, k := range slices.Sorted(func(yield func(string) bool) {
-		for k := range c {
-			if !yield(k) {
-				return
-			}
-		}
-	}) {
+	for _, k := range c.Keys() {
 		out = append(out, fmt.Sprintf("%s=%d", k, c[k]))
 	}
 	return out
