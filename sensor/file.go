@@ -7,10 +7,8 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"time"
 
 	"github.com/gopacket/gopacket"
-	"github.com/gopacket/gopacket/ip4defrag"
 	"github.com/gopacket/gopacket/layers"
 	"github.com/gopacket/gopacket/pcapgo"
 )
@@ -66,9 +64,7 @@ type FileReader struct {
 
 	next    int // index of the next file to open
 	cur     *openFile
-	parser  frameParser
-	defrag  *ip4defrag.IPv4Defragmenter
-	lastGC  time.Time
+	dec     *FrameDecoder
 	total   int64 // sum of the sizes of regular files
 	doneRaw int64 // raw bytes of files already finished
 }
@@ -86,8 +82,7 @@ type openFile struct {
 // NewFileReader returns a reader over paths, in order. counts receives the
 // packet-path counters.
 func NewFileReader(paths []string, stdin io.Reader, counts Counts) *FileReader {
-	r := &FileReader{paths: paths, stdin: stdin, counts: counts, defrag: ip4defrag.NewIPv4Defragmenter()}
-	r.parser.counts = counts
+	r := &FileReader{paths: paths, stdin: stdin, counts: counts, dec: NewFrameDecoder(counts)}
 	for _, p := range paths {
 		if p == "-" {
 			continue
@@ -140,13 +135,8 @@ func (r *FileReader) Next(p *Packet) error {
 		r.stats.Packets++
 		r.stats.Bytes += uint64(len(data))
 		*p = Packet{Frame: r.cur.frame, Time: ci.Timestamp, Source: r.cur.name}
-		switch r.parser.parse(lt, data, p) {
-		case parsedTCP:
+		if r.dec.Decode(lt, data, p) {
 			return nil
-		case parsedFragment:
-			if r.reassemble(p) {
-				return nil
-			}
 		}
 	}
 }
@@ -162,44 +152,6 @@ func (r *FileReader) fileError(f *openFile, err error) *FileError {
 		fe.Err = ErrTruncated
 	}
 	return fe
-}
-
-// reassemble feeds the IPv4 fragment the parser left in fragIP to the
-// defragmenter; it reports whether a whole TCP packet is now in p.
-func (r *FileReader) reassemble(p *Packet) bool {
-	if p.Time.Sub(r.lastGC) > time.Second {
-		// Fragments of a datagram arrive within a second or so; 30 s is
-		// the Linux default ipfrag_time.
-		r.defrag.DiscardOlderThan(p.Time.Add(-30 * time.Second))
-		r.lastGC = p.Time
-	}
-	// The defragmenter keeps the layer and its payload until the datagram
-	// is whole, so each fragment gets its own copy: the reader's buffer is
-	// reused for the next record.
-	ip4 := new(layers.IPv4)
-	if err := ip4.DecodeFromBytes(append([]byte(nil), r.parser.fragIP...), gopacket.NilDecodeFeedback); err != nil {
-		r.counts.Inc(CountFragmentErrors)
-		return false
-	}
-	out, err := r.defrag.DefragIPv4WithTimestamp(ip4, p.Time)
-	if err != nil {
-		r.counts.Inc(CountFragmentErrors)
-		return false
-	}
-	if out == nil {
-		return false // more fragments to come
-	}
-	// The whole datagram may be TCP or a tunnel whose outer packets were
-	// fragmented (VXLAN with a full-size inner frame): the parser goes on
-	// from its payload, with the tunnels already entered still counted
-	// against the depth bound.
-	switch r.parser.ipPayload(uint8(out.Protocol), out.Payload, p) {
-	case parsedTCP:
-		return true
-	case parsedFragment:
-		return r.reassemble(p)
-	}
-	return false
 }
 
 func (r *FileReader) read() ([]byte, gopacket.CaptureInfo, layers.LinkType, error) {

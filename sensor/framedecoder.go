@@ -8,9 +8,9 @@ import (
 	"github.com/gopacket/gopacket/layers"
 )
 
-// FrameDecoder turns captured frames into TCP packets for a live source:
-// link, VLAN, IP and tunnel headers (the same walk as FileReader), with
-// IPv4 fragments reassembled. Non-TCP and malformed frames are counted in
+// FrameDecoder turns captured frames into TCP packets:
+// link, VLAN, IP and tunnel headers, with IPv4 fragments reassembled.
+// FileReader and the live sources share it. Non-TCP and malformed frames are counted in
 // the Counts it was made with. A FrameDecoder is used by one goroutine.
 type FrameDecoder struct {
 	parser frameParser
@@ -64,12 +64,18 @@ func (d *FrameDecoder) DecodeTunnel(kind TunnelKind, payload []byte, p *Packet) 
 	return false
 }
 
-// reassemble is FileReader.reassemble for live sources: see there.
+// reassemble feeds the IPv4 fragment the parser left in fragIP to the
+// defragmenter; it reports whether a whole TCP packet is now in p.
 func (d *FrameDecoder) reassemble(p *Packet) bool {
 	if p.Time.Sub(d.lastGC) > time.Second {
+		// Fragments of a datagram arrive within a second or so; 30 s is
+		// the Linux default ipfrag_time.
 		d.defrag.DiscardOlderThan(p.Time.Add(-30 * time.Second))
 		d.lastGC = p.Time
 	}
+	// The defragmenter keeps the layer and its payload until the datagram
+	// is whole, so each fragment gets its own copy: the caller's buffer is
+	// reused for the next frame.
 	ip4 := new(layers.IPv4)
 	if err := ip4.DecodeFromBytes(append([]byte(nil), d.parser.fragIP...), gopacket.NilDecodeFeedback); err != nil {
 		d.counts.Inc(CountFragmentErrors)
@@ -81,8 +87,12 @@ func (d *FrameDecoder) reassemble(p *Packet) bool {
 		return false
 	}
 	if out == nil {
-		return false
+		return false // more fragments to come
 	}
+	// The whole datagram may be TCP or a tunnel whose outer packets were
+	// fragmented (VXLAN with a full-size inner frame): the parser goes on
+	// from its payload, with the tunnels already entered still counted
+	// against the depth bound.
 	switch d.parser.ipPayload(uint8(out.Protocol), out.Payload, p) {
 	case parsedTCP:
 		return true
