@@ -381,8 +381,18 @@ func (e *Engine) enqueue(w *win, prio int8) {
 	w.item = it
 	e.qmu.Lock()
 	heap.Push(&e.q, it)
-	e.nextDue.Store(e.q[0].at)
+	e.storeNextDue()
 	e.qmu.Unlock()
+}
+
+// storeNextDue publishes the close time of the queue's head, or none, for
+// Observe's lock-free check. Called under qmu.
+func (e *Engine) storeNextDue() {
+	if len(e.q) > 0 {
+		e.nextDue.Store(e.q[0].at)
+	} else {
+		e.nextDue.Store(math.MaxInt64)
+	}
 }
 
 // evict is called by a shard's LRU, under the shard's lock, for an
@@ -396,11 +406,7 @@ func (e *Engine) evict(s *shard, en *entry) {
 			if w.item.index >= 0 {
 				heap.Remove(&e.q, w.item.index)
 			}
-			if len(e.q) > 0 {
-				e.nextDue.Store(e.q[0].at)
-			} else {
-				e.nextDue.Store(math.MaxInt64)
-			}
+			e.storeNextDue()
 			e.qmu.Unlock()
 		}
 		if w.rev > 0 && rules[w.k.rule].early {
@@ -429,11 +435,7 @@ func (e *Engine) sweep(wm int64, dst []*alert.Alert) []*alert.Alert {
 	for {
 		e.qmu.Lock()
 		if len(e.q) == 0 || e.q[0].at > wm {
-			if len(e.q) > 0 {
-				e.nextDue.Store(e.q[0].at)
-			} else {
-				e.nextDue.Store(math.MaxInt64)
-			}
+			e.storeNextDue()
 			e.qmu.Unlock()
 			return dst
 		}
