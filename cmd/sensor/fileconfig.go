@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"strings"
@@ -162,6 +163,27 @@ func configArg(args []string) string {
 		}
 	}
 	return ""
+}
+
+// pipelineFlagSet reads --config and the SENSOR_* variables, then makes
+// cmd's flag set with the shared flags and --config bound, the file's values
+// as their defaults. The flags fill cfg, a copy of the file's pipeline
+// settings. On error it has printed the problem: the exit code is 2.
+func pipelineFlagSet(cmd, usage string, args []string, stderr io.Writer) (fc *fileConfig, cfg *pipeline.Config, fs *flag.FlagSet, pf *pipelineFlags, ok bool) {
+	fc, err := loadConfig(configArg(args), os.Environ())
+	if err != nil {
+		fmt.Fprintf(stderr, "sensor %s: %v\n", cmd, err)
+		return nil, nil, nil, nil, false
+	}
+	cfg = new(pipeline.Config)
+	*cfg = fc.Pipeline
+	fs = flag.NewFlagSet(cmd, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, usage); fs.PrintDefaults() }
+	pf = bindPipelineFlags(fs, cfg)
+	pf.useFile(fc)
+	fs.String("config", "", "YAML configuration file (cmd/sensor/deploy/sensor.example.yaml); SENSOR_* variables override it, flags override both")
+	return fc, cfg, fs, pf, true
 }
 
 // useFile makes the file's Kafka and log settings the defaults of the

@@ -2,10 +2,8 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
-	"os"
 	"time"
 
 	"github.com/apisensor/sensor/pipeline"
@@ -26,18 +24,10 @@ Flags:
 func replayCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	// As for run: the file and the SENSOR_* variables give the flags their
 	// defaults, so a flag on the command line wins.
-	fc, err := loadConfig(configArg(args), os.Environ())
-	if err != nil {
-		fmt.Fprintln(stderr, "sensor replay:", err)
+	_, cfg, fs, pf, ok := pipelineFlagSet("replay", replayUsage, args, stderr)
+	if !ok {
 		return 2
 	}
-	cfg := fc.Pipeline
-	fs := flag.NewFlagSet("replay", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, replayUsage); fs.PrintDefaults() }
-	pf := bindPipelineFlags(fs, &cfg)
-	pf.useFile(fc)
-	fs.String("config", "", "YAML configuration file (cmd/sensor/deploy/sensor.example.yaml); SENSOR_* variables override it, flags override both")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -47,7 +37,7 @@ func replayCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		fs.Usage()
 		return 2
 	}
-	out, kpub, log, code := pf.setup("replay", &cfg, stdout, stderr)
+	out, kpub, log, code := pf.setup("replay", cfg, stdout, stderr)
 	if code != 0 {
 		return code
 	}
@@ -57,7 +47,7 @@ func replayCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	if !*pf.quiet && isTerminal(stderr) {
 		stopProgress = showProgress(stderr, prog)
 	}
-	report, err := pipeline.Replay(ctx, cfg, files, stdin, out, log.With("component", "replay"), prog)
+	report, err := pipeline.Replay(ctx, *cfg, files, stdin, out, log.With("component", "replay"), prog)
 	stopProgress()
 	err = pf.finish("replay", report, &out, kpub, err, stderr)
 	if err != nil {

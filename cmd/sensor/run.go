@@ -2,10 +2,8 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/apisensor/sensor/pipeline"
@@ -45,18 +43,11 @@ func (l listFlag) Set(s string) error {
 func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	// The file and the SENSOR_* variables are read first: their values are
 	// the flags' defaults, so a flag given on the command line wins.
-	fc, err := loadConfig(configArg(args), os.Environ())
-	if err != nil {
-		fmt.Fprintln(stderr, "sensor run:", err)
+	fc, cfg, fs, pf, ok := pipelineFlagSet("run", runUsage, args, stderr)
+	if !ok {
 		return 2
 	}
-	cfg, capture := fc.Pipeline, fc.Capture
-	fs := flag.NewFlagSet("run", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, runUsage); fs.PrintDefaults() }
-	pf := bindPipelineFlags(fs, &cfg)
-	pf.useFile(fc)
-	fs.String("config", "", "YAML configuration file (cmd/sensor/deploy/sensor.example.yaml); SENSOR_* variables override it, flags override both")
+	capture := fc.Capture
 	fs.StringVar(&fc.Metrics.Listen, "metrics-listen", fc.Metrics.Listen, "host:port serving /metrics, /healthz and /readyz (empty: off)")
 	fs.BoolVar(&fc.Metrics.Pprof, "pprof", fc.Metrics.Pprof, "also serve /debug/pprof/ on the metrics listener")
 	fs.Var(listFlag{&capture.Interfaces}, "i", "interface to capture on (repeatable)")
@@ -105,7 +96,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "sensor run:", err)
 		return 2
 	}
-	out, kpub, log, code := pf.setup("run", &cfg, stdout, stderr)
+	out, kpub, log, code := pf.setup("run", cfg, stdout, stderr)
 	if code != 0 {
 		return code
 	}
@@ -114,7 +105,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "sensor run:", err)
 		return 1
 	}
-	report, err := pipeline.Run(ctx, cfg, capture, out, log.With("component", "capture"), nil)
+	report, err := pipeline.Run(ctx, *cfg, capture, out, log.With("component", "capture"), nil)
 	err = pf.finish("run", report, &out, kpub, err, stderr)
 	if oerr := stopOps(); oerr != nil && err == nil {
 		err = oerr
