@@ -17,6 +17,7 @@ import (
 	"io"
 	"os"
 	"sort"
+	"strings"
 )
 
 // Labels of a corpus entry.
@@ -44,6 +45,29 @@ type Entry struct {
 
 // Attack reports whether e is labelled as an attack.
 func (e *Entry) Attack() bool { return e.Label == LabelAttack }
+
+// LoneToken reports whether payload is a single word — an identifier, a
+// number or a file name, optionally followed by an opening parenthesis — such
+// as "ABS(", "visudo" or "settings.php". Many CRS regression tests are of
+// this shape: they check that one alternative of a rule's regular expression
+// matches, and the rule adds to an anomaly score together with others. Such a
+// value has nothing that could leave a quoted or data context, and the same
+// word is ordinary text elsewhere, so the evaluation reports lone tokens apart
+// ("Attacks by payload shape") beside the rates that count every attack.
+func LoneToken(payload string) bool {
+	s := strings.TrimSpace(payload)
+	s = strings.TrimSpace(strings.TrimSuffix(s, "("))
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '.' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
 
 // ReadCorpus reads a JSON-lines corpus and checks every entry.
 func ReadCorpus(r io.Reader) ([]Entry, error) {

@@ -420,6 +420,9 @@ func TestScore(t *testing.T) {
 	if res.ByPL[1] != (Cell{Total: 2, Flagged: 2}) || res.ByPL[2] != (Cell{Total: 1}) || res.ByPL[0] != (Cell{Total: 1, Flagged: 1}) {
 		t.Errorf("by PL %+v", res.ByPL)
 	}
+	if res.ByShape != [2]Cell{{Total: 4, Flagged: 3}, {}} {
+		t.Errorf("by shape %+v", res.ByShape)
+	}
 	v := res.Verdicts()
 	if len(v) != 4 || v[0].Placement != Query || v[1].Placement != Header || v[2].Placement != Protobuf || v[3].Placement != "all" {
 		t.Fatalf("verdicts %+v", v)
@@ -431,7 +434,7 @@ func TestScore(t *testing.T) {
 	var md, cases bytes.Buffer
 	res.WriteMarkdown(&md)
 	res.WriteCases(&cases, 10)
-	for _, want := range []string{"| sqli |", "| query | 3 | 2 | 66.7% |", "FAIL", "| CRS PL2 | 1 | 0.0% (0/1) |"} {
+	for _, want := range []string{"| sqli |", "| query | 3 | 2 | 66.7% |", "FAIL", "| CRS PL2 | 1 | 0.0% (0/1) |", "| with syntax | 4 | 75.0% (3/4) |"} {
 		if !strings.Contains(md.String(), want) {
 			t.Errorf("markdown lacks %q:\n%s", want, md.String())
 		}
@@ -441,6 +444,33 @@ func TestScore(t *testing.T) {
 	}
 	if _, err := Score(corpus, []Sent{{ID: 99, Placement: Query, Proto: ProtoH1}}, seen); err == nil {
 		t.Error("no error for an id outside the corpus")
+	}
+}
+
+func TestLoneToken(t *testing.T) {
+	for _, c := range []struct {
+		payload string
+		want    bool
+	}{
+		{"ABS(", true},
+		{"SLEEP   (", true},
+		{"visudo\n", true},
+		{"settings.php", true},
+		{"4294967296", true},
+		{"java.lang.Runtime", true},
+		{"", false},
+		{"(", false},
+		{"sleep(5)", false},
+		{"1 or 1=1", false},
+		{"x' --", false},
+		{"ls foo bar", false},
+		{"$where", false},
+		{"../etc/passwd", false},
+		{"<script>", false},
+	} {
+		if got := LoneToken(c.payload); got != c.want {
+			t.Errorf("LoneToken(%q) = %v, want %v", c.payload, got, c.want)
+		}
 	}
 }
 

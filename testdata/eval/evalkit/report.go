@@ -88,6 +88,10 @@ func (r *Result) WriteMarkdown(w io.Writer) {
 		fmt.Fprintf(w, "| libinjection | %d | %s |\n", c.Total, pct(c))
 	}
 
+	fmt.Fprintf(w, "\n### Attacks by payload shape\n\nA lone token is a single identifier, number or file name, optionally followed by `(` (\"ABS(\", \"visudo\", \"settings.php\"): CRS regression tests of one alternative of a rule's pattern. Every rate above counts them as attacks.\n\n| shape | requests | detection |\n|---|---:|---:|\n")
+	fmt.Fprintf(w, "| with syntax | %d | %s |\n", r.ByShape[0].Total, pct(r.ByShape[0]))
+	fmt.Fprintf(w, "| lone token | %d | %s |\n", r.ByShape[1].Total, pct(r.ByShape[1]))
+
 	fmt.Fprintf(w, "\n### Rules that fired (requests flagged)\n\n| detector/rule | attacks | benign |\n|---|---:|---:|\n")
 	names := make([]string, 0, len(r.Detectors))
 	for n := range r.Detectors {

@@ -211,6 +211,9 @@ type Result struct {
 	// ByPL is the detection rate of CRS attacks per paranoia level of the
 	// rule their test is for (index 1..4), and libinjection's at index 0.
 	ByPL [5]Cell `json:"by_pl"`
+	// ByShape is the detection rate of attacks whose payload is a lone
+	// token (index 1, see LoneToken) and of the others (index 0).
+	ByShape [2]Cell `json:"by_shape"`
 	// attacksBySource counts the scored attack requests per source rule.
 	attacksBySource map[string]int
 }
@@ -276,6 +279,14 @@ func Score(corpus []Entry, sent []Sent, seen map[Key][]AlertRef) (*Result, error
 				if flagged {
 					res.ByPL[pl].Flagged++
 				}
+			}
+			shape := &res.ByShape[0]
+			if LoneToken(e.Payload) {
+				shape = &res.ByShape[1]
+			}
+			shape.Total++
+			if flagged {
+				shape.Flagged++
 			}
 		}
 		cs := Case{Entry: *e, Placement: s.Placement, Proto: s.Proto, Alerts: alerts}
