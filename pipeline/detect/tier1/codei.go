@@ -30,6 +30,10 @@ var (
 		Rule:  detectRule("perl-injection", "code-injection", owaspInjection, alert.Severity_SEVERITY_HIGH, alert.Confidence_CONFIDENCE_MEDIUM),
 		title: "Perl code injection",
 	}
+	ruleRuby = rule{
+		Rule:  detectRule("ruby-injection", "code-injection", owaspInjection, alert.Severity_SEVERITY_HIGH, alert.Confidence_CONFIDENCE_MEDIUM),
+		title: "Ruby code injection",
+	}
 	ruleProto = rule{
 		Rule:  detectRule("prototype-pollution", "code-injection", owaspInjection, alert.Severity_SEVERITY_MEDIUM, alert.Confidence_CONFIDENCE_MEDIUM),
 		title: "JavaScript prototype pollution",
@@ -100,12 +104,18 @@ func phpDynHint(s string) bool {
 var phpDoubleExt = regexp.MustCompile(`^[\w./-]*\.\s*(?:php\d?|phtml|phar|pht)\s*\.\s*(?:jpe?g|png|gif|bmp|ico|txt|pdf|zip)\s*$`)
 
 var (
-	// phpTag finds PHP open tags (<?php, <?=, "<? " — not <?xml) and
-	// BBCode/Smarty php blocks.
-	phpTag = regexp.MustCompile(`<\?(?:php\b|=|\s)|[\[{][\\/]?php[\]}]`)
-	// phpVar finds the request superglobals and variable variables
-	// (${'name'}) in injected code.
-	phpVar = regexp.MustCompile(`\$_(?:get|post|request|cookie|server|files|env|session)\b|\$\s*\{\s*['"$]`)
+	// phpTag finds PHP open tags (<?php, <?=, "<? " and a short tag that
+	// ends the value, where it opens code the rest of the page closes —
+	// not <?xml) and BBCode/Smarty php blocks.
+	phpTag = regexp.MustCompile(`<\?(?:php\b|=|\s|$)|[\[{][\\/]?php[\]}]`)
+	// phpVar finds the request superglobals, variable variables
+	// (${'name'}, ${$name}; CMake's ${${list}} is not one), PHP's complex
+	// variable syntax with blanks after the dollar ($ {NAME}), which no
+	// shell or template language accepts, and the php:// stream wrappers
+	// that read the request body or write the output (php://input,
+	// php://filter/…, php://stdout).
+	phpVar = regexp.MustCompile(`\$_(?:get|post|request|cookie|server|files|env|session)\b|\$\s*\{\s*(?:['"]|\$[a-z_])|\$\s+\{\s*\w+\s*\}` +
+		`|\bphp://(?:input|filter|stdin|stdout|stderr|output|memory|temp|fd)\b`)
 	// phpFile finds a file name that makes a PHP script out of an upload:
 	// the extensions PHP handlers run besides .php (.phtml, .phar, .php5,
 	// …), and .php followed by the dots or spaces Windows drops from a
@@ -118,7 +128,7 @@ var (
 	// phpSerial finds serialized PHP objects (object injection through
 	// unserialize) and a function name called through a cast or a
 	// parenthesis: (system)('id').
-	phpSerial = regexp.MustCompile(`(?:^|[^a-z0-9])[oc]:\d+:"[a-z_\\][a-z0-9_\\]*":\d+:\{|\(\s*(?:system|exec|shell_exec|passthru|assert|eval|popen)\s*\)\s*\(`)
+	phpSerial = regexp.MustCompile(`(?:^|[^a-z0-9])[oc]:\d+:"[a-z_\\][a-z0-9_\\]*":\d+:\{|\(\s*['"]?\s*(?:system|exec|shell_exec|passthru|assert|eval|popen)\s*['"]?\s*\)\s*\(`)
 
 	// javaCode finds Java payloads: the classes that run commands, load
 	// code or reach files and the network (java.lang.Runtime,
@@ -139,19 +149,40 @@ var (
 	// "shell. jsp").
 	jspFile = regexp.MustCompile(`^[^\s/?#:]*(?:/[^\s/?#:]+)*\.\s*jspx?(?:\s+|\.+)[\s.]*$|^[^\s/?#:]+\.\s+jspx?$`)
 
-	// nodeCode finds server-side JavaScript: child_process and the
-	// process object that reaches it, node-serialize's function marker
-	// (_$$ND_FUNC$$_, funcster's __js_function), the Function constructor
-	// reached through constructor chains, code built from char codes,
-	// injected infinite loops (a while with a constant condition and no
-	// body: denial of service in $where or vm code), dynamic access to
-	// process and require (process[…], require.main, Module._load), and
-	// React Server Components' reference chains ($1:constructor:constructor).
-	nodeCode = regexp.MustCompile(`child_process|process\s*\.\s*(?:mainmodule|binding|dlopen|kill|exit)\b|require\s*\(\s*['"\x60](?:child_process|fs|net|vm|os)['"\x60]` +
+	// nodeCode finds server-side JavaScript: the child_process module
+	// named in code (quoted, called, or a method taken from it: C's
+	// "struct child_process" is not) and the process object that reaches
+	// it (process.kill, not Go's os.Process.Kill), node-serialize's
+	// function marker (_$$ND_FUNC$$_, funcster's __js_function), the
+	// Function constructor reached through constructor chains, code built
+	// from char codes, injected infinite loops (a while with a constant
+	// condition, also in extra parentheses, and no body: denial of service
+	// in $where or vm code), dynamic access to process and require
+	// (process[…], require.main, Module._load), process.env read in an
+	// expression (the secrets an eval sink leaks), console reached with a
+	// bracketed name or called through .call/.apply (the probes of an
+	// eval sink that avoid "console.log("), an anonymous function opening
+	// the value, and React Server Components' flight references that walk
+	// to a constructor or prototype ($1:constructor:constructor,
+	// $7:Module:prototype; CVE-2025-55182).
+	nodeCode = regexp.MustCompile(`[('"\x60]\s*child_process\b|\bchild_process\s*(?:[)'"\x60]|\.\s*(?:exec|spawn|fork)\w*)` +
+		`|(?:^|[^.\w])process\s*\.\s*(?:mainmodule|binding|dlopen|kill|exit)\b|require\s*\(\s*['"\x60](?:child_process|fs|net|vm|os)['"\x60]` +
 		`|_\$\$nd_func\$\$_|__js_function|constructor\s*\.\s*constructor\s*\(|this\.constructor\.constructor|new\s+function\s*\(|eval\s*\(\s*string\.fromcharcode|string\.fromcharcode\s*\(\s*\d+\s*,` +
-		`|\bwhile\s*\(\s*(?:true|1|!\s*(?:false|[-+]?0|''|""|\x60\x60))\s*\)|\bwhile\s*\(\s*\(?[^()]{0,20}\)?\s*\)\s*(?:;|$|\{\s*\})|\bfor\s*\(\s*;\s*;\s*\)` +
+		`|\bwhile\s*\(\s*(?:\(\s*)*(?:true|1|!\s*(?:false|[-+]?0|''|""|\x60\x60))\s*\)|\bwhile\s*\(\s*\(?[^()]{0,20}\)?\s*\)\s*(?:;|$|\{\s*\})|\bfor\s*\(\s*;\s*;\s*\)` +
 		`|module\.exports\s*=|global\s*\.\s*process|import\s*\(\s*['"](?:child_process|fs)` +
-		`|\bprocess\s*\[|\brequire\s*(?:\[|\.\s*main\b)|\._load\s*\(|\$\d+:constructor:constructor|\$\d+:\w+:prototype`)
+		`|\bprocess\s*\[|\brequire\s*(?:\[|\.\s*main\b)|\._load\s*\(|\$[0-9a-f]{1,8}:(?:\w+:)?(?:constructor:constructor|prototype\b|__proto__)` +
+		`|(?:^\s*|[(+=,;:?]\s*|\$\{\s*|\breturn\s+)process\s*\.\s*env\b` +
+		`|\bconsole\s*\[\s*['"\x60]\w+['"\x60]\s*\]\s*\(|\bconsole\s*\.\s*\w+\s*\.\s*(?:call|apply)\s*\(` +
+		`|^\s*\(?\s*(?:async\s+)?function\s*\(\s*\)\s*\{`)
+
+	// nodeConsole finds a value that is one console call with literal
+	// arguments (console.info(1)): an eval sink's probe. In a question
+	// the call has words around it or an expression inside.
+	nodeConsole = regexp.MustCompile(`^\s*console\s*\.\s*[a-z]+\s*\(\s*(?:\d+|'[^']{0,20}'|"[^"]{0,20}"|\x60[^\x60]{0,20}\x60)?\s*\)\s*;?\s*$`)
+
+	// rubyCode finds Ruby's ways to run a command from code:
+	// Process.spawn, Kernel#exec/system/spawn, IO.popen and Open3.
+	rubyCode = regexp.MustCompile(`\b(?:process|kernel)\s*\.\s*(?:spawn|exec|system)\s*\(|\bio\s*\.\s*popen\s*\(|\bopen3\s*\.\s*(?:popen[23e]?|capture[23]?\w*)\s*\(`)
 
 	// protoPollution finds writes to a JavaScript object's prototype
 	// through merge or path-setting code: __proto__, constructor.prototype
@@ -177,43 +208,86 @@ var phpFuncs = map[string]bool{
 	"bzdecompress": true, "array_map": true, "usort": true,
 }
 
+// phpRiskFuncs are PHP functions no other language or prose spells this
+// way, that run code or commands, open sockets, reveal the process's
+// identity and symbols (recon before an exploit: CRS 933150) or undo the
+// compression and reversal that hide a payload. A call of one is PHP
+// injection whatever its arguments, also glued to a junk prefix
+// (FOOgzinflate()) or written as an assignment-looking call
+// (shell_exec=(…)), which PHP's lexer and some filters read differently.
+var phpRiskFuncs = []string{
+	"call_user_func", "call_user_func_array", "create_function", "shell_exec", "proc_open", "pcntl_exec",
+	"passthru", "fsockopen", "stream_socket_client", "gzinflate", "gzdecode", "gzuncompress", "zlib_decode",
+	"str_rot13", "get_defined_functions", "get_defined_vars", "get_defined_constants", "get_current_user",
+	"get_cfg_var", "php_uname", "phpinfo", "assert_options", "posix_getpwuid", "posix_getpwnam",
+	"posix_getegid", "posix_geteuid", "posix_getgid", "posix_getuid", "posix_getlogin", "posix_kill",
+	"posix_mkfifo", "posix_setuid", "register_shutdown_function", "move_uploaded_file", "highlight_file",
+	"show_source", "file_put_contents", "runkit_function_add", "runkit_function_redefine",
+}
+
+// phpWholeFuncs are PHP functions whose names are also words or other
+// languages' functions (printf, file, substr, unpack …; CRS 933150 and
+// 933160): a call of one is PHP only when it is the whole value (after
+// at most a path, as in a routed URL), with literal or variable arguments
+// — a probe, not a sentence that mentions the function.
+var phpWholeFuncs = map[string]bool{
+	"print_r": true, "var_dump": true, "var_export": true, "strrev": true, "file_exists": true, "curl_init": true,
+	"curl_exec": true, "filegroup": true, "fileowner": true, "intval": true, "printf": true, "strip_tags": true,
+	"substr": true, "unpack": true, "file": true, "fputs": true, "glob": true, "opendir": true, "scandir": true,
+	"readdir": true, "tmpfile": true, "unlink": true, "mkdir": true, "getcwd": true, "getmypid": true,
+	"getmyuid": true, "phpversion": true, "ini_get": true, "ini_get_all": true, "escapeshellcmd": true,
+	"parse_ini_file": true, "set_include_path": true, "preg_replace_callback": true, "error_reporting": true,
+}
+
 // phpCall finds, at each "(" of s, a variable function call ($a(1),
-// $_GET['f'](), $$b(2)) or a call of a phpFuncs function whose argument
-// starts like code (a quote, a variable, @, a nested call, or nothing), and
-// returns the call's text.
+// $_GET['f'](), $$b(2), also with comments between the subscripts), a
+// call of a phpRiskFuncs function, or a call of a phpFuncs function whose
+// argument starts like code (a quote, a variable, @, a nested call, or
+// nothing), and returns the call's text. An empty call followed by a
+// word ("the fopen() wrapper") mentions the function, not calls it.
 func phpCall(s string) string {
 	for i := strings.IndexByte(s, '('); i >= 0; {
 		j := i
-		for j > 0 && (s[j-1] == ' ' || s[j-1] == '\t' || s[j-1] == '\n' || s[j-1] == '\r') {
+		for j > 0 && phpSpace(s[j-1]) {
 			j--
 		}
-		// Array subscripts between a variable and its call: $f['x'](.
-		for k := 0; k < 4 && j > 0 && s[j-1] == ']'; k++ {
+		// An assignment-looking call: name=(…) (function names only).
+		eq := false
+		if j > 0 && s[j-1] == '=' {
+			eq = true
+			j--
+			for j > 0 && phpSpace(s[j-1]) {
+				j--
+			}
+		}
+		// Array subscripts between a variable and its call: $f['x'](,
+		// with whitespace and comments between them.
+		for k := 0; k < 4 && !eq && j > 0 && s[j-1] == ']'; k++ {
 			o := strings.LastIndexByte(s[:j-1], '[')
 			if o < 0 || j-o > 42 {
 				break
 			}
-			j = o
-			for j > 0 && s[j-1] == ' ' {
-				j--
-			}
+			j = phpSkipBack(s, o)
 		}
 		e := j
 		for j > 0 && (wordChar(s[j-1])) {
 			j--
 		}
 		name := s[j:e]
+		a := strings.TrimLeft(s[i+1:], " \t\r\n")
 		switch {
-		case name != "" && j > 0 && s[j-1] == '$' && !('0' <= name[0] && name[0] <= '9'):
-			return s[j-1 : i+1]
-		case phpFuncs[name] && (j == 0 || !wordChar(s[j-1]) && s[j-1] != '$' && s[j-1] != '>' && s[j-1] != '.' && s[j-1] != '-'):
-			a := strings.TrimLeft(s[i+1:], " \t\r\n")
-			if a == "" || strings.IndexByte("'\"$@()", a[0]) >= 0 || callStart(a) {
-				return s[j:min(len(s), i+1+16)]
+		case name == "" || phpMention(a):
+		case !eq && j > 0 && s[j-1] == '$' && !('0' <= name[0] && name[0] <= '9') && (j < 2 || !wordChar(s[j-2])):
+			// A space before the parenthesis is prose ("$PATH (most
+			// shells)") unless the argument is code-like.
+			if !phpSpace(s[i-1]) || a != "" && (strings.IndexByte("'\"$@)", a[0]) >= 0 || '0' <= a[0] && a[0] <= '9') {
+				return s[j-1 : i+1]
 			}
-			// A bare word argument ("system(whoami)") counts when the
-			// call is the whole value: prose has words around it.
-			if strings.TrimSpace(s[:j]) == "" && phpBareCall(a) {
+		case phpRisk(name):
+			return s[j:min(len(s), i+1+16)]
+		case eq:
+		case phpFuncs[name] && (j == 0 || !wordChar(s[j-1]) && s[j-1] != '$' && s[j-1] != '>' && s[j-1] != '.' && s[j-1] != '-'):
+			if a == "" || strings.IndexByte("'\"$@()", a[0]) >= 0 || callStart(a) {
 				return s[j:min(len(s), i+1+16)]
 			}
 		}
@@ -223,18 +297,127 @@ func phpCall(s string) string {
 		}
 		i += 1 + n
 	}
-	return ""
+	return phpWholeCall(s)
 }
 
-// phpBareCall reports whether a, what follows a call's "(", is one bare
-// word, the closing parenthesis and at most a semicolon.
-func phpBareCall(a string) bool {
-	k := 0
-	for k < len(a) && wordChar(a[k]) {
-		k++
+func phpSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+// phpSkipBack returns the start of the whitespace and PHP line comments
+// (# or // to the end of a line) that end at j.
+func phpSkipBack(s string, j int) int {
+	for {
+		nl := false
+		for j > 0 && phpSpace(s[j-1]) {
+			nl = nl || s[j-1] == '\n'
+			j--
+		}
+		if !nl {
+			return j
+		}
+		line := s[strings.LastIndexByte(s[:j], '\n')+1 : j]
+		c := strings.IndexByte(line, '#')
+		if d := strings.Index(line, "//"); d >= 0 && (c < 0 || d < c) {
+			c = d
+		}
+		if c < 0 {
+			return j
+		}
+		j -= len(line) - c
 	}
-	r := strings.TrimSpace(a[k:])
-	return r == ")" || r == ");"
+}
+
+// phpMention reports whether a, what follows a call's "(", is an empty
+// argument list followed by a word: "fopen() wrapper" in prose.
+func phpMention(a string) bool {
+	if a == "" || a[0] != ')' {
+		return false
+	}
+	r := strings.TrimLeft(a[1:], " \t")
+	return len(r) > 0 && r[0] != ')' && wordChar(r[0]) && r != "" && len(a) > len(r)+1
+}
+
+// phpRisk reports whether name is, or ends with, a phpRiskFuncs name.
+func phpRisk(name string) bool {
+	if len(name) < 7 {
+		return false
+	}
+	for _, f := range phpRiskFuncs {
+		if strings.HasSuffix(name, f) {
+			return true
+		}
+	}
+	return false
+}
+
+// phpWholeCall returns s when it is one call, after at most a path, of a
+// phpWholeFuncs or phpFuncs function with literal or variable arguments
+// ("printf(foo)", "/get/substr($x)", "file\n()", "system(whoami);"),
+// or "". include and require take a string: include(Module) is CMake.
+func phpWholeCall(s string) string {
+	t := strings.TrimSpace(s)
+	i := strings.IndexByte(t, '(')
+	if i < 0 || len(t) > 120 {
+		return ""
+	}
+	// The path a routed URL puts before the call.
+	name := strings.TrimRight(t[:i], " \t\r\n")
+	if k := strings.LastIndexByte(name, '/'); k >= 0 {
+		if name[0] != '/' || strings.ContainsAny(name[:k], " ?#") {
+			return ""
+		}
+		name = name[k+1:]
+	}
+	for k := 0; k < len(name); k++ {
+		if !wordChar(name[k]) {
+			return ""
+		}
+	}
+	if !phpWholeFuncs[name] && !phpFuncs[name] {
+		return ""
+	}
+	args, ok := strings.CutSuffix(strings.TrimRight(t[i+1:], " ;"), ")")
+	if !ok {
+		return ""
+	}
+	if strings.HasPrefix(name, "include") || strings.HasPrefix(name, "require") {
+		args = strings.TrimSpace(args)
+		if args == "" || strings.IndexByte("'\"$", args[0]) < 0 {
+			return ""
+		}
+	}
+	if !phpLiteralArgs(args) {
+		return ""
+	}
+	return t
+}
+
+// phpLiteralArgs reports whether a is a list of at most four bare words,
+// numbers, $variables or quoted strings without spaces.
+func phpLiteralArgs(a string) bool {
+	if strings.TrimSpace(a) == "" {
+		return true
+	}
+	parts := strings.Split(a, ",")
+	if len(parts) > 4 {
+		return false
+	}
+	for _, p := range parts {
+		p = strings.TrimSpace(p)
+		if len(p) >= 2 && (p[0] == '\'' || p[0] == '"') && p[len(p)-1] == p[0] {
+			p = p[1 : len(p)-1]
+		} else {
+			p = strings.TrimPrefix(p, "$")
+		}
+		if p == "" {
+			return false
+		}
+		for k := 0; k < len(p); k++ {
+			if !wordChar(p[k]) && p[k] != '.' && p[k] != '-' && p[k] != '/' {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // callStart reports whether a starts with a function call: name(.
@@ -256,6 +439,7 @@ func wordChar(c byte) bool {
 const (
 	wordJava = 1 << iota
 	wordNode
+	wordRuby
 )
 
 var codeWordBits = map[string]uint8{
@@ -263,7 +447,9 @@ var codeWordBits = map[string]uint8{
 	"forname": wordJava, "scriptenginemanager": wordJava, "getdeclaredmethod": wordJava, "aced0005": wordJava,
 	"child_process": wordNode, "process": wordNode, "require": wordNode, "_$$nd_func$$_": wordNode,
 	"__js_function": wordNode, "constructor": wordNode, "function": wordNode, "fromcharcode": wordNode,
-	"while": wordNode, "exports": wordNode, "import": wordNode, "_load": wordNode,
+	"while": wordNode, "exports": wordNode, "import": wordNode, "_load": wordNode, "console": wordNode,
+	"prototype": wordNode, "__proto__": wordNode,
+	"kernel": wordRuby, "io": wordRuby, "open3": wordRuby,
 }
 
 // javaPackages are the package prefixes javaCode names besides java.*.
@@ -423,7 +609,16 @@ func matchCodei(p *decoders.Param, v *normalize.Value, report reportFunc) {
 		}
 		if words&wordNode != 0 || strings.Contains(s, "for(") || strings.Contains(s, "for (") || strings.Contains(s, "_$$nd_func$$_") || strings.Contains(s, "__js_function") {
 			if m := nodeCode.FindString(s); m != "" {
-				report(&ruleNode, "javascript "+snippet(m))
+				report(&ruleNode, "javascript "+snippet(strings.TrimSpace(m)))
+				hit = true
+			} else if m := nodeConsole.FindString(s); m != "" {
+				report(&ruleNode, "javascript "+snippet(strings.TrimSpace(m)))
+				hit = true
+			}
+		}
+		if words&(wordRuby|wordNode) != 0 {
+			if m := rubyCode.FindString(s); m != "" {
+				report(&ruleRuby, "ruby "+snippet(m))
 				hit = true
 			}
 		}
@@ -472,7 +667,7 @@ func phpMatch(s string) string {
 			return m
 		}
 	}
-	if strings.Contains(s, ".ph") {
+	if strings.Contains(s, ".ph") || strings.Contains(s, ". ph") {
 		if m := phpFile.FindString(s); m != "" {
 			return m
 		}
@@ -480,7 +675,7 @@ func phpMatch(s string) string {
 			return m
 		}
 	}
-	if strings.IndexByte(s, '$') >= 0 {
+	if strings.IndexByte(s, '$') >= 0 || strings.Contains(s, "php:") {
 		if m := phpVar.FindString(s); m != "" {
 			return m
 		}
