@@ -50,8 +50,10 @@ var codeiFamily = family{
 	// prefilter classes; pre does the check).
 	trigger: "(<.$_{[:@",
 	pre: func(p *decoders.Param, in *input) bool {
-		// A base64 gadget name travels as a value of its own.
-		return in.classes&codeiMask != 0 || strings.Contains(p.Name, "proto") || in.mayChange() || base64Token(in.best)
+		// A base64 gadget name travels as a value of its own; Java's
+		// serialization magic also as a parameter name (a JSON key).
+		return in.classes&codeiMask != 0 || strings.Contains(p.Name, "proto") || in.mayChange() || base64Token(in.best) ||
+			len(p.Name) >= 5 && javaMagic(p.Name) != ""
 	},
 }
 
@@ -641,8 +643,46 @@ func matchCodei(p *decoders.Param, v *normalize.Value, report reportFunc) {
 	if t := strings.TrimSpace(v.Text); base64Token(t) {
 		if n := findGadget(t); n != "" {
 			report(&ruleJava, "base64 Java serialization or gadget class "+snippet(n))
+			return
 		}
 	}
+	if m := javaMagic(v.Text); m != "" {
+		report(&ruleJava, "base64 Java serialization "+snippet(m))
+	} else if m := javaMagic(p.Name); m != "" {
+		report(&ruleJava, "base64 Java serialization in parameter name "+snippet(m))
+	}
+}
+
+// javaMagicB64 are the base64 forms of Java serialization's stream magic
+// (0xaced0005) at the three offsets of an encoding group, as CRS 944210
+// spells them.
+var javaMagicB64 = [...]string{"rO0AB", "KztAA", "Cs7QA"}
+
+// javaMagic returns the base64 token of s (a value, or a parameter name
+// such as a JSON key) that starts with Java serialization's magic, or "".
+func javaMagic(s string) string {
+	for _, n := range javaMagicB64 {
+		for off := 0; ; {
+			i := strings.Index(s[off:], n)
+			if i < 0 {
+				break
+			}
+			i += off
+			if i == 0 || !base64Byte(s[i-1]) {
+				e := i + len(n)
+				for e < len(s) && base64Byte(s[e]) {
+					e++
+				}
+				return s[i:e]
+			}
+			off = i + len(n)
+		}
+	}
+	return ""
+}
+
+func base64Byte(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '+' || c == '/'
 }
 
 // phpMatch returns the PHP code in s, or "".
