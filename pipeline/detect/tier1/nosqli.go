@@ -51,7 +51,12 @@ var (
 	nosqlName = regexp.MustCompile(`(?:^|[.\[])\$(` + nosqlOps + `)(?:$|[.\[\]])`)
 	// nosqlValue finds an operator key inside a JSON text value.
 	nosqlValue = regexp.MustCompile(`[{,]\s*["']?\$(` + nosqlOps + `)["']?\s*:`)
-	nosqlJSOp  = regexp.MustCompile(`^(?:` + nosqlJS + `)$`)
+	// nosqlBracket finds an operator in bracket syntax inside a value
+	// (u_id[$ne]=1, [$regex]^adm): a query string or form body carried
+	// in a parameter, which a server that parses it again (qs, PHP)
+	// turns into an operator object.
+	nosqlBracket = regexp.MustCompile(`\[\$(` + nosqlOps + `)\]`)
+	nosqlJSOp    = regexp.MustCompile(`^(?:` + nosqlJS + `)$`)
 )
 
 func matchNoSQL(p *decoders.Param, v *normalize.Value, report reportFunc) {
@@ -69,6 +74,12 @@ func matchNoSQL(p *decoders.Param, v *normalize.Value, report reportFunc) {
 		if m := nosqlValue.FindStringSubmatch(s); m != nil {
 			reportNoSQL(m[1], "operator $"+m[1]+" in value", report)
 			return true
+		}
+		if strings.Contains(s, "[$") {
+			if m := nosqlBracket.FindStringSubmatch(s); m != nil {
+				reportNoSQL(m[1], "operator $"+m[1]+" in value "+snippet(s), report)
+				return true
+			}
 		}
 		return false
 	})
