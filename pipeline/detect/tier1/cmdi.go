@@ -30,7 +30,11 @@ var ruleMailCmd = rule{
 var (
 	mailCmd = regexp.MustCompile(`[\r\n]\s*(?:mail\s+from\s*:\s*<|rcpt\s+to\s*:\s*<|(?:ehlo|helo)\s+[a-z0-9.-]+\s*(?:$|[\r\n])|auth\s+\S+\s+[a-z0-9+/]{8,}=*|apop\s+\S+\s+[0-9a-f]{32}|retr\s+\d+\s*(?:$|[\r\n])` +
 		`|[a-z]{1,4}\d{1,4}\s+(?:uid\s+)?(?:select|examine|list|lsub|store|search|fetch|login|authenticate|status|create|delete|rename|copy|append|capability|logout)\s+(?:\S+\s*)*(?:$|[\r\n]))`)
-	mailCmdWeak = regexp.MustCompile(`[\r\n]\s*(?:data|quit|rset|noop|help\s+\S+|list\s+\d+|top\s+\d+\s+\d+|stat|uidl)\s*(?:$|[\r\n])`)
+	// IMAP STORE and FETCH with their data items are unmistakable
+	// whatever the tag ("d store 2 +flags (\deleted)"); a '+' sent in a
+	// query string arrives as a space.
+	mailIMAPItems = regexp.MustCompile(`[\r\n]\s*[a-z0-9.]{1,8}\s+(?:uid\s+)?(?:store\s+[\d:,*]+\s+[+-]?\s*flags(?:\.silent)?\s+\(|fetch\s+[\d:,*]+\s+\(?(?:body(?:\.peek)?\[|rfc822|bodystructure|envelope))`)
+	mailCmdWeak   = regexp.MustCompile(`[\r\n]\s*(?:data|quit|rset|noop|help\s+\S+|list\s+\d+|top\s+\d+\s+\d+|stat|uidl)\s*(?:$|[\r\n])`)
 )
 
 var cmdiFamily = family{
@@ -45,7 +49,11 @@ var cmdiFamily = family{
 	pre: func(_ *decoders.Param, in *input) bool {
 		return in.classes&cmdiMask != 0 || in.mayChange() || in.has(' ') && cmdWordStart(in.best) ||
 			// Globs in a path and brace expansion need no separator.
-			in.has('/') && (in.has('?') || in.has('*') || in.has('[')) || in.has('{') && strings.IndexByte(in.best, ',') >= 0
+			in.has('/') && (in.has('?') || in.has('*') || in.has('[')) || in.has('{') && strings.IndexByte(in.best, ',') >= 0 ||
+			// Process substitution (<(cmd), >(tee log), pi<()ng), and
+			// history expansion (!-1!-2).
+			in.has('(') && (strings.Contains(in.best, "<(") || strings.Contains(in.best, ">(")) ||
+			in.has('-') && strings.Contains(in.best, "!-")
 	},
 }
 
@@ -81,7 +89,68 @@ func cmdWordStart(s string) bool {
 	if string(w) == "invoke" && i < len(s) && s[i] == '-' {
 		return true // PowerShell Invoke-Expression, Invoke-WebRequest
 	}
-	return cmdFile[string(w)] || cmdExec[string(w)] || cmdPrefix[string(w)]
+	c := canonCmd(string(w))
+	return cmdFile[c] || cmdExec[c] || cmdPrefix[c] || cmdStartOnly[c]
+}
+
+// cmdStartOnly holds words that start the shell constructs of
+// shellConstruct without a separator (alias a=curl, trap '…' EXIT, c99
+// -wrapper sh,-c,…), so that pre lets such values in.
+var cmdStartOnly = map[string]bool{"alias": true, "c89": true, "c99": true, "cc": true, "gcc": true,
+	"clang": true, "gdb": true}
+
+// cmdVersioned holds the interpreters whose binaries carry a version
+// (python3.10, php8.2, perl5.36): canonCmd drops it.
+var cmdVersioned = map[string]bool{"python": true, "perl": true, "ruby": true, "php": true, "node": true, "lua": true}
+
+// canonCmd returns a command name without an interpreter's version suffix
+// (python3.10 is python), or name itself.
+func canonCmd(name string) string {
+	i := len(name)
+	for i > 0 && ('0' <= name[i-1] && name[i-1] <= '9' || name[i-1] == '.') {
+		i--
+	}
+	if i < len(name) && cmdVersioned[name[:i]] {
+		return name[:i]
+	}
+	return name
+}
+
+// knownCmd reports a command of the lists, after canonCmd.
+func knownCmd(c string) bool {
+	return cmdAlone[c] || cmdFile[c] || cmdExec[c] || adminCmd(c)
+}
+
+// cmdAdmin holds system administration, deployment and package tools that
+// are no English word: after a separator they are a command with or
+// without arguments (;visudo, &aptitude, ; ansible all -m ping).
+var cmdAdmin = map[string]bool{
+	"ansible": true, "visudo": true, "sudoedit": true, "cscli": true, "rmt": true, "ssh-copy-id": true,
+	"ssh-keygen": true, "aptitude": true, "apt-get": true, "yum": true, "dnf": true, "dpkg": true, "systemctl": true,
+	"iptables": true, "ip6tables": true, "usermod": true, "userdel": true, "groupadd": true, "chpasswd": true,
+	"setcap": true, "setfacl": true, "insmod": true, "rmmod": true, "modprobe": true, "mkfs": true, "fdisk": true,
+	"shutdown": true, "reboot": true, "poweroff": true, "killall": true, "pkill": true,
+}
+
+// winAdmin holds Windows administration tools, which take /switches
+// glued to their name (bcdboot/r).
+var winAdmin = map[string]bool{
+	"bcdboot": true, "bcdedit": true, "vssadmin": true, "wevtutil": true, "diskpart": true, "netsh": true,
+	"taskkill": true, "icacls": true, "takeown": true, "wbadmin": true, "fsutil": true, "bootrec": true,
+}
+
+// adminCmd reports a tool of cmdAdmin or winAdmin, or of a family of
+// them named by prefix (ansible-playbook, chef-client, rmt-tar).
+func adminCmd(c string) bool {
+	if cmdAdmin[c] || winAdmin[c] {
+		return true
+	}
+	for _, pre := range []string{"ansible-", "chef-", "rmt-"} {
+		if len(c) > len(pre) && strings.HasPrefix(c, pre) {
+			return true
+		}
+	}
+	return false
 }
 
 // cmdPrefix holds the words that start a command line without being a
@@ -122,8 +191,9 @@ func systemDir(a string) bool {
 
 // cmdSep finds a command after a shell separator or inside a substitution:
 // group 1 is the separator, group 2 the command (path prefix stripped),
-// group 3 the rest of the line.
-var cmdSep = regexp.MustCompile("(;|&&?|\\|\\|?|[\\r\\n]+|\\$\\(|`)[ \\r\\n]*(?:[a-z]:)?(?:/usr)?(?:/s?bin/)?([a-z][a-z0-9]*(?:\\.exe)?)([^;&|\\r\\n`]*)")
+// group 3 the rest of the line. A name may have dashes (ssh-copy-id) and
+// an interpreter's version (python3.10).
+var cmdSep = regexp.MustCompile("(;|&&?|\\|\\|?|[\\r\\n]+|\\$\\(|`)[ \\r\\n]*(?:[a-z]:)?(?:/usr)?(?:/s?bin/)?([a-z][a-z0-9]*(?:-[a-z0-9]+)*(?:\\.\\d+)*(?:\\.exe)?)([^;&|\\r\\n`]*)")
 
 // Commands that are a finding on their own: recon commands that take no
 // argument and are not English words.
@@ -173,9 +243,11 @@ var cmdStrongArg = regexp.MustCompile(`^\s*(?:-[a-z]+\s+)*(?:/etc/|/proc/|/dev/t
 // command has: a FOR loop over a %variable (FOR /F … %i IN (…) DO), IF
 // EXIST/DEFINED/ERRORLEVEL tests and comparisons (==, EQU, GTR: a space
 // around == or a %variable% is Windows, not prose), cmd /c, and PowerShell run with an encoded
-// or inline command or downloading code (-enc, iex, DownloadString).
-var winShell = regexp.MustCompile(`(?:^|[\s;&|('"@])for\s+(?:/[dlrf]\s*(?:"[^"]*"\s*|[a-z]:\\\S*\s+|/[dlrf]\s*)*)?%%?[^\s%]{1,24}\s+in\s*\(` +
-	`|(?:^|[\s;&|('"@])if\s+(?:/i\s+)?(?:not\s+)?(?:(?:exist|defined|errorlevel|cmdextversion)\s+\S|\S+==\S|\S*%\S*\s*==|\(?\s*\S+\s+(?:equ|neq|lss|leq|gtr|geq)\s+\S)` +
+// or inline command or downloading code (-enc, iex, DownloadString). A
+// batch file's FOR may name its variable %% alone when its DO follows; IF's
+// /i switch may be glued to it (if/i a==b).
+var winShell = regexp.MustCompile(`(?:^|[\s;&|('"@])for\s+(?:/[dlrf]\s*(?:"[^"]*"\s*|[a-z]:\\\S*\s+|/[dlrf]\s*)*)?(?:%%?[^\s%]{1,24}\s+in\s*\(|%%\s+in\s*\([^)]*\)\s*do\s)` +
+	`|(?:^|[\s;&|('"@])if(?:\s*/i)?\s+(?:not\s+)?(?:(?:exist|defined|errorlevel|cmdextversion)\s+\S|\S+==\S|\S*%\S*\s*==|\(?\s*\S+\s+(?:equ|neq|lss|leq|gtr|geq)\s+\S)` +
 	`|^\s*if\s*(?:/i\s*)?(?:"[^"]{0,30}"|\[[^\]]{0,30}\])\s*==\s*(?:"[^"]{0,30}"|\[[^\]]{0,30}\])\s+@?[a-z]` +
 	`|(?:^|[\s;&|('"@])cmd(?:\.exe)?\s+/[ckr]\b` +
 	`|powershell(?:\.exe)?\s+(?:.{0,40}\s)?-(?:e|enc|encodedcommand|c|command|nop|noprofile|w|windowstyle|ep|executionpolicy|inputformat)\b` +
@@ -188,7 +260,7 @@ func winHint(s string) bool {
 	if strings.Contains(s, "for") && strings.IndexByte(s, '%') >= 0 {
 		return true
 	}
-	if strings.Contains(s, "if ") && anyOf(s, ifHints) {
+	if (strings.Contains(s, "if ") || strings.Contains(s, "if/i")) && anyOf(s, ifHints) {
 		return true
 	}
 	return strings.Contains(s, "cmd") || strings.Contains(s, "powershell") || strings.Contains(s, "iex") ||
@@ -211,13 +283,12 @@ var shellConstruct = []struct {
 	{func(s string) bool { return strings.Contains(s, "()") }, regexp.MustCompile(`\(\)\s*\{[^}]{0,20}\|[^}]{0,20}&\s*\}`)},
 	{func(s string) bool { return strings.IndexByte(s, '|') >= 0 }, regexp.MustCompile(`\|\s*(?:/bin/)?(?:ba|z|k|da)?sh\s*(?:$|[;&|#\n\x60])`)},
 	{func(s string) bool { return strings.Contains(s, "<<<") }, regexp.MustCompile(`<<<\s*['"]?[a-z]`)},
-	{func(s string) bool { return strings.IndexByte(s, '{') >= 0 && strings.IndexByte(s, ',') >= 0 },
-		regexp.MustCompile(`\{(?:cat|ls|id|nc|wget|curl|ping|whoami|uname|ifconfig|echo|sh|bash|rm|cp|mv),[^{}\s]*\}`)},
+	{func(s string) bool { return strings.IndexByte(s, '{') >= 0 && strings.IndexByte(s, ',') >= 0 }, braceList},
 	{globHint, regexp.MustCompile(`(?:^|[\s;|&<>={,])/(?:\?{2,4}|[a-z]{1,3}[?*][a-z?*]{0,3})/[a-z?*\[\]]*[?*\[]` +
 		`|(?:^|[\s;|&<>=])/(?:[a-z]*\[[!^]?[a-z](?:-[a-z])?[a-z]*\][a-z]*(?:/|$)|(?:etc|bin|usr|sbin|dev|proc|tmp|var)/(?:[a-z]*/)?[a-z]*\[[!^]?[a-z](?:-[a-z])?[a-z]*\])`)},
 	// An alias that renames a command to hide it from filters
-	// (alias a=c${x}url, alias ls='rm -rf').
-	{func(s string) bool { return strings.Contains(s, "alias") }, regexp.MustCompile(`(?:^|[;&|\n]\s*)alias\s+(?:-\w+\s+)*['"]?[\w.-]+['"]?=`)},
+	// (alias a=c${x}url, alias ls='rm -rf', alias +g a=b).
+	{func(s string) bool { return strings.Contains(s, "alias") }, regexp.MustCompile(`(?:^|[;&|\n]\s*)alias\s+(?:[-+]\w+\+?\s+)*['"]?[\w.-]+['"]?=`)},
 	// A command kept in a variable and run through it
 	// (a=nc&&$a -nlvp 555, c=cat;$c /etc/passwd).
 	{func(s string) bool { return strings.IndexByte(s, '=') >= 0 && strings.IndexByte(s, '$') >= 0 },
@@ -241,8 +312,11 @@ var shellConstruct = []struct {
 	{func(s string) bool { return strings.Contains(s, "invoke-") || strings.Contains(s, "iw") },
 		regexp.MustCompile(`\binvoke-(?:webrequest|expression|restmethod|wmimethod)\b|(?:^|[;&|]\s*)(?:iwr|iwmi)\s+(?:https?://|-\w)`)},
 	// SQLite shell dot-commands that run a program (;.shell nc …).
+	// Its dot-commands that dump the database or read and write files
+	// count on a line of their own after the statement (;\n.databases).
 	{dotAfterSemicolon,
-		regexp.MustCompile(`;\s*(?:\\n)?\s*\.\s*(?:\\?['"])?(?:shell|system|sh)\s+\w`)},
+		regexp.MustCompile(`;\s*(?:\\n)?\s*\.\s*(?:\\?['"])?(?:shell|system|sh)\s+\w` +
+			`|;\s*(?:\\n|[\r\n])+\s*\.(?:databases|tables|schema|fullschema|dump|dbinfo|indexes|import|output|once|read|load|open|backup|restore|save)\b`)},
 	// GTFOBins escapes that run a shell through a compiler or debugger
 	// (c89 -wrapper sh,-c,id; gdb -ex '!id').
 	{func(s string) bool { return strings.Contains(s, "-wrapper") || strings.Contains(s, "-ex") },
@@ -255,14 +329,33 @@ var shellConstruct = []struct {
 	// (c1=c;c2=a;c3=t;$c1$c2$c3).
 	{func(s string) bool { return strings.Count(s, "$") >= 3 },
 		regexp.MustCompile(`(?:^|[\s;|&])(?:\$\{?[a-z_]\w{0,4}\}?){3,}`)},
-	// Making a dropped file executable (;chmod +x evil.php).
+	// Making a dropped file executable (;chmod +x evil.php; in a query
+	// string the '+' arrives as a space).
 	{func(s string) bool { return strings.Contains(s, "chmod") },
-		regexp.MustCompile(`(?:^|[;&|]\s*)chmod\s+(?:[+][rwxs]+|[0-7]{3,4})\s+\S`)},
+		regexp.MustCompile(`(?:^|[;&|]\s*)chmod(?:\s+(?:[ugoa]*[+=][rwxst]+|[0-7]{3,4})|\s\s[rwxst]{1,3})\s+\S`)},
 	// Walking to a system directory in steps to avoid its path
 	// (cd /;cd etc;…).
 	{func(s string) bool { return strings.Contains(s, "cd /") },
 		regexp.MustCompile(`\bcd\s+/\s*;\s*cd\s+(?:etc|bin|tmp|var|root)\b`)},
+	// Bash's legacy arithmetic expansion ($[2+2]): JSONPath's $[0] and
+	// MongoDB's $[] and $[elem] have no operator between numbers. In a
+	// query string a '+' arrives as a space.
+	{func(s string) bool { return strings.Contains(s, "$[") },
+		regexp.MustCompile(`\$\[\s*\d+(?:\s*[-+*/%^&|<>]+\s*\d+|\s+\d+)+\s*\]`)},
+	// A brace expansion whose only word is a glob of a binary's path
+	// ({/?s?/?i?/c?t,} runs /usr/bin/cat): the empty alternative is there
+	// to make a brace of it.
+	{func(s string) bool { return strings.Contains(s, ",}") },
+		regexp.MustCompile(`(?:^|[\s;|&])\{/[^{}\s,]*[?*][^{}\s,]*,\}`)},
+	// Two history expansions run the commands of earlier lines (!-1!-2);
+	// one alone (!1, !!) is too common in text.
+	{func(s string) bool { return strings.Contains(s, "!-") },
+		regexp.MustCompile(`(?:^|[\s;&|])!-\d{1,3}!-?\d{1,3}(?:$|[\s;&|])`)},
 }
+
+// braceList is a brace expansion that spells a command and its arguments
+// ({cat,/etc/passwd}, {nc,-nlvp,777}).
+var braceList = regexp.MustCompile(`\{(?:cat|ls|id|nc|wget|curl|ping|whoami|uname|ifconfig|echo|sh|bash|rm|cp|mv),[^{}\s]*\}`)
 
 // globHint is the glob pattern's prefilter: a wildcard or a bracket next
 // to a slash or inside a path segment.
@@ -371,6 +464,8 @@ func matchCmdi(p *decoders.Param, v *normalize.Value, report reportFunc) {
 	if f := v.Fold; strings.ContainsAny(f, "\r\n") {
 		if m := mailCmd.FindString(f); m != "" {
 			report(&ruleMailCmd, "mail command "+snippet(strings.TrimSpace(m)))
+		} else if m := mailIMAPItems.FindString(f); m != "" {
+			report(&ruleMailCmd, "mail command "+snippet(strings.TrimSpace(m)))
 		} else if m := mailCmdWeak.FindString(f); m != "" && !inBody(p) {
 			report(&ruleMailCmd, "mail command "+snippet(strings.TrimSpace(m)))
 		}
@@ -392,27 +487,226 @@ func matchCmdi(p *decoders.Param, v *normalize.Value, report reportFunc) {
 		if cmdiScan(p, s, report) {
 			return true
 		}
+		if m := braceCmd(s); m != "" {
+			report(&ruleCmdi, "brace expansion "+snippet(m))
+			return true
+		}
+		if strings.ContainsAny(s, "'\"\\$<>") {
+			if m := splitCmdStart(s); m != "" {
+				report(&ruleCmdi, "split command name "+snippet(m))
+				return true
+			}
+		}
 		if d := deshell(s); d != s {
+			// A brace expansion that spells a command once split
+			// ({n$u\c$u,-nlvp,777}).
+			if strings.IndexByte(d, '{') >= 0 {
+				if m := braceList.FindString(d); m != "" {
+					report(&ruleCmdi, "shell construct "+snippet(m))
+					return true
+				}
+			}
 			return cmdAtStart(p, d, report) || cmdiScan(p, d, report)
 		}
 		return false
 	})
+	if m := substWhole(v.Text); m != "" {
+		report(&ruleCmdi, "command substitution "+snippet(m))
+	}
+}
+
+// substWhole returns a value that is one command substitution of a word
+// ($(cmd)), which a shell runs, or "". Makefile and CI variables ($(CC),
+// $(Build.SourcesDirectory)) are upper case or dotted, and jQuery's
+// $(this) names an object, so the word must be a lower-case name other
+// than those.
+func substWhole(text string) string {
+	t := strings.TrimSpace(text)
+	if len(t) < 4 || !strings.HasPrefix(t, "$(") || t[len(t)-1] != ')' {
+		return ""
+	}
+	w := t[2 : len(t)-1]
+	if w == "" || w[0] < 'a' || w[0] > 'z' || len(w) > 32 {
+		return ""
+	}
+	for i := 0; i < len(w); i++ {
+		if c := w[i]; !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+			return ""
+		}
+	}
+	switch w {
+	case "this", "document", "window":
+		return ""
+	}
+	return t
+}
+
+// braceCmd returns the word at a command position (the value's start, or
+// after ; | &) whose brace expansion starts with a known command split by
+// the braces: {l,-lh}s expands to "ls -lhs", c{a,oun}t to "cat count".
+// The braces must have text glued on a side; {cat,/etc/passwd} is
+// shellConstruct's.
+func braceCmd(s string) string {
+	if strings.IndexByte(s, '{') < 0 {
+		return ""
+	}
+	for start := 0; start < len(s); {
+		for start < len(s) && (s[start] == ' ' || s[start] == '\t') {
+			start++
+		}
+		end := start
+		for end < len(s) && strings.IndexByte(" \t\r\n;|&", s[end]) < 0 {
+			end++
+		}
+		if w := s[start:end]; len(w) < 32 {
+			if i := strings.IndexByte(w, '{'); i >= 0 {
+				if j := strings.IndexByte(w[i:], '}'); j > 0 {
+					body, pre, suf := w[i+1:i+j], w[:i], w[i+j+1:]
+					if c := strings.IndexByte(body, ','); c > 0 && strings.IndexByte(body, '{') < 0 && pre+suf != "" &&
+						knownCmd(pre+body[:c]+suf) {
+						return w
+					}
+				}
+			}
+		}
+		k := strings.IndexAny(s[end:], ";|&")
+		if k < 0 {
+			break
+		}
+		start = end + k + 1
+	}
+	return ""
+}
+
+// splitCmdStart returns the value's first word when it is a known command
+// whose name a shell would reassemble after deliberate splitting (see
+// deliberateSplit): una$$me, uname$u, ""p""y""t""h""o""n""3, pi<()ng, or "".
+// Whatever its arguments, no text spells a command so.
+func splitCmdStart(s string) string {
+	s = strings.TrimLeft(s, " \t")
+	end := 0
+	for end < len(s) && strings.IndexByte(" \t\r\n;|&", s[end]) < 0 {
+		end++
+	}
+	w := s[:end]
+	if !deliberateSplit(w) {
+		return ""
+	}
+	d := shellNoise.Replace(dropWordVars(w))
+	for _, pre := range []string{"/usr/local/bin/", "/usr/bin/", "/usr/sbin/", "/bin/", "/sbin/"} {
+		d = strings.TrimPrefix(d, pre)
+	}
+	if !knownCmd(canonCmd(d)) {
+		return ""
+	}
+	return s[:min(len(s), end+40)]
+}
+
+// deliberateSplit reports a word broken up the way no text is: an empty
+// quote pair or substitution (p""y, pi<()ng), an expansion inside the word
+// (una$$me, uname$u), a backslash between letters (wh\oami), or two
+// quotes between letters (c'a't; one is an apostrophe).
+func deliberateSplit(w string) bool {
+	if strings.Contains(w, `""`) || strings.Contains(w, "''") || strings.Contains(w, "<()") || strings.Contains(w, ">()") {
+		return true
+	}
+	quotes := 0
+	for i := 1; i < len(w); i++ {
+		prev := w[i-1]
+		inWord := 'a' <= prev && prev <= 'z' || '0' <= prev && prev <= '9'
+		switch c := w[i]; {
+		case c == '$' && inWord:
+			return true
+		case c == '\\' && inWord && i+1 < len(w) && 'a' <= w[i+1] && w[i+1] <= 'z':
+			return true
+		case (c == '\'' || c == '"') && inWord && i+1 < len(w) && 'a' <= w[i+1] && w[i+1] <= 'z':
+			quotes++
+		}
+	}
+	return quotes >= 2
 }
 
 // shellNoise holds the characters a shell drops inside a word, which
 // payloads use to break up command names: w'h'o"am"i, wh\oami, who$@ami,
 // and the special parameters and empty substitutions that expand to
-// nothing or are there to split a word (c$*at, c$!at, ping$() host).
-var shellNoise = strings.NewReplacer("'", "", "\"", "", "\\", "", "$@", "", "$*", "", "$!", "", "$?", "",
-	"$-", "", "$_", "", "$()", "", "${}", "", "``", "")
+// nothing or are there to split a word (c$*at, c$!at, ping$() host,
+// pi<()ng, and c$$at, where the process ID stands for nothing).
+var shellNoise = strings.NewReplacer("'", "", "\"", "", "\\", "", "$$", "", "$@", "", "$*", "", "$!", "", "$?", "",
+	"$-", "", "$_", "", "$()", "", "${}", "", "``", "", "<()", "", ">()", "")
 
 func deshell(s string) string {
 	// Quotes and backslashes in a value without a separator or a
 	// substitution run no command.
-	if !strings.ContainsAny(s, "'\"\\$`") || !strings.ContainsAny(s, ";|&\n\r`$") && !quoteInWord(s) {
+	empty := strings.Contains(s, "<()") || strings.Contains(s, ">()")
+	if !empty && (!strings.ContainsAny(s, "'\"\\$`") || !strings.ContainsAny(s, ";|&\n\r`$") && !quoteInWord(s)) {
 		return s
 	}
-	return shellNoise.Replace(s)
+	return shellNoise.Replace(dropWordVars(s))
+}
+
+// dropWordVars removes the variables expanded inside a word ($u in uname$u
+// -a, ${x} in c${x}at, $v in cu$v\rl): an unset one expands to nothing, and
+// payloads use them to split command names. A variable that starts a word
+// may be the command itself and stays.
+func dropWordVars(s string) string {
+	i := strings.IndexByte(s, '$')
+	if i < 0 {
+		return s
+	}
+	var b strings.Builder
+	last := 0
+	for ; i >= 0 && i+1 < len(s); i = nextDollar(s, i+1) {
+		if i == 0 || !isAlnum(s[i-1]) {
+			continue
+		}
+		j := i + 1
+		switch c := s[j]; {
+		case c == '{':
+			k := strings.IndexByte(s[j:], '}')
+			if k < 0 || !isShellName(s[j+1:j+k]) {
+				continue
+			}
+			j += k + 1
+		case '0' <= c && c <= '9':
+			j++
+		case 'a' <= c && c <= 'z':
+			// $_ is a special parameter; shellNoise drops it.
+			for j < len(s) && (isAlnum(s[j]) || s[j] == '_') {
+				j++
+			}
+		default:
+			continue
+		}
+		b.WriteString(s[last:i])
+		last = j
+	}
+	if last == 0 {
+		return s
+	}
+	b.WriteString(s[last:])
+	return b.String()
+}
+
+// nextDollar returns the index of the next '$' in s at or after i, or -1.
+func nextDollar(s string, i int) int {
+	k := strings.IndexByte(s[i:], '$')
+	if k < 0 {
+		return -1
+	}
+	return i + k
+}
+
+// isShellName reports a shell variable name.
+func isShellName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !(isAlnum(c) || c == '_') {
+			return false
+		}
+	}
+	return true
 }
 
 // dotAfterSemicolon is the SQLite dot-command pattern's prefilter: a dot
@@ -480,10 +774,10 @@ func knownAfterSep(s string) bool {
 			w = w[2:]
 		}
 		k := 0
-		for k < len(w) && ('a' <= w[k] && w[k] <= 'z' || '0' <= w[k] && w[k] <= '9' || w[k] == '.') {
+		for k < len(w) && ('a' <= w[k] && w[k] <= 'z' || '0' <= w[k] && w[k] <= '9' || w[k] == '.' || w[k] == '-' && k > 0) {
 			k++
 		}
-		if cmd := w[:k]; cmdAlone[cmd] || cmdFile[cmd] || cmdExec[cmd] {
+		if cmd := canonCmd(w[:k]); knownCmd(cmd) || cmdWordArgs[cmd] != nil {
 			return true
 		}
 	}
@@ -496,8 +790,8 @@ func cmdiScan(p *decoders.Param, s string, report reportFunc) bool {
 	}
 	{
 		for _, m := range cmdSep.FindAllStringSubmatchIndex(s, 8) {
-			sep, cmd, rest := s[m[2]:m[3]], s[m[4]:m[5]], s[m[6]:m[7]]
-			if !cmdiHit(s, m[2], sep, cmd, rest, p) {
+			sep, cmd, rest := s[m[2]:m[3]], canonCmd(s[m[4]:m[5]]), s[m[6]:m[7]]
+			if !cmdiHit(s, m[2], sep, cmd, rest, m[3] == m[4], p) {
 				continue
 			}
 			report(&ruleCmdi, "shell command "+strings.TrimSpace(snippet(s[m[2]:m[7]])))
@@ -507,11 +801,12 @@ func cmdiScan(p *decoders.Param, s string, report reportFunc) bool {
 	}
 }
 
-// cmdiHit decides one separator-command candidate found at offset at of s.
-func cmdiHit(s string, at int, sep, cmd, rest string, p *decoders.Param) bool {
+// cmdiHit decides one separator-command candidate found at offset at of s;
+// glued is whether the command follows the separator without a space.
+func cmdiHit(s string, at int, sep, cmd, rest string, glued bool, p *decoders.Param) bool {
 	known := cmdAlone[cmd] || cmdFile[cmd] || cmdExec[cmd]
 	if !known {
-		return false
+		return toolHit(s, at, sep, cmd, rest, glued)
 	}
 	// The command name must end the shell word: ";base64,iVBOR" (a data:
 	// URL's media type parameter) or "&echo=1" run nothing.
@@ -569,6 +864,49 @@ func cmdiHit(s string, at int, sep, cmd, rest string, p *decoders.Param) bool {
 	// field ("npm ci && curl …") has words before it.
 	prefix := strings.TrimSpace(s[:at])
 	return !strings.ContainsAny(prefix, " \n")
+}
+
+// toolHit decides a candidate whose command is an administration tool
+// (adminCmd) or an English word that is a command with the arguments of
+// cmdWordArgs. Either counts after a separator, not a line break or a
+// substitution, with at most one token before it (a host, a file name),
+// as cmdiHit's weaker forms.
+func toolHit(s string, at int, sep, cmd, rest string, glued bool) bool {
+	if sep == "$(" || sep == "`" || sep[0] == '\r' || sep[0] == '\n' {
+		return false
+	}
+	if strings.ContainsAny(strings.TrimSpace(s[:at]), " \n") {
+		return false
+	}
+	query := sep == "&" && strings.ContainsAny(s[:at], "=?")
+	if adminCmd(cmd) {
+		// The name must end the shell word; cmd.exe takes a switch
+		// glued to it. After a query string's '&' it needs arguments:
+		// "a=1&reboot" is a flag parameter.
+		if rest != "" && strings.IndexByte(" \t<>'\"", rest[0]) < 0 && !(rest[0] == '/' && winAdmin[cmd]) {
+			return false
+		}
+		return !query || strings.TrimSpace(rest) != ""
+	}
+	// An English word is a command only glued to the separator: prose
+	// puts a space after punctuation.
+	re := cmdWordArgs[cmd]
+	return re != nil && glued && !query && re.MatchString(rest)
+}
+
+// cmdWordArgs maps the commands that are English words to the arguments
+// that make them a command: set and top alone (they print the shell's
+// variables and the processes), date reading a file (its error messages
+// print the file's lines), at with a time, trap with a quoted command and a
+// signal, ex running a shell command (:!cmd), perf with a flag.
+var cmdWordArgs = map[string]*regexp.Regexp{
+	"set":  regexp.MustCompile(`^\s*$`),
+	"top":  regexp.MustCompile(`^\s*$`),
+	"date": regexp.MustCompile(`^\s+(?:-\w*f|--file)(?:\s+|=)\S`),
+	"at":   regexp.MustCompile(`^\s+(?:now|noon|midnight|teatime|\d{1,2}(?::\d\d)?\s*(?:am|pm)?)(?:\s|$)`),
+	"trap": regexp.MustCompile(`^\s+(?:'[^']*'|"[^"]*")\s+(?:sig)?(?:exit|int|term|hup|err|debug|return|quit|usr[12]|chld|alrm|\d{1,2})\b`),
+	"ex":   regexp.MustCompile(`(?:[:\\]|-c\s*['"]?)!\s*[a-z/]`),
+	"perf": regexp.MustCompile(`^\s+-`),
 }
 
 func isFlags(rest string) bool {
