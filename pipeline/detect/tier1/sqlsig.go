@@ -41,7 +41,7 @@ var sqlsigMask uint32
 // databases and remote-query functions and providers, MySQL's privilege
 // table and MS Access's system tables.
 var sqlBareNames = []string{
-	"tempdb", "msdb", "mysql.db", "openrowset", "opendatasource", "openquery", "msdasql", "sqloledb",
+	"tempdb", "msdb", "mysql.db", "openrowset", "opendatasource", "msdasql", "sqloledb",
 	"msysaccessobjects", "msysobjects", "msysqueries", "msysrelationships", "msysaces",
 }
 
@@ -91,10 +91,12 @@ var sqlSig = []struct {
 	// UNION-based extraction.
 	{[]string{"union"}, regexp.MustCompile(`\bunion(?:\s+all|\s+distinct)?\s*\(?\s*select\b`)},
 	// Schema enumeration through the system catalogs.
-	// MSSQL's system databases (tempdb, msdb), MySQL's privilege table
-	// mysql.db and MS Access's hidden system tables (MSysObjects…) are
-	// named only to enumerate or read them.
-	{[]string{"information_schema", "pg_", "sqlite_", "mysql.user", "mysql.db", "sysobjects", "syscolumns", "all_tables", "user_tables", "sys.", "tempdb", "msdb", "msys"}, regexp.MustCompile(`\b(?:information_schema|pg_catalog|pg_shadow|sqlite_master|sqlite_schema|mysql\.(?:user|db)|sysobjects|syscolumns|all_tables|user_tables|sys\.(?:objects|tables|columns|databases|sql_logins)|tempdb|msdb|msys(?:accessobjects|objects|queries|relationships|aces))\b`)},
+	// MSSQL's system databases qualifying an object (tempdb..t,
+	// msdb.dbo.backupset; named alone they are prose, matchSQLSig takes
+	// them as a whole value), MySQL's privilege table mysql.db and MS
+	// Access's hidden system tables (MSysObjects…) are named only to
+	// enumerate or read them.
+	{[]string{"information_schema", "pg_", "sqlite_", "mysql.user", "mysql.db", "sysobjects", "syscolumns", "all_tables", "user_tables", "sys.", "tempdb", "msdb", "msys"}, regexp.MustCompile(`\b(?:information_schema|pg_catalog|pg_shadow|sqlite_master|sqlite_schema|mysql\.(?:user|db)|sysobjects|syscolumns|all_tables|user_tables|sys\.(?:objects|tables|columns|databases|sql_logins)|(?:tempdb|msdb)\.(?:\.|dbo\.|sys\.)|msys(?:accessobjects|objects|queries|relationships|aces))\b`)},
 	// MSSQL procedures that run commands, read the registry or files, or
 	// connect out (OPENROWSET through the MSDASQL or SQLOLEDB provider);
 	// sp_password in a query keeps MSSQL from logging its text. Oracle's
@@ -102,7 +104,7 @@ var sqlSig = []struct {
 	// (out-of-band extraction).
 	{[]string{"xp_", "sp_", "master.", "openrowset", "opendatasource", "openquery", "msdasql", "sqloledb", "utl_"}, regexp.MustCompile(`\bexec(?:ute)?\s+master\.|\b(?:xp_cmdshell|xp_dirtree|xp_regread|xp_fileexist|sp_oacreate|sp_oamethod|sp_executesql|sp_makewebtask|sp_addextendedproc|sp_password|openrowset|opendatasource|openquery|msdasql|sqloledb|utl_(?:http|file|inaddr|smtp|tcp))\b`)},
 	// Time-based blind injection.
-	{[]string{"sleep", "benchmark", "waitfor", "dbms_"}, regexp.MustCompile(`\b(?:sleep|pg_sleep|benchmark)\s*\(\s*\(?\s*(?:\d|mod\s*\(|select\b)|\bselect\s+pg_sleep\b|\bwaitfor\s+(?:delay|time)\s+['"]|\bdbms_pipe\.receive_message|\bdbms_lock\.sleep`)},
+	{[]string{"sleep", "benchmark", "waitfor", "dbms_"}, regexp.MustCompile(`\b(?:sleep|pg_sleep)\s*\(\s*\(?\s*(?:\d|mod\s*\(|select\b)|\bbenchmark\s*\(\s*\d+\s*,|\bselect\s+pg_sleep\b|\bwaitfor\s+(?:delay|time)\s+['"]|\bdbms_pipe\.receive_message|\bdbms_lock\.sleep`)},
 	// File read and write from the database.
 	{[]string{"load_file", "outfile", "dumpfile", "pg_read_file", "program", "utl_"}, regexp.MustCompile(`\bload_file\s*\(|\binto\s+(?:out|dump)file\b|\bpg_read_file\s*\(|\bcopy\s+\w+\s+(?:from|to)\s+program\b|\butl_(?:file|http|inaddr)\b`)},
 	// Error-based extraction.
@@ -131,7 +133,7 @@ var sqlSig = []struct {
 	// x' or username like y escape 'x', \' or json(id), 1' and
 	// starts_with(…), ' or true;), or a backslash-escaped quote that
 	// slips past the application's escaping (\'or'1).
-	{[]string{"' ", "'a", "'o", "\" ", "\"a", "\"o", "\\'", "\\\"", "\\\x60"}, regexp.MustCompile(`(?:^|\w|\\)['"]\s*(?:and|or)\b\s*\(?\s*(?:(?:true|false|null)\s*(?:;|--|#|$)|not\b|[a-z_]\w*\s*\(|[a-z_]\w*\s+(?:glob|like|rlike|regexp|is|sounds)\b)|\\['"\x60](?:or|and)['"\x60]|\\['"\x60]\s*(?:or|and)\s*(?:$|\d)|\\['"]\w*\s+(?:or|and)\s+\d`)},
+	{[]string{"' ", "'a", "'o", "\" ", "\"a", "\"o", "\\'", "\\\"", "\\\x60"}, regexp.MustCompile(`(?:^|\w|\\)['"]\s*(?:and|or)\b\s*\(?\s*(?:(?:true|false|null)\s*(?:;|--|#|$)|not\b|[a-z_]\w*\s*\(|[a-z_]\w*\s+(?:glob|like|rlike|regexp|is|sounds)\b)|\\['"\x60](?:or|and)['"\x60]|\\['"\x60]\s*(?:or|and)\s*(?:$|\d)|^\s*\\['"]\w*\s+(?:or|and)\s+\d`)},
 	// A tautology or a bare OR/AND cut off by a comment (OR 1#,
 	// 1='1' or-- -): the rest of the application's WHERE is discarded.
 	{[]string{"--", "#"}, regexp.MustCompile(`(?:^|['")]\s*)(?:or|and)\s+\d+\s*(?:#|--)|['"]\s*(?:or|and)\s*(?:--|#)`)},
@@ -205,14 +207,16 @@ var sqlSig = []struct {
 	{[]string{"'", "\"", "\x60"}, sqlQuoteKeyword},
 	// A quote closing the string, then an SQL comparison operator on the
 	// next operand and a statement end or comment ('glob 1;, x' rlike y--).
-	{[]string{"glob", "like", "regexp"}, regexp.MustCompile(`(?:^|\w)['"]\s*(?:glob|rlike|regexp|like)\s+[\w'"]+\s*(?:;|--|#)`)},
+	// LIKE only at the start of the value: after a word the quote is as
+	// often an apostrophe (parents' like this;).
+	{[]string{"glob", "like", "regexp"}, regexp.MustCompile(`(?:^\s*|\w)['"]\s*(?:glob|rlike|regexp)\s+[\w'"]+\s*(?:;|--|#)|^\s*['"]\s*like\s+[\w'"]+\s*(?:;|--|#)`)},
 	// A quote closing the string, then a stacked MSSQL PRINT, which echoes
 	// a string or variable into the response (';print @@version).
 	{[]string{"print"}, regexp.MustCompile(`['"]\s*;\s*print\s*['"@]`)},
 	// A value that starts as the remainder of a WHERE clause: AND/OR, a
 	// column and a comparison whose right side the application supplies
 	// (AND status = ', OR id!=(, and deleted = 0)).
-	{[]string{"and", "or"}, regexp.MustCompile(`^\s*(?:[\w./-]{1,40}=)?\s*(?:and|or)\s+[a-z_][\w.]*\s*(?:==?|!=|<>)\s*(?:['"]\s*$|\(|\d+\s*\)|$)`)},
+	{[]string{"and", "or"}, regexp.MustCompile(`^\s*(?:[\w./-]{1,40}=)?\s*(?:and|or)\s+[a-z_][\w.]*\s*(?:(?:==?|!=|<>)\s*(?:['"]\s*$|\(|\d+\s*\))|(?:!=|<>)\s*$)`)},
 	// The same as JavaScript for a NoSQL or server-side-JS query: the value
 	// starts with && or || and a parenthesised assignment or comparison
 	// (&&(a=!0), ||(x=").
@@ -225,17 +229,17 @@ var sqlSig = []struct {
 	// DDL that changes a table (ALTER TABLE t ADD/CHANGE/MODIFY …).
 	{[]string{"alter"}, regexp.MustCompile(`\balter\s+table\s+[\w\x60."\[\]]+\s+(?:add|change|modify|drop|rename|alter|convert|engine|auto_increment|character|default)\b`)},
 	// Closing a parenthesised expression into a LIKE or a CASE branch
-	// () like (…, ) when 1 then …).
-	{[]string{"like", "when"}, regexp.MustCompile(`\)\s*like\s*\(|\)\s*when\s+[\w'"]+\s+then\b`)},
+	// () like (select…, ) when 1 then …), with an SQL operand: "I
+	// (really) like (most) dogs" is prose.
+	{[]string{"like", "when"}, regexp.MustCompile(`\)\s*like\s*\(\s*(?:$|select\b|['"\d@]|0x|concat|char)|\)\s*when\s+(?:\d+|'[^']*'|null|true|false)\s+then\b`)},
 	// Set operators other than UNION that append rows of the attacker's
 	// choosing (except values(…), except select 1).
 	{[]string{"except", "intersect"}, regexp.MustCompile(`\b(?:except|intersect)\s+(?:all\s+)?(?:values\s*\(|select\s+(?:\*|\d|null\b|@@))`)},
 	// A MySQL qualified name in backquotes (FROM `db`.`t`, `t`.`id` = 1):
 	// only MySQL quotes identifiers so.
 	{[]string{"`.`"}, regexp.MustCompile(`\x60[^\x60\s]{1,64}\x60\.\x60[^\x60\s]{1,64}\x60`)},
-	// An INSERT's value list of quoted strings (VALUES ('a', 'b')) or a
-	// subquery assigned where a value goes (=(select …).
-	{[]string{"values", "select"}, regexp.MustCompile(`\bvalues\s*\(\s*'[^']*'\s*,|=\s*\(\s*select\b`)},
+	// A subquery assigned where a value goes (id=(select …).
+	{[]string{"select"}, regexp.MustCompile(`=\s*\(\s*select\b`)},
 	// MySQL JSON path comparison on an injected JSON literal
 	// ('{"a":1}' > '$.a' = 7).
 	{[]string{"'$"}, regexp.MustCompile(`'[\[{][^']*'\s*(?:<=?|>=?|=|<>|!=)\s*'\$[.\[]`)},
@@ -245,7 +249,16 @@ var sqlSig = []struct {
 // statement or boolean keyword: the quote closes the application's
 // string. (After a word the quote is as often an apostrophe: "students'
 // union".)
-var sqlQuoteKeyword = regexp.MustCompile(`^\s*(['"\x60])\s*(?:union|select|alter|drop|truncate|delete|insert|declare|exec|execute|shutdown|or|and|xor)(?:\s+|/)(?:[\w*@(]|$)`)
+var sqlQuoteKeyword = regexp.MustCompile(`^\s*(['"\x60])\s*(?:` +
+	// UNION and ALTER start an SQL clause whatever follows.
+	`(?:union|alter)(?:\s+|/)(?:[\w*@(]|$)` +
+	// Words of prose as well ("select comfort…) need an SQL
+	// continuation.
+	`|select\s+(?:[\w@]+\s*(?:,|\(|from\b|$)|[*@\d])` +
+	`|(?:drop|truncate)\s+(?:table|database|\w+\s*(?:;|--|#|$))|delete\s+from\b|insert\s+into\b|declare\s+@` +
+	`|exec(?:ute)?\s+(?:master\.|xp_|sp_|\w+\s*(?:['@;]|$))|shutdown\s*(?:;|--|#|$)` +
+	// A boolean operator and a comparison, a number or a comment.
+	`|(?:or|and|xor)\s+(?:[\w'"]+\s*(?:[=<>!]|\d|--|#|;|$)|\d|\())`)
 
 // sqlConstCmp matches a whole value that is a constant comparison
 // (11!=1, 42<=>42, '1' not regexp '2', 42 like 42): a boolean probe put
@@ -312,6 +325,10 @@ var sqlSplitWords = map[string]bool{
 
 func matchSQLSig(_ *decoders.Param, v *normalize.Value, report reportFunc) {
 	forms(v, func(s string) bool {
+		if len(s) <= 20 && sqlBareName(strings.TrimSpace(s)) {
+			report(&ruleSQLSig, "sql "+snippet(strings.TrimSpace(s)))
+			return true
+		}
 		if len(s) <= 40 && (strings.ContainsAny(s, "=<>") || strings.Contains(s, " like ") || strings.Contains(s, " not ")) && sqlConstCmp.MatchString(s) {
 			report(&ruleSQLSig, "sql "+snippet(strings.TrimSpace(s)))
 			return true
