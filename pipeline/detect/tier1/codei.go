@@ -113,11 +113,14 @@ var (
 	// phpVar finds the request superglobals, variable variables
 	// (${'name'}, ${$name}; CMake's ${${list}} is not one), PHP's complex
 	// variable syntax with blanks after the dollar ($ {NAME}), which no
-	// shell or template language accepts, and the php:// stream wrappers
-	// that read the request body or write the output (php://input,
-	// php://filter/…, php://stdout).
-	phpVar = regexp.MustCompile(`\$_(?:get|post|request|cookie|server|files|env|session)\b|\$\s*\{\s*(?:['"]|\$[a-z_])|\$\s+\{\s*\w+\s*\}` +
-		`|\bphp://(?:input|filter|stdin|stdout|stderr|output|memory|temp|fd)\b`)
+	// shell or template language accepts, as a statement of its own (a
+	// price, "$ {amount}", has words before it), and the php:// stream
+	// wrappers: php://input and php://filter (the request body and a
+	// file's source as code or text) anywhere, the others (php://stdout,
+	// php://memory …) as the whole value, where a file name goes.
+	phpVar = regexp.MustCompile(`\$_(?:get|post|request|cookie|server|files|env|session)\b|\$\s*\{\s*(?:['"]|\$[a-z_])` +
+		`|(?:^|[;=(.])\s*\$\s+\{\s*\w+\s*\}\s*(?:[(\[;]|$)` +
+		`|\bphp://(?:input|filter)\b|^\s*php://(?:std(?:in|out|err)|output|memory|temp|fd)\b`)
 	// phpFile finds a file name that makes a PHP script out of an upload:
 	// the extensions PHP handlers run besides .php (.phtml, .phar, .php5,
 	// …), and .php followed by the dots or spaces Windows drops from a
@@ -239,6 +242,7 @@ var phpWholeFuncs = map[string]bool{
 	"readdir": true, "tmpfile": true, "unlink": true, "mkdir": true, "getcwd": true, "getmypid": true,
 	"getmyuid": true, "phpversion": true, "ini_get": true, "ini_get_all": true, "escapeshellcmd": true,
 	"parse_ini_file": true, "set_include_path": true, "preg_replace_callback": true, "error_reporting": true,
+	"get_loaded_extensions": true, "sys_get_temp_dir": true, "getenv": true, "dirname": true,
 }
 
 // phpCall finds, at each "(" of s, a variable function call ($a(1),
@@ -381,11 +385,18 @@ func phpWholeCall(s string) string {
 	if !ok {
 		return ""
 	}
+	args = strings.TrimSpace(args)
 	if strings.HasPrefix(name, "include") || strings.HasPrefix(name, "require") {
-		args = strings.TrimSpace(args)
 		if args == "" || strings.IndexByte("'\"$", args[0]) < 0 {
 			return ""
 		}
+	}
+	// One nested call: print_r(scandir('.')).
+	if callStart(args) && strings.HasSuffix(args, ")") && args[0] != '/' {
+		if phpWholeCall(args) == "" {
+			return ""
+		}
+		return t
 	}
 	if !phpLiteralArgs(args) {
 		return ""
@@ -661,6 +672,10 @@ var javaMagicB64 = [...]string{"rO0AB", "KztAA", "Cs7QA"}
 // javaMagic returns the base64 token of s (a value, or a parameter name
 // such as a JSON key) that starts with Java serialization's magic, or "".
 func javaMagic(s string) string {
+	// Every needle holds an 'A'.
+	if strings.IndexByte(s, 'A') < 0 {
+		return ""
+	}
 	for _, n := range javaMagicB64 {
 		for off := 0; ; {
 			i := strings.Index(s[off:], n)

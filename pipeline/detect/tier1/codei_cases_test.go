@@ -1,0 +1,88 @@
+package tier1
+
+// Code injection cases: PHP calls of recon and execution functions, PHP
+// syntax tricks, Node.js eval-sink probes, React Server Components flight
+// references, Ruby command calls and Java serialization magic; and the
+// developer prose and snippets that mention the same names without being
+// attacks.
+func init() {
+	attacks = append(attacks,
+		// PHP functions no prose spells this way: any call counts, also
+		// with a junk prefix or as name=(…).
+		attackEntry{lQ, "cb", "call_user_func_array('passthru',array('uname -a'))", "php-injection", encAll},
+		attackEntry{lQ, "q", "pfsockopen(\"10.9.8.7\",4444)", "php-injection", encAll},
+		attackEntry{lJ, "data", "zzgzinflate(base64_decode('eJzLSM3JyQcABiwCFQ=='))", "php-injection", encAll},
+		attackEntry{lQ, "q", "posix_getpwuid(posix_geteuid())", "php-injection", encAll},
+		attackEntry{lQ, "q", "get_defined_vars()['_SERVER']", "php-injection", encURL},
+		attackEntry{lF, "x", "shell_exec =('ls -la')", "php-injection", encAll},
+		attackEntry{lQ, "q", "str_rot13('flfgrz')", "php-injection", encAll},
+		// Common-word PHP functions: the call is the whole value.
+		attackEntry{lQ, "q", "print_r(scandir('.'))", "php-injection", encAll},
+		attackEntry{lQ, "q", "printf(PHP_VERSION)", "php-injection", encAll},
+		attackEntry{lQ, "q", "var_dump( )", "php-injection", encAll},
+		attackEntry{lP, "3", "/index/unlink($f)", "php-injection", 0},
+		attackEntry{lJ, "q", "dirname(__FILE__);", "php-injection", encAll},
+		// Variable functions with comments between the subscripts.
+		attackEntry{lJ, "q", "$h #note\n['k'] //more\n [0] ('id')", "php-injection", encURL},
+		attackEntry{lQ, "q", "$_x /*a*/ [1] (7)", "php-injection", encURL},
+		// Complex variable syntax and wrappers.
+		attackEntry{lQ, "q", "$ {PHP_OS}", "php-injection", encURL},
+		attackEntry{lQ, "q", "${$k}", "php-injection", encURL},
+		attackEntry{lQ, "file", "php://filter/convert.base64-encode/resource=config", "php-injection", encAll},
+		attackEntry{lQ, "out", "php://memory", "php-injection", encAll},
+		attackEntry{lQ, "q", "hello<?", "php-injection", encAll},
+		attackEntry{lJ, "q", "('passthru')('id')", "php-injection", encAll},
+		attackEntry{lM, "filename", "avatar. phtml", "php-injection", 0},
+
+		// Node.js eval-sink probes.
+		attackEntry{lQ, "q", "console.warn(\"x\")", "node-injection", encAll},
+		attackEntry{lQ, "q", "console.debug(42);", "node-injection", encAll},
+		attackEntry{lJ, "q", "console['error'](process.pid)", "node-injection", encAll},
+		attackEntry{lJ, "q", "console.log.apply(null,[7])", "node-injection", encAll},
+		attackEntry{lJ, "q", "res.end(JSON.stringify(process.env))", "node-injection", encAll},
+		attackEntry{lQ, "q", "process.env.AWS_SECRET_ACCESS_KEY", "node-injection", encAll},
+		attackEntry{lJ, "q", "(function(){ return 1 })()", "node-injection", encAll},
+		attackEntry{lQ, "q", "while(((1)))", "node-injection", encAll},
+		attackEntry{lJ, "code", "require('child_process').execSync('id')", "node-injection", encAll},
+		// React Server Components flight references to a constructor or
+		// a prototype (CVE-2025-55182).
+		attackEntry{lJ, "then", "$3:__proto__:then", "node-injection", 0},
+		attackEntry{lJ, "0", "$a:Module:prototype", "node-injection", 0},
+
+		// Ruby command execution.
+		attackEntry{lQ, "q", "Kernel.exec(\"id\")", "ruby-injection", encAll},
+		attackEntry{lQ, "q", "IO.popen('uname').read", "ruby-injection", encAll},
+		attackEntry{lJ, "q", "Open3.capture2('id')", "ruby-injection", encAll},
+
+		// Java serialization magic at each base64 offset, in a value and
+		// as a JSON key.
+		attackEntry{lQ, "obj", "{\"state\":\"rO0ABXNyABFqYXZh\"}", "java-injection", encURL},
+		attackEntry{lC, "s", "KztAAXNyAB", "java-injection", 0},
+		attackEntry{lJ, "Cs7QAFc3IA", "1", "java-injection", 0},
+	)
+	benign = append(benign,
+		// Developer prose and snippets that name the same functions.
+		corpusEntry{lJ, "message", "The printf() family formats output"},
+		corpusEntry{lJ, "message", "Why does file_exists() return false for a symlink?"},
+		corpusEntry{lJ, "message", "var_dump($arr) shows NULL after the loop"},
+		corpusEntry{lJ, "message", "What does console.log(typeof null) print?"},
+		corpusEntry{lJ, "code", "console.log(JSON.stringify(obj, null, 2))"},
+		corpusEntry{lJ, "message", "Use process.env.PORT to pick the port"},
+		corpusEntry{lJ, "message", "fn.call(this, arg) sets this inside fn"},
+		corpusEntry{lJ, "code", "$(document).ready(function() { init(); });"},
+		corpusEntry{lJ, "message", "Stop it with os.Process.Kill() after the timeout"},
+		corpusEntry{lJ, "code", "struct child_process cp = CHILD_PROCESS_INIT;"},
+		corpusEntry{lJ, "code", "include(FetchContent)"},
+		corpusEntry{lJ, "code", "list(APPEND out ${${name}_SOURCES})"},
+		corpusEntry{lJ, "message", "prepend ~/bin to $PATH (most distros do)"},
+		corpusEntry{lJ, "message", "the git_$sub() helpers parse options"},
+		corpusEntry{lJ, "message", "Send the logs to php://stderr in the container"},
+		corpusEntry{lJ, "price", "Total: $ {amount}"},
+		corpusEntry{lJ, "message", "Ruby's Process module has spawn and wait"},
+		corpusEntry{lQ, "q", "sqrt(x) vs exp(x)"},
+		corpusEntry{lJ, "file", "avatar.php"},
+		corpusEntry{lJ, "class", "org.apache.commons.lang3.StringUtils"},
+		corpusEntry{lJ, "image", "data:text/plain;base64,SGVsbG8="},
+		corpusEntry{lJ, "token", "AbCdEfGhIjKlMnOpQrStUvWxYz012345"},
+	)
+}
