@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/corazawaf/libinjection-go"
 
@@ -381,12 +382,18 @@ func xssExtra(v string, maxBytes int) string {
 		if t != v && libinjection.IsXSS(t) && !doctypeOnly(t) {
 			return "libinjection xss (after decoding)"
 		}
+		if s, ok := sevenBit(t); ok && libinjection.IsXSS(s) && !doctypeOnly(s) {
+			return "libinjection xss (after 7-bit folding)"
+		}
 	}
 	var buf [512]byte
 	l := lowerASCII(t, buf[:0])
 	if strings.IndexByte(l, '<') >= 0 {
 		if m := xssSpacedTag.FindString(l); m != "" {
 			return "tag " + alert.Snippet(m, 60)
+		}
+		if m := xssMarkup.FindString(l); m != "" {
+			return "markup " + alert.Snippet(m, 60)
 		}
 	}
 	if strings.ContainsAny(l, "\t\n\r") && strings.Contains(l, "script") {
@@ -403,13 +410,53 @@ func xssExtra(v string, maxBytes int) string {
 		// Comments between a name and its member (document/**/.cookie).
 		l = stripComments(l)
 	}
-	if m := xssScript.FindString(l); m != "" {
-		return "script " + alert.Snippet(strings.TrimSpace(m), 60)
+	for _, m := range xssScript.FindAllStringIndex(l, 4) {
+		if !schemeMention(l, m[0], m[1]) {
+			return "script " + alert.Snippet(strings.TrimSpace(l[m[0]:m[1]]), 60)
+		}
 	}
 	if h := eventHandler(l); h != "" {
 		return "event handler " + h
 	}
 	return ""
+}
+
+// sevenBit folds what decoders that drop the high bit (US-ASCII read as
+// 7 bits: 0xBC is '<', 0xBE '>', 0xA2 '"') or accept overlong UTF-8 (C0 BC
+// is '<') make of a value: raw bytes 0x80-0xFF, Latin-1 characters
+// (U+0080-U+00FF, "¼script¾") and two-byte overlong forms become the ASCII
+// byte of their low seven bits. It reports false, doing nothing, when v
+// holds no 0xBC byte, which every such spelling of '<' has.
+func sevenBit(v string) (string, bool) {
+	if strings.IndexByte(v, 0xbc) < 0 {
+		return "", false
+	}
+	b := make([]byte, 0, len(v))
+	for i := 0; i < len(v); {
+		c := v[i]
+		if c < 0x80 {
+			b = append(b, c)
+			i++
+			continue
+		}
+		if (c == 0xc0 || c == 0xc1) && i+1 < len(v) && v[i+1]&0xc0 == 0x80 {
+			// Overlong two-byte form of an ASCII byte.
+			b = append(b, (c&0x1f)<<6|v[i+1]&0x3f)
+			i += 2
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(v[i:])
+		switch {
+		case r == utf8.RuneError && n == 1:
+			b = append(b, c&0x7f)
+		case r >= 0x80 && r <= 0xff:
+			b = append(b, byte(r)&0x7f)
+		default:
+			b = append(b, v[i:i+n]...)
+		}
+		i += n
+	}
+	return string(b), true
 }
 
 // encoded reports whether v holds an encoding normalize undoes or widen
@@ -441,7 +488,7 @@ func lowerASCII(s string, buf []byte) string {
 
 // xssScriptHints are substrings every xssScript match or event handler
 // holds one of.
-var xssScriptHints = []string{"document", "window", "self", "top", "parent", "globalthis", "frames", "[]", "script", "data", "on", "alert", "prompt", "confirm", "settimeout", "setinterval", "eval", "call", "apply", "srcdoc"}
+var xssScriptHints = []string{"document", "window", "self", "top", "parent", "globalthis", "frames", "[]", "script", "data", "on", "alert", "prompt", "confirm", "settimeout", "setinterval", "eval", "call", "apply", "srcdoc", "import"}
 
 func xssScriptHint(l string) bool {
 	for _, h := range xssScriptHints {
@@ -463,8 +510,22 @@ var eventHandlers = map[string]bool{
 	"hashchange": true, "message": true, "popstate": true, "unload": true, "beforeunload": true,
 }
 
+// notEvents are the words that start with "on" and name no event handler:
+// English words and the keys of configuration and struct tags
+// ("online=true", `validate:"oneof=a b"`).
+var notEvents = map[string]bool{
+	"line": true, "set": true, "ion": true, "ions": true, "board": true, "boarding": true, "going": true,
+	"ward": true, "wards": true, "site": true, "prem": true, "premise": true, "premises": true, "eof": true,
+	"call": true, "demand": true, "screen": true, "stage": true, "shore": true, "look": true, "looker": true,
+	"slaught": true, "tology": true, "cology": true, "erous": true,
+}
+
 // eventHandler returns the first "on<event>=" of l that starts the value
-// or follows a quote, a space or a slash, or "".
+// or follows a quote, a space or a slash, or "". An attribute that is not
+// a known event counts where it looks like markup (browsers add events,
+// and any on* attribute is a handler): after a quote that closes an
+// attribute value, inside an open tag, or alone after leading whitespace
+// (the value appended to a tag, " onanything=").
 func eventHandler(l string) string {
 	for i := strings.Index(l, "on"); i >= 0; {
 		if i == 0 || strings.IndexByte("\"' /\t\n", l[i-1]) >= 0 {
@@ -476,8 +537,14 @@ func eventHandler(l string) string {
 			for k < len(l) && (l[k] == ' ' || l[k] == '\t') {
 				k++
 			}
-			if k < len(l) && l[k] == '=' && eventHandlers[l[i+2:j]] {
-				return l[i : k+1]
+			if k < len(l) && l[k] == '=' {
+				name := l[i+2 : j]
+				if eventHandlers[name] {
+					return l[i : k+1]
+				}
+				if len(name) >= 3 && !notEvents[name] && (k+1 == len(l) || l[k+1] != '=') && attributePlace(l, i) {
+					return l[i : k+1]
+				}
 			}
 		}
 		n := strings.Index(l[i+2:], "on")
@@ -487,6 +554,38 @@ func eventHandler(l string) string {
 		i += 2 + n
 	}
 	return ""
+}
+
+// attributePlace reports whether l[i:] starts where an attribute goes: after
+// a quote, after only whitespace (i > 0), or inside a tag opened before it
+// and not closed.
+func attributePlace(l string, i int) bool {
+	if i == 0 {
+		return false
+	}
+	if c := l[i-1]; c == '"' || c == '\'' {
+		return true
+	}
+	if strings.TrimLeft(l[:i], " \t\n\r") == "" {
+		return true
+	}
+	lt := strings.LastIndexByte(l[:i], '<')
+	return lt >= 0 && lt+1 < i && 'a' <= l[lt+1] && l[lt+1] <= 'z' && strings.IndexByte(l[lt:i], '>') < 0
+}
+
+// schemeMention reports whether l[i:j], a match of xssScript, is a script
+// URL scheme named in text rather than used: quoted alone ("javascript:")
+// or followed by an ellipsis ("javascript:..."). Nothing follows the
+// colon to run.
+func schemeMention(l string, i, j int) bool {
+	if j == 0 || l[j-1] != ':' || j == len(l) {
+		return false
+	}
+	if strings.HasPrefix(l[j:], "...") || strings.HasPrefix(l[j:], "\u2026") {
+		return true
+	}
+	q := l[i]
+	return (q == '"' || q == '\'') && l[j] == q
 }
 
 // xssScheme finds script URL schemes; controlBreaks removes what browsers
@@ -545,7 +644,32 @@ var xssScript = regexp.MustCompile(`\bdocument\s*\)?\s*(?:\.\s*|\[\s*['"\x60])(?
 	`|\.\s*(?:call|apply)\s*\x60|\b(?:alert|prompt|confirm|eval)\s*\x60` +
 	// Attributes injected into an existing tag that load a document or
 	// redirect a form (' formaction=, " srcdoc=).
-	`|(?:^|['"\s/])(?:formaction|srcdoc)\s*=`)
+	`|(?:^|['"\s/])(?:formaction|srcdoc)\s*=` +
+	// The dialog probes called with no argument or a string (alert(),
+	// prompt('x')), and a timer whose code is a string or which makes
+	// the whole value (setInterval(code, 1)).
+	// The probes count at the start of the value or after what ends a
+	// string, a statement or an attribute, not in prose ("the
+	// confirm() dialog").
+	`|(?:^|[;'">(={},+|&:!])\s*(?:alert|prompt|confirm)\s*\(\s*(?:\)|['"\x60])|\bset(?:timeout|interval)\s*\(\s*['"\x60]` +
+	`|^\s*set(?:timeout|interval)\s*\(\s*[a-z_$][\w$.]*\s*,\s*\d+\s*\)\s*;?\s*$` +
+	// Base64 decoded into an evaluating sink (eval(atob('…'))).
+	`|\b(?:eval|set(?:timeout|interval)|function|write(?:ln)?)\s*\(\s*(?:atob|btoa)\s*\(` +
+	// Writing into the page through a selected element
+	// (document.querySelector("p").innerHTML=…).
+	`|\bdocument\s*\.\s*(?:queryselector(?:all)?|getelementbyid|getelementsby[a-z]+)\s*\([^()]{0,80}\)\s*(?:\[\s*\d+\s*\]\s*)?\.\s*(?:textcontent|innerhtml|outerhtml|innertext)\s*=(?:[^=]|$)` +
+	// A script URL in a CSS url() (x:url(javascript:…)).
+	`|\burl\s*\(\s*['"]?\s*(?:javascript|vbscript|livescript)\b` +
+	// A data: URL whose content is markup (data:,<svg onload=…>).
+	`|\bdata\s*:\s*(?:[a-z]+/[a-z0-9.+-]+)?(?:\s*;\s*[a-z0-9=.-]+)*\s*,\s*<\s*[a-z!/?]`)
+
+// xssMarkup finds markup that needs no script to do harm and that
+// libinjection lets through: an input whose pattern attribute makes the
+// browser run an attacker's regular expression (CSS :invalid leaks, ReDoS),
+// a form that posts off-site (credential capture), and Internet Explorer's
+// HTML component import (<?import implementation="x.htc">).
+var xssMarkup = regexp.MustCompile(`<\s*(?:input|textarea)\b[^<>]{0,200}?\spattern\s*=|<\s*form\b[^<>]{0,200}?\saction\s*=\s*['"]?\s*(?:[a-z]+:)?//` +
+	`|<\s*\??\s*import\s*implementation\s*=`)
 
 // xssSpacedTag finds the names of dangerous tags spelled with spaces or a
 // namespace prefix (<f o r m, <d i a l o g, < x: script, <v:vmlframe),

@@ -50,9 +50,10 @@ var ssrfFamily = family{
 	locs:  locQuery | locForm | locJSON | locXML | locMultipart | locProtobuf | locBody | locPath | locCookie | locHeader,
 	match: matchSSRF,
 	pre: func(p *decoders.Param, in *input) bool {
-		// A bare host counts only in a data parameter named for one.
+		// A bare host counts only in a data parameter named for one, or
+		// written as a host with a path ("localhost/").
 		return in.has(':') || in.mayChange() || p.Loc != decoders.LocPath && p.Loc != decoders.LocHeader &&
-			p.Loc != decoders.LocCookie && urlNames[lastToken(p.Name)]
+			p.Loc != decoders.LocCookie && (urlNames[lastToken(p.Name)] || in.has('/') && bareHostShape(in.best))
 	},
 }
 
@@ -69,6 +70,47 @@ func authority(s string) string {
 		s = s[i+1:]
 	}
 	return s
+}
+
+// bareHost returns the host[:port] that a value made of one token starts
+// with when a path ("host/", "host/x") or a port follows it, and whether a
+// path did; "" otherwise.
+func bareHost(s string) (string, bool) {
+	t := strings.TrimSpace(s)
+	end := len(t)
+	for i := 0; i < len(t); i++ {
+		c := t[i]
+		if c <= ' ' {
+			return "", false
+		}
+		if c == '/' && end == len(t) {
+			end = i
+		}
+	}
+	host, path := t[:end], end < len(t)
+	colon := strings.IndexByte(host, ':')
+	if host == "" || colon < 0 && !path {
+		return "", false
+	}
+	name := host
+	if colon >= 0 {
+		name = host[:colon]
+		if port := host[colon+1:]; port == "" || len(port) > 5 || strings.Trim(port, "0123456789") != "" {
+			return "", false
+		}
+	}
+	for i := 0; i < len(name); i++ {
+		if c := name[i] | 0x20; !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '.' || c == '-') {
+			return "", false
+		}
+	}
+	return host, path
+}
+
+// bareHostShape is bareHost's test, for the prefilter.
+func bareHostShape(s string) bool {
+	h, _ := bareHost(s)
+	return h != ""
 }
 
 // badScheme finds the schemes that reach non-HTTP services or local files.
@@ -135,6 +177,18 @@ func matchSSRF(p *decoders.Param, v *normalize.Value, report reportFunc) {
 				report(r, why)
 				return true
 			}
+		} else if !hit && scopeData(p) && !strings.Contains(s, "://") {
+			// Whatever the parameter's name, a value that is nothing but
+			// a host with a path ("localhost/admin") or an internal
+			// host name with a port ("host.docker.internal:2375") is a
+			// URL without its scheme, which many fetchers complete.
+			if h, path := bareHost(s); h != "" {
+				host := stripPort(h)
+				if r, why := classifyHost(host, false); r != nil && (path || !addressChars(host) && host != "localhost") {
+					report(r, why+" (URL without a scheme)")
+					return true
+				}
+			}
 		}
 		return hit
 	})
@@ -193,6 +247,10 @@ var (
 	metadataNames = map[string]bool{
 		"metadata.google.internal": true, "metadata": true, "metadata.goog": true,
 		"instance-data": true, "instance-data.ec2.internal": true, "metadata.azure.com": true,
+		// Equinix Metal (formerly Packet), Tencent Cloud, and the
+		// Kubernetes and Rancher metadata services.
+		"metadata.packet.net": true, "metadata.platformequinix.com": true, "metadata.tencentyun.com": true,
+		"rancher-metadata": true, "rancher-metadata.rancher.internal": true,
 	}
 )
 
@@ -231,6 +289,11 @@ func classifyHost(h string, inURL bool) (*rule, string) {
 			}
 		}
 	}
+	if i := strings.IndexByte(h, '%'); i > 0 && strings.IndexByte(h[:i], ':') >= 0 {
+		// An IPv6 zone ("fe80::1%eth0", "%25eth0" once in a URL) names
+		// an interface, not an address.
+		h = h[:i]
+	}
 	if !addressChars(h) {
 		return nil, ""
 	}
@@ -249,7 +312,14 @@ func classifyHost(h string, inURL bool) (*rule, string) {
 	}
 	r, why := classifyAddr(a)
 	if r == nil {
-		return nil, ""
+		// A URL host written as one integer (decimal, hex, or wider
+		// than 32 bits) names a public address only to get past a
+		// filter that looks for dotted quads: no one writes a link that
+		// way.
+		if !inURL || form == "short" || form == "octal" || form == "decimal" && len(h) < 8 {
+			return nil, ""
+		}
+		why = "public"
 	}
 	// An address written in an unusual form is there to slip past a
 	// filter: that is a finding of its own, whatever the target.
@@ -369,6 +439,20 @@ func rfiURL(s string) string {
 		return "URL ending in a query or NUL " + snippet(t)
 	}
 	host := authority(t[i+3:])
+	rest := strings.TrimLeft(t[i+3:], "/")
+	if j := strings.IndexAny(rest, "/?#"); j >= 0 && rest[j] == '/' {
+		// A user info in the first path segment
+		// ("http://good.example/:x@evil.example/"): parsers that take
+		// the last "@" before the path as the end of the user info
+		// fetch from the host after it, while the check saw the first.
+		seg := rest[j+1:]
+		if end := strings.IndexAny(seg, "/?#"); end >= 0 {
+			seg = seg[:end]
+		}
+		if c, at := strings.IndexByte(seg, ':'), strings.LastIndexByte(seg, '@'); c >= 0 && at > c && strings.IndexByte(seg[at:], '.') > 0 {
+			return "user info in the path " + snippet(t)
+		}
+	}
 	h := host
 	if strings.HasPrefix(h, "[") {
 		h = stripPort(h)

@@ -57,6 +57,9 @@ var restrictedFile = regexp.MustCompile(`/\.env\b|/\.(?:git|svn|hg|bzr)(?:/|$)|/
 	`|/proc/(?:sys|net)/|/proc/(?:interrupts|cpuinfo|meminfo|version|mounts|kallsyms|modules)\b|/sys/(?:class|kernel|devices|firmware|module)\b` +
 	`|/etc/(?:subuid|subgid|apache2|nginx|httpd|mysql|ssh/|ssl/private|environment|fstab|login\.defs)\b` +
 	`|/wp-content/(?:debug|errors?)\.log|/@fs/` +
+	// The Vite dev server's /@id/ endpoint with a virtual module's NUL
+	// prefix (spelled __x00__ in URLs), which serves modules by id.
+	`|/@id/(?:__x00__|\x00)` +
 	// PHP session files, included to run code planted in a session
 	// variable (/tmp/sess_<id>, /var/lib/php/sessions/sess_<id>).
 	`|(?:[/\\](?:tmp|temp|sessions?))[/\\]sess_[a-z0-9,-]{8,}` +
@@ -83,7 +86,7 @@ func wrapperHint(s string) bool {
 
 // sensitiveHints are substrings every sensitiveFile match holds one of.
 var sensitiveHints = []string{"/etc/", "/proc/", ".ssh/", ".aws/", ".docker/", "/var/", "/root/", ".ini", "system32", "web-inf", ".htpasswd",
-	"/.", "web.config", "/wp-", "/sys/", "/@fs/", "sess_"}
+	"/.", "web.config", "/wp-", "/sys/", "/@fs/", "/@id/", "sess_"}
 
 func sensitiveHint(s string) bool {
 	for _, h := range sensitiveHints {
@@ -94,9 +97,41 @@ func sensitiveHint(s string) bool {
 	return false
 }
 
+// hexSpelled undoes traversal written with the characters' hex codes as
+// text ("0x2e0x2e0x2f" for "../", mixed with the characters themselves),
+// which decoders that read 0xNN tokens turn back into a path; NUL bytes
+// between the parts (cut by C string functions) are dropped too. It
+// returns "" when s holds no such token.
+func hexSpelled(s string) string {
+	if !strings.Contains(s, "0x2") && !strings.Contains(s, "0x5c") {
+		return ""
+	}
+	t := hexDots.Replace(s)
+	if t == s {
+		return ""
+	}
+	return strings.ReplaceAll(t, "\x00", "")
+}
+
+var hexDots = strings.NewReplacer("0x2e", ".", "0x2f", "/", "0x5c", "\\")
+
+// dotdotStart matches a value that is one path starting with a traversal
+// step: "../x", "..\x", "..;/x" (no whitespace anywhere).
+var dotdotStart = regexp.MustCompile(`^\.{2,}(?:;[^/\\\s]*)?[/\\]+[^\s]+$`)
+
 func matchTraversal(p *decoders.Param, v *normalize.Value, report reportFunc) {
 	forms(v, func(s string) bool {
 		hit := false
+		if h := hexSpelled(s); h != "" && dotdot.MatchString(h) {
+			report(&ruleTraversal, "hex-spelled traversal "+snippet(s))
+			return true
+		}
+		if t := strings.TrimSpace(s); strings.HasPrefix(t, ">/tmp/") || strings.HasPrefix(t, ">>/tmp/") {
+			// A value that starts with a shell redirection into /tmp is
+			// appended to a command to drop a file there.
+			report(&ruleSensitiveFile, "redirection into "+snippet(strings.TrimLeft(t, ">")))
+			return true
+		}
 		if !strings.Contains(s, "..") && !strings.Contains(s, "://") && !sensitiveHint(s) {
 			return false
 		}
@@ -124,11 +159,17 @@ func matchTraversal(p *decoders.Param, v *normalize.Value, report reportFunc) {
 			steps := strings.Count(s[m[0]:m[1]], "..")
 			// A single ../ is how relative links and imports are
 			// written; it counts in a URL-ish place with a sensitive
-			// target, or as a run of two or more outside free text.
+			// target, or as a run of two or more outside free text
+			// (prose quotes source paths: "Source: ../../cmd/x.go").
+			// A value that is nothing but a path climbing out of its
+			// directory with a Windows separator or a path parameter
+			// ("..\\x.7z", "..;/x") is a traversal whatever the step
+			// count: relative links are written with "/".
 			switch {
 			case steps >= 3, file != "",
-				steps >= 2 && !inBody(p),
-				steps >= 2 && strings.TrimSpace(s[:m[0]]) == "":
+				steps >= 2 && !inBody(p) && !strings.ContainsAny(s, " \t\n"),
+				steps >= 2 && strings.TrimSpace(s[:m[0]]) == "",
+				m[0] == 0 && strings.ContainsAny(s[:m[1]], "\\;") && dotdotStart.MatchString(strings.TrimRight(s, " \t\r\n")):
 				report(&ruleTraversal, "traversal "+snippet(s[m[0]:min(len(s), m[1]+24)]))
 				return true
 			}

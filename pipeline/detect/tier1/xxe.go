@@ -22,23 +22,40 @@ var (
 
 // The XML decoder hands a document type declaration over as the parameter
 // "!DOCTYPE" (decoders/params_xml.go); a body that did not parse as XML
-// comes as the body, where a declaration is looked for too.
+// comes as the body, where a declaration is looked for too. Data
+// parameters are looked at as well: an application that parses XML out of
+// a query or JSON field (an uploaded SVG, a SAML message, an XML-RPC
+// string) is as exposed, and a declaration or an XInclude has no business
+// in one otherwise.
 var xxeFamily = family{
 	name: "xxe",
 	scope: func(p *decoders.Param) bool {
-		return p.Loc == decoders.LocXML && p.Name == "!DOCTYPE" || p.Loc == decoders.LocBody || p.Loc == decoders.LocMultipart
+		return scopeData(p) || p.Loc == decoders.LocMultipart
 	},
-	locs:  locXML | locBody | locMultipart,
+	locs:  locQuery | locForm | locJSON | locXML | locProtobuf | locBody | locMultipart,
 	match: matchXXE,
 	pre: func(_ *decoders.Param, in *input) bool {
-		return strings.Contains(in.best, "ENTITY") || strings.Contains(in.best, "entity") || in.mayChange()
+		return strings.Contains(in.best, "ENTITY") || strings.Contains(in.best, "entity") ||
+			strings.Contains(in.best, "/XInclude") || in.mayChange()
 	},
 }
 
 var (
 	xxeExternal = regexp.MustCompile(`<!entity\s+(?:%\s*)?[^\s>]+\s+(?:system|public)\s*(?:"[^"]*"\s*)?["']([^"']{0,120})`)
 	xxeEntity   = regexp.MustCompile(`<!entity\s`)
+	// xxeParameter finds an external parameter entity declaration even
+	// cut short of its "<" and system identifier ("!ENTITY % x SYSTEM"),
+	// the out-of-band XXE that loads a remote DTD.
+	xxeParameter = regexp.MustCompile(`!entity\s+%\s*[^\s>]+\s+(?:system|public)\b`)
+	// xinclude finds an XInclude element (<xi:include href="…"/>), which
+	// makes an XInclude-aware parser fetch or read the resource named,
+	// without any DTD.
+	xinclude = regexp.MustCompile(`<\s*(?:[a-z0-9_.-]+:)?include\b[^>]*?\bhref\s*=\s*["']?([^"'\s>]{0,120})`)
 )
+
+// xincludeNS is the XInclude namespace (lower-cased, as matched), which
+// an include element needs to be one.
+const xincludeNS = "http://www.w3.org/2001/xinclude"
 
 // expansionEntities is how many entity declarations make a document look
 // like an expansion bomb ("billion laughs").
@@ -49,6 +66,18 @@ func matchXXE(_ *decoders.Param, v *normalize.Value, report reportFunc) {
 		if m := xxeExternal.FindStringSubmatch(s); m != nil {
 			report(&ruleXXE, "external entity "+snippet(m[1]))
 			return true
+		}
+		if strings.Contains(s, "!entity") {
+			if m := xxeParameter.FindString(s); m != "" {
+				report(&ruleXXE, "external parameter entity "+snippet(m))
+				return true
+			}
+		}
+		if strings.Contains(s, xincludeNS) {
+			if m := xinclude.FindStringSubmatch(s); m != nil {
+				report(&ruleXXE, "XInclude of "+snippet(m[1]))
+				return true
+			}
 		}
 		if n := len(xxeEntity.FindAllStringIndex(s, expansionEntities)); n >= expansionEntities {
 			report(&ruleXMLExpansion, "many entity declarations")
