@@ -161,24 +161,27 @@ var (
 	// function marker (_$$ND_FUNC$$_, funcster's __js_function), the
 	// Function constructor reached through constructor chains, code built
 	// from char codes, injected infinite loops (a while with a constant
-	// condition, also in extra parentheses, and no body: denial of service
-	// in $where or vm code), dynamic access to process and require
-	// (process[…], require.main, Module._load), process.env read in an
-	// expression (the secrets an eval sink leaks), console reached with a
-	// bracketed name or called through .call/.apply (the probes of an
-	// eval sink that avoid "console.log("), an anonymous function opening
-	// the value, and React Server Components' flight references that walk
-	// to a constructor or prototype ($1:constructor:constructor,
-	// $7:Module:prototype; CVE-2025-55182).
+	// condition, also in extra parentheses, then a body, a semicolon or
+	// the end, not a word: denial of service in $where or vm code),
+	// dynamic access to process and require (process[…], require.main,
+	// Module._load), process.env as the whole value or handed whole to a
+	// call or a template (the secrets an eval sink leaks; "port =
+	// process.env.PORT" in a snippet is not), console reached with a
+	// bracketed name or called through .call/.apply (eval-sink probes that
+	// avoid "console.log("), an anonymous function that opens an
+	// immediately invoked expression or is left open for the page to
+	// close, and React Server Components' flight references that walk to
+	// a constructor or prototype ($1:constructor:constructor,
+	// $1:__proto__:then, $7:Module:prototype; CVE-2025-55182).
 	nodeCode = regexp.MustCompile(`[('"\x60]\s*child_process\b|\bchild_process\s*(?:[)'"\x60]|\.\s*(?:exec|spawn|fork)\w*)` +
 		`|(?:^|[^.\w])process\s*\.\s*(?:mainmodule|binding|dlopen|kill|exit)\b|require\s*\(\s*['"\x60](?:child_process|fs|net|vm|os)['"\x60]` +
 		`|_\$\$nd_func\$\$_|__js_function|constructor\s*\.\s*constructor\s*\(|this\.constructor\.constructor|new\s+function\s*\(|eval\s*\(\s*string\.fromcharcode|string\.fromcharcode\s*\(\s*\d+\s*,` +
-		`|\bwhile\s*\(\s*(?:\(\s*)*(?:true|1|!\s*(?:false|[-+]?0|''|""|\x60\x60))\s*\)|\bwhile\s*\(\s*\(?[^()]{0,20}\)?\s*\)\s*(?:;|$|\{\s*\})|\bfor\s*\(\s*;\s*;\s*\)` +
+		`|\bwhile\s*\(\s*(?:\(\s*)*(?:true|1|!\s*(?:false|[-+]?0|''|""|\x60\x60))\s*\)\s*(?:$|[;{)])|\bwhile\s*\(\s*\(?[^()]{0,20}\)?\s*\)\s*(?:;|$|\{\s*\})|\bfor\s*\(\s*;\s*;\s*\)` +
 		`|module\.exports\s*=|global\s*\.\s*process|import\s*\(\s*['"](?:child_process|fs)` +
-		`|\bprocess\s*\[|\brequire\s*(?:\[|\.\s*main\b)|\._load\s*\(|\$[0-9a-f]{1,8}:(?:\w+:)?(?:constructor:constructor|prototype\b|__proto__)` +
-		`|(?:^\s*|[(+=,;:?]\s*|\$\{\s*|\breturn\s+)process\s*\.\s*env\b` +
+		`|\bprocess\s*\[|\brequire\s*(?:\[|\.\s*main\b)|\._load\s*\(|\$[0-9a-f]{1,8}:(?:__proto__\b|constructor:constructor|\w+:prototype\b)` +
+		`|^\s*process\s*\.\s*env(?:\s*\.\s*\w+|\s*\[[^\]]{0,40}\])?\s*;?\s*$|\(\s*process\s*\.\s*env\s*\)|\$\{\s*process\s*\.\s*env\s*\}` +
 		`|\bconsole\s*\[\s*['"\x60]\w+['"\x60]\s*\]\s*\(|\bconsole\s*\.\s*\w+\s*\.\s*(?:call|apply)\s*\(` +
-		`|^\s*\(?\s*(?:async\s+)?function\s*\(\s*\)\s*\{`)
+		`|^\s*\(\s*(?:async\s+)?function\s*\(|^\s*(?:async\s+)?function\s*\(\s*\)\s*\{\s*$`)
 
 	// nodeConsole finds a value that is one console call with literal
 	// arguments (console.info(1)): an eval sink's probe. In a question
@@ -233,8 +236,10 @@ var phpRiskFuncs = []string{
 // phpWholeFuncs are PHP functions whose names are also words or other
 // languages' functions (printf, file, substr, unpack …; CRS 933150 and
 // 933160): a call of one is PHP only when it is the whole value (after
-// at most a path, as in a routed URL), with literal or variable arguments
-// — a probe, not a sentence that mentions the function.
+// at most a path, as in a routed URL), with no arguments or literal or
+// variable ones — a probe, not a sentence that mentions the function.
+// Bare-word arguments ("mkdir(path)", a signature looked up in docs)
+// count only for the names no other language has (see phpOwnName).
 var phpWholeFuncs = map[string]bool{
 	"print_r": true, "var_dump": true, "var_export": true, "strrev": true, "file_exists": true, "curl_init": true,
 	"curl_exec": true, "filegroup": true, "fileowner": true, "intval": true, "printf": true, "strip_tags": true,
@@ -333,13 +338,18 @@ func phpSkipBack(s string, j int) int {
 }
 
 // phpMention reports whether a, what follows a call's "(", is an empty
-// argument list followed by a word: "fopen() wrapper" in prose.
+// argument list followed by a word: "fopen() wrapper", "gzinflate():
+// data error" in prose.
 func phpMention(a string) bool {
 	if a == "" || a[0] != ')' {
 		return false
 	}
-	r := strings.TrimLeft(a[1:], " \t")
-	return len(r) > 0 && r[0] != ')' && wordChar(r[0]) && r != "" && len(a) > len(r)+1
+	a = a[1:]
+	if a != "" && strings.IndexByte(";:,.", a[0]) >= 0 {
+		a = a[1:]
+	}
+	r := strings.TrimLeft(a, " \t")
+	return len(r) < len(a) && r != "" && wordChar(r[0])
 }
 
 // phpRisk reports whether name is, or ends with, a phpRiskFuncs name.
@@ -401,7 +411,37 @@ func phpWholeCall(s string) string {
 	if !phpLiteralArgs(args) {
 		return ""
 	}
+	if !phpFuncs[name] && !phpOwnName(name) && phpBareWords(args) {
+		return ""
+	}
 	return t
+}
+
+// phpOwnName reports whether name, a phpWholeFuncs name, is PHP's alone:
+// snake_case (print_r, file_exists) or one of PHP's run-together names.
+func phpOwnName(name string) bool {
+	switch name {
+	case "filegroup", "fileowner", "strrev", "scandir", "readdir", "opendir", "tmpfile", "phpversion", "getmypid", "getmyuid":
+		return true
+	}
+	return strings.IndexByte(name, '_') >= 0
+}
+
+// phpBareWords reports whether the argument list a holds a bare word:
+// not a number, a string, a variable, or one of PHP's own constants
+// (__FILE__, PHP_VERSION, PHP_OS …).
+func phpBareWords(a string) bool {
+	for p := range strings.SplitSeq(a, ",") {
+		p = strings.ToLower(strings.TrimSpace(p))
+		if p == "" || !('a' <= p[0] && p[0] <= 'z' || p[0] == '_') {
+			continue
+		}
+		if strings.HasPrefix(p, "php_") || len(p) > 4 && strings.HasPrefix(p, "__") && strings.HasSuffix(p, "__") {
+			continue
+		}
+		return true
+	}
+	return false
 }
 
 // phpLiteralArgs reports whether a is a list of at most four bare words,
