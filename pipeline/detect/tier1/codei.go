@@ -498,7 +498,7 @@ const (
 var codeWordBits = map[string]uint8{
 	"java": wordJava, "javax": wordJava, "runtime": wordJava, "processbuilder": wordJava, "getruntime": wordJava,
 	"forname": wordJava, "scriptenginemanager": wordJava, "getdeclaredmethod": wordJava, "aced0005": wordJava,
-	"child_process": wordNode, "process": wordNode, "require": wordNode, "_$$nd_func$$_": wordNode,
+	"child_process": wordNode, "process": wordNode | wordRuby, "require": wordNode, "_$$nd_func$$_": wordNode,
 	"__js_function": wordNode, "constructor": wordNode, "function": wordNode, "fromcharcode": wordNode,
 	"while": wordNode, "exports": wordNode, "import": wordNode, "_load": wordNode, "console": wordNode,
 	"prototype": wordNode, "__proto__": wordNode,
@@ -669,7 +669,7 @@ func matchCodei(p *decoders.Param, v *normalize.Value, report reportFunc) {
 				hit = true
 			}
 		}
-		if words&(wordRuby|wordNode) != 0 {
+		if words&wordRuby != 0 {
 			if m := rubyCode.FindString(s); m != "" {
 				report(&ruleRuby, "ruby "+snippet(m))
 				hit = true

@@ -1,5 +1,10 @@
 package tier1
 
+import (
+	"strings"
+	"testing"
+)
+
 // Code injection cases: PHP calls of recon and execution functions, PHP
 // syntax tricks, Node.js eval-sink probes, React Server Components flight
 // references, Ruby command calls and Java serialization magic; and the
@@ -92,4 +97,23 @@ func init() {
 		corpusEntry{lJ, "image", "data:text/plain;base64,SGVsbG8="},
 		corpusEntry{lJ, "token", "AbCdEfGhIjKlMnOpQrStUvWxYz012345"},
 	)
+}
+
+// FuzzCodeiScanners runs the hand-written PHP call and Java magic scanners,
+// which index backwards over comments and subscripts, on arbitrary text:
+// they must not panic, and what they return is text of the input.
+func FuzzCodeiScanners(f *testing.F) {
+	for _, s := range []string{
+		"$h #c\n['k'] //x\n [0] ('id')", "shell_exec =('id')", "/a/b/substr($x)", "print_r(scandir('.'))",
+		"a(b(c(d())))", "]\n#\n[(", "$ {X}", "fopen() wrapper", "\n(", "//\n]()", "{\"KztAA\":1}", "rO0AB",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		for _, m := range []string{phpCall(s), phpWholeCall(s), javaMagic(s)} {
+			if !strings.Contains(s, m) && !strings.Contains(strings.TrimSpace(s), m) {
+				t.Fatalf("scanner returned %q, not in %q", m, s)
+			}
+		}
+	})
 }
