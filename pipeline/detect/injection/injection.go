@@ -556,21 +556,29 @@ func eventHandler(l string) string {
 	return ""
 }
 
-// attributePlace reports whether l[i:] starts where an attribute goes: after
-// a quote, after only whitespace (i > 0), or inside a tag opened before it
-// and not closed.
+// attributePlace reports whether l[i:] starts where an attribute goes:
+// after only whitespace (i > 0), after a quote that closes an attribute
+// value and a separator (`" on`, `'/on`), or inside a tag opened before it
+// and not closed (`<x on`, `<"on`). A quote right before the name is not
+// enough: prose quotes query strings ("onlyActive=true").
 func attributePlace(l string, i int) bool {
 	if i == 0 {
 		return false
 	}
-	if c := l[i-1]; c == '"' || c == '\'' {
-		return true
-	}
 	if strings.TrimLeft(l[:i], " \t\n\r") == "" {
 		return true
 	}
+	if before := strings.TrimRight(l[:i], " \t\n\r/"); before != "" && len(before) < i {
+		if c := before[len(before)-1]; c == '"' || c == '\'' {
+			return true
+		}
+	}
 	lt := strings.LastIndexByte(l[:i], '<')
-	return lt >= 0 && lt+1 < i && 'a' <= l[lt+1] && l[lt+1] <= 'z' && strings.IndexByte(l[lt:i], '>') < 0
+	if lt < 0 || lt+1 >= i || strings.IndexByte(l[lt:i], '>') >= 0 {
+		return false
+	}
+	c := l[lt+1]
+	return 'a' <= c && c <= 'z' || lt+2 == i && (c == '"' || c == '\'')
 }
 
 // schemeMention reports whether l[i:j], a match of xssScript, is a script

