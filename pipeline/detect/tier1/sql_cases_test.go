@@ -1,5 +1,11 @@
 package tier1
 
+import (
+	"testing"
+
+	"github.com/apisensor/sensor/pipeline/detect/normalize"
+)
+
 // SQL and NoSQL injection cases for the techniques sqlsig and nosqli look
 // for beyond libinjection (SQL-only function calls, quote breakouts,
 // WHERE-clause remainders, system objects, bracketed NoSQL operators),
@@ -105,4 +111,30 @@ func init() {
 		corpusEntry{lQ, "price", "[$5] off"},
 		corpusEntry{lQ, "q", "git push [$there]"},
 	)
+}
+
+// BenchmarkSQLSigBenign measures the sqlsig family's cost on benign
+// values that pass its prefilter (prose and code with SQL words),
+// normalised once beforehand.
+func BenchmarkSQLSigBenign(b *testing.B) {
+	var vs []normalize.Value
+	size := 0
+	for _, e := range benign {
+		p := param(e.loc, e.name, e.value)
+		var in input
+		in.reset(p.Best())
+		if !sqlsigFamily.pre(&p, &in) {
+			continue
+		}
+		vs = append(vs, normalize.Normalize(p.Best(), p.Decodes, 0))
+		size += len(e.value)
+	}
+	b.SetBytes(int64(size))
+	b.ReportAllocs()
+	report := func(*rule, string) {}
+	for b.Loop() {
+		for i := range vs {
+			matchSQLSig(nil, &vs[i], report)
+		}
+	}
 }

@@ -82,167 +82,173 @@ func sqlBareName(s string) bool {
 
 func init() { sqlsigMask = classMask(sqlsigFamily.trigger) }
 
+// Byte classes a technique's matches need (sqlSig's need): checking one
+// bit of the value's classes is cheaper than looking for its hints.
+const (
+	sqlNeedParen uint8 = 1 << iota // (
+	sqlNeedClose                   // )
+	sqlNeedSemi                    // ;
+	sqlNeedQuote                   // ' " or `
+)
+
+// sqlNeeds returns the sqlNeed classes of the bytes of s.
+func sqlNeeds(s string) uint8 {
+	var m uint8
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '(':
+			m |= sqlNeedParen
+		case ')':
+			m |= sqlNeedClose
+		case ';':
+			m |= sqlNeedSemi
+		case '\'', '"', '`':
+			m |= sqlNeedQuote
+		}
+	}
+	return m
+}
+
 // sqlSig lists the techniques, each with the literal its matches need (so
 // that the regexp runs only on values holding it).
 var sqlSig = []struct {
 	hint []string // the regexp runs when s holds one of these
 	re   *regexp.Regexp
+	need uint8 // and a byte of this sqlNeed class, if set
 }{
 	// UNION-based extraction.
-	{[]string{"union"}, regexp.MustCompile(`\bunion(?:\s+all|\s+distinct)?\s*\(?\s*select\b`)},
+	{[]string{"union"}, regexp.MustCompile(`\bunion(?:\s+all|\s+distinct)?\s*\(?\s*select\b`), 0},
 	// Schema enumeration through the system catalogs.
 	// MSSQL's system databases qualifying an object (tempdb..t,
 	// msdb.dbo.backupset; named alone they are prose, matchSQLSig takes
 	// them as a whole value), MySQL's privilege table mysql.db and MS
 	// Access's hidden system tables (MSysObjects…) are named only to
 	// enumerate or read them.
-	{[]string{"information_schema", "pg_", "sqlite_", "mysql.user", "mysql.db", "sysobjects", "syscolumns", "all_tables", "user_tables", "sys.", "tempdb", "msdb", "msys"}, regexp.MustCompile(`\b(?:information_schema|pg_catalog|pg_shadow|sqlite_master|sqlite_schema|mysql\.(?:user|db)|sysobjects|syscolumns|all_tables|user_tables|sys\.(?:objects|tables|columns|databases|sql_logins)|(?:tempdb|msdb)\.(?:\.|dbo\.|sys\.)|msys(?:accessobjects|objects|queries|relationships|aces))\b`)},
+	{[]string{"information_schema", "pg_", "sqlite_", "mysql.", "sysobjects", "syscolumns", "all_tables", "user_tables", "sys.", "db.", "msys"}, regexp.MustCompile(`\b(?:information_schema|pg_catalog|pg_shadow|sqlite_master|sqlite_schema|mysql\.(?:user|db)|sysobjects|syscolumns|all_tables|user_tables|sys\.(?:objects|tables|columns|databases|sql_logins)|(?:tempdb|msdb)\.(?:\.|dbo\.|sys\.)|msys(?:accessobjects|objects|queries|relationships|aces))\b`), 0},
 	// MSSQL procedures that run commands, read the registry or files, or
 	// connect out (OPENROWSET through the MSDASQL or SQLOLEDB provider);
 	// sp_password in a query keeps MSSQL from logging its text. Oracle's
 	// UTL_ packages make the server send HTTP, DNS or mail, or touch files
 	// (out-of-band extraction).
-	{[]string{"xp_", "sp_", "master.", "openrowset", "opendatasource", "openquery", "msdasql", "sqloledb", "utl_"}, regexp.MustCompile(`\bexec(?:ute)?\s+master\.|\b(?:xp_cmdshell|xp_dirtree|xp_regread|xp_fileexist|sp_oacreate|sp_oamethod|sp_executesql|sp_makewebtask|sp_addextendedproc|sp_password|openrowset|opendatasource|openquery|msdasql|sqloledb|utl_(?:http|file|inaddr|smtp|tcp))\b`)},
+	{[]string{"xp_", "sp_", "master.", "open", "msdasql", "sqloledb", "utl_"}, regexp.MustCompile(`\bexec(?:ute)?\s+master\.|\b(?:xp_cmdshell|xp_dirtree|xp_regread|xp_fileexist|sp_oacreate|sp_oamethod|sp_executesql|sp_makewebtask|sp_addextendedproc|sp_password|openrowset|opendatasource|openquery|msdasql|sqloledb|utl_(?:http|file|inaddr|smtp|tcp))\b`), 0},
 	// Time-based blind injection.
-	{[]string{"sleep", "benchmark", "waitfor", "dbms_"}, regexp.MustCompile(`\b(?:sleep|pg_sleep)\s*\(\s*\(?\s*(?:\d|mod\s*\(|select\b)|\bbenchmark\s*\(\s*\d+\s*,|\bselect\s+pg_sleep\b|\bwaitfor\s+(?:delay|time)\s+['"]|\bdbms_pipe\.receive_message|\bdbms_lock\.sleep`)},
+	{[]string{"sleep", "benchmark", "waitfor", "dbms_"}, regexp.MustCompile(`\b(?:sleep|pg_sleep)\s*\(\s*\(?\s*(?:\d|mod\s*\(|select\b)|\bbenchmark\s*\(\s*\d+\s*,|\bselect\s+pg_sleep\b|\bwaitfor\s+(?:delay|time)\s+['"]|\bdbms_pipe\.receive_message|\bdbms_lock\.sleep`), 0},
 	// File read and write from the database.
-	{[]string{"load_file", "outfile", "dumpfile", "pg_read_file", "program", "utl_"}, regexp.MustCompile(`\bload_file\s*\(|\binto\s+(?:out|dump)file\b|\bpg_read_file\s*\(|\bcopy\s+\w+\s+(?:from|to)\s+program\b|\butl_(?:file|http|inaddr)\b`)},
+	{[]string{"load_file", "outfile", "dumpfile", "pg_read_file", "program", "utl_"}, regexp.MustCompile(`\bload_file\s*\(|\binto\s+(?:out|dump)file\b|\bpg_read_file\s*\(|\bcopy\s+\w+\s+(?:from|to)\s+program\b|\butl_(?:file|http|inaddr)\b`), 0},
 	// Error-based extraction.
-	{[]string{"extractvalue", "updatexml", "exp(", "exp (", "geometrycollection", "multipoint", "polygon", "json_keys", "gtid_subset"}, regexp.MustCompile(`\b(?:extractvalue|updatexml|exp|geometrycollection|multipoint|polygon|json_keys|gtid_subset)\s*\(\s*(?:\d|0x|concat|\(\s*select|@@)`)},
+	{[]string{"extractvalue", "updatexml", "exp(", "exp (", "geometrycollection", "multipoint", "polygon", "json_keys", "gtid_subset"}, regexp.MustCompile(`\b(?:extractvalue|updatexml|exp|geometrycollection|multipoint|polygon|json_keys|gtid_subset)\s*\(\s*(?:\d|0x|concat|\(\s*select|@@)`), sqlNeedParen},
 	// PostgreSQL casts and JSON operators on injected values
 	// ('x'::jsonb <@ '…', (…)::int): error-based extraction and filter
 	// bypass.
-	{[]string{"::"}, regexp.MustCompile(`(?:'|\))\s*::\s*(?:jsonb?|text|int\w*|bigint|regclass|bytea|numeric|varchar)\b|\w::(?:jsonb?|regclass)\b`)},
+	{[]string{"::"}, regexp.MustCompile(`(?:'|\))\s*::\s*(?:jsonb?|text|int\w*|bigint|regclass|bytea|numeric|varchar)\b|\w::(?:jsonb?|regclass)\b`), 0},
 	// JSON operators and functions applied to an injected JSON literal
 	// ('{"b":2}' <@ '…', '…' -> '$.c', '…' ? 'a', json_extract(…)).
-	{[]string{"<@", "@>", "->", "#>", "?", "json_"}, regexp.MustCompile(`'\s*(?:::\s*jsonb?\s*)?(?:<@|@>)\s*'|'[\[{][^']*'\s*(?:::\s*jsonb?\s*)?(?:->>?|#>>?|\?[|&]?)\s*(?:'|array\s*\[)|\bjson_(?:extract|value|query|contains|keys|search)\s*\(\s*'`)},
+	{[]string{"<@", "@>", "->", "#>", "?", "json_"}, regexp.MustCompile(`'\s*(?:::\s*jsonb?\s*)?(?:<@|@>)\s*'|'[\[{][^']*'\s*(?:::\s*jsonb?\s*)?(?:->>?|#>>?|\?[|&]?)\s*(?:'|array\s*\[)|\bjson_(?:extract|value|query|contains|keys|search)\s*\(\s*'`), sqlNeedQuote},
 	// Subqueries and the values they select to leak data ("select *
 	// from" alone is how developers quote SQL).
-	{[]string{"select"}, regexp.MustCompile(`\bfrom\s*\(\s*select\b|\(\s*select\s+(?:\*|count\s*\(|concat|group_concat|@@|char\s*\(|0x|if\s*\(|case\b|sleep|\w+\s+from\b)|\bselect\s+(?:count\s*\(\s*\*\s*\)\s*,|concat(?:_ws)?\s*\(|group_concat\s*\(|char\s*\(\s*\d|0x[0-9a-f]{4}|@@\w|null\s*,|\d+\s*,\s*\d+\s*,)`)},
+	{[]string{"select"}, regexp.MustCompile(`\bfrom\s*\(\s*select\b|\(\s*select\s+(?:\*|count\s*\(|concat|group_concat|@@|char\s*\(|0x|if\s*\(|case\b|sleep|\w+\s+from\b)|\bselect\s+(?:count\s*\(\s*\*\s*\)\s*,|concat(?:_ws)?\s*\(|group_concat\s*\(|char\s*\(\s*\d|0x[0-9a-f]{4}|@@\w|null\s*,|\d+\s*,\s*\d+\s*,)`), 0},
 	// Server variables and identity functions that fingerprint the DBMS.
-	{[]string{"@@", "()", "( )"}, regexp.MustCompile(`@@(?:version|datadir|hostname|basedir|servername|tmpdir)\b|\b(?:current_user|session_user|system_user|database|schema|version|db_name|user_name|suser_sname|sqlite_version|pg_backend_pid)\s*\(\s*\)`)},
+	{[]string{"@@", "()", "( )"}, regexp.MustCompile(`@@(?:version|datadir|hostname|basedir|servername|tmpdir)\b|\b(?:current_user|session_user|system_user|database|schema|version|db_name|user_name|suser_sname|sqlite_version|pg_backend_pid)\s*\(\s*\)`), 0},
 	// Strings built from character codes or hex to dodge quote filters.
-	{[]string{"char(", "char (", "concat", "chr("}, regexp.MustCompile(`\bchar\s*\(\s*\d+\s*(?:,\s*\d+\s*){2,}\)|\b(?:concat(?:_ws)?|group_concat)\s*\([^)]{0,40}0x[0-9a-f]{2}|(?:\bchr\s*\(\s*\d+\s*\)\s*(?:\|\||\+|\.)\s*){2}`)},
+	{[]string{"char(", "char (", "concat", "chr("}, regexp.MustCompile(`\bchar\s*\(\s*\d+\s*(?:,\s*\d+\s*){2,}\)|\b(?:concat(?:_ws)?|group_concat)\s*\([^)]{0,40}0x[0-9a-f]{2}|(?:\bchr\s*\(\s*\d+\s*\)\s*(?:\|\||\+|\.)\s*){2}`), sqlNeedParen},
 	// Boolean tautologies and comparisons injected after a value
 	// (1 AND 2771=1709, ' or 1='1, OR (7319=8742)): at the start of the
 	// value, after its first word, or after a quote or parenthesis, not
 	// in the middle of a sentence.
-	{[]string{"=", "<>", "like"}, regexp.MustCompile(`(?:^\s*|['")]\s*|^\s*[\w./-]{1,40}(?:\s+|=\s*))(?:and|or|xor|&&|\|\|)\s*\(?\s*(?:\d+|'[^']{0,20}'|"[^"]{0,20}")\s*(?:==?|<>|!=|<=>|\blike\b)\s*(?:\(?\s*(?:\d+|'|")|\(\s*(?:select\b|$))`)},
+	{[]string{"=", "<>", "like"}, regexp.MustCompile(`(?:^\s*|['")]\s*|^\s*[\w./-]{1,40}(?:\s+|=\s*))(?:and|or|xor|&&|\|\|)\s*\(?\s*(?:\d+|'[^']{0,20}'|"[^"]{0,20}")\s*(?:==?|<>|!=|<=>|\blike\b)\s*(?:\(?\s*(?:\d+|'|")|\(\s*(?:select\b|$))`), 0},
 	// A quote that closes the application's string, then a boolean
 	// operator and an SQL expression (admin' and password glob password;,
 	// x' or username like y escape 'x', \' or json(id), 1' and
 	// starts_with(…), ' or true;), or a backslash-escaped quote that
 	// slips past the application's escaping (\'or'1).
-	{[]string{"' ", "'a", "'o", "\" ", "\"a", "\"o", "\\'", "\\\"", "\\\x60"}, regexp.MustCompile(`(?:^|\w|\\)['"]\s*(?:and|or)\b\s*\(?\s*(?:(?:true|false|null)\s*(?:;|--|#|$)|not\b|[a-z_]\w*\s*\(|[a-z_]\w*\s+(?:glob|like|rlike|regexp|is|sounds)\b)|\\['"\x60](?:or|and)['"\x60]|\\['"\x60]\s*(?:or|and)\s*(?:$|\d)|^\s*\\['"]\w*\s+(?:or|and)\s+\d`)},
+	{[]string{"' ", "'a", "'o", "\" ", "\"a", "\"o", "\\'", "\\\"", "\\\x60"}, regexp.MustCompile(`(?:^|\w|\\)['"]\s*(?:and|or)\b\s*\(?\s*(?:(?:true|false|null)\s*(?:;|--|#|$)|not\b|[a-z_]\w*\s*\(|[a-z_]\w*\s+(?:glob|like|rlike|regexp|is|sounds)\b)|\\['"\x60](?:or|and)['"\x60]|\\['"\x60]\s*(?:or|and)\s*(?:$|\d)|^\s*\\['"]\w*\s+(?:or|and)\s+\d`), sqlNeedQuote},
 	// A tautology or a bare OR/AND cut off by a comment (OR 1#,
 	// 1='1' or-- -): the rest of the application's WHERE is discarded.
-	{[]string{"--", "#"}, regexp.MustCompile(`(?:^|['")]\s*)(?:or|and)\s+\d+\s*(?:#|--)|['"]\s*(?:or|and)\s*(?:--|#)`)},
+	{[]string{"--", "#"}, regexp.MustCompile(`(?:^|['")]\s*)(?:or|and)\s+\d+\s*(?:#|--)|['"]\s*(?:or|and)\s*(?:--|#)`), 0},
 	// The same with typographic quotes, which some drivers and collations
 	// fold to an ASCII quote (’ OR ’1’=’x’).
-	{[]string{"’", "‘", "´"}, regexp.MustCompile(`(?:’|‘|´)\s*(?:or|and)\s+(?:’|‘|´)?\w+(?:’|‘|´)?\s*=`)},
+	{[]string{"’", "‘", "´"}, regexp.MustCompile(`(?:’|‘|´)\s*(?:or|and)\s+(?:’|‘|´)?\w+(?:’|‘|´)?\s*=`), 0},
 	// A condition appended to a JavaScript or NoSQL query (|| x == ',
 	// && a != …) at the start of the value.
-	{[]string{"||", "&&"}, regexp.MustCompile(`(?:^|=)\s*(?:\|\||&&)\s*\(?\s*[\w.]+\s*(?:===?|!==?)`)},
+	{[]string{"||", "&&"}, regexp.MustCompile(`(?:^|=)\s*(?:\|\||&&)\s*\(?\s*[\w.]+\s*(?:===?|!==?)`), 0},
 	// Closing an expression and aliasing it before FROM: the injection
 	// continues the application's SELECT (…) AS x FROM; the value starts
 	// with the closing parenthesis or the number selected ("he said (…)
 	// as usual from" is prose).
-	{[]string{"from"}, regexp.MustCompile(`^\s*(?:\d+\s*)?['"\x60]?\s*\)?\s*as\s*['"\x60]?\w*['"\x60]?\s+from\b`)},
+	{[]string{"from"}, regexp.MustCompile(`^\s*(?:\d+\s*)?['"\x60]?\s*\)?\s*as\s*['"\x60]?\w*['"\x60]?\s+from\b`), 0},
 	// Padding a UNION's value list to the column count with empty
 	// strings or NULLs.
-	{[]string{","}, sqlPadding},
+	{[]string{"''", "\"\"", "null"}, sqlPadding, 0},
 	// Conditional expressions of blind injection.
-	{[]string{"if(", "if (", "when", "iif"}, regexp.MustCompile(`\bif\s*\(\s*(?:\d+\s*[=<>]|now\s*\(\s*\)\s*=|ascii\s*\(|substr|length\s*\(|\(\s*select)|\bcase\s+when\b[^;]{0,80}\bthen\b|\biif\s*\(`)},
+	{[]string{"if(", "if (", "when", "iif"}, regexp.MustCompile(`\bif\s*\(\s*(?:\d+\s*[=<>]|now\s*\(\s*\)\s*=|ascii\s*\(|substr|length\s*\(|\(\s*select)|\bcase\s+when\b[^;]{0,80}\bthen\b|\biif\s*\(`), 0},
 	// Stacked queries: a statement after a semicolon.
-	{[]string{";"}, regexp.MustCompile(`;\s*(?:insert\s+into|drop\s+(?:table|database)|delete\s+from|truncate\b|update\s+\w+\s+set|shutdown\b|exec(?:ute)?\s+(?:master|xp_|sp_|\()|declare\s+@|set\s+@|create\s+(?:table|function|user)|replace\s+(?:into\s+)?\w+\s*\([^)]*\)\s*values\b|alter\s+(?:table|user)|grant\s+|select\b)`)},
+	{[]string{";"}, regexp.MustCompile(`;\s*(?:insert\s+into|drop\s+(?:table|database)|delete\s+from|truncate\b|update\s+\w+\s+set|shutdown\b|exec(?:ute)?\s+(?:master|xp_|sp_|\()|declare\s+@|set\s+@|create\s+(?:table|function|user)|replace\s+(?:into\s+)?\w+\s*\([^)]*\)\s*values\b|alter\s+(?:table|user)|grant\s+|select\b)`), 0},
 	// A quote that closes the application's string, then SQL (a keyword
 	// or an operator) and a comment that cuts off the rest of the query
 	// (id' or x--, x'|email--).
-	{[]string{"--", "#"}, regexp.MustCompile(`'\s*(?:or|and|xor|not|is|like|glob|rlike|regexp|union|having|order|group|collate|notnull|isnull|mod|div|sounds|escape|\|\|?|&&|[-+^&<>=*/%|])\b?[^'\n]{0,40}(?:--|#)\s*$`)},
+	{[]string{"--", "#"}, regexp.MustCompile(`'\s*(?:or|and|xor|not|is|like|glob|rlike|regexp|union|having|order|group|collate|notnull|isnull|mod|div|sounds|escape|\|\|?|&&|[-+^&<>=*/%|])\b?[^'\n]{0,40}(?:--|#)\s*$`), sqlNeedQuote},
 	// A quote immediately followed by UNION (' union all, "union/**/).
-	{[]string{"union"}, regexp.MustCompile(`['"\x60]\s*union(?:\s+all\b|\s*/)`)},
+	{[]string{"union"}, regexp.MustCompile(`['"\x60]\s*union(?:\s+all\b|\s*/)`), 0},
 	// PostgreSQL large-object functions that read and write server files
 	// (lo_import('/etc/passwd'), lo_get(16400)).
-	{[]string{"lo_"}, regexp.MustCompile(`\blo_(?:import|export|get|put|from_bytea)\s*\(`)},
+	{[]string{"lo_"}, regexp.MustCompile(`\blo_(?:import|export|get|put|from_bytea)\s*\(`), sqlNeedParen},
 	// Error-based extraction by casting an identity value to a number
 	// (current_user::int, password::int).
-	{[]string{"::"}, regexp.MustCompile(`\b(?:current_user|session_user|user|password|passwd|version\s*\(\s*\)|database\s*\(\s*\))::(?:int|integer|numeric|bigint)\b`)},
+	{[]string{"::"}, regexp.MustCompile(`\b(?:current_user|session_user|user|password|passwd|version\s*\(\s*\)|database\s*\(\s*\))::(?:int|integer|numeric|bigint)\b`), 0},
 	// Dynamic SQL on Oracle and user-defined functions on MySQL/PostgreSQL
 	// (EXECUTE IMMEDIATE '…', CREATE FUNCTION f(…) RETURNS …).
-	{[]string{"immediate", "function"}, regexp.MustCompile(`\bexecute\s+immediate\s+['"]|\bcreate\s+(?:or\s+replace\s+)?function\s+[\w.]+\s*\(.{0,80}?\)\s*returns\b`)},
+	{[]string{"immediate", "function"}, regexp.MustCompile(`\bexecute\s+immediate\s+['"]|\bcreate\s+(?:or\s+replace\s+)?function\s+[\w.]+\s*\(.{0,80}?\)\s*returns\b`), 0},
 	// A value that is a destructive statement ended by a comment
 	// (DROP sampletable;--, DELETE FROM users;--); an UPDATE … SET … WHERE with a
 	// comment is how developers write SQL.
-	{[]string{"--", "#"}, regexp.MustCompile(`^\s*(?:drop\s+(?:table\s+)?\w+|delete\s+from\s+\w+|truncate\s+(?:table\s+)?\w+)\s*;\s*(?:--|#)`)},
+	{[]string{"--", "#"}, regexp.MustCompile(`^\s*(?:drop\s+(?:table\s+)?\w+|delete\s+from\s+\w+|truncate\s+(?:table\s+)?\w+)\s*;\s*(?:--|#)`), 0},
 	// SELECT with a time-delay or fingerprint function as its value
 	// (select if(…), select char(…), select(user(…))), or a parenthesised
 	// CASE whose branches test the data bit by bit (select (case when …)).
-	{[]string{"select"}, regexp.MustCompile(`\bselect\s*\(?\s*(?:if|char|user|current_user|database|version|ascii|sleep)\s*\(|\bselect\s*\(\s*case\b`)},
+	{[]string{"select"}, regexp.MustCompile(`\bselect\s*\(?\s*(?:if|char|user|current_user|database|version|ascii|sleep)\s*\(|\bselect\s*\(\s*case\b`), sqlNeedParen},
 	// ORDER BY / GROUP BY column counting and HAVING tests.
 	// HAVING with a constant test (HAVING 1=1) or an aggregate probes for
 	// the columns of the query through its error messages; ORDER BY
 	// right after a quote continues the application's query.
-	{[]string{"order by", "group by", "having"}, regexp.MustCompile(`\border\s+by\s+\d+\s*(?:--|#|;|$)|\bgroup\s+by\s+[\w\x60,. ]{1,60}\s+having\s+[\w\x60(]|\bhaving\s+(?:\d+\s*=|count\s*\()|['"\x60]\s*order\s+by\s+[\w\x60]`)},
+	{[]string{"order by", "group by", "having"}, regexp.MustCompile(`\border\s+by\s+\d+\s*(?:--|#|;|$)|\bgroup\s+by\s+[\w\x60,. ]{1,60}\s+having\s+[\w\x60(]|\bhaving\s+(?:\d+\s*=|count\s*\()|['"\x60]\s*order\s+by\s+[\w\x60]`), 0},
 	// Procedure calls and declarations used for injection on MSSQL and
 	// MySQL.
-	{[]string{"procedure", "declare", "set @", "set/**/@"}, regexp.MustCompile(`\bprocedure\s+analyse\s*\(|\bdeclare\s+@\w+|\bset\s+@\w+\s*=\s*(?:0x|x'|b'|char|concat|\()`)},
-	// Functions that exist only in SQL dialects, called: error-based
-	// extraction (extractvalue, updatexml, xmltype, name_const), string
-	// building for UNION extraction (group_concat, concat_ws, make_set,
-	// unhex, find_in_set) and fingerprinting (sysdate, current_user,
-	// db_name, schema_name). No other language names them, so the call
-	// alone is SQL; a method call (x.coalesce() in Spark) is not.
-	{[]string{"("}, regexp.MustCompile(`(?:^|[^\w.$])(?:extractvalue|updatexml|xmltype|name_const|group_concat|concat_ws|make_set|unhex|find_in_set|ifnull|sysdate|current_user|session_user|system_user|db_name|schema_name|suser_sname|is_srvrolemember|pg_sleep|sqlite_version|pg_backend_pid)\s*\(`)},
-	// SQL functions whose names are also English words (database,
-	// benchmark, coalesce): called right against the parenthesis, with an
-	// SQL argument or none ("the database (PostgreSQL)" is prose).
-	{[]string{"database(", "benchmark(", "coalesce("}, regexp.MustCompile(`(?:^|[^\w.$])(?:database|benchmark|coalesce)\(\s*(?:$|\)|\d|['"@(]|0x|select\b|null\b)`)},
+	{[]string{"procedure", "declare", "set @", "set/**/@"}, regexp.MustCompile(`\bprocedure\s+analyse\s*\(|\bdeclare\s+@\w+|\bset\s+@\w+\s*=\s*(?:0x|x'|b'|char|concat|\()`), 0},
 	// A UNION's column list padded with numbers and ending with an
 	// identity function (select 1,2,3,user()).
-	{[]string{"select"}, regexp.MustCompile(`\bselect\b[^;]{0,60}?,\s*(?:user|version|database|current_user|system_user|session_user|db_name|schema)\(`)},
-	// A quote at the start of the value that closes the application's
-	// string, then an SQL statement or boolean keyword (' union a…,
-	// "alter t…, ' or x 9): matchSQLSig checks that this quote is left
-	// unbalanced, as a quoted word ("select" or "and vice versa") is not.
-	{[]string{"'", "\"", "\x60"}, sqlQuoteKeyword},
+	{[]string{"user(", "version(", "database(", "db_name(", "schema("}, regexp.MustCompile(`\bselect\b[^;]{0,60}?,\s*(?:user|version|database|current_user|system_user|session_user|db_name|schema)\(`), sqlNeedParen},
 	// A quote closing the string, then an SQL comparison operator on the
 	// next operand and a statement end or comment ('glob 1;, x' rlike y--).
 	// LIKE only at the start of the value: after a word the quote is as
 	// often an apostrophe (parents' like this;).
-	{[]string{"glob", "like", "regexp"}, regexp.MustCompile(`(?:^\s*|\w)['"]\s*(?:glob|rlike|regexp)\s+[\w'"]+\s*(?:;|--|#)|^\s*['"]\s*like\s+[\w'"]+\s*(?:;|--|#)`)},
+	{[]string{"glob", "rlike", "regexp", "'like", "' like", "\"like", "\" like"}, regexp.MustCompile(`(?:^\s*|\w)['"]\s*(?:glob|rlike|regexp)\s+[\w'"]+\s*(?:;|--|#)|^\s*['"]\s*like\s+[\w'"]+\s*(?:;|--|#)`), sqlNeedQuote},
 	// A quote closing the string, then a stacked MSSQL PRINT, which echoes
 	// a string or variable into the response (';print @@version).
-	{[]string{"print"}, regexp.MustCompile(`['"]\s*;\s*print\s*['"@]`)},
-	// A value that starts as the remainder of a WHERE clause: AND/OR, a
-	// column and a comparison whose right side the application supplies
-	// (AND status = ', OR id!=(, and deleted = 0)).
-	{[]string{"and", "or"}, regexp.MustCompile(`^\s*(?:[\w./-]{1,40}=)?\s*(?:and|or)\s+[a-z_][\w.]*\s*(?:(?:==?|!=|<>)\s*(?:['"]\s*$|\(|\d+\s*\))|(?:!=|<>)\s*$)`)},
+	{[]string{"';", "' ;", "\";", "\" ;"}, regexp.MustCompile(`['"]\s*;\s*print\s*['"@]`), sqlNeedSemi},
 	// The same as JavaScript for a NoSQL or server-side-JS query: the value
 	// starts with && or || and a parenthesised assignment or comparison
 	// (&&(a=!0), ||(x=").
-	{[]string{"&&", "||"}, regexp.MustCompile(`(?:^|=)\s*(?:&&|\|\|)\s*\(\s*\w+\s*==?\s*(?:!?\d|['"(])`)},
-	// A value that starts a stacked statement (;update users, =;drop).
-	{[]string{";"}, regexp.MustCompile(`(?:^|=)\s*;\s*(?:update\s+\w+|drop|delete|insert|truncate|shutdown)\b`)},
+	{[]string{"&&(", "&& (", "||(", "|| ("}, regexp.MustCompile(`(?:^|=)\s*(?:&&|\|\|)\s*\(\s*\w+\s*==?\s*(?:!?\d|['"(])`), sqlNeedParen},
 	// Assigning a MySQL user or session variable (SET @x=, SET @@sql_mode),
 	// which only SQL scripts and stacked injections do.
-	{[]string{"set"}, regexp.MustCompile(`(?:^|[\s>;=])set\s+@@?[a-z_]\w*\s*(?::?=|$)`)},
+	{[]string{"@"}, regexp.MustCompile(`(?:^|[\s>;=])set\s+@@?[a-z_]\w*\s*(?::?=|$)`), 0},
 	// DDL that changes a table (ALTER TABLE t ADD/CHANGE/MODIFY …).
-	{[]string{"alter"}, regexp.MustCompile(`\balter\s+table\s+[\w\x60."\[\]]+\s+(?:add|change|modify|drop|rename|alter|convert|engine|auto_increment|character|default)\b`)},
+	{[]string{"alter"}, regexp.MustCompile(`\balter\s+table\s+[\w\x60."\[\]]+\s+(?:add|change|modify|drop|rename|alter|convert|engine|auto_increment|character|default)\b`), 0},
 	// Closing a parenthesised expression into a LIKE or a CASE branch
 	// () like (select…, ) when 1 then …), with an SQL operand: "I
 	// (really) like (most) dogs" is prose.
-	{[]string{"like", "when"}, regexp.MustCompile(`\)\s*like\s*\(\s*(?:$|select\b|['"\d@]|0x|concat|char)|\)\s*when\s+(?:\d+|'[^']*'|null|true|false)\s+then\b`)},
+	{[]string{")like", ") like", ")when", ") when"}, regexp.MustCompile(`\)\s*like\s*\(\s*(?:$|select\b|['"\d@]|0x|concat|char)|\)\s*when\s+(?:\d+|'[^']*'|null|true|false)\s+then\b`), sqlNeedClose},
 	// Set operators other than UNION that append rows of the attacker's
 	// choosing (except values(…), except select 1).
-	{[]string{"except", "intersect"}, regexp.MustCompile(`\b(?:except|intersect)\s+(?:all\s+)?(?:values\s*\(|select\s+(?:\*|\d|null\b|@@))`)},
+	{[]string{"except", "intersect"}, regexp.MustCompile(`\b(?:except|intersect)\s+(?:all\s+)?(?:values\s*\(|select\s+(?:\*|\d|null\b|@@))`), 0},
 	// A MySQL qualified name in backquotes (FROM `db`.`t`, `t`.`id` = 1):
 	// only MySQL quotes identifiers so.
-	{[]string{"`.`"}, regexp.MustCompile(`\x60[^\x60\s]{1,64}\x60\.\x60[^\x60\s]{1,64}\x60`)},
+	{[]string{"`.`"}, regexp.MustCompile(`\x60[^\x60\s]{1,64}\x60\.\x60[^\x60\s]{1,64}\x60`), 0},
 	// A subquery assigned where a value goes (id=(select …).
-	{[]string{"select"}, regexp.MustCompile(`=\s*\(\s*select\b`)},
+	{[]string{"=(", "= ("}, regexp.MustCompile(`=\s*\(\s*select\b`), sqlNeedParen},
 	// MySQL JSON path comparison on an injected JSON literal
 	// ('{"a":1}' > '$.a' = 7).
-	{[]string{"'$"}, regexp.MustCompile(`'[\[{][^']*'\s*(?:<=?|>=?|=|<>|!=)\s*'\$[.\[]`)},
+	{[]string{"'$"}, regexp.MustCompile(`'[\[{][^']*'\s*(?:<=?|>=?|=|<>|!=)\s*'\$[.\[]`), 0},
 }
 
 // sqlQuoteKeyword finds a quote at the start of a value followed by a
@@ -260,6 +266,139 @@ var sqlQuoteKeyword = regexp.MustCompile(`^\s*(['"\x60])\s*(?:` +
 	// A boolean operator and a comparison, a number or a comment.
 	`|(?:or|and|xor)\s+(?:[\w'"]+\s*(?:[=<>!]|\d|--|#|;|$)|\d|\())`)
 
+// sqlChecks are the techniques that a cheap scan finds better than a
+// regexp over the whole value; each returns the text it found, or "".
+var sqlChecks = []func(s string) string{
+	// Functions that exist only in SQL dialects, called, and SQL
+	// functions named like English words called as SQL calls them.
+	sqlCall,
+	// A quote at the start of the value that closes the application's
+	// string, then an SQL statement or boolean keyword (' union a…,
+	// "alter t…, ' or x 9), the quote left unbalanced.
+	sqlQuoteBreak,
+	// A value that starts as the remainder of a WHERE clause: AND/OR, a
+	// column and a comparison whose right side the application supplies
+	// (AND status = ', OR id!=(, and deleted = 0).
+	sqlWhereRest,
+	// A value that starts a stacked statement (;update users, =;drop).
+	sqlStackStart,
+}
+
+// sqlStackStartRE matches a value that starts a stacked statement (see
+// sqlStackStart).
+var sqlStackStartRE = regexp.MustCompile(`(?:^|=)\s*;\s*(?:update\s+\w+|drop|delete|insert|truncate|shutdown)\b`)
+
+// sqlStackStart returns the start of s when s, maybe after the parameter
+// name the application glued to it (pay=), starts with a semicolon and
+// a statement.
+func sqlStackStart(s string) string {
+	t := strings.TrimLeft(s, " \n\r")
+	if !strings.HasPrefix(t, ";") && !strings.Contains(s, "=;") && !strings.Contains(s, "= ;") {
+		return ""
+	}
+	return sqlStackStartRE.FindString(s)
+}
+
+// sqlWhereRestRE matches a value that starts as the remainder of a WHERE
+// clause (see sqlWhereRest).
+var sqlWhereRestRE = regexp.MustCompile(`^\s*(?:[\w./-]{1,40}=)?\s*(?:and|or)\s+[a-z_][\w.]*\s*(?:(?:==?|!=|<>)\s*(?:['"]\s*$|\(|\d+\s*\))|(?:!=|<>)\s*$)`)
+
+// sqlWhereRest returns the start of s when s begins, maybe after the
+// parameter name the application glued to it (pay=), with AND or OR
+// and a column compared to what the application supplies.
+func sqlWhereRest(s string) string {
+	t := strings.TrimLeft(s, " \n\r")
+	if !sqlBoolStart(t) {
+		i := strings.IndexByte(t, '=')
+		if i <= 0 || i > 40 || !sqlBoolStart(strings.TrimLeft(t[i+1:], " \n\r")) {
+			return ""
+		}
+	}
+	return sqlWhereRestRE.FindString(s)
+}
+
+func sqlBoolStart(s string) bool { return strings.HasPrefix(s, "and") || strings.HasPrefix(s, "or") }
+
+// sqlQuoteBreak returns the start of s when s opens with a quote and an
+// SQL keyword (sqlQuoteKeyword) and leaves that quote unbalanced: a
+// quoted keyword ('select', "and vice versa") is prose.
+func sqlQuoteBreak(s string) string {
+	t := strings.TrimLeft(s, " \n\r")
+	if t == "" || t[0] != '\'' && t[0] != '"' && t[0] != '`' {
+		return ""
+	}
+	m := sqlQuoteKeyword.FindStringSubmatch(s)
+	if m == nil || strings.Count(s, m[1])%2 == 0 {
+		return ""
+	}
+	return m[0]
+}
+
+// sqlOnlyFuncs are functions that exist only in SQL dialects: error-based
+// extraction (extractvalue, updatexml, xmltype, name_const), string
+// building for UNION extraction (group_concat, concat_ws, make_set, unhex,
+// find_in_set, ifnull), fingerprinting (sysdate, current_user, db_name,
+// schema_name, is_srvrolemember…) and delays (pg_sleep). No other
+// language names them, so a call alone is SQL.
+var sqlOnlyFuncs = map[string]bool{
+	"extractvalue": true, "updatexml": true, "xmltype": true, "name_const": true, "group_concat": true,
+	"concat_ws": true, "make_set": true, "unhex": true, "find_in_set": true, "ifnull": true, "sysdate": true,
+	"current_user": true, "session_user": true, "system_user": true, "db_name": true, "schema_name": true,
+	"suser_sname": true, "is_srvrolemember": true, "pg_sleep": true, "sqlite_version": true, "pg_backend_pid": true,
+}
+
+// sqlWordFuncs are SQL functions whose names are also English words or
+// common identifiers: MySQL's DATABASE() and BENCHMARK(), COALESCE().
+var sqlWordFuncs = map[string]bool{"database": true, "benchmark": true, "coalesce": true}
+
+// sqlCall returns the first call in s of a function of sqlOnlyFuncs, or
+// of sqlWordFuncs written right against its parenthesis with an SQL
+// argument or none (database(), benchmark(@n,…)): "the database
+// (PostgreSQL)" and "Benchmark(b *testing.B)" are prose and code. A method
+// call (df.coalesce(1)) or a variable ($database(…)) is another language.
+func sqlCall(s string) string {
+	for i, n := 0, 0; n < 64; n++ {
+		j := strings.IndexByte(s[i:], '(')
+		if j < 0 {
+			return ""
+		}
+		p := i + j // the parenthesis
+		i = p + 1
+		e := p
+		for e > 0 && (s[e-1] == ' ' || s[e-1] == '\n') {
+			e--
+		}
+		b := e
+		for b > 0 && sqlWordByte(s[b-1]) {
+			b--
+		}
+		if b == e || e-b > 20 || b > 0 && (s[b-1] == '.' || s[b-1] == '$') {
+			continue
+		}
+		w := s[b:e]
+		if sqlOnlyFuncs[w] || sqlWordFuncs[w] && e == p && sqlArg(s[p+1:]) {
+			return s[b : p+1]
+		}
+	}
+	return ""
+}
+
+// sqlArg reports whether s, the text after a call's parenthesis, starts
+// with what SQL passes there: nothing, a number, a string, a variable, a
+// hex literal, a subquery or NULL.
+func sqlArg(s string) bool {
+	s = strings.TrimLeft(s, " \n\r")
+	if s == "" || strings.IndexByte(")0123456789'\"@(", s[0]) >= 0 {
+		return true
+	}
+	for _, p := range [...]string{"select", "null"} {
+		if strings.HasPrefix(s, p) && (len(s) == len(p) || !sqlWordByte(s[len(p)])) {
+			return true
+		}
+	}
+	return false
+}
+
 // sqlConstCmp matches a whole value that is a constant comparison
 // (11!=1, 42<=>42, '1' not regexp '2', 42 like 42): a boolean probe put
 // where a number goes. It has no SQL word for sqlWordGate.
@@ -275,10 +414,6 @@ var sqlTerminated = regexp.MustCompile(`^\s*[\w.@+-]*['"\x60]\s*;\s*(?:--|#)?$`)
 // open quoted number ('1'='1): the application's own closing quote
 // completes the tautology.
 var sqlQuotedTaut = regexp.MustCompile(`^\s*'\d+'\s*=\s*'\d+$`)
-
-// sqlNumTaut matches a number compared with a number (1=1); matchSQLSig
-// reports it when both are the same, a tautology put where a value goes.
-var sqlNumTaut = regexp.MustCompile(`^\s*(\d{1,12})\s*=\s*(\d{1,12})\s*$`)
 
 // sqlGlued finds UNION and SELECT run together, as they are once a
 // filter strips the comments or spaces between them (unionselect,
@@ -308,8 +443,11 @@ func sqlConstTaut(s string) bool {
 	if sqlQuotedTaut.MatchString(s) {
 		return true
 	}
-	m := sqlNumTaut.FindStringSubmatch(s)
-	return m != nil && m[1] == m[2]
+	// A number compared with itself (7=7): a tautology put where a value
+	// goes.
+	a, b, ok := strings.Cut(s, "=")
+	a, b = strings.TrimSpace(a), strings.TrimSpace(b)
+	return ok && a != "" && a == b && strings.Trim(a, "0123456789") == ""
 }
 
 // sqlSplitKeyword finds a word cut in two by an inline comment
@@ -364,21 +502,22 @@ func matchSQLSig(_ *decoders.Param, v *normalize.Value, report reportFunc) {
 			// catalog table or a procedure.
 			sigs = sqlSig[1:3]
 		}
+		have := sqlNeeds(s)
 		for _, sig := range sigs {
-			if !anyOf(s, sig.hint) {
-				continue
-			}
-			if sig.re == sqlQuoteKeyword {
-				// The quote must be left open: a quoted keyword is prose.
-				if m := sig.re.FindStringSubmatch(s); m != nil && strings.Count(s, m[1])%2 == 1 {
-					report(&ruleSQLSig, "sql "+snippet(strings.TrimSpace(m[0])))
-					return true
-				}
+			if sig.need != 0 && have&sig.need == 0 || !anyOf(s, sig.hint) {
 				continue
 			}
 			if m := sig.re.FindString(s); m != "" {
 				report(&ruleSQLSig, "sql "+snippet(strings.TrimSpace(m)))
 				return true
+			}
+		}
+		if len(sigs) == len(sqlSig) {
+			for _, check := range sqlChecks {
+				if m := check(s); m != "" {
+					report(&ruleSQLSig, "sql "+snippet(strings.TrimSpace(m)))
+					return true
+				}
 			}
 		}
 		return false
