@@ -658,8 +658,8 @@ var xssScript = regexp.MustCompile(`\bdocument\s*\)?\s*(?:\.\s*|\[\s*['"\x60])(?
 	// the whole value (setInterval(code, 1)).
 	// The probes count at the start of the value or after what ends a
 	// string, a statement or an attribute, not in prose ("the
-	// confirm() dialog").
-	`|(?:^|[;'">(={},+|&:!])\s*(?:alert|prompt|confirm)\s*\(\s*(?:\)|['"\x60])|\bset(?:timeout|interval)\s*\(\s*['"\x60]` +
+	// confirm() dialog"; a lone "+" is a space in a raw query).
+	`|(?:^|[;'">(={},|&:!]|['"]\s*\+)\s*(?:alert|prompt|confirm)\s*\(\s*(?:\)|['"\x60])|\bset(?:timeout|interval)\s*\(\s*['"\x60]` +
 	`|^\s*set(?:timeout|interval)\s*\(\s*[a-z_$][\w$.]*\s*,\s*\d+\s*\)\s*;?\s*$` +
 	// Base64 decoded into an evaluating sink (eval(atob('…'))).
 	`|\b(?:eval|set(?:timeout|interval)|function|write(?:ln)?)\s*\(\s*(?:atob|btoa)\s*\(` +
@@ -677,7 +677,7 @@ var xssScript = regexp.MustCompile(`\bdocument\s*\)?\s*(?:\.\s*|\[\s*['"\x60])(?
 // a form that posts off-site (credential capture), and Internet Explorer's
 // HTML component import (<?import implementation="x.htc">).
 var xssMarkup = regexp.MustCompile(`<\s*(?:input|textarea)\b[^<>]{0,200}?\spattern\s*=|<\s*form\b[^<>]{0,200}?\saction\s*=\s*['"]?\s*(?:[a-z]+:)?//` +
-	`|<\s*\??\s*import\s*implementation\s*=`)
+	`|<\s*\??\s*import[^<>]{0,80}?implementation\s*=`)
 
 // xssSpacedTag finds the names of dangerous tags spelled with spaces or a
 // namespace prefix (<f o r m, <d i a l o g, < x: script, <v:vmlframe),

