@@ -100,7 +100,8 @@ var cmdStartOnly = map[string]bool{"alias": true, "c89": true, "c99": true, "cc"
 	"clang": true, "gdb": true}
 
 // cmdVersioned holds the interpreters whose binaries carry a version
-// (python3.10, php8.2, perl5.36): canonCmd drops it.
+// (python3.10, php8.2, perl5.36): canonCmd drops it. The version needs a
+// dot: node2 is a name.
 var cmdVersioned = map[string]bool{"python": true, "perl": true, "ruby": true, "php": true, "node": true, "lua": true}
 
 // canonCmd returns a command name without an interpreter's version suffix
@@ -110,7 +111,7 @@ func canonCmd(name string) string {
 	for i > 0 && ('0' <= name[i-1] && name[i-1] <= '9' || name[i-1] == '.') {
 		i--
 	}
-	if i < len(name) && cmdVersioned[name[:i]] {
+	if i < len(name) && cmdVersioned[name[:i]] && strings.IndexByte(name[i:], '.') >= 0 {
 		return name[:i]
 	}
 	return name
@@ -334,7 +335,7 @@ var shellConstruct = []struct {
 	// Making a dropped file executable (;chmod +x evil.php; in a query
 	// string the '+' arrives as a space).
 	{func(s string) bool { return strings.Contains(s, "chmod") },
-		regexp.MustCompile(`(?:^|[;&|]\s*)chmod(?:\s+(?:[ugoa]*[+=][rwxst]+|[0-7]{3,4})|\s\s[rwxst]{1,3})\s+\S`)},
+		regexp.MustCompile(`(?:^|[;&|]\s*)chmod\s+(?:[ugoa]*[+=][rwxst]+|[0-7]{3,4})\s+\S|[;&|]\s*chmod\s\s[rwxst]{1,3}\s+\S`)},
 	// Walking to a system directory in steps to avoid its path
 	// (cd /;cd etc;…).
 	{func(s string) bool { return strings.Contains(s, "cd /") },
@@ -357,12 +358,13 @@ var shellConstruct = []struct {
 
 // aliasDef is an alias definition at the start of a value; group 1 holds
 // its flags, group 2 the aliased command line.
-var aliasDef = regexp.MustCompile(`^\s*alias\s+((?:[-+]\w+\+?\s+)*)['"]?[\w.-]+['"]?=(\S+)`)
+var aliasDef = regexp.MustCompile(`^\s*alias\s+((?:[-+]\w+\+?\s+)*)['"]?[\w.-]+['"]?=('[^']*'|"[^"]*"|\S+)`)
 
 // aliasCmd returns an alias definition that starts the value and is shell
-// code: with flags (alias -g a=b), a quoted command line (alias ..='cd
-// ..'), or a known command renamed to hide it from filters (alias
-// a=c${x}url), or "". "alias name=value" alone is how a manual puts it.
+// code, or "": one with flags (alias -g a=b), or one that gives a known
+// command another name to hide it from filters (alias a=curl, alias
+// x='c${u}url'). A shell profile's aliases add options (alias ll='ls -la'),
+// and "alias name=value" is how a manual puts it.
 func aliasCmd(s string) string {
 	if !strings.Contains(s, "alias") {
 		return ""
@@ -371,19 +373,14 @@ func aliasCmd(s string) string {
 	if m == nil {
 		return ""
 	}
-	if m[1] != "" || m[2][0] == '\'' || m[2][0] == '"' {
+	if m[1] != "" {
 		return m[0]
 	}
 	c := shellNoise.Replace(dropWordVars(m[2]))
-	c = strings.TrimLeft(c, "(")
 	for _, pre := range []string{"/usr/local/bin/", "/usr/bin/", "/usr/sbin/", "/bin/", "/sbin/"} {
 		c = strings.TrimPrefix(c, pre)
 	}
-	k := 0
-	for k < len(c) && (isAlnum(c[k]) || c[k] == '-' || c[k] == '.') {
-		k++
-	}
-	if !knownCmd(canonCmd(c[:k])) {
+	if c == "" || strings.ContainsAny(c, " \t") || !knownCmd(canonCmd(c)) {
 		return ""
 	}
 	return m[0]

@@ -48,7 +48,8 @@ func init() {
 		attackEntry{lJ, "d", ";ex -c ':!id'", "cmdi", encURL},
 		attackEntry{lQ, "d", ";chmod +x /tmp/a", "cmdi", encURL},
 		// Shell builtins and tricks.
-		attackEntry{lQ, "q", "alias ls='rm -rf ~'", "cmdi", encAll},
+		attackEntry{lQ, "q", "alias cat='curl'", "cmdi", encAll},
+		attackEntry{lJ, "q", "alias -g x=y", "cmdi", 0},
 		attackEntry{lQ, "q", "alias l=n${u}c", "cmdi", encURL},
 		attackEntry{lQ, "q", "c99 -wrapper /bin/sh,-c,id .", "cmdi", encAll},
 		attackEntry{lQ, "q", "!-2!-1", "cmdi", encAll},
@@ -96,6 +97,8 @@ func init() {
 		corpusEntry{lJ, "style", "position:absolute;top"},
 		corpusEntry{lJ, "body", "Ready; set; go!"},
 		corpusEntry{lJ, "body", "alias name=value defines an alias"},
+		corpusEntry{lJ, "rc", "alias ll='ls -la'"},
+		corpusEntry{lQ, "yaml", "top2: &node2 # comment"},
 		// History, tilde and quote look-alikes.
 		corpusEntry{lQ, "q", "~+"},
 		corpusEntry{lJ, "body", "wow!!"},
