@@ -72,6 +72,29 @@ func authority(s string) string {
 	return s
 }
 
+// schemeStart returns where the scheme ending at s[i] ("://" at i)
+// starts.
+func schemeStart(s string, i int) int {
+	for i > 0 && (isAlnum(s[i-1]) || s[i-1] == '+' || s[i-1] == '.' || s[i-1] == '-') {
+		i--
+	}
+	return i
+}
+
+// inProse reports whether what starts at s[i] is quoted in a sentence:
+// words, spaces and quotes come before it and no character that would
+// make it part of an injected command, statement or markup. A loopback
+// URL there is documentation ("wrk -c 1 http://localhost:8080/", `Get
+// "http://127.0.0.1:58079": read tcp`), not a value the server fetches.
+func inProse(s string, i int) bool {
+	prefix := s[:i]
+	if strings.TrimSpace(prefix) == "" || strings.ContainsAny(prefix, ";|&`$<>(){}[]=\\\n@#%") {
+		return false
+	}
+	c := prefix[len(prefix)-1]
+	return c == ' ' || c == '\t' || c == '"' || c == '\''
+}
+
 // bareHost returns the host[:port] that a value made of one token starts
 // with when a path ("host/", "host/x") or a port follows it, and whether a
 // path did; "" otherwise.
@@ -114,7 +137,9 @@ func bareHostShape(s string) bool {
 }
 
 // badScheme finds the schemes that reach non-HTTP services or local files.
-var badScheme = regexp.MustCompile(`(?:^|[^a-z0-9+.-])(gopher|dict|file|ldap|ldaps|tftp|netdoc|jar|sftp):(?://|[a-z])`)
+// A "file:" followed by a word is the FILE:LINE of a message, not a URL:
+// file URLs go on with a slash or a drive letter.
+var badScheme = regexp.MustCompile(`(?:^|[^a-z0-9+.-])(?:(gopher|dict|ldap|ldaps|tftp|netdoc|jar|sftp):(?://|[a-z])|(file):(?:/|[a-z]:[/\\]))`)
 
 // Parameter name words that say the value is a URL or host to contact.
 var urlNames = map[string]bool{
@@ -131,7 +156,7 @@ func matchSSRF(p *decoders.Param, v *normalize.Value, report reportFunc) {
 		hit := false
 		if hasBadScheme(s) {
 			if m := badScheme.FindStringSubmatch(s); m != nil {
-				report(&ruleSSRFScheme, "scheme "+m[1]+":")
+				report(&ruleSSRFScheme, "scheme "+m[1]+m[2]+":")
 				hit = true
 			}
 		}
@@ -141,8 +166,9 @@ func matchSSRF(p *decoders.Param, v *normalize.Value, report reportFunc) {
 				break
 			}
 			host := authority(rest[i+3:])
+			start := len(s) - len(rest) + i // the "://" in s
 			rest = rest[i+3:]
-			if r, why := classifyHost(stripPort(host), true); r != nil {
+			if r, why := classifyHost(stripPort(host), true); r != nil && !(r == &ruleSSRFLoopback && inProse(s, schemeStart(s, start))) {
 				report(r, why)
 				return true
 			}

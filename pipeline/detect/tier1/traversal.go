@@ -121,6 +121,22 @@ func hexSpelled(s string) string {
 
 var hexDots = strings.NewReplacer("0x2e", ".", "0x2f", "/", "0x5c", "\\")
 
+// pathInProse reports whether the sensitive path matched at s[i] (with the
+// byte before it, when there is one) is named in a sentence: two words or
+// more come before it, separated by spaces, and nothing that would make it
+// the argument of an injected command or the target of a traversal
+// ("Format of /etc/group is", "in the /etc/passwd file").
+func pathInProse(s string, i int) bool {
+	if i < len(s) && (s[i] == ' ' || s[i] == '\t') {
+		i++
+	}
+	prefix := s[:i]
+	if len(prefix) < 2 || prefix[len(prefix)-1] != ' ' || strings.ContainsAny(prefix, ";|&`$<>(){}[]=\\/\n'\"") {
+		return false
+	}
+	return len(strings.Fields(prefix)) >= 2
+}
+
 // dotdotStart matches a value that is one path starting with a traversal
 // step: "../x", "..\x", "..;/x" (no whitespace anywhere).
 var dotdotStart = regexp.MustCompile(`^\.{2,}(?:;[^/\\\s]*)?[/\\]+[^\s]+$`)
@@ -149,9 +165,12 @@ func matchTraversal(p *decoders.Param, v *normalize.Value, report reportFunc) {
 		}
 		var file string
 		if sensitiveHint(s) {
-			file = sensitiveFile.FindString(s)
-			if file == "" {
-				file = restrictedFile.FindString(s)
+			loc := sensitiveFile.FindStringIndex(s)
+			if loc == nil {
+				loc = restrictedFile.FindStringIndex(s)
+			}
+			if loc != nil && !pathInProse(s, loc[0]) {
+				file = s[loc[0]:loc[1]]
 			}
 		}
 		if file != "" {

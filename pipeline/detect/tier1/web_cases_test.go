@@ -44,6 +44,15 @@ func init() {
 		attackEntry{lQ, "q", ">/tmp/x.sh", "lfi-sensitive-file", encAll},
 		attackEntry{lJ, "cmd", ">>/tmp/.cache", "lfi-sensitive-file", encURL},
 
+		// Loopback URLs and sensitive paths with code around them, file
+		// URLs with one slash or a drive.
+		attackEntry{lJ, "note", "fetch=http://127.0.0.1:2375/containers/json", "ssrf-loopback", encURL},
+		attackEntry{lQ, "q", "x\" src=\"http://localhost/admin", "ssrf-loopback", encURL},
+		attackEntry{lQ, "q", "see the file ../../../etc/passwd now", "path-traversal", encURL},
+		attackEntry{lQ, "q", "file=/etc/shadow and more", "lfi-sensitive-file", encURL},
+		attackEntry{lJ, "src", "file:/etc/passwd", "ssrf-scheme", encURL},
+		attackEntry{lJ, "src", "FILE:C:/windows/win.ini", "ssrf-scheme", 0},
+
 		// XInclude and external parameter entities in data parameters.
 		attackEntry{lQ, "xml", `<doc xmlns:xi="http://www.w3.org/2001/XInclude"><xi:include parse="text" href="file:///etc/hostname"/></doc>`, "xxe-external-entity", encURL},
 		attackEntry{lJ, "svg", `<svg xmlns="http://www.w3.org/2000/svg" xmlns:x="http://www.w3.org/2001/XInclude"><x:include href="http://attacker.example/a"/></svg>`, "xxe-external-entity", encURL},
@@ -78,6 +87,12 @@ func init() {
 		corpusEntry{lJ, "message", "exec >/var/tmp/1"},
 		corpusEntry{lJ, "message", "go test ./... > /tmp/out.txt"},
 		corpusEntry{lQ, "q", "vite /@id/ virtual modules"},
+		// Loopback URLs, sensitive paths and FILE:LINE quoted in prose.
+		corpusEntry{lJ, "message", "benchmark it with wrk -t 1 -c 1 http://localhost:8080/"},
+		corpusEntry{lQ, "q", `Get "http://127.0.0.1:58079": read tcp 127.0.0.1:58079: connection refused`},
+		corpusEntry{lJ, "message", "Format of /etc/group is name:password:GID:members"},
+		corpusEntry{lJ, "message", "look the user up in the /etc/passwd file or in LDAP"},
+		corpusEntry{lQ, "q", "the value is output as FILE:LINE."},
 		// XML talk that declares nothing.
 		corpusEntry{lJ, "message", "its own character names with <!ENTITY ...> directives."},
 		corpusEntry{lJ, "message", "Enable XInclude with xmllint --xinclude"},
