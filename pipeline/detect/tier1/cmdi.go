@@ -350,6 +350,10 @@ var shellConstruct = []struct {
 	// to make a brace of it.
 	{func(s string) bool { return strings.Contains(s, ",}") },
 		regexp.MustCompile(`(?:^|[\s;|&])\{/[^{}\s,]*[?*][^{}\s,]*,\}`)},
+	// One character sliced out of a variable to stand for a slash
+	// before a system directory (cat${HOME:0:1}etc${HOME:0:1}passwd).
+	{func(s string) bool { return strings.Contains(s, ":1}") },
+		regexp.MustCompile(`\$\{[a-z_]\w*:\d+:1\}(?:etc|bin|usr|sbin|tmp|dev|proc|var|root|home)\b`)},
 	// Two history expansions run the commands of earlier lines (!-1!-2);
 	// one alone (!1, !!) is too common in text.
 	{func(s string) bool { return strings.Contains(s, "!-") },
@@ -358,7 +362,7 @@ var shellConstruct = []struct {
 
 // aliasDef is an alias definition at the start of a value; group 1 holds
 // its flags, group 2 the aliased command line.
-var aliasDef = regexp.MustCompile(`^\s*alias\s+((?:[-+]\w+\+?\s+)*)['"]?[\w.-]+['"]?=('[^']*'|"[^"]*"|\S+)`)
+var aliasDef = regexp.MustCompile(`^\s*alias\s+((?:[-+]\w+\+?\s+)*)['"]?[\w.-]+['"]?=('[^']*'|"[^"]*"|[^\s;&|]+)`)
 
 // aliasCmd returns an alias definition that starts the value and is shell
 // code, or "": one with flags (alias -g a=b), or one that gives a known
@@ -639,7 +643,8 @@ func splitCmd(s string) string {
 		if k := strings.IndexAny(w, "/+="); k >= 0 {
 			w = w[:k]
 		}
-		if deliberateSplit(w) && knownCmd(canonCmd(shellNoise.Replace(dropWordVars(w)))) {
+		if deliberateSplit(w) && knownCmd(canonCmd(shellNoise.Replace(dropWordVars(w)))) &&
+			(!endsWithVar(w) || hasArg(s[end:])) {
 			return s[start:min(len(s), end+40)]
 		}
 		k := strings.IndexAny(s[end:], ";|&\r\n")
@@ -649,6 +654,26 @@ func splitCmd(s string) string {
 		start = end + k + 1
 	}
 	return ""
+}
+
+// endsWithVar reports a word that ends with a variable ($u in uname$u),
+// which a password or a price has too (ps$word): such a word counts as a
+// split command only with an argument after it.
+func endsWithVar(w string) bool {
+	i := strings.LastIndexByte(w, '$')
+	if i <= 0 || w[i-1] == '$' || i+1 == len(w) {
+		return false // none, or $$, the process ID
+	}
+	n := strings.TrimSuffix(strings.TrimPrefix(w[i+1:], "{"), "}")
+	// $_ is a special parameter, dropped with what follows kept.
+	return isShellName(n) && n[0] != '_'
+}
+
+// hasArg reports whether rest, what follows a command word, starts with an
+// argument before any separator.
+func hasArg(rest string) bool {
+	t := strings.TrimLeft(rest, " \t")
+	return len(t) < len(rest) && t != "" && strings.IndexByte(";|&\r\n", t[0]) < 0
 }
 
 // deliberateSplit reports a word broken up the way no text is: an empty

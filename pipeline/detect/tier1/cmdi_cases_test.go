@@ -53,6 +53,7 @@ func init() {
 		attackEntry{lQ, "q", "alias l=n${u}c", "cmdi", encURL},
 		attackEntry{lQ, "q", "c99 -wrapper /bin/sh,-c,id .", "cmdi", encAll},
 		attackEntry{lQ, "q", "!-2!-1", "cmdi", encAll},
+		attackEntry{lQ, "q", "tac${HOME:0:1}etc${HOME:0:1}hosts", "cmdi", encAll},
 		attackEntry{lQ, "q", "1;\n.dump", "cmdi", encURL},
 		attackEntry{lJ, "q", "1;\\n.load /tmp/x.so", "cmdi", 0},
 		// cmd.exe.
@@ -105,6 +106,8 @@ func init() {
 		corpusEntry{lQ, "q", "!1"},
 		corpusEntry{lJ, "body", "Ranked !-1 in the list"},
 		corpusEntry{lJ, "price", "US$100"},
+		corpusEntry{lF, "password", "Ps$word"},
+		corpusEntry{lF, "password", "Id$ecret!"},
 		corpusEntry{lJ, "name", "O''Brien"},
 		corpusEntry{lJ, "body", "rock'n'roll don't stop"},
 		corpusEntry{lJ, "body", "Mind your p's and q's"},
