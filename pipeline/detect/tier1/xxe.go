@@ -23,16 +23,16 @@ var (
 // The XML decoder hands a document type declaration over as the parameter
 // "!DOCTYPE" (decoders/params_xml.go); a body that did not parse as XML
 // comes as the body, where a declaration is looked for too. Data
-// parameters are looked at as well: an application that parses XML out of
-// a query or JSON field (an uploaded SVG, a SAML message, an XML-RPC
-// string) is as exposed, and a declaration or an XInclude has no business
-// in one otherwise.
+// parameters, path segments and cookies are looked at as well: an
+// application that parses XML out of one (an uploaded SVG, a SAML message,
+// an XML-RPC string, state kept as XML) is as exposed, and a declaration or
+// an XInclude has no business in one otherwise.
 var xxeFamily = family{
 	name: "xxe",
 	scope: func(p *decoders.Param) bool {
-		return scopeData(p) || p.Loc == decoders.LocMultipart
+		return scopeData(p) || p.Loc == decoders.LocMultipart || p.Loc == decoders.LocPath || p.Loc == decoders.LocCookie
 	},
-	locs:  locQuery | locForm | locJSON | locXML | locProtobuf | locBody | locMultipart,
+	locs:  locQuery | locForm | locJSON | locXML | locProtobuf | locBody | locMultipart | locPath | locCookie,
 	match: matchXXE,
 	pre: func(_ *decoders.Param, in *input) bool {
 		return strings.Contains(in.best, "ENTITY") || strings.Contains(in.best, "entity") ||
