@@ -556,11 +556,10 @@ func matchCmdi(p *decoders.Param, v *normalize.Value, report reportFunc) {
 	}
 }
 
-// substWhole returns a value that is one command substitution of a word
-// ($(cmd)), which a shell runs, or "". Makefile and CI variables ($(CC),
-// $(Build.SourcesDirectory)) are upper case or dotted, and jQuery's
-// $(this) names an object, so the word must be a lower-case name other
-// than those.
+// substWhole returns a value that is one command substitution of a known
+// command ($(cmd), $(reboot)), which a shell runs, or "". Makefile and CI
+// variables ($(CC), $(tag), $(Build.SourcesDirectory)) name no command, and
+// the command must be in lower case.
 func substWhole(text string) string {
 	t := strings.TrimSpace(text)
 	if len(t) < 4 || !strings.HasPrefix(t, "$(") || t[len(t)-1] != ')' {
@@ -575,8 +574,7 @@ func substWhole(text string) string {
 			return ""
 		}
 	}
-	switch w {
-	case "this", "document", "window":
+	if !knownCmd(canonCmd(w)) {
 		return ""
 	}
 	return t
@@ -968,7 +966,15 @@ func toolHit(s string, at int, sep, cmd, rest, tail string, glued bool) bool {
 		if rest != "" && strings.IndexByte(" \t<>'\"", rest[0]) < 0 && !(rest[0] == '/' && winAdmin[cmd]) {
 			return false
 		}
-		return !query || strings.TrimSpace(rest) != ""
+		if strings.TrimSpace(rest) != "" {
+			return true
+		}
+		// Without arguments it must follow nothing, a prefix command
+		// (time; visudo) or a host, number or file name (1.2.3.4;reboot):
+		// "python;ansible" is a list of tags, "a=1&reboot" a flag
+		// parameter.
+		prefix := strings.TrimSpace(s[:at])
+		return !query && (prefix == "" || cmdPrefix[prefix] || strings.ContainsAny(prefix, ".0123456789"))
 	}
 	// An English word is a command only glued to the separator: prose
 	// puts a space after punctuation. One without arguments must not

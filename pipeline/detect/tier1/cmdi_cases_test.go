@@ -34,7 +34,7 @@ func init() {
 		// Administration tools after a separator.
 		attackEntry{lQ, "host", "10.0.0.5; ansible all -i 10.0.0.5, -m shell -a id", "cmdi", encAll},
 		attackEntry{lQ, "host", "1;chef-client -z", "cmdi", encAll},
-		attackEntry{lQ, "x", "x&&visudo", "cmdi", encAll},
+		attackEntry{lQ, "host", "10.1.1.1&&visudo", "cmdi", encAll},
 		attackEntry{lJ, "key", "a.pub;ssh-copy-id root@203.0.113.8", "cmdi", encURL},
 		attackEntry{lQ, "p", "&aptitude", "cmdi", encURL},
 		attackEntry{lQ, "p", "view=1&vssadmin delete shadows /all /quiet", "cmdi", encURL},
@@ -74,6 +74,9 @@ func init() {
 		corpusEntry{lJ, "cmd", "$(CC) $(CFLAGS) -o $@ $^"},
 		corpusEntry{lJ, "dir", "$(Build.SourcesDirectory)"},
 		corpusEntry{lJ, "sel", "$(this)"},
+		corpusEntry{lJ, "image", "$(tag)"},
+		corpusEntry{lJ, "tags", "python;ansible"},
+		corpusEntry{lQ, "tags", "devops;chef-client;docker"},
 		corpusEntry{lJ, "path", "$[0].name"},
 		corpusEntry{lJ, "field", "grades.$[]"},
 		corpusEntry{lJ, "field", "items.$[elem].qty"},
