@@ -102,3 +102,17 @@ func TestSevenBit(t *testing.T) {
 		}
 	}
 }
+
+// FuzzXSSExtra runs xssExtra and the 7-bit folding on any input: they must
+// not panic, and the folding keeps the length or shrinks it.
+func FuzzXSSExtra(f *testing.F) {
+	for _, s := range []string{"\" onx=", "  onabc= ", "<x/onfoo=", "/on=", "\xbcscript\xbe", "\xc0\xbc", "\xc0", "¼¾", "';alert()//", "data:,<x>"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		_ = xssExtra(s, 4096)
+		if out, ok := sevenBit(s); ok && len(out) > len(s) {
+			t.Errorf("sevenBit(%q) grew to %q", s, out)
+		}
+	})
+}
