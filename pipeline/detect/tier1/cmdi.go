@@ -788,7 +788,7 @@ func dotAfterSemicolon(s string) bool {
 	for i := strings.IndexByte(s, ';'); i >= 0; {
 		j := i + 1
 		for j < len(s) {
-			if s[j] == ' ' || s[j] == '\n' {
+			if s[j] == ' ' || s[j] == '\n' || s[j] == '\r' {
 				j++
 			} else if s[j] == '\\' && j+1 < len(s) && s[j+1] == 'n' {
 				j += 2

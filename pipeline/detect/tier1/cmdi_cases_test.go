@@ -55,6 +55,7 @@ func init() {
 		attackEntry{lQ, "q", "!-2!-1", "cmdi", encAll},
 		attackEntry{lQ, "q", "tac${HOME:0:1}etc${HOME:0:1}hosts", "cmdi", encAll},
 		attackEntry{lQ, "q", "1;\n.dump", "cmdi", encURL},
+		attackEntry{lQ, "q", "1;\r\n.tables", "cmdi", encURL},
 		attackEntry{lJ, "q", "1;\\n.load /tmp/x.so", "cmdi", 0},
 		// cmd.exe.
 		attackEntry{lQ, "q", "for /f %% in (list.txt) do del %%", "cmdi", encAll},
