@@ -1,5 +1,10 @@
 package tier1
 
+import (
+	"strings"
+	"testing"
+)
+
 // OS command injection forms that need shell semantics to see: command,
 // process and arithmetic substitution, brace expansion, names split by
 // quotes and empty expansions, administration tools after a separator,
@@ -120,4 +125,31 @@ func init() {
 		corpusEntry{lJ, "body", "for %% in (a) the rate is fixed"},
 		corpusEntry{lJ, "code", "$(document).ready(function(){ $(this).hide() })"},
 	)
+}
+
+// FuzzCmdiShell checks that the shell-word helpers of cmdi.go, which index
+// into values, never panic and only shrink what they rewrite.
+func FuzzCmdiShell(f *testing.F) {
+	for _, e := range attacks {
+		if e.rule == "cmdi" {
+			f.Add(strings.ToLower(e.value))
+		}
+	}
+	for _, s := range []string{"$", "a$", "a${", "a${}", "a$$", "{", "{,}", "a{,", "alias x=", "$()", "<()", "x;", "!-"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if d := dropWordVars(s); len(d) > len(s) {
+			t.Fatalf("dropWordVars(%q) = %q grew", s, d)
+		}
+		if d := deshell(s); len(d) > len(s) {
+			t.Fatalf("deshell(%q) = %q grew", s, d)
+		}
+		splitCmd(s)
+		braceCmd(s)
+		aliasCmd(s)
+		substWhole(s)
+		endsWithVar(s)
+		canonCmd(s)
+	})
 }
