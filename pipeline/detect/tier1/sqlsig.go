@@ -241,9 +241,11 @@ var sqlSig = []struct {
 	// Set operators other than UNION that append rows of the attacker's
 	// choosing (except values(…), except select 1).
 	{[]string{"except", "intersect"}, regexp.MustCompile(`\b(?:except|intersect)\s+(?:all\s+)?(?:values\s*\(|select\s+(?:\*|\d|null\b|@@))`), 0},
-	// A MySQL qualified name in backquotes (FROM `db`.`t`, `t`.`id` = 1):
-	// only MySQL quotes identifiers so.
-	{[]string{"`.`"}, regexp.MustCompile(`\x60[^\x60\s]{1,64}\x60\.\x60[^\x60\s]{1,64}\x60`), 0},
+	// A MySQL qualified name in backquotes (only MySQL quotes identifiers
+	// so) in a clause: a table read from or a column compared (FROM
+	// `db`.`t`, `t`.`id` = 1); "SELECT `a`.`b`" alone is how developers
+	// quote SQL.
+	{[]string{"`.`"}, regexp.MustCompile(`\bfrom\s+\x60[^\x60\s]{1,64}\x60\.\x60|\x60[^\x60\s]{1,64}\x60\.\x60[^\x60\s]{1,64}\x60\s*(?:[=<>!]|like\b|limit\b)`), 0},
 	// A subquery assigned where a value goes (id=(select …).
 	{[]string{"=(", "= ("}, regexp.MustCompile(`=\s*\(\s*select\b`), sqlNeedParen},
 	// MySQL JSON path comparison on an injected JSON literal
@@ -263,8 +265,9 @@ var sqlQuoteKeyword = regexp.MustCompile(`^\s*(['"\x60])\s*(?:` +
 	`|select\s+(?:[\w@]+\s*(?:,|\(|from\b|$)|[*@\d])` +
 	`|(?:drop|truncate)\s+(?:table|database|\w+\s*(?:;|--|#|$))|delete\s+from\b|insert\s+into\b|declare\s+@` +
 	`|exec(?:ute)?\s+(?:master\.|xp_|sp_|\w+\s*(?:['@;]|$))|shutdown\s*(?:;|--|#|$)` +
-	// A boolean operator and a comparison, a number or a comment.
-	`|(?:or|and|xor)\s+(?:[\w'"]+\s*(?:[=<>!]|\d|--|#|;|$)|\d|\())`)
+	// A boolean operator and a comparison, a number or a comment (a
+	// "--" glued to a word and followed by one is a dash: "and then--and").
+	`|(?:or|and|xor)\s+(?:[\w'"]+\s*(?:[=<>!]|\d|--(?:\s|$)|#|;|$)|\d|\())`)
 
 // sqlChecks are the techniques that a cheap scan finds better than a
 // regexp over the whole value; each returns the text it found, or "".
