@@ -243,9 +243,9 @@ var sqlSig = []struct {
 	{[]string{"except", "intersect"}, regexp.MustCompile(`\b(?:except|intersect)\s+(?:all\s+)?(?:values\s*\(|select\s+(?:\*|\d|null\b|@@))`), 0},
 	// A MySQL qualified name in backquotes (only MySQL quotes identifiers
 	// so) in a clause: a table read from or a column compared (FROM
-	// `db`.`t`, `t`.`id` = 1); "SELECT `a`.`b`" alone is how developers
-	// quote SQL.
-	{[]string{"`.`"}, regexp.MustCompile(`\bfrom\s+\x60[^\x60\s]{1,64}\x60\.\x60|\x60[^\x60\s]{1,64}\x60\.\x60[^\x60\s]{1,64}\x60\s*(?:[=<>!]|like\b|limit\b)`), 0},
+	// `db`.`t`, `t`.`id` = 1) or passed to a function (CONVERT(`t`.`c`
+	// …)); "SELECT `a`.`b`" alone is how developers quote SQL.
+	{[]string{"`.`"}, regexp.MustCompile(`(?:\bfrom\s+|\(\s*)\x60[^\x60\s]{1,64}\x60\.\x60|\x60[^\x60\s]{1,64}\x60\.\x60[^\x60\s]{1,64}\x60\s*(?:[=<>!]|like\b|limit\b)`), 0},
 	// A subquery assigned where a value goes (id=(select …).
 	{[]string{"=(", "= ("}, regexp.MustCompile(`=\s*\(\s*select\b`), sqlNeedParen},
 	// MySQL JSON path comparison on an injected JSON literal
