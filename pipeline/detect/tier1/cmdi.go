@@ -53,7 +53,9 @@ var cmdiFamily = family{
 			// Process substitution (<(cmd), >(tee log), pi<()ng), and
 			// history expansion (!-1!-2).
 			in.has('(') && (strings.Contains(in.best, "<(") || strings.Contains(in.best, ">(")) ||
-			in.has('-') && strings.Contains(in.best, "!-")
+			in.has('-') && strings.Contains(in.best, "!-") ||
+			// A Bash function definition (Shellshock).
+			in.has('{') && in.has('(') && strings.HasPrefix(strings.TrimLeft(in.best, " \t"), "(")
 	},
 }
 
@@ -553,8 +555,16 @@ func matchCmdi(p *decoders.Param, v *normalize.Value, report reportFunc) {
 	})
 	if m := substWhole(v.Text); m != "" {
 		report(&ruleCmdi, "command substitution "+snippet(m))
+	} else if (p.Loc == decoders.LocHeader || p.Loc == decoders.LocCookie) && shellshock.MatchString(v.Fold) {
+		report(&ruleCmdi, "shell function definition "+snippet(strings.TrimSpace(v.Fold)))
 	}
 }
+
+// shellshock is a header or cookie value that starts a Bash function
+// definition, which a vulnerable Bash runs the rest of when a CGI server
+// passes the header in its environment (CVE-2014-6271). No header value
+// starts so otherwise.
+var shellshock = regexp.MustCompile(`^\s*\(\s*\)\s*\{`)
 
 // substWhole returns a value that is one command substitution of a known
 // command ($(cmd), $(reboot)), which a shell runs, or "". Makefile and CI

@@ -62,6 +62,8 @@ func init() {
 		attackEntry{lQ, "q", "1;\n.dump", "cmdi", encURL},
 		attackEntry{lQ, "q", "1;\r\n.tables", "cmdi", encURL},
 		attackEntry{lJ, "q", "1;\\n.load /tmp/x.so", "cmdi", 0},
+		attackEntry{lH, "referer", "() {", "cmdi", 0},
+		attackEntry{lC, "pref", "() { ignored; }; echo x", "cmdi", 0},
 		// cmd.exe.
 		attackEntry{lQ, "q", "for /f %% in (list.txt) do del %%", "cmdi", encAll},
 		attackEntry{lQ, "q", "if/i %os%==windows_nt del x", "cmdi", encAll},
@@ -124,6 +126,9 @@ func init() {
 		corpusEntry{lJ, "body", "Line one\nI store 2 boxes (big)"},
 		corpusEntry{lJ, "body", "for %% in (a) the rate is fixed"},
 		corpusEntry{lJ, "code", "$(document).ready(function(){ $(this).hide() })"},
+		corpusEntry{lJ, "code", "() { return 1 }"},
+		corpusEntry{lH, "user-agent", "Mozilla/5.0 (X11; Linux x86_64) Firefox/120.0"},
+		corpusEntry{lJ, "math", "1+/2*/3"},
 	)
 }
 
@@ -145,11 +150,14 @@ func FuzzCmdiShell(f *testing.F) {
 		if d := deshell(s); len(d) > len(s) {
 			t.Fatalf("deshell(%q) = %q grew", s, d)
 		}
-		splitCmd(s)
-		braceCmd(s)
-		aliasCmd(s)
-		substWhole(s)
-		endsWithVar(s)
-		canonCmd(s)
+		// What the matchers return is quoted from the value.
+		for _, m := range []string{splitCmd(s), braceCmd(s), aliasCmd(s), substWhole(s), canonCmd(s)} {
+			if !strings.Contains(s, m) {
+				t.Fatalf("%q: match %q is not in the value", s, m)
+			}
+		}
+		if endsWithVar(s) && strings.IndexByte(s, '$') < 0 {
+			t.Fatalf("endsWithVar(%q) without a $", s)
+		}
 	})
 }
