@@ -110,6 +110,11 @@ func init() {
 		corpusEntry{lJ, "text", "the (a) and (b) options"},
 		corpusEntry{lQ, "price", "[$5] off"},
 		corpusEntry{lQ, "q", "git push [$there]"},
+		corpusEntry{lJ, "text", "x = 'a'; print 'b'"},
+		corpusEntry{lJ, "text", "Reminder set @alice"},
+		corpusEntry{lJ, "text", "SELECT `a`.`b` is the qualified form"},
+		corpusEntry{lJ, "text", "\"And then--and then--well, who knows"},
+		corpusEntry{lJ, "text", "Ask the DBA: database (tempdb) or msdb?"},
 	)
 }
 

@@ -222,16 +222,18 @@ var sqlSig = []struct {
 	// LIKE only at the start of the value: after a word the quote is as
 	// often an apostrophe (parents' like this;).
 	{[]string{"glob", "rlike", "regexp", "'like", "' like", "\"like", "\" like"}, regexp.MustCompile(`(?:^\s*|\w)['"]\s*(?:glob|rlike|regexp)\s+[\w'"]+\s*(?:;|--|#)|^\s*['"]\s*like\s+[\w'"]+\s*(?:;|--|#)`), sqlNeedQuote},
-	// A quote closing the string, then a stacked MSSQL PRINT, which echoes
-	// a string or variable into the response (';print @@version).
-	{[]string{"';", "' ;", "\";", "\" ;"}, regexp.MustCompile(`['"]\s*;\s*print\s*['"@]`), sqlNeedSemi},
+	// A quote closing the string the value started in, then a stacked
+	// MSSQL PRINT, which echoes a string or variable into the response
+	// (';print @@version); "x = 'a'; print 'b'" is Python 2.
+	{[]string{"';", "' ;", "\";", "\" ;"}, regexp.MustCompile(`^\s*[\w.@-]*['"]\s*;\s*print\s*['"@]`), sqlNeedSemi},
 	// The same as JavaScript for a NoSQL or server-side-JS query: the value
 	// starts with && or || and a parenthesised assignment or comparison
 	// (&&(a=!0), ||(x=").
 	{[]string{"&&(", "&& (", "||(", "|| ("}, regexp.MustCompile(`(?:^|=)\s*(?:&&|\|\|)\s*\(\s*\w+\s*==?\s*(?:!?\d|['"(])`), sqlNeedParen},
-	// Assigning a MySQL user or session variable (SET @x=, SET @@sql_mode),
-	// which only SQL scripts and stacked injections do.
-	{[]string{"@"}, regexp.MustCompile(`(?:^|[\s>;=])set\s+@@?[a-z_]\w*\s*(?::?=|$)`), 0},
+	// Assigning a MySQL user or session variable (SET @x=, SET @@sql_mode,
+	// a dump's SET @OLD_SQL_NOTES), which only SQL scripts and stacked
+	// injections do ("set @alice" ending a chat line is a mention).
+	{[]string{"@"}, regexp.MustCompile(`(?:^|[\s>;=])set\s+(?:@@[a-z_]|@[a-z_]\w*\s*:?=|@[a-z]+_\w+\s*$)`), 0},
 	// DDL that changes a table (ALTER TABLE t ADD/CHANGE/MODIFY …).
 	{[]string{"alter"}, regexp.MustCompile(`\balter\s+table\s+[\w\x60."\[\]]+\s+(?:add|change|modify|drop|rename|alter|convert|engine|auto_increment|character|default)\b`), 0},
 	// Closing a parenthesised expression into a LIKE or a CASE branch
