@@ -222,10 +222,6 @@ var sqlSig = []struct {
 	// LIKE only at the start of the value: after a word the quote is as
 	// often an apostrophe (parents' like this;).
 	{[]string{"glob", "rlike", "regexp", "'like", "' like", "\"like", "\" like"}, regexp.MustCompile(`(?:^\s*|\w)['"]\s*(?:glob|rlike|regexp)\s+[\w'"]+\s*(?:;|--|#)|^\s*['"]\s*like\s+[\w'"]+\s*(?:;|--|#)`), sqlNeedQuote},
-	// A quote closing the string the value started in, then a stacked
-	// MSSQL PRINT, which echoes a string or variable into the response
-	// (';print @@version); "x = 'a'; print 'b'" is Python 2.
-	{[]string{"';", "' ;", "\";", "\" ;"}, regexp.MustCompile(`^\s*[\w.@-]*['"]\s*;\s*print\s*['"@]`), sqlNeedSemi},
 	// The same as JavaScript for a NoSQL or server-side-JS query: the value
 	// starts with && or || and a parenthesised assignment or comparison
 	// (&&(a=!0), ||(x=").
@@ -455,6 +451,13 @@ func sqlConstTaut(s string) bool {
 	return ok && a != "" && a == b && strings.Trim(a, "0123456789") == ""
 }
 
+// sqlPrint matches a quote closing the string the value started in, then
+// a stacked MSSQL PRINT, which echoes a string or variable into the
+// response (';print @@version); "x = 'a'; print 'b'" is Python 2. PRINT
+// is too common a word of code prose for sqlWordGate, so matchSQLSig
+// tries this before it, on values with a semicolon.
+var sqlPrint = regexp.MustCompile(`^\s*[\w.@-]*['"]\s*;\s*print\s*['"@]`)
+
 // sqlSplitKeyword finds a word cut in two by an inline comment
 // (DR/**/OP, UN/*x*/ION): MySQL and MSSQL treat the comment as a token
 // break, a filter matching whole keywords sees neither half; the halves
@@ -487,6 +490,12 @@ func matchSQLSig(_ *decoders.Param, v *normalize.Value, report reportFunc) {
 		quote := strings.IndexByte(s, '\'') >= 0
 		if quote && strings.Contains(s, "'',") || strings.Contains(s, "\"\",") {
 			if m := sqlPadding.FindString(s); m != "" {
+				report(&ruleSQLSig, "sql "+snippet(strings.TrimSpace(m)))
+				return true
+			}
+		}
+		if strings.IndexByte(s, ';') >= 0 && strings.Contains(s, "print") {
+			if m := sqlPrint.FindString(s); m != "" {
 				report(&ruleSQLSig, "sql "+snippet(strings.TrimSpace(m)))
 				return true
 			}
@@ -574,7 +583,6 @@ var sqlWords = map[string]bool{
 	"sysdate": true, "schema_name": true, "is_srvrolemember": true, "coalesce": true, "tempdb": true, "msdb": true,
 	"msysaccessobjects": true, "msysobjects": true, "msysqueries": true, "msysrelationships": true, "msysaces": true,
 	"msdasql": true, "sqloledb": true, "utl_smtp": true, "utl_tcp": true, "except": true, "intersect": true,
-	"print": true,
 }
 
 // sqlWordGate reports whether s holds a word of sqlWords, an MSSQL
