@@ -53,10 +53,20 @@ var cmdiFamily = family{
 			// Process substitution (<(cmd), >(tee log), pi<()ng), and
 			// history expansion (!-1!-2).
 			in.has('(') && (strings.Contains(in.best, "<(") || strings.Contains(in.best, ">(")) ||
-			in.has('-') && strings.Contains(in.best, "!-") ||
+			in.has('-') && strings.IndexByte(in.best, '!') >= 0 && strings.Contains(in.best, "!-") ||
 			// A Bash function definition (Shellshock).
-			in.has('{') && in.has('(') && strings.HasPrefix(strings.TrimLeft(in.best, " \t"), "(")
+			in.has('{') && in.has('(') && firstNonSpace(in.best) == '('
 	},
+}
+
+// firstNonSpace returns the first byte of s that is no space or tab, or 0.
+func firstNonSpace(s string) byte {
+	for i := 0; i < len(s); i++ {
+		if s[i] != ' ' && s[i] != '\t' {
+			return s[i]
+		}
+	}
+	return 0
 }
 
 // cmdiMask is the classes of the separators and substitution bytes.
