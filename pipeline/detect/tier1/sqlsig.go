@@ -229,7 +229,7 @@ var sqlSig = []struct {
 	// Assigning a MySQL user or session variable (SET @x=, SET @@sql_mode,
 	// a dump's SET @OLD_SQL_NOTES), which only SQL scripts and stacked
 	// injections do ("set @alice" ending a chat line is a mention).
-	{[]string{"@"}, regexp.MustCompile(`(?:^|[\s>;=])set\s+(?:@@[a-z_]|@[a-z_]\w*\s*:?=|@[a-z]+_\w+\s*$)`), 0},
+	{[]string{"set @", "set  @", "set\n@"}, regexp.MustCompile(`(?:^|[\s>;=])set\s+(?:@@[a-z_]|@[a-z_]\w*\s*:?=|@[a-z]+_\w+\s*$)`), 0},
 	// DDL that changes a table (ALTER TABLE t ADD/CHANGE/MODIFY …).
 	{[]string{"alter"}, regexp.MustCompile(`\balter\s+table\s+[\w\x60."\[\]]+\s+(?:add|change|modify|drop|rename|alter|convert|engine|auto_increment|character|default)\b`), 0},
 	// Closing a parenthesised expression into a LIKE or a CASE branch
