@@ -31,10 +31,13 @@ var (
 	mailCmd = regexp.MustCompile(`[\r\n]\s*(?:mail\s+from\s*:\s*<|rcpt\s+to\s*:\s*<|(?:ehlo|helo)\s+[a-z0-9.-]+\s*(?:$|[\r\n])|auth\s+\S+\s+[a-z0-9+/]{8,}=*|apop\s+\S+\s+[0-9a-f]{32}|retr\s+\d+\s*(?:$|[\r\n])` +
 		`|[a-z]{1,4}\d{1,4}\s+(?:uid\s+)?(?:select|examine|list|lsub|store|search|fetch|login|authenticate|status|create|delete|rename|copy|append|capability|logout)\s+(?:\S+\s*)*(?:$|[\r\n]))`)
 	// IMAP STORE and FETCH with their data items are unmistakable
-	// whatever the tag ("d store 2 +flags (\deleted)"); a '+' sent in a
-	// query string arrives as a space.
-	mailIMAPItems = regexp.MustCompile(`[\r\n]\s*[a-z0-9.]{1,8}\s+(?:uid\s+)?(?:store\s+[\d:,*]+\s+[+-]?\s*flags(?:\.silent)?\s+\(|fetch\s+[\d:,*]+\s+\(?(?:body(?:\.peek)?\[|rfc822|bodystructure|envelope))`)
-	mailCmdWeak   = regexp.MustCompile(`[\r\n]\s*(?:data|quit|rset|noop|help\s+\S+|list\s+\d+|top\s+\d+\s+\d+|stat|uidl)\s*(?:$|[\r\n])`)
+	// whatever the tag ("d store 2 +flags (\deleted)", "q fetch 1:*
+	// (body[])"): a flag list of system flags, or a sign before FLAGS (a
+	// '+' sent in a query string arrives as a space), and a parenthesised
+	// item list, which a sentence ("we store 2 flags (…)") has not.
+	mailIMAPItems = regexp.MustCompile(`[\r\n]\s*[a-z0-9.]{1,8}\s+(?:uid\s+)?(?:store\s+[\d:,*]+\s+(?:[+-]\s*flags(?:\.silent)?\s+\(|[+-]?\s*flags(?:\.silent)?\s+\(\s*\\[a-z])` +
+		`|fetch\s+[\d:,*]+\s+(?:\(?\s*body(?:\.peek)?\[|\(\s*(?:rfc822|bodystructure|envelope)\b))`)
+	mailCmdWeak = regexp.MustCompile(`[\r\n]\s*(?:data|quit|rset|noop|help\s+\S+|list\s+\d+|top\s+\d+\s+\d+|stat|uidl)\s*(?:$|[\r\n])`)
 )
 
 var cmdiFamily = family{

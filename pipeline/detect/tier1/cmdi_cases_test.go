@@ -124,6 +124,7 @@ func init() {
 		corpusEntry{lJ, "body", "Mind your p's and q's"},
 		corpusEntry{lJ, "body", "x = a[0];\n.then(done)"},
 		corpusEntry{lJ, "body", "Line one\nI store 2 boxes (big)"},
+		corpusEntry{lJ, "body", "Notes\nWe store 2 flags (dirty, valid)\nWe fetch 3 envelopes a day"},
 		corpusEntry{lJ, "body", "for %% in (a) the rate is fixed"},
 		corpusEntry{lJ, "code", "$(document).ready(function(){ $(this).hide() })"},
 		corpusEntry{lJ, "code", "() { return 1 }"},
