@@ -162,3 +162,37 @@ func FuzzCmdiShell(f *testing.F) {
 		}
 	})
 }
+
+// TestShellWords checks the rewriting the shell-word helpers do: what a
+// shell leaves of a word, and which splits are deliberate.
+func TestShellWords(t *testing.T) {
+	for _, tt := range []struct {
+		in, deshelled string
+		split         bool
+	}{
+		{"una$$me", "uname", true},
+		{"uname$u", "uname", true},
+		{"c${x}at", "cat", true},
+		{`n$u\c$u`, "nc", true},
+		{`""p""y`, "py", true},
+		{"pi<()ng", "ping", true},
+		{"c'a't", "cat", true},
+		{"c$_at", "cat", true},
+		{"p's", "ps", false},          // an apostrophe
+		{`"id"`, "id", false},         // quoted, not split
+		{"$home/x", "$home/x", false}, // a variable that starts the word stays
+		{"us$100", "us00", true},
+	} {
+		if got := shellNoise.Replace(dropWordVars(tt.in)); got != tt.deshelled {
+			t.Errorf("deshelled %q = %q, want %q", tt.in, got, tt.deshelled)
+		}
+		if got := deliberateSplit(tt.in); got != tt.split {
+			t.Errorf("deliberateSplit(%q) = %v, want %v", tt.in, got, tt.split)
+		}
+	}
+	for in, want := range map[string]string{"python3.10": "python", "php8.2": "php", "node2": "node2", "python3": "python3", "gcc7.4": "gcc7.4"} {
+		if got := canonCmd(in); got != want {
+			t.Errorf("canonCmd(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
