@@ -128,9 +128,9 @@ func (d *Detector) Inspect(x *decoders.Exchange, out []*alert.Alert) []*alert.Al
 		}
 	}
 
-	// The whole path and query catch payloads split across parameters or
-	// in a request the decoder could not split; each rule is skipped where
-	// a parameter of that location already matched.
+	// The whole path and query catch payloads split across segments or in
+	// a request the decoder could not split; each rule is skipped where a
+	// parameter of that location already matched.
 	req := x.Request
 	if req.Path != "" {
 		sqli.skipIf(sqli.path, wholePath)
@@ -140,7 +140,13 @@ func (d *Detector) Inspect(x *decoders.Exchange, out []*alert.Alert) []*alert.Al
 			d.check(x, memo, &sqli, &xss, wholePath, decoders.LocPath, "", v, n)
 		}
 	}
-	if req.Query != "" {
+	// The whole query only when the decoder found no parameter in it.
+	// Otherwise it adds false positives and nothing else: the "name="
+	// before a value changes what libinjection sees (q="Quote" -- Author
+	// reads as string, operator, comment: 5.5% of the Debian fortunes sent
+	// as a search), while the pieces of a payload split across parameters
+	// (1'/*&b=*/OR…, id=1 union/*&id=*/select…) already match one by one.
+	if req.Query != "" && !hasQueryParams(x.Params) {
 		sqli.skipIf(sqli.query, wholeQuery)
 		xss.skipIf(xss.query, wholeQuery)
 		if sqli.last != wholeQuery || xss.last != wholeQuery {
@@ -212,6 +218,17 @@ func (d *Detector) add(x *decoders.Exchange, f *finding, idx int, loc decoders.L
 		f.query = true
 	}
 	d.cfg.AddRuleEvidence(f.a, loc, name, value, matched, f.rule.ID)
+}
+
+// hasQueryParams reports whether the decoder split any parameter out of
+// the query string.
+func hasQueryParams(params []decoders.Param) bool {
+	for i := range params {
+		if params[i].Loc == decoders.LocQuery {
+			return true
+		}
+	}
+	return false
 }
 
 // skipIf makes check skip pseudo parameter idx for this finding when done

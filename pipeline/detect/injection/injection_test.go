@@ -168,6 +168,14 @@ func TestInjectionDetects(t *testing.T) {
 			evidence: []wantEvidence{{"query", "", "1' OR '1'='1", "libinjection fingerprint s&sos"}},
 		},
 		{
+			name: "split across parameters", rule: "sqli",
+			x:       request("/items?a=1'/*&b=*/OR/**/'1'='1"),
+			summary: "SQL injection in query parameter a",
+			evidence: []wantEvidence{
+				{"query", "a", "1'/*", "libinjection fingerprint sc"},
+			},
+		},
+		{
 			name: "script tag", rule: "xss",
 			x:        request("/search?q=%3Cscript%3Ealert(1)%3C/script%3E"),
 			summary:  "Cross-site scripting in query parameter q",
@@ -311,6 +319,9 @@ func TestInjectionBenign(t *testing.T) {
 		"don't stop", "it's", "rock & roll", "https://example.com/a?b=c", "Hello, world!", "dGVzdA==",
 		"select", "union", "true", "null", `{"a":1}`, "[1,2,3]", "+33 6 12 34 56 78", "50% off", "C++",
 		"10.0.0.1, 10.0.0.2", "en-US,en;q=0.9", "a < b", "x > 3", "name=value", "/api/v1/users/42",
+		// Quotations with an attribution: "q=" before the quote once made
+		// the whole query read as string, operator, comment.
+		`"Don't hate me because I'm beautiful." -- Calvin Keegan`, `"If it ain't broke, don't fix it." -- Bert Lantz`,
 	}
 	for _, v := range values {
 		t.Run(v, func(t *testing.T) {
