@@ -372,13 +372,19 @@ func (e *extractor) text(body []byte) {
 
 // textLike reports whether b is UTF-8 (an incomplete rune at the end is
 // allowed: bodies are cut) without NUL and with few control characters.
-func textLike(b []byte) bool {
+func textLike(b []byte) bool { return textLikeNUL(b, false) }
+
+// textLikeNUL is textLike that, with nulOK, counts a NUL as one more
+// control character: a form field is a string to the application whatever
+// its bytes, and a NUL in one is the old truncation trick
+// ("../../etc/passwd\x00.png"), not a sign of a binary file.
+func textLikeNUL(b []byte, nulOK bool) bool {
 	n, ctrl := len(b), 0
 	for len(b) > 0 {
 		c := b[0]
 		if c < utf8.RuneSelf {
 			switch {
-			case c == 0:
+			case c == 0 && !nulOK:
 				return false
 			case c < 0x20 && c != '\t' && c != '\n' && c != '\r' && c != '\f', c == 0x7f:
 				ctrl++

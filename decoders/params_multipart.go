@@ -32,8 +32,9 @@ func (e *extractor) multipart(body []byte, boundary string) {
 			}
 			continue // NextPart skips the rest of the content
 		}
+		// A field without a file name: the application reads a string.
 		n, _ := io.ReadFull(p, buf)
-		if content := buf[:n]; textLike(content) && !e.full() {
+		if content := buf[:n]; textLikeNUL(content, true) && !e.full() {
 			e.add(LocMultipart, name, e.keep(content), decodePlain)
 		}
 	}
