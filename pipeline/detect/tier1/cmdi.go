@@ -757,11 +757,15 @@ func dropWordVars(s string) string {
 		j := i + 1
 		switch c := s[j]; {
 		case c == '{':
-			k := strings.IndexByte(s[j:], '}')
-			if k < 0 || !isShellName(s[j+1:j+k]) {
+			// Scanning the name, not for the '}', keeps "a${a${…" linear.
+			e := j + 1
+			for e < len(s) && (isAlnum(s[e]) || s[e] == '_') {
+				e++
+			}
+			if e == j+1 || e == len(s) || s[e] != '}' {
 				continue
 			}
-			j += k + 1
+			j = e + 1
 		case '0' <= c && c <= '9':
 			j++
 		case 'a' <= c && c <= 'z':
@@ -861,6 +865,9 @@ func knownAfterSep(s string) bool {
 		for j < len(s) && strings.IndexByte(" \r\n;&|", s[j]) >= 0 {
 			j++
 		}
+		// Each separator in the run skipped leads to the same word: going
+		// back to them would make a run of separators quadratic.
+		i = j - 1
 		w := s[j:]
 		for _, pre := range []string{"/usr", "/bin/", "/sbin/"} {
 			w = strings.TrimPrefix(w, pre)
@@ -883,17 +890,15 @@ func cmdiScan(p *decoders.Param, s string, report reportFunc) bool {
 	if !knownAfterSep(s) {
 		return false
 	}
-	{
-		for _, m := range cmdSep.FindAllStringSubmatchIndex(s, 8) {
-			sep, cmd, rest := s[m[2]:m[3]], canonCmd(s[m[4]:m[5]]), s[m[6]:m[7]]
-			if !cmdiHit(s, m[2], sep, cmd, rest, s[m[6]:], m[3] == m[4], p) {
-				continue
-			}
-			report(&ruleCmdi, "shell command "+strings.TrimSpace(snippet(s[m[2]:m[7]])))
-			return true
+	for _, m := range cmdSep.FindAllStringSubmatchIndex(s, 8) {
+		sep, cmd, rest := s[m[2]:m[3]], canonCmd(s[m[4]:m[5]]), s[m[6]:m[7]]
+		if !cmdiHit(s, m[2], sep, cmd, rest, s[m[6]:], m[3] == m[4], p) {
+			continue
 		}
-		return false
+		report(&ruleCmdi, "shell command "+strings.TrimSpace(snippet(s[m[2]:m[7]])))
+		return true
 	}
+	return false
 }
 
 // cmdiHit decides one separator-command candidate found at offset at of s;
