@@ -274,10 +274,14 @@ func phpCall(s string) string {
 		// Array subscripts between a variable and its call: $f['x'](,
 		// with whitespace and comments between them.
 		for k := 0; k < 4 && !eq && j > 0 && s[j-1] == ']'; k++ {
-			o := strings.LastIndexByte(s[:j-1], '[')
-			if o < 0 || j-o > 42 {
+			// Only the subscript's own bytes are searched: a search back
+			// to the start would make "](](…" quadratic.
+			lo := max(0, j-42)
+			o := strings.LastIndexByte(s[lo:j-1], '[')
+			if o < 0 {
 				break
 			}
+			o += lo
 			j = phpSkipBack(s, o)
 		}
 		e := j
