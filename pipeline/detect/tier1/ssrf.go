@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/apisensor/sensor/decoders"
 	"github.com/apisensor/sensor/pipeline/alert"
@@ -81,17 +82,31 @@ func schemeStart(s string, i int) int {
 	return i
 }
 
+// prose finds for inProse, once per value, where its text starts and
+// where the first character that is no prose is: looking again before
+// every URL would make a value of many URLs quadratic.
+type prose struct {
+	set        bool
+	text, code int
+}
+
 // inProse reports whether what starts at s[i] is quoted in a sentence:
 // words, spaces and quotes come before it and no character that would
 // make it part of an injected command, statement or markup. A loopback
 // URL there is documentation ("wrk -c 1 http://localhost:8080/", `Get
 // "http://127.0.0.1:58079": read tcp`), not a value the server fetches.
-func inProse(s string, i int) bool {
-	prefix := s[:i]
-	if strings.TrimSpace(prefix) == "" || strings.ContainsAny(prefix, ";|&`$<>(){}[]=\\\n@#%") {
+func (pr *prose) inProse(s string, i int) bool {
+	if !pr.set {
+		pr.set = true
+		pr.text = len(s) - len(strings.TrimLeftFunc(s, unicode.IsSpace))
+		if pr.code = strings.IndexAny(s, ";|&`$<>(){}[]=\\\n@#%"); pr.code < 0 {
+			pr.code = len(s)
+		}
+	}
+	if i <= pr.text || pr.code < i {
 		return false
 	}
-	c := prefix[len(prefix)-1]
+	c := s[i-1]
 	return c == ' ' || c == '\t' || c == '"' || c == '\''
 }
 
@@ -160,6 +175,7 @@ func matchSSRF(p *decoders.Param, v *normalize.Value, report reportFunc) {
 				hit = true
 			}
 		}
+		var pr prose
 		for rest := s; ; {
 			i := strings.Index(rest, "://")
 			if i < 0 {
@@ -168,7 +184,7 @@ func matchSSRF(p *decoders.Param, v *normalize.Value, report reportFunc) {
 			host := authority(rest[i+3:])
 			start := len(s) - len(rest) + i // the "://" in s
 			rest = rest[i+3:]
-			if r, why := classifyHost(stripPort(host), true); r != nil && !(r == &ruleSSRFLoopback && inProse(s, schemeStart(s, start))) {
+			if r, why := classifyHost(stripPort(host), true); r != nil && !(r == &ruleSSRFLoopback && pr.inProse(s, schemeStart(s, start))) {
 				report(r, why)
 				return true
 			}

@@ -12,7 +12,7 @@ import (
 // restart from (parentheses, quotes, separators, expansions) and which
 // would make a rescan from each of them quadratic.
 var worstUnits = []string{
-	"(", "'", "$", "a(b(", "](", "${", "a${", "{,{", "&&", "\n", ";ls", "$(ls", "../", "php://", "((select", "[$", "\\'", "#{", "{{",
+	"(", "'", "$", "a(b(", "](", "${", "a${", "{,{", "&&", "\n", ";ls", "$(ls", "../", "php://", "((select", "[$", "\\'", "#{", "{{", "x http://127.0.0.1 ",
 }
 
 // BenchmarkTier1WorstCase runs every family on one value of 64 KB (8 times
