@@ -544,6 +544,7 @@ var notEvents = map[string]bool{
 // attribute value, inside an open tag, or alone after leading whitespace
 // (the value appended to a tag, " onanything=").
 func eventHandler(l string) string {
+	var at attrScan
 	for i := strings.Index(l, "on"); i >= 0; {
 		if i == 0 || strings.IndexByte("\"' /\t\n", l[i-1]) >= 0 {
 			j := i + 2
@@ -559,7 +560,7 @@ func eventHandler(l string) string {
 				if eventHandlers[name] {
 					return l[i : k+1]
 				}
-				if len(name) >= 3 && !notEvents[name] && (k+1 == len(l) || l[k+1] != '=') && attributePlace(l, i) {
+				if len(name) >= 3 && !notEvents[name] && (k+1 == len(l) || l[k+1] != '=') && at.place(l, i) {
 					return l[i : k+1]
 				}
 			}
@@ -573,16 +574,31 @@ func eventHandler(l string) string {
 	return ""
 }
 
-// attributePlace reports whether l[i:] starts where an attribute goes:
-// after only whitespace (i > 0), after a quote that closes an attribute
-// value and a separator (`" on`, `'/on`), or inside a tag opened before it
-// and not closed (`<x on`, `<"on`). A quote right before the name is not
-// enough: prose quotes query strings ("onlyActive=true").
-func attributePlace(l string, i int) bool {
+// attrScan remembers, for place, where l's text starts and the last angle
+// bracket before the offset asked about last: offsets only grow, and
+// looking back from each would make a value of many "on…=" quadratic.
+type attrScan struct {
+	set     bool
+	text    int // the first byte that is no white space
+	angle   int // the last '<' or '>' before scanned, or -1
+	scanned int
+}
+
+// place reports whether l[i:] starts where an attribute goes: after only
+// whitespace (i > 0), after a quote that closes an attribute value and a
+// separator (`" on`, `'/on`), or inside a tag opened before it and not
+// closed (`<x on`, `<"on`). A quote right before the name is not enough:
+// prose quotes query strings ("onlyActive=true"). Calls on one l must
+// come with growing i.
+func (at *attrScan) place(l string, i int) bool {
 	if i == 0 {
 		return false
 	}
-	if strings.TrimLeft(l[:i], " \t\n\r") == "" {
+	if !at.set {
+		at.set, at.angle = true, -1
+		at.text = len(l) - len(strings.TrimLeft(l, " \t\n\r"))
+	}
+	if i <= at.text {
 		return true
 	}
 	if before := strings.TrimRight(l[:i], " \t\n\r/"); before != "" && len(before) < i {
@@ -590,8 +606,13 @@ func attributePlace(l string, i int) bool {
 			return true
 		}
 	}
-	lt := strings.LastIndexByte(l[:i], '<')
-	if lt < 0 || lt+1 >= i || strings.IndexByte(l[lt:i], '>') >= 0 {
+	for ; at.scanned < i; at.scanned++ {
+		if c := l[at.scanned]; c == '<' || c == '>' {
+			at.angle = at.scanned
+		}
+	}
+	lt := at.angle
+	if lt < 0 || l[lt] != '<' || lt+1 >= i {
 		return false
 	}
 	c := l[lt+1]

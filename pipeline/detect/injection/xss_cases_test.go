@@ -2,6 +2,7 @@ package injection
 
 import (
 	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/apisensor/sensor/decoders"
@@ -106,7 +107,7 @@ func TestSevenBit(t *testing.T) {
 // FuzzXSSExtra runs xssExtra and the 7-bit folding on any input: they must
 // not panic, and the folding keeps the length or shrinks it.
 func FuzzXSSExtra(f *testing.F) {
-	for _, s := range []string{"\" onx=", "  onabc= ", "<x/onfoo=", "/on=", "\xbcscript\xbe", "\xc0\xbc", "\xc0", "¼¾", "';alert()//", "data:,<x>"} {
+	for _, s := range []string{"\" onx=", "  onabc= ", "<x/onfoo=", "/on=", "\xbcscript\xbe", "\xc0\xbc", "\xc0", "¼¾", "';alert()//", "data:,<x>", "<a on", "x<a onab=1 >on", " onab="} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -115,4 +116,19 @@ func FuzzXSSExtra(f *testing.F) {
 			t.Errorf("sevenBit(%q) grew to %q", s, out)
 		}
 	})
+}
+
+// BenchmarkXSSExtraWorstCase runs xssExtra on 64 KB values made of
+// repeated attribute-like text: a value costs its length, not its square.
+func BenchmarkXSSExtraWorstCase(b *testing.B) {
+	for _, u := range []string{"a onabc=1 ", "<a onabc=1 >", "\"on", "<", "data:,", "alert("} {
+		v := strings.Repeat(u, (64<<10)/len(u))
+		b.Run(u, func(b *testing.B) {
+			b.SetBytes(int64(len(v)))
+			b.ReportAllocs()
+			for b.Loop() {
+				xssExtra(v, len(v))
+			}
+		})
+	}
 }
