@@ -32,7 +32,7 @@ var traversalFamily = family{
 	pre: func(_ *decoders.Param, in *input) bool {
 		// The trigger bytes, or traversal spelled in hex codes
 		// (hexSpelled), which needs none of them.
-		return in.has('/') || in.has('\\') || in.has(':') || in.mayChange() || hexToken(in.best)
+		return in.has('/') || in.has('\\') || in.has(':') || in.mayChange() || strings.Contains(in.best, "0x")
 	},
 }
 
@@ -116,21 +116,6 @@ func hexSpelled(s string) string {
 		return ""
 	}
 	return strings.ReplaceAll(t, "\x00", "")
-}
-
-// hexToken reports whether s holds "0x", hexSpelled's prefilter.
-func hexToken(s string) bool {
-	for i := strings.IndexByte(s, 'x'); i >= 0; {
-		if i > 0 && s[i-1] == '0' {
-			return true
-		}
-		j := strings.IndexByte(s[i+1:], 'x')
-		if j < 0 {
-			break
-		}
-		i += 1 + j
-	}
-	return false
 }
 
 var hexDots = strings.NewReplacer("0x2e", ".", "0x2f", "/", "0x5c", "\\")
