@@ -141,7 +141,7 @@ func FuzzCmdiShell(f *testing.F) {
 			f.Add(strings.ToLower(e.value))
 		}
 	}
-	for _, s := range []string{"$", "a$", "a${", "a${}", "a$$", "{", "{,}", "a{,", "alias x=", "$()", "<()", "x;", "!-"} {
+	for _, s := range []string{"$", "a$", "a${", "a${}", "a$$", "{", "{,}", "a{,", "alias x=", "$()", "<()", "x;", "!-", "a${a${", "a${b}c${", "\n\n;", "a\n;ls"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {

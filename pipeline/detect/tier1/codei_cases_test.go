@@ -105,7 +105,7 @@ func init() {
 func FuzzCodeiScanners(f *testing.F) {
 	for _, s := range []string{
 		"$h #c\n['k'] //x\n [0] ('id')", "shell_exec =('id')", "/a/b/substr($x)", "print_r(scandir('.'))",
-		"a(b(c(d())))", "]\n#\n[(", "$ {X}", "fopen() wrapper", "\n(", "//\n]()", "{\"KztAA\":1}", "rO0AB",
+		"a(b(c(d())))", "]\n#\n[(", "](](", "[x]](", "$f[0123456789012345678901234567890123456789](", "$ {X}", "fopen() wrapper", "\n(", "//\n]()", "{\"KztAA\":1}", "rO0AB",
 	} {
 		f.Add(s)
 	}
