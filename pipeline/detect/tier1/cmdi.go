@@ -1,6 +1,7 @@
 package tier1
 
 import (
+	"iter"
 	"regexp"
 	"strings"
 
@@ -612,14 +613,7 @@ func braceCmd(s string) string {
 	if strings.IndexByte(s, '{') < 0 {
 		return ""
 	}
-	for start := 0; start < len(s); {
-		for start < len(s) && (s[start] == ' ' || s[start] == '\t') {
-			start++
-		}
-		end := start
-		for end < len(s) && strings.IndexByte(" \t\r\n;|&", s[end]) < 0 {
-			end++
-		}
+	for start, end := range cmdWords(s, ";|&") {
 		if w := s[start:end]; len(w) < 32 {
 			if i := strings.IndexByte(w, '{'); i >= 0 {
 				if j := strings.IndexByte(w[i:], '}'); j > 0 {
@@ -631,11 +625,6 @@ func braceCmd(s string) string {
 				}
 			}
 		}
-		k := strings.IndexAny(s[end:], ";|&")
-		if k < 0 {
-			break
-		}
-		start = end + k + 1
 	}
 	return ""
 }
@@ -647,14 +636,7 @@ func braceCmd(s string) string {
 // x;c$@at /etc/passwd; or "". Whatever its arguments, no text spells a
 // command so.
 func splitCmd(s string) string {
-	for start := 0; start < len(s); {
-		for start < len(s) && (s[start] == ' ' || s[start] == '\t') {
-			start++
-		}
-		end := start
-		for end < len(s) && strings.IndexByte(" \t\r\n;|&", s[end]) < 0 {
-			end++
-		}
+	for start, end := range cmdWords(s, ";|&\r\n") {
 		// The name ends at a path's slash, an assignment or a '+'
 		// (a space in form encoding), after an optional /bin/ path.
 		w := s[start:end]
@@ -668,13 +650,32 @@ func splitCmd(s string) string {
 			(!endsWithVar(w) || hasArg(s[end:])) {
 			return s[start:min(len(s), end+40)]
 		}
-		k := strings.IndexAny(s[end:], ";|&\r\n")
-		if k < 0 {
-			break
-		}
-		start = end + k + 1
 	}
 	return ""
+}
+
+// cmdWords yields the start and end of each word of s at a command
+// position: the start of s, or after a byte of seps.
+func cmdWords(s, seps string) iter.Seq2[int, int] {
+	return func(yield func(int, int) bool) {
+		for start := 0; start < len(s); {
+			for start < len(s) && (s[start] == ' ' || s[start] == '\t') {
+				start++
+			}
+			end := start
+			for end < len(s) && strings.IndexByte(" \t\r\n;|&", s[end]) < 0 {
+				end++
+			}
+			if !yield(start, end) {
+				return
+			}
+			k := strings.IndexAny(s[end:], seps)
+			if k < 0 {
+				return
+			}
+			start = end + k + 1
+		}
+	}
 }
 
 // endsWithVar reports a word that ends with a variable ($u in uname$u),
