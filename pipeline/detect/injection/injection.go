@@ -182,7 +182,7 @@ func (d *Detector) check(x *decoders.Exchange, memo *normalize.Memo, sqli, xss *
 	}
 	both, hit := sqli.last != idx && xss.last != idx, false
 	if sqli.last != idx {
-		if ok, fp := libinjection.IsSQLi(v); ok && (!functionShape(fp) || sqlContext(v)) {
+		if ok, fp := libinjection.IsSQLi(v); ok && (!functionShape(fp) || sqlContext(v)) && !quotedSymbolsOnly(v) {
 			d.add(x, sqli, idx, loc, name, v, "libinjection fingerprint "+fp+encodedNote(decodes))
 			hit = true
 		}
@@ -303,6 +303,73 @@ func plain(v string) bool {
 		}
 	}
 	return true
+}
+
+// quotedSymbolsOnly reports whether libinjection's SQL match on v comes
+// from symbols quoted in prose — "use '*' as a wildcard", "the \"--\"
+// separator", "a tag starting with \">\"": the quotes open and close around
+// punctuation with spaces outside them, which libinjection reads as a
+// string, an operator and a string. v with each such symbol replaced by a
+// letter must still be SQL injection to count. A breakout quotes the other
+// way round (1'='1, x' || 'y: the quotes touch the strings' contents), so
+// it is left alone.
+func quotedSymbolsOnly(v string) bool {
+	t, n := neutralQuotedSymbols(v)
+	if n == 0 {
+		return false
+	}
+	ok, _ := libinjection.IsSQLi(t)
+	return !ok
+}
+
+// neutralQuotedSymbols returns v with the punctuation of each standalone
+// quoted symbol ('*', "--", ">") replaced by "x", and how many it replaced.
+func neutralQuotedSymbols(v string) (string, int) {
+	var b []byte
+	n := 0
+	for i := 0; i < len(v); i++ {
+		q := v[i]
+		if q != '\'' && q != '"' && q != '`' || i > 0 && !symbolEdge(v[i-1], true) {
+			continue
+		}
+		j := i + 1
+		for j < len(v) && j-i <= 4 && symbolByte(v[j]) && v[j] != q {
+			j++
+		}
+		if j == i+1 || j >= len(v) || v[j] != q || j+1 < len(v) && !symbolEdge(v[j+1], false) {
+			continue
+		}
+		if b == nil {
+			b = []byte(v)
+		}
+		for k := i + 1; k < j; k++ {
+			b[k] = 'x'
+		}
+		n++
+		i = j
+	}
+	if n == 0 {
+		return v, 0
+	}
+	return string(b), n
+}
+
+// symbolByte reports ASCII punctuation other than quotes.
+func symbolByte(c byte) bool {
+	return c > ' ' && c < 0x7f && !wordByte(c) && c != '\'' && c != '"' && c != '`'
+}
+
+// symbolEdge reports whether c may stand before (open) or after a quoted
+// symbol in prose: a space or bracket, and after it also sentence
+// punctuation.
+func symbolEdge(c byte, open bool) bool {
+	switch c {
+	case ' ', '\t', '\n', '\r', '(', '[', '{':
+		return true
+	case ')', ']', '}', ',', '.', ';', ':', '?', '!':
+		return !open
+	}
+	return false
 }
 
 // functionShape reports a libinjection fingerprint made only of function

@@ -506,3 +506,55 @@ func TestXSSExtraForms(t *testing.T) {
 		}
 	}
 }
+
+func TestQuotedSymbols(t *testing.T) {
+	tests := []struct {
+		v       string
+		neutral string // what libinjection sees instead; "" when nothing is replaced
+		prose   bool   // the match comes from quoted symbols only
+	}{
+		{`use '*' to declare a wildcard`, `use 'x' to declare a wildcard`, true},
+		{`the "--" string within it.`, `the "xx" string within it.`, true},
+		{`a tag starting with ">" is equivalent`, `a tag starting with "x" is equivalent`, true},
+		{`(see '#') and '/'`, `(see 'x') and 'x'`, true},
+		// Breakouts: the quotes touch the strings around the operator.
+		{`1'='1`, "", false},
+		{`x' OR 'a'='a`, "", false},
+		{`admin'--`, "", false},
+		{`' OR '1'='1' --`, "", false},
+		// A quoted symbol beside a real injection does not hide it.
+		{`1' UNION SELECT password FROM users WHERE name LIKE '*'`, `1' UNION SELECT password FROM users WHERE name LIKE 'x'`, false},
+	}
+	for _, tt := range tests {
+		got, n := neutralQuotedSymbols(tt.v)
+		if tt.neutral == "" && n != 0 || tt.neutral != "" && got != tt.neutral {
+			t.Errorf("neutralQuotedSymbols(%q) = %q, %d; want %q", tt.v, got, n, tt.neutral)
+		}
+		if p := quotedSymbolsOnly(tt.v); p != tt.prose {
+			t.Errorf("quotedSymbolsOnly(%q) = %v, want %v", tt.v, p, tt.prose)
+		}
+	}
+	for _, v := range []string{`use '*' to declare a wildcard`, `the "--" string within it.`} {
+		if ok, fp := libinjection.IsSQLi(v); !ok {
+			t.Errorf("libinjection no longer flags %q (%s): the case tests nothing", v, fp)
+		}
+		if out := inspect(t, request("/search", decoders.Param{Loc: decoders.LocJSON, Name: "body", Value: v})); len(out) != 0 {
+			t.Errorf("alert on prose %q: %v", v, out)
+		}
+	}
+}
+
+func FuzzNeutralQuotedSymbols(f *testing.F) {
+	for _, s := range []string{`use '*' to`, `"--"`, `'`, `''`, `'>'`, `x'='y`, "`!`", `("<") and '/'.`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		got, n := neutralQuotedSymbols(v)
+		if len(got) != len(v) || n == 0 && got != v {
+			t.Fatalf("neutralQuotedSymbols(%q) = %q, %d", v, got, n)
+		}
+		if again, m := neutralQuotedSymbols(got); m != 0 || again != got {
+			t.Fatalf("not idempotent: %q -> %q -> %q", v, got, again)
+		}
+	})
+}
