@@ -123,3 +123,39 @@ func BenchmarkRedact(b *testing.B) {
 		_ = Redact(in)
 	}
 }
+
+// redactSlow is Redact without the secretHint shortcut.
+func redactSlow(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	if strings.Contains(s, "eyJ") {
+		s = jwtRE.ReplaceAllLiteralString(s, Redacted)
+	}
+	s = authSchemeRE.ReplaceAllString(s, "${1}${2}"+Redacted)
+	s = secretKVRE.ReplaceAllStringFunc(s, redactKV)
+	return maskCards(s)
+}
+
+func FuzzRedactHint(f *testing.F) {
+	for _, s := range []string{"password=hunter2", "Authorization: Bearer abcdefgh12345", `{"API_KEY":"x"}`, "1' OR '1'='1", "SESSIONID=abc", "PASSWD:x", "K\u212aey", "pa\u017f\u017fword=hunter2", "\u212aEY", "to\u212aen=abc"} {
+		f.Add(s)
+	}
+	for _, s := range []string{"pa\u017f\u017fword=hunter2", "to\u212aen=abcdefgh"} {
+		if got, want := Redact(s), redactSlow(s); got != want {
+			f.Errorf("Redact(%q) = %q, want %q", s, got, want)
+		}
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := Redact(s), redactSlow(s); got != want {
+			t.Fatalf("Redact(%q) = %q, want %q", s, got, want)
+		}
+	})
+}
+
+func BenchmarkRedactAttack(b *testing.B) {
+	in := `1' UNION SELECT name, email FROM users WHERE id=1 AND SLEEP(5)-- <script>alert(1)</script>`
+	b.ReportAllocs()
+	b.SetBytes(int64(len(in)))
+	for b.Loop() {
+		_ = Redact(in)
+	}
+}
