@@ -68,7 +68,7 @@ func Redact(s string) string {
 
 // secretHints are the words, in lower case, one of which every match of
 // authSchemeRE or secretKVRE holds.
-var secretHints = []string{"bearer", "basic", "token", "passw", "pwd", "passphrase", "secret", "api", "private", "session", "credential"}
+var secretHints = []string{"bearer", "basic", "token", "passw", "pwd", "passphrase", "secret", "apikey", "api_key", "api-key", "private", "session", "credential"}
 
 // secretHint reports whether s holds a secretHints word in any case: most
 // evidence values hold none, and the two expressions cost a scan of the

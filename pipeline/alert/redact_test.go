@@ -136,7 +136,7 @@ func redactSlow(s string) string {
 }
 
 func FuzzRedactHint(f *testing.F) {
-	for _, s := range []string{"password=hunter2", "Authorization: Bearer abcdefgh12345", `{"API_KEY":"x"}`, "1' OR '1'='1", "SESSIONID=abc", "PASSWD:x", "K\u212aey", "pa\u017f\u017fword=hunter2", "\u212aEY", "to\u212aen=abc"} {
+	for _, s := range []string{"password=hunter2", "Authorization: Bearer abcdefgh12345", `{"API_KEY":"x"}`, "1' OR '1'='1", "SESSIONID=abc", "PASSWD:x", "/api/v1/users?X-Api-Key=abc", "apikey:1", "K\u212aey", "pa\u017f\u017fword=hunter2", "\u212aEY", "to\u212aen=abc"} {
 		f.Add(s)
 	}
 	for _, s := range []string{"pa\u017f\u017fword=hunter2", "to\u212aen=abcdefgh"} {
