@@ -182,7 +182,7 @@ func (d *Detector) check(x *decoders.Exchange, memo *normalize.Memo, sqli, xss *
 	}
 	both, hit := sqli.last != idx && xss.last != idx, false
 	if sqli.last != idx {
-		if ok, fp := libinjection.IsSQLi(v); ok && (!functionShape(fp) || sqlContext(v)) && !quotedSymbolsOnly(v) {
+		if fp, ok := sqliMatch(v); ok {
 			d.add(x, sqli, idx, loc, name, v, "libinjection fingerprint "+fp+encodedNote(decodes))
 			hit = true
 		}
@@ -303,6 +303,18 @@ func plain(v string) bool {
 		}
 	}
 	return true
+}
+
+// sqliMatch runs libinjection's SQL classifier on v and returns the
+// fingerprint of a match that counts: not a function-shaped one outside
+// SQL context (see functionShape), not one made only by symbols quoted in
+// prose (see quotedSymbolsOnly).
+func sqliMatch(v string) (string, bool) {
+	ok, fp := libinjection.IsSQLi(v)
+	if !ok || functionShape(fp) && !sqlContext(v) || quotedSymbolsOnly(v) {
+		return fp, false
+	}
+	return fp, true
 }
 
 // quotedSymbolsOnly reports whether libinjection's SQL match on v comes
