@@ -26,9 +26,14 @@ var sstiFamily = family{
 // an opener and its closer: Jinja2 and Twig {{ }} / {% %}, EL and
 // Freemarker ${ }, ERB and JSP <%= %>, Ruby, Thymeleaf and Pug #{ } / *{ },
 // Thymeleaf [[ ]], Freemarker <#assign|list|if …>.
-var sstiOpeners = []struct{ open, close string }{
-	{"{{", "}}"}, {"{%", "%}"}, {"${", "}"}, {"<%=", "%>"}, {"<%", "%>"}, {"#{", "}"}, {"*{", "}"}, {"[[", "]]"},
-	{"<#assign", ">"}, {"<#list", ">"}, {"<#if", ">"},
+// A directive's name must end its word (<#iframe is none).
+var sstiOpeners = []struct {
+	open, close string
+	directive   bool
+}{
+	{"{{", "}}", false}, {"{%", "%}", false}, {"${", "}", false}, {"<%=", "%>", false}, {"<%", "%>", false},
+	{"#{", "}", false}, {"*{", "}", false}, {"[[", "]]", false},
+	{"<#assign", ">", true}, {"<#list", ">", true}, {"<#if", ">", true},
 }
 
 // Bounds of sstiBlocks: the expressions looked at per value and the length
@@ -57,8 +62,8 @@ func sstiBlocks(s string, fn func(whole, inside string) bool) bool {
 				continue
 			}
 			start := i + len(o.open)
-			if strings.HasPrefix(o.open, "<#") && start < len(s) && wordChar(s[start]) {
-				continue // <#iframe is no directive
+			if o.directive && start < len(s) && wordChar(s[start]) {
+				continue
 			}
 			end, ok := sstiClose(s, start, o.close)
 			if !ok {
