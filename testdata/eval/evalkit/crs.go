@@ -415,18 +415,13 @@ func LoadCRS(dir string) ([]Entry, error) {
 			pl[k] = v
 		}
 	}
-	var files []string
-	for _, pattern := range []string{"tests/REQUEST-9*/*.yaml", "tests/regression/tests/REQUEST-9*/*.yaml"} {
-		m, err := filepath.Glob(filepath.Join(dir, filepath.FromSlash(pattern)))
-		if err != nil {
-			return nil, err
-		}
-		files = append(files, m...)
+	files, err := globSorted(dir, "tests/REQUEST-9*/*.yaml", "tests/regression/tests/REQUEST-9*/*.yaml")
+	if err != nil {
+		return nil, err
 	}
 	if len(files) == 0 {
 		return nil, fmt.Errorf("no CRS regression tests under %s", dir)
 	}
-	sort.Strings(files)
 	var out []Entry
 	for _, f := range files {
 		b, err := os.ReadFile(f)

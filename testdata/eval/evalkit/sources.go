@@ -63,18 +63,13 @@ func (t LibinjectionTest) Label() (class, label string, ok bool) {
 // module directory. The html5 and token tests check the tokenizer and carry
 // no attack label, so they are not read.
 func LoadLibinjection(dir string) ([]Entry, error) {
-	var files []string
-	for _, p := range []string{"test-sqli-*.txt", "test-xss-*.txt"} {
-		m, err := filepath.Glob(filepath.Join(dir, "tests", p))
-		if err != nil {
-			return nil, err
-		}
-		files = append(files, m...)
+	files, err := globSorted(dir, "tests/test-sqli-*.txt", "tests/test-xss-*.txt")
+	if err != nil {
+		return nil, err
 	}
 	if len(files) == 0 {
 		return nil, fmt.Errorf("no libinjection tests under %s", dir)
 	}
-	sort.Strings(files)
 	var out []Entry
 	for _, f := range files {
 		b, err := os.ReadFile(f)
@@ -133,4 +128,19 @@ func ParseBenign(r io.Reader) ([]Entry, error) {
 		return nil, fmt.Errorf("read benign list: %w", err)
 	}
 	return out, nil
+}
+
+// globSorted returns the files under dir matching any of the slash-separated
+// patterns, sorted.
+func globSorted(dir string, patterns ...string) ([]string, error) {
+	var files []string
+	for _, p := range patterns {
+		m, err := filepath.Glob(filepath.Join(dir, filepath.FromSlash(p)))
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, m...)
+	}
+	sort.Strings(files)
+	return files, nil
 }
