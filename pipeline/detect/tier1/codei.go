@@ -204,16 +204,13 @@ var (
 
 // phpFuncs are the PHP functions that run code or commands, write or read
 // files, or decode hidden payloads: a call of one with a code-like argument
-// is PHP injection.
+// is PHP injection. The ones whose call alone is (shell_exec, gzinflate …)
+// are in phpRiskFuncs only.
 var phpFuncs = map[string]bool{
-	"eval": true, "assert": true, "system": true, "exec": true, "shell_exec": true, "passthru": true,
-	"popen": true, "proc_open": true, "pcntl_exec": true, "file_put_contents": true, "file_get_contents": true,
-	"fopen": true, "fwrite": true, "readfile": true, "highlight_file": true, "show_source": true,
-	"include": true, "include_once": true, "require_once": true, "base64_decode": true, "gzinflate": true,
-	"gzuncompress": true, "gzdecode": true, "str_rot13": true, "create_function": true, "call_user_func": true,
-	"call_user_func_array": true, "preg_replace": true, "phpinfo": true, "move_uploaded_file": true,
-	"unserialize": true, "fsockopen": true, "symlink": true, "putenv": true, "ini_set": true,
-	"bzdecompress": true, "array_map": true, "usort": true,
+	"eval": true, "assert": true, "system": true, "exec": true, "popen": true, "file_get_contents": true,
+	"fopen": true, "fwrite": true, "readfile": true, "include": true, "include_once": true, "require_once": true,
+	"base64_decode": true, "preg_replace": true, "unserialize": true, "symlink": true, "putenv": true,
+	"ini_set": true, "bzdecompress": true, "array_map": true, "usort": true,
 }
 
 // phpRiskFuncs are PHP functions no other language or prose spells this
