@@ -615,8 +615,7 @@ func base64Token(s string) bool {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '+' || c == '/' || c == '=') {
+		if !base64Byte(s[i]) && s[i] != '=' {
 			return false
 		}
 	}
