@@ -470,50 +470,47 @@ var sqlSplitWords = map[string]bool{
 }
 
 func matchSQLSig(_ *decoders.Param, v *normalize.Value, report reportFunc) {
+	found := func(m string) bool {
+		report(&ruleSQLSig, "sql "+snippet(strings.TrimSpace(m)))
+		return true
+	}
 	forms(v, func(s string) bool {
 		if len(s) <= 20 && sqlBareName(strings.TrimSpace(s)) {
-			report(&ruleSQLSig, "sql "+snippet(strings.TrimSpace(s)))
-			return true
+			return found(s)
 		}
 		if len(s) <= 40 && (strings.ContainsAny(s, "=<>") || strings.Contains(s, " like ") || strings.Contains(s, " not ")) && sqlConstCmp.MatchString(s) {
-			report(&ruleSQLSig, "sql "+snippet(strings.TrimSpace(s)))
-			return true
+			return found(s)
 		}
 		if len(s) <= 80 && strings.IndexByte(s, ';') >= 0 && sqlTerminated.MatchString(s) {
-			report(&ruleSQLSig, "sql "+snippet(strings.TrimSpace(s)))
-			return true
+			return found(s)
 		}
 		if len(s) <= 30 && strings.IndexByte(s, '=') >= 0 && sqlConstTaut(s) {
-			report(&ruleSQLSig, "sql "+snippet(strings.TrimSpace(s)))
-			return true
+			return found(s)
 		}
-		quote := strings.IndexByte(s, '\'') >= 0
-		if quote && strings.Contains(s, "'',") || strings.Contains(s, "\"\",") {
+		if strings.Contains(s, "'',") || strings.Contains(s, "\"\",") {
 			if m := sqlPadding.FindString(s); m != "" {
-				report(&ruleSQLSig, "sql "+snippet(strings.TrimSpace(m)))
-				return true
+				return found(m)
 			}
 		}
 		if strings.IndexByte(s, ';') >= 0 && strings.Contains(s, "print") {
 			if m := sqlPrint.FindString(s); m != "" {
-				report(&ruleSQLSig, "sql "+snippet(strings.TrimSpace(m)))
-				return true
+				return found(m)
 			}
 		}
 		if strings.Contains(s, "union") {
 			if m := sqlGlued.FindString(s); m != "" {
-				report(&ruleSQLSig, "sql "+snippet(m))
-				return true
+				return found(m)
 			}
 		}
 		// A quote then a comment (x'|email--) needs no SQL word.
-		if !sqlWordGate(s) && !(quote && strings.Contains(s, "--")) {
+		if !sqlWordGate(s) && !(strings.IndexByte(s, '\'') >= 0 && strings.Contains(s, "--")) {
 			return false
 		}
+		// A single token (an id, a SKU, a slug) can only name a catalog
+		// table or a procedure.
+		token := !strings.ContainsAny(s, " '\"();@:=#\n\t|&<\x60\\")
 		sigs := sqlSig
-		if !strings.ContainsAny(s, " '\"();@:=#\n\t|&<\x60\\") {
-			// A single token (an id, a SKU, a slug) can only name a
-			// catalog table or a procedure.
+		if token {
 			sigs = sqlSig[1:3]
 		}
 		have := sqlNeeds(s)
@@ -522,15 +519,13 @@ func matchSQLSig(_ *decoders.Param, v *normalize.Value, report reportFunc) {
 				continue
 			}
 			if m := sig.re.FindString(s); m != "" {
-				report(&ruleSQLSig, "sql "+snippet(strings.TrimSpace(m)))
-				return true
+				return found(m)
 			}
 		}
-		if len(sigs) == len(sqlSig) {
+		if !token {
 			for _, check := range sqlChecks {
 				if m := check(s); m != "" {
-					report(&ruleSQLSig, "sql "+snippet(strings.TrimSpace(m)))
-					return true
+					return found(m)
 				}
 			}
 		}
@@ -541,13 +536,13 @@ func matchSQLSig(_ *decoders.Param, v *normalize.Value, report reportFunc) {
 	if t := v.Text; strings.Contains(t, "/*") {
 		lt := strings.ToLower(t)
 		if m := sqlVersioned.FindString(lt); m != "" {
-			report(&ruleSQLSig, "sql "+snippet(m))
+			found(m)
 		} else if m := sqlCommentSpace.FindString(lt); m != "" {
-			report(&ruleSQLSig, "sql "+snippet(strings.TrimSpace(m)))
+			found(m)
 		} else {
 			for _, m := range sqlSplitKeyword.FindAllStringSubmatch(lt, 4) {
 				if sqlSplitWords[m[1]+m[2]] {
-					report(&ruleSQLSig, "sql "+snippet(m[0]))
+					found(m[0])
 					break
 				}
 			}
