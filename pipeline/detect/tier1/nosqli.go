@@ -38,12 +38,9 @@ var nosqliFamily = family{
 	},
 }
 
-// MongoDB operators that change what a query matches ($eq and $in do not
-// widen a match and are left out); the JavaScript ones run code.
-const (
-	nosqlOps = `ne|gt|gte|lt|lte|nin|regex|exists|not|or|and|nor|elemmatch|expr|where|function|accumulator`
-	nosqlJS  = `where|function|accumulator`
-)
+// nosqlOps are the MongoDB operators that change what a query matches ($eq
+// and $in do not widen a match and are left out).
+const nosqlOps = `ne|gt|gte|lt|lte|nin|regex|exists|not|or|and|nor|elemmatch|expr|where|function|accumulator`
 
 var (
 	// nosqlName finds an operator as a name segment: user.$ne, user[$ne],
@@ -56,7 +53,6 @@ var (
 	// in a parameter, which a server that parses it again (qs, PHP)
 	// turns into an operator object.
 	nosqlBracket = regexp.MustCompile(`\[\$(` + nosqlOps + `)\]`)
-	nosqlJSOp    = regexp.MustCompile(`^(?:` + nosqlJS + `)$`)
 )
 
 func matchNoSQL(p *decoders.Param, v *normalize.Value, report reportFunc) {
@@ -86,9 +82,10 @@ func matchNoSQL(p *decoders.Param, v *normalize.Value, report reportFunc) {
 }
 
 func reportNoSQL(op, matched string, report reportFunc) {
-	if nosqlJSOp.MatchString(op) {
+	switch op {
+	case "where", "function", "accumulator": // the operators that run JavaScript
 		report(&ruleNoSQLJS, matched)
-		return
+	default:
+		report(&ruleNoSQLOperator, matched)
 	}
-	report(&ruleNoSQLOperator, matched)
 }
