@@ -67,6 +67,10 @@ func matchNoSQL(p *decoders.Param, v *normalize.Value, report reportFunc) {
 		return
 	}
 	forms(v, func(s string) bool {
+		// Both patterns need the operator's '$'.
+		if strings.IndexByte(s, '$') < 0 {
+			return false
+		}
 		if m := nosqlValue.FindStringSubmatch(s); m != nil {
 			reportNoSQL(m[1], "operator $"+m[1]+" in value", report)
 			return true
