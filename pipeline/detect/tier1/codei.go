@@ -430,10 +430,11 @@ func phpOwnName(name string) bool {
 
 // phpBareWords reports whether the argument list a holds a bare word:
 // not a number, a string, a variable, or one of PHP's own constants
-// (__FILE__, PHP_VERSION, PHP_OS …).
+// (__FILE__, PHP_VERSION, PHP_OS …). a is folded text, lower case like
+// the rest of a matched form.
 func phpBareWords(a string) bool {
 	for p := range strings.SplitSeq(a, ",") {
-		p = strings.ToLower(strings.TrimSpace(p))
+		p = strings.TrimSpace(p)
 		if p == "" || !('a' <= p[0] && p[0] <= 'z' || p[0] == '_') {
 			continue
 		}
