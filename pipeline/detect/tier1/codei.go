@@ -11,8 +11,8 @@ import (
 )
 
 // Code injection: a value that carries source code or serialized objects
-// of the language the back end runs (PHP, Java, Node.js, Perl), or that
-// rewrites a JavaScript prototype.
+// of the language the back end runs (PHP, Java, Node.js, Perl, Ruby), or
+// that rewrites a JavaScript prototype.
 var (
 	rulePHP = rule{
 		Rule:  detectRule("php-injection", "code-injection", owaspInjection, alert.Severity_SEVERITY_HIGH, alert.Confidence_CONFIDENCE_MEDIUM),
@@ -489,8 +489,9 @@ func wordChar(c byte) bool {
 	return 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '_' || 'A' <= c && c <= 'Z'
 }
 
-// Words that javaCode and nodeCode matches hold (bit wordJava, wordNode),
-// looked up per word so that most values cost one scan.
+// Words that javaCode, nodeCode and rubyCode matches hold (bit wordJava,
+// wordNode, wordRuby), looked up per word so that most values cost one
+// scan.
 const (
 	wordJava = 1 << iota
 	wordNode

@@ -550,9 +550,11 @@ func matchSQLSig(_ *decoders.Param, v *normalize.Value, report reportFunc) {
 	}
 }
 
-// sqlWords holds the words at least one of which every sqlSig pattern but
-// the JSON containment operators needs; sqlWordGate checks them first, so
-// that prose and identifiers cost a word scan.
+// sqlWords holds the words at least one of which every sqlSig pattern and
+// sqlChecks scan needs, apart from those sqlWordGate finds by their bytes
+// (JSON operators and paths, && and ||) and a quote before a comment;
+// sqlWordGate checks them first, so that prose and identifiers cost a word
+// scan.
 var sqlWords = map[string]bool{
 	"union": true, "select": true, "from": true, "where": true, "and": true, "or": true, "xor": true, "not": true,
 	"is": true, "like": true, "glob": true, "rlike": true, "regexp": true, "having": true, "order": true, "group": true,
