@@ -538,9 +538,7 @@ func codeWords(s string) uint8 {
 	return bits
 }
 
-func codeWordByte(c byte) bool {
-	return 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '_' || c == '$'
-}
+func codeWordByte(c byte) bool { return sqlWordByte(c) || c == '$' }
 
 func anyOf(s string, hints []string) bool {
 	for _, h := range hints {
