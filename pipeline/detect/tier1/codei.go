@@ -236,15 +236,19 @@ var phpRiskFuncs = []string{
 // at most a path, as in a routed URL), with no arguments or literal or
 // variable ones — a probe, not a sentence that mentions the function.
 // Bare-word arguments ("mkdir(path)", a signature looked up in docs)
-// count only for the names no other language has (see phpOwnName).
+// count only for the names no other language has, marked true.
 var phpWholeFuncs = map[string]bool{
-	"print_r": true, "var_dump": true, "var_export": true, "strrev": true, "file_exists": true, "curl_init": true,
-	"curl_exec": true, "filegroup": true, "fileowner": true, "intval": true, "printf": true, "strip_tags": true,
-	"substr": true, "unpack": true, "file": true, "fputs": true, "glob": true, "opendir": true, "scandir": true,
-	"readdir": true, "tmpfile": true, "unlink": true, "mkdir": true, "getcwd": true, "getmypid": true,
-	"getmyuid": true, "phpversion": true, "ini_get": true, "ini_get_all": true, "escapeshellcmd": true,
-	"parse_ini_file": true, "set_include_path": true, "preg_replace_callback": true, "error_reporting": true,
-	"get_loaded_extensions": true, "sys_get_temp_dir": true, "getenv": true, "dirname": true,
+	// PHP's alone: snake_case and PHP's run-together names.
+	"print_r": true, "var_dump": true, "var_export": true, "strrev": true, "file_exists": true,
+	"curl_init": true, "curl_exec": true, "filegroup": true, "fileowner": true, "strip_tags": true,
+	"opendir": true, "scandir": true, "readdir": true, "tmpfile": true, "getmypid": true, "getmyuid": true,
+	"phpversion": true, "ini_get": true, "ini_get_all": true, "parse_ini_file": true, "set_include_path": true,
+	"preg_replace_callback": true, "error_reporting": true, "get_loaded_extensions": true,
+	"sys_get_temp_dir": true,
+	// Names other languages and prose use too.
+	"intval": false, "printf": false, "substr": false, "unpack": false, "file": false, "fputs": false,
+	"glob": false, "unlink": false, "mkdir": false, "getcwd": false, "escapeshellcmd": false, "getenv": false,
+	"dirname": false,
 }
 
 // phpCall finds, at each "(" of s, a variable function call ($a(1),
@@ -389,7 +393,8 @@ func phpWholeCall(s string) string {
 			return ""
 		}
 	}
-	if !phpWholeFuncs[name] && !phpFuncs[name] {
+	own, whole := phpWholeFuncs[name]
+	if !whole && !phpFuncs[name] {
 		return ""
 	}
 	args, ok := strings.CutSuffix(strings.TrimRight(t[i+1:], " ;"), ")")
@@ -412,20 +417,10 @@ func phpWholeCall(s string) string {
 	if !phpLiteralArgs(args) {
 		return ""
 	}
-	if !phpFuncs[name] && !phpOwnName(name) && phpBareWords(args) {
+	if !phpFuncs[name] && !own && phpBareWords(args) {
 		return ""
 	}
 	return t
-}
-
-// phpOwnName reports whether name, a phpWholeFuncs name, is PHP's alone:
-// snake_case (print_r, file_exists) or one of PHP's run-together names.
-func phpOwnName(name string) bool {
-	switch name {
-	case "filegroup", "fileowner", "strrev", "scandir", "readdir", "opendir", "tmpfile", "phpversion", "getmypid", "getmyuid":
-		return true
-	}
-	return strings.IndexByte(name, '_') >= 0
 }
 
 // phpBareWords reports whether the argument list a holds a bare word:
