@@ -27,8 +27,9 @@ var sqlsigFamily = family{
 	match:   matchSQLSig,
 	pre: func(_ *decoders.Param, in *input) bool {
 		// Keywords alone ("union select", "information_schema") travel
-		// with spaces or underscores.
-		// "/*" is a comment standing for a space (DROP/*x*/t).
+		// with spaces or underscores; "/*" is a comment standing for a
+		// space (DROP/*x*/t). A system name alone (tempdb) and UNION
+		// glued to SELECT (unionselect) have none of these bytes.
 		return in.classes&sqlsigMask != 0 || in.mayChange() || in.has('_') || in.has(' ') || in.has('*') && in.has('/') ||
 			sqlBareName(in.best) || sqlGluedFold(in.best)
 	},
