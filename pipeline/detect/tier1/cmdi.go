@@ -82,9 +82,7 @@ func init() { cmdiMask = classMask(";|&\n\r`$") }
 // path) with a known command or a cmd.exe keyword, in any case.
 func cmdWordStart(s string) bool {
 	s = strings.TrimLeft(s, " \t'\"")
-	for _, pre := range []string{"/usr/local/bin/", "/usr/bin/", "/usr/sbin/", "/bin/", "/sbin/"} {
-		s = strings.TrimPrefix(s, pre)
-	}
+	s = trimBinDir(s)
 	var b [16]byte
 	n, i := 0, 0
 	for ; i < len(s) && n < len(b); i++ {
@@ -108,6 +106,17 @@ func cmdWordStart(s string) bool {
 	c := canonCmd(string(w))
 	return cmdFile[c] || cmdExec[c] || cmdPrefix[c] || cmdStartOnly[c]
 }
+
+// trimBinDir returns s without the directory of system binaries it starts
+// with (/bin/cat is cat).
+func trimBinDir(s string) string {
+	for _, pre := range binDirs {
+		s = strings.TrimPrefix(s, pre)
+	}
+	return s
+}
+
+var binDirs = []string{"/usr/local/bin/", "/usr/bin/", "/usr/sbin/", "/bin/", "/sbin/"}
 
 // cmdStartOnly holds words that start the shell constructs of
 // shellConstruct and aliasCmd without a separator (alias a=curl, c99
@@ -397,9 +406,7 @@ func aliasCmd(s string) string {
 		return m[0]
 	}
 	c := shellNoise.Replace(dropWordVars(m[2]))
-	for _, pre := range []string{"/usr/local/bin/", "/usr/bin/", "/usr/sbin/", "/bin/", "/sbin/"} {
-		c = strings.TrimPrefix(c, pre)
-	}
+	c = trimBinDir(c)
 	if c == "" || strings.ContainsAny(c, " \t") || !knownCmd(canonCmd(c)) {
 		return ""
 	}
@@ -437,10 +444,7 @@ func matchShellConstruct(s string) string {
 func cmdAtStart(p *decoders.Param, s string, report reportFunc) bool {
 	t := strings.TrimLeft(s, " \t'\"")
 	line, _, _ := strings.Cut(t, "\n")
-	w := line
-	for _, pre := range []string{"/usr/local/bin/", "/usr/bin/", "/usr/sbin/", "/bin/", "/sbin/"} {
-		w = strings.TrimPrefix(w, pre)
-	}
+	w := trimBinDir(line)
 	k := 0
 	for k < len(w) && ('a' <= w[k] && w[k] <= 'z' || '0' <= w[k] && w[k] <= '9' || w[k] == '.' && k > 0) {
 		k++
@@ -639,10 +643,7 @@ func splitCmd(s string) string {
 	for start, end := range cmdWords(s, ";|&\r\n") {
 		// The name ends at a path's slash, an assignment or a '+'
 		// (a space in form encoding), after an optional /bin/ path.
-		w := s[start:end]
-		for _, pre := range []string{"/usr/local/bin/", "/usr/bin/", "/usr/sbin/", "/bin/", "/sbin/"} {
-			w = strings.TrimPrefix(w, pre)
-		}
+		w := trimBinDir(s[start:end])
 		if k := strings.IndexAny(w, "/+="); k >= 0 {
 			w = w[:k]
 		}
