@@ -88,7 +88,6 @@ func init() { sqlsigMask = classMask(sqlsigFamily.trigger) }
 const (
 	sqlNeedParen uint8 = 1 << iota // (
 	sqlNeedClose                   // )
-	sqlNeedSemi                    // ;
 	sqlNeedQuote                   // ' " or `
 )
 
@@ -101,8 +100,6 @@ func sqlNeeds(s string) uint8 {
 			m |= sqlNeedParen
 		case ')':
 			m |= sqlNeedClose
-		case ';':
-			m |= sqlNeedSemi
 		case '\'', '"', '`':
 			m |= sqlNeedQuote
 		}
