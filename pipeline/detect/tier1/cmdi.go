@@ -46,9 +46,9 @@ var cmdiFamily = family{
 	values: true,
 	// The bytes after $ are registered for pre: a space lets in command
 	// lines that need no separator (cat /etc/passwd, IF EXIST, cmd /c)
-	// when the value starts with a command word; the others, globs and
-	// brace expansion.
-	trigger: ";|&\n\r`$ ?*{[/",
+	// when the value starts with a command word; the others, globs, brace
+	// expansion, process substitution and history expansion.
+	trigger: ";|&\n\r`$ ?*{[/(-",
 	match:   matchCmdi,
 	pre: func(_ *decoders.Param, in *input) bool {
 		return in.classes&cmdiMask != 0 || in.mayChange() || in.has(' ') && cmdWordStart(in.best) ||
@@ -57,20 +57,10 @@ var cmdiFamily = family{
 			// Process substitution (<(cmd), >(tee log), pi<()ng), and
 			// history expansion (!-1!-2).
 			in.has('(') && (strings.Contains(in.best, "<(") || strings.Contains(in.best, ">(")) ||
-			in.has('-') && strings.IndexByte(in.best, '!') >= 0 && strings.Contains(in.best, "!-") ||
+			in.has('-') && strings.Contains(in.best, "!-") ||
 			// A Bash function definition (Shellshock).
-			in.has('{') && in.has('(') && firstNonSpace(in.best) == '('
+			in.has('{') && in.has('(') && strings.HasPrefix(strings.TrimLeft(in.best, " \t"), "(")
 	},
-}
-
-// firstNonSpace returns the first byte of s that is no space or tab, or 0.
-func firstNonSpace(s string) byte {
-	for i := 0; i < len(s); i++ {
-		if s[i] != ' ' && s[i] != '\t' {
-			return s[i]
-		}
-	}
-	return 0
 }
 
 // cmdiMask is the classes of the separators and substitution bytes.
