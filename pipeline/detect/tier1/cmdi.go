@@ -509,11 +509,14 @@ var cmdReverseShell = regexp.MustCompile(`/dev/tcp/|/etc/(?:passwd|shadow)\b|\s-
 
 func matchCmdi(p *decoders.Param, v *normalize.Value, report reportFunc) {
 	if f := v.Fold; strings.ContainsAny(f, "\r\n") {
-		if m := mailCmd.FindString(f); m != "" {
-			report(&ruleMailCmd, "mail command "+snippet(strings.TrimSpace(m)))
-		} else if m := mailIMAPItems.FindString(f); m != "" {
-			report(&ruleMailCmd, "mail command "+snippet(strings.TrimSpace(m)))
-		} else if m := mailCmdWeak.FindString(f); m != "" && !inBody(p) {
+		m := mailCmd.FindString(f)
+		if m == "" {
+			m = mailIMAPItems.FindString(f)
+		}
+		if m == "" && !inBody(p) {
+			m = mailCmdWeak.FindString(f)
+		}
+		if m != "" {
 			report(&ruleMailCmd, "mail command "+snippet(strings.TrimSpace(m)))
 		}
 	}
