@@ -754,7 +754,7 @@ func dropWordVars(s string) string {
 		case c == '{':
 			// Scanning the name, not for the '}', keeps "a${a${…" linear.
 			e := j + 1
-			for e < len(s) && (isAlnum(s[e]) || s[e] == '_') {
+			for e < len(s) && wordChar(s[e]) {
 				e++
 			}
 			if e == j+1 || e == len(s) || s[e] != '}' {
@@ -765,7 +765,7 @@ func dropWordVars(s string) string {
 			j++
 		case 'a' <= c && c <= 'z':
 			// $_ is a special parameter; shellNoise drops it.
-			for j < len(s) && (isAlnum(s[j]) || s[j] == '_') {
+			for j < len(s) && wordChar(s[j]) {
 				j++
 			}
 		default:
@@ -796,7 +796,7 @@ func isShellName(s string) bool {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
-		if c := s[i]; !(isAlnum(c) || c == '_') {
+		if !wordChar(s[i]) {
 			return false
 		}
 	}
