@@ -975,7 +975,8 @@ func toolHit(s string, at int, sep, cmd, rest, tail string, glued bool) bool {
 	if sep == "$(" || sep == "`" || sep[0] == '\r' || sep[0] == '\n' {
 		return false
 	}
-	if strings.ContainsAny(strings.TrimSpace(s[:at]), " \n") {
+	prefix := strings.TrimSpace(s[:at])
+	if strings.ContainsAny(prefix, " \n") {
 		return false
 	}
 	query := sep == "&" && strings.ContainsAny(s[:at], "=?")
@@ -996,7 +997,6 @@ func toolHit(s string, at int, sep, cmd, rest, tail string, glued bool) bool {
 		// (time; visudo) or a host, number or file name (1.2.3.4;reboot):
 		// "python;ansible" is a list of tags, "a=1&reboot" a flag
 		// parameter.
-		prefix := strings.TrimSpace(s[:at])
 		return !query && (prefix == "" || cmdPrefix[prefix] || strings.ContainsAny(prefix, ".0123456789"))
 	}
 	// An English word is a command only glued to the separator: prose
