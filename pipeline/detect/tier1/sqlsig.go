@@ -439,7 +439,7 @@ var sqlVersioned = regexp.MustCompile(`/\*!\d*\s*(?:select|union|from|where|and|
 // sqlConstTaut reports whether s is a tautology of constants ('1'='1 with
 // the last quote left to the application, or 7=7).
 func sqlConstTaut(s string) bool {
-	if sqlQuotedTaut.MatchString(s) {
+	if strings.IndexByte(s, '\'') >= 0 && sqlQuotedTaut.MatchString(s) {
 		return true
 	}
 	// A number compared with itself (7=7): a tautology put where a value
