@@ -62,9 +62,11 @@ func matchNoSQL(p *decoders.Param, v *normalize.Value, report reportFunc) {
 			name = d
 		}
 	}
-	if m := nosqlName.FindStringSubmatch(name); m != nil {
-		reportNoSQL(m[1], "operator $"+m[1]+" in name "+snippet(name), report)
-		return
+	if strings.IndexByte(name, '$') >= 0 {
+		if m := nosqlName.FindStringSubmatch(name); m != nil {
+			reportNoSQL(m[1], "operator $"+m[1]+" in name "+snippet(name), report)
+			return
+		}
 	}
 	forms(v, func(s string) bool {
 		// Both patterns need the operator's '$'.
