@@ -54,7 +54,7 @@ var ssrfFamily = family{
 		// A bare host counts only in a data parameter named for one, or
 		// written as a host with a path ("localhost/").
 		return in.has(':') || in.mayChange() || p.Loc != decoders.LocHeader && in.has('/') && bareHostShape(in.best) ||
-			p.Loc != decoders.LocPath && p.Loc != decoders.LocHeader && p.Loc != decoders.LocCookie && urlNames[lastToken(p.Name)]
+			scopeData(p) && urlNames[lastToken(p.Name)]
 	},
 }
 
@@ -203,13 +203,17 @@ func matchSSRF(p *decoders.Param, v *normalize.Value, report reportFunc) {
 				}
 			}
 		}
-		if !hit && strings.Contains(s, "://") {
-			if why := rfiURL(s); why != "" {
-				report(&ruleRFI, why)
-				return true
-			}
+		if hit {
+			return true
 		}
-		if !hit && scopeData(p) && !strings.Contains(s, "://") && urlNames[lastToken(p.Name)] {
+		if strings.Contains(s, "://") {
+			why := rfiURL(s)
+			if why != "" {
+				report(&ruleRFI, why)
+			}
+			return why != ""
+		}
+		if scopeData(p) && urlNames[lastToken(p.Name)] {
 			// A bare host or address in a parameter named for one.
 			h := strings.TrimSpace(s)
 			if i := strings.IndexAny(h, "/?#"); i >= 0 {
@@ -219,7 +223,7 @@ func matchSSRF(p *decoders.Param, v *normalize.Value, report reportFunc) {
 				report(r, why)
 				return true
 			}
-		} else if !hit && p.Loc != decoders.LocHeader && !strings.Contains(s, "://") {
+		} else if p.Loc != decoders.LocHeader {
 			// Whatever the parameter's name, a value that is nothing but
 			// a host with a path ("localhost/admin", also as one path
 			// segment or a cookie) or, in a data parameter, an internal
@@ -233,7 +237,7 @@ func matchSSRF(p *decoders.Param, v *normalize.Value, report reportFunc) {
 				}
 			}
 		}
-		return hit
+		return false
 	})
 }
 
@@ -496,12 +500,7 @@ func rfiURL(s string) string {
 			return "user info in the path " + snippet(t)
 		}
 	}
-	h := host
-	if strings.HasPrefix(h, "[") {
-		h = stripPort(h)
-	} else if strings.Count(h, ":") == 1 {
-		h = stripPort(h)
-	}
+	h := stripPort(host)
 	a, err := netip.ParseAddr(h)
 	if err != nil || !(a.Is6() || strings.Count(h, ".") == 3) || a.IsPrivate() || !a.IsGlobalUnicast() {
 		// Private and loopback targets are SSRF's; a service on a
