@@ -153,7 +153,8 @@ func matchTraversal(p *decoders.Param, v *normalize.Value, report reportFunc) {
 			report(&ruleSensitiveFile, "redirection into "+snippet(strings.TrimLeft(t, ">")))
 			return true
 		}
-		if !strings.Contains(s, "..") && !strings.Contains(s, "://") && !sensitiveHint(s) {
+		dots, sensitive := strings.Contains(s, ".."), sensitiveHint(s)
+		if !dots && !sensitive && !strings.Contains(s, "://") {
 			return false
 		}
 		if wrapperHint(s) {
@@ -163,7 +164,7 @@ func matchTraversal(p *decoders.Param, v *normalize.Value, report reportFunc) {
 			}
 		}
 		var file string
-		if sensitiveHint(s) {
+		if sensitive {
 			loc := sensitiveFile.FindStringIndex(s)
 			if loc == nil {
 				loc = restrictedFile.FindStringIndex(s)
@@ -176,7 +177,7 @@ func matchTraversal(p *decoders.Param, v *normalize.Value, report reportFunc) {
 			report(&ruleSensitiveFile, "sensitive path "+snippet(strings.TrimLeft(file, " =:'\"(")))
 			hit = true
 		}
-		if !strings.Contains(s, "..") {
+		if !dots {
 			return hit
 		}
 		for _, m := range dotdot.FindAllStringIndex(s, 4) {
