@@ -30,7 +30,7 @@ var (
 var xxeFamily = family{
 	name: "xxe",
 	scope: func(p *decoders.Param) bool {
-		return scopeData(p) || p.Loc == decoders.LocMultipart || p.Loc == decoders.LocPath || p.Loc == decoders.LocCookie
+		return scopeData(p) || p.Loc == decoders.LocPath || p.Loc == decoders.LocCookie
 	},
 	locs:  locQuery | locForm | locJSON | locXML | locProtobuf | locBody | locMultipart | locPath | locCookie,
 	match: matchXXE,
