@@ -73,11 +73,13 @@ const expansionEntities = 8
 
 func matchXXE(_ *decoders.Param, v *normalize.Value, report reportFunc) {
 	forms(v, func(s string) bool {
-		if m := xxeExternal.FindStringSubmatch(s); m != nil {
-			report(&ruleXXE, "external entity "+snippet(m[1]))
-			return true
-		}
-		if strings.Contains(s, "!entity") {
+		// Every pattern but xinclude holds "!entity".
+		entity := strings.Contains(s, "!entity")
+		if entity {
+			if m := xxeExternal.FindStringSubmatch(s); m != nil {
+				report(&ruleXXE, "external entity "+snippet(m[1]))
+				return true
+			}
 			if m := xxeParameter.FindString(s); m != "" {
 				report(&ruleXXE, "external parameter entity "+snippet(m))
 				return true
@@ -89,7 +91,7 @@ func matchXXE(_ *decoders.Param, v *normalize.Value, report reportFunc) {
 				return true
 			}
 		}
-		if n := len(xxeEntity.FindAllStringIndex(s, expansionEntities)); n >= expansionEntities {
+		if entity && len(xxeEntity.FindAllStringIndex(s, expansionEntities)) >= expansionEntities {
 			report(&ruleXMLExpansion, "many entity declarations")
 			return true
 		}
