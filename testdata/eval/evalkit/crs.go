@@ -74,9 +74,11 @@ type CRSTest struct {
 var knownFalsePositive = regexp.MustCompile(`(?i)false.?positive|\bFYI\b`)
 
 // ParseCRSTests reads one CRS regression test file and returns the payload of
-// every test that expects its rule to match. Tests whose request cannot be
-// taken apart (encoded_request) or carry no payload are skipped.
-func ParseCRSTests(data []byte) ([]CRSTest, error) {
+// every test that expects its rule to match: the value the rule matched, as
+// the oracle finds it, or, without an oracle or when the rule matched a
+// whole-request variable, the guess of crsInput.payload. Tests whose request
+// cannot be taken apart (encoded_request) or carry no payload are skipped.
+func ParseCRSTests(data []byte, oracle *CRSOracle) ([]CRSTest, error) {
 	var f crsFile
 	if err := yaml.Unmarshal(data, &f); err != nil {
 		return nil, fmt.Errorf("parse crs test: %w", err)
@@ -95,6 +97,11 @@ func ParseCRSTests(data []byte) ([]CRSTest, error) {
 				continue
 			}
 			p := s.Input.payload()
+			if oracle != nil {
+				if m, ok := oracle.Payload(f.RuleID, &s.Input); ok && strings.TrimSpace(m) != "" {
+					p = m
+				}
+			}
 			if p == "" || len(p) > MaxPayload {
 				continue
 			}
@@ -401,6 +408,10 @@ func ParseCRSParanoia(conf []byte) map[int]int {
 // LoadCRS extracts the attack entries of every CRS family in CRSFamilies from
 // the coraza-coreruleset module directory, in file and test order.
 func LoadCRS(dir string) ([]Entry, error) {
+	oracle, err := NewCRSOracle()
+	if err != nil {
+		return nil, err
+	}
 	pl := map[int]int{}
 	confs, err := filepath.Glob(filepath.Join(dir, "rules", "@owasp_crs", "REQUEST-9*.conf"))
 	if err != nil {
@@ -428,7 +439,7 @@ func LoadCRS(dir string) ([]Entry, error) {
 		if err != nil {
 			return nil, err
 		}
-		tests, err := ParseCRSTests(b)
+		tests, err := ParseCRSTests(b, oracle)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", f, err)
 		}

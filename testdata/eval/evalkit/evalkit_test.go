@@ -74,12 +74,42 @@ func TestParseCRSTests(t *testing.T) {
 	}{"known false positive left out", fp, nil})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := ParseCRSTests([]byte(tt.yaml))
+			got, err := ParseCRSTests([]byte(tt.yaml), nil)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("got %+v, want %+v", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestCRSOracle checks that the payload is the value the rule matched when
+// the guess (the longest value) would take a filler beside it.
+func TestCRSOracle(t *testing.T) {
+	oracle, err := NewCRSOracle()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, yaml, want string
+	}{
+		{"attack in an argument name", crsYAML("941181", `          data: '-->=941181-3'`+"\n", "/post", "", "expect_ids: [941181]"), "-->"},
+		{"attack shorter than a filler", crsYAML("941160", "", "/get/char_test?mime=text/xml&body=%22onzoom%3D", "", "expect_ids: [941160]"), `"onzoom=`},
+		{"cookie name", crsYAML("932130", "", "/get", "            Cookie: \">(cmd)=931120-4\"\n", "expect_ids: [932130]"), ">(cmd)"},
+		{"json key without the body processor's prefix", crsYAML("944260", `          data: '{"class.module.classLoader.resources.context.parent.pipeline.first.pattern":"x"}'`+"\n", "/post", "            Content-Type: application/json\n", "expect_ids: [944260]"),
+			"class.module.classLoader.resources.context.parent.pipeline.first.pattern"},
+		{"cookie value URL-decoded", crsYAML("932100", "", "/", "            Cookie: \"a=b; c=%3Bcat%20/etc/passwd\"\n", "expect_ids: [932100]"), ";cat /etc/passwd"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := ParseCRSTests([]byte(tt.yaml), oracle)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != 1 || got[0].Payload != tt.want {
+				t.Errorf("got %+v, want payload %q", got, tt.want)
 			}
 		})
 	}
@@ -488,7 +518,7 @@ func FuzzParseCRSTests(f *testing.F) {
 	f.Add([]byte(crsYAML("932100", "", "/?a=%zz&b=%41", "            Cookie: \"x\"\n", "expect_ids: [932100]")))
 	f.Add([]byte("rule_id: 941100\ntests: [{stages: [{input: {data: [1, 2]}}]}]"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		tests, err := ParseCRSTests(data)
+		tests, err := ParseCRSTests(data, nil)
 		if err != nil {
 			return
 		}
