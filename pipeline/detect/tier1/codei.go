@@ -53,7 +53,7 @@ var codeiFamily = family{
 		// A base64 gadget name travels as a value of its own; Java's
 		// serialization magic also as a parameter name (a JSON key).
 		return in.classes&codeiMask != 0 || strings.Contains(p.Name, "proto") || in.mayChange() || base64Token(in.best) ||
-			len(p.Name) >= 5 && javaMagic(p.Name) != ""
+			len(p.Name) >= 5 && javaMagic(p.Name) != "" || classLoaderPath(p.Name) != "" || classLoaderPath(in.best) != ""
 	},
 }
 
@@ -629,11 +629,34 @@ func findGadget(s string) string {
 	return ""
 }
 
+// classLoaderPath returns the property path in s that walks a data-bound
+// object to its class loader ("class.module.classLoader.resources…", Spring4Shell,
+// CVE-2022-22965; "class.classLoader…", CVE-2010-1622; Struts'
+// "class['classLoader']"), or "". Request binding turns such a parameter
+// name into setter calls that rewrite the server's logging configuration.
+func classLoaderPath(s string) string {
+	i := indexFold(s, "classloader")
+	if i < 0 {
+		return ""
+	}
+	pre := strings.ToLower(s[:i])
+	if strings.HasSuffix(pre, "class.") || strings.HasSuffix(pre, "module.") ||
+		strings.HasSuffix(strings.TrimRight(pre, "'\""), "class[") {
+		return s
+	}
+	return ""
+}
+
 func matchCodei(p *decoders.Param, v *normalize.Value, report reportFunc) {
 	if strings.Contains(p.Name, "__proto__") || strings.Contains(p.Name, "prototype") {
 		if m := protoPollution.FindString(strings.ToLower(p.Name)); m != "" {
 			report(&ruleProto, "parameter name "+snippet(p.Name))
 		}
+	}
+	if m := classLoaderPath(p.Name); m != "" {
+		report(&ruleJava, "class loader reached through parameter name "+snippet(m))
+	} else if m := classLoaderPath(v.Text); m != "" {
+		report(&ruleJava, "class loader property path "+snippet(m))
 	}
 	forms(v, func(s string) bool {
 		hit := false
@@ -776,4 +799,14 @@ func phpMatch(s string) string {
 		}
 	}
 	return ""
+}
+
+// indexFold is strings.Index ignoring ASCII case; needle is lower case.
+func indexFold(s, needle string) int {
+	for i := 0; i+len(needle) <= len(s); i++ {
+		if s[i]|0x20 == needle[0] && strings.EqualFold(s[i:i+len(needle)], needle) {
+			return i
+		}
+	}
+	return -1
 }

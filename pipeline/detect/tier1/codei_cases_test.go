@@ -117,3 +117,25 @@ func FuzzCodeiScanners(f *testing.F) {
 		}
 	})
 }
+
+func TestClassLoaderPath(t *testing.T) {
+	tests := []struct {
+		in   string
+		want bool
+	}{
+		{"class.module.classLoader.resources.context.parent.pipeline.first.pattern", true},
+		{"class.classLoader.URLs[0]", true},
+		{"CLASS.MODULE.CLASSLOADER.resources", true},
+		{"class['classLoader'].resources", true},
+		{"module.classLoader", true},
+		{"the classloader leaks memory", false},
+		{"ClassLoader", false},
+		{"java classloader docs", false},
+		{"", false},
+	}
+	for _, tt := range tests {
+		if got := classLoaderPath(tt.in) != ""; got != tt.want {
+			t.Errorf("classLoaderPath(%q) = %v, want %v", tt.in, got, tt.want)
+		}
+	}
+}
