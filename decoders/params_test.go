@@ -192,10 +192,16 @@ func TestExtractXML(t *testing.T) {
 	const xxe = `DOCTYPE foo [ <!ENTITY xxe SYSTEM "file:///etc/passwd"> ]`
 	runParamCases(t, LocXML, []paramCase{
 		{"elements and attributes", x(`<?xml version="1.0"?><root id="7"><a>  hello  </a><b><c k="v">x%27</c></b></root>`), []Param{
-			p(LocXML, "/root/@id", "7"), p(LocXML, "/root/a", "hello"), p(LocXML, "/root/b/c/@k", "v"),
+			p(LocXML, "/root/@id", "7"), p(LocXML, "/root/a", "  hello  "), p(LocXML, "/root/b/c/@k", "v"),
 			pd(LocXML, "/root/b/c", "x%27", "x'", 1),
 		}},
 		{"mixed content", x(`<a>x<b>y</b>z</a>`), []Param{p(LocXML, "/a/b", "y"), p(LocXML, "/a", "xz")}},
+		// A line break before a mail command and a blank after a file
+		// name are kept; indentation of child elements is no text. XML
+		// reads every CRLF as LF, as the application's parser does.
+		{"blanks kept", x("<a>\n  <b>\r\nQUIT</b>\n  <c>shell.jsp </c>\n</a>"), []Param{
+			p(LocXML, "/a/b", "\nQUIT"), p(LocXML, "/a/c", "shell.jsp "),
+		}},
 		{"xxe", x(`<?xml version="1.0"?><!` + xxe + `><foo>&xxe;</foo>`), []Param{
 			p(LocXML, "!DOCTYPE", xxe), p(LocXML, "/foo", "&xxe;"),
 		}},
@@ -330,7 +336,7 @@ func TestExtractLimits(t *testing.T) {
 		l := DefaultLimits()
 		l.MaxParamBytes = 16
 		ExtractParams(x, &l)
-		if got, want := only(x.Params, LocXML), []Param{p(LocXML, "/a", "payload")}; !reflect.DeepEqual(got, want) {
+		if got, want := only(x.Params, LocXML), []Param{p(LocXML, "/a", "    payload")}; !reflect.DeepEqual(got, want) {
 			t.Fatalf("got\n%s", fmtParams(got))
 		}
 	})

@@ -7,6 +7,13 @@ import (
 	"unicode/utf8"
 )
 
+// xmlBlank is XML's white space; maxXMLLeadBlank is how much of it the text
+// of an element keeps before its first other character.
+const (
+	xmlBlank        = " \t\r\n"
+	maxXMLLeadBlank = 4
+)
+
 // xmlFrame is one open element.
 type xmlFrame struct {
 	pathLen   int // length of the parent's path
@@ -32,7 +39,10 @@ func (e *extractor) xml(body []byte) (syntaxErr bool) {
 	)
 	end := func() {
 		fr := stack[len(stack)-1]
-		if t := bytes.TrimRight(text[fr.textStart:], " \t\r\n"); len(t) > 0 && !e.full() {
+		// Text is kept as sent, blanks around it included: a line break
+		// before a mail command or a blank after a file name is the
+		// attack. Blank-only text is the indentation of child elements.
+		if t := text[fr.textStart:]; len(bytes.Trim(t, xmlBlank)) > 0 && !e.full() {
 			e.add(LocXML, e.keep(path), e.keep(t), decodePlain)
 		}
 		path, text, stack = path[:fr.pathLen], text[:fr.textStart], stack[:len(stack)-1]
@@ -81,9 +91,11 @@ func (e *extractor) xml(body []byte) (syntaxErr bool) {
 			}
 			have := len(text) - stack[len(stack)-1].textStart
 			if have == 0 {
-				// Leading blanks do not count towards the bound, so
-				// padding cannot push a payload out of it.
-				t = bytes.TrimLeft(t, " \t\r\n")
+				// Of the leading blanks only the last few count towards
+				// the bound, so padding cannot push a payload out of it.
+				if n := len(t) - len(bytes.TrimLeft(t, xmlBlank)); n > maxXMLLeadBlank {
+					t = t[n-maxXMLLeadBlank:]
+				}
 			}
 			if room := e.maxBytes + utf8.UTFMax - have; room > 0 {
 				text = append(text, t[:min(len(t), room)]...)

@@ -507,14 +507,28 @@ func cmdAtStart(p *decoders.Param, s string, report reportFunc) bool {
 // shells and password file reads.
 var cmdReverseShell = regexp.MustCompile(`/dev/tcp/|/etc/(?:passwd|shadow)\b|\s-e\s+/bin/|^\s+-i\s+>&`)
 
+// mailCmdAlone reports whether f, holding a mailCmdWeak match, is that
+// command alone on a line of its own ("\r\nQUIT"): a message that mentions
+// "Data" on a line has other lines, and does not start with a line break.
+func mailCmdAlone(f string) bool {
+	t := strings.TrimLeft(f, " \t")
+	if t == "" || t[0] != '\r' && t[0] != '\n' {
+		return false
+	}
+	t = strings.TrimSpace(t)
+	return !strings.ContainsAny(t, "\r\n") && mailCmdWeak.MatchString("\n"+t)
+}
+
 func matchCmdi(p *decoders.Param, v *normalize.Value, report reportFunc) {
 	if f := v.Fold; strings.ContainsAny(f, "\r\n") {
 		m := mailCmd.FindString(f)
 		if m == "" {
 			m = mailIMAPItems.FindString(f)
 		}
-		if m == "" && !inBody(p) {
-			m = mailCmdWeak.FindString(f)
+		if m == "" {
+			if m = mailCmdWeak.FindString(f); m != "" && inBody(p) && !mailCmdAlone(f) {
+				m = ""
+			}
 		}
 		if m != "" {
 			report(&ruleMailCmd, "mail command "+snippet(strings.TrimSpace(m)))

@@ -70,6 +70,10 @@ func init() {
 		// IMAP commands whatever the tag.
 		attackEntry{lQ, "subject", "hi\r\nz store 1:* +FLAGS.SILENT (\\Deleted)\r\n", "mail-command-injection", encURL},
 		attackEntry{lJ, "subject", "hi\r\nq uid fetch 1:* (BODY[])\r\n", "mail-command-injection", 0},
+		// A bare command alone on its line counts in a body field too.
+		attackEntry{lJ, "subject", "\r\nQUIT", "mail-command-injection", 0},
+		attackEntry{lX, "/order/note", "\nDATA\n", "mail-command-injection", 0},
+		attackEntry{lX, "/order/note", "  \nLIST 3", "mail-command-injection", 0},
 	)
 	benign = append(benign,
 		// Substitutions and expansions quoted in text, templates and
@@ -94,6 +98,9 @@ func init() {
 		corpusEntry{lQ, "fields", "fields={name,email}"},
 		corpusEntry{lQ, "re", "c{1,2}"},
 		// Words that are commands, alone or in prose.
+		corpusEntry{lJ, "body", "Results\nData\nsee the table"},
+		corpusEntry{lJ, "body", "Press Esc, then\nQuit"},
+		corpusEntry{lX, "/menu/item", "\nQuit\nHelp me"},
 		corpusEntry{lQ, "q", "visudo"},
 		corpusEntry{lJ, "body", "Run visudo to edit the sudoers file"},
 		corpusEntry{lQ, "q", "id"},
