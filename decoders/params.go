@@ -183,9 +183,13 @@ func (e *extractor) add(loc Location, name, value string, mode decodeMode) {
 // decode is DecodeRepeated writing into the arena.
 func (e *extractor) decode(s string, plusSpace bool, rounds int) (string, int) {
 	n := 0
-	for n < rounds && needsDecode(s, plusSpace) {
+	for n < rounds {
+		plus := roundPlus(s, plusSpace, n)
+		if !needsDecode(s, plus) {
+			break
+		}
 		start := e.arena.Len()
-		decodeTo(&e.arena, s, plusSpace)
+		decodeTo(&e.arena, s, plus)
 		s = e.arena.String()[start:]
 		n++
 	}

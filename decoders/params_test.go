@@ -95,7 +95,9 @@ func TestExtractQuery(t *testing.T) {
 		{"triple encoding", req("/", "x=%25252e", ""), []Param{pd(LocQuery, "x", "%25252e", ".", 3)}},
 		{"invalid escapes kept", req("/", "x=%zz%4&y=100%", ""), []Param{p(LocQuery, "x", "%zz%4"), p(LocQuery, "y", "100%")}},
 		{"equals in value", req("/", "t=a=b", ""), []Param{p(LocQuery, "t", "a=b")}},
-		{"encoded plus", req("/", "x=%2B", ""), []Param{pd(LocQuery, "x", "%2B", " ", 2)}},
+		// A plus sent as %2B is a plus, not a space decoded twice.
+		{"encoded plus", req("/", "x=%2B", ""), []Param{pd(LocQuery, "x", "%2B", "+", 1)}},
+		{"plus decoded with escapes", req("/", "x=%252B+a%2Bb", ""), []Param{pd(LocQuery, "x", "%252B+a%2Bb", "+ a b", 2)}},
 	})
 }
 
@@ -365,6 +367,9 @@ func TestURLDecode(t *testing.T) {
 		{"%zz%", false, "%zz%", false, 0, "%zz%", 4},
 		{"%e2%82%AC", false, "€", true, 1, "€", 4},
 		{"%%41", false, "%A", true, 1, "%A", 4},
+		// A plus sent as %2B stays a plus: not double encoding.
+		{"C%2B%2B", true, "C++", true, 1, "C++", 4},
+		{"x%27%252Bemail--", true, "x'%2Bemail--", true, 2, "x'+email--", 4},
 	} {
 		got, changed := URLDecode(tc.in, tc.plus)
 		if got != tc.want || changed != tc.changed {

@@ -28,7 +28,7 @@ func URLDecode(s string, plusSpace bool) (string, bool) {
 func DecodeRepeated(s string, plusSpace bool, maxRounds int) (string, int) {
 	n := 0
 	for n < maxRounds {
-		d, changed := URLDecode(s, plusSpace)
+		d, changed := URLDecode(s, roundPlus(s, plusSpace, n))
 		if !changed {
 			break
 		}
@@ -36,6 +36,15 @@ func DecodeRepeated(s string, plusSpace bool, maxRounds int) (string, int) {
 		n++
 	}
 	return s, n
+}
+
+// roundPlus reports whether decoding round n of s reads '+' as a space. The
+// first round does (with plusSpace); a later one only when it also has a %XX
+// escape to decode, the sign that the value was encoded again. A plus left
+// with no escape beside it was sent as %2B and means a plus: "C%2B%2B" is
+// "C++", not double encoding, and "x%27%252Bemail--" is "x'+email--".
+func roundPlus(s string, plusSpace bool, n int) bool {
+	return plusSpace && (n == 0 || needsDecode(s, false))
 }
 
 // needsDecode reports whether decoding s would change it: it holds a valid

@@ -20,23 +20,9 @@ import (
 // after repeated URL-decoding ('+' as a space only in query and form).
 func param(loc decoders.Location, name, raw string) decoders.Param {
 	p := decoders.Param{Loc: loc, Name: name, Value: raw}
-	v := raw
-	for range 4 {
-		var d string
-		var err error
-		if loc == decoders.LocQuery || loc == decoders.LocForm {
-			d, err = url.QueryUnescape(v)
-		} else {
-			d, err = url.PathUnescape(v)
-		}
-		if err != nil || d == v {
-			break
-		}
-		v = d
-		p.Decodes++
-	}
-	if p.Decodes > 0 {
-		p.Decoded = v
+	plus := loc == decoders.LocQuery || loc == decoders.LocForm
+	if d, n := decoders.DecodeRepeated(raw, plus, 4); n > 0 {
+		p.Decoded, p.Decodes = d, n
 	}
 	return p
 }

@@ -15,6 +15,8 @@ func init() {
 	attacks = append(attacks,
 		// Functions only SQL dialects have.
 		attackEntry{lQ, "id", "1 and ifnull(password,0x20) like 0x61", "sql-signature", encAll},
+		// A plus sent as %2B is a plus (string concatenation), not a space.
+		attackEntry{lQ, "q", "x'%2Bemail--", "sql-signature", 0},
 		attackEntry{lQ, "sort", "(select group_concat(table_name) from tables)", "sql-signature", encAll},
 		attackEntry{lQ, "q", "concat_ws(0x3a,login,pwd_hash)", "sql-signature", encAll},
 		attackEntry{lJ, "name", "x'||xmltype('<r/>')||'", "sql-signature", encAll},
