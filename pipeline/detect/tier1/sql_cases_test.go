@@ -15,6 +15,9 @@ func init() {
 	attacks = append(attacks,
 		// Functions only SQL dialects have.
 		attackEntry{lQ, "id", "1 and ifnull(password,0x20) like 0x61", "sql-signature", encAll},
+		// MySQL's scientific-notation separator.
+		attackEntry{lQ, "id", "1 1.e(ascii 1.e(substring(1.e(select password from users limit 1 1.e,1 1.e,1 1.e)1.e)1.e)1.e) = 70", "sql-signature", encURL},
+		attackEntry{lJ, "t", "information_schema 1.e.tables", "sql-signature", 0},
 		// A plus sent as %2B is a plus (string concatenation), not a space.
 		attackEntry{lQ, "q", "x'%2Bemail--", "sql-signature", 0},
 		attackEntry{lQ, "sort", "(select group_concat(table_name) from tables)", "sql-signature", encAll},
@@ -76,6 +79,9 @@ func init() {
 		attackEntry{lF, "filter", "login[$where]=sleep(100)", "nosql-js", encURL},
 	)
 	benign = append(benign,
+		// Outline numbers and abbreviations after a number.
+		corpusEntry{lJ, "body", "See section 1.e) and 2.e.g. the appendix"},
+		corpusEntry{lJ, "body", "Items 1.e(ii) and 1.e.iv apply"},
 		// Maths and generic functions.
 		corpusEntry{lQ, "q", "round(3.5) = 4"},
 		corpusEntry{lQ, "q", "max(a, b) and min(a, b)"},

@@ -249,6 +249,13 @@ var sqlSig = []struct {
 	{[]string{"'$"}, regexp.MustCompile(`'[\[{][^']*'\s*(?:<=?|>=?|=|<>|!=)\s*'\$[.\[]`), 0},
 }
 
+// sqlSciNotation finds MySQL's scientific-notation separator: a number
+// written "1.e" parses as a float and ends the token, so "1.e(ascii",
+// "1.e.tables" and "1.e)" glue SQL together where a WAF expects a space
+// or a word boundary (the 2021 ModSecurity CRS bypass). An outline
+// number ("1.e)", "1.e.g.") has no identifier of three letters after it.
+var sqlSciNotation = regexp.MustCompile(`\b\d+\.e(?:\(\s*[a-z_]{3,}|\.[a-z_]{3,})`)
+
 // sqlQuoteKeyword finds a quote at the start of a value followed by a
 // statement or boolean keyword: the quote closes the application's
 // string. (After a word the quote is as often an apostrophe: "students'
@@ -497,6 +504,11 @@ func matchSQLSig(_ *decoders.Param, v *normalize.Value, report reportFunc) {
 		}
 		if strings.Contains(s, "union") {
 			if m := sqlGlued.FindString(s); m != "" {
+				return found(m)
+			}
+		}
+		if strings.Contains(s, ".e") {
+			if m := sqlSciNotation.FindString(s); m != "" {
 				return found(m)
 			}
 		}
