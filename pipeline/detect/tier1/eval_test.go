@@ -26,13 +26,20 @@ import (
 // the misses and false positives, or to 1); the figures of record come from
 // testdata/eval/run.sh on real traffic. TIER1_EVAL_PLACEMENTS picks
 // placements (default query,path,json,header,cookie); TIER1_EVAL_BENIGN adds
-// a file of benign values, one per line, counted apart as FP-extra.
+// a file of benign values, one per line, counted apart as FP-extra;
+// TIER1_EVAL_CORPUS replaces the corpus (testdata/eval/extra-attacks.sh).
+// Attacks are also counted per source without its last field
+// ("source/sqlmap:time:none").
 func TestEvalCorpus(t *testing.T) {
 	out := os.Getenv("TIER1_EVAL")
 	if out == "" {
 		t.Skip("TIER1_EVAL not set")
 	}
-	entries, err := evalkit.ReadCorpusFile("../../../testdata/eval/corpus.jsonl")
+	corpus := "../../../testdata/eval/corpus.jsonl"
+	if c := os.Getenv("TIER1_EVAL_CORPUS"); c != "" {
+		corpus = c
+	}
+	entries, err := evalkit.ReadCorpusFile(corpus)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,6 +92,16 @@ func TestEvalCorpus(t *testing.T) {
 			hit := len(as) > 0
 			bump(e.Class+"/"+string(pl), hit)
 			bump(e.Class+"/all", hit)
+			if e.Attack() {
+				// The source without its last field: "crs:942100/3"
+				// counts under "crs", "sqlmap:time:none:55/5" under
+				// "sqlmap:time:none".
+				g, _, _ := strings.Cut(e.Source, ":")
+				if i := strings.LastIndexByte(e.Source, ':'); i > len(g) {
+					g = e.Source[:i]
+				}
+				bump("source/"+g, hit)
+			}
 			if !e.Attack() {
 				if e.Source == "extra" {
 					bump("FP-extra/"+string(pl), hit)
