@@ -3,6 +3,7 @@ package tier1
 import (
 	"regexp"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/apisensor/sensor/decoders"
 	"github.com/apisensor/sensor/pipeline/alert"
@@ -153,7 +154,7 @@ var sqlSig = []struct {
 	// (1 AND 2771=1709, ' or 1='1, OR (7319=8742)): at the start of the
 	// value, after its first word, or after a quote or parenthesis, not
 	// in the middle of a sentence.
-	{[]string{"=", "<>", "like"}, regexp.MustCompile(`(?:^\s*|['")]\s*|^\s*[\w./-]{1,40}(?:\s+|=\s*))(?:and|or|xor|&&|\|\|)\s*\(?\s*(?:\d+|'[^']{0,20}'|"[^"]{0,20}")\s*(?:==?|<>|!=|<=>|\blike\b)\s*(?:\(?\s*(?:\d+|'|")|\(\s*(?:select\b|$))`), 0},
+	{[]string{"=", "<>", "like"}, regexp.MustCompile(`(?:^\s*|['")]\s*|^\s*[\w./-]{1,40}(?:\s+|=\s*))(?:and|or|xor|&&|\|\|)\s*(?:not\s+)?\(?\s*(?:\d+|'[^']{0,20}'|"[^"]{0,20}")\s*(?:==?|<>|!=|<=>|\blike\b)\s*(?:\(?\s*(?:\d+|'|")|\(\s*(?:select\b|$))`), 0},
 	// A quote that closes the application's string, then a boolean
 	// operator and an SQL expression (admin' and password glob password;,
 	// x' or username like y escape 'x', \' or json(id), 1' and
@@ -177,8 +178,13 @@ var sqlSig = []struct {
 	// Padding a UNION's value list to the column count with empty
 	// strings or NULLs.
 	{[]string{"''", "\"\"", "null"}, sqlPadding, 0},
-	// Conditional expressions of blind injection.
-	{[]string{"if(", "if (", "when", "iif"}, regexp.MustCompile(`\bif\s*\(\s*(?:\d+\s*[=<>]|now\s*\(\s*\)\s*=|ascii\s*\(|substr|length\s*\(|\(\s*select)|\bcase\s+when\b[^;]{0,80}\bthen\b|\biif\s*\(`), 0},
+	// Conditional expressions of blind injection, MySQL's ELT and
+	// MAKE_SET among them (sqlmap's "parameter replace": ELT(1=1,5)).
+	{[]string{"if(", "if (", "when", "iif", "elt", "make_set"}, regexp.MustCompile(`\bif\s*\(\s*(?:\d+\s*[=<>]|now\s*\(\s*\)\s*=|ascii\s*\(|substr|length\s*\(|\(\s*select)|\bcase\s+when\b[^;]{0,80}\bthen\b|\biif\s*\(|\b(?:elt|make_set)\s*\(\s*\d+\s*(?:=|<>|<=?|>=?)\s*\d+\s*,`), 0},
+	// Heavy queries for time-based blind injection where there is no
+	// sleep: a string repeated or a blob generated hundreds of millions
+	// of times (REPEAT(…,5000000000), RANDOMBLOB(500000000)).
+	{[]string{"repeat", "randomblob"}, regexp.MustCompile(`\brepeat\s*\([^;]{0,80}?,\s*\d{7,}\s*\)|\brandomblob\s*\(\s*\d{7,}`), sqlNeedParen},
 	// Stacked queries: a statement after a semicolon.
 	{[]string{";"}, regexp.MustCompile(`;\s*(?:insert\s+into|drop\s+(?:table|database)|delete\s+from|truncate\b|update\s+\w+\s+set|shutdown\b|exec(?:ute)?\s+(?:master|xp_|sp_|\()|declare\s+@|set\s+@|create\s+(?:table|function|user)|replace\s+(?:into\s+)?\w+\s*\([^)]*\)\s*values\b|alter\s+(?:table|user)|grant\s+|select\b)`), 0},
 	// A quote that closes the application's string, then SQL (a keyword
@@ -247,6 +253,70 @@ var sqlSig = []struct {
 	// MySQL JSON path comparison on an injected JSON literal
 	// ('{"a":1}' > '$.a' = 7).
 	{[]string{"'$"}, regexp.MustCompile(`'[\[{][^']*'\s*(?:<=?|>=?|=|<>|!=)\s*'\$[.\[]`), 0},
+}
+
+// sqlCanon undoes, for SQL only, what a database reads past and a filter
+// does not: line breaks standing for a space (sqlmap's space2randomblank),
+// line comments standing for one ("WAITFOR--x\nDELAY",
+// "AND#x\n1=1", sqlmap's space2dash and space2hash; in other languages a
+// "#" line is text, so the folded form keeps them), fullwidth ASCII
+// ("＇", which best-fit conversions to a legacy code page turn into "'",
+// apostrophemask), and a non-ASCII byte or character right before a quote
+// (the multi-byte lead that swallows the backslash of addslashes in GBK,
+// unmagicquotes: "\xbf'"). It returns s when none applies.
+func sqlCanon(s string) string {
+	if !sqlCanonNeeded(s) {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c == '#' || c == '-' && i+1 < len(s) && s[i+1] == '-' {
+			if nl := strings.IndexByte(s[i:], '\n'); nl > 0 {
+				b.WriteByte(' ')
+				i += nl + 1
+				continue
+			}
+		}
+		if c < 0x80 {
+			if c == '\r' || c == '\n' || c == '\f' || c == '\v' || c == '\t' {
+				c = ' '
+			}
+			b.WriteByte(c)
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r >= 0xff01 && r <= 0xff5e:
+			b.WriteByte(byte(r - 0xff01 + '!'))
+		case i+n < len(s) && (s[i+n] == '\'' || s[i+n] == '"'):
+			// The lead byte before a quote is dropped.
+		default:
+			b.WriteString(s[i : i+n])
+		}
+		i += n
+	}
+	return b.String()
+}
+
+// sqlCanonNeeded reports whether sqlCanon would change s: a line break
+// (fold keeps them; a line comment ends at one), a fullwidth form (UTF-8
+// ef bc xx, ef bd xx), or a byte over 0x7f right before a quote.
+func sqlCanonNeeded(s string) bool {
+	if strings.ContainsAny(s, "\r\n") {
+		return true
+	}
+	if strings.Contains(s, "\xef\xbc") || strings.Contains(s, "\xef\xbd") {
+		return true
+	}
+	for i := 1; i < len(s); i++ {
+		if (s[i] == '\'' || s[i] == '"') && s[i-1] >= 0x80 {
+			return true
+		}
+	}
+	return false
 }
 
 // sqlSciNotation finds MySQL's scientific-notation separator: a number
@@ -479,7 +549,7 @@ func matchSQLSig(_ *decoders.Param, v *normalize.Value, report reportFunc) {
 		report(&ruleSQLSig, "sql "+snippet(strings.TrimSpace(m)))
 		return true
 	}
-	forms(v, func(s string) bool {
+	check := func(s string) bool {
 		if len(s) <= 20 && sqlBareName(strings.TrimSpace(s)) {
 			return found(s)
 		}
@@ -540,6 +610,15 @@ func matchSQLSig(_ *decoders.Param, v *normalize.Value, report reportFunc) {
 			}
 		}
 		return false
+	}
+	forms(v, func(s string) bool {
+		if check(s) {
+			return true
+		}
+		if t := sqlCanon(s); t != s {
+			return check(t)
+		}
+		return false
 	})
 	// Versioned comments and comments as spaces are gone from the folded
 	// form.
@@ -574,7 +653,7 @@ var sqlWords = map[string]bool{
 	"load_file": true, "into": true, "outfile": true, "dumpfile": true, "pg_read_file": true, "copy": true,
 	"extractvalue": true, "updatexml": true, "exp": true, "geometrycollection": true, "multipoint": true,
 	"polygon": true, "json_keys": true, "gtid_subset": true, "concat": true, "concat_ws": true, "group_concat": true,
-	"char": true, "chr": true, "if": true, "iif": true, "case": true, "when": true, "insert": true, "drop": true,
+	"char": true, "chr": true, "if": true, "iif": true, "elt": true, "repeat": true, "randomblob": true, "case": true, "when": true, "insert": true, "drop": true,
 	"delete": true, "truncate": true, "update": true, "shutdown": true, "exec": true, "execute": true, "declare": true,
 	"create": true, "alter": true, "grant": true, "procedure": true, "set": true, "jsonb": true, "json": true,
 	"text": true, "int": true, "integer": true, "bigint": true, "regclass": true, "bytea": true, "numeric": true,

@@ -42,7 +42,7 @@ var dotdot = regexp.MustCompile(`(?:\.{2,}(?:;[^/\\]*)?[/\\]+)+`)
 
 // sensitiveFile matches paths of files an attacker reads through an LFI.
 // /etc/hosts is left out: it is named in too much documentation.
-var sensitiveFile = regexp.MustCompile(`(?:^|[^a-z0-9_.-])(?:` +
+var sensitiveFile = regexp.MustCompile(`(?:^|[^a-z0-9_.-]|\.\.)(?:` +
 	`/etc/(?:passwd|shadow|group|gshadow|sudoers|issue|crontab|master\.passwd|security/passwd)\b` +
 	`|/proc/(?:self|\d+)/(?:environ|cmdline|maps|mem|fd/|status|root/)` +
 	`|\.ssh/(?:id_[a-z0-9]+|authorized_keys)\b|\.aws/credentials\b|\.docker/config\.json` +
@@ -140,8 +140,39 @@ func pathInProse(s string, i int) bool {
 // step: "../x", "..\x", "..;/x" (no whitespace anywhere).
 var dotdotStart = regexp.MustCompile(`^\.{2,}(?:;[^/\\\s]*)?[/\\]+[^\s]+$`)
 
+// pathCanon undoes what path resolution ignores and a filter looking for
+// "../" or "/etc/passwd" does not: NUL bytes inside a path, which filters
+// that strip them drop from ".\x00./", and "." segments
+// ("/./././etc/passwd", ".\.\"). It returns s when there is neither.
+func pathCanon(s string) string {
+	if strings.IndexByte(s, 0) >= 0 {
+		s = dropPathNULs(s)
+	}
+	for _, seg := range [...]string{"/./", "\\.\\"} {
+		for strings.Contains(s, seg) {
+			s = strings.ReplaceAll(s, seg, seg[:1])
+		}
+	}
+	return s
+}
+
+// dropPathNULs removes the NUL bytes before a '.', '/' or '\\' (".\x00./",
+// "\x00../"); one before anything else ends the name for C string functions
+// ("boot.ini\x00index.html") and stays.
+func dropPathNULs(s string) string {
+	b := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		if s[i] == 0 && i+1 < len(s) && (s[i+1] == '.' || s[i+1] == '/' || s[i+1] == '\\') {
+			continue
+		}
+		b = append(b, s[i])
+	}
+	return string(b)
+}
+
 func matchTraversal(p *decoders.Param, v *normalize.Value, report reportFunc) {
 	forms(v, func(s string) bool {
+		s = pathCanon(s)
 		hit := false
 		if h := hexSpelled(s); h != "" && dotdot.MatchString(h) {
 			report(&ruleTraversal, "hex-spelled traversal "+snippet(s))
@@ -173,7 +204,9 @@ func matchTraversal(p *decoders.Param, v *normalize.Value, report reportFunc) {
 				file = s[loc[0]:loc[1]]
 			}
 		}
-		if file != "" {
+		// A sensitive path reached through ".." is the traversal's target:
+		// the traversal below reports it.
+		if file != "" && !strings.HasPrefix(file, "..") {
 			report(&ruleSensitiveFile, "sensitive path "+snippet(strings.TrimLeft(file, " =:'\"(")))
 			hit = true
 		}

