@@ -15,6 +15,19 @@ func init() {
 	attacks = append(attacks,
 		// Functions only SQL dialects have.
 		attackEntry{lQ, "id", "1 and ifnull(password,0x20) like 0x61", "sql-signature", encAll},
+		// sqlmap's tamper scripts: line comments and line breaks for
+		// spaces, fullwidth quotes, a GBK lead byte before the quote.
+		attackEntry{lJ, "id", "1;WAITFOR--vvacyv\nDELAY--sbbgij\n'0:0:5'", "sql-signature", 0},
+		attackEntry{lJ, "id", "1)#poazbu\nWAITFOR#habimn\nDELAY#sozovi\n'0:0:5'", "sql-signature", 0},
+		attackEntry{lJ, "id", "test'\rHAVING\f5964=5964\fAND\n'rboj'='rboj", "sql-signature", 0},
+		attackEntry{lJ, "id", "1;WAITFOR DELAY \uff070:0:5\uff07--", "sql-signature", 0},
+		attackEntry{lQ, "q", "test\" WAITFOR DELAY %bf'0:0:5'-- -", "sql-signature", 0},
+		// Parameter replace with ELT and MAKE_SET, heavy queries, OR NOT.
+		attackEntry{lQ, "id", "ELT(3895=3895,6608)", "sql-signature", encURL},
+		attackEntry{lQ, "id", "MAKE_SET(7407=7407,1)", "sql-signature", encURL},
+		attackEntry{lJ, "id", "1 AND 'rjrd'=REGEXP_SUBSTRING(REPEAT(RIGHT(CHAR(7052),0),5000000000),NULL)", "sql-signature", 0},
+		attackEntry{lJ, "id", "1 AND 7203=LIKE('ABCDEFG',UPPER(HEX(RANDOMBLOB(500000000/2))))", "sql-signature", 0},
+		attackEntry{lQ, "id", "1) OR NOT 5212=5212#", "sql-signature", encURL},
 		// MySQL's scientific-notation separator.
 		attackEntry{lQ, "id", "1 1.e(ascii 1.e(substring(1.e(select password from users limit 1 1.e,1 1.e,1 1.e)1.e)1.e)1.e) = 70", "sql-signature", encURL},
 		attackEntry{lJ, "t", "information_schema 1.e.tables", "sql-signature", 0},
@@ -79,6 +92,11 @@ func init() {
 		attackEntry{lF, "filter", "login[$where]=sleep(100)", "nosql-js", encURL},
 	)
 	benign = append(benign,
+		// Multi-line text, fullwidth punctuation and non-Latin quotes.
+		corpusEntry{lJ, "body", "Line one -- a note\nLine two # another\nWait for the delay"},
+		corpusEntry{lJ, "body", "\uff08\u6ce8\uff09\u300c\u5f15\u7528\u300d and \u00ab\u00a0quoted\u00a0\u00bb"},
+		corpusEntry{lJ, "title", "Repeat the chorus 3 times"},
+		corpusEntry{lQ, "q", "elt and make set"},
 		// Outline numbers and abbreviations after a number.
 		corpusEntry{lJ, "body", "See section 1.e) and 2.e.g. the appendix"},
 		corpusEntry{lJ, "body", "Items 1.e(ii) and 1.e.iv apply"},
