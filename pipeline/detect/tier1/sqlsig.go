@@ -270,9 +270,12 @@ func sqlCanon(s string) string {
 	}
 	var b strings.Builder
 	b.Grow(len(s))
+	// Past the last line break no comment ends: not looking there keeps
+	// a value of many "#" linear.
+	lastNL := strings.LastIndexByte(s, '\n')
 	for i := 0; i < len(s); {
 		c := s[i]
-		if c == '#' || c == '-' && i+1 < len(s) && s[i+1] == '-' {
+		if i < lastNL && (c == '#' || c == '-' && i+1 < len(s) && s[i+1] == '-') {
 			if nl := strings.IndexByte(s[i:], '\n'); nl > 0 {
 				b.WriteByte(' ')
 				i += nl + 1

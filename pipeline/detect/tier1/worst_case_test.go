@@ -1,6 +1,7 @@
 package tier1
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -25,10 +26,24 @@ func BenchmarkTier1WorstCase(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	values := map[string]string{}
 	for _, u := range worstUnits {
-		v := strings.Repeat(u, cfg.ScanBytes/len(u))
+		values[strings.ReplaceAll(u, "\n", "LF")] = strings.Repeat(u, cfg.ScanBytes/len(u))
+	}
+	// One line break first, then comment starts with no line end after
+	// them (sqlCanon).
+	for _, u := range []string{"#", "--"} {
+		values["LF"+u] = "\n" + strings.Repeat(u, cfg.ScanBytes/len(u))
+	}
+	names := make([]string, 0, len(values))
+	for n := range values {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		v := values[name]
 		x := exchange(decoders.Param{Loc: decoders.LocQuery, Name: "q", Value: v})
-		b.Run(strings.ReplaceAll(u, "\n", "LF"), func(b *testing.B) {
+		b.Run(name, func(b *testing.B) {
 			b.SetBytes(int64(len(v)))
 			b.ReportAllocs()
 			for b.Loop() {
