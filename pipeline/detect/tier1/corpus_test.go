@@ -406,6 +406,8 @@ var attacks = []attackEntry{
 	{lF, "user", "*)(uid=*))(|(uid=*", "ldap-injection", encAll},
 	{lF, "user", "admin)(|(password=*))", "ldap-injection", encAll},
 	{lQ, "name", "*)(&", "ldap-injection", encAll},
+	{lQ, "name", "*(|(mail=*))", "ldap-injection", encAll},
+	{lF, "user", "*(|(objectclass=*))", "ldap-injection", encURL},
 	{lJ, "login", "admin)(!(objectClass=void))", "ldap-injection", encAll},
 	{lQ, "cn", "x*)(objectClass=*", "ldap-injection", encAll},
 	// Command lines without a separator, Windows shells, shell tricks.

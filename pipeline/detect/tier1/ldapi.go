@@ -22,12 +22,15 @@ var ldapFamily = family{
 }
 
 // ldapBreakout finds a value that closes the filter it is put in and opens
-// another: "*)(uid=*", ")(|(", "*)(&", "admin)(!(…".
-var ldapBreakout = regexp.MustCompile(`\*\s*\)+\s*\(\s*(?:[|&!]|[a-z][\w.-]*\s*[~<>]?=)|\)\s*\(\s*[|&!]\s*(?:\(|\)|[a-z][\w-]*\s*[~<>]?=)|\)\s*\(\s*[a-z][\w.-]*\s*[~<>]?=\s*\*|^[^()]*\)+\s*\(\s*[|&]\s*$`)
+// another: "*)(uid=*", ")(|(", "*)(&", "admin)(!(…"; or, starting with a
+// wildcard, nests a composed filter into the assertion it completes
+// ("*(|(mail=*))", "*(|(objectclass=*))").
+var ldapBreakout = regexp.MustCompile(`\*\s*\)+\s*\(\s*(?:[|&!]|[a-z][\w.-]*\s*[~<>]?=)|\)\s*\(\s*[|&!]\s*(?:\(|\)|[a-z][\w-]*\s*[~<>]?=)|\)\s*\(\s*[a-z][\w.-]*\s*[~<>]?=\s*\*|^[^()]*\)+\s*\(\s*[|&]\s*$` +
+	`|^\s*\*\s*\(\s*[|&!]\s*\(\s*[a-z][\w.-]*\s*[~<>]?=`)
 
 func matchLDAP(_ *decoders.Param, v *normalize.Value, report reportFunc) {
 	forms(v, func(s string) bool {
-		if !strings.Contains(s, ")(") && !strings.Contains(s, ") (") && !strings.Contains(s, "*)") {
+		if !strings.Contains(s, ")(") && !strings.Contains(s, ") (") && !strings.Contains(s, "*)") && !strings.HasPrefix(strings.TrimSpace(s), "*(") {
 			return false
 		}
 		if m := ldapBreakout.FindString(s); m != "" {

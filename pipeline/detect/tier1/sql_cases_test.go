@@ -97,6 +97,8 @@ func init() {
 		corpusEntry{lJ, "body", "\uff08\u6ce8\uff09\u300c\u5f15\u7528\u300d and \u00ab\u00a0quoted\u00a0\u00bb"},
 		corpusEntry{lJ, "title", "Repeat the chorus 3 times"},
 		corpusEntry{lQ, "q", "elt and make set"},
+		corpusEntry{lJ, "note", "*(see footnote) applies to (a) and (b)"},
+		corpusEntry{lQ, "q", "*(|(x"},
 		// Outline numbers and abbreviations after a number.
 		corpusEntry{lJ, "body", "See section 1.e) and 2.e.g. the appendix"},
 		corpusEntry{lJ, "body", "Items 1.e(ii) and 1.e.iv apply"},
