@@ -5,6 +5,8 @@
 #           (evasions), about 3,300 values (evalkit.LoadSqlmap)
 #   wfuzz   its injection word lists: XSS, SQL (fuzzing probes: a lone quote, "--"),
 #           traversal, XML, and the Unix and Windows traversal lists, about 1,300 values
+#   wapiti  its attack payload files: command execution, blind SQL, XSS, XXE, file
+#           handling (traversal, inclusion), about 370 values
 # The tools' data come from their Debian packages (apt-get download, unpacked here: no
 # install, no root). Each value is sent, in process (no traffic), as the value of every
 # placement through the tier-1 detectors and injection (pipeline/detect/tier1
@@ -21,16 +23,17 @@ mkdir -p "$OUT/deb" "$OUT/root"
 chmod a+rwx "$OUT/deb" # apt-get download runs as _apt when it can
 repo=$PWD
 
-if [ ! -d "$OUT/root/usr/share/sqlmap" ] || [ ! -d "$OUT/root/usr/share/wfuzz" ]; then
-	(cd "$OUT/deb" && apt-get download sqlmap wfuzz >/dev/null) || {
-		echo "extra-attacks: apt-get download sqlmap wfuzz failed (apt-get update first?)" >&2
+wapiti_dir=$OUT/root/usr/lib/python3/dist-packages/wapitiCore/data/attacks
+if [ ! -d "$OUT/root/usr/share/sqlmap" ] || [ ! -d "$OUT/root/usr/share/wfuzz" ] || [ ! -d "$wapiti_dir" ]; then
+	(cd "$OUT/deb" && apt-get download sqlmap wfuzz wapiti >/dev/null 2>&1) || {
+		echo "extra-attacks: apt-get download sqlmap wfuzz wapiti failed (apt-get update first?)" >&2
 		exit 1
 	}
 	for d in "$OUT"/deb/*.deb; do dpkg-deb -x "$d" "$OUT/root"; done
 fi
 
 go run ./testdata/eval/toolcorpus -sqlmap "$OUT/root/usr/share/sqlmap/data/xml" \
-	-wfuzz "$OUT/root/usr/share/wfuzz/wordlist" -out "$OUT/tools.jsonl"
+	-wfuzz "$OUT/root/usr/share/wfuzz/wordlist" -wapiti "$wapiti_dir" -out "$OUT/tools.jsonl"
 TIER1_EVAL="$OUT/tools.txt" TIER1_EVAL_CORPUS="$OUT/tools.jsonl" TIER1_EVAL_PLACEMENTS="$PLACEMENTS" \
 	go test -count=1 -run TestEvalCorpus "$repo/pipeline/detect/tier1" >/dev/null
 

@@ -484,6 +484,13 @@ func xssExtra(v string, maxBytes int) string {
 	}
 	var buf [512]byte
 	l := lowerASCII(t, buf[:0])
+	if strings.Contains(l, "<scr") {
+		// A tag split by another that a filter strips once
+		// (<scr<script>ipt>): what is left is a script tag.
+		if s := scriptTagStrip.Replace(l); s != l && strings.Contains(s, "<script") {
+			return "nested tag " + alert.Snippet(l, 60)
+		}
+	}
 	if strings.IndexByte(l, '<') >= 0 {
 		if m := xssSpacedTag.FindString(l); m != "" {
 			return "tag " + alert.Snippet(m, 60)
@@ -516,6 +523,9 @@ func xssExtra(v string, maxBytes int) string {
 	}
 	return ""
 }
+
+// scriptTagStrip is a filter that deletes script tags once.
+var scriptTagStrip = strings.NewReplacer("<script>", "", "</script>", "")
 
 // sevenBit folds what decoders that drop the high bit (US-ASCII read as
 // 7 bits: 0xBC is '<', 0xBE '>', 0xA2 '"') or accept overlong UTF-8 (C0 BC

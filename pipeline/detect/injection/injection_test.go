@@ -499,6 +499,10 @@ func TestXSSExtraForms(t *testing.T) {
 		{"set the timeout (in seconds)", false},
 		{"call `make` first", false},
 		{"the form action is POST", false},
+		// A script tag split by one a filter strips once.
+		{"<scr<script>ipt>(alert)(/x/)//</scr</script>ipt>", true},
+		{"<SCR<script>IPT src=//x.example/a.js></script>", true},
+		{"the <script> tag and the <scr prefix", false},
 	}
 	for _, tt := range tests {
 		if got := xssExtra(tt.v, 4096) != ""; got != tt.want {

@@ -653,6 +653,11 @@ func matchCodei(p *decoders.Param, v *normalize.Value, report reportFunc) {
 			report(&ruleProto, "parameter name "+snippet(p.Name))
 		}
 	}
+	if strings.Contains(v.Text, ";base64,") {
+		if m := phpDataURI(v.Text); m != "" {
+			report(&rulePHP, "php in a base64 data: URI "+snippet(m))
+		}
+	}
 	if m := classLoaderPath(p.Name); m != "" {
 		report(&ruleJava, "class loader reached through parameter name "+snippet(m))
 	} else if m := classLoaderPath(v.Text); m != "" {
@@ -797,6 +802,47 @@ func phpMatch(s string) string {
 		if m := phpSerial.FindString(s); m != "" {
 			return m
 		}
+	}
+	if strings.Contains(s, "//") || strings.IndexByte(s, '#') >= 0 {
+		if m := phpBreakout.FindString(s); m != "" {
+			return m
+		}
+	}
+	return ""
+}
+
+// phpBreakout finds a value that ends the string or statement an eval() puts
+// it in, calls a PHP function and comments out the rest ("';exit(md5('x'));//",
+// "a;die(…);#", "\".phpinfo();//"). It must start the value: a C or Python
+// snippet in a question ("perror(x); exit(1); // fail") starts with code.
+var phpBreakout = regexp.MustCompile(`^\s*\w{0,20}['"]?\s*[;.]\s*(?:exit|die|md5|phpinfo|system|passthru|shell_exec|assert|eval|var_dump|print_r|file_put_contents|base64_decode)\s*\(.{0,120}\)\s*;?\s*(?://|#)`)
+
+// phpDataURI returns the PHP code a data: URI carries base64-encoded
+// ("data:;base64,PD9waHAg…", "data://text/plain;base64,…"), for include()
+// or a stream wrapper to run, or "". s is the value as sent: base64 is
+// case-sensitive.
+func phpDataURI(s string) string {
+	i := indexFold(s, "data:")
+	if i < 0 {
+		return ""
+	}
+	_, enc, ok := strings.Cut(s[i:], ";base64,")
+	if !ok {
+		return ""
+	}
+	end := 0
+	for end < len(enc) && end < 4096 && (base64Byte(enc[end]) || enc[end] == '=') {
+		end++
+	}
+	dec, err := base64.StdEncoding.DecodeString(enc[:end])
+	if err != nil {
+		dec, err = base64.RawStdEncoding.DecodeString(strings.TrimRight(enc[:end], "="))
+		if err != nil {
+			return ""
+		}
+	}
+	if m := phpTag.FindString(strings.ToLower(string(dec))); m != "" {
+		return m
 	}
 	return ""
 }

@@ -16,6 +16,12 @@ func init() {
 		// with a junk prefix or as name=(…).
 		attackEntry{lQ, "cb", "call_user_func_array('passthru',array('uname -a'))", "php-injection", encAll},
 		attackEntry{lQ, "q", "pfsockopen(\"10.9.8.7\",4444)", "php-injection", encAll},
+		// Breaking out of an eval()'d string or statement, then a call
+		// and a comment; PHP in a base64 data: URI for include().
+		attackEntry{lQ, "q", "';exit(md5('w4p1t1_md5'));//", "php-injection", encAll},
+		attackEntry{lJ, "q", "a;die(phpinfo());#", "php-injection", 0},
+		attackEntry{lQ, "page", "data:;base64,PD9waHAgZWNobyAndzRwMXQxJywnX2V2YWwnOyA/Pg==", "php-injection", encURL},
+		attackEntry{lQ, "page", "data://text/plain;base64,PD9waHAgc3lzdGVtKCRfR0VUWydjJ10pOyA/Pg", "php-injection", encURL},
 		attackEntry{lJ, "data", "zzgzinflate(base64_decode('eJzLSM3JyQcABiwCFQ=='))", "php-injection", encAll},
 		attackEntry{lQ, "q", "posix_getpwuid(posix_geteuid())", "php-injection", encAll},
 		attackEntry{lQ, "q", "get_defined_vars()['_SERVER']", "php-injection", encURL},
@@ -66,6 +72,11 @@ func init() {
 		attackEntry{lJ, "Cs7QAFc3IA", "1", "java-injection", 0},
 	)
 	benign = append(benign,
+		// C and Python snippets that call exit or print before a comment,
+		// and a base64 data: URI of a picture.
+		corpusEntry{lJ, "body", "perror(x); exit(1); // fail hard"},
+		corpusEntry{lJ, "body", "a = md5(s); print(a)  # hex digest"},
+		corpusEntry{lJ, "avatar", "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="},
 		// Developer prose and snippets that name the same functions.
 		corpusEntry{lJ, "message", "The printf() family formats output"},
 		corpusEntry{lJ, "message", "Why does file_exists() return false for a symlink?"},

@@ -43,7 +43,7 @@ var dotdot = regexp.MustCompile(`(?:\.{2,}(?:;[^/\\]*)?[/\\]+)+`)
 // sensitiveFile matches paths of files an attacker reads through an LFI.
 // /etc/hosts is left out: it is named in too much documentation.
 var sensitiveFile = regexp.MustCompile(`(?:^|[^a-z0-9_.-]|\.\.)(?:` +
-	`/etc/(?:passwd|shadow|group|gshadow|sudoers|issue|crontab|master\.passwd|security/passwd)\b` +
+	`/etc/(?:passwd|shadow|group|gshadow|sudoers|issue|crontab|master\.passwd|security/passwd|services)\b` +
 	`|/proc/(?:self|\d+)/(?:environ|cmdline|maps|mem|fd/|status|root/)` +
 	`|\.ssh/(?:id_[a-z0-9]+|authorized_keys)\b|\.aws/credentials\b|\.docker/config\.json` +
 	`|/var/run/secrets/kubernetes\.io|/root/\.(?:bash_history|ssh)` +
@@ -52,12 +52,13 @@ var sensitiveFile = regexp.MustCompile(`(?:^|[^a-z0-9_.-]|\.\.)(?:` +
 	`)`)
 
 // restrictedFile matches files a web server must not serve, wherever the
-// path starts (an application prefix, "/get/…", is common): environment
+// path starts (an application prefix, "/get/…", is common): a file's NTFS
+// data stream ("index.php::$DATA", which IIS serves as source), environment
 // and credential files, version-control metadata, server configuration,
 // kernel and process state under /proc and /sys, debug logs, the Vite dev
 // server's /@fs/ file access, and the configuration and ignore files of AI
 // coding assistants (API keys, tool permissions), PHP session files.
-var restrictedFile = regexp.MustCompile(`/\.env\b|/\.(?:git|svn|hg|bzr)(?:/|$)|/\.git-credentials|/\.htaccess\b|(?:^|[/\\])web\.config\b|/wp-config\.php` +
+var restrictedFile = regexp.MustCompile(`::\$data\b|/\.env\b|/\.(?:git|svn|hg|bzr)(?:/|$)|/\.git-credentials|/\.htaccess\b|(?:^|[/\\])web\.config\b|/wp-config\.php` +
 	`|/\.(?:npmrc|pypirc|netrc|bash_history|zsh_history|ds_store|kube/config)\b|/\.(?:ssh|aws|docker|gnupg)/` +
 	`|/proc/(?:sys|net)/|/proc/(?:interrupts|cpuinfo|meminfo|version|mounts|kallsyms|modules)\b|/sys/(?:class|kernel|devices|firmware|module)\b` +
 	`|/etc/(?:subuid|subgid|apache2|nginx|httpd|mysql|ssh/|ssl/private|environment|fstab|login\.defs)\b` +
@@ -90,7 +91,7 @@ func wrapperHint(s string) bool {
 }
 
 // sensitiveHints are substrings every sensitiveFile match holds one of.
-var sensitiveHints = []string{"/etc/", "/proc/", ".ssh/", ".aws/", ".docker/", "/var/", "/root/", ".ini", "system32", "web-inf", ".htpasswd",
+var sensitiveHints = []string{"::$data", "/etc/", "/proc/", ".ssh/", ".aws/", ".docker/", "/var/", "/root/", ".ini", "system32", "web-inf", ".htpasswd",
 	"/.", "web.config", "/wp-", "/sys/", "/@fs/", "/@id/", "sess_"}
 
 func sensitiveHint(s string) bool {

@@ -44,6 +44,8 @@ func init() {
 		attackEntry{lJ, "path", ".\x00./.\x00./etc/shadow", "path-traversal", 0},
 		attackEntry{lJ, "path", "../../boot.ini\x00index.html", "path-traversal", 0},
 		attackEntry{lQ, "f", "/./././././etc/passwd", "lfi-sensitive-file", encAll},
+		attackEntry{lQ, "f", "/etc/services", "lfi-sensitive-file", encAll},
+		attackEntry{lQ, "f", "index.php::$DATA", "lfi-sensitive-file", encAll},
 		attackEntry{lQ, "f", "../etc/passwd", "path-traversal", encAll},
 		// The Vite dev server's virtual-module endpoint.
 		attackEntry{lP, "0", "/@id/__x00__virtual:env", "lfi-sensitive-file", encURL},

@@ -424,3 +424,58 @@ func LoadWfuzz(dir string) ([]Entry, error) {
 	}
 	return out, nil
 }
+
+// wapitiFiles maps the wapiti payload files taken to their class; the .ini
+// files hold "payload = …" lines.
+var wapitiFiles = []struct{ path, class string }{
+	{"execPayloads.txt", "rce"},
+	{"blindSQLPayloads.txt", "sqli"},
+	{"xssPayloads.ini", "xss"},
+	{"xxePayloads.ini", "xxe"},
+	{"fileHandlingPayloads.ini", "lfi"},
+}
+
+// wapitiFill replaces wapiti's placeholders as its Attack.process_line and
+// xss_utils do (attack/attack.py, net/xss_utils.py): the original value,
+// the line controls, the time-out, its callback endpoint and the token its
+// XSS payloads carry. An XSS payload that adds attributes to the tag the
+// value lands in gets the "y" wapiti puts first and a double quote as the
+// separator (a value in a quoted attribute).
+var wapitiFill = strings.NewReplacer(
+	"[VALUE]", "1", "[DIRVALUE]", "docs", "[EXTVALUE]", "report.pdf", "[FILE_NAME]", "index.php",
+	"[TAB]", "\t", "[LF]", "\n", "[FF]", "\f", "[TIME]", "6", "[TIMEOUT]", "",
+	"[EXTERNAL_ENDPOINT]", "http://wapiti3.example.org/", "[SESSION_ID]", "a1b2c3", "[PATH_ID]", "2f2f",
+	"[PARAM_AS_HEX]", "713d31", "[ATTR_SEP]", "\"", "[VALUE_SEP]", "\"", "__XSS__", "w4p1t1", `\0`, "\x00",
+)
+
+// LoadWapiti reads wapiti's attack payload files under dir
+// (wapitiCore/data/attacks).
+func LoadWapiti(dir string) ([]Entry, error) {
+	var out []Entry
+	for _, f := range wapitiFiles {
+		b, err := os.ReadFile(filepath.Join(dir, f.path))
+		if err != nil {
+			return nil, err
+		}
+		ini := strings.HasSuffix(f.path, ".ini")
+		for n, line := range strings.Split(string(b), "\n") {
+			line = strings.Trim(line, " \r")
+			if ini {
+				v, ok := strings.CutPrefix(line, "payload = ")
+				if !ok {
+					continue
+				}
+				if strings.Contains(v, "[ATTR_SEP]") {
+					v = "y" + v
+				}
+				line = v
+			}
+			if line == "" || line[0] == ';' {
+				continue
+			}
+			out = append(out, Entry{Class: f.class, Label: LabelAttack,
+				Source: fmt.Sprintf("wapiti:%s:%d", f.path, n+1), Payload: wapitiFill.Replace(line)})
+		}
+	}
+	return out, nil
+}

@@ -1,7 +1,7 @@
 // Command toolcorpus builds the attack corpus of the second opinion on
 // detection (testdata/eval/extra-attacks.sh): sqlmap's payloads in its
-// boundaries, as is and through its tamper scripts, and wfuzz's injection
-// word lists, read from the tools' data directories (their Debian packages,
+// boundaries, as is and through its tamper scripts, wfuzz's injection word
+// lists and wapiti's attack payloads, read from the tools' data directories (their Debian packages,
 // unpacked). The output has the format of corpus.jsonl, attacks only.
 package main
 
@@ -17,16 +17,17 @@ import (
 func main() {
 	sqlmap := flag.String("sqlmap", "", "sqlmap's data/xml directory (payloads/, boundaries.xml)")
 	wfuzz := flag.String("wfuzz", "", "wfuzz's wordlist directory")
+	wapiti := flag.String("wapiti", "", "wapiti's wapitiCore/data/attacks directory")
 	seed := flag.Uint64("seed", 1, "seed of the boundary, placeholder and tamper draws")
 	out := flag.String("out", "-", "corpus to write (- for stdout)")
 	flag.Parse()
-	if err := run(*sqlmap, *wfuzz, *seed, *out); err != nil {
+	if err := run(*sqlmap, *wfuzz, *wapiti, *seed, *out); err != nil {
 		fmt.Fprintln(os.Stderr, "toolcorpus:", err)
 		os.Exit(1)
 	}
 }
 
-func run(sqlmapDir, wfuzzDir string, seed uint64, out string) error {
+func run(sqlmapDir, wfuzzDir, wapitiDir string, seed uint64, out string) error {
 	var all []evalkit.Entry
 	if sqlmapDir != "" {
 		es, err := evalkit.LoadSqlmap(sqlmapDir, seed)
@@ -42,8 +43,15 @@ func run(sqlmapDir, wfuzzDir string, seed uint64, out string) error {
 		}
 		all = append(all, es...)
 	}
+	if wapitiDir != "" {
+		es, err := evalkit.LoadWapiti(wapitiDir)
+		if err != nil {
+			return err
+		}
+		all = append(all, es...)
+	}
 	if len(all) == 0 {
-		return fmt.Errorf("no source: give -sqlmap and/or -wfuzz")
+		return fmt.Errorf("no source: give -sqlmap, -wfuzz or -wapiti")
 	}
 	entries, _ := evalkit.Dedupe(all)
 	evalkit.Number(entries)
