@@ -138,3 +138,32 @@ func TestLoadSqlmap(t *testing.T) {
 		t.Error("not deterministic")
 	}
 }
+
+func TestLoadWapiti(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string]string{
+		"execPayloads.txt":         "[VALUE];env;\n",
+		"blindSQLPayloads.txt":     "1 or sleep([TIME])#1\n",
+		"xssPayloads.ini":          "; comment\n[case]\npayload = <ScRiPt>alert('__XSS__')</sCrIpT>\n[attr]\npayload = [ATTR_SEP]onload=[VALUE_SEP]alert(/__XSS__/)\n",
+		"xxePayloads.ini":          "",
+		"fileHandlingPayloads.ini": "payload = /etc/passwd\\0\n",
+	}
+	for name, body := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	es, err := LoadWapiti(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"1;env;", "1 or sleep(6)#1", "<ScRiPt>alert('w4p1t1')</sCrIpT>", `y"onload="alert(/w4p1t1/)`, "/etc/passwd\x00"}
+	if len(es) != len(want) {
+		t.Fatalf("got %+v", es)
+	}
+	for i, e := range es {
+		if e.Payload != want[i] || !e.Attack() {
+			t.Errorf("entry %d = %+v, want payload %q", i, e, want[i])
+		}
+	}
+}
