@@ -53,7 +53,7 @@ var codeiFamily = family{
 		// A base64 gadget name travels as a value of its own; Java's
 		// serialization magic also as a parameter name (a JSON key).
 		return in.classes&codeiMask != 0 || strings.Contains(p.Name, "proto") || in.mayChange() || base64Token(in.best) ||
-			len(p.Name) >= 5 && javaMagic(p.Name) != "" || classLoaderPath(p.Name) != "" || classLoaderPath(in.best) != ""
+			len(p.Name) >= 5 && javaMagic(p.Name) != "" || len(p.Name) >= 16 && classLoaderPath(p.Name) != ""
 	},
 }
 
@@ -658,10 +658,14 @@ func matchCodei(p *decoders.Param, v *normalize.Value, report reportFunc) {
 			report(&rulePHP, "php in a base64 data: URI "+snippet(m))
 		}
 	}
+	// A class loader path holds '.' or '[', so the prefilter let the
+	// value in; the folded form is lower case.
 	if m := classLoaderPath(p.Name); m != "" {
 		report(&ruleJava, "class loader reached through parameter name "+snippet(m))
-	} else if m := classLoaderPath(v.Text); m != "" {
-		report(&ruleJava, "class loader property path "+snippet(m))
+	} else if strings.Contains(v.Fold, "classloader") {
+		if m := classLoaderPath(v.Text); m != "" {
+			report(&ruleJava, "class loader property path "+snippet(m))
+		}
 	}
 	forms(v, func(s string) bool {
 		hit := false
@@ -803,7 +807,7 @@ func phpMatch(s string) string {
 			return m
 		}
 	}
-	if strings.Contains(s, "//") || strings.IndexByte(s, '#') >= 0 {
+	if i := strings.IndexAny(s, ";."); i >= 0 && i <= 24 && (strings.Contains(s, "//") || strings.IndexByte(s, '#') >= 0) {
 		if m := phpBreakout.FindString(s); m != "" {
 			return m
 		}

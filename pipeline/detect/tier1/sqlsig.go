@@ -308,14 +308,14 @@ func sqlCanon(s string) string {
 // (fold keeps them; a line comment ends at one), a fullwidth form (UTF-8
 // ef bc xx, ef bd xx), or a byte over 0x7f right before a quote.
 func sqlCanonNeeded(s string) bool {
-	if strings.ContainsAny(s, "\r\n") {
-		return true
-	}
-	if strings.Contains(s, "\xef\xbc") || strings.Contains(s, "\xef\xbd") {
-		return true
-	}
-	for i := 1; i < len(s); i++ {
-		if (s[i] == '\'' || s[i] == '"') && s[i-1] >= 0x80 {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '\r' || c == '\n':
+			return true
+		case c < 0x80:
+		case c == 0xef && i+1 < len(s) && (s[i+1] == 0xbc || s[i+1] == 0xbd):
+			return true
+		case i+1 < len(s) && (s[i+1] == '\'' || s[i+1] == '"'):
 			return true
 		}
 	}
@@ -328,6 +328,23 @@ func sqlCanonNeeded(s string) bool {
 // or a word boundary (the 2021 ModSecurity CRS bypass). An outline
 // number ("1.e)", "1.e.g.") has no identifier of three letters after it.
 var sqlSciNotation = regexp.MustCompile(`\b\d+\.e(?:\(\s*[a-z_]{3,}|\.[a-z_]{3,})`)
+
+// sciNotationHint reports whether s holds a digit, ".e" and '(' or '.', the
+// bytes every sqlSciNotation match starts with (".e" alone is in every
+// host name and file name).
+func sciNotationHint(s string) bool {
+	for i := 0; ; {
+		j := strings.Index(s[i:], ".e")
+		if j < 0 {
+			return false
+		}
+		j += i
+		if j > 0 && '0' <= s[j-1] && s[j-1] <= '9' && j+2 < len(s) && (s[j+2] == '(' || s[j+2] == '.') {
+			return true
+		}
+		i = j + 2
+	}
+}
 
 // sqlQuoteKeyword finds a quote at the start of a value followed by a
 // statement or boolean keyword: the quote closes the application's
@@ -580,7 +597,7 @@ func matchSQLSig(_ *decoders.Param, v *normalize.Value, report reportFunc) {
 				return found(m)
 			}
 		}
-		if strings.Contains(s, ".e") {
+		if sciNotationHint(s) {
 			if m := sqlSciNotation.FindString(s); m != "" {
 				return found(m)
 			}
