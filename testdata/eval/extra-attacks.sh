@@ -15,6 +15,8 @@
 #
 #   bash testdata/eval/extra-attacks.sh
 #   PLACEMENTS=query,json bash testdata/eval/extra-attacks.sh
+#   TRAFFIC=1 bash testdata/eval/extra-attacks.sh   # also as real traffic: run.sh with this
+#                                                   # corpus (root, tcpdump), results in $OUT/traffic
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 OUT=${OUT:-/tmp/sensor-eval-tools}
@@ -47,3 +49,9 @@ awk '/^source\// {
 	if (f[1] == "sqlmap") { hit["sqlmap, all"] += hv[1]; tot["sqlmap, all"] += hv[2] }
 } END { for (g in tot) printf "%-32s %6.1f%% (%d/%d)\n", g, 100 * hit[g] / tot[g], hit[g], tot[g] }' \
 	"$OUT/tools.txt" | sort
+
+if [ "${TRAFFIC:-0}" = 1 ]; then
+	CORPUS="$OUT/tools.jsonl" EVAL_OUT="$OUT/traffic" bash testdata/eval/run.sh >/dev/null
+	sed -n '/Targets per placement/,/Placement × protocol/p' "$OUT/traffic/results.md" | grep '^|'
+	echo "(real traffic: $OUT/traffic/results.md)"
+fi

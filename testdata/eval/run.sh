@@ -14,6 +14,8 @@
 #   SENSOR          a sensor binary to use instead of building ./cmd/sensor
 #   HTTP_PORT, GRPC_PORT  loopback ports (default 18080, 18081)
 #   REGEN           1 to rebuild corpus.jsonl from the Go module cache first
+#   CORPUS          another corpus of the same format (default testdata/eval/corpus.jsonl),
+#                   e.g. the attack-tool corpus of extra-attacks.sh (TRAFFIC=1)
 #   REPLAY_ONLY     1 to reuse EVAL_OUT's eval.pcap and manifest.jsonl: replay and score
 #                   only (no root needed), e.g. after changing a detector
 # Output in EVAL_OUT: eval.pcap, manifest.jsonl, exchanges.jsonl, alerts.jsonl,
@@ -28,7 +30,7 @@ PLACEMENTS=${PLACEMENTS:-all}
 H2C=${H2C:-1}
 HTTP_PORT=${HTTP_PORT:-18080}
 GRPC_PORT=${GRPC_PORT:-18081}
-CORPUS=testdata/eval/corpus.jsonl
+CORPUS=${CORPUS:-testdata/eval/corpus.jsonl}
 
 need() { command -v "$1" >/dev/null || { echo "eval: $1 not found: $2" >&2; exit 2; }; }
 REPLAY_ONLY=${REPLAY_ONLY:-0}
@@ -58,6 +60,7 @@ else
 fi
 for p in server client score; do go build -o "$OUT/bin/eval-$p" "./testdata/eval/$p"; done
 if [ "${REGEN:-0}" = 1 ]; then
+	[ "$CORPUS" = testdata/eval/corpus.jsonl ] || { echo "eval: REGEN=1 rebuilds the default corpus only" >&2; exit 2; }
 	step "corpus"
 	go run ./testdata/eval/corpus -out "$CORPUS"
 fi
