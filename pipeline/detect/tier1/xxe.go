@@ -6,6 +6,7 @@ import (
 
 	"github.com/apisensor/sensor/decoders"
 	"github.com/apisensor/sensor/pipeline/alert"
+	"github.com/apisensor/sensor/pipeline/detect"
 	"github.com/apisensor/sensor/pipeline/detect/normalize"
 )
 
@@ -29,10 +30,14 @@ var (
 // an XInclude has no business in one otherwise.
 var xxeFamily = family{
 	name: "xxe",
+	// Headers a client controls too: applications parse XML carried in a
+	// header (SOAP, signed assertions), and no benign header value holds
+	// an entity declaration or an XInclude.
 	scope: func(p *decoders.Param) bool {
-		return scopeData(p) || p.Loc == decoders.LocPath || p.Loc == decoders.LocCookie
+		return scopeData(p) || p.Loc == decoders.LocPath || p.Loc == decoders.LocCookie ||
+			p.Loc == decoders.LocHeader && detect.ScannedHeader(p.Name)
 	},
-	locs:  locQuery | locForm | locJSON | locXML | locProtobuf | locBody | locMultipart | locPath | locCookie,
+	locs:  locQuery | locForm | locJSON | locXML | locProtobuf | locBody | locMultipart | locPath | locCookie | locHeader,
 	match: matchXXE,
 	pre: func(p *decoders.Param, in *input) bool {
 		// A declaration holds "!", an XInclude namespace ":". Outside
