@@ -8,7 +8,6 @@
 package main
 
 import (
-	"bufio"
 	"flag"
 	"fmt"
 	"os"
@@ -81,21 +80,5 @@ func run(benignPath, out string, generated int) error {
 	}
 	fmt.Fprintf(os.Stderr, "corpus: %d entries (from %d: CRS %d, libinjection %d, benign %d hand-written + %d generated): %v\n",
 		len(entries), len(all), len(crs), len(li), len(hand), generated, counts)
-	w := os.Stdout
-	if out != "-" {
-		if w, err = os.Create(out); err != nil {
-			return err
-		}
-	}
-	bw := bufio.NewWriter(w)
-	if err := evalkit.WriteCorpus(bw, entries); err != nil {
-		return err
-	}
-	if err := bw.Flush(); err != nil {
-		return fmt.Errorf("write %s: %w", out, err)
-	}
-	if w != os.Stdout {
-		return w.Close()
-	}
-	return nil
+	return evalkit.WriteCorpusFile(out, entries)
 }

@@ -142,6 +142,32 @@ func WriteCorpus(w io.Writer, entries []Entry) error {
 	return nil
 }
 
+// WriteCorpusFile writes entries to path with WriteCorpus, or to stdout
+// when path is "-".
+func WriteCorpusFile(path string, entries []Entry) error {
+	if path == "-" {
+		bw := bufio.NewWriter(os.Stdout)
+		if err := WriteCorpus(bw, entries); err != nil {
+			return err
+		}
+		return bw.Flush()
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	bw := bufio.NewWriter(f)
+	if err := WriteCorpus(bw, entries); err != nil {
+		f.Close()
+		return err
+	}
+	if err := bw.Flush(); err != nil {
+		f.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return f.Close()
+}
+
 // Dedupe drops the entries whose payload an earlier entry already has, and
 // the benign entries whose payload is also an attack's (the attack label
 // wins). It keeps the order and reports the benign entries it dropped.

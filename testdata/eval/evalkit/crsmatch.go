@@ -86,6 +86,9 @@ func (o *CRSOracle) Payload(rule int, in *crsInput) (payload string, ok bool) {
 			return "", false
 		}
 	}
+	// The rule may match several values (two JSON keys, an argument and
+	// its name); the order of Coraza's collections is not fixed, so the
+	// longest, then the first in byte order, is taken.
 	for _, mr := range tx.MatchedRules() {
 		if mr.Rule().ID() != rule {
 			continue
@@ -94,16 +97,21 @@ func (o *CRSOracle) Payload(rule int, in *crsInput) (payload string, ok bool) {
 			if md.ChainLevel() != 0 {
 				continue
 			}
-			v := md.Variable()
-			switch {
+			var p string
+			switch v := md.Variable(); {
 			case oracleDecoded[v]:
-				return originalValue(tx, md), true
+				p = originalValue(tx, md)
 			case oracleRaw[v]:
-				return lenientUnescape(originalValue(tx, md), false), true
+				p = lenientUnescape(originalValue(tx, md), false)
+			default:
+				continue
+			}
+			if !ok || len(p) > len(payload) || len(p) == len(payload) && p < payload {
+				payload, ok = p, true
 			}
 		}
 	}
-	return "", false
+	return payload, ok
 }
 
 // originalValue finds the untransformed value of a match (the match data

@@ -1,7 +1,6 @@
 package evalkit
 
 import (
-	"bufio"
 	"encoding/hex"
 	"encoding/xml"
 	"fmt"
@@ -397,15 +396,12 @@ var wfuzzLists = []struct{ path, class string }{
 func LoadWfuzz(dir string) ([]Entry, error) {
 	var out []Entry
 	for _, l := range wfuzzLists {
-		fh, err := os.Open(filepath.Join(dir, l.path))
+		b, err := os.ReadFile(filepath.Join(dir, l.path))
 		if err != nil {
 			return nil, err
 		}
-		sc := bufio.NewScanner(fh)
-		n := 0
-		for sc.Scan() {
-			n++
-			line := strings.TrimRight(sc.Text(), "\r")
+		for n, line := range strings.Split(string(b), "\n") {
+			line = strings.TrimRight(line, "\r")
 			if strings.TrimSpace(line) == "" || !utf8.ValidString(line) {
 				// Raw Latin-1 bytes (a few traversal lines) do not fit
 				// the corpus's JSON strings.
@@ -415,11 +411,7 @@ func LoadWfuzz(dir string) ([]Entry, error) {
 				line = d
 			}
 			out = append(out, Entry{Class: l.class, Label: LabelAttack,
-				Source: fmt.Sprintf("wfuzz:%s:%d", filepath.Base(l.path), n), Payload: line})
-		}
-		fh.Close()
-		if err := sc.Err(); err != nil {
-			return nil, err
+				Source: fmt.Sprintf("wfuzz:%s:%d", filepath.Base(l.path), n+1), Payload: line})
 		}
 	}
 	return out, nil

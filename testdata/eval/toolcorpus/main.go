@@ -6,7 +6,6 @@
 package main
 
 import (
-	"bufio"
 	"flag"
 	"fmt"
 	"os"
@@ -60,23 +59,5 @@ func run(sqlmapDir, wfuzzDir, wapitiDir string, seed uint64, out string) error {
 		counts[e.Class]++
 	}
 	fmt.Fprintf(os.Stderr, "toolcorpus: %d entries (from %d): %v\n", len(entries), len(all), counts)
-	w := os.Stdout
-	if out != "-" {
-		f, err := os.Create(out)
-		if err != nil {
-			return err
-		}
-		w = f
-	}
-	bw := bufio.NewWriter(w)
-	if err := evalkit.WriteCorpus(bw, entries); err != nil {
-		return err
-	}
-	if err := bw.Flush(); err != nil {
-		return fmt.Errorf("write %s: %w", out, err)
-	}
-	if w != os.Stdout {
-		return w.Close()
-	}
-	return nil
+	return evalkit.WriteCorpusFile(out, entries)
 }
