@@ -60,8 +60,14 @@ func (r *Result) WriteMarkdown(w io.Writer) {
 		if v.Pass {
 			verdict = "PASS"
 		}
-		fmt.Fprintf(w, "| %s | %d | %d | %.1f%% | %d | %d | %.2f%% | %d | %d | %s |\n", v.Placement,
-			v.Attacks.Total, v.Attacks.Flagged, 100*v.Detection, v.Benign.Total, v.Benign.Flagged, 100*v.FP,
+		fp := fmt.Sprintf("%.2f%%", 100*v.FP)
+		if v.Benign.Total == 0 {
+			// An attacks-only corpus (extra-attacks.sh) says nothing
+			// of false positives: no verdict either.
+			fp, verdict = "n/a", "n/a (no benign values)"
+		}
+		fmt.Fprintf(w, "| %s | %d | %d | %.1f%% | %d | %d | %s | %d | %d | %s |\n", v.Placement,
+			v.Attacks.Total, v.Attacks.Flagged, 100*v.Detection, v.Benign.Total, v.Benign.Flagged, fp,
 			v.Attacks.Lost+v.Benign.Lost, v.Attacks.Skipped+v.Benign.Skipped, verdict)
 	}
 
