@@ -141,8 +141,9 @@ func (f *sqlmapFiller) fill(s string) string {
 func (f *sqlmapFiller) letters(n int) string { return randLetters(f.r, n) }
 
 // sqlmapBuild joins one test and one boundary as lib/core/agent.py's
-// prefixQuery and suffixQuery do, after the original value per where.
-func sqlmapBuild(t *sqlmapTest, b *sqlmapBoundary, where int, f *sqlmapFiller) (payload string) {
+// prefixQuery and suffixQuery do; the caller puts the result after the
+// original value, after a negative number, or alone, per where.
+func sqlmapBuild(t *sqlmapTest, b *sqlmapBoundary, where int, f *sqlmapFiller) string {
 	expr := t.Payload
 	if t.SType == 6 {
 		expr = sqlmapUnion(t, f)
@@ -152,7 +153,10 @@ func sqlmapBuild(t *sqlmapTest, b *sqlmapBoundary, where int, f *sqlmapFiller) (
 	clause := parseSet(b.Clause)
 	switch {
 	case where == whereReplace:
+		// The value is replaced: no prefix.
 	case t.SType == 4 || len(clause) <= 2 && (clause[2] || clause[3]) && !clause[1]:
+		// Stacked queries and GROUP BY / ORDER BY boundaries: the
+		// prefix with no space after it.
 		query = f.fill(b.Prefix)
 	default:
 		query = f.fill(b.Prefix)
