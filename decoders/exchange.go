@@ -149,6 +149,12 @@ const (
 	LocXML       Location = "xml"       // XML element text or attribute; Name is its path
 	LocBody      Location = "body"      // a body that is none of the above
 	LocProtobuf  Location = "protobuf"  // protobuf field; Name is a field-number path ("1.3[2].1") or, with a schema, a field-name path
+	// LocName is the name of a query, form, cookie or multipart parameter,
+	// or a JSON key, that is not a plain identifier (plainName): Value is
+	// the name, Name says what it names ("query parameter", "JSON field").
+	// Applications use names too (echoed, as columns, as object fields),
+	// so the detectors scan such a name as they scan a value.
+	LocName Location = "name"
 )
 
 // Param is one request parameter.

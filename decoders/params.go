@@ -2,8 +2,10 @@ package decoders
 
 import (
 	"bytes"
+	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -102,6 +104,9 @@ type extractor struct {
 	dropped                int
 	arena                  strings.Builder
 	scratch                []byte
+	// names holds the first LocName values added, so that a key repeated
+	// in every element of an array is added once.
+	names []string
 }
 
 // decodeMode says whether and how a value is URL-decoded into Decoded.
@@ -238,7 +243,66 @@ func (e *extractor) pairs(loc Location, q string) {
 		k, v, _ := strings.Cut(kv, "=")
 		k, _ = e.decode(cut(k, e.maxBytes), true, 1)
 		e.add(loc, k, v, decodePlus)
+		e.name(loc, k)
 	}
+}
+
+// namedTitles says what a LocName parameter names, per location.
+var namedTitles = map[Location]string{
+	LocQuery: "query parameter", LocForm: "form field", LocCookie: "cookie",
+	LocMultipart: "multipart field", LocJSON: "JSON field",
+}
+
+// name adds the name of a parameter of loc as a LocName parameter when it
+// is not a plain identifier and there is room. It is decoded as a value is
+// (once more than the pairs' single round, for double encoding).
+func (e *extractor) name(loc Location, name string) {
+	name = cut(name, e.maxBytes)
+	if plainName(name) || slices.Contains(e.names, name) || e.full() {
+		return
+	}
+	if len(e.names) < maxNames {
+		e.names = append(e.names, name)
+	}
+	e.add(LocName, namedTitles[loc], name, decodePlain)
+}
+
+// maxNames bounds extractor.names: past it a name is added again when it
+// repeats (still within MaxParams).
+const maxNames = 32
+
+// plainNameBytes is plainName of b, without a copy when b is ASCII.
+func plainNameBytes(b []byte) bool {
+	for _, c := range b {
+		if c >= 0x80 {
+			return plainName(string(b))
+		}
+		if !plainASCII(c) {
+			return false
+		}
+	}
+	return true
+}
+
+func plainASCII(c byte) bool {
+	return c == '_' || c == '-' || c == '.' || c == '[' || c == ']' || c == '$' || c == ':' || c == '@' ||
+		'0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
+}
+
+// plainName reports whether a parameter name is an identifier as APIs
+// write them: letters (any script), digits and "_-.[]$:@", such as
+// "user_id", "filter[price][gte]", "$top", "a.b", "name:first". Such a
+// name holds nothing the detectors look for.
+func plainName(s string) bool {
+	for _, r := range s {
+		switch {
+		case r < 0x80 && plainASCII(byte(r)):
+		case r >= 0x80 && (unicode.IsLetter(r) || unicode.IsDigit(r)):
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 func (e *extractor) headers(hs []Header) {
@@ -284,7 +348,9 @@ func (e *extractor) cookies(hs []Header) {
 				continue
 			}
 			k, val, _ := strings.Cut(pair, "=")
-			e.add(LocCookie, strings.TrimRight(k, " \t"), strings.TrimLeft(val, " \t"), decodePlain)
+			k = strings.TrimRight(k, " \t")
+			e.add(LocCookie, k, strings.TrimLeft(val, " \t"), decodePlain)
+			e.name(LocCookie, k)
 		}
 	}
 }

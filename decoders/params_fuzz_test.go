@@ -53,6 +53,8 @@ func checkParam(p *Param, l *Limits) error {
 		return fmt.Errorf("param %s %q: Decoded set without decodes", p.Loc, p.Name)
 	case p.Loc == LocPath && (p.Value == "" || strings.Contains(p.Value, "/")):
 		return fmt.Errorf("path segment %q", p.Value)
+	case p.Loc == LocName && (plainName(p.Value) || p.Name == ""):
+		return fmt.Errorf("name parameter %q %q", p.Name, p.Value)
 	}
 	return nil
 }

@@ -163,10 +163,14 @@ func (e *extractor) jsonKey(s string, i int, path []byte) ([]byte, int, bool) {
 	if len(path) > 0 {
 		path = append(path, '.')
 	}
+	start := len(path)
 	if esc {
 		path = appendJSONUnescaped(path, s[i+1:end], len(s))
 	} else {
 		path = append(path, s[i+1:end]...)
+	}
+	if key := path[start:]; !plainNameBytes(key) {
+		e.name(LocJSON, e.keep(key))
 	}
 	i = skipJSONSpace(s, end+1)
 	if i >= len(s) || s[i] != ':' {

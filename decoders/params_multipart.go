@@ -23,6 +23,7 @@ func (e *extractor) multipart(body []byte, boundary string) {
 		// parse the disposition here.
 		cd := p.Header.Get("Content-Disposition")
 		name, _ := mediaParam(cd, "name")
+		e.name(LocMultipart, name)
 		if filename, ok := mediaParam(cd, "filename"); ok {
 			if !e.full() {
 				e.add(LocMultipart, e.concat(name, ".filename"), filename, decodePlain)

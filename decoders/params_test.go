@@ -414,3 +414,43 @@ func TestCut(t *testing.T) {
 		}
 	}
 }
+
+// TestExtractNames checks that a parameter name that is no identifier is
+// added as a LocName parameter, once, and that plain names are not.
+func TestExtractNames(t *testing.T) {
+	const ct = "Content-Type"
+	runParamCases(t, LocName, []paramCase{
+		{"query", req("/", "a%20b=1&user_id=2&filter[price][gte]=3&$top=4&%3Cscript%3E=5", ""), []Param{
+			p(LocName, "query parameter", "a b"), p(LocName, "query parameter", "<script>"),
+		}},
+		{"double-encoded query name", req("/", "x%2527=1", ""), []Param{pd(LocName, "query parameter", "x%27", "x'", 1)}},
+		{"form", req("/", "", "name=Bob&1'+OR+'1'%3D'1=x", ct, "application/x-www-form-urlencoded"), []Param{
+			p(LocName, "form field", "1' OR '1'='1"),
+		}},
+		{"cookie", req("/", "", "", "Cookie", "sid=1; $(id)=2"), []Param{p(LocName, "cookie", "$(id)")}},
+		{"json keys, once per exchange", req("/", "", `{"a":{"__x y":1},"list":[{"k'":1},{"k'":2}],"имя":"ok"}`, ct, "application/json"), []Param{
+			p(LocName, "JSON field", "__x y"), p(LocName, "JSON field", "k'"),
+		}},
+		{"multipart", req("/", "", "--b\r\nContent-Disposition: form-data; name=\"a;id\"\r\n\r\nv\r\n--b--\r\n", ct, "multipart/form-data; boundary=b"), []Param{
+			p(LocName, "multipart field", "a;id"),
+		}},
+		{"plain names", req("/", "a=1&b.c=2&d-e=3&f:g=4&h@i=5&%D0%B8%D0%BC%D1%8F=6", ""), nil},
+	})
+}
+
+func TestPlainName(t *testing.T) {
+	for _, tc := range []struct {
+		s    string
+		want bool
+	}{
+		{"user_id", true}, {"filter[price][gte]", true}, {"$top", true}, {"имя", true}, {"名前", true}, {"", true},
+		{"a b", false}, {"a'", false}, {"<x>", false}, {"a;b", false}, {"a(b)", false}, {"a/b", false}, {"a\x00", false}, {"a\u00a0b", false},
+	} {
+		if got := plainName(tc.s); got != tc.want {
+			t.Errorf("plainName(%q) = %v, want %v", tc.s, got, tc.want)
+		}
+		if got := plainNameBytes([]byte(tc.s)); got != tc.want {
+			t.Errorf("plainNameBytes(%q) = %v, want %v", tc.s, got, tc.want)
+		}
+	}
+}

@@ -56,6 +56,9 @@ var locTitle = map[decoders.Location]string{
 	decoders.LocXML:       "XML field",
 	decoders.LocBody:      "body",
 	decoders.LocProtobuf:  "protobuf field",
+	// A LocName parameter's Name says what it names: "the name of a
+	// query parameter".
+	decoders.LocName: "the name of a",
 }
 
 // LocationTitle names a parameter location for alert summaries ("query

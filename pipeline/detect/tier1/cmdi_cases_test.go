@@ -70,6 +70,8 @@ func init() {
 		// IMAP commands whatever the tag.
 		attackEntry{lQ, "subject", "hi\r\nz store 1:* +FLAGS.SILENT (\\Deleted)\r\n", "mail-command-injection", encURL},
 		attackEntry{lJ, "subject", "hi\r\nq uid fetch 1:* (BODY[])\r\n", "mail-command-injection", 0},
+		// A command in a parameter's name.
+		attackEntry{lN, "query parameter", "x;cat /etc/passwd", "cmdi", 0},
 		// A bare command alone on its line counts in a body field too.
 		attackEntry{lJ, "subject", "\r\nQUIT", "mail-command-injection", 0},
 		attackEntry{lX, "/order/note", "\nDATA\n", "mail-command-injection", 0},

@@ -88,6 +88,7 @@ const (
 	lX = decoders.LocXML
 	lM = decoders.LocMultipart
 	lB = decoders.LocBody
+	lN = decoders.LocName
 )
 
 // benign holds values real API traffic carries that look like payloads to a

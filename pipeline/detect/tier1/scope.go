@@ -14,12 +14,12 @@ func scopeValues(p *decoders.Param) bool {
 }
 
 // scopeData is the parameters an application reads as data: query, form,
-// JSON, XML, multipart, protobuf and the body; not the path, headers or
-// cookies.
+// JSON, XML, multipart, protobuf, the body and the names of parameters that
+// are no identifiers; not the path, headers or cookies.
 func scopeData(p *decoders.Param) bool {
 	switch p.Loc {
 	case decoders.LocQuery, decoders.LocForm, decoders.LocJSON, decoders.LocXML,
-		decoders.LocMultipart, decoders.LocProtobuf, decoders.LocBody:
+		decoders.LocMultipart, decoders.LocProtobuf, decoders.LocBody, decoders.LocName:
 		return true
 	}
 	return false

@@ -28,6 +28,9 @@ func init() {
 		attackEntry{lJ, "id", "1 AND 'rjrd'=REGEXP_SUBSTRING(REPEAT(RIGHT(CHAR(7052),0),5000000000),NULL)", "sql-signature", 0},
 		attackEntry{lJ, "id", "1 AND 7203=LIKE('ABCDEFG',UPPER(HEX(RANDOMBLOB(500000000/2))))", "sql-signature", 0},
 		attackEntry{lQ, "id", "1) OR NOT 5212=5212#", "sql-signature", encURL},
+		// Injection in a parameter's name (a JSON key used as a column).
+		attackEntry{lN, "JSON field", "id) OR 1=1--", "sql-signature", 0},
+		attackEntry{lN, "query parameter", "x' UNION SELECT password FROM users--", "sql-signature", 0},
 		// MySQL's scientific-notation separator.
 		attackEntry{lQ, "id", "1 1.e(ascii 1.e(substring(1.e(select password from users limit 1 1.e,1 1.e,1 1.e)1.e)1.e)1.e) = 70", "sql-signature", encURL},
 		attackEntry{lJ, "t", "information_schema 1.e.tables", "sql-signature", 0},
@@ -92,6 +95,10 @@ func init() {
 		attackEntry{lF, "filter", "login[$where]=sleep(100)", "nosql-js", encURL},
 	)
 	benign = append(benign,
+		// JSON keys written for people.
+		corpusEntry{lN, "JSON field", "Price (USD)"},
+		corpusEntry{lN, "JSON field", "What's new?"},
+		corpusEntry{lN, "query parameter", "utm source"},
 		// Multi-line text, fullwidth punctuation and non-Latin quotes.
 		corpusEntry{lJ, "body", "Line one -- a note\nLine two # another\nWait for the delay"},
 		corpusEntry{lJ, "body", "\uff08\u6ce8\uff09\u300c\u5f15\u7528\u300d and \u00ab\u00a0quoted\u00a0\u00bb"},

@@ -48,7 +48,7 @@ var (
 var ssrfFamily = family{
 	name:  "ssrf",
 	scope: scopeSSRF,
-	locs:  locQuery | locForm | locJSON | locXML | locMultipart | locProtobuf | locBody | locPath | locCookie | locHeader,
+	locs:  locQuery | locForm | locJSON | locXML | locMultipart | locProtobuf | locBody | locPath | locCookie | locHeader | locName,
 	match: matchSSRF,
 	pre: func(p *decoders.Param, in *input) bool {
 		// A bare host counts only in a data parameter named for one, or

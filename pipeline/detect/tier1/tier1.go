@@ -475,6 +475,7 @@ const (
 	locXML
 	locBody
 	locProtobuf
+	locName
 	locOther
 )
 
@@ -501,6 +502,8 @@ func locBit(l decoders.Location) locSet {
 		return locBody
 	case decoders.LocProtobuf:
 		return locProtobuf
+	case decoders.LocName:
+		return locName
 	}
 	return locOther
 }

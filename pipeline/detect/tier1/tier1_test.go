@@ -50,6 +50,13 @@ func TestAlertShape(t *testing.T) {
 			},
 		},
 		{
+			name:     "a parameter's name",
+			params:   []decoders.Param{param(lN, "query parameter", "x;cat /etc/passwd")},
+			detector: "cmdi", rule: "cmdi",
+			summary:  "OS command injection in the name of a query parameter",
+			evidence: []string{"name|query parameter|x;cat /etc/passwd|shell command ;cat /etc/passwd"},
+		},
+		{
 			name:     "secret redacted",
 			params:   []decoders.Param{param(lF, "password", "*)(uid=*))(|(uid=*")},
 			detector: "ldapi", rule: "ldap-injection",
@@ -248,7 +255,7 @@ func TestFamilyLocs(t *testing.T) {
 	locs := []decoders.Location{
 		decoders.LocPath, decoders.LocQuery, decoders.LocHeader, decoders.LocCookie, decoders.LocForm,
 		decoders.LocJSON, decoders.LocMultipart, decoders.LocXML, decoders.LocBody, decoders.LocProtobuf,
-		"websocket",
+		decoders.LocName, "websocket",
 	}
 	names := []string{"", "0", "q", "query", "[0].query", "!DOCTYPE", "user-agent", "x-custom", "$where", "url"}
 	values := []string{"", "x", "query { a }", "{", "mutation m", "<!ENTITY x>"}

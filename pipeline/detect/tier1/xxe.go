@@ -37,7 +37,7 @@ var xxeFamily = family{
 		return scopeData(p) || p.Loc == decoders.LocPath || p.Loc == decoders.LocCookie ||
 			p.Loc == decoders.LocHeader && detect.ScannedHeader(p.Name)
 	},
-	locs:  locQuery | locForm | locJSON | locXML | locProtobuf | locBody | locMultipart | locPath | locCookie | locHeader,
+	locs:  locQuery | locForm | locJSON | locXML | locProtobuf | locBody | locMultipart | locPath | locCookie | locHeader | locName,
 	match: matchXXE,
 	pre: func(p *decoders.Param, in *input) bool {
 		// A declaration holds "!", an XInclude namespace ":". Outside
