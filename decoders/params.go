@@ -285,14 +285,16 @@ func plainNameBytes(b []byte) bool {
 }
 
 func plainASCII(c byte) bool {
-	return c == '_' || c == '-' || c == '.' || c == '[' || c == ']' || c == '$' || c == ':' || c == '@' ||
+	return c == '_' || c == '-' || c == '[' || c == ']' ||
 		'0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
 }
 
 // plainName reports whether a parameter name is an identifier as APIs
-// write them: letters (any script), digits and "_-.[]$:@", such as
-// "user_id", "filter[price][gte]", "$top", "a.b", "name:first". Such a
-// name holds nothing the detectors look for.
+// write them: letters (any script), digits and "_-[]", such as "user_id",
+// "filter[price][gte]", "имя". Such a name holds nothing the detectors look
+// for. A dot, a colon or a dollar sign is enough for one ("java.lang.Runtime",
+// "class.module.classLoader", "http:2852039166", "$_COOKIE", "process.env"),
+// so dotted names ("user.name") are scanned too.
 func plainName(s string) bool {
 	for _, r := range s {
 		switch {

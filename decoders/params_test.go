@@ -420,8 +420,8 @@ func TestCut(t *testing.T) {
 func TestExtractNames(t *testing.T) {
 	const ct = "Content-Type"
 	runParamCases(t, LocName, []paramCase{
-		{"query", req("/", "a%20b=1&user_id=2&filter[price][gte]=3&$top=4&%3Cscript%3E=5", ""), []Param{
-			p(LocName, "query parameter", "a b"), p(LocName, "query parameter", "<script>"),
+		{"query", req("/", "a%20b=1&user_id=2&filter[price][gte]=3&java.lang.Runtime=4&%3Cscript%3E=5", ""), []Param{
+			p(LocName, "query parameter", "a b"), p(LocName, "query parameter", "java.lang.Runtime"), p(LocName, "query parameter", "<script>"),
 		}},
 		{"double-encoded query name", req("/", "x%2527=1", ""), []Param{pd(LocName, "query parameter", "x%27", "x'", 1)}},
 		{"form", req("/", "", "name=Bob&1'+OR+'1'%3D'1=x", ct, "application/x-www-form-urlencoded"), []Param{
@@ -434,7 +434,7 @@ func TestExtractNames(t *testing.T) {
 		{"multipart", req("/", "", "--b\r\nContent-Disposition: form-data; name=\"a;id\"\r\n\r\nv\r\n--b--\r\n", ct, "multipart/form-data; boundary=b"), []Param{
 			p(LocName, "multipart field", "a;id"),
 		}},
-		{"plain names", req("/", "a=1&b.c=2&d-e=3&f:g=4&h@i=5&%D0%B8%D0%BC%D1%8F=6", ""), nil},
+		{"plain names", req("/", "a=1&b_c=2&d-e=3&f[g]=4&%D0%B8%D0%BC%D1%8F=6", ""), nil},
 	})
 }
 
@@ -443,8 +443,8 @@ func TestPlainName(t *testing.T) {
 		s    string
 		want bool
 	}{
-		{"user_id", true}, {"filter[price][gte]", true}, {"$top", true}, {"имя", true}, {"名前", true}, {"", true},
-		{"a b", false}, {"a'", false}, {"<x>", false}, {"a;b", false}, {"a(b)", false}, {"a/b", false}, {"a\x00", false}, {"a\u00a0b", false},
+		{"user_id", true}, {"filter[price][gte]", true}, {"имя", true}, {"名前", true}, {"", true},
+		{"$top", false}, {"a.b", false}, {"http:x", false}, {"a b", false}, {"a'", false}, {"<x>", false}, {"a;b", false}, {"a(b)", false}, {"a/b", false}, {"a\x00", false}, {"a\u00a0b", false},
 	} {
 		if got := plainName(tc.s); got != tc.want {
 			t.Errorf("plainName(%q) = %v, want %v", tc.s, got, tc.want)

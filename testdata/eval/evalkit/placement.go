@@ -10,6 +10,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -33,8 +34,20 @@ const (
 	Protobuf  Placement = "protobuf"
 )
 
-// Placements lists every placement in report order.
+// ArgName sends the payload as the name of a query parameter
+// ("?<payload>=1"). It is not one of the placements, so it is not in
+// Placements nor in "all": ask for it by name (PLACEMENTS=argname). The CRS
+// tests put 560 of their payloads in argument names.
+const ArgName Placement = "argname"
+
+// Placements lists every placement of the evaluation in report order.
 var Placements = []Placement{Query, Path, JSON, Form, Multipart, XML, Header, Cookie, GraphQL, Protobuf}
+
+// Extra lists the placements sent only when asked for.
+var Extra = []Placement{ArgName}
+
+// known is Placements then Extra: the report order of every placement.
+var known = append(slices.Clone(Placements), Extra...)
 
 // Protocols of the evaluation traffic.
 const (
@@ -59,14 +72,7 @@ func ParsePlacements(s string) ([]Placement, error) {
 	return out, nil
 }
 
-func (p Placement) valid() bool {
-	for _, q := range Placements {
-		if p == q {
-			return true
-		}
-	}
-	return false
-}
+func (p Placement) valid() bool { return slices.Contains(known, p) }
 
 // Applicable reports whether payload can be sent in placement p as it is: a
 // header value cannot hold control characters (HTTP forbids them and
@@ -129,6 +135,8 @@ func NewRequest(ctx context.Context, p Placement, base string, id int, payload s
 	switch p {
 	case Query:
 		target = "/api/v1/search?q=" + url.QueryEscape(payload) + "&page=1&sort=relevance"
+	case ArgName:
+		target = "/api/v1/search?" + url.QueryEscape(payload) + "=1&page=1"
 	case Path:
 		target = "/api/v1/items/" + escapeComponent(payload) + "/reviews"
 	case JSON:

@@ -18,7 +18,7 @@ func (r *Result) WriteMarkdown(w io.Writer) {
 		seenP[c.Placement] = true
 		classes[c.Class] = true
 	}
-	for _, p := range Placements {
+	for _, p := range known {
 		if seenP[p] {
 			placements = append(placements, p)
 		}
@@ -128,7 +128,7 @@ func pct(c Cell) string {
 // of the payload.
 func (r *Result) WriteCases(w io.Writer, n int) {
 	section := func(title string, cs []Case) {
-		for _, p := range Placements {
+		for _, p := range known {
 			// One line per entry: the protocols it was missed (or
 			// flagged) on are listed together.
 			var sel []Case

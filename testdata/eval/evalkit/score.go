@@ -324,12 +324,10 @@ func Score(corpus []Entry, sent []Sent, seen map[Key][]AlertRef) (*Result, error
 }
 
 func placementIndex(p Placement) int {
-	for i, q := range Placements {
-		if p == q {
-			return i
-		}
+	if i := slices.Index(known, p); i >= 0 {
+		return i
 	}
-	return len(Placements)
+	return len(known)
 }
 
 // Sum adds up the cells that keep returns true for.
@@ -369,7 +367,7 @@ func (r *Result) Verdicts() []PlacementVerdict {
 		v.Pass = v.Attacks.Total > 0 && v.Detection >= MinDetection && v.FP <= MaxFalsePositive
 		return v
 	}
-	for _, p := range Placements {
+	for _, p := range known {
 		if sent[p] {
 			out = append(out, verdict(p, func(c *Cell) bool { return c.Placement == p }))
 		}
