@@ -49,7 +49,7 @@ Include @owasp_crs/REQUEST-*.conf`))
 var oracleDecoded = map[variables.RuleVariable]bool{
 	variables.Args: true, variables.ArgsGet: true, variables.ArgsPost: true,
 	variables.ArgsNames: true, variables.ArgsGetNames: true, variables.ArgsPostNames: true,
-	variables.XML: true, variables.Files: true,
+	variables.RequestXML: true, variables.XML: true, variables.Files: true,
 }
 
 // oracleRaw lists the variables Coraza keeps as sent: the CRS rules URL-decode
