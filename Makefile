@@ -9,7 +9,7 @@ FUZZTIME  ?= 20s
 TOOLS     := ./testdata/apiserver ./testdata/apiclient ./testdata/gencaps ./testdata/benchserver \
              ./testdata/grpcdemo/... ./testdata/eval/... ./testdata/authapp/...
 
-.PHONY: all build demo test lint generate check-generate fuzz bench bench-detect bench-live eval docker clean
+.PHONY: all build demo test lint generate check-generate fuzz bench bench-detect bench-live eval eval-extra docker clean
 
 all: build
 
@@ -71,6 +71,13 @@ bench-live: build
 # placement and protocol (root, tcpdump).
 eval:
 	bash testdata/eval/run.sh
+
+# Second opinions, in process (no root): attack tools' payloads (sqlmap with its
+# tamper scripts, wfuzz, wapiti; apt-get download, nothing installed) and text
+# nobody tuned on (documentation prose, fortunes) as the value of every placement.
+eval-extra:
+	bash testdata/eval/extra-attacks.sh
+	bash testdata/eval/extra-benign.sh
 
 # Container image (needs a Docker engine; none runs on the dev machine).
 docker:
