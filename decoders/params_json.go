@@ -1,6 +1,7 @@
 package decoders
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf16"
@@ -169,7 +170,9 @@ func (e *extractor) jsonKey(s string, i int, path []byte) ([]byte, int, bool) {
 	} else {
 		path = append(path, s[i+1:end]...)
 	}
-	if key := path[start:]; !plainNameBytes(key) {
+	if key := path[start:]; !plainNameBytes(key) && !slices.Contains(e.names, string(key)) {
+		// Checked before the copy: a key repeated in every element of
+		// an array is copied once.
 		e.name(LocJSON, e.keep(key))
 	}
 	i = skipJSONSpace(s, end+1)

@@ -204,6 +204,8 @@ func TestExtractXML(t *testing.T) {
 		{"blanks kept", x("<a>\n  <b>\r\nQUIT</b>\n  <c>shell.jsp </c>\n</a>"), []Param{
 			p(LocXML, "/a/b", "\nQUIT"), p(LocXML, "/a/c", "shell.jsp "),
 		}},
+		// The last line break stays when indentation follows it.
+		{"line break before indentation", x("<a>\n        QUIT</a>"), []Param{p(LocXML, "/a", "\n        QUIT")}},
 		{"xxe", x(`<?xml version="1.0"?><!` + xxe + `><foo>&xxe;</foo>`), []Param{
 			p(LocXML, "!DOCTYPE", xxe), p(LocXML, "/foo", "&xxe;"),
 		}},

@@ -91,10 +91,15 @@ func (e *extractor) xml(body []byte) (syntaxErr bool) {
 			}
 			have := len(text) - stack[len(stack)-1].textStart
 			if have == 0 {
-				// Of the leading blanks only the last few count towards
-				// the bound, so padding cannot push a payload out of it.
+				// Of the leading blanks only the last line break and
+				// the few blanks after it count towards the bound, so
+				// padding cannot push a payload out of it.
 				if n := len(t) - len(bytes.TrimLeft(t, xmlBlank)); n > maxXMLLeadBlank {
-					t = t[n-maxXMLLeadBlank:]
+					keep := n - maxXMLLeadBlank
+					if i := bytes.LastIndexAny(t[:n], "\r\n"); i >= 0 && n-i <= 4*maxXMLLeadBlank {
+						keep = i
+					}
+					t = t[keep:]
 				}
 			}
 			if room := e.maxBytes + utf8.UTFMax - have; room > 0 {

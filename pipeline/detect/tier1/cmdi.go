@@ -510,9 +510,15 @@ var cmdReverseShell = regexp.MustCompile(`/dev/tcp/|/etc/(?:passwd|shadow)\b|\s-
 // mailCmdAlone reports whether f, holding a mailCmdWeak match, is that
 // command alone on a line of its own ("\r\nQUIT"): a message that mentions
 // "Data" on a line has other lines, and does not start with a line break.
-func mailCmdAlone(f string) bool {
+// In XML a word between line breaks is how pretty-printing writes element
+// text ("<category>\n  Data\n</category>"), so there the command must end
+// the text.
+func mailCmdAlone(p *decoders.Param, f string) bool {
 	t := strings.TrimLeft(f, " \t")
 	if t == "" || t[0] != '\r' && t[0] != '\n' {
+		return false
+	}
+	if p.Loc == decoders.LocXML && strings.ContainsAny(t[len(strings.TrimRight(t, " \t\r\n")):], "\r\n") {
 		return false
 	}
 	t = strings.TrimSpace(t)
@@ -526,7 +532,7 @@ func matchCmdi(p *decoders.Param, v *normalize.Value, report reportFunc) {
 			m = mailIMAPItems.FindString(f)
 		}
 		if m == "" {
-			if m = mailCmdWeak.FindString(f); m != "" && inBody(p) && !mailCmdAlone(f) {
+			if m = mailCmdWeak.FindString(f); m != "" && inBody(p) && !mailCmdAlone(p, f) {
 				m = ""
 			}
 		}

@@ -74,7 +74,7 @@ func init() {
 		attackEntry{lN, "query parameter", "x;cat /etc/passwd", "cmdi", 0},
 		// A bare command alone on its line counts in a body field too.
 		attackEntry{lJ, "subject", "\r\nQUIT", "mail-command-injection", 0},
-		attackEntry{lX, "/order/note", "\nDATA\n", "mail-command-injection", 0},
+		attackEntry{lX, "/order/note", "\nDATA", "mail-command-injection", 0},
 		attackEntry{lX, "/order/note", "  \nLIST 3", "mail-command-injection", 0},
 	)
 	benign = append(benign,
@@ -103,6 +103,9 @@ func init() {
 		corpusEntry{lJ, "body", "Results\nData\nsee the table"},
 		corpusEntry{lJ, "body", "Press Esc, then\nQuit"},
 		corpusEntry{lX, "/menu/item", "\nQuit\nHelp me"},
+		// Pretty-printed XML: element text between line breaks.
+		corpusEntry{lX, "/c/category", "\n  Data\n"},
+		corpusEntry{lX, "/c/cmd", "\n  QUIT\n"},
 		corpusEntry{lQ, "q", "visudo"},
 		corpusEntry{lJ, "body", "Run visudo to edit the sudoers file"},
 		corpusEntry{lQ, "q", "id"},

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"regexp"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/apisensor/sensor/decoders"
 	"github.com/apisensor/sensor/pipeline/alert"
@@ -635,16 +636,19 @@ func findGadget(s string) string {
 // "class['classLoader']"), or "". Request binding turns such a parameter
 // name into setter calls that rewrite the server's logging configuration.
 func classLoaderPath(s string) string {
-	i := indexFold(s, "classloader")
-	if i < 0 {
-		return ""
+	for off := 0; ; {
+		i := indexFold(s[off:], "classloader")
+		if i < 0 {
+			return ""
+		}
+		i += off
+		pre := strings.ToLower(s[max(0, i-8):i])
+		if strings.HasSuffix(pre, "class.") || strings.HasSuffix(pre, "module.") ||
+			strings.HasSuffix(strings.TrimRight(pre, "'\""), "class[") {
+			return s
+		}
+		off = i + len("classloader")
 	}
-	pre := strings.ToLower(s[:i])
-	if strings.HasSuffix(pre, "class.") || strings.HasSuffix(pre, "module.") ||
-		strings.HasSuffix(strings.TrimRight(pre, "'\""), "class[") {
-		return s
-	}
-	return ""
 }
 
 func matchCodei(p *decoders.Param, v *normalize.Value, report reportFunc) {
@@ -807,8 +811,8 @@ func phpMatch(s string) string {
 			return m
 		}
 	}
-	if i := strings.IndexAny(s, ";."); i >= 0 && i <= 24 && (strings.Contains(s, "//") || strings.IndexByte(s, '#') >= 0) {
-		if m := phpBreakout.FindString(s); m != "" {
+	if t := strings.TrimLeft(s, " \t\r\n"); (strings.Contains(t, "//") || strings.IndexByte(t, '#') >= 0) && inPrefix(t, ";.", 24) {
+		if m := phpBreakout.FindString(t); m != "" {
 			return m
 		}
 	}
@@ -817,9 +821,11 @@ func phpMatch(s string) string {
 
 // phpBreakout finds a value that ends the string or statement an eval() puts
 // it in, calls a PHP function and comments out the rest ("';exit(md5('x'));//",
-// "a;die(…);#", "\".phpinfo();//"). It must start the value: a C or Python
-// snippet in a question ("perror(x); exit(1); // fail") starts with code.
-var phpBreakout = regexp.MustCompile(`^\s*\w{0,20}['"]?\s*[;.]\s*(?:exit|die|md5|phpinfo|system|passthru|shell_exec|assert|eval|var_dump|print_r|file_put_contents|base64_decode)\s*\(.{0,120}\)\s*;?\s*(?://|#)`)
+// "a;die(…);#", "\".phpinfo();//"): a quote then ';' or '.', or ';', at the
+// start of the value (leading blanks aside). A C or Python snippet starts
+// with code ("perror(x); exit(1); // fail"), and a method call is a bare
+// word and a dot ("os.system('ls')  # list").
+var phpBreakout = regexp.MustCompile(`^\w{0,20}(?:['"]\s*[;.]|;)\s*(?:exit|die|md5|phpinfo|system|passthru|shell_exec|assert|eval|var_dump|print_r|file_put_contents|base64_decode)\s*\(.{0,120}\)\s*;?\s*(?://|#)`)
 
 // phpDataURI returns the PHP code a data: URI carries base64-encoded
 // ("data:;base64,PD9waHAg…", "data://text/plain;base64,…"), for include()
@@ -834,18 +840,35 @@ func phpDataURI(s string) string {
 	if !ok {
 		return ""
 	}
-	end := 0
-	for end < len(enc) && end < 4096 && (base64Byte(enc[end]) || enc[end] == '=') {
-		end++
-	}
-	dec, err := base64.StdEncoding.DecodeString(enc[:end])
-	if err != nil {
-		dec, err = base64.RawStdEncoding.DecodeString(strings.TrimRight(enc[:end], "="))
-		if err != nil {
-			return ""
+	// The base64 text, line breaks dropped (decoders skip them), up to the
+	// value bound the decoders already applied.
+	b := make([]byte, 0, len(enc))
+	for i := 0; i < len(enc); i++ {
+		switch c := enc[i]; {
+		case base64Byte(c):
+			b = append(b, c)
+		case c == '\r' || c == '\n':
+		default:
+			i = len(enc)
 		}
 	}
-	if m := phpTag.FindString(strings.ToLower(string(dec))); m != "" {
+	b = b[:len(b)/4*4]
+	dec := make([]byte, base64.StdEncoding.DecodedLen(len(b)))
+	n, err := base64.StdEncoding.Decode(dec, b)
+	if err != nil {
+		return ""
+	}
+	dec = dec[:n]
+	// Binary data (an image) holds "<?" and a blank by chance; only text,
+	// or "<?php" itself, is code.
+	lower := strings.ToLower(string(dec))
+	if !utf8.Valid(dec) {
+		if strings.Contains(lower, "<?php") {
+			return "<?php"
+		}
+		return ""
+	}
+	if m := phpTag.FindString(lower); m != "" {
 		return m
 	}
 	return ""
@@ -859,4 +882,10 @@ func indexFold(s, needle string) int {
 		}
 	}
 	return -1
+}
+
+// inPrefix reports whether one of the bytes of chars is within the first n
+// bytes of s.
+func inPrefix(s, chars string, n int) bool {
+	return strings.ContainsAny(s[:min(len(s), n+1)], chars)
 }

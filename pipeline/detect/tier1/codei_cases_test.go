@@ -20,6 +20,8 @@ func init() {
 		// and a comment; PHP in a base64 data: URI for include().
 		attackEntry{lQ, "q", "';exit(md5('w4p1t1_md5'));//", "php-injection", encAll},
 		attackEntry{lJ, "q", "a;die(phpinfo());#", "php-injection", 0},
+		attackEntry{lJ, "q", "                              ';exit(md5('x'));//", "php-injection", 0},
+		attackEntry{lJ, "q", "classloader class.module.classLoader.resources.context", "java-injection", 0},
 		attackEntry{lQ, "page", "data:;base64,PD9waHAgZWNobyAndzRwMXQxJywnX2V2YWwnOyA/Pg==", "php-injection", encURL},
 		attackEntry{lQ, "page", "data://text/plain;base64,PD9waHAgc3lzdGVtKCRfR0VUWydjJ10pOyA/Pg", "php-injection", encURL},
 		attackEntry{lJ, "data", "zzgzinflate(base64_decode('eJzLSM3JyQcABiwCFQ=='))", "php-injection", encAll},
@@ -75,6 +77,10 @@ func init() {
 		// C and Python snippets that call exit or print before a comment,
 		// and a base64 data: URI of a picture.
 		corpusEntry{lJ, "body", "perror(x); exit(1); // fail hard"},
+		corpusEntry{lJ, "body", "os.system('ls -la')  # list files"},
+		corpusEntry{lJ, "body", "hashlib.md5(data).hexdigest()  # checksum"},
+		corpusEntry{lJ, "body", "console.assert(x > 0) // must be positive"},
+		corpusEntry{lJ, "note", "Done. md5(file) #checked"},
 		corpusEntry{lJ, "body", "a = md5(s); print(a)  # hex digest"},
 		corpusEntry{lJ, "avatar", "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="},
 		// Developer prose and snippets that name the same functions.

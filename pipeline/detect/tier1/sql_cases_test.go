@@ -21,6 +21,9 @@ func init() {
 		attackEntry{lJ, "id", "1)#poazbu\nWAITFOR#habimn\nDELAY#sozovi\n'0:0:5'", "sql-signature", 0},
 		attackEntry{lJ, "id", "test'\rHAVING\f5964=5964\fAND\n'rboj'='rboj", "sql-signature", 0},
 		attackEntry{lJ, "id", "1;WAITFOR DELAY \uff070:0:5\uff07--", "sql-signature", 0},
+		attackEntry{lJ, "id", "x\uff07 \uff35\uff2e\uff29\uff2f\uff2e \uff33\uff25\uff2c\uff25\uff23\uff34 1,2--", "sql-signature", 0},
+		// '+' for spaces, for an application that decodes once more.
+		attackEntry{lJ, "q", "'+or+1=1+--+", "sql-signature", 0},
 		attackEntry{lQ, "q", "test\" WAITFOR DELAY %bf'0:0:5'-- -", "sql-signature", 0},
 		// Parameter replace with ELT and MAKE_SET, heavy queries, OR NOT.
 		attackEntry{lQ, "id", "ELT(3895=3895,6608)", "sql-signature", encURL},
@@ -104,6 +107,11 @@ func init() {
 		corpusEntry{lJ, "body", "\uff08\u6ce8\uff09\u300c\u5f15\u7528\u300d and \u00ab\u00a0quoted\u00a0\u00bb"},
 		corpusEntry{lJ, "title", "Repeat the chorus 3 times"},
 		corpusEntry{lQ, "q", "elt and make set"},
+		corpusEntry{lJ, "note", "Refer to clause 4.e(iii) of the agreement"},
+		corpusEntry{lJ, "file", "scan-1.e.pdf"},
+		corpusEntry{lQ, "q", "C++"},
+		corpusEntry{lJ, "expr", "1+1=2"},
+		corpusEntry{lJ, "expr", "a+b=c"},
 		corpusEntry{lJ, "note", "*(see footnote) applies to (a) and (b)"},
 		corpusEntry{lQ, "q", "*(|(x"},
 		// Outline numbers and abbreviations after a number.

@@ -256,7 +256,8 @@ var sqlSig = []struct {
 }
 
 // sqlCanon undoes, for SQL only, what a database reads past and a filter
-// does not: line breaks standing for a space (sqlmap's space2randomblank),
+// does not: '+' for a space in a value decoded once more by the
+// application, line breaks standing for a space (sqlmap's space2randomblank),
 // line comments standing for one ("WAITFOR--x\nDELAY",
 // "AND#x\n1=1", sqlmap's space2dash and space2hash; in other languages a
 // "#" line is text, so the folded form keeps them), fullwidth ASCII
@@ -268,6 +269,10 @@ func sqlCanon(s string) string {
 	if !sqlCanonNeeded(s) {
 		return s
 	}
+	// A value with '+' and no space was written with '+' for spaces, as a
+	// form encoder writes them; an application that URL-decodes it again
+	// reads spaces ("'+or+1=1+--+").
+	plusSpace := strings.IndexByte(s, '+') >= 0 && strings.IndexByte(s, ' ') < 0
 	var b strings.Builder
 	b.Grow(len(s))
 	// Past the last line break no comment ends: not looking there keeps
@@ -283,7 +288,7 @@ func sqlCanon(s string) string {
 			}
 		}
 		if c < 0x80 {
-			if c == '\r' || c == '\n' || c == '\f' || c == '\v' || c == '\t' {
+			if c == '\r' || c == '\n' || c == '\f' || c == '\v' || c == '\t' || c == '+' && plusSpace {
 				c = ' '
 			}
 			b.WriteByte(c)
@@ -293,7 +298,12 @@ func sqlCanon(s string) string {
 		r, n := utf8.DecodeRuneInString(s[i:])
 		switch {
 		case r >= 0xff01 && r <= 0xff5e:
-			b.WriteByte(byte(r - 0xff01 + '!'))
+			// Lower case, as the folded form the techniques expect.
+			c := byte(r - 0xff01 + '!')
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			b.WriteByte(c)
 		case i+n < len(s) && (s[i+n] == '\'' || s[i+n] == '"'):
 			// The lead byte before a quote is dropped.
 		default:
@@ -304,10 +314,14 @@ func sqlCanon(s string) string {
 	return b.String()
 }
 
-// sqlCanonNeeded reports whether sqlCanon would change s: a line break
-// (fold keeps them; a line comment ends at one), a fullwidth form (UTF-8
-// ef bc xx, ef bd xx), or a byte over 0x7f right before a quote.
+// sqlCanonNeeded reports whether sqlCanon would change s: '+' without a
+// space, a line break (fold keeps them; a line comment ends at one), a
+// fullwidth form (UTF-8 ef bc xx, ef bd xx), or a byte over 0x7f right
+// before a quote.
 func sqlCanonNeeded(s string) bool {
+	if strings.IndexByte(s, '+') >= 0 && strings.IndexByte(s, ' ') < 0 {
+		return true
+	}
 	for i := 0; i < len(s); i++ {
 		switch c := s[i]; {
 		case c == '\r' || c == '\n':
@@ -325,9 +339,10 @@ func sqlCanonNeeded(s string) bool {
 // sqlSciNotation finds MySQL's scientific-notation separator: a number
 // written "1.e" parses as a float and ends the token, so "1.e(ascii",
 // "1.e.tables" and "1.e)" glue SQL together where a WAF expects a space
-// or a word boundary (the 2021 ModSecurity CRS bypass). An outline
-// number ("1.e)", "1.e.g.") has no identifier of three letters after it.
-var sqlSciNotation = regexp.MustCompile(`\b\d+\.e(?:\(\s*[a-z_]{3,}|\.[a-z_]{3,})`)
+// or a word boundary (the 2021 ModSecurity CRS bypass). What follows must
+// be an SQL function or catalog name: an outline number ("clause 4.e(iii)")
+// or a file name ("scan-1.e.pdf") is none.
+var sqlSciNotation = regexp.MustCompile(`\b\d+\.e(?:\(\s*|\.)(?:ascii|substr|substring|mid|ord|hex|unhex|char|concat|user|version|database|schema|select|sleep|if|length|lower|upper|tables|columns|schemata|information_schema)\b`)
 
 // sciNotationHint reports whether s holds a digit, ".e" and '(' or '.', the
 // bytes every sqlSciNotation match starts with (".e" alone is in every

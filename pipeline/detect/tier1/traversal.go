@@ -43,7 +43,7 @@ var dotdot = regexp.MustCompile(`(?:\.{2,}(?:;[^/\\]*)?[/\\]+)+`)
 // sensitiveFile matches paths of files an attacker reads through an LFI.
 // /etc/hosts is left out: it is named in too much documentation.
 var sensitiveFile = regexp.MustCompile(`(?:^|[^a-z0-9_.-]|\.\.)(?:` +
-	`/etc/(?:passwd|shadow|group|gshadow|sudoers|issue|crontab|master\.passwd|security/passwd|services)\b` +
+	`/etc/(?:passwd|shadow|group|gshadow|sudoers|issue|crontab|master\.passwd|security/passwd)\b` +
 	`|/proc/(?:self|\d+)/(?:environ|cmdline|maps|mem|fd/|status|root/)` +
 	`|\.ssh/(?:id_[a-z0-9]+|authorized_keys)\b|\.aws/credentials\b|\.docker/config\.json` +
 	`|/var/run/secrets/kubernetes\.io|/root/\.(?:bash_history|ssh)` +
@@ -58,7 +58,7 @@ var sensitiveFile = regexp.MustCompile(`(?:^|[^a-z0-9_.-]|\.\.)(?:` +
 // kernel and process state under /proc and /sys, debug logs, the Vite dev
 // server's /@fs/ file access, and the configuration and ignore files of AI
 // coding assistants (API keys, tool permissions), PHP session files.
-var restrictedFile = regexp.MustCompile(`::\$data\b|/\.env\b|/\.(?:git|svn|hg|bzr)(?:/|$)|/\.git-credentials|/\.htaccess\b|(?:^|[/\\])web\.config\b|/wp-config\.php` +
+var restrictedFile = regexp.MustCompile(`\.[a-z0-9]{1,8}::\$data\b|/\.env\b|/\.(?:git|svn|hg|bzr)(?:/|$)|/\.git-credentials|/\.htaccess\b|(?:^|[/\\])web\.config\b|/wp-config\.php` +
 	`|/\.(?:npmrc|pypirc|netrc|bash_history|zsh_history|ds_store|kube/config)\b|/\.(?:ssh|aws|docker|gnupg)/` +
 	`|/proc/(?:sys|net)/|/proc/(?:interrupts|cpuinfo|meminfo|version|mounts|kallsyms|modules)\b|/sys/(?:class|kernel|devices|firmware|module)\b` +
 	`|/etc/(?:subuid|subgid|apache2|nginx|httpd|mysql|ssh/|ssl/private|environment|fstab|login\.defs)\b` +
@@ -228,7 +228,7 @@ func matchTraversal(p *decoders.Param, v *normalize.Value, report reportFunc) {
 			case steps >= 3, file != "",
 				steps >= 2 && !inBody(p) && !strings.ContainsAny(s, " \t\n"),
 				steps >= 2 && strings.TrimSpace(s[:m[0]]) == "",
-				m[0] == 0 && strings.ContainsAny(s[:m[1]], "\\;") && dotdotStart.MatchString(strings.TrimRight(s, " \t\r\n")):
+				strings.TrimSpace(s[:m[0]]) == "" && strings.ContainsAny(s[m[0]:m[1]], "\\;") && dotdotStart.MatchString(strings.TrimSpace(s)):
 				report(&ruleTraversal, "traversal "+snippet(s[m[0]:min(len(s), m[1]+24)]))
 				return true
 			}

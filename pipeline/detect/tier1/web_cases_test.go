@@ -43,8 +43,8 @@ func init() {
 		attackEntry{lJ, "path", "\x00../\x00../etc/passwd", "path-traversal", 0},
 		attackEntry{lJ, "path", ".\x00./.\x00./etc/shadow", "path-traversal", 0},
 		attackEntry{lJ, "path", "../../boot.ini\x00index.html", "path-traversal", 0},
+		attackEntry{lX, "/f", "\n..\\x.7z", "path-traversal", 0},
 		attackEntry{lQ, "f", "/./././././etc/passwd", "lfi-sensitive-file", encAll},
-		attackEntry{lQ, "f", "/etc/services", "lfi-sensitive-file", encAll},
 		attackEntry{lQ, "f", "index.php::$DATA", "lfi-sensitive-file", encAll},
 		attackEntry{lQ, "f", "../etc/passwd", "path-traversal", encAll},
 		// The Vite dev server's virtual-module endpoint.
@@ -77,6 +77,9 @@ func init() {
 		corpusEntry{lJ, "img", "../images/logo.png"},
 		corpusEntry{lQ, "path", "./etc/app.conf"},
 		corpusEntry{lJ, "note", "See ./docs/./setup.md for details"},
+		corpusEntry{lJ, "code", "return self::$data;"},
+		corpusEntry{lJ, "code", "static::$data['x']=1;"},
+		corpusEntry{lJ, "note", "see /etc/services for port names"},
 		// Hosts in prose, hosts without a path or port, public hosts.
 		corpusEntry{lQ, "q", "host.docker.internal"},
 		corpusEntry{lQ, "q", "how do I reach host.docker.internal from a container?"},

@@ -364,7 +364,9 @@ func (r *Result) Verdicts() []PlacementVerdict {
 		v.Attacks = r.Sum(func(c *Cell) bool { return c.Attack && keep(c) })
 		v.Benign = r.Sum(func(c *Cell) bool { return !c.Attack && keep(c) })
 		v.Detection, v.FP = v.Attacks.Rate(), v.Benign.Rate()
-		v.Pass = v.Attacks.Total > 0 && v.Detection >= MinDetection && v.FP <= MaxFalsePositive
+		// No verdict without benign values: a false-positive rate of 0
+		// out of 0 says nothing (the attack-tool corpus).
+		v.Pass = v.Attacks.Total > 0 && v.Benign.Total > 0 && v.Detection >= MinDetection && v.FP <= MaxFalsePositive
 		return v
 	}
 	for _, p := range known {
