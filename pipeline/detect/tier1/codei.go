@@ -811,7 +811,7 @@ func phpMatch(s string) string {
 			return m
 		}
 	}
-	if t := strings.TrimLeft(s, " \t\r\n"); (strings.Contains(t, "//") || strings.IndexByte(t, '#') >= 0) && inPrefix(t, ";.", 24) {
+	if t := strings.TrimLeft(s, " \t\r\n"); phpBreakoutStart(t) && (strings.Contains(t, "//") || strings.IndexByte(t, '#') >= 0) {
 		if m := phpBreakout.FindString(t); m != "" {
 			return m
 		}
@@ -884,8 +884,20 @@ func indexFold(s, needle string) int {
 	return -1
 }
 
-// inPrefix reports whether one of the bytes of chars is within the first n
-// bytes of s.
-func inPrefix(s, chars string, n int) bool {
-	return strings.ContainsAny(s[:min(len(s), n+1)], chars)
+// phpBreakoutStart reports whether t starts as a phpBreakout match does:
+// up to 20 word bytes, then a quote and ';' or '.', or ';'. It keeps the
+// regexp off URLs and prose.
+func phpBreakoutStart(t string) bool {
+	j := 0
+	for j < len(t) && j < 20 && (isAlnum(t[j]) || t[j] == '_') {
+		j++
+	}
+	if j < len(t) && (t[j] == '\'' || t[j] == '"') {
+		j++
+		for j < len(t) && (t[j] == ' ' || t[j] == '\t') {
+			j++
+		}
+		return j < len(t) && (t[j] == ';' || t[j] == '.')
+	}
+	return j < len(t) && t[j] == ';'
 }
