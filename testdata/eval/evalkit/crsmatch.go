@@ -126,15 +126,25 @@ func originalValue(tx types.Transaction, md types.MatchData) string {
 		if cv != v {
 			return true
 		}
+		// A repeated argument (a=x&a=<payload>) has several items with
+		// the key: the one equal to the matched value but for case, else
+		// the longest.
+		found := false
 		for _, it := range col.FindAll() {
 			if !strings.EqualFold(it.Key(), md.Key()) {
 				continue
 			}
-			out = it.Value()
+			val := it.Value()
 			if name && it.Key() != "" {
-				out = it.Key()
+				val = it.Key()
 			}
-			break
+			if strings.EqualFold(val, md.Value()) {
+				out = val
+				return false
+			}
+			if !found || len(val) > len(out) {
+				out, found = val, true
+			}
 		}
 		return false
 	})
