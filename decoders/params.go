@@ -271,19 +271,6 @@ func (e *extractor) name(loc Location, name string) {
 // repeats (still within MaxParams).
 const maxNames = 32
 
-// plainNameBytes is plainName of b, without a copy when b is ASCII.
-func plainNameBytes(b []byte) bool {
-	for _, c := range b {
-		if c >= 0x80 {
-			return plainName(string(b))
-		}
-		if !plainASCII(c) {
-			return false
-		}
-	}
-	return true
-}
-
 func plainASCII(c byte) bool {
 	return c == '_' || c == '-' || c == '[' || c == ']' ||
 		'0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
@@ -294,8 +281,21 @@ func plainASCII(c byte) bool {
 // "filter[price][gte]", "имя". Such a name holds nothing the detectors look
 // for. A dot, a colon or a dollar sign is enough for one ("java.lang.Runtime",
 // "class.module.classLoader", "http:2852039166", "$_COOKIE", "process.env"),
-// so dotted names ("user.name") are scanned too.
-func plainName(s string) bool {
+// so dotted names ("user.name") are scanned too. An ASCII name (a JSON key
+// still in the path buffer) is read without a copy.
+func plainName[T string | []byte](s T) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= 0x80 {
+			return plainUnicode(string(s[i:]))
+		} else if !plainASCII(c) {
+			return false
+		}
+	}
+	return true
+}
+
+// plainUnicode is plainName of a name with a non-ASCII character.
+func plainUnicode(s string) bool {
 	for _, r := range s {
 		switch {
 		case r < 0x80 && plainASCII(byte(r)):

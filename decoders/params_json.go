@@ -1,7 +1,6 @@
 package decoders
 
 import (
-	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf16"
@@ -170,10 +169,9 @@ func (e *extractor) jsonKey(s string, i int, path []byte) ([]byte, int, bool) {
 	} else {
 		path = append(path, s[i+1:end]...)
 	}
-	if key := path[start:]; !plainNameBytes(key) && !slices.Contains(e.names, string(key)) {
-		// Checked before the copy: a key repeated in every element of
-		// an array is copied once.
-		e.name(LocJSON, e.keep(key))
+	if key := path[start:]; !plainName(key) {
+		// The path buffer is reused: name gets a copy.
+		e.name(LocJSON, string(key))
 	}
 	i = skipJSONSpace(s, end+1)
 	if i >= len(s) || s[i] != ':' {

@@ -451,8 +451,8 @@ func TestPlainName(t *testing.T) {
 		if got := plainName(tc.s); got != tc.want {
 			t.Errorf("plainName(%q) = %v, want %v", tc.s, got, tc.want)
 		}
-		if got := plainNameBytes([]byte(tc.s)); got != tc.want {
-			t.Errorf("plainNameBytes(%q) = %v, want %v", tc.s, got, tc.want)
+		if got := plainName([]byte(tc.s)); got != tc.want {
+			t.Errorf("plainName([]byte(%q)) = %v, want %v", tc.s, got, tc.want)
 		}
 	}
 }

@@ -96,7 +96,8 @@ func (e *extractor) xml(body []byte) (syntaxErr bool) {
 				// padding cannot push a payload out of it.
 				if n := len(t) - len(bytes.TrimLeft(t, xmlBlank)); n > maxXMLLeadBlank {
 					keep := n - maxXMLLeadBlank
-					if i := bytes.LastIndexAny(t[:n], "\r\n"); i >= 0 && n-i <= 4*maxXMLLeadBlank {
+					// encoding/xml reads every line end as '\n'.
+					if i := bytes.LastIndexByte(t[:n], '\n'); i >= 0 && n-i <= 4*maxXMLLeadBlank {
 						keep = i
 					}
 					t = t[keep:]
