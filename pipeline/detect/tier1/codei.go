@@ -54,7 +54,7 @@ var codeiFamily = family{
 		// A base64 gadget name travels as a value of its own; Java's
 		// serialization magic also as a parameter name (a JSON key).
 		return in.classes&codeiMask != 0 || strings.Contains(p.Name, "proto") || in.mayChange() || base64Token(in.best) ||
-			len(p.Name) >= 5 && javaMagic(p.Name) != "" || len(p.Name) >= 16 && classLoaderPath(p.Name) != ""
+			len(p.Name) >= 5 && javaMagic(p.Name) != ""
 	},
 }
 
@@ -662,11 +662,10 @@ func matchCodei(p *decoders.Param, v *normalize.Value, report reportFunc) {
 			report(&rulePHP, "php in a base64 data: URI "+snippet(m))
 		}
 	}
-	// A class loader path holds '.' or '[', so the prefilter let the
-	// value in; the folded form is lower case.
-	if m := classLoaderPath(p.Name); m != "" {
-		report(&ruleJava, "class loader reached through parameter name "+snippet(m))
-	} else if strings.Contains(v.Fold, "classloader") {
+	// A class loader path holds '.' or a quote: the prefilter let the
+	// value in, and a parameter name with one is a value of its own
+	// (decoders.LocName). The folded form is lower case.
+	if strings.Contains(v.Fold, "classloader") {
 		if m := classLoaderPath(v.Text); m != "" {
 			report(&ruleJava, "class loader property path "+snippet(m))
 		}
@@ -811,21 +810,19 @@ func phpMatch(s string) string {
 			return m
 		}
 	}
-	if t := strings.TrimLeft(s, " \t\r\n"); phpBreakoutStart(t) && (strings.Contains(t, "//") || strings.IndexByte(t, '#') >= 0) {
-		if m := phpBreakout.FindString(t); m != "" {
-			return m
+	if t := strings.TrimLeft(s, " \t\r\n"); strings.Contains(t, "//") || strings.IndexByte(t, '#') >= 0 {
+		if j := phpBreakoutStart(t); j > 0 {
+			if m := phpBreakoutCall.FindString(t[j:]); m != "" {
+				return t[:j] + m
+			}
 		}
 	}
 	return ""
 }
 
-// phpBreakout finds a value that ends the string or statement an eval() puts
-// it in, calls a PHP function and comments out the rest ("';exit(md5('x'));//",
-// "a;die(…);#", "\".phpinfo();//"): a quote then ';' or '.', or ';', at the
-// start of the value (leading blanks aside). A C or Python snippet starts
-// with code ("perror(x); exit(1); // fail"), and a method call is a bare
-// word and a dot ("os.system('ls')  # list").
-var phpBreakout = regexp.MustCompile(`^\w{0,20}(?:['"]\s*[;.]|;)\s*(?:exit|die|md5|phpinfo|system|passthru|shell_exec|assert|eval|var_dump|print_r|file_put_contents|base64_decode)\s*\(.{0,120}\)\s*;?\s*(?://|#)`)
+// phpBreakoutCall finds, after phpBreakoutStart, the call of a PHP function
+// and a comment that cuts off the rest of the eval()'d code.
+var phpBreakoutCall = regexp.MustCompile(`^\s*(?:exit|die|md5|phpinfo|system|passthru|shell_exec|assert|eval|var_dump|print_r|file_put_contents|base64_decode)\s*\(.{0,120}\)\s*;?\s*(?://|#)`)
 
 // phpDataURI returns the PHP code a data: URI carries base64-encoded
 // ("data:;base64,PD9waHAg…", "data://text/plain;base64,…"), for include()
@@ -884,10 +881,13 @@ func indexFold(s, needle string) int {
 	return -1
 }
 
-// phpBreakoutStart reports whether t starts as a phpBreakout match does:
-// up to 20 word bytes, then a quote and ';' or '.', or ';'. It keeps the
-// regexp off URLs and prose.
-func phpBreakoutStart(t string) bool {
+// phpBreakoutStart returns where a value that ends the string or statement
+// an eval() puts it in continues, or 0: up to 20 word bytes at the start
+// (leading blanks aside), then a quote and ';' or '.', or ';'
+// ("';exit(md5('x'));//", "a;die(…);#", "\".phpinfo();//"). A C or Python
+// snippet starts with code ("perror(x); exit(1); // fail"), and a method
+// call is a bare word and a dot ("os.system('ls')  # list").
+func phpBreakoutStart(t string) int {
 	j := 0
 	for j < len(t) && j < 20 && (isAlnum(t[j]) || t[j] == '_') {
 		j++
@@ -897,7 +897,13 @@ func phpBreakoutStart(t string) bool {
 		for j < len(t) && (t[j] == ' ' || t[j] == '\t') {
 			j++
 		}
-		return j < len(t) && (t[j] == ';' || t[j] == '.')
+		if j < len(t) && (t[j] == ';' || t[j] == '.') {
+			return j + 1
+		}
+		return 0
 	}
-	return j < len(t) && t[j] == ';'
+	if j < len(t) && t[j] == ';' {
+		return j + 1
+	}
+	return 0
 }

@@ -266,13 +266,10 @@ var sqlSig = []struct {
 // (the multi-byte lead that swallows the backslash of addslashes in GBK,
 // unmagicquotes: "\xbf'"). It returns s when none applies.
 func sqlCanon(s string) string {
-	if !sqlCanonNeeded(s) {
+	plusSpace := plusForSpace(s)
+	if !plusSpace && !sqlCanonNeeded(s) {
 		return s
 	}
-	// A value with '+' and no space was written with '+' for spaces, as a
-	// form encoder writes them; an application that URL-decodes it again
-	// reads spaces ("'+or+1=1+--+").
-	plusSpace := strings.IndexByte(s, '+') >= 0 && strings.IndexByte(s, ' ') < 0
 	var b strings.Builder
 	b.Grow(len(s))
 	// Past the last line break no comment ends: not looking there keeps
@@ -314,14 +311,18 @@ func sqlCanon(s string) string {
 	return b.String()
 }
 
-// sqlCanonNeeded reports whether sqlCanon would change s: '+' without a
-// space, a line break (fold keeps them; a line comment ends at one), a
-// fullwidth form (UTF-8 ef bc xx, ef bd xx), or a byte over 0x7f right
+// plusForSpace reports whether s has '+' and no space: it was written with
+// '+' for spaces, as a form encoder writes them, and an application that
+// URL-decodes it again reads spaces ("'+or+1=1+--+").
+func plusForSpace(s string) bool {
+	return strings.IndexByte(s, '+') >= 0 && strings.IndexByte(s, ' ') < 0
+}
+
+// sqlCanonNeeded reports whether sqlCanon would change s but for
+// plusForSpace: a line break (fold keeps them; a line comment ends at one),
+// a fullwidth form (UTF-8 ef bc xx, ef bd xx), or a byte over 0x7f right
 // before a quote.
 func sqlCanonNeeded(s string) bool {
-	if strings.IndexByte(s, '+') >= 0 && strings.IndexByte(s, ' ') < 0 {
-		return true
-	}
 	for i := 0; i < len(s); i++ {
 		switch c := s[i]; {
 		case c == '\r' || c == '\n':
