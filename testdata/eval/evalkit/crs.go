@@ -218,7 +218,7 @@ func (in *crsInput) body() string {
 // ("document.cookie") can be.
 func plainWord(s string) bool {
 	for _, c := range []byte(s) {
-		if !(c == '_' || c == '-' || '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z') {
+		if !isWordByte(c) && c != '-' {
 			return false
 		}
 	}
@@ -229,7 +229,7 @@ func plainWord(s string) bool {
 // when it is the only argument.
 func flagWord(s string) bool {
 	for _, c := range []byte(s) {
-		if !(c == '_' || '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z') {
+		if !isWordByte(c) {
 			return false
 		}
 	}

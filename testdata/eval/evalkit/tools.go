@@ -121,15 +121,15 @@ func (f *sqlmapFiller) fill(s string) string {
 		case strings.HasPrefix(ph, "[RANDNUM"):
 			v = strconv.Itoa(1000 + f.r.IntN(9000))
 		case strings.HasPrefix(ph, "[RANDSTR"):
-			v = f.letters(4)
+			v = randLetters(f.r, 4)
 		case ph == "[SLEEPTIME]":
 			v = "5"
 		case ph == "[DELIMITER_START]", ph == "[DELIMITER_STOP]":
-			v = "q" + f.letters(3) + "q"
+			v = "q" + randLetters(f.r, 3) + "q"
 		case ph == "[ORIGVALUE]", ph == "[ORIGINAL]":
 			v = f.orig
 		case ph == "[GENERIC_SQL_COMMENT]":
-			v = "-- " + f.letters(4)
+			v = "-- " + randLetters(f.r, 4)
 		default:
 			return ph
 		}
@@ -137,8 +137,6 @@ func (f *sqlmapFiller) fill(s string) string {
 		return v
 	})
 }
-
-func (f *sqlmapFiller) letters(n int) string { return randLetters(f.r, n) }
 
 // sqlmapBuild joins one test and one boundary as lib/core/agent.py's
 // prefixQuery and suffixQuery do; the caller puts the result after the
@@ -200,7 +198,7 @@ func sqlmapUnion(t *sqlmapTest, f *sqlmapFiller) string {
 		cols[i] = filler
 	}
 	hexOf := func(s string) string { return "0x" + hex.EncodeToString([]byte(s)) }
-	cols[pos] = "CONCAT(" + hexOf("q"+f.letters(3)+"q") + "," + hexOf(f.letters(20)) + "," + hexOf("q"+f.letters(3)+"q") + ")"
+	cols[pos] = "CONCAT(" + hexOf("q"+randLetters(f.r, 3)+"q") + "," + hexOf(randLetters(f.r, 20)) + "," + hexOf("q"+randLetters(f.r, 3)+"q") + ")"
 	if strings.Contains(t.DBMS, "Oracle") {
 		return "UNION ALL SELECT " + strings.Join(cols, ",") + " FROM DUAL"
 	}
