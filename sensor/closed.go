@@ -15,18 +15,19 @@ type closedSet struct {
 	next int
 }
 
-// endpoints is a connection's address/port pair, smaller endpoint first, so
-// that both directions give the same value.
+// endpoints is a connection's zone (Tracker.zone) and address/port pair,
+// smaller endpoint first, so that both directions give the same value.
 type endpoints struct {
+	zone   uint64
 	a, b   netip.Addr
 	ap, bp uint16
 }
 
-func makeEndpoints(src, dst netip.Addr, sport, dport uint16) endpoints {
+func makeEndpoints(zone uint64, src, dst netip.Addr, sport, dport uint16) endpoints {
 	if c := src.Compare(dst); c > 0 || c == 0 && sport > dport {
-		return endpoints{dst, src, dport, sport}
+		return endpoints{zone, dst, src, dport, sport}
 	}
-	return endpoints{src, dst, sport, dport}
+	return endpoints{zone, src, dst, sport, dport}
 }
 
 func newClosedSet(n int) closedSet {
@@ -35,13 +36,13 @@ func newClosedSet(n int) closedSet {
 
 func (c *closedSet) len() int { return len(c.m) }
 
-func (c *closedSet) has(src, dst netip.Addr, sport, dport uint16) bool {
-	_, ok := c.m[makeEndpoints(src, dst, sport, dport)]
+func (c *closedSet) has(zone uint64, src, dst netip.Addr, sport, dport uint16) bool {
+	_, ok := c.m[makeEndpoints(zone, src, dst, sport, dport)]
 	return ok
 }
 
-func (c *closedSet) add(k FlowKey) {
-	e := makeEndpoints(k.SrcIP, k.DstIP, k.SrcPort, k.DstPort)
+func (c *closedSet) add(zone uint64, k FlowKey) {
+	e := makeEndpoints(zone, k.SrcIP, k.DstIP, k.SrcPort, k.DstPort)
 	if _, ok := c.m[e]; ok {
 		return
 	}
@@ -57,8 +58,8 @@ func (c *closedSet) add(k FlowKey) {
 
 // remove forgets k: a new connection opened on the same endpoints. Its slot
 // in the ring is reclaimed when the ring comes round to it.
-func (c *closedSet) remove(k FlowKey) {
+func (c *closedSet) remove(zone uint64, k FlowKey) {
 	if len(c.m) > 0 {
-		delete(c.m, makeEndpoints(k.SrcIP, k.DstIP, k.SrcPort, k.DstPort))
+		delete(c.m, makeEndpoints(zone, k.SrcIP, k.DstIP, k.SrcPort, k.DstPort))
 	}
 }

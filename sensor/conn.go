@@ -65,8 +65,9 @@ type ConnMeta struct {
 	VLAN []uint16
 	// Tunnels lists the encapsulations the connection's first packet came
 	// through, outermost first (VXLAN VNI, GRE key, ERSPAN session…); nil
-	// when it came bare. They are not part of Key: see the README's known
-	// limits.
+	// when it came bare. Key does not hold them, but the tracker keeps
+	// connections in different VLANs or tunnels apart (TrackerConfig's
+	// VLANInFlowKey and TunnelInFlowKey), so two ConnMeta may share a Key.
 	Tunnels []Tunnel
 	// Source names where the packets came from: the pcap file or the interface.
 	Source string

@@ -57,6 +57,19 @@ type TrackerConfig struct {
 	OverlapCheckBytes int `yaml:"overlap_check_bytes" env:"SENSOR_TCP_OVERLAP_CHECK_BYTES"`
 	// CommunityIDSeed seeds Community ID hashes.
 	CommunityIDSeed uint16 `yaml:"community_id_seed" env:"SENSOR_COMMUNITY_ID_SEED"`
+	// VLANInFlowKey makes the 802.1Q tags part of a connection's identity,
+	// so that two segments reusing the same addresses (tenants on one
+	// trunk) are never reassembled as one stream. Turn it off when one
+	// connection is seen on different VLANs per direction (asymmetric
+	// routing across a SPAN'd trunk), as with Suricata's
+	// vlan.use-for-tracking.
+	VLANInFlowKey bool `yaml:"vlan_in_flow_key" env:"SENSOR_TCP_VLAN_IN_FLOW_KEY"`
+	// TunnelInFlowKey does the same for the ids of the tunnels a packet
+	// came through: the VXLAN or GENEVE VNI (cloud traffic mirroring gives
+	// one per mirror session, and mirrored VPCs often share address
+	// ranges), the GRE key and the ERSPAN session. MPLS labels are never
+	// part of it: the service label differs per direction.
+	TunnelInFlowKey bool `yaml:"tunnel_in_flow_key" env:"SENSOR_TCP_TUNNEL_IN_FLOW_KEY"`
 }
 
 // DefaultTrackerConfig returns the defaults: Suricata-like memory caps scaled
@@ -69,6 +82,8 @@ func DefaultTrackerConfig() TrackerConfig {
 		IdleTimeout:        5 * time.Minute,
 		HoleTimeout:        10 * time.Second,
 		OverlapCheckBytes:  4096,
+		VLANInFlowKey:      true,
+		TunnelInFlowKey:    true,
 	}
 }
 
@@ -185,8 +200,9 @@ func (t *Tracker) Packet(p *Packet) {
 		t.counts.Inc(CountTCPMalformed)
 		return
 	}
+	zone := t.zone(p)
 	bare := !t.tcp.SYN && len(t.tcp.Payload) == 0
-	if bare && t.closed.len() > 0 && t.closed.has(p.Src, p.Dst, uint16(t.tcp.SrcPort), uint16(t.tcp.DstPort)) {
+	if bare && t.closed.len() > 0 && t.closed.has(zone, p.Src, p.Dst, uint16(t.tcp.SrcPort), uint16(t.tcp.DstPort)) {
 		// The last ACK (or a stray RST) of a connection that has just
 		// closed: gopacket has forgotten the connection and would open a
 		// new one for it.
@@ -214,7 +230,7 @@ func (t *Tracker) Packet(p *Packet) {
 	}
 	ctx.self[0] = ctx
 	ctx.ci.AncillaryData = ctx.self[:]
-	flow := netFlow(p.Src, p.Dst)
+	flow := netFlow(p.Src, p.Dst, zone)
 	t.closing = EndFIN
 	if t.tcp.RST {
 		t.closing = EndRST
@@ -229,13 +245,82 @@ func (t *Tracker) Packet(p *Packet) {
 	}
 }
 
-func netFlow(src, dst netip.Addr) gopacket.Flow {
-	if src.Is4() {
-		s, d := src.As4(), dst.As4()
-		return gopacket.NewFlow(layers.EndpointIPv4, s[:], d[:])
+// zone names the network segment p was seen on, for the flow key: a hash of
+// its VLAN tags and tunnel ids as configured, 0 for none. Two connections
+// with the same addresses and ports in different zones are different
+// connections (two tenants, two mirrored VPCs).
+func (t *Tracker) zone(p *Packet) uint64 {
+	return t.zoneOf(p.VLAN[:p.NVLAN], p.Tunnels[:p.NTunnel])
+}
+
+func (t *Tracker) zoneOf(vlans []uint16, tunnels []Tunnel) uint64 {
+	h := uint64(fnvOffset)
+	mix := func(v uint64) {
+		for range 8 {
+			h ^= v & 0xff
+			h *= fnvPrime
+			v >>= 8
+		}
 	}
-	s, d := src.As16(), dst.As16()
-	return gopacket.NewFlow(layers.EndpointIPv6, s[:], d[:])
+	found := false
+	if t.cfg.VLANInFlowKey {
+		for _, v := range vlans {
+			mix(uint64(v) | 1<<16)
+			found = true
+		}
+	}
+	if t.cfg.TunnelInFlowKey {
+		for _, tn := range tunnels {
+			switch tn.Kind {
+			case TunnelVXLAN, TunnelGENEVE, TunnelGRE, TunnelERSPAN:
+				mix(uint64(tn.ID) | uint64(tn.Kind)<<32)
+				found = true
+			}
+		}
+	}
+	if !found {
+		return 0
+	}
+	return h&zoneMask | 1 // never 0, which is "no zone"
+}
+
+// FNV-1a, 64 bits.
+const (
+	fnvOffset = 14695981039346656037
+	fnvPrime  = 1099511628211
+)
+
+// zoneMask keeps the bits of a zone that fit above the endpoint type in a
+// gopacket.EndpointType (see netFlow): 47 bits, so that a collision between
+// two zones a sensor sees is out of reach (about n²/2⁴⁸ for n zones).
+const zoneMask = 1<<47 - 1
+
+// netFlow is the network flow gopacket's assembler keys connections by. The
+// assembler's key is the network flow and the TCP ports, and an IPv6 flow
+// already fills gopacket's 16-byte endpoints, so the zone rides in the
+// flow's endpoint type, above the IPv4/IPv6 type number: flows in different
+// zones compare unequal and nothing else reads the type. Raw() still gives
+// the addresses.
+func netFlow(src, dst netip.Addr, zone uint64) gopacket.Flow {
+	typ, s, d := layers.EndpointIPv6, src.As16(), dst.As16()
+	n := 16
+	if src.Is4() {
+		typ, n = layers.EndpointIPv4, 4
+		s4, d4 := src.As4(), dst.As4()
+		copy(s[:], s4[:])
+		copy(d[:], d4[:])
+	}
+	if zone != 0 {
+		typ = gopacket.EndpointType(int64(typ) | int64(zone)<<16)
+	}
+	return gopacket.NewFlow(typ, s[:n], d[:n])
+}
+
+// zone is the zone of the stream's packets (Tracker.zone), from the tags and
+// tunnels of its first one: the stream does not keep it, to stay in its
+// allocation size class.
+func (s *stream) zone() uint64 {
+	return s.t.zoneOf(s.vlan[:s.nvlan], s.tunnels[:s.ntunnel])
 }
 
 // closeOtherHalf ends the direction of s opposite to the reset just taken.
@@ -376,7 +461,7 @@ func (s *stream) open(tcp *layers.TCP, d reassembly.TCPFlowDirection, at time.Ti
 	if s.midStream {
 		t.counts.Inc(CountConnsMidStream)
 	}
-	t.closed.remove(s.gkey)
+	t.closed.remove(s.zone(), s.gkey)
 }
 
 // looksLikeServer guesses, for a connection picked up mid-stream, whether the
@@ -695,7 +780,7 @@ func (s *stream) ReassemblyComplete(ac reassembly.AssemblerContext) bool {
 			s.handler.Close(s.endReason(), t.now)
 		}
 		if r := s.endReason(); r == EndFIN || r == EndRST {
-			t.closed.add(s.gkey)
+			t.closed.add(s.zone(), s.gkey)
 		}
 		s.ooo = [2][]oooSeg{}
 		s.dropSent(ClientToServer)

@@ -446,3 +446,148 @@ func TestTrackerFramesAfterTrimmedRetransmission(t *testing.T) {
 		t.Errorf("frames = %s, want [4 6 5]", got)
 	}
 }
+
+// zonedConversation gives one connection's packets, each tagged by tag (which
+// may tag client and server packets differently), with its request and
+// response.
+func zonedConversation(t *testing.T, req, resp string, tag func(p *Packet, fromClient bool)) []Packet {
+	t.Helper()
+	segs := append(handshake(),
+		seg{fromClient: true, flags: "A", seq: 1, ack: 1, data: req},
+		seg{fromClient: false, flags: "A", seq: 1, ack: 1 + uint32(len(req)), data: resp},
+	)
+	pkts := packets(t, segs)
+	for i := range pkts {
+		tag(&pkts[i], segs[i].fromClient)
+	}
+	return pkts
+}
+
+// interleave merges conversations a packet at a time, as two tenants' traffic
+// arrives on one mirror port, and renumbers frames and times.
+func interleave(convs ...[]Packet) []Packet {
+	var out []Packet
+	for i := 0; ; i++ {
+		n := len(out)
+		for _, c := range convs {
+			if i < len(c) {
+				out = append(out, c[i])
+			}
+		}
+		if len(out) == n {
+			break
+		}
+	}
+	base := out[0].Time
+	for i := range out {
+		out[i].Frame = uint64(i + 1)
+		out[i].Time = base.Add(time.Duration(i) * time.Millisecond)
+	}
+	return out
+}
+
+// TestTrackerZones: two connections with the same addresses and ports on
+// different VLANs or VXLAN segments (two tenants, two mirrored VPCs) are two
+// connections, each with its own bytes; with the zone left out of the key
+// they are one, as before. MPLS labels never split a connection: the service
+// label differs per direction.
+func TestTrackerZones(t *testing.T) {
+	vlan := func(id uint16) func(*Packet, bool) {
+		return func(p *Packet, _ bool) { p.VLAN[0], p.NVLAN = id, 1 }
+	}
+	vni := func(id uint32) func(*Packet, bool) {
+		return func(p *Packet, _ bool) { p.Tunnels[0], p.NTunnel = Tunnel{Kind: TunnelVXLAN, ID: id}, 1 }
+	}
+	mplsPerDirection := func(p *Packet, fromClient bool) {
+		label := uint32(16001)
+		if !fromClient {
+			label = 16002
+		}
+		p.Tunnels[0], p.NTunnel = Tunnel{Kind: TunnelMPLS, ID: label}, 1
+	}
+	vlanPerDirection := func(p *Packet, fromClient bool) {
+		p.VLAN[0], p.NVLAN = 10, 1
+		if !fromClient {
+			p.VLAN[0] = 20
+		}
+	}
+	const (
+		reqA, respA = "GET /tenant-a HTTP/1.1\r\n\r\n", "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nA"
+		reqB, respB = "GET /tenant-b HTTP/1.1\r\n\r\n", "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nB"
+	)
+	noVLAN := DefaultTrackerConfig()
+	noVLAN.VLANInFlowKey = false
+	noTunnel := DefaultTrackerConfig()
+	noTunnel.TunnelInFlowKey = false
+	tests := []struct {
+		name  string
+		cfg   TrackerConfig
+		a, b  func(*Packet, bool)
+		split bool
+	}{
+		{"vlan", DefaultTrackerConfig(), vlan(10), vlan(20), true},
+		{"vxlan vni", DefaultTrackerConfig(), vni(7001), vni(7002), true},
+		{"vlan off", noVLAN, vlan(10), vlan(20), false},
+		{"vxlan off", noTunnel, vni(7001), vni(7002), false},
+		{"same vlan", DefaultTrackerConfig(), vlan(10), vlan(10), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			pkts := interleave(zonedConversation(t, reqA, respA, tt.a), zonedConversation(t, reqB, respB, tt.b))
+			recs, counts := runTracker(t, tt.cfg, pkts)
+			if !tt.split {
+				// One connection: the second handshake and data are
+				// retransmissions with other bytes.
+				if len(recs) != 1 {
+					t.Fatalf("got %d connections, want 1 (counts %v)", len(recs), counts)
+				}
+				return
+			}
+			if len(recs) != 2 {
+				t.Fatalf("got %d connections, want 2 (counts %v)", len(recs), counts)
+			}
+			for i, want := range [][2]string{{reqA, respA}, {reqB, respB}} {
+				r := recs[i]
+				if got := r.data[ClientToServer].String(); got != want[0] {
+					t.Errorf("connection %d request %q, want %q", i, got, want[0])
+				}
+				if got := r.data[ServerToClient].String(); got != want[1] {
+					t.Errorf("connection %d response %q, want %q", i, got, want[1])
+				}
+				if r.overlap != 0 || r.gaps != [2]int{} {
+					t.Errorf("connection %d: overlaps %d gaps %v", i, r.overlap, r.gaps)
+				}
+			}
+			if n := counts[CountOverlapDiff]; n != 0 {
+				t.Errorf("%s = %d", CountOverlapDiff, n)
+			}
+		})
+	}
+
+	// Per-direction tags: MPLS is never in the key, so the connection
+	// holds together; a VLAN per direction splits it in halves unless
+	// the VLAN is left out of the key.
+	for _, tt := range []struct {
+		name string
+		cfg  TrackerConfig
+		tag  func(*Packet, bool)
+		want int
+	}{
+		{"mpls label per direction", DefaultTrackerConfig(), mplsPerDirection, 1},
+		{"vlan per direction, off", noVLAN, vlanPerDirection, 1},
+		{"vlan per direction", DefaultTrackerConfig(), vlanPerDirection, 2},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			recs, counts := runTracker(t, tt.cfg, zonedConversation(t, reqA, respA, tt.tag))
+			if len(recs) != tt.want {
+				t.Fatalf("got %d connections, want %d (counts %v)", len(recs), tt.want, counts)
+			}
+			if tt.want == 1 {
+				r := recs[0]
+				if r.data[ClientToServer].String() != reqA || r.data[ServerToClient].String() != respA {
+					t.Errorf("got %q / %q", r.data[ClientToServer].String(), r.data[ServerToClient].String())
+				}
+			}
+		})
+	}
+}

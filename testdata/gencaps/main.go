@@ -3,7 +3,7 @@
 // start, reset, half-open flood, close-delimited body), link-layer and IP variants
 // (Linux cooked v1/v2, raw IPv4/IPv6, BSD loopback, 802.1Q and QinQ, IPv6 extension
 // headers, IPv4 fragments), tunnels (VXLAN, GENEVE, gretap, ERSPAN II and III, MPLS,
-// IP-in-IP) and damaged files (truncated, corrupt pcap and pcapng).
+// IP-in-IP, two VXLAN tenants with the same addresses) and damaged files (truncated, corrupt pcap and pcapng).
 //
 // Input: none. Output: the files named in testdata/README.md, written into -out.
 // Timestamps start at 2024-01-01T00:00:00Z, ISNs and IP IDs are fixed, so every run
@@ -88,6 +88,8 @@ type packet struct {
 	ts  time.Time
 	c2s bool
 	ip  []byte
+	// tenant, when set, picks the VXLAN segment of vxlanTenants.
+	tenant uint32
 }
 
 // seg is a run of stream bytes starting at sequence number seq.
@@ -592,6 +594,50 @@ func udpTunnel(dport uint16, hdr []byte) func(p packet, n int) []byte {
 	}
 }
 
+// vxlanTenants is two tenants mirrored to one sensor over VXLAN, one VNI
+// each, whose VPCs use the same addresses: the same client opens a
+// connection from the same port to the same server in both, with the same
+// sequence numbers, their packets interleaved. Tenant 1001 sends req1 (the
+// SQL injection), tenant 1002 req2. Only a flow key that holds the VNI keeps
+// the two apart.
+func vxlanTenants() []packet {
+	a, b := newConv(false, 51000, start), newConv(false, 51000, start.Add(500*time.Microsecond))
+	for _, t := range []struct {
+		c         *conv
+		req, resp string
+		vni       uint32
+	}{{a, req1, resp1, 1001}, {b, req2, resp2, 1002}} {
+		t.c.handshake()
+		t.c.exchange(t.req, t.resp)
+		t.c.closeBy(true)
+		for i := range t.c.pkts {
+			t.c.pkts[i].tenant = t.vni
+		}
+	}
+	var out []packet
+	for i := range max(len(a.pkts), len(b.pkts)) {
+		for _, c := range []*conv{a, b} {
+			if i < len(c.pkts) {
+				out = append(out, c.pkts[i])
+			}
+		}
+	}
+	return out
+}
+
+// vxlanByTenant frames each packet in VXLAN with its tenant's VNI.
+func vxlanByTenant() framer {
+	outer := map[uint32]framer{}
+	return func(p packet) []byte {
+		f, ok := outer[p.tenant]
+		if !ok {
+			f = tunnelled(layers.IPProtocolUDP, udpTunnel(4789, vxlanHdr(p.tenant)))
+			outer[p.tenant] = f
+		}
+		return f(p)
+	}
+}
+
 // vxlanHdr is the RFC 7348 header: I flag, 24-bit VNI.
 func vxlanHdr(vni uint32) []byte {
 	return []byte{0x08, 0, 0, 0, byte(vni >> 16), byte(vni >> 8), byte(vni), 0}
@@ -757,6 +803,7 @@ func run(out string) error {
 		{"ipv6-exthdr.pcap", eth, ethernet(), ipv6ExtHdr()},
 		{"ipv4-frag.pcap", eth, ethernet(), ipv4Frag()},
 		{"vxlan.pcap", eth, tunnelled(layers.IPProtocolUDP, udpTunnel(4789, vxlanHdr(1000))), std4},
+		{"vxlan-tenants.pcap", eth, vxlanByTenant(), vxlanTenants()},
 		{"geneve.pcap", eth, tunnelled(layers.IPProtocolUDP, udpTunnel(6081, geneveHdr(2000))), std4},
 		{"gretap.pcap", eth, tunnelled(layers.IPProtocolGRE, gre(0x6558, 3000, false, ethernet())), std4},
 		{"erspan2.pcap", eth, tunnelled(layers.IPProtocolGRE, gre(0x88be, 0, true, erspan2(100))), std4},
