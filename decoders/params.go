@@ -446,18 +446,22 @@ func (e *extractor) text(body []byte) {
 // allowed: bodies are cut) without NUL and with few control characters.
 func textLike(b []byte) bool { return textLikeNUL(b, false) }
 
-// textLikeNUL is textLike that, with nulOK, counts a NUL as one more
-// control character: a form field is a string to the application whatever
-// its bytes, and a NUL in one is the old truncation trick
-// ("../../etc/passwd\x00.png"), not a sign of a binary file.
+// textLikeNUL is textLike that, with nulOK, lets NULs through and does not
+// count them against the control-character budget: a form field is a
+// string to the application whatever its bytes, and NULs in one are the old
+// truncation trick ("../../etc/passwd\x00.png", "\x00../\x00../etc/passwd"),
+// not a sign of a binary file, which has other control bytes and invalid
+// UTF-8 besides.
 func textLikeNUL(b []byte, nulOK bool) bool {
 	n, ctrl := len(b), 0
 	for len(b) > 0 {
 		c := b[0]
 		if c < utf8.RuneSelf {
 			switch {
-			case c == 0 && !nulOK:
-				return false
+			case c == 0:
+				if !nulOK {
+					return false
+				}
 			case c < 0x20 && c != '\t' && c != '\n' && c != '\r' && c != '\f', c == 0x7f:
 				ctrl++
 			}

@@ -243,6 +243,10 @@ func TestExtractMultipart(t *testing.T) {
 		"",
 		"../../etc/passwd\x00.png",
 		"--XyZ",
+		`Content-Disposition: form-data; name="nuls"`,
+		"",
+		"\x00../\x00../\x00../etc/passwd",
+		"--XyZ",
 		`Content-Disposition: form-data; name="f2"; filename*=UTF-8''%E2%82%AC.txt`,
 		"",
 		"x",
@@ -260,6 +264,7 @@ func TestExtractMultipart(t *testing.T) {
 			p(LocMultipart, "upload.filename", "../../shell.php"),
 			p(LocMultipart, "upload.content_type", "application/x-php"),
 			p(LocMultipart, "path", "../../etc/passwd\x00.png"),
+			p(LocMultipart, "nuls", "\x00../\x00../\x00../etc/passwd"), // NULs are no control-byte budget
 			p(LocMultipart, "f2.filename", "€.txt"),
 			p(LocMultipart, "empty", ""),
 		}},

@@ -540,7 +540,7 @@ func matchCmdi(p *decoders.Param, v *normalize.Value, report reportFunc) {
 			report(&ruleMailCmd, "mail command "+snippet(strings.TrimSpace(m)))
 		}
 	}
-	forms(v, func(s string) bool {
+	scan := func(s string) bool {
 		if winHint(s) {
 			if m := winShell.FindString(s); m != "" {
 				report(&ruleCmdi, "windows command "+snippet(strings.TrimSpace(m)))
@@ -583,18 +583,34 @@ func matchCmdi(p *decoders.Param, v *normalize.Value, report reportFunc) {
 			return cmdAtStart(p, d, report) || cmdiScan(p, d, report)
 		}
 		return false
+	}
+	// A short value with '+' for every space (";+cat+/etc/passwd") is
+	// read with spaces too, as an application that decodes it once more
+	// would; long ones are base64 or prose, not commands. The text says
+	// so: folding turns comments ("/*wd") into spaces.
+	plus := len(v.Text) <= maxPlusCmd && plusForSpace(v.Text)
+	forms(v, func(s string) bool {
+		return scan(s) || plus && strings.IndexByte(s, '+') >= 0 && scan(strings.ReplaceAll(s, "+", " "))
 	})
 	if m := substWhole(v.Text); m != "" {
 		report(&ruleCmdi, "command substitution "+snippet(m))
-	} else if (p.Loc == decoders.LocHeader || p.Loc == decoders.LocCookie) && shellshock.MatchString(v.Fold) {
+	} else if shellshock.MatchString(v.Fold) && (p.Loc == decoders.LocHeader || p.Loc == decoders.LocCookie || shellshockRun.MatchString(v.Fold)) {
 		report(&ruleCmdi, "shell function definition "+snippet(strings.TrimSpace(v.Fold)))
 	}
 }
 
-// shellshock is a header or cookie value that starts a Bash function
-// definition, which a vulnerable Bash runs the rest of when a CGI server
-// passes the header in its environment (CVE-2014-6271). No header value
-// starts so otherwise.
+// maxPlusCmd bounds the values read with '+' for spaces.
+const maxPlusCmd = 256
+
+// shellshock is a value that starts a Bash function definition, which a
+// vulnerable Bash runs the rest of when it is passed in the environment
+// (CVE-2014-6271): a header through CGI, any parameter an application
+// exports. No header value starts so otherwise. In other parameters, where
+// code snippets ("() { return 1 }") are values, the definition must end
+// and a command follow it, the exploit's shape ("() { :; }; /bin/id"):
+// shellshockRun.
+var shellshockRun = regexp.MustCompile(`^\s*\(\s*\)\s*\{[^}]{0,64}\}\s*;\s*\S`)
+
 var shellshock = regexp.MustCompile(`^\s*\(\s*\)\s*\{`)
 
 // substWhole returns a value that is one command substitution of a known

@@ -64,6 +64,12 @@ func init() {
 		attackEntry{lJ, "q", "1;\\n.load /tmp/x.so", "cmdi", 0},
 		attackEntry{lH, "referer", "() {", "cmdi", 0},
 		attackEntry{lC, "pref", "() { ignored; }; echo x", "cmdi", 0},
+		// Outside headers the definition must end and a command follow.
+		attackEntry{lJ, "env", "() { :; }; /bin/id", "cmdi", 0},
+		attackEntry{lQ, "x", "() { :;}; echo vulnerable", "cmdi", encAll},
+		// '+' for every space, as a form encoder writes them.
+		attackEntry{lQ, "q", ";+cat+/e't'*/pa'?s'wd", "cmdi", encURL},
+		attackEntry{lJ, "q", "cat+/et*/*wd", "cmdi", 0},
 		// cmd.exe.
 		attackEntry{lQ, "q", "for /f %% in (list.txt) do del %%", "cmdi", encAll},
 		attackEntry{lQ, "q", "if/i %os%==windows_nt del x", "cmdi", encAll},
@@ -140,6 +146,9 @@ func init() {
 		corpusEntry{lJ, "body", "for %% in (a) the rate is fixed"},
 		corpusEntry{lJ, "code", "$(document).ready(function(){ $(this).hide() })"},
 		corpusEntry{lJ, "code", "() { return 1 }"},
+		corpusEntry{lJ, "code", "() {\n  return fetch(url);\n}"},
+		corpusEntry{lQ, "q", "c++/stl+vector+sort"},
+		corpusEntry{lQ, "tags", "linux+cat+grep"},
 		corpusEntry{lH, "user-agent", "Mozilla/5.0 (X11; Linux x86_64) Firefox/120.0"},
 		corpusEntry{lJ, "math", "1+/2*/3"},
 	)

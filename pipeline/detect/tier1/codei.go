@@ -810,7 +810,8 @@ func phpMatch(s string) string {
 			return m
 		}
 	}
-	if t := strings.TrimLeft(s, " \t\r\n"); strings.Contains(t, "//") || strings.IndexByte(t, '#') >= 0 {
+	if t := strings.TrimLeft(s, " \t\r\n"); strings.Contains(t, "//") || strings.Contains(t, "/*") || strings.IndexByte(t, '#') >= 0 ||
+		strings.HasSuffix(strings.TrimRight(t, " \t\r\n"), ";") {
 		if j := phpBreakoutStart(t); j > 0 {
 			if m := phpBreakoutCall.FindString(t[j:]); m != "" {
 				return t[:j] + m
@@ -821,8 +822,9 @@ func phpMatch(s string) string {
 }
 
 // phpBreakoutCall finds, after phpBreakoutStart, the call of a PHP function
-// and a comment that cuts off the rest of the eval()'d code.
-var phpBreakoutCall = regexp.MustCompile(`^\s*(?:exit|die|md5|phpinfo|system|passthru|shell_exec|assert|eval|var_dump|print_r|file_put_contents|base64_decode)\s*\(.{0,120}\)\s*;?\s*(?://|#)`)
+// and a comment that cuts off the rest of the eval()'d code, or an exit;
+// that ends it (folding has made a "/*" comment after it a space).
+var phpBreakoutCall = regexp.MustCompile(`^\s*(?:exit|die|md5|phpinfo|system|passthru|shell_exec|assert|eval|var_dump|print_r|file_put_contents|base64_decode)\s*\(.{0,120}\)\s*;?\s*(?://|#|/\*|(?:exit|die)\s*;\s*(?://|#|/\*|$))`)
 
 // phpDataURI returns the PHP code a data: URI carries base64-encoded
 // ("data:;base64,PD9waHAg…", "data://text/plain;base64,…"), for include()
@@ -881,6 +883,44 @@ func indexFold(s, needle string) int {
 	return -1
 }
 
+func skipBlanks(t string, j int) int {
+	for j < len(t) && (t[j] == ' ' || t[j] == '\t') {
+		j++
+	}
+	return j
+}
+
+// skipCallClose skips, from the ',' at t[j], up to 3 more arguments (an empty
+// or short quoted string, a number or a word) and the ')' that close the
+// calls, and returns where the ';' should be; it returns j when there is no
+// ')'.
+func skipCallClose(t string, j int) int {
+	k := j
+	for n := 0; n < 3 && k < len(t) && t[k] == ','; n++ {
+		k = skipBlanks(t, k+1)
+		switch {
+		case k < len(t) && (t[k] == '\'' || t[k] == '"'):
+			e := strings.IndexByte(t[k+1:min(len(t), k+22)], t[k])
+			if e < 0 {
+				return j
+			}
+			k += e + 2
+		default:
+			for k < len(t) && (isAlnum(t[k]) || t[k] == '_') {
+				k++
+			}
+		}
+		k = skipBlanks(t, k)
+	}
+	if k >= len(t) || t[k] != ')' {
+		return j
+	}
+	for k < len(t) && (t[k] == ')' || t[k] == ' ') {
+		k++
+	}
+	return k
+}
+
 // phpBreakoutStart returns where a value that ends the string or statement
 // an eval() puts it in continues, or 0: up to 20 word bytes at the start
 // (leading blanks aside), then a quote and ';' or '.', or ';'
@@ -894,8 +934,11 @@ func phpBreakoutStart(t string) int {
 	}
 	if j < len(t) && (t[j] == '\'' || t[j] == '"') {
 		j++
-		for j < len(t) && (t[j] == ' ' || t[j] == '\t') {
-			j++
+		j = skipBlanks(t, j)
+		if j < len(t) && t[j] == ',' {
+			// The string was an argument: more arguments, the calls
+			// closed ("','')); ", "', 1));").
+			j = skipCallClose(t, j)
 		}
 		if j < len(t) && (t[j] == ';' || t[j] == '.') {
 			return j + 1

@@ -20,6 +20,10 @@ func init() {
 		// and a comment; PHP in a base64 data: URI for include().
 		attackEntry{lQ, "q", "';exit(md5('w4p1t1_md5'));//", "php-injection", encAll},
 		attackEntry{lJ, "q", "a;die(phpinfo());#", "php-injection", 0},
+		// Out of a string argument and the calls around it, then exit;
+		// and a block comment.
+		attackEntry{lQ, "q", "','')); phpinfo(); exit;/*", "php-injection", encAll},
+		attackEntry{lJ, "q", "x', 1)); system('id'); //", "php-injection", 0},
 		attackEntry{lJ, "q", "                              ';exit(md5('x'));//", "php-injection", 0},
 		attackEntry{lJ, "q", "classloader class.module.classLoader.resources.context", "java-injection", 0},
 		attackEntry{lQ, "page", "data:;base64,PD9waHAgZWNobyAndzRwMXQxJywnX2V2YWwnOyA/Pg==", "php-injection", encURL},
@@ -108,6 +112,8 @@ func init() {
 		corpusEntry{lJ, "message", "gzinflate(): data error when reading the body"},
 		corpusEntry{lJ, "code", "const port = process.env.PORT || 3000;"},
 		corpusEntry{lJ, "code", "function() { return this; }"},
+		corpusEntry{lJ, "code", "printf(\"%s\", name); exit(1); // fail"},
+		corpusEntry{lJ, "note", "it's; exit(0) now"},
 		corpusEntry{lJ, "message", "while(true) in a worker freezes the tab"},
 		corpusEntry{lJ, "file", "avatar.php"},
 		corpusEntry{lJ, "class", "org.apache.commons.lang3.StringUtils"},

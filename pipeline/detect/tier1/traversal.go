@@ -58,7 +58,7 @@ var sensitiveFile = regexp.MustCompile(`(?:^|[^a-z0-9_.-]|\.\.)(?:` +
 // kernel and process state under /proc and /sys, debug logs, the Vite dev
 // server's /@fs/ file access, and the configuration and ignore files of AI
 // coding assistants (API keys, tool permissions), PHP session files.
-var restrictedFile = regexp.MustCompile(`\.[a-z0-9]{1,8}::\$data\b|/\.env\b|/\.(?:git|svn|hg|bzr)(?:/|$)|/\.git-credentials|/\.htaccess\b|(?:^|[/\\])web\.config\b|/wp-config\.php` +
+var restrictedFile = regexp.MustCompile(`\.[a-z0-9]{1,8}::\$data\b|/\.env\b|/\.(?:git|svn|hg|bzr)(?:/|$)|/\.git-credentials|/\.htaccess\b|(?:^|[/\\])(?:web\.config|global\.asax?)\b|/wp-config\.php` +
 	`|/\.(?:npmrc|pypirc|netrc|bash_history|zsh_history|ds_store|kube/config)\b|/\.(?:ssh|aws|docker|gnupg)/` +
 	`|/proc/(?:sys|net)/|/proc/(?:interrupts|cpuinfo|meminfo|version|mounts|kallsyms|modules)\b|/sys/(?:class|kernel|devices|firmware|module)\b` +
 	`|/etc/(?:subuid|subgid|apache2|nginx|httpd|mysql|ssh/|ssl/private|environment|fstab|login\.defs)\b` +
@@ -92,7 +92,7 @@ func wrapperHint(s string) bool {
 
 // sensitiveHints are substrings every sensitiveFile match holds one of.
 var sensitiveHints = []string{"::$data", "/etc/", "/proc/", ".ssh/", ".aws/", ".docker/", "/var/", "/root/", ".ini", "system32", "web-inf", ".htpasswd",
-	"/.", "web.config", "/wp-", "/sys/", "/@fs/", "/@id/", "sess_"}
+	"/.", "web.config", "global.as", "/wp-", "/sys/", "/@fs/", "/@id/", "sess_"}
 
 func sensitiveHint(s string) bool {
 	for _, h := range sensitiveHints {
@@ -144,10 +144,16 @@ var dotdotStart = regexp.MustCompile(`^\.{2,}(?:;[^/\\\s]*)?[/\\]+[^\s]+$`)
 // pathCanon undoes what path resolution ignores and a filter looking for
 // "../" or "/etc/passwd" does not: NUL bytes inside a path, which filters
 // that strip them drop from ".\x00./", and "." segments
-// ("/./././etc/passwd", ".\.\"). It returns s when there is neither.
+// ("/./././etc/passwd", ".\.\"), backslashes that escape a dot of a step
+// (".\./", ".\\./": a shell or stripslashes() leaves "../") and a
+// stray '%' before a step ("%\..%\..", a malformed escape IIS ignored).
+// It returns s when there is none of them.
 func pathCanon(s string) string {
 	if strings.IndexByte(s, 0) >= 0 {
 		s = dropPathNULs(s)
+	}
+	if strings.Contains(s, ".\\\\./") || strings.Contains(s, ".\\./") || strings.Contains(s, "%\\..") {
+		s = escapedSteps.Replace(s)
 	}
 	for _, seg := range [...]string{"/./", "\\.\\"} {
 		for strings.Contains(s, seg) {
@@ -156,6 +162,8 @@ func pathCanon(s string) string {
 	}
 	return s
 }
+
+var escapedSteps = strings.NewReplacer(".\\\\./", "../", ".\\./", "../", "%\\..", "\\..")
 
 // dropPathNULs removes the NUL bytes before a '.', '/' or '\\' (".\x00./",
 // "\x00../"); one before anything else ends the name for C string functions

@@ -47,6 +47,12 @@ func init() {
 		attackEntry{lQ, "f", "/./././././etc/passwd", "lfi-sensitive-file", encAll},
 		attackEntry{lQ, "f", "index.php::$DATA", "lfi-sensitive-file", encAll},
 		attackEntry{lQ, "f", "../etc/passwd", "path-traversal", encAll},
+		// A backslash escaping a step's dot, a stray '%' before a step
+		// (IIS), the ASP application file.
+		attackEntry{lQ, "f", `.\./.\./.\./etc/passwd`, "path-traversal", encAll},
+		attackEntry{lJ, "f", `.\\./.\\./.\\./etc/shadow`, "path-traversal", 0},
+		attackEntry{lQ, "f", `/%\..%\..%\..%\..winnt/desktop.ini`, "path-traversal", encURL},
+		attackEntry{lQ, "f", `C:\inetpub\wwwroot\global.asa`, "lfi-sensitive-file", encAll},
 		// The Vite dev server's virtual-module endpoint.
 		attackEntry{lP, "0", "/@id/__x00__virtual:env", "lfi-sensitive-file", encURL},
 		// A redirection that drops a file into /tmp.
@@ -75,6 +81,8 @@ func init() {
 	benign = append(benign,
 		// Relative links and "." segments without a system file.
 		corpusEntry{lJ, "img", "../images/logo.png"},
+		corpusEntry{lJ, "note", `Put the handler in Global.asax.cs, see .\docs\setup.md`},
+		corpusEntry{lQ, "q", "100% ..."},
 		corpusEntry{lQ, "path", "./etc/app.conf"},
 		corpusEntry{lJ, "note", "See ./docs/./setup.md for details"},
 		corpusEntry{lJ, "code", "return self::$data;"},
