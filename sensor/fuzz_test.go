@@ -253,7 +253,9 @@ func (h *fuzzHandler) Close(EndReason, time.Time) { h.closed++ }
 // fuzzSegments turns data into TCP packets between two hosts on two
 // connections. Each segment takes 5 bytes and its payload:
 //
-//	0: bit 0 connection, bit 1 direction, bits 2-6 SYN, ACK, FIN, RST, PSH
+//	0: bit 0 connection, bit 1 direction, bits 2-6 SYN, ACK, FIN, RST, PSH,
+//	   bit 7 VLAN 7 (another zone: the same addresses and ports, another
+//	   connection)
 //	1: sequence offset from the sender's ISN, in units of 8 bytes
 //	2: acknowledgment offset from the peer's ISN, in units of 8 bytes
 //	3: payload length, mod 64
@@ -293,7 +295,11 @@ func fuzzSegments(data []byte) (pkts []Packet, payload int) {
 		}
 		now = now.Add(step)
 		payload += n
-		pkts = append(pkts, Packet{Frame: frame, Time: now, Source: "fuzz", Src: src, Dst: dst, Proto: 6, L4: append(h, pl...)})
+		p := Packet{Frame: frame, Time: now, Source: "fuzz", Src: src, Dst: dst, Proto: 6, L4: append(h, pl...)}
+		if b[0]&0x80 != 0 {
+			p.VLAN[0], p.NVLAN = 7, 1
+		}
+		pkts = append(pkts, p)
 	}
 	return pkts, payload
 }
@@ -320,6 +326,13 @@ func FuzzTracker(f *testing.F) {
 		0x0a, 4, 4, 4, 1, 'H', 'T', 'T', 'P',
 		0x08, 4, 5, 4, 0x90, 'G', 'E', 'T', ' ',
 		0x0b, 9, 9, 2, 1, 'x', 'y',
+	})
+	// The same connection in two VLANs, interleaved, with other bytes.
+	f.Add([]byte{
+		0x04, 0, 0, 0, 1, 0x84, 0, 0, 0, 1,
+		0x06, 0, 0, 0, 1, 0x86, 0, 0, 0, 1,
+		0x28, 0, 0, 2, 1, 'a', 'a', 0xa8, 0, 0, 2, 1, 'b', 'b',
+		0x1c, 1, 0, 0, 1, 0x9c, 1, 0, 0, 1,
 	})
 	// Data far ahead of a SYN: a hole that times out.
 	f.Add([]byte{
