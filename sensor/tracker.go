@@ -702,7 +702,7 @@ func (s *stream) handlerFor() ConnHandler {
 	if s.handler == nil {
 		t := s.t
 		s.meta = &ConnMeta{
-			ID:        flowID(s.key, s.first),
+			ID:        flowID(s.key, s.zone(), s.first),
 			Key:       s.key,
 			Source:    s.source,
 			Start:     s.first,
@@ -818,19 +818,26 @@ func ctxAt(sg reassembly.ScatterGather, off int) *pktCtx {
 	return nil
 }
 
-// flowID names a connection by its 5-tuple and start time (FNV-1a, 64 bits),
-// so the same capture gives the same ids whatever the number of workers.
-func flowID(k FlowKey, start time.Time) uint64 {
+// flowID names a connection by its 5-tuple, zone (Tracker.zone, when it
+// has one) and start time (FNV-1a, 64 bits), so the same capture gives the
+// same ids whatever the number of workers, and two tenants' connections
+// mirrored at the same instant get two.
+func flowID(k FlowKey, zone uint64, start time.Time) uint64 {
 	h := fnv.New64a()
 	a, b := k.SrcIP.As16(), k.DstIP.As16()
 	h.Write(a[:])
 	h.Write(b[:])
-	var buf [13]byte
+	var buf [21]byte
 	binary.BigEndian.PutUint16(buf[0:], k.SrcPort)
 	binary.BigEndian.PutUint16(buf[2:], k.DstPort)
 	buf[4] = k.Proto
 	binary.BigEndian.PutUint64(buf[5:], uint64(start.UnixNano()))
-	h.Write(buf[:])
+	n := 13
+	if zone != 0 {
+		binary.BigEndian.PutUint64(buf[13:], zone)
+		n = 21
+	}
+	h.Write(buf[:n])
 	// Zero means "no flow" in the alert schema; JSON readers that parse
 	// numbers as doubles lose bits above 2^53, so stay below it.
 	return h.Sum64()&(1<<53-1) | 1

@@ -561,6 +561,13 @@ func TestTrackerZones(t *testing.T) {
 			if n := counts[CountOverlapDiff]; n != 0 {
 				t.Errorf("%s = %d", CountOverlapDiff, n)
 			}
+			// Flow ids tell them apart even when they start together.
+			k, start := recs[0].meta.Key, recs[0].meta.Start
+			tr := NewTracker(tt.cfg, nil, Counts{})
+			za, zb := tr.zone(&pkts[0]), tr.zone(&pkts[1])
+			if za == zb || flowID(k, za, start) == flowID(k, zb, start) {
+				t.Errorf("zones %x %x give flow ids %x %x", za, zb, flowID(k, za, start), flowID(k, zb, start))
+			}
 		})
 	}
 
