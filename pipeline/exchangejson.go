@@ -42,8 +42,10 @@ type flowRecord struct {
 	CommunityID string   `json:"community_id"`
 	VLAN        []uint16 `json:"vlan,omitempty"`
 	// Tunnels are the encapsulations around the flow, outermost first.
-	Tunnels   []tunnelRecord `json:"tunnels,omitempty"`
-	MidStream bool           `json:"mid_stream,omitempty"`
+	Tunnels []tunnelRecord `json:"tunnels,omitempty"`
+	// Zone is sensor.ConnMeta.Zone.
+	Zone      string `json:"zone,omitempty"`
+	MidStream bool   `json:"mid_stream,omitempty"`
 }
 
 type tunnelRecord struct {
@@ -201,7 +203,7 @@ func appendExchangeJSON(dst []byte, x *decoders.Exchange, alerts []*alert.Alert)
 		Flow: flowRecord{
 			SrcIP: k.SrcIP.String(), SrcPort: k.SrcPort, DestIP: k.DstIP.String(), DestPort: k.DstPort,
 			Proto: k.ProtoName(), CommunityID: x.Conn.CommunityID, VLAN: x.Conn.VLAN,
-			Tunnels: tunnelsOf(x.Conn.Tunnels), MidStream: x.Conn.MidStream,
+			Tunnels: tunnelsOf(x.Conn.Tunnels), Zone: x.Conn.Zone, MidStream: x.Conn.MidStream,
 		},
 		Proto:    x.Proto,
 		StreamID: x.StreamID,

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"io"
 	"log/slog"
 	"maps"
@@ -151,6 +152,7 @@ func TestReplayVXLANTenants(t *testing.T) {
 				Kind string `json:"kind"`
 				ID   uint32 `json:"id"`
 			} `json:"tunnels"`
+			Zone string `json:"zone"`
 		} `json:"flow"`
 		Request struct {
 			URI string `json:"uri"`
@@ -159,7 +161,7 @@ func TestReplayVXLANTenants(t *testing.T) {
 			Status int `json:"status"`
 		} `json:"response"`
 	}
-	uris := func(lines []string) map[string]uint32 {
+	uris := func(lines []string, zoned bool) map[string]uint32 {
 		t.Helper()
 		got := map[string]uint32{}
 		for _, l := range lines {
@@ -167,7 +169,8 @@ func TestReplayVXLANTenants(t *testing.T) {
 			if err := json.Unmarshal([]byte(l), &x); err != nil {
 				t.Fatal(err)
 			}
-			if len(x.Flow.Tunnels) != 1 || x.Flow.Tunnels[0].Kind != "vxlan" || x.Response.Status != 200 {
+			if len(x.Flow.Tunnels) != 1 || x.Flow.Tunnels[0].Kind != "vxlan" || x.Response.Status != 200 ||
+				zoned != (x.Flow.Zone == fmt.Sprintf("vxlan:%d", x.Flow.Tunnels[0].ID)) || !zoned && x.Flow.Zone != "" {
 				t.Errorf("exchange %s", l)
 				continue
 			}
@@ -178,10 +181,10 @@ func TestReplayVXLANTenants(t *testing.T) {
 
 	alerts, exchanges, rep := replay(t, testConfig(2), file)
 	want := map[string]uint32{"/search?q=1%27%20OR%20%271%27%3D%271": 1001, "/api/users/42": 1002}
-	if got := uris(exchanges); !maps.Equal(got, want) {
+	if got := uris(exchanges, true); !maps.Equal(got, want) {
 		t.Errorf("exchanges (URI → VNI) %v, want %v", got, want)
 	}
-	if len(alerts) != 1 || !strings.Contains(alerts[0], `"tunnels":[{"kind":"vxlan","id":1001}]`) {
+	if len(alerts) != 1 || !strings.Contains(alerts[0], `"tunnels":[{"kind":"vxlan","id":1001}],"zone":"vxlan:1001"`) {
 		t.Errorf("alerts: want one, in VNI 1001:\n%s", strings.Join(alerts, "\n"))
 	}
 	if n := rep.Anomalies["tcp.overlap_different_data"]; n != 0 {
@@ -191,7 +194,7 @@ func TestReplayVXLANTenants(t *testing.T) {
 	cfg := testConfig(2)
 	cfg.TCP.TunnelInFlowKey = false
 	_, exchanges, rep = replay(t, cfg, file)
-	if got := uris(exchanges); len(got) != 1 {
+	if got := uris(exchanges, false); len(got) != 1 {
 		t.Errorf("tunnel not in the key: exchanges %v, want one (the connections merge)", got)
 	}
 	if rep.Anomalies["tcp.overlap_different_data"] == 0 {

@@ -65,10 +65,14 @@ type ConnMeta struct {
 	VLAN []uint16
 	// Tunnels lists the encapsulations the connection's first packet came
 	// through, outermost first (VXLAN VNI, GRE key, ERSPAN session…); nil
-	// when it came bare. Key does not hold them, but the tracker keeps
-	// connections in different VLANs or tunnels apart (TrackerConfig's
-	// VLANInFlowKey and TunnelInFlowKey), so two ConnMeta may share a Key.
+	// when it came bare.
 	Tunnels []Tunnel
+	// Zone names the network segment the tracker keyed the connection in,
+	// when VLAN tags or tunnel ids are part of the flow key (TrackerConfig's
+	// VLANInFlowKey and TunnelInFlowKey): "vlan:100", "vlan:200.100",
+	// "vxlan:1001", joined with "/" outermost first; "" when none. Two
+	// connections may share a Key in different zones.
+	Zone string
 	// Source names where the packets came from: the pcap file or the interface.
 	Source string
 	// Start is the capture time of the first packet.

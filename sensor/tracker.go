@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"hash/fnv"
 	"net/netip"
+	"strconv"
 	"time"
 
 	"github.com/gopacket/gopacket"
@@ -271,8 +272,7 @@ func (t *Tracker) zoneOf(vlans []uint16, tunnels []Tunnel) uint64 {
 	}
 	if t.cfg.TunnelInFlowKey {
 		for _, tn := range tunnels {
-			switch tn.Kind {
-			case TunnelVXLAN, TunnelGENEVE, TunnelGRE, TunnelERSPAN:
+			if zoneTunnel(tn.Kind) {
 				mix(uint64(tn.ID) | uint64(tn.Kind)<<32)
 				found = true
 			}
@@ -282,6 +282,41 @@ func (t *Tracker) zoneOf(vlans []uint16, tunnels []Tunnel) uint64 {
 		return 0
 	}
 	return h&zoneMask | 1 // never 0, which is "no zone"
+}
+
+// zoneName is the readable form of zoneOf (ConnMeta.Zone): the same tags and
+// tunnels, "" when zoneOf is 0.
+func (t *Tracker) zoneName(vlans []uint16, tunnels []Tunnel) string {
+	var b []byte
+	if t.cfg.VLANInFlowKey && len(vlans) > 0 {
+		b = append(b, "vlan:"...)
+		for i, v := range vlans {
+			if i > 0 {
+				b = append(b, '.')
+			}
+			b = strconv.AppendUint(b, uint64(v), 10)
+		}
+	}
+	if t.cfg.TunnelInFlowKey {
+		for _, tn := range tunnels {
+			if zoneTunnel(tn.Kind) {
+				if len(b) > 0 {
+					b = append(b, '/')
+				}
+				b = append(b, tn.Kind.String()...)
+				b = append(b, ':')
+				b = strconv.AppendUint(b, uint64(tn.ID), 10)
+			}
+		}
+	}
+	return string(b)
+}
+
+// zoneTunnel reports whether tunnels of kind k are part of a zone: those
+// whose id is the same both ways. An MPLS service label is not (it differs
+// per direction); IP-in-IP has no id.
+func zoneTunnel(k TunnelKind) bool {
+	return k == TunnelVXLAN || k == TunnelGENEVE || k == TunnelGRE || k == TunnelERSPAN
 }
 
 // FNV-1a, 64 bits.
@@ -714,6 +749,9 @@ func (s *stream) handlerFor() ConnHandler {
 		}
 		if s.ntunnel > 0 {
 			s.meta.Tunnels = append([]Tunnel(nil), s.tunnels[:s.ntunnel]...)
+		}
+		if s.nvlan > 0 || s.ntunnel > 0 {
+			s.meta.Zone = t.zoneName(s.vlan[:s.nvlan], s.tunnels[:s.ntunnel])
 		}
 		s.handler = t.factory(s.meta)
 	}

@@ -561,6 +561,9 @@ func TestTrackerZones(t *testing.T) {
 			if n := counts[CountOverlapDiff]; n != 0 {
 				t.Errorf("%s = %d", CountOverlapDiff, n)
 			}
+			if recs[0].meta.Zone == recs[1].meta.Zone || recs[0].meta.Zone == "" {
+				t.Errorf("zones %q and %q", recs[0].meta.Zone, recs[1].meta.Zone)
+			}
 			// Flow ids tell them apart even when they start together.
 			k, start := recs[0].meta.Key, recs[0].meta.Start
 			tr := NewTracker(tt.cfg, nil, Counts{})
@@ -596,5 +599,33 @@ func TestTrackerZones(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestZoneName(t *testing.T) {
+	all := NewTracker(DefaultTrackerConfig(), nil, Counts{})
+	noVLAN := DefaultTrackerConfig()
+	noVLAN.VLANInFlowKey = false
+	tunnelsOnly := NewTracker(noVLAN, nil, Counts{})
+	tunnels := []Tunnel{{Kind: TunnelGRE, ID: 7}, {Kind: TunnelMPLS, ID: 16001}, {Kind: TunnelVXLAN, ID: 1001}, {Kind: TunnelIPIP}}
+	for _, tt := range []struct {
+		tr      *Tracker
+		vlans   []uint16
+		tunnels []Tunnel
+		want    string
+	}{
+		{all, nil, nil, ""},
+		{all, []uint16{100}, nil, "vlan:100"},
+		{all, []uint16{200, 100}, tunnels, "vlan:200.100/gre:7/vxlan:1001"},
+		{tunnelsOnly, []uint16{200, 100}, tunnels, "gre:7/vxlan:1001"},
+		{all, nil, []Tunnel{{Kind: TunnelMPLS, ID: 16001}}, ""},
+	} {
+		got := tt.tr.zoneName(tt.vlans, tt.tunnels)
+		if got != tt.want {
+			t.Errorf("zoneName(%v, %v) = %q, want %q", tt.vlans, tt.tunnels, got, tt.want)
+		}
+		if (got == "") != (tt.tr.zoneOf(tt.vlans, tt.tunnels) == 0) {
+			t.Errorf("zoneName %q and zoneOf %x disagree", got, tt.tr.zoneOf(tt.vlans, tt.tunnels))
+		}
 	}
 }

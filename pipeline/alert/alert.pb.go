@@ -601,7 +601,14 @@ type Flow struct {
 	MidStream bool `protobuf:"varint,10,opt,name=mid_stream,json=midStream,proto3" json:"mid_stream,omitempty"`
 	// Encapsulations the connection came through, outermost first: the
 	// addresses and ports above are those of the innermost packet.
-	Tunnels       []*Tunnel `protobuf:"bytes,11,rep,name=tunnels,proto3" json:"tunnels,omitempty"` // Numbers 12-19 are kept for interface facts (in_iface).
+	Tunnels []*Tunnel `protobuf:"bytes,11,rep,name=tunnels,proto3" json:"tunnels,omitempty"`
+	// Numbers 12-19 are kept for interface facts (in_iface).
+	// The network segment the connection was tracked in, when VLAN tags or
+	// tunnel ids are part of the flow key (tcp.vlan_in_flow_key,
+	// tcp.tunnel_in_flow_key): "vlan:100", "vlan:200.100", "vxlan:1001",
+	// joined with "/" outermost first. Two flows with the same addresses and
+	// ports in different zones are different connections (two tenants).
+	Zone          string `protobuf:"bytes,20,opt,name=zone,proto3" json:"zone,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -711,6 +718,13 @@ func (x *Flow) GetTunnels() []*Tunnel {
 		return x.Tunnels
 	}
 	return nil
+}
+
+func (x *Flow) GetZone() string {
+	if x != nil {
+		return x.Zone
+	}
+	return ""
 }
 
 // Tunnel is one encapsulation around a flow.
@@ -1368,7 +1382,7 @@ const file_pipeline_alert_alert_proto_rawDesc = "" +
 	"\bexamples\x18\n" +
 	" \x03(\tR\bexamples\x12\x1a\n" +
 	"\brevision\x18\v \x01(\rR\brevision\x12\x1a\n" +
-	"\bendpoint\x18\f \x01(\tR\bendpoint\"\xc3\x02\n" +
+	"\bendpoint\x18\f \x01(\tR\bendpoint\"\xd7\x02\n" +
 	"\x04Flow\x12\x15\n" +
 	"\x06src_ip\x18\x01 \x01(\tR\x05srcIp\x12\x19\n" +
 	"\bsrc_port\x18\x02 \x01(\rR\asrcPort\x12\x17\n" +
@@ -1382,7 +1396,8 @@ const file_pipeline_alert_alert_proto_rawDesc = "" +
 	"\n" +
 	"mid_stream\x18\n" +
 	" \x01(\bR\tmidStream\x121\n" +
-	"\atunnels\x18\v \x03(\v2\x17.sensor.alert.v1.TunnelR\atunnels\",\n" +
+	"\atunnels\x18\v \x03(\v2\x17.sensor.alert.v1.TunnelR\atunnels\x12\x12\n" +
+	"\x04zone\x18\x14 \x01(\tR\x04zone\",\n" +
 	"\x06Tunnel\x12\x12\n" +
 	"\x04kind\x18\x01 \x01(\tR\x04kind\x12\x0e\n" +
 	"\x02id\x18\x02 \x01(\rR\x02id\"\x82\x02\n" +

@@ -187,7 +187,7 @@ func (e *Engine) Observe(ev *alert.Event, dst []*alert.Alert) []*alert.Alert {
 	c := ev.GetClient()
 	epk := "endpoint:" + h.GetMethod() + " " + h.GetPathTemplate()
 	f := facts{
-		e: ev, ts: ts, ip: c.GetIp(), ck: clientKey(c),
+		e: ev, ts: ts, ip: clientAddr(ev), ck: clientKey(ev),
 		ep: epk[len("endpoint:"):], path: h.GetPathTemplate(),
 		status: h.GetStatus(), ua: c.GetUserAgent(),
 	}
@@ -266,7 +266,8 @@ func (e *Engine) advance(ts int64) int64 {
 }
 
 // clientKey is the strongest identity the event carries.
-func clientKey(c *alert.Client) string {
+func clientKey(ev *alert.Event) string {
+	c := ev.GetClient()
 	switch {
 	case c.GetApiKey() != "":
 		return "key:" + c.GetApiKey()
@@ -275,7 +276,19 @@ func clientKey(c *alert.Client) string {
 	case c.GetSession() != "":
 		return "session:" + c.GetSession()
 	}
-	return "ip:" + c.GetIp()
+	return "ip:" + clientAddr(ev)
+}
+
+// clientAddr is the client address with the flow's zone after a '%', as
+// an IPv6 scope is written ("10.0.0.5%vxlan:1001"): the same address in two
+// tenants' segments is two clients. Keys, token subjects and sessions name
+// a client wherever it connects from, and take no zone.
+func clientAddr(ev *alert.Event) string {
+	ip := ev.GetClient().GetIp()
+	if z := ev.GetFlow().GetZone(); z != "" && ip != "" {
+		return ip + "%" + z
+	}
+	return ip
 }
 
 func (e *Engine) isAllowed(c *alert.Client) bool {

@@ -127,6 +127,7 @@ func flowFacts(x *decoders.Exchange) *alert.Flow {
 		CommunityId: m.CommunityID,
 		FlowId:      m.ID,
 		MidStream:   m.MidStream,
+		Zone:        m.Zone,
 	}
 	if len(m.VLAN) > 0 {
 		f.Vlan = make([]uint32, len(m.VLAN))
