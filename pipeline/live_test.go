@@ -60,81 +60,25 @@ func TestRunUDPMirror(t *testing.T) {
 	_, want, _ := replay(t, cfg, file)
 	cfg.StatsInterval = time.Millisecond
 	stats := &statsSink{}
-
-	capCfg := live.DefaultConfig()
-	capCfg.ListenUDP = []string{"vxlan=127.0.0.1:0"}
-	capCfg.PollTimeout = 20 * time.Millisecond
-	h := sourcesHandler{Handler: slog.DiscardHandler, sources: make(chan string, 1)}
-	var ex bytes.Buffer
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	type result struct {
-		rep *Report
-		err error
-	}
-	done := make(chan result, 1)
-	go func() {
-		rep, err := Run(ctx, cfg, capCfg, Outputs{Exchanges: &ex, Stats: stats}, slog.New(h), nil)
-		done <- result{rep, err}
-	}()
-	var addr string
-	select {
-	case s := <-h.sources:
-		addr = strings.TrimPrefix(s, "udp:")
-	case r := <-done:
-		t.Fatalf("Run returned before capturing: %v", r.err)
-	case <-time.After(20 * time.Second):
-		t.Fatal("Run did not start")
-	}
-	conn, err := net.Dial("udp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	f, err := os.Open(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	r, err := pcapgo.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
 	vxlan := []byte{0x08, 0, 0, 0, 0, 0x10, 0x92, 0} // VNI 4242
-	frames := 0
-	for {
-		data, _, err := r.ReadPacketData()
-		if err != nil {
-			break
-		}
-		if _, err := conn.Write(append(vxlan[:8:8], data...)); err != nil {
-			t.Fatal(err)
-		}
-		frames++
+	var datagrams [][]byte
+	for _, data := range pcapFrames(t, file) {
+		datagrams = append(datagrams, append(vxlan[:8:8], data...))
 	}
-	cancel()
-	var res result
-	select {
-	case res = <-done:
-	case <-time.After(20 * time.Second):
-		t.Fatal("Run did not stop")
-	}
-	if res.err != nil {
-		t.Fatal(res.err)
-	}
-	got := sortedLines(ex.String())
+	frames := len(datagrams)
+	got, rep := udpMirror(t, cfg, stats, datagrams)
 	if len(got) != len(want) {
-		t.Fatalf("%d exchanges live, %d in the replay (report %+v)", len(got), len(want), res.rep)
+		t.Fatalf("%d exchanges live, %d in the replay (report %+v)", len(got), len(want), rep)
 	}
 	for _, l := range got {
 		if !strings.Contains(l, `"tunnels":[{"kind":"vxlan","id":4242}]`) {
 			t.Fatalf("exchange without the VNI: %s", l)
 		}
 	}
-	if res.rep.Packets != uint64(frames) || res.rep.Counters[live.CountUDPDatagrams] != uint64(frames) {
-		t.Fatalf("report: %d packets, %d datagrams; sent %d", res.rep.Packets, res.rep.Counters[live.CountUDPDatagrams], frames)
+	if rep.Packets != uint64(frames) || rep.Counters[live.CountUDPDatagrams] != uint64(frames) {
+		t.Fatalf("report: %d packets, %d datagrams; sent %d", rep.Packets, rep.Counters[live.CountUDPDatagrams], frames)
 	}
-	if _, ok := res.rep.Anomalies[live.CountUDPDatagrams]; ok {
+	if _, ok := rep.Anomalies[live.CountUDPDatagrams]; ok {
 		t.Fatal("capture counters among the anomalies")
 	}
 	// The periodic reports carry the capture counters too (the final one
@@ -152,4 +96,118 @@ func TestRunUDPMirror(t *testing.T) {
 	if withCapture == 0 {
 		t.Fatalf("no partial report with the capture counters among %d", len(stats.reports))
 	}
+}
+
+// TestRunUDPMirrorTenants: the two VXLAN tenants of vxlan-tenants.pcap,
+// which reuse the same addresses, ports and sequence numbers, received live
+// as a mirror target's UDP socket receives them (the outer Ethernet, IP and
+// UDP headers removed). Each tenant's exchange is rebuilt whole, with its
+// zone, as in the replay.
+func TestRunUDPMirrorTenants(t *testing.T) {
+	const outer = 14 + 20 + 8 // Ethernet, IPv4 without options, UDP
+	var datagrams [][]byte
+	for _, data := range pcapFrames(t, "../testdata/vxlan-tenants.pcap") {
+		datagrams = append(datagrams, data[outer:])
+	}
+	cfg := DefaultConfig()
+	cfg.Workers = 2
+	got, rep := udpMirror(t, cfg, nil, datagrams)
+	want := map[string]string{
+		"/search?q=1%27%20OR%20%271%27%3D%271": `"zone":"vxlan:1001"`,
+		"/api/users/42":                        `"zone":"vxlan:1002"`,
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d exchanges, want %d (report %+v):\n%s", len(got), len(want), rep, strings.Join(got, "\n"))
+	}
+	for _, l := range got {
+		var x struct{ Request struct{ URI string } }
+		if err := json.Unmarshal([]byte(l), &x); err != nil {
+			t.Fatal(err)
+		}
+		if z, ok := want[x.Request.URI]; !ok || !strings.Contains(l, z) || !strings.Contains(l, `"status":200`) {
+			t.Errorf("exchange %s", l)
+		}
+	}
+	if n := rep.Anomalies["tcp.overlap_different_data"]; n != 0 {
+		t.Errorf("tcp.overlap_different_data = %d", n)
+	}
+}
+
+// pcapFrames reads every frame of a pcap file.
+func pcapFrames(t *testing.T, file string) [][]byte {
+	t.Helper()
+	f, err := os.Open(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	r, err := pcapgo.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out [][]byte
+	for {
+		data, _, err := r.ReadPacketData()
+		if err != nil {
+			return out
+		}
+		out = append(out, data)
+	}
+}
+
+// udpMirror runs the sensor on a VXLAN UDP socket on loopback (a mirror
+// target), sends it datagrams in order, stops it and returns the exchanges
+// (sorted) and the report. stats, when set, receives the periodic reports.
+func udpMirror(t *testing.T, cfg Config, stats *statsSink, datagrams [][]byte) ([]string, *Report) {
+	t.Helper()
+	capCfg := live.DefaultConfig()
+	capCfg.ListenUDP = []string{"vxlan=127.0.0.1:0"}
+	capCfg.PollTimeout = 20 * time.Millisecond
+	h := sourcesHandler{Handler: slog.DiscardHandler, sources: make(chan string, 1)}
+	var ex bytes.Buffer
+	out := Outputs{Exchanges: &ex}
+	if stats != nil {
+		out.Stats = stats
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	type result struct {
+		rep *Report
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		rep, err := Run(ctx, cfg, capCfg, out, slog.New(h), nil)
+		done <- result{rep, err}
+	}()
+	var addr string
+	select {
+	case s := <-h.sources:
+		addr = strings.TrimPrefix(s, "udp:")
+	case r := <-done:
+		t.Fatalf("Run returned before capturing: %v", r.err)
+	case <-time.After(20 * time.Second):
+		t.Fatal("Run did not start")
+	}
+	conn, err := net.Dial("udp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	for _, d := range datagrams {
+		if _, err := conn.Write(d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cancel()
+	var res result
+	select {
+	case res = <-done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("Run did not stop")
+	}
+	if res.err != nil {
+		t.Fatal(res.err)
+	}
+	return sortedLines(ex.String()), res.rep
 }
