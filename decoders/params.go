@@ -446,14 +446,14 @@ func (e *extractor) text(body []byte) {
 // allowed: bodies are cut) without NUL and with few control characters.
 func textLike(b []byte) bool { return textLikeNUL(b, false) }
 
-// textLikeNUL is textLike that, with nulOK, lets NULs through and does not
-// count them against the control-character budget: a form field is a
-// string to the application whatever its bytes, and NULs in one are the old
-// truncation trick ("../../etc/passwd\x00.png", "\x00../\x00../etc/passwd"),
-// not a sign of a binary file, which has other control bytes and invalid
-// UTF-8 besides.
+// textLikeNUL is textLike that, with nulOK, lets NULs through on a budget of
+// their own, at most a quarter of the bytes: a form field is a string to the
+// application whatever its bytes, and NULs in one are the old truncation
+// trick ("../../etc/passwd\x00.png", "\x00../\x00../etc/passwd"), not a
+// sign of a binary file, which has other control bytes and invalid UTF-8
+// besides. UTF-16 text, a NUL in every other byte, is not text here.
 func textLikeNUL(b []byte, nulOK bool) bool {
-	n, ctrl := len(b), 0
+	n, ctrl, nul := len(b), 0, 0
 	for len(b) > 0 {
 		c := b[0]
 		if c < utf8.RuneSelf {
@@ -462,6 +462,7 @@ func textLikeNUL(b []byte, nulOK bool) bool {
 				if !nulOK {
 					return false
 				}
+				nul++
 			case c < 0x20 && c != '\t' && c != '\n' && c != '\r' && c != '\f', c == 0x7f:
 				ctrl++
 			}
@@ -474,7 +475,7 @@ func textLikeNUL(b []byte, nulOK bool) bool {
 		}
 		b = b[size:]
 	}
-	return ctrl*10 <= n
+	return ctrl*10 <= n && nul*4 <= n
 }
 
 // cut shortens s to at most max bytes without splitting a UTF-8 sequence

@@ -247,6 +247,10 @@ func TestExtractMultipart(t *testing.T) {
 		"",
 		"\x00../\x00../\x00../etc/passwd",
 		"--XyZ",
+		`Content-Disposition: form-data; name="utf16"`,
+		"",
+		".\x00.\x00/\x00i\x00m\x00g\x00.\x00p\x00n\x00g\x00",
+		"--XyZ",
 		`Content-Disposition: form-data; name="f2"; filename*=UTF-8''%E2%82%AC.txt`,
 		"",
 		"x",
@@ -264,7 +268,7 @@ func TestExtractMultipart(t *testing.T) {
 			p(LocMultipart, "upload.filename", "../../shell.php"),
 			p(LocMultipart, "upload.content_type", "application/x-php"),
 			p(LocMultipart, "path", "../../etc/passwd\x00.png"),
-			p(LocMultipart, "nuls", "\x00../\x00../\x00../etc/passwd"), // NULs are no control-byte budget
+			p(LocMultipart, "nuls", "\x00../\x00../\x00../etc/passwd"), // NULs have their own budget; UTF-16 exceeds it
 			p(LocMultipart, "f2.filename", "€.txt"),
 			p(LocMultipart, "empty", ""),
 		}},

@@ -70,8 +70,9 @@ type ConnMeta struct {
 	// Zone names the network segment the tracker keyed the connection in,
 	// when VLAN tags or tunnel ids are part of the flow key (TrackerConfig's
 	// VLANInFlowKey and TunnelInFlowKey): "vlan:100", "vlan:200.100",
-	// "vxlan:1001", joined with "/" outermost first; "" when none. Two
-	// connections may share a Key in different zones.
+	// "vxlan:1001", VLAN tags first, then tunnels outermost first, joined
+	// with "/"; "" when none. Two connections may share a Key in different
+	// zones.
 	Zone string
 	// Source names where the packets came from: the pcap file or the interface.
 	Source string

@@ -266,13 +266,15 @@ func (t *Tracker) zoneOf(vlans []uint16, tunnels []Tunnel) uint64 {
 	found := false
 	if t.cfg.VLANInFlowKey {
 		for _, v := range vlans {
-			mix(uint64(v) | 1<<16)
-			found = true
+			if zoneVLAN(v) {
+				mix(uint64(v) | 1<<16)
+				found = true
+			}
 		}
 	}
 	if t.cfg.TunnelInFlowKey {
 		for _, tn := range tunnels {
-			if zoneTunnel(tn.Kind) {
+			if zoneTunnel(tn) {
 				mix(uint64(tn.ID) | uint64(tn.Kind)<<32)
 				found = true
 			}
@@ -285,21 +287,28 @@ func (t *Tracker) zoneOf(vlans []uint16, tunnels []Tunnel) uint64 {
 }
 
 // zoneName is the readable form of zoneOf (ConnMeta.Zone): the same tags and
-// tunnels, "" when zoneOf is 0.
+// tunnels, VLAN tags first (outer and inner frames' together), then the
+// tunnels outermost first; "" when zoneOf is 0.
 func (t *Tracker) zoneName(vlans []uint16, tunnels []Tunnel) string {
 	var b []byte
-	if t.cfg.VLANInFlowKey && len(vlans) > 0 {
-		b = append(b, "vlan:"...)
-		for i, v := range vlans {
-			if i > 0 {
+	if t.cfg.VLANInFlowKey {
+		n := 0
+		for _, v := range vlans {
+			if !zoneVLAN(v) {
+				continue
+			}
+			if n == 0 {
+				b = append(b, "vlan:"...)
+			} else {
 				b = append(b, '.')
 			}
 			b = strconv.AppendUint(b, uint64(v), 10)
+			n++
 		}
 	}
 	if t.cfg.TunnelInFlowKey {
 		for _, tn := range tunnels {
-			if zoneTunnel(tn.Kind) {
+			if zoneTunnel(tn) {
 				if len(b) > 0 {
 					b = append(b, '/')
 				}
@@ -312,12 +321,22 @@ func (t *Tracker) zoneName(vlans []uint16, tunnels []Tunnel) string {
 	return string(b)
 }
 
-// zoneTunnel reports whether tunnels of kind k are part of a zone: those
-// whose id is the same both ways. An MPLS service label is not (it differs
-// per direction); IP-in-IP has no id.
-func zoneTunnel(k TunnelKind) bool {
-	return k == TunnelVXLAN || k == TunnelGENEVE || k == TunnelGRE || k == TunnelERSPAN
+// zoneTunnel reports whether tn is part of a zone: a tunnel whose id is the
+// same both ways, and that has one (0 is what a GRE header without a key
+// and an ERSPAN type I header record). An MPLS service label is not (it
+// differs per direction); IP-in-IP has no id.
+func zoneTunnel(tn Tunnel) bool {
+	switch tn.Kind {
+	case TunnelVXLAN, TunnelGENEVE, TunnelGRE, TunnelERSPAN:
+		return tn.ID != 0
+	}
+	return false
 }
+
+// zoneVLAN reports whether VLAN id v is part of a zone: 0 is a
+// priority tag (802.1p), which names no VLAN and which one direction of a
+// connection may carry and the other not.
+func zoneVLAN(v uint16) bool { return v != 0 }
 
 // FNV-1a, 64 bits.
 const (

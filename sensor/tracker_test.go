@@ -584,6 +584,16 @@ func TestTrackerZones(t *testing.T) {
 		want int
 	}{
 		{"mpls label per direction", DefaultTrackerConfig(), mplsPerDirection, 1},
+		{"priority tag one way", DefaultTrackerConfig(), func(p *Packet, fromClient bool) {
+			if fromClient {
+				p.VLAN[0], p.NVLAN = 0, 1
+			}
+		}, 1},
+		{"keyless gre one way", DefaultTrackerConfig(), func(p *Packet, fromClient bool) {
+			if !fromClient {
+				p.Tunnels[0], p.NTunnel = Tunnel{Kind: TunnelGRE}, 1
+			}
+		}, 1},
 		{"vlan per direction, off", noVLAN, vlanPerDirection, 1},
 		{"vlan per direction", DefaultTrackerConfig(), vlanPerDirection, 2},
 	} {
@@ -619,6 +629,10 @@ func TestZoneName(t *testing.T) {
 		{all, []uint16{200, 100}, tunnels, "vlan:200.100/gre:7/vxlan:1001"},
 		{tunnelsOnly, []uint16{200, 100}, tunnels, "gre:7/vxlan:1001"},
 		{all, nil, []Tunnel{{Kind: TunnelMPLS, ID: 16001}}, ""},
+		// A GRE header without a key, ERSPAN type I and a priority tag
+		// (VLAN 0) name no segment.
+		{all, []uint16{0}, []Tunnel{{Kind: TunnelGRE}, {Kind: TunnelERSPAN}}, ""},
+		{all, []uint16{0, 100}, nil, "vlan:100"},
 	} {
 		got := tt.tr.zoneName(tt.vlans, tt.tunnels)
 		if got != tt.want {

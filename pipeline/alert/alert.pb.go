@@ -439,7 +439,9 @@ func (x *Alert) GetBehavior() *Behavior {
 type Behavior struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The identity the state is kept for: "ip:203.0.113.9", "key:…", "sub:…",
-	// or "endpoint:POST /login" for distributed behaviours.
+	// or "endpoint:POST /login" for distributed behaviours; with
+	// behave.client_zones, a private address with its zone
+	// ("ip:10.0.0.5%vxlan:1001").
 	Key         string                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
 	WindowStart *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=window_start,json=windowStart,proto3" json:"window_start,omitempty"`
 	WindowEnd   *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=window_end,json=windowEnd,proto3" json:"window_end,omitempty"`

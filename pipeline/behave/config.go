@@ -36,6 +36,14 @@ type Config struct {
 	// caller does, with Engine.Advance (the aggregator, which holds the
 	// clock at the slowest Kafka partition's time).
 	ExternalClock bool `yaml:"-"`
+	// ClientZones counts a client address per zone (flow.zone: the VLAN
+	// or tunnel segment the connection was tracked in) when the address is
+	// the TCP peer and not globally routable. Turn it on where VLANs or
+	// VNIs separate tenants that reuse an address plan; leave it off where
+	// they name mirror sessions (AWS Traffic Mirroring gives each session,
+	// often one per backend, its own VNI: one client would be split per
+	// backend, its failures spread and its token "shared").
+	ClientZones bool `yaml:"client_zones" env:"SENSOR_BEHAVE_CLIENT_ZONES"`
 
 	Allow Allow `yaml:"allow"`
 

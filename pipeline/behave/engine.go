@@ -187,7 +187,7 @@ func (e *Engine) Observe(ev *alert.Event, dst []*alert.Alert) []*alert.Alert {
 	c := ev.GetClient()
 	epk := "endpoint:" + h.GetMethod() + " " + h.GetPathTemplate()
 	f := facts{
-		e: ev, ts: ts, ip: clientAddr(ev), ck: clientKey(ev),
+		e: ev, ts: ts, ip: e.clientAddr(ev), ck: e.clientKey(ev),
 		ep: epk[len("endpoint:"):], path: h.GetPathTemplate(),
 		status: h.GetStatus(), ua: c.GetUserAgent(),
 	}
@@ -266,7 +266,7 @@ func (e *Engine) advance(ts int64) int64 {
 }
 
 // clientKey is the strongest identity the event carries.
-func clientKey(ev *alert.Event) string {
+func (e *Engine) clientKey(ev *alert.Event) string {
 	c := ev.GetClient()
 	switch {
 	case c.GetApiKey() != "":
@@ -276,19 +276,38 @@ func clientKey(ev *alert.Event) string {
 	case c.GetSession() != "":
 		return "session:" + c.GetSession()
 	}
-	return "ip:" + clientAddr(ev)
+	return "ip:" + e.clientAddr(ev)
 }
 
-// clientAddr is the client address with the flow's zone after a '%', as
-// an IPv6 scope is written ("10.0.0.5%vxlan:1001"): the same address in two
-// tenants' segments is two clients. Keys, token subjects and sessions name
-// a client wherever it connects from, and take no zone.
-func clientAddr(ev *alert.Event) string {
+// clientAddr is the client address; with ClientZones, a private address
+// that is the TCP peer gets the flow's zone after a '%', as an IPv6 scope
+// is written ("10.0.0.5%vxlan:1001"): the same address in two tenants'
+// segments is two clients. A global address, or one a trusted proxy
+// forwarded, names the same client in every segment; keys, token subjects
+// and sessions take no zone.
+func (e *Engine) clientAddr(ev *alert.Event) string {
 	ip := ev.GetClient().GetIp()
-	if z := ev.GetFlow().GetZone(); z != "" && ip != "" {
-		return ip + "%" + z
+	if !e.cfg.ClientZones || ip == "" {
+		return ip
 	}
-	return ip
+	z := ev.GetFlow().GetZone()
+	if z == "" || ev.GetClient().GetPeerIp() != "" {
+		return ip
+	}
+	if a, err := netip.ParseAddr(ip); err != nil || globalAddr(a.Unmap()) {
+		return ip
+	}
+	return ip + "%" + z
+}
+
+// cgnat is RFC 6598's shared address space, which carriers and clouds
+// reuse like RFC 1918's.
+var cgnat = netip.MustParsePrefix("100.64.0.0/10")
+
+// globalAddr reports whether a names one host wherever it is seen: not a
+// private (RFC 1918, ULA), shared (CGNAT), loopback or link-local address.
+func globalAddr(a netip.Addr) bool {
+	return !(a.IsPrivate() || a.IsLoopback() || a.IsLinkLocalUnicast() || a.IsUnspecified() || cgnat.Contains(a))
 }
 
 func (e *Engine) isAllowed(c *alert.Client) bool {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"maps"
+	"math/rand/v2"
 	"os"
 	"slices"
 	"strconv"
@@ -481,5 +482,56 @@ func TestConcurrent(t *testing.T) {
 		if !proto.Equal(got[id], w) {
 			t.Errorf("%s differs:\n got %v\nwant %v", w.RuleId, got[id], w)
 		}
+	}
+}
+
+// TestClientZones: with ClientZones, two tenants (two VXLAN segments)
+// whose address plans both hold 10.96.9.5, each failing logins with 12
+// usernames, stay under the stuffing threshold of 20 each. A global
+// address, or one a trusted proxy forwarded, is one client in every
+// segment; without ClientZones every address is.
+func TestClientZones(t *testing.T) {
+	events := func(ip, peer string, zones int) []*alert.Event {
+		r := rand.New(rand.NewPCG(5, 6))
+		var evs []*alert.Event
+		for i := range 24 {
+			at := t0.Add(jitter(r, i, 24, 3*time.Minute, 0.8))
+			e := ev(at, ip, "POST", "/api/login", 401, login("tenant-user"+strconv.Itoa(i), "Spring2025", false), zone("vxlan:"+strconv.Itoa(1001+i%zones)))
+			e.Client.PeerIp = peer
+			evs = append(evs, e)
+		}
+		return evs
+	}
+	zoned := DefaultConfig()
+	zoned.ClientZones = true
+	for _, tt := range []struct {
+		name     string
+		cfg      Config
+		ip, peer string
+		want     []string
+	}{
+		{"private peer, zones", zoned, "10.96.9.5", "", nil},
+		{"private peer, no zones", DefaultConfig(), "10.96.9.5", "", []string{"credential-stuffing"}},
+		{"global address", zoned, "198.51.100.7", "", []string{"credential-stuffing"}},
+		{"forwarded by a proxy", zoned, "10.96.9.5", "10.96.0.2", []string{"credential-stuffing"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			as := run(t, tt.cfg, events(tt.ip, tt.peer, 2))
+			if got := ruleIDs(as); !slices.Equal(got, tt.want) {
+				t.Fatalf("rules %v, want %v", got, tt.want)
+			}
+			if tt.want == nil {
+				return
+			}
+			if k := as[0].GetBehavior().GetKey(); strings.Contains(k, "%") {
+				t.Errorf("key %q has a zone", k)
+			}
+		})
+	}
+	// A zoned client over the threshold in one segment: its key names
+	// the zone.
+	as := run(t, zoned, events("10.96.9.5", "", 1))
+	if len(as) == 0 || as[0].GetBehavior().GetKey() != "ip:10.96.9.5%vxlan:1001" {
+		t.Errorf("alerts %v", as)
 	}
 }

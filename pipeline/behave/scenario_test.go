@@ -187,24 +187,9 @@ func extraScenarios() []scenario {
 		out = append(out, scenario{name: name, events: evs, want: want})
 	}
 
-	// Two tenants (two VXLAN segments) whose address plans both hold
-	// 10.96.9.5, each failing logins with 12 usernames: under the
-	// threshold of 20 in each; one client of 24 were the zone ignored
-	// (the same events without zones raise it).
-	var evs []*alert.Event
-	var unzoned []*alert.Event
-	for i := range 24 {
-		at := t0.Add(jitter(r, i, 24, 3*time.Minute, 0.8))
-		z := "vxlan:" + strconv.Itoa(1001+i%2)
-		evs = append(evs, ev(at, "10.96.9.5", "POST", "/api/login", 401, login("tenant-user"+strconv.Itoa(i), "Spring2025", false), zone(z)))
-		unzoned = append(unzoned, ev(at, "10.96.9.5", "POST", "/api/login", 401, login("tenant-user"+strconv.Itoa(i), "Spring2025", false)))
-	}
-	add("tenants", nil, evs)
-	add("tenants without zones", []string{"credential-stuffing"}, unzoned)
-
 	// Rate abuse: five 1-minute windows of ten clients at ~5 requests
 	// each teach the endpoint's baseline; then one client sends 1000.
-	evs = nil
+	var evs []*alert.Event
 	for m := range 5 {
 		for c := range 10 {
 			for i := range 5 {

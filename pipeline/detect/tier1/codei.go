@@ -813,7 +813,10 @@ func phpMatch(s string) string {
 	if t := strings.TrimLeft(s, " \t\r\n"); strings.Contains(t, "//") || strings.Contains(t, "/*") || strings.IndexByte(t, '#') >= 0 ||
 		strings.HasSuffix(strings.TrimRight(t, " \t\r\n"), ";") {
 		if j := phpBreakoutStart(t); j > 0 {
-			if m := phpBreakoutCall.FindString(t[j:]); m != "" {
+			// Ending on "exit;" with no comment is how debug code ends
+			// too ("ok; var_dump($x); die;"): it counts after a quote
+			// that closed a string.
+			if m := phpBreakoutCall.FindString(t[j:]); m != "" && (phpCommentEnd(m) || strings.ContainsAny(t[:j], "'\"")) {
 				return t[:j] + m
 			}
 		}
@@ -881,6 +884,11 @@ func indexFold(s, needle string) int {
 		}
 	}
 	return -1
+}
+
+// phpCommentEnd reports whether a phpBreakoutCall match ends with a comment.
+func phpCommentEnd(m string) bool {
+	return strings.HasSuffix(m, "//") || strings.HasSuffix(m, "#") || strings.HasSuffix(m, "/*")
 }
 
 func skipBlanks(t string, j int) int {

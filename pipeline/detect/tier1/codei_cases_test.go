@@ -114,6 +114,8 @@ func init() {
 		corpusEntry{lJ, "code", "function() { return this; }"},
 		corpusEntry{lJ, "code", "printf(\"%s\", name); exit(1); // fail"},
 		corpusEntry{lJ, "note", "it's; exit(0) now"},
+		corpusEntry{lJ, "code", "ok; print_r($x); exit;"},
+		corpusEntry{lJ, "code", "done; die(\"error\"); exit;"},
 		corpusEntry{lJ, "message", "while(true) in a worker freezes the tab"},
 		corpusEntry{lJ, "file", "avatar.php"},
 		corpusEntry{lJ, "class", "org.apache.commons.lang3.StringUtils"},

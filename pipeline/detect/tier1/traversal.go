@@ -58,7 +58,7 @@ var sensitiveFile = regexp.MustCompile(`(?:^|[^a-z0-9_.-]|\.\.)(?:` +
 // kernel and process state under /proc and /sys, debug logs, the Vite dev
 // server's /@fs/ file access, and the configuration and ignore files of AI
 // coding assistants (API keys, tool permissions), PHP session files.
-var restrictedFile = regexp.MustCompile(`\.[a-z0-9]{1,8}::\$data\b|/\.env\b|/\.(?:git|svn|hg|bzr)(?:/|$)|/\.git-credentials|/\.htaccess\b|(?:^|[/\\])(?:web\.config|global\.asax?)\b|/wp-config\.php` +
+var restrictedFile = regexp.MustCompile(`\.[a-z0-9]{1,8}::\$data\b|/\.env\b|/\.(?:git|svn|hg|bzr)(?:/|$)|/\.git-credentials|/\.htaccess\b|(?:^|[/\\])web\.config\b|(?:^|[/\\])global\.asax?(?:$|[^.\w])|/wp-config\.php` +
 	`|/\.(?:npmrc|pypirc|netrc|bash_history|zsh_history|ds_store|kube/config)\b|/\.(?:ssh|aws|docker|gnupg)/` +
 	`|/proc/(?:sys|net)/|/proc/(?:interrupts|cpuinfo|meminfo|version|mounts|kallsyms|modules)\b|/sys/(?:class|kernel|devices|firmware|module)\b` +
 	`|/etc/(?:subuid|subgid|apache2|nginx|httpd|mysql|ssh/|ssl/private|environment|fstab|login\.defs)\b` +

@@ -82,6 +82,8 @@ func init() {
 		// Relative links and "." segments without a system file.
 		corpusEntry{lJ, "img", "../images/logo.png"},
 		corpusEntry{lJ, "note", `Put the handler in Global.asax.cs, see .\docs\setup.md`},
+		corpusEntry{lJ, "file", `WebApp/Global.asax.cs`},
+		corpusEntry{lJ, "file", `src\MyApp\Global.asax.cs`},
 		corpusEntry{lQ, "q", "100% ..."},
 		corpusEntry{lQ, "path", "./etc/app.conf"},
 		corpusEntry{lJ, "note", "See ./docs/./setup.md for details"},

@@ -269,6 +269,11 @@ func TestApplicable(t *testing.T) {
 		{Protobuf, "ok", true},
 		{Protobuf, "\xc0\xae", false},
 		{Query, "a\r\n\x00", true},
+		{XML, "<x>&amp;\t\r\n日本", true},
+		{XML, ".\x00./etc/passwd", false},
+		{XML, "a\fb", false},
+		{XML, "a\xffb", false},
+		{XML, "a\uffffb", false},
 	}
 	for _, tt := range tests {
 		if got := Applicable(tt.p, tt.payload); got != tt.want {

@@ -76,14 +76,18 @@ func (p Placement) valid() bool { return slices.Contains(known, p) }
 
 // Applicable reports whether payload can be sent in placement p as it is: a
 // header value cannot hold control characters (HTTP forbids them and
-// clients refuse them), XML text cannot hold the C0 controls but tab and
-// line breaks, escaped or not (XML 1.0 section 2.2: encoding/xml writes
-// U+FFFD for them), and a protobuf string must be valid UTF-8.
+// clients refuse them), XML text holds only XML characters, escaped or not
+// (XML 1.0 section 2.2: no C0 control but tab and line breaks, no U+FFFE or
+// U+FFFF, valid UTF-8; encoding/xml writes U+FFFD for the others), and a
+// protobuf string must be valid UTF-8.
 func Applicable(p Placement, payload string) bool {
 	switch p {
 	case XML:
-		for _, c := range []byte(payload) {
-			if c < 0x20 && c != '\t' && c != '\n' && c != '\r' {
+		if !utf8.ValidString(payload) {
+			return false
+		}
+		for _, r := range payload {
+			if r < 0x20 && r != '\t' && r != '\n' && r != '\r' || r == 0xfffe || r == 0xffff {
 				return false
 			}
 		}
