@@ -643,3 +643,34 @@ func TestZoneName(t *testing.T) {
 		}
 	}
 }
+
+// TestNetFlowZone: the zone rides in the flow's endpoint type, for IPv4 and
+// IPv6 (whose addresses fill gopacket's endpoints): flows of two zones
+// differ, the addresses read back, and the reverse flow keeps the zone.
+func TestNetFlowZone(t *testing.T) {
+	for _, pair := range [][2]string{{"10.0.0.1", "10.0.0.2"}, {"2001:db8::1", "2001:db8:ffff:ffff:ffff:ffff:ffff:fffe"}} {
+		a, b := netip.MustParseAddr(pair[0]), netip.MustParseAddr(pair[1])
+		plain, z1, z2 := netFlow(a, b, 0), netFlow(a, b, 0x1234|1), netFlow(a, b, zoneMask)
+		if plain == z1 || z1 == z2 || plain == z2 {
+			t.Errorf("%v: flows of different zones are equal", pair)
+		}
+		for _, f := range []gopacket.Flow{plain, z1, z2} {
+			src, _ := netip.AddrFromSlice(f.Src().Raw())
+			dst, _ := netip.AddrFromSlice(f.Dst().Raw())
+			if src != a || dst != b {
+				t.Errorf("%v: addresses read back as %v %v", pair, src, dst)
+			}
+			if r := f.Reverse(); r.EndpointType() != f.EndpointType() || r.Reverse() != f {
+				t.Errorf("%v: reverse flow lost the zone", pair)
+			}
+			_ = f.String() // an unregistered endpoint type must not panic
+		}
+		want := layers.EndpointIPv4
+		if a.Is6() {
+			want = layers.EndpointIPv6
+		}
+		if plain.EndpointType() != want {
+			t.Errorf("%v: an untagged flow has type %v, want %v", pair, plain.EndpointType(), want)
+		}
+	}
+}
