@@ -263,8 +263,10 @@ type results struct {
 
 // tally is a copy of one worker's counters.
 type tally struct {
-	// open is the number of connections the worker tracks now.
+	// open is the number of connections the worker tracks now, buffered
+	// the out-of-order bytes they wait on.
 	open      int
+	buffered  int
 	counts    sensor.Counts
 	exchanges uint64
 	alerts    map[string]uint64
@@ -367,7 +369,7 @@ func (w *worker) flush(out chan<- *results) {
 
 // tally copies the worker's counters.
 func (w *worker) tally() tally {
-	t := tally{counts: sensor.Counts{}, exchanges: w.exchanges, alerts: maps.Clone(w.alerts), open: w.tracker.Conns()}
+	t := tally{counts: sensor.Counts{}, exchanges: w.exchanges, alerts: maps.Clone(w.alerts), open: w.tracker.Conns(), buffered: w.tracker.Buffered()}
 	t.counts.Merge(w.counts)
 	return t
 }

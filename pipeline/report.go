@@ -23,12 +23,15 @@ type Report struct {
 	Connections uint64 `json:"connections"`
 	// OpenConnections is the number tracked when the report was made: 0 at
 	// the end of a run, the live gauge in periodic reports.
-	OpenConnections uint64  `json:"open_connections,omitempty"`
-	Exchanges       uint64  `json:"exchanges"`
-	Alerts          uint64  `json:"alerts"`
-	ElapsedSec      float64 `json:"elapsed_seconds"`
-	MBps            float64 `json:"mb_per_second"`
-	PacketsPS       float64 `json:"packets_per_second"`
+	OpenConnections uint64 `json:"open_connections,omitempty"`
+	// BufferedBytes is the out-of-order bytes those connections wait on
+	// (sensor.Tracker.Buffered), at the same moment.
+	BufferedBytes uint64  `json:"buffered_bytes,omitempty"`
+	Exchanges     uint64  `json:"exchanges"`
+	Alerts        uint64  `json:"alerts"`
+	ElapsedSec    float64 `json:"elapsed_seconds"`
+	MBps          float64 `json:"mb_per_second"`
+	PacketsPS     float64 `json:"packets_per_second"`
 	// AlertsByDetector counts alerts per detector.
 	AlertsByDetector map[string]uint64 `json:"alerts_by_detector"`
 	// Anomalies counts protocol and stream irregularities by kind.
@@ -79,6 +82,7 @@ func (r *Report) finish(fs sensor.FileStats, readerCounts sensor.Counts, tallies
 	r.AlertsByDetector = map[string]uint64{}
 	for _, t := range tallies {
 		r.OpenConnections += uint64(t.open)
+		r.BufferedBytes += uint64(t.buffered)
 		all.Merge(t.counts)
 		r.Exchanges += t.exchanges
 		for d, n := range t.alerts {

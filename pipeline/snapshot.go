@@ -18,6 +18,7 @@ type Live struct {
 	mu       sync.Mutex
 	counters map[string]uint64
 	open     uint64 // connections tracked at the last report
+	buffered uint64 // out-of-order bytes they waited on
 	at       time.Time
 	sources  []func() map[string]uint64
 }
@@ -35,7 +36,7 @@ func (l *Live) Set(r *Report) {
 			c[k] = v
 		}
 	}
-	l.counters, l.at, l.open = c, time.Now(), r.OpenConnections
+	l.counters, l.at, l.open, l.buffered = c, time.Now(), r.OpenConnections, r.BufferedBytes
 }
 
 // AddCounters adds a source read at every Snapshot, for counters fresher
@@ -52,7 +53,7 @@ func (l *Live) AddCounters(fn func() map[string]uint64) {
 func (l *Live) Snapshot() ops.Snapshot {
 	l.mu.Lock()
 	c := maps.Clone(l.counters)
-	at, open := l.at, l.open
+	at, open, buffered := l.at, l.open, l.buffered
 	sources := l.sources
 	l.mu.Unlock()
 	if c == nil {
@@ -65,6 +66,7 @@ func (l *Live) Snapshot() ops.Snapshot {
 	if !at.IsZero() {
 		s.Gauges["stats.timestamp_seconds"] = float64(at.UnixNano()) / 1e9
 		s.Gauges["connections"] = float64(open)
+		s.Gauges["reassembly.buffered_bytes"] = float64(buffered)
 	}
 	return s
 }

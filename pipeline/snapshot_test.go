@@ -18,7 +18,7 @@ func TestLiveSnapshot(t *testing.T) {
 		t.Fatalf("zero Live: %+v", s)
 	}
 	r := &Report{
-		Packets: 100, Bytes: 9000, Exchanges: 7, PublishErrors: 1, OpenConnections: 12,
+		Packets: 100, Bytes: 9000, Exchanges: 7, PublishErrors: 1, OpenConnections: 12, BufferedBytes: 2048,
 		AlertsByDetector: map[string]uint64{"injection": 2},
 		Anomalies: map[string]uint64{
 			"http1.bare_lf": 3, "packet.decap.vxlan": 50, "capture.kernel_drops.eth0.0": 4,
@@ -49,8 +49,8 @@ func TestLiveSnapshot(t *testing.T) {
 	if s.Gauges["stats.timestamp_seconds"] <= 0 {
 		t.Error("no stats timestamp")
 	}
-	if s.Gauges["connections"] != 12 {
-		t.Errorf("connections gauge %v, want 12", s.Gauges["connections"])
+	if s.Gauges["connections"] != 12 || s.Gauges["reassembly.buffered_bytes"] != 2048 {
+		t.Errorf("gauges %v, want 12 connections and 2048 buffered bytes", s.Gauges)
 	}
 
 	// A later report lacking a counter keeps it (never backwards); a

@@ -357,10 +357,16 @@ func FuzzTracker(f *testing.F) {
 			if tr.Conns() < 0 {
 				t.Fatalf("%d connections", tr.Conns())
 			}
+			if tr.Buffered() < 0 {
+				t.Fatalf("%d bytes buffered", tr.Buffered())
+			}
 		}
 		tr.CloseAll(EndCapture)
 		if n := tr.Conns(); n != 0 {
 			t.Fatalf("%d connections after CloseAll", n)
+		}
+		if n := tr.Buffered(); n != 0 || len(tr.held) != 0 {
+			t.Fatalf("%d bytes buffered in %d streams after CloseAll", n, len(tr.held))
 		}
 		var delivered int
 		for i, h := range handlers {

@@ -146,6 +146,10 @@ type Tracker struct {
 	reset     *stream
 	synthetic bool
 	rst       layers.TCP
+	// held and buffered account the out-of-order bytes waiting in the
+	// assembler (held.go); only streams that hold some are in held.
+	held     map[*stream]*heldStream
+	buffered int
 }
 
 // NewTracker returns a tracker that hands each new connection to a handler from factory.
@@ -613,8 +617,11 @@ func (s *stream) Accept(tcp *layers.TCP, ci gopacket.CaptureInfo, d reassembly.T
 	if len(tcp.Payload) > 0 && nextSeq != -1 {
 		seq := reassembly.Sequence(tcp.Seq)
 		s.checkOverlap(dir, seq, tcp.Payload, nextSeq)
-		if nextSeq.Difference(seq) > 0 && !s.queueCheck(dir, seq, tcp.Payload, nextSeq) {
-			return false
+		if nextSeq.Difference(seq) > 0 {
+			if !s.queueCheck(dir, seq, tcp.Payload, nextSeq) {
+				return false
+			}
+			s.noteHeld(dir, seq, len(tcp.Payload))
 		}
 	}
 	return true
@@ -826,6 +833,9 @@ func (s *stream) ReassembledSG(sg reassembly.ScatterGather, ac reassembly.Assemb
 		s.end[dir] = runStart.Add(length)
 		s.keepSent(dir, c.Data, s.end[dir])
 	}
+	if len(t.held) > 0 {
+		s.pruneHeld(dir)
+	}
 	s.handlerFor().Data(c)
 }
 
@@ -840,6 +850,9 @@ func (s *stream) ReassemblyComplete(ac reassembly.AssemblerContext) bool {
 			t.closed.add(s.zone(), s.gkey)
 		}
 		s.ooo = [2][]oooSeg{}
+		if len(t.held) > 0 {
+			s.dropHeld()
+		}
 		s.dropSent(ClientToServer)
 		s.dropSent(ServerToClient)
 		t.lru.remove(s)

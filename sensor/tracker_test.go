@@ -674,3 +674,42 @@ func TestNetFlowZone(t *testing.T) {
 		}
 	}
 }
+
+// TestTrackerBuffered: the out-of-order bytes waiting for a hole count in
+// Buffered until the hole fills, or is skipped, or the connection closes.
+func TestTrackerBuffered(t *testing.T) {
+	segs := append(handshake(),
+		seg{fromClient: true, flags: "A", seq: 11, ack: 1, data: "later bytes"}, // 11 bytes after a hole of 10
+		seg{fromClient: true, flags: "A", seq: 22, ack: 1, data: "and more"},
+		seg{fromClient: true, flags: "A", seq: 1, ack: 1, data: "first part"}, // fills the hole
+		seg{fromClient: true, flags: "A", seq: 40, ack: 1, data: "after a hole"},
+	)
+	pkts := packets(t, segs)
+	tr := NewTracker(DefaultTrackerConfig(), func(m *ConnMeta) ConnHandler { return &recorder{meta: m} }, Counts{})
+	want := []int{0, 0, 0, 11, 19, 0, 12}
+	for i := range pkts {
+		tr.Packet(&pkts[i])
+		if got := tr.Buffered(); got != want[i] {
+			t.Fatalf("after packet %d: Buffered() = %d, want %d", i+1, got, want[i])
+		}
+	}
+	// The last hole is skipped once HoleTimeout has passed.
+	tr.Advance(pkts[len(pkts)-1].Time.Add(DefaultTrackerConfig().HoleTimeout + 2*time.Second))
+	tr.Advance(pkts[len(pkts)-1].Time.Add(DefaultTrackerConfig().HoleTimeout + 4*time.Second))
+	if got := tr.Buffered(); got != 0 {
+		t.Errorf("after the hole timeout: Buffered() = %d", got)
+	}
+
+	// A connection that closes holding bytes gives them back.
+	tr = NewTracker(DefaultTrackerConfig(), func(m *ConnMeta) ConnHandler { return &recorder{meta: m} }, Counts{})
+	for i := range pkts[:4] {
+		tr.Packet(&pkts[i])
+	}
+	if tr.Buffered() != 11 {
+		t.Fatalf("Buffered() = %d, want 11", tr.Buffered())
+	}
+	tr.CloseAll(EndCapture)
+	if got := tr.Buffered(); got != 0 || len(tr.held) != 0 {
+		t.Errorf("after CloseAll: Buffered() = %d, %d streams held", got, len(tr.held))
+	}
+}
