@@ -4,12 +4,15 @@
 #            prose quoting code, shell commands, SQL, paths and URLs), 60,000 lines
 #   fortunes the Debian fortunes packages, one quotation per line (apostrophes,
 #            quotation marks, "-- Author" attributions), about 13,000 lines
+#   iso-codes every name of Debian's ISO code tables (countries, subdivisions,
+#            languages, currencies, scripts: names with apostrophes, hyphens,
+#            parentheses and commas, as API payloads carry them), about 29,500 lines
 # Each line is sent, in process (no traffic), as the value of every placement of the
 # evaluation through the tier-1 detectors and injection (pipeline/detect/tier1
 # TestEvalCorpus with TIER1_EVAL_BENIGN); the rates print as FP-extra/<placement>, the
 # flagged lines as "FP <placement> extra …" in $OUT/<set>.txt.
 #
-#   bash testdata/eval/extra-benign.sh           # needs the fortunes packages (apt-get)
+#   bash testdata/eval/extra-benign.sh           # needs the fortunes and iso-codes packages (apt-get)
 #   PLACEMENTS=query,json bash testdata/eval/extra-benign.sh
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -39,9 +42,33 @@ else
 	echo "extra-benign: /usr/share/games/fortunes missing (apt-get install fortunes fortunes-min): skipping that set" >&2
 	: >"$OUT/fortunes.lines"
 fi
+
+if [ -d /usr/share/iso-codes/json ] && command -v python3 >/dev/null; then
+	# Every string of the ISO code tables (countries and their subdivisions,
+	# languages, currencies, scripts, and their official and common names):
+	# the names API payloads carry ("Côte d'Ivoire", "Provence-Alpes-Côte-d'Azur").
+	python3 - /usr/share/iso-codes/json/iso_*.json <<'PY' | LC_ALL=C sort -u >"$OUT/iso-codes.lines"
+import json, sys
+def walk(o):
+    if isinstance(o, dict):
+        for v in o.values():
+            walk(v)
+    elif isinstance(o, list):
+        for v in o:
+            walk(v)
+    elif isinstance(o, str) and len(o) >= 3:
+        print(o.replace("\n", " "))
+for f in sys.argv[1:]:
+    with open(f, encoding="utf-8") as fh:
+        walk(json.load(fh))
+PY
+else
+	echo "extra-benign: /usr/share/iso-codes/json or python3 missing (apt-get install iso-codes python3): skipping that set" >&2
+	: >"$OUT/iso-codes.lines"
+fi
 set -o pipefail
 
-for set in prose fortunes; do
+for set in prose fortunes iso-codes; do
 	[ -s "$OUT/$set.lines" ] || continue
 	TIER1_EVAL="$OUT/$set.txt" TIER1_EVAL_BENIGN="$OUT/$set.lines" TIER1_EVAL_PLACEMENTS="$PLACEMENTS" \
 		go test -count=1 -run TestEvalCorpus ./pipeline/detect/tier1 >/dev/null
