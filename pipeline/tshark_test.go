@@ -124,10 +124,12 @@ var outOfOrder = map[string]bool{"reorder.pcap": true}
 
 // splitBy gives, for captures whose connections tshark would merge, a
 // display filter per part: tshark keys TCP conversations by addresses and
-// ports only, so the two VXLAN tenants of vxlan-tenants.pcap, which reuse
-// the same ones, are one conversation to it. Each part is dissected alone.
+// ports only, so the two tenants of vxlan-tenants.pcap and vlan-tenants.pcap,
+// which reuse the same ones, are one conversation to it. Each part is
+// dissected alone.
 var splitBy = map[string][]string{
 	"vxlan-tenants.pcap": {"vxlan.vni == 1001", "vxlan.vni == 1002"},
+	"vlan-tenants.pcap":  {"vlan.id == 1001", "vlan.id == 1002"},
 }
 
 // splitCapture writes the packets of file that match each filter into a

@@ -3,7 +3,8 @@
 // start, reset, half-open flood, close-delimited body), link-layer and IP variants
 // (Linux cooked v1/v2, raw IPv4/IPv6, BSD loopback, 802.1Q and QinQ, IPv6 extension
 // headers, IPv4 fragments), tunnels (VXLAN, GENEVE, gretap, ERSPAN II and III, MPLS,
-// IP-in-IP, two VXLAN tenants with the same addresses) and damaged files (truncated, corrupt pcap and pcapng).
+// IP-in-IP, two tenants with the same addresses in two VXLAN segments and in two VLANs)
+// and damaged files (truncated, corrupt pcap and pcapng).
 //
 // Input: none. Output: the files named in testdata/README.md, written into -out.
 // Timestamps start at 2024-01-01T00:00:00Z, ISNs and IP IDs are fixed, so every run
@@ -625,6 +626,12 @@ func vxlanTenants() []packet {
 	return out
 }
 
+// vlanByTenant frames each packet in Ethernet with its tenant as the 802.1Q
+// VLAN id.
+func vlanByTenant() framer {
+	return func(p packet) []byte { return ethernet(uint16(p.tenant))(p) }
+}
+
 // vxlanByTenant frames each packet in VXLAN with its tenant's VNI.
 func vxlanByTenant() framer {
 	outer := map[uint32]framer{}
@@ -804,6 +811,7 @@ func run(out string) error {
 		{"ipv4-frag.pcap", eth, ethernet(), ipv4Frag()},
 		{"vxlan.pcap", eth, tunnelled(layers.IPProtocolUDP, udpTunnel(4789, vxlanHdr(1000))), std4},
 		{"vxlan-tenants.pcap", eth, vxlanByTenant(), vxlanTenants()},
+		{"vlan-tenants.pcap", eth, vlanByTenant(), vxlanTenants()},
 		{"geneve.pcap", eth, tunnelled(layers.IPProtocolUDP, udpTunnel(6081, geneveHdr(2000))), std4},
 		{"gretap.pcap", eth, tunnelled(layers.IPProtocolGRE, gre(0x6558, 3000, false, ethernet())), std4},
 		{"erspan2.pcap", eth, tunnelled(layers.IPProtocolGRE, gre(0x88be, 0, true, erspan2(100))), std4},
