@@ -533,38 +533,11 @@ func TestRunFilterExcludes(t *testing.T) {
 // TestRunTcpreplay: a capture replayed onto a veth by tcpreplay, the sensor
 // on the peer, gives the alerts `sensor replay` gives for the file.
 func TestRunTcpreplay(t *testing.T) {
-	needNetns(t, "tcpreplay")
-	const capture = "../../testdata/http-curl.pcap"
-	ns := addNetns(t)
-	ifA, ifB := addVeth(t, ns, ns, "", "")
-	dir := t.TempDir()
-	alerts := filepath.Join(dir, "alerts.json")
-	// Two sockets in a fanout group: the kernel's hash is symmetric for
-	// plain TCP, so each connection stays on one socket.
-	sensor := startHelper(t, ns, alerts, "sensor", "run", "-i", ifB, "--workers", "2", "--sockets", "2")
-	sensor.waitFor(t, "msg=capturing")
-	// At the capture's own pace (0.6 s): detectors that look at rates see
-	// the times the file has.
-	rp := start(t, ns, "", nil, "tcpreplay", "-q", "-i", ifA, capture)
-	if code := rp.wait(t); code != 0 {
-		t.Fatalf("tcpreplay exit %d: %s", code, rp.stderr())
-	}
-	if code := sensor.stop(t, syscall.SIGTERM); code != 0 {
-		t.Fatalf("sensor run exit %d: %s", code, sensor.stderr())
-	}
-	live, err := os.ReadFile(alerts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	code, replayed, errs := runSensor(t, nil, "replay", capture)
-	if code != 0 {
-		t.Fatalf("replay exit %d: %s", code, errs)
-	}
-	want := normalise(t, replayed)
-	if len(want) == 0 {
+	live, replayed := tcpreplayLive(t, "../../testdata/http-curl.pcap")
+	if len(replayed) == 0 {
 		t.Fatal("the replay raised no alert")
 	}
-	diffLines(t, "alerts", normalise(t, string(live)), want)
+	diffLines(t, "alerts", live, replayed)
 }
 
 // TestRunVLANTenants: testdata/vlan-tenants.pcap (two tenants on VLANs 1001
@@ -575,13 +548,26 @@ func TestRunTcpreplay(t *testing.T) {
 // VLAN devices, tc vlan action or bridge VLAN filtering to make tagged
 // traffic with real TCP stacks.)
 func TestRunVLANTenants(t *testing.T) {
+	live, replayed := tcpreplayLive(t, "../../testdata/vlan-tenants.pcap", "--exchanges")
+	if all := strings.Join(replayed, "\n"); len(replayed) != 2 || !strings.Contains(all, `"zone":"vlan:1001"`) || !strings.Contains(all, `"zone":"vlan:1002"`) {
+		t.Fatalf("the replay has not the two tenants' exchanges: %s", all)
+	}
+	diffLines(t, "exchanges", live, replayed)
+}
+
+// tcpreplayLive sends capture onto a veth with tcpreplay, at the capture's
+// own pace (detectors that look at rates see the times the file has), while
+// `sensor run` with flags captures the peer, and returns what it wrote and
+// what `sensor replay` with flags writes for the file, normalised.
+func tcpreplayLive(t *testing.T, capture string, flags ...string) (live, replayed []string) {
+	t.Helper()
 	needNetns(t, "tcpreplay")
-	const capture = "../../testdata/vlan-tenants.pcap"
 	ns := addNetns(t)
 	ifA, ifB := addVeth(t, ns, ns, "", "")
-	dir := t.TempDir()
-	exch := filepath.Join(dir, "exchanges.json")
-	sensor := startHelper(t, ns, exch, "sensor", "run", "-i", ifB, "--workers", "2", "--sockets", "2", "--exchanges")
+	out := filepath.Join(t.TempDir(), "out.json")
+	// Two sockets in a fanout group: the kernel's hash is symmetric for
+	// plain TCP, so each connection stays on one socket.
+	sensor := startHelper(t, ns, out, "sensor", append([]string{"run", "-i", ifB, "--workers", "2", "--sockets", "2"}, flags...)...)
 	sensor.waitFor(t, "msg=capturing")
 	rp := start(t, ns, "", nil, "tcpreplay", "-q", "-i", ifA, capture)
 	if code := rp.wait(t); code != 0 {
@@ -590,19 +576,15 @@ func TestRunVLANTenants(t *testing.T) {
 	if code := sensor.stop(t, syscall.SIGTERM); code != 0 {
 		t.Fatalf("sensor run exit %d: %s", code, sensor.stderr())
 	}
-	live, err := os.ReadFile(exch)
+	b, err := os.ReadFile(out)
 	if err != nil {
 		t.Fatal(err)
 	}
-	code, replayed, errs := runSensor(t, nil, "replay", "--exchanges", capture)
+	code, text, errs := runSensor(t, nil, append(append([]string{"replay"}, flags...), capture)...)
 	if code != 0 {
 		t.Fatalf("replay exit %d: %s", code, errs)
 	}
-	got, want := normalise(t, string(live)), normalise(t, replayed)
-	if len(want) != 2 || !strings.Contains(want[0]+want[1], `"zone":"vlan:1001"`) || !strings.Contains(want[0]+want[1], `"zone":"vlan:1002"`) {
-		t.Fatalf("the replay has not the two tenants' exchanges: %s", strings.Join(want, "\n"))
-	}
-	diffLines(t, "exchanges", got, want)
+	return normalise(t, string(b)), normalise(t, text)
 }
 
 // TestRunVXLAN: traffic through Linux VXLAN interfaces, captured raw on the
