@@ -14,16 +14,82 @@ import (
 // the Counts it was made with. A FrameDecoder is used by one goroutine.
 type FrameDecoder struct {
 	parser frameParser
+	// defrag reassembles the fragments that came with no VLAN tag or
+	// tunnel; zoned those of each tag and tunnel stack (fragZone).
+	// gopacket's defragmenter keys a datagram by its addresses and IP ID
+	// only: two tenants that reuse an address plan would have their
+	// fragments mixed in one.
 	defrag *ip4defrag.IPv4Defragmenter
+	zoned  map[uint64]*zonedDefrag
 	counts Counts
 	lastGC time.Time
 }
+
+// zonedDefrag is the defragmenter of one zone and when it was last used.
+type zonedDefrag struct {
+	d    *ip4defrag.IPv4Defragmenter
+	last time.Time
+}
+
+// maxDefragZones bounds the zones with a defragmenter of their own; past
+// it, fragments of a new zone share the untagged one (counted).
+const maxDefragZones = 64
+
+// CountFragmentZonesFull counts fragments of a zone past maxDefragZones.
+const CountFragmentZonesFull = "packet.ipv4_fragment_zones_full"
 
 // NewFrameDecoder returns a decoder that counts into counts.
 func NewFrameDecoder(counts Counts) *FrameDecoder {
 	d := &FrameDecoder{defrag: ip4defrag.NewIPv4Defragmenter(), counts: counts}
 	d.parser.counts = counts
 	return d
+}
+
+// fragZone hashes the VLAN tags and tunnels a fragment came through, 0 for
+// none. All of them count, whatever the flow key's settings: the fragments
+// of one datagram take one path.
+func fragZone(p *Packet) uint64 {
+	if p.NVLAN == 0 && p.NTunnel == 0 {
+		return 0
+	}
+	h := uint64(fnvOffset)
+	mix := func(v uint64) {
+		for range 8 {
+			h ^= v & 0xff
+			h *= fnvPrime
+			v >>= 8
+		}
+	}
+	for _, v := range p.VLAN[:p.NVLAN] {
+		mix(uint64(v) | 1<<16)
+	}
+	for _, tn := range p.Tunnels[:p.NTunnel] {
+		mix(uint64(tn.ID) | uint64(tn.Kind)<<32)
+	}
+	return h | 1
+}
+
+// defragFor returns the defragmenter of p's zone, making it when there is
+// room.
+func (d *FrameDecoder) defragFor(p *Packet) *ip4defrag.IPv4Defragmenter {
+	z := fragZone(p)
+	if z == 0 {
+		return d.defrag
+	}
+	if zd := d.zoned[z]; zd != nil {
+		zd.last = p.Time
+		return zd.d
+	}
+	if len(d.zoned) >= maxDefragZones {
+		d.counts.Inc(CountFragmentZonesFull)
+		return d.defrag
+	}
+	if d.zoned == nil {
+		d.zoned = map[uint64]*zonedDefrag{}
+	}
+	zd := &zonedDefrag{d: ip4defrag.NewIPv4Defragmenter(), last: p.Time}
+	d.zoned[z] = zd
+	return zd.d
 }
 
 // Decode fills p from a frame of link type lt. The caller sets p's Frame,
@@ -69,8 +135,17 @@ func (d *FrameDecoder) DecodeTunnel(kind TunnelKind, payload []byte, p *Packet) 
 func (d *FrameDecoder) reassemble(p *Packet) bool {
 	if p.Time.Sub(d.lastGC) > time.Second {
 		// Fragments of a datagram arrive within a second or so; 30 s is
-		// the Linux default ipfrag_time.
-		d.defrag.DiscardOlderThan(p.Time.Add(-30 * time.Second))
+		// the Linux default ipfrag_time. A zone unused that long holds
+		// nothing worth keeping.
+		cut := p.Time.Add(-30 * time.Second)
+		d.defrag.DiscardOlderThan(cut)
+		for z, zd := range d.zoned {
+			if zd.last.Before(cut) {
+				delete(d.zoned, z)
+			} else {
+				zd.d.DiscardOlderThan(cut)
+			}
+		}
 		d.lastGC = p.Time
 	}
 	// The defragmenter keeps the layer and its payload until the datagram
@@ -81,7 +156,7 @@ func (d *FrameDecoder) reassemble(p *Packet) bool {
 		d.counts.Inc(CountFragmentErrors)
 		return false
 	}
-	out, err := d.defrag.DefragIPv4WithTimestamp(ip4, p.Time)
+	out, err := d.defragFor(p).DefragIPv4WithTimestamp(ip4, p.Time)
 	if err != nil {
 		d.counts.Inc(CountFragmentErrors)
 		return false
