@@ -31,9 +31,10 @@ type zonedDefrag struct {
 	last time.Time
 }
 
-// maxDefragZones bounds the zones with a defragmenter of their own; past
-// it, fragments of a new zone share the untagged one (counted).
-const maxDefragZones = 64
+// maxDefragZones bounds the zones with a defragmenter of their own (an
+// idle one is a few hundred bytes); past it, fragments of a new zone share
+// the untagged one (counted).
+const maxDefragZones = 1024
 
 // CountFragmentZonesFull counts fragments of a zone past maxDefragZones.
 const CountFragmentZonesFull = "packet.ipv4_fragment_zones_full"

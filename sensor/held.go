@@ -6,9 +6,12 @@ import "github.com/gopacket/gopacket/reassembly"
 // (reassembly.buffered_bytes). gopacket's assembler keeps them in pages it
 // does not report, so the tracker notes each segment it lets the assembler
 // queue and forgets it once the stream's delivered end passes it (delivered
-// in order, or skipped as a gap) or the connection closes. Overlapping
-// queued segments are counted once each: the figure is an upper bound of
-// what the assembler holds, not its page count, which max_buffered_* bound.
+// in order, or skipped as a gap) or the connection closes. Segments the
+// assembler drops rather than queues (a reset or SYN out of order, data on a
+// half that has ended) are not noted, nor are copies of a noted segment;
+// partly overlapping segments are counted once each, so the figure is an
+// upper bound of what the assembler holds, not its page count, which
+// max_buffered_* bound.
 
 // maxHeldSegs bounds the segments noted per stream; past it the gauge
 // undercounts that stream (the assembler's own bound is in pages).
@@ -20,9 +23,10 @@ type heldSeg struct {
 	n   int
 }
 
-// heldStream is what one stream holds, per direction, and its byte sum.
+// heldStream is what one stream holds, per direction, and the byte sums.
 type heldStream struct {
 	segs  [2][]heldSeg
+	dir   [2]int
 	bytes int
 }
 
@@ -30,21 +34,30 @@ type heldStream struct {
 // on now (see heldSeg).
 func (t *Tracker) Buffered() int { return t.buffered }
 
-// noteHeld records a segment the assembler is about to queue.
+// noteHeld records a segment the assembler is about to queue. A copy of a
+// segment already noted (a retransmission, which the assembler merges into
+// the same pages) is not noted again, and a direction is noted up to
+// MaxBufferedPerConn, the most the assembler keeps for it.
 func (s *stream) noteHeld(dir Direction, seq reassembly.Sequence, n int) {
 	t := s.t
-	if t.held == nil {
-		t.held = map[*stream]*heldStream{}
-	}
 	h := t.held[s]
 	if h == nil {
 		h = &heldStream{}
-		t.held[s] = h
 	}
-	if len(h.segs[dir]) >= maxHeldSegs {
+	if len(h.segs[dir]) >= maxHeldSegs || h.dir[dir]+n > t.cfg.MaxBufferedPerConn {
 		return
 	}
+	for _, g := range h.segs[dir] {
+		if d := g.seq.Difference(seq); d >= 0 && d+n <= g.n { // within g
+			return
+		}
+	}
+	if t.held == nil {
+		t.held = map[*stream]*heldStream{}
+	}
+	t.held[s] = h
 	h.segs[dir] = append(h.segs[dir], heldSeg{seq, n})
+	h.dir[dir] += n
 	h.bytes += n
 	t.buffered += n
 }
@@ -64,14 +77,15 @@ func (s *stream) pruneHeld(dir Direction) {
 		if d := g.seq.Difference(end); d > 0 { // end is d bytes past g's start
 			left = max(0, g.n-d)
 		}
+		if gone := g.n - left; gone > 0 {
+			h.dir[dir] -= gone
+			h.bytes -= gone
+			t.buffered -= gone
+		}
 		if left == 0 {
-			h.bytes -= g.n
-			t.buffered -= g.n
 			continue
 		}
 		if left < g.n {
-			h.bytes -= g.n - left
-			t.buffered -= g.n - left
 			g = heldSeg{end, left}
 		}
 		keep = append(keep, g)

@@ -537,6 +537,7 @@ type stream struct {
 	latent     bool    // only bare ACK/FIN/RST seen so far: see New
 	flip       bool    // gopacket's client-to-server is our server side
 	midStream  bool
+	ended      [2]bool // per direction: its end was delivered, the assembler takes no more of it
 	first      time.Time
 	lastSeen   time.Time
 	source     string
@@ -621,7 +622,9 @@ func (s *stream) Accept(tcp *layers.TCP, ci gopacket.CaptureInfo, d reassembly.T
 			if !s.queueCheck(dir, seq, tcp.Payload, nextSeq) {
 				return false
 			}
-			s.noteHeld(dir, seq, len(tcp.Payload))
+			if !tcp.RST && !tcp.SYN && !s.ended[dir] {
+				s.noteHeld(dir, seq, len(tcp.Payload))
+			}
 		}
 	}
 	return true
@@ -786,8 +789,11 @@ func (s *stream) handlerFor() ConnHandler {
 
 func (s *stream) ReassembledSG(sg reassembly.ScatterGather, ac reassembly.AssemblerContext) {
 	t := s.t
-	d, _, _, skip := sg.Info()
+	d, _, ended, skip := sg.Info()
 	dir := s.dir(d)
+	if ended {
+		s.ended[dir] = true
+	}
 	length, _ := sg.Lengths()
 	c := &t.chunk
 	*c = Chunk{Dir: dir, Frames: c.Frames[:0]}

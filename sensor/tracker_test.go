@@ -700,6 +700,23 @@ func TestTrackerBuffered(t *testing.T) {
 		t.Errorf("after the hole timeout: Buffered() = %d", got)
 	}
 
+	// Copies of a queued segment are noted once; a reset out of order
+	// carrying bytes is dropped by the assembler, not queued.
+	extra := packets(t, append(handshake(),
+		seg{fromClient: true, flags: "A", seq: 11, ack: 1, data: "later bytes"},
+		seg{fromClient: true, flags: "A", seq: 11, ack: 1, data: "later bytes"},
+		seg{fromClient: true, flags: "A", seq: 13, ack: 1, data: "ter"},
+		seg{fromClient: true, flags: "RA", seq: 100000, ack: 1, data: "reset with bytes"},
+		seg{fromClient: true, flags: "A", seq: 1, ack: 1, data: "first part"},
+	))
+	tr = NewTracker(DefaultTrackerConfig(), func(m *ConnMeta) ConnHandler { return &recorder{meta: m} }, Counts{})
+	for i, want := range []int{0, 0, 0, 11, 11, 11, 11, 0} {
+		tr.Packet(&extra[i])
+		if got := tr.Buffered(); got != want {
+			t.Fatalf("copies and resets, after packet %d: Buffered() = %d, want %d", i+1, got, want)
+		}
+	}
+
 	// A connection that closes holding bytes gives them back.
 	tr = NewTracker(DefaultTrackerConfig(), func(m *ConnMeta) ConnHandler { return &recorder{meta: m} }, Counts{})
 	for i := range pkts[:4] {

@@ -14,6 +14,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -533,7 +534,7 @@ func TestRunFilterExcludes(t *testing.T) {
 // TestRunTcpreplay: a capture replayed onto a veth by tcpreplay, the sensor
 // on the peer, gives the alerts `sensor replay` gives for the file.
 func TestRunTcpreplay(t *testing.T) {
-	live, replayed := tcpreplayLive(t, "../../testdata/http-curl.pcap")
+	live, replayed := tcpreplayLive(t, "../../testdata/http-curl.pcap", 2)
 	if len(replayed) == 0 {
 		t.Fatal("the replay raised no alert")
 	}
@@ -543,12 +544,13 @@ func TestRunTcpreplay(t *testing.T) {
 // TestRunVLANTenants: testdata/vlan-tenants.pcap (two tenants on VLANs 1001
 // and 1002 with the same addresses, ports and sequence numbers, packets
 // interleaved) sent onto a veth with tcpreplay and captured live on its peer,
-// where the kernel may hand the tag out of band: each tenant's exchange comes
-// out whole with its zone, as in the replay of the file. (This kernel has no
-// VLAN devices, tc vlan action or bridge VLAN filtering to make tagged
-// traffic with real TCP stacks.)
+// where the kernel hands the tag out of band (veth strips it on receive):
+// each tenant's exchange comes out whole with its zone, as in the replay of
+// the file. One socket and one worker, so that both tenants meet in one
+// tracker. (This kernel has no VLAN devices, tc vlan action or bridge VLAN
+// filtering to make tagged traffic with real TCP stacks.)
 func TestRunVLANTenants(t *testing.T) {
-	live, replayed := tcpreplayLive(t, "../../testdata/vlan-tenants.pcap", "--exchanges")
+	live, replayed := tcpreplayLive(t, "../../testdata/vlan-tenants.pcap", 1, "--exchanges")
 	if all := strings.Join(replayed, "\n"); len(replayed) != 2 || !strings.Contains(all, `"zone":"vlan:1001"`) || !strings.Contains(all, `"zone":"vlan:1002"`) {
 		t.Fatalf("the replay has not the two tenants' exchanges: %s", all)
 	}
@@ -557,17 +559,19 @@ func TestRunVLANTenants(t *testing.T) {
 
 // tcpreplayLive sends capture onto a veth with tcpreplay, at the capture's
 // own pace (detectors that look at rates see the times the file has), while
-// `sensor run` with flags captures the peer, and returns what it wrote and
-// what `sensor replay` with flags writes for the file, normalised.
-func tcpreplayLive(t *testing.T, capture string, flags ...string) (live, replayed []string) {
+// `sensor run` with flags and workers workers (and sockets) captures the
+// peer, and returns what it wrote and what `sensor replay` with flags writes
+// for the file, normalised.
+func tcpreplayLive(t *testing.T, capture string, workers int, flags ...string) (live, replayed []string) {
 	t.Helper()
 	needNetns(t, "tcpreplay")
 	ns := addNetns(t)
 	ifA, ifB := addVeth(t, ns, ns, "", "")
 	out := filepath.Join(t.TempDir(), "out.json")
-	// Two sockets in a fanout group: the kernel's hash is symmetric for
-	// plain TCP, so each connection stays on one socket.
-	sensor := startHelper(t, ns, out, "sensor", append([]string{"run", "-i", ifB, "--workers", "2", "--sockets", "2"}, flags...)...)
+	// Sockets in a fanout group: the kernel's hash is symmetric for plain
+	// TCP, so each connection stays on one socket.
+	n := strconv.Itoa(workers)
+	sensor := startHelper(t, ns, out, "sensor", append([]string{"run", "-i", ifB, "--workers", n, "--sockets", n}, flags...)...)
 	sensor.waitFor(t, "msg=capturing")
 	rp := start(t, ns, "", nil, "tcpreplay", "-q", "-i", ifA, capture)
 	if code := rp.wait(t); code != 0 {
