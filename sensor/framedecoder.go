@@ -53,21 +53,14 @@ func fragZone(p *Packet) uint64 {
 	if p.NVLAN == 0 && p.NTunnel == 0 {
 		return 0
 	}
-	h := uint64(fnvOffset)
-	mix := func(v uint64) {
-		for range 8 {
-			h ^= v & 0xff
-			h *= fnvPrime
-			v >>= 8
-		}
-	}
+	h := newFNV64()
 	for _, v := range p.VLAN[:p.NVLAN] {
-		mix(uint64(v) | 1<<16)
+		h.addVLAN(v)
 	}
 	for _, tn := range p.Tunnels[:p.NTunnel] {
-		mix(uint64(tn.ID) | uint64(tn.Kind)<<32)
+		h.addTunnel(tn)
 	}
-	return h | 1
+	return uint64(h) | 1
 }
 
 // defragFor returns the defragmenter of p's zone, making it when there is

@@ -259,19 +259,12 @@ func (t *Tracker) zone(p *Packet) uint64 {
 }
 
 func (t *Tracker) zoneOf(vlans []uint16, tunnels []Tunnel) uint64 {
-	h := uint64(fnvOffset)
-	mix := func(v uint64) {
-		for range 8 {
-			h ^= v & 0xff
-			h *= fnvPrime
-			v >>= 8
-		}
-	}
+	h := newFNV64()
 	found := false
 	if t.cfg.VLANInFlowKey {
 		for _, v := range vlans {
 			if zoneVLAN(v) {
-				mix(uint64(v) | 1<<16)
+				h.addVLAN(v)
 				found = true
 			}
 		}
@@ -279,7 +272,7 @@ func (t *Tracker) zoneOf(vlans []uint16, tunnels []Tunnel) uint64 {
 	if t.cfg.TunnelInFlowKey {
 		for _, tn := range tunnels {
 			if zoneTunnel(tn) {
-				mix(uint64(tn.ID) | uint64(tn.Kind)<<32)
+				h.addTunnel(tn)
 				found = true
 			}
 		}
@@ -287,8 +280,26 @@ func (t *Tracker) zoneOf(vlans []uint16, tunnels []Tunnel) uint64 {
 	if !found {
 		return 0
 	}
-	return h&zoneMask | 1 // never 0, which is "no zone"
+	return uint64(h)&zoneMask | 1 // never 0, which is "no zone"
 }
+
+// fnv64 is an FNV-1a hash fed 64-bit words, low byte first.
+type fnv64 uint64
+
+func newFNV64() fnv64 { return fnvOffset }
+
+func (h *fnv64) add(v uint64) {
+	for range 8 {
+		*h ^= fnv64(v & 0xff)
+		*h *= fnvPrime
+		v >>= 8
+	}
+}
+
+// addVLAN and addTunnel add a tag and a tunnel as words that cannot be
+// taken for each other.
+func (h *fnv64) addVLAN(v uint16)    { h.add(uint64(v) | 1<<16) }
+func (h *fnv64) addTunnel(tn Tunnel) { h.add(uint64(tn.ID) | uint64(tn.Kind)<<32) }
 
 // zoneName is the readable form of zoneOf (ConnMeta.Zone): the same tags and
 // tunnels, VLAN tags first (outer and inner frames' together), then the
