@@ -23,11 +23,10 @@ type heldSeg struct {
 	n   int
 }
 
-// heldStream is what one stream holds, per direction, and the byte sums.
+// heldStream is what one stream holds, per direction, and its byte sums.
 type heldStream struct {
-	segs  [2][]heldSeg
-	dir   [2]int
-	bytes int
+	segs [2][]heldSeg
+	dir  [2]int
 }
 
 // Buffered returns the out-of-order bytes the tracker's connections wait
@@ -58,7 +57,6 @@ func (s *stream) noteHeld(dir Direction, seq reassembly.Sequence, n int) {
 	t.held[s] = h
 	h.segs[dir] = append(h.segs[dir], heldSeg{seq, n})
 	h.dir[dir] += n
-	h.bytes += n
 	t.buffered += n
 }
 
@@ -79,7 +77,6 @@ func (s *stream) pruneHeld(dir Direction) {
 		}
 		if gone := g.n - left; gone > 0 {
 			h.dir[dir] -= gone
-			h.bytes -= gone
 			t.buffered -= gone
 		}
 		if left == 0 {
@@ -101,7 +98,7 @@ func (s *stream) pruneHeld(dir Direction) {
 func (s *stream) dropHeld() {
 	t := s.t
 	if h := t.held[s]; h != nil {
-		t.buffered -= h.bytes
+		t.buffered -= h.dir[0] + h.dir[1]
 		delete(t.held, s)
 	}
 }

@@ -371,18 +371,17 @@ const zoneMask = 1<<47 - 1
 // zones compare unequal and nothing else reads the type. Raw() still gives
 // the addresses.
 func netFlow(src, dst netip.Addr, zone uint64) gopacket.Flow {
-	typ, s, d := layers.EndpointIPv6, src.As16(), dst.As16()
-	n := 16
 	if src.Is4() {
-		typ, n = layers.EndpointIPv4, 4
-		s4, d4 := src.As4(), dst.As4()
-		copy(s[:], s4[:])
-		copy(d[:], d4[:])
+		s, d := src.As4(), dst.As4()
+		return gopacket.NewFlow(zoned(layers.EndpointIPv4, zone), s[:], d[:])
 	}
-	if zone != 0 {
-		typ = gopacket.EndpointType(int64(typ) | int64(zone)<<16)
-	}
-	return gopacket.NewFlow(typ, s[:n], d[:n])
+	s, d := src.As16(), dst.As16()
+	return gopacket.NewFlow(zoned(layers.EndpointIPv6, zone), s[:], d[:])
+}
+
+// zoned is endpoint type typ with zone above its number (see netFlow).
+func zoned(typ gopacket.EndpointType, zone uint64) gopacket.EndpointType {
+	return gopacket.EndpointType(int64(typ) | int64(zone)<<16)
 }
 
 // zone is the zone of the stream's packets (Tracker.zone), from the tags and
