@@ -187,10 +187,11 @@ func (e *Engine) Observe(ev *alert.Event, dst []*alert.Alert) []*alert.Alert {
 	c := ev.GetClient()
 	epk := "endpoint:" + h.GetMethod() + " " + h.GetPathTemplate()
 	f := facts{
-		e: ev, ts: ts, ip: e.clientAddr(ev), ck: e.clientKey(ev),
+		e: ev, ts: ts, ip: e.clientAddr(ev),
 		ep: epk[len("endpoint:"):], path: h.GetPathTemplate(),
 		status: h.GetStatus(), ua: c.GetUserAgent(),
 	}
+	f.ck = clientKey(c, f.ip)
 	f.ok = f.status >= 200 && f.status < 300
 	f.allowed = e.isAllowed(c)
 	if f.allowed {
@@ -265,9 +266,9 @@ func (e *Engine) advance(ts int64) int64 {
 	}
 }
 
-// clientKey is the strongest identity the event carries.
-func (e *Engine) clientKey(ev *alert.Event) string {
-	c := ev.GetClient()
+// clientKey is the strongest identity the event carries; addr is its
+// client address as clientAddr gives it.
+func clientKey(c *alert.Client, addr string) string {
 	switch {
 	case c.GetApiKey() != "":
 		return "key:" + c.GetApiKey()
@@ -276,7 +277,7 @@ func (e *Engine) clientKey(ev *alert.Event) string {
 	case c.GetSession() != "":
 		return "session:" + c.GetSession()
 	}
-	return "ip:" + e.clientAddr(ev)
+	return "ip:" + addr
 }
 
 // clientAddr is the client address; with ClientZones, a private address
