@@ -145,27 +145,27 @@ func WriteCorpus(w io.Writer, entries []Entry) error {
 // WriteCorpusFile writes entries to path with WriteCorpus, or to stdout
 // when path is "-".
 func WriteCorpusFile(path string, entries []Entry) error {
-	if path == "-" {
-		bw := bufio.NewWriter(os.Stdout)
-		if err := WriteCorpus(bw, entries); err != nil {
+	f := os.Stdout
+	if path != "-" {
+		var err error
+		if f, err = os.Create(path); err != nil {
 			return err
 		}
-		return bw.Flush()
-	}
-	f, err := os.Create(path)
-	if err != nil {
-		return err
 	}
 	bw := bufio.NewWriter(f)
-	if err := WriteCorpus(bw, entries); err != nil {
-		f.Close()
-		return err
+	err := WriteCorpus(bw, entries)
+	if err == nil {
+		err = bw.Flush()
 	}
-	if err := bw.Flush(); err != nil {
-		f.Close()
+	if f != os.Stdout {
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	return f.Close()
+	return nil
 }
 
 // Dedupe drops the entries whose payload an earlier entry already has, and
