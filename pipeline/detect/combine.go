@@ -104,10 +104,13 @@ func ruleOf(a *alert.Alert, e *alert.Evidence) string {
 }
 
 // hasEvidence reports whether es already holds the same finding: same place
-// and same matcher output.
+// and same matcher output. The message is part of the output: two CRS
+// rules on one argument share the place, the variable ("ARGS:sort") and
+// the value, and only their messages tell 942100 (libinjection) from
+// 942160 (sleep()).
 func hasEvidence(es []*alert.Evidence, e *alert.Evidence) bool {
 	for _, x := range es {
-		if x.Location == e.Location && x.Name == e.Name && x.Matched == e.Matched && x.Value == e.Value {
+		if x.Location == e.Location && x.Name == e.Name && x.Matched == e.Matched && x.Value == e.Value && x.Message == e.Message {
 			return true
 		}
 	}

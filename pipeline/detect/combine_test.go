@@ -63,6 +63,23 @@ func TestCombine(t *testing.T) {
 			folded:   []string{"crs"},
 		},
 		{
+			// Two CRS rules on one argument: same place, variable and
+			// value, told apart by their messages.
+			name: "rules on one argument are both kept",
+			in: []*alert.Alert{
+				mk("injection", "sql-injection", high, low, att, ev("query", "sort", "fp n&f(1", "sqli")),
+				mk("crs", "sql-injection", high, med, att,
+					&alert.Evidence{Location: "query", Name: "sort", Value: "1' or 1=1", Matched: "ARGS:sort", Rule: "942100", Message: "SQL Injection Attack Detected via libinjection"},
+					&alert.Evidence{Location: "query", Name: "sort", Value: "1' or 1=1", Matched: "ARGS:sort", Rule: "942160", Message: "Detects blind sqli tests using sleep() or benchmark()"},
+					&alert.Evidence{Location: "query", Name: "sort", Value: "1' or 1=1", Matched: "ARGS:sort", Rule: "942160", Message: "Detects blind sqli tests using sleep() or benchmark()"}),
+			},
+			wantIDs:  []string{"injection"},
+			wantEv:   []int{3},
+			wantConf: []alert.Confidence{alert.Confidence_CONFIDENCE_HIGH},
+			wantOut:  []alert.Outcome{att},
+			folded:   []string{"crs"},
+		},
+		{
 			name: "different categories stay apart, duplicate evidence kept once",
 			in: []*alert.Alert{
 				mk("injection", "sql-injection", high, low, att, ev("query", "q", "fp", "sqli")),

@@ -227,13 +227,10 @@ func summary(title string, score, rules, pl int, loc decoders.Location, name str
 // location and parameter name, the matched value, and the CRS variable
 // ("ARGS:id") as what matched.
 func where(x *decoders.Exchange, mr types.MatchedRule, parsed bool) (loc decoders.Location, name, value, matched string) {
-	mds := mr.MatchedDatas()
-	if len(mds) == 0 {
+	md := firstMatch(x, mr.MatchedDatas())
+	if md == nil {
 		return "", "", "", ""
 	}
-	// A chained rule lists its chain's matches too; the first is the
-	// variable the rule starts from.
-	md := mds[0]
 	v, key := md.Variable(), md.Key()
 	matched = v.Name()
 	if key != "" {
@@ -262,6 +259,55 @@ func where(x *decoders.Exchange, mr types.MatchedRule, parsed bool) (loc decoder
 		return decoders.LocMultipart, key, value, matched
 	}
 	return decoders.Location(strings.ToLower(v.Name())), key, value, matched
+}
+
+// firstMatch picks, among the variables a rule itself matched (chain
+// level 0: a chained rule lists its chain's matches after them), the one
+// of the parameter that comes first in the request. Coraza keeps a rule's
+// matches in the order it walks a collection, which for ARGS is a map's:
+// taking its first would make the evidence of the same request differ
+// from one replay to the next.
+func firstMatch(x *decoders.Exchange, mds []types.MatchData) types.MatchData {
+	var best types.MatchData
+	bestPos := 0
+	for _, md := range mds {
+		if md.ChainLevel() != 0 {
+			continue
+		}
+		pos := paramPos(x, md.Key())
+		if best == nil || pos < bestPos || pos == bestPos && matchLess(md, best) {
+			best, bestPos = md, pos
+		}
+	}
+	if best == nil && len(mds) > 0 {
+		best = mds[0]
+	}
+	return best
+}
+
+// paramPos is the index of the first parameter named key, or len(x.Params)
+// when none is (headers, the URI, the body as a whole).
+func paramPos(x *decoders.Exchange, key string) int {
+	if key != "" {
+		for i := range x.Params {
+			if x.Params[i].Name == key {
+				return i
+			}
+		}
+	}
+	return len(x.Params)
+}
+
+// matchLess orders matches that paramPos does not tell apart by variable,
+// key and value.
+func matchLess(a, b types.MatchData) bool {
+	if a.Variable() != b.Variable() {
+		return a.Variable().Name() < b.Variable().Name()
+	}
+	if a.Key() != b.Key() {
+		return a.Key() < b.Key()
+	}
+	return a.Value() < b.Value()
 }
 
 // paramLoc finds where the argument named key came from: the sensor's

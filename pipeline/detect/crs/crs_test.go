@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -468,5 +469,26 @@ func TestSelective(t *testing.T) {
 	prior := []*alert.Alert{{Detector: "injection", Owasp: []string{"A03:2021"}, Evidence: []*alert.Evidence{{Location: "protobuf", Name: "[300].2"}}}}
 	if out := d.InspectAfter(x, prior, nil); len(out) != 1 || out[0].Category != "sql-injection" {
 		t.Errorf("field named by a prior alert: %v", out)
+	}
+}
+
+// TestEvidenceOrder checks that a rule matching several arguments reports
+// the one that comes first in the request, every time: Coraza walks ARGS
+// in map order, and replaying a capture twice must give the same alerts.
+func TestEvidenceOrder(t *testing.T) {
+	d := detector(t, detect.CRS{Mode: detect.CRSAll})
+	for range 40 {
+		x := httpExchange("GET", "/api/v1/search?q=admin%27--&page=1&sort=price%20AND%20SLEEP(5)", "", "")
+		out := d.Inspect(x, nil)
+		if len(out) != 1 {
+			t.Fatalf("%d alerts, want 1", len(out))
+		}
+		var got []string
+		for _, e := range out[0].Evidence {
+			got = append(got, e.Rule+" "+e.Name)
+		}
+		if len(got) < 2 || got[0] != "942100 q" || !slices.Contains(got, "942160 sort") {
+			t.Fatalf("evidence %q, want 942100 on q (the first argument) and 942160 on sort", got)
+		}
 	}
 }
