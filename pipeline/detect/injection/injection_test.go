@@ -385,6 +385,42 @@ func FuzzPlainNeverMatches(f *testing.F) {
 	})
 }
 
+// FuzzXSSInertNeverMatches backs the shortcut in xssInert: values of only
+// xssInertBytes match neither libinjection's XSS classifier nor xssExtra.
+// The fuzzer's bytes are mapped onto words and separators of that
+// alphabet, so that it tries the attribute and script names that matter.
+func FuzzXSSInertNeverMatches(f *testing.F) {
+	for _, s := range []string{"x onerror", "javascript", "document cookie", "alert 1", "a/b@c", "img src", "-- x", "\x00\x01"} {
+		f.Add([]byte(s))
+	}
+	words := []string{"on", "onerror", "onload", "script", "javascript", "vbscript", "alert", "document", "cookie",
+		"style", "expression", "href", "src", "data", "x", "1", "img", "svg", "iframe", "formaction", "srcdoc",
+		"import", "eval", "settimeout", "window", "constructor", "url", "http", "0x41"}
+	seps := " ,_-/@"
+	f.Fuzz(func(t *testing.T, in []byte) {
+		var b strings.Builder
+		for _, c := range in {
+			if c&1 == 0 {
+				b.WriteString(words[int(c>>1)%len(words)])
+			} else {
+				b.WriteByte(seps[int(c>>1)%len(seps)])
+			}
+		}
+		s := b.String()
+		if !xssInert(s) {
+			t.Fatalf("%q is not inert", s)
+		}
+		for _, v := range []string{s, strings.ToUpper(s)} {
+			if libinjection.IsXSS(v) {
+				t.Fatalf("IsXSS(%q) = true", v)
+			}
+			if m := xssExtra(v, 4096); m != "" {
+				t.Fatalf("xssExtra(%q) = %s", v, m)
+			}
+		}
+	})
+}
+
 func BenchmarkInspect(b *testing.B) { benchInspect(b, false) }
 
 // BenchmarkInspectCold is BenchmarkInspect without the memo: the cost of

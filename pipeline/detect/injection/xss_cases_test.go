@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/apisensor/sensor/decoders"
+	"github.com/apisensor/sensor/testdata/eval/evalkit"
 )
 
 // TestXSSCases covers the script, markup and encoding forms xssExtra finds
@@ -104,6 +105,32 @@ func TestSevenBit(t *testing.T) {
 	}
 }
 
+// TestXSSScriptNeeds checks the gate in front of xssScript: every value of
+// the evaluation corpus (attacks and benign, lower-cased, with comments
+// stripped as xssExtra does) that the expression matches holds one of
+// xssScriptNeeds. FuzzXSSExtra checks the same on any input.
+func TestXSSScriptNeeds(t *testing.T) {
+	entries, err := evalkit.ReadCorpusFile("../../../testdata/eval/corpus.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	matched := 0
+	for _, e := range entries {
+		for _, l := range []string{strings.ToLower(e.Payload), stripComments(strings.ToLower(e.Payload))} {
+			if !xssScript.MatchString(l) {
+				continue
+			}
+			matched++
+			if !anyOf(l, xssScriptNeeds) {
+				t.Errorf("%s: xssScript matches %q, which holds none of xssScriptNeeds", e.Source, l)
+			}
+		}
+	}
+	if matched < 100 {
+		t.Errorf("xssScript matched only %d corpus values: is the corpus the evaluation's?", matched)
+	}
+}
+
 // FuzzXSSExtra runs xssExtra and the 7-bit folding on any input: they must
 // not panic, and the folding keeps the length or shrinks it.
 func FuzzXSSExtra(f *testing.F) {
@@ -112,6 +139,9 @@ func FuzzXSSExtra(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		_ = xssExtra(s, 4096)
+		if l := strings.ToLower(s); xssScript.MatchString(l) && !anyOf(l, xssScriptNeeds) {
+			t.Errorf("xssScript matches %q, which holds none of xssScriptNeeds", s)
+		}
 		if out, ok := sevenBit(s); ok && len(out) > len(s) {
 			t.Errorf("sevenBit(%q) grew to %q", s, out)
 		}
