@@ -11,13 +11,35 @@
 # the capture restarts at a lower request rate.
 #
 # Idempotent: an existing capture larger than MIN_MB is kept. Needs root.
-# Environment: OUT, TARGET_MB (350), MIN_MB (300), MAX_SECONDS (480).
+# Environment: CLIENT (hey or benchclient), OUT, TARGET_MB (350; 200 with benchclient),
+# MIN_MB (300; 150), MAX_SECONDS (480).
+#
+# CLIENT=benchclient makes testdata/bench/http-diverse.pcap instead: the same server and
+# endpoints, loaded by testdata/benchclient, which draws every id, search term, request id,
+# name, address and note afresh for each request and rotates client identities (tokens, user
+# agents). hey repeats one request per run, so http-bench.pcap holds a few dozen distinct
+# parameter values and a detector that remembers clean values runs almost for free on it;
+# the diverse capture measures detection on values the sensor has not seen before.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
-OUT=${OUT:-testdata/bench/http-bench.pcap}
-TARGET_MB=${TARGET_MB:-350}
-MIN_MB=${MIN_MB:-300}
+CLIENT=${CLIENT:-hey}
+case $CLIENT in
+hey)
+	OUT=${OUT:-testdata/bench/http-bench.pcap}
+	TARGET_MB=${TARGET_MB:-350}
+	MIN_MB=${MIN_MB:-300}
+	;;
+benchclient)
+	OUT=${OUT:-testdata/bench/http-diverse.pcap}
+	TARGET_MB=${TARGET_MB:-200}
+	MIN_MB=${MIN_MB:-150}
+	;;
+*)
+	printf 'bench-gen: CLIENT must be hey or benchclient, not %s\n' "$CLIENT" >&2
+	exit 2
+	;;
+esac
 MAX_SECONDS=${MAX_SECONDS:-480}
 
 SRV_NS=apisensor-bench-srv
@@ -46,7 +68,7 @@ if [[ -f $OUT ]] && (( $(size_of "$OUT") > MIN_MB * 1024 * 1024 )); then
 fi
 
 (( EUID == 0 )) || die "needs root for network namespaces and tcpdump"
-for tool in hey tcpdump capinfos ip go curl timeout; do
+for tool in $([[ $CLIENT == hey ]] && echo hey) tcpdump capinfos ip go curl timeout; do
 	command -v "$tool" >/dev/null || die "missing $tool"
 done
 if ! command -v ethtool >/dev/null; then
@@ -97,6 +119,7 @@ done
 
 log "building benchserver"
 go build -o "$work/benchserver" ./testdata/benchserver
+[[ $CLIENT == benchclient ]] && go build -o "$work/benchclient" ./testdata/benchclient
 ip netns exec "$SRV_NS" nice -n 5 "$work/benchserver" -addr "$SRV_IP:$PORT" 2>"$work/server.log" &
 server_pid=$!
 for _ in $(seq 50); do
@@ -150,6 +173,16 @@ hey_run() {
 
 conns() { echo $(( 20 + RANDOM % 31 )); }
 
+# diverse_run N SEED: one bounded benchclient run (a fresh value in every parameter).
+diverse_run() {
+	local n=$1 seed=$2 c
+	c=$(conns)
+	ip netns exec "$CLI_NS" nice -n 5 timeout -s INT 120 \
+		"$work/benchclient" -base "$BASE" -n "$n" -c "$c" -rate "$rate" -seed "$seed" -duration 100s \
+		>>"$work/benchclient.log" 2>&1 || log "benchclient run ended early (seed $seed): $(tail -1 "$work/benchclient.log")"
+	sent=$(( sent + n ))
+}
+
 # drops asks tcpdump for its counters (SIGUSR1) and prints the kernel drop count.
 drops() {
 	kill -USR1 "$tcpdump_pid"
@@ -183,22 +216,27 @@ capture() {
 	start_capture
 	while (( $(size_of "$tmp_pcap") < target && SECONDS < deadline )); do
 		round=$(( round + 1 ))
-		for i in $(seq 8); do
-			# ids up to 520000: past 500000 and every 13th id answer 404.
-			hey_run 2000 "$(conns)" "/api/v1/users/$(( 1 + (RANDOM * 32768 + RANDOM) % 520000 ))"
-			if (( i % 2 )); then
-				hey_run 2000 "$(conns)" "/api/v1/search?q=${words[RANDOM % ${#words[@]}]}&page=$(( 1 + RANDOM % 8 ))"
-			else
-				hey_run 2000 "$(conns)" "/api/v1/search?q=${words[RANDOM % ${#words[@]}]}&page=$(( 1 + RANDOM % 8 ))" -disable-compression
-			fi
-			if (( i % 3 == 0 )); then
-				hey_run 2000 "$(conns)" /api/v1/orders -m POST -T application/json -D "$work/order-$(( RANDOM % 8 )).json"
-			fi
-			(( $(size_of "$tmp_pcap") < target && SECONDS < deadline )) || break
-		done
-		# ~0.5% of the round's ~36000 requests.
-		hey_run 90 20 "${attacks[RANDOM % ${#attacks[@]}]}"
-		hey_run 90 20 "${attacks[RANDOM % ${#attacks[@]}]}"
+		if [[ $CLIENT == benchclient ]]; then
+			# benchclient mixes users, searches, orders and ~0.5% probes itself.
+			diverse_run 30000 "$round"
+		else
+			for i in $(seq 8); do
+				# ids up to 520000: past 500000 and every 13th id answer 404.
+				hey_run 2000 "$(conns)" "/api/v1/users/$(( 1 + (RANDOM * 32768 + RANDOM) % 520000 ))"
+				if (( i % 2 )); then
+					hey_run 2000 "$(conns)" "/api/v1/search?q=${words[RANDOM % ${#words[@]}]}&page=$(( 1 + RANDOM % 8 ))"
+				else
+					hey_run 2000 "$(conns)" "/api/v1/search?q=${words[RANDOM % ${#words[@]}]}&page=$(( 1 + RANDOM % 8 ))" -disable-compression
+				fi
+				if (( i % 3 == 0 )); then
+					hey_run 2000 "$(conns)" /api/v1/orders -m POST -T application/json -D "$work/order-$(( RANDOM % 8 )).json"
+				fi
+				(( $(size_of "$tmp_pcap") < target && SECONDS < deadline )) || break
+			done
+			# ~0.5% of the round's ~36000 requests.
+			hey_run 90 20 "${attacks[RANDOM % ${#attacks[@]}]}"
+			hey_run 90 20 "${attacks[RANDOM % ${#attacks[@]}]}"
+		fi
 		d=$(drops)
 		log "round $round: $(mib "$(size_of "$tmp_pcap")") MiB, $sent requests, ${d:-0} kernel drops"
 		if (( ${d:-0} > 0 )); then

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
+	"runtime/pprof"
 	"time"
 
 	"github.com/apisensor/sensor/pipeline"
@@ -28,6 +30,7 @@ func replayCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	if !ok {
 		return 2
 	}
+	cpuProfile := fs.String("cpu-profile", "", "write a Go CPU profile of the replay to this file, for `go tool pprof`")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -42,6 +45,14 @@ func replayCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		return code
 	}
 
+	if *cpuProfile != "" {
+		stop, err := startCPUProfile(*cpuProfile)
+		if err != nil {
+			fmt.Fprintln(stderr, "sensor replay:", err)
+			return 1
+		}
+		defer stop()
+	}
 	prog := &pipeline.Progress{}
 	stopProgress := func() {}
 	if !*pf.quiet && isTerminal(stderr) {
@@ -61,6 +72,24 @@ func replayCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		return 1
 	}
 	return 0
+}
+
+// startCPUProfile profiles the process into path until stop is called:
+// what detection costs on a capture of one's own traffic is a question
+// only that traffic answers.
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }
 
 // showProgress prints a progress line on a terminal once a second until the
