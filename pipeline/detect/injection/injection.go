@@ -335,11 +335,52 @@ func xssInert(v string) bool {
 // prose (see quotedSymbolsOnly).
 func sqliMatch(v string) (string, bool) {
 	ok, fp := libinjection.IsSQLi(v)
-	if !ok || functionShape(fp) && !sqlContext(v) || quotedSymbolsOnly(v) {
+	if !ok || functionShape(fp) && !sqlContext(v) || quotedSymbolsOnly(v) || numberCompoundsOnly(v) {
 		return fp, false
 	}
 	return fp, true
 }
+
+// numberCompoundsOnly reports whether libinjection's SQL match on v comes
+// from a number joined to a word by a hyphen in plain words — "tent or
+// 2-person", "gift and 3-pack", "24-inch or 27-inch": libinjection reads
+// the number, a minus and a column after OR or AND. v must hold nothing but
+// letters, digits, spaces and hyphens (a payload needs more: a quote, a
+// parenthesis, a comment), and with each compound made one word
+// ("xxperson") it must still be SQL injection to count.
+func numberCompoundsOnly(v string) bool {
+	var b []byte
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		switch {
+		case wordByte(c) && c != '_' || c == ' ':
+			continue
+		case c != '-':
+			return false
+		}
+		// A hyphen between a number starting a word and a letter.
+		j := i
+		for j > 0 && '0' <= v[j-1] && v[j-1] <= '9' {
+			j--
+		}
+		if j == i || j > 0 && v[j-1] != ' ' || i+1 >= len(v) || !letter(v[i+1]) {
+			continue
+		}
+		if b == nil {
+			b = []byte(v)
+		}
+		for k := j; k <= i; k++ {
+			b[k] = 'x'
+		}
+	}
+	if b == nil {
+		return false
+	}
+	ok, _ := libinjection.IsSQLi(string(b))
+	return !ok
+}
+
+func letter(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' }
 
 // quotedSymbolsOnly reports whether libinjection's SQL match on v comes
 // from symbols quoted in prose — "use '*' as a wildcard", "the \"--\"

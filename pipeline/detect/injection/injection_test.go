@@ -598,3 +598,33 @@ func FuzzNeutralQuotedSymbols(f *testing.F) {
 		}
 	})
 }
+
+// TestNumberCompounds covers product searches where libinjection reads a
+// hyphenated number ("2-person") as a number minus a column after OR/AND,
+// and the payloads the same shape must not hide.
+func TestNumberCompounds(t *testing.T) {
+	tests := []struct {
+		v     string
+		alert bool
+	}{
+		{"tent or 2-person", false},
+		{"gift and 3-pack", false},
+		{"linen and 2-person from japan", false},
+		{"24-inch or 27-inch", false},
+		// A compound beside a payload, or a payload built from one.
+		{"admin or 1-1", true},
+		{"' or 1-sleep(5)", true},
+		{"1 or 2-1", true},
+		{"x' or 2-person='2-person", true},
+		{"1 union select 2-x", true},
+	}
+	for _, tt := range tests {
+		if ok, fp := libinjection.IsSQLi(tt.v); !ok {
+			t.Errorf("libinjection no longer flags %q (%s): the case tests nothing", tt.v, fp)
+		}
+		out := inspect(t, request("/search", decoders.Param{Loc: decoders.LocQuery, Name: "q", Value: tt.v}))
+		if got := len(out) != 0; got != tt.alert {
+			t.Errorf("%q: alert %v, want %v", tt.v, got, tt.alert)
+		}
+	}
+}
