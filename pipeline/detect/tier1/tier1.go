@@ -338,11 +338,6 @@ func (d *Detector) Inspect(x *decoders.Exchange, out []*alert.Alert) []*alert.Al
 		first := true
 		in.values = 0
 		loc := locBit(p.Loc)
-		// A parameter no family looks at (a request id, a tracing
-		// header) would only cost a memo key and a lookup.
-		if !anyInScope(fams, p, loc, in) {
-			continue
-		}
 		// Headers, path segments and tokens repeat from one request to
 		// the next: a parameter found clean before costs a lookup.
 		st.key = memoKey(st.key[:0], p)
@@ -351,7 +346,7 @@ func (d *Detector) Inspect(x *decoders.Exchange, out []*alert.Alert) []*alert.Al
 		}
 		hits := st.hits
 		for k, f := range fams {
-			if !f.inScope(p, loc, in) {
+			if f.locs != 0 && f.locs&loc == 0 || !f.inScope(p, loc, in) {
 				continue
 			}
 			if first {
@@ -393,16 +388,6 @@ func (d *Detector) Inspect(x *decoders.Exchange, out []*alert.Alert) []*alert.Al
 		}
 	}
 	return out
-}
-
-// anyInScope reports whether a family of fams looks at parameter p.
-func anyInScope(fams []*family, p *decoders.Param, loc locSet, in *input) bool {
-	for _, f := range fams {
-		if f.inScope(p, loc, in) {
-			return true
-		}
-	}
-	return false
 }
 
 // memoKey appends to b what the families read of parameter p: its
