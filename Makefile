@@ -52,14 +52,15 @@ fuzz:
 # and runs Suricata 7 on the same files.
 bench: build
 	bash testdata/bench-gen.sh
+	CLIENT=benchclient bash testdata/bench-gen.sh
 	bash testdata/bench-gen-h2.sh
-	SENSOR=$(BIN) bash testdata/bench-run.sh testdata/bench/http-bench.pcap testdata/bench/h2c-bench.pcap testdata/bench/grpc-bench.pcap
+	SENSOR=$(BIN) bash testdata/bench-run.sh testdata/bench/http-bench.pcap testdata/bench/http-diverse.pcap testdata/bench/h2c-bench.pcap testdata/bench/grpc-bench.pcap
 	$(GO) test -run '^$$' -bench . -benchmem ./sensor/... ./decoders/... ./pipeline/...
 
 # Replay throughput with no detector, tier 1, and tier 1 + CRS in each mode,
 # on the same capture in one run (needs `make bench` captures).
 bench-detect: build
-	SENSOR=$(BIN) bash testdata/bench-detect.sh testdata/bench/http-bench.pcap
+	SENSOR=$(BIN) bash testdata/bench-detect.sh testdata/bench/http-bench.pcap testdata/bench/http-diverse.pcap
 
 # Live capture at rising tcpreplay rates onto a veth, sensor and Suricata 7
 # af-packet side by side (root; makes the capture if missing).

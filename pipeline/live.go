@@ -109,6 +109,7 @@ func Run(ctx context.Context, cfg Config, capture live.Config, out Outputs, log 
 			report.Errors = append(report.Errors, errs[i].Error())
 		}
 	}
+	counts.Merge(detectorCounts(g.dets))
 	report.finish(stats, counts, tallies, time.Since(g.start))
 	placeCaptureCounters(report)
 	return report, g.publishReport(ctx, err)

@@ -96,6 +96,7 @@ func Replay(ctx context.Context, cfg Config, files []string, stdin io.Reader, ou
 	if report.oversize > 0 {
 		readerCounts.Add("drop.packet_oversize", report.oversize)
 	}
+	readerCounts.Merge(detectorCounts(g.dets))
 	report.finish(reader.Stats(), readerCounts, tallies, time.Since(g.start))
 	err = g.publishReport(ctx, err)
 	if readErr != nil {
@@ -109,11 +110,28 @@ func Replay(ctx context.Context, cfg Config, files []string, stdin io.Reader, ou
 type graph struct {
 	cfg     *Config
 	out     Outputs
+	dets    []detect.Detector
 	workers []*worker
 	report  *Report
 	start   time.Time
 	outErr  chan error
 	behave  *behaveStage
+}
+
+// detectorCounts collects the counters of the detectors that keep some
+// (detect.Counted), shared by the workers.
+func detectorCounts(dets []detect.Detector) sensor.Counts {
+	c := sensor.Counts{}
+	for _, d := range dets {
+		if cd, ok := d.(detect.Counted); ok {
+			for k, v := range cd.Counters() {
+				if v > 0 {
+					c.Add(k, v)
+				}
+			}
+		}
+	}
+	return c
 }
 
 // startGraph builds every node, then starts the workers and the output
@@ -138,7 +156,7 @@ func startGraph(ctx context.Context, cfg *Config, out Outputs, prog *Progress, p
 		return nil, err
 	}
 	n := cfg.Workers
-	g := &graph{cfg: cfg, out: out, workers: make([]*worker, n), report: &Report{SensorID: cfg.SensorID}, start: start, outErr: make(chan error, 1), behave: bs}
+	g := &graph{cfg: cfg, out: out, dets: dets, workers: make([]*worker, n), report: &Report{SensorID: cfg.SensorID}, start: start, outErr: make(chan error, 1), behave: bs}
 	for i := range g.workers {
 		g.workers[i] = newWorker(i, n, cfg, dets, out, enrichers, producers)
 	}
@@ -155,7 +173,7 @@ func startGraph(ctx context.Context, cfg *Config, out Outputs, prog *Progress, p
 		wg.Wait()
 		close(results)
 	}()
-	go func() { g.outErr <- output(ctx, results, out, g.report, prog, start, n, bs) }()
+	go func() { g.outErr <- output(ctx, results, out, g.report, prog, start, n, bs, dets) }()
 	return g, nil
 }
 
@@ -422,7 +440,7 @@ func (w *worker) inspect(d detect.Detector, x *decoders.Exchange, out []*alert.A
 
 // output is the last stage: it publishes alerts and events, writes
 // exchanges, and sends periodic run reports from the workers' tallies.
-func output(ctx context.Context, in <-chan *results, out Outputs, report *Report, prog *Progress, start time.Time, workers int, bs *behaveStage) error {
+func output(ctx context.Context, in <-chan *results, out Outputs, report *Report, prog *Progress, start time.Time, workers int, bs *behaveStage, dets []detect.Detector) error {
 	var exw *bufio.Writer
 	if out.Exchanges != nil {
 		exw = bufio.NewWriterSize(out.Exchanges, 1<<16)
@@ -459,7 +477,9 @@ func output(ctx context.Context, in <-chan *results, out Outputs, report *Report
 			// progress counters, the rest from the latest tallies.
 			partial := &Report{SensorID: report.SensorID, Partial: true}
 			done, _ := prog.Bytes()
-			partial.finish(sensor.FileStats{Packets: prog.Packets(), Bytes: uint64(done)}, prog.Capture(), tallies, time.Since(start))
+			counts := detectorCounts(dets)
+			counts.Merge(prog.Capture())
+			partial.finish(sensor.FileStats{Packets: prog.Packets(), Bytes: uint64(done)}, counts, tallies, time.Since(start))
 			placeCaptureCounters(partial)
 			if out.Live != nil {
 				out.Live.Set(partial)

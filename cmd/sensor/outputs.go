@@ -63,6 +63,7 @@ func bindPipelineFlags(fs *flag.FlagSet, cfg *pipeline.Config) *pipelineFlags {
 	fs.IntVar(&cfg.Decode.MaxDecompressedBytes, "max-decompressed-bytes", cfg.Decode.MaxDecompressedBytes, "decompression-bomb limit per body")
 	fs.StringVar(&cfg.Detect.CRS.Mode, "crs-mode", cfg.Detect.CRS.Mode, "exchanges the crs detector (OWASP CRS, when in --detectors) inspects: off, alerted (those tier 1 alerted on: corroboration only), suspicious (also those a prefilter flags) or all")
 	fs.IntVar(&cfg.Detect.CRS.ParanoiaLevel, "crs-paranoia", cfg.Detect.CRS.ParanoiaLevel, "CRS paranoia level of the crs detector, 1 to 4")
+	fs.IntVar(&cfg.Detect.CRS.MaxRunsPerSecond, "crs-max-runs", cfg.Detect.CRS.MaxRunsPerSecond, "CRS runs a second of packet time in modes alerted and suspicious (-1: no bound; a replay for forensics may want every run)")
 	fs.BoolVar(&cfg.Behave.Enabled, "behave", cfg.Behave.Enabled, "run the behavioural detectors (stuffing, brute force, enumeration, scanners, …) over every exchange")
 	return f
 }

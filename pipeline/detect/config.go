@@ -69,13 +69,21 @@ type CRS struct {
 	// form arguments Coraza parses itself. CRS costs about half a
 	// millisecond of CPU per argument.
 	MaxArgs int `yaml:"max_args" env:"SENSOR_DETECT_CRS_MAX_ARGS"`
+	// MaxRunsPerSecond bounds the exchanges the alerted and suspicious
+	// modes run through CRS, per second of packet time, over all workers
+	// (a burst of one second's worth is allowed); -1 is no bound. A run
+	// costs 1 to 3 ms of CPU, so a scanner sending a thousand attacks a
+	// second would otherwise take more than a core in CRS alone. Past the
+	// bound tier 1 still alerts, without CRS's evidence, and each skipped
+	// run counts drop.crs_budget in the run report. Mode all is not bounded.
+	MaxRunsPerSecond int `yaml:"max_runs_per_second" env:"SENSOR_DETECT_CRS_MAX_RUNS_PER_SECOND"`
 }
 
 // DefaultConfig returns the default settings.
 func DefaultConfig() Config {
 	return Config{
 		MaxEvidence: 8, SnippetBytes: 256, ScanBytes: 8 << 10,
-		CRS: CRS{Mode: CRSAlerted, ParanoiaLevel: 1, AnomalyThreshold: 5, BodyBytes: 64 << 10, MaxArgs: 64},
+		CRS: CRS{Mode: CRSAlerted, ParanoiaLevel: 1, AnomalyThreshold: 5, BodyBytes: 64 << 10, MaxArgs: 64, MaxRunsPerSecond: 200},
 	}
 }
 
@@ -105,6 +113,9 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.CRS.MaxArgs == 0 {
 		c.CRS.MaxArgs = d.CRS.MaxArgs
+	}
+	if c.CRS.MaxRunsPerSecond == 0 {
+		c.CRS.MaxRunsPerSecond = d.CRS.MaxRunsPerSecond
 	}
 	return c
 }
@@ -140,6 +151,9 @@ func (c *Config) Validate() error {
 	}
 	if v.CRS.MaxArgs < 1 || v.CRS.MaxArgs > 10000 {
 		errs = append(errs, errors.New("detect: crs.max_args must be in 1..10000"))
+	}
+	if v.CRS.MaxRunsPerSecond < -1 || v.CRS.MaxRunsPerSecond > 1_000_000 {
+		errs = append(errs, errors.New("detect: crs.max_runs_per_second must be -1 (no bound) or in 1..1000000"))
 	}
 	// Prepare builds the identity settings once, so that every copy of c
 	// shares them and their caches.

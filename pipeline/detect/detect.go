@@ -30,6 +30,13 @@ type Detector interface {
 	Inspect(x *decoders.Exchange, out []*alert.Alert) []*alert.Alert
 }
 
+// Counted is implemented by detectors that count what they did beyond
+// alerts (a run skipped for budget): the pipeline adds Counters to the run
+// report. Keys are dotted counter names; values only grow.
+type Counted interface {
+	Counters() map[string]uint64
+}
+
 // Merger is implemented by a detector that can take over the work of the
 // detector built right after it, so that related detectors share
 // per-exchange work. New offers each detector to the one before it; Merge

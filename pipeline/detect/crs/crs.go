@@ -23,7 +23,9 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
+	"time"
 
 	coreruleset "github.com/corazawaf/coraza-coreruleset/v4"
 	"github.com/corazawaf/coraza/v3"
@@ -52,9 +54,54 @@ type Detector struct {
 	// id per transaction; nil when the WAF does not offer it.
 	newTx func() types.Transaction
 
+	// budget bounds the runs of the alerted and suspicious modes; nil
+	// when unbounded.
+	budget *budget
+
 	// Counters shared by the workers; exchanges the mode skips are not
 	// counted, to keep a shared write off the path of every exchange.
-	inspected, alerts, errors atomic.Uint64
+	inspected, alerts, errors, skipped atomic.Uint64
+}
+
+// budget is a token bucket in packet time: rate runs a second, at most
+// rate saved up. Packet time keeps a replay's budget what the live sensor's
+// was, at any replay speed. It is shared by the workers, so past the bound
+// which exchanges get a run depends on how the workers interleave; with
+// max_runs_per_second -1 every run happens.
+type budget struct {
+	mu     sync.Mutex
+	rate   float64
+	tokens float64
+	last   time.Time
+}
+
+func newBudget(rate int) *budget {
+	if rate <= 0 {
+		return nil
+	}
+	return &budget{rate: float64(rate), tokens: float64(rate)}
+}
+
+// take spends a run at packet time now, reporting false when none is left.
+// Time that goes backwards (workers' exchanges arrive out of order) adds
+// nothing.
+func (b *budget) take(now time.Time) bool {
+	if b == nil {
+		return true
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if now.After(b.last) {
+		if !b.last.IsZero() {
+			b.tokens = min(b.rate, b.tokens+now.Sub(b.last).Seconds()*b.rate)
+		}
+		b.last = now
+	}
+	if b.tokens < 1 {
+		return false
+	}
+	b.tokens--
+	return true
 }
 
 // Stats counts what the detector did since it was built.
@@ -66,6 +113,8 @@ type Stats struct {
 	// Errors counts transactions on which Coraza reported an error (a
 	// body it could not read, a transaction it could not close).
 	Errors uint64
+	// Skipped counts runs the budget (max_runs_per_second) refused.
+	Skipped uint64
 }
 
 // New returns the detector. With mode off it builds no WAF.
@@ -77,6 +126,9 @@ func New(cfg detect.Config) (detect.Detector, error) {
 	d := &Detector{cfg: cfg, confirm: confirm.DefaultConfig(), mode: cfg.CRS.Mode}
 	if d.mode == detect.CRSOff {
 		return d, nil
+	}
+	if d.mode != detect.CRSAll {
+		d.budget = newBudget(cfg.CRS.MaxRunsPerSecond)
 	}
 	waf, err := coraza.NewWAF(coraza.NewWAFConfig().
 		WithRootFS(coreruleset.FS).
@@ -158,8 +210,13 @@ func (d *Detector) Name() string { return Name }
 // Stats returns the detector's counters.
 func (d *Detector) Stats() Stats {
 	return Stats{
-		Inspected: d.inspected.Load(), Alerts: d.alerts.Load(), Errors: d.errors.Load(),
+		Inspected: d.inspected.Load(), Alerts: d.alerts.Load(), Errors: d.errors.Load(), Skipped: d.skipped.Load(),
 	}
+}
+
+// Counters implements detect.Counted.
+func (d *Detector) Counters() map[string]uint64 {
+	return map[string]uint64{"drop.crs_budget": d.skipped.Load()}
 }
 
 // Inspect implements detect.Detector, as InspectAfter with no prior alerts.
@@ -185,6 +242,10 @@ func (d *Detector) InspectAfter(x *decoders.Exchange, prior []*alert.Alert, out 
 		if !anyInjection(prior) && !Suspicious(x, d.cfg.ScanBytes) {
 			return out
 		}
+	}
+	if !d.budget.take(x.Request.Start) {
+		d.skipped.Add(1)
+		return out
 	}
 	d.inspected.Add(1)
 	return d.run(x, prior, d.mode != detect.CRSAll, out)

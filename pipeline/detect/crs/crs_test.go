@@ -372,7 +372,7 @@ func TestThreshold(t *testing.T) {
 func TestConfigValidate(t *testing.T) {
 	bad := []detect.CRS{
 		{Mode: "sometimes"}, {ParanoiaLevel: 5}, {ParanoiaLevel: -1}, {AnomalyThreshold: -3},
-		{BodyBytes: 10}, {MaxArgs: 20000},
+		{BodyBytes: 10}, {MaxArgs: 20000}, {MaxRunsPerSecond: -2},
 	}
 	for _, c := range bad {
 		if _, err := New(detect.Config{CRS: c}); err == nil {
@@ -380,7 +380,7 @@ func TestConfigValidate(t *testing.T) {
 		}
 	}
 	c := detect.Config{}.WithDefaults().CRS
-	if c.Mode != detect.CRSAlerted || c.ParanoiaLevel != 1 || c.AnomalyThreshold != 5 {
+	if c.Mode != detect.CRSAlerted || c.ParanoiaLevel != 1 || c.AnomalyThreshold != 5 || c.MaxRunsPerSecond != 200 {
 		t.Errorf("defaults %+v", c)
 	}
 }
@@ -490,5 +490,54 @@ func TestEvidenceOrder(t *testing.T) {
 		if len(got) < 2 || got[0] != "942100 q" || !slices.Contains(got, "942160 sort") {
 			t.Fatalf("evidence %q, want 942100 on q (the first argument) and 942160 on sort", got)
 		}
+	}
+}
+
+// TestBudget checks max_runs_per_second: runs in packet time, a second's
+// worth of burst, refused runs counted, -1 and mode all unbounded.
+func TestBudget(t *testing.T) {
+	shared := detector(t, detect.CRS{Mode: detect.CRSAll})
+	prior := []*alert.Alert{{Detector: "injection", RuleId: "sqli", Owasp: []string{"A03:2021"}}}
+	t0 := time.Date(2026, 11, 28, 4, 0, 0, 0, time.UTC)
+	at := func(d time.Duration) *decoders.Exchange {
+		x := httpExchange("GET", "/api/search?q=1%27%20UNION%20SELECT%20username,password%20FROM%20users--", "", "")
+		x.Request.Start = t0.Add(d)
+		return x
+	}
+	tests := []struct {
+		name    string
+		mode    string
+		rate    int
+		times   []time.Duration
+		runs    uint64
+		refused uint64
+	}{
+		// Two saved up, then one more per half second.
+		{"burst then rate", detect.CRSAlerted, 2, []time.Duration{0, 0, 0, 100 * time.Millisecond, 600 * time.Millisecond, 600 * time.Millisecond}, 3, 3},
+		// Time going back (another worker's older exchange) adds nothing.
+		{"time going back", detect.CRSSuspicious, 1, []time.Duration{time.Second, 0, 500 * time.Millisecond}, 1, 2},
+		// Idle time saves up one second's worth, no more.
+		{"saved up", detect.CRSAlerted, 2, []time.Duration{0, 0, time.Hour, time.Hour, time.Hour}, 4, 1},
+		{"unbounded", detect.CRSAlerted, -1, []time.Duration{0, 0, 0, 0}, 4, 0},
+		{"mode all", detect.CRSAll, 1, []time.Duration{0, 0, 0}, 3, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := &Detector{cfg: shared.cfg, mode: tt.mode, waf: shared.waf, newTx: shared.newTx}
+			if tt.mode != detect.CRSAll {
+				d.budget = newBudget(tt.rate)
+			}
+			alerts := 0
+			for _, dt := range tt.times {
+				alerts += len(d.InspectAfter(at(dt), prior, nil))
+			}
+			st := d.Stats()
+			if st.Inspected != tt.runs || st.Skipped != tt.refused || uint64(alerts) != tt.runs {
+				t.Errorf("runs %d, refused %d, alerts %d; want %d, %d, %d", st.Inspected, st.Skipped, alerts, tt.runs, tt.refused, tt.runs)
+			}
+			if got := d.Counters()["drop.crs_budget"]; got != tt.refused {
+				t.Errorf("counter drop.crs_budget = %d, want %d", got, tt.refused)
+			}
+		})
 	}
 }
