@@ -33,7 +33,7 @@ type pipelineFlags struct {
 func bindPipelineFlags(fs *flag.FlagSet, cfg *pipeline.Config) *pipelineFlags {
 	f := &pipelineFlags{
 		exchanges: fs.Bool("exchanges", false, "write every rebuilt exchange as a JSON line on stdout instead of alerts"),
-		alertsOut: fs.String("alerts", "-", "where alerts go: a file, or - for stdout"),
+		alertsOut: fs.String("alerts", "-", "where alerts go: a file (appended to, as eve.json is, so a restart or logrotate loses nothing), or - for stdout"),
 		statsJSON: fs.String("stats-json", "", "also write the run report as JSON to this file"),
 		quiet:     fs.Bool("quiet", false, "no run report and no progress line on stderr (file errors are still shown)"),
 		detectors: fs.String("detectors", strings.Join(cfg.Detectors, ","), "comma-separated detectors to run (empty: none)"),
