@@ -180,6 +180,7 @@ diverse_run() {
 	ip netns exec "$CLI_NS" nice -n 5 timeout -s INT 120 \
 		"$work/benchclient" -base "$BASE" -n "$n" -c "$c" -rate "$rate" -seed "$seed" -duration 100s \
 		>>"$work/benchclient.log" 2>&1 || log "benchclient run ended early (seed $seed): $(tail -1 "$work/benchclient.log")"
+	log "benchclient: $(tail -1 "$work/benchclient.log")"
 	sent=$(( sent + n ))
 }
 

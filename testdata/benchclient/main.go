@@ -61,7 +61,7 @@ func main() {
 	ctx, cancel := context.WithTimeout(ctx, *duration)
 	defer cancel()
 
-	var sent, failed atomic.Int64
+	var sent, failed, probes atomic.Int64
 	statuses := make([]atomic.Int64, 6) // by hundreds: 1xx..5xx, and transport errors at 0
 	var wg sync.WaitGroup
 	start := time.Now()
@@ -77,7 +77,7 @@ func main() {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			cl := newClient(*base, rand.New(rand.NewPCG(*seed, uint64(w))), *attackRate)
+			cl := newClient(*base, rand.New(rand.NewPCG(*seed, uint64(w))), *attackRate, &probes)
 			defer cl.http.CloseIdleConnections()
 			next := time.Now()
 			for range quota {
@@ -107,8 +107,8 @@ func main() {
 	}
 	wg.Wait()
 	el := time.Since(start)
-	fmt.Printf("sent %d requests in %.1fs (%.0f/s): 2xx %d, 4xx %d, 5xx %d, errors %d\n",
-		sent.Load(), el.Seconds(), float64(sent.Load())/el.Seconds(),
+	fmt.Printf("sent %d requests in %.1fs (%.0f/s), %d with a probe: 2xx %d, 4xx %d, 5xx %d, errors %d\n",
+		sent.Load(), el.Seconds(), float64(sent.Load())/el.Seconds(), probes.Load(),
 		statuses[2].Load(), statuses[4].Load(), statuses[5].Load(), failed.Load())
 	if sent.Load() > 0 && failed.Load()*100 > sent.Load() {
 		os.Exit(1) // more than 1% transport errors: the capture would not be the load asked for
@@ -121,13 +121,14 @@ type client struct {
 	http       *http.Client
 	rnd        *rand.Rand
 	attackRate float64
+	probes     *atomic.Int64 // requests sent with a probe, over all workers
 	// identity, rotated every few hundred requests
 	agent, token, lang string
 	left               int
 	body               bytes.Buffer
 }
 
-func newClient(base string, rnd *rand.Rand, attackRate float64) *client {
+func newClient(base string, rnd *rand.Rand, attackRate float64, probes *atomic.Int64) *client {
 	tr := &http.Transport{
 		MaxIdleConns:        1,
 		MaxIdleConnsPerHost: 1,
@@ -135,7 +136,7 @@ func newClient(base string, rnd *rand.Rand, attackRate float64) *client {
 		IdleConnTimeout:     30 * time.Second,
 		DisableCompression:  rnd.IntN(2) == 0,
 	}
-	return &client{base: base, http: &http.Client{Transport: tr, Timeout: 10 * time.Second}, rnd: rnd, attackRate: attackRate}
+	return &client{base: base, http: &http.Client{Transport: tr, Timeout: 10 * time.Second}, rnd: rnd, attackRate: attackRate, probes: probes}
 }
 
 func (c *client) do(ctx context.Context) (int, error) {
@@ -144,6 +145,9 @@ func (c *client) do(ctx context.Context) (int, error) {
 	}
 	c.left--
 	attack := c.rnd.Float64() < c.attackRate
+	if attack {
+		c.probes.Add(1)
+	}
 	var req *http.Request
 	var err error
 	switch k := c.rnd.IntN(10); {

@@ -135,6 +135,8 @@ var benign = []corpusEntry{
 	{lJ, "token", "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U"},
 	{lJ, "id", "123e4567-e89b-12d3-a456-426614174000"},
 	{lP, "2", "123e4567-e89b-12d3-a456-426614174000"},
+	{lP, "2", "$5.99-deal"},
+	{lP, "2", `{"name":"x"}`},
 	{lQ, "url", "https://www.example.com/products?id=42&ref=home"},
 	{lJ, "webhook", "https://hooks.slack.com/services/T000/B000/XXXX"},
 	{lJ, "callback", "https://api.partner.com/v1/callback"},
@@ -359,6 +361,7 @@ var attacks = []attackEntry{
 	{lQ, "filter", `{"$where":"sleep(5000)"}`, "nosql-js", encAll},
 	{lQ, "filter", `{"username":{"$ne":null}}`, "nosql-operator", encAll},
 	{lF, "login[$regex]", "^adm", "nosql-operator", 0},
+	{lP, "3", `{"$ne": null}`, "nosql-operator", encURL},
 	{lJ, "q.$expr.$function.body", "function(){return true}", "nosql-operator", 0},
 	// SSTI.
 	{lQ, "name", "{{7*7}}", "ssti", encAll},

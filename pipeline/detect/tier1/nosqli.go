@@ -23,14 +23,17 @@ var (
 
 var nosqliFamily = family{
 	name: "nosqli",
+	// A path segment too: /users/{"$ne":null} reaches a handler that
+	// parses its id as JSON (or a filter), and no benign segment holds an
+	// operator key.
 	scope: func(p *decoders.Param) bool {
 		switch p.Loc {
-		case decoders.LocQuery, decoders.LocForm, decoders.LocJSON, decoders.LocCookie, decoders.LocMultipart:
+		case decoders.LocQuery, decoders.LocForm, decoders.LocJSON, decoders.LocCookie, decoders.LocMultipart, decoders.LocPath:
 			return true
 		}
 		return false
 	},
-	locs:  locQuery | locForm | locJSON | locCookie | locMultipart,
+	locs:  locQuery | locForm | locJSON | locCookie | locMultipart | locPath,
 	match: matchNoSQL,
 	pre: func(p *decoders.Param, in *input) bool {
 		return strings.IndexByte(p.Name, '$') >= 0 || strings.Contains(p.Name, "%24") ||
