@@ -125,7 +125,6 @@ type client struct {
 	// identity, rotated every few hundred requests
 	agent, token, lang string
 	left               int
-	body               bytes.Buffer
 }
 
 func newClient(base string, rnd *rand.Rand, attackRate float64, probes *atomic.Int64) *client {
@@ -299,11 +298,13 @@ func (c *client) order(ctx context.Context, attack bool) (*http.Request, error) 
 			o.CouponCode = pick(c.rnd, attacks)
 		}
 	}
-	c.body.Reset()
-	if err := json.NewEncoder(&c.body).Encode(o); err != nil {
+	// A buffer per request: the transport may still read the last body
+	// after Do returned, when the server answered before reading it.
+	body, err := json.Marshal(o)
+	if err != nil {
 		return nil, fmt.Errorf("encode order: %w", err)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+"/api/v1/orders", bytes.NewReader(c.body.Bytes()))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+"/api/v1/orders", bytes.NewReader(body))
 	if err != nil {
 		return nil, err
 	}

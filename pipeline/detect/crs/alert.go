@@ -2,6 +2,7 @@ package crs
 
 import (
 	"net/netip"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -160,7 +161,8 @@ func (d *Detector) newAlert(x *decoders.Exchange, mrs []types.MatchedRule, score
 			if (m.fam == top) != (pass == 0) {
 				continue
 			}
-			loc, name, value, matched := where(x, m.mr, parsed)
+			md := firstMatch(x, m.mr.MatchedDatas())
+			loc, name, value, matched := where(x, md, parsed)
 			if !d.cfg.AddEvidence(a, loc, name, value, matched) {
 				break
 			}
@@ -169,7 +171,7 @@ func (d *Detector) newAlert(x *decoders.Exchange, mrs []types.MatchedRule, score
 			}
 			ev := a.Evidence[len(a.Evidence)-1]
 			ev.Rule = strconv.Itoa(m.mr.Rule().ID())
-			ev.Message = alert.Snippet(m.mr.Message(), maxMessage)
+			ev.Message = alert.Snippet(evidenceMessage(m.mr, md), maxMessage)
 			if first {
 				firstLoc, firstName, first = loc, name, false
 			}
@@ -226,8 +228,7 @@ func summary(title string, score, rules, pl int, loc decoders.Location, name str
 // where turns the first variable a rule matched into the sensor's
 // location and parameter name, the matched value, and the CRS variable
 // ("ARGS:id") as what matched.
-func where(x *decoders.Exchange, mr types.MatchedRule, parsed bool) (loc decoders.Location, name, value, matched string) {
-	md := firstMatch(x, mr.MatchedDatas())
+func where(x *decoders.Exchange, md types.MatchData, parsed bool) (loc decoders.Location, name, value, matched string) {
 	if md == nil {
 		return "", "", "", ""
 	}
@@ -267,20 +268,86 @@ func where(x *decoders.Exchange, mr types.MatchedRule, parsed bool) (loc decoder
 // matches in the order it walks a collection, which for ARGS is a map's:
 // taking its first would make the evidence of the same request differ
 // from one replay to the next.
+//
+// In a chained rule the first link is often a wide net (every header name,
+// every argument) that the next links narrow down through MATCHED_VARS or a
+// capture: a first-link match counts only when a deeper one names it or
+// holds part of its value, unless none does.
 func firstMatch(x *decoders.Exchange, mds []types.MatchData) types.MatchData {
+	var deeper []types.MatchData
+	for _, md := range mds {
+		if md.ChainLevel() > 0 {
+			deeper = append(deeper, md)
+		}
+	}
+	confirmed := func(md types.MatchData) bool {
+		name := md.Variable().Name() + ":" + md.Key()
+		for _, dm := range deeper {
+			if dm.Key() == name || dm.Value() != "" && strings.Contains(md.Value(), dm.Value()) ||
+				len(md.Value()) >= 3 && strings.Contains(dm.Value(), md.Value()) {
+				return true
+			}
+		}
+		return false
+	}
+	if best := pickFirst(x, mds, confirmed); best != nil {
+		return best
+	}
+	if best := pickFirst(x, mds, nil); best != nil {
+		return best
+	}
+	if len(mds) > 0 {
+		return mds[0]
+	}
+	return nil
+}
+
+// evidenceMessage is the rule's message for the chosen match md. Coraza
+// expands a message's macros (%{MATCHED_VAR}) once, from the first match in
+// its map order, so a message with macros is expanded again here from md's
+// value; one without is the rule's.
+func evidenceMessage(mr types.MatchedRule, md types.MatchData) string {
+	tmpl, ok := rawMessage(mr.Rule().Raw())
+	if !ok || md == nil || !strings.Contains(tmpl, "%{") {
+		return mr.Message()
+	}
+	return msgMacro.ReplaceAllLiteralString(tmpl, md.Value())
+}
+
+// msgMacro finds a macro in a rule message: %{MATCHED_VAR}, %{TX.0}.
+var msgMacro = regexp.MustCompile(`%\{[^}]*\}`)
+
+// rawMessage returns the msg action of a rule's text, unexpanded.
+func rawMessage(raw string) (string, bool) {
+	i := strings.Index(raw, "msg:'")
+	if i < 0 {
+		return "", false
+	}
+	rest := raw[i+len("msg:'"):]
+	for j := 0; j < len(rest); j++ {
+		switch rest[j] {
+		case '\\':
+			j++
+		case '\'':
+			return rest[:j], true
+		}
+	}
+	return "", false
+}
+
+// pickFirst returns the chain-level-0 match of mds that keep accepts (all
+// when keep is nil) whose parameter comes first in the request.
+func pickFirst(x *decoders.Exchange, mds []types.MatchData, keep func(types.MatchData) bool) types.MatchData {
 	var best types.MatchData
 	bestPos := 0
 	for _, md := range mds {
-		if md.ChainLevel() != 0 {
+		if md.ChainLevel() != 0 || keep != nil && !keep(md) {
 			continue
 		}
 		pos := paramPos(x, md.Key())
 		if best == nil || pos < bestPos || pos == bestPos && matchLess(md, best) {
 			best, bestPos = md, pos
 		}
-	}
-	if best == nil && len(mds) > 0 {
-		best = mds[0]
 	}
 	return best
 }

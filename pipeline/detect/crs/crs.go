@@ -75,6 +75,10 @@ type budget struct {
 	last   time.Time
 }
 
+// budgetSkew is how far packet time may go back before the budget's clock
+// follows it: more than the workers' exchanges can be apart.
+const budgetSkew = 5 * time.Second
+
 func newBudget(rate int) *budget {
 	if rate <= 0 {
 		return nil
@@ -83,18 +87,23 @@ func newBudget(rate int) *budget {
 }
 
 // take spends a run at packet time now, reporting false when none is left.
-// Time that goes backwards (workers' exchanges arrive out of order) adds
-// nothing.
+// Time that goes back a little (workers' exchanges arrive out of order)
+// adds nothing; time that goes back further (captures replayed out of
+// order, a clock stepped back) moves the bucket's clock back, or no run
+// would happen until packet time caught up.
 func (b *budget) take(now time.Time) bool {
 	if b == nil {
 		return true
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if now.After(b.last) {
+	switch {
+	case now.After(b.last):
 		if !b.last.IsZero() {
 			b.tokens = min(b.rate, b.tokens+now.Sub(b.last).Seconds()*b.rate)
 		}
+		b.last = now
+	case b.last.Sub(now) > budgetSkew:
 		b.last = now
 	}
 	if b.tokens < 1 {

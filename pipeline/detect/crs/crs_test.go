@@ -491,6 +491,36 @@ func TestEvidenceOrder(t *testing.T) {
 			t.Fatalf("evidence %q, want 942100 on q (the first argument) and 942160 on sort", got)
 		}
 	}
+	// Chained rules: the first link matches widely (every header name,
+	// every argument) and the next narrows it; the evidence names what
+	// the chain kept, with the message expanded from it.
+	chains := []struct {
+		pl       int
+		x        func() *decoders.Exchange
+		rule, ev string
+	}{
+		{1, func() *decoders.Exchange {
+			return httpExchange("GET", "/api/x", "", "", decoders.Header{Name: "X-Middleware-Subrequest", Value: "1"}, decoders.Header{Name: "Proxy", Value: "1"})
+		}, "920450", "proxy REQUEST_HEADERS_NAMES:Proxy HTTP header is restricted by policy (proxy)"},
+		{2, func() *decoders.Exchange { return httpExchange("GET", "/api/x?a=x--y-z&b=1%27;--%20x", "", "") },
+			"942440", "b ARGS:b SQL Comment Sequence Detected"},
+	}
+	for _, c := range chains {
+		d := detector(t, detect.CRS{Mode: detect.CRSAll, ParanoiaLevel: c.pl})
+		for range 20 {
+			var got []string
+			for _, a := range d.Inspect(c.x(), nil) {
+				for _, e := range a.Evidence {
+					if e.Rule == c.rule {
+						got = append(got, e.Name+" "+e.Matched+" "+e.Message)
+					}
+				}
+			}
+			if len(got) != 1 || got[0] != c.ev {
+				t.Fatalf("rule %s: evidence %q, want %q", c.rule, got, c.ev)
+			}
+		}
+	}
 }
 
 // TestBudget checks max_runs_per_second: runs in packet time, a second's
@@ -514,8 +544,13 @@ func TestBudget(t *testing.T) {
 	}{
 		// Two saved up, then one more per half second.
 		{"burst then rate", detect.CRSAlerted, 2, []time.Duration{0, 0, 0, 100 * time.Millisecond, 600 * time.Millisecond, 600 * time.Millisecond}, 3, 3},
-		// Time going back (another worker's older exchange) adds nothing.
+		// Time going back a little (another worker's older exchange)
+		// adds nothing.
 		{"time going back", detect.CRSSuspicious, 1, []time.Duration{time.Second, 0, 500 * time.Millisecond}, 1, 2},
+		// Far back (files replayed out of order, a clock stepped back):
+		// the bucket follows, or it would refuse every run until time
+		// caught up.
+		{"time jumping back", detect.CRSAlerted, 1, []time.Duration{time.Hour, time.Hour, 0, time.Second, time.Second}, 2, 3},
 		// Idle time saves up one second's worth, no more.
 		{"saved up", detect.CRSAlerted, 2, []time.Duration{0, 0, time.Hour, time.Hour, time.Hour}, 4, 1},
 		{"unbounded", detect.CRSAlerted, -1, []time.Duration{0, 0, 0, 0}, 4, 0},
