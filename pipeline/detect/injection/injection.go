@@ -366,6 +366,13 @@ func numberCompoundsOnly(v string) bool {
 		if j == i || j > 0 && v[j-1] != ' ' || i+1 >= len(v) || !letter(v[i+1]) {
 			continue
 		}
+		k := i + 1
+		for k < len(v) && letter(v[k]) {
+			k++
+		}
+		if sqlCompoundWords[strings.ToLower(v[i+1:k])] {
+			continue // 1-null, 1-version: SQL, not a product size
+		}
 		if b == nil {
 			b = []byte(v)
 		}
@@ -381,6 +388,17 @@ func numberCompoundsOnly(v string) bool {
 }
 
 func letter(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' }
+
+// sqlCompoundWords are the words after "1-" that keep a compound SQL:
+// values, functions and keywords an injection subtracts or chains.
+var sqlCompoundWords = map[string]bool{
+	"null": true, "true": true, "false": true, "version": true, "user": true, "database": true,
+	"schema": true, "sleep": true, "benchmark": true, "select": true, "union": true, "and": true,
+	"or": true, "not": true, "xor": true, "div": true, "mod": true, "like": true, "rlike": true,
+	"regexp": true, "is": true, "in": true, "case": true, "when": true, "then": true, "else": true,
+	"end": true, "if": true, "char": true, "chr": true, "ascii": true, "substr": true, "substring": true,
+	"concat": true, "count": true, "exec": true, "waitfor": true, "delay": true, "pg": true,
+}
 
 // quotedSymbolsOnly reports whether libinjection's SQL match on v comes
 // from symbols quoted in prose — "use '*' as a wildcard", "the \"--\"

@@ -617,6 +617,9 @@ func TestNumberCompounds(t *testing.T) {
 		{"1 or 2-1", true},
 		{"x' or 2-person='2-person", true},
 		{"1 union select 2-x", true},
+		{"admin or 1-null", true},
+		{"x or 1-version", true},
+		{"1 or 1-sleep", true},
 	}
 	for _, tt := range tests {
 		if ok, fp := libinjection.IsSQLi(tt.v); !ok {
