@@ -11,7 +11,8 @@
 // client: a user agent, a bearer token and a language of its own, rotated every few hundred
 // requests as if a new client took its place. Every request draws:
 //
-//	GET  /api/v1/users/{id}?fields=...      a random id (every 13th and past 500000 answer 404)
+//	GET  /api/v1/users/{id}?fields=...      one of the identity's 1-30 ids, 1 in 20 any id (every
+//	                                        13th and past 500000 answer 404)
 //	GET  /api/v1/search?q=...&page=&sort=   two to four words, some with apostrophes or hyphens
 //	POST /api/v1/orders                     1..5 items, a customer name and address, a note
 //
@@ -122,8 +123,10 @@ type client struct {
 	rnd        *rand.Rand
 	attackRate float64
 	probes     *atomic.Int64 // requests sent with a probe, over all workers
-	// identity, rotated every few hundred requests
+	// identity, rotated every few hundred requests: the user profiles it
+	// looks at are its own and a few others'
 	agent, token, lang string
+	users              []int
 	left               int
 }
 
@@ -183,6 +186,10 @@ func (c *client) rotate() {
 		c.agent = fmt.Sprintf(c.agent, 100+c.rnd.IntN(30))
 	}
 	c.lang = pick(c.rnd, languages)
+	c.users = c.users[:0]
+	for range 1 + c.rnd.IntN(30) {
+		c.users = append(c.users, 1+c.rnd.IntN(520_000))
+	}
 	claims := fmt.Sprintf(`{"sub":"usr_%x","iat":%d,"scope":"orders:write catalog:read","tenant":"%s"}`,
 		c.rnd.Uint64(), 1_760_000_000+c.rnd.IntN(10_000_000), pick(c.rnd, tenants))
 	sig := make([]byte, 32)
@@ -194,7 +201,14 @@ func (c *client) rotate() {
 }
 
 func (c *client) user(ctx context.Context, attack bool) (*http.Request, error) {
-	id := strconv.Itoa(1 + c.rnd.IntN(520_000))
+	// Mostly the identity's own profiles; now and then one it follows a
+	// link to. A client walking many ids is a scraper, which the
+	// behavioural engine reports (enumeration), and not this traffic.
+	uid := pick(c.rnd, c.users)
+	if c.rnd.IntN(20) == 0 {
+		uid = 1 + c.rnd.IntN(520_000)
+	}
+	id := strconv.Itoa(uid)
 	q := url.Values{}
 	if c.rnd.IntN(2) == 0 {
 		q.Set("fields", strings.Join(sample(c.rnd, userFields, 2+c.rnd.IntN(4)), ","))

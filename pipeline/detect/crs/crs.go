@@ -86,12 +86,13 @@ func newBudget(rate int) *budget {
 	return &budget{rate: float64(rate), tokens: float64(rate)}
 }
 
-// take spends a run at packet time now, reporting false when none is left.
+// take spends a run at packet time now, reporting false when none is left;
+// with spare set, when fewer than half the bucket would be left.
 // Time that goes back a little (workers' exchanges arrive out of order)
 // adds nothing; time that goes back further (captures replayed out of
 // order, a clock stepped back) moves the bucket's clock back, or no run
 // would happen until packet time caught up.
-func (b *budget) take(now time.Time) bool {
+func (b *budget) take(now time.Time, spare bool) bool {
 	if b == nil {
 		return true
 	}
@@ -106,7 +107,11 @@ func (b *budget) take(now time.Time) bool {
 	case b.last.Sub(now) > budgetSkew:
 		b.last = now
 	}
-	if b.tokens < 1 {
+	floor := 1.0
+	if spare {
+		floor += b.rate / 2
+	}
+	if b.tokens < floor {
 		return false
 	}
 	b.tokens--
@@ -242,17 +247,21 @@ func (d *Detector) InspectAfter(x *decoders.Exchange, prior []*alert.Alert, out 
 	if d.waf == nil || x.Request == nil {
 		return out
 	}
+	alerted := anyInjection(prior)
 	switch d.mode {
 	case detect.CRSAlerted:
-		if !anyInjection(prior) {
+		if !alerted {
 			return out
 		}
 	case detect.CRSSuspicious:
-		if !anyInjection(prior) && !Suspicious(x, d.cfg.ScanBytes) {
+		if !alerted && !Suspicious(x, d.cfg.ScanBytes) {
 			return out
 		}
 	}
-	if !d.budget.take(x.Request.Start) {
+	// A run only the prefilter asked for leaves half the bucket to
+	// exchanges tier 1 alerted on: benign values the prefilter lets
+	// through must not starve the corroboration of attacks.
+	if !d.budget.take(x.Request.Start, !alerted) {
 		d.skipped.Add(1)
 		return out
 	}

@@ -556,6 +556,23 @@ func TestBudget(t *testing.T) {
 		{"unbounded", detect.CRSAlerted, -1, []time.Duration{0, 0, 0, 0}, 4, 0},
 		{"mode all", detect.CRSAll, 1, []time.Duration{0, 0, 0}, 3, 0},
 	}
+	// A run only the prefilter asked for (no prior alert) leaves half the
+	// bucket to alerted exchanges.
+	t.Run("prefilter leaves half", func(t *testing.T) {
+		d := &Detector{cfg: shared.cfg, mode: detect.CRSSuspicious, waf: shared.waf, newTx: shared.newTx, budget: newBudget(4)}
+		for range 5 {
+			d.InspectAfter(at(0), nil, nil) // suspicious by the prefilter alone
+		}
+		if st := d.Stats(); st.Inspected != 2 || st.Skipped != 3 {
+			t.Fatalf("prefilter runs: %d run, %d refused; want 2, 3", st.Inspected, st.Skipped)
+		}
+		for range 3 {
+			d.InspectAfter(at(0), prior, nil)
+		}
+		if st := d.Stats(); st.Inspected != 4 || st.Skipped != 4 {
+			t.Errorf("alerted runs after them: %d run, %d refused in all; want 4, 4", st.Inspected, st.Skipped)
+		}
+	})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			d := &Detector{cfg: shared.cfg, mode: tt.mode, waf: shared.waf, newTx: shared.newTx}
