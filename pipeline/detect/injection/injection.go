@@ -370,7 +370,7 @@ func numberCompoundsOnly(v string) bool {
 		for k < len(v) && letter(v[k]) {
 			k++
 		}
-		if sqlCompoundWords[strings.ToLower(v[i+1:k])] {
+		if w := strings.ToLower(v[i+1 : k]); sqlKeywords[w] || sqlOperands[w] {
 			continue // 1-null, 1-version: SQL, not a product size
 		}
 		if b == nil {
@@ -389,15 +389,11 @@ func numberCompoundsOnly(v string) bool {
 
 func letter(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' }
 
-// sqlCompoundWords are the words after "1-" that keep a compound SQL:
-// values, functions and keywords an injection subtracts or chains.
-var sqlCompoundWords = map[string]bool{
-	"null": true, "true": true, "false": true, "version": true, "user": true, "database": true,
-	"schema": true, "sleep": true, "benchmark": true, "select": true, "union": true, "and": true,
-	"or": true, "not": true, "xor": true, "div": true, "mod": true, "like": true, "rlike": true,
-	"regexp": true, "is": true, "in": true, "case": true, "when": true, "then": true, "else": true,
-	"end": true, "if": true, "char": true, "chr": true, "ascii": true, "substr": true, "substring": true,
-	"concat": true, "count": true, "exec": true, "waitfor": true, "delay": true, "pg": true,
+// sqlOperands are the words besides sqlKeywords that keep "1-word" SQL:
+// literals and operators an injection subtracts or chains (1-true, 1-div).
+var sqlOperands = map[string]bool{
+	"true": true, "false": true, "div": true, "mod": true, "rlike": true, "regexp": true, "is": true,
+	"in": true, "then": true, "else": true, "end": true, "pg": true,
 }
 
 // quotedSymbolsOnly reports whether libinjection's SQL match on v comes
