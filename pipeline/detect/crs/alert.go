@@ -304,14 +304,23 @@ func firstMatch(x *decoders.Exchange, mds []types.MatchData) types.MatchData {
 
 // evidenceMessage is the rule's message for the chosen match md. Coraza
 // expands a message's macros (%{MATCHED_VAR}) once, from the first match in
-// its map order, so a message with macros is expanded again here from md's
-// value; one without is the rule's.
+// its map order, so a message with macros is expanded again here from md:
+// %{MATCHED_VAR_NAME} (921180) to its variable, any other (920450's
+// %{MATCHED_VAR}) to its value. A message without macros is the rule's.
 func evidenceMessage(mr types.MatchedRule, md types.MatchData) string {
 	tmpl, ok := rawMessage(mr.Rule().Raw())
 	if !ok || md == nil || !strings.Contains(tmpl, "%{") {
 		return mr.Message()
 	}
-	return msgMacro.ReplaceAllLiteralString(tmpl, md.Value())
+	return msgMacro.ReplaceAllStringFunc(tmpl, func(m string) string {
+		if strings.EqualFold(m, "%{MATCHED_VAR_NAME}") {
+			if md.Key() == "" {
+				return md.Variable().Name()
+			}
+			return md.Variable().Name() + ":" + md.Key()
+		}
+		return md.Value()
+	})
 }
 
 // msgMacro finds a macro in a rule message: %{MATCHED_VAR}, %{TX.0}.

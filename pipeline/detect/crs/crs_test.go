@@ -504,6 +504,9 @@ func TestEvidenceOrder(t *testing.T) {
 		}, "920450", "proxy REQUEST_HEADERS_NAMES:Proxy HTTP header is restricted by policy (proxy)"},
 		{2, func() *decoders.Exchange { return httpExchange("GET", "/api/x?a=x--y-z&b=1%27;--%20x", "", "") },
 			"942440", "b ARGS:b SQL Comment Sequence Detected"},
+		// %{MATCHED_VAR_NAME} in the message is the variable's name.
+		{3, func() *decoders.Exchange { return httpExchange("GET", "/api/x?a=1&a=2&b=3&b=4", "", "") },
+			"921180", "paramcounter_args_names:a TX:paramcounter_args_names:a HTTP Parameter Pollution (TX:paramcounter_args_names:a)"},
 	}
 	for _, c := range chains {
 		d := detector(t, detect.CRS{Mode: detect.CRSAll, ParanoiaLevel: c.pl})
