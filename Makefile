@@ -31,13 +31,14 @@ lint:
 	$(GO) tool staticcheck $(PKGS) $(TOOLS)
 
 # Regenerates committed generated code: protoc (Debian's protobuf-compiler)
-# with the protoc-gen-go pinned in go.mod's tool block.
+# with the protoc-gen-go pinned in go.mod's tool block, and the injection
+# detector's copy of libinjection-go's keyword list.
 generate:
-	$(GO) generate ./pipeline/alert/...
+	$(GO) generate ./pipeline/alert/... ./pipeline/detect/injection
 
 # CI: the committed generated code must be what `make generate` writes.
 check-generate: generate
-	@git diff --exit-code -- pipeline/alert || { echo "generated code is stale: run make generate and commit"; exit 1; }
+	@git diff --exit-code -- pipeline/alert pipeline/detect/injection/sqlwords.go || { echo "generated code is stale: run make generate and commit"; exit 1; }
 
 # Runs every fuzz target for FUZZTIME each.
 fuzz:

@@ -51,10 +51,12 @@ var codeiFamily = family{
 	// prefilter classes; pre does the check).
 	trigger: "(<.$_{[:@",
 	pre: func(p *decoders.Param, in *input) bool {
-		// A base64 gadget name travels as a value of its own; Java's
-		// serialization magic also as a parameter name (a JSON key).
-		return in.classes&codeiMask != 0 || strings.Contains(p.Name, "proto") || in.mayChange() || base64Token(in.best) ||
-			len(p.Name) >= 5 && javaMagic(p.Name) != ""
+		// A base64 gadget name travels as a value of its own, with an
+		// upper-case letter (as every needle has); Java's serialization
+		// magic also as a parameter name (a JSON key). Code needs a word:
+		// prices and decimal ids have a '.' and nothing to run.
+		return in.classes&codeiMask != 0 && codeWordBytes(in.best) || strings.Contains(p.Name, "proto") || in.mayChange() ||
+			base64Token(in.best) && hasUpper(in.best) || len(p.Name) >= 5 && javaMagic(p.Name) != ""
 	},
 }
 
@@ -586,6 +588,30 @@ var gadgetNeedles = func() []string {
 	}
 	return out
 }()
+
+// codeWordBytes reports whether s holds a byte of a name: a letter, '$' or
+// '_' (PHP's letterless variable functions, ${_}(1), $_[0](1), [_][0](1)),
+// a byte past ASCII (a full-width letter normalisation folds), '<' (PHP's
+// short open tag, <?) or '@' (Perl's @{[…]}). A value with none holds no
+// code (TestCodeiNeedsWordBytes).
+func codeWordBytes(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; 'a' <= c|0x20 && c|0x20 <= 'z' || c == '$' || c == '_' || c == '<' || c == '@' || c >= 0x80 {
+			return true
+		}
+	}
+	return false
+}
+
+// hasUpper reports whether s holds an ASCII upper-case letter.
+func hasUpper(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if 'A' <= s[i] && s[i] <= 'Z' {
+			return true
+		}
+	}
+	return false
+}
 
 // codeiMask is codeiFamily's trigger classes, set by init (a family's pre
 // cannot name the family).

@@ -27,16 +27,50 @@ var sqlsigFamily = family{
 	trigger: "'\"();@:=`#-",
 	match:   matchSQLSig,
 	pre: func(_ *decoders.Param, in *input) bool {
-		// Keywords alone ("union select", "information_schema") travel
-		// with spaces or underscores; "/*" is a comment standing for a
-		// space (DROP/*x*/t). A system name alone (tempdb) and UNION
-		// glued to SELECT (unionselect) have none of these bytes.
-		return in.classes&sqlsigMask != 0 || in.mayChange() || in.has('_') || in.has(' ') || in.has('*') && in.has('/') ||
-			sqlBareName(in.best) || sqlGluedFold(in.best)
+		// A quote, a parenthesis, an operator or a comment ("/*" stands
+		// for a space: DROP/*x*/t) let a value in, and so does what
+		// sqlCanon changes (a '+' for every space, full-width letters,
+		// line breaks). Words and numbers alone ("union select",
+		// "tempdb..sysobjects", "SKU-0565", "166 Rue Neuve") go through
+		// sqlWeakWorth.
+		if in.classes&sqlsigStrong != 0 || in.mayChange() || in.has('*') && in.has('/') ||
+			plusForSpace(in.best) || sqlCanonNeeded(in.best) {
+			return true
+		}
+		return sqlWeakWorth(in.best)
 	},
 }
 
-var sqlsigMask uint32
+// sqlsigMask is the family's trigger classes, sqlsigStrong those but the
+// minus, which SKUs, dates and compound words carry.
+var sqlsigMask, sqlsigStrong uint32
+
+// sqlWeakWorth reports whether s, which has none of the family's triggers
+// but a minus, may hold what matchSQLSig finds: an SQL word (sqlWordGate,
+// in any case), a comparison or logical operator, a system name, UNION
+// glued to SELECT, a number in scientific notation before a dot or a
+// parenthesis, or a byte past ASCII. A value of other words and numbers
+// matches nothing (FuzzPrefilterSound).
+func sqlWeakWorth(s string) bool {
+	var buf [256]byte
+	if len(s) > len(buf) {
+		return true
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 0x80:
+			return true
+		case 'A' <= c && c <= 'Z':
+			c += 'a' - 'A'
+		case c == '<' || c == '>' || c == '!' || c == '|' || c == '&':
+			return true
+		}
+		buf[i] = c
+	}
+	l := string(buf[:len(s)])
+	return sqlWordGate(l) || sciNotationHint(l) || sqlBareName(strings.TrimSpace(s)) || sqlGluedFold(s)
+}
 
 // sqlBareNames are the SQL system objects and providers that travel as a
 // whole value without any byte the prefilter looks for: MSSQL's system
@@ -82,7 +116,10 @@ func sqlBareName(s string) bool {
 	return false
 }
 
-func init() { sqlsigMask = classMask(sqlsigFamily.trigger) }
+func init() {
+	sqlsigMask = classMask(sqlsigFamily.trigger)
+	sqlsigStrong = sqlsigMask &^ classMask("-")
+}
 
 // Byte classes a technique's matches need (sqlSig's need): checking one
 // bit of the value's classes is cheaper than looking for its hints.

@@ -333,18 +333,12 @@ func (d *Detector) Inspect(x *decoders.Exchange, out []*alert.Alert) []*alert.Al
 	defer d.memos.Put(memo)
 	for i := range x.Params {
 		p := &x.Params[i]
-		normalized := false
-		var v normalize.Value
 		first := true
 		in.values = 0
 		loc := locBit(p.Loc)
-		// Headers, path segments and tokens repeat from one request to
-		// the next: a parameter found clean before costs a lookup.
-		st.key = memoKey(st.key[:0], p)
-		if memo.HasBytes(st.key) {
-			continue
-		}
-		hits := st.hits
+		// The prefilters first: most fresh values (ids, prices, names)
+		// interest no family, and the prefilters cost less than the memo.
+		var due uint32
 		for k, f := range fams {
 			if f.locs != 0 && f.locs&loc == 0 || !f.inScope(p, loc, in) {
 				continue
@@ -353,12 +347,24 @@ func (d *Detector) Inspect(x *decoders.Exchange, out []*alert.Alert) []*alert.Al
 				in.reset(p.Best())
 				first = false
 			}
-			if !f.worth(p, in) {
-				continue
+			if f.worth(p, in) {
+				due |= 1 << k
 			}
-			if !normalized {
-				v = normalize.Normalize(in.best, p.Decodes, d.cfg.ScanBytes)
-				normalized = true
+		}
+		if due == 0 {
+			continue
+		}
+		// Headers, path segments and tokens repeat from one request to
+		// the next: a parameter found clean before costs a lookup.
+		st.key = memoKey(st.key[:0], p)
+		if memo.HasBytes(st.key) {
+			continue
+		}
+		hits := st.hits
+		v := normalize.Normalize(in.best, p.Decodes, d.cfg.ScanBytes)
+		for k, f := range fams {
+			if due&(1<<k) == 0 {
+				continue
 			}
 			sc := st.scanFor(k, d, f, x)
 			sc.p, sc.seen, sc.v = p, 0, v

@@ -1,0 +1,169 @@
+package injection
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	libinjection "github.com/corazawaf/libinjection-go"
+
+	"github.com/apisensor/sensor/testdata/eval/evalkit"
+)
+
+// TestLibinjectionWords fails when sqlwords.go is not what gen_sqlwords.go
+// makes from the libinjection-go in go.mod: after an upgrade, a new keyword
+// missing from the table would let sqliInert pass a value libinjection
+// matches.
+func TestLibinjectionWords(t *testing.T) {
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("no go command")
+	}
+	out := filepath.Join(t.TempDir(), "sqlwords.go")
+	cmd := exec.Command("go", "run", "gen_sqlwords.go", "-o", out)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("gen_sqlwords: %v\n%s", err, b)
+	}
+	want, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile("sqlwords.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatal("sqlwords.go is stale: run go generate ./pipeline/detect/injection")
+	}
+}
+
+// TestSQLiInertExhaustive runs libinjection on every string of up to five
+// bytes over an alphabet of sqliInertBytes (letters that start hex and
+// exponent numbers, digits, and every separator) and checks that none
+// sqliInert passes is SQL injection.
+func TestSQLiInertExhaustive(t *testing.T) {
+	const alphabet = "a1_ .,/-xe0"
+	n := 5
+	if testing.Short() {
+		n = 4
+	}
+	buf := make([]byte, 0, n)
+	var walk func(depth int)
+	inert := 0
+	walk = func(depth int) {
+		if depth > 0 {
+			s := string(buf)
+			if sqliInert(s) {
+				inert++
+				if ok, fp := libinjection.IsSQLi(s); ok {
+					t.Fatalf("sqliInert(%q) but libinjection matches (%s)", s, fp)
+				}
+			}
+		}
+		if depth == n {
+			return
+		}
+		for i := 0; i < len(alphabet); i++ {
+			buf = append(buf, alphabet[i])
+			walk(depth + 1)
+			buf = buf[:len(buf)-1]
+		}
+	}
+	walk(0)
+	if inert == 0 {
+		t.Fatal("no string was inert")
+	}
+}
+
+func TestSQLiInert(t *testing.T) {
+	for _, tc := range []struct {
+		v    string
+		want bool
+	}{
+		{"14.63", true},
+		{"SKU-056560", true},
+		{"166 Rue Neuve", true},
+		{"locale,name", true},
+		{"/api/v1/users/113578", true},
+		{"12_ab", true},
+		{"tent or 2-person", false}, // OR is a keyword
+		{"1 union select 1", false}, // keywords
+		{"Select", false},           // in any case
+		{"x--", false},              // a comment
+		{"a/*b", false},             // a comment
+		{"0x41", false},             // a hex number
+		{"1e5", false},              // an exponent
+		{"2select", false},          // a number cut before a word
+		{"GROUP_CONCAT", false},     // a function
+		{"DBMS_UTILITY.x", false},   // half of a dotted key
+		{"it's", false},             // a quote
+		{"caf\u00e9", false},        // past ASCII
+		{"", true},
+	} {
+		if got := sqliInert(tc.v); got != tc.want {
+			t.Errorf("sqliInert(%q) = %v, want %v", tc.v, got, tc.want)
+		}
+	}
+}
+
+// FuzzSQLiInertNeverMatches builds values from words (SQL keywords among
+// them) and separators and checks that libinjection matches none that
+// sqliInert passes.
+func FuzzSQLiInertNeverMatches(f *testing.F) {
+	for _, s := range []string{"name rue 1", "a-b.c,d/e", "x_1 2-3", "\x00\x01\x02", "sku 12.5"} {
+		f.Add([]byte(s))
+	}
+	words := []string{"name", "rue", "neuve", "sku", "api", "v1", "users", "x", "id", "locale", "1", "0", "12", "3.5",
+		"or", "and", "union", "select", "null", "not", "user", "version", "e", "ab", "_x", "tent", "person", "md5",
+		"dbms_utility", "information_schema", "group", "by", "sleep", "if", "0x1f"}
+	seps := " _.,/-"
+	f.Fuzz(func(t *testing.T, in []byte) {
+		var b strings.Builder
+		for _, c := range in {
+			if c&1 == 0 {
+				w := words[int(c>>1)%len(words)]
+				if c&2 != 0 {
+					w = strings.ToUpper(w)
+				}
+				b.WriteString(w)
+			} else {
+				b.WriteByte(seps[int(c>>1)%len(seps)])
+			}
+		}
+		s := b.String()
+		if !sqliInert(s) {
+			return
+		}
+		if ok, fp := libinjection.IsSQLi(s); ok {
+			t.Fatalf("sqliInert(%q) but libinjection matches (%s)", s, fp)
+		}
+	})
+}
+
+// TestSQLiInertCorpus checks every value of the evaluation corpus, attacks
+// and benign, and each of its lines: none that sqliInert passes is SQL
+// injection to libinjection.
+func TestSQLiInertCorpus(t *testing.T) {
+	entries, err := evalkit.ReadCorpusFile("../../../testdata/eval/corpus.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	inert := 0
+	for _, e := range entries {
+		for _, v := range append([]string{e.Payload}, strings.Split(e.Payload, "\n")...) {
+			if !sqliInert(v) {
+				continue
+			}
+			inert++
+			if ok, fp := libinjection.IsSQLi(v); ok {
+				t.Errorf("%s: sqliInert(%q) but libinjection matches (%s)", e.Source, v, fp)
+			}
+		}
+	}
+	if inert < 50 {
+		t.Errorf("only %d corpus values are inert: is the corpus the evaluation's?", inert)
+	}
+	t.Logf("%d inert corpus values", inert)
+}

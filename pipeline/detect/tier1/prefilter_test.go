@@ -1,0 +1,141 @@
+package tier1
+
+import (
+	"testing"
+
+	"github.com/apisensor/sensor/pipeline/detect/normalize"
+
+	"github.com/apisensor/sensor/decoders"
+)
+
+// TestGadgetNeedlesHaveUpper backs codei's prefilter, which looks for a
+// base64 gadget only in a token with an upper-case letter.
+func TestGadgetNeedlesHaveUpper(t *testing.T) {
+	for _, n := range append(append([]string(nil), gadgetNeedles...), javaMagicB64[:]...) {
+		if !hasUpper(n) {
+			t.Errorf("needle %q has no upper-case letter", n)
+		}
+	}
+}
+
+// exhaust calls fn on every string of 1 to n bytes over alphabet.
+func exhaust(alphabet string, n int, fn func(s string)) {
+	buf := make([]byte, 0, n)
+	var walk func()
+	walk = func() {
+		if len(buf) > 0 {
+			fn(string(buf))
+		}
+		if len(buf) == n {
+			return
+		}
+		for i := 0; i < len(alphabet); i++ {
+			buf = append(buf, alphabet[i])
+			walk()
+			buf = buf[:len(buf)-1]
+		}
+	}
+	walk()
+}
+
+// TestCodeiNeedsWordBytes backs codei's prefilter: a value without a
+// letter, '$', '_' or a byte past ASCII, which normalisation leaves as it
+// is, matches nothing, whatever punctuation it holds (every string of up
+// to four bytes of punctuation, digits and space).
+func TestCodeiNeedsWordBytes(t *testing.T) {
+	n := 4
+	if testing.Short() {
+		n = 3
+	}
+	checked := 0
+	exhaust("(<.{[:@0 1)]}'\"`;#/*+-=,!|~^?>\n", n, func(s string) {
+		if codeWordBytes(s) || normalize.MayChange(s) {
+			return
+		}
+		checked++
+		p := &decoders.Param{Loc: decoders.LocQuery, Name: "q", Value: s}
+		v := normalize.Normalize(s, 0, 0)
+		matchCodei(p, &v, func(r *rule, matched string) {
+			t.Fatalf("matchCodei(%q) reports %s: %s", s, r.ID, matched)
+		})
+	})
+	if checked == 0 {
+		t.Fatal("nothing checked")
+	}
+}
+
+// FuzzPrefilterSound builds values from words (SQL, code and plain ones,
+// a full-width one among them) and separators, and checks the prefilters
+// of sqlsig and codei: a value either family's pre turns away is one its
+// matcher finds nothing in.
+func FuzzPrefilterSound(f *testing.F) {
+	for _, s := range []string{"sku 12", "a-b_c", "\x00\x02\x04", "1.e.x", "x y z"} {
+		f.Add([]byte(s))
+	}
+	words := []string{"name", "rue", "sku", "api", "v1", "x", "1", "0", "12", "3.5", "1.e", "or", "and", "union", "select",
+		"unionselect", "from", "where", "null", "not", "like", "user", "version", "sleep", "tempdb", "information_schema",
+		"group", "by", "if", "0x1f", "system", "exec", "eval", "runtime", "require", "child_process", "phpinfo",
+		"java", "lang", "process", "ｓｅｌｅｃｔ", "rO0AB", "__proto__", "constructor", "jsp", "php", "class", "module"}
+	seps := " _-.,/+?~^[]{}!<>|&*\n\t$@%"
+	f.Fuzz(func(t *testing.T, in []byte) {
+		var b []byte
+		for _, c := range in {
+			if c&1 == 0 {
+				w := words[int(c>>1)%len(words)]
+				if c&2 != 0 && len(w) > 1 {
+					w = string(w[0]-32*byte(boolInt('a' <= w[0] && w[0] <= 'z'))) + w[1:]
+				}
+				b = append(b, w...)
+			} else {
+				b = append(b, seps[int(c>>1)%len(seps)])
+			}
+		}
+		checkPrefilterSound(t, string(b))
+	})
+}
+
+// checkPrefilterSound fails t if sqlsig's or codei's pre turns s away and
+// its matcher finds something in it.
+func checkPrefilterSound(t *testing.T, s string) {
+	t.Helper()
+	p := &decoders.Param{Loc: decoders.LocQuery, Name: "q", Value: s}
+	var in input
+	in.reset(s)
+	for _, fam := range []*family{&sqlsigFamily, &codeiFamily} {
+		if fam.worth(p, &in) {
+			continue
+		}
+		v := normalize.Normalize(s, 0, 0)
+		fam.match(p, &v, func(r *rule, matched string) {
+			t.Errorf("%s: pre turns %q away, match reports %s: %s", fam.name, s, r.ID, matched)
+		})
+	}
+}
+
+// TestPrefilterSound holds what FuzzPrefilterSound found: SQL that only
+// sqlCanon or a trimmed space reveals, and a catalog name with no byte the
+// prefilter looked for.
+func TestPrefilterSound(t *testing.T) {
+	for _, s := range []string{"tempdb\n", "Unionｓｅｌｅｃｔ", "++tempdb", "tempdb..tempdb", "14.63", "SKU-056560",
+		"166 Rue Neuve", "recent_orders,id", "113578", "98c876f947a92ddf"} {
+		checkPrefilterSound(t, s)
+	}
+	// And what the prefilters turn away.
+	for _, s := range []string{"14.63", "SKU-056560", "166 Rue Neuve", "113578", "98c876f947a92ddf"} {
+		p := &decoders.Param{Loc: decoders.LocQuery, Name: "q", Value: s}
+		var in input
+		in.reset(s)
+		for _, fam := range []*family{&sqlsigFamily, &codeiFamily} {
+			if fam.worth(p, &in) {
+				t.Errorf("%s: pre lets %q in", fam.name, s)
+			}
+		}
+	}
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
