@@ -55,8 +55,9 @@ var codeiFamily = family{
 		// upper-case letter (as every needle has); Java's serialization
 		// magic also as a parameter name (a JSON key). Code needs a word:
 		// prices and decimal ids have a '.' and nothing to run.
-		return in.classes&codeiMask != 0 && codeWordBytes(in.best) || strings.Contains(p.Name, "proto") || in.mayChange() ||
-			base64Token(in.best) && hasUpper(in.best) || len(p.Name) >= 5 && javaMagic(p.Name) != ""
+		return in.classes&codeiMask != 0 && codeWordBytes(in.best) && codeUnderscoreWorth(in) || strings.Contains(p.Name, "proto") ||
+			in.mayChange() || base64Token(strings.TrimSpace(in.best)) && hasUpper(in.best) || javaMagic(in.best) != "" ||
+			len(p.Name) >= 5 && javaMagic(p.Name) != ""
 	},
 }
 
@@ -603,6 +604,18 @@ func codeWordBytes(s string) bool {
 	return false
 }
 
+// codeUnderscoreWorth reports whether a value whose only trigger is '_'
+// ("recent_orders,email", "snake_case") may still hold code: a PHP ini
+// directive (memory_limit=512M), a dunder name (__proto__, __js_function),
+// an OGNL #_memberAccess or a quoted name ('child_process'). A value with
+// another trigger is worth it.
+func codeUnderscoreWorth(in *input) bool {
+	if in.classes&codeiMask&^codeiUnderscore != 0 {
+		return true
+	}
+	return strings.ContainsAny(in.best, "=#'\"`") || strings.Contains(in.best, "__")
+}
+
 // hasUpper reports whether s holds an ASCII upper-case letter.
 func hasUpper(s string) bool {
 	for i := 0; i < len(s); i++ {
@@ -617,7 +630,13 @@ func hasUpper(s string) bool {
 // cannot name the family).
 var codeiMask uint32
 
-func init() { codeiMask = classMask(codeiFamily.trigger) }
+// codeiUnderscore is the class of '_' alone.
+var codeiUnderscore uint32
+
+func init() {
+	codeiMask = classMask(codeiFamily.trigger)
+	codeiUnderscore = classMask("_")
+}
 
 // gadgetIndex maps the first five characters of every gadget needle to
 // the needles, so a value is searched in one pass.

@@ -75,7 +75,9 @@ func FuzzPrefilterSound(f *testing.F) {
 	words := []string{"name", "rue", "sku", "api", "v1", "x", "1", "0", "12", "3.5", "1.e", "or", "and", "union", "select",
 		"unionselect", "from", "where", "null", "not", "like", "user", "version", "sleep", "tempdb", "information_schema",
 		"group", "by", "if", "0x1f", "system", "exec", "eval", "runtime", "require", "child_process", "phpinfo",
-		"java", "lang", "process", "ｓｅｌｅｃｔ", "rO0AB", "__proto__", "constructor", "jsp", "php", "class", "module"}
+		"java", "lang", "process", "ｓｅｌｅｃｔ", "rO0AB", "__proto__", "constructor", "jsp", "php", "class", "module",
+		"république", "\u212a", "ǅ", "memory_limit", "__js_function", "print_r", "php_uname", "#_memberaccess", "=",
+		"'", "recent_orders", "_$$nd_func$$_", "_load", "sess_", "extension_dir"}
 	seps := " _-.,/+?~^[]{}!<>|&*\n\t$@%"
 	f.Fuzz(func(t *testing.T, in []byte) {
 		var b []byte
@@ -113,15 +115,18 @@ func checkPrefilterSound(t *testing.T, s string) {
 }
 
 // TestPrefilterSound holds what FuzzPrefilterSound found: SQL that only
-// sqlCanon or a trimmed space reveals, and a catalog name with no byte the
-// prefilter looked for.
+// sqlCanon or a trimmed space reveals, a catalog name and Java's
+// serialization magic with no byte the prefilters looked for, and code
+// whose only trigger is '_'.
 func TestPrefilterSound(t *testing.T) {
-	for _, s := range []string{"tempdb\n", "Unionｓｅｌｅｃｔ", "++tempdb", "tempdb..tempdb", "14.63", "SKU-056560",
+	for _, s := range []string{"tempdb\n", "Unionｓｅｌｅｃｔ", "++tempdb", "tempdb..tempdb", "rO0AB", "tempdbrO0AB\n",
+		"child_process'", "memory_limit = 512M", "__js_function", "14.63", "SKU-056560",
 		"166 Rue Neuve", "recent_orders,id", "113578", "98c876f947a92ddf"} {
 		checkPrefilterSound(t, s)
 	}
 	// And what the prefilters turn away.
-	for _, s := range []string{"14.63", "SKU-056560", "166 Rue Neuve", "113578", "98c876f947a92ddf"} {
+	for _, s := range []string{"14.63", "SKU-056560", "166 Rue Neuve", "113578", "98c876f947a92ddf", "marketing_opt_in,email",
+		"75 rue de la république"} {
 		p := &decoders.Param{Loc: decoders.LocQuery, Name: "q", Value: s}
 		var in input
 		in.reset(s)

@@ -48,9 +48,10 @@ var sqlsigMask, sqlsigStrong uint32
 // sqlWeakWorth reports whether s, which has none of the family's triggers
 // but a minus, may hold what matchSQLSig finds: an SQL word (sqlWordGate,
 // in any case), a comparison or logical operator, a system name, UNION
-// glued to SELECT, a number in scientific notation before a dot or a
-// parenthesis, or a byte past ASCII. A value of other words and numbers
-// matches nothing (FuzzPrefilterSound).
+// glued to SELECT or a number in scientific notation before a dot or a
+// parenthesis. A value of other words and numbers matches nothing
+// (FuzzPrefilterSound); the full-width forms sqlCanon folds are let in
+// before (sqlCanonNeeded), and other letters past ASCII are no SQL.
 func sqlWeakWorth(s string) bool {
 	var buf [256]byte
 	if len(s) > len(buf) {
@@ -59,8 +60,6 @@ func sqlWeakWorth(s string) bool {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		switch {
-		case c >= 0x80:
-			return true
 		case 'A' <= c && c <= 'Z':
 			c += 'a' - 'A'
 		case c == '<' || c == '>' || c == '!' || c == '|' || c == '&':
