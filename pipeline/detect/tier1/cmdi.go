@@ -64,7 +64,7 @@ var cmdiFamily = family{
 }
 
 // cmdiMask is the classes of the separators and substitution bytes.
-var cmdiMask uint32
+var cmdiMask classSet
 
 func init() { cmdiMask = classMask(";|&\n\r`$") }
 

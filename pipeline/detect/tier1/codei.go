@@ -55,8 +55,8 @@ var codeiFamily = family{
 		// upper-case letter (as every needle has); Java's serialization
 		// magic also as a parameter name (a JSON key). Code needs a word:
 		// prices and decimal ids have a '.' and nothing to run.
-		return in.classes&codeiMask != 0 && codeWordBytes(in.best) && codeUnderscoreWorth(in) || strings.Contains(p.Name, "proto") ||
-			in.mayChange() || base64Token(strings.TrimSpace(in.best)) && hasUpper(in.best) || javaMagic(in.best) != "" ||
+		return in.classes&codeiMask != 0 && in.codeWord() && codeUnderscoreWorth(in) || strings.Contains(p.Name, "proto") ||
+			in.mayChange() || in.hasAny(upperClass) && (base64Token(strings.TrimSpace(in.best)) || javaMagic(in.best) != "") ||
 			len(p.Name) >= 5 && javaMagic(p.Name) != ""
 	},
 }
@@ -590,18 +590,13 @@ var gadgetNeedles = func() []string {
 	return out
 }()
 
-// codeWordBytes reports whether s holds a byte of a name: a letter, '$' or
-// '_' (PHP's letterless variable functions, ${_}(1), $_[0](1), [_][0](1)),
-// a byte past ASCII (a full-width letter normalisation folds), '<' (PHP's
-// short open tag, <?) or '@' (Perl's @{[…]}). A value with none holds no
-// code (TestCodeiNeedsWordBytes).
-func codeWordBytes(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; 'a' <= c|0x20 && c|0x20 <= 'z' || c == '$' || c == '_' || c == '<' || c == '@' || c >= 0x80 {
-			return true
-		}
-	}
-	return false
+// codeWord reports whether the value holds a byte of a name: a letter,
+// '$' or '_' (PHP's letterless variable functions, ${_}(1), $_[0](1),
+// [_][0](1)), a byte past ASCII (a full-width letter normalisation folds),
+// '<' (PHP's short open tag, <?) or '@' (Perl's @{[…]}). A value with
+// none holds no code (TestCodeiNeedsWordBytes).
+func (in *input) codeWord() bool {
+	return in.hasAny(upperClass|lowerClass|highClass) || in.has('$') || in.has('_') || in.has('<') || in.has('@')
 }
 
 // codeUnderscoreWorth reports whether a value whose only trigger is '_'
@@ -616,22 +611,12 @@ func codeUnderscoreWorth(in *input) bool {
 	return strings.ContainsAny(in.best, "=#'\"`") || strings.Contains(in.best, "__")
 }
 
-// hasUpper reports whether s holds an ASCII upper-case letter.
-func hasUpper(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if 'A' <= s[i] && s[i] <= 'Z' {
-			return true
-		}
-	}
-	return false
-}
-
 // codeiMask is codeiFamily's trigger classes, set by init (a family's pre
 // cannot name the family).
-var codeiMask uint32
+var codeiMask classSet
 
 // codeiUnderscore is the class of '_' alone.
-var codeiUnderscore uint32
+var codeiUnderscore classSet
 
 func init() {
 	codeiMask = classMask(codeiFamily.trigger)

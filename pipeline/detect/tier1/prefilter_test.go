@@ -1,6 +1,7 @@
 package tier1
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/apisensor/sensor/pipeline/detect/normalize"
@@ -12,7 +13,7 @@ import (
 // base64 gadget only in a token with an upper-case letter.
 func TestGadgetNeedlesHaveUpper(t *testing.T) {
 	for _, n := range append(append([]string(nil), gadgetNeedles...), javaMagicB64[:]...) {
-		if !hasUpper(n) {
+		if strings.IndexFunc(n, func(r rune) bool { return 'A' <= r && r <= 'Z' }) < 0 {
 			t.Errorf("needle %q has no upper-case letter", n)
 		}
 	}
@@ -49,7 +50,9 @@ func TestCodeiNeedsWordBytes(t *testing.T) {
 	}
 	checked := 0
 	exhaust("(<.{[:@0 1)]}'\"`;#/*+-=,!|~^?>\n", n, func(s string) {
-		if codeWordBytes(s) || normalize.MayChange(s) {
+		var in input
+		in.reset(s)
+		if in.codeWord() || normalize.MayChange(s) {
 			return
 		}
 		checked++

@@ -33,8 +33,8 @@ var sqlsigFamily = family{
 		// line breaks). Words and numbers alone ("union select",
 		// "tempdb..sysobjects", "SKU-0565", "166 Rue Neuve") go through
 		// sqlWeakWorth.
-		if in.classes&sqlsigStrong != 0 || in.mayChange() || in.has('*') && in.has('/') ||
-			plusForSpace(in.best) || sqlCanonNeeded(in.best) {
+		if in.classes&sqlsigStrong != 0 || in.mayChange() || in.has('*') && in.has('/') || in.has('+') && !in.has(' ') ||
+			(in.hasAny(highClass) || in.has('\r') || in.has('\n')) && sqlCanonNeeded(in.best) {
 			return true
 		}
 		return sqlWeakWorth(in.best)
@@ -43,7 +43,7 @@ var sqlsigFamily = family{
 
 // sqlsigMask is the family's trigger classes, sqlsigStrong those but the
 // minus, which SKUs, dates and compound words carry.
-var sqlsigMask, sqlsigStrong uint32
+var sqlsigMask, sqlsigStrong classSet
 
 // sqlWeakWorth reports whether s, which has none of the family's triggers
 // but a minus, may hold what matchSQLSig finds: an SQL word (sqlWordGate,

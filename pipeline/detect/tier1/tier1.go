@@ -72,7 +72,7 @@ type family struct {
 	// cannot change) is skipped. Empty means every value in scope is
 	// checked.
 	trigger  string
-	triggers uint32 // classMask(trigger)
+	triggers classSet // classMask(trigger)
 	// pre, when set, replaces the trigger check: it reports whether
 	// parameter p, whose most decoded value is best, is worth
 	// normalising.
@@ -90,9 +90,14 @@ var families = []*family{
 	&xxeFamily, &crlfFamily, &mailFamily, &ldapFamily, &graphqlFamily, &codeiFamily, &sqlsigFamily,
 }
 
+// base64Classes are the classes of the bytes of base64 (both alphabets,
+// with padding).
+var base64Classes classSet
+
 func init() {
 	changeMask = classMask(normalize.ChangeBytes)
 	classMask(classBytes)
+	base64Classes = classMask("+/-_=") | upperClass | lowerClass | digitClass
 	for _, f := range families {
 		f.triggers = classMask(f.trigger)
 		detect.Register(f.name, func(cfg detect.Config) (detect.Detector, error) {
@@ -190,43 +195,81 @@ type scan struct {
 type input struct {
 	best string
 	// classes has the bit of every byte class (see classBit) in best.
-	classes uint32
+	classes classSet
 	// may caches normalize.MayChange(best) and values caches
 	// scopeValues(p): 0 unknown, 1 false, 2 true.
 	may, values int8
 }
 
+// classSet is a set of byte classes, a bit each.
+type classSet uint64
+
 // Prefilter byte classes: every byte a family's trigger or pre looks for,
-// and normalize.ChangeBytes, has a bit of its own, so one pass over a value
-// answers every family's trigger check.
+// and normalize.ChangeBytes, has a bit of its own (the low bits, given by
+// classMask), so one pass over a value answers every family's trigger
+// check. Every byte also has one of the shared classes below, which tell
+// the prefilters what else a value holds without scanning it again.
 var (
-	classBit   [256]uint32
-	changeMask uint32
+	classBit   = sharedClassBits()
+	changeMask classSet
+	ownClasses int
 )
+
+// The shared classes: ASCII upper-case letters, lower-case letters,
+// digits, bytes past ASCII, and the other ASCII bytes that have no class of
+// their own (classMask takes a byte out of otherClass when it gives it one).
+const (
+	upperClass classSet = 1 << (63 - iota)
+	lowerClass
+	digitClass
+	highClass
+	otherClass
+	sharedClasses = upperClass | lowerClass | digitClass | highClass | otherClass
+	maxOwnClasses = 64 - 5
+)
+
+// sharedClassBits gives every byte its shared class. It initialises
+// classBit, before any init function of the package asks classMask for
+// classes of its own.
+func sharedClassBits() (t [256]classSet) {
+	for c := range 256 {
+		switch {
+		case 'A' <= c && c <= 'Z':
+			t[c] = upperClass
+		case 'a' <= c && c <= 'z':
+			t[c] = lowerClass
+		case '0' <= c && c <= '9':
+			t[c] = digitClass
+		case c >= 0x80:
+			t[c] = highClass
+		default:
+			t[c] = otherClass
+		}
+	}
+	return t
+}
 
 // classBytes are the bytes prefilters look for besides the families'
 // triggers: pre's, and normalize.ChangeBytes.
-const classBytes = "$:" + normalize.ChangeBytes
+const classBytes = "$:+!<@_\r\n" + normalize.ChangeBytes
 
-// classMask returns the classes of the bytes of s, giving a class to each
-// new byte.
-func classMask(s string) uint32 {
-	var m uint32
+// classMask returns the own classes of the bytes of s, giving a class to
+// each new byte. Letters and digits have only their shared class.
+func classMask(s string) classSet {
+	var m classSet
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if classBit[c] == 0 {
-			n := 0
-			for _, b := range classBit {
-				if b != 0 {
-					n++
-				}
+		if classBit[c]&^sharedClasses == 0 {
+			if classBit[c]&(upperClass|lowerClass|digitClass) != 0 {
+				panic("tier1: a letter or digit as a prefilter byte class")
 			}
-			if n == 32 {
-				panic("tier1: more than 32 prefilter byte classes")
+			if ownClasses == maxOwnClasses {
+				panic("tier1: too many prefilter byte classes")
 			}
-			classBit[c] = 1 << n
+			classBit[c] = classBit[c]&^otherClass | 1<<ownClasses
+			ownClasses++
 		}
-		m |= classBit[c]
+		m |= classBit[c] &^ sharedClasses
 	}
 	return m
 }
@@ -234,7 +277,7 @@ func classMask(s string) uint32 {
 func (in *input) reset(best string) {
 	in.best, in.may = best, 0
 	// Four accumulators keep the loop from waiting on one register.
-	var m0, m1, m2, m3 uint32
+	var m0, m1, m2, m3 classSet
 	i := 0
 	for ; i+4 <= len(best); i += 4 {
 		m0 |= classBit[best[i]]
@@ -250,13 +293,17 @@ func (in *input) reset(best string) {
 
 // has reports whether the value holds byte c, which must be in classBytes
 // or a trigger.
-func (in *input) has(c byte) bool { return in.classes&classBit[c] != 0 }
+func (in *input) has(c byte) bool { return in.classes&classBit[c]&^sharedClasses != 0 }
+
+// hasAny reports whether the value holds a byte of one of the classes cs.
+func (in *input) hasAny(cs classSet) bool { return in.classes&cs != 0 }
 
 // mayChange reports normalize.MayChange(in.best).
 func (in *input) mayChange() bool {
 	if in.may == 0 {
 		in.may = 1
-		if in.classes&changeMask != 0 || normalize.Base64Text(in.best) {
+		if in.classes&changeMask != 0 || in.classes&^base64Classes == 0 && in.classes&(upperClass|lowerClass) != 0 &&
+			len(in.best) >= normalize.MinBase64 && normalize.Base64Text(in.best) {
 			in.may = 2
 		}
 	}
@@ -338,7 +385,7 @@ func (d *Detector) Inspect(x *decoders.Exchange, out []*alert.Alert) []*alert.Al
 		loc := locBit(p.Loc)
 		// The prefilters first: most fresh values (ids, prices, names)
 		// interest no family, and the prefilters cost less than the memo.
-		var due uint32
+		var due uint32 // a bit per family
 		for k, f := range fams {
 			if f.locs != 0 && f.locs&loc == 0 || !f.inScope(p, loc, in) {
 				continue

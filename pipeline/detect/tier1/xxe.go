@@ -44,7 +44,7 @@ var xxeFamily = family{
 		// XML, only escapes are undone first: asking whether every such
 		// value is base64 costs more than such a payload is likely.
 		if in.has(':') && strings.Contains(in.best, "/XInclude") ||
-			strings.IndexByte(in.best, '!') >= 0 && (strings.Contains(in.best, "ENTITY") || strings.Contains(in.best, "entity")) {
+			in.has('!') && (strings.Contains(in.best, "ENTITY") || strings.Contains(in.best, "entity")) {
 			return true
 		}
 		switch p.Loc {
