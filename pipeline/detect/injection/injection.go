@@ -179,16 +179,12 @@ func (d *Detector) check(x *decoders.Exchange, memo *normalize.Memo, sqli, xss *
 	if len(v) > d.cfg.ScanBytes {
 		v = v[:d.cfg.ScanBytes]
 	}
-	// The inert tests cost less than a memo lookup and most fresh API
-	// values (prices, SKUs, street names) pass both: such a value is
-	// neither looked up nor remembered.
-	sqliDue, xssDue := sqli.last != idx && !sqliInert(v), xss.last != idx && !xssInert(v)
-	if !sqliDue && !xssDue {
-		return
-	}
 	if memo.Has(v) {
 		return
 	}
+	// Most fresh API values (prices, SKUs, street names) are inert to
+	// both classifiers, which need not run.
+	sqliDue, xssDue := sqli.last != idx && !sqliInert(v), xss.last != idx && !xssInert(v)
 	both, hit := sqli.last != idx && xss.last != idx, false
 	if sqliDue {
 		if fp, ok := sqliMatch(v); ok {

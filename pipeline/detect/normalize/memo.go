@@ -1,8 +1,8 @@
 package normalize
 
 import (
+	"bytes"
 	"hash/maphash"
-	"strings"
 )
 
 // Memo remembers keys a detector checked and found nothing in, so that a
@@ -16,10 +16,13 @@ import (
 // verdict: the caller puts in the key everything its checks read. It is
 // bounded (MemoSlots keys of at most MemoMaxKey bytes, a new key replacing
 // whatever shared its slot) and not safe for concurrent use: keep one per
-// goroutine, e.g. in a sync.Pool.
+// goroutine, e.g. in a sync.Pool. A slot keeps its buffer when a key
+// replaces another, so that traffic of values never seen twice, which
+// replaces keys all the time, costs no allocation once the slots have
+// grown.
 type Memo struct {
 	seed maphash.Seed
-	keys [MemoSlots]string
+	keys [MemoSlots][]byte
 }
 
 const (
@@ -40,15 +43,15 @@ func (m *Memo) Has(key string) bool {
 	if m == nil || key == "" || len(key) > MemoMaxKey {
 		return false
 	}
-	return m.keys[maphash.String(m.seed, key)&(MemoSlots-1)] == key
+	return string(m.keys[maphash.String(m.seed, key)&(MemoSlots-1)]) == key
 }
 
-// HasBytes is Has for a key in a byte slice; it does not allocate.
+// HasBytes is Has for a key in a byte slice.
 func (m *Memo) HasBytes(key []byte) bool {
 	if m == nil || len(key) == 0 || len(key) > MemoMaxKey {
 		return false
 	}
-	return m.keys[maphash.Bytes(m.seed, key)&(MemoSlots-1)] == string(key)
+	return bytes.Equal(m.keys[maphash.Bytes(m.seed, key)&(MemoSlots-1)], key)
 }
 
 // Add remembers key (a copy: the memo keeps no reference to the caller's
@@ -57,7 +60,9 @@ func (m *Memo) Add(key string) {
 	if m == nil || key == "" || len(key) > MemoMaxKey {
 		return
 	}
-	m.keys[maphash.String(m.seed, key)&(MemoSlots-1)] = strings.Clone(key)
+	h := maphash.String(m.seed, key)
+	m.store(h, len(key))
+	copy(m.keys[h&(MemoSlots-1)], key)
 }
 
 // AddBytes is Add for a key in a byte slice.
@@ -65,5 +70,18 @@ func (m *Memo) AddBytes(key []byte) {
 	if m == nil || len(key) == 0 || len(key) > MemoMaxKey {
 		return
 	}
-	m.keys[maphash.Bytes(m.seed, key)&(MemoSlots-1)] = string(key)
+	h := maphash.Bytes(m.seed, key)
+	m.store(h, len(key))
+	copy(m.keys[h&(MemoSlots-1)], key)
+}
+
+// store sizes the slot of hash h for a key of n bytes, growing its buffer
+// (to a multiple of 64 bytes) only when it is too small.
+func (m *Memo) store(h uint64, n int) {
+	slot := &m.keys[h&(MemoSlots-1)]
+	if cap(*slot) < n {
+		*slot = make([]byte, n, (n+63)&^63)
+		return
+	}
+	*slot = (*slot)[:n]
 }

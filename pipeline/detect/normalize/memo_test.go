@@ -68,3 +68,27 @@ func BenchmarkMemoHit(b *testing.B) {
 		}
 	}
 }
+
+// TestMemoReusesSlots checks that keys replacing keys cost no allocation
+// once the slots have grown.
+func TestMemoReusesSlots(t *testing.T) {
+	m := NewMemo()
+	keys := make([]string, 8*MemoSlots)
+	for i := range keys {
+		keys[i] = "query:1:1:q:" + strconv.Itoa(i*7919)
+	}
+	for _, k := range keys {
+		m.Add(k)
+	}
+	i := 0
+	allocs := testing.AllocsPerRun(1000, func() {
+		m.Add(keys[i%len(keys)])
+		i++
+	})
+	if allocs != 0 {
+		t.Errorf("Add allocates %.1f times per key", allocs)
+	}
+	if !m.Has(keys[(i-1)%len(keys)]) {
+		t.Error("the last key added is not remembered")
+	}
+}

@@ -383,8 +383,12 @@ func (d *Detector) Inspect(x *decoders.Exchange, out []*alert.Alert) []*alert.Al
 		first := true
 		in.values = 0
 		loc := locBit(p.Loc)
-		// The prefilters first: most fresh values (ids, prices, names)
-		// interest no family, and the prefilters cost less than the memo.
+		// Headers, path segments and tokens repeat from one request to
+		// the next: a parameter found clean before costs a lookup.
+		st.key = memoKey(st.key[:0], p)
+		if memo.HasBytes(st.key) {
+			continue
+		}
 		var due uint32 // a bit per family
 		for k, f := range fams {
 			if f.locs != 0 && f.locs&loc == 0 || !f.inScope(p, loc, in) {
@@ -399,12 +403,7 @@ func (d *Detector) Inspect(x *decoders.Exchange, out []*alert.Alert) []*alert.Al
 			}
 		}
 		if due == 0 {
-			continue
-		}
-		// Headers, path segments and tokens repeat from one request to
-		// the next: a parameter found clean before costs a lookup.
-		st.key = memoKey(st.key[:0], p)
-		if memo.HasBytes(st.key) {
+			memo.AddBytes(st.key)
 			continue
 		}
 		hits := st.hits
