@@ -193,7 +193,7 @@ func (d *Detector) check(x *decoders.Exchange, memo *normalize.Memo, sqli, xss *
 		}
 	}
 	if xssDue {
-		if libinjection.IsXSS(v) && !doctypeOnly(v) {
+		if xssMarkupBytes(v) && libinjection.IsXSS(v) && !doctypeOnly(v) {
 			d.add(x, xss, idx, loc, name, v, "libinjection xss"+encodedNote(decodes))
 			hit = true
 		} else if m := xssExtra(v, d.cfg.ScanBytes); m != "" {
@@ -412,6 +412,26 @@ func sqliInert(v string) bool {
 		}
 	}
 	return true
+}
+
+// xssMarkupBytes reports whether v holds a byte libinjection's XSS
+// classifier needs to match: a tag's '<' or '>', an attribute value's
+// '=', a script URL's ':', a backtick, an entity's '&' or a byte past
+// ASCII. Its matches are tags, comments, event-handler and URL attribute
+// values, all of which need one (FuzzXSSMarkupBytes); prose with quotes
+// and parentheses, which xssInert lets through, skips it.
+func xssMarkupBytes(v string) bool {
+	for i := 0; i < len(v); i++ {
+		switch c := v[i]; c {
+		case '<', '>', '=', ':', '`', '&':
+			return true
+		default:
+			if c >= 0x80 {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // sqliMatch runs libinjection's SQL classifier on v and returns the

@@ -631,3 +631,35 @@ func TestNumberCompounds(t *testing.T) {
 		}
 	}
 }
+
+// FuzzXSSMarkupBytes builds values from XSS words and every separator but
+// the bytes xssMarkupBytes looks for, and checks that libinjection's XSS
+// classifier matches none of them, as is and upper-cased.
+func FuzzXSSMarkupBytes(f *testing.F) {
+	for _, s := range []string{"x onerror", "javascript alert(1)", "\" autofocus onfocus", "a'b\"c(d)e"} {
+		f.Add([]byte(s))
+	}
+	words := []string{"on", "onerror", "onload", "script", "javascript", "vbscript", "alert", "document", "cookie",
+		"style", "expression", "href", "src", "data", "x", "1", "img", "svg", "iframe", "formaction", "srcdoc",
+		"import", "eval", "settimeout", "window", "constructor", "url", "http", "0x41", "autofocus", "onfocus", "xmlns"}
+	seps := " ,_-/@'\"().;![]{}?*#$^|~\t\n\\%+"
+	f.Fuzz(func(t *testing.T, in []byte) {
+		var b strings.Builder
+		for _, c := range in {
+			if c&1 == 0 {
+				b.WriteString(words[int(c>>1)%len(words)])
+			} else {
+				b.WriteByte(seps[int(c>>1)%len(seps)])
+			}
+		}
+		s := b.String()
+		if xssMarkupBytes(s) {
+			t.Fatalf("%q has markup bytes", s)
+		}
+		for _, v := range []string{s, strings.ToUpper(s)} {
+			if libinjection.IsXSS(v) {
+				t.Fatalf("IsXSS(%q) = true", v)
+			}
+		}
+	})
+}

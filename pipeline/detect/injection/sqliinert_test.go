@@ -167,3 +167,26 @@ func TestSQLiInertCorpus(t *testing.T) {
 	}
 	t.Logf("%d inert corpus values", inert)
 }
+
+// TestXSSMarkupBytesCorpus checks every value of the evaluation corpus
+// that libinjection's XSS classifier matches: each holds a byte
+// xssMarkupBytes looks for.
+func TestXSSMarkupBytesCorpus(t *testing.T) {
+	entries, err := evalkit.ReadCorpusFile("../../../testdata/eval/corpus.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	matched := 0
+	for _, e := range entries {
+		if !libinjection.IsXSS(e.Payload) {
+			continue
+		}
+		matched++
+		if !xssMarkupBytes(e.Payload) {
+			t.Errorf("%s: IsXSS(%q) but no markup byte", e.Source, e.Payload)
+		}
+	}
+	if matched < 50 {
+		t.Errorf("only %d corpus values match: is the corpus the evaluation's?", matched)
+	}
+}

@@ -22,7 +22,10 @@ import (
 // grown.
 type Memo struct {
 	seed maphash.Seed
-	keys [MemoSlots][]byte
+	// hashes holds each slot's key hash, compared before the key: a miss,
+	// which fresh values always are, costs no read of the key's buffer.
+	hashes [MemoSlots]uint64
+	keys   [MemoSlots][]byte
 }
 
 const (
@@ -43,7 +46,9 @@ func (m *Memo) Has(key string) bool {
 	if m == nil || key == "" || len(key) > MemoMaxKey {
 		return false
 	}
-	return string(m.keys[maphash.String(m.seed, key)&(MemoSlots-1)]) == key
+	h := maphash.String(m.seed, key)
+	i := h & (MemoSlots - 1)
+	return m.hashes[i] == h && string(m.keys[i]) == key
 }
 
 // HasBytes is Has for a key in a byte slice.
@@ -51,7 +56,9 @@ func (m *Memo) HasBytes(key []byte) bool {
 	if m == nil || len(key) == 0 || len(key) > MemoMaxKey {
 		return false
 	}
-	return bytes.Equal(m.keys[maphash.Bytes(m.seed, key)&(MemoSlots-1)], key)
+	h := maphash.Bytes(m.seed, key)
+	i := h & (MemoSlots - 1)
+	return m.hashes[i] == h && bytes.Equal(m.keys[i], key)
 }
 
 // Add remembers key (a copy: the memo keeps no reference to the caller's
@@ -78,6 +85,7 @@ func (m *Memo) AddBytes(key []byte) {
 // store sizes the slot of hash h for a key of n bytes, growing its buffer
 // (to a multiple of 64 bytes) only when it is too small.
 func (m *Memo) store(h uint64, n int) {
+	m.hashes[h&(MemoSlots-1)] = h
 	slot := &m.keys[h&(MemoSlots-1)]
 	if cap(*slot) < n {
 		*slot = make([]byte, n, (n+63)&^63)
