@@ -348,17 +348,32 @@ func phpSkipBack(s string, j int) int {
 
 // phpMention reports whether a, what follows a call's "(", is an empty
 // argument list followed by a word: "fopen() wrapper", "gzinflate():
-// data error" in prose.
+// data error" in prose. After a semicolon, a word that ends a statement
+// or is called is the next statement, not prose: "phpinfo(); exit;",
+// "phpinfo(); die()".
 func phpMention(a string) bool {
 	if a == "" || a[0] != ')' {
 		return false
 	}
 	a = a[1:]
+	semi := a != "" && a[0] == ';'
 	if a != "" && strings.IndexByte(";:,.", a[0]) >= 0 {
 		a = a[1:]
 	}
 	r := strings.TrimLeft(a, " \t")
-	return len(r) < len(a) && r != "" && wordChar(r[0])
+	if len(r) == len(a) || r == "" || !wordChar(r[0]) {
+		return false
+	}
+	if semi {
+		w := 0
+		for w < len(r) && wordChar(r[w]) {
+			w++
+		}
+		if n := strings.TrimLeft(r[w:], " \t"); n == "" || n[0] == ';' || n[0] == '(' {
+			return false
+		}
+	}
+	return true
 }
 
 // phpRisk reports whether name is, or ends with, a phpRiskFuncs name.

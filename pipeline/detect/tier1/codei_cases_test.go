@@ -23,6 +23,10 @@ func init() {
 		// Out of a string argument and the calls around it, then exit;
 		// and a block comment.
 		attackEntry{lQ, "q", "','')); phpinfo(); exit;/*", "php-injection", encAll},
+		// The same breakout inside XML (wfuzz XML.txt): the call is followed
+		// by a statement, not by prose.
+		attackEntry{lQ, "q", "<name>','')); phpinfo(); exit;/*</name>", "php-injection", encAll},
+		attackEntry{lJ, "q", "x phpinfo(); die()", "php-injection", 0},
 		attackEntry{lJ, "q", "x', 1)); system('id'); //", "php-injection", 0},
 		attackEntry{lJ, "q", "                              ';exit(md5('x'));//", "php-injection", 0},
 		attackEntry{lJ, "q", "classloader class.module.classLoader.resources.context", "java-injection", 0},
@@ -109,6 +113,7 @@ func init() {
 		corpusEntry{lQ, "q", "mkdir(path)"},
 		corpusEntry{lQ, "q", "substr(string, start, length)"},
 		corpusEntry{lJ, "message", "I called phpinfo(); and saw nothing"},
+		corpusEntry{lJ, "message", "Run phpinfo(); it lists every loaded extension."},
 		corpusEntry{lJ, "message", "gzinflate(): data error when reading the body"},
 		corpusEntry{lJ, "code", "const port = process.env.PORT || 3000;"},
 		corpusEntry{lJ, "code", "function() { return this; }"},
