@@ -393,20 +393,8 @@ func FuzzXSSInertNeverMatches(f *testing.F) {
 	for _, s := range []string{"x onerror", "javascript", "document cookie", "alert 1", "a/b@c", "img src", "-- x", "\x00\x01"} {
 		f.Add([]byte(s))
 	}
-	words := []string{"on", "onerror", "onload", "script", "javascript", "vbscript", "alert", "document", "cookie",
-		"style", "expression", "href", "src", "data", "x", "1", "img", "svg", "iframe", "formaction", "srcdoc",
-		"import", "eval", "settimeout", "window", "constructor", "url", "http", "0x41"}
-	seps := " ,_-/@"
 	f.Fuzz(func(t *testing.T, in []byte) {
-		var b strings.Builder
-		for _, c := range in {
-			if c&1 == 0 {
-				b.WriteString(words[int(c>>1)%len(words)])
-			} else {
-				b.WriteByte(seps[int(c>>1)%len(seps)])
-			}
-		}
-		s := b.String()
+		s := fuzzValue(in, xssFuzzWords, " ,_-/@", false)
 		if !xssInert(s) {
 			t.Fatalf("%q is not inert", s)
 		}
@@ -639,20 +627,9 @@ func FuzzXSSMarkupBytes(f *testing.F) {
 	for _, s := range []string{"x onerror", "javascript alert(1)", "\" autofocus onfocus", "a'b\"c(d)e"} {
 		f.Add([]byte(s))
 	}
-	words := []string{"on", "onerror", "onload", "script", "javascript", "vbscript", "alert", "document", "cookie",
-		"style", "expression", "href", "src", "data", "x", "1", "img", "svg", "iframe", "formaction", "srcdoc",
-		"import", "eval", "settimeout", "window", "constructor", "url", "http", "0x41", "autofocus", "onfocus", "xmlns"}
-	seps := " ,_-/@'\"().;![]{}?*#$^|~\t\n\\%+"
+	words := append([]string{"autofocus", "onfocus", "xmlns"}, xssFuzzWords...)
 	f.Fuzz(func(t *testing.T, in []byte) {
-		var b strings.Builder
-		for _, c := range in {
-			if c&1 == 0 {
-				b.WriteString(words[int(c>>1)%len(words)])
-			} else {
-				b.WriteByte(seps[int(c>>1)%len(seps)])
-			}
-		}
-		s := b.String()
+		s := fuzzValue(in, words, " ,_-/@'\"().;![]{}?*#$^|~\t\n\\%+", false)
 		if xssMarkupBytes(s) {
 			t.Fatalf("%q has markup bytes", s)
 		}
@@ -662,4 +639,29 @@ func FuzzXSSMarkupBytes(f *testing.F) {
 			}
 		}
 	})
+}
+
+// xssFuzzWords are the attribute, tag and script names the XSS fuzz
+// targets build values from.
+var xssFuzzWords = []string{"on", "onerror", "onload", "script", "javascript", "vbscript", "alert", "document", "cookie",
+	"style", "expression", "href", "src", "data", "x", "1", "img", "svg", "iframe", "formaction", "srcdoc",
+	"import", "eval", "settimeout", "window", "constructor", "url", "http", "0x41"}
+
+// fuzzValue maps a fuzzer's bytes onto words (even bytes) and separators
+// (odd bytes), so that a fuzz target tries the names that matter; with
+// upper, bit 1 of a word's byte upper-cases the word.
+func fuzzValue(in []byte, words []string, seps string, upper bool) string {
+	var b strings.Builder
+	for _, c := range in {
+		if c&1 == 0 {
+			w := words[int(c>>1)%len(words)]
+			if upper && c&2 != 0 {
+				w = strings.ToUpper(w)
+			}
+			b.WriteString(w)
+		} else {
+			b.WriteByte(seps[int(c>>1)%len(seps)])
+		}
+	}
+	return b.String()
 }

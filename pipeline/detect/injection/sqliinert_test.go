@@ -118,21 +118,8 @@ func FuzzSQLiInertNeverMatches(f *testing.F) {
 	words := []string{"name", "rue", "neuve", "sku", "api", "v1", "users", "x", "id", "locale", "1", "0", "12", "3.5",
 		"or", "and", "union", "select", "null", "not", "user", "version", "e", "ab", "_x", "tent", "person", "md5",
 		"dbms_utility", "information_schema", "group", "by", "sleep", "if", "0x1f"}
-	seps := " _.,/-"
 	f.Fuzz(func(t *testing.T, in []byte) {
-		var b strings.Builder
-		for _, c := range in {
-			if c&1 == 0 {
-				w := words[int(c>>1)%len(words)]
-				if c&2 != 0 {
-					w = strings.ToUpper(w)
-				}
-				b.WriteString(w)
-			} else {
-				b.WriteByte(seps[int(c>>1)%len(seps)])
-			}
-		}
-		s := b.String()
+		s := fuzzValue(in, words, " _.,/-", true)
 		if !sqliInert(s) {
 			return
 		}
@@ -146,10 +133,7 @@ func FuzzSQLiInertNeverMatches(f *testing.F) {
 // and benign, and each of its lines: none that sqliInert passes is SQL
 // injection to libinjection.
 func TestSQLiInertCorpus(t *testing.T) {
-	entries, err := evalkit.ReadCorpusFile("../../../testdata/eval/corpus.jsonl")
-	if err != nil {
-		t.Fatal(err)
-	}
+	entries := evalCorpus(t)
 	inert := 0
 	for _, e := range entries {
 		for _, v := range append([]string{e.Payload}, strings.Split(e.Payload, "\n")...) {
@@ -172,12 +156,8 @@ func TestSQLiInertCorpus(t *testing.T) {
 // that libinjection's XSS classifier matches: each holds a byte
 // xssMarkupBytes looks for.
 func TestXSSMarkupBytesCorpus(t *testing.T) {
-	entries, err := evalkit.ReadCorpusFile("../../../testdata/eval/corpus.jsonl")
-	if err != nil {
-		t.Fatal(err)
-	}
 	matched := 0
-	for _, e := range entries {
+	for _, e := range evalCorpus(t) {
 		if !libinjection.IsXSS(e.Payload) {
 			continue
 		}
@@ -189,4 +169,14 @@ func TestXSSMarkupBytesCorpus(t *testing.T) {
 	if matched < 50 {
 		t.Errorf("only %d corpus values match: is the corpus the evaluation's?", matched)
 	}
+}
+
+// evalCorpus reads the evaluation's corpus (testdata/eval/corpus.jsonl).
+func evalCorpus(t *testing.T) []evalkit.Entry {
+	t.Helper()
+	entries, err := evalkit.ReadCorpusFile("../../../testdata/eval/corpus.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return entries
 }

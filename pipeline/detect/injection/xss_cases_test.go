@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/apisensor/sensor/decoders"
-	"github.com/apisensor/sensor/testdata/eval/evalkit"
 )
 
 // TestXSSCases covers the script, markup and encoding forms xssExtra finds
@@ -110,12 +109,8 @@ func TestSevenBit(t *testing.T) {
 // stripped as xssExtra does) that the expression matches holds one of
 // xssScriptNeeds. FuzzXSSExtra checks the same on any input.
 func TestXSSScriptNeeds(t *testing.T) {
-	entries, err := evalkit.ReadCorpusFile("../../../testdata/eval/corpus.jsonl")
-	if err != nil {
-		t.Fatal(err)
-	}
 	matched := 0
-	for _, e := range entries {
+	for _, e := range evalCorpus(t) {
 		for _, l := range []string{strings.ToLower(e.Payload), stripComments(strings.ToLower(e.Payload))} {
 			if !xssScript.MatchString(l) {
 				continue
