@@ -17,6 +17,7 @@ import (
 	"io"
 	"log/slog"
 	"maps"
+	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -273,8 +274,13 @@ type results struct {
 	alerts    []*alert.Alert
 	events    []*alert.Event
 	exchanges []byte // JSON lines
-	// worker and tally, when tally is set: the worker's counters as they
-	// were, sent every StatsInterval for the periodic run report.
+	// keys holds each event's place in packet time (see worker.key), and
+	// through the packet time up to which the worker has sent every
+	// event, for the behavioural stage's ordered merge (eventOrder).
+	keys    []int64
+	through int64
+	// worker sent this; tally, when set, is its counters as they were,
+	// sent every StatsInterval for the periodic run report.
 	worker int
 	tally  *tally
 }
@@ -314,6 +320,13 @@ type worker struct {
 
 	exchanges uint64
 	alerts    map[string]uint64
+
+	// clock is the packet time being processed, lastKey the last event
+	// key given, through and sent the packet time every batch so far
+	// reached and the last one sent to the output (all Unix nanoseconds).
+	ordered              bool
+	clock, lastKey       int64
+	through, sentThrough int64
 }
 
 // Counter names of the worker.
@@ -340,6 +353,7 @@ func newWorker(i, n int, cfg *Config, dets []detect.Detector, out Outputs, enric
 		maxEvidence: cfg.Detect.WithDefaults().MaxEvidence,
 		withExch:    out.Exchanges != nil,
 		withEv:      out.Events != nil || cfg.Behave.Enabled,
+		ordered:     cfg.Behave.Enabled,
 		res:         &results{},
 		alerts:      map[string]uint64{},
 	}
@@ -361,26 +375,46 @@ func (w *worker) newConn(meta *sensor.ConnMeta) sensor.ConnHandler {
 func (w *worker) run(out chan<- *results) {
 	for b := range w.in {
 		for i := range b.pkts {
+			w.clock = b.pkts[i].Time.UnixNano()
 			w.tracker.Packet(&b.pkts[i])
 		}
+		now := b.now.UnixNano()
+		w.clock = now
 		w.tracker.Advance(b.now)
+		w.through = max(w.through, now)
 		b.reset()
 		w.free <- b
 		w.flush(out)
 	}
+	w.clock = w.through
 	w.tracker.CloseAll(sensor.EndCapture)
+	w.through = math.MaxInt64
 	w.flush(out)
+}
+
+// key is an event's place in the behavioural stage's input: the packet
+// time at which its exchange was emitted, never less than the key before
+// it nor than the packet time the worker has reported through, so that
+// the output may take every event keyed up to the least of the workers'
+// through as complete (eventOrder).
+func (w *worker) key() int64 {
+	k := max(w.clock, w.lastKey, w.sentThrough)
+	w.lastKey = k
+	return k
 }
 
 func (w *worker) flush(out chan<- *results) {
 	if w.statsEvery > 0 && time.Now().After(w.nextStats) {
 		w.nextStats = time.Now().Add(w.statsEvery)
 		t := w.tally()
-		w.res.worker, w.res.tally = w.id, &t
+		w.res.tally = &t
 	}
-	if len(w.res.alerts) == 0 && len(w.res.exchanges) == 0 && len(w.res.events) == 0 && w.res.tally == nil {
+	advanced := w.ordered && w.through > w.sentThrough
+	if len(w.res.alerts) == 0 && len(w.res.exchanges) == 0 && len(w.res.events) == 0 && w.res.tally == nil && !advanced {
 		return
 	}
+	w.res.worker, w.res.through = w.id, w.through
+	w.sentThrough = w.through
 	out <- w.res
 	w.res = &results{}
 }
@@ -419,6 +453,9 @@ func (w *worker) emit(x *decoders.Exchange) {
 	}
 	if w.withEv {
 		w.res.events = append(w.res.events, w.detect.NewEvent(x, fresh))
+		if w.ordered {
+			w.res.keys = append(w.res.keys, w.key())
+		}
 	}
 }
 
@@ -452,6 +489,7 @@ func output(ctx context.Context, in <-chan *results, out Outputs, report *Report
 		}
 	}
 	tallies := make([]tally, workers)
+	order := newEventOrder(workers)
 	for r := range in {
 		if exw != nil && len(r.exchanges) > 0 {
 			if _, err := exw.Write(r.exchanges); err != nil {
@@ -470,7 +508,9 @@ func output(ctx context.Context, in <-chan *results, out Outputs, report *Report
 				keep(fmt.Errorf("publish events: %w", err))
 			}
 		}
-		keep(bs.observe(ctx, r.events, out, report))
+		if bs != nil {
+			keep(bs.observe(ctx, order.add(r), out, report))
+		}
 		if r.tally != nil && (out.Stats != nil || out.Live != nil) {
 			tallies[r.worker] = *r.tally
 			// A report of the run so far: reader-side totals from the
@@ -492,7 +532,11 @@ func output(ctx context.Context, in <-chan *results, out Outputs, report *Report
 			}
 		}
 	}
-	// End of input: the behavioural windows still open close now.
+	// End of input: the events still held go in, then the behavioural
+	// windows still open close.
+	if bs != nil {
+		keep(bs.observe(ctx, order.rest(), out, report))
+	}
 	keep(bs.flush(ctx, out, report))
 	if exw != nil {
 		if err := exw.Flush(); err != nil {

@@ -132,6 +132,12 @@ func TestWorkersAgree(t *testing.T) {
 	three, _, r3 := replay(t, testConfig(3), files...)
 	if !slices.Equal(one, three) {
 		t.Errorf("alerts differ between 1 and 3 workers: %d vs %d lines", len(one), len(three))
+		for i := range min(len(one), len(three)) {
+			if one[i] != three[i] {
+				t.Logf("1: %s\n3: %s", one[i], three[i])
+				break
+			}
+		}
 	}
 	if r1.Exchanges != r3.Exchanges || r1.Connections != r3.Connections {
 		t.Errorf("1 worker: %d connections %d exchanges; 3 workers: %d, %d", r1.Connections, r1.Exchanges, r3.Connections, r3.Exchanges)
