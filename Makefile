@@ -62,6 +62,8 @@ bench: build
 # on the same capture in one run (needs `make bench` captures).
 bench-detect: build
 	SENSOR=$(BIN) bash testdata/bench-detect.sh testdata/bench/http-bench.pcap testdata/bench/http-diverse.pcap
+	SENSOR=$(BIN) bash testdata/bench-tier1.sh testdata/bench/http-diverse.pcap
+	GOMAXPROCS=1 SENSOR=$(BIN) bash testdata/bench-tier1.sh testdata/bench/http-bench.pcap
 
 # Live capture at rising tcpreplay rates onto a veth, sensor and Suricata 7
 # af-packet side by side (root; makes the capture if missing).

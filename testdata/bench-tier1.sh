@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# bench-tier1.sh measures what tier 1 on all traffic costs (issue 5's goal: at most 25% of
+# throughput): it replays each capture with no detector and with tier 1 alone (libinjection
+# and the thirteen tier-1 families), RUNS times each, the two alternating so that a shared
+# machine's drift hits both alike, and prints the median user+system CPU and wall time.
+#
+#   bash testdata/bench-tier1.sh [FILE.pcap...]  (default: the bench captures of `make bench`)
+#
+# Environment: SENSOR (default: built from this tree), RUNS (5), GOMAXPROCS and WORKERS as
+# for the sensor (the README quotes the hey capture on one core, GOMAXPROCS=1).
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+RUNS=${RUNS:-5}
+log() { printf 'bench-tier1: %s\n' "$*" >&2; }
+die() { log "$*"; exit 1; }
+[[ -x /usr/bin/time ]] || die "needs /usr/bin/time (Debian package time)"
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+if [[ -z ${SENSOR:-} ]]; then
+	go build -o "$tmp/sensor" ./cmd/sensor
+	SENSOR=$tmp/sensor
+fi
+workers=()
+[[ -n ${WORKERS:-} ]] && workers=(--workers "$WORKERS")
+
+pcaps=("$@")
+(( ${#pcaps[@]} > 0 )) || pcaps=(testdata/bench/http-bench.pcap testdata/bench/http-diverse.pcap)
+
+# The tier-1 detectors: the defaults without the protocol, authentication and CRS ones.
+defaults=$( ("$SENSOR" replay -h 2>&1 || true) | awk '/^  -detectors /{getline; if (match($0, /\(default "[^"]*"\)/)) print substr($0, RSTART + 10, RLENGTH - 12)}')
+[[ -n $defaults ]] || die "cannot read the default detectors from $SENSOR replay -h"
+tier1=$(tr ',' '\n' <<<"$defaults" | grep -vxE 'smuggling|jwt|credentials-in-url|basic-cleartext|secrets-in-response|crs' | paste -sd, -)
+
+median() { sort -n | awk '{v[NR] = $1} END {print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2)}'; }
+
+for pcap in "${pcaps[@]}"; do
+	[[ -r $pcap ]] || die "cannot read $pcap (make bench makes the bench captures)"
+	cat "$pcap" >/dev/null
+	: >"$tmp/none.cpu"; : >"$tmp/none.wall"; : >"$tmp/tier1.cpu"; : >"$tmp/tier1.wall"
+	for i in $(seq "$RUNS"); do
+		for name in none tier1; do
+			det=""
+			[[ $name == tier1 ]] && det=$tier1
+			/usr/bin/time -o "$tmp/t" -f '%U %S %e' "$SENSOR" replay --quiet "${workers[@]}" --detectors "$det" \
+				--alerts /dev/null "$pcap" >/dev/null 2>"$tmp/err" || { tail -5 "$tmp/err" >&2; die "$name replay failed"; }
+			read -r u s e <"$tmp/t"
+			awk -v u="$u" -v s="$s" 'BEGIN {print u + s}' >>"$tmp/$name.cpu"
+			echo "$e" >>"$tmp/$name.wall"
+		done
+		log "$(basename "$pcap"): run $i of $RUNS"
+	done
+	nc=$(median <"$tmp/none.cpu"); nw=$(median <"$tmp/none.wall")
+	tc=$(median <"$tmp/tier1.cpu"); tw=$(median <"$tmp/tier1.wall")
+	printf '%s, median of %d alternating runs (%s CPUs, GOMAXPROCS %s)\n' "$pcap" "$RUNS" "$(nproc)" "${GOMAXPROCS:-default}"
+	printf '  none   cpu %6.2f s  wall %6.2f s\n' "$nc" "$nw"
+	printf '  tier1  cpu %6.2f s  wall %6.2f s   cost: %+.0f%% cpu, throughput %.0f%% of none\n' "$tc" "$tw" \
+		"$(awk -v a="$tc" -v b="$nc" 'BEGIN {print (a / b - 1) * 100}')" "$(awk -v a="$tw" -v b="$nw" 'BEGIN {print b / a * 100}')"
+done
