@@ -57,7 +57,7 @@ var codeiFamily = family{
 		// prices and decimal ids have a '.' and nothing to run.
 		return in.classes&codeiMask != 0 && in.codeWord() && codeUnderscoreWorth(in) || strings.Contains(p.Name, "proto") ||
 			in.mayChange() || in.hasAny(upperClass) && (base64Token(strings.TrimSpace(in.best)) || javaMagic(in.best) != "") ||
-			len(p.Name) >= 5 && javaMagic(p.Name) != ""
+			in.hasAny(digitClass) && hexMagic(in.best) || len(p.Name) >= 5 && javaMagic(p.Name) != ""
 	},
 }
 
@@ -79,10 +79,13 @@ var phpDyn = regexp.MustCompile(`['"](?:system|exec|passthru|shell_exec|assert|e
 	`|\$[a-z_]\w*(?:\{\w*\}|\[[^\]]{0,10}\]){1,4}\s*\(` +
 	`|\b(?:exec|system|passthru|shell_exec|assert|eval|popen|proc_open)\s*(?:(?://|#)[^\n]*\n\s*|/\*[^*]*\*/\s*)+\(`)
 
-// phpDynHint is phpDyn's prefilter: a variable, a comment or a cast, or
-// a call parenthesis after a quote or a closing bracket.
+// phpDynHint is phpDyn's prefilter: a variable, a comment (a line
+// comment only with a line break after it, as phpDyn needs: "gate code
+// 15# (back door)" is no call), a cast, or a call parenthesis after a
+// quote or a closing bracket (FuzzPhpDynHint).
 func phpDynHint(s string) bool {
-	if strings.ContainsAny(s, "$#") || strings.Contains(s, "/*") || strings.Contains(s, "//") || strings.Contains(s, "string") {
+	if strings.IndexByte(s, '$') >= 0 || strings.Contains(s, "/*") || strings.Contains(s, "string") ||
+		(strings.IndexByte(s, '#') >= 0 || strings.Contains(s, "//")) && strings.IndexByte(s, '\n') >= 0 {
 		return true
 	}
 	// Otherwise a call parenthesis right after a quote or a closing
@@ -605,6 +608,17 @@ var gadgetNeedles = func() []string {
 	return out
 }()
 
+// hexMagic reports whether s holds Java serialization's stream magic in
+// hex (aced0005, any case), the start of a serialized object sent as hex.
+func hexMagic(s string) bool {
+	for i := 0; i+8 <= len(s); i++ {
+		if s[i]|0x20 == 'a' && strings.EqualFold(s[i:i+8], "aced0005") {
+			return true
+		}
+	}
+	return false
+}
+
 // codeWord reports whether the value holds a byte of a name: a letter,
 // '$' or '_' (PHP's letterless variable functions, ${_}(1), $_[0](1),
 // [_][0](1)), a byte past ASCII (a full-width letter normalisation folds),
@@ -728,7 +742,7 @@ func matchCodei(p *decoders.Param, v *normalize.Value, report reportFunc) {
 			}
 		}
 		words := codeWords(s)
-		if words&wordJava != 0 || strings.Contains(s, "%{") || strings.Contains(s, "#_") || strings.Contains(s, "#context") ||
+		if words&wordJava != 0 || strings.Contains(s, "%{") || strings.Contains(s, "#_") || strings.Contains(s, "#context") || strings.Contains(s, "aced0005") ||
 			strings.Contains(s, "t(") || strings.Contains(s, "t (") || javaPackage(s) {
 			if m := javaCode.FindString(s); m != "" {
 				report(&ruleJava, "java "+snippet(strings.TrimLeft(m, " =:'\"(")))

@@ -27,6 +27,10 @@ func init() {
 		// by a statement, not by prose.
 		attackEntry{lQ, "q", "<name>','')); phpinfo(); exit;/*</name>", "php-injection", encAll},
 		attackEntry{lJ, "q", "x phpinfo(); die()", "php-injection", 0},
+		// A serialized Java object sent as hex: the stream magic aced0005
+		// and a new object's class descriptor, in either case.
+		attackEntry{lQ, "data", "aced0005737200176a6176612e7574696c2e5072696f72697479517565756594da30b4fb3f82b1", "java-injection", encAll},
+		attackEntry{lJ, "data", "ACED00057372001F", "java-injection", 0},
 		attackEntry{lJ, "q", "x', 1)); system('id'); //", "php-injection", 0},
 		attackEntry{lJ, "q", "                              ';exit(md5('x'));//", "php-injection", 0},
 		attackEntry{lJ, "q", "classloader class.module.classLoader.resources.context", "java-injection", 0},

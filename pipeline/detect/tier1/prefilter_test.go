@@ -80,7 +80,7 @@ func FuzzPrefilterSound(f *testing.F) {
 		"group", "by", "if", "0x1f", "system", "exec", "eval", "runtime", "require", "child_process", "phpinfo",
 		"java", "lang", "process", "ｓｅｌｅｃｔ", "rO0AB", "__proto__", "constructor", "jsp", "php", "class", "module",
 		"république", "\u212a", "ǅ", "memory_limit", "__js_function", "print_r", "php_uname", "#_memberaccess", "=",
-		"'", "recent_orders", "_$$nd_func$$_", "_load", "sess_", "extension_dir"}
+		"'", "recent_orders", "_$$nd_func$$_", "_load", "sess_", "extension_dir", "aced0005", "ACED0005", "7372"}
 	seps := " _-.,/+?~^[]{}!<>|&*\n\t$@%"
 	f.Fuzz(func(t *testing.T, in []byte) {
 		var b []byte
@@ -123,7 +123,7 @@ func checkPrefilterSound(t *testing.T, s string) {
 // whose only trigger is '_'.
 func TestPrefilterSound(t *testing.T) {
 	for _, s := range []string{"tempdb\n", "Unionｓｅｌｅｃｔ", "++tempdb", "tempdb..tempdb", "rO0AB", "tempdbrO0AB\n",
-		"child_process'", "memory_limit = 512M", "__js_function", "14.63", "SKU-056560",
+		"child_process'", "memory_limit = 512M", "__js_function", "x=aced0005 7372", "14.63", "SKU-056560",
 		"166 Rue Neuve", "recent_orders,id", "113578", "98c876f947a92ddf"} {
 		checkPrefilterSound(t, s)
 	}
@@ -146,4 +146,19 @@ func boolInt(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+// FuzzPhpDynHint checks phpDyn's prefilter: every value phpDyn matches,
+// lower-cased as the matchers see it, passes phpDynHint.
+func FuzzPhpDynHint(f *testing.F) {
+	for _, s := range []string{"'system'(ls)", "[system][0](ls)", "(z)[0][0]('uname')", "(string)'x'", "(sy.(st).em)(1)",
+		"$y='sys'.'tem';($y)(1)", "${@a}(1)", "$__[_]{_}(1)", "exec#\n(1)", "exec/*x*/(1)", "gate 15# (back)"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		s = strings.ToLower(s)
+		if phpDyn.MatchString(s) && !phpDynHint(s) {
+			t.Fatalf("phpDyn matches %q, phpDynHint turns it away", s)
+		}
+	})
 }
