@@ -440,10 +440,27 @@ func xssMarkupBytes(v string) bool {
 // prose (see quotedSymbolsOnly).
 func sqliMatch(v string) (string, bool) {
 	ok, fp := libinjection.IsSQLi(v)
-	if !ok || functionShape(fp) && !sqlContext(v) || quotedSymbolsOnly(v) || numberCompoundsOnly(v) {
+	if !ok || functionShape(fp) && !sqlContext(v) || quotedSymbolsOnly(v) || numberCompoundsOnly(v) || inchMarkOnly(v) {
 		return fp, false
 	}
 	return fp, true
+}
+
+// inchMarkOnly reports whether libinjection's SQL match on v comes from an
+// inch mark: v's only quote is a double quote right after a digit and
+// before a space or the end ("usb-c cable 27\" and 2-person", "27\" like
+// new or 128gb"), which libinjection reads as a string closed before AND
+// or OR, the shape of a breakout. With the mark taken out the value must
+// still be SQL injection to count, as a payload would be: 1" or 1=1 -- is
+// one without its quote too (TestInchMark).
+func inchMarkOnly(v string) bool {
+	i := strings.IndexByte(v, '"')
+	if i <= 0 || v[i-1] < '0' || v[i-1] > '9' || i+1 < len(v) && v[i+1] != ' ' ||
+		strings.IndexByte(v[i+1:], '"') >= 0 || strings.ContainsAny(v, "'`") {
+		return false
+	}
+	_, ok := sqliMatch(v[:i] + v[i+1:])
+	return !ok
 }
 
 // numberCompoundsOnly reports whether libinjection's SQL match on v comes

@@ -620,6 +620,34 @@ func TestNumberCompounds(t *testing.T) {
 	}
 }
 
+// TestInchMark covers product searches with an inch mark before a SQL
+// word, which libinjection reads as a string closed before AND or OR, and
+// the breakouts of the same shape, which must still alert.
+func TestInchMark(t *testing.T) {
+	tests := []struct {
+		v     string
+		alert bool
+	}{
+		{`under 50 usb-c cable 27" and 2-person`, false},
+		{`27" like new or 128gb`, false},
+		// Breakouts after a number.
+		{`1" or 1=1 --`, true},
+		{`1" or "1"="1`, true},
+		{`5" and sleep(5)#`, true},
+		{`1" union select password from users--`, true},
+		{`2" or 1=1`, true},
+	}
+	for _, tt := range tests {
+		if ok, fp := libinjection.IsSQLi(tt.v); !ok {
+			t.Errorf("libinjection no longer flags %q (%s): the case tests nothing", tt.v, fp)
+		}
+		out := inspect(t, request("/search", decoders.Param{Loc: decoders.LocQuery, Name: "q", Value: tt.v}))
+		if got := len(out) != 0; got != tt.alert {
+			t.Errorf("%q: alert %v, want %v", tt.v, got, tt.alert)
+		}
+	}
+}
+
 // FuzzXSSMarkupBytes builds values from XSS words and every separator but
 // the bytes xssMarkupBytes looks for, and checks that libinjection's XSS
 // classifier matches none of them, as is and upper-cased.
