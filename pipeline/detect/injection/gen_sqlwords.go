@@ -4,12 +4,11 @@
 // tokenizer looks up in its keyword table (every entry of sqlKeywords in
 // sqli_data.go but the fingerprints, typed 'F'), for sqliInert. Run with
 // `go generate ./pipeline/detect/injection` (or `make generate`) after
-// upgrading libinjection-go; TestLibinjectionWords fails until then.
+// upgrading libinjection-go; `make test` (check-generate) fails until then.
 package main
 
 import (
 	"bytes"
-	"flag"
 	"fmt"
 	"go/format"
 	"log"
@@ -22,8 +21,6 @@ import (
 )
 
 func main() {
-	out := flag.String("o", "sqlwords.go", "output file")
-	flag.Parse()
 	words, version, err := LibinjectionWords()
 	if err != nil {
 		log.Fatal(err)
@@ -44,7 +41,7 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	if err := os.WriteFile(*out, src, 0o644); err != nil {
+	if err := os.WriteFile("sqlwords.go", src, 0o644); err != nil {
 		log.Fatal(err)
 	}
 }
