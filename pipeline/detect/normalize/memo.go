@@ -67,9 +67,7 @@ func (m *Memo) Add(key string) {
 	if m == nil || key == "" || len(key) > MemoMaxKey {
 		return
 	}
-	h := maphash.String(m.seed, key)
-	m.store(h, len(key))
-	copy(m.keys[h&(MemoSlots-1)], key)
+	copy(m.slot(maphash.String(m.seed, key), len(key)), key)
 }
 
 // AddBytes is Add for a key in a byte slice.
@@ -77,19 +75,18 @@ func (m *Memo) AddBytes(key []byte) {
 	if m == nil || len(key) == 0 || len(key) > MemoMaxKey {
 		return
 	}
-	h := maphash.Bytes(m.seed, key)
-	m.store(h, len(key))
-	copy(m.keys[h&(MemoSlots-1)], key)
+	copy(m.slot(maphash.Bytes(m.seed, key), len(key)), key)
 }
 
-// store sizes the slot of hash h for a key of n bytes, growing its buffer
-// (to a multiple of 64 bytes) only when it is too small.
-func (m *Memo) store(h uint64, n int) {
-	m.hashes[h&(MemoSlots-1)] = h
-	slot := &m.keys[h&(MemoSlots-1)]
-	if cap(*slot) < n {
-		*slot = make([]byte, n, (n+63)&^63)
-		return
+// slot claims the slot of hash h for a key of n bytes and returns its
+// buffer, sized n, to copy the key into; the buffer grows (to a multiple
+// of 64 bytes) only when it is too small.
+func (m *Memo) slot(h uint64, n int) []byte {
+	i := h & (MemoSlots - 1)
+	m.hashes[i] = h
+	if cap(m.keys[i]) < n {
+		m.keys[i] = make([]byte, n, (n+63)&^63)
 	}
-	*slot = (*slot)[:n]
+	m.keys[i] = m.keys[i][:n]
+	return m.keys[i]
 }

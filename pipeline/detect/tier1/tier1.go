@@ -389,7 +389,9 @@ func (d *Detector) Inspect(x *decoders.Exchange, out []*alert.Alert) []*alert.Al
 		if memo.HasBytes(st.key) {
 			continue
 		}
-		var due uint32 // a bit per family
+		hits := st.hits
+		normalized := false
+		var v normalize.Value
 		for k, f := range fams {
 			if f.locs != 0 && f.locs&loc == 0 || !f.inScope(p, loc, in) {
 				continue
@@ -398,19 +400,12 @@ func (d *Detector) Inspect(x *decoders.Exchange, out []*alert.Alert) []*alert.Al
 				in.reset(p.Best())
 				first = false
 			}
-			if f.worth(p, in) {
-				due |= 1 << k
-			}
-		}
-		if due == 0 {
-			memo.AddBytes(st.key)
-			continue
-		}
-		hits := st.hits
-		v := normalize.Normalize(in.best, p.Decodes, d.cfg.ScanBytes)
-		for k, f := range fams {
-			if due&(1<<k) == 0 {
+			if !f.worth(p, in) {
 				continue
+			}
+			if !normalized {
+				v = normalize.Normalize(in.best, p.Decodes, d.cfg.ScanBytes)
+				normalized = true
 			}
 			sc := st.scanFor(k, d, f, x)
 			sc.p, sc.seen, sc.v = p, 0, v
