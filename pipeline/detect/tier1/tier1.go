@@ -380,6 +380,8 @@ func (d *Detector) Inspect(x *decoders.Exchange, out []*alert.Alert) []*alert.Al
 	defer d.memos.Put(memo)
 	for i := range x.Params {
 		p := &x.Params[i]
+		normalized := false
+		var v normalize.Value
 		first := true
 		in.values = 0
 		loc := locBit(p.Loc)
@@ -390,8 +392,6 @@ func (d *Detector) Inspect(x *decoders.Exchange, out []*alert.Alert) []*alert.Al
 			continue
 		}
 		hits := st.hits
-		normalized := false
-		var v normalize.Value
 		for k, f := range fams {
 			if f.locs != 0 && f.locs&loc == 0 || !f.inScope(p, loc, in) {
 				continue
