@@ -162,3 +162,13 @@ func FuzzPhpDynHint(f *testing.F) {
 		}
 	})
 }
+
+// TestSQLWeakWorthNoAlloc: the word scan of sqlsig's prefilter reads the
+// lower-cased value in place; it runs on every value of words.
+func TestSQLWeakWorthNoAlloc(t *testing.T) {
+	for _, s := range []string{"Gift for Jane O'Neil, please leave it at the back door of the shop front", "166 Rue Neuve"} {
+		if n := testing.AllocsPerRun(100, func() { sqlWeakWorth(s) }); n != 0 {
+			t.Errorf("sqlWeakWorth(%q) allocates %.0f times", s, n)
+		}
+	}
+}

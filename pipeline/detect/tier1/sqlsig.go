@@ -67,7 +67,7 @@ func sqlWeakWorth(s string) bool {
 		}
 		buf[i] = c
 	}
-	l := string(buf[:len(s)])
+	l := buf[:len(s)] // lower case, read in place: no copy to a string
 	return sqlWordGate(l) || sciNotationHint(l) || sqlBareName(strings.TrimSpace(s)) || sqlGluedFold(s)
 }
 
@@ -384,18 +384,13 @@ var sqlSciNotation = regexp.MustCompile(`\b\d+\.e(?:\(\s*|\.)(?:ascii|substr|sub
 // sciNotationHint reports whether s holds a digit, ".e" and '(' or '.', the
 // bytes every sqlSciNotation match starts with (".e" alone is in every
 // host name and file name).
-func sciNotationHint(s string) bool {
-	for i := 0; ; {
-		j := strings.Index(s[i:], ".e")
-		if j < 0 {
-			return false
-		}
-		j += i
-		if j > 0 && '0' <= s[j-1] && s[j-1] <= '9' && j+2 < len(s) && (s[j+2] == '(' || s[j+2] == '.') {
+func sciNotationHint[S ~string | ~[]byte](s S) bool {
+	for i := 0; i+2 < len(s); i++ {
+		if s[i] == '.' && s[i+1] == 'e' && i > 0 && '0' <= s[i-1] && s[i-1] <= '9' && (s[i+2] == '(' || s[i+2] == '.') {
 			return true
 		}
-		i = j + 2
 	}
+	return false
 }
 
 // sqlQuoteKeyword finds a quote at the start of a value followed by a
@@ -746,7 +741,7 @@ var sqlWords = map[string]bool{
 // sqlWordGate reports whether s holds a word of sqlWords, an MSSQL
 // procedure prefix (xp_, sp_), a JSON containment operator or a quoted
 // JSON path ('$.a').
-func sqlWordGate(s string) bool {
+func sqlWordGate[S ~string | ~[]byte](s S) bool {
 	for i := 0; i < len(s); {
 		for i < len(s) && !sqlWordByte(s[i]) {
 			switch s[i] {
@@ -769,7 +764,7 @@ func sqlWordGate(s string) bool {
 		for j < len(s) && sqlWordByte(s[j]) {
 			j++
 		}
-		if w := s[i:j]; len(w) >= 2 && len(w) <= 20 && (sqlWords[w] || len(w) > 3 && (w[:3] == "xp_" || w[:3] == "sp_")) {
+		if w := s[i:j]; len(w) >= 2 && len(w) <= 20 && (sqlWords[string(w)] || len(w) > 3 && (string(w[:3]) == "xp_" || string(w[:3]) == "sp_")) {
 			return true
 		}
 		i = j
