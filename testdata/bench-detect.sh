@@ -34,6 +34,7 @@
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
+. testdata/bench-lib.sh
 PACKETS=${PACKETS:-100000}
 PARANOIA=${PARANOIA:-1}
 
@@ -72,8 +73,8 @@ if (( ${#pcaps[@]} == 0 )); then
 	fi
 fi
 
-# The default detector list, as the binary has it (replay -h exits with status 2).
-defaults=$( ("$SENSOR" replay -h 2>&1 || true) | awk '/^  -detectors /{getline; if (match($0, /\(default "[^"]*"\)/)) print substr($0, RSTART + 10, RLENGTH - 12)}')
+# The default detector list, as the binary has it.
+defaults=$(default_detectors "$SENSOR")
 [[ -n $defaults ]] || die "cannot read the default detectors from $SENSOR replay -h"
 workers=()
 if [[ -n ${WORKERS:-} ]]; then
@@ -106,8 +107,8 @@ run() {
 		'BEGIN { printf "%-15s %9.2f %7.2f %8.1f %10.1f %10d %11.0f %8d %6d %8.1f", n, e, c, (e > 0 ? b / 1e6 / e : 0), (c > 0 ? b / 1e6 / c : 0), x, (e > 0 ? x / e : 0), a, k, r / 1024 }')")
 }
 
-# Tier 1 alone: the defaults without the protocol, authentication and CRS detectors.
-tier1only=$(tr ',' '\n' <<<"$defaults" | grep -vxE 'smuggling|jwt|credentials-in-url|basic-cleartext|secrets-in-response|crs' | paste -sd, -)
+# Tier 1 alone.
+tier1only=$(tier1_detectors "$defaults")
 
 # crs is among the defaults (mode alerted) since it became one; add it only when not.
 withcrs=$defaults

@@ -11,6 +11,7 @@
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
+. testdata/bench-lib.sh
 RUNS=${RUNS:-5}
 log() { printf 'bench-tier1: %s\n' "$*" >&2; }
 die() { log "$*"; exit 1; }
@@ -28,10 +29,10 @@ workers=()
 pcaps=("$@")
 (( ${#pcaps[@]} > 0 )) || pcaps=(testdata/bench/http-bench.pcap testdata/bench/http-diverse.pcap)
 
-# The tier-1 detectors: the defaults without the protocol, authentication and CRS ones.
-defaults=$( ("$SENSOR" replay -h 2>&1 || true) | awk '/^  -detectors /{getline; if (match($0, /\(default "[^"]*"\)/)) print substr($0, RSTART + 10, RLENGTH - 12)}')
+# Tier 1 alone: the defaults without the protocol, authentication and CRS detectors.
+defaults=$(default_detectors "$SENSOR")
 [[ -n $defaults ]] || die "cannot read the default detectors from $SENSOR replay -h"
-tier1=$(tr ',' '\n' <<<"$defaults" | grep -vxE 'smuggling|jwt|credentials-in-url|basic-cleartext|secrets-in-response|crs' | paste -sd, -)
+tier1=$(tier1_detectors "$defaults")
 
 median() { sort -n | awk '{v[NR] = $1} END {print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2)}'; }
 
