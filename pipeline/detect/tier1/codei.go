@@ -57,7 +57,7 @@ var codeiFamily = family{
 		// prices and decimal ids have a '.' and nothing to run.
 		return in.classes&codeiMask != 0 && in.codeWord() && codeUnderscoreWorth(in) || strings.Contains(p.Name, "proto") ||
 			in.mayChange() || in.hasAny(upperClass) && (base64Token(strings.TrimSpace(in.best)) || javaMagic(in.best) != "") ||
-			in.hasAny(digitClass) && hexMagic(in.best) || len(p.Name) >= 5 && javaMagic(p.Name) != ""
+			in.hasAny(digitClass) && in.hasAny(lowerClass|upperClass) && hexMagic(in.best) || len(p.Name) >= 5 && javaMagic(p.Name) != ""
 	},
 }
 
