@@ -236,3 +236,16 @@ func TestAddEvidence(t *testing.T) {
 		t.Errorf("evidence value not bounded: %d bytes", len(v))
 	}
 }
+
+func TestScannedHeader(t *testing.T) {
+	for name, want := range map[string]bool{
+		"user-agent": true, "referer": true, "x-forwarded-for": true, "from": true, "forwarded": true,
+		"x-api-version": true, "x-custom": true,
+		"accept": false, "content-type": false, "host": false, "x-request-id": false,
+		"x-b3-traceid": false, "x-envoy-attempt-count": false, "x-": true, "": false, "User-Agent": false,
+	} {
+		if got := detect.ScannedHeader(name); got != want {
+			t.Errorf("ScannedHeader(%q) = %v, want %v", name, got, want)
+		}
+	}
+}

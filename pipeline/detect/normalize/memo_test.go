@@ -1,6 +1,7 @@
 package normalize
 
 import (
+	"hash/maphash"
 	"strconv"
 	"strings"
 	"testing"
@@ -90,5 +91,50 @@ func TestMemoReusesSlots(t *testing.T) {
 	}
 	if !m.Has(keys[(i-1)%len(keys)]) {
 		t.Error("the last key added is not remembered")
+	}
+}
+
+// TestMemoKeepsWhatRepeats checks the replacement: a key found again
+// survives a stream of fresh keys many times the memo's size (the user
+// agent among searches), and keys that stop coming back age out.
+func TestMemoKeepsWhatRepeats(t *testing.T) {
+	m := NewMemo()
+	hot := []string{"user-agent:python-requests/2.31.0", "accept:application/json", "path:0:api"}
+	// Two hot keys of one set would push each other out (a set protects
+	// one key): the test needs them apart.
+	sets := map[uint64]bool{}
+	for _, k := range hot {
+		set := maphash.String(m.seed, k) & (MemoSlots - 2)
+		if sets[set] {
+			t.Skip("two hot keys share a set under this seed")
+		}
+		sets[set] = true
+	}
+	for _, k := range hot {
+		m.Add(k)
+		if !m.Has(k) {
+			t.Fatalf("%q not remembered", k)
+		}
+	}
+	for i := range 64 * MemoSlots {
+		m.Add("q:" + strconv.Itoa(i))
+		if i%100 == 0 {
+			for _, k := range hot {
+				if !m.Has(k) {
+					t.Fatalf("%q lost after %d fresh keys", k, i)
+				}
+			}
+		}
+	}
+	// The hot keys no longer asked for: two more rounds of fresh keys
+	// through every set take them out.
+	for i := range 8 * MemoSlots {
+		m.Add("r:" + strconv.Itoa(i))
+		m.Has("r:" + strconv.Itoa(i)) // each fresh key found once: marked
+	}
+	for _, k := range hot {
+		if m.Has(k) {
+			t.Errorf("%q still remembered after it stopped coming back", k)
+		}
 	}
 }

@@ -50,3 +50,30 @@ func verdicts(as []*alert.Alert) []string {
 	}
 	return out
 }
+
+// TestMemoKeyApart checks that parameters differing in anything the
+// families read get different memo keys, and that a parameter too long to
+// remember gets none.
+func TestMemoKeyApart(t *testing.T) {
+	ps := []decoders.Param{
+		{Loc: lQ, Name: "ab", Value: "c"},
+		{Loc: lQ, Name: "a", Value: "bc"},
+		{Loc: lQ, Name: "a", Value: "b", Decoded: "c"},
+		{Loc: lQ, Name: "a", Value: "bc", Decodes: 1},
+		{Loc: lJ, Name: "ab", Value: "c"},
+		{Loc: lQ, Name: "", Value: "abc"},
+		{Loc: lQ, Name: "abc", Value: ""},
+	}
+	seen := map[string]int{}
+	for i := range ps {
+		k := string(memoKey(nil, &ps[i]))
+		if j, dup := seen[k]; dup {
+			t.Errorf("params %d and %d share the memo key %q", j, i, k)
+		}
+		seen[k] = i
+	}
+	long := decoders.Param{Loc: lQ, Name: "q", Value: string(make([]byte, normalize.MemoMaxKey))}
+	if k := memoKey(nil, &long); len(k) != 0 {
+		t.Errorf("a parameter longer than the memo takes has a key of %d bytes", len(k))
+	}
+}

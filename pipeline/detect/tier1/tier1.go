@@ -438,21 +438,18 @@ func (d *Detector) Inspect(x *decoders.Exchange, out []*alert.Alert) []*alert.Al
 }
 
 // memoKey appends to b what the families read of parameter p: its
-// location, name and value in both forms. The lengths keep different
+// location, decoding rounds, name and value in both forms. The lengths, a
+// byte each (the bound keeps every piece under 256 bytes), keep different
 // splits of the same bytes apart.
 func memoKey(b []byte, p *decoders.Param) []byte {
-	if len(p.Loc)+len(p.Name)+len(p.Value)+len(p.Decoded)+32 > normalize.MemoMaxKey {
+	if len(p.Loc)+len(p.Name)+len(p.Value)+len(p.Decoded)+8 > normalize.MemoMaxKey || uint(p.Decodes) > 255 {
 		return b // too long to remember: an empty key
 	}
+	b = append(b, byte(len(p.Loc)))
 	b = append(b, p.Loc...)
-	b = append(b, ':')
-	b = strconv.AppendInt(b, int64(p.Decodes), 10)
-	b = append(b, ':')
-	b = strconv.AppendInt(b, int64(len(p.Name)), 10)
-	b = append(b, ':')
+	b = append(b, byte(p.Decodes), byte(len(p.Name)))
 	b = append(b, p.Name...)
-	b = strconv.AppendInt(b, int64(len(p.Value)), 10)
-	b = append(b, ':')
+	b = append(b, byte(len(p.Value)))
 	b = append(b, p.Value...)
 	b = append(b, p.Decoded...)
 	return b
