@@ -13,6 +13,7 @@ package injection
 //go:generate go run gen_sqlwords.go
 
 import (
+	"github.com/apisensor/sensor/pipeline/detect/literals"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -707,18 +708,21 @@ func xssExtra(v string, maxBytes int) string {
 			return "script " + alert.Snippet(strings.TrimSpace(m), 60)
 		}
 	}
-	if !xssScriptHint(l) {
+	hints := literals.Find(xssHints, l)
+	if hints&xssHintAny == 0 {
 		return ""
 	}
 	if strings.Contains(l, "/*") {
-		// Comments between a name and its member (document/**/.cookie).
+		// Comments between a name and its member (document/**/.cookie),
+		// or inside one, which the hints must see joined.
 		l = stripComments(l)
+		hints = literals.Find(xssHints, l)
 	}
-	// Most text passes xssScriptHint ("on" is in many words) and the
+	// Most text passes xssScriptHints ("on" is in many words) and the
 	// expression, an alternation with no common literal, costs about a
 	// microsecond a value: it runs only on values holding a literal
 	// every match of it holds.
-	if anyOf(l, xssScriptNeeds) {
+	if hints&xssHintNeeds != 0 {
 		for _, m := range xssScript.FindAllStringIndex(l, 4) {
 			if !schemeMention(l, m[0], m[1]) {
 				return "script " + alert.Snippet(strings.TrimSpace(l[m[0]:m[1]]), 60)
@@ -803,7 +807,14 @@ func lowerASCII(s string, buf []byte) string {
 // holds one of.
 var xssScriptHints = []string{"document", "window", "self", "top", "parent", "globalthis", "frames", "[]", "script", "data", "on", "alert", "prompt", "confirm", "settimeout", "setinterval", "eval", "call", "apply", "srcdoc", "import"}
 
-func xssScriptHint(l string) bool { return anyOf(l, xssScriptHints) }
+// xssHints finds both lists in one pass.
+var xssHints = literals.MustNew(xssScriptHints, xssScriptNeeds)
+
+// xssHints' groups.
+const (
+	xssHintAny   = 1 << 0 // a literal of xssScriptHints
+	xssHintNeeds = 1 << 1 // a literal of xssScriptNeeds
+)
 
 // xssScriptNeeds holds a literal of each alternative of xssScript, so that
 // every match holds one of them (TestXSSScriptNeeds checks it on the
@@ -813,16 +824,6 @@ func xssScriptHint(l string) bool { return anyOf(l, xssScriptHints) }
 var xssScriptNeeds = []string{
 	"document", "alert", "prompt", "confirm", "window", "[", "script", "data",
 	"settimeout", "setinterval", "eval", "function", "`", "formaction", "srcdoc", "atob", "btoa",
-}
-
-// anyOf reports whether l holds one of subs.
-func anyOf(l string, subs []string) bool {
-	for _, h := range subs {
-		if strings.Contains(l, h) {
-			return true
-		}
-	}
-	return false
 }
 
 // eventHandlers are the HTML event handler attributes injections set when

@@ -134,18 +134,31 @@ func Base64Text(s string) bool {
 }
 
 // base64Text reports whether the start of s, a value that looks like
-// base64, decodes to printable text; it does not allocate.
+// base64, decodes to printable text; it does not allocate. It decodes eight
+// characters (six bytes) at a time and stops at the first control byte:
+// the random bytes of a token or an id have one within a few bytes, and
+// the whole 48 are decoded only for what is text.
 func base64Text(s string) bool {
 	s = strings.TrimRight(s, "=")
 	n := min(len(s), 64) &^ 3
 	var buf [48]byte
 	enc := base64.RawStdEncoding
-	if strings.ContainsAny(s, "-_") {
+	if strings.IndexByte(s, '-') >= 0 || strings.IndexByte(s, '_') >= 0 {
 		enc = base64.RawURLEncoding
 	}
-	m, err := enc.Decode(buf[:], []byte(s[:n]))
-	if err != nil {
-		return false
+	// The last three bytes may be cut off below: a control byte before
+	// them settles it.
+	m, kept := 0, n/4*3-3
+	for i := 0; i < n; i += 8 {
+		j := min(i+8, n)
+		k, err := enc.Decode(buf[m:], []byte(s[i:j]))
+		if err != nil {
+			return false
+		}
+		if m < kept && hasControl(buf[m:min(m+k, kept)]) {
+			return false
+		}
+		m += k
 	}
 	// A cut may split a UTF-8 sequence at the end: leave room for it.
 	b := buf[:m]
@@ -406,15 +419,18 @@ func decodeBase64(s string) (string, bool) {
 // printable reports text: valid UTF-8 without control characters other
 // than tab and line breaks.
 func printable(b []byte) bool {
-	if len(b) == 0 || !utf8.Valid(b) {
-		return false
-	}
+	return len(b) > 0 && utf8.Valid(b) && !hasControl(b)
+}
+
+// hasControl reports whether b holds a control byte other than a tab or a
+// line break.
+func hasControl(b []byte) bool {
 	for _, c := range b {
 		if c < 0x20 && c != '\t' && c != '\n' && c != '\r' || c == 0x7f {
-			return false
+			return true
 		}
 	}
-	return true
+	return false
 }
 
 func cutUTF8(s string, n int) string {

@@ -1,8 +1,10 @@
 package normalize
 
 import (
+	"encoding/base64"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 func TestNormalize(t *testing.T) {
@@ -85,6 +87,36 @@ func FuzzNormalize(f *testing.F) {
 					t.Fatalf("Normalize(%q): form %q not folded", s, form)
 				}
 			}
+		}
+	})
+}
+
+// FuzzBase64Text checks base64Text, which decodes piecewise and stops
+// early, against decoding its whole window at once.
+func FuzzBase64Text(f *testing.F) {
+	for _, s := range []string{
+		"aGVsbG8gd29ybGQsIHRoaXMgaXMgdGV4dA==", "dGVzdA", "AAECAwQFBgcICQoLDA0ODw", "w6l0w6kgw6AgUGFyaXM",
+		"123e4567-e89b-12d3-a456-426614174000", "eyJhbGciOiJIUzI1NiJ9", "PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if !looksBase64(s) {
+			return
+		}
+		raw := strings.TrimRight(s, "=")
+		enc := base64.RawStdEncoding
+		if strings.ContainsAny(raw, "-_") {
+			enc = base64.RawURLEncoding
+		}
+		raw = raw[:min(len(raw), 64)&^3]
+		b, err := enc.DecodeString(raw)
+		for i := 0; i < 3 && len(b) > 0 && !utf8.Valid(b); i++ {
+			b = b[:len(b)-1]
+		}
+		want := err == nil && printable(b)
+		if got := base64Text(s); got != want {
+			t.Fatalf("base64Text(%q) = %v, want %v", s, got, want)
 		}
 	})
 }

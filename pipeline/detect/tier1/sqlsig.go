@@ -1,6 +1,7 @@
 package tier1
 
 import (
+	"github.com/apisensor/sensor/pipeline/detect/literals"
 	"regexp"
 	"strings"
 	"unicode/utf8"
@@ -144,8 +145,9 @@ func sqlNeeds(s string) uint8 {
 	return m
 }
 
-// sqlSig lists the techniques, each with the literal its matches need (so
-// that the regexp runs only on values holding it).
+// sqlSig lists the techniques, each with the literals one of which its
+// matches hold (so that the regexp runs only on values holding one; all
+// the lists are looked for in one pass, sqlSigHints).
 var sqlSig = []struct {
 	hint []string // the regexp runs when s holds one of these
 	re   *regexp.Regexp
@@ -290,6 +292,15 @@ var sqlSig = []struct {
 	// ('{"a":1}' > '$.a' = 7).
 	{[]string{"'$"}, regexp.MustCompile(`'[\[{][^']*'\s*(?:<=?|>=?|=|<>|!=)\s*'\$[.\[]`), 0},
 }
+
+// sqlSigHints finds sqlSig's hints: bit k for technique k.
+var sqlSigHints = func() *literals.Set {
+	groups := make([][]string, len(sqlSig))
+	for k, sig := range sqlSig {
+		groups[k] = sig.hint
+	}
+	return literals.MustNew(groups...)
+}()
 
 // sqlCanon undoes, for SQL only, what a database reads past and a filter
 // does not: '+' for a space in a value decoded once more by the
@@ -658,11 +669,11 @@ func matchSQLSig(_ *decoders.Param, v *normalize.Value, report reportFunc) {
 		token := !strings.ContainsAny(s, " '\"();@:=#\n\t|&<\x60\\")
 		sigs := sqlSig
 		if token {
-			sigs = sqlSig[1:3]
+			sigs = sqlSig[:3]
 		}
-		have := sqlNeeds(s)
-		for _, sig := range sigs {
-			if sig.need != 0 && have&sig.need == 0 || !anyOf(s, sig.hint) {
+		have, hints := sqlNeeds(s), literals.Find(sqlSigHints, s)
+		for k, sig := range sigs {
+			if token && k == 0 || sig.need != 0 && have&sig.need == 0 || hints&(1<<k) == 0 {
 				continue
 			}
 			if m := sig.re.FindString(s); m != "" {
