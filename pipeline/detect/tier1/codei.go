@@ -82,21 +82,31 @@ var phpDyn = regexp.MustCompile(`['"](?:system|exec|passthru|shell_exec|assert|e
 // phpDynHint is phpDyn's prefilter: a variable, a comment (a line
 // comment only with a line break after it, as phpDyn needs: "gate code
 // 15# (back door)" is no call), a cast, or a call parenthesis after a
-// quote or a closing bracket (FuzzPhpDynHint).
+// quoted name or a closing bracket (FuzzPhpDynHint).
 func phpDynHint(s string) bool {
 	if strings.IndexByte(s, '$') >= 0 || strings.Contains(s, "/*") || strings.Contains(s, "string") ||
 		(strings.IndexByte(s, '#') >= 0 || strings.Contains(s, "//")) && strings.IndexByte(s, '\n') >= 0 {
 		return true
 	}
-	// Otherwise a call parenthesis right after a quote or a closing
-	// bracket ("system"(, [0](, )(, }().
+	// Otherwise a call parenthesis right after a closing bracket ([0](,
+	// )(, }() or a quoted name ("system"(; not prose's `"it's late" (left
+	// at 5)`).
 	for i := strings.IndexByte(s, '('); i >= 0; {
 		j := i - 1
 		for j >= 0 && s[j] == ' ' {
 			j--
 		}
-		if j >= 0 && strings.IndexByte("'\"])}", s[j]) >= 0 {
+		if j >= 0 && strings.IndexByte("])}", s[j]) >= 0 {
 			return true
+		}
+		if j >= 0 && (s[j] == '\'' || s[j] == '"') {
+			k := j - 1
+			for k >= 0 && ('a' <= s[k] && s[k] <= 'z' || s[k] == '_') {
+				k--
+			}
+			if k < j-1 && k >= 0 && (s[k] == '\'' || s[k] == '"') {
+				return true
+			}
 		}
 		k := strings.IndexByte(s[i+1:], '(')
 		if k < 0 {

@@ -152,7 +152,8 @@ func boolInt(b bool) int {
 // lower-cased as the matchers see it, passes phpDynHint.
 func FuzzPhpDynHint(f *testing.F) {
 	for _, s := range []string{"'system'(ls)", "[system][0](ls)", "(z)[0][0]('uname')", "(string)'x'", "(sy.(st).em)(1)",
-		"$y='sys'.'tem';($y)(1)", "${@a}(1)", "$__[_]{_}(1)", "exec#\n(1)", "exec/*x*/(1)", "gate 15# (back)"} {
+		"$y='sys'.'tem';($y)(1)", "${@a}(1)", "$__[_]{_}(1)", "exec#\n(1)", "exec/*x*/(1)", "gate 15# (back)",
+		`"shell_exec" ("id")`, `it's "late" (left)`} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {

@@ -121,16 +121,20 @@ func init() {
 	sqlsigStrong = sqlsigMask &^ classMask("-")
 }
 
-// Byte classes a technique's matches need (sqlSig's need): checking one
-// bit of the value's classes is cheaper than looking for its hints.
+// What a technique's matches need besides a hint (sqlSig's need, every
+// bit of it): checking a bit is cheaper than running the expression on
+// the prose that holds a hint ("the gate code is 80#", "thanks -- Anne").
 const (
 	sqlNeedParen uint8 = 1 << iota // (
 	sqlNeedClose                   // )
 	sqlNeedQuote                   // ' " or `
+	sqlNeedSemi                    // ;
+	sqlNeedBool                    // or, and, && or || (sqlBoolHint)
+	sqlNeedTail                    // -- or # ending the value, but for \s
 )
 
-// sqlNeeds returns the sqlNeed classes of the bytes of s.
-func sqlNeeds(s string) uint8 {
+// sqlNeeds returns the sqlNeed bits of s; hints is its sqlSigHints.
+func sqlNeeds(s string, hints uint64) uint8 {
 	var m uint8
 	for i := 0; i < len(s); i++ {
 		switch s[i] {
@@ -140,7 +144,15 @@ func sqlNeeds(s string) uint8 {
 			m |= sqlNeedClose
 		case '\'', '"', '`':
 			m |= sqlNeedQuote
+		case ';':
+			m |= sqlNeedSemi
 		}
+	}
+	if hints&sqlBoolHint != 0 {
+		m |= sqlNeedBool
+	}
+	if t := strings.TrimRight(s, "\t\n\f\r "); strings.HasSuffix(t, "--") || strings.HasSuffix(t, "#") {
+		m |= sqlNeedTail
 	}
 	return m
 }
@@ -151,7 +163,7 @@ func sqlNeeds(s string) uint8 {
 var sqlSig = []struct {
 	hint []string // the regexp runs when s holds one of these
 	re   *regexp.Regexp
-	need uint8 // and a byte of this sqlNeed class, if set
+	need uint8 // and every sqlNeed bit of this
 }{
 	// UNION-based extraction.
 	{[]string{"union"}, regexp.MustCompile(`\bunion(?:\s+all|\s+distinct)?\s*\(?\s*select\b`), 0},
@@ -192,16 +204,16 @@ var sqlSig = []struct {
 	// (1 AND 2771=1709, ' or 1='1, OR (7319=8742)): at the start of the
 	// value, after its first word, or after a quote or parenthesis, not
 	// in the middle of a sentence.
-	{[]string{"=", "<>", "like"}, regexp.MustCompile(`(?:^\s*|['")]\s*|^\s*[\w./-]{1,40}(?:\s+|=\s*))(?:and|or|xor|&&|\|\|)\s*(?:not\s+)?\(?\s*(?:\d+|'[^']{0,20}'|"[^"]{0,20}")\s*(?:==?|<>|!=|<=>|\blike\b)\s*(?:\(?\s*(?:\d+|'|")|\(\s*(?:select\b|$))`), 0},
+	{[]string{"=", "<>", "like"}, regexp.MustCompile(`(?:^\s*|['")]\s*|^\s*[\w./-]{1,40}(?:\s+|=\s*))(?:and|or|xor|&&|\|\|)\s*(?:not\s+)?\(?\s*(?:\d+|'[^']{0,20}'|"[^"]{0,20}")\s*(?:==?|<>|!=|<=>|\blike\b)\s*(?:\(?\s*(?:\d+|'|")|\(\s*(?:select\b|$))`), sqlNeedBool},
 	// A quote that closes the application's string, then a boolean
 	// operator and an SQL expression (admin' and password glob password;,
 	// x' or username like y escape 'x', \' or json(id), 1' and
 	// starts_with(…), ' or true;), or a backslash-escaped quote that
 	// slips past the application's escaping (\'or'1).
-	{[]string{"' ", "'a", "'o", "\" ", "\"a", "\"o", "\\'", "\\\"", "\\\x60"}, regexp.MustCompile(`(?:^|\w|\\)['"]\s*(?:and|or)\b\s*\(?\s*(?:(?:true|false|null)\s*(?:;|--|#|$)|not\b|[a-z_]\w*\s*\(|[a-z_]\w*\s+(?:glob|like|rlike|regexp|is|sounds)\b)|\\['"\x60](?:or|and)['"\x60]|\\['"\x60]\s*(?:or|and)\s*(?:$|\d)|^\s*\\['"]\w*\s+(?:or|and)\s+\d`), sqlNeedQuote},
+	{[]string{"' ", "'a", "'o", "\" ", "\"a", "\"o", "\\'", "\\\"", "\\\x60"}, regexp.MustCompile(`(?:^|\w|\\)['"]\s*(?:and|or)\b\s*\(?\s*(?:(?:true|false|null)\s*(?:;|--|#|$)|not\b|[a-z_]\w*\s*\(|[a-z_]\w*\s+(?:glob|like|rlike|regexp|is|sounds)\b)|\\['"\x60](?:or|and)['"\x60]|\\['"\x60]\s*(?:or|and)\s*(?:$|\d)|^\s*\\['"]\w*\s+(?:or|and)\s+\d`), sqlNeedQuote | sqlNeedBool},
 	// A tautology or a bare OR/AND cut off by a comment (OR 1#,
 	// 1='1' or-- -): the rest of the application's WHERE is discarded.
-	{[]string{"--", "#"}, regexp.MustCompile(`(?:^|['")]\s*)(?:or|and)\s+\d+\s*(?:#|--)|['"]\s*(?:or|and)\s*(?:--|#)`), 0},
+	{[]string{"--", "#"}, regexp.MustCompile(`(?:^|['")]\s*)(?:or|and)\s+\d+\s*(?:#|--)|['"]\s*(?:or|and)\s*(?:--|#)`), sqlNeedBool},
 	// The same with typographic quotes, which some drivers and collations
 	// fold to an ASCII quote (’ OR ’1’=’x’).
 	{[]string{"’", "‘", "´"}, regexp.MustCompile(`(?:’|‘|´)\s*(?:or|and)\s+(?:’|‘|´)?\w+(?:’|‘|´)?\s*=`), 0},
@@ -228,7 +240,7 @@ var sqlSig = []struct {
 	// A quote that closes the application's string, then SQL (a keyword
 	// or an operator) and a comment that cuts off the rest of the query
 	// (id' or x--, x'|email--).
-	{[]string{"--", "#"}, regexp.MustCompile(`'\s*(?:or|and|xor|not|is|like|glob|rlike|regexp|union|having|order|group|collate|notnull|isnull|mod|div|sounds|escape|\|\|?|&&|[-+^&<>=*/%|])\b?[^'\n]{0,40}(?:--|#)\s*$`), sqlNeedQuote},
+	{[]string{"--", "#"}, regexp.MustCompile(`'\s*(?:or|and|xor|not|is|like|glob|rlike|regexp|union|having|order|group|collate|notnull|isnull|mod|div|sounds|escape|\|\|?|&&|[-+^&<>=*/%|])\b?[^'\n]{0,40}(?:--|#)\s*$`), sqlNeedQuote | sqlNeedTail},
 	// A quote immediately followed by UNION (' union all, "union/**/).
 	{[]string{"union"}, regexp.MustCompile(`['"\x60]\s*union(?:\s+all\b|\s*/)`), 0},
 	// PostgreSQL large-object functions that read and write server files
@@ -243,7 +255,7 @@ var sqlSig = []struct {
 	// A value that is a destructive statement ended by a comment
 	// (DROP sampletable;--, DELETE FROM users;--); an UPDATE … SET … WHERE with a
 	// comment is how developers write SQL.
-	{[]string{"--", "#"}, regexp.MustCompile(`^\s*(?:drop\s+(?:table\s+)?\w+|delete\s+from\s+\w+|truncate\s+(?:table\s+)?\w+)\s*;\s*(?:--|#)`), 0},
+	{[]string{"--", "#"}, regexp.MustCompile(`^\s*(?:drop\s+(?:table\s+)?\w+|delete\s+from\s+\w+|truncate\s+(?:table\s+)?\w+)\s*;\s*(?:--|#)`), sqlNeedSemi},
 	// SELECT with a time-delay or fingerprint function as its value
 	// (select if(…), select char(…), select(user(…))), or a parenthesised
 	// CASE whose branches test the data bit by bit (select (case when …)).
@@ -293,14 +305,19 @@ var sqlSig = []struct {
 	{[]string{"'$"}, regexp.MustCompile(`'[\[{][^']*'\s*(?:<=?|>=?|=|<>|!=)\s*'\$[.\[]`), 0},
 }
 
-// sqlSigHints finds sqlSig's hints: bit k for technique k.
+// sqlSigHints finds sqlSig's hints, bit k for technique k, and the
+// boolean operators (sqlBoolHint).
 var sqlSigHints = func() *literals.Set {
-	groups := make([][]string, len(sqlSig))
+	groups := make([][]string, len(sqlSig)+1)
 	for k, sig := range sqlSig {
 		groups[k] = sig.hint
 	}
+	groups[len(sqlSig)] = []string{"or", "and", "&&", "||"}
 	return literals.MustNew(groups...)
 }()
+
+// sqlBoolHint is the bit of sqlSigHints' last group.
+var sqlBoolHint = uint64(1) << len(sqlSig)
 
 // sqlCanon undoes, for SQL only, what a database reads past and a filter
 // does not: '+' for a space in a value decoded once more by the
@@ -671,9 +688,10 @@ func matchSQLSig(_ *decoders.Param, v *normalize.Value, report reportFunc) {
 		if token {
 			sigs = sqlSig[:3]
 		}
-		have, hints := sqlNeeds(s), literals.Find(sqlSigHints, s)
+		hints := literals.Find(sqlSigHints, s)
+		have := sqlNeeds(s, hints)
 		for k, sig := range sigs {
-			if token && k == 0 || sig.need != 0 && have&sig.need == 0 || hints&(1<<k) == 0 {
+			if token && k == 0 || have&sig.need != sig.need || hints&(1<<k) == 0 {
 				continue
 			}
 			if m := sig.re.FindString(s); m != "" {
