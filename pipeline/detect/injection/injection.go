@@ -180,12 +180,22 @@ func (d *Detector) check(x *decoders.Exchange, memo *normalize.Memo, sqli, xss *
 	if len(v) > d.cfg.ScanBytes {
 		v = v[:d.cfg.ScanBytes]
 	}
+	// Most fresh API values (prices, SKUs, street names) are inert to
+	// both classifiers, which need not run; they are told apart without
+	// the memo's hashing, which is for what is left.
+	xssDue := xss.last != idx && !xssInert(v)
+	sqliDue := sqli.last != idx
+	if !xssDue {
+		if sqliDue = sqliDue && !sqliInert(v); !sqliDue {
+			return
+		}
+	}
 	if memo.Has(v) {
 		return
 	}
-	// Most fresh API values (prices, SKUs, street names) are inert to
-	// both classifiers, which need not run.
-	sqliDue, xssDue := sqli.last != idx && !sqliInert(v), xss.last != idx && !xssInert(v)
+	if xssDue {
+		sqliDue = sqliDue && !sqliInert(v)
+	}
 	both, hit := sqli.last != idx && xss.last != idx, false
 	if sqliDue {
 		if fp, ok := sqliMatch(v); ok {
@@ -337,17 +347,26 @@ var xssInertBytes = func() (t [256]bool) {
 	return t
 }()
 
-// xssInert reports whether v holds only xssInertBytes: neither
-// libinjection's XSS classifier nor xssExtra can match it
-// (FuzzXSSInertNeverMatches), so search terms, SKUs, sort keys and field
-// lists skip both, which is most of their cost on API traffic.
+// xssInert reports whether v holds only xssInertBytes, or, with no
+// letter, only those and '.' ':' (prices, dates, times, versions, IP
+// addresses: a member access, a script URL and every tag need a letter):
+// neither libinjection's XSS classifier nor xssExtra can match it
+// (FuzzXSSInertNeverMatches, FuzzXSSInertNumbers), so search terms, SKUs,
+// sort keys, field lists and numbers skip both, which is most of their
+// cost on API traffic.
 func xssInert(v string) bool {
+	letters, dots := false, false
 	for i := 0; i < len(v); i++ {
-		if !xssInertBytes[v[i]] {
+		switch c := v[i]; {
+		case xssInertBytes[c]:
+			letters = letters || 'a' <= c|0x20 && c|0x20 <= 'z'
+		case c == '.' || c == ':':
+			dots = true
+		default:
 			return false
 		}
 	}
-	return true
+	return !(letters && dots)
 }
 
 // sqliInertBytes are the bytes of values sqliInert may pass: letters,

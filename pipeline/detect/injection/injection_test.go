@@ -409,6 +409,28 @@ func FuzzXSSInertNeverMatches(f *testing.F) {
 	})
 }
 
+// FuzzXSSInertNumbers backs xssInert's second case: values without a
+// letter, of digits and xssInertBytes' separators with '.' and ':' (prices,
+// dates, times, versions, addresses), match neither libinjection's XSS
+// classifier nor xssExtra.
+func FuzzXSSInertNumbers(f *testing.F) {
+	for _, s := range []string{"222.05", "2026-11-28T12:44:09", "10.0.0.1:8080", "1.2.3", "://", "@:.", "\x00"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		s := fuzzValue(in, []string{"0", "1", "12", "255", "2026", "00", "7"}, " ,_-/@.:", false)
+		if !xssInert(s) {
+			t.Fatalf("%q is not inert", s)
+		}
+		if libinjection.IsXSS(s) {
+			t.Fatalf("IsXSS(%q) = true", s)
+		}
+		if m := xssExtra(s, 4096); m != "" {
+			t.Fatalf("xssExtra(%q) = %s", s, m)
+		}
+	})
+}
+
 func BenchmarkInspect(b *testing.B) { benchInspect(b, false) }
 
 // BenchmarkInspectCold is BenchmarkInspect without the memo: the cost of
