@@ -190,7 +190,8 @@ func (d *Detector) check(x *decoders.Exchange, memo *normalize.Memo, sqli, xss *
 			return
 		}
 	}
-	if memo.Has(v) {
+	found, sum := memo.Lookup(v)
+	if found {
 		return
 	}
 	if xssDue {
@@ -213,7 +214,7 @@ func (d *Detector) check(x *decoders.Exchange, memo *normalize.Memo, sqli, xss *
 		}
 	}
 	if both && !hit {
-		memo.Add(v)
+		memo.Insert(sum, v)
 	}
 }
 
@@ -425,7 +426,7 @@ func sqliInert(v string) bool {
 					}
 					buf[j] = b
 				}
-				if _, ok := libinjectionWords[string(buf[:len(w)])]; ok {
+				if literals.Has(libinjectionWordSet, buf[:len(w)]) {
 					return false
 				}
 			}
@@ -433,6 +434,16 @@ func sqliInert(v string) bool {
 	}
 	return true
 }
+
+// libinjectionWordSet is libinjectionWords with a cheap first check: most
+// words of prose are turned away by their length and end bytes.
+var libinjectionWordSet = func() *literals.Words {
+	words := make([]string, 0, len(libinjectionWords))
+	for w := range libinjectionWords {
+		words = append(words, w)
+	}
+	return literals.NewWords(words)
+}()
 
 // xssMarkupBytes reports whether v holds a byte libinjection's XSS
 // classifier needs to match: a tag's '<' or '>', an attribute value's

@@ -105,3 +105,18 @@ func BenchmarkFind(b *testing.B) {
 		Find(s, text)
 	}
 }
+
+func TestWords(t *testing.T) {
+	list := []string{"SELECT", "UNION", "OR", "X", "_SYS", "TEMPDB", "A_REALLY_LONG_IDENTIFIER_OF_40_CHARACTERS"}
+	w := NewWords(list)
+	for _, s := range list {
+		if !Has(w, s) || !Has(w, []byte(s)) {
+			t.Errorf("%q not found", s)
+		}
+	}
+	for _, s := range []string{"", "select", "SELEC", "ELECT", "UNIONS", "O", "Y", "_SYT", "TEMPDC", "A_REALLY_LONG_IDENTIFIER_OF_40_CHARACTERZ"} {
+		if Has(w, s) {
+			t.Errorf("%q found", s)
+		}
+	}
+}

@@ -62,38 +62,51 @@ func NewMemo() *Memo { return &Memo{seed: maphash.MakeSeed()} }
 // Has reports whether key was added and not replaced since. A nil Memo
 // remembers nothing.
 func (m *Memo) Has(key string) bool {
+	found, _ := m.Lookup(key)
+	return found
+}
+
+// HasBytes is Has for a key in a byte slice.
+func (m *Memo) HasBytes(key []byte) bool {
+	found, _ := m.LookupBytes(key)
+	return found
+}
+
+// Lookup is Has, and returns the key's hash for Insert: a key found
+// missing and then remembered is hashed once.
+func (m *Memo) Lookup(key string) (found bool, h uint64) {
 	if m == nil || key == "" || len(key) > MemoMaxKey {
-		return false
+		return false, 0
 	}
-	h := maphash.String(m.seed, key)
+	h = maphash.String(m.seed, key)
 	i := h & (MemoSlots - 2)
 	switch {
 	case m.hashes[i] == h && string(m.keys[i]) == key:
 	case m.hashes[i+1] == h && string(m.keys[i+1]) == key:
 		i++
 	default:
-		return false
+		return false, h
 	}
 	m.sets[i/2] |= setHot0 << (i & 1)
-	return true
+	return true, h
 }
 
-// HasBytes is Has for a key in a byte slice.
-func (m *Memo) HasBytes(key []byte) bool {
+// LookupBytes is Lookup for a key in a byte slice.
+func (m *Memo) LookupBytes(key []byte) (found bool, h uint64) {
 	if m == nil || len(key) == 0 || len(key) > MemoMaxKey {
-		return false
+		return false, 0
 	}
-	h := maphash.Bytes(m.seed, key)
+	h = maphash.Bytes(m.seed, key)
 	i := h & (MemoSlots - 2)
 	switch {
 	case m.hashes[i] == h && bytes.Equal(m.keys[i], key):
 	case m.hashes[i+1] == h && bytes.Equal(m.keys[i+1], key):
 		i++
 	default:
-		return false
+		return false, h
 	}
 	m.sets[i/2] |= setHot0 << (i & 1)
-	return true
+	return true, h
 }
 
 // Add remembers key (a copy: the memo keeps no reference to the caller's
@@ -102,7 +115,7 @@ func (m *Memo) Add(key string) {
 	if m == nil || key == "" || len(key) > MemoMaxKey {
 		return
 	}
-	copy(m.slot(maphash.String(m.seed, key), len(key)), key)
+	m.Insert(maphash.String(m.seed, key), key)
 }
 
 // AddBytes is Add for a key in a byte slice.
@@ -110,7 +123,23 @@ func (m *Memo) AddBytes(key []byte) {
 	if m == nil || len(key) == 0 || len(key) > MemoMaxKey {
 		return
 	}
-	copy(m.slot(maphash.Bytes(m.seed, key), len(key)), key)
+	m.InsertBytes(maphash.Bytes(m.seed, key), key)
+}
+
+// Insert is Add for a key whose hash h Lookup returned.
+func (m *Memo) Insert(h uint64, key string) {
+	if m == nil || key == "" || len(key) > MemoMaxKey {
+		return
+	}
+	copy(m.slot(h, len(key)), key)
+}
+
+// InsertBytes is Insert for a key in a byte slice.
+func (m *Memo) InsertBytes(h uint64, key []byte) {
+	if m == nil || len(key) == 0 || len(key) > MemoMaxKey {
+		return
+	}
+	copy(m.slot(h, len(key)), key)
 }
 
 // slot claims a slot of hash h's set for a key of n bytes and returns its

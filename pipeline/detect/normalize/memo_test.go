@@ -138,3 +138,25 @@ func TestMemoKeepsWhatRepeats(t *testing.T) {
 		}
 	}
 }
+
+// TestMemoLookupInsert checks that a key inserted with the hash Lookup
+// gave is found as Add would leave it.
+func TestMemoLookupInsert(t *testing.T) {
+	m := NewMemo()
+	found, h := m.Lookup("query:q:blue shoes")
+	if found {
+		t.Fatal("empty memo finds a key")
+	}
+	m.Insert(h, "query:q:blue shoes")
+	if !m.Has("query:q:blue shoes") || !m.HasBytes([]byte("query:q:blue shoes")) {
+		t.Error("inserted key not found")
+	}
+	found, h = m.LookupBytes([]byte("header:ua:curl/8.5.0"))
+	if found {
+		t.Fatal("memo finds a key never added")
+	}
+	m.InsertBytes(h, []byte("header:ua:curl/8.5.0"))
+	if found, _ := m.Lookup("header:ua:curl/8.5.0"); !found {
+		t.Error("inserted key not found")
+	}
+}

@@ -133,6 +133,12 @@ func Base64Text(s string) bool {
 	return looksBase64(s) && base64Text(s)
 }
 
+// DecodesToText is Base64Text's second half, for a caller that knows s
+// looks like base64 (at least MinBase64 bytes of letters, digits and
+// + / - _, with a letter and not only lower-case ones, a length that is
+// not 1 modulo 4, no '='): whether its start decodes to printable text.
+func DecodesToText(s string) bool { return base64Text(s) }
+
 // base64Text reports whether the start of s, a value that looks like
 // base64, decodes to printable text; it does not allocate. It decodes eight
 // characters (six bytes) at a time and stops at the first control byte:

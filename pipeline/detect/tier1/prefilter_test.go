@@ -1,6 +1,8 @@
 package tier1
 
 import (
+	"encoding/base64"
+	"math/rand/v2"
 	"strings"
 	"testing"
 
@@ -170,6 +172,53 @@ func TestSQLWeakWorthNoAlloc(t *testing.T) {
 	for _, s := range []string{"Gift for Jane O'Neil, please leave it at the back door of the shop front", "166 Rue Neuve"} {
 		if n := testing.AllocsPerRun(100, func() { sqlWeakWorth(s) }); n != 0 {
 			t.Errorf("sqlWeakWorth(%q) allocates %.0f times", s, n)
+		}
+	}
+}
+
+// FuzzInputBase64Text checks that the class-based shortcut of mayChange
+// agrees with normalize.Base64Text on every value it is asked about.
+func FuzzInputBase64Text(f *testing.F) {
+	for _, s := range []string{"aGVsbG8gd29ybGQgdGhpcyBpcyB0ZXh0", "abcdefghijklmnopq", "abcd-efgh-ijkl-mnop", "QUJD==", "dGVzdA==dGVzdA",
+		"123e4567-e89b-12d3-a456-426614174000", "PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg", "AAAAAAAAAAAAAAAAA"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		var in input
+		in.reset(s)
+		if in.classes&^base64Classes != 0 || in.classes&(upperClass|lowerClass) == 0 || len(s) < normalize.MinBase64 {
+			return
+		}
+		if got, want := in.base64Text(), normalize.Base64Text(s); got != want {
+			t.Fatalf("base64Text(%q) = %v, normalize.Base64Text %v", s, got, want)
+		}
+	})
+}
+
+// TestInputBase64Text is FuzzInputBase64Text over random strings of
+// base64's alphabets, where the fuzzer rarely goes: all lower case, with
+// and without digits, padding and URL-safe bytes.
+func TestInputBase64Text(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 28))
+	alphabets := []string{"abcdefghijklmnopqrstuvwxyz", "abcdefghijklmnopqrstuvwxyz0123456789",
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/", "abcdef0123456789-", "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo=_"}
+	for range 20000 {
+		a := alphabets[r.IntN(len(alphabets))]
+		b := make([]byte, normalize.MinBase64+r.IntN(40))
+		for i := range b {
+			b[i] = a[r.IntN(len(a))]
+		}
+		s := string(b)
+		if r.IntN(4) == 0 {
+			s = base64.StdEncoding.EncodeToString(b) // text that decodes
+		}
+		var in input
+		in.reset(s)
+		if in.classes&^base64Classes != 0 || in.classes&(upperClass|lowerClass) == 0 {
+			continue
+		}
+		if got, want := in.base64Text(), normalize.Base64Text(s); got != want {
+			t.Fatalf("base64Text(%q) = %v, normalize.Base64Text %v", s, got, want)
 		}
 	}
 }

@@ -767,6 +767,17 @@ var sqlWords = map[string]bool{
 	"msdasql": true, "sqloledb": true, "utl_smtp": true, "utl_tcp": true, "except": true, "intersect": true,
 }
 
+// sqlWordSet is sqlWords with a cheap first check.
+var sqlWordSet = func() *literals.Words {
+	var words []string
+	for w, ok := range sqlWords {
+		if ok {
+			words = append(words, w)
+		}
+	}
+	return literals.NewWords(words)
+}()
+
 // sqlWordGate reports whether s holds a word of sqlWords, an MSSQL
 // procedure prefix (xp_, sp_), a JSON containment operator or a quoted
 // JSON path ('$.a').
@@ -793,7 +804,7 @@ func sqlWordGate[S ~string | ~[]byte](s S) bool {
 		for j < len(s) && sqlWordByte(s[j]) {
 			j++
 		}
-		if w := s[i:j]; len(w) >= 2 && len(w) <= 20 && (sqlWords[string(w)] || len(w) > 3 && (string(w[:3]) == "xp_" || string(w[:3]) == "sp_")) {
+		if w := s[i:j]; len(w) >= 2 && len(w) <= 20 && (literals.Has(sqlWordSet, w) || len(w) > 3 && (string(w[:3]) == "xp_" || string(w[:3]) == "sp_")) {
 			return true
 		}
 		i = j

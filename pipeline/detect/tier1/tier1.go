@@ -303,11 +303,22 @@ func (in *input) mayChange() bool {
 	if in.may == 0 {
 		in.may = 1
 		if in.classes&changeMask != 0 || in.classes&^base64Classes == 0 && in.classes&(upperClass|lowerClass) != 0 &&
-			len(in.best) >= normalize.MinBase64 && normalize.Base64Text(in.best) {
+			len(in.best) >= normalize.MinBase64 && in.base64Text() {
 			in.may = 2
 		}
 	}
 	return in.may == 2
+}
+
+// base64Text reports normalize.Base64Text(in.best) for a value of only
+// base64's bytes, with a letter, at least normalize.MinBase64 long. The
+// classes answer what normalize would scan the value for, unless it holds
+// an '=' (padding only at the end).
+func (in *input) base64Text() bool {
+	if in.has('=') {
+		return normalize.Base64Text(in.best)
+	}
+	return len(in.best)%4 != 1 && in.classes != lowerClass && normalize.DecodesToText(in.best)
 }
 
 // maxFamilies bounds the families one Detector runs: the package's own.
@@ -388,7 +399,8 @@ func (d *Detector) Inspect(x *decoders.Exchange, out []*alert.Alert) []*alert.Al
 		// Headers, path segments and tokens repeat from one request to
 		// the next: a parameter found clean before costs a lookup.
 		st.key = memoKey(st.key[:0], p)
-		if memo.HasBytes(st.key) {
+		found, sum := memo.LookupBytes(st.key)
+		if found {
 			continue
 		}
 		hits := st.hits
@@ -412,7 +424,7 @@ func (d *Detector) Inspect(x *decoders.Exchange, out []*alert.Alert) []*alert.Al
 			f.match(p, &sc.v, sc.report)
 		}
 		if st.hits == hits {
-			memo.AddBytes(st.key)
+			memo.InsertBytes(sum, st.key)
 		}
 	}
 	for k, f := range fams {
