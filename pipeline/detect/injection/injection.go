@@ -214,7 +214,7 @@ func (d *Detector) check(x *decoders.Exchange, memo *normalize.Memo, sqli, xss *
 		}
 	}
 	if both && !hit {
-		memo.Insert(sum, v)
+		memo.Insert(sum)
 	}
 }
 

@@ -1,7 +1,7 @@
 package normalize
 
 import (
-	"bytes"
+	"encoding/binary"
 	"hash/maphash"
 )
 
@@ -11,14 +11,22 @@ import (
 // enum values come back on every request of a client, and these are most
 // of what a detector sees.
 //
-// Only "nothing found" is remembered, and only for the exact key (the
-// whole key is kept and compared, not its hash), so a Memo changes no
-// verdict: the caller puts in the key everything its checks read. It is
-// bounded (MemoSlots keys of at most MemoMaxKey bytes) and not safe for
-// concurrent use: keep one per goroutine, e.g. in a sync.Pool. A slot
-// keeps its buffer when a key replaces another, so that traffic of values
-// never seen twice, which replaces keys all the time, costs no allocation
-// once the slots have grown.
+// Only "nothing found" is remembered, so that a Memo changes no verdict:
+// the caller puts in the key everything its checks read. A slot holds a
+// key's fingerprint, not the key: its 64-bit hash under a seed drawn per
+// memo, its length, and its first and last eight bytes, so a key of up to
+// 16 bytes is compared whole. Two longer keys are taken for one only when
+// they agree in length, both ends and the seeded hash, which for keys that
+// differ happens about once in 2^64 lookups; a sender cannot aim at it,
+// as it never sees the seed nor learns whether a value was checked (the
+// sensor is passive). Keeping fingerprints, not keys, keeps the whole memo
+// in 96 KB of contiguous slots and a lookup in one cache line: with key
+// buffers scattered on the heap, comparing a found key missed the cache
+// on every hit and cost a third of the lookups' time in the pipeline.
+//
+// It is bounded (MemoSlots keys; longer than MemoMaxKey bytes are not
+// remembered) and not safe for concurrent use: keep one per goroutine,
+// e.g. in a sync.Pool.
 //
 // Replacement protects what repeats. The slots go in sets of two; a key
 // found again is marked, and a new key replaces an unmarked one of its
@@ -30,22 +38,27 @@ import (
 // hundreds of times a second. Both marked: the marks are cleared and the
 // older key goes, so a value that stopped coming back ages out.
 type Memo struct {
-	seed maphash.Seed
-	// hashes holds each slot's key hash, compared before the key: a miss,
-	// which fresh values always are, costs no read of the key's buffer.
-	hashes [MemoSlots]uint64
-	keys   [MemoSlots][]byte
+	seed  maphash.Seed
+	slots [MemoSlots]memoSlot
 	// sets holds each set's state: which slot's key was found again
 	// (setHot0, setHot1) and which slot was filled last (setNewer1).
 	sets [MemoSlots / 2]uint8
+}
+
+// memoSlot is a key's fingerprint; a zero slot is empty (no key has
+// length zero).
+type memoSlot struct {
+	hash       uint64
+	head, tail uint64 // the first and last 8 bytes, zero-padded
+	n          int
 }
 
 const (
 	// MemoSlots is the number of keys a Memo holds (a power of two).
 	MemoSlots = 4096
 	// MemoMaxKey bounds the length of a remembered key; longer keys are
-	// neither remembered nor looked up, which bounds a Memo's memory to
-	// about MemoSlots*MemoMaxKey bytes.
+	// neither remembered nor looked up (hashing them would cost about as
+	// much as checking them).
 	MemoMaxKey = 256
 )
 
@@ -72,50 +85,58 @@ func (m *Memo) HasBytes(key []byte) bool {
 	return found
 }
 
-// Lookup is Has, and returns the key's hash for Insert: a key found
-// missing and then remembered is hashed once.
-func (m *Memo) Lookup(key string) (found bool, h uint64) {
+// Lookup is Has, and returns the key's fingerprint for Insert: a key
+// found missing and then remembered is hashed once.
+func (m *Memo) Lookup(key string) (found bool, f Fingerprint) {
 	if m == nil || key == "" || len(key) > MemoMaxKey {
-		return false, 0
+		return false, Fingerprint{}
 	}
-	h = maphash.String(m.seed, key)
-	i := h & (MemoSlots - 2)
-	switch {
-	case m.hashes[i] == h && string(m.keys[i]) == key:
-	case m.hashes[i+1] == h && string(m.keys[i+1]) == key:
-		i++
-	default:
-		return false, h
-	}
-	m.sets[i/2] |= setHot0 << (i & 1)
-	return true, h
+	f = fingerprint(maphash.String(m.seed, key), key)
+	return m.find(f), f
 }
 
 // LookupBytes is Lookup for a key in a byte slice.
-func (m *Memo) LookupBytes(key []byte) (found bool, h uint64) {
+func (m *Memo) LookupBytes(key []byte) (found bool, f Fingerprint) {
 	if m == nil || len(key) == 0 || len(key) > MemoMaxKey {
-		return false, 0
+		return false, Fingerprint{}
 	}
-	h = maphash.Bytes(m.seed, key)
-	i := h & (MemoSlots - 2)
-	switch {
-	case m.hashes[i] == h && bytes.Equal(m.keys[i], key):
-	case m.hashes[i+1] == h && bytes.Equal(m.keys[i+1], key):
-		i++
-	default:
-		return false, h
-	}
-	m.sets[i/2] |= setHot0 << (i & 1)
-	return true, h
+	f = fingerprint(maphash.Bytes(m.seed, key), key)
+	return m.find(f), f
 }
 
-// Add remembers key (a copy: the memo keeps no reference to the caller's
-// buffers). The caller has just found key missing.
+// Fingerprint is what a Memo keeps of a key.
+type Fingerprint struct{ s memoSlot }
+
+func fingerprint[S ~string | ~[]byte](h uint64, key S) Fingerprint {
+	var b [8]byte
+	s := memoSlot{hash: h, n: len(key)}
+	copy(b[:], key)
+	s.head = binary.LittleEndian.Uint64(b[:])
+	b = [8]byte{}
+	copy(b[:], key[max(0, len(key)-8):])
+	s.tail = binary.LittleEndian.Uint64(b[:])
+	return Fingerprint{s}
+}
+
+func (m *Memo) find(f Fingerprint) bool {
+	i := f.s.hash & (MemoSlots - 2)
+	switch f.s {
+	case m.slots[i]:
+	case m.slots[i+1]:
+		i++
+	default:
+		return false
+	}
+	m.sets[i/2] |= setHot0 << (i & 1)
+	return true
+}
+
+// Add remembers key. The caller has just found it missing.
 func (m *Memo) Add(key string) {
 	if m == nil || key == "" || len(key) > MemoMaxKey {
 		return
 	}
-	m.Insert(maphash.String(m.seed, key), key)
+	m.Insert(fingerprint(maphash.String(m.seed, key), key))
 }
 
 // AddBytes is Add for a key in a byte slice.
@@ -123,30 +144,15 @@ func (m *Memo) AddBytes(key []byte) {
 	if m == nil || len(key) == 0 || len(key) > MemoMaxKey {
 		return
 	}
-	m.InsertBytes(maphash.Bytes(m.seed, key), key)
+	m.Insert(fingerprint(maphash.Bytes(m.seed, key), key))
 }
 
-// Insert is Add for a key whose hash h Lookup returned.
-func (m *Memo) Insert(h uint64, key string) {
-	if m == nil || key == "" || len(key) > MemoMaxKey {
+// Insert is Add for a key whose fingerprint Lookup returned.
+func (m *Memo) Insert(f Fingerprint) {
+	if m == nil || f.s.n == 0 {
 		return
 	}
-	copy(m.slot(h, len(key)), key)
-}
-
-// InsertBytes is Insert for a key in a byte slice.
-func (m *Memo) InsertBytes(h uint64, key []byte) {
-	if m == nil || len(key) == 0 || len(key) > MemoMaxKey {
-		return
-	}
-	copy(m.slot(h, len(key)), key)
-}
-
-// slot claims a slot of hash h's set for a key of n bytes and returns its
-// buffer, sized n, to copy the key into; the buffer grows (to a multiple
-// of 64 bytes) only when it is too small.
-func (m *Memo) slot(h uint64, n int) []byte {
-	set := h & (MemoSlots - 2)
+	set := f.s.hash & (MemoSlots - 2)
 	st := m.sets[set/2]
 	// The victim: the unmarked slot, or the older one when both or
 	// neither are marked (and then no mark stays).
@@ -171,10 +177,5 @@ func (m *Memo) slot(h uint64, n int) []byte {
 		st &^= setNewer1
 	}
 	m.sets[set/2] = st
-	m.hashes[i] = h
-	if cap(m.keys[i]) < n {
-		m.keys[i] = make([]byte, n, (n+63)&^63)
-	}
-	m.keys[i] = m.keys[i][:n]
-	return m.keys[i]
+	m.slots[i] = f.s
 }

@@ -70,9 +70,8 @@ func BenchmarkMemoHit(b *testing.B) {
 	}
 }
 
-// TestMemoReusesSlots checks that keys replacing keys cost no allocation
-// once the slots have grown.
-func TestMemoReusesSlots(t *testing.T) {
+// TestMemoAddNoAlloc checks that remembering keys costs no allocation.
+func TestMemoAddNoAlloc(t *testing.T) {
 	m := NewMemo()
 	keys := make([]string, 8*MemoSlots)
 	for i := range keys {
@@ -147,7 +146,7 @@ func TestMemoLookupInsert(t *testing.T) {
 	if found {
 		t.Fatal("empty memo finds a key")
 	}
-	m.Insert(h, "query:q:blue shoes")
+	m.Insert(h)
 	if !m.Has("query:q:blue shoes") || !m.HasBytes([]byte("query:q:blue shoes")) {
 		t.Error("inserted key not found")
 	}
@@ -155,8 +154,32 @@ func TestMemoLookupInsert(t *testing.T) {
 	if found {
 		t.Fatal("memo finds a key never added")
 	}
-	m.InsertBytes(h, []byte("header:ua:curl/8.5.0"))
+	m.Insert(h)
 	if found, _ := m.Lookup("header:ua:curl/8.5.0"); !found {
 		t.Error("inserted key not found")
+	}
+}
+
+// TestMemoFingerprint checks that keys differing in one byte anywhere,
+// or in length only, are told apart.
+func TestMemoFingerprint(t *testing.T) {
+	m := NewMemo()
+	base := "header:user-agent:Mozilla/5.0 (X11; Linux x86_64; rv:123.0) Gecko/20100101 Firefox/123.0"
+	m.Add(base)
+	for i := range len(base) {
+		b := []byte(base)
+		b[i] ^= 1
+		if m.HasBytes(b) {
+			t.Errorf("key with byte %d changed found", i)
+		}
+	}
+	for _, k := range []string{base[:len(base)-1], base + " ", "q:a", "q:ab"} {
+		if m.Has(k) {
+			t.Errorf("%q found", k)
+		}
+	}
+	m.Add("q:a")
+	if m.Has("q:ab") || !m.Has("q:a") {
+		t.Error("short keys not told apart by length")
 	}
 }

@@ -424,7 +424,7 @@ func (d *Detector) Inspect(x *decoders.Exchange, out []*alert.Alert) []*alert.Al
 			f.match(p, &sc.v, sc.report)
 		}
 		if st.hits == hits {
-			memo.InsertBytes(sum, st.key)
+			memo.Insert(sum)
 		}
 	}
 	for k, f := range fams {
