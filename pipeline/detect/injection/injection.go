@@ -447,19 +447,19 @@ var libinjectionWordSet = func() *literals.Words {
 
 // xssMarkupBytes reports whether v holds a byte libinjection's XSS
 // classifier needs to match: a tag's '<' or '>', an attribute value's
-// '=', a script URL's ':', a backtick, an entity's '&' or a byte past
-// ASCII. Its matches are tags, comments, event-handler and URL attribute
-// values, all of which need one (FuzzXSSMarkupBytes); prose with quotes
-// and parentheses, which xssInert lets through, skips it.
+// '=', a script URL's ':', a backtick or an entity's '&'. Its matches are
+// tags, comments, event-handler and URL attribute values, all of which
+// need one (FuzzXSSMarkupBytes); prose with quotes and parentheses, which
+// xssInert lets through, skips it. Bytes past ASCII are no markup to its
+// byte-wise tokenizer (it skips them before a URL, as whitespace): names
+// and addresses in other scripts (Jürgen, Łukasz, République) skip it
+// too. The spellings of '<' that need decoding (fullwidth, 7-bit, UTF-7,
+// entities) are xssExtra's.
 func xssMarkupBytes(v string) bool {
 	for i := 0; i < len(v); i++ {
-		switch c := v[i]; c {
+		switch v[i] {
 		case '<', '>', '=', ':', '`', '&':
 			return true
-		default:
-			if c >= 0x80 {
-				return true
-			}
 		}
 	}
 	return false

@@ -655,9 +655,9 @@ func FuzzXSSMarkupBytes(f *testing.F) {
 	for _, s := range []string{"x onerror", "javascript alert(1)", "\" autofocus onfocus", "a'b\"c(d)e"} {
 		f.Add([]byte(s))
 	}
-	words := append([]string{"autofocus", "onfocus", "xmlns"}, xssFuzzWords...)
+	words := append([]string{"autofocus", "onfocus", "xmlns", "é", "\xbc", "\xc0\xbc", "\xef\xbc\x9c", "\xa0", "\xff", "\xc2\xa0"}, xssFuzzWords...)
 	f.Fuzz(func(t *testing.T, in []byte) {
-		s := fuzzValue(in, words, " ,_-/@'\"().;![]{}?*#$^|~\t\n\\%+", false)
+		s := fuzzValue(in, words, " ,_-/@'\"().;![]{}?*#$^|~\t\n\\%+\x80\xbe\xe3", false)
 		if xssMarkupBytes(s) {
 			t.Fatalf("%q has markup bytes", s)
 		}
