@@ -174,7 +174,8 @@ func (d *Detector) Inspect(x *decoders.Exchange, out []*alert.Alert) []*alert.Al
 // passed goes into memo, and a value in memo is skipped: the verdicts
 // depend on v alone.
 func (d *Detector) check(x *decoders.Exchange, memo *normalize.Memo, sqli, xss *finding, idx int, loc decoders.Location, name, v string, decodes int) {
-	if plain(v) {
+	sh := shapeOf(v)
+	if sh.plain() {
 		return
 	}
 	if len(v) > d.cfg.ScanBytes {
@@ -183,10 +184,10 @@ func (d *Detector) check(x *decoders.Exchange, memo *normalize.Memo, sqli, xss *
 	// Most fresh API values (prices, SKUs, street names) are inert to
 	// both classifiers, which need not run; they are told apart without
 	// the memo's hashing, which is for what is left.
-	xssDue := xss.last != idx && !xssInert(v)
+	xssDue := xss.last != idx && !sh.xssInert()
 	sqliDue := sqli.last != idx
 	if !xssDue {
-		if sqliDue = sqliDue && !sqliInert(v); !sqliDue {
+		if sqliDue = sqliDue && !(sh.sqliBytes() && sqliInert(v)); !sqliDue {
 			return
 		}
 	}
@@ -195,7 +196,7 @@ func (d *Detector) check(x *decoders.Exchange, memo *normalize.Memo, sqli, xss *
 		return
 	}
 	if xssDue {
-		sqliDue = sqliDue && !sqliInert(v)
+		sqliDue = sqliDue && !(sh.sqliBytes() && sqliInert(v))
 	}
 	both, hit := sqli.last != idx && xss.last != idx, false
 	if sqliDue {
@@ -323,52 +324,73 @@ func decodeAll(s string, unescape func(string) (string, error)) (string, int) {
 	return s, n
 }
 
-// plain reports whether v holds only ASCII letters and digits. Neither
-// classifier can match such a value (a single word or number is never an
-// injection; FuzzPlainNeverMatches checks it), and most API values are like
-// this, so skipping them saves most of the detector's time.
-func plain(v string) bool {
-	for i := 0; i < len(v); i++ {
-		c := v[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9') {
-			return false
-		}
-	}
-	return true
-}
+// shape is the set of kinds of byte a value holds, from one pass over it:
+// what plain, xssInert and sqliInert's byte test ask of every value.
+type shape uint8
 
-// xssInertBytes are the bytes of values no XSS check can match: letters,
-// digits, space and , _ - / @. Markup needs '<', an attribute '=', a
-// script URL ':', script '(' '.' '[' or '`', a string a quote, and every
-// encoding xssExtra undoes '&', '%', '\', '+' or a byte past ASCII.
-var xssInertBytes = func() (t [256]bool) {
-	for _, c := range []byte("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 ,_-/@") {
-		t[c] = true
+// The kinds of byte.
+const (
+	shapeLetter shape = 1 << iota // ASCII letter
+	shapeDigit
+	shapeSep   // space , _ - /: inert to both classifiers
+	shapeAt    // @: inert to XSS
+	shapeDot   // .: inert to SQL, and to XSS without letters
+	shapeColon // :, inert to XSS without letters
+	shapeOther
+)
+
+var shapeOfByte = func() (t [256]shape) {
+	for c := range t {
+		t[c] = shapeOther
 	}
+	for c := 'a'; c <= 'z'; c++ {
+		t[c], t[c-'a'+'A'] = shapeLetter, shapeLetter
+	}
+	for c := '0'; c <= '9'; c++ {
+		t[c] = shapeDigit
+	}
+	for _, c := range []byte(" ,_-/") {
+		t[c] = shapeSep
+	}
+	t['@'], t['.'], t[':'] = shapeAt, shapeDot, shapeColon
 	return t
 }()
 
-// xssInert reports whether v holds only xssInertBytes, or, with no
-// letter, only those and '.' ':' (prices, dates, times, versions, IP
-// addresses: a member access, a script URL and every tag need a letter):
-// neither libinjection's XSS classifier nor xssExtra can match it
-// (FuzzXSSInertNeverMatches, FuzzXSSInertNumbers), so search terms, SKUs,
-// sort keys, field lists and numbers skip both, which is most of their
-// cost on API traffic.
-func xssInert(v string) bool {
-	letters, dots := false, false
+func shapeOf(v string) shape {
+	var s shape
 	for i := 0; i < len(v); i++ {
-		switch c := v[i]; {
-		case xssInertBytes[c]:
-			letters = letters || 'a' <= c|0x20 && c|0x20 <= 'z'
-		case c == '.' || c == ':':
-			dots = true
-		default:
-			return false
-		}
+		s |= shapeOfByte[v[i]]
 	}
-	return !(letters && dots)
+	return s
 }
+
+// plain reports whether the value holds only ASCII letters and digits.
+// Neither classifier can match such a value (a single word or number is
+// never an injection; FuzzPlainNeverMatches checks it), and most API
+// values are like this, so skipping them saves most of the detector's
+// time.
+func (s shape) plain() bool { return s&^(shapeLetter|shapeDigit) == 0 }
+
+// xssInert reports whether the value holds only letters, digits, space
+// and , _ - / @, or, with no letter, only those and '.' ':' (prices,
+// dates, times, versions, IP addresses: a member access, a script URL and
+// every tag need a letter): neither libinjection's XSS classifier nor
+// xssExtra can match it (FuzzXSSInertNeverMatches, FuzzXSSInertNumbers),
+// so search terms, SKUs, sort keys, field lists and numbers skip both,
+// which is most of their cost on API traffic. Markup needs '<', an
+// attribute '=', a script URL ':', script '(' '.' '[' or '`', a string a
+// quote, and every encoding xssExtra undoes '&', '%', '\', '+' or a byte
+// past ASCII.
+func (s shape) xssInert() bool {
+	return s&^(shapeLetter|shapeDigit|shapeSep|shapeAt) == 0 ||
+		s&shapeLetter == 0 && s&shapeOther == 0
+}
+
+// sqliBytes reports whether the value holds only sqliInert's bytes.
+func (s shape) sqliBytes() bool { return s&^(shapeLetter|shapeDigit|shapeSep|shapeDot) == 0 }
+
+func plain(v string) bool    { return shapeOf(v).plain() }
+func xssInert(v string) bool { return shapeOf(v).xssInert() }
 
 // sqliInertBytes are the bytes of values sqliInert may pass: letters,
 // digits, space and _ . , / -. A quote, a parenthesis, an operator but the

@@ -386,7 +386,7 @@ func FuzzPlainNeverMatches(f *testing.F) {
 }
 
 // FuzzXSSInertNeverMatches backs the shortcut in xssInert: values of only
-// xssInertBytes match neither libinjection's XSS classifier nor xssExtra.
+// xssInert's bytes match neither libinjection's XSS classifier nor xssExtra.
 // The fuzzer's bytes are mapped onto words and separators of that
 // alphabet, so that it tries the attribute and script names that matter.
 func FuzzXSSInertNeverMatches(f *testing.F) {
@@ -410,7 +410,7 @@ func FuzzXSSInertNeverMatches(f *testing.F) {
 }
 
 // FuzzXSSInertNumbers backs xssInert's second case: values without a
-// letter, of digits and xssInertBytes' separators with '.' and ':' (prices,
+// letter, of digits and xssInert's separators with '.' and ':' (prices,
 // dates, times, versions, addresses), match neither libinjection's XSS
 // classifier nor xssExtra.
 func FuzzXSSInertNumbers(f *testing.F) {
@@ -715,4 +715,42 @@ func checkSQLCases(t *testing.T, tests []sqlCase) {
 			t.Errorf("%q: alert %v, want %v", tt.v, got, tt.alert)
 		}
 	}
+}
+
+// FuzzShape checks the one-pass byte kinds against the definitions they
+// stand for, byte by byte.
+func FuzzShape(f *testing.F) {
+	for _, s := range []string{"", "abc123", "a b,c_d-e/f@g", "222.05", "10:30", "a.b", "x:1", "O'Neil", "é", "a\x00"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		in := func(set string) bool {
+			for i := 0; i < len(v); i++ {
+				c := v[i]
+				if !('a' <= c|0x20 && c|0x20 <= 'z' || '0' <= c && c <= '9' || strings.IndexByte(set, c) >= 0) {
+					return false
+				}
+			}
+			return true
+		}
+		letters := strings.IndexFunc(v, func(r rune) bool { return 'a' <= r|0x20 && r|0x20 <= 'z' }) >= 0
+		noLetters := func(set string) bool {
+			for i := 0; i < len(v); i++ {
+				if c := v[i]; !('0' <= c && c <= '9' || strings.IndexByte(set, c) >= 0) {
+					return false
+				}
+			}
+			return true
+		}
+		sh := shapeOf(v)
+		if got, want := sh.plain(), in(""); got != want {
+			t.Errorf("plain(%q) = %v, want %v", v, got, want)
+		}
+		if got, want := sh.xssInert(), in(" ,_-/@") || !letters && noLetters(" ,_-/@.:"); got != want {
+			t.Errorf("xssInert(%q) = %v, want %v", v, got, want)
+		}
+		if got, want := sh.sqliBytes(), in(" _.,/-"); got != want {
+			t.Errorf("sqliBytes(%q) = %v, want %v", v, got, want)
+		}
+	})
 }
