@@ -1,6 +1,7 @@
 package tier1
 
 import (
+	"github.com/apisensor/sensor/pipeline/detect/literals"
 	"iter"
 	"regexp"
 	"strings"
@@ -93,9 +94,23 @@ func cmdWordStart(s string) bool {
 	if string(w) == "invoke" && i < len(s) && s[i] == '-' {
 		return true // PowerShell Invoke-Expression, Invoke-WebRequest
 	}
-	c := canonCmd(string(w))
-	return cmdFile[c] || cmdExec[c] || cmdPrefix[c] || cmdStartOnly[c]
+	return literals.Has(cmdStartWords, canonCmd(string(w)))
 }
+
+// cmdStartWords are the words cmdWordStart looks for: cmdFile, cmdExec,
+// cmdPrefix and cmdStartOnly in one set, most other words turned away
+// before a map is read.
+var cmdStartWords = func() *literals.Words {
+	var words []string
+	for _, m := range []map[string]bool{cmdFile, cmdExec, cmdPrefix, cmdStartOnly} {
+		for w, ok := range m {
+			if ok {
+				words = append(words, w)
+			}
+		}
+	}
+	return literals.NewWords(words)
+}()
 
 // trimBinDir returns s without the directory of system binaries it starts
 // with (/bin/cat is cat).

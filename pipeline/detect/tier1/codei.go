@@ -2,6 +2,7 @@ package tier1
 
 import (
 	"encoding/base64"
+	"github.com/apisensor/sensor/pipeline/detect/literals"
 	"regexp"
 	"strings"
 	"unicode/utf8"
@@ -535,15 +536,30 @@ var codeWordBits = map[string]uint8{
 	"kernel": wordRuby, "io": wordRuby, "open3": wordRuby,
 }
 
+// codeiGates finds, in one pass, the literals that let matchCodei's
+// expressions run (gateJSP…): a JSP file name, the OGNL, SpEL and
+// serialization marks and package names of Java code, Node's loops and
+// serialized functions, prototype access and Perl's interpolation and
+// process calls.
+var codeiGates = literals.MustNew(
+	[]string{".jsp", ". jsp"},
+	append([]string{"%{", "#_", "#context", "aced0005", "t(", "t ("}, javaPackages...),
+	[]string{"for(", "for (", "_$$nd_func$$_", "__js_function"},
+	[]string{"proto"},
+	[]string{"@{", "qx", "open", "exec"},
+)
+
+// codeiGates' groups.
+const (
+	gateJSP = 1 << iota
+	gateJava
+	gateNode
+	gateProto
+	gatePerl
+)
+
 // javaPackages are the package prefixes javaCode names besides java.*.
 var javaPackages = []string{"com.opensymphony", "com.sun.", "org.apache.", "org.springframework.", "org.omg.", "sun.misc.", "sun.reflect.", "ognl."}
-
-func javaPackage(s string) bool {
-	if strings.IndexByte(s, '.') < 0 {
-		return false
-	}
-	return anyOf(s, javaPackages)
-}
 
 // codeWords returns the bits of the words of s (runs of letters, digits,
 // _ and $) found in codeWordBits.
@@ -557,13 +573,23 @@ func codeWords(s string) uint8 {
 		for j < len(s) && codeWordByte(s[j]) {
 			j++
 		}
-		if j-i <= 24 {
+		if j-i <= 24 && literals.Has(codeWordSet, s[i:j]) {
 			bits |= codeWordBits[s[i:j]]
 		}
 		i = j
 	}
 	return bits
 }
+
+// codeWordSet holds codeWordBits' words, to turn most words away before
+// the map is read.
+var codeWordSet = func() *literals.Words {
+	words := make([]string, 0, len(codeWordBits))
+	for w := range codeWordBits {
+		words = append(words, w)
+	}
+	return literals.NewWords(words)
+}()
 
 func codeWordByte(c byte) bool { return sqlWordByte(c) || c == '$' }
 
@@ -745,21 +771,21 @@ func matchCodei(p *decoders.Param, v *normalize.Value, report reportFunc) {
 			report(&rulePHP, "php "+snippet(strings.TrimSpace(m)))
 			hit = true
 		}
-		if strings.Contains(s, ".jsp") || strings.Contains(s, ". jsp") {
+		gates := literals.Find(codeiGates, s)
+		if gates&gateJSP != 0 {
 			if m := jspFile.FindString(s); m != "" {
 				report(&ruleJava, "jsp file name "+snippet(m))
 				hit = true
 			}
 		}
 		words := codeWords(s)
-		if words&wordJava != 0 || strings.Contains(s, "%{") || strings.Contains(s, "#_") || strings.Contains(s, "#context") || strings.Contains(s, "aced0005") ||
-			strings.Contains(s, "t(") || strings.Contains(s, "t (") || javaPackage(s) {
+		if words&wordJava != 0 || gates&gateJava != 0 {
 			if m := javaCode.FindString(s); m != "" {
 				report(&ruleJava, "java "+snippet(strings.TrimLeft(m, " =:'\"(")))
 				hit = true
 			}
 		}
-		if words&wordNode != 0 || strings.Contains(s, "for(") || strings.Contains(s, "for (") || strings.Contains(s, "_$$nd_func$$_") || strings.Contains(s, "__js_function") {
+		if words&wordNode != 0 || gates&gateNode != 0 {
 			if m := nodeCode.FindString(s); m != "" {
 				report(&ruleNode, "javascript "+snippet(strings.TrimSpace(m)))
 				hit = true
@@ -774,13 +800,13 @@ func matchCodei(p *decoders.Param, v *normalize.Value, report reportFunc) {
 				hit = true
 			}
 		}
-		if strings.Contains(s, "proto") {
+		if gates&gateProto != 0 {
 			if m := protoPollution.FindString(s); m != "" {
 				report(&ruleProto, "prototype access "+snippet(m))
 				hit = true
 			}
 		}
-		if strings.Contains(s, "@{") || strings.Contains(s, "qx") || strings.Contains(s, "open") || strings.Contains(s, "exec") {
+		if gates&gatePerl != 0 {
 			if m := perlCode.FindString(s); m != "" {
 				report(&rulePerl, "perl "+snippet(m))
 				hit = true
