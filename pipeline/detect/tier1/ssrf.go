@@ -1,6 +1,7 @@
 package tier1
 
 import (
+	"github.com/apisensor/sensor/pipeline/detect/literals"
 	"net/netip"
 	"regexp"
 	"strconv"
@@ -54,7 +55,7 @@ var ssrfFamily = family{
 		// A bare host counts only in a data parameter named for one, or
 		// written as a host with a path ("localhost/").
 		return in.has(':') || in.mayChange() || p.Loc != decoders.LocHeader && in.has('/') && bareHostShape(in.best) ||
-			scopeData(p) && urlNames[lastToken(p.Name)]
+			scopeData(p) && literals.Has(urlNameSet, lastToken(p.Name))
 	},
 }
 
@@ -165,6 +166,18 @@ var urlNames = map[string]bool{
 	"image": true, "img": true, "avatar": true, "load": true, "page": true, "continue": true,
 }
 
+// urlNameSet is urlNames with the cheap first check: most parameter names
+// are turned away before the map is read.
+var urlNameSet = func() *literals.Words {
+	var words []string
+	for w, ok := range urlNames {
+		if ok {
+			words = append(words, w)
+		}
+	}
+	return literals.NewWords(words)
+}()
+
 func matchSSRF(p *decoders.Param, v *normalize.Value, report reportFunc) {
 	forms(v, func(s string) bool {
 		s = ssrfCanon(s)
@@ -213,7 +226,7 @@ func matchSSRF(p *decoders.Param, v *normalize.Value, report reportFunc) {
 			}
 			return why != ""
 		}
-		if scopeData(p) && urlNames[lastToken(p.Name)] {
+		if scopeData(p) && literals.Has(urlNameSet, lastToken(p.Name)) {
 			// A bare host or address in a parameter named for one.
 			h := strings.TrimSpace(s)
 			if i := strings.IndexAny(h, "/?#"); i >= 0 {
