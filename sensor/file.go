@@ -141,6 +141,26 @@ func (r *FileReader) Next(p *Packet) error {
 	}
 }
 
+// Each calls fn on every TCP packet of the files, in order, until fn
+// returns false or the last file ends; it returns the first read error (a
+// tool that reports one and goes on calls Next itself). The packet is
+// valid only during the call.
+func (r *FileReader) Each(fn func(*Packet) bool) error {
+	var p Packet
+	for {
+		err := r.Next(&p)
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if !fn(&p) {
+			return nil
+		}
+	}
+}
+
 func (r *FileReader) fileError(f *openFile, err error) *FileError {
 	fe := &FileError{File: f.name, Offset: f.offset, Frame: f.frame, Err: err}
 	if f.ng != nil {

@@ -530,3 +530,36 @@ func gzipped(t testing.TB, data []byte) []byte {
 	}
 	return b.Bytes()
 }
+
+// TestFileReaderEach checks that Each sees what Next does, in order, and
+// stops when asked.
+func TestFileReaderEach(t *testing.T) {
+	path := capture(t, "http-curl.pcap")
+	want, errs := readAll(t, NewFileReader([]string{path}, nil, Counts{}))
+	if len(errs) != 0 || len(want) < 3 {
+		t.Fatalf("%d packets, errors %v", len(want), errs)
+	}
+	var got []Packet
+	err := NewFileReader([]string{path}, nil, Counts{}).Each(func(p *Packet) bool {
+		q := *p
+		q.L4 = bytes.Clone(p.L4)
+		got = append(got, q)
+		return true
+	})
+	if err != nil || len(got) != len(want) {
+		t.Fatalf("Each: %d packets, err %v; Next: %d", len(got), err, len(want))
+	}
+	for i := range got {
+		if !got[i].Time.Equal(want[i].Time) || !bytes.Equal(got[i].L4, want[i].L4) {
+			t.Fatalf("packet %d differs", i)
+		}
+	}
+	n := 0
+	if err := NewFileReader([]string{path}, nil, Counts{}).Each(func(*Packet) bool { n++; return n < 2 }); err != nil || n != 2 {
+		t.Errorf("Each stopped after %d packets (err %v), want 2", n, err)
+	}
+	err = NewFileReader([]string{filepath.Join(t.TempDir(), "missing.pcap")}, nil, Counts{}).Each(func(*Packet) bool { return true })
+	if err == nil {
+		t.Error("Each on a missing file returned no error")
+	}
+}

@@ -1,10 +1,8 @@
 package grpc_test
 
 import (
-	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"os"
 	"strings"
 	"testing"
@@ -28,16 +26,8 @@ func replay(t *testing.T, pcap string, e decoders.Enricher) []*decoders.Exchange
 		return decoders.NewConn(meta, &l, counts, func(x *decoders.Exchange) { out = append(out, x) }, e)
 	}, counts)
 	r := sensor.NewFileReader([]string{pcap}, nil, counts)
-	var p sensor.Packet
-	for {
-		err := r.Next(&p)
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		tr.Packet(&p)
+	if err := r.Each(func(p *sensor.Packet) bool { tr.Packet(p); return true }); err != nil {
+		t.Fatal(err)
 	}
 	tr.CloseAll(sensor.EndCapture)
 	return out

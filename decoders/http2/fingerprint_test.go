@@ -1,8 +1,6 @@
 package http2_test
 
 import (
-	"errors"
-	"io"
 	"slices"
 	"testing"
 
@@ -29,16 +27,8 @@ func fingerprints(t *testing.T, pcap string) []string {
 		})
 	}, counts)
 	r := sensor.NewFileReader([]string{pcap}, nil, counts)
-	var p sensor.Packet
-	for {
-		err := r.Next(&p)
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		tr.Packet(&p)
+	if err := r.Each(func(p *sensor.Packet) bool { tr.Packet(p); return true }); err != nil {
+		t.Fatal(err)
 	}
 	tr.CloseAll(sensor.EndCapture)
 	return out

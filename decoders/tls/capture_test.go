@@ -1,9 +1,7 @@
 package tls
 
 import (
-	"errors"
 	"fmt"
-	"io"
 	"os/exec"
 	"slices"
 	"strconv"
@@ -27,16 +25,8 @@ func replay(t *testing.T, pcap string) ([]*decoders.Exchange, sensor.Counts) {
 		return decoders.NewConn(meta, &l, counts, func(x *decoders.Exchange) { out = append(out, x) })
 	}, counts)
 	r := sensor.NewFileReader([]string{pcap}, nil, counts)
-	var p sensor.Packet
-	for {
-		err := r.Next(&p)
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		tr.Packet(&p)
+	if err := r.Each(func(p *sensor.Packet) bool { tr.Packet(p); return true }); err != nil {
+		t.Fatal(err)
 	}
 	tr.CloseAll(sensor.EndCapture)
 	return out, counts

@@ -13,7 +13,6 @@ package injection
 //go:generate go run gen_sqlwords.go
 
 import (
-	"github.com/apisensor/sensor/pipeline/detect/literals"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -27,6 +26,7 @@ import (
 	"github.com/apisensor/sensor/pipeline/alert"
 	"github.com/apisensor/sensor/pipeline/detect"
 	"github.com/apisensor/sensor/pipeline/detect/confirm"
+	"github.com/apisensor/sensor/pipeline/detect/literals"
 	"github.com/apisensor/sensor/pipeline/detect/normalize"
 )
 

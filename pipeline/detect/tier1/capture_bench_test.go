@@ -1,8 +1,6 @@
 package tier1
 
 import (
-	"errors"
-	"io"
 	"os"
 	"strconv"
 	"testing"
@@ -85,16 +83,8 @@ func captureExchanges(tb testing.TB, pcap string, max int) []*decoders.Exchange 
 		})
 	}, counts)
 	r := sensor.NewFileReader([]string{pcap}, nil, counts)
-	var p sensor.Packet
-	for len(xs) < max {
-		err := r.Next(&p)
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			tb.Fatal(err)
-		}
-		tr.Packet(&p)
+	if err := r.Each(func(p *sensor.Packet) bool { tr.Packet(p); return len(xs) < max }); err != nil {
+		tb.Fatal(err)
 	}
 	tr.CloseAll(sensor.EndCapture)
 	if len(xs) == 0 {

@@ -1,13 +1,13 @@
 package tier1
 
 import (
-	"github.com/apisensor/sensor/pipeline/detect/literals"
 	"iter"
 	"regexp"
 	"strings"
 
 	"github.com/apisensor/sensor/decoders"
 	"github.com/apisensor/sensor/pipeline/alert"
+	"github.com/apisensor/sensor/pipeline/detect/literals"
 	"github.com/apisensor/sensor/pipeline/detect/normalize"
 )
 
@@ -100,17 +100,7 @@ func cmdWordStart(s string) bool {
 // cmdStartWords are the words cmdWordStart looks for: cmdFile, cmdExec,
 // cmdPrefix and cmdStartOnly in one set, most other words turned away
 // before a map is read.
-var cmdStartWords = func() *literals.Words {
-	var words []string
-	for _, m := range []map[string]bool{cmdFile, cmdExec, cmdPrefix, cmdStartOnly} {
-		for w, ok := range m {
-			if ok {
-				words = append(words, w)
-			}
-		}
-	}
-	return literals.NewWords(words)
-}()
+var cmdStartWords = wordSet(cmdFile, cmdExec, cmdPrefix, cmdStartOnly)
 
 // trimBinDir returns s without the directory of system binaries it starts
 // with (/bin/cat is cat).

@@ -2,13 +2,13 @@ package tier1
 
 import (
 	"encoding/base64"
-	"github.com/apisensor/sensor/pipeline/detect/literals"
 	"regexp"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/apisensor/sensor/decoders"
 	"github.com/apisensor/sensor/pipeline/alert"
+	"github.com/apisensor/sensor/pipeline/detect/literals"
 	"github.com/apisensor/sensor/pipeline/detect/normalize"
 )
 

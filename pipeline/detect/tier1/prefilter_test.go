@@ -6,9 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/apisensor/sensor/pipeline/detect/normalize"
-
 	"github.com/apisensor/sensor/decoders"
+	"github.com/apisensor/sensor/pipeline/detect/normalize"
 )
 
 // TestGadgetNeedlesHaveUpper backs codei's prefilter, which looks for a

@@ -1,13 +1,13 @@
 package tier1
 
 import (
-	"github.com/apisensor/sensor/pipeline/detect/literals"
 	"regexp"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/apisensor/sensor/decoders"
 	"github.com/apisensor/sensor/pipeline/alert"
+	"github.com/apisensor/sensor/pipeline/detect/literals"
 	"github.com/apisensor/sensor/pipeline/detect/normalize"
 )
 
@@ -768,15 +768,7 @@ var sqlWords = map[string]bool{
 }
 
 // sqlWordSet is sqlWords with a cheap first check.
-var sqlWordSet = func() *literals.Words {
-	var words []string
-	for w, ok := range sqlWords {
-		if ok {
-			words = append(words, w)
-		}
-	}
-	return literals.NewWords(words)
-}()
+var sqlWordSet = wordSet(sqlWords)
 
 // sqlWordGate reports whether s holds a word of sqlWords, an MSSQL
 // procedure prefix (xp_, sp_), a JSON containment operator or a quoted

@@ -1,7 +1,6 @@
 package tier1
 
 import (
-	"github.com/apisensor/sensor/pipeline/detect/literals"
 	"net/netip"
 	"regexp"
 	"strconv"
@@ -11,6 +10,7 @@ import (
 	"github.com/apisensor/sensor/decoders"
 	"github.com/apisensor/sensor/pipeline/alert"
 	"github.com/apisensor/sensor/pipeline/detect"
+	"github.com/apisensor/sensor/pipeline/detect/literals"
 	"github.com/apisensor/sensor/pipeline/detect/normalize"
 )
 
@@ -168,15 +168,7 @@ var urlNames = map[string]bool{
 
 // urlNameSet is urlNames with the cheap first check: most parameter names
 // are turned away before the map is read.
-var urlNameSet = func() *literals.Words {
-	var words []string
-	for w, ok := range urlNames {
-		if ok {
-			words = append(words, w)
-		}
-	}
-	return literals.NewWords(words)
-}()
+var urlNameSet = wordSet(urlNames)
 
 func matchSSRF(p *decoders.Param, v *normalize.Value, report reportFunc) {
 	forms(v, func(s string) bool {
