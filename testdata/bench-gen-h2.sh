@@ -64,13 +64,8 @@ done
 (( ${#todo[@]} )) || exit 0
 
 (( EUID == 0 )) || die "needs root for network namespaces and tcpdump"
-for tool in h2load tcpdump capinfos ip go curl timeout; do
-	command -v "$tool" >/dev/null || die "missing $tool"
-done
-if ! command -v ethtool >/dev/null; then
-	log "installing ethtool"
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -q ethtool >/dev/null
-fi
+. testdata/bench-lib.sh
+need_tools h2load tcpdump capinfos ip go curl timeout ethtool || die "cannot install the tools it needs"
 
 mkdir -p testdata/bench
 work=$(mktemp -d)

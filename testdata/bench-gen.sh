@@ -68,13 +68,8 @@ if [[ -f $OUT ]] && (( $(size_of "$OUT") > MIN_MB * 1024 * 1024 )); then
 fi
 
 (( EUID == 0 )) || die "needs root for network namespaces and tcpdump"
-for tool in $([[ $CLIENT == hey ]] && echo hey) tcpdump capinfos ip go curl timeout; do
-	command -v "$tool" >/dev/null || die "missing $tool"
-done
-if ! command -v ethtool >/dev/null; then
-	log "installing ethtool"
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -q ethtool >/dev/null
-fi
+. testdata/bench-lib.sh
+need_tools $([[ $CLIENT == hey ]] && echo hey) tcpdump capinfos ip go curl timeout ethtool || die "cannot install the tools it needs"
 
 mkdir -p "$(dirname "$OUT")"
 work=$(mktemp -d)
