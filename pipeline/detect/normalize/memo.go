@@ -20,7 +20,7 @@ import (
 // differ happens about once in 2^64 lookups; a sender cannot aim at it,
 // as it never sees the seed nor learns whether a value was checked (the
 // sensor is passive). Keeping fingerprints, not keys, keeps the whole memo
-// in 96 KB of contiguous slots and a lookup in one cache line: with key
+// in 128 KB of contiguous slots and a lookup in one or two cache lines: with key
 // buffers scattered on the heap, comparing a found key missed the cache
 // on every hit and cost a third of the lookups' time in the pipeline.
 //

@@ -94,8 +94,8 @@ func phpDynHint(s string) bool {
 	// at 5)`).
 	for i := strings.IndexByte(s, '('); i >= 0; {
 		j := i - 1
-		for j >= 0 && s[j] == ' ' {
-			j--
+		for j >= 0 && strings.IndexByte(" \t\n\v\f\r", s[j]) >= 0 {
+			j-- // phpDyn's \s*: a line break too ("system"\n(ls))
 		}
 		if j >= 0 && strings.IndexByte("])}", s[j]) >= 0 {
 			return true

@@ -154,7 +154,7 @@ func boolInt(b bool) int {
 func FuzzPhpDynHint(f *testing.F) {
 	for _, s := range []string{"'system'(ls)", "[system][0](ls)", "(z)[0][0]('uname')", "(string)'x'", "(sy.(st).em)(1)",
 		"$y='sys'.'tem';($y)(1)", "${@a}(1)", "$__[_]{_}(1)", "exec#\n(1)", "exec/*x*/(1)", "gate 15# (back)",
-		`"shell_exec" ("id")`, `it's "late" (left)`} {
+		`"shell_exec" ("id")`, `it's "late" (left)`, "\"system\"\n(ls)", "[system][0]\r\n(ls)"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
