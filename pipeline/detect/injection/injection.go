@@ -183,20 +183,20 @@ func (d *Detector) check(x *decoders.Exchange, memo *normalize.Memo, sqli, xss *
 	}
 	// Most fresh API values (prices, SKUs, street names) are inert to
 	// both classifiers, which need not run; they are told apart without
-	// the memo's hashing, which is for what is left.
+	// the memo's hashing, which is for what is left. A value the XSS
+	// checks read goes to the memo before sqliInert's keyword lookups,
+	// which a value seen before then skips.
 	xssDue := xss.last != idx && !sh.xssInert()
 	sqliDue := sqli.last != idx
-	if !xssDue {
-		if sqliDue = sqliDue && !(sh.sqliBytes() && sqliInert(v)); !sqliDue {
-			return
-		}
+	if !xssDue && (!sqliDue || sh.sqliInert(v)) {
+		return
 	}
 	found, sum := memo.Lookup(v)
 	if found {
 		return
 	}
-	if xssDue {
-		sqliDue = sqliDue && !(sh.sqliBytes() && sqliInert(v))
+	if xssDue && sqliDue {
+		sqliDue = !sh.sqliInert(v)
 	}
 	both, hit := sqli.last != idx && xss.last != idx, false
 	if sqliDue {
@@ -389,22 +389,11 @@ func (s shape) xssInert() bool {
 // sqliBytes reports whether the value holds only sqliInert's bytes.
 func (s shape) sqliBytes() bool { return s&^(shapeLetter|shapeDigit|shapeSep|shapeDot) == 0 }
 
-func plain(v string) bool    { return shapeOf(v).plain() }
-func xssInert(v string) bool { return shapeOf(v).xssInert() }
-
-// sqliInertBytes are the bytes of values sqliInert may pass: letters,
-// digits, space and _ . , / -. A quote, a parenthesis, an operator but the
-// minus and the slash, a comment but -- and /*, a variable's @ and every
-// byte past ASCII need libinjection.
-var sqliInertBytes = func() (t [256]bool) {
-	for _, c := range []byte("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 _.,/-") {
-		t[c] = true
-	}
-	return t
-}()
-
 // sqliInert reports whether libinjection's SQL classifier cannot match v,
-// without running it: v holds only sqliInertBytes, no comment (-- or /*),
+// the value of shape s, without running it: v holds only letters, digits,
+// space and _ . , / - (a quote, a parenthesis, an operator but the minus
+// and the slash, a comment but -- and /*, a variable's @ and every byte
+// past ASCII need libinjection), no comment (-- or /*),
 // no digit glued to a letter (0x41, 1e5, 2select: numbers the tokenizer
 // cuts before a word), and no word of libinjectionWords in any case. Its
 // tokens are then numbers, barewords, commas, dots and the operators - and
@@ -412,16 +401,16 @@ var sqliInertBytes = func() (t [256]bool) {
 // (TestSQLiInertExhaustive, FuzzSQLiInertNeverMatches). Prices, SKUs, ids,
 // street names, field lists and most paths pass: on fresh API values this
 // skips about half of libinjection's calls.
-func sqliInert(v string) bool {
+func (s shape) sqliInert(v string) bool {
+	if !s.sqliBytes() {
+		return false
+	}
 	var buf [32]byte
 	word := -1 // start of the current word, or -1
 	for i := 0; i <= len(v); i++ {
 		var c byte = ' '
 		if i < len(v) {
 			c = v[i]
-			if !sqliInertBytes[c] {
-				return false
-			}
 		}
 		switch {
 		case 'a' <= c|0x20 && c|0x20 <= 'z' || c == '_':
@@ -459,13 +448,7 @@ func sqliInert(v string) bool {
 
 // libinjectionWordSet is libinjectionWords with a cheap first check: most
 // words of prose are turned away by their length and end bytes.
-var libinjectionWordSet = func() *literals.Words {
-	words := make([]string, 0, len(libinjectionWords))
-	for w := range libinjectionWords {
-		words = append(words, w)
-	}
-	return literals.NewWords(words)
-}()
+var libinjectionWordSet = literals.NewWordsOf(libinjectionWords)
 
 // xssMarkupBytes reports whether v holds a byte libinjection's XSS
 // classifier needs to match: a tag's '<' or '>', an attribute value's

@@ -120,3 +120,11 @@ func TestWords(t *testing.T) {
 		}
 	}
 }
+
+func TestNewWordsOf(t *testing.T) {
+	w := NewWordsOf(map[string]bool{"tempdb": true}, map[string]bool{"SELECT": true})
+	v := NewWordsOf(map[string]struct{}{"UNION": {}})
+	if !Has(w, "tempdb") || !Has(w, "SELECT") || Has(w, "select") || !Has(v, "UNION") || Has(v, "SELECT") {
+		t.Error("NewWordsOf does not hold exactly the maps' keys")
+	}
+}

@@ -33,3 +33,15 @@ func Has[S ~string | ~[]byte](w *Words, word S) bool {
 	_, ok := w.set[string(word)]
 	return ok
 }
+
+// NewWordsOf returns the set of the keys of the maps: the keyword tables
+// the detectors keep as maps.
+func NewWordsOf[V any](maps ...map[string]V) *Words {
+	var words []string
+	for _, m := range maps {
+		for w := range m {
+			words = append(words, w)
+		}
+	}
+	return NewWords(words)
+}

@@ -100,7 +100,7 @@ func cmdWordStart(s string) bool {
 // cmdStartWords are the words cmdWordStart looks for: cmdFile, cmdExec,
 // cmdPrefix and cmdStartOnly in one set, most other words turned away
 // before a map is read.
-var cmdStartWords = wordSet(cmdFile, cmdExec, cmdPrefix, cmdStartOnly)
+var cmdStartWords = literals.NewWordsOf(cmdFile, cmdExec, cmdPrefix, cmdStartOnly)
 
 // trimBinDir returns s without the directory of system binaries it starts
 // with (/bin/cat is cat).

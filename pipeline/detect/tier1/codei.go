@@ -583,13 +583,7 @@ func codeWords(s string) uint8 {
 
 // codeWordSet holds codeWordBits' words, to turn most words away before
 // the map is read.
-var codeWordSet = func() *literals.Words {
-	words := make([]string, 0, len(codeWordBits))
-	for w := range codeWordBits {
-		words = append(words, w)
-	}
-	return literals.NewWords(words)
-}()
+var codeWordSet = literals.NewWordsOf(codeWordBits)
 
 func codeWordByte(c byte) bool { return sqlWordByte(c) || c == '$' }
 

@@ -5,7 +5,6 @@ import (
 
 	"github.com/apisensor/sensor/decoders"
 	"github.com/apisensor/sensor/pipeline/detect"
-	"github.com/apisensor/sensor/pipeline/detect/literals"
 )
 
 // scopeValues is every parameter but the headers a client does not
@@ -95,17 +94,4 @@ func lastToken(name string) string {
 
 func isAlnum(c byte) bool {
 	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
-}
-
-// wordSet returns the words the maps hold true, as a literals.Words.
-func wordSet(maps ...map[string]bool) *literals.Words {
-	var words []string
-	for _, m := range maps {
-		for w, ok := range m {
-			if ok {
-				words = append(words, w)
-			}
-		}
-	}
-	return literals.NewWords(words)
 }

@@ -768,7 +768,7 @@ var sqlWords = map[string]bool{
 }
 
 // sqlWordSet is sqlWords with a cheap first check.
-var sqlWordSet = wordSet(sqlWords)
+var sqlWordSet = literals.NewWordsOf(sqlWords)
 
 // sqlWordGate reports whether s holds a word of sqlWords, an MSSQL
 // procedure prefix (xp_, sp_), a JSON containment operator or a quoted

@@ -168,7 +168,7 @@ var urlNames = map[string]bool{
 
 // urlNameSet is urlNames with the cheap first check: most parameter names
 // are turned away before the map is read.
-var urlNameSet = wordSet(urlNames)
+var urlNameSet = literals.NewWordsOf(urlNames)
 
 func matchSSRF(p *decoders.Param, v *normalize.Value, report reportFunc) {
 	forms(v, func(s string) bool {
