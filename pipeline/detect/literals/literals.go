@@ -161,16 +161,3 @@ func Find[S ~string | ~[]byte](s *Set, text S) uint64 {
 	}
 	return found
 }
-
-// Any reports whether text holds a literal of any group.
-func Any[S ~string | ~[]byte](s *Set, text S) bool {
-	row := uint32(0)
-	for i := 0; i < len(text); i++ {
-		e := s.next[row+uint32(s.class[text[i]])]
-		if e&outFlag != 0 {
-			return true
-		}
-		row = e
-	}
-	return false
-}

@@ -39,18 +39,10 @@ import (
 // older key goes, so a value that stopped coming back ages out.
 type Memo struct {
 	seed  maphash.Seed
-	slots [MemoSlots]memoSlot
+	slots [MemoSlots]Fingerprint
 	// sets holds each set's state: which slot's key was found again
 	// (setHot0, setHot1) and which slot was filled last (setNewer1).
 	sets [MemoSlots / 2]uint8
-}
-
-// memoSlot is a key's fingerprint; a zero slot is empty (no key has
-// length zero).
-type memoSlot struct {
-	hash       uint64
-	head, tail uint64 // the first and last 8 bytes, zero-padded
-	n          int
 }
 
 const (
@@ -72,21 +64,11 @@ const (
 // NewMemo returns an empty Memo.
 func NewMemo() *Memo { return &Memo{seed: maphash.MakeSeed()} }
 
-// Has reports whether key was added and not replaced since. A nil Memo
-// remembers nothing.
-func (m *Memo) Has(key string) bool {
-	found, _ := m.Lookup(key)
-	return found
-}
-
-// HasBytes is Has for a key in a byte slice.
-func (m *Memo) HasBytes(key []byte) bool {
-	found, _ := m.LookupBytes(key)
-	return found
-}
-
-// Lookup is Has, and returns the key's fingerprint for Insert: a key
-// found missing and then remembered is hashed once.
+// Lookup reports whether key was remembered and not replaced since, and
+// returns its fingerprint for Insert: a key found missing and then
+// remembered is hashed once. A nil Memo remembers nothing; a key that is
+// empty or longer than MemoMaxKey is never found and its fingerprint is
+// never remembered.
 func (m *Memo) Lookup(key string) (found bool, f Fingerprint) {
 	if m == nil || key == "" || len(key) > MemoMaxKey {
 		return false, Fingerprint{}
@@ -104,23 +86,29 @@ func (m *Memo) LookupBytes(key []byte) (found bool, f Fingerprint) {
 	return m.find(f), f
 }
 
-// Fingerprint is what a Memo keeps of a key.
-type Fingerprint struct{ s memoSlot }
+// Fingerprint is what a Memo keeps of a key: its hash under the memo's
+// seed, its first and last 8 bytes (zero-padded) and its length. The zero
+// Fingerprint is an empty slot: no remembered key has length zero.
+type Fingerprint struct {
+	hash       uint64
+	head, tail uint64
+	n          int
+}
 
 func fingerprint[S ~string | ~[]byte](h uint64, key S) Fingerprint {
 	var b [8]byte
-	s := memoSlot{hash: h, n: len(key)}
+	f := Fingerprint{hash: h, n: len(key)}
 	copy(b[:], key)
-	s.head = binary.LittleEndian.Uint64(b[:])
+	f.head = binary.LittleEndian.Uint64(b[:])
 	b = [8]byte{}
 	copy(b[:], key[max(0, len(key)-8):])
-	s.tail = binary.LittleEndian.Uint64(b[:])
-	return Fingerprint{s}
+	f.tail = binary.LittleEndian.Uint64(b[:])
+	return f
 }
 
 func (m *Memo) find(f Fingerprint) bool {
-	i := f.s.hash & (MemoSlots - 2)
-	switch f.s {
+	i := f.hash & (MemoSlots - 2)
+	switch f {
 	case m.slots[i]:
 	case m.slots[i+1]:
 		i++
@@ -131,28 +119,12 @@ func (m *Memo) find(f Fingerprint) bool {
 	return true
 }
 
-// Add remembers key. The caller has just found it missing.
-func (m *Memo) Add(key string) {
-	if m == nil || key == "" || len(key) > MemoMaxKey {
-		return
-	}
-	m.Insert(fingerprint(maphash.String(m.seed, key), key))
-}
-
-// AddBytes is Add for a key in a byte slice.
-func (m *Memo) AddBytes(key []byte) {
-	if m == nil || len(key) == 0 || len(key) > MemoMaxKey {
-		return
-	}
-	m.Insert(fingerprint(maphash.Bytes(m.seed, key), key))
-}
-
-// Insert is Add for a key whose fingerprint Lookup returned.
+// Insert remembers the key whose fingerprint Lookup returned (missing).
 func (m *Memo) Insert(f Fingerprint) {
-	if m == nil || f.s.n == 0 {
+	if m == nil || f.n == 0 {
 		return
 	}
-	set := f.s.hash & (MemoSlots - 2)
+	set := f.hash & (MemoSlots - 2)
 	st := m.sets[set/2]
 	// The victim: the unmarked slot, or the older one when both or
 	// neither are marked (and then no mark stays).
@@ -177,5 +149,5 @@ func (m *Memo) Insert(f Fingerprint) {
 		st &^= setNewer1
 	}
 	m.sets[set/2] = st
-	m.slots[i] = f.s
+	m.slots[i] = f
 }

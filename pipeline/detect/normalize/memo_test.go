@@ -191,3 +191,26 @@ func TestMemoFingerprint(t *testing.T) {
 		t.Error("short keys not told apart by length")
 	}
 }
+
+// Has, HasBytes, Add and AddBytes are Lookup and Insert for the tests.
+func (m *Memo) Has(key string) bool {
+	found, _ := m.Lookup(key)
+	return found
+}
+
+func (m *Memo) HasBytes(key []byte) bool {
+	found, _ := m.LookupBytes(key)
+	return found
+}
+
+func (m *Memo) Add(key string) {
+	if found, f := m.Lookup(key); !found {
+		m.Insert(f)
+	}
+}
+
+func (m *Memo) AddBytes(key []byte) {
+	if found, f := m.LookupBytes(key); !found {
+		m.Insert(f)
+	}
+}

@@ -130,21 +130,18 @@ const ChangeBytes = "&\\%\xc0\xc1\xe0"
 // start decodes to printable text: MayChange for a value without
 // ChangeBytes.
 func Base64Text(s string) bool {
-	return looksBase64(s) && base64Text(s)
+	return looksBase64(s) && DecodesToText(s)
 }
 
 // DecodesToText is Base64Text's second half, for a caller that knows s
 // looks like base64 (at least MinBase64 bytes of letters, digits and
 // + / - _, with a letter and not only lower-case ones, a length that is
-// not 1 modulo 4, no '='): whether its start decodes to printable text.
-func DecodesToText(s string) bool { return base64Text(s) }
-
-// base64Text reports whether the start of s, a value that looks like
-// base64, decodes to printable text; it does not allocate. It decodes eight
-// characters (six bytes) at a time and stops at the first control byte:
-// the random bytes of a token or an id have one within a few bytes, and
-// the whole 48 are decoded only for what is text.
-func base64Text(s string) bool {
+// not 1 modulo 4, no '=' but at the end): whether its start decodes to
+// printable text. It does not allocate. It decodes eight characters (six
+// bytes) at a time and stops at the first control byte: the random bytes
+// of a token or an id have one within a few bytes, and the whole 48 are
+// decoded only for what is text.
+func DecodesToText(s string) bool {
 	s = strings.TrimRight(s, "=")
 	n := min(len(s), 64) &^ 3
 	var buf [48]byte

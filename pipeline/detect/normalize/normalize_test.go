@@ -91,7 +91,7 @@ func FuzzNormalize(f *testing.F) {
 	})
 }
 
-// FuzzBase64Text checks base64Text, which decodes piecewise and stops
+// FuzzBase64Text checks DecodesToText, which decodes piecewise and stops
 // early, against decoding its whole window at once.
 func FuzzBase64Text(f *testing.F) {
 	for _, s := range []string{
@@ -115,8 +115,8 @@ func FuzzBase64Text(f *testing.F) {
 			b = b[:len(b)-1]
 		}
 		want := err == nil && printable(b)
-		if got := base64Text(s); got != want {
-			t.Fatalf("base64Text(%q) = %v, want %v", s, got, want)
+		if got := DecodesToText(s); got != want {
+			t.Fatalf("DecodesToText(%q) = %v, want %v", s, got, want)
 		}
 	})
 }

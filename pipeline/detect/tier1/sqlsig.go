@@ -682,16 +682,17 @@ func matchSQLSig(_ *decoders.Param, v *normalize.Value, report reportFunc) {
 			return false
 		}
 		// A single token (an id, a SKU, a slug) can only name a catalog
-		// table or a procedure.
+		// table or a procedure (techniques 1 and 2).
 		token := !strings.ContainsAny(s, " '\"();@:=#\n\t|&<\x60\\")
-		sigs := sqlSig
+		first, last := 0, len(sqlSig)
 		if token {
-			sigs = sqlSig[:3]
+			first, last = 1, 3
 		}
 		hints := literals.Find(sqlSigHints, s)
 		have := sqlNeeds(s, hints)
-		for k, sig := range sigs {
-			if token && k == 0 || have&sig.need != sig.need || hints&(1<<k) == 0 {
+		for k := first; k < last; k++ {
+			sig := &sqlSig[k]
+			if have&sig.need != sig.need || hints&(1<<k) == 0 {
 				continue
 			}
 			if m := sig.re.FindString(s); m != "" {
