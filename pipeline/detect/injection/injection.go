@@ -30,10 +30,10 @@ import (
 	"github.com/apisensor/sensor/pipeline/detect/normalize"
 )
 
-// Name is the detector's registered name.
+// Name is the detector's name. Tier 1 registers it (pipeline/detect/tier1
+// runs these checks in its own walk over the parameters); New builds the
+// detector on its own.
 const Name = "injection"
-
-func init() { detect.Register(Name, New) }
 
 // owasp is A03:2021 (Injection). The API Security Top 10 2023 has no
 // injection entry (API8:2019 "Injection" became API8:2023 "Security
@@ -112,25 +112,57 @@ func (d *Detector) Inspect(x *decoders.Exchange, out []*alert.Alert) []*alert.Al
 	if x.Request == nil {
 		return out
 	}
-	sqli := finding{rule: &ruleSQLi, last: -1}
-	xss := finding{rule: &ruleXSS, last: -1}
-	memo := d.memos.Get().(*normalize.Memo)
-	defer d.memos.Put(memo)
-
+	var s Scan
+	d.Start(&s, x)
 	for i := range x.Params {
-		p := &x.Params[i]
-		if !scanned(p) {
-			continue
-		}
-		best := p.Best()
-		d.check(x, memo, &sqli, &xss, i, p.Loc, p.Name, best, p.Decodes)
-		if p.Decodes > 0 && p.Value != best && !(p.Decodes == 1 && transportEncoded(p.Loc)) {
-			// The back end may decode fewer times than the decoder
-			// did, so the raw form is checked too.
-			d.check(x, memo, &sqli, &xss, i, p.Loc, p.Name, p.Value, 0)
-		}
+		s.Param(i)
 	}
+	return s.End(out)
+}
 
+// Scan is the detector's work on one exchange, parameter by parameter. It
+// lets a detector that walks the parameters for checks of its own run
+// these in the same walk (tier 1 does: pipeline/detect/tier1), so that a
+// parameter is read once and, when neither found anything, remembered
+// clean once. Inspect is Start, Param on every parameter, then End.
+type Scan struct {
+	d         *Detector
+	x         *decoders.Exchange
+	memo      *normalize.Memo
+	sqli, xss finding
+}
+
+// Start begins the checks of exchange x, which has a request, in s.
+func (d *Detector) Start(s *Scan, x *decoders.Exchange) {
+	*s = Scan{d: d, x: x, memo: d.memos.Get().(*normalize.Memo)}
+	s.sqli = finding{rule: &ruleSQLi, last: -1}
+	s.xss = finding{rule: &ruleXSS, last: -1}
+}
+
+// Param checks parameter i of the exchange and reports whether either
+// classifier matched it. What it reads of the parameter is its location,
+// name, value, decoded value and decoding rounds: a parameter equal in
+// those to one it passed passes too.
+func (s *Scan) Param(i int) bool {
+	p := &s.x.Params[i]
+	if !scanned(p) {
+		return false
+	}
+	n := s.sqli.count + s.xss.count
+	best := p.Best()
+	s.d.check(s.x, s.memo, &s.sqli, &s.xss, i, p.Loc, p.Name, best, p.Decodes)
+	if p.Decodes > 0 && p.Value != best && !(p.Decodes == 1 && transportEncoded(p.Loc)) {
+		// The back end may decode fewer times than the decoder did,
+		// so the raw form is checked too.
+		s.d.check(s.x, s.memo, &s.sqli, &s.xss, i, p.Loc, p.Name, p.Value, 0)
+	}
+	return s.sqli.count+s.xss.count != n
+}
+
+// End runs the checks on the exchange as a whole, appends the alerts to
+// out and releases s.
+func (s *Scan) End(out []*alert.Alert) []*alert.Alert {
+	d, x, memo, sqli, xss := s.d, s.x, s.memo, &s.sqli, &s.xss
 	// The whole path and query catch payloads split across segments or in
 	// a request the decoder could not split; each rule is skipped where a
 	// parameter of that location already matched.
@@ -140,7 +172,7 @@ func (d *Detector) Inspect(x *decoders.Exchange, out []*alert.Alert) []*alert.Al
 		xss.skipIf(xss.path, wholePath)
 		if sqli.last != wholePath || xss.last != wholePath {
 			v, n := decodeAll(req.Path, url.PathUnescape)
-			d.check(x, memo, &sqli, &xss, wholePath, decoders.LocPath, "", v, n)
+			d.check(x, memo, sqli, xss, wholePath, decoders.LocPath, "", v, n)
 		}
 	}
 	// The whole query only when the decoder found no parameter in it.
@@ -154,11 +186,11 @@ func (d *Detector) Inspect(x *decoders.Exchange, out []*alert.Alert) []*alert.Al
 		xss.skipIf(xss.query, wholeQuery)
 		if sqli.last != wholeQuery || xss.last != wholeQuery {
 			v, n := decodeAll(req.Query, url.QueryUnescape)
-			d.check(x, memo, &sqli, &xss, wholeQuery, decoders.LocQuery, "", v, n)
+			d.check(x, memo, sqli, xss, wholeQuery, decoders.LocQuery, "", v, n)
 		}
 	}
-
-	for _, f := range []*finding{&sqli, &xss} {
+	d.memos.Put(memo)
+	for _, f := range []*finding{sqli, xss} {
 		if f.a == nil {
 			continue
 		}
@@ -166,6 +198,7 @@ func (d *Detector) Inspect(x *decoders.Exchange, out []*alert.Alert) []*alert.Al
 		confirm.Apply(f.a, x, f.payloads, d.confirm)
 		out = append(out, f.a)
 	}
+	*s = Scan{}
 	return out
 }
 
@@ -336,6 +369,7 @@ const (
 	shapeAt    // @: inert to XSS
 	shapeDot   // .: inert to SQL, and to XSS without letters
 	shapeColon // :, inert to XSS without letters
+	shapeHigh  // past ASCII but 0xA0: a word byte to libinjection's SQL tokenizer
 	shapeOther
 )
 
@@ -353,6 +387,10 @@ var shapeOfByte = func() (t [256]shape) {
 		t[c] = shapeSep
 	}
 	t['@'], t['.'], t[':'] = shapeAt, shapeDot, shapeColon
+	for c := 0x80; c < 0x100; c++ {
+		t[c] = shapeHigh
+	}
+	t[0xa0] = shapeOther // white space to libinjection
 	return t
 }()
 
@@ -383,43 +421,49 @@ func (s shape) plain() bool { return s&^(shapeLetter|shapeDigit) == 0 }
 // past ASCII.
 func (s shape) xssInert() bool {
 	return s&^(shapeLetter|shapeDigit|shapeSep|shapeAt) == 0 ||
-		s&shapeLetter == 0 && s&shapeOther == 0
+		s&shapeLetter == 0 && s&(shapeOther|shapeHigh) == 0
 }
 
 // sqliBytes reports whether the value holds only sqliInert's bytes.
-func (s shape) sqliBytes() bool { return s&^(shapeLetter|shapeDigit|shapeSep|shapeDot) == 0 }
+func (s shape) sqliBytes() bool {
+	return s&^(shapeLetter|shapeDigit|shapeSep|shapeDot|shapeHigh) == 0
+}
 
 // sqliInert reports whether libinjection's SQL classifier cannot match v,
 // the value of shape s, without running it: v holds only letters, digits,
-// space and _ . , / - (a quote, a parenthesis, an operator but the minus
-// and the slash, a comment but -- and /*, a variable's @ and every byte
-// past ASCII need libinjection), no comment (-- or /*),
-// no digit glued to a letter (0x41, 1e5, 2select: numbers the tokenizer
-// cuts before a word), and no word of libinjectionWords in any case. Its
-// tokens are then numbers, barewords, commas, dots and the operators - and
-// /, and no fingerprint in libinjection's table is made of those
-// (TestSQLiInertExhaustive, FuzzSQLiInertNeverMatches). Prices, SKUs, ids,
-// street names, field lists and most paths pass: on fresh API values this
-// skips about half of libinjection's calls.
+// bytes past ASCII, space and _ . , / - (a quote, a parenthesis, an
+// operator but the minus and the slash, a comment but -- and /*, a
+// variable's @ and the no-break space 0xA0, white space to it, need
+// libinjection), no comment (-- or /*), no digit glued to a letter
+// (0x41, 1e5, 2select: numbers the tokenizer cuts before a word), and no
+// word of libinjectionWords in any case; a word with a byte past ASCII is
+// none (its tokenizer reads those as word bytes, and its keywords are
+// ASCII). Its tokens are then numbers, barewords, commas, dots and the
+// operators - and /, and no fingerprint in libinjection's table is made
+// of those (TestSQLiInertExhaustive, FuzzSQLiInertNeverMatches). Prices,
+// SKUs, ids, street names in any script, field lists and most paths pass:
+// on fresh API values this skips about half of libinjection's calls.
 func (s shape) sqliInert(v string) bool {
 	if !s.sqliBytes() {
 		return false
 	}
 	var buf [32]byte
 	word := -1 // start of the current word, or -1
+	high := false
 	for i := 0; i <= len(v); i++ {
 		var c byte = ' '
 		if i < len(v) {
 			c = v[i]
 		}
 		switch {
-		case 'a' <= c|0x20 && c|0x20 <= 'z' || c == '_':
+		case 'a' <= c|0x20 && c|0x20 <= 'z' || c == '_' || c >= 0x80 && c != 0xa0:
 			if c != '_' && i > 0 && '0' <= v[i-1] && v[i-1] <= '9' {
 				return false // a digit glued to a letter
 			}
 			if word < 0 {
 				word = i // 12_ab: the word starts at the _
 			}
+			high = high || c >= 0x80
 			continue
 		case '0' <= c && c <= '9':
 			continue // in a word, or a number
@@ -429,6 +473,10 @@ func (s shape) sqliInert(v string) bool {
 		if word >= 0 {
 			w := v[word:i]
 			word = -1
+			if high {
+				high = false
+				continue // no keyword
+			}
 			if len(w) <= len(buf) {
 				for j := 0; j < len(w); j++ {
 					b := w[j]
@@ -475,11 +523,57 @@ func xssMarkupBytes(v string) bool {
 // SQL context (see functionShape), not one made only by symbols quoted in
 // prose (see quotedSymbolsOnly).
 func sqliMatch(v string) (string, bool) {
-	ok, fp := libinjection.IsSQLi(v)
+	ok, fp := isSQLi(v)
 	if !ok || functionShape(fp) && !sqlContext(v) || quotedSymbolsOnly(v) || numberCompoundsOnly(v) || inchMarkOnly(v) {
 		return fp, false
 	}
 	return fp, true
+}
+
+// isSQLi is libinjection.IsSQLi, run on v with its letters upper-cased
+// (see upperForSQLi) when that is the same: its keyword lookup upper-cases
+// every word it looks up, an allocation per lower-case word, which makes
+// about a third of its time on prose and search terms.
+func isSQLi(v string) (bool, string) {
+	if u, ok := upperForSQLi(v); ok {
+		v = u
+	}
+	return libinjection.IsSQLi(v)
+}
+
+// upperForSQLi returns v with its ASCII letters upper-cased, and true, when
+// that changes nothing of libinjection's SQL verdict and fingerprint
+// (FuzzUpperForSQLi compares them): it folds keywords, number prefixes
+// (0x, 0b, 1e5) and string prefixes (N”, X”, B”, E”, U&”) to upper
+// case, and string contents do not count. What it reads case by case is
+// kept: a letter after a backslash (\N is NULL, \n is not), and values
+// holding "sp_password", which it looks for in lower case, a '$' (the tags
+// of PostgreSQL's $tag$ strings compare exactly) or an Oracle q'…' string
+// (its delimiter may be a letter) are left alone. A value with no
+// lower-case letter gains nothing and is left alone too.
+func upperForSQLi(v string) (string, bool) {
+	lower := false
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		switch {
+		case 'a' <= c && c <= 'z':
+			lower = true
+		case c == '$':
+			return v, false
+		case c == '\'' && i > 0 && v[i-1]|0x20 == 'q':
+			return v, false
+		}
+	}
+	if !lower || strings.Contains(v, "sp_password") {
+		return v, false
+	}
+	b := []byte(v)
+	for i, c := range b {
+		if 'a' <= c && c <= 'z' && (i == 0 || b[i-1] != '\\') {
+			b[i] = c - ('a' - 'A')
+		}
+	}
+	return string(b), true
 }
 
 // inchMarkOnly reports whether libinjection's SQL match on v comes from an
@@ -541,7 +635,7 @@ func numberCompoundsOnly(v string) bool {
 	if b == nil {
 		return false
 	}
-	ok, _ := libinjection.IsSQLi(string(b))
+	ok, _ := isSQLi(string(b))
 	return !ok
 }
 
@@ -567,7 +661,7 @@ func quotedSymbolsOnly(v string) bool {
 	if n == 0 {
 		return false
 	}
-	ok, _ := libinjection.IsSQLi(t)
+	ok, _ := isSQLi(t)
 	return !ok
 }
 

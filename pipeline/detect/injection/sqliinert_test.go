@@ -11,10 +11,10 @@ import (
 
 // TestSQLiInertExhaustive runs libinjection on every string of up to five
 // bytes over an alphabet of sqliInert's bytes (letters that start hex and
-// exponent numbers, digits, and every separator) and checks that none
-// sqliInert passes is SQL injection.
+// exponent numbers, digits, a byte past ASCII, the no-break space and
+// every separator) and checks that none sqliInert passes is SQL injection.
 func TestSQLiInertExhaustive(t *testing.T) {
-	const alphabet = "a1_ .,/-xe0"
+	const alphabet = "a1_ .,/-xe0\xc3\xa0"
 	n := 5
 	if testing.Short() {
 		n = 4
@@ -69,7 +69,12 @@ func TestSQLiInert(t *testing.T) {
 		{"GROUP_CONCAT", false},     // a function
 		{"DBMS_UTILITY.x", false},   // half of a dotted key
 		{"it's", false},             // a quote
-		{"caf\u00e9", false},        // past ASCII
+		{"caf\u00e9", true},         // past ASCII: a bareword
+		{"137 Rue de la R\u00e9publique", true},
+		{"\u0141ukasz or 1", false}, // OR is a keyword
+		{"voil\u00e0 or", false},    // \u00e0 ends in 0xA0, white space
+		{"\u00e0union", false},      // the word after the 0xA0 is UNION
+		{"12\u00e9", false},         // a number cut before a word
 		{"", true},
 	} {
 		if got := sqliInert(tc.v); got != tc.want {
@@ -87,7 +92,8 @@ func FuzzSQLiInertNeverMatches(f *testing.F) {
 	}
 	words := []string{"name", "rue", "neuve", "sku", "api", "v1", "users", "x", "id", "locale", "1", "0", "12", "3.5",
 		"or", "and", "union", "select", "null", "not", "user", "version", "e", "ab", "_x", "tent", "person", "md5",
-		"dbms_utility", "information_schema", "group", "by", "sleep", "if", "0x1f"}
+		"dbms_utility", "information_schema", "group", "by", "sleep", "if", "0x1f",
+		"r\u00e9publique", "\u0141ukasz", "\u00e0", "\xa0", "\xc3", "\u00e9union"}
 	f.Fuzz(func(t *testing.T, in []byte) {
 		s := fuzzValue(in, words, " _.,/-", true)
 		if !sqliInert(s) {
@@ -155,3 +161,50 @@ func evalCorpus(t *testing.T) []evalkit.Entry {
 func plain(v string) bool     { return shapeOf(v).plain() }
 func xssInert(v string) bool  { return shapeOf(v).xssInert() }
 func sqliInert(v string) bool { return shapeOf(v).sqliInert(v) }
+
+// upperCases are values where upper-casing could change libinjection's
+// reading, for the tests of upperForSQLi.
+var upperCases = []string{
+	`1 \n union select 1`, `1 \N union select 1`, `\\n or 1=1`, `$a$ or 1=1 $A$`, `$$x$$ or 1`,
+	`q'aAa' or 1=1--`, `Q'[x]' union select 1`, `1;exec sp_password--`, `x'41' or 1`, `n'abc' union select 1`,
+	`1e5 or 1=1`, `0x1f union select 1`, `0b01 or 1`, `u&'x' or 1`, `e'\x' or 1`, `1 into outfile 'x'`,
+	`admin'--`, `1' or '1'='1`, `women's notebook from japan`, `select * from users where id = 1`,
+}
+
+// TestUpperForSQLiCorpus checks every value of the evaluation corpus, and
+// each of its lines, and upperCases: libinjection's verdict and fingerprint
+// are the same for the value and for what isSQLi passes it.
+func TestUpperForSQLiCorpus(t *testing.T) {
+	vs := upperCases
+	for _, e := range evalCorpus(t) {
+		vs = append(vs, e.Payload)
+		vs = append(vs, strings.Split(e.Payload, "\n")...)
+	}
+	upper := 0
+	for _, v := range vs {
+		if _, ok := upperForSQLi(v); ok {
+			upper++
+		}
+		wantOK, wantFP := libinjection.IsSQLi(v)
+		if ok, fp := isSQLi(v); ok != wantOK || fp != wantFP {
+			t.Errorf("isSQLi(%q) = %v %q, libinjection %v %q", v, ok, fp, wantOK, wantFP)
+		}
+	}
+	if upper < 1000 {
+		t.Errorf("only %d of %d values upper-cased: is the corpus the evaluation's?", upper, len(vs))
+	}
+}
+
+// FuzzUpperForSQLi checks that upper-casing changes no verdict or
+// fingerprint of libinjection's SQL classifier.
+func FuzzUpperForSQLi(f *testing.F) {
+	for _, s := range upperCases {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		wantOK, wantFP := libinjection.IsSQLi(v)
+		if ok, fp := isSQLi(v); ok != wantOK || fp != wantFP {
+			t.Fatalf("isSQLi(%q) = %v %q, libinjection %v %q", v, ok, fp, wantOK, wantFP)
+		}
+	})
+}

@@ -10,7 +10,6 @@ import (
 	_ "github.com/apisensor/sensor/decoders/http2"
 	"github.com/apisensor/sensor/pipeline/alert"
 	"github.com/apisensor/sensor/pipeline/detect"
-	_ "github.com/apisensor/sensor/pipeline/detect/injection"
 	"github.com/apisensor/sensor/sensor"
 )
 

@@ -13,7 +13,6 @@ import (
 	"github.com/apisensor/sensor/decoders"
 	"github.com/apisensor/sensor/pipeline/alert"
 	"github.com/apisensor/sensor/pipeline/detect"
-	_ "github.com/apisensor/sensor/pipeline/detect/injection"
 	"github.com/apisensor/sensor/pipeline/detect/tier1"
 	"github.com/apisensor/sensor/testdata/eval/evalkit"
 )

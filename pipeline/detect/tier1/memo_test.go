@@ -2,20 +2,34 @@ package tier1
 
 import (
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
 	"github.com/apisensor/sensor/decoders"
 	"github.com/apisensor/sensor/pipeline/alert"
+	"github.com/apisensor/sensor/pipeline/detect"
+	"github.com/apisensor/sensor/pipeline/detect/injection"
 	"github.com/apisensor/sensor/pipeline/detect/normalize"
 )
 
 // TestMemoKeepsVerdicts runs the benign and attack corpora twice through
 // detectors with their memo and once through detectors without it: every
 // exchange must raise the same alerts (rule and evidence) each time, so a
-// parameter remembered clean never hides a payload.
+// parameter remembered clean never hides a payload. The injection detector
+// leads the families, as in the defaults, and shares their memo.
 func TestMemoKeepsVerdicts(t *testing.T) {
-	warm, cold := allDetectors(t), allDetectors(t)
+	withInjection := func() []detect.Detector {
+		ds, err := detect.New(append([]string{"injection"}, Names()...), detect.DefaultConfig())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ds) != 1 {
+			t.Fatalf("injection and the families make %d detectors, want them merged into one", len(ds))
+		}
+		return ds
+	}
+	warm, cold := withInjection(), withInjection()
 	for _, d := range cold {
 		d.(*Detector).memos = &sync.Pool{New: func() any { return (*normalize.Memo)(nil) }}
 	}
@@ -75,5 +89,51 @@ func TestMemoKeyApart(t *testing.T) {
 	long := decoders.Param{Loc: lQ, Name: "q", Value: string(make([]byte, normalize.MemoMaxKey))}
 	if k := memoKey(nil, &long); len(k) != 0 {
 		t.Errorf("a parameter longer than the memo takes has a key of %d bytes", len(k))
+	}
+}
+
+// TestInjectionMerged checks that the injection detector merged into the
+// families' walk raises what it and the families raise apart, in the same
+// order: the corpora as parameters, and payloads in the path and query of
+// requests the decoder split into no parameter.
+func TestInjectionMerged(t *testing.T) {
+	merged, err := detect.New(append([]string{"injection"}, Names()...), detect.DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	alone, err := injection.New(detect.DefaultConfig().WithDefaults())
+	if err != nil {
+		t.Fatal(err)
+	}
+	apart := append([]detect.Detector{alone}, allDetectors(t)...)
+	var xs []*decoders.Exchange
+	for _, e := range benign {
+		xs = append(xs, exchange(param(e.loc, e.name, e.value), param(lH, "User-Agent", e.value)))
+	}
+	for _, e := range attacks {
+		for _, ev := range encodings(e.loc, e.value, e.enc) {
+			xs = append(xs, exchange(param(e.loc, e.name, "hello"), param(e.loc, e.name, ev[1]), param(lC, "sid", ev[1])))
+		}
+	}
+	for _, uri := range []string{"/items/1'%20or%20'1'='1", "/p/%3Cscript%3Ealert(1)%3C/script%3E", "/a?1%27%20union%20select%201--"} {
+		x := exchange()
+		x.Request.URI = uri
+		x.Request.Path, x.Request.Query, _ = strings.Cut(uri, "?")
+		xs = append(xs, x)
+	}
+	hits := 0
+	for i, x := range xs {
+		want, got := verdicts(inspectAll(apart, x)), verdicts(inspectAll(merged, x))
+		if !slices.Equal(got, want) {
+			t.Fatalf("exchange %d: merged %q, apart %q", i, got, want)
+		}
+		for _, v := range got {
+			if strings.HasPrefix(v, "sqli ") || strings.HasPrefix(v, "xss ") {
+				hits++
+			}
+		}
+	}
+	if hits == 0 {
+		t.Fatal("no SQL injection or XSS evidence: the comparison shows nothing of the injection detector")
 	}
 }

@@ -28,6 +28,7 @@ import (
 	"github.com/apisensor/sensor/pipeline/alert"
 	"github.com/apisensor/sensor/pipeline/detect"
 	"github.com/apisensor/sensor/pipeline/detect/confirm"
+	"github.com/apisensor/sensor/pipeline/detect/injection"
 	"github.com/apisensor/sensor/pipeline/detect/normalize"
 )
 
@@ -104,6 +105,17 @@ func init() {
 			return &Detector{fams: []*family{f}, name: f.name, cfg: cfg.WithDefaults(), confirm: confirm.DefaultConfig(), memos: newMemos()}, nil
 		})
 	}
+	// The "injection" detector (libinjection's SQL injection and XSS) is
+	// registered here so that, listed right before the families as the
+	// defaults have it, its checks run in their walk (see Merge).
+	detect.Register(injection.Name, func(cfg detect.Config) (detect.Detector, error) {
+		cfg = cfg.WithDefaults()
+		inj, err := injection.New(cfg)
+		if err != nil {
+			return nil, err
+		}
+		return &Detector{inj: inj.(*injection.Detector), name: injection.Name, cfg: cfg, confirm: confirm.DefaultConfig(), memos: newMemos()}, nil
+	})
 }
 
 // Names returns the names of the package's detectors.
@@ -115,13 +127,17 @@ func Names() []string {
 	return names
 }
 
-// Detector runs one or more families. Each family registers on its own,
-// but detect.New merges families listed next to each other into one
-// Detector (see Merge), so they share the per-parameter prefilter and
-// normalisation. It is stateless apart from its settings, so one value
-// serves every worker.
+// Detector runs one or more families, after the injection detector's
+// checks when it leads them. Each family registers on its own, and so does
+// "injection", but detect.New merges those listed next to each other into
+// one Detector (see Merge), so they share the walk over the parameters,
+// the memo of clean ones, the prefilter and the normalisation. It is
+// stateless apart from its settings, so one value serves every worker.
 type Detector struct {
-	fams    []*family
+	fams []*family
+	// inj, when set, is the injection detector, whose checks run first on
+	// each parameter and whose alerts come first.
+	inj     *injection.Detector
 	name    string
 	cfg     detect.Config
 	confirm confirm.Config
@@ -140,11 +156,12 @@ func newMemos() *sync.Pool {
 func (d *Detector) Name() string { return d.name }
 
 // Merge implements detect.Merger: next joins d when it is a tier-1
-// detector with the same settings. Families run in the order merged and
+// detector with the same settings and not the injection detector, which
+// only leads (its alerts come first). Families run in the order merged and
 // report in that order, so the alerts are those of the separate detectors.
 func (d *Detector) Merge(next detect.Detector) bool {
 	n, ok := next.(*Detector)
-	if !ok || n.cfg != d.cfg || n.confirm != d.confirm {
+	if !ok || n.inj != nil || n.cfg != d.cfg || n.confirm != d.confirm {
 		return false
 	}
 	d.fams = append(d.fams, n.fams...)
@@ -333,6 +350,8 @@ type state struct {
 	scans [maxFamilies]scan
 	// used has bit k set when scans[k] took part in this call.
 	used uint32
+	// inj is the injection detector's scan of the exchange.
+	inj injection.Scan
 	// hits counts the reports on parameters; key is the memo key of the
 	// parameter being checked.
 	hits int
@@ -389,6 +408,9 @@ func (d *Detector) Inspect(x *decoders.Exchange, out []*alert.Alert) []*alert.Al
 	in := &st.in
 	memo := d.memos.Get().(*normalize.Memo)
 	defer d.memos.Put(memo)
+	if d.inj != nil {
+		d.inj.Start(&st.inj, x)
+	}
 	for i := range x.Params {
 		p := &x.Params[i]
 		normalized := false
@@ -404,6 +426,9 @@ func (d *Detector) Inspect(x *decoders.Exchange, out []*alert.Alert) []*alert.Al
 			continue
 		}
 		hits := st.hits
+		if d.inj != nil && st.inj.Param(i) {
+			st.hits++
+		}
 		for k, f := range fams {
 			if f.locs != 0 && f.locs&loc == 0 || !f.inScope(p, loc, in) {
 				continue
@@ -426,6 +451,9 @@ func (d *Detector) Inspect(x *decoders.Exchange, out []*alert.Alert) []*alert.Al
 		if st.hits == hits {
 			memo.Insert(sum)
 		}
+	}
+	if d.inj != nil {
+		out = st.inj.End(out)
 	}
 	for k, f := range fams {
 		if f.whole != nil {
