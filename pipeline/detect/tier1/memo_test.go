@@ -19,17 +19,8 @@ import (
 // parameter remembered clean never hides a payload. The injection detector
 // leads the families, as in the defaults, and shares their memo.
 func TestMemoKeepsVerdicts(t *testing.T) {
-	withInjection := func() []detect.Detector {
-		ds, err := detect.New(append([]string{"injection"}, Names()...), detect.DefaultConfig())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(ds) != 1 {
-			t.Fatalf("injection and the families make %d detectors, want them merged into one", len(ds))
-		}
-		return ds
-	}
-	warm, cold := withInjection(), withInjection()
+	warm, _ := mergedAndApart(t)
+	cold, _ := mergedAndApart(t)
 	for _, d := range cold {
 		d.(*Detector).memos = &sync.Pool{New: func() any { return (*normalize.Memo)(nil) }}
 	}
@@ -92,20 +83,31 @@ func TestMemoKeyApart(t *testing.T) {
 	}
 }
 
-// TestInjectionMerged checks that the injection detector merged into the
-// families' walk raises what it and the families raise apart, in the same
-// order: the corpora as parameters, and payloads in the path and query of
-// requests the decoder split into no parameter.
-func TestInjectionMerged(t *testing.T) {
+// mergedAndApart returns the injection detector and the families as the
+// defaults build them (one merged detector) and the same detectors apart
+// (the injection detector on its own, then the families).
+func mergedAndApart(t testing.TB) (merged, apart []detect.Detector) {
+	t.Helper()
 	merged, err := detect.New(append([]string{"injection"}, Names()...), detect.DefaultConfig())
 	if err != nil {
 		t.Fatal(err)
+	}
+	if len(merged) != 1 {
+		t.Fatalf("injection and the families make %d detectors, want them merged into one", len(merged))
 	}
 	alone, err := injection.New(detect.DefaultConfig().WithDefaults())
 	if err != nil {
 		t.Fatal(err)
 	}
-	apart := append([]detect.Detector{alone}, allDetectors(t)...)
+	return merged, append([]detect.Detector{alone}, allDetectors(t)...)
+}
+
+// TestInjectionMerged checks that the injection detector merged into the
+// families' walk raises what it and the families raise apart, in the same
+// order: the corpora as parameters, and payloads in the path and query of
+// requests the decoder split into no parameter.
+func TestInjectionMerged(t *testing.T) {
+	merged, apart := mergedAndApart(t)
 	var xs []*decoders.Exchange
 	for _, e := range benign {
 		xs = append(xs, exchange(param(e.loc, e.name, e.value), param(lH, "User-Agent", e.value)))

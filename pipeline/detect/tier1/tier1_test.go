@@ -176,6 +176,9 @@ func TestNameTokens(t *testing.T) {
 // ever set these.
 var fuzzLocs = []decoders.Location{lQ, lP, lJ, lF, lH, lC, lX, lM, lB, decoders.LocProtobuf}
 
+// FuzzTier1 runs the injection detector and the families, merged as the
+// defaults build them, on one parameter in any location: alerts must
+// encode, and be those the detectors raise apart (memo and all).
 func FuzzTier1(f *testing.F) {
 	for i, e := range attacks[:40] {
 		f.Add(uint8(slices.Index(fuzzLocs, e.loc)), e.name, e.value)
@@ -183,12 +186,19 @@ func FuzzTier1(f *testing.F) {
 			f.Add(uint8(slices.Index(fuzzLocs, benign[i].loc)), benign[i].name, benign[i].value)
 		}
 	}
-	ds := allDetectors(f)
+	merged, apart := mergedAndApart(f)
 	f.Fuzz(func(t *testing.T, loc uint8, name, value string) {
-		x := exchange(param(fuzzLocs[int(loc)%len(fuzzLocs)], name, value))
-		for _, a := range inspectAll(ds, x) {
-			if _, err := alert.MarshalJSON(a); err != nil {
-				t.Fatalf("alert does not encode: %v", err)
+		// Twice, so that the second pass meets the memo.
+		x := exchange(param(fuzzLocs[int(loc)%len(fuzzLocs)], name, value), param(lQ, "q", value))
+		for range 2 {
+			got := inspectAll(merged, x)
+			for _, a := range got {
+				if _, err := alert.MarshalJSON(a); err != nil {
+					t.Fatalf("alert does not encode: %v", err)
+				}
+			}
+			if g, w := verdicts(got), verdicts(inspectAll(apart, x)); !slices.Equal(g, w) {
+				t.Fatalf("merged %q, apart %q", g, w)
 			}
 		}
 	})
