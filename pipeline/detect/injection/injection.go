@@ -434,13 +434,13 @@ func (s shape) sqliBytes() bool {
 // bytes past ASCII, space and _ . , / - (a quote, a parenthesis, an
 // operator but the minus and the slash, a comment but -- and /*, a
 // variable's @ and the no-break space 0xA0, white space to it, need
-// libinjection), no comment (-- or /*), no digit glued to a letter
-// (0x41, 1e5, 2select: numbers the tokenizer cuts before a word), and no
-// word of libinjectionWords in any case; a word with a byte past ASCII is
-// none (its tokenizer reads those as word bytes, and its keywords are
-// ASCII). Its tokens are then numbers, barewords, commas, dots and the
-// operators - and /, and no fingerprint in libinjection's table is made
-// of those (TestSQLiInertExhaustive, FuzzSQLiInertNeverMatches). Prices,
+// libinjection), no comment (-- or /*), no digit or number's dot glued to
+// a letter (0x41, 1e5, 1.e5, 2select: numbers the tokenizer cuts before a
+// word), and no word of libinjectionWords in any case; a word with a byte
+// past ASCII is none (its tokenizer reads those as word bytes, and its
+// keywords are ASCII). Its tokens are then numbers, barewords, commas,
+// dots and the operators - and /, and no fingerprint in libinjection's
+// table is made of those (TestSQLiInertExhaustive, FuzzSQLiInertNeverMatches). Prices,
 // SKUs, ids, street names in any script, field lists and most paths pass:
 // on fresh API values this skips about half of libinjection's calls.
 func (s shape) sqliInert(v string) bool {
@@ -457,8 +457,8 @@ func (s shape) sqliInert(v string) bool {
 		}
 		switch {
 		case 'a' <= c|0x20 && c|0x20 <= 'z' || c == '_' || c >= 0x80 && c != 0xa0:
-			if c != '_' && i > 0 && '0' <= v[i-1] && v[i-1] <= '9' {
-				return false // a digit glued to a letter
+			if c != '_' && i > 0 && (digit(v[i-1]) || v[i-1] == '.' && i > 1 && digit(v[i-2])) {
+				return false // a digit glued to a letter, or a number's dot (1.e5)
 			}
 			if word < 0 {
 				word = i // 12_ab: the word starts at the _
@@ -638,6 +638,8 @@ func numberCompoundsOnly(v string) bool {
 	ok, _ := isSQLi(string(b))
 	return !ok
 }
+
+func digit(c byte) bool { return '0' <= c && c <= '9' }
 
 func letter(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' }
 

@@ -66,10 +66,12 @@ func TestSQLiInert(t *testing.T) {
 		{"0x41", false},             // a hex number
 		{"1e5", false},              // an exponent
 		{"2select", false},          // a number cut before a word
-		{"GROUP_CONCAT", false},     // a function
-		{"DBMS_UTILITY.x", false},   // half of a dotted key
-		{"it's", false},             // a quote
-		{"caf\u00e9", true},         // past ASCII: a bareword
+		{"1.eSELECT", false},        // 1.e is a number, then SELECT
+		{"v1.2 api", true},
+		{"GROUP_CONCAT", false},   // a function
+		{"DBMS_UTILITY.x", false}, // half of a dotted key
+		{"it's", false},           // a quote
+		{"caf\u00e9", true},       // past ASCII: a bareword
 		{"137 Rue de la R\u00e9publique", true},
 		{"\u0141ukasz or 1", false}, // OR is a keyword
 		{"voil\u00e0 or", false},    // \u00e0 ends in 0xA0, white space
