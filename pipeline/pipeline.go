@@ -38,6 +38,7 @@ import (
 	// Detectors register themselves.
 	_ "github.com/apisensor/sensor/pipeline/detect/auth"
 	_ "github.com/apisensor/sensor/pipeline/detect/crs"
+	_ "github.com/apisensor/sensor/pipeline/detect/injection"
 	_ "github.com/apisensor/sensor/pipeline/detect/smuggling"
 	_ "github.com/apisensor/sensor/pipeline/detect/tier1"
 )

@@ -6,8 +6,10 @@
 // It raises at most one alert per rule ("sqli", "xss") per exchange, listing
 // every matching parameter as evidence (bounded), and reads the response for
 // signs that the attack worked (pipeline/detect/confirm): a DBMS error, a
-// reflected payload. Input comes from the pipeline through detect.Detector;
-// it keeps no state between calls.
+// reflected payload. Input comes from the pipeline through detect.Detector,
+// on its own or, when a Walker follows it in the detector list (tier 1's
+// families do in the defaults), through the walker's pass over the
+// parameters (see Merge and Scan); it keeps no state between calls.
 package injection
 
 //go:generate go run gen_sqlwords.go
@@ -30,10 +32,12 @@ import (
 	"github.com/apisensor/sensor/pipeline/detect/normalize"
 )
 
-// Name is the detector's name. Tier 1 registers it (pipeline/detect/tier1
-// runs these checks in its own walk over the parameters); New builds the
-// detector on its own.
+// Name is the detector's registered name.
 const Name = "injection"
+
+func init() {
+	detect.Register(Name, func(cfg detect.Config) (detect.Detector, error) { return New(cfg) })
+}
 
 // owasp is A03:2021 (Injection). The API Security Top 10 2023 has no
 // injection entry (API8:2019 "Injection" became API8:2023 "Security
@@ -67,16 +71,63 @@ type Detector struct {
 	// classifiers) neither classifier matched, one per goroutine at a
 	// time.
 	memos *sync.Pool
+	// walker, once Merge set it, runs the detector's checks in its own
+	// walk over the parameters, and its own after them.
+	walker Walker
 }
 
 // New returns the detector.
-func New(cfg detect.Config) (detect.Detector, error) {
+func New(cfg detect.Config) (*Detector, error) {
 	memos := &sync.Pool{New: func() any { return normalize.NewMemo() }}
 	return &Detector{cfg: cfg, confirm: confirm.DefaultConfig(), memos: memos}, nil
 }
 
-// Name implements detect.Detector.
-func (d *Detector) Name() string { return Name }
+// Walker is a detector that walks an exchange's parameters for checks of
+// its own and can run this detector's first in the same walk, through
+// Scan: Start before the first parameter, Param on each parameter it does
+// not already know clean, End after the last, and this detector's alerts
+// before its own. A parameter it remembers clean must be one Param
+// reported nothing on, and its memory key must hold everything Param
+// reads (see Scan.Param).
+type Walker interface {
+	detect.Detector
+	detect.Merger
+	// Lead makes d's checks part of the walk, or returns false to refuse
+	// (other settings, a detector already leading).
+	Lead(d *Detector) bool
+}
+
+// Name implements detect.Detector: "injection", and the walker's name
+// after a "+" once merged.
+func (d *Detector) Name() string {
+	if d.walker != nil {
+		return Name + "+" + d.walker.Name()
+	}
+	return Name
+}
+
+// Config returns the settings the detector was built with.
+func (d *Detector) Config() detect.Config { return d.cfg }
+
+// Merge implements detect.Merger: a Walker right after the detector takes
+// its checks into its walk, so that each parameter is read, prefiltered
+// and remembered clean once for both; the detectors after that are
+// offered to the walker. The alerts are those of the detectors apart, in
+// the same order.
+func (d *Detector) Merge(next detect.Detector) bool {
+	if d.walker != nil {
+		return d.walker.Merge(next)
+	}
+	w, ok := next.(Walker)
+	if !ok || !w.Lead(d) {
+		return false
+	}
+	d.walker = w
+	return true
+}
+
+// Walker returns the detector whose walk runs d's checks, or nil.
+func (d *Detector) Walker() Walker { return d.walker }
 
 // finding accumulates one rule's alert on one exchange.
 type finding struct {
@@ -109,6 +160,9 @@ const (
 
 // Inspect implements detect.Detector.
 func (d *Detector) Inspect(x *decoders.Exchange, out []*alert.Alert) []*alert.Alert {
+	if d.walker != nil {
+		return d.walker.Inspect(x, out)
+	}
 	if x.Request == nil {
 		return out
 	}
@@ -438,7 +492,8 @@ func (s shape) sqliBytes() bool {
 // a letter (0x41, 1e5, 1.e5, 2select: numbers the tokenizer cuts before a
 // word), and no word of libinjectionWords in any case; a word with a byte
 // past ASCII is none (its tokenizer reads those as word bytes, and its
-// keywords are ASCII). Its tokens are then numbers, barewords, commas,
+// keywords are ASCII), unless that byte starts ı or ſ, which its lookup
+// upper-cases to I and S. Its tokens are then numbers, barewords, commas,
 // dots and the operators - and /, and no fingerprint in libinjection's
 // table is made of those (TestSQLiInertExhaustive, FuzzSQLiInertNeverMatches). Prices,
 // SKUs, ids, street names in any script, field lists and most paths pass:
@@ -462,6 +517,9 @@ func (s shape) sqliInert(v string) bool {
 			}
 			if word < 0 {
 				word = i // 12_ab: the word starts at the _
+			}
+			if asciiUpper(v, i) {
+				return false // unıon, ſelect: a keyword to its lookup
 			}
 			high = high || c >= 0x80
 			continue
@@ -544,8 +602,8 @@ func isSQLi(v string) (bool, string) {
 // upperForSQLi returns v with its ASCII letters upper-cased, and true, when
 // that changes nothing of libinjection's SQL verdict and fingerprint
 // (FuzzUpperForSQLi compares them): it folds keywords, number prefixes
-// (0x, 0b, 1e5) and string prefixes (N”, X”, B”, E”, U&”) to upper
-// case, and string contents do not count. What it reads case by case is
+// (0x, 0b, 1e5) and string prefixes (N'x', X'41', B'01', E'x', U&'x')
+// to upper case, and string contents do not count. What it reads case by case is
 // kept: a letter after a backslash (\N is NULL, \n is not), and values
 // holding "sp_password", which it looks for in lower case, a '$' (the tags
 // of PostgreSQL's $tag$ strings compare exactly) or an Oracle q'…' string
@@ -637,6 +695,13 @@ func numberCompoundsOnly(v string) bool {
 	}
 	ok, _ := isSQLi(string(b))
 	return !ok
+}
+
+// asciiUpper reports whether v[i:] starts with one of the two characters
+// past ASCII that strings.ToUpper, which libinjection's keyword lookup
+// uses, turns into an ASCII letter: U+0131 ı (I) and U+017F ſ (S).
+func asciiUpper(v string, i int) bool {
+	return i+1 < len(v) && (v[i] == 0xc4 && v[i+1] == 0xb1 || v[i] == 0xc5 && v[i+1] == 0xbf)
 }
 
 func digit(c byte) bool { return '0' <= c && c <= '9' }

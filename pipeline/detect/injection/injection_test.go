@@ -454,11 +454,10 @@ func benchInspect(b *testing.B, cold bool) {
 		json("items[0].price", "19.99"),
 		json("note", "Please leave at the door, thanks!"),
 	)
-	dd, err := New(detect.DefaultConfig())
+	d, err := New(detect.DefaultConfig())
 	if err != nil {
 		b.Fatal(err)
 	}
-	d := dd.(*Detector)
 	if cold {
 		d.memos = &sync.Pool{New: func() any { return (*normalize.Memo)(nil) }}
 	}

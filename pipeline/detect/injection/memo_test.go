@@ -23,9 +23,9 @@ func TestMemoKeepsVerdicts(t *testing.T) {
 			t.Fatal(err)
 		}
 		if !memo {
-			d.(*Detector).memos = &sync.Pool{New: func() any { return (*normalize.Memo)(nil) }}
+			d.memos = &sync.Pool{New: func() any { return (*normalize.Memo)(nil) }}
 		}
-		return d.(*Detector)
+		return d
 	}
 	warm, cold := newDet(true), newDet(false)
 	values := []string{

@@ -41,11 +41,13 @@ import (
 // hundreds of times a second. Both marked: the marks are cleared and the
 // older key goes, so a value that stopped coming back ages out.
 type Memo struct {
-	seed  maphash.Seed
+	// slots comes first, so that a set (two 16-byte slots) never
+	// straddles two cache lines: an allocation this size is aligned.
 	slots [MemoSlots]Fingerprint
 	// sets holds each set's state: which slot's key was found again
 	// (setHot0, setHot1) and which slot was filled last (setNewer1).
 	sets [MemoSlots / 2]uint8
+	seed maphash.Seed
 }
 
 const (

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unsafe"
 )
 
 func TestMemo(t *testing.T) {
@@ -212,5 +213,19 @@ func (m *Memo) Add(key string) {
 func (m *Memo) AddBytes(key []byte) {
 	if found, f := m.LookupBytes(key); !found {
 		m.Insert(f)
+	}
+}
+
+// TestMemoSetsInOneLine checks that a set of two slots starts at a
+// multiple of its size in a Memo, so that no set straddles two cache lines
+// of an aligned allocation.
+func TestMemoSetsInOneLine(t *testing.T) {
+	m := NewMemo()
+	set := unsafe.Sizeof(m.slots[0]) * 2
+	if off := unsafe.Offsetof(m.slots); off%set != 0 || 64%set != 0 {
+		t.Errorf("slots at offset %d, sets of %d bytes", off, set)
+	}
+	if p := uintptr(unsafe.Pointer(&m.slots[0])); p%64 != 0 {
+		t.Errorf("slots at %#x, not on a cache line", p)
 	}
 }

@@ -21,9 +21,7 @@ import (
 func TestMemoKeepsVerdicts(t *testing.T) {
 	warm, _ := mergedAndApart(t)
 	cold, _ := mergedAndApart(t)
-	for _, d := range cold {
-		d.(*Detector).memos = &sync.Pool{New: func() any { return (*normalize.Memo)(nil) }}
-	}
+	cold[0].(*injection.Detector).Walker().(*Detector).memos = &sync.Pool{New: func() any { return (*normalize.Memo)(nil) }}
 	var xs []*decoders.Exchange
 	for _, e := range benign {
 		xs = append(xs, exchange(param(e.loc, e.name, e.value), param(e.loc, e.name, encodeURL(e.value))))
@@ -92,7 +90,7 @@ func mergedAndApart(t testing.TB) (merged, apart []detect.Detector) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(merged) != 1 {
+	if len(merged) != 1 || merged[0].Name() != "injection+"+strings.Join(Names(), "+") {
 		t.Fatalf("injection and the families make %d detectors, want them merged into one", len(merged))
 	}
 	alone, err := injection.New(detect.DefaultConfig().WithDefaults())

@@ -6,7 +6,10 @@
 // injection ("crlf", "mailinj"), LDAP injection ("ldapi"), GraphQL abuse
 // ("graphql"), code injection in PHP, Java, Node.js and Perl ("codei") and
 // the SQL injection techniques libinjection misses ("sqlsig"). SQL
-// injection and XSS are otherwise the "injection" detector's.
+// injection and XSS are otherwise the "injection" detector's
+// (pipeline/detect/injection), which, listed right before the families as
+// the defaults have it, runs its checks first in their walk over the
+// parameters (Detector.Lead).
 //
 // Input: exchanges from the pipeline through detect.Detector; each detector
 // reads the flattened request parameters, normalised by
@@ -105,20 +108,11 @@ func init() {
 			return &Detector{fams: []*family{f}, name: f.name, cfg: cfg.WithDefaults(), confirm: confirm.DefaultConfig(), memos: newMemos()}, nil
 		})
 	}
-	// The "injection" detector (libinjection's SQL injection and XSS) is
-	// registered here so that, listed right before the families as the
-	// defaults have it, its checks run in their walk (see Merge).
-	detect.Register(injection.Name, func(cfg detect.Config) (detect.Detector, error) {
-		cfg = cfg.WithDefaults()
-		inj, err := injection.New(cfg)
-		if err != nil {
-			return nil, err
-		}
-		return &Detector{inj: inj.(*injection.Detector), name: injection.Name, cfg: cfg, confirm: confirm.DefaultConfig(), memos: newMemos()}, nil
-	})
 }
 
-// Names returns the names of the package's detectors.
+// Names returns the names of the package's detectors (the families; the
+// "injection" detector that may lead them is registered by its own
+// package).
 func Names() []string {
 	names := make([]string, len(families))
 	for i, f := range families {
@@ -128,11 +122,12 @@ func Names() []string {
 }
 
 // Detector runs one or more families, after the injection detector's
-// checks when it leads them. Each family registers on its own, and so does
-// "injection", but detect.New merges those listed next to each other into
-// one Detector (see Merge), so they share the walk over the parameters,
-// the memo of clean ones, the prefilter and the normalisation. It is
-// stateless apart from its settings, so one value serves every worker.
+// checks when it leads them. Each family registers on its own, but
+// detect.New merges families listed next to each other into one Detector
+// (see Merge), so they share the walk over the parameters, the memo of
+// clean ones, the prefilter and the normalisation; the injection detector
+// listed right before them joins the walk too (see Lead). It is stateless
+// apart from its settings, so one value serves every worker.
 type Detector struct {
 	fams []*family
 	// inj, when set, is the injection detector, whose checks run first on
@@ -156,8 +151,7 @@ func newMemos() *sync.Pool {
 func (d *Detector) Name() string { return d.name }
 
 // Merge implements detect.Merger: next joins d when it is a tier-1
-// detector with the same settings and not the injection detector, which
-// only leads (its alerts come first). Families run in the order merged and
+// detector with the same settings. Families run in the order merged and
 // report in that order, so the alerts are those of the separate detectors.
 func (d *Detector) Merge(next detect.Detector) bool {
 	n, ok := next.(*Detector)
@@ -167,6 +161,20 @@ func (d *Detector) Merge(next detect.Detector) bool {
 	d.fams = append(d.fams, n.fams...)
 	d.name += "+" + n.name
 	// What d found clean may not be clean for the merged families.
+	d.memos = newMemos()
+	return true
+}
+
+// Lead implements injection.Walker: the injection detector, listed right
+// before d, runs its checks first in d's walk and reports first, so that
+// a parameter is read, prefiltered and remembered clean once for both.
+// The memo key (memoKey) holds everything its checks read of a parameter.
+func (d *Detector) Lead(inj *injection.Detector) bool {
+	if d.inj != nil || inj.Config() != d.cfg {
+		return false
+	}
+	d.inj = inj
+	// What d found clean may not be clean for injection.
 	d.memos = newMemos()
 	return true
 }
@@ -383,6 +391,7 @@ func (st *state) scanFor(k int, d *Detector, f *family, x *decoders.Exchange) *s
 // exchange or alert, and puts it back.
 func (st *state) release() {
 	st.in = input{}
+	st.inj = injection.Scan{}
 	for k := range st.scans {
 		if st.used&(1<<k) == 0 {
 			continue
