@@ -10,6 +10,13 @@ import (
 // skippedXPrefixes start the custom headers tracers set.
 var skippedXPrefixes = []string{"x-b3-", "x-datadog-", "x-envoy-", "x-ot-span-"}
 
+// Scanned reports whether the injection detectors look at parameter p:
+// every parameter but the headers a client does not control (see
+// ScannedHeader).
+func Scanned(p *decoders.Param) bool {
+	return p.Loc != decoders.LocHeader || ScannedHeader(p.Name)
+}
+
 // ScannedHeader reports whether the request header name (lower-cased, as
 // the decoders give it) is one a client controls and a back end is likely
 // to pass on: the headers every injection detector inspects. Headers whose

@@ -188,9 +188,11 @@ type Scan struct {
 
 // Start begins the checks of exchange x, which has a request, in s.
 func (d *Detector) Start(s *Scan, x *decoders.Exchange) {
-	*s = Scan{d: d, x: x, memo: d.memos.Get().(*normalize.Memo)}
-	s.sqli = finding{rule: &ruleSQLi, last: -1}
-	s.xss = finding{rule: &ruleXSS, last: -1}
+	*s = Scan{
+		d: d, x: x, memo: d.memos.Get().(*normalize.Memo),
+		sqli: finding{rule: &ruleSQLi, last: -1},
+		xss:  finding{rule: &ruleXSS, last: -1},
+	}
 }
 
 // Param checks parameter i of the exchange and reports whether either
@@ -199,7 +201,7 @@ func (d *Detector) Start(s *Scan, x *decoders.Exchange) {
 // those to one it passed passes too.
 func (s *Scan) Param(i int) bool {
 	p := &s.x.Params[i]
-	if !scanned(p) {
+	if !detect.Scanned(p) {
 		return false
 	}
 	n := s.sqli.count + s.xss.count
@@ -511,17 +513,19 @@ func (s shape) sqliInert(v string) bool {
 			c = v[i]
 		}
 		switch {
-		case 'a' <= c|0x20 && c|0x20 <= 'z' || c == '_' || c >= 0x80 && c != 0xa0:
+		case 'a' <= c|0x20 && c|0x20 <= 'z' || c == '_' || c >= 0x80: // 0xA0 is no sqliBytes byte
 			if c != '_' && i > 0 && (digit(v[i-1]) || v[i-1] == '.' && i > 1 && digit(v[i-2])) {
 				return false // a digit glued to a letter, or a number's dot (1.e5)
 			}
 			if word < 0 {
 				word = i // 12_ab: the word starts at the _
 			}
-			if asciiUpper(v, i) {
-				return false // unıon, ſelect: a keyword to its lookup
+			if c >= 0x80 {
+				if asciiUpper(v, i) {
+					return false // unıon, ſelect: a keyword to its lookup
+				}
+				high = true
 			}
-			high = high || c >= 0x80
 			continue
 		case '0' <= c && c <= '9':
 			continue // in a word, or a number

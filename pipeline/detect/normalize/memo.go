@@ -93,8 +93,9 @@ func (m *Memo) LookupBytes(key []byte) (found bool, f Fingerprint) {
 
 // Fingerprint is what a Memo keeps of a key: its hash under the memo's
 // seed, and a check word of its length and its first and last 8 bytes
-// (zero-padded). The zero Fingerprint is an empty slot; a key whose
-// fingerprint is zero is never remembered.
+// (zero-padded) whose low bit is always set. The zero Fingerprint, which
+// no key has, is an empty slot, and what Lookup returns for a key it does
+// not take.
 type Fingerprint struct {
 	hash, check uint64
 }
@@ -108,14 +109,12 @@ func fingerprint[S ~string | ~[]byte](h uint64, key S) Fingerprint {
 	tail := binary.LittleEndian.Uint64(b[:])
 	// The multiply spreads the tail over the word before the head and the
 	// length go in, so that no byte of one cancels a byte of the other.
-	return Fingerprint{hash: h, check: head ^ bits.RotateLeft64(tail*0x9e3779b97f4a7c15, 32) ^ uint64(len(key))<<56}
+	return Fingerprint{hash: h, check: (head ^ bits.RotateLeft64(tail*0x9e3779b97f4a7c15, 32) ^ uint64(len(key))<<56) | 1}
 }
 
 func (m *Memo) find(f Fingerprint) bool {
 	i := f.hash & (MemoSlots - 2)
 	switch f {
-	case Fingerprint{}:
-		return false // an empty slot
 	case m.slots[i]:
 	case m.slots[i+1]:
 		i++

@@ -4,14 +4,7 @@ import (
 	"strings"
 
 	"github.com/apisensor/sensor/decoders"
-	"github.com/apisensor/sensor/pipeline/detect"
 )
-
-// scopeValues is every parameter but the headers a client does not
-// control.
-func scopeValues(p *decoders.Param) bool {
-	return p.Loc != decoders.LocHeader || detect.ScannedHeader(p.Name)
-}
 
 // scopeData is the parameters an application reads as data: query, form,
 // JSON, XML, multipart, protobuf, the body and the names of parameters that

@@ -68,7 +68,7 @@ type family struct {
 	// locs, when not zero, holds every location scope can accept, so
 	// parameters elsewhere are skipped without calling it.
 	locs locSet
-	// values, set instead of scope, means scopeValues, which several
+	// values, set instead of scope, means detect.Scanned, which several
 	// families share and Inspect evaluates once per parameter.
 	values bool
 	// trigger lists the bytes without which no payload of the family can
@@ -155,7 +155,7 @@ func (d *Detector) Name() string { return d.name }
 // report in that order, so the alerts are those of the separate detectors.
 func (d *Detector) Merge(next detect.Detector) bool {
 	n, ok := next.(*Detector)
-	if !ok || n.inj != nil || n.cfg != d.cfg || n.confirm != d.confirm {
+	if !ok || n.cfg != d.cfg || n.confirm != d.confirm {
 		return false
 	}
 	d.fams = append(d.fams, n.fams...)
@@ -222,7 +222,7 @@ type input struct {
 	// classes has the bit of every byte class (see classBit) in best.
 	classes classSet
 	// may caches normalize.MayChange(best) and values caches
-	// scopeValues(p): 0 unknown, 1 false, 2 true.
+	// detect.Scanned(p): 0 unknown, 1 false, 2 true.
 	may, values int8
 }
 
@@ -612,7 +612,7 @@ func (f *family) inScope(p *decoders.Param, loc locSet, in *input) bool {
 	}
 	if in.values == 0 {
 		in.values = 1
-		if scopeValues(p) {
+		if detect.Scanned(p) {
 			in.values = 2
 		}
 	}
