@@ -54,9 +54,12 @@ const (
 	// MemoSlots is the number of keys a Memo holds (a power of two).
 	MemoSlots = 4096
 	// MemoMaxKey bounds the length of a remembered key; longer keys are
-	// neither remembered nor looked up (hashing them would cost about as
-	// much as checking them).
-	MemoMaxKey = 256
+	// neither remembered nor looked up. Hashing a kilobyte costs well
+	// under what the checks cost on it, and bearer tokens, JWTs and
+	// session cookies (300-900 bytes) repeat on every request of a
+	// client: with 256, every request's Authorization header was checked
+	// afresh.
+	MemoMaxKey = 1024
 )
 
 // Set states.

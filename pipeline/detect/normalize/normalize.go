@@ -149,9 +149,11 @@ func DecodesToText(s string) bool {
 	if strings.IndexByte(s, '-') >= 0 || strings.IndexByte(s, '_') >= 0 {
 		enc = base64.RawURLEncoding
 	}
-	// The last three bytes may be cut off below: a control byte before
-	// them settles it.
-	m, kept := 0, n/4*3-3
+	// The last three bytes may be cut off below: a control byte or a
+	// malformed UTF-8 sequence before them settles it. Random bytes hold
+	// one of either within a few bytes (most bytes past ASCII do not
+	// start a valid sequence), so an id or a token costs one chunk.
+	m, kept, valid := 0, n/4*3-3, 0
 	for i := 0; i < n; i += 8 {
 		j := min(i+8, n)
 		k, err := enc.Decode(buf[m:], []byte(s[i:j]))
@@ -162,6 +164,23 @@ func DecodesToText(s string) bool {
 			return false
 		}
 		m += k
+		// buf[:valid] is whole runes; a sequence that starts before kept
+		// and is complete in buf[:m] stays in what is checked below,
+		// where a trimmed end cannot make it valid.
+		for valid < min(m, kept) {
+			if buf[valid] < utf8.RuneSelf {
+				valid++
+				continue
+			}
+			if !utf8.FullRune(buf[valid:m]) {
+				break
+			}
+			r, size := utf8.DecodeRune(buf[valid:m])
+			if r == utf8.RuneError && size == 1 {
+				return false
+			}
+			valid += size
+		}
 	}
 	// A cut may split a UTF-8 sequence at the end: leave room for it.
 	b := buf[:m]

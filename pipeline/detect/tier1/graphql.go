@@ -151,8 +151,10 @@ func graphqlBatch(x *decoders.Exchange, report func(r *rule, p *decoders.Param, 
 	ops := 0
 	var last *decoders.Param
 	for i := range x.Params {
+		// A batch is a JSON array of operations ("[0].query"); the first
+		// byte of the name turns away the other parameters.
 		p := &x.Params[i]
-		if p.Loc == decoders.LocJSON && p.Name != "query" && isGraphQLQuery(p) {
+		if p.Name != "" && p.Name[0] == '[' && p.Loc == decoders.LocJSON && isGraphQLQuery(p) {
 			ops++
 			last = p
 		}

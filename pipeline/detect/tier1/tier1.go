@@ -23,6 +23,7 @@
 package tier1
 
 import (
+	"math/bits"
 	"strconv"
 	"strings"
 	"sync"
@@ -105,7 +106,9 @@ func init() {
 	for _, f := range families {
 		f.triggers = classMask(f.trigger)
 		detect.Register(f.name, func(cfg detect.Config) (detect.Detector, error) {
-			return &Detector{fams: []*family{f}, name: f.name, cfg: cfg.WithDefaults(), confirm: confirm.DefaultConfig(), memos: newMemos()}, nil
+			d := &Detector{fams: []*family{f}, name: f.name, cfg: cfg.WithDefaults(), confirm: confirm.DefaultConfig(), memos: newMemos()}
+			d.gates = newGates(d.fams)
+			return d, nil
 		})
 	}
 }
@@ -130,6 +133,8 @@ func Names() []string {
 // apart from its settings, so one value serves every worker.
 type Detector struct {
 	fams []*family
+	// gates sorts fams for the walk (see gates.pick).
+	gates gates
 	// inj, when set, is the injection detector, whose checks run first on
 	// each parameter and whose alerts come first.
 	inj     *injection.Detector
@@ -159,6 +164,7 @@ func (d *Detector) Merge(next detect.Detector) bool {
 		return false
 	}
 	d.fams = append(d.fams, n.fams...)
+	d.gates = newGates(d.fams)
 	d.name += "+" + n.name
 	// What d found clean may not be clean for the merged families.
 	d.memos = newMemos()
@@ -422,14 +428,9 @@ func (d *Detector) Inspect(x *decoders.Exchange, out []*alert.Alert) []*alert.Al
 	}
 	for i := range x.Params {
 		p := &x.Params[i]
-		normalized := false
-		var v normalize.Value
-		first := true
-		in.values = 0
-		loc := locBit(p.Loc)
 		// Headers, path segments and tokens repeat from one request to
 		// the next: a parameter found clean before costs a lookup.
-		st.key = memoKey(st.key[:0], p)
+		st.key = memoKey(st.key, p)
 		found, sum := memo.LookupBytes(st.key)
 		if found {
 			continue
@@ -438,24 +439,14 @@ func (d *Detector) Inspect(x *decoders.Exchange, out []*alert.Alert) []*alert.Al
 		if d.inj != nil && st.inj.Param(i) {
 			st.hits++
 		}
-		for k, f := range fams {
-			if f.locs != 0 && f.locs&loc == 0 || !f.inScope(p, loc, in) {
-				continue
+		if run := d.gates.pick(fams, p, in); run != 0 {
+			v := normalize.Normalize(in.best, p.Decodes, d.cfg.ScanBytes)
+			for ; run != 0; run &= run - 1 {
+				k := bits.TrailingZeros16(uint16(run))
+				sc := st.scanFor(k, d, fams[k], x)
+				sc.p, sc.seen, sc.v = p, 0, v
+				fams[k].match(p, &sc.v, sc.report)
 			}
-			if first {
-				in.reset(p.Best())
-				first = false
-			}
-			if !f.worth(p, in) {
-				continue
-			}
-			if !normalized {
-				v = normalize.Normalize(in.best, p.Decodes, d.cfg.ScanBytes)
-				normalized = true
-			}
-			sc := st.scanFor(k, d, f, x)
-			sc.p, sc.seen, sc.v = p, 0, v
-			f.match(p, &sc.v, sc.report)
 		}
 		if st.hits == hits {
 			memo.Insert(sum)
@@ -486,19 +477,19 @@ func (d *Detector) Inspect(x *decoders.Exchange, out []*alert.Alert) []*alert.Al
 	return out
 }
 
-// memoKey appends to b what the families read of parameter p: its
-// location, decoding rounds, name and value in both forms. The lengths, a
-// byte each (the bound keeps every piece under 256 bytes), keep different
-// splits of the same bytes apart.
+// memoKey returns, in b's storage, what the families read of parameter
+// p: its location, decoding rounds, name and value in both forms. The lengths,
+// two bytes each (the bound keeps every piece under 64 KB), keep
+// different splits of the same bytes apart.
 func memoKey(b []byte, p *decoders.Param) []byte {
-	if len(p.Loc)+len(p.Name)+len(p.Value)+len(p.Decoded)+8 > normalize.MemoMaxKey || uint(p.Decodes) > 255 {
-		return b // too long to remember: an empty key
+	if len(p.Loc)+len(p.Name)+len(p.Value)+len(p.Decoded)+6 > normalize.MemoMaxKey || uint(p.Decodes) > 255 {
+		return b[:0] // too long to remember: an empty key
 	}
-	b = append(b, byte(len(p.Loc)))
+	b = append(b[:0], byte(len(p.Loc)))
 	b = append(b, p.Loc...)
-	b = append(b, byte(p.Decodes), byte(len(p.Name)))
+	b = append(b, byte(p.Decodes), byte(len(p.Name)), byte(len(p.Name)>>8))
 	b = append(b, p.Name...)
-	b = append(b, byte(len(p.Value)))
+	b = append(b, byte(len(p.Value)), byte(len(p.Value)>>8))
 	b = append(b, p.Value...)
 	b = append(b, p.Decoded...)
 	return b
@@ -601,12 +592,87 @@ func locBit(l decoders.Location) locSet {
 	return locOther
 }
 
-// inScope reports whether the family looks at parameter p, whose location
-// has bit loc; in caches what families share.
-func (f *family) inScope(p *decoders.Param, loc locSet, in *input) bool {
-	if f.locs != 0 && f.locs&loc == 0 {
-		return false
+// famSet is a set of a Detector's families, bit k for fams[k].
+type famSet uint16
+
+// gates is what a Detector knows of its families before it reads a
+// parameter: which look at each location, which let a value in by its
+// trigger bytes alone, and which decide in pre.
+type gates struct {
+	// byLoc holds, per location bit (locBit), the families whose locs
+	// take it.
+	byLoc [16]famSet
+	// triggered are the families that a trigger byte or a value
+	// normalisation may change lets in (no pre), byClass those of them
+	// that each own byte class lets in, and classes every such class.
+	triggered famSet
+	byClass   [maxOwnClasses]famSet
+	classes   classSet
+	// all are the families with neither a trigger nor pre, which take
+	// every value in scope.
+	all famSet
+}
+
+func newGates(fams []*family) gates {
+	var g gates
+	for k, f := range fams[:min(len(fams), maxFamilies)] {
+		bit := famSet(1) << k
+		for l := range g.byLoc {
+			if f.locs == 0 || f.locs&(1<<l) != 0 {
+				g.byLoc[l] |= bit
+			}
+		}
+		switch {
+		case f.pre != nil:
+		case f.triggers == 0:
+			g.all |= bit
+		default:
+			g.triggered |= bit
+			g.classes |= f.triggers
+			for c := f.triggers; c != 0; c &= c - 1 {
+				g.byClass[bits.TrailingZeros64(uint64(c))] |= bit
+			}
+		}
 	}
+	return g
+}
+
+// pick returns the families that check parameter p: those that look at
+// its location, take it in their scope and find it worth normalising
+// (worth). It sets in to p's value; the families' checks in scope and
+// pre only read p and in, so asking in any order gives the same set.
+func (g *gates) pick(fams []*family, p *decoders.Param, in *input) famSet {
+	cand := g.byLoc[bits.TrailingZeros16(uint16(locBit(p.Loc)))]
+	if cand == 0 {
+		return 0
+	}
+	in.reset(p.Best())
+	in.values = 0
+	if t := cand & g.triggered; t != 0 {
+		// A family of triggers only goes on with one of its bytes, or
+		// with a value normalisation may change.
+		var hit famSet
+		for c := in.classes & g.classes; c != 0; c &= c - 1 {
+			hit |= g.byClass[bits.TrailingZeros64(uint64(c))]
+		}
+		if t&^hit != 0 && !in.mayChange() {
+			cand &^= t &^ hit
+		}
+	}
+	run := cand
+	for c := cand; c != 0; c &= c - 1 {
+		k := bits.TrailingZeros16(uint16(c))
+		f := fams[k]
+		if !f.inScope(p, in) || f.pre != nil && !f.pre(p, in) {
+			run &^= 1 << k
+		}
+	}
+	return run
+}
+
+// inScope reports whether the family looks at parameter p, whose location
+// its locs take; in caches what families share.
+func (f *family) inScope(p *decoders.Param, in *input) bool {
 	if !f.values {
 		return f.scope(p)
 	}

@@ -188,6 +188,7 @@ func FuzzTier1(f *testing.F) {
 	}
 	merged, apart := mergedAndApart(f)
 	f.Fuzz(func(t *testing.T, loc uint8, name, value string) {
+		checkPick(t, &decoders.Param{Loc: fuzzLocs[int(loc)%len(fuzzLocs)], Name: name, Value: value})
 		// Twice, so that the second pass meets the memo.
 		x := exchange(param(fuzzLocs[int(loc)%len(fuzzLocs)], name, value), param(lQ, "q", value))
 		for range 2 {
@@ -202,6 +203,39 @@ func FuzzTier1(f *testing.F) {
 			}
 		}
 	})
+}
+
+// checkPick fails t unless gates.pick picks for parameter p the families
+// that the family-by-family checks (locs, inScope, worth) let in.
+func checkPick(t *testing.T, p *decoders.Param) {
+	t.Helper()
+	fams := families
+	g := newGates(fams)
+	var in, ref input
+	got := g.pick(fams, p, &in)
+	var want famSet
+	ref.reset(p.Best())
+	for k, f := range fams {
+		if (f.locs == 0 || f.locs&locBit(p.Loc) != 0) && f.inScope(p, &ref) && f.worth(p, &ref) {
+			want |= 1 << k
+		}
+	}
+	if got != want {
+		t.Errorf("%s %q=%q: pick gives families %013b, the checks one by one %013b", p.Loc, p.Name, p.Value, got, want)
+	}
+}
+
+// TestPick checks gates.pick on the corpora in every location.
+func TestPick(t *testing.T) {
+	for _, loc := range append(fuzzLocs, decoders.LocName, "other") {
+		for _, e := range benign {
+			checkPick(t, &decoders.Param{Loc: loc, Name: e.name, Value: e.value})
+		}
+		for _, e := range attacks {
+			checkPick(t, &decoders.Param{Loc: loc, Name: e.name, Value: e.value})
+			checkPick(t, &decoders.Param{Loc: loc, Name: "url", Value: e.value, Decoded: e.value + "%", Decodes: 1})
+		}
+	}
 }
 
 // benchExchange is a typical benign API exchange: path segments, query,
