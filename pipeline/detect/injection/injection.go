@@ -504,57 +504,107 @@ func (s shape) sqliInert(v string) bool {
 	if !s.sqliBytes() {
 		return false
 	}
-	var buf [32]byte
-	word := -1 // start of the current word, or -1
-	high := false
-	for i := 0; i <= len(v); i++ {
-		var c byte = ' '
-		if i < len(v) {
-			c = v[i]
+	// Words (runs of letters, '_', digits and bytes past ASCII) are read
+	// whole in the inner loop; what is between them is looked at once.
+	for i := 0; i < len(v); {
+		k := inertKindOf[v[i]]
+		switch k {
+		case inertDigit:
+			// A number, or a word that starts with one: 12_ab, 1e5.
+			i++
+			for i < len(v) && inertKindOf[v[i]] == inertDigit {
+				i++
+			}
+			if i < len(v) && (inertKindOf[v[i]] == inertLetter || inertKindOf[v[i]] == inertHigh) {
+				return false // a digit glued to a letter: 0x41, 1e5, 2select
+			}
+			continue
+		case inertDash:
+			if i+1 < len(v) && v[i+1] == '-' {
+				return false
+			}
+			i++
+			continue
+		case inertSlash:
+			if i+1 < len(v) && v[i+1] == '*' {
+				return false
+			}
+			i++
+			continue
+		case inertSep:
+			i++
+			continue
 		}
-		switch {
-		case 'a' <= c|0x20 && c|0x20 <= 'z' || c == '_' || c >= 0x80: // 0xA0 is no sqliBytes byte
-			if c != '_' && i > 0 && (digit(v[i-1]) || v[i-1] == '.' && i > 1 && digit(v[i-2])) {
-				return false // a digit glued to a letter, or a number's dot (1.e5)
-			}
-			if word < 0 {
-				word = i // 12_ab: the word starts at the _
-			}
-			if c >= 0x80 {
+		// A word: letters, '_', bytes past ASCII and the digits within.
+		start, high := i, false
+		if k != inertUnder && i > 1 && v[i-1] == '.' && digit(v[i-2]) {
+			return false // a number's dot glued to a letter: 1.e5
+		}
+		for ; i < len(v); i++ {
+			switch inertKindOf[v[i]] {
+			case inertLetter:
+				if i > start && inertKindOf[v[i-1]] == inertDigit {
+					return false // a digit glued to a letter: a1b
+				}
+				continue
+			case inertHigh:
+				if i > start && inertKindOf[v[i-1]] == inertDigit {
+					return false
+				}
 				if asciiUpper(v, i) {
 					return false // unıon, ſelect: a keyword to its lookup
 				}
 				high = true
+				continue
+			case inertUnder, inertDigit:
+				continue
 			}
-			continue
-		case '0' <= c && c <= '9':
-			continue // in a word, or a number
-		case c == '-' && i+1 < len(v) && v[i+1] == '-', c == '/' && i+1 < len(v) && v[i+1] == '*':
-			return false
+			break
 		}
-		if word >= 0 {
-			w := v[word:i]
-			word = -1
-			if high {
-				high = false
-				continue // no keyword
+		if high {
+			continue // no keyword
+		}
+		if w := v[start:i]; len(w) <= 32 {
+			var buf [32]byte
+			for j := 0; j < len(w); j++ {
+				b := w[j]
+				if 'a' <= b && b <= 'z' {
+					b -= 'a' - 'A'
+				}
+				buf[j] = b
 			}
-			if len(w) <= len(buf) {
-				for j := 0; j < len(w); j++ {
-					b := w[j]
-					if 'a' <= b && b <= 'z' {
-						b -= 'a' - 'A'
-					}
-					buf[j] = b
-				}
-				if literals.Has(libinjectionWordSet, buf[:len(w)]) {
-					return false
-				}
+			if literals.Has(libinjectionWordSet, buf[:len(w)]) {
+				return false
 			}
 		}
 	}
 	return true
 }
+
+// What sqliInert makes of each byte.
+const (
+	inertSep    uint8 = iota // ' ' , . and what sqliBytes keeps out
+	inertLetter              // ASCII letters
+	inertUnder               // _
+	inertHigh                // past ASCII
+	inertDigit
+	inertDash  // -: a comment when doubled
+	inertSlash // /: a comment before '*'
+)
+
+var inertKindOf = func() (t [256]uint8) {
+	for c := 'a'; c <= 'z'; c++ {
+		t[c], t[c-'a'+'A'] = inertLetter, inertLetter
+	}
+	for c := '0'; c <= '9'; c++ {
+		t[c] = inertDigit
+	}
+	for c := 0x80; c < 0x100; c++ {
+		t[c] = inertHigh
+	}
+	t['_'], t['-'], t['/'] = inertUnder, inertDash, inertSlash
+	return t
+}()
 
 // libinjectionWordSet is libinjectionWords with a cheap first check: most
 // words of prose are turned away by their length and end bytes.

@@ -104,15 +104,26 @@ type Fingerprint struct {
 }
 
 func fingerprint[S ~string | ~[]byte](h uint64, key S) Fingerprint {
-	var b [8]byte
-	copy(b[:], key)
-	head := binary.LittleEndian.Uint64(b[:])
-	b = [8]byte{}
-	copy(b[:], key[max(0, len(key)-8):])
-	tail := binary.LittleEndian.Uint64(b[:])
+	var head, tail uint64
+	if len(key) >= 8 {
+		head, tail = le64(key), le64(key[len(key)-8:])
+	} else {
+		var b [8]byte
+		copy(b[:], key)
+		head = binary.LittleEndian.Uint64(b[:])
+		tail = head
+	}
 	// The multiply spreads the tail over the word before the head and the
 	// length go in, so that no byte of one cancels a byte of the other.
 	return Fingerprint{hash: h, check: (head ^ bits.RotateLeft64(tail*0x9e3779b97f4a7c15, 32) ^ uint64(len(key))<<56) | 1}
+}
+
+// le64 reads the first 8 bytes of s, little-endian (one load: the
+// compiler merges the byte loads).
+func le64[S ~string | ~[]byte](s S) uint64 {
+	_ = s[7]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
 }
 
 func (m *Memo) find(f Fingerprint) bool {

@@ -38,13 +38,20 @@ var sqlsigFamily = family{
 			(in.hasAny(highClass) || in.has('\r') || in.has('\n')) && sqlCanonNeeded(in.best) {
 			return true
 		}
+		if in.classes&(upperClass|lowerClass) == 0 {
+			// Every word, hint and name sqlWeakWorth looks for has an
+			// ASCII letter: prices, ids, dates and postcodes need only
+			// its operators.
+			return in.classes&sqlWeakOps != 0
+		}
 		return sqlWeakWorth(in.best)
 	},
 }
 
 // sqlsigMask is the family's trigger classes, sqlsigStrong those but the
-// minus, which SKUs, dates and compound words carry.
-var sqlsigMask, sqlsigStrong classSet
+// minus, which SKUs, dates and compound words carry; sqlWeakOps are the
+// operator bytes sqlWeakWorth lets in on their own.
+var sqlsigMask, sqlsigStrong, sqlWeakOps classSet
 
 // sqlWeakWorth reports whether s, which has none of the family's triggers
 // but a minus, may hold what matchSQLSig finds: an SQL word (sqlWordGate,
@@ -119,6 +126,7 @@ func sqlBareName(s string) bool {
 func init() {
 	sqlsigMask = classMask(sqlsigFamily.trigger)
 	sqlsigStrong = sqlsigMask &^ classMask("-")
+	sqlWeakOps = classMask("<>!|&")
 }
 
 // What a technique's matches need besides a hint (sqlSig's need, every
