@@ -220,13 +220,29 @@ func (d *decoder) headerBlock(s *side, h frameHeader, promised uint32, block []b
 			err = nil
 		}
 	}
-	// Cuts are noted before the stream may be handed on with its head.
+	// What the block shows is noted before the stream may be handed on
+	// with its head or trailers: an emitted exchange is its receiver's.
 	notes := func(st *stream) {
 		if cut && s.blockOver {
 			s.anomaly(st, KindHeaderListTooLarge, "header block over "+strconv.Itoa(d.lim.MaxHeaderBytes)+" bytes cut")
 		}
 		if stats.cut > 0 {
 			s.anomaly(st, KindHeaderFieldTooLong, strconv.Itoa(stats.cut)+" field values cut")
+		}
+		if stats.unknown > 0 {
+			s.anomaly(st, KindHPACKUnknownIndex, strconv.Itoa(stats.unknown)+" fields refer to unseen table entries")
+		}
+		if stats.badIndex > 0 {
+			s.anomaly(st, KindHPACKError, strconv.Itoa(stats.badIndex)+" fields refer to no table entry")
+		}
+		if stats.sizeUpdate {
+			s.anomaly(st, KindHPACKError, "table size update after a field or over SETTINGS_HEADER_TABLE_SIZE")
+		}
+		if err != nil {
+			s.anomaly(st, KindHPACKError, err.Error())
+		}
+		if stats.dropped > 0 {
+			s.anomaly(st, KindHeaderListTooLarge, strconv.Itoa(stats.dropped)+" fields dropped")
 		}
 	}
 	if s.dir == sensor.ClientToServer && h.typ == frameHeaders && d.preface && !d.fp.done {
@@ -254,21 +270,6 @@ func (d *decoder) headerBlock(s *side, h frameHeader, promised uint32, block []b
 		if st != nil {
 			d.headers(s, st, h, fields, bad, stats.unknown > 0)
 		}
-	}
-	if stats.unknown > 0 {
-		s.anomaly(st, KindHPACKUnknownIndex, strconv.Itoa(stats.unknown)+" fields refer to unseen table entries")
-	}
-	if stats.badIndex > 0 {
-		s.anomaly(st, KindHPACKError, strconv.Itoa(stats.badIndex)+" fields refer to no table entry")
-	}
-	if stats.sizeUpdate {
-		s.anomaly(st, KindHPACKError, "table size update after a field or over SETTINGS_HEADER_TABLE_SIZE")
-	}
-	if err != nil {
-		s.anomaly(st, KindHPACKError, err.Error())
-	}
-	if stats.dropped > 0 {
-		s.anomaly(st, KindHeaderListTooLarge, strconv.Itoa(stats.dropped)+" fields dropped")
 	}
 }
 
