@@ -67,9 +67,7 @@ const maxURLDecodes = 3
 type Detector struct {
 	cfg     detect.Config
 	confirm confirm.Config
-	// memos holds *normalize.Memo of values (as passed to the
-	// classifiers) neither classifier matched, one per goroutine at a
-	// time.
+	// memos holds *memos, one per goroutine at a time.
 	memos *sync.Pool
 	// walker, once Merge set it, runs the detector's checks in its own
 	// walk over the parameters, and its own after them.
@@ -78,8 +76,20 @@ type Detector struct {
 
 // New returns the detector.
 func New(cfg detect.Config) (*Detector, error) {
-	memos := &sync.Pool{New: func() any { return normalize.NewMemo() }}
-	return &Detector{cfg: cfg, confirm: confirm.DefaultConfig(), memos: memos}, nil
+	pool := &sync.Pool{New: func() any { return &memos{values: normalize.NewMemo(), shapes: normalize.NewMemo()} }}
+	return &Detector{cfg: cfg, confirm: confirm.DefaultConfig(), memos: pool}, nil
+}
+
+// memos is what the detector remembers on one goroutine.
+type memos struct {
+	// values holds the values (as passed to the classifiers) neither
+	// classifier matched.
+	values *normalize.Memo
+	// shapes holds the SQL shapes (sqliShape) of values libinjection's
+	// SQL classifier did not match, and shape is the buffer one is built
+	// in.
+	shapes *normalize.Memo
+	shape  []byte
 }
 
 // Walker is a detector that walks an exchange's parameters for checks of
@@ -182,14 +192,14 @@ func (d *Detector) Inspect(x *decoders.Exchange, out []*alert.Alert) []*alert.Al
 type Scan struct {
 	d         *Detector
 	x         *decoders.Exchange
-	memo      *normalize.Memo
+	memo      *memos
 	sqli, xss finding
 }
 
 // Start begins the checks of exchange x, which has a request, in s.
 func (d *Detector) Start(s *Scan, x *decoders.Exchange) {
 	*s = Scan{
-		d: d, x: x, memo: d.memos.Get().(*normalize.Memo),
+		d: d, x: x, memo: d.memos.Get().(*memos),
 		sqli: finding{rule: &ruleSQLi, last: -1},
 		xss:  finding{rule: &ruleXSS, last: -1},
 	}
@@ -262,7 +272,8 @@ func (s *Scan) End(out []*alert.Alert) []*alert.Alert {
 // its finding already holds that parameter. A value both classifiers
 // passed goes into memo, and a value in memo is skipped: the verdicts
 // depend on v alone.
-func (d *Detector) check(x *decoders.Exchange, memo *normalize.Memo, sqli, xss *finding, idx int, loc decoders.Location, name, v string, decodes int) {
+func (d *Detector) check(x *decoders.Exchange, m *memos, sqli, xss *finding, idx int, loc decoders.Location, name, v string, decodes int) {
+	memo := m.values
 	sh := shapeOf(v)
 	if sh.plain() {
 		return
@@ -289,9 +300,22 @@ func (d *Detector) check(x *decoders.Exchange, memo *normalize.Memo, sqli, xss *
 	}
 	both, hit := sqli.last != idx && xss.last != idx, false
 	if sqliDue {
-		if fp, ok := sqliMatch(v); ok {
-			d.add(x, sqli, idx, loc, name, v, "libinjection fingerprint "+fp+encodedNote(decodes))
-			hit = true
+		// Values of the same SQL shape get the same verdict: one found
+		// clean before costs a pass and a lookup instead of the
+		// classifier's three.
+		var shape normalize.Fingerprint
+		m.shape, shape = sqliShape(v, m.shape[:0]), normalize.Fingerprint{}
+		found := false
+		if len(m.shape) > 0 {
+			found, shape = m.shapes.LookupBytes(m.shape)
+		}
+		if !found {
+			if fp, ok, raw := sqliMatchRaw(v); ok {
+				d.add(x, sqli, idx, loc, name, v, "libinjection fingerprint "+fp+encodedNote(decodes))
+				hit = true
+			} else if !raw {
+				m.shapes.Insert(shape)
+			}
 		}
 	}
 	if xssDue {
@@ -635,11 +659,18 @@ func xssMarkupBytes(v string) bool {
 // SQL context (see functionShape), not one made only by symbols quoted in
 // prose (see quotedSymbolsOnly).
 func sqliMatch(v string) (string, bool) {
-	ok, fp := isSQLi(v)
-	if !ok || functionShape(fp) && !sqlContext(v) || quotedSymbolsOnly(v) || numberCompoundsOnly(v) || inchMarkOnly(v) {
-		return fp, false
+	fp, ok, _ := sqliMatchRaw(v)
+	return fp, ok
+}
+
+// sqliMatchRaw is sqliMatch, and also reports whether libinjection itself
+// matched v (before the checks that set such matches aside).
+func sqliMatchRaw(v string) (fp string, ok, raw bool) {
+	raw, fp = isSQLi(v)
+	if !raw || functionShape(fp) && !sqlContext(v) || quotedSymbolsOnly(v) || numberCompoundsOnly(v) || inchMarkOnly(v) {
+		return fp, false, raw
 	}
-	return fp, true
+	return fp, true, raw
 }
 
 // isSQLi is libinjection.IsSQLi, run on v with its letters upper-cased
@@ -1318,4 +1349,126 @@ func stripComments(s string) string {
 	}
 	b.WriteString(s)
 	return b.String()
+}
+
+// sqliShape appends to buf v as libinjection's SQL classifier sees it: each
+// word it can only read as a bareword written "zz", and each digit of a
+// number standing alone '1'. Values of one shape get the same verdict and
+// fingerprint from it (FuzzSQLiShape, TestSQLiShapeCorpus): what it reads
+// of a bareword is that it is not a keyword, and of a plain number its
+// length. Searches, addresses and notes that differ only in their words
+// and numbers ("levi's kids' sunglasses", "o'neill desk chair") then share
+// one entry of the detector's memo of shapes found clean. Words and numbers
+// stay as they are unless libinjection's tokenizer is bound to read them
+// whole and alone: a run of letters, digits and bytes past ASCII (but its
+// white space 0xA0) between white space, quotes, parentheses and
+// operators; not after '@' (a variable), '$', '.', '`', '\' or '_' (part
+// of a longer token) nor at the start of a prefixed string (X'41'), not
+// a keyword of its table or a word it looks for
+// before a parenthesis (USER, DATABASE, PASSWORD, LOCALTIME…), not one
+// letter (N'…', X'…', Q'…' strings start so), not holding ı or ſ (its
+// lookup upper-cases them to I and S), not a number glued to letters (1e5,
+// 0x41). It returns buf empty for a value too long to remember.
+func sqliShape(v string, buf []byte) []byte {
+	if len(v) > normalize.MemoMaxKey {
+		return buf[:0]
+	}
+	for i := 0; i < len(v); {
+		if !shapeUnitByte(v[i]) {
+			buf = append(buf, v[i])
+			i++
+			continue
+		}
+		j := i + 1
+		for j < len(v) && shapeUnitByte(v[j]) {
+			j++
+		}
+		u := v[i:j]
+		switch {
+		case i > 0 && !shapeEdge(v[i-1]), j < len(v) && !shapeEdge(v[j]),
+			i > 1 && (v[i-1] == '\'' || v[i-1] == '"') && shapeUnitByte(v[i-2]):
+			// Not alone, or the start of a prefixed string's body
+			// (X'41', B'01', N'…', Q'[…]'), which it checks.
+			buf = append(buf, u...)
+		case digit(u[0]):
+			if !allDigits(u) {
+				buf = append(buf, u...)
+				break
+			}
+			for range u {
+				buf = append(buf, '1')
+			}
+		case len(u) >= 2 && shapeBareword(u):
+			buf = append(buf, 'z', 'z')
+		default:
+			buf = append(buf, u...)
+		}
+		i = j
+	}
+	return buf
+}
+
+// shapeUnitByte reports a byte of what sqliShape may replace.
+func shapeUnitByte(c byte) bool {
+	return 'a' <= c|0x20 && c|0x20 <= 'z' || digit(c) || c >= 0x80 && c != 0xa0
+}
+
+// shapeEdges are the bytes around a word or number that libinjection's
+// tokenizer ends it at and starts nothing with that reads it.
+var shapeEdges = func() (t [256]bool) {
+	for _, c := range []byte(" \t\n\r\v\f,;()'\":!?&|<>=+*/%^~[]{}#-") {
+		t[c] = true
+	}
+	return t
+}()
+
+func shapeEdge(c byte) bool { return shapeEdges[c] }
+
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if !digit(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// shapeBareword reports whether libinjection reads word w (letters,
+// digits, bytes past ASCII, starting with a letter or such a byte) as a
+// bareword whatever follows it: not a keyword of its table, and not a
+// name its folding looks for.
+func shapeBareword(w string) bool {
+	if !letter(w[0]) && w[0] < 0x80 {
+		return false
+	}
+	var buf [32]byte
+	ascii := true
+	for i := 0; i < len(w); i++ {
+		c := w[i]
+		if c >= 0x80 {
+			if asciiUpper(w, i) {
+				return false // unıon, ſelect
+			}
+			ascii = false
+			continue
+		}
+		if i < len(buf) {
+			if 'a' <= c && c <= 'z' {
+				c -= 'a' - 'A'
+			}
+			buf[i] = c
+		}
+	}
+	if !ascii || len(w) > len(buf) {
+		return true // no keyword has bytes past ASCII or is this long
+	}
+	u := buf[:len(w)]
+	if literals.Has(libinjectionWordSet, u) {
+		return false
+	}
+	switch string(u) {
+	case "USER", "DATABASE", "PASSWORD", "LOCALTIME", "LOCALTIMESTAMP":
+		return false
+	}
+	return true
 }

@@ -10,7 +10,6 @@ import (
 	"github.com/apisensor/sensor/decoders"
 	"github.com/apisensor/sensor/pipeline/alert"
 	"github.com/apisensor/sensor/pipeline/detect"
-	"github.com/apisensor/sensor/pipeline/detect/normalize"
 )
 
 // TestMemoKeepsVerdicts inspects the same exchanges twice with the memo
@@ -23,7 +22,7 @@ func TestMemoKeepsVerdicts(t *testing.T) {
 			t.Fatal(err)
 		}
 		if !memo {
-			d.memos = &sync.Pool{New: func() any { return (*normalize.Memo)(nil) }}
+			d.memos = &sync.Pool{New: func() any { return &memos{} }} // nil memos remember nothing
 		}
 		return d
 	}
@@ -32,6 +31,9 @@ func TestMemoKeepsVerdicts(t *testing.T) {
 		"hello world", "application/json", "1' OR '1'='1", "<script>alert(1)</script>", "Bob O'Brien",
 		"1 UNION SELECT password FROM users--", "\" onmouseover=\"alert(1)", "sqrt(16) = 4",
 		"javascript:alert(document.domain)", "%3Cscript%3Ealert(1)%3C/script%3E", "11--", "garden hose",
+		// Values of one SQL shape (sqliShape), found clean or not.
+		"levi's kids' sunglasses", "mary's red' trainers", "1' OR 'x'='x", "7' OR 'ab'='ab",
+		"abc' or 1=1 --", "dog' or 2=2 --",
 	}
 	var xs []*decoders.Exchange
 	for _, v := range values {
