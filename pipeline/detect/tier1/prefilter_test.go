@@ -8,6 +8,7 @@ import (
 
 	"github.com/apisensor/sensor/decoders"
 	"github.com/apisensor/sensor/pipeline/detect/normalize"
+	"github.com/apisensor/sensor/testdata/eval/evalkit"
 )
 
 // TestGadgetNeedlesHaveUpper backs codei's prefilter, which looks for a
@@ -216,5 +217,65 @@ func TestInputBase64Text(t *testing.T) {
 			s = base64.StdEncoding.EncodeToString(b) // text that decodes
 		}
 		checkInputBase64Text(t, s)
+	}
+}
+
+// FuzzSQLSigPre checks the prechecks of sqlSig's techniques: a value an
+// expression matches must pass its technique's pre.
+func FuzzSQLSigPre(f *testing.F) {
+	for _, s := range []string{"' or 1#", "x' and 2 --", "\" or --", "\\'or'", "'or 1=1", "a' and sleep(5)",
+		"1' and true;", " \\'x or 1", "or\t12\f#", "the gate code is 15#", "levi's and kids"} {
+		f.Add([]byte(s))
+	}
+	words := []string{"or", "and", "true", "null", "not", "x", "1", "12", "like", "glob", "is", "select", "a_b"}
+	seps := " \t\n\f\r\v'\"`\\#-;()=$"
+	f.Fuzz(func(t *testing.T, in []byte) {
+		var b []byte
+		for _, c := range in {
+			if c&1 == 0 {
+				b = append(b, words[int(c>>1)%len(words)]...)
+			} else {
+				b = append(b, seps[int(c>>1)%len(seps)])
+			}
+		}
+		for _, s := range []string{string(in), string(b)} {
+			for k := range sqlSig {
+				sig := &sqlSig[k]
+				if sig.pre != nil && !sig.pre(s) && sig.re.MatchString(s) {
+					t.Fatalf("technique %d: pre turns %q away, its expression matches %q", k, s, sig.re.FindString(s))
+				}
+			}
+		}
+	})
+}
+
+// TestSQLSigPreCorpus checks the prechecks on the evaluation corpus and
+// the package's cases, as matchSQLSig sees them (folded, and as sqlCanon
+// reads them).
+func TestSQLSigPreCorpus(t *testing.T) {
+	entries, err := evalkit.ReadCorpusFile("../../../testdata/eval/corpus.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var values []string
+	for _, e := range entries {
+		values = append(values, e.Payload)
+	}
+	for _, e := range attacks {
+		values = append(values, e.value)
+	}
+	for _, e := range benign {
+		values = append(values, e.value)
+	}
+	for _, v := range values {
+		n := normalize.Normalize(v, 0, 0)
+		for _, s := range []string{n.Fold, sqlCanon(n.Fold), n.Base64} {
+			for k := range sqlSig {
+				sig := &sqlSig[k]
+				if sig.pre != nil && !sig.pre(s) && sig.re.MatchString(s) {
+					t.Errorf("technique %d: pre turns %q away, its expression matches %q", k, s, sig.re.FindString(s))
+				}
+			}
+		}
 	}
 }

@@ -172,146 +172,199 @@ var sqlSig = []struct {
 	hint []string // the regexp runs when s holds one of these
 	re   *regexp.Regexp
 	need uint8 // and every sqlNeed bit of this
+	// pre, when set, is a condition every match of re meets, cheaper
+	// than re on the prose that has the hints (FuzzSQLSigPre).
+	pre func(s string) bool
 }{
 	// UNION-based extraction.
-	{[]string{"union"}, regexp.MustCompile(`\bunion(?:\s+all|\s+distinct)?\s*\(?\s*select\b`), 0},
+	{[]string{"union"}, regexp.MustCompile(`\bunion(?:\s+all|\s+distinct)?\s*\(?\s*select\b`), 0, nil},
 	// Schema enumeration through the system catalogs.
 	// MSSQL's system databases qualifying an object (tempdb..t,
 	// msdb.dbo.backupset; named alone they are prose, matchSQLSig takes
 	// them as a whole value), MySQL's privilege table mysql.db and MS
 	// Access's hidden system tables (MSysObjects…) are named only to
 	// enumerate or read them.
-	{[]string{"information_schema", "pg_", "sqlite_", "mysql.", "sysobjects", "syscolumns", "all_tables", "user_tables", "sys.", "db.", "msys"}, regexp.MustCompile(`\b(?:information_schema|pg_catalog|pg_shadow|sqlite_master|sqlite_schema|mysql\.(?:user|db)|sysobjects|syscolumns|all_tables|user_tables|sys\.(?:objects|tables|columns|databases|sql_logins)|(?:tempdb|msdb)\.(?:\.|dbo\.|sys\.)|msys(?:accessobjects|objects|queries|relationships|aces))\b`), 0},
+	{[]string{"information_schema", "pg_", "sqlite_", "mysql.", "sysobjects", "syscolumns", "all_tables", "user_tables", "sys.", "db.", "msys"}, regexp.MustCompile(`\b(?:information_schema|pg_catalog|pg_shadow|sqlite_master|sqlite_schema|mysql\.(?:user|db)|sysobjects|syscolumns|all_tables|user_tables|sys\.(?:objects|tables|columns|databases|sql_logins)|(?:tempdb|msdb)\.(?:\.|dbo\.|sys\.)|msys(?:accessobjects|objects|queries|relationships|aces))\b`), 0, nil},
 	// MSSQL procedures that run commands, read the registry or files, or
 	// connect out (OPENROWSET through the MSDASQL or SQLOLEDB provider);
 	// sp_password in a query keeps MSSQL from logging its text. Oracle's
 	// UTL_ packages make the server send HTTP, DNS or mail, or touch files
 	// (out-of-band extraction).
-	{[]string{"xp_", "sp_", "master.", "open", "msdasql", "sqloledb", "utl_"}, regexp.MustCompile(`\bexec(?:ute)?\s+master\.|\b(?:xp_cmdshell|xp_dirtree|xp_regread|xp_fileexist|sp_oacreate|sp_oamethod|sp_executesql|sp_makewebtask|sp_addextendedproc|sp_password|openrowset|opendatasource|openquery|msdasql|sqloledb|utl_(?:http|file|inaddr|smtp|tcp))\b`), 0},
+	{[]string{"xp_", "sp_", "master.", "open", "msdasql", "sqloledb", "utl_"}, regexp.MustCompile(`\bexec(?:ute)?\s+master\.|\b(?:xp_cmdshell|xp_dirtree|xp_regread|xp_fileexist|sp_oacreate|sp_oamethod|sp_executesql|sp_makewebtask|sp_addextendedproc|sp_password|openrowset|opendatasource|openquery|msdasql|sqloledb|utl_(?:http|file|inaddr|smtp|tcp))\b`), 0, nil},
 	// Time-based blind injection.
-	{[]string{"sleep", "benchmark", "waitfor", "dbms_"}, regexp.MustCompile(`\b(?:sleep|pg_sleep)\s*\(\s*\(?\s*(?:\d|mod\s*\(|select\b)|\bbenchmark\s*\(\s*\d+\s*,|\bselect\s+pg_sleep\b|\bwaitfor\s+(?:delay|time)\s+['"]|\bdbms_pipe\.receive_message|\bdbms_lock\.sleep`), 0},
+	{[]string{"sleep", "benchmark", "waitfor", "dbms_"}, regexp.MustCompile(`\b(?:sleep|pg_sleep)\s*\(\s*\(?\s*(?:\d|mod\s*\(|select\b)|\bbenchmark\s*\(\s*\d+\s*,|\bselect\s+pg_sleep\b|\bwaitfor\s+(?:delay|time)\s+['"]|\bdbms_pipe\.receive_message|\bdbms_lock\.sleep`), 0, nil},
 	// File read and write from the database.
-	{[]string{"load_file", "outfile", "dumpfile", "pg_read_file", "program", "utl_"}, regexp.MustCompile(`\bload_file\s*\(|\binto\s+(?:out|dump)file\b|\bpg_read_file\s*\(|\bcopy\s+\w+\s+(?:from|to)\s+program\b|\butl_(?:file|http|inaddr)\b`), 0},
+	{[]string{"load_file", "outfile", "dumpfile", "pg_read_file", "program", "utl_"}, regexp.MustCompile(`\bload_file\s*\(|\binto\s+(?:out|dump)file\b|\bpg_read_file\s*\(|\bcopy\s+\w+\s+(?:from|to)\s+program\b|\butl_(?:file|http|inaddr)\b`), 0, nil},
 	// Error-based extraction.
-	{[]string{"extractvalue", "updatexml", "exp(", "exp (", "geometrycollection", "multipoint", "polygon", "json_keys", "gtid_subset"}, regexp.MustCompile(`\b(?:extractvalue|updatexml|exp|geometrycollection|multipoint|polygon|json_keys|gtid_subset)\s*\(\s*(?:\d|0x|concat|\(\s*select|@@)`), sqlNeedParen},
+	{[]string{"extractvalue", "updatexml", "exp(", "exp (", "geometrycollection", "multipoint", "polygon", "json_keys", "gtid_subset"}, regexp.MustCompile(`\b(?:extractvalue|updatexml|exp|geometrycollection|multipoint|polygon|json_keys|gtid_subset)\s*\(\s*(?:\d|0x|concat|\(\s*select|@@)`), sqlNeedParen, nil},
 	// PostgreSQL casts and JSON operators on injected values
 	// ('x'::jsonb <@ '…', (…)::int): error-based extraction and filter
 	// bypass.
-	{[]string{"::"}, regexp.MustCompile(`(?:'|\))\s*::\s*(?:jsonb?|text|int\w*|bigint|regclass|bytea|numeric|varchar)\b|\w::(?:jsonb?|regclass)\b`), 0},
+	{[]string{"::"}, regexp.MustCompile(`(?:'|\))\s*::\s*(?:jsonb?|text|int\w*|bigint|regclass|bytea|numeric|varchar)\b|\w::(?:jsonb?|regclass)\b`), 0, nil},
 	// JSON operators and functions applied to an injected JSON literal
 	// ('{"b":2}' <@ '…', '…' -> '$.c', '…' ? 'a', json_extract(…)).
-	{[]string{"<@", "@>", "->", "#>", "?", "json_"}, regexp.MustCompile(`'\s*(?:::\s*jsonb?\s*)?(?:<@|@>)\s*'|'[\[{][^']*'\s*(?:::\s*jsonb?\s*)?(?:->>?|#>>?|\?[|&]?)\s*(?:'|array\s*\[)|\bjson_(?:extract|value|query|contains|keys|search)\s*\(\s*'`), sqlNeedQuote},
+	{[]string{"<@", "@>", "->", "#>", "?", "json_"}, regexp.MustCompile(`'\s*(?:::\s*jsonb?\s*)?(?:<@|@>)\s*'|'[\[{][^']*'\s*(?:::\s*jsonb?\s*)?(?:->>?|#>>?|\?[|&]?)\s*(?:'|array\s*\[)|\bjson_(?:extract|value|query|contains|keys|search)\s*\(\s*'`), sqlNeedQuote, nil},
 	// Subqueries and the values they select to leak data ("select *
 	// from" alone is how developers quote SQL).
-	{[]string{"select"}, regexp.MustCompile(`\bfrom\s*\(\s*select\b|\(\s*select\s+(?:\*|count\s*\(|concat|group_concat|@@|char\s*\(|0x|if\s*\(|case\b|sleep|\w+\s+from\b)|\bselect\s+(?:count\s*\(\s*\*\s*\)\s*,|concat(?:_ws)?\s*\(|group_concat\s*\(|char\s*\(\s*\d|0x[0-9a-f]{4}|@@\w|null\s*,|\d+\s*,\s*\d+\s*,)`), 0},
+	{[]string{"select"}, regexp.MustCompile(`\bfrom\s*\(\s*select\b|\(\s*select\s+(?:\*|count\s*\(|concat|group_concat|@@|char\s*\(|0x|if\s*\(|case\b|sleep|\w+\s+from\b)|\bselect\s+(?:count\s*\(\s*\*\s*\)\s*,|concat(?:_ws)?\s*\(|group_concat\s*\(|char\s*\(\s*\d|0x[0-9a-f]{4}|@@\w|null\s*,|\d+\s*,\s*\d+\s*,)`), 0, nil},
 	// Server variables and identity functions that fingerprint the DBMS.
-	{[]string{"@@", "()", "( )"}, regexp.MustCompile(`@@(?:version|datadir|hostname|basedir|servername|tmpdir)\b|\b(?:current_user|session_user|system_user|database|schema|version|db_name|user_name|suser_sname|sqlite_version|pg_backend_pid)\s*\(\s*\)`), 0},
+	{[]string{"@@", "()", "( )"}, regexp.MustCompile(`@@(?:version|datadir|hostname|basedir|servername|tmpdir)\b|\b(?:current_user|session_user|system_user|database|schema|version|db_name|user_name|suser_sname|sqlite_version|pg_backend_pid)\s*\(\s*\)`), 0, nil},
 	// Strings built from character codes or hex to dodge quote filters.
-	{[]string{"char(", "char (", "concat", "chr("}, regexp.MustCompile(`\bchar\s*\(\s*\d+\s*(?:,\s*\d+\s*){2,}\)|\b(?:concat(?:_ws)?|group_concat)\s*\([^)]{0,40}0x[0-9a-f]{2}|(?:\bchr\s*\(\s*\d+\s*\)\s*(?:\|\||\+|\.)\s*){2}`), sqlNeedParen},
+	{[]string{"char(", "char (", "concat", "chr("}, regexp.MustCompile(`\bchar\s*\(\s*\d+\s*(?:,\s*\d+\s*){2,}\)|\b(?:concat(?:_ws)?|group_concat)\s*\([^)]{0,40}0x[0-9a-f]{2}|(?:\bchr\s*\(\s*\d+\s*\)\s*(?:\|\||\+|\.)\s*){2}`), sqlNeedParen, nil},
 	// Boolean tautologies and comparisons injected after a value
 	// (1 AND 2771=1709, ' or 1='1, OR (7319=8742)): at the start of the
 	// value, after its first word, or after a quote or parenthesis, not
 	// in the middle of a sentence.
-	{[]string{"=", "<>", "like"}, regexp.MustCompile(`(?:^\s*|['")]\s*|^\s*[\w./-]{1,40}(?:\s+|=\s*))(?:and|or|xor|&&|\|\|)\s*(?:not\s+)?\(?\s*(?:\d+|'[^']{0,20}'|"[^"]{0,20}")\s*(?:==?|<>|!=|<=>|\blike\b)\s*(?:\(?\s*(?:\d+|'|")|\(\s*(?:select\b|$))`), sqlNeedBool},
+	{[]string{"=", "<>", "like"}, regexp.MustCompile(`(?:^\s*|['")]\s*|^\s*[\w./-]{1,40}(?:\s+|=\s*))(?:and|or|xor|&&|\|\|)\s*(?:not\s+)?\(?\s*(?:\d+|'[^']{0,20}'|"[^"]{0,20}")\s*(?:==?|<>|!=|<=>|\blike\b)\s*(?:\(?\s*(?:\d+|'|")|\(\s*(?:select\b|$))`), sqlNeedBool, nil},
 	// A quote that closes the application's string, then a boolean
 	// operator and an SQL expression (admin' and password glob password;,
 	// x' or username like y escape 'x', \' or json(id), 1' and
 	// starts_with(…), ' or true;), or a backslash-escaped quote that
 	// slips past the application's escaping (\'or'1).
-	{[]string{"' ", "'a", "'o", "\" ", "\"a", "\"o", "\\'", "\\\"", "\\\x60"}, regexp.MustCompile(`(?:^|\w|\\)['"]\s*(?:and|or)\b\s*\(?\s*(?:(?:true|false|null)\s*(?:;|--|#|$)|not\b|[a-z_]\w*\s*\(|[a-z_]\w*\s+(?:glob|like|rlike|regexp|is|sounds)\b)|\\['"\x60](?:or|and)['"\x60]|\\['"\x60]\s*(?:or|and)\s*(?:$|\d)|^\s*\\['"]\w*\s+(?:or|and)\s+\d`), sqlNeedQuote | sqlNeedBool},
+	{[]string{"' ", "'a", "'o", "\" ", "\"a", "\"o", "\\'", "\\\"", "\\\x60"}, regexp.MustCompile(`(?:^|\w|\\)['"]\s*(?:and|or)\b\s*\(?\s*(?:(?:true|false|null)\s*(?:;|--|#|$)|not\b|[a-z_]\w*\s*\(|[a-z_]\w*\s+(?:glob|like|rlike|regexp|is|sounds)\b)|\\['"\x60](?:or|and)['"\x60]|\\['"\x60]\s*(?:or|and)\s*(?:$|\d)|^\s*\\['"]\w*\s+(?:or|and)\s+\d`), sqlNeedQuote | sqlNeedBool, quoteThenBool},
 	// A tautology or a bare OR/AND cut off by a comment (OR 1#,
 	// 1='1' or-- -): the rest of the application's WHERE is discarded.
-	{[]string{"--", "#"}, regexp.MustCompile(`(?:^|['")]\s*)(?:or|and)\s+\d+\s*(?:#|--)|['"]\s*(?:or|and)\s*(?:--|#)`), sqlNeedBool},
+	{[]string{"--", "#"}, regexp.MustCompile(`(?:^|['")]\s*)(?:or|and)\s+\d+\s*(?:#|--)|['"]\s*(?:or|and)\s*(?:--|#)`), sqlNeedBool, boolBeforeComment},
 	// The same with typographic quotes, which some drivers and collations
 	// fold to an ASCII quote (’ OR ’1’=’x’).
-	{[]string{"’", "‘", "´"}, regexp.MustCompile(`(?:’|‘|´)\s*(?:or|and)\s+(?:’|‘|´)?\w+(?:’|‘|´)?\s*=`), 0},
+	{[]string{"’", "‘", "´"}, regexp.MustCompile(`(?:’|‘|´)\s*(?:or|and)\s+(?:’|‘|´)?\w+(?:’|‘|´)?\s*=`), 0, nil},
 	// A condition appended to a JavaScript or NoSQL query (|| x == ',
 	// && a != …) at the start of the value.
-	{[]string{"||", "&&"}, regexp.MustCompile(`(?:^|=)\s*(?:\|\||&&)\s*\(?\s*[\w.]+\s*(?:===?|!==?)`), 0},
+	{[]string{"||", "&&"}, regexp.MustCompile(`(?:^|=)\s*(?:\|\||&&)\s*\(?\s*[\w.]+\s*(?:===?|!==?)`), 0, nil},
 	// Closing an expression and aliasing it before FROM: the injection
 	// continues the application's SELECT (…) AS x FROM; the value starts
 	// with the closing parenthesis or the number selected ("he said (…)
 	// as usual from" is prose).
-	{[]string{"from"}, regexp.MustCompile(`^\s*(?:\d+\s*)?['"\x60]?\s*\)?\s*as\s*['"\x60]?\w*['"\x60]?\s+from\b`), 0},
+	{[]string{"from"}, regexp.MustCompile(`^\s*(?:\d+\s*)?['"\x60]?\s*\)?\s*as\s*['"\x60]?\w*['"\x60]?\s+from\b`), 0, nil},
 	// Padding a UNION's value list to the column count with empty
 	// strings or NULLs.
-	{[]string{"''", "\"\"", "null"}, sqlPadding, 0},
+	{[]string{"''", "\"\"", "null"}, sqlPadding, 0, nil},
 	// Conditional expressions of blind injection, MySQL's ELT and
 	// MAKE_SET among them (sqlmap's "parameter replace": ELT(1=1,5)).
-	{[]string{"if(", "if (", "when", "iif", "elt", "make_set"}, regexp.MustCompile(`\bif\s*\(\s*(?:\d+\s*[=<>]|now\s*\(\s*\)\s*=|ascii\s*\(|substr|length\s*\(|\(\s*select)|\bcase\s+when\b[^;]{0,80}\bthen\b|\biif\s*\(|\b(?:elt|make_set)\s*\(\s*\d+\s*(?:=|<>|<=?|>=?)\s*\d+\s*,`), 0},
+	{[]string{"if(", "if (", "when", "iif", "elt", "make_set"}, regexp.MustCompile(`\bif\s*\(\s*(?:\d+\s*[=<>]|now\s*\(\s*\)\s*=|ascii\s*\(|substr|length\s*\(|\(\s*select)|\bcase\s+when\b[^;]{0,80}\bthen\b|\biif\s*\(|\b(?:elt|make_set)\s*\(\s*\d+\s*(?:=|<>|<=?|>=?)\s*\d+\s*,`), 0, nil},
 	// Heavy queries for time-based blind injection where there is no
 	// sleep: a string repeated or a blob generated hundreds of millions
 	// of times (REPEAT(…,5000000000), RANDOMBLOB(500000000)).
-	{[]string{"repeat", "randomblob"}, regexp.MustCompile(`\brepeat\s*\([^;]{0,80}?,\s*\d{7,}\s*\)|\brandomblob\s*\(\s*\d{7,}`), sqlNeedParen},
+	{[]string{"repeat", "randomblob"}, regexp.MustCompile(`\brepeat\s*\([^;]{0,80}?,\s*\d{7,}\s*\)|\brandomblob\s*\(\s*\d{7,}`), sqlNeedParen, nil},
 	// Stacked queries: a statement after a semicolon.
-	{[]string{";"}, regexp.MustCompile(`;\s*(?:insert\s+into|drop\s+(?:table|database)|delete\s+from|truncate\b|update\s+\w+\s+set|shutdown\b|exec(?:ute)?\s+(?:master|xp_|sp_|\()|declare\s+@|set\s+@|create\s+(?:table|function|user)|replace\s+(?:into\s+)?\w+\s*\([^)]*\)\s*values\b|alter\s+(?:table|user)|grant\s+|select\b)`), 0},
+	{[]string{";"}, regexp.MustCompile(`;\s*(?:insert\s+into|drop\s+(?:table|database)|delete\s+from|truncate\b|update\s+\w+\s+set|shutdown\b|exec(?:ute)?\s+(?:master|xp_|sp_|\()|declare\s+@|set\s+@|create\s+(?:table|function|user)|replace\s+(?:into\s+)?\w+\s*\([^)]*\)\s*values\b|alter\s+(?:table|user)|grant\s+|select\b)`), 0, nil},
 	// A quote that closes the application's string, then SQL (a keyword
 	// or an operator) and a comment that cuts off the rest of the query
 	// (id' or x--, x'|email--).
-	{[]string{"--", "#"}, regexp.MustCompile(`'\s*(?:or|and|xor|not|is|like|glob|rlike|regexp|union|having|order|group|collate|notnull|isnull|mod|div|sounds|escape|\|\|?|&&|[-+^&<>=*/%|])\b?[^'\n]{0,40}(?:--|#)\s*$`), sqlNeedQuote | sqlNeedTail},
+	{[]string{"--", "#"}, regexp.MustCompile(`'\s*(?:or|and|xor|not|is|like|glob|rlike|regexp|union|having|order|group|collate|notnull|isnull|mod|div|sounds|escape|\|\|?|&&|[-+^&<>=*/%|])\b?[^'\n]{0,40}(?:--|#)\s*$`), sqlNeedQuote | sqlNeedTail, nil},
 	// A quote immediately followed by UNION (' union all, "union/**/).
-	{[]string{"union"}, regexp.MustCompile(`['"\x60]\s*union(?:\s+all\b|\s*/)`), 0},
+	{[]string{"union"}, regexp.MustCompile(`['"\x60]\s*union(?:\s+all\b|\s*/)`), 0, nil},
 	// PostgreSQL large-object functions that read and write server files
 	// (lo_import('/etc/passwd'), lo_get(16400)).
-	{[]string{"lo_"}, regexp.MustCompile(`\blo_(?:import|export|get|put|from_bytea)\s*\(`), sqlNeedParen},
+	{[]string{"lo_"}, regexp.MustCompile(`\blo_(?:import|export|get|put|from_bytea)\s*\(`), sqlNeedParen, nil},
 	// Error-based extraction by casting an identity value to a number
 	// (current_user::int, password::int).
-	{[]string{"::"}, regexp.MustCompile(`\b(?:current_user|session_user|user|password|passwd|version\s*\(\s*\)|database\s*\(\s*\))::(?:int|integer|numeric|bigint)\b`), 0},
+	{[]string{"::"}, regexp.MustCompile(`\b(?:current_user|session_user|user|password|passwd|version\s*\(\s*\)|database\s*\(\s*\))::(?:int|integer|numeric|bigint)\b`), 0, nil},
 	// Dynamic SQL on Oracle and user-defined functions on MySQL/PostgreSQL
 	// (EXECUTE IMMEDIATE '…', CREATE FUNCTION f(…) RETURNS …).
-	{[]string{"immediate", "function"}, regexp.MustCompile(`\bexecute\s+immediate\s+['"]|\bcreate\s+(?:or\s+replace\s+)?function\s+[\w.]+\s*\(.{0,80}?\)\s*returns\b`), 0},
+	{[]string{"immediate", "function"}, regexp.MustCompile(`\bexecute\s+immediate\s+['"]|\bcreate\s+(?:or\s+replace\s+)?function\s+[\w.]+\s*\(.{0,80}?\)\s*returns\b`), 0, nil},
 	// A value that is a destructive statement ended by a comment
 	// (DROP sampletable;--, DELETE FROM users;--); an UPDATE … SET … WHERE with a
 	// comment is how developers write SQL.
-	{[]string{"--", "#"}, regexp.MustCompile(`^\s*(?:drop\s+(?:table\s+)?\w+|delete\s+from\s+\w+|truncate\s+(?:table\s+)?\w+)\s*;\s*(?:--|#)`), sqlNeedSemi},
+	{[]string{"--", "#"}, regexp.MustCompile(`^\s*(?:drop\s+(?:table\s+)?\w+|delete\s+from\s+\w+|truncate\s+(?:table\s+)?\w+)\s*;\s*(?:--|#)`), sqlNeedSemi, nil},
 	// SELECT with a time-delay or fingerprint function as its value
 	// (select if(…), select char(…), select(user(…))), or a parenthesised
 	// CASE whose branches test the data bit by bit (select (case when …)).
-	{[]string{"select"}, regexp.MustCompile(`\bselect\s*\(?\s*(?:if|char|user|current_user|database|version|ascii|sleep)\s*\(|\bselect\s*\(\s*case\b`), sqlNeedParen},
+	{[]string{"select"}, regexp.MustCompile(`\bselect\s*\(?\s*(?:if|char|user|current_user|database|version|ascii|sleep)\s*\(|\bselect\s*\(\s*case\b`), sqlNeedParen, nil},
 	// ORDER BY / GROUP BY column counting and HAVING tests.
 	// HAVING with a constant test (HAVING 1=1) or an aggregate probes for
 	// the columns of the query through its error messages; ORDER BY
 	// right after a quote continues the application's query.
-	{[]string{"order by", "group by", "having"}, regexp.MustCompile(`\border\s+by\s+\d+\s*(?:--|#|;|$)|\bgroup\s+by\s+[\w\x60,. ]{1,60}\s+having\s+[\w\x60(]|\bhaving\s+(?:\d+\s*=|count\s*\()|['"\x60]\s*order\s+by\s+[\w\x60]`), 0},
+	{[]string{"order by", "group by", "having"}, regexp.MustCompile(`\border\s+by\s+\d+\s*(?:--|#|;|$)|\bgroup\s+by\s+[\w\x60,. ]{1,60}\s+having\s+[\w\x60(]|\bhaving\s+(?:\d+\s*=|count\s*\()|['"\x60]\s*order\s+by\s+[\w\x60]`), 0, nil},
 	// Procedure calls and declarations used for injection on MSSQL and
 	// MySQL.
-	{[]string{"procedure", "declare", "set @", "set/**/@"}, regexp.MustCompile(`\bprocedure\s+analyse\s*\(|\bdeclare\s+@\w+|\bset\s+@\w+\s*=\s*(?:0x|x'|b'|char|concat|\()`), 0},
+	{[]string{"procedure", "declare", "set @", "set/**/@"}, regexp.MustCompile(`\bprocedure\s+analyse\s*\(|\bdeclare\s+@\w+|\bset\s+@\w+\s*=\s*(?:0x|x'|b'|char|concat|\()`), 0, nil},
 	// A UNION's column list padded with numbers and ending with an
 	// identity function (select 1,2,3,user()).
-	{[]string{"user(", "version(", "database(", "db_name(", "schema("}, regexp.MustCompile(`\bselect\b[^;]{0,60}?,\s*(?:user|version|database|current_user|system_user|session_user|db_name|schema)\(`), sqlNeedParen},
+	{[]string{"user(", "version(", "database(", "db_name(", "schema("}, regexp.MustCompile(`\bselect\b[^;]{0,60}?,\s*(?:user|version|database|current_user|system_user|session_user|db_name|schema)\(`), sqlNeedParen, nil},
 	// A quote closing the string, then an SQL comparison operator on the
 	// next operand and a statement end or comment ('glob 1;, x' rlike y--).
 	// LIKE only at the start of the value: after a word the quote is as
 	// often an apostrophe (parents' like this;).
-	{[]string{"glob", "rlike", "regexp", "'like", "' like", "\"like", "\" like"}, regexp.MustCompile(`(?:^\s*|\w)['"]\s*(?:glob|rlike|regexp)\s+[\w'"]+\s*(?:;|--|#)|^\s*['"]\s*like\s+[\w'"]+\s*(?:;|--|#)`), sqlNeedQuote},
+	{[]string{"glob", "rlike", "regexp", "'like", "' like", "\"like", "\" like"}, regexp.MustCompile(`(?:^\s*|\w)['"]\s*(?:glob|rlike|regexp)\s+[\w'"]+\s*(?:;|--|#)|^\s*['"]\s*like\s+[\w'"]+\s*(?:;|--|#)`), sqlNeedQuote, nil},
 	// The same as JavaScript for a NoSQL or server-side-JS query: the value
 	// starts with && or || and a parenthesised assignment or comparison
 	// (&&(a=!0), ||(x=").
-	{[]string{"&&(", "&& (", "||(", "|| ("}, regexp.MustCompile(`(?:^|=)\s*(?:&&|\|\|)\s*\(\s*\w+\s*==?\s*(?:!?\d|['"(])`), sqlNeedParen},
+	{[]string{"&&(", "&& (", "||(", "|| ("}, regexp.MustCompile(`(?:^|=)\s*(?:&&|\|\|)\s*\(\s*\w+\s*==?\s*(?:!?\d|['"(])`), sqlNeedParen, nil},
 	// Assigning a MySQL user or session variable (SET @x=, SET @@sql_mode,
 	// a dump's SET @OLD_SQL_NOTES), which only SQL scripts and stacked
 	// injections do ("set @alice" ending a chat line is a mention).
-	{[]string{"set @", "set  @", "set\n@"}, regexp.MustCompile(`(?:^|[\s>;=])set\s+(?:@@[a-z_]|@[a-z_]\w*\s*:?=|@[a-z]+_\w+\s*$)`), 0},
+	{[]string{"set @", "set  @", "set\n@"}, regexp.MustCompile(`(?:^|[\s>;=])set\s+(?:@@[a-z_]|@[a-z_]\w*\s*:?=|@[a-z]+_\w+\s*$)`), 0, nil},
 	// DDL that changes a table (ALTER TABLE t ADD/CHANGE/MODIFY …).
-	{[]string{"alter"}, regexp.MustCompile(`\balter\s+table\s+[\w\x60."\[\]]+\s+(?:add|change|modify|drop|rename|alter|convert|engine|auto_increment|character|default)\b`), 0},
+	{[]string{"alter"}, regexp.MustCompile(`\balter\s+table\s+[\w\x60."\[\]]+\s+(?:add|change|modify|drop|rename|alter|convert|engine|auto_increment|character|default)\b`), 0, nil},
 	// Closing a parenthesised expression into a LIKE or a CASE branch
 	// () like (select…, ) when 1 then …), with an SQL operand: "I
 	// (really) like (most) dogs" is prose.
-	{[]string{")like", ") like", ")when", ") when"}, regexp.MustCompile(`\)\s*like\s*\(\s*(?:$|select\b|['"\d@]|0x|concat|char)|\)\s*when\s+(?:\d+|'[^']*'|null|true|false)\s+then\b`), sqlNeedClose},
+	{[]string{")like", ") like", ")when", ") when"}, regexp.MustCompile(`\)\s*like\s*\(\s*(?:$|select\b|['"\d@]|0x|concat|char)|\)\s*when\s+(?:\d+|'[^']*'|null|true|false)\s+then\b`), sqlNeedClose, nil},
 	// Set operators other than UNION that append rows of the attacker's
 	// choosing (except values(…), except select 1).
-	{[]string{"except", "intersect"}, regexp.MustCompile(`\b(?:except|intersect)\s+(?:all\s+)?(?:values\s*\(|select\s+(?:\*|\d|null\b|@@))`), 0},
+	{[]string{"except", "intersect"}, regexp.MustCompile(`\b(?:except|intersect)\s+(?:all\s+)?(?:values\s*\(|select\s+(?:\*|\d|null\b|@@))`), 0, nil},
 	// A MySQL qualified name in backquotes (only MySQL quotes identifiers
 	// so) in a clause: a table read from or a column compared (FROM
 	// `db`.`t`, `t`.`id` = 1) or passed to a function (CONVERT(`t`.`c`
 	// …)); "SELECT `a`.`b`" alone is how developers quote SQL.
-	{[]string{"`.`"}, regexp.MustCompile(`(?:\bfrom\s+|\(\s*)\x60[^\x60\s]{1,64}\x60\.\x60|\x60[^\x60\s]{1,64}\x60\.\x60[^\x60\s]{1,64}\x60\s*(?:[=<>!]|like\b|limit\b)`), 0},
+	{[]string{"`.`"}, regexp.MustCompile(`(?:\bfrom\s+|\(\s*)\x60[^\x60\s]{1,64}\x60\.\x60|\x60[^\x60\s]{1,64}\x60\.\x60[^\x60\s]{1,64}\x60\s*(?:[=<>!]|like\b|limit\b)`), 0, nil},
 	// A subquery assigned where a value goes (id=(select …).
-	{[]string{"=(", "= ("}, regexp.MustCompile(`=\s*\(\s*select\b`), sqlNeedParen},
+	{[]string{"=(", "= ("}, regexp.MustCompile(`=\s*\(\s*select\b`), sqlNeedParen, nil},
 	// MySQL JSON path comparison on an injected JSON literal
 	// ('{"a":1}' > '$.a' = 7).
-	{[]string{"'$"}, regexp.MustCompile(`'[\[{][^']*'\s*(?:<=?|>=?|=|<>|!=)\s*'\$[.\[]`), 0},
+	{[]string{"'$"}, regexp.MustCompile(`'[\[{][^']*'\s*(?:<=?|>=?|=|<>|!=)\s*'\$[.\[]`), 0, nil},
 }
+
+// boolBeforeComment reports whether s has OR or AND followed, past white
+// space and digits, by a comment (# or --): what every match of the
+// technique of boolean-then-comment breakouts (' or 1#, and 2 --) holds.
+func boolBeforeComment(s string) bool {
+	for i := 0; i+1 < len(s); i++ {
+		j := 0
+		switch {
+		case s[i] == 'o' && s[i+1] == 'r':
+			j = i + 2
+		case s[i] == 'a' && strings.HasPrefix(s[i+1:], "nd"):
+			j = i + 3
+		default:
+			continue
+		}
+		for j < len(s) && (reSpace(s[j]) || '0' <= s[j] && s[j] <= '9') {
+			j++
+		}
+		if j < len(s) && (s[j] == '#' || s[j] == '-' && j+1 < len(s) && s[j+1] == '-') {
+			return true
+		}
+	}
+	return false
+}
+
+// quoteThenBool reports whether s has a quote followed, past white space,
+// by AND or OR, or a backslash before a quote: what every match of the
+// technique of quote breakouts into a boolean expression holds.
+func quoteThenBool(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '\\':
+			if i+1 < len(s) && (s[i+1] == '\'' || s[i+1] == '"' || s[i+1] == '`') {
+				return true
+			}
+		case '\'', '"':
+			j := i + 1
+			for j < len(s) && reSpace(s[j]) {
+				j++
+			}
+			if strings.HasPrefix(s[j:], "and") || strings.HasPrefix(s[j:], "or") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// reSpace reports the bytes of regexp's \s.
+func reSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\f' || c == '\r' }
 
 // sqlSigHints finds sqlSig's hints, bit k for technique k, and the
 // boolean operators (sqlBoolHint).
@@ -700,7 +753,7 @@ func matchSQLSig(_ *decoders.Param, v *normalize.Value, report reportFunc) {
 		have := sqlNeeds(s, hints)
 		for k := first; k < last; k++ {
 			sig := &sqlSig[k]
-			if have&sig.need != sig.need || hints&(1<<k) == 0 {
+			if have&sig.need != sig.need || hints&(1<<k) == 0 || sig.pre != nil && !sig.pre(s) {
 				continue
 			}
 			if m := sig.re.FindString(s); m != "" {
