@@ -56,9 +56,9 @@ var codeiFamily = family{
 		// upper-case letter (as every needle has); Java's serialization
 		// magic also as a parameter name (a JSON key). Code needs a word:
 		// prices and decimal ids have a '.' and nothing to run.
-		return in.classes&codeiMask != 0 && in.codeWord() && codeUnderscoreWorth(in) || strings.Contains(p.Name, "proto") ||
-			in.mayChange() || in.hasAny(upperClass) && (base64Token(strings.TrimSpace(in.best)) || javaMagic(in.best) != "") ||
-			in.hasAny(digitClass) && in.hasAny(lowerClass|upperClass) && hexMagic(in.best) || len(p.Name) >= 5 && javaMagic(p.Name) != ""
+		return in.classes&codeiMask != 0 && in.codeWord() && codeUnderscoreWorth(in) || in.mayChange() ||
+			in.hasAny(upperClass) && (base64Token(strings.TrimSpace(in.best)) || javaMagic(in.best) != "") ||
+			in.hasAny(digitClass) && in.hasAny(lowerClass|upperClass) && hexMagic(in.best) || codeiName(p.Name)
 	},
 }
 
@@ -647,6 +647,24 @@ func hexMagic(s string) bool {
 		}
 	}
 	return false
+}
+
+// codeiName reports a parameter name matchCodei reads: one naming a
+// prototype (prototype pollution by key), or holding Java's serialization
+// magic in base64 (every needle has an 'A'), in one pass over the name.
+func codeiName(name string) bool {
+	upperA := false
+	for i := 0; i < len(name); i++ {
+		switch name[i] {
+		case 'p':
+			if strings.HasPrefix(name[i:], "proto") {
+				return true
+			}
+		case 'A':
+			upperA = true
+		}
+	}
+	return upperA && len(name) >= 5 && javaMagic(name) != ""
 }
 
 // codeWord reports whether the value holds a byte of a name: a letter,

@@ -36,8 +36,7 @@ var nosqliFamily = family{
 	locs:  locQuery | locForm | locJSON | locCookie | locMultipart | locPath,
 	match: matchNoSQL,
 	pre: func(p *decoders.Param, in *input) bool {
-		return strings.IndexByte(p.Name, '$') >= 0 || strings.Contains(p.Name, "%24") ||
-			in.has('$') || in.mayChange()
+		return in.has('$') || in.mayChange() || dollarName(p.Name)
 	},
 }
 
@@ -97,4 +96,14 @@ func reportNoSQL(op, matched string, report reportFunc) {
 	default:
 		report(&ruleNoSQLOperator, matched)
 	}
+}
+
+// dollarName reports whether a parameter name holds '$' or its escape %24.
+func dollarName(name string) bool {
+	for i := 0; i < len(name); i++ {
+		if name[i] == '$' || name[i] == '%' && i+2 < len(name) && name[i+1] == '2' && name[i+2] == '4' {
+			return true
+		}
+	}
+	return false
 }

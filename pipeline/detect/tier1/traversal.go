@@ -32,7 +32,7 @@ var traversalFamily = family{
 	pre: func(_ *decoders.Param, in *input) bool {
 		// The trigger bytes, or traversal spelled in hex codes
 		// (hexSpelled), which needs none of them.
-		return in.has('/') || in.has('\\') || in.has(':') || in.mayChange() || in.hasAny(digitClass) && strings.Contains(in.best, "0x")
+		return in.has('/') || in.has('\\') || in.has(':') || in.mayChange() || in.hasAny(digitClass) && in.hasAny(lowerClass) && strings.Contains(in.best, "0x")
 	},
 }
 
