@@ -61,22 +61,46 @@ var sqlsigMask, sqlsigStrong, sqlWeakOps classSet
 // (FuzzPrefilterSound); the full-width forms sqlCanon folds are let in
 // before (sqlCanonNeeded), and other letters past ASCII are no SQL.
 func sqlWeakWorth(s string) bool {
-	var buf [256]byte
-	if len(s) > len(buf) {
+	if len(s) > 256 {
 		return true
 	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
+	// One pass: words lower-cased as they are read (the last ended by a
+	// space past the end), looked up when they end.
+	var w [20]byte
+	n, longest := 0, 0
+	for i := 0; i <= len(s); i++ {
+		c := byte(' ')
+		if i < len(s) {
+			c = s[i]
+		}
 		switch {
 		case 'A' <= c && c <= 'Z':
 			c += 'a' - 'A'
 		case c == '<' || c == '>' || c == '!' || c == '|' || c == '&':
 			return true
+		case c == '\'':
+			if i+2 < len(s) && s[i+1] == '$' && (s[i+2] == '.' || s[i+2] == '[') {
+				return true // a quoted JSON path
+			}
+		case c == '.':
+			if i > 0 && '0' <= s[i-1] && s[i-1] <= '9' && i+2 < len(s) && s[i+1]|0x20 == 'e' && (s[i+2] == '(' || s[i+2] == '.') {
+				return true // 1.e( : sciNotationHint
+			}
 		}
-		buf[i] = c
+		if sqlWordByte(c) {
+			if n < len(w) {
+				w[n] = c
+			}
+			n++
+			continue
+		}
+		if n >= 2 && n <= len(w) && (literals.Has(sqlWordSet, w[:n]) || n > 3 && (string(w[:3]) == "xp_" || string(w[:3]) == "sp_")) {
+			return true
+		}
+		longest, n = max(longest, n), 0
 	}
-	l := buf[:len(s)] // lower case, read in place: no copy to a string
-	return sqlWordGate(l) || sciNotationHint(l) || sqlBareName(strings.TrimSpace(s)) || sqlGluedFold(s)
+	// UNION glued to SELECT is one word of at least 11 letters.
+	return sqlBareName(strings.TrimSpace(s)) || longest >= len("unionselect") && sqlGluedFold(s)
 }
 
 // sqlBareNames are the SQL system objects and providers that travel as a
