@@ -66,6 +66,10 @@ func TestMemoKeyApart(t *testing.T) {
 		{Loc: lJ, Name: "ab", Value: "c"},
 		{Loc: lQ, Name: "", Value: "abc"},
 		{Loc: lQ, Name: "abc", Value: ""},
+		// Locations no decoder makes go into the key as they are.
+		{Loc: "x", Name: "ab", Value: "c"},
+		{Loc: "xa", Name: "b", Value: "c"},
+		{Loc: "query2", Name: "ab", Value: "c"},
 	}
 	seen := map[string]int{}
 	for i := range ps {

@@ -478,20 +478,28 @@ func (d *Detector) Inspect(x *decoders.Exchange, out []*alert.Alert) []*alert.Al
 }
 
 // memoKey returns, in b's storage, what the families read of parameter
-// p: its location, decoding rounds, name and value in both forms. The lengths,
-// two bytes each (the bound keeps every piece under 64 KB), keep
-// different splits of the same bytes apart.
+// p: its location (a byte for the decoders' own), decoding rounds, name
+// and value in both forms. The lengths, two bytes each (the bound keeps
+// every piece under 64 KB), keep different splits of the same bytes
+// apart.
 func memoKey(b []byte, p *decoders.Param) []byte {
-	if len(p.Loc)+len(p.Name)+len(p.Value)+len(p.Decoded)+6 > normalize.MemoMaxKey || uint(p.Decodes) > 255 {
+	if len(p.Loc)+len(p.Name)+len(p.Value)+len(p.Decoded)+7 > normalize.MemoMaxKey || uint(p.Decodes) > 255 {
 		return b[:0] // too long to remember: an empty key
 	}
-	b = append(b[:0], byte(len(p.Loc)))
-	b = append(b, p.Loc...)
+	b = b[:0]
+	if l := locBit(p.Loc); l != locOther {
+		b = append(b, byte(bits.TrailingZeros16(uint16(l))))
+	} else {
+		b = append(b, 0xff, byte(len(p.Loc)))
+		b = append(b, p.Loc...)
+	}
 	b = append(b, byte(p.Decodes), byte(len(p.Name)), byte(len(p.Name)>>8))
 	b = append(b, p.Name...)
 	b = append(b, byte(len(p.Value)), byte(len(p.Value)>>8))
 	b = append(b, p.Value...)
-	b = append(b, p.Decoded...)
+	if p.Decoded != "" {
+		b = append(b, p.Decoded...)
+	}
 	return b
 }
 
