@@ -619,12 +619,17 @@ type gates struct {
 	// all are the families with neither a trigger nor pre, which take
 	// every value in scope.
 	all famSet
+	// values are the families whose scope is detect.Scanned.
+	values famSet
 }
 
 func newGates(fams []*family) gates {
 	var g gates
 	for k, f := range fams[:min(len(fams), maxFamilies)] {
 		bit := famSet(1) << k
+		if f.values {
+			g.values |= bit
+		}
 		for l := range g.byLoc {
 			if f.locs == 0 || f.locs&(1<<l) != 0 {
 				g.byLoc[l] |= bit
@@ -656,6 +661,15 @@ func (g *gates) pick(fams []*family, p *decoders.Param, in *input) famSet {
 	}
 	in.reset(p.Best())
 	in.values = 0
+	if cand&g.values != 0 {
+		// The families that share detect.Scanned ask it once.
+		in.values = 1
+		if detect.Scanned(p) {
+			in.values = 2
+		} else {
+			cand &^= g.values
+		}
+	}
 	if t := cand & g.triggered; t != 0 {
 		// A family of triggers only goes on with one of its bytes, or
 		// with a value normalisation may change.
@@ -671,7 +685,7 @@ func (g *gates) pick(fams []*family, p *decoders.Param, in *input) famSet {
 	for c := cand; c != 0; c &= c - 1 {
 		k := bits.TrailingZeros16(uint16(c))
 		f := fams[k]
-		if !f.inScope(p, in) || f.pre != nil && !f.pre(p, in) {
+		if !f.values && !f.scope(p) || f.pre != nil && !f.pre(p, in) {
 			run &^= 1 << k
 		}
 	}
