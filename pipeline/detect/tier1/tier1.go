@@ -692,29 +692,6 @@ func (g *gates) pick(fams []*family, p *decoders.Param, in *input) famSet {
 	return run
 }
 
-// inScope reports whether the family looks at parameter p, whose location
-// its locs take; in caches what families share.
-func (f *family) inScope(p *decoders.Param, in *input) bool {
-	if !f.values {
-		return f.scope(p)
-	}
-	if in.values == 0 {
-		in.values = 1
-		if detect.Scanned(p) {
-			in.values = 2
-		}
-	}
-	return in.values == 2
-}
-
-// worth reports whether parameter p may hold a payload of the family.
-func (f *family) worth(p *decoders.Param, in *input) bool {
-	if f.pre != nil {
-		return f.pre(p, in)
-	}
-	return f.triggers == 0 || f.triggers&in.classes != 0 || in.mayChange()
-}
-
 // summary renders "OS command injection in query parameter host (and 2
 // more)".
 func summary(f *finding) string {

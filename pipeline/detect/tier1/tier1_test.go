@@ -205,6 +205,30 @@ func FuzzTier1(f *testing.F) {
 	})
 }
 
+// inScope and worth are the family-by-family checks gates.pick must agree
+// with (checkPick): whether the family looks at parameter p, whose
+// location its locs take (in caches what families share), and whether p
+// may hold one of its payloads.
+func (f *family) inScope(p *decoders.Param, in *input) bool {
+	if !f.values {
+		return f.scope(p)
+	}
+	if in.values == 0 {
+		in.values = 1
+		if detect.Scanned(p) {
+			in.values = 2
+		}
+	}
+	return in.values == 2
+}
+
+func (f *family) worth(p *decoders.Param, in *input) bool {
+	if f.pre != nil {
+		return f.pre(p, in)
+	}
+	return f.triggers == 0 || f.triggers&in.classes != 0 || in.mayChange()
+}
+
 // checkPick fails t unless gates.pick picks for parameter p the families
 // that the family-by-family checks (locs, inScope, worth) let in.
 func checkPick(t *testing.T, p *decoders.Param) {
