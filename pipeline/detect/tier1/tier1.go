@@ -70,7 +70,7 @@ type family struct {
 	// parameters elsewhere are skipped without calling it.
 	locs locSet
 	// values, set instead of scope, means detect.Scanned, which several
-	// families share and Inspect evaluates once per parameter.
+	// families share and gates.pick asks once per parameter.
 	values bool
 	// trigger lists the bytes without which no payload of the family can
 	// be in a value; a value with none of them (and that normalisation
@@ -227,9 +227,8 @@ type input struct {
 	best string
 	// classes has the bit of every byte class (see classBit) in best.
 	classes classSet
-	// may caches normalize.MayChange(best) and values caches
-	// detect.Scanned(p): 0 unknown, 1 false, 2 true.
-	may, values int8
+	// may caches normalize.MayChange(best): 0 unknown, 1 false, 2 true.
+	may int8
 }
 
 // classSet is a set of byte classes, a bit each.
@@ -660,15 +659,8 @@ func (g *gates) pick(fams []*family, p *decoders.Param, in *input) famSet {
 		return 0
 	}
 	in.reset(p.Best())
-	in.values = 0
-	if cand&g.values != 0 {
-		// The families that share detect.Scanned ask it once.
-		in.values = 1
-		if detect.Scanned(p) {
-			in.values = 2
-		} else {
-			cand &^= g.values
-		}
+	if cand&g.values != 0 && !detect.Scanned(p) {
+		cand &^= g.values // asked once for the families that share it
 	}
 	if t := cand & g.triggered; t != 0 {
 		// A family of triggers only goes on with one of its bytes, or

@@ -207,19 +207,12 @@ func FuzzTier1(f *testing.F) {
 
 // inScope and worth are the family-by-family checks gates.pick must agree
 // with (checkPick): whether the family looks at parameter p, whose
-// location its locs take (in caches what families share), and whether p
-// may hold one of its payloads.
-func (f *family) inScope(p *decoders.Param, in *input) bool {
+// location its locs take, and whether p may hold one of its payloads.
+func (f *family) inScope(p *decoders.Param) bool {
 	if !f.values {
 		return f.scope(p)
 	}
-	if in.values == 0 {
-		in.values = 1
-		if detect.Scanned(p) {
-			in.values = 2
-		}
-	}
-	return in.values == 2
+	return detect.Scanned(p)
 }
 
 func (f *family) worth(p *decoders.Param, in *input) bool {
@@ -240,7 +233,7 @@ func checkPick(t *testing.T, p *decoders.Param) {
 	var want famSet
 	ref.reset(p.Best())
 	for k, f := range fams {
-		if (f.locs == 0 || f.locs&locBit(p.Loc) != 0) && f.inScope(p, &ref) && f.worth(p, &ref) {
+		if (f.locs == 0 || f.locs&locBit(p.Loc) != 0) && f.inScope(p) && f.worth(p, &ref) {
 			want |= 1 << k
 		}
 	}
