@@ -7,7 +7,10 @@
 #   bash testdata/bench-tier1.sh [FILE.pcap...]  (default: the bench captures of `make bench`)
 #
 # Environment: SENSOR (default: built from this tree), RUNS (5), GOMAXPROCS and WORKERS as
-# for the sensor (the README quotes the hey capture on one core, GOMAXPROCS=1).
+# for the sensor (the README quotes the hey capture on one core, GOMAXPROCS=1); BASE, a second
+# sensor binary (an earlier commit's), adds its tier 1 to the alternation, so that two versions
+# are compared on the same runs. Besides the medians it prints the mean of the faster half of
+# the runs, which a shared machine's slow moments disturb less.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -35,16 +38,20 @@ defaults=$(default_detectors "$SENSOR")
 tier1=$(tier1_detectors "$defaults")
 
 median() { sort -n | awk '{v[NR] = $1} END {print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2)}'; }
+fasthalf() { sort -n | awk '{v[NR] = $1} END {h = int(NR / 2); if (h < 1) h = 1; for (i = 1; i <= h; i++) s += v[i]; print s / h}'; }
+names=(none tier1)
+[[ -n ${BASE:-} ]] && names+=(base)
 
 for pcap in "${pcaps[@]}"; do
 	[[ -r $pcap ]] || die "cannot read $pcap (make bench makes the bench captures)"
 	cat "$pcap" >/dev/null
-	: >"$tmp/none.cpu"; : >"$tmp/none.wall"; : >"$tmp/tier1.cpu"; : >"$tmp/tier1.wall"
+	for name in "${names[@]}"; do : >"$tmp/$name.cpu"; : >"$tmp/$name.wall"; done
 	for i in $(seq "$RUNS"); do
-		for name in none tier1; do
-			det=""
-			[[ $name == tier1 ]] && det=$tier1
-			/usr/bin/time -o "$tmp/t" -f '%U %S %e' "$SENSOR" replay --quiet "${workers[@]}" --detectors "$det" \
+		for name in "${names[@]}"; do
+			det=$tier1 bin=$SENSOR
+			[[ $name == none ]] && det=""
+			[[ $name == base ]] && bin=$BASE
+			/usr/bin/time -o "$tmp/t" -f '%U %S %e' "$bin" replay --quiet "${workers[@]}" --detectors "$det" \
 				--alerts /dev/null "$pcap" >/dev/null 2>"$tmp/err" || { tail -5 "$tmp/err" >&2; die "$name replay failed"; }
 			read -r u s e <"$tmp/t"
 			awk -v u="$u" -v s="$s" 'BEGIN {print u + s}' >>"$tmp/$name.cpu"
@@ -52,10 +59,14 @@ for pcap in "${pcaps[@]}"; do
 		done
 		log "$(basename "$pcap"): run $i of $RUNS"
 	done
-	nc=$(median <"$tmp/none.cpu"); nw=$(median <"$tmp/none.wall")
-	tc=$(median <"$tmp/tier1.cpu"); tw=$(median <"$tmp/tier1.wall")
-	printf '%s, median of %d alternating runs (%s CPUs, GOMAXPROCS %s)\n' "$pcap" "$RUNS" "$(nproc)" "${GOMAXPROCS:-default}"
-	printf '  none   cpu %6.2f s  wall %6.2f s\n' "$nc" "$nw"
-	printf '  tier1  cpu %6.2f s  wall %6.2f s   cost: %+.0f%% cpu, throughput %.0f%% of none\n' "$tc" "$tw" \
-		"$(awk -v a="$tc" -v b="$nc" 'BEGIN {print (a / b - 1) * 100}')" "$(awk -v a="$tw" -v b="$nw" 'BEGIN {print b / a * 100}')"
+	printf '%s, %d alternating runs (%s CPUs, GOMAXPROCS %s)\n' "$pcap" "$RUNS" "$(nproc)" "${GOMAXPROCS:-default}"
+	for stat in median fasthalf; do
+		nc=$($stat <"$tmp/none.cpu"); nw=$($stat <"$tmp/none.wall")
+		printf '  %s\n  none   cpu %6.2f s  wall %6.2f s\n' "$stat" "$nc" "$nw"
+		for name in "${names[@]:1}"; do
+			tc=$($stat <"$tmp/$name.cpu"); tw=$($stat <"$tmp/$name.wall")
+			printf '  %-5s  cpu %6.2f s  wall %6.2f s   cost: %+.0f%% cpu, throughput %.1f%% of none\n' "$name" "$tc" "$tw" \
+				"$(awk -v a="$tc" -v b="$nc" 'BEGIN {print (a / b - 1) * 100}')" "$(awk -v a="$tw" -v b="$nw" 'BEGIN {print b / a * 100}')"
+		done
+	done
 done
