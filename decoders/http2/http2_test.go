@@ -545,3 +545,49 @@ func TestHPACKErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestDataAfterReset feeds the rest of a DATA frame after the peer reset
+// its stream: the stream's exchange, emitted at the reset, is its
+// receiver's, so the frame's bytes (padded, with END_STREAM) are orphan
+// data, the exchange is emitted once and stays as
+// emitted, and the streams still open are emitted at the close.
+func TestDataAfterReset(t *testing.T) {
+	c := newConvo(true)
+	c.headers(cs, 1, false, ":method", "POST", ":scheme", "http", ":authority", "api.example.com", ":path", "/upload")
+	c.get(3, "/other")
+	segs := c.segs
+	// A DATA frame on stream 1, PADDED|END_STREAM, 10 bytes: its header,
+	// then the server's RST_STREAM, then its payload (pad length 2, 7
+	// bytes of data, the padding).
+	hdr := []byte{0, 0, 10, 0x0, 0x1 | 0x8, 0, 0, 0, 1}
+	payload := append([]byte{2}, "abcdefg\x00\x00"...)
+	var rst bytes.Buffer
+	if err := http2.NewFramer(&rst, nil).WriteRSTStream(1, http2.ErrCodeCancel); err != nil {
+		t.Fatal(err)
+	}
+	segs = append(segs, seg{dir: cs, data: string(hdr)}, seg{dir: sc, data: rst.String()}, seg{dir: cs, data: string(payload)})
+
+	h := newHarness(nil, false)
+	var atEmit []string
+	h.env.Emit = func(x *decoders.Exchange) {
+		h.got = append(h.got, x)
+		atEmit = append(atEmit, summary(x))
+	}
+	for _, s := range segs {
+		h.feed(s.dir, []byte(s.data), s.gap)
+	}
+	h.dec.Close(sensor.EndFIN, t0)
+	ids := map[uint32]int{}
+	for i, x := range h.got {
+		ids[x.StreamID]++
+		if now := summary(x); now != atEmit[i] {
+			t.Errorf("exchange %d changed after it was emitted:\n emitted %s\n    now %s", i, atEmit[i], now)
+		}
+	}
+	if ids[1] != 1 || ids[3] != 1 {
+		t.Errorf("exchanges per stream %v, want one each of 1 and 3:\n%s", ids, h.render())
+	}
+	if h.counts[CountOrphanData] != 7 {
+		t.Errorf("orphan data %d bytes, want 7 (counts %v)", h.counts[CountOrphanData], h.counts)
+	}
+}

@@ -27,6 +27,9 @@ type stream struct {
 	codings     [2][]string
 	unsupported [2]bool
 	prev, next  *stream
+	// done is set when the stream is finished and its exchange emitted:
+	// the exchange is then its receiver's.
+	done bool
 }
 
 func (st *stream) msg(dir sensor.Direction) *decoders.Message {
@@ -180,6 +183,17 @@ func (d *decoder) reset(s *side, id uint32, code uint32) {
 
 // finish hands st on: what did not end is marked incomplete.
 func (d *decoder) finish(st *stream) {
+	if st.done {
+		return
+	}
+	st.done = true
+	// A side in the middle of a DATA frame for st (the peer reset or
+	// evicted it meanwhile) reads the rest of the frame as orphan data.
+	for i := range d.sides {
+		if d.sides[i].dst == st {
+			d.sides[i].dst = nil
+		}
+	}
 	for dir := range sensor.Direction(2) {
 		if !st.ended[dir] {
 			st.msg(dir).Incomplete = true
