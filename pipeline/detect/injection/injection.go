@@ -1368,9 +1368,13 @@ func stripComments(s string) string {
 // before a parenthesis (USER, DATABASE, PASSWORD, LOCALTIME…), not one
 // letter (N'…', X'…', Q'…' strings start so), not holding ı or ſ (its
 // lookup upper-cases them to I and S), not a number glued to letters (1e5,
-// 0x41). It returns buf empty for a value too long to remember.
+// 0x41). It returns buf empty for a value too long to remember, and for
+// one holding an Oracle q'…' string, whose delimiter may be a letter or a
+// digit: the string ends at that byte before a quote, which a word or
+// number replaced could add or take away (q'dfoo bad' or 1=1 -- is a
+// match, q'dfoo cat' or 1=1 -- is not; NQ'…' too).
 func sqliShape(v string, buf []byte) []byte {
-	if len(v) > normalize.MemoMaxKey {
+	if len(v) > normalize.MemoMaxKey || strings.Contains(v, "q'") || strings.Contains(v, "Q'") {
 		return buf[:0]
 	}
 	for i := 0; i < len(v); {

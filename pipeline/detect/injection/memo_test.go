@@ -34,6 +34,8 @@ func TestMemoKeepsVerdicts(t *testing.T) {
 		// Values of one SQL shape (sqliShape), found clean or not.
 		"levi's kids' sunglasses", "mary's red' trainers", "1' OR 'x'='x", "7' OR 'ab'='ab",
 		"abc' or 1=1 --", "dog' or 2=2 --",
+		// Oracle q-strings, whose delimiter a replaced word could move.
+		"q'dfoo cat' or 1=1 --", "q'dfoo bad' or 1=1 --", "zz'[x]' or 1=1 --", "nq'[x]' or 1=1 --",
 	}
 	var xs []*decoders.Exchange
 	for _, v := range values {
