@@ -455,11 +455,12 @@ func (w *worker) emit(x *decoders.Exchange) {
 // exchanges in a row, rather than each between the packets that finish
 // it, keeps the detectors' code and tables in the processor's caches from
 // one exchange to the next instead of losing them to the decoders' and
-// back at every exchange: under a cache simulator (cachegrind) a quarter
-// of tier 1's extra cost on the diverse bench capture was instruction and
-// data cache misses. The batch is what one read of the capture or
-// interface gives a worker (Config.BatchPackets), so alerts are no later
-// than the flush that follows it anyway.
+// back at every exchange: under a cache simulator (cachegrind, 26,000
+// exchanges of the diverse bench capture, one worker) tier 1's L1 data
+// misses fell from 46% to 26% over the detector-free run's. The batch is
+// what one read of the capture or interface gives a worker
+// (Config.BatchPackets), so alerts are no later than the flush that
+// follows it anyway.
 func (w *worker) detectPending() {
 	for i := range w.pending {
 		w.detect1(w.pending[i].x, w.pending[i].key)

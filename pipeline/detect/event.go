@@ -109,7 +109,7 @@ func objectIDs(id *identity.Identifier, ids []string) []string {
 	}
 	out := make([]string, len(ids))
 	for i, v := range ids {
-		if len(v) <= maxObjectNumber && allDigits(v) {
+		if len(v) <= maxObjectNumber && AllDigits(v) {
 			out[i] = v
 		} else {
 			out[i] = id.Hash(identity.KindObject, v)

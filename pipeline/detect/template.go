@@ -85,7 +85,7 @@ func templateSegment(s string) string {
 	switch {
 	case s == "":
 		return s
-	case allDigits(s):
+	case AllDigits(s):
 		return PlaceholderID
 	case isUUID(s):
 		return PlaceholderUUID
@@ -101,7 +101,8 @@ func templateSegment(s string) string {
 	return s
 }
 
-func allDigits(s string) bool {
+// AllDigits reports whether s holds only ASCII digits (true when empty).
+func AllDigits(s string) bool {
 	for i := 0; i < len(s); i++ {
 		if s[i] < '0' || s[i] > '9' {
 			return false

@@ -303,18 +303,15 @@ func (d *Detector) check(x *decoders.Exchange, m *memos, sqli, xss *finding, idx
 		// Values of the same SQL shape get the same verdict: one found
 		// clean before costs a pass and a lookup instead of the
 		// classifier's three.
-		var shape normalize.Fingerprint
-		m.shape, shape = sqliShape(v, m.shape[:0]), normalize.Fingerprint{}
-		found := false
-		if len(m.shape) > 0 {
-			found, shape = m.shapes.LookupBytes(m.shape)
-		}
-		if !found {
+		// (A value that has no shape gives an empty key, never found nor
+		// remembered.)
+		m.shape = sqliShape(v, m.shape[:0])
+		if found, shapeSum := m.shapes.LookupBytes(m.shape); !found {
 			if fp, ok, raw := sqliMatchRaw(v); ok {
 				d.add(x, sqli, idx, loc, name, v, "libinjection fingerprint "+fp+encodedNote(decodes))
 				hit = true
 			} else if !raw {
-				m.shapes.Insert(shape)
+				m.shapes.Insert(shapeSum)
 			}
 		}
 	}
@@ -588,18 +585,8 @@ func (s shape) sqliInert(v string) bool {
 		if high {
 			continue // no keyword
 		}
-		if w := v[start:i]; len(w) <= 32 {
-			var buf [32]byte
-			for j := 0; j < len(w); j++ {
-				b := w[j]
-				if 'a' <= b && b <= 'z' {
-					b -= 'a' - 'A'
-				}
-				buf[j] = b
-			}
-			if literals.Has(libinjectionWordSet, buf[:len(w)]) {
-				return false
-			}
+		if literals.HasUpper(libinjectionWordSet, v[start:i]) {
+			return false
 		}
 	}
 	return true
@@ -1374,11 +1361,14 @@ func stripComments(s string) string {
 // number replaced could add or take away (q'dfoo bad' or 1=1 -- is a
 // match, q'dfoo cat' or 1=1 -- is not; NQ'…' too).
 func sqliShape(v string, buf []byte) []byte {
-	if len(v) > normalize.MemoMaxKey || strings.Contains(v, "q'") || strings.Contains(v, "Q'") {
+	if len(v) > normalize.MemoMaxKey {
 		return buf[:0]
 	}
 	for i := 0; i < len(v); {
 		if !shapeUnitByte(v[i]) {
+			if v[i] == '\'' && i > 0 && v[i-1]|0x20 == 'q' {
+				return buf[:0] // q'…'
+			}
 			buf = append(buf, v[i])
 			i++
 			continue
@@ -1395,7 +1385,7 @@ func sqliShape(v string, buf []byte) []byte {
 			// (X'41', B'01', N'…', Q'[…]'), which it checks.
 			buf = append(buf, u...)
 		case digit(u[0]):
-			if !allDigits(u) {
+			if !detect.AllDigits(u) {
 				buf = append(buf, u...)
 				break
 			}
@@ -1428,15 +1418,6 @@ var shapeEdges = func() (t [256]bool) {
 
 func shapeEdge(c byte) bool { return shapeEdges[c] }
 
-func allDigits(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if !digit(s[i]) {
-			return false
-		}
-	}
-	return true
-}
-
 // shapeBareword reports whether libinjection reads word w (letters,
 // digits, bytes past ASCII, starting with a letter or such a byte) as a
 // bareword whatever follows it: not a keyword of its table, and not a
@@ -1445,34 +1426,29 @@ func shapeBareword(w string) bool {
 	if !letter(w[0]) && w[0] < 0x80 {
 		return false
 	}
-	var buf [32]byte
 	ascii := true
 	for i := 0; i < len(w); i++ {
-		c := w[i]
-		if c >= 0x80 {
+		if w[i] >= 0x80 {
 			if asciiUpper(w, i) {
 				return false // unıon, ſelect
 			}
 			ascii = false
-			continue
-		}
-		if i < len(buf) {
-			if 'a' <= c && c <= 'z' {
-				c -= 'a' - 'A'
-			}
-			buf[i] = c
 		}
 	}
-	if !ascii || len(w) > len(buf) {
-		return true // no keyword has bytes past ASCII or is this long
+	if !ascii {
+		return true // no keyword has bytes past ASCII
 	}
-	u := buf[:len(w)]
-	if literals.Has(libinjectionWordSet, u) {
+	if literals.HasUpper(libinjectionWordSet, w) {
 		return false
 	}
-	switch string(u) {
-	case "USER", "DATABASE", "PASSWORD", "LOCALTIME", "LOCALTIMESTAMP":
-		return false
+	for _, n := range foldedNames {
+		if len(w) == len(n) && strings.EqualFold(w, n) {
+			return false
+		}
 	}
 	return true
 }
+
+// foldedNames are the words libinjection's folding looks for before a
+// parenthesis that are not in its keyword table's words.
+var foldedNames = [...]string{"USER", "DATABASE", "PASSWORD", "LOCALTIME", "LOCALTIMESTAMP"}

@@ -121,6 +121,20 @@ func TestWords(t *testing.T) {
 	}
 }
 
+func TestHasUpper(t *testing.T) {
+	w := NewWords([]string{"SELECT", "UNION", "OR", "_SYS", "GROUP BY"})
+	for _, s := range []string{"select", "SeLeCt", "SELECT", "union", "or", "_sys", "group by"} {
+		if !HasUpper(w, s) {
+			t.Errorf("%q not found", s)
+		}
+	}
+	for _, s := range []string{"", "selec", "unions", "o", "_syt", "s\u00e9lect", strings.Repeat("a", 33)} {
+		if HasUpper(w, s) {
+			t.Errorf("%q found", s)
+		}
+	}
+}
+
 func TestNewWordsOf(t *testing.T) {
 	w := NewWordsOf(map[string]bool{"tempdb": true}, map[string]bool{"SELECT": true})
 	v := NewWordsOf(map[string]struct{}{"UNION": {}})

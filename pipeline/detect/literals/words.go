@@ -34,6 +34,26 @@ func Has[S ~string | ~[]byte](w *Words, word S) bool {
 	return ok
 }
 
+// HasUpper reports whether word, its ASCII letters upper-cased, is in the
+// set: the lookup of a keyword table kept in upper case, whatever the case
+// of the text. The length-and-ends table turns most words away before any
+// is upper-cased; a word over 32 bytes is none.
+func HasUpper(w *Words, word string) bool {
+	if len(word) == 0 || len(word) > 32 || w.shape[min(len(word), 31)][word[0]&31]&(1<<(word[len(word)-1]&31)) == 0 {
+		return false
+	}
+	var buf [32]byte
+	for i := 0; i < len(word); i++ {
+		c := word[i]
+		if 'a' <= c && c <= 'z' {
+			c -= 'a' - 'A'
+		}
+		buf[i] = c
+	}
+	_, ok := w.set[string(buf[:len(word)])]
+	return ok
+}
+
 // NewWordsOf returns the set of the keys of the maps: the keyword tables
 // the detectors keep as maps.
 func NewWordsOf[V any](maps ...map[string]V) *Words {

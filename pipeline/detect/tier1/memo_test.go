@@ -73,14 +73,14 @@ func TestMemoKeyApart(t *testing.T) {
 	}
 	seen := map[string]int{}
 	for i := range ps {
-		k := string(memoKey(nil, &ps[i]))
+		k := string(memoKey(nil, &ps[i], locBit(ps[i].Loc)))
 		if j, dup := seen[k]; dup {
 			t.Errorf("params %d and %d share the memo key %q", j, i, k)
 		}
 		seen[k] = i
 	}
 	long := decoders.Param{Loc: lQ, Name: "q", Value: string(make([]byte, normalize.MemoMaxKey))}
-	if k := memoKey(nil, &long); len(k) != 0 {
+	if k := memoKey(nil, &long, locBit(long.Loc)); len(k) != 0 {
 		t.Errorf("a parameter longer than the memo takes has a key of %d bytes", len(k))
 	}
 }

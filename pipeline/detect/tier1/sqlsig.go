@@ -83,8 +83,8 @@ func sqlWeakWorth(s string) bool {
 				return true // a quoted JSON path
 			}
 		case c == '.':
-			if i > 0 && '0' <= s[i-1] && s[i-1] <= '9' && i+2 < len(s) && s[i+1]|0x20 == 'e' && (s[i+2] == '(' || s[i+2] == '.') {
-				return true // 1.e( : sciNotationHint
+			if sciNotationAt(s, i) {
+				return true
 			}
 		}
 		if sqlWordByte(c) {
@@ -94,7 +94,7 @@ func sqlWeakWorth(s string) bool {
 			n++
 			continue
 		}
-		if n >= 2 && n <= len(w) && (literals.Has(sqlWordSet, w[:n]) || n > 3 && (string(w[:3]) == "xp_" || string(w[:3]) == "sp_")) {
+		if n <= len(w) && sqlWordHit(w[:n]) {
 			return true
 		}
 		longest, n = max(longest, n), 0
@@ -497,13 +497,19 @@ var sqlSciNotation = regexp.MustCompile(`\b\d+\.e(?:\(\s*|\.)(?:ascii|substr|sub
 // sciNotationHint reports whether s holds a digit, ".e" and '(' or '.', the
 // bytes every sqlSciNotation match starts with (".e" alone is in every
 // host name and file name).
-func sciNotationHint[S ~string | ~[]byte](s S) bool {
+func sciNotationHint(s string) bool {
 	for i := 0; i+2 < len(s); i++ {
-		if s[i] == '.' && s[i+1] == 'e' && i > 0 && '0' <= s[i-1] && s[i-1] <= '9' && (s[i+2] == '(' || s[i+2] == '.') {
+		if sciNotationAt(s, i) {
 			return true
 		}
 	}
 	return false
+}
+
+// sciNotationAt reports whether s[i] is the dot of sciNotationHint, in any
+// case.
+func sciNotationAt(s string, i int) bool {
+	return s[i] == '.' && i > 0 && '0' <= s[i-1] && s[i-1] <= '9' && i+2 < len(s) && s[i+1]|0x20 == 'e' && (s[i+2] == '(' || s[i+2] == '.')
 }
 
 // sqlQuoteKeyword finds a quote at the start of a value followed by a
@@ -859,7 +865,7 @@ var sqlWordSet = literals.NewWordsOf(sqlWords)
 // sqlWordGate reports whether s holds a word of sqlWords, an MSSQL
 // procedure prefix (xp_, sp_), a JSON containment operator or a quoted
 // JSON path ('$.a').
-func sqlWordGate[S ~string | ~[]byte](s S) bool {
+func sqlWordGate(s string) bool {
 	for i := 0; i < len(s); {
 		for i < len(s) && !sqlWordByte(s[i]) {
 			switch s[i] {
@@ -882,12 +888,18 @@ func sqlWordGate[S ~string | ~[]byte](s S) bool {
 		for j < len(s) && sqlWordByte(s[j]) {
 			j++
 		}
-		if w := s[i:j]; len(w) >= 2 && len(w) <= 20 && (literals.Has(sqlWordSet, w) || len(w) > 3 && (string(w[:3]) == "xp_" || string(w[:3]) == "sp_")) {
+		if sqlWordHit(s[i:j]) {
 			return true
 		}
 		i = j
 	}
 	return false
+}
+
+// sqlWordHit reports whether w, a word of sqlWordBytes, is one sqlWordGate
+// looks for: a word of sqlWords or an MSSQL procedure prefix (xp_, sp_).
+func sqlWordHit[S ~string | ~[]byte](w S) bool {
+	return len(w) >= 2 && len(w) <= 20 && (literals.Has(sqlWordSet, w) || len(w) > 3 && (string(w[:3]) == "xp_" || string(w[:3]) == "sp_"))
 }
 
 func sqlWordByte(c byte) bool { return 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '_' }

@@ -407,7 +407,6 @@ func (st *state) release() {
 		sc.d, sc.fam, sc.x, sc.p, sc.v, sc.seen = nil, nil, nil, nil, normalize.Value{}, 0
 	}
 	st.used, st.hits = 0, 0
-	st.key = st.key[:0]
 	states.Put(st)
 }
 
@@ -429,7 +428,8 @@ func (d *Detector) Inspect(x *decoders.Exchange, out []*alert.Alert) []*alert.Al
 		p := &x.Params[i]
 		// Headers, path segments and tokens repeat from one request to
 		// the next: a parameter found clean before costs a lookup.
-		st.key = memoKey(st.key, p)
+		loc := locBit(p.Loc)
+		st.key = memoKey(st.key, p, loc)
 		found, sum := memo.LookupBytes(st.key)
 		if found {
 			continue
@@ -438,7 +438,7 @@ func (d *Detector) Inspect(x *decoders.Exchange, out []*alert.Alert) []*alert.Al
 		if d.inj != nil && st.inj.Param(i) {
 			st.hits++
 		}
-		if run := d.gates.pick(fams, p, in); run != 0 {
+		if run := d.gates.pick(fams, p, loc, in); run != 0 {
 			v := normalize.Normalize(in.best, p.Decodes, d.cfg.ScanBytes)
 			for ; run != 0; run &= run - 1 {
 				k := bits.TrailingZeros16(uint16(run))
@@ -477,17 +477,17 @@ func (d *Detector) Inspect(x *decoders.Exchange, out []*alert.Alert) []*alert.Al
 }
 
 // memoKey returns, in b's storage, what the families read of parameter
-// p: its location (a byte for the decoders' own), decoding rounds, name
-// and value in both forms. The lengths, two bytes each (the bound keeps
+// p, whose location has bit loc: its location (a byte for the decoders'
+// own), decoding rounds, name and value in both forms. The lengths, two bytes each (the bound keeps
 // every piece under 64 KB), keep different splits of the same bytes
 // apart.
-func memoKey(b []byte, p *decoders.Param) []byte {
+func memoKey(b []byte, p *decoders.Param, loc locSet) []byte {
 	if len(p.Loc)+len(p.Name)+len(p.Value)+len(p.Decoded)+7 > normalize.MemoMaxKey || uint(p.Decodes) > 255 {
 		return b[:0] // too long to remember: an empty key
 	}
 	b = b[:0]
-	if l := locBit(p.Loc); l != locOther {
-		b = append(b, byte(bits.TrailingZeros16(uint16(l))))
+	if loc != locOther {
+		b = append(b, byte(bits.TrailingZeros16(uint16(loc))))
 	} else {
 		b = append(b, 0xff, byte(len(p.Loc)))
 		b = append(b, p.Loc...)
@@ -604,7 +604,7 @@ type famSet uint16
 
 // gates is what a Detector knows of its families before it reads a
 // parameter: which look at each location, which let a value in by its
-// trigger bytes alone, and which decide in pre.
+// trigger bytes alone, and which share detect.Scanned as their scope.
 type gates struct {
 	// byLoc holds, per location bit (locBit), the families whose locs
 	// take it.
@@ -615,9 +615,6 @@ type gates struct {
 	triggered famSet
 	byClass   [maxOwnClasses]famSet
 	classes   classSet
-	// all are the families with neither a trigger nor pre, which take
-	// every value in scope.
-	all famSet
 	// values are the families whose scope is detect.Scanned.
 	values famSet
 }
@@ -634,11 +631,9 @@ func newGates(fams []*family) gates {
 				g.byLoc[l] |= bit
 			}
 		}
-		switch {
-		case f.pre != nil:
-		case f.triggers == 0:
-			g.all |= bit
-		default:
+		// Families with pre decide in it; those with neither pre nor a
+		// trigger take every value in scope.
+		if f.pre == nil && f.triggers != 0 {
 			g.triggered |= bit
 			g.classes |= f.triggers
 			for c := f.triggers; c != 0; c &= c - 1 {
@@ -649,12 +644,12 @@ func newGates(fams []*family) gates {
 	return g
 }
 
-// pick returns the families that check parameter p: those that look at
-// its location, take it in their scope and find it worth normalising
-// (worth). It sets in to p's value; the families' checks in scope and
+// pick returns the families that check parameter p, whose location has
+// bit loc: those that look at its location, take it in their scope and
+// find it worth normalising (worth). It sets in to p's value; the families' checks in scope and
 // pre only read p and in, so asking in any order gives the same set.
-func (g *gates) pick(fams []*family, p *decoders.Param, in *input) famSet {
-	cand := g.byLoc[bits.TrailingZeros16(uint16(locBit(p.Loc)))]
+func (g *gates) pick(fams []*family, p *decoders.Param, loc locSet, in *input) famSet {
+	cand := g.byLoc[bits.TrailingZeros16(uint16(loc))]
 	if cand == 0 {
 		return 0
 	}

@@ -229,7 +229,7 @@ func checkPick(t *testing.T, p *decoders.Param) {
 	fams := families
 	g := newGates(fams)
 	var in, ref input
-	got := g.pick(fams, p, &in)
+	got := g.pick(fams, p, locBit(p.Loc), &in)
 	var want famSet
 	ref.reset(p.Best())
 	for k, f := range fams {
