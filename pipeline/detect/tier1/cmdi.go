@@ -612,9 +612,10 @@ const maxPlusCmd = 256
 // (CVE-2014-6271): a header through CGI, any parameter an application
 // exports. No header value starts so otherwise. In other parameters, where
 // code snippets ("() { return 1 }") are values, the definition must end
-// and a command follow it, the exploit's shape ("() { :; }; /bin/id"):
+// and a command or a redirection follow it, the exploit's shapes
+// ("() { :; }; /bin/id", CVE-2014-6278's "() { _; } >_[$($())] { id; }"):
 // shellshockRun.
-var shellshockRun = regexp.MustCompile(`^\s*\(\s*\)\s*\{[^}]{0,64}\}\s*;\s*\S`)
+var shellshockRun = regexp.MustCompile(`^\s*\(\s*\)\s*\{[^}]{0,64}\}\s*[;<>]\s*\S`)
 
 var shellshock = regexp.MustCompile(`^\s*\(\s*\)\s*\{`)
 

@@ -67,6 +67,8 @@ func init() {
 		// Outside headers the definition must end and a command follow.
 		attackEntry{lJ, "env", "() { :; }; /bin/id", "cmdi", 0},
 		attackEntry{lQ, "x", "() { :;}; echo vulnerable", "cmdi", encAll},
+		// CVE-2014-6278: a redirection after the definition.
+		attackEntry{lQ, "x", "() { _; } >_[$($())] { id; }", "cmdi", encAll},
 		// '+' for every space, as a form encoder writes them.
 		attackEntry{lQ, "q", ";+cat+/e't'*/pa'?s'wd", "cmdi", encURL},
 		attackEntry{lJ, "q", "cat+/et*/*wd", "cmdi", 0},
@@ -146,6 +148,7 @@ func init() {
 		corpusEntry{lJ, "body", "for %% in (a) the rate is fixed"},
 		corpusEntry{lJ, "code", "$(document).ready(function(){ $(this).hide() })"},
 		corpusEntry{lJ, "code", "() { return 1 }"},
+		corpusEntry{lJ, "code", "() { return a } || b"},
 		corpusEntry{lJ, "code", "() {\n  return fetch(url);\n}"},
 		corpusEntry{lQ, "q", "c++/stl+vector+sort"},
 		corpusEntry{lQ, "tags", "linux+cat+grep"},

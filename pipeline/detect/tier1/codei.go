@@ -13,7 +13,8 @@ import (
 )
 
 // Code injection: a value that carries source code or serialized objects
-// of the language the back end runs (PHP, Java, Node.js, Perl, Ruby), or
+// of the language the back end runs (PHP, Java, Node.js, Perl, Ruby,
+// Python), or
 // that rewrites a JavaScript prototype.
 var (
 	rulePHP = rule{
@@ -35,6 +36,10 @@ var (
 	ruleRuby = rule{
 		Rule:  detectRule("ruby-injection", "code-injection", owaspInjection, alert.Severity_SEVERITY_HIGH, alert.Confidence_CONFIDENCE_MEDIUM),
 		title: "Ruby code injection",
+	}
+	rulePython = rule{
+		Rule:  detectRule("python-injection", "code-injection", owaspInjection, alert.Severity_SEVERITY_HIGH, alert.Confidence_CONFIDENCE_MEDIUM),
+		title: "Python code injection",
 	}
 	ruleProto = rule{
 		Rule:  detectRule("prototype-pollution", "code-injection", owaspInjection, alert.Severity_SEVERITY_MEDIUM, alert.Confidence_CONFIDENCE_MEDIUM),
@@ -209,6 +214,24 @@ var (
 	// rubyCode finds Ruby's ways to run a command from code:
 	// Process.spawn, Kernel#exec/system/spawn, IO.popen and Open3.
 	rubyCode = regexp.MustCompile(`\b(?:process|kernel)\s*\.\s*(?:spawn|exec|system)\s*\(|\bio\s*\.\s*popen\s*\(|\bopen3\s*\.\s*(?:popen[23e]?|capture[23]?\w*)\s*\(`)
+
+	// pythonCode finds what injected Python carries and a developer's
+	// snippet does not (snippets call os.system and subprocess too, with
+	// words around: "os.system('ls -la')  # list files"): a module
+	// imported inline by name (__import__('os'), the one-liner that needs
+	// no import statement), the dunder chains that climb from any object
+	// to the builtins, the sandbox escape of eval'd expressions and of
+	// templates outside {{ }} (().__class__.__bases__[0].__subclasses__(),
+	// f.__globals__['os'], __builtins__.__import__), exec or eval of an
+	// import or of compile(), a value that is one os.system/os.popen call
+	// with a literal argument (the probe), and a pickle stream's GLOBAL
+	// opcode loading a command runner (cos\nsystem\n, in protocol 0's
+	// text, which base64 cookies carry).
+	pythonCode = regexp.MustCompile(`\b__import__\s*\(\s*['"]` +
+		`|__(?:subclasses__\s*\(|globals__\s*\[|mro__\s*\[|bases__\s*\[|builtins__\s*(?:\[|\.\s*(?:__import__|eval|exec|open|compile)\b))` +
+		`|\b(?:eval|exec)\s*\(\s*(?:compile\s*\(|['"]\s*(?:import\s|__import__))` +
+		`|^\s*os\s*\.\s*(?:system|popen)\s*\(\s*(?:'[^']{1,60}'|"[^"]{1,60}")\s*\)(?:\s*\.\s*read\s*\(\s*\))?\s*;?\s*$` +
+		`|(?:^|\n)c(?:os|posix|nt|subprocess|builtins|__builtin__)\n(?:system|popen|exec\w*|spawn\w*|eval|call|run|check_output|getoutput)\n`)
 
 	// protoPollution finds writes to a JavaScript object's prototype
 	// through merge or path-setting code: __proto__, constructor.prototype
@@ -517,13 +540,14 @@ func wordChar(c byte) bool {
 	return 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '_' || 'A' <= c && c <= 'Z'
 }
 
-// Words that javaCode, nodeCode and rubyCode matches hold (bit wordJava,
-// wordNode, wordRuby), looked up per word so that most values cost one
-// scan.
+// Words that javaCode, nodeCode, rubyCode and pythonCode matches hold
+// (bit wordJava, wordNode, wordRuby, wordPython), looked up per word so
+// that most values cost one scan.
 const (
 	wordJava = 1 << iota
 	wordNode
 	wordRuby
+	wordPython
 )
 
 var codeWordBits = map[string]uint8{
@@ -534,6 +558,10 @@ var codeWordBits = map[string]uint8{
 	"while": wordNode, "exports": wordNode, "import": wordNode, "_load": wordNode, "console": wordNode,
 	"prototype": wordNode, "__proto__": wordNode,
 	"kernel": wordRuby, "io": wordRuby, "open3": wordRuby,
+	"__import__": wordPython, "__subclasses__": wordPython, "__globals__": wordPython, "__mro__": wordPython,
+	"__bases__": wordPython, "__builtins__": wordPython, "eval": wordPython, "exec": wordPython, "os": wordPython,
+	"cos": wordPython, "cposix": wordPython, "cnt": wordPython, "csubprocess": wordPython, "cbuiltins": wordPython,
+	"c__builtin__": wordPython,
 }
 
 // codeiGates finds, in one pass, the literals that let matchCodei's
@@ -809,6 +837,12 @@ func matchCodei(p *decoders.Param, v *normalize.Value, report reportFunc) {
 		if words&wordRuby != 0 {
 			if m := rubyCode.FindString(s); m != "" {
 				report(&ruleRuby, "ruby "+snippet(m))
+				hit = true
+			}
+		}
+		if words&wordPython != 0 {
+			if m := pythonCode.FindString(s); m != "" {
+				report(&rulePython, "python "+snippet(strings.TrimSpace(m)))
 				hit = true
 			}
 		}

@@ -79,6 +79,18 @@ func init() {
 		attackEntry{lQ, "q", "IO.popen('uname').read", "ruby-injection", encAll},
 		attackEntry{lJ, "q", "Open3.capture2('id')", "ruby-injection", encAll},
 
+		// Python: inline imports, sandbox escapes through the dunder
+		// chains, exec of an import, a lone os.popen probe, and a
+		// protocol-0 pickle loading os.system, base64 as in a cookie.
+		attackEntry{lQ, "q", "__import__('os').system('id')", "python-injection", encAll},
+		attackEntry{lJ, "expr", "().__class__.__bases__[0].__subclasses__()", "python-injection", encAll},
+		attackEntry{lJ, "expr", "f.__globals__['os'].popen('id').read()", "python-injection", encAll},
+		attackEntry{lQ, "calc", "__builtins__.__import__('subprocess')", "python-injection", encAll},
+		attackEntry{lJ, "code", "exec(\"import os; os.system('id')\")", "python-injection", encAll},
+		attackEntry{lQ, "q", "os.popen('id').read()", "python-injection", encAll},
+		attackEntry{lJ, "q", "cos\nsystem\n(S'id'\ntR.", "python-injection", 0},
+		attackEntry{lC, "session", "Y29zCnN5c3RlbQooUydpZCcKdFIu", "python-injection", 0},
+
 		// Java serialization magic at each base64 offset, in a value and
 		// as a JSON key.
 		attackEntry{lQ, "obj", "{\"state\":\"rO0ABXNyABFqYXZh\"}", "java-injection", encURL},
@@ -90,6 +102,11 @@ func init() {
 		// and a base64 data: URI of a picture.
 		corpusEntry{lJ, "body", "perror(x); exit(1); // fail hard"},
 		corpusEntry{lJ, "body", "os.system('ls -la')  # list files"},
+		corpusEntry{lJ, "body", "Use subprocess.run(['ls', '-l']) instead of os.system()"},
+		corpusEntry{lJ, "body", "import os\nprint(os.getcwd())"},
+		corpusEntry{lJ, "body", "Every module has __name__ and __doc__; classes have __init__ and __repr__"},
+		corpusEntry{lQ, "q", "python eval vs exec"},
+		corpusEntry{lQ, "q", "cos(x) + sin(y)"},
 		corpusEntry{lJ, "body", "hashlib.md5(data).hexdigest()  # checksum"},
 		corpusEntry{lJ, "body", "console.assert(x > 0) // must be positive"},
 		corpusEntry{lJ, "note", "Done. md5(file) #checked"},
