@@ -336,6 +336,10 @@ var attacks = []attackEntry{
 	{lQ, "url", "http://[::1]:8080/", "ssrf-loopback", encAll},
 	{lQ, "url", "http://0.0.0.0:2375/containers/json", "ssrf-loopback", encAll},
 	{lQ, "url", "http://user@127.0.0.1/", "ssrf-loopback", encAll},
+	// A backslash read as a slash (WHATWG) or dropped: both readings.
+	{lQ, "url", "http://127.0.0.1\\@evil.example/", "ssrf-loopback", encAll},
+	{lJ, "url", "http:\\\\127.0.0.1\\admin", "ssrf-loopback", encAll},
+	{lQ, "url", "http://evil.example\\@127.0.0.1/", "ssrf-loopback", encAll},
 	{lQ, "url", "http://2130706433/", "ssrf-encoded-ip", encAll},
 	{lQ, "url", "http://0x7f000001/", "ssrf-encoded-ip", encAll},
 	{lQ, "url", "http://0177.0.0.1/", "ssrf-encoded-ip", encAll},

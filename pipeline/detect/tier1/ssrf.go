@@ -172,78 +172,93 @@ var urlNameSet = literals.NewWordsOf(urlNames)
 
 func matchSSRF(p *decoders.Param, v *normalize.Value, report reportFunc) {
 	forms(v, func(s string) bool {
-		s = ssrfCanon(s)
-		hit := false
-		if hasBadScheme(s) {
-			if m := badScheme.FindStringSubmatch(s); m != nil {
-				report(&ruleSSRFScheme, "scheme "+m[1]+m[2]+":")
-				hit = true
-			}
-		}
-		var pr prose
-		for rest := s; ; {
-			i := strings.Index(rest, "://")
-			if i < 0 {
-				break
-			}
-			host := authority(rest[i+3:])
-			start := len(s) - len(rest) + i // the "://" in s
-			rest = rest[i+3:]
-			if r, why := classifyHost(stripPort(host), true); r != nil && !(r == &ruleSSRFLoopback && pr.inProse(s, schemeStart(s, start))) {
-				report(r, why)
-				return true
-			}
-			// Parsers disagree on where the authority ends: a user
-			// info "@" after a space or a fragment sign
-			// ("http://good:80 &@127.0.0.1/") reaches the last host
-			// for some of them.
-			auth := rest
-			if end := strings.IndexByte(auth, '/'); end >= 0 {
-				auth = auth[:end]
-			}
-			if at := strings.LastIndexByte(auth, '@'); at >= 0 && strings.ContainsAny(auth[:at], " #") {
-				if r, why := classifyHost(stripPort(authority(auth[at+1:])), true); r != nil {
-					report(r, why+" (after a confusing user info)")
-					return true
-				}
-			}
-		}
-		if hit {
+		if ssrfCheck(p, s, report) {
 			return true
 		}
-		if strings.Contains(s, "://") {
-			why := rfiURL(s)
-			if why != "" {
-				report(&ruleRFI, why)
-			}
-			return why != ""
-		}
-		if scopeData(p) && literals.Has(urlNameSet, lastToken(p.Name)) {
-			// A bare host or address in a parameter named for one.
-			h := strings.TrimSpace(s)
-			if i := strings.IndexAny(h, "/?#"); i >= 0 {
-				h = h[:i]
-			}
-			if r, why := classifyHost(stripPort(h), false); r != nil {
-				report(r, why)
-				return true
-			}
-		} else if p.Loc != decoders.LocHeader {
-			// Whatever the parameter's name, a value that is nothing but
-			// a host with a path ("localhost/admin", also as one path
-			// segment or a cookie) or, in a data parameter, an internal
-			// host name with a port ("host.docker.internal:2375") is a
-			// URL without its scheme, which many fetchers complete.
-			if h, path := bareHost(s); h != "" {
-				host := stripPort(h)
-				if r, why := classifyHost(host, false); r != nil && (path || scopeData(p) && !addressChars(host) && host != "localhost") {
-					report(r, why+" (URL without a scheme)")
-					return true
-				}
-			}
+		// ssrfCanon drops a backslash in a host, as parsers that ignore
+		// it do (http://g\o\o\g\l\e.com); WHATWG URL parsers read it
+		// as a slash in an http(s) URL: "http:\\127.0.0.1\admin" and
+		// "http://127.0.0.1\@evil.example/" reach 127.0.0.1 there.
+		if strings.IndexByte(s, '\\') >= 0 && strings.Contains(s, "http") {
+			return ssrfCheck(p, strings.ReplaceAll(s, "\\", "/"), report)
 		}
 		return false
 	})
+}
+
+// ssrfCheck looks for SSRF and RFI in s, one form of parameter p's value.
+func ssrfCheck(p *decoders.Param, s string, report reportFunc) bool {
+	s = ssrfCanon(s)
+	hit := false
+	if hasBadScheme(s) {
+		if m := badScheme.FindStringSubmatch(s); m != nil {
+			report(&ruleSSRFScheme, "scheme "+m[1]+m[2]+":")
+			hit = true
+		}
+	}
+	var pr prose
+	for rest := s; ; {
+		i := strings.Index(rest, "://")
+		if i < 0 {
+			break
+		}
+		host := authority(rest[i+3:])
+		start := len(s) - len(rest) + i // the "://" in s
+		rest = rest[i+3:]
+		if r, why := classifyHost(stripPort(host), true); r != nil && !(r == &ruleSSRFLoopback && pr.inProse(s, schemeStart(s, start))) {
+			report(r, why)
+			return true
+		}
+		// Parsers disagree on where the authority ends: a user
+		// info "@" after a space or a fragment sign
+		// ("http://good:80 &@127.0.0.1/") reaches the last host
+		// for some of them.
+		auth := rest
+		if end := strings.IndexByte(auth, '/'); end >= 0 {
+			auth = auth[:end]
+		}
+		if at := strings.LastIndexByte(auth, '@'); at >= 0 && strings.ContainsAny(auth[:at], " #") {
+			if r, why := classifyHost(stripPort(authority(auth[at+1:])), true); r != nil {
+				report(r, why+" (after a confusing user info)")
+				return true
+			}
+		}
+	}
+	if hit {
+		return true
+	}
+	if strings.Contains(s, "://") {
+		why := rfiURL(s)
+		if why != "" {
+			report(&ruleRFI, why)
+		}
+		return why != ""
+	}
+	if scopeData(p) && literals.Has(urlNameSet, lastToken(p.Name)) {
+		// A bare host or address in a parameter named for one.
+		h := strings.TrimSpace(s)
+		if i := strings.IndexAny(h, "/?#"); i >= 0 {
+			h = h[:i]
+		}
+		if r, why := classifyHost(stripPort(h), false); r != nil {
+			report(r, why)
+			return true
+		}
+	} else if p.Loc != decoders.LocHeader {
+		// Whatever the parameter's name, a value that is nothing but
+		// a host with a path ("localhost/admin", also as one path
+		// segment or a cookie) or, in a data parameter, an internal
+		// host name with a port ("host.docker.internal:2375") is a
+		// URL without its scheme, which many fetchers complete.
+		if h, path := bareHost(s); h != "" {
+			host := stripPort(h)
+			if r, why := classifyHost(host, false); r != nil && (path || scopeData(p) && !addressChars(host) && host != "localhost") {
+				report(r, why+" (URL without a scheme)")
+				return true
+			}
+		}
+	}
+	return false
 }
 
 var badSchemes = []string{"gopher:", "dict:", "file:", "ldap:", "ldaps:", "tftp:", "netdoc:", "jar:", "sftp:"}
