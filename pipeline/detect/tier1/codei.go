@@ -228,7 +228,7 @@ var (
 	// opcode loading a command runner (cos\nsystem\n, in protocol 0's
 	// text, which base64 cookies carry).
 	pythonCode = regexp.MustCompile(`\b__import__\s*\(\s*['"]` +
-		`|__(?:subclasses__\s*\(|globals__\s*\[|mro__\s*\[|bases__\s*\[|builtins__\s*(?:\[|\.\s*(?:__import__|eval|exec|open|compile)\b))` +
+		`|\b__(?:subclasses__\s*\(|globals__\s*\[|mro__\s*\[|bases__\s*\[|builtins__\s*(?:\[|\.\s*(?:__import__|eval|exec|open|compile)\b))` +
 		`|\b(?:eval|exec)\s*\(\s*(?:compile\s*\(|['"]\s*(?:import\s|__import__))` +
 		`|^\s*os\s*\.\s*(?:system|popen)\s*\(\s*(?:'[^']{1,60}'|"[^"]{1,60}")\s*\)(?:\s*\.\s*read\s*\(\s*\))?\s*;?\s*$` +
 		`|(?:^|\n)c(?:os|posix|nt|subprocess|builtins|__builtin__)\n(?:system|popen|exec\w*|spawn\w*|eval|call|run|check_output|getoutput)\n`)
@@ -540,19 +540,16 @@ func wordChar(c byte) bool {
 	return 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '_' || 'A' <= c && c <= 'Z'
 }
 
-// Words that javaCode, nodeCode, rubyCode and pythonCode matches hold
-// (bit wordJava, wordNode, wordRuby, wordPython), looked up per word so
-// that most values cost one scan.
+// Words that nodeCode, rubyCode and pythonCode matches hold (bit
+// wordNode, wordRuby, wordPython), looked up per word so that most values
+// cost one scan.
 const (
-	wordJava = 1 << iota
-	wordNode
+	wordNode = 1 << iota
 	wordRuby
 	wordPython
 )
 
 var codeWordBits = map[string]uint8{
-	"java": wordJava, "javax": wordJava, "runtime": wordJava, "processbuilder": wordJava, "getruntime": wordJava,
-	"forname": wordJava, "scriptenginemanager": wordJava, "getdeclaredmethod": wordJava, "aced0005": wordJava,
 	"child_process": wordNode, "process": wordNode | wordRuby, "require": wordNode, "_$$nd_func$$_": wordNode,
 	"__js_function": wordNode, "constructor": wordNode, "function": wordNode, "fromcharcode": wordNode,
 	"while": wordNode, "exports": wordNode, "import": wordNode, "_load": wordNode, "console": wordNode,
@@ -571,7 +568,8 @@ var codeWordBits = map[string]uint8{
 // process calls.
 var codeiGates = literals.MustNew(
 	[]string{".jsp", ". jsp"},
-	append([]string{"%{", "#_", "#context", "aced0005", "t(", "t ("}, javaPackages...),
+	append([]string{"%{", "#_", "#context", "aced0005", "java.", "javax.", "runtime", "processbuilder", "forname",
+		"scriptenginemanager", "getdeclaredmethod"}, javaPackages...),
 	[]string{"for(", "for (", "_$$nd_func$$_", "__js_function"},
 	[]string{"proto"},
 	[]string{"@{", "qx", "open", "exec"},
@@ -819,7 +817,7 @@ func matchCodei(p *decoders.Param, v *normalize.Value, report reportFunc) {
 			}
 		}
 		words := codeWords(s)
-		if words&wordJava != 0 || gates&gateJava != 0 {
+		if gates&gateJava != 0 {
 			if m := javaCode.FindString(s); m != "" {
 				report(&ruleJava, "java "+snippet(strings.TrimLeft(m, " =:'\"(")))
 				hit = true

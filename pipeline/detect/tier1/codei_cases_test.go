@@ -1,8 +1,11 @@
 package tier1
 
 import (
+	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/apisensor/sensor/pipeline/detect/literals"
 )
 
 // Code injection cases: PHP calls of recon and execution functions, PHP
@@ -164,6 +167,47 @@ func FuzzCodeiScanners(f *testing.F) {
 		for _, m := range []string{phpCall(s), phpWholeCall(s), javaMagic(s)} {
 			if !strings.Contains(s, m) && !strings.Contains(strings.TrimSpace(s), m) {
 				t.Fatalf("scanner returned %q, not in %q", m, s)
+			}
+		}
+	})
+}
+
+// FuzzCodeiGates checks that none of matchCodei's gated expressions
+// matches a folded value that its gate (words or literals) turns away.
+func FuzzCodeiGates(f *testing.F) {
+	for _, s := range []string{
+		"T(java.lang.Runtime).getRuntime().exec('id')", "t (java.lang.System).getenv()", "${T(java.lang.Runtime)}",
+		"#_memberAccess['allowStaticMethodAccess']=true", "%{(#cmd='id')}", "#context['xwork.MethodAccessor.denyMethodExecution']",
+		"Class.forName('java.lang.Runtime')", "x.getClass().forName0", "new ProcessBuilder('id').start()", "xruntime.exec",
+		"@java.lang.Runtime@getRuntime()", "org.apache.commons.collections.functors.InvokerTransformer", "_aced0005",
+		"javax.script.ScriptEngineManager", "a.getDeclaredMethod('exec')", "$java.io.FileInputStream", "dupont (bay 80)",
+		"require('child_process').exec('id')", "console.log(1)", "while(1){}", "Kernel.exec('id')", "IO.popen('id')",
+		"__import__('os')", "().__class__.__bases__[0]", "cos\nsystem\n(S'id'", "a.__proto__.x=1", "constructor.prototype",
+		"@{[ system 'id' ]}", "qx{id}", "open(F, '| id')", "exec {'/bin/sh'}",
+		"x__subclasses__(", "x__globals__[", "xprocess.mainmodule", "xrequire('child_process')", "xconsole.log(1)",
+		"xkernel.exec(", "xio.popen(", "xopen3.popen3(", "xos.system('id')", "x__import__('os')", "xeval(compile(",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		s = strings.ToLower(s)
+		words, gates := codeWords(s), literals.Find(codeiGates, s)
+		for _, c := range []struct {
+			name string
+			open bool
+			re   *regexp.Regexp
+		}{
+			{"javaCode", gates&gateJava != 0, javaCode},
+			{"nodeCode", words&wordNode != 0 || gates&gateNode != 0, nodeCode},
+			{"nodeConsole", words&wordNode != 0 || gates&gateNode != 0, nodeConsole},
+			{"rubyCode", words&wordRuby != 0, rubyCode},
+			{"pythonCode", words&wordPython != 0, pythonCode},
+			{"protoPollution", gates&gateProto != 0, protoPollution},
+			{"perlCode", gates&gatePerl != 0, perlCode},
+			{"jspFile", gates&gateJSP != 0, jspFile},
+		} {
+			if m := c.re.FindString(s); !c.open && m != "" {
+				t.Fatalf("%s matches %q in %q, which its gate turns away", c.name, m, s)
 			}
 		}
 	})
