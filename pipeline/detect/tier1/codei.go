@@ -230,8 +230,10 @@ var (
 	pythonCode = regexp.MustCompile(`\b__import__\s*\(\s*['"]` +
 		`|\b__(?:subclasses__\s*\(|globals__\s*\[|mro__\s*\[|bases__\s*\[|builtins__\s*(?:\[|\.\s*(?:__import__|eval|exec|open|compile)\b))` +
 		`|\b(?:eval|exec)\s*\(\s*(?:compile\s*\(|['"]\s*(?:import\s|__import__))` +
-		`|^\s*os\s*\.\s*(?:system|popen)\s*\(\s*(?:'[^']{1,60}'|"[^"]{1,60}")\s*\)(?:\s*\.\s*read\s*\(\s*\))?\s*;?\s*$` +
 		`|(?:^|\n)c(?:os|posix|nt|subprocess|builtins|__builtin__)\n(?:system|popen|exec\w*|spawn\w*|eval|call|run|check_output|getoutput)\n`)
+	// pythonOSCall is pythonCode's lone os.system/os.popen call, looked
+	// for in a value that starts with "os" (pythonOSStart).
+	pythonOSCall = regexp.MustCompile(`^\s*os\s*\.\s*(?:system|popen)\s*\(\s*(?:'[^']{1,60}'|"[^"]{1,60}")\s*\)(?:\s*\.\s*read\s*\(\s*\))?\s*;?\s*$`)
 
 	// protoPollution finds writes to a JavaScript object's prototype
 	// through merge or path-setting code: __proto__, constructor.prototype
@@ -540,13 +542,11 @@ func wordChar(c byte) bool {
 	return 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '_' || 'A' <= c && c <= 'Z'
 }
 
-// Words that nodeCode, rubyCode and pythonCode matches hold (bit
-// wordNode, wordRuby, wordPython), looked up per word so that most values
-// cost one scan.
+// Words that nodeCode and rubyCode matches hold (bit wordNode,
+// wordRuby), looked up per word so that most values cost one scan.
 const (
 	wordNode = 1 << iota
 	wordRuby
-	wordPython
 )
 
 var codeWordBits = map[string]uint8{
@@ -555,24 +555,25 @@ var codeWordBits = map[string]uint8{
 	"while": wordNode, "exports": wordNode, "import": wordNode, "_load": wordNode, "console": wordNode,
 	"prototype": wordNode, "__proto__": wordNode,
 	"kernel": wordRuby, "io": wordRuby, "open3": wordRuby,
-	"__import__": wordPython, "__subclasses__": wordPython, "__globals__": wordPython, "__mro__": wordPython,
-	"__bases__": wordPython, "__builtins__": wordPython, "eval": wordPython, "exec": wordPython, "os": wordPython,
-	"cos": wordPython, "cposix": wordPython, "cnt": wordPython, "csubprocess": wordPython, "cbuiltins": wordPython,
-	"c__builtin__": wordPython,
 }
 
 // codeiGates finds, in one pass, the literals that let matchCodei's
 // expressions run (gateJSP…): a JSP file name, the OGNL, SpEL and
-// serialization marks and package names of Java code, Node's loops and
-// serialized functions, prototype access and Perl's interpolation and
-// process calls.
+// serialization marks, class and package names of Java code, Node's loops
+// and serialized functions, prototype access, Perl's interpolation and
+// process calls, and Python's dunder names, eval/exec and pickle's
+// GLOBAL opcode (FuzzCodeiGates).
 var codeiGates = literals.MustNew(
 	[]string{".jsp", ". jsp"},
-	append([]string{"%{", "#_", "#context", "aced0005", "java.", "javax.", "runtime", "processbuilder", "forname",
-		"scriptenginemanager", "getdeclaredmethod"}, javaPackages...),
+	// "runtime" with what javaCode's "runtime\s*\." lets follow it
+	// (folding made tabs spaces): PostmanRuntime/7.39.0 is a user agent.
+	append([]string{"%{", "#_", "#context", "aced0005", "java.", "javax.", "runtime.", "runtime ", "runtime\n",
+		"runtime\r", "runtime\f", "processbuilder", "forname", "scriptenginemanager", "getdeclaredmethod"}, javaPackages...),
 	[]string{"for(", "for (", "_$$nd_func$$_", "__js_function"},
 	[]string{"proto"},
 	[]string{"@{", "qx", "open", "exec"},
+	[]string{"__import__", "__subclasses__", "__globals__", "__mro__", "__bases__", "__builtins__", "eval", "exec",
+		"cos\n", "cposix\n", "cnt\n", "csubprocess\n", "cbuiltins\n", "c__builtin__\n"},
 )
 
 // codeiGates' groups.
@@ -582,7 +583,14 @@ const (
 	gateNode
 	gateProto
 	gatePerl
+	gatePython
 )
+
+// pythonOSStart reports whether s starts, after blanks, with "os":
+// pythonOSCall's values.
+func pythonOSStart(s string) bool {
+	return strings.HasPrefix(strings.TrimLeft(s, " \t\n\r\f"), "os")
+}
 
 // javaPackages are the package prefixes javaCode names besides java.*.
 var javaPackages = []string{"com.opensymphony", "com.sun.", "org.apache.", "org.springframework.", "org.omg.", "sun.misc.", "sun.reflect.", "ognl."}
@@ -838,8 +846,15 @@ func matchCodei(p *decoders.Param, v *normalize.Value, report reportFunc) {
 				hit = true
 			}
 		}
-		if words&wordPython != 0 {
-			if m := pythonCode.FindString(s); m != "" {
+		if gates&gatePython != 0 || pythonOSStart(s) {
+			m := ""
+			if gates&gatePython != 0 {
+				m = pythonCode.FindString(s)
+			}
+			if m == "" && pythonOSStart(s) {
+				m = pythonOSCall.FindString(s)
+			}
+			if m != "" {
 				report(&rulePython, "python "+snippet(strings.TrimSpace(m)))
 				hit = true
 			}

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/apisensor/sensor/pipeline/detect/literals"
+	"github.com/apisensor/sensor/pipeline/detect/normalize"
 )
 
 // Code injection cases: PHP calls of recon and execution functions, PHP
@@ -186,31 +187,45 @@ func FuzzCodeiGates(f *testing.F) {
 		"@{[ system 'id' ]}", "qx{id}", "open(F, '| id')", "exec {'/bin/sh'}",
 		"x__subclasses__(", "x__globals__[", "xprocess.mainmodule", "xrequire('child_process')", "xconsole.log(1)",
 		"xkernel.exec(", "xio.popen(", "xopen3.popen3(", "xos.system('id')", "x__import__('os')", "xeval(compile(",
+		"postmanruntime/7.39.0", "runtime\t.exec", " os.popen('id')", "mac os x 14_4",
 	} {
 		f.Add(s)
 	}
-	f.Fuzz(func(t *testing.T, s string) {
-		s = strings.ToLower(s)
-		words, gates := codeWords(s), literals.Find(codeiGates, s)
-		for _, c := range []struct {
-			name string
-			open bool
-			re   *regexp.Regexp
-		}{
-			{"javaCode", gates&gateJava != 0, javaCode},
-			{"nodeCode", words&wordNode != 0 || gates&gateNode != 0, nodeCode},
-			{"nodeConsole", words&wordNode != 0 || gates&gateNode != 0, nodeConsole},
-			{"rubyCode", words&wordRuby != 0, rubyCode},
-			{"pythonCode", words&wordPython != 0, pythonCode},
-			{"protoPollution", gates&gateProto != 0, protoPollution},
-			{"perlCode", gates&gatePerl != 0, perlCode},
-			{"jspFile", gates&gateJSP != 0, jspFile},
-		} {
-			if m := c.re.FindString(s); !c.open && m != "" {
-				t.Fatalf("%s matches %q in %q, which its gate turns away", c.name, m, s)
-			}
-		}
+	f.Fuzz(func(t *testing.T, raw string) {
+		// matchCodei reads the folded forms (lower case, tabs as
+		// spaces, comments out).
+		v := normalize.Normalize(raw, 0, 4096)
+		forms(&v, func(s string) bool {
+			codeiGatesHold(t, s)
+			return false
+		})
 	})
+}
+
+// codeiGatesHold fails t when one of matchCodei's gated expressions
+// matches s, a folded form, while its gate is closed.
+func codeiGatesHold(t *testing.T, s string) {
+	t.Helper()
+	words, gates := codeWords(s), literals.Find(codeiGates, s)
+	for _, c := range []struct {
+		name string
+		open bool
+		re   *regexp.Regexp
+	}{
+		{"javaCode", gates&gateJava != 0, javaCode},
+		{"nodeCode", words&wordNode != 0 || gates&gateNode != 0, nodeCode},
+		{"nodeConsole", words&wordNode != 0 || gates&gateNode != 0, nodeConsole},
+		{"rubyCode", words&wordRuby != 0, rubyCode},
+		{"pythonCode", gates&gatePython != 0, pythonCode},
+		{"pythonOSCall", pythonOSStart(s), pythonOSCall},
+		{"protoPollution", gates&gateProto != 0, protoPollution},
+		{"perlCode", gates&gatePerl != 0, perlCode},
+		{"jspFile", gates&gateJSP != 0, jspFile},
+	} {
+		if m := c.re.FindString(s); !c.open && m != "" {
+			t.Fatalf("%s matches %q in %q, which its gate turns away", c.name, m, s)
+		}
+	}
 }
 
 func TestClassLoaderPath(t *testing.T) {
