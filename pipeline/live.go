@@ -82,7 +82,7 @@ func Run(ctx context.Context, cfg Config, capture live.Config, out Outputs, log 
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			oversize[i], errs[i] = captureLoop(capCtx, s, g.workers, prog, &snaps[i])
+			oversize[i], errs[i] = captureLoop(capCtx, s, drainBound(capture.PollTimeout), g.workers, prog, &snaps[i])
 			if errs[i] != nil {
 				stopCapture()
 			}
@@ -134,14 +134,19 @@ func placeCaptureCounters(r *Report) {
 }
 
 // drainBound bounds how long a source goes on reading what is already in its
-// ring after shutdown was asked for, under traffic that does not stop.
-const drainBound = time.Second
+// ring after shutdown was asked for, under traffic that does not stop. It is
+// at least twice the poll timeout, which is also the ring's block timeout:
+// the kernel retires a block that is not full on a timer of that period,
+// rounded up to whole ticks and run late under load.
+func drainBound(pollTimeout time.Duration) time.Duration {
+	return max(time.Second, 2*pollTimeout)
+}
 
-// captureLoop reads one source until ctx is done (then until the source has
-// nothing more within a poll timeout, or drainBound passes) or the source
-// fails. On a poll timeout the workers' clocks advance on the wall clock, so idle
-// connections time out on a quiet link.
-func captureLoop(ctx context.Context, s live.Source, workers []*worker, prog *Progress, snap *atomic.Pointer[sensor.Counts]) (uint64, error) {
+// captureLoop reads one source until ctx is done (then until a poll times out
+// with nothing queued in the kernel for the source, or drain passes) or the
+// source fails. On a poll timeout the workers' clocks advance on the wall
+// clock, so idle connections time out on a quiet link.
+func captureLoop(ctx context.Context, s live.Source, drain time.Duration, workers []*worker, prog *Progress, snap *atomic.Pointer[sensor.Counts]) (uint64, error) {
 	f := newFeeder(workers)
 	var (
 		p         sensor.Packet
@@ -167,15 +172,14 @@ func captureLoop(ctx context.Context, s live.Source, workers []*worker, prog *Pr
 	var (
 		err error
 		// drainUntil is set once shutdown is seen: the packets already in
-		// the ring are still read, until a whole poll timeout that began
-		// after shutdown passes without one (a ring block being filled
-		// is handed over within the block timeout, which is the poll
-		// timeout), or the bound passes under traffic that goes on.
+		// the ring are still read, until a poll times out and the kernel
+		// holds none for the source, or the bound passes under traffic
+		// that goes on.
 		drainUntil time.Time
 	)
 	stopping := func() bool {
 		if drainUntil.IsZero() && ctx.Err() != nil {
-			drainUntil = time.Now().Add(drainBound)
+			drainUntil = time.Now().Add(drain)
 		}
 		return !drainUntil.IsZero()
 	}
@@ -189,7 +193,12 @@ func captureLoop(ctx context.Context, s live.Source, workers []*worker, prog *Pr
 			if errors.Is(err, live.ErrTimeout) {
 				err = nil
 				progress()
-				if draining {
+				// A poll timeout alone does not prove the ring empty: the
+				// block being filled reaches user space when the kernel's
+				// retire timer fires, which runs in whole ticks and late
+				// under load, so it may come after the poll timed out and
+				// hold the last packets of a connection.
+				if draining && s.Queued() == 0 {
 					break
 				}
 				f.tick(time.Now())

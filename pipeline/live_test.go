@@ -7,13 +7,18 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
 	"github.com/gopacket/gopacket/pcapgo"
 
+	"github.com/apisensor/sensor/sensor"
 	"github.com/apisensor/sensor/sensor/live"
 )
 
@@ -136,23 +141,11 @@ func TestRunUDPMirrorTenants(t *testing.T) {
 // pcapFrames reads every frame of a pcap file.
 func pcapFrames(t *testing.T, file string) [][]byte {
 	t.Helper()
-	f, err := os.Open(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	r, err := pcapgo.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var out [][]byte
-	for {
-		data, _, err := r.ReadPacketData()
-		if err != nil {
-			return out
-		}
-		out = append(out, data)
+	for _, f := range pcapPackets(t, file) {
+		out = append(out, f.data)
 	}
+	return out
 }
 
 // udpMirror runs the sensor on a VXLAN UDP socket on loopback (a mirror
@@ -210,4 +203,100 @@ func udpMirror(t *testing.T, cfg Config, stats *statsSink, datagrams [][]byte) (
 		t.Fatal(res.err)
 	}
 	return sortedLines(ex.String()), res.rep
+}
+
+// lateRing is a capture source whose packets reach user space only after
+// some poll timeouts, as the packets in a ring block that is not full wait
+// for the kernel's retire timer, which may fire after a poll timed out.
+type lateRing struct {
+	pkts     []sensor.Packet
+	timeouts int // poll timeouts before the packets are handed over
+	stats    sensor.FileStats
+}
+
+func (r *lateRing) Name() string { return "late" }
+
+func (r *lateRing) Next(p *sensor.Packet) error {
+	if r.timeouts > 0 || len(r.pkts) == 0 {
+		r.timeouts--
+		return live.ErrTimeout
+	}
+	*p = r.pkts[0]
+	r.pkts = r.pkts[1:]
+	r.stats.Packets++
+	return nil
+}
+
+func (r *lateRing) Queued() int             { return len(r.pkts) }
+func (r *lateRing) Counters(sensor.Counts)  {}
+func (r *lateRing) Stats() sensor.FileStats { return r.stats }
+func (r *lateRing) Close() error            { return nil }
+
+// TestCaptureDrainsRing: after shutdown the capture loop reads on until
+// the kernel holds nothing more for the socket, not only until the first
+// poll timeout, so the tail of a capture that waits in a ring block for the
+// block's retire timer is not lost: here the whole capture waits so.
+func TestCaptureDrainsRing(t *testing.T) {
+	const file = "../testdata/http-curl.pcap"
+	cfg := testConfig(2)
+	_, want, _ := replay(t, cfg, file)
+	if len(want) == 0 {
+		t.Fatal("the replay has no exchange")
+	}
+	ring := &lateRing{timeouts: 3}
+	dec := sensor.NewFrameDecoder(sensor.Counts{})
+	for i, f := range pcapPackets(t, file) {
+		p := sensor.Packet{Frame: uint64(i + 1), Time: f.ci.Timestamp, Source: file}
+		if dec.Decode(layers.LinkTypeEthernet, f.data, &p) {
+			ring.pkts = append(ring.pkts, p)
+		}
+	}
+	var ex bytes.Buffer
+	g, err := startGraph(context.Background(), &cfg, Outputs{Exchanges: &ex}, &Progress{}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stopped, cancel := context.WithCancel(context.Background())
+	cancel()
+	var snap atomic.Pointer[sensor.Counts]
+	if _, err := captureLoop(stopped, ring, time.Hour, g.workers, &Progress{}, &snap); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := g.stop(); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(ring.pkts); n > 0 {
+		t.Fatalf("%d packets left in the ring", n)
+	}
+	if got := sortedLines(ex.String()); !slices.Equal(got, want) {
+		t.Fatalf("exchanges:\n%s\nwant (replay):\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// capturedFrame is a frame of a pcap file and its capture info.
+type capturedFrame struct {
+	data []byte
+	ci   gopacket.CaptureInfo
+}
+
+// pcapPackets reads every frame of a pcap file with its capture info.
+func pcapPackets(t *testing.T, file string) []capturedFrame {
+	t.Helper()
+	f, err := os.Open(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	r, err := pcapgo.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []capturedFrame
+	for {
+		data, ci, err := r.ReadPacketData()
+		if err != nil {
+			return out
+		}
+		out = append(out, capturedFrame{data, ci})
+	}
 }

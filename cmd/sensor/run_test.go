@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -235,7 +236,9 @@ func start(t *testing.T, ns, file string, env []string, argv ...string) *proc {
 	if err := p.cmd.Start(); err != nil {
 		t.Fatalf("start %v: %v", argv, err)
 	}
+	scanned := make(chan struct{})
 	go func() {
+		defer close(scanned)
 		sc := bufio.NewScanner(pr)
 		for sc.Scan() {
 			p.mu.Lock()
@@ -250,6 +253,7 @@ func start(t *testing.T, ns, file string, env []string, argv ...string) *proc {
 	go func() {
 		p.cmd.Wait()
 		pw.Close()
+		<-scanned // done: stderr is all in lines
 		close(p.done)
 	}()
 	t.Cleanup(func() {
@@ -416,7 +420,7 @@ func diffLines(t *testing.T, what string, got, want []string) {
 			fmt.Fprintf(&b, "+ %s\n", l)
 		}
 	}
-	t.Fatalf("%s: live has %d lines, replay %d:\n%s", what, len(got), len(want), b.String())
+	t.Fatalf("%s: live has %d lines, replay %d; - only in the replay, + only live:\n%s", what, len(got), len(want), b.String())
 }
 
 // twoHosts makes a client and a server namespace joined by a veth pair.
@@ -440,8 +444,12 @@ func TestRunMatchesTcpdump(t *testing.T) {
 	sensor := startHelper(t, srv, exch, "sensor", "run", "-i", srvIf, "--workers", "2", "--exchanges")
 	pcap := filepath.Join(dir, "tcpdump.pcap")
 	// -Z root: tcpdump drops privileges and must still write into dir;
-	// --immediate-mode: nothing waits in a half-full ring block at SIGINT.
-	td := start(t, srv, "", nil, "tcpdump", "--immediate-mode", "-Z", "root", "-U", "-s", "0", "-i", srvIf, "-w", pcap, "tcp")
+	// --immediate-mode: nothing waits in a half-full ring block at SIGINT;
+	// -B 65536: in immediate mode libpcap's ring (TPACKET_V2) has one frame
+	// per packet, sized for the 64 KiB MTU: the default 2 MiB hold 32
+	// packets, fewer than the client's burst, which overflows them when
+	// tcpdump is slow to get the CPU.
+	td := start(t, srv, "", nil, "tcpdump", "--immediate-mode", "-B", "65536", "-Z", "root", "-U", "-s", "0", "-i", srvIf, "-w", pcap, "tcp")
 	sensor.waitFor(t, "msg=capturing")
 	td.waitFor(t, "listening on")
 
@@ -457,6 +465,11 @@ func TestRunMatchesTcpdump(t *testing.T) {
 	}
 	td.stop(t, syscall.SIGINT)
 	server.stop(t, syscall.SIGTERM)
+	// The reference must be whole: what tcpdump lost would show as a
+	// difference that is not the sensor's.
+	if m := regexp.MustCompile(`(\d+) packets? dropped by kernel`).FindStringSubmatch(td.stderr()); m == nil || m[1] != "0" {
+		t.Fatalf("tcpdump's capture is not whole: %s", td.stderr())
+	}
 
 	live, err := os.ReadFile(exch)
 	if err != nil {

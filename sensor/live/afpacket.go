@@ -23,6 +23,9 @@ type packetSource struct {
 	counts sensor.Counts // the frame decoder's
 	kernel sensor.Counts // the socket's, from the kernel
 	stats  sensor.FileStats
+	// taken counts the frames read from the ring, those discarded too,
+	// modulo 2^32 like the kernel's counters it is compared with.
+	taken uint32
 	// start is when the filter was in place: packets the kernel stamped
 	// before it may have entered the ring unfiltered (gopacket binds the
 	// socket before a filter can be attached) and are discarded.
@@ -118,6 +121,7 @@ func (s *packetSource) Next(p *sensor.Packet) error {
 			}
 			return fmt.Errorf("read %s: %w", s.name, err)
 		}
+		s.taken++
 		if ci.Timestamp.Before(s.start) {
 			s.counts.Inc(CountBeforeStart)
 			continue
@@ -135,6 +139,22 @@ func (s *packetSource) Next(p *sensor.Packet) error {
 			return nil
 		}
 	}
+}
+
+// Queued compares the packets the kernel has put in the ring with those
+// read: the frames of a block the kernel is still filling are not readable
+// until the block's retire timer fires.
+func (s *packetSource) Queued() int {
+	if s.tp == nil {
+		return 0
+	}
+	_, st, err := s.tp.SocketStats()
+	if err != nil {
+		return 0
+	}
+	// The kernel counts the packets it dropped among those it received.
+	n := int32(uint32(st.Packets()) - uint32(st.Drops()) - s.taken)
+	return int(max(n, 0))
 }
 
 func (s *packetSource) Counters(c sensor.Counts) {

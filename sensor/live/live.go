@@ -35,6 +35,12 @@ type Source interface {
 	// valid until the next call. It returns ErrTimeout when no packet came
 	// within the poll timeout; any other error is final.
 	Next(p *sensor.Packet) error
+	// Queued returns how many packets the kernel has queued for the source
+	// that Next has not yet taken, 0 when it cannot tell. A poll timeout
+	// does not mean there are none: a TPACKET_V3 ring hands over a block
+	// that is not full only when the kernel's retire timer fires, which
+	// may be after the poll timeout.
+	Queued() int
 	// Counters adds the source's counters to c: the frame decoder's counts
 	// and the kernel's (packets, drops) under capture.* names.
 	Counters(c sensor.Counts)

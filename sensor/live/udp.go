@@ -137,6 +137,10 @@ func (s *udpSource) readDrops(oob []byte) {
 	}
 }
 
+// Queued is 0: a datagram in the socket's queue ends the wait for one at
+// once, so a poll timeout means there is none.
+func (s *udpSource) Queued() int { return 0 }
+
 func (s *udpSource) Counters(c sensor.Counts) {
 	c.Merge(s.counts)
 	c.Add(CountUDPDrops, s.drops)
