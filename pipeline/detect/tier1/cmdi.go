@@ -614,8 +614,9 @@ const maxPlusCmd = 256
 // code snippets ("() { return 1 }") are values, the definition must end
 // and a command or a redirection follow it, the exploit's shapes
 // ("() { :; }; /bin/id", CVE-2014-6278's "() { _; } >_[$($())] { id; }"):
-// shellshockRun.
-var shellshockRun = regexp.MustCompile(`^\s*\(\s*\)\s*\{[^}]{0,64}\}\s*[;<>]\s*\S`)
+// shellshockRun; a redirection only after a body without braces, as JSX
+// ("() { return <ul>{items}</ul> }") has '<' after an inner one.
+var shellshockRun = regexp.MustCompile(`^\s*\(\s*\)\s*\{(?:[^}]{0,64}\}\s*;|[^{}]{0,64}\}\s*[<>])\s*\S`)
 
 var shellshock = regexp.MustCompile(`^\s*\(\s*\)\s*\{`)
 

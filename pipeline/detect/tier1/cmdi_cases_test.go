@@ -149,6 +149,7 @@ func init() {
 		corpusEntry{lJ, "code", "$(document).ready(function(){ $(this).hide() })"},
 		corpusEntry{lJ, "code", "() { return 1 }"},
 		corpusEntry{lJ, "code", "() { return a } || b"},
+		corpusEntry{lJ, "code", "() { return <ul>{items}</ul> }"},
 		corpusEntry{lJ, "code", "() {\n  return fetch(url);\n}"},
 		corpusEntry{lQ, "q", "c++/stl+vector+sort"},
 		corpusEntry{lQ, "tags", "linux+cat+grep"},

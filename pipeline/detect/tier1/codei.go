@@ -197,10 +197,10 @@ var (
 	// a constructor or prototype ($1:constructor:constructor,
 	// $1:__proto__:then, $7:Module:prototype; CVE-2025-55182).
 	nodeCode = regexp.MustCompile(`[('"\x60]\s*child_process\b|\bchild_process\s*(?:[)'"\x60]|\.\s*(?:exec|spawn|fork)\w*)` +
-		`|(?:^|[^.\w])process\s*\.\s*(?:mainmodule|binding|dlopen|kill|exit)\b|require\s*\(\s*['"\x60](?:child_process|fs|net|vm|os)['"\x60]` +
-		`|_\$\$nd_func\$\$_|__js_function|constructor\s*\.\s*constructor\s*\(|this\.constructor\.constructor|new\s+function\s*\(|eval\s*\(\s*string\.fromcharcode|string\.fromcharcode\s*\(\s*\d+\s*,` +
-		`|\bwhile\s*\(\s*(?:\(\s*)*(?:true|1|!\s*(?:false|[-+]?0|''|""|\x60\x60))\s*\)\s*(?:$|[;{)])|\bwhile\s*\(\s*\(?[^()]{0,20}\)?\s*\)\s*(?:;|$|\{\s*\})|\bfor\s*\(\s*;\s*;\s*\)` +
-		`|module\.exports\s*=|global\s*\.\s*process|import\s*\(\s*['"](?:child_process|fs)` +
+		`|(?:^|[^.\w])process\s*\.\s*(?:mainmodule|binding|dlopen|kill|exit)\b|\brequire\s*\(\s*['"\x60](?:child_process|fs|net|vm|os)['"\x60]` +
+		`|_\$\$nd_func\$\$_|__js_function|\bconstructor\s*\.\s*constructor\s*\(|\bthis\.constructor\.constructor|\bnew\s+function\s*\(|\beval\s*\(\s*string\.fromcharcode\b|\bstring\.fromcharcode\s*\(\s*\d+\s*,` +
+		`|\bwhile\s*\(\s*(?:\(\s*)*(?:true|1|!\s*(?:false|[-+]?0|''|""|\x60\x60))\s*\)\s*(?:$|[;{)])|\bwhile\s*\(\s*\(?[^()]{0,20}\)?\s*\)\s*(?:;|$|\{\s*\})|\bfor ?\(\s*;\s*;\s*\)` +
+		`|\bmodule\.exports\s*=|\bglobal\s*\.\s*process\b|\bimport\s*\(\s*['"](?:child_process|fs)` +
 		`|\bprocess\s*\[|\brequire\s*(?:\[|\.\s*main\b)|\._load\s*\(|\$[0-9a-f]{1,8}:(?:__proto__\b|constructor:constructor|\w+:prototype\b)` +
 		`|^\s*process\s*\.\s*env(?:\s*\.\s*\w+|\s*\[[^\]]{0,40}\])?\s*;?\s*$|\(\s*process\s*\.\s*env\s*\)|\$\{\s*process\s*\.\s*env\s*\}` +
 		`|\bconsole\s*\[\s*['"\x60]\w+['"\x60]\s*\]\s*\(|\bconsole\s*\.\s*\w+\s*\.\s*(?:call|apply)\s*\(` +
@@ -216,21 +216,25 @@ var (
 	rubyCode = regexp.MustCompile(`\b(?:process|kernel)\s*\.\s*(?:spawn|exec|system)\s*\(|\bio\s*\.\s*popen\s*\(|\bopen3\s*\.\s*(?:popen[23e]?|capture[23]?\w*)\s*\(`)
 
 	// pythonCode finds what injected Python carries and a developer's
-	// snippet does not (snippets call os.system and subprocess too, with
-	// words around: "os.system('ls -la')  # list files"): a module
-	// imported inline by name (__import__('os'), the one-liner that needs
-	// no import statement), the dunder chains that climb from any object
+	// snippet or question does not (they call os.system and subprocess
+	// too, with words around: "os.system('ls -la')  # list files", and
+	// name one dunder at a time: "object.__subclasses__()",
+	// "MyClass.__mro__[1]"): a module imported inline by name and used at
+	// once (__import__('os').system, the one-liner that needs no import
+	// statement), a chain of dunder attributes that climbs from any object
 	// to the builtins, the sandbox escape of eval'd expressions and of
 	// templates outside {{ }} (().__class__.__bases__[0].__subclasses__(),
-	// f.__globals__['os'], __builtins__.__import__), exec or eval of an
-	// import or of compile(), a value that is one os.system/os.popen call
-	// with a literal argument (the probe), and a pickle stream's GLOBAL
-	// opcode loading a command runner (cos\nsystem\n, in protocol 0's
-	// text, which base64 cookies carry).
-	pythonCode = regexp.MustCompile(`\b__import__\s*\(\s*['"]` +
-		`|\b__(?:subclasses__\s*\(|globals__\s*\[|mro__\s*\[|bases__\s*\[|builtins__\s*(?:\[|\.\s*(?:__import__|eval|exec|open|compile)\b))` +
-		`|\b(?:eval|exec)\s*\(\s*(?:compile\s*\(|['"]\s*(?:import\s|__import__))` +
-		`|(?:^|\n)c(?:os|posix|nt|subprocess|builtins|__builtin__)\n(?:system|popen|exec\w*|spawn\w*|eval|call|run|check_output|getoutput)\n`)
+	// x.__init__.__globals__['os']), the builtins or a function's globals
+	// indexed for a module or a sink (__builtins__['eval'],
+	// f.__globals__['os']), exec or eval of a string that imports, and a
+	// pickle stream's GLOBAL or INST opcode loading a command runner
+	// (cos\nsystem\n, (S'id'\nios\nsystem\n, in protocol 0's text,
+	// which base64 cookies carry).
+	pythonCode = regexp.MustCompile(`\b__import__\s*\(\s*['"][\w.]+['"]\s*\)\s*\.\s*\w` +
+		`|\b__(?:class|bases?|mro|init|globals|builtins|subclasses|getattribute|dict)__[^\s]{0,60}?__(?:subclasses|globals|builtins|bases?|mro|import)__` +
+		`|\b__builtins__\s*(?:\[|\.\s*(?:eval|exec|open|compile)\b)|\b__globals__\s*\[\s*['"](?:os|sys|subprocess|__builtins__)['"]` +
+		`|\b(?:eval|exec)\s*\(\s*['"]\s*(?:import\s|__import__)` +
+		`|(?:^|[\n(])[ci](?:os|posix|nt|subprocess|builtins|__builtin__)\n(?:system|popen|exec\w*|spawn\w*|eval|call|run|check_output|getoutput)\n`)
 	// pythonOSCall is pythonCode's lone os.system/os.popen call, looked
 	// for in a value that starts with "os" (pythonOSStart).
 	pythonOSCall = regexp.MustCompile(`^\s*os\s*\.\s*(?:system|popen)\s*\(\s*(?:'[^']{1,60}'|"[^"]{1,60}")\s*\)(?:\s*\.\s*read\s*\(\s*\))?\s*;?\s*$`)
@@ -550,7 +554,7 @@ const (
 )
 
 var codeWordBits = map[string]uint8{
-	"child_process": wordNode, "process": wordNode | wordRuby, "require": wordNode, "_$$nd_func$$_": wordNode,
+	"child_process": wordNode, "process": wordNode | wordRuby, "require": wordNode,
 	"__js_function": wordNode, "constructor": wordNode, "function": wordNode, "fromcharcode": wordNode,
 	"while": wordNode, "exports": wordNode, "import": wordNode, "_load": wordNode, "console": wordNode,
 	"prototype": wordNode, "__proto__": wordNode,
@@ -564,16 +568,18 @@ var codeWordBits = map[string]uint8{
 // process calls, and Python's dunder names, eval/exec and pickle's
 // GLOBAL opcode (FuzzCodeiGates).
 var codeiGates = literals.MustNew(
-	[]string{".jsp", ". jsp"},
+	[]string{"jsp"},
 	// "runtime" with what javaCode's "runtime\s*\." lets follow it
-	// (folding made tabs spaces): PostmanRuntime/7.39.0 is a user agent.
+	// (folding makes tabs and form feeds spaces): PostmanRuntime/7.39.0
+	// is a user agent.
 	append([]string{"%{", "#_", "#context", "aced0005", "java.", "javax.", "runtime.", "runtime ", "runtime\n",
-		"runtime\r", "runtime\f", "processbuilder", "forname", "scriptenginemanager", "getdeclaredmethod"}, javaPackages...),
+		"runtime\r", "processbuilder", "forname", "scriptenginemanager", "getdeclaredmethod"}, javaPackages...),
 	[]string{"for(", "for (", "_$$nd_func$$_", "__js_function"},
 	[]string{"proto"},
 	[]string{"@{", "qx", "open", "exec"},
 	[]string{"__import__", "__subclasses__", "__globals__", "__mro__", "__bases__", "__builtins__", "eval", "exec",
-		"cos\n", "cposix\n", "cnt\n", "csubprocess\n", "cbuiltins\n", "c__builtin__\n"},
+		"__base__", "cos\n", "ios\n", "cposix\n", "iposix\n", "cnt\n", "int\n", "csubprocess\n", "isubprocess\n",
+		"cbuiltins\n", "ibuiltins\n", "c__builtin__\n", "i__builtin__\n"},
 )
 
 // codeiGates' groups.
@@ -619,7 +625,10 @@ func codeWords(s string) uint8 {
 // the map is read.
 var codeWordSet = literals.NewWordsOf(codeWordBits)
 
-func codeWordByte(c byte) bool { return sqlWordByte(c) || c == '$' }
+// codeWordByte is sqlWordByte: a '$' ends a word as \b does in the
+// expressions the words gate ($process.mainModule); node-serialize's
+// _$$ND_FUNC$$_ is a literal of codeiGates.
+func codeWordByte(c byte) bool { return sqlWordByte(c) }
 
 func anyOf(s string, hints []string) bool {
 	for _, h := range hints {
@@ -846,12 +855,12 @@ func matchCodei(p *decoders.Param, v *normalize.Value, report reportFunc) {
 				hit = true
 			}
 		}
-		if gates&gatePython != 0 || pythonOSStart(s) {
+		if osStart := pythonOSStart(s); gates&gatePython != 0 || osStart {
 			m := ""
 			if gates&gatePython != 0 {
 				m = pythonCode.FindString(s)
 			}
-			if m == "" && pythonOSStart(s) {
+			if m == "" && osStart {
 				m = pythonOSCall.FindString(s)
 			}
 			if m != "" {

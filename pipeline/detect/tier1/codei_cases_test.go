@@ -89,10 +89,16 @@ func init() {
 		attackEntry{lQ, "q", "__import__('os').system('id')", "python-injection", encAll},
 		attackEntry{lJ, "expr", "().__class__.__bases__[0].__subclasses__()", "python-injection", encAll},
 		attackEntry{lJ, "expr", "f.__globals__['os'].popen('id').read()", "python-injection", encAll},
+		attackEntry{lJ, "expr", "{{request.application.__globals__.__builtins__.__import__('os').popen('id').read()}}", "python-injection", 0},
+		attackEntry{lQ, "q", "x.__init__.__globals__['sys'].modules", "python-injection", encAll},
 		attackEntry{lQ, "calc", "__builtins__.__import__('subprocess')", "python-injection", encAll},
 		attackEntry{lJ, "code", "exec(\"import os; os.system('id')\")", "python-injection", encAll},
 		attackEntry{lQ, "q", "os.popen('id').read()", "python-injection", encAll},
 		attackEntry{lJ, "q", "cos\nsystem\n(S'id'\ntR.", "python-injection", 0},
+		attackEntry{lJ, "q", "(cos\nsystem\nS'id'\no.", "python-injection", 0},
+		attackEntry{lJ, "q", "(S'id'\nios\nsystem\n.", "python-injection", 0},
+		attackEntry{lC, "session", "KGNvcwpzeXN0ZW0KUydpZCcKby4=", "python-injection", 0},
+		attackEntry{lC, "session", "KFMnaWQnCmlvcwpzeXN0ZW0KLg==", "python-injection", 0},
 		attackEntry{lC, "session", "Y29zCnN5c3RlbQooUydpZCcKdFIu", "python-injection", 0},
 
 		// Java serialization magic at each base64 offset, in a value and
@@ -109,6 +115,10 @@ func init() {
 		corpusEntry{lJ, "body", "Use subprocess.run(['ls', '-l']) instead of os.system()"},
 		corpusEntry{lJ, "body", "import os\nprint(os.getcwd())"},
 		corpusEntry{lJ, "body", "Every module has __name__ and __doc__; classes have __init__ and __repr__"},
+		corpusEntry{lJ, "body", "Use importlib.import_module instead of __import__('json')"},
+		corpusEntry{lJ, "body", "for cls in object.__subclasses__(): print(cls)"},
+		corpusEntry{lJ, "body", "MyClass.__mro__[1] is the parent class"},
+		corpusEntry{lJ, "body", "line one\nthe client\nprint\nphotos\n"},
 		corpusEntry{lQ, "q", "python eval vs exec"},
 		corpusEntry{lQ, "q", "cos(x) + sin(y)"},
 		corpusEntry{lJ, "body", "hashlib.md5(data).hexdigest()  # checksum"},
@@ -188,6 +198,9 @@ func FuzzCodeiGates(f *testing.F) {
 		"x__subclasses__(", "x__globals__[", "xprocess.mainmodule", "xrequire('child_process')", "xconsole.log(1)",
 		"xkernel.exec(", "xio.popen(", "xopen3.popen3(", "xos.system('id')", "x__import__('os')", "xeval(compile(",
 		"postmanruntime/7.39.0", "runtime\t.exec", " os.popen('id')", "mac os x 14_4",
+		"for\n(;;)", "for  (;;)", "ximport('fs')", "$while(1)", "'child_process$", "$process.mainModule", "$1:x:prototype$",
+		"eval(String.fromCharCodeX", "global.processing", "shell.  jsp.", "shell.\njsp.", "a.  jsp", "x.__class__.__base__",
+		"(S'id'\nios\nsystem\n.", "(cos\nsystem\nS'id'\no.",
 	} {
 		f.Add(s)
 	}

@@ -94,6 +94,11 @@ const (
 // benign holds values real API traffic carries that look like payloads to a
 // careless matcher.
 var benign = []corpusEntry{
+	// Backslashes near "http" that are no URL of a special scheme.
+	{lJ, "origin", "^https?:\\/\\/localhost:\\d+$"},
+	{lJ, "code", "if (/^https?:\\/\\/localhost/.test(origin)) allow()"},
+	{lJ, "path", "127.0.0.1\\httpdocs"},
+	{lJ, "note", "see file:\\\\server\\docs\\api.txt and http://example.com"},
 	{lJ, "user.name", "O'Brien"},
 	{lJ, "user.name", "D'Angelo-Smith"},
 	{lQ, "q", "select the best laptop"},
@@ -340,6 +345,7 @@ var attacks = []attackEntry{
 	{lQ, "url", "http://127.0.0.1\\@evil.example/", "ssrf-loopback", encAll},
 	{lJ, "url", "http:\\\\127.0.0.1\\admin", "ssrf-loopback", encAll},
 	{lQ, "url", "http://evil.example\\@127.0.0.1/", "ssrf-loopback", encAll},
+	{lJ, "url", "ws:\\\\127.0.0.1\\admin", "ssrf-loopback", encAll},
 	{lQ, "url", "http://2130706433/", "ssrf-encoded-ip", encAll},
 	{lQ, "url", "http://0x7f000001/", "ssrf-encoded-ip", encAll},
 	{lQ, "url", "http://0177.0.0.1/", "ssrf-encoded-ip", encAll},

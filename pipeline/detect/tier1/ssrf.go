@@ -177,10 +177,10 @@ func matchSSRF(p *decoders.Param, v *normalize.Value, report reportFunc) {
 		}
 		// ssrfCanon drops a backslash in a host, as parsers that ignore
 		// it do (http://g\o\o\g\l\e.com); WHATWG URL parsers read it
-		// as a slash in an http(s) URL: "http:\\127.0.0.1\admin" and
-		// "http://127.0.0.1\@evil.example/" reach 127.0.0.1 there.
-		if strings.IndexByte(s, '\\') >= 0 && strings.Contains(s, "http") {
-			return ssrfCheck(p, strings.ReplaceAll(s, "\\", "/"), report)
+		// as a slash in a URL of a special scheme: "http:\\127.0.0.1\admin"
+		// and "http://127.0.0.1\@evil.example/" reach 127.0.0.1 there.
+		if t, ok := whatwgSlashes(s); ok {
+			return urlHosts(ssrfCanon(t), report)
 		}
 		return false
 	})
@@ -196,35 +196,7 @@ func ssrfCheck(p *decoders.Param, s string, report reportFunc) bool {
 			hit = true
 		}
 	}
-	var pr prose
-	for rest := s; ; {
-		i := strings.Index(rest, "://")
-		if i < 0 {
-			break
-		}
-		host := authority(rest[i+3:])
-		start := len(s) - len(rest) + i // the "://" in s
-		rest = rest[i+3:]
-		if r, why := classifyHost(stripPort(host), true); r != nil && !(r == &ruleSSRFLoopback && pr.inProse(s, schemeStart(s, start))) {
-			report(r, why)
-			return true
-		}
-		// Parsers disagree on where the authority ends: a user
-		// info "@" after a space or a fragment sign
-		// ("http://good:80 &@127.0.0.1/") reaches the last host
-		// for some of them.
-		auth := rest
-		if end := strings.IndexByte(auth, '/'); end >= 0 {
-			auth = auth[:end]
-		}
-		if at := strings.LastIndexByte(auth, '@'); at >= 0 && strings.ContainsAny(auth[:at], " #") {
-			if r, why := classifyHost(stripPort(authority(auth[at+1:])), true); r != nil {
-				report(r, why+" (after a confusing user info)")
-				return true
-			}
-		}
-	}
-	if hit {
+	if urlHosts(s, report) || hit {
 		return true
 	}
 	if strings.Contains(s, "://") {
@@ -259,6 +231,80 @@ func ssrfCheck(p *decoders.Param, s string, report reportFunc) bool {
 		}
 	}
 	return false
+}
+
+// urlHosts reports SSRF in the hosts of the URLs in s (canonicalised by
+// ssrfCanon): every host after "://", and the host after a confusing user
+// info.
+func urlHosts(s string, report reportFunc) bool {
+	var pr prose
+	for rest := s; ; {
+		i := strings.Index(rest, "://")
+		if i < 0 {
+			break
+		}
+		host := authority(rest[i+3:])
+		start := len(s) - len(rest) + i // the "://" in s
+		rest = rest[i+3:]
+		if r, why := classifyHost(stripPort(host), true); r != nil && !(r == &ruleSSRFLoopback && pr.inProse(s, schemeStart(s, start))) {
+			report(r, why)
+			return true
+		}
+		// Parsers disagree on where the authority ends: a user
+		// info "@" after a space or a fragment sign
+		// ("http://good:80 &@127.0.0.1/") reaches the last host
+		// for some of them.
+		auth := rest
+		if end := strings.IndexByte(auth, '/'); end >= 0 {
+			auth = auth[:end]
+		}
+		if at := strings.LastIndexByte(auth, '@'); at >= 0 && strings.ContainsAny(auth[:at], " #") {
+			if r, why := classifyHost(stripPort(authority(auth[at+1:])), true); r != nil {
+				report(r, why+" (after a confusing user info)")
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// whatwgSchemes are the special schemes of the WHATWG URL standard whose
+// parsers read a backslash as a slash.
+var whatwgSchemes = []string{"http:", "https:", "ws:", "wss:", "ftp:"}
+
+// whatwgSlashes returns s with every backslash in a URL of a special
+// scheme (from the scheme to the first blank, quote or angle bracket)
+// turned into a slash, and whether there was one.
+func whatwgSlashes(s string) (string, bool) {
+	if strings.IndexByte(s, '\\') < 0 {
+		return s, false
+	}
+	var b []byte
+	for _, scheme := range whatwgSchemes {
+		for from := 0; ; {
+			i := strings.Index(s[from:], scheme)
+			if i < 0 {
+				break
+			}
+			i += from
+			from = i + len(scheme)
+			if i > 0 && (isAlnum(s[i-1]) || s[i-1] == '+' || s[i-1] == '.' || s[i-1] == '-') {
+				continue // part of another scheme or a word (xhttp:)
+			}
+			for j := from; j < len(s) && strings.IndexByte(" \t\r\n\"'<>", s[j]) < 0; j++ {
+				if s[j] == '\\' {
+					if b == nil {
+						b = []byte(s)
+					}
+					b[j] = '/'
+				}
+			}
+		}
+	}
+	if b == nil {
+		return s, false
+	}
+	return string(b), true
 }
 
 var badSchemes = []string{"gopher:", "dict:", "file:", "ldap:", "ldaps:", "tftp:", "netdoc:", "jar:", "sftp:"}
