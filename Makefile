@@ -59,11 +59,14 @@ bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./sensor/... ./decoders/... ./pipeline/...
 
 # Replay throughput with no detector, tier 1, and tier 1 + CRS in each mode,
-# on the same capture in one run (needs `make bench` captures).
+# on the same capture in one run (needs `make bench` captures); then the
+# instructions tier 1 adds, under cachegrind, which the machine's load does
+# not move.
 bench-detect: build
 	SENSOR=$(BIN) bash testdata/bench-detect.sh testdata/bench/http-bench.pcap testdata/bench/http-diverse.pcap
 	SENSOR=$(BIN) bash testdata/bench-tier1.sh testdata/bench/http-diverse.pcap
 	GOMAXPROCS=1 SENSOR=$(BIN) bash testdata/bench-tier1.sh testdata/bench/http-bench.pcap
+	SENSOR=$(BIN) bash testdata/bench-instr.sh
 
 # Live capture at rising tcpreplay rates onto a veth, sensor and Suricata 7
 # af-packet side by side (root; makes the capture if missing).
