@@ -288,8 +288,8 @@ func whatwgSlashes(s string) (string, bool) {
 			}
 			i += from
 			from = i + len(scheme)
-			if i > 0 && (isAlnum(s[i-1]) || s[i-1] == '+' || s[i-1] == '.' || s[i-1] == '-') {
-				continue // part of another scheme or a word (xhttp:)
+			if schemeStart(s, i) != i {
+				continue // the end of another scheme or a word (xhttp:)
 			}
 			for j := from; j < len(s) && strings.IndexByte(" \t\r\n\"'<>", s[j]) < 0; j++ {
 				if s[j] == '\\' {

@@ -153,3 +153,24 @@ func TestBareHost(t *testing.T) {
 		}
 	}
 }
+
+// TestWhatwgSlashes: backslashes become slashes only inside a URL of a
+// special scheme, from the scheme to a blank, a quote or an angle bracket.
+func TestWhatwgSlashes(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{`http:\\127.0.0.1\admin`, `http://127.0.0.1/admin`},
+		{`see http://127.0.0.1\@evil.example/ and C:\dir`, `see http://127.0.0.1/@evil.example/ and C:\dir`},
+		{`ws:\\10.0.0.1\x "a\b"`, `ws://10.0.0.1/x "a\b"`},
+		{`xhttp:\\127.0.0.1\a`, ``},
+		{`^https?:\/\/localhost`, ``},
+		{`localhost\http`, ``},
+		{`file:\\server\share http://example.com`, ``},
+		{`no backslash http://a/`, ``},
+	}
+	for _, tt := range tests {
+		got, ok := whatwgSlashes(tt.in)
+		if want := tt.want != ""; ok != want || ok && got != tt.want {
+			t.Errorf("whatwgSlashes(%q) = %q, %v; want %q", tt.in, got, ok, tt.want)
+		}
+	}
+}
