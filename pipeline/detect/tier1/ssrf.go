@@ -55,6 +55,7 @@ var ssrfFamily = family{
 		// A bare host counts only in a data parameter named for one, or
 		// written as a host with a path ("localhost/").
 		return in.has(':') || in.mayChange() || p.Loc != decoders.LocHeader && in.has('/') && bareHostShape(in.best) ||
+			in.has('/') && strings.HasPrefix(strings.TrimSpace(in.best), "//") ||
 			scopeData(p) && literals.Has(urlNameSet, lastToken(p.Name))
 	},
 }
@@ -199,6 +200,13 @@ func ssrfCheck(p *decoders.Param, s string, report reportFunc) bool {
 	if urlHosts(s, report) || hit {
 		return true
 	}
+	if h, kind := slashedHost(s); h != "" {
+		// As a bare value: "//2 items" starts a comment, not 0.0.0.2.
+		if r, why := classifyHost(stripPort(h), false); r != nil {
+			report(r, why+" ("+kind+")")
+			return true
+		}
+	}
 	if strings.Contains(s, "://") {
 		why := rfiURL(s)
 		if why != "" {
@@ -231,6 +239,34 @@ func ssrfCheck(p *decoders.Param, s string, report reportFunc) bool {
 		}
 	}
 	return false
+}
+
+// slashedHost returns the host of a value that starts with a
+// protocol-relative URL ("//127.0.0.1/admin", which a fetcher completes
+// with its own scheme) or a UNC path ("\\localhost\c$\…", which Windows
+// file APIs open over SMB; also the long form \\?\UNC\host\…), and which
+// of the two it is; "" when it starts with neither. Three or more slashes
+// are a local path (///tmp), not a host.
+func slashedHost(s string) (host, kind string) {
+	t := strings.TrimSpace(s)
+	if len(t) > 8 && strings.EqualFold(t[:8], `\\?\unc\`) {
+		t = `\\` + t[8:]
+	}
+	if len(t) < 3 || t[0] != t[1] || t[0] != '/' && t[0] != '\\' || t[2] == '/' || t[2] == '\\' {
+		return "", ""
+	}
+	kind = "protocol-relative URL"
+	if t[0] == '\\' {
+		kind = "UNC path"
+	}
+	t = t[2:]
+	if end := strings.IndexAny(t, "/\\?# \t"); end >= 0 {
+		t = t[:end]
+	}
+	if i := strings.LastIndexByte(t, '@'); i >= 0 {
+		t = t[i+1:]
+	}
+	return t, kind
 }
 
 // urlHosts reports SSRF in the hosts of the URLs in s (canonicalised by
