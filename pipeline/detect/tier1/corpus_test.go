@@ -100,6 +100,8 @@ var benign = []corpusEntry{
 	{lJ, "path", "127.0.0.1\\httpdocs"},
 	{lJ, "note", "see file:\\\\server\\docs\\api.txt and http://example.com"},
 	{lJ, "code", "//2 items left, see below"},
+	{lJ, "contact", "mail jane@(work) or jane@example.com"},
+	{lJ, "note", "ping @{team} about it"},
 	{lJ, "code", "// TODO: call localhost"},
 	{lJ, "path", "\\\\fileserver\\share\\report.docx"},
 	{lJ, "path", "///tmp/x"},
@@ -387,6 +389,9 @@ var attacks = []attackEntry{
 	{lQ, "name", "{{7*7}}", "ssti", encAll},
 	{lQ, "name", "{{ ''.__class__.__mro__ }}", "ssti", encAll | encBase64},
 	{lQ, "name", "${7*7}", "ssti", encAll},
+	// ASP.NET Razor.
+	{lQ, "name", "@(7*7)", "ssti", encAll},
+	{lJ, "bio", "@{ System.Diagnostics.Process.Start(\"cmd.exe\", \"/c whoami\"); }", "ssti", encAll},
 	{lQ, "name", "<%= 7*7 %>", "ssti", encAll},
 	{lQ, "name", "#{7*7}", "ssti", encAll},
 	{lJ, "name", "{{config}}", "ssti", encAll},

@@ -18,14 +18,15 @@ var ruleSSTI = rule{
 var sstiFamily = family{
 	name:    "ssti",
 	values:  true,
-	trigger: "{%<$#*[",
+	trigger: "{%<$#*[@",
 	match:   matchSSTI,
 }
 
 // sstiOpeners are the template expressions of the common engines, each
 // an opener and its closer: Jinja2 and Twig {{ }} / {% %}, EL and
 // Freemarker ${ }, ERB and JSP <%= %>, Ruby, Thymeleaf and Pug #{ } / *{ },
-// Thymeleaf [[ ]], Freemarker <#assign|list|if …>.
+// Thymeleaf [[ ]], Freemarker <#assign|list|if …>, ASP.NET Razor @( ) and
+// @{ }.
 // A directive's name must end its word (<#iframe is none).
 var sstiOpeners = []struct {
 	open, close string
@@ -34,6 +35,7 @@ var sstiOpeners = []struct {
 	{"{{", "}}", false}, {"{%", "%}", false}, {"${", "}", false}, {"<%=", "%>", false}, {"<%", "%>", false},
 	{"#{", "}", false}, {"*{", "}", false}, {"[[", "]]", false},
 	{"<#assign", ">", true}, {"<#list", ">", true}, {"<#if", ">", true},
+	{"@(", ")", false}, {"@{", "}", false},
 }
 
 // Bounds of sstiBlocks: the expressions looked at per value and the length
@@ -54,7 +56,7 @@ func sstiBlocks(s string, fn func(whole, inside string) bool) bool {
 	found := 0
 	for i := 0; i < len(s) && found < sstiMaxBlocks; i++ {
 		c := s[i]
-		if c != '{' && c != '$' && c != '<' && c != '#' && c != '*' && c != '[' {
+		if c != '{' && c != '$' && c != '<' && c != '#' && c != '*' && c != '[' && c != '@' {
 			continue
 		}
 		for _, o := range sstiOpeners {
@@ -112,7 +114,8 @@ var sstiExpr = regexp.MustCompile(`\d+\s*\*\s*['"]?\d+|^\s*if\s+(?:true|1|1\s*==
 	`|request\.(?:application|environ)|\b(?:lipsum|cycler|joiner|namespace)\.__` +
 	`|\bt\s*\(\s*java\.|java\.lang\.|getruntime|processbuilder|class\.forname|scriptenginemanager` +
 	`|freemarker\.template\.utility|\.exec\s*\(|\bpopen\b|os\.system|subprocess|\bsystem\s*\(` +
-	`|\beval\s*\(|\bimport\s+os|\bfile\.(?:open|read)|\bio\.popen|\bspawn\s*\(|\brequire\s*\(\s*['"]child_process`)
+	`|\beval\s*\(|\bimport\s+os|\bfile\.(?:open|read)|\bio\.popen|\bspawn\s*\(|\brequire\s*\(\s*['"]child_process` +
+	`|\bsystem\.diagnostics\.process|\bprocess\.start\s*\(`)
 
 // sstiSSI finds server-side include directives (<!--#exec cmd=…-->,
 // <!--#include virtual=…-->), which servers with SSI enabled run when the
@@ -127,7 +130,7 @@ func matchSSTI(_ *decoders.Param, v *normalize.Value, report reportFunc) {
 				return true
 			}
 		}
-		if !strings.Contains(s, "{") && !strings.Contains(s, "<%") && !strings.Contains(s, "[[") && !strings.Contains(s, "<#") {
+		if !strings.Contains(s, "{") && !strings.Contains(s, "<%") && !strings.Contains(s, "[[") && !strings.Contains(s, "<#") && !strings.Contains(s, "@(") {
 			return false
 		}
 		return sstiBlocks(s, func(whole, inside string) bool {
