@@ -177,8 +177,9 @@ func TestNameTokens(t *testing.T) {
 var fuzzLocs = []decoders.Location{lQ, lP, lJ, lF, lH, lC, lX, lM, lB, decoders.LocProtobuf}
 
 // FuzzTier1 runs the injection detector and the families, merged as the
-// defaults build them, on one parameter in any location: alerts must
-// encode, and be those the detectors raise apart (memo and all).
+// defaults build them, on one parameter in any location and in the path:
+// alerts must encode, and be those the detectors raise apart (memo and
+// all).
 func FuzzTier1(f *testing.F) {
 	for i, e := range attacks[:40] {
 		f.Add(uint8(slices.Index(fuzzLocs, e.loc)), e.name, e.value)
@@ -191,6 +192,9 @@ func FuzzTier1(f *testing.F) {
 		checkPick(t, &decoders.Param{Loc: fuzzLocs[int(loc)%len(fuzzLocs)], Name: name, Value: value})
 		// Twice, so that the second pass meets the memo.
 		x := exchange(param(fuzzLocs[int(loc)%len(fuzzLocs)], name, value), param(lQ, "q", value))
+		// The value as the request's path too, for the checks of the
+		// whole path (traversalPath).
+		x.Request.Path = "/a/" + value
 		for range 2 {
 			got := inspectAll(merged, x)
 			for _, a := range got {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/apisensor/sensor/decoders"
 	"github.com/apisensor/sensor/pipeline/alert"
+	"github.com/apisensor/sensor/pipeline/detect/literals"
 	"github.com/apisensor/sensor/pipeline/detect/normalize"
 )
 
@@ -29,6 +30,7 @@ var traversalFamily = family{
 	values:  true,
 	trigger: "/\\:",
 	match:   matchTraversal,
+	whole:   traversalPath,
 	pre: func(_ *decoders.Param, in *input) bool {
 		// The trigger bytes, or traversal spelled in hex codes
 		// (hexSpelled), which needs none of them.
@@ -94,14 +96,10 @@ func wrapperHint(s string) bool {
 var sensitiveHints = []string{"::$data", "/etc/", "/proc/", ".ssh/", ".aws/", ".docker/", "/var/", "/root/", ".ini", "system32", "web-inf", ".htpasswd",
 	"/.", "web.config", "global.as", "/wp-", "/sys/", "/@fs/", "/@id/", "sess_"}
 
-func sensitiveHint(s string) bool {
-	for _, h := range sensitiveHints {
-		if strings.Contains(s, h) {
-			return true
-		}
-	}
-	return false
-}
+// sensitiveHintSet finds sensitiveHints in one pass.
+var sensitiveHintSet = literals.MustNew(sensitiveHints)
+
+func sensitiveHint(s string) bool { return literals.Find(sensitiveHintSet, s) != 0 }
 
 // hexSpelled undoes traversal written with the characters' hex codes as
 // text ("0x2e0x2e0x2f" for "../", mixed with the characters themselves),
@@ -243,4 +241,91 @@ func matchTraversal(p *decoders.Param, v *normalize.Value, report reportFunc) {
 		}
 		return hit
 	})
+}
+
+// traversalPath checks the request's path as a whole. The decoder splits
+// it into segments, one parameter each, so a restricted or sensitive file
+// the path names (GET /.env, /.git/config, /WEB-INF/web.xml: the probes of
+// scanners, CRS 930130) is no parameter's value, and the dot segments of
+// "/a/../../../etc/passwd", "/cgi-bin/.%2e/.%2e/etc/passwd"
+// (CVE-2021-41773) or Tomcat's "/..;/manager/html" are each a lone ".."
+// that no check reads as a step. Clients remove dot segments before they
+// send a request (RFC 3986, 5.2.4): one that still has them was written
+// so. It counts when a dot is percent-encoded, a step carries a path
+// parameter (";"), there are two steps or more, or a sensitive file
+// follows; a single plain "/../" is left to the server's own resolution.
+func traversalPath(x *decoders.Exchange, report func(r *rule, p *decoders.Param, matched string)) {
+	path := x.Request.Path
+	dots := strings.Contains(path, "..") || strings.IndexByte(path, '%') >= 0
+	// The restricted and sensitive files a request's path names itself
+	// have a dot (/.env, /.git/config, /web.config, /WEB-INF/web.xml);
+	// those without one (/etc/passwd) are out of a web root unless dot
+	// segments climb to them. Most API paths have no dot and cost one
+	// vectorised search.
+	if !dots && (strings.IndexByte(path, '.') < 0 || !pathHint(path)) {
+		return
+	}
+	decoded, _ := decoders.DecodeRepeated(path, false, 4)
+	folded := strings.ToLower(decoded)
+	file := ""
+	if sensitiveHint(folded) {
+		if file = sensitiveFile.FindString(folded); file == "" {
+			file = restrictedFile.FindString(folded)
+		}
+	}
+	steps, odd := 0, false
+	for rest := path; dots && rest != ""; {
+		seg, next, _ := strings.Cut(rest, "/")
+		rest = next
+		if step, o := dotSegment(seg); step {
+			steps++
+			odd = odd || o
+		}
+	}
+	r, what := &ruleTraversal, "dot segments in the request path "
+	switch {
+	case steps > 0 && (odd || steps >= 2 || file != ""):
+	case file != "":
+		r, what = &ruleSensitiveFile, "sensitive path in the request path "
+	default:
+		return
+	}
+	report(r, &decoders.Param{Loc: decoders.LocPath, Value: path, Decoded: decoded}, what+snippet(decoded))
+}
+
+// pathHint is sensitiveHint of path in lower case, which it writes on the
+// stack for a path of up to 256 bytes: it runs on every request.
+func pathHint(path string) bool {
+	var buf [256]byte
+	if len(path) > len(buf) {
+		return sensitiveHint(strings.ToLower(path))
+	}
+	b := buf[:len(path)]
+	for i := range len(path) {
+		c := path[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		b[i] = c
+	}
+	return literals.Find(sensitiveHintSet, b) != 0
+}
+
+// dotSegment reports whether seg, a raw path segment, is a ".." step,
+// its dots plain or percent-encoded (once or more: %2e, %252e, and
+// %%32%65 for servers that decode twice, CVE-2021-42013) and a path
+// parameter after them allowed ("..;jsessionid=x"), and whether it is
+// written otherwise than "..".
+func dotSegment(seg string) (step, odd bool) {
+	if seg == ".." {
+		return true, false
+	}
+	if len(seg) < 3 || seg[0] != '.' && seg[0] != '%' {
+		return false, false
+	}
+	d, _ := decoders.DecodeRepeated(seg, false, 4)
+	if i := strings.IndexByte(d, ';'); i >= 0 {
+		d = d[:i]
+	}
+	return d == "..", d == ".."
 }

@@ -1,6 +1,11 @@
 package tier1
 
-import "testing"
+import (
+	"slices"
+	"testing"
+
+	"github.com/apisensor/sensor/decoders"
+)
 
 // SSRF to internal host aliases and URL parser confusion, evasive
 // traversal spellings, and XML inclusion outside an XML body; and the
@@ -171,6 +176,50 @@ func TestWhatwgSlashes(t *testing.T) {
 		got, ok := whatwgSlashes(tt.in)
 		if want := tt.want != ""; ok != want || ok && got != tt.want {
 			t.Errorf("whatwgSlashes(%q) = %q, %v; want %q", tt.in, got, ok, tt.want)
+		}
+	}
+}
+
+// TestTraversalPath: dot segments left in a request's path, which the
+// decoder splits into lone ".." segments, are a traversal when a dot is
+// encoded (once, twice, or as %%32%65), a step carries a path parameter
+// (Tomcat's "..;"), there are two steps or more, or a sensitive file
+// follows; a single plain "/../" and names with dots are not. A restricted
+// file the path names itself is a sensitive path.
+func TestTraversalPath(t *testing.T) {
+	ds := allDetectors(t)
+	tests := []struct{ path, want string }{
+		{"/a/../../../etc/passwd", "path-traversal"},
+		{"/a/../etc/passwd", "path-traversal"},
+		{"/cgi-bin/.%2e/.%2e/.%2e/.%2e/bin/sh", "path-traversal"},
+		{"/icons/.%%32%65/.%%32%65/etc/passwd", "path-traversal"},
+		{"/a/%252e%252e/x", "path-traversal"},
+		{"/a/%2E%2E/x", "path-traversal"},
+		{"/manager/..;/html", "path-traversal"},
+		{"/api/v1/..;jsessionid=1/admin", "path-traversal"},
+		{"/.env", "lfi-sensitive-file"},
+		{"/app/.git/config", "lfi-sensitive-file"},
+		{"/WEB-INF/web.xml", "lfi-sensitive-file"},
+		{"/%2eaws/credentials", "lfi-sensitive-file"},
+		{"/a/../b", ""},
+		{"/v1/items/..", ""},
+		{"/a/...b/c", ""},
+		{"/files/report..final.pdf", ""},
+		{"/a/%2e/b", ""},
+		{"/.well-known/openid-configuration", ""},
+		{"/wp-json/wp/v2/posts", ""},
+		{"/static/app.3f2a.js", ""},
+	}
+	for _, tt := range tests {
+		x := exchange()
+		x.Request.Method, x.Request.URI, x.Request.Path = "GET", tt.path, tt.path
+		decoders.ExtractParams(x, nil)
+		var got []string
+		for _, a := range inspectAll(ds, x) {
+			got = append(got, a.RuleId)
+		}
+		if want := []string{tt.want}; tt.want == "" && len(got) != 0 || tt.want != "" && !slices.Equal(got, want) {
+			t.Errorf("%s: %v, want %q", tt.path, got, tt.want)
 		}
 	}
 }
