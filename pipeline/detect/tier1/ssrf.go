@@ -51,6 +51,7 @@ var ssrfFamily = family{
 	scope: scopeSSRF,
 	locs:  locQuery | locForm | locJSON | locXML | locMultipart | locProtobuf | locBody | locPath | locCookie | locHeader | locName,
 	match: matchSSRF,
+	whole: ssrfPath,
 	pre: func(p *decoders.Param, in *input) bool {
 		// A bare host counts only in a data parameter named for one, or
 		// written as a host with a path ("localhost/").
@@ -239,6 +240,28 @@ func ssrfCheck(p *decoders.Param, s string, report reportFunc) bool {
 		}
 	}
 	return false
+}
+
+// ssrfPath checks the request path as a whole for a URL written into it
+// (GET /proxy/http://169.254.169.254/latest/meta-data/): its slashes
+// split it over several segments, none of which holds the URL. A path
+// without ":/" costs one search.
+func ssrfPath(x *decoders.Exchange, report func(r *rule, p *decoders.Param, matched string)) {
+	path := x.Request.Path
+	if !strings.Contains(path, ":/") && !strings.Contains(path, ":\\") {
+		return
+	}
+	decoded, _ := decoders.DecodeRepeated(path, false, 4)
+	s := ssrfCanon(strings.ToLower(decoded))
+	rep := func(r *rule, matched string) {
+		report(r, &decoders.Param{Loc: decoders.LocPath, Value: path, Decoded: decoded}, matched+" in the request path")
+	}
+	if hasBadScheme(s) {
+		if m := badScheme.FindStringSubmatch(s); m != nil {
+			rep(&ruleSSRFScheme, "scheme "+m[1]+m[2]+":")
+		}
+	}
+	urlHosts(s, rep)
 }
 
 // slashedHost returns the host of a value that starts with a

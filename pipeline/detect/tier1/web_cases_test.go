@@ -187,8 +187,7 @@ func TestWhatwgSlashes(t *testing.T) {
 // follows; a single plain "/../" and names with dots are not. A restricted
 // file the path names itself is a sensitive path.
 func TestTraversalPath(t *testing.T) {
-	ds := allDetectors(t)
-	tests := []struct{ path, want string }{
+	tests := []pathCase{
 		{"/a/../../../etc/passwd", "path-traversal"},
 		{"/a/../etc/passwd", "path-traversal"},
 		{"/cgi-bin/.%2e/.%2e/.%2e/.%2e/bin/sh", "path-traversal"},
@@ -210,6 +209,31 @@ func TestTraversalPath(t *testing.T) {
 		{"/wp-json/wp/v2/posts", ""},
 		{"/static/app.3f2a.js", ""},
 	}
+	checkPathRules(t, tests)
+}
+
+// TestSSRFPath: a URL written into the request path, which its slashes
+// split over several segments, is checked as a whole.
+func TestSSRFPath(t *testing.T) {
+	tests := []pathCase{
+		{"/proxy/http://169.254.169.254/latest/meta-data/", "ssrf-metadata"},
+		{"/fetch/http://127.0.0.1:8080/admin", "ssrf-loopback"},
+		{"/redirect/http:/localhost/", "ssrf-loopback"},
+		{"/fetch/gopher://10.0.0.1:6379/_x", "ssrf-scheme"},
+		{"/proxy/https://example.com/x", ""},
+		{"/a/b:/c", ""},
+	}
+	checkPathRules(t, tests)
+}
+
+// pathCase is a request path and the one rule it raises ("": none).
+type pathCase struct{ path, want string }
+
+// checkPathRules sends a GET of each path, its parameters extracted as the
+// decoders do, through the families.
+func checkPathRules(t *testing.T, tests []pathCase) {
+	t.Helper()
+	ds := allDetectors(t)
 	for _, tt := range tests {
 		x := exchange()
 		x.Request.Method, x.Request.URI, x.Request.Path = "GET", tt.path, tt.path
