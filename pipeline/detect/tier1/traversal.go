@@ -269,8 +269,18 @@ func traversalPath(x *decoders.Exchange, report func(r *rule, p *decoders.Param,
 	folded := strings.ToLower(decoded)
 	file := ""
 	if sensitiveHint(folded) {
-		if file = sensitiveFile.FindString(folded); file == "" {
-			file = restrictedFile.FindString(folded)
+		loc := sensitiveFile.FindStringIndex(folded)
+		if loc == nil {
+			loc = restrictedFile.FindStringIndex(folded)
+		}
+		// A segment of prose that quotes a path ("not to touch
+		// /etc/issue") names no file to fetch, as in a value: the
+		// sentence starts after the slash before it.
+		if loc != nil {
+			seg := strings.LastIndexByte(folded[:loc[0]], '/') + 1
+			if !pathInProse(folded[seg:], loc[0]-seg) {
+				file = folded[loc[0]:loc[1]]
+			}
 		}
 	}
 	steps, odd := 0, false

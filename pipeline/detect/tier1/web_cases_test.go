@@ -208,6 +208,7 @@ func TestTraversalPath(t *testing.T) {
 		{"/.well-known/openid-configuration", ""},
 		{"/wp-json/wp/v2/posts", ""},
 		{"/static/app.3f2a.js", ""},
+		{"/api/v1/items/A.%20Yes.%20I%20was%20asked%20not%20to%20touch%20/etc/issue", ""},
 	}
 	checkPathRules(t, tests)
 }
