@@ -179,7 +179,9 @@ func (d *Detector) Inspect(x *decoders.Exchange, out []*alert.Alert) []*alert.Al
 	var s Scan
 	d.Start(&s, x)
 	for i := range x.Params {
-		s.Param(i)
+		if p := &x.Params[i]; detect.Scanned(p) {
+			s.Param(i, ShapeOf(p.Best()))
+		}
 	}
 	return s.End(out)
 }
@@ -205,22 +207,24 @@ func (d *Detector) Start(s *Scan, x *decoders.Exchange) {
 	}
 }
 
-// Param checks parameter i of the exchange and reports whether either
+// Param checks parameter i of the exchange, whose most decoded value has
+// shape best (ShapeOf, which a caller that scanned the value's bytes
+// already may have read off its own scan), and reports whether either
 // classifier matched it. What it reads of the parameter is its location,
 // name, value, decoded value and decoding rounds: a parameter equal in
 // those to one it passed passes too.
-func (s *Scan) Param(i int) bool {
+func (s *Scan) Param(i int, best Shape) bool {
 	p := &s.x.Params[i]
 	if !detect.Scanned(p) {
 		return false
 	}
 	n := s.sqli.count + s.xss.count
-	best := p.Best()
-	s.d.check(s.x, s.memo, &s.sqli, &s.xss, i, p.Loc, p.Name, best, p.Decodes)
-	if p.Decodes > 0 && p.Value != best && !(p.Decodes == 1 && transportEncoded(p.Loc)) {
+	v := p.Best()
+	s.d.check(s.x, s.memo, &s.sqli, &s.xss, i, p.Loc, p.Name, v, best, p.Decodes)
+	if p.Decodes > 0 && p.Value != v && !(p.Decodes == 1 && transportEncoded(p.Loc)) {
 		// The back end may decode fewer times than the decoder did,
 		// so the raw form is checked too.
-		s.d.check(s.x, s.memo, &s.sqli, &s.xss, i, p.Loc, p.Name, p.Value, 0)
+		s.d.check(s.x, s.memo, &s.sqli, &s.xss, i, p.Loc, p.Name, p.Value, ShapeOf(p.Value), 0)
 	}
 	return s.sqli.count+s.xss.count != n
 }
@@ -238,7 +242,7 @@ func (s *Scan) End(out []*alert.Alert) []*alert.Alert {
 		xss.skipIf(xss.path, wholePath)
 		if sqli.last != wholePath || xss.last != wholePath {
 			v, n := decodeAll(req.Path, url.PathUnescape)
-			d.check(x, memo, sqli, xss, wholePath, decoders.LocPath, "", v, n)
+			d.check(x, memo, sqli, xss, wholePath, decoders.LocPath, "", v, ShapeOf(v), n)
 		}
 	}
 	// The whole query only when the decoder found no parameter in it.
@@ -252,7 +256,7 @@ func (s *Scan) End(out []*alert.Alert) []*alert.Alert {
 		xss.skipIf(xss.query, wholeQuery)
 		if sqli.last != wholeQuery || xss.last != wholeQuery {
 			v, n := decodeAll(req.Query, url.QueryUnescape)
-			d.check(x, memo, sqli, xss, wholeQuery, decoders.LocQuery, "", v, n)
+			d.check(x, memo, sqli, xss, wholeQuery, decoders.LocQuery, "", v, ShapeOf(v), n)
 		}
 	}
 	d.memos.Put(memo)
@@ -268,13 +272,12 @@ func (s *Scan) End(out []*alert.Alert) []*alert.Alert {
 	return out
 }
 
-// check runs the classifiers over value v of parameter idx, each unless
-// its finding already holds that parameter. A value both classifiers
-// passed goes into memo, and a value in memo is skipped: the verdicts
-// depend on v alone.
-func (d *Detector) check(x *decoders.Exchange, m *memos, sqli, xss *finding, idx int, loc decoders.Location, name, v string, decodes int) {
+// check runs the classifiers over value v of parameter idx, whose shape
+// is sh, each unless its finding already holds that parameter. A value
+// both classifiers passed goes into memo, and a value in memo is skipped:
+// the verdicts depend on v alone.
+func (d *Detector) check(x *decoders.Exchange, m *memos, sqli, xss *finding, idx int, loc decoders.Location, name, v string, sh Shape, decodes int) {
 	memo := m.values
-	sh := shapeOf(v)
 	if sh.plain() {
 		return
 	}
@@ -434,13 +437,14 @@ func decodeAll(s string, unescape func(string) (string, error)) (string, int) {
 	return s, n
 }
 
-// shape is the set of kinds of byte a value holds, from one pass over it:
-// what plain, xssInert and sqliInert's byte test ask of every value.
-type shape uint8
+// Shape is the set of kinds of byte a value holds, from one pass over it:
+// what plain, xssInert and sqliInert's byte test ask of every value. A
+// value's shape is the union of its bytes' shapes.
+type Shape uint8
 
 // The kinds of byte.
 const (
-	shapeLetter shape = 1 << iota // ASCII letter
+	shapeLetter Shape = 1 << iota // ASCII letter
 	shapeDigit
 	shapeSep   // space , _ - /: inert to both classifiers
 	shapeAt    // @: inert to XSS
@@ -450,7 +454,7 @@ const (
 	shapeOther
 )
 
-var shapeOfByte = func() (t [256]shape) {
+var shapeOfByte = func() (t [256]Shape) {
 	for c := range t {
 		t[c] = shapeOther
 	}
@@ -471,8 +475,9 @@ var shapeOfByte = func() (t [256]shape) {
 	return t
 }()
 
-func shapeOf(v string) shape {
-	var s shape
+// ShapeOf returns the shape of v.
+func ShapeOf(v string) Shape {
+	var s Shape
 	for i := 0; i < len(v); i++ {
 		s |= shapeOfByte[v[i]]
 	}
@@ -484,7 +489,7 @@ func shapeOf(v string) shape {
 // never an injection; FuzzPlainNeverMatches checks it), and most API
 // values are like this, so skipping them saves most of the detector's
 // time.
-func (s shape) plain() bool { return s&^(shapeLetter|shapeDigit) == 0 }
+func (s Shape) plain() bool { return s&^(shapeLetter|shapeDigit) == 0 }
 
 // xssInert reports whether the value holds only letters, digits, space
 // and , _ - / @, or, with no letter, only those and '.' ':' (prices,
@@ -496,13 +501,13 @@ func (s shape) plain() bool { return s&^(shapeLetter|shapeDigit) == 0 }
 // attribute '=', a script URL ':', script '(' '.' '[' or '`', a string a
 // quote, and every encoding xssExtra undoes '&', '%', '\', '+' or a byte
 // past ASCII.
-func (s shape) xssInert() bool {
+func (s Shape) xssInert() bool {
 	return s&^(shapeLetter|shapeDigit|shapeSep|shapeAt) == 0 ||
 		s&shapeLetter == 0 && s&(shapeOther|shapeHigh) == 0
 }
 
 // sqliBytes reports whether the value holds only sqliInert's bytes.
-func (s shape) sqliBytes() bool {
+func (s Shape) sqliBytes() bool {
 	return s&^(shapeLetter|shapeDigit|shapeSep|shapeDot|shapeHigh) == 0
 }
 
@@ -521,7 +526,7 @@ func (s shape) sqliBytes() bool {
 // table is made of those (TestSQLiInertExhaustive, FuzzSQLiInertNeverMatches). Prices,
 // SKUs, ids, street names in any script, field lists and most paths pass:
 // on fresh API values this skips about half of libinjection's calls.
-func (s shape) sqliInert(v string) bool {
+func (s Shape) sqliInert(v string) bool {
 	if !s.sqliBytes() {
 		return false
 	}

@@ -737,7 +737,7 @@ func FuzzShape(f *testing.F) {
 			}
 			return true
 		}
-		sh := shapeOf(v)
+		sh := ShapeOf(v)
 		if got, want := sh.plain(), in(""); got != want {
 			t.Errorf("plain(%q) = %v, want %v", v, got, want)
 		}

@@ -162,9 +162,9 @@ func evalCorpus(t *testing.T) []evalkit.Entry {
 }
 
 // The checks on a value of unknown shape, as the tests call them.
-func plain(v string) bool     { return shapeOf(v).plain() }
-func xssInert(v string) bool  { return shapeOf(v).xssInert() }
-func sqliInert(v string) bool { return shapeOf(v).sqliInert(v) }
+func plain(v string) bool     { return ShapeOf(v).plain() }
+func xssInert(v string) bool  { return ShapeOf(v).xssInert() }
+func sqliInert(v string) bool { return ShapeOf(v).sqliInert(v) }
 
 // upperCases are values where upper-casing could change libinjection's
 // reading, for the tests of upperForSQLi.

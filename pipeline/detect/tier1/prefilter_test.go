@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/apisensor/sensor/decoders"
+	"github.com/apisensor/sensor/pipeline/detect/injection"
 	"github.com/apisensor/sensor/pipeline/detect/normalize"
 	"github.com/apisensor/sensor/testdata/eval/evalkit"
 )
@@ -278,4 +279,98 @@ func TestSQLSigPreCorpus(t *testing.T) {
 			}
 		}
 	}
+}
+
+// FuzzSQLWeakWorth checks sqlWeakWorth's table-driven word scan against
+// the byte tests it replaced (sqlWeakWorthBytes): both give the same
+// answer on every value.
+func FuzzSQLWeakWorth(f *testing.F) {
+	for _, s := range []string{"SKU-0565", "166 Rue Neuve", "union select", "UnionSelect", "tempdb..sysobjects", "x'$.a",
+		"1.e(", "a<b", "70b53680-9020-4a14-8f7b-1cd056deebfa", "Jürgen Groß", "XP_CMDSHELL", "sp_who2", "a_b-c_d"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := sqlWeakWorth(s), sqlWeakWorthBytes(s); got != want {
+			t.Fatalf("sqlWeakWorth(%q) = %v, the byte tests say %v", s, got, want)
+		}
+	})
+}
+
+// sqlWeakWorthBytes is sqlWeakWorth as it read before its table: each
+// byte up-cased and tested for operators, quote and dot in turn.
+func sqlWeakWorthBytes(s string) bool {
+	if len(s) > 256 {
+		return true
+	}
+	var w [20]byte
+	n, longest := 0, 0
+	for i := 0; i <= len(s); i++ {
+		c := byte(' ')
+		if i < len(s) {
+			c = s[i]
+		}
+		switch {
+		case 'A' <= c && c <= 'Z':
+			c += 'a' - 'A'
+		case c == '<' || c == '>' || c == '!' || c == '|' || c == '&':
+			return true
+		case c == '\'':
+			if i+2 < len(s) && s[i+1] == '$' && (s[i+2] == '.' || s[i+2] == '[') {
+				return true
+			}
+		case c == '.':
+			if sciNotationAt(s, i) {
+				return true
+			}
+		}
+		if sqlWordByte(c) {
+			if n < len(w) {
+				w[n] = c
+			}
+			n++
+			continue
+		}
+		if n <= len(w) && sqlWordHit(w[:n]) {
+			return true
+		}
+		longest, n = max(longest, n), 0
+	}
+	return sqlBareName(strings.TrimSpace(s)) || longest >= len("unionselect") && sqlGluedFold(s)
+}
+
+// TestInputShape checks that input.reset finds the injection detector's
+// shape of every string of one and two bytes; a shape is the union of its
+// bytes' shapes, and so are the classes, so it holds for any value.
+func TestInputShape(t *testing.T) {
+	var in input
+	for c := range 1 << 16 {
+		for _, s := range []string{string([]byte{byte(c)}), string([]byte{byte(c), byte(c >> 8)})} {
+			in.reset(s)
+			if want := injection.ShapeOf(s); in.shape != want {
+				t.Fatalf("reset(%q): shape %08b, injection.ShapeOf %08b", s, in.shape, want)
+			}
+		}
+	}
+}
+
+// FuzzInputShape checks input.reset's shape against injection.ShapeOf,
+// and that the shape bits leave the classes as they were.
+func FuzzInputShape(f *testing.F) {
+	for _, s := range []string{"", "SKU-0565", "a b,c_d-e/f@g.h:i", "Jürgen\xa0Groß", "<script>", "\x00\xff"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		var in input
+		in.reset(s)
+		if want := injection.ShapeOf(s); in.shape != want {
+			t.Fatalf("reset(%q): shape %08b, injection.ShapeOf %08b", s, in.shape, want)
+		}
+		var classes classSet
+		for i := 0; i < len(s); i++ {
+			classes |= classBit[s[i]] &^ shapeBits
+		}
+		if in.classes != classes {
+			t.Fatalf("reset(%q): classes %x, its bytes' %x", s, in.classes, classes)
+		}
+	})
 }

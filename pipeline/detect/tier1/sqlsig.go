@@ -65,7 +65,8 @@ func sqlWeakWorth(s string) bool {
 		return true
 	}
 	// One pass: words lower-cased as they are read (the last ended by a
-	// space past the end), looked up when they end.
+	// space past the end), looked up when they end. A word byte, most of
+	// a value, costs a table load and a store.
 	var w [20]byte
 	n, longest := 0, 0
 	for i := 0; i <= len(s); i++ {
@@ -73,26 +74,24 @@ func sqlWeakWorth(s string) bool {
 		if i < len(s) {
 			c = s[i]
 		}
-		switch {
-		case 'A' <= c && c <= 'Z':
-			c += 'a' - 'A'
-		case c == '<' || c == '>' || c == '!' || c == '|' || c == '&':
-			return true
-		case c == '\'':
-			if i+2 < len(s) && s[i+1] == '$' && (s[i+2] == '.' || s[i+2] == '[') {
-				return true // a quoted JSON path
-			}
-		case c == '.':
-			if sciNotationAt(s, i) {
-				return true
-			}
-		}
-		if sqlWordByte(c) {
+		if l := sqlWordLower[c]; l != 0 {
 			if n < len(w) {
-				w[n] = c
+				w[n] = l
 			}
 			n++
 			continue
+		}
+		switch c {
+		case '<', '>', '!', '|', '&':
+			return true
+		case '\'':
+			if i+2 < len(s) && s[i+1] == '$' && (s[i+2] == '.' || s[i+2] == '[') {
+				return true // a quoted JSON path
+			}
+		case '.':
+			if sciNotationAt(s, i) {
+				return true
+			}
 		}
 		if n <= len(w) && sqlWordHit(w[:n]) {
 			return true
@@ -903,3 +902,18 @@ func sqlWordHit[S ~string | ~[]byte](w S) bool {
 }
 
 func sqlWordByte(c byte) bool { return 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '_' }
+
+// sqlWordLower maps the bytes of a word in any case to sqlWordBytes (an
+// upper-case letter to its lower case), and every other byte to 0.
+var sqlWordLower = func() (t [256]byte) {
+	for c := range 256 {
+		l := byte(c)
+		if 'A' <= l && l <= 'Z' {
+			l += 'a' - 'A'
+		}
+		if sqlWordByte(l) {
+			t[c] = l
+		}
+	}
+	return t
+}()

@@ -227,6 +227,8 @@ type input struct {
 	best string
 	// classes has the bit of every byte class (see classBit) in best.
 	classes classSet
+	// shape is injection.ShapeOf(best), found in the same pass.
+	shape injection.Shape
 	// may caches normalize.MayChange(best): 0 unknown, 1 false, 2 true.
 	may int8
 }
@@ -238,7 +240,9 @@ type classSet uint64
 // and normalize.ChangeBytes, has a bit of its own (the low bits, given by
 // classMask), so one pass over a value answers every family's trigger
 // check. Every byte also has one of the shared classes below, which tell
-// the prefilters what else a value holds without scanning it again.
+// the prefilters what else a value holds without scanning it again, and,
+// between those and its own, its injection.Shape, which the injection
+// detector would otherwise scan the value again for.
 var (
 	classBit   = sharedClassBits()
 	changeMask classSet
@@ -255,25 +259,28 @@ const (
 	highClass
 	otherClass
 	sharedClasses = upperClass | lowerClass | digitClass | highClass | otherClass
-	maxOwnClasses = 64 - 5
+	shapeShift    = 64 - 5 - 8
+	shapeBits     = classSet(0xff) << shapeShift
+	maxOwnClasses = shapeShift
 )
 
-// sharedClassBits gives every byte its shared class. It initialises
-// classBit, before any init function of the package asks classMask for
-// classes of its own.
+// sharedClassBits gives every byte its shared class and its shape. It
+// initialises classBit, before any init function of the package asks
+// classMask for classes of its own.
 func sharedClassBits() (t [256]classSet) {
 	for c := range 256 {
+		t[c] = classSet(injection.ShapeOf(string([]byte{byte(c)}))) << shapeShift
 		switch {
 		case 'A' <= c && c <= 'Z':
-			t[c] = upperClass
+			t[c] |= upperClass
 		case 'a' <= c && c <= 'z':
-			t[c] = lowerClass
+			t[c] |= lowerClass
 		case '0' <= c && c <= '9':
-			t[c] = digitClass
+			t[c] |= digitClass
 		case c >= 0x80:
-			t[c] = highClass
+			t[c] |= highClass
 		default:
-			t[c] = otherClass
+			t[c] |= otherClass
 		}
 	}
 	return t
@@ -289,7 +296,7 @@ func classMask(s string) classSet {
 	var m classSet
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if classBit[c]&^sharedClasses == 0 {
+		if classBit[c]&^(sharedClasses|shapeBits) == 0 {
 			if classBit[c]&(upperClass|lowerClass|digitClass) != 0 {
 				panic("tier1: a letter or digit as a prefilter byte class")
 			}
@@ -299,7 +306,7 @@ func classMask(s string) classSet {
 			classBit[c] = classBit[c]&^otherClass | 1<<ownClasses
 			ownClasses++
 		}
-		m |= classBit[c] &^ sharedClasses
+		m |= classBit[c] &^ (sharedClasses | shapeBits)
 	}
 	return m
 }
@@ -318,7 +325,8 @@ func (in *input) reset(best string) {
 	for ; i < len(best); i++ {
 		m0 |= classBit[best[i]]
 	}
-	in.classes = m0 | m1 | m2 | m3
+	m := m0 | m1 | m2 | m3
+	in.classes, in.shape = m&^shapeBits, injection.Shape(m>>shapeShift)
 }
 
 // has reports whether the value holds byte c, which must be in classBytes
@@ -435,7 +443,8 @@ func (d *Detector) Inspect(x *decoders.Exchange, out []*alert.Alert) []*alert.Al
 			continue
 		}
 		hits := st.hits
-		if d.inj != nil && st.inj.Param(i) {
+		in.reset(p.Best())
+		if d.inj != nil && st.inj.Param(i, in.shape) {
 			st.hits++
 		}
 		if run := d.gates.pick(fams, p, loc, in); run != 0 {
@@ -645,15 +654,15 @@ func newGates(fams []*family) gates {
 }
 
 // pick returns the families that check parameter p, whose location has
-// bit loc: those that look at its location, take it in their scope and
-// find it worth normalising (worth). It sets in to p's value; the families' checks in scope and
-// pre only read p and in, so asking in any order gives the same set.
+// bit loc and whose value in holds: those that look at its location, take
+// it in their scope and find it worth normalising (worth). The families'
+// checks in scope and pre only read p and in, so asking in any order
+// gives the same set.
 func (g *gates) pick(fams []*family, p *decoders.Param, loc locSet, in *input) famSet {
 	cand := g.byLoc[bits.TrailingZeros16(uint16(loc))]
 	if cand == 0 {
 		return 0
 	}
-	in.reset(p.Best())
 	if cand&g.values != 0 && !detect.Scanned(p) {
 		cand &^= g.values // asked once for the families that share it
 	}

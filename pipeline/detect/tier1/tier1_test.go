@@ -233,6 +233,7 @@ func checkPick(t *testing.T, p *decoders.Param) {
 	fams := families
 	g := newGates(fams)
 	var in, ref input
+	in.reset(p.Best())
 	got := g.pick(fams, p, locBit(p.Loc), &in)
 	var want famSet
 	ref.reset(p.Best())
