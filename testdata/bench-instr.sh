@@ -4,8 +4,9 @@
 # of a shared machine (whose runs spread over several points of throughput), so that a change
 # of a few percent in tier 1's cost shows. The garbage collector is turned off (GOGC=off):
 # with it on, when it runs depends on timing and the count moves by about ±50M between runs of
-# one binary, more than most changes; off, by about ±2M. What the collector costs is left to
-# bench-tier1.sh's timings.
+# one binary, more than most changes; off, by about ±7M (the memos' hash seeds are drawn per
+# run, so what they keep differs a little): run it a few times to tell a change of 5-10M.
+# What the collector costs is left to bench-tier1.sh's timings.
 #
 #   bash testdata/bench-instr.sh [FILE.pcap]    (default: the first 60,000 packets of
 #                                               testdata/bench/http-diverse.pcap, ~26k exchanges)

@@ -225,10 +225,12 @@ func TestInputBase64Text(t *testing.T) {
 // expression matches must pass its technique's pre.
 func FuzzSQLSigPre(f *testing.F) {
 	for _, s := range []string{"' or 1#", "x' and 2 --", "\" or --", "\\'or'", "'or 1=1", "a' and sleep(5)",
-		"1' and true;", " \\'x or 1", "or\t12\f#", "the gate code is 15#", "levi's and kids"} {
+		"1' and true;", " \\'x or 1", "or\t12\f#", "the gate code is 15#", "levi's and kids",
+		"1 as x from t", " 12 ') as `a` from", "from japan", "sleeping bag", "and sleep (5)", "sleep\f(select"} {
 		f.Add([]byte(s))
 	}
-	words := []string{"or", "and", "true", "null", "not", "x", "1", "12", "like", "glob", "is", "select", "a_b"}
+	words := []string{"or", "and", "true", "null", "not", "x", "1", "12", "like", "glob", "is", "select", "a_b",
+		"as", "from", "sleep", "pg_sleep", "sleeping", "benchmark", "waitfor", "mod"}
 	seps := " \t\n\f\r\v'\"`\\#-;()=$"
 	f.Fuzz(func(t *testing.T, in []byte) {
 		var b []byte

@@ -215,7 +215,7 @@ var sqlSig = []struct {
 	// (out-of-band extraction).
 	{[]string{"xp_", "sp_", "master.", "open", "msdasql", "sqloledb", "utl_"}, regexp.MustCompile(`\bexec(?:ute)?\s+master\.|\b(?:xp_cmdshell|xp_dirtree|xp_regread|xp_fileexist|sp_oacreate|sp_oamethod|sp_executesql|sp_makewebtask|sp_addextendedproc|sp_password|openrowset|opendatasource|openquery|msdasql|sqloledb|utl_(?:http|file|inaddr|smtp|tcp))\b`), 0, nil},
 	// Time-based blind injection.
-	{[]string{"sleep", "benchmark", "waitfor", "dbms_"}, regexp.MustCompile(`\b(?:sleep|pg_sleep)\s*\(\s*\(?\s*(?:\d|mod\s*\(|select\b)|\bbenchmark\s*\(\s*\d+\s*,|\bselect\s+pg_sleep\b|\bwaitfor\s+(?:delay|time)\s+['"]|\bdbms_pipe\.receive_message|\bdbms_lock\.sleep`), 0, nil},
+	{[]string{"sleep", "benchmark", "waitfor", "dbms_"}, regexp.MustCompile(`\b(?:sleep|pg_sleep)\s*\(\s*\(?\s*(?:\d|mod\s*\(|select\b)|\bbenchmark\s*\(\s*\d+\s*,|\bselect\s+pg_sleep\b|\bwaitfor\s+(?:delay|time)\s+['"]|\bdbms_pipe\.receive_message|\bdbms_lock\.sleep`), 0, sleepCall},
 	// File read and write from the database.
 	{[]string{"load_file", "outfile", "dumpfile", "pg_read_file", "program", "utl_"}, regexp.MustCompile(`\bload_file\s*\(|\binto\s+(?:out|dump)file\b|\bpg_read_file\s*\(|\bcopy\s+\w+\s+(?:from|to)\s+program\b|\butl_(?:file|http|inaddr)\b`), 0, nil},
 	// Error-based extraction.
@@ -258,7 +258,7 @@ var sqlSig = []struct {
 	// continues the application's SELECT (…) AS x FROM; the value starts
 	// with the closing parenthesis or the number selected ("he said (…)
 	// as usual from" is prose).
-	{[]string{"from"}, regexp.MustCompile(`^\s*(?:\d+\s*)?['"\x60]?\s*\)?\s*as\s*['"\x60]?\w*['"\x60]?\s+from\b`), 0, nil},
+	{[]string{"from"}, regexp.MustCompile(`^\s*(?:\d+\s*)?['"\x60]?\s*\)?\s*as\s*['"\x60]?\w*['"\x60]?\s+from\b`), 0, asStart},
 	// Padding a UNION's value list to the column count with empty
 	// strings or NULLs.
 	{[]string{"''", "\"\"", "null"}, sqlPadding, 0, nil},
@@ -362,6 +362,63 @@ func boolBeforeComment(s string) bool {
 	}
 	return false
 }
+
+// sleepCall is the time-based technique's precheck: "sleep" before a
+// parenthesis, or one of its other functions and statements ("sleeping
+// bag" has the hint and none of these).
+func sleepCall(s string) bool {
+	if strings.Contains(s, "pg_sleep") || strings.Contains(s, "benchmark") || strings.Contains(s, "waitfor") || strings.Contains(s, "dbms_") {
+		return true
+	}
+	for i := strings.Index(s, "sleep"); i >= 0; {
+		j := i + len("sleep")
+		for j < len(s) && sqlSpace(s[j]) {
+			j++
+		}
+		if j < len(s) && s[j] == '(' {
+			return true
+		}
+		k := strings.Index(s[i+1:], "sleep")
+		if k < 0 {
+			break
+		}
+		i += 1 + k
+	}
+	return false
+}
+
+// asStart is the exact precheck of the technique of a value that starts
+// an alias before FROM (1 as x from …): after blanks, a number, a quote
+// and a parenthesis, each optional and in that order, comes "as" ("from
+// japan" stops at its first letter).
+func asStart(s string) bool {
+	i := 0
+	skip := func() {
+		for i < len(s) && sqlSpace(s[i]) {
+			i++
+		}
+	}
+	skip()
+	if i < len(s) && '0' <= s[i] && s[i] <= '9' {
+		for i < len(s) && '0' <= s[i] && s[i] <= '9' {
+			i++
+		}
+		skip()
+	}
+	if i < len(s) && (s[i] == '\'' || s[i] == '"' || s[i] == '`') {
+		i++
+	}
+	skip()
+	if i < len(s) && s[i] == ')' {
+		i++
+	}
+	skip()
+	return strings.HasPrefix(s[i:], "as")
+}
+
+// sqlSpace reports RE2's \s: space, tab, line feed, form feed, carriage
+// return.
+func sqlSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\f' || c == '\r' }
 
 // quoteThenBool reports whether s has a quote followed, past white space,
 // by AND or OR, or a backslash before a quote: what every match of the
