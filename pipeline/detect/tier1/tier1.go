@@ -694,10 +694,17 @@ func summary(f *finding) string {
 	var b strings.Builder
 	b.WriteString(f.rule.title)
 	b.WriteString(" in ")
-	b.WriteString(detect.LocationTitle(f.loc))
-	if f.name != "" {
-		b.WriteByte(' ')
-		b.WriteString(alert.Snippet(f.name, 64))
+	switch {
+	case f.loc == decoders.LocPath && f.name == "":
+		// A path segment has its index for a name: this is the whole
+		// path (traversalPath, ssrfPath).
+		b.WriteString("the request path")
+	default:
+		b.WriteString(detect.LocationTitle(f.loc))
+		if f.name != "" {
+			b.WriteByte(' ')
+			b.WriteString(alert.Snippet(f.name, 64))
+		}
 	}
 	if f.count > 1 {
 		b.WriteString(" (and ")
