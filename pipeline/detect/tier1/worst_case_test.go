@@ -14,11 +14,13 @@ import (
 // would make a rescan from each of them quadratic.
 var worstUnits = []string{
 	"(", "'", "$", "a(b(", "](", "${", "a${", "{,{", "&&", "\n", ";ls", "$(ls", "../", "php://", "((select", "[$", "\\'", "#{", "{{", "x http://127.0.0.1 ",
+	"/..", "://", "%2e%2e/", ".%%32%65/", "/.env", ":/\\",
 }
 
 // BenchmarkTier1WorstCase runs every family on one value of 64 KB (8 times
-// the default scan_bytes) made of one of worstUnits: a value costs its
-// length, not its square.
+// the default scan_bytes) made of one of worstUnits, sent as a query
+// parameter and as the request path (the whole-path checks): a value costs
+// its length, not its square.
 func BenchmarkTier1WorstCase(b *testing.B) {
 	cfg := detect.DefaultConfig()
 	cfg.ScanBytes = 64 << 10
@@ -43,6 +45,7 @@ func BenchmarkTier1WorstCase(b *testing.B) {
 	for _, name := range names {
 		v := values[name]
 		x := exchange(decoders.Param{Loc: decoders.LocQuery, Name: "q", Value: v})
+		x.Request.Path = v
 		b.Run(name, func(b *testing.B) {
 			b.SetBytes(int64(len(v)))
 			b.ReportAllocs()
