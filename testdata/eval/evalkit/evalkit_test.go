@@ -10,6 +10,7 @@ import (
 	"mime/multipart"
 	"net/url"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -285,9 +286,9 @@ func TestApplicable(t *testing.T) {
 // TestNewRequest checks that every HTTP placement carries the payload so
 // that the usual decoding of that placement gives it back unchanged.
 func TestNewRequest(t *testing.T) {
-	payloads := []string{"1' OR '1'='1", "<script>alert(1)</script>", "a+b c&d=e;f/g%41", "../../etc/passwd", "日本 \"q\""}
+	payloads := []string{"1' OR '1'='1", "<script>alert(1)</script>", "a+b c&d=e;f/g%41", "../../etc/passwd", "日本 \"q\"", "..;/x?y#z"}
 	for _, payload := range payloads {
-		for _, p := range Placements[:len(Placements)-1] {
+		for _, p := range append(slices.Clone(Placements[:len(Placements)-1]), RawPath) {
 			req, err := NewRequest(context.Background(), p, "http://127.0.0.1:1", 7, payload)
 			if err != nil {
 				t.Fatal(err)
@@ -322,6 +323,12 @@ func decodePlacement(t *testing.T, p Placement, path, rawQuery, ctype, ua, cooki
 	case Path:
 		seg := strings.Split(path, "/")[4]
 		s, err := url.PathUnescape(seg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	case RawPath:
+		s, err := url.PathUnescape(strings.TrimPrefix(path, "/api/v1/files/"))
 		if err != nil {
 			t.Fatal(err)
 		}

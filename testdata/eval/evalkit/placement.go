@@ -40,11 +40,20 @@ const (
 // tests put 560 of their payloads in argument names.
 const ArgName Placement = "argname"
 
+// RawPath sends the payload as the end of the URL path with its slashes
+// and dots as they are ("/api/v1/files/../../etc/passwd"), every other
+// byte but the unreserved ones percent-encoded: a client that builds a URL
+// from a file name, or a tool that sends a path as is (curl
+// --path-as-is). The decoder splits it into segments, so this is what the
+// detectors' checks of the whole path see. Not one of the issue's
+// placements: PLACEMENTS=rawpath.
+const RawPath Placement = "rawpath"
+
 // Placements lists every placement of the evaluation in report order.
 var Placements = []Placement{Query, Path, JSON, Form, Multipart, XML, Header, Cookie, GraphQL, Protobuf}
 
 // Extra lists the placements sent only when asked for.
-var Extra = []Placement{ArgName}
+var Extra = []Placement{ArgName, RawPath}
 
 // known is Placements then Extra: the report order of every placement.
 var known = append(slices.Clone(Placements), Extra...)
@@ -151,6 +160,8 @@ func NewRequest(ctx context.Context, p Placement, base string, id int, payload s
 		target = "/api/v1/search?" + url.QueryEscape(payload) + "=1&page=1"
 	case Path:
 		target = "/api/v1/items/" + escapeComponent(payload) + "/reviews"
+	case RawPath:
+		target = "/api/v1/files/" + escapePath(payload)
 	case JSON:
 		method, ctype = http.MethodPost, "application/json"
 		body = jsonBody(map[string]any{"post_id": 4242, "author": "sam", "body": payload, "tags": []string{"help", "api"}})
@@ -223,6 +234,21 @@ func jsonBody(v any) []byte {
 	enc.SetEscapeHTML(false)
 	_ = enc.Encode(v) // maps of strings and ints always encode
 	return bytes.TrimSuffix(b.Bytes(), []byte("\n"))
+}
+
+// escapePath percent-encodes what a path cannot hold as it is: every byte
+// but the unreserved ones, '/' and the sub-delimiters and ':' '@' RFC 3986
+// allows in a segment (so Tomcat's "..;/" stays).
+func escapePath(s string) string {
+	var b strings.Builder
+	for _, c := range []byte(s) {
+		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("-_.~/!$&'()*+,;=:@", c) >= 0 {
+			b.WriteByte(c)
+			continue
+		}
+		fmt.Fprintf(&b, "%%%02X", c)
+	}
+	return b.String()
 }
 
 // escapeComponent percent-encodes every byte but the unreserved ones, as
