@@ -239,25 +239,19 @@ func jsonBody(v any) []byte {
 // escapePath percent-encodes what a path cannot hold as it is: every byte
 // but the unreserved ones, '/' and the sub-delimiters and ':' '@' RFC 3986
 // allows in a segment (so Tomcat's "..;/" stays).
-func escapePath(s string) string {
-	var b strings.Builder
-	for _, c := range []byte(s) {
-		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("-_.~/!$&'()*+,;=:@", c) >= 0 {
-			b.WriteByte(c)
-			continue
-		}
-		fmt.Fprintf(&b, "%%%02X", c)
-	}
-	return b.String()
-}
+func escapePath(s string) string { return escapeBut(s, "-_.~/!$&'()*+,;=:@") }
 
 // escapeComponent percent-encodes every byte but the unreserved ones, as
 // JavaScript's encodeURIComponent does: safe in a path segment and in a
 // cookie value, and decoded by a plain %XX decoder (no + for space).
-func escapeComponent(s string) string {
+func escapeComponent(s string) string { return escapeBut(s, "-_.~") }
+
+// escapeBut percent-encodes every byte of s but ASCII letters, digits and
+// the bytes of keep.
+func escapeBut(s, keep string) string {
 	var b strings.Builder
 	for _, c := range []byte(s) {
-		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("-_.~", c) >= 0 {
+		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte(keep, c) >= 0 {
 			b.WriteByte(c)
 			continue
 		}
