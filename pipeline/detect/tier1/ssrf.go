@@ -245,7 +245,7 @@ func ssrfCheck(p *decoders.Param, s string, report reportFunc) bool {
 // ssrfPath checks the request path as a whole for a URL written into it
 // (GET /proxy/http://169.254.169.254/latest/meta-data/): its slashes
 // split it over several segments, none of which holds the URL. A path
-// without ":/" costs one search.
+// with no ":/" nor ":\\" costs two searches.
 func ssrfPath(x *decoders.Exchange, report func(r *rule, p *decoders.Param, matched string)) {
 	path := x.Request.Path
 	if !strings.Contains(path, ":/") && !strings.Contains(path, ":\\") {

@@ -221,6 +221,7 @@ func TestSSRFPath(t *testing.T) {
 		{"/fetch/http://127.0.0.1:8080/admin", "ssrf-loopback"},
 		{"/redirect/http:/localhost/", "ssrf-loopback"},
 		{"/fetch/gopher://10.0.0.1:6379/_x", "ssrf-scheme"},
+		{"/fetch/http:/\\127.0.0.1/admin", "ssrf-loopback"},
 		{"/proxy/https://example.com/x", ""},
 		{"/a/b:/c", ""},
 	}
