@@ -14,8 +14,7 @@ import (
 
 // Code injection: a value that carries source code or serialized objects
 // of the language the back end runs (PHP, Java, Node.js, Perl, Ruby,
-// Python), or
-// that rewrites a JavaScript prototype.
+// Python), or that rewrites a JavaScript prototype.
 var (
 	rulePHP = rule{
 		Rule:  detectRule("php-injection", "code-injection", owaspInjection, alert.Severity_SEVERITY_HIGH, alert.Confidence_CONFIDENCE_MEDIUM),
@@ -566,7 +565,7 @@ var codeWordBits = map[string]uint8{
 // serialization marks, class and package names of Java code, Node's loops
 // and serialized functions, prototype access, Perl's interpolation and
 // process calls, and Python's dunder names, eval/exec and pickle's
-// GLOBAL opcode (FuzzCodeiGates).
+// GLOBAL and INST opcodes (FuzzCodeiGates).
 var codeiGates = literals.MustNew(
 	[]string{"jsp"},
 	// "runtime" with what javaCode's "runtime\s*\." lets follow it
@@ -601,16 +600,19 @@ func pythonOSStart(s string) bool {
 // javaPackages are the package prefixes javaCode names besides java.*.
 var javaPackages = []string{"com.opensymphony", "com.sun.", "org.apache.", "org.springframework.", "org.omg.", "sun.misc.", "sun.reflect.", "ognl."}
 
-// codeWords returns the bits of the words of s (runs of letters, digits,
-// _ and $) found in codeWordBits.
+// codeWords returns the bits of the words of s (runs of lower-case
+// letters, digits and _, as sqlWordByte reads them) found in codeWordBits.
+// A '$' ends a word, as \b does in the expressions the words gate
+// ($process.mainModule); node-serialize's _$$ND_FUNC$$_ is a literal of
+// codeiGates.
 func codeWords(s string) uint8 {
 	var bits uint8
 	for i := 0; i < len(s); {
-		for i < len(s) && !codeWordByte(s[i]) {
+		for i < len(s) && !sqlWordByte(s[i]) {
 			i++
 		}
 		j := i
-		for j < len(s) && codeWordByte(s[j]) {
+		for j < len(s) && sqlWordByte(s[j]) {
 			j++
 		}
 		if j-i <= 24 && literals.Has(codeWordSet, s[i:j]) {
@@ -624,11 +626,6 @@ func codeWords(s string) uint8 {
 // codeWordSet holds codeWordBits' words, to turn most words away before
 // the map is read.
 var codeWordSet = literals.NewWordsOf(codeWordBits)
-
-// codeWordByte is sqlWordByte: a '$' ends a word as \b does in the
-// expressions the words gate ($process.mainModule); node-serialize's
-// _$$ND_FUNC$$_ is a literal of codeiGates.
-func codeWordByte(c byte) bool { return sqlWordByte(c) }
 
 func anyOf(s string, hints []string) bool {
 	for _, h := range hints {
@@ -855,18 +852,16 @@ func matchCodei(p *decoders.Param, v *normalize.Value, report reportFunc) {
 				hit = true
 			}
 		}
-		if osStart := pythonOSStart(s); gates&gatePython != 0 || osStart {
-			m := ""
-			if gates&gatePython != 0 {
-				m = pythonCode.FindString(s)
-			}
-			if m == "" && osStart {
-				m = pythonOSCall.FindString(s)
-			}
-			if m != "" {
-				report(&rulePython, "python "+snippet(strings.TrimSpace(m)))
-				hit = true
-			}
+		m := ""
+		if gates&gatePython != 0 {
+			m = pythonCode.FindString(s)
+		}
+		if m == "" && pythonOSStart(s) {
+			m = pythonOSCall.FindString(s)
+		}
+		if m != "" {
+			report(&rulePython, "python "+snippet(strings.TrimSpace(m)))
+			hit = true
 		}
 		if gates&gateProto != 0 {
 			if m := protoPollution.FindString(s); m != "" {

@@ -102,7 +102,7 @@ var benign = []corpusEntry{
 	{lJ, "code", "//2 items left, see below"},
 	{lJ, "contact", "mail jane@(work) or jane@example.com"},
 	{lJ, "note", "ping @{team} about it"},
-	{lJ, "code", "// TODO: call localhost"},
+	{lJ, "code", "// then call localhost"},
 	{lJ, "path", "\\\\fileserver\\share\\report.docx"},
 	{lJ, "path", "///tmp/x"},
 	{lJ, "src", "//cdn.example.com/app.js"},

@@ -372,7 +372,7 @@ func sleepCall(s string) bool {
 	}
 	for i := strings.Index(s, "sleep"); i >= 0; {
 		j := i + len("sleep")
-		for j < len(s) && sqlSpace(s[j]) {
+		for j < len(s) && reSpace(s[j]) {
 			j++
 		}
 		if j < len(s) && s[j] == '(' {
@@ -394,7 +394,7 @@ func sleepCall(s string) bool {
 func asStart(s string) bool {
 	i := 0
 	skip := func() {
-		for i < len(s) && sqlSpace(s[i]) {
+		for i < len(s) && reSpace(s[i]) {
 			i++
 		}
 	}
@@ -415,10 +415,6 @@ func asStart(s string) bool {
 	skip()
 	return strings.HasPrefix(s[i:], "as")
 }
-
-// sqlSpace reports RE2's \s: space, tab, line feed, form feed, carriage
-// return.
-func sqlSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\f' || c == '\r' }
 
 // quoteThenBool reports whether s has a quote followed, past white space,
 // by AND or OR, or a backslash before a quote: what every match of the

@@ -191,14 +191,7 @@ func matchSSRF(p *decoders.Param, v *normalize.Value, report reportFunc) {
 // ssrfCheck looks for SSRF and RFI in s, one form of parameter p's value.
 func ssrfCheck(p *decoders.Param, s string, report reportFunc) bool {
 	s = ssrfCanon(s)
-	hit := false
-	if hasBadScheme(s) {
-		if m := badScheme.FindStringSubmatch(s); m != nil {
-			report(&ruleSSRFScheme, "scheme "+m[1]+m[2]+":")
-			hit = true
-		}
-	}
-	if urlHosts(s, report) || hit {
+	if schemeAndHosts(s, report) {
 		return true
 	}
 	if h, kind := slashedHost(s); h != "" {
@@ -253,15 +246,23 @@ func ssrfPath(x *decoders.Exchange, report func(r *rule, p *decoders.Param, matc
 	}
 	decoded, _ := decoders.DecodeRepeated(path, false, 4)
 	s := ssrfCanon(strings.ToLower(decoded))
-	rep := func(r *rule, matched string) {
+	schemeAndHosts(s, func(r *rule, matched string) {
 		report(r, &decoders.Param{Loc: decoders.LocPath, Value: path, Decoded: decoded}, matched+" in the request path")
-	}
+	})
+}
+
+// schemeAndHosts reports in s, canonicalised by ssrfCanon, a scheme that
+// reaches a non-HTTP service or a local file, and the SSRF hosts of its
+// URLs (urlHosts); it reports whether it found either.
+func schemeAndHosts(s string, report reportFunc) bool {
+	hit := false
 	if hasBadScheme(s) {
 		if m := badScheme.FindStringSubmatch(s); m != nil {
-			rep(&ruleSSRFScheme, "scheme "+m[1]+m[2]+":")
+			report(&ruleSSRFScheme, "scheme "+m[1]+m[2]+":")
+			hit = true
 		}
 	}
-	urlHosts(s, rep)
+	return urlHosts(s, report) || hit
 }
 
 // slashedHost returns the host of a value that starts with a

@@ -694,12 +694,11 @@ func summary(f *finding) string {
 	var b strings.Builder
 	b.WriteString(f.rule.title)
 	b.WriteString(" in ")
-	switch {
-	case f.loc == decoders.LocPath && f.name == "":
+	if f.loc == decoders.LocPath && f.name == "" {
 		// A path segment has its index for a name: this is the whole
 		// path (traversalPath, ssrfPath).
 		b.WriteString("the request path")
-	default:
+	} else {
 		b.WriteString(detect.LocationTitle(f.loc))
 		if f.name != "" {
 			b.WriteByte(' ')

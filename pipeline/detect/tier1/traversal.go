@@ -203,13 +203,7 @@ func matchTraversal(p *decoders.Param, v *normalize.Value, report reportFunc) {
 		}
 		var file string
 		if sensitive {
-			loc := sensitiveFile.FindStringIndex(s)
-			if loc == nil {
-				loc = restrictedFile.FindStringIndex(s)
-			}
-			if loc != nil && !pathInProse(s, loc[0]) {
-				file = s[loc[0]:loc[1]]
-			}
+			file = sensitivePath(s, 0)
 		}
 		// A sensitive path reached through ".." is the traversal's target:
 		// the traversal below reports it.
@@ -269,19 +263,10 @@ func traversalPath(x *decoders.Exchange, report func(r *rule, p *decoders.Param,
 	folded := strings.ToLower(decoded)
 	file := ""
 	if sensitiveHint(folded) {
-		loc := sensitiveFile.FindStringIndex(folded)
-		if loc == nil {
-			loc = restrictedFile.FindStringIndex(folded)
-		}
 		// A segment of prose that quotes a path ("not to touch
 		// /etc/issue") names no file to fetch, as in a value: the
 		// sentence starts after the slash before it.
-		if loc != nil {
-			seg := strings.LastIndexByte(folded[:loc[0]], '/') + 1
-			if !pathInProse(folded[seg:], loc[0]-seg) {
-				file = folded[loc[0]:loc[1]]
-			}
-		}
+		file = sensitivePath(folded, '/')
 	}
 	steps, odd := 0, false
 	for rest := path; dots && rest != ""; {
@@ -301,6 +286,28 @@ func traversalPath(x *decoders.Exchange, report func(r *rule, p *decoders.Param,
 		return
 	}
 	report(r, &decoders.Param{Loc: decoders.LocPath, Value: path, Decoded: decoded}, what+snippet(decoded))
+}
+
+// sensitivePath returns the sensitive or restricted file path s names,
+// unless a sentence quotes it (pathInProse), or "". The sentence starts
+// after the last byte sep before the path when sep is not 0, else at the
+// start of s.
+func sensitivePath(s string, sep byte) string {
+	loc := sensitiveFile.FindStringIndex(s)
+	if loc == nil {
+		loc = restrictedFile.FindStringIndex(s)
+	}
+	if loc == nil {
+		return ""
+	}
+	from := 0
+	if sep != 0 {
+		from = strings.LastIndexByte(s[:loc[0]], sep) + 1
+	}
+	if pathInProse(s[from:], loc[0]-from) {
+		return ""
+	}
+	return s[loc[0]:loc[1]]
 }
 
 // pathHint is sensitiveHint of path in lower case, which it writes on the
@@ -337,5 +344,6 @@ func dotSegment(seg string) (step, odd bool) {
 	if i := strings.IndexByte(d, ';'); i >= 0 {
 		d = d[:i]
 	}
-	return d == "..", d == ".."
+	step = d == ".."
+	return step, step // spelled otherwise than ".."
 }
