@@ -14,8 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gopacket/gopacket"
-	"github.com/gopacket/gopacket/layers"
 	"github.com/gopacket/gopacket/pcapgo"
 
 	"github.com/apisensor/sensor/sensor"
@@ -141,11 +139,23 @@ func TestRunUDPMirrorTenants(t *testing.T) {
 // pcapFrames reads every frame of a pcap file.
 func pcapFrames(t *testing.T, file string) [][]byte {
 	t.Helper()
-	var out [][]byte
-	for _, f := range pcapPackets(t, file) {
-		out = append(out, f.data)
+	f, err := os.Open(file)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return out
+	defer f.Close()
+	r, err := pcapgo.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out [][]byte
+	for {
+		data, _, err := r.ReadPacketData()
+		if err != nil {
+			return out
+		}
+		out = append(out, data)
+	}
 }
 
 // udpMirror runs the sensor on a VXLAN UDP socket on loopback (a mirror
@@ -244,12 +254,14 @@ func TestCaptureDrainsRing(t *testing.T) {
 		t.Fatal("the replay has no exchange")
 	}
 	ring := &lateRing{timeouts: 3}
-	dec := sensor.NewFrameDecoder(sensor.Counts{})
-	for i, f := range pcapPackets(t, file) {
-		p := sensor.Packet{Frame: uint64(i + 1), Time: f.ci.Timestamp, Source: file}
-		if dec.Decode(layers.LinkTypeEthernet, f.data, &p) {
-			ring.pkts = append(ring.pkts, p)
-		}
+	err := sensor.NewFileReader([]string{file}, nil, sensor.Counts{}).Each(func(p *sensor.Packet) bool {
+		q := *p
+		q.L4 = bytes.Clone(p.L4) // valid only during the call
+		ring.pkts = append(ring.pkts, q)
+		return true
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 	var ex bytes.Buffer
 	g, err := startGraph(context.Background(), &cfg, Outputs{Exchanges: &ex}, &Progress{}, 1)
@@ -270,33 +282,5 @@ func TestCaptureDrainsRing(t *testing.T) {
 	}
 	if got := sortedLines(ex.String()); !slices.Equal(got, want) {
 		t.Fatalf("exchanges:\n%s\nwant (replay):\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
-	}
-}
-
-// capturedFrame is a frame of a pcap file and its capture info.
-type capturedFrame struct {
-	data []byte
-	ci   gopacket.CaptureInfo
-}
-
-// pcapPackets reads every frame of a pcap file with its capture info.
-func pcapPackets(t *testing.T, file string) []capturedFrame {
-	t.Helper()
-	f, err := os.Open(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	r, err := pcapgo.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []capturedFrame
-	for {
-		data, ci, err := r.ReadPacketData()
-		if err != nil {
-			return out
-		}
-		out = append(out, capturedFrame{data, ci})
 	}
 }
