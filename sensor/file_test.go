@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"io/fs"
+	"maps"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -133,6 +134,7 @@ func TestFileReaderCaptures(t *testing.T) {
 		{file: "ipv6-exthdr.pcap", packets: 16, cli: genCli6, srv: genSrv6, counts: Counts{CountIPv6ExtHeaders: 16}},
 		// 18 records: request A in three fragments.
 		{file: "ipv4-frag.pcap", packets: 16, cli: genCli4, srv: genSrv4, counts: Counts{CountFragments: 3}},
+		{file: "ipv6-frag.pcap", packets: 16, cli: genCli6, srv: genSrv6, counts: Counts{CountIPv6Fragments: 3}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
@@ -163,7 +165,8 @@ func TestFileReaderCaptures(t *testing.T) {
 				t.Errorf("first packet: frame %d from %v flags %#x, want frame 1 SYN from %v", first.Frame, first.Src, first.L4[13], tt.cli)
 			}
 			for _, k := range []string{CountPacketsNonIP, CountPacketsNonTCP, CountPacketsTruncated, CountPacketsMalformed,
-				CountLinkUnsupported, CountVLANDeep, CountFragments, CountFragmentErrors, CountIPv6Fragments, CountIPv6ExtHeaders} {
+				CountLinkUnsupported, CountVLANDeep, CountFragments, CountFragmentErrors, CountIPv6Fragments, CountIPv6FragmentErrors, CountIPv6ExtHeaders,
+				CountFragmentOverlap, CountFragmentMemcap, CountFragmentTimeout} {
 				if counts[k] != tt.counts[k] {
 					t.Errorf("count %s = %d, want %d", k, counts[k], tt.counts[k])
 				}
@@ -172,32 +175,47 @@ func TestFileReaderCaptures(t *testing.T) {
 	}
 }
 
-func TestFileReaderIPv4Fragments(t *testing.T) {
-	path := capture(t, "ipv4-frag.pcap")
-	counts := Counts{}
-	pkts, errs := readAll(t, NewFileReader([]string{path}, nil, counts))
-	if len(errs) > 0 {
-		t.Fatalf("errors: %v", errs)
-	}
-	// Frames 4, 5, 6 are the fragments at offsets 96, 0 and 48: the
-	// datagram is whole at frame 6.
-	var got []Packet
-	for _, p := range pkts {
-		if p.Frame >= 4 && p.Frame <= 6 {
-			got = append(got, p)
-		}
-	}
-	if len(got) != 1 || got[0].Frame != 6 {
-		t.Fatalf("packets from fragment frames: %d, want one at frame 6", len(got))
-	}
-	if pl := tcpPayload(t, got[0].L4); string(pl) != genReq1 {
-		t.Errorf("reassembled payload %q, want %q", pl, genReq1)
-	}
-	if got[0].Src != genCli4 || got[0].Dst != genSrv4 {
-		t.Errorf("reassembled packet %v -> %v", got[0].Src, got[0].Dst)
-	}
-	if counts[CountFragments] != 3 || counts[CountFragmentErrors] != 0 {
-		t.Errorf("counts %v, want 3 fragments and no errors", counts)
+// TestFileReaderFragments reads the request split into three fragments,
+// sent last first, over IPv4 and IPv6 (tshark -r testdata/ipv6-frag.pcap
+// shows the request whole at frame 6 too).
+func TestFileReaderFragments(t *testing.T) {
+	for _, tt := range []struct {
+		file     string
+		cli, srv netip.Addr
+		frags    string
+	}{
+		{"ipv4-frag.pcap", genCli4, genSrv4, CountFragments},
+		{"ipv6-frag.pcap", genCli6, genSrv6, CountIPv6Fragments},
+	} {
+		t.Run(tt.file, func(t *testing.T) {
+			path := capture(t, tt.file)
+			counts := Counts{}
+			pkts, errs := readAll(t, NewFileReader([]string{path}, nil, counts))
+			if len(errs) > 0 {
+				t.Fatalf("errors: %v", errs)
+			}
+			// Frames 4, 5, 6 are the fragments at offsets 96, 0 and 48:
+			// the datagram is whole at frame 6.
+			var got []Packet
+			for _, p := range pkts {
+				if p.Frame >= 4 && p.Frame <= 6 {
+					got = append(got, p)
+				}
+			}
+			if len(got) != 1 || got[0].Frame != 6 {
+				t.Fatalf("packets from fragment frames: %d, want one at frame 6", len(got))
+			}
+			if pl := tcpPayload(t, got[0].L4); string(pl) != genReq1 {
+				t.Errorf("reassembled payload %q, want %q", pl, genReq1)
+			}
+			if got[0].Src != tt.cli || got[0].Dst != tt.srv {
+				t.Errorf("reassembled packet %v -> %v", got[0].Src, got[0].Dst)
+			}
+			want := Counts{tt.frags: 3}
+			if !maps.Equal(counts, want) {
+				t.Errorf("counts %v, want %v", counts, want)
+			}
+		})
 	}
 }
 

@@ -98,47 +98,29 @@ func BenchmarkFrameDecoderVXLAN(b *testing.B) {
 
 // TestFrameDecoderFragmentZones: two tenants (VLANs 10 and 20) send
 // fragments of different datagrams with the same addresses and IP ID,
-// interleaved: each datagram is rebuilt from its own fragments. Past
-// maxDefragZones, new zones share the untagged defragmenter (counted).
+// interleaved: each datagram is rebuilt from its own fragments.
 func TestFrameDecoderFragmentZones(t *testing.T) {
 	counts := Counts{}
 	d := NewFrameDecoder(counts)
 	tcpA := tcpSegment(bytes.Repeat([]byte("a"), 64))
 	tcpB := tcpSegment(bytes.Repeat([]byte("b"), 64))
-	frame := func(vlan uint16, tcp []byte, second bool) (Packet, []byte) {
-		p := Packet{Time: time.Unix(1, 0)}
-		p.VLAN[0], p.NVLAN = vlan, 1
-		if second {
-			return p, ipv4Frag(48/8, tcp[48:])
-		}
-		return p, ipv4Frag(0x2000, tcp[:48])
-	}
 	var got [][]byte
 	for _, f := range []struct {
 		vlan   uint16
 		tcp    []byte
 		second bool
 	}{{10, tcpA, false}, {20, tcpB, false}, {10, tcpA, true}, {20, tcpB, true}} {
-		p, data := frame(f.vlan, f.tcp, f.second)
+		p := Packet{Time: time.Unix(1, 0)}
+		p.VLAN[0], p.NVLAN = f.vlan, 1
+		data := ipv4Frag(0x2000, f.tcp[:48])
+		if f.second {
+			data = ipv4Frag(48/8, f.tcp[48:])
+		}
 		if d.Decode(layers.LinkTypeRaw, data, &p) {
 			got = append(got, append([]byte(nil), p.L4...))
 		}
 	}
 	if len(got) != 2 || !bytes.Equal(got[0], tcpA) || !bytes.Equal(got[1], tcpB) {
 		t.Fatalf("rebuilt %d datagrams, want the two tenants' own (counts %v)", len(got), counts)
-	}
-	for v := range uint16(maxDefragZones + 1) {
-		p, data := frame(100+v, tcpA, false)
-		d.Decode(layers.LinkTypeRaw, data, &p)
-	}
-	if len(d.zoned) != maxDefragZones || counts[CountFragmentZonesFull] == 0 {
-		t.Errorf("%d zones, %d fragments past the bound", len(d.zoned), counts[CountFragmentZonesFull])
-	}
-	// A second of packet time later, zones idle for 30 s are dropped.
-	p, data := frame(10, tcpA, false)
-	p.Time = time.Unix(40, 0)
-	d.Decode(layers.LinkTypeRaw, data, &p)
-	if len(d.zoned) != 1 {
-		t.Errorf("%d zones after 39 s idle, want 1", len(d.zoned))
 	}
 }

@@ -86,9 +86,11 @@ func FuzzFrameParser(f *testing.F) {
 			f.Add(fr, uint8(sel))
 		}
 	}
-	frames, _ := firstFrames(f, "ipv4-frag.pcap", 5)
-	for _, fr := range frames[3:] {
-		f.Add(fr, uint8(0))
+	for _, name := range []string{"ipv4-frag.pcap", "ipv6-frag.pcap"} {
+		frames, _ := firstFrames(f, name, 5)
+		for _, fr := range frames[3:] {
+			f.Add(fr, uint8(0))
+		}
 	}
 	seg := tcpSegment([]byte("x"))
 	f.Add(ipv6Packet(0, cat(extHdr(60, 0), extHdr(43, 1), extHdr(44, 0), seg)), uint8(5))
@@ -143,8 +145,8 @@ func FuzzFrameParser(f *testing.F) {
 				t.Fatalf("TCP packet %v -> %v proto %d", p.Src, p.Dst, p.Proto)
 			}
 		case parsedFragment:
-			if !within(fp.fragIP, data) || len(fp.fragIP) < 20 {
-				t.Fatalf("fragment of %d bytes outside the frame", len(fp.fragIP))
+			if !within(fp.frag.data, data) || fp.frag.offset > 0xfff8 || fp.frag.offset%8 != 0 {
+				t.Fatalf("fragment of %d bytes at %d outside the frame", len(fp.frag.data), fp.frag.offset)
 			}
 		case parsedSkip:
 			if p.L4 != nil {
@@ -168,7 +170,7 @@ func FuzzFrameParser(f *testing.F) {
 const fuzzMaxNext = 1 << 20
 
 func FuzzFileReader(f *testing.F) {
-	for _, name := range []string{"linktype-raw.pcap", "truncated.pcap", "corrupt.pcap", "corrupt.pcapng", "ipv4-frag.pcap"} {
+	for _, name := range []string{"linktype-raw.pcap", "truncated.pcap", "corrupt.pcap", "corrupt.pcapng", "ipv4-frag.pcap", "ipv6-frag.pcap"} {
 		data, err := os.ReadFile(capture(f, name))
 		if err != nil {
 			f.Fatal(err)

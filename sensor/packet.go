@@ -38,8 +38,12 @@ const (
 	CountVLANDeep         = "packet.vlan_over_2"
 	CountFragments        = "packet.ipv4_fragment"
 	CountFragmentErrors   = "packet.ipv4_fragment_error"
-	CountIPv6Fragments    = "packet.ipv6_fragment_unsupported"
-	CountIPv6ExtHeaders   = "packet.ipv6_ext_header"
+	CountIPv6Fragments    = "packet.ipv6_fragment"
+	// CountIPv6FragmentErrors counts IPv6 fragments a receiver discards
+	// (and with them what was held of their datagram): not a multiple of 8
+	// bytes before the last, past 64 KiB, contradicting the others.
+	CountIPv6FragmentErrors = "packet.ipv6_fragment_error"
+	CountIPv6ExtHeaders     = "packet.ipv6_ext_header"
 )
 
 // parseResult says what parseFrame found.
@@ -58,8 +62,8 @@ const (
 // depth (decap.go).
 type frameParser struct {
 	counts Counts
-	// fragIP holds the last IPv4 fragment seen, for defrag.
-	fragIP []byte
+	// frag is the last fragment seen, for defrag.
+	frag fragment
 	// depth counts the tunnels entered for the current packet.
 	depth int
 }
@@ -186,7 +190,8 @@ func (fp *frameParser) parseIPv4(data []byte, p *Packet) parseResult {
 	flagsFrag := binary.BigEndian.Uint16(data[6:8])
 	if flagsFrag&0x3fff != 0 { // MF set or offset non-zero
 		fp.counts.Inc(CountFragments)
-		fp.fragIP = data
+		fp.frag = fragment{id: uint32(binary.BigEndian.Uint16(data[4:6])), proto: p.Proto,
+			offset: int(flagsFrag&0x1fff) * 8, more: flagsFrag&0x2000 != 0, limit: maxDatagram - ihl, data: data[ihl:]}
 		return parsedFragment
 	}
 	return fp.ipPayload(p.Proto, data[ihl:], p)
@@ -209,8 +214,13 @@ func (fp *frameParser) parseIPv6(data []byte, p *Packet) parseResult {
 	}
 	p.Src = netip.AddrFrom16([16]byte(data[8:24]))
 	p.Dst = netip.AddrFrom16([16]byte(data[24:40]))
-	next := data[6]
-	data = data[40 : 40+plen]
+	return fp.ipv6Chain(data[6], data[40:40+plen], p)
+}
+
+// ipv6Chain walks the extension headers from next, the type of data's
+// first, to the payload. A Fragment header leaves its fragment in fp.frag:
+// the datagram rebuilt, the walk goes on from the next header it names.
+func (fp *frameParser) ipv6Chain(next uint8, data []byte, p *Packet) parseResult {
 	for {
 		switch layers.IPProtocol(next) {
 		case layers.IPProtocolIPv6HopByHop, layers.IPProtocolIPv6Routing, layers.IPProtocolIPv6Destination:
@@ -235,9 +245,20 @@ func (fp *frameParser) parseIPv6(data []byte, p *Packet) parseResult {
 			next, data = data[0], data[n:]
 			continue
 		case layers.IPProtocolIPv6Fragment:
-			// Rare on real networks (path MTU discovery); not reassembled yet.
+			if len(data) < 8 {
+				return fp.truncated()
+			}
 			fp.counts.Inc(CountIPv6Fragments)
-			return parsedSkip
+			off := binary.BigEndian.Uint16(data[2:4])
+			if off&^6 == 0 {
+				// An atomic fragment (offset 0, no more to come;
+				// RFC 6946): the datagram is whole.
+				next, data = data[0], data[8:]
+				continue
+			}
+			fp.frag = fragment{v6: true, id: binary.BigEndian.Uint32(data[4:8]), proto: data[0],
+				offset: int(off &^ 7), more: off&1 != 0, limit: maxDatagram, data: data[8:]}
+			return parsedFragment
 		}
 		break
 	}

@@ -133,7 +133,7 @@ func TestFrameParser(t *testing.T) {
 		res      parseResult
 		src, dst netip.Addr
 		l4       []byte // for parsedTCP
-		frag     []byte // for parsedFragment: the IPv4 packet kept for defrag
+		frag     []byte // for parsedFragment: the fragment's bytes kept for defrag
 		vlan     [2]uint16
 		nvlan    uint8
 		proto    uint8
@@ -217,9 +217,9 @@ func TestFrameParser(t *testing.T) {
 		{"ipv4 total length below header", layers.LinkTypeRaw, func() []byte { p := bytes.Clone(v4); binary.BigEndian.PutUint16(p[2:], 19); return p }(),
 			skip(CountPacketsMalformed)},
 		{"ipv4 more fragments", layers.LinkTypeRaw, ipv4Frag(0x2000, seg[:16]),
-			want{res: parsedFragment, src: hostA4, dst: hostB4, proto: 6, frag: ipv4Frag(0x2000, seg[:16]), counts: Counts{CountFragments: 1}}},
+			want{res: parsedFragment, src: hostA4, dst: hostB4, proto: 6, frag: seg[:16], counts: Counts{CountFragments: 1}}},
 		{"ipv4 last fragment", eth, ethFrame(et4, append(ipv4Frag(2, seg[16:]), 0, 0, 0)),
-			want{res: parsedFragment, src: hostA4, dst: hostB4, proto: 6, frag: ipv4Frag(2, seg[16:]), counts: Counts{CountFragments: 1}}},
+			want{res: parsedFragment, src: hostA4, dst: hostB4, proto: 6, frag: seg[16:], counts: Counts{CountFragments: 1}}},
 
 		// IPv6.
 		{"ipv6 udp", layers.LinkTypeRaw, ipv6Packet(17, udp),
@@ -232,9 +232,13 @@ func TestFrameParser(t *testing.T) {
 		{"ipv6 authentication header", layers.LinkTypeRaw,
 			ipv6Packet(51, cat([]byte{6, 4, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, seg)), tcp6},
 		{"ipv6 fragment header", layers.LinkTypeRaw, ipv6Packet(44, cat([]byte{6, 0, 0, 1, 0, 0, 0, 7}, seg)),
-			want{res: parsedSkip, src: hostA6, dst: hostB6, counts: Counts{CountIPv6Fragments: 1}}},
+			want{res: parsedFragment, src: hostA6, dst: hostB6, frag: seg, counts: Counts{CountIPv6Fragments: 1}}},
 		{"ipv6 fragment after hop-by-hop", layers.LinkTypeRaw, ipv6Packet(0, cat(extHdr(44, 0), []byte{6, 0, 0, 1, 0, 0, 0, 7}, seg)),
-			want{res: parsedSkip, src: hostA6, dst: hostB6, counts: Counts{CountIPv6ExtHeaders: 1, CountIPv6Fragments: 1}}},
+			want{res: parsedFragment, src: hostA6, dst: hostB6, frag: seg, counts: Counts{CountIPv6ExtHeaders: 1, CountIPv6Fragments: 1}}},
+		{"ipv6 atomic fragment", layers.LinkTypeRaw, ipv6Packet(44, cat([]byte{6, 0, 0, 0, 0, 0, 0, 7}, seg)),
+			with(tcp6, func(w *want) { w.counts = Counts{CountIPv6Fragments: 1} })},
+		{"ipv6 fragment header cut", layers.LinkTypeRaw, ipv6Packet(44, []byte{6, 0, 0, 1}),
+			want{res: parsedSkip, src: hostA6, dst: hostB6, counts: Counts{CountPacketsTruncated: 1}}},
 		{"ipv6 ext header cut", layers.LinkTypeRaw, ipv6Packet(0, []byte{6, 0, 0, 0}),
 			want{res: parsedSkip, src: hostA6, dst: hostB6, counts: Counts{CountPacketsTruncated: 1}}},
 		{"ipv6 ext header length past payload", layers.LinkTypeRaw, ipv6Packet(60, cat(extHdr(6, 0)[:1], []byte{3, 0, 0, 0, 0, 0, 0}, seg[:8])),
@@ -265,8 +269,8 @@ func TestFrameParser(t *testing.T) {
 			if !bytes.Equal(p.L4, w.l4) {
 				t.Errorf("L4 % x\nwant % x", p.L4, w.l4)
 			}
-			if w.res == parsedFragment && !bytes.Equal(fp.fragIP, w.frag) {
-				t.Errorf("fragment % x\nwant % x", fp.fragIP, w.frag)
+			if w.res == parsedFragment && !bytes.Equal(fp.frag.data, w.frag) {
+				t.Errorf("fragment % x\nwant % x", fp.frag.data, w.frag)
 			}
 			wantCounts := w.counts
 			if wantCounts == nil {

@@ -2,7 +2,7 @@
 // reassembly cases (reordering, retransmission, conflicting overlap, loss, mid-stream
 // start, reset, half-open flood, close-delimited body), link-layer and IP variants
 // (Linux cooked v1/v2, raw IPv4/IPv6, BSD loopback, 802.1Q and QinQ, IPv6 extension
-// headers, IPv4 fragments), tunnels (VXLAN, GENEVE, gretap, ERSPAN II and III, MPLS,
+// headers, IPv4 and IPv6 fragments), tunnels (VXLAN, GENEVE, gretap, ERSPAN II and III, MPLS,
 // IP-in-IP, two tenants with the same addresses in two VXLAN segments and in two VLANs)
 // and damaged files (truncated, corrupt pcap and pcapng).
 //
@@ -462,6 +462,34 @@ func ipv4Frag() []packet {
 	return c.pkts
 }
 
+// ipv6Frag sends req1's packet as three IPv6 fragments, in the order 3, 1, 2.
+func ipv6Frag() []packet {
+	c := newConv(true, 51010, start)
+	c.handshake()
+	s := c.split(true, req1, 1400)[0]
+	t := c.tcp(true, fACK|fPSH, s.seq, c.srvNext)
+	full := &layers.IPv6{Version: 6, HopLimit: 64, NextHeader: layers.IPProtocolTCP, SrcIP: c.cliIP, DstIP: c.srvIP}
+	must(t.SetNetworkLayerForChecksum(full))
+	l4 := serialize(t, gopacket.Payload(s.data))
+	cuts := []int{0, 48, 96, len(l4)}
+	frags := make([][]byte, 3)
+	for i := range frags {
+		ip := &layers.IPv6{Version: 6, HopLimit: 64, NextHeader: layers.IPProtocolIPv6Fragment, SrcIP: c.cliIP, DstIP: c.srvIP}
+		fh := &layers.IPv6Fragment{NextHeader: layers.IPProtocolTCP, FragmentOffset: uint16(cuts[i] / 8),
+			MoreFragments: i < len(frags)-1, Identification: 0x5eed}
+		frags[i] = serialize(ip, fh, gopacket.Payload(l4[cuts[i]:cuts[i+1]]))
+	}
+	for _, i := range []int{2, 0, 1} {
+		c.emitRaw(true, frags[i])
+	}
+	c.ack(false)
+	c.emitAll(false, c.split(false, resp1, 200))
+	c.ack(true)
+	c.exchange(req2, resp2)
+	c.closeBy(true)
+	return c.pkts
+}
+
 // --- link layers ----------------------------------------------------------------
 
 // framer wraps an IP packet in a link-layer header.
@@ -809,6 +837,7 @@ func run(out string) error {
 		{"vlan-qinq.pcap", eth, ethernet(200, 100), std4},
 		{"ipv6-exthdr.pcap", eth, ethernet(), ipv6ExtHdr()},
 		{"ipv4-frag.pcap", eth, ethernet(), ipv4Frag()},
+		{"ipv6-frag.pcap", eth, ethernet(), ipv6Frag()},
 		{"vxlan.pcap", eth, tunnelled(layers.IPProtocolUDP, udpTunnel(4789, vxlanHdr(1000))), std4},
 		{"vxlan-tenants.pcap", eth, vxlanByTenant(), vxlanTenants()},
 		{"vlan-tenants.pcap", eth, vlanByTenant(), vxlanTenants()},

@@ -1,0 +1,261 @@
+package sensor
+
+import (
+	"net/netip"
+	"slices"
+	"sort"
+	"time"
+)
+
+// defragmenter rebuilds IPv4 and IPv6 datagrams from their fragments, within
+// bounds.
+//
+// It takes the place of gopacket's ip4defrag, whose rules it keeps (they are
+// Linux's): only whole 8-byte units of a non-final IPv4 fragment count, the
+// final fragment fixes where the datagram ends, a repeat of bytes already held
+// is ignored, and any other overlap or contradiction drops the datagram. What
+// ip4defrag lacks and a sensor facing hostile traffic needs:
+//
+//   - IPv6. A payload split into IPv6 fragments was invisible, which made
+//     fragmenting a request a way around every detector.
+//   - A bound on what is held. ip4defrag keeps any number of datagrams until
+//     they time out: a flood of first fragments with fresh IDs grew the heap by
+//     the traffic's rate for 30 seconds. Here the datagrams in progress and the
+//     bytes they hold are bounded (maxFragDatagrams, maxFragBytes); a fragment
+//     past a bound is dropped and counted (packet.fragment_memcap), as Linux
+//     drops fragments past ipfrag_high_thresh.
+//   - Zones: a datagram is keyed by its VLAN tags and tunnels too, so two
+//     tenants that reuse an address plan do not mix their fragments.
+//   - Overlaps counted on their own (packet.fragment_overlap): overlapping
+//     fragments that disagree are the classic way to show a sensor one
+//     payload and the host another (Ptacek and Newsham, 1998); receivers drop
+//     the datagram (RFC 5722 for IPv6, Linux for both), and so does this.
+//
+// A datagram has fragTimeout4 (30 s, Linux's ipfrag_time) or fragTimeout6
+// (60 s, RFC 8200's reassembly time) from its first fragment to be whole.
+// Fragments are copied (the caller's frame buffer is reused); a rebuilt
+// datagram is a fresh slice.
+type defragmenter struct {
+	lists  map[fragKey]*fragList
+	held   int // bytes held by every list, fragOverhead included
+	counts Counts
+	lastGC time.Time
+}
+
+// Bounds of the defragmenter of one reader. Linux holds 4 MiB of fragments
+// per network namespace; a sensor sees the fragments of many hosts.
+const (
+	maxFragBytes     = 16 << 20
+	maxFragDatagrams = 16384
+	// maxFragsPerDatagram is ip4defrag's bound: 8-byte fragments of a
+	// 64 KiB datagram.
+	maxFragsPerDatagram = 8192
+	// fragOverhead is what a stored fragment costs besides its bytes.
+	fragOverhead = 64
+	fragTimeout4 = 30 * time.Second
+	fragTimeout6 = 60 * time.Second
+	// maxDatagram is the largest IP datagram: the length fields have 16
+	// bits (IPv6 jumbograms are never fragmented).
+	maxDatagram = 65535
+)
+
+// Counter names of reassembly. The IPv4 ones predate IPv6 reassembly and
+// keep their names.
+const (
+	CountFragmentOverlap = "packet.fragment_overlap"
+	CountFragmentMemcap  = "packet.fragment_memcap"
+	CountFragmentTimeout = "packet.fragment_timeout"
+)
+
+// fragment is what the parser found of one fragment: its datagram's ID, its
+// place and its bytes (in the caller's frame).
+type fragment struct {
+	v6 bool
+	id uint32
+	// proto is the protocol of the datagram's payload: IPv4's protocol
+	// field, or IPv6's next header in the Fragment header (which counts
+	// in the fragment at offset 0).
+	proto  uint8
+	offset int // bytes
+	more   bool
+	// limit is the most the datagram's payload may hold: 65535 less the
+	// IPv4 header.
+	limit int
+	data  []byte
+}
+
+// fragKey names a datagram: RFC 791 keys an IPv4 datagram on its addresses,
+// protocol and ID, RFC 8200 an IPv6 one on its addresses and ID.
+type fragKey struct {
+	zone     uint64
+	src, dst netip.Addr
+	id       uint32
+	proto    uint8 // 0 for IPv6
+	v6       bool
+}
+
+// fragList holds the fragments of one datagram, sorted by offset and never
+// overlapping.
+type fragList struct {
+	frags    []fragPiece
+	highest  int  // end of the furthest fragment
+	current  int  // bytes held
+	final    bool // the last fragment came: highest is the datagram's end
+	proto    uint8
+	deadline time.Time
+	cost     int // bytes charged to held
+}
+
+type fragPiece struct {
+	start, end int
+	data       []byte
+}
+
+// add stores fragment f of the datagram it names in zone, which came at
+// time now. When f completes the datagram, it returns the datagram's payload
+// and protocol.
+func (d *defragmenter) add(zone uint64, src, dst netip.Addr, f *fragment, now time.Time) ([]byte, uint8, bool) {
+	if now.Sub(d.lastGC) > time.Second {
+		d.expire(now)
+	}
+	errs := CountFragmentErrors
+	if f.v6 {
+		errs = CountIPv6FragmentErrors
+	}
+	key := fragKey{zone: zone, src: src, dst: dst, id: f.id, v6: f.v6}
+	if !f.v6 {
+		key.proto = f.proto
+	}
+	length := len(f.data)
+	if f.more {
+		if !f.v6 {
+			// A receiver uses whole 8-byte units of a non-final
+			// IPv4 fragment (RFC 791: all but the last hold a
+			// multiple of 8).
+			length &^= 7
+		} else if length%8 != 0 {
+			// RFC 8200: the receiver discards it.
+			d.counts.Inc(errs)
+			d.drop(key)
+			return nil, 0, false
+		}
+	}
+	start, end := f.offset, f.offset+length
+	if length <= 0 || end > f.limit {
+		// Empty, or past the largest datagram: handcrafted. Linux
+		// drops what it held of the datagram too, or that would take
+		// the place of the fragments sent again with the same ID.
+		d.counts.Inc(errs)
+		d.drop(key)
+		return nil, 0, false
+	}
+	l := d.lists[key]
+	cost := length + fragOverhead
+	if d.held+cost > maxFragBytes || l == nil && len(d.lists) >= maxFragDatagrams {
+		d.counts.Inc(CountFragmentMemcap)
+		return nil, 0, false
+	}
+	if l == nil {
+		timeout := fragTimeout4
+		if f.v6 {
+			timeout = fragTimeout6
+		}
+		l = &fragList{deadline: now.Add(timeout)}
+		if d.lists == nil {
+			d.lists = map[fragKey]*fragList{}
+		}
+		d.lists[key] = l
+	}
+	// The stored fragments [i, j) share bytes with the new one. A repeat
+	// is decided before the list changes, so it leaves no trace.
+	i := sort.Search(len(l.frags), func(k int) bool { return l.frags[k].end > start })
+	j := i
+	for j < len(l.frags) && l.frags[j].start < end {
+		j++
+	}
+	if i < j {
+		if l.covers(i, j, start, end) {
+			return nil, 0, false
+		}
+		d.counts.Inc(CountFragmentOverlap)
+		d.drop(key)
+		return nil, 0, false
+	}
+	switch {
+	case !f.more:
+		// The final fragment tells where the datagram ends: not before
+		// data already held, the same as another final fragment.
+		if end < l.highest || l.final && end != l.highest {
+			d.counts.Inc(errs)
+			d.drop(key)
+			return nil, 0, false
+		}
+		l.final, l.highest = true, end
+	case end > l.highest:
+		if l.final {
+			d.counts.Inc(errs)
+			d.drop(key)
+			return nil, 0, false
+		}
+		l.highest = end
+	}
+	if len(l.frags) >= maxFragsPerDatagram {
+		d.counts.Inc(errs)
+		d.drop(key)
+		return nil, 0, false
+	}
+	if start == 0 || !f.v6 {
+		l.proto = f.proto
+	}
+	l.frags = slices.Insert(l.frags, i, fragPiece{start: start, end: end, data: append([]byte(nil), f.data[:length]...)})
+	l.current += length
+	l.cost += cost
+	d.held += cost
+	if !l.final || l.current != l.highest {
+		return nil, 0, false
+	}
+	// Whole: sorted, without overlap and as many bytes as the span, so
+	// without a hole.
+	out := make([]byte, 0, l.highest)
+	for _, p := range l.frags {
+		out = append(out, p.data...)
+	}
+	proto := l.proto
+	d.drop(key)
+	return out, proto, true
+}
+
+// covers reports whether the stored fragments [i, j), which all touch
+// [start, end), hold every byte of it without a gap.
+func (l *fragList) covers(i, j, start, end int) bool {
+	if l.frags[i].start > start || l.frags[j-1].end < end {
+		return false
+	}
+	for k := i; k < j-1; k++ {
+		if l.frags[k].end != l.frags[k+1].start {
+			return false
+		}
+	}
+	return true
+}
+
+// drop forgets the datagram of key.
+func (d *defragmenter) drop(key fragKey) {
+	if l := d.lists[key]; l != nil {
+		d.held -= l.cost
+		delete(d.lists, key)
+	}
+}
+
+// expire drops the datagrams whose time ran out, counted: each is a datagram
+// the host did not get either.
+func (d *defragmenter) expire(now time.Time) {
+	d.lastGC = now
+	for key, l := range d.lists {
+		if now.After(l.deadline) {
+			d.counts.Inc(CountFragmentTimeout)
+			d.held -= l.cost
+			delete(d.lists, key)
+		}
+	}
+}
