@@ -69,8 +69,12 @@ func (c *conn) emit(x *Exchange) {
 		e.Enrich(x, &c.env)
 	}
 	if x.Request != nil {
+		before := len(x.Anomalies)
 		if n := ExtractParams(x, c.env.Limits); n > 0 {
 			c.env.Counts.Add(CountParamsDropped, uint64(n))
+		}
+		for _, a := range x.Anomalies[before:] {
+			c.env.Counts.Inc(a.Kind)
 		}
 	}
 	if len(c.pending) > 0 {

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/apisensor/sensor/sensor"
 )
 
 // ExtractParams flattens every parameter of x.Request into x.Params as
@@ -60,7 +62,9 @@ import (
 // deeper than l.MaxNesting (skipped whole).
 //
 // Bodies are read as the decoder kept them (already de-chunked and
-// decompressed); a truncated body yields what parsed before its end.
+// decompressed); a truncated body yields what parsed before its end. A body
+// in UTF-16 or UTF-32 is read converted to UTF-8 (wideBody), which is
+// recorded on x.Anomalies (KindBodyUnicode) for the caller to count.
 func ExtractParams(x *Exchange, l *Limits) (dropped int) {
 	m := x.Request
 	if m == nil {
@@ -77,15 +81,19 @@ func ExtractParams(x *Exchange, l *Limits) (dropped int) {
 		out:      x.Params,
 	}
 	ct, _ := Get(m.Headers, "Content-Type")
-	kind := classifyBody(ct, m.Body)
-	e.reserve(m, kind)
+	body, enc := wideBody(ct, m.Body)
+	if enc != "" && len(x.Anomalies) < maxAnomalies {
+		x.Anomalies = append(x.Anomalies, Anomaly{Kind: KindBodyUnicode, Detail: "request body in " + enc, Dir: sensor.ClientToServer})
+	}
+	kind := classifyBody(ct, body)
+	e.reserve(m, body, kind)
 
 	e.path(m.Path)
 	e.pairs(LocQuery, m.Query)
 	e.headers(m.Headers)
 	e.headers(m.Trailers)
 	e.cookies(m.Headers)
-	e.body(m, kind, ct)
+	e.body(body, kind, ct)
 
 	x.Params = e.out
 	return e.dropped
@@ -119,7 +127,7 @@ const (
 )
 
 // reserve sizes the output and the arena once, from cheap counts.
-func (e *extractor) reserve(m *Message, kind bodyKind) {
+func (e *extractor) reserve(m *Message, body []byte, kind bodyKind) {
 	n := strings.Count(m.Path, "/") + 1 + len(m.Headers) + len(m.Trailers) + 4
 	if m.Query != "" {
 		n += strings.Count(m.Query, "&") + 1
@@ -130,17 +138,17 @@ func (e *extractor) reserve(m *Message, kind bodyKind) {
 	}
 	switch kind {
 	case bodyJSON:
-		leaves := bytes.Count(m.Body, []byte{','}) + 1
+		leaves := bytes.Count(body, []byte{','}) + 1
 		n += leaves
 		// Paths and unescaped strings; a body of few long strings needs
 		// little.
-		arena += min(2*len(m.Body), 64*min(leaves, e.max))
+		arena += min(2*len(body), 64*min(leaves, e.max))
 	case bodyForm:
-		n += bytes.Count(m.Body, []byte{'&'}) + 1
-		arena += len(m.Body)
+		n += bytes.Count(body, []byte{'&'}) + 1
+		arena += len(body)
 	case bodyMultipart, bodyXML:
 		n += 8
-		arena += len(m.Body)
+		arena += len(body)
 	}
 	if room := e.max - len(e.out); n > room {
 		n = max(room, 0)
@@ -408,28 +416,28 @@ func sniffBody(body []byte) bodyKind {
 	return bodyText
 }
 
-func (e *extractor) body(m *Message, kind bodyKind, ct string) {
+func (e *extractor) body(body []byte, kind bodyKind, ct string) {
 	var syntaxErr bool
 	switch kind {
 	case bodyNone:
 		return
 	case bodyForm:
-		e.pairs(LocForm, string(m.Body))
+		e.pairs(LocForm, string(body))
 	case bodyJSON:
-		syntaxErr = e.json(string(m.Body))
+		syntaxErr = e.json(string(body))
 	case bodyXML:
-		syntaxErr = e.xml(m.Body)
+		syntaxErr = e.xml(body)
 	case bodyMultipart:
 		if b, ok := mediaParam(ct, "boundary"); ok && b != "" {
-			e.multipart(m.Body, b)
+			e.multipart(body, b)
 			return
 		}
-		e.text(m.Body)
+		e.text(body)
 	case bodyText:
-		e.text(m.Body)
+		e.text(body)
 	}
 	if syntaxErr {
-		e.text(m.Body)
+		e.text(body)
 	}
 }
 

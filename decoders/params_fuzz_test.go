@@ -18,6 +18,9 @@ func FuzzExtractParams(f *testing.F) {
 	f.Add("image/png", "", []byte("\x89PNG\r\n\x1a\n\x00"))
 	f.Add("", "", []byte("<!doctype html><p>hi"))
 	f.Add(";;;/json", "=&=", []byte("\"\\"))
+	f.Add("application/json", "", toWide(`{"q":"1' OR 1=1--","n":[1,{"$gt":""}]}`, encUTF16LE, false))
+	f.Add("text/xml", "", toWide(`<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE a [<!ENTITY e SYSTEM "file:///">]><a>&e;</a>`, encUTF16BE, true))
+	f.Add("application/x-www-form-urlencoded; charset=utf-32", "", toWide("a=%27&b=c", encUTF32LE, false))
 	f.Fuzz(func(t *testing.T, ct, query string, body []byte) {
 		l := DefaultLimits()
 		l.MaxParams, l.MaxParamBytes, l.MaxNesting = 24, 32, 6

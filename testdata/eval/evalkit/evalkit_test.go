@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unicode/utf16"
 )
 
 func crsYAML(rule, data, uri, extraHeaders, expect string) string {
@@ -288,7 +289,7 @@ func TestApplicable(t *testing.T) {
 func TestNewRequest(t *testing.T) {
 	payloads := []string{"1' OR '1'='1", "<script>alert(1)</script>", "a+b c&d=e;f/g%41", "../../etc/passwd", "日本 \"q\"", "..;/x?y#z"}
 	for _, payload := range payloads {
-		for _, p := range append(slices.Clone(Placements[:len(Placements)-1]), RawPath) {
+		for _, p := range append(slices.Clone(Placements[:len(Placements)-1]), RawPath, JSON16) {
 			req, err := NewRequest(context.Background(), p, "http://127.0.0.1:1", 7, payload)
 			if err != nil {
 				t.Fatal(err)
@@ -333,7 +334,14 @@ func decodePlacement(t *testing.T, p Placement, path, rawQuery, ctype, ua, cooki
 			t.Fatal(err)
 		}
 		return s
-	case JSON:
+	case JSON, JSON16:
+		if p == JSON16 {
+			u := make([]uint16, len(body)/2)
+			for i := range u {
+				u[i] = uint16(body[2*i]) | uint16(body[2*i+1])<<8
+			}
+			body = []byte(string(utf16.Decode(u)))
+		}
 		var v struct{ Body string }
 		if err := json.Unmarshal(body, &v); err != nil {
 			t.Fatal(err)

@@ -3,6 +3,7 @@ package evalkit
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf16"
 	"unicode/utf8"
 )
 
@@ -49,11 +51,19 @@ const ArgName Placement = "argname"
 // placements: PLACEMENTS=rawpath.
 const RawPath Placement = "rawpath"
 
+// JSON16 sends the JSON placement's body in UTF-16LE without a byte order
+// mark, as "application/json": Jackson and Python's json read it as well as
+// UTF-8 (they tell the encoding from the zero bytes of the first
+// characters, RFC 4627), and a filter that reads the bytes as they come
+// sees a NUL in every other byte. Not one of the placements:
+// PLACEMENTS=json16.
+const JSON16 Placement = "json16"
+
 // Placements lists every placement of the evaluation in report order.
 var Placements = []Placement{Query, Path, JSON, Form, Multipart, XML, Header, Cookie, GraphQL, Protobuf}
 
 // Extra lists the placements sent only when asked for.
-var Extra = []Placement{ArgName, RawPath}
+var Extra = []Placement{ArgName, RawPath, JSON16}
 
 // known is Placements then Extra: the report order of every placement.
 var known = append(slices.Clone(Placements), Extra...)
@@ -162,9 +172,12 @@ func NewRequest(ctx context.Context, p Placement, base string, id int, payload s
 		target = "/api/v1/items/" + escapeComponent(payload) + "/reviews"
 	case RawPath:
 		target = "/api/v1/files/" + escapePath(payload)
-	case JSON:
+	case JSON, JSON16:
 		method, ctype = http.MethodPost, "application/json"
 		body = jsonBody(map[string]any{"post_id": 4242, "author": "sam", "body": payload, "tags": []string{"help", "api"}})
+		if p == JSON16 {
+			body = utf16LE(string(body))
+		}
 	case Form:
 		method, ctype = http.MethodPost, "application/x-www-form-urlencoded"
 		body = []byte(url.Values{"name": {"Alex Martin"}, "email": {"alex@example.com"}, "message": {payload}}.Encode())
@@ -201,7 +214,7 @@ func NewRequest(ctx context.Context, p Placement, base string, id int, payload s
 		return nil, fmt.Errorf("placement %q is not an HTTP placement", p)
 	}
 	if target == "" {
-		target = map[Placement]string{JSON: "/api/v1/comments", Form: "/api/v1/contact", Multipart: "/api/v1/upload", XML: "/api/v1/orders"}[p]
+		target = map[Placement]string{JSON: "/api/v1/comments", JSON16: "/api/v1/comments", Form: "/api/v1/contact", Multipart: "/api/v1/upload", XML: "/api/v1/orders"}[p]
 	}
 	var rd io.Reader
 	if body != nil {
@@ -224,6 +237,15 @@ func NewRequest(ctx context.Context, p Placement, base string, id int, payload s
 		req.Header.Set("Cookie", "session=8c1f0e2ab7d94e55; lang=en; last_search="+escapeComponent(payload))
 	}
 	return req, nil
+}
+
+// utf16LE writes s, valid UTF-8, in UTF-16LE.
+func utf16LE(s string) []byte {
+	var b []byte
+	for _, u := range utf16.Encode([]rune(s)) {
+		b = binary.LittleEndian.AppendUint16(b, u)
+	}
+	return b
 }
 
 // jsonBody is json.Marshal without Go's \u003c escaping of <, > and &, as
