@@ -9,6 +9,9 @@ import (
 	"io"
 	"slices"
 	"sync"
+
+	"github.com/andybalholm/brotli"
+	"github.com/klauspost/compress/zstd"
 )
 
 // MaxCodings bounds nested content codings ("gzip, gzip") undone on one
@@ -18,8 +21,8 @@ const MaxCodings = 2
 // ErrTooManyCodings is returned by Inflate for more than MaxCodings layers.
 var ErrTooManyCodings = errors.New("too many content codings")
 
-// Inflate undoes codings ("gzip", "x-gzip", "deflate"; outermost first) on
-// raw. It returns at most maxKeep bytes of output and the output size,
+// Inflate undoes codings ("gzip", "x-gzip", "deflate", "br", "zstd";
+// outermost first) on raw. It returns at most maxKeep bytes of output and the output size,
 // counted up to maxOut+1 so that a decompression bomb is told by total >
 // maxOut without decoding it all. A raw input that was cut short yields
 // io.ErrUnexpectedEOF with the output decoded so far.
@@ -77,11 +80,54 @@ func (p pooled) put() {
 	}
 }
 
-// Decompressors are large (tens of KiB of tables): reuse them across
-// messages and workers.
-var gzipPool, flatePool, zlibPool sync.Pool
+// Decompressors are large (tens of KiB of tables, a window for brotli and
+// zstd): reuse them across messages and workers.
+var gzipPool, flatePool, zlibPool, brotliPool, zstdPool sync.Pool
+
+// Supported reports whether Inflate undoes content coding c (lower-case).
+func Supported(c string) bool {
+	switch c {
+	case "gzip", "x-gzip", "deflate", "br", "zstd":
+		return true
+	}
+	return false
+}
+
+// zstdMaxWindow bounds the window a zstd frame may ask for: RFC 9659 has
+// HTTP's zstd coding use at most 8 MiB, and a frame may declare up to 2 GiB,
+// which the decoder would allocate. Brotli's window is at most 16 MiB by
+// its format (large windows are an extension the decoder does not take).
+const zstdMaxWindow = 8 << 20
 
 func openLayer(coding string, r io.Reader) (pooled, error) {
+	switch coding {
+	case "br":
+		if b, _ := brotliPool.Get().(*brotli.Reader); b != nil {
+			if err := b.Reset(r); err != nil {
+				brotliPool.Put(b)
+				return pooled{}, err
+			}
+			return pooled{b, &brotliPool}, nil
+		}
+		return pooled{brotli.NewReader(r), &brotliPool}, nil
+	case "zstd":
+		// Concurrency 1: the decoder runs on the caller's goroutine
+		// and starts none, so a pooled one holds nothing running.
+		z, _ := zstdPool.Get().(*zstd.Decoder)
+		if z == nil {
+			var err error
+			z, err = zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true),
+				zstd.WithDecoderMaxWindow(zstdMaxWindow))
+			if err != nil {
+				return pooled{}, err
+			}
+		}
+		if err := z.Reset(r); err != nil {
+			zstdPool.Put(z)
+			return pooled{}, err
+		}
+		return pooled{z, &zstdPool}, nil
+	}
 	if coding == "gzip" || coding == "x-gzip" {
 		z, _ := gzipPool.Get().(*gzip.Reader)
 		if z == nil {

@@ -9,6 +9,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/andybalholm/brotli"
+	"github.com/klauspost/compress/zstd"
+
 	"github.com/apisensor/sensor/decoders"
 	"github.com/apisensor/sensor/sensor"
 )
@@ -35,6 +38,19 @@ func rawDeflate(s string) string {
 	w.Write([]byte(s))
 	w.Close()
 	return b.String()
+}
+
+func br(s string) string {
+	var b bytes.Buffer
+	w := brotli.NewWriter(&b)
+	w.Write([]byte(s))
+	w.Close()
+	return b.String()
+}
+
+func zs(s string) string {
+	w, _ := zstd.NewWriter(nil)
+	return string(w.EncodeAll([]byte(s), nil))
 }
 
 func resp(status, headers, body string) string {
@@ -79,6 +95,10 @@ var conversations = []struct {
 		{cs, "GET /r HTTP/1.1\r\n\r\n", 0},
 		{sc, resp("200 OK", "Content-Encoding: deflate\r\nTransfer-Encoding: chunked\r\n", "") +
 			fmt.Sprintf("%x\r\n%s\r\n0\r\n\r\n", len(rawDeflate("raw body")), rawDeflate("raw body")), 0},
+		{cs, "GET /b HTTP/1.1\r\nAccept-Encoding: br, zstd\r\n\r\n", 0},
+		{sc, resp("200 OK", "Content-Encoding: br\r\n"+withCL(br("brotli body")), br("brotli body")), 0},
+		{cs, "POST /zs HTTP/1.1\r\nContent-Type: application/json\r\nContent-Encoding: zstd\r\n" + withCL(zs(`{"q":"1' OR 1=1"}`)) + "\r\n" + zs(`{"q":"1' OR 1=1"}`), 0},
+		{sc, resp("200 OK", "Content-Encoding: zstd\r\n"+withCL(zs("zstd body")), zs("zstd body")), 0},
 	}, nil},
 	{"upgrade", false, []seg{
 		{cs, "GET / HTTP/1.1\r\nHost: h\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAoAAAAAIAAAAA\r\n\r\nPRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 0},
@@ -148,7 +168,8 @@ func TestConversations(t *testing.T) {
 		{"pipelined", []want{{"GET /a", "200 A"}, {"HEAD /b", "200 "}, {"GET /c", "304 "}}, ""},
 		{"continue", []want{{"PUT /up", "204 "}}, ""},
 		{"until_close", []want{{"GET /", "200 all the rest until close"}}, ""},
-		{"gzip", []want{{"GET /g", `200 {"hello":"world"}`}, {"GET /z", "200 zlib body"}, {"GET /r", "200 raw body"}}, ""},
+		{"gzip", []want{{"GET /g", `200 {"hello":"world"}`}, {"GET /z", "200 zlib body"}, {"GET /r", "200 raw body"},
+			{"GET /b", "200 brotli body"}, {"POST /zs", "200 zstd body"}}, ""},
 		{"upgrade", []want{{"GET /", "101 "}}, `switch h2c client="PRI * HTTP/2.0\r\n\r\nSM\r\n\r\nmore" server="\x00\x00\x00\x04\x00\x00\x00\x00\x00"`},
 		{"garbage_resync", []want{{"GET /1", "200 ok"}, {"GET /2", "404 "}}, ""},
 		{"midstream", []want{{"POST /m", "200 ok"}}, ""},
@@ -221,10 +242,13 @@ func TestMessageFields(t *testing.T) {
 		t.Errorf("chunked response %+v", c)
 	}
 	h = run(nil, false, conversation("gzip"))
-	for i, want := range [][]string{{"gzip"}, {"deflate"}, {"deflate"}} {
+	for i, want := range [][]string{{"gzip"}, {"deflate"}, {"deflate"}, {"br"}, {"zstd"}} {
 		if got := h.got[i].Response.ContentEncoding; fmt.Sprint(got) != fmt.Sprint(want) {
 			t.Errorf("exchange %d ContentEncoding %v, want %v", i, got, want)
 		}
+	}
+	if r := h.got[4].Request; string(r.Body) != `{"q":"1' OR 1=1"}` || fmt.Sprint(r.ContentEncoding) != "[zstd]" {
+		t.Errorf("zstd request body %q (%v)", r.Body, r.ContentEncoding)
 	}
 	h = run(nil, false, conversation("until_close"))
 	if x := h.got[0]; x.Proto != "http/1.0" || x.Response.Incomplete {

@@ -213,7 +213,7 @@ func splitList(s string) iter.Seq[string] {
 // lowerCoding returns the canonical name of a coding this decoder knows,
 // or "" for any other.
 func lowerCoding(s string) string {
-	for _, c := range [...]string{"chunked", "gzip", "x-gzip", "deflate", "identity"} {
+	for _, c := range [...]string{"chunked", "gzip", "x-gzip", "deflate", "identity", "br", "zstd"} {
 		if strings.EqualFold(s, c) {
 			return c
 		}

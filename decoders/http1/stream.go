@@ -948,10 +948,10 @@ func (s *stream) codings() {
 			continue
 		}
 		for el := range splitList(s.val(f)) {
-			switch c := lowerCoding(el); c {
-			case "gzip", "x-gzip", "deflate":
+			switch c := lowerCoding(el); {
+			case decoders.Supported(c):
 				ce = append(ce, c)
-			case "identity":
+			case c == "identity":
 			default:
 				s.unsupported = true
 			}

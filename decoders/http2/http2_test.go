@@ -3,16 +3,26 @@ package http2
 import (
 	"bytes"
 	"compress/gzip"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/andybalholm/brotli"
 	"golang.org/x/net/http2"
 	"golang.org/x/net/http2/hpack"
 
 	"github.com/apisensor/sensor/decoders"
 	"github.com/apisensor/sensor/sensor"
 )
+
+func brotliBytes(s string) string {
+	var b bytes.Buffer
+	w := brotli.NewWriter(&b)
+	w.Write([]byte(s))
+	w.Close()
+	return b.String()
+}
 
 func gz(s string) string {
 	var b bytes.Buffer
@@ -161,9 +171,14 @@ func conversations() []conversation {
 	c.get(3, "/bomb")
 	c.headers(sc, 3, false, ":status", "200", "content-encoding", "gzip")
 	c.data(sc, 3, true, gz(strings.Repeat("A", 3<<20)))
+	brBody := brotliBytes(`{"br":true}`)
+	c.get(5, "/br", "accept-encoding", "br")
+	c.headers(sc, 5, false, ":status", "200", "content-encoding", "br")
+	c.data(sc, 5, true, brBody)
 	add("gzip", c, []string{
 		`#0 s1 GET api.example.com "/z" -> 200 body="{\"ok\":true}"/35 ce=[gzip]`,
 		`#1 s3 GET api.example.com "/bomb" -> 200 body=<65536 bytes>/3088 truncated ce=[gzip] !http2.decompression_bomb`,
+		fmt.Sprintf(`#2 s5 GET api.example.com "/br" -> 200 body="{\"br\":true}"/%d ce=[br]`, len(brBody)),
 	}, nil)
 
 	c = newConvo(true)

@@ -441,10 +441,10 @@ func (d *decoder) codings(st *stream, dir sensor.Direction, hs []decoders.Header
 			continue
 		}
 		for el := range strings.SplitSeq(h.Value, ",") {
-			switch c := strings.ToLower(strings.TrimSpace(el)); c {
-			case "gzip", "x-gzip", "deflate":
+			switch c := strings.ToLower(strings.TrimSpace(el)); {
+			case decoders.Supported(c):
 				ce = append(ce, c)
-			case "identity", "":
+			case c == "identity", c == "":
 			default:
 				st.unsupported[dir] = true
 			}
