@@ -35,6 +35,7 @@ import (
 	_ "github.com/apisensor/sensor/decoders/http1"
 	_ "github.com/apisensor/sensor/decoders/http2"
 	_ "github.com/apisensor/sensor/decoders/tls"
+	_ "github.com/apisensor/sensor/decoders/websocket"
 	// Detectors register themselves.
 	_ "github.com/apisensor/sensor/pipeline/detect/auth"
 	_ "github.com/apisensor/sensor/pipeline/detect/crs"

@@ -14,7 +14,7 @@ import (
 
 // TestTsharkCrossCheck compares, for every testdata capture, the multiset of
 // (method, URI, status, and grpc-status on HTTP/2) the sensor rebuilds with
-// what tshark dissects.
+// what tshark dissects, and the WebSocket messages clients sent.
 // tshark is the reference dissector; CI installs it.
 func TestTsharkCrossCheck(t *testing.T) {
 	tshark, err := exec.LookPath("tshark")
@@ -28,6 +28,7 @@ func TestTsharkCrossCheck(t *testing.T) {
 			for _, part := range splitCapture(t, tshark, file, splitBy[name]) {
 				want = append(want, tsharkExchanges(t, tshark, part, outOfOrder[name])...)
 				want = append(want, tsharkH2Exchanges(t, tshark, part, decodeAs[name])...)
+				want = append(want, tsharkWebSocketMessages(t, tshark, part)...)
 			}
 			slices.Sort(want)
 			_, lines, _ := replay(t, testConfig(2), file)
@@ -35,7 +36,7 @@ func TestTsharkCrossCheck(t *testing.T) {
 			for _, l := range lines {
 				var x struct {
 					Proto    string `json:"app_proto"`
-					Request  *struct{ Method, URI string }
+					Request  *struct{ Method, URI, Body string }
 					Response *struct{ Status int }
 					GRPC     *struct {
 						Status *int
@@ -46,6 +47,10 @@ func TestTsharkCrossCheck(t *testing.T) {
 					t.Fatal(err)
 				}
 				if x.Request == nil {
+					continue
+				}
+				if x.Proto == "websocket" {
+					got = append(got, x.Request.Method+" "+x.Request.Body)
 					continue
 				}
 				status := ""
@@ -171,6 +176,29 @@ func removeLine(t *testing.T, lines []string, line, who string) []string {
 // requests and final responses are paired here by their order in each TCP
 // stream, the HTTP/1.1 rule. Interim 1xx responses are left out, as the
 // sensor folds them into the exchange of the final response; 101 is final.
+// tsharkWebSocketMessages lists the data messages clients sent over
+// WebSocket as tshark rebuilds them (joined from their fragments, inflated),
+// each as the sensor's exchange of it shows: "WEBSOCKET <text>". It reads
+// the last message of each packet: the captures hold one a packet.
+func tsharkWebSocketMessages(t *testing.T, tshark, file string) []string {
+	t.Helper()
+	args := []string{"-n", "-r", file, "-Y", "websocket.mask == 1 && websocket.fin == 1 && websocket.opcode <= 2",
+		"-T", "fields", "-E", "occurrence=l", "-e", "websocket.payload.text"}
+	out, err := exec.Command(tshark, args...).Output()
+	var exit *exec.ExitError
+	if err != nil && !(errors.As(err, &exit) && exit.ExitCode() == 2) {
+		// tshark exits 2 on a damaged file after printing what it read.
+		t.Fatalf("tshark %v: %v", args, err)
+	}
+	var msgs []string
+	for _, l := range strings.Split(strings.TrimRight(string(out), "\n"), "\n") {
+		if l != "" {
+			msgs = append(msgs, "WEBSOCKET "+l)
+		}
+	}
+	return msgs
+}
+
 func tsharkExchanges(t *testing.T, tshark, file string, outOfOrder bool) []string {
 	t.Helper()
 	// Fields that occur several times in a frame (pipelined requests) are

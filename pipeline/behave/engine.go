@@ -175,7 +175,10 @@ type facts struct {
 func (e *Engine) Observe(ev *alert.Event, dst []*alert.Alert) []*alert.Alert {
 	ts := unixNano(ev)
 	h := ev.GetHttp()
-	if ts == 0 || h == nil {
+	if ts == 0 || h == nil || ev.GetFlow().GetAppProto() == "websocket" {
+		// A WebSocket message (decoders/websocket) is no request: the
+		// upgrade request that opened its connection was observed, and
+		// a chatty socket is no client hammering an API.
 		e.skipped.Add(1)
 		return dst
 	}

@@ -243,6 +243,32 @@ func TestAllowLists(t *testing.T) {
 	}
 }
 
+// TestWebSocketMessages: the rate burst's events, as messages on a
+// WebSocket, are no requests: nothing is raised, and they count as skipped.
+func TestWebSocketMessages(t *testing.T) {
+	rate := extraScenarios()[0]
+	if as := run(t, DefaultConfig(), byTime(rate.events)); len(as) == 0 {
+		t.Fatal("the rate scenario raised nothing as HTTP")
+	}
+	var evs []*alert.Event
+	for _, e := range rate.events {
+		e = proto.CloneOf(e)
+		if e.Flow == nil {
+			e.Flow = &alert.Flow{}
+		}
+		e.Flow.AppProto = "websocket"
+		evs = append(evs, e)
+	}
+	e := newEngine(t, DefaultConfig())
+	var out []*alert.Alert
+	for _, ev := range byTime(evs) {
+		out = e.Observe(ev, out)
+	}
+	if out = e.Flush(out); len(out) != 0 || e.Stats()[CountSkipped] != uint64(len(evs)) {
+		t.Errorf("raised %v, %d of %d skipped", ruleIDs(out), e.Stats()[CountSkipped], len(evs))
+	}
+}
+
 // TestPartnerOwnBaseline: a client whose own steady rate is learned is
 // judged against it, so its usual volume never alerts even on a quiet
 // endpoint, and a burst of ten times its own rate does.

@@ -15,6 +15,7 @@ package main
 
 import (
 	"bytes"
+	"compress/flate"
 	"encoding/binary"
 	"flag"
 	"fmt"
@@ -490,6 +491,76 @@ func ipv6Frag() []packet {
 	return c.pkts
 }
 
+// websocket upgrades a connection to WebSocket (permessage-deflate
+// negotiated) and runs a GraphQL-over-WebSocket subscription: the client's
+// messages are masked; the subscription carries a SQL injection, split into
+// two fragments with a ping between them; a compressed message carries a
+// script tag; the server answers in text frames.
+func websocket() []packet {
+	c := newConv(false, 51011, start)
+	c.handshake()
+	c.exchange("GET /graphql HTTP/1.1\r\nHost: api.example.com\r\nUser-Agent: gencaps/1.0\r\nUpgrade: websocket\r\n"+
+		"Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"+
+		"Sec-WebSocket-Protocol: graphql-transport-ws\r\nSec-WebSocket-Extensions: permessage-deflate\r\n\r\n",
+		"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"+
+			"Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\nSec-WebSocket-Protocol: graphql-transport-ws\r\n"+
+			"Sec-WebSocket-Extensions: permessage-deflate\r\n\r\n")
+	sub := `{"id":"1","type":"subscribe","payload":{"query":"subscription { orders(status: \"x' OR '1'='1\") { id } }"}}`
+	var deflated bytes.Buffer
+	fw, _ := flate.NewWriter(&deflated, flate.BestCompression)
+	fw.Write([]byte(`{"id":"2","type":"subscribe","payload":{"query":"subscription { chat(room: \"<script>alert(1)</script>\") { text } }"}}`))
+	fw.Flush()
+	for i, msg := range [][]byte{
+		wsFrame(true, false, 0x1, true, []byte(`{"type":"connection_init","payload":{"authToken":"t0k3n"}}`)),
+		append(append(wsFrame(false, false, 0x1, true, []byte(sub[:40])), wsFrame(true, false, 0x9, true, []byte("hb"))...),
+			wsFrame(true, false, 0x0, true, []byte(sub[40:]))...),
+		wsFrame(true, true, 0x1, true, bytes.TrimSuffix(deflated.Bytes(), []byte{0, 0, 0xff, 0xff})),
+	} {
+		c.emitAll(true, c.split(true, string(msg), 1400))
+		c.ack(false)
+		if i == 0 {
+			c.emitAll(false, c.split(false, string(wsFrame(true, false, 0x1, false, []byte(`{"type":"connection_ack"}`))), 200))
+			c.ack(true)
+		}
+	}
+	c.emitAll(false, c.split(false, string(wsFrame(true, false, 0x1, false, []byte(`{"id":"1","type":"next","payload":{"data":{"orders":[]}}}`))), 200))
+	c.ack(true)
+	c.emitAll(true, c.split(true, string(wsFrame(true, false, 0x8, true, []byte{0x03, 0xe8})), 1400))
+	c.ack(false)
+	c.closeBy(true)
+	return c.pkts
+}
+
+// wsFrame is a WebSocket frame; masked with a fixed key when mask is set.
+func wsFrame(fin, rsv1 bool, op byte, mask bool, payload []byte) []byte {
+	b0 := op
+	if fin {
+		b0 |= 0x80
+	}
+	if rsv1 {
+		b0 |= 0x40
+	}
+	var m byte
+	if mask {
+		m = 0x80
+	}
+	var h []byte
+	if len(payload) < 126 {
+		h = []byte{b0, m | byte(len(payload))}
+	} else {
+		h = binary.BigEndian.AppendUint16([]byte{b0, m | 126}, uint16(len(payload)))
+	}
+	p := bytes.Clone(payload)
+	if mask {
+		key := [4]byte{0x37, 0xfa, 0x21, 0x3d}
+		h = append(h, key[:]...)
+		for i := range p {
+			p[i] ^= key[i&3]
+		}
+	}
+	return append(h, p...)
+}
+
 // --- link layers ----------------------------------------------------------------
 
 // framer wraps an IP packet in a link-layer header.
@@ -838,6 +909,7 @@ func run(out string) error {
 		{"ipv6-exthdr.pcap", eth, ethernet(), ipv6ExtHdr()},
 		{"ipv4-frag.pcap", eth, ethernet(), ipv4Frag()},
 		{"ipv6-frag.pcap", eth, ethernet(), ipv6Frag()},
+		{"websocket.pcap", eth, ethernet(), websocket()},
 		{"vxlan.pcap", eth, tunnelled(layers.IPProtocolUDP, udpTunnel(4789, vxlanHdr(1000))), std4},
 		{"vxlan-tenants.pcap", eth, vxlanByTenant(), vxlanTenants()},
 		{"vlan-tenants.pcap", eth, vlanByTenant(), vxlanTenants()},

@@ -22,6 +22,7 @@ package crs
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -33,6 +34,7 @@ import (
 	"github.com/corazawaf/coraza/v3/types"
 
 	"github.com/apisensor/sensor/decoders"
+	"github.com/apisensor/sensor/decoders/websocket"
 	"github.com/apisensor/sensor/pipeline/alert"
 	"github.com/apisensor/sensor/pipeline/detect"
 	"github.com/apisensor/sensor/pipeline/detect/confirm"
@@ -291,7 +293,18 @@ func (d *Detector) run(x *decoders.Exchange, prior []*alert.Alert, selective boo
 	if uri == "" {
 		uri = "/"
 	}
-	tx.ProcessURI(uri, req.Method, req.Version)
+	method, version := req.Method, req.Version
+	if x.Proto == websocket.ProtoName {
+		// A WebSocket message has no request line nor headers of its
+		// own: CRS reads it as the body of a POST to the upgrade's
+		// target, with its length, so that the method, protocol and
+		// header policies (911100, 920430, 920180), which judged the
+		// upgrade request, do not fire on every message; nor does the
+		// missing Content-Type (920340, below).
+		method, version = "POST", "HTTP/1.1"
+		tx.AddRequestHeader("Content-Length", strconv.FormatInt(req.WireBodyLen, 10))
+	}
+	tx.ProcessURI(uri, method, version)
 	host := ""
 	for _, h := range req.Headers {
 		tx.AddRequestHeader(h.Name, h.Value)
@@ -318,6 +331,9 @@ func (d *Detector) run(x *decoders.Exchange, prior []*alert.Alert, selective boo
 			// The content-type policy is about bodies; API clients
 			// (hey, some SDKs) send a Content-Type on every GET.
 			rm.RemoveRuleByID(ruleContentType)
+		}
+		if x.Proto == websocket.ProtoName {
+			rm.RemoveRuleByID(ruleNoContentType)
 		}
 	}
 	tx.ProcessRequestHeaders()
@@ -371,6 +387,9 @@ func (d *Detector) run(x *decoders.Exchange, prior []*alert.Alert, selective boo
 const (
 	ruleMissingHost = 920280 // Request Missing a Host Header
 	ruleContentType = 920420 // Request content type is not allowed by policy
+	// ruleNoContentType is 920340, Request Containing Content, but
+	// Missing Content-Type header.
+	ruleNoContentType = 920340
 )
 
 // ruleRemover is implemented by Coraza's transactions (not part of its

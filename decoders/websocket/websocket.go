@@ -1,0 +1,472 @@
+// Package websocket decodes the WebSocket protocol (RFC 6455) on a connection
+// an HTTP/1.1 Upgrade handed over, so that what a client sends in its
+// messages (GraphQL subscriptions, JSON-RPC, chat and trading APIs) reaches
+// the detectors as a request body does.
+//
+// Each message the client sends (text, or binary that is text) is emitted as
+// an exchange of its own: Proto "websocket", Method "WEBSOCKET", the upgrade
+// request's target in URI and its Host header, the message in Body, and no
+// response (WebSocket pairs nothing). Its parameters are those of the body
+// (JSON flattened, anything else as one body value), not the upgrade
+// request's path, query and headers again: those were inspected once, on the
+// upgrade exchange. Server messages are parsed, to keep the compression
+// context, and not emitted.
+//
+// Frames are unmasked; fragmented messages are joined, control frames between
+// fragments taken apart; permessage-deflate (RFC 7692) is undone, with or
+// without context takeover (the previous 32 KiB of a direction's messages
+// are the next one's dictionary). A message keeps at most
+// Limits.MaxBodyBytes, and inflates to at most Limits.MaxDecompressedBytes;
+// past those it is cut and flagged. Protocol violations are counted and
+// flagged (websocket.*); a gap in a direction ends the decoding of that
+// direction, as frame boundaries are lost.
+package websocket
+
+import (
+	"bytes"
+	"compress/flate"
+	"encoding/binary"
+	"errors"
+	"io"
+	"time"
+	"unicode/utf8"
+
+	"github.com/apisensor/sensor/decoders"
+	"github.com/apisensor/sensor/sensor"
+)
+
+// ProtoName is the name the HTTP/1 decoder switches to.
+const ProtoName = "websocket"
+
+// Method is the Method of the exchange of a client message.
+const Method = "WEBSOCKET"
+
+// Anomaly kinds, counted under their names.
+const (
+	// KindUnmasked: a client frame without a mask (RFC 6455 5.1: the
+	// server must close); KindMasked: a server frame with one.
+	KindUnmasked = "websocket.client_frame_unmasked"
+	KindMasked   = "websocket.server_frame_masked"
+	// KindBadOpcode: a reserved opcode; the direction is no longer decoded.
+	KindBadOpcode = "websocket.reserved_opcode"
+	// KindBadControl: a control frame fragmented or over 125 bytes.
+	KindBadControl = "websocket.bad_control_frame"
+	// KindBadContinuation: a continuation with no message open, or a new
+	// message before the open one ended.
+	KindBadContinuation = "websocket.bad_continuation"
+	// KindReservedBits: RSV2 or RSV3 set, or RSV1 on a continuation or
+	// a control frame (no extension defines them).
+	KindReservedBits = "websocket.reserved_bits"
+	// KindBadDeflate: a compressed message that does not inflate; it is
+	// kept as it came.
+	KindBadDeflate = "websocket.bad_deflate"
+	// KindDecompressionBomb: a message past MaxDecompressedBytes.
+	KindDecompressionBomb = "websocket.decompression_bomb"
+	// KindTruncated: a message past MaxBodyBytes, cut.
+	KindTruncated = "websocket.message_truncated"
+	// KindGap: bytes lost in a direction; it is no longer decoded.
+	KindGap = "websocket.gap"
+)
+
+// Counter names.
+const (
+	CountClientMessages = "websocket.client_messages"
+	CountServerMessages = "websocket.server_messages"
+	CountBinarySkipped  = "websocket.binary_not_text"
+)
+
+func init() {
+	decoders.Register(decoders.Protocol{Name: ProtoName, New: New})
+}
+
+// Opcodes (RFC 6455 5.2).
+const (
+	opContinuation = 0x0
+	opText         = 0x1
+	opBinary       = 0x2
+	opClose        = 0x8
+	opPing         = 0x9
+	opPong         = 0xa
+)
+
+// dictBytes is the deflate window: what a compressed message may refer back
+// to in the direction's earlier messages.
+const dictBytes = 32 << 10
+
+type decoder struct {
+	env   *decoders.Env
+	lim   decoders.Limits
+	req   *decoders.Message // the upgrade request
+	sides [2]side
+	seq   int
+}
+
+// side is one direction's frame parser.
+type side struct {
+	dead bool
+	buf  []byte // header bytes not yet parsed (at most 14)
+	// The frame being read.
+	inFrame   bool
+	remaining uint64
+	mask      [4]byte
+	masked    bool
+	maskPos   int
+	control   bool
+	finOnEnd  bool // the frame is a data frame with FIN: its end ends the message
+	ctrlBuf   []byte
+	// The message being gathered.
+	open       bool
+	opcode     byte
+	compressed bool
+	msg        []byte
+	cut        bool
+	wire       int64 // payload bytes of the message on the wire
+	start      time.Time
+	frames     []uint64
+	framesN    int
+	// pending holds the message's anomalies, for its exchange.
+	pending []decoders.Anomaly
+	// dict is the end of the direction's earlier messages, for
+	// permessage-deflate with context takeover.
+	dict []byte
+}
+
+// maxPending bounds the anomalies kept for one message's exchange (each is
+// counted anyway).
+const maxPending = 8
+
+// New returns a decoder for a connection upgraded to WebSocket.
+func New(env *decoders.Env) decoders.Decoder {
+	d := &decoder{env: env}
+	if env.Limits != nil {
+		d.lim = *env.Limits
+	} else {
+		d.lim = decoders.DefaultLimits()
+	}
+	return d
+}
+
+// Upgraded keeps the upgrade request, whose target and host each message's
+// exchange carries.
+func (d *decoder) Upgraded(sw *decoders.Switch) { d.req = sw.Request }
+
+func (d *decoder) Feed(c *sensor.Chunk) *decoders.Switch {
+	s := &d.sides[c.Dir]
+	if s.dead {
+		return nil
+	}
+	if c.Gap > 0 {
+		d.anomaly(nil, c.Dir, KindGap, "")
+		s.dead = true
+		return nil
+	}
+	data := c.Data
+	for len(data) > 0 && !s.dead {
+		if !s.inFrame {
+			n, ok := d.header(s, c, data)
+			data = data[n:]
+			if !ok {
+				return nil // more header bytes to come
+			}
+			continue
+		}
+		n := int(min(s.remaining, uint64(len(data))))
+		d.payload(s, data[:n])
+		s.remaining -= uint64(n)
+		data = data[n:]
+		if s.remaining == 0 {
+			d.endFrame(s, c)
+		}
+	}
+	return nil
+}
+
+// header parses a frame header from s.buf and data; it returns how much of
+// data it used and whether the header is whole.
+func (d *decoder) header(s *side, c *sensor.Chunk, data []byte) (int, bool) {
+	used := 0
+	if len(s.buf) < 2 {
+		k := min(2-len(s.buf), len(data))
+		s.buf = append(s.buf, data[:k]...)
+		used = k
+		if len(s.buf) < 2 {
+			return used, false
+		}
+	}
+	b0, b1 := s.buf[0], s.buf[1]
+	need := 2 + 4*int(b1>>7)
+	switch b1 & 0x7f {
+	case 126:
+		need += 2
+	case 127:
+		need += 8
+	}
+	if len(s.buf) < need {
+		k := min(need-len(s.buf), len(data)-used)
+		s.buf = append(s.buf, data[used:used+k]...)
+		used += k
+		if len(s.buf) < need {
+			return used, false
+		}
+	}
+	h := s.buf
+	s.buf = s.buf[:0]
+	fin, rsv, op := b0&0x80 != 0, b0&0x70, b0&0x0f
+	length := uint64(b1 & 0x7f)
+	p := 2
+	switch length {
+	case 126:
+		length = uint64(binary.BigEndian.Uint16(h[2:]))
+		p = 4
+	case 127:
+		length = binary.BigEndian.Uint64(h[2:]) &^ (1 << 63)
+		p = 10
+	}
+	s.masked = b1&0x80 != 0
+	if s.masked {
+		copy(s.mask[:], h[p:p+4])
+	}
+	s.maskPos = 0
+	switch {
+	case c.Dir == sensor.ClientToServer && !s.masked:
+		d.anomaly(nil, c.Dir, KindUnmasked, "")
+	case c.Dir == sensor.ServerToClient && s.masked:
+		d.anomaly(nil, c.Dir, KindMasked, "")
+	}
+	s.control = op&0x8 != 0
+	switch {
+	case op > opBinary && op < opClose || op > opPong:
+		d.anomaly(nil, c.Dir, KindBadOpcode, opName(op))
+		s.dead = true
+		return used, true
+	case s.control:
+		if !fin || length > 125 {
+			d.anomaly(nil, c.Dir, KindBadControl, opName(op))
+		}
+		if rsv != 0 {
+			d.anomaly(nil, c.Dir, KindReservedBits, "")
+		}
+		s.ctrlBuf = s.ctrlBuf[:0]
+	case op == opContinuation:
+		if !s.open {
+			d.anomaly(nil, c.Dir, KindBadContinuation, "continuation with no message open")
+			s.startMessage(opBinary, false, c)
+		}
+		if rsv != 0 {
+			d.anomaly(nil, c.Dir, KindReservedBits, "")
+		}
+	default:
+		if s.open {
+			// The open message ends here, cut: receivers fail the
+			// connection, and what came of it is still worth a look.
+			d.anomaly(nil, c.Dir, KindBadContinuation, "new message before the last one ended")
+			d.endMessage(s, c.Dir, c.Time, true)
+		}
+		if rsv&0x30 != 0 {
+			d.anomaly(nil, c.Dir, KindReservedBits, "")
+		}
+		s.startMessage(op, rsv&0x40 != 0, c)
+	}
+	if !s.control {
+		s.addFrames(c.Frames)
+		s.finOnEnd = fin
+	}
+	s.inFrame, s.remaining = true, length
+	if length == 0 {
+		d.endFrame(s, c)
+	}
+	return used, true
+}
+
+// startMessage opens a message of opcode op.
+func (s *side) startMessage(op byte, compressed bool, c *sensor.Chunk) {
+	s.open, s.opcode, s.compressed = true, op, compressed
+	s.msg, s.cut, s.wire = s.msg[:0], false, 0
+	s.start = c.Time
+	s.frames, s.framesN = s.frames[:0], 0
+}
+
+// addFrames records the capture frames that carried the message.
+func (s *side) addFrames(frames []uint64) {
+	for _, f := range frames {
+		if n := len(s.frames); n > 0 && s.frames[n-1] == f {
+			continue
+		}
+		s.framesN++
+		if len(s.frames) < decoders.MaxFrames {
+			s.frames = append(s.frames, f)
+		}
+	}
+}
+
+// payload takes p, the next bytes of the current frame's payload.
+func (d *decoder) payload(s *side, p []byte) {
+	if s.control {
+		if room := 125 - len(s.ctrlBuf); room > 0 {
+			start := len(s.ctrlBuf)
+			s.ctrlBuf = append(s.ctrlBuf, p[:min(len(p), room)]...)
+			s.unmask(s.ctrlBuf[start:])
+		}
+		s.maskPos += len(p)
+		return
+	}
+	s.wire += int64(len(p))
+	if room := d.lim.MaxBodyBytes - len(s.msg); room > 0 {
+		start := len(s.msg)
+		s.msg = append(s.msg, p[:min(len(p), room)]...)
+		s.unmask(s.msg[start:])
+	}
+	if int64(len(s.msg)) < s.wire {
+		s.cut = true
+	}
+	s.maskPos += len(p)
+}
+
+// unmask undoes the frame's mask on b, the frame's bytes from maskPos on.
+func (s *side) unmask(b []byte) {
+	if !s.masked {
+		return
+	}
+	for i := range b {
+		b[i] ^= s.mask[(s.maskPos+i)&3]
+	}
+}
+
+// endFrame closes the current frame.
+func (d *decoder) endFrame(s *side, c *sensor.Chunk) {
+	s.inFrame = false
+	if s.control {
+		return // close, ping and pong carry nothing to inspect
+	}
+	if s.finOnEnd {
+		d.endMessage(s, c.Dir, c.Time, false)
+	}
+}
+
+// endMessage hands on the message gathered: inflated when it was
+// compressed, emitted as an exchange when the client sent it and it is
+// text.
+func (d *decoder) endMessage(s *side, dir sensor.Direction, at time.Time, incomplete bool) {
+	s.open = false
+	body := s.msg
+	var codings []string
+	if s.compressed {
+		out, err := d.inflate(s, dir)
+		switch {
+		case err != nil:
+			d.messageAnomaly(s, dir, KindBadDeflate, err.Error())
+		default:
+			body, codings = out, []string{"permessage-deflate"}
+		}
+	}
+	if s.cut {
+		d.messageAnomaly(s, dir, KindTruncated, "")
+	}
+	if dir == sensor.ServerToClient {
+		d.env.Counts.Inc(CountServerMessages)
+		s.pending = s.pending[:0]
+		return
+	}
+	d.env.Counts.Inc(CountClientMessages)
+	if s.opcode == opBinary && !utf8.Valid(body) {
+		// Protobuf, MessagePack, CBOR…: nothing a parameter parser
+		// reads without a schema.
+		d.env.Counts.Inc(CountBinarySkipped)
+		s.pending = s.pending[:0]
+		return
+	}
+	m := &decoders.Message{
+		Start: s.start, End: at, Method: Method, Version: "websocket",
+		Body: bytes.Clone(body), BodyTruncated: s.cut || len(body) > d.lim.MaxBodyBytes, WireBodyLen: s.wire,
+		ContentEncoding: codings, Incomplete: incomplete,
+	}
+	if len(m.Body) > d.lim.MaxBodyBytes {
+		m.Body = m.Body[:d.lim.MaxBodyBytes]
+	}
+	m.Frames, m.FramesTotal = append([]uint64(nil), s.frames...), s.framesN
+	if r := d.req; r != nil {
+		m.URI, m.Authority = r.URI, r.Authority
+		if h, ok := decoders.Get(r.Headers, "Host"); ok {
+			m.Headers = []decoders.Header{{Name: "Host", Value: h}}
+		}
+	}
+	x := &decoders.Exchange{Conn: d.env.Conn, Seq: d.seq, Proto: ProtoName, Request: m}
+	d.seq++
+	x.Anomalies = append(x.Anomalies, s.pending...)
+	s.pending = s.pending[:0]
+	d.env.Emit(x)
+}
+
+// inflate undoes permessage-deflate on the message (RFC 7692 7.2.2: the
+// sender dropped the final empty block's 00 00 ff ff), with the
+// direction's earlier messages as the dictionary.
+func (d *decoder) inflate(s *side, dir sensor.Direction) ([]byte, error) {
+	in := io.MultiReader(bytes.NewReader(s.msg), bytes.NewReader([]byte{0, 0, 0xff, 0xff}))
+	r := flate.NewReaderDict(in, s.dict)
+	lr := &io.LimitedReader{R: r, N: int64(d.lim.MaxDecompressedBytes) + 1}
+	out, err := io.ReadAll(lr)
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		err = nil // the sync flush ends the input without a final block
+	}
+	if err != nil {
+		s.dict = nil
+		return nil, err
+	}
+	if len(out) > d.lim.MaxDecompressedBytes {
+		out = out[:d.lim.MaxDecompressedBytes]
+		d.messageAnomaly(s, dir, KindDecompressionBomb, "")
+		s.cut = true
+	}
+	if s.cut {
+		// The rest of the message is unknown, and what the next
+		// messages may refer back to with it.
+		s.dict = nil
+		return out, nil
+	}
+	s.dict = append(s.dict, out[max(0, len(out)-dictBytes):]...)
+	if len(s.dict) > dictBytes {
+		s.dict = append(s.dict[:0], s.dict[len(s.dict)-dictBytes:]...)
+	}
+	return out, nil
+}
+
+// anomaly counts a on the connection and records it on x when x is set.
+func (d *decoder) anomaly(x *decoders.Exchange, dir sensor.Direction, kind, detail string) {
+	d.env.Anomaly(x, decoders.Anomaly{Kind: kind, Detail: detail, Dir: dir})
+}
+
+// messageAnomaly counts an anomaly and keeps it for the exchange of the
+// message s gathers.
+func (d *decoder) messageAnomaly(s *side, dir sensor.Direction, kind, detail string) {
+	a := decoders.Anomaly{Kind: kind, Detail: detail, Dir: dir}
+	d.env.Anomaly(nil, a)
+	if len(s.pending) < maxPending {
+		s.pending = append(s.pending, a)
+	}
+}
+
+// Close hands on a client message still open, marked incomplete.
+func (d *decoder) Close(_ sensor.EndReason, at time.Time) {
+	s := &d.sides[sensor.ClientToServer]
+	if s.open && !s.dead && s.wire > 0 {
+		d.endMessage(s, sensor.ClientToServer, at, true)
+	}
+}
+
+func opName(op byte) string {
+	switch op {
+	case opContinuation:
+		return "continuation"
+	case opText:
+		return "text"
+	case opBinary:
+		return "binary"
+	case opClose:
+		return "close"
+	case opPing:
+		return "ping"
+	case opPong:
+		return "pong"
+	}
+	return "opcode " + string("0123456789abcdef"[op&0xf])
+}
