@@ -52,7 +52,12 @@ require (
 	golang.org/x/sys v0.48.0
 	golang.org/x/text v0.42.0 // indirect
 	golang.org/x/tools v0.51.0 // indirect
-	google.golang.org/grpc v1.85.0 // indirect
+	// grpc and genproto/googleapis/rpc serve the programs under testdata/
+	// (eval client and server, grpcdemo), which go mod tidy does not see:
+	// after a tidy, put both back (make lint vets those programs and fails
+	// without them).
+	google.golang.org/genproto/googleapis/rpc v0.0.0-20260817212433-ac3dfec99bb1 // indirect
+	google.golang.org/grpc v1.85.0
 	google.golang.org/grpc/cmd/protoc-gen-go-grpc v1.6.2 // indirect
 	honnef.co/go/tools v0.8.2 // indirect
 	rsc.io/binaryregexp v0.2.0 // indirect
