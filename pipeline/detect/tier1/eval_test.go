@@ -185,6 +185,14 @@ func evalExchange(pl evalkit.Placement, id int, payload string) (*decoders.Excha
 		x.Params = []decoders.Param{{Loc: decoders.LocProtobuf, Name: "1", Value: payload}}
 		return x, nil
 	}
+	if pl == evalkit.WebSocket {
+		// As decoders/websocket gives a client message.
+		x.Proto = "websocket"
+		x.Request = &decoders.Message{Method: "WEBSOCKET", URI: evalkit.WebSocketPath, Version: "websocket",
+			Headers: []decoders.Header{{Name: "Host", Value: "127.0.0.1"}}, Body: evalkit.WebSocketMessage(id, payload)}
+		decoders.ExtractParams(x, nil)
+		return x, nil
+	}
 	req, err := evalkit.NewRequest(context.Background(), pl, "http://127.0.0.1:1", id, payload)
 	if err != nil {
 		return nil, err

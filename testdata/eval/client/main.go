@@ -19,6 +19,7 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/net/websocket"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
@@ -133,10 +134,14 @@ func run(o options) error {
 					continue
 				}
 				var err error
-				if j.proto == evalkit.ProtoGRPC {
+				switch {
+				case j.proto == evalkit.ProtoGRPC:
 					err = callGRPC(ctx, search, j.e, j.p)
 					s.Status = 200
-				} else {
+				case j.p == evalkit.WebSocket:
+					err = sendWebSocket(ctx, httpAddr, j.e)
+					s.Status = http.StatusSwitchingProtocols
+				default:
 					s.Status, err = sendHTTP(ctx, clients[j.proto], httpAddr, j.e, j.p)
 				}
 				if err != nil {
@@ -155,8 +160,11 @@ feed:
 			if o.h2c {
 				protos = append(protos, evalkit.ProtoH2C)
 			}
-			if p == evalkit.Protobuf {
+			switch p {
+			case evalkit.Protobuf:
 				protos = []string{evalkit.ProtoGRPC}
+			case evalkit.WebSocket:
+				protos = []string{evalkit.ProtoH1} // an Upgrade is HTTP/1.1's
 			}
 			for _, pr := range protos {
 				select {
@@ -196,6 +204,30 @@ func sendHTTP(ctx context.Context, c *http.Client, addr string, e *evalkit.Entry
 	defer resp.Body.Close()
 	_, err = io.Copy(io.Discard, resp.Body)
 	return resp.StatusCode, err
+}
+
+// sendWebSocket opens a WebSocket to the server's /ws, sends the
+// placement's message and reads the answer.
+func sendWebSocket(ctx context.Context, addr string, e *evalkit.Entry) error {
+	cfg, err := websocket.NewConfig("ws://"+addr+evalkit.WebSocketPath, "http://"+addr+"/")
+	if err != nil {
+		return err
+	}
+	cfg.Header.Set("User-Agent", evalkit.ClientUserAgent)
+	ws, err := cfg.DialContext(ctx)
+	if err != nil {
+		return fmt.Errorf("websocket: %w", err)
+	}
+	defer ws.Close()
+	_ = ws.SetDeadline(time.Now().Add(10 * time.Second))
+	if err := websocket.Message.Send(ws, string(evalkit.WebSocketMessage(e.ID, e.Payload))); err != nil {
+		return fmt.Errorf("websocket send: %w", err)
+	}
+	var answer string
+	if err := websocket.Message.Receive(ws, &answer); err != nil {
+		return fmt.Errorf("websocket receive: %w", err)
+	}
+	return nil
 }
 
 func callGRPC(ctx context.Context, c evalpb.SearchClient, e *evalkit.Entry, p evalkit.Placement) error {

@@ -59,11 +59,21 @@ const RawPath Placement = "rawpath"
 // PLACEMENTS=json16.
 const JSON16 Placement = "json16"
 
+// WebSocket sends the payload in a WebSocket message, over HTTP/1.1 after an
+// Upgrade to the server's /ws: a GraphQL-over-WebSocket subscription
+// (graphql-transport-ws) whose variable $q is the payload
+// (WebSocketMessage). The message's "id" is the tag: a message has no
+// headers. Not one of the placements: PLACEMENTS=websocket.
+const WebSocket Placement = "websocket"
+
+// WebSocketPath is where the evaluation server takes WebSocket upgrades.
+const WebSocketPath = "/ws"
+
 // Placements lists every placement of the evaluation in report order.
 var Placements = []Placement{Query, Path, JSON, Form, Multipart, XML, Header, Cookie, GraphQL, Protobuf}
 
 // Extra lists the placements sent only when asked for.
-var Extra = []Placement{ArgName, RawPath, JSON16}
+var Extra = []Placement{ArgName, RawPath, JSON16, WebSocket}
 
 // known is Placements then Extra: the report order of every placement.
 var known = append(slices.Clone(Placements), Extra...)
@@ -148,6 +158,16 @@ func ParseTag(s string) (id int, p Placement, ok bool) {
 	return id, Placement(pl), true
 }
 
+// WebSocketMessage is the WebSocket placement's message: a subscribe of
+// graphql-transport-ws whose id is the tag and whose variable $q is payload.
+func WebSocketMessage(id int, payload string) []byte {
+	return jsonBody(map[string]any{"id": Tag(id, WebSocket), "type": "subscribe",
+		"payload": map[string]any{"query": GraphQLSubscription, "variables": map[string]any{"q": payload, "first": 10}}})
+}
+
+// GraphQLSubscription is the operation of the WebSocket placement.
+const GraphQLSubscription = "subscription Search($q: String!, $first: Int) { search(q: $q, first: $first) { id title price } }"
+
 // GraphQLQuery is the operation of the GraphQL placement; the payload is its
 // variable $q.
 const GraphQLQuery = "query Search($q: String!, $first: Int) { search(q: $q, first: $first) { id title price } }"
@@ -210,8 +230,8 @@ func NewRequest(ctx context.Context, p Placement, base string, id int, payload s
 	case GraphQL:
 		method, ctype, target = http.MethodPost, "application/json", "/graphql"
 		body = jsonBody(map[string]any{"operationName": "Search", "query": GraphQLQuery, "variables": map[string]any{"q": payload, "first": 10}})
-	default:
-		return nil, fmt.Errorf("placement %q is not an HTTP placement", p)
+	default: // Protobuf, WebSocket
+		return nil, fmt.Errorf("placement %q is not an HTTP request", p)
 	}
 	if target == "" {
 		target = map[Placement]string{JSON: "/api/v1/comments", JSON16: "/api/v1/comments", Form: "/api/v1/contact", Multipart: "/api/v1/upload", XML: "/api/v1/orders"}[p]

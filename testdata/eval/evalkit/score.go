@@ -69,6 +69,7 @@ type exchangeLine struct {
 	Request *struct {
 		Version string      `json:"version"`
 		Headers [][2]string `json:"headers"`
+		Body    string      `json:"body"`
 	} `json:"request"`
 	Alerts []AlertRef `json:"alerts"`
 }
@@ -105,6 +106,14 @@ func ReadExchanges(r io.Reader) (map[Key][]AlertRef, ExchangeStats, error) {
 		for _, h := range x.Request.Headers {
 			if strings.EqualFold(h[0], TagHeader) {
 				tag = h[1]
+			}
+		}
+		if x.Proto == "websocket" {
+			// A WebSocket message has no headers: its "id" is the tag
+			// (WebSocketMessage).
+			var m struct{ ID string }
+			if json.Unmarshal([]byte(x.Request.Body), &m) == nil {
+				tag = m.ID
 			}
 		}
 		id, p, ok := ParseTag(tag)

@@ -1,6 +1,7 @@
 // Command server is the loopback target of the detection evaluation
 // (testdata/eval/run.sh): a JSON API over HTTP/1.1 and prior-knowledge h2c on
-// one port and the eval.v1.Search gRPC service on another. It answers every
+// one port (with WebSocket upgrades on /ws) and the eval.v1.Search gRPC
+// service on another. It answers every
 // request with a fixed, realistic JSON body that never echoes the request, so
 // response-based confirmation adds nothing and the score measures request
 // detection alone. It stops on SIGINT/SIGTERM or after -lifetime.
@@ -20,8 +21,10 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/net/websocket"
 	"google.golang.org/grpc"
 
+	"github.com/apisensor/sensor/testdata/eval/evalkit"
 	"github.com/apisensor/sensor/testdata/eval/evalpb"
 )
 
@@ -52,7 +55,10 @@ func run(httpAddr, grpcAddr string, lifetime time.Duration, log *slog.Logger) er
 	var protos http.Protocols
 	protos.SetHTTP1(true)
 	protos.SetUnencryptedHTTP2(true)
-	hs := &http.Server{Handler: http.HandlerFunc(handle), Protocols: &protos, ReadHeaderTimeout: 10 * time.Second}
+	mux := http.NewServeMux()
+	mux.Handle(evalkit.WebSocketPath, websocket.Handler(socket))
+	mux.HandleFunc("/", handle)
+	hs := &http.Server{Handler: mux, Protocols: &protos, ReadHeaderTimeout: 10 * time.Second}
 	gs := grpc.NewServer()
 	evalpb.RegisterSearchServer(gs, searchServer{})
 
@@ -122,6 +128,22 @@ func handle(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	_, _ = io.WriteString(w, body)
+}
+
+// socket answers each message of a WebSocket (the websocket placement's
+// subscriptions) with a fixed "next" message, until the client closes.
+func socket(ws *websocket.Conn) {
+	defer ws.Close()
+	_ = ws.SetDeadline(time.Now().Add(10 * time.Second))
+	for {
+		var msg struct{ ID string }
+		if err := websocket.JSON.Receive(ws, &msg); err != nil {
+			return
+		}
+		if err := websocket.Message.Send(ws, `{"id":"`+msg.ID+`","type":"next","payload":{"data":{"search":[{"id":"p-1001","title":"Oak desk","price":249.0}]}}}`); err != nil {
+			return
+		}
+	}
 }
 
 type searchServer struct {
