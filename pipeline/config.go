@@ -74,7 +74,7 @@ func DefaultConfig() Config {
 func DefaultDetectors() []string {
 	return []string{
 		"injection",
-		"cmdi", "traversal", "ssrf", "nosqli", "ssti", "jndi", "xxe", "crlf", "mailinj", "ldapi", "graphql", "codei", "sqlsig",
+		"cmdi", "traversal", "ssrf", "nosqli", "ssti", "jndi", "xxe", "crlf", "mailinj", "ldapi", "graphql", "codei", "sqlsig", "upload",
 		"smuggling",
 		"jwt", "credentials-in-url", "basic-cleartext", "secrets-in-response",
 		"crs",

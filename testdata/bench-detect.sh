@@ -3,7 +3,7 @@
 # sensor five times, in one run, and prints throughput and peak memory side by side:
 #
 #   none            --detectors ''                       decode only
-#   tier1-only      injection + the tier-1 families      libinjection and the thirteen families
+#   tier1-only      injection + the tier-1 families      libinjection and the fourteen families
 #   tier1           the default detectors                tier 1, smuggling, authentication
 #                                                        checks, CRS on alerted exchanges
 #   tier1+crs-susp  default + crs, --crs-mode suspicious CRS on alerted or prefiltered exchanges

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench-tier1.sh measures what tier 1 on all traffic costs (issue 5's goal: at most 25% of
 # throughput): it replays each capture with no detector and with tier 1 alone (libinjection
-# and the thirteen tier-1 families), RUNS times each, the two alternating so that a shared
+# and the fourteen tier-1 families), RUNS times each, the two alternating so that a shared
 # machine's drift hits both alike, and prints the median user+system CPU and wall time.
 #
 #   bash testdata/bench-tier1.sh [FILE.pcap...]  (default: the bench captures of `make bench`)

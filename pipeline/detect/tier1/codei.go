@@ -817,14 +817,17 @@ func matchCodei(p *decoders.Param, v *normalize.Value, report reportFunc) {
 			report(&ruleJava, "class loader property path "+snippet(m))
 		}
 	}
+	// An upload's file name is the upload family's: a script's name
+	// there is a script upload, not code.
+	upload := uploadName(p)
 	forms(v, func(s string) bool {
 		hit := false
-		if m := phpMatch(s); m != "" {
+		if m := phpMatch(s, !upload); m != "" {
 			report(&rulePHP, "php "+snippet(strings.TrimSpace(m)))
 			hit = true
 		}
 		gates := literals.Find(codeiGates, s)
-		if gates&gateJSP != 0 {
+		if gates&gateJSP != 0 && !upload {
 			if m := jspFile.FindString(s); m != "" {
 				report(&ruleJava, "jsp file name "+snippet(m))
 				hit = true
@@ -928,8 +931,10 @@ func base64Byte(c byte) bool {
 	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '+' || c == '/'
 }
 
-// phpMatch returns the PHP code in s, or "".
-func phpMatch(s string) string {
+// phpMatch returns the PHP code in s, or "". With files, a file name that
+// makes a PHP script (phpFile, phpDoubleExt) counts as code too: a value
+// that names one is written or included as one.
+func phpMatch(s string, files bool) string {
 	if strings.Contains(s, "<?") || strings.Contains(s, "php") {
 		if m := phpTag.FindString(s); m != "" {
 			return m
@@ -950,7 +955,7 @@ func phpMatch(s string) string {
 			return m
 		}
 	}
-	if strings.Contains(s, ".ph") || strings.Contains(s, ". ph") {
+	if files && (strings.Contains(s, ".ph") || strings.Contains(s, ". ph")) {
 		if m := phpFile.FindString(s); m != "" {
 			return m
 		}

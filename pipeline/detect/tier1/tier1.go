@@ -92,7 +92,7 @@ type family struct {
 // families lists every detector of the package.
 var families = []*family{
 	&cmdiFamily, &traversalFamily, &ssrfFamily, &nosqliFamily, &sstiFamily, &jndiFamily,
-	&xxeFamily, &crlfFamily, &mailFamily, &ldapFamily, &graphqlFamily, &codeiFamily, &sqlsigFamily,
+	&xxeFamily, &crlfFamily, &mailFamily, &ldapFamily, &graphqlFamily, &codeiFamily, &sqlsigFamily, &uploadFamily,
 }
 
 // base64Classes are the classes of the bytes of base64 (both alphabets,
