@@ -126,6 +126,15 @@ type Env struct {
 	Emit func(*Exchange)
 }
 
+// Lim returns the limits a decoder keeps to: Limits, or the defaults when
+// it is nil.
+func (e *Env) Lim() Limits {
+	if e.Limits != nil {
+		return *e.Limits
+	}
+	return DefaultLimits()
+}
+
 // Anomaly records a on x (when x is not nil) and counts it.
 func (e *Env) Anomaly(x *Exchange, a Anomaly) {
 	e.Counts.Inc(a.Kind)

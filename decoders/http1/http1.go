@@ -118,12 +118,7 @@ type decoder struct {
 
 // New returns a decoder for one connection.
 func New(env *decoders.Env) decoders.Decoder {
-	d := &decoder{env: env}
-	if env.Limits != nil {
-		d.lim = *env.Limits
-	} else {
-		d.lim = decoders.DefaultLimits()
-	}
+	d := &decoder{env: env, lim: env.Lim()}
 	mid := env.Conn != nil && env.Conn.MidStream
 	for i := range d.dirs {
 		s := &d.dirs[i]

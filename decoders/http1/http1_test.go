@@ -6,6 +6,7 @@ import (
 	"compress/gzip"
 	"compress/zlib"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 
@@ -16,36 +17,30 @@ import (
 	"github.com/apisensor/sensor/sensor"
 )
 
-func gz(s string) string {
+// squeeze writes s through the compressor w makes, as a server encodes a
+// body.
+func squeeze(w func(io.Writer) io.WriteCloser, s string) string {
 	var b bytes.Buffer
-	w := gzip.NewWriter(&b)
-	w.Write([]byte(s))
-	w.Close()
+	c := w(&b)
+	c.Write([]byte(s))
+	c.Close()
 	return b.String()
+}
+
+func gz(s string) string {
+	return squeeze(func(w io.Writer) io.WriteCloser { return gzip.NewWriter(w) }, s)
 }
 
 func zl(s string) string {
-	var b bytes.Buffer
-	w := zlib.NewWriter(&b)
-	w.Write([]byte(s))
-	w.Close()
-	return b.String()
+	return squeeze(func(w io.Writer) io.WriteCloser { return zlib.NewWriter(w) }, s)
 }
 
 func rawDeflate(s string) string {
-	var b bytes.Buffer
-	w, _ := flate.NewWriter(&b, flate.BestCompression)
-	w.Write([]byte(s))
-	w.Close()
-	return b.String()
+	return squeeze(func(w io.Writer) io.WriteCloser { f, _ := flate.NewWriter(w, flate.BestCompression); return f }, s)
 }
 
 func br(s string) string {
-	var b bytes.Buffer
-	w := brotli.NewWriter(&b)
-	w.Write([]byte(s))
-	w.Close()
-	return b.String()
+	return squeeze(func(w io.Writer) io.WriteCloser { return brotli.NewWriter(w) }, s)
 }
 
 func zs(s string) string {

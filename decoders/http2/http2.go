@@ -126,12 +126,7 @@ func (d *decoder) Upgraded(sw *decoders.Switch) { d.upgradeReq = sw.Request }
 
 // New returns a decoder for one connection.
 func New(env *decoders.Env) decoders.Decoder {
-	d := &decoder{env: env, streams: map[uint32]*stream{}}
-	if env.Limits != nil {
-		d.lim = *env.Limits
-	} else {
-		d.lim = decoders.DefaultLimits()
-	}
+	d := &decoder{env: env, streams: map[uint32]*stream{}, lim: env.Lim()}
 	mid := env.Conn != nil && env.Conn.MidStream
 	for i := range d.sides {
 		s := &d.sides[i]

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 	"testing"
@@ -16,20 +17,22 @@ import (
 	"github.com/apisensor/sensor/sensor"
 )
 
-func brotliBytes(s string) string {
+// squeeze writes s through the compressor w makes, as a server encodes a
+// body.
+func squeeze(w func(io.Writer) io.WriteCloser, s string) string {
 	var b bytes.Buffer
-	w := brotli.NewWriter(&b)
-	w.Write([]byte(s))
-	w.Close()
+	c := w(&b)
+	c.Write([]byte(s))
+	c.Close()
 	return b.String()
 }
 
 func gz(s string) string {
-	var b bytes.Buffer
-	w := gzip.NewWriter(&b)
-	w.Write([]byte(s))
-	w.Close()
-	return b.String()
+	return squeeze(func(w io.Writer) io.WriteCloser { return gzip.NewWriter(w) }, s)
+}
+
+func brotliBytes(s string) string {
+	return squeeze(func(w io.Writer) io.WriteCloser { return brotli.NewWriter(w) }, s)
 }
 
 // conversation is a test case: segments, and what must come out.

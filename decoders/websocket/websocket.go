@@ -137,13 +137,7 @@ const maxPending = 8
 
 // New returns a decoder for a connection upgraded to WebSocket.
 func New(env *decoders.Env) decoders.Decoder {
-	d := &decoder{env: env}
-	if env.Limits != nil {
-		d.lim = *env.Limits
-	} else {
-		d.lim = decoders.DefaultLimits()
-	}
-	return d
+	return &decoder{env: env, lim: env.Lim()}
 }
 
 // Upgraded keeps the upgrade request, whose target and host each message's

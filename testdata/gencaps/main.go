@@ -433,52 +433,44 @@ func ipv6ExtHdr() []packet {
 }
 
 // ipv4Frag sends req1's packet as three IPv4 fragments, in the order 3, 1, 2.
-func ipv4Frag() []packet {
-	c := newConv(false, 51009, start)
+func ipv4Frag() []packet { return fragmented(false, 51009) }
+
+// ipv6Frag sends req1's packet as three IPv6 fragments (a Fragment header),
+// in the order 3, 1, 2.
+func ipv6Frag() []packet { return fragmented(true, 51010) }
+
+// fragmented sends req1's packet as three fragments at offsets 0, 48 and 96,
+// the last first, then the rest of A and B.
+func fragmented(v6 bool, port uint16) []packet {
+	c := newConv(v6, port, start)
 	c.handshake()
 	s := c.split(true, req1, 1400)[0]
 	t := c.tcp(true, fACK|fPSH, s.seq, c.srvNext)
-	full := &layers.IPv4{Version: 4, TTL: 64, Protocol: layers.IPProtocolTCP, SrcIP: c.cliIP, DstIP: c.srvIP}
+	var full gopacket.NetworkLayer = &layers.IPv4{Version: 4, TTL: 64, Protocol: layers.IPProtocolTCP, SrcIP: c.cliIP, DstIP: c.srvIP}
+	if v6 {
+		full = &layers.IPv6{Version: 6, HopLimit: 64, NextHeader: layers.IPProtocolTCP, SrcIP: c.cliIP, DstIP: c.srvIP}
+	} else {
+		c.ipID++
+	}
 	must(t.SetNetworkLayerForChecksum(full))
 	l4 := serialize(t, gopacket.Payload(s.data))
 	cuts := []int{0, 48, 96, len(l4)}
-	c.ipID++
 	frags := make([][]byte, 3)
 	for i := range frags {
+		more, data := i < len(frags)-1, gopacket.Payload(l4[cuts[i]:cuts[i+1]])
+		if v6 {
+			ip := &layers.IPv6{Version: 6, HopLimit: 64, NextHeader: layers.IPProtocolIPv6Fragment, SrcIP: c.cliIP, DstIP: c.srvIP}
+			fh := &layers.IPv6Fragment{NextHeader: layers.IPProtocolTCP, FragmentOffset: uint16(cuts[i] / 8),
+				MoreFragments: more, Identification: 0x5eed}
+			frags[i] = serialize(ip, fh, data)
+			continue
+		}
 		ip := &layers.IPv4{Version: 4, TTL: 64, Id: c.ipID, Protocol: layers.IPProtocolTCP,
 			SrcIP: c.cliIP, DstIP: c.srvIP, FragOffset: uint16(cuts[i] / 8)}
-		if i < len(frags)-1 {
+		if more {
 			ip.Flags = layers.IPv4MoreFragments
 		}
-		frags[i] = serialize(ip, gopacket.Payload(l4[cuts[i]:cuts[i+1]]))
-	}
-	for _, i := range []int{2, 0, 1} {
-		c.emitRaw(true, frags[i])
-	}
-	c.ack(false)
-	c.emitAll(false, c.split(false, resp1, 200))
-	c.ack(true)
-	c.exchange(req2, resp2)
-	c.closeBy(true)
-	return c.pkts
-}
-
-// ipv6Frag sends req1's packet as three IPv6 fragments, in the order 3, 1, 2.
-func ipv6Frag() []packet {
-	c := newConv(true, 51010, start)
-	c.handshake()
-	s := c.split(true, req1, 1400)[0]
-	t := c.tcp(true, fACK|fPSH, s.seq, c.srvNext)
-	full := &layers.IPv6{Version: 6, HopLimit: 64, NextHeader: layers.IPProtocolTCP, SrcIP: c.cliIP, DstIP: c.srvIP}
-	must(t.SetNetworkLayerForChecksum(full))
-	l4 := serialize(t, gopacket.Payload(s.data))
-	cuts := []int{0, 48, 96, len(l4)}
-	frags := make([][]byte, 3)
-	for i := range frags {
-		ip := &layers.IPv6{Version: 6, HopLimit: 64, NextHeader: layers.IPProtocolIPv6Fragment, SrcIP: c.cliIP, DstIP: c.srvIP}
-		fh := &layers.IPv6Fragment{NextHeader: layers.IPProtocolTCP, FragmentOffset: uint16(cuts[i] / 8),
-			MoreFragments: i < len(frags)-1, Identification: 0x5eed}
-		frags[i] = serialize(ip, fh, gopacket.Payload(l4[cuts[i]:cuts[i+1]]))
+		frags[i] = serialize(ip, data)
 	}
 	for _, i := range []int{2, 0, 1} {
 		c.emitRaw(true, frags[i])
