@@ -34,6 +34,11 @@ type Switch struct {
 	Pending [2][]byte
 	// At is the capture time of the switch.
 	At time.Time
+	// Seq is the first sequence number the old decoder left unused: a new
+	// decoder whose exchanges are new requests (WebSocket messages) numbers
+	// them from it, so that no two exchanges of the connection share a
+	// number, and so an alert id.
+	Seq int
 	// Request is the request that asked for the switch, when the new
 	// protocol answers it: HTTP/2 answers an h2c Upgrade request on stream 1
 	// (RFC 9113 section 3.2). It is a copy the new decoder may keep.

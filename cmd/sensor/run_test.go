@@ -570,6 +570,30 @@ func TestRunVLANTenants(t *testing.T) {
 	diffLines(t, "exchanges", live, replayed)
 }
 
+// TestRunFragmentsWebSocket: live capture gives what the replay gives for a
+// request in IPv6 fragments (the kernel's packet socket hands them over
+// one by one) and for a WebSocket conversation.
+func TestRunFragmentsWebSocket(t *testing.T) {
+	for _, tc := range []struct {
+		capture string
+		want    []string
+	}{
+		{"../../testdata/ipv6-frag.pcap", []string{`"uri":"/search?q=1%27%20OR%20%271%27%3D%271"`, `"uri":"/api/users/42"`}},
+		{"../../testdata/websocket.pcap", []string{`"method":"WEBSOCKET"`, `connection_init`, `x' OR '1'='1`, `alert(1)`, `"exchange_seq":3`}},
+	} {
+		t.Run(filepath.Base(tc.capture), func(t *testing.T) {
+			live, replayed := tcpreplayLive(t, tc.capture, 1, "--exchanges")
+			all := strings.Join(replayed, "\n")
+			for _, w := range tc.want {
+				if !strings.Contains(all, w) {
+					t.Fatalf("the replay lacks %s: %s", w, all)
+				}
+			}
+			diffLines(t, "exchanges", live, replayed)
+		})
+	}
+}
+
 // tcpreplayLive sends capture onto a veth with tcpreplay, at the capture's
 // own pace (detectors that look at rates see the times the file has), while
 // `sensor run` with flags and workers workers (and sockets) captures the

@@ -1037,7 +1037,7 @@ func (s *stream) switchTo(proto string) {
 		t.x.Response = &t.resp
 	}
 	s.t, s.msg = nil, nil
-	sw := &decoders.Switch{Proto: proto, At: s.at}
+	sw := &decoders.Switch{Proto: proto, At: s.at, Seq: d.seq}
 	if t != nil {
 		req := t.req // a copy: the upgrade exchange keeps its own
 		sw.Request = &req

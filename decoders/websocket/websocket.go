@@ -141,8 +141,8 @@ func New(env *decoders.Env) decoders.Decoder {
 }
 
 // Upgraded keeps the upgrade request, whose target and host each message's
-// exchange carries.
-func (d *decoder) Upgraded(sw *decoders.Switch) { d.req = sw.Request }
+// exchange carries, and numbers the messages on from the HTTP exchanges.
+func (d *decoder) Upgraded(sw *decoders.Switch) { d.req, d.seq = sw.Request, sw.Seq }
 
 func (d *decoder) Feed(c *sensor.Chunk) *decoders.Switch {
 	s := &d.sides[c.Dir]

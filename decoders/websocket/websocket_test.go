@@ -160,6 +160,11 @@ func TestMessages(t *testing.T) {
 		if got := bodies(xs); strings.Join(got, "\n") != strings.Join(want, "\n") {
 			t.Fatalf("split %v: messages\n%s\nwant\n%s", split, short(got), short(want))
 		}
+		for i, x := range xs {
+			if x.Seq != i+1 { // the upgrade exchange is 0
+				t.Errorf("message %d: seq %d", i, x.Seq)
+			}
+		}
 		x := xs[1]
 		if x.Proto != "websocket" || x.Request.Method != websocket.Method || x.Request.URI != "/graphql/ws?token=abc" ||
 			x.Request.Path != "" || x.Request.Query != "" || x.Response != nil {
