@@ -5,6 +5,8 @@ import (
 	"slices"
 	"sort"
 	"time"
+
+	"github.com/gopacket/gopacket/layers"
 )
 
 // defragmenter rebuilds IPv4 and IPv6 datagrams from their fragments, within
@@ -95,10 +97,15 @@ type fragKey struct {
 }
 
 // fragList holds the fragments of one datagram, sorted by offset and never
-// overlapping.
+// overlapping, and the runs they make.
 type fragList struct {
-	frags    []fragPiece
-	highest  int  // end of the furthest fragment
+	frags []fragPiece
+	// runs are Linux's fragment runs, sorted: a fragment that starts
+	// where the furthest held one ends joins its run, any other starts a
+	// run of its own. A fragment that lies inside one run is a repeat; one
+	// that touches held bytes otherwise is an overlap.
+	runs     []fragRun
+	highest  int  // where the datagram ends as far as known
 	current  int  // bytes held
 	final    bool // the last fragment came: highest is the datagram's end
 	proto    uint8
@@ -111,9 +118,15 @@ type fragPiece struct {
 	data       []byte
 }
 
+type fragRun struct{ start, end int }
+
 // add stores fragment f of the datagram it names in zone, which came at
 // time now. When f completes the datagram, it returns the datagram's payload
-// and protocol.
+// and protocol. The checks and their order are Linux's (ip_frag_queue,
+// ip6_frag_queue, inet_frag_queue_insert), so that what the sensor rebuilds
+// is what the host does: a trick that makes a receiver keep one copy of
+// some bytes and the sensor another is the evasion reassembly exists to
+// defeat.
 func (d *defragmenter) add(zone uint64, src, dst netip.Addr, f *fragment, now time.Time) ([]byte, uint8, bool) {
 	if now.Sub(d.lastGC) > time.Second {
 		d.expire(now)
@@ -127,28 +140,26 @@ func (d *defragmenter) add(zone uint64, src, dst netip.Addr, f *fragment, now ti
 		key.proto = f.proto
 	}
 	length := len(f.data)
-	if f.more {
-		if !f.v6 {
-			// A receiver uses whole 8-byte units of a non-final
-			// IPv4 fragment (RFC 791: all but the last hold a
-			// multiple of 8).
-			length &^= 7
-		} else if length%8 != 0 {
-			// RFC 8200: the receiver discards it.
-			d.counts.Inc(errs)
-			d.drop(key)
-			return nil, 0, false
-		}
-	}
-	start, end := f.offset, f.offset+length
-	if length <= 0 || end > f.limit {
-		// Empty, or past the largest datagram: handcrafted. Linux
-		// drops what it held of the datagram too, or that would take
-		// the place of the fragments sent again with the same ID.
+	start := f.offset
+	switch {
+	case f.v6 && (start+length > f.limit || f.more && length%8 != 0 || start == 0 && !v6HeadersWhole(f.proto, f.data)):
+		// RFC 8200 4.5: past the largest payload, not a multiple of 8
+		// before the last, or a first fragment without the whole
+		// header chain (RFC 7112): the fragment alone is discarded.
+		d.counts.Inc(errs)
+		return nil, 0, false
+	case !f.v6 && start+length > f.limit:
+		// Past the largest datagram: handcrafted. Linux drops what it
+		// held of the datagram too.
 		d.counts.Inc(errs)
 		d.drop(key)
 		return nil, 0, false
+	case !f.v6 && f.more:
+		// A receiver uses whole 8-byte units of a non-final IPv4
+		// fragment (RFC 791: all but the last hold a multiple of 8).
+		length &^= 7
 	}
+	end := start + length
 	l := d.lists[key]
 	cost := length + fragOverhead
 	if d.held+cost > maxFragBytes || l == nil && len(d.lists) >= maxFragDatagrams {
@@ -166,25 +177,10 @@ func (d *defragmenter) add(zone uint64, src, dst netip.Addr, f *fragment, now ti
 		}
 		d.lists[key] = l
 	}
-	// The stored fragments [i, j) share bytes with the new one. A repeat
-	// is decided before the list changes, so it leaves no trace.
-	i := sort.Search(len(l.frags), func(k int) bool { return l.frags[k].end > start })
-	j := i
-	for j < len(l.frags) && l.frags[j].start < end {
-		j++
-	}
-	if i < j {
-		if l.covers(i, j, start, end) {
-			return nil, 0, false
-		}
-		d.counts.Inc(CountFragmentOverlap)
-		d.drop(key)
-		return nil, 0, false
-	}
+	// Where the datagram ends, before the fragment's bytes are looked at
+	// (a final fragment that also repeats held bytes still sets it).
 	switch {
 	case !f.more:
-		// The final fragment tells where the datagram ends: not before
-		// data already held, the same as another final fragment.
 		if end < l.highest || l.final && end != l.highest {
 			d.counts.Inc(errs)
 			d.drop(key)
@@ -199,14 +195,23 @@ func (d *defragmenter) add(zone uint64, src, dst netip.Addr, f *fragment, now ti
 		}
 		l.highest = end
 	}
-	if len(l.frags) >= maxFragsPerDatagram {
+	if length == 0 || len(l.frags) >= maxFragsPerDatagram {
 		d.counts.Inc(errs)
+		d.drop(key)
+		return nil, 0, false
+	}
+	switch l.place(start, end) {
+	case fragRepeat:
+		return nil, 0, false
+	case fragOverlap:
+		d.counts.Inc(CountFragmentOverlap)
 		d.drop(key)
 		return nil, 0, false
 	}
 	if start == 0 || !f.v6 {
 		l.proto = f.proto
 	}
+	i := sort.Search(len(l.frags), func(k int) bool { return l.frags[k].start > start })
 	l.frags = slices.Insert(l.frags, i, fragPiece{start: start, end: end, data: append([]byte(nil), f.data[:length]...)})
 	l.current += length
 	l.cost += cost
@@ -225,18 +230,70 @@ func (d *defragmenter) add(zone uint64, src, dst netip.Addr, f *fragment, now ti
 	return out, proto, true
 }
 
-// covers reports whether the stored fragments [i, j), which all touch
-// [start, end), hold every byte of it without a gap.
-func (l *fragList) covers(i, j, start, end int) bool {
-	if l.frags[i].start > start || l.frags[j-1].end < end {
-		return false
+// Where a fragment goes (fragList.place).
+const (
+	fragNew = iota
+	fragRepeat
+	fragOverlap
+)
+
+// place puts [start, end) in the runs as inet_frag_queue_insert does, or
+// says why not: the common case, at or past the end of the furthest run,
+// extends it or starts a run there; otherwise a fragment inside one run is
+// a repeat, one that touches a run otherwise (or two) an overlap, and one
+// in a hole starts a run of its own.
+func (l *fragList) place(start, end int) int {
+	n := len(l.runs)
+	if n == 0 {
+		l.runs = append(l.runs, fragRun{start, end})
+		return fragNew
 	}
-	for k := i; k < j-1; k++ {
-		if l.frags[k].end != l.frags[k+1].start {
-			return false
+	if tail := &l.runs[n-1]; tail.end < end {
+		switch {
+		case start < tail.end:
+			return fragOverlap
+		case start == tail.end:
+			tail.end = end
+		default:
+			l.runs = append(l.runs, fragRun{start, end})
+		}
+		return fragNew
+	}
+	i := sort.Search(n, func(k int) bool { return l.runs[k].end > start })
+	if i < n && l.runs[i].start < end {
+		if r := l.runs[i]; start >= r.start && end <= r.end {
+			return fragRepeat
+		}
+		return fragOverlap
+	}
+	l.runs = slices.Insert(l.runs, i, fragRun{start, end})
+	return fragNew
+}
+
+// v6HeadersWhole reports whether data, the first fragment's payload whose
+// first header is next, holds every extension header and the TCP or UDP
+// header (RFC 7112; Linux's ipv6frag_thdr_truncated).
+func v6HeadersWhole(next uint8, data []byte) bool {
+	for {
+		switch layers.IPProtocol(next) {
+		case layers.IPProtocolIPv6HopByHop, layers.IPProtocolIPv6Routing, layers.IPProtocolIPv6Destination:
+			if len(data) < 8 || (int(data[1])+1)*8 > len(data) {
+				return false
+			}
+			next, data = data[0], data[(int(data[1])+1)*8:]
+		case layers.IPProtocolAH:
+			if len(data) < 8 || (int(data[1])+2)*4 > len(data) {
+				return false
+			}
+			next, data = data[0], data[(int(data[1])+2)*4:]
+		case layers.IPProtocolTCP:
+			return len(data) >= 20
+		case layers.IPProtocolUDP:
+			return len(data) >= 8
+		default:
+			return true
 		}
 	}
-	return true
 }
 
 // drop forgets the datagram of key.

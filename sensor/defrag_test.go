@@ -52,6 +52,7 @@ func defragRun(t *testing.T, d *FrameDecoder, frames ...[]byte) [][]byte {
 func TestDefrag(t *testing.T) {
 	tcp := tcpSegment(bytes.Repeat([]byte("GET /?q=1' OR '1'='1 "), 4)) // 104 bytes
 	a, b, c := tcp[:48], tcp[48:96], tcp[96:]
+	other := tcpSegment(bytes.Repeat([]byte("GET /?q=a harmless value "), 4)) // what a receiver keeps instead
 	v4 := func(off int, more bool, data []byte) []byte {
 		ff := uint16(off / 8)
 		if more {
@@ -84,15 +85,35 @@ func TestDefrag(t *testing.T) {
 			Counts{CountFragments: 3}},
 		{"v4 past 64 KiB", [][]byte{v4(65528, false, a)}, nil,
 			Counts{CountFragments: 1, CountFragmentErrors: 1}},
+		// Linux checks where a final fragment ends before its bytes: one
+		// inside held data drops the datagram, even as a repeat.
+		{"v4 final fragment inside held data", [][]byte{v4(0, true, a), v4(48, true, b), v4(16, false, tcp[16:32]),
+			v4(96, false, c), v4(0, true, other[:48]), v4(48, true, other[48:96])}, [][]byte{cat(other[:96], c)},
+			Counts{CountFragments: 6, CountFragmentErrors: 1}},
+		// A repeat is one inside a single run (fragments that came in
+		// order); one that spans two runs is an overlap.
+		{"v4 repeat across two runs", [][]byte{v4(48, true, b), v4(0, true, a), v4(0, true, tcp[:96]),
+			v4(96, false, c), v4(0, true, other[:96])}, [][]byte{cat(other[:96], c)},
+			Counts{CountFragments: 5, CountFragmentOverlap: 1}},
+		{"v4 repeat inside one run", [][]byte{v4(0, true, a), v4(48, true, b), v4(8, true, tcp[8:88]), v4(96, false, c)}, [][]byte{tcp},
+			Counts{CountFragments: 4}},
 		{"v6 out of order", [][]byte{v6(48, true, b), v6(96, false, c), v6(0, true, a)}, [][]byte{tcp},
 			Counts{CountIPv6Fragments: 3}},
 		{"v6 overlap", [][]byte{v6(0, true, a), v6(40, true, tcp[40:88]), v6(48, true, b), v6(96, false, c)}, nil,
 			Counts{CountIPv6Fragments: 4, CountFragmentOverlap: 1}},
-		{"v6 non-final not a multiple of 8", [][]byte{v6(0, true, tcp[:50]), v6(48, true, b), v6(96, false, c)}, nil,
-			Counts{CountIPv6Fragments: 3, CountIPv6FragmentErrors: 1}},
+		// RFC 8200 4.5: these are discarded alone; the datagram goes on.
+		{"v6 non-final not a multiple of 8", [][]byte{v6(0, true, a), v6(48, true, tcp[48:57]), v6(48, true, b), v6(96, false, c)}, [][]byte{tcp},
+			Counts{CountIPv6Fragments: 4, CountIPv6FragmentErrors: 1}},
+		{"v6 past 64 KiB", [][]byte{v6(0, true, a), v6(65528, true, make([]byte, 16)), v6(48, true, b), v6(96, false, c)}, [][]byte{tcp},
+			Counts{CountIPv6Fragments: 4, CountIPv6FragmentErrors: 1}},
+		// RFC 7112: a first fragment without the whole TCP header.
+		{"v6 first fragment cut inside the TCP header", [][]byte{v6(0, true, tcp[:16]), v6(16, true, tcp[16:48]), v6(48, true, b), v6(96, false, c)}, nil,
+			Counts{CountIPv6Fragments: 4, CountIPv6FragmentErrors: 1}},
 		{"v6 destination options after the fragment header",
 			[][]byte{ipv6Frag(60, 9, 0, true, cat(extHdr(6, 0), a[:40])), ipv6Frag(60, 9, 48, false, tcp[40:])}, [][]byte{tcp},
 			Counts{CountIPv6Fragments: 2, CountIPv6ExtHeaders: 1}},
+		{"v6 fragment header inside a rebuilt datagram", [][]byte{ipv6Frag(44, 9, 0, true, cat([]byte{6, 0, 0, 0, 0, 0, 0, 5}, tcp[:40])),
+			ipv6Frag(44, 9, 48, false, tcp[40:])}, nil, Counts{CountIPv6Fragments: 3, CountIPv6FragmentErrors: 1}},
 		{"v4 and v6 with one id kept apart", [][]byte{v4(0, true, a), v6(48, true, b), v4(48, true, b), v6(0, true, a), v4(96, false, c), v6(96, false, c)},
 			[][]byte{tcp, tcp}, Counts{CountFragments: 3, CountIPv6Fragments: 3}},
 	} {
@@ -134,7 +155,7 @@ func TestDefragBounds(t *testing.T) {
 		if i%2 == 0 {
 			at(1, ipv4FragID(uint16(i), 0x2000, tcp[:8]))
 		} else {
-			at(1, ipv6Frag(6, uint32(i), 0, true, tcp[:8]))
+			at(1, ipv6Frag(6, uint32(i), 0, true, tcp[:24]))
 		}
 	}
 	if n := len(d.defrag.lists); n != maxFragDatagrams || counts[CountFragmentMemcap] != 10 {

@@ -90,7 +90,9 @@ func (d *FrameDecoder) reassemble(p *Packet) bool {
 	// more extension headers.
 	var r parseResult
 	if f.v6 {
+		d.parser.rebuilt = true
 		r = d.parser.ipv6Chain(proto, data, p)
+		d.parser.rebuilt = false
 	} else {
 		r = d.parser.ipPayload(proto, data, p)
 	}

@@ -64,6 +64,9 @@ type frameParser struct {
 	counts Counts
 	// frag is the last fragment seen, for defrag.
 	frag fragment
+	// rebuilt is set while the payload of a rebuilt IPv6 datagram is
+	// walked: a Fragment header in it is refused, as Linux does.
+	rebuilt bool
 	// depth counts the tunnels entered for the current packet.
 	depth int
 }
@@ -214,6 +217,7 @@ func (fp *frameParser) parseIPv6(data []byte, p *Packet) parseResult {
 	}
 	p.Src = netip.AddrFrom16([16]byte(data[8:24]))
 	p.Dst = netip.AddrFrom16([16]byte(data[24:40]))
+	fp.rebuilt = false // a packet of its own, even inside a rebuilt one
 	return fp.ipv6Chain(data[6], data[40:40+plen], p)
 }
 
@@ -249,6 +253,10 @@ func (fp *frameParser) ipv6Chain(next uint8, data []byte, p *Packet) parseResult
 				return fp.truncated()
 			}
 			fp.counts.Inc(CountIPv6Fragments)
+			if fp.rebuilt {
+				fp.counts.Inc(CountIPv6FragmentErrors)
+				return parsedSkip
+			}
 			off := binary.BigEndian.Uint16(data[2:4])
 			if off&^6 == 0 {
 				// An atomic fragment (offset 0, no more to come;
