@@ -27,12 +27,18 @@ const (
 // wideBody returns body converted to UTF-8, and the encoding it was in, when
 // it is written in UTF-16 or UTF-32: as a byte order mark says, else as the
 // Content-Type's charset says, else, for a body that may be JSON or XML (the
-// media type names either, or none), as its first bytes show: the first
-// characters of JSON and XML are ASCII, so their zero bytes tell the
-// encoding (RFC 4627 section 3, XML 1.0 appendix F). A body in none of these
-// is returned as it is, with "".
+// media type names either, or none), as its first bytes show. A body in none
+// of these is returned as it is, with "".
+//
+// Whatever names the encoding, the zero bytes of the first two characters
+// must agree: the parameters of every wide body are ASCII at the start (a
+// JSON or XML document, a form's first name), and a byte order mark or a
+// charset put before or on a body in UTF-8 is a way to hide it from a
+// reader that believes them, when the back end does not (PHP and Go ignore
+// a form's charset and skip a multipart preamble; Jackson reads JSON's
+// encoding from its bytes).
 func wideBody(ct string, body []byte) ([]byte, string) {
-	if len(body) < 2 {
+	if len(body) < 4 {
 		return body, ""
 	}
 	enc, skip := bomEncoding(body)
@@ -42,7 +48,7 @@ func wideBody(ct string, body []byte) ([]byte, string) {
 	if enc == "" && mayBeMarkup(ct) {
 		enc = zeroPattern(body)
 	}
-	if enc == "" {
+	if enc == "" || zeroPattern(body[skip:]) != enc {
 		return body, ""
 	}
 	return fromWide(body[skip:], enc), enc

@@ -3,6 +3,7 @@ package decoders
 import (
 	"bytes"
 	"encoding/binary"
+	"net/url"
 	"reflect"
 	"strings"
 	"testing"
@@ -127,26 +128,57 @@ func TestWideBodyLeftAlone(t *testing.T) {
 	}
 }
 
+// TestWideBodyClaimsIgnored: a byte order mark or a charset that the bytes
+// do not bear out is ignored, as the back ends that read the bytes do: the
+// parameters are the UTF-8 body's.
+func TestWideBodyClaimsIgnored(t *testing.T) {
+	const atk = "1' OR '1'='1"
+	for _, tc := range []struct{ name, ct, body string }{
+		{"form starting with ff fe", "application/x-www-form-urlencoded", "\xff\xfe=1&q=" + url.QueryEscape(atk)},
+		{"form in utf-8 said to be utf-16", "application/x-www-form-urlencoded; charset=utf-16", "q=" + url.QueryEscape(atk)},
+		{"json in utf-8 said to be utf-16", "application/json; charset=utf-16", `{"q":"` + atk + `"}`},
+		{"multipart with an ff fe preamble", "multipart/form-data; boundary=XB",
+			"\xff\xfe\r\n--XB\r\nContent-Disposition: form-data; name=\"q\"\r\n\r\n" + atk + "\r\n--XB--\r\n"},
+		{"octet-stream starting with ff fe", "application/octet-stream", "\xff\xfe" + atk},
+	} {
+		x := req("/", "", tc.body, "Content-Type", tc.ct)
+		ExtractParams(x, nil)
+		found := false
+		for _, p := range notHeaders(x.Params) {
+			found = found || strings.Contains(p.Value, atk) || strings.Contains(p.Decoded, atk)
+		}
+		if !found || len(x.Anomalies) != 0 {
+			t.Errorf("%s: parameters %s, anomalies %v", tc.name, fmtParams(x.Params), x.Anomalies)
+		}
+	}
+}
+
 // FuzzWideBody: any text written in any wide form, with or without a byte
-// order mark, reads back as itself (a cut body drops the cut character);
-// any bytes at all give valid UTF-8 no longer than they allow.
+// order mark, reads back as itself when its first characters' zeros agree,
+// and is left alone otherwise; any bytes at all give valid UTF-8 no longer
+// than they allow.
 func FuzzWideBody(f *testing.F) {
 	f.Add(`{"q":"x"}`, uint8(0), []byte{0xff, 0xfe, '{', 0})
 	f.Add(`<a>é</a>`, uint8(5), []byte{0, 0, 0xfe, 0xff, 0, 0, 0, '<'})
 	f.Add("[😀]", uint8(3), []byte{0xd8, 0x3d})
 	encs := []string{encUTF16LE, encUTF16BE, encUTF32LE, encUTF32BE}
 	f.Fuzz(func(t *testing.T, s string, sel uint8, raw []byte) {
-		if utf8.ValidString(s) && len(s) > 0 && s[0] < utf8.RuneSelf && s[0] != 0 {
+		if utf8.ValidString(s) {
 			enc, bom := encs[sel%4], sel&4 != 0
 			ct := "application/json"
-			if !bom && (len(s) < 2 || s[1] == 0 || s[1] >= utf8.RuneSelf) {
-				// The zeros tell the encoding only when the first
-				// two characters are ASCII and not NUL: say it.
+			if !bom {
 				ct += "; charset=" + enc
 			}
+			w := toWide(s, enc, false)
 			out, got := wideBody(ct, toWide(s, enc, bom))
-			if got != enc || string(out) != s {
-				t.Fatalf("%q in %s (bom %v): read as %q in %q", s, enc, bom, out, got)
+			// Read as enc exactly when the first characters' zeros
+			// say enc too.
+			if len(w) >= 4 && zeroPattern(w) == enc {
+				if got != enc || string(out) != s {
+					t.Fatalf("%q in %s (bom %v): read as %q in %q", s, enc, bom, out, got)
+				}
+			} else if got != "" {
+				t.Fatalf("%q in %s (bom %v): read as %q though its zeros do not say so", s, enc, bom, got)
 			}
 		}
 		for _, ct := range []string{"application/json", "text/xml; charset=utf-16", "", "text/plain; charset=utf-32be"} {

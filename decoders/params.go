@@ -450,8 +450,9 @@ func (e *extractor) text(body []byte) {
 	e.add(LocBody, "", e.keep(b), decodePlain)
 }
 
-// textLike reports whether b is UTF-8 (an incomplete rune at the end is
-// allowed: bodies are cut) without NUL and with few control characters.
+// textLike reports whether b is text: without NUL, and with few control
+// characters and bytes that are no UTF-8 (two, or at most one in ten; an
+// incomplete rune at the end is none: bodies are cut).
 func textLike(b []byte) bool { return textLikeNUL(b, false) }
 
 // textLikeNUL is textLike that, with nulOK, lets NULs through on a budget of
@@ -478,12 +479,15 @@ func textLikeNUL(b []byte, nulOK bool) bool {
 			continue
 		}
 		r, size := utf8.DecodeRune(b)
-		if r == utf8.RuneError && size == 1 {
-			return !utf8.FullRune(b) && len(b) < utf8.UTFMax
+		if r == utf8.RuneError && size == 1 && (utf8.FullRune(b) || len(b) >= utf8.UTFMax) {
+			// A byte that is no UTF-8 counts with the control
+			// characters: a binary file has many, while two stray
+			// bytes put before a payload must not hide it.
+			ctrl++
 		}
 		b = b[size:]
 	}
-	return ctrl*10 <= n && nul*4 <= n
+	return (ctrl <= 2 || ctrl*10 <= n) && nul*4 <= n
 }
 
 // cut shortens s to at most max bytes without splitting a UTF-8 sequence

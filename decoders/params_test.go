@@ -284,7 +284,8 @@ func TestExtractTextBody(t *testing.T) {
 		{"text", req("/", "", "query { a }", ct, "application/graphql"), []Param{p(LocBody, "", "query { a }")}},
 		{"plain", req("/", "", "hi%20there", ct, "text/plain"), []Param{pd(LocBody, "", "hi%20there", "hi there", 1)}},
 		{"binary skipped", req("/", "", "\x89PNG\r\n\x1a\n\x00\x00", ct, "image/png"), nil},
-		{"invalid utf-8 skipped", req("/", "", "a\xffb", ct, "application/octet-stream"), nil},
+		{"a stray byte kept", req("/", "", "a\xffb", ct, "application/octet-stream"), []Param{p(LocBody, "", "a\xffb")}},
+		{"bytes that are no utf-8 skipped", req("/", "", "\xff\xfe\xfd\x80\x81\x82\xc0\xc1abcdefgh", ct, "application/octet-stream"), nil},
 		{"cut rune at end allowed", req("/", "", "caf\xc3", ct, "text/csv"), []Param{p(LocBody, "", "caf\xc3")}},
 		{"no body", req("/", "", "", ct, "text/plain"), nil},
 	})
