@@ -455,6 +455,10 @@ func (e *extractor) text(body []byte) {
 // incomplete rune at the end is none: bodies are cut).
 func textLike(b []byte) bool { return textLikeNUL(b, false) }
 
+// TextLike is textLike for the decoders of other packages: whether a body
+// (a WebSocket binary message) is text worth extracting parameters from.
+func TextLike(b []byte) bool { return textLike(b) }
+
 // textLikeNUL is textLike that, with nulOK, lets NULs through on a budget of
 // their own, at most a quarter of the bytes: a form field is a string to the
 // application whatever its bytes, and NULs in one are the old truncation

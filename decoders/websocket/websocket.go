@@ -16,8 +16,9 @@
 // fragments taken apart; permessage-deflate (RFC 7692) is undone, with or
 // without context takeover (the previous 32 KiB of a direction's messages
 // are the next one's dictionary). A message keeps at most
-// Limits.MaxBodyBytes, and inflates to at most Limits.MaxDecompressedBytes;
-// past those it is cut and flagged. Protocol violations are counted and
+// Limits.MaxBodyBytes; a compressed one is kept and inflated whole up to
+// Limits.MaxDecompressedBytes, for that dictionary; past those it is cut and
+// flagged. Protocol violations are counted and
 // flagged (websocket.*); a gap in a direction ends the decoding of that
 // direction, as frame boundaries are lost.
 package websocket
@@ -29,7 +30,6 @@ import (
 	"errors"
 	"io"
 	"time"
-	"unicode/utf8"
 
 	"github.com/apisensor/sensor/decoders"
 	"github.com/apisensor/sensor/sensor"
@@ -62,6 +62,10 @@ const (
 	KindBadDeflate = "websocket.bad_deflate"
 	// KindDecompressionBomb: a message past MaxDecompressedBytes.
 	KindDecompressionBomb = "websocket.decompression_bomb"
+	// KindDeflateContextLost: a compressed message cut or past the bomb
+	// bound, or that did not inflate: its end, which the next compressed
+	// messages of the direction may refer back to, is unknown.
+	KindDeflateContextLost = "websocket.deflate_context_lost"
 	// KindTruncated: a message past MaxBodyBytes, cut.
 	KindTruncated = "websocket.message_truncated"
 	// KindGap: bytes lost in a direction; it is no longer decoded.
@@ -305,7 +309,13 @@ func (d *decoder) payload(s *side, p []byte) {
 		return
 	}
 	s.wire += int64(len(p))
-	if room := d.lim.MaxBodyBytes - len(s.msg); room > 0 {
+	// A compressed message is kept whole up to the bomb bound, so that
+	// it inflates to its end and the next message's dictionary is known.
+	keep := d.lim.MaxBodyBytes
+	if s.compressed {
+		keep = max(keep, d.lim.MaxDecompressedBytes)
+	}
+	if room := keep - len(s.msg); room > 0 {
 		start := len(s.msg)
 		s.msg = append(s.msg, p[:min(len(p), room)]...)
 		s.unmask(s.msg[start:])
@@ -342,15 +352,15 @@ func (d *decoder) endFrame(s *side, c *sensor.Chunk) {
 // text.
 func (d *decoder) endMessage(s *side, dir sensor.Direction, at time.Time, incomplete bool) {
 	s.open = false
-	body := s.msg
+	body, size := s.msg, len(s.msg)
 	var codings []string
 	if s.compressed {
-		out, err := d.inflate(s, dir)
+		out, total, err := d.inflate(s, dir)
 		switch {
 		case err != nil:
 			d.messageAnomaly(s, dir, KindBadDeflate, err.Error())
 		default:
-			body, codings = out, []string{"permessage-deflate"}
+			body, size, codings = out, total, []string{"permessage-deflate"}
 		}
 	}
 	if s.cut {
@@ -362,16 +372,17 @@ func (d *decoder) endMessage(s *side, dir sensor.Direction, at time.Time, incomp
 		return
 	}
 	d.env.Counts.Inc(CountClientMessages)
-	if s.opcode == opBinary && !utf8.Valid(body) {
+	if s.opcode == opBinary && !decoders.TextLike(body) {
 		// Protobuf, MessagePack, CBOR…: nothing a parameter parser
-		// reads without a schema.
+		// reads without a schema. Text with a few bytes that are no
+		// UTF-8 is still text: JSON parsers take them in strings.
 		d.env.Counts.Inc(CountBinarySkipped)
 		s.pending = s.pending[:0]
 		return
 	}
 	m := &decoders.Message{
 		Start: s.start, End: at, Method: Method, Version: "websocket",
-		Body: bytes.Clone(body), BodyTruncated: s.cut || len(body) > d.lim.MaxBodyBytes, WireBodyLen: s.wire,
+		Body: bytes.Clone(body), BodyTruncated: s.cut || size > d.lim.MaxBodyBytes, WireBodyLen: s.wire,
 		ContentEncoding: codings, Incomplete: incomplete,
 	}
 	if len(m.Body) > d.lim.MaxBodyBytes {
@@ -393,35 +404,56 @@ func (d *decoder) endMessage(s *side, dir sensor.Direction, at time.Time, incomp
 
 // inflate undoes permessage-deflate on the message (RFC 7692 7.2.2: the
 // sender dropped the final empty block's 00 00 ff ff), with the
-// direction's earlier messages as the dictionary.
-func (d *decoder) inflate(s *side, dir sensor.Direction) ([]byte, error) {
+// direction's earlier messages as the dictionary. It keeps MaxBodyBytes of
+// the output and reads on to MaxDecompressedBytes (the bomb bound) for the
+// last 32 KiB, the next message's dictionary; a message cut or past the
+// bound loses it, flagged: the sender's window still has it, so the next
+// compressed messages may not inflate.
+func (d *decoder) inflate(s *side, dir sensor.Direction) (out []byte, total int, err error) {
 	in := io.MultiReader(bytes.NewReader(s.msg), bytes.NewReader([]byte{0, 0, 0xff, 0xff}))
 	r := flate.NewReaderDict(in, s.dict)
-	lr := &io.LimitedReader{R: r, N: int64(d.lim.MaxDecompressedBytes) + 1}
-	out, err := io.ReadAll(lr)
-	if errors.Is(err, io.ErrUnexpectedEOF) {
+	var (
+		buf  [dictBytes]byte
+		dict []byte
+	)
+	for total <= d.lim.MaxDecompressedBytes {
+		var n int
+		n, err = r.Read(buf[:])
+		total += n
+		if room := d.lim.MaxBodyBytes - len(out); room > 0 {
+			out = append(out, buf[:min(n, room)]...)
+		}
+		dict = append(dict, buf[:n]...)
+		if len(dict) > 2*dictBytes {
+			dict = append(dict[:0], dict[len(dict)-dictBytes:]...)
+		}
+		if err != nil {
+			break
+		}
+	}
+	switch {
+	case errors.Is(err, io.ErrUnexpectedEOF):
 		err = nil // the sync flush ends the input without a final block
-	}
-	if err != nil {
-		s.dict = nil
-		return nil, err
-	}
-	if len(out) > d.lim.MaxDecompressedBytes {
-		out = out[:d.lim.MaxDecompressedBytes]
+	case err == nil: // past the bound
 		d.messageAnomaly(s, dir, KindDecompressionBomb, "")
 		s.cut = true
 	}
+	if err != nil && !errors.Is(err, io.EOF) {
+		d.loseContext(s, dir)
+		return nil, 0, err
+	}
 	if s.cut {
-		// The rest of the message is unknown, and what the next
-		// messages may refer back to with it.
-		s.dict = nil
-		return out, nil
+		d.loseContext(s, dir)
+		return out, total, nil
 	}
-	s.dict = append(s.dict, out[max(0, len(out)-dictBytes):]...)
-	if len(s.dict) > dictBytes {
-		s.dict = append(s.dict[:0], s.dict[len(s.dict)-dictBytes:]...)
-	}
-	return out, nil
+	s.dict = append(s.dict[:0], dict[max(0, len(dict)-dictBytes):]...)
+	return out, total, nil
+}
+
+// loseContext forgets the direction's dictionary, flagged.
+func (d *decoder) loseContext(s *side, dir sensor.Direction) {
+	s.dict = s.dict[:0]
+	d.messageAnomaly(s, dir, KindDeflateContextLost, "")
 }
 
 // anomaly counts a on the connection and records it on x when x is set.

@@ -3,8 +3,10 @@ package websocket_test
 import (
 	"bytes"
 	"compress/flate"
+	"encoding/base64"
 	"encoding/binary"
 	"fmt"
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
@@ -263,7 +265,51 @@ func TestDeflateBomb(t *testing.T) {
 	xs, counts := run(t, lim, false, chunk{dir: cs, data: frame(true, true, 0x1, true, bomb)},
 		chunk{dir: cs, data: frame(true, true, 0x1, true, newDeflater().message("next"))})
 	if len(xs) != 2 || len(xs[0].Request.Body) != lim.MaxBodyBytes || !xs[0].Request.BodyTruncated ||
-		counts[websocket.KindDecompressionBomb] != 1 || string(xs[1].Request.Body) != "next" {
+		counts[websocket.KindDecompressionBomb] != 1 || counts[websocket.KindDeflateContextLost] != 1 || string(xs[1].Request.Body) != "next" {
+		t.Errorf("%d exchanges, counts %v", len(xs), counts)
+	}
+}
+
+// TestBinaryText: a binary message that is text with a stray byte, or
+// valid UTF-8 cut inside a character by the body bound, is inspected: JSON
+// parsers take such bytes in strings.
+func TestBinaryText(t *testing.T) {
+	lim := decoders.DefaultLimits()
+	const atk = "1' OR '1'='1"
+	stray := `{"type":"subscribe","payload":{"query":"{ user(id: \"` + atk + `\") { name } }","x":"` + "\xff" + `"}}`
+	head := `{"q":"` + atk + `","pad":"`
+	if (lim.MaxBodyBytes-len(head))%2 == 0 {
+		head = " " + head // the bound falls inside an é
+	}
+	long := head + strings.Repeat("é", (lim.MaxBodyBytes-len(head))/2+10) + `"}`
+	for _, msg := range []string{stray, long} {
+		xs, counts := run(t, lim, false, chunk{dir: cs, data: frame(true, false, 0x2, true, []byte(msg))})
+		if len(xs) != 1 || !strings.Contains(string(xs[0].Request.Body), atk) {
+			t.Errorf("%d bytes: %d exchanges, counts %v", len(msg), len(xs), counts)
+		}
+	}
+}
+
+// TestDeflateContext: a compressed message larger on the wire than
+// MaxBodyBytes is kept whole to the bomb bound, so the next message, which
+// refers back into it, still inflates.
+func TestDeflateContext(t *testing.T) {
+	lim := decoders.DefaultLimits()
+	noise := make([]byte, 72000)
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range noise {
+		noise[i] = byte(rng.Uint32())
+	}
+	first := base64.StdEncoding.EncodeToString(noise) + `{"q":"x"}` // 96 KB of base64: 72 KB compressed
+	d := newDeflater()
+	m1, m2 := d.message(first), d.message(first[len(first)-30000:]+`{"q":"1' OR '1'='1"}`)
+	if len(m1) <= lim.MaxBodyBytes {
+		t.Fatalf("the first message compresses to %d bytes, within the body bound", len(m1))
+	}
+	xs, counts := run(t, lim, false, chunk{dir: cs, data: frame(true, true, 0x1, true, m1)},
+		chunk{dir: cs, data: frame(true, true, 0x1, true, m2)})
+	if len(xs) != 2 || !strings.HasSuffix(string(xs[1].Request.Body), `{"q":"1' OR '1'='1"}`) ||
+		!xs[0].Request.BodyTruncated || counts[websocket.KindDeflateContextLost] != 0 {
 		t.Errorf("%d exchanges, counts %v", len(xs), counts)
 	}
 }
