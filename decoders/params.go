@@ -513,8 +513,18 @@ func cut[T string | []byte](s T, max int) T {
 // difference: duplicates (the first wins), unterminated quotes, missing
 // values. An RFC 2231 "key*" form is used when "key" is absent.
 func mediaParam(v, key string) (string, bool) {
-	var ext string
-	var hasExt bool
+	plain, ext, okPlain, okExt := mediaParamForms(v, key)
+	if okPlain {
+		return plain, true
+	}
+	return ext, okExt
+}
+
+// mediaParamForms returns both forms of parameter key: "key" as written and
+// "key*" (RFC 2231: charset'lang'percent-encoded) decoded. Servers differ on
+// which wins when both are there (Go's mime, Spring and RFC 6266 take
+// "key*", PHP "key"): a file name given both ways is read both ways.
+func mediaParamForms(v, key string) (plain, ext string, okPlain, okExt bool) {
 	_, v, _ = strings.Cut(v, ";")
 	for v != "" {
 		var k, val string
@@ -526,21 +536,19 @@ func mediaParam(v, key string) (string, bool) {
 			v = v[1:] // ';'
 		}
 		switch {
-		case equalFold(k, key):
-			return val, true
-		case !hasExt && len(k) == len(key)+1 && k[len(k)-1] == '*' && equalFold(k[:len(key)], key):
-			ext, hasExt = val, true
+		case !okPlain && equalFold(k, key):
+			plain, okPlain = val, true
+		case !okExt && len(k) == len(key)+1 && k[len(k)-1] == '*' && equalFold(k[:len(key)], key):
+			ext, okExt = val, true
 		}
 	}
-	if hasExt {
-		// charset'lang'percent-encoded
+	if okExt {
 		if i := strings.LastIndexByte(ext, '\''); i >= 0 {
 			ext = ext[i+1:]
 		}
-		d, _ := URLDecode(ext, false)
-		return d, true
+		ext, _ = URLDecode(ext, false)
 	}
-	return "", false
+	return plain, ext, okPlain, okExt
 }
 
 // cutParamToken splits v at the first stop byte or ';'.

@@ -24,9 +24,15 @@ func (e *extractor) multipart(body []byte, boundary string) {
 		cd := p.Header.Get("Content-Disposition")
 		name, _ := mediaParam(cd, "name")
 		e.name(LocMultipart, name)
-		if filename, ok := mediaParam(cd, "filename"); ok {
-			if !e.full() {
-				e.add(LocMultipart, e.concat(name, ".filename"), filename, decodePlain)
+		// A file name given both ways is read both ways: servers differ
+		// on which wins (mediaParamForms).
+		if plain, ext, okPlain, okExt := mediaParamForms(cd, "filename"); okPlain || okExt {
+			fn := e.concat(name, ".filename")
+			if okPlain && !e.full() {
+				e.add(LocMultipart, fn, plain, decodePlain)
+			}
+			if okExt && (!okPlain || ext != plain) && !e.full() {
+				e.add(LocMultipart, fn, ext, decodePlain)
 			}
 			if ct := p.Header.Get("Content-Type"); ct != "" && !e.full() {
 				e.add(LocMultipart, e.concat(name, ".content_type"), ct, noDecode)

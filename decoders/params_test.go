@@ -278,6 +278,24 @@ func TestExtractMultipart(t *testing.T) {
 	})
 }
 
+// TestExtractFilenameBothForms: a file name given as filename and as
+// filename* is read both ways (Go's mime, Spring and RFC 6266 take
+// filename*, PHP filename).
+func TestExtractFilenameBothForms(t *testing.T) {
+	body := "--XB\r\nContent-Disposition: form-data; name=\"f\"; filename=\"a.jpg\"; filename*=UTF-8''shell.php\r\n\r\nx\r\n--XB--\r\n"
+	x := req("/", "", body, "Content-Type", "multipart/form-data; boundary=XB")
+	ExtractParams(x, nil)
+	var got []string
+	for _, p := range x.Params {
+		if p.Name == "f.filename" {
+			got = append(got, p.Value)
+		}
+	}
+	if strings.Join(got, ",") != "a.jpg,shell.php" {
+		t.Errorf("file names %q, want both forms", got)
+	}
+}
+
 func TestExtractTextBody(t *testing.T) {
 	const ct = "Content-Type"
 	runParamCases(t, LocBody, []paramCase{

@@ -557,6 +557,8 @@ var attacks = []attackEntry{
 	{lM, "file.filename", "shell.phtml", "script-upload", 0},
 	{lM, "file.filename", "shell.php.jpg", "script-upload", 0},
 	{lM, "file.filename", "shell.asp;.jpg", "script-upload", 0},
+	{lM, "file.filename", "shell.jpg;.php", "script-upload", 0},
+	{lM, "file.filename", "x.png;1.jsp", "script-upload", 0},
 	{lM, "file.filename", "shell.php%00.jpg", "script-upload", 0},
 	{lM, "file.filename", "shell.aspx::$DATA", "script-upload", 0},
 	{lM, "file.filename", "shell.jsp. . .", "script-upload", 0},

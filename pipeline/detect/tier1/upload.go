@@ -82,21 +82,31 @@ func scriptName(s string) string {
 	}
 	name := strings.ToLower(s)
 	how := ""
-	// What the file system or the handler mapping makes of the name:
-	// a C string ends at the NUL; IIS 6 maps shell.asp;.jpg by what
-	// comes before the ';'; NTFS drops a trailing ::$DATA, dots and
-	// spaces.
+	// What the file system makes of the name: a C string ends at the
+	// NUL; NTFS drops a trailing ::$DATA.
 	if i := strings.IndexByte(name, 0); i >= 0 {
 		name, how = name[:i], " (cut at a NUL byte)"
-	}
-	if i := strings.IndexByte(name, ';'); i >= 0 {
-		name, how = name[:i], " (cut at ';', as IIS maps it)"
 	}
 	if t := strings.TrimSuffix(name, "::$data"); t != name {
 		name, how = t, " (NTFS stream ::$DATA)"
 	}
+	if m := scriptFile(s, name, how); m != "" {
+		return m
+	}
+	// IIS 6 maps shell.asp;.jpg by what comes before the ';'; elsewhere
+	// ';' is a byte of the name, read above.
+	if i := strings.IndexByte(name, ';'); i >= 0 {
+		return scriptFile(s, name[:i], " (cut at ';', as IIS 6 maps it)")
+	}
+	return ""
+}
+
+// scriptFile says why name, the lower-cased file name of s as a server
+// reads it (how says how it was read), is one it would run, or "".
+func scriptFile(s, name, how string) string {
+	// Windows drops trailing dots and spaces.
 	if t := strings.TrimRight(name, ". "); t != name && t != "" {
-		name, how = t, " (trailing dots or spaces, which Windows drops)"
+		name, how = t, how+" (trailing dots or spaces, which Windows drops)"
 	}
 	if serverConfigNames[name] {
 		return "server configuration file " + snippet(name) + how
