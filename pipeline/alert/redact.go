@@ -106,8 +106,20 @@ func redactKV(m string) string {
 	return key + Redacted
 }
 
-// maskCards replaces the digits of card-number-like runs with '*'.
+// maskCards replaces the digits of card-number-like runs with '*'. Masked
+// digits split a long run, and what is left of it on either side is a run
+// to read again, as a second call would: a second pass reaches what a third
+// would (a run left unmasked by it was read whole, or its unseparated
+// segments were, by the first), so Redact is idempotent.
 func maskCards(s string) string {
+	if t := maskCardsOnce(s); t != s {
+		return maskCardsOnce(t)
+	}
+	return s
+}
+
+// maskCardsOnce is one pass of maskCards.
+func maskCardsOnce(s string) string {
 	var b []byte // allocated on the first card found
 	for i := 0; i < len(s); {
 		if !isDigit(s[i]) {

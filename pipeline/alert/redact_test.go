@@ -94,6 +94,8 @@ func FuzzRedact(f *testing.F) {
 		"", "password=hunter2", `{"token":"abc"}`, "Bearer abcdefghijkl", testJWT,
 		"4111 1111 1111 1111", "4111111111111111 1234 5678 9012", "password=bearer abcdefghijk",
 		"api_key='x", "a\xffb", "1' OR '1'='1", "<script>alert(1)</script>",
+		// A card masked in a long run leaves a run that is one too.
+		"0 000000000000 0000000000000",
 	} {
 		f.Add(s)
 	}
