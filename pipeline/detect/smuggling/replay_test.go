@@ -84,7 +84,8 @@ func TestReplayGoNet(t *testing.T) {
 
 // TestReplayOtherCaptures replays every other shared capture (ordinary
 // HTTP/1, HTTP/2, h2c upgrades, gRPC, tunnels, damaged files): none holds
-// a smuggling attempt, so none raises an alert.
+// a smuggling attempt, so none raises an alert, but overlap-diff.pcap, whose
+// client retransmits bytes with different data: one TCP desync alert.
 func TestReplayOtherCaptures(t *testing.T) {
 	var files []string
 	for _, pat := range []string{"*.pcap", "*.pcapng", "*.pcap.gz"} {
@@ -108,6 +109,12 @@ func TestReplayOtherCaptures(t *testing.T) {
 		var c collector
 		if _, err := pipeline.Replay(context.Background(), cfg, []string{f}, nil, pipeline.Outputs{Alerts: &c}, log, nil); err != nil {
 			t.Fatalf("%s: %v", f, err)
+		}
+		if filepath.Base(f) == "overlap-diff.pcap" {
+			if len(c.alerts) != 1 || c.alerts[0].RuleId != "tcp-overlap-different-data" {
+				t.Errorf("overlap-diff.pcap: %d alerts, want the TCP desync", len(c.alerts))
+			}
+			continue
 		}
 		for _, a := range c.alerts {
 			t.Errorf("%s: %s %v", filepath.Base(f), a.Summary, a.Evidence)

@@ -45,6 +45,19 @@ var rule = detect.Rule{
 	Severity: alert.Severity_SEVERITY_LOW, Confidence: alert.Confidence_CONFIDENCE_LOW,
 }
 
+// ruleTCPDesync is the TCP form of a desync: the capture holds two different
+// copies of the same bytes of the client's stream (a retransmission or an
+// overlapping segment that disagrees). The sensor reads the first copy; a
+// receiver that keeps the last, or a middlebox that saw only one, reads the
+// other: the insertion and evasion attacks of Ptacek and Newsham (1998),
+// which hide a payload from inspection, or smuggle one past it. Benign
+// stacks retransmit the same bytes, so it is rare; confidence is medium, as
+// a broken middlebox can cause it too.
+var ruleTCPDesync = detect.Rule{
+	ID: "tcp-overlap-different-data", Category: "evasion", OWASP: []string{"A04:2021"},
+	Severity: alert.Severity_SEVERITY_MEDIUM, Confidence: alert.Confidence_CONFIDENCE_MEDIUM,
+}
+
 // Kinds this detector finds itself, besides the decoders' anomalies.
 const (
 	KindFramingLookalike = "smuggling.framing_header_lookalike"
@@ -197,9 +210,13 @@ func (d *Detector) Inspect(x *decoders.Exchange, out []*alert.Alert) []*alert.Al
 		return out
 	}
 	var fs findings
+	desync := ""
 	for _, an := range x.Anomalies {
 		if an.Dir != sensor.ClientToServer {
 			continue
+		}
+		if an.Kind == decoders.AnomalyOverlap && desync == "" {
+			desync = an.Detail
 		}
 		k := an.Kind
 		if k == http1.KindInvalidHeaderName && an.Detail == "whitespace before colon" {
@@ -217,10 +234,26 @@ func (d *Detector) Inspect(x *decoders.Exchange, out []*alert.Alert) []*alert.Al
 		// exchange already showed.
 		checkH2(x, &fs)
 	}
+	if desync != "" {
+		out = append(out, d.desyncAlert(x, desync))
+	}
 	if fs.n == 0 {
 		return out
 	}
 	return append(out, d.alert(x, fs.list[:fs.n]))
+}
+
+// desyncAlert reports client bytes that the capture holds two different
+// copies of, on the exchange decoders attached the anomaly to: the next one
+// of the connection, whose request holds them or follows them.
+func (d *Detector) desyncAlert(x *decoders.Exchange, detail string) *alert.Alert {
+	a := d.cfg.NewAlert(x, Name, &ruleTCPDesync, "")
+	if d.cfg.AddRuleEvidence(a, "tcp", "", detail, "client bytes seen twice with different contents", ruleTCPDesync.ID) {
+		a.Evidence[len(a.Evidence)-1].Message = "a receiver that keeps the other copy reads other bytes than the sensor: inspection evasion or desync"
+	}
+	a.Summary = "TCP desync: client bytes retransmitted with different data"
+	detect.SetOutcome(a, alert.Outcome_OUTCOME_ATTEMPTED)
+	return a
 }
 
 // alert builds the exchange's alert from its findings, worst first.

@@ -161,6 +161,25 @@ func TestSmugglingRefused(t *testing.T) {
 	}
 }
 
+// TestTCPDesync: client bytes retransmitted with different data raise the
+// desync alert of their own, beside any smuggling one; the server's do not.
+func TestTCPDesync(t *testing.T) {
+	x := h1("GET", nil, decoders.AnomalyOverlap+"|retransmission with different data; first copy kept")
+	out := inspect(t, x)
+	if len(out) != 1 || out[0].RuleId != ruleTCPDesync.ID || out[0].Category != "evasion" || len(out[0].Evidence) != 1 {
+		t.Fatalf("got %v", out)
+	}
+	x = h1("POST", hdrs{{Name: "Content-Length", Value: "5"}, {Name: "Content-Length", Value: "6"}}, http1.KindConflictingCL, decoders.AnomalyOverlap+"|x")
+	if out := inspect(t, x); len(out) != 2 {
+		t.Fatalf("desync and smuggling together: %d alerts", len(out))
+	}
+	x = h1("GET", nil)
+	x.Anomalies = append(x.Anomalies, decoders.Anomaly{Kind: decoders.AnomalyOverlap, Dir: sensor.ServerToClient})
+	if out := inspect(t, x); len(out) != 0 {
+		t.Fatalf("a server retransmission raised %v", out)
+	}
+}
+
 func TestKindsDescribed(t *testing.T) {
 	for k, v := range kinds {
 		if v.title == "" || v.why == "" || v.sev == 0 || v.conf == 0 {
