@@ -572,17 +572,21 @@ func TestRunVLANTenants(t *testing.T) {
 
 // TestRunFragmentsWebSocket: live capture gives what the replay gives for a
 // request in IPv6 fragments (the kernel's packet socket hands them over
-// one by one) and for a WebSocket conversation.
+// one by one; with two sockets the fanout program sends every fragment of a
+// datagram to one, by addresses, and the rebuilt packet is sharded by its
+// flow like the others) and for a WebSocket conversation.
 func TestRunFragmentsWebSocket(t *testing.T) {
 	for _, tc := range []struct {
 		capture string
+		workers int
 		want    []string
 	}{
-		{"../../testdata/ipv6-frag.pcap", []string{`"uri":"/search?q=1%27%20OR%20%271%27%3D%271"`, `"uri":"/api/users/42"`}},
-		{"../../testdata/websocket.pcap", []string{`"method":"WEBSOCKET"`, `connection_init`, `x' OR '1'='1`, `alert(1)`, `"exchange_seq":3`}},
+		{"../../testdata/ipv6-frag.pcap", 1, []string{`"uri":"/search?q=1%27%20OR%20%271%27%3D%271"`, `"uri":"/api/users/42"`}},
+		{"../../testdata/ipv6-frag.pcap", 2, []string{`"uri":"/search?q=1%27%20OR%20%271%27%3D%271"`, `"uri":"/api/users/42"`}},
+		{"../../testdata/websocket.pcap", 1, []string{`"method":"WEBSOCKET"`, `connection_init`, `x' OR '1'='1`, `alert(1)`, `"exchange_seq":3`}},
 	} {
-		t.Run(filepath.Base(tc.capture), func(t *testing.T) {
-			live, replayed := tcpreplayLive(t, tc.capture, 1, "--exchanges")
+		t.Run(fmt.Sprintf("%s/%d", filepath.Base(tc.capture), tc.workers), func(t *testing.T) {
+			live, replayed := tcpreplayLive(t, tc.capture, tc.workers, "--exchanges")
 			all := strings.Join(replayed, "\n")
 			for _, w := range tc.want {
 				if !strings.Contains(all, w) {
