@@ -30,10 +30,11 @@ const (
 // media type names either, or none), as its first bytes show. A body in none
 // of these is returned as it is, with "".
 //
-// Whatever names the encoding, the zero bytes of the first two characters
-// must agree: the parameters of every wide body are ASCII at the start (a
-// JSON or XML document, a form's first name), and a byte order mark or a
-// charset put before or on a body in UTF-8 is a way to hide it from a
+// Whatever names the encoding, the bytes must agree: after a byte order
+// mark the first character is ASCII in that encoding, else the zero bytes
+// of the first two characters say it. Every wide body worth reading starts
+// so (a JSON or XML document, a form's first name), and a byte order mark
+// or a charset put before or on a body in UTF-8 is a way to hide it from a
 // reader that believes them, when the back end does not (PHP and Go ignore
 // a form's charset and skip a multipart preamble; Jackson reads JSON's
 // encoding from its bytes).
@@ -41,17 +42,39 @@ func wideBody(ct string, body []byte) ([]byte, string) {
 	if len(body) < 4 {
 		return body, ""
 	}
-	enc, skip := bomEncoding(body)
-	if enc == "" {
-		enc = charsetEncoding(ct, body)
+	if enc, skip := bomEncoding(body); enc != "" {
+		// After a byte order mark the first character alone must be
+		// ASCII: XML's '<' may be followed by a name in any script.
+		if !asciiFirst(body[skip:], enc) {
+			return body, ""
+		}
+		return fromWide(body[skip:], enc), enc
 	}
+	enc := charsetEncoding(ct, body)
 	if enc == "" && mayBeMarkup(ct) {
 		enc = zeroPattern(body)
 	}
-	if enc == "" || zeroPattern(body[skip:]) != enc {
+	if enc == "" || zeroPattern(body) != enc {
 		return body, ""
 	}
-	return fromWide(body[skip:], enc), enc
+	return fromWide(body, enc), enc
+}
+
+// asciiFirst reports whether b starts with an ASCII character other than
+// NUL written in enc.
+func asciiFirst(b []byte, enc string) bool {
+	ascii := func(c byte) bool { return c != 0 && c < 0x80 }
+	switch enc {
+	case encUTF16LE:
+		return len(b) >= 2 && ascii(b[0]) && b[1] == 0
+	case encUTF16BE:
+		return len(b) >= 2 && b[0] == 0 && ascii(b[1])
+	case encUTF32LE:
+		return len(b) >= 4 && ascii(b[0]) && b[1] == 0 && b[2] == 0 && b[3] == 0
+	case encUTF32BE:
+		return len(b) >= 4 && b[0] == 0 && b[1] == 0 && b[2] == 0 && ascii(b[3])
+	}
+	return false
 }
 
 // bomEncoding reads a UTF-16 or UTF-32 byte order mark.

@@ -432,67 +432,70 @@ func (e *extractor) body(body []byte, kind bodyKind, ct string) {
 			e.multipart(body, b)
 			return
 		}
-		e.text(body)
+		e.text(body, true)
 	case bodyText:
-		e.text(body)
+		e.text(body, textual(ct))
 	}
 	if syntaxErr {
-		e.text(body)
+		e.text(body, true)
 	}
 }
 
-// text adds the whole body as one LocBody parameter if it looks like text.
-func (e *extractor) text(body []byte) {
+// text adds the whole body as one LocBody parameter: always when its type
+// says it is text (declared, so it reaches the application as a string),
+// otherwise when it looks like text. The look is a guess the sender
+// controls: a few control characters before a payload make any text look
+// binary, so it only decides for bodies whose type says nothing of text.
+func (e *extractor) text(body []byte, declared bool) {
 	b := cut(body, e.maxBytes+utf8.UTFMax)
-	if !textLike(b) || e.full() {
+	if !declared && !textLike(b) || e.full() {
 		return
 	}
 	e.add(LocBody, "", e.keep(b), decodePlain)
 }
 
-// textLike reports whether b is text: without NUL, and with few control
-// characters and bytes that are no UTF-8 (two, or at most one in ten; an
-// incomplete rune at the end is none: bodies are cut).
-func textLike(b []byte) bool { return textLikeNUL(b, false) }
+// textual reports whether a body of Content-Type ct is text by its type:
+// text/*, or a JSON, XML or GraphQL document (one that did not parse). A
+// body without a type is not: gRPC joined mid-stream (its content type in
+// HPACK state never seen) and raw uploads come so.
+func textual(ct string) bool {
+	mt, _, _ := strings.Cut(ct, ";")
+	typ, sub, _ := strings.Cut(strings.TrimSpace(mt), "/")
+	return equalFold(typ, "text") || containsFold(sub, "json") || containsFold(sub, "xml") || containsFold(sub, "graphql")
+}
 
-// TextLike is textLike for the decoders of other packages: whether a body
-// (a WebSocket binary message) is text worth extracting parameters from.
-func TextLike(b []byte) bool { return textLike(b) }
-
-// textLikeNUL is textLike that, with nulOK, lets NULs through on a budget of
-// their own, at most a quarter of the bytes: a form field is a string to the
-// application whatever its bytes, and NULs in one are the old truncation
-// trick ("../../etc/passwd\x00.png", "\x00../\x00../etc/passwd"), not a
-// sign of a binary file, which has other control bytes and invalid UTF-8
-// besides. UTF-16 text, a NUL in every other byte, is not text here.
-func textLikeNUL(b []byte, nulOK bool) bool {
-	n, ctrl, nul := len(b), 0, 0
+// textLike reports whether b looks like text: no NUL, and few control
+// characters or bytes that are no UTF-8 (two, or at most one in ten; an
+// incomplete rune at the end is none: bodies are cut). The look is the
+// sender's to steer, so it decides only where nothing else tells text from
+// binary: bodies whose type says nothing of text (extractor.text) and
+// WebSocket binary messages.
+func textLike(b []byte) bool {
+	n, odd := len(b), 0
 	for len(b) > 0 {
 		c := b[0]
 		if c < utf8.RuneSelf {
 			switch {
 			case c == 0:
-				if !nulOK {
-					return false
-				}
-				nul++
+				return false
 			case c < 0x20 && c != '\t' && c != '\n' && c != '\r' && c != '\f', c == 0x7f:
-				ctrl++
+				odd++
 			}
 			b = b[1:]
 			continue
 		}
 		r, size := utf8.DecodeRune(b)
 		if r == utf8.RuneError && size == 1 && (utf8.FullRune(b) || len(b) >= utf8.UTFMax) {
-			// A byte that is no UTF-8 counts with the control
-			// characters: a binary file has many, while two stray
-			// bytes put before a payload must not hide it.
-			ctrl++
+			odd++
 		}
 		b = b[size:]
 	}
-	return (ctrl <= 2 || ctrl*10 <= n) && nul*4 <= n
+	return odd <= 2 || odd*10 <= n
 }
+
+// TextLike is textLike for the decoders of other packages: whether a body
+// (a WebSocket binary message) is text worth extracting parameters from.
+func TextLike(b []byte) bool { return textLike(b) }
 
 // cut shortens s to at most max bytes without splitting a UTF-8 sequence
 // (when s is UTF-8 there).

@@ -20,7 +20,7 @@ func AppendJSONParams(dst []Param, body []byte, l *Limits) ([]Param, int) {
 	}
 	e := extractor{max: l.MaxParams, maxBytes: l.MaxParamBytes, maxNest: l.MaxNesting, out: dst}
 	if e.json(string(body)) {
-		e.text(body)
+		e.text(body, true)
 	}
 	return e.out, e.dropped
 }

@@ -39,10 +39,12 @@ func (e *extractor) multipart(body []byte, boundary string) {
 			}
 			continue // NextPart skips the rest of the content
 		}
-		// A field without a file name: the application reads a string.
+		// A field without a file name: the application reads a string,
+		// whatever its bytes (a guess at binary would be the sender's to
+		// steer: a few control bytes before a payload).
 		n, _ := io.ReadFull(p, buf)
-		if content := buf[:n]; textLikeNUL(content, true) && !e.full() {
-			e.add(LocMultipart, name, e.keep(content), decodePlain)
+		if !e.full() {
+			e.add(LocMultipart, name, e.keep(buf[:n]), decodePlain)
 		}
 	}
 }

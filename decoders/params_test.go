@@ -267,8 +267,12 @@ func TestExtractMultipart(t *testing.T) {
 			pd(LocMultipart, "title", "hello%2527", "hello'", 2),
 			p(LocMultipart, "upload.filename", "../../shell.php"),
 			p(LocMultipart, "upload.content_type", "application/x-php"),
+			// A field is a string to the application, whatever its
+			// bytes: binary, NULs (the truncation trick), UTF-16.
+			p(LocMultipart, "bin", "\x00\x01\x02"),
 			p(LocMultipart, "path", "../../etc/passwd\x00.png"),
-			p(LocMultipart, "nuls", "\x00../\x00../\x00../etc/passwd"), // NULs have their own budget; UTF-16 exceeds it
+			p(LocMultipart, "nuls", "\x00../\x00../\x00../etc/passwd"),
+			p(LocMultipart, "utf16", ".\x00.\x00/\x00i\x00m\x00g\x00.\x00p\x00n\x00g\x00"),
 			p(LocMultipart, "f2.filename", "€.txt"),
 			p(LocMultipart, "empty", ""),
 		}},
@@ -303,6 +307,10 @@ func TestExtractTextBody(t *testing.T) {
 		{"plain", req("/", "", "hi%20there", ct, "text/plain"), []Param{pd(LocBody, "", "hi%20there", "hi there", 1)}},
 		{"binary skipped", req("/", "", "\x89PNG\r\n\x1a\n\x00\x00", ct, "image/png"), nil},
 		{"a stray byte kept", req("/", "", "a\xffb", ct, "application/octet-stream"), []Param{p(LocBody, "", "a\xffb")}},
+		// A type that says text decides, whatever the bytes: control
+		// bytes before a payload would otherwise hide it.
+		{"text/plain kept whatever its bytes", req("/", "", "\x01\x01\xff\xff1' OR '1'='1", ct, "text/plain"), []Param{p(LocBody, "", "\x01\x01\xff\xff1' OR '1'='1")}},
+		{"no type: by its look", req("/", "", "\x01\x01\x01\x01x", ct, ""), nil},
 		{"bytes that are no utf-8 skipped", req("/", "", "\xff\xfe\xfd\x80\x81\x82\xc0\xc1abcdefgh", ct, "application/octet-stream"), nil},
 		{"cut rune at end allowed", req("/", "", "caf\xc3", ct, "text/csv"), []Param{p(LocBody, "", "caf\xc3")}},
 		{"no body", req("/", "", "", ct, "text/plain"), nil},

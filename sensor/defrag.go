@@ -148,12 +148,6 @@ func (d *defragmenter) add(zone uint64, src, dst netip.Addr, f *fragment, now ti
 		// header chain (RFC 7112): the fragment alone is discarded.
 		d.counts.Inc(errs)
 		return nil, 0, false
-	case !f.v6 && start+length > f.limit:
-		// Past the largest datagram: handcrafted. Linux drops what it
-		// held of the datagram too.
-		d.counts.Inc(errs)
-		d.drop(key)
-		return nil, 0, false
 	case !f.v6 && f.more:
 		// A receiver uses whole 8-byte units of a non-final IPv4
 		// fragment (RFC 791: all but the last hold a multiple of 8).
@@ -219,6 +213,14 @@ func (d *defragmenter) add(zone uint64, src, dst netip.Addr, f *fragment, now ti
 	if !l.final || l.current != l.highest {
 		return nil, 0, false
 	}
+	if l.highest > f.limit {
+		// Past the largest datagram: Linux queues such a fragment like
+		// any other and refuses the datagram once it is whole
+		// (ip_frag_reasm).
+		d.counts.Inc(errs)
+		d.drop(key)
+		return nil, 0, false
+	}
 	// Whole: sorted, without overlap and as many bytes as the span, so
 	// without a hole.
 	out := make([]byte, 0, l.highest)
@@ -271,27 +273,33 @@ func (l *fragList) place(start, end int) int {
 }
 
 // v6HeadersWhole reports whether data, the first fragment's payload whose
-// first header is next, holds every extension header and the TCP or UDP
-// header (RFC 7112; Linux's ipv6frag_thdr_truncated).
+// first header is next, holds every extension header and the upper-layer
+// header (RFC 7112), as Linux's ipv6frag_thdr_truncated reads it: its walk
+// over the extension headers (ipv6_skip_exthdr) gives up, and the fragment
+// passes, when a header's first two bytes are not there or the chain says
+// No Next Header; then the TCP header must be whole, 8 bytes of UDP or
+// ICMPv6, or one byte of anything else.
 func v6HeadersWhole(next uint8, data []byte) bool {
+	off := 0
 	for {
 		switch layers.IPProtocol(next) {
-		case layers.IPProtocolIPv6HopByHop, layers.IPProtocolIPv6Routing, layers.IPProtocolIPv6Destination:
-			if len(data) < 8 || (int(data[1])+1)*8 > len(data) {
-				return false
+		case layers.IPProtocolIPv6HopByHop, layers.IPProtocolIPv6Routing, layers.IPProtocolIPv6Destination, layers.IPProtocolAH:
+			if off+2 > len(data) {
+				return true
 			}
-			next, data = data[0], data[(int(data[1])+1)*8:]
-		case layers.IPProtocolAH:
-			if len(data) < 8 || (int(data[1])+2)*4 > len(data) {
-				return false
+			n := (int(data[off+1]) + 1) * 8
+			if layers.IPProtocol(next) == layers.IPProtocolAH {
+				n = (int(data[off+1]) + 2) * 4
 			}
-			next, data = data[0], data[(int(data[1])+2)*4:]
-		case layers.IPProtocolTCP:
-			return len(data) >= 20
-		case layers.IPProtocolUDP:
-			return len(data) >= 8
-		default:
+			next, off = data[off], off+n
+		case layers.IPProtocolNoNextHeader:
 			return true
+		case layers.IPProtocolTCP:
+			return off+20 <= len(data)
+		case layers.IPProtocolUDP, layers.IPProtocolICMPv6:
+			return off+8 <= len(data)
+		default:
+			return off+1 <= len(data)
 		}
 	}
 }

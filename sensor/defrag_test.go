@@ -83,8 +83,10 @@ func TestDefrag(t *testing.T) {
 			Counts{CountFragments: 1, CountFragmentErrors: 1}},
 		{"v4 non-final cut to 8-byte units", [][]byte{v4(0, true, tcp[:50]), v4(48, true, b), v4(96, false, c)}, [][]byte{tcp},
 			Counts{CountFragments: 3}},
-		{"v4 past 64 KiB", [][]byte{v4(65528, false, a)}, nil,
-			Counts{CountFragments: 1, CountFragmentErrors: 1}},
+		// Past 64 KiB: queued like any fragment (a later final fragment
+		// that ends before it drops the datagram), refused when whole.
+		{"v4 past 64 KiB", [][]byte{v4(65512, true, tcp[:24]), v4(0, true, tcp[:16]), v4(16, false, tcp[16:32])}, nil,
+			Counts{CountFragments: 3, CountFragmentErrors: 1}},
 		// Linux checks where a final fragment ends before its bytes: one
 		// inside held data drops the datagram, even as a repeat.
 		{"v4 final fragment inside held data", [][]byte{v4(0, true, a), v4(48, true, b), v4(16, false, tcp[16:32]),
@@ -106,6 +108,15 @@ func TestDefrag(t *testing.T) {
 			Counts{CountIPv6Fragments: 4, CountIPv6FragmentErrors: 1}},
 		{"v6 past 64 KiB", [][]byte{v6(0, true, a), v6(65528, true, make([]byte, 16)), v6(48, true, b), v6(96, false, c)}, [][]byte{tcp},
 			Counts{CountIPv6Fragments: 4, CountIPv6FragmentErrors: 1}},
+		// RFC 7112, as Linux reads it: the walk over the extension
+		// headers gives up on a header not there, and the fragment
+		// passes.
+		{"v6 first fragment ending before an extension header", [][]byte{ipv6Frag(60, 11, 0, true, cat([]byte{60, 1}, make([]byte, 6))),
+			ipv6Frag(60, 11, 8, false, cat(make([]byte, 8), []byte{6, 0, 0, 0, 0, 0, 0, 0}, tcp))}, [][]byte{tcp},
+			Counts{CountIPv6Fragments: 2, CountIPv6ExtHeaders: 2}},
+		{"v6 first fragment ending before the TCP header", [][]byte{ipv6Frag(60, 12, 0, true, cat([]byte{6, 1}, make([]byte, 6))),
+			ipv6Frag(60, 12, 8, false, cat(make([]byte, 8), tcp))}, nil,
+			Counts{CountIPv6Fragments: 2, CountIPv6FragmentErrors: 1}},
 		// RFC 7112: a first fragment without the whole TCP header.
 		{"v6 first fragment cut inside the TCP header", [][]byte{v6(0, true, tcp[:16]), v6(16, true, tcp[16:48]), v6(48, true, b), v6(96, false, c)}, nil,
 			Counts{CountIPv6Fragments: 4, CountIPv6FragmentErrors: 1}},

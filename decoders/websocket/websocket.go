@@ -412,10 +412,9 @@ func (d *decoder) endMessage(s *side, dir sensor.Direction, at time.Time, incomp
 func (d *decoder) inflate(s *side, dir sensor.Direction) (out []byte, total int, err error) {
 	in := io.MultiReader(bytes.NewReader(s.msg), bytes.NewReader([]byte{0, 0, 0xff, 0xff}))
 	r := flate.NewReaderDict(in, s.dict)
-	var (
-		buf  [dictBytes]byte
-		dict []byte
-	)
+	var buf [dictBytes]byte
+	// The next dictionary: the earlier messages' end, then this one's.
+	dict := append(make([]byte, 0, 3*dictBytes), s.dict...)
 	for total <= d.lim.MaxDecompressedBytes {
 		var n int
 		n, err = r.Read(buf[:])

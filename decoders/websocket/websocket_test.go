@@ -290,6 +290,21 @@ func TestBinaryText(t *testing.T) {
 	}
 }
 
+// TestDeflateBackReference: a message that refers back past the message
+// before it, into an earlier one, inflates: the dictionary is the end of
+// all the direction's messages, not of the last alone.
+func TestDeflateBackReference(t *testing.T) {
+	d := newDeflater()
+	atk := `{"q":"1' UNION SELECT password FROM users --"}`
+	xs, counts := run(t, decoders.DefaultLimits(), false,
+		chunk{dir: cs, data: frame(true, true, 0x1, true, d.message(atk))},
+		chunk{dir: cs, data: frame(true, true, 0x1, true, d.message(`{"ping":1}`))},
+		chunk{dir: cs, data: frame(true, true, 0x1, true, d.message(atk))})
+	if len(xs) != 3 || string(xs[2].Request.Body) != atk || counts[websocket.KindBadDeflate] != 0 {
+		t.Errorf("%d exchanges, counts %v", len(xs), counts)
+	}
+}
+
 // TestDeflateContext: a compressed message larger on the wire than
 // MaxBodyBytes is kept whole to the bomb bound, so the next message, which
 // refers back into it, still inflates.

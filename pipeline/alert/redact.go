@@ -14,8 +14,11 @@ var (
 	// an optional signature.
 	jwtRE = regexp.MustCompile(`eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*`)
 	// Credentials after an HTTP authentication scheme. At least 8 token
-	// characters, so prose like "basic auth" survives.
-	authSchemeRE = regexp.MustCompile(`(?i)\b(bearer|basic|token)(\s+)[A-Za-z0-9._~+/-]{8,}=*`)
+	// characters, so prose like "basic auth" survives. The scheme starts
+	// the text or follows a byte that is neither a word's nor '*': a masked
+	// card number before it ("****bearer") must read as the digits did, or
+	// a second Redact would see a word start the first did not.
+	authSchemeRE = regexp.MustCompile(`(?i)(^|[^\w*])(bearer|basic|token)(\s+)[A-Za-z0-9._~+/-]{8,}=*`)
 	// key=value, key: value and "key":"value" where the key names a secret.
 	// The value is a quoted string or runs to the next delimiter.
 	secretKVRE = regexp.MustCompile(`(?i)([\w.-]*(?:passw(?:or)?d|pwd|passphrase|secret|token|api[_-]?key|apikey|private[_-]?key|session[_-]?id|credential)[\w.-]*["']?\s*[=:]\s*)("[^"]*"?|'[^']*'?|[^&;,\s"'<>{}()\[\]]+|\[REDACTED\])`)
@@ -60,7 +63,7 @@ func Redact(s string) string {
 		s = jwtRE.ReplaceAllLiteralString(s, Redacted)
 	}
 	if secretHint(s) {
-		s = authSchemeRE.ReplaceAllString(s, "${1}${2}"+Redacted)
+		s = authSchemeRE.ReplaceAllString(s, "${1}${2}${3}"+Redacted)
 		s = secretKVRE.ReplaceAllStringFunc(s, redactKV)
 	}
 	return maskCards(s)

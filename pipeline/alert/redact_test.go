@@ -96,6 +96,8 @@ func FuzzRedact(f *testing.F) {
 		"api_key='x", "a\xffb", "1' OR '1'='1", "<script>alert(1)</script>",
 		// A card masked in a long run leaves a run that is one too.
 		"0 000000000000 0000000000000",
+		// A card masked before a scheme must not make it a word's start.
+		"4111111111111111bearer abcdefghij",
 	} {
 		f.Add(s)
 	}
@@ -132,7 +134,7 @@ func redactSlow(s string) string {
 	if strings.Contains(s, "eyJ") {
 		s = jwtRE.ReplaceAllLiteralString(s, Redacted)
 	}
-	s = authSchemeRE.ReplaceAllString(s, "${1}${2}"+Redacted)
+	s = authSchemeRE.ReplaceAllString(s, "${1}${2}${3}"+Redacted)
 	s = secretKVRE.ReplaceAllStringFunc(s, redactKV)
 	return maskCards(s)
 }

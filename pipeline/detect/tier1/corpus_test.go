@@ -560,6 +560,7 @@ var attacks = []attackEntry{
 	{lM, "file.filename", "shell.jpg;.php", "script-upload", 0},
 	{lM, "file.filename", "x.png;1.jsp", "script-upload", 0},
 	{lM, "file.filename", "shell.php%00.jpg", "script-upload", 0},
+	{lM, "file.filename", "shell.php\x00/x.jpg", "script-upload", 0},
 	{lM, "file.filename", "shell.aspx::$DATA", "script-upload", 0},
 	{lM, "file.filename", "shell.jsp. . .", "script-upload", 0},
 	{lM, "file.filename", ".htaccess", "script-upload", 0},

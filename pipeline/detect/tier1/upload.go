@@ -76,17 +76,18 @@ func matchUpload(p *decoders.Param, v *normalize.Value, report reportFunc) {
 
 // scriptName says why file name s is one a server would run, or "".
 func scriptName(s string) string {
+	how := ""
+	// A C string ends at the NUL (PHP's upload parser works on them),
+	// before the base name is taken: shell.php\x00/x.jpg is shell.php.
+	if i := strings.IndexByte(s, 0); i >= 0 {
+		s, how = s[:i], " (cut at a NUL byte)"
+	}
 	// The base name: a client may send the path it read the file from.
 	if i := strings.LastIndexAny(s, `/\`); i >= 0 {
 		s = s[i+1:]
 	}
 	name := strings.ToLower(s)
-	how := ""
-	// What the file system makes of the name: a C string ends at the
-	// NUL; NTFS drops a trailing ::$DATA.
-	if i := strings.IndexByte(name, 0); i >= 0 {
-		name, how = name[:i], " (cut at a NUL byte)"
-	}
+	// NTFS drops a trailing ::$DATA.
 	if t := strings.TrimSuffix(name, "::$data"); t != name {
 		name, how = t, " (NTFS stream ::$DATA)"
 	}
