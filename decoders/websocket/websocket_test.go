@@ -372,3 +372,22 @@ func BenchmarkMessages(b *testing.B) {
 		run(b, lim, false, chunk{dir: cs, data: msg}, chunk{dir: cs, data: msg})
 	}
 }
+
+// TestFramesWithTheUpgrade: frames in the same segment as the upgrade
+// request (a client that does not wait for the 101) and as the 101 reach
+// the decoder.
+func TestFramesWithTheUpgrade(t *testing.T) {
+	var got []*decoders.Exchange
+	counts := sensor.Counts{}
+	lim := decoders.DefaultLimits()
+	h := decoders.NewConn(&sensor.ConnMeta{ID: 1}, &lim, counts, func(x *decoders.Exchange) { got = append(got, x) })
+	at := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	h.Data(&sensor.Chunk{Dir: cs, Data: cat([]byte(upgradeReq), text(`{"early":"1' OR '1'='1"}`)), Time: at})
+	h.Data(&sensor.Chunk{Dir: sc, Data: cat([]byte(upgradeResp), frame(true, false, 0x1, false, []byte(`{"hello":1}`))), Time: at})
+	h.Data(&sensor.Chunk{Dir: cs, Data: text(`{"later":2}`), Time: at})
+	h.Close(sensor.EndFIN, at)
+	if len(got) != 3 || string(got[1].Request.Body) != `{"early":"1' OR '1'='1"}` || string(got[2].Request.Body) != `{"later":2}` ||
+		counts[websocket.CountServerMessages] != 1 {
+		t.Fatalf("%d exchanges, counts %v", len(got), counts)
+	}
+}
