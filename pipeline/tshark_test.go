@@ -100,6 +100,16 @@ var knownDivergence = map[string][]struct{ sensor, tshark, why string }{
 		why: "the response is cut by a reset: the sensor reports the status line it saw " +
 			"and marks the response incomplete; tshark shows no response",
 	}},
+	"websocket-midstream.pcap": {{
+		sensor: `WEBSOCKET {"type":"connection_init","payload":{"authToken":"t0k3n"}}`,
+		why:    wsMidstreamWhy,
+	}, {
+		sensor: `WEBSOCKET {"id":"1","type":"subscribe","payload":{"query":"subscription { orders(status: \"x' OR '1'='1\") { id } }"}}`,
+		why:    wsMidstreamWhy,
+	}, {
+		sensor: `WEBSOCKET {"id":"2","type":"subscribe","payload":{"query":"subscription { chat(room: \"<script>alert(1)</script>\") { text } }"}}`,
+		why:    wsMidstreamWhy,
+	}},
 	"gap.pcap": {{
 		sensor: "GET /api/users/42 200",
 		tshark: "GET /api/users/42 ",
@@ -108,6 +118,9 @@ var knownDivergence = map[string][]struct{ sensor, tshark, why string }{
 			"response as more body of the first",
 	}},
 }
+
+const wsMidstreamWhy = "the capture starts after the WebSocket upgrade: the sensor recognises the " +
+	"socket from its masked text frames (websocket.Sniff); tshark knows WebSocket only from an upgrade"
 
 const upgradeWhy = "after an h2c Upgrade the server answers the HTTP/1.1 request on HTTP/2 " +
 	"stream 1 (RFC 9113 section 3.2): the sensor pairs the two; tshark shows the response alone"

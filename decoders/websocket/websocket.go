@@ -1,5 +1,6 @@
 // Package websocket decodes the WebSocket protocol (RFC 6455) on a connection
-// an HTTP/1.1 Upgrade handed over, so that what a client sends in its
+// an HTTP/1.1 Upgrade handed over, or one joined after its upgrade (Sniff),
+// so that what a client sends in its
 // messages (GraphQL subscriptions, JSON-RPC, chat and trading APIs) reaches
 // the detectors as a request body does.
 //
@@ -30,6 +31,7 @@ import (
 	"errors"
 	"io"
 	"time"
+	"unicode/utf8"
 
 	"github.com/apisensor/sensor/decoders"
 	"github.com/apisensor/sensor/sensor"
@@ -80,7 +82,113 @@ const (
 )
 
 func init() {
-	decoders.Register(decoders.Protocol{Name: ProtoName, New: New})
+	decoders.Register(decoders.Protocol{Name: ProtoName, Sniff: Sniff, New: New})
+}
+
+// Sniff recognises a WebSocket connection joined after its upgrade: a
+// long-lived socket (a subscription, a trading feed) open before the capture
+// or the sensor started, which would otherwise stay invisible until it
+// reconnects. Only mid-stream: a connection seen from its start begins with
+// the HTTP upgrade, which the HTTP/1 decoder hands over. The bytes must be
+// WebSocket frames from their first byte, the client's masked and the
+// server's not, with a text frame whose unmasked payload is UTF-8: XOR with
+// a random key leaves no other protocol's bytes readable text.
+func Sniff(client, server []byte, midStream bool) decoders.Verdict {
+	if !midStream {
+		return decoders.No
+	}
+	switch sniffFrames(client, true) {
+	case decoders.Yes:
+		if sniffFrames(server, false) != decoders.No {
+			return decoders.Yes
+		}
+	case decoders.NeedMore:
+		return decoders.NeedMore
+	}
+	if sniffFrames(server, true) == decoders.Yes && sniffFrames(client, false) != decoders.No {
+		return decoders.Reversed
+	}
+	return decoders.No
+}
+
+// sniffFrames says whether b, from its first byte, is WebSocket frames,
+// masked as a client's are or not as a server's: Yes with a text frame
+// whose payload (its first 16 bytes or more, unmasked) is UTF-8 and every
+// frame header before it sound (minimal lengths, known opcodes, control
+// frames short and whole); NeedMore while b is empty or still inside such a
+// frame's start; No otherwise.
+func sniffFrames(b []byte, masked bool) decoders.Verdict {
+	if len(b) == 0 {
+		return decoders.NeedMore
+	}
+	for len(b) >= 2 {
+		b0, b1 := b[0], b[1]
+		op, fin, rsv1 := b0&0x0f, b0&0x80 != 0, b0&0x40 != 0
+		if b0&0x30 != 0 || op > opBinary && op < opClose || op > opPong || (b1&0x80 != 0) != masked {
+			return decoders.No
+		}
+		hlen, n := 2, uint64(b1&0x7f)
+		switch n {
+		case 126:
+			if len(b) < 4 {
+				return decoders.NeedMore
+			}
+			if n = uint64(binary.BigEndian.Uint16(b[2:])); n < 126 {
+				return decoders.No
+			}
+			hlen = 4
+		case 127:
+			if len(b) < 10 {
+				return decoders.NeedMore
+			}
+			if n = binary.BigEndian.Uint64(b[2:]); n < 1<<16 || n >= 1<<63 {
+				return decoders.No
+			}
+			hlen = 10
+		}
+		if op >= opClose && (!fin || n > 125 || rsv1) {
+			return decoders.No
+		}
+		var key [4]byte
+		if masked {
+			if len(b) < hlen+4 {
+				return decoders.NeedMore
+			}
+			copy(key[:], b[hlen:])
+			hlen += 4
+		}
+		have := min(uint64(len(b)-hlen), n)
+		if op == opText && !rsv1 && (have == n || have >= 16) {
+			p := bytes.Clone(b[hlen : hlen+int(have)])
+			for i := range p {
+				p[i] ^= key[i&3]
+			}
+			if !utf8.Valid(p) && !(have < n && utf8.Valid(trimCutRune(p))) {
+				return decoders.No
+			}
+			if len(p) >= 4 {
+				return decoders.Yes
+			}
+		}
+		if have < n {
+			return decoders.NeedMore
+		}
+		b = b[hlen+int(n):]
+	}
+	return decoders.NeedMore
+}
+
+// trimCutRune drops an incomplete UTF-8 sequence at the end of p.
+func trimCutRune(p []byte) []byte {
+	for i := 1; i < utf8.UTFMax && i <= len(p); i++ {
+		if utf8.RuneStart(p[len(p)-i]) {
+			if !utf8.FullRune(p[len(p)-i:]) {
+				return p[:len(p)-i]
+			}
+			break
+		}
+	}
+	return p
 }
 
 // Opcodes (RFC 6455 5.2).

@@ -391,3 +391,59 @@ func TestFramesWithTheUpgrade(t *testing.T) {
 		t.Fatalf("%d exchanges, counts %v", len(got), counts)
 	}
 }
+
+// TestSniffMidStream: a socket joined after its upgrade is recognised from
+// its frames (masked text from the client), the right way round or
+// reversed, and its client messages inspected; other protocols and
+// fresh connections are not claimed.
+func TestSniffMidStream(t *testing.T) {
+	msg := text(`{"id":"3","type":"subscribe","payload":{"query":"{ a(x: \"1' OR '1'='1\") }"}}`)
+	srv := frame(true, false, 0x1, false, []byte(`{"id":"3","type":"next"}`))
+	for _, tc := range []struct {
+		name           string
+		client, server []byte
+		mid            bool
+		want           decoders.Verdict
+	}{
+		{"client text", msg, srv, true, decoders.Yes},
+		{"client text, no server bytes yet", msg, nil, true, decoders.Yes},
+		{"ping then text", cat(frame(true, false, 0x9, true, nil), msg), nil, true, decoders.Yes},
+		{"reversed", srv, msg, true, decoders.Reversed},
+		{"a frame's start", msg[:5], nil, true, decoders.NeedMore},
+		{"binary only", frame(true, false, 0x2, true, []byte{1, 2, 3, 4, 5}), nil, true, decoders.NeedMore},
+		{"not mid-stream", msg, srv, false, decoders.No},
+		{"http", []byte("GET / HTTP/1.1\r\nHost: a\r\n\r\n"), nil, true, decoders.No},
+		{"tls", []byte{0x17, 0x03, 0x03, 0x00, 0x20, 1, 2, 3}, nil, true, decoders.No},
+		{"unmasked client", frame(true, false, 0x1, false, []byte("hello world")), nil, true, decoders.No},
+		{"masked bytes that are no text", frame(true, false, 0x1, true, []byte{0xff, 0xfe, 0xfd, 0xfc, 0xfb}), nil, true, decoders.No},
+		{"16-bit length under 126", []byte{0x81, 0xfe, 0x00, 0x05, 1, 2, 3, 4}, nil, true, decoders.No},
+	} {
+		if got := websocket.Sniff(tc.client, tc.server, tc.mid); got != tc.want {
+			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+		}
+	}
+
+	var got []*decoders.Exchange
+	counts := sensor.Counts{}
+	lim := decoders.DefaultLimits()
+	h := decoders.NewConn(&sensor.ConnMeta{ID: 1, MidStream: true}, &lim, counts, func(x *decoders.Exchange) { got = append(got, x) })
+	at := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	h.Data(&sensor.Chunk{Dir: cs, Data: msg, Time: at})
+	h.Data(&sensor.Chunk{Dir: sc, Data: srv, Time: at})
+	h.Data(&sensor.Chunk{Dir: cs, Data: text(`{"id":"4","type":"complete"}`), Time: at})
+	h.Close(sensor.EndFIN, at)
+	if len(got) != 2 || got[0].Proto != websocket.ProtoName || !strings.Contains(string(got[0].Request.Body), "1' OR '1'='1") {
+		t.Fatalf("%d exchanges, counts %v", len(got), counts)
+	}
+}
+
+func FuzzSniff(f *testing.F) {
+	f.Add(text(`{"a":"b"}`), frame(true, false, 0x1, false, []byte("srv")), true)
+	f.Add([]byte{0x81, 0xff, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 1, 2, 3, 4}, []byte(nil), true)
+	f.Fuzz(func(t *testing.T, client, server []byte, mid bool) {
+		v := websocket.Sniff(client, server, mid)
+		if !mid && v != decoders.No {
+			t.Fatalf("claimed a connection seen from its start: %v", v)
+		}
+	})
+}

@@ -523,6 +523,16 @@ func websocket() []packet {
 	return c.pkts
 }
 
+// websocketMidstream is the socket of websocket() as a capture that starts
+// after its upgrade (a long-lived subscription open before the sensor):
+// everything from the first client message on.
+func websocketMidstream() []packet {
+	pkts := websocket()
+	// The handshake (3), the upgrade request and its ACK, the 101 in two
+	// segments and the client's ACK: 8 packets.
+	return pkts[8:]
+}
+
 // wsFrame is a WebSocket frame; masked with a fixed key when mask is set.
 func wsFrame(fin, rsv1 bool, op byte, mask bool, payload []byte) []byte {
 	b0 := op
@@ -902,6 +912,7 @@ func run(out string) error {
 		{"ipv4-frag.pcap", eth, ethernet(), ipv4Frag()},
 		{"ipv6-frag.pcap", eth, ethernet(), ipv6Frag()},
 		{"websocket.pcap", eth, ethernet(), websocket()},
+		{"websocket-midstream.pcap", eth, ethernet(), websocketMidstream()},
 		{"vxlan.pcap", eth, tunnelled(layers.IPProtocolUDP, udpTunnel(4789, vxlanHdr(1000))), std4},
 		{"vxlan-tenants.pcap", eth, vxlanByTenant(), vxlanTenants()},
 		{"vlan-tenants.pcap", eth, vlanByTenant(), vxlanTenants()},
