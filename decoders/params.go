@@ -451,7 +451,35 @@ func (e *extractor) text(body []byte, declared bool) {
 	if !declared && !textLike(b) || e.full() {
 		return
 	}
-	e.add(LocBody, "", e.keep(b), decodePlain)
+	e.add(LocBody, "", e.keep(stringPart(b)), decodePlain)
+}
+
+// stringPart is what of b, a value the application reads as a string,
+// the detectors read: b itself when it looks like text or is short (the
+// truncation tricks, "../../etc/passwd\x00.png", are), else the runs of
+// at least 8 printable ASCII bytes, joined by spaces. A payload put among
+// binary bytes to look binary is such a run; a file, compressed or not,
+// has few (each byte is printable about one time in three), so detectors
+// are not run over megabytes of noise in which they would find something.
+func stringPart(b []byte) []byte {
+	if len(b) <= 256 || textLike(b) {
+		return b
+	}
+	var out []byte
+	for i := 0; i < len(b); {
+		j := i
+		for j < len(b) && (b[j] >= 0x20 && b[j] < 0x7f || b[j] == '\t' || b[j] == '\n' || b[j] == '\r') {
+			j++
+		}
+		if j-i >= 8 {
+			if len(out) > 0 {
+				out = append(out, ' ')
+			}
+			out = append(out, b[i:j]...)
+		}
+		i = j + 1
+	}
+	return out
 }
 
 // textual reports whether a body of Content-Type ct is text by its type:

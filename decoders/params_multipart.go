@@ -25,8 +25,9 @@ func (e *extractor) multipart(body []byte, boundary string) {
 		name, _ := mediaParam(cd, "name")
 		e.name(LocMultipart, name)
 		// A file name given both ways is read both ways: servers differ
-		// on which wins (mediaParamForms).
-		if plain, ext, okPlain, okExt := mediaParamForms(cd, "filename"); okPlain || okExt {
+		// on which wins (mediaParamForms). An empty one makes no file:
+		// Go, PHP and others read the part as a field.
+		if plain, ext, okPlain, okExt := mediaParamForms(cd, "filename"); plain != "" || ext != "" {
 			fn := e.concat(name, ".filename")
 			if okPlain && !e.full() {
 				e.add(LocMultipart, fn, plain, decodePlain)
@@ -41,10 +42,11 @@ func (e *extractor) multipart(body []byte, boundary string) {
 		}
 		// A field without a file name: the application reads a string,
 		// whatever its bytes (a guess at binary would be the sender's to
-		// steer: a few control bytes before a payload).
+		// steer: a few control bytes before a payload); stringPart keeps
+		// what a long binary one says.
 		n, _ := io.ReadFull(p, buf)
 		if !e.full() {
-			e.add(LocMultipart, name, e.keep(buf[:n]), decodePlain)
+			e.add(LocMultipart, name, e.keep(stringPart(buf[:n])), decodePlain)
 		}
 	}
 }

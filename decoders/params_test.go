@@ -282,6 +282,31 @@ func TestExtractMultipart(t *testing.T) {
 	})
 }
 
+// TestExtractBinaryFields: a multipart field whose file name is empty is a
+// field; a long binary field or text body gives its printable runs, and a
+// payload among its bytes is one.
+func TestExtractBinaryFields(t *testing.T) {
+	noise := make([]byte, 3000)
+	for i := range noise {
+		noise[i] = byte(i*131) | 0x80 // no printable ASCII
+	}
+	atk := "1' UNION SELECT password FROM users--"
+	bin := string(noise[:1500]) + atk + string(noise[1500:])
+	body := "--XB\r\nContent-Disposition: form-data; name=\"q\"; filename=\"\"\r\n\r\n" + atk +
+		"\r\n--XB\r\nContent-Disposition: form-data; name=\"blob\"\r\n\r\n" + bin + "\r\n--XB--\r\n"
+	x := req("/", "", body, "Content-Type", "multipart/form-data; boundary=XB")
+	ExtractParams(x, nil)
+	want := []Param{p(LocMultipart, "q", atk), p(LocMultipart, "blob", atk)}
+	if got := only(x.Params, LocMultipart); !reflect.DeepEqual(got, want) {
+		t.Errorf("got\n%s\nwant\n%s", fmtParams(got), fmtParams(want))
+	}
+	x = req("/", "", bin, "Content-Type", "text/plain")
+	ExtractParams(x, nil)
+	if got := only(x.Params, LocBody); len(got) != 1 || got[0].Value != atk {
+		t.Errorf("text body: %s", fmtParams(got))
+	}
+}
+
 // TestExtractFilenameBothForms: a file name given as filename and as
 // filename* is read both ways (Go's mime, Spring and RFC 6266 take
 // filename*, PHP filename).

@@ -99,9 +99,7 @@ func Sniff(client, server []byte, midStream bool) decoders.Verdict {
 	}
 	switch sniffFrames(client, true) {
 	case decoders.Yes:
-		if sniffFrames(server, false) != decoders.No {
-			return decoders.Yes
-		}
+		return decoders.Yes
 	case decoders.NeedMore:
 		return decoders.NeedMore
 	}
@@ -121,6 +119,7 @@ func sniffFrames(b []byte, masked bool) decoders.Verdict {
 	if len(b) == 0 {
 		return decoders.NeedMore
 	}
+	more := decoders.NeedMore
 	for len(b) >= 2 {
 		b0, b1 := b[0], b[1]
 		op, fin, rsv1 := b0&0x0f, b0&0x80 != 0, b0&0x40 != 0
@@ -131,7 +130,7 @@ func sniffFrames(b []byte, masked bool) decoders.Verdict {
 		switch n {
 		case 126:
 			if len(b) < 4 {
-				return decoders.NeedMore
+				return more
 			}
 			if n = uint64(binary.BigEndian.Uint16(b[2:])); n < 126 {
 				return decoders.No
@@ -139,7 +138,7 @@ func sniffFrames(b []byte, masked bool) decoders.Verdict {
 			hlen = 4
 		case 127:
 			if len(b) < 10 {
-				return decoders.NeedMore
+				return more
 			}
 			if n = binary.BigEndian.Uint64(b[2:]); n < 1<<16 || n >= 1<<63 {
 				return decoders.No
@@ -152,7 +151,7 @@ func sniffFrames(b []byte, masked bool) decoders.Verdict {
 		var key [4]byte
 		if masked {
 			if len(b) < hlen+4 {
-				return decoders.NeedMore
+				return more
 			}
 			copy(key[:], b[hlen:])
 			hlen += 4
@@ -167,15 +166,18 @@ func sniffFrames(b []byte, masked bool) decoders.Verdict {
 				return decoders.No
 			}
 			if len(p) >= 4 {
-				return decoders.Yes
+				if hasControl(p) {
+					return decoders.No
+				}
+				more = decoders.Yes
 			}
 		}
 		if have < n {
-			return decoders.NeedMore
+			return more
 		}
 		b = b[hlen+int(n):]
 	}
-	return decoders.NeedMore
+	return more
 }
 
 // trimCutRune drops an incomplete UTF-8 sequence at the end of p.
@@ -216,6 +218,7 @@ type decoder struct {
 // side is one direction's frame parser.
 type side struct {
 	dead bool
+	fed  bool
 	buf  []byte // header bytes not yet parsed (at most 14)
 	// The frame being read.
 	inFrame   bool
@@ -261,11 +264,12 @@ func (d *decoder) Feed(c *sensor.Chunk) *decoders.Switch {
 	if s.dead {
 		return nil
 	}
-	if c.Gap > 0 {
+	if c.Gap > 0 && (s.fed || d.req != nil) {
 		d.anomaly(nil, c.Dir, KindGap, "")
 		s.dead = true
 		return nil
 	}
+	s.fed = s.fed || len(c.Data) > 0
 	data := c.Data
 	for len(data) > 0 && !s.dead {
 		if !s.inFrame {
@@ -602,4 +606,13 @@ func opName(op byte) string {
 		return "pong"
 	}
 	return "opcode " + string("0123456789abcdef"[op&0xf])
+}
+
+func hasControl(p []byte) bool {
+	for _, c := range p[:len(p)-1] {
+		if c < 0x20 && c != '\t' && c != '\n' && c != '\r' || c == 0x7f {
+			return true
+		}
+	}
+	return false
 }

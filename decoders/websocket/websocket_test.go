@@ -437,6 +437,48 @@ func TestSniffMidStream(t *testing.T) {
 	}
 }
 
+// TestSniffNotText: HTTP bodies in scripts whose UTF-8 bytes are all
+// 0x80 and up read, at some offsets, as a frame masked with a key whose
+// XOR leaves ASCII: the frames after it, and no control bytes, tell them
+// apart. Counted at every offset of Japanese and Chinese text.
+func TestSniffNotText(t *testing.T) {
+	for _, s := range []string{
+		strings.Repeat("東京都の天気はいかがですか。今日はとても暑くて、外に出かけるのが大変でした。", 40),
+		strings.Repeat("我们今天去公园散步，天气很好，假期的时候人很多，偏偏下午下雨了。", 40),
+	} {
+		b := []byte(s)
+		for off := 0; off+64 < len(b); off++ {
+			if v := websocket.Sniff(b[off:min(off+4096, len(b))], nil, true); v == decoders.Yes {
+				t.Fatalf("claimed at offset %d: % x", off, b[off:off+16])
+			}
+		}
+	}
+}
+
+// TestGapBeforeFirstBytes: a socket claimed by Sniff after the dispatcher
+// skipped bytes (its window slides on a connection joined mid-stream)
+// starts on the frame Sniff checked: the skipped bytes are no gap to the
+// decoder. A gap after that still ends the direction.
+func TestGapBeforeFirstBytes(t *testing.T) {
+	p, ok := decoders.Lookup(websocket.ProtoName)
+	if !ok {
+		t.Fatal("websocket not registered")
+	}
+	var got []*decoders.Exchange
+	counts := sensor.Counts{}
+	lim := decoders.DefaultLimits()
+	env := &decoders.Env{Conn: &sensor.ConnMeta{ID: 1, MidStream: true}, Limits: &lim, Counts: counts,
+		Emit: func(x *decoders.Exchange) { got = append(got, x) }}
+	d := p.New(env)
+	at := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	d.Feed(&sensor.Chunk{Dir: cs, Data: text(`{"q":"1' OR '1'='1"}`), Time: at, Gap: 2048})
+	d.Feed(&sensor.Chunk{Dir: cs, Data: text(`{"lost":1}`), Time: at, Gap: 10})
+	d.Close(sensor.EndFIN, at)
+	if len(got) != 1 || counts[websocket.KindGap] != 1 {
+		t.Fatalf("%d exchanges, counts %v", len(got), counts)
+	}
+}
+
 func FuzzSniff(f *testing.F) {
 	f.Add(text(`{"a":"b"}`), frame(true, false, 0x1, false, []byte("srv")), true)
 	f.Add([]byte{0x81, 0xff, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 1, 2, 3, 4}, []byte(nil), true)
