@@ -89,10 +89,12 @@ func init() {
 // long-lived socket (a subscription, a trading feed) open before the capture
 // or the sensor started, which would otherwise stay invisible until it
 // reconnects. Only mid-stream: a connection seen from its start begins with
-// the HTTP upgrade, which the HTTP/1 decoder hands over. The bytes must be
-// WebSocket frames from their first byte, the client's masked and the
-// server's not, with a text frame whose unmasked payload is UTF-8: XOR with
-// a random key leaves no other protocol's bytes readable text.
+// the HTTP upgrade, which the HTTP/1 decoder hands over. The client's bytes
+// must be masked WebSocket frames from their first byte, with a text frame
+// whose unmasked payload is UTF-8 without control bytes and whose next
+// frames are sound too: a key's XOR can turn some text (Japanese, Chinese)
+// into ASCII, never into such a chain. The server's bytes are not asked: a
+// feed's window may have slid off a frame start before the client spoke.
 func Sniff(client, server []byte, midStream bool) decoders.Verdict {
 	if !midStream {
 		return decoders.No
