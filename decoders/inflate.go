@@ -164,12 +164,21 @@ func openLayer(coding string, r io.Reader) (pooled, error) {
 		}
 		return pooled{z, &zlibPool}, nil
 	}
-	if f, _ := flatePool.Get().(io.ReadCloser); f != nil {
-		if err := f.(flate.Resetter).Reset(r, nil); err != nil {
-			flatePool.Put(f)
-			return pooled{}, err
-		}
-		return pooled{f, &flatePool}, nil
-	}
-	return pooled{flate.NewReader(r), &flatePool}, nil
+	return pooled{FlateReader(r, nil), &flatePool}, nil
 }
+
+// FlateReader returns a raw DEFLATE reader of r with the preset dictionary
+// dict (copied), from the pool Inflate draws on; PutFlate hands it back.
+// It serves decoders whose compression spans messages (WebSocket's
+// permessage-deflate).
+func FlateReader(r io.Reader, dict []byte) io.ReadCloser {
+	if f, _ := flatePool.Get().(io.ReadCloser); f != nil {
+		// Reset on a flate reader returns no error.
+		_ = f.(flate.Resetter).Reset(r, dict)
+		return f
+	}
+	return flate.NewReaderDict(r, dict)
+}
+
+// PutFlate hands a reader from FlateReader back to the pool.
+func PutFlate(f io.ReadCloser) { flatePool.Put(f) }

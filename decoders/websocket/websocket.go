@@ -26,7 +26,6 @@ package websocket
 
 import (
 	"bytes"
-	"compress/flate"
 	"encoding/binary"
 	"errors"
 	"io"
@@ -128,24 +127,13 @@ func sniffFrames(b []byte, masked bool) decoders.Verdict {
 		if b0&0x30 != 0 || op > opBinary && op < opClose || op > opPong || (b1&0x80 != 0) != masked {
 			return decoders.No
 		}
-		hlen, n := 2, uint64(b1&0x7f)
-		switch n {
-		case 126:
-			if len(b) < 4 {
-				return more
-			}
-			if n = uint64(binary.BigEndian.Uint16(b[2:])); n < 126 {
-				return decoders.No
-			}
-			hlen = 4
-		case 127:
-			if len(b) < 10 {
-				return more
-			}
-			if n = binary.BigEndian.Uint64(b[2:]); n < 1<<16 || n >= 1<<63 {
-				return decoders.No
-			}
-			hlen = 10
+		hlen := 2 + extLen(b1)
+		if len(b) < hlen {
+			return more
+		}
+		n := payloadLen(b)
+		if hlen == 4 && n < 126 || hlen == 10 && (n < 1<<16 || n >= 1<<63) {
+			return decoders.No // not the minimal length encoding
 		}
 		if op >= opClose && (!fin || n > 125 || rsv1) {
 			return decoders.No
@@ -182,6 +170,30 @@ func sniffFrames(b []byte, masked bool) decoders.Verdict {
 	return more
 }
 
+// extLen is how many extended payload length bytes follow a frame header's
+// second byte b1 (RFC 6455 5.2).
+func extLen(b1 byte) int {
+	switch b1 & 0x7f {
+	case 126:
+		return 2
+	case 127:
+		return 8
+	}
+	return 0
+}
+
+// payloadLen reads the payload length of the frame header at h's start,
+// which holds at least 2+extLen(h[1]) bytes.
+func payloadLen(h []byte) uint64 {
+	switch h[1] & 0x7f {
+	case 126:
+		return uint64(binary.BigEndian.Uint16(h[2:]))
+	case 127:
+		return binary.BigEndian.Uint64(h[2:])
+	}
+	return uint64(h[1] & 0x7f)
+}
+
 // trimCutRune drops an incomplete UTF-8 sequence at the end of p.
 func trimCutRune(p []byte) []byte {
 	for i := 1; i < utf8.UTFMax && i <= len(p); i++ {
@@ -209,6 +221,10 @@ const (
 // to in the direction's earlier messages.
 const dictBytes = 32 << 10
 
+// readChunk is the least inflated output read at a time onto the
+// dictionary's end.
+const readChunk = 16 << 10
+
 type decoder struct {
 	env   *decoders.Env
 	lim   decoders.Limits
@@ -230,7 +246,6 @@ type side struct {
 	maskPos   int
 	control   bool
 	finOnEnd  bool // the frame is a data frame with FIN: its end ends the message
-	ctrlBuf   []byte
 	// The message being gathered.
 	open       bool
 	opcode     byte
@@ -238,13 +253,13 @@ type side struct {
 	msg        []byte
 	cut        bool
 	wire       int64 // payload bytes of the message on the wire
-	start      time.Time
-	frames     []uint64
-	framesN    int
+	// m is the client message's exchange request, filled as the message
+	// comes (nil for the server's, which are not emitted).
+	m *decoders.Message
 	// pending holds the message's anomalies, for its exchange.
 	pending []decoders.Anomaly
-	// dict is the end of the direction's earlier messages, for
-	// permessage-deflate with context takeover.
+	// dict ends with the direction's earlier messages (their last
+	// dictBytes or more), for permessage-deflate with context takeover.
 	dict []byte
 }
 
@@ -306,13 +321,8 @@ func (d *decoder) header(s *side, c *sensor.Chunk, data []byte) (int, bool) {
 		}
 	}
 	b0, b1 := s.buf[0], s.buf[1]
-	need := 2 + 4*int(b1>>7)
-	switch b1 & 0x7f {
-	case 126:
-		need += 2
-	case 127:
-		need += 8
-	}
+	p := 2 + extLen(b1) // the masking key's offset
+	need := p + 4*int(b1>>7)
 	if len(s.buf) < need {
 		k := min(need-len(s.buf), len(data)-used)
 		s.buf = append(s.buf, data[used:used+k]...)
@@ -324,16 +334,7 @@ func (d *decoder) header(s *side, c *sensor.Chunk, data []byte) (int, bool) {
 	h := s.buf
 	s.buf = s.buf[:0]
 	fin, rsv, op := b0&0x80 != 0, b0&0x70, b0&0x0f
-	length := uint64(b1 & 0x7f)
-	p := 2
-	switch length {
-	case 126:
-		length = uint64(binary.BigEndian.Uint16(h[2:]))
-		p = 4
-	case 127:
-		length = binary.BigEndian.Uint64(h[2:]) &^ (1 << 63)
-		p = 10
-	}
+	length := payloadLen(h) &^ (1 << 63)
 	s.masked = b1&0x80 != 0
 	if s.masked {
 		copy(s.mask[:], h[p:p+4])
@@ -358,7 +359,6 @@ func (d *decoder) header(s *side, c *sensor.Chunk, data []byte) (int, bool) {
 		if rsv != 0 {
 			d.anomaly(nil, c.Dir, KindReservedBits, "")
 		}
-		s.ctrlBuf = s.ctrlBuf[:0]
 	case op == opContinuation:
 		if !s.open {
 			d.anomaly(nil, c.Dir, KindBadContinuation, "continuation with no message open")
@@ -380,7 +380,9 @@ func (d *decoder) header(s *side, c *sensor.Chunk, data []byte) (int, bool) {
 		s.startMessage(op, rsv&0x40 != 0, c)
 	}
 	if !s.control {
-		s.addFrames(c.Frames)
+		if s.m != nil {
+			s.m.AddFrames(c.Frames)
+		}
 		s.finOnEnd = fin
 	}
 	s.inFrame, s.remaining = true, length
@@ -394,33 +396,15 @@ func (d *decoder) header(s *side, c *sensor.Chunk, data []byte) (int, bool) {
 func (s *side) startMessage(op byte, compressed bool, c *sensor.Chunk) {
 	s.open, s.opcode, s.compressed = true, op, compressed
 	s.msg, s.cut, s.wire = s.msg[:0], false, 0
-	s.start = c.Time
-	s.frames, s.framesN = s.frames[:0], 0
-}
-
-// addFrames records the capture frames that carried the message.
-func (s *side) addFrames(frames []uint64) {
-	for _, f := range frames {
-		if n := len(s.frames); n > 0 && s.frames[n-1] == f {
-			continue
-		}
-		s.framesN++
-		if len(s.frames) < decoders.MaxFrames {
-			s.frames = append(s.frames, f)
-		}
+	if c.Dir == sensor.ClientToServer {
+		s.m = &decoders.Message{Start: c.Time}
 	}
 }
 
 // payload takes p, the next bytes of the current frame's payload.
 func (d *decoder) payload(s *side, p []byte) {
 	if s.control {
-		if room := 125 - len(s.ctrlBuf); room > 0 {
-			start := len(s.ctrlBuf)
-			s.ctrlBuf = append(s.ctrlBuf, p[:min(len(p), room)]...)
-			s.unmask(s.ctrlBuf[start:])
-		}
-		s.maskPos += len(p)
-		return
+		return // close, ping and pong carry nothing to inspect
 	}
 	s.wire += int64(len(p))
 	// A compressed message is kept whole up to the bomb bound, so that
@@ -466,6 +450,9 @@ func (d *decoder) endFrame(s *side, c *sensor.Chunk) {
 // text.
 func (d *decoder) endMessage(s *side, dir sensor.Direction, at time.Time, incomplete bool) {
 	s.open = false
+	m := s.m
+	s.m = nil
+	// body is s.msg, reused for the next message, unless inflated.
 	body, size := s.msg, len(s.msg)
 	var codings []string
 	if s.compressed {
@@ -494,15 +481,13 @@ func (d *decoder) endMessage(s *side, dir sensor.Direction, at time.Time, incomp
 		s.pending = s.pending[:0]
 		return
 	}
-	m := &decoders.Message{
-		Start: s.start, End: at, Method: Method, Version: "websocket",
-		Body: bytes.Clone(body), BodyTruncated: s.cut || size > d.lim.MaxBodyBytes, WireBodyLen: s.wire,
-		ContentEncoding: codings, Incomplete: incomplete,
+	body = body[:min(len(body), d.lim.MaxBodyBytes)]
+	if codings == nil {
+		body = bytes.Clone(body)
 	}
-	if len(m.Body) > d.lim.MaxBodyBytes {
-		m.Body = m.Body[:d.lim.MaxBodyBytes]
-	}
-	m.Frames, m.FramesTotal = append([]uint64(nil), s.frames...), s.framesN
+	m.End, m.Method, m.Version = at, Method, "websocket"
+	m.Body, m.BodyTruncated, m.WireBodyLen = body, s.cut || size > d.lim.MaxBodyBytes, s.wire
+	m.ContentEncoding, m.Incomplete = codings, incomplete
 	if r := d.req; r != nil {
 		m.URI, m.Authority = r.URI, r.Authority
 		if h, ok := decoders.Get(r.Headers, "Host"); ok {
@@ -524,21 +509,27 @@ func (d *decoder) endMessage(s *side, dir sensor.Direction, at time.Time, incomp
 // bound loses it, flagged: the sender's window still has it, so the next
 // compressed messages may not inflate.
 func (d *decoder) inflate(s *side, dir sensor.Direction) (out []byte, total int, err error) {
-	in := io.MultiReader(bytes.NewReader(s.msg), bytes.NewReader([]byte{0, 0, 0xff, 0xff}))
-	r := flate.NewReaderDict(in, s.dict)
-	var buf [dictBytes]byte
-	// The next dictionary: the earlier messages' end, then this one's.
-	dict := append(make([]byte, 0, 3*dictBytes), s.dict...)
+	// The trailer goes past s.msg's length: s.msg stays the message as
+	// it came, should it not inflate.
+	r := decoders.FlateReader(bytes.NewReader(append(s.msg, 0, 0, 0xff, 0xff)), s.dict)
+	defer decoders.PutFlate(r)
+	// The output is read onto the dictionary's end (the reader copied the
+	// dictionary): the earlier messages' end, then this one's, is the
+	// next message's. Its buffer keeps its size, dictBytes+readChunk.
+	if cap(s.dict) == 0 {
+		s.dict = make([]byte, 0, dictBytes+readChunk)
+	}
 	for total <= d.lim.MaxDecompressedBytes {
+		if cap(s.dict)-len(s.dict) < readChunk {
+			s.dict = append(s.dict[:0], s.dict[len(s.dict)-dictBytes:]...)
+		}
 		var n int
-		n, err = r.Read(buf[:])
+		n, err = r.Read(s.dict[len(s.dict):cap(s.dict)])
+		got := s.dict[len(s.dict) : len(s.dict)+n]
+		s.dict = s.dict[:len(s.dict)+n]
 		total += n
 		if room := d.lim.MaxBodyBytes - len(out); room > 0 {
-			out = append(out, buf[:min(n, room)]...)
-		}
-		dict = append(dict, buf[:n]...)
-		if len(dict) > 2*dictBytes {
-			dict = append(dict[:0], dict[len(dict)-dictBytes:]...)
+			out = append(out, got[:min(n, room)]...)
 		}
 		if err != nil {
 			break
@@ -557,9 +548,7 @@ func (d *decoder) inflate(s *side, dir sensor.Direction) (out []byte, total int,
 	}
 	if s.cut {
 		d.loseContext(s, dir)
-		return out, total, nil
 	}
-	s.dict = append(s.dict[:0], dict[max(0, len(dict)-dictBytes):]...)
 	return out, total, nil
 }
 
