@@ -1,6 +1,7 @@
 package sensor
 
 import (
+	"bytes"
 	"net/netip"
 	"slices"
 	"sort"
@@ -96,15 +97,15 @@ type fragKey struct {
 	v6       bool
 }
 
-// fragList holds the fragments of one datagram, sorted by offset and never
-// overlapping, and the runs they make.
+// fragList holds the fragments of one datagram, as the runs they make.
 type fragList struct {
-	frags []fragPiece
-	// runs are Linux's fragment runs, sorted: a fragment that starts
-	// where the furthest held one ends joins its run, any other starts a
-	// run of its own. A fragment that lies inside one run is a repeat; one
-	// that touches held bytes otherwise is an overlap.
+	// runs are Linux's fragment runs, sorted and never overlapping, with
+	// their bytes: a fragment that starts where the furthest held one
+	// ends joins its run, any other starts a run of its own. A fragment
+	// that lies inside one run is a repeat; one that touches held bytes
+	// otherwise is an overlap.
 	runs     []fragRun
+	frags    int  // fragments held
 	highest  int  // where the datagram ends as far as known
 	current  int  // bytes held
 	final    bool // the last fragment came: highest is the datagram's end
@@ -113,12 +114,10 @@ type fragList struct {
 	cost     int // bytes charged to held
 }
 
-type fragPiece struct {
+type fragRun struct {
 	start, end int
-	data       []byte
+	pieces     [][]byte // the fragments' bytes, in order
 }
-
-type fragRun struct{ start, end int }
 
 // add stores fragment f of the datagram it names in zone, which came at
 // time now. When f completes the datagram, it returns the datagram's payload
@@ -189,12 +188,12 @@ func (d *defragmenter) add(zone uint64, src, dst netip.Addr, f *fragment, now ti
 		}
 		l.highest = end
 	}
-	if length == 0 || len(l.frags) >= maxFragsPerDatagram {
+	if length == 0 || l.frags >= maxFragsPerDatagram {
 		d.counts.Inc(errs)
 		d.drop(key)
 		return nil, 0, false
 	}
-	switch l.place(start, end) {
+	switch l.place(start, f.data[:length]) {
 	case fragRepeat:
 		return nil, 0, false
 	case fragOverlap:
@@ -205,8 +204,7 @@ func (d *defragmenter) add(zone uint64, src, dst netip.Addr, f *fragment, now ti
 	if start == 0 || !f.v6 {
 		l.proto = f.proto
 	}
-	i := sort.Search(len(l.frags), func(k int) bool { return l.frags[k].start > start })
-	l.frags = slices.Insert(l.frags, i, fragPiece{start: start, end: end, data: append([]byte(nil), f.data[:length]...)})
+	l.frags++
 	l.current += length
 	l.cost += cost
 	d.held += cost
@@ -224,8 +222,10 @@ func (d *defragmenter) add(zone uint64, src, dst netip.Addr, f *fragment, now ti
 	// Whole: sorted, without overlap and as many bytes as the span, so
 	// without a hole.
 	out := make([]byte, 0, l.highest)
-	for _, p := range l.frags {
-		out = append(out, p.data...)
+	for _, r := range l.runs {
+		for _, p := range r.pieces {
+			out = append(out, p...)
+		}
 	}
 	proto := l.proto
 	d.drop(key)
@@ -239,36 +239,35 @@ const (
 	fragOverlap
 )
 
-// place puts [start, end) in the runs as inet_frag_queue_insert does, or
-// says why not: the common case, at or past the end of the furthest run,
-// extends it or starts a run there; otherwise a fragment inside one run is
-// a repeat, one that touches a run otherwise (or two) an overlap, and one
-// in a hole starts a run of its own.
-func (l *fragList) place(start, end int) int {
+// place puts b, the bytes at start, in the runs as inet_frag_queue_insert
+// does, or says why not: the common case, at or past the end of the
+// furthest run, extends it or starts a run there; otherwise a fragment
+// inside one run is a repeat, one that touches a run otherwise (or two) an
+// overlap, and one in a hole starts a run of its own. The runs keep a copy
+// of b.
+func (l *fragList) place(start int, b []byte) int {
+	end := start + len(b)
 	n := len(l.runs)
-	if n == 0 {
-		l.runs = append(l.runs, fragRun{start, end})
-		return fragNew
-	}
-	if tail := &l.runs[n-1]; tail.end < end {
+	i := n
+	if n > 0 {
+		tail := &l.runs[n-1]
 		switch {
+		case tail.end >= end:
+			i = sort.Search(n, func(k int) bool { return l.runs[k].end > start })
+			if i < n && l.runs[i].start < end {
+				if r := l.runs[i]; start >= r.start && end <= r.end {
+					return fragRepeat
+				}
+				return fragOverlap
+			}
 		case start < tail.end:
 			return fragOverlap
 		case start == tail.end:
-			tail.end = end
-		default:
-			l.runs = append(l.runs, fragRun{start, end})
+			tail.end, tail.pieces = end, append(tail.pieces, bytes.Clone(b))
+			return fragNew
 		}
-		return fragNew
 	}
-	i := sort.Search(n, func(k int) bool { return l.runs[k].end > start })
-	if i < n && l.runs[i].start < end {
-		if r := l.runs[i]; start >= r.start && end <= r.end {
-			return fragRepeat
-		}
-		return fragOverlap
-	}
-	l.runs = slices.Insert(l.runs, i, fragRun{start, end})
+	l.runs = slices.Insert(l.runs, i, fragRun{start, end, [][]byte{bytes.Clone(b)}})
 	return fragNew
 }
 

@@ -240,9 +240,16 @@ func FuzzDefrag(f *testing.F) {
 			held := 0
 			for _, l := range d.lists {
 				held += l.cost
-				for i := 1; i < len(l.frags); i++ {
-					if l.frags[i-1].end > l.frags[i].start {
-						t.Fatalf("fragments [%d,%d) and [%d,%d) overlap", l.frags[i-1].start, l.frags[i-1].end, l.frags[i].start, l.frags[i].end)
+				for i, r := range l.runs {
+					if i > 0 && l.runs[i-1].end > r.start {
+						t.Fatalf("fragments [%d,%d) and [%d,%d) overlap", l.runs[i-1].start, l.runs[i-1].end, r.start, r.end)
+					}
+					n := 0
+					for _, p := range r.pieces {
+						n += len(p)
+					}
+					if n != r.end-r.start {
+						t.Fatalf("run [%d,%d) holds %d bytes", r.start, r.end, n)
 					}
 				}
 			}

@@ -90,9 +90,7 @@ func (d *FrameDecoder) reassemble(p *Packet) bool {
 	// more extension headers.
 	var r parseResult
 	if f.v6 {
-		d.parser.rebuilt = true
-		r = d.parser.ipv6Chain(proto, data, p)
-		d.parser.rebuilt = false
+		r = d.parser.ipv6Chain(proto, data, p, true)
 	} else {
 		r = d.parser.ipPayload(proto, data, p)
 	}

@@ -39,9 +39,11 @@ const (
 	CountFragments        = "packet.ipv4_fragment"
 	CountFragmentErrors   = "packet.ipv4_fragment_error"
 	CountIPv6Fragments    = "packet.ipv6_fragment"
-	// CountIPv6FragmentErrors counts IPv6 fragments a receiver discards
-	// (and with them what was held of their datagram): not a multiple of 8
-	// bytes before the last, past 64 KiB, contradicting the others.
+	// CountIPv6FragmentErrors counts IPv6 fragments a receiver discards:
+	// alone when not a multiple of 8 bytes before the last, past 64 KiB, a
+	// first one without the whole header chain, or inside a rebuilt
+	// datagram; with what was held of their datagram when they contradict
+	// the others.
 	CountIPv6FragmentErrors = "packet.ipv6_fragment_error"
 	CountIPv6ExtHeaders     = "packet.ipv6_ext_header"
 )
@@ -64,9 +66,6 @@ type frameParser struct {
 	counts Counts
 	// frag is the last fragment seen, for defrag.
 	frag fragment
-	// rebuilt is set while the payload of a rebuilt IPv6 datagram is
-	// walked: a Fragment header in it is refused, as Linux does.
-	rebuilt bool
 	// depth counts the tunnels entered for the current packet.
 	depth int
 }
@@ -217,14 +216,15 @@ func (fp *frameParser) parseIPv6(data []byte, p *Packet) parseResult {
 	}
 	p.Src = netip.AddrFrom16([16]byte(data[8:24]))
 	p.Dst = netip.AddrFrom16([16]byte(data[24:40]))
-	fp.rebuilt = false // a packet of its own, even inside a rebuilt one
-	return fp.ipv6Chain(data[6], data[40:40+plen], p)
+	// A packet of its own, even inside a rebuilt datagram (a tunnel).
+	return fp.ipv6Chain(data[6], data[40:40+plen], p, false)
 }
 
 // ipv6Chain walks the extension headers from next, the type of data's
 // first, to the payload. A Fragment header leaves its fragment in fp.frag:
-// the datagram rebuilt, the walk goes on from the next header it names.
-func (fp *frameParser) ipv6Chain(next uint8, data []byte, p *Packet) parseResult {
+// the datagram rebuilt, the walk goes on from the next header it names,
+// with rebuilt set, and a Fragment header there is refused, as Linux does.
+func (fp *frameParser) ipv6Chain(next uint8, data []byte, p *Packet, rebuilt bool) parseResult {
 	for {
 		switch layers.IPProtocol(next) {
 		case layers.IPProtocolIPv6HopByHop, layers.IPProtocolIPv6Routing, layers.IPProtocolIPv6Destination:
@@ -253,7 +253,7 @@ func (fp *frameParser) ipv6Chain(next uint8, data []byte, p *Packet) parseResult
 				return fp.truncated()
 			}
 			fp.counts.Inc(CountIPv6Fragments)
-			if fp.rebuilt {
+			if rebuilt {
 				fp.counts.Inc(CountIPv6FragmentErrors)
 				return parsedSkip
 			}
