@@ -121,10 +121,8 @@ func charsetEncoding(ct string, b []byte) string {
 // mayBeMarkup reports whether a body of media type ct is parsed or sniffed
 // as JSON or XML (classifyBody).
 func mayBeMarkup(ct string) bool {
-	mt, _, _ := strings.Cut(ct, ";")
-	mt = strings.TrimSpace(mt)
-	_, sub, _ := strings.Cut(mt, "/")
-	return mt == "" || equalFold(mt, "text/plain") || containsFold(sub, "json") || containsFold(sub, "xml")
+	mt, _, sub := mediaType(ct)
+	return sniffed(mt) || containsFold(sub, "json") || containsFold(sub, "xml")
 }
 
 // zeroPattern tells the encoding of text whose first two characters are
@@ -151,22 +149,17 @@ func zeroPattern(b []byte) string {
 // is dropped; an invalid code unit becomes U+FFFD.
 func fromWide(b []byte, enc string) []byte {
 	out := make([]byte, 0, len(b))
+	order := binary.ByteOrder(binary.LittleEndian)
+	if enc == encUTF16BE || enc == encUTF32BE {
+		order = binary.BigEndian
+	}
 	switch enc {
 	case encUTF32LE, encUTF32BE:
 		for ; len(b) >= 4; b = b[4:] {
-			var r uint32
-			if enc == encUTF32LE {
-				r = binary.LittleEndian.Uint32(b)
-			} else {
-				r = binary.BigEndian.Uint32(b)
-			}
+			r := order.Uint32(b)
 			out = utf8.AppendRune(out, rune(min(r, utf8.MaxRune+1))) // past the range: U+FFFD
 		}
 	default:
-		order := binary.ByteOrder(binary.LittleEndian)
-		if enc == encUTF16BE {
-			order = binary.BigEndian
-		}
 		for ; len(b) >= 2; b = b[2:] {
 			u := order.Uint16(b)
 			if utf16.IsSurrogate(rune(u)) && len(b) >= 4 {

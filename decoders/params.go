@@ -385,9 +385,7 @@ func classifyBody(ct string, body []byte) bodyKind {
 	if len(body) == 0 {
 		return bodyNone
 	}
-	mt, _, _ := strings.Cut(ct, ";")
-	mt = strings.TrimSpace(mt)
-	typ, sub, _ := strings.Cut(mt, "/")
+	mt, typ, sub := mediaType(ct)
 	switch {
 	case equalFold(mt, "application/x-www-form-urlencoded"):
 		return bodyForm
@@ -397,11 +395,24 @@ func classifyBody(ct string, body []byte) bodyKind {
 		return bodyJSON
 	case containsFold(sub, "xml"):
 		return bodyXML
-	case mt == "" || equalFold(mt, "text/plain"):
+	case sniffed(mt):
 		return sniffBody(body)
 	}
 	return bodyText
 }
+
+// mediaType splits the media type of Content-Type ct, without parameters
+// and spaces, into its type and subtype.
+func mediaType(ct string) (mt, typ, sub string) {
+	mt, _, _ = strings.Cut(ct, ";")
+	mt = strings.TrimSpace(mt)
+	typ, sub, _ = strings.Cut(mt, "/")
+	return mt, typ, sub
+}
+
+// sniffed reports whether a body of media type mt is sniffed for JSON and
+// XML: it has no type, or text/plain.
+func sniffed(mt string) bool { return mt == "" || equalFold(mt, "text/plain") }
 
 func sniffBody(body []byte) bodyKind {
 	b := bytes.TrimLeft(body, " \t\r\n\ufeff")
@@ -448,10 +459,13 @@ func (e *extractor) body(body []byte, kind bodyKind, ct string) {
 // binary, so it only decides for bodies whose type says nothing of text.
 func (e *extractor) text(body []byte, declared bool) {
 	b := cut(body, e.maxBytes+utf8.UTFMax)
-	if !declared && !textLike(b) || e.full() {
+	if e.full() || !declared && !TextLike(b) {
 		return
 	}
-	e.add(LocBody, "", e.keep(stringPart(b)), decodePlain)
+	if declared {
+		b = stringPart(b) // an undeclared body here is text-like already
+	}
+	e.add(LocBody, "", e.keep(b), decodePlain)
 }
 
 // stringPart is what of b, a value the application reads as a string,
@@ -462,7 +476,7 @@ func (e *extractor) text(body []byte, declared bool) {
 // has few (each byte is printable about one time in three), so detectors
 // are not run over megabytes of noise in which they would find something.
 func stringPart(b []byte) []byte {
-	if len(b) <= 256 || textLike(b) {
+	if len(b) <= 256 || TextLike(b) {
 		return b
 	}
 	var out []byte
@@ -487,18 +501,17 @@ func stringPart(b []byte) []byte {
 // body without a type is not: gRPC joined mid-stream (its content type in
 // HPACK state never seen) and raw uploads come so.
 func textual(ct string) bool {
-	mt, _, _ := strings.Cut(ct, ";")
-	typ, sub, _ := strings.Cut(strings.TrimSpace(mt), "/")
+	_, typ, sub := mediaType(ct)
 	return equalFold(typ, "text") || containsFold(sub, "json") || containsFold(sub, "xml") || containsFold(sub, "graphql")
 }
 
-// textLike reports whether b looks like text: no NUL, and few control
+// TextLike reports whether b looks like text: no NUL, and few control
 // characters or bytes that are no UTF-8 (two, or at most one in ten; an
 // incomplete rune at the end is none: bodies are cut). The look is the
 // sender's to steer, so it decides only where nothing else tells text from
 // binary: bodies whose type says nothing of text (extractor.text) and
 // WebSocket binary messages.
-func textLike(b []byte) bool {
+func TextLike(b []byte) bool {
 	n, odd := len(b), 0
 	for len(b) > 0 {
 		c := b[0]
@@ -520,10 +533,6 @@ func textLike(b []byte) bool {
 	}
 	return odd <= 2 || odd*10 <= n
 }
-
-// TextLike is textLike for the decoders of other packages: whether a body
-// (a WebSocket binary message) is text worth extracting parameters from.
-func TextLike(b []byte) bool { return textLike(b) }
 
 // cut shortens s to at most max bytes without splitting a UTF-8 sequence
 // (when s is UTF-8 there).
