@@ -27,11 +27,17 @@ func NewWords(words []string) *Words {
 
 // Has reports whether word is in the set.
 func Has[S ~string | ~[]byte](w *Words, word S) bool {
-	if len(word) == 0 || w.shape[min(len(word), 31)][word[0]&31]&(1<<(word[len(word)-1]&31)) == 0 {
+	if !mayHold(w, word) {
 		return false
 	}
 	_, ok := w.set[string(word)]
 	return ok
+}
+
+// mayHold reports whether the set holds a word of word's length and ends,
+// in either case.
+func mayHold[S ~string | ~[]byte](w *Words, word S) bool {
+	return len(word) > 0 && w.shape[min(len(word), 31)][word[0]&31]&(1<<(word[len(word)-1]&31)) != 0
 }
 
 // HasUpper reports whether word, its ASCII letters upper-cased, is in the
@@ -39,7 +45,7 @@ func Has[S ~string | ~[]byte](w *Words, word S) bool {
 // of the text. The length-and-ends table turns most words away before any
 // is upper-cased; a word over 32 bytes is none.
 func HasUpper(w *Words, word string) bool {
-	if len(word) == 0 || len(word) > 32 || w.shape[min(len(word), 31)][word[0]&31]&(1<<(word[len(word)-1]&31)) == 0 {
+	if len(word) > 32 || !mayHold(w, word) {
 		return false
 	}
 	var buf [32]byte

@@ -210,13 +210,13 @@ func (d *Detector) Inspect(x *decoders.Exchange, out []*alert.Alert) []*alert.Al
 		return out
 	}
 	var fs findings
-	desync := ""
-	for _, an := range x.Anomalies {
+	var desync *decoders.Anomaly
+	for i, an := range x.Anomalies {
 		if an.Dir != sensor.ClientToServer {
 			continue
 		}
-		if an.Kind == decoders.AnomalyOverlap && desync == "" {
-			desync = an.Detail
+		if an.Kind == decoders.AnomalyOverlap && desync == nil {
+			desync = &x.Anomalies[i]
 		}
 		k := an.Kind
 		if k == http1.KindInvalidHeaderName && an.Detail == "whitespace before colon" {
@@ -234,8 +234,8 @@ func (d *Detector) Inspect(x *decoders.Exchange, out []*alert.Alert) []*alert.Al
 		// exchange already showed.
 		checkH2(x, &fs)
 	}
-	if desync != "" {
-		out = append(out, d.desyncAlert(x, desync))
+	if desync != nil {
+		out = append(out, d.desyncAlert(x, desync.Detail))
 	}
 	if fs.n == 0 {
 		return out
