@@ -144,6 +144,27 @@ func MustNew(groups ...[]string) *Set {
 	return s
 }
 
+// MustNewFold is MustNew for literals in lower case that match in any ASCII
+// case: an upper-case letter of the text takes its lower case's column, so
+// a text is matched as it comes, not lower-cased first. A literal with an
+// upper-case letter panics.
+func MustNewFold(groups ...[]string) *Set {
+	for _, g := range groups {
+		for _, lit := range g {
+			for i := 0; i < len(lit); i++ {
+				if 'A' <= lit[i] && lit[i] <= 'Z' {
+					panic(fmt.Sprintf("literals: %q is not in lower case", lit))
+				}
+			}
+		}
+	}
+	s := MustNew(groups...)
+	for c := 'a'; c <= 'z'; c++ {
+		s.class[c-('a'-'A')] = s.class[c]
+	}
+	return s
+}
+
 // Find returns the groups with a literal in text, a bit each. It stops
 // early once every group is found.
 func Find[S ~string | ~[]byte](s *Set, text S) uint64 {

@@ -42,6 +42,31 @@ func TestFind(t *testing.T) {
 	}
 }
 
+// TestFold: a set built by MustNewFold matches a text in any case as
+// Find matches the text with its ASCII letters in lower case.
+func TestFold(t *testing.T) {
+	s := MustNewFold(testGroups...)
+	for _, text := range []string{
+		"UNION SELECT", "uNiOn", "SeL", "USHERS", "Information_Schema", "PG_sleep", "SYS.OBJECTS", "AAAB", "\xff\xfe", "Z", "@[`{",
+	} {
+		lower := []byte(text)
+		for i, c := range lower {
+			if 'A' <= c && c <= 'Z' {
+				lower[i] = c + 'a' - 'A'
+			}
+		}
+		if got, want := Find(s, text), naive(testGroups, string(lower)); got != want {
+			t.Errorf("Find(%q) = %b, want %b", text, got, want)
+		}
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("MustNewFold took a literal in upper case")
+		}
+	}()
+	MustNewFold([]string{"Union"})
+}
+
 // TestFindRandom checks random texts over a small alphabet, where
 // overlapping and nested literals are common.
 func TestFindRandom(t *testing.T) {

@@ -96,8 +96,8 @@ func wrapperHint(s string) bool {
 var sensitiveHints = []string{"::$data", "/etc/", "/proc/", ".ssh/", ".aws/", ".docker/", "/var/", "/root/", ".ini", "system32", "web-inf", ".htpasswd",
 	"/.", "web.config", "global.as", "/wp-", "/sys/", "/@fs/", "/@id/", "sess_"}
 
-// sensitiveHintSet finds sensitiveHints in one pass.
-var sensitiveHintSet = literals.MustNew(sensitiveHints)
+// sensitiveHintSet finds sensitiveHints in one pass, in any case.
+var sensitiveHintSet = literals.MustNewFold(sensitiveHints)
 
 func sensitiveHint(s string) bool { return literals.Find(sensitiveHintSet, s) != 0 }
 
@@ -256,7 +256,7 @@ func traversalPath(x *decoders.Exchange, report func(r *rule, p *decoders.Param,
 	// those without one (/etc/passwd) are out of a web root unless dot
 	// segments climb to them. Most API paths have no dot and cost one
 	// vectorised search.
-	if !dots && (strings.IndexByte(path, '.') < 0 || !pathHint(path)) {
+	if !dots && (strings.IndexByte(path, '.') < 0 || !sensitiveHint(path)) {
 		return
 	}
 	decoded, _ := decoders.DecodeRepeated(path, false, 4)
@@ -308,24 +308,6 @@ func sensitivePath(s string, sep byte) string {
 		return ""
 	}
 	return s[loc[0]:loc[1]]
-}
-
-// pathHint is sensitiveHint of path in lower case, which it writes on the
-// stack for a path of up to 256 bytes: it runs on every request.
-func pathHint(path string) bool {
-	var buf [256]byte
-	if len(path) > len(buf) {
-		return sensitiveHint(strings.ToLower(path))
-	}
-	b := buf[:len(path)]
-	for i := range len(path) {
-		c := path[i]
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		b[i] = c
-	}
-	return literals.Find(sensitiveHintSet, b) != 0
 }
 
 // dotSegment reports whether seg, a raw path segment, is a ".." step,
