@@ -294,7 +294,8 @@ func (d *Detector) run(x *decoders.Exchange, prior []*alert.Alert, selective boo
 		uri = "/"
 	}
 	method, version := req.Method, req.Version
-	if x.Proto == websocket.ProtoName {
+	ws := x.Proto == websocket.ProtoName
+	if ws {
 		// A WebSocket message has no request line nor headers of its
 		// own: CRS reads it as the body of a POST to the upgrade's
 		// target, with its length, so that the method, protocol and
@@ -332,7 +333,7 @@ func (d *Detector) run(x *decoders.Exchange, prior []*alert.Alert, selective boo
 			// (hey, some SDKs) send a Content-Type on every GET.
 			rm.RemoveRuleByID(ruleContentType)
 		}
-		if x.Proto == websocket.ProtoName {
+		if ws {
 			rm.RemoveRuleByID(ruleNoContentType)
 		}
 	}

@@ -487,9 +487,9 @@ func (d *Detector) Inspect(x *decoders.Exchange, out []*alert.Alert) []*alert.Al
 
 // memoKey returns, in b's storage, what the families read of parameter
 // p, whose location has bit loc: its location (a byte for the decoders'
-// own), decoding rounds, name and value in both forms. The lengths, two bytes each (the bound keeps
-// every piece under 64 KB), keep different splits of the same bytes
-// apart.
+// own), decoding rounds, name and value in both forms. The lengths, two
+// bytes each (the bound keeps every piece under 64 KB), keep different
+// splits of the same bytes apart.
 func memoKey(b []byte, p *decoders.Param, loc locSet) []byte {
 	if len(p.Loc)+len(p.Name)+len(p.Value)+len(p.Decoded)+7 > normalize.MemoMaxKey || uint(p.Decodes) > 255 {
 		return b[:0] // too long to remember: an empty key
