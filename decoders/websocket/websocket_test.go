@@ -373,6 +373,22 @@ func BenchmarkMessages(b *testing.B) {
 	}
 }
 
+// BenchmarkDeflateMessages: an upgrade and 50 compressed client messages,
+// with context takeover, through a connection.
+func BenchmarkDeflateMessages(b *testing.B) {
+	lim := decoders.DefaultLimits()
+	d := newDeflater()
+	var msgs []chunk
+	for i := range 50 {
+		m := fmt.Sprintf(`{"type":"subscribe","id":"%d","payload":{"query":"{ user(id: %d) { name } }"}}`, i, i)
+		msgs = append(msgs, chunk{dir: cs, data: frame(true, true, 0x1, true, d.message(m))})
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		run(b, lim, false, msgs...)
+	}
+}
+
 // TestFramesWithTheUpgrade: frames in the same segment as the upgrade
 // request (a client that does not wait for the 101) and as the 101 reach
 // the decoder.
