@@ -62,33 +62,53 @@ func Redact(s string) string {
 	if strings.Contains(s, "eyJ") {
 		s = jwtRE.ReplaceAllLiteralString(s, Redacted)
 	}
-	if secretHint(s) {
+	authHint, kvHint := secretHints(s)
+	if authHint {
 		s = authSchemeRE.ReplaceAllString(s, "${1}${2}${3}"+Redacted)
+	}
+	if kvHint {
 		s = secretKVRE.ReplaceAllStringFunc(s, redactKV)
 	}
 	return maskCards(s)
 }
 
-// secretHints are the words, in lower case, one of which every match of
-// authSchemeRE or secretKVRE holds.
-var secretHints = []string{"bearer", "basic", "token", "passw", "pwd", "passphrase", "secret", "apikey", "api_key", "api-key", "private", "session", "credential"}
+// authWords are the schemes, in lower case, one of which every match of
+// authSchemeRE holds; kvWords the key words one of which every match of
+// secretKVRE holds (passw stands for passwd and password).
+var (
+	authWords = []string{"bearer", "basic", "token"}
+	kvWords   = []string{"passw", "pwd", "passphrase", "secret", "token", "apikey", "api_key", "api-key",
+		"privatekey", "private_key", "private-key", "sessionid", "session_id", "session-id", "credential"}
+)
 
-// secretHint reports whether s holds a secretHints word in any case: most
-// evidence values hold none, and the two expressions cost a scan of the
-// value each (a third of the detectors' time on attack-heavy traffic).
-func secretHint(s string) bool {
+// secretHints reports whether s may hold a match of authSchemeRE and of
+// secretKVRE: most evidence values and URLs hold neither, and each
+// expression costs a scan of the value (a third of the detectors' time on
+// attack-heavy traffic; a URL with a "session=" parameter, which neither
+// matches, cost 100,000 instructions an alert). A key needs its '=' or
+// ':'. FuzzRedactHint holds Redact to the expressions alone.
+func secretHints(s string) (auth, kv bool) {
 	// The expressions' (?i) also folds the long s and the Kelvin sign into
 	// s and k: let them decide such a value.
 	if strings.ContainsAny(s, "\u017f\u212a") {
-		return true
+		return true, true
 	}
 	l := strings.ToLower(s)
-	for _, w := range secretHints {
+	for _, w := range authWords {
 		if strings.Contains(l, w) {
-			return true
+			auth = true
+			break
 		}
 	}
-	return false
+	if strings.ContainsAny(l, "=:") {
+		for _, w := range kvWords {
+			if strings.Contains(l, w) {
+				kv = true
+				break
+			}
+		}
+	}
+	return auth, kv
 }
 
 // redactKV replaces the value part of one secretKVRE match, keeping its
