@@ -151,6 +151,9 @@ var cmdAdmin = map[string]bool{
 	"iptables": true, "ip6tables": true, "usermod": true, "userdel": true, "groupadd": true, "chpasswd": true,
 	"setcap": true, "setfacl": true, "insmod": true, "rmmod": true, "modprobe": true, "mkfs": true, "fdisk": true,
 	"shutdown": true, "reboot": true, "poweroff": true, "killall": true, "pkill": true,
+	// Cluster and container tools: reading the cluster's secrets, and
+	// entering the node's namespaces from a container (nsenter -t 1).
+	"kubectl": true, "kubeadm": true, "crictl": true, "etcdctl": true, "nsenter": true, "podman": true, "runc": true,
 }
 
 // winAdmin holds Windows administration tools, which take /switches
@@ -886,7 +889,8 @@ func quoteInWord(s string) bool {
 }
 
 // knownAfterSep is cmdSep's cheap prefilter: whether a known command
-// follows a separator anywhere in s.
+// follows a separator anywhere in s (printf only in a substitution, as
+// cmdiHit counts it).
 func knownAfterSep(s string) bool {
 	for i := 0; i < len(s); i++ {
 		switch s[i] {
@@ -899,6 +903,7 @@ func knownAfterSep(s string) bool {
 		default:
 			continue
 		}
+		subst := s[i] == '(' || s[i] == '`'
 		j := i + 1
 		for j < len(s) && strings.IndexByte(" \r\n;&|", s[j]) >= 0 {
 			j++
@@ -917,7 +922,7 @@ func knownAfterSep(s string) bool {
 		for k < len(w) && ('a' <= w[k] && w[k] <= 'z' || '0' <= w[k] && w[k] <= '9' || w[k] == '.' || w[k] == '-' && k > 0) {
 			k++
 		}
-		if cmd := canonCmd(w[:k]); knownCmd(cmd) || cmdWordArgs[cmd] != nil {
+		if cmd := canonCmd(w[:k]); knownCmd(cmd) || cmdWordArgs[cmd] != nil || subst && cmd == "printf" {
 			return true
 		}
 	}
@@ -943,7 +948,9 @@ func cmdiScan(p *decoders.Param, s string, report reportFunc) bool {
 // tail is s after the command name, and glued is whether the command
 // follows the separator without a space.
 func cmdiHit(s string, at int, sep, cmd, rest, tail string, glued bool, p *decoders.Param) bool {
-	known := cmdAlone[cmd] || cmdFile[cmd] || cmdExec[cmd]
+	// printf counts only substituted ($(printf '\x69\x64') runs what it
+	// spells); a value that starts with it is shell code quoted in prose.
+	known := cmdAlone[cmd] || cmdFile[cmd] || cmdExec[cmd] || cmd == "printf" && (sep == "$(" || sep == "`")
 	if !known {
 		return toolHit(s, at, sep, cmd, rest, tail, glued)
 	}

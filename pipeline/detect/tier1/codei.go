@@ -73,7 +73,8 @@ var codeiFamily = family{
 // cast, bareword concatenation ((sy.(st).em)(…)), a name concatenated into
 // a variable or constant and called through it ($y='sys'.'tem';($y)(…)),
 // obfuscated variable functions (${@a}(1), $OOO0{0}(1), $__[_]{_}(1)) and
-// comments between a dangerous function and its parenthesis (exec#\n(…)).
+// comments between a dangerous function and its parenthesis (exec#\n(…)),
+// and calls in a string's "${…}" (${@print(md5(1))}).
 var phpDyn = regexp.MustCompile(`['"](?:system|exec|passthru|shell_exec|assert|eval|popen|proc_open|phpinfo|create_function|call_user_func)['"]\s*\(` +
 	`|\[\s*['"]?[a-z_]\w*['"]?\s*\]\s*\)?\s*\[\s*0\s*\]\s*\)?\s*(?:\{[^}]{0,30}\}\s*)?\(` +
 	`|\)\s*(?:\[\s*0\s*\]\s*)+\(\s*['"]` +
@@ -81,6 +82,12 @@ var phpDyn = regexp.MustCompile(`['"](?:system|exec|passthru|shell_exec|assert|e
 	`|\(\s*[a-z]{1,8}\s*\.\s*\(?\s*[a-z]{1,8}\s*\)?\s*\.\s*[a-z]{1,8}\s*\)\s*\(` +
 	`|['"][a-z]{1,8}['"]\s*\.\s*['"][a-z]{1,8}['"][^;]{0,30};\s*\(\s*\$?\w+\s*\)\s*(?:/\*[^*]*\*/\s*)?\(` +
 	`|\$\s*\{\s*[@_][^}]{0,20}\}\s*\(` +
+	// A call inside "${…}", which PHP evaluates when it interpolates a
+	// double-quoted string (${@print(md5(1))}, {${phpinfo()}}): with '@',
+	// PHP's error silencer, any function; without, the ones probes call.
+	// (JavaScript's template literals call functions in "${…}" too, so a
+	// bare ${name(…)} is no PHP.)
+	`|\$\{\s*(?:@\s*[a-z_]\w*|system|exec|passthru|shell_exec|phpinfo|eval|assert|popen|proc_open|file_get_contents|file_put_contents)\s*\(` +
 	`|\$[a-z_]\w*(?:\{\w*\}|\[[^\]]{0,10}\]){1,4}\s*\(` +
 	`|\b(?:exec|system|passthru|shell_exec|assert|eval|popen|proc_open)\s*(?:(?://|#)[^\n]*\n\s*|/\*[^*]*\*/\s*)+\(`)
 

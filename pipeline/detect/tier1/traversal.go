@@ -46,9 +46,20 @@ var dotdot = regexp.MustCompile(`(?:\.{2,}(?:;[^/\\]*)?[/\\]+)+`)
 // /etc/hosts is left out: it is named in too much documentation.
 var sensitiveFile = regexp.MustCompile(`(?:^|[^a-z0-9_.-]|\.\.)(?:` +
 	`/etc/(?:passwd|shadow|group|gshadow|sudoers|issue|crontab|master\.passwd|security/passwd)\b` +
-	`|/proc/(?:self|\d+)/(?:environ|cmdline|maps|mem|fd/|status|root/)` +
+	`|/proc/(?:self|\d+)/(?:environ|cmdline|maps|mem|fd/|status|root/|cwd/|exe\b|mounts|mountinfo|cgroup)` +
 	`|\.ssh/(?:id_[a-z0-9]+|authorized_keys)\b|\.aws/credentials\b|\.docker/config\.json` +
-	`|/var/run/secrets/kubernetes\.io|/root/\.(?:bash_history|ssh)` +
+	`|/root/\.(?:bash_history|ssh)` +
+	// What a pod or a node holds that opens the cluster or the cloud
+	// account: secrets mounted into containers (a service account's
+	// token, Docker's and Compose's secrets), the kubeconfigs and keys of
+	// the control plane, the kubelet, k3s and RKE2, etcd's data, the
+	// container runtimes' sockets (a request to one starts a privileged
+	// container), and the gcloud and Azure CLIs' credentials.
+	`|(?:/var)?/run/secrets/|/etc/kubernetes/(?:pki/|manifests/|[a-z-]+\.conf\b)|/var/lib/kubelet/(?:kubeconfig|config\.yaml|pki/|pods/)` +
+	`|/etc/rancher/(?:k3s|rke2)/|/var/lib/rancher/(?:k3s|rke2)/server/|/var/lib/etcd/` +
+	`|(?:/var)?/run/(?:docker|containerd/containerd|crio/crio|podman/podman|k3s/containerd/containerd|dockershim)\.sock\b` +
+	`|\.config/gcloud/(?:credentials\.db|access_tokens\.db|application_default_credentials\.json|legacy_credentials/)` +
+	`|\.azure/(?:accesstokens\.json|msal_token_cache\.(?:json|bin)|azureprofile\.json|service_principal_entries\.json)` +
 	`|win\.ini\b|boot\.ini\b|system32[/\\]+(?:config[/\\]+sam|drivers[/\\]+etc)` +
 	`|web-inf[/\\]+web\.xml|\.htpasswd\b|/var/log/(?:apache2?|nginx|httpd)/(?:access|error)` +
 	`)`)
@@ -94,7 +105,7 @@ func wrapperHint(s string) bool {
 
 // sensitiveHints are substrings every sensitiveFile match holds one of.
 var sensitiveHints = []string{"::$data", "/etc/", "/proc/", ".ssh/", ".aws/", ".docker/", "/var/", "/root/", ".ini", "system32", "web-inf", ".htpasswd",
-	"/.", "web.config", "global.as", "/wp-", "/sys/", "/@fs/", "/@id/", "sess_"}
+	"/.", "web.config", "global.as", "/wp-", "/sys/", "/@fs/", "/@id/", "sess_", "/run/", "gcloud/", ".azure/"}
 
 // sensitiveHintSet finds sensitiveHints in one pass, in any case.
 var sensitiveHintSet = literals.MustNewFold(sensitiveHints)
@@ -119,12 +130,15 @@ func hexSpelled(s string) string {
 
 var hexDots = strings.NewReplacer("0x2e", ".", "0x2f", "/", "0x5c", "\\")
 
-// pathInProse reports whether the sensitive path matched at s[i] (with the
-// byte before it, when there is one) is named in a sentence: two words or
-// more come before it, separated by spaces, and nothing that would make it
-// the argument of an injected command or the target of a traversal
-// ("Format of /etc/group is", "in the /etc/passwd file").
-func pathInProse(s string, i int) bool {
+// pathInProse reports whether the sensitive path matched at s[i:j] (with
+// the byte before it, when there is one) is named in a sentence, with
+// nothing that would make it the argument of an injected command or the
+// target of a traversal: two words or more come before it, separated by
+// spaces ("Format of /etc/group is", "in the /etc/passwd file"), or one
+// word does and three words follow ("Mount /var/run/docker.sock into the
+// container"): a command line reading the file ("cat /etc/passwd") ends
+// with it or goes on with flags, pipes and redirections.
+func pathInProse(s string, i, j int) bool {
 	if i < len(s) && (s[i] == ' ' || s[i] == '\t') {
 		i++
 	}
@@ -132,7 +146,33 @@ func pathInProse(s string, i int) bool {
 	if len(prefix) < 2 || prefix[len(prefix)-1] != ' ' || strings.ContainsAny(prefix, ";|&`$<>(){}[]=\\/\n'\"") {
 		return false
 	}
-	return len(strings.Fields(prefix)) >= 2
+	words := strings.Fields(prefix)
+	if len(words) >= 2 {
+		return true
+	}
+	// The words after the path, which may go on past the match
+	// (/etc/kubernetes/pki/ca.key).
+	k := strings.IndexAny(s[j:], " \t")
+	return k >= 0 && proseWords(s[j+k:]) >= 3
+}
+
+// proseWords counts the words of s, which must be plain prose: words of
+// letters (a comma or a full stop may end one) between spaces.
+func proseWords(s string) int {
+	n := 0
+	for _, w := range strings.Fields(s) {
+		w = strings.TrimRight(w, ".,")
+		if w == "" {
+			return 0
+		}
+		for k := 0; k < len(w); k++ {
+			if c := w[k] | 0x20; c < 'a' || c > 'z' {
+				return 0
+			}
+		}
+		n++
+	}
+	return n
 }
 
 // dotdotStart matches a value that is one path starting with a traversal
@@ -304,7 +344,7 @@ func sensitivePath(s string, sep byte) string {
 	if sep != 0 {
 		from = strings.LastIndexByte(s[:loc[0]], sep) + 1
 	}
-	if pathInProse(s[from:], loc[0]-from) {
+	if pathInProse(s[from:], loc[0]-from, loc[1]-from) {
 		return ""
 	}
 	return s[loc[0]:loc[1]]

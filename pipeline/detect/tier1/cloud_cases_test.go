@@ -1,0 +1,77 @@
+package tier1
+
+// What an attacker reads or runs on a Kubernetes node or in a container,
+// where the sensor runs as a DaemonSet: the files that hold the cluster's
+// and the cloud account's credentials, the container runtimes' sockets,
+// the cluster tools, and the probes scanners send for PHP's string
+// interpolation; and the values near them that are no attack.
+func init() {
+	attacks = append(attacks,
+		// Kubeconfigs, keys and tokens of the control plane, the kubelet,
+		// k3s and RKE2; etcd's data.
+		attackEntry{lQ, "file", "/etc/kubernetes/admin.conf", "lfi-sensitive-file", encAll},
+		attackEntry{lJ, "path", "/etc/kubernetes/kubelet.conf", "lfi-sensitive-file", encURL},
+		attackEntry{lQ, "template", "/etc/kubernetes/pki/ca.key", "lfi-sensitive-file", encURL},
+		attackEntry{lQ, "f", "/etc/kubernetes/manifests/kube-apiserver.yaml", "lfi-sensitive-file", 0},
+		attackEntry{lJ, "doc", "/var/lib/kubelet/kubeconfig", "lfi-sensitive-file", encURL},
+		attackEntry{lQ, "f", "/var/lib/kubelet/pki/kubelet-client-current.pem", "lfi-sensitive-file", encAll},
+		attackEntry{lC, "view", "/etc/rancher/k3s/k3s.yaml", "lfi-sensitive-file", encURL},
+		attackEntry{lQ, "f", "/var/lib/rancher/k3s/server/token", "lfi-sensitive-file", encURL},
+		attackEntry{lJ, "backup", "/var/lib/etcd/member/snap/db", "lfi-sensitive-file", 0},
+		// Secrets mounted into containers.
+		attackEntry{lQ, "f", "/run/secrets/db_password", "lfi-sensitive-file", encAll},
+		attackEntry{lJ, "path", "/run/secrets/kubernetes.io/serviceaccount/token", "lfi-sensitive-file", 0},
+		// The container runtimes' sockets, as a path or in a URL.
+		attackEntry{lQ, "socket", "/var/run/docker.sock", "lfi-sensitive-file", encAll},
+		attackEntry{lJ, "endpoint", "unix:///run/containerd/containerd.sock", "lfi-sensitive-file", encURL},
+		attackEntry{lQ, "url", "http://unix:/var/run/docker.sock:/containers/json", "lfi-sensitive-file", encURL},
+		attackEntry{lJ, "sock", "/var/run/crio/crio.sock", "lfi-sensitive-file", 0},
+		// Process state that tells a container from its host.
+		attackEntry{lQ, "f", "/proc/self/mounts", "lfi-sensitive-file", encAll},
+		attackEntry{lQ, "f", "/proc/1/cgroup", "lfi-sensitive-file", encURL},
+		attackEntry{lJ, "include", "/proc/self/cwd/config/database.yml", "lfi-sensitive-file", 0},
+		// A command line that reads one, and goes on.
+		attackEntry{lQ, "host", "cat /etc/kubernetes/admin.conf | base64", "lfi-sensitive-file", encURL},
+		attackEntry{lJ, "cmd", "cat /var/run/secrets/kubernetes.io/serviceaccount/token > /tmp/t", "lfi-sensitive-file", 0},
+		// The gcloud and Azure CLIs' credentials.
+		attackEntry{lQ, "f", "/root/.config/gcloud/credentials.db", "lfi-sensitive-file", encAll},
+		attackEntry{lJ, "path", "~/.config/gcloud/application_default_credentials.json", "lfi-sensitive-file", 0},
+		attackEntry{lQ, "f", "/home/app/.azure/accessTokens.json", "lfi-sensitive-file", encURL},
+		attackEntry{lJ, "path", ".azure/msal_token_cache.json", "lfi-sensitive-file", 0},
+
+		// Cluster tools after a separator, and a command spelled by printf.
+		attackEntry{lQ, "host", ";kubectl get secrets -A", "cmdi", encAll},
+		attackEntry{lJ, "name", "x; crictl ps", "cmdi", encURL},
+		attackEntry{lQ, "host", "127.0.0.1;nsenter -t 1 -m -u -i -n sh", "cmdi", encURL},
+		attackEntry{lJ, "ip", "1.2.3.4 && etcdctl get / --prefix --keys-only", "cmdi", 0},
+		attackEntry{lQ, "q", "$(printf '\\x69\\x64')", "cmdi", encAll},
+		attackEntry{lJ, "name", "a`printf '\\151\\144'`", "cmdi", 0},
+
+		// PHP evaluates a call inside "${…}" when it interpolates a string.
+		attackEntry{lQ, "q", "${@print(md5(31337))}", "php-injection", encAll},
+		attackEntry{lJ, "title", "{${phpinfo()}}", "php-injection", encURL},
+		attackEntry{lQ, "name", "${system('id')}", "php-injection", encURL},
+	)
+	benign = append(benign,
+		// Documentation and support text that names these files.
+		corpusEntry{lJ, "message", "Mount /var/run/docker.sock into the CI container to build images"},
+		corpusEntry{lJ, "body", "the kubeconfig is in /etc/kubernetes/admin.conf on the control plane"},
+		corpusEntry{lQ, "q", "where does k3s keep /etc/rancher/k3s/k3s.yaml"},
+		corpusEntry{lJ, "message", "Copy /etc/kubernetes/pki/ca.key to the new control plane node."},
+		corpusEntry{lJ, "note", "Read the secret from the file mounted at /run/secrets/db_password"},
+		corpusEntry{lQ, "q", "docker secrets"},
+		corpusEntry{lJ, "path", "/run/user/1000/app.log"},
+		corpusEntry{lJ, "path", "/var/run/app/app.pid"},
+		corpusEntry{lQ, "q", "kubectl get pods"},
+		corpusEntry{lJ, "message", "Run kubectl get secrets -n prod to list them"},
+		corpusEntry{lJ, "message", "Deploy done; kubectl rollout status ok"},
+		corpusEntry{lJ, "code", "printf -v x \"%04x\" i;"},
+		corpusEntry{lJ, "message", "use printf; printf is safer than echo"},
+		// JavaScript template literals call functions.
+		corpusEntry{lJ, "code", "const s = `Hello ${user.name()}, you have ${count(items)} items`;"},
+		corpusEntry{lJ, "code", "`${print(x)}`"},
+		corpusEntry{lJ, "code", "const url = `https://www.gravatar.com/avatar/${md5(email)}`;"},
+		corpusEntry{lJ, "code", "`${require('path').join(dir, name)}`"},
+		corpusEntry{lJ, "template", "${firstName} ${lastName}"},
+	)
+}
