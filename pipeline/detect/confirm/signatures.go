@@ -166,6 +166,9 @@ var sigs = []sig{
 	{id: "php-source", class: clsFile, anchor: "<?php", label: "PHP source code"},
 	{id: "php-source-b64", class: clsFile, anchor: "pd9waha", label: "PHP source code (base64)", re: regexp.MustCompile(`PD9waHA`)},
 	{id: "web-config", class: clsFile, anchor: "<connectionstrings>", label: "web.config content"},
+	// A kubeconfig's embedded certificate or key: base64 of a PEM block
+	// ("-----BEGIN" is "LS0tLS1CRUdJTi"), after its YAML or JSON key.
+	{id: "kubeconfig", back: 48, class: clsFile, anchor: "ls0tls1crudjt", label: "kubeconfig content", re: regexp.MustCompile(`(?:certificate-authority|client-certificate|client-key)-data"?\s*:\s*"?LS0tLS1CRUdJT`)},
 
 	// Command output.
 	{id: "id-output", class: clsCmdOutput, anchor: "uid=", label: "id output", re: regexp.MustCompile(`\buid=\d+\([^)\s]{0,32}\)\s+gid=\d+\(`)},
@@ -191,6 +194,13 @@ var sigs = []sig{
 	{id: "do-metadata", class: clsMetadata, anchor: "droplet_id", label: "DigitalOcean metadata"},
 	{id: "ssh-banner", class: clsMetadata, anchor: "ssh-2.0-", label: "internal SSH service banner", re: regexp.MustCompile(`(?m)^SSH-2\.0-\S+`)},
 	{id: "redis-info", class: clsMetadata, anchor: "redis_version:", label: "internal Redis INFO output"},
+	// The Docker Engine API (its socket, or a daemon on 2375): /version,
+	// and a container or image list.
+	{id: "docker-version", class: clsMetadata, anchor: "\"minapiversion\"", label: "Docker Engine API"},
+	{id: "docker-list", back: 8, class: clsMetadata, anchor: "id\":\"sha256:", label: "Docker Engine API", re: regexp.MustCompile(`"(?:ImageID|Id)":"sha256:[0-9a-f]{64}"`)},
+	// The Kubernetes API server's or a kubelet's lists (kubelet /pods, the
+	// API's /api/v1/secrets).
+	{id: "k8s-list", back: 16, class: clsMetadata, anchor: "list\"", label: "Kubernetes API", re: regexp.MustCompile(`"kind"\s*:\s*"(?:Pod|Secret|ConfigMap|ServiceAccount|Node|Namespace)List"`)},
 }
 
 // maxSigs bounds len(sigs); maxFails bounds the failed verifications of
