@@ -516,16 +516,19 @@ func (s Shape) sqliBytes() bool {
 // bytes past ASCII, space and _ . , / - (a quote, a parenthesis, an
 // operator but the minus and the slash, a comment but -- and /*, a
 // variable's @ and the no-break space 0xA0, white space to it, need
-// libinjection), no comment (-- or /*), no digit or number's dot glued to
-// a letter (0x41, 1e5, 1.e5, 2select: numbers the tokenizer cuts before a
-// word), and no word of libinjectionWords in any case; a word with a byte
-// past ASCII is none (its tokenizer reads those as word bytes, and its
-// keywords are ASCII), unless that byte starts ı or ſ, which its lookup
-// upper-cases to I and S. Its tokens are then numbers, barewords, commas,
-// dots and the operators - and /, and no fingerprint in libinjection's
-// table is made of those (TestSQLiInertExhaustive, FuzzSQLiInertNeverMatches). Prices,
-// SKUs, ids, street names in any script, field lists and most paths pass:
-// on fresh API values this skips about half of libinjection's calls.
+// libinjection), no comment (-- or /*), no number's dot glued to a letter
+// (1.e5), no word of libinjectionWords in any case, and no such word after
+// a number glued to letters (2select, 1fUNION: the tokenizer ends the
+// number where its exponent, hex digits or d/f suffix end, and reads the
+// rest as a word; 550e8400, 41d4 and 0x1f are numbers and barewords, so
+// UUIDs and hex ids pass). A word with a byte past ASCII is none (its
+// tokenizer reads those as word bytes, and its keywords are ASCII), unless
+// that byte starts ı or ſ, which its lookup upper-cases to I and S. Its
+// tokens are then numbers, barewords, commas, dots and the operators - and
+// /, and no fingerprint in libinjection's table is made of those
+// (TestSQLiInertExhaustive, FuzzSQLiInertNeverMatches). Prices, SKUs, ids,
+// UUIDs, street names in any script, field lists and most paths pass: on
+// fresh API values this skips about half of libinjection's calls.
 func (s Shape) sqliInert(v string) bool {
 	if !s.sqliBytes() {
 		return false
@@ -541,8 +544,27 @@ func (s Shape) sqliInert(v string) bool {
 			for i < len(v) && inertKindOf[v[i]] == inertDigit {
 				i++
 			}
-			if i < len(v) && (inertKindOf[v[i]] == inertLetter || inertKindOf[v[i]] == inertHigh) {
-				return false // a digit glued to a letter: 0x41, 1e5, 2select
+			if i < len(v) && inertKindOf[v[i]] == inertLetter {
+				// A number glued to letters (550e8400, 41d4, 0x1f, 2select):
+				// the tokenizer ends the number somewhere in the run, after an
+				// exponent, hex digits or a d/f suffix, and reads the rest as
+				// a word. The rest starts with a letter or '_', so no suffix
+				// of the run that does may be a keyword.
+				start := i
+				for i < len(v) && inertKindOf[v[i]] != inertSep && inertKindOf[v[i]] != inertDash && inertKindOf[v[i]] != inertSlash {
+					if inertKindOf[v[i]] == inertHigh {
+						return false
+					}
+					i++
+				}
+				for k := start; k < i; k++ {
+					if inertKindOf[v[k]] != inertDigit && literals.HasUpper(libinjectionWordSet, v[k:i]) {
+						return false
+					}
+				}
+			}
+			if i < len(v) && inertKindOf[v[i]] == inertHigh {
+				return false // a number cut before a word past ASCII: 12é
 			}
 			continue
 		case inertDash:
@@ -569,9 +591,6 @@ func (s Shape) sqliInert(v string) bool {
 		for ; i < len(v); i++ {
 			switch inertKindOf[v[i]] {
 			case inertLetter:
-				if i > start && inertKindOf[v[i-1]] == inertDigit {
-					return false // a digit glued to a letter: a1b
-				}
 				continue
 			case inertHigh:
 				if i > start && inertKindOf[v[i-1]] == inertDigit {

@@ -14,7 +14,9 @@ import (
 // exponent numbers, digits, a byte past ASCII, the no-break space and
 // every separator) and checks that none sqliInert passes is SQL injection.
 func TestSQLiInertExhaustive(t *testing.T) {
-	const alphabet = "a1_ .,/-xe0\xc3\xa0\xc4\xb1"
+	// The letters the number tokenizer reads (x b hex, e exponent, d f
+	// suffixes, u after them) and a plain one.
+	const alphabet = "a1_ .,/-xe0dfbu\xc3\xa0\xc4\xb1"
 	n := 5
 	if testing.Short() {
 		n = 4
@@ -58,14 +60,21 @@ func TestSQLiInert(t *testing.T) {
 		{"locale,name", true},
 		{"/api/v1/users/113578", true},
 		{"12_ab", true},
-		{"tent or 2-person", false},           // OR is a keyword
-		{"1 union select 1", false},           // keywords
-		{"Select", false},                     // in any case
-		{"x--", false},                        // a comment
-		{"a/*b", false},                       // a comment
-		{"0x41", false},                       // a hex number
-		{"1e5", false},                        // an exponent
+		{"tent or 2-person", false}, // OR is a keyword
+		{"1 union select 1", false}, // keywords
+		{"Select", false},           // in any case
+		{"x--", false},              // a comment
+		{"a/*b", false},             // a comment
+		{"0x41", true},              // a hex number
+		{"1e5", true},               // an exponent
+		{"550e8400-e29b-41d4-a716-446655440000", true},
+		{"0x1fg2", true},                      // 0x1f, then the word g2
+		{"a1b2", true},                        // one word
 		{"2select", false},                    // a number cut before a word
+		{"4dec", false},                       // 4, then the keyword DEC
+		{"1fUNION", false},                    // 1f, then UNION
+		{"1e-5union", false},                  // 1e-5, then UNION
+		{"0xdiv", false},                      // 0, then the operator DIV
 		{"1.eSELECT", false},                  // 1.e is a number, then SELECT
 		{"1 un\u0131on \u017felect 1", false}, // upper-cased to UNION SELECT
 		{"v1.2 api", true},
@@ -90,12 +99,13 @@ func TestSQLiInert(t *testing.T) {
 // them) and separators and checks that libinjection matches none that
 // sqliInert passes.
 func FuzzSQLiInertNeverMatches(f *testing.F) {
-	for _, s := range []string{"name rue 1", "a-b.c,d/e", "x_1 2-3", "\x00\x01\x02", "sku 12.5"} {
+	for _, s := range []string{"name rue 1", "a-b.c,d/e", "x_1 2-3", "\x00\x01\x02", "sku 12.5", "\x80\x01\x82\x03\x84"} {
 		f.Add([]byte(s))
 	}
 	words := []string{"name", "rue", "neuve", "sku", "api", "v1", "users", "x", "id", "locale", "1", "0", "12", "3.5",
 		"or", "and", "union", "select", "null", "not", "user", "version", "e", "ab", "_x", "tent", "person", "md5",
 		"dbms_utility", "information_schema", "group", "by", "sleep", "if", "0x1f",
+		"550e8400", "e29b", "41d4", "a716", "446655440000", "4dec", "dec", "1f", "1d", "1e", "2e", "0x", "0b1", "div", "mod", "xor",
 		"r\u00e9publique", "\u0141ukasz", "\u00e0", "\xa0", "\xc3", "\u00e9union", "un\u0131on", "\u017felect",
 		"\u0131", "\u017f", "\xc4", "\xc5"}
 	f.Fuzz(func(t *testing.T, in []byte) {
