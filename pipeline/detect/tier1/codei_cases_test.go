@@ -201,6 +201,9 @@ func FuzzCodeiGates(f *testing.F) {
 		"for\n(;;)", "for  (;;)", "ximport('fs')", "$while(1)", "'child_process$", "$process.mainModule", "$1:x:prototype$",
 		"eval(String.fromCharCodeX", "global.processing", "shell.  jsp.", "shell.\njsp.", "a.  jsp", "x.__class__.__base__",
 		"(S'id'\nios\nsystem\n.", "(cos\nsystem\nS'id'\no.",
+		"!!python/object/apply:os.system [\"id\"]", "!!javax.script.ScriptEngineManager [x]", "--- !ruby/object:Gem::Installer",
+		`{"$type":"System.Windows.Data.ObjectDataProvider, PresentationFramework"}`, `<ObjectDataProvider MethodName="Start">`,
+		"<sorted-set><dynamic-proxy>", "<java.util.PriorityQueue serialization='custom'>", "<java.lang.ProcessBuilder>",
 	} {
 		f.Add(s)
 	}
@@ -234,6 +237,7 @@ func codeiGatesHold(t *testing.T, s string) {
 		{"protoPollution", gates&gateProto != 0, protoPollution},
 		{"perlCode", gates&gatePerl != 0, perlCode},
 		{"jspFile", gates&gateJSP != 0, jspFile},
+		{"deserGadget", gates&gateDeser != 0, deserGadget},
 	} {
 		if m := c.re.FindString(s); !c.open && m != "" {
 			t.Fatalf("%s matches %q in %q, which its gate turns away", c.name, m, s)

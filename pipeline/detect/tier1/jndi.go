@@ -14,6 +14,14 @@ var ruleJNDI = rule{
 	title: "JNDI lookup (Log4Shell)",
 }
 
+// ruleTextLookup is Apache Commons Text's string interpolation
+// (CVE-2022-42889, "Text4Shell"): StringSubstitutor's default lookups run a
+// script, fetch a URL, read a file or resolve a name.
+var ruleTextLookup = rule{
+	Rule:  detectRule("commons-text-lookup", "code-injection", owaspInjection, alert.Severity_SEVERITY_CRITICAL, alert.Confidence_CONFIDENCE_HIGH),
+	title: "Apache Commons Text lookup (Text4Shell)",
+}
+
 // Log4j expands lookups in anything it logs, so every parameter counts,
 // every header included.
 var jndiFamily = family{
@@ -31,6 +39,14 @@ var (
 	jndiDefault = regexp.MustCompile(`\$\{[^${}]*?:-([^${}]*)\}`)
 	jndiDate    = regexp.MustCompile(`\$\{date:'([^'${}]*)'\}`)
 	jndiLookup  = regexp.MustCompile(`\$\{\s*jndi\s*:\s*([a-z]*)`)
+	// textLookup finds Commons Text's script, url, file and dns lookups in
+	// the forms they take: ${script:ENGINE:…}, ${url:CHARSET:…},
+	// ${file:CHARSET:…}, ${dns:address|…}. A charset or a dns form is
+	// required: ${url:http://localhost} is a Spring placeholder with a
+	// default.
+	textLookup = regexp.MustCompile(`\$\{\s*(?:script\s*:\s*[a-z]+\s*:` +
+		`|(?:url|file)\s*:\s*(?:utf-?(?:8|16(?:[bl]e)?|32)|iso-?8859-\d+|us-ascii|ascii|latin-?1|windows-125\d|cp\d{3,4})\s*:` +
+		`|dns\s*:\s*(?:address|canonical-name|name)\s*\|)`)
 )
 
 func matchJNDI(_ *decoders.Param, v *normalize.Value, report reportFunc) {
@@ -46,6 +62,14 @@ func matchJNDI(_ *decoders.Param, v *normalize.Value, report reportFunc) {
 					what += " (obfuscated lookups)"
 				}
 				report(&ruleJNDI, "lookup "+what)
+				return true
+			}
+			if m := textLookup.FindString(s); m != "" {
+				what := "Commons Text lookup " + snippet(m)
+				if obfuscated {
+					what += " (obfuscated lookups)"
+				}
+				report(&ruleTextLookup, what)
 				return true
 			}
 			d := jndiCase.ReplaceAllString(s, "$1")

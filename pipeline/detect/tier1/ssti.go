@@ -107,7 +107,9 @@ func sstiClose(s string, start int, closer string) (int, bool) {
 // variable ("{{name}}", "${HOME}", "#{id}" are not): arithmetic on numbers
 // (the 7*7 probe), a conditional on a constant ({% if True %}, the probe for
 // engines that print no arithmetic), Python object walking, the engines' objects that reach
-// configuration or code, and the Java and Ruby ways to run a command.
+// configuration or code, and the Java and Ruby ways to run a command;
+// Twig's filters called with a PHP function's name, and JSP EL's
+// pageContext and applicationScope.
 var sstiExpr = regexp.MustCompile(`\d+\s*\*\s*['"]?\d+|^\s*if\s+(?:true|1|1\s*==\s*1)\s*$` +
 	`|__(?:class|mro|subclasses|globals|builtins|init|import|base|bases|dict|getattribute)__` +
 	`|^\s*(?:config|self|settings)(?:\.items\(\)|\.__\w+|\s*$)` +
@@ -115,7 +117,14 @@ var sstiExpr = regexp.MustCompile(`\d+\s*\*\s*['"]?\d+|^\s*if\s+(?:true|1|1\s*==
 	`|\bt\s*\(\s*java\.|java\.lang\.|getruntime|processbuilder|class\.forname|scriptenginemanager` +
 	`|freemarker\.template\.utility|\.exec\s*\(|\bpopen\b|os\.system|subprocess|\bsystem\s*\(` +
 	`|\beval\s*\(|\bimport\s+os|\bfile\.(?:open|read)|\bio\.popen|\bspawn\s*\(|\brequire\s*\(\s*['"]child_process` +
-	`|\bsystem\.diagnostics\.process|\bprocess\.start\s*\(`)
+	`|\bsystem\.diagnostics\.process|\bprocess\.start\s*\(` +
+	// Twig: a filter that calls a PHP function by name, and the
+	// environment reached through _self.
+	`|\|\s*(?:filter|map|reduce|sort)\s*\(\s*['"](?:system|exec|passthru|shell_exec|popen|proc_open|assert)['"]` +
+	`|\b_self\.env\b|registerundefinedfiltercallback` +
+	// JSP EL's implicit objects that reach the request, session and
+	// application (${pageContext.request…}, ${applicationScope}).
+	`|^\s*(?:pagecontext|applicationscope)\b`)
 
 // sstiSSI finds server-side include directives (<!--#exec cmd=…-->,
 // <!--#include virtual=…-->), which servers with SSI enabled run when the
