@@ -377,6 +377,8 @@ type state struct {
 	// parameter being checked.
 	hits int
 	key  []byte
+	// path is the request path as a parameter (wholePath).
+	path decoders.Param
 }
 
 var states = sync.Pool{New: func() any {
@@ -405,6 +407,7 @@ func (st *state) scanFor(k int, d *Detector, f *family, x *decoders.Exchange) *s
 func (st *state) release() {
 	st.in = input{}
 	st.inj = injection.Scan{}
+	st.path = decoders.Param{}
 	for k := range st.scans {
 		if st.used&(1<<k) == 0 {
 			continue
@@ -426,38 +429,17 @@ func (d *Detector) Inspect(x *decoders.Exchange, out []*alert.Alert) []*alert.Al
 	fams := d.fams[:min(len(d.fams), maxFamilies)]
 	st := states.Get().(*state)
 	defer st.release()
-	in := &st.in
 	memo := d.memos.Get().(*normalize.Memo)
 	defer d.memos.Put(memo)
 	if d.inj != nil {
 		d.inj.Start(&st.inj, x)
 	}
 	for i := range x.Params {
-		p := &x.Params[i]
-		// Headers, path segments and tokens repeat from one request to
-		// the next: a parameter found clean before costs a lookup.
-		loc := locBit(p.Loc)
-		st.key = memoKey(st.key, p, loc)
-		found, sum := memo.LookupBytes(st.key)
-		if found {
-			continue
-		}
-		hits := st.hits
-		in.reset(p.Best())
-		if d.inj != nil && st.inj.Param(i, in.shape) {
-			st.hits++
-		}
-		if run := d.gates.pick(fams, p, loc, in); run != 0 {
-			v := normalize.Normalize(in.best, p.Decodes, d.cfg.ScanBytes)
-			for ; run != 0; run &= run - 1 {
-				k := bits.TrailingZeros16(uint16(run))
-				sc := st.scanFor(k, d, fams[k], x)
-				sc.p, sc.seen, sc.v = p, 0, v
-				fams[k].match(p, &sc.v, sc.report)
-			}
-		}
-		if st.hits == hits {
-			memo.Insert(sum)
+		d.param(st, memo, fams, x, &x.Params[i], i, ^famSet(0))
+	}
+	if run := d.gates.pathFams &^ st.found(); run != 0 {
+		if p := wholePath(x, &st.path); p != nil {
+			d.param(st, memo, fams, x, p, -1, run)
 		}
 	}
 	if d.inj != nil {
@@ -484,6 +466,120 @@ func (d *Detector) Inspect(x *decoders.Exchange, out []*alert.Alert) []*alert.Al
 	}
 	return out
 }
+
+// param checks parameter p, the exchange's i-th, with the families of
+// mask. i is -1 for a parameter of tier 1's own (wholePath), which the
+// injection detector does not see and the memo does not hold: an entry
+// for it would say clean for checks that did not run on it (the injection
+// detector's, those of the families left out of mask).
+func (d *Detector) param(st *state, memo *normalize.Memo, fams []*family, x *decoders.Exchange, p *decoders.Param, i int, mask famSet) {
+	// Headers, path segments and tokens repeat from one request to the
+	// next: a parameter found clean before costs a lookup.
+	in := &st.in
+	loc := locBit(p.Loc)
+	if i < 0 {
+		memo = nil
+	} else {
+		st.key = memoKey(st.key, p, loc)
+	}
+	found, sum := memo.LookupBytes(st.key)
+	if found {
+		return
+	}
+	hits := st.hits
+	in.reset(p.Best())
+	if i >= 0 && d.inj != nil && st.inj.Param(i, in.shape) {
+		st.hits++
+	}
+	if run := d.gates.pick(fams, p, loc, in) & mask; run != 0 {
+		v := normalize.Normalize(in.best, p.Decodes, d.cfg.ScanBytes)
+		for ; run != 0; run &= run - 1 {
+			k := bits.TrailingZeros16(uint16(run))
+			sc := st.scanFor(k, d, fams[k], x)
+			sc.p, sc.seen, sc.v = p, 0, v
+			fams[k].match(p, &sc.v, sc.report)
+		}
+	}
+	if st.hits == hits {
+		memo.Insert(sum)
+	}
+}
+
+// found returns the families that found something on this call.
+func (st *state) found() famSet {
+	var f famSet
+	for u := st.used; u != 0; u &= u - 1 {
+		if k := bits.TrailingZeros32(u); len(st.scans[k].found) > 0 {
+			f |= 1 << k
+		}
+	}
+	return f
+}
+
+// wholePath returns the end of the request's path as one more parameter
+// (location path, no name: "the request path" in a summary) for the
+// families that read values, when its bytes say it may carry what its
+// segments hide: the decoder splits the path at its slashes, so
+// "cat /etc/passwd" or "<?php system($_GET[c]); ?>/x" ending a URL reaches
+// the families as pieces that say nothing apart ("cat ", "etc", "passwd").
+// The end starts at the first segment with a byte other than a letter, a
+// digit or - . _ ~, as a payload appended to a route does
+// (/api/v1/files/cat /etc/passwd), or at an empty segment before it, which
+// is a payload's own leading slash (/api/v1/files//etc/[p]asswd); the
+// route before it would hide what a check anchors at a value's start. A
+// path of plain segments alone, as nearly every API path is, costs one
+// byte scan, and an end of one segment is that segment, checked already.
+// traversal and ssrf read the path whole themselves (traversalPath,
+// ssrfPath), and the injection detector runs libinjection on it; a family
+// that found something in the exchange already is not asked again. p is
+// the storage for the parameter.
+func wholePath(x *decoders.Exchange, p *decoders.Param) *decoders.Param {
+	path := x.Request.Path
+	start, empty := -1, -1
+	for a := 0; a < len(path) && start < 0; {
+		b := strings.IndexByte(path[a:], '/')
+		if b < 0 {
+			b = len(path)
+		} else {
+			b += a
+		}
+		if a == b && a > 0 {
+			empty = a // the slash after an empty segment
+		}
+		for i := a; i < b; i++ {
+			if !plainPathByte[path[i]] {
+				start = a
+				break
+			}
+		}
+		a = b + 1
+	}
+	if start < 0 {
+		return nil
+	}
+	if empty >= 0 {
+		start = empty
+	}
+	tail := path[start:]
+	if strings.IndexByte(strings.TrimPrefix(tail, "/"), '/') < 0 {
+		return nil // one segment
+	}
+	decoded, n := decoders.DecodeRepeated(tail, false, 4)
+	*p = decoders.Param{Loc: decoders.LocPath, Value: tail, Decodes: n}
+	if decoded != tail {
+		p.Decoded = decoded
+	}
+	return p
+}
+
+// plainPathByte holds the bytes of a path segment that needs no check with
+// the segments after it: letters, digits and - . _ ~.
+var plainPathByte = func() (t [256]bool) {
+	for c := 0; c < 256; c++ {
+		t[c] = 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("-._~", byte(c)) >= 0
+	}
+	return t
+}()
 
 // memoKey returns, in b's storage, what the families read of parameter
 // p, whose location has bit loc: its location (a byte for the decoders'
@@ -626,6 +722,9 @@ type gates struct {
 	classes   classSet
 	// values are the families whose scope is detect.Scanned.
 	values famSet
+	// pathFams are the families that read values and have no check of
+	// the request path of their own (wholePath).
+	pathFams famSet
 }
 
 func newGates(fams []*family) gates {
@@ -634,6 +733,9 @@ func newGates(fams []*family) gates {
 		bit := famSet(1) << k
 		if f.values {
 			g.values |= bit
+			if f.whole == nil {
+				g.pathFams |= bit
+			}
 		}
 		for l := range g.byLoc {
 			if f.locs == 0 || f.locs&(1<<l) != 0 {

@@ -249,3 +249,47 @@ func checkPathRules(t *testing.T, tests []pathCase) {
 		}
 	}
 }
+
+// TestPathEnd covers payloads appended to a route with their slashes
+// (wholePath): the segments alone say nothing, the end of the path does.
+func TestPathEnd(t *testing.T) {
+	tests := []pathCase{
+		{"/api/v1/files/cat%20/home/app/notes.txt", "cmdi"},
+		{"/api/v1/files/cat%20/%5B%3F%5Dtc/pa%5B%3F%5Dswd", "cmdi"},
+		{"/api/v1/files//etc/%5Bp%5Dasswd", "cmdi"},
+		{"/api/v1/exec/127.0.0.1;ls%20-la%20/home/app", "cmdi"},
+		{"/api/v1/files/FOR%20/F%20%25G%20IN%20('dir%20/b')%20DO%20echo%20%25G", "cmdi"},
+		{"/api/v1/items/%3C%3Fphp%20system($_GET%5Bc%5D);%20%3F%3E/x", "php-injection"},
+		// Plain segments, and a single segment checked as such.
+		{"/api/v1/users/123/orders/550e8400-e29b-41d4-a716-446655440000", ""},
+		{"/api/v1/files/report%20(final).pdf", ""},
+		{"/api/v1/search/o'neil/reviews", ""},
+		{"/api/v1/docs/how%20to%20cat%20a%20file/1", ""},
+	}
+	checkPathRules(t, tests)
+}
+
+// TestPathEndNotRemembered checks that the end of a path checked without
+// a family (which had found something elsewhere in its exchange) is not
+// remembered clean for the next exchange with the same path.
+func TestPathEndNotRemembered(t *testing.T) {
+	ds := allDetectors(t)
+	const path = "/api/v1/files/cat%20/home/app/notes.txt"
+	for i, query := range []string{"host=x;cat%20/home/app/a.txt", ""} {
+		x := exchange()
+		x.Request.Method, x.Request.Path = "GET", path
+		x.Request.URI = path
+		if query != "" {
+			x.Request.URI += "?" + query
+		}
+		x.Request.Query = query
+		decoders.ExtractParams(x, nil)
+		var got []string
+		for _, a := range inspectAll(ds, x) {
+			got = append(got, a.RuleId)
+		}
+		if !slices.Contains(got, "cmdi") {
+			t.Errorf("exchange %d (query %q): %v, want cmdi", i, query, got)
+		}
+	}
+}
