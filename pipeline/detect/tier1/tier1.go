@@ -429,17 +429,40 @@ func (d *Detector) Inspect(x *decoders.Exchange, out []*alert.Alert) []*alert.Al
 	fams := d.fams[:min(len(d.fams), maxFamilies)]
 	st := states.Get().(*state)
 	defer st.release()
+	in := &st.in
 	memo := d.memos.Get().(*normalize.Memo)
 	defer d.memos.Put(memo)
 	if d.inj != nil {
 		d.inj.Start(&st.inj, x)
 	}
 	for i := range x.Params {
-		d.param(st, memo, fams, x, &x.Params[i], i, ^famSet(0))
+		p := &x.Params[i]
+		// Headers, path segments and tokens repeat from one request to
+		// the next: a parameter found clean before costs a lookup.
+		loc := locBit(p.Loc)
+		st.key = memoKey(st.key, p, loc)
+		found, sum := memo.LookupBytes(st.key)
+		if found {
+			continue
+		}
+		hits := st.hits
+		in.reset(p.Best())
+		if d.inj != nil && st.inj.Param(i, in.shape) {
+			st.hits++
+		}
+		d.families(st, fams, x, p, loc, ^famSet(0))
+		if st.hits == hits {
+			memo.Insert(sum)
+		}
 	}
-	if run := d.gates.pathFams &^ st.found(); run != 0 {
-		if p := wholePath(x, &st.path); p != nil {
-			d.param(st, memo, fams, x, p, -1, run)
+	// The end of the path (wholePath): the injection detector does not
+	// see it, and the memo does not hold it, as an entry would say clean
+	// for checks that did not run on it (the injection detector's, those
+	// of the families left out).
+	if p := wholePath(x, &st.path); p != nil {
+		if mask := d.gates.pathFams &^ st.found(); mask != 0 {
+			in.reset(p.Best())
+			d.families(st, fams, x, p, locPath, mask)
 		}
 	}
 	if d.inj != nil {
@@ -467,41 +490,19 @@ func (d *Detector) Inspect(x *decoders.Exchange, out []*alert.Alert) []*alert.Al
 	return out
 }
 
-// param checks parameter p, the exchange's i-th, with the families of
-// mask. i is -1 for a parameter of tier 1's own (wholePath), which the
-// injection detector does not see and the memo does not hold: an entry
-// for it would say clean for checks that did not run on it (the injection
-// detector's, those of the families left out of mask).
-func (d *Detector) param(st *state, memo *normalize.Memo, fams []*family, x *decoders.Exchange, p *decoders.Param, i int, mask famSet) {
-	// Headers, path segments and tokens repeat from one request to the
-	// next: a parameter found clean before costs a lookup.
-	in := &st.in
-	loc := locBit(p.Loc)
-	if i < 0 {
-		memo = nil
-	} else {
-		st.key = memoKey(st.key, p, loc)
-	}
-	found, sum := memo.LookupBytes(st.key)
-	if found {
+// families runs on parameter p, whose location has bit loc and whose value
+// st.in holds, the families of mask that pick wants.
+func (d *Detector) families(st *state, fams []*family, x *decoders.Exchange, p *decoders.Param, loc locSet, mask famSet) {
+	run := d.gates.pick(fams, p, loc, &st.in) & mask
+	if run == 0 {
 		return
 	}
-	hits := st.hits
-	in.reset(p.Best())
-	if i >= 0 && d.inj != nil && st.inj.Param(i, in.shape) {
-		st.hits++
-	}
-	if run := d.gates.pick(fams, p, loc, in) & mask; run != 0 {
-		v := normalize.Normalize(in.best, p.Decodes, d.cfg.ScanBytes)
-		for ; run != 0; run &= run - 1 {
-			k := bits.TrailingZeros16(uint16(run))
-			sc := st.scanFor(k, d, fams[k], x)
-			sc.p, sc.seen, sc.v = p, 0, v
-			fams[k].match(p, &sc.v, sc.report)
-		}
-	}
-	if st.hits == hits {
-		memo.Insert(sum)
+	v := normalize.Normalize(st.in.best, p.Decodes, d.cfg.ScanBytes)
+	for ; run != 0; run &= run - 1 {
+		k := bits.TrailingZeros16(uint16(run))
+		sc := st.scanFor(k, d, fams[k], x)
+		sc.p, sc.seen, sc.v = p, 0, v
+		fams[k].match(p, &sc.v, sc.report)
 	}
 }
 
@@ -535,27 +536,29 @@ func (st *state) found() famSet {
 // the storage for the parameter.
 func wholePath(x *decoders.Exchange, p *decoders.Param) *decoders.Param {
 	path := x.Request.Path
-	start, empty := -1, -1
-	for a := 0; a < len(path) && start < 0; {
-		b := strings.IndexByte(path[a:], '/')
-		if b < 0 {
-			b = len(path)
-		} else {
-			b += a
-		}
-		if a == b && a > 0 {
-			empty = a // the slash after an empty segment
-		}
-		for i := a; i < b; i++ {
-			if !plainPathByte[path[i]] {
-				start = a
-				break
-			}
-		}
-		a = b + 1
+	// Nearly every path is plain: one pass, four bytes a step, tells.
+	var odd uint8
+	i := 0
+	for ; i+4 <= len(path); i += 4 {
+		odd |= oddPathByte[path[i]] | oddPathByte[path[i+1]] | oddPathByte[path[i+2]] | oddPathByte[path[i+3]]
 	}
-	if start < 0 {
+	for ; i < len(path); i++ {
+		odd |= oddPathByte[path[i]]
+	}
+	if odd == 0 {
 		return nil
+	}
+	start, seg, empty := -1, 0, -1
+	for i := 0; i < len(path); i++ {
+		if c := path[i]; c == '/' {
+			if i == seg && i > 0 {
+				empty = i // the slash after an empty segment
+			}
+			seg = i + 1
+		} else if oddPathByte[c] != 0 {
+			start = seg
+			break
+		}
 	}
 	if empty >= 0 {
 		start = empty
@@ -572,11 +575,14 @@ func wholePath(x *decoders.Exchange, p *decoders.Param) *decoders.Param {
 	return p
 }
 
-// plainPathByte holds the bytes of a path segment that needs no check with
-// the segments after it: letters, digits and - . _ ~.
-var plainPathByte = func() (t [256]bool) {
+// oddPathByte is 1 for the bytes of a path segment that make it worth
+// checking with the segments after it: all but letters, digits, - . _ ~
+// and the slash between segments.
+var oddPathByte = func() (t [256]uint8) {
 	for c := 0; c < 256; c++ {
-		t[c] = 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("-._~", byte(c)) >= 0
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("-._~/", byte(c)) >= 0) {
+			t[c] = 1
+		}
 	}
 	return t
 }()
