@@ -85,6 +85,35 @@ func TestMemoKeyApart(t *testing.T) {
 	}
 }
 
+// FuzzMemoKeyApart checks that two parameters get the same memo key only
+// when they agree in location, decoding rounds, name, value and decoded
+// value, and that a key reused as the buffer of the next one leaves
+// nothing of itself in it.
+func FuzzMemoKeyApart(f *testing.F) {
+	f.Add("query", "q", "a", "", uint8(0), "query", "qa", "", "", uint8(0))
+	f.Add("x", "ab", "c", "", uint8(1), "xa", "b", "c", "", uint8(1))
+	f.Add("json", "", "ab", "c", uint8(2), "json", "", "a", "bc", uint8(2))
+	f.Fuzz(func(t *testing.T, l1, n1, v1, d1 string, r1 uint8, l2, n2, v2, d2 string, r2 uint8) {
+		p1 := decoders.Param{Loc: decoders.Location(l1), Name: n1, Value: v1, Decoded: d1, Decodes: int(r1)}
+		p2 := decoders.Param{Loc: decoders.Location(l2), Name: n2, Value: v2, Decoded: d2, Decodes: int(r2)}
+		k1 := string(memoKey(nil, &p1, locBit(p1.Loc)))
+		buf := memoKey(nil, &p1, locBit(p1.Loc))
+		k2 := string(memoKey(buf, &p2, locBit(p2.Loc)))
+		if k1 == "" || k2 == "" {
+			return // too long to remember
+		}
+		if k2 != string(memoKey(nil, &p2, locBit(p2.Loc))) {
+			t.Fatalf("the key of %+v depends on the buffer it reuses", p2)
+		}
+		// The decoded value is the value when it is empty: what the
+		// families read (Best) is then the same.
+		same := p1.Loc == p2.Loc && p1.Name == p2.Name && p1.Value == p2.Value && p1.Decoded == p2.Decoded && p1.Decodes == p2.Decodes
+		if (k1 == k2) != same {
+			t.Fatalf("%+v and %+v: same key %v, same parameter %v", p1, p2, k1 == k2, same)
+		}
+	})
+}
+
 // mergedAndApart returns the injection detector and the families as the
 // defaults build them (one merged detector) and the same detectors apart
 // (the injection detector on its own, then the families).

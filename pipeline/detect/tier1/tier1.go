@@ -589,11 +589,12 @@ var oddPathByte = func() (t [256]uint8) {
 
 // memoKey returns, in b's storage, what the families read of parameter
 // p, whose location has bit loc: its location (a byte for the decoders'
-// own), decoding rounds, name and value in both forms. The lengths, two
-// bytes each (the bound keeps every piece under 64 KB), keep different
-// splits of the same bytes apart.
+// own, else its length and bytes), decoding rounds, name and value in both
+// forms. The lengths, two bytes each (the bound keeps every piece under
+// 64 KB; a location's, one), keep different splits of the same bytes apart
+// (FuzzMemoKeyApart).
 func memoKey(b []byte, p *decoders.Param, loc locSet) []byte {
-	if len(p.Loc)+len(p.Name)+len(p.Value)+len(p.Decoded)+7 > normalize.MemoMaxKey || uint(p.Decodes) > 255 {
+	if len(p.Loc)+len(p.Name)+len(p.Value)+len(p.Decoded)+7 > normalize.MemoMaxKey || uint(p.Decodes) > 255 || len(p.Loc) > 255 {
 		return b[:0] // too long to remember: an empty key
 	}
 	b = b[:0]
