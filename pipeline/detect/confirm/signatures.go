@@ -23,12 +23,13 @@ const (
 	clsFile                        // file content
 	clsCmdOutput                   // command output
 	clsMetadata                    // cloud metadata or an internal service
+	clsDeser                       // a deserializer's error about the type it was told to build
 )
 
 // errorClasses are interpreter errors: the payload reached the interpreter
 // and broke its syntax. They count only where an error can be told from
 // prose (see errorHere), and they disclose internals.
-const errorClasses = clsSQL | clsNoSQL | clsLDAP | clsTemplate | clsInclude | clsCmdError | clsStack
+const errorClasses = clsSQL | clsNoSQL | clsLDAP | clsTemplate | clsInclude | clsCmdError | clsStack | clsDeser
 
 // weakClasses raise confidence without making the outcome a success.
 const weakClasses = clsStack
@@ -151,6 +152,21 @@ var sigs = []sig{
 	{id: "node-internal", class: clsStack, anchor: "(node:internal/", label: "Node.js stack trace"},
 	{id: "ruby-trace", class: clsStack, anchor: ".rb:", label: "Ruby stack trace", re: regexp.MustCompile(`\.rb:\d+:in [` + "`" + `']`)},
 	{id: "rails-error", class: clsStack, anchor: "actioncontroller::", label: "Rails error", re: regexp.MustCompile(`ActionController::\w+Error`)},
+
+	// Deserializers refusing or failing on the type a request named: the
+	// payload reached the deserializer and it tried to build an object.
+	{id: "java-invalid-class", class: clsDeser, anchor: "java.io.invalidclassexception", label: "Java deserialization error"},
+	{id: "java-stream-header", class: clsDeser, anchor: "invalid stream header", label: "Java deserialization error", re: regexp.MustCompile(`StreamCorruptedException: invalid stream header`)},
+	{id: "xstream", class: clsDeser, anchor: "com.thoughtworks.xstream.", label: "XStream deserialization error", re: regexp.MustCompile(`com\.thoughtworks\.xstream\.(?:converters|mapper|security)\.\w+Exception`)},
+	{id: "snakeyaml", class: clsDeser, anchor: "could not determine a constructor for the tag", label: "YAML deserialization error (SnakeYAML or PyYAML)"},
+	{id: "snakeyaml-class", class: clsDeser, anchor: "org.yaml.snakeyaml.", label: "SnakeYAML deserialization error", re: regexp.MustCompile(`org\.yaml\.snakeyaml\.(?:constructor|error)\.\w*Exception`)},
+	{id: "jackson-type-id", class: clsDeser, anchor: "could not resolve type id", label: "Jackson polymorphic type error"},
+	{id: "fastjson-autotype", class: clsDeser, anchor: "autotype is not support", label: "fastjson autoType error"},
+	{id: "jsonnet-type", class: clsDeser, anchor: "newtonsoft.json.jsonserializationexception", label: "Json.NET deserialization error"},
+	{id: "dotnet-serialization", class: clsDeser, anchor: "system.runtime.serialization.serializationexception", label: ".NET deserialization error"},
+	{id: "psych-disallowed", class: clsDeser, anchor: "psych::disallowedclass", label: "Ruby YAML deserialization error"},
+	{id: "python-unpickling", class: clsDeser, anchor: "unpicklingerror", label: "Python pickle error"},
+	{id: "php-unserialize", class: clsDeser, anchor: "unserialize(): error at offset", label: "PHP unserialize error"},
 
 	// File content.
 	{id: "passwd", back: 16, class: clsFile, anchor: ":0:0:", label: "/etc/passwd content", re: regexp.MustCompile(`(?:^|[\s>"])root:[^:\s]{0,4}:0:0:[^:\n]{0,64}:/`)},
@@ -353,7 +369,7 @@ func (c *checker) report(s *sig, loc, name string, b []byte, line span) {
 var classNames = map[class]string{
 	clsSQL: "sql-error", clsNoSQL: "nosql-error", clsLDAP: "ldap-error", clsTemplate: "template-error",
 	clsInclude: "include-error", clsCmdError: "shell-error", clsStack: "stack-trace", clsFile: "file-content",
-	clsCmdOutput: "command-output", clsMetadata: "cloud-metadata",
+	clsCmdOutput: "command-output", clsMetadata: "cloud-metadata", clsDeser: "deserialization-error",
 }
 
 // maskSecrets hides what leaked files and metadata hold beyond the proof:
