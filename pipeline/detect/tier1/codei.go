@@ -80,8 +80,7 @@ var codeiFamily = family{
 // cast, bareword concatenation ((sy.(st).em)(…)), a name concatenated into
 // a variable or constant and called through it ($y='sys'.'tem';($y)(…)),
 // obfuscated variable functions (${@a}(1), $OOO0{0}(1), $__[_]{_}(1)) and
-// comments between a dangerous function and its parenthesis (exec#\n(…)),
-// and calls in a string's "${…}" (${@print(md5(1))}).
+// comments between a dangerous function and its parenthesis (exec#\n(…)).
 var phpDyn = regexp.MustCompile(`['"](?:system|exec|passthru|shell_exec|assert|eval|popen|proc_open|phpinfo|create_function|call_user_func)['"]\s*\(` +
 	`|\[\s*['"]?[a-z_]\w*['"]?\s*\]\s*\)?\s*\[\s*0\s*\]\s*\)?\s*(?:\{[^}]{0,30}\}\s*)?\(` +
 	`|\)\s*(?:\[\s*0\s*\]\s*)+\(\s*['"]` +
@@ -89,14 +88,15 @@ var phpDyn = regexp.MustCompile(`['"](?:system|exec|passthru|shell_exec|assert|e
 	`|\(\s*[a-z]{1,8}\s*\.\s*\(?\s*[a-z]{1,8}\s*\)?\s*\.\s*[a-z]{1,8}\s*\)\s*\(` +
 	`|['"][a-z]{1,8}['"]\s*\.\s*['"][a-z]{1,8}['"][^;]{0,30};\s*\(\s*\$?\w+\s*\)\s*(?:/\*[^*]*\*/\s*)?\(` +
 	`|\$\s*\{\s*[@_][^}]{0,20}\}\s*\(` +
-	// A call inside "${…}", which PHP evaluates when it interpolates a
-	// double-quoted string (${@print(md5(1))}, {${phpinfo()}}): with '@',
-	// PHP's error silencer, any function; without, the ones probes call.
-	// (JavaScript's template literals call functions in "${…}" too, so a
-	// bare ${name(…)} is no PHP.)
-	`|\$\{\s*(?:@\s*[a-z_]\w*|system|exec|passthru|shell_exec|phpinfo|eval|assert|popen|proc_open|file_get_contents|file_put_contents)\s*\(` +
 	`|\$[a-z_]\w*(?:\{\w*\}|\[[^\]]{0,10}\]){1,4}\s*\(` +
 	`|\b(?:exec|system|passthru|shell_exec|assert|eval|popen|proc_open)\s*(?:(?://|#)[^\n]*\n\s*|/\*[^*]*\*/\s*)+\(`)
+
+// phpInterp finds a call inside "${…}", which PHP evaluates when it
+// interpolates a double-quoted string (${@print(md5(1))}, {${phpinfo()}}):
+// with '@', PHP's error silencer, any function; without, the ones probes
+// call that JavaScript has not (its template literals call functions in
+// "${…}" too: ${exec(cmd).status} is JavaScript).
+var phpInterp = regexp.MustCompile(`\$\{\s*(?:@\s*[a-z_]\w*|passthru|shell_exec|phpinfo|assert|popen|proc_open|file_get_contents|file_put_contents)\s*\(`)
 
 // phpDynHint is phpDyn's prefilter: a variable, a comment (a line
 // comment only with a line break after it, as phpDyn needs: "gate code
@@ -593,7 +593,7 @@ var codeiGates = literals.MustNew(
 	[]string{"__import__", "__subclasses__", "__globals__", "__mro__", "__bases__", "__builtins__", "eval", "exec",
 		"__base__", "cos\n", "ios\n", "cposix\n", "iposix\n", "cnt\n", "int\n", "csubprocess\n", "isubprocess\n",
 		"cbuiltins\n", "ibuiltins\n", "c__builtin__\n", "i__builtin__\n"},
-	[]string{"!!", "!ruby/", "$type", "objectdataprovider", "<dynamic-proxy", "serialization", "resolves-to", "<java.lang.processbuilder"},
+	[]string{"!!", "!ruby/", "tag:yaml.org,2002:python/", "$type", "objectdataprovider", "<dynamic-proxy", "serialization", "resolves-to", "<java.lang.processbuilder"},
 )
 
 // codeiGates' groups.
@@ -608,23 +608,75 @@ const (
 )
 
 // deserGadget finds the type tags and gadgets that make a deserializer
-// build objects the sender chose: PyYAML's python/object tags, a YAML
-// global tag naming a Java class (SnakeYAML: !!javax.script.ScriptEngineManager
-// [...]), Ruby Psych's !ruby/object, Json.NET's $type naming one of
-// ysoserial.net's gadget types, the XAML ObjectDataProvider that calls a
-// method, and XStream's dynamic proxies, custom-serialized JDK classes and
-// ProcessBuilder. YAML's own tags (!!str, !!binary) name no class, and a
-// $type naming an application's own class is what Json.NET's type names
-// look like in ordinary traffic: only the gadgets count.
-var deserGadget = regexp.MustCompile(`!!python/(?:object|name|module)\b` +
+// build objects the sender chose: PyYAML's python/object tags (also as a
+// verbatim tag or through a %TAG directive), a YAML global tag naming a
+// Java class (SnakeYAML: !!javax.script.ScriptEngineManager [...]), Ruby
+// Psych's !ruby/object, Json.NET's $type naming one of ysoserial.net's
+// gadget types, the XAML ObjectDataProvider that calls a method (as an
+// attribute or a property element), and XStream's dynamic proxies,
+// custom-serialized JDK classes and ProcessBuilder. YAML's own tags (!!str,
+// !!binary) name no class, and a $type naming an application's own class
+// is what Json.NET's type names look like in ordinary traffic: only the
+// gadgets count. A document the decoders took apart (a JSON or XML body)
+// is read by its names instead (deserName).
+var deserGadget = regexp.MustCompile(`!!python/(?:object|name|module)\b|tag:yaml\.org,2002:python/(?:object|name|module)\b` +
 	`|!!(?:javax?|com|org|net|sun|jdk)\.[\w$]+(?:\.[\w$]+)+` +
 	`|!ruby/(?:object|hash|struct|marshal)\b` +
-	`|"\$type"\s*:\s*"system\.(?:windows\.data\.objectdataprovider|diagnostics\.process|management\.automation\.psobject` +
-	`|security\.principal\.windowsidentity|configuration\.install\.assemblyinstaller|activities\.presentation\.workflowdesigner` +
+	`|"\$type"\s*:\s*"` + jsonNetGadgets +
+	`|<(?:[\w.]+:)?objectdataprovider\b[^>]*\bmethodname\s*=|<(?:[\w.]+:)?objectdataprovider\.methodname\s*>` +
+	`|<dynamic-proxy\s*>|<(?:java|javax|com|org|sun)\.[\w.$-]+\s+(?:serialization|resolves-to)\s*=|<java\.lang\.processbuilder\s*>`)
+
+// jsonNetGadgets are ysoserial.net's gadget types, as Json.NET's $type
+// names them (lower case: the forms are folded).
+const jsonNetGadgets = `(?:system\.(?:windows\.data\.objectdataprovider|diagnostics\.process|management\.automation\.psobject` +
+	`|security\.principal\.windowsidentity|security\.claims\.claimsidentity|security\.claims\.claimsprincipal` +
+	`|configuration\.install\.assemblyinstaller|activities\.presentation\.workflowdesigner` +
 	`|windows\.resourcedictionary|web\.security\.roleprincipal|identitymodel\.tokens\.sessionsecuritytoken` +
-	`|data\.services\.internal\.expandedwrapper|windows\.forms\.bindingsource)\b` +
-	`|<(?:[\w.]+:)?objectdataprovider\b[^>]*\bmethodname\s*=` +
-	`|<dynamic-proxy>|<(?:java|javax|com|org|sun)\.[\w.$-]+\s+(?:serialization|resolves-to)\s*=|<java\.lang\.processbuilder>`)
+	`|data\.services\.internal\.expandedwrapper|windows\.forms\.bindingsource|resources\.resourceset` +
+	`|drawing\.design\.toolboxitemcontainer|web\.ui\.mobilecontrols\.sessionviewstate)` +
+	`|microsoft\.identitymodel\.claims\.windowsclaimsidentity|microsoft\.visualstudio\.text\.formatting\.textformattingrunproperties)\b`
+
+var jsonNetGadget = regexp.MustCompile(`^\s*` + jsonNetGadgets)
+
+// deserNameHints are what a parameter name holds when a deserializer's
+// document was taken apart by the decoders: a JSON key "$type", or an XML
+// path through XStream's or XAML's gadget elements.
+var deserNameHints = literals.MustNewFold([]string{"$type", "dynamic-proxy", "objectdataprovider", "processbuilder", "/@serialization", "/@resolves-to"})
+
+// deserNameWorth reports whether name may hold a deserNameHints word: a
+// JSON key "$type" has its '$', an XML path starts with '/'. Most names
+// have neither, and skip the search.
+func deserNameWorth(name string) bool {
+	return len(name) > 0 && name[0] == '/' || strings.IndexByte(name, '$') >= 0
+}
+
+// xstreamClassAttr finds XStream's custom serialization of a JDK class in
+// an XML path (/java.util.PriorityQueue/@serialization).
+var xstreamClassAttr = regexp.MustCompile(`/(?:java|javax|com|org|sun)\.[\w.$-]+/@(?:serialization|resolves-to)$`)
+
+// deserName returns what marks parameter p, of a JSON or XML document the
+// decoders took apart, as a deserializer's gadget, or "": a "$type" key
+// naming a gadget type, an element of XStream's dynamic proxy or
+// ProcessBuilder, a JDK class custom-serialized, XAML's ObjectDataProvider
+// with the method it calls.
+func deserName(p *decoders.Param) string {
+	if !deserNameWorth(p.Name) || literals.Find(deserNameHints, p.Name) == 0 {
+		return ""
+	}
+	name := strings.ToLower(p.Name)
+	last := name[strings.LastIndexAny(name, "./]")+1:]
+	switch {
+	case last == "$type" && jsonNetGadget.MatchString(strings.ToLower(p.Best())):
+		return "$type " + p.Best()
+	case strings.Contains(name, "/dynamic-proxy"), strings.Contains(name, "/java.lang.processbuilder"):
+		return "xstream element " + name
+	case xstreamClassAttr.MatchString(name):
+		return "xstream custom serialization " + name
+	case strings.Contains(name, "objectdataprovider") && (strings.Contains(name, "/@methodname") || strings.Contains(name, "objectdataprovider.methodname")):
+		return "xaml ObjectDataProvider calling " + p.Best()
+	}
+	return ""
+}
 
 // pythonOSStart reports whether s starts, after blanks, with "os":
 // pythonOSCall's values.
@@ -728,7 +780,7 @@ func hexMagic(s string) bool {
 // prototype (prototype pollution by key), or holding Java's serialization
 // magic in base64 (every needle has an 'A'), in one pass over the name.
 func codeiName(name string) bool {
-	upperA := false
+	upperA, dollar := false, false
 	for i := 0; i < len(name); i++ {
 		switch name[i] {
 		case 'p':
@@ -737,7 +789,12 @@ func codeiName(name string) bool {
 			}
 		case 'A':
 			upperA = true
+		case '$':
+			dollar = true
 		}
+	}
+	if (dollar || len(name) > 0 && name[0] == '/') && literals.Find(deserNameHints, name) != 0 {
+		return true // deserName's (deserNameWorth)
 	}
 	return upperA && len(name) >= 5 && javaMagic(name) != ""
 }
@@ -847,6 +904,9 @@ func matchCodei(p *decoders.Param, v *normalize.Value, report reportFunc) {
 	// A class loader path holds '.' or a quote: the prefilter let the
 	// value in, and a parameter name with one is a value of its own
 	// (decoders.LocName). The folded form is lower case.
+	if m := deserName(p); m != "" {
+		report(&ruleDeser, "deserialization "+snippet(m))
+	}
 	if strings.Contains(v.Fold, "classloader") {
 		if m := classLoaderPath(v.Text); m != "" {
 			report(&ruleJava, "class loader property path "+snippet(m))
@@ -987,6 +1047,11 @@ func phpMatch(s string, files bool) string {
 		}
 		if phpDynHint(s) {
 			if m := phpDyn.FindString(s); m != "" {
+				return m
+			}
+		}
+		if strings.Contains(s, "${") {
+			if m := phpInterp.FindString(s); m != "" {
 				return m
 			}
 		}

@@ -39,13 +39,14 @@ var (
 	jndiDefault = regexp.MustCompile(`\$\{[^${}]*?:-([^${}]*)\}`)
 	jndiDate    = regexp.MustCompile(`\$\{date:'([^'${}]*)'\}`)
 	jndiLookup  = regexp.MustCompile(`\$\{\s*jndi\s*:\s*([a-z]*)`)
-	// textLookup finds Commons Text's script, url, file and dns lookups in
-	// the forms they take: ${script:ENGINE:…}, ${url:CHARSET:…},
-	// ${file:CHARSET:…}, ${dns:address|…}. A charset or a dns form is
-	// required: ${url:http://localhost} is a Spring placeholder with a
-	// default.
+	// textLookup finds Commons Text's lookups that run, fetch or read in
+	// the forms they take: ${script:ENGINE:…}, ${url:CHARSET:SCHEME:…},
+	// ${file:CHARSET:PATH}, ${xml:PATH:XPATH}, ${properties:PATH::KEY},
+	// ${dns:address|…}. The second colon is required: ${url:https://x} and
+	// ${file:app.yml} are Spring placeholders with a default.
 	textLookup = regexp.MustCompile(`\$\{\s*(?:script\s*:\s*[a-z]+\s*:` +
-		`|(?:url|file)\s*:\s*(?:utf-?(?:8|16(?:[bl]e)?|32)|iso-?8859-\d+|us-ascii|ascii|latin-?1|windows-125\d|cp\d{3,4})\s*:` +
+		`|url\s*:\s*[\w.:-]{2,40}?\s*:\s*(?:https?|ftp|file|jar)\s*:` +
+		`|file\s*:\s*[\w.-]{2,40}\s*:|(?:xml|properties)\s*:\s*[^:{}\s]{2,64}\s*:` +
 		`|dns\s*:\s*(?:address|canonical-name|name)\s*\|)`)
 )
 

@@ -36,6 +36,12 @@ var (
 		title: "SSRF with a dangerous URL scheme",
 	}
 
+	// A container runtime's API socket: a request through it starts a
+	// privileged container with the node's root file system mounted.
+	ruleSSRFSocket = rule{
+		Rule:  detectRule("ssrf-runtime-socket", "ssrf", owaspSSRF, alert.Severity_SEVERITY_CRITICAL, alert.Confidence_CONFIDENCE_MEDIUM),
+		title: "SSRF to a container runtime socket",
+	}
 	ruleRFI = rule{
 		Rule:  detectRule("rfi", "remote-file-inclusion", owaspInjection, alert.Severity_SEVERITY_HIGH, alert.Confidence_CONFIDENCE_LOW),
 		title: "Remote file inclusion",
@@ -56,6 +62,7 @@ var ssrfFamily = family{
 		// A bare host counts only in a data parameter named for one, or
 		// written as a host with a path ("localhost/").
 		return in.has(':') || in.mayChange() || p.Loc != decoders.LocHeader && in.has('/') && bareHostShape(in.best) ||
+			in.has('/') && strings.Contains(in.best, ".sock") ||
 			in.has('/') && strings.HasPrefix(strings.TrimSpace(in.best), "//") ||
 			scopeData(p) && literals.Has(urlNameSet, lastToken(p.Name))
 	},
@@ -189,7 +196,28 @@ func matchSSRF(p *decoders.Param, v *normalize.Value, report reportFunc) {
 }
 
 // ssrfCheck looks for SSRF and RFI in s, one form of parameter p's value.
+// runtimeSocket matches a value that is a container runtime's API socket
+// (Docker, containerd, CRI-O, Podman, k3s, rootless Docker and Podman,
+// Docker's Windows pipe), as a path or as a URL through it: unix:///…,
+// http+unix://…, http://unix:/…sock:/… (the forms Docker clients take). A
+// socket named in a sentence or a volume mapping
+// (/var/run/docker.sock:/var/run/docker.sock) is configuration talk: the
+// value must be the socket, or the URL, alone.
+var runtimeSocket = regexp.MustCompile(`^\s*(?:(?:unix|npipe):/*)?` + runtimeSockets + `\s*$` +
+	`|^\s*https?\+unix:/*` + runtimeSockets + `(?:/\S*)?\s*$` +
+	`|^\s*https?://unix:` + runtimeSockets + `:/\S*\s*$`)
+
+// runtimeSockets are the sockets' paths.
+const runtimeSockets = `(?:(?:/var)?/run/(?:docker|containerd/containerd|crio/crio|podman/podman|k3s/containerd/containerd|dockershim|user/\d+/docker|user/\d+/podman/podman)\.sock` +
+	`|[/\\]{2}\.[/\\]pipe[/\\]docker_engine)`
+
 func ssrfCheck(p *decoders.Param, s string, report reportFunc) bool {
+	if strings.Contains(s, ".sock") || strings.Contains(s, "docker_engine") {
+		if m := runtimeSocket.FindString(s); m != "" {
+			report(&ruleSSRFSocket, "container runtime socket "+snippet(strings.TrimSpace(m)))
+			return true
+		}
+	}
 	s = ssrfCanon(s)
 	if schemeAndHosts(s, report) {
 		return true

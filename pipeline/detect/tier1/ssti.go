@@ -107,9 +107,7 @@ func sstiClose(s string, start int, closer string) (int, bool) {
 // variable ("{{name}}", "${HOME}", "#{id}" are not): arithmetic on numbers
 // (the 7*7 probe), a conditional on a constant ({% if True %}, the probe for
 // engines that print no arithmetic), Python object walking, the engines' objects that reach
-// configuration or code, and the Java and Ruby ways to run a command;
-// Twig's filters called with a PHP function's name, and JSP EL's
-// pageContext and applicationScope.
+// configuration or code, and the Java and Ruby ways to run a command.
 var sstiExpr = regexp.MustCompile(`\d+\s*\*\s*['"]?\d+|^\s*if\s+(?:true|1|1\s*==\s*1)\s*$` +
 	`|__(?:class|mro|subclasses|globals|builtins|init|import|base|bases|dict|getattribute)__` +
 	`|^\s*(?:config|self|settings)(?:\.items\(\)|\.__\w+|\s*$)` +
@@ -117,14 +115,27 @@ var sstiExpr = regexp.MustCompile(`\d+\s*\*\s*['"]?\d+|^\s*if\s+(?:true|1|1\s*==
 	`|\bt\s*\(\s*java\.|java\.lang\.|getruntime|processbuilder|class\.forname|scriptenginemanager` +
 	`|freemarker\.template\.utility|\.exec\s*\(|\bpopen\b|os\.system|subprocess|\bsystem\s*\(` +
 	`|\beval\s*\(|\bimport\s+os|\bfile\.(?:open|read)|\bio\.popen|\bspawn\s*\(|\brequire\s*\(\s*['"]child_process` +
-	`|\bsystem\.diagnostics\.process|\bprocess\.start\s*\(` +
-	// Twig: a filter that calls a PHP function by name, and the
-	// environment reached through _self.
-	`|\|\s*(?:filter|map|reduce|sort)\s*\(\s*['"](?:system|exec|passthru|shell_exec|popen|proc_open|assert)['"]` +
+	`|\bsystem\.diagnostics\.process|\bprocess\.start\s*\(`)
+
+// sstiEngines finds what reaches code through an engine's own objects:
+// Twig's filters called with a PHP function's name (also built by
+// concatenation, 'sys'~'tem') and the environment reached through _self;
+// a method called through JSP EL's implicit objects
+// (${pageContext.request.getSession().setAttribute(…)}; reading a property,
+// ${pageContext.request.contextPath}, is every JSP page). It runs apart
+// from sstiExpr, on expressions holding one of its literals
+// (sstiEnginesHint): each alternative added to sstiExpr costs every
+// expression.
+var sstiEngines = regexp.MustCompile(`\|\s*(?:filter|map|reduce|sort)\s*\(\s*(?:['"](?:system|exec|passthru|shell_exec|popen|proc_open|assert|readfile|file_get_contents|unlink)['"]|['"][\w-]*['"]\s*~)` +
 	`|\b_self\.env\b|registerundefinedfiltercallback` +
-	// JSP EL's implicit objects that reach the request, session and
-	// application (${pageContext.request…}, ${applicationScope}).
-	`|^\s*(?:pagecontext|applicationscope)\b`)
+	`|^\s*(?:pagecontext|applicationscope|sessionscope|requestscope)\b[^}]*\.\s*[a-z_]\w*\s*\(`)
+
+// sstiEnginesHint reports whether inside holds a literal every sstiEngines
+// match holds.
+func sstiEnginesHint(inside string) bool {
+	return strings.IndexByte(inside, '|') >= 0 || strings.Contains(inside, "_self") || strings.Contains(inside, "registerundefined") ||
+		strings.Contains(inside, "scope") || strings.Contains(inside, "pagecontext")
+}
 
 // sstiSSI finds server-side include directives (<!--#exec cmd=…-->,
 // <!--#include virtual=…-->), which servers with SSI enabled run when the
@@ -143,7 +154,7 @@ func matchSSTI(_ *decoders.Param, v *normalize.Value, report reportFunc) {
 			return false
 		}
 		return sstiBlocks(s, func(whole, inside string) bool {
-			if sstiExpr.MatchString(inside) {
+			if sstiExpr.MatchString(inside) || sstiEnginesHint(inside) && sstiEngines.MatchString(inside) {
 				report(&ruleSSTI, "template expression "+snippet(whole))
 				return true
 			}

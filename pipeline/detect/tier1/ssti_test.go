@@ -72,3 +72,17 @@ func FuzzSSTIBlocks(f *testing.F) {
 		}
 	})
 }
+
+// FuzzSSTIEnginesHint checks that sstiEnginesHint lets in every expression
+// sstiEngines matches.
+func FuzzSSTIEnginesHint(f *testing.F) {
+	for _, s := range []string{"['id']|filter('system')", "['x']|map('sys'~'tem')", "_self.env.getfilter(\"id\")",
+		"_self.env.registerundefinedfiltercallback(\"exec\")", "pagecontext.request.getsession()", "applicationscope.get('x')", "sessionscope.a.b()"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if sstiEngines.MatchString(s) && !sstiEnginesHint(s) {
+			t.Fatalf("sstiEngines matches %q, which sstiEnginesHint turns away", s)
+		}
+	})
+}

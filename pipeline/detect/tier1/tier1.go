@@ -24,6 +24,7 @@ package tier1
 
 import (
 	"math/bits"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -377,8 +378,8 @@ type state struct {
 	// parameter being checked.
 	hits int
 	key  []byte
-	// path is the request path as a parameter (wholePath).
-	path decoders.Param
+	// path holds the ends of the request path as parameters (wholePath).
+	path [2]decoders.Param
 }
 
 var states = sync.Pool{New: func() any {
@@ -407,7 +408,7 @@ func (st *state) scanFor(k int, d *Detector, f *family, x *decoders.Exchange) *s
 func (st *state) release() {
 	st.in = input{}
 	st.inj = injection.Scan{}
-	st.path = decoders.Param{}
+	st.path = [2]decoders.Param{}
 	for k := range st.scans {
 		if st.used&(1<<k) == 0 {
 			continue
@@ -459,10 +460,12 @@ func (d *Detector) Inspect(x *decoders.Exchange, out []*alert.Alert) []*alert.Al
 	// see it, and the memo does not hold it, as an entry would say clean
 	// for checks that did not run on it (the injection detector's, those
 	// of the families left out).
-	if p := wholePath(x, &st.path); p != nil {
+	if n := wholePath(x, &st.path); n > 0 {
 		if mask := d.gates.pathFams &^ st.found(); mask != 0 {
-			in.reset(p.Best())
-			d.families(st, fams, x, p, locPath, mask)
+			for _, p := range st.path[:n] {
+				in.reset(p.Best())
+				d.families(st, fams, x, &p, locPath, mask)
+			}
 		}
 	}
 	if d.inj != nil {
@@ -517,70 +520,108 @@ func (st *state) found() famSet {
 	return f
 }
 
-// wholePath returns the end of the request's path as one more parameter
-// (location path, no name: "the request path" in a summary) for the
+// wholePath puts in ps the end of the request's path as one more parameter
+// or two (location path, no name: "the request path" in a summary) for the
 // families that read values, when its bytes say it may carry what its
-// segments hide: the decoder splits the path at its slashes, so
-// "cat /etc/passwd" or "<?php system($_GET[c]); ?>/x" ending a URL reaches
-// the families as pieces that say nothing apart ("cat ", "etc", "passwd").
-// The end starts at the first segment with a byte other than a letter, a
-// digit or - . _ ~, as a payload appended to a route does
-// (/api/v1/files/cat /etc/passwd), or at an empty segment before it, which
-// is a payload's own leading slash (/api/v1/files//etc/[p]asswd); the
+// segments hide, and returns how many: the decoder splits the path at its
+// slashes, so "cat /etc/passwd" or "<?php system($_GET[c]); ?>/x" ending a
+// URL reaches the families as pieces that say nothing apart ("cat ",
+// "etc", "passwd"). The path is read decoded, as a server routes it
+// (/api/v1/%66iles is /api/v1/files), and a segment's parameters (";x=1",
+// which Tomcat and Jetty drop) do not count. The end starts at the first
+// segment with a byte other than a letter, a digit or - . _ ~ @ : , =
+// (segmentOdd), as a payload appended to a route does (/api/v1/files/cat /etc/passwd),
+// and, when an empty segment comes before it, a second end starts there,
+// with the payload's own leading slash (/api/v1/files//etc/[p]asswd): the
 // route before it would hide what a check anchors at a value's start. A
 // path of plain segments alone, as nearly every API path is, costs one
 // byte scan, and an end of one segment is that segment, checked already.
 // traversal and ssrf read the path whole themselves (traversalPath,
 // ssrfPath), and the injection detector runs libinjection on it; a family
-// that found something in the exchange already is not asked again. p is
-// the storage for the parameter.
-func wholePath(x *decoders.Exchange, p *decoders.Param) *decoders.Param {
-	path := x.Request.Path
+// that found something in the exchange already is not asked again.
+func wholePath(x *decoders.Exchange, ps *[2]decoders.Param) int {
+	raw := x.Request.Path
 	// Nearly every path is plain: one pass, four bytes a step, tells.
 	var odd uint8
 	i := 0
-	for ; i+4 <= len(path); i += 4 {
-		odd |= oddPathByte[path[i]] | oddPathByte[path[i+1]] | oddPathByte[path[i+2]] | oddPathByte[path[i+3]]
+	for ; i+4 <= len(raw); i += 4 {
+		odd |= maybeOddPathByte[raw[i]] | maybeOddPathByte[raw[i+1]] | maybeOddPathByte[raw[i+2]] | maybeOddPathByte[raw[i+3]]
 	}
-	for ; i < len(path); i++ {
-		odd |= oddPathByte[path[i]]
+	for ; i < len(raw); i++ {
+		odd |= maybeOddPathByte[raw[i]]
 	}
 	if odd == 0 {
-		return nil
+		return 0
 	}
-	start, seg, empty := -1, 0, -1
-	for i := 0; i < len(path); i++ {
-		if c := path[i]; c == '/' {
-			if i == seg && i > 0 {
-				empty = i // the slash after an empty segment
-			}
-			seg = i + 1
-		} else if oddPathByte[c] != 0 {
-			start = seg
-			break
+	path, rounds := decoders.DecodeRepeated(raw, false, 4)
+	start, empty := -1, -1
+	for seg, i := 0, 0; i <= len(path) && start < 0; i++ {
+		if i < len(path) && path[i] != '/' {
+			continue
 		}
+		if i == seg && seg > 0 {
+			empty = i // the slash after an empty segment
+		}
+		if segmentOdd(path[seg:i], i < len(path)) {
+			start = seg
+		}
+		seg = i + 1
 	}
-	if empty >= 0 {
-		start = empty
+	n := 0
+	for _, from := range [2]int{start, empty} {
+		if from < 0 || n > 0 && from >= start {
+			continue
+		}
+		tail := path[from:]
+		if strings.IndexByte(strings.TrimPrefix(tail, "/"), '/') < 0 {
+			continue // one segment
+		}
+		ps[n] = decoders.Param{Loc: decoders.LocPath, Value: tail, Decodes: rounds}
+		if rounds > 0 {
+			ps[n].Decoded = tail // what Best reads of a decoded parameter
+		}
+		n++
 	}
-	tail := path[start:]
-	if strings.IndexByte(strings.TrimPrefix(tail, "/"), '/') < 0 {
-		return nil // one segment
-	}
-	decoded, n := decoders.DecodeRepeated(tail, false, 4)
-	*p = decoders.Param{Loc: decoders.LocPath, Value: tail, Decodes: n}
-	if decoded != tail {
-		p.Decoded = decoded
-	}
-	return p
+	return n
 }
 
+// segmentOdd reports whether path segment seg (decoded; slashed: a slash
+// follows it) makes the path worth checking from it on: it has a byte
+// oddPathByte marks, but in a path parameter (";jsessionid=1", which
+// Tomcat and Jetty drop; ";cat " is none), or a colon that is not a
+// scheme's (/v1/items:batchGet is a custom method, php:// a wrapper).
+func segmentOdd(seg string, slashed bool) bool {
+	if k := strings.IndexByte(seg, ';'); k >= 0 && pathParams.MatchString(seg[k:]) {
+		seg = seg[:k]
+	}
+	for k := 0; k < len(seg); k++ {
+		if c := seg[k]; oddPathByte[c] != 0 || c == ':' && k == len(seg)-1 && slashed {
+			return true
+		}
+	}
+	return false
+}
+
+// maybeOddPathByte is oddPathByte and the colon, which segmentOdd
+// decides.
+var maybeOddPathByte = func() [256]uint8 {
+	t := oddPathByte
+	t[':'] = 1
+	return t
+}()
+
+// pathParams matches a segment's path parameters: ";name=value" and more.
+var pathParams = regexp.MustCompile(`^(?:;[\w.-]+=[\w.%-]*)+$`)
+
 // oddPathByte is 1 for the bytes of a path segment that make it worth
-// checking with the segments after it: all but letters, digits, - . _ ~
-// and the slash between segments.
+// checking with the segments after it: all but letters, digits,
+// - . _ ~ @ : , = (names, addresses, times and custom methods in routes:
+// /users/a@b.example/, /v1/items:batchGet) and the slash between segments.
+// '%' is odd (what it encodes may be), and so is '+', a space in a
+// command line sent as a form would send it.
 var oddPathByte = func() (t [256]uint8) {
 	for c := 0; c < 256; c++ {
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("-._~/", byte(c)) >= 0) {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("-._~/@:,=", byte(c)) >= 0) {
 			t[c] = 1
 		}
 	}

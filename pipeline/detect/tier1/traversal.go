@@ -46,18 +46,17 @@ var dotdot = regexp.MustCompile(`(?:\.{2,}(?:;[^/\\]*)?[/\\]+)+`)
 // /etc/hosts is left out: it is named in too much documentation.
 var sensitiveFile = regexp.MustCompile(`(?:^|[^a-z0-9_.-]|\.\.)(?:` +
 	`/etc/(?:passwd|shadow|group|gshadow|sudoers|issue|crontab|master\.passwd|security/passwd)\b` +
-	`|/proc/(?:self|\d+)/(?:environ|cmdline|maps|mem|fd/|status|root/|cwd/|exe\b|mounts|mountinfo|cgroup)` +
+	`|/proc/(?:self|thread-self|\d+)/(?:environ|cmdline|maps|mem|fd/|status|root/|cwd/|exe\b|mounts|mountinfo|cgroup)` +
 	`|\.ssh/(?:id_[a-z0-9]+|authorized_keys)\b|\.aws/credentials\b|\.docker/config\.json` +
 	`|/root/\.(?:bash_history|ssh)` +
 	// What a pod or a node holds that opens the cluster or the cloud
 	// account: secrets mounted into containers (a service account's
 	// token, Docker's and Compose's secrets), the kubeconfigs and keys of
-	// the control plane, the kubelet, k3s and RKE2, etcd's data, the
-	// container runtimes' sockets (a request to one starts a privileged
-	// container), and the gcloud and Azure CLIs' credentials.
+	// the control plane, the kubelet, k3s and RKE2, etcd's data, and the
+	// gcloud and Azure CLIs' credentials. (The container runtimes'
+	// sockets are the ssrf family's: a socket is asked, not read.)
 	`|(?:/var)?/run/secrets/|/etc/kubernetes/(?:pki/|manifests/|[a-z-]+\.conf\b)|/var/lib/kubelet/(?:kubeconfig|config\.yaml|pki/|pods/)` +
-	`|/etc/rancher/(?:k3s|rke2)/|/var/lib/rancher/(?:k3s|rke2)/server/|/var/lib/etcd/` +
-	`|(?:/var)?/run/(?:docker|containerd/containerd|crio/crio|podman/podman|k3s/containerd/containerd|dockershim)\.sock\b` +
+	`|/etc/rancher/(?:k3s|rke2)/|/var/lib/rancher/(?:k3s|rke2)/(?:server|agent)/|/var/lib/etcd/` +
 	`|\.config/gcloud/(?:credentials\.db|access_tokens\.db|application_default_credentials\.json|legacy_credentials/)` +
 	`|\.azure/(?:accesstokens\.json|msal_token_cache\.(?:json|bin)|azureprofile\.json|service_principal_entries\.json)` +
 	`|win\.ini\b|boot\.ini\b|system32[/\\]+(?:config[/\\]+sam|drivers[/\\]+etc)` +
@@ -130,15 +129,15 @@ func hexSpelled(s string) string {
 
 var hexDots = strings.NewReplacer("0x2e", ".", "0x2f", "/", "0x5c", "\\")
 
-// pathInProse reports whether the sensitive path matched at s[i:j] (with
-// the byte before it, when there is one) is named in a sentence, with
-// nothing that would make it the argument of an injected command or the
-// target of a traversal: two words or more come before it, separated by
-// spaces ("Format of /etc/group is", "in the /etc/passwd file"), or one
-// word does and three words follow ("Mount /var/run/docker.sock into the
-// container"): a command line reading the file ("cat /etc/passwd") ends
-// with it or goes on with flags, pipes and redirections.
-func pathInProse(s string, i, j int) bool {
+// pathInProse reports whether the sensitive path matched at s[i] (with the
+// byte before it, when there is one) is named in a sentence: two words or
+// more come before it, separated by spaces, and nothing that would make it
+// the argument of an injected command or the target of a traversal
+// ("Format of /etc/group is", "in the /etc/passwd file"). One word is not
+// enough, whatever follows: "cat /etc/passwd" is a command line, and so is
+// "fold /etc/shadow and some words" (fold, rev, pr print the first file
+// before they fail on the others).
+func pathInProse(s string, i int) bool {
 	if i < len(s) && (s[i] == ' ' || s[i] == '\t') {
 		i++
 	}
@@ -146,33 +145,7 @@ func pathInProse(s string, i, j int) bool {
 	if len(prefix) < 2 || prefix[len(prefix)-1] != ' ' || strings.ContainsAny(prefix, ";|&`$<>(){}[]=\\/\n'\"") {
 		return false
 	}
-	words := strings.Fields(prefix)
-	if len(words) >= 2 {
-		return true
-	}
-	// The words after the path, which may go on past the match
-	// (/etc/kubernetes/pki/ca.key).
-	k := strings.IndexAny(s[j:], " \t")
-	return k >= 0 && proseWords(s[j+k:]) >= 3
-}
-
-// proseWords counts the words of s, which must be plain prose: words of
-// letters (a comma or a full stop may end one) between spaces.
-func proseWords(s string) int {
-	n := 0
-	for _, w := range strings.Fields(s) {
-		w = strings.TrimRight(w, ".,")
-		if w == "" {
-			return 0
-		}
-		for k := 0; k < len(w); k++ {
-			if c := w[k] | 0x20; c < 'a' || c > 'z' {
-				return 0
-			}
-		}
-		n++
-	}
-	return n
+	return len(strings.Fields(prefix)) >= 2
 }
 
 // dotdotStart matches a value that is one path starting with a traversal
@@ -199,6 +172,26 @@ func pathCanon(s string) string {
 		}
 	}
 	return s
+}
+
+// mergeSlashes turns each run of slashes into one, as path resolution
+// does (/proc/self//environ), but after a scheme's colon (php://filter,
+// file:///etc/passwd keep theirs).
+func mergeSlashes(s string) string {
+	b := make([]byte, 0, len(s))
+	run := false // in a run of slashes that follows a colon
+	for i := 0; i < len(s); i++ {
+		switch {
+		case s[i] != '/':
+			run = false
+		case i > 0 && s[i-1] == ':':
+			run = true
+		case i > 0 && s[i-1] == '/' && !run:
+			continue
+		}
+		b = append(b, s[i])
+	}
+	return string(b)
 }
 
 var escapedSteps = strings.NewReplacer(".\\\\./", "../", ".\\./", "../", "%\\..", "\\..")
@@ -244,6 +237,12 @@ func matchTraversal(p *decoders.Param, v *normalize.Value, report reportFunc) {
 		var file string
 		if sensitive {
 			file = sensitivePath(s, 0)
+			if file == "" && strings.Contains(s, "//") {
+				// Slashes path resolution merges (/proc/self//environ);
+				// merged only now, as "//etc/passwd" after a route is
+				// itself the sign of an absolute path appended to it.
+				file = sensitivePath(mergeSlashes(s), 0)
+			}
 		}
 		// A sensitive path reached through ".." is the traversal's target:
 		// the traversal below reports it.
@@ -344,7 +343,7 @@ func sensitivePath(s string, sep byte) string {
 	if sep != 0 {
 		from = strings.LastIndexByte(s[:loc[0]], sep) + 1
 	}
-	if pathInProse(s[from:], loc[0]-from, loc[1]-from) {
+	if pathInProse(s[from:], loc[0]-from) {
 		return ""
 	}
 	return s[loc[0]:loc[1]]

@@ -260,6 +260,24 @@ func TestPathEnd(t *testing.T) {
 		{"/api/v1/exec/127.0.0.1;ls%20-la%20/home/app", "cmdi"},
 		{"/api/v1/files/FOR%20/F%20%25G%20IN%20('dir%20/b')%20DO%20echo%20%25G", "cmdi"},
 		{"/api/v1/items/%3C%3Fphp%20system($_GET%5Bc%5D);%20%3F%3E/x", "php-injection"},
+		// A route the server reads otherwise than its bytes: an encoded
+		// letter, a path parameter, a dot segment, an encoded slash, an
+		// empty segment, an address in a segment.
+		{"/api/v1/%66iles/cat%20/home/app/notes.txt", "cmdi"},
+		{"/api/v1/files;x=1/cat%20/home/app/notes.txt", "cmdi"},
+		{"/api/v1/files/%2e/cat%20/home/app/notes.txt", "cmdi"},
+		{"/api%2Fv1/files/cat%20/home/app/notes.txt", "cmdi"},
+		{"/api/v1/files//cat%20/home/app/notes.txt", "cmdi"},
+		{"/api/v1/%66iles//etc/%5Bp%5Dasswd", "cmdi"},
+		{"/api/v1/users/a@b.example/files/cat%20/home/app/notes.txt", "cmdi"},
+		// What a segment's bytes hid: a separator that is no path
+		// parameter, a '+' for a space, a wrapper's scheme.
+		{"/api/v1/files/www.example.com;cat%20/home/app/$(echo)notes.txt", "cmdi"},
+		{"/api/v1/files/cat+/ho*/a*/notes.txt", "cmdi"},
+		{"/api/v1/files/;ls%20-la%20/home/app", "cmdi"},
+		{"/api/v1/files;jsessionid=1/v2/list", ""},
+		{"/v1/projects/p1/items:batchGet", ""},
+		{"/api/v1/files/php://stdout/x", "php-injection"},
 		// Plain segments, and a single segment checked as such.
 		{"/api/v1/users/123/orders/550e8400-e29b-41d4-a716-446655440000", ""},
 		{"/api/v1/files/report%20(final).pdf", ""},
