@@ -95,8 +95,11 @@ var phpDyn = regexp.MustCompile(`['"](?:system|exec|passthru|shell_exec|assert|e
 // interpolates a double-quoted string (${@print(md5(1))}, {${phpinfo()}}):
 // with '@', PHP's error silencer, any function; without, the ones probes
 // call that JavaScript has not (its template literals call functions in
-// "${…}" too: ${exec(cmd).status} is JavaScript).
-var phpInterp = regexp.MustCompile(`\$\{\s*(?:@\s*[a-z_]\w*|passthru|shell_exec|phpinfo|assert|popen|proc_open|file_get_contents|file_put_contents)\s*\(`)
+// "${…}" too: ${exec(cmd).status} is JavaScript); inside "{${…}}", which
+// only PHP writes, any function.
+var phpInterp = regexp.MustCompile(`\$\{\s*(?:@\s*[a-z_]\w*|passthru|shell_exec|phpinfo|assert|popen|proc_open|file_get_contents|file_put_contents)\s*\(` +
+	// "{${" is PHP's own: any function.
+	`|\{\$\{\s*@?\s*[a-z_]\w*\s*\(`)
 
 // phpDynHint is phpDyn's prefilter: a variable, a comment (a line
 // comment only with a line break after it, as phpDyn needs: "gate code
@@ -593,7 +596,7 @@ var codeiGates = literals.MustNew(
 	[]string{"__import__", "__subclasses__", "__globals__", "__mro__", "__bases__", "__builtins__", "eval", "exec",
 		"__base__", "cos\n", "ios\n", "cposix\n", "iposix\n", "cnt\n", "int\n", "csubprocess\n", "isubprocess\n",
 		"cbuiltins\n", "ibuiltins\n", "c__builtin__\n", "i__builtin__\n"},
-	[]string{"!!", "!ruby/", "tag:yaml.org,2002:python/", "$type", "objectdataprovider", "<dynamic-proxy", "serialization", "resolves-to", "<java.lang.processbuilder"},
+	[]string{"!!", "!ruby/", "tag:yaml.org,2002:python/", "%tag", "$type", "objectdataprovider", "<dynamic-proxy", "serialization", "resolves-to", "<java.lang.processbuilder"},
 )
 
 // codeiGates' groups.
@@ -622,26 +625,81 @@ const (
 var deserGadget = regexp.MustCompile(`!!python/(?:object|name|module)\b|tag:yaml\.org,2002:python/(?:object|name|module)\b` +
 	`|!!(?:javax?|com|org|net|sun|jdk)\.[\w$]+(?:\.[\w$]+)+` +
 	`|!ruby/(?:object|hash|struct|marshal)\b` +
-	`|"\$type"\s*:\s*"` + jsonNetGadgets +
-	`|<(?:[\w.]+:)?objectdataprovider\b[^>]*\bmethodname\s*=|<(?:[\w.]+:)?objectdataprovider\.methodname\s*>` +
-	`|<dynamic-proxy\s*>|<(?:java|javax|com|org|sun)\.[\w.$-]+\s+(?:serialization|resolves-to)\s*=|<java\.lang\.processbuilder\s*>`)
+	`|"\$type"\s*:\s*"(?:[^"]{0,200}\[\[\s*)?` + jsonNetGadgets +
+	`|<(?:[\w.]+:)?objectdataprovider\b[^>]*\bmethodname\s*=\s*["']` + xamlMethods +
+	`|<(?:[\w.]+:)?objectdataprovider\.methodname\s*>\s*` + xamlMethods +
+	`|<dynamic-proxy\s*>|<(?:java|javax|sun|jdk)\.[\w.$-]+\s+(?:serialization|resolves-to)\s*=|<java\.lang\.processbuilder\s*>`)
+
+// xamlMethods are the methods an ObjectDataProvider gadget calls: starting
+// a process, parsing or loading more XAML, invoking by reflection. A
+// binding to an enum's values (MethodName="GetValues") is ordinary WPF.
+const xamlMethods = `(?:start|parse|load|invoke|exec)\b`
+
+// yamlTagDirective is a YAML %TAG directive that names a handle for a
+// prefix of YAML's own tag space, and yamlTagTarget what a tag made with
+// it must not name: PyYAML's python/object… or a Java class.
+var (
+	yamlTagDirective = regexp.MustCompile(`%tag\s+(![\w-]*!)\s+tag:yaml\.org,2002:(\S*)`)
+	yamlTagTarget    = regexp.MustCompile(`^(?:python/(?:object|name|module)\b|(?:javax?|com|org|net|sun|jdk)\.[\w$]+(?:\.[\w$]+)+)`)
+)
+
+// yamlTagged returns a tag of s, a YAML document, that a %TAG directive
+// makes a python/object… tag or a Java class
+// (%TAG !x! tag:yaml.org,2002:\n--- !x!python/object/apply:os.system), or "".
+func yamlTagged(s string) string {
+	for _, d := range yamlTagDirective.FindAllStringSubmatch(s, 4) {
+		handle, prefix := d[1], d[2]
+		for rest := s; ; {
+			i := strings.Index(rest, handle)
+			if i < 0 {
+				break
+			}
+			rest = rest[i+len(handle):]
+			suffix := rest
+			if j := strings.IndexAny(suffix, " \t\r\n[{,"); j >= 0 {
+				suffix = suffix[:j]
+			}
+			if suffix != "" && !strings.HasPrefix(suffix, "tag:") && yamlTagTarget.MatchString(prefix+suffix) {
+				return handle + suffix + " (" + d[0] + ")"
+			}
+		}
+	}
+	return ""
+}
 
 // jsonNetGadgets are ysoserial.net's gadget types, as Json.NET's $type
 // names them (lower case: the forms are folded).
 const jsonNetGadgets = `(?:system\.(?:windows\.data\.objectdataprovider|diagnostics\.process|management\.automation\.psobject` +
-	`|security\.principal\.windowsidentity|security\.claims\.claimsidentity|security\.claims\.claimsprincipal` +
+	`|security\.principal\.windowsidentity` +
 	`|configuration\.install\.assemblyinstaller|activities\.presentation\.workflowdesigner` +
 	`|windows\.resourcedictionary|web\.security\.roleprincipal|identitymodel\.tokens\.sessionsecuritytoken` +
 	`|data\.services\.internal\.expandedwrapper|windows\.forms\.bindingsource|resources\.resourceset` +
 	`|drawing\.design\.toolboxitemcontainer|web\.ui\.mobilecontrols\.sessionviewstate)` +
 	`|microsoft\.identitymodel\.claims\.windowsclaimsidentity|microsoft\.visualstudio\.text\.formatting\.textformattingrunproperties)\b`
 
-var jsonNetGadget = regexp.MustCompile(`^\s*` + jsonNetGadgets)
+// jsonNetGadget matches a $type value naming a gadget, also as a generic
+// type's argument (List`1[[System.Windows.Data.ObjectDataProvider, …]]).
+var jsonNetGadget = regexp.MustCompile(`^\s*(?:[^"]{0,200}\[\[\s*)?` + jsonNetGadgets)
 
 // deserNameHints are what a parameter name holds when a deserializer's
 // document was taken apart by the decoders: a JSON key "$type", or an XML
 // path through XStream's or XAML's gadget elements.
 var deserNameHints = literals.MustNewFold([]string{"$type", "dynamic-proxy", "objectdataprovider", "processbuilder", "/@serialization", "/@resolves-to"})
+
+// xamlMethodName reports whether the last element of an XML path (after
+// its last '/', '.' or ']') names ObjectDataProvider's MethodName: the
+// attribute (@MethodName, @w:MethodName) or the property element
+// (ObjectDataProvider.MethodName, whose last element deserName cuts at the
+// dot).
+func xamlMethodName(last string) bool {
+	last = strings.TrimPrefix(last, "@")
+	if i := strings.IndexByte(last, ':'); i >= 0 {
+		last = last[i+1:]
+	}
+	return last == "methodname"
+}
+
+var xamlMethod = regexp.MustCompile(`^\s*` + xamlMethods)
 
 // deserNameWorth reports whether name may hold a deserNameHints word: a
 // JSON key "$type" has its '$', an XML path starts with '/'. Most names
@@ -652,7 +710,7 @@ func deserNameWorth(name string) bool {
 
 // xstreamClassAttr finds XStream's custom serialization of a JDK class in
 // an XML path (/java.util.PriorityQueue/@serialization).
-var xstreamClassAttr = regexp.MustCompile(`/(?:java|javax|com|org|sun)\.[\w.$-]+/@(?:serialization|resolves-to)$`)
+var xstreamClassAttr = regexp.MustCompile(`/(?:java|javax|sun|jdk)\.[\w.$-]+/@(?:serialization|resolves-to)$`)
 
 // deserName returns what marks parameter p, of a JSON or XML document the
 // decoders took apart, as a deserializer's gadget, or "": a "$type" key
@@ -672,7 +730,7 @@ func deserName(p *decoders.Param) string {
 		return "xstream element " + name
 	case xstreamClassAttr.MatchString(name):
 		return "xstream custom serialization " + name
-	case strings.Contains(name, "objectdataprovider") && (strings.Contains(name, "/@methodname") || strings.Contains(name, "objectdataprovider.methodname")):
+	case strings.Contains(name, "objectdataprovider") && xamlMethodName(last) && xamlMethod.MatchString(strings.ToLower(p.Best())):
 		return "xaml ObjectDataProvider calling " + p.Best()
 	}
 	return ""
@@ -901,12 +959,12 @@ func matchCodei(p *decoders.Param, v *normalize.Value, report reportFunc) {
 			report(&rulePHP, "php in a base64 data: URI "+snippet(m))
 		}
 	}
-	// A class loader path holds '.' or a quote: the prefilter let the
-	// value in, and a parameter name with one is a value of its own
-	// (decoders.LocName). The folded form is lower case.
 	if m := deserName(p); m != "" {
 		report(&ruleDeser, "deserialization "+snippet(m))
 	}
+	// A class loader path holds '.' or a quote: the prefilter let the
+	// value in, and a parameter name with one is a value of its own
+	// (decoders.LocName). The folded form is lower case.
 	if strings.Contains(v.Fold, "classloader") {
 		if m := classLoaderPath(v.Text); m != "" {
 			report(&ruleJava, "class loader property path "+snippet(m))
@@ -968,7 +1026,11 @@ func matchCodei(p *decoders.Param, v *normalize.Value, report reportFunc) {
 			}
 		}
 		if gates&gateDeser != 0 {
-			if m := deserGadget.FindString(s); m != "" {
+			m := deserGadget.FindString(s)
+			if m == "" && strings.Contains(s, "%tag") {
+				m = yamlTagged(s)
+			}
+			if m != "" {
 				report(&ruleDeser, "deserialization "+snippet(m))
 				hit = true
 			}

@@ -42,13 +42,18 @@ var (
 	// textLookup finds Commons Text's lookups that run, fetch or read in
 	// the forms they take: ${script:ENGINE:…}, ${url:CHARSET:SCHEME:…},
 	// ${file:CHARSET:PATH}, ${xml:PATH:XPATH}, ${properties:PATH::KEY},
-	// ${dns:address|…}. The second colon is required: ${url:https://x} and
-	// ${file:app.yml} are Spring placeholders with a default.
-	textLookup = regexp.MustCompile(`\$\{\s*(?:script\s*:\s*[a-z]+\s*:` +
+	// ${dns:address|…}. What follows the lookup's name must be what it
+	// reads: ${url:https://x}, ${file:app.yml} and ${xml:classpath:beans.xml}
+	// are Spring placeholders with a default.
+	textLookup = regexp.MustCompile(`\$\{\s*(?:script\s*:\s*[a-z][\w.-]*\s*:` +
 		`|url\s*:\s*[\w.:-]{2,40}?\s*:\s*(?:https?|ftp|file|jar)\s*:` +
-		`|file\s*:\s*[\w.-]{2,40}\s*:|(?:xml|properties)\s*:\s*[^:{}\s]{2,64}\s*:` +
+		`|file\s*:\s*` + charsetName + `\s*:` +
+		`|(?:xml|properties)\s*:\s*(?:[a-z]:)?[/\\.~][^:{}\n]{0,200}:` +
 		`|dns\s*:\s*(?:address|canonical-name|name)\s*\|)`)
 )
+
+// charsetName matches the names of the charsets Java knows.
+const charsetName = `(?:utf|iso|us-ascii|ascii|latin|windows|cp|ibm|gb|big5|euc|shift_jis|sjis|koi8|x-)[\w.:-]{0,30}`
 
 func matchJNDI(_ *decoders.Param, v *normalize.Value, report reportFunc) {
 	forms(v, func(s string) bool {

@@ -2,6 +2,7 @@ package tier1
 
 import (
 	"net/netip"
+	"path"
 	"regexp"
 	"strconv"
 	"strings"
@@ -37,9 +38,12 @@ var (
 	}
 
 	// A container runtime's API socket: a request through it starts a
-	// privileged container with the node's root file system mounted.
+	// privileged container with the node's root file system mounted. As
+	// with a loopback URL, configuration names the same sockets
+	// (Portainer's endpoint, a kubelet's runtime endpoint): confidence is
+	// low until the response shows the API answered.
 	ruleSSRFSocket = rule{
-		Rule:  detectRule("ssrf-runtime-socket", "ssrf", owaspSSRF, alert.Severity_SEVERITY_CRITICAL, alert.Confidence_CONFIDENCE_MEDIUM),
+		Rule:  detectRule("ssrf-runtime-socket", "ssrf", owaspSSRF, alert.Severity_SEVERITY_HIGH, alert.Confidence_CONFIDENCE_LOW),
 		title: "SSRF to a container runtime socket",
 	}
 	ruleRFI = rule{
@@ -62,7 +66,7 @@ var ssrfFamily = family{
 		// A bare host counts only in a data parameter named for one, or
 		// written as a host with a path ("localhost/").
 		return in.has(':') || in.mayChange() || p.Loc != decoders.LocHeader && in.has('/') && bareHostShape(in.best) ||
-			in.has('/') && strings.Contains(in.best, ".sock") ||
+			in.has('/') && containsFold(in.best, ".sock") ||
 			in.has('/') && strings.HasPrefix(strings.TrimSpace(in.best), "//") ||
 			scopeData(p) && literals.Has(urlNameSet, lastToken(p.Name))
 	},
@@ -195,26 +199,69 @@ func matchSSRF(p *decoders.Param, v *normalize.Value, report reportFunc) {
 	})
 }
 
-// ssrfCheck looks for SSRF and RFI in s, one form of parameter p's value.
-// runtimeSocket matches a value that is a container runtime's API socket
-// (Docker, containerd, CRI-O, Podman, k3s, rootless Docker and Podman,
-// Docker's Windows pipe), as a path or as a URL through it: unix:///…,
-// http+unix://…, http://unix:/…sock:/… (the forms Docker clients take). A
+// runtimeSocket returns the container runtime API socket (Docker,
+// containerd, CRI-O, Podman, k3s, MicroK8s, cri-dockerd, rootless Docker and
+// Podman, Docker's Windows pipe) that value s (folded: lower case) asks,
+// or "": a URL through one (unix:///…, http+unix://…, http://unix:/…sock:/…,
+// npipe:…), or, when bare is set, the socket's path alone. The path is
+// resolved first (//var/run/./docker.sock, /tmp/../var/run/docker.sock). A
 // socket named in a sentence or a volume mapping
-// (/var/run/docker.sock:/var/run/docker.sock) is configuration talk: the
-// value must be the socket, or the URL, alone.
-var runtimeSocket = regexp.MustCompile(`^\s*(?:(?:unix|npipe):/*)?` + runtimeSockets + `\s*$` +
-	`|^\s*https?\+unix:/*` + runtimeSockets + `(?:/\S*)?\s*$` +
-	`|^\s*https?://unix:` + runtimeSockets + `:/\S*\s*$`)
+// (/var/run/docker.sock:/var/run/docker.sock) is configuration talk.
+func runtimeSocket(s string, bare bool) string {
+	t := strings.Trim(strings.TrimSpace(s), `"'`)
+	if strings.Contains(t, "docker_engine") && dockerPipe.MatchString(t) {
+		return t
+	}
+	url := true
+	switch {
+	case strings.HasPrefix(t, "unix:"):
+		t = t[len("unix:"):]
+	case strings.HasPrefix(t, "http+unix://"), strings.HasPrefix(t, "https+unix://"):
+		t = t[strings.Index(t, "://")+2:]
+	case strings.HasPrefix(t, "http://unix:"), strings.HasPrefix(t, "https://unix:"):
+		t = t[strings.Index(t, "unix:")+len("unix:"):]
+	default:
+		url = false
+		if !bare {
+			return ""
+		}
+	}
+	i := strings.Index(t, ".sock")
+	if i < 0 {
+		return ""
+	}
+	end := i + len(".sock")
+	if strings.HasPrefix(t[end:], ".ttrpc") {
+		end += len(".ttrpc")
+	}
+	if rest := t[end:]; rest != "" && !(url && (rest[0] == ':' || rest[0] == '/')) {
+		return ""
+	}
+	sock := path.Clean("/" + t[:end])
+	if !runtimeSockets.MatchString(sock) {
+		return ""
+	}
+	return sock
+}
 
-// runtimeSockets are the sockets' paths.
-const runtimeSockets = `(?:(?:/var)?/run/(?:docker|containerd/containerd|crio/crio|podman/podman|k3s/containerd/containerd|dockershim|user/\d+/docker|user/\d+/podman/podman)\.sock` +
-	`|[/\\]{2}\.[/\\]pipe[/\\]docker_engine)`
+// runtimeSockets are the sockets' paths, resolved.
+var runtimeSockets = regexp.MustCompile(`^(?:/var)?/run/(?:docker|containerd/containerd|crio/crio|podman/podman|k3s/containerd/containerd|dockershim|cri-dockerd|user/\d+/docker|user/\d+/podman/podman)\.sock(?:\.ttrpc)?$` +
+	`|^/var/snap/microk8s/common/run/containerd\.sock$`)
 
+// dockerPipe is Docker's Windows named pipe, as a value alone or an npipe
+// URL.
+var dockerPipe = regexp.MustCompile(`^(?:npipe:)?[/\\]{2,4}\.[/\\]+pipe[/\\]+docker_engine$`)
+
+// socketNames are the parameter names that say a bare socket path is a
+// place to connect to, beside urlNames.
+var socketNames = map[string]bool{"socket": true, "sock": true, "docker_host": true}
+
+// ssrfCheck looks for SSRF and RFI in s, one form of parameter p's value.
 func ssrfCheck(p *decoders.Param, s string, report reportFunc) bool {
 	if strings.Contains(s, ".sock") || strings.Contains(s, "docker_engine") {
-		if m := runtimeSocket.FindString(s); m != "" {
-			report(&ruleSSRFSocket, "container runtime socket "+snippet(strings.TrimSpace(m)))
+		name := lastToken(p.Name)
+		if m := runtimeSocket(s, literals.Has(urlNameSet, name) || socketNames[name] || strings.HasSuffix(strings.ToLower(p.Name), "socket")); m != "" {
+			report(&ruleSSRFSocket, "container runtime socket "+snippet(m))
 			return true
 		}
 	}
@@ -269,6 +316,28 @@ func ssrfCheck(p *decoders.Param, s string, report reportFunc) bool {
 // with no ":/" nor ":\\" costs two searches.
 func ssrfPath(x *decoders.Exchange, report func(r *rule, p *decoders.Param, matched string)) {
 	path := x.Request.Path
+	if containsFold(path, ".sock") {
+		// A socket's path or URL appended to a route
+		// (/api/v1/proxy/unix:///var/run/docker.sock).
+		decoded, _ := decoders.DecodeRepeated(path, false, 4)
+		folded := strings.ToLower(decoded)
+		for i := strings.IndexByte(folded, '/'); i >= 0; {
+			// The socket's path from this slash, or a URL after it.
+			m := runtimeSocket(folded[i:], true)
+			if m == "" {
+				m = runtimeSocket(folded[i+1:], false)
+			}
+			if m != "" {
+				report(&ruleSSRFSocket, &decoders.Param{Loc: decoders.LocPath, Value: path, Decoded: decoded}, "container runtime socket "+snippet(m)+" in the request path")
+				return
+			}
+			j := strings.IndexByte(folded[i+1:], '/')
+			if j < 0 {
+				break
+			}
+			i += 1 + j
+		}
+	}
 	if !strings.Contains(path, ":/") && !strings.Contains(path, ":\\") {
 		return
 	}
@@ -277,6 +346,17 @@ func ssrfPath(x *decoders.Exchange, report func(r *rule, p *decoders.Param, matc
 	schemeAndHosts(s, func(r *rule, matched string) {
 		report(r, &decoders.Param{Loc: decoders.LocPath, Value: path, Decoded: decoded}, matched+" in the request path")
 	})
+}
+
+// containsFold reports whether s holds sub, a lower-case ASCII word, in
+// any case.
+func containsFold(s, sub string) bool {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if s[i]|0x20 == sub[0]|0x20 && strings.EqualFold(s[i:i+len(sub)], sub) {
+			return true
+		}
+	}
+	return false
 }
 
 // schemeAndHosts reports in s, canonicalised by ssrfCanon, a scheme that

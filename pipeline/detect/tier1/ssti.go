@@ -118,23 +118,28 @@ var sstiExpr = regexp.MustCompile(`\d+\s*\*\s*['"]?\d+|^\s*if\s+(?:true|1|1\s*==
 	`|\bsystem\.diagnostics\.process|\bprocess\.start\s*\(`)
 
 // sstiEngines finds what reaches code through an engine's own objects:
-// Twig's filters called with a PHP function's name (also built by
-// concatenation, 'sys'~'tem') and the environment reached through _self;
-// a method called through JSP EL's implicit objects
-// (${pageContext.request.getSession().setAttribute(…)}; reading a property,
-// ${pageContext.request.contextPath}, is every JSP page). It runs apart
-// from sstiExpr, on expressions holding one of its literals
-// (sstiEnginesHint): each alternative added to sstiExpr costs every
-// expression.
-var sstiEngines = regexp.MustCompile(`\|\s*(?:filter|map|reduce|sort)\s*\(\s*(?:['"](?:system|exec|passthru|shell_exec|popen|proc_open|assert|readfile|file_get_contents|unlink)['"]|['"][\w-]*['"]\s*~)` +
+// Twig's filters called with a PHP function's name (quoted anywhere in the
+// call, also built by concatenation, 'sys'~'tem') or with a variable set to
+// one ({% set f='system' %}), and the environment reached through _self;
+// JSP EL's implicit objects reaching the servlet context, the session's
+// attributes or reflection (${pageContext.request.getSession().setAttribute(…)};
+// ${pageContext.request.contextPath} and isUserInRole('ADMIN') are every
+// JSP page). It runs apart from sstiExpr, on expressions holding one of its
+// literals (sstiEnginesHint): each alternative added to sstiExpr costs
+// every expression.
+var sstiEngines = regexp.MustCompile(`\|\s*(?:filter|map|reduce|sort|find)\s*\((?:[^)]{0,40}?['"]` + twigCallees + `['"]|\s*\(*\s*['"][\w-]*['"]\s*~|\s*[a-z_]\w*\s*\))` +
+	`|^\s*set\s+[a-z_]\w*\s*=\s*['"]` + twigCallees + `['"]` +
 	`|\b_self\.env\b|registerundefinedfiltercallback` +
-	`|^\s*(?:pagecontext|applicationscope|sessionscope|requestscope)\b[^}]*\.\s*[a-z_]\w*\s*\(`)
+	`|\b(?:pagecontext|applicationscope|sessionscope|requestscope)\b[^}]{0,200}?\.\s*(?:getservletcontext|setattribute|removeattribute|invalidate|getclass|forname|newinstance|getruntime|invoke)\s*\(`)
+
+// twigCallees are the PHP functions a Twig filter is made to call.
+const twigCallees = `(?:system|exec|passthru|shell_exec|popen|proc_open|assert|readfile|file_get_contents|unlink)`
 
 // sstiEnginesHint reports whether inside holds a literal every sstiEngines
 // match holds.
 func sstiEnginesHint(inside string) bool {
 	return strings.IndexByte(inside, '|') >= 0 || strings.Contains(inside, "_self") || strings.Contains(inside, "registerundefined") ||
-		strings.Contains(inside, "scope") || strings.Contains(inside, "pagecontext")
+		strings.Contains(inside, "scope") || strings.Contains(inside, "pagecontext") || strings.Contains(inside, "set")
 }
 
 // sstiSSI finds server-side include directives (<!--#exec cmd=…-->,

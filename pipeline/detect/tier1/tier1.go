@@ -379,7 +379,7 @@ type state struct {
 	hits int
 	key  []byte
 	// path holds the ends of the request path as parameters (wholePath).
-	path [2]decoders.Param
+	path [maxPathEnds]decoders.Param
 }
 
 var states = sync.Pool{New: func() any {
@@ -408,7 +408,7 @@ func (st *state) scanFor(k int, d *Detector, f *family, x *decoders.Exchange) *s
 func (st *state) release() {
 	st.in = input{}
 	st.inj = injection.Scan{}
-	st.path = [2]decoders.Param{}
+	st.path = [maxPathEnds]decoders.Param{}
 	for k := range st.scans {
 		if st.used&(1<<k) == 0 {
 			continue
@@ -460,12 +460,10 @@ func (d *Detector) Inspect(x *decoders.Exchange, out []*alert.Alert) []*alert.Al
 	// see it, and the memo does not hold it, as an entry would say clean
 	// for checks that did not run on it (the injection detector's, those
 	// of the families left out).
-	if n := wholePath(x, &st.path); n > 0 {
+	for _, p := range st.path[:wholePath(x, &st.path)] {
 		if mask := d.gates.pathFams &^ st.found(); mask != 0 {
-			for _, p := range st.path[:n] {
-				in.reset(p.Best())
-				d.families(st, fams, x, &p, locPath, mask)
-			}
+			in.reset(p.Best())
+			d.families(st, fams, x, &p, locPath, mask)
 		}
 	}
 	if d.inj != nil {
@@ -520,26 +518,27 @@ func (st *state) found() famSet {
 	return f
 }
 
-// wholePath puts in ps the end of the request's path as one more parameter
-// or two (location path, no name: "the request path" in a summary) for the
+// wholePath puts in ps the ends of the request's path, as parameters
+// (location path, no name: "the request path" in a summary) for the
 // families that read values, when its bytes say it may carry what its
 // segments hide, and returns how many: the decoder splits the path at its
 // slashes, so "cat /etc/passwd" or "<?php system($_GET[c]); ?>/x" ending a
 // URL reaches the families as pieces that say nothing apart ("cat ",
-// "etc", "passwd"). The path is read decoded, as a server routes it
-// (/api/v1/%66iles is /api/v1/files), and a segment's parameters (";x=1",
-// which Tomcat and Jetty drop) do not count. The end starts at the first
-// segment with a byte other than a letter, a digit or - . _ ~ @ : , =
-// (segmentOdd), as a payload appended to a route does (/api/v1/files/cat /etc/passwd),
-// and, when an empty segment comes before it, a second end starts there,
-// with the payload's own leading slash (/api/v1/files//etc/[p]asswd): the
-// route before it would hide what a check anchors at a value's start. A
-// path of plain segments alone, as nearly every API path is, costs one
-// byte scan, and an end of one segment is that segment, checked already.
-// traversal and ssrf read the path whole themselves (traversalPath,
-// ssrfPath), and the injection detector runs libinjection on it; a family
-// that found something in the exchange already is not asked again.
-func wholePath(x *decoders.Exchange, ps *[2]decoders.Param) int {
+// "etc", "passwd"). Each segment is read decoded, as a server routes it
+// (/api/v1/%66iles is /api/v1/files). An end starts at each segment with a
+// byte other than a letter, a digit or - . _ ~ @ : , = (segmentOdd), as a
+// payload appended to a route does (/api/v1/files/cat /etc/passwd), and at
+// each empty segment, with the payload's own leading slash
+// (/api/v1/files//etc/[p]asswd): the route before it would hide what a
+// check anchors at a value's start, and so would an earlier odd segment
+// (/api/v1/projects/My Project/files/cat /etc/passwd). At most
+// maxPathEnds ends; one of a single segment is that segment, checked
+// already. A path of plain segments alone, as nearly every API path is,
+// costs one byte scan. traversal and ssrf read the path whole themselves
+// (traversalPath, ssrfPath), and the injection detector runs libinjection
+// on it; a family that found something in the exchange already is not
+// asked again.
+func wholePath(x *decoders.Exchange, ps *[maxPathEnds]decoders.Param) int {
 	raw := x.Request.Path
 	// Nearly every path is plain: one pass, four bytes a step, tells.
 	var odd uint8
@@ -553,43 +552,53 @@ func wholePath(x *decoders.Exchange, ps *[2]decoders.Param) int {
 	if odd == 0 {
 		return 0
 	}
-	path, rounds := decoders.DecodeRepeated(raw, false, 4)
-	start, empty := -1, -1
-	for seg, i := 0, 0; i <= len(path) && start < 0; i++ {
-		if i < len(path) && path[i] != '/' {
+	// Segments are cut at the slashes as sent: an encoded slash (%2F)
+	// stays in its segment, as most servers route it, and a payload sent
+	// as one segment is that segment's.
+	n := 0
+	for seg, i := 0, 0; i <= len(raw) && n < maxPathEnds; i++ {
+		if i < len(raw) && raw[i] != '/' {
 			continue
 		}
-		if i == seg && seg > 0 {
-			empty = i // the slash after an empty segment
-		}
-		if segmentOdd(path[seg:i], i < len(path)) {
-			start = seg
+		from := -1
+		switch {
+		case i == seg && seg > 0:
+			from = i // the slash after an empty segment
+		case segmentOdd(decodedSegment(raw[seg:i]), i < len(raw)):
+			from = seg
 		}
 		seg = i + 1
-	}
-	n := 0
-	for _, from := range [2]int{start, empty} {
-		if from < 0 || n > 0 && from >= start {
-			continue
+		if from < 0 || strings.IndexByte(strings.TrimPrefix(raw[from:], "/"), '/') < 0 {
+			continue // not an end, or one of a single segment
 		}
-		tail := path[from:]
-		if strings.IndexByte(strings.TrimPrefix(tail, "/"), '/') < 0 {
-			continue // one segment
-		}
-		ps[n] = decoders.Param{Loc: decoders.LocPath, Value: tail, Decodes: rounds}
+		tail, rounds := decoders.DecodeRepeated(raw[from:], false, 4)
+		ps[n] = decoders.Param{Loc: decoders.LocPath, Value: raw[from:], Decodes: rounds}
 		if rounds > 0 {
-			ps[n].Decoded = tail // what Best reads of a decoded parameter
+			ps[n].Decoded = tail
 		}
 		n++
 	}
 	return n
 }
 
+// decodedSegment returns path segment seg decoded as a server routes it.
+func decodedSegment(seg string) string {
+	if strings.IndexByte(seg, '%') < 0 {
+		return seg
+	}
+	d, _ := decoders.DecodeRepeated(seg, false, 4)
+	return d
+}
+
+// maxPathEnds bounds the ends of a path checked (wholePath).
+const maxPathEnds = 4
+
 // segmentOdd reports whether path segment seg (decoded; slashed: a slash
 // follows it) makes the path worth checking from it on: it has a byte
-// oddPathByte marks, but in a path parameter (";jsessionid=1", which
-// Tomcat and Jetty drop; ";cat " is none), or a colon that is not a
-// scheme's (/v1/items:batchGet is a custom method, php:// a wrapper).
+// oddPathByte marks, but in path parameters (";jsessionid=ABC!1", ";a",
+// which Tomcat and Jetty drop; ";cat /x" with its space, ";+cat+" with a
+// form's spaces or ";$(id)" are none), or a colon that is not a scheme's (/v1/items:batchGet is a custom
+// method, php:// a wrapper).
 func segmentOdd(seg string, slashed bool) bool {
 	if k := strings.IndexByte(seg, ';'); k >= 0 && pathParams.MatchString(seg[k:]) {
 		seg = seg[:k]
@@ -611,7 +620,7 @@ var maybeOddPathByte = func() [256]uint8 {
 }()
 
 // pathParams matches a segment's path parameters: ";name=value" and more.
-var pathParams = regexp.MustCompile(`^(?:;[\w.-]+=[\w.%-]*)+$`)
+var pathParams = regexp.MustCompile("^;[^\\s|&$`<>(){}'\"\\\\+*?]*$")
 
 // oddPathByte is 1 for the bytes of a path segment that make it worth
 // checking with the segments after it: all but letters, digits,

@@ -278,6 +278,18 @@ func TestPathEnd(t *testing.T) {
 		{"/api/v1/files;jsessionid=1/v2/list", ""},
 		{"/v1/projects/p1/items:batchGet", ""},
 		{"/api/v1/files/php://stdout/x", "php-injection"},
+		// An odd segment before the payload, path parameters without '=',
+		// a dot segment after a space.
+		{"/api/v1/projects/My%20Project/files/cat%20/home/app/notes.txt", "cmdi"},
+		{"/api/v1/users/J%C3%BCrgen/files/cat%20/home/app/notes.txt", "cmdi"},
+		{"/api/v1/projects/My%20Project/files//etc/%5Bp%5Dasswd", "cmdi"},
+		{"/api/v1/files;/cat%20/home/app/notes.txt", "cmdi"},
+		{"/api/v1/files;a/cat%20/home/app/notes.txt", "cmdi"},
+		{"/api/v1/files;jsessionid=ABC!123/cat%20/home/app/notes.txt", "cmdi"},
+		{"/api/v1/users/J%C3%BCrgen/orders/7", ""},
+		{"/api/v1/projects/My%20Project/files/report.pdf", ""},
+		{"/api/v1/files//var/run/docker.sock", "ssrf-runtime-socket"},
+		{"/api/v1/proxy/unix:%2F%2F%2Fvar%2Frun%2Fdocker.sock:/containers/json", "ssrf-runtime-socket"},
 		// Plain segments, and a single segment checked as such.
 		{"/api/v1/users/123/orders/550e8400-e29b-41d4-a716-446655440000", ""},
 		{"/api/v1/files/report%20(final).pdf", ""},
