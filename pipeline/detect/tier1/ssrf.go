@@ -348,11 +348,16 @@ func ssrfPath(x *decoders.Exchange, report func(r *rule, p *decoders.Param, matc
 	})
 }
 
-// containsFold reports whether s holds sub, a lower-case ASCII word, in
-// any case.
+// containsFold reports whether s holds sub, a lower-case ASCII word
+// starting with a byte that has no case (".sock"), in any case.
 func containsFold(s, sub string) bool {
 	for i := 0; i+len(sub) <= len(s); i++ {
-		if s[i]|0x20 == sub[0]|0x20 && strings.EqualFold(s[i:i+len(sub)], sub) {
+		j := strings.IndexByte(s[i:len(s)-len(sub)+1], sub[0])
+		if j < 0 {
+			return false
+		}
+		i += j
+		if strings.EqualFold(s[i:i+len(sub)], sub) {
 			return true
 		}
 	}

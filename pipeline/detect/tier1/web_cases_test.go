@@ -323,3 +323,17 @@ func TestPathEndNotRemembered(t *testing.T) {
 		}
 	}
 }
+
+func TestContainsFold(t *testing.T) {
+	for _, tc := range []struct {
+		s    string
+		want bool
+	}{
+		{"/var/run/docker.sock", true}, {"/VAR/RUN/DOCKER.SOCK", true}, {"a.So", false}, {".sock", true},
+		{"x.socks", true}, {"", false}, {"....sock", true}, {"/a.b.c.d", false}, {".soc", false},
+	} {
+		if got := containsFold(tc.s, ".sock"); got != tc.want {
+			t.Errorf("containsFold(%q) = %v, want %v", tc.s, got, tc.want)
+		}
+	}
+}
