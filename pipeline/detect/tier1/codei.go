@@ -625,7 +625,7 @@ const (
 var deserGadget = regexp.MustCompile(`!!python/(?:object|name|module)\b|tag:yaml\.org,2002:python/(?:object|name|module)\b` +
 	`|!!(?:javax?|com|org|net|sun|jdk)\.[\w$]+(?:\.[\w$]+)+` +
 	`|!ruby/(?:object|hash|struct|marshal)\b` +
-	`|"\$type"\s*:\s*"(?:[^"]{0,200}\[\[\s*)?` + jsonNetGadgets +
+	`|["']\$type["']\s*:\s*["'](?:[^"']{0,200}\[\[\s*)?` + jsonNetGadgets +
 	`|<(?:[\w.]+:)?objectdataprovider\b[^>]*\bmethodname\s*=\s*["']` + xamlMethods +
 	`|<(?:[\w.]+:)?objectdataprovider\.methodname\s*>\s*` + xamlMethods +
 	`|<dynamic-proxy\s*>|<(?:java|javax|sun|jdk)\.[\w.$-]+\s+(?:serialization|resolves-to)\s*=|<java\.lang\.processbuilder\s*>`)

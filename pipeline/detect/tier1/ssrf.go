@@ -209,7 +209,7 @@ func matchSSRF(p *decoders.Param, v *normalize.Value, report reportFunc) {
 // (/var/run/docker.sock:/var/run/docker.sock) is configuration talk.
 func runtimeSocket(s string, bare bool) string {
 	t := strings.Trim(strings.TrimSpace(s), `"'`)
-	if strings.Contains(t, "docker_engine") && dockerPipe.MatchString(t) {
+	if len(t) <= 64 && strings.Contains(t, "docker_engine") && dockerPipe.MatchString(t) {
 		return t
 	}
 	url := true
@@ -227,8 +227,8 @@ func runtimeSocket(s string, bare bool) string {
 		}
 	}
 	i := strings.Index(t, ".sock")
-	if i < 0 {
-		return ""
+	if i < 0 || i > maxSocketSpan {
+		return "" // no socket's path is that long, steps back included
 	}
 	end := i + len(".sock")
 	if strings.HasPrefix(t[end:], ".ttrpc") {
@@ -243,6 +243,11 @@ func runtimeSocket(s string, bare bool) string {
 	}
 	return sock
 }
+
+// maxSocketSpan bounds what comes before ".sock" in a socket's path or
+// URL: the longest path (/var/snap/microk8s/common/run/containerd) with a
+// URL's scheme and a few "../" or "./" steps.
+const maxSocketSpan = 128
 
 // runtimeSockets are the sockets' paths, resolved.
 var runtimeSockets = regexp.MustCompile(`^(?:/var)?/run/(?:docker|containerd/containerd|crio/crio|podman/podman|k3s/containerd/containerd|dockershim|cri-dockerd|user/\d+/docker|user/\d+/podman/podman)\.sock(?:\.ttrpc)?$` +
@@ -321,21 +326,32 @@ func ssrfPath(x *decoders.Exchange, report func(r *rule, p *decoders.Param, matc
 		// (/api/v1/proxy/unix:///var/run/docker.sock).
 		decoded, _ := decoders.DecodeRepeated(path, false, 4)
 		folded := strings.ToLower(decoded)
-		for i := strings.IndexByte(folded, '/'); i >= 0; {
-			// The socket's path from this slash, or a URL after it.
-			m := runtimeSocket(folded[i:], true)
-			if m == "" {
-				m = runtimeSocket(folded[i+1:], false)
-			}
-			if m != "" {
-				report(&ruleSSRFSocket, &decoders.Param{Loc: decoders.LocPath, Value: path, Decoded: decoded}, "container runtime socket "+snippet(m)+" in the request path")
-				return
-			}
-			j := strings.IndexByte(folded[i+1:], '/')
-			if j < 0 {
+		// Only the slashes shortly before each ".sock" (the longest
+		// socket path, its URL's scheme and steps back fit in
+		// maxSocketSpan) start a candidate, and only the first few
+		// ".sock": each candidate is a pass to its end, and a path of
+		// slashes before a ".sock" would otherwise cost one per slash.
+		for k, from := 0, 0; k < 4; k++ {
+			at := strings.Index(folded[from:], ".sock")
+			if at < 0 {
 				break
 			}
-			i += 1 + j
+			at += from
+			from = at + len(".sock")
+			for i := max(0, at-maxSocketSpan); i < at; i++ {
+				if folded[i] != '/' {
+					continue
+				}
+				// The socket's path from this slash, or a URL after it.
+				m := runtimeSocket(folded[i:], true)
+				if m == "" {
+					m = runtimeSocket(folded[i+1:], false)
+				}
+				if m != "" {
+					report(&ruleSSRFSocket, &decoders.Param{Loc: decoders.LocPath, Value: path, Decoded: decoded}, "container runtime socket "+snippet(m)+" in the request path")
+					return
+				}
+			}
 		}
 	}
 	if !strings.Contains(path, ":/") && !strings.Contains(path, ":\\") {

@@ -37,6 +37,12 @@ func BenchmarkTier1WorstCase(b *testing.B) {
 	for _, u := range []string{"#", "--"} {
 		values["LF"+u] = "\n" + strings.Repeat(u, cfg.ScanBytes/len(u))
 	}
+	// Slashes before one ".sock" (ssrfPath tries the slashes before it),
+	// many ".sock", and odd segments (wholePath's ends).
+	values["slashes.sock"] = strings.Repeat("/a", cfg.ScanBytes/2) + ".sock"
+	values["unix.sock"] = strings.Repeat("/unix:", cfg.ScanBytes/6) + ".sock"
+	values["many.sock"] = strings.Repeat("/a.sock", cfg.ScanBytes/7)
+	values["odd segments"] = strings.Repeat("/a%20", cfg.ScanBytes/5)
 	names := make([]string, 0, len(values))
 	for n := range values {
 		names = append(names, n)
