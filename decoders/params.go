@@ -391,14 +391,25 @@ func classifyBody(ct string, body []byte) bodyKind {
 		return bodyForm
 	case equalFold(typ, "multipart"):
 		return bodyMultipart
-	case containsFold(sub, "json"):
-		return bodyJSON
-	case containsFold(sub, "xml"):
-		return bodyXML
+	case documentKind(sub) != bodyNone:
+		return documentKind(sub)
 	case sniffed(mt):
 		return sniffBody(body)
 	}
 	return bodyText
+}
+
+// documentKind returns the kind of document a media subtype names: JSON
+// for any with "json" (json, x-json, ld+json, x-ndjson), XML for any with
+// "xml" (xml, svg+xml, soap+xml, xml-dtd), else bodyNone.
+func documentKind(sub string) bodyKind {
+	switch {
+	case containsFold(sub, "json"):
+		return bodyJSON
+	case containsFold(sub, "xml"):
+		return bodyXML
+	}
+	return bodyNone
 }
 
 // mediaType splits the media type of Content-Type ct, without parameters

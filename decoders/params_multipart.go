@@ -91,11 +91,8 @@ func (e *extractor) multipart(body []byte, boundary string) {
 // content (an SVG named avatar.png is read as SVG).
 func uploadKind(ct, plain, ext string, head []byte) bodyKind {
 	_, typ, sub := mediaType(ct)
-	switch {
-	case containsFold(sub, "xml"):
-		return bodyXML
-	case containsFold(sub, "json"):
-		return bodyJSON
+	if k := documentKind(sub); k != bodyNone {
+		return k
 	}
 	for _, fn := range [2]string{plain, ext} {
 		dot := strings.LastIndexByte(fn, '.')
