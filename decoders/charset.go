@@ -122,7 +122,7 @@ func charsetEncoding(ct string, b []byte) string {
 // as JSON or XML (classifyBody).
 func mayBeMarkup(ct string) bool {
 	mt, _, sub := mediaType(ct)
-	return sniffed(mt) || containsFold(sub, "json") || containsFold(sub, "xml")
+	return sniffed(mt) || documentKind(sub) != bodyNone
 }
 
 // zeroPattern tells the encoding of text whose first two characters are

@@ -391,9 +391,11 @@ func classifyBody(ct string, body []byte) bodyKind {
 		return bodyForm
 	case equalFold(typ, "multipart"):
 		return bodyMultipart
-	case documentKind(sub) != bodyNone:
-		return documentKind(sub)
-	case sniffed(mt):
+	}
+	if k := documentKind(sub); k != bodyNone {
+		return k
+	}
+	if sniffed(mt) {
 		return sniffBody(body)
 	}
 	return bodyText
@@ -513,7 +515,7 @@ func stringPart(b []byte) []byte {
 // HPACK state never seen) and raw uploads come so.
 func textual(ct string) bool {
 	_, typ, sub := mediaType(ct)
-	return equalFold(typ, "text") || containsFold(sub, "json") || containsFold(sub, "xml") || containsFold(sub, "graphql")
+	return equalFold(typ, "text") || documentKind(sub) != bodyNone || containsFold(sub, "graphql")
 }
 
 // TextLike reports whether b looks like text: no NUL, and few control

@@ -106,11 +106,8 @@ func uploadKind(ct, plain, ext string, head []byte) bodyKind {
 			return bodyJSON
 		}
 	}
-	if !equalFold(typ, "text") {
-		h := bytes.TrimLeft(head, " \t\r\n\ufeff")
-		if hasPrefixFold(h, "<?xml") || hasPrefixFold(h, "<!doctype") || hasPrefixFold(h, "<svg") {
-			return bodyXML
-		}
+	if !equalFold(typ, "text") && (sniffBody(head) == bodyXML || hasPrefixFold(bytes.TrimLeft(head, " \t\r\n\ufeff"), "<svg")) {
+		return bodyXML
 	}
 	return bodyNone
 }
