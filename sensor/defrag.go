@@ -111,8 +111,11 @@ type fragList struct {
 	final    bool // the last fragment came: highest is the datagram's end
 	proto    uint8
 	deadline time.Time
-	cost     int // bytes charged to held
 }
+
+// cost is what l charges to the defragmenter's bound: its bytes and
+// fragOverhead for each fragment.
+func (l *fragList) cost() int { return l.current + l.frags*fragOverhead }
 
 type fragRun struct {
 	start, end int
@@ -206,7 +209,6 @@ func (d *defragmenter) add(zone uint64, src, dst netip.Addr, f *fragment, now ti
 	}
 	l.frags++
 	l.current += length
-	l.cost += cost
 	d.held += cost
 	if !l.final || l.current != l.highest {
 		return nil, 0, false
@@ -306,7 +308,7 @@ func v6HeadersWhole(next uint8, data []byte) bool {
 // drop forgets the datagram of key.
 func (d *defragmenter) drop(key fragKey) {
 	if l := d.lists[key]; l != nil {
-		d.held -= l.cost
+		d.held -= l.cost()
 		delete(d.lists, key)
 	}
 }
@@ -318,8 +320,7 @@ func (d *defragmenter) expire(now time.Time) {
 	for key, l := range d.lists {
 		if now.After(l.deadline) {
 			d.counts.Inc(CountFragmentTimeout)
-			d.held -= l.cost
-			delete(d.lists, key)
+			d.drop(key)
 		}
 	}
 }

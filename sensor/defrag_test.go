@@ -239,7 +239,7 @@ func FuzzDefrag(f *testing.F) {
 			}
 			held := 0
 			for _, l := range d.lists {
-				held += l.cost
+				held += l.cost()
 				for i, r := range l.runs {
 					if i > 0 && l.runs[i-1].end > r.start {
 						t.Fatalf("fragments [%d,%d) and [%d,%d) overlap", l.runs[i-1].start, l.runs[i-1].end, r.start, r.end)
