@@ -178,6 +178,11 @@ func adminCmd(c string) bool {
 	return false
 }
 
+// cmdSubstOnly holds the commands that count only substituted:
+// $(printf '\x69\x64') runs what it spells, while a value that starts with
+// printf is shell code quoted in prose.
+var cmdSubstOnly = map[string]bool{"printf": true}
+
 // cmdPrefix holds the words that start a command line without being a
 // command of the lists: cmd.exe's FOR and IF, and the prefix commands.
 var cmdPrefix = map[string]bool{"for": true, "if": true, "time": true, "sudo": true, "nohup": true,
@@ -890,8 +895,8 @@ func quoteInWord(s string) bool {
 }
 
 // knownAfterSep is cmdSep's cheap prefilter: whether a known command
-// follows a separator anywhere in s (printf only in a substitution, as
-// cmdiHit counts it).
+// follows a separator anywhere in s (cmdSubstOnly's only in a
+// substitution, as cmdiHit counts them).
 func knownAfterSep(s string) bool {
 	for i := 0; i < len(s); i++ {
 		switch s[i] {
@@ -923,7 +928,7 @@ func knownAfterSep(s string) bool {
 		for k < len(w) && ('a' <= w[k] && w[k] <= 'z' || '0' <= w[k] && w[k] <= '9' || w[k] == '.' || w[k] == '-' && k > 0) {
 			k++
 		}
-		if cmd := canonCmd(w[:k]); knownCmd(cmd) || cmdWordArgs[cmd] != nil || subst && cmd == "printf" {
+		if cmd := canonCmd(w[:k]); knownCmd(cmd) || cmdWordArgs[cmd] != nil || subst && cmdSubstOnly[cmd] {
 			return true
 		}
 	}
@@ -954,9 +959,7 @@ func cmdiScan(p *decoders.Param, s string, report reportFunc) bool {
 // tail is s after the command name, and glued is whether the command
 // follows the separator without a space.
 func cmdiHit(s string, at int, sep, cmd, rest, tail string, glued bool, p *decoders.Param) bool {
-	// printf counts only substituted ($(printf '\x69\x64') runs what it
-	// spells); a value that starts with it is shell code quoted in prose.
-	known := cmdAlone[cmd] || cmdFile[cmd] || cmdExec[cmd] || cmd == "printf" && (sep == "$(" || sep == "`")
+	known := cmdAlone[cmd] || cmdFile[cmd] || cmdExec[cmd] || (sep == "$(" || sep == "`") && cmdSubstOnly[cmd]
 	if !known {
 		return toolHit(s, at, sep, cmd, rest, tail, glued)
 	}

@@ -622,8 +622,7 @@ const (
 // is what Json.NET's type names look like in ordinary traffic: only the
 // gadgets count. A document the decoders took apart (a JSON or XML body)
 // is read by its names instead (deserName).
-var deserGadget = regexp.MustCompile(`!!python/(?:object|name|module)\b|tag:yaml\.org,2002:python/(?:object|name|module)\b` +
-	`|!!(?:javax?|com|org|net|sun|jdk)\.[\w$]+(?:\.[\w$]+)+` +
+var deserGadget = regexp.MustCompile(`(?:!!|tag:yaml\.org,2002:)` + yamlPython + `|!!` + yamlJavaClass +
 	`|!ruby/(?:object|hash|struct|marshal)\b` +
 	`|["']\$type["']\s*:\s*["'](?:[^"']{0,200}\[\[\s*)?` + jsonNetGadgets +
 	`|<(?:[\w.]+:)?objectdataprovider\b[^>]*\bmethodname\s*=\s*["']` + xamlMethods +
@@ -640,7 +639,14 @@ const xamlMethods = `(?:start|parse|load|invoke|exec)\b`
 // it must not name: PyYAML's python/object… or a Java class.
 var (
 	yamlTagDirective = regexp.MustCompile(`%tag\s+(![\w-]*!)\s+tag:yaml\.org,2002:(\S*)`)
-	yamlTagTarget    = regexp.MustCompile(`^(?:python/(?:object|name|module)\b|(?:javax?|com|org|net|sun|jdk)\.[\w$]+(?:\.[\w$]+)+)`)
+	yamlTagTarget    = regexp.MustCompile(`^(?:` + yamlPython + `|` + yamlJavaClass + `)`)
+)
+
+// What a YAML tag names that a loader builds: PyYAML's Python objects, and
+// a Java class (SnakeYAML's global tags).
+const (
+	yamlPython    = `python/(?:object|name|module)\b`
+	yamlJavaClass = `(?:javax?|com|org|net|sun|jdk)\.[\w$]+(?:\.[\w$]+)+`
 )
 
 // yamlTagged returns a tag of s, a YAML document, that a %TAG directive
@@ -701,11 +707,11 @@ func xamlMethodName(last string) bool {
 
 var xamlMethod = regexp.MustCompile(`^\s*` + xamlMethods)
 
-// deserNameWorth reports whether name may hold a deserNameHints word: a
-// JSON key "$type" has its '$', an XML path starts with '/'. Most names
-// have neither, and skip the search.
-func deserNameWorth(name string) bool {
-	return len(name) > 0 && name[0] == '/' || strings.IndexByte(name, '$') >= 0
+// deserNameHint reports whether name holds a deserNameHints word, as every
+// name deserName reads does: a JSON key "$type" has its '$', an XML path
+// starts with '/'; most names have neither, and skip the search.
+func deserNameHint(name string) bool {
+	return (len(name) > 0 && name[0] == '/' || strings.IndexByte(name, '$') >= 0) && literals.Find(deserNameHints, name) != 0
 }
 
 // xstreamClassAttr finds XStream's custom serialization of a JDK class in
@@ -718,7 +724,7 @@ var xstreamClassAttr = regexp.MustCompile(`/(?:java|javax|sun|jdk)\.[\w.$-]+/@(?
 // ProcessBuilder, a JDK class custom-serialized, XAML's ObjectDataProvider
 // with the method it calls.
 func deserName(p *decoders.Param) string {
-	if !deserNameWorth(p.Name) || literals.Find(deserNameHints, p.Name) == 0 {
+	if !deserNameHint(p.Name) {
 		return ""
 	}
 	name := strings.ToLower(p.Name)
@@ -838,7 +844,10 @@ func hexMagic(s string) bool {
 // prototype (prototype pollution by key), or holding Java's serialization
 // magic in base64 (every needle has an 'A'), in one pass over the name.
 func codeiName(name string) bool {
-	upperA, dollar := false, false
+	if deserNameHint(name) {
+		return true
+	}
+	upperA := false
 	for i := 0; i < len(name); i++ {
 		switch name[i] {
 		case 'p':
@@ -847,12 +856,7 @@ func codeiName(name string) bool {
 			}
 		case 'A':
 			upperA = true
-		case '$':
-			dollar = true
 		}
-	}
-	if (dollar || len(name) > 0 && name[0] == '/') && literals.Find(deserNameHints, name) != 0 {
-		return true // deserName's (deserNameWorth)
 	}
 	return upperA && len(name) >= 5 && javaMagic(name) != ""
 }
@@ -1207,10 +1211,23 @@ func phpDataURI(s string) string {
 	return ""
 }
 
-// indexFold is strings.Index ignoring ASCII case; needle is lower case.
+// indexFold is strings.Index ignoring ASCII case; needle is lower case. A
+// needle that starts with a byte without case (".sock") is looked for
+// with IndexByte.
 func indexFold(s, needle string) int {
+	c := needle[0]
+	caseless := c < 'a' || c > 'z' // found by IndexByte
 	for i := 0; i+len(needle) <= len(s); i++ {
-		if s[i]|0x20 == needle[0] && strings.EqualFold(s[i:i+len(needle)], needle) {
+		if caseless {
+			j := strings.IndexByte(s[i:len(s)-len(needle)+1], c)
+			if j < 0 {
+				return -1
+			}
+			i += j
+		} else if s[i]|0x20 != c {
+			continue
+		}
+		if strings.EqualFold(s[i:i+len(needle)], needle) {
 			return i
 		}
 	}

@@ -61,22 +61,19 @@ func matchJNDI(_ *decoders.Param, v *normalize.Value, report reportFunc) {
 			return false
 		}
 		obfuscated := false
+		found := func(r *rule, what string) bool {
+			if obfuscated {
+				what += " (obfuscated lookups)"
+			}
+			report(r, what)
+			return true
+		}
 		for range 8 {
 			if m := jndiLookup.FindStringSubmatch(s); m != nil {
-				what := "${jndi:" + m[1]
-				if obfuscated {
-					what += " (obfuscated lookups)"
-				}
-				report(&ruleJNDI, "lookup "+what)
-				return true
+				return found(&ruleJNDI, "lookup ${jndi:"+m[1])
 			}
 			if m := textLookup.FindString(s); m != "" {
-				what := "Commons Text lookup " + snippet(m)
-				if obfuscated {
-					what += " (obfuscated lookups)"
-				}
-				report(&ruleTextLookup, what)
-				return true
+				return found(&ruleTextLookup, "Commons Text lookup "+snippet(m))
 			}
 			d := jndiCase.ReplaceAllString(s, "$1")
 			d = jndiDefault.ReplaceAllString(d, "$1")

@@ -66,7 +66,7 @@ var ssrfFamily = family{
 		// A bare host counts only in a data parameter named for one, or
 		// written as a host with a path ("localhost/").
 		return in.has(':') || in.mayChange() || p.Loc != decoders.LocHeader && in.has('/') && bareHostShape(in.best) ||
-			in.has('/') && containsFold(in.best, ".sock") ||
+			in.has('/') && indexFold(in.best, ".sock") >= 0 ||
 			in.has('/') && strings.HasPrefix(strings.TrimSpace(in.best), "//") ||
 			scopeData(p) && literals.Has(urlNameSet, lastToken(p.Name))
 	},
@@ -257,15 +257,13 @@ var runtimeSockets = regexp.MustCompile(`^(?:/var)?/run/(?:docker|containerd/con
 // URL.
 var dockerPipe = regexp.MustCompile(`^(?:npipe:)?[/\\]{2,4}\.[/\\]+pipe[/\\]+docker_engine$`)
 
-// socketNames are the parameter names that say a bare socket path is a
-// place to connect to, beside urlNames.
-var socketNames = map[string]bool{"socket": true, "sock": true, "docker_host": true}
-
 // ssrfCheck looks for SSRF and RFI in s, one form of parameter p's value.
 func ssrfCheck(p *decoders.Param, s string, report reportFunc) bool {
 	if strings.Contains(s, ".sock") || strings.Contains(s, "docker_engine") {
+		// A bare socket path counts in a parameter named for a place to
+		// connect to: a URL name (docker_host), a socket (dockerSocket).
 		name := lastToken(p.Name)
-		if m := runtimeSocket(s, literals.Has(urlNameSet, name) || socketNames[name] || strings.HasSuffix(strings.ToLower(p.Name), "socket")); m != "" {
+		if m := runtimeSocket(s, literals.Has(urlNameSet, name) || name == "sock" || strings.HasSuffix(name, "socket")); m != "" {
 			report(&ruleSSRFSocket, "container runtime socket "+snippet(m))
 			return true
 		}
@@ -321,7 +319,7 @@ func ssrfCheck(p *decoders.Param, s string, report reportFunc) bool {
 // with no ":/" nor ":\\" costs two searches.
 func ssrfPath(x *decoders.Exchange, report func(r *rule, p *decoders.Param, matched string)) {
 	path := x.Request.Path
-	if containsFold(path, ".sock") {
+	if indexFold(path, ".sock") >= 0 {
 		// A socket's path or URL appended to a route
 		// (/api/v1/proxy/unix:///var/run/docker.sock).
 		decoded, _ := decoders.DecodeRepeated(path, false, 4)
@@ -362,22 +360,6 @@ func ssrfPath(x *decoders.Exchange, report func(r *rule, p *decoders.Param, matc
 	schemeAndHosts(s, func(r *rule, matched string) {
 		report(r, &decoders.Param{Loc: decoders.LocPath, Value: path, Decoded: decoded}, matched+" in the request path")
 	})
-}
-
-// containsFold reports whether s holds sub, a lower-case ASCII word
-// starting with a byte that has no case (".sock"), in any case.
-func containsFold(s, sub string) bool {
-	for i := 0; i+len(sub) <= len(s); i++ {
-		j := strings.IndexByte(s[i:len(s)-len(sub)+1], sub[0])
-		if j < 0 {
-			return false
-		}
-		i += j
-		if strings.EqualFold(s[i:i+len(sub)], sub) {
-			return true
-		}
-	}
-	return false
 }
 
 // schemeAndHosts reports in s, canonicalised by ssrfCanon, a scheme that

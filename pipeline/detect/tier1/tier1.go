@@ -544,10 +544,10 @@ func wholePath(x *decoders.Exchange, ps *[maxPathEnds]decoders.Param) int {
 	var odd uint8
 	i := 0
 	for ; i+4 <= len(raw); i += 4 {
-		odd |= maybeOddPathByte[raw[i]] | maybeOddPathByte[raw[i+1]] | maybeOddPathByte[raw[i+2]] | maybeOddPathByte[raw[i+3]]
+		odd |= oddPathByte[raw[i]] | oddPathByte[raw[i+1]] | oddPathByte[raw[i+2]] | oddPathByte[raw[i+3]]
 	}
 	for ; i < len(raw); i++ {
-		odd |= maybeOddPathByte[raw[i]]
+		odd |= oddPathByte[raw[i]]
 	}
 	if odd == 0 {
 		return 0
@@ -597,40 +597,32 @@ const maxPathEnds = 4
 // follows it) makes the path worth checking from it on: it has a byte
 // oddPathByte marks, but in path parameters (";jsessionid=ABC!1", ";a",
 // which Tomcat and Jetty drop; ";cat /x" with its space, ";+cat+" with a
-// form's spaces or ";$(id)" are none), or a colon that is not a scheme's (/v1/items:batchGet is a custom
-// method, php:// a wrapper).
+// form's spaces or ";$(id)" are none), and a colon only when a slash
+// follows it (php:// is a wrapper, /v1/items:batchGet a custom method).
 func segmentOdd(seg string, slashed bool) bool {
 	if k := strings.IndexByte(seg, ';'); k >= 0 && pathParams.MatchString(seg[k:]) {
 		seg = seg[:k]
 	}
 	for k := 0; k < len(seg); k++ {
-		if c := seg[k]; oddPathByte[c] != 0 || c == ':' && k == len(seg)-1 && slashed {
+		if c := seg[k]; oddPathByte[c] != 0 && (c != ':' || k == len(seg)-1 && slashed) {
 			return true
 		}
 	}
 	return false
 }
 
-// maybeOddPathByte is oddPathByte and the colon, which segmentOdd
-// decides.
-var maybeOddPathByte = func() [256]uint8 {
-	t := oddPathByte
-	t[':'] = 1
-	return t
-}()
-
 // pathParams matches a segment's path parameters: ";name=value" and more.
 var pathParams = regexp.MustCompile("^;[^\\s|&$`<>(){}'\"\\\\+*?]*$")
 
-// oddPathByte is 1 for the bytes of a path segment that make it worth
+// oddPathByte is 1 for the bytes of a path segment that may make it worth
 // checking with the segments after it: all but letters, digits,
-// - . _ ~ @ : , = (names, addresses, times and custom methods in routes:
-// /users/a@b.example/, /v1/items:batchGet) and the slash between segments.
-// '%' is odd (what it encodes may be), and so is '+', a space in a
-// command line sent as a form would send it.
+// - . _ ~ @ , = (names, addresses and times in routes: /users/a@b.example/)
+// and the slash between segments. '%' is odd (what it encodes may be), and
+// so is '+', a space in a command line sent as a form would send it; the
+// colon is segmentOdd's to decide.
 var oddPathByte = func() (t [256]uint8) {
 	for c := 0; c < 256; c++ {
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("-._~/@:,=", byte(c)) >= 0) {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("-._~/@,=", byte(c)) >= 0) {
 			t[c] = 1
 		}
 	}

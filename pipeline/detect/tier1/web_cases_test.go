@@ -2,6 +2,7 @@ package tier1
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/apisensor/sensor/decoders"
@@ -324,7 +325,7 @@ func TestPathEndNotRemembered(t *testing.T) {
 	}
 }
 
-func TestContainsFold(t *testing.T) {
+func TestIndexFold(t *testing.T) {
 	for _, tc := range []struct {
 		s    string
 		want bool
@@ -332,8 +333,11 @@ func TestContainsFold(t *testing.T) {
 		{"/var/run/docker.sock", true}, {"/VAR/RUN/DOCKER.SOCK", true}, {"a.So", false}, {".sock", true},
 		{"x.socks", true}, {"", false}, {"....sock", true}, {"/a.b.c.d", false}, {".soc", false},
 	} {
-		if got := containsFold(tc.s, ".sock"); got != tc.want {
-			t.Errorf("containsFold(%q) = %v, want %v", tc.s, got, tc.want)
+		if got := indexFold(tc.s, ".sock") >= 0; got != tc.want {
+			t.Errorf("indexFold(%q, .sock) = %v, want %v", tc.s, got, tc.want)
+		}
+		if got, want := indexFold(strings.ToUpper(tc.s)+"classLoader", "classloader"), len(tc.s); got != want {
+			t.Errorf("indexFold(%q, classloader) = %d, want %d", strings.ToUpper(tc.s)+"classLoader", got, want)
 		}
 	}
 }
