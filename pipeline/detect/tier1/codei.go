@@ -707,11 +707,12 @@ func xamlMethodName(last string) bool {
 
 var xamlMethod = regexp.MustCompile(`^\s*` + xamlMethods)
 
-// deserNameHint reports whether name holds a deserNameHints word, as every
-// name deserName reads does: a JSON key "$type" has its '$', an XML path
-// starts with '/'; most names have neither, and skip the search.
-func deserNameHint(name string) bool {
-	return (len(name) > 0 && name[0] == '/' || strings.IndexByte(name, '$') >= 0) && literals.Find(deserNameHints, name) != 0
+// deserNameHint reports whether name, which holds a '$' when dollar is
+// set, holds a deserNameHints word, as every name deserName reads does: a
+// JSON key "$type" has its '$', an XML path starts with '/'; most names
+// have neither, and skip the search.
+func deserNameHint(name string, dollar bool) bool {
+	return (dollar || len(name) > 0 && name[0] == '/') && literals.Find(deserNameHints, name) != 0
 }
 
 // xstreamClassAttr finds XStream's custom serialization of a JDK class in
@@ -724,7 +725,7 @@ var xstreamClassAttr = regexp.MustCompile(`/(?:java|javax|sun|jdk)\.[\w.$-]+/@(?
 // ProcessBuilder, a JDK class custom-serialized, XAML's ObjectDataProvider
 // with the method it calls.
 func deserName(p *decoders.Param) string {
-	if !deserNameHint(p.Name) {
+	if !deserNameHint(p.Name, strings.IndexByte(p.Name, '$') >= 0) {
 		return ""
 	}
 	name := strings.ToLower(p.Name)
@@ -844,10 +845,7 @@ func hexMagic(s string) bool {
 // prototype (prototype pollution by key), or holding Java's serialization
 // magic in base64 (every needle has an 'A'), in one pass over the name.
 func codeiName(name string) bool {
-	if deserNameHint(name) {
-		return true
-	}
-	upperA := false
+	upperA, dollar := false, false
 	for i := 0; i < len(name); i++ {
 		switch name[i] {
 		case 'p':
@@ -856,7 +854,12 @@ func codeiName(name string) bool {
 			}
 		case 'A':
 			upperA = true
+		case '$':
+			dollar = true
 		}
+	}
+	if deserNameHint(name, dollar) {
+		return true
 	}
 	return upperA && len(name) >= 5 && javaMagic(name) != ""
 }
