@@ -1079,17 +1079,38 @@ func cmdiHit(s string, at int, sep, cmd, rest, tail string, glued bool, p *decod
 // substitution, with at most one token before it (a host, a file name),
 // as cmdiHit's weaker forms.
 func toolHit(s string, at int, sep, cmd, rest, tail string, glued bool) bool {
-	if sep == "$(" || sep == "`" || sep[0] == '\r' || sep[0] == '\n' {
+	if sep[0] == '\r' || sep[0] == '\n' {
 		return false
 	}
 	prefix := strings.TrimSpace(s[:at])
 	if strings.ContainsAny(prefix, " \n") {
 		return false
 	}
+	if sep == "$(" || sep == "`" {
+		// An administration tool substituted with its arguments, at the
+		// start of the value or glued to the one token before it
+		// ("$(kubectl get secrets -A)", "x`crictl ps`"): prose quotes a
+		// command after a space ("Run `kubectl get pods`") or as the
+		// whole value, a Markdown code span, and a script assigns its
+		// output ("PODS=$(kubectl get pods -o name)").
+		closer := ")"
+		if sep == "`" {
+			closer = "`"
+		}
+		inner, closed := strings.CutSuffix(strings.TrimRight(tail, " "), closer)
+		if !closed {
+			inner, _, closed = strings.Cut(tail, closer)
+		}
+		return closed && adminCmd(cmd) && glued && strings.TrimSpace(inner) != "" &&
+			strings.IndexByte(" \t", inner[0]) >= 0 && (at == 0 && sep == "$(" || at > 0 && s[at-1] != ' ' && s[at-1] != '`' && s[at-1] != '=')
+	}
 	query := sep == "&" && strings.ContainsAny(s[:at], "=?")
 	if adminCmd(cmd) {
-		if sep == "|" {
-			return false // a Markdown table's cell, or a pipe into a tool that reads no script
+		if sep == "|" && (!glued || strings.TrimSpace(rest) == "" || rest[0] != ' ') {
+			// A Markdown table's cell ("| kubectl | 1.29 |"); glued to
+			// the pipe and with arguments, the tool runs
+			// ("a|kubectl get secrets -A").
+			return false
 		}
 		// The name must end the shell word; cmd.exe takes a switch
 		// glued to it. After a query string's '&' it needs arguments:
