@@ -94,6 +94,9 @@ func ExtractParams(x *Exchange, l *Limits) (dropped int) {
 	e.headers(m.Trailers)
 	e.cookies(m.Headers)
 	e.body(body, kind, ct)
+	if e.malformedMultipart && len(x.Anomalies) < maxAnomalies {
+		x.Anomalies = append(x.Anomalies, Anomaly{Kind: KindMultipartMalformed, Detail: "multipart part header refused by a strict parser, read leniently", Dir: sensor.ClientToServer})
+	}
 
 	x.Params = e.out
 	return e.dropped
@@ -115,6 +118,9 @@ type extractor struct {
 	// names holds the first LocName values added, so that a key repeated
 	// in every element of an array is added once.
 	names []string
+	// malformedMultipart: the body's multipart part headers were read
+	// leniently (KindMultipartMalformed).
+	malformedMultipart bool
 }
 
 // decodeMode says whether and how a value is URL-decoded into Decoded.
@@ -453,7 +459,7 @@ func (e *extractor) body(body []byte, kind bodyKind, ct string) {
 		syntaxErr = e.xml(body)
 	case bodyMultipart:
 		if b, ok := mediaParam(ct, "boundary"); ok && b != "" {
-			e.multipart(body, b)
+			e.malformedMultipart = e.multipart(body, b)
 			return
 		}
 		e.text(body, true)

@@ -15,6 +15,7 @@ func FuzzExtractParams(f *testing.F) {
 	f.Add("application/soap+xml", "", []byte(`<a><b><c><d><e><f><g><h><i><j>deep</j></i></h></g></f></e></d></c></b></a>`))
 	f.Add(`multipart/form-data; boundary="b"`, "", []byte("--b\r\nContent-Disposition: form-data; name=\"f\"; filename=\"../x\"\r\nContent-Type: text/plain\r\n\r\ndata\r\n--b\r\nContent-Disposition: form-data; name=t\r\n\r\nv\r\n--b--\r\n"))
 	f.Add("multipart/form-data; boundary=b", "", []byte("--b\r\nContent-Disposition: form-data; name=\"q\"\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\na=3Db\r\n--b"))
+	f.Add("multipart/form-data; boundary=b", "", []byte("--b\r\nContent-Disposition: form-data; name=\"f\"; filename=\"x\x00y\"\r\n\r\nd\r\n--b\nContent-Disposition: form-data; name=t\n\nv\n--b\r\nno colon\r\n\r\n--b--"))
 	f.Add("multipart/form-data; boundary=b", "", []byte("--b\r\nContent-Disposition: form-data; name=\"f\"; filename=\"a.svg\"\r\nContent-Type: image/svg+xml\r\n\r\n<!DOCTYPE s [<!ENTITY x SYSTEM \"file:///\">]><s>&x;</s>\r\n--b\r\nContent-Disposition: form-data; name=\"j\"; filename=\"a.json\"\r\n\r\n{\"a\":[1,{\"$type\":\"x\"}]}\r\n--b--"))
 	f.Add("image/png", "", []byte("\x89PNG\r\n\x1a\n\x00"))
 	f.Add("", "", []byte("<!doctype html><p>hi"))

@@ -2,81 +2,166 @@ package decoders
 
 import (
 	"bytes"
+	"errors"
 	"io"
 	"mime/multipart"
+	"net/textproto"
 	"strings"
 	"unicode/utf8"
 )
 
+// KindMultipartMalformed is the anomaly of a multipart body whose part
+// headers mime/multipart refuses (a NUL or control byte in a header line,
+// a line without a colon), which the parameters were then read from
+// leniently. Servers read such bodies: Apache Commons FileUpload took the
+// Struts S2-046 exploit's file name with a NUL in it, and a parser that stops
+// at the first bad header would leave every later part unread.
+const KindMultipartMalformed = "http.multipart_malformed"
+
 // multipart extracts the fields of a multipart body. A truncated body yields
-// the parts (and the part content) read before its end.
-func (e *extractor) multipart(body []byte, boundary string) {
+// the parts (and the part content) read before its end. A part header that
+// mime/multipart refuses does not end the reading: that part and the ones
+// after it are read by multipartLenient, and malformed is true.
+func (e *extractor) multipart(body []byte, boundary string) (malformed bool) {
 	r := multipart.NewReader(bytes.NewReader(body), boundary)
 	buf := make([]byte, min(e.maxBytes+utf8.UTFMax, len(body)))
-	var head [64]byte // an uploaded file's first bytes (uploadKind)
-	for {
+	for read := 0; ; read++ {
 		// NextPart undoes quoted-printable transfer encoding, as servers do.
 		p, err := r.NextPart()
 		if err != nil {
-			return
+			var bad textproto.ProtocolError
+			if errors.As(err, &bad) {
+				e.multipartLenient(body, boundary, read, buf)
+				return true
+			}
+			return false
 		}
-		// Part.FileName would strip the directories of the filename, and
-		// "../../x" is exactly what a path traversal detector must see:
-		// parse the disposition here.
-		cd := p.Header.Get("Content-Disposition")
-		name, _ := mediaParam(cd, "name")
-		e.name(LocMultipart, name)
-		// A file name given both ways is read both ways: servers differ
-		// on which wins (mediaParamForms). An empty one makes no file:
-		// Go, PHP and others read the part as a field.
-		if plain, ext, okPlain, okExt := mediaParamForms(cd, "filename"); plain != "" || ext != "" {
-			fn := e.concat(name, ".filename")
-			if okPlain && !e.full() {
-				e.add(LocMultipart, fn, plain, decodePlain)
-			}
-			if okExt && (!okPlain || ext != plain) && !e.full() {
-				e.add(LocMultipart, fn, ext, decodePlain)
-			}
-			ct := p.Header.Get("Content-Type")
-			if ct != "" && !e.full() {
-				e.add(LocMultipart, e.concat(name, ".content_type"), ct, noDecode)
-			}
-			// An uploaded document the server parses is read as a body
-			// of its type would be: an SVG avatar or an XML import with
-			// an external entity (XXE), a JSON import with a gadget's
-			// $type. Other files (images, archives, text) are data, and
-			// NextPart skips the rest of their content.
-			n, _ := io.ReadFull(p, head[:])
-			kind := uploadKind(ct, plain, ext, head[:n])
-			if kind == bodyNone {
-				continue
-			}
-			// As much of it as a body would be read: the whole part, which
-			// the body's limit bounds.
-			doc := append([]byte(nil), head[:n]...)
-			if n == len(head) {
-				rest, _ := io.ReadAll(io.LimitReader(p, int64(len(body))))
-				doc = append(doc, rest...)
-			}
-			doc, _ = wideBody(ct, doc)
-			doc = bytes.TrimPrefix(doc, []byte("\ufeff"))
-			if kind == bodyXML {
-				e.xml(doc)
-			} else if e.json(string(doc)) && !e.full() {
-				// A document JSON parsers read more leniently than this
-				// one (comments, single quotes): its text, as a body's.
-				e.add(LocMultipart, e.concat(name, ".content"), e.keep(stringPart(cut(doc, e.maxBytes+utf8.UTFMax))), decodePlain)
-			}
+		e.part(p.Header.Get("Content-Disposition"), p.Header.Get("Content-Type"), p, len(body), buf)
+	}
+}
+
+// multipartLenient reads the parts of body after the first skip as servers
+// with forgiving parsers do: a part is what lies between two boundary
+// lines, its headers are the lines before the first empty one, split at
+// their first colon, whatever bytes they hold.
+func (e *extractor) multipartLenient(body []byte, boundary string, skip int, buf []byte) {
+	delim := []byte("--" + boundary)
+	i := bytes.Index(body, delim)
+	for n := 0; i >= 0 && !e.full(); n++ {
+		rest := body[i+len(delim):]
+		if bytes.HasPrefix(rest, []byte("--")) {
+			return // the closing boundary
+		}
+		end := bytes.Index(rest, delim)
+		part := rest
+		if end >= 0 {
+			part = rest[:end]
+			i += len(delim) + end
+		} else {
+			i = -1
+		}
+		if n < skip {
 			continue
 		}
-		// A field without a file name: the application reads a string,
-		// whatever its bytes (a guess at binary would be the sender's to
-		// steer: a few control bytes before a payload); stringPart keeps
-		// what a long binary one says.
-		n, _ := io.ReadFull(p, buf)
-		if !e.full() {
-			e.add(LocMultipart, name, e.keep(stringPart(buf[:n])), decodePlain)
+		// The boundary line's end, then the headers up to an empty line.
+		if _, after, ok := bytes.Cut(part, []byte("\n")); ok {
+			part = after
+		} else {
+			continue
 		}
+		head, content, ok := cutHeaders(part)
+		if !ok {
+			continue
+		}
+		content = bytes.TrimSuffix(bytes.TrimSuffix(content, []byte("\n")), []byte("\r"))
+		var cd, ct string
+		for _, line := range bytes.Split(head, []byte("\n")) {
+			k, v, ok := bytes.Cut(bytes.TrimSuffix(line, []byte("\r")), []byte(":"))
+			if !ok {
+				continue
+			}
+			switch k = bytes.TrimSpace(k); {
+			case cd == "" && equalFold(string(k), "content-disposition"):
+				cd = string(bytes.TrimSpace(v))
+			case ct == "" && equalFold(string(k), "content-type"):
+				ct = string(bytes.TrimSpace(v))
+			}
+		}
+		e.part(cd, ct, bytes.NewReader(content), len(body), buf)
+	}
+}
+
+// cutHeaders splits a part at the empty line that ends its headers
+// (CRLF or LF line ends).
+func cutHeaders(part []byte) (head, content []byte, ok bool) {
+	if len(part) > 0 && (part[0] == '\n' || bytes.HasPrefix(part, []byte("\r\n"))) {
+		return nil, bytes.TrimPrefix(bytes.TrimPrefix(part, []byte("\r")), []byte("\n")), true
+	}
+	if h, c, ok := bytes.Cut(part, []byte("\r\n\r\n")); ok {
+		return h, c, true
+	}
+	return bytes.Cut(part, []byte("\n\n"))
+}
+
+// part extracts one part, whose Content-Disposition is cd and Content-Type
+// ct; its content is read from r, at most bodyLen bytes, buf being the
+// scratch space for a field's value.
+func (e *extractor) part(cd, ct string, r io.Reader, bodyLen int, buf []byte) {
+	var head [64]byte // an uploaded file's first bytes (uploadKind)
+	// Part.FileName would strip the directories of the filename, and
+	// "../../x" is exactly what a path traversal detector must see:
+	// parse the disposition here.
+	name, _ := mediaParam(cd, "name")
+	e.name(LocMultipart, name)
+	// A file name given both ways is read both ways: servers differ
+	// on which wins (mediaParamForms). An empty one makes no file:
+	// Go, PHP and others read the part as a field.
+	if plain, ext, okPlain, okExt := mediaParamForms(cd, "filename"); plain != "" || ext != "" {
+		fn := e.concat(name, ".filename")
+		if okPlain && !e.full() {
+			e.add(LocMultipart, fn, plain, decodePlain)
+		}
+		if okExt && (!okPlain || ext != plain) && !e.full() {
+			e.add(LocMultipart, fn, ext, decodePlain)
+		}
+		if ct != "" && !e.full() {
+			e.add(LocMultipart, e.concat(name, ".content_type"), ct, noDecode)
+		}
+		// An uploaded document the server parses is read as a body
+		// of its type would be: an SVG avatar or an XML import with
+		// an external entity (XXE), a JSON import with a gadget's
+		// $type. Other files (images, archives, text) are data, and
+		// NextPart skips the rest of their content.
+		n, _ := io.ReadFull(r, head[:])
+		kind := uploadKind(ct, plain, ext, head[:n])
+		if kind == bodyNone {
+			return
+		}
+		// As much of it as a body would be read: the whole part, which
+		// the body's limit bounds.
+		doc := append([]byte(nil), head[:n]...)
+		if n == len(head) {
+			rest, _ := io.ReadAll(io.LimitReader(r, int64(bodyLen)))
+			doc = append(doc, rest...)
+		}
+		doc, _ = wideBody(ct, doc)
+		doc = bytes.TrimPrefix(doc, []byte("\ufeff"))
+		if kind == bodyXML {
+			e.xml(doc)
+		} else if e.json(string(doc)) && !e.full() {
+			// A document JSON parsers read more leniently than this
+			// one (comments, single quotes): its text, as a body's.
+			e.add(LocMultipart, e.concat(name, ".content"), e.keep(stringPart(cut(doc, e.maxBytes+utf8.UTFMax))), decodePlain)
+		}
+		return
+	}
+	// A field without a file name: the application reads a string,
+	// whatever its bytes (a guess at binary would be the sender's to
+	// steer: a few control bytes before a payload); stringPart keeps
+	// what a long binary one says.
+	n, _ := io.ReadFull(r, buf)
+	if !e.full() {
+		e.add(LocMultipart, name, e.keep(stringPart(buf[:n])), decodePlain)
 	}
 }
 

@@ -283,6 +283,37 @@ func TestExtractMultipart(t *testing.T) {
 	})
 }
 
+// TestExtractMultipartMalformed: a part header mime/multipart refuses (the
+// NUL of Struts S2-046's file name, a control byte, a line without a
+// colon) does not hide that part nor the ones after it, and is recorded.
+func TestExtractMultipartMalformed(t *testing.T) {
+	for _, c := range []struct{ bad, want string }{
+		{"Content-Disposition: form-data; name=\"f\"; filename=\"%{(#_='multipart/form-data')}\x00b\"",
+			"f.filename=%{(#_='multipart/form-data')}\x00b|f.content_type=text/plain"},
+		{"Content-Disposition: form-data; name=\"f\x01\"", "f\x01=second"},
+		{"no colon here\r\nContent-Disposition: form-data; name=\"f\"", "f=second"},
+	} {
+		body := "--XyZ\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nfirst\r\n" +
+			"--XyZ\r\n" + c.bad + "\r\nContent-Type: text/plain\r\n\r\nsecond\r\n" +
+			"--XyZ\nContent-Disposition: form-data; name=\"c\"\n\n;cat /etc/passwd\n" +
+			"--XyZ--\r\n"
+		x := req("/", "", body, "Content-Type", "multipart/form-data; boundary=XyZ")
+		ExtractParams(x, nil)
+		var got []string
+		for _, p := range x.Params {
+			if p.Loc == LocMultipart {
+				got = append(got, p.Name+"="+p.Value)
+			}
+		}
+		if want := "a=first|" + c.want + "|c=;cat /etc/passwd"; strings.Join(got, "|") != want {
+			t.Errorf("%q:\n got %q\nwant %q", c.bad, strings.Join(got, "|"), want)
+		}
+		if len(x.Anomalies) != 1 || x.Anomalies[0].Kind != KindMultipartMalformed {
+			t.Errorf("%q: anomalies %+v, want one %s", c.bad, x.Anomalies, KindMultipartMalformed)
+		}
+	}
+}
+
 // TestExtractBinaryFields: a multipart field whose file name is empty is a
 // field; a long binary field or text body gives its printable runs, and a
 // payload among its bytes is one.

@@ -289,6 +289,10 @@ func TestUploadedDocuments(t *testing.T) {
 		{part("a.svg", "image/svg+xml", utf16le("\ufeff"+`<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE svg [<!ENTITY x SYSTEM "file:///etc/passwd">]><svg><text>&x;</text></svg>`)), "xxe-external-entity"},
 		{part("avatar.png", "image/png", `<svg xmlns="http://www.w3.org/2000/svg"><!DOCTYPE svg [<!ENTITY x SYSTEM "file:///etc/passwd">]><text>&x;</text></svg>`), "xxe-external-entity"},
 		{part("data", "application/x-json", `{"$type":"System.Diagnostics.Process, System"}`), "deserialization-gadget"},
+		// Struts S2-046: OGNL in a file name whose NUL makes strict
+		// multipart parsers refuse the part header; a field after it.
+		{part("%{(#_='multipart/form-data').(#dm=@ognl.OgnlContext@DEFAULT_MEMBER_ACCESS).(#cmd='id')}\x00b", "text/plain", "x"), "java-injection"},
+		{strings.Replace(part("a\x00.txt", "text/plain", "x"), "--U--", "--U\r\nContent-Disposition: form-data; name=\"host\"\r\n\r\n127.0.0.1;cat /etc/passwd\r\n--U--", 1), "cmdi"},
 		{part("logo.svg", "image/svg+xml", `<?xml version="1.0" encoding="UTF-8"?><svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24"><title>Logo</title><path d="M12 2L2 7l10 5 10-5-10-5z" fill="#333"/></svg>`), ""},
 	} {
 		x := exchange()
