@@ -178,8 +178,26 @@ func (e *extractor) full() bool {
 }
 
 // add appends one parameter; the caller has checked full.
+//
+// A value longer than the bound is added twice, its head and its tail:
+// padding a value past what a filter reads (8 KB of spaces, then the
+// payload) is a known way past WAFs and sensors that read only the start.
+// What lies between them is not read; a value would have to be over twice
+// the bound to hide something there, and the payload must still be one
+// its back end reads in the middle of so much padding.
 func (e *extractor) add(loc Location, name, value string, mode decodeMode) {
-	value = cut(value, e.maxBytes)
+	if len(value) > e.maxBytes {
+		e.add1(loc, name, cut(value, e.maxBytes), mode)
+		if !e.full() {
+			e.add1(loc, name, cutTail(value, e.maxBytes), mode)
+		}
+		return
+	}
+	e.add1(loc, name, value, mode)
+}
+
+// add1 adds one parameter, value within the bound.
+func (e *extractor) add1(loc Location, name, value string, mode decodeMode) {
 	var decoded string
 	var n int
 	if mode != noDecode {
@@ -213,6 +231,15 @@ func (e *extractor) decode(s string, plusSpace bool, rounds int) (string, int) {
 		n++
 	}
 	return s, n
+}
+
+// addKept adds b, copied into the arena, as add adds a string: its head,
+// and its tail too when it is longer than the bound.
+func (e *extractor) addKept(loc Location, name string, b []byte, mode decodeMode) {
+	e.add1(loc, name, e.keep(b), mode)
+	if len(b) > e.maxBytes && !e.full() {
+		e.add1(loc, name, e.keep(cutTail(b, e.maxBytes)), mode)
+	}
 }
 
 // keep copies b, cut to the value bound, into the arena.
@@ -484,7 +511,11 @@ func (e *extractor) text(body []byte, declared bool) {
 	if declared {
 		b = stringPart(b) // an undeclared body here is text-like already
 	}
-	e.add(LocBody, "", e.keep(b), decodePlain)
+	e.add1(LocBody, "", e.keep(b), decodePlain)
+	if len(body) > e.maxBytes && !e.full() {
+		// Its tail too, as add reads a long value's (padding).
+		e.add1(LocBody, "", e.keep(stringPart(cutTail(body, e.maxBytes))), decodePlain)
+	}
 }
 
 // stringPart is what of b, a value the application reads as a string,
@@ -555,6 +586,19 @@ func TextLike(b []byte) bool {
 
 // cut shortens s to at most max bytes without splitting a UTF-8 sequence
 // (when s is UTF-8 there).
+// cutTail returns the last max bytes of s, or fewer, so as to start
+// on a UTF-8 rune boundary.
+func cutTail[T string | []byte](s T, max int) T {
+	if len(s) <= max {
+		return s
+	}
+	i := len(s) - max
+	for j := 0; j < utf8.UTFMax-1 && i < len(s) && !utf8.RuneStart(s[i]); j++ {
+		i++
+	}
+	return s[i:]
+}
+
 func cut[T string | []byte](s T, max int) T {
 	if len(s) <= max {
 		return s

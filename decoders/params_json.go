@@ -183,12 +183,18 @@ func (e *extractor) jsonKey(s string, i int, path []byte) ([]byte, int, bool) {
 // jsonLeaf adds one leaf; the caller has checked full.
 func (e *extractor) jsonLeaf(path []byte, raw string, esc bool, mode decodeMode) {
 	name := e.keep(path)
-	v := raw
 	if esc {
-		e.scratch = appendJSONUnescaped(e.scratch[:0], raw, e.maxBytes+utf8.UTFMax)
-		v = e.keep(e.scratch)
+		// Unescaped whole when longer than the bound: its tail is read
+		// too (add).
+		limit := e.maxBytes + utf8.UTFMax
+		if len(raw) > e.maxBytes {
+			limit = len(raw)
+		}
+		e.scratch = appendJSONUnescaped(e.scratch[:0], raw, limit)
+		e.addKept(LocJSON, name, e.scratch, mode)
+		return
 	}
-	e.add(LocJSON, name, v, mode)
+	e.add(LocJSON, name, raw, mode)
 }
 
 // scanJSONString finds the closing quote of the string opening at s[i]. It

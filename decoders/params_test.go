@@ -2,6 +2,7 @@ package decoders
 
 import (
 	"fmt"
+	"net/url"
 	"reflect"
 	"slices"
 	"strings"
@@ -393,15 +394,46 @@ func TestExtractLimits(t *testing.T) {
 			t.Fatalf("dropped %d:\n%s", dropped, fmtParams(x.Params))
 		}
 	})
+	t.Run("padded values read at both ends", func(t *testing.T) {
+		pad := strings.Repeat(" ", 9000)
+		const payload = "' UNION SELECT password FROM users-- -"
+		for _, c := range []struct {
+			name, query, body, ct string
+			loc                   Location
+		}{
+			{"query", "q=a" + pad + url.QueryEscape(payload), "", "", LocQuery},
+			{"json", "", `{"q":"a` + pad + `\u0027` + payload[1:] + `"}`, "application/json", LocJSON},
+			{"json unescaped", "", `{"q":"a` + pad + payload + `"}`, "application/json", LocJSON},
+			{"xml", "", "<r><q>a" + pad + payload + "</q></r>", "application/xml", LocXML},
+			{"form", "", "q=a" + pad + url.QueryEscape(payload), "application/x-www-form-urlencoded", LocForm},
+			{"text", "", "a" + pad + payload, "text/plain", LocBody},
+			{"multipart", "", "--b\r\nContent-Disposition: form-data; name=\"q\"\r\n\r\na" + pad + payload + "\r\n--b--\r\n", "multipart/form-data; boundary=b", LocMultipart},
+		} {
+			x := req("/", c.query, c.body, "Content-Type", c.ct)
+			ExtractParams(x, nil)
+			var head, tail bool
+			for _, q := range only(x.Params, c.loc) {
+				head = head || strings.HasPrefix(q.Value, "a ")
+				tail = tail || strings.HasSuffix(q.Best(), payload)
+			}
+			if !head || !tail {
+				t.Errorf("%s: head %v, tail %v:\n%s", c.name, head, tail, fmtParams(only(x.Params, c.loc)))
+			}
+		}
+	})
 	t.Run("value bytes on rune boundary", func(t *testing.T) {
 		x := req("/", "k="+strings.Repeat("é", 10)+"&"+strings.Repeat("n", 20)+"=%41%41%41%41%41%41%41%41%41%41",
 			`{"s":"\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9"}`, "Content-Type", "application/json")
 		l := DefaultLimits()
 		l.MaxParamBytes = 9
 		ExtractParams(x, &l)
+		// A value past the bound is read at both ends (add).
 		want := []Param{
 			p(LocQuery, "k", "éééé"),
+			p(LocQuery, "k", "éééé"),
 			pd(LocQuery, "nnnnnnnnn", "%41%41%41", "AAA", 1),
+			pd(LocQuery, "nnnnnnnnn", "%41%41%41", "AAA", 1),
+			p(LocJSON, "s", "éééé"),
 			p(LocJSON, "s", "éééé"),
 		}
 		if got := append(only(x.Params, LocQuery), only(x.Params, LocJSON)...); !reflect.DeepEqual(got, want) {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/xml"
 	"io"
-	"unicode/utf8"
 )
 
 // xmlBlank is XML's white space; maxXMLLeadBlank is how much of it the text
@@ -43,7 +42,7 @@ func (e *extractor) xml(body []byte) (syntaxErr bool) {
 		// before a mail command or a blank after a file name is the
 		// attack. Blank-only text is the indentation of child elements.
 		if t := text[fr.textStart:]; len(bytes.Trim(t, xmlBlank)) > 0 && !e.full() {
-			e.add(LocXML, e.keep(path), e.keep(t), decodePlain)
+			e.addKept(LocXML, e.keep(path), t, decodePlain)
 		}
 		path, text, stack = path[:fr.pathLen], text[:fr.textStart], stack[:len(stack)-1]
 	}
@@ -103,9 +102,9 @@ func (e *extractor) xml(body []byte) (syntaxErr bool) {
 					t = t[keep:]
 				}
 			}
-			if room := e.maxBytes + utf8.UTFMax - have; room > 0 {
-				text = append(text, t[:min(len(t), room)]...)
-			}
+			// All of it, which the body's size bounds: a long text's
+			// tail is read too (add).
+			text = append(text, t...)
 		case xml.Directive:
 			if e.full() {
 				continue

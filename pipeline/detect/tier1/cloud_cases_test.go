@@ -289,6 +289,8 @@ func TestUploadedDocuments(t *testing.T) {
 		{part("a.svg", "image/svg+xml", utf16le("\ufeff"+`<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE svg [<!ENTITY x SYSTEM "file:///etc/passwd">]><svg><text>&x;</text></svg>`)), "xxe-external-entity"},
 		{part("avatar.png", "image/png", `<svg xmlns="http://www.w3.org/2000/svg"><!DOCTYPE svg [<!ENTITY x SYSTEM "file:///etc/passwd">]><text>&x;</text></svg>`), "xxe-external-entity"},
 		{part("data", "application/x-json", `{"$type":"System.Diagnostics.Process, System"}`), "deserialization-gadget"},
+		// A field padded past the value bound, the payload at its end.
+		{strings.Replace(part("a.txt", "text/plain", "x"), "--U--", "--U\r\nContent-Disposition: form-data; name=\"host\"\r\n\r\n127.0.0.1"+strings.Repeat(" ", 20000)+";cat /etc/passwd\r\n--U--", 1), "cmdi"},
 		// Struts S2-046: OGNL in a file name whose NUL makes strict
 		// multipart parsers refuse the part header; a field after it.
 		{part("%{(#_='multipart/form-data').(#dm=@ognl.OgnlContext@DEFAULT_MEMBER_ACCESS).(#cmd='id')}\x00b", "text/plain", "x"), "java-injection"},
