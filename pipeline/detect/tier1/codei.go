@@ -56,9 +56,10 @@ var (
 // Code reaches an interpreter from any parameter and from the headers a
 // client controls (logged, templated, deserialized).
 var codeiFamily = family{
-	name:   "codei",
-	values: true,
-	match:  matchCodei,
+	name:        "codei",
+	values:      true,
+	moreHeaders: codeiHeader,
+	match:       matchCodei,
 	// Every code pattern needs one of these bytes (registered as
 	// prefilter classes; pre does the check).
 	trigger: "(<.$_{[:@",
@@ -71,6 +72,16 @@ var codeiFamily = family{
 			in.hasAny(upperClass) && (base64Token(strings.TrimSpace(in.best)) || javaMagic(in.best) != "") ||
 			in.hasAny(digitClass) && in.hasAny(lowerClass|upperClass) && hexMagic(in.best) || codeiName(p.Name)
 	},
+}
+
+// codeiHeader reports the two request headers beyond detect.ScannedHeader
+// that Java frameworks evaluate: Content-Type, whose OGNL Struts' Jakarta
+// multipart parser ran on an error (S2-045, CVE-2017-5638, the Equifax
+// breach), and Spring Cloud Function's routing expression, SpEL
+// (CVE-2022-22963). No content type has code in it; other standard headers
+// stay out, as their grammars look like payloads.
+func codeiHeader(name string) bool {
+	return name == "content-type" || name == "spring.cloud.function.routing-expression"
 }
 
 // phpDyn finds PHP calls whose function name is built or hidden so that

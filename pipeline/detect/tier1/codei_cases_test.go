@@ -16,6 +16,10 @@ import (
 // attacks.
 func init() {
 	attacks = append(attacks,
+		// Headers Java frameworks evaluate: Struts S2-045's OGNL in the
+		// content type, Spring Cloud Function's SpEL routing expression.
+		attackEntry{lH, "content-type", "%{(#_='multipart/form-data').(#dm=@ognl.OgnlContext@DEFAULT_MEMBER_ACCESS).(#_memberAccess?(#_memberAccess=#dm):((#container=#context['com.opensymphony.xwork2.ActionContext.container']))).(#cmd='id').(#p=new java.lang.ProcessBuilder({'/bin/bash','-c',#cmd})).(#p.start())}", "java-injection", 0},
+		attackEntry{lH, "spring.cloud.function.routing-expression", "T(java.lang.Runtime).getRuntime().exec(\"touch /tmp/pwned\")", "java-injection", 0},
 		// PHP functions no prose spells this way: any call counts, also
 		// with a junk prefix or as name=(…).
 		attackEntry{lQ, "cb", "call_user_func_array('passthru',array('uname -a'))", "php-injection", encAll},
@@ -108,6 +112,12 @@ func init() {
 		attackEntry{lJ, "Cs7QAFc3IA", "1", "java-injection", 0},
 	)
 	benign = append(benign,
+		// Content types as clients send them.
+		corpusEntry{lH, "content-type", "multipart/form-data; boundary=----WebKitFormBoundary7MA4YWxkTrZu0gW"},
+		corpusEntry{lH, "content-type", "application/vnd.api+json; charset=utf-8; profile=\"https://example.com/p\""},
+		corpusEntry{lH, "content-type", "application/x-www-form-urlencoded;charset=UTF-8"},
+		corpusEntry{lH, "content-type", "application/grpc+proto"},
+		corpusEntry{lH, "spring.cloud.function.routing-expression", "headers['type'] == 'order' ? 'orderFn' : 'defaultFn'"},
 		// C and Python snippets that call exit or print before a comment,
 		// and a base64 data: URI of a picture.
 		corpusEntry{lJ, "body", "perror(x); exit(1); // fail hard"},

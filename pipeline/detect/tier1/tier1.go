@@ -73,6 +73,9 @@ type family struct {
 	// values, set instead of scope, means detect.Scanned, which several
 	// families share and gates.pick asks once per parameter.
 	values bool
+	// moreHeaders, with values, reports the request headers beyond
+	// detect.ScannedHeader the family reads (by lower-case name).
+	moreHeaders func(name string) bool
 	// trigger lists the bytes without which no payload of the family can
 	// be in a value; a value with none of them (and that normalisation
 	// cannot change) is skipped. Empty means every value in scope is
@@ -769,8 +772,9 @@ type gates struct {
 	triggered famSet
 	byClass   [maxOwnClasses]famSet
 	classes   classSet
-	// values are the families whose scope is detect.Scanned.
-	values famSet
+	// values are the families whose scope is detect.Scanned; moreHeaders
+	// those of them that read more headers.
+	values, moreHeaders famSet
 	// pathFams are the families that read values and have no check of
 	// the request path of their own (wholePath).
 	pathFams famSet
@@ -782,6 +786,9 @@ func newGates(fams []*family) gates {
 		bit := famSet(1) << k
 		if f.values {
 			g.values |= bit
+			if f.moreHeaders != nil {
+				g.moreHeaders |= bit
+			}
 			if f.whole == nil {
 				g.pathFams |= bit
 			}
@@ -815,7 +822,13 @@ func (g *gates) pick(fams []*family, p *decoders.Param, loc locSet, in *input) f
 		return 0
 	}
 	if cand&g.values != 0 && !detect.Scanned(p) {
-		cand &^= g.values // asked once for the families that share it
+		drop := g.values // asked once for the families that share it
+		for m := drop & g.moreHeaders; m != 0; m &= m - 1 {
+			if k := bits.TrailingZeros16(uint16(m)); fams[k].moreHeaders(p.Name) {
+				drop &^= 1 << k
+			}
+		}
+		cand &^= drop
 	}
 	if t := cand & g.triggered; t != 0 {
 		// A family of triggers only goes on with one of its bytes, or

@@ -216,7 +216,7 @@ func (f *family) inScope(p *decoders.Param) bool {
 	if !f.values {
 		return f.scope(p)
 	}
-	return detect.Scanned(p)
+	return detect.Scanned(p) || f.moreHeaders != nil && p.Loc == decoders.LocHeader && f.moreHeaders(p.Name)
 }
 
 func (f *family) worth(p *decoders.Param, in *input) bool {
