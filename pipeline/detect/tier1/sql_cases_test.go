@@ -13,6 +13,12 @@ import (
 // the same functions and keywords.
 func init() {
 	attacks = append(attacks,
+		// The login bypass: one token, a quote, a comment.
+		attackEntry{lF, "username", "admin'-- ", "sql-signature", encAll},
+		attackEntry{lF, "username", "admin' -- -", "sql-signature", encURL},
+		attackEntry{lJ, "email", "user@example.com'#", "sql-signature", 0},
+		attackEntry{lQ, "user", "admin\" #", "sql-signature", encURL},
+		attackEntry{lQ, "id", "x')-- -", "sql-signature", encURL},
 		// Functions only SQL dialects have.
 		attackEntry{lQ, "id", "1 and ifnull(password,0x20) like 0x61", "sql-signature", encAll},
 		// sqlmap's tamper scripts: line comments and line breaks for
@@ -98,6 +104,11 @@ func init() {
 		attackEntry{lF, "filter", "login[$where]=sleep(100)", "nosql-js", encURL},
 	)
 	benign = append(benign,
+		// A quoted colour, a quotation with its author, a password.
+		corpusEntry{lJ, "color", "'#ff0000'"},
+		corpusEntry{lQ, "q", "\"Stay hungry\" -- Steve Jobs"},
+		corpusEntry{lF, "password", "hunter2'#"},
+		corpusEntry{lJ, "new_password", "Tr0ub4dor'-- x"},
 		// JSON keys written for people.
 		corpusEntry{lN, "JSON field", "Price (USD)"},
 		corpusEntry{lN, "JSON field", "What's new?"},

@@ -200,7 +200,7 @@ var sqlSig = []struct {
 	pre func(s string) bool
 }{
 	// UNION-based extraction.
-	{[]string{"union"}, regexp.MustCompile(`\bunion(?:\s+all|\s+distinct)?\s*\(?\s*select\b`), 0, nil},
+	{[]string{"union"}, regexp.MustCompile(`\bunion(?:\s+all|\s+distinct(?:row)?)?\s*\(?\s*select\b`), 0, nil},
 	// Schema enumeration through the system catalogs.
 	// MSSQL's system databases qualifying an object (tempdb..t,
 	// msdb.dbo.backupset; named alone they are prose, matchSQLSig takes
@@ -213,11 +213,11 @@ var sqlSig = []struct {
 	// sp_password in a query keeps MSSQL from logging its text. Oracle's
 	// UTL_ packages make the server send HTTP, DNS or mail, or touch files
 	// (out-of-band extraction).
-	{[]string{"xp_", "sp_", "master.", "open", "msdasql", "sqloledb", "utl_"}, regexp.MustCompile(`\bexec(?:ute)?\s+master\.|\b(?:xp_cmdshell|xp_dirtree|xp_regread|xp_fileexist|sp_oacreate|sp_oamethod|sp_executesql|sp_makewebtask|sp_addextendedproc|sp_password|openrowset|opendatasource|openquery|msdasql|sqloledb|utl_(?:http|file|inaddr|smtp|tcp))\b`), 0, nil},
+	{[]string{"xp_", "sp_", "master.", "open", "msdasql", "sqloledb", "utl_", "httpuritype"}, regexp.MustCompile(`\bexec(?:ute)?\s+master\.|\bhttpuritype\s*\(|\b(?:xp_cmdshell|xp_dirtree|xp_regread|xp_fileexist|sp_oacreate|sp_oamethod|sp_executesql|sp_makewebtask|sp_addextendedproc|sp_password|openrowset|opendatasource|openquery|msdasql|sqloledb|utl_(?:http|file|inaddr|smtp|tcp))\b`), 0, nil},
 	// Time-based blind injection.
-	{[]string{"sleep", "benchmark", "waitfor", "dbms_"}, regexp.MustCompile(`\b(?:sleep|pg_sleep)\s*\(\s*\(?\s*(?:\d|mod\s*\(|select\b)|\bbenchmark\s*\(\s*\d+\s*,|\bselect\s+pg_sleep\b|\bwaitfor\s+(?:delay|time)\s+['"]|\bdbms_pipe\.receive_message|\bdbms_lock\.sleep`), 0, sleepCall},
+	{[]string{"sleep", "benchmark", "waitfor", "dbms_"}, regexp.MustCompile(`(?:^|[^.\w])(?:sleep|pg_sleep)\s*\(\s*\(?\s*(?:\d+(?:\.\d+)?\s*(?:[^\w\s]|$)|mod\s*\(|select\b)|\bbenchmark\s*\(\s*\d+\s*,|\bselect\s+pg_sleep\b|\bwaitfor\s+(?:delay|time)\s*['"]|\bdbms_pipe\.receive_message|\bdbms_lock\.sleep`), 0, sleepCall},
 	// File read and write from the database.
-	{[]string{"load_file", "outfile", "dumpfile", "pg_read_file", "program", "utl_"}, regexp.MustCompile(`\bload_file\s*\(|\binto\s+(?:out|dump)file\b|\bpg_read_file\s*\(|\bcopy\s+\w+\s+(?:from|to)\s+program\b|\butl_(?:file|http|inaddr)\b`), 0, nil},
+	{[]string{"load_file", "outfile", "dumpfile", "pg_read_file", "program", "utl_"}, regexp.MustCompile(`\bload_file\s*\(|\binto\s+(?:out|dump)file\b|\bpg_read_file\s*\(|\bcopy\s+(?:\w+|\([^;]{0,200}?\))\s+(?:from|to)\s+program\b|\butl_(?:file|http|inaddr)\b`), 0, nil},
 	// Error-based extraction.
 	{[]string{"extractvalue", "updatexml", "exp(", "exp (", "geometrycollection", "multipoint", "polygon", "json_keys", "gtid_subset"}, regexp.MustCompile(`\b(?:extractvalue|updatexml|exp|geometrycollection|multipoint|polygon|json_keys|gtid_subset)\s*\(\s*(?:\d|0x|concat|\(\s*select|@@)`), sqlNeedParen, nil},
 	// PostgreSQL casts and JSON operators on injected values
@@ -270,7 +270,7 @@ var sqlSig = []struct {
 	// of times (REPEAT(…,5000000000), RANDOMBLOB(500000000)).
 	{[]string{"repeat", "randomblob"}, regexp.MustCompile(`\brepeat\s*\([^;]{0,80}?,\s*\d{7,}\s*\)|\brandomblob\s*\(\s*\d{7,}`), sqlNeedParen, nil},
 	// Stacked queries: a statement after a semicolon.
-	{[]string{";"}, regexp.MustCompile(`;\s*(?:insert\s+into|drop\s+(?:table|database)|delete\s+from|truncate\b|update\s+\w+\s+set|shutdown\b|exec(?:ute)?\s+(?:master|xp_|sp_|\()|declare\s+@|set\s+@|create\s+(?:table|function|user)|replace\s+(?:into\s+)?\w+\s*\([^)]*\)\s*values\b|alter\s+(?:table|user)|grant\s+|select\b)`), 0, nil},
+	{[]string{";"}, regexp.MustCompile(`;\s*(?:insert\s+into|drop\s+(?:table|database)|delete\s+from|truncate\b|update\s+\w+\s+set|shutdown\b|exec(?:ute)?\s+(?:master|xp_|sp_|\()|declare\s+@|set\s+@|create\s+(?:table|function|user|extension|trigger|procedure)|replace\s+(?:into\s+)?\w+\s*\([^)]*\)\s*values\b|alter\s+(?:table|user)|grant\s+|select\b)`), 0, nil},
 	// A quote that closes the application's string, then SQL (a keyword
 	// or an operator) and a comment that cuts off the rest of the query
 	// (id' or x--, x'|email--).
@@ -782,12 +782,18 @@ var sqlSplitWords = map[string]bool{
 	"where": true, "table": true, "exec": true, "execute": true, "declare": true, "truncate": true, "having": true,
 }
 
-func matchSQLSig(_ *decoders.Param, v *normalize.Value, report reportFunc) {
+func matchSQLSig(p *decoders.Param, v *normalize.Value, report reportFunc) {
 	found := func(m string) bool {
 		report(&ruleSQLSig, "sql "+snippet(strings.TrimSpace(m)))
 		return true
 	}
+	secret := secretName(p.Name)
 	check := func(s string) bool {
+		if !secret {
+			if m := quoteComment(s); m != "" {
+				return found(m)
+			}
+		}
 		if len(s) <= 20 && sqlBareName(strings.TrimSpace(s)) {
 			return found(s)
 		}
@@ -879,13 +885,50 @@ func matchSQLSig(_ *decoders.Param, v *normalize.Value, report reportFunc) {
 	}
 }
 
+// quoteComment returns the start of s when s is at most one token, a
+// quote and a comment that ends the statement there: the login bypass
+// "admin'-- ", "admin' #", "x')-- -" comments out the password check after
+// the quote. libinjection takes only "--" or "/*" ending the value. A '#'
+// must end the value or be followed by a space ('#ff0000' is a colour), and
+// "--" by a space, a '-' or the end (MySQL needs the space).
+func quoteComment(s string) string {
+	i := 0
+	for i < len(s) && (s[i] == ' ' || s[i] == '\t') {
+		i++
+	}
+	start := i
+	for i < len(s) && i-start <= 64 && (isAlnum(s[i]) || strings.IndexByte("_.@+-", s[i]) >= 0) {
+		i++
+	}
+	if i >= len(s) || s[i] != '\'' && s[i] != '"' || i-start > 64 {
+		return ""
+	}
+	j := i + 1
+	for j < len(s) && (s[j] == ' ' || s[j] == ')') {
+		j++
+	}
+	switch rest := s[j:]; {
+	case strings.HasPrefix(rest, "--") && (len(rest) == 2 || rest[2] == ' ' || rest[2] == '-' || rest[2] == '\t'),
+		strings.HasPrefix(rest, "#") && (len(rest) == 1 || rest[1] == ' ' || rest[1] == '\t'):
+		return s[start:min(len(s), j+3)]
+	}
+	return ""
+}
+
+// secretName reports a parameter named for a password or a secret, whose
+// value may be any string: "hunter2'#" is a password.
+func secretName(name string) bool {
+	t := lastToken(name)
+	return strings.Contains(t, "pass") || strings.Contains(t, "pwd") || strings.Contains(t, "secret")
+}
+
 // sqlWords holds the words at least one of which every sqlSig pattern and
 // sqlChecks scan needs, apart from those sqlWordGate finds by their bytes
 // (JSON operators and paths, && and ||) and a quote before a comment;
 // sqlWordGate checks them first, so that prose and identifiers cost a word
 // scan.
 var sqlWords = map[string]bool{
-	"union": true, "select": true, "from": true, "where": true, "and": true, "or": true, "xor": true, "not": true,
+	"union": true, "select": true, "from": true, "httpuritype": true, "where": true, "and": true, "or": true, "xor": true, "not": true,
 	"is": true, "like": true, "glob": true, "rlike": true, "regexp": true, "having": true, "order": true, "group": true,
 	"by": true, "information_schema": true, "pg_catalog": true, "pg_shadow": true, "sqlite_master": true,
 	"sqlite_schema": true, "mysql": true, "sysobjects": true, "syscolumns": true, "all_tables": true, "user_tables": true,
