@@ -319,7 +319,7 @@ func (d *Detector) check(x *decoders.Exchange, m *memos, sqli, xss *finding, idx
 		}
 	}
 	if xssDue {
-		if xssMarkupBytes(v) && libinjection.IsXSS(v) && !doctypeOnly(v) {
+		if xssMarkupBytes(v) && libinjection.IsXSS(v) && !doctypeOnly(v) && !inertMarkup(v) {
 			d.add(x, xss, idx, loc, name, v, "libinjection xss"+encodedNote(decodes))
 			hit = true
 		} else if m := xssExtra(v, d.cfg.ScanBytes); m != "" {
@@ -969,7 +969,7 @@ func xssExtra(v string, maxBytes int) string {
 	t := v
 	if encoded(v) {
 		t = widen(normalize.Normalize(v, 0, maxBytes).Text)
-		if t != v && libinjection.IsXSS(t) && !doctypeOnly(t) {
+		if t != v && libinjection.IsXSS(t) && !doctypeOnly(t) && !inertMarkup(t) {
 			return "libinjection xss (after decoding)"
 		}
 		if s, ok := sevenBit(t); ok && libinjection.IsXSS(s) && !doctypeOnly(s) {

@@ -18,6 +18,31 @@ func TestXSSCases(t *testing.T) {
 		v    string
 		want bool
 	}{
+		// Rich text that runs nothing: styled spans, images, an embedded
+		// video, an SVG icon, a picture as a data: URL (inertMarkup).
+		{`<span style="color:#ff0000">red</span> text`, false},
+		{`<img src="x.png" width="100" style="float:left;margin:0 10px">`, false},
+		{`<iframe src="https://www.youtube.com/embed/dQw4w9WgXcQ" width="560" allowfullscreen></iframe>`, false},
+		{`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24"><path d="M12 2L2 7z"/></svg>`, false},
+		{`<img src="data:image/png;base64,iVBORw0KGgo=" alt="dot">`, false},
+		{`<table role="presentation" style="width:100%"><tr><td>Hi,</td></tr></table>`, false},
+		// The same tags with script, or cut short, or around raw text
+		// that holds a tag.
+		{`<span style="x:expression(alert(1))">a</span>`, true},
+		{`<span style="background:url(jav&#x61;script:alert(1))">a</span>`, true},
+		{`<img src="x.png" style="a" onerror=alert(1)>`, true},
+		{`<img/src=x/onerror=alert(1)>`, true},
+		{`<iframe srcdoc="&lt;script&gt;alert(1)&lt;/script&gt;"></iframe>`, true},
+		{`<iframe src="java	script:alert(1)"></iframe>`, true},
+		{`<iframe src="data:text/html,<script>alert(1)</script>"></iframe>`, true},
+		{`<img src="data:image/svg+xml,<svg onload=alert(1)>">`, true},
+		{`<svg><animate attributeName=href values=javascript:alert(1) /></svg>`, true},
+		{`<svg><title><img src=x onerror=alert(1)></title></svg>`, true},
+		{`<iframe><img src=x onerror=alert(1)></iframe>`, true},
+		{`<b>x</b><img src=x onerror=alert(1)`, true},
+		{`<div><!--[if IE]><script>alert(1)</script><![endif]--></div>`, true},
+		{`<a href="  JAVASCRIPT:alert(1)">x</a>`, true},
+		{`<svg xmlns:xlink="http://www.w3.org/1999/xlink"><a xlink:href="javascript:alert(1)"><rect/></a></svg>`, true},
 		// Dialog probes with no argument or a string, after a break out.
 		{"';confirm()//", true},
 		{"prompt('xss')", true},
