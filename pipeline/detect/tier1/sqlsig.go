@@ -231,7 +231,7 @@ var sqlSig = []struct {
 	// from" alone is how developers quote SQL).
 	{[]string{"select"}, regexp.MustCompile(`\bfrom\s*\(\s*select\b|\(\s*select\s+(?:\*|count\s*\(|concat|group_concat|@@|char\s*\(|0x|if\s*\(|case\b|sleep|\w+\s+from\b)|\bselect\s+(?:count\s*\(\s*\*\s*\)\s*,|concat(?:_ws)?\s*\(|group_concat\s*\(|char\s*\(\s*\d|0x[0-9a-f]{4}|@@\w|null\s*,|\d+\s*,\s*\d+\s*,)`), 0, nil},
 	// Server variables and identity functions that fingerprint the DBMS.
-	{[]string{"@@", "()", "( )"}, regexp.MustCompile(`@@(?:version|datadir|hostname|basedir|servername|tmpdir)\b|\b(?:current_user|session_user|system_user|database|schema|version|db_name|user_name|suser_sname|sqlite_version|pg_backend_pid)\s*\(\s*\)`), 0, nil},
+	{[]string{"@@", "()", "( )"}, regexp.MustCompile(`@@(?:version|datadir|hostname|basedir|servername|tmpdir)\b|(?:^|[^.\w])(?:current_user|session_user|system_user|database|schema|version|db_name|user_name|suser_sname|sqlite_version|pg_backend_pid)\s*\(\s*\)`), 0, nil},
 	// Strings built from character codes or hex to dodge quote filters.
 	{[]string{"char(", "char (", "concat", "chr("}, regexp.MustCompile(`\bchar\s*\(\s*\d+\s*(?:,\s*\d+\s*){2,}\)|\b(?:concat(?:_ws)?|group_concat)\s*\([^)]{0,40}0x[0-9a-f]{2}|(?:\bchr\s*\(\s*\d+\s*\)\s*(?:\|\||\+|\.)\s*){2}`), sqlNeedParen, nil},
 	// Boolean tautologies and comparisons injected after a value

@@ -25,8 +25,9 @@ var sstiFamily = family{
 // sstiOpeners are the template expressions of the common engines, each
 // an opener and its closer: Jinja2 and Twig {{ }} / {% %}, EL and
 // Freemarker ${ }, ERB and JSP <%= %>, Ruby, Thymeleaf and Pug #{ } / *{ },
-// Thymeleaf [[ ]], Freemarker <#assign|list|if …>, ASP.NET Razor @( ) and
-// @{ }.
+// Thymeleaf [[ ]], Freemarker <#assign|list|if …> and its square-bracket
+// syntax [= ] and [#assign …], ASP.NET Razor @( ) and @{ }, OGNL %{ }
+// (Struts), Velocity #set( ).
 // A directive's name must end its word (<#iframe is none).
 var sstiOpeners = []struct {
 	open, close string
@@ -36,6 +37,7 @@ var sstiOpeners = []struct {
 	{"#{", "}", false}, {"*{", "}", false}, {"[[", "]]", false},
 	{"<#assign", ">", true}, {"<#list", ">", true}, {"<#if", ">", true},
 	{"@(", ")", false}, {"@{", "}", false},
+	{"%{", "}", false}, {"[=", "]", false}, {"[#assign", "]", true}, {"#set(", ")", false},
 }
 
 // Bounds of sstiBlocks: the expressions looked at per value and the length
@@ -56,7 +58,7 @@ func sstiBlocks(s string, fn func(whole, inside string) bool) bool {
 	found := 0
 	for i := 0; i < len(s) && found < sstiMaxBlocks; i++ {
 		c := s[i]
-		if c != '{' && c != '$' && c != '<' && c != '#' && c != '*' && c != '[' && c != '@' {
+		if c != '{' && c != '$' && c != '<' && c != '#' && c != '*' && c != '[' && c != '@' && c != '%' {
 			continue
 		}
 		for _, o := range sstiOpeners {
@@ -108,11 +110,11 @@ func sstiClose(s string, start int, closer string) (int, bool) {
 // (the 7*7 probe), a conditional on a constant ({% if True %}, the probe for
 // engines that print no arithmetic), Python object walking, the engines' objects that reach
 // configuration or code, and the Java and Ruby ways to run a command.
-var sstiExpr = regexp.MustCompile(`\d+\s*\*\s*['"]?\d+|^\s*if\s+(?:true|1|1\s*==\s*1)\s*$` +
+var sstiExpr = regexp.MustCompile(`\d+['"]?\s*\*\s*['"]?\d+|^\s*if\s+(?:true|1|1\s*==\s*1)\s*$` +
 	`|__(?:class|mro|subclasses|globals|builtins|init|import|base|bases|dict|getattribute)__` +
 	`|^\s*(?:config|self|settings)(?:\.items\(\)|\.__\w+|\s*$)` +
 	`|request\.(?:application|environ)|\b(?:lipsum|cycler|joiner|namespace)\.__` +
-	`|\bt\s*\(\s*java\.|java\.lang\.|getruntime|processbuilder|class\.forname|scriptenginemanager` +
+	`|\bt\s*\(\s*(?:java\.|runtime\s*\)|processbuilder\s*\))|java\.lang\.|getruntime|processbuilder|class\.forname|scriptenginemanager` +
 	`|freemarker\.template\.utility|\.exec\s*\(|\bpopen\b|os\.system|subprocess|\bsystem\s*\(` +
 	`|\beval\s*\(|\bimport\s+os|\bfile\.(?:open|read)|\bio\.popen|\bspawn\s*\(|\brequire\s*\(\s*['"]child_process` +
 	`|\bsystem\.diagnostics\.process|\bprocess\.start\s*\(`)
@@ -155,7 +157,8 @@ func matchSSTI(_ *decoders.Param, v *normalize.Value, report reportFunc) {
 				return true
 			}
 		}
-		if !strings.Contains(s, "{") && !strings.Contains(s, "<%") && !strings.Contains(s, "[[") && !strings.Contains(s, "<#") && !strings.Contains(s, "@(") {
+		if !strings.Contains(s, "{") && !strings.Contains(s, "<%") && !strings.Contains(s, "[[") && !strings.Contains(s, "<#") &&
+			!strings.Contains(s, "@(") && !strings.Contains(s, "[=") && !strings.Contains(s, "[#") && !strings.Contains(s, "#set(") {
 			return false
 		}
 		return sstiBlocks(s, func(whole, inside string) bool {
