@@ -25,6 +25,16 @@ func utf16le(s string) string {
 // interpolation; and the values near them that are no attack.
 func init() {
 	attacks = append(attacks,
+		// Steps and slashes in look-alike characters that Windows'
+		// best-fit conversion and Unicode-normalizing servers fold.
+		attackEntry{lQ, "file", "．．／．．／．．／etc／passwd", "path-traversal", encAll},
+		attackEntry{lJ, "file", "..∕..∕..∕etc∕passwd", "path-traversal", 0},
+		attackEntry{lQ, "file", "..＼..＼..＼windows＼win.ini", "path-traversal", encURL},
+		// Secrets of Windows setup, Tomcat, Kerberos, Jenkins, GitLab.
+		attackEntry{lQ, "file", "C:\\Windows\\Panther\\Unattend.xml", "lfi-sensitive-file", encURL},
+		attackEntry{lJ, "file", "/opt/tomcat/conf/tomcat-users.xml", "lfi-sensitive-file", 0},
+		attackEntry{lQ, "file", "/etc/krb5.keytab", "lfi-sensitive-file", encURL},
+		attackEntry{lQ, "file", "/var/lib/jenkins/secrets/master.key", "lfi-sensitive-file", encURL},
 		// Kubeconfigs, keys and tokens of the control plane, the kubelet,
 		// k3s and RKE2; etcd's data.
 		attackEntry{lQ, "file", "/etc/kubernetes/admin.conf", "lfi-sensitive-file", encAll},
@@ -113,6 +123,9 @@ func init() {
 		corpusEntry{lJ, "path", "/var/run/app/app.pid"},
 		corpusEntry{lQ, "q", "kubectl get pods"},
 		corpusEntry{lJ, "message", "Run kubectl get secrets -n prod to list them"},
+		corpusEntry{lJ, "file", "backend/.env.example"},
+		corpusEntry{lQ, "path", "config/.env.sample"},
+		corpusEntry{lJ, "note", "１／２ cup of sugar"},
 		corpusEntry{lJ, "message", "Run `kubectl get pods` to list them"},
 		corpusEntry{lJ, "message", "Use $(kubectl get pods -o name) in scripts"},
 		corpusEntry{lJ, "script", "PODS=$(kubectl get pods -o name)"},

@@ -7,7 +7,7 @@ import (
 
 // sstiBlockRef is the regular expression sstiBlocks replaced: the
 // reference it must agree with.
-var sstiBlockRef = regexp.MustCompile(`\{\{(.{1,200}?)\}\}|\{%(.{1,200}?)%\}|\$\{(.{1,200}?)\}|<%=?(.{1,200}?)%>|[#*]\{(.{1,200}?)\}|\[\[(.{1,200}?)\]\]|<#(?:assign|list|if)\b(.{1,200}?)>|@\((.{1,200}?)\)|@\{(.{1,200}?)\}`)
+var sstiBlockRef = regexp.MustCompile(`\{\{(.{1,200}?)\}\}|\{%(.{1,200}?)%\}|\$\{(.{1,200}?)\}|<%=?(.{1,200}?)%>|[#*]\{(.{1,200}?)\}|\[\[(.{1,200}?)\]\]|<#(?:assign|list|if)\b(.{1,200}?)>|@\((.{1,200}?)\)|@\{(.{1,200}?)\}|%\{(.{1,200}?)\}|\[=(.{1,200}?)\]|\[#assign\b(.{1,200}?)\]|#set\((.{1,200}?)\)`)
 
 // sstiRef lists what sstiBlockRef finds in s, whole and inside.
 func sstiRef(s string) [][2]string {
@@ -38,6 +38,7 @@ var sstiSeeds = []string{
 	"a{{b}}c${d}e#{f}g", "{{" + string(make([]byte, 300)) + "}}", "{{é}}", "{{\xff}}", "x}}{{y}}", "$", "{",
 	"{{1}}{{2}}{{3}}{{4}}{{5}}{{6}}{{7}}{{8}}{{9}}", "<%", "<#list x as y>", "[[]]]", "{%%}%}",
 	"@(7*7)", "@{var x = 1;}", "@{{7*7}}", "a@b.com", "@()", "@(a\nb)",
+	"%{7*7}", "%{{7*7}}", "[=7*7]", "[#assign x=1]", "[#assignx]", "#set($a=1)", "#set()", "[[=x]]",
 }
 
 func TestSSTIBlocksMatchRegexp(t *testing.T) {

@@ -34,7 +34,8 @@ var traversalFamily = family{
 	pre: func(_ *decoders.Param, in *input) bool {
 		// The trigger bytes, or traversal spelled in hex codes
 		// (hexSpelled), which needs none of them.
-		return in.has('/') || in.has('\\') || in.has(':') || in.mayChange() || in.hasAny(digitClass) && in.hasAny(lowerClass) && strings.Contains(in.best, "0x")
+		return in.has('/') || in.has('\\') || in.has(':') || in.mayChange() || in.hasAny(digitClass) && in.hasAny(lowerClass) && strings.Contains(in.best, "0x") ||
+			in.hasAny(highClass) && lookalikeSlash(in.best)
 	},
 }
 
@@ -61,6 +62,10 @@ var sensitiveFile = regexp.MustCompile(`(?:^|[^a-z0-9_.-]|\.\.)(?:` +
 	`|\.azure/(?:accesstokens\.json|msal_token_cache\.(?:json|bin)|azureprofile\.json|service_principal_entries\.json)` +
 	`|win\.ini\b|boot\.ini\b|system32[/\\]+(?:config[/\\]+sam|drivers[/\\]+etc)` +
 	`|web-inf[/\\]+web\.xml|\.htpasswd\b|/var/log/(?:apache2?|nginx|httpd)/(?:access|error)` +
+	// Windows' setup answers and SAM backup, IIS's configuration;
+	// Tomcat's users, Kerberos keys, Jenkins' and GitLab's secrets.
+	`|panther[/\\]+unattend(?:ed)?\.xml\b|repair[/\\]+sam\b|inetsrv[/\\]+config[/\\]+applicationhost\.config\b` +
+	`|tomcat-users\.xml\b|krb5\.keytab\b|secrets[/\\]+(?:master\.key|initialadminpassword|hudson\.util\.secret)\b|gitlab-secrets\.json\b` +
 	`)`)
 
 // restrictedFile matches files a web server must not serve, wherever the
@@ -104,7 +109,8 @@ func wrapperHint(s string) bool {
 
 // sensitiveHints are substrings every sensitiveFile match holds one of.
 var sensitiveHints = []string{"::$data", "/etc/", "/proc/", ".ssh/", ".aws/", ".docker/", "/var/", "/root/", ".ini", "system32", "web-inf", ".htpasswd",
-	"/.", "web.config", "global.as", "/wp-", "/sys/", "/@fs/", "/@id/", "sess_", "/run/", "gcloud/", ".azure/"}
+	"/.", "web.config", "global.as", "/wp-", "/sys/", "/@fs/", "/@id/", "sess_", "/run/", "gcloud/", ".azure/",
+	"unattend", "repair", "inetsrv", "tomcat-users", ".keytab", "secrets/", "secrets\\", "secrets.json"}
 
 // sensitiveHintSet finds sensitiveHints in one pass, in any case.
 var sensitiveHintSet = literals.MustNewFold(sensitiveHints)
@@ -163,6 +169,9 @@ func pathCanon(s string) string {
 	if strings.IndexByte(s, 0) >= 0 {
 		s = dropPathNULs(s)
 	}
+	if hasHighByte(s) {
+		s = lookalikeSteps.Replace(s)
+	}
 	if strings.Contains(s, ".\\\\./") || strings.Contains(s, ".\\./") || strings.Contains(s, "%\\..") {
 		s = escapedSteps.Replace(s)
 	}
@@ -192,6 +201,32 @@ func mergeSlashes(s string) string {
 		b = append(b, s[i])
 	}
 	return string(b)
+}
+
+// lookalikeSteps maps the characters that Windows' best-fit conversion to
+// the ANSI code page, and some Unicode-normalizing servers, turn into a
+// dot, a slash or a backslash ("．．／", "..∕..∕etc", "..＼windows") to them.
+var lookalikeSteps = strings.NewReplacer("．", ".", "․", ".", "／", "/", "∕", "/", "⁄", "/", "⧸", "/",
+	"＼", "\\", "∖", "\\", "⧹", "\\")
+
+// lookalikeSlash reports one of lookalikeSteps' slashes in s.
+func lookalikeSlash(s string) bool {
+	for _, c := range [...]string{"／", "∕", "⁄", "⧸", "＼", "∖", "⧹"} {
+		if strings.Contains(s, c) {
+			return true
+		}
+	}
+	return false
+}
+
+// hasHighByte reports a byte past ASCII in s.
+func hasHighByte(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return true
+		}
+	}
+	return false
 }
 
 var escapedSteps = strings.NewReplacer(".\\\\./", "../", ".\\./", "../", "%\\..", "\\..")
@@ -335,6 +370,9 @@ func sensitivePath(s string, sep byte) string {
 	loc := sensitiveFile.FindStringIndex(s)
 	if loc == nil {
 		loc = restrictedFile.FindStringIndex(s)
+		if loc != nil && envTemplate(s[loc[1]:]) {
+			loc = nil // backend/.env.example: a template, committed to share
+		}
 	}
 	if loc == nil {
 		return ""
@@ -347,6 +385,18 @@ func sensitivePath(s string, sep byte) string {
 		return ""
 	}
 	return s[loc[0]:loc[1]]
+}
+
+// envTemplate reports whether what follows a restricted file name makes
+// it the template of one (.env.example, .env.sample, .env.dist), which
+// projects commit and documentation names.
+func envTemplate(after string) bool {
+	for _, t := range [...]string{".example", ".sample", ".template", ".dist", ".tpl"} {
+		if len(after) >= len(t) && strings.EqualFold(after[:len(t)], t) {
+			return true
+		}
+	}
+	return false
 }
 
 // dotSegment reports whether seg, a raw path segment, is a ".." step,
