@@ -30,6 +30,17 @@ func init() {
 		attackEntry{lQ, "file", "．．／．．／．．／etc／passwd", "path-traversal", encAll},
 		attackEntry{lJ, "file", "..∕..∕..∕etc∕passwd", "path-traversal", 0},
 		attackEntry{lQ, "file", "..＼..＼..＼windows＼win.ini", "path-traversal", encURL},
+		// Metadata through wildcard and rebinding DNS names, and the
+		// credentials endpoints of EKS Pod Identity, GCP over IPv6 and
+		// Azure's WireServer.
+		attackEntry{lQ, "url", "http://169-254-169-254.nip.io/latest/meta-data/", "ssrf-metadata", encAll},
+		attackEntry{lJ, "webhook", "http://a9fea9fe.nip.io/latest/meta-data/", "ssrf-metadata", 0},
+		attackEntry{lJ, "webhook", "http://app-169-254-169-254.sslip.io/", "ssrf-metadata", 0},
+		attackEntry{lQ, "url", "http://7f000001.a9fea9fe.rbndr.us/", "ssrf-metadata", encURL},
+		attackEntry{lQ, "url", "http://make-169.254.169.254-rebind-127.0.0.1-rr.1u.ms/", "ssrf-metadata", encURL},
+		attackEntry{lJ, "url", "http://[fd00:ec2::23]/v1/credentials", "ssrf-metadata", 0},
+		attackEntry{lJ, "url", "http://[fd20:ce::254]/computeMetadata/v1/", "ssrf-metadata", 0},
+		attackEntry{lQ, "url", "http://168.63.129.16/machine?comp=goalstate", "ssrf-metadata", encURL},
 		// Secrets of Windows setup, Tomcat, Kerberos, Jenkins, GitLab.
 		attackEntry{lQ, "file", "C:\\Windows\\Panther\\Unattend.xml", "lfi-sensitive-file", encURL},
 		attackEntry{lJ, "file", "/opt/tomcat/conf/tomcat-users.xml", "lfi-sensitive-file", 0},
@@ -124,6 +135,8 @@ func init() {
 		corpusEntry{lQ, "q", "kubectl get pods"},
 		corpusEntry{lJ, "message", "Run kubectl get secrets -n prod to list them"},
 		corpusEntry{lJ, "file", "backend/.env.example"},
+		corpusEntry{lJ, "url", "https://myapp-203-0-113-5.nip.io/"},
+		corpusEntry{lJ, "url", "https://deadbeef.example.com/"},
 		corpusEntry{lQ, "path", "config/.env.sample"},
 		corpusEntry{lJ, "note", "１／２ cup of sugar"},
 		corpusEntry{lJ, "message", "Run `kubectl get pods` to list them"},

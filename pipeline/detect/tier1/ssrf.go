@@ -538,12 +538,53 @@ var (
 	}
 )
 
-// Metadata service addresses: AWS, GCP, Azure, OpenStack (IPv4 and AWS
-// IPv6), Alibaba, Oracle.
+// Metadata service addresses: AWS, GCP, Azure, OpenStack (IPv4, and the
+// IPv6 ones of AWS and GCP), Alibaba, Oracle, the credentials endpoints of
+// ECS tasks and EKS Pod Identity (IPv4 and IPv6), and Azure's WireServer.
 var metadataAddrs = []netip.Addr{
 	netip.MustParseAddr("169.254.169.254"), netip.MustParseAddr("fd00:ec2::254"),
-	netip.MustParseAddr("100.100.100.200"), netip.MustParseAddr("192.0.0.192"),
-	netip.MustParseAddr("169.254.170.2"),
+	netip.MustParseAddr("fd20:ce::254"), netip.MustParseAddr("100.100.100.200"),
+	netip.MustParseAddr("192.0.0.192"), netip.MustParseAddr("169.254.170.2"),
+	netip.MustParseAddr("169.254.170.23"), netip.MustParseAddr("fd00:ec2::23"),
+	netip.MustParseAddr("168.63.129.16"),
+}
+
+// wildcardDNS are the suffixes of public DNS services that resolve a name
+// to the address written in it (nip.io, sslip.io, xip.io, traefik.me), or
+// alternately to two of them (rbndr.us, 1u.ms: DNS rebinding).
+var wildcardDNS = []string{".nip.io", ".sslip.io", ".xip.io", ".traefik.me", ".rbndr.us", ".1u.ms"}
+
+// embeddedAddrs returns the IPv4 addresses written in the labels of s, a
+// wildcard DNS name without its suffix: four numbers joined by dots or
+// dashes ("app-10.0.0.1", "169-254-169-254", "make-127.0.0.1-rebind"), or a
+// word of eight hex digits ("a9fea9fe", "7f000001.a9fea9fe"). At most
+// four.
+func embeddedAddrs(s string) []netip.Addr {
+	var out []netip.Addr
+	parts := strings.FieldsFunc(s, func(r rune) bool { return r == '.' || r == '-' })
+	for i := 0; i < len(parts) && len(out) < 4; i++ {
+		if p := parts[i]; len(p) == 8 {
+			if n, err := strconv.ParseUint(p, 16, 32); err == nil {
+				out = append(out, netip.AddrFrom4([4]byte{byte(n >> 24), byte(n >> 16), byte(n >> 8), byte(n)}))
+				continue
+			}
+		}
+		if i+4 > len(parts) {
+			continue
+		}
+		var b [4]byte
+		ok := true
+		for j := range 4 {
+			n, err := strconv.ParseUint(parts[i+j], 10, 8)
+			ok = ok && err == nil && len(parts[i+j]) <= 3
+			b[j] = byte(n)
+		}
+		if ok {
+			out = append(out, netip.AddrFrom4(b))
+			i += 3
+		}
+	}
+	return out
 }
 
 // classifyHost returns the rule a host or address falls under, or nil. In a
@@ -560,15 +601,15 @@ func classifyHost(h string, inURL bool) (*rule, string) {
 	case loopbackNames[h], strings.HasSuffix(h, ".localhost"), strings.HasSuffix(h, ".localtest.me"):
 		return &ruleSSRFLoopback, "loopback host " + snippet(h)
 	}
-	for _, suffix := range []string{".nip.io", ".sslip.io", ".xip.io"} {
+	for _, suffix := range wildcardDNS {
 		if strings.HasSuffix(h, suffix) {
-			// 127.0.0.1.nip.io resolves to the address it embeds.
-			parts := strings.Split(strings.TrimSuffix(h, suffix), ".")
-			if len(parts) >= 4 {
-				if a, err := netip.ParseAddr(strings.Join(parts[len(parts)-4:], ".")); err == nil {
-					if r, why := classifyAddr(a); r != nil {
-						return r, why + " via " + snippet(h)
-					}
+			// 127.0.0.1.nip.io, app-169-254-169-254.sslip.io and
+			// a9fea9fe.nip.io resolve to the address they embed;
+			// 7f000001.a9fea9fe.rbndr.us to each of two in turn (DNS
+			// rebinding).
+			for _, a := range embeddedAddrs(strings.TrimSuffix(h, suffix)) {
+				if r, why := classifyAddr(a); r != nil {
+					return r, why + " via " + snippet(h)
 				}
 			}
 		}
