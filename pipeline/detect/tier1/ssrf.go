@@ -607,10 +607,16 @@ func classifyHost(h string, inURL bool) (*rule, string) {
 			// a9fea9fe.nip.io resolve to the address they embed;
 			// 7f000001.a9fea9fe.rbndr.us to each of two in turn (DNS
 			// rebinding).
+			// The metadata service first, of two.
+			var found *rule
+			var what string
 			for _, a := range embeddedAddrs(strings.TrimSuffix(h, suffix)) {
-				if r, why := classifyAddr(a); r != nil {
-					return r, why + " via " + snippet(h)
+				if r, why := classifyAddr(a); r != nil && (found == nil || r == &ruleSSRFMetadata) {
+					found, what = r, why+" via "+snippet(h)
 				}
+			}
+			if found != nil {
+				return found, what
 			}
 		}
 	}
