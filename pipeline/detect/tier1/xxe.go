@@ -44,7 +44,8 @@ var xxeFamily = family{
 		// XML, only escapes are undone first: asking whether every such
 		// value is base64 costs more than such a payload is likely.
 		if in.has(':') && strings.Contains(in.best, "/XInclude") ||
-			in.has('!') && (strings.Contains(in.best, "ENTITY") || strings.Contains(in.best, "entity")) {
+			in.has('!') && (strings.Contains(in.best, "ENTITY") || strings.Contains(in.best, "entity") || indexFold(in.best, "<!doctype") >= 0) ||
+			p.Loc == decoders.LocXML && p.Name == "!DOCTYPE" {
 			return true
 		}
 		switch p.Loc {
@@ -66,7 +67,46 @@ var (
 	// makes an XInclude-aware parser fetch or read the resource named,
 	// without any DTD.
 	xinclude = regexp.MustCompile(`<\s*(?:[a-z0-9_.-]+:)?include\b[^>]*?\bhref\s*=\s*["']?([^"'\s>]{0,120})`)
+	// xxeDTD finds a document type whose external subset is a URL (the
+	// decoders hand the declaration over without its "<!"): the parser
+	// fetches it, and a DTD of the sender's defines the entities that read
+	// files and send them out (out-of-band XXE), or a file: one makes the
+	// parser's error message quote a local file.
+	xxeDTD = regexp.MustCompile(`(?:^\s*|<!)doctype\s+[^\s>\[]+\s+(?:system|public\s*(?:"[^"]*"|'[^']*'))\s*["']([a-z][a-z0-9+.-]+:[^"']{0,120})`)
+	// xmlNested finds an entity whose value refers to entities four times
+	// or more: the levels of a "billion laughs", whatever their number.
+	xmlNested = regexp.MustCompile(`<!entity\s+[^\s%>]+\s+["'][^"']{0,200}?(?:&[^;"'\s&]{1,40};[^"'&]{0,16}){4}`)
 )
+
+// publicDTDHosts are the domains of the document types that configuration
+// and office files name (W3C's XHTML and SVG, Apple's plists, the Java
+// frameworks' mapping files): a parser that loads one fetches a known
+// schema.
+var publicDTDHosts = []string{"w3.org", "apple.com", "mybatis.org", "hibernate.org", "sourceforge.net",
+	"springframework.org", "apache.org", "oracle.com", "sun.com", "jcp.org", "docbook.org", "oasis-open.org",
+	"jboss.org", "eclipse.org", "puppycrawl.com", "checkstyle.org", "netbeans.org"}
+
+// externalDTD reports the URL of a document type's external subset that
+// no well-known schema has: a file, or a host outside publicDTDHosts.
+func externalDTD(s string) string {
+	m := xxeDTD.FindStringSubmatch(s)
+	if m == nil {
+		return ""
+	}
+	scheme, rest, _ := strings.Cut(m[1], ":")
+	if scheme == "http" || scheme == "https" {
+		host := strings.TrimPrefix(rest, "//")
+		if i := strings.IndexAny(host, "/?#"); i >= 0 {
+			host = host[:i]
+		}
+		for _, d := range publicDTDHosts {
+			if host == d || strings.HasSuffix(host, "."+d) {
+				return ""
+			}
+		}
+	}
+	return m[1]
+}
 
 // xincludeNS is the XInclude namespace (lower-cased, as matched), which
 // an include element needs to be one.
@@ -96,9 +136,21 @@ func matchXXE(_ *decoders.Param, v *normalize.Value, report reportFunc) {
 				return true
 			}
 		}
+		if strings.Contains(s, "doctype") {
+			if u := externalDTD(s); u != "" {
+				report(&ruleXXE, "external DTD "+snippet(u))
+				return true
+			}
+		}
 		if entity && len(xxeEntity.FindAllStringIndex(s, expansionEntities)) >= expansionEntities {
 			report(&ruleXMLExpansion, "many entity declarations")
 			return true
+		}
+		if entity {
+			if m := xmlNested.FindString(s); m != "" {
+				report(&ruleXMLExpansion, "nested entity references "+snippet(m))
+				return true
+			}
 		}
 		return false
 	})
