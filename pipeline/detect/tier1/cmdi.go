@@ -43,6 +43,45 @@ var (
 	mailCmdWeak = regexp.MustCompile(`[\r\n]\s*(?:data|quit|rset|noop|help\s+\S+|list\s+\d+|top\s+\d+\s+\d+|stat|uidl)\s*(?:$|[\r\n])`)
 )
 
+// ruleArgInjection is argument injection: a value that a back end passes
+// to a program as an argument (a repository URL to git, a file name to
+// tar, an address to sendmail, a host to ssh) and that is an option that
+// runs a command or writes a file of the sender's choosing. No separator
+// is needed, so the command injection checks do not see it.
+var ruleArgInjection = rule{
+	Rule:  detectRule("argument-injection", "os-command-injection", owaspInjection, alert.Severity_SEVERITY_HIGH, alert.Confidence_CONFIDENCE_MEDIUM),
+	title: "Argument injection",
+}
+
+// argInjection finds the options of common programs that run a command or
+// write where the sender says, at the start of the value (after quotes) or
+// of a URL's authority (ssh://-oProxyCommand=…): ssh's ProxyCommand and
+// LocalCommand, git's upload-pack, receive-pack and command-running
+// configuration, tar's checkpoint actions and filters, rsync's remote
+// shell, zip's unzip command, wget's and curl's uploads of local files,
+// find's -exec, sendmail's queue directory, and Chromium's launcher
+// prefixes (Puppeteer and Selenium arguments); anywhere, sendmail's log
+// file written into the web root (the PHPMailer CVE-2016-10033:
+// "a\" -X/var/www/shell.php b"@x.com). Documentation that quotes these
+// options has words before them.
+var argInjection = regexp.MustCompile(`(?:^['"\s]*|://)(?:-o\s*(?:proxycommand|localcommand|permitlocalcommand)\s*=` +
+	`|--(?:upload-pack|receive-pack)(?:\s*=|\s+\S)|-u\s*['"]?(?:sh|bash|touch|curl|wget)\b` +
+	`|(?:-c\s*|--config[=\s]\s*)core\.(?:sshcommand|pager|editor|fsmonitor|hookspath|gitproxy|askpass)\s*=` +
+	`|--checkpoint-action\s*=\s*exec|--(?:to-command|use-compress-program|rsh|rsync-path|unzip-command|use-askpass|gpu-launcher|renderer-cmd-prefix|utility-cmd-prefix|browser-subprocess-path)\s*=` +
+	`|-tt\s+\S|--(?:post-file|body-file)\s*=\s*/|-oqueuedirectory\s*=|-exec\s+\S+.*[;+]\s*$)` +
+	`|\s-x\s*/\S*\.(?:php\d?|phtml|jspx?|aspx?)\b`)
+
+// argInjectionWords are literals one of which every argInjection match
+// holds, for the family's prefilter (in any case).
+var argInjectionWords = literals.MustNewFold([]string{"proxycommand", "localcommand", "upload-pack", "receive-pack",
+	"-u", "core.", "checkpoint-action", "to-command", "use-compress-program", "rsh", "rsync-path", "unzip-command",
+	"use-askpass", "launcher", "cmd-prefix", "subprocess-path", "-tt", "post-file", "body-file", "queuedirectory",
+	"-exec", "-x"})
+
+// argInjectionHint reports whether s may hold an argInjection match: a
+// dash, and one of argInjectionWords.
+func argInjectionHint(s string) bool { return literals.Find(argInjectionWords, s) != 0 }
+
 var cmdiFamily = family{
 	name:   "cmdi",
 	values: true,
@@ -61,7 +100,9 @@ var cmdiFamily = family{
 			in.has('(') && (strings.Contains(in.best, "<(") || strings.Contains(in.best, ">(")) ||
 			in.has('-') && strings.Contains(in.best, "!-") ||
 			// A Bash function definition (Shellshock).
-			in.has('{') && in.has('(') && strings.HasPrefix(strings.TrimLeft(in.best, " \t"), "(")
+			in.has('{') && in.has('(') && strings.HasPrefix(strings.TrimLeft(in.best, " \t"), "(") ||
+			// An option (argument injection).
+			in.has('-') && argInjectionHint(in.best)
 	},
 }
 
@@ -615,6 +656,11 @@ func matchCmdi(p *decoders.Param, v *normalize.Value, report reportFunc) {
 		c := shellSimplify(cleanCmdPaths(s))
 		return c != s && scan(c)
 	})
+	if f := v.Fold; strings.IndexByte(f, '-') >= 0 {
+		if m := argInjection.FindString(f); m != "" {
+			report(&ruleArgInjection, "option "+snippet(strings.TrimSpace(m)))
+		}
+	}
 	if m := substWhole(v.Text); m != "" {
 		report(&ruleCmdi, "command substitution "+snippet(m))
 	} else if shellshock.MatchString(v.Fold) && (p.Loc == decoders.LocHeader || p.Loc == decoders.LocCookie || shellshockRun.MatchString(v.Fold)) {

