@@ -94,6 +94,16 @@ const (
 // benign holds values real API traffic carries that look like payloads to a
 // careless matcher.
 var benign = []corpusEntry{
+	// Whole LDAP filters (a directory browser's search), sizes.
+	{lJ, "filter", "(|(cn=John*)(mail=john*))"},
+	{lQ, "filter", "(&(objectCategory=person)(objectClass=user)(!(userAccountControl:1.2.840.113556.1.4.803:=2)))"},
+	{lQ, "q", "Sizes (S)(M)(L) available"},
+	// Json.NET's type tags, code and prose with quotes and return.
+	{lJ, "$type", "MyApp.Models.Order, MyApp"},
+	{lJ, "items.$type", "System.Collections.Generic.List`1[[System.String, mscorlib]], mscorlib"},
+	{lJ, "code", "x = 'a'; return x;"},
+	{lJ, "code", `if (a == "x" && this.y) { return 1; }`},
+	{lQ, "q", "I'll sleep on it; return tomorrow"},
 	// Backslashes near "http" that are no URL of a special scheme.
 	{lJ, "origin", "^https?:\\/\\/localhost:\\d+$"},
 	{lJ, "code", "if (/^https?:\\/\\/localhost/.test(origin)) allow()"},
@@ -397,6 +407,25 @@ var attacks = []attackEntry{
 	{lF, "login[$regex]", "^adm", "nosql-operator", 0},
 	{lP, "3", `{"$ne": null}`, "nosql-operator", encURL},
 	{lJ, "q.$expr.$function.body", "function(){return true}", "nosql-operator", 0},
+	// $type with a BSON type (a login bypass), an empty $jsonSchema,
+	// aggregation stages that read or overwrite other collections.
+	{lQ, "password[$type]", "2", "nosql-operator", 0},
+	{lJ, "password.$type", "string", "nosql-operator", 0},
+	{lQ, "filter", `{"$jsonSchema":{}}`, "nosql-operator", encURL},
+	{lQ, "pipeline[0][$lookup][from]", "users", "nosql-operator", 0},
+	{lQ, "filter", "$where: '1 == 1'", "nosql-js", encURL},
+	// LDAP: blind extraction, comparisons, extensible matches, NUL.
+	{lQ, "user", "admin)(userPassword=a*", "ldap-injection", encAll},
+	{lQ, "user", "admin)(cn>=a", "ldap-injection", encURL},
+	{lJ, "user", "*)(userAccountControl:1.2.840.113556.1.4.803:=2)", "ldap-injection", 0},
+	{lQ, "user", "*))%00", "ldap-injection", 0},
+	{lQ, "user", "admin*)((|userpassword=*)", "ldap-injection", encURL},
+	// Breaking out of a string a $where clause evaluates.
+	{lF, "username", "' && this.password.match(/.*/)//", "nosql-js", encURL},
+	{lQ, "username", "'; return true; var x='", "nosql-js", encAll},
+	{lJ, "username", "admin' || this.password.length > 0 || 'a'=='b", "nosql-js", 0},
+	{lQ, "id", "0;return true", "nosql-js", encURL},
+	{lQ, "username", "'; db.users.drop(); var x='", "nosql-js", encURL},
 	// SSTI.
 	{lQ, "name", "{{7*7}}", "ssti", encAll},
 	{lQ, "name", "{{ ''.__class__.__mro__ }}", "ssti", encAll | encBase64},

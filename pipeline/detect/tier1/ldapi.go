@@ -22,15 +22,28 @@ var ldapFamily = family{
 }
 
 // ldapBreakout finds a value that closes the filter it is put in and opens
-// another: "*)(uid=*", ")(|(", "*)(&", "admin)(!(…"; or, starting with a
-// wildcard, nests a composed filter into the assertion it completes
-// ("*(|(mail=*))", "*(|(objectclass=*))").
-var ldapBreakout = regexp.MustCompile(`\*\s*\)+\s*\(\s*(?:[|&!]|[a-z][\w.-]*\s*[~<>]?=)|\)\s*\(\s*[|&!]\s*(?:\(|\)|[a-z][\w-]*\s*[~<>]?=)|\)\s*\(\s*[a-z][\w.-]*\s*[~<>]?=\s*\*|^[^()]*\)+\s*\(\s*[|&]\s*$` +
-	`|^\s*\*\s*\(\s*[|&!]\s*\(\s*[a-z][\w.-]*\s*[~<>]?=`)
+// another: "*)(uid=*", ")(|(", "*)(&", "admin)(!(…", "admin*)((|userpassword=*)";
+// or, starting with a wildcard, nests a composed filter into the assertion
+// it completes ("*(|(mail=*))", "*(|(objectclass=*))"); a blind extraction
+// of an attribute one character at a time ("admin)(userPassword=a*"), a
+// comparison ("admin)(cn>=a", "x)(uid~=admn"), an extensible match
+// ("*)(userAccountControl:1.2.840.113556.1.4.803:=2)"), or a NUL that cuts
+// the rest of the filter off ("*))%00").
+var ldapBreakout = regexp.MustCompile(`\*\s*\)+\s*\(\s*(?:[|&!]|` + ldapAttr + `\s*[~<>:]?=)|\)\s*\(+\s*[|&!]\s*(?:\(|\)|[a-z][\w-]*\s*[~<>]?=)` +
+	`|\)\s*\(\s*` + ldapAttr + `\s*(?:[~<>:]?=\s*[^()\s]{0,64}\*|[~<>]=)|^[^()]*\)+\s*\(\s*[|&]\s*$` +
+	`|^\s*\*\s*\(\s*[|&!]\s*\(\s*[a-z][\w.-]*\s*[~<>]?=|[\w*]\)+\x00`)
+
+// ldapAttr is an attribute description, with an extensible match's rule
+// ("cn", "userAccountControl:1.2.840.113556.1.4.803:", "objectClass:").
+const ldapAttr = `[a-z][\w.-]*(?::[\w.-]*)*`
 
 func matchLDAP(_ *decoders.Param, v *normalize.Value, report reportFunc) {
 	forms(v, func(s string) bool {
-		if !strings.Contains(s, ")(") && !strings.Contains(s, ") (") && !strings.Contains(s, "*)") && !strings.HasPrefix(strings.TrimSpace(s), "*(") {
+		if !strings.Contains(s, ")(") && !strings.Contains(s, ") (") && !strings.Contains(s, "*)") && !strings.HasPrefix(strings.TrimSpace(s), "*(") &&
+			!strings.Contains(s, ")\x00") {
+			return false
+		}
+		if wholeFilter(s) {
 			return false
 		}
 		if m := ldapBreakout.FindString(s); m != "" {
@@ -39,4 +52,31 @@ func matchLDAP(_ *decoders.Param, v *normalize.Value, report reportFunc) {
 		}
 		return false
 	})
+}
+
+// wholeFilter reports a value that is a filter of its own, not a piece
+// that breaks out of one: it starts with '(' and ends with the ')' that
+// closes it ("(|(cn=John*)(mail=john*))", an LDAP browser's or a
+// directory sync's setting), with no NUL.
+func wholeFilter(s string) bool {
+	t := strings.TrimSpace(s)
+	if len(t) < 2 || t[0] != '(' || t[len(t)-1] != ')' || strings.IndexByte(t, 0) >= 0 {
+		return false
+	}
+	depth := 0
+	for i := 0; i < len(t); i++ {
+		switch t[i] {
+		case '(':
+			depth++
+		case ')':
+			depth--
+			if depth == 0 && i != len(t)-1 {
+				return false // "(a)(b)": two filters side by side
+			}
+			if depth < 0 {
+				return false
+			}
+		}
+	}
+	return depth == 0
 }

@@ -36,20 +36,40 @@ var nosqliFamily = family{
 	locs:  locQuery | locForm | locJSON | locCookie | locMultipart | locPath,
 	match: matchNoSQL,
 	pre: func(p *decoders.Param, in *input) bool {
-		return in.has('$') || in.mayChange() || dollarName(p.Name)
+		return in.has('$') || in.mayChange() || dollarName(p.Name) ||
+			(in.has('\'') || in.has('"') || in.has(';')) && nosqlJSHint(in.best)
 	},
+}
+
+// nosqlJS finds a break out of a string that a $where clause or a
+// mapReduce function evaluates as JavaScript: after at most one token and
+// a quote (or a number and a semicolon), a statement or operator that
+// makes the clause true or runs something: "' && this.password.match(/.*/)//",
+// "'; return true; var x='", "0;return true", "'; db.users.drop(); var x='",
+// "'; sleep(5000); var x='". Code in a text field has words before it.
+var nosqlJS = regexp.MustCompile(`^[^\s'"]{0,64}['"]\s*\)?\s*(?:;|&&|\|\|)\s*(?:return\s*\(?\s*(?:true\b|1\b|''|""|this\b|'[^']*'\s*==|"[^"]*"\s*==)|this\.\w+|db\.\w+\.|sleep\s*\(\s*\d)` +
+	`|^\s*\d*\s*;\s*return\s*\(?\s*(?:true|1)\b`)
+
+// nosqlJSHint reports a literal every nosqlJS match holds.
+func nosqlJSHint(s string) bool {
+	return strings.Contains(s, "this.") || strings.Contains(s, "return") || strings.Contains(s, "db.") || strings.Contains(s, "sleep")
 }
 
 // nosqlOps are the MongoDB operators that change what a query matches ($eq
 // and $in do not widen a match and are left out).
-const nosqlOps = `ne|gt|gte|lt|lte|nin|regex|exists|not|or|and|nor|elemmatch|expr|where|function|accumulator`
+// $type matches any value of a BSON type ({"password":{"$type":2}} is a
+// login bypass) but is also Json.NET's type tag: it counts with a BSON
+// type for a value (bsonType). $jsonSchema with an empty schema matches
+// everything; the aggregation stages read other collections ($lookup,
+// $graphLookup, $unionWith) or overwrite them ($out, $merge).
+const nosqlOps = `ne|gt|gte|lt|lte|nin|regex|exists|not|or|and|nor|elemmatch|expr|where|function|accumulator|type|jsonschema|lookup|graphlookup|unionwith|out|merge`
 
 var (
 	// nosqlName finds an operator as a name segment: user.$ne, user[$ne],
 	// $where.
 	nosqlName = regexp.MustCompile(`(?:^|[.\[])\$(` + nosqlOps + `)(?:$|[.\[\]])`)
 	// nosqlValue finds an operator key inside a JSON text value.
-	nosqlValue = regexp.MustCompile(`[{,]\s*["']?\$(` + nosqlOps + `)["']?\s*:`)
+	nosqlValue = regexp.MustCompile(`(?:^|[{,])\s*["']?\$(` + nosqlOps + `)["']?\s*:\s*(["']?[\w-]*)`)
 	// nosqlBracket finds an operator in bracket syntax inside a value
 	// (u_id[$ne]=1, [$regex]^adm): a query string or form body carried
 	// in a parameter, which a server that parses it again (qs, PHP)
@@ -65,17 +85,21 @@ func matchNoSQL(p *decoders.Param, v *normalize.Value, report reportFunc) {
 		}
 	}
 	if strings.IndexByte(name, '$') >= 0 {
-		if m := nosqlName.FindStringSubmatch(name); m != nil {
+		if m := nosqlName.FindStringSubmatch(name); m != nil && (m[1] != "type" || bsonType(v.Text)) {
 			reportNoSQL(m[1], "operator $"+m[1]+" in name "+snippet(name), report)
 			return
 		}
 	}
 	forms(v, func(s string) bool {
-		// Both patterns need the operator's '$'.
+		if m := nosqlJS.FindString(s); m != "" {
+			report(&ruleNoSQLJS, "JavaScript "+snippet(m))
+			return true
+		}
+		// The other patterns need the operator's '$'.
 		if strings.IndexByte(s, '$') < 0 {
 			return false
 		}
-		if m := nosqlValue.FindStringSubmatch(s); m != nil {
+		if m := nosqlValue.FindStringSubmatch(s); m != nil && (m[1] != "type" || bsonType(m[2])) {
 			reportNoSQL(m[1], "operator $"+m[1]+" in value", report)
 			return true
 		}
@@ -96,6 +120,25 @@ func reportNoSQL(op, matched string, report reportFunc) {
 	default:
 		report(&ruleNoSQLOperator, matched)
 	}
+}
+
+// bsonType reports whether v names a BSON type as $type takes it: a
+// number or an alias ("string", "objectId"), not Json.NET's
+// "Namespace.Class, Assembly".
+func bsonType(v string) bool {
+	v = strings.Trim(strings.TrimSpace(v), `"'`)
+	if v == "" {
+		return false
+	}
+	if strings.Trim(v, "-0123456789") == "" {
+		return true
+	}
+	switch strings.ToLower(v) {
+	case "double", "string", "object", "array", "bindata", "objectid", "bool", "date", "null", "regex",
+		"javascript", "int", "timestamp", "long", "decimal", "minkey", "maxkey", "number", "undefined", "symbol":
+		return true
+	}
+	return false
 }
 
 // dollarName reports whether a parameter name holds '$' or its escape %24.
