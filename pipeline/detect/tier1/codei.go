@@ -1070,6 +1070,12 @@ func matchCodei(p *decoders.Param, v *normalize.Value, report reportFunc) {
 			report(&ruleJava, "base64 Java serialization or gadget class "+snippet(n))
 			return
 		}
+		if strings.HasPrefix(t, "gA") {
+			if m := binaryPickle(t); m != "" {
+				report(&rulePython, "base64 pickle loading "+m)
+				return
+			}
+		}
 	}
 	if m := javaMagic(v.Text); m != "" {
 		report(&ruleJava, "base64 Java serialization "+snippet(m))
@@ -1077,6 +1083,74 @@ func matchCodei(p *decoders.Param, v *normalize.Value, report reportFunc) {
 		report(&ruleJava, "base64 Java serialization in parameter name "+snippet(m))
 	}
 }
+
+// binaryPickle returns the callable a base64 pickle of protocol 2 to 5
+// loads when it is a command runner ("posix.system"), or "". Python 3's
+// pickle.dumps writes these protocols (they start with PROTO, 0x80, which
+// is why the token starts "gA"); its bytes are no text, so normalize does
+// not decode it. The callable is named by GLOBAL (c, "module\nname\n") or
+// by two SHORT_BINUNICODE strings (0x8c, a length) that STACK_GLOBAL
+// (0x93) takes, each perhaps memoized (0x94). Only the first 4 KB are
+// read: the loading comes first.
+func binaryPickle(t string) string {
+	t = strings.TrimRight(t, "=")
+	t = t[:min(len(t), 4096/3*4)]
+	enc := base64.RawStdEncoding
+	if strings.ContainsAny(t, "-_") {
+		enc = base64.RawURLEncoding
+	}
+	b, err := enc.DecodeString(t[:len(t)&^3])
+	if err != nil || len(b) < 2 || b[0] != 0x80 || b[1] < 2 || b[1] > 5 {
+		return ""
+	}
+	str := func(i int) (string, int) { // a SHORT_BINUNICODE at b[i]
+		if i+1 >= len(b) || b[i] != 0x8c || i+2+int(b[i+1]) > len(b) {
+			return "", i
+		}
+		j := i + 2 + int(b[i+1])
+		s := string(b[i+2 : j])
+		if j < len(b) && b[j] == 0x94 {
+			j++
+		}
+		return s, j
+	}
+	for i := 2; i < len(b); i++ {
+		var mod, name string
+		switch b[i] {
+		case 'c':
+			m, rest, ok := strings.Cut(string(b[i+1:min(len(b), i+80)]), "\n")
+			n, _, ok2 := strings.Cut(rest, "\n")
+			if !ok || !ok2 {
+				continue
+			}
+			mod, name = m, n
+		case 0x8c:
+			m, j := str(i)
+			n, k := str(j)
+			if n == "" || k >= len(b) || b[k] != 0x93 {
+				continue
+			}
+			mod, name = m, n
+		default:
+			continue
+		}
+		if pickleRunners[mod] && pickleSinks[name] {
+			return mod + "." + name
+		}
+	}
+	return ""
+}
+
+// pickleRunners and pickleSinks are the modules and callables through
+// which a pickle runs a command or code.
+var (
+	pickleRunners = map[string]bool{"os": true, "posix": true, "nt": true, "subprocess": true, "builtins": true,
+		"__builtin__": true, "commands": true, "pty": true, "platform": true}
+	pickleSinks = map[string]bool{"system": true, "popen": true, "exec": true, "eval": true, "execv": true,
+		"execve": true, "execvp": true, "spawnv": true, "spawnlp": true, "call": true, "run": true,
+		"check_output": true, "check_call": true, "getoutput": true, "getstatusoutput": true, "Popen": true,
+		"spawn": true, "__import__": true, "compile": true, "popen2": true}
+)
 
 // javaMagicB64 are the base64 forms of Java serialization's stream magic
 // (0xaced0005) at the three offsets of an encoding group, as CRS 944210

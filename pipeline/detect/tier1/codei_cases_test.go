@@ -20,6 +20,10 @@ func init() {
 		// content type, Spring Cloud Function's SpEL routing expression.
 		attackEntry{lH, "content-type", "%{(#_='multipart/form-data').(#dm=@ognl.OgnlContext@DEFAULT_MEMBER_ACCESS).(#_memberAccess?(#_memberAccess=#dm):((#container=#context['com.opensymphony.xwork2.ActionContext.container']))).(#cmd='id').(#p=new java.lang.ProcessBuilder({'/bin/bash','-c',#cmd})).(#p.start())}", "java-injection", 0},
 		attackEntry{lH, "spring.cloud.function.routing-expression", "T(java.lang.Runtime).getRuntime().exec(\"touch /tmp/pwned\")", "java-injection", 0},
+		// Python 3 pickles (protocols 2 and 4) in base64 that call
+		// os.system and subprocess.check_output.
+		attackEntry{lC, "session", "gAJjcG9zaXgKc3lzdGVtCnEAWAIAAABpZHEBhXECUnEDLg==", "python-injection", 0},
+		attackEntry{lQ, "state", "gASVKwAAAAAAAACMCnN1YnByb2Nlc3OUjAxjaGVja19vdXRwdXSUk5RdlIwCaWSUYYWUUpQu", "python-injection", encURL},
 		// SpEL and OGNL name java.lang's classes without the package;
 		// Groovy runs a string or a list.
 		attackEntry{lQ, "expr", "T(Runtime).getRuntime().exec('id')", "java-injection", encAll},
@@ -129,6 +133,9 @@ func init() {
 		attackEntry{lJ, "Cs7QAFc3IA", "1", "java-injection", 0},
 	)
 	benign = append(benign,
+		// A pickled dict and a Fernet token (0x80, version 0).
+		corpusEntry{lC, "session", "gASVFwAAAAAAAAB9lCiMAWGUSwGMAWKUXZQoSwFLAmV1Lg=="},
+		corpusEntry{lC, "token", "gAAAAABh0aK3xYz0bQ9-rWzGfVvJ0u3Q8z2cX9mK4pA1bC7dE6fG5hI4jK3lM2nO1pQ0rS9tU8vW7xY6z"},
 		// Java code that runs nothing, a price list, a Markdown link.
 		corpusEntry{lJ, "code", "cursor.execute()"},
 		corpusEntry{lJ, "code", "System.out.println(Runtime.version())"},
