@@ -94,6 +94,10 @@ const (
 // benign holds values real API traffic carries that look like payloads to a
 // careless matcher.
 var benign = []corpusEntry{
+	// A URL on a line of its own, a multi-line note, a Czech name.
+	{lJ, "redirect", "\nhttps://shop.example/cart\n"},
+	{lJ, "note", "Name: Alice\nEmail: alice@example.com"},
+	{lQ, "q", "Tomáš Kovač Adresa: Praha"},
 	// Whole LDAP filters (a directory browser's search), sizes.
 	{lJ, "filter", "(|(cn=John*)(mail=john*))"},
 	{lQ, "filter", "(&(objectCategory=person)(objectClass=user)(!(userAccountControl:1.2.840.113556.1.4.803:=2)))"},
@@ -414,6 +418,12 @@ var attacks = []attackEntry{
 	{lQ, "filter", `{"$jsonSchema":{}}`, "nosql-operator", encURL},
 	{lQ, "pipeline[0][$lookup][from]", "users", "nosql-operator", 0},
 	{lQ, "filter", "$where: '1 == 1'", "nosql-js", encURL},
+	// CRLF in body fields an application writes into a response header,
+	// and Node.js' request splitting through U+010D U+010A.
+	{lJ, "returnUrl", "https://shop.example/\r\nSet-Cookie: session=evil", "crlf-injection", 0},
+	{lF, "next", "/home\r\nLocation: https://evil.example/", "crlf-injection", encURL},
+	{lM, "file.filename", "a.txt\r\nContent-Type: text/html", "crlf-injection", 0},
+	{lQ, "path", "/home\u010d\u010aSet-Cookie: a=b", "crlf-injection", encURL},
 	// LDAP: blind extraction, comparisons, extensible matches, NUL.
 	{lQ, "user", "admin)(userPassword=a*", "ldap-injection", encAll},
 	{lQ, "user", "admin)(cn>=a", "ldap-injection", encURL},

@@ -6,6 +6,7 @@ import (
 
 	"github.com/apisensor/sensor/decoders"
 	"github.com/apisensor/sensor/pipeline/alert"
+	"github.com/apisensor/sensor/pipeline/detect/literals"
 	"github.com/apisensor/sensor/pipeline/detect/normalize"
 )
 
@@ -21,42 +22,66 @@ var (
 )
 
 // CRLF injection matters where a value may be reflected into a response
-// header (a redirect, a cookie): the path, query, cookies and headers. Such
-// values cannot hold a line break unless it was encoded.
+// header (a redirect, a cookie): the path, query, cookies and headers, and
+// the body fields that name a place to send the client or a file's name
+// and type (returnUrl, next, filename, contentType), which applications
+// write into Location and Content-Disposition. Such values cannot hold a
+// line break unless it was encoded; other body fields hold multi-line
+// text.
 var crlfFamily = family{
 	name: "crlf",
 	scope: func(p *decoders.Param) bool {
 		switch p.Loc {
 		case decoders.LocPath, decoders.LocQuery, decoders.LocCookie, decoders.LocHeader:
 			return true
+		case decoders.LocJSON, decoders.LocForm, decoders.LocMultipart, decoders.LocXML:
+			return crlfBodyName(p.Name)
 		}
 		return false
 	},
-	locs:    locPath | locQuery | locCookie | locHeader,
-	trigger: "\r\n\xe5",
+	locs:    locPath | locQuery | locCookie | locHeader | locJSON | locForm | locMultipart | locXML,
+	trigger: "\r\n\xe5\xc4",
 	match:   matchCRLF,
+}
+
+// crlfBodyName reports a body field named for a URL (urlNames) or a file's
+// name or type.
+func crlfBodyName(name string) bool {
+	t := lastToken(name)
+	switch t {
+	case "filename", "file_name", "contenttype", "content_type", "mimetype", "mime_type", "returnurl",
+		"return_url", "redirecturl", "redirect_url", "redirecturi", "redirect_uri", "location":
+		return true
+	}
+	return literals.Has(urlNameSet, t)
 }
 
 // crlfHeader finds a line break followed by a header field, or by an empty
 // line and a body (response splitting). The UTF-8 of U+560A U+560D, which
-// some servers truncate to LF and CR, counts as a line break.
-var crlfHeader = regexp.MustCompile(`(?:\r\n|\r|\n|\x{560a}|\x{560d})+[ ]?([a-z][a-z0-9-]{1,40})\s*:|(?:\r?\n){2}\s*<`)
+// some servers truncate to LF and CR, counts as a line break, and so does
+// U+010D U+010A ("čĊ"), which Node.js before 10.14 wrote as CR LF in a
+// request's path (CVE-2018-12116, request splitting); Czech text has "č",
+// not the pair.
+var crlfHeader = regexp.MustCompile(`(?:\r\n|\r|\n|\x{560a}|\x{560d}|\x{010d}\x{010a})+[ ]?([a-z][a-z0-9-]{1,40})\s*:|(?:\r?\n){2}\s*<`)
 
 func matchCRLF(_ *decoders.Param, v *normalize.Value, report reportFunc) {
 	forms(v, func(s string) bool {
-		if !strings.ContainsAny(s, "\r\n\u560a\u560d") {
+		if !strings.ContainsAny(s, "\r\n\u560a\u560d\u010a") {
 			return false
 		}
-		m := crlfHeader.FindStringSubmatch(s)
-		if m == nil {
-			return false
+		for _, m := range crlfHeader.FindAllStringSubmatchIndex(s, 4) {
+			if m[2] < 0 {
+				report(&ruleCRLF, "line breaks then a body (response splitting)")
+				return true
+			}
+			// A URL on a line of its own ("\nhttps://…") names no header.
+			if strings.HasPrefix(s[m[1]:], "//") {
+				continue
+			}
+			report(&ruleCRLF, "line break then header "+snippet(s[m[2]:m[3]])+":")
+			return true
 		}
-		if m[1] == "" {
-			report(&ruleCRLF, "line breaks then a body (response splitting)")
-		} else {
-			report(&ruleCRLF, "line break then header "+snippet(m[1])+":")
-		}
-		return true
+		return false
 	})
 }
 
