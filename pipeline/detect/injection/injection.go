@@ -1222,14 +1222,19 @@ func (at *attrScan) place(l string, i int) bool {
 }
 
 // schemeMention reports whether l[i:j], a match of xssScript, is a script
-// URL scheme named in text rather than used: quoted alone ("javascript:")
-// or followed by an ellipsis ("javascript:..."). Nothing follows the
-// colon to run.
+// URL scheme named in text rather than used: quoted alone ("javascript:"),
+// followed by an ellipsis ("javascript:..."), or a title's or a sentence's
+// colon ("JavaScript: The Good Parts", "javascript:// comments explained"):
+// words follow it, with none of the bytes script needs to call, assign,
+// index or escape anything. Nothing follows the colon to run.
 func schemeMention(l string, i, j int) bool {
 	if j == 0 || l[j-1] != ':' || j == len(l) {
 		return false
 	}
 	if strings.HasPrefix(l[j:], "...") || strings.HasPrefix(l[j:], "\u2026") {
+		return true
+	}
+	if rest := l[j:]; (rest[0] == ' ' || strings.HasPrefix(rest, "// ")) && strings.TrimLeft(rest, " /") != "" && !strings.ContainsAny(rest, "()=`[];%\\{}<>'\"+") {
 		return true
 	}
 	q := l[i]

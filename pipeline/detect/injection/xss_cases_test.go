@@ -43,6 +43,12 @@ func TestXSSCases(t *testing.T) {
 		{`<div><!--[if IE]><script>alert(1)</script><![endif]--></div>`, true},
 		{`<a href="  JAVASCRIPT:alert(1)">x</a>`, true},
 		{`<svg xmlns:xlink="http://www.w3.org/1999/xlink"><a xlink:href="javascript:alert(1)"><rect/></a></svg>`, true},
+		// Book titles and sentences that name the scheme; the scheme
+		// obfuscated and left empty is a probe.
+		{"JavaScript: The Good Parts", false},
+		{"javascript:// comment trick explained in the book", false},
+		{"javascript: alert(1)", true},
+		{"ja&tab;vascript: ", true},
 		// Dialog probes with no argument or a string, after a break out.
 		{"';confirm()//", true},
 		{"prompt('xss')", true},

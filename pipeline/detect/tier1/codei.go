@@ -229,7 +229,7 @@ var (
 		`|(?:^|[^.\w])process\s*\.\s*(?:mainmodule|binding|dlopen|kill|exit)\b|\brequire\s*\(\s*['"\x60](?:child_process|fs|net|vm|os)['"\x60]` +
 		`|_\$\$nd_func\$\$_|__js_function|\bconstructor\s*\.\s*constructor\s*\(|\bthis\.constructor\.constructor|\bnew\s+function\s*\(|\beval\s*\(\s*string\.fromcharcode\b|\bstring\.fromcharcode\s*\(\s*\d+\s*,` +
 		`|\bwhile\s*\(\s*(?:\(\s*)*(?:true|1|!\s*(?:false|[-+]?0|''|""|\x60\x60))\s*\)\s*(?:$|[;{)])|\bwhile\s*\(\s*\(?[^()]{0,20}\)?\s*\)\s*(?:;|$|\{\s*\})|\bfor ?\(\s*;\s*;\s*\)` +
-		`|\bmodule\.exports\s*=|\bglobal\s*\.\s*process\b|\bimport\s*\(\s*['"](?:child_process|fs)` +
+		`|\bmodule\.exports\s*=|\bglobal(?:this)?\s*\.\s*process\b|\[\s*['"]constructor['"]\s*\]\s*\[\s*['"]constructor['"]\s*\]\s*\(|\.\s*constructor\s*\(\s*['"\x60]return\s|\bdeno\s*\.\s*(?:run|command)\s*\(|\bbun\s*\.\s*spawn(?:sync)?\s*\(|(?:^|['"])\s*;\s*return\s+process\b|\bimport\s*\(\s*['"](?:child_process|fs)` +
 		`|\bprocess\s*\[|\brequire\s*(?:\[|\.\s*main\b)|\._load\s*\(|\$[0-9a-f]{1,8}:(?:__proto__\b|constructor:constructor|\w+:prototype\b)` +
 		`|^\s*process\s*\.\s*env(?:\s*\.\s*\w+|\s*\[[^\]]{0,40}\])?\s*;?\s*$|\(\s*process\s*\.\s*env\s*\)|\$\{\s*process\s*\.\s*env\s*\}` +
 		`|\bconsole\s*\[\s*['"\x60]\w+['"\x60]\s*\]\s*\(|\bconsole\s*\.\s*\w+\s*\.\s*(?:call|apply)\s*\(` +
@@ -241,8 +241,13 @@ var (
 	nodeConsole = regexp.MustCompile(`^\s*console\s*\.\s*[a-z]+\s*\(\s*(?:\d+|'[^']{0,20}'|"[^"]{0,20}"|\x60[^\x60]{0,20}\x60)?\s*\)\s*;?\s*$`)
 
 	// rubyCode finds Ruby's ways to run a command from code:
-	// Process.spawn, Kernel#exec/system/spawn, IO.popen and Open3.
-	rubyCode = regexp.MustCompile(`\b(?:process|kernel)\s*\.\s*(?:spawn|exec|system)\s*\(|\bio\s*\.\s*popen\s*\(|\bopen3\s*\.\s*(?:popen[23e]?|capture[23]?\w*)\s*\(`)
+	// Process.spawn, Kernel#exec/system/spawn, IO.popen and Open3, the %x()
+	// literal, open("|cmd") (Kernel#open and URI.open run a command after a
+	// pipe), send(:system, …), Object.const_get(:Kernel), a value that is a
+	// spawn("…") call.
+	rubyCode = regexp.MustCompile(`\b(?:process|kernel)\s*\.\s*(?:spawn|exec|system)\s*\(|\bio\s*\.\s*popen\s*\(|\bopen3\s*\.\s*(?:popen[23e]?|capture[23]?\w*)\s*\(` +
+		`|(?:^|[#{=;(]\s*)%x\s*[({\[]|\bopen\s*\(\s*['"]\s*\||\b(?:public_)?send\s*\(\s*:(?:system|exec|spawn|eval|instance_eval|class_eval|\x60)` +
+		`|\bconst_get\s*\(\s*:kernel\s*\)|^\s*spawn\s*\(\s*['"]`)
 
 	// pythonCode finds what injected Python carries and a developer's
 	// snippet or question does not (they call os.system and subprocess
@@ -258,12 +263,18 @@ var (
 	// f.__globals__['os']), exec or eval of a string that imports, and a
 	// pickle stream's GLOBAL or INST opcode loading a command runner
 	// (cos\nsystem\n, (S'id'\nios\nsystem\n, in protocol 0's text,
-	// which base64 cookies carry).
+	// which base64 cookies carry); a module reached by name
+	// (getattr(__import__('os'), …), sys.modules['os'].system,
+	// importlib.import_module('os').…) and the one-line import-and-call
+	// an injection sends ("import os;os.system('id')").
 	pythonCode = regexp.MustCompile(`\b__import__\s*\(\s*['"][\w.]+['"]\s*\)\s*\.\s*\w` +
 		`|\b__(?:class|bases?|mro|init|globals|builtins|subclasses|getattribute|dict)__[^\s]{0,60}?__(?:subclasses|globals|builtins|bases?|mro|import)__` +
 		`|\b__builtins__\s*(?:\[|\.\s*(?:eval|exec|open|compile)\b)|\b__globals__\s*\[\s*['"](?:os|sys|subprocess|__builtins__)['"]` +
 		`|\b(?:eval|exec)\s*\(\s*['"]\s*(?:import\s|__import__)` +
-		`|(?:^|[\n(])[ci](?:os|posix|nt|subprocess|builtins|__builtin__)\n(?:system|popen|exec\w*|spawn\w*|eval|call|run|check_output|getoutput)\n`)
+		`|(?:^|[\n(])[ci](?:os|posix|nt|subprocess|builtins|__builtin__)\n(?:system|popen|exec\w*|spawn\w*|eval|call|run|check_output|getoutput)\n` +
+		`|\bgetattr\s*\(\s*__import__\s*\(|\bsys\s*\.\s*modules\s*\[\s*['"](?:os|subprocess|posix|pty)['"]\s*\]\s*\.\s*\w` +
+		`|\bimportlib\s*\.\s*import_module\s*\(\s*['"](?:os|subprocess|posix|pty)['"]\s*\)\s*\.` +
+		`|(?:^|;)\s*import\s+(?:os|subprocess|pty|socket)\s*;\s*(?:os\s*\.\s*(?:system|popen|exec\w*|spawn\w*)|subprocess\s*\.\s*\w+|pty\s*\.\s*spawn|socket\s*\.\s*socket)\s*\(`)
 	// pythonOSCall is pythonCode's lone os.system/os.popen call, looked
 	// for in a value that starts with "os" (pythonOSStart).
 	pythonOSCall = regexp.MustCompile(`^\s*os\s*\.\s*(?:system|popen)\s*\(\s*(?:'[^']{1,60}'|"[^"]{1,60}")\s*\)(?:\s*\.\s*read\s*\(\s*\))?\s*;?\s*$`)
@@ -271,7 +282,7 @@ var (
 	// protoPollution finds writes to a JavaScript object's prototype
 	// through merge or path-setting code: __proto__, constructor.prototype
 	// (dotted or bracketed).
-	protoPollution = regexp.MustCompile(`__proto__|constructor\s*\]?\s*(?:\.\s*|\[\s*['"]?)prototype\b`)
+	protoPollution = regexp.MustCompile(`__proto__|constructor\s*\]?\s*(?:\.\s*|\[\s*['"]?)prototype\b|constructor['"]?\s*:\s*\{\s*['"]?prototype\b`)
 
 	// perlCode finds Perl interpolation of code in a string (@{[ … ]})
 	// and Perl's ways to run commands (qx, open with a pipe, system).
@@ -586,8 +597,9 @@ var codeWordBits = map[string]uint8{
 	"child_process": wordNode, "process": wordNode | wordRuby, "require": wordNode,
 	"__js_function": wordNode, "constructor": wordNode, "function": wordNode, "fromcharcode": wordNode,
 	"while": wordNode, "exports": wordNode, "import": wordNode, "_load": wordNode, "console": wordNode,
-	"prototype": wordNode, "__proto__": wordNode,
-	"kernel": wordRuby, "io": wordRuby, "open3": wordRuby,
+	"prototype": wordNode, "__proto__": wordNode, "globalthis": wordNode, "deno": wordNode, "bun": wordNode,
+	"kernel": wordRuby, "io": wordRuby, "open3": wordRuby, "open": wordRuby, "send": wordRuby, "public_send": wordRuby,
+	"const_get": wordRuby, "spawn": wordRuby, "x": wordRuby,
 }
 
 // codeiGates finds, in one pass, the literals that let matchCodei's
@@ -607,6 +619,7 @@ var codeiGates = literals.MustNew(
 	[]string{"proto"},
 	[]string{"@{", "qx", "open", "exec"},
 	[]string{"__import__", "__subclasses__", "__globals__", "__mro__", "__bases__", "__builtins__", "eval", "exec",
+		"modules", "importlib", "import",
 		"__base__", "cos\n", "ios\n", "cposix\n", "iposix\n", "cnt\n", "int\n", "csubprocess\n", "isubprocess\n",
 		"cbuiltins\n", "ibuiltins\n", "c__builtin__\n", "i__builtin__\n"},
 	[]string{"!!", "!ruby/", "tag:yaml.org,2002:python/", "%tag", "$type", "objectdataprovider", "<dynamic-proxy", "serialization", "resolves-to", "<java.lang.processbuilder"},

@@ -20,6 +20,25 @@ func init() {
 		// content type, Spring Cloud Function's SpEL routing expression.
 		attackEntry{lH, "content-type", "%{(#_='multipart/form-data').(#dm=@ognl.OgnlContext@DEFAULT_MEMBER_ACCESS).(#_memberAccess?(#_memberAccess=#dm):((#container=#context['com.opensymphony.xwork2.ActionContext.container']))).(#cmd='id').(#p=new java.lang.ProcessBuilder({'/bin/bash','-c',#cmd})).(#p.start())}", "java-injection", 0},
 		attackEntry{lH, "spring.cloud.function.routing-expression", "T(java.lang.Runtime).getRuntime().exec(\"touch /tmp/pwned\")", "java-injection", 0},
+		// Ruby's %x(), open("|cmd"), send(:system); Python reaching a
+		// module by name and the one-line import; Node through
+		// globalThis, the Function constructor, Deno and Bun; prototype
+		// pollution as a JSON text.
+		attackEntry{lQ, "q", "%x(id)", "ruby-injection", encURL},
+		attackEntry{lJ, "q", "URI.open('|id').read", "ruby-injection", 0},
+		attackEntry{lQ, "q", "send(:system,'id')", "ruby-injection", encURL},
+		attackEntry{lJ, "q", "Object.const_get(:Kernel).system('id')", "ruby-injection", 0},
+		attackEntry{lQ, "q", "getattr(__import__('os'),'popen')('id').read()", "python-injection", encURL},
+		attackEntry{lJ, "q", "sys.modules['os'].system('id')", "python-injection", 0},
+		attackEntry{lJ, "q", "importlib.import_module('os').system('id')", "python-injection", 0},
+		attackEntry{lQ, "q", "1;import os;os.system('id')", "python-injection", encURL},
+		attackEntry{lJ, "q", "globalThis.process.env", "node-injection", 0},
+		attackEntry{lJ, "q", "this['constructor']['constructor']('return process')()", "node-injection", 0},
+		attackEntry{lJ, "q", "(()=>{}).constructor('return process')()", "node-injection", 0},
+		attackEntry{lQ, "q", "Deno.run({cmd:['id']})", "node-injection", encURL},
+		attackEntry{lQ, "q", "Bun.spawnSync(['id'])", "node-injection", encURL},
+		attackEntry{lQ, "q", "';return process.env;//", "node-injection", encURL},
+		attackEntry{lJ, "settings", `{"constructor":{"prototype":{"isAdmin":true}}}`, "prototype-pollution", 0},
 		// Python 3 pickles (protocols 2 and 4) in base64 that call
 		// os.system and subprocess.check_output.
 		attackEntry{lC, "session", "gAJjcG9zaXgKc3lzdGVtCnEAWAIAAABpZHEBhXECUnEDLg==", "python-injection", 0},
@@ -133,6 +152,11 @@ func init() {
 		attackEntry{lJ, "Cs7QAFc3IA", "1", "java-injection", 0},
 	)
 	benign = append(benign,
+		// Python that imports and reads, Ruby's open of a file, words.
+		corpusEntry{lJ, "code", "import os; os.getenv('HOME')"},
+		corpusEntry{lJ, "code", "File.open('notes.txt').read"},
+		corpusEntry{lQ, "q", "send to x and open the door"},
+		corpusEntry{lQ, "q", "printf(\"%x\", n)"},
 		// A pickled dict and a Fernet token (0x80, version 0).
 		corpusEntry{lC, "session", "gASVFwAAAAAAAAB9lCiMAWGUSwGMAWKUXZQoSwFLAmV1Lg=="},
 		corpusEntry{lC, "token", "gAAAAABh0aK3xYz0bQ9-rWzGfVvJ0u3Q8z2cX9mK4pA1bC7dE6fG5hI4jK3lM2nO1pQ0rS9tU8vW7xY6z"},
