@@ -15,6 +15,7 @@ package injection
 //go:generate go run gen_sqlwords.go
 
 import (
+	"encoding/base64"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -976,8 +977,18 @@ func xssExtra(v string, maxBytes int) string {
 			return "libinjection xss (after 7-bit folding)"
 		}
 	}
+	if len(t) > 4 && (t[0] == '\'' || t[0] == '"' || t[0] == '\\') {
+		if m := jsBreakout.FindString(t); m != "" {
+			return "script string breakout " + alert.Snippet(m, 60)
+		}
+	}
 	var buf [512]byte
 	l := lowerASCII(t, buf[:0])
+	if i := strings.Index(l, "data:image/svg+xml;base64,"); i >= 0 {
+		if m := svgDataScript(t[i+len("data:image/svg+xml;base64,"):]); m != "" {
+			return m
+		}
+	}
 	if strings.Contains(l, "<scr") {
 		// A tag split by another that a filter strips once
 		// (<scr<script>ipt>): what is left is a script tag.
@@ -1023,6 +1034,37 @@ func xssExtra(v string, maxBytes int) string {
 	}
 	if h := eventHandler(l); h != "" {
 		return "event handler " + h
+	}
+	return ""
+}
+
+// jsBreakout is a value that closes the JavaScript string it is written
+// into, runs a statement and comments out the rest of the line: a quote
+// (perhaps escaped, and closing brackets), a ';' or ',', something that
+// calls, assigns or tags a template, and a "//" ending the value. This is
+// how XSS tools probe a reflection inside a script
+// ("';[1].map(alert)//", "';onerror=alert;throw 1//",
+// "';self[atob('YWxlcnQ=')](1)//") with no alert(1) to find.
+var jsBreakout = regexp.MustCompile(`^\\?['"]\s*[)}\]]*\s*[;,]\s*[^\n]{0,300}?[(=\x60][^\n]{0,300}//\s*$`)
+
+// svgDataScript decodes the base64 of a data:image/svg+xml URL (an avatar
+// or a background an application embeds, which a browser runs when it is
+// opened as a document) and reports script in the picture.
+func svgDataScript(b64 string) string {
+	end := 0
+	for end < len(b64) && end < 1<<14 && ('a' <= b64[end] && b64[end] <= 'z' || 'A' <= b64[end] && b64[end] <= 'Z' || '0' <= b64[end] && b64[end] <= '9' || b64[end] == '+' || b64[end] == '/' || b64[end] == '=') {
+		end++
+	}
+	d, err := base64.StdEncoding.DecodeString(b64[:end])
+	if err != nil {
+		d, err = base64.RawStdEncoding.DecodeString(strings.TrimRight(b64[:end], "="))
+	}
+	if err != nil || len(d) == 0 {
+		return ""
+	}
+	svg := string(d)
+	if libinjection.IsXSS(svg) && !inertMarkup(svg) {
+		return "script in an SVG data: URL " + alert.Snippet(svg, 60)
 	}
 	return ""
 }

