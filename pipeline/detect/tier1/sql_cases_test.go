@@ -13,6 +13,8 @@ import (
 // the same functions and keywords.
 func init() {
 	attacks = append(attacks,
+		// Oracle's sleeps are package procedures.
+		attackEntry{lQ, "id", "1;BEGIN USER_LOCK.SLEEP(5); END--", "sql-signature", encURL},
 		// The login bypass: one token, a quote, a comment.
 		attackEntry{lF, "username", "admin'-- ", "sql-signature", encAll},
 		attackEntry{lF, "username", "admin' -- -", "sql-signature", encURL},

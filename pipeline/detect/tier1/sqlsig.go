@@ -215,7 +215,7 @@ var sqlSig = []struct {
 	// (out-of-band extraction).
 	{[]string{"xp_", "sp_", "master.", "open", "msdasql", "sqloledb", "utl_", "httpuritype"}, regexp.MustCompile(`\bexec(?:ute)?\s+master\.|\bhttpuritype\s*\(|\b(?:xp_cmdshell|xp_dirtree|xp_regread|xp_fileexist|sp_oacreate|sp_oamethod|sp_executesql|sp_makewebtask|sp_addextendedproc|sp_password|openrowset|opendatasource|openquery|msdasql|sqloledb|utl_(?:http|file|inaddr|smtp|tcp))\b`), 0, nil},
 	// Time-based blind injection.
-	{[]string{"sleep", "benchmark", "waitfor", "dbms_"}, regexp.MustCompile(`(?:^|[^.\w])(?:sleep|pg_sleep)\s*\(\s*\(?\s*(?:\d+(?:\.\d+)?\s*(?:[^\w\s]|$)|mod\s*\(|select\b)|\bbenchmark\s*\(\s*\d+\s*,|\bselect\s+pg_sleep\b|\bwaitfor\s+(?:delay|time)\s*['"]|\bdbms_pipe\.receive_message|\bdbms_lock\.sleep`), 0, sleepCall},
+	{[]string{"sleep", "benchmark", "waitfor", "dbms_"}, regexp.MustCompile(`(?:^|[^.\w])(?:sleep|pg_sleep)\s*\(\s*\(?\s*(?:\d+(?:\.\d+)?\s*(?:[^\w\s]|$)|mod\s*\(|select\b)|\bbenchmark\s*\(\s*\d+\s*,|\bselect\s+pg_sleep\b|\bwaitfor\s+(?:delay|time)\s*['"]|\bdbms_pipe\.receive_message|\b(?:dbms|user)_lock\.sleep`), 0, sleepCall},
 	// File read and write from the database.
 	{[]string{"load_file", "outfile", "dumpfile", "pg_read_file", "program", "utl_"}, regexp.MustCompile(`\bload_file\s*\(|\binto\s+(?:out|dump)file\b|\bpg_read_file\s*\(|\bcopy\s+(?:\w+|\([^;]{0,200}?\))\s+(?:from|to)\s+program\b|\butl_(?:file|http|inaddr)\b`), 0, nil},
 	// Error-based extraction.
@@ -367,7 +367,7 @@ func boolBeforeComment(s string) bool {
 // parenthesis, or one of its other functions and statements ("sleeping
 // bag" has the hint and none of these).
 func sleepCall(s string) bool {
-	if strings.Contains(s, "pg_sleep") || strings.Contains(s, "benchmark") || strings.Contains(s, "waitfor") || strings.Contains(s, "dbms_") {
+	if strings.Contains(s, "pg_sleep") || strings.Contains(s, "benchmark") || strings.Contains(s, "waitfor") || strings.Contains(s, "dbms_") || strings.Contains(s, "user_lock") {
 		return true
 	}
 	for i := strings.Index(s, "sleep"); i >= 0; {
