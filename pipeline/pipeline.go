@@ -347,7 +347,10 @@ const (
 	// CountCorroborated counts, by detector, alerts folded into another
 	// detector's alert on the same attack (detect.Combine).
 	CountCorroborated = "detect.corroborated"
-	CountExchanges    = "exchanges"
+	// CountExcepted counts, by detector, alerts that an operator's
+	// exception (detect.Exception) left without evidence and dropped.
+	CountExcepted  = "detect.excepted"
+	CountExchanges = "exchanges"
 )
 
 // newWorker makes worker i of n; producers is the number of goroutines that
@@ -478,7 +481,8 @@ func (w *worker) detect1(x *decoders.Exchange, key int64) {
 			// A follow-up sees what the detectors before it raised on x.
 			d = detect.Bind(f, w.res.alerts[first:])
 		}
-		w.res.alerts = w.inspect(d, x, w.res.alerts)
+		n := len(w.res.alerts)
+		w.res.alerts = w.detect.Except(x, w.inspect(d, x, w.res.alerts), n, w.countExcepted)
 	}
 	fresh := w.res.alerts[first:]
 	if len(fresh) > 1 {
@@ -500,6 +504,11 @@ func (w *worker) detect1(x *decoders.Exchange, key int64) {
 			w.res.keys = append(w.res.keys, key)
 		}
 	}
+}
+
+// countExcepted counts an alert an operator's exception dropped.
+func (w *worker) countExcepted(a *alert.Alert) {
+	w.counts.Inc(CountExcepted + "." + a.GetDetector())
 }
 
 // countFolded counts an alert folded into another of the same exchange.

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"github.com/apisensor/sensor/pipeline/detect"
 	"io"
 	"log/slog"
 	"maps"
@@ -205,5 +206,38 @@ func TestReplayVXLANTenants(t *testing.T) {
 	}
 	if rep.Anomalies["tcp.overlap_different_data"] == 0 {
 		t.Errorf("tunnel not in the key: no tcp.overlap_different_data (anomalies %v)", rep.Anomalies)
+	}
+}
+
+// TestReplayExceptions: an operator's exception drops, end to end, the
+// alerts of the rule it names on the endpoint and parameter it names, and
+// the report counts them; the others stay.
+func TestReplayExceptions(t *testing.T) {
+	file := filepath.Join("..", "testdata", "http-curl.pcap")
+	base, _, _ := replay(t, testConfig(2), file)
+	cfg := testConfig(2)
+	// Both SQL rules: the second would otherwise raise its own alert.
+	cfg.Detect.Exceptions = []detect.Exception{{Rules: []string{"sqli", "sql-signature"}, Paths: []string{"/api/search"}, Params: []string{"q"}, Locations: []string{"query"}}}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	got, _, rep := replay(t, cfg, file)
+	var want []string
+	for _, l := range base {
+		if !(strings.Contains(l, `"rule_id":"sqli"`) && strings.Contains(l, `"url":"/api/search?`)) {
+			want = append(want, l)
+		}
+	}
+	if len(want) == len(base) {
+		t.Fatal("the capture has no SQL injection in /api/search's q to except")
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("alerts:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	// Each dropped attack had an injection and an sqlsig alert.
+	for _, det := range []string{"injection", "sqlsig"} {
+		if n := rep.Counters[CountExcepted+"."+det]; n != uint64(len(base)-len(want)) {
+			t.Errorf("counted %d %s alerts excepted, want %d (counters %v)", n, det, len(base)-len(want), rep.Counters)
+		}
 	}
 }

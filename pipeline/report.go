@@ -104,7 +104,7 @@ func (r *Report) finish(fs sensor.FileStats, readerCounts sensor.Counts, tallies
 		switch {
 		case strings.HasPrefix(k, "drop."):
 			r.Drops[strings.TrimPrefix(k, "drop.")] = v
-		case informational[k], strings.HasPrefix(k, CountCorroborated+"."):
+		case informational[k], strings.HasPrefix(k, CountCorroborated+"."), strings.HasPrefix(k, CountExcepted+"."):
 			r.Counters[k] = v
 		default:
 			r.Anomalies[k] = v

@@ -2,6 +2,7 @@ package detect
 
 import (
 	"errors"
+	"reflect"
 
 	"github.com/apisensor/sensor/pipeline/detect/identity"
 )
@@ -27,6 +28,12 @@ type Config struct {
 	// CRS holds the settings of the "crs" detector (OWASP Core Rule Set
 	// through Coraza).
 	CRS CRS `yaml:"crs"`
+
+	// Exceptions are the operator's exceptions to rules on given
+	// endpoints and parameters (Exception), applied to each detector's
+	// alerts as it raises them, so a follow-up detector (CRS in its
+	// alerted mode) does not run on an excepted one.
+	Exceptions []Exception `yaml:"exceptions"`
 }
 
 // CRS modes: which exchanges the "crs" detector inspects.
@@ -77,6 +84,14 @@ type CRS struct {
 	// bound tier 1 still alerts, without CRS's evidence, and each skipped
 	// run counts drop.crs_budget in the run report. Mode all is not bounded.
 	MaxRunsPerSecond int `yaml:"max_runs_per_second" env:"SENSOR_DETECT_CRS_MAX_RUNS_PER_SECOND"`
+}
+
+// SameSettings reports whether a and b set the detectors alike, apart from
+// the exceptions, which the pipeline applies: detectors merge when theirs
+// are the same.
+func SameSettings(a, b Config) bool {
+	a.Exceptions, b.Exceptions = nil, nil
+	return reflect.DeepEqual(a, b)
 }
 
 // DefaultConfig returns the default settings.
@@ -134,6 +149,11 @@ func (c *Config) Validate() error {
 	}
 	if v.ScanBytes < 64 || v.ScanBytes > 1<<20 {
 		errs = append(errs, errors.New("detect: scan_bytes must be in 64..1048576"))
+	}
+	for i := range c.Exceptions {
+		if err := c.Exceptions[i].validate(i); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	switch v.CRS.Mode {
 	case CRSOff, CRSAlerted, CRSSuspicious, CRSAll:

@@ -84,7 +84,7 @@ func (d *Detector) Name() string { return d.name }
 // package's detectors with the same settings.
 func (d *Detector) Merge(next detect.Detector) bool {
 	n, ok := next.(*Detector)
-	if !ok || n.cfg != d.cfg {
+	if !ok || !detect.SameSettings(n.cfg, d.cfg) {
 		return false
 	}
 	d.checks = append(d.checks, n.checks...)

@@ -164,7 +164,7 @@ func (d *Detector) Name() string { return d.name }
 // report in that order, so the alerts are those of the separate detectors.
 func (d *Detector) Merge(next detect.Detector) bool {
 	n, ok := next.(*Detector)
-	if !ok || n.cfg != d.cfg || n.confirm != d.confirm {
+	if !ok || !detect.SameSettings(n.cfg, d.cfg) || n.confirm != d.confirm {
 		return false
 	}
 	d.fams = append(d.fams, n.fams...)
@@ -180,7 +180,7 @@ func (d *Detector) Merge(next detect.Detector) bool {
 // a parameter is read, prefiltered and remembered clean once for both.
 // The memo key (memoKey) holds everything its checks read of a parameter.
 func (d *Detector) Lead(inj *injection.Detector) bool {
-	if d.inj != nil || inj.Config() != d.cfg {
+	if d.inj != nil || !detect.SameSettings(inj.Config(), d.cfg) {
 		return false
 	}
 	d.inj = inj

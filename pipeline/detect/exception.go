@@ -1,0 +1,251 @@
+package detect
+
+import (
+	"errors"
+	"fmt"
+	"path"
+	"strings"
+
+	"github.com/apisensor/sensor/decoders"
+	"github.com/apisensor/sensor/pipeline/alert"
+)
+
+// Exception is an operator's exception to detection rules, as Suricata's
+// suppress entries and ModSecurity's rule exclusions are: an endpoint that
+// takes SQL by design (a BI tool's query API), a field that holds shell
+// commands (a CI system's job definitions), an admin tool's MongoDB
+// filters. An alert whose rule it names, on an exchange it matches, loses
+// the evidence in the parameters it names; an alert left without evidence
+// is dropped and counted (alerts.excepted.<detector>). Without params or
+// locations, every alert of the rules on the matched exchanges is dropped.
+// Every list given must match (any of its entries); an empty list matches
+// everything.
+//
+//	detect:
+//	  exceptions:
+//	    - rules: [sqli, sql-signature]
+//	      methods: [POST]
+//	      paths: ["/api/v1/reports/query", "/bi/**"]
+//	      params: [sql, "filters.*.expr"]
+//	      reason: Metabase runs the analysts' SQL
+type Exception struct {
+	// Rules are rule ids ("sqli", "cmdi", "942100" for CRS) or detector
+	// names ("injection", "crs"); at least one.
+	Rules []string `yaml:"rules"`
+	// Methods are request methods, in any case.
+	Methods []string `yaml:"methods"`
+	// Hosts are Host (or :authority) values without the port, exact or
+	// "*.example.com" for any subdomain.
+	Hosts []string `yaml:"hosts"`
+	// Paths are request paths without the query: path.Match patterns
+	// ("/api/v1/users/*/notes"), and a pattern ending in "/**" matches
+	// everything under its prefix.
+	Paths []string `yaml:"paths"`
+	// Params are parameter names as evidence gives them (a query key, a
+	// lower-cased header name, a dotted JSON path): path.Match patterns
+	// with '.' as the separator ("filters.*.expr", "items[*].note").
+	Params []string `yaml:"params"`
+	// Locations are parameter locations: query, path, header, cookie,
+	// form, json, multipart, xml, body, protobuf, name.
+	Locations []string `yaml:"locations"`
+	// Reason says why, for the reader of the configuration.
+	Reason string `yaml:"reason"`
+}
+
+// validate reports what cannot work in e.
+func (e *Exception) validate(i int) error {
+	var errs []error
+	if len(e.Rules) == 0 {
+		errs = append(errs, fmt.Errorf("detect: exceptions[%d]: rules is empty", i))
+	}
+	for _, p := range e.Paths {
+		if _, err := path.Match(strings.TrimSuffix(p, "/**"), ""); err != nil || !strings.HasPrefix(p, "/") {
+			errs = append(errs, fmt.Errorf("detect: exceptions[%d]: bad path pattern %q (a path.Match pattern from /)", i, p))
+		}
+	}
+	for _, p := range e.Params {
+		if _, err := path.Match(paramPath(p), ""); err != nil {
+			errs = append(errs, fmt.Errorf("detect: exceptions[%d]: bad param pattern %q", i, p))
+		}
+	}
+	for _, l := range e.Locations {
+		if !knownLocation(l) {
+			errs = append(errs, fmt.Errorf("detect: exceptions[%d]: unknown location %q", i, l))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func knownLocation(l string) bool {
+	switch decoders.Location(l) {
+	case decoders.LocPath, decoders.LocQuery, decoders.LocHeader, decoders.LocCookie, decoders.LocForm, decoders.LocJSON,
+		decoders.LocMultipart, decoders.LocXML, decoders.LocBody, decoders.LocProtobuf, decoders.LocName:
+		return true
+	}
+	return false
+}
+
+// Except applies the exceptions to the alerts a detector raised on x
+// (appended to out since index from), in place: it returns out without
+// the alerts left with no evidence, and calls dropped for each of them.
+func (c *Config) Except(x *decoders.Exchange, out []*alert.Alert, from int, dropped func(*alert.Alert)) []*alert.Alert {
+	if len(c.Exceptions) == 0 || len(out) == from || x == nil || x.Request == nil {
+		return out
+	}
+	kept := out[:from]
+	for _, a := range out[from:] {
+		if !c.except(x, a) {
+			kept = append(kept, a)
+		} else if dropped != nil {
+			dropped(a)
+		}
+	}
+	clear(out[len(kept):])
+	return kept
+}
+
+// except applies the exceptions to a, and reports whether a is left with
+// nothing and must go. An exception that names a's rule or detector takes
+// any of its evidence in the parameters it names; one that names a rule of
+// an evidence entry (CRS's "942100") takes only that rule's entries.
+func (c *Config) except(x *decoders.Exchange, a *alert.Alert) bool {
+	for i := range c.Exceptions {
+		e := &c.Exceptions[i]
+		whole := e.names(a.GetRuleId()) || e.names(a.GetDetector())
+		if !whole && !e.namesEvidence(a) || !e.exchange(x) {
+			continue
+		}
+		if whole && len(e.Params) == 0 && len(e.Locations) == 0 {
+			return true
+		}
+		ev := a.Evidence[:0]
+		for _, v := range a.Evidence {
+			if !(whole || e.names(v.GetRule())) || !e.param(v) {
+				ev = append(ev, v)
+			}
+		}
+		clear(a.Evidence[len(ev):])
+		a.Evidence = ev
+		if len(ev) == 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// names reports whether r is one of e's rules.
+func (e *Exception) names(r string) bool {
+	if r == "" {
+		return false
+	}
+	for _, x := range e.Rules {
+		if x == r {
+			return true
+		}
+	}
+	return false
+}
+
+// namesEvidence reports whether e names the rule of one of a's evidence
+// entries.
+func (e *Exception) namesEvidence(a *alert.Alert) bool {
+	for _, v := range a.Evidence {
+		if e.names(v.GetRule()) {
+			return true
+		}
+	}
+	return false
+}
+
+func (e *Exception) exchange(x *decoders.Exchange) bool {
+	m := x.Request
+	if len(e.Methods) > 0 && !anyFold(e.Methods, m.Method) {
+		return false
+	}
+	if len(e.Hosts) > 0 {
+		h := m.Authority
+		if h == "" {
+			h, _ = decoders.Get(m.Headers, "Host")
+		}
+		if !hostIn(e.Hosts, h) {
+			return false
+		}
+	}
+	if len(e.Paths) > 0 && !pathIn(e.Paths, m.Path) {
+		return false
+	}
+	return true
+}
+
+// param reports whether evidence v is in a parameter e names. Evidence
+// of no parameter (a whole-exchange finding) is not.
+func (e *Exception) param(v *alert.Evidence) bool {
+	if v.GetName() == "" && v.GetLocation() == "" {
+		return false
+	}
+	if len(e.Locations) > 0 && !anyFold(e.Locations, v.GetLocation()) {
+		return false
+	}
+	if len(e.Params) == 0 {
+		return true
+	}
+	name := paramPath(v.GetName())
+	for _, p := range e.Params {
+		if ok, _ := path.Match(paramPath(p), name); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// paramPath writes a dotted parameter name, its array indexes as elements
+// ("items[0].note" is items.0.note), with slashes, for path.Match: '*'
+// then stands for one element.
+func paramPath(name string) string {
+	name = strings.NewReplacer("[", ".", "]", "").Replace(name)
+	return strings.TrimPrefix(strings.ReplaceAll(name, ".", "/"), "/")
+}
+
+func anyFold(list []string, s string) bool {
+	for _, l := range list {
+		if strings.EqualFold(l, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// hostIn reports whether host (its port dropped) is one of hosts, exact or
+// under a "*." pattern.
+func hostIn(hosts []string, host string) bool {
+	if i := strings.LastIndexByte(host, ':'); i >= 0 && !strings.Contains(host[i:], "]") {
+		host = host[:i]
+	}
+	host = strings.TrimSuffix(strings.ToLower(host), ".")
+	for _, h := range hosts {
+		h = strings.ToLower(h)
+		if h == host || strings.HasPrefix(h, "*.") && strings.HasSuffix(host, h[1:]) {
+			return true
+		}
+	}
+	return false
+}
+
+// pathIn reports whether p matches one of the patterns.
+func pathIn(patterns []string, p string) bool {
+	if i := strings.IndexByte(p, '?'); i >= 0 {
+		p = p[:i]
+	}
+	for _, pat := range patterns {
+		if prefix, ok := strings.CutSuffix(pat, "/**"); ok {
+			if p == prefix || strings.HasPrefix(p, prefix+"/") {
+				return true
+			}
+			continue
+		}
+		if ok, _ := path.Match(pat, p); ok {
+			return true
+		}
+	}
+	return false
+}

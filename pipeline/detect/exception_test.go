@@ -1,0 +1,99 @@
+package detect
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/apisensor/sensor/decoders"
+	"github.com/apisensor/sensor/pipeline/alert"
+)
+
+// TestExcept: an exception takes, on the exchanges it matches, the
+// evidence of the rules it names in the parameters it names; an alert left
+// with none is dropped and reported; everything else stays as it was.
+func TestExcept(t *testing.T) {
+	ev := func(loc, name, rule string) *alert.Evidence {
+		return &alert.Evidence{Location: loc, Name: name, Value: "x", Rule: rule}
+	}
+	mk := func(det, rule string, evs ...*alert.Evidence) *alert.Alert {
+		return &alert.Alert{Detector: det, RuleId: rule, Evidence: evs}
+	}
+	req := func(method, host, path string) *decoders.Exchange {
+		return &decoders.Exchange{Request: &decoders.Message{Method: method, Path: path,
+			Headers: []decoders.Header{{Name: "Host", Value: host}}}}
+	}
+	bi := Exception{Rules: []string{"sqli", "sql-signature"}, Methods: []string{"post"}, Hosts: []string{"*.internal.example"},
+		Paths: []string{"/api/v1/reports/query", "/bi/**"}, Params: []string{"sql", "filters.*.expr"}}
+	crs := Exception{Rules: []string{"942100"}, Paths: []string{"/search"}, Locations: []string{"query"}}
+	all := Exception{Rules: []string{"ssrf"}, Paths: []string{"/webhooks/*/test"}}
+	cases := []struct {
+		name string
+		x    *decoders.Exchange
+		a    *alert.Alert
+		want string // evidence names left, "dropped" when the alert goes
+	}{
+		{"param named", req("POST", "bi.internal.example", "/api/v1/reports/query"),
+			mk("injection", "sqli", ev("json", "sql", "")), "dropped"},
+		{"array element", req("POST", "bi.internal.example:8443", "/bi/dash/7"),
+			mk("sqlsig", "sql-signature", ev("json", "filters[3].expr", ""), ev("json", "title", "")), "title"},
+		{"other param", req("POST", "bi.internal.example", "/bi"),
+			mk("injection", "sqli", ev("json", "name", "")), "name"},
+		{"other method", req("GET", "bi.internal.example", "/bi/x"),
+			mk("injection", "sqli", ev("json", "sql", "")), "sql"},
+		{"other host", req("POST", "internal.example.evil", "/bi/x"),
+			mk("injection", "sqli", ev("json", "sql", "")), "sql"},
+		{"other path", req("POST", "bi.internal.example", "/bid"),
+			mk("injection", "sqli", ev("json", "sql", "")), "sql"},
+		{"other rule", req("POST", "bi.internal.example", "/bi/x"),
+			mk("injection", "xss", ev("json", "sql", "")), "sql"},
+		{"crs rule of one entry", req("GET", "a", "/search"),
+			mk("crs", "crs-anomaly", ev("query", "q", "942100"), ev("query", "q", "941100"), ev("header", "user-agent", "942100")), "q,user-agent"},
+		{"whole alert", req("POST", "a", "/webhooks/12/test"),
+			mk("ssrf", "ssrf", ev("json", "url", "")), "dropped"},
+		{"whole alert, other depth", req("POST", "a", "/webhooks/12/test/x"),
+			mk("ssrf", "ssrf", ev("json", "url", "")), "url"},
+	}
+	c := Config{Exceptions: []Exception{bi, crs, all}}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			keep := mk("injection", "xss", ev("query", "q", ""))
+			var dropped []*alert.Alert
+			out := c.Except(tc.x, []*alert.Alert{keep, tc.a}, 1, func(a *alert.Alert) { dropped = append(dropped, a) })
+			if out[0] != keep || len(keep.Evidence) != 1 {
+				t.Fatalf("an alert before from was touched: %v", out)
+			}
+			got := "dropped"
+			if len(out) == 2 {
+				var names []string
+				for _, v := range out[1].Evidence {
+					names = append(names, v.Name)
+				}
+				got = strings.Join(names, ",")
+			} else if !slices.Equal(dropped, []*alert.Alert{tc.a}) {
+				t.Fatalf("dropped %v, want the alert", dropped)
+			}
+			if got != tc.want {
+				t.Errorf("got %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestExceptionValidate(t *testing.T) {
+	for _, e := range []Exception{
+		{},
+		{Rules: []string{"sqli"}, Paths: []string{"api/[x"}},
+		{Rules: []string{"sqli"}, Paths: []string{"no-slash"}},
+		{Rules: []string{"sqli"}, Params: []string{`a\`}},
+		{Rules: []string{"sqli"}, Locations: []string{"body-ish"}},
+	} {
+		c := Config{Exceptions: []Exception{e}}
+		if err := c.Validate(); err == nil {
+			t.Errorf("%+v: no error", e)
+		}
+	}
+}
