@@ -187,17 +187,12 @@ func (e *extractor) full() bool {
 // its back end reads in the middle of so much padding.
 func (e *extractor) add(loc Location, name, value string, mode decodeMode) {
 	if len(value) > e.maxBytes {
-		e.add1(loc, name, cut(value, e.maxBytes), mode)
+		e.add(loc, name, cut(value, e.maxBytes), mode)
 		if !e.full() {
-			e.add1(loc, name, cutTail(value, e.maxBytes), mode)
+			e.add(loc, name, cutTail(value, e.maxBytes), mode)
 		}
 		return
 	}
-	e.add1(loc, name, value, mode)
-}
-
-// add1 adds one parameter, value within the bound.
-func (e *extractor) add1(loc Location, name, value string, mode decodeMode) {
 	var decoded string
 	var n int
 	if mode != noDecode {
@@ -236,9 +231,9 @@ func (e *extractor) decode(s string, plusSpace bool, rounds int) (string, int) {
 // addKept adds b, copied into the arena, as add adds a string: its head,
 // and its tail too when it is longer than the bound.
 func (e *extractor) addKept(loc Location, name string, b []byte, mode decodeMode) {
-	e.add1(loc, name, e.keep(b), mode)
+	e.add(loc, name, e.keep(b), mode)
 	if len(b) > e.maxBytes && !e.full() {
-		e.add1(loc, name, e.keep(cutTail(b, e.maxBytes)), mode)
+		e.add(loc, name, e.keep(cutTail(b, e.maxBytes)), mode)
 	}
 }
 
@@ -511,10 +506,10 @@ func (e *extractor) text(body []byte, declared bool) {
 	if declared {
 		b = stringPart(b) // an undeclared body here is text-like already
 	}
-	e.add1(LocBody, "", e.keep(b), decodePlain)
+	e.add(LocBody, "", e.keep(b), decodePlain)
 	if len(body) > e.maxBytes && !e.full() {
 		// Its tail too, as add reads a long value's (padding).
-		e.add1(LocBody, "", e.keep(stringPart(cutTail(body, e.maxBytes))), decodePlain)
+		e.add(LocBody, "", e.keep(stringPart(cutTail(body, e.maxBytes))), decodePlain)
 	}
 }
 

@@ -161,7 +161,7 @@ func (e *extractor) part(cd, ct string, r io.Reader, bodyLen int, buf []byte) {
 	// what a long binary one says.
 	n, _ := io.ReadFull(r, buf)
 	if !e.full() {
-		e.add1(LocMultipart, name, e.keep(stringPart(buf[:n])), decodePlain)
+		e.add(LocMultipart, name, e.keep(stringPart(buf[:n])), decodePlain)
 	}
 	if n == len(buf) && !e.full() {
 		// A field longer than the bound: its tail too, as add reads a
@@ -169,7 +169,7 @@ func (e *extractor) part(cd, ct string, r io.Reader, bodyLen int, buf []byte) {
 		rest, _ := io.ReadAll(io.LimitReader(r, int64(bodyLen)))
 		if len(rest) > 0 {
 			whole := append(append([]byte(nil), buf...), rest...)
-			e.add1(LocMultipart, name, e.keep(stringPart(cutTail(whole, e.maxBytes))), decodePlain)
+			e.add(LocMultipart, name, e.keep(stringPart(cutTail(whole, e.maxBytes))), decodePlain)
 		}
 	}
 }

@@ -482,7 +482,10 @@ func (w *worker) detect1(x *decoders.Exchange, key int64) {
 			d = detect.Bind(f, w.res.alerts[first:])
 		}
 		n := len(w.res.alerts)
-		w.res.alerts = w.detect.Except(x, w.inspect(d, x, w.res.alerts), n, w.countExcepted)
+		w.res.alerts = w.inspect(d, x, w.res.alerts)
+		if len(w.detect.Exceptions) > 0 {
+			w.res.alerts = w.detect.Except(x, w.res.alerts, n, w.countExcepted)
+		}
 	}
 	fresh := w.res.alerts[first:]
 	if len(fresh) > 1 {

@@ -79,8 +79,32 @@ var argInjectionWords = literals.MustNewFold([]string{"proxycommand", "localcomm
 	"-exec", "-x"})
 
 // argInjectionHint reports whether s may hold an argInjection match: a
-// dash, and one of argInjectionWords.
-func argInjectionHint(s string) bool { return literals.Find(argInjectionWords, s) != 0 }
+// value that starts with a dash (after blanks and quotes) or has one after
+// "://", and one of argInjectionWords; or a dash and an x after a blank
+// (sendmail's -X). Ids, dates and sort keys ("-created_at" has none of the
+// words) cost a trim and a search.
+func argInjectionHint(s string) bool {
+	i := 0
+	for i < len(s) && (s[i] == ' ' || s[i] == '\'' || s[i] == '"' || '\t' <= s[i] && s[i] <= '\r') {
+		i++
+	}
+	if i < len(s) && s[i] == '-' || strings.Contains(s, "://-") {
+		if literals.Find(argInjectionWords, s) != 0 {
+			return true
+		}
+	}
+	for i := strings.IndexByte(s, '-'); i > 0; {
+		if i+1 < len(s) && s[i+1]|0x20 == 'x' && reSpace(s[i-1]) {
+			return true
+		}
+		j := strings.IndexByte(s[i+1:], '-')
+		if j < 0 {
+			break
+		}
+		i += 1 + j
+	}
+	return false
+}
 
 var cmdiFamily = family{
 	name:   "cmdi",
@@ -656,7 +680,7 @@ func matchCmdi(p *decoders.Param, v *normalize.Value, report reportFunc) {
 		c := shellSimplify(cleanCmdPaths(s))
 		return c != s && scan(c)
 	})
-	if f := v.Fold; strings.IndexByte(f, '-') >= 0 {
+	if f := v.Fold; strings.IndexByte(f, '-') >= 0 && argInjectionHint(f) {
 		if m := argInjection.FindString(f); m != "" {
 			report(&ruleArgInjection, "option "+snippet(strings.TrimSpace(m)))
 		}
@@ -676,7 +700,7 @@ func matchCmdi(p *decoders.Param, v *normalize.Value, report reportFunc) {
 // URL's "//" (after a colon) stays. s itself is returned when no such path
 // needs it, the common case: most values with "//" hold it in a URL.
 func cleanCmdPaths(s string) string {
-	if !strings.Contains(s, "//") && !strings.Contains(s, "/.") {
+	if strings.IndexByte(s, '/') < 0 || !strings.Contains(s, "//") && !strings.Contains(s, "/.") {
 		return s
 	}
 	var b strings.Builder
@@ -720,8 +744,10 @@ func shellSimplify(s string) string {
 	var b strings.Builder
 	last := 0
 	for i := 0; i < len(s); i++ {
+		// Not after a line break: text goes on with "(see …)" and "do
+		// you …", and only the strongest forms count there (cmdiHit).
 		switch s[i] {
-		case ';', '&', '|', '\n':
+		case ';', '&', '|':
 		default:
 			continue
 		}
@@ -729,22 +755,22 @@ func shellSimplify(s string) string {
 		for j < len(s) && (s[j] == '&' || s[j] == '|') {
 			j++
 		}
-		k := j
+		k, skipped := j, false
 		for {
 			for k < len(s) && (s[k] == ' ' || s[k] == '\t') {
 				k++
 			}
 			if k < len(s) && (s[k] == '(' || s[k] == '{' || s[k] == '!') {
-				k++
+				k, skipped = k+1, true
 				continue
 			}
 			if w := shellKeywordAt(s, k); w > 0 {
-				k += w
+				k, skipped = k+w, true
 				continue
 			}
 			break
 		}
-		if k == j || k >= len(s) {
+		if !skipped || k >= len(s) {
 			continue
 		}
 		b.WriteString(s[last:j])

@@ -50,6 +50,24 @@ var nosqliFamily = family{
 var nosqlJS = regexp.MustCompile(`^[^\s'"]{0,64}['"]\s*\)?\s*(?:;|&&|\|\|)\s*(?:return\s*\(?\s*(?:true\b|1\b|''|""|this\b|'[^']*'\s*==|"[^"]*"\s*==)|this\.\w+|db\.\w+\.|sleep\s*\(\s*\d)` +
 	`|^\s*\d*\s*;\s*return\s*\(?\s*(?:true|1)\b`)
 
+// nosqlJSShape reports the start every nosqlJS match has: a quote after
+// at most 64 bytes that are no blank nor quote, or a semicolon after
+// blanks and digits.
+func nosqlJSShape(s string) bool {
+	if t := strings.TrimLeft(s, " \t\n\r\f0123456789"); t != "" && t[0] == ';' {
+		return true
+	}
+	for i := 0; i < len(s) && i <= 64; i++ {
+		switch c := s[i]; {
+		case c == '\'' || c == '"':
+			return true
+		case reSpace(c):
+			return false
+		}
+	}
+	return false
+}
+
 // nosqlJSHint reports a literal every nosqlJS match holds.
 func nosqlJSHint(s string) bool {
 	return strings.Contains(s, "this.") || strings.Contains(s, "return") || strings.Contains(s, "db.") || strings.Contains(s, "sleep")
@@ -91,9 +109,11 @@ func matchNoSQL(p *decoders.Param, v *normalize.Value, report reportFunc) {
 		}
 	}
 	forms(v, func(s string) bool {
-		if m := nosqlJS.FindString(s); m != "" {
-			report(&ruleNoSQLJS, "JavaScript "+snippet(m))
-			return true
+		if nosqlJSShape(s) && nosqlJSHint(s) {
+			if m := nosqlJS.FindString(s); m != "" {
+				report(&ruleNoSQLJS, "JavaScript "+snippet(m))
+				return true
+			}
 		}
 		// The other patterns need the operator's '$'.
 		if strings.IndexByte(s, '$') < 0 {

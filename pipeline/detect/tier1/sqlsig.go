@@ -892,12 +892,15 @@ func matchSQLSig(p *decoders.Param, v *normalize.Value, report reportFunc) {
 // must end the value or be followed by a space ('#ff0000' is a colour), and
 // "--" by a space, a '-' or the end (MySQL needs the space).
 func quoteComment(s string) string {
+	if strings.IndexByte(s, '\'') < 0 && strings.IndexByte(s, '"') < 0 {
+		return ""
+	}
 	i := 0
 	for i < len(s) && (s[i] == ' ' || s[i] == '\t') {
 		i++
 	}
 	start := i
-	for i < len(s) && i-start <= 64 && (isAlnum(s[i]) || strings.IndexByte("_.@+-", s[i]) >= 0) {
+	for i < len(s) && i-start <= 64 && (isAlnum(s[i]) || s[i] == '_' || s[i] == '.' || s[i] == '@' || s[i] == '+' || s[i] == '-') {
 		i++
 	}
 	if i >= len(s) || s[i] != '\'' && s[i] != '"' || i-start > 64 {

@@ -169,7 +169,7 @@ func pathCanon(s string) string {
 	if strings.IndexByte(s, 0) >= 0 {
 		s = dropPathNULs(s)
 	}
-	if hasHighByte(s) {
+	if lookalikeSlash(s) {
 		s = lookalikeSteps.Replace(s)
 	}
 	if strings.Contains(s, ".\\\\./") || strings.Contains(s, ".\\./") || strings.Contains(s, "%\\..") {
@@ -209,21 +209,23 @@ func mergeSlashes(s string) string {
 var lookalikeSteps = strings.NewReplacer("．", ".", "․", ".", "／", "/", "∕", "/", "⁄", "/", "⧸", "/",
 	"＼", "\\", "∖", "\\", "⧹", "\\")
 
-// lookalikeSlash reports one of lookalikeSteps' slashes in s.
+// lookalikeSlash reports one of lookalikeSteps' slashes in s: ／ and ＼
+// (EF BC 8F, EF BC BC), ∕ and ∖ (E2 88 95/96), ⁄ (E2 81 84), ⧸ and ⧹
+// (E2 A7 B8/B9). Their lead bytes are looked for with IndexByte: most
+// values have neither.
 func lookalikeSlash(s string) bool {
-	for _, c := range [...]string{"／", "∕", "⁄", "⧸", "＼", "∖", "⧹"} {
-		if strings.Contains(s, c) {
-			return true
-		}
-	}
-	return false
-}
-
-// hasHighByte reports a byte past ASCII in s.
-func hasHighByte(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= 0x80 {
-			return true
+	for _, lead := range [...]byte{0xef, 0xe2} {
+		for i := strings.IndexByte(s, lead); i >= 0 && i+2 < len(s); {
+			switch b, c := s[i+1], s[i+2]; {
+			case lead == 0xef && b == 0xbc && (c == 0x8f || c == 0xbc),
+				lead == 0xe2 && (b == 0x88 && (c == 0x95 || c == 0x96) || b == 0x81 && c == 0x84 || b == 0xa7 && (c == 0xb8 || c == 0xb9)):
+				return true
+			}
+			j := strings.IndexByte(s[i+1:], lead)
+			if j < 0 {
+				break
+			}
+			i += 1 + j
 		}
 	}
 	return false
