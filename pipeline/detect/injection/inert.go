@@ -1,6 +1,7 @@
 package injection
 
 import (
+	"bytes"
 	"io"
 	"strings"
 
@@ -39,8 +40,11 @@ func inertMarkup(v string) bool {
 		case html.TextToken:
 			// Text that holds a tag: the content of an element read as
 			// raw text (iframe, textarea), which in other contexts (SVG,
-			// a sanitiser's re-serialisation) is markup again.
-			if t := z.Raw(); tagInText(t) {
+			// a sanitiser's re-serialisation) is markup again. Text with
+			// an '=': attributes written outside a tag, which break out
+			// of the one the value is reflected into
+			// ("\"\fonfocus=print()\fautofocus x=\"<b>").
+			if t := z.Raw(); tagInText(t) || bytes.IndexByte(t, '=') >= 0 {
 				return false
 			}
 		case html.StartTagToken, html.SelfClosingTagToken:
@@ -96,12 +100,14 @@ var inertTags = func() map[string]bool {
 }()
 
 // inertAttr reports whether an attribute (name lower-cased by the
-// tokenizer, value entity-decoded) runs nothing: not an event handler nor
-// srcdoc, formaction or an SVG link, a URL that is no script, a style
-// without script.
+// tokenizer, value entity-decoded) runs nothing: one of inertAttrs (not an
+// event handler, srcdoc, formaction, an SVG link, nor what a front-end
+// framework evaluates: x-init, v-on, @error, hx-get, ng-click), whose value
+// holds no tag (mutation XSS through a title reflected into a textarea), a
+// URL that is no script, a style without script (IE's expression(), even
+// split by a comment, behaviors, bindings).
 func inertAttr(k, v string) bool {
-	switch {
-	case strings.HasPrefix(k, "on"), k == "srcdoc", k == "formaction", k == "is", strings.Contains(k, ":"):
+	if !inertAttrs[k] && !strings.HasPrefix(k, "aria-") || tagInText([]byte(v)) {
 		return false
 	}
 	// Browsers drop whitespace and control bytes inside a URL scheme
@@ -112,13 +118,16 @@ func inertAttr(k, v string) bool {
 		if c <= ' ' {
 			continue
 		}
+		if c >= 0x80 && k == "style" {
+			return false // full-width letters spell expression() too
+		}
 		if 'A' <= c && c <= 'Z' {
 			c += 'a' - 'A'
 		}
 		b.WriteByte(c)
 	}
 	l := b.String()
-	for _, bad := range []string{"javascript:", "vbscript:", "livescript:", "mocha:", "expression(", "behavior:", "-moz-binding", "&#", "\\"} {
+	for _, bad := range []string{"javascript:", "vbscript:", "livescript:", "mocha:", "expression", "behavior", "-moz-binding", "&#", "\\", "/*", "@import"} {
 		if strings.Contains(l, bad) {
 			return false
 		}
@@ -133,3 +142,22 @@ func inertAttr(k, v string) bool {
 	}
 	return true
 }
+
+// inertAttrs are the attributes rich text, e-mail templates, embedded
+// media and SVG icons carry. Any other (an event handler, a framework's
+// directive, srcdoc, formaction, a namespaced link) makes a value not
+// inert.
+var inertAttrs = func() map[string]bool {
+	m := map[string]bool{}
+	for _, a := range strings.Fields(`href src srcset sizes alt title width height class style id name target rel lang dir
+		role colspan rowspan span scope headers abbr align valign border cellpadding cellspacing bgcolor color face size
+		start reversed type datetime cite open loading decoding controls autoplay muted loop playsinline poster preload
+		frameborder allowfullscreen allow referrerpolicy crossorigin label kind srclang default
+		viewbox xmlns version preserveaspectratio fill stroke stroke-width stroke-linecap stroke-linejoin stroke-miterlimit
+		stroke-dasharray stroke-dashoffset fill-rule clip-rule fill-opacity stroke-opacity opacity transform d points x y x1
+		y1 x2 y2 cx cy r rx ry offset stop-color stop-opacity gradientunits gradienttransform clip-path mask
+		maskunits clippathunits`) {
+		m[a] = true
+	}
+	return m
+}()

@@ -984,9 +984,17 @@ func xssExtra(v string, maxBytes int) string {
 	}
 	var buf [512]byte
 	l := lowerASCII(t, buf[:0])
-	if i := strings.Index(l, "data:image/svg+xml;base64,"); i >= 0 {
-		if m := svgDataScript(t[i+len("data:image/svg+xml;base64,"):]); m != "" {
-			return m
+	for n, from := 0, 0; n < 4; n++ {
+		i := strings.Index(l[from:], "data:image/svg+xml")
+		if i < 0 {
+			break
+		}
+		from += i + len("data:image/svg+xml")
+		// Parameters may come before ";base64," (charset=utf-8).
+		if j := strings.Index(l[from:min(len(l), from+100)], ";base64,"); j >= 0 {
+			if m := svgDataScript(t[from+j+len(";base64,"):]); m != "" {
+				return m
+			}
 		}
 	}
 	if strings.Contains(l, "<scr") {
@@ -1051,13 +1059,21 @@ var jsBreakout = regexp.MustCompile(`^\\?['"]\s*[)}\]]*\s*[;,]\s*[^\n]{0,300}?[(
 // or a background an application embeds, which a browser runs when it is
 // opened as a document) and reports script in the picture.
 func svgDataScript(b64 string) string {
-	end := 0
-	for end < len(b64) && end < 1<<14 && ('a' <= b64[end] && b64[end] <= 'z' || 'A' <= b64[end] && b64[end] <= 'Z' || '0' <= b64[end] && b64[end] <= '9' || b64[end] == '+' || b64[end] == '/' || b64[end] == '=') {
-		end++
+	// Browsers decode a data: URL's base64 forgivingly: white space in it
+	// is skipped.
+	var buf []byte
+	for end := 0; end < len(b64) && len(buf) < 1<<14; end++ {
+		switch c := b64[end]; {
+		case 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '+' || c == '/' || c == '=':
+			buf = append(buf, c)
+		case c == ' ' || c == '\t' || c == '\n' || c == '\f' || c == '\r':
+		default:
+			end = len(b64)
+		}
 	}
-	d, err := base64.StdEncoding.DecodeString(b64[:end])
+	d, err := base64.StdEncoding.DecodeString(string(buf))
 	if err != nil {
-		d, err = base64.RawStdEncoding.DecodeString(strings.TrimRight(b64[:end], "="))
+		d, err = base64.RawStdEncoding.DecodeString(strings.TrimRight(string(buf), "="))
 	}
 	if err != nil || len(d) == 0 {
 		return ""
@@ -1190,13 +1206,15 @@ var notEvents = map[string]bool{
 func eventHandler(l string) string {
 	var at attrScan
 	for i := strings.Index(l, "on"); i >= 0; {
-		if i == 0 || strings.IndexByte("\"' /\t\n", l[i-1]) >= 0 {
+		// HTML's attribute separators: space, tab, line feed, form
+		// feed, carriage return (read as a line feed), and '/'.
+		if i == 0 || strings.IndexByte("\"' /\t\n\f\r", l[i-1]) >= 0 {
 			j := i + 2
 			for j < len(l) && 'a' <= l[j] && l[j] <= 'z' {
 				j++
 			}
 			k := j
-			for k < len(l) && (l[k] == ' ' || l[k] == '\t') {
+			for k < len(l) && (l[k] == ' ' || l[k] == '\t' || l[k] == '\n' || l[k] == '\f' || l[k] == '\r') {
 				k++
 			}
 			if k < len(l) && l[k] == '=' {
@@ -1267,8 +1285,9 @@ func (at *attrScan) place(l string, i int) bool {
 // URL scheme named in text rather than used: quoted alone ("javascript:"),
 // followed by an ellipsis ("javascript:..."), or a title's or a sentence's
 // colon ("JavaScript: The Good Parts", "javascript:// comments explained"):
-// words follow it, with none of the bytes script needs to call, assign,
-// index or escape anything. Nothing follows the colon to run.
+// two words or more follow it, with none of the bytes script needs to call,
+// assign, index, reach a member or escape anything. Nothing follows the
+// colon to run.
 func schemeMention(l string, i, j int) bool {
 	if j == 0 || l[j-1] != ':' || j == len(l) {
 		return false
@@ -1276,7 +1295,10 @@ func schemeMention(l string, i, j int) bool {
 	if strings.HasPrefix(l[j:], "...") || strings.HasPrefix(l[j:], "\u2026") {
 		return true
 	}
-	if rest := l[j:]; (rest[0] == ' ' || strings.HasPrefix(rest, "// ")) && strings.TrimLeft(rest, " /") != "" && !strings.ContainsAny(rest, "()=`[];%\\{}<>'\"+") {
+	if rest := l[j:]; (rest[0] == ' ' || strings.HasPrefix(rest, "// ")) && len(strings.Fields(strings.TrimLeft(rest, " /"))) >= 2 &&
+		!strings.ContainsAny(rest, "()=`[];%\\{}<>'\"+.") {
+		// Two words at least: "javascript: name" returns window.name,
+		// which becomes the page.
 		return true
 	}
 	q := l[i]

@@ -53,6 +53,17 @@ func TestXSSCases(t *testing.T) {
 		{"data:image/svg+xml;base64,PHN2ZyB4bWxucz0iaHR0cDovL3d3dy53My5vcmcvMjAwMC9zdmciPjxwYXRoIGQ9Ik0wIDBoMjR2MjRIMHoiLz48L3N2Zz4=", false},
 		{"'hello', he said; // ok", false},
 		{"\"; x = 1; // set x", false},
+		// What the review of inertMarkup found: attributes outside a
+		// tag, tags in an attribute value, framework directives, split
+		// CSS expressions, form feeds as separators.
+		{"\"\fonfocus=print()\fautofocus\fx=\"<b>", true},
+		{"<b title=\"</textarea><img src=x\fonerror=print()>\">x</b>", true},
+		{"<svg x-data x-init=\"print()\"><rect width=9 height=9 /></svg>", true},
+		{"<div style=\"width:expr/**/ession(print())\">", true},
+		{"data:image/svg+xml;charset=utf-8;base64,PHN2ZyBvbmxvYWQ9YWxlcnQoMSk+", true},
+		{"data:image/svg+xml;base64,PHN2ZyBvbm xvYWQ9YWxlcnQoMSk+", true},
+		{"javascript: name", true},
+		{"JavaScript: opener.name", true},
 		// Book titles and sentences that name the scheme; the scheme
 		// obfuscated and left empty is a probe.
 		{"JavaScript: The Good Parts", false},
