@@ -191,6 +191,21 @@ func (e *extractor) add(loc Location, name, value string, mode decodeMode) {
 		if !e.full() {
 			e.add(loc, name, cutTail(value, e.maxBytes), mode)
 		}
+		// Padded on both sides, a payload sits between the two: the
+		// value is read once more decoded, with its runs of white space
+		// squeezed, as SQL and shells read them ("%20" or "+" padding
+		// too).
+		if len(value) > 2*e.maxBytes && !e.full() {
+			whole := value
+			if mode != noDecode {
+				if d, n := e.decode(value, mode == decodePlus, maxDecodeRounds); n > 0 {
+					whole = d
+				}
+			}
+			if sq := squeezeSpace(whole); sq != "" {
+				e.add(loc, name, sq, noDecode)
+			}
+		}
 		return
 	}
 	var decoded string
@@ -581,6 +596,33 @@ func TextLike(b []byte) bool {
 
 // cut shortens s to at most max bytes without splitting a UTF-8 sequence
 // (when s is UTF-8 there).
+// squeezeSpace returns s with each run of ASCII white space and NULs
+// written as one space, or "" when s has no run of two or more.
+func squeezeSpace(s string) string {
+	space := func(c byte) bool {
+		return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v' || c == 0
+	}
+	run := false
+	for i := 1; i < len(s) && !run; i++ {
+		run = space(s[i]) && space(s[i-1])
+	}
+	if !run {
+		return ""
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if space(s[i]) {
+			if i > 0 && space(s[i-1]) {
+				continue
+			}
+			b.WriteByte(' ')
+			continue
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
 // cutTail returns the last max bytes of s, or fewer, so as to start
 // on a UTF-8 rune boundary.
 func cutTail[T string | []byte](s T, max int) T {

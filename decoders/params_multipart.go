@@ -42,38 +42,57 @@ func (e *extractor) multipart(body []byte, boundary string) (malformed bool) {
 
 // multipartLenient reads the parts of body after the first skip as servers
 // with forgiving parsers do: a part is what lies between two boundary
-// lines, its headers are the lines before the first empty one, split at
-// their first colon, whatever bytes they hold.
+// lines (a line that starts with "--" and the boundary, then "--" for the
+// last, or blanks and the line's end), its headers are the lines before
+// the first empty one, split at their first colon, whatever bytes they
+// hold. A boundary inside a line is content, as it is to mime/multipart.
 func (e *extractor) multipartLenient(body []byte, boundary string, skip int, buf []byte) {
 	delim := []byte("--" + boundary)
-	i := bytes.Index(body, delim)
-	for n := 0; i >= 0 && !e.full(); n++ {
-		rest := body[i+len(delim):]
-		if bytes.HasPrefix(rest, []byte("--")) {
-			return // the closing boundary
+	// next returns the start of the first boundary line at or after from,
+	// the start of the part after it, and whether it closes the body.
+	next := func(from int) (at, after int, last bool) {
+		for from < len(body) {
+			i := bytes.Index(body[from:], delim)
+			if i < 0 {
+				return -1, 0, false
+			}
+			at, after = from+i, from+i+len(delim)
+			from = after
+			if at > 0 && body[at-1] != '\n' {
+				continue
+			}
+			if bytes.HasPrefix(body[after:], []byte("--")) {
+				return at, after + 2, true
+			}
+			j := after
+			for j < len(body) && (body[j] == ' ' || body[j] == '\t') {
+				j++
+			}
+			if j < len(body) && body[j] == '\r' {
+				j++
+			}
+			if j == len(body) || body[j] == '\n' {
+				return at, min(j+1, len(body)), false
+			}
 		}
-		end := bytes.Index(rest, delim)
-		part := rest
+		return -1, 0, false
+	}
+	at, start, last := next(0)
+	for n := 0; at >= 0 && !last && !e.full(); n++ {
+		end, after, closing := next(start)
+		part := body[start:]
 		if end >= 0 {
-			part = rest[:end]
-			i += len(delim) + end
-		} else {
-			i = -1
+			// The line break before a boundary line belongs to it.
+			part = bytes.TrimSuffix(bytes.TrimSuffix(body[start:end], []byte("\n")), []byte("\r"))
 		}
+		at, start, last = end, after, closing
 		if n < skip {
-			continue
-		}
-		// The boundary line's end, then the headers up to an empty line.
-		if _, after, ok := bytes.Cut(part, []byte("\n")); ok {
-			part = after
-		} else {
 			continue
 		}
 		head, content, ok := cutHeaders(part)
 		if !ok {
 			continue
 		}
-		content = bytes.TrimSuffix(bytes.TrimSuffix(content, []byte("\n")), []byte("\r"))
 		var cd, ct string
 		for _, line := range bytes.Split(head, []byte("\n")) {
 			k, v, ok := bytes.Cut(bytes.TrimSuffix(line, []byte("\r")), []byte(":"))

@@ -313,6 +313,22 @@ func TestExtractMultipartMalformed(t *testing.T) {
 			t.Errorf("%q: anomalies %+v, want one %s", c.bad, x.Anomalies, KindMultipartMalformed)
 		}
 	}
+	// A boundary inside a line is content, before the bad part and in it:
+	// it neither ends the body nor cuts a part.
+	body := "--XyZ\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nhello x--XyZ-- bye\r\n" +
+		"--XyZ\r\nContent-Disposition: form-data; name=\"f\x01\"\r\n\r\nx--XyZ\r\n' or 1=1--\r\n" +
+		"--XyZ\r\nContent-Disposition: form-data; name=\"c\"\r\n\r\nthird\r\n--XyZ--\r\n"
+	x := req("/", "", body, "Content-Type", "multipart/form-data; boundary=XyZ")
+	ExtractParams(x, nil)
+	var got []string
+	for _, p := range x.Params {
+		if p.Loc == LocMultipart {
+			got = append(got, p.Name+"="+p.Value)
+		}
+	}
+	if want := "a=hello x--XyZ-- bye|f\x01=x--XyZ\r\n' or 1=1--|c=third"; strings.Join(got, "|") != want {
+		t.Errorf("boundaries inside lines:\n got %q\nwant %q", strings.Join(got, "|"), want)
+	}
 }
 
 // TestExtractBinaryFields: a multipart field whose file name is empty is a
@@ -408,13 +424,16 @@ func TestExtractLimits(t *testing.T) {
 			{"form", "", "q=a" + pad + url.QueryEscape(payload), "application/x-www-form-urlencoded", LocForm},
 			{"text", "", "a" + pad + payload, "text/plain", LocBody},
 			{"multipart", "", "--b\r\nContent-Disposition: form-data; name=\"q\"\r\n\r\na" + pad + payload + "\r\n--b--\r\n", "multipart/form-data; boundary=b", LocMultipart},
+			// Padded on both sides: the value decoded and squeezed.
+			{"both sides", "q=a" + url.QueryEscape(pad+payload+pad), "", "", LocQuery},
+			{"both sides, %20", "q=a" + strings.Repeat("%20", 9000) + url.PathEscape(payload) + strings.Repeat("%20", 9000), "", "", LocQuery},
 		} {
 			x := req("/", c.query, c.body, "Content-Type", c.ct)
 			ExtractParams(x, nil)
 			var head, tail bool
 			for _, q := range only(x.Params, c.loc) {
 				head = head || strings.HasPrefix(q.Value, "a ")
-				tail = tail || strings.HasSuffix(q.Best(), payload)
+				tail = tail || strings.HasSuffix(strings.TrimRight(q.Best(), " "), payload)
 			}
 			if !head || !tail {
 				t.Errorf("%s: head %v, tail %v:\n%s", c.name, head, tail, fmtParams(only(x.Params, c.loc)))
