@@ -34,12 +34,17 @@ type Exception struct {
 	Rules []string `yaml:"rules"`
 	// Methods are request methods, in any case.
 	Methods []string `yaml:"methods"`
-	// Hosts are Host (or :authority) values without the port, exact or
-	// "*.example.com" for any subdomain.
+	// Hosts are the hosts requests are routed by (an absolute-form URI's,
+	// else :authority or Host), without the port, exact or
+	// "*.example.com" for any subdomain. The client writes them: a host
+	// exception covers any server that ignores virtual hosts.
 	Hosts []string `yaml:"hosts"`
 	// Paths are request paths without the query: path.Match patterns
 	// ("/api/v1/users/*/notes"), and a pattern ending in "/**" matches
-	// everything under its prefix.
+	// everything under its prefix. A request path with a dot segment, an
+	// empty segment, a backslash, a ';' or an encoded dot, slash,
+	// backslash or '%' matches no pattern: servers may route it elsewhere
+	// than it reads ("/bi/../admin").
 	Paths []string `yaml:"paths"`
 	// Params are parameter names as evidence gives them (a query key, a
 	// lower-cased header name, a dotted JSON path): path.Match patterns
@@ -58,9 +63,20 @@ func (e *Exception) validate(i int) error {
 	if len(e.Rules) == 0 {
 		errs = append(errs, fmt.Errorf("detect: exceptions[%d]: rules is empty", i))
 	}
+	for _, r := range e.Rules {
+		if r == "" || strings.ToLower(r) != r || strings.ContainsAny(r, " \t*") {
+			errs = append(errs, fmt.Errorf("detect: exceptions[%d]: bad rule %q (rule ids and detector names are lower case)", i, r))
+		}
+	}
 	for _, p := range e.Paths {
-		if _, err := path.Match(strings.TrimSuffix(p, "/**"), ""); err != nil || !strings.HasPrefix(p, "/") {
-			errs = append(errs, fmt.Errorf("detect: exceptions[%d]: bad path pattern %q (a path.Match pattern from /)", i, p))
+		if _, err := path.Match(strings.TrimSuffix(p, "/**"), ""); err != nil || !strings.HasPrefix(p, "/") ||
+			strings.Contains(strings.TrimSuffix(p, "/**"), "**") || p == "/**" {
+			errs = append(errs, fmt.Errorf("detect: exceptions[%d]: bad path pattern %q (a path.Match pattern from /, perhaps ending in /**)", i, p))
+		}
+	}
+	for _, h := range e.Hosts {
+		if !validHostPattern(h) {
+			errs = append(errs, fmt.Errorf("detect: exceptions[%d]: bad host %q (a host name without port, or *.domain)", i, h))
 		}
 	}
 	for _, p := range e.Params {
@@ -69,7 +85,7 @@ func (e *Exception) validate(i int) error {
 		}
 	}
 	for _, l := range e.Locations {
-		if !knownLocation(l) {
+		if !knownLocation(l) || strings.ToLower(l) != l {
 			errs = append(errs, fmt.Errorf("detect: exceptions[%d]: unknown location %q", i, l))
 		}
 	}
@@ -162,19 +178,41 @@ func (e *Exception) exchange(x *decoders.Exchange) bool {
 	if len(e.Methods) > 0 && !anyFold(e.Methods, m.Method) {
 		return false
 	}
-	if len(e.Hosts) > 0 {
-		h := m.Authority
-		if h == "" {
-			h, _ = decoders.Get(m.Headers, "Host")
-		}
-		if !hostIn(e.Hosts, h) {
-			return false
-		}
+	if len(e.Hosts) > 0 && !hostIn(e.Hosts, routedHost(m)) {
+		return false
 	}
 	if len(e.Paths) > 0 && !pathIn(e.Paths, m.Path) {
 		return false
 	}
 	return true
+}
+
+// routedHost is the host a server routes m by: an absolute-form URI's,
+// else HTTP/2's :authority, else the Host header.
+func routedHost(m *decoders.Message) string {
+	if rest, ok := cutScheme(m.URI); ok {
+		if i := strings.IndexAny(rest, "/?#"); i >= 0 {
+			rest = rest[:i]
+		}
+		if i := strings.LastIndexByte(rest, '@'); i >= 0 {
+			rest = rest[i+1:]
+		}
+		return rest
+	}
+	if m.Authority != "" {
+		return m.Authority
+	}
+	h, _ := decoders.Get(m.Headers, "Host")
+	return h
+}
+
+func cutScheme(uri string) (string, bool) {
+	for _, s := range [...]string{"http://", "https://"} {
+		if len(uri) >= len(s) && strings.EqualFold(uri[:len(s)], s) {
+			return uri[len(s):], true
+		}
+	}
+	return "", false
 }
 
 // param reports whether evidence v is in a parameter e names. Evidence
@@ -216,25 +254,56 @@ func anyFold(list []string, s string) bool {
 }
 
 // hostIn reports whether host (its port dropped) is one of hosts, exact or
-// under a "*." pattern.
+// under a "*." pattern. A host that is no host name (empty, with spaces or
+// other bytes a name has not) matches none.
 func hostIn(hosts []string, host string) bool {
 	if i := strings.LastIndexByte(host, ':'); i >= 0 && !strings.Contains(host[i:], "]") {
 		host = host[:i]
 	}
 	host = strings.TrimSuffix(strings.ToLower(host), ".")
+	if !hostName(host) {
+		return false
+	}
 	for _, h := range hosts {
 		h = strings.ToLower(h)
-		if h == host || strings.HasPrefix(h, "*.") && strings.HasSuffix(host, h[1:]) {
+		if h == host || strings.HasPrefix(h, "*.") && strings.HasSuffix(host, h[1:]) && len(host) > len(h)-1 && host[len(host)-len(h)] != '.' {
 			return true
 		}
 	}
 	return false
 }
 
-// pathIn reports whether p matches one of the patterns.
+// hostName reports a DNS name or an IP address literal: letters, digits,
+// dots, dashes, and for IPv6 brackets and colons; no empty label.
+func hostName(h string) bool {
+	if h == "" || strings.HasPrefix(h, ".") || strings.Contains(h, "..") {
+		return false
+	}
+	for i := 0; i < len(h); i++ {
+		c := h[i]
+		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '.' || c == '-' || c == '[' || c == ']' || c == ':') {
+			return false
+		}
+	}
+	return true
+}
+
+// validHostPattern reports a host name, or "*." and one.
+func validHostPattern(h string) bool {
+	h = strings.ToLower(strings.TrimPrefix(h, "*."))
+	return hostName(h) && !strings.Contains(h, ":") || strings.HasPrefix(h, "[") && hostName(h)
+}
+
+// pathIn reports whether p matches one of the patterns. A path that a
+// server may read otherwise than as written (dot segments, encoded dots,
+// slashes or backslashes, path parameters, empty segments) matches none:
+// "/bi/**" must not cover "/bi/../admin".
 func pathIn(patterns []string, p string) bool {
 	if i := strings.IndexByte(p, '?'); i >= 0 {
 		p = p[:i]
+	}
+	if ambiguousPath(p) {
+		return false
 	}
 	for _, pat := range patterns {
 		if prefix, ok := strings.CutSuffix(pat, "/**"); ok {
@@ -244,6 +313,26 @@ func pathIn(patterns []string, p string) bool {
 			continue
 		}
 		if ok, _ := path.Match(pat, p); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// ambiguousPath reports a path with a dot segment, an empty segment, a
+// backslash, a ';', or a percent-encoded dot, slash, backslash or percent.
+func ambiguousPath(p string) bool {
+	if strings.ContainsAny(p, "\\;") || strings.Contains(p, "//") {
+		return true
+	}
+	for _, seg := range strings.Split(p, "/") {
+		if seg == "." || seg == ".." {
+			return true
+		}
+	}
+	l := strings.ToLower(p)
+	for _, enc := range [...]string{"%2e", "%2f", "%5c", "%25"} {
+		if strings.Contains(l, enc) {
 			return true
 		}
 	}

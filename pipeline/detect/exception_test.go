@@ -53,6 +53,23 @@ func TestExcept(t *testing.T) {
 			mk("ssrf", "ssrf", ev("json", "url", "")), "dropped"},
 		{"whole alert, other depth", req("POST", "a", "/webhooks/12/test/x"),
 			mk("ssrf", "ssrf", ev("json", "url", "")), "url"},
+		// A path a server may read otherwise than as written, a host
+		// that is no host name, an absolute-form URI's host.
+		{"dot segment", req("POST", "bi.internal.example", "/bi/../admin"),
+			mk("injection", "sqli", ev("json", "sql", "")), "sql"},
+		{"encoded dots", req("POST", "bi.internal.example", "/bi/%2E%2E/admin"),
+			mk("injection", "sqli", ev("json", "sql", "")), "sql"},
+		{"path parameter", req("POST", "bi.internal.example", "/bi/..;/admin"),
+			mk("injection", "sqli", ev("json", "sql", "")), "sql"},
+		{"empty segment", req("POST", "a", "/webhooks//test"),
+			mk("ssrf", "ssrf", ev("json", "url", "")), "url"},
+		{"host with a space", req("POST", "evil.com .internal.example", "/bi/x"),
+			mk("injection", "sqli", ev("json", "sql", "")), "sql"},
+		{"absolute-form URI", func() *decoders.Exchange {
+			x := req("POST", "bi.internal.example", "/bi/x")
+			x.Request.URI = "http://evil.example/bi/x"
+			return x
+		}(), mk("injection", "sqli", ev("json", "sql", "")), "sql"},
 	}
 	c := Config{Exceptions: []Exception{bi, crs, all}}
 	if err := c.Validate(); err != nil {
@@ -90,6 +107,12 @@ func TestExceptionValidate(t *testing.T) {
 		{Rules: []string{"sqli"}, Paths: []string{"no-slash"}},
 		{Rules: []string{"sqli"}, Params: []string{`a\`}},
 		{Rules: []string{"sqli"}, Locations: []string{"body-ish"}},
+		{Rules: []string{"sqli"}, Locations: []string{"JSON"}},
+		{Rules: []string{"SQLI"}},
+		{Rules: []string{"sqli"}, Paths: []string{"/**"}},
+		{Rules: []string{"sqli"}, Paths: []string{"/x/**/y"}},
+		{Rules: []string{"sqli"}, Hosts: []string{""}},
+		{Rules: []string{"sqli"}, Hosts: []string{"example.com:8080"}},
 	} {
 		c := Config{Exceptions: []Exception{e}}
 		if err := c.Validate(); err == nil {
