@@ -306,6 +306,8 @@ func TestXMLBodies(t *testing.T) {
 		{`<!DOCTYPE r PUBLIC "-//A//B//EN" "https://attacker.example:8443/x.dtd"><r>1</r>`, "xxe-external-entity"},
 		{`<!DOCTYPE r SYSTEM "file:///etc/passwd"><r>1</r>`, "xxe-external-entity"},
 		{`<!DOCTYPE r SYSTEM "jar:http://attacker.example/a.jar!/x.dtd"><r/>`, "xxe-external-entity"},
+		{`<!DOCTYPE r SYSTEM "/usr/share/yelp/dtd/docbookx.dtd"><r/>`, "xxe-external-entity"},
+		{`<!DOCTYPE r SYSTEM "http://attacker.example\.w3.org/x.dtd"><r/>`, "xxe-external-entity"},
 		{laughs, "xml-entity-expansion"},
 		{`<?xml version="1.0"?><!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd"><plist version="1.0"><dict/></plist>`, ""},
 		{`<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Strict//EN" "http://www.w3.org/TR/xhtml1/DTD/xhtml1-strict.dtd"><html><body><p>hi</p></body></html>`, ""},

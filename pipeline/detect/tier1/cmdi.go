@@ -64,19 +64,20 @@ var ruleArgInjection = rule{
 // file written into the web root (the PHPMailer CVE-2016-10033:
 // "a\" -X/var/www/shell.php b"@x.com). Documentation that quotes these
 // options has words before them.
-var argInjection = regexp.MustCompile(`(?:^['"\s]*|://)(?:-o\s*(?:proxycommand|localcommand|permitlocalcommand)\s*=` +
-	`|--(?:upload-pack|receive-pack)(?:\s*=|\s+\S)|-u\s*['"]?(?:sh|bash|touch|curl|wget)\b` +
-	`|(?:-c\s*|--config[=\s]\s*)core\.(?:sshcommand|pager|editor|fsmonitor|hookspath|gitproxy|askpass)\s*=` +
-	`|--checkpoint-action\s*=\s*exec|--(?:to-command|use-compress-program|rsh|rsync-path|unzip-command|use-askpass|gpu-launcher|renderer-cmd-prefix|utility-cmd-prefix|browser-subprocess-path)\s*=` +
-	`|-tt\s+\S|--(?:post-file|body-file)\s*=\s*/|-oqueuedirectory\s*=|-exec\s+\S+.*[;+]\s*$)` +
-	`|\s-x\s*/\S*\.(?:php\d?|phtml|jspx?|aspx?)\b`)
+var argInjection = regexp.MustCompile(`(?:^['"\s]*|://)(?:-o\s*(?:proxycommand|localcommand|permitlocalcommand)(?:\s*=|\s+\S)` +
+	`|--(?:upload-pack|receive-pack)(?:\s*=|\s+\S)|-u\s*['"]?(?:/|sh\b|bash\b|touch\b|curl\b|wget\b)` +
+	`|(?:-c\s*|--config[=\s]\s*)(?:core\.(?:sshcommand|pager|editor|fsmonitor|hookspath|gitproxy|askpass)|credential\.helper|alias\.[\w-]+)\s*=` +
+	`|--checkpoint-action\s*=\s*exec|--(?:to-command|use-compress-program|rsh|rsync-path|unzip-command|use-askpass|gpu-launcher|renderer-cmd-prefix|utility-cmd-prefix|zygote-cmd-prefix|ppapi-plugin-launcher|browser-subprocess-path)\s*=` +
+	`|-tt\s*=?\s*['"]?(?:/|sh\b|bash\b|id\b|touch\b|curl\b|wget\b|nc\b)|--(?:post-file|body-file)\s*=\s*/|-oqueuedirectory\s*=` +
+	`|-exec(?:dir)?\s+['"]?(?:/\S+|sh|bash|id|whoami|nc|curl|wget|python\d?|perl|ruby|php|touch|cat|cp|chmod)\b.*[;+]\s*$|-x\s*/\S*\.(?:php\d?|phtml|jspx?|aspx?)\b)` +
+	`|\s-x\s*/\S*\.(?:php\d?|phtml|jspx?|aspx?)\b[^@]*@`)
 
 // argInjectionWords are literals one of which every argInjection match
 // holds, for the family's prefilter (in any case).
 var argInjectionWords = literals.MustNewFold([]string{"proxycommand", "localcommand", "upload-pack", "receive-pack",
 	"-u", "core.", "checkpoint-action", "to-command", "use-compress-program", "rsh", "rsync-path", "unzip-command",
 	"use-askpass", "launcher", "cmd-prefix", "subprocess-path", "-tt", "post-file", "body-file", "queuedirectory",
-	"-exec", "-x"})
+	"-exec", "-x", "credential.", "alias."})
 
 // argInjectionHint reports whether s may hold an argInjection match: a
 // value that starts with a dash (after blanks and quotes) or has one after
@@ -741,9 +742,17 @@ func cleanCmdPaths(s string) string {
 // keywords of compound commands ("; then sleep 5", "; do id"), which
 // cmdSep does not read. s itself when there is none.
 func shellSimplify(s string) string {
+	// Only where an injection starts: at the value's first separator,
+	// after one token or none ("1;if true;then id;fi", ";(id)"). A script
+	// or a sentence has words before it ("if [ -f x ]; then ls; fi",
+	// "make build && (cd dist; ls)", "Employee number; (ID) …").
+	first := strings.IndexAny(s, ";&|")
+	if first < 0 || strings.ContainsAny(strings.TrimSpace(s[:first]), " \t\n\r") {
+		return s
+	}
 	var b strings.Builder
 	last := 0
-	for i := 0; i < len(s); i++ {
+	for i := first; i < len(s); i++ {
 		// Not after a line break: text goes on with "(see …)" and "do
 		// you …", and only the strongest forms count there (cmdiHit).
 		switch s[i] {
@@ -756,6 +765,13 @@ func shellSimplify(s string) string {
 			j++
 		}
 		k, skipped := j, false
+		// What is skipped is glued to the separator (";(id)",
+		// ";then sleep 5"): a table's "| (ID)" and "; do you" have a
+		// blank between.
+		if j < len(s) && (s[j] == ' ' || s[j] == '\t') {
+			i = j - 1
+			continue
+		}
 		for {
 			for k < len(s) && (s[k] == ' ' || s[k] == '\t') {
 				k++
@@ -771,6 +787,7 @@ func shellSimplify(s string) string {
 			break
 		}
 		if !skipped || k >= len(s) {
+			i = j - 1 // past the run of separators: each is read once
 			continue
 		}
 		b.WriteString(s[last:j])
@@ -1189,9 +1206,9 @@ func cmdiHit(s string, at int, sep, cmd, rest, tail string, glued bool, p *decod
 		}
 		// Inline code in prose ("run `ls -la`", "use $(pwd)") and
 		// Markdown fences sit among words; an injection sticks to the
-		// value or starts it, or is the argument of a command
-		// ("nslookup `whoami`.x.oast.example").
-		if at > 0 && (s[at-1] == '`' || sep == "`" && s[at-1] == ' ' && !knownCmd(canonCmd(lastWord(s[:at])))) {
+		// value or starts it, or builds a host name a network command
+		// looks up ("nslookup `whoami`.x.oast.example": oastSubst).
+		if at > 0 && (s[at-1] == '`' || sep == "`" && s[at-1] == ' ' && !oastSubst(s, at, cmd)) {
 			return false
 		}
 		// "$(cmd)" and "`cmd`" name a placeholder in prose: a
@@ -1210,8 +1227,11 @@ func cmdiHit(s string, at int, sep, cmd, rest, tail string, glued bool, p *decod
 		return false
 	}
 	rest = strings.TrimRight(rest, " #")
-	// A ')' ends a subshell the command ran in (";(id)").
-	argless := rest == "" || strings.TrimLeft(rest, " ") == "" || isFlags(rest) || strings.TrimLeft(rest, " ")[0] == ')'
+	// A ')' ends a subshell the command ran in (";(id)"), and only
+	// blanks, another ')' or a separator may follow it ("; (ID) must be
+	// 6 digits" is a sentence).
+	argless := rest == "" || strings.TrimLeft(rest, " ") == "" || isFlags(rest) ||
+		closesSubshell(rest) && !strings.ContainsAny(strings.TrimSpace(s[:at]), " \t\n")
 
 	strong := cmd == "whoami" || cmdStrongArg.MatchString(rest) && (cmdFile[cmd] || cmdExec[cmd])
 	if cmdAlone[cmd] && argless {
@@ -1331,10 +1351,23 @@ func isFlags(rest string) bool {
 	return len(f) > 0
 }
 
-// lastWord returns the last space-separated word of s.
-func lastWord(s string) string {
-	s = strings.TrimRight(s, " \t")
-	return s[strings.LastIndexAny(s, " \t\n")+1:]
+// oastSubst reports a backquoted substitution at s[at] whose output is
+// glued to a domain ("`whoami`.x.oast.example"), as an out-of-band probe
+// sends it: the closing backquote is followed by '.' and a letter.
+func oastSubst(s string, at int, cmd string) bool {
+	end := strings.IndexByte(s[at+1:], '`')
+	if end < 0 || !knownCmd(cmd) {
+		return false
+	}
+	after := s[at+1+end+1:]
+	return len(after) >= 2 && after[0] == '.' && ('a' <= after[1] && after[1] <= 'z' || '0' <= after[1] && after[1] <= '9')
+}
+
+// closesSubshell reports a command's rest that closes the subshell it ran
+// in and nothing else: ')' after blanks, then blanks, ')' or the end.
+func closesSubshell(rest string) bool {
+	t := strings.TrimLeft(rest, " \t")
+	return t != "" && t[0] == ')' && strings.Trim(t, " \t)") == ""
 }
 
 // fileArg reports an argument that names a file: a path or a dotted name.

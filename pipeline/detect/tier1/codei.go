@@ -198,8 +198,8 @@ var (
 		`|java\.(?:[a-z_$][\w$]*\.){0,3}(?:runtime|processbuilder|process)\b` +
 		`|javax\.(?:script|naming|management)\.|com\.opensymphony\.xwork2|com\.sun\.(?:org\.apache|jndi|rowset)|org\.apache\.(?:commons\.(?:collections|beanutils)|xalan|struts2|catalina)|org\.springframework\.(?:context|beans|expression)|org\.omg\.corba|sun\.misc\.|sun\.reflect\.)` +
 		`|runtime\s*\.\s*getruntime\s*\(|new\s+processbuilder\s*\(|processbuilder\s*\.|runtime\s*\.\s*(?:exec|clonetransformer|forclosure|instantiatefactory|instantiatetransformer|invokertransformer|prototypeclonefactory|prototypeserializationfactory|whileclosure)\b` +
-		`|#_memberaccess|@java\.lang|@runtime@|#context\s*\[|%\{\s*\(?#|\bt\s*\(\s*(?:java\.|(?:runtime|processbuilder)\s*\))|class\.forname\s*\(|\.getclass\s*\(\s*\)\s*\.\s*forname|scriptenginemanager|\.getdeclaredmethod\s*\(` +
-		`|(?:^|[^a-z0-9])aced0005|['"\]]\s*\.\s*execute\s*\(\s*\)|\bgroovy\.(?:lang\.groovy(?:shell|classloader)|util\.eval)\b`)
+		`|#_memberaccess|@java\.lang|@runtime@|#context\s*\[|%\{\s*\(?#|\bt\s*\(\s*(?:java\.|(?:runtime|processbuilder)\s*\)\s*\.)|class\.forname\s*\(|\.getclass\s*\(\s*\)\s*\.\s*forname|scriptenginemanager|\.getdeclaredmethod\s*\(` +
+		`|(?:^|[^a-z0-9])aced0005|['"]\s*\??\.\s*execute\s*\(|(?:^|[\s=(,])\[\s*['"][^\]]{0,200}['"]\s*\]\s*\.\s*execute\s*\(|\bgroovy\.(?:lang\.groovy(?:shell|classloader)|util\.eval)\b`)
 
 	// jspFile finds a file name that makes a JSP out of an upload with the
 	// dots or spaces Windows drops from a name ("shell.jsp.", "a.jspx ",

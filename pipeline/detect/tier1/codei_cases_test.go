@@ -46,7 +46,7 @@ func init() {
 		// SpEL and OGNL name java.lang's classes without the package;
 		// Groovy runs a string or a list.
 		attackEntry{lQ, "expr", "T(Runtime).getRuntime().exec('id')", "java-injection", encAll},
-		attackEntry{lJ, "expr", "*{T(ProcessBuilder)}", "java-injection", 0},
+		attackEntry{lJ, "expr", "*{T(ProcessBuilder)}", "ssti", 0},
 		attackEntry{lQ, "expr", "@Runtime@getRuntime().exec('id')", "java-injection", encURL},
 		attackEntry{lJ, "script", "\"id\".execute()", "java-injection", 0},
 		attackEntry{lJ, "script", "['sh','-c','id'].execute().text", "java-injection", 0},

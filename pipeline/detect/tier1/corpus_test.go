@@ -94,6 +94,29 @@ const (
 // benign holds values real API traffic carries that look like payloads to a
 // careless matcher.
 var benign = []corpusEntry{
+	// What the round's review found the first versions flagged.
+	{lQ, "q", "Employee number; (ID) must be 6 digits"},
+	{lJ, "doc", "| Key | (ID) |"},
+	{lJ, "script", "make build && (cd dist; ls)"},
+	{lJ, "script", "ssh user@host; (cd /srv && ls)"},
+	{lJ, "script", "if [ -f x ]; then ls; fi"},
+	{lQ, "q", "Smith (CEO)(email=john*"},
+	{lJ, "code", "fn(a)(b<=c)"},
+	{lJ, "code", "tasks['build'].execute()"},
+	{lJ, "code", "query('SELECT 1').execute()"},
+	{lQ, "q", "The T(Runtime) notation"},
+	{lJ, "file", "repair/sam-notes.txt"},
+	{lJ, "file", "config/secrets/master.key"},
+	{lJ, "file", "templates/tomcat-users.xml"},
+	{lJ, "file", "src/main/resources/krb5.keytab"},
+	{lQ, "q", "6' # of feet"},
+	{lQ, "q", "\"-- select --\""},
+	{lJ, "cmd", "echo '# done'"},
+	{lJ, "location", "HQ Building\nRoom: 204"},
+	{lJ, "tokens", `{"font":{"$type":"string","$value":"Inter"}}`},
+	{lJ, "password_confirmation", "hunter2'#"},
+	{lQ, "q", "-exec is dangerous;"},
+	{lQ, "q", "Use bash -x /var/www/deploy.php to debug"},
 	// A URL on a line of its own, a multi-line note, a Czech name.
 	{lJ, "redirect", "\nhttps://shop.example/cart\n"},
 	{lJ, "note", "Name: Alice\nEmail: alice@example.com"},
@@ -418,6 +441,18 @@ var attacks = []attackEntry{
 	{lQ, "filter", `{"$jsonSchema":{}}`, "nosql-operator", encURL},
 	{lQ, "pipeline[0][$lookup][from]", "users", "nosql-operator", 0},
 	{lQ, "filter", "$where: '1 == 1'", "nosql-js", encURL},
+	// What the round's review found the first versions let through.
+	{lQ, "file", "/.env.example/../.env", "lfi-sensitive-file", encURL},
+	{lQ, "url", "http://1.169.254.169.254.nip.io/", "ssrf-metadata", encURL},
+	{lQ, "next", "/home\nhttp://a\nhttp://a\nhttp://a\nhttp://a\r\nSet-Cookie: a=1", "crlf-injection", encURL},
+	{lQ, "next", "/\r\nLocation://evil.example", "crlf-injection", encURL},
+	{lQ, "filter", `{"$type":"a","user":{"$ne":null}}`, "nosql-operator", encURL},
+	{lF, "username", "admin'#x", "sql-signature", encURL},
+	{lF, "username", "admin';-- ", "sql-signature", encURL},
+	{lF, "passenger_name", "admin'-- ", "sql-signature", encURL},
+	{lQ, "repo", "-oProxyCommand touch /tmp/x", "argument-injection", encURL},
+	{lQ, "user", "(uid=*))(|(uid=*", "ldap-injection", encURL},
+	{lQ, "file", "．．/．．/app/config.yml", "path-traversal", encURL},
 	// CRLF in body fields an application writes into a response header,
 	// and Node.js' request splitting through U+010D U+010A.
 	{lJ, "returnUrl", "https://shop.example/\r\nSet-Cookie: session=evil", "crlf-injection", 0},

@@ -6,7 +6,6 @@ import (
 
 	"github.com/apisensor/sensor/decoders"
 	"github.com/apisensor/sensor/pipeline/alert"
-	"github.com/apisensor/sensor/pipeline/detect/literals"
 	"github.com/apisensor/sensor/pipeline/detect/normalize"
 )
 
@@ -44,16 +43,37 @@ var crlfFamily = family{
 	match:   matchCRLF,
 }
 
-// crlfBodyName reports a body field named for a URL (urlNames) or a file's
-// name or type.
+// crlfBodyName reports a body field named for where to send the client
+// or for a file's name or type: the last element of its name, in any case,
+// without '_' and '-' ("returnUrl", "redirect_uri", "file.fileName"). Not
+// names that also mean a place or a page (location, target, site, page),
+// whose values are multi-line text as often.
 func crlfBodyName(name string) bool {
-	t := lastToken(name)
-	switch t {
-	case "filename", "file_name", "contenttype", "content_type", "mimetype", "mime_type", "returnurl",
-		"return_url", "redirecturl", "redirect_url", "redirecturi", "redirect_uri", "location":
+	if i := strings.LastIndexAny(name, ".]["); i >= 0 {
+		name = name[i+1:]
+	}
+	if len(name) > 24 {
+		return false
+	}
+	var b [24]byte
+	n := 0
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if c == '_' || c == '-' {
+			continue
+		}
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		b[n] = c
+		n++
+	}
+	switch string(b[:n]) {
+	case "url", "uri", "href", "link", "redirect", "redirecturi", "redirecturl", "redirectto", "returnurl", "returnto",
+		"return", "next", "continue", "callback", "callbackurl", "goto", "filename", "contenttype", "mimetype":
 		return true
 	}
-	return literals.Has(urlNameSet, t)
+	return false
 }
 
 // crlfHeader finds a line break followed by a header field, or by an empty
@@ -62,20 +82,21 @@ func crlfBodyName(name string) bool {
 // U+010D U+010A ("čĊ"), which Node.js before 10.14 wrote as CR LF in a
 // request's path (CVE-2018-12116, request splitting); Czech text has "č",
 // not the pair.
-var crlfHeader = regexp.MustCompile(`(?:\r\n|\r|\n|\x{560a}|\x{560d}|\x{010d}\x{010a})+[ ]?([a-z][a-z0-9-]{1,40})\s*:|(?:\r?\n){2}\s*<`)
+var crlfHeader = regexp.MustCompile(`(?:\r\n|\r|\n|\x{560a}|\x{560d}|\x{010d}[\x{010a}\x{010b}])+[ ]?([a-z][a-z0-9-]{1,40})\s*:|(?:\r?\n){2}\s*<`)
 
 func matchCRLF(_ *decoders.Param, v *normalize.Value, report reportFunc) {
 	forms(v, func(s string) bool {
 		if !strings.ContainsAny(s, "\r\n\u560a\u560d\u010a") {
 			return false
 		}
-		for _, m := range crlfHeader.FindAllStringSubmatchIndex(s, 4) {
+		for _, m := range crlfHeader.FindAllStringSubmatchIndex(s, -1) {
 			if m[2] < 0 {
 				report(&ruleCRLF, "line breaks then a body (response splitting)")
 				return true
 			}
-			// A URL on a line of its own ("\nhttps://…") names no header.
-			if strings.HasPrefix(s[m[1]:], "//") {
+			// A URL on a line of its own ("\nhttps://…") names no header
+			// ("\r\nLocation://evil.example" does).
+			if name := s[m[2]:m[3]]; (name == "http" || name == "https") && strings.HasPrefix(s[m[1]:], "//") {
 				continue
 			}
 			report(&ruleCRLF, "line break then header "+snippet(s[m[2]:m[3]])+":")

@@ -46,6 +46,14 @@ func matchLDAP(_ *decoders.Param, v *normalize.Value, report reportFunc) {
 		if wholeFilter(s) {
 			return false
 		}
+		// A breakout closes the application's parenthesis: somewhere it
+		// has closed more than it opened ("admin)(cn>=a",
+		// "(uid=*))(|(uid=*"), or it is the wildcard that opens a nested
+		// filter ("*(|(mail=*))"). Code and prose close what they open
+		// ("fn(a)(b<=c)", "Smith (CEO)(email=john*").
+		if !closesMore(s) && !strings.HasPrefix(strings.TrimSpace(s), "*(") {
+			return false
+		}
 		if m := ldapBreakout.FindString(s); m != "" {
 			report(&ruleLDAP, "filter breakout "+snippet(m))
 			return true
@@ -79,4 +87,20 @@ func wholeFilter(s string) bool {
 		}
 	}
 	return depth == 0
+}
+
+// closesMore reports whether some prefix of s has more ')' than '('.
+func closesMore(s string) bool {
+	depth := 0
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '(':
+			depth++
+		case ')':
+			if depth--; depth < 0 {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -87,7 +87,7 @@ var (
 	// $where.
 	nosqlName = regexp.MustCompile(`(?:^|[.\[])\$(` + nosqlOps + `)(?:$|[.\[\]])`)
 	// nosqlValue finds an operator key inside a JSON text value.
-	nosqlValue = regexp.MustCompile(`(?:^|[{,])\s*["']?\$(` + nosqlOps + `)["']?\s*:\s*(["']?[\w-]*)`)
+	nosqlValue = regexp.MustCompile(`(?:^\s*["']?\$(where)|([{,])\s*["']?\$(` + nosqlOps + `))["']?\s*:\s*(["']?[\w-]*)`)
 	// nosqlBracket finds an operator in bracket syntax inside a value
 	// (u_id[$ne]=1, [$regex]^adm): a query string or form body carried
 	// in a parameter, which a server that parses it again (qs, PHP)
@@ -119,9 +119,13 @@ func matchNoSQL(p *decoders.Param, v *normalize.Value, report reportFunc) {
 		if strings.IndexByte(s, '$') < 0 {
 			return false
 		}
-		if m := nosqlValue.FindStringSubmatch(s); m != nil && (m[1] != "type" || bsonType(m[2])) {
-			reportNoSQL(m[1], "operator $"+m[1]+" in value", report)
-			return true
+		for _, m := range nosqlValue.FindAllStringSubmatch(s, 16) {
+			op, arg := m[1]+m[3], m[4]
+			// A design token's $type has a $value beside it.
+			if op != "type" || bsonType(arg) && !strings.Contains(s, `"$value"`) {
+				reportNoSQL(op, "operator $"+op+" in value", report)
+				return true
+			}
 		}
 		if strings.Contains(s, "[$") {
 			if m := nosqlBracket.FindStringSubmatch(s); m != nil {
@@ -144,7 +148,9 @@ func reportNoSQL(op, matched string, report reportFunc) {
 
 // bsonType reports whether v names a BSON type as $type takes it: a
 // number or an alias ("string", "objectId"), not Json.NET's
-// "Namespace.Class, Assembly".
+// "Namespace.Class, Assembly". "number" is left out: design tokens (the
+// W3C format, {"$value":1.5,"$type":"number"}) use it, and a number
+// matches no password.
 func bsonType(v string) bool {
 	v = strings.Trim(strings.TrimSpace(v), `"'`)
 	if v == "" {
@@ -155,7 +161,7 @@ func bsonType(v string) bool {
 	}
 	switch strings.ToLower(v) {
 	case "double", "string", "object", "array", "bindata", "objectid", "bool", "date", "null", "regex",
-		"javascript", "int", "timestamp", "long", "decimal", "minkey", "maxkey", "number", "undefined", "symbol":
+		"javascript", "int", "timestamp", "long", "decimal", "minkey", "maxkey", "undefined", "symbol":
 		return true
 	}
 	return false

@@ -270,7 +270,7 @@ var sqlSig = []struct {
 	// of times (REPEAT(…,5000000000), RANDOMBLOB(500000000)).
 	{[]string{"repeat", "randomblob"}, regexp.MustCompile(`\brepeat\s*\([^;]{0,80}?,\s*\d{7,}\s*\)|\brandomblob\s*\(\s*\d{7,}`), sqlNeedParen, nil},
 	// Stacked queries: a statement after a semicolon.
-	{[]string{";"}, regexp.MustCompile(`;\s*(?:insert\s+into|drop\s+(?:table|database)|delete\s+from|truncate\b|update\s+\w+\s+set|shutdown\b|exec(?:ute)?\s+(?:master|xp_|sp_|\()|declare\s+@|set\s+@|create\s+(?:table|function|user|extension|trigger|procedure)|replace\s+(?:into\s+)?\w+\s*\([^)]*\)\s*values\b|alter\s+(?:table|user)|grant\s+|select\b)`), 0, nil},
+	{[]string{";"}, regexp.MustCompile(`;\s*(?:insert\s+into|drop\s+(?:table|database)|delete\s+from|truncate\b|update\s+\w+\s+set|shutdown\b|exec(?:ute)?\s+(?:master|xp_|sp_|\()|declare\s+@|set\s+@|create\s+(?:table|function|user|extension\s+[\w"]+|(?:trigger|procedure)\s+[\w."\x60\[\]]+\s*(?:\(|as\b|before\b|after\b|instead\s+of\b|on\b))|replace\s+(?:into\s+)?\w+\s*\([^)]*\)\s*values\b|alter\s+(?:table|user)|grant\s+|select\b)`), 0, nil},
 	// A quote that closes the application's string, then SQL (a keyword
 	// or an operator) and a comment that cuts off the rest of the query
 	// (id' or x--, x'|email--).
@@ -885,12 +885,13 @@ func matchSQLSig(p *decoders.Param, v *normalize.Value, report reportFunc) {
 	}
 }
 
-// quoteComment returns the start of s when s is at most one token, a
-// quote and a comment that ends the statement there: the login bypass
-// "admin'-- ", "admin' #", "x')-- -" comments out the password check after
-// the quote. libinjection takes only "--" or "/*" ending the value. A '#'
-// must end the value or be followed by a space ('#ff0000' is a colour), and
-// "--" by a space, a '-' or the end (MySQL needs the space).
+// quoteComment returns the start of s when s is one token, a quote and a
+// comment that ends the statement there, perhaps after a ')' or a ';': the
+// login bypass "admin'-- ", "admin' #", "admin'#x", "x')-- -", "admin';-- "
+// comments out the password check after the quote. libinjection takes
+// only "--" or "/*" ending the value. "--" needs a blank or a '-' after it
+// (MySQL needs the blank) or the end; a token is needed ("'#ff0000'",
+// "\"-- select --\"" are text), with a letter for '#' ("6' # of feet").
 func quoteComment(s string) string {
 	if strings.IndexByte(s, '\'') < 0 && strings.IndexByte(s, '"') < 0 {
 		return ""
@@ -903,27 +904,52 @@ func quoteComment(s string) string {
 	for i < len(s) && i-start <= 64 && (isAlnum(s[i]) || s[i] == '_' || s[i] == '.' || s[i] == '@' || s[i] == '+' || s[i] == '-') {
 		i++
 	}
-	if i >= len(s) || s[i] != '\'' && s[i] != '"' || i-start > 64 {
+	if i == start || i-start > 64 {
 		return ""
 	}
+	if i >= len(s) || s[i] != '\'' && s[i] != '"' {
+		return ""
+	}
+	letter := false
+	for _, c := range []byte(s[start:i]) {
+		letter = letter || 'a' <= c|0x20 && c|0x20 <= 'z'
+	}
 	j := i + 1
-	for j < len(s) && (s[j] == ' ' || s[j] == ')') {
+	for j < len(s) && (s[j] == ' ' || s[j] == ')' || s[j] == ';') {
 		j++
 	}
-	// With no token before the quote, "---" is a rule in text ("--- FAIL:").
 	switch rest := s[j:]; {
-	case strings.HasPrefix(rest, "--") && (len(rest) == 2 || rest[2] == ' ' || rest[2] == '\t' || rest[2] == '-' && i > start),
-		strings.HasPrefix(rest, "#") && (len(rest) == 1 || rest[1] == ' ' || rest[1] == '\t'):
+	case strings.HasPrefix(rest, "--") && (len(rest) == 2 || rest[2] == ' ' || rest[2] == '\t' || rest[2] == '-' || rest[2] == '\n' || rest[2] == '\r'),
+		strings.HasPrefix(rest, "#") && letter:
 		return s[start:min(len(s), j+3)]
 	}
 	return ""
 }
 
-// secretName reports a parameter named for a password or a secret, whose
-// value may be any string: "hunter2'#" is a password.
+// secretName reports a parameter named for a password, a PIN, a key or a
+// secret, whose value may be any string: "hunter2'#" is a password (also
+// in password_confirmation, newPassword, api_key, pin).
 func secretName(name string) bool {
-	t := lastToken(name)
-	return strings.Contains(t, "pass") || strings.Contains(t, "pwd") || strings.Contains(t, "secret")
+	var b [64]byte
+	n := 0
+	for i := 0; i < len(name) && n < len(b); i++ {
+		c := name[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		b[n] = c
+		n++
+	}
+	l := string(b[:n])
+	for _, w := range [...]string{"password", "passwd", "passphrase", "pwd", "secret", "token", "credential"} {
+		if strings.Contains(l, w) {
+			return true
+		}
+	}
+	// "pass", "pin" and "key" as words of their own (not passenger,
+	// shipping, keyboard).
+	t := lastToken(l)
+	return t == "pass" || t == "pin" || strings.HasSuffix(l, "key")
 }
 
 // sqlWords holds the words at least one of which every sqlSig pattern and

@@ -555,18 +555,20 @@ var metadataAddrs = []netip.Addr{
 var wildcardDNS = []string{".nip.io", ".sslip.io", ".xip.io", ".traefik.me", ".rbndr.us", ".1u.ms"}
 
 // embeddedAddrs returns the IPv4 addresses written in the labels of s, a
-// wildcard DNS name without its suffix: four numbers joined by dots or
-// dashes ("app-10.0.0.1", "169-254-169-254", "make-127.0.0.1-rebind"), or a
-// word of eight hex digits ("a9fea9fe", "7f000001.a9fea9fe"). At most
-// four.
+// wildcard DNS name without its suffix: any four numbers in a row joined
+// by dots or dashes ("app-10.0.0.1", "1.169.254.169.254", "169-254-169-254",
+// "make-127.0.0.1-rebind"), and any word of eight hex digits ("a9fea9fe",
+// "7f000001.a9fea9fe"). Every offset is tried, since services differ on
+// which address of a name they answer with; at most the first 64 parts are
+// read.
 func embeddedAddrs(s string) []netip.Addr {
 	var out []netip.Addr
 	parts := strings.FieldsFunc(s, func(r rune) bool { return r == '.' || r == '-' })
-	for i := 0; i < len(parts) && len(out) < 4; i++ {
-		if p := parts[i]; len(p) == 8 {
+	parts = parts[:min(len(parts), 64)]
+	for i, p := range parts {
+		if len(p) == 8 {
 			if n, err := strconv.ParseUint(p, 16, 32); err == nil {
 				out = append(out, netip.AddrFrom4([4]byte{byte(n >> 24), byte(n >> 16), byte(n >> 8), byte(n)}))
-				continue
 			}
 		}
 		if i+4 > len(parts) {
@@ -581,7 +583,6 @@ func embeddedAddrs(s string) []netip.Addr {
 		}
 		if ok {
 			out = append(out, netip.AddrFrom4(b))
-			i += 3
 		}
 	}
 	return out

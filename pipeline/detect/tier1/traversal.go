@@ -64,8 +64,9 @@ var sensitiveFile = regexp.MustCompile(`(?:^|[^a-z0-9_.-]|\.\.)(?:` +
 	`|web-inf[/\\]+web\.xml|\.htpasswd\b|/var/log/(?:apache2?|nginx|httpd)/(?:access|error)` +
 	// Windows' setup answers and SAM backup, IIS's configuration;
 	// Tomcat's users, Kerberos keys, Jenkins' and GitLab's secrets.
-	`|panther[/\\]+unattend(?:ed)?\.xml\b|repair[/\\]+sam\b|inetsrv[/\\]+config[/\\]+applicationhost\.config\b` +
-	`|tomcat-users\.xml\b|krb5\.keytab\b|secrets[/\\]+(?:master\.key|initialadminpassword|hudson\.util\.secret)\b|gitlab-secrets\.json\b` +
+	`|panther[/\\]+unattend(?:ed)?\.xml\b|repair[/\\]+sam(?:$|[^\w.-])|inetsrv[/\\]+config[/\\]+applicationhost\.config\b` +
+	`|conf[/\\]+tomcat-users\.xml\b|/etc/krb5\.keytab\b|jenkins[/\\]+(?:[\w.-]+[/\\]+)?secrets[/\\]+master\.key\b` +
+	`|secrets[/\\]+(?:initialadminpassword|hudson\.util\.secret)\b|gitlab-secrets\.json\b` +
 	`)`)
 
 // restrictedFile matches files a web server must not serve, wherever the
@@ -209,15 +210,15 @@ func mergeSlashes(s string) string {
 var lookalikeSteps = strings.NewReplacer("．", ".", "․", ".", "／", "/", "∕", "/", "⁄", "/", "⧸", "/",
 	"＼", "\\", "∖", "\\", "⧹", "\\")
 
-// lookalikeSlash reports one of lookalikeSteps' slashes in s: ／ and ＼
-// (EF BC 8F, EF BC BC), ∕ and ∖ (E2 88 95/96), ⁄ (E2 81 84), ⧸ and ⧹
+// lookalikeSlash reports one of lookalikeSteps' slashes or the full-width
+// dot in s: ／, ＼ and ． (EF BC 8F, EF BC BC, EF BC 8E), ∕ and ∖ (E2 88 95/96), ⁄ (E2 81 84), ⧸ and ⧹
 // (E2 A7 B8/B9). Their lead bytes are looked for with IndexByte: most
 // values have neither.
 func lookalikeSlash(s string) bool {
 	for _, lead := range [...]byte{0xef, 0xe2} {
 		for i := strings.IndexByte(s, lead); i >= 0 && i+2 < len(s); {
 			switch b, c := s[i+1], s[i+2]; {
-			case lead == 0xef && b == 0xbc && (c == 0x8f || c == 0xbc),
+			case lead == 0xef && b == 0xbc && (c == 0x8f || c == 0xbc || c == 0x8e),
 				lead == 0xe2 && (b == 0x88 && (c == 0x95 || c == 0x96) || b == 0x81 && c == 0x84 || b == 0xa7 && (c == 0xb8 || c == 0xb9)):
 				return true
 			}
@@ -371,9 +372,13 @@ func traversalPath(x *decoders.Exchange, report func(r *rule, p *decoders.Param,
 func sensitivePath(s string, sep byte) string {
 	loc := sensitiveFile.FindStringIndex(s)
 	if loc == nil {
-		loc = restrictedFile.FindStringIndex(s)
-		if loc != nil && envTemplate(s[loc[1]:]) {
-			loc = nil // backend/.env.example: a template, committed to share
+		// backend/.env.example is a template, committed to share: a
+		// later restricted name still counts ("/.env.example/../.env").
+		for _, m := range restrictedFile.FindAllStringIndex(s, 8) {
+			if !envTemplate(s[m[1]:]) {
+				loc = m
+				break
+			}
 		}
 	}
 	if loc == nil {
@@ -394,7 +399,10 @@ func sensitivePath(s string, sep byte) string {
 // projects commit and documentation names.
 func envTemplate(after string) bool {
 	for _, t := range [...]string{".example", ".sample", ".template", ".dist", ".tpl"} {
-		if len(after) >= len(t) && strings.EqualFold(after[:len(t)], t) {
+		// The template's name ends the path: at the value's end, or
+		// before a blank, a quote or a comma of the text around it.
+		if len(after) >= len(t) && strings.EqualFold(after[:len(t)], t) &&
+			(len(after) == len(t) || strings.IndexByte(" \t\r\n'\",)", after[len(t)]) >= 0) {
 			return true
 		}
 	}

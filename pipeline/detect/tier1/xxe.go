@@ -72,10 +72,10 @@ var (
 	// fetches it, and a DTD of the sender's defines the entities that read
 	// files and send them out (out-of-band XXE), or a file: one makes the
 	// parser's error message quote a local file.
-	xxeDTD = regexp.MustCompile(`(?:^\s*|<!)doctype\s+[^\s>\[]+\s+(?:system|public\s*(?:"[^"]*"|'[^']*'))\s*["']([a-z][a-z0-9+.-]+:[^"']{0,120})`)
-	// xmlNested finds an entity whose value refers to entities four times
+	xxeDTD = regexp.MustCompile(`(?:^\s*|<!)doctype\s+[^\s>\[]+\s+(?:system|public\s*(?:"[^"]*"|'[^']*'))\s*["']([a-z][a-z0-9+.-]+:[^"']{0,120}|/[^"']{1,120})`)
+	// xmlNested finds an entity whose value refers to entities three times
 	// or more: the levels of a "billion laughs", whatever their number.
-	xmlNested = regexp.MustCompile(`<!entity\s+[^\s%>]+\s+["'][^"']{0,200}?(?:&[^;"'\s&]{1,40};[^"'&]{0,16}){4}`)
+	xmlNested = regexp.MustCompile(`<!entity\s+[^\s%>]+\s+["'][^"']{0,200}?(?:&[^;"'\s&]{1,40};[^"'&]{0,200}){3}`)
 )
 
 // publicDTDHosts are the domains of the document types that configuration
@@ -84,19 +84,28 @@ var (
 // schema.
 var publicDTDHosts = []string{"w3.org", "apple.com", "mybatis.org", "hibernate.org", "sourceforge.net",
 	"springframework.org", "apache.org", "oracle.com", "sun.com", "jcp.org", "docbook.org", "oasis-open.org",
-	"jboss.org", "eclipse.org", "puppycrawl.com", "checkstyle.org", "netbeans.org"}
+	"jboss.org", "eclipse.org", "puppycrawl.com", "checkstyle.org", "netbeans.org", "evernote.com",
+	"opensymphony.com", "testng.org", "getahead.org", "glassfish.org", "nlm.nih.gov", "opengis.net"}
 
 // externalDTD reports the URL of a document type's external subset that
-// no well-known schema has: a file, or a host outside publicDTDHosts.
+// no well-known schema has: a file (a URL or an absolute path), or a host
+// outside publicDTDHosts.
 func externalDTD(s string) string {
 	m := xxeDTD.FindStringSubmatch(s)
 	if m == nil {
 		return ""
 	}
+	if strings.HasPrefix(m[1], "/") {
+		return m[1] // a file: a local DTD whose entities an error message quotes
+	}
 	scheme, rest, _ := strings.Cut(m[1], ":")
 	if scheme == "http" || scheme == "https" {
-		host := strings.TrimPrefix(rest, "//")
-		if i := strings.IndexAny(host, "/?#"); i >= 0 {
+		host := strings.TrimLeft(rest, "/\\")
+		// .NET's Uri reads a backslash as a slash: the host ends there.
+		if i := strings.IndexAny(host, "/?#\\@:"); i >= 0 {
+			if host[i] == '@' {
+				return m[1] // user info: the host is after it
+			}
 			host = host[:i]
 		}
 		for _, d := range publicDTDHosts {
