@@ -15,6 +15,10 @@ import (
 var worstUnits = []string{
 	"(", "'", "$", "a(b(", "](", "${", "a${", "{,{", "&&", "\n", ";ls", "$(ls", "../", "php://", "((select", "[$", "\\'", "#{", "{{", "x http://127.0.0.1 ",
 	"/..", "://", "%2e%2e/", ".%%32%65/", "/.env", ":/\\",
+	// This round's: separator runs (shellSimplify), dashes (argument
+	// injection's hint), quotes after a token (quoteComment), closing
+	// parentheses (LDAP), look-alike dots, data: URLs, "<!DOCTYPE".
+	"|", "&", ";(", "-x", "a'", ")(", "．", "data:image/svg+xml;base64,", "<!doctype a system \"",
 }
 
 // BenchmarkTier1WorstCase runs every family on one value of 64 KB (8 times
