@@ -1,7 +1,9 @@
 package tier1
 
 import (
+	"bytes"
 	"encoding/base64"
+	"encoding/binary"
 	"regexp"
 	"strings"
 	"unicode/utf8"
@@ -1083,7 +1085,7 @@ func matchCodei(p *decoders.Param, v *normalize.Value, report reportFunc) {
 			report(&ruleJava, "base64 Java serialization or gadget class "+snippet(n))
 			return
 		}
-		if strings.HasPrefix(t, "gA") {
+		if strings.HasPrefix(t, "gA") || t[0] == 'Y' || t[0] == 'K' {
 			if m := binaryPickle(t); m != "" {
 				report(&rulePython, "base64 pickle loading "+m)
 				return
@@ -1097,72 +1099,104 @@ func matchCodei(p *decoders.Param, v *normalize.Value, report reportFunc) {
 	}
 }
 
-// binaryPickle returns the callable a base64 pickle of protocol 2 to 5
+// binaryPickle returns the callable a base64 pickle of protocol 1 to 5
 // loads when it is a command runner ("posix.system"), or "". Python 3's
-// pickle.dumps writes these protocols (they start with PROTO, 0x80, which
-// is why the token starts "gA"); its bytes are no text, so normalize does
-// not decode it. The callable is named by GLOBAL (c, "module\nname\n") or
-// by two SHORT_BINUNICODE strings (0x8c, a length) that STACK_GLOBAL
-// (0x93) takes, each perhaps memoized (0x94). Only the first 4 KB are
-// read: the loading comes first.
+// pickle.dumps writes protocols 2 to 5 (they start with PROTO, 0x80, which
+// is why the token starts "gA"); their bytes are no text, so normalize
+// does not decode them. The callable is named by GLOBAL or INST (c or i,
+// "module\nname\n"), or by the last two strings (SHORT_BINUNICODE,
+// BINUNICODE, UNICODE, SHORT_BINSTRING, BINSTRING) before STACK_GLOBAL
+// (0x93), whatever memo opcodes stand between. The first 16 KB are read.
 func binaryPickle(t string) string {
 	t = strings.TrimRight(t, "=")
-	t = t[:min(len(t), 4096/3*4)]
+	t = t[:min(len(t), 16<<10/3*4)]
 	enc := base64.RawStdEncoding
 	if strings.ContainsAny(t, "-_") {
 		enc = base64.RawURLEncoding
 	}
+	// Protocols 0 and 1 have no PROTO: they start with GLOBAL ('c', the
+	// token "Y…") or MARK ('(', "K…"), and binary strings of protocol 1
+	// keep them from being text. Only the first 24 bytes are decoded to
+	// tell one from a random token.
+	start := 2
+	if t[0] != 'g' {
+		head, err := enc.DecodeString(t[:min(len(t)&^3, 32)])
+		if err != nil || !pickleHead(head) {
+			return ""
+		}
+		start = 0
+	}
 	b, err := enc.DecodeString(t[:len(t)&^3])
-	if err != nil || len(b) < 2 || b[0] != 0x80 || b[1] < 2 || b[1] > 5 {
+	if err != nil || len(b) < 2 || start == 2 && (b[0] != 0x80 || b[1] < 2 || b[1] > 5) {
 		return ""
 	}
-	str := func(i int) (string, int) { // a SHORT_BINUNICODE at b[i]
-		if i+1 >= len(b) || b[i] != 0x8c || i+2+int(b[i+1]) > len(b) {
-			return "", i
-		}
-		j := i + 2 + int(b[i+1])
-		s := string(b[i+2 : j])
-		if j < len(b) && b[j] == 0x94 {
-			j++
-		}
-		return s, j
-	}
-	for i := 2; i < len(b); i++ {
-		var mod, name string
-		switch b[i] {
-		case 'c':
-			m, rest, ok := strings.Cut(string(b[i+1:min(len(b), i+80)]), "\n")
+	var last [2]string // the last two strings pushed
+	push := func(s string) { last[0], last[1] = last[1], s }
+	for i := start; i < len(b); i++ {
+		switch op := b[i]; op {
+		case 'c', 'i': // GLOBAL, INST: module\nname\n
+			m, rest, ok := strings.Cut(string(b[i+1:min(len(b), i+128)]), "\n")
 			n, _, ok2 := strings.Cut(rest, "\n")
-			if !ok || !ok2 {
-				continue
+			if ok && ok2 && pickleRunners[m] && pickleSinks[n] {
+				return m + "." + n
 			}
-			mod, name = m, n
-		case 0x8c:
-			m, j := str(i)
-			n, k := str(j)
-			if n == "" || k >= len(b) || b[k] != 0x93 {
-				continue
+		case 0x8c, 'U': // SHORT_BINUNICODE, SHORT_BINSTRING: 1-byte length
+			if i+1 < len(b) && i+2+int(b[i+1]) <= len(b) {
+				push(string(b[i+2 : i+2+int(b[i+1])]))
+				i += 1 + int(b[i+1])
 			}
-			mod, name = m, n
-		default:
-			continue
-		}
-		if pickleRunners[mod] && pickleSinks[name] {
-			return mod + "." + name
+		case 'X', 'T': // BINUNICODE, BINSTRING: 4-byte length
+			if i+4 < len(b) {
+				n := int(binary.LittleEndian.Uint32(b[i+1 : i+5]))
+				if n >= 0 && n <= len(b)-i-5 {
+					push(string(b[i+5 : i+5+n]))
+					i += 4 + n
+				}
+			}
+		case 'V': // UNICODE: up to a line break
+			if s, _, ok := strings.Cut(string(b[i+1:min(len(b), i+128)]), "\n"); ok {
+				push(s)
+				i += len(s) + 1
+			}
+		case 0x93: // STACK_GLOBAL
+			if pickleRunners[last[0]] && pickleSinks[last[1]] {
+				return last[0] + "." + last[1]
+			}
 		}
 	}
 	return ""
+}
+
+// pickleHead reports the start of a protocol 0 or 1 pickle that loads a
+// runner: GLOBAL ('c') of one of pickleRunners first, or MARK ('(') with
+// an INST ('i') of one within its first bytes.
+func pickleHead(h []byte) bool {
+	if len(h) < 3 {
+		return false
+	}
+	switch h[0] {
+	case 'c':
+		m, _, ok := strings.Cut(string(h[1:]), "\n")
+		return ok && pickleRunners[m]
+	case '(':
+		for r := range pickleRunners {
+			if bytes.Contains(h, []byte("i"+r+"\n")) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // pickleRunners and pickleSinks are the modules and callables through
 // which a pickle runs a command or code.
 var (
 	pickleRunners = map[string]bool{"os": true, "posix": true, "nt": true, "subprocess": true, "builtins": true,
-		"__builtin__": true, "commands": true, "pty": true, "platform": true}
+		"__builtin__": true, "commands": true, "pty": true, "platform": true, "timeit": true}
 	pickleSinks = map[string]bool{"system": true, "popen": true, "exec": true, "eval": true, "execv": true,
 		"execve": true, "execvp": true, "spawnv": true, "spawnlp": true, "call": true, "run": true,
 		"check_output": true, "check_call": true, "getoutput": true, "getstatusoutput": true, "Popen": true,
-		"spawn": true, "__import__": true, "compile": true, "popen2": true}
+		"spawn": true, "__import__": true, "compile": true, "popen2": true, "timeit": true}
 )
 
 // javaMagicB64 are the base64 forms of Java serialization's stream magic

@@ -43,6 +43,10 @@ func init() {
 		// os.system and subprocess.check_output.
 		attackEntry{lC, "session", "gAJjcG9zaXgKc3lzdGVtCnEAWAIAAABpZHEBhXECUnEDLg==", "python-injection", 0},
 		attackEntry{lQ, "state", "gASVKwAAAAAAAACMCnN1YnByb2Nlc3OUjAxjaGVja19vdXRwdXSUk5RdlIwCaWSUYYWUUpQu", "python-injection", encURL},
+		// Protocol 1 (no PROTO, binary strings), and BINUNICODE strings
+		// with memo opcodes before STACK_GLOBAL.
+		attackEntry{lC, "session", "Y3Bvc2l4CnN5c3RlbQpxAChYAgAAAGlkcQF0cQJScQMu", "python-injection", 0},
+		attackEntry{lC, "session", "gARYBQAAAHBvc2l4lFgGAAAAc3lzdGVtlJSTWAIAAABpZIVSLg==", "python-injection", 0},
 		// SpEL and OGNL name java.lang's classes without the package;
 		// Groovy runs a string or a list.
 		attackEntry{lQ, "expr", "T(Runtime).getRuntime().exec('id')", "java-injection", encAll},
