@@ -250,6 +250,12 @@ func (e *extractor) addKept(loc Location, name string, b []byte, mode decodeMode
 	if len(b) > e.maxBytes && !e.full() {
 		e.add(loc, name, e.keep(cutTail(b, e.maxBytes)), mode)
 	}
+	if len(b) > 2*e.maxBytes && !e.full() {
+		// Padded on both sides (add): squeezed.
+		if sq := squeezeSpace(string(b)); sq != "" {
+			e.add(loc, name, sq, noDecode)
+		}
+	}
 }
 
 // keep copies b, cut to the value bound, into the arena.

@@ -82,8 +82,7 @@ func (e *extractor) multipartLenient(body []byte, boundary string, skip int, buf
 		end, after, closing := next(start)
 		part := body[start:]
 		if end >= 0 {
-			// The line break before a boundary line belongs to it.
-			part = bytes.TrimSuffix(bytes.TrimSuffix(body[start:end], []byte("\n")), []byte("\r"))
+			part = body[start:end]
 		}
 		at, start, last = end, after, closing
 		if n < skip {
@@ -92,6 +91,10 @@ func (e *extractor) multipartLenient(body []byte, boundary string, skip int, buf
 		head, content, ok := cutHeaders(part)
 		if !ok {
 			continue
+		}
+		if end >= 0 {
+			// The line break before a boundary line belongs to it.
+			content = bytes.TrimSuffix(bytes.TrimSuffix(content, []byte("\n")), []byte("\r"))
 		}
 		var cd, ct string
 		for _, line := range bytes.Split(head, []byte("\n")) {

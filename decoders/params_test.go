@@ -329,6 +329,19 @@ func TestExtractMultipartMalformed(t *testing.T) {
 	if want := "a=hello x--XyZ-- bye|f\x01=x--XyZ\r\n' or 1=1--|c=third"; strings.Join(got, "|") != want {
 		t.Errorf("boundaries inside lines:\n got %q\nwant %q", strings.Join(got, "|"), want)
 	}
+	// A refused part with no content keeps its headers.
+	x = req("/", "", "--b\r\nContent-Disposition: form-data; name=\"f\"; filename=\"shell.jsp\x00.png\"\r\n\r\n--b\r\nContent-Disposition: form-data; name=\"c\"\r\n\r\nthird\r\n--b--\r\n",
+		"Content-Type", "multipart/form-data; boundary=b")
+	ExtractParams(x, nil)
+	got = got[:0]
+	for _, p := range x.Params {
+		if p.Loc == LocMultipart {
+			got = append(got, p.Name+"="+p.Value)
+		}
+	}
+	if want := "f.filename=shell.jsp\x00.png|c=third"; strings.Join(got, "|") != want {
+		t.Errorf("empty refused part:\n got %q\nwant %q", strings.Join(got, "|"), want)
+	}
 }
 
 // TestExtractBinaryFields: a multipart field whose file name is empty is a
@@ -419,6 +432,8 @@ func TestExtractLimits(t *testing.T) {
 		}{
 			{"query", "q=a" + pad + url.QueryEscape(payload), "", "", LocQuery},
 			{"json", "", `{"q":"a` + pad + `\u0027` + payload[1:] + `"}`, "application/json", LocJSON},
+			{"json both sides", "", `{"q":"a` + pad + `\u0027` + payload[1:] + pad + `"}`, "application/json", LocJSON},
+			{"xml both sides", "", "<r><q>a" + pad + payload + pad + "</q></r>", "application/xml", LocXML},
 			{"json unescaped", "", `{"q":"a` + pad + payload + `"}`, "application/json", LocJSON},
 			{"xml", "", "<r><q>a" + pad + payload + "</q></r>", "application/xml", LocXML},
 			{"form", "", "q=a" + pad + url.QueryEscape(payload), "application/x-www-form-urlencoded", LocForm},

@@ -112,19 +112,20 @@ func inertAttr(k, v string) bool {
 	}
 	// Browsers drop whitespace and control bytes inside a URL scheme
 	// (java&#9;script:), and compare it in any case.
+	// Full-width forms are read as ASCII: CSS takes "ｅｘｐｒｅｓｓｉｏｎ"
+	// for expression() in old IE, and Word pastes full-width font names.
 	var b strings.Builder
-	for i := 0; i < len(v); i++ {
-		c := v[i]
-		if c <= ' ' {
+	for _, r := range v {
+		if 0xff01 <= r && r <= 0xff5e {
+			r -= 0xfee0
+		}
+		if r <= ' ' {
 			continue
 		}
-		if c >= 0x80 && k == "style" {
-			return false // full-width letters spell expression() too
+		if 'A' <= r && r <= 'Z' {
+			r += 'a' - 'A'
 		}
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		b.WriteByte(c)
+		b.WriteRune(r)
 	}
 	l := b.String()
 	for _, bad := range []string{"javascript:", "vbscript:", "livescript:", "mocha:", "expression", "behavior", "-moz-binding", "&#", "\\", "/*", "@import"} {

@@ -1295,15 +1295,24 @@ func schemeMention(l string, i, j int) bool {
 	if strings.HasPrefix(l[j:], "...") || strings.HasPrefix(l[j:], "\u2026") {
 		return true
 	}
-	if rest := l[j:]; (rest[0] == ' ' || strings.HasPrefix(rest, "// ")) && len(strings.Fields(strings.TrimLeft(rest, " /"))) >= 2 &&
-		!strings.ContainsAny(rest, "()=`[];%\\{}<>'\"+.") {
-		// Two words at least: "javascript: name" returns window.name,
-		// which becomes the page.
-		return true
+	if rest := l[j:]; rest[0] == ' ' || strings.HasPrefix(rest, "// ") {
+		// A sentence may end with its punctuation; one word is a
+		// mention unless it is a global whose value becomes the page
+		// ("javascript: name" returns window.name).
+		words := strings.TrimRight(rest, " .!?")
+		f := strings.Fields(strings.TrimLeft(words, " /"))
+		if len(f) >= 1 && !strings.ContainsAny(words, "()=`[];%\\{}<>'\"+.") && (len(f) >= 2 || !jsGlobals[f[0]]) {
+			return true
+		}
 	}
 	q := l[i]
 	return (q == '"' || q == '\'') && l[j] == q
 }
+
+// jsGlobals are the names whose value a script URL made of one returns
+// into the page.
+var jsGlobals = map[string]bool{"name": true, "opener": true, "parent": true, "top": true, "self": true,
+	"window": true, "document": true, "location": true, "origin": true, "frames": true}
 
 // xssScheme finds script URL schemes; controlBreaks removes what browsers
 // ignore inside one.

@@ -63,6 +63,10 @@ func TestXSSCases(t *testing.T) {
 		{"data:image/svg+xml;charset=utf-8;base64,PHN2ZyBvbmxvYWQ9YWxlcnQoMSk+", true},
 		{"data:image/svg+xml;base64,PHN2ZyBvbm xvYWQ9YWxlcnQoMSk+", true},
 		{"javascript: name", true},
+		{"I'm reading JavaScript: The Good Parts.", false},
+		{"Skill javascript: expert", false},
+		{`<span style="font-family:'ＭＳ ゴシック'">x</span>`, false},
+		{`<div style="width:ｅｘｐｒｅｓｓｉｏｎ(print())">x</div>`, true},
 		{"JavaScript: opener.name", true},
 		// Book titles and sentences that name the scheme; the scheme
 		// obfuscated and left empty is a probe.

@@ -69,7 +69,7 @@ var argInjection = regexp.MustCompile(`(?:^['"\s]*|://)(?:-o\s*(?:proxycommand|l
 	`|(?:-c\s*|--config[=\s]\s*)(?:core\.(?:sshcommand|pager|editor|fsmonitor|hookspath|gitproxy|askpass)|credential\.helper|alias\.[\w-]+)\s*=` +
 	`|--checkpoint-action\s*=\s*exec|--(?:to-command|use-compress-program|rsh|rsync-path|unzip-command|use-askpass|gpu-launcher|renderer-cmd-prefix|utility-cmd-prefix|zygote-cmd-prefix|ppapi-plugin-launcher|browser-subprocess-path)\s*=` +
 	`|-tt\s*=?\s*['"]?(?:/|sh\b|bash\b|id\b|touch\b|curl\b|wget\b|nc\b)|--(?:post-file|body-file)\s*=\s*/|-oqueuedirectory\s*=` +
-	`|-exec(?:dir)?\s+['"]?(?:/\S+|sh|bash|id|whoami|nc|curl|wget|python\d?|perl|ruby|php|touch|cat|cp|chmod)\b.*[;+]\s*$|-x\s*/\S*\.(?:php\d?|phtml|jspx?|aspx?)\b)` +
+	`|-exec(?:dir)?\s+['"]?(?:/\S+|sh|bash|id|whoami|nc|curl|wget|python\d?|perl|ruby|php|node|touch|cat|cp|mv|rm|tee|echo|chmod|busybox)\b.*[;+]\s*$|-x\s*/\S*\.(?:php\d?|phtml|jspx?|aspx?)\b)` +
 	`|\s-x\s*/\S*\.(?:php\d?|phtml|jspx?|aspx?)\b[^@]*@`)
 
 // argInjectionWords are literals one of which every argInjection match
@@ -746,10 +746,18 @@ func shellSimplify(s string) string {
 	// after one token or none ("1;if true;then id;fi", ";(id)"). A script
 	// or a sentence has words before it ("if [ -f x ]; then ls; fi",
 	// "make build && (cd dist; ls)", "Employee number; (ID) …").
-	first := strings.IndexAny(s, ";&|")
-	if first < 0 || strings.ContainsAny(strings.TrimSpace(s[:first]), " \t\n\r") {
+	first := strings.IndexAny(s, ";&|\n")
+	if first < 0 {
 		return s
 	}
+	prefix := strings.TrimSpace(s[:first])
+	if strings.ContainsAny(prefix, " \t\n\r") {
+		return s
+	}
+	// After a host, an address or a file name, or nothing, the blank
+	// after the separator and a line break count too ("127.0.0.1; (id)",
+	// "; { id; }", "127.0.0.1\n(id)"): words are what prose has before.
+	hostLike := prefix == "" || strings.ContainsAny(prefix, ".0123456789")
 	var b strings.Builder
 	last := 0
 	for i := first; i < len(s); i++ {
@@ -757,6 +765,10 @@ func shellSimplify(s string) string {
 		// you …", and only the strongest forms count there (cmdiHit).
 		switch s[i] {
 		case ';', '&', '|':
+		case '\n':
+			if !hostLike {
+				continue
+			}
 		default:
 			continue
 		}
@@ -768,7 +780,7 @@ func shellSimplify(s string) string {
 		// What is skipped is glued to the separator (";(id)",
 		// ";then sleep 5"): a table's "| (ID)" and "; do you" have a
 		// blank between.
-		if j < len(s) && (s[j] == ' ' || s[j] == '\t') {
+		if j < len(s) && (s[j] == ' ' || s[j] == '\t') && !hostLike {
 			i = j - 1
 			continue
 		}

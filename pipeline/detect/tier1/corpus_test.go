@@ -94,7 +94,10 @@ const (
 // benign holds values real API traffic carries that look like payloads to a
 // careless matcher.
 var benign = []corpusEntry{
-	// What the round's review found the first versions flagged.
+	// What the round's reviews found the first versions flagged.
+	{lJ, "redirect_uri", "app:\nmyapp://callback"},
+	{lJ, "note", "Copy backend/.env.example."},
+	{lJ, "note", "see /.env.sample;"},
 	{lQ, "q", "Employee number; (ID) must be 6 digits"},
 	{lJ, "doc", "| Key | (ID) |"},
 	{lJ, "script", "make build && (cd dist; ls)"},
@@ -453,6 +456,18 @@ var attacks = []attackEntry{
 	{lQ, "repo", "-oProxyCommand touch /tmp/x", "argument-injection", encURL},
 	{lQ, "user", "(uid=*))(|(uid=*", "ldap-injection", encURL},
 	{lQ, "file", "．．/．．/app/config.yml", "path-traversal", encURL},
+	// What the second review found the fixes let through.
+	{lQ, "host", "127.0.0.1; (id)", "cmdi", encURL},
+	{lQ, "host", "; { id; }", "cmdi", encURL},
+	{lQ, "host", "127.0.0.1\n(id)", "cmdi", encURL},
+	{lF, "id", "1'#", "sql-signature", encURL},
+	{lF, "username", "'-- ", "sql-signature", encURL},
+	{lQ, "searchKey", "admin'-- ", "sql-signature", encURL},
+	{lJ, "success_url", "x\r\nSet-Cookie: a=b", "crlf-injection", 0},
+	{lF, "data[redirect_uri]", "x\r\nSet-Cookie: a=b", "crlf-injection", encURL},
+	{lQ, "filter", `{"password":{"$type":"string"},"$comment":"$value"}`, "nosql-operator", encURL},
+	{lQ, "file", "-exec rm -rf /var/www {} ;", "argument-injection", encURL},
+	{lQ, "user", "(cn=*)(|(cn=*", "ldap-injection", encURL},
 	// CRLF in body fields an application writes into a response header,
 	// and Node.js' request splitting through U+010D U+010A.
 	{lJ, "returnUrl", "https://shop.example/\r\nSet-Cookie: session=evil", "crlf-injection", 0},

@@ -45,10 +45,12 @@ var crlfFamily = family{
 
 // crlfBodyName reports a body field named for where to send the client
 // or for a file's name or type: the last element of its name, in any case,
-// without '_' and '-' ("returnUrl", "redirect_uri", "file.fileName"). Not
-// names that also mean a place or a page (location, target, site, page),
-// whose values are multi-line text as often.
+// without '_' and '-' ("returnUrl", "data[redirect_uri]", "file.fileName",
+// anything ending in url, uri or redirect). Not names that also mean a
+// place or a page (location, target, site, page), whose values are
+// multi-line text as often.
 func crlfBodyName(name string) bool {
+	name = strings.TrimRight(name, "]")
 	if i := strings.LastIndexAny(name, ".]["); i >= 0 {
 		name = name[i+1:]
 	}
@@ -68,12 +70,14 @@ func crlfBodyName(name string) bool {
 		b[n] = c
 		n++
 	}
-	switch string(b[:n]) {
-	case "url", "uri", "href", "link", "redirect", "redirecturi", "redirecturl", "redirectto", "returnurl", "returnto",
-		"return", "next", "continue", "callback", "callbackurl", "goto", "filename", "contenttype", "mimetype":
+	switch l := string(b[:n]); l {
+	case "href", "link", "redirectto", "returnto", "return", "next", "continue", "callback", "goto", "dest",
+		"destination", "redir", "forward", "filename", "contenttype", "mimetype":
 		return true
+	default:
+		// successUrl, post_logout_redirect_uri, logoutRedirect.
+		return strings.HasSuffix(l, "url") || strings.HasSuffix(l, "uri") || strings.HasSuffix(l, "redirect")
 	}
-	return false
 }
 
 // crlfHeader finds a line break followed by a header field, or by an empty
@@ -94,10 +98,15 @@ func matchCRLF(_ *decoders.Param, v *normalize.Value, report reportFunc) {
 				report(&ruleCRLF, "line breaks then a body (response splitting)")
 				return true
 			}
-			// A URL on a line of its own ("\nhttps://…") names no header
-			// ("\r\nLocation://evil.example" does).
-			if name := s[m[2]:m[3]]; (name == "http" || name == "https") && strings.HasPrefix(s[m[1]:], "//") {
-				continue
+			// A URL on a line of its own ("\nhttps://…", "\ns3://logs")
+			// names no header, unless the name is one that takes a URL
+			// ("\r\nLocation://evil.example").
+			switch name := s[m[2]:m[3]]; name {
+			case "location", "content-location", "refresh", "link":
+			default:
+				if strings.HasPrefix(s[m[1]:], "//") {
+					continue
+				}
 			}
 			report(&ruleCRLF, "line break then header "+snippet(s[m[2]:m[3]])+":")
 			return true

@@ -50,8 +50,9 @@ func matchLDAP(_ *decoders.Param, v *normalize.Value, report reportFunc) {
 		// has closed more than it opened ("admin)(cn>=a",
 		// "(uid=*))(|(uid=*"), or it is the wildcard that opens a nested
 		// filter ("*(|(mail=*))"). Code and prose close what they open
-		// ("fn(a)(b<=c)", "Smith (CEO)(email=john*").
-		if !closesMore(s) && !strings.HasPrefix(strings.TrimSpace(s), "*(") {
+		// ("fn(a)(b<=c)", "Smith (CEO)(email=john*"); a wildcard that
+		// closes an assertion ("(cn=*)(|(cn=*") is LDAP's alone.
+		if !closesMore(s) && !strings.HasPrefix(strings.TrimSpace(s), "*(") && !strings.Contains(s, "*)") {
 			return false
 		}
 		if m := ldapBreakout.FindString(s); m != "" {

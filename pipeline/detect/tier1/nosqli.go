@@ -50,6 +50,10 @@ var nosqliFamily = family{
 var nosqlJS = regexp.MustCompile(`^[^\s'"]{0,64}['"]\s*\)?\s*(?:;|&&|\|\|)\s*(?:return\s*\(?\s*(?:true\b|1\b|''|""|this\b|'[^']*'\s*==|"[^"]*"\s*==)|this\.\w+|db\.\w+\.|sleep\s*\(\s*\d)` +
 	`|^\s*\d*\s*;\s*return\s*\(?\s*(?:true|1)\b`)
 
+// designToken finds the "$value" key a design token has beside its
+// "$type" (the W3C format).
+var designToken = regexp.MustCompile(`["']\$value["']\s*:`)
+
 // nosqlJSShape reports the start every nosqlJS match has: a quote after
 // at most 64 bytes that are no blank nor quote, or a semicolon after
 // blanks and digits.
@@ -122,7 +126,7 @@ func matchNoSQL(p *decoders.Param, v *normalize.Value, report reportFunc) {
 		for _, m := range nosqlValue.FindAllStringSubmatch(s, 16) {
 			op, arg := m[1]+m[3], m[4]
 			// A design token's $type has a $value beside it.
-			if op != "type" || bsonType(arg) && !strings.Contains(s, `"$value"`) {
+			if op != "type" || bsonType(arg) && !designToken.MatchString(s) {
 				reportNoSQL(op, "operator $"+op+" in value", report)
 				return true
 			}

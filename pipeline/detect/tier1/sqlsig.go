@@ -890,8 +890,9 @@ func matchSQLSig(p *decoders.Param, v *normalize.Value, report reportFunc) {
 // login bypass "admin'-- ", "admin' #", "admin'#x", "x')-- -", "admin';-- "
 // comments out the password check after the quote. libinjection takes
 // only "--" or "/*" ending the value. "--" needs a blank or a '-' after it
-// (MySQL needs the blank) or the end; a token is needed ("'#ff0000'",
-// "\"-- select --\"" are text), with a letter for '#' ("6' # of feet").
+// (MySQL needs the blank) or the end. Without a letter in the token (a
+// number, or none) the comment must end the value ("1'#", "'-- "):
+// "'#ff0000'", "\"-- select --\"" and "6' # of feet" are text.
 func quoteComment(s string) string {
 	if strings.IndexByte(s, '\'') < 0 && strings.IndexByte(s, '"') < 0 {
 		return ""
@@ -904,7 +905,7 @@ func quoteComment(s string) string {
 	for i < len(s) && i-start <= 64 && (isAlnum(s[i]) || s[i] == '_' || s[i] == '.' || s[i] == '@' || s[i] == '+' || s[i] == '-') {
 		i++
 	}
-	if i == start || i-start > 64 {
+	if i-start > 64 {
 		return ""
 	}
 	if i >= len(s) || s[i] != '\'' && s[i] != '"' {
@@ -918,38 +919,52 @@ func quoteComment(s string) string {
 	for j < len(s) && (s[j] == ' ' || s[j] == ')' || s[j] == ';') {
 		j++
 	}
-	switch rest := s[j:]; {
-	case strings.HasPrefix(rest, "--") && (len(rest) == 2 || rest[2] == ' ' || rest[2] == '\t' || rest[2] == '-' || rest[2] == '\n' || rest[2] == '\r'),
-		strings.HasPrefix(rest, "#") && letter:
-		return s[start:min(len(s), j+3)]
+	rest := s[j:]
+	comment := strings.HasPrefix(rest, "--") && (len(rest) == 2 || rest[2] == ' ' || rest[2] == '\t' || rest[2] == '-' || rest[2] == '\n' || rest[2] == '\r') ||
+		strings.HasPrefix(rest, "#")
+	if !comment {
+		return ""
 	}
-	return ""
+	// A token with a letter ("admin'#x"); a number or none only when the
+	// comment ends the value ("1'#", "'-- "): "6' # of feet" is text.
+	if !letter && strings.Trim(rest, "#- \t\r\n") != "" {
+		return ""
+	}
+	return s[start:min(len(s), j+3)]
 }
 
-// secretName reports a parameter named for a password, a PIN, a key or a
-// secret, whose value may be any string: "hunter2'#" is a password (also
-// in password_confirmation, newPassword, api_key, pin).
+// secretName reports a parameter named for a password, a PIN or a secret,
+// whose value may be any string: "hunter2'#" is a password (also in
+// password_confirmation, newPassword, userPin), or one that is a key or a
+// token as a whole (api_key, accessToken; not sortKey, nextPageToken).
 func secretName(name string) bool {
-	var b [64]byte
-	n := 0
-	for i := 0; i < len(name) && n < len(b); i++ {
-		c := name[i]
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
+	var words []string
+	w := 0
+	for i := 0; i <= len(name); i++ {
+		end := i == len(name) || !isAlnum(name[i]) ||
+			i > w && 'A' <= name[i] && name[i] <= 'Z' && 'a' <= name[i-1] && name[i-1] <= 'z'
+		if !end {
+			continue
 		}
-		b[n] = c
-		n++
+		if i > w {
+			words = append(words, strings.ToLower(name[w:i]))
+		}
+		w = i
+		if i < len(name) && !isAlnum(name[i]) {
+			w = i + 1
+		}
 	}
-	l := string(b[:n])
-	for _, w := range [...]string{"password", "passwd", "passphrase", "pwd", "secret", "token", "credential"} {
-		if strings.Contains(l, w) {
+	for _, x := range words {
+		switch x {
+		case "password", "passwd", "passphrase", "pwd", "pass", "secret", "pin", "credential", "credentials":
 			return true
 		}
 	}
-	// "pass", "pin" and "key" as words of their own (not passenger,
-	// shipping, keyboard).
-	t := lastToken(l)
-	return t == "pass" || t == "pin" || strings.HasSuffix(l, "key")
+	switch strings.Join(words, "") {
+	case "key", "apikey", "secretkey", "privatekey", "token", "accesstoken", "authtoken", "apitoken":
+		return true
+	}
+	return false
 }
 
 // sqlWords holds the words at least one of which every sqlSig pattern and

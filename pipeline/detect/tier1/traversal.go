@@ -399,10 +399,14 @@ func sensitivePath(s string, sep byte) string {
 // projects commit and documentation names.
 func envTemplate(after string) bool {
 	for _, t := range [...]string{".example", ".sample", ".template", ".dist", ".tpl"} {
-		// The template's name ends the path: at the value's end, or
-		// before a blank, a quote or a comma of the text around it.
-		if len(after) >= len(t) && strings.EqualFold(after[:len(t)], t) &&
-			(len(after) == len(t) || strings.IndexByte(" \t\r\n'\",)", after[len(t)]) >= 0) {
+		if len(after) < len(t) || !strings.EqualFold(after[:len(t)], t) {
+			continue
+		}
+		// The name ends there: at the end, or at a byte no name has
+		// ('.' only before no letter or digit: a sentence's).
+		rest := after[len(t):]
+		if rest == "" || !isAlnum(rest[0]|0x20) && rest[0] != '_' && rest[0] != '-' &&
+			(rest[0] != '.' || len(rest) == 1 || !isAlnum(rest[1]|0x20)) {
 			return true
 		}
 	}

@@ -73,9 +73,10 @@ var (
 	// files and send them out (out-of-band XXE), or a file: one makes the
 	// parser's error message quote a local file.
 	xxeDTD = regexp.MustCompile(`(?:^\s*|<!)doctype\s+[^\s>\[]+\s+(?:system|public\s*(?:"[^"]*"|'[^']*'))\s*["']([a-z][a-z0-9+.-]+:[^"']{0,120}|/[^"']{1,120})`)
-	// xmlNested finds an entity whose value refers to entities three times
-	// or more: the levels of a "billion laughs", whatever their number.
-	xmlNested = regexp.MustCompile(`<!entity\s+[^\s%>]+\s+["'][^"']{0,200}?(?:&[^;"'\s&]{1,40};[^"'&]{0,200}){3}`)
+	// xmlNested finds an entity whose value refers to entities four times
+	// or more, however far apart: the levels of a "billion laughs",
+	// whatever their number.
+	xmlNested = regexp.MustCompile(`<!entity\s+[^\s%>]+\s+["'][^"']{0,200}?(?:&[^;"'\s&]{1,40};[^"'&]{0,200}){4}`)
 )
 
 // publicDTDHosts are the domains of the document types that configuration
