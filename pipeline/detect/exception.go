@@ -320,7 +320,8 @@ func pathIn(patterns []string, p string) bool {
 }
 
 // ambiguousPath reports a path with a dot segment, an empty segment, a
-// backslash, a ';', or a percent-encoded dot, slash, backslash or percent.
+// backslash, a ';', or a percent-encoded dot, slash, backslash or percent
+// (also as %u or overlong UTF-8).
 func ambiguousPath(p string) bool {
 	if strings.ContainsAny(p, "\\;") || strings.Contains(p, "//") {
 		return true
@@ -331,7 +332,9 @@ func ambiguousPath(p string) bool {
 		}
 	}
 	l := strings.ToLower(p)
-	for _, enc := range [...]string{"%2e", "%2f", "%5c", "%25"} {
+	// IIS's %u escapes and overlong UTF-8 (%c0%ae) spell dots and
+	// slashes too.
+	for _, enc := range [...]string{"%2e", "%2f", "%5c", "%25", "%u", "%c0", "%c1", "%e0"} {
 		if strings.Contains(l, enc) {
 			return true
 		}
