@@ -182,9 +182,9 @@ func (e *extractor) full() bool {
 // A value longer than the bound is added twice, its head and its tail:
 // padding a value past what a filter reads (8 KB of spaces, then the
 // payload) is a known way past WAFs and sensors that read only the start.
-// What lies between them is not read; a value would have to be over twice
-// the bound to hide something there, and the payload must still be one
-// its back end reads in the middle of so much padding.
+// One over twice the bound, padded on both sides, is added once more,
+// decoded, with its runs of white space squeezed; what else its middle
+// holds is not read.
 func (e *extractor) add(loc Location, name, value string, mode decodeMode) {
 	if len(value) > e.maxBytes {
 		e.add(loc, name, cut(value, e.maxBytes), mode)
@@ -243,19 +243,17 @@ func (e *extractor) decode(s string, plusSpace bool, rounds int) (string, int) {
 	return s, n
 }
 
-// addKept adds b, copied into the arena, as add adds a string: its head,
-// and its tail too when it is longer than the bound.
+// addKept adds b, a value in scratch space, copied into the arena: whole
+// when it is longer than the bound, so that add reads it as it reads any
+// long value (its head, its tail, squeezed).
 func (e *extractor) addKept(loc Location, name string, b []byte, mode decodeMode) {
-	e.add(loc, name, e.keep(b), mode)
-	if len(b) > e.maxBytes && !e.full() {
-		e.add(loc, name, e.keep(cutTail(b, e.maxBytes)), mode)
+	if len(b) <= e.maxBytes {
+		e.add(loc, name, e.keep(b), mode)
+		return
 	}
-	if len(b) > 2*e.maxBytes && !e.full() {
-		// Padded on both sides (add): squeezed.
-		if sq := squeezeSpace(string(b)); sq != "" {
-			e.add(loc, name, sq, noDecode)
-		}
-	}
+	start := e.arena.Len()
+	e.arena.Write(b)
+	e.add(loc, name, e.arena.String()[start:], mode)
 }
 
 // keep copies b, cut to the value bound, into the arena.
@@ -600,8 +598,6 @@ func TextLike(b []byte) bool {
 	return odd <= 2 || odd*10 <= n
 }
 
-// cut shortens s to at most max bytes without splitting a UTF-8 sequence
-// (when s is UTF-8 there).
 // squeezeSpace returns s with each run of ASCII white space and NULs
 // written as one space, or "" when s has no run of two or more.
 func squeezeSpace(s string) string {
@@ -642,6 +638,8 @@ func cutTail[T string | []byte](s T, max int) T {
 	return s[i:]
 }
 
+// cut shortens s to at most max bytes without splitting a UTF-8 sequence
+// (when s is UTF-8 there).
 func cut[T string | []byte](s T, max int) T {
 	if len(s) <= max {
 		return s
