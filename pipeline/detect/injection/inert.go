@@ -116,9 +116,7 @@ func inertAttr(k, v string) bool {
 	// for expression() in old IE, and Word pastes full-width font names.
 	var b strings.Builder
 	for _, r := range v {
-		if 0xff01 <= r && r <= 0xff5e {
-			r -= 0xfee0
-		}
+		r = fullwidthASCII(r)
 		if r <= ' ' {
 			continue
 		}

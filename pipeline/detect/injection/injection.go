@@ -320,7 +320,7 @@ func (d *Detector) check(x *decoders.Exchange, m *memos, sqli, xss *finding, idx
 		}
 	}
 	if xssDue {
-		if xssMarkupBytes(v) && libinjection.IsXSS(v) && !doctypeOnly(v) && !inertMarkup(v) {
+		if xssMarkupBytes(v) && libXSS(v) {
 			d.add(x, xss, idx, loc, name, v, "libinjection xss"+encodedNote(decodes))
 			hit = true
 		} else if m := xssExtra(v, d.cfg.ScanBytes); m != "" {
@@ -927,6 +927,14 @@ func wordByte(c byte) bool {
 	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_'
 }
 
+// libXSS is libinjection's XSS verdict on s, less what it flags that runs
+// nothing: a document type declaration alone (doctypeOnly) and rich text
+// (inertMarkup). Every place that asks libinjection about markup asks
+// this.
+func libXSS(s string) bool {
+	return libinjection.IsXSS(s) && !doctypeOnly(s) && !inertMarkup(s)
+}
+
 // doctypeOnly reports whether libinjection's XSS match on v comes from a
 // document type declaration alone (<!DOCTYPE html>, quoted in developer
 // text), which runs no script: v with its declarations removed is not XSS.
@@ -970,10 +978,10 @@ func xssExtra(v string, maxBytes int) string {
 	t := v
 	if encoded(v) {
 		t = widen(normalize.Normalize(v, 0, maxBytes).Text)
-		if t != v && libinjection.IsXSS(t) && !doctypeOnly(t) && !inertMarkup(t) {
+		if t != v && libXSS(t) {
 			return "libinjection xss (after decoding)"
 		}
-		if s, ok := sevenBit(t); ok && libinjection.IsXSS(s) && !doctypeOnly(s) {
+		if s, ok := sevenBit(t); ok && libXSS(s) {
 			return "libinjection xss (after 7-bit folding)"
 		}
 	}
@@ -1079,7 +1087,7 @@ func svgDataScript(b64 string) string {
 		return ""
 	}
 	svg := string(d)
-	if libinjection.IsXSS(svg) && !inertMarkup(svg) {
+	if libXSS(svg) {
 		return "script in an SVG data: URL " + alert.Snippet(svg, 60)
 	}
 	return ""
@@ -1285,9 +1293,10 @@ func (at *attrScan) place(l string, i int) bool {
 // URL scheme named in text rather than used: quoted alone ("javascript:"),
 // followed by an ellipsis ("javascript:..."), or a title's or a sentence's
 // colon ("JavaScript: The Good Parts", "javascript:// comments explained"):
-// two words or more follow it, with none of the bytes script needs to call,
-// assign, index, reach a member or escape anything. Nothing follows the
-// colon to run.
+// words follow it, with none of the bytes script needs to call, assign,
+// index, reach a member or escape anything but a sentence's closing
+// punctuation, and a lone word is no global whose value would become the
+// page (jsGlobals). Nothing follows the colon to run.
 func schemeMention(l string, i, j int) bool {
 	if j == 0 || l[j-1] != ':' || j == len(l) {
 		return false
@@ -1343,12 +1352,16 @@ func widen(s string) string {
 	if !strings.Contains(s, "\xef\xbc") && !strings.Contains(s, "\xef\xbd") {
 		return s
 	}
-	return strings.Map(func(r rune) rune {
-		if r >= 0xff01 && r <= 0xff5e {
-			return r - 0xff01 + '!'
-		}
-		return r
-	}, s)
+	return strings.Map(fullwidthASCII, s)
+}
+
+// fullwidthASCII returns the ASCII character a fullwidth form (U+FF01 to
+// U+FF5E) stands for, or r.
+func fullwidthASCII(r rune) rune {
+	if r >= 0xff01 && r <= 0xff5e {
+		return r - 0xff01 + '!'
+	}
+	return r
 }
 
 // xssScript finds script that runs without a new tag: the DOM objects an
