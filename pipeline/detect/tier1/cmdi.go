@@ -761,8 +761,8 @@ func shellSimplify(s string) string {
 	var b strings.Builder
 	last := 0
 	for i := first; i < len(s); i++ {
-		// Not after a line break: text goes on with "(see …)" and "do
-		// you …", and only the strongest forms count there (cmdiHit).
+		// After a line break only when hostLike: text goes on with
+		// "(see …)" and "do you …".
 		switch s[i] {
 		case ';', '&', '|':
 		case '\n':

@@ -1179,10 +1179,16 @@ func pickleHead(h []byte) bool {
 		m, _, ok := strings.Cut(string(h[1:]), "\n")
 		return ok && pickleRunners[m]
 	case '(':
-		for r := range pickleRunners {
-			if bytes.Contains(h, []byte("i"+r+"\n")) {
+		// INST: 'i', a module, a line break.
+		for i := bytes.IndexByte(h, 'i'); i >= 0; {
+			if m, _, ok := bytes.Cut(h[i+1:], []byte("\n")); ok && pickleRunners[string(m)] {
 				return true
 			}
+			j := bytes.IndexByte(h[i+1:], 'i')
+			if j < 0 {
+				break
+			}
+			i += 1 + j
 		}
 	}
 	return false

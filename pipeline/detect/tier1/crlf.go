@@ -54,23 +54,10 @@ func crlfBodyName(name string) bool {
 	if i := strings.LastIndexAny(name, ".]["); i >= 0 {
 		name = name[i+1:]
 	}
-	if len(name) > 24 {
+	if len(name) > 32 {
 		return false
 	}
-	var b [24]byte
-	n := 0
-	for i := 0; i < len(name); i++ {
-		c := name[i]
-		if c == '_' || c == '-' {
-			continue
-		}
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		b[n] = c
-		n++
-	}
-	switch l := string(b[:n]); l {
+	switch l := strings.Join(nameTokens(name), ""); l {
 	case "href", "link", "redirectto", "returnto", "return", "next", "continue", "callback", "goto", "dest",
 		"destination", "redir", "forward", "filename", "contenttype", "mimetype":
 		return true

@@ -91,7 +91,7 @@ var (
 	// $where.
 	nosqlName = regexp.MustCompile(`(?:^|[.\[])\$(` + nosqlOps + `)(?:$|[.\[\]])`)
 	// nosqlValue finds an operator key inside a JSON text value.
-	nosqlValue = regexp.MustCompile(`(?:^\s*["']?\$(where)|([{,])\s*["']?\$(` + nosqlOps + `))["']?\s*:\s*(["']?[\w-]*)`)
+	nosqlValue = regexp.MustCompile(`(?:^\s*["']?\$(where)|[{,]\s*["']?\$(` + nosqlOps + `))["']?\s*:\s*(["']?[\w-]*)`)
 	// nosqlBracket finds an operator in bracket syntax inside a value
 	// (u_id[$ne]=1, [$regex]^adm): a query string or form body carried
 	// in a parameter, which a server that parses it again (qs, PHP)
@@ -124,7 +124,7 @@ func matchNoSQL(p *decoders.Param, v *normalize.Value, report reportFunc) {
 			return false
 		}
 		for _, m := range nosqlValue.FindAllStringSubmatch(s, 16) {
-			op, arg := m[1]+m[3], m[4]
+			op, arg := m[1]+m[2], m[3]
 			// A design token's $type has a $value beside it.
 			if op != "type" || bsonType(arg) && !designToken.MatchString(s) {
 				reportNoSQL(op, "operator $"+op+" in value", report)

@@ -901,8 +901,9 @@ func quoteComment(s string) string {
 	for i < len(s) && (s[i] == ' ' || s[i] == '\t') {
 		i++
 	}
-	start := i
+	start, letter := i, false
 	for i < len(s) && i-start <= 64 && (isAlnum(s[i]) || s[i] == '_' || s[i] == '.' || s[i] == '@' || s[i] == '+' || s[i] == '-') {
+		letter = letter || 'a' <= s[i]|0x20 && s[i]|0x20 <= 'z'
 		i++
 	}
 	if i-start > 64 {
@@ -910,10 +911,6 @@ func quoteComment(s string) string {
 	}
 	if i >= len(s) || s[i] != '\'' && s[i] != '"' {
 		return ""
-	}
-	letter := false
-	for _, c := range []byte(s[start:i]) {
-		letter = letter || 'a' <= c|0x20 && c|0x20 <= 'z'
 	}
 	j := i + 1
 	for j < len(s) && (s[j] == ' ' || s[j] == ')' || s[j] == ';') {
@@ -938,22 +935,7 @@ func quoteComment(s string) string {
 // password_confirmation, newPassword, userPin), or one that is a key or a
 // token as a whole (api_key, accessToken; not sortKey, nextPageToken).
 func secretName(name string) bool {
-	var words []string
-	w := 0
-	for i := 0; i <= len(name); i++ {
-		end := i == len(name) || !isAlnum(name[i]) ||
-			i > w && 'A' <= name[i] && name[i] <= 'Z' && 'a' <= name[i-1] && name[i-1] <= 'z'
-		if !end {
-			continue
-		}
-		if i > w {
-			words = append(words, strings.ToLower(name[w:i]))
-		}
-		w = i
-		if i < len(name) && !isAlnum(name[i]) {
-			w = i + 1
-		}
-	}
+	words := nameTokens(name)
 	for _, x := range words {
 		switch x {
 		case "password", "passwd", "passphrase", "pwd", "pass", "secret", "pin", "credential", "credentials":

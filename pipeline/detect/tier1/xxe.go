@@ -101,12 +101,10 @@ func externalDTD(s string) string {
 	}
 	scheme, rest, _ := strings.Cut(m[1], ":")
 	if scheme == "http" || scheme == "https" {
-		host := strings.TrimLeft(rest, "/\\")
-		// .NET's Uri reads a backslash as a slash: the host ends there.
-		if i := strings.IndexAny(host, "/?#\\@:"); i >= 0 {
-			if host[i] == '@' {
-				return m[1] // user info: the host is after it
-			}
+		// authority ends the host at a backslash, as .NET's Uri does, and
+		// takes it from after the user info.
+		host := authority(rest)
+		if i := strings.LastIndexByte(host, ':'); i >= 0 {
 			host = host[:i]
 		}
 		for _, d := range publicDTDHosts {
