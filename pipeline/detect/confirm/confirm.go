@@ -223,6 +223,14 @@ type profile struct {
 	crlf     bool // an injected header in the response
 }
 
+// What confirms a command that ran (its output, its shell's errors, a
+// file it read, a stack trace) and code that ran, whose deserializer may
+// also say it was told to build a type (clsDeser).
+const (
+	clsRun  = clsCmdOutput | clsCmdError | clsFile | clsStack
+	clsCode = clsRun | clsDeser
+)
+
 // profiles maps alert categories, of this sensor's detectors and the
 // coreruleset's attack families, to what confirms them.
 var profiles = map[string]profile{
@@ -230,14 +238,14 @@ var profiles = map[string]profile{
 	"sqli":                    {classes: clsSQL | clsStack},
 	"xss":                     {reflect: true},
 	"cross-site-scripting":    {reflect: true},
-	"os-command-injection":    {classes: clsCmdOutput | clsCmdError | clsFile | clsStack},
-	"command-injection":       {classes: clsCmdOutput | clsCmdError | clsFile | clsStack},
-	"rce":                     {classes: clsCmdOutput | clsCmdError | clsFile | clsStack | clsDeser},
-	"remote-code-execution":   {classes: clsCmdOutput | clsCmdError | clsFile | clsStack | clsDeser},
-	"code-injection":          {classes: clsCmdOutput | clsCmdError | clsFile | clsStack | clsDeser},
-	"php-injection":           {classes: clsCmdOutput | clsCmdError | clsFile | clsStack | clsDeser},
-	"java-injection":          {classes: clsCmdOutput | clsCmdError | clsFile | clsStack | clsDeser},
-	"nodejs-injection":        {classes: clsCmdOutput | clsCmdError | clsFile | clsStack | clsDeser},
+	"os-command-injection":    {classes: clsRun},
+	"command-injection":       {classes: clsRun},
+	"rce":                     {classes: clsCode},
+	"remote-code-execution":   {classes: clsCode},
+	"code-injection":          {classes: clsCode},
+	"php-injection":           {classes: clsCode},
+	"java-injection":          {classes: clsCode},
+	"nodejs-injection":        {classes: clsCode},
 	"path-traversal":          {classes: clsFile | clsInclude | clsStack},
 	"local-file-inclusion":    {classes: clsFile | clsInclude | clsStack},
 	"lfi":                     {classes: clsFile | clsInclude | clsStack},
@@ -253,7 +261,7 @@ var profiles = map[string]profile{
 	"crlf-injection":          {crlf: true},
 	"http-response-splitting": {crlf: true},
 	"mail-header-injection":   {classes: clsStack},
-	"generic-injection":       {classes: clsCmdOutput | clsCmdError | clsFile | clsMetadata | clsStack | clsDeser},
+	"generic-injection":       {classes: clsCode | clsMetadata},
 	"protocol-attack":         {classes: clsStack, crlf: true},
 }
 
