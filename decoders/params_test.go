@@ -299,15 +299,8 @@ func TestExtractMultipartMalformed(t *testing.T) {
 			"--XyZ\nContent-Disposition: form-data; name=\"c\"\n\n;cat /etc/passwd\n" +
 			"--XyZ--\r\n"
 		x := req("/", "", body, "Content-Type", "multipart/form-data; boundary=XyZ")
-		ExtractParams(x, nil)
-		var got []string
-		for _, p := range x.Params {
-			if p.Loc == LocMultipart {
-				got = append(got, p.Name+"="+p.Value)
-			}
-		}
-		if want := "a=first|" + c.want + "|c=;cat /etc/passwd"; strings.Join(got, "|") != want {
-			t.Errorf("%q:\n got %q\nwant %q", c.bad, strings.Join(got, "|"), want)
+		if got, want := multipartPairs(x), "a=first|"+c.want+"|c=;cat /etc/passwd"; got != want {
+			t.Errorf("%q:\n got %q\nwant %q", c.bad, got, want)
 		}
 		if len(x.Anomalies) != 1 || x.Anomalies[0].Kind != KindMultipartMalformed {
 			t.Errorf("%q: anomalies %+v, want one %s", c.bad, x.Anomalies, KindMultipartMalformed)
@@ -319,29 +312,26 @@ func TestExtractMultipartMalformed(t *testing.T) {
 		"--XyZ\r\nContent-Disposition: form-data; name=\"f\x01\"\r\n\r\nx--XyZ\r\n' or 1=1--\r\n" +
 		"--XyZ\r\nContent-Disposition: form-data; name=\"c\"\r\n\r\nthird\r\n--XyZ--\r\n"
 	x := req("/", "", body, "Content-Type", "multipart/form-data; boundary=XyZ")
-	ExtractParams(x, nil)
-	var got []string
-	for _, p := range x.Params {
-		if p.Loc == LocMultipart {
-			got = append(got, p.Name+"="+p.Value)
-		}
-	}
-	if want := "a=hello x--XyZ-- bye|f\x01=x--XyZ\r\n' or 1=1--|c=third"; strings.Join(got, "|") != want {
-		t.Errorf("boundaries inside lines:\n got %q\nwant %q", strings.Join(got, "|"), want)
+	if got, want := multipartPairs(x), "a=hello x--XyZ-- bye|f\x01=x--XyZ\r\n' or 1=1--|c=third"; got != want {
+		t.Errorf("boundaries inside lines:\n got %q\nwant %q", got, want)
 	}
 	// A refused part with no content keeps its headers.
 	x = req("/", "", "--b\r\nContent-Disposition: form-data; name=\"f\"; filename=\"shell.jsp\x00.png\"\r\n\r\n--b\r\nContent-Disposition: form-data; name=\"c\"\r\n\r\nthird\r\n--b--\r\n",
 		"Content-Type", "multipart/form-data; boundary=b")
+	if got, want := multipartPairs(x), "f.filename=shell.jsp\x00.png|c=third"; got != want {
+		t.Errorf("empty refused part:\n got %q\nwant %q", got, want)
+	}
+}
+
+// multipartPairs extracts x's parameters and lists its multipart ones as
+// name=value, joined by '|'.
+func multipartPairs(x *Exchange) string {
 	ExtractParams(x, nil)
-	got = got[:0]
-	for _, p := range x.Params {
-		if p.Loc == LocMultipart {
-			got = append(got, p.Name+"="+p.Value)
-		}
+	var got []string
+	for _, p := range only(x.Params, LocMultipart) {
+		got = append(got, p.Name+"="+p.Value)
 	}
-	if want := "f.filename=shell.jsp\x00.png|c=third"; strings.Join(got, "|") != want {
-		t.Errorf("empty refused part:\n got %q\nwant %q", strings.Join(got, "|"), want)
-	}
+	return strings.Join(got, "|")
 }
 
 // TestExtractBinaryFields: a multipart field whose file name is empty is a

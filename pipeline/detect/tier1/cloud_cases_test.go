@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/apisensor/sensor/decoders"
+	"github.com/apisensor/sensor/pipeline/detect"
 )
 
 // utf16le spells s in UTF-16LE (ASCII and the byte order mark only).
@@ -280,16 +281,7 @@ func TestDeserializationBodies(t *testing.T) {
 		{"application/xml", `<sorted-set><string>foo</string><dynamic-proxy><interface>java.lang.Comparable</interface><handler class="java.beans.EventHandler"><target class="java.lang.ProcessBuilder"><command><string>id</string></command></target><action>start</action></handler></dynamic-proxy></sorted-set>`},
 		{"application/xml", `<java.util.PriorityQueue serialization='custom'><unserializable-parents/><java.util.PriorityQueue><default><size>2</size></default><int>3</int></java.util.PriorityQueue></java.util.PriorityQueue>`},
 	} {
-		x := exchange()
-		x.Request.Method, x.Request.Path, x.Request.URI = "POST", "/api/v1/import", "/api/v1/import"
-		x.Request.Headers = append(x.Request.Headers, decoders.Header{Name: "content-type", Value: c.ct})
-		x.Request.Body = []byte(c.body)
-		decoders.ExtractParams(x, nil)
-		var got []string
-		for _, a := range inspectAll(ds, x) {
-			got = append(got, a.RuleId)
-		}
-		if !slices.Contains(got, "deserialization-gadget") {
+		if got := postRules(ds, "/api/v1/import", c.ct, c.body); !slices.Contains(got, "deserialization-gadget") {
 			t.Errorf("%s %.60s…: %v, want deserialization-gadget", c.ct, c.body, got)
 		}
 	}
@@ -315,15 +307,7 @@ func TestXMLBodies(t *testing.T) {
 		{`<!DOCTYPE log4j:configuration SYSTEM "log4j.dtd"><log4j:configuration/>`, ""},
 		{`<!DOCTYPE note [<!ENTITY co "Example Corp"><!ENTITY sig "&co; team">]><note>&sig;</note>`, ""},
 	} {
-		x := exchange()
-		x.Request.Method, x.Request.Path, x.Request.URI = "POST", "/api/v1/import", "/api/v1/import"
-		x.Request.Headers = append(x.Request.Headers, decoders.Header{Name: "content-type", Value: "application/xml"})
-		x.Request.Body = []byte(c.body)
-		decoders.ExtractParams(x, nil)
-		var got []string
-		for _, a := range inspectAll(ds, x) {
-			got = append(got, a.RuleId)
-		}
+		got := postRules(ds, "/api/v1/import", "application/xml", c.body)
 		if c.want == "" && len(got) > 0 || c.want != "" && !slices.Contains(got, c.want) {
 			t.Errorf("%.70s…: %v, want %q", c.body, got, c.want)
 		}
@@ -358,17 +342,24 @@ func TestUploadedDocuments(t *testing.T) {
 		{strings.Replace(part("a\x00.txt", "text/plain", "x"), "--U--", "--U\r\nContent-Disposition: form-data; name=\"host\"\r\n\r\n127.0.0.1;cat /etc/passwd\r\n--U--", 1), "cmdi"},
 		{part("logo.svg", "image/svg+xml", `<?xml version="1.0" encoding="UTF-8"?><svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24"><title>Logo</title><path d="M12 2L2 7l10 5 10-5-10-5z" fill="#333"/></svg>`), ""},
 	} {
-		x := exchange()
-		x.Request.Method, x.Request.Path, x.Request.URI = "POST", "/api/v1/upload", "/api/v1/upload"
-		x.Request.Headers = append(x.Request.Headers, decoders.Header{Name: "content-type", Value: "multipart/form-data; boundary=U"})
-		x.Request.Body = []byte(c.body)
-		decoders.ExtractParams(x, nil)
-		var got []string
-		for _, a := range inspectAll(ds, x) {
-			got = append(got, a.RuleId)
-		}
+		got := postRules(ds, "/api/v1/upload", "multipart/form-data; boundary=U", c.body)
 		if c.want == "" && len(got) > 0 || c.want != "" && !slices.Contains(got, c.want) {
 			t.Errorf("%.50s…: %v, want %q", c.body[60:], got, c.want)
 		}
 	}
+}
+
+// postRules POSTs body, of content type ct, to path, as the decoders take
+// it apart, and returns the rules the detectors ds raise on it.
+func postRules(ds []detect.Detector, path, ct, body string) []string {
+	x := exchange()
+	x.Request.Method, x.Request.Path, x.Request.URI = "POST", path, path
+	x.Request.Headers = append(x.Request.Headers, decoders.Header{Name: "content-type", Value: ct})
+	x.Request.Body = []byte(body)
+	decoders.ExtractParams(x, nil)
+	var got []string
+	for _, a := range inspectAll(ds, x) {
+		got = append(got, a.RuleId)
+	}
+	return got
 }
