@@ -16,7 +16,7 @@ import (
 
 // Code injection: a value that carries source code or serialized objects
 // of the language the back end runs (PHP, Java, Node.js, Perl, Ruby,
-// Python), or that rewrites a JavaScript prototype.
+// Python, C#), or that rewrites a JavaScript prototype.
 var (
 	rulePHP = rule{
 		Rule:  detectRule("php-injection", "code-injection", owaspInjection, alert.Severity_SEVERITY_HIGH, alert.Confidence_CONFIDENCE_MEDIUM),
@@ -33,6 +33,10 @@ var (
 	rulePerl = rule{
 		Rule:  detectRule("perl-injection", "code-injection", owaspInjection, alert.Severity_SEVERITY_HIGH, alert.Confidence_CONFIDENCE_MEDIUM),
 		title: "Perl code injection",
+	}
+	ruleDotnet = rule{
+		Rule:  detectRule("dotnet-injection", "code-injection", owaspInjection, alert.Severity_SEVERITY_HIGH, alert.Confidence_CONFIDENCE_MEDIUM),
+		title: ".NET code injection",
 	}
 	ruleRuby = rule{
 		Rule:  detectRule("ruby-injection", "code-injection", owaspInjection, alert.Severity_SEVERITY_HIGH, alert.Confidence_CONFIDENCE_MEDIUM),
@@ -195,13 +199,25 @@ var (
 	// take java.lang's classes without their package), the gadget classes
 	// of deserialization chains (commons-collections transformers), Java
 	// serialization magic as hex or base64 (aced0005, rO0AB), and Groovy
-	// running a string or a list as a command ("id".execute()).
+	// running a string, a list or strings joined in parentheses as a
+	// command ("id".execute(), ("i"+"d").execute(); a call's result,
+	// prepare("…" + q).execute(), is not one).
 	javaCode = regexp.MustCompile(`(?:^|[^a-z0-9_])(?:java\.(?:lang\.(?:runtime|process|processbuilder|processimpl|system|class|classloader|reflect|object|string|stringbuilder|thread|integer|number)|io\.[a-z]*(?:file|stream|reader|writer)[a-z]*|net\.(?:url|socket|serversocket|urlclassloader)|nio\.file|beans\.)` +
 		`|java\.(?:[a-z_$][\w$]*\.){0,3}(?:runtime|processbuilder|process)\b` +
 		`|javax\.(?:script|naming|management)\.|com\.opensymphony\.xwork2|com\.sun\.(?:org\.apache|jndi|rowset)|org\.apache\.(?:commons\.(?:collections|beanutils)|xalan|struts2|catalina)|org\.springframework\.(?:context|beans|expression)|org\.omg\.corba|sun\.misc\.|sun\.reflect\.)` +
 		`|runtime\s*\.\s*getruntime\s*\(|new\s+processbuilder\s*\(|processbuilder\s*\.|runtime\s*\.\s*(?:exec|clonetransformer|forclosure|instantiatefactory|instantiatetransformer|invokertransformer|prototypeclonefactory|prototypeserializationfactory|whileclosure)\b` +
 		`|#_memberaccess|@java\.lang|@runtime@|#context\s*\[|%\{\s*\(?#|\bt\s*\(\s*(?:java\.|(?:runtime|processbuilder)\s*\)\s*\.)|class\.forname\s*\(|\.getclass\s*\(\s*\)\s*\.\s*forname|scriptenginemanager|\.getdeclaredmethod\s*\(` +
-		`|(?:^|[^a-z0-9])aced0005|['"]\s*\??\.\s*execute\s*\(|(?:^|[\s=(,])\[\s*['"][^\]]{0,200}['"]\s*\]\s*\.\s*execute\s*\(|\bgroovy\.(?:lang\.groovy(?:shell|classloader)|util\.eval)\b`)
+		`|(?:^|[^a-z0-9])aced0005|['"]\s*\??\.\s*execute\s*\(|(?:^|[\s=(,])\[\s*['"][^\]]{0,200}['"]\s*\]\s*\.\s*execute\s*\(|(?:^|[^\w$.])\(\s*['"][^'"()]{0,40}['"]\s*\+[^()]{0,200}\)\s*\??\.\s*execute\s*\(|\bgroovy\.(?:lang\.groovy(?:shell|classloader)|util\.eval)\b`)
+
+	// dotnetCode finds C# that starts a process, as sent to what
+	// evaluates C# or a LINQ expression (Roslyn scripting, Dynamic LINQ:
+	// CVE-2023-32571): Process.Start with a string, a ProcessStartInfo
+	// built, the Process type named for reflection (typeof(…),
+	// Type.GetType("…")), and Dynamic LINQ's way from any object to the
+	// runtime's types ("".GetType().Assembly). "Process.Start is how…"
+	// in prose has no call.
+	dotnetCode = regexp.MustCompile(`\bprocess\.start\s*\(\s*(?:[@$]?"|new\b)|\bprocessstartinfo\s*[({]` +
+		`|\bsystem\.diagnostics\.process(?:startinfo)?\s*(?:\)|['"]\s*\))|\.\s*gettype\s*\(\s*\)\s*\.\s*assembly\b`)
 
 	// jspFile finds a file name that makes a JSP out of an upload with the
 	// dots or spaces Windows drops from a name ("shell.jsp.", "a.jspx ",
@@ -625,6 +641,7 @@ var codeiGates = literals.MustNew(
 		"__base__", "cos\n", "ios\n", "cposix\n", "iposix\n", "cnt\n", "int\n", "csubprocess\n", "isubprocess\n",
 		"cbuiltins\n", "ibuiltins\n", "c__builtin__\n", "i__builtin__\n"},
 	[]string{"!!", "!ruby/", "tag:yaml.org,2002:python/", "%tag", "$type", "objectdataprovider", "<dynamic-proxy", "serialization", "resolves-to", "<java.lang.processbuilder"},
+	[]string{"process.start", "processstartinfo", "diagnostics.process", "gettype"},
 )
 
 // codeiGates' groups.
@@ -636,6 +653,7 @@ const (
 	gatePerl
 	gatePython
 	gateDeser
+	gateDotnet
 )
 
 // deserGadget finds the type tags and gadgets that make a deserializer
@@ -1053,6 +1071,12 @@ func matchCodei(p *decoders.Param, v *normalize.Value, report reportFunc) {
 		if m != "" {
 			report(&rulePython, "python "+snippet(strings.TrimSpace(m)))
 			hit = true
+		}
+		if gates&gateDotnet != 0 {
+			if m := dotnetCode.FindString(s); m != "" {
+				report(&ruleDotnet, "c# "+snippet(strings.TrimSpace(m)))
+				hit = true
+			}
 		}
 		if gates&gateProto != 0 {
 			if m := protoPollution.FindString(s); m != "" {

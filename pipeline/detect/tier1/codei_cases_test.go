@@ -55,6 +55,18 @@ func init() {
 		attackEntry{lJ, "script", "\"id\".execute()", "java-injection", 0},
 		attackEntry{lJ, "script", "['sh','-c','id'].execute().text", "java-injection", 0},
 		attackEntry{lJ, "script", "new groovy.lang.GroovyShell().evaluate(x)", "java-injection", 0},
+		attackEntry{lJ, "script", "(\"i\"+\"d\").execute().text", "java-injection", 0},
+		// C# that starts a process, as Roslyn scripting and Dynamic LINQ
+		// (CVE-2023-32571) evaluate it.
+		attackEntry{lQ, "expr", "System.Diagnostics.Process.Start(\"cmd.exe\",\"/c whoami\")", "dotnet-injection", encAll},
+		attackEntry{lJ, "expr", "Process.Start(@\"C:\\Windows\\System32\\cmd.exe\", \"/c calc\")", "dotnet-injection", 0},
+		attackEntry{lJ, "expr", "new System.Diagnostics.Process{StartInfo=new System.Diagnostics.ProcessStartInfo(\"cmd\",\"/c id\")}.Start()", "dotnet-injection", 0},
+		attackEntry{lQ, "filter", "\"\".GetType().Assembly.DefinedTypes.Where(it.Name == \"AppDomain\").First()", "dotnet-injection", encURL},
+		attackEntry{lQ, "t", "Type.GetType(\"System.Diagnostics.Process\")", "dotnet-injection", encURL},
+		// Jinja's attr filter taking its name from the request.
+		attackEntry{lQ, "name", "{{request|attr(request.args.c)}}", "ssti", encAll},
+		attackEntry{lJ, "name", "{%set a=request|attr('application')%}{{a}}", "ssti", 0},
+		attackEntry{lQ, "name", "{{request|attr([request.args.usc*2,request.args.class,request.args.usc*2]|join)}}", "ssti", encURL},
 		// Probes of template engines: Jinja2's string times a number,
 		// OGNL, Freemarker's square brackets, Velocity; Log4j with a
 		// dotless i that Java upper-cases to I.
@@ -167,6 +179,12 @@ func init() {
 		// Java code that runs nothing, a price list, a Markdown link.
 		corpusEntry{lJ, "code", "cursor.execute()"},
 		corpusEntry{lJ, "code", "System.out.println(Runtime.version())"},
+		corpusEntry{lJ, "code", "db.prepare(\"SELECT * FROM t WHERE id=\" + id).execute()"},
+		corpusEntry{lJ, "code", "query(\"a\").execute()"},
+		corpusEntry{lJ, "note", "Process.Start is how .NET launches a program; see System.Diagnostics.Process"},
+		corpusEntry{lJ, "code", "var t = obj.GetType().Name;"},
+		corpusEntry{lJ, "template", "{{ page|attr('title') }}"},
+		corpusEntry{lJ, "template", "{{ user.name|title }} {{ item|attr(field) }}"},
 		corpusEntry{lQ, "q", "%{name} is %{age} years old"},
 		corpusEntry{lJ, "note", "[=] means equal in the legend"},
 		// Content types as clients send them.
@@ -305,6 +323,7 @@ func codeiGatesHold(t *testing.T, s string) {
 		{"perlCode", gates&gatePerl != 0, perlCode},
 		{"jspFile", gates&gateJSP != 0, jspFile},
 		{"deserGadget", gates&gateDeser != 0, deserGadget},
+		{"dotnetCode", gates&gateDotnet != 0, dotnetCode},
 	} {
 		if m := c.re.FindString(s); !c.open && m != "" {
 			t.Fatalf("%s matches %q in %q, which its gate turns away", c.name, m, s)

@@ -554,15 +554,21 @@ var metadataAddrs = []netip.Addr{
 // alternately to two of them (rbndr.us, 1u.ms: DNS rebinding).
 var wildcardDNS = []string{".nip.io", ".sslip.io", ".xip.io", ".traefik.me", ".rbndr.us", ".1u.ms"}
 
-// embeddedAddrs returns the IPv4 addresses written in the labels of s, a
+// embeddedAddrs returns the addresses written in the labels of s, a
 // wildcard DNS name without its suffix: any four numbers in a row joined
 // by dots or dashes ("app-10.0.0.1", "1.169.254.169.254", "169-254-169-254",
-// "make-127.0.0.1-rebind"), and any word of eight hex digits ("a9fea9fe",
-// "7f000001.a9fea9fe"). Every offset is tried, since services differ on
-// which address of a name they answer with; at most the first 64 parts are
-// read.
+// "make-127.0.0.1-rebind"), any word of eight hex digits ("a9fea9fe",
+// "7f000001.a9fea9fe"), and an IPv6 address with dashes for colons ending
+// a label, as sslip.io reads one ("--1", "fd00-ec2--254", "www-fe80--1").
+// Every offset is tried, since services differ on which address of a name
+// they answer with; at most the first 64 parts are read.
 func embeddedAddrs(s string) []netip.Addr {
 	var out []netip.Addr
+	for label := range strings.SplitSeq(s, ".") {
+		if a, ok := dashedIPv6(label); ok {
+			out = append(out, a)
+		}
+	}
 	parts := strings.FieldsFunc(s, func(r rune) bool { return r == '.' || r == '-' })
 	parts = parts[:min(len(parts), 64)]
 	for i, p := range parts {
@@ -586,6 +592,33 @@ func embeddedAddrs(s string) []netip.Addr {
 		}
 	}
 	return out
+}
+
+// dashedIPv6 returns the IPv6 address that ends label with a dash for
+// each colon, read from the label's start or after one of its dashes
+// (what precedes is a name: "www-"), trying at most 8 starts.
+func dashedIPv6(label string) (netip.Addr, bool) {
+	if len(label) < 3 || len(label) > 60 || !strings.Contains(label, "--") && strings.Count(label, "-") < 7 {
+		return netip.Addr{}, false
+	}
+	for i, tries := 0, 0; i < len(label) && tries < 8; tries++ {
+		if a, err := netip.ParseAddr(strings.ReplaceAll(label[i:], "-", ":")); err == nil && a.Is6() {
+			return a, true
+		}
+		// The next start: after the next dash that is not the first of
+		// a "--" (which would leave a lone colon in front).
+		j := strings.IndexByte(label[i+1:], '-')
+		if j < 0 {
+			break
+		}
+		i += 1 + j
+		if i+1 < len(label) && label[i+1] == '-' {
+			// "x--1": try "--1" (::1) first, as written.
+			continue
+		}
+		i++
+	}
+	return netip.Addr{}, false
 }
 
 // classifyHost returns the rule a host or address falls under, or nil. In a

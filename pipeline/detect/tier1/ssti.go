@@ -108,12 +108,19 @@ func sstiClose(s string, start int, closer string) (int, bool) {
 // sstiExpr is what makes an expression an attack rather than a template
 // variable ("{{name}}", "${HOME}", "#{id}" are not): arithmetic on numbers
 // (the 7*7 probe), a conditional on a constant ({% if True %}, the probe for
-// engines that print no arithmetic), Python object walking, the engines' objects that reach
+// engines that print no arithmetic), Python object walking (also through
+// Jinja's attr filter), the engines' objects that reach
 // configuration or code, and the Java and Ruby ways to run a command.
 var sstiExpr = regexp.MustCompile(`\d+['"]?\s*\*\s*['"]?\d+|^\s*if\s+(?:true|1|1\s*==\s*1)\s*$` +
 	`|__(?:class|mro|subclasses|globals|builtins|init|import|base|bases|dict|getattribute)__` +
 	`|^\s*(?:config|self|settings)(?:\.items\(\)|\.__\w+|\s*$)` +
 	`|request\.(?:application|environ)|\b(?:lipsum|cycler|joiner|namespace)\.__` +
+	// Jinja's attr filter reaching the request object, or taking the
+	// name to read from the request or from a list joined at run time:
+	// how payloads rebuild "__class__" past a filter on underscores
+	// ({{request|attr(request.args.c)}}). {{ page|attr('title') }} is
+	// template code.
+	`|\brequest\s*\|\s*attr\b|\|\s*attr\s*\(\s*(?:request\b|\[)` +
 	`|\bt\s*\(\s*(?:java\.|runtime\s*\)|processbuilder\s*\))|java\.lang\.|getruntime|processbuilder|class\.forname|scriptenginemanager` +
 	`|freemarker\.template\.utility|\.exec\s*\(|\bpopen\b|os\.system|subprocess|\bsystem\s*\(` +
 	`|\beval\s*\(|\bimport\s+os|\bfile\.(?:open|read)|\bio\.popen|\bspawn\s*\(|\brequire\s*\(\s*['"]child_process` +
