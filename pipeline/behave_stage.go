@@ -6,6 +6,7 @@ import (
 
 	"github.com/apisensor/sensor/pipeline/alert"
 	"github.com/apisensor/sensor/pipeline/behave"
+	"github.com/apisensor/sensor/pipeline/detect"
 	"github.com/apisensor/sensor/sensor"
 )
 
@@ -15,8 +16,12 @@ import (
 // goroutine only. A nil *behaveStage is the disabled stage (a bypass).
 type behaveStage struct {
 	engine *behave.Engine
-	alerts []*alert.Alert // reused between batches
-	raised uint64
+	// detect holds the operator's exceptions, applied to what the
+	// engine raises (detect.Config.ExceptBehaviour).
+	detect   *detect.Config
+	alerts   []*alert.Alert // reused between batches
+	raised   uint64
+	excepted uint64
 }
 
 // newBehaveStage builds the stage, or returns nil when it is disabled.
@@ -28,7 +33,7 @@ func newBehaveStage(cfg *Config) (*behaveStage, error) {
 	if err != nil {
 		return nil, fmt.Errorf("behave: %w", err)
 	}
-	return &behaveStage{engine: e}, nil
+	return &behaveStage{engine: e, detect: &cfg.Detect}, nil
 }
 
 // observe feeds a batch of events and publishes what it raised. Events are
@@ -55,6 +60,7 @@ func (s *behaveStage) flush(ctx context.Context, out Outputs, report *Report) er
 }
 
 func (s *behaveStage) publish(ctx context.Context, out Outputs, report *Report) error {
+	s.alerts = s.detect.ExceptBehaviour(s.alerts, func(*alert.Alert) { s.excepted++ })
 	if len(s.alerts) == 0 {
 		return nil
 	}
@@ -80,6 +86,9 @@ func (s *behaveStage) tally() tally {
 		return t
 	}
 	t.alerts[behave.Detector] = s.raised
+	if s.excepted > 0 {
+		t.counts.Add(CountExcepted+"."+behave.Detector, s.excepted)
+	}
 	st := s.engine.Stats()
 	for name, drop := range map[string]string{
 		behave.CountEvicted:    "drop.behave_evicted",

@@ -241,3 +241,42 @@ func TestReplayExceptions(t *testing.T) {
 		}
 	}
 }
+
+// TestReplayExceptionSources: an exception for a scanner's address drops
+// its behavioural alert, every revision, counted under behave, and nothing
+// else; one for other addresses drops nothing. (Per-exchange alerts by
+// source: TestExceptSources.)
+func TestReplayExceptionSources(t *testing.T) {
+	file := filepath.Join("..", "testdata", "bots-scanner.pcap")
+	base, _, _ := replay(t, testConfig(2), file)
+	var want []string
+	behave := 0
+	for _, l := range base {
+		if strings.Contains(l, `"detector":"behave"`) {
+			behave++
+		} else {
+			want = append(want, l)
+		}
+	}
+	if behave == 0 {
+		t.Fatal("the capture has no behavioural alert to except")
+	}
+	for _, tc := range []struct {
+		src     string
+		want    []string
+		dropped int
+	}{{"10.98.0.0/28", want, behave}, {"10.98.0.16/28", base, 0}} {
+		cfg := testConfig(2)
+		cfg.Detect.Exceptions = []detect.Exception{{Rules: []string{"behave"}, Sources: []string{tc.src}}}
+		if err := cfg.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		got, _, rep := replay(t, cfg, file)
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("sources %s: alerts:\n%s\nwant:\n%s", tc.src, strings.Join(got, "\n"), strings.Join(tc.want, "\n"))
+		}
+		if c := rep.Counters[CountExcepted+".behave"]; c != uint64(tc.dropped) {
+			t.Errorf("sources %s: counted %d behavioural alerts excepted, want %d", tc.src, c, tc.dropped)
+		}
+	}
+}

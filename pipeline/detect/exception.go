@@ -3,6 +3,7 @@ package detect
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"path"
 	"strings"
 
@@ -21,6 +22,12 @@ import (
 // Every list given must match (any of its entries); an empty list matches
 // everything.
 //
+// Behavioural alerts (detector "behave": credential stuffing, enumeration,
+// scanners…) are about many exchanges, not one: an exception without
+// params and locations drops them too (ExceptBehaviour), its paths
+// matched against the endpoint's path template (/users/{id}), its sources
+// against the client the alert is about.
+//
 //	detect:
 //	  exceptions:
 //	    - rules: [sqli, sql-signature]
@@ -28,6 +35,9 @@ import (
 //	      paths: ["/api/v1/reports/query", "/bi/**"]
 //	      params: [sql, "filters.*.expr"]
 //	      reason: Metabase runs the analysts' SQL
+//	    - rules: [injection, cmdi, traversal, crs, scanner]
+//	      sources: [10.20.0.0/24]
+//	      reason: the weekly authenticated vulnerability scan
 type Exception struct {
 	// Rules are rule ids ("sqli", "cmdi", "942100" for CRS) or detector
 	// names ("injection", "crs"); at least one.
@@ -53,6 +63,13 @@ type Exception struct {
 	// Locations are parameter locations: query, path, header, cookie,
 	// form, json, multipart, xml, body, protobuf, name.
 	Locations []string `yaml:"locations"`
+	// Sources are client addresses or prefixes ("10.20.0.0/24",
+	// "2001:db8::/32", "192.0.2.7"), matched against the alert's client
+	// address: the TCP peer, or the address X-Forwarded-For or Forwarded
+	// gives when the peer is a trusted proxy (detect.identity). The peer
+	// is what the sensor saw; a forwarded address is what the proxy
+	// wrote.
+	Sources []string `yaml:"sources"`
 	// Reason says why, for the reader of the configuration.
 	Reason string `yaml:"reason"`
 }
@@ -87,6 +104,11 @@ func (e *Exception) validate(i int) error {
 	for _, l := range e.Locations {
 		if !knownLocation(l) || strings.ToLower(l) != l {
 			errs = append(errs, fmt.Errorf("detect: exceptions[%d]: unknown location %q", i, l))
+		}
+	}
+	for _, src := range e.Sources {
+		if _, ok := parseSource(src); !ok {
+			errs = append(errs, fmt.Errorf("detect: exceptions[%d]: bad source %q (an IP address or prefix: 10.0.0.0/8)", i, src))
 		}
 	}
 	return errors.Join(errs...)
@@ -128,7 +150,7 @@ func (c *Config) except(x *decoders.Exchange, a *alert.Alert) bool {
 	for i := range c.Exceptions {
 		e := &c.Exceptions[i]
 		whole := e.names(a.GetRuleId()) || e.names(a.GetDetector())
-		if !whole && !e.namesEvidence(a) || !e.exchange(x) {
+		if !whole && !e.namesEvidence(a) || !e.exchange(x) || !e.source(a.GetClient().GetIp()) {
 			continue
 		}
 		if whole && len(e.Params) == 0 && len(e.Locations) == 0 {
@@ -147,6 +169,104 @@ func (c *Config) except(x *decoders.Exchange, a *alert.Alert) bool {
 		}
 	}
 	return false
+}
+
+// ExceptBehaviour applies the exceptions to behavioural alerts, in place:
+// it returns alerts without those an exception drops, and calls dropped
+// for each of them. An exception drops a behavioural alert when it names
+// its rule or detector, has no params or locations (a behavioural alert
+// has no parameter evidence to take), and its methods, hosts and paths
+// match the alert's endpoint (its path template: "/users/*" covers
+// /users/{id}) and its sources the client the alert is about. Alerts about
+// many clients (distributed credential stuffing and per-endpoint rates,
+// keyed by an endpoint; token sharing, keyed by a token) match no source:
+// one of their clients in a range is no reason to drop what the others
+// did.
+func (c *Config) ExceptBehaviour(alerts []*alert.Alert, dropped func(*alert.Alert)) []*alert.Alert {
+	if len(c.Exceptions) == 0 || len(alerts) == 0 {
+		return alerts
+	}
+	kept := alerts[:0]
+	for _, a := range alerts {
+		if !c.exceptBehaviour(a) {
+			kept = append(kept, a)
+		} else if dropped != nil {
+			dropped(a)
+		}
+	}
+	clear(alerts[len(kept):])
+	return kept
+}
+
+func (c *Config) exceptBehaviour(a *alert.Alert) bool {
+	h := a.GetHttp()
+	for i := range c.Exceptions {
+		e := &c.Exceptions[i]
+		if !e.names(a.GetRuleId()) && !e.names(a.GetDetector()) || len(e.Params) > 0 || len(e.Locations) > 0 {
+			continue
+		}
+		if len(e.Methods) > 0 && !anyFold(e.Methods, h.GetMethod()) ||
+			len(e.Hosts) > 0 && !hostIn(e.Hosts, h.GetHost()) ||
+			len(e.Paths) > 0 && !pathIn(e.Paths, h.GetUrl()) {
+			continue
+		}
+		if len(e.Sources) > 0 && !e.source(behaviourClient(a)) {
+			continue
+		}
+		return true
+	}
+	return false
+}
+
+// behaviourClient returns the address of the client a behavioural alert is
+// about: the address its window is keyed by, or, for a window keyed by a
+// client's API key, token subject or session, the address the client's
+// first request came from; "" for a window of many clients.
+func behaviourClient(a *alert.Alert) string {
+	k := a.GetBehavior().GetKey()
+	kind, v, _ := strings.Cut(k, ":")
+	switch kind {
+	case "ip":
+		return v
+	case "key", "sub", "session":
+		return a.GetClient().GetIp()
+	}
+	return ""
+}
+
+// source reports whether ip is in e's sources, or e has none.
+func (e *Exception) source(ip string) bool {
+	if len(e.Sources) == 0 {
+		return true
+	}
+	addr, err := netip.ParseAddr(ip)
+	if err != nil {
+		return false
+	}
+	addr = addr.Unmap().WithZone("")
+	for _, src := range e.Sources {
+		if p, ok := parseSource(src); ok && p.Contains(addr) {
+			return true
+		}
+	}
+	return false
+}
+
+// parseSource parses an address or a prefix; an address is a prefix of
+// its full length. IPv4-mapped IPv6 addresses are read as IPv4.
+func parseSource(s string) (netip.Prefix, bool) {
+	if p, err := netip.ParsePrefix(s); err == nil {
+		if p.Addr().Is4In6() && p.Bits() >= 96 {
+			return netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96).Masked(), true
+		}
+		return p.Masked(), !p.Addr().Is4In6()
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil || a.Zone() != "" {
+		return netip.Prefix{}, false
+	}
+	a = a.Unmap()
+	return netip.PrefixFrom(a, a.BitLen()), true
 }
 
 // names reports whether r is one of e's rules.

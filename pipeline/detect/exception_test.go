@@ -117,10 +117,85 @@ func TestExceptionValidate(t *testing.T) {
 		{Rules: []string{"sqli"}, Paths: []string{"/x/**/y"}},
 		{Rules: []string{"sqli"}, Hosts: []string{""}},
 		{Rules: []string{"sqli"}, Hosts: []string{"example.com:8080"}},
+		{Rules: []string{"sqli"}, Sources: []string{"10.0.0.0/33"}},
+		{Rules: []string{"sqli"}, Sources: []string{"scanner.internal"}},
+		{Rules: []string{"sqli"}, Sources: []string{"fe80::1%eth0"}},
 	} {
 		c := Config{Exceptions: []Exception{e}}
 		if err := c.Validate(); err == nil {
 			t.Errorf("%+v: no error", e)
 		}
+	}
+}
+
+// TestExceptSources: an exception with sources takes only the alerts of
+// clients in them, read as the alert gives its client (the trusted
+// proxy's forwarded address, when there is one); IPv4-mapped addresses
+// are IPv4.
+func TestExceptSources(t *testing.T) {
+	x := &decoders.Exchange{Request: &decoders.Message{Method: "GET", Path: "/search"}}
+	c := Config{Exceptions: []Exception{{Rules: []string{"injection"}, Sources: []string{"10.20.0.0/24", "192.0.2.7", "2001:db8::/32", "::ffff:198.51.100.0/120"}}}}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	for ip, want := range map[string]bool{
+		"10.20.0.9": true, "10.20.1.9": false, "192.0.2.7": true, "192.0.2.8": false,
+		"2001:db8::5": true, "2001:db9::5": false, "::ffff:10.20.0.9": true, "198.51.100.77": true,
+		"": false, "not an address": false,
+	} {
+		a := &alert.Alert{Detector: "injection", RuleId: "sqli", Client: &alert.Client{Ip: ip},
+			Evidence: []*alert.Evidence{{Location: "query", Name: "q", Value: "x"}}}
+		out := c.Except(x, []*alert.Alert{a}, 0, nil)
+		if got := len(out) == 0; got != want {
+			t.Errorf("client %q: dropped %v, want %v", ip, got, want)
+		}
+	}
+}
+
+// TestExceptBehaviour: behavioural alerts are dropped by exceptions that
+// name their rule (or "behave") and have no params or locations, matched
+// on the endpoint's method, host and path template and on the client the
+// window is about; an alert about many clients matches no source.
+func TestExceptBehaviour(t *testing.T) {
+	mk := func(rule, key, ip, method, template string) *alert.Alert {
+		return &alert.Alert{Detector: "behave", RuleId: rule, Client: &alert.Client{Ip: ip},
+			Http: &alert.Http{Method: method, Host: "api.example.com", Url: template}, Behavior: &alert.Behavior{Key: key}}
+	}
+	c := Config{Exceptions: []Exception{
+		{Rules: []string{"enumeration"}, Methods: []string{"get"}, Paths: []string{"/api/v1/catalog/**"}, Reason: "the catalogue is public"},
+		{Rules: []string{"behave"}, Sources: []string{"10.20.0.0/24"}, Reason: "the scanner"},
+		{Rules: []string{"brute-force"}, Params: []string{"password"}},
+		{Rules: []string{"rate-abuse"}, Hosts: []string{"*.partner.example"}},
+	}}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name string
+		a    *alert.Alert
+		drop bool
+	}{
+		{"public catalogue", mk("enumeration", "ip:203.0.113.5", "203.0.113.5", "GET", "/api/v1/catalog/{id}"), true},
+		{"users are not", mk("enumeration", "ip:203.0.113.5", "203.0.113.5", "GET", "/api/v1/users/{id}"), false},
+		{"other method", mk("enumeration", "ip:203.0.113.5", "203.0.113.5", "POST", "/api/v1/catalog/{id}"), false},
+		{"scanner by address", mk("scanner", "ip:10.20.0.4", "10.20.0.4", "GET", "/"), true},
+		{"scanner elsewhere", mk("scanner", "ip:10.30.0.4", "10.30.0.4", "GET", "/"), false},
+		{"scanner's API key", mk("enumeration", "key:3f2a", "10.20.0.4", "GET", "/api/v1/users/{id}"), true},
+		{"many clients", mk("distributed-credential-stuffing", "endpoint:POST /login", "10.20.0.4", "POST", "/login"), false},
+		{"token sharing", mk("token-sharing", "token:9c1d", "10.20.0.4", "GET", "/api"), false},
+		{"params never match", mk("brute-force", "ip:203.0.113.9", "203.0.113.9", "POST", "/login"), false},
+		{"host", mk("rate-abuse", "ip:203.0.113.9", "203.0.113.9", "GET", "/x"), false},
+	}
+	for _, tc := range cases {
+		var dropped []*alert.Alert
+		out := c.ExceptBehaviour([]*alert.Alert{tc.a}, func(a *alert.Alert) { dropped = append(dropped, a) })
+		if got := len(out) == 0; got != tc.drop || got != (len(dropped) == 1) {
+			t.Errorf("%s: dropped %v (reported %d), want %v", tc.name, got, len(dropped), tc.drop)
+		}
+	}
+	partner := mk("rate-abuse", "ip:203.0.113.9", "203.0.113.9", "GET", "/x")
+	partner.Http.Host = "eu.partner.example"
+	if out := c.ExceptBehaviour([]*alert.Alert{partner}, nil); len(out) != 0 {
+		t.Error("a host exception kept the partner's rate alert")
 	}
 }
