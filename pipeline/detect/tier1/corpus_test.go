@@ -667,7 +667,7 @@ var attacks = []attackEntry{
 	// GraphQL.
 	{lJ, "query", "query IntrospectionQuery { __schema { types { name fields { name } } } }", "graphql-introspection", 0},
 	{lJ, "query", "{ __type(name: \"User\") { fields { name } } }", "graphql-introspection", 0},
-	{lJ, "query", "{ a { b { c { d { e { f { g { h { i { j { k { l } } } } } } } } } } } }", "graphql-depth", 0},
+	{lJ, "query", "{ a { b { c { d { e { f { g { h { i { j { k { l { m { n { o { p } } } } } } } } } } } } } } } }", "graphql-depth", 0},
 	{lJ, "query", "query {" + aliasQuery(25) + "}", "graphql-aliases", 0},
 }
 

@@ -31,7 +31,11 @@ var crlfFamily = family{
 	name: "crlf",
 	scope: func(p *decoders.Param) bool {
 		switch p.Loc {
-		case decoders.LocPath, decoders.LocQuery, decoders.LocCookie, decoders.LocHeader:
+		case decoders.LocQuery:
+			// A GraphQL document sent by GET has line breaks and
+			// "alias: field" lines of its own.
+			return !graphqlParam(p)
+		case decoders.LocPath, decoders.LocCookie, decoders.LocHeader:
 			return true
 		case decoders.LocJSON, decoders.LocForm, decoders.LocMultipart, decoders.LocXML:
 			return crlfBodyName(p.Name)

@@ -1,7 +1,8 @@
 package tier1
 
 import (
-	"regexp"
+	"encoding/json"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -34,132 +35,756 @@ var (
 		title:     "GraphQL batching",
 		noConfirm: true,
 	}
+	ruleGQLDirectives = rule{
+		Rule:      detectRule("graphql-directives", "graphql-abuse", owaspGraphQLLimits, alert.Severity_SEVERITY_MEDIUM, alert.Confidence_CONFIDENCE_HIGH),
+		title:     "GraphQL directive overloading",
+		noConfirm: true,
+	}
+	ruleGQLBreadth = rule{
+		Rule:      detectRule("graphql-breadth", "graphql-abuse", owaspGraphQLLimits, alert.Severity_SEVERITY_MEDIUM, alert.Confidence_CONFIDENCE_HIGH),
+		title:     "Oversized GraphQL selection",
+		noConfirm: true,
+	}
 )
 
 // Limits past which a GraphQL request is abuse rather than a client's
-// query: selection nesting, aliases, operations in one batch.
+// query. Depth counts nested selection sets, the operation's own among
+// them, fragments spread in and inline fragments (... on Type { }) not
+// counted, as graphql-depth-limit does; Relay's connections take two
+// levels a list (edges { node { } }), and GitHub's own clients send 13
+// (review threads, their comments, their reactions' users), the standard
+// introspection query 13.
+// Aliases and operations in one batch are the ways to ask one question
+// many times in a request (CrackQL's logins, BatchQL). Directives: a
+// client puts two or three on a field (@include, @skip, @client, @defer);
+// graphql-cop's overloading probe puts ten. Selections: the largest types
+// of public schemas have about a hundred fields, a field repeated
+// hundreds of times is graphql-cop's duplication probe, and fragments
+// that spread each other twice over multiply a query's size like the
+// billion laughs.
 const (
-	maxGraphQLDepth   = 10
-	maxGraphQLAliases = 20
-	maxGraphQLBatch   = 10
+	maxGraphQLDepth      = 15
+	maxGraphQLAliases    = 20
+	maxGraphQLBatch      = 10
+	maxGraphQLDirectives = 5
+	maxGraphQLSelections = 200
+	maxGraphQLExpanded   = 5000
 )
 
+// GraphQL travels as the "query" of a JSON request or of each operation of
+// a batch, of a WebSocket subscribe message (graphql-ws and
+// graphql-transport-ws: payload.query), a GET request's or a form's query
+// parameter, the operations field of a multipart upload
+// (graphql-multipart-request-spec), or a body sent as application/graphql.
+// A query or form parameter counts only when it reads as a document: a
+// search box named query holds text.
 var graphqlFamily = family{
 	name:  "graphql",
 	scope: isGraphQLQuery,
-	locs:  locJSON | locBody,
+	locs:  locJSON | locBody | locQuery | locForm | locMultipart,
 	match: matchGraphQL,
 	pre:   func(*decoders.Param, *input) bool { return true },
-	whole: graphqlBatch,
+	whole: graphqlWhole,
 }
 
-// isGraphQLQuery reports the query document of a GraphQL request: the
-// "query" field of a JSON body or of one operation of a batch ("[3].query"),
-// or a body sent as application/graphql.
+// isGraphQLQuery reports a parameter that carries a GraphQL document.
 func isGraphQLQuery(p *decoders.Param) bool {
 	switch p.Loc {
 	case decoders.LocJSON:
-		return p.Name == "query" || strings.HasSuffix(p.Name, "].query") && p.Name[0] == '['
+		return graphqlJSONName(p.Name)
+	case decoders.LocQuery, decoders.LocForm:
+		return p.Name == "query" && graphqlDocStart(p.Best())
+	case decoders.LocMultipart:
+		return p.Name == "operations"
 	case decoders.LocBody:
-		s := strings.TrimLeft(p.Value, " \t\r\n")
-		return strings.HasPrefix(s, "query") || strings.HasPrefix(s, "{") || strings.HasPrefix(s, "mutation")
+		return graphqlDocStart(p.Value)
 	}
 	return false
 }
 
-var introspection = regexp.MustCompile(`\b__schema\b|\b__type\s*\(`)
-
-func matchGraphQL(_ *decoders.Param, v *normalize.Value, report reportFunc) {
-	s := v.Fold
-	if m := introspection.FindString(s); m != "" {
-		report(&ruleGQLIntrospection, "introspection field "+m)
+// graphqlJSONName reports a JSON name that holds a query document:
+// "query", and "query" under array elements and a WebSocket message's
+// payload ("[3].query", "payload.query", "[0].payload.query").
+func graphqlJSONName(name string) bool {
+	rest, ok := strings.CutSuffix(name, "query")
+	if !ok {
+		return false
 	}
-	depth, aliases := graphqlShape(s)
-	if depth > maxGraphQLDepth {
-		report(&ruleGQLDepth, "selection depth "+strconv.Itoa(depth)+" > "+strconv.Itoa(maxGraphQLDepth))
+	if rest == "" {
+		return true
 	}
-	if aliases > maxGraphQLAliases {
-		report(&ruleGQLAliases, strconv.Itoa(aliases)+" aliases > "+strconv.Itoa(maxGraphQLAliases))
+	rest, ok = strings.CutSuffix(rest, ".")
+	if !ok {
+		return false
 	}
+	rest = strings.TrimSuffix(rest, "payload")
+	for rest != "" {
+		i := strings.IndexByte(rest, ']')
+		if rest[0] != '[' || i < 2 || strings.Trim(rest[1:i], "0123456789") != "" {
+			return false
+		}
+		rest = rest[i+1:]
+		if rest != "" && rest != "." && !strings.HasPrefix(rest, "[") {
+			return false
+		}
+		rest = strings.TrimPrefix(rest, ".")
+	}
+	return true
 }
 
-// graphqlShape returns the deepest selection-set nesting of a query
-// document and its number of aliases ("name: field" outside arguments),
-// skipping strings and comments.
-func graphqlShape(s string) (depth, aliases int) {
-	braces, parens := 0, 0
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; c {
-		case '"':
-			if strings.HasPrefix(s[i:], `"""`) {
-				end := strings.Index(s[i+3:], `"""`)
-				if end < 0 {
-					return depth, aliases
-				}
-				i += end + 5
-				continue
+// graphqlDocStart reports text that starts, past what GraphQL ignores
+// (white space, commas, a byte order mark, comments), with a selection
+// set or an operation or fragment keyword.
+func graphqlDocStart(s string) bool {
+	s = s[graphqlSkip(s, 0):]
+	if strings.HasPrefix(s, "{") {
+		return true
+	}
+	for _, kw := range [...]string{"query", "mutation", "subscription", "fragment"} {
+		if strings.HasPrefix(s, kw) && (len(s) == len(kw) || !isNameByte(s[len(kw)])) {
+			return true
+		}
+	}
+	return false
+}
+
+// graphqlParam reports a query or form parameter named query that holds a
+// whole GraphQL document (graphqlDocument), as Apollo's and urql's GET
+// requests send one: its line breaks and "alias: field" lines are
+// GraphQL's, not a shell's or a header block's.
+func graphqlParam(p *decoders.Param) bool {
+	return p.Name == "query" && (p.Loc == decoders.LocQuery || p.Loc == decoders.LocForm) && graphqlDocument(p.Best())
+}
+
+// graphqlDocument reports text that is made of GraphQL's tokens only (names,
+// numbers, strings, comments, punctuators), starts as a document does
+// (graphqlDocStart) and ends where its braces close: "{ me }" but not
+// "{ me }\r\nSet-Cookie: a=1", nor "{\r\nSet-Cookie: a=1 }" ('-' is
+// no GraphQL token outside a number).
+func graphqlDocument(s string) bool {
+	if !graphqlDocStart(s) {
+		return false
+	}
+	braces, closed, opened := 0, false, false
+	for i := graphqlSkip(s, 0); i < len(s); i = graphqlSkip(s, i) {
+		c := s[i]
+		if closed {
+			// Past a definition's closing brace only another
+			// definition may follow.
+			if !graphqlDocStart(s[i:]) {
+				return false
 			}
-			for i++; i < len(s) && s[i] != '"'; i++ {
-				if s[i] == '\\' {
-					i++
-				}
+			closed = false
+		}
+		switch {
+		case c == '"':
+			i = graphqlString(s, i)
+		case isNameByte(c):
+			i++
+		case c == '-' && i+1 < len(s) && '0' <= s[i+1] && s[i+1] <= '9':
+			i++
+		case c == '.' && strings.HasPrefix(s[i:], "..."):
+			i += 3
+		case c == '.' && i > 0 && '0' <= s[i-1] && s[i-1] <= '9':
+			i++
+		case c == '{':
+			braces++
+			opened = true
+			i++
+		case c == '}':
+			if braces == 0 {
+				return false
 			}
-		case '#':
-			for i < len(s) && s[i] != '\n' {
+			braces--
+			closed = braces == 0
+			i++
+		case strings.IndexByte("!$&()[]:=@|+", c) >= 0:
+			i++
+		default:
+			return false
+		}
+	}
+	return opened && braces == 0
+}
+
+// graphqlSkip returns the index of the first byte from i that GraphQL
+// does not ignore.
+func graphqlSkip(s string, i int) int {
+	for i < len(s) {
+		switch c := s[i]; {
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == ',':
+			i++
+		case c == '#':
+			for i < len(s) && s[i] != '\n' && s[i] != '\r' {
 				i++
 			}
-		case '{':
-			if parens == 0 {
-				braces++
-				depth = max(depth, braces)
-			}
-		case '}':
-			if parens == 0 && braces > 0 {
-				braces--
-			}
-		case '(':
-			parens++
-		case ')':
-			if parens > 0 {
-				parens--
-			}
-		case ':':
-			if parens == 0 && braces > 0 && i > 0 && isNameByte(prevNonSpace(s, i)) {
-				aliases++
-			}
+		case c == 0xef && strings.HasPrefix(s[i:], "\ufeff"):
+			i += 3
+		default:
+			return i
 		}
 	}
-	return depth, aliases
+	return i
 }
 
-func prevNonSpace(s string, i int) byte {
-	for i--; i >= 0; i-- {
-		if c := s[i]; c != ' ' && c != '\n' && c != '\r' && c != ',' {
-			return c
+// graphqlText returns the document a parameter holds as the server reads
+// it: a JSON string unescaped once (what the decoder gives), a query or
+// form value URL-decoded. Not normalised further: "\u0022" inside a
+// GraphQL string is a quote to the server's JSON parser and then a
+// character of the string to its GraphQL parser, never both.
+func graphqlText(p *decoders.Param) string {
+	if p.Loc == decoders.LocQuery || p.Loc == decoders.LocForm {
+		return p.Best()
+	}
+	return p.Value
+}
+
+func matchGraphQL(p *decoders.Param, _ *normalize.Value, report reportFunc) {
+	if p.Loc == decoders.LocMultipart {
+		for _, q := range operationsQueries(p.Value) {
+			reportGraphQL(graphqlShape(q), report, nil)
+		}
+		return
+	}
+	reportGraphQL(graphqlShape(graphqlText(p)), report, nil)
+}
+
+// reportGraphQL reports what st exceeds and skip (the pieces of a value
+// read already) did not.
+func reportGraphQL(st gqlStats, report reportFunc, skip *gqlStats) {
+	var s gqlStats
+	if skip != nil {
+		s = *skip
+	}
+	if st.introspection != "" && s.introspection == "" {
+		report(&ruleGQLIntrospection, "introspection field "+st.introspection)
+	}
+	switch {
+	case s.cycle != "" || s.depth > maxGraphQLDepth:
+	case st.cycle != "":
+		report(&ruleGQLDepth, "fragments spread in a cycle: "+snippet(st.cycle))
+	case st.depth > maxGraphQLDepth:
+		report(&ruleGQLDepth, "selection depth "+strconv.Itoa(st.depth)+" > "+strconv.Itoa(maxGraphQLDepth))
+	}
+	if st.aliases > maxGraphQLAliases && s.aliases <= maxGraphQLAliases {
+		report(&ruleGQLAliases, strconv.Itoa(st.aliases)+" aliases > "+strconv.Itoa(maxGraphQLAliases))
+	}
+	if st.operations > maxGraphQLBatch && s.operations <= maxGraphQLBatch {
+		report(&ruleGQLBatch, strconv.Itoa(st.operations)+" operations in one document > "+strconv.Itoa(maxGraphQLBatch))
+	}
+	if st.directives > maxGraphQLDirectives && s.directives <= maxGraphQLDirectives {
+		report(&ruleGQLDirectives, strconv.Itoa(st.directives)+" directives on one field > "+strconv.Itoa(maxGraphQLDirectives))
+	}
+	switch {
+	case s.selections > maxGraphQLSelections || s.expanded > maxGraphQLExpanded:
+	case st.selections > maxGraphQLSelections:
+		report(&ruleGQLBreadth, strconv.Itoa(st.selections)+" selections in one selection set > "+strconv.Itoa(maxGraphQLSelections))
+	case st.expanded > maxGraphQLExpanded:
+		report(&ruleGQLBreadth, "more than "+strconv.Itoa(maxGraphQLExpanded)+" selections once fragments are spread")
+	}
+}
+
+// operationsQueries returns the query documents of a multipart upload's
+// operations field: a JSON operation or an array of them.
+func operationsQueries(s string) []string {
+	var one struct {
+		Query string `json:"query"`
+	}
+	if json.Unmarshal([]byte(s), &one) == nil {
+		return []string{one.Query}
+	}
+	var many []struct {
+		Query string `json:"query"`
+	}
+	if json.Unmarshal([]byte(s), &many) != nil {
+		return nil
+	}
+	out := make([]string, 0, len(many))
+	for _, op := range many {
+		out = append(out, op.Query)
+	}
+	return out
+}
+
+// gqlStats is what graphqlShape finds in a document.
+type gqlStats struct {
+	// depth is the deepest nesting of selection sets, fragments spread
+	// in, inline fragments not counted; cycle names fragments that spread
+	// each other in a cycle ("A → B → A"), which no server may run.
+	depth int
+	cycle string
+	// aliases counts "alias: field" selections.
+	aliases int
+	// directives is the most directives on one selection.
+	directives int
+	// selections is the most selections in one selection set; expanded
+	// counts the selections of the document's operations once fragments
+	// are spread (saturating).
+	selections, expanded int
+	// introspection is the first __schema or __type field.
+	introspection string
+	// operations counts the operations the document defines; servers
+	// that batch by operation (Hot Chocolate) run them all.
+	operations int
+}
+
+// gqlDef is one operation or fragment definition of a document.
+type gqlDef struct {
+	name string // a fragment's name; "" for an operation
+	// depth is the deepest nesting of the definition's own selection
+	// sets; selections counts them all.
+	depth, selections int
+	spreads           []gqlSpread
+}
+
+// gqlSpread is a fragment spread, at a nesting depth.
+type gqlSpread struct {
+	name  string
+	depth int
+}
+
+// maxGraphQLSpreads bounds the spreads recorded of a document (a spread
+// costs at least four bytes, so a 64 KB body holds fewer than 16,000).
+const maxGraphQLSpreads = 4096
+
+// graphqlShape reads a query document: its nesting, aliases, directives,
+// selections and introspection fields, skipping strings and comments, and
+// then spreads its fragments. It does not validate; text that is no
+// GraphQL gives what its braces and names give.
+func graphqlShape(s string) gqlStats {
+	var st gqlStats
+	var defs []gqlDef
+	cur := -1 // the definition being read, an index into defs
+	// sets holds, per open selection set, whether it is an inline
+	// fragment's (not counted in depth) and its selections so far.
+	type set struct {
+		inline     bool
+		selections int
+	}
+	var sets []set
+	depth, parens, spreads := 0, 0, 0
+	// What came before the next name: '@' (a directive), "..." (a spread
+	// or an inline fragment), "on" (a type condition), ':' (an alias's
+	// field), the fragment keyword (its name).
+	const (
+		prevNone = iota
+		prevAt
+		prevSpread
+		prevOn
+		prevColon
+		prevFragment
+	)
+	prev, inlineNext, fieldDirectives := prevNone, false, 0
+	for i := graphqlSkip(s, 0); i < len(s); i = graphqlSkip(s, i) {
+		c := s[i]
+		switch {
+		case c == '"':
+			i = graphqlString(s, i)
+			if parens == 0 {
+				prev = prevNone
+			}
+			continue
+		case isNameByte(c) && !('0' <= c && c <= '9'):
+			j := i + 1
+			for j < len(s) && isNameByte(s[j]) {
+				j++
+			}
+			name := s[i:j]
+			i = j
+			if parens > 0 {
+				continue
+			}
+			if len(sets) == 0 {
+				// Between definitions: an operation keyword, its name, or
+				// a fragment's keyword, name and type condition.
+				switch {
+				case prev == prevFragment:
+					defs = append(defs, gqlDef{name: name})
+					cur, prev = len(defs)-1, prevNone
+				case name == "fragment":
+					prev = prevFragment
+				case name == "query" || name == "mutation" || name == "subscription":
+					defs = append(defs, gqlDef{})
+					cur, prev = len(defs)-1, prevNone
+				}
+				continue
+			}
+			switch prev {
+			case prevAt:
+				fieldDirectives++
+				st.directives = max(st.directives, fieldDirectives)
+			case prevSpread:
+				if name == "on" {
+					prev = prevOn
+					continue
+				}
+				if spreads < maxGraphQLSpreads && cur >= 0 {
+					defs[cur].spreads = append(defs[cur].spreads, gqlSpread{name, depth})
+					spreads++
+				}
+				sets[len(sets)-1].selections++
+				st.selections = max(st.selections, sets[len(sets)-1].selections)
+				fieldDirectives = 0
+			case prevOn:
+				// A type condition.
+			case prevColon:
+				// The field an alias names: "alias: field" (a value after
+				// the colon, as in "{a: 1}", is no GraphQL selection).
+				st.aliases++
+				if st.introspection == "" && (name == "__schema" || name == "__type") {
+					st.introspection = name
+				}
+			default:
+				sets[len(sets)-1].selections++
+				st.selections = max(st.selections, sets[len(sets)-1].selections)
+				fieldDirectives = 0
+				if st.introspection == "" && (name == "__schema" || name == "__type") {
+					st.introspection = name
+				}
+			}
+			prev = prevNone
+			continue
+		case c == '.' && strings.HasPrefix(s[i:], "..."):
+			i += 3
+			if parens == 0 {
+				prev = prevSpread
+				// An inline fragment: "... on T {", "... @include(…) {",
+				// "... {".
+				k := graphqlSkip(s, i)
+				inlineNext = k < len(s) && (s[k] == '{' || s[k] == '@' ||
+					strings.HasPrefix(s[k:], "on") && (k+2 == len(s) || !isNameByte(s[k+2])))
+			}
+			continue
+		}
+		i++
+		if parens > 0 {
+			switch c {
+			case '(':
+				parens++
+			case ')':
+				parens--
+			}
+			continue
+		}
+		switch c {
+		case '(':
+			parens++
+		case '@':
+			prev = prevAt
+			continue
+		case ':':
+			if len(sets) > 0 && prev == prevNone {
+				prev = prevColon
+				continue
+			}
+		case '{':
+			if len(sets) == 0 && cur < 0 {
+				// An anonymous operation: "{ … }".
+				defs = append(defs, gqlDef{})
+				cur = len(defs) - 1
+			}
+			if len(sets) == 0 || !inlineNext {
+				depth++
+				if cur >= 0 {
+					defs[cur].depth = max(defs[cur].depth, depth)
+				}
+			}
+			sets = append(sets, set{inline: len(sets) > 0 && inlineNext})
+			inlineNext = false
+		case '}':
+			if n := len(sets); n > 0 {
+				top := sets[n-1]
+				if !top.inline {
+					depth--
+				}
+				if cur >= 0 {
+					defs[cur].selections += top.selections
+				}
+				sets = sets[:n-1]
+				if len(sets) > 0 {
+					// An inline fragment's selections are its parent's.
+					if top.inline {
+						sets[len(sets)-1].selections += top.selections
+						st.selections = max(st.selections, sets[len(sets)-1].selections)
+						defs[cur].selections -= top.selections
+					}
+				} else {
+					cur = -1
+				}
+			}
+		}
+		prev = prevNone
+	}
+	graphqlSpread(&st, defs)
+	return st
+}
+
+// graphqlString returns the index past the string at s[i] (a quote):
+// "…" with its escapes, or a block string """…""" (where \""" is a quote
+// of the text); the end of s when it is not closed.
+func graphqlString(s string, i int) int {
+	if strings.HasPrefix(s[i:], `"""`) {
+		for j := i + 3; j < len(s); j++ {
+			switch {
+			case strings.HasPrefix(s[j:], `\"""`):
+				j += 3
+			case strings.HasPrefix(s[j:], `"""`):
+				return j + 3
+			}
+		}
+		return len(s)
+	}
+	for j := i + 1; j < len(s); j++ {
+		switch s[j] {
+		case '\\':
+			j++
+		case '"', '\n', '\r':
+			// A line break ends a bad string: the parser stops there.
+			return j + 1
 		}
 	}
-	return 0
+	return len(s)
+}
+
+// graphqlSpread sets st's depth, cycle and expanded size from the
+// definitions: a fragment spread at depth d adds the fragment's depth
+// less one (its selection set is the one it is spread in).
+func graphqlSpread(st *gqlStats, defs []gqlDef) {
+	spread := false
+	for _, d := range defs {
+		spread = spread || len(d.spreads) > 0
+	}
+	if !spread {
+		// No fragment is spread: each definition is what it holds.
+		for _, d := range defs {
+			st.depth = max(st.depth, d.depth)
+			if d.name == "" {
+				st.operations++
+				st.expanded = max(st.expanded, d.selections)
+			}
+		}
+		return
+	}
+	frags := make(map[string]int, len(defs))
+	for i, d := range defs {
+		if d.name != "" {
+			if _, dup := frags[d.name]; !dup {
+				frags[d.name] = i
+			}
+		}
+	}
+	const (
+		unseen = iota
+		open
+		done
+	)
+	state := make([]uint8, len(defs))
+	depth := make([]int, len(defs))
+	size := make([]int, len(defs))
+	var path []string
+	var visit func(i int) bool
+	visit = func(i int) bool {
+		switch state[i] {
+		case done:
+			return true
+		case open:
+			if st.cycle == "" {
+				from := len(path) - 1
+				for from > 0 && path[from] != defs[i].name {
+					from--
+				}
+				st.cycle = strings.Join(append(path[from:len(path):len(path)], defs[i].name), " → ")
+			}
+			return false
+		}
+		state[i] = open
+		path = append(path, defs[i].name)
+		d, n := defs[i].depth, defs[i].selections
+		for _, sp := range defs[i].spreads {
+			j, ok := frags[sp.name]
+			if !ok || !visit(j) {
+				continue
+			}
+			d = max(d, sp.depth+depth[j]-1)
+			n = min(n+size[j], maxGraphQLExpanded+1)
+		}
+		path = path[:len(path)-1]
+		state[i], depth[i], size[i] = done, d, n
+		return true
+	}
+	for i, d := range defs {
+		if d.name == "" {
+			st.operations++
+		}
+		if d.name == "" && visit(i) {
+			st.depth = max(st.depth, depth[i])
+			st.expanded = max(st.expanded, size[i])
+		}
+	}
+	// Fragments no operation spreads still count for their cycles and
+	// depth (a request of fragments alone is no query, but costs a
+	// parser the same).
+	for i, d := range defs {
+		if d.name != "" && visit(i) {
+			st.depth = max(st.depth, depth[i])
+		}
+	}
 }
 
 func isNameByte(c byte) bool {
 	return c == '_' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
 }
 
-// graphqlBatch reports a JSON array of more than maxGraphQLBatch
-// operations.
-func graphqlBatch(x *decoders.Exchange, report func(r *rule, p *decoders.Param, matched string)) {
-	ops := 0
+// graphqlWhole checks what no parameter shows alone: a batch of operations
+// (a JSON array whose elements carry a query, an operation name or a
+// persisted query's hash), and a document longer than the decoders keep
+// of a value, which they hand over as its two ends: it is read whole from
+// the request again, and what it exceeds that its ends did not is
+// reported.
+func graphqlWhole(x *decoders.Exchange, report func(r *rule, p *decoders.Param, matched string)) {
+	// An element is an operation when it carries one of
+	// graphqlOperationField's, or an id and variables (Relay's stored
+	// queries: {"id": "LoginMutation_7f3a", "variables": {…}}). An
+	// element's fields come one after the other.
+	ops, elem, counted := 0, -1, false
+	var id, vars bool
 	var last *decoders.Param
 	for i := range x.Params {
-		// A batch is a JSON array of operations ("[0].query"); the first
-		// byte of the name turns away the other parameters.
 		p := &x.Params[i]
-		if p.Name != "" && p.Name[0] == '[' && p.Loc == decoders.LocJSON && isGraphQLQuery(p) {
+		if p.Loc != decoders.LocJSON || p.Name == "" || p.Name[0] != '[' {
+			continue
+		}
+		n, rest, ok := arrayElement(p.Name)
+		if !ok {
+			continue
+		}
+		if n != elem {
+			elem, counted, id, vars = n, false, false, false
+		}
+		id = id || rest == "id"
+		vars = vars || strings.HasPrefix(rest, "variables.")
+		if !counted && (graphqlOperationField(rest) || id && vars) {
+			counted, last = true, p
 			ops++
-			last = p
 		}
 	}
 	if ops > maxGraphQLBatch {
 		report(&ruleGQLBatch, last, strconv.Itoa(ops)+" operations in one request > "+strconv.Itoa(maxGraphQLBatch))
 	}
+	for i := 0; i+1 < len(x.Params); i++ {
+		p := &x.Params[i]
+		if x.Params[i+1].Loc != p.Loc || x.Params[i+1].Name != p.Name || !isGraphQLQuery(p) {
+			continue
+		}
+		// The value's pieces: its head, its tail, perhaps a squeezed
+		// copy.
+		j := i + 1
+		for j < len(x.Params) && x.Params[j].Loc == p.Loc && x.Params[j].Name == p.Name {
+			j++
+		}
+		doc, ok := graphqlWholeText(x, p)
+		if !ok {
+			i = j - 1
+			continue
+		}
+		var pieces gqlStats
+		for k := i; k < j; k++ {
+			ps := graphqlShape(graphqlText(&x.Params[k]))
+			pieces.depth = max(pieces.depth, ps.depth)
+			pieces.aliases = max(pieces.aliases, ps.aliases)
+			pieces.directives = max(pieces.directives, ps.directives)
+			pieces.selections = max(pieces.selections, ps.selections)
+			pieces.expanded = max(pieces.expanded, ps.expanded)
+			pieces.operations = max(pieces.operations, ps.operations)
+			if pieces.cycle == "" {
+				pieces.cycle = ps.cycle
+			}
+			if pieces.introspection == "" {
+				pieces.introspection = ps.introspection
+			}
+		}
+		reportGraphQL(graphqlShape(doc), func(r *rule, matched string) { report(r, p, matched+" (read whole)") }, &pieces)
+		i = j - 1
+	}
+}
+
+// arrayElement splits "[3].query" into 3 and "query".
+func arrayElement(name string) (int, string, bool) {
+	i := strings.IndexByte(name, ']')
+	if i < 2 {
+		return 0, "", false
+	}
+	n, err := strconv.Atoi(name[1:i])
+	if err != nil {
+		return 0, "", false
+	}
+	return n, strings.TrimPrefix(name[i+1:], "."), true
+}
+
+// graphqlOperationField reports a field that makes an array element an
+// operation: its query, its operation name, a persisted query's hash or
+// a stored document's id (Relay, Meta's doc_id).
+func graphqlOperationField(name string) bool {
+	switch name {
+	case "query", "operationName", "extensions.persistedQuery.sha256Hash", "documentId", "doc_id", "queryId":
+		return true
+	}
+	return false
+}
+
+// graphqlWholeText returns p's document read whole from the request, when
+// the request holds it whole: the JSON body (not cut at the body bound),
+// the query string, a form body, or the body itself.
+func graphqlWholeText(x *decoders.Exchange, p *decoders.Param) (string, bool) {
+	m := x.Request
+	switch p.Loc {
+	case decoders.LocQuery:
+		v, err := url.ParseQuery(m.Query)
+		return v.Get(p.Name), err == nil && v.Has(p.Name)
+	case decoders.LocForm:
+		if m.BodyTruncated {
+			return "", false
+		}
+		v, err := url.ParseQuery(string(m.Body))
+		return v.Get(p.Name), err == nil && v.Has(p.Name)
+	case decoders.LocBody:
+		return string(m.Body), !m.BodyTruncated
+	case decoders.LocJSON:
+		if m.BodyTruncated {
+			return "", false
+		}
+		var doc any
+		if json.Unmarshal(m.Body, &doc) != nil {
+			return "", false
+		}
+		return jsonAt(doc, p.Name)
+	}
+	return "", false
+}
+
+// jsonAt returns the string at a flattened JSON name ("query",
+// "[2].query", "payload.query").
+func jsonAt(doc any, name string) (string, bool) {
+	for name != "" {
+		if name[0] == '[' {
+			n, rest, ok := arrayElement(name)
+			a, isArray := doc.([]any)
+			if !ok || !isArray || n >= len(a) {
+				return "", false
+			}
+			doc, name = a[n], rest
+			continue
+		}
+		key, rest, _ := strings.Cut(name, ".")
+		if i := strings.IndexByte(key, '['); i > 0 {
+			key, rest = key[:i], name[i:]
+		}
+		o, ok := doc.(map[string]any)
+		if !ok {
+			return "", false
+		}
+		doc, name = o[key], rest
+	}
+	s, ok := doc.(string)
+	return s, ok
 }

@@ -19,11 +19,14 @@ func scopeData(p *decoders.Param) bool {
 }
 
 // inBody reports a parameter from a structured body, where free text (code,
-// multi-line messages) is common.
+// multi-line messages) is common, or a GraphQL document sent as a query or
+// form parameter (a GET request's query=), multi-line text of its own.
 func inBody(p *decoders.Param) bool {
 	switch p.Loc {
 	case decoders.LocJSON, decoders.LocXML, decoders.LocMultipart, decoders.LocProtobuf, decoders.LocBody:
 		return true
+	case decoders.LocQuery, decoders.LocForm:
+		return graphqlParam(p)
 	}
 	return false
 }

@@ -47,6 +47,9 @@ func BenchmarkTier1WorstCase(b *testing.B) {
 	values["unix.sock"] = strings.Repeat("/unix:", cfg.ScanBytes/6) + ".sock"
 	values["many.sock"] = strings.Repeat("/a.sock", cfg.ScanBytes/7)
 	values["odd segments"] = strings.Repeat("/a%20", cfg.ScanBytes/5)
+	for _, u := range []string{"{", "{ ...F ", "fragment F on T { ...F } ", "@a", "a: b ", "{ ... on T "} {
+		values["graphql "+u] = u
+	}
 	names := make([]string, 0, len(values))
 	for n := range values {
 		names = append(names, n)
@@ -56,6 +59,12 @@ func BenchmarkTier1WorstCase(b *testing.B) {
 		v := values[name]
 		x := exchange(decoders.Param{Loc: decoders.LocQuery, Name: "q", Value: v})
 		x.Request.Path = v
+		if gql, ok := strings.CutPrefix(name, "graphql "); ok {
+			// A GraphQL document (graphqlShape): nesting, spreads,
+			// fragments that spread themselves, directives.
+			v = strings.Repeat(gql, cfg.ScanBytes/len(gql))
+			x = exchange(decoders.Param{Loc: decoders.LocJSON, Name: "query", Value: "query " + v})
+		}
 		b.Run(name, func(b *testing.B) {
 			b.SetBytes(int64(len(v)))
 			b.ReportAllocs()

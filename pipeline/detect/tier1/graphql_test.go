@@ -1,0 +1,126 @@
+package tier1
+
+import (
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/apisensor/sensor/decoders"
+)
+
+func TestGraphQLShape(t *testing.T) {
+	tests := []struct {
+		name string
+		doc  string
+		want gqlStats
+	}{
+		{"flat", "{ me { id name } }", gqlStats{depth: 2, selections: 2, expanded: 3, operations: 1}},
+		{"named operation", "query Q($id: ID!) @cached { user(id: $id) { name } }", gqlStats{depth: 2, selections: 1, expanded: 2, operations: 1}},
+		// An inline fragment is not a level; its selections are its
+		// parent's.
+		{"inline fragments", "{ node { ... on User { name email } ... @include(if: $x) { id } ... { age } } }",
+			gqlStats{depth: 2, directives: 1, selections: 4, expanded: 5, operations: 1}},
+		// A spread at depth 2 of a fragment 2 deep reaches 3.
+		{"fragment spread", "query { user { ...F } } fragment F on User { friends { name } }",
+			gqlStats{depth: 3, selections: 1, expanded: 4, operations: 1}},
+		{"fragments first", "fragment F on User { friends { name } } { user { ...F } }",
+			gqlStats{depth: 3, selections: 1, expanded: 4, operations: 1}},
+		{"cycle", "{ a { ...A } } fragment A on T { name b { ...B } } fragment B on T { name a { ...A } }",
+			gqlStats{depth: 4, cycle: "A → B → A", selections: 2, expanded: 8, operations: 1}},
+		{"self spread", "fragment A on T { ...A } { a { ...A } }", gqlStats{depth: 2, cycle: "A → A", selections: 1, expanded: 3, operations: 1}},
+		{"aliases", "{ a: user(id: 1) { name } b: user(id: 2) { n: name } }", gqlStats{depth: 2, aliases: 3, selections: 2, expanded: 4, operations: 1}},
+		// A value after a colon is no alias (a MongoDB filter in a field
+		// named query).
+		{"values", `{ status: "A", qty: 30 }`, gqlStats{depth: 1, selections: 2, expanded: 2, operations: 1}},
+		{"directives", "{ __typename @a @b @c @d @e @f }", gqlStats{depth: 1, directives: 6, selections: 1, expanded: 1, operations: 1}},
+		{"introspection", "{ __type(name: \"User\") { name } }", gqlStats{depth: 2, selections: 1, expanded: 2, introspection: "__type", operations: 1}},
+		{"aliased introspection", "{ s: __schema { types { name } } }", gqlStats{depth: 3, aliases: 1, selections: 1, expanded: 3, introspection: "__schema", operations: 1}},
+		// Strings, block strings and comments hold no structure.
+		{"strings", `{ a(x: "{ { __schema", y: """ } \""" { """) # { {
+			{ b } }`, gqlStats{depth: 2, selections: 1, expanded: 2, operations: 1}},
+		{"typename is no introspection", "{ __typename __schemaX }", gqlStats{depth: 1, selections: 2, expanded: 2, operations: 1}},
+		{"two operations", "query A { a } query B { b } mutation C { c }", gqlStats{depth: 1, selections: 1, expanded: 1, operations: 3}},
+	}
+	for _, tt := range tests {
+		if got := graphqlShape(tt.doc); got != tt.want {
+			t.Errorf("%s: graphqlShape(%q)\n got %+v\nwant %+v", tt.name, tt.doc, got, tt.want)
+		}
+	}
+	// Fragments that spread the next twice over multiply the query's
+	// size: it saturates past the limit.
+	var b strings.Builder
+	b.WriteString("{ a { ...F0 } }")
+	for i := range 20 {
+		b.WriteString(" fragment F" + strconv.Itoa(i) + " on T { x ...F" + strconv.Itoa(i+1) + " ...F" + strconv.Itoa(i+1) + " }")
+	}
+	b.WriteString(" fragment F20 on T { x }")
+	if st := graphqlShape(b.String()); st.expanded <= maxGraphQLExpanded {
+		t.Errorf("fragment explosion: expanded %d", st.expanded)
+	}
+}
+
+func TestGraphQLDocument(t *testing.T) {
+	for doc, want := range map[string]bool{
+		"{ me { id } }": true,
+		"query GetDogs {\n  dogs {\n    id\n    breed\n  }\n}":                               true,
+		"query Q($n: Int = -1, $f: Float = 1.5) { a(n: $n) { ...F } } fragment F on A { b }": true,
+		"{\nviewer: me\n}":          true,
+		"{ me }\r\nSet-Cookie: a=1": false,
+		"{\r\nSet-Cookie: a=1 }":    false,
+		"{ a } junk":                false,
+		"{ a }}":                    false,
+		"{ a ":                      false,
+		"search for { braces }":     false,
+		"{ a(x: \"; id\") }":        true,
+		"{ a } ; id":                false,
+	} {
+		if got := graphqlDocument(doc); got != want {
+			t.Errorf("graphqlDocument(%q) = %v, want %v", doc, got, want)
+		}
+	}
+}
+
+func TestGraphQLJSONName(t *testing.T) {
+	for name, want := range map[string]bool{
+		"query": true, "[3].query": true, "payload.query": true, "[0].payload.query": true,
+		"variables.query": false, "search.query": false, "[x].query": false, "query2": false, "subquery": false,
+	} {
+		if got := graphqlJSONName(name); got != want {
+			t.Errorf("graphqlJSONName(%q) = %v, want %v", name, got, want)
+		}
+	}
+}
+
+func TestJSONAt(t *testing.T) {
+	x := &decoders.Exchange{Request: &decoders.Message{Body: []byte(`[{"query":"a"},{"payload":{"query":"b"},"items":[{"q":"c"}]}]`)}}
+	for name, want := range map[string]string{"[0].query": "a", "[1].payload.query": "b", "[1].items[0].q": "c"} {
+		got, ok := graphqlWholeText(x, &decoders.Param{Loc: decoders.LocJSON, Name: name})
+		if !ok || got != want {
+			t.Errorf("%s: got %q %v, want %q", name, got, ok, want)
+		}
+	}
+	if _, ok := graphqlWholeText(x, &decoders.Param{Loc: decoders.LocJSON, Name: "[2].query"}); ok {
+		t.Error("[2].query found")
+	}
+}
+
+// FuzzGraphQLShape: any text is read without a panic, in bounds, and a
+// document graphqlDocument accepts starts as one.
+func FuzzGraphQLShape(f *testing.F) {
+	for _, s := range []string{
+		"{ me { id } }", "query { a { ...F } } fragment F on T { b { ...F } }", `{ a(x: """ \""" """) }`,
+		"{ ... on T { a } ... @x { b } }", "fragment", "{ a: b: c }", "\ufeff,# c\n{ __schema { types { name } } }",
+		"{ a @b(c: {d: [1, 2]}) @e }", "{{{{}}}}", `{ a(x: "\`,
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		st := graphqlShape(s)
+		if st.depth < 0 || st.depth > len(s) || st.aliases > len(s) || st.selections > len(s) {
+			t.Fatalf("graphqlShape(%q) = %+v", s, st)
+		}
+		if graphqlDocument(s) && !graphqlDocStart(s) {
+			t.Fatalf("graphqlDocument(%q) without a document's start", s)
+		}
+	})
+}
