@@ -83,6 +83,8 @@ func TestCheck(t *testing.T) {
 		{"id output", exchange("/", 200, "", "uid=33(www-data) gid=33(www-data) groups=33(www-data)"), "os-command-injection", []string{";id"}, alert.Outcome_OUTCOME_LIKELY_SUCCESSFUL, "id-output", alert.Confidence_CONFIDENCE_HIGH, false},
 		{"uid in a URL is not id output", exchange("/", 200, "text/html", page(`<a href="/u?uid=33(x)">x</a>`)), "os-command-injection", []string{";id"}, alert.Outcome_OUTCOME_ATTEMPTED, "", 0, false},
 		{"uname", exchange("/", 200, "", "Linux web1 5.15.0-91-generic #101-Ubuntu SMP Tue Nov 14 13:30:08 UTC 2023 x86_64 x86_64 x86_64 GNU/Linux"), "os-command-injection", []string{"|uname -a"},
+			alert.Outcome_OUTCOME_LIKELY_SUCCESSFUL, "uname-smp", alert.Confidence_CONFIDENCE_HIGH, false},
+		{"uname without SMP", exchange("/", 200, "", "Linux web1 4.19.0-18-amd64 x86_64 GNU/Linux"), "os-command-injection", []string{"|uname -a"},
 			alert.Outcome_OUTCOME_LIKELY_SUCCESSFUL, "uname-output", alert.Confidence_CONFIDENCE_HIGH, false},
 		{"ls -l", exchange("/", 200, "", "total 8\ndrwxr-xr-x 2 root root 4096 Jan  1 00:00 bin\n"), "os-command-injection", []string{";ls -l /"}, alert.Outcome_OUTCOME_LIKELY_SUCCESSFUL, "ls-output", alert.Confidence_CONFIDENCE_HIGH, false},
 		{"dir", exchange("/", 200, "", " Volume in drive C has no label.\r\n Volume Serial Number is 1234-ABCD\r\n"), "os-command-injection", []string{"& dir"}, alert.Outcome_OUTCOME_LIKELY_SUCCESSFUL, "dir-output", alert.Confidence_CONFIDENCE_HIGH, false},

@@ -26,6 +26,9 @@ func FuzzCheck(f *testing.F) {
 		{403, "text/html", "Attention Required! | Cloudflare", "x", "xss", ""},
 		{200, "", "HOSTNAME=a\x00PATH=/bin\x00", "/proc/self/environ", "lfi", ""},
 		{500, "", "\xff\xfe:0:0:\n\x00ora-", "\xff", "", ""},
+		{500, "application/json", `{"error":"near \"OR\": syntax error \ud83d\ude00 \u00"}`, "x' OR", "sql-injection", ""},
+		{403, "text/html", "Reference&#32;&#35;18&#46;6f Access Denied", "x", "xss", ""},
+		{200, "text/html", "<script>var q = '';alert(1)//';</script>", "';alert(1)//", "xss", ""},
 	}
 	for _, s := range seeds {
 		f.Add(s.status, s.ct, s.body, s.pay, s.category, s.hdrs)
@@ -60,4 +63,21 @@ func cutHeader(h string) (string, string, bool) {
 		}
 	}
 	return "", "", false
+}
+
+// FuzzUnescapeJSON: undoing JSON escapes never lengthens the text, and
+// leaves text without a backslash as it was.
+func FuzzUnescapeJSON(f *testing.F) {
+	for _, s := range []string{`a\"b`, `\u00e9\ud83d\ude00`, `\ud83d`, `\u12`, `\\`, `\`, "plain"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		out := unescapeJSON([]byte(s))
+		if len(out) > len(s) {
+			t.Fatalf("unescapeJSON(%q) = %q, longer", s, out)
+		}
+		if !strings.Contains(s, "\\") && string(out) != s {
+			t.Fatalf("unescapeJSON(%q) = %q without an escape", s, out)
+		}
+	})
 }

@@ -63,7 +63,17 @@ func blocked(resp *decoders.Message, body []byte) (string, bool) {
 	if len(head) == 0 {
 		return "", false
 	}
-	low := bytes.ToLower(head)
+	if resp.Status == 403 {
+		// A load balancer's WAF answers with the balancer's own page.
+		server, _ := decoders.Get(resp.Headers, "server")
+		switch server = strings.ToLower(server); {
+		case strings.HasPrefix(server, "awselb/") && bytes.Contains(head, []byte("403 Forbidden")):
+			return "AWS WAF (ALB)", true
+		case bytes.Contains(head, []byte("Microsoft-Azure-Application-Gateway")):
+			return "Azure Application Gateway WAF", true
+		}
+	}
+	low := wafText(head)
 	for _, w := range wafPages {
 		if !bytes.Contains(low, []byte(w.text)) {
 			continue
@@ -76,6 +86,36 @@ func blocked(resp *decoders.Message, body []byte) (string, bool) {
 	return "", false
 }
 
+// wafText returns a block page's text lower-cased, its numeric character
+// references decoded and its runs of white space one space: Akamai writes
+// "Reference&#32;&#35;18&#46;…", CloudFront breaks "Request blocked." and
+// the next sentence across lines.
+func wafText(b []byte) []byte {
+	out := make([]byte, 0, len(b))
+	space := false
+	for i := 0; i < len(b); i++ {
+		c := lowered[b[i]]
+		if c == '&' && i+2 < len(b) && b[i+1] == '#' {
+			if j := bytes.IndexByte(b[i+2:min(len(b), i+8)], ';'); j > 0 {
+				if n, err := strconv.Atoi(string(b[i+2 : i+2+j])); err == nil && n > 0 && n < 128 {
+					c = lowered[byte(n)]
+					i += 2 + j
+				}
+			}
+		}
+		if c == ' ' || c == '\t' || c == '\r' || c == '\n' {
+			if !space {
+				out = append(out, ' ')
+			}
+			space = true
+			continue
+		}
+		space = false
+		out = append(out, c)
+	}
+	return out
+}
+
 // reflected looks for a markup payload echoed unescaped in a response a
 // browser renders as HTML: one with an HTML, XHTML or SVG content type, or
 // none (browsers sniff). JSON and plain text are not rendered, so a payload
@@ -85,12 +125,15 @@ func (c *checker) reflected() {
 		return
 	}
 	for _, p := range c.payloads {
-		needle := markup(p)
+		needle, script := markup(p), false
 		if needle == "" {
-			continue
+			if needle = jsBreakout(p); needle == "" {
+				continue
+			}
+			script = true
 		}
 		i := bytes.Index(c.body, []byte(needle))
-		if i < 0 {
+		if i < 0 || script && !inScript(c.body, i) {
 			continue
 		}
 		c.res.strong()
@@ -145,6 +188,26 @@ func markup(p string) string {
 
 var eventHandler = regexp.MustCompile(`(?i)\bon[a-z]{3,20}\s*=`)
 
+// jsBreakout returns payload p when it closes a JavaScript string and
+// calls something (';alert(1)//, "-alert(1)-"): echoed unescaped inside a
+// script, it runs. "" otherwise, or when shorter than minNeedle.
+func jsBreakout(p string) string {
+	if len(p) < minNeedle || !jsBreakoutPayload.MatchString(p) {
+		return ""
+	}
+	return p[:min(len(p), maxNeedle)]
+}
+
+var jsBreakoutPayload = regexp.MustCompile("^\\s*['\"`]\\s*[;,+\\-*/)|&]+\\s*[\\w$.\\[\\]'\"]+\\s*[(`]")
+
+// inScript reports whether b[at] lies inside a script element: after a
+// "<script" that no "</script" closes before at.
+func inScript(b []byte, at int) bool {
+	before := bytes.ToLower(b[max(0, at-8192):at])
+	open := bytes.LastIndex(before, []byte("<script"))
+	return open >= 0 && bytes.LastIndex(before, []byte("</script")) < open
+}
+
 func isLetter(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' }
 
 // sstiProbe finds an arithmetic probe in a template expression: {{7*7}},
@@ -168,6 +231,11 @@ func (c *checker) evaluated() {
 			want = strings.Repeat(p[m[6]:m[7]], a)
 		}
 		if len(want) < 2 || c.requestHas(want) {
+			continue
+		}
+		// A bare probe echoed as sent was not evaluated: a "49" elsewhere
+		// in that body (an option's value, an id) is not its result.
+		if bare := min(8, m[0])+min(8, len(p)-m[1]) < 2; bare && bytes.Contains(c.body, []byte(p[m[0]:m[1]])) {
 			continue
 		}
 		at := c.findResult(p[max(0, m[0]-8):m[0]], want, p[m[1]:min(len(p), m[1]+8)])
