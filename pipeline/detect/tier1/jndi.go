@@ -44,7 +44,7 @@ var (
 	// itself a lookup built of defaults and escapes (${${::-${::-$${::-j}}}}),
 	// or of a context value the request sets (${${ctx:loginId}}).
 	jndiRecursive = regexp.MustCompile(`\$\{\$\{(?:::-\$\{::-\$\$\{|ctx:)`)
-	jndiLookup  = regexp.MustCompile(`\$\{\s*jndi\s*:\s*([a-z]*)`)
+	jndiLookup    = regexp.MustCompile(`\$\{\s*jndi\s*:\s*([a-z]*)`)
 	// textLookup finds Commons Text's lookups that run, fetch or read in
 	// the forms they take: ${script:ENGINE:…}, ${url:CHARSET:SCHEME:…},
 	// ${file:CHARSET:PATH}, ${xml:PATH:XPATH}, ${properties:PATH::KEY},
