@@ -42,7 +42,8 @@ var crlfFamily = family{
 		}
 		return false
 	},
-	locs:    locPath | locQuery | locCookie | locHeader | locJSON | locForm | locMultipart | locXML,
+	locs: locPath | locQuery | locCookie | locHeader | locJSON | locForm | locMultipart | locXML,
+	// A line break, or the lead byte of what crlfHeader reads as one.
 	trigger: "\r\n\xe5\xc4\xe2\xc2\\",
 	match:   matchCRLF,
 }
@@ -165,13 +166,13 @@ var mailFamily = family{
 		return p.Loc != decoders.LocHeader && p.Loc != decoders.LocPath && p.Loc != decoders.LocCookie
 	},
 	locs:    ^(locHeader | locPath | locCookie),
-	trigger: "\r\n\xe5\\",
+	trigger: "\r\n\xe5",
 	match:   matchMail,
 }
 
 // mailNames are the last words of the names of fields a mailer writes into
-// a header: addresses, the sender's name ("name", "your-name",
-// "first_name"), the subject.
+// a header: addresses (reply_to's last word is "to"), the sender's name
+// ("name", "your-name", "first_name"), the subject.
 var mailNames = map[string]bool{
 	"email": true, "mail": true, "to": true, "from": true, "cc": true, "bcc": true, "subject": true,
 	"replyto": true, "sender": true, "recipient": true, "recipients": true, "address": true,
@@ -189,18 +190,10 @@ var mailAddressNames = map[string]bool{
 // address, a name or a subject ("contact_email", "data[your-name]"), ""
 // otherwise: "email_template", "email_signature" and "reply" hold text.
 func mailField(p *decoders.Param) string {
-	toks := nameTokens(p.Name)
-	if len(toks) == 0 {
-		return ""
+	if last := lastToken(p.Name); mailNames[last] {
+		return last
 	}
-	last := toks[len(toks)-1]
-	if len(toks) >= 2 && last == "to" && toks[len(toks)-2] == "reply" {
-		last = "replyto"
-	}
-	if !mailNames[last] {
-		return ""
-	}
-	return last
+	return ""
 }
 
 // mailHeader finds a line break (CR, LF, the 嘊 and 嘍 some servers truncate

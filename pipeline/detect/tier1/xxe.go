@@ -57,7 +57,7 @@ var xxeFamily = family{
 		}
 		// XML in base64 (a SAML message posted to an assertion consumer,
 		// "<?xml", "<!DOCTYPE", "<samlp:" encoded) is read decoded.
-		if samlName(p.Name) || base64XMLStart(in.best) {
+		if b := in.best; len(b) >= 8 && b[0] == 'P' && base64XMLStart(b) || len(p.Name) >= 7 && len(p.Name) <= 12 && samlName(p.Name) {
 			return in.mayChange()
 		}
 		return in.classes&changeMask != 0
@@ -176,12 +176,12 @@ var xmlEntityRef = regexp.MustCompile(`<!entity\s+[^\s%>]+\s+["'][^"']{0,200}?&[
 // decoder hands over (entityBomb).
 func xincludeBody(x *decoders.Exchange, report func(r *rule, p *decoders.Param, matched string)) {
 	b := x.Request.Body
-	xi, ent := bytes.Contains(b, []byte("/XInclude")), bytes.Contains(b, []byte("<!ENTITY")) || bytes.Contains(b, []byte("<!entity"))
-	if !xi && !ent {
-		return
-	}
 	t := bytes.TrimLeft(b, " \t\r\n\ufeff")
 	if len(t) == 0 || t[0] != '<' {
+		return
+	}
+	xi, ent := bytes.Contains(b, []byte("/XInclude")), bytes.Contains(b, []byte("<!ENTITY")) || bytes.Contains(b, []byte("<!entity"))
+	if !xi && !ent {
 		return
 	}
 	low := strings.ToLower(string(b))
