@@ -277,7 +277,7 @@ var sigs = []sig{
 // maxSigs bounds len(sigs); maxFails bounds the failed verifications of
 // one signature in one body.
 const (
-	maxSigs  = 192
+	maxSigs  = 254 // table and next hold 1 + an index in a byte
 	maxFails = 8
 )
 
