@@ -625,6 +625,28 @@ func squeezeSpace(s string) string {
 	return b.String()
 }
 
+// LongPieces returns what is read of a value longer than max, as
+// ExtractParams reads a long parameter (add): its head and its tail, and,
+// when it is longer than twice max and has runs of white space, the head
+// and tail of it with them squeezed. Each piece is at most max bytes; a
+// value no longer than max is its one piece. For extractors of their own
+// (decoders/protobuf).
+func LongPieces(value string, max int) []string {
+	if len(value) <= max || max <= 0 {
+		return []string{value}
+	}
+	out := []string{cut(value, max), cutTail(value, max)}
+	if len(value) > 2*max {
+		if sq := squeezeSpace(value); sq != "" {
+			out = append(out, cut(sq, max))
+			if len(sq) > max {
+				out = append(out, cutTail(sq, max))
+			}
+		}
+	}
+	return out
+}
+
 // cutTail returns the last max bytes of s, or fewer, so as to start
 // on a UTF-8 rune boundary.
 func cutTail[T string | []byte](s T, max int) T {

@@ -416,6 +416,33 @@ func TestEnrichDecompressionBomb(t *testing.T) {
 	}
 }
 
+// TestEnrichDecompressionBudget: small messages that each inflate to the
+// message bound spend the direction's budget; the message after them is
+// not read, and that is said.
+func TestEnrichDecompressionBudget(t *testing.T) {
+	l := decoders.DefaultLimits()
+	l.MaxDecompressedBytes = 64 << 10
+	zeros := gzipped(t, bytes.Repeat([]byte{0}, 40<<10))
+	var body []byte
+	for range 3 {
+		body = append(body, wire(1, zeros)...)
+	}
+	x := call(ctGRPC, getPath, body, respHdrs(ctGRPC), okTrailers, nil, "grpc-encoding", "gzip")
+	(&Enricher{JSON: true}).Enrich(x, newEnv(&l))
+	n := 0
+	for _, a := range x.Anomalies {
+		if a.Kind == KindDecompressionBomb {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Fatalf("%d decompression anomalies, want 1: %v", n, anomalyKinds(x))
+	}
+	if m := x.GRPC.Requests[2]; m.Data != nil || !m.Truncated {
+		t.Errorf("the third message was read past the budget: %d bytes", len(m.Data))
+	}
+}
+
 func TestEnrichBounds(t *testing.T) {
 	l := decoders.DefaultLimits()
 	l.MaxGRPCMessages = 3

@@ -257,6 +257,9 @@ func (d *decoder) bytes(f *Field, v []byte, fd protoreflect.FieldDescriptor, dep
 			if err == nil && len(v) > 0 && numeric(f.Message) && printable(v, true) {
 				f.AlsoText = true
 				f.Bytes, f.Truncated = cut(v, d.lim.MaxStringBytes)
+				if f.Truncated {
+					f.Whole = v
+				}
 			}
 			return err
 		}
@@ -348,6 +351,9 @@ func (d *decoder) partial(f *Field, v []byte, fd protoreflect.FieldDescriptor, d
 func (d *decoder) leaf(f *Field, k Kind, v []byte) {
 	f.Kind = k
 	f.Bytes, f.Truncated = cut(v, d.lim.MaxStringBytes)
+	if f.Truncated {
+		f.Whole = v
+	}
 }
 
 // packed reads v as a run of elem values into f. With strict set (guessing),
@@ -482,7 +488,10 @@ func printable(b []byte, strict bool) bool {
 			return false
 		}
 		runes++
-		if !unicode.IsGraphic(r) {
+		// Format characters (zero-width spaces and joiners, the soft
+		// hyphen, direction marks, a byte order mark) are text: eight
+		// zero-width spaces must not make a payload after them bytes.
+		if !unicode.IsGraphic(r) && !unicode.Is(unicode.Cf, r) {
 			bad++
 		}
 		i += size

@@ -255,7 +255,13 @@ func TestParams(t *testing.T) {
 		{"numbers and bytes are not params", cat(varint(1, 1), fixed32(2, 3), packedVarints(3, 1, 2), lenf(4, []byte{0xff})), Limits{}, nil, 0},
 		{"text that parses as a message", str(7, "hi"), Limits{}, []string{"7=hi"}, 0},
 		{"group", group(3, str(1, inj)), Limits{}, []string{"3.1=" + inj}, 0},
-		{"cut", str(1, "abcdef"), Limits{MaxStringBytes: 3}, []string{"1=abc"}, 0},
+		// A long value is read at both ends, as ExtractParams reads one.
+		{"cut", str(1, "abcdef"), Limits{MaxStringBytes: 3}, []string{"1=abc", "1=def"}, 0},
+		{"cut and squeezed", str(1, "ab      ;id"), Limits{MaxStringBytes: 4}, []string{"1=ab  ", "1= ;id", "1=ab ;", "1= ;id"}, 0},
+		// Zero-width spaces are text; NULs before text are dropped.
+		{"format characters", str(1, strings.Repeat("\u200b", 8)+"' OR '1'='1' --"), Limits{}, []string{"1=" + strings.Repeat("\u200b", 8) + "' OR '1'='1' --"}, 0},
+		{"controls before text", str(1, strings.Repeat("\x00", 8)+"' OR '1'='1"), Limits{}, []string{"1=' OR '1'='1"}, 0},
+		{"binary", str(1, "\x00\x01\x02\x03\xff\xfe"), Limits{}, nil, 0},
 		{"max params", cat(str(1, "alpha"), str(2, "bravo"), str(3, "charlie")), Limits{MaxParams: 2}, []string{"1=alpha", "2=bravo"}, 1},
 	}
 	for _, tt := range tests {

@@ -1,8 +1,10 @@
 package protobuf
 
 import (
+	"math"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"google.golang.org/protobuf/encoding/protowire"
 
@@ -111,7 +113,19 @@ func (w *paramWalker) walk(m *Message, path []byte) {
 		}
 		text := f.Kind == KindString || f.Kind == KindBytes && printable(f.Bytes, false) || f.AlsoText
 		nested := (f.Kind == KindMessage || f.Kind == KindGroup) && f.Message != nil
-		if !text && !nested {
+		var controls []byte
+		switch {
+		case text || nested:
+		case f.Kind == KindBytes:
+			// Text behind control bytes (NULs before an SQL string) is
+			// read without them; binary data is not text either way.
+			controls = textBehindControls(f.Bytes)
+		case f.Kind == KindPacked && f.Elem == KindVarint && f.Desc == nil:
+			// ASCII parses as varints of one byte each: a guess of
+			// packed numbers may be such text behind control bytes.
+			controls = textBehindControls(asciiVarints(f.Packed))
+		}
+		if !text && !nested && controls == nil {
 			continue
 		}
 		p := path
@@ -124,11 +138,18 @@ func (w *paramWalker) walk(m *Message, path []byte) {
 			p = strconv.AppendInt(p, int64(idx), 10)
 			p = append(p, ']')
 		}
-		if text {
-			w.add(p, f.Bytes)
+		switch {
+		case controls != nil:
+			w.add(p, controls)
+		case text:
+			w.text(p, f)
 		}
 		if nested {
-			w.walk(f.Message, p)
+			if f.Message.Type == structType {
+				w.structFields(f.Message, p)
+			} else {
+				w.walk(f.Message, p)
+			}
 		}
 	}
 }
@@ -154,4 +175,136 @@ func (w *paramWalker) add(name, value []byte) {
 		Decoded: d,
 		Decodes: n,
 	})
+}
+
+// The well-known types that carry JSON (google/protobuf/struct.proto).
+const (
+	structType = "google.protobuf.Struct"
+	// Struct's fields (a map entry: key, value), Value's kinds and
+	// ListValue's values, by field number.
+	structFieldsNum = 1
+	entryKeyNum     = 1
+	entryValueNum   = 2
+	valueNullNum    = 1
+	valueNumberNum  = 2
+	valueStringNum  = 3
+	valueBoolNum    = 4
+	valueStructNum  = 5
+	valueListNum    = 6
+	listValuesNum   = 1
+)
+
+// structFields adds the members of a google.protobuf.Struct under path as
+// a JSON object's are named ("filter.username.$ne"), not as the map
+// entries it is made of ("filter.fields[0].value.struct_value…"): an
+// operator key then reads as the JSON one would, and every member is a
+// parameter (null, numbers and booleans too, as ExtractParams gives a JSON
+// body's).
+func (w *paramWalker) structFields(m *Message, path []byte) {
+	for i := range m.Fields {
+		e := &m.Fields[i]
+		if e.Number != structFieldsNum || e.Message == nil {
+			continue
+		}
+		var key []byte
+		var value *Message
+		for j := range e.Message.Fields {
+			switch f := &e.Message.Fields[j]; f.Number {
+			case entryKeyNum:
+				key = f.Bytes
+			case entryValueNum:
+				value = f.Message
+			}
+		}
+		p := append(path[:len(path):len(path)], '.')
+		p = append(p, key...)
+		w.structValue(value, p)
+	}
+}
+
+// structValue adds a google.protobuf.Value under path.
+func (w *paramWalker) structValue(m *Message, path []byte) {
+	if m == nil {
+		w.add(path, []byte("null"))
+		return
+	}
+	for i := range m.Fields {
+		f := &m.Fields[i]
+		switch f.Number {
+		case valueNullNum:
+			w.add(path, []byte("null"))
+		case valueNumberNum:
+			w.add(path, strconv.AppendFloat(nil, math.Float64frombits(f.Uint), 'g', -1, 64))
+		case valueStringNum:
+			w.text(path, f)
+		case valueBoolNum:
+			w.add(path, strconv.AppendBool(nil, f.Uint != 0))
+		case valueStructNum:
+			if f.Message != nil {
+				w.structFields(f.Message, path)
+			}
+		case valueListNum:
+			if f.Message == nil {
+				continue
+			}
+			n := 0
+			for j := range f.Message.Fields {
+				if v := &f.Message.Fields[j]; v.Number == listValuesNum {
+					p := append(path[:len(path):len(path)], '[')
+					p = strconv.AppendInt(p, int64(n), 10)
+					p = append(p, ']')
+					w.structValue(v.Message, p)
+					n++
+				}
+			}
+		}
+	}
+}
+
+// text adds a text leaf: its value, or a long one's pieces.
+func (w *paramWalker) text(path []byte, f *Field) {
+	if f.Whole == nil {
+		w.add(path, f.Bytes)
+		return
+	}
+	for _, piece := range decoders.LongPieces(string(f.Whole), w.maxBytes) {
+		w.add(path, []byte(piece))
+	}
+}
+
+// minControlText is the shortest text textBehindControls keeps.
+const minControlText = 8
+
+// textBehindControls returns b, valid UTF-8 that printable refused, without
+// its C0 control bytes when what is left is printable text of at least
+// minControlText bytes; nil otherwise. Random binary is seldom valid
+// UTF-8, and seldom text once its controls are gone.
+func textBehindControls(b []byte) []byte {
+	if !utf8.Valid(b) {
+		return nil
+	}
+	out := make([]byte, 0, len(b))
+	for _, c := range b {
+		if c < 0x20 && c != '\t' && c != '\n' && c != '\r' || c == 0x7f {
+			continue
+		}
+		out = append(out, c)
+	}
+	if len(out) < minControlText || len(out) == len(b) || !printable(out, false) {
+		return nil
+	}
+	return out
+}
+
+// asciiVarints returns the bytes of packed varints that are each one
+// byte below 0x80 (as ASCII text parses); nil when one is not.
+func asciiVarints(vs []uint64) []byte {
+	b := make([]byte, 0, len(vs))
+	for _, v := range vs {
+		if v >= 0x80 {
+			return nil
+		}
+		b = append(b, byte(v))
+	}
+	return b
 }

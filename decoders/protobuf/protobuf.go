@@ -202,6 +202,11 @@ type Field struct {
 	// Bytes is a string or bytes value, or the raw text of an AlsoText
 	// message, cut to Limits.MaxStringBytes (Truncated set when cut).
 	Bytes []byte
+	// Whole is the value Bytes was cut from, when it was (the input's
+	// bytes, not a copy): Params reads a long value at both ends, as
+	// decoders.ExtractParams reads any, so that padding past the bound
+	// hides no payload.
+	Whole []byte
 	// Message holds a nested message or a group.
 	Message *Message
 }

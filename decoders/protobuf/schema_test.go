@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -12,6 +13,7 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/descriptorpb"
+	"google.golang.org/protobuf/types/known/structpb"
 )
 
 // testFile is, as a descriptor:
@@ -269,5 +271,38 @@ func TestLoadSchemas(t *testing.T) {
 	f.Dependency = []string{"google/protobuf/timestamp.proto"}
 	if _, err := NewSchemas(&descriptorpb.FileDescriptorSet{File: []*descriptorpb.FileDescriptorProto{f}}); err == nil {
 		t.Error("NewSchemas with a missing import succeeded")
+	}
+}
+
+// TestStructParams: a google.protobuf.Struct's members are named as a JSON
+// object's (an operator key reads as in JSON), every kind of value a
+// parameter.
+func TestStructParams(t *testing.T) {
+	v, err := structpb.NewValue(map[string]any{
+		"username": map[string]any{"$ne": nil},
+		"age":      map[string]any{"$gt": 30},
+		"tags":     []any{"a", map[string]any{"$where": "sleep(5000)"}},
+		"admin":    true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := proto.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := DecodeWith(b, v.ProtoReflect().Descriptor(), Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, p := range Params(m, Limits{}) {
+		got = append(got, p.Name+"="+p.Value)
+	}
+	slices.Sort(got)
+	want := []string{"struct_value.admin=true", "struct_value.age.$gt=30", "struct_value.tags[0]=a",
+		"struct_value.tags[1].$where=sleep(5000)", "struct_value.username.$ne=null"}
+	if !slices.Equal(got, want) {
+		t.Errorf("got %q\nwant %q", got, want)
 	}
 }

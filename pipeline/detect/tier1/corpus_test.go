@@ -79,16 +79,17 @@ type corpusEntry struct {
 }
 
 const (
-	lQ = decoders.LocQuery
-	lP = decoders.LocPath
-	lJ = decoders.LocJSON
-	lF = decoders.LocForm
-	lH = decoders.LocHeader
-	lC = decoders.LocCookie
-	lX = decoders.LocXML
-	lM = decoders.LocMultipart
-	lB = decoders.LocBody
-	lN = decoders.LocName
+	lQ  = decoders.LocQuery
+	lP  = decoders.LocPath
+	lJ  = decoders.LocJSON
+	lF  = decoders.LocForm
+	lH  = decoders.LocHeader
+	lC  = decoders.LocCookie
+	lX  = decoders.LocXML
+	lM  = decoders.LocMultipart
+	lB  = decoders.LocBody
+	lN  = decoders.LocName
+	lPB = decoders.LocProtobuf
 )
 
 // benign holds values real API traffic carries that look like payloads to a

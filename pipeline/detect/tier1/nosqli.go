@@ -25,15 +25,18 @@ var nosqliFamily = family{
 	name: "nosqli",
 	// A path segment too: /users/{"$ne":null} reaches a handler that
 	// parses its id as JSON (or a filter), and no benign segment holds an
-	// operator key.
+	// operator key. A protobuf field too: gRPC services take filters as
+	// JSON text or as a google.protobuf.Struct, whose keys the decoder
+	// makes names.
 	scope: func(p *decoders.Param) bool {
 		switch p.Loc {
-		case decoders.LocQuery, decoders.LocForm, decoders.LocJSON, decoders.LocCookie, decoders.LocMultipart, decoders.LocPath:
+		case decoders.LocQuery, decoders.LocForm, decoders.LocJSON, decoders.LocCookie, decoders.LocMultipart, decoders.LocPath,
+			decoders.LocProtobuf:
 			return true
 		}
 		return false
 	},
-	locs:  locQuery | locForm | locJSON | locCookie | locMultipart | locPath,
+	locs:  locQuery | locForm | locJSON | locCookie | locMultipart | locPath | locProtobuf,
 	match: matchNoSQL,
 	pre: func(p *decoders.Param, in *input) bool {
 		return in.has('$') || in.mayChange() || dollarName(p.Name) ||
