@@ -55,10 +55,18 @@ const (
 	KindGap                    = "http1.gap"
 	KindInvalidHeaderName      = "http1.invalid_header_name"
 	KindSpaceInTarget          = "http1.space_in_target"
-	KindUnexpected101          = "http1.unexpected_101"
-	KindDecompressionBomb      = "http1.decompression_bomb"
-	KindBadEncoding            = "http1.bad_encoding"
-	KindTooManyEncodings       = "http1.too_many_encodings"
+	// KindBareCR: a CR inside a line, not before its LF. RFC 9112 §2.2
+	// makes it invalid; some parsers (Node's before CVE-2022-32214 was
+	// fixed) end a line at it, so a header hidden behind it is seen by
+	// one processor and not another.
+	KindBareCR = "http1.bare_cr"
+	// KindControlInTarget: a control byte (NUL, CR, …) in the request
+	// target, which processors truncate, reject or pass on differently.
+	KindControlInTarget   = "http1.control_in_target"
+	KindUnexpected101     = "http1.unexpected_101"
+	KindDecompressionBomb = "http1.decompression_bomb"
+	KindBadEncoding       = "http1.bad_encoding"
+	KindTooManyEncodings  = "http1.too_many_encodings"
 )
 
 // Counter names for events that are not anomalies of one exchange.

@@ -436,6 +436,20 @@ func TestAnomalies(t *testing.T) {
 			}},
 		{"space_in_target", nil, []seg{{cs, "GET /a b HTTP/1.1\r\n\r\n", 0}},
 			[]string{KindSpaceInTarget}, nil},
+		// A CR alone inside a header line and ending the request line
+		// (which a lenient parser ends there: the request is still seen).
+		{"bare_cr_header", nil, []seg{{cs, "POST /api HTTP/1.1\r\nHost: x\r\nX: y\rContent-Length: 3\r\n\r\n", 0}},
+			[]string{KindBareCR}, exchanges(1)},
+		{"bare_cr_request_line", nil, []seg{{cs, "GET / HTTP/1.1\rHost: x\r\nContent-Length: 0\r\n\r\n", 0}},
+			[]string{KindBareCR}, exchanges(1)},
+		{"control_in_target", nil, []seg{{cs, "GET /a\x00/../admin HTTP/1.1\r\nHost: x\r\n\r\n", 0}},
+			[]string{KindControlInTarget}, exchanges(1)},
+		// A chunk size a 32-bit parser wraps (2^32+5), an extension with a
+		// NUL.
+		{"chunk_size_wraps", nil, []seg{{cs, "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n100000005\r\nabcde", 0}},
+			[]string{KindInvalidChunkSize}, nil},
+		{"chunk_extension_control", nil, []seg{{cs, "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5;\x00ext\r\nabcde\r\n0\r\n\r\n", 0}},
+			[]string{KindInvalidChunkSize}, exchanges(1)},
 		{"unexpected_101", nil, []seg{{cs, get, 0}, {sc, "HTTP/1.1 101 Switching Protocols\r\n\r\n" + ok, 0}},
 			[]string{KindUnexpected101}, exchanges(1)},
 		{"bomb", &bombLim, []seg{{cs, get, 0}, {sc, resp("200 OK", "Content-Encoding: gzip\r\n"+withCL(bomb), bomb), 0}},

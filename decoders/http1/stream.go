@@ -44,6 +44,7 @@ type field struct {
 // Once-per-message anomaly flags.
 const (
 	onceBareLF uint8 = 1 << iota
+	onceBareCR
 	onceObsFold
 	onceTooMany
 	onceTooLarge
@@ -383,6 +384,16 @@ func (s *stream) resetBuf() {
 }
 
 // trimCR strips the '\r' of a CRLF line end and reports a bare LF.
+// hasControl reports a control byte other than HTAB in b.
+func hasControl(b []byte) bool {
+	for _, c := range b {
+		if c < 0x20 && c != '\t' || c == 0x7f {
+			return true
+		}
+	}
+	return false
+}
+
 func trimCR(line []byte) ([]byte, bool) {
 	if n := len(line); n > 0 && line[n-1] == '\r' {
 		return line[:n-1], false
@@ -487,10 +498,22 @@ func (s *stream) startLine(line []byte, strict bool) bool {
 	content, bare := trimCR(line)
 	if s.dir == sensor.ClientToServer {
 		rl, ok := parseRequestLine(content, strict)
+		cr := false
+		if i := bytes.IndexByte(content, '\r'); !ok && i > 0 {
+			// "GET / HTTP/1.1\rHost: x": a processor that ends lines at
+			// a bare CR reads a request line there; so does the sensor,
+			// and says so, rather than see no request at all.
+			if rl, ok = parseRequestLine(content[:i], strict); ok {
+				cr = true
+			}
+		}
 		if !ok {
 			return false
 		}
 		s.beginRequest(rl)
+		if cr {
+			s.anomalyOnce(onceBareCR, KindBareCR, "CR alone ends the request line")
+		}
 	} else {
 		sl, ok := parseStatusLine(content)
 		if !ok {
@@ -525,6 +548,12 @@ func (s *stream) beginRequest(rl requestLine) {
 	}
 	if rl.spaces {
 		s.anomaly(KindSpaceInTarget, "whitespace inside the request-target")
+	}
+	for _, c := range rl.target {
+		if c < 0x20 || c == 0x7f {
+			s.anomaly(KindControlInTarget, "byte 0x"+strconv.FormatUint(uint64(c), 16)+" in the request-target")
+			break
+		}
 	}
 }
 
@@ -664,6 +693,9 @@ func (s *stream) onLine(line []byte) {
 	if bare {
 		s.anomalyOnce(onceBareLF, KindBareLF, "line ended by LF without CR")
 	}
+	if bytes.IndexByte(content, '\r') >= 0 {
+		s.anomalyOnce(onceBareCR, KindBareCR, "CR inside a line")
+	}
 	switch s.state {
 	case stHeaders, stTrailers:
 		if len(content) == 0 {
@@ -697,6 +729,14 @@ func (s *stream) chunkSize(content []byte) {
 		s.anomaly(KindInvalidChunkSize, clip(content))
 		s.endMessage(true)
 		return
+	}
+	if n >= 1<<31 {
+		// Past 31 bits a 32-bit parser wraps the size (2^32+5 reads as
+		// 5) and the rest of the chunk as the next request.
+		s.anomaly(KindInvalidChunkSize, "chunk size "+strconv.FormatInt(n, 10)+" past 31 bits")
+	}
+	if i := bytes.IndexByte(content, ';'); i >= 0 && hasControl(content[i+1:]) {
+		s.anomaly(KindInvalidChunkSize, "control byte in a chunk extension")
 	}
 	if n == 0 {
 		s.state = stTrailers

@@ -350,13 +350,24 @@ func (d *decoder) setHead(dir sensor.Direction, st *stream, m *decoders.Message,
 			d.anomaly(st, dir, KindInvalidPseudoHeader, f.name+" after a regular field")
 			continue
 		case dir == sensor.ClientToServer:
+			// A repeated pseudo-header keeps its first value, which a
+			// proxy that does not reject it routes by (and says so below).
 			switch f.name {
 			case ":method":
-				slot, m.Method = 0, f.value
+				slot = 0
+				if !seen[slot] {
+					m.Method = f.value
+				}
 			case ":path":
-				slot, m.URI = 1, f.value
+				slot = 1
+				if !seen[slot] {
+					m.URI = f.value
+				}
 			case ":authority":
-				slot, m.Authority = 2, f.value
+				slot = 2
+				if !seen[slot] {
+					m.Authority = f.value
+				}
 			case ":scheme":
 				slot = 3
 			case ":protocol": // extended CONNECT (RFC 8441)

@@ -18,6 +18,7 @@
 package smuggling
 
 import (
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -71,6 +72,12 @@ const (
 	KindH2CRLF           = "smuggling.h2_crlf_in_header"
 	KindH2HeaderName     = "smuggling.h2_invalid_header_name"
 	KindH2RequestLine    = "smuggling.h2_invalid_request_line"
+	KindH2AuthorityHost  = "smuggling.h2_authority_host_mismatch"
+	KindRequestInBody    = "smuggling.request_in_body"
+	KindHopByHopFraming  = "smuggling.hop_by_hop_framing"
+	KindExpect           = "smuggling.obfuscated_expect"
+	KindHugeCL           = "smuggling.implausible_content_length"
+	KindFramingInFold    = "smuggling.framing_header_in_folded_line"
 )
 
 // kind describes one smuggling indication.
@@ -131,6 +138,25 @@ var kinds = map[string]kind{
 		"a request line with extra spaces is split into method, target and version differently", nil},
 	kindWSColon: {med, cMed, "whitespace before a header colon",
 		"\"Transfer-Encoding : chunked\" is ignored by strict processors and honoured by lenient ones", framing},
+	http1.KindBareCR: {med, cMed, "bare CR in a line",
+		"a CR alone ends a line for some processors (Node's before CVE-2022-32214) and not for others: a header or a request line hidden behind it is seen by one side only", nil},
+	http1.KindControlInTarget: {med, cMed, "control byte in the request target",
+		"a NUL or a CR in the target is truncated, rejected or passed on differently by each processor", nil},
+	http2.KindInvalidPseudoHeader: {med, cMed, "invalid HTTP/2 pseudo-header",
+		"a pseudo-header repeated, unknown or after a regular field is routed on by one processor and rejected or ignored by another (RFC 9113 §8.3)", nil},
+
+	KindRequestInBody: {high, cMed, "a request in the body",
+		"a body that is itself a request is the second request of a CL.0, TE.0 or 0.CL desync: a processor that ignores the body's framing on this endpoint reads it as the next request", nil},
+	KindHopByHopFraming: {high, cMed, "framing header named hop-by-hop",
+		"Connection: Content-Length (or Transfer-Encoding) makes a proxy remove that header before it forwards the request, so the back end frames the body without it", []string{"connection"}},
+	KindExpect: {med, cMed, "obfuscated Expect",
+		"an Expect other than 100-continue (\"y 100-continue\") is honoured by some processors and not others, which then wait for the body or read on differently", []string{"expect"}},
+	KindHugeCL: {med, cMed, "implausible Content-Length",
+		"a length no server buffers (past a terabyte) makes one processor read the rest of the connection as this body and another reject it or wrap the number", clOnly},
+	KindFramingInFold: {high, cMed, "framing header in a folded line",
+		"a Transfer-Encoding or Content-Length written as a continuation line belongs to the header before it for processors that unfold and is a header of its own for others", nil},
+	KindH2AuthorityHost: {med, cMed, "HTTP/2 :authority and Host differ",
+		"a processor that routes by :authority and one that routes by Host (after a downgrade, Host is what the back end sees) send the request to different places (RFC 9113 §8.3.1)", []string{"host"}},
 
 	KindFramingLookalike: {med, cMed, "framing header lookalike",
 		"a processor that maps '_' to '-' or trims the name sees a framing header the others do not (Transfer_Encoding)", nil},
@@ -312,8 +338,10 @@ func evidenceOf(req *decoders.Message, f finding, k kind) (decoders.Location, st
 		return decoders.LocHeader, name, strings.Join(vals, "; ")
 	case f.name != "":
 		return decoders.LocHeader, strings.ToLower(f.name), f.detail
-	case f.kind == KindPrefixedMethod || f.kind == KindH2RequestLine || f.kind == http1.KindSpaceInTarget:
+	case f.kind == KindPrefixedMethod || f.kind == KindH2RequestLine || f.kind == http1.KindSpaceInTarget || f.kind == http1.KindControlInTarget:
 		return "request_line", "", f.detail
+	case f.kind == KindRequestInBody:
+		return decoders.LocBody, "", f.detail
 	}
 	return "request", "", f.detail
 }
@@ -341,6 +369,18 @@ func setOutcome(a *alert.Alert, x *decoders.Exchange) {
 // knownMethods are the methods a smuggled prefix is found in front of.
 var knownMethods = []string{"GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "PATCH", "CONNECT", "TRACE"}
 
+// otherMethods end in a known method and are methods of their own
+// (WebDAV's PROPPATCH, Exchange's BDELETE and BPROPPATCH): no prefix.
+var otherMethods = map[string]bool{"PROPPATCH": true, "BPROPPATCH": true, "BDELETE": true, "ORDERPATCH": true}
+
+// requestLine finds a request line at the start of a body: a request
+// carried as the body of another.
+var requestLine = regexp.MustCompile(`^[A-Z]{3,12} (?:/|\*|https?://)[^\s]* HTTP/1\.[01]\r?\n`)
+
+// maxPlausibleCL is the largest Content-Length no processor would refuse
+// to believe: a terabyte.
+const maxPlausibleCL = 1 << 40
+
 // checkH1 adds what the HTTP/1 decoder does not flag: framing header
 // lookalikes, repeated Transfer-Encoding, and a method carrying a previous
 // request's leftover.
@@ -362,12 +402,63 @@ func checkH1(x *decoders.Exchange, fs *findings) {
 	if te > 1 {
 		fs.add(KindMultipleTE, strconv.Itoa(te)+" Transfer-Encoding lines", "")
 	}
-	if x.Seq > 0 && !slices.Contains(knownMethods, req.Method) {
+	folded := slices.ContainsFunc(x.Anomalies, func(a decoders.Anomaly) bool { return a.Kind == http1.KindObsFold })
+	for _, h := range req.Headers {
+		switch {
+		case strings.EqualFold(h.Name, "content-length"):
+			checkCL(h.Value, fs)
+		case strings.EqualFold(h.Name, "connection"):
+			for tok := range strings.SplitSeq(h.Value, ",") {
+				switch strings.ToLower(strings.TrimSpace(tok)) {
+				case "content-length", "transfer-encoding", "host":
+					fs.add(KindHopByHopFraming, "", "")
+				}
+			}
+		case strings.EqualFold(h.Name, "expect"):
+			if !strings.EqualFold(strings.TrimSpace(h.Value), "100-continue") {
+				fs.add(KindExpect, "", "")
+			}
+		}
+		if folded {
+			// A framing header unfolded into the value of the one
+			// before it ("Foo: bar\r\n Transfer-Encoding: chunked").
+			if l := strings.ToLower(h.Value); strings.Contains(l, "transfer-encoding:") || strings.Contains(l, "content-length:") {
+				fs.add(KindFramingInFold, alert.Snippet(h.Name+": "+h.Value, 128), h.Name)
+			}
+		}
+	}
+	if b := req.Body; len(b) > 0 && requestLine.Match(b[:min(len(b), 512)]) {
+		if ct, _ := decoders.Get(req.Headers, "content-type"); !strings.Contains(strings.ToLower(ct), "http") {
+			// (message/http and application/http, batch APIs, carry
+			// requests by design.)
+			line, _, _ := strings.Cut(string(b[:min(len(b), 128)]), "\n")
+			fs.add(KindRequestInBody, strings.TrimSpace(line), "")
+		}
+	}
+	if x.Seq > 0 && !slices.Contains(knownMethods, req.Method) && !otherMethods[req.Method] {
 		for _, m := range knownMethods {
 			if p := len(req.Method) - len(m); p > 0 && p <= 8 && strings.HasSuffix(req.Method, m) {
 				fs.add(KindPrefixedMethod, alert.Snippet(req.Method+" "+req.URI, 128)+" ("+strconv.Quote(req.Method[:p])+" before "+m+")", "")
 				break
 			}
+		}
+	}
+}
+
+// checkCL reads a Content-Length value as a strict parser does: a list of
+// equal non-empty decimals. An empty value or element (" ", ",5", "5,")
+// and a sign are what lenient parsers read as a number and strict ones
+// refuse; a number past a terabyte, one no processor buffers.
+func checkCL(v string, fs *findings) {
+	for el := range strings.SplitSeq(v, ",") {
+		el = strings.TrimSpace(el)
+		if el == "" || strings.Trim(el, "0123456789") != "" {
+			fs.add(http1.KindInvalidContentLength, "Content-Length "+strconv.Quote(alert.Snippet(v, 40)), "")
+			return
+		}
+		if n, err := strconv.ParseUint(el, 10, 64); err != nil || n > maxPlausibleCL {
+			fs.add(KindHugeCL, "Content-Length "+alert.Snippet(el, 40), "")
+			return
 		}
 	}
 }
@@ -416,6 +507,11 @@ const unknownIndex = "<unknown-index:"
 func checkH2(x *decoders.Exchange, fs *findings) {
 	req := x.Request
 	var cl []string
+	for _, h := range req.Trailers {
+		if strings.ContainsAny(h.Name, "\r\n\x00") || strings.ContainsAny(h.Value, "\r\n\x00") {
+			fs.add(KindH2CRLF, strconv.Quote(alert.Snippet(h.Name+": "+h.Value, 120))+" (trailer)", h.Name)
+		}
+	}
 	for _, h := range req.Headers {
 		if strings.ContainsAny(h.Name, "\r\n\x00") || strings.ContainsAny(h.Value, "\r\n\x00") {
 			fs.add(KindH2CRLF, strconv.Quote(alert.Snippet(h.Name+": "+h.Value, 120)), h.Name)
@@ -440,6 +536,8 @@ func checkH2(x *decoders.Exchange, fs *findings) {
 			fs.add(KindH2TENotTrailers, alert.Snippet(h.Name+": "+h.Value, 128), h.Name)
 		case name == "content-length":
 			cl = append(cl, strings.TrimSpace(h.Value))
+		case name == "host" && req.Authority != "" && !strings.EqualFold(strings.TrimSpace(h.Value), req.Authority):
+			fs.add(KindH2AuthorityHost, ":authority "+alert.Snippet(req.Authority, 60)+", host "+alert.Snippet(h.Value, 60), "")
 		}
 	}
 	if strings.ContainsAny(req.Authority, "\r\n\x00 ") {
@@ -451,8 +549,12 @@ func checkH2(x *decoders.Exchange, fs *findings) {
 	switch {
 	case len(cl) > 1:
 		fs.add(KindH2MultipleCL, "", "")
-	case len(cl) == 1 && !req.Incomplete:
-		if n, err := strconv.ParseInt(cl[0], 10, 64); err != nil || n != req.WireBodyLen {
+	case len(cl) == 1:
+		// A stream cut short (RST_STREAM) says nothing of a shorter
+		// body, but more DATA than declared is the mismatch already.
+		n, err := strconv.ParseInt(cl[0], 10, 64)
+		if err != nil || cl[0] == "" || cl[0][0] < '0' || cl[0][0] > '9' ||
+			n != req.WireBodyLen && (!req.Incomplete || req.WireBodyLen > n) {
 			fs.add(KindH2CLMismatch, "Content-Length "+alert.Snippet(cl[0], 24)+", DATA "+strconv.FormatInt(req.WireBodyLen, 10)+" bytes", "")
 		}
 	}

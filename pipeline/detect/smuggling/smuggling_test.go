@@ -62,7 +62,7 @@ func TestSmuggling(t *testing.T) {
 		x       *decoders.Exchange
 		kinds   []string // evidence rules, worst first; nil for no alert
 		sev     alert.Severity
-		summary string
+		summary string // "": not checked
 		value   string // first evidence value
 	}{
 		{"plain request", h1("POST", hdrs{{Name: "Content-Length", Value: "6"}}), nil, 0, "", ""},
@@ -93,6 +93,33 @@ func TestSmuggling(t *testing.T) {
 		{"smuggled prefix", seq(h1("GGET", nil), 1), []string{KindPrefixedMethod}, alert.Severity_SEVERITY_MEDIUM,
 			"HTTP request smuggling: method with a smuggled prefix", `GGET /api/echo ("G" before GET)`},
 		{"custom method is not a prefix", seq(h1("PROPFIND", nil), 1), nil, 0, "", ""},
+		{"WebDAV methods end in known ones", seq(h1("PROPPATCH", nil), 1), nil, 0, "", ""},
+		{"Exchange's WebDAV", seq(h1("BDELETE", nil), 1), nil, 0, "", ""},
+		// A request as the body (CL.0, TE.0, 0.CL); Connection naming a
+		// framing header (a proxy drops it); an obfuscated Expect; a
+		// Content-Length list with an empty element, a signed one, one
+		// no server buffers; a framing header unfolded into another.
+		{"request in the body", func() *decoders.Exchange {
+			x := h1("POST", hdrs{{Name: "Content-Length", Value: "27"}})
+			x.Request.Body = []byte("GET /admin HTTP/1.1\r\nFoo: x")
+			return x
+		}(), []string{KindRequestInBody}, alert.Severity_SEVERITY_HIGH, "HTTP request smuggling: a request in the body", "GET /admin HTTP/1.1"},
+		{"an HTTP batch carries requests", func() *decoders.Exchange {
+			x := h1("POST", hdrs{{Name: "Content-Type", Value: "application/http"}})
+			x.Request.Body = []byte("GET /items/1 HTTP/1.1\r\n\r\n")
+			return x
+		}(), nil, 0, "", ""},
+		{"hop-by-hop Content-Length", h1("POST", hdrs{{Name: "Connection", Value: "keep-alive, Content-Length"}, {Name: "Content-Length", Value: "5"}}),
+			[]string{KindHopByHopFraming}, alert.Severity_SEVERITY_HIGH, "", "Connection: keep-alive, Content-Length"},
+		{"obfuscated Expect", h1("POST", hdrs{{Name: "Expect", Value: "y 100-continue"}}), []string{KindExpect}, alert.Severity_SEVERITY_MEDIUM, "", ""},
+		{"plain Expect", h1("POST", hdrs{{Name: "Expect", Value: "100-Continue"}}), nil, 0, "", ""},
+		{"empty CL element", h1("POST", hdrs{{Name: "Content-Length", Value: ",5"}}), []string{http1.KindInvalidContentLength}, alert.Severity_SEVERITY_MEDIUM, "", ""},
+		{"empty CL", h1("POST", hdrs{{Name: "Content-Length", Value: " "}}), []string{http1.KindInvalidContentLength}, alert.Severity_SEVERITY_MEDIUM, "", ""},
+		{"equal CL list", h1("POST", hdrs{{Name: "Content-Length", Value: "5, 5"}}), nil, 0, "", ""},
+		{"implausible CL", h1("GET", hdrs{{Name: "Content-Length", Value: "999999999999999999"}}), []string{KindHugeCL}, alert.Severity_SEVERITY_MEDIUM, "", ""},
+		{"TE in a folded line", h1("POST", hdrs{{Name: "Foo", Value: "bar Transfer-Encoding: chunked"}}, http1.KindObsFold+"|header continuation line"),
+			[]string{KindFramingInFold, http1.KindObsFold}, alert.Severity_SEVERITY_HIGH, "", ""},
+		{"bare CR", h1("POST", nil, http1.KindBareCR+"|CR inside a line"), []string{http1.KindBareCR}, alert.Severity_SEVERITY_MEDIUM, "", ""},
 		{"first request of a connection", h1("GGET", nil), nil, 0, "", ""},
 
 		{"h2 benign", h2("POST", "/v1/x", hdrs{{Name: "content-length", Value: "3"}, {Name: "te", Value: "trailers"}}, 3), nil, 0, "", ""},
@@ -109,8 +136,28 @@ func TestSmuggling(t *testing.T) {
 			"HTTP request smuggling: CR or LF in an HTTP/2 header", `"foo: bar\r\nTransfer-Encoding: chunked"`},
 		{"h2 request line injection", h2("GET", "/ HTTP/1.1\r\nHost: x\r\n\r\nGET /admin", nil, 0), []string{KindH2RequestLine}, alert.Severity_SEVERITY_HIGH,
 			"HTTP request smuggling: malformed HTTP/2 request line", ""},
-		{"h2 connection headers", h2("GET", "/", hdrs{{Name: "connection", Value: "keep-alive"}, {Name: "te", Value: "gzip"}, {Name: "Host", Value: "a"}}, 0),
+		{"h2 connection headers", h2("GET", "/", hdrs{{Name: "connection", Value: "keep-alive"}, {Name: "te", Value: "gzip"}, {Name: "Host", Value: "api.example"}}, 0),
 			[]string{KindH2ConnHeader, KindH2TENotTrailers, KindH2HeaderName}, alert.Severity_SEVERITY_MEDIUM, "HTTP request smuggling: connection-specific header in HTTP/2 (and 2 more)", "connection: keep-alive"},
+		// A stream reset before its end with more DATA than declared; a
+		// signed length; :authority and Host apart; CR/LF in a trailer.
+		{"h2 CL mismatch, more than declared before a reset", func() *decoders.Exchange {
+			x := h2("POST", "/", hdrs{{Name: "content-length", Value: "0"}}, 32)
+			x.Request.Incomplete = true
+			return x
+		}(), []string{KindH2CLMismatch}, alert.Severity_SEVERITY_HIGH, "HTTP request smuggling: HTTP/2 Content-Length not the body length", ""},
+		{"h2 signed CL", h2("POST", "/", hdrs{{Name: "content-length", Value: "+3"}}, 3), []string{KindH2CLMismatch}, alert.Severity_SEVERITY_HIGH, "", ""},
+		{"h2 authority and host", h2("GET", "/", hdrs{{Name: "host", Value: "internal.example"}}, 0), []string{KindH2AuthorityHost}, alert.Severity_SEVERITY_MEDIUM, "", ""},
+		{"h2 same authority and host", h2("GET", "/", hdrs{{Name: "host", Value: "API.example"}}, 0), nil, 0, "", ""},
+		{"h2 CRLF in a trailer", func() *decoders.Exchange {
+			x := h2("POST", "/", nil, 0)
+			x.Request.Trailers = hdrs{{Name: "x-t", Value: "a\r\nTransfer-Encoding: chunked"}}
+			return x
+		}(), []string{KindH2CRLF}, alert.Severity_SEVERITY_HIGH, "", ""},
+		{"h2 repeated path", func() *decoders.Exchange {
+			x := h2("GET", "/", nil, 0)
+			x.Anomalies = []decoders.Anomaly{{Kind: http2.KindInvalidPseudoHeader, Detail: "repeated :path", Dir: sensor.ClientToServer}}
+			return x
+		}(), []string{http2.KindInvalidPseudoHeader}, alert.Severity_SEVERITY_MEDIUM, "", ""},
 		{"h2 field behind an unseen table entry", h2("POST", "/", hdrs{{Name: "<unknown-index:79>", Value: "<unknown-index:79>"}}, 0), nil, 0, "", ""},
 		{"h2c upgrade request", func() *decoders.Exchange {
 			x := h2("GET", "/", hdrs{{Name: "Connection", Value: "Upgrade, HTTP2-Settings"}, {Name: "Upgrade", Value: "h2c"}}, 0)
@@ -141,7 +188,7 @@ func TestSmuggling(t *testing.T) {
 			if !slices.Equal(rules, tt.kinds) {
 				t.Errorf("kinds %v, want %v", rules, tt.kinds)
 			}
-			if a.Severity != tt.sev || a.Summary != tt.summary || a.Category != "http-request-smuggling" || a.RuleId != "http-request-smuggling" ||
+			if a.Severity != tt.sev || tt.summary != "" && a.Summary != tt.summary || a.Category != "http-request-smuggling" || a.RuleId != "http-request-smuggling" ||
 				a.Detector != Name || strings.Join(a.Owasp, ",") != "A04:2021,API8:2023" || a.Outcome != alert.Outcome_OUTCOME_ATTEMPTED {
 				t.Errorf("alert %v", a)
 			}
