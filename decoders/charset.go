@@ -60,6 +60,15 @@ func wideBody(ct string, body []byte) ([]byte, string) {
 	return fromWide(body, enc), enc
 }
 
+// BodyText returns m's body as UTF-8, converted from UTF-16 or UTF-32 as
+// ExtractParams reads a body (wideBody), for a detector that reads a body
+// whole: a JSON or XML body in UTF-16 is what Jackson and .NET parse.
+func BodyText(m *Message) []byte {
+	ct, _ := Get(m.Headers, "content-type")
+	b, _ := wideBody(ct, m.Body)
+	return b
+}
+
 // asciiFirst reports whether b starts with an ASCII character other than
 // NUL written in enc.
 func asciiFirst(b []byte, enc string) bool {

@@ -120,6 +120,13 @@ func TestCheck(t *testing.T) {
 			alert.Outcome_OUTCOME_LIKELY_SUCCESSFUL, "xss-reflected", alert.Confidence_CONFIDENCE_HIGH, false},
 		{"reflected xss, no content type", exchange("/search", 200, "", `Results for "><img src=x onerror=alert(1)>`), "xss", []string{`"><img src=x onerror=alert(1)>`},
 			alert.Outcome_OUTCOME_LIKELY_SUCCESSFUL, "xss-reflected", alert.Confidence_CONFIDENCE_HIGH, false},
+		// A string break-out echoed in a script, in a string its quote
+		// opened (after an echo in the title); not in one of the other
+		// quote, which JSON-encoding left it in.
+		{"script string break-out", exchange("/", 200, "text/html", "<title>Results for ';alert(1)//</title><script>var q = '';alert(1)//';</script>"), "xss", []string{"';alert(1)//"},
+			alert.Outcome_OUTCOME_LIKELY_SUCCESSFUL, "xss-reflected", alert.Confidence_CONFIDENCE_HIGH, false},
+		{"break-out inside the other quote", exchange("/", 200, "text/html", `<script>var q = "';alert(1)//";</script>`), "xss", []string{"';alert(1)//"},
+			alert.Outcome_OUTCOME_ATTEMPTED, "", 0, false},
 		{"escaped xss", exchange("/search", 200, "text/html", page(`Results for &lt;script&gt;alert(1)&lt;/script&gt;`)), "xss", []string{"<script>alert(1)</script>"}, alert.Outcome_OUTCOME_ATTEMPTED, "", 0, false},
 		{"bare tag is in any page", exchange("/search", 200, "text/html", page(`<script>var x=1</script>`)), "xss", []string{"q=<script>"}, alert.Outcome_OUTCOME_ATTEMPTED, "", 0, false},
 		{"xss echoed in JSON", exchange("/search", 200, "application/json", `{"q":"<script>alert(1)</script>"}`), "xss", []string{"<script>alert(1)</script>"}, alert.Outcome_OUTCOME_ATTEMPTED, "", 0, false},

@@ -133,7 +133,10 @@ func (c *checker) reflected() {
 			script = true
 		}
 		i := bytes.Index(c.body, []byte(needle))
-		if i < 0 || script && !inScript(c.body, i) {
+		if script {
+			i = scriptBreakout(c.body, needle)
+		}
+		if i < 0 {
 			continue
 		}
 		c.res.strong()
@@ -199,6 +202,51 @@ func jsBreakout(p string) string {
 }
 
 var jsBreakoutPayload = regexp.MustCompile("^\\s*['\"`]\\s*[;,+\\-*/)|&]+\\s*[\\w$.\\[\\]'\"]+\\s*[(`]")
+
+// scriptBreakout returns where a string break-out payload is echoed so that
+// it breaks out: inside a script element, in a string opened by the quote
+// it starts with ("var q = ”;alert(1)//'", not "var q = \"';alert(1)//\""
+// which JSON-encoded it); -1 when no echo (of the first eight) does.
+func scriptBreakout(b []byte, needle string) int {
+	q := strings.TrimLeft(needle, " \t")[0]
+	for off, n := 0, 0; n < 8; n++ {
+		i := bytes.Index(b[off:], []byte(needle))
+		if i < 0 {
+			return -1
+		}
+		i += off
+		if inScript(b, i) && openQuote(b, i) == q {
+			return i
+		}
+		off = i + 1
+	}
+	return -1
+}
+
+// openQuote returns the quote of the JavaScript string open at b[at], read
+// from the start of its line or of its script element, whichever is later;
+// 0 when none is open.
+func openQuote(b []byte, at int) byte {
+	from := bytes.LastIndexByte(b[:at], '\n') + 1
+	if s := bytes.LastIndex(bytes.ToLower(b[max(0, at-8192):at]), []byte("<script")); s >= 0 {
+		s += max(0, at-8192)
+		if gt := bytes.IndexByte(b[s:at], '>'); gt >= 0 {
+			from = max(from, s+gt+1)
+		}
+	}
+	var open byte
+	for i := from; i < at; i++ {
+		switch c := b[i]; {
+		case c == '\\' && open != 0:
+			i++
+		case open == 0 && (c == '\'' || c == '"' || c == '`'):
+			open = c
+		case c == open:
+			open = 0
+		}
+	}
+	return open
+}
 
 // inScript reports whether b[at] lies inside a script element: after a
 // "<script" that no "</script" closes before at.

@@ -223,28 +223,32 @@ func (id *Identifier) trusted(a netip.Addr) bool {
 
 // forwarded returns the client address the forwarding headers name: the
 // right-most address that is not a trusted proxy (RFC 7239 section 7.4
-// practice: entries left of it may be forged by the client). Forwarded is
-// preferred, then X-Forwarded-For, then X-Real-IP. An entry that is not an
+// practice: entries left of it may be forged by the client). Of the right-
+// most maxForwardHops entries: a client that sends hundreds of forged ones
+// pushes nothing out. X-Forwarded-For is preferred, then Forwarded, then
+// X-Real-IP: nearly every proxy writes X-Forwarded-For (nginx, HAProxy,
+// Envoy, cloud load balancers) and fewer Forwarded, so when both come, the
+// other may be the client's own, not the proxy's. An entry that is not an
 // address ("unknown", an obfuscated id) ends the walk with no answer.
 func (id *Identifier) forwarded(fwd, xff, realIP []string) (netip.Addr, bool) {
 	var hops []string
 	add := func(vals []string, pick func(string) (string, bool)) {
 		for _, v := range vals {
 			for el := range strings.SplitSeq(v, ",") {
-				if len(hops) >= maxForwardHops {
-					return
-				}
 				if h, ok := pick(el); ok {
+					if len(hops) == maxForwardHops {
+						hops = append(hops[:0], hops[1:]...)
+					}
 					hops = append(hops, h)
 				}
 			}
 		}
 	}
 	switch {
-	case len(fwd) > 0:
-		add(fwd, forParam)
 	case len(xff) > 0:
 		add(xff, func(s string) (string, bool) { return s, true })
+	case len(fwd) > 0:
+		add(fwd, forParam)
 	case len(realIP) > 0:
 		hops = realIP[len(realIP)-1:]
 	}

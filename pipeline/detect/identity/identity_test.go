@@ -70,8 +70,16 @@ func TestIdentify(t *testing.T) {
 			&alert.Client{Ip: "10.1.0.5", PeerIp: "10.1.2.3"}},
 		{"xff unknown entry", exchange("10.1.2.3", "GET", "/", []string{"X-Forwarded-For: unknown"}),
 			&alert.Client{Ip: "10.1.2.3"}},
-		{"forwarded preferred, v6 with port", exchange("10.1.2.3", "GET", "/", []string{"X-Forwarded-For: 9.9.9.9", `Forwarded: for="[2001:db9::1]:4711";proto=https, for=192.0.2.7`}),
+		// X-Forwarded-For, which nearly every proxy writes, over a
+		// Forwarded the client may have sent itself.
+		{"xff preferred over forwarded", exchange("10.1.2.3", "GET", "/", []string{"X-Forwarded-For: 9.9.9.9", `Forwarded: for="[2001:db9::1]:4711";proto=https, for=192.0.2.7`}),
+			&alert.Client{Ip: "9.9.9.9", PeerIp: "10.1.2.3"}},
+		{"forwarded, v6 with port", exchange("10.1.2.3", "GET", "/", []string{`Forwarded: for="[2001:db9::1]:4711";proto=https, for=192.0.2.7`}),
 			&alert.Client{Ip: "2001:db9::1", PeerIp: "10.1.2.3"}},
+		// Forged entries past the hop bound push out none of the right-
+		// most: the proxy's own stays read.
+		{"xff flooded with forged trusted entries", exchange("10.1.2.3", "GET", "/", []string{"X-Forwarded-For: " + strings.Repeat("10.1.0.5, ", 40) + "203.0.113.66"}),
+			&alert.Client{Ip: "203.0.113.66", PeerIp: "10.1.2.3"}},
 		{"x-real-ip", exchange("192.0.2.7", "GET", "/", []string{"X-Real-IP: 198.51.100.77"}),
 			&alert.Client{Ip: "198.51.100.77", PeerIp: "192.0.2.7"}},
 		{"api key header", exchange("203.0.113.9", "GET", "/", []string{"X-API-Key: abc123"}),

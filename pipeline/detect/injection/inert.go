@@ -65,6 +65,11 @@ func inertMarkup(v string) bool {
 				return false
 			}
 		default: // comments, doctypes
+			// An XML declaration before the first tag (an SVG file's
+			// "<?xml version="1.0"?>", which HTML reads as a comment).
+			if tags == 0 && xmlDeclaration(z.Raw()) {
+				continue
+			}
 			return false
 		}
 	}
@@ -160,3 +165,9 @@ var inertAttrs = func() map[string]bool {
 	}
 	return m
 }()
+
+// xmlDeclaration reports "<?xml …?>" holding no other markup.
+func xmlDeclaration(raw []byte) bool {
+	return bytes.HasPrefix(raw, []byte("<?xml ")) && bytes.HasSuffix(raw, []byte("?>")) && bytes.Count(raw, []byte("<")) == 1 &&
+		bytes.Count(raw, []byte(">")) == 1
+}

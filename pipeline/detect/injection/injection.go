@@ -928,26 +928,38 @@ func wordByte(c byte) bool {
 }
 
 // libXSS is libinjection's XSS verdict on s, less what it flags that runs
-// nothing: a document type declaration alone (doctypeOnly) and rich text
-// (inertMarkup). Every place that asks libinjection about markup asks
-// this.
+// nothing: document type declarations (<!DOCTYPE html>, quoted in developer
+// text; an SVG's or a DocBook file's with entities for styles and names in
+// its internal subset) and rich text (inertMarkup), read without its
+// declarations. Every place that asks libinjection about markup asks this.
 func libXSS(s string) bool {
-	return libinjection.IsXSS(s) && !doctypeOnly(s) && !inertMarkup(s)
+	if !libinjection.IsXSS(s) {
+		return false
+	}
+	t := withoutDoctypes(s)
+	if t != s && !libinjection.IsXSS(t) {
+		return false
+	}
+	return !inertMarkup(t)
 }
 
-// doctypeOnly reports whether libinjection's XSS match on v comes from a
-// document type declaration alone (<!DOCTYPE html>, quoted in developer
-// text; an SVG's or a DocBook file's with entities for styles and names in
-// its internal subset), which runs no script: v with its declarations
-// removed is not XSS.
+// doctypeOnly reports whether libinjection's XSS match on v comes from its
+// document type declarations alone: v without them is not XSS.
 func doctypeOnly(v string) bool {
+	t := withoutDoctypes(v)
+	return t != v && !libinjection.IsXSS(t)
+}
+
+// withoutDoctypes returns v with its document type declarations removed
+// (doctypeEnd says where each ends), or v when it has none.
+func withoutDoctypes(v string) string {
 	if len(v) >= 7 && strings.EqualFold(v[:7], "doctype") {
 		// The XML decoder hands a declaration over without its "<!".
 		v = "<!" + v
 	}
 	i := indexFold(v, "<!doctype")
 	if i < 0 {
-		return false
+		return v
 	}
 	var b strings.Builder
 	for i >= 0 {
@@ -961,24 +973,33 @@ func doctypeOnly(v string) bool {
 		i = indexFold(v, "<!doctype")
 	}
 	b.WriteString(v)
-	return !libinjection.IsXSS(b.String())
+	return b.String()
 }
 
 // doctypeEnd returns the length of the declaration d starts with: to its
-// first '>', or, with an internal subset ("[" before that '>'), to the
-// "]>" that closes the subset; -1 when it does not end.
+// first '>', as an HTML parser ends it, or, with an internal subset ("["
+// before that '>') that holds only what a DTD does (<!ENTITY …>, <!ELEMENT
+// …>, <!ATTLIST …>, <!NOTATION …>, comments, processing instructions,
+// parameter entity references), to the "]>" that closes it; -1 when it
+// does not end. A subset holding other markup (<!DOCTYPE html [><base
+// href=…>]>) ends at the first '>' as HTML reads it.
 func doctypeEnd(d string) int {
 	gt := strings.IndexByte(d, '>')
 	if open := strings.IndexByte(d, '['); open >= 0 && (gt < 0 || open < gt) {
 		for j := open; ; {
 			k := strings.IndexByte(d[j:], ']')
 			if k < 0 {
-				return -1
+				break
 			}
 			j += k + 1
 			rest := strings.TrimLeft(d[j:], " \t\r\n")
-			if strings.HasPrefix(rest, ">") {
-				return len(d) - len(rest) + 1
+			// (The XML decoder hands a declaration over without its
+			// closing '>'.)
+			if strings.HasPrefix(rest, ">") || rest == "" {
+				if dtdOnly(d[open+1 : j-1]) {
+					return min(len(d), len(d)-len(rest)+1)
+				}
+				break
 			}
 		}
 	}
@@ -986,6 +1007,33 @@ func doctypeEnd(d string) int {
 		return -1
 	}
 	return gt + 1
+}
+
+// dtdOnly reports whether every '<' of an internal subset starts a
+// declaration, a comment or a processing instruction.
+func dtdOnly(subset string) bool {
+	for i := strings.IndexByte(subset, '<'); i >= 0; {
+		r := subset[i+1:]
+		if !strings.HasPrefix(r, "!") && !strings.HasPrefix(r, "?") {
+			return false
+		}
+		if strings.HasPrefix(r, "!") && !strings.HasPrefix(r, "!--") && !hasPrefixFold(r[1:], "entity") &&
+			!hasPrefixFold(r[1:], "element") && !hasPrefixFold(r[1:], "attlist") && !hasPrefixFold(r[1:], "notation") {
+			return false
+		}
+		j := strings.IndexByte(r, '<')
+		if j < 0 {
+			break
+		}
+		i += 1 + j
+	}
+	return true
+}
+
+// hasPrefixFold reports whether s starts with lower-case prefix p, ASCII
+// case ignored.
+func hasPrefixFold(s, p string) bool {
+	return len(s) >= len(p) && strings.EqualFold(s[:len(p)], p)
 }
 
 // indexFold is strings.Index with ASCII case folding of s; sub is lower

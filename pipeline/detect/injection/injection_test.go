@@ -488,6 +488,14 @@ func TestInjectionConfirmation(t *testing.T) {
 		{"sqrt(16) = 4", ""},
 		{"sum(1..n) = n(n+1)/2", ""},
 		{"What is `<!DOCTYPE html>` for?", ""},
+		// A DTD's internal subset (styles and names as entities) is no
+		// markup; other markup in a "subset" is, as HTML ends the doctype
+		// at its first '>'.
+		{`<?xml version="1.0"?><!DOCTYPE svg [<!ENTITY st0 "fill:#FFFFFF;"><!ENTITY st1 "fill:#000000;">]><svg xmlns="http://www.w3.org/2000/svg"><rect style="&st0;"/></svg>`, ""},
+		{`DOCTYPE book [<!ENTITY product "Acme"><!ENTITY version "2.1">]`, ""},
+		{`<!DOCTYPE html [><base href=//evil.example/>]>`, "xss"},
+		{`<!DOCTYPE x [><svg onload=alert(1)>]>`, "xss"},
+		{`<!DOCTYPE html [><meta http-equiv=refresh content="0;url=//evil.example">]>`, "xss"},
 		{"online=yes, onboarding=done", ""},
 		{"see the document outline", ""},
 		{"sleep(5) and 1=1", "sqli"},

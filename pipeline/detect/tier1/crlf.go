@@ -43,8 +43,10 @@ var crlfFamily = family{
 		return false
 	},
 	locs: locPath | locQuery | locCookie | locHeader | locJSON | locForm | locMultipart | locXML,
-	// A line break, or the lead byte of what crlfHeader reads as one.
-	trigger: "\r\n\xe5\xc4\xe2\xc2\\",
+	// A line break, or the lead byte of what crlfHeader reads as one (a
+	// backslash, of \r written out, is one of normalize's change bytes:
+	// it gets in).
+	trigger: "\r\n\xe5\xc4\xe2\xc2",
 	match:   matchCRLF,
 }
 
@@ -97,6 +99,10 @@ var crlfStrong = map[string]bool{
 	"host": true, "cache-control": true, "x-frame-options": true, "strict-transport-security": true,
 	"connection": true, "upgrade": true, "www-authenticate": true, "authorization": true, "cookie": true,
 	"x-forwarded-for": true, "x-forwarded-host": true,
+	// One-word headers a proxy or a cache acts on (no dash to tell them
+	// by): where a request goes, what a cache keys on, the framing.
+	"forwarded": true, "via": true, "vary": true, "te": true, "expect": true, "pragma": true, "age": true,
+	"etag": true, "trailer": true,
 }
 
 func matchCRLF(_ *decoders.Param, v *normalize.Value, report reportFunc) {
@@ -190,10 +196,24 @@ var mailAddressNames = map[string]bool{
 // address, a name or a subject ("contact_email", "data[your-name]"), ""
 // otherwise: "email_template", "email_signature" and "reply" hold text.
 func mailField(p *decoders.Param) string {
-	if last := lastToken(p.Name); mailNames[last] {
+	last := lastToken(p.Name)
+	if mailNames[last] {
 		return last
 	}
+	if mailListWords[last] {
+		// to_addresses, cc_emails, recipient_list, subject_line: the word
+		// before names the field.
+		if toks := nameTokens(p.Name); len(toks) >= 2 && mailNames[toks[len(toks)-2]] {
+			return toks[len(toks)-2]
+		}
+	}
 	return ""
+}
+
+// mailListWords end the names of fields that hold the addresses or the
+// subject the word before them names.
+var mailListWords = map[string]bool{
+	"addresses": true, "addrs": true, "addr": true, "emails": true, "mails": true, "list": true, "line": true, "text": true,
 }
 
 // mailHeader finds a line break (CR, LF, the 嘊 and 嘍 some servers truncate
@@ -201,10 +221,31 @@ func mailField(p *decoders.Param) string {
 // (an address's local part split into a second RCPT TO).
 var mailHeader = regexp.MustCompile(`(?:[\r\n]|\x{560a}|\x{560d}|\\r|\\n)+\s*(bcc|cc|to|from|reply-to|subject|sender|content-type|content-transfer-encoding|mime-version|x-mailer|return-path|errors-to|disposition-notification-to|in-reply-to|references|x-[a-z0-9-]{1,40}|rcpt to|mail from)\s*:`)
 
-// mailHeaderLine finds a header field at the start of a line: a value that
-// starts with one is a whole message (an inbound-mail webhook's raw
-// message, an .eml import, a postal address's "Attn:" line), not one
-// header injected after an address.
+// rawMessage reports a value that is a whole message, not one header
+// injected after an address: three header lines or more at its start, the
+// first one a header every delivered message has (an inbound-mail
+// webhook's raw message, an .eml import). Only an address field may hold
+// one; a subject or a name never does.
+func rawMessage(s string) bool {
+	first, _, _ := strings.Cut(s, ":")
+	switch strings.TrimSpace(first) {
+	case "received", "return-path", "delivered-to", "from", "to", "date", "message-id", "mime-version", "dkim-signature", "arc-seal":
+	default:
+		return false
+	}
+	n := 0
+	for line := range strings.Lines(s) {
+		if !mailHeaderLine.MatchString(line) {
+			break
+		}
+		if n++; n >= 3 {
+			return true
+		}
+	}
+	return false
+}
+
+// mailHeaderLine finds a header field starting a line.
 var mailHeaderLine = regexp.MustCompile(`^[a-z][a-z0-9-]{0,40}:\s`)
 
 func matchMail(p *decoders.Param, v *normalize.Value, report reportFunc) {
@@ -216,7 +257,12 @@ func matchMail(p *decoders.Param, v *normalize.Value, report reportFunc) {
 		if !strings.ContainsAny(s, "\r\n\u560a\u560d") && !strings.Contains(s, `\r`) && !strings.Contains(s, `\n`) {
 			return false
 		}
-		if mailHeaderLine.MatchString(strings.TrimSpace(s)) {
+		if mailAddressNames[field] && rawMessage(strings.TrimSpace(s)) {
+			return false
+		}
+		if field == "address" && !strings.Contains(s[:strings.IndexAny(s, "\r\n\u560a\u560d\\")+1], "@") {
+			// A postal address ("Attn: Billing\nTo: Acme Corp"): an
+			// email address comes before the break an injection adds.
 			return false
 		}
 		if m := mailHeader.FindStringSubmatchIndex(s); m != nil {

@@ -69,6 +69,10 @@ const (
 	maxGraphQLDirectives = 5
 	maxGraphQLSelections = 200
 	maxGraphQLExpanded   = 5000
+	// maxGraphQLNesting bounds nesting with inline fragments counted:
+	// "... { ... { … } }" thousands deep selects nothing, but costs a
+	// parser its stack.
+	maxGraphQLNesting = 4 * maxGraphQLDepth
 )
 
 // GraphQL travels as the "query" of a JSON request or of each operation of
@@ -91,7 +95,10 @@ var graphqlFamily = family{
 func isGraphQLQuery(p *decoders.Param) bool {
 	switch p.Loc {
 	case decoders.LocJSON:
-		return graphqlJSONName(p.Name)
+		// A document starts as one: the tail the decoders keep of a long
+		// one, which starts anywhere (inside a string), is read whole by
+		// graphqlWhole instead.
+		return graphqlJSONName(p.Name) && graphqlDocStart(p.Value)
 	case decoders.LocQuery, decoders.LocForm:
 		return p.Name == "query" && graphqlDocStart(p.Best())
 	case decoders.LocMultipart:
@@ -149,23 +156,30 @@ func graphqlDocStart(s string) bool {
 }
 
 // graphqlParam reports a query or form parameter named query that holds a
-// whole GraphQL document (graphqlDocument), as Apollo's and urql's GET
-// requests send one: its line breaks and "alias: field" lines are
-// GraphQL's, not a shell's or a header block's.
+// GraphQL document as clients send one by GET (graphqlDocument): its line
+// breaks and "alias: field" lines are GraphQL's, not a shell's or a header
+// block's. The sender shapes the value, so the test is strict: a value that
+// is no such document stays shell and header text.
 func graphqlParam(p *decoders.Param) bool {
 	return p.Name == "query" && (p.Loc == decoders.LocQuery || p.Loc == decoders.LocForm) && graphqlDocument(p.Best())
 }
 
-// graphqlDocument reports text that is made of GraphQL's tokens only (names,
-// numbers, strings, comments, punctuators), starts as a document does
-// (graphqlDocStart) and ends where its braces close: "{ me }" but not
-// "{ me }\r\nSet-Cookie: a=1", nor "{\r\nSet-Cookie: a=1 }" ('-' is
-// no GraphQL token outside a number).
+// graphqlDocument reports text that is an executable GraphQL document as
+// clients write one: it starts as a document does (graphqlDocStart) and
+// ends where its braces close, outside strings it holds only GraphQL's
+// names and punctuators, numbers only inside arguments, strings without
+// line breaks (a block string is a schema's description, not a GET
+// query's), and it says it is GraphQL: an operation keyword, or selections
+// nested at least twice. "{ me { id } }" and "query GetDogs {\n dogs {\n
+// id\n }\n}" are; "{ me }\r\nSet-Cookie: a=1", "{\nsleep 10\n}",
+// "{\nid\n}" (a shell's command group) and a block string holding a header
+// block are not.
 func graphqlDocument(s string) bool {
 	if !graphqlDocStart(s) {
 		return false
 	}
-	braces, closed, opened := 0, false, false
+	braces, parens, depth := 0, 0, 0
+	closed, keyword := false, s[graphqlSkip(s, 0)] != '{'
 	for i := graphqlSkip(s, 0); i < len(s); i = graphqlSkip(s, i) {
 		c := s[i]
 		if closed {
@@ -178,33 +192,53 @@ func graphqlDocument(s string) bool {
 		}
 		switch {
 		case c == '"':
-			i = graphqlString(s, i)
-		case isNameByte(c):
-			i++
-		case c == '-' && i+1 < len(s) && '0' <= s[i+1] && s[i+1] <= '9':
-			i++
+			if strings.HasPrefix(s[i:], `"""`) {
+				return false
+			}
+			end := graphqlString(s, i)
+			if end > len(s) || s[end-1] != '"' || end-i < 2 {
+				return false
+			}
+			i = end
+		case 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || c == '_':
+			for i++; i < len(s) && isNameByte(s[i]); i++ {
+			}
+		case '0' <= c && c <= '9' || c == '-':
+			// A number: an argument's or a default's value.
+			if parens == 0 {
+				return false
+			}
+			for i++; i < len(s) && (isNameByte(s[i]) || s[i] == '.' || (s[i] == '+' || s[i] == '-') && (s[i-1] == 'e' || s[i-1] == 'E')); i++ {
+			}
 		case c == '.' && strings.HasPrefix(s[i:], "..."):
 			i += 3
-		case c == '.' && i > 0 && '0' <= s[i-1] && s[i-1] <= '9':
-			i++
 		case c == '{':
 			braces++
-			opened = true
+			depth = max(depth, braces)
 			i++
 		case c == '}':
 			if braces == 0 {
 				return false
 			}
 			braces--
-			closed = braces == 0
+			closed = braces == 0 && parens == 0
 			i++
-		case strings.IndexByte("!$&()[]:=@|+", c) >= 0:
+		case c == '(':
+			parens++
+			i++
+		case c == ')':
+			if parens == 0 {
+				return false
+			}
+			parens--
+			i++
+		case strings.IndexByte("!$&[]:=@|", c) >= 0:
 			i++
 		default:
 			return false
 		}
 	}
-	return opened && braces == 0
+	return braces == 0 && parens == 0 && depth > 0 && (keyword || depth >= 2)
 }
 
 // graphqlSkip returns the index of the first byte from i that GraphQL
@@ -260,11 +294,13 @@ func reportGraphQL(st gqlStats, report reportFunc, skip *gqlStats) {
 		report(&ruleGQLIntrospection, "introspection field "+st.introspection)
 	}
 	switch {
-	case s.cycle != "" || s.depth > maxGraphQLDepth:
+	case s.cycle != "" || s.depth > maxGraphQLDepth || s.nesting > maxGraphQLNesting:
 	case st.cycle != "":
 		report(&ruleGQLDepth, "fragments spread in a cycle: "+snippet(st.cycle))
 	case st.depth > maxGraphQLDepth:
 		report(&ruleGQLDepth, "selection depth "+strconv.Itoa(st.depth)+" > "+strconv.Itoa(maxGraphQLDepth))
+	case st.nesting > maxGraphQLNesting:
+		report(&ruleGQLDepth, "selection sets nested "+strconv.Itoa(st.nesting)+" deep, inline fragments counted, > "+strconv.Itoa(maxGraphQLNesting))
 	}
 	if st.aliases > maxGraphQLAliases && s.aliases <= maxGraphQLAliases {
 		report(&ruleGQLAliases, strconv.Itoa(st.aliases)+" aliases > "+strconv.Itoa(maxGraphQLAliases))
@@ -276,7 +312,9 @@ func reportGraphQL(st gqlStats, report reportFunc, skip *gqlStats) {
 		report(&ruleGQLDirectives, strconv.Itoa(st.directives)+" directives on one field > "+strconv.Itoa(maxGraphQLDirectives))
 	}
 	switch {
-	case s.selections > maxGraphQLSelections || s.expanded > maxGraphQLExpanded:
+	case s.selections > maxGraphQLSelections || s.expanded > maxGraphQLExpanded || s.spreads > maxGraphQLSpreads:
+	case st.spreads > maxGraphQLSpreads:
+		report(&ruleGQLBreadth, strconv.Itoa(st.spreads)+" fragment spreads > "+strconv.Itoa(maxGraphQLSpreads))
 	case st.selections > maxGraphQLSelections:
 		report(&ruleGQLBreadth, strconv.Itoa(st.selections)+" selections in one selection set > "+strconv.Itoa(maxGraphQLSelections))
 	case st.expanded > maxGraphQLExpanded:
@@ -287,21 +325,22 @@ func reportGraphQL(st gqlStats, report reportFunc, skip *gqlStats) {
 // operationsQueries returns the query documents of a multipart upload's
 // operations field: a JSON operation or an array of them.
 func operationsQueries(s string) []string {
-	var one struct {
-		Query string `json:"query"`
-	}
+	// Into maps, not structs: encoding/json matches a struct's field
+	// names in any case, so {"query": deep, "QUERY": "{ a }"} would give
+	// the second, where a JavaScript server reads the first.
+	var one map[string]any
 	if json.Unmarshal([]byte(s), &one) == nil {
-		return []string{one.Query}
+		q, _ := one["query"].(string)
+		return []string{q}
 	}
-	var many []struct {
-		Query string `json:"query"`
-	}
+	var many []map[string]any
 	if json.Unmarshal([]byte(s), &many) != nil {
 		return nil
 	}
 	out := make([]string, 0, len(many))
 	for _, op := range many {
-		out = append(out, op.Query)
+		q, _ := op["query"].(string)
+		out = append(out, q)
 	}
 	return out
 }
@@ -326,6 +365,10 @@ type gqlStats struct {
 	// operations counts the operations the document defines; servers
 	// that batch by operation (Hot Chocolate) run them all.
 	operations int
+	// nesting is the deepest nesting of selection sets, inline fragments
+	// counted; spreads counts the fragment spreads (past
+	// maxGraphQLSpreads, the later ones are not followed).
+	nesting, spreads int
 }
 
 // gqlDef is one operation or fragment definition of a document.
@@ -373,6 +416,7 @@ func graphqlShape(s string) gqlStats {
 		prevOn
 		prevColon
 		prevFragment
+		prevString // a string: a colon after it is a JSON key's, no alias
 	)
 	prev, inlineNext, fieldDirectives := prevNone, false, 0
 	for i := graphqlSkip(s, 0); i < len(s); i = graphqlSkip(s, i) {
@@ -381,7 +425,7 @@ func graphqlShape(s string) gqlStats {
 		case c == '"':
 			i = graphqlString(s, i)
 			if parens == 0 {
-				prev = prevNone
+				prev = prevString
 			}
 			continue
 		case isNameByte(c) && !('0' <= c && c <= '9'):
@@ -420,8 +464,8 @@ func graphqlShape(s string) gqlStats {
 				}
 				if spreads < maxGraphQLSpreads && cur >= 0 {
 					defs[cur].spreads = append(defs[cur].spreads, gqlSpread{name, depth})
-					spreads++
 				}
+				spreads++
 				sets[len(sets)-1].selections++
 				st.selections = max(st.selections, sets[len(sets)-1].selections)
 				fieldDirectives = 0
@@ -490,6 +534,7 @@ func graphqlShape(s string) gqlStats {
 				}
 			}
 			sets = append(sets, set{inline: len(sets) > 0 && inlineNext})
+			st.nesting = max(st.nesting, len(sets))
 			inlineNext = false
 		case '}':
 			if n := len(sets); n > 0 {
@@ -516,6 +561,7 @@ func graphqlShape(s string) gqlStats {
 		prev = prevNone
 	}
 	graphqlSpread(&st, defs)
+	st.spreads = spreads
 	return st
 }
 
@@ -663,7 +709,8 @@ func graphqlWhole(x *decoders.Exchange, report func(r *rule, p *decoders.Param, 
 		}
 		id = id || rest == "id"
 		vars = vars || strings.HasPrefix(rest, "variables.")
-		if !counted && (graphqlOperationField(rest) || id && vars) {
+		strong, weak := graphqlOperationField(rest)
+		if !counted && (strong || (weak || id && vars) && graphqlPath(x)) {
 			counted, last = true, p
 			ops++
 		}
@@ -673,7 +720,7 @@ func graphqlWhole(x *decoders.Exchange, report func(r *rule, p *decoders.Param, 
 	}
 	for i := 0; i+1 < len(x.Params); i++ {
 		p := &x.Params[i]
-		if x.Params[i+1].Loc != p.Loc || x.Params[i+1].Name != p.Name || !isGraphQLQuery(p) {
+		if x.Params[i+1].Loc != p.Loc || x.Params[i+1].Name != p.Name || !graphqlPlace(p) {
 			continue
 		}
 		// The value's pieces: its head, its tail, perhaps a squeezed
@@ -682,13 +729,17 @@ func graphqlWhole(x *decoders.Exchange, report func(r *rule, p *decoders.Param, 
 		for j < len(x.Params) && x.Params[j].Loc == p.Loc && x.Params[j].Name == p.Name {
 			j++
 		}
-		doc, ok := graphqlWholeText(x, p)
+		docs, ok := graphqlWholeText(x, p)
 		if !ok {
 			i = j - 1
 			continue
 		}
+		// What the pieces raised already (those read as documents).
 		var pieces gqlStats
 		for k := i; k < j; k++ {
+			if !isGraphQLQuery(&x.Params[k]) {
+				continue
+			}
 			ps := graphqlShape(graphqlText(&x.Params[k]))
 			pieces.depth = max(pieces.depth, ps.depth)
 			pieces.aliases = max(pieces.aliases, ps.aliases)
@@ -696,6 +747,8 @@ func graphqlWhole(x *decoders.Exchange, report func(r *rule, p *decoders.Param, 
 			pieces.selections = max(pieces.selections, ps.selections)
 			pieces.expanded = max(pieces.expanded, ps.expanded)
 			pieces.operations = max(pieces.operations, ps.operations)
+			pieces.nesting = max(pieces.nesting, ps.nesting)
+			pieces.spreads = max(pieces.spreads, ps.spreads)
 			if pieces.cycle == "" {
 				pieces.cycle = ps.cycle
 			}
@@ -703,9 +756,26 @@ func graphqlWhole(x *decoders.Exchange, report func(r *rule, p *decoders.Param, 
 				pieces.introspection = ps.introspection
 			}
 		}
-		reportGraphQL(graphqlShape(doc), func(r *rule, matched string) { report(r, p, matched+" (read whole)") }, &pieces)
+		for _, doc := range docs {
+			reportGraphQL(graphqlShape(doc), func(r *rule, matched string) { report(r, p, matched+" (read whole)") }, &pieces)
+		}
 		i = j - 1
 	}
+}
+
+// graphqlPlace reports a parameter where a GraphQL document travels, by
+// its place alone: the pieces of a long one need not start as one (8 KB
+// of comments first).
+func graphqlPlace(p *decoders.Param) bool {
+	switch p.Loc {
+	case decoders.LocJSON:
+		return graphqlJSONName(p.Name)
+	case decoders.LocQuery, decoders.LocForm:
+		return p.Name == "query"
+	case decoders.LocBody:
+		return true
+	}
+	return false
 }
 
 // arrayElement splits "[3].query" into 3 and "query".
@@ -722,44 +792,73 @@ func arrayElement(name string) (int, string, bool) {
 }
 
 // graphqlOperationField reports a field that makes an array element an
-// operation: its query, its operation name, a persisted query's hash or
-// a stored document's id (Relay, Meta's doc_id).
-func graphqlOperationField(name string) bool {
+// operation: its query, its operation name or a persisted query's hash
+// (strong), or a stored document's id (weak: Relay's and Meta's doc_id,
+// names other bulk APIs use too).
+func graphqlOperationField(name string) (strong, weak bool) {
 	switch name {
-	case "query", "operationName", "extensions.persistedQuery.sha256Hash", "documentId", "doc_id", "queryId":
-		return true
+	case "query", "operationName", "extensions.persistedQuery.sha256Hash":
+		return true, false
+	case "documentId", "doc_id", "queryId":
+		return false, true
 	}
-	return false
+	return false, false
+}
+
+// graphqlPath reports a request to a GraphQL endpoint by its path.
+func graphqlPath(x *decoders.Exchange) bool {
+	return strings.Contains(strings.ToLower(x.Request.Path), "graphql")
 }
 
 // graphqlWholeText returns p's document read whole from the request, when
-// the request holds it whole: the JSON body (not cut at the body bound),
-// the query string, a form body, or the body itself.
-func graphqlWholeText(x *decoders.Exchange, p *decoders.Param) (string, bool) {
+// the request holds it whole: the JSON body (not cut at the body bound; in
+// UTF-8, converted as the decoders read it), every value of the name in the
+// query string or a form body (servers differ on which of several they
+// take: each is read), or the body itself.
+func graphqlWholeText(x *decoders.Exchange, p *decoders.Param) ([]string, bool) {
 	m := x.Request
 	switch p.Loc {
 	case decoders.LocQuery:
-		v, err := url.ParseQuery(m.Query)
-		return v.Get(p.Name), err == nil && v.Has(p.Name)
+		vs := queryValues(m.Query, p.Name)
+		return vs, len(vs) > 0
 	case decoders.LocForm:
 		if m.BodyTruncated {
-			return "", false
+			return nil, false
 		}
-		v, err := url.ParseQuery(string(m.Body))
-		return v.Get(p.Name), err == nil && v.Has(p.Name)
+		vs := queryValues(string(decoders.BodyText(m)), p.Name)
+		return vs, len(vs) > 0
 	case decoders.LocBody:
-		return string(m.Body), !m.BodyTruncated
+		return []string{string(decoders.BodyText(m))}, !m.BodyTruncated
 	case decoders.LocJSON:
 		if m.BodyTruncated {
-			return "", false
+			return nil, false
 		}
 		var doc any
-		if json.Unmarshal(m.Body, &doc) != nil {
-			return "", false
+		if json.Unmarshal(decoders.BodyText(m), &doc) != nil {
+			return nil, false
 		}
-		return jsonAt(doc, p.Name)
+		s, ok := jsonAt(doc, p.Name)
+		return []string{s}, ok
 	}
-	return "", false
+	return nil, false
+}
+
+// queryValues returns every value of name in a query string, read as
+// servers read one: pairs split at '&' (a ';' is no separator to most,
+// and a pair that does not decode is skipped, not the whole string), '+'
+// a space.
+func queryValues(q, name string) []string {
+	var out []string
+	for pair := range strings.SplitSeq(q, "&") {
+		k, v, _ := strings.Cut(pair, "=")
+		if key, err := url.QueryUnescape(k); err != nil || key != name {
+			continue
+		}
+		if val, err := url.QueryUnescape(v); err == nil {
+			out = append(out, val)
+		}
+	}
+	return out
 }
 
 // jsonAt returns the string at a flattened JSON name ("query",

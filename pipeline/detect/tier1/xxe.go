@@ -73,6 +73,8 @@ func samlName(name string) bool {
 // base64XMLStart reports base64 of text that starts as XML does: "<?xml",
 // "<!DOCTYPE" or "<!doctype", "<samlp:", "<saml2p:".
 func base64XMLStart(s string) bool {
+	// (And after a byte order mark: "77u/" is its base64.)
+	s = strings.TrimPrefix(s, "77u/")
 	for _, p := range [...]string{"PD94bWw", "PCFET0NUWVBF", "PCFkb2N0eXBl", "PHNhbWxwOl", "PHNhbWwycD"} {
 		if strings.HasPrefix(s, p) {
 			return true
@@ -175,7 +177,7 @@ var xmlEntityRef = regexp.MustCompile(`<!entity\s+[^\s%>]+\s+["'][^"']{0,200}?&[
 // blowup, whose references lie in the document, not in the declaration the
 // decoder hands over (entityBomb).
 func xincludeBody(x *decoders.Exchange, report func(r *rule, p *decoders.Param, matched string)) {
-	b := x.Request.Body
+	b := decoders.BodyText(x.Request)
 	t := bytes.TrimLeft(b, " \t\r\n\ufeff")
 	if len(t) == 0 || t[0] != '<' {
 		return
@@ -192,7 +194,7 @@ func xincludeBody(x *decoders.Exchange, report func(r *rule, p *decoders.Param, 
 		}
 	}
 	if ent {
-		if m := entityBomb(low); m != "" {
+		if m := entityBomb(string(b)); m != "" {
 			report(&ruleXMLExpansion, body, m)
 		}
 	}
@@ -233,7 +235,13 @@ func matchXXE(_ *decoders.Param, v *normalize.Value, report reportFunc) {
 				report(&ruleXMLExpansion, "nested entity references "+snippet(m))
 				return true
 			}
-			if m := entityBomb(s); m != "" {
+			// Entity names are case-sensitive (B is no b): read from
+			// the text unfolded.
+			t := s
+			if s == v.Fold {
+				t = v.Text
+			}
+			if m := entityBomb(t); m != "" {
 				report(&ruleXMLExpansion, m)
 				return true
 			}
@@ -243,8 +251,8 @@ func matchXXE(_ *decoders.Param, v *normalize.Value, report reportFunc) {
 }
 
 // xmlEntityDecl finds an internal general entity's declaration and its
-// value (in the folded text: lower case).
-var xmlEntityDecl = regexp.MustCompile(`<!entity\s+([^\s%>"']{1,64})\s+(?:"([^"]*)"|'([^']*)')`)
+// value.
+var xmlEntityDecl = regexp.MustCompile(`<!(?i:entity)\s+([^\s%>"']{1,64})\s+(?:"([^"]*)"|'([^']*)')`)
 
 // xmlRef finds an entity reference (not a character reference).
 var xmlRef = regexp.MustCompile(`&([^#;"'\s&<>]{1,64});`)
