@@ -132,3 +132,23 @@ func FuzzDecoder(f *testing.F) {
 		}
 	})
 }
+
+// FuzzControlIndex holds controlIndex, eight bytes a step, to the byte
+// loop it stands for.
+func FuzzControlIndex(f *testing.F) {
+	for _, s := range []string{"/api/v1/items?q=1", "/a\x00b", "/abcdefgh\x7f", "/\x1f", "\x80\x81\xff\xfe\x9f/x", ""} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		want := -1
+		for i, c := range b {
+			if c < 0x20 || c == 0x7f {
+				want = i
+				break
+			}
+		}
+		if got := controlIndex(b); got != want {
+			t.Fatalf("controlIndex(%q) = %d, want %d", b, got, want)
+		}
+	})
+}

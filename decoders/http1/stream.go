@@ -2,6 +2,7 @@ package http1
 
 import (
 	"bytes"
+	"encoding/binary"
 	"slices"
 	"strconv"
 	"time"
@@ -384,6 +385,30 @@ func (s *stream) resetBuf() {
 }
 
 // trimCR strips the '\r' of a CRLF line end and reports a bare LF.
+// controlIndex returns the index of the first control byte (below 0x20,
+// or DEL) in b, or -1; eight bytes a step (a request target is read for
+// one on every request).
+func controlIndex(b []byte) int {
+	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		x := binary.LittleEndian.Uint64(b[i:])
+		// A byte below 0x20 borrows in x-0x20…, DEL is 0x7f: x^0x7f… has
+		// a zero byte there. Bytes of 0x80 and up are no control.
+		low := (x - 0x20*lo) &^ x & hi
+		del := ((x ^ 0x7f*lo) - lo) &^ (x ^ 0x7f*lo) & hi
+		if low|del != 0 {
+			break
+		}
+	}
+	for ; i < len(b); i++ {
+		if c := b[i]; c < 0x20 || c == 0x7f {
+			return i
+		}
+	}
+	return -1
+}
+
 // hasControl reports a control byte other than HTAB in b.
 func hasControl(b []byte) bool {
 	for _, c := range b {
@@ -549,11 +574,8 @@ func (s *stream) beginRequest(rl requestLine) {
 	if rl.spaces {
 		s.anomaly(KindSpaceInTarget, "whitespace inside the request-target")
 	}
-	for _, c := range rl.target {
-		if c < 0x20 || c == 0x7f {
-			s.anomaly(KindControlInTarget, "byte 0x"+strconv.FormatUint(uint64(c), 16)+" in the request-target")
-			break
-		}
+	if i := controlIndex(rl.target); i >= 0 {
+		s.anomaly(KindControlInTarget, "byte 0x"+strconv.FormatUint(uint64(rl.target[i]), 16)+" in the request-target")
 	}
 }
 
@@ -693,7 +715,9 @@ func (s *stream) onLine(line []byte) {
 	if bare {
 		s.anomalyOnce(onceBareLF, KindBareLF, "line ended by LF without CR")
 	}
-	if bytes.IndexByte(content, '\r') >= 0 {
+	if s.dir == sensor.ClientToServer && bytes.IndexByte(content, '\r') >= 0 {
+		// (A request's: a response's odd line ends are a server bug,
+		// no smuggling.)
 		s.anomalyOnce(onceBareCR, KindBareCR, "CR inside a line")
 	}
 	switch s.state {

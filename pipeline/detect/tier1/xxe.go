@@ -177,7 +177,13 @@ var xmlEntityRef = regexp.MustCompile(`<!entity\s+[^\s%>]+\s+["'][^"']{0,200}?&[
 // blowup, whose references lie in the document, not in the declaration the
 // decoder hands over (entityBomb).
 func xincludeBody(x *decoders.Exchange, report func(r *rule, p *decoders.Param, matched string)) {
-	b := decoders.BodyText(x.Request)
+	b := x.Request.Body
+	if t := bytes.TrimLeft(b, " \t\r\n"); len(t) < 4 || t[0] != '<' && bytes.IndexByte(t[:4], 0) < 0 && t[0] != 0xef && t[0] != 0xfe && t[0] != 0xff {
+		// Neither XML nor what a wide encoding or a byte order mark
+		// starts with: the JSON and form bodies of every other request.
+		return
+	}
+	b = decoders.BodyText(x.Request)
 	t := bytes.TrimLeft(b, " \t\r\n\ufeff")
 	if len(t) == 0 || t[0] != '<' {
 		return
