@@ -598,31 +598,55 @@ func TextLike(b []byte) bool {
 	return odd <= 2 || odd*10 <= n
 }
 
-// squeezeSpace returns s with each run of ASCII white space and NULs
-// written as one space, or "" when s has no run of two or more.
+// squeezeSpace returns s with each run of white space, NULs and invisible
+// padding (spaceWidth) written as one space, or "" when s has no run of
+// two or more.
 func squeezeSpace(s string) string {
-	space := func(c byte) bool {
-		return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v' || c == 0
-	}
-	run := false
-	for i := 1; i < len(s) && !run; i++ {
-		run = space(s[i]) && space(s[i-1])
+	run, prev := false, false
+	for i := 0; i < len(s) && !run; {
+		n := spaceWidth(s, i)
+		run = n > 0 && prev
+		prev = n > 0
+		i += max(n, 1)
 	}
 	if !run {
 		return ""
 	}
 	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if space(s[i]) {
-			if i > 0 && space(s[i-1]) {
-				continue
+	prev = false
+	for i := 0; i < len(s); {
+		if n := spaceWidth(s, i); n > 0 {
+			if !prev {
+				b.WriteByte(' ')
 			}
-			b.WriteByte(' ')
+			prev = true
+			i += n
 			continue
 		}
+		prev = false
 		b.WriteByte(s[i])
+		i++
 	}
 	return b.String()
+}
+
+// spaceWidth returns the length of the white space or padding character at
+// s[i]: ASCII white space and NUL, and the invisible characters a payload
+// is padded with as well (zero-width space, joiners, word joiner, byte
+// order mark, soft hyphen); 0 for any other.
+func spaceWidth(s string, i int) int {
+	switch c := s[i]; {
+	case c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v' || c == 0:
+		return 1
+	case c < 0x80:
+		return 0
+	}
+	r, n := utf8.DecodeRuneInString(s[i:])
+	switch r {
+	case '\u200b', '\u200c', '\u200d', '\u2060', '\ufeff', '\u00ad':
+		return n
+	}
+	return 0
 }
 
 // LongPieces returns what is read of a value longer than max, as

@@ -205,7 +205,7 @@ func (w *walker) inflate(msg *decoders.GRPCMessage, encoding string, budget *int
 		// read (a stream of small messages that inflate to the bound
 		// each, then the payload), which is said once.
 		if *budget == 0 {
-			w.anomaly(KindDecompressionBomb, "messages from "+strconv.Itoa(msg.Index)+" on not inflated: the "+
+			w.anomaly(KindDecompressionBudget, "messages from "+strconv.Itoa(msg.Index)+" on not inflated: the "+
 				strconv.Itoa(w.lim.MaxDecompressedBytes)+" decompressed bytes of the direction are spent", dir)
 			*budget = -1
 		}

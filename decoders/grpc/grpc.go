@@ -60,6 +60,11 @@ const (
 	// KindDecompressionBomb: a message inflates past
 	// Limits.MaxDecompressedBytes.
 	KindDecompressionBomb = "grpc.decompression_bomb"
+	// KindDecompressionBudget: the decompressed bytes a direction may keep
+	// (Limits.MaxDecompressedBytes) are spent; the compressed messages
+	// after are not read. Said once per direction: a long stream of
+	// ordinary messages spends it too, so it is no bomb.
+	KindDecompressionBudget = "grpc.decompression_budget"
 	// KindBadStatus: grpc-status is not a non-negative integer.
 	KindBadStatus = "grpc.bad_status"
 	// KindWebBadBase64: a grpc-web-text body is not base64.

@@ -418,7 +418,7 @@ func TestEnrichDecompressionBomb(t *testing.T) {
 
 // TestEnrichDecompressionBudget: small messages that each inflate to the
 // message bound spend the direction's budget; the message after them is
-// not read, and that is said.
+// not read, and that is said once (as a spent budget, no bomb).
 func TestEnrichDecompressionBudget(t *testing.T) {
 	l := decoders.DefaultLimits()
 	l.MaxDecompressedBytes = 64 << 10
@@ -431,7 +431,7 @@ func TestEnrichDecompressionBudget(t *testing.T) {
 	(&Enricher{JSON: true}).Enrich(x, newEnv(&l))
 	n := 0
 	for _, a := range x.Anomalies {
-		if a.Kind == KindDecompressionBomb {
+		if a.Kind == KindDecompressionBudget {
 			n++
 		}
 	}

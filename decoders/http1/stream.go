@@ -384,7 +384,6 @@ func (s *stream) resetBuf() {
 	}
 }
 
-// trimCR strips the '\r' of a CRLF line end and reports a bare LF.
 // controlIndex returns the index of the first control byte (below 0x20,
 // or DEL) in b, or -1; eight bytes a step (a request target is read for
 // one on every request).
@@ -419,6 +418,7 @@ func hasControl(b []byte) bool {
 	return false
 }
 
+// trimCR strips the '\r' of a CRLF line end and reports a bare LF.
 func trimCR(line []byte) ([]byte, bool) {
 	if n := len(line); n > 0 && line[n-1] == '\r' {
 		return line[:n-1], false
@@ -526,8 +526,10 @@ func (s *stream) startLine(line []byte, strict bool) bool {
 		cr := false
 		if i := bytes.IndexByte(content, '\r'); !ok && i > 0 {
 			// "GET / HTTP/1.1\rHost: x": a processor that ends lines at
-			// a bare CR reads a request line there; so does the sensor,
-			// and says so, rather than see no request at all.
+			// a bare CR reads a request line there. So does the sensor,
+			// rather than see no request at all, and says so; what
+			// follows the CR on that line is not read as a header (as
+			// that processor would): the anomaly is what tells.
 			if rl, ok = parseRequestLine(content[:i], strict); ok {
 				cr = true
 			}

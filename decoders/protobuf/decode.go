@@ -269,6 +269,12 @@ func (d *decoder) bytes(f *Field, v []byte, fd protoreflect.FieldDescriptor, dep
 	case printable(v, false):
 		d.leaf(f, KindString, v)
 	case d.packed(f, v, KindVarint, true):
+		// A guess: the bytes are kept too, as text may parse so (ASCII
+		// is varints of one byte each).
+		f.Bytes, f.Truncated = cut(v, d.lim.MaxStringBytes)
+		if f.Truncated {
+			f.Whole = v
+		}
 		return d.packedLimit(f)
 	default:
 		d.leaf(f, KindBytes, v)

@@ -262,6 +262,13 @@ func TestParams(t *testing.T) {
 		{"format characters", str(1, strings.Repeat("\u200b", 8)+"' OR '1'='1' --"), Limits{}, []string{"1=" + strings.Repeat("\u200b", 8) + "' OR '1'='1' --"}, 0},
 		{"controls before text", str(1, strings.Repeat("\x00", 8)+"' OR '1'='1"), Limits{}, []string{"1=' OR '1'='1"}, 0},
 		{"binary", str(1, "\x00\x01\x02\x03\xff\xfe"), Limits{}, nil, 0},
+		// Text behind NULs that parses as varints but for one of two
+		// bytes (é), and NUL padding past the bound.
+		{"controls before non-ASCII text", str(1, strings.Repeat("\x00", 8)+"' OR 'é'='é' --"), Limits{}, []string{"1=' OR 'é'='é' --"}, 0},
+		{"controls past the bound", str(1, strings.Repeat("\x00", 20)+"' OR 1=1 --é"), Limits{MaxStringBytes: 8}, []string{"1=' OR 1=1", "1=1=1 --é"}, 0},
+		// A payload between two runs of zero-width spaces past the bound:
+		// the squeezed copy has it.
+		{"zero-width padding", str(1, strings.Repeat("\u200b", 10)+";id"+strings.Repeat("\u200b", 10)), Limits{MaxStringBytes: 12}, []string{"1=" + strings.Repeat("\u200b", 4), "1=" + strings.Repeat("\u200b", 4), "1= ;id "}, 0},
 		{"max params", cat(str(1, "alpha"), str(2, "bravo"), str(3, "charlie")), Limits{MaxParams: 2}, []string{"1=alpha", "2=bravo"}, 1},
 	}
 	for _, tt := range tests {

@@ -116,14 +116,16 @@ func (w *paramWalker) walk(m *Message, path []byte) {
 		var controls []byte
 		switch {
 		case text || nested:
-		case f.Kind == KindBytes:
+		case f.Kind == KindBytes || f.Kind == KindPacked && f.Desc == nil:
 			// Text behind control bytes (NULs before an SQL string) is
 			// read without them; binary data is not text either way.
-			controls = textBehindControls(f.Bytes)
-		case f.Kind == KindPacked && f.Elem == KindVarint && f.Desc == nil:
-			// ASCII parses as varints of one byte each: a guess of
-			// packed numbers may be such text behind control bytes.
-			controls = textBehindControls(asciiVarints(f.Packed))
+			// Text parses as packed varints too (a guess keeps the
+			// bytes it read).
+			raw := f.Bytes
+			if f.Whole != nil {
+				raw = f.Whole
+			}
+			controls = textBehindControls(raw)
 		}
 		if !text && !nested && controls == nil {
 			continue
@@ -140,7 +142,9 @@ func (w *paramWalker) walk(m *Message, path []byte) {
 		}
 		switch {
 		case controls != nil:
-			w.add(p, controls)
+			for _, piece := range decoders.LongPieces(string(controls), w.maxBytes) {
+				w.add(p, []byte(piece))
+			}
 		case text:
 			w.text(p, f)
 		}
@@ -207,27 +211,37 @@ func (w *paramWalker) structFields(m *Message, path []byte) {
 			continue
 		}
 		var key []byte
-		var value *Message
+		var value *Field
 		for j := range e.Message.Fields {
 			switch f := &e.Message.Fields[j]; f.Number {
 			case entryKeyNum:
 				key = f.Bytes
 			case entryValueNum:
-				value = f.Message
+				value = f
 			}
 		}
 		p := append(path[:len(path):len(path)], '.')
 		p = append(p, key...)
-		w.structValue(value, p)
+		w.structValueField(value, p)
+	}
+}
+
+// structValueField adds the google.protobuf.Value held in field f: an
+// absent one is null; one left undecoded (past the depth bound) is read as
+// the bytes it is, as any field past the bound is.
+func (w *paramWalker) structValueField(f *Field, path []byte) {
+	switch {
+	case f == nil:
+		w.add(path, []byte("null"))
+	case f.Message != nil:
+		w.structValue(f.Message, path)
+	case len(f.Bytes) > 0:
+		w.text(path, f)
 	}
 }
 
 // structValue adds a google.protobuf.Value under path.
 func (w *paramWalker) structValue(m *Message, path []byte) {
-	if m == nil {
-		w.add(path, []byte("null"))
-		return
-	}
 	for i := range m.Fields {
 		f := &m.Fields[i]
 		switch f.Number {
@@ -242,9 +256,14 @@ func (w *paramWalker) structValue(m *Message, path []byte) {
 		case valueStructNum:
 			if f.Message != nil {
 				w.structFields(f.Message, path)
+			} else if len(f.Bytes) > 0 {
+				w.text(path, f)
 			}
 		case valueListNum:
 			if f.Message == nil {
+				if len(f.Bytes) > 0 {
+					w.text(path, f)
+				}
 				continue
 			}
 			n := 0
@@ -253,7 +272,7 @@ func (w *paramWalker) structValue(m *Message, path []byte) {
 					p := append(path[:len(path):len(path)], '[')
 					p = strconv.AppendInt(p, int64(n), 10)
 					p = append(p, ']')
-					w.structValue(v.Message, p)
+					w.structValueField(v, p)
 					n++
 				}
 			}
@@ -294,17 +313,4 @@ func textBehindControls(b []byte) []byte {
 		return nil
 	}
 	return out
-}
-
-// asciiVarints returns the bytes of packed varints that are each one
-// byte below 0x80 (as ASCII text parses); nil when one is not.
-func asciiVarints(vs []uint64) []byte {
-	b := make([]byte, 0, len(vs))
-	for _, v := range vs {
-		if v >= 0x80 {
-			return nil
-		}
-		b = append(b, byte(v))
-	}
-	return b
 }

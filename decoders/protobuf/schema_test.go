@@ -306,3 +306,31 @@ func TestStructParams(t *testing.T) {
 		t.Errorf("got %q\nwant %q", got, want)
 	}
 }
+
+// TestStructPastDepth: a Struct nested past the depth bound keeps its
+// undecoded member as bytes to read, not a made-up null.
+func TestStructPastDepth(t *testing.T) {
+	var v any = map[string]any{"$where": "sleep(5000) || ' OR 1=1 --"}
+	for range 12 {
+		v = map[string]any{"a": v}
+	}
+	sv, err := structpb.NewValue(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := proto.Marshal(sv)
+	m, err := DecodeWith(b, sv.ProtoReflect().Descriptor(), Limits{MaxDepth: 8})
+	if err != nil && !errors.Is(err, ErrTooDeep) {
+		t.Fatal(err)
+	}
+	found := false
+	for _, p := range Params(m, Limits{}) {
+		found = found || strings.Contains(p.Value, "' OR 1=1 --")
+		if p.Value == "null" {
+			t.Errorf("a null made up at %s", p.Name)
+		}
+	}
+	if !found {
+		t.Errorf("the payload past the depth bound is in no parameter: %v", Params(m, Limits{}))
+	}
+}

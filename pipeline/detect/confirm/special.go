@@ -208,7 +208,11 @@ var jsBreakoutPayload = regexp.MustCompile("^\\s*['\"`]\\s*[;,+\\-*/)|&]+\\s*[\\
 // it starts with ("var q = ”;alert(1)//'", not "var q = \"';alert(1)//\""
 // which JSON-encoded it); -1 when no echo (of the first eight) does.
 func scriptBreakout(b []byte, needle string) int {
-	q := strings.TrimLeft(needle, " \t")[0]
+	t := strings.TrimLeft(needle, " \t\r\n\f")
+	if t == "" {
+		return -1
+	}
+	q := t[0]
 	for off, n := 0, 0; n < 8; n++ {
 		i := bytes.Index(b[off:], []byte(needle))
 		if i < 0 {

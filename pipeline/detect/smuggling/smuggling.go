@@ -74,6 +74,7 @@ const (
 	KindH2RequestLine    = "smuggling.h2_invalid_request_line"
 	KindH2AuthorityHost  = "smuggling.h2_authority_host_mismatch"
 	KindRequestInBody    = "smuggling.request_in_body"
+	KindRequestInText    = "smuggling.request_in_text_body"
 	KindHopByHopFraming  = "smuggling.hop_by_hop_framing"
 	KindExpect           = "smuggling.obfuscated_expect"
 	KindHugeCL           = "smuggling.implausible_content_length"
@@ -147,6 +148,8 @@ var kinds = map[string]kind{
 
 	KindRequestInBody: {high, cMed, "a request in the body",
 		"a body that is itself a request is the second request of a CL.0, TE.0 or 0.CL desync: a processor that ignores the body's framing on this endpoint reads it as the next request", nil},
+	KindRequestInText: {med, cLow, "a request in a text body",
+		"a body that starts with a request line is a CL.0, TE.0 or 0.CL desync's second request, or text that quotes one (a pasted log): a processor that ignores the body's framing on this endpoint reads it as the next request", nil},
 	KindHopByHopFraming: {high, cMed, "framing header named hop-by-hop",
 		"Connection: Content-Length (or Transfer-Encoding) makes a proxy remove that header before it forwards the request, so the back end frames the body without it", []string{"connection"}},
 	KindExpect: {med, cMed, "obfuscated Expect",
@@ -340,7 +343,7 @@ func evidenceOf(req *decoders.Message, f finding, k kind) (decoders.Location, st
 		return decoders.LocHeader, strings.ToLower(f.name), f.detail
 	case f.kind == KindPrefixedMethod || f.kind == KindH2RequestLine || f.kind == http1.KindSpaceInTarget || f.kind == http1.KindControlInTarget:
 		return "request_line", "", f.detail
-	case f.kind == KindRequestInBody:
+	case f.kind == KindRequestInBody || f.kind == KindRequestInText:
 		return decoders.LocBody, "", f.detail
 	}
 	return "request", "", f.detail
@@ -375,7 +378,16 @@ var otherMethods = map[string]bool{"PROPPATCH": true, "BPROPPATCH": true, "BDELE
 
 // requestLine finds a request line at the start of a body: a request
 // carried as the body of another.
-var requestLine = regexp.MustCompile(`^[A-Z]{3,12} (?:/|\*|https?://)[^\s]* HTTP/1\.[01]\r?\n`)
+// (Empty lines before it are skipped, as RFC 9112 §2.2 lets a server do.)
+var requestLine = regexp.MustCompile(`^(?:\r?\n)*[A-Z]{3,12} (?:/|\*|https?://)[^\s]* HTTP/1\.[01]\r?\n`)
+
+// foldedFraming finds a framing header's name and colon inside a value.
+var foldedFraming = regexp.MustCompile(`(?i)(?:transfer-encoding|content-length)[ \t]*:`)
+
+func hasPrefixFold(s, p string) bool { return len(s) >= len(p) && strings.EqualFold(s[:len(p)], p) }
+
+// bodiless are the methods whose requests carry no body in practice.
+var bodiless = map[string]bool{"GET": true, "HEAD": true, "OPTIONS": true, "TRACE": true, "DELETE": true}
 
 // maxPlausibleCL is the largest Content-Length no processor would refuse
 // to believe: a terabyte.
@@ -409,30 +421,40 @@ func checkH1(x *decoders.Exchange, fs *findings) {
 			checkCL(h.Value, fs)
 		case strings.EqualFold(h.Name, "connection"):
 			for tok := range strings.SplitSeq(h.Value, ",") {
-				switch strings.ToLower(strings.TrimSpace(tok)) {
-				case "content-length", "transfer-encoding", "host":
+				tok = strings.TrimSpace(tok)
+				if strings.EqualFold(tok, "content-length") || strings.EqualFold(tok, "transfer-encoding") || strings.EqualFold(tok, "host") {
 					fs.add(KindHopByHopFraming, "", "")
 				}
 			}
 		case strings.EqualFold(h.Name, "expect"):
-			if !strings.EqualFold(strings.TrimSpace(h.Value), "100-continue") {
+			// 100-continue, also listed first; an empty Expect asks
+			// nothing.
+			if v := strings.TrimSpace(h.Value); v != "" && !hasPrefixFold(v, "100-continue") {
 				fs.add(KindExpect, "", "")
 			}
 		}
-		if folded {
-			// A framing header unfolded into the value of the one
-			// before it ("Foo: bar\r\n Transfer-Encoding: chunked").
-			if l := strings.ToLower(h.Value); strings.Contains(l, "transfer-encoding:") || strings.Contains(l, "content-length:") {
-				fs.add(KindFramingInFold, alert.Snippet(h.Name+": "+h.Value, 128), h.Name)
-			}
+		if folded && foldedFraming.MatchString(h.Value) {
+			// A framing header unfolded into the value of the one before
+			// it ("Foo: bar\r\n Transfer-Encoding : chunked").
+			fs.add(KindFramingInFold, alert.Snippet(h.Name+": "+h.Value, 128), h.Name)
 		}
 	}
 	if b := req.Body; len(b) > 0 && requestLine.Match(b[:min(len(b), 512)]) {
-		if ct, _ := decoders.Get(req.Headers, "content-type"); !strings.Contains(strings.ToLower(ct), "http") {
-			// (message/http and application/http, batch APIs, carry
-			// requests by design.)
-			line, _, _ := strings.Cut(string(b[:min(len(b), 128)]), "\n")
-			fs.add(KindRequestInBody, strings.TrimSpace(line), "")
+		ct, _ := decoders.Get(req.Headers, "content-type")
+		mt, _, _ := strings.Cut(ct, ";")
+		switch mt = strings.ToLower(strings.TrimSpace(mt)); {
+		case mt == "message/http" || mt == "application/http":
+			// Batch APIs carry requests by design.
+		default:
+			line, _, _ := strings.Cut(strings.TrimLeft(string(b[:min(len(b), 128)]), "\r\n"), "\n")
+			// A request in text (a pasted log in a note) may be text;
+			// one in any other body, or a method that carries none, is
+			// not.
+			k := KindRequestInBody
+			if strings.HasPrefix(mt, "text/") && !bodiless[req.Method] {
+				k = KindRequestInText
+			}
+			fs.add(k, strings.TrimSpace(line), "")
 		}
 	}
 	if x.Seq > 0 && !slices.Contains(knownMethods, req.Method) && !otherMethods[req.Method] {
@@ -536,7 +558,7 @@ func checkH2(x *decoders.Exchange, fs *findings) {
 			fs.add(KindH2TENotTrailers, alert.Snippet(h.Name+": "+h.Value, 128), h.Name)
 		case name == "content-length":
 			cl = append(cl, strings.TrimSpace(h.Value))
-		case name == "host" && req.Authority != "" && !strings.EqualFold(strings.TrimSpace(h.Value), req.Authority):
+		case name == "host" && req.Authority != "" && canonHost(h.Value) != canonHost(req.Authority):
 			fs.add(KindH2AuthorityHost, ":authority "+alert.Snippet(req.Authority, 60)+", host "+alert.Snippet(h.Value, 60), "")
 		}
 	}
@@ -558,6 +580,16 @@ func checkH2(x *decoders.Exchange, fs *findings) {
 			fs.add(KindH2CLMismatch, "Content-Length "+alert.Snippet(cl[0], 24)+", DATA "+strconv.FormatInt(req.WireBodyLen, 10)+" bytes", "")
 		}
 	}
+}
+
+// canonHost writes a host as RFC 9113 §8.3.1 compares :authority and Host:
+// in lower case, without a trailing dot or a default port.
+func canonHost(h string) string {
+	h = strings.ToLower(strings.TrimSpace(h))
+	for _, port := range [...]string{":443", ":80"} {
+		h = strings.TrimSuffix(h, port)
+	}
+	return strings.TrimSuffix(h, ".")
 }
 
 // h2Name reports whether n is a valid HTTP/2 field name: a lower-case

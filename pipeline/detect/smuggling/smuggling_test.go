@@ -104,6 +104,21 @@ func TestSmuggling(t *testing.T) {
 			x.Request.Body = []byte("GET /admin HTTP/1.1\r\nFoo: x")
 			return x
 		}(), []string{KindRequestInBody}, alert.Severity_SEVERITY_HIGH, "HTTP request smuggling: a request in the body", "GET /admin HTTP/1.1"},
+		{"a request after an empty line", func() *decoders.Exchange {
+			x := h1("GET", hdrs{{Name: "Content-Length", Value: "29"}})
+			x.Request.Body = []byte("\r\nGET /admin HTTP/1.1\r\nFoo: x")
+			return x
+		}(), []string{KindRequestInBody}, alert.Severity_SEVERITY_HIGH, "", ""},
+		{"a request pasted in a text note", func() *decoders.Exchange {
+			x := h1("POST", hdrs{{Name: "Content-Type", Value: "text/plain"}})
+			x.Request.Body = []byte("GET /health HTTP/1.1\nHost: a\n\nthe probe failed")
+			return x
+		}(), []string{KindRequestInText}, alert.Severity_SEVERITY_MEDIUM, "", ""},
+		{"a content type that names http is no batch", func() *decoders.Exchange {
+			x := h1("POST", hdrs{{Name: "Content-Type", Value: "application/x-www-form-urlencoded; x=http"}})
+			x.Request.Body = []byte("GET /admin HTTP/1.1\r\nFoo: x")
+			return x
+		}(), []string{KindRequestInBody}, alert.Severity_SEVERITY_HIGH, "", ""},
 		{"an HTTP batch carries requests", func() *decoders.Exchange {
 			x := h1("POST", hdrs{{Name: "Content-Type", Value: "application/http"}})
 			x.Request.Body = []byte("GET /items/1 HTTP/1.1\r\n\r\n")
@@ -113,6 +128,9 @@ func TestSmuggling(t *testing.T) {
 			[]string{KindHopByHopFraming}, alert.Severity_SEVERITY_HIGH, "", "Connection: keep-alive, Content-Length"},
 		{"obfuscated Expect", h1("POST", hdrs{{Name: "Expect", Value: "y 100-continue"}}), []string{KindExpect}, alert.Severity_SEVERITY_MEDIUM, "", ""},
 		{"plain Expect", h1("POST", hdrs{{Name: "Expect", Value: "100-Continue"}}), nil, 0, "", ""},
+		{"empty Expect", h1("POST", hdrs{{Name: "Expect", Value: ""}}), nil, 0, "", ""},
+		{"TE folded with a space before the colon", h1("POST", hdrs{{Name: "Foo", Value: "bar Transfer-Encoding : chunked"}}, http1.KindObsFold+"|header continuation line"),
+			[]string{KindFramingInFold, http1.KindObsFold}, alert.Severity_SEVERITY_HIGH, "", ""},
 		{"empty CL element", h1("POST", hdrs{{Name: "Content-Length", Value: ",5"}}), []string{http1.KindInvalidContentLength}, alert.Severity_SEVERITY_MEDIUM, "", ""},
 		{"empty CL", h1("POST", hdrs{{Name: "Content-Length", Value: " "}}), []string{http1.KindInvalidContentLength}, alert.Severity_SEVERITY_MEDIUM, "", ""},
 		{"equal CL list", h1("POST", hdrs{{Name: "Content-Length", Value: "5, 5"}}), nil, 0, "", ""},
@@ -148,6 +166,7 @@ func TestSmuggling(t *testing.T) {
 		{"h2 signed CL", h2("POST", "/", hdrs{{Name: "content-length", Value: "+3"}}, 3), []string{KindH2CLMismatch}, alert.Severity_SEVERITY_HIGH, "", ""},
 		{"h2 authority and host", h2("GET", "/", hdrs{{Name: "host", Value: "internal.example"}}, 0), []string{KindH2AuthorityHost}, alert.Severity_SEVERITY_MEDIUM, "", ""},
 		{"h2 same authority and host", h2("GET", "/", hdrs{{Name: "host", Value: "API.example"}}, 0), nil, 0, "", ""},
+		{"h2 same host, default port and dot", h2("GET", "/", hdrs{{Name: "host", Value: "api.example.:443"}}, 0), nil, 0, "", ""},
 		{"h2 CRLF in a trailer", func() *decoders.Exchange {
 			x := h2("POST", "/", nil, 0)
 			x.Request.Trailers = hdrs{{Name: "x-t", Value: "a\r\nTransfer-Encoding: chunked"}}

