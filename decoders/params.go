@@ -368,6 +368,14 @@ func (e *extractor) headers(hs []Header) {
 			continue
 		}
 		e.add(LocHeader, e.lower(h.Name), h.Value, decodePlain)
+		if h.Name == ":path" {
+			// A repeated HTTP/2 :path's other value (decoders/http2
+			// keeps the first as the request's): its query as a back
+			// end that routes by the last one reads it.
+			if _, q, ok := strings.Cut(h.Value, "?"); ok {
+				e.pairs(LocQuery, q)
+			}
+		}
 	}
 }
 

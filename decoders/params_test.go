@@ -127,6 +127,13 @@ func TestExtractHeadersCookies(t *testing.T) {
 	}}})
 }
 
+// TestRepeatedPath: the other value of a repeated HTTP/2 :path, kept as a
+// header, has its query read as a back end that routes by it reads it.
+func TestRepeatedPath(t *testing.T) {
+	x := req("/ok", "", "", ":path", "/x?id=1%27+OR+1%3D1--")
+	runParamCases(t, LocQuery, []paramCase{{"repeated path", x, []Param{pd(LocQuery, "id", "1%27+OR+1%3D1--", "1' OR 1=1--", 1)}}})
+}
+
 func TestExtractForm(t *testing.T) {
 	const ct = "Content-Type"
 	runParamCases(t, LocForm, []paramCase{

@@ -386,6 +386,12 @@ func (d *decoder) setHead(dir sensor.Direction, st *stream, m *decoders.Message,
 			d.anomaly(st, dir, KindInvalidPseudoHeader, "unknown "+f.name)
 		case seen[slot]:
 			d.anomaly(st, dir, KindInvalidPseudoHeader, "repeated "+f.name)
+			if dir == sensor.ClientToServer && slot <= 2 {
+				// The value a back end that takes the last one would
+				// route by: kept as a header of that name, which the
+				// detectors read.
+				m.Headers = append(m.Headers, decoders.Header{Name: f.name, Value: f.value})
+			}
 		}
 		if slot >= 0 {
 			seen[slot] = true

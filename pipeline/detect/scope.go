@@ -28,6 +28,12 @@ func Scanned(p *decoders.Param) bool {
 // of every header of every request: the switch compiles to length and
 // byte compares, cheaper than a map's hash.
 func ScannedHeader(name string) bool {
+	if strings.HasPrefix(name, ":") {
+		// A repeated HTTP/2 pseudo-header's other value (decoders/http2
+		// keeps the first as the request's): what a back end that takes
+		// the last routes by.
+		return true
+	}
 	switch name {
 	case "user-agent", "referer", "x-forwarded-for", "x-forwarded-host",
 		"x-real-ip", "x-client-ip", "x-originating-ip", "true-client-ip",

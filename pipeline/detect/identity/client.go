@@ -225,10 +225,10 @@ func (id *Identifier) trusted(a netip.Addr) bool {
 // right-most address that is not a trusted proxy (RFC 7239 section 7.4
 // practice: entries left of it may be forged by the client). Of the right-
 // most maxForwardHops entries: a client that sends hundreds of forged ones
-// pushes nothing out. X-Forwarded-For is preferred, then Forwarded, then
-// X-Real-IP: nearly every proxy writes X-Forwarded-For (nginx, HAProxy,
-// Envoy, cloud load balancers) and fewer Forwarded, so when both come, the
-// other may be the client's own, not the proxy's. An entry that is not an
+// pushes nothing out. The header is the one Config.ForwardedHeader names,
+// else X-Forwarded-For, then Forwarded, then X-Real-IP: nearly every proxy
+// writes X-Forwarded-For (nginx, HAProxy, Envoy, cloud load balancers) and
+// fewer Forwarded, so when both come, the other may be the client's own. An entry that is not an
 // address ("unknown", an obfuscated id) ends the walk with no answer.
 func (id *Identifier) forwarded(fwd, xff, realIP []string) (netip.Addr, bool) {
 	var hops []string
@@ -244,12 +244,13 @@ func (id *Identifier) forwarded(fwd, xff, realIP []string) (netip.Addr, bool) {
 			}
 		}
 	}
+	h := id.fwdHeader
 	switch {
-	case len(xff) > 0:
+	case h == "x-forwarded-for" || h == "" && len(xff) > 0:
 		add(xff, func(s string) (string, bool) { return s, true })
-	case len(fwd) > 0:
+	case h == "forwarded" || h == "" && len(fwd) > 0:
 		add(fwd, forParam)
-	case len(realIP) > 0:
+	case len(realIP) > 0 && (h == "x-real-ip" || h == ""):
 		hops = realIP[len(realIP)-1:]
 	}
 	var last netip.Addr

@@ -24,6 +24,12 @@ type Config struct {
 	// X-Forwarded-For, X-Real-IP) are believed. Empty: none is, and the
 	// client is always the TCP peer.
 	TrustedProxies List `yaml:"trusted_proxies" env:"SENSOR_IDENTITY_TRUSTED_PROXIES"`
+	// ForwardedHeader names the one forwarding header the trusted proxies
+	// write: x-forwarded-for, forwarded or x-real-ip. Empty: the first
+	// of them present, in that order. A proxy that passes the others on
+	// as the client sent them makes them the client's to forge: name the
+	// proxy's own.
+	ForwardedHeader string `yaml:"forwarded_header" env:"SENSOR_IDENTITY_FORWARDED_HEADER"`
 	// APIKeyHeaders and APIKeyQuery name the request headers and query
 	// parameters that carry an API key.
 	APIKeyHeaders List `yaml:"api_key_headers" env:"SENSOR_IDENTITY_API_KEY_HEADERS"`
@@ -107,6 +113,11 @@ func (c *Config) Validate() error {
 		if _, err := parsePrefix(p); err != nil {
 			errs = append(errs, fmt.Errorf("identity: trusted_proxies: %w", err))
 		}
+	}
+	switch strings.ToLower(v.ForwardedHeader) {
+	case "", "x-forwarded-for", "forwarded", "x-real-ip":
+	default:
+		errs = append(errs, fmt.Errorf("identity: forwarded_header %q: one of x-forwarded-for, forwarded, x-real-ip, or empty", v.ForwardedHeader))
 	}
 	if v.JA4Cache < 16 || v.JA4Cache > 1<<24 {
 		errs = append(errs, errors.New("identity: ja4_cache must be in 16..16777216"))

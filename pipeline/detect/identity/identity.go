@@ -30,6 +30,7 @@ import (
 // the hash key and the caches.
 type Identifier struct {
 	proxies        []netip.Prefix
+	fwdHeader      string // Config.ForwardedHeader, lower case
 	apiKeyHeaders  []string
 	apiKeyQuery    []string
 	sessionCookies []string
@@ -56,6 +57,7 @@ func New(cfg Config) (*Identifier, error) {
 		usernames:      lower(cfg.UsernameFields.Items()),
 		passwords:      lower(cfg.PasswordFields.Items()),
 		key:            []byte(cfg.HashKey),
+		fwdHeader:      strings.ToLower(cfg.ForwardedHeader),
 		ja4:            newShardedLRU[netip.Addr, string](cfg.JA4Cache, hashAddr),
 		subjects:       newShardedLRU[string, string](cfg.TokenCache, hashString),
 		hashes:         newShardedLRU[hashKey, string](hashCacheSize, hashHashKey),

