@@ -943,13 +943,6 @@ func libXSS(s string) bool {
 	return !inertMarkup(t)
 }
 
-// doctypeOnly reports whether libinjection's XSS match on v comes from its
-// document type declarations alone: v without them is not XSS.
-func doctypeOnly(v string) bool {
-	t := withoutDoctypes(v)
-	return t != v && !libinjection.IsXSS(t)
-}
-
 // withoutDoctypes returns v with its document type declarations removed
 // (doctypeEnd says where each ends), or v when it has none.
 func withoutDoctypes(v string) string {

@@ -93,22 +93,6 @@ func wsLegacy(id, q string) string { // subscriptions-transport-ws
 	return jsonBody(map[string]any{"id": id, "type": "start", "payload": map[string]any{"query": q, "variables": map[string]any{}}})
 }
 
-func rep(s string, n int, sep string) string {
-	parts := make([]string, n)
-	for i := range parts {
-		parts[i] = s
-	}
-	return strings.Join(parts, sep)
-}
-func nest(n int, leaf string) string { // { f1 { f2 ... leaf } }
-	var b strings.Builder
-	for i := 0; i < n; i++ {
-		fmt.Fprintf(&b, "f%d { ", i)
-	}
-	b.WriteString(leaf)
-	b.WriteString(strings.Repeat(" }", n))
-	return b.String()
-}
 func friendsNest(n int) string {
 	return "query { user(id: 1) { " + strings.Repeat("friends { ", n) + "name" + strings.Repeat(" }", n) + " } }"
 }
