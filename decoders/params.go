@@ -646,7 +646,10 @@ func spaceWidth(s string, i int) int {
 	switch c := s[i]; {
 	case c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v' || c == 0:
 		return 1
-	case c < 0x80:
+	case c != 0xe2 && c != 0xef && c != 0xc2:
+		// ASCII, and the lead and continuation bytes of other
+		// characters: one compare (the padding characters start with
+		// these three).
 		return 0
 	}
 	r, n := utf8.DecodeRuneInString(s[i:])
@@ -659,8 +662,9 @@ func spaceWidth(s string, i int) int {
 
 // LongPieces returns what is read of a value longer than max, as
 // ExtractParams reads a long parameter (add): its head and its tail, and,
-// when it is longer than twice max and has runs of white space, the head
-// and tail of it with them squeezed. Each piece is at most max bytes; a
+// when it is longer than twice max and has runs of white space or
+// invisible padding (squeezeSpace), the head and tail of it with them
+// squeezed. Each piece is at most max bytes; a
 // value no longer than max is its one piece. For extractors of their own
 // (decoders/protobuf).
 func LongPieces(value string, max int) []string {

@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"google.golang.org/protobuf/encoding/protowire"
+	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/apisensor/sensor/decoders"
 )
@@ -116,7 +117,7 @@ func (w *paramWalker) walk(m *Message, path []byte) {
 		var controls []byte
 		switch {
 		case text || nested:
-		case f.Kind == KindBytes || f.Kind == KindPacked && f.Desc == nil:
+		case f.Kind == KindBytes || f.Kind == KindPacked && (f.Desc == nil || f.Desc.Kind() == protoreflect.BytesKind):
 			// Text behind control bytes (NULs before an SQL string) is
 			// read without them; binary data is not text either way.
 			// Text parses as packed varints too (a guess keeps the
@@ -207,7 +208,15 @@ const (
 func (w *paramWalker) structFields(m *Message, path []byte) {
 	for i := range m.Fields {
 		e := &m.Fields[i]
-		if e.Number != structFieldsNum || e.Message == nil {
+		if e.Number != structFieldsNum {
+			continue
+		}
+		if e.Message == nil {
+			// An entry past the depth bound: its bytes, under the
+			// Struct's path (its key is in them).
+			if len(e.Bytes) > 0 {
+				w.text(path, e)
+			}
 			continue
 		}
 		var key []byte

@@ -199,8 +199,9 @@ type Field struct {
 
 	// Packed holds the raw elements of a packed field.
 	Packed []uint64
-	// Bytes is a string or bytes value, or the raw text of an AlsoText
-	// message, cut to Limits.MaxStringBytes (Truncated set when cut).
+	// Bytes is a string or bytes value, the raw text of an AlsoText
+	// message, or the bytes a guess of packed varints was read from (text
+	// parses so), cut to Limits.MaxStringBytes (Truncated set when cut).
 	Bytes []byte
 	// Whole is the value Bytes was cut from, when it was (the input's
 	// bytes, not a copy): Params reads a long value at both ends, as

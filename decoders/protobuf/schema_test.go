@@ -14,6 +14,8 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/descriptorpb"
 	"google.golang.org/protobuf/types/known/structpb"
+
+	"github.com/apisensor/sensor/decoders"
 )
 
 // testFile is, as a descriptor:
@@ -310,9 +312,20 @@ func TestStructParams(t *testing.T) {
 // TestStructPastDepth: a Struct nested past the depth bound keeps its
 // undecoded member as bytes to read, not a made-up null.
 func TestStructPastDepth(t *testing.T) {
+	for _, wrap := range []func(any) any{
+		func(v any) any { return map[string]any{"a": v} },
+		// A list between: the bound falls on a map entry, not a value.
+		func(v any) any { return map[string]any{"a": []any{v}} },
+	} {
+		structPastDepth(t, wrap)
+	}
+}
+
+func structPastDepth(t *testing.T, wrap func(any) any) {
+	t.Helper()
 	var v any = map[string]any{"$where": "sleep(5000) || ' OR 1=1 --"}
 	for range 12 {
-		v = map[string]any{"a": v}
+		v = wrap(v)
 	}
 	sv, err := structpb.NewValue(v)
 	if err != nil {
@@ -332,5 +345,19 @@ func TestStructPastDepth(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("the payload past the depth bound is in no parameter: %v", Params(m, Limits{}))
+	}
+}
+
+// TestBytesBehindControls: a declared bytes field whose text behind NULs
+// parses as packed varints is read as that text, as without a schema.
+func TestBytesBehindControls(t *testing.T) {
+	b := lenf(1, lenf(7, []byte(strings.Repeat("\x00", 8)+"' OR 1=1 --")))
+	m, err := DecodeWith(b, createRequest(t), Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps := Params(m, Limits{})
+	if !slices.ContainsFunc(ps, func(p decoders.Param) bool { return p.Value == "' OR 1=1 --" }) {
+		t.Errorf("params %v", ps)
 	}
 }

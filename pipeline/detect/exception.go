@@ -298,13 +298,21 @@ func (e *Exception) exchange(x *decoders.Exchange) bool {
 	if len(e.Methods) > 0 && !anyFold(e.Methods, m.Method) {
 		return false
 	}
-	if len(e.Hosts) > 0 && !hostIn(e.Hosts, routedHost(m)) {
+	// A repeated HTTP/2 :path or :authority (kept as a header by
+	// decoders/http2) makes the request's path or host two: a back end
+	// may route by the other, so no pattern matches.
+	if len(e.Hosts) > 0 && (hasHeader(m, ":authority") || !hostIn(e.Hosts, routedHost(m))) {
 		return false
 	}
-	if len(e.Paths) > 0 && !pathIn(e.Paths, m.Path) {
+	if len(e.Paths) > 0 && (hasHeader(m, ":path") || !pathIn(e.Paths, m.Path)) {
 		return false
 	}
 	return true
+}
+
+func hasHeader(m *decoders.Message, name string) bool {
+	_, ok := decoders.Get(m.Headers, name)
+	return ok
 }
 
 // routedHost is the host a server routes m by: an absolute-form URI's,

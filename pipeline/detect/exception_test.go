@@ -69,6 +69,12 @@ func TestExcept(t *testing.T) {
 			mk("ssrf", "ssrf", ev("json", "url", "")), "url"},
 		{"host with a space", req("POST", "evil.com .internal.example", "/bi/x"),
 			mk("injection", "sqli", ev("json", "sql", "")), "sql"},
+		// A repeated HTTP/2 :path: the request has two paths.
+		{"repeated :path", func() *decoders.Exchange {
+			x := req("POST", "a", "/webhooks/12/test")
+			x.Request.Headers = append(x.Request.Headers, decoders.Header{Name: ":path", Value: "/admin?id=1"})
+			return x
+		}(), mk("ssrf", "ssrf", ev("json", "url", "")), "url"},
 		{"absolute-form URI", func() *decoders.Exchange {
 			x := req("POST", "bi.internal.example", "/bi/x")
 			x.Request.URI = "http://evil.example/bi/x"

@@ -127,6 +127,8 @@ func TestCheck(t *testing.T) {
 			alert.Outcome_OUTCOME_LIKELY_SUCCESSFUL, "xss-reflected", alert.Confidence_CONFIDENCE_HIGH, false},
 		{"break-out inside the other quote", exchange("/", 200, "text/html", `<script>var q = "';alert(1)//";</script>`), "xss", []string{"';alert(1)//"},
 			alert.Outcome_OUTCOME_ATTEMPTED, "", 0, false},
+		{"break-out behind blanks", exchange("/", 200, "text/html", "<script>var q = '"+strings.Repeat(" ", 130)+"';alert(document.domain)//';</script>"), "xss",
+			[]string{strings.Repeat(" ", 130) + "';alert(document.domain)//"}, alert.Outcome_OUTCOME_LIKELY_SUCCESSFUL, "xss-reflected", alert.Confidence_CONFIDENCE_HIGH, false},
 		{"escaped xss", exchange("/search", 200, "text/html", page(`Results for &lt;script&gt;alert(1)&lt;/script&gt;`)), "xss", []string{"<script>alert(1)</script>"}, alert.Outcome_OUTCOME_ATTEMPTED, "", 0, false},
 		{"bare tag is in any page", exchange("/search", 200, "text/html", page(`<script>var x=1</script>`)), "xss", []string{"q=<script>"}, alert.Outcome_OUTCOME_ATTEMPTED, "", 0, false},
 		{"xss echoed in JSON", exchange("/search", 200, "application/json", `{"q":"<script>alert(1)</script>"}`), "xss", []string{"<script>alert(1)</script>"}, alert.Outcome_OUTCOME_ATTEMPTED, "", 0, false},

@@ -195,6 +195,9 @@ var eventHandler = regexp.MustCompile(`(?i)\bon[a-z]{3,20}\s*=`)
 // calls something (';alert(1)//, "-alert(1)-"): echoed unescaped inside a
 // script, it runs. "" otherwise, or when shorter than minNeedle.
 func jsBreakout(p string) string {
+	// Blanks before the quote are no part of what breaks out: 130 of them
+	// must not leave a needle of blanks.
+	p = strings.TrimLeft(p, " \t\r\n\f")
 	if len(p) < minNeedle || !jsBreakoutPayload.MatchString(p) {
 		return ""
 	}

@@ -18,6 +18,7 @@
 package smuggling
 
 import (
+	"bytes"
 	"regexp"
 	"slices"
 	"strconv"
@@ -148,7 +149,7 @@ var kinds = map[string]kind{
 
 	KindRequestInBody: {high, cMed, "a request in the body",
 		"a body that is itself a request is the second request of a CL.0, TE.0 or 0.CL desync: a processor that ignores the body's framing on this endpoint reads it as the next request", nil},
-	KindRequestInText: {med, cLow, "a request in a text body",
+	KindRequestInText: {med, cLow, "a request in a text or HTTP message body",
 		"a body that starts with a request line is a CL.0, TE.0 or 0.CL desync's second request, or text that quotes one (a pasted log): a processor that ignores the body's framing on this endpoint reads it as the next request", nil},
 	KindHopByHopFraming: {high, cMed, "framing header named hop-by-hop",
 		"Connection: Content-Length (or Transfer-Encoding) makes a proxy remove that header before it forwards the request, so the back end frames the body without it", []string{"connection"}},
@@ -378,13 +379,12 @@ var otherMethods = map[string]bool{"PROPPATCH": true, "BPROPPATCH": true, "BDELE
 
 // requestLine finds a request line at the start of a body: a request
 // carried as the body of another.
-// (Empty lines before it are skipped, as RFC 9112 §2.2 lets a server do.)
-var requestLine = regexp.MustCompile(`^(?:\r?\n)*[A-Z]{3,12} (?:/|\*|https?://)[^\s]* HTTP/1\.[01]\r?\n`)
+// (Empty lines before it are skipped first, as RFC 9112 §2.2 lets a
+// server skip them: any number of them.)
+var requestLine = regexp.MustCompile(`^[A-Z]{3,12} (?:/|\*|https?://)[^\s]* HTTP/1\.[01]\r?\n`)
 
 // foldedFraming finds a framing header's name and colon inside a value.
 var foldedFraming = regexp.MustCompile(`(?i)(?:transfer-encoding|content-length)[ \t]*:`)
-
-func hasPrefixFold(s, p string) bool { return len(s) >= len(p) && strings.EqualFold(s[:len(p)], p) }
 
 // bodiless are the methods whose requests carry no body in practice.
 var bodiless = map[string]bool{"GET": true, "HEAD": true, "OPTIONS": true, "TRACE": true, "DELETE": true}
@@ -427,10 +427,13 @@ func checkH1(x *decoders.Exchange, fs *findings) {
 				}
 			}
 		case strings.EqualFold(h.Name, "expect"):
-			// 100-continue, also listed first; an empty Expect asks
-			// nothing.
-			if v := strings.TrimSpace(h.Value); v != "" && !hasPrefixFold(v, "100-continue") {
-				fs.add(KindExpect, "", "")
+			// 100-continue (also repeated in a list); an empty Expect
+			// asks nothing.
+			for el := range strings.SplitSeq(h.Value, ",") {
+				if el = strings.TrimSpace(el); el != "" && !strings.EqualFold(el, "100-continue") {
+					fs.add(KindExpect, "", "")
+					break
+				}
 			}
 		}
 		if folded && foldedFraming.MatchString(h.Value) {
@@ -439,23 +442,21 @@ func checkH1(x *decoders.Exchange, fs *findings) {
 			fs.add(KindFramingInFold, alert.Snippet(h.Name+": "+h.Value, 128), h.Name)
 		}
 	}
-	if b := req.Body; len(b) > 0 && requestLine.Match(b[:min(len(b), 512)]) {
+	if b := bytes.TrimLeft(req.Body, "\r\n"); len(b) > 0 && requestLine.Match(b[:min(len(b), 512)]) {
 		ct, _ := decoders.Get(req.Headers, "content-type")
 		mt, _, _ := strings.Cut(ct, ";")
-		switch mt = strings.ToLower(strings.TrimSpace(mt)); {
-		case mt == "message/http" || mt == "application/http":
-			// Batch APIs carry requests by design.
-		default:
-			line, _, _ := strings.Cut(strings.TrimLeft(string(b[:min(len(b), 128)]), "\r\n"), "\n")
-			// A request in text (a pasted log in a note) may be text;
-			// one in any other body, or a method that carries none, is
-			// not.
-			k := KindRequestInBody
-			if strings.HasPrefix(mt, "text/") && !bodiless[req.Method] {
-				k = KindRequestInText
-			}
-			fs.add(k, strings.TrimSpace(line), "")
+		mt = strings.ToLower(strings.TrimSpace(mt))
+		line, _, _ := strings.Cut(string(b[:min(len(b), 128)]), "\n")
+		// A request in text (a pasted log in a note) or in an HTTP
+		// message body (a batch API's) may be no desync; one in any other
+		// body, or under a method that carries none, is. (The sender
+		// picks the content type: it lowers the alert, it does not
+		// remove it.)
+		k := KindRequestInBody
+		if (strings.HasPrefix(mt, "text/") || mt == "message/http" || mt == "application/http") && !bodiless[req.Method] {
+			k = KindRequestInText
 		}
+		fs.add(k, strings.TrimSpace(line), "")
 	}
 	if x.Seq > 0 && !slices.Contains(knownMethods, req.Method) && !otherMethods[req.Method] {
 		for _, m := range knownMethods {
@@ -562,7 +563,7 @@ func checkH2(x *decoders.Exchange, fs *findings) {
 			fs.add(KindH2TENotTrailers, alert.Snippet(h.Name+": "+h.Value, 128), h.Name)
 		case name == "content-length":
 			cl = append(cl, strings.TrimSpace(h.Value))
-		case name == "host" && req.Authority != "" && canonHost(h.Value) != canonHost(req.Authority):
+		case name == "host" && req.Authority != "" && !sameHost(req.Authority, h.Value):
 			fs.add(KindH2AuthorityHost, ":authority "+alert.Snippet(req.Authority, 60)+", host "+alert.Snippet(h.Value, 60), "")
 		}
 	}
@@ -586,14 +587,35 @@ func checkH2(x *decoders.Exchange, fs *findings) {
 	}
 }
 
-// canonHost writes a host as RFC 9113 §8.3.1 compares :authority and Host:
-// in lower case, without a trailing dot or a default port.
-func canonHost(h string) string {
-	h = strings.ToLower(strings.TrimSpace(h))
-	for _, port := range [...]string{":443", ":80"} {
-		h = strings.TrimSuffix(h, port)
+// sameHost reports whether :authority a and Host h name the same origin
+// as RFC 9113 §8.3.1 compares them: in any case, a trailing dot ignored,
+// and a port left out only where it is a default one (80, 443) on the
+// other side.
+func sameHost(a, h string) bool {
+	ah, ap := splitHostPort(a)
+	hh, hp := splitHostPort(h)
+	if ah != hh {
+		return false
 	}
-	return strings.TrimSuffix(h, ".")
+	switch {
+	case ap == hp:
+		return true
+	case ap == "":
+		return hp == "80" || hp == "443"
+	case hp == "":
+		return ap == "80" || ap == "443"
+	}
+	return false
+}
+
+// splitHostPort splits a lower-cased host[:port] (an IPv6 literal in
+// brackets), its trailing dot dropped.
+func splitHostPort(s string) (host, port string) {
+	s = strings.ToLower(strings.TrimSpace(s))
+	if i := strings.LastIndexByte(s, ':'); i >= 0 && !strings.Contains(s[i:], "]") {
+		s, port = s[:i], s[i+1:]
+	}
+	return strings.TrimSuffix(s, "."), port
 }
 
 // h2Name reports whether n is a valid HTTP/2 field name: a lower-case

@@ -232,7 +232,7 @@ func matchMail(p *decoders.Param, v *normalize.Value, report reportFunc) {
 		if !strings.ContainsAny(s, "\r\n\u560a\u560d") && !strings.Contains(s, `\r`) && !strings.Contains(s, `\n`) {
 			return false
 		}
-		if first := s[:max(0, strings.IndexAny(s, "\r\n\u560a\u560d\\"))]; field == "address" &&
+		if first := s[:max(0, strings.IndexAny(s, "\r\n\u560a\u560d\\"))]; field == "address" && postalName(p.Name) &&
 			strings.ContainsAny(strings.TrimSpace(first), " \t") && !strings.Contains(first, "@") {
 			// A postal address ("Attn: Billing\nTo: Acme Corp", "10
 			// Main St\n…"): words on its first line, no email address.
@@ -254,6 +254,18 @@ func matchMail(p *decoders.Param, v *normalize.Value, report reportFunc) {
 		}
 		return false
 	})
+}
+
+// postalName reports a field named "address" that no word of its name
+// makes an email address ("billing_address", not "email_address",
+// "from_address").
+func postalName(name string) bool {
+	for _, t := range nameTokens(name) {
+		if mailAddressNames[t] || t == "reply" {
+			return false
+		}
+	}
+	return true
 }
 
 // mailAddress reports a line that is an address alone: one token with an @.

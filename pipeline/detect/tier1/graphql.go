@@ -247,7 +247,8 @@ func graphqlDocument(s string) bool {
 }
 
 // graphqlNumber returns the length of the GraphQL number s starts with
-// (-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?), or 0.
+// (-?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?: leading zeros, which the grammar
+// forbids, are let pass), or 0.
 func graphqlNumber(s string) int {
 	i := 0
 	if i < len(s) && s[i] == '-' {

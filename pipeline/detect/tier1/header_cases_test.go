@@ -49,6 +49,8 @@ func init() {
 		// GraphQL-shaped query parameter carrying a compound header.
 		attackEntry{lF, "email", "From: a@b.example\r\nTo: c@d.example\r\nBcc: victims@x.example", "mail-header-injection", encURL},
 		attackEntry{lF, "address", "victim\r\nBcc: victims@x.example", "mail-header-injection", encURL},
+		attackEntry{lF, "email_address", "victim x\r\nBcc: victims@x.example", "mail-header-injection", encURL},
+		attackEntry{lJ, "from_address", "Mallory Evil\r\nBcc: victims@x.example", "mail-header-injection", 0},
 		attackEntry{lQ, "query", "{ a(\r\nSet-Cookie: sid=evil\r\n) { b } }", "crlf-injection", encURL},
 		// A repeated HTTP/2 :path's other value, which a back end that
 		// takes the last one routes by (decoders/http2 keeps it as a
