@@ -243,6 +243,10 @@ func TestScannedHeader(t *testing.T) {
 		"x-api-version": true, "x-custom": true,
 		"accept": false, "content-type": false, "host": false, "x-request-id": false,
 		"x-b3-traceid": false, "x-envoy-attempt-count": false, "x-": true, "": false, "User-Agent": false,
+		// Custom headers without the prefix (gRPC metadata); what
+		// browsers, CDNs, tracers and gRPC itself set.
+		"tenant-id": true, "api-version": true, "sec-ch-ua": false, "traceparent": false, "grpc-timeout": false,
+		"cf-connecting-ip": false, "authorization": false, "if-none-match": false, "priority": false,
 	} {
 		if got := detect.ScannedHeader(name); got != want {
 			t.Errorf("ScannedHeader(%q) = %v, want %v", name, got, want)
