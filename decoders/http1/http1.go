@@ -122,6 +122,37 @@ type decoder struct {
 	seq  int
 	done bool
 	sw   *decoders.Switch
+	// gapped is set once bytes of the client's stream were lost or
+	// skipped as no request: a response to a request in them (a 400 to
+	// garbage) is no desync. orphans counts the
+	// responses to no request handed on as exchanges (orphan).
+	gapped  bool
+	orphans int
+}
+
+// maxOrphans bounds the exchanges of responses to no request a connection
+// hands on; past it they are counted only.
+const maxOrphans = 4
+
+// orphan starts an exchange for a response to no request the sensor saw,
+// on a connection whose requests it has seen with none of their bytes
+// lost, or nil: more responses than requests is the back end reading a
+// request the sensor did not (a request smuggled in a body, CL.0), the most
+// direct sign of a desync a passive sensor has. A connection picked up
+// mid-stream answers requests sent before the capture, which are no such
+// sign. Nor is a 408: servers send one unasked before they close an idle
+// connection (Apache, Node, HAProxy).
+func (d *decoder) orphan(status int) *txn {
+	if status == 408 || d.seq == 0 || d.gapped || d.orphans >= maxOrphans || d.env.Conn != nil && d.env.Conn.MidStream {
+		return nil
+	}
+	d.orphans++
+	t := &txn{reqDone: true}
+	t.x.Conn = d.env.Conn
+	t.x.Proto = "http/1.1"
+	t.x.Seq = d.seq
+	d.seq++
+	return t
 }
 
 // New returns a decoder for one connection.

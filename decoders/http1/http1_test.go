@@ -7,6 +7,7 @@ import (
 	"compress/zlib"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"testing"
 
@@ -417,6 +418,23 @@ func TestAnomalies(t *testing.T) {
 					t.Errorf("orphans dropped, framing kept:\n%s", h.render())
 				}
 			}},
+		// CL.0: the server reads the body's request and answers it too; the
+		// sensor hands the extra response on as an exchange of its own.
+		{"more_responses_than_requests", nil, []seg{
+			{cs, "POST /static/a.css HTTP/1.1\r\nHost: a\r\nContent-Length: 27\r\n\r\nGET /admin HTTP/1.1\r\nFoo: x", 0},
+			{sc, ok + "HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n", 0}},
+			[]string{KindResponseWithoutRequest}, func(t *testing.T, h *harness) {
+				if len(h.got) != 2 || h.got[1].Request != nil || h.got[1].Response == nil || h.got[1].Response.Status != 403 ||
+					!slices.ContainsFunc(h.got[1].Anomalies, func(a decoders.Anomaly) bool { return a.Kind == KindResponseWithoutRequest }) {
+					t.Errorf("the extra response:\n%s", h.render())
+				}
+			}},
+		// Not a desync: a 408 servers send unasked before closing an idle
+		// connection, and a 400 to client bytes the sensor read as no request.
+		{"unsolicited_408", nil, []seg{{cs, get, 0}, {sc, ok + "HTTP/1.1 408 Request Timeout\r\nContent-Length: 0\r\n\r\n", 0}},
+			[]string{KindResponseWithoutRequest}, exchanges(1)},
+		{"answer_to_garbage", nil, []seg{{cs, get + "\x16\x03\x01 junk\r\n\r\n", 0}, {sc, ok + "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n", 0}},
+			[]string{KindNonHTTP, KindResponseWithoutRequest}, exchanges(1)},
 		{"pending_overflow", &small, []seg{{cs, get + get + get, 0}},
 			[]string{KindPendingOverflow}, exchanges(3)},
 		{"gap", nil, []seg{{cs, "GET / HTTP/1.1\r\nHost: a", 0}, {cs, "b\r\n\r\n" + get, 5}},

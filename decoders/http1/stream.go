@@ -430,6 +430,9 @@ func (s *stream) skipped(n int) {
 	if n > 0 {
 		s.d.env.Counts.Add(s.skipKind, uint64(n))
 	}
+	if s.dir == sensor.ClientToServer {
+		s.d.gapped = true
+	}
 }
 
 // garbage handles bytes that are not a message start: the first ones of a
@@ -599,8 +602,11 @@ func (s *stream) beginResponse(sl statusLine) {
 	default:
 		t = s.d.pop()
 		if t == nil {
-			s.d.anomaly(nil, s.dir, KindResponseWithoutRequest, "")
-			break
+			if t = s.d.orphan(sl.status); t == nil {
+				s.d.anomaly(nil, s.dir, KindResponseWithoutRequest, "")
+				break
+			}
+			s.d.anomaly(t, s.dir, KindResponseWithoutRequest, "a response to no request the sensor saw")
 		}
 		t.answered = true
 		t.x.Response = &t.resp
@@ -1238,6 +1244,9 @@ func (s *stream) release() {
 // gap handles n bytes lost before the next chunk.
 func (s *stream) gap(n int) {
 	s.d.env.Counts.Add(CountGapBytes, uint64(n))
+	if s.dir == sensor.ClientToServer {
+		s.d.gapped = true
+	}
 	s.release()
 	s.discard, s.long = false, false
 	switch s.state {

@@ -55,7 +55,7 @@ func (c *Config) NewAlert(x *decoders.Exchange, detector string, r *Rule, key st
 	a.Flow = flowFacts(x)
 	a.Client = cfg.Identity.Identifier().Identify(x)
 	a.Source = sourceFacts(x)
-	if x.Request != nil {
+	if x.Request != nil || x.Response != nil {
 		a.Http = cfg.httpFacts(x)
 	}
 	a.Anomalies = anomalyKinds(x)
@@ -102,6 +102,10 @@ func exchangeKey(x *decoders.Exchange) (source, connID, seq string) {
 func exchangeTime(x *decoders.Exchange) *timestamppb.Timestamp {
 	if req := x.Request; req != nil && !req.Start.IsZero() {
 		return timestamppb.New(req.Start)
+	}
+	if resp := x.Response; resp != nil && !resp.Start.IsZero() {
+		// A response to no request (decoders/http1).
+		return timestamppb.New(resp.Start)
 	}
 	if t := x.TLS; t != nil && !t.Time.IsZero() {
 		return timestamppb.New(t.Time)
@@ -152,6 +156,12 @@ func sourceFacts(x *decoders.Exchange) *alert.Source {
 		}
 		s.Frames = slices.Clone(req.Frames)
 		s.FramesTotal = uint32(req.FramesTotal)
+	} else if resp := x.Response; resp != nil && len(resp.Frames) > 0 {
+		if s == nil {
+			s = &alert.Source{}
+		}
+		s.Frames = slices.Clone(resp.Frames)
+		s.FramesTotal = uint32(resp.FramesTotal)
 	} else if t := x.TLS; t != nil && len(t.Frames) > 0 {
 		if s == nil {
 			s = &alert.Source{}
@@ -174,16 +184,22 @@ func anomalyKinds(x *decoders.Exchange) []string {
 	return kinds
 }
 
+// httpFacts is the request's and the response's facts; a response to no
+// request (decoders/http1) has only the response's.
 func (c *Config) httpFacts(x *decoders.Exchange) *alert.Http {
-	req := x.Request
-	h := &alert.Http{
-		Method:            alert.Snippet(req.Method, maxHeaderValue),
-		Url:               alert.Snippet(alert.Redact(req.URI), c.SnippetBytes),
-		Version:           alert.Snippet(req.Version, maxHeaderValue),
-		RequestBodyLength: req.WireBodyLen,
-		UserAgent:         header(req.Headers, "user-agent"),
-		ContentType:       header(req.Headers, "content-type"),
-		Host:              requestHost(req),
+	h := &alert.Http{}
+	if req := x.Request; req != nil {
+		h = &alert.Http{
+			Method:            alert.Snippet(req.Method, maxHeaderValue),
+			Url:               alert.Snippet(alert.Redact(req.URI), c.SnippetBytes),
+			Version:           alert.Snippet(req.Version, maxHeaderValue),
+			RequestBodyLength: req.WireBodyLen,
+			UserAgent:         header(req.Headers, "user-agent"),
+			ContentType:       header(req.Headers, "content-type"),
+			Host:              requestHost(req),
+		}
+	} else if resp := x.Response; resp != nil {
+		h.Version = alert.Snippet(resp.Version, maxHeaderValue)
 	}
 	if resp := x.Response; resp != nil {
 		if resp.Status > 0 {

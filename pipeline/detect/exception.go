@@ -127,7 +127,7 @@ func knownLocation(l string) bool {
 // (appended to out since index from), in place: it returns out without
 // the alerts left with no evidence, and calls dropped for each of them.
 func (c *Config) Except(x *decoders.Exchange, out []*alert.Alert, from int, dropped func(*alert.Alert)) []*alert.Alert {
-	if len(c.Exceptions) == 0 || len(out) == from || x == nil || x.Request == nil {
+	if len(c.Exceptions) == 0 || len(out) == from || x == nil || x.Request == nil && x.Response == nil {
 		return out
 	}
 	kept := out[:from]
@@ -295,6 +295,11 @@ func (e *Exception) namesEvidence(a *alert.Alert) bool {
 
 func (e *Exception) exchange(x *decoders.Exchange) bool {
 	m := x.Request
+	if m == nil {
+		// A response to no request: only an exception that names no
+		// method, host or path covers it.
+		return len(e.Methods) == 0 && len(e.Hosts) == 0 && len(e.Paths) == 0
+	}
 	if len(e.Methods) > 0 && !anyFold(e.Methods, m.Method) {
 		return false
 	}

@@ -80,8 +80,15 @@ func TestExcept(t *testing.T) {
 			x.Request.URI = "http://evil.example/bi/x"
 			return x
 		}(), mk("injection", "sqli", ev("json", "sql", "")), "sql"},
+		// A response to no request (decoders/http1) has no method, host
+		// or path: only an exception that names none of them covers it.
+		{"response to no request, path named", &decoders.Exchange{Response: &decoders.Message{Status: 200}},
+			mk("ssrf", "ssrf", ev("json", "url", "")), "url"},
+		{"response to no request", &decoders.Exchange{Response: &decoders.Message{Status: 200}},
+			mk("smuggling", "http-response-without-request", ev("response_status", "status", "")), "dropped"},
 	}
-	c := Config{Exceptions: []Exception{bi, crs, all}}
+	desync := Exception{Rules: []string{"http-response-without-request"}}
+	c := Config{Exceptions: []Exception{bi, crs, all, desync}}
 	if err := c.Validate(); err != nil {
 		t.Fatal(err)
 	}

@@ -22,6 +22,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -271,6 +272,23 @@ func standard(v6 bool) *conv {
 	c.exchange(req2, resp2)
 	c.closeBy(true)
 	return c
+}
+
+// smugglingCL0 is a CL.0 desync as a sensor between a front end and its back
+// end sees it: the front end forwards a POST whose body, by its
+// Content-Length, is a whole request; the back end ignores the length on a
+// static path, reads the body as a request of its own, and answers twice.
+func smugglingCL0() []packet {
+	c := newConv(false, 51020, start)
+	c.handshake()
+	smuggled := "GET /admin/users HTTP/1.1\r\nHost: internal\r\n\r\n"
+	req := "POST /static/app.css HTTP/1.1\r\nHost: shop.example\r\nContent-Type: application/x-www-form-urlencoded\r\n" +
+		"Content-Length: " + strconv.Itoa(len(smuggled)) + "\r\n\r\n" + smuggled
+	resp := "HTTP/1.1 200 OK\r\nContent-Type: text/css\r\nContent-Length: 10\r\n\r\nbody{x:0}\n" +
+		jsonResponse(`{"users":[{"id":1,"name":"root"}]}`)
+	c.exchange(req, resp)
+	c.closeBy(true)
+	return c.pkts
 }
 
 // --- TCP reassembly cases -------------------------------------------------------
@@ -901,6 +919,7 @@ func run(out string) error {
 		{"rst.pcap", eth, ethernet(), rst()},
 		{"syn-only.pcap", eth, ethernet(), synOnly()},
 		{"fin-close.pcap", eth, ethernet(), finClose()},
+		{"smuggling-cl0.pcap", eth, ethernet(), smugglingCL0()},
 		{"linktype-sll.pcap", layers.LinkTypeLinuxSLL, sll, std4},
 		{"linktype-sll2.pcap", layers.LinkTypeLinuxSLL2, sll2, std4},
 		{"linktype-raw.pcap", layers.LinkTypeRaw, raw, std4},

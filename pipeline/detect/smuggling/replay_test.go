@@ -82,6 +82,32 @@ func TestReplayGoNet(t *testing.T) {
 	}
 }
 
+// TestReplayCL0 replays a CL.0 desync (testdata/gencaps): a POST whose body
+// is a whole request, answered twice. The POST raises the request in its
+// body, the second response the desync itself, shown to have happened.
+func TestReplayCL0(t *testing.T) {
+	cfg := pipeline.DefaultConfig()
+	cfg.Workers = 1
+	cfg.Detectors = []string{smuggling.Name}
+	var c collector
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if _, err := pipeline.Replay(context.Background(), cfg, []string{"../../../testdata/smuggling-cl0.pcap"}, nil, pipeline.Outputs{Alerts: &c}, log, nil); err != nil {
+		t.Fatal(err)
+	}
+	if len(c.alerts) != 2 {
+		t.Fatalf("%d alerts, want 2: %v", len(c.alerts), c.alerts)
+	}
+	slices.SortFunc(c.alerts, func(a, b *alert.Alert) int { return a.Timestamp.AsTime().Compare(b.Timestamp.AsTime()) })
+	body, extra := c.alerts[0], c.alerts[1]
+	if body.Http.GetMethod() != "POST" || body.Evidence[0].Rule != smuggling.KindRequestInBody || body.Severity != alert.Severity_SEVERITY_HIGH {
+		t.Errorf("the POST: %v", body)
+	}
+	if extra.RuleId != "http-response-without-request" || extra.Http.GetMethod() != "" || extra.Http.GetStatus() != 200 ||
+		extra.Outcome != alert.Outcome_OUTCOME_LIKELY_SUCCESSFUL || extra.Flow.GetAppProto() != "http" {
+		t.Errorf("the second response: %v", extra)
+	}
+}
+
 // TestReplayOtherCaptures replays every other shared capture (ordinary
 // HTTP/1, HTTP/2, h2c upgrades, gRPC, tunnels, damaged files): none holds
 // a smuggling attempt, so none raises an alert, but overlap-diff.pcap, whose
@@ -103,7 +129,7 @@ func TestReplayOtherCaptures(t *testing.T) {
 	cfg.Detectors = []string{smuggling.Name}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	for _, f := range files {
-		if strings.HasSuffix(f, "http-gonet.pcap.gz") {
+		if strings.HasSuffix(f, "http-gonet.pcap.gz") || strings.HasSuffix(f, "smuggling-cl0.pcap") {
 			continue
 		}
 		var c collector

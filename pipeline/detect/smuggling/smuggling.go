@@ -233,10 +233,23 @@ func (f *findings) add(kind, detail, name string) {
 	}
 }
 
+// ruleExtraResponse is a response to no request: the server answered more
+// requests than the sensor saw on the connection (decoders/http1 hands such
+// a response on as an exchange without a request). The back end read a
+// request the sensor did not: one smuggled in a body (CL.0, 0.CL,
+// TE.0), the plainest sign of a desync a passive sensor sees.
+var ruleExtraResponse = detect.Rule{
+	ID: "http-response-without-request", Category: "http-request-smuggling", OWASP: []string{"A04:2021", "API8:2023"},
+	Severity: alert.Severity_SEVERITY_HIGH, Confidence: alert.Confidence_CONFIDENCE_MEDIUM,
+}
+
 // Inspect implements detect.Detector.
 func (d *Detector) Inspect(x *decoders.Exchange, out []*alert.Alert) []*alert.Alert {
 	req := x.Request
 	if req == nil {
+		if x.Response != nil && slices.ContainsFunc(x.Anomalies, func(a decoders.Anomaly) bool { return a.Kind == http1.KindResponseWithoutRequest }) {
+			out = append(out, d.extraResponseAlert(x))
+		}
 		return out
 	}
 	var fs findings
@@ -271,6 +284,18 @@ func (d *Detector) Inspect(x *decoders.Exchange, out []*alert.Alert) []*alert.Al
 		return out
 	}
 	return append(out, d.alert(x, fs.list[:fs.n]))
+}
+
+// extraResponseAlert reports a response to no request (ruleExtraResponse).
+func (d *Detector) extraResponseAlert(x *decoders.Exchange) *alert.Alert {
+	a := d.cfg.NewAlert(x, Name, &ruleExtraResponse, "")
+	status := strconv.Itoa(x.Response.Status)
+	if d.cfg.AddRuleEvidence(a, "response_status", "status", status, "a response to no request the sensor saw", ruleExtraResponse.ID) {
+		a.Evidence[len(a.Evidence)-1].Message = "the server answered more requests than the connection carried as the sensor reads it: one was read from another's body (CWE-444)"
+	}
+	a.Summary = "HTTP request smuggling: the server answered a request the sensor did not see (status " + status + ")"
+	detect.SetOutcome(a, alert.Outcome_OUTCOME_LIKELY_SUCCESSFUL)
+	return a
 }
 
 // desyncAlert reports client bytes that the capture holds two different

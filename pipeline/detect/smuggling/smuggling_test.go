@@ -306,3 +306,20 @@ func BenchmarkSmugglingBenign(b *testing.B) {
 		out = d.Inspect(x, out[:0])
 	}
 }
+
+// TestExtraResponse: a response to no request (an exchange with a response
+// and no request, as decoders/http1 hands one on) is a desync.
+func TestExtraResponse(t *testing.T) {
+	x := h1("GET", nil)
+	x.Request = nil
+	x.Response = &decoders.Message{Status: 403, Version: "HTTP/1.1"}
+	x.Anomalies = []decoders.Anomaly{{Kind: http1.KindResponseWithoutRequest, Dir: sensor.ServerToClient}}
+	out := inspect(t, x)
+	if len(out) != 1 || out[0].RuleId != "http-response-without-request" || out[0].Outcome != alert.Outcome_OUTCOME_LIKELY_SUCCESSFUL {
+		t.Fatalf("alerts %v", out)
+	}
+	x.Anomalies = nil
+	if out := inspect(t, x); len(out) != 0 {
+		t.Errorf("a response without the anomaly raised %v", out)
+	}
+}
