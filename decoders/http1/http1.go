@@ -62,11 +62,17 @@ const (
 	KindBareCR = "http1.bare_cr"
 	// KindControlInTarget: a control byte (NUL, CR, …) in the request
 	// target, which processors truncate, reject or pass on differently.
-	KindControlInTarget   = "http1.control_in_target"
-	KindUnexpected101     = "http1.unexpected_101"
-	KindDecompressionBomb = "http1.decompression_bomb"
-	KindBadEncoding       = "http1.bad_encoding"
-	KindTooManyEncodings  = "http1.too_many_encodings"
+	KindControlInTarget = "http1.control_in_target"
+	// KindRequestAfterRefusedUpgrade: a request on a connection whose
+	// WebSocket upgrade the server refused (a 426 to a bad
+	// Sec-WebSocket-Version). A proxy that takes the connection for
+	// upgraded once it forwarded the Upgrade request, whatever the answer,
+	// tunnels what follows to the back end unchecked: WebSocket smuggling.
+	KindRequestAfterRefusedUpgrade = "http1.request_after_refused_upgrade"
+	KindUnexpected101              = "http1.unexpected_101"
+	KindDecompressionBomb          = "http1.decompression_bomb"
+	KindBadEncoding                = "http1.bad_encoding"
+	KindTooManyEncodings           = "http1.too_many_encodings"
 )
 
 // Counter names for events that are not anomalies of one exchange.
@@ -128,6 +134,10 @@ type decoder struct {
 	// responses to no request handed on as exchanges (orphan).
 	gapped  bool
 	orphans int
+	// refusedWS is set when the server answered a WebSocket upgrade
+	// request with anything but 101; the next request that is no upgrade
+	// itself is a KindRequestAfterRefusedUpgrade.
+	refusedWS bool
 }
 
 // maxOrphans bounds the exchanges of responses to no request a connection

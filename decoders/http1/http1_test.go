@@ -468,6 +468,34 @@ func TestAnomalies(t *testing.T) {
 			[]string{KindInvalidChunkSize}, nil},
 		{"chunk_extension_control", nil, []seg{{cs, "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5;\x00ext\r\nabcde\r\n0\r\n\r\n", 0}},
 			[]string{KindInvalidChunkSize}, exchanges(1)},
+		// WebSocket smuggling: the server refuses the upgrade (426) and the
+		// client goes on with a request a proxy may have tunnelled, sent
+		// after the refusal or pipelined behind the upgrade request.
+		{"request_after_refused_websocket", nil, []seg{
+			{cs, "GET /socket HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 1337\r\n\r\n", 0},
+			{sc, "HTTP/1.1 426 Upgrade Required\r\nSec-WebSocket-Version: 13\r\nContent-Length: 0\r\n\r\n", 0},
+			{cs, "GET /actuator/env HTTP/1.1\r\nHost: a\r\n\r\n" + get, 0}, {sc, ok + ok, 0}},
+			[]string{KindRequestAfterRefusedUpgrade}, func(t *testing.T, h *harness) {
+				if len(h.got) != 3 || !hasAnomaly(h.got[1], KindRequestAfterRefusedUpgrade) || hasAnomaly(h.got[2], KindRequestAfterRefusedUpgrade) {
+					t.Errorf("want the anomaly on the first request after the refusal only:\n%s", h.render())
+				}
+			}},
+		{"pipelined_after_refused_websocket", nil, []seg{
+			{cs, "GET /socket HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\nGET /internal HTTP/1.1\r\n\r\n", 0},
+			{sc, "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n" + ok, 0}},
+			[]string{KindRequestAfterRefusedUpgrade}, exchanges(2)},
+		// Not it: a retried handshake, an h2c upgrade the server ignores
+		// (curl --http2 to an HTTP/1.1 server), an accepted WebSocket.
+		{"websocket_retry", nil, []seg{
+			{cs, "GET /socket HTTP/1.1\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 8\r\n\r\n", 0},
+			{sc, "HTTP/1.1 426 Upgrade Required\r\nContent-Length: 0\r\n\r\n", 0},
+			{cs, "GET /socket HTTP/1.1\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n\r\n", 0},
+			{sc, "HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n", 0}},
+			nil, exchanges(2)},
+		{"h2c_ignored", nil, []seg{
+			{cs, "GET / HTTP/1.1\r\nUpgrade: h2c\r\nConnection: Upgrade, HTTP2-Settings\r\nHTTP2-Settings: AAMAAABkAAQAoAAAAAIAAAAA\r\n\r\n", 0},
+			{sc, ok, 0}, {cs, get, 0}, {sc, ok, 0}},
+			nil, exchanges(2)},
 		{"unexpected_101", nil, []seg{{cs, get, 0}, {sc, "HTTP/1.1 101 Switching Protocols\r\n\r\n" + ok, 0}},
 			[]string{KindUnexpected101}, exchanges(1)},
 		{"bomb", &bombLim, []seg{{cs, get, 0}, {sc, resp("200 OK", "Content-Encoding: gzip\r\n"+withCL(bomb), bomb), 0}},

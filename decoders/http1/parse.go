@@ -235,6 +235,17 @@ func upgradeName(v string) string {
 	return ""
 }
 
+// upgradesWebSocket reports whether Upgrade header value v asks for
+// WebSocket among its protocols.
+func upgradesWebSocket(v string) bool {
+	for el := range splitList(v) {
+		if strings.EqualFold(el, "websocket") {
+			return true
+		}
+	}
+	return false
+}
+
 func trimOWS(b []byte) []byte {
 	i, j := 0, len(b)
 	for i < j && (b[i] == ' ' || b[i] == '\t') {

@@ -611,6 +611,11 @@ func (s *stream) beginResponse(sl statusLine) {
 		t.answered = true
 		t.x.Response = &t.resp
 		m = &t.resp
+		if t.upgrade != "" && sl.status != 101 && upgradesWebSocket(t.upgrade) {
+			// Set before the held bytes are released below: they are
+			// the requests that follow the refusal.
+			s.d.refusedWS = true
+		}
 		if c := &s.d.dirs[sensor.ClientToServer]; c.hold == t && !(t.connect && sl.status/100 == 2) {
 			c.release()
 		}
@@ -1059,6 +1064,14 @@ func (s *stream) requestHeadersDone() {
 	for _, f := range s.fields {
 		if f.kind == fkUpgrade && t.upgrade == "" {
 			t.upgrade = s.val(f)
+		}
+	}
+	if s.d.refusedWS {
+		// A client may retry the handshake with another version; any
+		// other request is one the proxy may have tunnelled.
+		s.d.refusedWS = false
+		if t.upgrade == "" {
+			s.anomaly(KindRequestAfterRefusedUpgrade, "a request after the server refused a WebSocket upgrade")
 		}
 	}
 	s.startBody(s.framing(true))

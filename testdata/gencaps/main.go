@@ -274,11 +274,18 @@ func standard(v6 bool) *conv {
 	return c
 }
 
-// smugglingCL0 is a CL.0 desync as a sensor between a front end and its back
-// end sees it: the front end forwards a POST whose body, by its
-// Content-Length, is a whole request; the back end ignores the length on a
-// static path, reads the body as a request of its own, and answers twice.
-func smugglingCL0() []packet {
+// smuggling holds three desyncs as a sensor between a front end and its
+// back end sees them, one connection each:
+//   - CL.0: the front end forwards a POST whose body, by its
+//     Content-Length, is a whole request; the back end ignores the length
+//     on a static path, reads the body as a request of its own, and
+//     answers twice.
+//   - WebSocket smuggling: an upgrade with a bad Sec-WebSocket-Version is
+//     refused (426), and a request for an internal path follows on the
+//     connection, which the front end took for a tunnel.
+//   - Host routing: a request with two Host lines, then an absolute-form
+//     target naming another host than Host.
+func smuggling() []packet {
 	c := newConv(false, 51020, start)
 	c.handshake()
 	smuggled := "GET /admin/users HTTP/1.1\r\nHost: internal\r\n\r\n"
@@ -288,7 +295,23 @@ func smugglingCL0() []packet {
 		jsonResponse(`{"users":[{"id":1,"name":"root"}]}`)
 	c.exchange(req, resp)
 	c.closeBy(true)
-	return c.pkts
+	pkts := c.pkts
+
+	c = newConv(false, 51021, c.clock.Add(time.Millisecond))
+	c.handshake()
+	c.exchange("GET /socket HTTP/1.1\r\nHost: shop.example\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"+
+		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 1337\r\n\r\n",
+		"HTTP/1.1 426 Upgrade Required\r\nSec-WebSocket-Version: 13\r\nContent-Length: 0\r\n\r\n")
+	c.exchange("GET /actuator/env HTTP/1.1\r\nHost: localhost:8080\r\n\r\n", jsonResponse(`{"activeProfiles":["prod"]}`))
+	c.closeBy(true)
+	pkts = append(pkts, c.pkts...)
+
+	c = newConv(false, 51022, c.clock.Add(time.Millisecond))
+	c.handshake()
+	c.exchange("GET /account HTTP/1.1\r\nHost: shop.example\r\nHost: admin.internal\r\n\r\n", jsonResponse(`{"id":7}`))
+	c.exchange("GET http://admin.internal/users HTTP/1.1\r\nHost: shop.example\r\n\r\n", jsonResponse(`{"users":[]}`))
+	c.closeBy(true)
+	return append(pkts, c.pkts...)
 }
 
 // --- TCP reassembly cases -------------------------------------------------------
@@ -919,7 +942,7 @@ func run(out string) error {
 		{"rst.pcap", eth, ethernet(), rst()},
 		{"syn-only.pcap", eth, ethernet(), synOnly()},
 		{"fin-close.pcap", eth, ethernet(), finClose()},
-		{"smuggling-cl0.pcap", eth, ethernet(), smugglingCL0()},
+		{"smuggling.pcap", eth, ethernet(), smuggling()},
 		{"linktype-sll.pcap", layers.LinkTypeLinuxSLL, sll, std4},
 		{"linktype-sll2.pcap", layers.LinkTypeLinuxSLL2, sll2, std4},
 		{"linktype-raw.pcap", layers.LinkTypeRaw, raw, std4},

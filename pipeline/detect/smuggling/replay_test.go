@@ -11,6 +11,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/apisensor/sensor/decoders/http1"
 	"github.com/apisensor/sensor/pipeline"
 	"github.com/apisensor/sensor/pipeline/alert"
 	"github.com/apisensor/sensor/pipeline/detect/smuggling"
@@ -82,29 +83,52 @@ func TestReplayGoNet(t *testing.T) {
 	}
 }
 
-// TestReplayCL0 replays a CL.0 desync (testdata/gencaps): a POST whose body
-// is a whole request, answered twice. The POST raises the request in its
-// body, the second response the desync itself, shown to have happened.
-func TestReplayCL0(t *testing.T) {
+// TestReplaySmuggling replays testdata/smuggling.pcap (testdata/gencaps):
+// a CL.0 desync (a POST whose body is a whole request, answered twice), a
+// request after a refused WebSocket upgrade, two Host lines and an
+// absolute-form target naming another host. The POST raises the request in
+// its body, the second response the desync itself, shown to have happened.
+func TestReplaySmuggling(t *testing.T) {
 	cfg := pipeline.DefaultConfig()
 	cfg.Workers = 1
 	cfg.Detectors = []string{smuggling.Name}
 	var c collector
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if _, err := pipeline.Replay(context.Background(), cfg, []string{"../../../testdata/smuggling-cl0.pcap"}, nil, pipeline.Outputs{Alerts: &c}, log, nil); err != nil {
+	if _, err := pipeline.Replay(context.Background(), cfg, []string{"../../../testdata/smuggling.pcap"}, nil, pipeline.Outputs{Alerts: &c}, log, nil); err != nil {
 		t.Fatal(err)
 	}
-	if len(c.alerts) != 2 {
-		t.Fatalf("%d alerts, want 2: %v", len(c.alerts), c.alerts)
+	type want struct {
+		rule    string // the first evidence's
+		sev     alert.Severity
+		outcome alert.Outcome
 	}
-	slices.SortFunc(c.alerts, func(a, b *alert.Alert) int { return a.Timestamp.AsTime().Compare(b.Timestamp.AsTime()) })
-	body, extra := c.alerts[0], c.alerts[1]
-	if body.Http.GetMethod() != "POST" || body.Evidence[0].Rule != smuggling.KindRequestInBody || body.Severity != alert.Severity_SEVERITY_HIGH {
-		t.Errorf("the POST: %v", body)
+	wants := map[string]want{
+		"POST /static/app.css 200":            {smuggling.KindRequestInBody, alert.Severity_SEVERITY_HIGH, alert.Outcome_OUTCOME_ATTEMPTED},
+		" 200":                                {"http-response-without-request", alert.Severity_SEVERITY_CRITICAL, alert.Outcome_OUTCOME_LIKELY_SUCCESSFUL},
+		"GET /actuator/env 200":               {http1.KindRequestAfterRefusedUpgrade, alert.Severity_SEVERITY_MEDIUM, alert.Outcome_OUTCOME_ATTEMPTED},
+		"GET /account 200":                    {smuggling.KindDuplicateHost, alert.Severity_SEVERITY_MEDIUM, alert.Outcome_OUTCOME_ATTEMPTED},
+		"GET http://admin.internal/users 200": {smuggling.KindAbsoluteHost, alert.Severity_SEVERITY_MEDIUM, alert.Outcome_OUTCOME_ATTEMPTED},
 	}
-	if extra.RuleId != "http-response-without-request" || extra.Http.GetMethod() != "" || extra.Http.GetStatus() != 200 ||
-		extra.Outcome != alert.Outcome_OUTCOME_LIKELY_SUCCESSFUL || extra.Flow.GetAppProto() != "http" {
-		t.Errorf("the second response: %v", extra)
+	var got []string
+	for _, a := range c.alerts {
+		key := a.Http.GetMethod() + " " + a.Http.GetUrl() + " " + strconv.FormatUint(uint64(a.Http.GetStatus()), 10)
+		if a.Http.GetMethod() == "" {
+			key = " " + strconv.FormatUint(uint64(a.Http.GetStatus()), 10)
+		}
+		got = append(got, key)
+		w, ok := wants[key]
+		if !ok {
+			t.Errorf("unexpected alert on %s: %s", key, a.Summary)
+			continue
+		}
+		if a.Evidence[0].Rule != w.rule || a.Severity != w.sev || a.Outcome != w.outcome || a.Flow.GetAppProto() != "http" {
+			t.Errorf("%s: evidence %v severity %v outcome %v app %q", key, a.Evidence, a.Severity, a.Outcome, a.Flow.GetAppProto())
+		}
+	}
+	for k := range wants {
+		if !slices.Contains(got, k) {
+			t.Errorf("no alert on %q (got %q)", k, got)
+		}
 	}
 }
 
@@ -129,7 +153,7 @@ func TestReplayOtherCaptures(t *testing.T) {
 	cfg.Detectors = []string{smuggling.Name}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	for _, f := range files {
-		if strings.HasSuffix(f, "http-gonet.pcap.gz") || strings.HasSuffix(f, "smuggling-cl0.pcap") {
+		if strings.HasSuffix(f, "http-gonet.pcap.gz") || strings.HasSuffix(f, "smuggling.pcap") {
 			continue
 		}
 		var c collector

@@ -80,6 +80,8 @@ const (
 	KindExpect           = "smuggling.obfuscated_expect"
 	KindHugeCL           = "smuggling.implausible_content_length"
 	KindFramingInFold    = "smuggling.framing_header_in_folded_line"
+	KindDuplicateHost    = "smuggling.duplicate_host"
+	KindAbsoluteHost     = "smuggling.absolute_uri_host_mismatch"
 )
 
 // kind describes one smuggling indication.
@@ -161,6 +163,13 @@ var kinds = map[string]kind{
 		"a Transfer-Encoding or Content-Length written as a continuation line belongs to the header before it for processors that unfold and is a header of its own for others", nil},
 	KindH2AuthorityHost: {med, cMed, "HTTP/2 :authority and Host differ",
 		"a processor that routes by :authority and one that routes by Host (after a downgrade, Host is what the back end sees) send the request to different places (RFC 9113 §8.3.1)", []string{"host"}},
+
+	KindDuplicateHost: {med, cMed, "repeated Host",
+		"processors that take the first and the last Host line route the request to different hosts, past the front end's rules for the one it checked (RFC 9112 §3.2 requires a 400)", []string{"host"}},
+	KindAbsoluteHost: {med, cMed, "absolute-form target naming another host than Host",
+		"a server must route an absolute-form request by its target and ignore Host (RFC 9112 §3.2.2); a front end that checks Host and a back end that follows the target send it to different hosts", []string{"host"}},
+	http1.KindRequestAfterRefusedUpgrade: {med, cMed, "request after a refused WebSocket upgrade",
+		"a proxy that takes a connection for upgraded once it forwarded the Upgrade request, whatever the answer (a 426 to a bad Sec-WebSocket-Version), tunnels the requests that follow to the back end unchecked (WebSocket smuggling)", nil},
 
 	KindFramingLookalike: {med, cMed, "framing header lookalike",
 		"a processor that maps '_' to '-' or trims the name sees a framing header the others do not (Transfer_Encoding)", nil},
@@ -439,6 +448,7 @@ func checkH1(x *decoders.Exchange, fs *findings) {
 	if te > 1 {
 		fs.add(KindMultipleTE, strconv.Itoa(te)+" Transfer-Encoding lines", "")
 	}
+	checkHost(req, fs)
 	folded := slices.ContainsFunc(x.Anomalies, func(a decoders.Anomaly) bool { return a.Kind == http1.KindObsFold })
 	for _, h := range req.Headers {
 		switch {
@@ -491,6 +501,50 @@ func checkH1(x *decoders.Exchange, fs *findings) {
 			}
 		}
 	}
+}
+
+// checkHost adds a repeated Host and an absolute-form target whose
+// authority is another host than Host's: a request two processors route
+// to different hosts.
+func checkHost(req *decoders.Message, fs *findings) {
+	n, host := 0, ""
+	for _, h := range req.Headers {
+		if strings.EqualFold(h.Name, "host") {
+			if n++; n == 1 {
+				host = h.Value
+			}
+		}
+	}
+	if n > 1 {
+		fs.add(KindDuplicateHost, "", "")
+	}
+	if n == 0 {
+		return
+	}
+	if auth, ok := absoluteAuthority(req.URI); ok && !sameHost(auth, host) {
+		fs.add(KindAbsoluteHost, "target "+alert.Snippet(auth, 60)+", Host "+alert.Snippet(host, 60), "")
+	}
+}
+
+// absoluteAuthority returns the host[:port] of an absolute-form request
+// target (http://user@host:port/path), without its user info.
+func absoluteAuthority(uri string) (string, bool) {
+	var rest string
+	switch {
+	case len(uri) > 7 && strings.EqualFold(uri[:7], "http://"):
+		rest = uri[7:]
+	case len(uri) > 8 && strings.EqualFold(uri[:8], "https://"):
+		rest = uri[8:]
+	default:
+		return "", false
+	}
+	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
+		rest = rest[:i]
+	}
+	if i := strings.LastIndexByte(rest, '@'); i >= 0 {
+		rest = rest[i+1:]
+	}
+	return rest, true
 }
 
 // checkCL reads a Content-Length value as a strict parser does: a list of
@@ -555,6 +609,7 @@ const unknownIndex = "<unknown-index:"
 func checkH2(x *decoders.Exchange, fs *findings) {
 	req := x.Request
 	var cl []string
+	hosts := 0
 	for _, h := range req.Trailers {
 		if strings.ContainsAny(h.Name, "\r\n\x00") || strings.ContainsAny(h.Value, "\r\n\x00") {
 			fs.add(KindH2CRLF, strconv.Quote(alert.Snippet(h.Name+": "+h.Value, 120))+" (trailer)", h.Name)
@@ -579,6 +634,9 @@ func checkH2(x *decoders.Exchange, fs *findings) {
 			fs.add(KindH2HeaderName, strconv.Quote(alert.Snippet(h.Name, 64)), h.Name)
 		}
 		name := strings.ToLower(h.Name)
+		if name == "host" {
+			hosts++
+		}
 		switch {
 		case name == "transfer-encoding":
 			fs.add(KindH2TE, "", "")
@@ -591,6 +649,11 @@ func checkH2(x *decoders.Exchange, fs *findings) {
 		case name == "host" && req.Authority != "" && !sameHost(req.Authority, h.Value):
 			fs.add(KindH2AuthorityHost, ":authority "+alert.Snippet(req.Authority, 60)+", host "+alert.Snippet(h.Value, 60), "")
 		}
+	}
+	if hosts > 1 {
+		// Copied into HTTP/1 by a downgrade, both lines reach the back
+		// end.
+		fs.add(KindDuplicateHost, "", "")
 	}
 	if strings.ContainsAny(req.Authority, "\r\n\x00 ") {
 		fs.add(KindH2CRLF, strconv.Quote(alert.Snippet(":authority: "+req.Authority, 120)), ":authority")

@@ -174,6 +174,23 @@ func TestSmuggling(t *testing.T) {
 		}(), []string{KindH2CLMismatch}, alert.Severity_SEVERITY_HIGH, "HTTP request smuggling: HTTP/2 Content-Length not the body length", ""},
 		{"h2 signed CL", h2("POST", "/", hdrs{{Name: "content-length", Value: "+3"}}, 3), []string{KindH2CLMismatch}, alert.Severity_SEVERITY_HIGH, "", ""},
 		{"h2 authority and host", h2("GET", "/", hdrs{{Name: "host", Value: "internal.example"}}, 0), []string{KindH2AuthorityHost}, alert.Severity_SEVERITY_MEDIUM, "", ""},
+		// Host routing: two Host lines; an absolute-form target naming
+		// another host (user info and default ports as servers read them).
+		{"duplicate host", h1("GET", hdrs{{Name: "Host", Value: "shop.example"}, {Name: "Host", Value: "admin.internal"}}),
+			[]string{KindDuplicateHost}, alert.Severity_SEVERITY_MEDIUM, "HTTP request smuggling: repeated Host", "Host: shop.example; Host: admin.internal"},
+		{"h2 duplicate host", h2("GET", "/", hdrs{{Name: "host", Value: "api.example"}, {Name: "host", Value: "api.example"}}, 0), []string{KindDuplicateHost}, alert.Severity_SEVERITY_MEDIUM, "", ""},
+		{"absolute target, other host", func() *decoders.Exchange {
+			x := h1("GET", hdrs{{Name: "Host", Value: "shop.example"}})
+			x.Request.URI = "http://user@169.254.169.254/latest/meta-data/"
+			return x
+		}(), []string{KindAbsoluteHost}, alert.Severity_SEVERITY_MEDIUM, "", "Host: shop.example; (target 169.254.169.254, Host shop.example)"},
+		{"absolute target, same host", func() *decoders.Exchange {
+			x := h1("GET", hdrs{{Name: "Host", Value: "Shop.Example"}})
+			x.Request.URI = "HTTP://shop.example:80/cart?x=http://other"
+			return x
+		}(), nil, 0, "", ""},
+		{"request after a refused upgrade", seq(h1("GET", hdrs{{Name: "Host", Value: "a"}}, http1.KindRequestAfterRefusedUpgrade), 1),
+			[]string{http1.KindRequestAfterRefusedUpgrade}, alert.Severity_SEVERITY_MEDIUM, "HTTP request smuggling: request after a refused WebSocket upgrade", ""},
 		{"h2 same authority and host", h2("GET", "/", hdrs{{Name: "host", Value: "API.example"}}, 0), nil, 0, "", ""},
 		{"h2 same host, default port and dot", h2("GET", "/", hdrs{{Name: "host", Value: "api.example.:443"}}, 0), nil, 0, "", ""},
 		{"h2 CRLF in a trailer", func() *decoders.Exchange {
