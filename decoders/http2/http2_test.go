@@ -195,6 +195,15 @@ func conversations() []conversation {
 	c.headers(sc, 1, true, ":status", "2xx")
 	add("pseudo_headers", c, []string{`#0 s1 GET  "/x" -> 0 !http2.invalid_pseudo_header !http2.invalid_pseudo_header !http2.invalid_pseudo_header`}, nil)
 
+	// A :scheme that is no scheme (a URL a front end would copy into the
+	// request it builds); "https" and "web+x" are schemes.
+	c = newConvo(true)
+	c.headers(cs, 1, true, ":method", "GET", ":scheme", "http://evil.example/?", ":authority", "h", ":path", "/x")
+	c.ok(1, "")
+	c.headers(cs, 3, true, ":method", "GET", ":scheme", "web+x", ":authority", "h", ":path", "/y")
+	c.ok(3, "")
+	add("invalid_scheme", c, []string{`#0 s1 GET h "/x" -> 200 !http2.invalid_pseudo_header`, `#1 s3 GET h "/y" -> 200`}, nil)
+
 	// Limits: streams over the bound are handed on oldest first.
 	c = newConvo(true)
 	for id := uint32(1); id <= 7; id += 2 {
