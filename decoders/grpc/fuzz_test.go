@@ -1,6 +1,7 @@
 package grpc
 
 import (
+	"encoding/base64"
 	"fmt"
 	"testing"
 
@@ -33,7 +34,10 @@ func FuzzEnrich(f *testing.F) {
 		reqCut, respCut := cut || len(reqBody) > l.MaxBodyBytes, len(respBody) > l.MaxBodyBytes
 		reqBody, respBody = reqBody[:min(len(reqBody), l.MaxBodyBytes)], respBody[:min(len(respBody), l.MaxBodyBytes)]
 		for _, s := range []*Enricher{{}, {Schemas: schemas}} {
-			x := call(ct, path, reqBody, respHdrs(ct, "grpc-encoding", enc, "grpc-status", "1"), hdrs("grpc-status", enc), respBody, "grpc-encoding", enc)
+			// The request body also travels as binary metadata
+			// (binaryMetadata), which shares the params' bound.
+			x := call(ct, path, reqBody, respHdrs(ct, "grpc-encoding", enc, "grpc-status", "1"), hdrs("grpc-status", enc), respBody,
+				"grpc-encoding", enc, "x-ctx-bin", base64.RawStdEncoding.EncodeToString(reqBody)+","+enc)
 			x.Request.BodyTruncated = reqCut
 			x.Response.BodyTruncated = respCut
 			env := newEnv(&l)

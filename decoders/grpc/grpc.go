@@ -34,8 +34,10 @@
 package grpc
 
 import (
+	"encoding/base64"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"google.golang.org/protobuf/reflect/protoreflect"
 
@@ -187,6 +189,7 @@ func (e *Enricher) Enrich(x *decoders.Exchange, env *decoders.Env) {
 	if req != nil {
 		w.paramMax = paramMax(x, req, lim)
 		call.Requests, call.RequestsTotal, _ = w.messages(req, sensor.ClientToServer, kind.text, reqEnc, in)
+		w.binaryMetadata(req.Headers)
 	}
 	if resp != nil {
 		text := kind.text
@@ -333,4 +336,53 @@ func cutString(s string, n int) string {
 		return s[:n] + "…"
 	}
 	return s
+}
+
+// binaryMetadata turns the request's binary metadata into parameters:
+// gRPC sends a header whose name ends in "-bin" base64-encoded (padded or
+// not, several values joined by ','), and clients carry serialized
+// messages in them (a tenant or user context, a request envelope). A value
+// that decodes to a protobuf message adds its text leaves, named
+// "<header>.<field path>" (location protobuf); one that decodes to text
+// is left to the header's own parameter, whose base64 the detectors
+// decode. gRPC's own (grpc-trace-bin, grpc-tags-bin, …) are the
+// library's, not the caller's.
+func (w *walker) binaryMetadata(hs []decoders.Header) {
+	for _, h := range hs {
+		if len(h.Name) <= len("-bin") || !strings.HasSuffix(strings.ToLower(h.Name), "-bin") || strings.HasPrefix(strings.ToLower(h.Name), "grpc-") {
+			continue
+		}
+		for el := range strings.SplitSeq(h.Value, ",") {
+			b, err := base64.RawStdEncoding.DecodeString(strings.TrimRight(strings.TrimSpace(el), "="))
+			if err != nil || len(b) == 0 || plainText(b) {
+				continue
+			}
+			tree, err := protobuf.Decode(b, w.plim)
+			if err != nil || tree == nil {
+				continue
+			}
+			start := len(w.x.Params)
+			w.protoParams(tree)
+			name := strings.ToLower(h.Name)
+			for i := start; i < len(w.x.Params); i++ {
+				p := &w.x.Params[i]
+				if p.Name == "" {
+					p.Name = name
+				} else {
+					p.Name = name + "." + p.Name
+				}
+			}
+		}
+	}
+}
+
+// plainText reports whether b is UTF-8 without control bytes but tab, CR
+// and LF: what the detectors read in the base64 of the header itself.
+func plainText(b []byte) bool {
+	for _, c := range b {
+		if c < 0x20 && c != '\t' && c != '\n' && c != '\r' || c == 0x7f {
+			return false
+		}
+	}
+	return utf8.Valid(b)
 }

@@ -2,6 +2,7 @@ package grpc
 
 import (
 	"bytes"
+	"encoding/base64"
 	"slices"
 	"strings"
 	"testing"
@@ -54,6 +55,24 @@ func TestEnrich(t *testing.T) {
 				reqJSON:  []string{`{"1":1,"2":"name,email"}`},
 				respJSON: []string{`{"1":1,"2":"alice","3":"alice@example.com","4":{"1":"1 Oak Road","2":"Springfield"},"5":"staff","6":1}`},
 				params:   "protobuf 2=\"name,email\"\n",
+			},
+		},
+		{
+			// Binary metadata: a serialized context in a -bin header
+			// (unpadded, two values joined by ','), text in another (left
+			// to the header's own parameter), gRPC's own trace context.
+			name: "binary metadata",
+			x: call(ctGRPC, getPath, frames(getUser(1, "name")), respHdrs(ctGRPC), okTrailers, frames(user(1, "a", "b")),
+				"x-tenant-context-bin", base64.RawStdEncoding.EncodeToString(slicesConcat(pbStr(1, "acme' OR 1=1--"), pbMsg(2, pbStr(1, "alice"))))+
+					","+base64.StdEncoding.EncodeToString(pbStr(3, "x")),
+				"X-Note-Bin", base64.StdEncoding.EncodeToString([]byte("plain words")),
+				"grpc-trace-bin", base64.StdEncoding.EncodeToString(pbStr(1, "trace"))),
+			want: want{
+				service: "demo.v1.Users", method: "GetUser", reqs: 1, resps: 1,
+				reqJSON:  []string{`{"1":1,"2":"name"}`},
+				respJSON: []string{`{"1":1,"2":"a","3":"a@example.com","4":{"1":"b","2":"Springfield"},"5":"staff","6":1}`},
+				params: "protobuf 2=\"name\"\nprotobuf x-tenant-context-bin.1=\"acme' OR 1=1--\"\n" +
+					"protobuf x-tenant-context-bin.2.1=\"alice\"\nprotobuf x-tenant-context-bin.3=\"x\"\n",
 			},
 		},
 		{
