@@ -134,6 +134,11 @@ type decoder struct {
 	// responses to no request handed on as exchanges (orphan).
 	gapped  bool
 	orphans int
+	// last holds the start of the last request line (method and target,
+	// cut): what a response to no request follows names the request
+	// that carried the smuggled one.
+	last  [72]byte
+	lastN uint8
 	// refusedWS is set when the server answered a WebSocket upgrade
 	// request with anything but 101; the next request that is no upgrade
 	// itself is a KindRequestAfterRefusedUpgrade.

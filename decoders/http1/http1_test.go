@@ -421,11 +421,13 @@ func TestAnomalies(t *testing.T) {
 		// CL.0: the server reads the body's request and answers it too; the
 		// sensor hands the extra response on as an exchange of its own.
 		{"more_responses_than_requests", nil, []seg{
-			{cs, "POST /static/a.css HTTP/1.1\r\nHost: a\r\nContent-Length: 27\r\n\r\nGET /admin HTTP/1.1\r\nFoo: x", 0},
+			{cs, "POST /static/a.css?token=secret HTTP/1.1\r\nHost: a\r\nContent-Length: 27\r\n\r\nGET /admin HTTP/1.1\r\nFoo: x", 0},
 			{sc, ok + "HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n", 0}},
 			[]string{KindResponseWithoutRequest}, func(t *testing.T, h *harness) {
 				if len(h.got) != 2 || h.got[1].Request != nil || h.got[1].Response == nil || h.got[1].Response.Status != 403 ||
-					!slices.ContainsFunc(h.got[1].Anomalies, func(a decoders.Anomaly) bool { return a.Kind == KindResponseWithoutRequest }) {
+					!slices.ContainsFunc(h.got[1].Anomalies, func(a decoders.Anomaly) bool {
+						return a.Kind == KindResponseWithoutRequest && a.Detail == `after "POST /static/a.css"`
+					}) {
 					t.Errorf("the extra response:\n%s", h.render())
 				}
 			}},

@@ -563,6 +563,17 @@ func (s *stream) beginRequest(rl requestLine) {
 	m := &t.req
 	m.Frames = t.frames[0][:0]
 	s.begin(t, m, true)
+	// Without the query, which may hold secrets: alert evidence quotes it.
+	n := copy(s.d.last[:], rl.method)
+	if n < len(s.d.last) {
+		target := rl.target
+		if i := bytes.IndexByte(target, '?'); i >= 0 {
+			target = target[:i]
+		}
+		s.d.last[n] = ' '
+		n += 1 + copy(s.d.last[n+1:], target)
+	}
+	s.d.lastN = uint8(n)
 	if m.Method = knownMethod(rl.method); m.Method == "" {
 		s.stash(&m.Method, rl.method)
 	}
@@ -606,7 +617,7 @@ func (s *stream) beginResponse(sl statusLine) {
 				s.d.anomaly(nil, s.dir, KindResponseWithoutRequest, "")
 				break
 			}
-			s.d.anomaly(t, s.dir, KindResponseWithoutRequest, "a response to no request the sensor saw")
+			s.d.anomaly(t, s.dir, KindResponseWithoutRequest, "after "+strconv.Quote(string(s.d.last[:s.d.lastN])))
 		}
 		t.answered = true
 		t.x.Response = &t.resp

@@ -256,8 +256,8 @@ var ruleExtraResponse = detect.Rule{
 func (d *Detector) Inspect(x *decoders.Exchange, out []*alert.Alert) []*alert.Alert {
 	req := x.Request
 	if req == nil {
-		if x.Response != nil && slices.ContainsFunc(x.Anomalies, func(a decoders.Anomaly) bool { return a.Kind == http1.KindResponseWithoutRequest }) {
-			out = append(out, d.extraResponseAlert(x))
+		if i := slices.IndexFunc(x.Anomalies, func(a decoders.Anomaly) bool { return a.Kind == http1.KindResponseWithoutRequest }); i >= 0 && x.Response != nil {
+			out = append(out, d.extraResponseAlert(x, x.Anomalies[i].Detail))
 		}
 		return out
 	}
@@ -295,11 +295,17 @@ func (d *Detector) Inspect(x *decoders.Exchange, out []*alert.Alert) []*alert.Al
 	return append(out, d.alert(x, fs.list[:fs.n]))
 }
 
-// extraResponseAlert reports a response to no request (ruleExtraResponse).
-func (d *Detector) extraResponseAlert(x *decoders.Exchange) *alert.Alert {
+// extraResponseAlert reports a response to no request (ruleExtraResponse);
+// detail, the decoder's, names the request line it followed: the request
+// that carried the smuggled one.
+func (d *Detector) extraResponseAlert(x *decoders.Exchange, detail string) *alert.Alert {
 	a := d.cfg.NewAlert(x, Name, &ruleExtraResponse, "")
 	status := strconv.Itoa(x.Response.Status)
-	if d.cfg.AddRuleEvidence(a, "response_status", "status", status, "a response to no request the sensor saw", ruleExtraResponse.ID) {
+	matched := "a response to no request the sensor saw"
+	if detail != "" {
+		matched += ", " + detail
+	}
+	if d.cfg.AddRuleEvidence(a, "response_status", "status", status, matched, ruleExtraResponse.ID) {
 		a.Evidence[len(a.Evidence)-1].Message = "the server answered more requests than the connection carried as the sensor reads it: one was read from another's body (CWE-444)"
 	}
 	a.Summary = "HTTP request smuggling: the server answered a request the sensor did not see (status " + status + ")"
