@@ -38,19 +38,27 @@ func (c *collector) Publish(_ context.Context, batch []*alert.Alert) error {
 
 func (c *collector) Close() error { return nil }
 
-// TestReplayGoNet replays the generated capture with a CL.TE request, its
-// smuggled "GGET", a request with two Content-Length values and one with
-// bare LF line endings (testdata/README.md, http-gonet.pcap.gz), with only
-// this detector on.
-func TestReplayGoNet(t *testing.T) {
+// replayOnly replays file with this detector alone, one worker, and
+// returns what it raised.
+func replayOnly(t *testing.T, file string) *collector {
+	t.Helper()
 	cfg := pipeline.DefaultConfig()
 	cfg.Workers = 1
 	cfg.Detectors = []string{smuggling.Name}
 	var c collector
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if _, err := pipeline.Replay(context.Background(), cfg, []string{"../../../testdata/http-gonet.pcap.gz"}, nil, pipeline.Outputs{Alerts: &c}, log, nil); err != nil {
-		t.Fatal(err)
+	if _, err := pipeline.Replay(context.Background(), cfg, []string{file}, nil, pipeline.Outputs{Alerts: &c}, log, nil); err != nil {
+		t.Fatalf("%s: %v", file, err)
 	}
+	return &c
+}
+
+// TestReplayGoNet replays the generated capture with a CL.TE request, its
+// smuggled "GGET", a request with two Content-Length values and one with
+// bare LF line endings (testdata/README.md, http-gonet.pcap.gz), with only
+// this detector on.
+func TestReplayGoNet(t *testing.T) {
+	c := replayOnly(t, "../../../testdata/http-gonet.pcap.gz")
 	type want struct {
 		method, first string
 		sev           alert.Severity
@@ -89,14 +97,7 @@ func TestReplayGoNet(t *testing.T) {
 // absolute-form target naming another host. The POST raises the request in
 // its body, the second response the desync itself, shown to have happened.
 func TestReplaySmuggling(t *testing.T) {
-	cfg := pipeline.DefaultConfig()
-	cfg.Workers = 1
-	cfg.Detectors = []string{smuggling.Name}
-	var c collector
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if _, err := pipeline.Replay(context.Background(), cfg, []string{"../../../testdata/smuggling.pcap"}, nil, pipeline.Outputs{Alerts: &c}, log, nil); err != nil {
-		t.Fatal(err)
-	}
+	c := replayOnly(t, "../../../testdata/smuggling.pcap")
 	type want struct {
 		rule    string // the first evidence's
 		sev     alert.Severity
@@ -148,18 +149,11 @@ func TestReplayOtherCaptures(t *testing.T) {
 	if len(files) < 10 {
 		t.Fatalf("only %d captures in testdata", len(files))
 	}
-	cfg := pipeline.DefaultConfig()
-	cfg.Workers = 1
-	cfg.Detectors = []string{smuggling.Name}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	for _, f := range files {
 		if strings.HasSuffix(f, "http-gonet.pcap.gz") || strings.HasSuffix(f, "smuggling.pcap") {
 			continue
 		}
-		var c collector
-		if _, err := pipeline.Replay(context.Background(), cfg, []string{f}, nil, pipeline.Outputs{Alerts: &c}, log, nil); err != nil {
-			t.Fatalf("%s: %v", f, err)
-		}
+		c := replayOnly(t, f)
 		if filepath.Base(f) == "overlap-diff.pcap" {
 			if len(c.alerts) != 1 || c.alerts[0].RuleId != "tcp-overlap-different-data" {
 				t.Errorf("overlap-diff.pcap: %d alerts, want the TCP desync", len(c.alerts))
