@@ -842,6 +842,11 @@ func (s *stream) ReassembledSG(sg reassembly.ScatterGather, ac reassembly.Assemb
 	if c.Time.IsZero() {
 		c.Time = t.now
 	}
+	// More than one byte: a FIN takes one sequence number and carries no
+	// data.
+	if o := dir.Reverse(); s.acked[o] && s.end[o].Difference(s.ackSeq[o]) > 1 {
+		c.PeerUnseen = true
+	}
 	if skip < 0 {
 		// Start unknown: what we kept cannot be lined up any more.
 		s.dropSent(dir)

@@ -18,9 +18,11 @@ type recorder struct {
 	data    [2]strings.Builder
 	gaps    [2]int
 	overlap int
-	closed  int
-	reason  EndReason
-	frames  []uint64
+	// unseen is, per direction, the data of chunks marked PeerUnseen.
+	unseen [2]strings.Builder
+	closed int
+	reason EndReason
+	frames []uint64
 }
 
 func (r *recorder) Data(c *Chunk) {
@@ -32,6 +34,9 @@ func (r *recorder) Data(c *Chunk) {
 		fmt.Fprintf(&r.data[c.Dir], "[gap %d]", c.Gap)
 	}
 	r.data[c.Dir].Write(c.Data)
+	if c.PeerUnseen {
+		r.unseen[c.Dir].Write(c.Data)
+	}
 	r.frames = append(r.frames, c.Frames...)
 }
 
@@ -728,5 +733,43 @@ func TestTrackerBuffered(t *testing.T) {
 	tr.CloseAll(EndCapture)
 	if got := tr.Buffered(); got != 0 || len(tr.held) != 0 {
 		t.Errorf("after CloseAll: Buffered() = %d, %d streams held", got, len(tr.held))
+	}
+}
+
+// TestTrackerPeerUnseen: a chunk whose sender acknowledged bytes of the
+// other direction that were never delivered (never captured, or queued
+// behind that hole) is marked; one whose acknowledgement the delivered
+// bytes cover, or cover but for the FIN's sequence number, is not.
+func TestTrackerPeerUnseen(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		segs []seg
+		want string
+	}{
+		{"client bytes dropped", append(handshake(),
+			seg{fromClient: true, flags: "A", seq: 1, ack: 1, data: "AAAA"},
+			seg{fromClient: false, flags: "A", seq: 1, ack: 5, data: "seen"},
+			// The client's "BBBB" at 5 is not in the capture.
+			seg{fromClient: false, flags: "A", seq: 5, ack: 9, data: "ahead"},
+			seg{fromClient: true, flags: "A", seq: 9, ack: 10, data: "CCCC"},
+			seg{fromClient: false, flags: "A", seq: 10, ack: 13, data: "queued"},
+		), "aheadqueued"},
+		{"client FIN", append(handshake(),
+			seg{fromClient: true, flags: "A", seq: 1, ack: 1, data: "AAAA"},
+			seg{fromClient: true, flags: "FA", seq: 5, ack: 1},
+			seg{fromClient: false, flags: "A", seq: 1, ack: 6, data: "after-fin"},
+		), ""},
+	} {
+		recs, _ := runTracker(t, DefaultTrackerConfig(), packets(t, tc.segs))
+		if len(recs) != 1 {
+			t.Fatalf("%s: %d connections", tc.name, len(recs))
+		}
+		r := recs[0]
+		if got := r.unseen[ServerToClient].String(); got != tc.want {
+			t.Errorf("%s: server chunks marked %q, want %q (all: %q)", tc.name, got, tc.want, r.data[ServerToClient].String())
+		}
+		if got := r.unseen[ClientToServer].String(); got != "" {
+			t.Errorf("%s: client chunks marked %q", tc.name, got)
+		}
 	}
 }

@@ -188,8 +188,10 @@ func (e *Enricher) Enrich(x *decoders.Exchange, env *decoders.Env) {
 	w := walker{env: env, x: x, lim: lim, plim: protobuf.LimitsFrom(*lim), codec: kind.codec, json: e.JSON}
 	if req != nil {
 		w.paramMax = paramMax(x, req, lim)
-		call.Requests, call.RequestsTotal, _ = w.messages(req, sensor.ClientToServer, kind.text, reqEnc, in)
+		// Metadata first: a large message must not crowd it out of the
+		// parameters' bound.
 		w.binaryMetadata(req.Headers)
+		call.Requests, call.RequestsTotal, _ = w.messages(req, sensor.ClientToServer, kind.text, reqEnc, in)
 	}
 	if resp != nil {
 		text := kind.text
@@ -345,11 +347,12 @@ func cutString(s string, n int) string {
 // that decodes to a protobuf message adds its text leaves, named
 // "<header>.<field path>" (location protobuf); one that decodes to text
 // is left to the header's own parameter, whose base64 the detectors
-// decode. gRPC's own (grpc-trace-bin, grpc-tags-bin, …) are the
-// library's, not the caller's.
+// decode. gRPC's own (grpc-trace-bin, grpc-tags-bin,
+// grpc-status-details-bin) are the library's, not the caller's; other
+// grpc- names reach the application as any metadata does.
 func (w *walker) binaryMetadata(hs []decoders.Header) {
 	for _, h := range hs {
-		if len(h.Name) <= len("-bin") || !strings.HasSuffix(strings.ToLower(h.Name), "-bin") || strings.HasPrefix(strings.ToLower(h.Name), "grpc-") {
+		if len(h.Name) <= len("-bin") || !strings.HasSuffix(strings.ToLower(h.Name), "-bin") || grpcBinary[strings.ToLower(h.Name)] {
 			continue
 		}
 		for el := range strings.SplitSeq(h.Value, ",") {
@@ -375,6 +378,9 @@ func (w *walker) binaryMetadata(hs []decoders.Header) {
 		}
 	}
 }
+
+// grpcBinary is the binary metadata gRPC libraries set themselves.
+var grpcBinary = map[string]bool{"grpc-trace-bin": true, "grpc-tags-bin": true, "grpc-status-details-bin": true}
 
 // plainText reports whether b is UTF-8 without control bytes but tab, CR
 // and LF: what the detectors read in the base64 of the header itself.

@@ -66,13 +66,15 @@ func TestEnrich(t *testing.T) {
 				"x-tenant-context-bin", base64.RawStdEncoding.EncodeToString(slicesConcat(pbStr(1, "acme' OR 1=1--"), pbMsg(2, pbStr(1, "alice"))))+
 					","+base64.StdEncoding.EncodeToString(pbStr(3, "x")),
 				"X-Note-Bin", base64.StdEncoding.EncodeToString([]byte("plain words")),
-				"grpc-trace-bin", base64.StdEncoding.EncodeToString(pbStr(1, "trace"))),
+				"grpc-trace-bin", base64.StdEncoding.EncodeToString(pbStr(1, "trace")),
+				"grpc-app-bin", base64.StdEncoding.EncodeToString(pbStr(1, "app"))),
 			want: want{
 				service: "demo.v1.Users", method: "GetUser", reqs: 1, resps: 1,
 				reqJSON:  []string{`{"1":1,"2":"name"}`},
 				respJSON: []string{`{"1":1,"2":"a","3":"a@example.com","4":{"1":"b","2":"Springfield"},"5":"staff","6":1}`},
-				params: "protobuf 2=\"name\"\nprotobuf x-tenant-context-bin.1=\"acme' OR 1=1--\"\n" +
-					"protobuf x-tenant-context-bin.2.1=\"alice\"\nprotobuf x-tenant-context-bin.3=\"x\"\n",
+				params: "protobuf x-tenant-context-bin.1=\"acme' OR 1=1--\"\n" +
+					"protobuf x-tenant-context-bin.2.1=\"alice\"\nprotobuf x-tenant-context-bin.3=\"x\"\n" +
+					"protobuf grpc-app-bin.1=\"app\"\nprotobuf 2=\"name\"\n",
 			},
 		},
 		{

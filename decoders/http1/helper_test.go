@@ -15,6 +15,7 @@ const (
 )
 
 // seg is bytes of one direction, fed as one chunk unless a test splits it.
+// A gap of -1 loses nothing but marks the chunk sensor.Chunk.PeerUnseen.
 type seg struct {
 	dir  sensor.Direction
 	data string
@@ -59,7 +60,7 @@ func (h *harness) feed(dir sensor.Direction, data []byte, gap int) {
 	// The decoder must copy what it keeps: hand it a buffer that is
 	// scribbled over afterwards.
 	buf := append([]byte(nil), data...)
-	sw := h.dec.Feed(&sensor.Chunk{Dir: dir, Data: buf, Time: t0, Gap: gap, Frames: []uint64{1}})
+	sw := h.dec.Feed(&sensor.Chunk{Dir: dir, Data: buf, Time: t0, Gap: max(gap, 0), PeerUnseen: gap < 0, Frames: []uint64{1}})
 	for i := range buf {
 		buf[i] = '#'
 	}

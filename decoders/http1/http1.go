@@ -69,10 +69,14 @@ const (
 	// upgraded once it forwarded the Upgrade request, whatever the answer,
 	// tunnels what follows to the back end unchecked: WebSocket smuggling.
 	KindRequestAfterRefusedUpgrade = "http1.request_after_refused_upgrade"
-	KindUnexpected101              = "http1.unexpected_101"
-	KindDecompressionBomb          = "http1.decompression_bomb"
-	KindBadEncoding                = "http1.bad_encoding"
-	KindTooManyEncodings           = "http1.too_many_encodings"
+	// KindDuplicateHost: more than one Host line (RFC 9112 §3.2 wants a
+	// 400); processors that take the first and the last route the
+	// request to different hosts.
+	KindDuplicateHost     = "http1.duplicate_host"
+	KindUnexpected101     = "http1.unexpected_101"
+	KindDecompressionBomb = "http1.decompression_bomb"
+	KindBadEncoding       = "http1.bad_encoding"
+	KindTooManyEncodings  = "http1.too_many_encodings"
 )
 
 // Counter names for events that are not anomalies of one exchange.
@@ -128,21 +132,52 @@ type decoder struct {
 	seq  int
 	done bool
 	sw   *decoders.Switch
-	// gapped is set once bytes of the client's stream were lost or
-	// skipped as no request: a response to a request in them (a 400 to
-	// garbage) is no desync. orphans counts the
-	// responses to no request handed on as exchanges (orphan).
-	gapped  bool
-	orphans int
+	// unsure is set once the decoder lost track of either direction:
+	// bytes lost (a gap) or skipped as no message, or a request dropped
+	// from a full queue. From then on a response to no request may answer
+	// what the sensor did not read (a 400 to garbage), and is no sign of
+	// a desync. peerUnseen is the current chunk's sensor.Chunk.PeerUnseen.
+	// orphans counts the responses to no request handed on as exchanges
+	// (orphan).
+	unsure     bool
+	peerUnseen bool
+	orphans    int
 	// last holds the start of the last request line (method and target,
 	// cut): what a response to no request follows names the request
 	// that carried the smuggled one.
 	last  [72]byte
 	lastN uint8
-	// refusedWS is set when the server answered a WebSocket upgrade
-	// request with anything but 101; the next request that is no upgrade
-	// itself is a KindRequestAfterRefusedUpgrade.
+	// refusedWS is set when the server refused a WebSocket upgrade as a
+	// back end refuses a smuggling attempt's (refusedUpgrade); every
+	// later request that is not a retried handshake is a
+	// KindRequestAfterRefusedUpgrade. A new handshake clears it.
 	refusedWS bool
+}
+
+// noteLast keeps the start of request line rl for a response to no request
+// that may follow (orphan): the method and the target without its query or
+// an absolute-form target's user info, which may hold secrets (alert
+// evidence quotes it).
+func (d *decoder) noteLast(rl requestLine) {
+	target := rl.target
+	if i := bytes.IndexByte(target, '?'); i >= 0 {
+		target = target[:i]
+	}
+	if i := bytes.Index(target, []byte("://")); i >= 0 {
+		auth := target[i+3:]
+		if j := bytes.IndexByte(auth, '/'); j >= 0 {
+			auth = auth[:j]
+		}
+		if j := bytes.LastIndexByte(auth, '@'); j >= 0 {
+			target = append(append(d.last[:0:0], target[:i+3]...), target[i+3+j+1:]...)
+		}
+	}
+	n := copy(d.last[:], rl.method)
+	if n < len(d.last) {
+		d.last[n] = ' '
+		n += 1 + copy(d.last[n+1:], target)
+	}
+	d.lastN = uint8(n)
 }
 
 // maxOrphans bounds the exchanges of responses to no request a connection
@@ -150,15 +185,21 @@ type decoder struct {
 const maxOrphans = 4
 
 // orphan starts an exchange for a response to no request the sensor saw,
-// on a connection whose requests it has seen with none of their bytes
-// lost, or nil: more responses than requests is the back end reading a
-// request the sensor did not (a request smuggled in a body, CL.0), the most
-// direct sign of a desync a passive sensor has. A connection picked up
-// mid-stream answers requests sent before the capture, which are no such
-// sign. Nor is a 408: servers send one unasked before they close an idle
-// connection (Apache, Node, HAProxy).
+// or returns nil. More responses than requests is the back end reading a
+// request the sensor did not (one smuggled whole in a body, CL.0), the
+// most direct sign of a desync a passive sensor has, but only when the
+// sensor read every client byte the server had: not on a connection
+// picked up mid-stream (it answers requests sent before the capture),
+// once the decoder lost track of either direction (unsure), while the
+// server acknowledges client bytes not delivered yet (behind a hole, or
+// dropped by the capture: peerUnseen), nor while a client line is still
+// arriving (a 414 or 400 to the request line being sent). Nor is a 408:
+// servers send one unasked before they close an idle connection (Apache,
+// Node, HAProxy).
 func (d *decoder) orphan(status int) *txn {
-	if status == 408 || d.seq == 0 || d.gapped || d.orphans >= maxOrphans || d.env.Conn != nil && d.env.Conn.MidStream {
+	c := &d.dirs[sensor.ClientToServer]
+	if status == 408 || d.seq == 0 || d.unsure || d.peerUnseen || len(c.buf) > 0 || c.long || c.discard ||
+		d.orphans >= maxOrphans || d.env.Conn != nil && d.env.Conn.MidStream {
 		return nil
 	}
 	d.orphans++
@@ -195,6 +236,7 @@ func (d *decoder) Feed(c *sensor.Chunk) *decoders.Switch {
 	dir := c.Dir & 1
 	s := &d.dirs[dir]
 	s.at, s.frames, s.touched = c.Time, c.Frames, nil
+	d.peerUnseen = c.PeerUnseen
 	if c.Gap > 0 {
 		s.gap(c.Gap)
 	}
@@ -264,6 +306,7 @@ func (d *decoder) newTxn() *txn {
 		// on without a response rather than grow the queue.
 		old := d.pop()
 		d.anomaly(old, sensor.ClientToServer, KindPendingOverflow, "request dropped from the pending queue")
+		d.unsure = true
 		d.emit(old)
 	}
 	d.push(t)

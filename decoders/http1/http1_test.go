@@ -431,12 +431,41 @@ func TestAnomalies(t *testing.T) {
 					t.Errorf("the extra response:\n%s", h.render())
 				}
 			}},
+		// The request it followed, named without user info or query.
+		{"extra_response_after_absolute_form", nil, []seg{
+			{cs, "POST http://user:pw@a.example/x?tok=1 HTTP/1.1\r\nHost: a.example\r\nContent-Length: 18\r\n\r\nGET / HTTP/1.1\r\n\r\n", 0},
+			{sc, ok + ok, 0}},
+			[]string{KindResponseWithoutRequest}, func(t *testing.T, h *harness) {
+				if len(h.got) != 2 || !slices.ContainsFunc(h.got[1].Anomalies, func(a decoders.Anomaly) bool {
+					return a.Detail == `after "POST http://a.example/x"`
+				}) {
+					t.Errorf("the extra response:\n%s", h.render())
+				}
+			}},
+		// Not a desync either: a response while the server acknowledges
+		// client bytes the sensor has not read (a capture drop, a hole
+		// not yet filled), a 414 to a request line still arriving, a
+		// response after a request was dropped from a full queue or after
+		// the server's own bytes were lost.
+		{"response_with_client_bytes_unseen", nil, []seg{{cs, get, 0}, {sc, ok, 0}, {sc, ok, -1}},
+			[]string{KindResponseWithoutRequest}, exchanges(1)},
+		{"response_to_line_in_flight", nil, []seg{{cs, get, 0}, {sc, ok, 0}, {cs, "GET /?q=" + strings.Repeat("a", 100), 0},
+			{sc, "HTTP/1.1 414 URI Too Long\r\nContent-Length: 0\r\n\r\n", 0}},
+			[]string{KindResponseWithoutRequest}, exchanges(1)},
+		{"responses_after_overflow", &small, []seg{{cs, get + get + get, 0}, {sc, ok + ok + ok, 0}},
+			[]string{KindPendingOverflow, KindResponseWithoutRequest}, exchanges(3)},
+		{"response_after_server_gap", nil, []seg{{cs, get, 0}, {sc, "HTTP/1.1 200 OK\r\nContent-Length: 40\r\n\r\nabc", 0},
+			{sc, "x\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", 37}},
+			[]string{KindResponseWithoutRequest}, exchanges(1)},
 		// Not a desync: a 408 servers send unasked before closing an idle
 		// connection, and a 400 to client bytes the sensor read as no request.
 		{"unsolicited_408", nil, []seg{{cs, get, 0}, {sc, ok + "HTTP/1.1 408 Request Timeout\r\nContent-Length: 0\r\n\r\n", 0}},
 			[]string{KindResponseWithoutRequest}, exchanges(1)},
 		{"answer_to_garbage", nil, []seg{{cs, get + "\x16\x03\x01 junk\r\n\r\n", 0}, {sc, ok + "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n", 0}},
 			[]string{KindNonHTTP, KindResponseWithoutRequest}, exchanges(1)},
+		// Two Host lines, the second behind filler past the header limit.
+		{"duplicate_host_past_limits", &small, []seg{{cs, "GET / HTTP/1.1\r\nHost: a\r\nA: 1\r\nB: 2\r\nC: 3\r\nhOST: evil\r\n\r\n", 0}},
+			[]string{KindTooManyHeaders, KindDuplicateHost}, exchanges(1)},
 		{"pending_overflow", &small, []seg{{cs, get + get + get, 0}},
 			[]string{KindPendingOverflow}, exchanges(3)},
 		{"gap", nil, []seg{{cs, "GET / HTTP/1.1\r\nHost: a", 0}, {cs, "b\r\n\r\n" + get, 5}},
@@ -478,21 +507,35 @@ func TestAnomalies(t *testing.T) {
 			{sc, "HTTP/1.1 426 Upgrade Required\r\nSec-WebSocket-Version: 13\r\nContent-Length: 0\r\n\r\n", 0},
 			{cs, "GET /actuator/env HTTP/1.1\r\nHost: a\r\n\r\n" + get, 0}, {sc, ok + ok, 0}},
 			[]string{KindRequestAfterRefusedUpgrade}, func(t *testing.T, h *harness) {
-				if len(h.got) != 3 || !hasAnomaly(h.got[1], KindRequestAfterRefusedUpgrade) || hasAnomaly(h.got[2], KindRequestAfterRefusedUpgrade) {
-					t.Errorf("want the anomaly on the first request after the refusal only:\n%s", h.render())
+				if len(h.got) != 3 || hasAnomaly(h.got[0], KindRequestAfterRefusedUpgrade) ||
+					!hasAnomaly(h.got[1], KindRequestAfterRefusedUpgrade) || !hasAnomaly(h.got[2], KindRequestAfterRefusedUpgrade) {
+					t.Errorf("want the anomaly on every request after the refusal:\n%s", h.render())
 				}
 			}},
 		{"pipelined_after_refused_websocket", nil, []seg{
 			{cs, "GET /socket HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\nGET /internal HTTP/1.1\r\n\r\n", 0},
 			{sc, "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n" + ok, 0}},
 			[]string{KindRequestAfterRefusedUpgrade}, exchanges(2)},
-		// Not it: a retried handshake, an h2c upgrade the server ignores
-		// (curl --http2 to an HTTP/1.1 server), an accepted WebSocket.
+		// A bad version refused with another status; an Upgrade of
+		// another protocol on the smuggled request exempts nothing.
+		{"bad_version_refused", nil, []seg{
+			{cs, "GET /socket HTTP/1.1\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 1337\r\n\r\n", 0},
+			{sc, "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n", 0},
+			{cs, "GET /admin HTTP/1.1\r\nUpgrade: foo\r\n\r\n", 0}, {sc, ok, 0}},
+			[]string{KindRequestAfterRefusedUpgrade}, exchanges(2)},
+		// Not it: a retried handshake, a well-formed handshake refused for
+		// its token on a pooled proxy connection, an h2c upgrade the server
+		// ignores (curl --http2 to an HTTP/1.1 server).
 		{"websocket_retry", nil, []seg{
 			{cs, "GET /socket HTTP/1.1\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 8\r\n\r\n", 0},
 			{sc, "HTTP/1.1 426 Upgrade Required\r\nContent-Length: 0\r\n\r\n", 0},
 			{cs, "GET /socket HTTP/1.1\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n\r\n", 0},
 			{sc, "HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n", 0}},
+			nil, exchanges(2)},
+		{"handshake_unauthorized", nil, []seg{
+			{cs, "GET /socket HTTP/1.1\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n\r\n", 0},
+			{sc, "HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\n\r\n", 0},
+			{cs, get, 0}, {sc, ok, 0}},
 			nil, exchanges(2)},
 		{"h2c_ignored", nil, []seg{
 			{cs, "GET / HTTP/1.1\r\nUpgrade: h2c\r\nConnection: Upgrade, HTTP2-Settings\r\nHTTP2-Settings: AAMAAABkAAQAoAAAAAIAAAAA\r\n\r\n", 0},

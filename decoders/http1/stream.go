@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/apisensor/sensor/decoders"
@@ -127,6 +128,7 @@ type stream struct {
 	str         string // sb as flushed
 	lastSpan    bool   // the previous header line's value ends sb
 	nHeaders    int
+	hosts       int // Host lines of the request
 	headerBytes int
 	once        uint8
 	remaining   int64
@@ -430,9 +432,7 @@ func (s *stream) skipped(n int) {
 	if n > 0 {
 		s.d.env.Counts.Add(s.skipKind, uint64(n))
 	}
-	if s.dir == sensor.ClientToServer {
-		s.d.gapped = true
-	}
+	s.d.unsure = true
 }
 
 // garbage handles bytes that are not a message start: the first ones of a
@@ -563,17 +563,7 @@ func (s *stream) beginRequest(rl requestLine) {
 	m := &t.req
 	m.Frames = t.frames[0][:0]
 	s.begin(t, m, true)
-	// Without the query, which may hold secrets: alert evidence quotes it.
-	n := copy(s.d.last[:], rl.method)
-	if n < len(s.d.last) {
-		target := rl.target
-		if i := bytes.IndexByte(target, '?'); i >= 0 {
-			target = target[:i]
-		}
-		s.d.last[n] = ' '
-		n += 1 + copy(s.d.last[n+1:], target)
-	}
-	s.d.lastN = uint8(n)
+	s.d.noteLast(rl)
 	if m.Method = knownMethod(rl.method); m.Method == "" {
 		s.stash(&m.Method, rl.method)
 	}
@@ -622,7 +612,7 @@ func (s *stream) beginResponse(sl statusLine) {
 		t.answered = true
 		t.x.Response = &t.resp
 		m = &t.resp
-		if t.upgrade != "" && sl.status != 101 && upgradesWebSocket(t.upgrade) {
+		if t.upgrade != "" && refusedUpgrade(t, sl.status) {
 			// Set before the held bytes are released below: they are
 			// the requests that follow the refusal.
 			s.d.refusedWS = true
@@ -726,7 +716,7 @@ func (s *stream) begin(t *txn, m *decoders.Message, keep bool) {
 	s.spans = s.spans[:0]
 	s.lastSpan = false
 	s.sb, s.nstrs = s.sb[:0], 0
-	s.nHeaders, s.headerBytes, s.once = 0, 0, 0
+	s.nHeaders, s.headerBytes, s.once, s.hosts = 0, 0, 0, 0
 	s.remaining = 0
 	s.body, s.capped = nil, false
 	s.layers, s.unsupported = s.layers[:0], false
@@ -851,6 +841,13 @@ func (s *stream) headerLine(line []byte) {
 	kind := fkNone
 	if !trailer {
 		kind = fieldKind(name)
+		if len(name) == 4 && s.dir == sensor.ClientToServer && equalFoldLower(name, "host") {
+			// Counted past the header limits too: a second Host
+			// behind filler headers is still one.
+			if s.hosts++; s.hosts == 2 {
+				s.anomaly(KindDuplicateHost, "")
+			}
+		}
 	}
 	s.nHeaders++
 	store := true
@@ -1070,6 +1067,24 @@ func (s *stream) startBody(mode bodyMode, n int64) {
 	}
 }
 
+// refusedUpgrade reports whether status, the answer to WebSocket upgrade
+// request t, refuses it as a back end refuses a WebSocket smuggling
+// attempt: a 426 (RFC 6455 §4.4, the version it asked is not spoken), or
+// any answer but 101 to a Sec-WebSocket-Version that is not 13, the only
+// one (the attack's "1337"). A 401, 403 or 404 to a well-formed handshake
+// (an expired token, a moved endpoint) on a pooled proxy connection that
+// carries other requests next is no such sign.
+func refusedUpgrade(t *txn, status int) bool {
+	if status == 101 || !upgradesWebSocket(t.upgrade) {
+		return false
+	}
+	if status == 426 {
+		return true
+	}
+	v, ok := decoders.Get(t.req.Headers, "Sec-WebSocket-Version")
+	return !ok || strings.TrimSpace(v) != "13"
+}
+
 func (s *stream) requestHeadersDone() {
 	t := s.t
 	for _, f := range s.fields {
@@ -1078,10 +1093,12 @@ func (s *stream) requestHeadersDone() {
 		}
 	}
 	if s.d.refusedWS {
-		// A client may retry the handshake with another version; any
-		// other request is one the proxy may have tunnelled.
-		s.d.refusedWS = false
-		if t.upgrade == "" {
+		// A client may retry the handshake (with another version): its
+		// answer decides anew. Any other request is one the proxy may
+		// have tunnelled.
+		if upgradesWebSocket(t.upgrade) {
+			s.d.refusedWS = false
+		} else {
 			s.anomaly(KindRequestAfterRefusedUpgrade, "a request after the server refused a WebSocket upgrade")
 		}
 	}
@@ -1268,9 +1285,7 @@ func (s *stream) release() {
 // gap handles n bytes lost before the next chunk.
 func (s *stream) gap(n int) {
 	s.d.env.Counts.Add(CountGapBytes, uint64(n))
-	if s.dir == sensor.ClientToServer {
-		s.d.gapped = true
-	}
+	s.d.unsure = true
 	s.release()
 	s.discard, s.long = false, false
 	switch s.state {

@@ -107,7 +107,7 @@ func TestReplaySmuggling(t *testing.T) {
 		"POST /static/app.css 200":            {smuggling.KindRequestInBody, alert.Severity_SEVERITY_HIGH, alert.Outcome_OUTCOME_ATTEMPTED},
 		" 200":                                {"http-response-without-request", alert.Severity_SEVERITY_CRITICAL, alert.Outcome_OUTCOME_LIKELY_SUCCESSFUL},
 		"GET /actuator/env 200":               {http1.KindRequestAfterRefusedUpgrade, alert.Severity_SEVERITY_MEDIUM, alert.Outcome_OUTCOME_ATTEMPTED},
-		"GET /account 200":                    {smuggling.KindDuplicateHost, alert.Severity_SEVERITY_MEDIUM, alert.Outcome_OUTCOME_ATTEMPTED},
+		"GET /account 200":                    {http1.KindDuplicateHost, alert.Severity_SEVERITY_MEDIUM, alert.Outcome_OUTCOME_ATTEMPTED},
 		"GET http://admin.internal/users 200": {smuggling.KindAbsoluteHost, alert.Severity_SEVERITY_MEDIUM, alert.Outcome_OUTCOME_ATTEMPTED},
 	}
 	var got []string

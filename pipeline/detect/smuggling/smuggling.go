@@ -166,6 +166,8 @@ var kinds = map[string]kind{
 
 	KindDuplicateHost: {med, cMed, "repeated Host",
 		"processors that take the first and the last Host line route the request to different hosts, past the front end's rules for the one it checked (RFC 9112 §3.2 requires a 400)", []string{"host"}},
+	http1.KindDuplicateHost: {med, cMed, "repeated Host",
+		"processors that take the first and the last Host line route the request to different hosts, past the front end's rules for the one it checked (RFC 9112 §3.2 requires a 400)", []string{"host"}},
 	KindAbsoluteHost: {med, cMed, "absolute-form target naming another host than Host",
 		"a server must route an absolute-form request by its target and ignore Host (RFC 9112 §3.2.2); a front end that checks Host and a back end that follows the target send it to different hosts", []string{"host"}},
 	http1.KindRequestAfterRefusedUpgrade: {med, cMed, "request after a refused WebSocket upgrade",
@@ -509,48 +511,61 @@ func checkH1(x *decoders.Exchange, fs *findings) {
 	}
 }
 
-// checkHost adds a repeated Host and an absolute-form target whose
-// authority is another host than Host's: a request two processors route
-// to different hosts.
+// checkHost adds an absolute-form target whose authority is another host
+// than Host's, or one parsers split differently: a request two processors
+// route to different hosts. (decoders/http1 counts the Host lines
+// themselves, past its header limits too: http1.duplicate_host.)
 func checkHost(req *decoders.Message, fs *findings) {
-	n, host := 0, ""
-	for _, h := range req.Headers {
-		if strings.EqualFold(h.Name, "host") {
-			if n++; n == 1 {
-				host = h.Value
-			}
-		}
-	}
-	if n > 1 {
-		fs.add(KindDuplicateHost, "", "")
-	}
-	if n == 0 {
+	host, ok := decoders.Get(req.Headers, "host")
+	if !ok {
 		return
 	}
-	if auth, ok := absoluteAuthority(req.URI); ok && !sameHost(auth, host) {
+	auth, port, ambiguous, ok := absoluteAuthority(req.URI)
+	if !ok {
+		return
+	}
+	if ambiguous || !sameHostPort(auth, host, port) {
 		fs.add(KindAbsoluteHost, "target "+alert.Snippet(auth, 60)+", Host "+alert.Snippet(host, 60), "")
 	}
 }
 
 // absoluteAuthority returns the host[:port] of an absolute-form request
-// target (http://user@host:port/path), without its user info.
-func absoluteAuthority(uri string) (string, bool) {
+// target (http://user@host:port/path) without its user info, the scheme's
+// default port, and whether parsers read it differently: a backslash,
+// which WHATWG parsers (Node's URL) take for a '/' and others keep
+// (http://good\@evil/), or more than one '@'.
+func absoluteAuthority(uri string) (auth, defPort string, ambiguous, ok bool) {
 	var rest string
 	switch {
 	case len(uri) > 7 && strings.EqualFold(uri[:7], "http://"):
-		rest = uri[7:]
+		rest, defPort = uri[7:], "80"
 	case len(uri) > 8 && strings.EqualFold(uri[:8], "https://"):
-		rest = uri[8:]
+		rest, defPort = uri[8:], "443"
 	default:
-		return "", false
+		return "", "", false, false
 	}
 	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
 		rest = rest[:i]
 	}
+	ambiguous = strings.IndexByte(rest, '\\') >= 0 || strings.Count(rest, "@") > 1
 	if i := strings.LastIndexByte(rest, '@'); i >= 0 {
 		rest = rest[i+1:]
 	}
-	return rest, true
+	return rest, defPort, ambiguous, true
+}
+
+// sameHostPort reports whether authority a and Host h name the same host
+// and port, a port left out being the scheme's default one.
+func sameHostPort(a, h, defPort string) bool {
+	ah, ap := splitHostPort(a)
+	hh, hp := splitHostPort(h)
+	if ap == "" {
+		ap = defPort
+	}
+	if hp == "" {
+		hp = defPort
+	}
+	return ah == hh && ap == hp
 }
 
 // checkCL reads a Content-Length value as a strict parser does: a list of

@@ -176,8 +176,8 @@ func TestSmuggling(t *testing.T) {
 		{"h2 authority and host", h2("GET", "/", hdrs{{Name: "host", Value: "internal.example"}}, 0), []string{KindH2AuthorityHost}, alert.Severity_SEVERITY_MEDIUM, "", ""},
 		// Host routing: two Host lines; an absolute-form target naming
 		// another host (user info and default ports as servers read them).
-		{"duplicate host", h1("GET", hdrs{{Name: "Host", Value: "shop.example"}, {Name: "Host", Value: "admin.internal"}}),
-			[]string{KindDuplicateHost}, alert.Severity_SEVERITY_MEDIUM, "HTTP request smuggling: repeated Host", "Host: shop.example; Host: admin.internal"},
+		{"duplicate host", h1("GET", hdrs{{Name: "Host", Value: "shop.example"}, {Name: "Host", Value: "admin.internal"}}, http1.KindDuplicateHost),
+			[]string{http1.KindDuplicateHost}, alert.Severity_SEVERITY_MEDIUM, "HTTP request smuggling: repeated Host", "Host: shop.example; Host: admin.internal"},
 		{"h2 duplicate host", h2("GET", "/", hdrs{{Name: "host", Value: "api.example"}, {Name: "host", Value: "api.example"}}, 0), []string{KindDuplicateHost}, alert.Severity_SEVERITY_MEDIUM, "", ""},
 		{"absolute target, other host", func() *decoders.Exchange {
 			x := h1("GET", hdrs{{Name: "Host", Value: "shop.example"}})
@@ -187,6 +187,21 @@ func TestSmuggling(t *testing.T) {
 		{"absolute target, same host", func() *decoders.Exchange {
 			x := h1("GET", hdrs{{Name: "Host", Value: "Shop.Example"}})
 			x.Request.URI = "HTTP://shop.example:80/cart?x=http://other"
+			return x
+		}(), nil, 0, "", ""},
+		{"absolute target, backslash", func() *decoders.Exchange {
+			x := h1("GET", hdrs{{Name: "Host", Value: "evil.example"}})
+			x.Request.URI = "http://good.example\\@evil.example/"
+			return x
+		}(), []string{KindAbsoluteHost}, alert.Severity_SEVERITY_MEDIUM, "", ""},
+		{"absolute target, the other default port", func() *decoders.Exchange {
+			x := h1("GET", hdrs{{Name: "Host", Value: "shop.example"}})
+			x.Request.URI = "http://shop.example:443/"
+			return x
+		}(), []string{KindAbsoluteHost}, alert.Severity_SEVERITY_MEDIUM, "", ""},
+		{"absolute target, https default port", func() *decoders.Exchange {
+			x := h1("GET", hdrs{{Name: "Host", Value: "shop.example:443"}})
+			x.Request.URI = "https://shop.example/a"
 			return x
 		}(), nil, 0, "", ""},
 		{"request after a refused upgrade", seq(h1("GET", hdrs{{Name: "Host", Value: "a"}}, http1.KindRequestAfterRefusedUpgrade), 1),
