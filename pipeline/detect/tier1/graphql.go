@@ -40,6 +40,16 @@ var (
 		title:     "GraphQL directive overloading",
 		noConfirm: true,
 	}
+	// ruleGQLMutationGET is a mutation sent as a GET request's query,
+	// which the GraphQL-over-HTTP specification forbids servers to run
+	// ("GET requests MUST NOT be used for executing mutation
+	// operations"): a server that does can be made to run it by any page
+	// a victim's browser loads (CSRF; graphql-cop's probe).
+	ruleGQLMutationGET = rule{
+		Rule:      detectRule("graphql-mutation-over-get", "graphql-abuse", owaspGraphQLConfig, alert.Severity_SEVERITY_MEDIUM, alert.Confidence_CONFIDENCE_HIGH),
+		title:     "GraphQL mutation over GET",
+		noConfirm: true,
+	}
 	ruleGQLBreadth = rule{
 		Rule:      detectRule("graphql-breadth", "graphql-abuse", owaspGraphQLLimits, alert.Severity_SEVERITY_MEDIUM, alert.Confidence_CONFIDENCE_HIGH),
 		title:     "Oversized GraphQL selection",
@@ -410,6 +420,8 @@ type gqlStats struct {
 	// counted; spreads counts the fragment spreads (past
 	// maxGraphQLSpreads, the later ones are not followed).
 	nesting, spreads int
+	// mutation is set when the document defines a mutation.
+	mutation bool
 }
 
 // gqlDef is one operation or fragment definition of a document.
@@ -491,6 +503,7 @@ func graphqlShape(s string) gqlStats {
 				case name == "query" || name == "mutation" || name == "subscription":
 					defs = append(defs, gqlDef{})
 					cur, prev = len(defs)-1, prevNone
+					st.mutation = st.mutation || name == "mutation"
 				}
 				continue
 			}
@@ -758,6 +771,16 @@ func graphqlWhole(x *decoders.Exchange, report func(r *rule, p *decoders.Param, 
 	}
 	if ops > maxGraphQLBatch {
 		report(&ruleGQLBatch, last, strconv.Itoa(ops)+" operations in one request > "+strconv.Itoa(maxGraphQLBatch))
+	}
+	if x.Request.Method == "GET" {
+		for i := range x.Params {
+			p := &x.Params[i]
+			if p.Loc == decoders.LocQuery && p.Name == "query" && strings.Contains(p.Best(), "mutation") && isGraphQLQuery(p) &&
+				graphqlShape(graphqlText(p)).mutation {
+				report(&ruleGQLMutationGET, p, "a mutation in a GET request's query")
+				break
+			}
+		}
 	}
 	for i := 0; i+1 < len(x.Params); i++ {
 		p := &x.Params[i]

@@ -196,6 +196,7 @@ func gqlCases() []gqlCase {
 	add("graphw00f probe queryy", A, "graphw00f", "post-json", "probe (single)", postJSON("queryy {\n__typename\n}"))
 	add("graphql-cop GET __typename", A, "graphql-cop", "get", "probe (single)", getQ("query cop {__typename}"))
 	add("graphql-cop mutation over GET", A, "graphql-cop", "get", "mutation-over-GET (csrf)", getQ("mutation cop {__typename}"))
+	add("a field named for mutations, over GET", B, "web app", "get", "none", getQ("query Log { mutationLog(last: 5) { id mutation } }"))
 	add("graphql-cop POST url-encoded", A, "graphql-cop", "post-form", "probe (csrf)", postForm("query {__typename}"))
 
 	// ---------- Depth ----------
@@ -471,9 +472,9 @@ fragment Image_image on Image { uri width height }`))
 
 // gqlWant returns the rule a case must raise ("" for none), and whether no
 // other alert may come with it. Probes a single request cannot tell from a
-// client (graphw00f's, Clairvoyance's field-name buckets, a mutation over
-// GET) are expected to raise nothing of the graphql family: a schema or a
-// rate tells them, not one request.
+// client (graphw00f's, Clairvoyance's field-name buckets) are expected to
+// raise nothing of the graphql family: a schema or a rate tells them, not
+// one request.
 func gqlWant(c gqlCase) (rule string, alone bool) {
 	w := c.Want
 	switch {
@@ -490,6 +491,8 @@ func gqlWant(c gqlCase) (rule string, alone bool) {
 		return "graphql-batch", false
 	case w == "directives":
 		return "graphql-directives", false
+	case strings.HasPrefix(w, "mutation-over-GET"):
+		return "graphql-mutation-over-get", false
 	case w == "field duplication":
 		return "graphql-breadth", false
 	case w == "none":

@@ -40,7 +40,7 @@ func TestGraphQLShape(t *testing.T) {
 		{"strings", `{ a(x: "{ { __schema", y: """ } \""" { """) # { {
 			{ b } }`, gqlStats{depth: 2, selections: 1, expanded: 2, operations: 1}},
 		{"typename is no introspection", "{ __typename __schemaX }", gqlStats{depth: 1, selections: 2, expanded: 2, operations: 1}},
-		{"two operations", "query A { a } query B { b } mutation C { c }", gqlStats{depth: 1, selections: 1, expanded: 1, operations: 3}},
+		{"two operations", "query A { a } query B { b } mutation C { c }", gqlStats{depth: 1, selections: 1, expanded: 1, operations: 3, mutation: true}},
 	}
 	for _, tt := range tests {
 		got := graphqlShape(tt.doc)
