@@ -49,6 +49,7 @@ var (
 		Rule:      detectRule("graphql-mutation-over-get", "graphql-abuse", owaspGraphQLConfig, alert.Severity_SEVERITY_MEDIUM, alert.Confidence_CONFIDENCE_HIGH),
 		title:     "GraphQL mutation over GET",
 		noConfirm: true,
+		outcome:   mutationOutcome,
 	}
 	ruleGQLBreadth = rule{
 		Rule:      detectRule("graphql-breadth", "graphql-abuse", owaspGraphQLLimits, alert.Severity_SEVERITY_MEDIUM, alert.Confidence_CONFIDENCE_HIGH),
@@ -952,4 +953,29 @@ func jsonAt(doc any, name string) (string, bool) {
 	}
 	s, ok := doc.(string)
 	return s, ok
+}
+
+// mutationOutcome reads the answer to a mutation sent over GET: refused
+// (405, as the GraphQL-over-HTTP specification asks, or another 4xx), run
+// (a 2xx JSON result with data and no errors: the server is open to CSRF),
+// or neither (errors in a 2xx, which may be the refusal or the mutation's
+// own failure).
+func mutationOutcome(x *decoders.Exchange) alert.Outcome {
+	r := x.Response
+	switch {
+	case r == nil || r.Status == 0:
+		return alert.Outcome_OUTCOME_UNSPECIFIED
+	case r.Status >= 400 && r.Status < 500:
+		return alert.Outcome_OUTCOME_BLOCKED
+	case r.Status/100 != 2:
+		return alert.Outcome_OUTCOME_ATTEMPTED
+	}
+	var res struct {
+		Data   json.RawMessage `json:"data"`
+		Errors json.RawMessage `json:"errors"`
+	}
+	if json.Unmarshal(decoders.BodyText(r), &res) == nil && len(res.Data) > 0 && string(res.Data) != "null" && len(res.Errors) == 0 {
+		return alert.Outcome_OUTCOME_LIKELY_SUCCESSFUL
+	}
+	return alert.Outcome_OUTCOME_ATTEMPTED
 }

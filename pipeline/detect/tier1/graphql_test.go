@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/apisensor/sensor/decoders"
+	"github.com/apisensor/sensor/pipeline/alert"
 )
 
 func TestGraphQLShape(t *testing.T) {
@@ -153,4 +154,31 @@ func FuzzGraphQLShape(f *testing.F) {
 			t.Fatalf("graphqlDocument(%q) without a document's start", s)
 		}
 	})
+}
+
+// TestMutationOutcome: what the answer to a mutation over GET shows.
+func TestMutationOutcome(t *testing.T) {
+	for _, tc := range []struct {
+		status int
+		body   string
+		want   alert.Outcome
+	}{
+		{200, `{"data":{"deleteUser":{"id":"7"}}}`, alert.Outcome_OUTCOME_LIKELY_SUCCESSFUL},
+		{200, `{"data": null, "errors":[{"message":"Can only perform a mutation operation from a POST request."}]}`, alert.Outcome_OUTCOME_ATTEMPTED},
+		{200, `{"data": null}`, alert.Outcome_OUTCOME_ATTEMPTED},
+		{200, `<html>not json</html>`, alert.Outcome_OUTCOME_ATTEMPTED},
+		{405, `{"errors":[{"message":"GET supports only query operation"}]}`, alert.Outcome_OUTCOME_BLOCKED},
+		{400, ``, alert.Outcome_OUTCOME_BLOCKED},
+		{500, `{}`, alert.Outcome_OUTCOME_ATTEMPTED},
+		{0, ``, alert.Outcome_OUTCOME_UNSPECIFIED},
+	} {
+		x := &decoders.Exchange{Request: &decoders.Message{Method: "GET"}}
+		if tc.status != 0 {
+			x.Response = &decoders.Message{Status: tc.status, Body: []byte(tc.body),
+				Headers: []decoders.Header{{Name: "Content-Type", Value: "application/json"}}}
+		}
+		if got := mutationOutcome(x); got != tc.want {
+			t.Errorf("%d %s: %v, want %v", tc.status, tc.body, got, tc.want)
+		}
+	}
 }

@@ -56,6 +56,9 @@ type rule struct {
 	// the response could show (GraphQL abuse); every other rule's alert
 	// gets an outcome and response evidence from confirm.Apply.
 	noConfirm bool
+	// outcome, when set, reads the response for a rule whose success
+	// confirm does not know how to tell (graphql-mutation-over-get).
+	outcome func(x *decoders.Exchange) alert.Outcome
 }
 
 // reportFunc records one match of rule r on the parameter being checked;
@@ -487,6 +490,9 @@ func (d *Detector) Inspect(x *decoders.Exchange, out []*alert.Alert) []*alert.Al
 			f.a.Summary = summary(f)
 			if !f.rule.noConfirm {
 				confirm.Apply(f.a, x, f.payloads, d.confirm)
+			}
+			if f.rule.outcome != nil {
+				detect.SetOutcome(f.a, f.rule.outcome(x))
 			}
 			out = append(out, f.a)
 		}
