@@ -99,10 +99,11 @@ type Chunk struct {
 	// already delivered in this direction carried different data. The first
 	// copy was kept, as the receiver had already taken it.
 	OverlapConflict bool
-	// PeerUnseen is set when the sender of Data had acknowledged bytes of
-	// the other direction that were not delivered yet (behind a hole, or
-	// never captured): it may be answering what the sensor has not read.
-	// Only TCP reassembly sets it.
+	// PeerUnseen is set when the sender of Data had acknowledged more than
+	// one byte of the other direction beyond what was delivered (bytes
+	// behind a hole, or never captured; one is a FIN's sequence number):
+	// it may be answering what the sensor has not read. The highest ACK
+	// seen so far counts. Only TCP reassembly sets it.
 	PeerUnseen bool
 	// Frames lists the capture frame numbers (1-based, per source) of the
 	// packets that carried Data, in stream order.

@@ -574,6 +574,14 @@ type stream struct {
 	lastDir reassembly.TCPFlowDirection
 }
 
+// ackForward reports whether ack acknowledges more than prev, by less than
+// a quarter of the sequence space (a bogus jump, or an ACK of another
+// connection on reused ports, does not stick).
+func ackForward(prev, ack reassembly.Sequence) bool {
+	d := prev.Difference(ack)
+	return d > 0 && d < 1<<30
+}
+
 func (s *stream) dir(d reassembly.TCPFlowDirection) Direction {
 	if (d == reassembly.TCPDirClientToServer) != s.flip {
 		return ClientToServer
@@ -608,11 +616,12 @@ func (s *stream) Accept(tcp *layers.TCP, ci gopacket.CaptureInfo, d reassembly.T
 			t.reset = s
 		}
 	}
-	if tcp.ACK {
+	if o, ack := dir.Reverse(), reassembly.Sequence(tcp.Ack); tcp.ACK && (!s.acked[o] || ackForward(s.ackSeq[o], ack)) {
 		// The peer acknowledged up to tcp.Ack: what it acknowledged can
-		// no longer be replaced, so stop keeping it.
-		s.ackSeq[dir.Reverse()], s.acked[dir.Reverse()] = reassembly.Sequence(tcp.Ack), true
-		s.trimSent(dir.Reverse())
+		// no longer be replaced, so stop keeping it. Only forward: a
+		// segment sent earlier and captured late carries an older ACK.
+		s.ackSeq[o], s.acked[o] = ack, true
+		s.trimSent(o)
 	}
 	switch {
 	case nextSeq != -1:

@@ -754,6 +754,14 @@ func TestTrackerPeerUnseen(t *testing.T) {
 			seg{fromClient: true, flags: "A", seq: 9, ack: 10, data: "CCCC"},
 			seg{fromClient: false, flags: "A", seq: 10, ack: 13, data: "queued"},
 		), "aheadqueued"},
+		// The server's second segment (acknowledging the client's dropped
+		// "BBBB") comes first; its first one, with an older ACK, fills
+		// the hole: the run delivered is judged by the highest ACK.
+		{"older ACK fills a hole", append(handshake(),
+			seg{fromClient: true, flags: "A", seq: 1, ack: 1, data: "AAAA"},
+			seg{fromClient: false, flags: "A", seq: 3, ack: 9, data: "BB"},
+			seg{fromClient: false, flags: "A", seq: 1, ack: 5, data: "xx"},
+		), "xxBB"},
 		{"client FIN", append(handshake(),
 			seg{fromClient: true, flags: "A", seq: 1, ack: 1, data: "AAAA"},
 			seg{fromClient: true, flags: "FA", seq: 5, ack: 1},

@@ -347,10 +347,16 @@ func cutString(s string, n int) string {
 // that decodes to a protobuf message adds its text leaves, named
 // "<header>.<field path>" (location protobuf); one that decodes to text
 // is left to the header's own parameter, whose base64 the detectors
-// decode. gRPC's own (grpc-trace-bin, grpc-tags-bin,
+// decode; metadata takes at most a quarter of the parameters' room. gRPC's
+// own (grpc-trace-bin, grpc-tags-bin,
 // grpc-status-details-bin) are the library's, not the caller's; other
 // grpc- names reach the application as any metadata does.
 func (w *walker) binaryMetadata(hs []decoders.Header) {
+	// A quarter of the room, so that metadata cannot crowd the messages
+	// out either.
+	limit := w.paramMax
+	w.paramMax = len(w.x.Params) + max(1, (limit-len(w.x.Params))/4)
+	defer func() { w.paramMax = limit }()
 	for _, h := range hs {
 		if len(h.Name) <= len("-bin") || !strings.HasSuffix(strings.ToLower(h.Name), "-bin") || grpcBinary[strings.ToLower(h.Name)] {
 			continue

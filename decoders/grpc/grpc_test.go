@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"google.golang.org/protobuf/encoding/protowire"
+
 	"github.com/apisensor/sensor/decoders"
 )
 
@@ -688,5 +690,30 @@ func TestEnrichWithoutJSON(t *testing.T) {
 	}
 	if len(grpcParams(x.Params)) == 0 {
 		t.Errorf("no parameters from the request message")
+	}
+}
+
+// TestBinaryMetadataShare: a -bin header of many fields takes at most a
+// quarter of the parameters' room, so the message's payload stays.
+func TestBinaryMetadataShare(t *testing.T) {
+	l := decoders.DefaultLimits()
+	l.MaxParams = 40
+	var ctx []byte
+	for i := range 100 {
+		ctx = append(ctx, pbStr(protowire.Number(i%50+1), "v")...)
+	}
+	x := call(ctGRPC, getPath, frames(getUser(1, "' OR '1'='1")), nil, nil, nil,
+		"x-ctx-bin", base64.StdEncoding.EncodeToString(ctx))
+	env := newEnv(&l)
+	(&Enricher{JSON: true}).Enrich(x, env)
+	meta, payload := 0, false
+	for _, p := range x.Params {
+		if strings.HasPrefix(p.Name, "x-ctx-bin.") {
+			meta++
+		}
+		payload = payload || p.Value == "' OR '1'='1"
+	}
+	if !payload || meta == 0 || meta > l.MaxParams/4 {
+		t.Errorf("%d metadata params, payload kept %v:\n%s", meta, payload, fmtParams(x.Params))
 	}
 }

@@ -119,6 +119,9 @@ type txn struct {
 	respDone bool
 	answered bool // a final response started
 	emitted  bool
+	// wsRetry marks a WebSocket handshake sent after a refused one
+	// (decoder.refusedWS): its answer tells a retry from a request.
+	wsRetry bool
 }
 
 // decoder is one connection's HTTP/1 state.
@@ -149,8 +152,8 @@ type decoder struct {
 	lastN uint8
 	// refusedWS is set when the server refused a WebSocket upgrade as a
 	// back end refuses a smuggling attempt's (refusedUpgrade); every
-	// later request that is not a retried handshake is a
-	// KindRequestAfterRefusedUpgrade. A new handshake clears it.
+	// later request is a KindRequestAfterRefusedUpgrade but a handshake
+	// the server switches for, which clears it (txn.wsRetry).
 	refusedWS bool
 }
 

@@ -513,7 +513,7 @@ func TestAnomalies(t *testing.T) {
 				}
 			}},
 		{"pipelined_after_refused_websocket", nil, []seg{
-			{cs, "GET /socket HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\nGET /internal HTTP/1.1\r\n\r\n", 0},
+			{cs, "GET /socket HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 99\r\n\r\nGET /internal HTTP/1.1\r\n\r\n", 0},
 			{sc, "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n" + ok, 0}},
 			[]string{KindRequestAfterRefusedUpgrade}, exchanges(2)},
 		// A bad version refused with another status; an Upgrade of
@@ -523,6 +523,17 @@ func TestAnomalies(t *testing.T) {
 			{sc, "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n", 0},
 			{cs, "GET /admin HTTP/1.1\r\nUpgrade: foo\r\n\r\n", 0}, {sc, ok, 0}},
 			[]string{KindRequestAfterRefusedUpgrade}, exchanges(2)},
+		// A smuggled request that calls itself a handshake, to pass for a
+		// retry: the server's answer (no 101) gives it away.
+		{"retry_not_switched", nil, []seg{
+			{cs, "GET /socket HTTP/1.1\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 1337\r\n\r\n", 0},
+			{sc, "HTTP/1.1 426 Upgrade Required\r\nContent-Length: 0\r\n\r\n", 0},
+			{cs, "GET /internal/admin HTTP/1.1\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n\r\n", 0}, {sc, ok, 0}},
+			[]string{KindRequestAfterRefusedUpgrade}, func(t *testing.T, h *harness) {
+				if len(h.got) != 2 || !hasAnomaly(h.got[1], KindRequestAfterRefusedUpgrade) {
+					t.Errorf("want the anomaly on the handshake answered 200:\n%s", h.render())
+				}
+			}},
 		// Not it: a retried handshake, a well-formed handshake refused for
 		// its token on a pooled proxy connection, an h2c upgrade the server
 		// ignores (curl --http2 to an HTTP/1.1 server).
@@ -531,16 +542,16 @@ func TestAnomalies(t *testing.T) {
 			{sc, "HTTP/1.1 426 Upgrade Required\r\nContent-Length: 0\r\n\r\n", 0},
 			{cs, "GET /socket HTTP/1.1\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n\r\n", 0},
 			{sc, "HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n", 0}},
-			nil, exchanges(2)},
+			nil, exchangesWithout(2, KindRequestAfterRefusedUpgrade)},
 		{"handshake_unauthorized", nil, []seg{
 			{cs, "GET /socket HTTP/1.1\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n\r\n", 0},
 			{sc, "HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\n\r\n", 0},
 			{cs, get, 0}, {sc, ok, 0}},
-			nil, exchanges(2)},
+			nil, exchangesWithout(2, KindRequestAfterRefusedUpgrade)},
 		{"h2c_ignored", nil, []seg{
 			{cs, "GET / HTTP/1.1\r\nUpgrade: h2c\r\nConnection: Upgrade, HTTP2-Settings\r\nHTTP2-Settings: AAMAAABkAAQAoAAAAAIAAAAA\r\n\r\n", 0},
 			{sc, ok, 0}, {cs, get, 0}, {sc, ok, 0}},
-			nil, exchanges(2)},
+			nil, exchangesWithout(2, KindRequestAfterRefusedUpgrade)},
 		{"unexpected_101", nil, []seg{{cs, get, 0}, {sc, "HTTP/1.1 101 Switching Protocols\r\n\r\n" + ok, 0}},
 			[]string{KindUnexpected101}, exchanges(1)},
 		{"bomb", &bombLim, []seg{{cs, get, 0}, {sc, resp("200 OK", "Content-Encoding: gzip\r\n"+withCL(bomb), bomb), 0}},
@@ -578,6 +589,23 @@ func TestAnomalies(t *testing.T) {
 				tt.check(t, h)
 			}
 		})
+	}
+}
+
+// exchangesWithout is exchanges(n), none of them with an anomaly of kind,
+// and none counted.
+func exchangesWithout(n int, kind string) func(t *testing.T, h *harness) {
+	return func(t *testing.T, h *harness) {
+		t.Helper()
+		exchanges(n)(t, h)
+		for _, x := range h.got {
+			if hasAnomaly(x, kind) {
+				t.Errorf("exchange %d has %s:\n%s", x.Seq, kind, h.render())
+			}
+		}
+		if h.counts[kind] != 0 {
+			t.Errorf("%s counted:\n%s", kind, h.render())
+		}
 	}
 }
 

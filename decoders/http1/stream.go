@@ -612,7 +612,17 @@ func (s *stream) beginResponse(sl statusLine) {
 		t.answered = true
 		t.x.Response = &t.resp
 		m = &t.resp
-		if t.upgrade != "" && refusedUpgrade(t, sl.status) {
+		switch {
+		case t.wsRetry && sl.status == 101:
+			// A retried handshake the server took: the client's.
+			s.d.refusedWS = false
+		case t.wsRetry && sl.status < 400:
+			// A "retry" the server served as a plain request is one
+			// like the others after the refusal (a request that names
+			// itself an upgrade to pass for a retry). One refused again
+			// (a 4xx) leaves the connection as it was.
+			s.d.anomaly(t, sensor.ClientToServer, KindRequestAfterRefusedUpgrade, "a WebSocket handshake after a refused one, served with "+strconv.Itoa(sl.status))
+		case t.upgrade != "" && refusedUpgrade(t, sl.status):
 			// Set before the held bytes are released below: they are
 			// the requests that follow the refusal.
 			s.d.refusedWS = true
@@ -1073,7 +1083,8 @@ func (s *stream) startBody(mode bodyMode, n int64) {
 // any answer but 101 to a Sec-WebSocket-Version that is not 13, the only
 // one (the attack's "1337"). A 401, 403 or 404 to a well-formed handshake
 // (an expired token, a moved endpoint) on a pooled proxy connection that
-// carries other requests next is no such sign.
+// carries other requests next is no such sign, nor is a handshake without
+// the version (or with it past the header limits) answered so.
 func refusedUpgrade(t *txn, status int) bool {
 	if status == 101 || !upgradesWebSocket(t.upgrade) {
 		return false
@@ -1082,7 +1093,7 @@ func refusedUpgrade(t *txn, status int) bool {
 		return true
 	}
 	v, ok := decoders.Get(t.req.Headers, "Sec-WebSocket-Version")
-	return !ok || strings.TrimSpace(v) != "13"
+	return ok && strings.TrimSpace(v) != "13"
 }
 
 func (s *stream) requestHeadersDone() {
@@ -1094,10 +1105,10 @@ func (s *stream) requestHeadersDone() {
 	}
 	if s.d.refusedWS {
 		// A client may retry the handshake (with another version): its
-		// answer decides anew. Any other request is one the proxy may
-		// have tunnelled.
+		// answer tells (beginResponse). Any other request is one the
+		// proxy may have tunnelled.
 		if upgradesWebSocket(t.upgrade) {
-			s.d.refusedWS = false
+			t.wsRetry = true
 		} else {
 			s.anomaly(KindRequestAfterRefusedUpgrade, "a request after the server refused a WebSocket upgrade")
 		}

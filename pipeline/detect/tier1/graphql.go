@@ -3,6 +3,7 @@ package tier1
 import (
 	"encoding/json"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -470,7 +471,8 @@ func graphqlShape(s string) gqlStats {
 		prevOn
 		prevColon
 		prevFragment
-		prevString // a string: a colon after it is a JSON key's, no alias
+		prevString    // a string: a colon after it is a JSON key's, no alias
+		prevOperation // an operation keyword: a name next is the operation's
 	)
 	prev, inlineNext, fieldDirectives := prevNone, false, 0
 	for i := graphqlSkip(s, 0); i < len(s); i = graphqlSkip(s, i) {
@@ -496,6 +498,9 @@ func graphqlShape(s string) gqlStats {
 				// Between definitions: an operation keyword, its name, or
 				// a fragment's keyword, name and type condition.
 				switch {
+				case prev == prevOperation:
+					// The operation's name ("query mutation { … }").
+					prev = prevNone
 				case prev == prevFragment:
 					defs = append(defs, gqlDef{name: name})
 					cur, prev = len(defs)-1, prevNone
@@ -503,7 +508,7 @@ func graphqlShape(s string) gqlStats {
 					prev = prevFragment
 				case name == "query" || name == "mutation" || name == "subscription":
 					defs = append(defs, gqlDef{})
-					cur, prev = len(defs)-1, prevNone
+					cur, prev = len(defs)-1, prevOperation
 					st.mutation = st.mutation || name == "mutation"
 				}
 				continue
@@ -774,14 +779,7 @@ func graphqlWhole(x *decoders.Exchange, report func(r *rule, p *decoders.Param, 
 		report(&ruleGQLBatch, last, strconv.Itoa(ops)+" operations in one request > "+strconv.Itoa(maxGraphQLBatch))
 	}
 	if x.Request.Method == "GET" {
-		for i := range x.Params {
-			p := &x.Params[i]
-			if p.Loc == decoders.LocQuery && p.Name == "query" && strings.Contains(p.Best(), "mutation") && isGraphQLQuery(p) &&
-				graphqlShape(graphqlText(p)).mutation {
-				report(&ruleGQLMutationGET, p, "a mutation in a GET request's query")
-				break
-			}
-		}
+		mutationOverGET(x, report)
 	}
 	for i := 0; i+1 < len(x.Params); i++ {
 		p := &x.Params[i]
@@ -955,6 +953,103 @@ func jsonAt(doc any, name string) (string, bool) {
 	return s, ok
 }
 
+// mutationOverGET reports a GET request whose query parameter's document
+// runs a mutation: its only operation, or the one operationName selects
+// (servers run that one alone). Every value of query is read whole from
+// the query string, as servers differ on which one they take and a long
+// document's middle is no parameter (the decoders keep its two ends).
+func mutationOverGET(x *decoders.Exchange, report func(r *rule, p *decoders.Param, matched string)) {
+	var first *decoders.Param
+	for i := range x.Params {
+		if p := &x.Params[i]; p.Loc == decoders.LocQuery && p.Name == "query" {
+			first = p
+			break
+		}
+	}
+	if first == nil {
+		return
+	}
+	q := x.Request.Query
+	names := queryValues(q, "operationName")
+	for _, doc := range queryValues(q, "query") {
+		if !strings.Contains(doc, "mutation") || !graphqlDocStart(doc) {
+			continue
+		}
+		ops := graphqlOperations(doc)
+		for _, op := range ops {
+			if op.kind != "mutation" {
+				continue
+			}
+			if len(ops) == 1 || slices.Contains(names, op.name) {
+				report(&ruleGQLMutationGET, first, "mutation "+snippet(op.name)+" in a GET request's query")
+				return
+			}
+		}
+	}
+}
+
+// gqlOperation is one operation a document defines: its kind ("query" for
+// the shorthand { … }) and name.
+type gqlOperation struct{ kind, name string }
+
+// graphqlOperations lists the operations document s defines, read at its
+// top level only (strings, comments, arguments and selections skipped).
+func graphqlOperations(s string) []gqlOperation {
+	var ops []gqlOperation
+	depth, parens := 0, 0
+	// pending: an operation or fragment keyword was read and its
+	// selection set has not begun; nameNext: a name now is its name.
+	pending, fragment, nameNext := false, false, false
+	for i := graphqlSkip(s, 0); i < len(s); i = graphqlSkip(s, i) {
+		c := s[i]
+		switch {
+		case c == '"':
+			i = graphqlString(s, i)
+			continue
+		case c == '(':
+			parens++
+			nameNext = false
+		case c == ')':
+			parens = max(0, parens-1)
+		case parens > 0:
+		case c == '{':
+			if depth == 0 && !pending {
+				ops = append(ops, gqlOperation{kind: "query"}) // the shorthand
+			}
+			depth++
+			pending, fragment, nameNext = false, false, false
+		case c == '}':
+			depth = max(0, depth-1)
+		case depth == 0 && isNameByte(c) && !('0' <= c && c <= '9'):
+			j := i + 1
+			for j < len(s) && isNameByte(s[j]) {
+				j++
+			}
+			name := s[i:j]
+			switch {
+			case nameNext:
+				if !fragment {
+					ops[len(ops)-1].name = name
+				}
+				nameNext = false
+			case pending:
+				// A type condition, a directive, a variable's type.
+			case name == "query" || name == "mutation" || name == "subscription":
+				ops = append(ops, gqlOperation{kind: name})
+				pending, nameNext = true, true
+			case name == "fragment":
+				pending, fragment, nameNext = true, true, true
+			}
+			i = j
+			continue
+		default:
+			nameNext = nameNext && c != '@' && c != '$'
+		}
+		i++
+	}
+	return ops
+}
+
 // mutationOutcome reads the answer to a mutation sent over GET: refused
 // (405, as the GraphQL-over-HTTP specification asks, or another 4xx), run
 // (a 2xx JSON result with data and no errors: the server is open to CSRF),
@@ -974,7 +1069,9 @@ func mutationOutcome(x *decoders.Exchange) alert.Outcome {
 		Data   json.RawMessage `json:"data"`
 		Errors json.RawMessage `json:"errors"`
 	}
-	if json.Unmarshal(decoders.BodyText(r), &res) == nil && len(res.Data) > 0 && string(res.Data) != "null" && len(res.Errors) == 0 {
+	var errs []json.RawMessage
+	if json.Unmarshal(decoders.BodyText(r), &res) == nil && len(res.Data) > 0 && string(res.Data) != "null" &&
+		(len(res.Errors) == 0 || json.Unmarshal(res.Errors, &errs) == nil && len(errs) == 0) {
 		return alert.Outcome_OUTCOME_LIKELY_SUCCESSFUL
 	}
 	return alert.Outcome_OUTCOME_ATTEMPTED

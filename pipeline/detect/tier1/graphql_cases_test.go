@@ -197,6 +197,13 @@ func gqlCases() []gqlCase {
 	add("graphql-cop GET __typename", A, "graphql-cop", "get", "probe (single)", getQ("query cop {__typename}"))
 	add("graphql-cop mutation over GET", A, "graphql-cop", "get", "mutation-over-GET (csrf)", getQ("mutation cop {__typename}"))
 	add("a field named for mutations, over GET", B, "web app", "get", "none", getQ("query Log { mutationLog(last: 5) { id mutation } }"))
+	add("an operation named mutation, over GET", B, "web app", "get", "none", getQ("query mutation { me { id } }"))
+	add("operationName selects the query of a query and a mutation, over GET", B, "web app", "get", "none",
+		getVals(url.Values{"query": {"query Get { me { id } } mutation Set { setName(n: \"x\") { ok } }"}, "operationName": {"Get"}}))
+	add("operationName selects the mutation, over GET", A, "CSRF", "get", "mutation-over-GET (csrf)",
+		getVals(url.Values{"query": {"query Get { me { id } } mutation Set { setEmail(e: \"a@evil.example\") { ok } }"}, "operationName": {"Set"}}))
+	add("a mutation behind a 9 KB comment, over GET", A, "CSRF", "get", "mutation-over-GET (csrf)",
+		getQ("# "+strings.Repeat("x", 9000)+"\nmutation { deleteAccount { ok } }"))
 	add("graphql-cop POST url-encoded", A, "graphql-cop", "post-form", "probe (csrf)", postForm("query {__typename}"))
 
 	// ---------- Depth ----------

@@ -166,6 +166,9 @@ func TestMutationOutcome(t *testing.T) {
 		{200, `{"data":{"deleteUser":{"id":"7"}}}`, alert.Outcome_OUTCOME_LIKELY_SUCCESSFUL},
 		{200, `{"data": null, "errors":[{"message":"Can only perform a mutation operation from a POST request."}]}`, alert.Outcome_OUTCOME_ATTEMPTED},
 		{200, `{"data": null}`, alert.Outcome_OUTCOME_ATTEMPTED},
+		{200, `{"data":{"ok":true},"errors":[]}`, alert.Outcome_OUTCOME_LIKELY_SUCCESSFUL},
+		{200, `{"data":{"ok":true},"errors":null}`, alert.Outcome_OUTCOME_LIKELY_SUCCESSFUL},
+		{200, `{"data":{"ok":null},"errors":[{"message":"denied"}]}`, alert.Outcome_OUTCOME_ATTEMPTED},
 		{200, `<html>not json</html>`, alert.Outcome_OUTCOME_ATTEMPTED},
 		{405, `{"errors":[{"message":"GET supports only query operation"}]}`, alert.Outcome_OUTCOME_BLOCKED},
 		{400, ``, alert.Outcome_OUTCOME_BLOCKED},
@@ -179,6 +182,25 @@ func TestMutationOutcome(t *testing.T) {
 		}
 		if got := mutationOutcome(x); got != tc.want {
 			t.Errorf("%d %s: %v, want %v", tc.status, tc.body, got, tc.want)
+		}
+	}
+}
+
+func TestGraphQLOperations(t *testing.T) {
+	for _, tc := range []struct{ doc, want string }{
+		{"{ me { id } }", "query:"},
+		{"mutation { del(id: 1) { ok } }", "mutation:"},
+		{"query mutation { me { id } }", "query:mutation"},
+		{"query Get($m: String = \"mutation\") @live { me { mutation } } mutation Set { set(v: \"{\") { ok } }", "query:Get mutation:Set"},
+		{"fragment mutation on Mutation { ok } # mutation X { }\nquery Q { ...mutation }", "query:Q"},
+		{"subscription S { onEvent(filter: {kind: \"mutation\"}) { id } }", "subscription:S"},
+	} {
+		var got []string
+		for _, op := range graphqlOperations(tc.doc) {
+			got = append(got, op.kind+":"+op.name)
+		}
+		if strings.Join(got, " ") != tc.want {
+			t.Errorf("%q: %q, want %q", tc.doc, strings.Join(got, " "), tc.want)
 		}
 	}
 }
