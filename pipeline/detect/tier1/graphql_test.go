@@ -141,7 +141,7 @@ func FuzzGraphQLShape(f *testing.F) {
 	for _, s := range []string{
 		"{ me { id } }", "query { a { ...F } } fragment F on T { b { ...F } }", `{ a(x: """ \""" """) }`,
 		"{ ... on T { a } ... @x { b } }", "fragment", "{ a: b: c }", "\ufeff,# c\n{ __schema { types { name } } }",
-		"{ a @b(c: {d: [1, 2]}) @e }", "{{{{}}}}", `{ a(x: "\`,
+		"{ a @b(c: {d: [1, 2]}) @e }", "{{{{}}}}", `{ a(x: "\`, "query mutation { a } mutation M($v: I = {a: 1}) @d { b }",
 	} {
 		f.Add(s)
 	}
@@ -152,6 +152,10 @@ func FuzzGraphQLShape(f *testing.F) {
 		}
 		if graphqlDocument(s) && !graphqlDocStart(s) {
 			t.Fatalf("graphqlDocument(%q) without a document's start", s)
+		}
+		// Each operation starts with a keyword or a '{'.
+		if ops := graphqlOperations(s); len(ops) > strings.Count(s, "{")+strings.Count(s, "query")+strings.Count(s, "mutation")+strings.Count(s, "subscription") {
+			t.Fatalf("graphqlOperations(%q) = %d operations", s, len(ops))
 		}
 	})
 }
