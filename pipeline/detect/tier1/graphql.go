@@ -1,7 +1,11 @@
 package tier1
 
 import (
+	"bytes"
 	"encoding/json"
+	"io"
+	"mime"
+	"mime/multipart"
 	"net/url"
 	"slices"
 	"strconv"
@@ -800,7 +804,9 @@ func graphqlWhole(x *decoders.Exchange, report func(r *rule, p *decoders.Param, 
 		// What the pieces raised already (those read as documents).
 		var pieces gqlStats
 		for k := i; k < j; k++ {
-			if !isGraphQLQuery(&x.Params[k]) {
+			if !isGraphQLQuery(&x.Params[k]) || p.Loc == decoders.LocMultipart {
+				// A piece of an operations field is cut JSON, no
+				// operation matchGraphQL could read.
 				continue
 			}
 			ps := graphqlShape(graphqlText(&x.Params[k]))
@@ -837,6 +843,8 @@ func graphqlPlace(p *decoders.Param) bool {
 		return p.Name == "query"
 	case decoders.LocBody:
 		return true
+	case decoders.LocMultipart:
+		return p.Name == "operations"
 	}
 	return false
 }
@@ -904,8 +912,42 @@ func graphqlWholeText(x *decoders.Exchange, p *decoders.Param) ([]string, bool) 
 		}
 		s, ok := jsonAt(doc, p.Name)
 		return []string{s}, ok
+	case decoders.LocMultipart:
+		if m.BodyTruncated {
+			return nil, false
+		}
+		var docs []string
+		for _, v := range multipartFields(m, p.Name) {
+			docs = append(docs, operationsQueries(v)...)
+		}
+		return docs, len(docs) > 0
 	}
 	return nil, false
+}
+
+// multipartFields returns the values of the form fields named name in m's
+// multipart body, read with Go's parser (a body it refuses gives none).
+func multipartFields(m *decoders.Message, name string) []string {
+	ct, _ := decoders.Get(m.Headers, "content-type")
+	mt, params, err := mime.ParseMediaType(ct)
+	if err != nil || !strings.HasPrefix(mt, "multipart/") || params["boundary"] == "" {
+		return nil
+	}
+	r := multipart.NewReader(bytes.NewReader(m.Body), params["boundary"])
+	var out []string
+	for {
+		part, err := r.NextPart()
+		if err != nil {
+			return out
+		}
+		if part.FormName() == name {
+			b, err := io.ReadAll(part)
+			if err != nil {
+				return out
+			}
+			out = append(out, string(b))
+		}
+	}
 }
 
 // queryValues returns every value of name in a query string, read as

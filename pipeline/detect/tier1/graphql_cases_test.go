@@ -462,6 +462,12 @@ fragment comparisonFields on Character {
 	ws("graphql-ws benign subscription with __typename", B, "Apollo Client + graphql-ws", "none", wsTransport("1", "subscription OnCommentAdded($postId: ID!) { commentAdded(postId: $postId) { id content author { id name __typename } __typename } }"))
 	ws("graphql-ws connection_init", B, "graphql-ws", "none", `{"type":"connection_init","payload":{"authorization":"Bearer eyJhbGciOi..."}}`)
 	add("multipart upload (benign)", B, "apollo-upload-client", "multipart", "none", postMultipart(`{"query":"mutation ($file: Upload!) { singleUpload(file: $file) { id filename mimetype __typename } }","variables":{"file":null}}`))
+	// An operations field longer than the decoders keep of a value: read
+	// whole from the body.
+	add("multipart upload, deep query behind 9 KB of comment", A, "evasion", "multipart", "depth",
+		postMultipart(`{"query":"# `+strings.Repeat("x", 9000)+`\n{ `+strings.Repeat("a { ", 20)+"id"+strings.Repeat(" }", 20)+` }","variables":{}}`))
+	add("multipart upload with a long benign query", B, "apollo-upload-client", "multipart", "none",
+		postMultipart(`{"query":"mutation ($file: Upload!, $note: String) { singleUpload(file: $file, note: $note) { id } }","variables":{"file":null,"note":"`+strings.Repeat("n", 9000)+`"}}`))
 	add("Relay modern query with many fragments", B, "Relay", "post-json", "none", postJSON(`query AppQuery($id: ID!) { viewer { ...Header_viewer ...Feed_viewer } node(id: $id) { __typename ...Story_story id } }
 fragment Header_viewer on Viewer { actor { name profilePicture { uri } id } }
 fragment Feed_viewer on Viewer { newsFeed(first: 10) { edges { node { ...Story_story id __typename } cursor } pageInfo { endCursor hasNextPage } } }
