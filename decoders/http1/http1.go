@@ -163,17 +163,22 @@ type decoder struct {
 // evidence quotes it).
 func (d *decoder) noteLast(rl requestLine) {
 	target := rl.target
+	// An origin-form target ("/…", most of them) has no user info; an
+	// absolute-form one's is dropped before anything is cut.
+	if len(target) > 0 && target[0] != '/' {
+		if i := bytes.Index(target, []byte("://")); i >= 0 {
+			auth := target[i+3:]
+			if j := bytes.IndexAny(auth, "/?#"); j >= 0 {
+				auth = auth[:j]
+			}
+			if j := bytes.LastIndexByte(auth, '@'); j >= 0 {
+				target = append(append(d.last[:0:0], target[:i+3]...), target[i+3+j+1:]...)
+			}
+		}
+	}
+	target = target[:min(len(target), len(d.last))]
 	if i := bytes.IndexByte(target, '?'); i >= 0 {
 		target = target[:i]
-	}
-	if i := bytes.Index(target, []byte("://")); i >= 0 {
-		auth := target[i+3:]
-		if j := bytes.IndexByte(auth, '/'); j >= 0 {
-			auth = auth[:j]
-		}
-		if j := bytes.LastIndexByte(auth, '@'); j >= 0 {
-			target = append(append(d.last[:0:0], target[:i+3]...), target[i+3+j+1:]...)
-		}
 	}
 	n := copy(d.last[:], rl.method)
 	if n < len(d.last) {

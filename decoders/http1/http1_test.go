@@ -442,6 +442,16 @@ func TestAnomalies(t *testing.T) {
 					t.Errorf("the extra response:\n%s", h.render())
 				}
 			}},
+		{"extra_response_after_long_user_info", nil, []seg{
+			{cs, "POST http://" + strings.Repeat("u", 100) + ":secret@a.example/x HTTP/1.1\r\nHost: a.example\r\nContent-Length: 18\r\n\r\nGET / HTTP/1.1\r\n\r\n", 0},
+			{sc, ok + ok, 0}},
+			[]string{KindResponseWithoutRequest}, func(t *testing.T, h *harness) {
+				if len(h.got) != 2 || !slices.ContainsFunc(h.got[1].Anomalies, func(a decoders.Anomaly) bool {
+					return a.Detail == `after "POST http://a.example/x"`
+				}) {
+					t.Errorf("the extra response:\n%s", h.render())
+				}
+			}},
 		// Not a desync either: a response while the server acknowledges
 		// client bytes the sensor has not read (a capture drop, a hole
 		// not yet filled), a 414 to a request line still arriving, a
