@@ -761,7 +761,7 @@ func graphqlWhole(x *decoders.Exchange, report func(r *rule, p *decoders.Param, 
 	var last *decoders.Param
 	for i := range x.Params {
 		p := &x.Params[i]
-		if p.Loc != decoders.LocJSON || p.Name == "" || p.Name[0] != '[' {
+		if p.Name == "" || p.Name[0] != '[' || p.Loc != decoders.LocJSON {
 			continue
 		}
 		n, rest, ok := arrayElement(p.Name)
@@ -787,7 +787,9 @@ func graphqlWhole(x *decoders.Exchange, report func(r *rule, p *decoders.Param, 
 	}
 	for i := 0; i+1 < len(x.Params); i++ {
 		p := &x.Params[i]
-		if x.Params[i+1].Loc != p.Loc || x.Params[i+1].Name != p.Name || !graphqlPlace(p) {
+		// Names first: neighbours' mostly differ in length, locations
+		// mostly not.
+		if x.Params[i+1].Name != p.Name || x.Params[i+1].Loc != p.Loc || !graphqlPlace(p) {
 			continue
 		}
 		// The value's pieces: its head, its tail, perhaps a squeezed
