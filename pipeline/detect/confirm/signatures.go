@@ -257,6 +257,11 @@ var sigs = []sig{
 	{id: "aws-identity", back: 1, class: clsMetadata, anchor: "instanceid", label: "AWS instance identity document", re: regexp.MustCompile(`"instanceId"\s*:\s*"i-[0-9a-f]{8,17}"`)},
 	{id: "aws-iam-info", class: clsMetadata, anchor: "instanceprofilearn", label: "AWS IAM instance profile"},
 	{id: "gcp-metadata", class: clsMetadata, anchor: "computemetadata", label: "GCP metadata"},
+	// GCP's directory listings, one entry a line (the v1 root, an
+	// instance's, a project's): entries alone on their line.
+	{id: "gcp-listing", back: 1, class: clsMetadata, anchor: "oauth/", label: "GCP metadata listing", re: regexp.MustCompile(`^oauth/\s*$`)},
+	{id: "gcp-listing-instance", back: 1, class: clsMetadata, anchor: "cpu-platform", label: "GCP metadata listing", re: regexp.MustCompile(`^cpu-platform\s*$`)},
+	{id: "gcp-listing-project", back: 1, class: clsMetadata, anchor: "numeric-project-id", label: "GCP metadata listing", re: regexp.MustCompile(`^numeric-project-id\s*$`)},
 	{id: "gcp-token", back: 24, class: clsMetadata, anchor: "ya29.", label: "GCP access token", re: regexp.MustCompile(`"access_token"\s*:\s*"ya29\.`)},
 	{id: "gcp-instance", back: 1, class: clsMetadata, anchor: "cpuplatform", label: "GCP instance metadata", re: regexp.MustCompile(`"cpuPlatform"\s*:`)},
 	{id: "azure-token", back: 24, class: clsMetadata, anchor: "management.azure.com", label: "Azure managed identity token", re: regexp.MustCompile(`"resource"\s*:\s*"https://management\.azure\.com`)},
