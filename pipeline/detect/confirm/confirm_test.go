@@ -230,6 +230,15 @@ func TestCheckCRLF(t *testing.T) {
 	if r.Outcome != alert.Outcome_OUTCOME_ATTEMPTED {
 		t.Errorf("generic header counted: %v", r.Evidence)
 	}
+	// A short value counts under a name no server sets, not under one
+	// servers set with that value themselves.
+	x.Response.Headers = append(x.Response.Headers, decoders.Header{Name: "X-A", Value: "1"}, decoders.Header{Name: "X-XSS-Protection", Value: "0"})
+	if r = Check(x, "crlf-injection", []string{"x\r\nX-A: 1"}, 0); r.Outcome != alert.Outcome_OUTCOME_LIKELY_SUCCESSFUL {
+		t.Errorf("short injected header: %v %v", r.Outcome, r.Evidence)
+	}
+	if r = Check(x, "crlf-injection", []string{"x\r\nX-XSS-Protection: 0"}, 0); r.Outcome != alert.Outcome_OUTCOME_ATTEMPTED {
+		t.Errorf("short value of a header servers set: %v %v", r.Outcome, r.Evidence)
+	}
 }
 
 func TestApply(t *testing.T) {

@@ -40,8 +40,6 @@ var knownDisagreements = map[string]string{
 	// the whole body: a 49 inside text is in any page.
 	"jinja-49-html-bare":   "bare probe's result inside text",
 	"jinja-49-json-string": "bare probe's result inside a longer string",
-	// Injected header values shorter than 4 bytes are not looked for.
-	"crlf-short-value": "short injected header",
 	// Content (id output, /etc/passwd) quoted in a long tutorial page
 	// confirms: there is no context rule for content, which an injected
 	// command prints in any page.

@@ -367,6 +367,23 @@ var genericHeaders = map[string]bool{
 	"content-type": true, "server": true, "vary": true, "cache-control": true,
 }
 
+// serverHeader reports a response header servers and frameworks set on
+// their own, often with a short value (X-XSS-Protection: 0,
+// Access-Control-Max-Age: 600, Age: 12), name lower-cased.
+func serverHeader(name string) bool {
+	switch name {
+	case "age", "etag", "expires", "pragma", "via", "location", "set-cookie", "x-frame-options", "x-xss-protection",
+		"x-content-type-options", "strict-transport-security", "content-security-policy", "referrer-policy",
+		"x-powered-by", "x-cache", "x-cache-hits", "x-served-by", "x-request-id", "x-runtime", "x-ratelimit-limit",
+		"x-ratelimit-remaining", "x-ratelimit-reset", "retry-after", "keep-alive", "accept-ranges", "allow",
+		"content-encoding", "content-language", "last-modified", "x-dns-prefetch-control", "x-download-options",
+		"x-permitted-cross-domain-policies", "permissions-policy", "cross-origin-opener-policy",
+		"cross-origin-embedder-policy", "cross-origin-resource-policy", "origin-agent-cluster", "timing-allow-origin":
+		return true
+	}
+	return strings.HasPrefix(name, "access-control-") || strings.HasPrefix(name, "x-amz-") || strings.HasPrefix(name, "cf-")
+}
+
 // injectedHeaders looks for a header a CRLF payload carried ("\r\nName:
 // value") among the response headers: the value split the response.
 func (c *checker) injectedHeaders() {
@@ -377,7 +394,10 @@ func (c *checker) injectedHeaders() {
 			line, rest, ok = strings.Cut(rest, "\n")
 			name, value, found := strings.Cut(strings.TrimSpace(line), ":")
 			name, value = strings.TrimSpace(name), strings.TrimSpace(value)
-			if !found || len(value) < 4 || !token(name) || genericHeaders[strings.ToLower(name)] {
+			low := strings.ToLower(name)
+			if !found || value == "" || !token(name) || genericHeaders[low] || len(value) < 4 && serverHeader(low) {
+				// A short value ("0", "1", "no") proves something only
+				// under a name the server does not set itself.
 				continue
 			}
 			for _, h := range c.resp.Headers {
