@@ -311,3 +311,25 @@ func TestAnchorsAreLowerCase(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckErrorEndsBody: a DBMS error that ends a long page (a script
+// that died after its layout) is the server's, even for a payload too
+// short to find echoed; the same text with the page going on after it is
+// not, nor is a body cut by the capture.
+func TestCheckErrorEndsBody(t *testing.T) {
+	layout := "<!DOCTYPE html>\n<html><body>\n" + strings.Repeat("<li><a href=\"/c\">Category</a></li>\n", 80) + "<h2>Product</h2>\n"
+	mysql := "You have an error in your SQL syntax; check the manual that corresponds to your MySQL server version for the right syntax to use near ''''' at line 1"
+	x := exchange("/product?id='", 200, "text/html", layout+mysql+"\n")
+	if r := Check(x, "sql-injection", []string{"'"}, 0); r.Outcome != alert.Outcome_OUTCOME_LIKELY_SUCCESSFUL {
+		t.Errorf("error ending the page: %v %v", r.Outcome, r.Evidence)
+	}
+	x = exchange("/product?id='", 200, "text/html", layout+mysql+"\n</body></html>\n")
+	if r := Check(x, "sql-injection", []string{"'"}, 0); r.Outcome == alert.Outcome_OUTCOME_LIKELY_SUCCESSFUL {
+		t.Errorf("error inside a page that goes on: %v %v", r.Outcome, r.Evidence)
+	}
+	x = exchange("/product?id='", 200, "text/html", layout+mysql)
+	x.Response.BodyTruncated = true
+	if r := Check(x, "sql-injection", []string{"'"}, 0); r.Outcome == alert.Outcome_OUTCOME_LIKELY_SUCCESSFUL {
+		t.Errorf("error at the end of a cut body: %v %v", r.Outcome, r.Evidence)
+	}
+}

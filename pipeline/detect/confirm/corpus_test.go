@@ -45,9 +45,6 @@ var knownDisagreements = map[string]string{
 	// command prints in any page.
 	"tutorial-page-id-passwd-cmd": "content in a tutorial",
 	"tutorial-page-id-passwd-lfi": "content in a tutorial",
-	// A MySQL error after a long 200 page for a 1-byte payload: too short
-	// a payload to find echoed, too long a page to be an error page.
-	"mysql-php-die-after-layout": "error after a page, 1-byte payload",
 }
 
 // TestResponseCorpus runs Check on every response of the corpus (224,

@@ -636,14 +636,16 @@ func (c *checker) inEcho(b []byte, line span, at, n int) bool {
 // server produced rather than prose about one: the body is short and not
 // JSON (an error page), a request value is echoed near it (DBMS errors
 // quote the query), or it is the value of an error-named JSON key or
-// follows PHP's "Warning:" markup. A long article about SQL errors has none
+// follows PHP's "Warning:" markup, or it ends the body (a script that
+// died there: PHP's die(mysqli_error()) after the page's layout, with
+// no closing markup after it). A long article about SQL errors has none
 // of these, nor does a short JSON document whose field quotes one (a
 // knowledge-base excerpt: "excerpt": "If MySQL says …").
 func (c *checker) errorHere(b []byte, at int) bool {
 	if len(c.resp.Body) <= smallBody && !(c.json || jsonText(c.resp, c.body)) {
 		return true
 	}
-	if c.payloadNear(b, at) {
+	if c.payloadNear(b, at) || c.endsBody(b, at) {
 		return true
 	}
 	before := b[max(0, at-48):at]
@@ -653,6 +655,19 @@ func (c *checker) errorHere(b []byte, at int) bool {
 		}
 	}
 	return errorValue(b[max(0, at-errorValueBytes):at])
+}
+
+// endsBody reports whether the line at b[at] is the last of a whole text
+// or HTML body the checker read (not one cut by the capture or the scan
+// bound), with lines before it: output the error cut short. A JSON
+// document is one line whatever it quotes.
+func (c *checker) endsBody(b []byte, at int) bool {
+	if len(b) != len(c.resp.Body) || c.resp.BodyTruncated || len(c.body) != len(c.resp.Body) ||
+		c.json || jsonText(c.resp, c.body) || bytes.IndexByte(b[:at], '\n') < 0 {
+		return false
+	}
+	end := bytes.IndexByte(b[at:], '\n')
+	return end < 0 || len(bytes.TrimSpace(b[at+end:])) == 0
 }
 
 // errorValueBytes is how far back from an error the JSON key whose value
