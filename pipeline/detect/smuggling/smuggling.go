@@ -82,6 +82,7 @@ const (
 	KindFramingInFold    = "smuggling.framing_header_in_folded_line"
 	KindDuplicateHost    = "smuggling.duplicate_host"
 	KindAbsoluteHost     = "smuggling.absolute_uri_host_mismatch"
+	KindH2CProxied       = "smuggling.h2c_upgrade_through_proxy"
 )
 
 // kind describes one smuggling indication.
@@ -170,6 +171,8 @@ var kinds = map[string]kind{
 		"processors that take the first and the last Host line route the request to different hosts, past the front end's rules for the one it checked (RFC 9112 §3.2 requires a 400)", []string{"host"}},
 	KindAbsoluteHost: {med, cMed, "absolute-form target naming another host than Host",
 		"a server must route an absolute-form request by its target and ignore Host (RFC 9112 §3.2.2); a front end that checks Host and a back end that follows the target send it to different hosts", []string{"host"}},
+	KindH2CProxied: {med, cMed, "h2c upgrade through a proxy",
+		"a reverse proxy that forwards an h2c upgrade (HTTP2-Settings is hop-by-hop, and RFC 9113 dropped the upgrade) tunnels the connection once the back end answers 101: the client's HTTP/2 requests then reach the back end past the proxy's access rules (h2csmuggler)", []string{"upgrade"}},
 	http1.KindRequestAfterRefusedUpgrade: {med, cMed, "request after a refused WebSocket upgrade",
 		"a proxy that takes a connection for upgraded once it forwarded the Upgrade request, whatever the answer (a 426 to a bad Sec-WebSocket-Version), tunnels the requests that follow to the back end unchecked (WebSocket smuggling)", nil},
 
@@ -400,8 +403,15 @@ func setOutcome(a *alert.Alert, x *decoders.Exchange) {
 		detect.SetOutcome(a, alert.Outcome_OUTCOME_ATTEMPTED)
 		return
 	}
-	switch resp.Status {
-	case 400, 501, 505:
+	switch {
+	case resp.Status == 101 && slices.ContainsFunc(a.Evidence, func(e *alert.Evidence) bool { return e.Rule == KindH2CProxied }):
+		// The back end switched: the tunnel past the proxy is open.
+		detect.SetOutcome(a, alert.Outcome_OUTCOME_LIKELY_SUCCESSFUL)
+		detect.AddResponseEvidence(a, &alert.Evidence{
+			Location: "response_status", Name: "status", Value: "101",
+			Matched: "status 101: the back end switched to HTTP/2 behind the proxy", Rule: "switched",
+		})
+	case resp.Status == 400 || resp.Status == 501 || resp.Status == 505:
 		detect.SetOutcome(a, alert.Outcome_OUTCOME_BLOCKED)
 		detect.AddResponseEvidence(a, &alert.Evidence{
 			Location: "response_status", Name: "status", Value: strconv.Itoa(resp.Status),
@@ -457,6 +467,11 @@ func checkH1(x *decoders.Exchange, fs *findings) {
 		fs.add(KindMultipleTE, strconv.Itoa(te)+" Transfer-Encoding lines", "")
 	}
 	checkHost(req, fs)
+	if up, ok := decoders.Get(req.Headers, "upgrade"); ok && hasToken(up, "h2c") {
+		if by := forwardedBy(req); by != "" {
+			fs.add(KindH2CProxied, "forwarded by a proxy ("+by+")", "")
+		}
+	}
 	folded := slices.ContainsFunc(x.Anomalies, func(a decoders.Anomaly) bool { return a.Kind == http1.KindObsFold })
 	for _, h := range req.Headers {
 		switch {
@@ -509,6 +524,32 @@ func checkH1(x *decoders.Exchange, fs *findings) {
 			}
 		}
 	}
+}
+
+// proxyHeaders are what a reverse proxy adds to the requests it forwards.
+var proxyHeaders = []string{"x-forwarded-for", "forwarded", "via", "x-real-ip", "x-forwarded-host", "x-forwarded-proto"}
+
+// forwardedBy returns the first header of req that a proxy adds, or "".
+func forwardedBy(req *decoders.Message) string {
+	for _, h := range req.Headers {
+		for _, n := range proxyHeaders {
+			if strings.EqualFold(h.Name, n) {
+				return n
+			}
+		}
+	}
+	return ""
+}
+
+// hasToken reports whether comma-separated list v holds token t, in any
+// case.
+func hasToken(v, t string) bool {
+	for el := range strings.SplitSeq(v, ",") {
+		if strings.EqualFold(strings.TrimSpace(el), t) {
+			return true
+		}
+	}
+	return false
 }
 
 // checkHost adds an absolute-form target whose authority is another host

@@ -204,6 +204,14 @@ func TestSmuggling(t *testing.T) {
 			x.Request.URI = "https://shop.example/a"
 			return x
 		}(), nil, 0, "", ""},
+		// h2csmuggler: an h2c upgrade a reverse proxy forwarded; curl's
+		// own, and a WebSocket upgrade through the proxy, are not it.
+		{"h2c upgrade through a proxy", h1("GET", hdrs{{Name: "Host", Value: "a"}, {Name: "Upgrade", Value: "h2c"},
+			{Name: "HTTP2-Settings", Value: "AAMAAABkAARAAAAAAAIAAAAA"}, {Name: "Connection", Value: "Upgrade, HTTP2-Settings"}, {Name: "X-Forwarded-For", Value: "203.0.113.9"}}),
+			[]string{KindH2CProxied}, alert.Severity_SEVERITY_MEDIUM, "HTTP request smuggling: h2c upgrade through a proxy", "Upgrade: h2c; (forwarded by a proxy (x-forwarded-for))"},
+		{"h2c upgrade from the client", h1("GET", hdrs{{Name: "Host", Value: "a"}, {Name: "Upgrade", Value: "h2c"},
+			{Name: "HTTP2-Settings", Value: "AAMAAABkAARAAAAAAAIAAAAA"}, {Name: "Connection", Value: "Upgrade, HTTP2-Settings"}}), nil, 0, "", ""},
+		{"websocket upgrade through a proxy", h1("GET", hdrs{{Name: "Host", Value: "a"}, {Name: "Upgrade", Value: "websocket"}, {Name: "Via", Value: "1.1 proxy"}}), nil, 0, "", ""},
 		{"request after a refused upgrade", seq(h1("GET", hdrs{{Name: "Host", Value: "a"}}, http1.KindRequestAfterRefusedUpgrade), 1),
 			[]string{http1.KindRequestAfterRefusedUpgrade}, alert.Severity_SEVERITY_MEDIUM, "HTTP request smuggling: request after a refused WebSocket upgrade", ""},
 		{"h2 same authority and host", h2("GET", "/", hdrs{{Name: "host", Value: "API.example"}}, 0), nil, 0, "", ""},
@@ -353,5 +361,20 @@ func TestExtraResponse(t *testing.T) {
 	x.Anomalies = nil
 	if out := inspect(t, x); len(out) != 0 {
 		t.Errorf("a response without the anomaly raised %v", out)
+	}
+}
+
+// TestH2CSwitched: an h2c upgrade through a proxy that the back end
+// switched for is likely successful: the tunnel past the proxy is open.
+func TestH2CSwitched(t *testing.T) {
+	x := h1("GET", hdrs{{Name: "Host", Value: "a"}, {Name: "Upgrade", Value: "h2c"}, {Name: "Via", Value: "1.1 edge"}})
+	x.Response = &decoders.Message{Status: 101, Version: "HTTP/1.1"}
+	out := inspect(t, x)
+	if len(out) != 1 || out[0].Outcome != alert.Outcome_OUTCOME_LIKELY_SUCCESSFUL || out[0].Severity != alert.Severity_SEVERITY_HIGH {
+		t.Fatalf("alerts %v", out)
+	}
+	x.Response.Status = 200
+	if out = inspect(t, x); len(out) != 1 || out[0].Outcome != alert.Outcome_OUTCOME_ATTEMPTED {
+		t.Errorf("not switched: %v", out)
 	}
 }
