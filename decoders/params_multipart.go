@@ -40,13 +40,27 @@ func (e *extractor) multipart(body []byte, boundary string) (malformed bool) {
 	}
 }
 
-// multipartLenient reads the parts of body after the first skip as servers
-// with forgiving parsers do: a part is what lies between two boundary
-// lines (a line that starts with "--" and the boundary, then "--" for the
-// last, or blanks and the line's end), its headers are the lines before
-// the first empty one, split at their first colon, whatever bytes they
-// hold. A boundary inside a line is content, as it is to mime/multipart.
+// multipartLenient reads the parts of body after the first skip as
+// lenientParts splits them.
 func (e *extractor) multipartLenient(body []byte, boundary string, skip int, buf []byte) {
+	lenientParts(body, boundary, skip, func(cd, ct string, content []byte) bool {
+		if e.full() {
+			return false
+		}
+		e.part(cd, ct, bytes.NewReader(content), len(body), buf)
+		return true
+	})
+}
+
+// lenientParts calls fn with the Content-Disposition, Content-Type and
+// content of each part of body after the first skip, read as servers with
+// forgiving parsers do: a part is what lies between two boundary lines (a
+// line that starts with "--" and the boundary, then "--" for the last, or
+// blanks and the line's end), its headers are the lines before the first
+// empty one, split at their first colon, whatever bytes they hold. A
+// boundary inside a line is content, as it is to mime/multipart. fn
+// returns false to stop.
+func lenientParts(body []byte, boundary string, skip int, fn func(cd, ct string, content []byte) bool) {
 	delim := []byte("--" + boundary)
 	// next returns the start of the first boundary line at or after from,
 	// the start of the part after it, and whether it closes the body.
@@ -78,7 +92,7 @@ func (e *extractor) multipartLenient(body []byte, boundary string, skip int, buf
 		return -1, 0, false
 	}
 	at, start, last := next(0)
-	for n := 0; at >= 0 && !last && !e.full(); n++ {
+	for n := 0; at >= 0 && !last; n++ {
 		end, after, closing := next(start)
 		part := body[start:]
 		if end >= 0 {
@@ -109,7 +123,49 @@ func (e *extractor) multipartLenient(body []byte, boundary string, skip int, buf
 				ct = string(bytes.TrimSpace(v))
 			}
 		}
-		e.part(cd, ct, bytes.NewReader(content), len(body), buf)
+		if !fn(cd, ct, content) {
+			return
+		}
+	}
+}
+
+// MultipartFields returns the whole values of the fields named name (parts
+// without a file name) of m's multipart body, read as ExtractParams reads
+// it: its boundary parameter taken leniently, mime/multipart's parts, and
+// past a part header it refuses the lenient reading. For a detector that
+// must see a value longer than the parameters keep of it.
+func MultipartFields(m *Message, name string) []string {
+	ct, _ := Get(m.Headers, "Content-Type")
+	boundary, ok := mediaParam(ct, "boundary")
+	if !ok || boundary == "" {
+		return nil
+	}
+	body := m.Body
+	var out []string
+	take := func(cd string, r io.Reader) {
+		if n, _ := mediaParam(cd, "name"); n != name {
+			return
+		}
+		if plain, ext, _, _ := mediaParamForms(cd, "filename"); plain != "" || ext != "" {
+			return
+		}
+		v, _ := io.ReadAll(io.LimitReader(r, int64(len(body))))
+		out = append(out, string(v))
+	}
+	r := multipart.NewReader(bytes.NewReader(body), boundary)
+	for read := 0; ; read++ {
+		p, err := r.NextPart()
+		if err != nil {
+			var bad textproto.ProtocolError
+			if errors.As(err, &bad) {
+				lenientParts(body, boundary, read, func(cd, _ string, content []byte) bool {
+					take(cd, bytes.NewReader(content))
+					return true
+				})
+			}
+			return out
+		}
+		take(p.Header.Get("Content-Disposition"), p)
 	}
 }
 

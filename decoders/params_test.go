@@ -652,3 +652,29 @@ func TestExtractUploadedDocuments(t *testing.T) {
 		}
 	}
 }
+
+// TestMultipartFields reads a field whole as ExtractParams reads the body:
+// past a part header mime/multipart refuses, with a boundary parameter it
+// would refuse, under any disposition, files left out.
+func TestMultipartFields(t *testing.T) {
+	long := strings.Repeat("q", 10000)
+	for _, tc := range []struct {
+		name, ct, body string
+		want           []string
+	}{
+		{"plain", "multipart/form-data; boundary=B",
+			"--B\r\nContent-Disposition: form-data; name=\"operations\"\r\n\r\n" + long + "\r\n--B--\r\n", []string{long}},
+		{"after a refused header", "multipart/form-data; boundary=B",
+			"--B\r\nContent-Disposition: form-data; name=\"a\"\r\nno colon here\r\n\r\nx\r\n--B\r\nContent-Disposition: form-data; name=\"operations\"\r\n\r\n" + long + "\r\n--B--\r\n", []string{long}},
+		{"boundary parameters Go refuses", "multipart/form-data; boundary=B; charset",
+			"--B\r\nContent-Disposition: attachment; name=\"operations\"\r\n\r\nv1\r\n--B\r\nContent-Disposition: form-data; name=operations; filename=\"f\"\r\n\r\nfile\r\n--B--\r\n", []string{"v1"}},
+		{"other names", "multipart/form-data; boundary=B",
+			"--B\r\nContent-Disposition: form-data; name=\"map\"\r\n\r\n{}\r\n--B--\r\n", nil},
+		{"no boundary", "multipart/form-data", "--B\r\n", nil},
+	} {
+		m := &Message{Headers: []Header{{Name: "Content-Type", Value: tc.ct}}, Body: []byte(tc.body)}
+		if got := MultipartFields(m, "operations"); !slices.Equal(got, tc.want) {
+			t.Errorf("%s: %d values %.40q, want %d", tc.name, len(got), got, len(tc.want))
+		}
+	}
+}

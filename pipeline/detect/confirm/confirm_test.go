@@ -230,14 +230,19 @@ func TestCheckCRLF(t *testing.T) {
 	if r.Outcome != alert.Outcome_OUTCOME_ATTEMPTED {
 		t.Errorf("generic header counted: %v", r.Evidence)
 	}
-	// A short value counts under a name no server sets, not under one
-	// servers set with that value themselves.
-	x.Response.Headers = append(x.Response.Headers, decoders.Header{Name: "X-A", Value: "1"}, decoders.Header{Name: "X-XSS-Protection", Value: "0"})
-	if r = Check(x, "crlf-injection", []string{"x\r\nX-A: 1"}, 0); r.Outcome != alert.Outcome_OUTCOME_LIKELY_SUCCESSFUL {
-		t.Errorf("short injected header: %v %v", r.Outcome, r.Evidence)
+	// A value a server may set itself (short, or under a name servers
+	// set) counts only right after the header that carries the payload's
+	// text before the break.
+	y := exchange("/", 302, "", "")
+	y.Response.Headers = append(y.Response.Headers, decoders.Header{Name: "Location", Value: "/go?to=/x"}, decoders.Header{Name: "X-A", Value: "1"},
+		decoders.Header{Name: "X-Cache-Status", Value: "HIT"}, decoders.Header{Name: "Access-Control-Allow-Credentials", Value: "true"})
+	if r = Check(y, "crlf-injection", []string{"/x\r\nX-A: 1"}, 0); r.Outcome != alert.Outcome_OUTCOME_LIKELY_SUCCESSFUL {
+		t.Errorf("short injected header after its carrier: %v %v", r.Outcome, r.Evidence)
 	}
-	if r = Check(x, "crlf-injection", []string{"x\r\nX-XSS-Protection: 0"}, 0); r.Outcome != alert.Outcome_OUTCOME_ATTEMPTED {
-		t.Errorf("short value of a header servers set: %v %v", r.Outcome, r.Evidence)
+	for _, p := range []string{"/x\r\nX-Cache-Status: HIT", "y\r\nX-A: 1", "/x\r\nAccess-Control-Allow-Credentials: true"} {
+		if r = Check(y, "crlf-injection", []string{p}, 0); r.Outcome != alert.Outcome_OUTCOME_ATTEMPTED {
+			t.Errorf("%q: a header the server may set, elsewhere: %v %v", p, r.Outcome, r.Evidence)
+		}
 	}
 }
 
@@ -331,5 +336,37 @@ func TestCheckErrorEndsBody(t *testing.T) {
 	x.Response.BodyTruncated = true
 	if r := Check(x, "sql-injection", []string{"'"}, 0); r.Outcome == alert.Outcome_OUTCOME_LIKELY_SUCCESSFUL {
 		t.Errorf("error at the end of a cut body: %v %v", r.Outcome, r.Evidence)
+	}
+	x = exchange("/product?id='", 200, "text/html", layout+mysql)
+	x.Response.Incomplete = true
+	if r := Check(x, "sql-injection", []string{"'"}, 0); r.Outcome == alert.Outcome_OUTCOME_LIKELY_SUCCESSFUL {
+		t.Errorf("error at the end of a reset body: %v %v", r.Outcome, r.Evidence)
+	}
+	// Benign bodies whose last line quotes an error: a minified article,
+	// a log tail, an event stream.
+	for _, tc := range []struct{ ct, body string }{
+		{"text/html", "<!DOCTYPE html>\n" + strings.Repeat("<p>x</p>", 300) + "<p>MySQL then says: " + mysql + "</p></body></html>"},
+		{"text/plain", strings.Repeat("2026-11-29 INFO request served\n", 80) + "2026-11-29 ERROR SQLSTATE[42000]: " + mysql + "\n"},
+		{"text/event-stream", strings.Repeat("data: {\"n\":1}\n\n", 200) + "data: " + mysql + "\n\n"},
+	} {
+		x = exchange("/logs?q=' OR 1=1--", 200, tc.ct, tc.body)
+		if r := Check(x, "sql-injection", []string{"' OR 1=1--x"}, 0); r.Outcome == alert.Outcome_OUTCOME_LIKELY_SUCCESSFUL {
+			t.Errorf("%s ending with a quoted error: %v %v", tc.ct, r.Outcome, r.Evidence)
+		}
+	}
+}
+
+// TestCheckGCPListing: GCP's metadata listings confirm SSRF by consecutive
+// entries; a lone "oauth/" line (a .gitignore) does not.
+func TestCheckGCPListing(t *testing.T) {
+	for body, want := range map[string]alert.Outcome{
+		"instance/\noauth/\nproject/\n":                                   alert.Outcome_OUTCOME_LIKELY_SUCCESSFUL,
+		"attributes/\nnumeric-project-id\nproject-id\n":                   alert.Outcome_OUTCOME_LIKELY_SUCCESSFUL,
+		"node_modules/\noauth/\n.env\ncpu-platform\nnumeric-project-id\n": alert.Outcome_OUTCOME_ATTEMPTED,
+	} {
+		x := exchange("/fetch?url=http://metadata.google.internal/computeMetadata/v1/", 200, "text/plain", body)
+		if r := Check(x, "ssrf", []string{"http://metadata.google.internal/computeMetadata/v1/"}, 0); r.Outcome != want {
+			t.Errorf("%q: %v %v, want %v", body, r.Outcome, r.Evidence, want)
+		}
 	}
 }

@@ -257,11 +257,12 @@ var sigs = []sig{
 	{id: "aws-identity", back: 1, class: clsMetadata, anchor: "instanceid", label: "AWS instance identity document", re: regexp.MustCompile(`"instanceId"\s*:\s*"i-[0-9a-f]{8,17}"`)},
 	{id: "aws-iam-info", class: clsMetadata, anchor: "instanceprofilearn", label: "AWS IAM instance profile"},
 	{id: "gcp-metadata", class: clsMetadata, anchor: "computemetadata", label: "GCP metadata"},
-	// GCP's directory listings, one entry a line (the v1 root, an
-	// instance's, a project's): entries alone on their line.
-	{id: "gcp-listing", back: 1, class: clsMetadata, anchor: "oauth/", label: "GCP metadata listing", re: regexp.MustCompile(`^oauth/\s*$`)},
-	{id: "gcp-listing-instance", back: 1, class: clsMetadata, anchor: "cpu-platform", label: "GCP metadata listing", re: regexp.MustCompile(`^cpu-platform\s*$`)},
-	{id: "gcp-listing-project", back: 1, class: clsMetadata, anchor: "numeric-project-id", label: "GCP metadata listing", re: regexp.MustCompile(`^numeric-project-id\s*$`)},
+	// GCP's directory listings, one entry a line in sorted order (the v1
+	// root, an instance's, a project's): consecutive entries, as a lone
+	// "oauth/" is in any .gitignore.
+	{id: "gcp-listing", class: clsMetadata, anchor: "instance/\noauth/\nproject/", label: "GCP metadata listing"},
+	{id: "gcp-listing-instance", class: clsMetadata, anchor: "cpu-platform\ndescription\ndisks/", label: "GCP metadata listing"},
+	{id: "gcp-listing-project", class: clsMetadata, anchor: "numeric-project-id\nproject-id", label: "GCP metadata listing"},
 	{id: "gcp-token", back: 24, class: clsMetadata, anchor: "ya29.", label: "GCP access token", re: regexp.MustCompile(`"access_token"\s*:\s*"ya29\.`)},
 	{id: "gcp-instance", back: 1, class: clsMetadata, anchor: "cpuplatform", label: "GCP instance metadata", re: regexp.MustCompile(`"cpuPlatform"\s*:`)},
 	{id: "azure-token", back: 24, class: clsMetadata, anchor: "management.azure.com", label: "Azure managed identity token", re: regexp.MustCompile(`"resource"\s*:\s*"https://management\.azure\.com`)},
@@ -657,17 +658,28 @@ func (c *checker) errorHere(b []byte, at int) bool {
 	return errorValue(b[max(0, at-errorValueBytes):at])
 }
 
-// endsBody reports whether the line at b[at] is the last of a whole text
-// or HTML body the checker read (not one cut by the capture or the scan
-// bound), with lines before it: output the error cut short. A JSON
-// document is one line whatever it quotes.
+// endsBody reports whether the error at b[at] ends a whole HTML page the
+// checker read (not one cut by the capture, a reset or the scan bound),
+// as a script's output ends where it died: on a short last line of its
+// own, the error near its start, no markup after it, lines before it.
+// A page that goes on (closing tags after the error, even on its line),
+// a minified one-line page, and other types (logs, CSV, event streams,
+// scripts, JSON) are not.
 func (c *checker) endsBody(b []byte, at int) bool {
-	if len(b) != len(c.resp.Body) || c.resp.BodyTruncated || len(c.body) != len(c.resp.Body) ||
-		c.json || jsonText(c.resp, c.body) || bytes.IndexByte(b[:at], '\n') < 0 {
+	r := c.resp
+	if len(b) != len(r.Body) || r.BodyTruncated || r.Incomplete || len(c.body) != len(r.Body) {
 		return false
 	}
-	end := bytes.IndexByte(b[at:], '\n')
-	return end < 0 || len(bytes.TrimSpace(b[at+end:])) == 0
+	if ct, _ := decoders.Get(r.Headers, "content-type"); !strings.HasPrefix(strings.ToLower(strings.TrimSpace(ct)), "text/html") {
+		return false
+	}
+	start := bytes.LastIndexByte(b[:at], '\n') + 1
+	end := len(b)
+	if i := bytes.IndexByte(b[at:], '\n'); i >= 0 {
+		end = at + i
+	}
+	return start > 0 && at-start <= 64 && end-start <= 512 && bytes.IndexByte(b[at:end], '<') < 0 &&
+		len(bytes.TrimSpace(b[end:])) == 0
 }
 
 // errorValueBytes is how far back from an error the JSON key whose value

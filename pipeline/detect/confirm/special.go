@@ -388,20 +388,26 @@ func serverHeader(name string) bool {
 // value") among the response headers: the value split the response.
 func (c *checker) injectedHeaders() {
 	for _, p := range c.payloads {
-		_, rest, ok := strings.Cut(p, "\n")
+		first, rest, ok := strings.Cut(p, "\n")
+		first = strings.TrimSpace(first)
 		for ok {
 			var line string
 			line, rest, ok = strings.Cut(rest, "\n")
 			name, value, found := strings.Cut(strings.TrimSpace(line), ":")
 			name, value = strings.TrimSpace(name), strings.TrimSpace(value)
-			low := strings.ToLower(name)
-			if !found || value == "" || !token(name) || genericHeaders[low] || len(value) < 4 && serverHeader(low) {
-				// A short value ("0", "1", "no") proves something only
-				// under a name the server does not set itself.
+			if !found || value == "" || !token(name) || genericHeaders[strings.ToLower(name)] {
 				continue
 			}
-			for _, h := range c.resp.Headers {
-				if strings.EqualFold(h.Name, name) && strings.TrimSpace(h.Value) == value {
+			// A value a server may set on its own (a short one: "0",
+			// "HIT", "true"; any under a name servers set) proves the
+			// split only where it stands: right after the header that
+			// carries the payload's text before the line break.
+			placed := len(value) >= 8 && !serverHeader(strings.ToLower(name))
+			for k, h := range c.resp.Headers {
+				if !strings.EqualFold(h.Name, name) || strings.TrimSpace(h.Value) != value {
+					continue
+				}
+				if placed || k > 0 && first != "" && strings.HasSuffix(strings.TrimSpace(c.resp.Headers[k-1].Value), first[max(0, len(first)-16):]) {
 					c.res.strong()
 					c.res.add(&alert.Evidence{
 						Location: LocHeader, Name: strings.ToLower(alert.Snippet(name, 64)), Value: alert.Snippet(h.Value, snippetBytes),

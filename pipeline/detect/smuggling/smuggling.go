@@ -171,8 +171,8 @@ var kinds = map[string]kind{
 		"processors that take the first and the last Host line route the request to different hosts, past the front end's rules for the one it checked (RFC 9112 §3.2 requires a 400)", []string{"host"}},
 	KindAbsoluteHost: {med, cMed, "absolute-form target naming another host than Host",
 		"a server must route an absolute-form request by its target and ignore Host (RFC 9112 §3.2.2); a front end that checks Host and a back end that follows the target send it to different hosts", []string{"host"}},
-	KindH2CProxied: {med, cMed, "h2c upgrade through a proxy",
-		"a reverse proxy that forwards an h2c upgrade (HTTP2-Settings is hop-by-hop, and RFC 9113 dropped the upgrade) tunnels the connection once the back end answers 101: the client's HTTP/2 requests then reach the back end past the proxy's access rules (h2csmuggler)", []string{"upgrade"}},
+	KindH2CProxied: {low, cHi, "h2c upgrade switched through a proxy",
+		"a reverse proxy forwarded an h2c upgrade (HTTP2-Settings is hop-by-hop, and RFC 9113 dropped the upgrade) and the back end switched: the proxy now tunnels the connection, so HTTP/2 requests on it reach the back end past the proxy's access rules (h2csmuggler). Java's HttpClient and curl --http2 send such upgrades on their own: the exposure is the proxy's, whoever used it", []string{"upgrade"}},
 	http1.KindRequestAfterRefusedUpgrade: {med, cMed, "request after a refused WebSocket upgrade",
 		"a proxy that takes a connection for upgraded once it forwarded the Upgrade request, whatever the answer (a 426 to a bad Sec-WebSocket-Version), tunnels the requests that follow to the back end unchecked (WebSocket smuggling)", nil},
 
@@ -404,13 +404,6 @@ func setOutcome(a *alert.Alert, x *decoders.Exchange) {
 		return
 	}
 	switch {
-	case resp.Status == 101 && slices.ContainsFunc(a.Evidence, func(e *alert.Evidence) bool { return e.Rule == KindH2CProxied }):
-		// The back end switched: the tunnel past the proxy is open.
-		detect.SetOutcome(a, alert.Outcome_OUTCOME_LIKELY_SUCCESSFUL)
-		detect.AddResponseEvidence(a, &alert.Evidence{
-			Location: "response_status", Name: "status", Value: "101",
-			Matched: "status 101: the back end switched to HTTP/2 behind the proxy", Rule: "switched",
-		})
 	case resp.Status == 400 || resp.Status == 501 || resp.Status == 505:
 		detect.SetOutcome(a, alert.Outcome_OUTCOME_BLOCKED)
 		detect.AddResponseEvidence(a, &alert.Evidence{
@@ -467,9 +460,11 @@ func checkH1(x *decoders.Exchange, fs *findings) {
 		fs.add(KindMultipleTE, strconv.Itoa(te)+" Transfer-Encoding lines", "")
 	}
 	checkHost(req, fs)
-	if up, ok := decoders.Get(req.Headers, "upgrade"); ok && hasToken(up, "h2c") {
+	// Only once the back end switched: a forwarded upgrade it ignores
+	// opens nothing, and benign clients send them.
+	if up, ok := decoders.Get(req.Headers, "upgrade"); ok && x.Response != nil && x.Response.Status == 101 && hasToken(up, "h2c") {
 		if by := forwardedBy(req); by != "" {
-			fs.add(KindH2CProxied, "forwarded by a proxy ("+by+")", "")
+			fs.add(KindH2CProxied, "forwarded by a proxy ("+by+"), answered 101", "")
 		}
 	}
 	folded := slices.ContainsFunc(x.Anomalies, func(a decoders.Anomaly) bool { return a.Kind == http1.KindObsFold })

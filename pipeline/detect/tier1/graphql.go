@@ -1,11 +1,7 @@
 package tier1
 
 import (
-	"bytes"
 	"encoding/json"
-	"io"
-	"mime"
-	"mime/multipart"
 	"net/url"
 	"slices"
 	"strconv"
@@ -785,6 +781,7 @@ func graphqlWhole(x *decoders.Exchange, report func(r *rule, p *decoders.Param, 
 	if x.Request.Method == "GET" {
 		mutationOverGET(x, report)
 	}
+	multipartRead := false
 	for i := 0; i+1 < len(x.Params); i++ {
 		p := &x.Params[i]
 		// Names first: neighbours' mostly differ in length, locations
@@ -797,6 +794,14 @@ func graphqlWhole(x *decoders.Exchange, report func(r *rule, p *decoders.Param, 
 		j := i + 1
 		for j < len(x.Params) && x.Params[j].Loc == p.Loc && x.Params[j].Name == p.Name {
 			j++
+		}
+		if p.Loc == decoders.LocMultipart {
+			// The body holds every operations field: read once.
+			if multipartRead {
+				i = j - 1
+				continue
+			}
+			multipartRead = true
 		}
 		docs, ok := graphqlWholeText(x, p)
 		if !ok {
@@ -919,7 +924,7 @@ func graphqlWholeText(x *decoders.Exchange, p *decoders.Param) ([]string, bool) 
 			return nil, false
 		}
 		var docs []string
-		for _, v := range multipartFields(m, p.Name) {
+		for _, v := range decoders.MultipartFields(m, p.Name) {
 			docs = append(docs, operationsQueries(v)...)
 		}
 		return docs, len(docs) > 0
@@ -927,30 +932,6 @@ func graphqlWholeText(x *decoders.Exchange, p *decoders.Param) ([]string, bool) 
 	return nil, false
 }
 
-// multipartFields returns the values of the form fields named name in m's
-// multipart body, read with Go's parser (a body it refuses gives none).
-func multipartFields(m *decoders.Message, name string) []string {
-	ct, _ := decoders.Get(m.Headers, "content-type")
-	mt, params, err := mime.ParseMediaType(ct)
-	if err != nil || !strings.HasPrefix(mt, "multipart/") || params["boundary"] == "" {
-		return nil
-	}
-	r := multipart.NewReader(bytes.NewReader(m.Body), params["boundary"])
-	var out []string
-	for {
-		part, err := r.NextPart()
-		if err != nil {
-			return out
-		}
-		if part.FormName() == name {
-			b, err := io.ReadAll(part)
-			if err != nil {
-				return out
-			}
-			out = append(out, string(b))
-		}
-	}
-}
 
 // queryValues returns every value of name in a query string, read as
 // servers read one: pairs split at '&' (a ';' is no separator to most,
