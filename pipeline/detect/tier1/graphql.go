@@ -932,7 +932,6 @@ func graphqlWholeText(x *decoders.Exchange, p *decoders.Param) ([]string, bool) 
 	return nil, false
 }
 
-
 // queryValues returns every value of name in a query string, read as
 // servers read one: pairs split at '&' (a ';' is no separator to most,
 // and a pair that does not decode is skipped, not the whole string), '+'
