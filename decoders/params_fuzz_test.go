@@ -45,6 +45,14 @@ func FuzzExtractParams(f *testing.F) {
 				t.Fatal(err)
 			}
 		}
+		// A field read whole is never more than the body holds.
+		n := 0
+		for _, v := range MultipartFields(x.Request, query) {
+			n += len(v)
+		}
+		if n > len(body) {
+			t.Fatalf("MultipartFields read %d bytes from a %d-byte body", n, len(body))
+		}
 	})
 }
 

@@ -466,6 +466,10 @@ fragment comparisonFields on Character {
 	// whole from the body.
 	add("multipart upload, deep query behind 9 KB of comment", A, "evasion", "multipart", "depth",
 		postMultipart(`{"query":"# `+strings.Repeat("x", 9000)+`\n{ `+strings.Repeat("a { ", 20)+"id"+strings.Repeat(" }", 20)+` }","variables":{}}`))
+	add("multipart upload, deep query behind 9 KB after a part Go refuses", A, "evasion", "multipart", "depth",
+		mkReq("POST", ep, "multipart/form-data; boundary=XB; charset", "--XB\r\nContent-Disposition: form-data; name=\"pad\"\r\nbroken header line\r\n\r\nx\r\n"+
+			"--XB\r\nContent-Disposition: form-data; name=\"operations\"\r\n\r\n"+
+			`{"query":"# `+strings.Repeat("x", 9000)+`\n{ `+strings.Repeat("a { ", 20)+"id"+strings.Repeat(" }", 20)+` }","variables":{}}`+"\r\n--XB--\r\n"))
 	add("multipart upload with a long benign query", B, "apollo-upload-client", "multipart", "none",
 		postMultipart(`{"query":"mutation ($file: Upload!, $note: String) { singleUpload(file: $file, note: $note) { id } }","variables":{"file":null,"note":"`+strings.Repeat("n", 9000)+`"}}`))
 	add("Relay modern query with many fragments", B, "Relay", "post-json", "none", postJSON(`query AppQuery($id: ID!) { viewer { ...Header_viewer ...Feed_viewer } node(id: $id) { __typename ...Story_story id } }
