@@ -139,7 +139,9 @@ func init() { cmdiMask = classMask(";|&\n\r`$") }
 // cmdWordStart reports whether s starts (after spaces, quotes and a /bin/
 // path) with a known command or a cmd.exe keyword, in any case.
 func cmdWordStart(s string) bool {
-	s = strings.TrimLeft(s, " \t'\"")
+	for s != "" && (s[0] == ' ' || s[0] == '\t' || s[0] == '\'' || s[0] == '"') {
+		s = s[1:]
+	}
 	s = trimBinDir(s)
 	var b [16]byte
 	n, i := 0, 0
@@ -172,6 +174,9 @@ var cmdStartWords = literals.NewWordsOf(cmdFile, cmdExec, cmdPrefix, cmdStartOnl
 // trimBinDir returns s without the directory of system binaries it starts
 // with (/bin/cat is cat).
 func trimBinDir(s string) string {
+	if s == "" || s[0] != '/' {
+		return s // each starts with a slash
+	}
 	for _, pre := range binDirs {
 		s = strings.TrimPrefix(s, pre)
 	}

@@ -176,10 +176,5 @@ func bsonType(v string) bool {
 
 // dollarName reports whether a parameter name holds '$' or its escape %24.
 func dollarName(name string) bool {
-	for i := 0; i < len(name); i++ {
-		if name[i] == '$' || name[i] == '%' && i+2 < len(name) && name[i+1] == '2' && name[i+2] == '4' {
-			return true
-		}
-	}
-	return false
+	return strings.IndexByte(name, '$') >= 0 || strings.IndexByte(name, '%') >= 0 && strings.Contains(name, "%24")
 }

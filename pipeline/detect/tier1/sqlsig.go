@@ -787,10 +787,18 @@ func matchSQLSig(p *decoders.Param, v *normalize.Value, report reportFunc) {
 		report(&ruleSQLSig, "sql "+snippet(strings.TrimSpace(m)))
 		return true
 	}
-	secret := secretName(p.Name)
+	// Whether p is named for a secret matters only to a login bypass's
+	// shape, rare: asked then, once.
+	secret := -1
 	check := func(s string) bool {
-		if !secret {
-			if m := quoteComment(s); m != "" {
+		if m := quoteComment(s); m != "" {
+			if secret < 0 {
+				secret = 0
+				if secretName(p.Name) {
+					secret = 1
+				}
+			}
+			if secret == 0 {
 				return found(m)
 			}
 		}
