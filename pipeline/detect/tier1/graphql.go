@@ -52,6 +52,19 @@ var (
 		noConfirm: true,
 		outcome:   mutationOutcome,
 	}
+	// ruleGQLMutationForm is a mutation a server took in a request a
+	// browser sends to another site without asking it first (no CORS
+	// preflight): a POST of a form, a multipart form or text/plain, with
+	// the victim's cookies and nothing only a script of the site itself
+	// could add. Any page the victim opens can send it (CSRF): the reason
+	// Apollo Server 4 refuses such requests (csrfPrevention) and
+	// graphql-cop probes for them.
+	ruleGQLMutationForm = rule{
+		Rule:      detectRule("graphql-mutation-csrf", "graphql-abuse", owaspGraphQLConfig, alert.Severity_SEVERITY_MEDIUM, alert.Confidence_CONFIDENCE_MEDIUM),
+		title:     "GraphQL mutation in a cross-site request",
+		noConfirm: true,
+		outcome:   mutationOutcome,
+	}
 	ruleGQLBreadth = rule{
 		Rule:      detectRule("graphql-breadth", "graphql-abuse", owaspGraphQLLimits, alert.Severity_SEVERITY_MEDIUM, alert.Confidence_CONFIDENCE_HIGH),
 		title:     "Oversized GraphQL selection",
@@ -778,8 +791,11 @@ func graphqlWhole(x *decoders.Exchange, report func(r *rule, p *decoders.Param, 
 	if ops > maxGraphQLBatch {
 		report(&ruleGQLBatch, last, strconv.Itoa(ops)+" operations in one request > "+strconv.Itoa(maxGraphQLBatch))
 	}
-	if x.Request.Method == "GET" {
+	switch x.Request.Method {
+	case "GET":
 		mutationOverGET(x, report)
+	case "POST":
+		mutationCrossSite(x, report)
 	}
 	multipartRead := false
 	for i := 0; i+1 < len(x.Params); i++ {
@@ -996,20 +1012,210 @@ func mutationOverGET(x *decoders.Exchange, report func(r *rule, p *decoders.Para
 	q := x.Request.Query
 	names := queryValues(q, "operationName")
 	for _, doc := range queryValues(q, "query") {
-		if !strings.Contains(doc, "mutation") || !graphqlDocStart(doc) {
-			continue
-		}
-		ops := graphqlOperations(doc)
-		for _, op := range ops {
-			if op.kind != "mutation" {
-				continue
-			}
-			if len(ops) == 1 || slices.Contains(names, op.name) {
-				report(&ruleGQLMutationGET, first, "mutation "+snippet(op.name)+" in a GET request's query")
-				return
-			}
+		if name, ok := selectedMutation(doc, names); ok {
+			report(&ruleGQLMutationGET, first, mutationLabel(name)+" in a GET request's query")
+			return
 		}
 	}
+}
+
+// mutationCrossSite reports a POST whose GraphQL document runs a mutation
+// (its only operation, or the one operationName selects) and that a page
+// of another site could have sent with the victim's cookies, no CORS
+// preflight asked: a simple content type (a form, a multipart form as
+// graphql-upload takes, text/plain holding the JSON), a Cookie header, no
+// Authorization (a browser adds none cross-site, and an API that wants
+// one is no CSRF target) and none of the headers clients add to force a
+// preflight or carry a CSRF token. The documents are read whole from the
+// body, as the server reads them. An Origin naming another host than the
+// request's is quoted: the request itself came from another site.
+func mutationCrossSite(x *decoders.Exchange, report func(r *rule, p *decoders.Param, matched string)) {
+	m := x.Request
+	ct, _ := decoders.Get(m.Headers, "content-type")
+	ct, _, _ = strings.Cut(ct, ";")
+	ct = strings.ToLower(strings.TrimSpace(ct))
+	var loc decoders.Location
+	switch ct {
+	case "application/x-www-form-urlencoded":
+		loc = decoders.LocForm
+	case "multipart/form-data":
+		loc = decoders.LocMultipart
+	case "text/plain":
+		loc = decoders.LocJSON // the decoders sniff JSON in it
+	default:
+		return
+	}
+	if m.BodyTruncated || !crossSiteable(m.Headers) {
+		return
+	}
+	var carrier *decoders.Param
+	for i := range x.Params {
+		p := &x.Params[i]
+		if p.Loc == loc && (p.Name == "query" || p.Name == "operations" || strings.HasSuffix(p.Name, "].query")) {
+			carrier = p
+			break
+		}
+	}
+	if carrier == nil {
+		return
+	}
+	var reqs []gqlRequest
+	switch loc {
+	case decoders.LocForm:
+		body := string(decoders.BodyText(m))
+		names := queryValues(body, "operationName")
+		for _, q := range queryValues(body, "query") {
+			reqs = append(reqs, gqlRequest{query: q, names: names})
+		}
+	case decoders.LocMultipart:
+		for _, v := range decoders.MultipartFields(m, "operations") {
+			reqs = append(reqs, gqlRequests(v)...)
+		}
+	default:
+		reqs = gqlRequests(string(decoders.BodyText(m)))
+	}
+	for _, r := range reqs {
+		if op, ok := selectedMutation(r.query, r.names); ok {
+			what := mutationLabel(op) + " in a POST of " + ct + " with cookies, no preflight asked"
+			if o := foreignOrigin(m); o != "" {
+				what += ", from " + snippet(o)
+			}
+			report(&ruleGQLMutationForm, carrier, what)
+			return
+		}
+	}
+}
+
+// mutationLabel names a mutation in evidence: "mutation SetEmail", or
+// "mutation" for an anonymous one.
+func mutationLabel(name string) string {
+	if name == "" {
+		return "mutation"
+	}
+	return "mutation " + snippet(name)
+}
+
+// gqlRequest is a GraphQL request's document and the operation names it
+// selects by (several when the transport repeats the field).
+type gqlRequest struct {
+	query string
+	names []string
+}
+
+// gqlRequests reads the GraphQL requests of a JSON text: an object, or a
+// batch of them. Maps, not structs, as operationsQueries says.
+func gqlRequests(s string) []gqlRequest {
+	one := func(o map[string]any) gqlRequest {
+		q, _ := o["query"].(string)
+		r := gqlRequest{query: q}
+		if n, ok := o["operationName"].(string); ok {
+			r.names = []string{n}
+		}
+		return r
+	}
+	var obj map[string]any
+	if json.Unmarshal([]byte(s), &obj) == nil {
+		return []gqlRequest{one(obj)}
+	}
+	var many []map[string]any
+	if json.Unmarshal([]byte(s), &many) != nil {
+		return nil
+	}
+	out := make([]gqlRequest, 0, len(many))
+	for _, o := range many {
+		out = append(out, one(o))
+	}
+	return out
+}
+
+// selectedMutation returns the name of the mutation document doc runs: its
+// only operation, or the one one of names selects (servers run that one
+// alone).
+func selectedMutation(doc string, names []string) (string, bool) {
+	if !strings.Contains(doc, "mutation") || !graphqlDocStart(doc) {
+		return "", false
+	}
+	ops := graphqlOperations(doc)
+	for _, op := range ops {
+		if op.kind == "mutation" && (len(ops) == 1 || slices.Contains(names, op.name)) {
+			return op.name, true
+		}
+	}
+	return "", false
+}
+
+// crossSiteable reports whether a request with headers hs is one a page of
+// another site could make the victim's browser send without a preflight:
+// it carries cookies, and no header that only the site's own script (or a
+// non-browser client) adds. Proxies and tracers add headers of their own
+// on the way, so the list is of what clients add, not of what browsers
+// do not.
+func crossSiteable(hs []decoders.Header) bool {
+	cookies := false
+	for _, h := range hs {
+		if strings.EqualFold(h.Name, "cookie") {
+			cookies = true
+		} else if slices.ContainsFunc(preflightHeaders, func(n string) bool { return strings.EqualFold(h.Name, n) }) {
+			return false
+		}
+	}
+	return cookies
+}
+
+// preflightHeaders are the request headers a browser sends to another site
+// only after a CORS preflight, that clients add to force one (Apollo's
+// csrfPrevention takes the two apollo ones), carry a CSRF token or
+// authenticate without cookies.
+var preflightHeaders = []string{"authorization", "apollo-require-preflight", "x-apollo-operation-name",
+	"x-csrf-token", "x-xsrf-token", "csrf-token", "x-csrftoken", "x-requested-with"}
+
+// foreignOrigin returns the request's Origin when it names another host
+// (and port) than the request's, else "".
+func foreignOrigin(m *decoders.Message) string {
+	o, ok := decoders.Get(m.Headers, "origin")
+	if !ok || o == "" || o == "null" {
+		return o // "null": a sandboxed or file page, another site too
+	}
+	u, err := url.Parse(o)
+	if err != nil || u.Host == "" {
+		return o
+	}
+	host := m.Authority
+	if host == "" {
+		host, _ = decoders.Get(m.Headers, "host")
+	}
+	if sameOrigin(u, host) {
+		return ""
+	}
+	return o
+}
+
+// sameOrigin reports whether origin u names host (a Host or :authority
+// value): the same name, in any case, and the same port when host gives
+// one (the sensor does not know the request's scheme, so a host without
+// a port takes the origin's).
+func sameOrigin(u *url.URL, host string) bool {
+	h, port := host, ""
+	if i := strings.LastIndexByte(host, ':'); i >= 0 && !strings.Contains(host[i:], "]") {
+		h, port = host[:i], host[i+1:]
+	}
+	h = strings.TrimSuffix(strings.TrimPrefix(h, "["), "]")
+	if !strings.EqualFold(h, u.Hostname()) {
+		return false
+	}
+	if port == "" {
+		return true
+	}
+	op := u.Port()
+	if op == "" {
+		switch strings.ToLower(u.Scheme) {
+		case "http":
+			op = "80"
+		case "https":
+			op = "443"
+		}
+	}
+	return op == port
 }
 
 // gqlOperation is one operation a document defines: its kind ("query" for

@@ -579,3 +579,73 @@ func wsExchange(msg string) *decoders.Exchange {
 	decoders.ExtractParams(x, nil)
 	return x
 }
+
+// TestMutationCrossSite: a mutation in a request another site's page could
+// make a victim's browser send, cookies and all, without a preflight.
+func TestMutationCrossSite(t *testing.T) {
+	ds, err := detect.New(append([]string{"injection"}, tier1.Names()...), detect.DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	form := func(v url.Values, hs ...string) *http.Request {
+		return withHeaders(mkReq("POST", ep, "application/x-www-form-urlencoded", v.Encode()), hs...)
+	}
+	text := func(body string, hs ...string) *http.Request {
+		return withHeaders(mkReq("POST", ep, "text/plain;charset=UTF-8", body), hs...)
+	}
+	upload := func() *http.Request {
+		return postMultipart(`{"query":"mutation ($file: Upload!) { singleUpload(file: $file) { id } }","variables":{"file":null}}`)
+	}
+	const cookie = "Cookie: session=4f2a9c"
+	for _, tc := range []struct {
+		name string
+		req  *http.Request
+		want string // a piece of the evidence; "" for no alert of the rule
+	}{
+		{"form with cookies", form(url.Values{"query": {"mutation { deleteAccount { ok } }"}}, cookie), "mutation in a POST of application/x-www-form-urlencoded with cookies"},
+		{"text/plain JSON from another site", text(`{"query":"mutation SetEmail { setEmail(e: \"a@evil.example\") { ok } }"}`, cookie, "Origin: https://evil.example"), "mutation SetEmail in a POST of text/plain with cookies, no preflight asked, from https://evil.example"},
+		{"text/plain from the site itself", text(`{"query":"mutation { like(id: 3) { ok } }"}`, cookie, "Origin: http://api.example.com"), "no preflight asked"},
+		{"multipart upload with cookies", withHeaders(upload(), cookie), "in a POST of multipart/form-data"},
+		{"a batch with a mutation", text(`[{"query":"{ me { id } }"},{"query":"mutation { logout { ok } }"}]`, cookie), "mutation in a POST of text/plain"},
+		{"operationName selects the mutation", form(url.Values{"query": {"query Get { me { id } } mutation Set { setName(n: \"x\") { ok } }"}, "operationName": {"Set"}}, cookie), "mutation Set"},
+
+		{"no cookies", form(url.Values{"query": {"mutation { deleteAccount { ok } }"}}), ""},
+		{"the upload forcing a preflight", withHeaders(upload(), cookie, "Apollo-Require-Preflight: true"), ""},
+		{"a bearer token", form(url.Values{"query": {"mutation { deleteAccount { ok } }"}}, cookie, "Authorization: Bearer eyJhbGciOi.x.y"), ""},
+		{"a CSRF token", form(url.Values{"query": {"mutation { deleteAccount { ok } }"}}, cookie, "X-CSRF-Token: 9f8e"), ""},
+		{"JSON asks for a preflight", withHeaders(postJSON("mutation { deleteAccount { ok } }"), cookie), ""},
+		{"operationName selects the query", form(url.Values{"query": {"query Get { me { id } } mutation Set { setName(n: \"x\") { ok } }"}, "operationName": {"Get"}}, cookie), ""},
+		{"a query", form(url.Values{"query": {"{ me { id mutationCount } }"}}, cookie), ""},
+	} {
+		x := reqExchange(tc.req)
+		var as []*alert.Alert
+		for _, d := range ds {
+			as = d.Inspect(x, as)
+		}
+		var got string
+		for _, a := range as {
+			for _, e := range a.Evidence {
+				if e.Rule == "graphql-mutation-csrf" {
+					got = e.Matched
+				}
+			}
+		}
+		switch {
+		case tc.want == "" && got != "":
+			t.Errorf("%s: want no graphql-mutation-csrf, got %q", tc.name, got)
+		case tc.want != "" && !strings.Contains(got, tc.want):
+			t.Errorf("%s: want evidence with %q, got %q", tc.name, tc.want, got)
+		case strings.Contains(tc.name, "itself") && strings.Contains(got, "from "):
+			t.Errorf("%s: same origin quoted as another site: %q", tc.name, got)
+		}
+	}
+}
+
+// withHeaders adds "Name: value" headers to r.
+func withHeaders(r *http.Request, hs ...string) *http.Request {
+	for _, h := range hs {
+		k, v, _ := strings.Cut(h, ": ")
+		r.Header.Add(k, v)
+	}
+	return r
+}

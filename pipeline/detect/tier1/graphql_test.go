@@ -1,6 +1,7 @@
 package tier1
 
 import (
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -205,6 +206,29 @@ func TestGraphQLOperations(t *testing.T) {
 		}
 		if strings.Join(got, " ") != tc.want {
 			t.Errorf("%q: %q, want %q", tc.doc, strings.Join(got, " "), tc.want)
+		}
+	}
+}
+
+func TestSameOrigin(t *testing.T) {
+	for _, tc := range []struct {
+		origin, host string
+		want         bool
+	}{
+		{"https://api.example.com", "api.example.com", true},
+		{"https://API.example.com", "api.example.com:443", true},
+		{"http://api.example.com:8080", "api.example.com:8080", true},
+		{"http://[::1]:8080", "[::1]:8080", true},
+		{"https://evil.example", "api.example.com", false},
+		{"https://api.example.com", "api.example.com:8443", false},
+		{"https://api.example.com.evil.example", "api.example.com", false},
+	} {
+		u, err := url.Parse(tc.origin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := sameOrigin(u, tc.host); got != tc.want {
+			t.Errorf("sameOrigin(%s, %s) = %v, want %v", tc.origin, tc.host, got, tc.want)
 		}
 	}
 }
