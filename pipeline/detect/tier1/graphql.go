@@ -1,6 +1,7 @@
 package tier1
 
 import (
+	"cmp"
 	"encoding/json"
 	"net/url"
 	"slices"
@@ -61,7 +62,7 @@ var (
 	// graphql-cop probes for them.
 	ruleGQLMutationForm = rule{
 		Rule:      detectRule("graphql-mutation-csrf", "graphql-abuse", owaspGraphQLConfig, alert.Severity_SEVERITY_MEDIUM, alert.Confidence_CONFIDENCE_MEDIUM),
-		title:     "GraphQL mutation in a cross-site request",
+		title:     "GraphQL mutation open to cross-site requests",
 		noConfirm: true,
 		outcome:   mutationOutcome,
 	}
@@ -949,21 +950,52 @@ func graphqlWholeText(x *decoders.Exchange, p *decoders.Param) ([]string, bool) 
 }
 
 // queryValues returns every value of name in a query string, read as
-// servers read one: pairs split at '&' (a ';' is no separator to most,
-// and a pair that does not decode is skipped, not the whole string), '+'
-// a space.
+// servers read one: pairs split at '&' (a ';' is no separator to most),
+// '+' a space, and an escape that is no escape ("%zz") kept as it is, as
+// JavaScript's URLSearchParams and querystring keep it (Go's ParseQuery
+// drops such a pair: what runs on one server is read).
 func queryValues(q, name string) []string {
 	var out []string
 	for pair := range strings.SplitSeq(q, "&") {
 		k, v, _ := strings.Cut(pair, "=")
-		if key, err := url.QueryUnescape(k); err != nil || key != name {
-			continue
-		}
-		if val, err := url.QueryUnescape(v); err == nil {
-			out = append(out, val)
+		if lenientUnescape(k) == name {
+			out = append(out, lenientUnescape(v))
 		}
 	}
 	return out
+}
+
+// lenientUnescape decodes a query string's component: '+' a space, %XX a
+// byte, and a '%' not followed by two hex digits kept.
+func lenientUnescape(s string) string {
+	if strings.IndexByte(s, '%') < 0 && strings.IndexByte(s, '+') < 0 {
+		return s
+	}
+	if t, err := url.QueryUnescape(s); err == nil {
+		return t
+	}
+	b := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '+':
+			b = append(b, ' ')
+		case c == '%' && i+2 < len(s) && isHex(s[i+1]) && isHex(s[i+2]):
+			b = append(b, unhex(s[i+1])<<4|unhex(s[i+2]))
+			i += 2
+		default:
+			b = append(b, c)
+		}
+	}
+	return string(b)
+}
+
+func isHex(c byte) bool { return '0' <= c && c <= '9' || 'a' <= c|0x20 && c|0x20 <= 'f' }
+
+func unhex(c byte) byte {
+	if c <= '9' {
+		return c - '0'
+	}
+	return c|0x20 - 'a' + 10
 }
 
 // jsonAt returns the string at a flattened JSON name ("query",
@@ -1020,69 +1052,95 @@ func mutationOverGET(x *decoders.Exchange, report func(r *rule, p *decoders.Para
 }
 
 // mutationCrossSite reports a POST whose GraphQL document runs a mutation
-// (its only operation, or the one operationName selects) and that a page
-// of another site could have sent with the victim's cookies, no CORS
-// preflight asked: a simple content type (a form, a multipart form as
-// graphql-upload takes, text/plain holding the JSON), a Cookie header, no
-// Authorization (a browser adds none cross-site, and an API that wants
-// one is no CSRF target) and none of the headers clients add to force a
-// preflight or carry a CSRF token. The documents are read whole from the
-// body, as the server reads them. An Origin naming another host than the
-// request's is quoted: the request itself came from another site.
+// (its only operation, or the one an operationName selects) and that a
+// page of another site could have made the victim's browser send, no CORS
+// preflight asked: a simple content type or none (a form, a multipart
+// form as graphql-upload takes, text/plain or a typeless body holding the
+// JSON), ambient credentials (cookies, or the Basic, Digest, NTLM or
+// Negotiate authorization a browser repeats by itself) and none of the
+// headers clients add to force a preflight or carry a CSRF token or a
+// bearer token. The documents are read from the body (and the URL, which
+// some servers prefer for a POST too) as the servers read them: every
+// field named query or operationName in any case (Go's JSON decoding
+// matches names so), a JSON value with text after it, a form body that is
+// itself JSON or a document (gqlgen's form transport), the kept start of
+// a body too long for the sensor. A cross-site Origin or Sec-Fetch-Site is
+// quoted: that request came from another site.
 func mutationCrossSite(x *decoders.Exchange, report func(r *rule, p *decoders.Param, matched string)) {
 	m := x.Request
 	ct, _ := decoders.Get(m.Headers, "content-type")
 	ct, _, _ = strings.Cut(ct, ";")
-	ct = strings.ToLower(strings.TrimSpace(ct))
+	ct = strings.TrimSpace(ct)
 	var loc decoders.Location
-	switch ct {
-	case "application/x-www-form-urlencoded":
+	switch {
+	case strings.EqualFold(ct, "application/x-www-form-urlencoded"):
 		loc = decoders.LocForm
-	case "multipart/form-data":
+	case strings.EqualFold(ct, "multipart/form-data"):
 		loc = decoders.LocMultipart
-	case "text/plain":
+	case ct == "" || strings.EqualFold(ct, "text/plain"):
 		loc = decoders.LocJSON // the decoders sniff JSON in it
 	default:
 		return
 	}
-	if m.BodyTruncated || !crossSiteable(m.Headers) {
+	if !crossSiteable(m.Headers) {
 		return
 	}
-	var carrier *decoders.Param
-	for i := range x.Params {
-		p := &x.Params[i]
-		if p.Loc == loc && (p.Name == "query" || p.Name == "operations" || strings.HasSuffix(p.Name, "].query")) {
-			carrier = p
-			break
+	body := string(decoders.BodyText(m))
+	if m.BodyTruncated {
+		// What was kept: a form's pairs but the last, which may be cut.
+		if i := strings.LastIndexByte(body, '&'); loc == decoders.LocForm && i >= 0 {
+			body = body[:i]
+		} else if loc == decoders.LocForm {
+			body = ""
 		}
 	}
-	if carrier == nil {
-		return
-	}
+	names := queryValues(m.Query, "operationName")
 	var reqs []gqlRequest
 	switch loc {
 	case decoders.LocForm:
-		body := string(decoders.BodyText(m))
-		names := queryValues(body, "operationName")
-		for _, q := range queryValues(body, "query") {
-			reqs = append(reqs, gqlRequest{query: q, names: names})
+		if rs := gqlRequests(body); rs != nil {
+			reqs = rs
+		} else if !strings.Contains(body, "query=") && graphqlDocument(body) {
+			reqs = []gqlRequest{{query: body, names: names}}
+		} else {
+			names = append(names, queryValues(body, "operationName")...)
+			for _, q := range queryValues(body, "query") {
+				reqs = append(reqs, gqlRequest{query: q, names: names, name: "query"})
+			}
 		}
 	case decoders.LocMultipart:
 		for _, v := range decoders.MultipartFields(m, "operations") {
 			reqs = append(reqs, gqlRequests(v)...)
 		}
+		names = append(names, decoders.MultipartFields(m, "operationName")...)
+		for _, q := range decoders.MultipartFields(m, "query") {
+			reqs = append(reqs, gqlRequest{query: q, names: names, name: "query"})
+		}
 	default:
-		reqs = gqlRequests(string(decoders.BodyText(m)))
+		reqs = gqlRequests(body)
+	}
+	// A document in the URL of such a POST (express-graphql,
+	// graphene-django and graphql-go read it first).
+	for _, q := range queryValues(m.Query, "query") {
+		reqs = append(reqs, gqlRequest{query: q, names: names, name: "query", inURL: true})
 	}
 	for _, r := range reqs {
-		if op, ok := selectedMutation(r.query, r.names); ok {
-			what := mutationLabel(op) + " in a POST of " + ct + " with cookies, no preflight asked"
-			if o := foreignOrigin(m); o != "" {
-				what += ", from " + snippet(o)
-			}
-			report(&ruleGQLMutationForm, carrier, what)
-			return
+		op, ok := selectedMutation(r.query, append(r.names, names...))
+		if !ok {
+			continue
 		}
+		what := mutationLabel(op) + " in a POST of " + cmp.Or(strings.ToLower(ct), "no content type") + " with ambient credentials, no preflight asked"
+		if o := crossSiteOrigin(m); o != "" {
+			what += ", " + o
+		}
+		p := &decoders.Param{Loc: loc, Name: cmp.Or(r.name, "query"), Value: r.query}
+		if r.inURL {
+			p.Loc = decoders.LocQuery
+		} else if loc == decoders.LocMultipart && r.name == "" {
+			p.Name = "operations"
+		}
+		report(&ruleGQLMutationForm, p, what)
+		return
 	}
 }
 
@@ -1095,44 +1153,65 @@ func mutationLabel(name string) string {
 	return "mutation " + snippet(name)
 }
 
-// gqlRequest is a GraphQL request's document and the operation names it
-// selects by (several when the transport repeats the field).
+// gqlRequest is a GraphQL request's document, the operation names that
+// may select in it, and where it was: a field's name (its batch element
+// for JSON), or the URL.
 type gqlRequest struct {
 	query string
 	names []string
+	name  string
+	inURL bool
 }
 
 // gqlRequests reads the GraphQL requests of a JSON text: an object, or a
-// batch of them. Maps, not structs, as operationsQueries says.
+// batch of them, its first value read as a streaming decoder reads it
+// (text after it ignored, as gqlgen's multipart transport does). Every
+// member named query or operationName in any case counts: JavaScript
+// servers take the exact name, Go's encoding/json any case (the last).
+// Nil when s holds no JSON object or array.
 func gqlRequests(s string) []gqlRequest {
-	one := func(o map[string]any) gqlRequest {
-		q, _ := o["query"].(string)
-		r := gqlRequest{query: q}
-		if n, ok := o["operationName"].(string); ok {
-			r.names = []string{n}
-		}
-		return r
-	}
-	var obj map[string]any
-	if json.Unmarshal([]byte(s), &obj) == nil {
-		return []gqlRequest{one(obj)}
-	}
-	var many []map[string]any
-	if json.Unmarshal([]byte(s), &many) != nil {
+	var v any
+	if json.NewDecoder(strings.NewReader(s)).Decode(&v) != nil {
 		return nil
 	}
-	out := make([]gqlRequest, 0, len(many))
-	for _, o := range many {
-		out = append(out, one(o))
+	one := func(o map[string]any, at string) []gqlRequest {
+		var rs []gqlRequest
+		var names []string
+		for k, v := range o {
+			if t, ok := v.(string); ok && strings.EqualFold(k, "operationName") {
+				names = append(names, t)
+			}
+		}
+		for k, v := range o {
+			if t, ok := v.(string); ok && strings.EqualFold(k, "query") {
+				rs = append(rs, gqlRequest{query: t, names: names, name: at + k})
+			}
+		}
+		return rs
 	}
-	return out
+	switch v := v.(type) {
+	case map[string]any:
+		if rs := one(v, ""); rs != nil {
+			return rs
+		}
+		return []gqlRequest{}
+	case []any:
+		out := []gqlRequest{}
+		for i, e := range v {
+			if o, ok := e.(map[string]any); ok {
+				out = append(out, one(o, "["+strconv.Itoa(i)+"].")...)
+			}
+		}
+		return out
+	}
+	return nil
 }
 
 // selectedMutation returns the name of the mutation document doc runs: its
 // only operation, or the one one of names selects (servers run that one
 // alone).
 func selectedMutation(doc string, names []string) (string, bool) {
-	if !strings.Contains(doc, "mutation") || !graphqlDocStart(doc) {
+	if !strings.Contains(doc, "mutation") || !graphqlDocument(doc) {
 		return "", false
 	}
 	ops := graphqlOperations(doc)
@@ -1146,28 +1225,52 @@ func selectedMutation(doc string, names []string) (string, bool) {
 
 // crossSiteable reports whether a request with headers hs is one a page of
 // another site could make the victim's browser send without a preflight:
-// it carries cookies, and no header that only the site's own script (or a
-// non-browser client) adds. Proxies and tracers add headers of their own
-// on the way, so the list is of what clients add, not of what browsers
-// do not.
+// it carries credentials the browser adds by itself (cookies, or an
+// Authorization of a scheme it repeats: Basic, Digest, NTLM, Negotiate)
+// and no header that only the site's own script (or a non-browser client)
+// adds. Proxies and tracers add headers of their own on the way, so the
+// list is of what clients add, not of what browsers do not.
 func crossSiteable(hs []decoders.Header) bool {
-	cookies := false
+	ambient := false
 	for _, h := range hs {
-		if strings.EqualFold(h.Name, "cookie") {
-			cookies = true
-		} else if slices.ContainsFunc(preflightHeaders, func(n string) bool { return strings.EqualFold(h.Name, n) }) {
+		switch {
+		case strings.EqualFold(h.Name, "cookie"):
+			ambient = true
+		case strings.EqualFold(h.Name, "authorization"):
+			scheme, _, _ := strings.Cut(strings.TrimSpace(h.Value), " ")
+			switch strings.ToLower(scheme) {
+			case "basic", "digest", "ntlm", "negotiate":
+				ambient = true
+			default:
+				return false // a bearer token: the page's own script set it
+			}
+		case slices.ContainsFunc(preflightHeaders, func(n string) bool { return strings.EqualFold(h.Name, n) }):
 			return false
 		}
 	}
-	return cookies
+	return ambient
 }
 
 // preflightHeaders are the request headers a browser sends to another site
-// only after a CORS preflight, that clients add to force one (Apollo's
-// csrfPrevention takes the two apollo ones), carry a CSRF token or
-// authenticate without cookies.
-var preflightHeaders = []string{"authorization", "apollo-require-preflight", "x-apollo-operation-name",
-	"x-csrf-token", "x-xsrf-token", "csrf-token", "x-csrftoken", "x-requested-with"}
+// only after a CORS preflight, that clients add to force one (Apollo
+// Server's csrfPrevention takes the two apollo ones, Hot Chocolate's
+// GraphQL-Preflight, graphql-yoga's CSRF plugin its own) or carry a CSRF
+// token.
+var preflightHeaders = []string{"apollo-require-preflight", "x-apollo-operation-name", "graphql-preflight",
+	"x-graphql-yoga-csrf", "x-csrf-token", "x-xsrf-token", "csrf-token", "x-csrftoken", "x-requested-with"}
+
+// crossSiteOrigin describes what says the request came from another site:
+// an Origin naming another host than the request's, or Sec-Fetch-Site
+// cross-site (a header no page can set); "" when neither does.
+func crossSiteOrigin(m *decoders.Message) string {
+	if o := foreignOrigin(m); o != "" {
+		return "from " + snippet(o)
+	}
+	if v, _ := decoders.Get(m.Headers, "sec-fetch-site"); strings.EqualFold(v, "cross-site") {
+		return "sent cross-site (Sec-Fetch-Site)"
+	}
+	return ""
+}
 
 // foreignOrigin returns the request's Origin when it names another host
 // (and port) than the request's, else "".

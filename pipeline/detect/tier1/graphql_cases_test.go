@@ -602,14 +602,34 @@ func TestMutationCrossSite(t *testing.T) {
 		req  *http.Request
 		want string // a piece of the evidence; "" for no alert of the rule
 	}{
-		{"form with cookies", form(url.Values{"query": {"mutation { deleteAccount { ok } }"}}, cookie), "mutation in a POST of application/x-www-form-urlencoded with cookies"},
-		{"text/plain JSON from another site", text(`{"query":"mutation SetEmail { setEmail(e: \"a@evil.example\") { ok } }"}`, cookie, "Origin: https://evil.example"), "mutation SetEmail in a POST of text/plain with cookies, no preflight asked, from https://evil.example"},
+		{"form with cookies", form(url.Values{"query": {"mutation { deleteAccount { ok } }"}}, cookie), "mutation in a POST of application/x-www-form-urlencoded with ambient credentials"},
+		{"text/plain JSON from another site", text(`{"query":"mutation SetEmail { setEmail(e: \"a@evil.example\") { ok } }"}`, cookie, "Origin: https://evil.example"), "mutation SetEmail in a POST of text/plain with ambient credentials, no preflight asked, from https://evil.example"},
 		{"text/plain from the site itself", text(`{"query":"mutation { like(id: 3) { ok } }"}`, cookie, "Origin: http://api.example.com"), "no preflight asked"},
 		{"multipart upload with cookies", withHeaders(upload(), cookie), "in a POST of multipart/form-data"},
 		{"a batch with a mutation", text(`[{"query":"{ me { id } }"},{"query":"mutation { logout { ok } }"}]`, cookie), "mutation in a POST of text/plain"},
 		{"operationName selects the mutation", form(url.Values{"query": {"query Get { me { id } } mutation Set { setName(n: \"x\") { ok } }"}, "operationName": {"Set"}}, cookie), "mutation Set"},
 
+		{"Basic credentials, no cookies", form(url.Values{"query": {"mutation { deleteAccount { ok } }"}}, "Authorization: Basic dTpw"), "with ambient credentials"},
+		{"Sec-Fetch-Site cross-site", form(url.Values{"query": {"mutation { deleteAccount { ok } }"}}, cookie, "Sec-Fetch-Site: cross-site"), "sent cross-site (Sec-Fetch-Site)"},
+		{"a multipart form's plain query field", withHeaders(multipartFields(map[string]string{"query": "mutation { deleteAccount { ok } }"}), cookie), "in a POST of multipart/form-data"},
+		{"no content type (a no-cors fetch of a Blob)", withHeaders(mkReq("POST", ep, "", `{"query":"mutation { deleteAccount { ok } }"}`), cookie), "in a POST of no content type"},
+		{"JSON names in another case (Go servers)", text(`{"Query":"mutation { deleteAccount { ok } }"}`, cookie), "mutation in a POST of text/plain"},
+		{"a second query name in another case", text(`{"query":"{ me { id } }","QUERY":"mutation { deleteAccount { ok } }"}`, cookie), "mutation in a POST of text/plain"},
+		{"OperationName in another case", text(`{"query":"query A { me { id } } mutation B { deleteAccount { ok } }","OperationName":"B"}`, cookie), "mutation B"},
+		{"operations with text after the JSON (gqlgen)", withHeaders(multipartFields(map[string]string{"operations": `{"query":"mutation { deleteAccount { ok } }"} x`}), cookie), "in a POST of multipart/form-data"},
+		{"a form body that is JSON (gqlgen's form transport)", withHeaders(mkReq("POST", ep, "application/x-www-form-urlencoded", `{"query":"mutation { deleteAccount { ok } }"}`), cookie), "mutation in a POST of application/x-www-form-urlencoded"},
+		{"a form body that is a document", withHeaders(mkReq("POST", ep, "application/x-www-form-urlencoded", `mutation { deleteAccount { ok } }`), cookie), "mutation in a POST of application/x-www-form-urlencoded"},
+		{"operationName in the URL", withHeaders(mkReq("POST", ep+"?operationName=B", "application/x-www-form-urlencoded", url.Values{"query": {"query A { me { id } } mutation B { deleteAccount { ok } }"}}.Encode()), cookie), "mutation B"},
+		{"the document in the URL of a form POST", withHeaders(mkReq("POST", ep+"?query="+url.QueryEscape("mutation { deleteAccount { ok } }"), "application/x-www-form-urlencoded", "a=1"), cookie), "mutation in a POST"},
+		{"an escape JavaScript keeps", withHeaders(mkReq("POST", ep, "application/x-www-form-urlencoded", "query="+url.QueryEscape("mutation { deleteAccount { ok } } #")+"%zz"), cookie), "mutation in a POST"},
+		{"past a thousand fields", withHeaders(mkReq("POST", ep, "application/x-www-form-urlencoded", strings.Repeat("a=1&", 1100)+"query="+url.QueryEscape("mutation { deleteAccount { ok } }")), cookie), "mutation in a POST"},
+
 		{"no cookies", form(url.Values{"query": {"mutation { deleteAccount { ok } }"}}), ""},
+		{"a search form for mutation testing", withHeaders(mkReq("POST", "http://shop.example.com/search", "application/x-www-form-urlencoded", "query=mutation+testing+tools"), cookie), ""},
+		{"a search for the word mutation", withHeaders(mkReq("POST", "http://shop.example.com/search", "application/x-www-form-urlencoded", "query=mutation"), cookie), ""},
+		{"a beacon about mutation analysis", text(`{"query":"mutation analysis","results":12}`, cookie), ""},
+		{"Hot Chocolate's preflight header", withHeaders(upload(), cookie, "GraphQL-Preflight: 1"), ""},
+		{"graphql-yoga's CSRF header", withHeaders(upload(), cookie, "x-graphql-yoga-csrf: 1"), ""},
 		{"the upload forcing a preflight", withHeaders(upload(), cookie, "Apollo-Require-Preflight: true"), ""},
 		{"a bearer token", form(url.Values{"query": {"mutation { deleteAccount { ok } }"}}, cookie, "Authorization: Bearer eyJhbGciOi.x.y"), ""},
 		{"a CSRF token", form(url.Values{"query": {"mutation { deleteAccount { ok } }"}}, cookie, "X-CSRF-Token: 9f8e"), ""},
@@ -622,13 +642,16 @@ func TestMutationCrossSite(t *testing.T) {
 		for _, d := range ds {
 			as = d.Inspect(x, as)
 		}
-		var got string
+		var got, value string
 		for _, a := range as {
 			for _, e := range a.Evidence {
 				if e.Rule == "graphql-mutation-csrf" {
-					got = e.Matched
+					got, value = e.Matched, e.Value
 				}
 			}
+		}
+		if got != "" && !strings.Contains(value, "mutation") {
+			t.Errorf("%s: the evidence quotes %q, not the mutation", tc.name, value)
 		}
 		switch {
 		case tc.want == "" && got != "":
@@ -648,4 +671,47 @@ func withHeaders(r *http.Request, hs ...string) *http.Request {
 		r.Header.Add(k, v)
 	}
 	return r
+}
+
+// multipartFields is a multipart/form-data POST of the fields.
+func multipartFields(fields map[string]string) *http.Request {
+	var b bytes.Buffer
+	w := multipart.NewWriter(&b)
+	for k, v := range fields {
+		w.WriteField(k, v)
+	}
+	w.Close()
+	return mkReq("POST", ep, w.FormDataContentType(), b.String())
+}
+
+// TestMutationCrossSiteTruncated: a body longer than the sensor keeps is
+// read as far as it was kept.
+func TestMutationCrossSiteTruncated(t *testing.T) {
+	ds, err := detect.New(append([]string{"injection"}, tier1.Names()...), detect.DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var up bytes.Buffer
+	w := multipart.NewWriter(&up)
+	w.WriteField("operations", `{"query":"mutation ($file: Upload!) { singleUpload(file: $file) { id } }","variables":{"file":null}}`)
+	w.WriteField("map", `{"0":["variables.file"]}`)
+	fw, _ := w.CreateFormFile("0", "photo.jpg")
+	fw.Write(bytes.Repeat([]byte{0xff, 0xd8, 0x00, 0x10}, 20000))
+	w.Close()
+	for name, req := range map[string]*http.Request{
+		"a padded form":   mkReq("POST", ep, "application/x-www-form-urlencoded", "query="+url.QueryEscape("mutation { deleteAccount { ok } }")+"&pad="+strings.Repeat("x", 70000)),
+		"an 80 KB upload": mkReq("POST", ep, w.FormDataContentType(), up.String()),
+	} {
+		x := reqExchange(withHeaders(req, "Cookie: session=1"))
+		x.Request.Body, x.Request.BodyTruncated = x.Request.Body[:64<<10], true
+		var as []*alert.Alert
+		for _, d := range ds {
+			as = d.Inspect(x, as)
+		}
+		if !slices.ContainsFunc(as, func(a *alert.Alert) bool {
+			return slices.ContainsFunc(a.Evidence, func(e *alert.Evidence) bool { return e.Rule == "graphql-mutation-csrf" })
+		}) {
+			t.Errorf("%s, cut at 64 KB: no graphql-mutation-csrf", name)
+		}
+	}
 }
