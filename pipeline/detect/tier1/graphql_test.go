@@ -232,3 +232,24 @@ func TestSameOrigin(t *testing.T) {
 		}
 	}
 }
+
+// FuzzMutationCrossSite: any POST body, type, URL query and Origin is read
+// without a panic, and an alert quotes a mutation.
+func FuzzMutationCrossSite(f *testing.F) {
+	f.Add("application/x-www-form-urlencoded", "query=mutation+%7B+a+%7D", "", "https://evil.example")
+	f.Add("text/plain;charset=UTF-8", `[{"query":"{ a }"},{"QUERY":"mutation B { b }","operationName":"B"}]`, "", "null")
+	f.Add("multipart/form-data; boundary=b", "--b\r\nContent-Disposition: form-data; name=\"operations\"\r\n\r\n{\"query\":\"mutation { u }\"} x\r\n--b--\r\n", "operationName=X", "")
+	f.Add("", `mutation { a }`, "query=mutation%zz", "http://[::1]:80")
+	f.Fuzz(func(t *testing.T, ct, body, query, origin string) {
+		m := &decoders.Message{Method: "POST", URI: "/graphql?" + query, Path: "/graphql", Query: query, Version: "HTTP/1.1",
+			Headers: []decoders.Header{{Name: "Host", Value: "api.example.com"}, {Name: "Content-Type", Value: ct},
+				{Name: "Cookie", Value: "s=1"}, {Name: "Origin", Value: origin}}, Body: []byte(body)}
+		x := &decoders.Exchange{Proto: "http/1.1", Request: m}
+		decoders.ExtractParams(x, nil)
+		mutationCrossSite(x, func(r *rule, p *decoders.Param, matched string) {
+			if r != &ruleGQLMutationForm || !strings.Contains(p.Value, "mutation") || matched == "" {
+				t.Fatalf("reported %s on %+v: %q", r.ID, p, matched)
+			}
+		})
+	})
+}
