@@ -1,6 +1,7 @@
 package injection
 
 import (
+	"github.com/apisensor/sensor/pipeline/detect/literals"
 	"net/url"
 	"strings"
 	"testing"
@@ -222,4 +223,49 @@ func anyOf(l string, subs []string) bool {
 		}
 	}
 	return false
+}
+
+// wholeScriptMatch is xssScriptMatch as it was before the expression was
+// split into parts: the alternation of them all, its first four matches.
+func wholeScriptMatch(l string) string {
+	for _, m := range xssScript.FindAllStringIndex(l, 4) {
+		if !schemeMention(l, m[0], m[1]) {
+			return l[m[0]:m[1]]
+		}
+	}
+	return ""
+}
+
+// TestXSSScriptParts: the parts, each run only on a value holding one of
+// its literals, find script in every evaluation corpus value the whole
+// expression found it in, and in no benign one it did not.
+func TestXSSScriptParts(t *testing.T) {
+	n := 0
+	for _, e := range evalCorpus(t) {
+		for _, l := range []string{strings.ToLower(e.Payload), stripComments(strings.ToLower(e.Payload))} {
+			whole, parts := wholeScriptMatch(l) != "", xssScriptMatch(l, literals.Find(xssHints, l)) != ""
+			if whole != parts {
+				t.Errorf("%s %q: the whole expression %v, its parts %v", e.Source, l, whole, parts)
+			}
+			if whole {
+				n++
+			}
+		}
+	}
+	if n < 100 {
+		t.Errorf("only %d corpus values hold script: is the corpus the evaluation's?", n)
+	}
+}
+
+// FuzzXSSScriptParts: what the whole expression finds, the parts find.
+func FuzzXSSScriptParts(f *testing.F) {
+	for _, s := range []string{"window['alert'](1)", "x\";settimeout(name,1)//", "javascript:alert(1)", "(![]+[])", "data:,<svg onload=1>", "a `b` alert`1`", "' formaction=//e", "document.cookie"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		l := strings.ToLower(s)
+		if wholeScriptMatch(l) != "" && xssScriptMatch(l, literals.Find(xssHints, l)) == "" {
+			t.Errorf("%q: the whole expression finds script, its parts do not", l)
+		}
+	})
 }
