@@ -1236,11 +1236,8 @@ var xssScriptHints = []string{"document", "window", "self", "top", "parent", "gl
 // k+1 the literals of xssScriptParts[k].
 var xssHints = literals.MustNew(append([][]string{xssScriptHints}, xssPartNeeds()...)...)
 
-// xssHintAny is xssHints' group of xssScriptHints; xssHintNeeds its
-// groups of the parts of xssScript.
+// xssHintAny is xssHints' group of xssScriptHints.
 const xssHintAny = 1 << 0
-
-var xssHintNeeds = uint64(1)<<(len(xssScriptParts)+1) - 2
 
 func xssPartNeeds() [][]string {
 	out := make([][]string, len(xssScriptParts))
