@@ -259,13 +259,21 @@ func TestXSSScriptParts(t *testing.T) {
 
 // FuzzXSSScriptParts: what the whole expression finds, the parts find.
 func FuzzXSSScriptParts(f *testing.F) {
-	for _, s := range []string{"window['alert'](1)", "x\";settimeout(name,1)//", "javascript:alert(1)", "(![]+[])", "data:,<svg onload=1>", "a `b` alert`1`", "' formaction=//e", "document.cookie"} {
+	for _, s := range []string{"window['alert'](1)", "x\";settimeout(name,1)//", "javascript:alert(1)", "(![]+[])", "data:,<svg onload=1>", "a `b` alert`1`", "' formaction=//e", "document.cookie",
+		// A document part's mention hiding four of the script part's.
+		"document.queryselector( javascript:... javascript:... javascript:... javascript:...).innerhtml=:... javascript:x",
+		"document.queryselector(vbscript:.. vbscript:.. vbscript:.. vbscript:.. vbscript:.. vbscript:.. vbscript:.. vbscript:..).innerhtml=:... javascript:x"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		l := strings.ToLower(s)
 		if wholeScriptMatch(l) != "" && xssScriptMatch(l, literals.Find(xssHints, l)) == "" {
 			t.Errorf("%q: the whole expression finds script, its parts do not", l)
+		}
+		for _, part := range xssScriptParts {
+			if part.re.MatchString(l) && !anyOf(l, part.needs) {
+				t.Errorf("%q: a part matches without one of its literals %q", l, part.needs)
+			}
 		}
 	})
 }

@@ -3,6 +3,7 @@ package tier1
 import (
 	"testing"
 
+	"github.com/apisensor/sensor/decoders"
 	"github.com/apisensor/sensor/pipeline/detect/normalize"
 )
 
@@ -179,6 +180,7 @@ func init() {
 // normalised once beforehand.
 func BenchmarkSQLSigBenign(b *testing.B) {
 	var vs []normalize.Value
+	var ps []decoders.Param
 	size := 0
 	for _, e := range benign {
 		p := param(e.loc, e.name, e.value)
@@ -188,6 +190,7 @@ func BenchmarkSQLSigBenign(b *testing.B) {
 			continue
 		}
 		vs = append(vs, normalize.Normalize(p.Best(), p.Decodes, 0))
+		ps = append(ps, p)
 		size += len(e.value)
 	}
 	b.SetBytes(int64(size))
@@ -195,7 +198,7 @@ func BenchmarkSQLSigBenign(b *testing.B) {
 	report := func(*rule, string) {}
 	for b.Loop() {
 		for i := range vs {
-			matchSQLSig(nil, &vs[i], report)
+			matchSQLSig(&ps[i], &vs[i], report)
 		}
 	}
 }
