@@ -1,6 +1,7 @@
 package tier1
 
 import (
+	"bytes"
 	"cmp"
 	"encoding/json"
 	"net/url"
@@ -65,6 +66,17 @@ var (
 		title:     "GraphQL mutation open to cross-site requests",
 		noConfirm: true,
 		outcome:   mutationOutcome,
+	}
+	// ruleGQLFieldProbe is a request the server answered with many
+	// unknown-field or unknown-argument errors: a bucket of guessed names
+	// (Clairvoyance, InQL's bruteforcer) that maps a schema whose
+	// introspection is off, the field suggestions of the errors ("Did you
+	// mean …") telling it the names that exist.
+	ruleGQLFieldProbe = rule{
+		Rule:      detectRule("graphql-field-enumeration", "graphql-abuse", owaspGraphQLConfig, alert.Severity_SEVERITY_MEDIUM, alert.Confidence_CONFIDENCE_HIGH),
+		title:     "GraphQL schema enumeration",
+		noConfirm: true,
+		outcome:   fieldProbeOutcome,
 	}
 	ruleGQLBreadth = rule{
 		Rule:      detectRule("graphql-breadth", "graphql-abuse", owaspGraphQLLimits, alert.Severity_SEVERITY_MEDIUM, alert.Confidence_CONFIDENCE_HIGH),
@@ -798,6 +810,9 @@ func graphqlWhole(x *decoders.Exchange, report func(r *rule, p *decoders.Param, 
 	case "POST":
 		mutationCrossSite(x, report)
 	}
+	if r := x.Response; r != nil && errorsFirst(r.Body) {
+		fieldEnumeration(x, report)
+	}
 	multipartRead := false
 	for i := 0; i+1 < len(x.Params); i++ {
 		p := &x.Params[i]
@@ -1142,6 +1157,116 @@ func mutationCrossSite(x *decoders.Exchange, report func(r *rule, p *decoders.Pa
 		report(&ruleGQLMutationForm, p, what)
 		return
 	}
+}
+
+// fieldEnumeration reports a GraphQL request answered with at least
+// minFieldProbeErrors errors naming a field or an argument the schema does
+// not have. A client's query names what its schema had when it was
+// written (a client left behind by a schema change misses a few); a
+// schema-guessing tool sends buckets of dictionary words as fields or
+// arguments (Clairvoyance's hold 64) and reads which ones the errors name,
+// and which the field suggestions offer instead. Errors are counted by the
+// messages of the servers' validation: graphql-js and what is built on it
+// (Apollo, graphql-yoga, graphql-core, graphene, Strawberry), gqlgen,
+// graphql-php, Sangria, graphql-java, graphql-ruby, Hot Chocolate,
+// async-graphql and Juniper.
+func fieldEnumeration(x *decoders.Exchange, report func(r *rule, p *decoders.Param, matched string)) {
+	var doc *decoders.Param
+	for i := range x.Params {
+		if p := &x.Params[i]; graphqlPlace(p) && (p.Loc != decoders.LocBody || graphqlDocStart(p.Value)) {
+			doc = p
+			break
+		}
+	}
+	if doc == nil && !graphqlPath(x) {
+		return
+	}
+	body := decoders.BodyText(x.Response)
+	if !bytes.Contains(body, []byte("errors")) {
+		return
+	}
+	n := 0
+	for _, m := range unknownFieldMessages {
+		n += bytes.Count(body, []byte(m))
+	}
+	if n < minFieldProbeErrors {
+		return
+	}
+	if doc == nil {
+		doc = &decoders.Param{Loc: decoders.LocBody, Name: "query"}
+	}
+	what := strconv.Itoa(n) + " unknown-field and unknown-argument errors in the answer"
+	if fieldSuggestions(body) {
+		what += ", with field suggestions"
+	}
+	report(&ruleGQLFieldProbe, doc, what)
+}
+
+// errorsFirst reports a JSON answer whose first member is "errors", or
+// "errors" after a null "data": how servers answer a request that failed
+// validation (nothing ran). Other answers are turned away by their first
+// bytes.
+func errorsFirst(body []byte) bool {
+	b := skipJSONSpace(body)
+	if len(b) == 0 || b[0] != '{' {
+		return false
+	}
+	b = skipJSONSpace(b[1:])
+	if rest, ok := bytes.CutPrefix(b, []byte(`"data"`)); ok {
+		b = skipJSONSpace(rest)
+		if len(b) == 0 || b[0] != ':' {
+			return false
+		}
+		if b, ok = bytes.CutPrefix(skipJSONSpace(b[1:]), []byte("null")); !ok {
+			return false
+		}
+		if b = skipJSONSpace(b); len(b) == 0 || b[0] != ',' {
+			return false
+		}
+		b = skipJSONSpace(b[1:])
+	}
+	return bytes.HasPrefix(b, []byte(`"errors"`))
+}
+
+// skipJSONSpace returns b past JSON's white space.
+func skipJSONSpace(b []byte) []byte {
+	for len(b) > 0 && (b[0] == ' ' || b[0] == '\n' || b[0] == '\r' || b[0] == '\t') {
+		b = b[1:]
+	}
+	return b
+}
+
+// minFieldProbeErrors is the fewest unknown-field errors one answer holds
+// for graphql-field-enumeration: more names than a client left behind by a
+// schema change misses, fewer than a guessing tool's bucket.
+const minFieldProbeErrors = 16
+
+// unknownFieldMessages are the pieces of the validation errors servers
+// give for a field or an argument a type does not have, one per error.
+var unknownFieldMessages = []string{
+	"Cannot query field ",        // graphql-js, gqlgen, graphql-php, Sangria
+	"FieldUndefined",             // graphql-java
+	"doesn't exist on type",      // graphql-ruby
+	"does not exist on the type", // Hot Chocolate
+	"Unknown field ",             // async-graphql, Juniper
+	"Unknown argument ",          // graphql-js, async-graphql, Juniper
+	"doesn't accept argument",    // graphql-ruby
+	"UnknownArgument",            // graphql-java
+}
+
+// fieldSuggestions reports an answer whose errors suggest names: what
+// makes a guessing tool's work short.
+func fieldSuggestions(body []byte) bool {
+	return bytes.Contains(body, []byte("Did you mean")) || bytes.Contains(body, []byte("did you mean"))
+}
+
+// fieldProbeOutcome: a probe answered with suggestions told its sender
+// names of the schema; without them it learned which guesses exist.
+func fieldProbeOutcome(x *decoders.Exchange) alert.Outcome {
+	if r := x.Response; r != nil && fieldSuggestions(decoders.BodyText(r)) {
+		return alert.Outcome_OUTCOME_LIKELY_SUCCESSFUL
+	}
+	return alert.Outcome_OUTCOME_ATTEMPTED
 }
 
 // mutationLabel names a mutation in evidence: "mutation SetEmail", or

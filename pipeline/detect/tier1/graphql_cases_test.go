@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -712,6 +713,71 @@ func TestMutationCrossSiteTruncated(t *testing.T) {
 			return slices.ContainsFunc(a.Evidence, func(e *alert.Evidence) bool { return e.Rule == "graphql-mutation-csrf" })
 		}) {
 			t.Errorf("%s, cut at 64 KB: no graphql-mutation-csrf", name)
+		}
+	}
+}
+
+// TestFieldEnumeration: a bucket of guessed field names, answered with an
+// error for each (Clairvoyance), as servers word them.
+func TestFieldEnumeration(t *testing.T) {
+	ds, err := detect.New(append([]string{"injection"}, tier1.Names()...), detect.DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var words []string
+	for i := range 64 {
+		words = append(words, fmt.Sprintf("w%dname", i))
+	}
+	bucket := "query { " + strings.Join(words, " ") + " }"
+	answer := func(n int, msg func(w string) string) string {
+		var es []string
+		for _, w := range words[:n] {
+			es = append(es, `{"message":`+strconv.Quote(msg(w))+`,"locations":[{"line":1,"column":9}]}`)
+		}
+		return `{"errors":[` + strings.Join(es, ",") + `]}`
+	}
+	graphqlJS := func(w string) string { return `Cannot query field "` + w + `" on type "Query". Did you mean "name"?` }
+	masked := func(w string) string { return `Cannot query field "` + w + `" on type "Query".` }
+	java := func(w string) string {
+		return "Validation error (FieldUndefined@[" + w + "]) : Field '" + w + "' in type 'Query' is undefined"
+	}
+	hotChocolate := func(w string) string { return "The field `" + w + "` does not exist on the type `Query`." }
+	for _, tc := range []struct {
+		name    string
+		req     *http.Request
+		status  int
+		body    string
+		want    bool
+		outcome alert.Outcome
+	}{
+		{"graphql-js with suggestions", postJSON(bucket), 400, answer(64, graphqlJS), true, alert.Outcome_OUTCOME_LIKELY_SUCCESSFUL},
+		{"suggestions masked", postJSON(bucket), 200, answer(64, masked), true, alert.Outcome_OUTCOME_ATTEMPTED},
+		{"graphql-java", postJSON(bucket), 200, answer(40, java), true, alert.Outcome_OUTCOME_ATTEMPTED},
+		{"Hot Chocolate", postJSON(bucket), 200, answer(20, hotChocolate), true, alert.Outcome_OUTCOME_ATTEMPTED},
+		{"over GET", getQ(bucket), 200, answer(64, graphqlJS), true, alert.Outcome_OUTCOME_LIKELY_SUCCESSFUL},
+		{"a client left behind by a schema change", postJSON(bucket), 400, answer(3, graphqlJS), false, 0},
+		{"the messages in a page no GraphQL request asked for", mkReq("GET", "http://docs.example.com/errors", "", ""), 200, answer(64, graphqlJS), false, 0},
+	} {
+		x := reqExchange(tc.req)
+		x.Response = &decoders.Message{Status: tc.status, Version: "HTTP/1.1", Body: []byte(tc.body),
+			Headers: []decoders.Header{{Name: "Content-Type", Value: "application/json"}}}
+		var as []*alert.Alert
+		for _, d := range ds {
+			as = d.Inspect(x, as)
+		}
+		var got *alert.Alert
+		for _, a := range as {
+			if a.RuleId == "graphql-field-enumeration" {
+				got = a
+			}
+		}
+		switch {
+		case tc.want && got == nil:
+			t.Errorf("%s: no graphql-field-enumeration", tc.name)
+		case !tc.want && got != nil:
+			t.Errorf("%s: graphql-field-enumeration %v", tc.name, got.Evidence)
+		case got != nil && got.Outcome != tc.outcome:
+			t.Errorf("%s: outcome %v, want %v", tc.name, got.Outcome, tc.outcome)
 		}
 	}
 }

@@ -253,3 +253,24 @@ func FuzzMutationCrossSite(f *testing.F) {
 		})
 	})
 }
+
+func TestErrorsFirst(t *testing.T) {
+	for _, tc := range []struct {
+		body string
+		want bool
+	}{
+		{`{"errors":[{"message":"x"}]}`, true},
+		{"\n{\n  \"errors\" : []}", true},
+		{`{"data":null,"errors":[]}`, true},
+		{"{ \"data\" : null ,\n \"errors\": []}", true},
+		{`{"data":{"a":1},"errors":[]}`, false},
+		{`{"items":[],"errors":[]}`, false},
+		{`[{"errors":[]}]`, false},
+		{``, false},
+		{`{"data":nul`, false},
+	} {
+		if got := errorsFirst([]byte(tc.body)); got != tc.want {
+			t.Errorf("errorsFirst(%q) = %v, want %v", tc.body, got, tc.want)
+		}
+	}
+}
