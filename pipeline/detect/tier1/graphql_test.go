@@ -274,3 +274,22 @@ func TestErrorsFirst(t *testing.T) {
 		}
 	}
 }
+
+// FuzzFieldEnumeration: any answer to a GraphQL request is read without a
+// panic, and an alert counts at least minFieldProbeErrors errors.
+func FuzzFieldEnumeration(f *testing.F) {
+	f.Add(`{"errors":[{"message":"Cannot query field \"a\" on type \"Query\". Did you mean \"b\"?"}]}`)
+	f.Add(`{"data":null,"errors":[{"message":"Unknown field \"a\" on type \"Query\""}]}`)
+	f.Add(" \n{\"errors\"")
+	f.Fuzz(func(t *testing.T, body string) {
+		m := &decoders.Message{Method: "POST", URI: "/graphql", Path: "/graphql", Version: "HTTP/1.1",
+			Headers: []decoders.Header{{Name: "Content-Type", Value: "application/json"}}, Body: []byte(`{"query":"{ a b c }"}`)}
+		x := &decoders.Exchange{Proto: "http/1.1", Request: m, Response: &decoders.Message{Status: 200, Body: []byte(body)}}
+		decoders.ExtractParams(x, nil)
+		graphqlWhole(x, func(r *rule, p *decoders.Param, matched string) {
+			if r == &ruleGQLFieldProbe && !errorsFirst(x.Response.Body) {
+				t.Fatalf("reported %s on an answer whose errors do not come first: %q", r.ID, body)
+			}
+		})
+	})
+}
