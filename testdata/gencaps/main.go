@@ -20,6 +20,7 @@ import (
 	"flag"
 	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -310,6 +311,49 @@ func smuggling() []packet {
 	c.handshake()
 	c.exchange("GET /account HTTP/1.1\r\nHost: shop.example\r\nHost: admin.internal\r\n\r\n", jsonResponse(`{"id":7}`))
 	c.exchange("GET http://admin.internal/users HTTP/1.1\r\nHost: shop.example\r\n\r\n", jsonResponse(`{"users":[]}`))
+	c.closeBy(true)
+	return append(pkts, c.pkts...)
+}
+
+// graphqlAbuse is GraphQL abuse that the answers tell, one connection each:
+//   - a form POST to /graphql with the victim's cookie and another site's
+//     Origin, whose query is a mutation, answered with its data (CSRF);
+//   - a bucket of 64 guessed field names, answered 400 with an error and a
+//     suggestion for each (Clairvoyance mapping a schema without
+//     introspection);
+//   - an Apollo client's JSON mutation with a bearer token, answered with
+//     its data: nothing to report.
+func graphqlAbuse() []packet {
+	c := newConv(false, 51030, start)
+	c.handshake()
+	form := "query=" + url.QueryEscape(`mutation { changeEmail(email: "a@evil.example") { ok } }`)
+	c.exchange("POST /graphql HTTP/1.1\r\nHost: shop.example\r\nOrigin: https://evil.example\r\nCookie: session=4f2a9c\r\n"+
+		"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: "+strconv.Itoa(len(form))+"\r\n\r\n"+form,
+		jsonResponse(`{"data":{"changeEmail":{"ok":true}}}`))
+	c.closeBy(true)
+	pkts := c.pkts
+
+	c = newConv(false, 51031, c.clock.Add(time.Millisecond))
+	c.handshake()
+	var words, errs []string
+	for i := range 64 {
+		w := fmt.Sprintf("w%dname", i)
+		words = append(words, w)
+		errs = append(errs, fmt.Sprintf(`{"message":"Cannot query field \"%s\" on type \"Query\". Did you mean \"name\"?","locations":[{"line":1,"column":%d}]}`, w, 9+i))
+	}
+	q := `{"query":"query { ` + strings.Join(words, " ") + ` }"}`
+	body := `{"errors":[` + strings.Join(errs, ",") + `]}`
+	c.exchange("POST /graphql HTTP/1.1\r\nHost: shop.example\r\nContent-Type: application/json\r\nContent-Length: "+strconv.Itoa(len(q))+"\r\n\r\n"+q,
+		fmt.Sprintf("HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", len(body), body))
+	c.closeBy(true)
+	pkts = append(pkts, c.pkts...)
+
+	c = newConv(false, 51032, c.clock.Add(time.Millisecond))
+	c.handshake()
+	q = `{"operationName":"SetName","query":"mutation SetName($n: String!) { setName(name: $n) { ok } }","variables":{"n":"Zoë"}}`
+	c.exchange("POST /graphql HTTP/1.1\r\nHost: shop.example\r\nAuthorization: Bearer eyJhbGciOiJIUzI1NiJ9.e30.x\r\n"+
+		"Content-Type: application/json\r\nContent-Length: "+strconv.Itoa(len(q))+"\r\n\r\n"+q,
+		jsonResponse(`{"data":{"setName":{"ok":true}}}`))
 	c.closeBy(true)
 	return append(pkts, c.pkts...)
 }
@@ -943,6 +987,7 @@ func run(out string) error {
 		{"syn-only.pcap", eth, ethernet(), synOnly()},
 		{"fin-close.pcap", eth, ethernet(), finClose()},
 		{"smuggling.pcap", eth, ethernet(), smuggling()},
+		{"graphql.pcap", eth, ethernet(), graphqlAbuse()},
 		{"linktype-sll.pcap", layers.LinkTypeLinuxSLL, sll, std4},
 		{"linktype-sll2.pcap", layers.LinkTypeLinuxSLL2, sll2, std4},
 		{"linktype-raw.pcap", layers.LinkTypeRaw, raw, std4},
