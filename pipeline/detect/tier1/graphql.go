@@ -1053,14 +1053,20 @@ func mutationOverGET(x *decoders.Exchange, report func(r *rule, p *decoders.Para
 			break
 		}
 	}
-	if first == nil {
+	q := x.Request.Query
+	if first == nil && !mayHoldMutation(q) {
+		// No query parameter: none, or one past the parameter bound,
+		// which the query string still holds.
 		return
 	}
-	q := x.Request.Query
 	names := queryValues(q, "operationName")
 	for _, doc := range queryValues(q, "query") {
 		if name, ok := selectedMutation(doc, names); ok {
-			report(&ruleGQLMutationGET, first, mutationLabel(name)+" in a GET request's query")
+			p := first
+			if p == nil {
+				p = &decoders.Param{Loc: decoders.LocQuery, Name: "query", Value: doc}
+			}
+			report(&ruleGQLMutationGET, p, mutationLabel(name)+" in a GET request's query")
 			return
 		}
 	}
@@ -1100,32 +1106,36 @@ func mutationCrossSite(x *decoders.Exchange, report func(r *rule, p *decoders.Pa
 	if !crossSiteable(m.Headers) {
 		return
 	}
-	body := string(decoders.BodyText(m))
-	if m.BodyTruncated {
-		// What was kept: a form's pairs but the last, which may be cut.
-		if i := strings.LastIndexByte(body, '&'); loc == decoders.LocForm && i >= 0 {
-			body = body[:i]
-		} else if loc == decoders.LocForm {
-			body = ""
-		}
+	raw := decoders.BodyText(m)
+	if !bodyMayHoldMutation(raw, true) && !mayHoldMutation(m.Query) {
+		return
+	}
+	body := string(raw)
+	if m.BodyTruncated && loc == decoders.LocForm {
+		// What was kept: the pairs but the last, which may be cut.
+		body = body[:max(0, strings.LastIndexByte(body, '&'))]
 	}
 	names := queryValues(m.Query, "operationName")
 	var reqs []gqlRequest
 	switch loc {
 	case decoders.LocForm:
-		if rs := gqlRequests(body); rs != nil {
-			reqs = rs
-		} else if !strings.Contains(body, "query=") && graphqlDocument(body) {
-			reqs = []gqlRequest{{query: body, names: names}}
-		} else {
-			names = append(names, queryValues(body, "operationName")...)
-			for _, q := range queryValues(body, "query") {
-				reqs = append(reqs, gqlRequest{query: q, names: names, name: "query"})
-			}
+		// Servers differ: a form (most), a JSON body or a document
+		// after an optional "query=" (gqlgen's form transport). Each
+		// reading counts.
+		reqs = gqlRequests(body)
+		if doc := strings.TrimPrefix(body, "query="); graphqlDocStart(doc) {
+			reqs = append(reqs, gqlRequest{query: doc, names: names, name: "query"})
+		}
+		names = append(names, queryValues(body, "operationName")...)
+		for _, q := range queryValues(body, "query") {
+			reqs = append(reqs, gqlRequest{query: q, names: names, name: "query"})
 		}
 	case decoders.LocMultipart:
 		for _, v := range decoders.MultipartFields(m, "operations") {
-			reqs = append(reqs, gqlRequests(v)...)
+			for _, r := range gqlRequests(v) {
+				r.name = "operations"
+				reqs = append(reqs, r)
+			}
 		}
 		names = append(names, decoders.MultipartFields(m, "operationName")...)
 		for _, q := range decoders.MultipartFields(m, "query") {
@@ -1133,6 +1143,20 @@ func mutationCrossSite(x *decoders.Exchange, report func(r *rule, p *decoders.Pa
 		}
 	default:
 		reqs = gqlRequests(body)
+		if len(reqs) == 0 && m.BodyTruncated {
+			// The kept start of a JSON body too long to parse whole:
+			// the fields the decoders read in it.
+			for i := range x.Params {
+				if p := &x.Params[i]; p.Loc == decoders.LocJSON && strings.EqualFold(p.Name[strings.LastIndexAny(p.Name, ".]")+1:], "operationName") {
+					names = append(names, p.Value)
+				}
+			}
+			for i := range x.Params {
+				if p := &x.Params[i]; p.Loc == decoders.LocJSON && graphqlJSONName(strings.ToLower(p.Name)) {
+					reqs = append(reqs, gqlRequest{query: p.Value, names: names, name: p.Name})
+				}
+			}
+		}
 	}
 	// A document in the URL of such a POST (express-graphql,
 	// graphene-django and graphql-go read it first).
@@ -1151,8 +1175,6 @@ func mutationCrossSite(x *decoders.Exchange, report func(r *rule, p *decoders.Pa
 		p := &decoders.Param{Loc: loc, Name: cmp.Or(r.name, "query"), Value: r.query}
 		if r.inURL {
 			p.Loc = decoders.LocQuery
-		} else if loc == decoders.LocMultipart && r.name == "" {
-			p.Name = "operations"
 		}
 		report(&ruleGQLMutationForm, p, what)
 		return
@@ -1169,11 +1191,13 @@ func mutationCrossSite(x *decoders.Exchange, report func(r *rule, p *decoders.Pa
 // messages of the servers' validation: graphql-js and what is built on it
 // (Apollo, graphql-yoga, graphql-core, graphene, Strawberry), gqlgen,
 // graphql-php, Sangria, graphql-java, graphql-ruby, Hot Chocolate,
-// async-graphql and Juniper.
+// async-graphql and Juniper. Hot Chocolate stops validating at five errors
+// unless told otherwise (ValidationOptions.MaxAllowedErrors): a bucket is
+// not told from a stale client there.
 func fieldEnumeration(x *decoders.Exchange, report func(r *rule, p *decoders.Param, matched string)) {
 	var doc *decoders.Param
 	for i := range x.Params {
-		if p := &x.Params[i]; graphqlPlace(p) && (p.Loc != decoders.LocBody || graphqlDocStart(p.Value)) {
+		if p := &x.Params[i]; isGraphQLQuery(p) {
 			doc = p
 			break
 		}
@@ -1182,13 +1206,7 @@ func fieldEnumeration(x *decoders.Exchange, report func(r *rule, p *decoders.Par
 		return
 	}
 	body := decoders.BodyText(x.Response)
-	if !bytes.Contains(body, []byte("errors")) {
-		return
-	}
-	n := 0
-	for _, m := range unknownFieldMessages {
-		n += bytes.Count(body, []byte(m))
-	}
+	n := unknownFieldErrors(body)
 	if n < minFieldProbeErrors {
 		return
 	}
@@ -1202,12 +1220,42 @@ func fieldEnumeration(x *decoders.Exchange, report func(r *rule, p *decoders.Par
 	report(&ruleGQLFieldProbe, doc, what)
 }
 
+// unknownFieldErrors counts the errors of an answer whose message names a
+// field or an argument the schema does not have: each "message" member
+// once, whatever else it or what follows it up to the next one holds (a
+// stack trace that repeats it, as Apollo Server's in development; a
+// message with two of the markers, as graphql-java's for an argument).
+func unknownFieldErrors(body []byte) int {
+	key := []byte(`"message"`)
+	n := 0
+	for i := bytes.Index(body, key); i >= 0; {
+		rest := body[i+len(key):]
+		j := bytes.Index(rest, key)
+		seg := rest
+		if j >= 0 {
+			seg = rest[:j]
+		}
+		if slices.ContainsFunc(unknownFieldMessages, func(m string) bool { return bytes.Contains(seg, []byte(m)) }) {
+			n++
+		}
+		if j < 0 {
+			break
+		}
+		i += len(key) + j
+	}
+	return n
+}
+
 // errorsFirst reports a JSON answer whose first member is "errors", or
-// "errors" after a null "data": how servers answer a request that failed
-// validation (nothing ran). Other answers are turned away by their first
-// bytes.
+// one whose "data" is null (nothing ran, whatever comes before the
+// errors: async-graphql writes its extensions first), or a batch whose
+// first answer is either: how servers answer a request that failed
+// validation. Other answers are turned away by their first bytes.
 func errorsFirst(body []byte) bool {
-	b := skipJSONSpace(body)
+	b := skipJSONSpace(bytes.TrimPrefix(body, []byte("\xef\xbb\xbf")))
+	if len(b) > 0 && b[0] == '[' {
+		b = skipJSONSpace(b[1:])
+	}
 	if len(b) == 0 || b[0] != '{' {
 		return false
 	}
@@ -1217,13 +1265,8 @@ func errorsFirst(body []byte) bool {
 		if len(b) == 0 || b[0] != ':' {
 			return false
 		}
-		if b, ok = bytes.CutPrefix(skipJSONSpace(b[1:]), []byte("null")); !ok {
-			return false
-		}
-		if b = skipJSONSpace(b); len(b) == 0 || b[0] != ',' {
-			return false
-		}
-		b = skipJSONSpace(b[1:])
+		b, ok = bytes.CutPrefix(skipJSONSpace(b[1:]), []byte("null"))
+		return ok && bytes.Contains(b, []byte(`"errors"`))
 	}
 	return bytes.HasPrefix(b, []byte(`"errors"`))
 }
@@ -1244,7 +1287,7 @@ const minFieldProbeErrors = 16
 // unknownFieldMessages are the pieces of the validation errors servers
 // give for a field or an argument a type does not have, one per error.
 var unknownFieldMessages = []string{
-	"Cannot query field ",        // graphql-js, gqlgen, graphql-php, Sangria
+	"Cannot query field ",        // graphql-js, gqlgen, graphql-php, Sangria, Absinthe
 	"FieldUndefined",             // graphql-java
 	"doesn't exist on type",      // graphql-ruby
 	"does not exist on the type", // Hot Chocolate
@@ -1276,6 +1319,21 @@ func mutationLabel(name string) string {
 		return "mutation"
 	}
 	return "mutation " + snippet(name)
+}
+
+// mayHoldMutation reports whether a query string may spell the keyword
+// "mutation": as is, or with a letter percent-encoded (every one of them
+// is %6X or %7X). bodyMayHoldMutation asks the same of a body, and for a
+// body that may hold JSON (json) also a \u escape, percent-encoded or not.
+// Cheap tests before a body is parsed: a text/plain beacon or a login form
+// holds none of them.
+func mayHoldMutation(q string) bool {
+	return strings.Contains(q, "mutation") || strings.Contains(q, "%6") || strings.Contains(q, "%7")
+}
+
+func bodyMayHoldMutation(b []byte, json bool) bool {
+	return bytes.Contains(b, []byte("mutation")) || bytes.Contains(b, []byte("%6")) || bytes.Contains(b, []byte("%7")) ||
+		json && (bytes.Contains(b, []byte(`\u`)) || bytes.Contains(b, []byte("%5C")) || bytes.Contains(b, []byte("%5c")))
 }
 
 // gqlRequest is a GraphQL request's document, the operation names that
@@ -1336,12 +1394,12 @@ func gqlRequests(s string) []gqlRequest {
 // only operation, or the one one of names selects (servers run that one
 // alone).
 func selectedMutation(doc string, names []string) (string, bool) {
-	if !strings.Contains(doc, "mutation") || !graphqlDocument(doc) {
+	if !strings.Contains(doc, "mutation") || !graphqlDocStart(doc) {
 		return "", false
 	}
 	ops := graphqlOperations(doc)
 	for _, op := range ops {
-		if op.kind == "mutation" && (len(ops) == 1 || slices.Contains(names, op.name)) {
+		if op.kind == "mutation" && op.set && (len(ops) == 1 || slices.Contains(names, op.name)) {
 			return op.name, true
 		}
 	}
@@ -1370,6 +1428,10 @@ func crossSiteable(hs []decoders.Header) bool {
 				return false // a bearer token: the page's own script set it
 			}
 		case slices.ContainsFunc(preflightHeaders, func(n string) bool { return strings.EqualFold(h.Name, n) }):
+			return false
+		case strings.EqualFold(h.Name, "sec-fetch-site") && strings.EqualFold(strings.TrimSpace(h.Value), "same-origin"):
+			// A browser says the site's own page sent it (no page can
+			// set this header): not this request, at least.
 			return false
 		}
 	}
@@ -1448,7 +1510,12 @@ func sameOrigin(u *url.URL, host string) bool {
 
 // gqlOperation is one operation a document defines: its kind ("query" for
 // the shorthand { … }) and name.
-type gqlOperation struct{ kind, name string }
+type gqlOperation struct {
+	kind, name string
+	// set: its selection set began (what a word after "mutation" in
+	// prose lacks).
+	set bool
+}
 
 // graphqlOperations lists the operations document s defines, read at its
 // top level only (strings, comments, arguments and selections skipped).
@@ -1473,6 +1540,9 @@ func graphqlOperations(s string) []gqlOperation {
 		case c == '{':
 			if depth == 0 && !pending {
 				ops = append(ops, gqlOperation{kind: "query"}) // the shorthand
+			}
+			if depth == 0 && len(ops) > 0 && !fragment {
+				ops[len(ops)-1].set = true
 			}
 			depth++
 			pending, fragment, nameNext = false, false, false

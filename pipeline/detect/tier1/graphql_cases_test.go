@@ -205,6 +205,9 @@ func gqlCases() []gqlCase {
 		getVals(url.Values{"query": {"query Get { me { id } } mutation Set { setEmail(e: \"a@evil.example\") { ok } }"}, "operationName": {"Set"}}))
 	add("a mutation behind a 9 KB comment, over GET", A, "CSRF", "get", "mutation-over-GET (csrf)",
 		getQ("# "+strings.Repeat("x", 9000)+"\nmutation { deleteAccount { ok } }"))
+	add("a mutation with a block string, over GET", A, "CSRF", "get", "mutation-over-GET (csrf)", getQ(`mutation { deleteAccount(reason: """bye""") { ok } }`))
+	add("a mutation past the parameter bound, over GET", A, "CSRF", "get", "mutation-over-GET (csrf)",
+		mkReq("GET", ep+"?"+strings.Repeat("a=1&", 1100)+"query="+url.QueryEscape("mutation { deleteAccount { ok } }"), "", ""))
 	add("graphql-cop POST url-encoded", A, "graphql-cop", "post-form", "probe (csrf)", postForm("query {__typename}"))
 
 	// ---------- Depth ----------
@@ -625,6 +628,15 @@ func TestMutationCrossSite(t *testing.T) {
 		{"an escape JavaScript keeps", withHeaders(mkReq("POST", ep, "application/x-www-form-urlencoded", "query="+url.QueryEscape("mutation { deleteAccount { ok } } #")+"%zz"), cookie), "mutation in a POST"},
 		{"past a thousand fields", withHeaders(mkReq("POST", ep, "application/x-www-form-urlencoded", strings.Repeat("a=1&", 1100)+"query="+url.QueryEscape("mutation { deleteAccount { ok } }")), cookie), "mutation in a POST"},
 
+		{"a form body that starts with JSON", withHeaders(mkReq("POST", ep, "application/x-www-form-urlencoded", "{}&query="+url.QueryEscape("mutation { deleteAccount { ok } }")), cookie), "mutation in a POST"},
+		{"a document whose comment says query=", withHeaders(mkReq("POST", ep, "application/x-www-form-urlencoded", "mutation { deleteAccount { ok } } #query="), cookie), "mutation in a POST"},
+		{"a block string", form(url.Values{"query": {`mutation { deleteAccount(reason: """bye""") { ok } }`}}, cookie), "mutation in a POST"},
+		{"a block string in text/plain JSON", text(`{"query":"mutation { deleteAccount(reason: \"\"\"bye\"\"\") { ok } }"}`, cookie), "mutation in a POST"},
+		{"a letter of the keyword escaped", withHeaders(mkReq("POST", ep, "application/x-www-form-urlencoded", "query=m%75tation+%7B+deleteAccount+%7B+ok+%7D+%7D"), cookie), "mutation in a POST"},
+		{"Sec-Fetch-Site same-site (a sibling subdomain)", form(url.Values{"query": {"mutation { deleteAccount { ok } }"}}, cookie, "Sec-Fetch-Site: same-site"), "mutation in a POST"},
+
+		{"the site's own page (Sec-Fetch-Site same-origin)", form(url.Values{"query": {"mutation { deleteAccount { ok } }"}}, cookie, "Sec-Fetch-Site: same-origin"), ""},
+		{"a text/plain beacon", text(`{"event":"page_view","path":"/checkout","ts":1732900000}`, cookie), ""},
 		{"no cookies", form(url.Values{"query": {"mutation { deleteAccount { ok } }"}}), ""},
 		{"a search form for mutation testing", withHeaders(mkReq("POST", "http://shop.example.com/search", "application/x-www-form-urlencoded", "query=mutation+testing+tools"), cookie), ""},
 		{"a search for the word mutation", withHeaders(mkReq("POST", "http://shop.example.com/search", "application/x-www-form-urlencoded", "query=mutation"), cookie), ""},
@@ -643,16 +655,19 @@ func TestMutationCrossSite(t *testing.T) {
 		for _, d := range ds {
 			as = d.Inspect(x, as)
 		}
-		var got, value string
+		var got, value, name string
 		for _, a := range as {
 			for _, e := range a.Evidence {
 				if e.Rule == "graphql-mutation-csrf" {
-					got, value = e.Matched, e.Value
+					got, value, name = e.Matched, e.Value, e.Name
 				}
 			}
 		}
 		if got != "" && !strings.Contains(value, "mutation") {
 			t.Errorf("%s: the evidence quotes %q, not the mutation", tc.name, value)
+		}
+		if got != "" && strings.Contains(tc.name, "multipart upload") && name != "operations" {
+			t.Errorf("%s: the evidence names %q, not operations", tc.name, name)
 		}
 		switch {
 		case tc.want == "" && got != "":
@@ -700,8 +715,9 @@ func TestMutationCrossSiteTruncated(t *testing.T) {
 	fw.Write(bytes.Repeat([]byte{0xff, 0xd8, 0x00, 0x10}, 20000))
 	w.Close()
 	for name, req := range map[string]*http.Request{
-		"a padded form":   mkReq("POST", ep, "application/x-www-form-urlencoded", "query="+url.QueryEscape("mutation { deleteAccount { ok } }")+"&pad="+strings.Repeat("x", 70000)),
-		"an 80 KB upload": mkReq("POST", ep, w.FormDataContentType(), up.String()),
+		"a padded form":          mkReq("POST", ep, "application/x-www-form-urlencoded", "query="+url.QueryEscape("mutation { deleteAccount { ok } }")+"&pad="+strings.Repeat("x", 70000)),
+		"an 80 KB upload":        mkReq("POST", ep, w.FormDataContentType(), up.String()),
+		"padded text/plain JSON": mkReq("POST", ep, "text/plain", `{"query":"mutation { deleteAccount { ok } }","variables":{"pad":"`+strings.Repeat("x", 70000)+`"}}`),
 	} {
 		x := reqExchange(withHeaders(req, "Cookie: session=1"))
 		x.Request.Body, x.Request.BodyTruncated = x.Request.Body[:64<<10], true
@@ -753,7 +769,20 @@ func TestFieldEnumeration(t *testing.T) {
 		{"graphql-js with suggestions", postJSON(bucket), 400, answer(64, graphqlJS), true, alert.Outcome_OUTCOME_LIKELY_SUCCESSFUL},
 		{"suggestions masked", postJSON(bucket), 200, answer(64, masked), true, alert.Outcome_OUTCOME_ATTEMPTED},
 		{"graphql-java", postJSON(bucket), 200, answer(40, java), true, alert.Outcome_OUTCOME_ATTEMPTED},
-		{"Hot Chocolate", postJSON(bucket), 200, answer(20, hotChocolate), true, alert.Outcome_OUTCOME_ATTEMPTED},
+		// Hot Chocolate answers five errors unless MaxAllowedErrors is raised.
+		{"Hot Chocolate, its error cap raised", postJSON(bucket), 200, answer(20, hotChocolate), true, alert.Outcome_OUTCOME_ATTEMPTED},
+		{"a batch", postRaw(`[{"query":"` + bucket + `"}]`), 200, "[" + answer(64, graphqlJS) + "]", true, alert.Outcome_OUTCOME_LIKELY_SUCCESSFUL},
+		{"async-graphql, extensions before the errors", postJSON(bucket), 200,
+			`{"data":null,"extensions":{"trace":1},` + strings.TrimPrefix(answer(64, func(w string) string { return `Unknown field "` + w + `" on type "Query".` }), "{"), true, alert.Outcome_OUTCOME_ATTEMPTED},
+		{"a byte order mark", postJSON(bucket), 200, "\ufeff" + answer(64, masked), true, alert.Outcome_OUTCOME_ATTEMPTED},
+		{"eight graphql-java argument errors (two markers each)", postJSON(bucket), 200,
+			answer(8, func(w string) string {
+				return "Validation error (UnknownArgument@[user]) : Unknown field argument '" + w + "'"
+			}), false, 0},
+		{"eight errors with Apollo's development stack traces", postJSON(bucket), 400, `{"errors":[` + strings.Repeat(`{"message":"Cannot query field \"a\" on type \"Query\".","extensions":{"stacktrace":["GraphQLError: Cannot query field \"a\" on type \"Query\".","    at Object.Field"]}},`, 7) +
+			`{"message":"Cannot query field \"b\" on type \"Query\"."}]}`, false, 0},
+		{"a search API's own errors", mkReq("GET", "http://shop.example.com/api/search?query=shoes", "", ""), 400,
+			answer(20, func(w string) string { return `Unknown field "` + w + `" in fields parameter` }), false, 0},
 		{"over GET", getQ(bucket), 200, answer(64, graphqlJS), true, alert.Outcome_OUTCOME_LIKELY_SUCCESSFUL},
 		{"a client left behind by a schema change", postJSON(bucket), 400, answer(3, graphqlJS), false, 0},
 		{"the messages in a page no GraphQL request asked for", mkReq("GET", "http://docs.example.com/errors", "", ""), 200, answer(64, graphqlJS), false, 0},

@@ -265,7 +265,10 @@ func TestErrorsFirst(t *testing.T) {
 		{"{ \"data\" : null ,\n \"errors\": []}", true},
 		{`{"data":{"a":1},"errors":[]}`, false},
 		{`{"items":[],"errors":[]}`, false},
-		{`[{"errors":[]}]`, false},
+		{`[{"errors":[]}]`, true},
+		{`[1,{"errors":[]}]`, false},
+		{"\xef\xbb\xbf{\"errors\":[]}", true},
+		{`{"data":null,"extensions":{},"errors":[]}`, true},
 		{``, false},
 		{`{"data":nul`, false},
 	} {
