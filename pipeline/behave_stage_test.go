@@ -5,31 +5,14 @@ import (
 	"io"
 	"log/slog"
 	"slices"
-	"sync"
 	"testing"
 
 	"google.golang.org/protobuf/proto"
 
 	"github.com/apisensor/sensor/pipeline/alert"
+	"github.com/apisensor/sensor/pipeline/alert/alerttest"
 	"github.com/apisensor/sensor/pipeline/behave"
 )
-
-// collect is a publisher that keeps the alerts.
-type collect struct {
-	mu     sync.Mutex
-	alerts []*alert.Alert
-}
-
-func (c *collect) Publish(_ context.Context, batch []*alert.Alert) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for _, a := range batch {
-		c.alerts = append(c.alerts, proto.CloneOf(a))
-	}
-	return nil
-}
-
-func (c *collect) Close() error { return nil }
 
 // replayBehave replays a capture with only the behavioural engine and
 // returns its alerts (every revision) and the report.
@@ -37,12 +20,12 @@ func replayBehave(t *testing.T, workers int, file string) ([]*alert.Alert, *Repo
 	t.Helper()
 	cfg := testConfig(workers)
 	cfg.Detectors = nil
-	var c collect
+	var c alerttest.Collector
 	rep, err := Replay(context.Background(), cfg, []string{file}, nil, Outputs{Alerts: &c}, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return c.alerts, rep
+	return c.Alerts(), rep
 }
 
 // finalRevisions keeps the last revision of each alert id.
@@ -129,11 +112,11 @@ func TestBehaveDisabled(t *testing.T) {
 	cfg := testConfig(1)
 	cfg.Detectors = nil
 	cfg.Behave.Enabled = false
-	var c collect
+	var c alerttest.Collector
 	if _, err := Replay(context.Background(), cfg, []string{"../testdata/bots-stuffing.pcap"}, nil, Outputs{Alerts: &c}, slog.New(slog.NewTextHandler(io.Discard, nil)), nil); err != nil {
 		t.Fatal(err)
 	}
-	if len(c.alerts) != 0 {
-		t.Fatalf("%d alerts with behave off", len(c.alerts))
+	if len(c.Alerts()) != 0 {
+		t.Fatalf("%d alerts with behave off", len(c.Alerts()))
 	}
 }

@@ -6,27 +6,13 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/apisensor/sensor/pipeline"
 	"github.com/apisensor/sensor/pipeline/alert"
+	"github.com/apisensor/sensor/pipeline/alert/alerttest"
 	"github.com/apisensor/sensor/pipeline/detect"
 )
-
-type collect struct {
-	mu     sync.Mutex
-	alerts []*alert.Alert
-}
-
-func (c *collect) Publish(_ context.Context, batch []*alert.Alert) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.alerts = append(c.alerts, batch...)
-	return nil
-}
-
-func (c *collect) Close() error { return nil }
 
 // TestReplay runs a capture through the pipeline with the default
 // detectors, crs last: it finds the capture's attacks in either mode.
@@ -36,7 +22,7 @@ func TestReplay(t *testing.T) {
 			cfg := pipeline.DefaultConfig()
 			cfg.Workers = 2
 			cfg.Detect.CRS.Mode = mode
-			var c collect
+			var c alerttest.Collector
 			log := slog.New(slog.NewTextHandler(io.Discard, nil))
 			if _, err := pipeline.Replay(context.Background(), cfg, []string{"../../../testdata/http-curl.pcap"}, nil,
 				pipeline.Outputs{Alerts: &c}, log, nil); err != nil {
@@ -45,7 +31,7 @@ func TestReplay(t *testing.T) {
 			// Where tier 1 alerted too, the crs alert is folded into tier 1's
 			// (detect.Combine): its findings are the evidence tagged crs/.
 			cats := map[string]int{}
-			for _, a := range c.alerts {
+			for _, a := range c.Alerts() {
 				if a.Detector == "crs" || slices.ContainsFunc(a.Evidence, func(e *alert.Evidence) bool { return strings.HasPrefix(e.Rule, "crs/") }) {
 					cats[a.Category]++
 				}

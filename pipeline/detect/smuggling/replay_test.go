@@ -8,49 +8,29 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/apisensor/sensor/decoders/http1"
 	"github.com/apisensor/sensor/pipeline"
 	"github.com/apisensor/sensor/pipeline/alert"
+	"github.com/apisensor/sensor/pipeline/alert/alerttest"
 	"github.com/apisensor/sensor/pipeline/detect/smuggling"
 )
 
-// collector is a publisher that keeps the smuggling alerts.
-type collector struct {
-	mu     sync.Mutex
-	alerts []*alert.Alert
-}
-
-// Publish keeps this detector's alerts: other stages (behaviour) raise
-// their own whatever the detector list.
-func (c *collector) Publish(_ context.Context, batch []*alert.Alert) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for _, a := range batch {
-		if a.Detector == smuggling.Name {
-			c.alerts = append(c.alerts, a)
-		}
-	}
-	return nil
-}
-
-func (c *collector) Close() error { return nil }
-
 // replayOnly replays file with this detector alone, one worker, and
-// returns what it raised.
-func replayOnly(t *testing.T, file string) *collector {
+// returns what it raised (other stages, behaviour, raise their own
+// whatever the detector list).
+func replayOnly(t *testing.T, file string) []*alert.Alert {
 	t.Helper()
 	cfg := pipeline.DefaultConfig()
 	cfg.Workers = 1
 	cfg.Detectors = []string{smuggling.Name}
-	var c collector
+	c := alerttest.Collector{Keep: func(a *alert.Alert) bool { return a.Detector == smuggling.Name }}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if _, err := pipeline.Replay(context.Background(), cfg, []string{file}, nil, pipeline.Outputs{Alerts: &c}, log, nil); err != nil {
 		t.Fatalf("%s: %v", file, err)
 	}
-	return &c
+	return c.Alerts()
 }
 
 // TestReplayGoNet replays the generated capture with a CL.TE request, its
@@ -58,7 +38,7 @@ func replayOnly(t *testing.T, file string) *collector {
 // bare LF line endings (testdata/README.md, http-gonet.pcap.gz), with only
 // this detector on.
 func TestReplayGoNet(t *testing.T) {
-	c := replayOnly(t, "../../../testdata/http-gonet.pcap.gz")
+	as := replayOnly(t, "../../../testdata/http-gonet.pcap.gz")
 	type want struct {
 		method, first string
 		sev           alert.Severity
@@ -72,7 +52,7 @@ func TestReplayGoNet(t *testing.T) {
 		"GET /api/users/3 200":  {"GET", "http1.obs_fold", alert.Severity_SEVERITY_LOW, alert.Outcome_OUTCOME_ATTEMPTED},
 	}
 	var got []string
-	for _, a := range c.alerts {
+	for _, a := range as {
 		key := a.Http.Method + " " + a.Http.Url + " " + strconv.FormatUint(uint64(a.Http.Status), 10)
 		got = append(got, key)
 		w, ok := wants[key]
@@ -97,7 +77,7 @@ func TestReplayGoNet(t *testing.T) {
 // absolute-form target naming another host. The POST raises the request in
 // its body, the second response the desync itself, shown to have happened.
 func TestReplaySmuggling(t *testing.T) {
-	c := replayOnly(t, "../../../testdata/smuggling.pcap")
+	as := replayOnly(t, "../../../testdata/smuggling.pcap")
 	type want struct {
 		rule    string // the first evidence's
 		sev     alert.Severity
@@ -111,7 +91,7 @@ func TestReplaySmuggling(t *testing.T) {
 		"GET http://admin.internal/users 200": {smuggling.KindAbsoluteHost, alert.Severity_SEVERITY_MEDIUM, alert.Outcome_OUTCOME_ATTEMPTED},
 	}
 	var got []string
-	for _, a := range c.alerts {
+	for _, a := range as {
 		key := a.Http.GetMethod() + " " + a.Http.GetUrl() + " " + strconv.FormatUint(uint64(a.Http.GetStatus()), 10)
 		if a.Http.GetMethod() == "" {
 			key = " " + strconv.FormatUint(uint64(a.Http.GetStatus()), 10)
@@ -153,14 +133,14 @@ func TestReplayOtherCaptures(t *testing.T) {
 		if strings.HasSuffix(f, "http-gonet.pcap.gz") || strings.HasSuffix(f, "smuggling.pcap") {
 			continue
 		}
-		c := replayOnly(t, f)
+		as := replayOnly(t, f)
 		if filepath.Base(f) == "overlap-diff.pcap" {
-			if len(c.alerts) != 1 || c.alerts[0].RuleId != "tcp-overlap-different-data" {
-				t.Errorf("overlap-diff.pcap: %d alerts, want the TCP desync", len(c.alerts))
+			if len(as) != 1 || as[0].RuleId != "tcp-overlap-different-data" {
+				t.Errorf("overlap-diff.pcap: %d alerts, want the TCP desync", len(as))
 			}
 			continue
 		}
-		for _, a := range c.alerts {
+		for _, a := range as {
 			t.Errorf("%s: %s %v", filepath.Base(f), a.Summary, a.Evidence)
 		}
 	}

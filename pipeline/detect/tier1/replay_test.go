@@ -5,31 +5,12 @@ import (
 	"io"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/apisensor/sensor/pipeline"
 	"github.com/apisensor/sensor/pipeline/alert"
+	"github.com/apisensor/sensor/pipeline/alert/alerttest"
 )
-
-// graphqlAlerts is a publisher that keeps the GraphQL family's alerts.
-type graphqlAlerts struct {
-	mu     sync.Mutex
-	alerts []*alert.Alert
-}
-
-func (c *graphqlAlerts) Publish(_ context.Context, batch []*alert.Alert) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for _, a := range batch {
-		if strings.HasPrefix(a.RuleId, "graphql-") {
-			c.alerts = append(c.alerts, a)
-		}
-	}
-	return nil
-}
-
-func (c *graphqlAlerts) Close() error { return nil }
 
 // TestReplayGraphQL replays testdata/graphql.pcap (testdata/gencaps) with
 // the default detectors: a CSRF mutation in a form POST with another site's
@@ -40,7 +21,7 @@ func (c *graphqlAlerts) Close() error { return nil }
 func TestReplayGraphQL(t *testing.T) {
 	cfg := pipeline.DefaultConfig()
 	cfg.Workers = 1
-	var c graphqlAlerts
+	c := alerttest.Collector{Keep: func(a *alert.Alert) bool { return strings.HasPrefix(a.RuleId, "graphql-") }}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if _, err := pipeline.Replay(context.Background(), cfg, []string{"../../../testdata/graphql.pcap"}, nil, pipeline.Outputs{Alerts: &c}, log, nil); err != nil {
 		t.Fatal(err)
@@ -49,10 +30,10 @@ func TestReplayGraphQL(t *testing.T) {
 		"graphql-mutation-csrf":     "from https://evil.example",
 		"graphql-field-enumeration": "64 unknown-field and unknown-argument errors in the answer, with field suggestions",
 	}
-	if len(c.alerts) != len(want) {
-		t.Errorf("%d GraphQL alerts, want %d", len(c.alerts), len(want))
+	if len(c.Alerts()) != len(want) {
+		t.Errorf("%d GraphQL alerts, want %d", len(c.Alerts()), len(want))
 	}
-	for _, a := range c.alerts {
+	for _, a := range c.Alerts() {
 		w, ok := want[a.RuleId]
 		switch {
 		case !ok:
