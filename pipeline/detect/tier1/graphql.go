@@ -1040,6 +1040,11 @@ func jsonAt(doc any, name string) (string, bool) {
 	return s, ok
 }
 
+// minParamsDropped is the fewest parameters an exchange holds when the
+// decoders' bound (max_params, 1,024 by default) may have dropped some: a
+// query parameter missing from fewer is missing from the request too.
+const minParamsDropped = 32
+
 // mutationOverGET reports a GET request whose query parameter's document
 // runs a mutation: its only operation, or the one operationName selects
 // (servers run that one alone). Every value of query is read whole from
@@ -1054,9 +1059,9 @@ func mutationOverGET(x *decoders.Exchange, report func(r *rule, p *decoders.Para
 		}
 	}
 	q := x.Request.Query
-	if first == nil && !mayHoldMutation(q) {
-		// No query parameter: none, or one past the parameter bound,
-		// which the query string still holds.
+	if first == nil && (len(x.Params) < minParamsDropped || !mayHoldMutation(q)) {
+		// No query parameter: none, or one the parameter bound
+		// dropped, which the query string still holds.
 		return
 	}
 	names := queryValues(q, "operationName")
@@ -1252,31 +1257,35 @@ func unknownFieldErrors(body []byte) int {
 // first answer is either: how servers answer a request that failed
 // validation. Other answers are turned away by their first bytes.
 func errorsFirst(body []byte) bool {
-	b := skipJSONSpace(bytes.TrimPrefix(body, []byte("\xef\xbb\xbf")))
-	if len(b) > 0 && b[0] == '[' {
-		b = skipJSONSpace(b[1:])
+	i := 0
+	if len(body) >= 3 && body[0] == 0xef && body[1] == 0xbb && body[2] == 0xbf {
+		i = 3 // a byte order mark
 	}
-	if len(b) == 0 || b[0] != '{' {
+	if i = skipJSONSpace(body, i); i < len(body) && body[i] == '[' {
+		i = skipJSONSpace(body, i+1)
+	}
+	if i >= len(body) || body[i] != '{' {
 		return false
 	}
-	b = skipJSONSpace(b[1:])
-	if rest, ok := bytes.CutPrefix(b, []byte(`"data"`)); ok {
-		b = skipJSONSpace(rest)
-		if len(b) == 0 || b[0] != ':' {
+	b := body[skipJSONSpace(body, i+1):]
+	if len(b) >= 6 && string(b[:6]) == `"data"` {
+		j := skipJSONSpace(b, 6)
+		if j >= len(b) || b[j] != ':' {
 			return false
 		}
-		b, ok = bytes.CutPrefix(skipJSONSpace(b[1:]), []byte("null"))
-		return ok && bytes.Contains(b, []byte(`"errors"`))
+		j = skipJSONSpace(b, j+1)
+		return len(b) >= j+4 && string(b[j:j+4]) == "null" && bytes.Contains(b[j+4:], []byte(`"errors"`))
 	}
-	return bytes.HasPrefix(b, []byte(`"errors"`))
+	return len(b) >= 8 && string(b[:8]) == `"errors"`
 }
 
-// skipJSONSpace returns b past JSON's white space.
-func skipJSONSpace(b []byte) []byte {
-	for len(b) > 0 && (b[0] == ' ' || b[0] == '\n' || b[0] == '\r' || b[0] == '\t') {
-		b = b[1:]
+// skipJSONSpace returns the index of the first byte of b at or past i
+// that is not JSON's white space.
+func skipJSONSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\n' || b[i] == '\r' || b[i] == '\t') {
+		i++
 	}
-	return b
+	return i
 }
 
 // minFieldProbeErrors is the fewest unknown-field errors one answer holds
@@ -1328,12 +1337,31 @@ func mutationLabel(name string) string {
 // Cheap tests before a body is parsed: a text/plain beacon or a login form
 // holds none of them.
 func mayHoldMutation(q string) bool {
-	return strings.Contains(q, "mutation") || strings.Contains(q, "%6") || strings.Contains(q, "%7")
+	for i := strings.IndexByte(q, '%'); i >= 0 && i+1 < len(q); {
+		if q[i+1] == '6' || q[i+1] == '7' {
+			return true
+		}
+		j := strings.IndexByte(q[i+1:], '%')
+		if j < 0 {
+			break
+		}
+		i += 1 + j
+	}
+	return strings.Contains(q, "mutation")
 }
 
 func bodyMayHoldMutation(b []byte, json bool) bool {
-	return bytes.Contains(b, []byte("mutation")) || bytes.Contains(b, []byte("%6")) || bytes.Contains(b, []byte("%7")) ||
-		json && (bytes.Contains(b, []byte(`\u`)) || bytes.Contains(b, []byte("%5C")) || bytes.Contains(b, []byte("%5c")))
+	for i := bytes.IndexByte(b, '%'); i >= 0 && i+1 < len(b); {
+		if c := b[i+1]; c == '6' || c == '7' || json && c == '5' && i+2 < len(b) && b[i+2]|0x20 == 'c' {
+			return true
+		}
+		j := bytes.IndexByte(b[i+1:], '%')
+		if j < 0 {
+			break
+		}
+		i += 1 + j
+	}
+	return bytes.Contains(b, []byte("mutation")) || json && bytes.Contains(b, []byte(`\u`))
 }
 
 // gqlRequest is a GraphQL request's document, the operation names that

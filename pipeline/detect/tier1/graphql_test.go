@@ -296,3 +296,24 @@ func FuzzFieldEnumeration(f *testing.F) {
 		})
 	})
 }
+
+// FuzzMayHoldMutation: the cheap tests before a body or a query string is
+// parsed say no only when no reading of it spells "mutation".
+func FuzzMayHoldMutation(f *testing.F) {
+	for _, s := range []string{"mutation", "m%75tation", "%6Dutation", "\\u006dutation", "%5Cu006dutation", "a=1&b=%20", "%", "%7"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		decoded := lenientUnescape(s)
+		spelled := strings.Contains(s, "mutation") || strings.Contains(decoded, "mutation") ||
+			strings.Contains(s, `\u`) || strings.Contains(decoded, `\u`)
+		if strings.Contains(s, "mutation") || strings.Contains(decoded, "mutation") {
+			if !mayHoldMutation(s) {
+				t.Errorf("mayHoldMutation(%q) = false; decoded %q", s, decoded)
+			}
+		}
+		if spelled && !bodyMayHoldMutation([]byte(s), true) {
+			t.Errorf("bodyMayHoldMutation(%q) = false; decoded %q", s, decoded)
+		}
+	})
+}
