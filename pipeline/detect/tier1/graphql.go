@@ -1040,10 +1040,20 @@ func jsonAt(doc any, name string) (string, bool) {
 	return s, ok
 }
 
-// minParamsDropped is the fewest parameters an exchange holds when the
-// decoders' bound (max_params, 1,024 by default) may have dropped some: a
-// query parameter missing from fewer is missing from the request too.
-const minParamsDropped = 32
+// queryCut reports whether the decoders' parameter bound (max_params) may
+// have dropped some of the query string's parameters: they extract the
+// path, the query string, then the headers, so the query string is whole
+// when a later location's parameter was kept.
+func queryCut(x *decoders.Exchange) bool {
+	if len(x.Params) == 0 {
+		return false
+	}
+	switch x.Params[len(x.Params)-1].Loc {
+	case decoders.LocPath, decoders.LocQuery, decoders.LocName:
+		return true
+	}
+	return false
+}
 
 // mutationOverGET reports a GET request whose query parameter's document
 // runs a mutation: its only operation, or the one operationName selects
@@ -1059,7 +1069,7 @@ func mutationOverGET(x *decoders.Exchange, report func(r *rule, p *decoders.Para
 		}
 	}
 	q := x.Request.Query
-	if first == nil && (len(x.Params) < minParamsDropped || !mayHoldMutation(q)) {
+	if first == nil && (!queryCut(x) || !mayHoldMutation(q)) {
 		// No query parameter: none, or one the parameter bound
 		// dropped, which the query string still holds.
 		return
@@ -1112,7 +1122,16 @@ func mutationCrossSite(x *decoders.Exchange, report func(r *rule, p *decoders.Pa
 		return
 	}
 	raw := decoders.BodyText(m)
-	if !bodyMayHoldMutation(raw, true) && !mayHoldMutation(m.Query) {
+	if loc == decoders.LocMultipart {
+		// Parts are read from the body as sent, and may be
+		// quoted-printable (Go's multipart reader decodes it): the
+		// fields' names are asked for instead.
+		raw = m.Body
+		if !bytes.Contains(raw, []byte("operations")) && !bytes.Contains(raw, []byte("query")) && !bytes.Contains(raw, []byte("name*")) &&
+			!mayHoldMutation(m.Query) {
+			return
+		}
+	} else if !bodyMayHoldMutation(raw, true) && !mayHoldMutation(m.Query) {
 		return
 	}
 	body := string(raw)
@@ -1253,16 +1272,18 @@ func unknownFieldErrors(body []byte) int {
 
 // errorsFirst reports a JSON answer whose first member is "errors", or
 // one whose "data" is null (nothing ran, whatever comes before the
-// errors: async-graphql writes its extensions first), or a batch whose
-// first answer is either: how servers answer a request that failed
-// validation. Other answers are turned away by their first bytes.
+// errors: async-graphql writes its extensions first), or a batch (read
+// whole: a probe may follow an operation that ran): how servers answer a
+// request that failed validation. Other answers are turned away by their
+// first bytes.
 func errorsFirst(body []byte) bool {
 	i := 0
 	if len(body) >= 3 && body[0] == 0xef && body[1] == 0xbb && body[2] == 0xbf {
 		i = 3 // a byte order mark
 	}
 	if i = skipJSONSpace(body, i); i < len(body) && body[i] == '[' {
-		i = skipJSONSpace(body, i+1)
+		// A batch: a probe's answer may follow another's data.
+		return true
 	}
 	if i >= len(body) || body[i] != '{' {
 		return false

@@ -810,3 +810,50 @@ func TestFieldEnumeration(t *testing.T) {
 		}
 	}
 }
+
+// TestMutationEdges: a quoted-printable multipart part (Go's multipart
+// reader decodes it), a GET mutation past a low parameter bound, and a
+// Clairvoyance bucket batched after an operation that ran.
+func TestMutationEdges(t *testing.T) {
+	ds, err := detect.New(append([]string{"injection"}, tier1.Names()...), detect.DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules := func(x *decoders.Exchange) []string {
+		var as []*alert.Alert
+		for _, d := range ds {
+			as = d.Inspect(x, as)
+		}
+		var out []string
+		for _, a := range as {
+			out = append(out, a.RuleId)
+		}
+		return out
+	}
+	qp := "--B\r\nContent-Disposition: form-data; name=\"operations\"\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n" +
+		"{\"query\":\"=6Du=\r\ntation { deleteAccount { ok } }\"}\r\n--B--\r\n"
+	x := reqExchange(withHeaders(mkReq("POST", ep, "multipart/form-data; boundary=B", qp), "Cookie: session=1"))
+	if got := rules(x); !slices.Contains(got, "graphql-mutation-csrf") {
+		t.Errorf("a quoted-printable operations part: %v", got)
+	}
+
+	x = reqExchange(mkReq("GET", ep+"?"+strings.Repeat("a=1&", 20)+"query="+url.QueryEscape("mutation { deleteAccount { ok } }"), "", ""))
+	x.Params = nil
+	l := decoders.DefaultLimits()
+	l.MaxParams = 16
+	decoders.ExtractParams(x, &l)
+	if got := rules(x); !slices.Contains(got, "graphql-mutation-over-get") {
+		t.Errorf("a GET mutation past max_params 16: %v", got)
+	}
+
+	var words, errs []string
+	for i := range 20 {
+		words = append(words, fmt.Sprintf("w%dname", i))
+		errs = append(errs, `{"message":"Cannot query field \"`+words[i]+`\" on type \"Query\"."}`)
+	}
+	x = reqExchange(postRaw(`[{"query":"{ __typename }"},{"query":"query { ` + strings.Join(words, " ") + ` }"}]`))
+	x.Response = &decoders.Message{Status: 200, Body: []byte(`[{"data":{"__typename":"Query"}},{"errors":[` + strings.Join(errs, ",") + `]}]`)}
+	if got := rules(x); !slices.Contains(got, "graphql-field-enumeration") {
+		t.Errorf("a bucket batched after an operation that ran: %v", got)
+	}
+}
