@@ -536,10 +536,7 @@ func TestGraphQLCases(t *testing.T) {
 		} else {
 			x = reqExchange(c.req)
 		}
-		var as []*alert.Alert
-		for _, d := range ds {
-			as = d.Inspect(x, as)
-		}
+		as := inspectWith(ds, x)
 		var rules []string
 		for _, a := range as {
 			rules = append(rules, a.RuleId)
@@ -651,10 +648,7 @@ func TestMutationCrossSite(t *testing.T) {
 		{"a query", form(url.Values{"query": {"{ me { id mutationCount } }"}}, cookie), ""},
 	} {
 		x := reqExchange(tc.req)
-		var as []*alert.Alert
-		for _, d := range ds {
-			as = d.Inspect(x, as)
-		}
+		as := inspectWith(ds, x)
 		var got, value, name string
 		for _, a := range as {
 			for _, e := range a.Evidence {
@@ -721,10 +715,7 @@ func TestMutationCrossSiteTruncated(t *testing.T) {
 	} {
 		x := reqExchange(withHeaders(req, "Cookie: session=1"))
 		x.Request.Body, x.Request.BodyTruncated = x.Request.Body[:64<<10], true
-		var as []*alert.Alert
-		for _, d := range ds {
-			as = d.Inspect(x, as)
-		}
+		as := inspectWith(ds, x)
 		if !slices.ContainsFunc(as, func(a *alert.Alert) bool {
 			return slices.ContainsFunc(a.Evidence, func(e *alert.Evidence) bool { return e.Rule == "graphql-mutation-csrf" })
 		}) {
@@ -790,10 +781,7 @@ func TestFieldEnumeration(t *testing.T) {
 		x := reqExchange(tc.req)
 		x.Response = &decoders.Message{Status: tc.status, Version: "HTTP/1.1", Body: []byte(tc.body),
 			Headers: []decoders.Header{{Name: "Content-Type", Value: "application/json"}}}
-		var as []*alert.Alert
-		for _, d := range ds {
-			as = d.Inspect(x, as)
-		}
+		as := inspectWith(ds, x)
 		var got *alert.Alert
 		for _, a := range as {
 			if a.RuleId == "graphql-field-enumeration" {
@@ -820,11 +808,8 @@ func TestMutationEdges(t *testing.T) {
 		t.Fatal(err)
 	}
 	rules := func(x *decoders.Exchange) []string {
-		var as []*alert.Alert
-		for _, d := range ds {
-			as = d.Inspect(x, as)
-		}
 		var out []string
+		as := inspectWith(ds, x)
 		for _, a := range as {
 			out = append(out, a.RuleId)
 		}
@@ -856,4 +841,13 @@ func TestMutationEdges(t *testing.T) {
 	if got := rules(x); !slices.Contains(got, "graphql-field-enumeration") {
 		t.Errorf("a bucket batched after an operation that ran: %v", got)
 	}
+}
+
+// inspectWith runs the detectors over x, in order, and returns their alerts.
+func inspectWith(ds []detect.Detector, x *decoders.Exchange) []*alert.Alert {
+	var as []*alert.Alert
+	for _, d := range ds {
+		as = d.Inspect(x, as)
+	}
+	return as
 }
