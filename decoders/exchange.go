@@ -106,6 +106,21 @@ type Header struct {
 	Name, Value string
 }
 
+// Scheme reports whether s is a URI scheme (RFC 3986 §3.1): a letter, then
+// letters, digits, '+', '-' or '.'.
+func Scheme(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i] | 0x20
+		if !(c >= 'a' && c <= 'z' || i > 0 && (s[i] >= '0' && s[i] <= '9' || s[i] == '+' || s[i] == '-' || s[i] == '.')) {
+			return false
+		}
+	}
+	return true
+}
+
 // Get returns the first value of the header named name (case-insensitive).
 func Get(hs []Header, name string) (string, bool) {
 	for _, h := range hs {

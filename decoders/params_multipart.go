@@ -21,35 +21,43 @@ const KindMultipartMalformed = "http.multipart_malformed"
 // multipart extracts the fields of a multipart body. A truncated body yields
 // the parts (and the part content) read before its end. A part header that
 // mime/multipart refuses does not end the reading: that part and the ones
-// after it are read by multipartLenient, and malformed is true.
+// after it are read leniently (eachPart), as far as the parameter bound
+// lets, and malformed is true.
 func (e *extractor) multipart(body []byte, boundary string) (malformed bool) {
-	r := multipart.NewReader(bytes.NewReader(body), boundary)
 	buf := make([]byte, min(e.maxBytes+utf8.UTFMax, len(body)))
+	return eachPart(body, boundary, func(cd, ct string, r io.Reader, lenient bool) bool {
+		if lenient && e.full() {
+			return false
+		}
+		e.part(cd, ct, r, len(body), buf)
+		return true
+	})
+}
+
+// eachPart calls fn with the Content-Disposition, Content-Type and content
+// of each part of a multipart body, as servers read it: mime/multipart's
+// parts (NextPart undoes quoted-printable transfer encoding, as servers
+// do), and past a part header it refuses, that part and the ones after it
+// as lenientParts splits them (lenient set; malformed true). fn returns
+// false to stop.
+func eachPart(body []byte, boundary string, fn func(cd, ct string, r io.Reader, lenient bool) bool) (malformed bool) {
+	r := multipart.NewReader(bytes.NewReader(body), boundary)
 	for read := 0; ; read++ {
-		// NextPart undoes quoted-printable transfer encoding, as servers do.
 		p, err := r.NextPart()
 		if err != nil {
 			var bad textproto.ProtocolError
 			if errors.As(err, &bad) {
-				e.multipartLenient(body, boundary, read, buf)
+				lenientParts(body, boundary, read, func(cd, ct string, content []byte) bool {
+					return fn(cd, ct, bytes.NewReader(content), true)
+				})
 				return true
 			}
 			return false
 		}
-		e.part(p.Header.Get("Content-Disposition"), p.Header.Get("Content-Type"), p, len(body), buf)
-	}
-}
-
-// multipartLenient reads the parts of body after the first skip as
-// lenientParts splits them.
-func (e *extractor) multipartLenient(body []byte, boundary string, skip int, buf []byte) {
-	lenientParts(body, boundary, skip, func(cd, ct string, content []byte) bool {
-		if e.full() {
+		if !fn(p.Header.Get("Content-Disposition"), p.Header.Get("Content-Type"), p, false) {
 			return false
 		}
-		e.part(cd, ct, bytes.NewReader(content), len(body), buf)
-		return true
-	})
+	}
 }
 
 // lenientParts calls fn with the Content-Disposition, Content-Type and
@@ -142,31 +150,18 @@ func MultipartFields(m *Message, name string) []string {
 	}
 	body := m.Body
 	var out []string
-	take := func(cd string, r io.Reader) {
+	eachPart(body, boundary, func(cd, _ string, r io.Reader, _ bool) bool {
 		if n, _ := mediaParam(cd, "name"); n != name {
-			return
+			return true
 		}
 		if plain, ext, _, _ := mediaParamForms(cd, "filename"); plain != "" || ext != "" {
-			return
+			return true
 		}
 		v, _ := io.ReadAll(io.LimitReader(r, int64(len(body))))
 		out = append(out, string(v))
-	}
-	r := multipart.NewReader(bytes.NewReader(body), boundary)
-	for read := 0; ; read++ {
-		p, err := r.NextPart()
-		if err != nil {
-			var bad textproto.ProtocolError
-			if errors.As(err, &bad) {
-				lenientParts(body, boundary, read, func(cd, _ string, content []byte) bool {
-					take(cd, bytes.NewReader(content))
-					return true
-				})
-			}
-			return out
-		}
-		take(p.Header.Get("Content-Disposition"), p)
-	}
+		return true
+	})
+	return out
 }
 
 // cutHeaders splits a part at the empty line that ends its headers

@@ -358,7 +358,8 @@ func (w *walker) binaryMetadata(hs []decoders.Header) {
 	w.paramMax = len(w.x.Params) + max(1, (limit-len(w.x.Params))/4)
 	defer func() { w.paramMax = limit }()
 	for _, h := range hs {
-		if len(h.Name) <= len("-bin") || !strings.HasSuffix(strings.ToLower(h.Name), "-bin") || grpcBinary[strings.ToLower(h.Name)] {
+		name := strings.ToLower(h.Name)
+		if len(name) <= len("-bin") || !strings.HasSuffix(name, "-bin") || grpcBinary[name] {
 			continue
 		}
 		for el := range strings.SplitSeq(h.Value, ",") {
@@ -372,7 +373,6 @@ func (w *walker) binaryMetadata(hs []decoders.Header) {
 			}
 			start := len(w.x.Params)
 			w.protoParams(tree)
-			name := strings.ToLower(h.Name)
 			for i := start; i < len(w.x.Params); i++ {
 				p := &w.x.Params[i]
 				if p.Name == "" {

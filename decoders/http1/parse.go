@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"iter"
 	"strings"
+
+	"github.com/apisensor/sensor/decoders"
 )
 
 type requestLine struct {
@@ -114,7 +116,7 @@ func splitTarget(uri string) (path, query string) {
 	p := uri
 	abs := false
 	if len(p) > 0 && p[0] != '/' {
-		if i := strings.Index(p, "://"); i > 0 && isScheme(p[:i]) {
+		if i := strings.Index(p, "://"); i > 0 && decoders.Scheme(p[:i]) {
 			rest := p[i+3:]
 			j := strings.IndexAny(rest, "/?#")
 			if j < 0 {
@@ -132,16 +134,6 @@ func splitTarget(uri string) (path, query string) {
 		path = "/"
 	}
 	return path, query
-}
-
-func isScheme(s string) bool {
-	for i := 0; i < len(s); i++ {
-		c := s[i] | 0x20
-		if !(c >= 'a' && c <= 'z' || i > 0 && (s[i] >= '0' && s[i] <= '9' || s[i] == '+' || s[i] == '-' || s[i] == '.')) {
-			return false
-		}
-	}
-	return true
 }
 
 // parseChunkSize parses "hex [BWS ; ext]"; extensions are ignored.

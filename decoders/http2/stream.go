@@ -370,7 +370,7 @@ func (d *decoder) setHead(dir sensor.Direction, st *stream, m *decoders.Message,
 				}
 			case ":scheme":
 				slot = 3
-				if !validScheme(f.value) {
+				if !decoders.Scheme(f.value) {
 					// A front end that builds the URL from :scheme,
 					// :authority and :path writes whatever it holds
 					// ("http://evil.example/?") into the request it
@@ -516,19 +516,4 @@ func (d *decoder) finishBody(st *stream, dir sensor.Direction) {
 	if total > int64(len(out)) {
 		m.BodyTruncated = true
 	}
-}
-
-// validScheme reports whether s is a URI scheme (RFC 3986 §3.1): a letter,
-// then letters, digits, '+', '-' or '.'.
-func validScheme(s string) bool {
-	if s == "" || !('a' <= s[0]|0x20 && s[0]|0x20 <= 'z') {
-		return false
-	}
-	for i := 1; i < len(s); i++ {
-		c := s[i]
-		if !('a' <= c|0x20 && c|0x20 <= 'z' || '0' <= c && c <= '9' || c == '+' || c == '-' || c == '.') {
-			return false
-		}
-	}
-	return true
 }
