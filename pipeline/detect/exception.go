@@ -323,29 +323,14 @@ func hasHeader(m *decoders.Message, name string) bool {
 // routedHost is the host a server routes m by: an absolute-form URI's,
 // else HTTP/2's :authority, else the Host header.
 func routedHost(m *decoders.Message) string {
-	if rest, ok := cutScheme(m.URI); ok {
-		if i := strings.IndexAny(rest, "/?#"); i >= 0 {
-			rest = rest[:i]
-		}
-		if i := strings.LastIndexByte(rest, '@'); i >= 0 {
-			rest = rest[i+1:]
-		}
-		return rest
+	if auth, _, ok := Authority(m.URI); ok {
+		return StripUserInfo(auth)
 	}
 	if m.Authority != "" {
 		return m.Authority
 	}
 	h, _ := decoders.Get(m.Headers, "Host")
 	return h
-}
-
-func cutScheme(uri string) (string, bool) {
-	for _, s := range [...]string{"http://", "https://"} {
-		if len(uri) >= len(s) && strings.EqualFold(uri[:len(s)], s) {
-			return uri[len(s):], true
-		}
-	}
-	return "", false
 }
 
 // param reports whether evidence v is in a parameter e names. Evidence
@@ -390,10 +375,7 @@ func anyFold(list []string, s string) bool {
 // under a "*." pattern. A host that is no host name (empty, with spaces or
 // other bytes a name has not) matches none.
 func hostIn(hosts []string, host string) bool {
-	if i := strings.LastIndexByte(host, ':'); i >= 0 && !strings.Contains(host[i:], "]") {
-		host = host[:i]
-	}
-	host = strings.TrimSuffix(strings.ToLower(host), ".")
+	host, _ = SplitHostPort(host)
 	if !hostName(host) {
 		return false
 	}

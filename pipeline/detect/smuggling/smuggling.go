@@ -96,6 +96,10 @@ type kind struct {
 	headers []string
 }
 
+// duplicateHost is two Host lines, however the decoder found them.
+var duplicateHost = kind{med, cMed, "repeated Host",
+	"processors that take the first and the last Host line route the request to different hosts, past the front end's rules for the one it checked (RFC 9112 §3.2 requires a 400)", []string{"host"}}
+
 const (
 	low  = alert.Severity_SEVERITY_LOW
 	med  = alert.Severity_SEVERITY_MEDIUM
@@ -165,10 +169,8 @@ var kinds = map[string]kind{
 	KindH2AuthorityHost: {med, cMed, "HTTP/2 :authority and Host differ",
 		"a processor that routes by :authority and one that routes by Host (after a downgrade, Host is what the back end sees) send the request to different places (RFC 9113 §8.3.1)", []string{"host"}},
 
-	KindDuplicateHost: {med, cMed, "repeated Host",
-		"processors that take the first and the last Host line route the request to different hosts, past the front end's rules for the one it checked (RFC 9112 §3.2 requires a 400)", []string{"host"}},
-	http1.KindDuplicateHost: {med, cMed, "repeated Host",
-		"processors that take the first and the last Host line route the request to different hosts, past the front end's rules for the one it checked (RFC 9112 §3.2 requires a 400)", []string{"host"}},
+	KindDuplicateHost:       duplicateHost, // HTTP/2, as downgraded
+	http1.KindDuplicateHost: duplicateHost,
 	KindAbsoluteHost: {med, cMed, "absolute-form target naming another host than Host",
 		"a server must route an absolute-form request by its target and ignore Host (RFC 9112 §3.2.2); a front end that checks Host and a back end that follows the target send it to different hosts", []string{"host"}},
 	KindH2CProxied: {low, cHi, "h2c upgrade switched through a proxy",
@@ -556,52 +558,18 @@ func checkHost(req *decoders.Message, fs *findings) {
 	if !ok {
 		return
 	}
-	auth, port, ambiguous, ok := absoluteAuthority(req.URI)
+	raw, port, ok := detect.Authority(req.URI)
 	if !ok {
 		return
 	}
-	if ambiguous || !sameHostPort(auth, host, port) {
+	// A backslash, which WHATWG parsers (Node's URL) take for a '/' and
+	// others keep (http://good\@evil/), or more than one '@': parsers
+	// split the authority differently.
+	ambiguous := strings.IndexByte(raw, '\\') >= 0 || strings.Count(raw, "@") > 1
+	auth := detect.StripUserInfo(raw)
+	if ambiguous || !detect.SameHostPort(auth, host, port) {
 		fs.add(KindAbsoluteHost, "target "+alert.Snippet(auth, 60)+", Host "+alert.Snippet(host, 60), "")
 	}
-}
-
-// absoluteAuthority returns the host[:port] of an absolute-form request
-// target (http://user@host:port/path) without its user info, the scheme's
-// default port, and whether parsers read it differently: a backslash,
-// which WHATWG parsers (Node's URL) take for a '/' and others keep
-// (http://good\@evil/), or more than one '@'.
-func absoluteAuthority(uri string) (auth, defPort string, ambiguous, ok bool) {
-	var rest string
-	switch {
-	case len(uri) > 7 && strings.EqualFold(uri[:7], "http://"):
-		rest, defPort = uri[7:], "80"
-	case len(uri) > 8 && strings.EqualFold(uri[:8], "https://"):
-		rest, defPort = uri[8:], "443"
-	default:
-		return "", "", false, false
-	}
-	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
-		rest = rest[:i]
-	}
-	ambiguous = strings.IndexByte(rest, '\\') >= 0 || strings.Count(rest, "@") > 1
-	if i := strings.LastIndexByte(rest, '@'); i >= 0 {
-		rest = rest[i+1:]
-	}
-	return rest, defPort, ambiguous, true
-}
-
-// sameHostPort reports whether authority a and Host h name the same host
-// and port, a port left out being the scheme's default one.
-func sameHostPort(a, h, defPort string) bool {
-	ah, ap := splitHostPort(a)
-	hh, hp := splitHostPort(h)
-	if ap == "" {
-		ap = defPort
-	}
-	if hp == "" {
-		hp = defPort
-	}
-	return ah == hh && ap == hp
 }
 
 // checkCL reads a Content-Length value as a strict parser does: a list of
@@ -737,8 +705,8 @@ func checkH2(x *decoders.Exchange, fs *findings) {
 // and a port left out only where it is a default one (80, 443) on the
 // other side.
 func sameHost(a, h string) bool {
-	ah, ap := splitHostPort(a)
-	hh, hp := splitHostPort(h)
+	ah, ap := detect.SplitHostPort(strings.TrimSpace(a))
+	hh, hp := detect.SplitHostPort(strings.TrimSpace(h))
 	if ah != hh {
 		return false
 	}
@@ -751,16 +719,6 @@ func sameHost(a, h string) bool {
 		return ap == "80" || ap == "443"
 	}
 	return false
-}
-
-// splitHostPort splits a lower-cased host[:port] (an IPv6 literal in
-// brackets), its trailing dot dropped.
-func splitHostPort(s string) (host, port string) {
-	s = strings.ToLower(strings.TrimSpace(s))
-	if i := strings.LastIndexByte(s, ':'); i >= 0 && !strings.Contains(s[i:], "]") {
-		s, port = s[:i], s[i+1:]
-	}
-	return strings.TrimSuffix(s, "."), port
 }
 
 // h2Name reports whether n is a valid HTTP/2 field name: a lower-case

@@ -11,6 +11,7 @@ import (
 
 	"github.com/apisensor/sensor/decoders"
 	"github.com/apisensor/sensor/pipeline/alert"
+	"github.com/apisensor/sensor/pipeline/detect"
 	"github.com/apisensor/sensor/pipeline/detect/normalize"
 )
 
@@ -1530,22 +1531,18 @@ func foreignOrigin(m *decoders.Message) string {
 }
 
 // sameOrigin reports whether origin u names host (a Host or :authority
-// value): the same name, in any case, and the same port when host gives
-// one (the sensor does not know the request's scheme, so a host without
-// a port takes the origin's).
+// value): the same name (detect.SplitHostPort: any case, no trailing dot),
+// and the same port when host gives one (the sensor does not know the
+// request's scheme, so a host without a port takes the origin's).
 func sameOrigin(u *url.URL, host string) bool {
-	h, port := host, ""
-	if i := strings.LastIndexByte(host, ':'); i >= 0 && !strings.Contains(host[i:], "]") {
-		h, port = host[:i], host[i+1:]
-	}
-	h = strings.TrimSuffix(strings.TrimPrefix(h, "["), "]")
-	if !strings.EqualFold(h, u.Hostname()) {
+	h, port := detect.SplitHostPort(host)
+	oh, op := detect.SplitHostPort(u.Host)
+	if h != oh {
 		return false
 	}
 	if port == "" {
 		return true
 	}
-	op := u.Port()
 	if op == "" {
 		switch strings.ToLower(u.Scheme) {
 		case "http":
