@@ -403,24 +403,12 @@ func reportGraphQL(st gqlStats, report reportFunc, skip *gqlStats) {
 }
 
 // operationsQueries returns the query documents of a multipart upload's
-// operations field: a JSON operation or an array of them.
+// operations field: a JSON operation or an array of them, read as
+// gqlRequests reads them.
 func operationsQueries(s string) []string {
-	// Into maps, not structs: encoding/json matches a struct's field
-	// names in any case, so {"query": deep, "QUERY": "{ a }"} would give
-	// the second, where a JavaScript server reads the first.
-	var one map[string]any
-	if json.Unmarshal([]byte(s), &one) == nil {
-		q, _ := one["query"].(string)
-		return []string{q}
-	}
-	var many []map[string]any
-	if json.Unmarshal([]byte(s), &many) != nil {
-		return nil
-	}
-	out := make([]string, 0, len(many))
-	for _, op := range many {
-		q, _ := op["query"].(string)
-		out = append(out, q)
+	var out []string
+	for _, r := range gqlRequests(s) {
+		out = append(out, r.query)
 	}
 	return out
 }
@@ -449,8 +437,6 @@ type gqlStats struct {
 	// counted; spreads counts the fragment spreads (past
 	// maxGraphQLSpreads, the later ones are not followed).
 	nesting, spreads int
-	// mutation is set when the document defines a mutation.
-	mutation bool
 }
 
 // gqlDef is one operation or fragment definition of a document.
@@ -536,7 +522,6 @@ func graphqlShape(s string) gqlStats {
 				case name == "query" || name == "mutation" || name == "subscription":
 					defs = append(defs, gqlDef{})
 					cur, prev = len(defs)-1, prevOperation
-					st.mutation = st.mutation || name == "mutation"
 				}
 				continue
 			}
@@ -967,51 +952,19 @@ func graphqlWholeText(x *decoders.Exchange, p *decoders.Param) ([]string, bool) 
 
 // queryValues returns every value of name in a query string, read as
 // servers read one: pairs split at '&' (a ';' is no separator to most),
-// '+' a space, and an escape that is no escape ("%zz") kept as it is, as
-// JavaScript's URLSearchParams and querystring keep it (Go's ParseQuery
-// drops such a pair: what runs on one server is read).
+// decoded leniently (decoders.URLDecode: '+' a space, an escape that is no
+// escape, "%zz", kept as JavaScript's URLSearchParams and querystring keep
+// it; Go's ParseQuery drops such a pair: what runs on one server is read).
 func queryValues(q, name string) []string {
 	var out []string
 	for pair := range strings.SplitSeq(q, "&") {
 		k, v, _ := strings.Cut(pair, "=")
-		if lenientUnescape(k) == name {
-			out = append(out, lenientUnescape(v))
+		if key, _ := decoders.URLDecode(k, true); key == name {
+			val, _ := decoders.URLDecode(v, true)
+			out = append(out, val)
 		}
 	}
 	return out
-}
-
-// lenientUnescape decodes a query string's component: '+' a space, %XX a
-// byte, and a '%' not followed by two hex digits kept.
-func lenientUnescape(s string) string {
-	if strings.IndexByte(s, '%') < 0 && strings.IndexByte(s, '+') < 0 {
-		return s
-	}
-	if t, err := url.QueryUnescape(s); err == nil {
-		return t
-	}
-	b := make([]byte, 0, len(s))
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case c == '+':
-			b = append(b, ' ')
-		case c == '%' && i+2 < len(s) && isHex(s[i+1]) && isHex(s[i+2]):
-			b = append(b, unhex(s[i+1])<<4|unhex(s[i+2]))
-			i += 2
-		default:
-			b = append(b, c)
-		}
-	}
-	return string(b)
-}
-
-func isHex(c byte) bool { return '0' <= c && c <= '9' || 'a' <= c|0x20 && c|0x20 <= 'f' }
-
-func unhex(c byte) byte {
-	if c <= '9' {
-		return c - '0'
-	}
-	return c | 0x20 - 'a' + 10
 }
 
 // jsonAt returns the string at a flattened JSON name ("query",
@@ -1132,7 +1085,7 @@ func mutationCrossSite(x *decoders.Exchange, report func(r *rule, p *decoders.Pa
 			!mayHoldMutation(m.Query) {
 			return
 		}
-	} else if !bodyMayHoldMutation(raw, true) && !mayHoldMutation(m.Query) {
+	} else if !bodyMayHoldMutation(raw) && !mayHoldMutation(m.Query) {
 		return
 	}
 	body := string(raw)
@@ -1140,6 +1093,9 @@ func mutationCrossSite(x *decoders.Exchange, report func(r *rule, p *decoders.Pa
 		// What was kept: the pairs but the last, which may be cut.
 		body = body[:max(0, strings.LastIndexByte(body, '&'))]
 	}
+	// The operation names that may select in any document: the URL's, and
+	// a form's or a multipart body's fields (a request's own JSON names
+	// are its gqlRequest.names).
 	names := queryValues(m.Query, "operationName")
 	var reqs []gqlRequest
 	switch loc {
@@ -1149,11 +1105,11 @@ func mutationCrossSite(x *decoders.Exchange, report func(r *rule, p *decoders.Pa
 		// reading counts.
 		reqs = gqlRequests(body)
 		if doc := strings.TrimPrefix(body, "query="); graphqlDocStart(doc) {
-			reqs = append(reqs, gqlRequest{query: doc, names: names, name: "query"})
+			reqs = append(reqs, gqlRequest{query: doc, name: "query"})
 		}
 		names = append(names, queryValues(body, "operationName")...)
 		for _, q := range queryValues(body, "query") {
-			reqs = append(reqs, gqlRequest{query: q, names: names, name: "query"})
+			reqs = append(reqs, gqlRequest{query: q, name: "query"})
 		}
 	case decoders.LocMultipart:
 		for _, v := range decoders.MultipartFields(m, "operations") {
@@ -1164,7 +1120,7 @@ func mutationCrossSite(x *decoders.Exchange, report func(r *rule, p *decoders.Pa
 		}
 		names = append(names, decoders.MultipartFields(m, "operationName")...)
 		for _, q := range decoders.MultipartFields(m, "query") {
-			reqs = append(reqs, gqlRequest{query: q, names: names, name: "query"})
+			reqs = append(reqs, gqlRequest{query: q, name: "query"})
 		}
 	default:
 		reqs = gqlRequests(body)
@@ -1172,13 +1128,12 @@ func mutationCrossSite(x *decoders.Exchange, report func(r *rule, p *decoders.Pa
 			// The kept start of a JSON body too long to parse whole:
 			// the fields the decoders read in it.
 			for i := range x.Params {
-				if p := &x.Params[i]; p.Loc == decoders.LocJSON && strings.EqualFold(p.Name[strings.LastIndexAny(p.Name, ".]")+1:], "operationName") {
+				switch p := &x.Params[i]; {
+				case p.Loc != decoders.LocJSON:
+				case strings.EqualFold(p.Name[strings.LastIndexAny(p.Name, ".]")+1:], "operationName"):
 					names = append(names, p.Value)
-				}
-			}
-			for i := range x.Params {
-				if p := &x.Params[i]; p.Loc == decoders.LocJSON && graphqlJSONName(strings.ToLower(p.Name)) {
-					reqs = append(reqs, gqlRequest{query: p.Value, names: names, name: p.Name})
+				case graphqlJSONName(strings.ToLower(p.Name)):
+					reqs = append(reqs, gqlRequest{query: p.Value, name: p.Name})
 				}
 			}
 		}
@@ -1186,10 +1141,10 @@ func mutationCrossSite(x *decoders.Exchange, report func(r *rule, p *decoders.Pa
 	// A document in the URL of such a POST (express-graphql,
 	// graphene-django and graphql-go read it first).
 	for _, q := range queryValues(m.Query, "query") {
-		reqs = append(reqs, gqlRequest{query: q, names: names, name: "query", inURL: true})
+		reqs = append(reqs, gqlRequest{query: q, name: "query", inURL: true})
 	}
 	for _, r := range reqs {
-		op, ok := selectedMutation(r.query, append(r.names, names...))
+		op, ok := selectedMutation(r.query, slices.Concat(r.names, names))
 		if !ok {
 			continue
 		}
@@ -1354,8 +1309,8 @@ func mutationLabel(name string) string {
 
 // mayHoldMutation reports whether a query string may spell the keyword
 // "mutation": as is, or with a letter percent-encoded (every one of them
-// is %6X or %7X). bodyMayHoldMutation asks the same of a body, and for a
-// body that may hold JSON (json) also a \u escape, percent-encoded or not.
+// is %6X or %7X). bodyMayHoldMutation asks the same of a body, which may
+// hold JSON: a \u escape too, percent-encoded or not.
 // Cheap tests before a body is parsed: a text/plain beacon or a login form
 // holds none of them.
 func mayHoldMutation(q string) bool {
@@ -1372,9 +1327,9 @@ func mayHoldMutation(q string) bool {
 	return strings.Contains(q, "mutation")
 }
 
-func bodyMayHoldMutation(b []byte, json bool) bool {
+func bodyMayHoldMutation(b []byte) bool {
 	for i := bytes.IndexByte(b, '%'); i >= 0 && i+1 < len(b); {
-		if c := b[i+1]; c == '6' || c == '7' || json && c == '5' && i+2 < len(b) && b[i+2]|0x20 == 'c' {
+		if c := b[i+1]; c == '6' || c == '7' || c == '5' && i+2 < len(b) && b[i+2]|0x20 == 'c' {
 			return true
 		}
 		j := bytes.IndexByte(b[i+1:], '%')
@@ -1383,12 +1338,12 @@ func bodyMayHoldMutation(b []byte, json bool) bool {
 		}
 		i += 1 + j
 	}
-	return bytes.Contains(b, []byte("mutation")) || json && bytes.Contains(b, []byte(`\u`))
+	return bytes.Contains(b, []byte("mutation")) || bytes.Contains(b, []byte(`\u`))
 }
 
-// gqlRequest is a GraphQL request's document, the operation names that
-// may select in it, and where it was: a field's name (its batch element
-// for JSON), or the URL.
+// gqlRequest is a GraphQL request's document, the operation names its own
+// JSON gives, and where it was: a field's name (its batch element for
+// JSON), or the URL.
 type gqlRequest struct {
 	query string
 	names []string
