@@ -18,7 +18,6 @@ import (
 	"encoding/base64"
 	"net/url"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -1228,7 +1227,7 @@ func lowerASCII(s string, buf []byte) string {
 	return string(buf)
 }
 
-// xssScriptHints are substrings every xssScript match or event handler
+// xssScriptHints are substrings every match of xssScriptParts or event handler
 // holds one of.
 var xssScriptHints = []string{"document", "window", "self", "top", "parent", "globalthis", "frames", "[]", "script", "data", "on", "alert", "prompt", "confirm", "settimeout", "setinterval", "eval", "call", "apply", "srcdoc", "import"}
 
@@ -1246,11 +1245,6 @@ func xssPartNeeds() [][]string {
 	}
 	return out
 }
-
-// xssScriptNeeds holds a literal of each alternative of xssScript, so that
-// every match holds one of them (TestXSSScriptNeeds checks it on the
-// evaluation corpus): the literals of its parts.
-var xssScriptNeeds = slices.Concat(xssPartNeeds()...)
 
 // eventHandlers are the HTML event handler attributes injections set when
 // they break into an existing tag (" onload=", "' onerror=").
@@ -1512,16 +1506,6 @@ func xssScriptMatch(l string, hints uint64) string {
 // which the script part must step past to reach a fifth match that the
 // whole expression found (FuzzXSSScriptParts).
 const xssPartMatches = 12
-
-// xssScript is the alternation of xssScriptParts, for the tests that hold
-// the parts to their literals.
-var xssScript = func() *regexp.Regexp {
-	res := make([]string, len(xssScriptParts))
-	for k, p := range xssScriptParts {
-		res[k] = p.re.String()
-	}
-	return regexp.MustCompile(strings.Join(res, "|"))
-}()
 
 // xssMarkup finds markup that needs no script to do harm and that
 // libinjection lets through: an input whose pattern attribute makes the

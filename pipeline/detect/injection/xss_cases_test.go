@@ -1,12 +1,14 @@
 package injection
 
 import (
-	"github.com/apisensor/sensor/pipeline/detect/literals"
 	"net/url"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/apisensor/sensor/decoders"
+	"github.com/apisensor/sensor/pipeline/detect/literals"
 )
 
 // TestXSSCases covers the script, markup and encoding forms xssExtra finds
@@ -277,3 +279,17 @@ func FuzzXSSScriptParts(f *testing.F) {
 		}
 	})
 }
+
+// xssScript is the alternation of xssScriptParts, and xssScriptNeeds all
+// their literals: what the tests hold the parts to (every match holds one
+// of the literals; the parts find what the whole finds).
+var (
+	xssScript = func() *regexp.Regexp {
+		res := make([]string, len(xssScriptParts))
+		for k, p := range xssScriptParts {
+			res[k] = p.re.String()
+		}
+		return regexp.MustCompile(strings.Join(res, "|"))
+	}()
+	xssScriptNeeds = slices.Concat(xssPartNeeds()...)
+)
