@@ -1351,7 +1351,7 @@ func (at *attrScan) place(l string, i int) bool {
 	return 'a' <= c && c <= 'z' || lt+2 == i && (c == '"' || c == '\'')
 }
 
-// schemeMention reports whether l[i:j], a match of xssScript, is a script
+// schemeMention reports whether l[i:j], a match of xssScriptParts, is a script
 // URL scheme named in text rather than used: quoted alone ("javascript:"),
 // followed by an ellipsis ("javascript:..."), or a title's or a sentence's
 // colon ("JavaScript: The Good Parts", "javascript:// comments explained"):
@@ -1480,7 +1480,7 @@ var xssScriptParts = []struct {
 	{[]string{"formaction", "srcdoc"}, regexp.MustCompile(`(?:^|['"\s/])(?:formaction|srcdoc)\s*=`)},
 }
 
-// xssScriptMatch returns the first match of the parts of xssScript whose
+// xssScriptMatch returns the first match of the parts of xssScriptParts whose
 // literals hints (xssHints' groups found in l) holds, that is no mention
 // of a scheme in prose; "" if none. Each part is asked for its first
 // xssPartMatches matches.
