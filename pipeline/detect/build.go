@@ -189,19 +189,18 @@ func anomalyKinds(x *decoders.Exchange) []string {
 func (c *Config) httpFacts(x *decoders.Exchange) *alert.Http {
 	h := &alert.Http{}
 	if req := x.Request; req != nil {
-		h = &alert.Http{
-			Method:            alert.Snippet(req.Method, maxHeaderValue),
-			Url:               alert.Snippet(alert.Redact(req.URI), c.SnippetBytes),
-			Version:           alert.Snippet(req.Version, maxHeaderValue),
-			RequestBodyLength: req.WireBodyLen,
-			UserAgent:         header(req.Headers, "user-agent"),
-			ContentType:       header(req.Headers, "content-type"),
-			Host:              requestHost(req),
-		}
-	} else if resp := x.Response; resp != nil {
-		h.Version = alert.Snippet(resp.Version, maxHeaderValue)
+		h.Method = alert.Snippet(req.Method, maxHeaderValue)
+		h.Url = alert.Snippet(alert.Redact(req.URI), c.SnippetBytes)
+		h.Version = alert.Snippet(req.Version, maxHeaderValue)
+		h.RequestBodyLength = req.WireBodyLen
+		h.UserAgent = header(req.Headers, "user-agent")
+		h.ContentType = header(req.Headers, "content-type")
+		h.Host = requestHost(req)
 	}
 	if resp := x.Response; resp != nil {
+		if x.Request == nil {
+			h.Version = alert.Snippet(resp.Version, maxHeaderValue)
+		}
 		if resp.Status > 0 {
 			h.Status = uint32(resp.Status)
 		}

@@ -395,14 +395,15 @@ func (c *checker) injectedHeaders() {
 			line, rest, ok = strings.Cut(rest, "\n")
 			name, value, found := strings.Cut(strings.TrimSpace(line), ":")
 			name, value = strings.TrimSpace(name), strings.TrimSpace(value)
-			if !found || value == "" || !token(name) || genericHeaders[strings.ToLower(name)] {
+			lower := strings.ToLower(name)
+			if !found || value == "" || !token(name) || genericHeaders[lower] {
 				continue
 			}
 			// A value a server may set on its own (a short one: "0",
 			// "HIT", "true"; any under a name servers set) proves the
 			// split only where it stands: right after the header that
 			// carries the payload's text before the line break.
-			placed := len(value) >= 8 && !serverHeader(strings.ToLower(name))
+			placed := len(value) >= 8 && !serverHeader(lower)
 			for k, h := range c.resp.Headers {
 				if !strings.EqualFold(h.Name, name) || strings.TrimSpace(h.Value) != value {
 					continue
@@ -410,7 +411,7 @@ func (c *checker) injectedHeaders() {
 				if placed || k > 0 && first != "" && strings.HasSuffix(strings.TrimSpace(c.resp.Headers[k-1].Value), first[max(0, len(first)-16):]) {
 					c.res.strong()
 					c.res.add(&alert.Evidence{
-						Location: LocHeader, Name: strings.ToLower(alert.Snippet(name, 64)), Value: alert.Snippet(h.Value, snippetBytes),
+						Location: LocHeader, Name: alert.Snippet(lower, 64), Value: alert.Snippet(h.Value, snippetBytes),
 						Matched: "injected header " + alert.Snippet(name, 64) + " in response", Rule: "crlf-header",
 					})
 					return
