@@ -32,13 +32,14 @@ lint:
 
 # Regenerates committed generated code: protoc (Debian's protobuf-compiler)
 # with the protoc-gen-go pinned in go.mod's tool block, and the injection
-# detector's copy of libinjection-go's keyword list.
+# detector's copy of libinjection-go's keyword list, and the decoders' EBCDIC code
+# pages (from glibc's iconv).
 generate:
-	$(GO) generate ./pipeline/alert/... ./pipeline/detect/injection
+	$(GO) generate ./pipeline/alert/... ./pipeline/detect/injection ./decoders
 
 # CI: the committed generated code must be what `make generate` writes.
 check-generate: generate
-	@git diff --exit-code -- pipeline/alert pipeline/detect/injection/sqlwords.go || { echo "generated code is stale: run make generate and commit"; exit 1; }
+	@git diff --exit-code -- pipeline/alert pipeline/detect/injection/sqlwords.go decoders/ebcdic_tables.go || { echo "generated code is stale: run make generate and commit"; exit 1; }
 
 # Runs every fuzz target for FUZZTIME each.
 fuzz:

@@ -50,7 +50,7 @@ require (
 	golang.org/x/net v0.60.0
 	golang.org/x/sync v0.23.0 // indirect
 	golang.org/x/sys v0.48.0
-	golang.org/x/text v0.42.0 // indirect
+	golang.org/x/text v0.42.0
 	golang.org/x/tools v0.51.0 // indirect
 	// grpc and genproto/googleapis/rpc serve the programs under testdata/
 	// (eval client and server, grpcdemo), which go mod tidy does not see:

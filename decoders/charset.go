@@ -1,7 +1,11 @@
 package decoders
 
+//go:generate go run gen_ebcdic.go
+
 import (
+	"bytes"
 	"encoding/binary"
+	"fmt"
 	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -183,3 +187,239 @@ func fromWide(b []byte, enc string) []byte {
 	}
 	return out
 }
+
+// KindBodyEBCDIC is the anomaly of a request body declared in an EBCDIC
+// code page (IBM037 and its kin), which the parameters were also read from
+// converted (extractor.reread). No API client writes EBCDIC; it is a known
+// way past filters (Dalili, "WAF bypass techniques using request encoding",
+// 2017): Django and Tomcat decode a form in the charset its Content-Type
+// names, ASP.NET the bytes of each percent-decoded form field, Spring a
+// JSON body, and Java's and .NET's XML parsers a document that starts with
+// "<?xml" in EBCDIC, so "' or 1=1--" travels as 7D 40 96 99 40 F1 7E F1 60
+// 60.
+const KindBodyEBCDIC = "http.body_ebcdic"
+
+// KindBodyUTF7 is the anomaly of a request body declared in UTF-7, which
+// the parameters were also read from converted: "' or 1=1--" travels as
+// "+ACc- or 1+AD0-1--". Django decodes a form in it (Python's codec), and
+// ASP.NET on the .NET Framework a form and an XML document that declares it.
+const KindBodyUTF7 = "http.body_utf7"
+
+// bodyCharset is a charset other than UTF-8, UTF-16 and UTF-32 that a
+// request body is read again from (extractor.reread).
+type bodyCharset struct {
+	// kind is the anomaly recorded, name the charset as it is known.
+	kind, name string
+	// decode appends src, in the charset, to dst as UTF-8.
+	decode func(dst, src []byte) []byte
+}
+
+// declaredCharset returns the charset a request body of Content-Type ct is
+// declared in, when it is EBCDIC or UTF-7: as the Content-Type's charset
+// says, else, for a body that starts with "<?xm" in EBCDIC (4C 6F A7 94,
+// XML 1.0 appendix F), as its declaration says (IBM037 when it names no
+// page known), else, for an XML declaration in ASCII, as its encoding says.
+func declaredCharset(ct string, body []byte) (bodyCharset, bool) {
+	if cs, ok := mediaParam(ct, "charset"); ok {
+		if c, ok := namedCharset(cs); ok {
+			return c, true
+		}
+	}
+	switch {
+	case bytes.HasPrefix(body, []byte{0x4c, 0x6f, 0xa7, 0x94}):
+		// The declaration is written in characters every page shares.
+		decl := fromEBCDIC(nil, body[:min(len(body), 128)], ebcdicPages[37])
+		if c, ok := namedCharset(xmlEncoding(decl)); ok && c.kind == KindBodyEBCDIC {
+			return c, true
+		}
+		return ebcdicCharset(ebcdicPages[37], "IBM037"), true
+	case bytes.HasPrefix(body, []byte("<?xml")):
+		if c, ok := namedCharset(xmlEncoding(body[:min(len(body), 128)])); ok && c.kind == KindBodyUTF7 {
+			return c, true
+		}
+	}
+	return bodyCharset{}, false
+}
+
+// xmlEncoding returns the encoding an XML declaration at the start of b
+// names, "" when none.
+func xmlEncoding(b []byte) string {
+	if end := bytes.Index(b, []byte("?>")); end > 0 {
+		b = b[:end]
+	}
+	i := bytes.Index(b, []byte("encoding"))
+	if i < 0 {
+		return ""
+	}
+	v := bytes.TrimLeft(b[i+len("encoding"):], " \t\r\n=")
+	if len(v) == 0 || v[0] != '"' && v[0] != '\'' {
+		return ""
+	}
+	j := bytes.IndexByte(v[1:], v[0])
+	if j < 0 {
+		return ""
+	}
+	return string(v[1 : 1+j])
+}
+
+// namedCharset returns the charset of name when it is EBCDIC or UTF-7.
+func namedCharset(name string) (bodyCharset, bool) {
+	if page, n := ebcdicPage(name); page != nil {
+		return ebcdicCharset(page, n), true
+	}
+	switch strings.ToLower(strings.Trim(name, "\"' ")) {
+	case "utf-7", "utf7", "csutf7", "unicode-1-1-utf-7", "x-unicode20utf7":
+		return bodyCharset{kind: KindBodyUTF7, name: "UTF-7", decode: fromUTF7}, true
+	}
+	return bodyCharset{}, false
+}
+
+// ebcdicCharset is the bodyCharset of an EBCDIC code page.
+func ebcdicCharset(page *[256]rune, name string) bodyCharset {
+	return bodyCharset{kind: KindBodyEBCDIC, name: name, decode: func(dst, src []byte) []byte { return fromEBCDIC(dst, src, page) }}
+}
+
+// ebcdicPage returns the EBCDIC code page charset cs names, as Java, .NET,
+// Python and the IANA registry name them (IBM037, ibm-37, cp037, CP01140,
+// csIBM500, CCSID01047, ebcdic-cp-us, Java's bare "037"), and its name as
+// IBM writes it (IBM037, IBM1140). Any other charset, ASCII-based code
+// pages such as IBM437 and IBM850 among them, gives nil.
+func ebcdicPage(cs string) (*[256]rune, string) {
+	// Lower-cased without separators: "IBM-037", "ibm_037" and "IBM 037"
+	// are one name.
+	var b [32]byte
+	n := 0
+	for i := 0; i < len(cs); i++ {
+		c := cs[i]
+		switch {
+		case c == '-' || c == '_' || c == ' ' || c == '"' || c == '\'':
+			continue
+		case 'A' <= c && c <= 'Z':
+			c += 'a' - 'A'
+		}
+		if n == len(b) {
+			return nil, ""
+		}
+		b[n] = c
+		n++
+	}
+	s := string(b[:n])
+	num, ok := ebcdicNames[strings.TrimPrefix(s, "cs")]
+	if !ok {
+		// A number, bare as Java takes it ("037") or after a prefix.
+		rest := s
+		for _, prefix := range []string{"csibm", "cpibm", "ibm", "ccsid", "cp"} {
+			if r, found := strings.CutPrefix(s, prefix); found {
+				rest = r
+				break
+			}
+		}
+		num, ok = pageNumber(rest)
+	}
+	if page := ebcdicPages[num]; ok && page != nil {
+		return page, fmt.Sprintf("IBM%03d", num)
+	}
+	return nil, ""
+}
+
+// pageNumber reads a code page number of at most 5 digits, leading zeros
+// allowed ("037", "01140").
+func pageNumber(s string) (int, bool) {
+	if s == "" || len(s) > 5 {
+		return 0, false
+	}
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return 0, false
+		}
+		n = n*10 + int(s[i]-'0')
+	}
+	return n, true
+}
+
+// ebcdicNames are the IANA names of EBCDIC pages that carry no number
+// (lower case, without separators).
+var ebcdicNames = map[string]int{
+	"ebcdiccpus": 37, "ebcdiccpca": 37, "ebcdiccpwt": 37, "ebcdiccpnl": 37,
+	"ebcdiccpbe": 500, "ebcdiccpch": 500, "ebcdiccpdk": 277, "ebcdiccpno": 277,
+	"ebcdiccpfi": 278, "ebcdiccpse": 278, "ebcdiccpit": 280, "ebcdiccpes": 284,
+	"ebcdiccpgb": 285, "ebcdiccpfr": 297, "ebcdiccpis": 871,
+}
+
+// fromEBCDIC appends b, written in EBCDIC code page page, to dst as UTF-8.
+func fromEBCDIC(dst, b []byte, page *[256]rune) []byte {
+	for _, c := range b {
+		if r := page[c]; r < utf8.RuneSelf {
+			dst = append(dst, byte(r))
+		} else {
+			dst = utf8.AppendRune(dst, r)
+		}
+	}
+	return dst
+}
+
+// fromUTF7 appends src, in UTF-7 (RFC 2152), to dst as UTF-8: a run of
+// modified base64 after '+' is UTF-16, ended by any other byte (a '-' is
+// absorbed); "+-" is '+'; every other byte is itself. A lone surrogate
+// becomes U+FFFD; the bits left at a run's end are dropped, as decoders do.
+func fromUTF7(dst, src []byte) []byte {
+	for i := 0; i < len(src); {
+		c := src[i]
+		i++
+		if c != '+' {
+			dst = append(dst, c)
+			continue
+		}
+		if i < len(src) && src[i] == '-' {
+			dst = append(dst, '+')
+			i++
+			continue
+		}
+		var acc uint32
+		var nbits uint
+		high := rune(-1) // a high surrogate waiting for its pair
+		for ; i < len(src) && base64Value[src[i]] >= 0; i++ {
+			acc = acc<<6 | uint32(base64Value[src[i]])
+			if nbits += 6; nbits < 16 {
+				continue
+			}
+			nbits -= 16
+			u := rune(acc >> nbits & 0xffff)
+			acc &= 1<<nbits - 1
+			switch {
+			case high >= 0 && utf16.IsSurrogate(u) && u >= 0xdc00:
+				dst = utf8.AppendRune(dst, utf16.DecodeRune(high, u))
+				high = -1
+				continue
+			case high >= 0:
+				dst = utf8.AppendRune(dst, utf8.RuneError)
+				high = -1
+			}
+			if u >= 0xd800 && u < 0xdc00 {
+				high = u
+				continue
+			}
+			dst = utf8.AppendRune(dst, u) // a lone low surrogate: U+FFFD
+		}
+		if high >= 0 {
+			dst = utf8.AppendRune(dst, utf8.RuneError)
+		}
+		if i < len(src) && src[i] == '-' {
+			i++
+		}
+	}
+	return dst
+}
+
+// base64Value is the value of each byte of the base64 alphabet, -1 for the
+// others.
+var base64Value = func() (t [256]int8) {
+	for i := range t {
+		t[i] = -1
+	}
+	for i, c := range []byte("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/") {
+		t[c] = int8(i)
+	}
+	return t
+}()

@@ -94,8 +94,19 @@ func ExtractParams(x *Exchange, l *Limits) (dropped int) {
 	e.headers(m.Trailers)
 	e.cookies(m.Headers)
 	e.body(body, kind, ct)
-	if e.malformedMultipart && len(x.Anomalies) < maxAnomalies {
+	if enc == "" {
+		if cs, ok := declaredCharset(ct, body); ok {
+			e.reread(body, kind, ct, cs.decode)
+			if len(x.Anomalies) < maxAnomalies {
+				x.Anomalies = append(x.Anomalies, Anomaly{Kind: cs.kind, Detail: "request body in " + cs.name, Dir: sensor.ClientToServer})
+			}
+		}
+	}
+	if e.multipartRead.malformed && len(x.Anomalies) < maxAnomalies {
 		x.Anomalies = append(x.Anomalies, Anomaly{Kind: KindMultipartMalformed, Detail: "multipart part header refused by a strict parser, read leniently", Dir: sensor.ClientToServer})
+	}
+	if e.multipartRead.base64 && len(x.Anomalies) < maxAnomalies {
+		x.Anomalies = append(x.Anomalies, Anomaly{Kind: KindMultipartBase64, Detail: "multipart part in base64 transfer encoding, read decoded", Dir: sensor.ClientToServer})
 	}
 
 	x.Params = e.out
@@ -118,9 +129,66 @@ type extractor struct {
 	// names holds the first LocName values added, so that a key repeated
 	// in every element of an array is added once.
 	names []string
-	// malformedMultipart: the body's multipart part headers were read
-	// leniently (KindMultipartMalformed).
-	malformedMultipart bool
+	// multipartRead is what the body's multipart parts held
+	// (KindMultipartMalformed, KindMultipartBase64).
+	multipartRead partsRead
+	// recode, while set, converts the names and values being added from
+	// the charset a body is declared in, once percent-decoded (reread).
+	recode func(dst, src []byte) []byte
+	// recodeEscaped: only what holds an escape is converted (recodes).
+	recodeEscaped bool
+}
+
+// reread reads again body, of kind kind, declared (or, for XML, found) to be
+// in a charset that decode converts from (declaredCharset: EBCDIC, UTF-7), as
+// the servers that honour the charset read it; the parameters already read
+// from its bytes as they are stay, for the servers that ignore it (PHP, Go,
+// Express), so that declaring a charset a body is not written in hides
+// nothing either. The readings added:
+//   - the whole body converted, then parsed as its type says (Spring's JSON,
+//     XML parsers); a form's values that hold an escape are converted again
+//     once percent-decoded, as Django's parse_qsl does (Python's unquote
+//     decodes a value with '%' in the request's charset); a multipart body
+//     is not, as its boundaries would not survive;
+//   - for a form, each name and value percent-decoded, then converted, as
+//     ASP.NET (HttpUtility.UrlDecode with the request's encoding) and Tomcat
+//     read it, and for a multipart body each field's content (Django decodes
+//     fields in the request's charset; files are data).
+func (e *extractor) reread(body []byte, kind bodyKind, ct string, decode func(dst, src []byte) []byte) {
+	conv := decode(make([]byte, 0, len(body)+len(body)/4), body)
+	defer func() { e.recode, e.recodeEscaped = nil, false }()
+	switch k := classifyBody(ct, conv); k {
+	case bodyForm:
+		e.recode, e.recodeEscaped = decode, true
+		e.pairs(LocForm, string(conv))
+	case bodyMultipart:
+	default:
+		e.body(conv, k, ct)
+	}
+	e.recode, e.recodeEscaped = decode, false
+	switch kind {
+	case bodyForm:
+		e.pairs(LocForm, string(body))
+	case bodyMultipart:
+		if b, ok := mediaParam(ct, "boundary"); ok && b != "" {
+			e.multipart(body, b)
+		}
+	}
+}
+
+// recodes reports whether a name or value being added, which percent-
+// decoding changed (escaped), is converted by e.recode (reread).
+func (e *extractor) recodes(escaped bool) bool {
+	return e.recode != nil && (escaped || !e.recodeEscaped)
+}
+
+// recoded returns s, percent-decoded bytes, converted by e.recode into the
+// arena.
+func (e *extractor) recoded(s string) string {
+	e.scratch = e.recode(e.scratch[:0], []byte(s))
+	start := e.arena.Len()
+	e.arena.Write(e.scratch)
+	return e.arena.String()[start:]
 }
 
 // decodeMode says whether and how a value is URL-decoded into Decoded.
@@ -211,9 +279,22 @@ func (e *extractor) add(loc Location, name, value string, mode decodeMode) {
 	var decoded string
 	var n int
 	if mode != noDecode {
-		if decoded, n = e.decode(value, mode == decodePlus, maxDecodeRounds); n == 0 {
+		rounds := maxDecodeRounds
+		if e.recode != nil && loc != LocName {
+			rounds = 1 // what the server converts: its one decoding
+		}
+		if decoded, n = e.decode(value, mode == decodePlus, rounds); n == 0 {
 			decoded = ""
 		}
+	}
+	if loc != LocName && e.recodes(n > 0) {
+		// A value of a body read again (reread): its bytes converted (a
+		// name is converted before it is added as one).
+		src := value
+		if n > 0 {
+			src = decoded
+		}
+		decoded, n = e.recoded(src), max(n, 1)
 	}
 	// Filling a reserved slot field by field avoids the bulk write barriers
 	// of zeroing and copying a whole Param while the GC runs; every field is
@@ -296,7 +377,10 @@ func (e *extractor) pairs(loc Location, q string) {
 			continue
 		}
 		k, v, _ := strings.Cut(kv, "=")
-		k, _ = e.decode(cut(k, e.maxBytes), true, 1)
+		k, n := e.decode(cut(k, e.maxBytes), true, 1)
+		if e.recodes(n > 0) {
+			k = e.recoded(k)
+		}
 		e.add(loc, k, v, decodePlus)
 		e.name(loc, k)
 	}
@@ -508,7 +592,7 @@ func (e *extractor) body(body []byte, kind bodyKind, ct string) {
 		syntaxErr = e.xml(body)
 	case bodyMultipart:
 		if b, ok := mediaParam(ct, "boundary"); ok && b != "" {
-			e.malformedMultipart = e.multipart(body, b)
+			e.multipartRead = e.multipart(body, b)
 			return
 		}
 		e.text(body, true)

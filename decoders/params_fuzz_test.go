@@ -23,6 +23,10 @@ func FuzzExtractParams(f *testing.F) {
 	f.Add("application/json", "", toWide(`{"q":"1' OR 1=1--","n":[1,{"$gt":""}]}`, encUTF16LE, false))
 	f.Add("text/xml", "", toWide(`<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE a [<!ENTITY e SYSTEM "file:///">]><a>&e;</a>`, encUTF16BE, true))
 	f.Add("application/x-www-form-urlencoded; charset=utf-32", "", toWide("a=%27&b=c", encUTF32LE, false))
+	f.Add("multipart/form-data; boundary=b", "q", []byte("--b\r\nContent-Disposition: form-data; name=\"q\"\r\nContent-Transfer-Encoding: base64\r\n\r\nJyBvciAxPTEtLQ==\r\n--b\r\nContent-Disposition: form-data; name=\"q\"\r\nContent-Transfer-Encoding: base64\r\n\r\n' or!1=1\r\n--b--"))
+	f.Add("application/x-www-form-urlencoded; charset=ibm037", "", []byte("%98=%7D%40%96%99%40%F1%7E%F1&a=b"))
+	f.Add("application/json; charset=cp1140", "", []byte{0xc0, 0x7f, 0x98, 0x7f, 0x7a, 0x7f, 0x7d, 0x40, 0x96, 0x99, 0x7f, 0xd0})
+	f.Add(`multipart/form-data; boundary="b"; charset=ebcdic-cp-us`, "q", []byte("--b\r\nContent-Disposition: form-data; name=\"q\"\r\n\r\n\x7d\x40\x96\x99\r\n--b--"))
 	f.Fuzz(func(t *testing.T, ct, query string, body []byte) {
 		l := DefaultLimits()
 		l.MaxParams, l.MaxParamBytes, l.MaxNesting = 24, 32, 6
@@ -45,12 +49,13 @@ func FuzzExtractParams(f *testing.F) {
 				t.Fatal(err)
 			}
 		}
-		// A field read whole is never more than the body holds.
+		// A field read whole is never more than the body holds, twice
+		// for a part in base64 that is read two ways.
 		n := 0
 		for _, v := range MultipartFields(x.Request, query) {
 			n += len(v)
 		}
-		if n > len(body) {
+		if n > 2*len(body) {
 			t.Fatalf("MultipartFields read %d bytes from a %d-byte body", n, len(body))
 		}
 	})

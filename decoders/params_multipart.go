@@ -2,6 +2,7 @@ package decoders
 
 import (
 	"bytes"
+	"encoding/base64"
 	"errors"
 	"io"
 	"mime/multipart"
@@ -18,12 +19,23 @@ import (
 // at the first bad header would leave every later part unread.
 const KindMultipartMalformed = "http.multipart_malformed"
 
+// KindMultipartBase64 is the anomaly of a multipart body with a part in
+// base64 transfer encoding, which the parameters were read from decoded.
+// RFC 7578 deprecates transfer encodings in form data and browsers never
+// send one, but Django's parser decodes a base64 field, so a payload can
+// reach it past filters that read the part's bytes.
+const KindMultipartBase64 = "http.multipart_base64"
+
+// partsRead says what eachPart met in a multipart body: part headers it read
+// leniently (KindMultipartMalformed), parts in base64 (KindMultipartBase64).
+type partsRead struct{ malformed, base64 bool }
+
 // multipart extracts the fields of a multipart body. A truncated body yields
 // the parts (and the part content) read before its end. A part header that
 // mime/multipart refuses does not end the reading: that part and the ones
 // after it are read leniently (eachPart), as far as the parameter bound
 // lets, and malformed is true.
-func (e *extractor) multipart(body []byte, boundary string) (malformed bool) {
+func (e *extractor) multipart(body []byte, boundary string) partsRead {
 	buf := make([]byte, min(e.maxBytes+utf8.UTFMax, len(body)))
 	return eachPart(body, boundary, func(cd, ct string, r io.Reader, lenient bool) bool {
 		if lenient && e.full() {
@@ -38,26 +50,71 @@ func (e *extractor) multipart(body []byte, boundary string) (malformed bool) {
 // of each part of a multipart body, as servers read it: mime/multipart's
 // parts (NextPart undoes quoted-printable transfer encoding, as servers
 // do), and past a part header it refuses, that part and the ones after it
-// as lenientParts splits them (lenient set; malformed true). fn returns
-// false to stop.
-func eachPart(body []byte, boundary string, fn func(cd, ct string, r io.Reader, lenient bool) bool) (malformed bool) {
+// as lenientParts splits them (lenient set; malformed true). A part in
+// base64 is decoded first (base64Readings). fn returns false to stop.
+func eachPart(body []byte, boundary string, fn func(cd, ct string, r io.Reader, lenient bool) bool) (seen partsRead) {
+	emit := func(cd, ct, cte string, r io.Reader, lenient bool) bool {
+		if !equalFold(strings.TrimSpace(cte), "base64") {
+			return fn(cd, ct, r, lenient)
+		}
+		seen.base64 = true
+		raw, _ := io.ReadAll(io.LimitReader(r, int64(len(body))))
+		for _, b := range base64Readings(raw) {
+			if !fn(cd, ct, bytes.NewReader(b), lenient) {
+				return false
+			}
+		}
+		return true
+	}
 	r := multipart.NewReader(bytes.NewReader(body), boundary)
 	for read := 0; ; read++ {
 		p, err := r.NextPart()
 		if err != nil {
 			var bad textproto.ProtocolError
 			if errors.As(err, &bad) {
-				lenientParts(body, boundary, read, func(cd, ct string, content []byte) bool {
-					return fn(cd, ct, bytes.NewReader(content), true)
+				lenientParts(body, boundary, read, func(cd, ct, cte string, content []byte) bool {
+					return emit(cd, ct, cte, bytes.NewReader(content), true)
 				})
-				return true
+				seen.malformed = true
 			}
-			return false
+			return seen
 		}
-		if !fn(p.Header.Get("Content-Disposition"), p.Header.Get("Content-Type"), p, false) {
-			return false
+		if !emit(p.Header.Get("Content-Disposition"), p.Header.Get("Content-Type"), p.Header.Get("Content-Transfer-Encoding"), p, false) {
+			return seen
 		}
 	}
+}
+
+// base64Readings returns the readings of the content of a part in base64
+// transfer encoding: decoded, when it is base64 (white space aside), as
+// then its bytes hold nothing else; else its bytes as they are, which
+// servers that ignore the encoding read, and what Python's b64decode, which
+// Django calls, makes of them: the characters of the alphabet decoded, the
+// others dropped.
+func base64Readings(raw []byte) [][]byte {
+	clean := bytes.Map(func(r rune) rune {
+		if r == ' ' || r == '\t' || r == '\r' || r == '\n' {
+			return -1
+		}
+		return r
+	}, raw)
+	if dec, err := base64.StdEncoding.DecodeString(string(clean)); err == nil {
+		return [][]byte{dec}
+	}
+	alpha := bytes.Map(func(r rune) rune {
+		if 'A' <= r && r <= 'Z' || 'a' <= r && r <= 'z' || '0' <= r && r <= '9' || r == '+' || r == '/' {
+			return r
+		}
+		return -1
+	}, clean)
+	if len(alpha)%4 == 1 {
+		alpha = alpha[:len(alpha)-1] // a lone last character decodes to nothing
+	}
+	dec, err := base64.RawStdEncoding.DecodeString(string(alpha))
+	if err != nil || len(dec) == 0 {
+		return [][]byte{raw}
+	}
+	return [][]byte{raw, dec}
 }
 
 // lenientParts calls fn with the Content-Disposition, Content-Type and
@@ -68,7 +125,7 @@ func eachPart(body []byte, boundary string, fn func(cd, ct string, r io.Reader, 
 // empty one, split at their first colon, whatever bytes they hold. A
 // boundary inside a line is content, as it is to mime/multipart. fn
 // returns false to stop.
-func lenientParts(body []byte, boundary string, skip int, fn func(cd, ct string, content []byte) bool) {
+func lenientParts(body []byte, boundary string, skip int, fn func(cd, ct, cte string, content []byte) bool) {
 	delim := []byte("--" + boundary)
 	// next returns the start of the first boundary line at or after from,
 	// the start of the part after it, and whether it closes the body.
@@ -118,7 +175,7 @@ func lenientParts(body []byte, boundary string, skip int, fn func(cd, ct string,
 			// The line break before a boundary line belongs to it.
 			content = bytes.TrimSuffix(bytes.TrimSuffix(content, []byte("\n")), []byte("\r"))
 		}
-		var cd, ct string
+		var cd, ct, cte string
 		for _, line := range bytes.Split(head, []byte("\n")) {
 			k, v, ok := bytes.Cut(bytes.TrimSuffix(line, []byte("\r")), []byte(":"))
 			if !ok {
@@ -129,9 +186,11 @@ func lenientParts(body []byte, boundary string, skip int, fn func(cd, ct string,
 				cd = string(bytes.TrimSpace(v))
 			case ct == "" && equalFold(string(k), "content-type"):
 				ct = string(bytes.TrimSpace(v))
+			case cte == "" && equalFold(string(k), "content-transfer-encoding"):
+				cte = string(bytes.TrimSpace(v))
 			}
 		}
-		if !fn(cd, ct, content) {
+		if !fn(cd, ct, cte, content) {
 			return
 		}
 	}
@@ -185,6 +244,10 @@ func (e *extractor) part(cd, ct string, r io.Reader, bodyLen int, buf []byte) {
 	// "../../x" is exactly what a path traversal detector must see:
 	// parse the disposition here.
 	name, _ := mediaParam(cd, "name")
+	if e.recode != nil {
+		e.recodedPart(cd, name, r, buf)
+		return
+	}
 	e.name(LocMultipart, name)
 	// A file name given both ways is read both ways: servers differ
 	// on which wins (mediaParamForms). An empty one makes no file:
@@ -244,6 +307,21 @@ func (e *extractor) part(cd, ct string, r io.Reader, bodyLen int, buf []byte) {
 			whole := append(append([]byte(nil), buf...), rest...)
 			e.add(LocMultipart, name, e.keep(stringPart(cutTail(whole, e.maxBytes))), decodePlain)
 		}
+	}
+}
+
+// recodedPart adds the field of a multipart body read again in the charset
+// it is declared in (extractor.reread), its content (up to the value bound)
+// converted; its name, in the part's headers, is read as the first reading
+// did (Django reads headers as text), and a file is data, read as such
+// already.
+func (e *extractor) recodedPart(cd, name string, r io.Reader, buf []byte) {
+	if _, _, okPlain, okExt := mediaParamForms(cd, "filename"); okPlain || okExt || e.full() {
+		return
+	}
+	n, _ := io.ReadFull(r, buf[:min(len(buf), e.maxBytes)])
+	if !e.full() {
+		e.add(LocMultipart, name, e.keep(buf[:n]), noDecode) // add converts it
 	}
 }
 

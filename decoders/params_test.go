@@ -1,6 +1,7 @@
 package decoders
 
 import (
+	"encoding/base64"
 	"fmt"
 	"net/url"
 	"reflect"
@@ -328,6 +329,53 @@ func TestExtractMultipartMalformed(t *testing.T) {
 	if got, want := multipartPairs(x), "f.filename=shell.jsp\x00.png|c=third"; got != want {
 		t.Errorf("empty refused part:\n got %q\nwant %q", got, want)
 	}
+}
+
+// TestExtractMultipartBase64: a part in base64 transfer encoding is read
+// decoded (Django decodes it); one whose bytes are not all base64 is read
+// both as it is and as Python's b64decode reads it (the alphabet's
+// characters decoded, the others dropped), so that neither reading hides a
+// payload; the exchange records the encoding. A file's content is read
+// decoded too (an SVG's entity).
+func TestExtractMultipartBase64(t *testing.T) {
+	const atk = "1' UNION SELECT password FROM users--"
+	b64 := base64.StdEncoding.EncodeToString([]byte(atk))
+	wrapped := b64[:20] + "\r\n" + b64[20:]
+	svg := base64.StdEncoding.EncodeToString([]byte(`<!DOCTYPE s [<!ENTITY x SYSTEM "file:///etc/passwd">]><s>&x;</s>`))
+	for _, c := range []struct{ name, part, want string }{
+		{"base64", "Content-Transfer-Encoding: base64\r\n\r\n" + b64, "q=" + atk},
+		{"lines of base64, the header in capitals, before the disposition", "CONTENT-TRANSFER-ENCODING: BASE64\r\n\r\n" + wrapped, "q=" + atk},
+		{"junk in base64", "Content-Transfer-Encoding: base64\r\n\r\n" + b64[:8] + "!" + b64[8:], "q=" + b64[:8] + "!" + b64[8:] + "|q=" + atk},
+		{"a payload said to be base64", "Content-Transfer-Encoding: base64\r\n\r\n" + atk, "q=" + atk + "|q=" + string(mustB64(t, atk))},
+		{"quoted-printable, as before", "Content-Transfer-Encoding: quoted-printable\r\n\r\n1=27 UNION", "q=1' UNION"},
+	} {
+		body := "--XB\r\n" + c.part[:strings.Index(c.part, "\r\n")+2] + "Content-Disposition: form-data; name=\"q\"\r\n" +
+			c.part[strings.Index(c.part, "\r\n")+2:] + "\r\n--XB--\r\n"
+		x := req("/", "", body, "Content-Type", "multipart/form-data; boundary=XB")
+		if got := multipartPairs(x); got != c.want {
+			t.Errorf("%s:\n got %q\nwant %q", c.name, got, c.want)
+		}
+		if b := strings.Contains(strings.ToLower(c.part), "base64"); b != (len(x.Anomalies) == 1 && x.Anomalies[0].Kind == KindMultipartBase64) {
+			t.Errorf("%s: anomalies %+v", c.name, x.Anomalies)
+		}
+	}
+	x := req("/", "", "--XB\r\nContent-Disposition: form-data; name=\"f\"; filename=\"a.svg\"\r\nContent-Type: image/svg+xml\r\nContent-Transfer-Encoding: base64\r\n\r\n"+svg+"\r\n--XB--\r\n",
+		"Content-Type", "multipart/form-data; boundary=XB")
+	ExtractParams(x, nil)
+	if !hasParam(x.Params, LocXML, "!DOCTYPE", `DOCTYPE s [<!ENTITY x SYSTEM "file:///etc/passwd">]`) {
+		t.Errorf("an SVG in base64: %s", fmtParams(x.Params))
+	}
+}
+
+// mustB64 is what base64Readings makes of s, which is not base64: its
+// alphabet's characters decoded.
+func mustB64(t *testing.T, s string) []byte {
+	t.Helper()
+	r := base64Readings([]byte(s))
+	if len(r) != 2 {
+		t.Fatalf("%q: %d readings", s, len(r))
+	}
+	return r[1]
 }
 
 // multipartPairs extracts x's parameters and lists its multipart ones as

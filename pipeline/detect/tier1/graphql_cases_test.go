@@ -2,6 +2,7 @@ package tier1_test
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -800,7 +801,7 @@ func TestFieldEnumeration(t *testing.T) {
 }
 
 // TestMutationEdges: a quoted-printable multipart part (Go's multipart
-// reader decodes it), a GET mutation past a low parameter bound, and a
+// reader decodes it) and a base64 one (Django's does), a GET mutation past a low parameter bound, and a
 // Clairvoyance bucket batched after an operation that ran.
 func TestMutationEdges(t *testing.T) {
 	ds, err := detect.New(append([]string{"injection"}, tier1.Names()...), detect.DefaultConfig())
@@ -820,6 +821,14 @@ func TestMutationEdges(t *testing.T) {
 	x := reqExchange(withHeaders(mkReq("POST", ep, "multipart/form-data; boundary=B", qp), "Cookie: session=1"))
 	if got := rules(x); !slices.Contains(got, "graphql-mutation-csrf") {
 		t.Errorf("a quoted-printable operations part: %v", got)
+	}
+
+	// Django decodes a part in base64 (graphene-file-upload).
+	b64 := "--B\r\nContent-Disposition: form-data; name=\"operations\"\r\nContent-Transfer-Encoding: base64\r\n\r\n" +
+		base64.StdEncoding.EncodeToString([]byte(`{"query":"mutation { deleteAccount { ok } }"}`)) + "\r\n--B--\r\n"
+	x = reqExchange(withHeaders(mkReq("POST", ep, "multipart/form-data; boundary=B", b64), "Cookie: session=1"))
+	if got := rules(x); !slices.Contains(got, "graphql-mutation-csrf") {
+		t.Errorf("a base64 operations part: %v", got)
 	}
 
 	x = reqExchange(mkReq("GET", ep+"?"+strings.Repeat("a=1&", 20)+"query="+url.QueryEscape("mutation { deleteAccount { ok } }"), "", ""))

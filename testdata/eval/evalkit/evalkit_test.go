@@ -3,6 +3,7 @@ package evalkit
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"encoding/xml"
 	"io"
@@ -14,6 +15,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf16"
+
+	"golang.org/x/text/encoding/charmap"
 )
 
 func crsYAML(rule, data, uri, extraHeaders, expect string) string {
@@ -276,10 +279,33 @@ func TestApplicable(t *testing.T) {
 		{XML, "a\fb", false},
 		{XML, "a\xffb", false},
 		{XML, "a\uffffb", false},
+		{Form037, "1' OR '1'='1 é¬", true},
+		{Form037, "日本", false},
+		{Form037, "a\xffb", false},
+		{JSON037, "日本", true},
+		{Form7, "日本", true},
+		{Form7, "a\xffb", false},
 	}
 	for _, tt := range tests {
 		if got := Applicable(tt.p, tt.payload); got != tt.want {
 			t.Errorf("Applicable(%s, %q) = %v", tt.p, tt.payload, got)
+		}
+	}
+}
+
+// TestUTF7Form: the form7 placement's encoding; each form was checked with
+// what Django does to a body (Python: body.decode("utf-7"), then parse_qsl
+// with encoding="utf-7"), which gives the input back.
+func TestUTF7Form(t *testing.T) {
+	for in, want := range map[string]string{
+		"1' or 1=1--":    "1+ACc-%20or%201%3D1+AC0-+AC0-",
+		"<script>":       "+ADw-script+AD4-",
+		"a+b&c":          "a%2B-b%26c",
+		"日本 😀":           "+ZeU-+Zyw-%20+2D3eAA-",
+		"tab\there \x00": "tab%09here%20%00",
+	} {
+		if got := utf7Form(in); got != want {
+			t.Errorf("utf7Form(%q) = %q, want %q", in, got, want)
 		}
 	}
 }
@@ -289,7 +315,10 @@ func TestApplicable(t *testing.T) {
 func TestNewRequest(t *testing.T) {
 	payloads := []string{"1' OR '1'='1", "<script>alert(1)</script>", "a+b c&d=e;f/g%41", "../../etc/passwd", "日本 \"q\"", "..;/x?y#z"}
 	for _, payload := range payloads {
-		for _, p := range append(slices.Clone(Placements[:len(Placements)-1]), RawPath, JSON16) {
+		for _, p := range append(slices.Clone(Placements[:len(Placements)-1]), RawPath, JSON16, Form037, JSON037, Multipart64) {
+			if !Applicable(p, payload) {
+				continue
+			}
 			req, err := NewRequest(context.Background(), p, "http://127.0.0.1:1", 7, payload)
 			if err != nil {
 				t.Fatal(err)
@@ -334,7 +363,14 @@ func decodePlacement(t *testing.T, p Placement, path, rawQuery, ctype, ua, cooki
 			t.Fatal(err)
 		}
 		return s
-	case JSON, JSON16:
+	case JSON, JSON16, JSON037:
+		if p == JSON037 {
+			// As Spring reads it: through a reader of the charset.
+			var err error
+			if body, err = charmap.CodePage037.NewDecoder().Bytes(body); err != nil {
+				t.Fatal(err)
+			}
+		}
 		if p == JSON16 {
 			u := make([]uint16, len(body)/2)
 			for i := range u {
@@ -359,7 +395,42 @@ func decodePlacement(t *testing.T, p Placement, path, rawQuery, ctype, ua, cooki
 			t.Fatal(err)
 		}
 		return q.Get("message")
-	case Multipart:
+	case Form037:
+		// As ASP.NET reads it: each field percent-decoded to bytes,
+		// then decoded in the request's charset.
+		if !strings.HasSuffix(ctype, "charset=ibm037") {
+			t.Fatalf("content type %q", ctype)
+		}
+		q, err := url.ParseQuery(string(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k, vs := range q {
+			name, _ := charmap.CodePage037.NewDecoder().String(k)
+			if name == "message" {
+				v, _ := charmap.CodePage037.NewDecoder().String(vs[0])
+				return v
+			}
+		}
+	case Multipart, Multipart64:
+		if p == Multipart64 {
+			// As Django reads it: the part's transfer encoding undone.
+			_, params, _ := mime.ParseMediaType(ctype)
+			r := multipart.NewReader(bytes.NewReader(body), params["boundary"])
+			for {
+				part, err := r.NextPart()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if part.FormName() == "description" {
+					if part.Header.Get("Content-Transfer-Encoding") != "base64" {
+						t.Fatal("no transfer encoding")
+					}
+					b, _ := io.ReadAll(base64.NewDecoder(base64.StdEncoding, part))
+					return string(b)
+				}
+			}
+		}
 		_, params, err := mime.ParseMediaType(ctype)
 		if err != nil {
 			t.Fatal(err)

@@ -3,6 +3,7 @@ package evalkit
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
 	"encoding/xml"
@@ -10,12 +11,15 @@ import (
 	"io"
 	"mime/multipart"
 	"net/http"
+	"net/textproto"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"golang.org/x/text/encoding/charmap"
 )
 
 // Placement is where in a request a payload is sent.
@@ -59,6 +63,38 @@ const RawPath Placement = "rawpath"
 // PLACEMENTS=json16.
 const JSON16 Placement = "json16"
 
+// Form037 sends the form placement's body declared in IBM037
+// ("application/x-www-form-urlencoded; charset=ibm037"), every byte of each
+// name and value's IBM037 form percent-encoded, as ASP.NET decodes a form in
+// the request's encoding (Dalili, "WAF bypass techniques using request
+// encoding"). A filter that reads the bytes as UTF-8 sees letters past
+// ASCII and no quote. Payloads IBM037 cannot write (characters past
+// Latin-1, invalid UTF-8) are not sent. Not one of the issue's placements:
+// PLACEMENTS=form037.
+const Form037 Placement = "form037"
+
+// JSON037 sends the JSON placement's body written in IBM037 and declared so
+// ("application/json; charset=IBM037"), which Spring's Jackson converter
+// reads through a reader of that charset; characters past ASCII are \u
+// escapes, so every payload is sent. PLACEMENTS=json037.
+const JSON037 Placement = "json037"
+
+// Form7 sends the form placement's body written in UTF-7 and declared so
+// ("charset=utf-7"), as Django reads one: the body decoded from UTF-7, then
+// split and percent-decoded (in UTF-7 again). Letters and digits are
+// themselves, the bytes that delimit or escape a form (& = % space,
+// controls) percent-encoded, '+' as "%2B-", every other character a UTF-7
+// run ("'" is "+ACc-"): a filter that reads the bytes sees no quote,
+// bracket or operator. Payloads that are not valid UTF-8 are not sent.
+// PLACEMENTS=form7.
+const Form7 Placement = "form7"
+
+// Multipart64 sends the multipart placement's description field in base64
+// (Content-Transfer-Encoding: base64), which Django's multipart parser
+// decodes (RFC 7578 deprecates it; browsers never send it).
+// PLACEMENTS=multipart64.
+const Multipart64 Placement = "multipart64"
+
 // WebSocket sends the payload in a WebSocket message, over HTTP/1.1 after an
 // Upgrade to the server's /ws: a GraphQL-over-WebSocket subscription
 // (graphql-transport-ws) whose variable $q is the payload
@@ -73,7 +109,7 @@ const WebSocketPath = "/ws"
 var Placements = []Placement{Query, Path, JSON, Form, Multipart, XML, Header, Cookie, GraphQL, Protobuf}
 
 // Extra lists the placements sent only when asked for.
-var Extra = []Placement{ArgName, RawPath, JSON16, WebSocket}
+var Extra = []Placement{ArgName, RawPath, JSON16, WebSocket, Form037, JSON037, Form7, Multipart64}
 
 // known is Placements then Extra: the report order of every placement.
 var known = append(slices.Clone(Placements), Extra...)
@@ -129,8 +165,73 @@ func Applicable(p Placement, payload string) bool {
 		return strings.TrimSpace(payload) != ""
 	case Protobuf:
 		return utf8.ValidString(payload)
+	case Form037:
+		_, ok := ibm037(payload)
+		return ok
+	case Form7:
+		return utf8.ValidString(payload)
 	}
 	return true
+}
+
+// ibm037 writes s, valid UTF-8, in IBM037 (golang.org/x/text's table, not
+// the sensor's); ok is false when IBM037 has no byte for one of its
+// characters.
+func ibm037(s string) ([]byte, bool) {
+	if !utf8.ValidString(s) {
+		return nil, false
+	}
+	var out []byte
+	for _, r := range s {
+		b, ok := charmap.CodePage037.EncodeRune(r)
+		if !ok {
+			return nil, false
+		}
+		out = append(out, b)
+	}
+	return out, true
+}
+
+// utf7Form writes s, valid UTF-8, as a form value in UTF-7 for a server
+// that decodes the whole body from UTF-7 before it splits it (Form7).
+func utf7Form(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9':
+			b.WriteRune(r)
+		case r == '+':
+			// Percent-decoded, "+-" is UTF-7's '+'; "%2B" alone
+			// would start a run.
+			b.WriteString("%2B-")
+		case r < 0x20 || r == 0x7f || strings.ContainsRune("&=% ", r):
+			fmt.Fprintf(&b, "%%%02X", r)
+		default:
+			var units []byte
+			for _, u := range utf16.Encode([]rune{r}) {
+				units = append(units, byte(u>>8), byte(u))
+			}
+			b.WriteString("+" + base64.RawStdEncoding.EncodeToString(units) + "-")
+		}
+	}
+	return b.String()
+}
+
+// asciiJSON escapes every character of JSON text b past ASCII as \uXXXX
+// (UTF-16 surrogate pairs past the BMP), as JSON allows anywhere in a
+// string, so that any code page with ASCII's characters can write it.
+func asciiJSON(b []byte) []byte {
+	var out []byte
+	for _, r := range string(b) {
+		if r < utf8.RuneSelf {
+			out = append(out, byte(r))
+			continue
+		}
+		for _, u := range utf16.Encode([]rune{r}) {
+			out = fmt.Appendf(out, "\\u%04x", u)
+		}
+	}
+	return out
 }
 
 // TagHeader is the request header (gRPC metadata key) that carries a
@@ -201,6 +302,43 @@ func NewRequest(ctx context.Context, p Placement, base string, id int, payload s
 	case Form:
 		method, ctype = http.MethodPost, "application/x-www-form-urlencoded"
 		body = []byte(url.Values{"name": {"Alex Martin"}, "email": {"alex@example.com"}, "message": {payload}}.Encode())
+	case Form037:
+		method, ctype = http.MethodPost, "application/x-www-form-urlencoded; charset=ibm037"
+		var pairs []string
+		for _, kv := range [][2]string{{"name", "Alex Martin"}, {"email", "alex@example.com"}, {"message", payload}} {
+			k, okK := ibm037(kv[0])
+			v, okV := ibm037(kv[1])
+			if !okK || !okV {
+				return nil, fmt.Errorf("placement %s: IBM037 cannot write the payload", p)
+			}
+			pairs = append(pairs, escapeBut(string(k), "")+"="+escapeBut(string(v), ""))
+		}
+		body = []byte(strings.Join(pairs, "&"))
+	case Form7:
+		method, ctype = http.MethodPost, "application/x-www-form-urlencoded; charset=utf-7"
+		body = []byte("name=" + utf7Form("Alex Martin") + "&email=" + utf7Form("alex@example.com") + "&message=" + utf7Form(payload))
+	case JSON037:
+		method, ctype = http.MethodPost, "application/json; charset=IBM037"
+		body, _ = ibm037(string(asciiJSON(jsonBody(map[string]any{"post_id": 4242, "author": "sam", "body": payload, "tags": []string{"help", "api"}}))))
+	case Multipart64:
+		method = http.MethodPost
+		var b bytes.Buffer
+		w := multipart.NewWriter(&b)
+		if err := w.SetBoundary("----evalboundary7MA4YWxkTrZu0gW"); err != nil {
+			return nil, err
+		}
+		_ = w.WriteField("title", "Quarterly report")
+		h := textproto.MIMEHeader{}
+		h.Set("Content-Disposition", `form-data; name="description"`)
+		h.Set("Content-Transfer-Encoding", "base64")
+		pw, _ := w.CreatePart(h)
+		_, _ = io.WriteString(pw, base64.StdEncoding.EncodeToString([]byte(payload)))
+		fw, _ := w.CreateFormFile("file", "report.csv")
+		_, _ = io.WriteString(fw, "month,revenue\njan,1200\nfeb,1350\n")
+		if err := w.Close(); err != nil {
+			return nil, err
+		}
+		body, ctype = b.Bytes(), w.FormDataContentType()
 	case Multipart:
 		method = http.MethodPost
 		var b bytes.Buffer
@@ -234,7 +372,8 @@ func NewRequest(ctx context.Context, p Placement, base string, id int, payload s
 		return nil, fmt.Errorf("placement %q is not an HTTP request", p)
 	}
 	if target == "" {
-		target = map[Placement]string{JSON: "/api/v1/comments", JSON16: "/api/v1/comments", Form: "/api/v1/contact", Multipart: "/api/v1/upload", XML: "/api/v1/orders"}[p]
+		target = map[Placement]string{JSON: "/api/v1/comments", JSON16: "/api/v1/comments", JSON037: "/api/v1/comments", Form: "/api/v1/contact",
+			Form037: "/api/v1/contact", Form7: "/api/v1/contact", Multipart: "/api/v1/upload", Multipart64: "/api/v1/upload", XML: "/api/v1/orders"}[p]
 	}
 	var rd io.Reader
 	if body != nil {
