@@ -94,7 +94,7 @@ func ExtractParams(x *Exchange, l *Limits) (dropped int) {
 	e.headers(m.Trailers)
 	e.cookies(m.Headers)
 	e.body(body, kind, ct)
-	if enc == "" {
+	if enc == "" && len(body) > 0 {
 		if cs, ok := declaredCharset(ct, body); ok {
 			e.reread(body, kind, ct, cs.decode)
 			if len(x.Anomalies) < maxAnomalies {
