@@ -287,7 +287,7 @@ func (e *extractor) add(loc Location, name, value string, mode decodeMode) {
 			decoded = ""
 		}
 	}
-	if loc != LocName && e.recodes(n > 0) {
+	if e.recode != nil && loc != LocName && e.recodes(n > 0) {
 		// A value of a body read again (reread): its bytes converted (a
 		// name is converted before it is added as one).
 		src := value

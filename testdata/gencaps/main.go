@@ -322,7 +322,10 @@ func smuggling() []packet {
 //     suggestion for each (Clairvoyance mapping a schema without
 //     introspection);
 //   - an Apollo client's JSON mutation with a bearer token, answered with
-//     its data: nothing to report.
+//     its data: nothing to report;
+//   - graphw00f's liveness check (nothing to report) and its Apollo probe,
+//     query @skip { __typename }, answered with Apollo's error (engine
+//     fingerprinting).
 func graphqlAbuse() []packet {
 	c := newConv(false, 51030, start)
 	c.handshake()
@@ -354,6 +357,21 @@ func graphqlAbuse() []packet {
 	c.exchange("POST /graphql HTTP/1.1\r\nHost: shop.example\r\nAuthorization: Bearer eyJhbGciOiJIUzI1NiJ9.e30.x\r\n"+
 		"Content-Type: application/json\r\nContent-Length: "+strconv.Itoa(len(q))+"\r\n\r\n"+q,
 		jsonResponse(`{"data":{"setName":{"ok":true}}}`))
+	c.closeBy(true)
+	pkts = append(pkts, c.pkts...)
+
+	// graphw00f: its liveness check, then its Apollo probe, answered in
+	// Apollo's words.
+	c = newConv(false, 51033, c.clock.Add(time.Millisecond))
+	c.handshake()
+	for _, step := range [][2]string{
+		{`{"query": "\n      query {\n        __typename\n      }\n    "}`, `{"data":{"__typename":"Query"}}`},
+		{`{"query": " \n      query @skip {\n        __typename\n      }\n    "}`,
+			`{"errors":[{"message":"Directive \"@skip\" argument \"if\" of type \"Boolean!\" is required, but it was not provided.","locations":[{"line":2,"column":13}],"extensions":{"code":"GRAPHQL_VALIDATION_FAILED"}}]}`},
+	} {
+		c.exchange("POST /graphql HTTP/1.1\r\nHost: shop.example\r\nUser-Agent: python-requests/2.31.0\r\nContent-Type: application/json\r\nContent-Length: "+
+			strconv.Itoa(len(step[0]))+"\r\n\r\n"+step[0], jsonResponse(step[1]))
+	}
 	c.closeBy(true)
 	return append(pkts, c.pkts...)
 }

@@ -194,8 +194,35 @@ func gqlCases() []gqlCase {
 	add("graphql-cop field suggestions probe", A, "graphql-cop", "post-json", "introspection(probe)", postJSON("query cop { __schema { directive } }"))
 
 	// ---------- Fingerprinting / probes ----------
-	add("graphw00f probe query @skip", A, "graphw00f", "post-json", "probe (single)", postJSON("query @skip {\n__typename\n}"))
-	add("graphw00f probe queryy", A, "graphw00f", "post-json", "probe (single)", postJSON("queryy {\n__typename\n}"))
+	add("graphw00f probe query @skip", A, "graphw00f", "post-json", "fingerprint", postJSON("query @skip {\n__typename\n}"))
+	add("graphw00f probe queryy", A, "graphw00f", "post-json", "fingerprint", postJSON("queryy {\n__typename\n}"))
+	// The rest of graphw00f's probes, as it sends them: {"query": …}.
+	for i, q := range []string{
+		"\n      query @deprecated {\n        __typename\n      }\n    ",
+		"\n    query {\n      alias^:__typename\n    }  \n    ",
+		"\n      query @cached {\n        __typename\n      }\n    ",
+		" \n      query ! {\n        __typename\n      }\n    ",
+		"\n      query { \n       __typename {  \n      }\n    ",
+		"\n      query { \n        __typename @skip\n      }\n    ",
+		"\n     zzz { \n        __typename \n      }\n    ",
+		"\n      query {\n        alias1:__typename @deprecated\n      }\n    ",
+		"\n     query @aaa@aaa { \n        __typename \n      }\n    ",
+		"\n      query { \n        __typename @abc \n      }\n    ",
+		" \n     query {\n       alias1$1:__typename\n     }\n    ",
+		"query aa#aa { __typename }",
+		" \n      query @doesnotexist {\n        __typename\n      }\n    ",
+		"\n      query  {\n      alias^_:__typename { \n    }\n    ",
+		"\n      query @a { __typename }\n    ",
+		"\n      query { graphwoof }\n    ",
+		"\n      queryy { \n        __typename\n      }\n    ",
+	} {
+		add(fmt.Sprintf("graphw00f probe %d", i), A, "graphw00f", "post-json", "fingerprint", postJSON(q))
+	}
+	add("graphw00f probe in a GET query", A, "graphw00f-like", "get", "fingerprint", getQ("query @skip { __typename }"))
+	add("health check { __typename }", B, "health check", "post-json", "none", postJSON("{ __typename }"))
+	add("health check query with a name", B, "health check", "post-json", "none", postJSON("query HealthCheck {\n  __typename\n}\n"))
+	add("health check aliased over GET", B, "health check", "get", "none", getQ("query { ok: __typename }"))
+	add("graphw00f liveness check", B, "graphw00f", "post-json", "none", postJSON("\n      query {\n        __typename\n      }\n    "))
 	add("graphql-cop GET __typename", A, "graphql-cop", "get", "probe (single)", getQ("query cop {__typename}"))
 	add("graphql-cop mutation over GET", A, "graphql-cop", "get", "mutation-over-GET (csrf)", getQ("mutation cop {__typename}"))
 	add("a field named for mutations, over GET", B, "web app", "get", "none", getQ("query Log { mutationLog(last: 5) { id mutation } }"))
@@ -494,9 +521,9 @@ fragment Image_image on Image { uri width height }`))
 
 // gqlWant returns the rule a case must raise ("" for none), and whether no
 // other alert may come with it. Probes a single request cannot tell from a
-// client (graphw00f's, Clairvoyance's field-name buckets) are expected to
-// raise nothing of the graphql family: a schema or a rate tells them, not
-// one request.
+// client (graphql-cop's valid __typename queries, Clairvoyance's
+// field-name buckets without their answer) are expected to raise nothing
+// of the graphql family: a rate or the answer tells them, not one request.
 func gqlWant(c gqlCase) (rule string, alone bool) {
 	w := c.Want
 	switch {
@@ -513,6 +540,8 @@ func gqlWant(c gqlCase) (rule string, alone bool) {
 		return "graphql-batch", false
 	case w == "directives":
 		return "graphql-directives", false
+	case w == "fingerprint":
+		return "graphql-fingerprint", false
 	case strings.HasPrefix(w, "mutation-over-GET"):
 		return "graphql-mutation-over-get", false
 	case w == "field duplication":

@@ -318,3 +318,79 @@ func FuzzMayHoldMutation(f *testing.F) {
 		}
 	})
 }
+
+// TestFingerprintProbe: documents asking only for __typename in a way every
+// server refuses are probes; those clients and health checks send, and any
+// document asking for another field, are not.
+func TestFingerprintProbe(t *testing.T) {
+	for doc, want := range map[string]bool{
+		"query @skip { __typename }":              true,
+		"query @include(if: true) { __typename }": true,
+		"query { __typename @deprecated }":        true,
+		"queryy { __typename }":                   true,
+		"query ! { __typename }":                  true,
+		"query { alias^:__typename }":             true,
+		"query { a$1:__typename }":                true,
+		"query { __typename { } }":                true,
+		"query { __typename":                      true,
+		"query aa#aa { __typename }":              true,
+		"query @aaa@aaa { __typename }":           true,
+		"{ __typename __typename }":               true,
+		"query { graphwoof }":                     true,
+		"{ __typename }":                          false,
+		"{__typename}":                            false,
+		"query { __typename }":                    false,
+		"query Health { __typename }":             false,
+		"mutation { ok: __typename }":             false,
+		"query { me { id __typename } }":          false,
+		"query @skip { me { __typename } }":       false,
+		"query { __typename(a: \"x\") }":          false,
+		"query A B C { __typename }":              false,
+		"__typename":                              false,
+		"query { __schema { __typename } }":       false,
+		"query {\n  # __typename\n  me { id }\n}": false,
+		"query { a: __typename b: __typename " + strings.Repeat(" ", 250) + "}": false,
+	} {
+		if got := fingerprintProbe(doc) != ""; got != want {
+			t.Errorf("fingerprintProbe(%q) = %v, want %v", doc, got, want)
+		}
+	}
+}
+
+// TestFingerprintOutcome: an engine that answered a probe with errors
+// named itself; one that refused it or has not answered did not.
+func TestFingerprintOutcome(t *testing.T) {
+	for _, tc := range []struct {
+		r    *decoders.Message
+		want alert.Outcome
+	}{
+		{nil, alert.Outcome_OUTCOME_UNSPECIFIED},
+		{&decoders.Message{Status: 200, Body: []byte(`{"errors":[{"message":"Directive \"@skip\" argument \"if\" of type \"Boolean!\" is required, but it was not provided."}]}`)}, alert.Outcome_OUTCOME_LIKELY_SUCCESSFUL},
+		{&decoders.Message{Status: 400, Body: []byte(`{"syntaxError":"Syntax error while parsing GraphQL query. Invalid input \"queryy\""}`)}, alert.Outcome_OUTCOME_LIKELY_SUCCESSFUL},
+		{&decoders.Message{Status: 403, Body: []byte(`<html>Forbidden</html>`)}, alert.Outcome_OUTCOME_ATTEMPTED},
+		{&decoders.Message{Status: 200, Body: []byte(`{"data":{"__typename":"query_root"}}`)}, alert.Outcome_OUTCOME_ATTEMPTED},
+	} {
+		x := &decoders.Exchange{Response: tc.r}
+		if got := fingerprintOutcome(x); got != tc.want {
+			t.Errorf("%v: %v, want %v", tc.r, got, tc.want)
+		}
+	}
+}
+
+// FuzzFingerprintProbe: any document is read without a panic, and a probe
+// asks for __typename or graphwoof and is not a client's plain form.
+func FuzzFingerprintProbe(f *testing.F) {
+	f.Add("query @skip { __typename }")
+	f.Add("query aa#aa { __typename }")
+	f.Add("{ __typename }")
+	f.Add("query {\n#__typename\n{")
+	f.Fuzz(func(t *testing.T, doc string) {
+		p := fingerprintProbe(doc)
+		if p == "" {
+			return
+		}
+		if !strings.Contains(p, "__typename") && !strings.Contains(p, "graphwoof") || plainTypename.MatchString(p) || len(p) > 256 {
+			t.Fatalf("fingerprintProbe(%q) = %q", doc, p)
+		}
+	})
+}

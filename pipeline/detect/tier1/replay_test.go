@@ -15,9 +15,10 @@ import (
 // TestReplayGraphQL replays testdata/graphql.pcap (testdata/gencaps) with
 // the default detectors: a CSRF mutation in a form POST with another site's
 // Origin, answered with its data, and a Clairvoyance bucket answered with
-// an error and a suggestion for each guessed field each raise their alert,
-// likely successful by the answer; an Apollo client's mutation with a
-// bearer token raises nothing.
+// an error and a suggestion for each guessed field, and graphw00f's Apollo
+// probe answered in Apollo's words each raise their alert, likely
+// successful by the answer; an Apollo client's mutation with a bearer
+// token and graphw00f's liveness check raise nothing.
 func TestReplayGraphQL(t *testing.T) {
 	cfg := pipeline.DefaultConfig()
 	cfg.Workers = 1
@@ -29,6 +30,7 @@ func TestReplayGraphQL(t *testing.T) {
 	want := map[string]string{
 		"graphql-mutation-csrf":     "from https://evil.example",
 		"graphql-field-enumeration": "64 unknown-field and unknown-argument errors in the answer, with field suggestions",
+		"graphql-fingerprint":       "engine probe query @skip {",
 	}
 	if len(c.Alerts()) != len(want) {
 		t.Errorf("%d GraphQL alerts, want %d", len(c.Alerts()), len(want))
