@@ -188,57 +188,88 @@ func fromWide(b []byte, enc string) []byte {
 	return out
 }
 
-// KindBodyEBCDIC is the anomaly of a request body declared in an EBCDIC
-// code page (IBM037 and its kin), which the parameters were also read from
-// converted (extractor.reread). No API client writes EBCDIC; it is a known
-// way past filters (Dalili, "WAF bypass techniques using request encoding",
-// 2017): Django and Tomcat decode a form in the charset its Content-Type
-// names, ASP.NET the bytes of each percent-decoded form field, Spring a
-// JSON body, and Java's and .NET's XML parsers a document that starts with
-// "<?xml" in EBCDIC, so "' or 1=1--" travels as 7D 40 96 99 40 F1 7E F1 60
-// 60.
+// KindBodyEBCDIC is the anomaly of a request declared in an EBCDIC code
+// page (IBM037 and its kin) by its Content-Type, or whose body is XML in
+// EBCDIC, which the parameters were also read from converted
+// (extractor.reread). No API client writes EBCDIC; it is a known way past
+// filters (Dalili, "WAF bypass techniques using request encoding", 2017):
+// Django decodes a form in the charset its Content-Type names, ASP.NET and
+// Tomcat the bytes of each percent-decoded form field (ASP.NET the query
+// string's too), Spring a JSON body, and Java's and .NET's XML parsers a
+// document that starts with "<?xml" in EBCDIC, so "' or 1=1--" travels as
+// 7D 40 96 99 40 F1 7E F1 60 60.
 const KindBodyEBCDIC = "http.body_ebcdic"
 
-// KindBodyUTF7 is the anomaly of a request body declared in UTF-7, which
-// the parameters were also read from converted: "' or 1=1--" travels as
+// KindBodyUTF7 is the anomaly of a request declared in UTF-7, which the
+// parameters were also read from converted: "' or 1=1--" travels as
 // "+ACc- or 1+AD0-1--". Django decodes a form in it (Python's codec), and
-// ASP.NET on the .NET Framework a form and an XML document that declares it.
+// ASP.NET on the .NET Framework a form, a query string and an XML document
+// that declares it.
 const KindBodyUTF7 = "http.body_utf7"
 
 // bodyCharset is a charset other than UTF-8, UTF-16 and UTF-32 that a
-// request body is read again from (extractor.reread).
+// request is read again from (extractor.reread).
 type bodyCharset struct {
 	// kind is the anomaly recorded, name the charset as it is known.
 	kind, name string
 	// decode appends src, in the charset, to dst as UTF-8.
 	decode func(dst, src []byte) []byte
+	// header: the Content-Type names it (ASP.NET then decodes the query
+	// string in it too), rather than the body's first bytes.
+	header bool
 }
 
-// declaredCharset returns the charset a request body of Content-Type ct is
-// declared in, when it is EBCDIC or UTF-7: as the Content-Type's charset
-// says, else, for a body that starts with "<?xm" in EBCDIC (4C 6F A7 94,
-// XML 1.0 appendix F), as its declaration says (IBM037 when it names no
-// page known), else, for an XML declaration in ASCII, as its encoding says.
-func declaredCharset(ct string, body []byte) (bodyCharset, bool) {
-	if cs, ok := mediaParam(ct, "charset"); ok {
-		if c, ok := namedCharset(cs); ok {
-			return c, true
+// maxCharsets bounds the charsets a request is read again in.
+const maxCharsets = 3
+
+// declaredCharsets returns the charsets, EBCDIC or UTF-7, a request of
+// Content-Type ct with body body is declared in: every charset parameter of
+// ct (a repeated one too: Django and Spring take the last, others the
+// first, and charset* as RFC 2231 writes it), then, whatever ct says (an
+// XML parser reads the document, not the header), a body that starts with
+// "<?xm" in EBCDIC (4C 6F A7 94, XML 1.0 appendix F) in the page its
+// declaration names (IBM037 when it names none known), and an XML
+// declaration in ASCII that names UTF-7. At most maxCharsets, each once.
+func declaredCharsets(ct string, body []byte) []bodyCharset {
+	var out []bodyCharset
+	add := func(c bodyCharset) {
+		for _, o := range out {
+			if o.name == c.name {
+				return
+			}
 		}
+		if len(out) < maxCharsets {
+			out = append(out, c)
+		}
+	}
+	if ct != "" && containsFold(ct, "charset") {
+		eachMediaParam(ct, func(k, v string) {
+			if equalFold(k, "charset*") {
+				v, k = extValue(v), "charset"
+			}
+			if equalFold(k, "charset") {
+				if c, ok := namedCharset(v); ok {
+					c.header = true
+					add(c)
+				}
+			}
+		})
 	}
 	switch {
 	case bytes.HasPrefix(body, []byte{0x4c, 0x6f, 0xa7, 0x94}):
 		// The declaration is written in characters every page shares.
 		decl := fromEBCDIC(nil, body[:min(len(body), 128)], ebcdicPages[37])
 		if c, ok := namedCharset(xmlEncoding(decl)); ok && c.kind == KindBodyEBCDIC {
-			return c, true
+			add(c)
+		} else {
+			add(ebcdicCharset(ebcdicPages[37], "IBM037"))
 		}
-		return ebcdicCharset(ebcdicPages[37], "IBM037"), true
 	case bytes.HasPrefix(body, []byte("<?xml")):
 		if c, ok := namedCharset(xmlEncoding(body[:min(len(body), 128)])); ok && c.kind == KindBodyUTF7 {
-			return c, true
+			add(c)
 		}
 	}
-	return bodyCharset{}, false
+	return out
 }
 
 // xmlEncoding returns the encoding an XML declaration at the start of b
@@ -262,53 +293,43 @@ func xmlEncoding(b []byte) string {
 	return string(v[1 : 1+j])
 }
 
-// namedCharset returns the charset of name when it is EBCDIC or UTF-7.
+// namedCharset returns the charset name names when it is EBCDIC or UTF-7,
+// as Java, .NET, Python and the IANA registry name them, in any case and
+// with or without separators ("IBM-037", "ibm_037" and "IBM 037" are one
+// name): for EBCDIC, IBM037, ibm-37, cp037, CP01140, csIBM500, CCSID01047,
+// x-IBM875, ebcdic-cp-us, Python's ibm039 and Java's bare "037", a page
+// glibc has (ebcdic_tables.go); for UTF-7, utf-7, u7, csUTF7 and the
+// unicode-1-1-utf-7 and unicode-2-0-utf-7 names. Any other charset,
+// ASCII-based code pages such as IBM437 and IBM850 among them, gives false.
 func namedCharset(name string) (bodyCharset, bool) {
-	if page, n := ebcdicPage(name); page != nil {
-		return ebcdicCharset(page, n), true
-	}
-	switch strings.ToLower(strings.Trim(name, "\"' ")) {
-	case "utf-7", "utf7", "csutf7", "unicode-1-1-utf-7", "x-unicode20utf7":
-		return bodyCharset{kind: KindBodyUTF7, name: "UTF-7", decode: fromUTF7}, true
-	}
-	return bodyCharset{}, false
-}
-
-// ebcdicCharset is the bodyCharset of an EBCDIC code page.
-func ebcdicCharset(page *[256]rune, name string) bodyCharset {
-	return bodyCharset{kind: KindBodyEBCDIC, name: name, decode: func(dst, src []byte) []byte { return fromEBCDIC(dst, src, page) }}
-}
-
-// ebcdicPage returns the EBCDIC code page charset cs names, as Java, .NET,
-// Python and the IANA registry name them (IBM037, ibm-37, cp037, CP01140,
-// csIBM500, CCSID01047, ebcdic-cp-us, Java's bare "037"), and its name as
-// IBM writes it (IBM037, IBM1140). Any other charset, ASCII-based code
-// pages such as IBM437 and IBM850 among them, gives nil.
-func ebcdicPage(cs string) (*[256]rune, string) {
-	// Lower-cased without separators: "IBM-037", "ibm_037" and "IBM 037"
-	// are one name.
 	var b [32]byte
 	n := 0
-	for i := 0; i < len(cs); i++ {
-		c := cs[i]
+	for i := 0; i < len(name); i++ {
+		c := name[i]
 		switch {
-		case c == '-' || c == '_' || c == ' ' || c == '"' || c == '\'':
+		case c == '-' || c == '_' || c == ' ' || c == '"' || c == '\'' || c == '.':
 			continue
 		case 'A' <= c && c <= 'Z':
 			c += 'a' - 'A'
 		}
 		if n == len(b) {
-			return nil, ""
+			return bodyCharset{}, false
 		}
 		b[n] = c
 		n++
+	}
+	switch string(b[:n]) { // no copy: the compiler compares the bytes
+	case "utf8", "usascii", "iso88591", "windows1252", "":
+		return bodyCharset{}, false // nearly every request: no lookup
+	case "utf7", "u7", "csutf7", "unicode11utf7", "unicode20utf7", "xunicode11utf7", "xunicode20utf7", "csunicode11utf7":
+		return bodyCharset{kind: KindBodyUTF7, name: "UTF-7", decode: fromUTF7}, true
 	}
 	s := string(b[:n])
 	num, ok := ebcdicNames[strings.TrimPrefix(s, "cs")]
 	if !ok {
 		// A number, bare as Java takes it ("037") or after a prefix.
 		rest := s
-		for _, prefix := range []string{"csibm", "cpibm", "ibm", "ccsid", "cp"} {
+		for _, prefix := range []string{"csibm", "cpibm", "xibm", "ibm", "ccsid", "cp"} {
 			if r, found := strings.CutPrefix(s, prefix); found {
 				rest = r
 				break
@@ -317,9 +338,14 @@ func ebcdicPage(cs string) (*[256]rune, string) {
 		num, ok = pageNumber(rest)
 	}
 	if page := ebcdicPages[num]; ok && page != nil {
-		return page, fmt.Sprintf("IBM%03d", num)
+		return ebcdicCharset(page, fmt.Sprintf("IBM%03d", num)), true
 	}
-	return nil, ""
+	return bodyCharset{}, false
+}
+
+// ebcdicCharset is the bodyCharset of an EBCDIC code page.
+func ebcdicCharset(page *[256]rune, name string) bodyCharset {
+	return bodyCharset{kind: KindBodyEBCDIC, name: name, decode: func(dst, src []byte) []byte { return fromEBCDIC(dst, src, page) }}
 }
 
 // pageNumber reads a code page number of at most 5 digits, leading zeros
@@ -344,8 +370,25 @@ var ebcdicNames = map[string]int{
 	"ebcdiccpus": 37, "ebcdiccpca": 37, "ebcdiccpwt": 37, "ebcdiccpnl": 37,
 	"ebcdiccpbe": 500, "ebcdiccpch": 500, "ebcdiccpdk": 277, "ebcdiccpno": 277,
 	"ebcdiccpfi": 278, "ebcdiccpse": 278, "ebcdiccpit": 280, "ebcdiccpes": 284,
-	"ebcdiccpgb": 285, "ebcdiccpfr": 297, "ebcdiccpis": 871,
+	"ebcdiccpgb": 285, "ebcdiccpfr": 297, "ebcdiccpis": 871, "ebcdiccphe": 424,
+	"ebcdiccpar1": 420, "ebcdiccpgr": 423, "ebcdiccpyu": 870, "ebcdiccyrillic": 880,
+	"ibm039": 37, // Python's alias of cp037
 }
+
+// ebcdicPages holds, per IBM code page number, the character of every
+// byte: IBM037 and the pages written as their differences from it
+// (ebcdic_tables.go).
+var ebcdicPages = func() map[int]*[256]rune {
+	pages := map[int]*[256]rune{37: &ebcdic037}
+	for n, diff := range ebcdicDiffs {
+		t := ebcdic037
+		for i := 0; i+1 < len(diff); i += 2 {
+			t[diff[i]] = diff[i+1]
+		}
+		pages[n] = &t
+	}
+	return pages
+}()
 
 // fromEBCDIC appends b, written in EBCDIC code page page, to dst as UTF-8.
 func fromEBCDIC(dst, b []byte, page *[256]rune) []byte {

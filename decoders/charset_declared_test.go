@@ -107,7 +107,7 @@ func TestEBCDICBodies(t *testing.T) {
 					note = a.Detail
 				}
 			}
-			if want := "request body in " + tc.page; note != want {
+			if want := "request in " + tc.page; note != want {
 				t.Errorf("anomaly %q, want %q", note, want)
 			}
 		})
@@ -137,20 +137,26 @@ func TestEBCDICClaimIgnored(t *testing.T) {
 }
 
 // TestEBCDICPageNames: the names Java, .NET, Python and IANA give the
-// EBCDIC pages are known, in any case and spelling; ASCII-based IBM and
-// Windows pages, and Unicode, are not EBCDIC.
-func TestEBCDICPageNames(t *testing.T) {
+// EBCDIC pages and UTF-7 are known, in any case and spelling; ASCII-based
+// IBM and Windows pages, and Unicode, are not.
+func TestCharsetNames(t *testing.T) {
 	for name, want := range map[string]string{
 		"IBM037": "IBM037", "ibm-37": "IBM037", "cp037": "IBM037", "CP037": "IBM037", "csIBM037": "IBM037",
 		"ebcdic-cp-us": "IBM037", "cs-ebcdic-cp-ca": "IBM037", "cpibm37": "IBM037", "037": "IBM037", `"IBM_037"`: "IBM037",
-		"IBM500": "IBM500", "ebcdic_cp_ch": "IBM500", "cp1026": "IBM1026", "IBM01140": "IBM1140", "IBM-1047": "IBM1047",
-		"CCSID01047": "IBM1047", "cp875": "IBM875", "IBM273": "IBM273", "ebcdic-cp-gb": "IBM285", "IBM01149": "IBM1149",
+		"ibm039": "IBM037", "IBM500": "IBM500", "ebcdic_cp_ch": "IBM500", "cp1026": "IBM1026", "IBM01140": "IBM1140",
+		"IBM-1047": "IBM1047", "CCSID01047": "IBM1047", "cp875": "IBM875", "x-IBM875": "IBM875", "IBM273": "IBM273",
+		"ebcdic-cp-gb": "IBM285", "IBM01149": "IBM1149", "cp424": "IBM424", "ebcdic-cp-he": "IBM424", "csibm424": "IBM424",
+		"424": "IBM424", "IBM870": "IBM870", "IBM1025": "IBM1025", "IBM420": "IBM420", "IBM918": "IBM918",
+		"IBM1097": "IBM1097", "IBM1112": "IBM1112", "IBM1122": "IBM1122", "IBM1123": "IBM1123",
+		"utf-7": "UTF-7", "UTF7": "UTF-7", "u7": "UTF-7", "utf_7": "UTF-7", `"utf 7"`: "UTF-7", "unicode_1_1_utf_7": "UTF-7",
+		"unicode-2-0-utf-7": "UTF-7", "x-unicode-1-1-utf-7": "UTF-7", "csUnicode11UTF7": "UTF-7", "csUTF7": "UTF-7",
 		"utf-8": "", "UTF-16": "", "ibm437": "", "IBM850": "", "cp1252": "", "windows-1252": "", "iso-8859-1": "",
 		"us-ascii": "", "": "", "ibm": "", "cp": "", "ebcdic": "", "ibm0000000037": "", strings.Repeat("x", 40): "",
+		"IBM939": "", "cp1250": "", "koi8-r": "",
 	} {
-		page, got := ebcdicPage(name)
-		if got != want || (page != nil) != (want != "") {
-			t.Errorf("ebcdicPage(%q) = %q, want %q", name, got, want)
+		c, ok := namedCharset(name)
+		if c.name != want || ok != (want != "") {
+			t.Errorf("namedCharset(%q) = %q, want %q", name, c.name, want)
 		}
 	}
 }
@@ -188,8 +194,12 @@ func FuzzDeclaredCharset(f *testing.F) {
 		if len(x.Params) > l.MaxParams {
 			t.Fatalf("%d parameters past the bound %d", len(x.Params), l.MaxParams)
 		}
-		if cs, ok := declaredCharset(ct, body); ok && cs.kind == KindBodyEBCDIC {
-			if out := cs.decode(nil, body); !utf8.Valid(out) {
+		css := declaredCharsets(ct, body)
+		if len(css) > maxCharsets {
+			t.Fatalf("%d charsets", len(css))
+		}
+		for _, cs := range css {
+			if out := cs.decode(nil, body); cs.kind == KindBodyEBCDIC && !utf8.Valid(out) {
 				t.Fatalf("% x converted is not UTF-8: % x", body, out)
 			}
 		}
@@ -243,7 +253,7 @@ func TestUTF7Bodies(t *testing.T) {
 			if !hasParam(x.Params, tc.loc, tc.param, tc.want) {
 				t.Errorf("no %s parameter %s = %q in\n%s", tc.loc, tc.param, tc.want, fmtParams(x.Params))
 			}
-			if len(x.Anomalies) != 1 || x.Anomalies[0].Kind != KindBodyUTF7 || x.Anomalies[0].Detail != "request body in UTF-7" {
+			if len(x.Anomalies) != 1 || x.Anomalies[0].Kind != KindBodyUTF7 || x.Anomalies[0].Detail != "request in UTF-7" {
 				t.Errorf("anomalies %+v", x.Anomalies)
 			}
 		})
@@ -290,4 +300,54 @@ func FuzzUTF7(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestDeclaredCharsetEvasions: the ways past a reading of the first
+// charset only, of the Content-Type only, or of the body only, each read
+// as the server that honours them reads it.
+func TestDeclaredCharsetEvasions(t *testing.T) {
+	const atk = "1' OR '1'='1"
+	cp := func(s string) string { return string(mustEBCDIC(t, s, 37)) }
+	for _, tc := range []struct {
+		name, method, query, ct, body string
+		loc                           Location
+		param, want                   string
+	}{
+		// Django and Spring take the last of repeated parameters.
+		{"a second charset", "POST", "", "application/x-www-form-urlencoded; charset=utf-8; charset=cp037", cp("q=" + atk), LocForm, "q", atk},
+		{"charset* (RFC 2231)", "POST", "", "application/json; charset=utf-8; charset*=utf-8''ibm037", cp(`{"q":"` + atk + `"}`), LocJSON, "q", atk},
+		// An XML parser reads the document's own first bytes.
+		{"EBCDIC XML under another charset", "POST", "", "application/xml; charset=utf-7", cp(`<?xml version="1.0" encoding="IBM037"?><q>` + atk + `</q>`), LocXML, "/q", atk},
+		// ASP.NET decodes the query string in the request's encoding.
+		{"a GET's query string", "GET", escapeAll(mustEBCDIC(t, "q", 37)) + "=" + escapeAll(mustEBCDIC(t, atk, 37)), "application/x-www-form-urlencoded; charset=ibm037", "", LocQuery, "q", atk},
+		// Django: '+' a space, and nothing converted without a '%'
+		// (Python: parse_qsl(body.decode("cp037"), encoding="cp037")).
+		{"Django's reading, '+' for spaces", "POST", "", "application/x-www-form-urlencoded; charset=cp037", cp("q='+or+1=1--"), LocForm, "q", "' or 1=1--"},
+		{"Django's reading, a character past ASCII kept", "POST", "", "application/x-www-form-urlencoded; charset=cp037", cp("q=é%7D"), LocForm, "q", "é'"},
+		{"Django's reading, the ASCII run converted again", "POST", "", "application/x-www-form-urlencoded; charset=cp037", cp("q=a%7D"), LocForm, "q", "/'"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			x := req("/", tc.query, tc.body, "Content-Type", tc.ct)
+			x.Request.Method = tc.method
+			ExtractParams(x, nil)
+			if !hasParam(x.Params, tc.loc, tc.param, tc.want) {
+				t.Errorf("no %s parameter %s = %q in\n%s", tc.loc, tc.param, tc.want, fmtParams(x.Params))
+			}
+		})
+	}
+	// Three charsets at most.
+	if got := declaredCharsets("text/plain; charset=cp037; charset=cp500; charset=utf-7; charset=cp1026; charset=cp037", nil); len(got) != maxCharsets {
+		t.Errorf("%d charsets", len(got))
+	}
+}
+
+// TestDeclaredCharsetsCheap: the charsets of nearly every request cost no
+// allocation.
+func TestDeclaredCharsetsCheap(t *testing.T) {
+	body := []byte(`{"a":1}`)
+	for _, ct := range []string{"application/json", "application/json; charset=utf-8", "application/json;charset=UTF-8", ""} {
+		if n := testing.AllocsPerRun(100, func() { declaredCharsets(ct, body) }); n != 0 {
+			t.Errorf("%q: %v allocations", ct, n)
+		}
+	}
 }

@@ -94,11 +94,21 @@ func ExtractParams(x *Exchange, l *Limits) (dropped int) {
 	e.headers(m.Trailers)
 	e.cookies(m.Headers)
 	e.body(body, kind, ct)
-	if enc == "" && len(body) > 0 {
-		if cs, ok := declaredCharset(ct, body); ok {
-			e.reread(body, kind, ct, cs.decode)
+	if enc == "" {
+		for _, cs := range declaredCharsets(ct, body) {
+			if len(body) > 0 {
+				e.reread(body, kind, ct, cs.decode)
+			}
+			if cs.header && m.Query != "" {
+				// ASP.NET decodes the query string in the request's
+				// encoding too (HttpRequest.QueryStringEncoding is its
+				// ContentEncoding), a GET's included.
+				e.recode = cs.decode
+				e.pairs(LocQuery, m.Query)
+				e.recode = nil
+			}
 			if len(x.Anomalies) < maxAnomalies {
-				x.Anomalies = append(x.Anomalies, Anomaly{Kind: cs.kind, Detail: "request body in " + cs.name, Dir: sensor.ClientToServer})
+				x.Anomalies = append(x.Anomalies, Anomaly{Kind: cs.kind, Detail: "request in " + cs.name, Dir: sensor.ClientToServer})
 			}
 		}
 	}
@@ -176,16 +186,57 @@ func (e *extractor) reread(body []byte, kind bodyKind, ct string, decode func(ds
 	}
 }
 
-// recodes reports whether a name or value being added, which percent-
-// decoding changed (escaped), is converted by e.recode (reread).
-func (e *extractor) recodes(escaped bool) bool {
-	return e.recode != nil && (escaped || !e.recodeEscaped)
+// recodedValue returns value, a name or value of a request read again in
+// the charset e.recode converts from (reread), as the servers that honour
+// the charset read it, and whether that differs from value:
+//   - Django's form, read from the converted body (recodeEscaped): '+' is
+//     a space, and a value that holds a '%' has each run of ASCII
+//     characters percent-decoded to bytes and converted, its other
+//     characters kept (Python's parse_qsl, then unquote with the request's
+//     encoding, which converts nothing in a value without '%');
+//   - ASP.NET's and Tomcat's, read from the body's bytes, and a multipart
+//     field's: percent-decoded once (as mode says), then every byte
+//     converted.
+func (e *extractor) recodedValue(value string, mode decodeMode) (string, bool) {
+	if !e.recodeEscaped {
+		src := value
+		if mode != noDecode {
+			if d, n := e.decode(value, mode == decodePlus, 1); n > 0 {
+				src = d
+			}
+		}
+		e.scratch = e.recode(e.scratch[:0], []byte(src))
+		return e.keepScratch(), true
+	}
+	v := value
+	if mode == decodePlus {
+		v = strings.ReplaceAll(v, "+", " ")
+	}
+	if strings.IndexByte(v, '%') < 0 {
+		return v, v != value
+	}
+	e.scratch = e.scratch[:0]
+	for i := 0; i < len(v); {
+		j := i
+		if v[i] < utf8.RuneSelf {
+			for j < len(v) && v[j] < utf8.RuneSelf {
+				j++
+			}
+			run, _ := URLDecode(v[i:j], false)
+			e.scratch = e.recode(e.scratch, []byte(run))
+		} else {
+			for j < len(v) && v[j] >= utf8.RuneSelf {
+				j++
+			}
+			e.scratch = append(e.scratch, v[i:j]...)
+		}
+		i = j
+	}
+	return e.keepScratch(), true
 }
 
-// recoded returns s, percent-decoded bytes, converted by e.recode into the
-// arena.
-func (e *extractor) recoded(s string) string {
-	e.scratch = e.recode(e.scratch[:0], []byte(s))
+// keepScratch copies e.scratch into the arena.
+func (e *extractor) keepScratch() string {
 	start := e.arena.Len()
 	e.arena.Write(e.scratch)
 	return e.arena.String()[start:]
@@ -278,23 +329,17 @@ func (e *extractor) add(loc Location, name, value string, mode decodeMode) {
 	}
 	var decoded string
 	var n int
-	if mode != noDecode {
-		rounds := maxDecodeRounds
-		if e.recode != nil && loc != LocName {
-			rounds = 1 // what the server converts: its one decoding
+	switch {
+	case e.recode != nil && loc != LocName:
+		// A value of a request read again (reread; a name is converted
+		// before it is added as one).
+		if d, changed := e.recodedValue(value, mode); changed {
+			decoded, n = d, 1
 		}
-		if decoded, n = e.decode(value, mode == decodePlus, rounds); n == 0 {
+	case mode != noDecode:
+		if decoded, n = e.decode(value, mode == decodePlus, maxDecodeRounds); n == 0 {
 			decoded = ""
 		}
-	}
-	if e.recode != nil && loc != LocName && e.recodes(n > 0) {
-		// A value of a body read again (reread): its bytes converted (a
-		// name is converted before it is added as one).
-		src := value
-		if n > 0 {
-			src = decoded
-		}
-		decoded, n = e.recoded(src), max(n, 1)
 	}
 	// Filling a reserved slot field by field avoids the bulk write barriers
 	// of zeroing and copying a whole Param while the GC runs; every field is
@@ -377,9 +422,10 @@ func (e *extractor) pairs(loc Location, q string) {
 			continue
 		}
 		k, v, _ := strings.Cut(kv, "=")
-		k, n := e.decode(cut(k, e.maxBytes), true, 1)
-		if e.recodes(n > 0) {
-			k = e.recoded(k)
+		if e.recode != nil {
+			k, _ = e.recodedValue(cut(k, e.maxBytes), decodePlus)
+		} else {
+			k, _ = e.decode(cut(k, e.maxBytes), true, 1)
 		}
 		e.add(loc, k, v, decodePlus)
 		e.name(loc, k)
@@ -811,6 +857,24 @@ func mediaParam(v, key string) (string, bool) {
 // which wins when both are there (Go's mime, Spring and RFC 6266 take
 // "key*", PHP "key"): a file name given both ways is read both ways.
 func mediaParamForms(v, key string) (plain, ext string, okPlain, okExt bool) {
+	eachMediaParam(v, func(k, val string) {
+		switch {
+		case !okPlain && equalFold(k, key):
+			plain, okPlain = val, true
+		case !okExt && len(k) == len(key)+1 && k[len(k)-1] == '*' && equalFold(k[:len(key)], key):
+			ext, okExt = val, true
+		}
+	})
+	if okExt {
+		ext = extValue(ext)
+	}
+	return plain, ext, okPlain, okExt
+}
+
+// eachMediaParam calls fn with the name and value of each parameter of
+// header value v ("type/sub; a=1; b=\"x\""), in order, repeated ones
+// each time, values as written (a quoted one unquoted).
+func eachMediaParam(v string, fn func(k, val string)) {
 	_, v, _ = strings.Cut(v, ";")
 	for v != "" {
 		var k, val string
@@ -821,20 +885,17 @@ func mediaParamForms(v, key string) (plain, ext string, okPlain, okExt bool) {
 		} else if len(v) > 0 {
 			v = v[1:] // ';'
 		}
-		switch {
-		case !okPlain && equalFold(k, key):
-			plain, okPlain = val, true
-		case !okExt && len(k) == len(key)+1 && k[len(k)-1] == '*' && equalFold(k[:len(key)], key):
-			ext, okExt = val, true
-		}
+		fn(k, val)
 	}
-	if okExt {
-		if i := strings.LastIndexByte(ext, '\''); i >= 0 {
-			ext = ext[i+1:]
-		}
-		ext, _ = URLDecode(ext, false)
+}
+
+// extValue decodes an RFC 2231 value: charset'lang'percent-encoded.
+func extValue(v string) string {
+	if i := strings.LastIndexByte(v, '\''); i >= 0 {
+		v = v[i+1:]
 	}
-	return plain, ext, okPlain, okExt
+	v, _ = URLDecode(v, false)
+	return v
 }
 
 // cutParamToken splits v at the first stop byte or ';'.

@@ -79,18 +79,23 @@ func eachPart(body []byte, boundary string, fn func(cd, ct string, r io.Reader, 
 			}
 			return seen
 		}
-		if !emit(p.Header.Get("Content-Disposition"), p.Header.Get("Content-Type"), p.Header.Get("Content-Transfer-Encoding"), p, false) {
+		// Of repeated transfer encodings Django takes the last.
+		var cte string
+		if vs := p.Header.Values("Content-Transfer-Encoding"); len(vs) > 0 {
+			cte = vs[len(vs)-1]
+		}
+		if !emit(p.Header.Get("Content-Disposition"), p.Header.Get("Content-Type"), cte, p, false) {
 			return seen
 		}
 	}
 }
 
 // base64Readings returns the readings of the content of a part in base64
-// transfer encoding: decoded, when it is base64 (white space aside), as
-// then its bytes hold nothing else; else its bytes as they are, which
-// servers that ignore the encoding read, and what Python's b64decode, which
-// Django calls, makes of them: the characters of the alphabet decoded, the
-// others dropped.
+// transfer encoding: its bytes as they are, which servers that ignore the
+// encoding read (PHP, Go, Tomcat), and, when it decodes to something, what
+// Django makes of it: decoded, white space and any other byte outside the
+// alphabet dropped (Python's b64decode; a length it would refuse is read
+// anyway, the last lone character dropped).
 func base64Readings(raw []byte) [][]byte {
 	clean := bytes.Map(func(r rune) rune {
 		if r == ' ' || r == '\t' || r == '\r' || r == '\n' {
@@ -99,7 +104,10 @@ func base64Readings(raw []byte) [][]byte {
 		return r
 	}, raw)
 	if dec, err := base64.StdEncoding.DecodeString(string(clean)); err == nil {
-		return [][]byte{dec}
+		if len(dec) == 0 {
+			return [][]byte{raw}
+		}
+		return [][]byte{raw, dec}
 	}
 	alpha := bytes.Map(func(r rune) rune {
 		if 'A' <= r && r <= 'Z' || 'a' <= r && r <= 'z' || '0' <= r && r <= '9' || r == '+' || r == '/' {
@@ -186,8 +194,8 @@ func lenientParts(body []byte, boundary string, skip int, fn func(cd, ct, cte st
 				cd = string(bytes.TrimSpace(v))
 			case ct == "" && equalFold(string(k), "content-type"):
 				ct = string(bytes.TrimSpace(v))
-			case cte == "" && equalFold(string(k), "content-transfer-encoding"):
-				cte = string(bytes.TrimSpace(v))
+			case equalFold(string(k), "content-transfer-encoding"):
+				cte = string(bytes.TrimSpace(v)) // the last, as Django takes it
 			}
 		}
 		if !fn(cd, ct, cte, content) {
@@ -312,9 +320,9 @@ func (e *extractor) part(cd, ct string, r io.Reader, bodyLen int, buf []byte) {
 
 // recodedPart adds the field of a multipart body read again in the charset
 // it is declared in (extractor.reread), its content (up to the value bound)
-// converted; its name, in the part's headers, is read as the first reading
-// did (Django reads headers as text), and a file is data, read as such
-// already.
+// converted; its name, in the part's headers, is the first reading's (an
+// ASCII name reads the same either way; Django converts one that is not),
+// and a file is data, read as such already.
 func (e *extractor) recodedPart(cd, name string, r io.Reader, buf []byte) {
 	if _, _, okPlain, okExt := mediaParamForms(cd, "filename"); okPlain || okExt || e.full() {
 		return
