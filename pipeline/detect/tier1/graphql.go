@@ -5,7 +5,6 @@ import (
 	"cmp"
 	"encoding/json"
 	"net/url"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -149,14 +148,15 @@ func isGraphQLQuery(p *decoders.Param) bool {
 	case decoders.LocJSON:
 		// A document starts as one: the tail the decoders keep of a long
 		// one, which starts anywhere (inside a string), is read whole by
-		// graphqlWhole instead.
-		return graphqlJSONName(p.Name) && graphqlDocStart(p.Value)
+		// graphqlWhole instead. An engine probe need not
+		// (fingerprintProbe: "queryy { __typename }").
+		return graphqlJSONName(p.Name) && (graphqlDocStart(p.Value) || mayProbe(p.Value))
 	case decoders.LocQuery, decoders.LocForm:
-		return p.Name == "query" && graphqlDocStart(p.Best())
+		return p.Name == "query" && (graphqlDocStart(p.Best()) || mayProbe(p.Best()))
 	case decoders.LocMultipart:
 		return p.Name == "operations"
 	case decoders.LocBody:
-		return graphqlDocStart(p.Value)
+		return graphqlDocStart(p.Value) || mayProbe(p.Value)
 	}
 	return false
 }
@@ -367,13 +367,16 @@ func graphqlText(p *decoders.Param) string {
 }
 
 func matchGraphQL(p *decoders.Param, _ *normalize.Value, report reportFunc) {
+	docs := []string{graphqlText(p)}
 	if p.Loc == decoders.LocMultipart {
-		for _, q := range operationsQueries(p.Value) {
-			reportGraphQL(graphqlShape(q), report, nil)
-		}
-		return
+		docs = operationsQueries(p.Value)
 	}
-	reportGraphQL(graphqlShape(graphqlText(p)), report, nil)
+	for _, doc := range docs {
+		reportGraphQL(graphqlShape(doc), report, nil)
+		if probe := fingerprintProbe(doc); probe != "" {
+			report(&ruleGQLFingerprint, "engine probe "+snippet(probe))
+		}
+	}
 }
 
 // reportGraphQL reports what st exceeds and skip (the pieces of a value
@@ -811,21 +814,6 @@ func graphqlWhole(x *decoders.Exchange, report func(r *rule, p *decoders.Param, 
 	}
 	if r := x.Response; r != nil && errorsFirst(r.Body) {
 		fieldEnumeration(x, report)
-	}
-	if mayProbe(x.Request) {
-		for i := range x.Params {
-			// Probes are short and travel as a JSON body's, a URL's or a
-			// form's query (what fingerprintProbe reads, within 256
-			// bytes).
-			p := &x.Params[i]
-			if len(p.Value) > 3*256 || p.Loc != decoders.LocJSON && p.Loc != decoders.LocQuery && p.Loc != decoders.LocForm || !graphqlPlace(p) {
-				continue
-			}
-			if probe := fingerprintProbe(graphqlText(p)); probe != "" {
-				report(&ruleGQLFingerprint, p, "engine probe "+snippet(probe))
-				break
-			}
-		}
 	}
 	multipartRead := false
 	for i := 0; i+1 < len(x.Params); i++ {
@@ -1315,111 +1303,6 @@ var unknownFieldMessages = []string{
 // makes a guessing tool's work short.
 func fieldSuggestions(body []byte) bool {
 	return bytes.Contains(body, []byte("Did you mean")) || bytes.Contains(body, []byte("did you mean"))
-}
-
-// fingerprintProbe returns doc, trimmed, when it is an engine probe: a
-// short document whose only field is __typename (or graphw00f's own
-// "graphwoof"), asked in a way a server must refuse: a directive on the
-// operation (query @skip, @deprecated, @aaa@aaa) or on __typename without
-// its argument or in the wrong place (__typename @skip, @deprecated, @abc),
-// an operation keyword that is none (queryy, zzz), a character no name
-// holds in an alias (alias^:, alias1$1:), a selection set on __typename or
-// braces that do not close, a comment that cuts the operation (query
-// aa#aa { … }), a stray "!". Health checks and clients ask "{ __typename }"
-// or "query Name { __typename }", which a server answers: not probes.
-// Else "".
-func fingerprintProbe(doc string) string {
-	if len(doc) > 256 || !strings.Contains(doc, "__typename") && !strings.Contains(doc, "graphwoof") {
-		return ""
-	}
-	doc = strings.TrimSpace(doc)
-	// Every name that is no field is skipped: the operation's keyword and
-	// name (whatever precedes the first brace), directives' names,
-	// aliases; a field other than __typename is a query, not a probe.
-	fields, words, parens, cut := 0, 0, 0, false
-	brace := strings.IndexByte(doc, '{')
-	for i := 0; i < len(doc); {
-		c := doc[i]
-		switch {
-		case c == '(':
-			parens++
-			i++
-		case c == ')':
-			parens--
-			i++
-		case c == '#':
-			j := i
-			for i < len(doc) && doc[i] != '\n' {
-				i++
-			}
-			if j < brace && strings.Contains(doc[j:i], "__typename") {
-				// The operation's selection set is comment: "query
-				// aa#aa { __typename }".
-				cut, brace = true, strings.IndexByte(doc[i:], '{')
-				if brace >= 0 {
-					brace += i
-				}
-			}
-		case c == '"':
-			return "" // arguments with strings: a query of its own
-		case isNameByte(c):
-			j := i
-			for j < len(doc) && isNameByte(doc[j]) {
-				j++
-			}
-			name := doc[i:j]
-			k := j
-			for k < len(doc) && (doc[k] == ' ' || doc[k] == '\t') {
-				k++
-			}
-			switch {
-			case parens > 0 || i > 0 && doc[i-1] == '@':
-				// an argument, a directive
-			case brace < 0 || i < brace:
-				words++ // the operation's keyword and name
-			case k < len(doc) && doc[k] == ':' || k < len(doc) && strings.IndexByte("^$", doc[k]) >= 0:
-				// an alias, or an alias broken by a stray byte
-			case name == "__typename" || name == "graphwoof":
-				fields++
-			default:
-				return ""
-			}
-			i = j
-		default:
-			i++
-		}
-	}
-	if words > 2 || !cut && (fields == 0 || brace < 0) || plainTypename.MatchString(doc) {
-		return ""
-	}
-	return doc
-}
-
-// mayProbe reports whether request m's query string or body names
-// __typename or graphwoof, as every engine probe does (fingerprintProbe):
-// a request that does not costs two searches, not a walk over its
-// parameters.
-func mayProbe(m *decoders.Message) bool {
-	return strings.Contains(m.Query, "__typename") || strings.Contains(m.Query, "graphwoof") ||
-		len(m.Body) > 0 && (bytes.Contains(m.Body, []byte("__typename")) || bytes.Contains(m.Body, []byte("graphwoof")))
-}
-
-// plainTypename matches the documents that ask for __typename as clients
-// and health checks do.
-var plainTypename = regexp.MustCompile(`^(?:(?:query|mutation|subscription)(?:\s+[A-Za-z_][A-Za-z0-9_]*)?\s*)?\{\s*(?:[A-Za-z_][A-Za-z0-9_]*\s*:\s*)?__typename\s*\}$`)
-
-// fingerprintOutcome: an engine that answered a probe with errors said in
-// its own words what it is; one that refused the request (4xx with no
-// GraphQL errors) or answered data did not tell.
-func fingerprintOutcome(x *decoders.Exchange) alert.Outcome {
-	r := x.Response
-	switch {
-	case r == nil || r.Status == 0:
-		return alert.Outcome_OUTCOME_UNSPECIFIED
-	case bytes.Contains(decoders.BodyText(r), []byte(`"errors"`)) || bytes.Contains(r.Body, []byte(`"syntaxError"`)):
-		return alert.Outcome_OUTCOME_LIKELY_SUCCESSFUL
-	}
-	return alert.Outcome_OUTCOME_ATTEMPTED
 }
 
 // fieldProbeOutcome: a probe answered with suggestions told its sender

@@ -323,33 +323,69 @@ func FuzzMayHoldMutation(f *testing.F) {
 // server refuses are probes; those clients and health checks send, and any
 // document asking for another field, are not.
 func TestFingerprintProbe(t *testing.T) {
+	pad := strings.Repeat(" ", 300)
 	for doc, want := range map[string]bool{
-		"query @skip { __typename }":              true,
-		"query @include(if: true) { __typename }": true,
-		"query { __typename @deprecated }":        true,
-		"queryy { __typename }":                   true,
-		"query ! { __typename }":                  true,
-		"query { alias^:__typename }":             true,
-		"query { a$1:__typename }":                true,
-		"query { __typename { } }":                true,
-		"query { __typename":                      true,
-		"query aa#aa { __typename }":              true,
-		"query @aaa@aaa { __typename }":           true,
-		"{ __typename __typename }":               true,
-		"query { graphwoof }":                     true,
-		"{ __typename }":                          false,
-		"{__typename}":                            false,
-		"query { __typename }":                    false,
-		"query Health { __typename }":             false,
-		"mutation { ok: __typename }":             false,
-		"query { me { id __typename } }":          false,
-		"query @skip { me { __typename } }":       false,
-		"query { __typename(a: \"x\") }":          false,
-		"query A B C { __typename }":              false,
+		// graphw00f's probes and their variants.
+		"query @skip { __typename }":                                             true,
+		"query @deprecated { __typename }":                                       true,
+		"query @cached { __typename }":                                           true,
+		"query @aaa@aaa { __typename }":                                          true,
+		"query @include(if: falsee) { __typename }":                              true,
+		"query { __typename @deprecated }":                                       true,
+		"query { __typename @ deprecated }":                                      true,
+		"query { __typename @skip }":                                             true,
+		"query { __typename @skip(aa: true) }":                                   true,
+		"query { __typename @abc }":                                              true,
+		"query { __typename @skip(if: true) @skip(if: true) }":                   true,
+		"queryy { __typename }":                                                  true,
+		"zzz { __typename }":                                                     true,
+		"aa { __typename }":                                                      true,
+		"query ! { __typename }":                                                 true,
+		"query { alias^:__typename }":                                            true,
+		"query { alias1$1:__typename }":                                          true,
+		"query {\n alias\n :__typename @deprecated }":                            true,
+		"query {alias1 ,:__typename @deprecated}":                                true,
+		"query { __typename { } }":                                               true,
+		"query  {\n  __typename { \n}\n":                                         true,
+		"query { __typename":                                                     true,
+		"query { __typename(a: 1) }":                                             true,
+		"query aa#aa { __typename }":                                             true,
+		"#{\nquery @skip { __typename }":                                         true,
+		"query @deprecated(reason: \"x\") { __typename }":                        true,
+		"query { graphwoof }":                                                    true,
+		"query {\n  graphw00f\n}":                                                true,
+		"query { __typename } fragment woof on __Schema { directives { name } }": true,
+		"query @skip { __typename } query B { __typename }":                      true,
+		"subscription { __typename }":                                            true,
+		"query @skip { __typename }" + pad:                                       true,
+		pad + "query @skip {" + pad + "__typename }":                             true,
+		// What clients and health checks send.
+		"{ __typename }":                       false,
+		"{__typename}":                         false,
+		"query { __typename }":                 false,
+		"query Health { __typename }":          false,
+		"mutation { ok: __typename }":          false,
+		"# health check\n{ __typename }":       false,
+		"{ __typename } # ping":                false,
+		"{\n __typename\n # TODO\n}":           false,
+		"{ __typename, }":                      false,
+		"query Health($x: Int) { __typename }": false,
+		"query Ping($skip: Boolean!) { __typename @skip(if: $skip) }": false,
+		"query { __typename @include(if: true) }":                     false,
+		"{ a: __typename b: __typename }":                             false,
+		"{ __typename __typename }":                                   false,
+		"query { ... on Query { __typename } }":                       false,
+		"query { ...F } fragment F on Query { __typename }":           false,
+		"query { me { id __typename } }":                              false,
+		"query @skip { me { __typename } }":                           false,
+		"query { ...F } fragment F on Query { secret }":               false,
+		"query A($v: [ID!]! = [1]) { __typename }":                    false,
 		"__typename":                              false,
 		"query { __schema { __typename } }":       false,
 		"query {\n  # __typename\n  me { id }\n}": false,
-		"query { a: __typename b: __typename " + strings.Repeat(" ", 250) + "}": false,
+		"":              false,
+		"aaa":           false,
+		"query { aaa }": false,
 	} {
 		if got := fingerprintProbe(doc) != ""; got != want {
 			t.Errorf("fingerprintProbe(%q) = %v, want %v", doc, got, want)
@@ -357,8 +393,9 @@ func TestFingerprintProbe(t *testing.T) {
 	}
 }
 
-// TestFingerprintOutcome: an engine that answered a probe with errors
-// named itself; one that refused it or has not answered did not.
+// TestFingerprintOutcome: an engine that answered a probe in its own words
+// — errors, or a root type's name — named itself; one refused before it
+// did not, nor one that answered data any engine answers.
 func TestFingerprintOutcome(t *testing.T) {
 	for _, tc := range []struct {
 		r    *decoders.Message
@@ -367,8 +404,11 @@ func TestFingerprintOutcome(t *testing.T) {
 		{nil, alert.Outcome_OUTCOME_UNSPECIFIED},
 		{&decoders.Message{Status: 200, Body: []byte(`{"errors":[{"message":"Directive \"@skip\" argument \"if\" of type \"Boolean!\" is required, but it was not provided."}]}`)}, alert.Outcome_OUTCOME_LIKELY_SUCCESSFUL},
 		{&decoders.Message{Status: 400, Body: []byte(`{"syntaxError":"Syntax error while parsing GraphQL query. Invalid input \"queryy\""}`)}, alert.Outcome_OUTCOME_LIKELY_SUCCESSFUL},
-		{&decoders.Message{Status: 403, Body: []byte(`<html>Forbidden</html>`)}, alert.Outcome_OUTCOME_ATTEMPTED},
-		{&decoders.Message{Status: 200, Body: []byte(`{"data":{"__typename":"query_root"}}`)}, alert.Outcome_OUTCOME_ATTEMPTED},
+		{&decoders.Message{Status: 200, Body: []byte(`{"data":{"__typename":"query_root"}}`)}, alert.Outcome_OUTCOME_LIKELY_SUCCESSFUL},
+		{&decoders.Message{Status: 200, Body: []byte(`{"data":{"alias1$1":"QueryRoot"}}`)}, alert.Outcome_OUTCOME_LIKELY_SUCCESSFUL},
+		{&decoders.Message{Status: 401, Body: []byte(`{"errors":[{"message":"Unauthorized"}]}`)}, alert.Outcome_OUTCOME_BLOCKED},
+		{&decoders.Message{Status: 403, Body: []byte(`<html>Forbidden</html>`)}, alert.Outcome_OUTCOME_BLOCKED},
+		{&decoders.Message{Status: 200, Body: []byte(`{"data":{"__typename":"Query"}}`)}, alert.Outcome_OUTCOME_ATTEMPTED},
 	} {
 		x := &decoders.Exchange{Response: tc.r}
 		if got := fingerprintOutcome(x); got != tc.want {
@@ -377,20 +417,34 @@ func TestFingerprintOutcome(t *testing.T) {
 	}
 }
 
-// FuzzFingerprintProbe: any document is read without a panic, and a probe
-// asks for __typename or graphwoof and is not a client's plain form.
+// FuzzFingerprintProbe: any document is read without a panic; a health
+// check's typename query, with any of what GraphQL ignores put between its
+// tokens, is never a probe, and the same query with a directive on its
+// operation always is.
 func FuzzFingerprintProbe(f *testing.F) {
-	f.Add("query @skip { __typename }")
-	f.Add("query aa#aa { __typename }")
-	f.Add("{ __typename }")
-	f.Add("query {\n#__typename\n{")
-	f.Fuzz(func(t *testing.T, doc string) {
-		p := fingerprintProbe(doc)
-		if p == "" {
+	f.Add("query @skip { __typename }", " ", uint8(0))
+	f.Add("query aa#aa { __typename }", ",", uint8(1))
+	f.Add("{\n#__typename\n{", "# x\n", uint8(2))
+	f.Fuzz(func(t *testing.T, doc, ignored string, form uint8) {
+		fingerprintProbe(doc)
+		// What GraphQL ignores: white space, commas, comments.
+		if strings.Trim(ignored, " \t\r\n,") != "" && !(strings.HasPrefix(strings.TrimLeft(ignored, " \t,"), "#") && strings.HasSuffix(ignored, "\n") && !strings.ContainsAny(strings.TrimSuffix(ignored, "\n"), "\r\n")) {
 			return
 		}
-		if !strings.Contains(p, "__typename") && !strings.Contains(p, "graphwoof") || plainTypename.MatchString(p) || len(p) > 256 {
-			t.Fatalf("fingerprintProbe(%q) = %q", doc, p)
+		plain := [...][]string{
+			{"{", "__typename", "}"},
+			{"query", "Health", "{", "ok", ":", "__typename", "}"},
+			{"query", "(", "$x", ":", "Int", ")", "{", "__typename", "@include", "(", "if", ":", "$x", ")", "}"},
+		}[form%3]
+		doc = strings.Join(plain, ignored+" ")
+		if p := fingerprintProbe(doc); p != "" {
+			t.Fatalf("a health check read as a probe: %q", doc)
+		}
+		if i := slices.Index(plain, "{"); i >= 0 {
+			probe := append([]string{"query", "@skip", ignored}, plain[i:]...)
+			if d := strings.Join(probe, " "); fingerprintProbe(d) == "" {
+				t.Fatalf("a directive on the operation not read as a probe: %q", d)
+			}
 		}
 	})
 }
