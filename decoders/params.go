@@ -115,6 +115,9 @@ func ExtractParams(x *Exchange, l *Limits) (dropped int) {
 	if e.multipartRead.malformed && len(x.Anomalies) < maxAnomalies {
 		x.Anomalies = append(x.Anomalies, Anomaly{Kind: KindMultipartMalformed, Detail: "multipart part header refused by a strict parser, read leniently", Dir: sensor.ClientToServer})
 	}
+	if e.boundaries > 1 && len(x.Anomalies) < maxAnomalies {
+		x.Anomalies = append(x.Anomalies, Anomaly{Kind: KindMultipartBoundaries, Detail: "multipart body with " + strconv.Itoa(e.boundaries) + " boundaries, read by each", Dir: sensor.ClientToServer})
+	}
 	if e.multipartRead.base64 && len(x.Anomalies) < maxAnomalies {
 		x.Anomalies = append(x.Anomalies, Anomaly{Kind: KindMultipartBase64, Detail: "multipart part in base64 transfer encoding, read decoded", Dir: sensor.ClientToServer})
 	}
@@ -140,8 +143,10 @@ type extractor struct {
 	// in every element of an array is added once.
 	names []string
 	// multipartRead is what the body's multipart parts held
-	// (KindMultipartMalformed, KindMultipartBase64).
+	// (KindMultipartMalformed, KindMultipartBase64), boundaries how many
+	// boundaries they were read by (KindMultipartBoundaries).
 	multipartRead partsRead
+	boundaries    int
 	// recode, while set, converts the names and values being added from
 	// the charset a body is declared in, once percent-decoded (reread).
 	recode func(dst, src []byte) []byte
@@ -180,7 +185,7 @@ func (e *extractor) reread(body []byte, kind bodyKind, ct string, decode func(ds
 	case bodyForm:
 		e.pairs(LocForm, string(body))
 	case bodyMultipart:
-		if b, ok := mediaParam(ct, "boundary"); ok && b != "" {
+		for _, b := range boundaries(ct) {
 			e.multipart(body, b)
 		}
 	}
@@ -637,8 +642,13 @@ func (e *extractor) body(body []byte, kind bodyKind, ct string) {
 	case bodyXML:
 		syntaxErr = e.xml(body)
 	case bodyMultipart:
-		if b, ok := mediaParam(ct, "boundary"); ok && b != "" {
-			e.multipartRead = e.multipart(body, b)
+		if bs := boundaries(ct); len(bs) > 0 {
+			// Each boundary named, when there are several (servers
+			// differ on which counts: KindMultipartBoundaries).
+			for _, b := range bs {
+				e.multipartRead = e.multipartRead.or(e.multipart(body, b))
+			}
+			e.boundaries = len(bs)
 			return
 		}
 		e.text(body, true)

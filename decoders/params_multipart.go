@@ -7,6 +7,7 @@ import (
 	"io"
 	"mime/multipart"
 	"net/textproto"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -26,9 +27,40 @@ const KindMultipartMalformed = "http.multipart_malformed"
 // reach it past filters that read the part's bytes.
 const KindMultipartBase64 = "http.multipart_base64"
 
+// KindMultipartBoundaries is the anomaly of a multipart body whose
+// Content-Type names more than one boundary (boundary=a; boundary=b, or
+// boundary and boundary* apart), which the parts were read by each of:
+// servers differ on which counts (PHP and ASP.NET take the first; Django,
+// Werkzeug, busboy and Commons FileUpload the last; Go refuses the
+// request), a known way past a filter that reads the other.
+const KindMultipartBoundaries = "http.multipart_boundaries"
+
+// maxBoundaries bounds the boundaries a multipart body is read by.
+const maxBoundaries = 3
+
+// boundaries returns every boundary Content-Type ct names, each once, in
+// order, as boundary or boundary* (RFC 2231), at most maxBoundaries.
+func boundaries(ct string) []string {
+	var out []string
+	eachMediaParam(ct, func(k, v string) {
+		if equalFold(k, "boundary*") {
+			v, k = extValue(v), "boundary"
+		}
+		if equalFold(k, "boundary") && v != "" && len(out) < maxBoundaries && !slices.Contains(out, v) {
+			out = append(out, v)
+		}
+	})
+	return out
+}
+
 // partsRead says what eachPart met in a multipart body: part headers it read
 // leniently (KindMultipartMalformed), parts in base64 (KindMultipartBase64).
 type partsRead struct{ malformed, base64 bool }
+
+// or merges what two readings met.
+func (r partsRead) or(o partsRead) partsRead {
+	return partsRead{malformed: r.malformed || o.malformed, base64: r.base64 || o.base64}
+}
 
 // multipart extracts the fields of a multipart body. A truncated body yields
 // the parts (and the part content) read before its end. A part header that
@@ -206,17 +238,23 @@ func lenientParts(body []byte, boundary string, skip int, fn func(cd, ct, cte st
 
 // MultipartFields returns the whole values of the fields named name (parts
 // without a file name) of m's multipart body, read as ExtractParams reads
-// it: its boundary parameter taken leniently, mime/multipart's parts, and
-// past a part header it refuses the lenient reading. For a detector that
-// must see a value longer than the parameters keep of it.
+// it: by every boundary its Content-Type names (boundaries), each taken
+// leniently, mime/multipart's parts, and past a part header it refuses the
+// lenient reading. For a detector that must see a value longer than the
+// parameters keep of it.
 func MultipartFields(m *Message, name string) []string {
 	ct, _ := Get(m.Headers, "Content-Type")
-	boundary, ok := mediaParam(ct, "boundary")
-	if !ok || boundary == "" {
-		return nil
-	}
 	body := m.Body
 	var out []string
+	for _, boundary := range boundaries(ct) {
+		out = multipartFields(out, body, boundary, name)
+	}
+	return out
+}
+
+// multipartFields appends to out the whole values of the fields named name
+// of body's parts by boundary.
+func multipartFields(out []string, body []byte, boundary, name string) []string {
 	eachPart(body, boundary, func(cd, _ string, r io.Reader, _ bool) bool {
 		if n, _ := mediaParam(cd, "name"); n != name {
 			return true

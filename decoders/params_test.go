@@ -378,6 +378,41 @@ func TestExtractMultipartBase64(t *testing.T) {
 	}
 }
 
+// TestExtractMultipartBoundaries: a multipart body whose Content-Type names
+// several boundaries is read by each (PHP and ASP.NET take the first,
+// Django, Werkzeug, busboy and Commons FileUpload the last), and the
+// exchange records it; one boundary, in any of its spellings, is read as
+// before.
+func TestExtractMultipartBoundaries(t *testing.T) {
+	part := func(b, v string) string {
+		return "--" + b + "\r\nContent-Disposition: form-data; name=\"q\"\r\n\r\n" + v + "\r\n--" + b + "--\r\n"
+	}
+	for _, c := range []struct {
+		ct, body, want string
+		anomaly        bool
+	}{
+		{"multipart/form-data; boundary=b1; boundary=b2", part("b2", "last"), "q=last", true},
+		{"multipart/form-data; boundary=b1; boundary=b2", part("b1", "first"), "q=first", true},
+		{`multipart/form-data; boundary="b2"; boundary=b1`, part("b1", "second"), "q=second", true},
+		{"multipart/form-data; boundary=b1; boundary*=utf-8''b2", part("b2", "ext"), "q=ext", true},
+		{"multipart/form-data; boundary=b1; boundary=b2", part("b1", "one") + part("b2", "two"), "q=one|q=two", true},
+		{"multipart/form-data; boundary=b2; boundary=b2", part("b2", "same"), "q=same", false},
+		{"multipart/form-data; BOUNDARY=b2", part("b2", "upper"), "q=upper", false},
+	} {
+		x := req("/", "", c.body, "Content-Type", c.ct)
+		if got := multipartPairs(x); got != c.want {
+			t.Errorf("%s:\n got %q\nwant %q", c.ct, got, c.want)
+		}
+		if got := len(x.Anomalies) == 1 && x.Anomalies[0].Kind == KindMultipartBoundaries; got != c.anomaly {
+			t.Errorf("%s: anomalies %+v", c.ct, x.Anomalies)
+		}
+		m := x.Request
+		if got := strings.Join(MultipartFields(m, "q"), "|"); "q="+strings.ReplaceAll(got, "|", "|q=") != c.want {
+			t.Errorf("%s: MultipartFields %q", c.ct, got)
+		}
+	}
+}
+
 // mustDecode decodes standard base64.
 func mustDecode(t *testing.T, s string) []byte {
 	t.Helper()

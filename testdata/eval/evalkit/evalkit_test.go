@@ -315,7 +315,7 @@ func TestUTF7Form(t *testing.T) {
 func TestNewRequest(t *testing.T) {
 	payloads := []string{"1' OR '1'='1", "<script>alert(1)</script>", "a+b c&d=e;f/g%41", "../../etc/passwd", "日本 \"q\"", "..;/x?y#z"}
 	for _, payload := range payloads {
-		for _, p := range append(slices.Clone(Placements[:len(Placements)-1]), RawPath, JSON16, Form037, JSON037, Multipart64) {
+		for _, p := range append(slices.Clone(Placements[:len(Placements)-1]), RawPath, JSON16, Form037, JSON037, Multipart64, MultipartLast) {
 			if !Applicable(p, payload) {
 				continue
 			}
@@ -412,7 +412,11 @@ func decodePlacement(t *testing.T, p Placement, path, rawQuery, ctype, ua, cooki
 				return v
 			}
 		}
-	case Multipart, Multipart64:
+	case Multipart, Multipart64, MultipartLast:
+		if p == MultipartLast {
+			// As Django reads it: the last boundary.
+			ctype = ctype[:strings.Index(ctype, ";")] + ctype[strings.LastIndex(ctype, ";"):]
+		}
 		if p == Multipart64 {
 			// As Django reads it: the part's transfer encoding undone.
 			_, params, _ := mime.ParseMediaType(ctype)

@@ -95,6 +95,13 @@ const Form7 Placement = "form7"
 // PLACEMENTS=multipart64.
 const Multipart64 Placement = "multipart64"
 
+// MultipartLast sends the multipart placement's body under a Content-Type
+// that names two boundaries, a decoy first and the body's last
+// ("multipart/form-data; boundary=decoy; boundary=…"): Django, Werkzeug,
+// busboy and Commons FileUpload take the last, PHP and ASP.NET the first,
+// so a filter that reads the first sees no part. PLACEMENTS=multipartlast.
+const MultipartLast Placement = "multipartlast"
+
 // WebSocket sends the payload in a WebSocket message, over HTTP/1.1 after an
 // Upgrade to the server's /ws: a GraphQL-over-WebSocket subscription
 // (graphql-transport-ws) whose variable $q is the payload
@@ -109,7 +116,7 @@ const WebSocketPath = "/ws"
 var Placements = []Placement{Query, Path, JSON, Form, Multipart, XML, Header, Cookie, GraphQL, Protobuf}
 
 // Extra lists the placements sent only when asked for.
-var Extra = []Placement{ArgName, RawPath, JSON16, WebSocket, Form037, JSON037, Form7, Multipart64}
+var Extra = []Placement{ArgName, RawPath, JSON16, WebSocket, Form037, JSON037, Form7, Multipart64, MultipartLast}
 
 // known is Placements then Extra: the report order of every placement.
 var known = append(slices.Clone(Placements), Extra...)
@@ -339,7 +346,7 @@ func NewRequest(ctx context.Context, p Placement, base string, id int, payload s
 			return nil, err
 		}
 		body, ctype = b.Bytes(), w.FormDataContentType()
-	case Multipart:
+	case Multipart, MultipartLast:
 		method = http.MethodPost
 		var b bytes.Buffer
 		w := multipart.NewWriter(&b)
@@ -354,6 +361,9 @@ func NewRequest(ctx context.Context, p Placement, base string, id int, payload s
 			return nil, err
 		}
 		body, ctype = b.Bytes(), w.FormDataContentType()
+		if p == MultipartLast {
+			ctype = "multipart/form-data; boundary=decoy7MA4YWxkTrZu0gW; boundary=" + w.Boundary()
+		}
 	case XML:
 		method, ctype = http.MethodPost, "application/xml"
 		var b bytes.Buffer
@@ -373,7 +383,7 @@ func NewRequest(ctx context.Context, p Placement, base string, id int, payload s
 	}
 	if target == "" {
 		target = map[Placement]string{JSON: "/api/v1/comments", JSON16: "/api/v1/comments", JSON037: "/api/v1/comments", Form: "/api/v1/contact",
-			Form037: "/api/v1/contact", Form7: "/api/v1/contact", Multipart: "/api/v1/upload", Multipart64: "/api/v1/upload", XML: "/api/v1/orders"}[p]
+			Form037: "/api/v1/contact", Form7: "/api/v1/contact", Multipart: "/api/v1/upload", Multipart64: "/api/v1/upload", MultipartLast: "/api/v1/upload", XML: "/api/v1/orders"}[p]
 	}
 	var rd io.Reader
 	if body != nil {
