@@ -213,6 +213,8 @@ func (e *extractor) recodedValue(value string, mode decodeMode) (string, bool) {
 		e.scratch = e.recode(e.scratch[:0], []byte(src))
 		return e.keepScratch(), true
 	}
+	// Past the bound a conversion may grow a value (a byte past ASCII is
+	// two or three in UTF-8): keepScratch cuts it, as add cuts any value.
 	v := value
 	if mode == decodePlus {
 		v = strings.ReplaceAll(v, "+", " ")
@@ -240,10 +242,10 @@ func (e *extractor) recodedValue(value string, mode decodeMode) (string, bool) {
 	return e.keepScratch(), true
 }
 
-// keepScratch copies e.scratch into the arena.
+// keepScratch copies e.scratch, cut to the value bound, into the arena.
 func (e *extractor) keepScratch() string {
 	start := e.arena.Len()
-	e.arena.Write(e.scratch)
+	e.arena.Write(cut(e.scratch, e.maxBytes))
 	return e.arena.String()[start:]
 }
 
