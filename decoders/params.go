@@ -80,37 +80,20 @@ func ExtractParams(x *Exchange, l *Limits) (dropped int) {
 		maxNest:  l.MaxNesting,
 		out:      x.Params,
 	}
-	ct, _ := Get(m.Headers, "Content-Type")
-	body, enc := wideBody(ct, m.Body)
-	if enc != "" && len(x.Anomalies) < maxAnomalies {
-		x.Anomalies = append(x.Anomalies, Anomaly{Kind: KindBodyUnicode, Detail: "request body in " + enc, Dir: sensor.ClientToServer})
-	}
-	kind := classifyBody(ct, body)
-	e.reserve(m, body, kind)
+	cts := contentTypes(m.Headers)
+	body, _ := wideBody(cts[0], m.Body)
+	e.reserve(m, body, classifyBody(cts[0], body))
 
 	e.path(m.Path)
 	e.pairs(LocQuery, m.Query)
 	e.headers(m.Headers)
 	e.headers(m.Trailers)
 	e.cookies(m.Headers)
-	e.body(body, kind, ct)
-	if enc == "" {
-		for _, cs := range declaredCharsets(ct, body) {
-			if len(body) > 0 {
-				e.reread(body, kind, ct, cs.decode)
-			}
-			if cs.header && m.Query != "" {
-				// ASP.NET decodes the query string in the request's
-				// encoding too (HttpRequest.QueryStringEncoding is its
-				// ContentEncoding), a GET's included.
-				e.recode = cs.decode
-				e.pairs(LocQuery, m.Query)
-				e.recode = nil
-			}
-			if len(x.Anomalies) < maxAnomalies {
-				x.Anomalies = append(x.Anomalies, Anomaly{Kind: cs.kind, Detail: "request in " + cs.name, Dir: sensor.ClientToServer})
-			}
-		}
+	for _, ct := range cts {
+		e.requestBody(x, ct)
+	}
+	if len(cts) > 1 && len(x.Anomalies) < maxAnomalies {
+		x.Anomalies = append(x.Anomalies, Anomaly{Kind: KindContentTypes, Detail: strconv.Itoa(len(cts)) + " Content-Types, the body read as each", Dir: sensor.ClientToServer})
 	}
 	if e.multipartRead.malformed && len(x.Anomalies) < maxAnomalies {
 		x.Anomalies = append(x.Anomalies, Anomaly{Kind: KindMultipartMalformed, Detail: "multipart part header refused by a strict parser, read leniently", Dir: sensor.ClientToServer})
@@ -124,6 +107,66 @@ func ExtractParams(x *Exchange, l *Limits) (dropped int) {
 
 	x.Params = e.out
 	return e.dropped
+}
+
+// KindContentTypes is the anomaly of a request with Content-Type headers
+// that differ, whose body was read as each: servers differ on which counts
+// (Go, Node and Tomcat take the first; a proxy may join them, and a
+// framework match the joined value by its start or its end), a known way
+// to have a filter read a body as another type than the application.
+const KindContentTypes = "http.content_types"
+
+// maxContentTypes bounds the Content-Types a body is read as.
+const maxContentTypes = 2
+
+// contentTypes returns the request's Content-Type headers that differ, the
+// first first, at most maxContentTypes; [""] when there is none.
+func contentTypes(hs []Header) []string {
+	var out []string
+	for _, h := range hs {
+		if len(out) == maxContentTypes {
+			break
+		}
+		if equalFold(h.Name, "content-type") && !slices.Contains(out, h.Value) {
+			out = append(out, h.Value)
+		}
+	}
+	if len(out) == 0 {
+		out = append(out, "")
+	}
+	return out
+}
+
+// requestBody reads the request's body as Content-Type ct says, converted
+// from UTF-16 or UTF-32 when it is written so (KindBodyUnicode), and again
+// in a charset it is declared in (reread), recording both on x.
+func (e *extractor) requestBody(x *Exchange, ct string) {
+	m := x.Request
+	body, enc := wideBody(ct, m.Body)
+	if enc != "" && len(x.Anomalies) < maxAnomalies {
+		x.Anomalies = append(x.Anomalies, Anomaly{Kind: KindBodyUnicode, Detail: "request body in " + enc, Dir: sensor.ClientToServer})
+	}
+	kind := classifyBody(ct, body)
+	e.body(body, kind, ct)
+	if enc != "" {
+		return
+	}
+	for _, cs := range declaredCharsets(ct, body) {
+		if len(body) > 0 {
+			e.reread(body, kind, ct, cs.decode)
+		}
+		if cs.header && m.Query != "" {
+			// ASP.NET decodes the query string in the request's
+			// encoding too (HttpRequest.QueryStringEncoding is its
+			// ContentEncoding), a GET's included.
+			e.recode = cs.decode
+			e.pairs(LocQuery, m.Query)
+			e.recode = nil
+		}
+		if len(x.Anomalies) < maxAnomalies {
+			x.Anomalies = append(x.Anomalies, Anomaly{Kind: cs.kind, Detail: "request in " + cs.name, Dir: sensor.ClientToServer})
+		}
+	}
 }
 
 // extractor accumulates the parameters of one request.

@@ -413,6 +413,38 @@ func TestExtractMultipartBoundaries(t *testing.T) {
 	}
 }
 
+// TestExtractContentTypes: a request with two Content-Types that differ has
+// its body read as each (servers differ on which counts), and the exchange
+// records it; the same one twice is one.
+func TestExtractContentTypes(t *testing.T) {
+	const atk = "1' or '1'='1"
+	mp := "--XB\r\nContent-Disposition: form-data; name=\"q\"\r\n\r\n" + atk + "\r\n--XB--\r\n"
+	for _, c := range []struct {
+		cts  []string
+		body string
+		loc  Location
+		n    int
+	}{
+		{[]string{"text/plain", "application/x-www-form-urlencoded"}, "q=" + url.QueryEscape(atk), LocForm, 2},
+		{[]string{"application/octet-stream", "application/json"}, `{"q":"` + atk + `"}`, LocJSON, 2},
+		{[]string{"application/json", "multipart/form-data; boundary=XB"}, mp, LocMultipart, 2},
+		{[]string{"application/json", "application/json"}, `{"q":"` + atk + `"}`, LocJSON, 1},
+	} {
+		var hs []string
+		for _, ct := range c.cts {
+			hs = append(hs, "Content-Type", ct)
+		}
+		x := req("/", "", c.body, hs...)
+		ExtractParams(x, nil)
+		if !hasParam(x.Params, c.loc, "q", atk) {
+			t.Errorf("%v: no %s parameter q in\n%s", c.cts, c.loc, fmtParams(x.Params))
+		}
+		if got := len(x.Anomalies) == 1 && x.Anomalies[0].Kind == KindContentTypes; got != (c.n > 1) {
+			t.Errorf("%v: anomalies %+v", c.cts, x.Anomalies)
+		}
+	}
+}
+
 // mustDecode decodes standard base64.
 func mustDecode(t *testing.T, s string) []byte {
 	t.Helper()
