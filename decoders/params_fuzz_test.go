@@ -28,6 +28,7 @@ func FuzzExtractParams(f *testing.F) {
 	f.Add("application/json; charset=cp1140", "", []byte{0xc0, 0x7f, 0x98, 0x7f, 0x7a, 0x7f, 0x7d, 0x40, 0x96, 0x99, 0x7f, 0xd0})
 	f.Add(`multipart/form-data; boundary=a; boundary="b"; boundary*=utf-8''c`, "q", []byte("--b\r\nContent-Disposition: form-data; name=\"q\"\r\n\r\nx\r\n--b--\r\n--c\r\nContent-Disposition: form-data; name=\"q\"\r\n\r\ny\r\n--c--"))
 	f.Add(`multipart/form-data; boundary="b"; charset=ebcdic-cp-us`, "q", []byte("--b\r\nContent-Disposition: form-data; name=\"q\"\r\n\r\n\x7d\x40\x96\x99\r\n--b--"))
+	f.Add("text/plain", "ct=application/x-www-form-urlencoded; charset=ibm037", []byte("%98=%7D"))
 	f.Fuzz(func(t *testing.T, ct, query string, body []byte) {
 		l := DefaultLimits()
 		l.MaxParams, l.MaxParamBytes, l.MaxNesting = 24, 32, 6
@@ -41,6 +42,10 @@ func FuzzExtractParams(f *testing.F) {
 			},
 			Body: body,
 		}}
+		if strings.HasPrefix(query, "ct=") {
+			// A second Content-Type (KindContentTypes).
+			x.Request.Headers = append(x.Request.Headers, Header{"content-type", query[3:]})
+		}
 		dropped := ExtractParams(x, &l)
 		if dropped < 0 || len(x.Params) > l.MaxParams {
 			t.Fatalf("%d params, %d dropped", len(x.Params), dropped)
