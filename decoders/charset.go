@@ -229,7 +229,8 @@ const maxCharsets = 3
 // XML parser reads the document, not the header), a body that starts with
 // "<?xm" in EBCDIC (4C 6F A7 94, XML 1.0 appendix F) in the page its
 // declaration names (IBM037 when it names none known), and an XML
-// declaration in ASCII that names UTF-7. At most maxCharsets, each once.
+// declaration in ASCII that names UTF-7. At most maxCharsets, each once: the
+// first and the last ones.
 func declaredCharsets(ct string, body []byte) []bodyCharset {
 	var out []bodyCharset
 	add := func(c bodyCharset) {
@@ -238,11 +239,14 @@ func declaredCharsets(ct string, body []byte) []bodyCharset {
 				return
 			}
 		}
-		if len(out) < maxCharsets {
-			out = append(out, c)
+		if len(out) == maxCharsets {
+			// Keep the first and the last: servers take either end.
+			copy(out[1:], out[2:])
+			out = out[:len(out)-1]
 		}
+		out = append(out, c)
 	}
-	if ct != "" && containsFold(ct, "charset") {
+	if strings.IndexByte(ct, ';') >= 0 && containsFold(ct, "charset") {
 		eachMediaParam(ct, func(k, v string) {
 			if equalFold(k, "charset*") {
 				v, k = extValue(v), "charset"

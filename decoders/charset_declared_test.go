@@ -335,6 +335,20 @@ func TestDeclaredCharsetEvasions(t *testing.T) {
 			}
 		})
 	}
+	// A value that grows past the bound once converted keeps its tail.
+	x := req("/", "", "q="+strings.Repeat("\x9f", 4500)+cp(atk), "Content-Type", "application/x-www-form-urlencoded; charset=ibm037")
+	ExtractParams(x, nil)
+	found := false
+	for _, p := range only(x.Params, LocForm) {
+		found = found || strings.HasSuffix(p.Best(), "¤"+atk)
+	}
+	if !found {
+		t.Errorf("the tail of a value grown past the bound is lost:\n%s", fmtParams(x.Params))
+	}
+	// Three charsets at most: the first and the last.
+	if got := declaredCharsets("text/plain; charset=cp037; charset=cp500; charset=cp1026; charset=utf-7", nil); len(got) != maxCharsets || got[0].name != "IBM037" || got[len(got)-1].name != "UTF-7" {
+		t.Errorf("charsets %+v", got)
+	}
 	// Three charsets at most.
 	if got := declaredCharsets("text/plain; charset=cp037; charset=cp500; charset=utf-7; charset=cp1026; charset=cp037", nil); len(got) != maxCharsets {
 		t.Errorf("%d charsets", len(got))

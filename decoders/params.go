@@ -80,7 +80,8 @@ func ExtractParams(x *Exchange, l *Limits) (dropped int) {
 		maxNest:  l.MaxNesting,
 		out:      x.Params,
 	}
-	cts := contentTypes(m.Headers)
+	e.ctl = contentTypes(m.Headers)
+	cts := e.ctl.list()
 	body, _ := wideBody(cts[0], m.Body)
 	e.reserve(m, body, classifyBody(cts[0], body))
 
@@ -89,8 +90,18 @@ func ExtractParams(x *Exchange, l *Limits) (dropped int) {
 	e.headers(m.Headers)
 	e.headers(m.Trailers)
 	e.cookies(m.Headers)
-	for _, ct := range cts {
-		e.requestBody(x, ct)
+	if len(cts) == 1 {
+		e.requestBody(x, cts[0])
+	} else {
+		var read [maxContentTypes]string
+		for i, ct := range cts {
+			// Two values that read the body alike ("application/json"
+			// and "application/json; charset=utf-8") read it once.
+			read[i] = readingKey(ct)
+			if !slices.Contains(read[:i], read[i]) {
+				e.requestBody(x, ct)
+			}
+		}
 	}
 	if len(cts) > 1 && len(x.Anomalies) < maxAnomalies {
 		x.Anomalies = append(x.Anomalies, Anomaly{Kind: KindContentTypes, Detail: strconv.Itoa(len(cts)) + " Content-Types, the body read as each", Dir: sensor.ClientToServer})
@@ -117,24 +128,55 @@ func ExtractParams(x *Exchange, l *Limits) (dropped int) {
 const KindContentTypes = "http.content_types"
 
 // maxContentTypes bounds the Content-Types a body is read as.
-const maxContentTypes = 2
+const maxContentTypes = 3
 
-// contentTypes returns the request's Content-Type headers that differ, the
-// first first, at most maxContentTypes; [""] when there is none.
-func contentTypes(hs []Header) []string {
-	var out []string
+// ctList is a request's Content-Type values, without an allocation for
+// the one nearly every request has.
+type ctList struct {
+	v [maxContentTypes]string
+	n int
+}
+
+func (l *ctList) list() []string { return l.v[:l.n] }
+
+// contentTypes returns the request's Content-Type values, each once: the
+// first, and the last ones past the bound (servers take either end: Go,
+// Node and Tomcat the first, a WSGI server the last); one empty value when
+// there is none.
+func contentTypes(hs []Header) ctList {
+	var l ctList
 	for _, h := range hs {
-		if len(out) == maxContentTypes {
-			break
+		if len(h.Name) != len("content-type") || !equalFold(h.Name, "content-type") || l.n > 0 && slices.Contains(l.v[:l.n], h.Value) {
+			continue
 		}
-		if equalFold(h.Name, "content-type") && !slices.Contains(out, h.Value) {
-			out = append(out, h.Value)
+		if l.n == maxContentTypes {
+			copy(l.v[1:], l.v[2:]) // keep the first; the last move up
+			l.n--
 		}
+		l.v[l.n] = h.Value
+		l.n++
 	}
-	if len(out) == 0 {
-		out = append(out, "")
+	if l.n == 0 {
+		l.n = 1
 	}
-	return out
+	return l
+}
+
+// readingKey says how Content-Type ct makes the body read: its media type,
+// and the parameters that change the reading (boundary, charset); "" for
+// the common case of no parameter but charset=utf-8.
+func readingKey(ct string) string {
+	mt, _, _ := mediaType(ct)
+	if strings.IndexByte(ct, ';') < 0 {
+		return strings.ToLower(mt)
+	}
+	k := strings.ToLower(mt)
+	eachMediaParam(ct, func(name, v string) {
+		if name = strings.ToLower(name); name == "boundary" || name == "boundary*" || name == "charset" && !equalFold(v, "utf-8") || name == "charset*" {
+			k += ";" + name + "=" + v
+		}
+	})
+	return k
 }
 
 // requestBody reads the request's body as Content-Type ct says, converted
@@ -190,6 +232,10 @@ type extractor struct {
 	// boundaries they were read by (KindMultipartBoundaries).
 	multipartRead partsRead
 	boundaries    int
+	// ctl holds the request's Content-Type values (contentTypes);
+	// multipartDone: the body was read as multipart by their boundaries.
+	ctl           ctList
+	multipartDone bool
 	// recode, while set, converts the names and values being added from
 	// the charset a body is declared in, once percent-decoded (reread).
 	recode func(dst, src []byte) []byte
@@ -213,22 +259,24 @@ type extractor struct {
 //     read it, and for a multipart body each field's content (Django decodes
 //     fields in the request's charset; files are data).
 func (e *extractor) reread(body []byte, kind bodyKind, ct string, decode func(dst, src []byte) []byte) {
-	conv := decode(make([]byte, 0, len(body)+len(body)/4), body)
 	defer func() { e.recode, e.recodeEscaped = nil, false }()
-	switch k := classifyBody(ct, conv); k {
-	case bodyForm:
-		e.recode, e.recodeEscaped = decode, true
-		e.pairs(LocForm, string(conv))
-	case bodyMultipart:
-	default:
-		e.body(conv, k, ct)
+	if kind != bodyMultipart {
+		conv := decode(make([]byte, 0, len(body)+len(body)/4), body)
+		switch k := classifyBody(ct, conv); k {
+		case bodyForm:
+			e.recode, e.recodeEscaped = decode, true
+			e.pairs(LocForm, string(conv))
+		case bodyMultipart:
+		default:
+			e.body(conv, k, ct)
+		}
 	}
 	e.recode, e.recodeEscaped = decode, false
 	switch kind {
 	case bodyForm:
 		e.pairs(LocForm, string(body))
 	case bodyMultipart:
-		for _, b := range boundaries(ct) {
+		for _, b := range boundaries(e.ctl.list()...) {
 			e.multipart(body, b)
 		}
 	}
@@ -256,8 +304,7 @@ func (e *extractor) recodedValue(value string, mode decodeMode) (string, bool) {
 		e.scratch = e.recode(e.scratch[:0], []byte(src))
 		return e.keepScratch(), true
 	}
-	// Past the bound a conversion may grow a value (a byte past ASCII is
-	// two or three in UTF-8): keepScratch cuts it, as add cuts any value.
+
 	v := value
 	if mode == decodePlus {
 		v = strings.ReplaceAll(v, "+", " ")
@@ -285,10 +332,10 @@ func (e *extractor) recodedValue(value string, mode decodeMode) (string, bool) {
 	return e.keepScratch(), true
 }
 
-// keepScratch copies e.scratch, cut to the value bound, into the arena.
+// keepScratch copies e.scratch into the arena.
 func (e *extractor) keepScratch() string {
 	start := e.arena.Len()
-	e.arena.Write(cut(e.scratch, e.maxBytes))
+	e.arena.Write(e.scratch)
 	return e.arena.String()[start:]
 }
 
@@ -386,6 +433,16 @@ func (e *extractor) add(loc Location, name, value string, mode decodeMode) {
 		if d, changed := e.recodedValue(value, mode); changed {
 			decoded, n = d, 1
 		}
+		if len(decoded) > e.maxBytes {
+			// A conversion may grow a value past the bound (a byte past
+			// ASCII is two or three in UTF-8): its head and its tail,
+			// as a long value's.
+			e.put(loc, name, value, cut(decoded, e.maxBytes))
+			if !e.full() {
+				e.put(loc, name, value, cutTail(decoded, e.maxBytes))
+			}
+			return
+		}
 	case mode != noDecode:
 		if decoded, n = e.decode(value, mode == decodePlus, maxDecodeRounds); n == 0 {
 			decoded = ""
@@ -401,6 +458,17 @@ func (e *extractor) add(loc Location, name, value string, mode decodeMode) {
 	}
 	q := &e.out[len(e.out)-1]
 	q.Loc, q.Name, q.Value, q.Decoded, q.Decodes = loc, cut(name, e.maxBytes), value, decoded, n
+}
+
+// put appends a parameter decoded once (add's rare path, out of its way).
+func (e *extractor) put(loc Location, name, value, decoded string) {
+	if len(e.out) == cap(e.out) {
+		e.out = append(e.out, Param{})
+	} else {
+		e.out = e.out[:len(e.out)+1]
+	}
+	q := &e.out[len(e.out)-1]
+	q.Loc, q.Name, q.Value, q.Decoded, q.Decodes = loc, cut(name, e.maxBytes), value, decoded, 1
 }
 
 // decode is DecodeRepeated writing into the arena.
@@ -687,16 +755,23 @@ func (e *extractor) body(body []byte, kind bodyKind, ct string) {
 	case bodyXML:
 		syntaxErr = e.xml(body)
 	case bodyMultipart:
-		if bs := boundaries(ct); len(bs) > 0 {
-			// Each boundary named, when there are several (servers
-			// differ on which counts: KindMultipartBoundaries).
-			for _, b := range bs {
-				e.multipartRead = e.multipartRead.or(e.multipart(body, b))
-			}
-			e.boundaries = len(bs)
-			return
+		// By each boundary any Content-Type names (servers differ on
+		// which counts, and a proxy may join the values:
+		// KindMultipartBoundaries); a body no boundary splits is read as
+		// text, so that a boundary this reading missed hides nothing.
+		if e.multipartDone {
+			return // by another Content-Type's reading, with the same boundaries
 		}
-		e.text(body, true)
+		e.multipartDone = true
+		n := len(e.out)
+		bs := boundaries(e.ctl.list()...)
+		for _, b := range bs {
+			e.multipartRead = e.multipartRead.or(e.multipart(body, b))
+		}
+		e.boundaries = max(e.boundaries, len(bs))
+		if len(e.out) == n {
+			e.text(body, true)
+		}
 	case bodyText:
 		e.text(body, textual(ct))
 	}
@@ -1007,14 +1082,18 @@ func cutParamValue(v string) (string, string) {
 	return v[1:], ""
 }
 
-func containsFold(s, sub string) bool {
+// indexFold returns the index of the first instance of sub, lower-case
+// ASCII letters, in s in any case, or -1.
+func indexFold(s, sub string) int {
 	for i := 0; i+len(sub) <= len(s); i++ {
-		if equalFold(s[i:i+len(sub)], sub) {
-			return true
+		if s[i]|0x20 == sub[0] && equalFold(s[i:i+len(sub)], sub) {
+			return i
 		}
 	}
-	return false
+	return -1
 }
+
+func containsFold(s, sub string) bool { return indexFold(s, sub) >= 0 }
 
 func hasPrefixFold(b []byte, prefix string) bool {
 	return len(b) >= len(prefix) && equalFold(string(b[:len(prefix)]), prefix)

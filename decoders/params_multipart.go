@@ -36,21 +36,83 @@ const KindMultipartBase64 = "http.multipart_base64"
 const KindMultipartBoundaries = "http.multipart_boundaries"
 
 // maxBoundaries bounds the boundaries a multipart body is read by.
-const maxBoundaries = 3
+const maxBoundaries = 4
 
-// boundaries returns every boundary Content-Type ct names, each once, in
-// order, as boundary or boundary* (RFC 2231), at most maxBoundaries.
-func boundaries(ct string) []string {
-	var out []string
-	eachMediaParam(ct, func(k, v string) {
-		if equalFold(k, "boundary*") {
-			v, k = extValue(v), "boundary"
+// boundaries returns the boundaries the Content-Type values cts name, as
+// the servers that read them find one, each once: every boundary and
+// boundary* parameter (Django, busboy and Commons FileUpload take the
+// last, Go refuses more than one), a bare value cut at the first byte no
+// token holds (Werkzeug: "A,B" is "A", "A/x" is "A"), and PHP's reading
+// of the first "boundary" in the text, wherever it stands ("x;
+// xboundary=A", "boundary= A", a quote kept), to the next ',' or ';'. At
+// most maxBoundaries: the first found and the last ones, since servers
+// take either end.
+func boundaries(cts ...string) []string {
+	var all []string
+	add := func(v string) {
+		if v != "" && len(all) < 4*maxBoundaries && !slices.Contains(all, v) {
+			all = append(all, v)
 		}
-		if equalFold(k, "boundary") && v != "" && len(out) < maxBoundaries && !slices.Contains(out, v) {
-			out = append(out, v)
+	}
+	for _, ct := range cts {
+		if !containsFold(ct, "boundary") {
+			continue
 		}
-	})
-	return out
+		eachMediaParam(ct, func(k, v string) {
+			if equalFold(k, "boundary*") {
+				add(v) // as written, for a server that ignores RFC 2231
+				v, k = extValue(v), "boundary"
+			}
+			if equalFold(k, "boundary") {
+				add(v)
+				add(tokenPrefix(v))
+			}
+		})
+		add(phpBoundary(ct))
+	}
+	if len(all) > maxBoundaries {
+		all = append(all[:maxBoundaries-1], all[len(all)-1])
+	}
+	return all
+}
+
+// tokenPrefix returns the start of v up to the first byte an HTTP token
+// does not hold (RFC 9110 tchar).
+func tokenPrefix(v string) string {
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if c <= ' ' || c >= 0x7f || strings.IndexByte("\"(),/:;<=>?@[\\]{}", c) >= 0 {
+			return v[:i]
+		}
+	}
+	return v
+}
+
+// phpBoundary returns the boundary PHP's multipart parser reads from
+// Content-Type ct: after the first "boundary" (in any case) and the '='
+// after it, a quoted value to its closing quote, else the text to the
+// next ',' or ';', untrimmed.
+func phpBoundary(ct string) string {
+	i := indexFold(ct, "boundary")
+	if i < 0 {
+		return ""
+	}
+	rest := ct[i:]
+	j := strings.IndexByte(rest, '=')
+	if j < 0 {
+		return ""
+	}
+	v := rest[j+1:]
+	if strings.HasPrefix(v, "\"") {
+		if k := strings.IndexByte(v[1:], '"'); k >= 0 {
+			return v[1 : 1+k]
+		}
+		return v[1:]
+	}
+	if k := strings.IndexAny(v, ",;"); k >= 0 {
+		v = v[:k]
+	}
+	return v
 }
 
 // partsRead says what eachPart met in a multipart body: part headers it read
@@ -70,7 +132,7 @@ func (r partsRead) or(o partsRead) partsRead {
 func (e *extractor) multipart(body []byte, boundary string) partsRead {
 	buf := make([]byte, min(e.maxBytes+utf8.UTFMax, len(body)))
 	return eachPart(body, boundary, func(cd, ct string, r io.Reader, lenient bool) bool {
-		if lenient && e.full() {
+		if e.full() {
 			return false
 		}
 		e.part(cd, ct, r, len(body), buf)
@@ -238,15 +300,15 @@ func lenientParts(body []byte, boundary string, skip int, fn func(cd, ct, cte st
 
 // MultipartFields returns the whole values of the fields named name (parts
 // without a file name) of m's multipart body, read as ExtractParams reads
-// it: by every boundary its Content-Type names (boundaries), each taken
+// it: by every boundary its Content-Types name (boundaries), each taken
 // leniently, mime/multipart's parts, and past a part header it refuses the
 // lenient reading. For a detector that must see a value longer than the
 // parameters keep of it.
 func MultipartFields(m *Message, name string) []string {
-	ct, _ := Get(m.Headers, "Content-Type")
+	cts := contentTypes(m.Headers)
 	body := m.Body
 	var out []string
-	for _, boundary := range boundaries(ct) {
+	for _, boundary := range boundaries(cts.list()...) {
 		out = multipartFields(out, body, boundary, name)
 	}
 	return out

@@ -398,6 +398,16 @@ func TestExtractMultipartBoundaries(t *testing.T) {
 		{"multipart/form-data; boundary=b1; boundary=b2", part("b1", "one") + part("b2", "two"), "q=one|q=two", true},
 		{"multipart/form-data; boundary=b2; boundary=b2", part("b2", "same"), "q=same", false},
 		{"multipart/form-data; BOUNDARY=b2", part("b2", "upper"), "q=upper", false},
+		// Werkzeug cuts a bare value at a byte no token holds.
+		{"multipart/form-data; boundary=A,B", part("A", "comma"), "q=comma", true},
+		{"multipart/form-data; boundary=A/x", part("A", "slash"), "q=slash", true},
+		// PHP reads the first "boundary" anywhere, untrimmed.
+		{"multipart/form-data; xboundary=A; boundary=B", part("A", "php"), "q=php", true},
+		{"multipart/form-data; boundary*=utf-8''A", part("utf-8''A", "raw"), "q=raw", true},
+		// Past the bound, the first and the last count.
+		{"multipart/form-data; boundary=a; boundary=b; boundary=c; boundary=d; boundary=D", part("D", "last"), "q=last", true},
+		// No boundary splits it: read as text.
+		{"multipart/form-data; boundary=Z", part("Y", "text"), "", false},
 	} {
 		x := req("/", "", c.body, "Content-Type", c.ct)
 		if got := multipartPairs(x); got != c.want {
@@ -407,9 +417,25 @@ func TestExtractMultipartBoundaries(t *testing.T) {
 			t.Errorf("%s: anomalies %+v", c.ct, x.Anomalies)
 		}
 		m := x.Request
-		if got := strings.Join(MultipartFields(m, "q"), "|"); "q="+strings.ReplaceAll(got, "|", "|q=") != c.want {
+		if got := strings.Join(MultipartFields(m, "q"), "|"); c.want != "" && "q="+strings.ReplaceAll(got, "|", "|q=") != c.want {
 			t.Errorf("%s: MultipartFields %q", c.ct, got)
 		}
+		if c.want == "" && !hasParam(x.Params, LocBody, "", part("Y", "text")) {
+			t.Errorf("%s: the body not read as text:\n%s", c.ct, fmtParams(x.Params))
+		}
+	}
+	// Two Content-Types: the parts by both, once each, and the fields
+	// whole by both (MultipartFields).
+	x := req("/", "", part("A", "one")+part("B", "two"), "Content-Type", "multipart/form-data; boundary=A", "Content-Type", "multipart/form-data; boundary=B")
+	if got := multipartPairs(x); got != "q=one|q=two" {
+		t.Errorf("two multipart Content-Types: %q", got)
+	}
+	if got := MultipartFields(x.Request, "q"); strings.Join(got, "|") != "one|two" {
+		t.Errorf("two multipart Content-Types: MultipartFields %q", got)
+	}
+	x = req("/", "", part("B", "json first"), "Content-Type", "application/json", "Content-Type", "multipart/form-data; boundary=B")
+	if got := MultipartFields(x.Request, "q"); strings.Join(got, "|") != "json first" {
+		t.Errorf("a JSON type then a multipart one: MultipartFields %q", got)
 	}
 }
 
@@ -429,6 +455,9 @@ func TestExtractContentTypes(t *testing.T) {
 		{[]string{"application/octet-stream", "application/json"}, `{"q":"` + atk + `"}`, LocJSON, 2},
 		{[]string{"application/json", "multipart/form-data; boundary=XB"}, mp, LocMultipart, 2},
 		{[]string{"application/json", "application/json"}, `{"q":"` + atk + `"}`, LocJSON, 1},
+		{[]string{"application/json", "application/json; charset=utf-8"}, `{"q":"` + atk + `"}`, LocJSON, 2},
+		// Past the bound, the first and the last count.
+		{[]string{"application/json", "text/plain", "text/csv", "application/x-www-form-urlencoded"}, "q=" + url.QueryEscape(atk), LocForm, 4},
 	} {
 		var hs []string
 		for _, ct := range c.cts {
@@ -441,6 +470,10 @@ func TestExtractContentTypes(t *testing.T) {
 		}
 		if got := len(x.Anomalies) == 1 && x.Anomalies[0].Kind == KindContentTypes; got != (c.n > 1) {
 			t.Errorf("%v: anomalies %+v", c.cts, x.Anomalies)
+		}
+		// Values that read the body alike read it once.
+		if n := len(only(x.Params, c.loc)); n != 1 {
+			t.Errorf("%v: %d %s parameters", c.cts, n, c.loc)
 		}
 	}
 }
