@@ -327,7 +327,7 @@ func NewRequest(ctx context.Context, p Placement, base string, id int, payload s
 	case JSON037:
 		method, ctype = http.MethodPost, "application/json; charset=IBM037"
 		body, _ = ibm037(string(asciiJSON(jsonBody(map[string]any{"post_id": 4242, "author": "sam", "body": payload, "tags": []string{"help", "api"}}))))
-	case Multipart64:
+	case Multipart, MultipartLast, Multipart64:
 		method = http.MethodPost
 		var b bytes.Buffer
 		w := multipart.NewWriter(&b)
@@ -335,26 +335,15 @@ func NewRequest(ctx context.Context, p Placement, base string, id int, payload s
 			return nil, err
 		}
 		_ = w.WriteField("title", "Quarterly report")
-		h := textproto.MIMEHeader{}
-		h.Set("Content-Disposition", `form-data; name="description"`)
-		h.Set("Content-Transfer-Encoding", "base64")
-		pw, _ := w.CreatePart(h)
-		_, _ = io.WriteString(pw, base64.StdEncoding.EncodeToString([]byte(payload)))
-		fw, _ := w.CreateFormFile("file", "report.csv")
-		_, _ = io.WriteString(fw, "month,revenue\njan,1200\nfeb,1350\n")
-		if err := w.Close(); err != nil {
-			return nil, err
+		if p == Multipart64 {
+			h := textproto.MIMEHeader{}
+			h.Set("Content-Disposition", `form-data; name="description"`)
+			h.Set("Content-Transfer-Encoding", "base64")
+			pw, _ := w.CreatePart(h)
+			_, _ = io.WriteString(pw, base64.StdEncoding.EncodeToString([]byte(payload)))
+		} else {
+			_ = w.WriteField("description", payload)
 		}
-		body, ctype = b.Bytes(), w.FormDataContentType()
-	case Multipart, MultipartLast:
-		method = http.MethodPost
-		var b bytes.Buffer
-		w := multipart.NewWriter(&b)
-		if err := w.SetBoundary("----evalboundary7MA4YWxkTrZu0gW"); err != nil {
-			return nil, err
-		}
-		_ = w.WriteField("title", "Quarterly report")
-		_ = w.WriteField("description", payload)
 		fw, _ := w.CreateFormFile("file", "report.csv")
 		_, _ = io.WriteString(fw, "month,revenue\njan,1200\nfeb,1350\n")
 		if err := w.Close(); err != nil {
