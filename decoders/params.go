@@ -82,24 +82,25 @@ func ExtractParams(x *Exchange, l *Limits) (dropped int) {
 	}
 	e.ctl = contentTypes(m.Headers)
 	cts := e.ctl.list()
-	body, _ := wideBody(cts[0], m.Body)
-	e.reserve(m, body, classifyBody(cts[0], body))
+	body, enc := wideBody(cts[0], m.Body)
+	kind := classifyBody(cts[0], body)
+	e.reserve(m, body, kind)
 
 	e.path(m.Path)
 	e.pairs(LocQuery, m.Query)
 	e.headers(m.Headers)
 	e.headers(m.Trailers)
 	e.cookies(m.Headers)
-	if len(cts) == 1 {
-		e.requestBody(x, cts[0])
-	} else {
-		var read [maxContentTypes]string
-		for i, ct := range cts {
+	e.readBody(x, cts[0], body, enc, kind)
+	if len(cts) > 1 {
+		read := [maxContentTypes]string{readingKey(cts[0])}
+		for i, ct := range cts[1:] {
 			// Two values that read the body alike ("application/json"
 			// and "application/json; charset=utf-8") read it once.
-			read[i] = readingKey(ct)
-			if !slices.Contains(read[:i], read[i]) {
-				e.requestBody(x, ct)
+			read[i+1] = readingKey(ct)
+			if !slices.Contains(read[:i+1], read[i+1]) {
+				body, enc := wideBody(ct, m.Body)
+				e.readBody(x, ct, body, enc, classifyBody(ct, body))
 			}
 		}
 	}
@@ -179,16 +180,15 @@ func readingKey(ct string) string {
 	return k
 }
 
-// requestBody reads the request's body as Content-Type ct says, converted
-// from UTF-16 or UTF-32 when it is written so (KindBodyUnicode), and again
-// in a charset it is declared in (reread), recording both on x.
-func (e *extractor) requestBody(x *Exchange, ct string) {
+// readBody reads the request's body as Content-Type ct says: body, of kind
+// kind, is the body converted from UTF-16 or UTF-32 when it is written so
+// (enc names it: KindBodyUnicode), and it is read again in a charset it is
+// declared in (reread); both are recorded on x.
+func (e *extractor) readBody(x *Exchange, ct string, body []byte, enc string, kind bodyKind) {
 	m := x.Request
-	body, enc := wideBody(ct, m.Body)
 	if enc != "" && len(x.Anomalies) < maxAnomalies {
 		x.Anomalies = append(x.Anomalies, Anomaly{Kind: KindBodyUnicode, Detail: "request body in " + enc, Dir: sensor.ClientToServer})
 	}
-	kind := classifyBody(ct, body)
 	e.body(body, kind, ct)
 	if enc != "" {
 		return
