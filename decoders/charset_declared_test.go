@@ -365,3 +365,33 @@ func TestDeclaredCharsetsCheap(t *testing.T) {
 		}
 	}
 }
+
+// TestMultipartPartCharset: a multipart field whose own type names an
+// EBCDIC page or UTF-7 is read converted too (Commons FileUpload decodes a
+// field in its part's charset), and the exchange records it; a part in
+// UTF-8 is read once.
+func TestMultipartPartCharset(t *testing.T) {
+	const atk = "1' OR '1'='1"
+	for _, tc := range []struct{ partCT, content, want string }{
+		{"text/plain; charset=ibm037", string(mustEBCDIC(t, atk, 37)), atk},
+		{"text/plain; charset=UTF-7", "1+ACc- OR +ACc-1+ACc-+AD0-+ACc-1", atk},
+		{"text/plain; charset=utf-8", atk, ""},
+	} {
+		body := "--XB\r\nContent-Disposition: form-data; name=\"q\"\r\nContent-Type: " + tc.partCT + "\r\n\r\n" + tc.content + "\r\n--XB--\r\n"
+		x := req("/", "", body, "Content-Type", "multipart/form-data; boundary=XB")
+		ExtractParams(x, nil)
+		mp := only(x.Params, LocMultipart)
+		if tc.want == "" {
+			if len(mp) != 1 || len(x.Anomalies) != 0 {
+				t.Errorf("%s: %d parameters, anomalies %v", tc.partCT, len(mp), x.Anomalies)
+			}
+			continue
+		}
+		if !hasParam(x.Params, LocMultipart, "q", tc.want) {
+			t.Errorf("%s: no field q = %q in\n%s", tc.partCT, tc.want, fmtParams(x.Params))
+		}
+		if len(x.Anomalies) != 1 || x.Anomalies[0].Kind != KindMultipartCharset {
+			t.Errorf("%s: anomalies %+v", tc.partCT, x.Anomalies)
+		}
+	}
+}

@@ -113,6 +113,9 @@ func ExtractParams(x *Exchange, l *Limits) (dropped int) {
 	if e.boundaries > 1 && len(x.Anomalies) < maxAnomalies {
 		x.Anomalies = append(x.Anomalies, Anomaly{Kind: KindMultipartBoundaries, Detail: "multipart body with " + strconv.Itoa(e.boundaries) + " boundaries, read by each", Dir: sensor.ClientToServer})
 	}
+	if e.partCharset && len(x.Anomalies) < maxAnomalies {
+		x.Anomalies = append(x.Anomalies, Anomaly{Kind: KindMultipartCharset, Detail: "multipart part declared in EBCDIC or UTF-7, read converted", Dir: sensor.ClientToServer})
+	}
 	if e.multipartRead.base64 && len(x.Anomalies) < maxAnomalies {
 		x.Anomalies = append(x.Anomalies, Anomaly{Kind: KindMultipartBase64, Detail: "multipart part in base64 transfer encoding, read decoded", Dir: sensor.ClientToServer})
 	}
@@ -233,9 +236,12 @@ type extractor struct {
 	multipartRead partsRead
 	boundaries    int
 	// ctl holds the request's Content-Type values (contentTypes);
-	// multipartDone: the body was read as multipart by their boundaries.
+	// multipartDone: the body was read as multipart by their boundaries;
+	// partCharset: a part was read again in the charset its own type
+	// names (KindMultipartCharset).
 	ctl           ctList
 	multipartDone bool
+	partCharset   bool
 	// recode, while set, converts the names and values being added from
 	// the charset a body is declared in, once percent-decoded (reread).
 	recode func(dst, src []byte) []byte

@@ -27,6 +27,13 @@ const KindMultipartMalformed = "http.multipart_malformed"
 // reach it past filters that read the part's bytes.
 const KindMultipartBase64 = "http.multipart_base64"
 
+// KindMultipartCharset is the anomaly of a multipart field whose own
+// Content-Type names an EBCDIC code page or UTF-7, which was read converted
+// too: Commons FileUpload (Spring, Struts) decodes a field in its part's
+// charset, so "text/plain; charset=ibm037" hides a payload from a filter
+// that reads the bytes.
+const KindMultipartCharset = "http.multipart_part_charset"
+
 // KindMultipartBoundaries is the anomaly of a multipart body whose
 // Content-Type names more than one boundary (boundary=a; boundary=b, or
 // boundary and boundary* apart), which the parts were read by each of:
@@ -406,6 +413,17 @@ func (e *extractor) part(cd, ct string, r io.Reader, bodyLen int, buf []byte) {
 	n, _ := io.ReadFull(r, buf)
 	if !e.full() {
 		e.add(LocMultipart, name, e.keep(stringPart(buf[:n])), decodePlain)
+	}
+	if ct != "" && !e.full() {
+		// A field whose own type names a charset servers convert from
+		// (Commons FileUpload's getString, and so Spring's and
+		// Struts' fields, decodes a part in its charset): read so too.
+		if cs := declaredCharsets(ct, nil); len(cs) > 0 && cs[0].header {
+			e.recode = cs[0].decode
+			e.add(LocMultipart, name, e.keep(buf[:n]), noDecode)
+			e.recode = nil
+			e.partCharset = true
+		}
 	}
 	if n == len(buf) && !e.full() {
 		// A field longer than the bound: its tail too, as add reads a
