@@ -247,6 +247,12 @@ func declaredCharsets(ct string, body []byte) []bodyCharset {
 		out = append(out, c)
 	}
 	if strings.IndexByte(ct, ';') >= 0 && containsFold(ct, "charset") {
+		// ASP.NET's reading first: it may find one inside another
+		// parameter's value (x="a,charset=utf-7,").
+		if c, ok := namedCharset(aspnetAttr(ct, "charset")); ok {
+			c.header = true
+			add(c)
+		}
 		eachMediaParam(ct, func(k, v string) {
 			if equalFold(k, "charset*") {
 				v, k = extValue(v), "charset"

@@ -316,6 +316,8 @@ func TestDeclaredCharsetEvasions(t *testing.T) {
 		// Django and Spring take the last of repeated parameters.
 		{"a second charset", "POST", "", "application/x-www-form-urlencoded; charset=utf-8; charset=cp037", cp("q=" + atk), LocForm, "q", atk},
 		{"charset* (RFC 2231)", "POST", "", "application/json; charset=utf-8; charset*=utf-8''ibm037", cp(`{"q":"` + atk + `"}`), LocJSON, "q", atk},
+		// ASP.NET finds a charset inside another parameter's value.
+		{"a charset ASP.NET finds in a quoted value", "POST", "", `application/x-www-form-urlencoded; x="a,charset=utf-7,"`, "q=" + url.QueryEscape("1+ACc- OR +ACc-1+ACc-+AD0-+ACc-1"), LocForm, "q", atk},
 		// An XML parser reads the document's own first bytes.
 		{"EBCDIC XML under another charset", "POST", "", "application/xml; charset=utf-7", cp(`<?xml version="1.0" encoding="IBM037"?><q>` + atk + `</q>`), LocXML, "/q", atk},
 		// ASP.NET decodes the query string in the request's encoding.
@@ -394,4 +396,21 @@ func TestMultipartPartCharset(t *testing.T) {
 			t.Errorf("%s: anomalies %+v", tc.partCT, x.Anomalies)
 		}
 	}
+}
+
+// FuzzASPNETAttr: any header value is read without a panic, and a value
+// found is one the header holds.
+func FuzzASPNETAttr(f *testing.F) {
+	f.Add(`application/x-www-form-urlencoded; x="a,charset=utf-7,"`, "charset")
+	f.Add(`multipart/form-data; boundary="A B" ,boundary=C`, "boundary")
+	f.Add("charset=", "charset")
+	f.Fuzz(func(t *testing.T, v, name string) {
+		name = strings.ToLower(name)
+		if name == "" || strings.Trim(name, "abcdefghijklmnopqrstuvwxyz") != "" {
+			return
+		}
+		if got := aspnetAttr(v, name); got != "" && !strings.Contains(v, got) {
+			t.Fatalf("aspnetAttr(%q, %q) = %q, not in the header", v, name, got)
+		}
+	})
 }

@@ -110,8 +110,8 @@ func ExtractParams(x *Exchange, l *Limits) (dropped int) {
 	if e.multipartRead.malformed && len(x.Anomalies) < maxAnomalies {
 		x.Anomalies = append(x.Anomalies, Anomaly{Kind: KindMultipartMalformed, Detail: "multipart part header refused by a strict parser, read leniently", Dir: sensor.ClientToServer})
 	}
-	if e.boundaries > 1 && len(x.Anomalies) < maxAnomalies {
-		x.Anomalies = append(x.Anomalies, Anomaly{Kind: KindMultipartBoundaries, Detail: "multipart body with " + strconv.Itoa(e.boundaries) + " boundaries, read by each", Dir: sensor.ClientToServer})
+	if e.oddBoundary && len(x.Anomalies) < maxAnomalies {
+		x.Anomalies = append(x.Anomalies, Anomaly{Kind: KindMultipartBoundaries, Detail: "multipart body whose boundary servers read differently, read by each", Dir: sensor.ClientToServer})
 	}
 	if e.partCharset && len(x.Anomalies) < maxAnomalies {
 		x.Anomalies = append(x.Anomalies, Anomaly{Kind: KindMultipartCharset, Detail: "multipart part declared in EBCDIC or UTF-7, read converted", Dir: sensor.ClientToServer})
@@ -231,10 +231,10 @@ type extractor struct {
 	// in every element of an array is added once.
 	names []string
 	// multipartRead is what the body's multipart parts held
-	// (KindMultipartMalformed, KindMultipartBase64), boundaries how many
-	// boundaries they were read by (KindMultipartBoundaries).
+	// (KindMultipartMalformed, KindMultipartBase64); oddBoundary: servers
+	// differ on its boundary (KindMultipartBoundaries).
 	multipartRead partsRead
-	boundaries    int
+	oddBoundary   bool
 	// ctl holds the request's Content-Type values (contentTypes);
 	// multipartDone: the body was read as multipart by their boundaries;
 	// partCharset: a part was read again in the charset its own type
@@ -769,12 +769,22 @@ func (e *extractor) body(body []byte, kind bodyKind, ct string) {
 			return // by another Content-Type's reading, with the same boundaries
 		}
 		e.multipartDone = true
+		// Servers differ when the types name several boundaries, or
+		// when the body is split by one the standard reading (the first
+		// boundary parameter, Go's) does not find.
 		n := len(e.out)
-		bs := boundaries(e.ctl.list()...)
-		for _, b := range bs {
-			e.multipartRead = e.multipartRead.or(e.multipart(body, b))
+		var std string
+		for _, ct := range e.ctl.list() {
+			if std, _ = mediaParam(ct, "boundary"); std != "" {
+				break
+			}
 		}
-		e.boundaries = max(e.boundaries, len(bs))
+		e.oddBoundary = declaredBoundaries(e.ctl.list()) > 1
+		for _, b := range boundaries(e.ctl.list()...) {
+			before := len(e.out)
+			e.multipartRead = e.multipartRead.or(e.multipart(body, b))
+			e.oddBoundary = e.oddBoundary || len(e.out) > before && b != std
+		}
 		if len(e.out) == n {
 			e.text(body, true)
 		}

@@ -35,8 +35,10 @@ const KindMultipartBase64 = "http.multipart_base64"
 const KindMultipartCharset = "http.multipart_part_charset"
 
 // KindMultipartBoundaries is the anomaly of a multipart body whose
-// Content-Type names more than one boundary (boundary=a; boundary=b, or
-// boundary and boundary* apart), which the parts were read by each of:
+// Content-Types name more than one boundary (boundary=a; boundary=b, or
+// boundary and boundary* apart), or that a boundary the standard reading
+// (the first parameter) does not find splits (a reading servers differ
+// on: "A,B" is "A" to Werkzeug), which the parts were read by each of:
 // servers differ on which counts (PHP and ASP.NET take the first; Django,
 // Werkzeug, busboy and Commons FileUpload the last; Go refuses the
 // request), a known way past a filter that reads the other.
@@ -51,13 +53,17 @@ const maxBoundaries = 4
 // last, Go refuses more than one), a bare value cut at the first byte no
 // token holds (Werkzeug: "A,B" is "A", "A/x" is "A"), and PHP's reading
 // of the first "boundary" in the text, wherever it stands ("x;
-// xboundary=A", "boundary= A", a quote kept), to the next ',' or ';'. At
-// most maxBoundaries: the first found and the last ones, since servers
-// take either end.
+// xboundary=A", "boundary= A", a quote kept), to the next ',' or ';', and
+// ASP.NET's (aspnetAttr). At most maxBoundaries: the first found and the
+// last ones, since servers take either end.
 func boundaries(cts ...string) []string {
 	var all []string
 	add := func(v string) {
-		if v != "" && len(all) < 4*maxBoundaries && !slices.Contains(all, v) {
+		switch {
+		case v == "" || slices.Contains(all, v):
+		case len(all) == 4*maxBoundaries:
+			all[len(all)-1] = v // the last stays the last
+		default:
 			all = append(all, v)
 		}
 	}
@@ -65,22 +71,42 @@ func boundaries(cts ...string) []string {
 		if !containsFold(ct, "boundary") {
 			continue
 		}
+		// The first occurrence's readings first, so that the last
+		// parameter stays last.
+		add(phpBoundary(ct))
+		add(aspnetAttr(ct, "boundary"))
 		eachMediaParam(ct, func(k, v string) {
 			if equalFold(k, "boundary*") {
 				add(v) // as written, for a server that ignores RFC 2231
 				v, k = extValue(v), "boundary"
 			}
 			if equalFold(k, "boundary") {
-				add(v)
 				add(tokenPrefix(v))
+				add(v)
 			}
 		})
-		add(phpBoundary(ct))
 	}
 	if len(all) > maxBoundaries {
 		all = append(all[:maxBoundaries-1], all[len(all)-1])
 	}
 	return all
+}
+
+// declaredBoundaries counts the distinct boundary parameters (boundary,
+// boundary* decoded) the Content-Type values cts name.
+func declaredBoundaries(cts []string) int {
+	var seen []string
+	for _, ct := range cts {
+		eachMediaParam(ct, func(k, v string) {
+			if equalFold(k, "boundary*") {
+				v, k = extValue(v), "boundary"
+			}
+			if equalFold(k, "boundary") && v != "" && !slices.Contains(seen, v) && len(seen) < 2 {
+				seen = append(seen, v)
+			}
+		})
+	}
+	return len(seen)
 }
 
 // tokenPrefix returns the start of v up to the first byte an HTTP token
@@ -93,6 +119,47 @@ func tokenPrefix(v string) string {
 		}
 	}
 	return v
+}
+
+// aspnetAttr returns attribute name of header value v as ASP.NET reads it
+// (HttpRequest.GetAttributeFromHeader, for the charset and the boundary):
+// the first instance of the name, in any case, that a ';', ',' or space
+// precedes and an '=' or space follows — inside another parameter's quoted
+// value too — then a quoted value to its closing quote, else the text to
+// the next space or ',' (a ';' is no end), trimmed.
+func aspnetAttr(v, name string) string {
+	i := 1
+	for {
+		j := indexFold(v[min(i, len(v)):], name)
+		if j < 0 {
+			return ""
+		}
+		i += j
+		if i+len(name) >= len(v) {
+			return ""
+		}
+		prev, next := v[i-1], v[i+len(name)]
+		if (prev == ';' || prev == ',' || prev == ' ' || prev == '\t') && (next == '=' || next == ' ' || next == '\t') {
+			break
+		}
+		i += len(name)
+	}
+	rest := strings.TrimLeft(v[i+len(name):], " \t")
+	if !strings.HasPrefix(rest, "=") {
+		return ""
+	}
+	rest = strings.TrimLeft(rest[1:], " \t")
+	if strings.HasPrefix(rest, "\"") {
+		k := strings.IndexByte(rest[1:], '"')
+		if k <= 0 {
+			return ""
+		}
+		return strings.TrimSpace(rest[1 : 1+k])
+	}
+	if k := strings.IndexAny(rest, " ,"); k >= 0 {
+		rest = rest[:k]
+	}
+	return strings.TrimSpace(rest)
 }
 
 // phpBoundary returns the boundary PHP's multipart parser reads from

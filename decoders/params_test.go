@@ -398,12 +398,15 @@ func TestExtractMultipartBoundaries(t *testing.T) {
 		{"multipart/form-data; boundary=b1; boundary=b2", part("b1", "one") + part("b2", "two"), "q=one|q=two", true},
 		{"multipart/form-data; boundary=b2; boundary=b2", part("b2", "same"), "q=same", false},
 		{"multipart/form-data; BOUNDARY=b2", part("b2", "upper"), "q=upper", false},
+		{"multipart/form-data; boundary=b2; charset=utf-8", part("b2", "plain"), "q=plain", false},
 		// Werkzeug cuts a bare value at a byte no token holds.
 		{"multipart/form-data; boundary=A,B", part("A", "comma"), "q=comma", true},
 		{"multipart/form-data; boundary=A/x", part("A", "slash"), "q=slash", true},
 		// PHP reads the first "boundary" anywhere, untrimmed.
 		{"multipart/form-data; xboundary=A; boundary=B", part("A", "php"), "q=php", true},
 		{"multipart/form-data; boundary*=utf-8''A", part("utf-8''A", "raw"), "q=raw", true},
+		// ASP.NET finds one inside another parameter's quoted value.
+		{`multipart/form-data; x=",boundary=A,"; boundary=B`, part("A", "aspnet"), "q=aspnet", true},
 		// Past the bound, the first and the last count.
 		{"multipart/form-data; boundary=a; boundary=b; boundary=c; boundary=d; boundary=D", part("D", "last"), "q=last", true},
 		// No boundary splits it: read as text.
