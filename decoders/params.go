@@ -167,8 +167,9 @@ func contentTypes(hs []Header) ctList {
 }
 
 // readingKey says how Content-Type ct makes the body read: its media type,
-// and the parameters that change the reading (boundary, charset); "" for
-// the common case of no parameter but charset=utf-8.
+// lower-cased, and the parameters that change the reading (boundary, a
+// charset other than utf-8), so that two values with the same key read the
+// body alike.
 func readingKey(ct string) string {
 	mt, _, _ := mediaType(ct)
 	if strings.IndexByte(ct, ';') < 0 {
@@ -245,12 +246,13 @@ type extractor struct {
 	// recode, while set, converts the names and values being added from
 	// the charset a body is declared in, once percent-decoded (reread).
 	recode func(dst, src []byte) []byte
-	// recodeEscaped: only what holds an escape is converted (recodes).
+	// recodeEscaped: only what holds an escape is converted
+	// (recodedValue: Django's reading).
 	recodeEscaped bool
 }
 
 // reread reads again body, of kind kind, declared (or, for XML, found) to be
-// in a charset that decode converts from (declaredCharset: EBCDIC, UTF-7), as
+// in a charset that decode converts from (declaredCharsets: EBCDIC, UTF-7), as
 // the servers that honour the charset read it; the parameters already read
 // from its bytes as they are stay, for the servers that ignore it (PHP, Go,
 // Express), so that declaring a charset a body is not written in hides
