@@ -223,9 +223,10 @@ type bodyCharset struct {
 const maxCharsets = 3
 
 // declaredCharsets returns the charsets, EBCDIC or UTF-7, a request of
-// Content-Type ct with body body is declared in: every charset parameter of
-// ct (a repeated one too: Django and Spring take the last, others the
-// first, and charset* as RFC 2231 writes it), then, whatever ct says (an
+// Content-Type ct with body body is declared in: the one ASP.NET finds
+// (aspnetAttr), every charset parameter of ct (a repeated one too: Django
+// and Spring take the last, others the first, and charset* as RFC 2231
+// writes it), then, whatever ct says (an
 // XML parser reads the document, not the header), a body that starts with
 // "<?xm" in EBCDIC (4C 6F A7 94, XML 1.0 appendix F) in the page its
 // declaration names (IBM037 when it names none known), and an XML
