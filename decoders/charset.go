@@ -254,15 +254,10 @@ func declaredCharsets(ct string, body []byte) []bodyCharset {
 			c.header = true
 			add(c)
 		}
-		eachMediaParam(ct, func(k, v string) {
-			if equalFold(k, "charset*") {
-				v, k = extValue(v), "charset"
-			}
-			if equalFold(k, "charset") {
-				if c, ok := namedCharset(v); ok {
-					c.header = true
-					add(c)
-				}
+		eachParamValue(ct, "charset", func(v, _ string) {
+			if c, ok := namedCharset(v); ok {
+				c.header = true
+				add(c)
 			}
 		})
 	}

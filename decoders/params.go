@@ -1037,6 +1037,20 @@ func eachMediaParam(v string, fn func(k, val string)) {
 	}
 }
 
+// eachParamValue calls fn with each value of parameter key (lower case) of
+// header value v, in order: key's as written, key*'s (RFC 2231) decoded,
+// with written its text as written ("" for key's).
+func eachParamValue(v, key string, fn func(val, written string)) {
+	eachMediaParam(v, func(k, val string) {
+		switch {
+		case equalFold(k, key):
+			fn(val, "")
+		case len(k) == len(key)+1 && k[len(key)] == '*' && equalFold(k[:len(key)], key):
+			fn(extValue(val), val)
+		}
+	})
+}
+
 // extValue decodes an RFC 2231 value: charset'lang'percent-encoded.
 func extValue(v string) string {
 	if i := strings.LastIndexByte(v, '\''); i >= 0 {

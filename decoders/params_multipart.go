@@ -75,15 +75,10 @@ func boundaries(cts ...string) []string {
 		// parameter stays last.
 		add(phpBoundary(ct))
 		add(aspnetAttr(ct, "boundary"))
-		eachMediaParam(ct, func(k, v string) {
-			if equalFold(k, "boundary*") {
-				add(v) // as written, for a server that ignores RFC 2231
-				v, k = extValue(v), "boundary"
-			}
-			if equalFold(k, "boundary") {
-				add(tokenPrefix(v))
-				add(v)
-			}
+		eachParamValue(ct, "boundary", func(v, written string) {
+			add(written) // boundary* as written, for a server that ignores RFC 2231
+			add(tokenPrefix(v))
+			add(v)
 		})
 	}
 	if len(all) > maxBoundaries {
@@ -93,15 +88,12 @@ func boundaries(cts ...string) []string {
 }
 
 // declaredBoundaries counts the distinct boundary parameters (boundary,
-// boundary* decoded) the Content-Type values cts name.
+// boundary* decoded) the Content-Type values cts name, up to two.
 func declaredBoundaries(cts []string) int {
 	var seen []string
 	for _, ct := range cts {
-		eachMediaParam(ct, func(k, v string) {
-			if equalFold(k, "boundary*") {
-				v, k = extValue(v), "boundary"
-			}
-			if equalFold(k, "boundary") && v != "" && !slices.Contains(seen, v) && len(seen) < 2 {
+		eachParamValue(ct, "boundary", func(v, _ string) {
+			if v != "" && !slices.Contains(seen, v) && len(seen) < 2 {
 				seen = append(seen, v)
 			}
 		})

@@ -2,6 +2,7 @@ package tier1
 
 import (
 	"bytes"
+	"slices"
 	"strings"
 
 	"github.com/apisensor/sensor/decoders"
@@ -228,11 +229,7 @@ func (pp *probeParser) document() bool {
 		}
 	}
 	for _, d := range pp.defined {
-		found := false
-		for _, s := range pp.spread {
-			found = found || s == d
-		}
-		if !found {
+		if !slices.Contains(pp.spread, d) {
 			return false // graphql-js: fragment never used
 		}
 	}
@@ -263,7 +260,7 @@ func (pp *probeParser) definition() bool {
 			return false
 		}
 		pp.defined = append(pp.defined, name.text)
-		return pp.balanced('{', '}')
+		return pp.skipSelection()
 	}
 	return false
 }
@@ -371,18 +368,19 @@ func (pp *probeParser) directives() bool {
 	return true
 }
 
-// balanced skips a bracketed group from open to its close.
-func (pp *probeParser) balanced(open, close byte) bool {
-	if !pp.accept(open) {
+// skipSelection skips a selection set, braces balanced (a fragment's: what
+// it asks for is not the operation's).
+func (pp *probeParser) skipSelection() bool {
+	if !pp.accept('{') {
 		return false
 	}
 	for depth := 1; depth > 0; {
 		switch pp.next().kind {
 		case 0:
 			return false
-		case open:
+		case '{':
 			depth++
-		case close:
+		case '}':
 			depth--
 		}
 	}
