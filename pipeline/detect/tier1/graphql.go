@@ -367,15 +367,18 @@ func graphqlText(p *decoders.Param) string {
 }
 
 func matchGraphQL(p *decoders.Param, _ *normalize.Value, report reportFunc) {
-	docs := []string{graphqlText(p)}
-	if p.Loc == decoders.LocMultipart {
-		docs = operationsQueries(p.Value)
-	}
-	for _, doc := range docs {
+	check := func(doc string) {
 		reportGraphQL(graphqlShape(doc), report, nil)
 		if probe := fingerprintProbe(doc); probe != "" {
 			report(&ruleGQLFingerprint, "engine probe "+snippet(probe))
 		}
+	}
+	if p.Loc != decoders.LocMultipart {
+		check(graphqlText(p))
+		return
+	}
+	for _, q := range operationsQueries(p.Value) {
+		check(q)
 	}
 }
 
